@@ -1,0 +1,66 @@
+/**
+ * The engine's library API: what the server (and CLI) may ask of the storage and query layers.
+ * HTTP stays out of it. Tenancy is decided by the caller: every search names the tenants it may see
+ * (`TenantScope`, with each tenant's retention cutoff), and the engine reads only those tenants' shards.
+ */
+import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
+import type { Read, StoredRead } from '../model/read.js';
+
+export interface EngineOptions {
+  /** Root of the data dir; the engine owns `D/tenants/<tenant>/` (WAL and shards). */
+  dataDir: string;
+  /** Worker threads for query execution; 0 runs kernels on the calling thread. Default: cores. */
+  threads?: number;
+}
+
+export interface AppendResult {
+  /** The reads now stored, with ids, in input order (reads whose `readId` the tenant already had are left out). */
+  stored: StoredRead[];
+  /** Input indexes of reads skipped because their `readId` was already stored (idempotent retry). */
+  duplicates: number[];
+}
+
+export interface DropResult {
+  shardsDeleted: number;
+  readsDeleted: number;
+}
+
+export interface EngineStats {
+  tenants: number;
+  reads: number;
+  shards: number;
+  liveReads: number;
+  residentBytes: number;
+  corruptFiles: string[];
+}
+
+export interface Engine {
+  /**
+   * Appends validated reads to `tenant`. When the promise resolves they are durable (fsync'd WAL)
+   * and visible to every later search.
+   */
+  append(tenant: string, reads: readonly Read[]): Promise<AppendResult>;
+
+  /** One search over the scoped tenants; hits ordered by distance, ts desc, id; exact `total`. */
+  search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal): Promise<SearchResult>;
+
+  /** Many patterns at once (`/v1/search/hotlist`); `matches` in entry order, only entries with hits. */
+  searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult>;
+
+  /** Every retained read of one tenant that passes `filter`, ordered by ts then id, streamed. */
+  exportReads(scope: TenantScope, filter: ReadFilter): AsyncIterable<StoredRead>;
+
+  /** Deletes from disk and memory every read of `tenant` with `ts < cutoff` (whole shards, rewritten logs). */
+  dropBefore(tenant: string, cutoff: number): Promise<DropResult>;
+
+  /** Seals live reads into immutable shards now (normally done in the background). */
+  seal(tenant?: string): Promise<void>;
+
+  /** Tenants that have any data. */
+  tenants(): string[];
+
+  stats(): EngineStats;
+
+  /** Flushes and closes; searches after close reject. */
+  close(): Promise<void>;
+}

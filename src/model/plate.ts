@@ -1,0 +1,64 @@
+/**
+ * Plate and pattern normalisation, and the OCR confusion classes (API.md "A read", "ocr").
+ * ASCII-only on purpose: `ß` or dotless `ı` are removed, never mapped, so every component
+ * (kernels, reference, DuckDB oracle) agrees byte for byte.
+ */
+
+/** Longest plate after normalisation; also the most non-`*` characters a pattern may have. */
+export const kMaxPlateLength = 10;
+
+/** Upper-cases a–z and removes every character outside A–Z0–9. */
+export function normalisePlate(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    let c = raw.charCodeAt(i);
+    if (c >= 97 && c <= 122) c -= 32; // a-z -> A-Z
+    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+/** Like normalisePlate, but keeps the wildcards `?` (one character) and `*` (zero or more). */
+export function normalisePattern(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    let c = raw.charCodeAt(i);
+    if (c >= 97 && c <= 122) c -= 32;
+    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 63 /* ? */ || c === 42 /* * */) {
+      out += String.fromCharCode(c);
+    }
+  }
+  return out;
+}
+
+export function hasWildcard(pattern: string): boolean {
+  return pattern.includes('?') || pattern.includes('*');
+}
+
+/**
+ * The OCR confusion classes of API.md; each class maps to its first member.
+ * `0ODQ→0`, `1IL→1`, `2Z→2`, `5S→5`, `6G→6`, `8B→8`, `UV→U`.
+ */
+export const kOcrClasses: readonly string[] = ['0ODQ', '1IL', '2Z', '5S', '6G', '8B', 'UV'];
+
+const ocrTable: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = c;
+  for (const cls of kOcrClasses) for (const ch of cls) t[ch.charCodeAt(0)] = cls.charCodeAt(0);
+  return t;
+})();
+
+/** Maps every character through the OCR classes; `?` and `*` pass through unchanged. */
+export function ocrMap(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += String.fromCharCode(c < 128 ? ocrTable[c]! : c);
+  }
+  return out;
+}
+
+/** The byte table behind ocrMap, for kernels that map in bulk. */
+export function ocrByteTable(): Uint8Array {
+  return ocrTable.slice();
+}

@@ -1,0 +1,56 @@
+/**
+ * Timestamps: epoch milliseconds inside the system; ISO-8601 with a zone, or epoch-ms numbers, at the edge.
+ * API.md: strings must carry a zone (`Z` or an offset); finer than milliseconds is truncated;
+ * numbers given as strings are not coerced.
+ */
+
+const kIso =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+
+/** Parses an ISO-8601 string with a zone; returns epoch ms, or undefined if it is not one. */
+export function parseIsoTimestamp(s: string): number | undefined {
+  const m = kIso.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const year = Number(y), month = Number(mo), day = Number(d);
+  const hour = Number(h), minute = Number(mi), second = sec === undefined ? 0 : Number(sec);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const dim = month === 2 ? (isLeap(year) ? 29 : 28) : [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (day > dim) return undefined;
+  const ms = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3)); // truncate, never round
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, ms);
+  let t = date.getTime();
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone![0] === '-' ? -1 : 1;
+    const digits = zone!.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2)), om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (oh > 23 || om > 59) return undefined;
+    t -= sign * (oh * 60 + om) * 60_000;
+  }
+  return t;
+}
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/**
+ * Accepts an ISO string with zone or a finite number of epoch ms (truncated to an integer ms).
+ * Returns undefined for anything else, so the caller can name the field in its error.
+ */
+export function parseTimestamp(v: unknown): number | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return undefined;
+    const t = Math.trunc(v);
+    return Math.abs(t) <= 8.64e15 ? t : undefined;
+  }
+  if (typeof v === 'string') return parseIsoTimestamp(v);
+  return undefined;
+}
+
+/** ISO-8601 UTC with milliseconds, as every answer and export prints it. */
+export function formatTimestamp(ms: number): string {
+  return new Date(ms).toISOString();
+}
