@@ -1,0 +1,106 @@
+/**
+ * The binary interface between src/core (TypeScript) and assembly/ (the WebAssembly kernels): the
+ * structs that the TypeScript side writes into an arena before it calls a kernel. Every offset here
+ * has a twin in assembly/abi.ts; change both together and bump kAbiVersion.
+ *
+ * Plate query (`PQ_*`, 768 bytes, 16-aligned), built once per pattern by src/core/plate-query.ts:
+ *
+ *   0    v128 pattern        slot-format pattern (OCR-mapped when ocr), zero padded, byte 15 = length
+ *   16   v128 mask           0xFF where a slot byte must equal `pattern` (exact: all 16 bytes,
+ *                            wildcard without `*`: the non-`?` positions and byte 15)
+ *   32   i32  maxEdits       fuzzy: 0–2
+ *   36   i32  flags          bit 0 ocr, bit 1 transpositions (OSA)
+ *   40   i32  m              fuzzy: pattern length; wildcard: number of non-`*` tokens
+ *   44   i32  minLen         shortest plate that can match (length filter)
+ *   48   i32  maxLen         longest plate that can match
+ *   52   i32  starMask       wildcard Shift-And: bit i set when state i loops on any character
+ *   64   v128 prefix         wildcard: the tokens before the first `*` (SIMD pre-filter)
+ *   80   v128 prefixMask
+ *   96   3×v128 peqLo        Myers Peq, low byte, indexed by (char − 48): chars 48–63, 64–79, 80–95
+ *   144  3×v128 peqHi        Myers Peq, high byte, same indexing
+ *   192  u16[256] shiftAnd   wildcard Shift-And table: bit i+1 set when token i accepts the char
+ *   704  3×v128 ocr          OCR class map indexed by (char − 48), as peqLo
+ *
+ * Filter (`F_*`, 176 bytes + masks + polygon), built per (query, segment) by src/core/filter.ts:
+ *
+ *   0    i32  flags          kFilter* bits
+ *   4    i32  polygonCount   vertices in the ring (as given; a repeated closing point is kept)
+ *   8    i64  from           inclusive, integer epoch ms
+ *   16   i64  to             exclusive
+ *   24   i32×4 bbox          latMin, latMax, lonMin, lonMax in 1e-7°, inclusive, exact: v/1e7 ≥ minLat ⇔ v ≥ latMin
+ *   40   i32×4 geoBox        conservative box (1e-7°) around near ∩ polygon: cheap pre-filter only
+ *   56   f64  nearLat, nearLon, radiusM
+ *   80   f64  radiusLo, radiusHi   kernel haversine ≤ lo: in; > hi: out; between: ask JS (exact reference)
+ *   96   u32  cameraMask ptr, cameraMask length, regionMask ptr, regionMask length, polygon ptr
+ *   120  f64  zone box: minLat, maxLat, minLon, maxLon (degrees, for zone-map pruning)
+ *   152  f64  fromF, toF (for zone-map pruning on f64 minTs/maxTs)
+ *
+ * Segment descriptor (`S_*`, 48 bytes): SegmentLayout's columns as u32, written before each call.
+ */
+
+/** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
+export const kAbiVersion = 2;
+
+export const kPlateQueryBytes = 768;
+export const PQ_PATTERN = 0;
+export const PQ_MASK = 16;
+export const PQ_MAX_EDITS = 32;
+export const PQ_FLAGS = 36;
+export const PQ_M = 40;
+export const PQ_MIN_LEN = 44;
+export const PQ_MAX_LEN = 48;
+export const PQ_STAR_MASK = 52;
+export const PQ_PREFIX = 64;
+export const PQ_PREFIX_MASK = 80;
+export const PQ_PEQ_LO = 96;
+export const PQ_PEQ_HI = 144;
+export const PQ_SHIFT_AND = 192;
+export const PQ_OCR = 704;
+export const kPqOcr = 1;
+export const kPqTranspositions = 2;
+
+export const kFilterBytes = 176;
+export const F_FLAGS = 0;
+export const F_POLYGON_COUNT = 4;
+export const F_FROM = 8;
+export const F_TO = 16;
+export const F_BBOX = 24;
+export const F_GEO_BOX = 40;
+export const F_NEAR_LAT = 56;
+export const F_NEAR_LON = 64;
+export const F_RADIUS = 72;
+export const F_RADIUS_LO = 80;
+export const F_RADIUS_HI = 88;
+export const F_CAMERA_MASK = 96;
+export const F_CAMERA_MASK_LEN = 100;
+export const F_REGION_MASK = 104;
+export const F_REGION_MASK_LEN = 108;
+export const F_POLYGON = 112;
+export const F_ZONE_BOX = 120;
+export const F_ZONE_FROM = 152;
+export const F_ZONE_TO = 160;
+
+export const kFilterTime = 1;
+export const kFilterBBox = 2;
+export const kFilterNear = 4;
+export const kFilterPolygon = 8;
+export const kFilterCameras = 16;
+export const kFilterRegions = 32;
+/** Set when the filter can match nothing (e.g. cameras absent from this segment): kernels return 0 at once. */
+export const kFilterEmpty = 64;
+
+export const kSegmentDescBytes = 48;
+export const S_ROWS = 0;
+export const S_TS = 4;
+export const S_LAT = 8;
+export const S_LON = 12;
+export const S_PLATE = 16;
+export const S_CAMERA = 20;
+export const S_REGION = 24;
+export const S_DICT = 28;
+export const S_DICT_COUNT = 32;
+export const S_ZONES = 36;
+export const S_BLOCKS = 40;
+
+/** Distance written for a dictionary entry that does not match. */
+export const kNoMatch = 255;

@@ -1,0 +1,261 @@
+/**
+ * Arenas: shared `WebAssembly.Memory` objects that hold segments (columns, dictionaries, zone maps)
+ * and per-query scratch, with a simple region allocator.
+ *
+ * wasm32 memories are at most 4 GiB and Node 20 has neither memory64 nor multi-memory (DESIGN.md
+ * decision 4), so an `ArenaSet` opens another arena when one is full; every worker instantiates the
+ * kernel module once per arena. Only the owning thread (the engine's main thread) allocates; workers
+ * receive `{arena, ptr}` pairs and read the memory.
+ *
+ *   arena memory
+ *   ┌────────────┬──────────┬──────┬──────────┬────────┬─────────────── … ───┐
+ *   │ reserved   │ region   │ free │ region   │ region │ (not yet grown)      │
+ *   │ 64 KiB     │          │      │          │        │                      │
+ *   └────────────┴──────────┴──────┴──────────┴────────┴─────────────── … ───┘
+ *   0         kArenaReservedBytes                    top                  maxBytes
+ *
+ * The first 64 KiB are never handed out: the module's static data (if any) and the stub runtime live
+ * there, and each instantiation re-initialises them. Allocation is first fit over an address-ordered
+ * free list with coalescing, then bump at `top`, growing the memory a chunk at a time. Freed regions are
+ * reused (a shard unloaded by retention leaves room for the next one), and a free region touching `top`
+ * lowers it. wasm memory never shrinks, so the high-water mark stays resident; reuse keeps it flat.
+ */
+
+/** WebAssembly page size. */
+export const kPageBytes = 65536;
+/** wasm32 limit: 65536 pages; also the maximum the kernel module declares for its imported memory. */
+export const kMaxArenaBytes = 65536 * kPageBytes;
+/** Bytes at the start of every arena that are never allocated (module statics; null pointer stays invalid). */
+export const kArenaReservedBytes = kPageBytes;
+/** Growth step: growing a shared memory is a syscall, so grow by at least this much (64 MiB). */
+const kGrowStepBytes = 64 * 1024 * 1024;
+
+export interface ArenaOptions {
+  /** Upper bound of this arena, a multiple of 64 KiB, ≤ 4 GiB. Default 4 GiB. */
+  maxBytes?: number;
+  /** Bytes committed at creation (rounded up to pages). Default 1 MiB. */
+  initialBytes?: number;
+}
+
+interface FreeRegion {
+  ptr: number;
+  bytes: number;
+}
+
+/** A region of an arena: what the store records for each column and what workers receive. */
+export interface Region {
+  arena: number;
+  ptr: number;
+  bytes: number;
+}
+
+/** One shared WebAssembly.Memory with a region allocator. */
+export class Arena {
+  readonly index: number;
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+  private top = kArenaReservedBytes;
+  private free_: FreeRegion[] = [];
+  private readonly sizes = new Map<number, number>();
+  private usedBytes = 0;
+
+  constructor(index: number, options: ArenaOptions = {}) {
+    const maxBytes = options.maxBytes ?? kMaxArenaBytes;
+    if (maxBytes % kPageBytes !== 0 || maxBytes < 2 * kPageBytes || maxBytes > kMaxArenaBytes) {
+      throw new RangeError('maxBytes must be a multiple of 64 KiB in [128 KiB, 4 GiB]');
+    }
+    this.index = index;
+    this.maxBytes = maxBytes;
+    const initial = Math.min(maxBytes, Math.max(2 * kPageBytes, options.initialBytes ?? 1024 * 1024));
+    this.memory = new WebAssembly.Memory({
+      initial: Math.ceil(initial / kPageBytes),
+      maximum: maxBytes / kPageBytes,
+      shared: true,
+    });
+  }
+
+  /**
+   * Allocates `bytes` (> 0) aligned to `align` (a power of two ≥ 16; default 64, the shard files'
+   * buffer alignment). Returns the pointer, or -1 when the arena cannot hold it (the caller, usually
+   * ArenaSet, then opens another arena). The region's bytes are not cleared.
+   */
+  alloc(bytes: number, align = 64): number {
+    if (!(bytes > 0) || !Number.isInteger(bytes)) throw new RangeError('bytes must be a positive integer');
+    if (align < 16 || (align & (align - 1)) !== 0) throw new RangeError('align must be a power of two >= 16');
+    const size = roundUp(bytes, 16);
+    for (let i = 0; i < this.free_.length; i++) {
+      const r = this.free_[i]!;
+      const ptr = roundUp(r.ptr, align);
+      if (ptr + size > r.ptr + r.bytes) continue;
+      // Split: [r.ptr, ptr) stays free (alignment gap), [ptr+size, end) stays free.
+      const tail = r.ptr + r.bytes - (ptr + size);
+      const replacement: FreeRegion[] = [];
+      if (ptr > r.ptr) replacement.push({ ptr: r.ptr, bytes: ptr - r.ptr });
+      if (tail > 0) replacement.push({ ptr: ptr + size, bytes: tail });
+      this.free_.splice(i, 1, ...replacement);
+      return this.taken(ptr, size);
+    }
+    const ptr = roundUp(this.top, align);
+    if (ptr + size > this.maxBytes) return -1;
+    this.ensureCommitted(ptr + size);
+    if (ptr > this.top) this.insertFree(this.top, ptr - this.top);
+    this.top = ptr + size;
+    return this.taken(ptr, size);
+  }
+
+  /** Returns a region from alloc() to the arena. Freeing an unknown pointer throws (double free). */
+  free(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`arena ${this.index}: free of unknown pointer ${ptr}`);
+    this.sizes.delete(ptr);
+    this.usedBytes -= size;
+    this.insertFree(ptr, size);
+    // Give the last free region back to the bump pointer.
+    const last = this.free_[this.free_.length - 1];
+    if (last && last.ptr + last.bytes === this.top) {
+      this.top = last.ptr;
+      this.free_.pop();
+    }
+  }
+
+  /** Bytes currently allocated (live regions). */
+  get allocatedBytes(): number {
+    return this.usedBytes;
+  }
+
+  /** End of the highest region ever live (the memory is committed at least this far). */
+  get topBytes(): number {
+    return this.top;
+  }
+
+  /** Committed memory size in bytes. */
+  get committedBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Number of live regions. */
+  get regionCount(): number {
+    return this.sizes.size;
+  }
+
+  /** A fresh byte view of a region (views must be re-made after the memory grows). */
+  bytes(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+
+  private taken(ptr: number, size: number): number {
+    this.sizes.set(ptr, size);
+    this.usedBytes += size;
+    return ptr;
+  }
+
+  private ensureCommitted(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const want = Math.min(this.maxBytes, Math.max(roundUp(end, kPageBytes), have + kGrowStepBytes));
+    this.memory.grow((want - have) / kPageBytes);
+  }
+
+  /** Inserts into the address-ordered free list, coalescing with neighbours. */
+  private insertFree(ptr: number, bytes: number): void {
+    const list = this.free_;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.ptr < ptr) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = list[lo - 1];
+    const next = list[lo];
+    if (prev && prev.ptr + prev.bytes === ptr) {
+      prev.bytes += bytes;
+      if (next && prev.ptr + prev.bytes === next.ptr) {
+        prev.bytes += next.bytes;
+        list.splice(lo, 1);
+      }
+    } else if (next && ptr + bytes === next.ptr) {
+      next.ptr = ptr;
+      next.bytes += bytes;
+    } else {
+      list.splice(lo, 0, { ptr, bytes });
+    }
+  }
+}
+
+export interface ArenaSetOptions {
+  /** Size limit of each arena (default 4 GiB); tests use small arenas to exercise several. */
+  arenaBytes?: number;
+  /** Initial commit of each new arena. */
+  initialBytes?: number;
+  /** Called when a new arena opens, so the engine can hand its memory to workers. */
+  onArena?: (arena: Arena) => void;
+}
+
+/** All arenas of a process: allocates in the first arena with room, opening arenas as needed. */
+export class ArenaSet {
+  private readonly list: Arena[] = [];
+  private readonly options: ArenaSetOptions;
+
+  constructor(options: ArenaSetOptions = {}) {
+    this.options = options;
+  }
+
+  get arenas(): readonly Arena[] {
+    return this.list;
+  }
+
+  arena(index: number): Arena {
+    const a = this.list[index];
+    if (!a) throw new RangeError(`no arena ${index}`);
+    return a;
+  }
+
+  /**
+   * Allocates a region in the first arena that can hold it, opening a new arena when none can.
+   * Throws RangeError if `bytes` exceeds what a single arena can hold.
+   */
+  alloc(bytes: number, align = 64): Region {
+    for (const a of this.list) {
+      const ptr = a.alloc(bytes, align);
+      if (ptr >= 0) return { arena: a.index, ptr, bytes };
+    }
+    const a = this.open();
+    const ptr = a.alloc(bytes, align);
+    if (ptr < 0) throw new RangeError(`a region of ${bytes} bytes does not fit in one arena (${a.maxBytes} bytes)`);
+    return { arena: a.index, ptr, bytes };
+  }
+
+  /** Allocates in one given arena (e.g. scratch next to the segments it serves); -1 if it is full. */
+  allocIn(arena: number, bytes: number, align = 64): number {
+    return this.arena(arena).alloc(bytes, align);
+  }
+
+  free(region: Pick<Region, 'arena' | 'ptr'>): void {
+    this.arena(region.arena).free(region.ptr);
+  }
+
+  /** Opens a new, empty arena. */
+  open(): Arena {
+    const a = new Arena(this.list.length, {
+      ...(this.options.arenaBytes !== undefined ? { maxBytes: this.options.arenaBytes } : {}),
+      ...(this.options.initialBytes !== undefined ? { initialBytes: this.options.initialBytes } : {}),
+    });
+    this.list.push(a);
+    this.options.onArena?.(a);
+    return a;
+  }
+
+  /** The memories, in arena order: what workers need to instantiate the kernels. */
+  memories(): WebAssembly.Memory[] {
+    return this.list.map((a) => a.memory);
+  }
+
+  get allocatedBytes(): number {
+    return this.list.reduce((s, a) => s + a.allocatedBytes, 0);
+  }
+}
+
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
