@@ -1,0 +1,67 @@
+/**
+ * Durable file primitives. Durability means fsync: of the file for its bytes, and of the directory for
+ * the name (a created, renamed or deleted entry is only durable once its directory is synced).
+ */
+import { open, rename, unlink, mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
+
+/** fsyncs a directory so that entries created, renamed or removed in it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates `dir` (and parents) and makes the new entries durable. */
+export async function ensureDir(dir: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true });
+  if (made !== undefined) {
+    // fsync every directory from the first one created up to the parent of that one
+    let d = dir;
+    const stop = path.dirname(made);
+    while (d !== stop && d !== path.dirname(d)) {
+      await fsyncDir(path.dirname(d));
+      d = path.dirname(d);
+    }
+  }
+}
+
+/**
+ * Writes `file` atomically: the bytes go to `file.tmp-<pid>`, which is fsync'd, renamed over `file`,
+ * and the directory fsync'd. A crash leaves either the old file or the new one, never a mix.
+ */
+export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[] | Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  try {
+    const list = chunks instanceof Uint8Array ? [chunks] : chunks;
+    for (const c of list) {
+      let off = 0;
+      while (off < c.length) {
+        const { bytesWritten } = await fh.write(c, off, c.length - off);
+        off += bytesWritten;
+      }
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await fsyncDir(path.dirname(file));
+}
+
+/** Removes files (missing ones are fine) and fsyncs their directory once. */
+export async function unlinkDurable(dir: string, files: readonly string[]): Promise<void> {
+  if (files.length === 0) return;
+  for (const f of files) {
+    try {
+      await unlink(path.join(dir, f));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  await fsyncDir(dir);
+}

@@ -1,0 +1,76 @@
+/**
+ * A tenant's manifest, `D/tenants/<tenant>/manifest.json`: the catalogue of its shards and the counters
+ * that must never go back. It is the commit point of sealing and retention: a shard file exists for
+ * searches only once the manifest naming it is durable, and WAL rows with `seq < sealedSeq` are in shards.
+ *
+ *   { "format": "platesearch-manifest", "version": 1, "crc": <CRC32C of canonical body JSON>, "body": {
+ *       "tenant", "ordinal", "nextSeq", "sealedSeq", "shards": [ShardEntry…] } }
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { CorruptFile, UnsupportedFormat } from '../errors.js';
+import { crc32c } from './crc32c.js';
+import { writeFileAtomic } from './durable-fs.js';
+
+export const kManifestVersion = 1;
+export const kManifestName = 'manifest.json';
+
+export interface ShardEntry {
+  /** File name inside `D/tenants/<tenant>/shards/`. */
+  file: string;
+  /** UTC day (days since the epoch) every row of the shard falls in. */
+  day: number;
+  rows: number;
+  minTs: number;
+  maxTs: number;
+  minSeq: number;
+  maxSeq: number;
+  bytes: number;
+  /** CRC32C of the whole file. */
+  crc: number;
+}
+
+export interface TenantManifest {
+  tenant: string;
+  /** The tenant's number in read ids (src/store/ids.ts). */
+  ordinal: number;
+  /** Every seq below this was given out once; the next append starts at or above it. */
+  nextSeq: number;
+  /** Every WAL row with a seq below this is in a shard (or was deleted by retention). */
+  sealedSeq: number;
+  shards: ShardEntry[];
+}
+
+const enc = new TextEncoder();
+
+export async function writeManifest(tenantDir: string, m: TenantManifest): Promise<void> {
+  const body = JSON.stringify(m);
+  const crc = crc32c(enc.encode(body));
+  const text = `{"format":"platesearch-manifest","version":${kManifestVersion},"crc":${crc},"body":${body}}\n`;
+  await writeFileAtomic(path.join(tenantDir, kManifestName), enc.encode(text));
+}
+
+/** Reads a manifest; undefined if there is none. A damaged or unknown one is a coded error naming the file. */
+export async function readManifest(tenantDir: string): Promise<TenantManifest | undefined> {
+  const file = path.join(tenantDir, kManifestName);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let outer: { format?: unknown; version?: unknown; crc?: unknown; body?: unknown };
+  try {
+    outer = JSON.parse(text);
+  } catch {
+    throw CorruptFile(`Manifest is not valid JSON: ${file}`, { file });
+  }
+  if (outer.format !== 'platesearch-manifest') throw CorruptFile(`Not a platesearch manifest: ${file}`, { file });
+  if (outer.version !== kManifestVersion) {
+    throw UnsupportedFormat(`Manifest version ${String(outer.version)} is not supported: ${file}`, { file });
+  }
+  const body = JSON.stringify(outer.body);
+  if (crc32c(enc.encode(body)) !== outer.crc) throw CorruptFile(`Manifest checksum mismatch: ${file}`, { file });
+  return outer.body as TenantManifest;
+}

@@ -1,0 +1,277 @@
+/**
+ * One tenant's storage: its manifest, its write-ahead log, its live (not yet sealed) rows and its
+ * readId set. Layout under the data dir:
+ *
+ *   D/tenants/<tenant>/manifest.json        catalogue + counters (src/store/manifest.ts)
+ *   D/tenants/<tenant>/wal/<gen>.wal        write-ahead log files (src/store/wal.ts)
+ *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-file.ts)
+ *
+ * Appends are durable (fsync'd, group commit) before they resolve, and visible from that moment on.
+ */
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Read, StoredRead } from '../model/read.js';
+import { kCoordScale } from '../core/segment.js';
+import { CorruptFile, StorageUnavailable } from '../errors.js';
+import { readIdOf } from './ids.js';
+import { readManifest, writeManifest, type TenantManifest } from './manifest.js';
+import { recoverWal, walGeneration, WalWriter } from './wal.js';
+import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
+import { unlinkDurable, ensureDir } from './durable-fs.js';
+
+export interface TenantAppendResult {
+  stored: StoredRead[];
+  duplicates: number[];
+}
+
+/** Fixed-point degrees, as stored (src/core/segment.ts); `| 0` folds -0 into 0. */
+export function toE7(deg: number): number {
+  return Math.round(deg * kCoordScale) | 0;
+}
+
+/** A stored row as the API returns it. */
+export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): StoredRead {
+  const out: StoredRead = {
+    id: readIdOf(ordinal, r.seq),
+    tenant,
+    plate: r.plate,
+    ts: r.ts,
+    lat: r.latE7 / kCoordScale,
+    lon: r.lonE7 / kCoordScale,
+    camera: r.camera,
+  };
+  if (r.region !== undefined) out.region = r.region;
+  if (r.confidence !== undefined) out.confidence = r.confidence;
+  if (r.make !== undefined) out.make = r.make;
+  if (r.color !== undefined) out.color = r.color;
+  if (r.readId !== undefined) out.readId = r.readId;
+  return out;
+}
+
+/** The rows appended and not yet sealed, in seq order; searches take `snapshot()`s of it. */
+export class LiveRows {
+  rows: RowRecord[] = [];
+  snapshot(): readonly RowRecord[] {
+    return this.rows.slice();
+  }
+}
+
+export class TenantStore {
+  readonly tenant: string;
+  readonly dir: string;
+  manifest: TenantManifest;
+  live = new LiveRows();
+  /** Corrupt or unreadable files found while opening, by path. */
+  readonly corruptFiles: string[] = [];
+
+  private wal!: WalWriter;
+  /** WAL generations on disk, oldest first (the last one is the open one). */
+  private walGens: number[] = [];
+  /** Generations that could not be read: never deleted by us, kept for inspection. */
+  private badWalGens = new Set<number>();
+  private readIds = new Set<string>();
+  /** readIds of rows queued but not yet durable: a retry waits for the first copy's fsync. */
+  private pendingReadIds = new Map<string, Promise<void>>();
+  private nextSeq: number;
+  /** Serialises seal / drop / close on this tenant. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+
+  private constructor(tenant: string, dir: string, manifest: TenantManifest) {
+    this.tenant = tenant;
+    this.dir = dir;
+    this.manifest = manifest;
+    this.nextSeq = manifest.nextSeq;
+  }
+
+  get ordinal(): number {
+    return this.manifest.ordinal;
+  }
+
+  get walDir(): string {
+    return path.join(this.dir, 'wal');
+  }
+
+  /** Creates a new tenant durably (manifest first: a tenant dir without one holds nothing acknowledged). */
+  static async create(tenantsDir: string, tenant: string, ordinal: number): Promise<TenantStore> {
+    const dir = path.join(tenantsDir, tenant);
+    await ensureDir(dir);
+    const manifest: TenantManifest = { tenant, ordinal, nextSeq: 1, sealedSeq: 1, shards: [] };
+    await writeManifest(dir, manifest);
+    const store = new TenantStore(tenant, dir, manifest);
+    store.wal = await WalWriter.create(store.walDir, 1);
+    store.walGens = [1];
+    return store;
+  }
+
+  /** Opens an existing tenant: reads its manifest, replays its WAL (truncating a torn tail). */
+  static async open(tenantsDir: string, tenant: string): Promise<TenantStore | undefined> {
+    const dir = path.join(tenantsDir, tenant);
+    const manifest = await readManifest(dir);
+    if (!manifest) return undefined;
+    if (manifest.tenant !== tenant) throw CorruptFile(`Manifest names tenant ${manifest.tenant}: ${path.join(dir, 'manifest.json')}`);
+    const store = new TenantStore(tenant, dir, manifest);
+    await store.replay();
+    return store;
+  }
+
+  private async replay(): Promise<void> {
+    await ensureDir(this.walDir);
+    const names = (await readdir(this.walDir)).filter((n) => walGeneration(n) !== undefined).sort();
+    const bySeq = new Map<number, RowRecord>();
+    let maxGen = 0;
+    for (const name of names) {
+      const gen = walGeneration(name)!;
+      maxGen = Math.max(maxGen, gen);
+      this.walGens.push(gen);
+      const file = path.join(this.walDir, name);
+      const scan = await recoverWal(file);
+      if (scan.badHeader || scan.corruptAt.length > 0) {
+        this.corruptFiles.push(file);
+        this.badWalGens.add(gen);
+      }
+      for (const payload of scan.records) {
+        let decoded;
+        try {
+          decoded = decodeRecord(file, payload);
+        } catch {
+          if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
+          this.badWalGens.add(gen);
+          continue;
+        }
+        for (const row of decoded.rows) {
+          if (row.seq >= this.nextSeq) this.nextSeq = row.seq + 1;
+          if (row.seq < this.manifest.sealedSeq) continue; // already in a shard
+          bySeq.set(row.seq, row);
+        }
+      }
+    }
+    const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    this.live.rows = rows;
+    for (const r of rows) if (r.readId !== undefined) this.readIds.add(r.readId);
+    // new appends always go to a fresh file: recovered files are only read, then deleted once sealed
+    const gen = maxGen + 1;
+    this.wal = await WalWriter.create(this.walDir, gen);
+    this.walGens.push(gen);
+  }
+
+  /** readIds of sealed rows (the shard loader registers them). */
+  addKnownReadIds(ids: Iterable<string>): void {
+    for (const id of ids) this.readIds.add(id);
+  }
+
+  /** Appends validated reads; resolves when they are durable and visible. */
+  async append(reads: readonly Read[]): Promise<TenantAppendResult> {
+    const duplicates: number[] = [];
+    const waitFor: Promise<void>[] = [];
+    const rows: RowRecord[] = [];
+    const batchIds = new Set<string>();
+    for (let i = 0; i < reads.length; i++) {
+      const r = reads[i]!;
+      if (r.readId !== undefined) {
+        if (this.readIds.has(r.readId) || batchIds.has(r.readId)) {
+          duplicates.push(i);
+          continue;
+        }
+        const pending = this.pendingReadIds.get(r.readId);
+        if (pending) {
+          duplicates.push(i);
+          waitFor.push(pending);
+          continue;
+        }
+        batchIds.add(r.readId);
+      }
+      const row: RowRecord = { seq: 0, plate: r.plate, ts: r.ts, latE7: toE7(r.lat), lonE7: toE7(r.lon), camera: r.camera };
+      if (r.region !== undefined) row.region = r.region;
+      if (r.confidence !== undefined) row.confidence = r.confidence;
+      if (r.make !== undefined) row.make = r.make;
+      if (r.color !== undefined) row.color = r.color;
+      if (r.readId !== undefined) row.readId = r.readId;
+      rows.push(row);
+    }
+    if (rows.length > 0) {
+      const firstSeq = this.nextSeq;
+      this.nextSeq += rows.length;
+      for (let i = 0; i < rows.length; i++) rows[i]!.seq = firstSeq + i;
+      const durable = this.wal.append(encodeReadsRecord(firstSeq, rows), () => {
+        // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
+        for (const row of rows) {
+          this.live.rows.push(row);
+          if (row.readId !== undefined) this.readIds.add(row.readId);
+        }
+      });
+      for (const id of batchIds) this.pendingReadIds.set(id, durable);
+      try {
+        await durable;
+      } finally {
+        for (const id of batchIds) if (this.pendingReadIds.get(id) === durable) this.pendingReadIds.delete(id);
+      }
+    }
+    if (waitFor.length > 0) await Promise.all(waitFor);
+    return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates };
+  }
+
+  /** Runs `fn` with seal / drop / close of this tenant excluded. */
+  withExclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(fn, fn);
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Starts a new WAL file once everything queued is durable. Returns the first seq not in the old files
+   * and the generations that the caller may delete once their rows are safe elsewhere.
+   */
+  async rotateWal(): Promise<{ boundarySeq: number; oldGens: number[] }> {
+    const gen = Math.max(...this.walGens) + 1;
+    let boundarySeq = 0;
+    await this.wal.rotate(gen, () => {
+      // every row queued before the rotate is durable and visible now; later ones go to the new file
+      const last = this.live.rows[this.live.rows.length - 1];
+      boundarySeq = last ? last.seq + 1 : this.manifest.sealedSeq;
+    });
+    const oldGens = this.walGens.filter((g) => g !== gen);
+    this.walGens = [...oldGens, gen];
+    return { boundarySeq, oldGens };
+  }
+
+  /** Deletes WAL files whose rows are safe elsewhere (never the ones that failed to read). */
+  async deleteWalGens(gens: readonly number[]): Promise<void> {
+    const del = gens.filter((g) => !this.badWalGens.has(g));
+    await unlinkDurable(this.walDir, del.map((g) => g.toString(16).padStart(16, '0') + '.wal'));
+    this.walGens = this.walGens.filter((g) => !del.includes(g));
+  }
+
+  /** Appends already-stored rows again to the current WAL file (a retention rewrite keeps survivors). */
+  async rewriteRows(rows: readonly RowRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.wal.append(encodeRewriteRecord(rows));
+  }
+
+  /** Forgets readIds of deleted rows. */
+  forgetReadIds(rows: Iterable<RowRecord>): void {
+    for (const r of rows) if (r.readId !== undefined) this.readIds.delete(r.readId);
+  }
+
+  async saveManifest(next: TenantManifest): Promise<void> {
+    next.nextSeq = Math.max(next.nextSeq, this.nextSeq);
+    await writeManifest(this.dir, next);
+    this.manifest = next;
+  }
+
+  get nextSeqValue(): number {
+    return this.nextSeq;
+  }
+
+  get walSyncs(): number {
+    return this.wal.syncs;
+  }
+
+  async close(): Promise<void> {
+    await this.withExclusive(() => this.wal.close());
+  }
+
+  assertWritable(): void {
+    if (this.closed) throw StorageUnavailable('The engine is closed');
+  }
+  closed = false;
+}
