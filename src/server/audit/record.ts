@@ -1,0 +1,85 @@
+/**
+ * The audit record and its hash chain (API.md "Audit"):
+ *
+ *   hash = sha256hex(prev + "\n" + canonical(recordWithoutHash))
+ *
+ * where `canonical` is RFC 8785 (JCS) as JavaScript gives it: JSON.stringify with the keys of every object
+ * sorted by the default (UTF-16 code unit) sort, no whitespace. The first record's `prev` is 64 zeros.
+ * A log line is the canonical JSON of the whole record (hash included), so any verifier that parses the
+ * line and re-canonicalises it gets the bytes that were hashed.
+ */
+import { createHash } from 'node:crypto';
+
+export type AuditOutcome = 'ok' | 'denied' | 'invalid' | 'error';
+
+/**
+ * What a caller hands to AuditTrail.append: the record without seq/prev/hash. `tenant` is set from
+ * append's first argument; `ts` (ISO-8601 UTC ms) defaults to the time of the append.
+ */
+export interface AuditFields {
+  ts?: string;
+  requestId: string;
+  /** Ignored: the log's owner (append's first argument) is recorded. */
+  tenant?: string;
+  /** The caller's tenant (equal to `tenant` in the caller's own log; `_system` when unknown). */
+  actorTenant: string;
+  user: string;
+  action: string;
+  params: Record<string, unknown>;
+  purpose: string | null;
+  case: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  resultCount: number;
+  tenantsTouched: string[];
+  ip: string;
+  durationMs: number;
+  /** Further flat JSON fields a route adds (they are hashed like the rest). */
+  [extra: string]: unknown;
+}
+
+/** One line of `audit/<tenant>.jsonl`. */
+export interface AuditRecord extends AuditFields {
+  seq: number;
+  ts: string;
+  /** The log's owner. */
+  tenant: string;
+  /** sha256hex of the previous record (64 zeros for seq 1). */
+  prev: string;
+  hash: string;
+}
+
+export const kGenesisHash = '0'.repeat(64);
+
+/** JSON with the keys of every object sorted, no whitespace (RFC 8785 for the values JSON can hold). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+export function sha256hex(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+/** The chain hash of `record` (its own `hash` field, if any, is ignored). */
+export function chainHash(record: Record<string, unknown>): string {
+  const { hash: _hash, ...rest } = record;
+  return sha256hex(`${String(rest.prev)}\n${canonicalJson(rest)}`);
+}
+
+/**
+ * Makes `fields` plain JSON (drops undefined, NaN → null, Dates → strings, …) so the record that is
+ * hashed is exactly the record a reader parses back.
+ */
+export function toPlainJson<T>(fields: T): T {
+  return JSON.parse(JSON.stringify(fields)) as T;
+}

@@ -1,0 +1,415 @@
+/**
+ * The audit trail: one hash-chained, append-only NDJSON log per tenant, `audit/<tenant>.jsonl` (and
+ * `audit/_system.jsonl` for callers with no known tenant), each with its head marker `audit/<tenant>.head`
+ * (see head.ts). Record format and chain rule: record.ts; verification: verify.ts.
+ *
+ * Appends are group-committed per log: while one batch is being written and fsync'd, later appends queue
+ * and go in the next batch, in arrival order. A batch is: assign seq/prev/hash, write the lines at the end
+ * of the log, fsync the log, write the head marker, fsync it, then resolve every append of the batch.
+ * Fail-closed: if any step fails, every append of the batch rejects with AuditUnavailable, the log is cut
+ * back to its last durable length and the marker rewritten before the next batch (if that fails too, the
+ * next appends fail as well, until the disk recovers). Nothing is acknowledged that is not durable.
+ *
+ * On open, a torn tail after the marker's record (a crash between write and marker) is repaired: complete,
+ * correctly chained records are kept and the marker advanced; the first bad or partial line and everything
+ * after it are cut. A log that does not hold the marker's record where the marker says is left untouched
+ * (evidence) and later records chain from the marker, so verification keeps reporting the break.
+ *
+ * One process appends to a data dir's audit logs: the server. CLI commands only read them.
+ */
+import { join } from 'node:path';
+import { AuditUnavailable, BadInput } from '../../errors.js';
+import { isTenantName, kSystemTenant } from '../../model/tenant.js';
+import { type AuditFile, type AuditFs, nodeAuditFs, readFully, writeFully } from './fs.js';
+import { type HeadMarker, readHead, writeHead, writeHeadBoth } from './head.js';
+import { type AuditFields, type AuditRecord, canonicalJson, chainHash, kGenesisHash, toPlainJson } from './record.js';
+import { checkLine, scanLines, type VerifyResult, verifyLog } from './verify.js';
+
+export type { AuditFields, AuditRecord, VerifyResult };
+
+export interface AuditQuery {
+  /** Inclusive, epoch ms. */
+  from?: number;
+  /** Exclusive, epoch ms. */
+  to?: number;
+  user?: string;
+  action?: string;
+  /** Records with seq > after. */
+  after?: number;
+  /** 1–kMaxAuditPage; default kDefaultAuditPage. */
+  limit?: number;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  /** The seq to pass as `after` for the next page, or null when there is none. */
+  next: number | null;
+}
+
+export const kDefaultAuditPage = 100;
+export const kMaxAuditPage = 1000;
+// one checkpoint (byte offset) per this many records, so `after` does not rescan a year of log
+const kIndexStride = 256;
+// longest line the start-up repair looks back over to confirm the marker's record (params ≤ 1 MiB bodies)
+const kMaxLookback = 4 << 20;
+
+export interface AuditTrailOptions {
+  /** The file-system seam (tests inject faults through it). */
+  fs?: AuditFs;
+}
+
+interface Pending {
+  fields: AuditFields;
+  resolve(r: AuditRecord): void;
+  reject(e: unknown): void;
+}
+
+interface Log {
+  tenant: string;
+  path: string;
+  headPath: string;
+  file: AuditFile | undefined;
+  headFile: AuditFile | undefined;
+  /** Durable head: last seq/hash and the log length after it. */
+  seq: number;
+  hash: string;
+  len: number;
+  /** The file does not end in a newline (damaged): prefix the next batch with one. */
+  needsNewline: boolean;
+  /** A batch failed: cut back and rewrite the marker before the next one. */
+  needsRecovery: boolean;
+  queue: Pending[];
+  flushing: Promise<void> | undefined;
+  /** checkpoints[k] = byte offset of line k*kIndexStride (0-based), built on first query. */
+  checkpoints: number[] | undefined;
+  /** Lines covered by `checkpoints`. */
+  checkpointLines: number | undefined;
+}
+
+export function isAuditLogName(tenant: string): boolean {
+  return tenant === kSystemTenant || isTenantName(tenant);
+}
+
+export class AuditTrail {
+  private readonly logs = new Map<string, Log>();
+  private readonly opening = new Map<string, Promise<Log>>();
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly fs: AuditFs,
+  ) {}
+
+  /** Opens `D/audit/`, repairing torn tails of every existing log. */
+  static async open(dataDir: string, options: AuditTrailOptions = {}): Promise<AuditTrail> {
+    const fs = options.fs ?? nodeAuditFs;
+    const trail = new AuditTrail(join(dataDir, 'audit'), fs);
+    await fs.mkdir(trail.dir);
+    for (const name of await fs.readdir(trail.dir)) {
+      if (!name.endsWith('.jsonl')) continue;
+      const tenant = name.slice(0, -'.jsonl'.length);
+      if (isAuditLogName(tenant)) await trail.log(tenant);
+    }
+    return trail;
+  }
+
+  /** Tenants with a log, sorted. */
+  tenants(): string[] {
+    return [...this.logs.keys()].sort();
+  }
+
+  /**
+   * Appends one record to `tenant`'s log; resolves with the record once it is durable (log and marker
+   * fsync'd). Rejects with AuditUnavailable if it cannot be made durable.
+   */
+  async append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
+    if (!isAuditLogName(tenant)) throw BadInput(`not a tenant name: ${JSON.stringify(tenant)}`);
+    if (this.closed) throw AuditUnavailable('audit trail is closed');
+    let log: Log;
+    try {
+      log = await this.log(tenant);
+    } catch (err) {
+      throw AuditUnavailable(`audit log of ${tenant} cannot be opened: ${(err as Error).message}`);
+    }
+    return new Promise<AuditRecord>((resolve, reject) => {
+      log.queue.push({ fields, resolve, reject });
+      if (!log.flushing) log.flushing = this.flush(log).finally(() => (log.flushing = undefined));
+    });
+  }
+
+  /** Records of `tenant`'s log by ascending seq, filtered; only durable records. */
+  async query(tenant: string, q: AuditQuery = {}): Promise<AuditPage> {
+    const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? kDefaultAuditPage)), kMaxAuditPage);
+    const after = Math.max(0, Math.trunc(q.after ?? 0));
+    const log = this.logs.get(tenant) ?? (isAuditLogName(tenant) && (await this.fs.size(join(this.dir, `${tenant}.jsonl`))) !== undefined ? await this.log(tenant) : undefined);
+    if (!log || log.len === 0) return { records: [], next: null };
+    const end = log.len;
+    const reader = await this.fs.openRead(log.path);
+    try {
+      const checkpoints = await this.checkpointsOf(log, reader);
+      // line k (0-based) holds seq k+1 in an intact log; start at the checkpoint at or before seq `after`
+      const k = Math.min(Math.floor(after / kIndexStride), checkpoints.length - 1);
+      const start = k >= 0 ? checkpoints[k]! : 0;
+      const records: AuditRecord[] = [];
+      for await (const line of scanLines(reader, start, end)) {
+        if (!line.terminated) break;
+        let r: AuditRecord;
+        try {
+          r = JSON.parse(line.bytes.toString('utf8')) as AuditRecord;
+        } catch {
+          continue;
+        }
+        if (typeof r !== 'object' || r === null || !(r.seq > after)) continue;
+        if (q.user !== undefined && r.user !== q.user) continue;
+        if (q.action !== undefined && r.action !== q.action) continue;
+        if (q.from !== undefined || q.to !== undefined) {
+          const t = Date.parse(r.ts);
+          if (q.from !== undefined && !(t >= q.from)) continue;
+          if (q.to !== undefined && !(t < q.to)) continue;
+        }
+        if (records.length === limit) return { records, next: records[records.length - 1]!.seq };
+        records.push(r);
+      }
+      return { records, next: null };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** Verifies `tenant`'s log on disk up to its durable head marker. */
+  async verify(tenant: string): Promise<VerifyResult> {
+    if (!isAuditLogName(tenant)) throw BadInput(`not a tenant name: ${JSON.stringify(tenant)}`);
+    return verifyTenantLog(this.fs, this.dir, tenant, { stopAtHead: true });
+  }
+
+  /** Waits for queued appends, then closes every log. Appends after close reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.opening.values()]);
+    for (const log of this.logs.values()) {
+      while (log.flushing) await log.flushing;
+      await log.file?.close().catch(() => {});
+      await log.headFile?.close().catch(() => {});
+      log.file = log.headFile = undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private log(tenant: string): Promise<Log> {
+    const open = this.logs.get(tenant);
+    if (open) return Promise.resolve(open);
+    let p = this.opening.get(tenant);
+    if (!p) {
+      p = this.openLog(tenant).finally(() => this.opening.delete(tenant));
+      this.opening.set(tenant, p);
+    }
+    return p;
+  }
+
+  private async openLog(tenant: string): Promise<Log> {
+    const log: Log = {
+      tenant,
+      path: join(this.dir, `${tenant}.jsonl`),
+      headPath: join(this.dir, `${tenant}.head`),
+      file: undefined,
+      headFile: undefined,
+      seq: 0,
+      hash: kGenesisHash,
+      len: 0,
+      needsNewline: false,
+      needsRecovery: false,
+      queue: [],
+      flushing: undefined,
+      checkpoints: undefined,
+      checkpointLines: undefined,
+    };
+    const headExisted = (await this.fs.size(log.headPath)) !== undefined;
+    const logExisted = (await this.fs.size(log.path)) !== undefined;
+    // the marker first: a log never exists without one, so a missing marker is damage, not a crash
+    log.headFile = await this.fs.openReadWrite(log.headPath);
+    log.file = await this.fs.openReadWrite(log.path);
+    try {
+      const size = await log.file.size();
+      let marker = headExisted ? await readHead(log.headFile) : undefined;
+      if (!headExisted || !logExisted) {
+        await this.fs.syncDir(this.dir);
+      }
+      if (!marker) {
+        // no marker (new log, or marker destroyed): chain from the last valid record from the start
+        marker = await this.adoptTail(log, { seq: 0, hash: kGenesisHash, len: 0 }, size);
+        await writeHeadBoth(log.headFile, marker);
+      } else if (size > marker.len && (await this.holdsMarkerRecord(log.file, marker))) {
+        const adopted = await this.adoptTail(log, marker, size);
+        if (adopted.seq !== marker.seq || adopted.len !== size) {
+          if (adopted.seq !== marker.seq) await writeHead(log.headFile, adopted);
+          marker = adopted;
+        }
+      } else if (size !== marker.len) {
+        // the log does not match its marker: tampering or media damage. Keep it as evidence; new
+        // records chain from the marker, at the end of the file, so verification keeps failing.
+        marker = { ...marker, len: size };
+        log.needsNewline = size > 0 && !(await this.endsWithNewline(log.file, size));
+      }
+      log.seq = marker.seq;
+      log.hash = marker.hash;
+      log.len = marker.len;
+    } catch (err) {
+      await log.file.close().catch(() => {});
+      await log.headFile.close().catch(() => {});
+      throw err;
+    }
+    this.logs.set(tenant, log);
+    return log;
+  }
+
+  /** Whether the line ending at `marker.len` is the marker's record. */
+  private async holdsMarkerRecord(file: AuditFile, marker: HeadMarker): Promise<boolean> {
+    if (marker.len === 0) return marker.seq === 0;
+    const back = Math.min(marker.len, kMaxLookback);
+    const buf = await readFully(file, back, marker.len - back);
+    if (buf.length !== back || buf[back - 1] !== 0x0a) return false;
+    const startNl = buf.lastIndexOf(0x0a, back - 2);
+    if (startNl < 0 && back < marker.len) return false; // longer than the look-back: cannot confirm
+    try {
+      const r = JSON.parse(buf.subarray(startNl + 1, back - 1).toString('utf8')) as Record<string, unknown>;
+      return r.seq === marker.seq && r.hash === marker.hash;
+    } catch {
+      return false;
+    }
+  }
+
+  private async endsWithNewline(file: AuditFile, size: number): Promise<boolean> {
+    const b = await readFully(file, 1, size - 1);
+    return b[0] === 0x0a;
+  }
+
+  /**
+   * Keeps the complete, correctly chained records after `from` and cuts the log after the last of them
+   * (fsync'd). Returns the new head.
+   */
+  private async adoptTail(log: Log, from: HeadMarker, size: number): Promise<HeadMarker> {
+    const file = log.file!;
+    let head = { ...from };
+    for await (const line of scanLines(file, from.len, size)) {
+      const checked = checkLine(line, head.seq + 1, head.hash, log.tenant);
+      if ('error' in checked) break;
+      head = { seq: head.seq + 1, hash: checked.record.hash as string, len: line.offset + line.bytes.length + 1 };
+    }
+    if (head.len !== size) {
+      await file.truncate(head.len);
+      await file.sync();
+    }
+    return head;
+  }
+
+  private async checkpointsOf(log: Log, reader: AuditFile): Promise<number[]> {
+    if (!log.checkpoints) {
+      const checkpoints: number[] = [];
+      let n = 0;
+      for await (const line of scanLines(reader, 0, log.len)) {
+        if (n % kIndexStride === 0) checkpoints.push(line.offset);
+        n++;
+      }
+      log.checkpoints = checkpoints;
+      // lines appended meanwhile are not in it; the next batch extends it only if it is complete
+      log.checkpointLines = n;
+    }
+    return log.checkpoints;
+  }
+
+  private async flush(log: Log): Promise<void> {
+    while (log.queue.length > 0) {
+      const batch = log.queue.splice(0);
+      try {
+        if (log.needsRecovery) await this.recover(log);
+        const records: AuditRecord[] = [];
+        const lines: string[] = [];
+        let seq = log.seq;
+        let prev = log.hash;
+        const lineOffsets: number[] = [];
+        let offset = log.len + (log.needsNewline ? 1 : 0);
+        for (const p of batch) {
+          seq++;
+          const body = toPlainJson({ ...p.fields, tenant: log.tenant, ts: p.fields.ts ?? new Date().toISOString() }) as Record<string, unknown>;
+          delete body.seq;
+          delete body.hash;
+          const unhashed = { ...body, seq, prev };
+          const hash = chainHash(unhashed);
+          const record = { ...unhashed, hash } as AuditRecord;
+          const line = canonicalJson(record) + '\n';
+          records.push(record);
+          lines.push(line);
+          lineOffsets.push(offset);
+          offset += Buffer.byteLength(line);
+          prev = hash;
+        }
+        const buf = Buffer.from((log.needsNewline ? '\n' : '') + lines.join(''), 'utf8');
+        await writeFully(log.file!, buf, log.len);
+        await log.file!.sync();
+        const newLen = log.len + buf.length;
+        await writeHead(log.headFile!, { seq, hash: prev, len: newLen });
+        if (log.checkpoints && log.checkpointLines !== undefined) {
+          for (let i = 0; i < lineOffsets.length; i++) {
+            if (log.checkpointLines % kIndexStride === 0) log.checkpoints.push(lineOffsets[i]!);
+            log.checkpointLines++;
+          }
+          if (log.needsNewline) log.checkpoints = undefined; // line numbering shifted; rebuild
+        }
+        log.seq = seq;
+        log.hash = prev;
+        log.len = newLen;
+        log.needsNewline = false;
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]!);
+      } catch (err) {
+        log.needsRecovery = true;
+        const e = AuditUnavailable(`audit record could not be written durably: ${(err as Error).message}`);
+        for (const p of batch) p.reject(e);
+      }
+    }
+  }
+
+  /**
+   * After a failed batch: reopen both files (after a failed fsync the page cache cannot be trusted),
+   * cut the log back to its last durable length and write the durable head to both marker slots.
+   */
+  private async recover(log: Log): Promise<void> {
+    await log.file?.close().catch(() => {});
+    await log.headFile?.close().catch(() => {});
+    log.file = log.headFile = undefined;
+    log.file = await this.fs.openReadWrite(log.path);
+    log.headFile = await this.fs.openReadWrite(log.headPath);
+    const size = await log.file.size();
+    if (size > log.len) {
+      await log.file.truncate(log.len);
+    }
+    await log.file.sync();
+    await writeHeadBoth(log.headFile, { seq: log.seq, hash: log.hash, len: log.len });
+    log.needsRecovery = false;
+  }
+}
+
+/**
+ * Verifies one tenant's log as it is on disk (reading the marker first, so a concurrent writer can only
+ * make the log longer than the marker, never shorter). Used by the server and by `platesearch audit verify`.
+ */
+export async function verifyTenantLog(fs: AuditFs, auditDir: string, tenant: string, options: { stopAtHead?: boolean } = {}): Promise<VerifyResult> {
+  const headPath = join(auditDir, `${tenant}.head`);
+  const logPath = join(auditDir, `${tenant}.jsonl`);
+  let marker: HeadMarker | undefined;
+  if ((await fs.size(headPath)) !== undefined) {
+    const hf = await fs.openRead(headPath);
+    try {
+      marker = await readHead(hf);
+    } finally {
+      await hf.close();
+    }
+  }
+  if ((await fs.size(logPath)) === undefined) return verifyLog(undefined, 0, marker, tenant, options);
+  const lf = await fs.openRead(logPath);
+  try {
+    return await verifyLog(lf, await lf.size(), marker, tenant, options);
+  } finally {
+    await lf.close();
+  }
+}
