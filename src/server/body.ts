@@ -1,0 +1,222 @@
+/**
+ * Request bodies: media types, size limits and parsing (API.md "Precise rules / Input").
+ *
+ * - A body with a missing or unknown `Content-Type` → 415; over the route's limit → 413 (checked on
+ *   `Content-Length` before reading, and again while reading, for chunked bodies).
+ * - `json` routes take one value, as JSON or MessagePack.
+ * - `batch` routes take a JSON array, NDJSON or a MessagePack array. An NDJSON line that does not parse is a
+ *   failed item (its index counts); blank lines are skipped and not counted.
+ */
+import type { IncomingMessage } from 'node:http';
+import { unpack } from 'msgpackr';
+import { BadJson, BodyTooLarge, UnsupportedMediaType } from '../errors.js';
+import type { BatchItem, BodyKind } from './route.js';
+
+export type MediaFormat = 'json' | 'ndjson' | 'msgpack';
+
+// The usual names of each format, including the pre-registration `x-` ones clients still send.
+const kMediaTypes: Record<string, MediaFormat> = {
+  'application/json': 'json',
+  'text/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+  'application/x-jsonl': 'ndjson',
+  'application/jsonlines': 'ndjson',
+  'application/x-jsonlines': 'ndjson',
+  'application/msgpack': 'msgpack',
+  'application/x-msgpack': 'msgpack',
+  'application/vnd.msgpack': 'msgpack',
+};
+
+/** The format named by a `Content-Type` header (parameters such as `charset` ignored), or undefined. */
+export function mediaFormat(contentType: string | undefined): MediaFormat | undefined {
+  if (contentType === undefined) return undefined;
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  const known = kMediaTypes[type];
+  if (known) return known;
+  if (/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type)) return 'json'; // RFC 6839 structured suffix
+  return undefined;
+}
+
+/** The media types each body kind accepts, for 415 messages and openapi.yaml. */
+export function acceptedFormats(kind: BodyKind): MediaFormat[] {
+  return kind === 'batch' ? ['json', 'ndjson', 'msgpack'] : kind === 'json' ? ['json', 'msgpack'] : [];
+}
+
+/**
+ * Decides the body's format before reading it: 415 for a missing or unknown Content-Type on a body, or a
+ * format the route does not take. Returns undefined when there is no body to read (an optional `json`
+ * body that was not sent).
+ */
+export function bodyFormat(req: IncomingMessage, kind: BodyKind): MediaFormat | undefined {
+  const contentType = req.headers['content-type'];
+  const declaredLength = req.headers['content-length'];
+  const hasBody = declaredLength !== undefined ? declaredLength !== '0' : req.headers['transfer-encoding'] !== undefined;
+  if (contentType === undefined || contentType.trim() === '') {
+    if (kind === 'json' && !hasBody) return undefined;
+    throw UnsupportedMediaType(`Content-Type is required; send one of ${mediaList(kind)}`);
+  }
+  const format = mediaFormat(contentType);
+  if (format === undefined || !acceptedFormats(kind).includes(format)) {
+    throw UnsupportedMediaType(`Content-Type ${JSON.stringify(contentType)} is not supported here; send one of ${mediaList(kind)}`);
+  }
+  return format;
+}
+
+function mediaList(kind: BodyKind): string {
+  const names: Record<MediaFormat, string> = {
+    json: 'application/json', ndjson: 'application/x-ndjson', msgpack: 'application/msgpack',
+  };
+  return acceptedFormats(kind).map((f) => names[f]).join(', ');
+}
+
+// A client that keeps sending after the limit is drained (and ignored) up to this many bytes, so it can
+// read the 413 on a kept-alive connection; past it the connection is closed after the answer.
+const kDrainCap = 256 << 20;
+
+export interface RawBody {
+  bytes: Buffer;
+  /** True when the body was over the limit (bytes is then empty); the caller answers 413. */
+  tooLarge: boolean;
+  /** True when the rest of an over-limit body was not read: the connection must close. */
+  undrained: boolean;
+}
+
+/** Reads the whole body, up to `limit` bytes. Over the limit, drains (up to a cap) and reports it. */
+export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > kDrainCap) {
+    req.pause();
+    return Promise.resolve({ bytes: Buffer.alloc(0), tooLarge: true, undrained: true });
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (!tooLarge && size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+      }
+      if (tooLarge) {
+        if (size > kDrainCap) {
+          cleanup();
+          req.pause();
+          resolve({ bytes: Buffer.alloc(0), tooLarge: true, undrained: true });
+        }
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size), tooLarge, undrained: false });
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onAborted = (): void => {
+      cleanup();
+      reject(new Error('client closed the request before sending the whole body'));
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
+
+/** Throws 413 for a body over the limit (the caller has drained it, or closes the connection). */
+export function assertSize(raw: RawBody, limit: number): void {
+  if (raw.tooLarge) throw BodyTooLarge(`Request body is larger than ${limit} bytes`, { limitBytes: limit });
+}
+
+function utf8(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // a byte-order mark is not JSON
+}
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw BadJson(`Body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function unpackMsgpack(bytes: Buffer): unknown {
+  try {
+    return fromMsgpack(unpack(bytes), 0);
+  } catch (err) {
+    throw BadJson(`Body is not valid MessagePack: ${(err as Error).message}`, { format: 'msgpack' });
+  }
+}
+
+// deeper than any request body needs; bounds the recursion of fromMsgpack
+const kMaxMsgpackDepth = 64;
+
+/**
+ * MessagePack has types JSON lacks: timestamps become epoch ms (a `ts` sent as a msgpack timestamp is a
+ * timestamp), 64-bit integers become numbers, binary stays as is (and fails validation by type).
+ */
+function fromMsgpack(v: unknown, depth: number): unknown {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint') return Number(v);
+  if (depth >= kMaxMsgpackDepth || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = fromMsgpack(v[i], depth + 1);
+    return v;
+  }
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v) if (k !== '__proto__') out[String(k)] = fromMsgpack(x, depth + 1);
+    return out;
+  }
+  const obj = v as Record<string, unknown>;
+  for (const k of Object.keys(obj)) obj[k] = fromMsgpack(obj[k], depth + 1);
+  return obj;
+}
+
+/** A `json` body → one value (undefined for an empty body). */
+export function parseJsonBody(bytes: Buffer, format: MediaFormat): unknown {
+  if (bytes.length === 0) return undefined;
+  return format === 'msgpack' ? unpackMsgpack(bytes) : parseJsonText(utf8(bytes));
+}
+
+/** A `batch` body → items in order. A JSON or MessagePack body must be an array. */
+export function parseBatchBody(bytes: Buffer, format: MediaFormat): BatchItem[] {
+  if (format === 'ndjson') return parseNdjson(utf8(bytes));
+  const value = format === 'msgpack' ? unpackMsgpack(bytes) : parseJsonText(utf8(bytes));
+  if (!Array.isArray(value)) {
+    throw BadJson(`Body must be an array of reads (${format === 'msgpack' ? 'MessagePack' : 'JSON'}), or NDJSON`);
+  }
+  return value.map((item) => ({ ok: true, value: item }));
+}
+
+/** One JSON value per line; blank lines are skipped and not counted; a bad line is a failed item. */
+export function parseNdjson(text: string): BatchItem[] {
+  const items: BatchItem[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (line.length === 0) continue;
+    try {
+      items.push({ ok: true, value: JSON.parse(line) });
+    } catch {
+      items.push({ ok: false, error: 'line is not valid JSON' });
+    }
+  }
+  return items;
+}

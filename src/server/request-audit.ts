@@ -1,0 +1,82 @@
+/**
+ * Assembly of the per-request audit record (API.md "Audit", precise rules). The trail (src/server/audit/)
+ * stores and chains records; this file decides what goes in them:
+ *
+ * - one record per /v1 request, allowed or refused, in the caller's tenant's log (`_system` when the
+ *   caller has no valid token), plus one in the log of every other tenant whose reads it returned or counted;
+ * - `outcome` from the status: 2xx ok; 401/403/429 denied; other 4xx invalid; 5xx error;
+ * - `params`: path params, query string and body, with plate lists over 100 entries recorded as
+ *   `{count, sha256}` of their normalised, newline-joined entries (`purpose`/`case` have their own fields).
+ */
+import { createHash } from 'node:crypto';
+import { normalisePattern } from '../model/plate.js';
+import type { AuditOutcome } from './audit/record.js';
+
+export function outcomeOf(status: number): AuditOutcome {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 401 || status === 403 || status === 429) return 'denied';
+  if (status >= 400 && status < 500) return 'invalid';
+  return status >= 500 ? 'error' : 'ok';
+}
+
+/** API.md: a list of plates over this many entries is recorded as its count and SHA-256. */
+export const kMaxListedPlates = 100;
+
+/** Body fields that hold plate lists: `plates` (hot-list search), `entries` (hot-list upload). */
+const kPlateListFields = new Set(['plates', 'entries']);
+
+function entryPlate(entry: unknown): string {
+  if (typeof entry === 'string') return normalisePattern(entry);
+  if (entry !== null && typeof entry === 'object' && typeof (entry as { plate?: unknown }).plate === 'string') {
+    return normalisePattern((entry as { plate: string }).plate);
+  }
+  return JSON.stringify(entry) ?? '';
+}
+
+/** `{count, sha256}` of a plate list: SHA-256 (hex) of its normalised entries joined by newlines. */
+export function summarisePlateList(list: readonly unknown[]): { count: number; sha256: string } {
+  const hash = createHash('sha256');
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) hash.update('\n');
+    hash.update(entryPlate(list[i]), 'utf8');
+  }
+  return { count: list.length, sha256: hash.digest('hex') };
+}
+
+/**
+ * The default `params` of a request: path params, then query string, then the body's fields (an object
+ * body) or `{body: …}` (any other body), without `purpose`/`case`, plate lists summarised.
+ */
+export function defaultParams(
+  pathParams: Record<string, string>,
+  query: URLSearchParams,
+  body: unknown,
+): Record<string, unknown> {
+  const params: Record<string, unknown> = { ...pathParams };
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    params[key] = values.length === 1 ? values[0] : values;
+  }
+  if (body === undefined) return params;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+      if (key === 'purpose' || key === 'case') continue;
+      params[key] = kPlateListFields.has(key) && Array.isArray(value) && value.length > kMaxListedPlates
+        ? summarisePlateList(value)
+        : value;
+    }
+  } else {
+    params.body = Array.isArray(body) && body.length > kMaxListedPlates ? summarisePlateList(body) : body;
+  }
+  return params;
+}
+
+/** `purpose` / `case` as stated in a body, if they are strings (also recorded when the request is refused). */
+export function statedJustification(body: unknown): { purpose: string | null; case: string | null } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { purpose: null, case: null };
+  const b = body as Record<string, unknown>;
+  return {
+    purpose: typeof b.purpose === 'string' ? b.purpose : null,
+    case: typeof b.case === 'string' ? b.case : null,
+  };
+}

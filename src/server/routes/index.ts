@@ -1,0 +1,14 @@
+/**
+ * The single list of route modules. To add routes: write `src/server/routes/<name>.ts` exporting
+ * `routes: Route[]` (and optionally `setup(services)`), import it here, and add it to the list.
+ */
+import type { RouteModule } from '../route.js';
+import * as ops from './ops.js';
+import * as reads from './reads.js';
+import * as search from './search.js';
+
+export const routeModules: readonly RouteModule[] = [
+  ops,
+  reads,
+  search,
+];
