@@ -1,0 +1,121 @@
+/**
+ * Symmetric-delete index (Wolf Garbe's SymSpell idea; Mor & Fraenkel 1982) for exact and fuzzy
+ * hot-list entries. Every entry of length L is indexed under the hashes of all its variants with
+ * 0 … k deletions (k = 0: the entry itself, so exact lists are the degenerate case). A plate is probed
+ * with its own 0 … k-deletion variants. If two strings are within k edits (Levenshtein, or OSA: a
+ * substitution or an adjacent swap costs one deletion on each side, an insertion or deletion one on one
+ * side), some pair of their variants is equal, so every true match becomes a candidate; each candidate
+ * is then verified with the exact bounded distance, which also discards hash collisions.
+ *
+ *   entries:  "7ABC12"                 plate: "7ABD12"
+ *   k = 1 →   7ABC12 ABC12 7BC12 …     k = 1 → 7ABD12 ABD12 … 7AB12 …
+ *             7AB12 …                          └─ shared variant "7AB12" → candidate → distance 1 ✓
+ *
+ * Keys per entry: 1 (exact), L + 1 (k = 1), 1 + L + L(L−1)/2 (k = 2; 29 for L = 7).
+ */
+import { PostingTable } from './posting-table.js';
+import { hashSkipping, variantCount } from './plate-bytes.js';
+import { boundedDistance } from './edit-distance.js';
+
+/** Bytes per entry slot: plates and non-wildcard patterns are ≤ 10 characters. */
+export const kSlot = 10;
+
+export class DeletionIndex {
+  private readonly table: PostingTable;
+  private readonly range = new Uint32Array(1);
+  /** Candidate de-duplication: an entry reached through several variants is verified once per probe. */
+  private readonly stamp: Uint32Array;
+  private mark = 0;
+
+  /**
+   * @param chars entry bytes (already OCR-mapped if the list is), entry i at `i * kSlot`
+   * @param lens  entry lengths
+   * @param k     maximum edits, 0–2
+   * @param osa   count adjacent transpositions as one edit
+   */
+  constructor(
+    private readonly chars: Uint8Array,
+    private readonly lens: Uint8Array,
+    readonly k: number,
+    private readonly osa: boolean,
+  ) {
+    const n = lens.length;
+    this.stamp = new Uint32Array(n);
+    let pairs = 0;
+    for (let i = 0; i < n; i++) pairs += variantCount(lens[i]!, k);
+    const hashes = new Uint32Array(pairs);
+    const ids = new Uint32Array(pairs);
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      const off = i * kSlot, len = lens[i]!;
+      hashes[q] = hashSkipping(chars, off, len, -1, -1);
+      ids[q++] = i;
+      if (k < 1) continue;
+      for (let a = 0; a < len; a++) {
+        hashes[q] = hashSkipping(chars, off, len, a, -1);
+        ids[q++] = i;
+      }
+      if (k < 2) continue;
+      for (let a = 0; a < len; a++) {
+        for (let b = a + 1; b < len; b++) {
+          hashes[q] = hashSkipping(chars, off, len, a, b);
+          ids[q++] = i;
+        }
+      }
+    }
+    this.table = PostingTable.build(hashes, ids);
+  }
+
+  get entries(): number {
+    return this.lens.length;
+  }
+
+  get bytes(): number {
+    return this.table.bytes + this.chars.byteLength + this.lens.byteLength;
+  }
+
+  /** Calls `onMatch(entry, distance)` once per entry within k edits of `plate[0 … len)`. Not reentrant. */
+  probe(plate: Uint8Array, len: number, onMatch: (entry: number, distance: number) => void): void {
+    const k = this.k;
+    if (++this.mark === 0xffffffff) {
+      this.stamp.fill(0);
+      this.mark = 1;
+    }
+    const stamp = this.stamp, mark = this.mark;
+    this.probeVariant(plate, len, -1, -1, stamp, mark, onMatch);
+    if (k < 1) return;
+    for (let i = 0; i < len; i++) {
+      if (i > 0 && plate[i] === plate[i - 1]) continue; // deleting either of a run gives the same variant
+      this.probeVariant(plate, len, i, -1, stamp, mark, onMatch);
+    }
+    if (k < 2) return;
+    for (let i = 0; i < len; i++) {
+      for (let j = i + 1; j < len; j++) this.probeVariant(plate, len, i, j, stamp, mark, onMatch);
+    }
+  }
+
+  private probeVariant(
+    plate: Uint8Array, len: number, s1: number, s2: number,
+    stamp: Uint32Array, mark: number, onMatch: (entry: number, distance: number) => void,
+  ): void {
+    const start = this.table.find(hashSkipping(plate, 0, len, s1, s2), this.range);
+    if (start < 0) return;
+    const end = this.range[0]!;
+    const ids = this.table.ids;
+    for (let p = start; p < end; p++) {
+      const e = ids[p]!;
+      if (stamp[e] === mark) continue;
+      stamp[e] = mark;
+      const d = this.k === 0
+        ? (equalBytes(this.chars, e * kSlot, this.lens[e]!, plate, len) ? 0 : 1)
+        : boundedDistance(this.chars, e * kSlot, this.lens[e]!, plate, 0, len, this.k, this.osa);
+      if (d <= this.k) onMatch(e, d);
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, aOff: number, aLen: number, b: Uint8Array, bLen: number): boolean {
+  if (aLen !== bLen) return false;
+  for (let i = 0; i < aLen; i++) if (a[aOff + i] !== b[i]) return false;
+  return true;
+}
