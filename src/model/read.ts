@@ -34,23 +34,29 @@ export const kMaxLabelLength = 64;
 
 export type ReadValidation = { ok: true; read: Read } | { ok: false; error: string };
 
-/** Printable: no C0/C1 control characters, no unpaired surrogates. */
-function isPrintableText(s: string, maxCodePoints: number): boolean {
-  if (s.length === 0) return false;
+/**
+ * Not printable: Unicode "Other" (Cc controls, Cf invisible format characters such as U+200B,
+ * Cs lone surrogates, Co private use, Cn unassigned) and the line/paragraph separators Zl, Zp.
+ * Judgement call (API.md says only "printable"): this is Python's `str.isprintable()` except that every
+ * space separator (Zs, e.g. U+00A0) is allowed, since a space is printable text in a camera name.
+ */
+const kNotPrintable = /[\p{C}\p{Zl}\p{Zp}]/u;
+
+/** 1..maxCodePoints Unicode code points (not UTF-16 units), all printable. */
+export function isPrintableText(s: string, maxCodePoints: number): boolean {
+  if (s.length === 0 || kNotPrintable.test(s)) return false;
   let count = 0;
-  for (const ch of s) {
-    count++;
-    if (count > maxCodePoints) return false;
-    const cp = ch.codePointAt(0)!;
-    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return false;
-    if (cp >= 0xd800 && cp <= 0xdfff) return false; // lone surrogate
-  }
+  for (const _ of s) if (++count > maxCodePoints) return false;
   return true;
 }
 
+/**
+ * Judgement call: an optional label that is absent, null or the empty string is left out of the read
+ * (camera feeds send `"make": ""` for "unknown"); anything else must be printable text.
+ */
 function optionalLabel(body: Record<string, unknown>, field: string): string | undefined | Error {
   const v = body[field];
-  if (v === undefined || v === null) return undefined;
+  if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string' || !isPrintableText(v, kMaxLabelLength)) {
     return new Error(`${field} must be a printable string of 1-${kMaxLabelLength} characters`);
   }

@@ -5,7 +5,7 @@
  */
 
 const kIso =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
 /** Parses an ISO-8601 string with a zone; returns epoch ms, or undefined if it is not one. */
 export function parseIsoTimestamp(s: string): number | undefined {
@@ -17,7 +17,8 @@ export function parseIsoTimestamp(s: string): number | undefined {
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   const dim = month === 2 ? (isLeap(year) ? 29 : 28) : [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
   if (day > dim) return undefined;
-  const ms = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3)); // truncate, never round
+  // Finer than milliseconds is truncated, never rounded (API.md); any number of fraction digits is accepted.
+  const ms = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3));
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, ms);
@@ -37,13 +38,18 @@ function isLeap(y: number): boolean {
 }
 
 /**
- * Accepts an ISO string with zone or a finite number of epoch ms (truncated to an integer ms).
- * Returns undefined for anything else, so the caller can name the field in its error.
+ * Accepts an ISO string with zone or a finite number of epoch ms. Returns undefined for anything else
+ * (including numbers given as strings, which API.md says are not coerced), so the caller can name the field.
+ *
+ * Judgement call: a fractional epoch-ms number is cut to the millisecond that contains it (`Math.floor`),
+ * which is what truncating the sub-millisecond digits of the equivalent ISO string does, also before 1970
+ * (`1969-12-31T23:59:59.9995Z` → .999 → −1). `Math.trunc` would move pre-1970 instants forward instead.
+ * The range is the one of ECMAScript dates (±8.64e15 ms), so every accepted ts can be printed as ISO.
  */
 export function parseTimestamp(v: unknown): number | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return undefined;
-    const t = Math.trunc(v);
+    const t = Math.floor(v) + 0; // + 0 turns -0 into 0
     return Math.abs(t) <= 8.64e15 ? t : undefined;
   }
   if (typeof v === 'string') return parseIsoTimestamp(v);

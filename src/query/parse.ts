@@ -37,6 +37,7 @@ function asBody(input: unknown): Body {
   return input as Body;
 }
 
+/** Judgement call: unknown fields are a 400 naming the field, so a typo (`maxEdit`) cannot silently widen a search. */
 function rejectUnknown(body: Body, allowed: Set<string>): void {
   for (const key of Object.keys(body)) {
     if (!allowed.has(key)) throw BadInput(`unknown field ${JSON.stringify(key)}`, { field: key });
@@ -163,6 +164,9 @@ function parseMatchOptions(body: Body): MatchOptions {
     if (typeof v !== 'boolean') throw BadInput(`${field} must be a boolean`, { field });
     opts[field] = v;
   }
+  // Judgement call: `maxEdits` given at all (any value, even 0) without match "fuzzy" is a 400, as API.md
+  // says; `transpositions: false` asks for nothing, so only `true` is refused without "fuzzy".
+  // A field sent as JSON null counts as absent, here and for every optional field.
   if (opts.transpositions && opts.match !== 'fuzzy') {
     throw BadInput('transpositions needs match "fuzzy"', { field: 'transpositions' });
   }
