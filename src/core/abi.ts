@@ -3,7 +3,7 @@
  * structs that the TypeScript side writes into an arena before it calls a kernel. Every offset here
  * has a twin in assembly/abi.ts; change both together and bump kAbiVersion.
  *
- * Plate query (`PQ_*`, 768 bytes, 16-aligned), built once per pattern by src/core/plate-query.ts:
+ * Plate query (`PQ_*`, 1152 bytes, 16-aligned), built once per pattern by src/core/plate-query.ts:
  *
  *   0    v128 pattern        slot-format pattern (OCR-mapped when ocr), zero padded, byte 15 = length
  *   16   v128 mask           0xFF where a slot byte must equal `pattern` (exact: all 16 bytes,
@@ -20,6 +20,8 @@
  *   144  3×v128 peqHi        Myers Peq, high byte, same indexing
  *   192  u16[256] shiftAnd   wildcard Shift-And table: bit i+1 set when token i accepts the char
  *   704  3×v128 ocr          OCR class map indexed by (char − 48), as peqLo
+ *   768  384 bytes temp       the fuzzy kernel's per-group Eq vectors (so a compiled query belongs to
+ *                            one Kernels instance, i.e. one thread)
  *
  * Filter (`F_*`, 176 bytes + masks + polygon), built per (query, segment) by src/core/filter.ts:
  *
@@ -41,7 +43,7 @@
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
 export const kAbiVersion = 2;
 
-export const kPlateQueryBytes = 768;
+export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
 export const PQ_MASK = 16;
 export const PQ_MAX_EDITS = 32;
@@ -56,6 +58,7 @@ export const PQ_PEQ_LO = 96;
 export const PQ_PEQ_HI = 144;
 export const PQ_SHIFT_AND = 192;
 export const PQ_OCR = 704;
+export const PQ_TEMP = 768;
 export const kPqOcr = 1;
 export const kPqTranspositions = 2;
 

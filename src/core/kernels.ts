@@ -130,7 +130,7 @@ export class Kernels {
     return new Kernels(module, arena.memory, { ptr, bytes: scratchBytes });
   }
 
-  /** Compiles a plate pattern into scratch (768 bytes). Pass the result to matchDictionary for every segment. */
+  /** Compiles a plate pattern into scratch (about 1 KiB). Pass the result to matchDictionary for every segment. */
   compilePlateMatch(match: PlateMatch): CompiledPlateMatch {
     const enc = encodePlateMatch(match);
     const ptr = this.scratch.alloc(enc.bytes.length, 16);

@@ -28,7 +28,7 @@ function mapChar(c: number, ocr: boolean): number {
   return ocr && c < 128 ? kOcr[c]! : c;
 }
 
-/** Encodes `match` (pattern already normalised) into the 768-byte plate-query struct. */
+/** Encodes `match` (pattern already normalised) into the plate-query struct (kPlateQueryBytes). */
 export function encodePlateMatch(match: PlateMatch): EncodedPlateMatch {
   const bytes = new Uint8Array(kPlateQueryBytes);
   const view = new DataView(bytes.buffer);

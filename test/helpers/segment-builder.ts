@@ -1,0 +1,121 @@
+/**
+ * Lays rows out in an arena exactly as src/core/segment.ts describes, for kernel tests and benchmarks:
+ * columns, a plate dictionary in 16-byte slots, camera/region dictionaries (region id 0 = none), and
+ * one zone map per kBlockRows rows computed from the stored (quantised) values.
+ */
+import type { Arena } from '../../src/core/arena.js';
+import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../../src/core/segment.js';
+import type { SegmentDictionaries } from '../../src/core/kernels.js';
+
+/** A row as the tests generate it; lat/lon are quantised to 1e-7° by the builder. */
+export interface SegmentRow {
+  plate: string;
+  ts: number;
+  lat: number;
+  lon: number;
+  camera: string;
+  region?: string;
+}
+
+export interface BuiltSegment {
+  layout: SegmentLayout;
+  dicts: SegmentDictionaries;
+  /** Distinct plates by dictionary id. */
+  plates: string[];
+  /** The rows as stored: lat/lon are f64(latE7) / 1e7, what the kernels compare. */
+  rows: SegmentRow[];
+  /** Frees every region of the segment. */
+  free(): void;
+}
+
+/** Rounds a coordinate the way the store does (to 1e-7°) and returns the stored i32. */
+export function toE7(deg: number): number {
+  return Math.round(deg * kCoordScale);
+}
+
+export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean } = {}): BuiltSegment {
+  const n = input.length;
+  const plateIds = new Map<string, number>();
+  const plates: string[] = [];
+  for (const r of input) if (!plateIds.has(r.plate)) plateIds.set(r.plate, plateIds.size), plates.push(r.plate);
+  if (options.sortPlates) {
+    plates.sort();
+    plates.forEach((p, i) => plateIds.set(p, i));
+  }
+  const cameras: string[] = [];
+  const cameraIds = new Map<string, number>();
+  const regions: string[] = [''];
+  const regionIds = new Map<string, number>();
+  for (const r of input) {
+    if (!cameraIds.has(r.camera)) cameraIds.set(r.camera, cameras.length), cameras.push(r.camera);
+    if (r.region !== undefined && !regionIds.has(r.region)) regionIds.set(r.region, regions.length), regions.push(r.region);
+  }
+
+  const allocated: number[] = [];
+  const alloc = (bytes: number) => {
+    const ptr = arena.alloc(Math.max(bytes, 16), 64);
+    if (ptr < 0) throw new RangeError('arena full');
+    allocated.push(ptr);
+    return ptr;
+  };
+  const blocks = Math.ceil(n / kBlockRows);
+  const layout: SegmentLayout = {
+    arena: arena.index,
+    rows: n,
+    ts: alloc(8 * n),
+    lat: alloc(4 * n),
+    lon: alloc(4 * n),
+    plate: alloc(4 * n),
+    camera: alloc(4 * n),
+    region: alloc(4 * n),
+    dict: alloc(kPlateSlotBytes * plates.length),
+    dictCount: plates.length,
+    zones: alloc(kZoneBytes * blocks),
+    blocks,
+  };
+  const buf = arena.memory.buffer;
+  const ts = new BigInt64Array(buf, layout.ts, n);
+  const lat = new Int32Array(buf, layout.lat, n);
+  const lon = new Int32Array(buf, layout.lon, n);
+  const plate = new Uint32Array(buf, layout.plate, n);
+  const camera = new Uint32Array(buf, layout.camera, n);
+  const region = new Uint32Array(buf, layout.region, n);
+  const rows: SegmentRow[] = [];
+  input.forEach((r, i) => {
+    ts[i] = BigInt(r.ts);
+    lat[i] = toE7(r.lat);
+    lon[i] = toE7(r.lon);
+    plate[i] = plateIds.get(r.plate)!;
+    camera[i] = cameraIds.get(r.camera)!;
+    region[i] = r.region === undefined ? 0 : regionIds.get(r.region)!;
+    const stored: SegmentRow = { ...r, lat: lat[i]! / kCoordScale, lon: lon[i]! / kCoordScale };
+    rows.push(stored);
+  });
+  const dict = new Uint8Array(buf, layout.dict, kPlateSlotBytes * plates.length);
+  dict.fill(0);
+  plates.forEach((p, id) => {
+    for (let j = 0; j < p.length; j++) dict[id * kPlateSlotBytes + j] = p.charCodeAt(j);
+    dict[id * kPlateSlotBytes + 15] = p.length;
+  });
+  const zones = new Float64Array(buf, layout.zones, 6 * blocks);
+  for (let b = 0; b < blocks; b++) {
+    let minTs = Infinity, maxTs = -Infinity, minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
+    for (let i = b * kBlockRows; i < Math.min(n, (b + 1) * kBlockRows); i++) {
+      const t = Number(ts[i]!);
+      minTs = Math.min(minTs, t);
+      maxTs = Math.max(maxTs, t);
+      minLat = Math.min(minLat, lat[i]! / kCoordScale);
+      maxLat = Math.max(maxLat, lat[i]! / kCoordScale);
+      minLon = Math.min(minLon, lon[i]! / kCoordScale);
+      maxLon = Math.max(maxLon, lon[i]! / kCoordScale);
+    }
+    zones.set([minTs, maxTs, minLat, maxLat, minLon, maxLon], 6 * b);
+  }
+  return {
+    layout,
+    dicts: { cameras, regions },
+    plates,
+    rows,
+    free: () => allocated.forEach((p) => arena.free(p)),
+  };
+}
