@@ -3,12 +3,20 @@
  * `routes: Route[]` (and optionally `setup(services)`), import it here, and add it to the list.
  */
 import type { RouteModule } from '../route.js';
+import * as audit from './audit.js';
+import * as exportRoutes from './export.js';
 import * as ops from './ops.js';
 import * as reads from './reads.js';
+import * as retention from './retention.js';
 import * as search from './search.js';
+import * as sharing from './sharing.js';
 
 export const routeModules: readonly RouteModule[] = [
   ops,
   reads,
   search,
+  audit,
+  sharing,
+  retention,
+  exportRoutes,
 ];

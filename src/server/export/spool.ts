@@ -1,0 +1,123 @@
+/**
+ * A write-once buffer for a streamed answer whose audit record must state its size before the first byte
+ * is sent (API.md: `resultCount` = rows for exports, and the record is written before the answer). The
+ * export is formatted into the spool first, counting rows, then streamed out of it. Small exports stay in
+ * memory; beyond kSpoolMemoryBytes the spool moves to an unlinked-on-finish temp file under `D/tmp/`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+// beyond this the export is spooled to disk: keeps a server's memory bounded under concurrent exports
+const kSpoolMemoryBytes = 16 << 20;
+// chunk size of reading the spool back: large writes, bounded memory
+const kReadChunk = 1 << 20;
+
+export const kSpoolPrefix = 'export-spool-';
+
+export class Spool {
+  private chunks: Buffer[] = [];
+  private memBytes = 0;
+  private file: FileHandle | undefined;
+  private path: string | undefined;
+  private fileBytes = 0;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private draining = false;
+
+  constructor(private readonly tmpDir: string) {}
+
+  /** Removes spool files left by a crash. */
+  static async sweep(tmpDir: string): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = await readdir(tmpDir);
+    } catch {
+      return;
+    }
+    await Promise.all(names.filter((n) => n.startsWith(kSpoolPrefix)).map((n) => unlink(join(tmpDir, n)).catch(() => {})));
+  }
+
+  async write(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingBytes += text.length;
+    if (this.pendingBytes >= 64 * 1024) await this.drainPending();
+  }
+
+  private async drainPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const buf = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.file && this.memBytes + buf.length <= kSpoolMemoryBytes) {
+      this.chunks.push(buf);
+      this.memBytes += buf.length;
+      return;
+    }
+    if (!this.file) {
+      await mkdir(this.tmpDir, { recursive: true });
+      this.path = join(this.tmpDir, `${kSpoolPrefix}${process.pid}-${randomBytes(6).toString('hex')}`);
+      this.file = await open(this.path, 'wx+', 0o600);
+      for (const c of this.chunks) await this.appendToFile(c);
+      this.chunks = [];
+      this.memBytes = 0;
+    }
+    await this.appendToFile(buf);
+  }
+
+  private async appendToFile(buf: Buffer): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.file!.write(buf, done, buf.length - done, this.fileBytes + done);
+      done += bytesWritten;
+    }
+    this.fileBytes += buf.length;
+  }
+
+  /** Ends writing. */
+  async finish(): Promise<void> {
+    await this.drainPending();
+  }
+
+  /**
+   * Discards the spool after `ms` unless draining has begun (an answer that was never streamed, e.g. when
+   * its audit record failed and the pipeline answered 503 instead).
+   */
+  expireUnlessDrained(ms: number): void {
+    setTimeout(() => {
+      if (!this.draining) void this.discard();
+    }, ms).unref();
+  }
+
+  /** The spooled bytes in order, in chunks; then the spool is gone. */
+  async *drain(): AsyncGenerator<Buffer> {
+    this.draining = true;
+    try {
+      if (!this.file) {
+        for (const c of this.chunks) yield c;
+        return;
+      }
+      const buf = Buffer.alloc(kReadChunk);
+      for (let pos = 0; pos < this.fileBytes; ) {
+        const { bytesRead } = await this.file.read(buf, 0, Math.min(kReadChunk, this.fileBytes - pos), pos);
+        if (bytesRead <= 0) break;
+        pos += bytesRead;
+        yield Buffer.from(buf.subarray(0, bytesRead));
+      }
+    } finally {
+      await this.discard();
+    }
+  }
+
+  /** Frees memory and deletes the temp file (idempotent). */
+  async discard(): Promise<void> {
+    this.chunks = [];
+    this.pending = [];
+    const file = this.file;
+    const path = this.path;
+    this.file = undefined;
+    this.path = undefined;
+    if (file) await file.close().catch(() => {});
+    if (path) await unlink(path).catch(() => {});
+  }
+}
