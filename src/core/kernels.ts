@@ -93,6 +93,8 @@ export class Kernels {
   private buffer: ArrayBufferLike;
   private view: DataView;
   private activeNear: ReadFilter['near'];
+  /** Rows whose radius test the kernel deferred to the reference formula (they lie within ~1e-7 of the radius). */
+  radiusRechecks = 0;
 
   /**
    * Instantiates `module` against `memory` (one arena). `scratch` is a region of that arena, at least
@@ -110,6 +112,7 @@ export class Kernels {
         // hair of the radius come here, to be decided by the reference formula itself.
         radiusRecheck: (latE7: number, lonE7: number): number => {
           const n = this.activeNear!;
+          this.radiusRechecks++;
           return haversineM(n.lat, n.lon, latE7 / 1e7, lonE7 / 1e7) <= n.radiusM ? 1 : 0;
         },
       },

@@ -1,0 +1,204 @@
+/**
+ * The row scan against the reference matchesFilter + plateDistance, on the compiled wasm: every filter
+ * and combination, exact boundaries (time bounds, bbox edges, radius equal to a row's distance,
+ * polygon vertices on rows), multi-block segments with partial last blocks and zone-map pruning,
+ * row ranges, capacity cuts, count-only scans, empty segments.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Arena } from '../src/core/arena.js';
+import { Kernels, type CompiledFilter } from '../src/core/kernels.js';
+import { kBlockRows } from '../src/core/segment.js';
+import type { PlateMatch, ReadFilter } from '../src/model/query.js';
+import type { StoredRead } from '../src/model/read.js';
+import { haversineM, matchesFilter, plateDistance } from '../src/query/reference/index.js';
+import { kCameras, kRegions, kT0, plateMatchArb, readFilterArb, storedReadsArb } from './helpers/arbitraries.js';
+import { buildSegment, type BuiltSegment, type SegmentRow } from './helpers/segment-builder.js';
+
+const arena = new Arena(0, { maxBytes: 512 * 1024 * 1024 });
+const kernels = Kernels.forArena(arena, undefined, 8 * 1024 * 1024);
+
+function asRead(r: SegmentRow, i: number): StoredRead {
+  const read: StoredRead = { id: String(i), tenant: 't', plate: r.plate, ts: r.ts, lat: r.lat, lon: r.lon, camera: r.camera };
+  if (r.region !== undefined) read.region = r.region;
+  return read;
+}
+
+interface Expected {
+  rows: number[];
+  distances: number[];
+}
+
+function reference(seg: BuiltSegment, filter: ReadFilter, match: PlateMatch | undefined, start = 0, end = seg.rows.length): Expected {
+  const rows: number[] = [];
+  const distances: number[] = [];
+  for (let i = start; i < end; i++) {
+    const read = asRead(seg.rows[i]!, i);
+    if (!matchesFilter(filter, read)) continue;
+    const d = match ? plateDistance(match, read.plate) : 0;
+    if (d < 0) continue;
+    rows.push(i);
+    distances.push(d);
+  }
+  return { rows, distances };
+}
+
+/** Runs the kernels: dictionary match (if any), then a full scan, a count-only scan and a cut scan. */
+function run(seg: BuiltSegment, filter: ReadFilter, match: PlateMatch | undefined, range?: { start: number; end: number }, capacity?: number) {
+  const mark = kernels.scratch.mark();
+  try {
+    let dist: number | null = null;
+    if (match) {
+      dist = kernels.scratch.alloc(Math.max(1, seg.layout.dictCount));
+      kernels.matchDictionary(seg.layout, match, dist);
+    }
+    const compiled: CompiledFilter = kernels.compileFilter(filter, seg.dicts);
+    const out = kernels.allocOutput(capacity ?? seg.layout.rows);
+    const total = kernels.scanSegment(seg.layout, compiled, dist, out, range);
+    const count = kernels.countSegment(seg.layout, compiled, dist, range);
+    return { total, count, rows: Array.from(kernels.rows(out, total)), distances: Array.from(kernels.distances(out, total)) };
+  } finally {
+    kernels.scratch.release(mark);
+  }
+}
+
+function checkScan(seg: BuiltSegment, filter: ReadFilter, match: PlateMatch | undefined, range?: { start: number; end: number }): void {
+  const want = reference(seg, filter, match, range?.start, range?.end);
+  const got = run(seg, filter, match, range);
+  const label = JSON.stringify({ filter, match, range });
+  expect(got.rows, label).toEqual(want.rows);
+  expect(got.distances, label).toEqual(want.distances);
+  expect(got.total, label).toBe(want.rows.length);
+  expect(got.count, label).toBe(want.rows.length);
+  if (want.rows.length > 1) {
+    const cap = Math.floor(want.rows.length / 2);
+    const cut = run(seg, filter, match, range, cap);
+    expect(cut.total, label).toBe(want.rows.length);
+    expect(cut.rows, label).toEqual(want.rows.slice(0, cap));
+  }
+}
+
+const toRows = (reads: readonly StoredRead[]): SegmentRow[] =>
+  reads.map((r) => ({ plate: r.plate, ts: r.ts, lat: r.lat, lon: r.lon, camera: r.camera, ...(r.region !== undefined ? { region: r.region } : {}) }));
+
+/** Boundary filters built from the stored rows themselves. */
+function boundaryFilterArb(rows: readonly SegmentRow[]): fc.Arbitrary<ReadFilter> {
+  const row = fc.constantFrom(...rows);
+  return fc.oneof(
+    // radius exactly the distance to another row: the kernel's band must defer to the reference
+    fc.tuple(row, row, fc.constantFrom(0, 0, -1e-9, 1e-9)).map(([a, b, eps]): ReadFilter => ({
+      near: { lat: a.lat, lon: a.lon, radiusM: Math.max(0, haversineM(a.lat, a.lon, b.lat, b.lon) + eps) },
+    })),
+    // bbox whose edges pass exactly through rows
+    fc.tuple(row, row).map(([a, b]): ReadFilter => ({
+      bbox: [Math.min(a.lon, b.lon), Math.min(a.lat, b.lat), Math.max(a.lon, b.lon), Math.max(a.lat, b.lat)],
+    })),
+    // polygon with vertices on rows (edges through rows: even-odd must agree bit for bit)
+    fc.array(row, { minLength: 3, maxLength: 6 }).map((vs): ReadFilter => ({ polygon: vs.map((v) => [v.lon, v.lat] as [number, number]) })),
+    // time window with bounds on row timestamps
+    fc.tuple(row, row).map(([a, b]): ReadFilter => ({ from: Math.min(a.ts, b.ts), to: Math.max(a.ts, b.ts) })),
+  );
+}
+
+describe('scan vs reference (property)', () => {
+  it('random reads, random filters, with and without a plate condition', () => {
+    fc.assert(
+      fc.property(
+        storedReadsArb(60).chain((reads) =>
+          fc.tuple(fc.constant(reads), readFilterArb(reads),
+            reads.length ? fc.option(plateMatchArb(reads.map((r) => r.plate)), { nil: undefined }) : fc.constant(undefined))),
+        ([reads, filter, match]) => {
+          const seg = buildSegment(arena, toRows(reads));
+          try {
+            checkScan(seg, filter, match);
+          } finally {
+            seg.free();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('boundary filters built from the rows (radius = a row distance, edges through rows)', () => {
+    const rechecksBefore = kernels.radiusRechecks;
+    fc.assert(
+      fc.property(
+        storedReadsArb(40).filter((r) => r.length > 0).chain((reads) => {
+          const seg = toRows(reads).map((r) => ({ ...r, lat: Math.round(r.lat * 1e7) / 1e7, lon: Math.round(r.lon * 1e7) / 1e7 }));
+          return fc.tuple(fc.constant(reads), fc.array(boundaryFilterArb(seg), { minLength: 1, maxLength: 3 }));
+        }),
+        ([reads, filters]) => {
+          const seg = buildSegment(arena, toRows(reads));
+          try {
+            checkScan(seg, Object.assign({}, ...filters) as ReadFilter, undefined);
+            for (const f of filters) checkScan(seg, f, undefined);
+          } finally {
+            seg.free();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Radii equal to a row's distance put rows inside the band: the JS re-check must have run.
+    expect(kernels.radiusRechecks).toBeGreaterThan(rechecksBefore);
+  });
+});
+
+describe('scan: segments, blocks and ranges', () => {
+  // 2.5 blocks, time-sorted (zone maps prune and contain), positions and plates cycling.
+  const n = 2 * kBlockRows + 4321;
+  const plates = ['7ABC123', 'X', 'ABCDEFGHIJ', '0BC1Z3', '7ABC132', 'Q1'];
+  const big: SegmentRow[] = Array.from({ length: n }, (_, i) => {
+    const cam = kCameras[i % kCameras.length]!;
+    const r: SegmentRow = {
+      plate: plates[(i * 7) % plates.length]!, ts: kT0 + i * 1000, camera: cam.camera,
+      lat: cam.lat + ((i % 13) - 6) * 1e-4, lon: cam.lon + ((i % 11) - 5) * 1e-4,
+    };
+    if (i % 4 !== 0) r.region = kRegions[i % kRegions.length]!;
+    return r;
+  });
+  const seg = buildSegment(arena, big);
+
+  it('time windows across block edges, with zone-map pruning', () => {
+    const edges = [0, 1, kBlockRows - 1, kBlockRows, kBlockRows + 1, 2 * kBlockRows, n - 1, n];
+    for (const a of edges) for (const b of edges) if (a <= b) checkScan(seg, { from: kT0 + a * 1000, to: kT0 + b * 1000 }, undefined);
+    checkScan(seg, { from: kT0 + 500 }, undefined);
+    checkScan(seg, { to: kT0 + 8191 * 1000 + 1 }, undefined);
+  });
+
+  it('row ranges: partial blocks at both ends, empty ranges', () => {
+    const match: PlateMatch = { pattern: '7ABC123', mode: 'fuzzy', maxEdits: 1, ocr: false, transpositions: true };
+    for (const [s, e] of [[0, n], [1, kBlockRows + 1], [kBlockRows - 3, kBlockRows + 3], [100, 100], [n - 5, n], [2 * kBlockRows, n]] as const) {
+      checkScan(seg, {}, undefined, { start: s, end: e });
+      checkScan(seg, {}, match, { start: s, end: e });
+      checkScan(seg, { from: kT0 + 9000 * 1000, cameras: ['cam-2', 'patrol 7'] }, match, { start: s, end: e });
+    }
+  });
+
+  it('combined filters over many blocks', () => {
+    const c = kCameras[0]!;
+    const filters: ReadFilter[] = [
+      { bbox: [c.lon - 2e-4, c.lat - 3e-4, c.lon + 1e-4, c.lat + 2e-4] },
+      { near: { lat: c.lat, lon: c.lon, radiusM: 25 } },
+      { near: { lat: c.lat, lon: c.lon, radiusM: 25 }, from: kT0 + 5000 * 1000, to: kT0 + 17000 * 1000, regions: ['CA'] },
+      { polygon: [[c.lon - 3e-4, c.lat - 3e-4], [c.lon + 3e-4, c.lat - 1e-4], [c.lon, c.lat + 4e-4]] },
+      { cameras: ['cam-17'], regions: ['NV', 'WA'] },
+      { cameras: ['cam-unknown'] },
+      { regions: ['WA'] },
+      { from: kT0, to: kT0 },
+    ];
+    const match: PlateMatch = { pattern: '0BC1Z3', mode: 'exact', maxEdits: 0, ocr: true, transpositions: false };
+    for (const f of filters) {
+      checkScan(seg, f, undefined);
+      checkScan(seg, f, match);
+    }
+  });
+
+  it('an empty segment scans to nothing', () => {
+    const empty = buildSegment(arena, []);
+    checkScan(empty, {}, undefined);
+    checkScan(empty, { from: 0 }, { pattern: 'A', mode: 'fuzzy', maxEdits: 2, ocr: true, transpositions: true });
+    empty.free();
+  });
+});
