@@ -130,7 +130,7 @@ export async function call<T = any>(base: string, method: Dispatcher.HttpMethod,
   const text = await res.body.text();
   let json: any;
   const type = String(res.headers['content-type'] ?? '');
-  if (type.startsWith('application/json')) json = JSON.parse(text);
+  if (type.startsWith('application/json') && text.length > 0) json = JSON.parse(text);
   return { status: res.statusCode, headers: res.headers, text, json };
 }
 
