@@ -1,11 +1,102 @@
-// Placeholder until the owning work lands; replaced by the real command.
+/**
+ * `platesearch export --data-dir D --tenant T --format ndjson|csv [--out FILE]`: a tenant's retained reads
+ * in an open format (src/server/export/format.ts), ordered by ts then id, to stdout or FILE. Needs the
+ * data dir's engine to itself, like `ingest` (use `GET /v1/export` while a server runs).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, unlink, open } from 'node:fs/promises';
+import { once } from 'node:events';
+import { dirname, basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openEngine } from '../../engine/index.js';
+import { isTenantName } from '../../model/tenant.js';
+import { exportHeader, exportLine, isExportFormat } from '../../server/export/format.js';
+import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
+import { fsyncDirSync } from '../../server/tenancy/durable-file.js';
+import { Directory } from '../../server/tenancy/directory.js';
 import type { Command } from '../command.js';
 
+const usage = `usage: platesearch export --data-dir D --tenant T --format ndjson|csv [--out FILE]
+
+Writes every retained read of tenant T (its own reads only, never shared ones), ordered by ts
+then id, as NDJSON (one JSON object a line) or CSV (header row, RFC 4180 quoting), with the
+fields id, tenant, plate, ts, lat, lon, camera, region, confidence, make, color (ts in
+ISO-8601 UTC with milliseconds). To stdout, or to FILE (written to a temp file and renamed
+into place when complete). Prints "exported N reads" on stderr.
+Refuses to run while a server runs on D (use GET /v1/export there).`;
+
+function fail(message: string): number {
+  process.stderr.write(`platesearch export: ${message}\n\n${usage}\n`);
+  return 2;
+}
+
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'platesearch export: not built yet',
-  async run() {
-    process.stderr.write('platesearch export: not built yet\n');
-    return 1;
+  summary: 'write a tenant\'s retained reads as NDJSON or CSV',
+  usage,
+  async run(args) {
+    let values: { 'data-dir'?: string; tenant?: string; format?: string; out?: string };
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    const dataDir = values['data-dir'];
+    const { tenant, format } = values;
+    if (!dataDir) return fail('--data-dir is required');
+    if (!tenant) return fail('--tenant is required');
+    if (!isTenantName(tenant)) return fail(`not a tenant name: "${tenant}"`);
+    if (!isExportFormat(format)) return fail('--format must be ndjson or csv');
+
+    const lock = acquireEngineLock(dataDir, 'export');
+    const directory = await Directory.open(dataDir, { watch: false });
+    const engine = await openEngine({ dataDir, threads: 0 });
+    const tmp = values.out ? join(dirname(values.out), `.${basename(values.out)}.${process.pid}.tmp`) : undefined;
+    let out: NodeJS.WritableStream = process.stdout;
+    let file: WriteStream | undefined;
+    let rows = 0;
+    try {
+      if (tmp) {
+        file = createWriteStream(tmp, { mode: 0o644 });
+        await once(file, 'open');
+        out = file;
+      }
+      const minTs = directory.retentionCutoff(tenant, Date.now());
+      await write(out, exportHeader(format));
+      for await (const read of engine.exportReads({ tenant, minTs }, {})) {
+        if (read.tenant !== tenant || read.ts < minTs) continue;
+        await write(out, exportLine(format, read));
+        rows++;
+      }
+      if (file && tmp && values.out) {
+        file.end();
+        await once(file, 'finish');
+        const fh = await open(tmp, 'r+');
+        await fh.sync();
+        await fh.close();
+        await rename(tmp, values.out);
+        fsyncDirSync(dirname(values.out));
+      }
+    } catch (err) {
+      if (file) {
+        file.destroy();
+        await unlink(tmp!).catch(() => {});
+      }
+      throw err;
+    } finally {
+      await engine.close();
+      await directory.close();
+      lock.release();
+    }
+    process.stderr.write(`exported ${rows} reads\n`);
+    return 0;
   },
 };
