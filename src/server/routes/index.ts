@@ -3,8 +3,10 @@
  * `routes: Route[]` (and optionally `setup(services)`), import it here, and add it to the list.
  */
 import type { RouteModule } from '../route.js';
+import * as alerts from './alerts.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
+import * as hotlists from './hotlists.js';
 import * as ops from './ops.js';
 import * as reads from './reads.js';
 import * as retention from './retention.js';
@@ -19,4 +21,6 @@ export const routeModules: readonly RouteModule[] = [
   sharing,
   retention,
   exportRoutes,
+  hotlists,
+  alerts,
 ];

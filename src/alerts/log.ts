@@ -1,0 +1,353 @@
+/**
+ * The durable alert log: one file per tenant, `D/alerts/<tenant>.log`, the source of every SSE delivery
+ * and of `Last-Event-ID` replay, across restarts.
+ *
+ *   ┌────────┬─────────┬───────────────┬──────────────────────────────────────────────┐
+ *   │ "PSAL" │ version │ baseId f64 LE │ records: u32 length, u32 crc32(payload),      │
+ *   │ 4 B    │ u32 LE  │ (ids ≤ it are │ payload = the event's data JSON (alert.ts),   │
+ *   │        │         │  used)        │ which carries the alert's id                  │
+ *   └────────┴─────────┴───────────────┴──────────────────────────────────────────────┘
+ *
+ * Ids increase strictly per tenant and are never reused: an id is taken when an alert is appended, a
+ * failed write skips its ids, and a compacted file records the last id used in `baseId`.
+ * Appends are group-committed: while one batch is written and fdatasync'd, later appends queue and go
+ * in the next. An alert is visible to readers only once durable. Recovery truncates a torn or
+ * corrupt tail (the alerts in it were never acknowledged to a subscriber, since delivery follows
+ * durability; the reads they came from are durable in the WAL).
+ * Memory: a small index per alert (id, offset, length, the read's tenant and ts) plus the payloads of the
+ * most recent kCachedAlerts, so live subscribers never touch the disk; older replays read the file.
+ */
+import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { CorruptFile, UnsupportedFormat } from '../errors.js';
+import { alertPayload, type AlertDraft } from './alert.js';
+
+const kMagic = 0x4c415350; // "PSAL" read as u32 LE
+export const kAlertLogVersion = 1;
+const kHeaderBytes = 16;
+const kRecordHeader = 8;
+// payloads kept in memory per tenant: a live stream and any reconnect within minutes are served from memory
+const kCachedAlerts = 8192;
+
+/** An alert as the log holds it. */
+export interface LoggedAlert {
+  id: number;
+  /** Owner of the read and the read's ts: what visibility is checked against at delivery. */
+  readTenant: string;
+  readTs: number;
+  /** The event's data JSON. */
+  payload: string;
+}
+
+interface TenantLog {
+  tenant: string;
+  path: string;
+  fh: FileHandle;
+  baseId: number;
+  nextId: number;
+  /** Durable file length. */
+  size: number;
+  ids: number[];
+  offsets: number[];
+  lens: number[];
+  readTenants: string[];
+  readTs: number[];
+  payloads: Array<string | undefined>;
+  pending: Array<{ alerts: LoggedAlert[]; resolve(a: LoggedAlert[]): void; reject(e: unknown): void }>;
+  flushScheduled: boolean;
+  /** Serialises flushes, disk reads and compaction on this log. */
+  chain: Promise<unknown>;
+}
+
+export class AlertLog {
+  private readonly logs = new Map<string, TenantLog>();
+  private readonly opening = new Map<string, Promise<TenantLog>>();
+  private closed = false;
+
+  private constructor(readonly dir: string) {}
+
+  static async open(dataDir: string): Promise<AlertLog> {
+    const log = new AlertLog(join(dataDir, 'alerts'));
+    await mkdir(log.dir, { recursive: true });
+    return log;
+  }
+
+  /** Highest durable alert id of the tenant (0 when it has none). */
+  async lastId(tenant: string): Promise<number> {
+    const log = await this.tenantLog(tenant);
+    return log.ids.length > 0 ? log.ids[log.ids.length - 1]! : log.baseId;
+  }
+
+  /** Appends alerts (ids assigned in call order); resolves once they are durable. */
+  async append(tenant: string, drafts: readonly AlertDraft[], raised: number): Promise<LoggedAlert[]> {
+    if (this.closed) throw new Error('alert log closed');
+    const log = await this.tenantLog(tenant);
+    const alerts = drafts.map((d) => {
+      const id = log.nextId++;
+      return { id, readTenant: d.read.tenant, readTs: d.read.ts, payload: alertPayload(id, d, raised) };
+    });
+    return new Promise((resolve, reject) => {
+      log.pending.push({ alerts, resolve, reject });
+      if (!log.flushScheduled) {
+        log.flushScheduled = true;
+        log.chain = log.chain.then(() => this.flush(log));
+      }
+    });
+  }
+
+  /** Up to `max` durable alerts with id > `afterId`, ascending. */
+  async readAfter(tenant: string, afterId: number, max: number): Promise<LoggedAlert[]> {
+    const log = await this.tenantLog(tenant);
+    const from = firstAfter(log.ids, afterId);
+    const to = Math.min(log.ids.length, from + max);
+    if (from >= to) return [];
+    const out: LoggedAlert[] = [];
+    let missing = false;
+    for (let i = from; i < to; i++) {
+      const payload = log.payloads[i];
+      if (payload === undefined) {
+        missing = true;
+        break;
+      }
+      out.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
+    }
+    if (!missing) return out;
+    // older than the cache: one read of the contiguous byte range, on the chain (compaction may swap the file)
+    return this.onChain(log, async () => {
+      const start = firstAfter(log.ids, afterId);
+      const end = Math.min(log.ids.length, start + max);
+      if (start >= end) return [];
+      const first = log.offsets[start]!;
+      const last = log.offsets[end - 1]! + log.lens[end - 1]!;
+      const buf = Buffer.allocUnsafe(last - first);
+      await log.fh.read(buf, 0, buf.length, first);
+      const res: LoggedAlert[] = [];
+      for (let i = start; i < end; i++) {
+        const off = log.offsets[i]! - first + kRecordHeader;
+        const payload = buf.toString('utf8', off, off + log.lens[i]! - kRecordHeader);
+        res.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
+      }
+      return res;
+    });
+  }
+
+  /** Tenants with a log file or alerts in this process. */
+  async tenants(): Promise<string[]> {
+    const names = new Set(this.logs.keys());
+    for (const f of await readdir(this.dir)) if (f.endsWith('.log')) names.add(f.slice(0, -4));
+    return [...names];
+  }
+
+  /**
+   * Rewrites the tenant's log without the alerts `keep` refuses (retention: their reads are gone), via
+   * temp + fsync + rename + fsync(dir). Ids of kept alerts are unchanged; `baseId` keeps the last id used.
+   * Resolves with the number of alerts dropped.
+   */
+  async compact(tenant: string, keep: (readTenant: string, readTs: number) => boolean): Promise<number> {
+    const log = await this.tenantLog(tenant);
+    return this.onChain(log, async () => {
+      const n = log.ids.length;
+      let drop = 0;
+      for (let i = 0; i < n; i++) if (!keep(log.readTenants[i]!, log.readTs[i]!)) drop++;
+      if (drop === 0) return 0;
+      const whole = await readFile(log.path);
+      const parts: Buffer[] = [header(log.nextId - 1)];
+      const kept: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if (!keep(log.readTenants[i]!, log.readTs[i]!)) continue;
+        parts.push(whole.subarray(log.offsets[i]!, log.offsets[i]! + log.lens[i]!));
+        kept.push(i);
+      }
+      const tmp = log.path + '.tmp';
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(Buffer.concat(parts));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, log.path);
+      await fsyncDir(this.dir);
+      await log.fh.close();
+      log.fh = await open(log.path, 'r+');
+      let off = kHeaderBytes;
+      const pick = <T>(a: T[]): T[] => kept.map((i) => a[i]!);
+      const lens = pick(log.lens);
+      log.offsets = lens.map((len) => { const o = off; off += len; return o; });
+      log.ids = pick(log.ids);
+      log.lens = lens;
+      log.readTenants = pick(log.readTenants);
+      log.readTs = pick(log.readTs);
+      log.payloads = kept.map((i) => log.payloads[i]);
+      log.size = off;
+      log.baseId = log.nextId - 1;
+      return drop;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const log of this.logs.values()) {
+      await log.chain.catch(() => undefined);
+      await log.fh.close().catch(() => undefined);
+    }
+    this.logs.clear();
+  }
+
+  private onChain<T>(log: TenantLog, work: () => Promise<T>): Promise<T> {
+    const next = log.chain.then(work, work);
+    log.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async flush(log: TenantLog): Promise<void> {
+    log.flushScheduled = false;
+    const batch = log.pending.splice(0);
+    if (batch.length === 0) return;
+    const parts: Buffer[] = [];
+    const lens: number[] = [];
+    for (const b of batch) {
+      for (const a of b.alerts) {
+        const payload = Buffer.from(a.payload, 'utf8');
+        const rec = Buffer.allocUnsafe(kRecordHeader);
+        rec.writeUInt32LE(payload.length, 0);
+        rec.writeUInt32LE(crc32(payload), 4);
+        parts.push(rec, payload);
+        lens.push(kRecordHeader + payload.length);
+      }
+    }
+    const bytes = Buffer.concat(parts);
+    try {
+      await log.fh.write(bytes, 0, bytes.length, log.size);
+      await log.fh.datasync();
+    } catch (err) {
+      await log.fh.truncate(log.size).catch(() => undefined);
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    let off = log.size, k = 0;
+    for (const b of batch) {
+      for (const a of b.alerts) {
+        log.ids.push(a.id);
+        log.offsets.push(off);
+        log.lens.push(lens[k]!);
+        log.readTenants.push(a.readTenant);
+        log.readTs.push(a.readTs);
+        log.payloads.push(a.payload);
+        off += lens[k++]!;
+      }
+    }
+    log.size = off;
+    const stale = log.payloads.length - kCachedAlerts - 1;
+    for (let i = stale; i >= 0 && log.payloads[i] !== undefined; i--) log.payloads[i] = undefined;
+    for (const b of batch) b.resolve(b.alerts);
+  }
+
+  private tenantLog(tenant: string): Promise<TenantLog> {
+    const have = this.logs.get(tenant);
+    if (have) return Promise.resolve(have);
+    let p = this.opening.get(tenant);
+    if (!p) {
+      p = this.load(tenant).then((log) => {
+        this.logs.set(tenant, log);
+        this.opening.delete(tenant);
+        return log;
+      }, (err) => {
+        this.opening.delete(tenant);
+        throw err;
+      });
+      this.opening.set(tenant, p);
+    }
+    return p;
+  }
+
+  /** Opens (or creates) a tenant's log, rebuilding the index and truncating a torn tail. */
+  private async load(tenant: string): Promise<TenantLog> {
+    const path = join(this.dir, `${tenant}.log`);
+    let whole: Buffer;
+    try {
+      whole = await readFile(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const fh = await open(path, 'w+');
+      await fh.writeFile(header(0));
+      await fh.sync();
+      await fsyncDir(this.dir);
+      return fresh(tenant, path, fh, 0, kHeaderBytes);
+    }
+    if (whole.length < kHeaderBytes || whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`);
+    const version = whole.readUInt32LE(4);
+    if (version !== kAlertLogVersion) throw UnsupportedFormat(`${path}: alert log version ${version}`);
+    const baseId = whole.readDoubleLE(8);
+    const fh = await open(path, 'r+');
+    const log = fresh(tenant, path, fh, baseId, kHeaderBytes);
+    let off = kHeaderBytes;
+    while (off + kRecordHeader <= whole.length) {
+      const len = whole.readUInt32LE(off);
+      const end = off + kRecordHeader + len;
+      if (end > whole.length || crc32(whole.subarray(off + kRecordHeader, end)) !== whole.readUInt32LE(off + 4)) break;
+      const payload = whole.toString('utf8', off + kRecordHeader, end);
+      let parsed: { id: number; read: { tenant: string; ts: string } };
+      try {
+        parsed = JSON.parse(payload) as typeof parsed;
+      } catch {
+        break;
+      }
+      log.ids.push(parsed.id);
+      log.offsets.push(off);
+      log.lens.push(kRecordHeader + len);
+      log.readTenants.push(parsed.read.tenant);
+      log.readTs.push(Date.parse(parsed.read.ts));
+      log.payloads.push(undefined);
+      off = end;
+    }
+    if (off < whole.length) {
+      await fh.truncate(off); // torn tail
+      await fh.sync();
+    }
+    log.size = off;
+    const n = log.payloads.length;
+    for (let i = Math.max(0, n - kCachedAlerts); i < n; i++) {
+      log.payloads[i] = whole.toString('utf8', log.offsets[i]! + kRecordHeader, log.offsets[i]! + log.lens[i]!);
+    }
+    log.nextId = Math.max(baseId, log.ids.length > 0 ? log.ids[log.ids.length - 1]! : 0) + 1;
+    return log;
+  }
+}
+
+function fresh(tenant: string, path: string, fh: FileHandle, baseId: number, size: number): TenantLog {
+  return {
+    tenant, path, fh, baseId, nextId: baseId + 1, size,
+    ids: [], offsets: [], lens: [], readTenants: [], readTs: [], payloads: [],
+    pending: [], flushScheduled: false, chain: Promise.resolve(),
+  };
+}
+
+function header(baseId: number): Buffer {
+  const b = Buffer.alloc(kHeaderBytes);
+  b.writeUInt32LE(kMagic, 0);
+  b.writeUInt32LE(kAlertLogVersion, 4);
+  b.writeDoubleLE(baseId, 8);
+  return b;
+}
+
+/** Index of the first id > afterId (ids ascending). */
+function firstAfter(ids: readonly number[], afterId: number): number {
+  let lo = 0, hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! <= afterId) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
