@@ -93,3 +93,58 @@ describe('engine vs reference: live segment only', () => {
   it('hot-list search', () => checkHotlist(f, 40));
   it('export', () => checkExport(f));
 });
+
+describe('engine vs reference: sealed shards in several arenas, plus live rows', () => {
+  const f = {} as Fixture;
+  beforeAll(async () => {
+    Object.assign(f, await tempDataDir());
+    f.engine = await openEngine({ dataDir: f.dir, threads: 0, arenaBytes: 256 * 1024, sealAgeMs: 0 });
+    f.reads = await load(f.engine, 21, 500, { sealEvery: 4 });
+    // and a tail that stays live
+    for (const tenant of kTenants) f.reads.push(...(await f.engine.append(tenant, makeReads({ seed: 99, reads: 30, vehicles: 40, days: 4 }))).stored);
+  });
+  afterAll(async () => {
+    await f.engine.close();
+    await f.cleanup();
+  });
+  it('has shards in more than one arena and live rows', () => {
+    const st = f.engine.stats();
+    expect(st.shards).toBeGreaterThan(10);
+    expect(st.liveReads).toBeGreaterThan(0);
+    expect(st.reads).toBe(f.reads.length);
+    expect((f.engine as unknown as { arenas: { arenas: unknown[] } }).arenas.arenas.length).toBeGreaterThan(1);
+  });
+  it('search', () => checkSearch(f, 150));
+  it('hot-list search', () => checkHotlist(f, 40));
+  it('export', () => checkExport(f));
+  it('after reopen', async () => {
+    await f.engine.close();
+    f.engine = await openEngine({ dataDir: f.dir, threads: 0, arenaBytes: 256 * 1024, sealAgeMs: 0 });
+    expect(f.engine.stats().reads).toBe(f.reads.length);
+    expect(f.engine.stats().corruptFiles).toEqual([]);
+    await checkSearch(f, 60);
+    await checkHotlist(f, 15);
+    await checkExport(f);
+  });
+  it('after sealing everything, and after dropBefore', async () => {
+    await f.engine.seal();
+    expect(f.engine.stats().liveReads).toBe(0);
+    await checkSearch(f, 40);
+    const cutoff = kT0 + Math.floor(1.5 * kDay);
+    const before = f.engine.stats();
+    const res = await f.engine.dropBefore('pd-a', cutoff);
+    const gone = f.reads.filter((r) => r.tenant === 'pd-a' && r.ts < cutoff);
+    expect(res.readsDeleted).toBe(gone.length);
+    expect(res.shardsDeleted).toBeGreaterThan(0);
+    f.reads = f.reads.filter((r) => !(r.tenant === 'pd-a' && r.ts < cutoff));
+    expect(f.engine.stats().reads).toBe(f.reads.length);
+    expect(f.engine.stats().residentBytes).toBeLessThan(before.residentBytes);
+    await checkSearch(f, 40);
+    await checkExport(f);
+    await f.engine.close();
+    f.engine = await openEngine({ dataDir: f.dir, threads: 0, arenaBytes: 256 * 1024, sealAgeMs: 0 });
+    expect(f.engine.stats().corruptFiles).toEqual([]);
+    expect(f.engine.stats().reads).toBe(f.reads.length);
+    await checkSearch(f, 30);
+  });
+});

@@ -11,6 +11,12 @@ export interface EngineOptions {
   dataDir: string;
   /** Worker threads for query execution; 0 runs kernels on the calling thread. Default: cores. */
   threads?: number;
+  /** Seal a tenant's live rows into shards once it holds this many (default 1,000,000). */
+  sealRows?: number;
+  /** … or once its oldest live row is this old, in ms (default 600,000). 0 disables background sealing. */
+  sealAgeMs?: number;
+  /** Size limit of one memory arena in bytes (default 4 GiB); tests use small ones to force several. */
+  arenaBytes?: number;
 }
 
 export interface AppendResult {

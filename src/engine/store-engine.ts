@@ -1,35 +1,60 @@
 /**
- * The engine behind the `Engine` interface: a set of tenant stores under `D/tenants/`, and the query
- * layer over them. Tenancy is structural: a search reads only the stores its scopes name.
+ * The engine behind the `Engine` interface: tenant stores under `D/tenants/`, arenas holding their
+ * shards, a background sealer, and the query layer over them. Tenancy is structural: a search reads only
+ * the stores its scopes name (the planner, src/query/planner.ts, builds sources from scopes alone).
  */
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { ArenaSet } from '../core/arena.js';
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
+import { dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
 import { TenantStore } from '../store/tenant-store.js';
-import { compareHits, matchesFilter, referenceHotlistSearch, referenceSearch } from '../query/reference/index.js';
+import { executeSearch } from '../query/executor.js';
+import { executeHotlist } from '../query/hotlist.js';
+import { exportTenant } from '../query/export.js';
+import { planSources } from '../query/planner.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
-import { rowToStoredRead } from '../store/tenant-store.js';
+
+const kDefaultSealRows = 1_000_000;
+const kDefaultSealAgeMs = 600_000;
+// how often the background sealer looks at the tenants
+const kSealCheckMs = 1000;
 
 export class StoreEngine implements Engine {
   private readonly tenantsDir: string;
   private readonly stores = new Map<string, TenantStore>();
   private readonly creating = new Map<string, Promise<TenantStore>>();
+  private readonly broken = new Map<string, Error>();
   private readonly corrupt: string[] = [];
+  readonly arenas: ArenaSet;
   private maxOrdinal = 0;
   private closed = false;
+  private sealTimer: NodeJS.Timeout | undefined;
+  private sealing: Promise<unknown> = Promise.resolve();
+  private readonly sealRows: number;
+  private readonly sealAgeMs: number;
+  /** Errors of background sealing (surfaced in stats, retried on the next tick). */
+  lastSealError: Error | undefined;
 
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
+    this.arenas = new ArenaSet(options.arenaBytes !== undefined ? { arenaBytes: options.arenaBytes } : {});
+    this.sealRows = options.sealRows ?? kDefaultSealRows;
+    this.sealAgeMs = options.sealAgeMs ?? kDefaultSealAgeMs;
   }
 
   static async open(options: EngineOptions): Promise<StoreEngine> {
     const engine = new StoreEngine(options);
     await engine.load();
+    if (engine.sealAgeMs > 0 || options.sealRows !== undefined) {
+      engine.sealTimer = setInterval(() => engine.sealInBackground(), kSealCheckMs);
+      engine.sealTimer.unref();
+    }
     return engine;
   }
 
@@ -40,6 +65,7 @@ export class StoreEngine implements Engine {
       try {
         const store = await TenantStore.open(this.tenantsDir, name);
         if (!store) continue;
+        await openShards(store, this.arenas);
         this.stores.set(name, store);
         this.maxOrdinal = Math.max(this.maxOrdinal, store.ordinal);
         this.corrupt.push(...store.corruptFiles);
@@ -52,8 +78,6 @@ export class StoreEngine implements Engine {
       }
     }
   }
-
-  private readonly broken = new Map<string, Error>();
 
   private async storeFor(tenant: string): Promise<TenantStore> {
     const have = this.stores.get(tenant);
@@ -81,84 +105,96 @@ export class StoreEngine implements Engine {
 
   async append(tenant: string, reads: readonly Read[]): Promise<AppendResult> {
     this.assertOpen();
-    if (reads.length === 0 && !this.stores.has(tenant)) return { stored: [], duplicates: [] };
+    if (reads.length === 0) return { stored: [], duplicates: [] };
     const store = await this.storeFor(tenant);
-    return store.append(reads);
-  }
-
-  /** Every visible row of the scoped tenants, as reads (the simple path). */
-  private *scopedReads(scopes: readonly TenantScope[]): Iterable<StoredRead> {
-    for (const scope of scopes) {
-      const store = this.stores.get(scope.tenant);
-      if (!store) continue;
-      for (const row of store.live.snapshot()) {
-        if (row.ts >= scope.minTs) yield rowToStoredRead(store.tenant, store.ordinal, row);
-      }
-    }
+    const result = await store.append(reads);
+    if (store.live.rows.length >= this.sealRows) this.sealInBackground();
+    return result;
   }
 
   async search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {
     this.assertOpen();
     signal?.throwIfAborted();
-    return referenceSearch(this.scopedReads(scopes), scopes, query);
+    const sources = planSources(this.stores, scopes, query.filter);
+    return executeSearch(sources, query.plate, query.filter, query.limit, signal);
   }
 
   async searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult> {
     this.assertOpen();
     signal?.throwIfAborted();
-    return referenceHotlistSearch([...this.scopedReads(scopes)], scopes, query);
+    const sources = planSources(this.stores, scopes, query.filter);
+    return executeHotlist(sources, query, signal);
   }
 
   async *exportReads(scope: TenantScope, filter: ReadFilter): AsyncIterable<StoredRead> {
     this.assertOpen();
-    const reads = [...this.scopedReads([scope])].filter((r) => matchesFilter(filter, r));
-    reads.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const r of reads) yield r;
+    const store = this.stores.get(scope.tenant);
+    if (!store) return;
+    yield* exportTenant(store, scope.minTs, filter);
   }
 
   async dropBefore(tenant: string, cutoff: number): Promise<DropResult> {
     this.assertOpen();
     const store = this.stores.get(tenant);
     if (!store) return { shardsDeleted: 0, readsDeleted: 0 };
-    return store.withExclusive(async () => {
-      const { boundarySeq, oldGens } = await store.rotateWal();
-      const old = store.live.rows.filter((r) => r.seq < boundarySeq);
-      const dropped = old.filter((r) => r.ts < cutoff);
-      if (dropped.length === 0) return { shardsDeleted: 0, readsDeleted: 0 };
-      const kept = old.filter((r) => r.ts >= cutoff);
-      await store.rewriteRows(kept);
-      await store.deleteWalGens(oldGens);
-      const gone = new Set(dropped);
-      store.live.rows = store.live.rows.filter((r) => !gone.has(r));
-      store.forgetReadIds(dropped);
-      return { shardsDeleted: 0, readsDeleted: dropped.length };
+    return dropTenantBefore(store, this.arenas, cutoff);
+  }
+
+  async seal(tenant?: string): Promise<void> {
+    this.assertOpen();
+    const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
+    for (const s of stores) await sealTenant(s, this.arenas);
+  }
+
+  /** Seals tenants over the size or age threshold, one at a time, off the request path. */
+  private sealInBackground(): void {
+    if (this.closed) return;
+    this.sealing = this.sealing.then(async () => {
+      for (const s of this.stores.values()) {
+        if (this.closed) return;
+        const n = s.live.rows.length;
+        const old = this.sealAgeMs > 0 && n > 0 && Date.now() - s.liveSince >= this.sealAgeMs;
+        if (n >= this.sealRows || old) {
+          try {
+            await sealTenant(s, this.arenas);
+            this.lastSealError = undefined;
+          } catch (err) {
+            this.lastSealError = err as Error;
+          }
+        }
+      }
     });
   }
 
-  async seal(_tenant?: string): Promise<void> {
-    this.assertOpen();
-  }
-
   tenants(): string[] {
-    return [...this.stores.values()].filter((s) => s.live.rows.length > 0 || s.manifest.shards.length > 0).map((s) => s.tenant).sort();
+    return [...this.stores.values()].filter((s) => s.live.rows.length > 0 || s.shards.length > 0).map((s) => s.tenant).sort();
   }
 
   stats(): EngineStats {
     let reads = 0, live = 0, shards = 0;
+    const corrupt = new Set(this.corrupt);
     for (const s of this.stores.values()) {
       live += s.live.rows.length;
-      shards += s.manifest.shards.length;
-      reads += s.live.rows.length + s.manifest.shards.reduce((a, e) => a + e.rows, 0);
+      shards += s.shards.length;
+      reads += s.live.rows.length + s.shards.reduce((a, sh) => a + sh.rows, 0);
+      for (const f of s.corruptFiles) corrupt.add(f);
     }
-    return { tenants: this.tenants().length, reads, shards, liveReads: live, residentBytes: 0, corruptFiles: [...this.corrupt] };
+    return {
+      tenants: this.tenants().length, reads, shards, liveReads: live,
+      residentBytes: this.arenas.allocatedBytes, corruptFiles: [...corrupt],
+    };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.sealTimer) clearInterval(this.sealTimer);
+    await this.sealing.catch(() => undefined);
     await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.stores.values()].map((s) => s.close()));
+    for (const s of this.stores.values()) {
+      for (const sh of s.shards) for (const r of sh.regions_) this.arenas.free(r);
+      s.shards = [];
+    }
   }
 }
-
-export { compareHits };

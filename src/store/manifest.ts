@@ -26,6 +26,8 @@ export interface ShardEntry {
   minSeq: number;
   maxSeq: number;
   bytes: number;
+  /** Distinct plates: sizes the arena region (file + 16-byte plate slots + zone maps) before reading. */
+  dictCount: number;
   /** CRC32C of the whole file. */
   crc: number;
 }
@@ -39,6 +41,8 @@ export interface TenantManifest {
   /** Every WAL row with a seq below this is in a shard (or was deleted by retention). */
   sealedSeq: number;
   shards: ShardEntry[];
+  /** Next shard file generation: shard names are never reused, so a rewrite never overwrites a live file. */
+  nextShardGen?: number;
 }
 
 const enc = new TextEncoder();

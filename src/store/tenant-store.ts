@@ -18,6 +18,7 @@ import { readManifest, writeManifest, type TenantManifest } from './manifest.js'
 import { recoverWal, walGeneration, WalWriter } from './wal.js';
 import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
 import { unlinkDurable, ensureDir } from './durable-fs.js';
+import type { LoadedShard } from './shard-loader.js';
 
 export interface TenantAppendResult {
   stored: StoredRead[];
@@ -61,8 +62,14 @@ export class TenantStore {
   readonly dir: string;
   manifest: TenantManifest;
   live = new LiveRows();
+  /** Loaded shards, replaced (never mutated) on seal and retention so searches can hold a list. */
+  shards: readonly LoadedShard[] = [];
+  /** When the oldest live row arrived (ms), 0 if none: drives sealing by age. */
+  liveSince = 0;
   /** Corrupt or unreadable files found while opening, by path. */
   readonly corruptFiles: string[] = [];
+  /** The coded errors behind `corruptFiles` (each names its file). */
+  readonly corruptErrors: Error[] = [];
 
   private wal!: WalWriter;
   /** WAL generations on disk, oldest first (the last one is the open one). */
@@ -147,6 +154,7 @@ export class TenantStore {
     }
     const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     this.live.rows = rows;
+    if (rows.length > 0) this.liveSince = Date.now();
     for (const r of rows) if (r.readId !== undefined) this.readIds.add(r.readId);
     // new appends always go to a fresh file: recovered files are only read, then deleted once sealed
     const gen = maxGen + 1;
@@ -194,6 +202,7 @@ export class TenantStore {
       for (let i = 0; i < rows.length; i++) rows[i]!.seq = firstSeq + i;
       const durable = this.wal.append(encodeReadsRecord(firstSeq, rows), () => {
         // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
+        if (this.live.rows.length === 0) this.liveSince = Date.now();
         for (const row of rows) {
           this.live.rows.push(row);
           if (row.readId !== undefined) this.readIds.add(row.readId);
@@ -245,6 +254,10 @@ export class TenantStore {
   async rewriteRows(rows: readonly RowRecord[]): Promise<void> {
     if (rows.length === 0) return;
     await this.wal.append(encodeRewriteRecord(rows));
+  }
+
+  forgetReadId(id: string): void {
+    this.readIds.delete(id);
   }
 
   /** Forgets readIds of deleted rows. */

@@ -1,0 +1,222 @@
+/**
+ * The executor's calling-thread path: runs a search over the planner's sources and merges per API.md's
+ * ordering (distance ascending, ts descending, id ascending) with an exact `total` and a top-k cut.
+ *
+ * Per shard, the plate pattern is matched against the plate dictionary (distinct plates), not rows
+ * (DESIGN.md decision 5). Then:
+ *   - few matching entries (always for an exact plate): their rows come from the plate → rows index
+ *     (`plate_rows`), so an exact plate over any number of rows costs two binary searches per shard;
+ *   - otherwise: a block scan, skipping blocks whose zone maps miss the time window or the place.
+ * Live rows are scanned with a per-query memo of plate distances.
+ * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
+ */
+import type { Hit, PlateMatch, ReadFilter, SearchResult } from '../model/query.js';
+import { kBlockRows, kCoordScale } from '../core/segment.js';
+import { readIdOf } from '../store/ids.js';
+import type { LoadedShard } from '../store/shard-loader.js';
+import { rowToStoredRead } from '../store/tenant-store.js';
+import { prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
+import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.js';
+import type { Source } from './sources.js';
+
+/** A matching row before materialisation. */
+export interface Candidate {
+  distance: number;
+  ts: number;
+  ordinal: number;
+  seq: number;
+  source: Source;
+  row: number;
+}
+
+export function compareCandidates(a: Candidate, b: Candidate): number {
+  return a.distance - b.distance || b.ts - a.ts || a.ordinal - b.ordinal || a.seq - b.seq;
+}
+
+/** Keeps the best `limit` candidates of an unbounded stream, and counts them all. */
+export class TopK {
+  total = 0;
+  private items: Candidate[] = [];
+  constructor(readonly limit: number) {}
+
+  push(c: Candidate): void {
+    this.total++;
+    this.items.push(c);
+    if (this.items.length >= 2 * this.limit + 4096) this.compact();
+  }
+
+  private compact(): void {
+    this.items.sort(compareCandidates);
+    this.items.length = Math.min(this.items.length, this.limit);
+  }
+
+  result(): Candidate[] {
+    this.compact();
+    return this.items;
+  }
+}
+
+/** Distances of a shard's dictionary entries under a matcher: Int8Array, -1 = no match. */
+function dictionaryDistances(shard: LoadedShard, match: PlateMatch, matcher: PlateMatcher): { dist: Int8Array; matched: number[] } {
+  const matched: number[] = [];
+  if (isLookup(match)) {
+    const d = shard.findPlate(match.pattern);
+    const dist = new Int8Array(0);
+    if (d >= 0) matched.push(d);
+    return { dist, matched };
+  }
+  const plates = shard.plates();
+  const dist = new Int8Array(plates.length);
+  for (let i = 0; i < plates.length; i++) {
+    const d = matcher(plates[i]!);
+    dist[i] = d;
+    if (d >= 0) matched.push(i);
+  }
+  return { dist, matched };
+}
+
+function rowPasses(shard: LoadedShard, i: number, p: PreparedFilter, t: number, cameraOk: Uint8Array | null, regionOk: Uint8Array | null): boolean {
+  if (t < p.lo || t >= p.hi) return false;
+  if (p.geo && !p.geo(shard.lat[i]! / kCoordScale, shard.lon[i]! / kCoordScale)) return false;
+  if (cameraOk && !cameraOk[shard.camera[i]!]) return false;
+  if (regionOk && !regionOk[shard.region[i]!]) return false;
+  return true;
+}
+
+function dictMask(values: readonly string[], wanted: Set<string> | null, skipZero: boolean): Uint8Array | null {
+  if (!wanted) return null;
+  const m = new Uint8Array(values.length);
+  for (let i = skipZero ? 1 : 0; i < values.length; i++) if (wanted.has(values[i]!)) m[i] = 1;
+  return m;
+}
+
+/** Runs one plate match (or none) with one filter over a shard, feeding `sink`. */
+export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter): void {
+  const shard = src.shard;
+  const p = prepared ?? prepareFilter(filter, src.minTs);
+  if (p.empty || shard.rows === 0) return;
+  const m = shard.meta;
+  if (m.maxTs < p.lo || m.minTs >= p.hi) return;
+  const cameraOk = dictMask(shard.cameras, p.cameras, false);
+  const regionOk = dictMask(shard.regions, p.regions, true);
+  if (cameraOk && !cameraOk.includes(1)) return;
+  if (regionOk && !regionOk.includes(1)) return;
+  const emit = (i: number, t: number, distance: number) =>
+    sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+
+  if (match && matcher) {
+    const { dist, matched } = dictionaryDistances(shard, match, matcher);
+    if (matched.length === 0) return;
+    const lookup = dist.length === 0;
+    if (lookup || matched.length * 8 <= shard.plates().length) {
+      for (const d of matched) {
+        const distance = lookup ? 0 : dist[d]!;
+        for (const i of shard.rowsOfPlate(d)) {
+          const t = shard.tsAt(i);
+          if (rowPasses(shard, i, p, t, cameraOk, regionOk)) emit(i, t, distance);
+        }
+      }
+      return;
+    }
+    scanBlocks(shard, p, (i, t) => {
+      const distance = dist[shard.plate[i]!]!;
+      if (distance >= 0 && rowPasses(shard, i, p, t, cameraOk, regionOk)) emit(i, t, distance);
+    });
+    return;
+  }
+  scanBlocks(shard, p, (i, t) => {
+    if (rowPasses(shard, i, p, t, cameraOk, regionOk)) emit(i, t, 0);
+  });
+}
+
+function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t: number) => void): void {
+  const z = shard.zones;
+  const blocks = z.length / 6;
+  for (let b = 0; b < blocks; b++) {
+    const o = b * 6;
+    if (!zoneMayMatch(p, z[o]!, z[o + 1]!, z[o + 2]!, z[o + 3]!, z[o + 4]!, z[o + 5]!)) continue;
+    for (let i = b * kBlockRows, end = Math.min(shard.rows, i + kBlockRows); i < end; i++) {
+      const t = shard.tsAt(i);
+      if (t < p.lo || t >= p.hi) continue;
+      visit(i, t);
+    }
+  }
+}
+
+/** Live rows: the same tests on row records. */
+export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter): void {
+  const p = prepared ?? prepareFilter(filter, src.minTs);
+  if (p.empty) return;
+  const memo = new Map<string, number>();
+  const rows = src.rows;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.ts < p.lo || r.ts >= p.hi) continue;
+    let distance = 0;
+    if (matcher) {
+      let d = memo.get(r.plate);
+      if (d === undefined) {
+        d = matcher(r.plate);
+        memo.set(r.plate, d);
+      }
+      if (d < 0) continue;
+      distance = d;
+    }
+    if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
+    if (p.cameras && !p.cameras.has(r.camera)) continue;
+    if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
+    sink({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i });
+  }
+}
+
+/** Builds the API hit of a candidate. */
+export function materialise(c: Candidate): Hit {
+  const src = c.source;
+  if (src.kind === 'live') return { ...rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!), distance: c.distance };
+  const s = src.shard;
+  const i = c.row;
+  const hit: Hit = {
+    id: readIdOf(src.ordinal, c.seq),
+    tenant: src.tenant,
+    plate: s.plates()[s.plate[i]!]!,
+    ts: c.ts,
+    lat: s.lat[i]! / kCoordScale,
+    lon: s.lon[i]! / kCoordScale,
+    camera: s.cameras[s.camera[i]!]!,
+    distance: c.distance,
+  };
+  const region = s.region[i]!;
+  if (region !== 0) hit.region = s.regions[region]!;
+  const extras = s.extras(i);
+  if (extras.confidence !== undefined) hit.confidence = extras.confidence;
+  if (extras.make !== undefined) hit.make = extras.make;
+  if (extras.color !== undefined) hit.color = extras.color;
+  if (extras.readId !== undefined) hit.readId = extras.readId;
+  return orderKeys(hit);
+}
+
+/** Same key order as rowToStoredRead, so hits from shards and live rows serialise identically. */
+function orderKeys(h: Hit): Hit {
+  const out: Hit = { id: h.id, tenant: h.tenant, plate: h.plate, ts: h.ts, lat: h.lat, lon: h.lon, camera: h.camera } as Hit;
+  if (h.region !== undefined) out.region = h.region;
+  if (h.confidence !== undefined) out.confidence = h.confidence;
+  if (h.make !== undefined) out.make = h.make;
+  if (h.color !== undefined) out.color = h.color;
+  if (h.readId !== undefined) out.readId = h.readId;
+  out.distance = h.distance;
+  return out;
+}
+
+/** One search over `sources` on the calling thread. */
+export function executeSearch(sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal): SearchResult {
+  const matcher = match ? compilePlateMatch(match) : undefined;
+  const top = new TopK(limit);
+  const sink = (c: Candidate) => top.push(c);
+  for (const src of sources) {
+    signal?.throwIfAborted();
+    if (src.kind === 'shard') scanShard(src, match, matcher, filter, sink);
+    else scanLive(src, matcher, filter, sink);
+  }
+  const hits = top.result().map(materialise);
+  return { hits, total: top.total, truncated: top.total > hits.length };
+}

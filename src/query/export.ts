@@ -1,0 +1,38 @@
+/**
+ * Export of one tenant's retained reads, ordered by ts then id, streamed a UTC day at a time (shards
+ * are per day, so memory stays bounded by one day's matching rows).
+ */
+import type { ReadFilter } from '../model/query.js';
+import type { StoredRead } from '../model/read.js';
+import { dayOf } from '../store/shard-format.js';
+import type { TenantStore } from '../store/tenant-store.js';
+import { materialise, scanLive, scanShard, type Candidate } from './executor.js';
+import { prepareFilter } from './filter-plan.js';
+
+export async function* exportTenant(store: TenantStore, minTs: number, filter: ReadFilter): AsyncIterable<StoredRead> {
+  const prepared = prepareFilter(filter, minTs);
+  if (prepared.empty) return;
+  const shards = store.shards.filter((s) => s.meta.maxTs >= prepared.lo && s.meta.minTs < prepared.hi);
+  const liveRows = store.live.rows.slice();
+  for (const s of shards) s.pin();
+  try {
+    const days = new Set<number>(shards.map((s) => s.meta.day));
+    for (const r of liveRows) if (r.ts >= prepared.lo && r.ts < prepared.hi) days.add(dayOf(r.ts));
+    for (const day of [...days].sort((a, b) => a - b)) {
+      const found: Candidate[] = [];
+      const sink = (c: Candidate) => found.push(c);
+      for (const s of shards) {
+        if (s.meta.day === day) scanShard({ kind: 'shard', tenant: store.tenant, ordinal: store.ordinal, minTs, shard: s }, undefined, undefined, filter, sink, prepared);
+      }
+      const rows = liveRows.filter((r) => dayOf(r.ts) === day);
+      scanLive({ kind: 'live', tenant: store.tenant, ordinal: store.ordinal, minTs, rows }, undefined, filter, sink, prepared);
+      found.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      for (const c of found) {
+        const { distance: _d, ...read } = materialise(c);
+        yield read;
+      }
+    }
+  } finally {
+    for (const s of shards) s.unpin();
+  }
+}

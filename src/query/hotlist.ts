@@ -1,0 +1,211 @@
+/**
+ * Hot-list search (`/v1/search/hotlist`): up to 1,000,000 entries, each answered exactly as a separate
+ * search would be, but matched against each source's distinct plates once for all entries:
+ *
+ *   exact (no OCR)          binary search of the entry in the sorted dictionary (a hash of the live plates)
+ *   exact with OCR          a per-shard map from OCR-mapped plate to entries of the dictionary
+ *   fuzzy (k ≤ 2, ±OCR/OSA) symmetric-delete keys (Garbe, SymSpell, 2012): every entry gives its strings
+ *                           with up to k characters deleted; every dictionary plate probes with its own
+ *                           deletes (up to the largest k). Lev or OSA distance ≤ k implies a shared key, so
+ *                           no match is missed; every candidate is verified with the exact distance.
+ *   wildcard                the entry's matcher over the dictionary
+ *
+ * Matching dictionary entries give rows through the plate → rows index; rows then pass the filter and
+ * feed the entry's own top-k (limitPerPlate) with an exact total.
+ */
+import { ocrMap } from '../model/plate.js';
+import type { HotlistQuery, HotlistResult, PlateMatch } from '../model/query.js';
+import { kCoordScale } from '../core/segment.js';
+import type { LoadedShard } from '../store/shard-loader.js';
+import { materialise, TopK, type Candidate } from './executor.js';
+import { prepareFilter, type PreparedFilter } from './filter-plan.js';
+import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
+import type { Source } from './sources.js';
+
+/** All strings made from `s` by deleting up to `k` characters (including `s`). */
+export function deletes(s: string, k: number, out: Set<string> = new Set()): Set<string> {
+  out.add(s);
+  if (k === 0 || s.length === 0) return out;
+  for (let i = 0; i < s.length; i++) {
+    const t = s.slice(0, i) + s.slice(i + 1);
+    if (!out.has(t) || k > 1) deletes(t, k - 1, out);
+  }
+  return out;
+}
+
+interface FuzzyIndex {
+  ocr: boolean;
+  maxK: number;
+  keys: Map<string, number[]>;
+}
+
+/** Plans built once per query: which entries use which method. */
+class HotlistPlan {
+  readonly exact: number[] = [];
+  readonly exactOcr = new Map<string, number[]>();
+  readonly fuzzy: FuzzyIndex[] = [];
+  readonly wildcard: Array<{ entry: number; matcher: PlateMatcher }> = [];
+
+  constructor(readonly entries: readonly PlateMatch[]) {
+    const fuzzyBy = [new Map<string, number[]>(), new Map<string, number[]>()];
+    const maxK = [0, 0];
+    entries.forEach((e, i) => {
+      if (e.mode === 'exact' || (e.mode === 'fuzzy' && e.maxEdits === 0 && !e.transpositions)) {
+        if (e.ocr) push(this.exactOcr, ocrMap(e.pattern), i);
+        else this.exact.push(i);
+      } else if (e.mode === 'fuzzy') {
+        const o = e.ocr ? 1 : 0;
+        const p = e.ocr ? ocrMap(e.pattern) : e.pattern;
+        for (const key of deletes(p, e.maxEdits)) push(fuzzyBy[o]!, key, i);
+        maxK[o] = Math.max(maxK[o]!, e.maxEdits);
+      } else {
+        this.wildcard.push({ entry: i, matcher: compilePlateMatch(e) });
+      }
+    });
+    for (const o of [0, 1]) if (fuzzyBy[o]!.size > 0) this.fuzzy.push({ ocr: o === 1, maxK: maxK[o]!, keys: fuzzyBy[o]! });
+  }
+}
+
+function push<K>(m: Map<K, number[]>, k: K, v: number): void {
+  const list = m.get(k);
+  if (list) {
+    if (list[list.length - 1] !== v) list.push(v);
+  } else m.set(k, [v]);
+}
+
+/** Distinct plates of a source, with the rows of each. */
+interface PlateDictionary {
+  plates: readonly string[];
+  find(plate: string): number;
+  rows(d: number): ArrayLike<number>;
+  ocrIndex(): Map<string, number[]>;
+}
+
+function shardDictionary(s: LoadedShard): PlateDictionary {
+  return {
+    plates: s.plates(),
+    find: (p) => s.findPlate(p),
+    rows: (d) => s.rowsOfPlate(d),
+    ocrIndex: () => {
+      if (!s.ocrIndex) {
+        s.ocrIndex = new Map();
+        s.plates().forEach((p, d) => push(s.ocrIndex!, ocrMap(p), d));
+      }
+      return s.ocrIndex;
+    },
+  };
+}
+
+function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): PlateDictionary {
+  const byPlate = new Map<string, number[]>();
+  src.rows.forEach((r, i) => {
+    if (r.ts >= p.lo && r.ts < p.hi) push(byPlate, r.plate, i);
+  });
+  const plates = [...byPlate.keys()];
+  const index = new Map(plates.map((pl, d) => [pl, d]));
+  let ocr: Map<string, number[]> | undefined;
+  return {
+    plates,
+    find: (pl) => index.get(pl) ?? -1,
+    rows: (d) => byPlate.get(plates[d]!)!,
+    ocrIndex: () => {
+      if (!ocr) {
+        ocr = new Map();
+        plates.forEach((pl, d) => push(ocr!, ocrMap(pl), d));
+      }
+      return ocr;
+    },
+  };
+}
+
+/** Calls `hit(entry, dictEntry, distance)` for every (entry, distinct plate) pair that matches. */
+function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: number, d: number, distance: number) => void): void {
+  const entries = plan.entries;
+  for (const i of plan.exact) {
+    const d = dict.find(entries[i]!.pattern);
+    if (d >= 0) hit(i, d, 0);
+  }
+  if (plan.exactOcr.size > 0) {
+    for (const [key, list] of plan.exactOcr) {
+      const ds = dict.ocrIndex().get(key);
+      if (ds) for (const i of list) for (const d of ds) hit(i, d, 0);
+    }
+  }
+  for (const idx of plan.fuzzy) {
+    const seen = new Set<number>();
+    const keys = new Set<string>();
+    dict.plates.forEach((plate, d) => {
+      const probe = idx.ocr ? ocrMap(plate) : plate;
+      keys.clear();
+      deletes(probe, idx.maxK, keys);
+      seen.clear();
+      for (const key of keys) {
+        const list = idx.keys.get(key);
+        if (!list) continue;
+        for (const i of list) {
+          if (seen.has(i)) continue;
+          seen.add(i);
+          const e = entries[i]!;
+          const pattern = e.ocr ? ocrMap(e.pattern) : e.pattern;
+          const dist = boundedDistance(pattern, probe, e.maxEdits, e.transpositions);
+          if (dist <= e.maxEdits) hit(i, d, dist);
+        }
+      }
+    });
+  }
+  for (const { entry, matcher } of plan.wildcard) {
+    dict.plates.forEach((plate, d) => {
+      if (matcher(plate) >= 0) hit(entry, d, 0);
+    });
+  }
+}
+
+export function executeHotlist(sources: readonly Source[], query: HotlistQuery, signal?: AbortSignal): HotlistResult {
+  const plan = new HotlistPlan(query.entries);
+  const tops = new Map<number, TopK>();
+  const topOf = (i: number) => {
+    let t = tops.get(i);
+    if (!t) tops.set(i, (t = new TopK(query.limitPerPlate)));
+    return t;
+  };
+  for (const src of sources) {
+    signal?.throwIfAborted();
+    const p = prepareFilter(query.filter, src.minTs);
+    if (p.empty) continue;
+    if (src.kind === 'shard') {
+      const s = src.shard;
+      if (s.rows === 0 || s.meta.maxTs < p.lo || s.meta.minTs >= p.hi) continue;
+      const cameraOk = p.cameras ? s.cameras.map((c) => p.cameras!.has(c)) : null;
+      const regionOk = p.regions ? s.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
+      matchEntries(plan, shardDictionary(s), (entry, d, distance) => {
+        for (const i of s.rowsOfPlate(d)) {
+          const t = s.tsAt(i);
+          if (t < p.lo || t >= p.hi) continue;
+          if (p.geo && !p.geo(s.lat[i]! / kCoordScale, s.lon[i]! / kCoordScale)) continue;
+          if (cameraOk && !cameraOk[s.camera[i]!]) continue;
+          if (regionOk && !regionOk[s.region[i]!]) continue;
+          topOf(entry).push({ distance, ts: t, ordinal: src.ordinal, seq: s.seqAt(i), source: src, row: i });
+        }
+      });
+    } else {
+      const dict = liveDictionary(src, p);
+      matchEntries(plan, dict, (entry, d, distance) => {
+        for (const i of dict.rows(d) as number[]) {
+          const r = src.rows[i]!;
+          if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
+          if (p.cameras && !p.cameras.has(r.camera)) continue;
+          if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
+          topOf(entry).push({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i } satisfies Candidate);
+        }
+      });
+    }
+  }
+  const matches: HotlistResult['matches'] = [];
+  query.entries.forEach((e, i) => {
+    const top = tops.get(i);
+    if (!top || top.total === 0) return;
+    const hits = top.result().map(materialise);
+    matches.push({ entry: e.pattern, total: top.total, truncated: top.total > hits.length, hits });
+  });
+  return { matches };
+}

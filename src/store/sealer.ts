@@ -1,0 +1,199 @@
+/**
+ * Sealing and retention for one tenant: live rows → immutable day shards, and deletion before a cutoff.
+ *
+ * Crash safety rests on one commit point, the manifest (src/store/manifest.ts):
+ *
+ *   seal:  rotate WAL (old files hold exactly the rows being sealed) → write shard files (temp, fsync,
+ *          rename, fsync dir) → COMMIT manifest {shards += new, sealedSeq = boundary} → swap in memory →
+ *          delete the old WAL files
+ *   drop:  rotate WAL → copy surviving live rows of the old files into the new one (fsync) → delete the
+ *          old WAL files → write rewritten shards → COMMIT manifest {shards −= old, += rewritten} → swap →
+ *          delete old shard files
+ *
+ * A crash before a commit leaves shard files the manifest does not name: opening deletes them and the
+ * WAL still holds their rows. A crash after it leaves WAL rows below `sealedSeq` (skipped on replay) or
+ * old shard files (deleted on open). Nothing acknowledged is lost, nothing is stored twice.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ArenaSet } from '../core/arena.js';
+import { kCoordScale } from '../core/segment.js';
+import { crc32c } from './crc32c.js';
+import { ensureDir, unlinkDurable, writeFileAtomic } from './durable-fs.js';
+import type { ShardEntry, TenantManifest } from './manifest.js';
+import { buildShard, dayOf, shardFileName } from './shard-format.js';
+import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
+import type { TenantStore } from './tenant-store.js';
+import type { RowRecord } from './wal-record.js';
+
+export function shardsDir(store: TenantStore): string {
+  return path.join(store.dir, 'shards');
+}
+
+/** Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. */
+export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<void> {
+  const dir = shardsDir(store);
+  await ensureDir(dir);
+  const named = new Set(store.manifest.shards.map((e) => e.file));
+  const orphans = (await readdir(dir)).filter((n) => !named.has(n));
+  await unlinkDurable(dir, orphans);
+  const loaded: LoadedShard[] = [];
+  for (const entry of store.manifest.shards) {
+    const file = path.join(dir, entry.file);
+    try {
+      const shard = await loadShard(arenas, file, entry);
+      loaded.push(shard);
+      store.addKnownReadIds(shard.readIds());
+    } catch (err) {
+      if (!(err as { code?: string }).code?.startsWith('PS_')) throw err;
+      store.corruptFiles.push(file);
+      store.corruptErrors.push(err as Error);
+    }
+  }
+  store.shards = loaded;
+}
+
+async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
+  const dir = shardsDir(store);
+  await mkdir(dir, { recursive: true });
+  const loaded: LoadedShard[] = [];
+  try {
+    for (const [day, rows] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
+      if (rows.length === 0) continue;
+      const gen = manifest.nextShardGen ?? 1;
+      manifest.nextShardGen = gen + 1;
+      const name = shardFileName(day, gen);
+      const { bytes, meta } = buildShard(store.tenant, store.ordinal, day, rows);
+      const file = path.join(dir, name);
+      await writeFileAtomic(file, bytes);
+      const entry: ShardEntry = {
+        file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
+        bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes),
+      };
+      loaded.push(await loadShard(arenas, file, entry));
+      // let searches and appends run between days
+      await new Promise((r) => setImmediate(r));
+    }
+  } catch (err) {
+    for (const s of loaded) unloadShard(arenas, s);
+    throw err;
+  }
+  return loaded;
+}
+
+function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> {
+  const byDay = new Map<number, RowRecord[]>();
+  for (const r of rows) {
+    const d = dayOf(r.ts);
+    let list = byDay.get(d);
+    if (!list) byDay.set(d, (list = []));
+    list.push(r);
+  }
+  return byDay;
+}
+
+/** Seals every live row appended before the call into day shards. */
+export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
+  return store.withExclusive(async () => {
+    const { boundarySeq, oldGens } = await store.rotateWal();
+    const rows = store.live.rows.filter((r) => r.seq < boundarySeq);
+    if (rows.length === 0) {
+      await store.deleteWalGens(oldGens);
+      return 0;
+    }
+    const next: TenantManifest = { ...store.manifest, shards: [...store.manifest.shards] };
+    const loaded = await writeShards(store, arenas, groupByDay(rows), next);
+    next.shards.push(...loaded.map((s) => s.entry));
+    next.sealedSeq = Math.max(next.sealedSeq, boundarySeq);
+    try {
+      await store.saveManifest(next);
+    } catch (err) {
+      for (const s of loaded) unloadShard(arenas, s);
+      throw err;
+    }
+    // one synchronous step: searches see these rows either live or sealed, never both or neither
+    store.shards = [...store.shards, ...loaded];
+    store.live.rows = store.live.rows.filter((r) => r.seq >= boundarySeq);
+    store.liveSince = store.live.rows.length > 0 ? Date.now() : 0;
+    await store.deleteWalGens(oldGens);
+    return rows.length;
+  });
+}
+
+/** The rows of a loaded shard as row records (for a retention rewrite). */
+function shardRows(s: LoadedShard): RowRecord[] {
+  const out: RowRecord[] = [];
+  const plates = s.plates();
+  for (let i = 0; i < s.rows; i++) {
+    const r: RowRecord = {
+      seq: s.seqAt(i), plate: plates[s.plate[i]!]!, ts: s.tsAt(i), latE7: s.lat[i]!, lonE7: s.lon[i]!, camera: s.cameras[s.camera[i]!]!,
+    };
+    const region = s.region[i]!;
+    if (region !== 0) r.region = s.regions[region]!;
+    Object.assign(r, s.extras(i));
+    out.push(r);
+  }
+  return out;
+}
+
+export interface DropOutcome {
+  shardsDeleted: number;
+  readsDeleted: number;
+}
+
+/** Deletes every row with ts < cutoff: from the WAL (rewritten), and shards (deleted or rewritten). */
+export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cutoff: number): Promise<DropOutcome> {
+  return store.withExclusive(async () => {
+    let readsDeleted = 0;
+    let shardsDeleted = 0;
+    // live rows: rewrite the log without them
+    const { boundarySeq, oldGens } = await store.rotateWal();
+    const old = store.live.rows.filter((r) => r.seq < boundarySeq);
+    const droppedLive = old.filter((r) => r.ts < cutoff);
+    if (droppedLive.length > 0) {
+      await store.rewriteRows(old.filter((r) => r.ts >= cutoff));
+      const gone = new Set(droppedLive);
+      store.live.rows = store.live.rows.filter((r) => !gone.has(r));
+      store.forgetReadIds(droppedLive);
+      readsDeleted += droppedLive.length;
+    }
+    await store.deleteWalGens(oldGens);
+
+    // shards: whole ones go, straddling ones are rewritten
+    const doomed = store.shards.filter((s) => s.meta.minTs < cutoff);
+    if (doomed.length === 0) return { shardsDeleted, readsDeleted };
+    const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => e.minTs >= cutoff) };
+    const keepRows = new Map<number, RowRecord[]>();
+    const droppedShardRows: RowRecord[] = [];
+    for (const s of doomed) {
+      if (s.meta.maxTs < cutoff) {
+        readsDeleted += s.rows;
+        shardsDeleted++;
+        for (const id of s.readIds()) store.forgetReadId(id);
+        continue;
+      }
+      const rows = shardRows(s);
+      const kept = rows.filter((r) => r.ts >= cutoff);
+      droppedShardRows.push(...rows.filter((r) => r.ts < cutoff));
+      readsDeleted += rows.length - kept.length;
+      keepRows.set(s.meta.day, [...(keepRows.get(s.meta.day) ?? []), ...kept]);
+    }
+    const rewritten = await writeShards(store, arenas, keepRows, next);
+    next.shards.push(...rewritten.map((s) => s.entry));
+    try {
+      await store.saveManifest(next);
+    } catch (err) {
+      for (const s of rewritten) unloadShard(arenas, s);
+      throw err;
+    }
+    const doomedSet = new Set(doomed);
+    store.shards = [...store.shards.filter((s) => !doomedSet.has(s)), ...rewritten];
+    store.forgetReadIds(droppedShardRows);
+    // the executor runs synchronously, so no search holds these views now
+    for (const s of doomed) unloadShard(arenas, s);
+    await unlinkDurable(shardsDir(store), doomed.map((s) => s.entry.file));
+    return { shardsDeleted, readsDeleted };
+  });
+}
+
+export { kCoordScale };

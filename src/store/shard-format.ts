@@ -1,0 +1,263 @@
+/**
+ * Shard files: one tenant's reads of one UTC day, immutable, as an uncompressed Arrow IPC file
+ * (Feather v2) that pyarrow, Polars, DuckDB and `apache-arrow` read as it is.
+ *
+ *   D/tenants/<tenant>/shards/<yyyymmdd>-<generation 8 hex>.arrow   (generation: a per-tenant counter)
+ *
+ * One record batch; its buffers are the kernel's columns (src/core/segment.ts), so loading is one read
+ * of the file into arena memory and pointer arithmetic, no row parsing:
+ *
+ *   column     Arrow type                          kernel view
+ *   ts         Timestamp(ms, UTC)                  i64 ts
+ *   lat_e7     Int32   degrees × 1e7               i32 lat
+ *   lon_e7     Int32   degrees × 1e7               i32 lon
+ *   plate      Dictionary<Int32, Utf8>, sorted     u32 plate (dictionary index; dictionary in byte order)
+ *   camera     Dictionary<Int32, Utf8>             u32 camera
+ *   region     Dictionary<Int32, Utf8>, nullable   u32 region; entry 0 is a placeholder, null rows hold 0
+ *   seq        Int64   the tenant's append seq     (ids: src/store/ids.ts)
+ *   confidence Float64, nullable
+ *   make       Dictionary<Int32, Utf8>, nullable   entry 0 placeholder, as region
+ *   color      Dictionary<Int32, Utf8>, nullable   entry 0 placeholder, as region
+ *   read_id    Utf8, nullable
+ *   plate_rows UInt32  row indexes ordered by (plate, row): the plate → rows index. An exact plate is a
+ *                      binary search in the sorted dictionary, then one over this column (indirect through
+ *                      `plate`), never a scan.
+ *
+ * Rows are ordered by hour, then Z-order cell (src/store/spatial.ts), then ts, then seq.
+ * Schema metadata: platesearch.format = "platesearch-shard", platesearch.version = "1", tenant, ordinal,
+ * day, rows, block_rows, and zones (base64 of f64[blocks × 6]: minTs, maxTs, minLat, maxLat, minLon,
+ * maxLon per block of kBlockRows rows). The manifest keeps each file's size and CRC32C; a mismatch, an
+ * unreadable file or an unknown version is a coded error naming the file.
+ *
+ * Alignment: apache-arrow's writer pads buffers to 8 bytes (the Arrow minimum); the loader places the
+ * file at a 64-byte boundary in the arena, so every column is 8-byte aligned there. wasm loads do not
+ * require alignment; v128 loads of 16-byte dictionary slots are built aligned at load.
+ */
+import {
+  Dictionary, Field, Float64, Int32, Int64, makeData, makeVector, RecordBatch, Schema, Struct, Table, tableFromIPC,
+  tableToIPC, TimestampMillisecond, Uint32, Utf8, type Data, type Vector,
+} from 'apache-arrow';
+import { kBlockRows, kCoordScale } from '../core/segment.js';
+import { CorruptFile, UnsupportedFormat } from '../errors.js';
+import { cellOf, kTimeBucketMs } from './spatial.js';
+import type { RowRecord } from './wal-record.js';
+
+export const kShardFormat = 'platesearch-shard';
+export const kShardVersion = 1;
+export const kDayMs = 86_400_000;
+
+export interface ShardMeta {
+  tenant: string;
+  ordinal: number;
+  day: number;
+  rows: number;
+  minTs: number;
+  maxTs: number;
+  minSeq: number;
+  maxSeq: number;
+  dictCount: number;
+}
+
+export function dayOf(ts: number): number {
+  return Math.floor(ts / kDayMs);
+}
+
+export function shardFileName(day: number, generation: number): string {
+  const d = new Date(day * kDayMs);
+  const ymd = `${d.getUTCFullYear().toString().padStart(4, '0')}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+  return `${ymd}-${generation.toString(16).padStart(8, '0')}.arrow`;
+}
+
+const utf8 = new Utf8();
+const enc = new TextEncoder();
+
+function utf8Vector(values: readonly string[]): Vector<Utf8> {
+  const bytes = values.map((v) => enc.encode(v));
+  const offsets = new Int32Array(values.length + 1);
+  for (let i = 0; i < bytes.length; i++) offsets[i + 1] = offsets[i]! + bytes[i]!.length;
+  const data = new Uint8Array(offsets[values.length]!);
+  for (let i = 0; i < bytes.length; i++) data.set(bytes[i]!, offsets[i]!);
+  return makeVector(makeData({ type: utf8, length: values.length, nullCount: 0, valueOffsets: offsets, data }));
+}
+
+/** Dictionary id counter: ids only need to be unique inside one file. */
+function dictColumn(id: number, values: readonly string[], indices: Int32Array, validity?: Uint8Array, nullCount = 0): Data<Dictionary<Utf8, Int32>> {
+  const type = new Dictionary(utf8, new Int32(), id, false);
+  return makeData({ type, length: indices.length, nullCount, nullBitmap: validity, data: indices, dictionary: utf8Vector(values) });
+}
+
+/** Optional string → dictionary with entry 0 as the "none" placeholder; null rows keep index 0. */
+function optionalDict(rows: readonly RowRecord[], get: (r: RowRecord) => string | undefined) {
+  const distinct = [...new Set(rows.map(get).filter((v): v is string => v !== undefined))].sort();
+  const index = new Map(distinct.map((v, i) => [v, i + 1]));
+  const indices = new Int32Array(rows.length);
+  const validity = new Uint8Array(Math.ceil(rows.length / 8));
+  let nulls = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const v = get(rows[i]!);
+    if (v === undefined) {
+      nulls++;
+      continue;
+    }
+    indices[i] = index.get(v)!;
+    validity[i >> 3]! |= 1 << (i & 7);
+  }
+  return { values: ['', ...distinct], indices, validity, nulls };
+}
+
+function compareRows(a: RowRecord & { k: number; c: number }, b: RowRecord & { k: number; c: number }): number {
+  return a.k - b.k || a.c - b.c || a.ts - b.ts || a.seq - b.seq;
+}
+
+/** Builds the bytes of one shard file from one tenant's rows of one UTC day. */
+export function buildShard(tenant: string, ordinal: number, day: number, input: readonly RowRecord[]): { bytes: Uint8Array; meta: ShardMeta } {
+  const rows = input
+    .map((r) => Object.assign({}, r, { k: Math.floor(r.ts / kTimeBucketMs), c: cellOf(r.latE7, r.lonE7) }))
+    .sort(compareRows);
+  const n = rows.length;
+
+  const plates = [...new Set(rows.map((r) => r.plate))].sort();
+  const plateIndex = new Map(plates.map((p, i) => [p, i]));
+  const cameras = [...new Set(rows.map((r) => r.camera))].sort();
+  const cameraIndex = new Map(cameras.map((c, i) => [c, i]));
+
+  const ts = new BigInt64Array(n);
+  const lat = new Int32Array(n);
+  const lon = new Int32Array(n);
+  const plate = new Int32Array(n);
+  const camera = new Int32Array(n);
+  const seq = new BigInt64Array(n);
+  const conf = new Float64Array(n);
+  const confValid = new Uint8Array(Math.ceil(n / 8));
+  let confNulls = 0;
+  let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    ts[i] = BigInt(r.ts);
+    lat[i] = r.latE7;
+    lon[i] = r.lonE7;
+    plate[i] = plateIndex.get(r.plate)!;
+    camera[i] = cameraIndex.get(r.camera)!;
+    seq[i] = BigInt(r.seq);
+    if (r.confidence !== undefined) {
+      conf[i] = r.confidence;
+      confValid[i >> 3]! |= 1 << (i & 7);
+    } else confNulls++;
+    if (r.ts < minTs) minTs = r.ts;
+    if (r.ts > maxTs) maxTs = r.ts;
+    if (r.seq < minSeq) minSeq = r.seq;
+    if (r.seq > maxSeq) maxSeq = r.seq;
+  }
+  const region = optionalDict(rows, (r) => r.region);
+  const make = optionalDict(rows, (r) => r.make);
+  const color = optionalDict(rows, (r) => r.color);
+
+  // read ids: a plain nullable Utf8 column
+  const ridOffsets = new Int32Array(n + 1);
+  const ridBytes: Uint8Array[] = [];
+  const ridValid = new Uint8Array(Math.ceil(n / 8));
+  let ridNulls = 0;
+  for (let i = 0; i < n; i++) {
+    const id = rows[i]!.readId;
+    const b = id === undefined ? new Uint8Array(0) : enc.encode(id);
+    if (id === undefined) ridNulls++;
+    else ridValid[i >> 3]! |= 1 << (i & 7);
+    ridBytes.push(b);
+    ridOffsets[i + 1] = ridOffsets[i]! + b.length;
+  }
+  const ridData = new Uint8Array(ridOffsets[n]!);
+  for (let i = 0; i < n; i++) ridData.set(ridBytes[i]!, ridOffsets[i]!);
+
+  // plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate)
+  const counts = new Uint32Array(plates.length + 1);
+  for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
+  for (let p = 0; p < plates.length; p++) counts[p + 1]! += counts[p]!;
+  const postings = new Uint32Array(n);
+  for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
+
+  // zone maps per block, in degrees as the kernels compare them
+  const blocks = Math.ceil(n / kBlockRows);
+  const zones = new Float64Array(blocks * 6);
+  for (let b = 0; b < blocks; b++) {
+    let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity, c0 = Infinity, c1 = -Infinity;
+    for (let i = b * kBlockRows, end = Math.min(n, i + kBlockRows); i < end; i++) {
+      const t = rows[i]!.ts;
+      if (t < a0) a0 = t;
+      if (t > a1) a1 = t;
+      const la = lat[i]! / kCoordScale, lo = lon[i]! / kCoordScale;
+      if (la < b0) b0 = la;
+      if (la > b1) b1 = la;
+      if (lo < c0) c0 = lo;
+      if (lo > c1) c1 = lo;
+    }
+    zones.set([a0, a1, b0, b1, c0, c1], b * 6);
+  }
+
+  const meta: ShardMeta = { tenant, ordinal, day, rows: n, minTs, maxTs, minSeq, maxSeq, dictCount: plates.length };
+  const metadata = new Map<string, string>([
+    ['platesearch.format', kShardFormat],
+    ['platesearch.version', String(kShardVersion)],
+    ['platesearch.meta', JSON.stringify(meta)],
+    ['platesearch.block_rows', String(kBlockRows)],
+    ['platesearch.zones', Buffer.from(zones.buffer, zones.byteOffset, zones.byteLength).toString('base64')],
+    ['platesearch.coords', 'lat_e7 and lon_e7 are degrees x 1e7'],
+  ]);
+
+  const datas: Data[] = [
+    makeData({ type: new TimestampMillisecond('UTC'), length: n, nullCount: 0, data: ts }),
+    makeData({ type: new Int32(), length: n, nullCount: 0, data: lat }),
+    makeData({ type: new Int32(), length: n, nullCount: 0, data: lon }),
+    dictColumn(0, plates, plate),
+    dictColumn(1, cameras, camera),
+    dictColumn(2, region.values, region.indices, region.validity, region.nulls),
+    makeData({ type: new Int64(), length: n, nullCount: 0, data: seq }),
+    makeData({ type: new Float64(), length: n, nullCount: confNulls, nullBitmap: confValid, data: conf }),
+    dictColumn(3, make.values, make.indices, make.validity, make.nulls),
+    dictColumn(4, color.values, color.indices, color.validity, color.nulls),
+    makeData({ type: utf8, length: n, nullCount: ridNulls, nullBitmap: ridValid, valueOffsets: ridOffsets, data: ridData }),
+    makeData({ type: new Uint32(), length: n, nullCount: 0, data: postings }),
+  ];
+  const names = ['ts', 'lat_e7', 'lon_e7', 'plate', 'camera', 'region', 'seq', 'confidence', 'make', 'color', 'read_id', 'plate_rows'];
+  const nullable = new Set(['region', 'confidence', 'make', 'color', 'read_id']);
+  const schema = new Schema(datas.map((d, i) => new Field(names[i]!, d.type, nullable.has(names[i]!))), metadata);
+  const table = new Table(schema, [new RecordBatch(schema, structOf(schema, datas, n))]);
+  return { bytes: tableToIPC(table, 'file'), meta };
+}
+
+function structOf(schema: Schema, children: Data[], length: number): Data<Struct> {
+  return makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
+}
+
+/** Schema-level facts of a shard file; throws coded errors naming `file`. */
+export function readShardHeader(file: string, table: Table): { meta: ShardMeta; zones: Float64Array } {
+  const md = table.schema.metadata;
+  if (md.get('platesearch.format') !== kShardFormat) throw CorruptFile(`Not a platesearch shard: ${file}`, { file });
+  if (md.get('platesearch.version') !== String(kShardVersion)) {
+    throw UnsupportedFormat(`Shard format version ${md.get('platesearch.version')} is not supported: ${file}`, { file });
+  }
+  if (md.get('platesearch.block_rows') !== String(kBlockRows)) {
+    throw UnsupportedFormat(`Shard block size ${md.get('platesearch.block_rows')} is not supported: ${file}`, { file });
+  }
+  let meta: ShardMeta;
+  try {
+    meta = JSON.parse(md.get('platesearch.meta') ?? '');
+  } catch {
+    throw CorruptFile(`Shard metadata does not parse: ${file}`, { file });
+  }
+  const z = Buffer.from(md.get('platesearch.zones') ?? '', 'base64');
+  const zones = new Float64Array(z.byteLength / 8);
+  new Uint8Array(zones.buffer).set(z);
+  if (zones.length !== Math.ceil(meta.rows / kBlockRows) * 6 || table.numRows !== meta.rows) {
+    throw CorruptFile(`Shard row count disagrees with its metadata: ${file}`, { file });
+  }
+  return { meta, zones };
+}
+
+/** Parses shard bytes with apache-arrow; a structural failure is a coded error naming the file. */
+export function parseShard(file: string, bytes: Uint8Array): Table {
+  try {
+    return tableFromIPC(bytes);
+  } catch (err) {
+    throw CorruptFile(`Shard is not a readable Arrow IPC file: ${file} (${(err as Error).message})`, { file });
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * Loads shard files into arena memory: the file's bytes are read straight into an arena region (one copy,
+ * no row parsing), apache-arrow parses only the metadata and hands back views into that region, and the
+ * columns' arena offsets become the segment layout the kernels scan (src/core/segment.ts).
+ *
+ * Besides the file, a small side region holds what the kernels want in another shape: the plate
+ * dictionary as 16-byte slots (built from the file's sorted Utf8 dictionary: O(distinct plates)) and the
+ * zone maps (from the schema metadata). Unloading frees both regions for reuse.
+ */
+import { open } from 'node:fs/promises';
+import type { Table, Vector } from 'apache-arrow';
+import type { ArenaSet, Region } from '../core/arena.js';
+import { kBlockRows, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../core/segment.js';
+import { CorruptFile } from '../errors.js';
+import { crc32c } from './crc32c.js';
+import type { ShardEntry } from './manifest.js';
+import { parseShard, readShardHeader, type ShardMeta } from './shard-format.js';
+
+const dec = new TextDecoder();
+
+/** A shard resident in an arena, with JS views of its columns (all views share the arena's memory). */
+export class LoadedShard {
+  readonly file: string;
+  readonly entry: ShardEntry;
+  readonly meta: ShardMeta;
+  readonly layout: SegmentLayout;
+  readonly ts: BigInt64Array;
+  /** The same i64 ts column as (lo, hi) i32 pairs: JS reads these without BigInt. */
+  readonly ts32: Int32Array;
+  readonly lat: Int32Array;
+  readonly lon: Int32Array;
+  readonly plate: Int32Array;
+  readonly camera: Int32Array;
+  readonly region: Int32Array;
+  readonly seq32: Int32Array;
+  readonly postings: Uint32Array;
+  readonly zones: Float64Array;
+  readonly cameras: readonly string[];
+  readonly regions: readonly string[];
+  private readonly table: Table;
+  private readonly dictVector: Vector;
+  private platesCache?: string[];
+  readonly regions_: Region[];
+
+  constructor(init: {
+    file: string; entry: ShardEntry; meta: ShardMeta; layout: SegmentLayout; table: Table; zones: Float64Array; regions: Region[];
+  }) {
+    this.file = init.file;
+    this.entry = init.entry;
+    this.meta = init.meta;
+    this.layout = init.layout;
+    this.table = init.table;
+    this.zones = init.zones;
+    this.regions_ = init.regions;
+    const t = init.table;
+    const n = init.meta.rows;
+    // views cut to the row count: the reader's views may run on into a buffer's 8-byte padding
+    const values = <A extends { subarray(a: number, b: number): A }>(name: string): A =>
+      n === 0 ? (t.getChild(name)!.data[0]?.values ?? new Uint32Array(0)).subarray(0, 0) : (t.getChild(name)!.data[0]!.values as A).subarray(0, n);
+    this.ts = values<BigInt64Array>('ts');
+    this.ts32 = new Int32Array(this.ts.buffer, this.ts.byteOffset, this.ts.length * 2);
+    this.lat = values<Int32Array>('lat_e7');
+    this.lon = values<Int32Array>('lon_e7');
+    this.plate = values<Int32Array>('plate');
+    this.camera = values<Int32Array>('camera');
+    this.region = values<Int32Array>('region');
+    const seq = values<BigInt64Array>('seq');
+    this.seq32 = new Int32Array(seq.buffer, seq.byteOffset, seq.length * 2);
+    this.postings = values<Uint32Array>('plate_rows');
+    this.dictVector = t.getChild('plate')!.data[0]!.dictionary!;
+    this.cameras = t.getChild('camera')!.data[0]!.dictionary!.toArray() as string[];
+    this.regions = t.getChild('region')!.data[0]!.dictionary!.toArray() as string[];
+  }
+
+  get rows(): number {
+    return this.meta.rows;
+  }
+
+  private pins = 0;
+  private onFree: (() => void) | undefined;
+  private freed = false;
+
+  /** Keeps the arena regions alive until unpin(), across awaits. */
+  pin(): void {
+    this.pins++;
+  }
+
+  unpin(): void {
+    if (--this.pins === 0 && this.onFree) this.free();
+  }
+
+  /** Called by unloadShard: frees now, or at the last unpin. */
+  retire(free: () => void): void {
+    this.onFree = free;
+    if (this.pins === 0) this.free();
+  }
+
+  private free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.onFree!();
+  }
+
+  /** Plates after the OCR mapping → dictionary entries, built on first use (hot lists with ocr). */
+  ocrIndex?: Map<string, number[]>;
+
+  tsAt(i: number): number {
+    return this.ts32[2 * i + 1]! * 4294967296 + (this.ts32[2 * i]! >>> 0);
+  }
+
+  seqAt(i: number): number {
+    return this.seq32[2 * i + 1]! * 4294967296 + (this.seq32[2 * i]! >>> 0);
+  }
+
+  /** The plate dictionary as JS strings (sorted), decoded on first use. */
+  plates(): string[] {
+    this.platesCache ??= this.dictVector.toArray() as string[];
+    return this.platesCache;
+  }
+
+  /** Row indexes of dictionary entry `d` (ascending), from the plate → rows column. */
+  rowsOfPlate(d: number): Uint32Array {
+    const post = this.postings, plate = this.plate;
+    let lo = 0, hi = post.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (plate[post[mid]!]! < d) lo = mid + 1;
+      else hi = mid;
+    }
+    const start = lo;
+    hi = post.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (plate[post[mid]!]! <= d) lo = mid + 1;
+      else hi = mid;
+    }
+    return post.subarray(start, lo);
+  }
+
+  /** Dictionary index of `plate`, or -1 (binary search over the sorted dictionary). */
+  findPlate(p: string): number {
+    const plates = this.plates();
+    let lo = 0, hi = plates.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (plates[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < plates.length && plates[lo] === p ? lo : -1;
+  }
+
+  /** Optional columns of row `i`, for materialising a hit. */
+  extras(i: number): { confidence?: number; make?: string; color?: string; readId?: string } {
+    const out: { confidence?: number; make?: string; color?: string; readId?: string } = {};
+    const t = this.table;
+    const c = t.getChild('confidence')!.get(i) as number | null;
+    if (c !== null) out.confidence = c;
+    const m = t.getChild('make')!.get(i) as string | null;
+    if (m !== null) out.make = m;
+    const k = t.getChild('color')!.get(i) as string | null;
+    if (k !== null) out.color = k;
+    const r = t.getChild('read_id')!.get(i) as string | null;
+    if (r !== null) out.readId = r;
+    return out;
+  }
+
+  /** Every non-null read_id (for the tenant's dedupe set). */
+  *readIds(): Iterable<string> {
+    const col = this.table.getChild('read_id')!;
+    if (col.nullCount === col.length) return;
+    for (let i = 0; i < col.length; i++) {
+      const v = col.get(i) as string | null;
+      if (v !== null) yield v;
+    }
+  }
+}
+
+/**
+ * Reads `file` into `arenas` and verifies it against its manifest entry (size, CRC32C) and its own
+ * metadata. Any failure frees what was allocated and throws a coded error naming the file.
+ */
+export async function loadShard(arenas: ArenaSet, file: string, entry: ShardEntry): Promise<LoadedShard> {
+  const regions: Region[] = [];
+  try {
+    const fh = await open(file, 'r');
+    let bytes: Uint8Array;
+    let region: Region;
+    try {
+      const { size } = await fh.stat();
+      if (size !== entry.bytes) throw CorruptFile(`Shard size ${size} differs from the manifest's ${entry.bytes}: ${file}`, { file });
+      // one region: the file, then (64-aligned) the plate slots and zone maps
+      const fileSpan = Math.ceil(size / 64) * 64;
+      const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
+      region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
+      regions.push(region);
+      bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, size);
+      let off = 0;
+      while (off < size) {
+        const { bytesRead } = await fh.read(bytes, off, size - off, off);
+        if (bytesRead === 0) throw CorruptFile(`Shard shorter than expected: ${file}`, { file });
+        off += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
+    if (crc32c(bytes) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
+    const table = parseShard(file, bytes);
+    const { meta, zones } = readShardHeader(file, table);
+    if (meta.rows !== entry.rows) throw CorruptFile(`Shard row count differs from the manifest: ${file}`, { file });
+    const memBuffer = arenas.arena(region.arena).memory.buffer;
+    const ptrOf = (name: string): number => {
+      if (meta.rows === 0) return 0; // an empty shard: no rows to address
+      const v = table.getChild(name)?.data[0]?.values as ArrayBufferView | undefined;
+      if (!v || v.buffer !== memBuffer) throw CorruptFile(`Shard column ${name} is missing or misplaced: ${file}`, { file });
+      return v.byteOffset;
+    };
+    if (table.batches.length !== 1 && meta.rows > 0) throw CorruptFile(`Shard has ${table.batches.length} record batches: ${file}`, { file });
+
+    // side region: 16-byte plate slots, then zone maps
+    const dictVector = table.getChild('plate')?.data[0]?.dictionary;
+    if (!dictVector) throw CorruptFile(`Shard has no plate dictionary: ${file}`, { file });
+    const dictCount = dictVector.length;
+    const slotsBytes = dictCount * kPlateSlotBytes;
+    const blocks = zones.length / 6;
+    if (dictCount !== entry.dictCount || dictCount !== meta.dictCount) {
+      throw CorruptFile(`Shard plate dictionary size differs from its manifest entry: ${file}`, { file });
+    }
+    const sideRegion = { ptr: region.ptr + Math.ceil(bytes.length / 64) * 64 };
+    const mem = new Uint8Array(memBuffer);
+    const dictData = dictVector.data[0]!;
+    const offsets = dictData.valueOffsets as Int32Array;
+    const chars = dictData.values as Uint8Array;
+    mem.fill(0, sideRegion.ptr, sideRegion.ptr + slotsBytes);
+    for (let d = 0; d < dictCount; d++) {
+      const s = offsets[d]!, e = offsets[d + 1]!;
+      const len = e - s;
+      if (len < 1 || len > 10) throw CorruptFile(`Shard plate dictionary entry ${d} has length ${len}: ${file}`, { file });
+      const slot = sideRegion.ptr + d * kPlateSlotBytes;
+      mem.set(chars.subarray(s, e), slot);
+      mem[slot + 15] = len;
+    }
+    const zonesPtr = sideRegion.ptr + slotsBytes;
+    const zoneView = new Float64Array(memBuffer, zonesPtr, zones.length);
+    zoneView.set(zones);
+
+    const layout: SegmentLayout = {
+      arena: region.arena, rows: meta.rows,
+      ts: ptrOf('ts'), lat: ptrOf('lat_e7'), lon: ptrOf('lon_e7'), plate: ptrOf('plate'), camera: ptrOf('camera'),
+      region: ptrOf('region'), dict: sideRegion.ptr, dictCount, zones: zonesPtr, blocks,
+    };
+    return new LoadedShard({ file, entry, meta, layout, table, zones: zoneView, regions });
+  } catch (err) {
+    for (const r of regions) arenas.free(r);
+    if ((err as { code?: string }).code?.startsWith('PS_')) throw err;
+    throw CorruptFile(`Shard cannot be loaded: ${file} (${(err as Error).message})`, { file });
+  }
+}
+
+/**
+ * Frees a shard's arena regions for reuse. If a reader has pinned it (an export in progress, a task on
+ * the pool), the regions are freed when the last pin goes.
+ */
+export function unloadShard(arenas: ArenaSet, shard: LoadedShard): void {
+  shard.retire(() => {
+    for (const r of shard.regions_) arenas.free(r);
+  });
+}
+
+export { dec as shardTextDecoder };
