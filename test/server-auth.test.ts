@@ -30,6 +30,8 @@ const kExpectedRoles: Record<string, string[]> = {
   'GET /v1/sharing': ['admin'],
   'PUT /v1/retention': ['admin'],
   'GET /v1/export': ['admin'],
+  'GET /v1/retention': ['admin'],
+  'GET /v1/hotlists': ['dispatcher', 'admin'],
 };
 
 function concretePath(path: string): string {
