@@ -1,0 +1,103 @@
+/**
+ * DuckDB as a peer: a native table in a database file, filled through the appender from the spill file,
+ * checkpointed, queried with `threads` threads. No indexes: DuckDB's own zone maps (row-group min/max)
+ * are what it prunes with, and the rows arrive in time order, as a real feed would.
+ * The size figure is the database's used blocks after CHECKPOINT: the compressed table.
+ */
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { hotlistAnswerFromRows, type Answer } from './answer.js';
+import { loadReport, type LoadReport, type Peer } from './peer.js';
+import type { BenchQuery } from './query-set.js';
+import { readSpill } from './spill.js';
+import { duckdbDialect } from './sql-dialect.js';
+import { hotlistSql, searchSql } from './sql.js';
+
+const kCreateTable = `CREATE TABLE reads (
+  id VARCHAR NOT NULL, tenant VARCHAR NOT NULL, plate VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
+  lat DOUBLE NOT NULL, lon DOUBLE NOT NULL, camera VARCHAR NOT NULL,
+  region VARCHAR, confidence DOUBLE, make VARCHAR, color VARCHAR)`;
+
+function optionalText(a: DuckDBAppender, s: string | undefined): void {
+  if (s === undefined) a.appendNull();
+  else a.appendVarchar(s);
+}
+
+export class DuckdbPeer implements Peer {
+  readonly name = 'duckdb' as const;
+
+  private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection) {}
+
+  /** `memoryLimit` keeps DuckDB's buffer pool (default: 80% of RAM) polite on a shared machine. */
+  static async open(dir: string, threads: number, memoryLimit = '4GB'): Promise<DuckdbPeer> {
+    const instance = await DuckDBInstance.create(join(dir, 'peers.duckdb'), {
+      threads: String(threads), memory_limit: memoryLimit,
+    });
+    return new DuckdbPeer(instance, await instance.connect());
+  }
+
+  async version(): Promise<string> {
+    const r = await this.conn.runAndReadAll('SELECT version()');
+    return String(r.getRowsJS()[0]![0]);
+  }
+
+  async load(spillPath: string): Promise<LoadReport> {
+    const t0 = performance.now();
+    await this.conn.run(kCreateTable);
+    const a = await this.conn.createAppender('reads');
+    let rows = 0;
+    for await (const r of readSpill(spillPath)) {
+      a.appendVarchar(r.id);
+      a.appendVarchar(r.tenant);
+      a.appendVarchar(r.plate);
+      a.appendTimestamp(new DuckDBTimestampValue(BigInt(r.ts) * 1000n));
+      a.appendDouble(r.lat);
+      a.appendDouble(r.lon);
+      a.appendVarchar(r.camera);
+      optionalText(a, r.region);
+      if (r.confidence === undefined) a.appendNull();
+      else a.appendDouble(r.confidence);
+      optionalText(a, r.make);
+      optionalText(a, r.color);
+      a.endRow();
+      rows++;
+    }
+    a.flushSync();
+    a.closeSync();
+    const appendMs = performance.now() - t0;
+    const t1 = performance.now();
+    await this.conn.run('CHECKPOINT');
+    const checkpointMs = performance.now() - t1;
+    const size = (await this.conn.runAndReadAll(
+      'SELECT block_size, used_blocks, total_blocks FROM pragma_database_size()')).getRowsJS()[0]!;
+    const blockSize = Number(size[0]);
+    const used = Number(size[1]) * blockSize;
+    return loadReport('duckdb', rows, appendMs + checkpointMs, used,
+      'database used blocks after CHECKPOINT (compressed table)', {
+        appendMs, checkpointMs, totalBlocksBytes: Number(size[2]) * blockSize,
+      });
+  }
+
+  async run(q: BenchQuery): Promise<Answer> {
+    if (q.kind === 'search') {
+      const sql = searchSql(duckdbDialect, q.scope, q.query);
+      const top = (await this.conn.runAndReadAll(sql.sql)).getRowsJS();
+      return { kind: 'search', total: top.length > 0 ? Number(top[0]![2]) : 0, ids: top.map((row) => String(row[0])) };
+    }
+    const rows = (await this.conn.runAndReadAll(hotlistSql(duckdbDialect, q.scope, q.query))).getRowsJS();
+    return hotlistAnswerFromRows(q.query.entries.map((e) => e.pattern),
+      rows.map((r) => [String(r[0]), Number(r[1]), String(r[2])] as const));
+  }
+
+  /** The plan of a query, for the report's notes on what bounds a peer. */
+  async explain(sql: string): Promise<string> {
+    const rows = (await this.conn.runAndReadAll(`EXPLAIN ${sql}`)).getRowsJS();
+    return rows.map((r) => String(r[1])).join('\n');
+  }
+
+  async close(): Promise<void> {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}

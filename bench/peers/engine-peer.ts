@@ -1,0 +1,122 @@
+/**
+ * Our engine as a peer: bulk-loads the generated reads (per tenant, in large batches, then seal), spills
+ * every stored read with the id the engine gave it for the other peers, and answers through the library
+ * API (src/engine/engine.ts), as the server would.
+ *
+ * Load time is the time spent inside `append` and `seal` only; generating the reads and writing the
+ * spill file are not the engine's work. Resident bytes are measured three ways (see memory.ts).
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Read } from '../../src/model/read.js';
+import type { Answer } from './answer.js';
+import type { DataSample } from './data-sample.js';
+import { difference, snapshot } from './memory.js';
+import { loadReport, type LoadReport, type Peer } from './peer.js';
+import type { BenchQuery } from './query-set.js';
+import type { BenchSubject } from './reference-subject.js';
+import type { SpillWriter } from './spill.js';
+
+/** Fixed-point scale of the engine's stored coordinates (src/core/segment.ts): every peer gets the stored value. */
+const kCoordScale = 1e7;
+
+/** One generated read as src/gen yields it (`generateReads`): the fields the harness uses. */
+export interface SourceRead {
+  tenant: string;
+  read: Read;
+  /** The generator's vehicle index (its true plate's id). */
+  vehicle: number;
+  /** Present when the plate is a misread. */
+  misread?: unknown;
+}
+
+export interface EngineLoadOptions {
+  batch: number;
+  /** Called now and then with the reads loaded so far. */
+  progress?: (reads: number) => void;
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  }
+  return total;
+}
+
+export async function loadEngine(
+  subject: BenchSubject, dataDir: string, reads: Iterable<SourceRead>, sample: DataSample, spill: SpillWriter,
+  options: EngineLoadOptions,
+): Promise<LoadReport> {
+  const before = snapshot();
+  const pending = new Map<string, Read[]>();
+  let appendMs = 0;
+  let loaded = 0;
+  let nextProgress = 1_000_000;
+
+  const flush = async (tenant: string, batch: Read[]) => {
+    const t0 = performance.now();
+    const { stored } = await subject.append(tenant, batch);
+    appendMs += performance.now() - t0;
+    if (stored.length !== batch.length) throw new Error(`engine stored ${stored.length} of ${batch.length} reads of ${tenant}`);
+    spill.write(stored);
+    loaded += stored.length;
+    if (loaded >= nextProgress) {
+      options.progress?.(loaded);
+      nextProgress += 1_000_000;
+    }
+  };
+
+  for (const g of reads) {
+    const read = g.read;
+    read.lat = Math.round(read.lat * kCoordScale) / kCoordScale;
+    read.lon = Math.round(read.lon * kCoordScale) / kCoordScale;
+    sample.add(g.tenant, read, g.misread !== undefined, g.vehicle);
+    let batch = pending.get(g.tenant);
+    if (!batch) pending.set(g.tenant, (batch = []));
+    batch.push(read);
+    if (batch.length >= options.batch) {
+      pending.set(g.tenant, []);
+      await flush(g.tenant, batch);
+    }
+  }
+  for (const [tenant, batch] of pending) if (batch.length > 0) await flush(tenant, batch);
+  spill.close();
+
+  const t0 = performance.now();
+  await subject.seal();
+  const sealMs = performance.now() - t0;
+  const grown = difference(snapshot(), before);
+  const stats = subject.stats();
+  const disk = await directoryBytes(dataDir).catch(() => 0);
+  return loadReport('engine', loaded, appendMs + sealMs, stats.residentBytes,
+    'engine.stats().residentBytes (arena bytes of shards and live segment)', {
+      appendMs, sealMs,
+      rssDeltaBytes: grown.rss, heapUsedDeltaBytes: grown.heapUsed,
+      externalDeltaBytes: grown.external, arrayBuffersDeltaBytes: grown.arrayBuffers,
+      diskBytes: disk, shards: stats.shards, liveReads: stats.liveReads,
+    });
+}
+
+export class EnginePeer implements Peer {
+  readonly name = 'engine' as const;
+
+  constructor(private readonly subject: BenchSubject) {}
+
+  async run(q: BenchQuery): Promise<Answer> {
+    if (q.kind === 'search') {
+      const r = await this.subject.search([q.scope], q.query);
+      return { kind: 'search', total: r.total, ids: r.hits.map((h) => h.id) };
+    }
+    const r = await this.subject.searchHotlist([q.scope], q.query);
+    return {
+      kind: 'hotlist',
+      matches: r.matches.map((m) => ({ entry: m.entry, total: m.total, ids: m.hits.map((h) => h.id) })),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.subject.close();
+  }
+}

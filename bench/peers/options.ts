@@ -1,0 +1,85 @@
+/** The command line of `npm run bench:peers` (dist/bench/peers.js). */
+import { parseArgs } from 'node:util';
+
+export interface PeersOptions {
+  reads: number;
+  seed: number;
+  pg: boolean;
+  runs: number;
+  threads: number;
+  /** peers.json path, or undefined for "do not write". */
+  out: string | undefined;
+  /** RESULTS.md path whose peers section is rewritten, or undefined for "do not write". */
+  markdown: string | undefined;
+  /** Reads per append call. */
+  batch: number;
+  days: number;
+  tenants: number;
+  hotlistExact: number;
+  hotlistFuzzy: number;
+  subject: 'engine' | 'reference';
+  keep: boolean;
+}
+
+export const kUsage = `usage: node dist/bench/peers.js [options]
+  --reads N          reads to generate (default 20000000; CI smoke: 200000)
+  --seed S           generator and query seed (default 1)
+  --pg               also run PostgreSQL 15 (started here on a temp dir)
+  --runs R           timed runs per query after one warm-up; the median is reported (default 5)
+  --threads T        threads for the engine and DuckDB; PostgreSQL gets T-1 parallel workers (default 2)
+  --out FILE         results JSON (default bench/results/peers.json; "-" to skip); load figures go
+                     next to it as <name>-load.json
+  --markdown FILE    rewrite the peers section of this file (default bench/RESULTS.md; "-" to skip)
+  --batch N          reads per engine append (default 100000)
+  --days D           days of data (default 28)
+  --tenants N        tenants (default 3)
+  --hotlist-exact N  entries of the exact hot list (default 100000)
+  --hotlist-fuzzy N  entries of the fuzzy hot list (default 10000)
+  --subject S        engine | reference (the reference semantics in memory, to check the harness; small runs)
+  --keep             keep the temp dir (engine data, DuckDB file, spill file)
+Exits 1 if any answer differs between the systems, 2 on bad options.`;
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer (got "${v}")`);
+  return n;
+}
+
+export function parsePeersOptions(argv: string[]): PeersOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' },
+      threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
+      days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
+      'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) throw new Error(kUsage);
+  const subject = values.subject ?? 'engine';
+  if (subject !== 'engine' && subject !== 'reference') throw new Error('--subject must be "engine" or "reference"');
+  const seed = Number(values.seed ?? '1');
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error('--seed must be a non-negative integer');
+  const days = Number(values.days ?? '28');
+  if (!Number.isFinite(days) || days <= 7) throw new Error('--days must be a number of days above 7 (the queries look back 7 days)');
+  const path = (v: string | undefined, dflt: string) => (v === '-' ? undefined : v ?? dflt);
+  return {
+    reads: positiveInt('reads', values.reads, 20_000_000),
+    seed,
+    pg: values.pg ?? false,
+    runs: positiveInt('runs', values.runs, 5),
+    threads: positiveInt('threads', values.threads, 2),
+    out: path(values.out, 'bench/results/peers.json'),
+    markdown: path(values.markdown, 'bench/RESULTS.md'),
+    batch: positiveInt('batch', values.batch, 100_000),
+    days,
+    tenants: positiveInt('tenants', values.tenants, 3),
+    hotlistExact: positiveInt('hotlist-exact', values['hotlist-exact'], 100_000),
+    hotlistFuzzy: positiveInt('hotlist-fuzzy', values['hotlist-fuzzy'], 10_000),
+    subject,
+    keep: values.keep ?? false,
+  };
+}

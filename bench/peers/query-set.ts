@@ -1,0 +1,166 @@
+/**
+ * The peer query set: the ten queries of issue 3's "Targets" table, as API.md request bodies built from
+ * what the data holds (so every answer is non-empty), parsed by the product's own parser
+ * (src/query/parse.ts) into the query model every peer translates. Every query is filtered to one tenant,
+ * the busiest, as production searches are; "now" is just after the last read.
+ */
+import { kOcrClasses } from '../../src/model/plate.js';
+import type { HotlistQuery, SearchQuery, TenantScope } from '../../src/model/query.js';
+import { parseHotlistSearchRequest, parseSearchRequest } from '../../src/query/parse.js';
+import type { DataSample, SampledRead } from './data-sample.js';
+import { BenchPrng } from './prng.js';
+import { kNoCutoff } from './sql.js';
+
+const kMsPerHour = 3_600_000;
+const kMsPerDay = 86_400_000;
+/** Metres per degree of latitude on the sphere of API.md's radius. */
+const kMetresPerDegree = (6371008.8 * Math.PI) / 180;
+/** Share of a hot list drawn from plates in the data; the rest are made up, as most NCIC entries go unseen. */
+const kHotlistSeenShare = 0.5;
+const kJustification = { purpose: 'benchmark', case: 'bench-peers' };
+
+interface QueryBase {
+  /** The row label of the results table, e.g. `exact plate, 7 days`. */
+  name: string;
+  /** What was asked, in words, e.g. `exact "7ABC123", pd-metro, 7 days`. */
+  describe: string;
+  scope: TenantScope;
+}
+
+export interface SearchBenchQuery extends QueryBase {
+  kind: 'search';
+  query: SearchQuery;
+}
+
+export interface HotlistBenchQuery extends QueryBase {
+  kind: 'hotlist';
+  query: HotlistQuery;
+}
+
+export type BenchQuery = SearchBenchQuery | HotlistBenchQuery;
+
+export interface QuerySetOptions {
+  seed: number;
+  hotlistExact: number;
+  hotlistFuzzy: number;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Another character than `c`, not OCR-equivalent to it: a substitution that counts as an edit either way. */
+function otherChar(c: string): string {
+  const cls = kOcrClasses.find((k) => k.includes(c)) ?? c;
+  for (const d of 'XK7H4MPWRTNEFCAJY3') if (!cls.includes(d) && d !== c) return d;
+  throw new Error('unreachable');
+}
+
+/** The first position whose character has an OCR twin, and that twin (e.g. `B` → `8`). */
+function ocrTwin(plate: string): { at: number; twin: string } | undefined {
+  for (let i = 0; i < plate.length; i++) {
+    const cls = kOcrClasses.find((k) => k.includes(plate[i]!));
+    if (cls) return { at: i, twin: cls.split('').find((c) => c !== plate[i])! };
+  }
+  return undefined;
+}
+
+function replaceAt(s: string, at: number, c: string): string {
+  return s.slice(0, at) + c + s.slice(at + 1);
+}
+
+/** Plates shaped like California's `1AAA999`, made up; they may or may not exist in the data. */
+function madeUpPlate(rng: BenchPrng): string {
+  const letters = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+  let p = String(1 + rng.below(9));
+  for (let i = 0; i < 3; i++) p += letters[rng.below(letters.length)];
+  for (let i = 0; i < 3; i++) p += String(rng.below(10));
+  return p;
+}
+
+function hotlistPlates(sample: DataSample, size: number, rng: BenchPrng): string[] {
+  const out = new Set<string>();
+  const seen = Math.round(size * kHotlistSeenShare);
+  for (const p of sample.plates) {
+    if (out.size >= seen) break;
+    out.add(p);
+  }
+  while (out.size < size) out.add(madeUpPlate(rng));
+  return [...out];
+}
+
+function search(name: string, describe: string, scope: TenantScope, body: Record<string, unknown>): SearchBenchQuery {
+  return { name, describe, scope, kind: 'search', query: parseSearchRequest({ ...body, ...kJustification }).query };
+}
+
+function hotlist(name: string, describe: string, scope: TenantScope, body: Record<string, unknown>): HotlistBenchQuery {
+  return { name, describe, scope, kind: 'hotlist', query: parseHotlistSearchRequest({ ...body, ...kJustification }).query };
+}
+
+/** Builds the ten queries from the sample; throws if the data is too small to pick from. */
+export function buildQuerySet(sample: DataSample, options: QuerySetOptions): BenchQuery[] {
+  const rng = new BenchPrng(options.seed ^ 0x9ee7);
+  const tenant = sample.tenantsBySize()[0];
+  if (tenant === undefined) throw new Error('no data to query');
+  const scope: TenantScope = { tenant, minTs: kNoCutoff };
+  const now = sample.maxTs + 1;
+  const weekAgo = now - 7 * kMsPerDay;
+
+  // The plate searches look for a typical vehicle: among the tracked ones seen by the tenant in the last
+  // week, with a 7-character plate that has an OCR twin, the one with the median number of sightings.
+  const typical = [...sample.vehicles.values()]
+    .map((v) => ({
+      plate: v.plate,
+      all: v.sightings.filter((s) => s.tenant === tenant).length,
+      week: v.sightings.filter((s) => s.tenant === tenant && s.ts >= weekAgo).length,
+    }))
+    .filter((v) => v.week > 0 && v.plate.length === 7 && ocrTwin(v.plate) !== undefined)
+    .sort((a, b) => a.all - b.all || (a.plate < b.plate ? -1 : 1));
+  const target = typical[typical.length >> 1];
+  // The place searches look where reads happen: reads of the tenant in the last week, in reservoir order.
+  const recent = sample.reads.filter((r) => r.tenant === tenant && r.ts >= weekAgo);
+  const radiusAt = recent[0];
+  const boxAt = recent[1];
+  if (!target || !radiusAt || !boxAt) throw new Error(`too few recent reads of ${tenant} in the sample to pick queries`);
+  const plate = target.plate;
+  const pad = plate.padEnd(7, '0');
+  const week = { from: iso(weekAgo), to: iso(now) };
+
+  const wildcard = `${pad.slice(0, 3)}?${pad.slice(4, 6)}*`;
+  const contains = `*${pad.slice(2, 6)}*`;
+  const fuzzy1 = replaceAt(plate, Math.min(4, plate.length - 1), otherChar(plate[Math.min(4, plate.length - 1)]!));
+  const twin = ocrTwin(plate) ?? { at: 0, twin: plate[0]! };
+  const last = twin.at === plate.length - 1 ? 0 : plate.length - 1;
+  const fuzzy2 = replaceAt(replaceAt(plate, twin.at, twin.twin), last, otherChar(plate[last]!));
+
+  const dLat = 1000 / kMetresPerDegree;
+  const dLon = dLat / Math.cos((boxAt.lat * Math.PI) / 180);
+  const bbox = [boxAt.lon - dLon, boxAt.lat - dLat, boxAt.lon + dLon, boxAt.lat + dLat];
+
+  const exactList = hotlistPlates(sample, options.hotlistExact, rng);
+  const fuzzyList = hotlistPlates(sample, options.hotlistFuzzy, rng);
+  const at = (s: SampledRead) => `(${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}) at ${iso(s.ts)}`;
+
+  return [
+    search('exact plate, all time', `exact "${plate}" (a typical vehicle: ${target.all} sightings), ${tenant}, all time`, scope, { plate }),
+    search('exact plate, 7 days', `exact "${plate}", ${tenant}, last 7 days`, scope, { plate, ...week }),
+    search(`wildcard \`${wildcard}\``, `wildcard "${wildcard}", ${tenant}, all time`, scope, { plate: wildcard }),
+    search(`contains \`${contains}\``, `wildcard "${contains}", ${tenant}, all time`, scope, { plate: contains }),
+    search('fuzzy k=1', `fuzzy "${fuzzy1}" k=1, ${tenant}, all time`, scope,
+      { plate: fuzzy1, match: 'fuzzy', maxEdits: 1 }),
+    search('fuzzy k=2 with OCR classes', `fuzzy "${fuzzy2}" k=2 ocr, ${tenant}, all time`, scope,
+      { plate: fuzzy2, match: 'fuzzy', maxEdits: 2, ocr: true }),
+    search('500 m radius, 2 h', `500 m around ${at(radiusAt)} ± 1 h, ${tenant}`, scope, {
+      near: { lat: radiusAt.lat, lon: radiusAt.lon, radiusM: 500 },
+      from: iso(radiusAt.ts - kMsPerHour), to: iso(radiusAt.ts + kMsPerHour),
+    }),
+    search('2x2 km bbox, 1 day', `2×2 km around ${at(boxAt)} ± 12 h, ${tenant}`, scope, {
+      bbox, from: iso(boxAt.ts - 12 * kMsPerHour), to: iso(boxAt.ts + 12 * kMsPerHour),
+    }),
+    hotlist(`hot list ${exactList.length / 1000}k exact, 7 days`,
+      `${exactList.length} plates exact, ${tenant}, last 7 days`, scope, { plates: exactList, ...week }),
+    hotlist(`hot list ${fuzzyList.length / 1000}k fuzzy k=1, 7 days`,
+      `${fuzzyList.length} plates fuzzy k=1, ${tenant}, last 7 days`, scope,
+      { plates: fuzzyList, match: 'fuzzy', maxEdits: 1, ...week }),
+  ];
+}

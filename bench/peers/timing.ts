@@ -1,0 +1,29 @@
+/** Wall-clock timing of one query on one peer: a warm-up, then the median of `runs` timed runs. */
+import { performance } from 'node:perf_hooks';
+
+export interface Timed<T> {
+  medianMs: number;
+  /** Every timed run, in order. */
+  runsMs: number[];
+  /** The answer of the first timed run. */
+  result: T;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export async function timeRuns<T>(runs: number, fn: () => Promise<T>): Promise<Timed<T>> {
+  await fn(); // warm-up: caches, JIT, plans, pages
+  const runsMs: number[] = [];
+  let result: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = await fn();
+    runsMs.push(performance.now() - t0);
+    if (i === 0) result = r;
+  }
+  return { medianMs: median(runsMs), runsMs, result: result as T };
+}
