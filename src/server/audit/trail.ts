@@ -304,18 +304,20 @@ export class AuditTrail {
   }
 
   private async checkpointsOf(log: Log, reader: AuditFile): Promise<number[]> {
-    if (!log.checkpoints) {
-      const checkpoints: number[] = [];
-      let n = 0;
-      for await (const line of scanLines(reader, 0, log.len)) {
-        if (n % kIndexStride === 0) checkpoints.push(line.offset);
-        n++;
-      }
+    if (log.checkpoints) return log.checkpoints;
+    const end = log.len;
+    const checkpoints: number[] = [];
+    let n = 0;
+    for await (const line of scanLines(reader, 0, end)) {
+      if (n % kIndexStride === 0) checkpoints.push(line.offset);
+      n++;
+    }
+    // cache it only if no batch landed while we scanned (appends extend a cached index line by line)
+    if (log.len === end && !log.checkpoints) {
       log.checkpoints = checkpoints;
-      // lines appended meanwhile are not in it; the next batch extends it only if it is complete
       log.checkpointLines = n;
     }
-    return log.checkpoints;
+    return checkpoints;
   }
 
   private async flush(log: Log): Promise<void> {

@@ -331,7 +331,8 @@ export class Directory {
   private signature(): string | undefined {
     try {
       const st = statSync(this.path, { bigint: true });
-      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+      // every write is a rename of a new file: inode, size and times together tell versions apart
+      return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
