@@ -14,6 +14,7 @@ export const kMaxHotlistEntries = 1_000_000;
 /** Polygons and camera/region lists are bounded so one request cannot pin a core (pattern complexity limit). */
 export const kMaxPolygonPoints = 10_000;
 export const kMaxListFilter = 10_000;
+/** `purpose` and `case` go into every audit record; bounded so one request cannot bloat the log. */
 export const kMaxPurposeLength = 1024;
 
 const kFilterFields = ['from', 'to', 'bbox', 'near', 'polygon', 'cameras', 'regions'] as const;

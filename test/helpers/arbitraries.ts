@@ -120,8 +120,16 @@ export function queryPlateArb(plates: readonly string[]): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...plates) },
     { weight: 3, arbitrary: fc.constantFrom(...plates).chain(relatedPlateArb) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...plates), fc.nat({ max: 8 })).map(([p, i]) => swapAdjacent(p, i)) },
     { weight: 1, arbitrary: plateArb },
   );
+}
+
+/** `plate` with the characters at `i % (length − 1)` and the next one swapped: where OSA and Levenshtein differ. */
+export function swapAdjacent(plate: string, i: number): string {
+  if (plate.length < 2) return plate;
+  const k = i % (plate.length - 1);
+  return plate.slice(0, k) + plate[k + 1] + plate[k] + plate.slice(k + 2);
 }
 
 /**
