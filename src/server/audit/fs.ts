@@ -10,6 +10,7 @@ export interface AuditFile {
   /** Writes `buf` at `position`; may write fewer bytes than asked (the caller loops). */
   write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Makes everything written so far durable (data and size). */
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
   size(): Promise<number>;
@@ -36,8 +37,10 @@ class NodeAuditFile implements AuditFile {
   async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.read(buf, offset, length, position)).bytesRead;
   }
+  // fdatasync: flushes the data and the metadata needed to read it back (the size of an appended
+  // log), skipping timestamps: one journal write fewer per group commit than fsync
   sync(): Promise<void> {
-    return this.fh.sync();
+    return this.fh.datasync();
   }
   truncate(length: number): Promise<void> {
     return this.fh.truncate(length);
