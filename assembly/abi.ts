@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 2;
+export const kAbiVersion: i32 = 3;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -12,6 +12,7 @@ export const PQ_M: usize = 40;
 export const PQ_MIN_LEN: usize = 44;
 export const PQ_MAX_LEN: usize = 48;
 export const PQ_STAR_MASK: usize = 52;
+export const PQ_NEEDLE_COUNT: usize = 56;
 export const PQ_PREFIX: usize = 64;
 export const PQ_PREFIX_MASK: usize = 80;
 export const PQ_PEQ_LO: usize = 96;

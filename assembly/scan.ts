@@ -80,7 +80,11 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   const lonCol = <usize>load<u32>(seg, S_LON);
   const camera = <usize>load<u32>(seg, S_CAMERA);
   const region = <usize>load<u32>(seg, S_REGION);
+  if ((flags & (kFilterTime | kGeo)) == 0) {
+    return scanLabels(flags, filter, plate, dist, camera, region, lo, hi, outRows, outDist, capacity, n);
+  }
   const from = load<i64>(filter, F_FROM), to = load<i64>(filter, F_TO);
+  const useTime = (flags & kFilterTime) != 0;
   const useBox = (flags & kFilterBBox) != 0;
   const latMin = load<i32>(filter, F_BBOX), latMax = load<i32>(filter, F_BBOX + 4);
   const lonMin = load<i32>(filter, F_BBOX + 8), lonMax = load<i32>(filter, F_BBOX + 12);
@@ -93,39 +97,168 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   const ringCount = load<i32>(filter, F_POLYGON_COUNT);
   const nearLat = load<f64>(filter, F_NEAR_LAT), nearLon = load<f64>(filter, F_NEAR_LON);
   const radiusLo = load<f64>(filter, F_RADIUS_LO), radiusHi = load<f64>(filter, F_RADIUS_HI);
-  for (let r = lo; r < hi; r++) {
+  // Row tests that stay scalar, run only on rows the SIMD masks let through.
+  const scalarFlags = flags & (kFilterCameras | kFilterRegions | kFilterPolygon | kFilterNear);
+  const fromV = i64x2.splat(from), toV = i64x2.splat(to);
+  const latMinV = i32x4.splat(latMin), latMaxV = i32x4.splat(latMax), lonMinV = i32x4.splat(lonMin), lonMaxV = i32x4.splat(lonMax);
+  const gLatMinV = i32x4.splat(gLatMin), gLatMaxV = i32x4.splat(gLatMax), gLonMinV = i32x4.splat(gLonMin), gLonMaxV = i32x4.splat(gLonMax);
+
+  let r = lo;
+  // SIMD part: 16 rows at a time, one 16-bit mask; time, bbox and the near/polygon box are column-wise
+  // compares (8 × i64x2 or 4 × i32x4 per column), narrowed to bytes and bit-masked.
+  for (; r + 16 <= hi; r += 16) {
     const ri = <usize>r;
-    if ((flags & kFilterTime) != 0) {
+    let m: u32 = 0xffff;
+    if (useTime) m &= timeMask16(ts + (ri << 3), fromV, toV);
+    if (m != 0 && useBox) m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), latMinV, latMaxV, lonMinV, lonMaxV);
+    if (m != 0 && useGeoBox) m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), gLatMinV, gLatMaxV, gLonMinV, gLonMaxV);
+    if (m == 0) continue;
+    if (scalarFlags == 0 && dist == 0 && outRows == 0) {
+      n += <u32>popcnt(m);
+      continue;
+    }
+    while (m != 0) {
+      const row = r + <u32>ctz(m);
+      m &= m - 1;
+      const rr = <usize>row;
+      let d: u32 = 0;
+      if (dist != 0) {
+        d = <u32>load<u8>(dist + <usize>load<u32>(plate + (rr << 2)));
+        if (d == 255) continue;
+      }
+      if (scalarFlags != 0 && !rowPasses(scalarFlags, rr, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+      if (n < capacity) {
+        store<u32>(outRows + (<usize>n << 2), row);
+        if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
+      }
+      n++;
+    }
+  }
+  // Scalar tail (< 16 rows).
+  for (; r < hi; r++) {
+    const ri = <usize>r;
+    if (useTime) {
       const t = load<i64>(ts + (ri << 3));
       if (t < from || t >= to) continue;
     }
+    const lat = load<i32>(latCol + (ri << 2));
+    const lon = load<i32>(lonCol + (ri << 2));
+    if (useBox && (lat < latMin || lat > latMax || lon < lonMin || lon > lonMax)) continue;
+    if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
     let d: u32 = 0;
     if (dist != 0) {
       d = <u32>load<u8>(dist + <usize>load<u32>(plate + (ri << 2)));
       if (d == 255) continue;
     }
-    if ((flags & kGeo) != 0) {
-      const lat = load<i32>(latCol + (ri << 2));
-      const lon = load<i32>(lonCol + (ri << 2));
-      if (useBox && (lat < latMin || lat > latMax || lon < lonMin || lon > lonMax)) continue;
-      if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
-      if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) continue;
-      const latDeg = <f64>lat / 1e7;
-      const lonDeg = <f64>lon / 1e7;
-      if ((flags & kFilterPolygon) != 0 && !inPolygon(ring, ringCount, latDeg, lonDeg)) continue;
-      if ((flags & kFilterNear) != 0) {
-        const m = haversineM(nearLat, nearLon, latDeg, lonDeg);
-        if (m > radiusHi) continue;
-        if (m > radiusLo && radiusRecheck(lat, lon) == 0) continue;
-      }
-    } else if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) {
-      continue;
-    }
+    if (scalarFlags != 0 && !rowPasses(scalarFlags, ri, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
     if (n < capacity) {
       store<u32>(outRows + (<usize>n << 2), r);
       if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
     }
     n++;
+  }
+  return n;
+}
+
+/** 16 rows' `from ≤ ts < to` as a 16-bit mask: 8 × i64x2 compares narrowed 64→32→16→8 bits per lane. */
+// @ts-ignore: decorator
+@inline function timeMask16(at: usize, fromV: v128, toV: v128): u32 {
+  const c0 = v128.and(i64x2.ge_s(v128.load(at, 0), fromV), i64x2.lt_s(v128.load(at, 0), toV));
+  const c1 = v128.and(i64x2.ge_s(v128.load(at, 16), fromV), i64x2.lt_s(v128.load(at, 16), toV));
+  const c2 = v128.and(i64x2.ge_s(v128.load(at, 32), fromV), i64x2.lt_s(v128.load(at, 32), toV));
+  const c3 = v128.and(i64x2.ge_s(v128.load(at, 48), fromV), i64x2.lt_s(v128.load(at, 48), toV));
+  const c4 = v128.and(i64x2.ge_s(v128.load(at, 64), fromV), i64x2.lt_s(v128.load(at, 64), toV));
+  const c5 = v128.and(i64x2.ge_s(v128.load(at, 80), fromV), i64x2.lt_s(v128.load(at, 80), toV));
+  const c6 = v128.and(i64x2.ge_s(v128.load(at, 96), fromV), i64x2.lt_s(v128.load(at, 96), toV));
+  const c7 = v128.and(i64x2.ge_s(v128.load(at, 112), fromV), i64x2.lt_s(v128.load(at, 112), toV));
+  const w0 = i32x4.shuffle(c0, c1, 0, 2, 4, 6);
+  const w1 = i32x4.shuffle(c2, c3, 0, 2, 4, 6);
+  const w2 = i32x4.shuffle(c4, c5, 0, 2, 4, 6);
+  const w3 = i32x4.shuffle(c6, c7, 0, 2, 4, 6);
+  const h = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(w0, w1), i16x8.narrow_i32x4_s(w2, w3));
+  return <u32>i8x16.bitmask(h);
+}
+
+/** 16 rows' `latMin ≤ lat ≤ latMax && lonMin ≤ lon ≤ lonMax` (i32, 1e-7°) as a 16-bit mask. */
+// @ts-ignore: decorator
+@inline function boxMask16(lat: usize, lon: usize, latMinV: v128, latMaxV: v128, lonMinV: v128, lonMaxV: v128): u32 {
+  const a0 = inBox4(v128.load(lat, 0), v128.load(lon, 0), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a1 = inBox4(v128.load(lat, 16), v128.load(lon, 16), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a2 = inBox4(v128.load(lat, 32), v128.load(lon, 32), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a3 = inBox4(v128.load(lat, 48), v128.load(lon, 48), latMinV, latMaxV, lonMinV, lonMaxV);
+  const h = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a0, a1), i16x8.narrow_i32x4_s(a2, a3));
+  return <u32>i8x16.bitmask(h);
+}
+
+// @ts-ignore: decorator
+@inline function inBox4(lat: v128, lon: v128, latMinV: v128, latMaxV: v128, lonMinV: v128, lonMaxV: v128): v128 {
+  return v128.and(
+    v128.and(i32x4.ge_s(lat, latMinV), i32x4.le_s(lat, latMaxV)),
+    v128.and(i32x4.ge_s(lon, lonMinV), i32x4.le_s(lon, lonMaxV)),
+  );
+}
+
+/** The scalar tests: camera, region, polygon, radius. */
+// @ts-ignore: decorator
+@inline function rowPasses(
+  flags: i32, ri: usize, latCol: usize, lonCol: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32,
+  region: usize, regionMask: usize, regionMaskLen: u32, ring: usize, ringCount: i32,
+  nearLat: f64, nearLon: f64, radiusLo: f64, radiusHi: f64,
+): bool {
+  if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
+  if ((flags & (kFilterPolygon | kFilterNear)) == 0) return true;
+  const lat = load<i32>(latCol + (ri << 2));
+  const lon = load<i32>(lonCol + (ri << 2));
+  const latDeg = <f64>lat / 1e7;
+  const lonDeg = <f64>lon / 1e7;
+  if ((flags & kFilterPolygon) != 0 && !inPolygon(ring, ringCount, latDeg, lonDeg)) return false;
+  if ((flags & kFilterNear) != 0) {
+    const m = haversineM(nearLat, nearLon, latDeg, lonDeg);
+    if (m > radiusHi) return false;
+    if (m > radiusLo && radiusRecheck(lat, lon) == 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Only camera/region (and maybe plate) conditions: byte-mask gathers per row, counted and emitted
+ * branch-free (out-of-range ids read as "not wanted").
+ */
+function scanLabels(flags: i32, filter: usize, plate: usize, dist: usize, camera: usize, region: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  const useCamera = (flags & kFilterCameras) != 0;
+  const useRegion = (flags & kFilterRegions) != 0;
+  const cameraMask = <usize>load<u32>(filter, F_CAMERA_MASK), cameraMaskLen = load<u32>(filter, F_CAMERA_MASK_LEN);
+  const regionMask = <usize>load<u32>(filter, F_REGION_MASK), regionMaskLen = load<u32>(filter, F_REGION_MASK_LEN);
+  const roomy = outRows != 0 && outDist != 0 && capacity >= n && capacity - n >= hi - lo;
+  for (let r = lo; r < hi; r++) {
+    const ri = <usize>r;
+    let pass: u32 = 1;
+    if (useCamera) {
+      const c = load<u32>(camera + (ri << 2));
+      pass = c < cameraMaskLen ? <u32>load<u8>(cameraMask + <usize>c) : 0;
+    }
+    if (useRegion) {
+      const g = load<u32>(region + (ri << 2));
+      pass &= g < regionMaskLen ? <u32>load<u8>(regionMask + <usize>g) : 0;
+    }
+    let d: u32 = 0;
+    if (dist != 0) {
+      d = <u32>load<u8>(dist + <usize>load<u32>(plate + (ri << 2)));
+      pass &= u32(d != 255);
+    }
+    if (outRows == 0) {
+      n += pass;
+    } else if (roomy) {
+      store<u32>(outRows + (<usize>n << 2), r);
+      store<u8>(outDist + <usize>n, <u8>d);
+      n += pass;
+    } else if (pass != 0) {
+      if (n < capacity) {
+        store<u32>(outRows + (<usize>n << 2), r);
+        if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
+      }
+      n++;
+    }
   }
   return n;
 }

@@ -18,9 +18,9 @@ export function dictMasked(dict: usize, count: u32, pq: usize, out: usize): u32 
   const ocr = (load<i32>(pq, PQ_FLAGS) & kPqOcr) != 0;
   let matched: u32 = 0;
   if (ocr) {
-    const table = pq + PQ_OCR;
+    const o0 = v128.load(pq, PQ_OCR), o1 = v128.load(pq, PQ_OCR + 16), o2 = v128.load(pq, PQ_OCR + 32);
     for (let i: u32 = 0; i < count; i++) {
-      const slot = ocrMapSlot(v128.load(dict + (<usize>i) * kSlotBytes), table);
+      const slot = ocrMapSlot(v128.load(dict + (<usize>i) * kSlotBytes), o0, o1, o2);
       const miss = v128.any_true(v128.xor(v128.and(slot, mask), pattern));
       store<u8>(out + i, miss ? 255 : 0);
       matched += u32(!miss);

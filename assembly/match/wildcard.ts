@@ -10,8 +10,14 @@
 //   accept ⇔ bit m of D after the last character
 //
 // B is built in TypeScript with the OCR classes folded in, so OCR costs nothing here.
+//
+// Before Shift-And, two necessary conditions in SIMD reject most plates: the tokens before the first
+// star at their fixed positions (masked compare), and the "needle", the star-free piece with the most
+// literals, somewhere in the plate:
+//   for literal l at offset off_l:  E_l = (slot == splat(c_l)) shifted left by off_l bytes
+//   candidate ⇔ any_true(E_0 & E_1 & …)          (a start position where every literal fits)
 import {
-  PQ_FLAGS, PQ_M, PQ_MIN_LEN, PQ_OCR, PQ_PREFIX, PQ_PREFIX_MASK, PQ_SHIFT_AND, PQ_STAR_MASK, kPqOcr, kSlotBytes,
+  PQ_FLAGS, PQ_M, PQ_MIN_LEN, PQ_NEEDLE_COUNT, PQ_TEMP, PQ_OCR, PQ_PREFIX, PQ_PREFIX_MASK, PQ_SHIFT_AND, PQ_STAR_MASK, kPqOcr, kSlotBytes,
 } from '../abi';
 import { ocrMapSlot } from '../util/slot';
 
@@ -19,7 +25,9 @@ export function dictWildcard(dict: usize, count: u32, pq: usize, out: usize): u3
   const prefix = v128.load(pq, PQ_PREFIX);
   const prefixMask = v128.load(pq, PQ_PREFIX_MASK);
   const ocr = (load<i32>(pq, PQ_FLAGS) & kPqOcr) != 0;
-  const table = pq + PQ_OCR;
+  const o0 = v128.load(pq, PQ_OCR), o1 = v128.load(pq, PQ_OCR + 16), o2 = v128.load(pq, PQ_OCR + 32);
+  const needles = load<i32>(pq, PQ_NEEDLE_COUNT);
+  const needle = pq + PQ_TEMP;
   const minLen = load<u32>(pq, PQ_MIN_LEN);
   const star = load<u32>(pq, PQ_STAR_MASK);
   const accept: u32 = 1 << load<u32>(pq, PQ_M);
@@ -28,10 +36,19 @@ export function dictWildcard(dict: usize, count: u32, pq: usize, out: usize): u3
   for (let i: u32 = 0; i < count; i++) {
     const at = dict + (<usize>i) * kSlotBytes;
     let slot = v128.load(at);
-    if (ocr) slot = ocrMapSlot(slot, table);
+    if (ocr) slot = ocrMapSlot(slot, o0, o1, o2);
     const len = <u32>load<u8>(at, 15);
     let d: u32 = 0;
-    if (len >= minLen && !v128.any_true(v128.xor(v128.and(slot, prefixMask), prefix))) {
+    let candidate = len >= minLen && !v128.any_true(v128.xor(v128.and(slot, prefixMask), prefix));
+    if (candidate && needles > 0) {
+      let starts = i8x16.splat(-1);
+      for (let l = 0; l < needles; l++) {
+        const e = i8x16.eq(slot, v128.load(needle + (<usize>l << 5)));
+        starts = v128.and(starts, i8x16.swizzle(e, v128.load(needle + (<usize>l << 5), 16)));
+      }
+      candidate = v128.any_true(starts);
+    }
+    if (candidate) {
       d = 1;
       for (let j: u32 = 0; j < len && d != 0; j++) {
         const c = <usize>load<u8>(at + j);

@@ -23,11 +23,13 @@
   );
 }
 
-/** Maps a slot's characters through the OCR classes (tables at `ocr`), keeping the length byte. */
+/**
+ * Maps a slot's characters through the OCR classes (tables o0..o2, loaded once per kernel call: V8
+ * does not hoist loads from linear memory out of loops), keeping the length byte.
+ */
 // @ts-ignore: decorator
-@inline export function ocrMapSlot(slot: v128, ocr: usize): v128 {
-  const mapped = lookup48(slot, v128.load(ocr), v128.load(ocr, 16), v128.load(ocr, 32));
-  return v128.bitselect(slot, mapped, lengthLaneMask());
+@inline export function ocrMapSlot(slot: v128, o0: v128, o1: v128, o2: v128): v128 {
+  return v128.bitselect(slot, lookup48(slot, o0, o1, o2), lengthLaneMask());
 }
 
 /** Writes the first `n` (< 16) bytes of `v` to `out`. */

@@ -14,14 +14,16 @@
  *   44   i32  minLen         shortest plate that can match (length filter)
  *   48   i32  maxLen         longest plate that can match
  *   52   i32  starMask       wildcard Shift-And: bit i set when state i loops on any character
+ *   56   i32  needleCount    wildcard: literals of the star-free piece checked by SIMD before Shift-And
  *   64   v128 prefix         wildcard: the tokens before the first `*` (SIMD pre-filter)
  *   80   v128 prefixMask
  *   96   3×v128 peqLo        Myers Peq, low byte, indexed by (char − 48): chars 48–63, 64–79, 80–95
  *   144  3×v128 peqHi        Myers Peq, high byte, same indexing
  *   192  u16[256] shiftAnd   wildcard Shift-And table: bit i+1 set when token i accepts the char
  *   704  3×v128 ocr          OCR class map indexed by (char − 48), as peqLo
- *   768  384 bytes temp       the fuzzy kernel's per-group Eq vectors (so a compiled query belongs to
- *                            one Kernels instance, i.e. one thread)
+ *   768  384 bytes temp       fuzzy: the kernel's per-group Eq vectors (so a compiled query belongs to
+ *                            one Kernels instance, i.e. one thread); wildcard: per needle literal,
+ *                            v128 splat(char) and v128 swizzle indices [off, off+1, …] (32 bytes each)
  *
  * Filter (`F_*`, 176 bytes + masks + polygon), built per (query, segment) by src/core/filter.ts:
  *
@@ -41,7 +43,7 @@
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 2;
+export const kAbiVersion = 3;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -52,6 +54,7 @@ export const PQ_M = 40;
 export const PQ_MIN_LEN = 44;
 export const PQ_MAX_LEN = 48;
 export const PQ_STAR_MASK = 52;
+export const PQ_NEEDLE_COUNT = 56;
 export const PQ_PREFIX = 64;
 export const PQ_PREFIX_MASK = 80;
 export const PQ_PEQ_LO = 96;

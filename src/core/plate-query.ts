@@ -6,7 +6,7 @@ import { kMaxPlateLength, ocrByteTable } from '../model/plate.js';
 import type { PlateMatch } from '../model/query.js';
 import {
   kPlateQueryBytes, kPqOcr, kPqTranspositions, PQ_FLAGS, PQ_M, PQ_MASK, PQ_MAX_EDITS, PQ_MAX_LEN, PQ_MIN_LEN,
-  PQ_OCR, PQ_PATTERN, PQ_PEQ_HI, PQ_PEQ_LO, PQ_PREFIX, PQ_PREFIX_MASK, PQ_SHIFT_AND, PQ_STAR_MASK,
+  PQ_OCR, PQ_PATTERN, PQ_PEQ_HI, PQ_PEQ_LO, PQ_PREFIX, PQ_PREFIX_MASK, PQ_NEEDLE_COUNT, PQ_SHIFT_AND, PQ_STAR_MASK, PQ_TEMP,
 } from './abi.js';
 
 /** Which kernel a compiled plate match runs. */
@@ -99,5 +99,21 @@ export function encodePlateMatch(match: PlateMatch): EncodedPlateMatch {
     bytes[PQ_PREFIX + i] = mapChar(t, ocr);
     bytes[PQ_PREFIX_MASK + i] = 0xff;
   }
+  // Needle: the star-free piece with the most literals must occur somewhere in the plate. Per literal
+  // at offset `off` in the piece, the kernel compares the slot with splat(char) and shifts the result
+  // left by `off` (swizzle indices off…off+15, ≥ 16 read 0): the AND over literals marks the start
+  // positions where the whole piece fits, a necessary condition checked before Shift-And.
+  let best: Array<{ ch: number; off: number }> = [];
+  for (const piece of pattern.split('*')) {
+    const literals = Array.from(piece, (ch, off) => ({ ch: ch.charCodeAt(0), off })).filter((l) => l.ch !== kQuestion);
+    if (literals.length > best.length) best = literals;
+  }
+  view.setInt32(PQ_NEEDLE_COUNT, best.length, true);
+  best.forEach(({ ch, off }, l) => {
+    for (let i = 0; i < 16; i++) {
+      bytes[PQ_TEMP + 32 * l + i] = mapChar(ch, ocr);
+      bytes[PQ_TEMP + 32 * l + 16 + i] = off + i;
+    }
+  });
   return { kernel: 'wildcard', bytes };
 }
