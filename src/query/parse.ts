@@ -50,6 +50,7 @@ export function parseJustification(body: Body): Justification {
   const out: Partial<Justification> = {};
   for (const field of ['purpose', 'case'] as const) {
     const v = body[field];
+    // Judgement call: a whitespace-only purpose or case states nothing, so it counts as empty.
     if (typeof v !== 'string' || v.trim().length === 0 || v.length > kMaxPurposeLength) {
       throw BadInput(`${field} is required and must be a non-empty string of at most ${kMaxPurposeLength} characters`, { field });
     }
@@ -136,7 +137,8 @@ export function parseFilter(body: Body): ReadFilter {
   return filter;
 }
 
-interface MatchOptions {
+/** The match options of a request body (`match`, `maxEdits`, `ocr`, `transpositions`), before a pattern resolves them. */
+export interface MatchOptions {
   match?: MatchMode;
   maxEdits?: number;
   ocr: boolean;
