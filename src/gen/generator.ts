@@ -1,0 +1,360 @@
+/**
+ * The generator proper: walks the time span in short windows and, for each window, emits the
+ * commuter trips that pass a camera in it plus enough other traffic to follow the day/night and
+ * weekday cycle, sorted by time. Memory is the fleet and the geography plus one window of reads,
+ * whatever the number of reads.
+ *
+ * Determinism: one sfc32 stream for the set-up (geography, fleet), one for the reads, consumed in
+ * a fixed order; commuter decisions come from a stateless hash of (commuter, day, leg, stop), so a
+ * trip that straddles two windows is decided the same way in both.
+ */
+import { Fleet } from './vehicles.js';
+import { Geography, jitter } from './geography.js';
+import { kMisreadKinds, OcrErrorModel, type MisreadKind } from './ocr-errors.js';
+import { resolveOptions, type GenOptions } from './options.js';
+import { hashFloat, Prng } from './prng.js';
+import { countWeekdays, intensity, isNight, isWeekday, kDepartureJitterMs, kMsPerDay } from './traffic.js';
+
+// A window short enough that its reads sort in a blink, long enough to amortise the per-window work.
+const kWindowMs = 60_000;
+// Expected reads of a peak window are kept under this, by halving the window for huge runs.
+const kMaxExpectedPerWindow = 200_000;
+// Sort keys pack (ms into the window) · 2^20 + index; windows never hold more reads than this.
+const kIndexBits = 20;
+// Share of a non-commuter's reads in its home city; the rest are trips elsewhere in the metro.
+const kHomeCityShare = 0.75;
+// Hash salts: independent stateless streams for commuter decisions.
+const kSaltSkip = 0x51a7;
+const kSaltDeparture = 0xde9a;
+const kSaltStop = 0x5709;
+const kSaltCapture = 0xca97;
+
+/**
+ * One window's reads, in time order, as columns. The arrays are reused for the next window:
+ * consume a chunk before asking for the next one.
+ */
+export interface ReadChunk {
+  /** 0-based index, in the whole data set, of this chunk's first read (its line in the NDJSON file). */
+  first: number;
+  count: number;
+  /** Index into `ReadGenerator.tenants`. */
+  tenant: Int32Array;
+  /** Index into the fleet; the vehicle's true plate is `fleet.plate[vehicle]`. */
+  vehicle: Int32Array;
+  /** Index into `ReadGenerator.geography.cameras`. */
+  camera: Int32Array;
+  /** Epoch ms. */
+  ts: Float64Array;
+  /** Degrees, rounded to 1e-6 (≈ 0.1 m). */
+  lat: Float64Array;
+  lon: Float64Array;
+  /** Rounded to 3 decimals. */
+  confidence: Float64Array;
+  /** The plate as read (a misread differs from the true plate). */
+  plate: string[];
+  /** 0 for a correct read, else 1 + index into kMisreadKinds. */
+  misread: Uint8Array;
+  /** Edits the misread made (0 for a correct read). */
+  edits: Uint8Array;
+  /** Bit 0: the read carries `region`; bit 1: it carries `make` and `color`. */
+  labels: Uint8Array;
+}
+
+export class ReadGenerator {
+  readonly options: GenOptions;
+  readonly geography: Geography;
+  readonly fleet: Fleet;
+  readonly tenants: readonly string[];
+  private readonly rng: Prng;
+  private readonly ocr: OcrErrorModel;
+  private readonly offsetMs: number;
+  private readonly windowMs: number;
+
+  constructor(options: Partial<GenOptions> & { reads: number; seed: number }) {
+    const o = resolveOptions(options);
+    this.options = o;
+    this.tenants = o.tenants;
+    const setup = new Prng(o.seed, 1);
+    this.rng = new Prng(o.seed, 2);
+    this.offsetMs = o.utcOffsetMinutes * 60_000;
+    const spanMs = o.days * kMsPerDay;
+    let windowMs = kWindowMs;
+    // Peak hours carry about twice the mean traffic.
+    while (windowMs > 1000 && (o.reads * windowMs * 2) / spanMs > kMaxExpectedPerWindow) windowMs /= 2;
+    this.windowMs = Math.floor(windowMs);
+
+    this.geography = new Geography(setup, { tenants: o.tenants, fixedCameras: o.fixedCameras, mobileCameras: o.mobileCameras });
+    const weekdays = countWeekdays(o.start + this.offsetMs, spanMs);
+    const perCommuter = weekdays * 2 * Fleet.kMeanRouteLength * o.captureRate * (1 - o.commuteSkipRate);
+    const commuters = perCommuter > 0 ? Math.min(Math.floor(o.vehicles / 2), Math.round((o.commuterShare * o.reads) / perCommuter)) : 0;
+    this.fleet = new Fleet(setup, this.geography, {
+      vehicles: o.vehicles,
+      commuters,
+      frequentShare: o.frequentShare,
+      regularShare: o.regularShare,
+      vanityShare: o.vanityShare,
+      outOfStateShare: o.outOfStateShare,
+      foreignShare: o.foreignShare,
+      sameCityCommuteShare: 0.6,
+    });
+    this.ocr = new OcrErrorModel({
+      confusable: o.confusableRate,
+      otherSubstitution: o.otherSubstitutionRate,
+      indel: o.indelRate,
+      transposition: o.transpositionRate,
+    });
+  }
+
+  /** The misread kind of a chunk's `misread` code, or undefined for a correct read. */
+  static misreadKind(code: number): MisreadKind | undefined {
+    return code === 0 ? undefined : kMisreadKinds[code - 1];
+  }
+
+  /** Yields the data set window by window, exactly `options.reads` reads in time order. */
+  *chunks(): Generator<ReadChunk> {
+    const o = this.options;
+    const start = o.start + this.offsetMs; // local time from here on
+    const end = start + o.days * kMsPerDay;
+    let totalWeight = 0;
+    for (let a = start; a < end; a += this.windowMs) totalWeight += intensity(a) * (Math.min(end, a + this.windowMs) - a);
+
+    const chunk = newChunk(1024);
+    const pending = new PendingReads(1024);
+    let emitted = 0;
+    let weightSoFar = 0;
+    for (let a = start; a < end && emitted < o.reads; a += this.windowMs) {
+      const b = Math.min(end, a + this.windowMs);
+      weightSoFar += intensity(a) * (b - a);
+      const last = b >= end;
+      const target = last ? o.reads : Math.min(o.reads, Math.round((o.reads * weightSoFar) / totalWeight));
+
+      pending.clear();
+      this.commuterReads(a, b, pending);
+      const others = Math.max(0, Math.min(target - emitted - pending.count, o.reads - emitted - pending.count));
+      for (let i = 0; i < others; i++) this.otherRead(a, b, pending);
+      const order = pending.sortedOrder(a);
+      const count = Math.min(order.length, o.reads - emitted);
+      if (count === 0) continue;
+      ensureCapacity(chunk, count);
+      chunk.first = emitted;
+      chunk.count = count;
+      for (let i = 0; i < count; i++) this.finishRead(pending, order[i]!, chunk, i);
+      emitted += count;
+      yield chunk;
+    }
+  }
+
+  /** Commuter passes of the current local day, in time order; rebuilt when the day changes. */
+  private commuteDay = Number.NaN;
+  private commutes = new PendingReads(1024);
+  private commuteOrder: Int32Array = new Int32Array(0);
+  private commuteNext = 0;
+
+  /** Commuter passes of [a, b) (local ms). */
+  private commuterReads(a: number, b: number, out: PendingReads): void {
+    const day = Math.floor(a / kMsPerDay);
+    if (day !== this.commuteDay) this.planCommutes(day);
+    const order = this.commuteOrder;
+    const c = this.commutes;
+    while (this.commuteNext < order.length) {
+      const p = order[this.commuteNext]!;
+      const t = c.ts[p]!;
+      if (t >= b) break;
+      if (t >= a) out.push(t, c.vehicle[p]!, c.camera[p]!);
+      this.commuteNext++;
+    }
+  }
+
+  /**
+   * Every camera pass of every commuter trip of local day `day`: each commuter, unless skipping the day,
+   * leaves around its usual time (± kDepartureJitterMs) and passes its route's cameras one hop apart,
+   * each capturing it with probability captureRate; the evening trip runs the route backwards.
+   */
+  private planCommutes(day: number): void {
+    this.commuteDay = day;
+    this.commuteNext = 0;
+    const out = this.commutes;
+    out.clear();
+    const fleet = this.fleet;
+    const dayStart = day * kMsPerDay;
+    if (fleet.commuters > 0 && isWeekday(dayStart)) {
+      const seed = this.options.seed;
+      const h = day + 1_000_000; // hash inputs stay positive
+      for (let c = 0; c < fleet.commuters; c++) {
+        const first = fleet.routeStart[c]!;
+        const stops = fleet.routeStart[c + 1]! - first;
+        for (let leg = 0; leg < 2; leg++) {
+          if (hashFloat(seed ^ kSaltSkip, c, h, leg) < this.options.commuteSkipRate) continue;
+          const usual = leg === 0 ? fleet.morningMs[c]! : fleet.eveningMs[c]!;
+          const departure = dayStart + usual + Math.round((2 * hashFloat(seed ^ kSaltDeparture, c, h, leg) - 1) * kDepartureJitterMs);
+          for (let s = 0; s < stops; s++) {
+            if (hashFloat(seed ^ kSaltCapture, c, h, leg * 8 + s) >= this.options.captureRate) continue;
+            // ±30 s of traffic-light luck at each stop, to the millisecond.
+            const t = Math.floor(departure + s * fleet.hopMs[c]! + hashFloat(seed ^ kSaltStop, c, h, leg * 8 + s) * 60_000) - 30_000;
+            out.push(t, c, fleet.routeCameras[first + (leg === 0 ? s : stops - 1 - s)]!);
+          }
+        }
+      }
+    }
+    this.commuteOrder = out.count === 0 ? new Int32Array(0) : out.sortedOrder(dayStart, 27).slice();
+  }
+
+  /** One read of a non-commuter vehicle at a random instant of [a, b). */
+  private otherRead(a: number, b: number, out: PendingReads): void {
+    const rng = this.rng;
+    const fleet = this.fleet;
+    const o = this.options;
+    const u = rng.float();
+    let lo: number;
+    let n: number;
+    const occasionalStart = fleet.commuters + fleet.frequent + fleet.regular;
+    if (u < o.frequentReadShare && fleet.frequent > 0) {
+      lo = fleet.commuters;
+      n = fleet.frequent;
+    } else if (u < o.frequentReadShare + o.regularReadShare && fleet.regular > 0) {
+      lo = fleet.commuters + fleet.frequent;
+      n = fleet.regular;
+    } else if (fleet.size > occasionalStart) {
+      lo = occasionalStart;
+      n = fleet.size - occasionalStart;
+    } else {
+      lo = fleet.commuters;
+      n = fleet.size - fleet.commuters;
+    }
+    const vehicle = lo + rng.int(n);
+    const city = rng.chance(kHomeCityShare) ? fleet.homeCity[vehicle]! : this.geography.cityTable.draw(rng);
+    const camera = this.geography.drawCamera(rng, city);
+    out.push(a + rng.int(b - a), vehicle, camera);
+  }
+
+  private readonly position = new Float64Array(2);
+
+  /** Turns pending read `p` into row `i` of the chunk: position, misread, confidence, labels. */
+  private finishRead(pending: PendingReads, p: number, chunk: ReadChunk, i: number): void {
+    const rng = this.rng;
+    const o = this.options;
+    const local = pending.ts[p]!;
+    const ts = local - this.offsetMs;
+    const vehicle = pending.vehicle[p]!;
+    const camera = pending.camera[p]!;
+    const cam = this.geography.cameras[camera]!;
+    const night = isNight(local);
+
+    this.geography.position(camera, ts, this.position);
+    jitter(rng, cam.mobile ? o.mobileJitterM : o.jitterM, this.position);
+
+    const truePlate = this.fleet.plate[vehicle]!;
+    const misread = this.ocr.apply(rng, truePlate);
+    let confidence: number;
+    if (misread === undefined) {
+      confidence = clamp(0.94 + 0.03 * rng.normal() - (night ? 0.05 : 0), 0.55, 0.999);
+      chunk.plate[i] = truePlate;
+      chunk.misread[i] = 0;
+      chunk.edits[i] = 0;
+    } else {
+      confidence = clamp(0.78 + 0.1 * rng.normal() - (night ? 0.05 : 0), 0.3, 0.99);
+      chunk.plate[i] = misread.plate;
+      chunk.misread[i] = misread.kind;
+      chunk.edits[i] = misread.edits;
+    }
+    const region = rng.chance(0.97) ? 1 : 0;
+    const labels = rng.chance(night ? o.labelRate - 0.15 : o.labelRate) ? 2 : 0;
+
+    chunk.tenant[i] = cam.tenant;
+    chunk.vehicle[i] = vehicle;
+    chunk.camera[i] = camera;
+    chunk.ts[i] = ts;
+    chunk.lat[i] = Math.round(this.position[0]! * 1e6) / 1e6;
+    chunk.lon[i] = Math.round(this.position[1]! * 1e6) / 1e6;
+    chunk.confidence[i] = Math.round(confidence * 1000) / 1000;
+    chunk.labels[i] = region | labels;
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/** A window's reads before sorting: (local ts, vehicle, camera), growable columns. */
+class PendingReads {
+  count = 0;
+  ts: Float64Array;
+  vehicle: Int32Array;
+  camera: Int32Array;
+  private keys: Float64Array;
+  private order: Int32Array;
+
+  constructor(capacity: number) {
+    this.ts = new Float64Array(capacity);
+    this.vehicle = new Int32Array(capacity);
+    this.camera = new Int32Array(capacity);
+    this.keys = new Float64Array(capacity);
+    this.order = new Int32Array(capacity);
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  push(ts: number, vehicle: number, camera: number): void {
+    if (this.count === this.ts.length) this.grow();
+    this.ts[this.count] = ts;
+    this.vehicle[this.count] = vehicle;
+    this.camera[this.count] = camera;
+    this.count++;
+  }
+
+  private grow(): void {
+    const n = this.ts.length * 2;
+    const ts = new Float64Array(n); ts.set(this.ts); this.ts = ts;
+    const v = new Int32Array(n); v.set(this.vehicle); this.vehicle = v;
+    const c = new Int32Array(n); c.set(this.camera); this.camera = c;
+    this.keys = new Float64Array(n);
+    this.order = new Int32Array(n);
+  }
+
+  /**
+   * Indexes in time order (ties by insertion order), through one native sort of packed keys
+   * (ms since `origin`) · 2^indexBits + index, exact in a double while timeBits + indexBits ≤ 53.
+   */
+  sortedOrder(origin: number, timeBits = 16): Int32Array {
+    const n = this.count;
+    const indexBits = Math.min(kIndexBits + 6, 53 - timeBits);
+    if (n >= 2 ** indexBits) {
+      const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => this.ts[x]! - this.ts[y]! || x - y);
+      return Int32Array.from(idx);
+    }
+    const keys = this.keys.subarray(0, n);
+    const scale = 2 ** indexBits;
+    for (let i = 0; i < n; i++) keys[i] = (this.ts[i]! - origin) * scale + i;
+    keys.sort();
+    const order = this.order.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = keys[i]! % scale;
+    return order;
+  }
+}
+
+function newChunk(capacity: number): ReadChunk {
+  return {
+    first: 0,
+    count: 0,
+    tenant: new Int32Array(capacity),
+    vehicle: new Int32Array(capacity),
+    camera: new Int32Array(capacity),
+    ts: new Float64Array(capacity),
+    lat: new Float64Array(capacity),
+    lon: new Float64Array(capacity),
+    confidence: new Float64Array(capacity),
+    plate: new Array<string>(capacity).fill(''),
+    misread: new Uint8Array(capacity),
+    edits: new Uint8Array(capacity),
+    labels: new Uint8Array(capacity),
+  };
+}
+
+function ensureCapacity(chunk: ReadChunk, n: number): void {
+  if (chunk.ts.length >= n) return;
+  let cap = chunk.ts.length;
+  while (cap < n) cap *= 2;
+  Object.assign(chunk, newChunk(cap), { first: chunk.first, count: chunk.count });
+}
