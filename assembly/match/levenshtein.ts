@@ -167,6 +167,16 @@ export function dictFuzzy(dict: usize, count: u32, pq: usize, out: usize): u32 {
   v128.store(tmp + j * 32, i8x16.shuffle(lo, hi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), 16);
 }
 
+/** Steps a group needs: its longest plate, but no more than maxLen (longer plates cannot match). */
+// @ts-ignore: decorator
+@inline function groupSteps(lens: v128, maxLen: i32): i32 {
+  let v = i8x16.max_u(lens, i8x16.shuffle(lens, lens, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  v = i8x16.max_u(v, i8x16.shuffle(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
+  v = i8x16.max_u(v, i8x16.shuffle(v, v, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1));
+  v = i8x16.max_u(v, i8x16.shuffle(v, v, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0));
+  return min(<i32>i8x16.extract_lane_u(v, 0), maxLen);
+}
+
 // @ts-ignore: decorator
 @inline function finish(out: usize, rem: u32, score: v128, lens: v128, k: i32, minLen: i32, maxLen: i32): u32 {
   const ok = v128.and(
@@ -203,7 +213,8 @@ export function dictFuzzy(dict: usize, count: u32, pq: usize, out: usize): u32 {
     const lens = loadPlanes(dict + (<usize>i) * kSlotBytes, rem, tmp, t0, t1, t2, zero, zero, zero, false);
     let vp = ones, vn = zero, d0 = zero, eqPrev = zero;
     let score = i8x16.splat(<i8>m);
-    for (let j = 0; j < maxLen; j++) {
+    const steps = groupSteps(lens, maxLen);
+    for (let j = 0; j < steps; j++) {
       const eq = v128.load(tmp + (<usize>j << 4));
       let x = v128.or(v128.or(v128.xor(i8x16.add(v128.and(eq, vp), vp), vp), eq), vn);
       if (osa) {
@@ -249,7 +260,8 @@ export function dictFuzzy(dict: usize, count: u32, pq: usize, out: usize): u32 {
     let vpA = ones, vnA = zero, d0A = zero, eqPrevA = zero;
     let vpB = ones, vnB = zero, d0B = zero, eqPrevB = zero;
     let scoreA = i16x8.splat(<i16>m), scoreB = scoreA;
-    for (let j = 0; j < maxLen; j++) {
+    const steps = groupSteps(lens, maxLen);
+    for (let j = 0; j < steps; j++) {
       const jj = i16x8.splat(<i16>j);
       {
         const eq = v128.load(tmp + (<usize>j << 5));
