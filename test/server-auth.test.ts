@@ -112,7 +112,9 @@ describe('401/403 matrix', () => {
   it('a non-Bearer scheme is not a token (401); the scheme name is case-insensitive', async () => {
     const t = ts.token('pd-a', 'investigator');
     const body = { plate: 'ABC1', purpose: 'p', case: 'c' };
-    expect((await call(ts.url, 'POST', '/v1/search', { json: body, headers: { authorization: `Basic ${t}` } })).status).toBe(401);
+    const basic = await call(ts.url, 'POST', '/v1/search', { json: body, headers: { authorization: `Basic ${t}` } });
+    expect(basic.status).toBe(401);
+    expect(basic.headers['www-authenticate']).toBe('Bearer realm="platesearch"');
     expect((await call(ts.url, 'POST', '/v1/search', { json: body, headers: { authorization: `bearer ${t}` } })).status).toBe(200);
   });
 

@@ -60,6 +60,8 @@ export function errorResponse(err: PlatesearchError): RouteResponse {
   if (typeof retry === 'number') headers['retry-after'] = String(retry);
   const allow = err.details?.allow;
   if (Array.isArray(allow)) headers.allow = allow.join(', ');
+  // RFC 6750 §3: a 401 names the scheme the client should use
+  if (err.status === 401) headers['www-authenticate'] = 'Bearer realm="platesearch"';
   return { status: err.status, headers, json: err.toJSON() };
 }
 
