@@ -21,6 +21,13 @@
  *   └──────────┴────────────────────────────────────────────────────────────────────┘
  * Everything else a hit needs (id, camera/region strings, confidence, make, color) is materialised
  * only for the rows a query returns, on the JS side.
+ *
+ * What the kernels (src/core/kernels.ts) rely on:
+ * - zone maps hold the exact extremes of the stored values (ts, and f64(v) / 1e7 for lat/lon), or
+ *   wider bounds: the scan skips a block on them, and drops the time test for a block inside the window;
+ *   `zones` = 0 (or `blocks` = 0) turns pruning off;
+ * - every id in the camera/region columns is < the length of the dictionary given to compileFilter;
+ * - dictionary slots are zero beyond the plate's length (bytes length–14): exact match compares all 16.
  */
 
 // power of two; one block's zone map covers this many rows
