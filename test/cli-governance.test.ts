@@ -10,7 +10,7 @@ import { call, kCliMain, makeDataDir, spawnServer, startTestServer, type ChildSe
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [kCliMain, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, [kCliMain, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -139,6 +139,24 @@ describe('platesearch ingest / export', () => {
     const nb = await cli('export', '--data-dir', dataDir, '--tenant', 'pd-b', '--format', 'ndjson');
     const strip = (s: string) => s.trim().split('\n').map((l) => { const { id: _i, tenant: _t, ...rest } = JSON.parse(l); return rest; });
     expect(strip(nb.stdout)).toEqual(strip(nj.stdout));
+  });
+
+  it('streams a file of several batches', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const nd = join(dataDir, 'big.jsonl');
+    const n = 25_000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(JSON.stringify({ plate: `B${i}`, ts: 1793534400000 + i, lat: 1, lon: 2, camera: 'c' }));
+    lines.push('{"plate":"!!"}');
+    writeFileSync(nd, lines.join('\n'));
+    const r = await cli('ingest', '--data-dir', dataDir, '--tenant', 'pd-a', nd);
+    expect(lastLine(r.stdout)).toBe(`accepted ${n} rejected 1`);
+    const e = await cli('export', '--data-dir', dataDir, '--tenant', 'pd-a', '--format', 'csv');
+    const rows = e.stdout.trim().split('\n');
+    expect(rows.length).toBe(n + 1);
+    expect(rows[1]!.split(',')[2]).toBe('B0');
+    expect(rows[n]!.split(',')[2]).toBe(`B${n - 1}`);
   });
 
   it('refuses to share the engine with a running server; unknown file types and bad usage exit 2', async () => {

@@ -144,16 +144,20 @@ export const command: Command = {
       if (rejected <= kMaxReported) process.stderr.write(`${file}:${line}: ${error}\n`);
       else if (rejected === kMaxReported + 1) process.stderr.write('(further rejected reads are only counted)\n');
     };
+    // one append in flight while the next batch is parsed: parsing and fsync overlap
+    let inFlight: Promise<void> = Promise.resolve();
     try {
       await directory.ensureTenant(tenant);
       const cutoff = directory.retentionCutoff(tenant, Date.now());
       let batch: Read[] = [];
       const flush = async () => {
+        await inFlight;
         if (batch.length === 0) return;
         const reads = batch;
         batch = [];
-        await engine.append(tenant, reads);
-        accepted += reads.length; // duplicates by readId are accepted and stored once
+        inFlight = engine.append(tenant, reads).then(() => {
+          accepted += reads.length; // duplicates by readId are accepted and stored once
+        });
       };
       for (const file of files) {
         for await (const item of itemsOf(file, formatOf(file)!)) {
@@ -175,7 +179,9 @@ export const command: Command = {
         }
       }
       await flush();
+      await inFlight;
     } finally {
+      await inFlight.catch(() => {});
       await engine.close();
       await directory.close();
       lock.release();
