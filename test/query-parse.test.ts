@@ -2,9 +2,12 @@
  * API.md "/v1/search", "/v1/search/hotlist" and "Precise rules / Search": request body → validated
  * query model. Every rejection is a 400 `PS_BAD_INPUT` naming the offending field.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isPlatesearchError } from '../src/errors.js';
+import { formatTimestamp } from '../src/model/time.js';
 import { parseHotlistSearchRequest, parseSearchRequest } from '../src/query/parse.js';
+import { plateFamilyArb, plateMatchArb, readFilterArb, storedReadsArb } from './helpers/arbitraries.js';
 
 const just = { purpose: 'investigation', case: '2026-001234' };
 const search = (body: Record<string, unknown>) => parseSearchRequest({ ...just, ...body }).query;
@@ -223,5 +226,31 @@ describe('hot-list search', () => {
     badHotlist({ plates: ['A'], maxEdits: 1 }, 'maxEdits');
     badHotlist({ plates: ['A'], limitPerPlate: 0 }, 'limitPerPlate');
     badHotlist({ plates: ['A'], limitPerPlate: '5' }, 'limitPerPlate');
+  });
+});
+
+describe('round trip: what the shared arbitraries generate is exactly what parse produces', () => {
+  it('PlateMatch of every mode', () => {
+    const arb = plateFamilyArb(8).chain((plates) => plateMatchArb(plates));
+    fc.assert(
+      fc.property(arb, (m) => {
+        const body: Record<string, unknown> = { plate: m.pattern, match: m.mode, ocr: m.ocr };
+        if (m.mode === 'fuzzy') Object.assign(body, { maxEdits: m.maxEdits, transpositions: m.transpositions });
+        expect(search(body).plate).toEqual(m);
+      }),
+      { numRuns: 500, seed: 7 },
+    );
+  });
+  it('ReadFilter (times sent as ISO strings)', () => {
+    const arb = storedReadsArb(20).chain((reads) => readFilterArb(reads));
+    fc.assert(
+      fc.property(arb, (f) => {
+        const body: Record<string, unknown> = { ...f };
+        if (f.from !== undefined) body.from = formatTimestamp(f.from);
+        if (f.to !== undefined) body.to = formatTimestamp(f.to);
+        expect(search(body).filter).toEqual(f);
+      }),
+      { numRuns: 500, seed: 7 },
+    );
   });
 });

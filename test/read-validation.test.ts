@@ -2,9 +2,11 @@
  * API.md "A read" and "Precise rules / Input": validation and normalisation of one incoming read.
  * Every rejection must name its field (clients see it in `rejected[].error`).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateRead } from '../src/model/read.js';
 import { formatTimestamp, parseIsoTimestamp, parseTimestamp } from '../src/model/time.js';
+import { storedReadsArb } from './helpers/arbitraries.js';
 
 const base = { plate: '7ABC123', ts: '2026-11-01T12:00:00.123Z', lat: 37.7749, lon: -122.4194, camera: 'cam-17' };
 const T = Date.UTC(2026, 10, 1, 12, 0, 0, 123);
@@ -162,5 +164,19 @@ describe('optional fields', () => {
     rejected({ region: 5 }, 'region');
     rejected({ make: 'a\nb' }, 'make');
     rejected({ color: 'x'.repeat(65) }, 'color');
+  });
+});
+
+describe('round trip', () => {
+  it('a generated read sent as JSON (ts as ISO or epoch ms) validates back to itself', () => {
+    fc.assert(
+      fc.property(storedReadsArb(10), fc.boolean(), (reads, iso) => {
+        for (const { id: _id, tenant: _tenant, ...read } of reads) {
+          const body = { ...read, ts: iso ? formatTimestamp(read.ts) : read.ts, plate: read.plate.toLowerCase() };
+          expect(validateRead(JSON.parse(JSON.stringify(body)))).toEqual({ ok: true, read });
+        }
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 });

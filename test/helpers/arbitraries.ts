@@ -358,6 +358,11 @@ export interface HotlistCase {
   query: HotlistQuery;
 }
 
+/**
+ * A `/v1/search/hotlist` case: 1–5 entries (plates, near-misses, wildcard patterns) normalised and
+ * de-duplicated in first-appearance order, each resolved to its mode as parse.ts does (`default`: wildcard
+ * when the entry has `?`/`*`, else exact; `exact`/`fuzzy` drop wildcard entries, which parse would refuse).
+ */
 export function hotlistCaseArb(maxReads = 30): fc.Arbitrary<HotlistCase> {
   return storedReadsArb(maxReads).chain((reads) => {
     const plates = reads.length > 0 ? [...new Set(reads.map((r) => r.plate))] : ['7ABC123'];
