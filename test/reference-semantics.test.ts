@@ -187,6 +187,19 @@ describe('search: place', () => {
     const tri: Array<[number, number]> = [[-122.5, 37.7], [-122.4, 37.7], [-122.4, 37.8], [-122.5, 37.7]];
     expect(ids([read('lowRight', { lon: -122.41, lat: 37.71 }), read('upLeft', { lon: -122.49, lat: 37.79 })], { filter: { polygon: tri } })).toEqual(['lowRight']);
   });
+  it('polygon boundary: PNPOLY half-open convention (west and south edges in, east and north out)', () => {
+    const sq: Array<[number, number]> = [[0, 0], [1, 0], [1, 1], [0, 1]];
+    expect(inPolygon(sq, 0.5, 0)).toBe(true); // west edge
+    expect(inPolygon(sq, 0, 0.5)).toBe(true); // south edge
+    expect(inPolygon(sq, 0.5, 1)).toBe(false); // east edge
+    expect(inPolygon(sq, 1, 0.5)).toBe(false); // north edge
+    expect(inPolygon(sq, 0, 0)).toBe(true); // south-west corner
+    expect(inPolygon(sq, 1, 1)).toBe(false);
+    expect(inPolygon([...sq].reverse(), 0.5, 0)).toBe(true); // orientation does not matter
+    // two squares sharing the edge lon = 1: a point on it belongs to exactly one of them
+    const east: Array<[number, number]> = [[1, 0], [2, 0], [2, 1], [1, 1]];
+    expect([inPolygon(sq, 0.5, 1), inPolygon(east, 0.5, 1)]).toEqual([false, true]);
+  });
   it('polygon: even-odd rule on a concave ring, a bow-tie and a pentagram (centre is outside)', () => {
     // U shape: the notch is outside
     const u: Array<[number, number]> = [[0, 0], [3, 0], [3, 3], [2, 3], [2, 1], [1, 1], [1, 3], [0, 3]];

@@ -24,7 +24,15 @@ export function inRadius(near: Near, lat: number, lon: number): boolean {
   return haversineM(near.lat, near.lon, lat, lon) <= near.radiusM;
 }
 
-/** Even-odd rule over a ring of `[lon, lat]`; a repeated closing point adds a zero-length edge, which never crosses. */
+/**
+ * Even-odd rule over a ring of `[lon, lat]`; a repeated closing point adds a zero-length edge, which never crosses.
+ *
+ * Points exactly on the boundary (API.md is silent): PNPOLY's half-open convention, which kernels must copy
+ * bit for bit. A ray goes east from the point; an edge counts when it straddles the point's latitude with
+ * its lower end inclusive (`yi > lat !== yj > lat`) and crosses strictly east of it (`lon < x`). For an
+ * axis-aligned rectangle that keeps the west and south edges and drops the east and north ones, so two
+ * rectangles that share an edge never both claim a point on it.
+ */
 export function inPolygon(ring: ReadonlyArray<readonly [number, number]>, lat: number, lon: number): boolean {
   let inside = false;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
