@@ -89,7 +89,7 @@ describe('engine vs reference: live segment only', () => {
     await f.engine.close();
     await f.cleanup();
   });
-  it('search', () => checkSearch(f, 150));
+  it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
   it('hot-list search', () => checkHotlist(f, 40));
   it('export', () => checkExport(f));
 });
@@ -114,9 +114,10 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
     expect(st.reads).toBe(f.reads.length);
     expect((f.engine as unknown as { arenas: { arenas: unknown[] } }).arenas.arenas.length).toBeGreaterThan(1);
   });
-  it('search', () => checkSearch(f, 150));
+  it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
   it('hot-list search', () => checkHotlist(f, 40));
   it('export', () => checkExport(f));
+  it('ran the WebAssembly kernels', () => expect(f.engine.stats().kernelTasks).toBeGreaterThan(100));
   it('after reopen', async () => {
     await f.engine.close();
     f.engine = await openEngine({ dataDir: f.dir, threads: 0, arenaBytes: 256 * 1024, sealAgeMs: 0 });

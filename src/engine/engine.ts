@@ -38,6 +38,8 @@ export interface EngineStats {
   liveReads: number;
   residentBytes: number;
   corruptFiles: string[];
+  /** Shard scans run by the WebAssembly kernels so far (the rest ran the JS fallback). */
+  kernelTasks?: number;
 }
 
 export interface Engine {

@@ -6,6 +6,8 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ArenaSet } from '../core/arena.js';
+import { Kernels } from '../core/kernels.js';
+import { kernelModule } from '../core/module.js';
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import { isTenantName } from '../model/tenant.js';
@@ -21,6 +23,7 @@ import { planSources } from '../query/planner.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
 
 const kDefaultSealRows = 1_000_000;
+const kScratchBytes = 16 * 1024 * 1024;
 const kDefaultSealAgeMs = 600_000;
 // how often the background sealer looks at the tenants
 const kSealCheckMs = 1000;
@@ -38,12 +41,25 @@ export class StoreEngine implements Engine {
   private sealing: Promise<unknown> = Promise.resolve();
   private readonly sealRows: number;
   private readonly sealAgeMs: number;
+  /** Calling-thread kernels per arena (null: that arena has no room for scratch, or no module). */
+  private readonly kernels = new Map<number, Kernels | null>();
+  private readonly scratch = new Map<number, { ptr: number; bytes: number }>();
+  /** Shard scans run by the kernels vs by the JS fallback (for stats and tests). */
+  private readonly counters = { kernelTasks: 0 };
   /** Errors of background sealing (surfaced in stats, retried on the next tick). */
   lastSealError: Error | undefined;
 
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
-    this.arenas = new ArenaSet(options.arenaBytes !== undefined ? { arenaBytes: options.arenaBytes } : {});
+    this.arenas = new ArenaSet({
+      ...(options.arenaBytes !== undefined ? { arenaBytes: options.arenaBytes } : {}),
+      // scratch for the calling thread's kernels is carved the moment an arena opens, so it always fits
+      onArena: (arena) => {
+        const bytes = Math.max(16 * 1024, Math.min(kScratchBytes, Math.floor(arena.maxBytes / 16 / 16) * 16));
+        const ptr = arena.alloc(bytes, 64);
+        if (ptr >= 0) this.scratch.set(arena.index, { ptr, bytes });
+      },
+    });
     this.sealRows = options.sealRows ?? kDefaultSealRows;
     this.sealAgeMs = options.sealAgeMs ?? kDefaultSealAgeMs;
   }
@@ -116,7 +132,24 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    return executeSearch(sources, query.plate, query.filter, query.limit, signal);
+    return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a));
+  }
+
+  /** The calling thread's kernels over arena `index`, made on first use. */
+  kernelsFor(index: number): Kernels | undefined {
+    let k = this.kernels.get(index);
+    if (k === undefined) {
+      k = null;
+      const scratch = this.scratch.get(index);
+      try {
+        if (scratch) k = new Kernels(kernelModule(), this.arenas.arena(index).memory, scratch);
+      } catch {
+        k = null; // no built module: the JS scan serves
+      }
+      this.kernels.set(index, k);
+    }
+    if (k) this.counters.kernelTasks++;
+    return k ?? undefined;
   }
 
   async searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult> {
@@ -182,6 +215,7 @@ export class StoreEngine implements Engine {
     return {
       tenants: this.tenants().length, reads, shards, liveReads: live,
       residentBytes: this.arenas.allocatedBytes, corruptFiles: [...corrupt],
+      kernelTasks: this.counters.kernelTasks,
     };
   }
 

@@ -18,6 +18,8 @@ import { rowToStoredRead } from '../store/tenant-store.js';
 import { prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
 import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.js';
 import type { Source } from './sources.js';
+import type { Kernels } from '../core/kernels.js';
+import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -38,6 +40,11 @@ export class TopK {
   total = 0;
   private items: Candidate[] = [];
   constructor(readonly limit: number) {}
+
+  /** Counts matches that were never candidates (a task's rows beyond its own top-k). */
+  countOnly(n: number): void {
+    this.total += n;
+  }
 
   push(c: Candidate): void {
     this.total++;
@@ -108,7 +115,7 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
     const { dist, matched } = dictionaryDistances(shard, match, matcher);
     if (matched.length === 0) return;
     const lookup = dist.length === 0;
-    if (lookup || matched.length * 8 <= shard.plates().length) {
+    if (lookup || matched.length * 8 <= shard.layout.dictCount) {
       for (const d of matched) {
         const distance = lookup ? 0 : dist[d]!;
         for (const i of shard.rowsOfPlate(d)) {
@@ -178,7 +185,7 @@ export function materialise(c: Candidate): Hit {
   const hit: Hit = {
     id: readIdOf(src.ordinal, c.seq),
     tenant: src.tenant,
-    plate: s.plates()[s.plate[i]!]!,
+    plate: s.plateAt(s.plate[i]!),
     ts: c.ts,
     lat: s.lat[i]! / kCoordScale,
     lon: s.lon[i]! / kCoordScale,
@@ -207,15 +214,54 @@ function orderKeys(h: Hit): Hit {
   return out;
 }
 
-/** One search over `sources` on the calling thread. */
-export function executeSearch(sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal): SearchResult {
+/** The kernel task of one shard source (the retention floor folded into the filter). */
+export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number): SegmentTask {
+  const s = src.shard;
+  const from = Math.max(filter.from ?? -Infinity, src.minTs);
+  const f: ReadFilter = Number.isFinite(from) ? { ...filter, from } : filter;
+  const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit };
+  if (match) task.plate = match;
+  return task;
+}
+
+/** Feeds a task's result into the merge. */
+export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: SegmentTaskResult): void {
+  for (let j = 0; j < r.rows.length; j++) {
+    top.push({ distance: r.distances[j]!, ts: r.ts[j]!, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
+  }
+  top.countOnly(r.total - r.rows.length);
+}
+
+/** Whether a shard source is worth a kernel task (an exact plate is two binary searches on the caller). */
+export function wantsKernel(src: Source, match: PlateMatch | undefined): src is Source & { kind: 'shard' } {
+  return src.kind === 'shard' && src.shard.rows > 0 && !(match && isLookup(match));
+}
+
+/**
+ * One search over `sources` on the calling thread. `kernelsFor` gives the kernels of an arena (or
+ * undefined: the JS scan runs instead, e.g. when an arena has no room for scratch).
+ */
+export function executeSearch(
+  sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal,
+  kernelsFor?: (arena: number) => Kernels | undefined,
+): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit);
   const sink = (c: Candidate) => top.push(c);
   for (const src of sources) {
     signal?.throwIfAborted();
-    if (src.kind === 'shard') scanShard(src, match, matcher, filter, sink);
-    else scanLive(src, matcher, filter, sink);
+    if (src.kind === 'shard') {
+      const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
+      if (k) {
+        try {
+          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit)));
+          continue;
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+        }
+      }
+      scanShard(src, match, matcher, filter, sink);
+    } else scanLive(src, matcher, filter, sink);
   }
   const hits = top.result().map(materialise);
   return { hits, total: top.total, truncated: top.total > hits.length };

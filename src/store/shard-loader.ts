@@ -34,6 +34,9 @@ export class LoadedShard {
   readonly region: Int32Array;
   readonly seq32: Int32Array;
   readonly postings: Uint32Array;
+  /** Arena offsets of the seq and plate_rows columns (for kernel tasks; see src/query/segment-task.ts). */
+  readonly seqPtr: number;
+  readonly postingsPtr: number;
   readonly zones: Float64Array;
   readonly cameras: readonly string[];
   readonly regions: readonly string[];
@@ -67,6 +70,9 @@ export class LoadedShard {
     const seq = values<BigInt64Array>('seq');
     this.seq32 = new Int32Array(seq.buffer, seq.byteOffset, seq.length * 2);
     this.postings = values<Uint32Array>('plate_rows');
+    this.seqPtr = seq.byteOffset;
+    this.postingsPtr = this.postings.byteOffset;
+    this.slots = new Uint8Array(this.postings.buffer, init.layout.dict, init.layout.dictCount * kPlateSlotBytes);
     this.dictVector = t.getChild('plate')!.data[0]!.dictionary!;
     this.cameras = t.getChild('camera')!.data[0]!.dictionary!.toArray() as string[];
     this.regions = t.getChild('region')!.data[0]!.dictionary!.toArray() as string[];
@@ -137,16 +143,38 @@ export class LoadedShard {
     return post.subarray(start, lo);
   }
 
-  /** Dictionary index of `plate`, or -1 (binary search over the sorted dictionary). */
+  /** The 16-byte plate slots (src/core/segment.ts) in the arena. */
+  readonly slots: Uint8Array;
+
+  /**
+   * Dictionary index of `plate`, or -1: a binary search over the sorted 16-byte slots in the arena
+   * (zero padding sorts a prefix before its extensions, as string order does), no strings decoded.
+   */
   findPlate(p: string): number {
-    const plates = this.plates();
-    let lo = 0, hi = plates.length;
+    const slots = this.slots;
+    const n = this.layout.dictCount;
+    const len = p.length;
+    let lo = 0, hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (plates[mid]! < p) lo = mid + 1;
+      const base = mid * kPlateSlotBytes;
+      let c = 0;
+      for (let j = 0; j < 10 && c === 0; j++) c = slots[base + j]! - (j < len ? p.charCodeAt(j) : 0);
+      if (c < 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo < plates.length && plates[lo] === p ? lo : -1;
+    if (lo >= n) return -1;
+    const base = lo * kPlateSlotBytes;
+    if (slots[base + 15] !== len) return -1;
+    for (let j = 0; j < len; j++) if (slots[base + j] !== p.charCodeAt(j)) return -1;
+    return lo;
+  }
+
+  /** Plate of dictionary entry `d`, decoded from its slot. */
+  plateAt(d: number): string {
+    if (this.platesCache) return this.platesCache[d]!;
+    const base = d * kPlateSlotBytes;
+    return String.fromCharCode(...this.slots.subarray(base, base + this.slots[base + 15]!));
   }
 
   /** Optional columns of row `i`, for materialising a hit. */

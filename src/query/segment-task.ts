@@ -1,0 +1,162 @@
+/**
+ * One unit of executor work: one plate match + filter over one segment (a shard resident in an arena),
+ * run with the WebAssembly kernels. It is a plain function of (Kernels, task) so that the same code runs
+ * on the calling thread (`threads: 0`) and in piscina workers (src/query/worker.ts): tasks carry only
+ * numbers and small strings, and the rows stay in shared memory.
+ *
+ *   1. dictionary: matchDictionary over the segment's distinct plates → u8 distance per entry (255 = no)
+ *   2. few matching entries → their rows from the plate → rows index (`plate_rows`), tested in JS with
+ *      the reference's own predicates; otherwise → scanSegment over row chunks (zone maps prune blocks)
+ *   3. a local top-k by (distance, ts desc, seq) and the exact count go back to the merger
+ */
+import type { Kernels } from '../core/kernels.js';
+import { kNoMatch } from '../core/kernels.js';
+import { kCoordScale, type SegmentLayout } from '../core/segment.js';
+import type { PlateMatch, ReadFilter } from '../model/query.js';
+import { prepareFilter } from './filter-plan.js';
+
+export interface SegmentTask {
+  layout: SegmentLayout;
+  /** Arena offsets of the shard's i64 seq column and u32 plate → rows column. */
+  seq: number;
+  postings: number;
+  plate?: PlateMatch;
+  /** The query's filter with the tenant's retention floor folded into `from`. */
+  filter: ReadFilter;
+  cameras: readonly string[];
+  regions: readonly string[];
+  limit: number;
+}
+
+export interface SegmentTaskResult {
+  total: number;
+  /** Best `limit` rows, ordered by (distance, ts desc, seq). */
+  rows: number[];
+  distances: number[];
+  ts: number[];
+  seqs: number[];
+}
+
+// rows per scanSegment call: bounds the scratch a task needs (5 bytes a row) and the JS batch size
+const kChunkRows = 65536;
+
+interface Row {
+  d: number;
+  ts: number;
+  seq: number;
+  row: number;
+}
+
+function compareRows(a: Row, b: Row): number {
+  return a.d - b.d || b.ts - a.ts || a.seq - b.seq;
+}
+
+class LocalTop {
+  total = 0;
+  items: Row[] = [];
+  constructor(private readonly limit: number) {}
+  push(r: Row): void {
+    this.total++;
+    this.items.push(r);
+    if (this.items.length >= 2 * this.limit + 4096) this.compact();
+  }
+  compact(): Row[] {
+    this.items.sort(compareRows);
+    if (this.items.length > this.limit) this.items.length = this.limit;
+    return this.items;
+  }
+}
+
+/** Runs one task; throws RangeError when the worker's scratch cannot hold it (the caller falls back). */
+export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult {
+  const seg = task.layout;
+  const top = new LocalTop(task.limit);
+  const empty = (): SegmentTaskResult => ({ total: 0, rows: [], distances: [], ts: [], seqs: [] });
+  if (seg.rows === 0) return empty();
+  const buf = k.memory.buffer;
+  const ts32 = new Int32Array(buf, seg.ts, seg.rows * 2);
+  const seq32 = new Int32Array(buf, task.seq, seg.rows * 2);
+  const tsAt = (i: number) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
+  const seqAt = (i: number) => seq32[2 * i + 1]! * 4294967296 + (seq32[2 * i]! >>> 0);
+  const mark = k.scratch.mark();
+  try {
+    let dist = 0;
+    if (task.plate) {
+      dist = k.scratch.alloc(Math.max(16, seg.dictCount), 16);
+      const n = k.matchDictionary(seg, task.plate, dist);
+      if (n === 0) return empty();
+      if (n * 8 <= seg.dictCount) {
+        viaPostings(k, task, dist, n, top, tsAt, seqAt);
+        return finish(top);
+      }
+    }
+    const filter = k.compileFilter(task.filter, { cameras: task.cameras, regions: task.regions });
+    if (filter.empty) return empty();
+    const cap = Math.min(kChunkRows, seg.rows);
+    const out = k.allocOutput(cap);
+    for (let start = 0; start < seg.rows; start += cap) {
+      const end = Math.min(seg.rows, start + cap);
+      const n = k.scanSegment(seg, filter, dist === 0 ? null : dist, out, { start, end });
+      if (n === 0) continue;
+      const rows = k.rows(out, n);
+      const ds = dist === 0 ? null : k.distances(out, n);
+      for (let j = 0; j < n; j++) {
+        const i = rows[j]!;
+        top.push({ d: ds ? ds[j]! : 0, ts: tsAt(i), seq: seqAt(i), row: i });
+      }
+    }
+    return finish(top);
+  } finally {
+    k.scratch.release(mark);
+  }
+}
+
+/** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
+function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: number, top: LocalTop, tsAt: (i: number) => number, seqAt: (i: number) => number): void {
+  const seg = task.layout;
+  const buf = k.memory.buffer;
+  const ds = new Uint8Array(buf, dist, seg.dictCount);
+  const plate = new Uint32Array(buf, seg.plate, seg.rows);
+  const post = new Uint32Array(buf, task.postings, seg.rows);
+  const lat = new Int32Array(buf, seg.lat, seg.rows);
+  const lon = new Int32Array(buf, seg.lon, seg.rows);
+  const camera = new Uint32Array(buf, seg.camera, seg.rows);
+  const region = new Uint32Array(buf, seg.region, seg.rows);
+  const p = prepareFilter(task.filter, -Infinity);
+  if (p.empty) return;
+  const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
+  const regionOk = p.regions ? task.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
+  let left = matched;
+  for (let d = 0; d < seg.dictCount && left > 0; d++) {
+    const distance = ds[d]!;
+    if (distance === kNoMatch) continue;
+    left--;
+    let lo = 0, hi = seg.rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (plate[post[mid]!]! < d) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < seg.rows; j++) {
+      const i = post[j]!;
+      if (plate[i] !== d) break;
+      const t = tsAt(i);
+      if (t < p.lo || t >= p.hi) continue;
+      if (p.geo && !p.geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
+      if (cameraOk && !cameraOk[camera[i]!]) continue;
+      if (regionOk && !regionOk[region[i]!]) continue;
+      top.push({ d: distance, ts: t, seq: seqAt(i), row: i });
+    }
+  }
+}
+
+function finish(top: LocalTop): SegmentTaskResult {
+  const items = top.compact();
+  return {
+    total: top.total,
+    rows: items.map((r) => r.row),
+    distances: items.map((r) => r.d),
+    ts: items.map((r) => r.ts),
+    seqs: items.map((r) => r.seq),
+  };
+}
