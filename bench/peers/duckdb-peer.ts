@@ -90,9 +90,10 @@ export class DuckdbPeer implements Peer {
       rows.map((r) => [String(r[0]), Number(r[1]), String(r[2])] as const));
   }
 
-  /** The plan of a query, for the report's notes on what bounds a peer. */
-  async explain(sql: string): Promise<string> {
-    const rows = (await this.conn.runAndReadAll(`EXPLAIN ${sql}`)).getRowsJS();
+  /** EXPLAIN ANALYZE of the query (the hot-list statement, or the search statement). */
+  async explain(q: BenchQuery): Promise<string> {
+    const sql = q.kind === 'search' ? searchSql(duckdbDialect, q.scope, q.query).sql : hotlistSql(duckdbDialect, q.scope, q.query);
+    const rows = (await this.conn.runAndReadAll(`EXPLAIN ANALYZE ${sql}`)).getRowsJS();
     return rows.map((r) => String(r[1])).join('\n');
   }
 

@@ -19,6 +19,8 @@ export interface PeersOptions {
   hotlistFuzzy: number;
   subject: 'engine' | 'reference';
   keep: boolean;
+  /** Print each SQL peer's executed plan after timing a query. */
+  explain: boolean;
 }
 
 export const kUsage = `usage: node dist/bench/peers.js [options]
@@ -37,6 +39,7 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
   --hotlist-fuzzy N  entries of the fuzzy hot list (default 10000)
   --subject S        engine | reference (the reference semantics in memory, to check the harness; small runs)
   --keep             keep the temp dir (engine data, DuckDB file, spill file)
+  --explain          print DuckDB's and PostgreSQL's executed plan of every query (to stderr)
 Exits 1 if any answer differs between the systems, 2 on bad options.`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -53,7 +56,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
       reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' },
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
-      'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' },
+      'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -81,5 +84,6 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     hotlistFuzzy: positiveInt('hotlist-fuzzy', values['hotlist-fuzzy'], 10_000),
     subject,
     keep: values.keep ?? false,
+    explain: values.explain ?? false,
   };
 }

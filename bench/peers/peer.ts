@@ -7,6 +7,8 @@ export type PeerName = 'engine' | 'duckdb' | 'postgres';
 export interface Peer {
   readonly name: PeerName;
   run(query: BenchQuery): Promise<Answer>;
+  /** The executed plan of the query with its timings, where the peer can tell (for `--explain`). */
+  explain?(query: BenchQuery): Promise<string>;
   close(): Promise<void>;
 }
 

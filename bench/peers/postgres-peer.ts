@@ -106,9 +106,11 @@ export class PostgresPeer implements Peer {
       rows.rows.map((r: unknown[]) => [String(r[0]), Number(r[1]), String(r[2])] as const));
   }
 
-  async explain(sql: string): Promise<string> {
+  /** EXPLAIN (ANALYZE, BUFFERS) of the query's statement. */
+  async explain(q: BenchQuery): Promise<string> {
+    const sql = q.kind === 'search' ? searchSql(postgresDialect, q.scope, q.query).sql : hotlistSql(postgresDialect, q.scope, q.query);
     const r = await this.db.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${sql}`, rowMode: 'array' });
-    return r.rows.map((row: unknown[]) => String(row[0])).join('\n');
+    return (r.rows as unknown[][]).map((row) => String(row[0])).join('\n');
   }
 
   async close(): Promise<void> {

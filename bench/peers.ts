@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:peers`: our engine against the peers a police IT department would otherwise pick (DuckDB
+ * always, PostgreSQL 15 with `--pg`), on the same generated reads, in the same run, with the same queries
+ * (issue 3, "Benchmarks"). Checks that every system gives the same answer and exits 1 if any differs.
+ *
+ *   generate (src/gen) ─► engine.append per tenant in large batches, seal ─► spill file (rows + engine ids)
+ *                                                                              ├─► DuckDB appender, CHECKPOINT
+ *                                                                              └─► PostgreSQL COPY, indexes, VACUUM ANALYZE
+ *   query set (from a sample of the data) ─► each system: warm-up + median of --runs ─► compare ─► report
+ *
+ * One concept per file in bench/peers/: options, data sample, query set, SQL translation, each peer, the
+ * PostgreSQL server's lifecycle, timing, memory, report.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEngine } from '../src/engine/index.js';
+import { generateReads, kDefaultTenants } from '../src/gen/index.js';
+import { describeAnswer, differenceBetween, type Answer } from './peers/answer.js';
+import { DataSample } from './peers/data-sample.js';
+import { DuckdbPeer } from './peers/duckdb-peer.js';
+import { EnginePeer, loadEngine } from './peers/engine-peer.js';
+import { kUsage, parsePeersOptions, type PeersOptions } from './peers/options.js';
+import type { LoadReport, Peer, PeerName } from './peers/peer.js';
+import { PostgresPeer } from './peers/postgres-peer.js';
+import { buildQuerySet } from './peers/query-set.js';
+import { ReferenceSubject, type BenchSubject } from './peers/reference-subject.js';
+import { machineDescription, queryRow, renderSection, writeJson, writeSection, type QueryRow, type RunInfo } from './peers/report.js';
+import { SpillWriter } from './peers/spill.js';
+import { timeRuns } from './peers/timing.js';
+
+// Distinct vehicles per read: issue 3's data set has 2M vehicles in 20M reads.
+const kReadsPerVehicle = 10;
+
+function log(message: string): void {
+  process.stderr.write(`[bench:peers ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function loud(message: string): void {
+  process.stderr.write(`\n!!!!!!!! ${message}\n\n`);
+}
+
+function fmt(x: number | null): string {
+  return x === null ? '–' : `${x.toFixed(x < 10 ? 3 : 1)} ms`;
+}
+
+/** Indents a plan and cuts its long lines (a hot list's entries appear in it as one literal). */
+function clip(plan: string): string {
+  return plan.split('\n').map((l) => `    ${l.length > 240 ? l.slice(0, 240) + '…' : l}`).join('\n');
+}
+
+async function openSubject(o: PeersOptions, dataDir: string): Promise<BenchSubject> {
+  return o.subject === 'reference' ? new ReferenceSubject() : openEngine({ dataDir, threads: o.threads });
+}
+
+async function run(o: PeersOptions, command: string): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), 'platesearch-bench-'));
+  const peers: Peer[] = [];
+  const loads: LoadReport[] = [];
+  const notes: string[] = [];
+  let failed = false;
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
+  if (!o.keep) process.once('exit', removeWork); // also when interrupted
+  log(`reads ${o.reads.toLocaleString('en-US')}, seed ${o.seed}, runs ${o.runs}, threads ${o.threads}, pg ${o.pg}; work dir ${work}`);
+  try {
+    // 1. Generate and load our engine; spill the stored rows (with the engine's ids) for the peers.
+    const genOptions = {
+      reads: o.reads, seed: o.seed, tenants: kDefaultTenants.slice(0, o.tenants), days: o.days,
+      vehicles: Math.max(50, Math.round(o.reads / kReadsPerVehicle)),
+    };
+    const sample = new DataSample(o.seed, genOptions.vehicles);
+    const spill = new SpillWriter(join(work, 'reads.tsv'));
+    const engineDir = join(work, 'engine');
+    const subject = await openSubject(o, engineDir);
+    const engine = new EnginePeer(subject);
+    peers.push(engine);
+    log(`loading ${o.subject} (batches of ${o.batch.toLocaleString('en-US')} per tenant)`);
+    const engineLoad = await loadEngine(subject, engineDir, generateReads(genOptions), sample, spill, {
+      batch: o.batch, progress: (n) => log(`  ${(n / 1e6).toFixed(0)}M reads`),
+    });
+    loads.push(engineLoad);
+    log(`engine: ${(engineLoad.loadMs / 1000).toFixed(1)} s, ${engineLoad.bytesPerRead.toFixed(1)} B/read resident (${engineLoad.bytesWhat}); ` +
+      `RSS +${(engineLoad.details.rssDeltaBytes! / engineLoad.reads).toFixed(1)} B/read`);
+
+    // 2. DuckDB, then PostgreSQL, from the spill file.
+    const duck = await DuckdbPeer.open(work, o.threads);
+    peers.push(duck);
+    log('loading DuckDB');
+    const duckLoad = await duck.load(spill.path);
+    loads.push(duckLoad);
+    log(`duckdb: ${(duckLoad.loadMs / 1000).toFixed(1)} s, ${duckLoad.bytesPerRead.toFixed(1)} B/read`);
+    let pgVersion: string | null = null;
+    let pgPeer: PostgresPeer | undefined;
+    if (o.pg) {
+      log('starting PostgreSQL');
+      pgPeer = await PostgresPeer.start(o.reads, o.threads);
+      peers.push(pgPeer);
+      pgVersion = await pgPeer.version();
+      log('loading PostgreSQL (COPY, indexes, VACUUM ANALYZE)');
+      const pgLoad = await pgPeer.load(spill.path);
+      loads.push(pgLoad);
+      log(`postgres: ${(pgLoad.loadMs / 1000).toFixed(1)} s, ${pgLoad.bytesPerRead.toFixed(1)} B/read`);
+    }
+    if (!o.keep) rmSync(spill.path, { force: true });
+
+    // 3. The queries.
+    const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy });
+    const rows: QueryRow[] = [];
+    for (const q of queries) {
+      log(`${q.name}: ${q.describe}`);
+      const ms: Partial<Record<PeerName, number | null>> = {};
+      const answers: Partial<Record<PeerName, Answer>> = {};
+      const problems: string[] = [];
+      for (const p of peers) {
+        try {
+          const t = await timeRuns(o.runs, () => p.run(q));
+          ms[p.name] = t.medianMs;
+          answers[p.name] = t.result;
+          log(`  ${p.name.padEnd(8)} ${fmt(t.medianMs).padStart(12)}  ${describeAnswer(t.result)}`);
+          if (o.explain && p.explain) log(`  ${p.name} plan:\n${clip(await p.explain(q))}`);
+        } catch (err) {
+          ms[p.name] = null;
+          problems.push(`${p.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+          loud(`${q.name}: ${p.name} FAILED: ${err instanceof Error ? err.stack : String(err)}`);
+        }
+      }
+      const ours = answers.engine;
+      for (const p of peers) {
+        if (p.name === 'engine') continue;
+        const theirs = answers[p.name];
+        if (!ours || !theirs) continue;
+        const diff = differenceBetween(ours, theirs);
+        if (diff) {
+          problems.push(`engine vs ${p.name}: ${diff}`);
+          loud(`ANSWERS DIFFER on "${q.name}" (${q.describe}): engine vs ${p.name}: ${diff}`);
+        }
+      }
+      const equal = problems.length === 0;
+      if (!equal) failed = true;
+      const row = queryRow(q.name, q.describe, ms.engine ?? null, ms.duckdb ?? null, o.pg ? ms.postgres ?? null : null,
+        equal, ours ? describeAnswer(ours) : '(no answer)', problems);
+      rows.push(row);
+      log(`  best peer ${fmt(row.bestPeerMs)}, ratio ${row.ratio === null ? '–' : row.ratio.toFixed(2)}, ${equal ? 'equal' : 'DIFFER'}`);
+    }
+
+    // 4. Publish.
+    const info: RunInfo = {
+      date: new Date().toISOString(), command, machine: machineDescription(), node: process.version,
+      duckdb: await duck.version(), postgres: pgVersion, reads: engineLoad.reads,
+      data: `src/gen seed ${o.seed}, ${o.tenants} tenants, ${genOptions.vehicles.toLocaleString('en-US')} vehicles, ` +
+        `${o.days} days, the generator's default misread rates`,
+      runs: o.runs, threads: o.threads, subject: o.subject,
+    };
+    if (o.out) {
+      writeJson(o.out, rows, info, loads);
+      log(`wrote ${o.out}`);
+    }
+    if (o.markdown) {
+      writeSection(o.markdown, renderSection(rows, info, loads, notes));
+      log(`wrote the peers section of ${o.markdown}`);
+    }
+    process.stdout.write(renderSection(rows, info, loads, notes) + '\n');
+    if (failed) loud('SOME ANSWERS DIFFER OR A SYSTEM FAILED: see above');
+    return failed ? 1 : 0;
+  } finally {
+    for (const p of peers.reverse()) await p.close().catch((err) => log(`closing ${p.name}: ${String(err)}`));
+    if (!o.keep) {
+      removeWork();
+      process.removeListener('exit', removeWork);
+    } else log(`kept ${work}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: PeersOptions;
+  try {
+    options = parsePeersOptions(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(message === kUsage ? `${kUsage}\n` : `bench:peers: ${message}\n${kUsage}\n`);
+    return message === kUsage ? 0 : 2;
+  }
+  // An interrupted run still stops PostgreSQL and deletes its files (postgres-server.ts listens to 'exit').
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  return run(options, `npm run bench:peers -- ${argv.join(' ')}`.trim());
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench:peers: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
