@@ -85,3 +85,17 @@ describe('audit fail-closed', () => {
     await trail.close();
   });
 });
+
+describe('audit: a bad record', () => {
+  it('fails alone; the others of its batch are written', async () => {
+    const trail = await AuditTrail.open(dir);
+    const results = await Promise.allSettled([
+      trail.append('pd-a', f(1)),
+      trail.append('pd-a', { ...f(2), params: { n: 10n } as unknown as Record<string, unknown> }),
+      trail.append('pd-a', f(3)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(oracleVerify(join(dir, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: 2 });
+    await trail.close();
+  });
+});

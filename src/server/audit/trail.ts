@@ -322,7 +322,20 @@ export class AuditTrail {
 
   private async flush(log: Log): Promise<void> {
     while (log.queue.length > 0) {
-      const batch = log.queue.splice(0);
+      const batch: Array<Pending & { body: Record<string, unknown> }> = [];
+      for (const p of log.queue.splice(0)) {
+        // a record that is not plain JSON fails alone, never its batch
+        try {
+          const body = toPlainJson({ ...p.fields, tenant: log.tenant, ts: p.fields.ts ?? new Date().toISOString() }) as Record<string, unknown>;
+          delete body.seq;
+          delete body.prev;
+          delete body.hash;
+          batch.push({ ...p, body });
+        } catch (err) {
+          p.reject(AuditUnavailable(`audit record is not JSON: ${(err as Error).message}`));
+        }
+      }
+      if (batch.length === 0) continue;
       try {
         if (log.needsRecovery) await this.recover(log);
         const records: AuditRecord[] = [];
@@ -333,10 +346,7 @@ export class AuditTrail {
         let offset = log.len + (log.needsNewline ? 1 : 0);
         for (const p of batch) {
           seq++;
-          const body = toPlainJson({ ...p.fields, tenant: log.tenant, ts: p.fields.ts ?? new Date().toISOString() }) as Record<string, unknown>;
-          delete body.seq;
-          delete body.hash;
-          const unhashed = { ...body, seq, prev };
+          const unhashed = { ...p.body, seq, prev };
           const hash = chainHash(unhashed);
           const record = { ...unhashed, hash } as AuditRecord;
           const line = canonicalJson(record) + '\n';
