@@ -174,6 +174,28 @@ describe('platesearch ingest / export', () => {
   });
 });
 
+describe('engine ownership', () => {
+  it('a server does not start while another live process holds the data dir; a dead holder is taken over', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const { mkdirSync } = await import('node:fs');
+    const { spawn } = await import('node:child_process');
+    mkdirSync(join(dataDir, 'control'), { recursive: true });
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    cleanups.push(() => void holder.kill('SIGKILL'));
+    writeFileSync(join(dataDir, 'control', 'engine.lock'), `${holder.pid} ingest\n`);
+    await expect(spawnServer(dataDir, [], 20_000)).rejects.toThrow(/in use by ingest/);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    const server = await spawnServer(dataDir);
+    cleanups.push(async () => {
+      server.kill('SIGTERM');
+      await server.exited;
+    });
+    expect(readFileSync(join(dataDir, 'control', 'engine.lock'), 'utf8')).toMatch(/^\d+ server\n$/);
+  });
+});
+
 describe('platesearch audit verify', () => {
   it('prints one line per tenant; exits 1 when any chain is broken', async () => {
     const s: TestServer = await startTestServer({ keepDataDir: true });
