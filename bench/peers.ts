@@ -86,7 +86,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     const duck = await DuckdbPeer.open(work, o.threads);
     peers.push(duck);
     log('loading DuckDB');
-    const duckLoad = await duck.load(spill.path);
+    const duckLoad = await duck.load(spill.path, spill.escaped);
     loads.push(duckLoad);
     log(`duckdb: ${(duckLoad.loadMs / 1000).toFixed(1)} s, ${duckLoad.bytesPerRead.toFixed(1)} B/read`);
     let pgVersion: string | null = null;

@@ -1,7 +1,7 @@
 /**
  * The spill file: every read as the engine stored it (with the id it assigned), one line each, in
- * PostgreSQL's COPY text format, so that PostgreSQL loads it as it is (`COPY reads FROM STDIN`) and DuckDB's
- * appender is fed the very same rows. Columns, tab-separated, `\N` for a missing optional field:
+ * PostgreSQL's COPY text format, so that PostgreSQL (`COPY reads FROM STDIN`) and DuckDB (`read_csv`, or its
+ * appender when there are escapes) load the very same rows. Columns, tab-separated, `\N` for a missing optional field:
  *
  *   id  tenant  plate  ts (ISO-8601 UTC, ms)  lat  lon  camera  region  confidence  make  color
  *
@@ -18,8 +18,10 @@ export const kSpillColumns = [
 // Bytes gathered before one write(2).
 const kFlushChars = 1 << 22;
 
+const kNeedsEscape = /[\\\t\n\r]/;
+
 function escapeText(s: string): string {
-  return /[\\\t\n\r]/.test(s)
+  return kNeedsEscape.test(s)
     ? s.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r')
     : s;
 }
@@ -35,6 +37,8 @@ export class SpillWriter {
   private readonly fd: number;
   private pending = '';
   rows = 0;
+  /** Some text field needed a backslash escape: readers other than COPY text must unescape (readSpill does). */
+  escaped = false;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
@@ -53,6 +57,10 @@ export class SpillWriter {
     }
     this.pending = out;
     this.rows += reads.length;
+    if (!this.escaped) {
+      this.escaped = reads.some((r) =>
+        [r.id, r.tenant, r.camera, r.region, r.make, r.color].some((t) => t !== undefined && kNeedsEscape.test(t)));
+    }
   }
 
   close(): void {
