@@ -149,3 +149,23 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
     await checkSearch(f, 30);
   });
 });
+
+describe('engine vs reference: the worker pool', () => {
+  const f = {} as Fixture;
+  beforeAll(async () => {
+    Object.assign(f, await tempDataDir());
+    f.engine = await openEngine({ dataDir: f.dir, threads: 2, poolMinRows: 0, arenaBytes: 512 * 1024, sealAgeMs: 0 });
+    f.reads = await load(f.engine, 31, 400, { sealEvery: 3 });
+  });
+  afterAll(async () => {
+    await f.engine.close();
+    await f.cleanup();
+  });
+  it('search', () => checkSearch(f, 80));
+  it('ran on the pool', () => expect(f.engine.stats().poolTasks).toBeGreaterThan(50));
+  it('cancels with an AbortSignal', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(f.engine.search([{ tenant: 'pd-a', minTs: 0 }], { filter: {}, limit: 5 }, ctl.signal)).rejects.toThrow();
+  });
+});

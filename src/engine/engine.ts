@@ -17,6 +17,11 @@ export interface EngineOptions {
   sealAgeMs?: number;
   /** Size limit of one memory arena in bytes (default 4 GiB); tests use small ones to force several. */
   arenaBytes?: number;
+  /**
+   * Searches whose shards to scan hold fewer rows than this run on the calling thread even when
+   * `threads` > 0 (a pool round trip costs ~70 µs). Default 1,000,000; tests pass 0 to force the pool.
+   */
+  poolMinRows?: number;
 }
 
 export interface AppendResult {
@@ -40,6 +45,8 @@ export interface EngineStats {
   corruptFiles: string[];
   /** Shard scans run by the WebAssembly kernels so far (the rest ran the JS fallback). */
   kernelTasks?: number;
+  /** Shard scans run on the worker pool so far. */
+  poolTasks?: number;
 }
 
 export interface Engine {

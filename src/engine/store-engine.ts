@@ -4,6 +4,7 @@
  * the stores its scopes name (the planner, src/query/planner.ts, builds sources from scopes alone).
  */
 import { readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { ArenaSet } from '../core/arena.js';
 import { Kernels } from '../core/kernels.js';
@@ -16,7 +17,10 @@ import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
 import { dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
 import { TenantStore } from '../store/tenant-store.js';
-import { executeSearch } from '../query/executor.js';
+import { executeSearch, shardTask, wantsKernel } from '../query/executor.js';
+import { ExecutorPool } from '../query/pool.js';
+import type { SegmentTaskResult } from '../query/segment-task.js';
+import type { Source } from '../query/sources.js';
 import { executeHotlist } from '../query/hotlist.js';
 import { exportTenant } from '../query/export.js';
 import { planSources } from '../query/planner.js';
@@ -24,6 +28,7 @@ import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } fro
 
 const kDefaultSealRows = 1_000_000;
 const kScratchBytes = 16 * 1024 * 1024;
+const kDefaultPoolMinRows = 1_000_000;
 const kDefaultSealAgeMs = 600_000;
 // how often the background sealer looks at the tenants
 const kSealCheckMs = 1000;
@@ -44,13 +49,20 @@ export class StoreEngine implements Engine {
   /** Calling-thread kernels per arena (null: that arena has no room for scratch, or no module). */
   private readonly kernels = new Map<number, Kernels | null>();
   private readonly scratch = new Map<number, { ptr: number; bytes: number }>();
+  private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
+  private readonly threads: number;
+  private readonly poolMinRows: number;
+  private pool: ExecutorPool | undefined;
+  private poolFailed = false;
   /** Shard scans run by the kernels vs by the JS fallback (for stats and tests). */
-  private readonly counters = { kernelTasks: 0 };
+  private readonly counters = { kernelTasks: 0, poolTasks: 0 };
   /** Errors of background sealing (surfaced in stats, retried on the next tick). */
   lastSealError: Error | undefined;
 
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
+    this.threads = Math.max(0, Math.floor(options.threads ?? availableParallelism()));
+    this.poolMinRows = options.poolMinRows ?? kDefaultPoolMinRows;
     this.arenas = new ArenaSet({
       ...(options.arenaBytes !== undefined ? { arenaBytes: options.arenaBytes } : {}),
       // scratch for the calling thread's kernels is carved the moment an arena opens, so it always fits
@@ -58,6 +70,14 @@ export class StoreEngine implements Engine {
         const bytes = Math.max(16 * 1024, Math.min(kScratchBytes, Math.floor(arena.maxBytes / 16 / 16) * 16));
         const ptr = arena.alloc(bytes, 64);
         if (ptr >= 0) this.scratch.set(arena.index, { ptr, bytes });
+        // and one slot per pool worker (with spares), handed to the pool when it starts
+        const slots: Array<{ ptr: number; bytes: number }> = [];
+        for (let i = 0; i < this.threads * 2; i++) {
+          const p = arena.alloc(bytes, 64);
+          if (p >= 0) slots.push({ ptr: p, bytes });
+        }
+        this.workerSlots.set(arena.index, slots);
+        this.pool?.addArena(arena.index, slots);
       },
     });
     this.sealRows = options.sealRows ?? kDefaultSealRows;
@@ -132,7 +152,39 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a));
+    const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate));
+    const heavyRows = heavy.reduce((n, s) => n + s.shard.rows, 0);
+    const pool = heavy.length > 0 && heavyRows >= this.poolMinRows ? this.poolOrUndefined() : undefined;
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a));
+    // the shards stay resident while the workers read them, even if retention drops them meanwhile
+    for (const s of heavy) s.shard.pin();
+    try {
+      const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit)), signal);
+      const done = new Map<Source, SegmentTaskResult>();
+      heavy.forEach((s, i) => {
+        if (results[i]) done.set(s, results[i]!);
+      });
+      this.counters.poolTasks += done.size;
+      this.assertOpen();
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done);
+    } finally {
+      for (const s of heavy) s.shard.unpin();
+    }
+  }
+
+  /** The worker pool, started on first need; undefined with `threads: 0` or when it cannot start. */
+  private poolOrUndefined(): ExecutorPool | undefined {
+    if (this.threads === 0 || this.poolFailed) return undefined;
+    if (!this.pool) {
+      try {
+        this.pool = new ExecutorPool(this.arenas, this.threads);
+        for (const [index, slots] of this.workerSlots) this.pool.addArena(index, slots);
+      } catch {
+        this.poolFailed = true; // e.g. dist/ not built: the calling thread serves
+        return undefined;
+      }
+    }
+    return this.pool;
   }
 
   /** The calling thread's kernels over arena `index`, made on first use. */
@@ -216,6 +268,7 @@ export class StoreEngine implements Engine {
       tenants: this.tenants().length, reads, shards, liveReads: live,
       residentBytes: this.arenas.allocatedBytes, corruptFiles: [...corrupt],
       kernelTasks: this.counters.kernelTasks,
+      poolTasks: this.counters.poolTasks,
     };
   }
 
@@ -226,6 +279,7 @@ export class StoreEngine implements Engine {
     await this.sealing.catch(() => undefined);
     await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.stores.values()].map((s) => s.close()));
+    await this.pool?.close();
     for (const s of this.stores.values()) {
       for (const sh of s.shards) for (const r of sh.regions_) this.arenas.free(r);
       s.shards = [];

@@ -244,12 +244,18 @@ export function wantsKernel(src: Source, match: PlateMatch | undefined): src is 
 export function executeSearch(
   sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal,
   kernelsFor?: (arena: number) => Kernels | undefined,
+  done?: ReadonlyMap<Source, SegmentTaskResult>,
 ): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit);
   const sink = (c: Candidate) => top.push(c);
   for (const src of sources) {
     signal?.throwIfAborted();
+    const pre = done?.get(src);
+    if (pre && src.kind === 'shard') {
+      mergeTaskResult(top, src, pre);
+      continue;
+    }
     if (src.kind === 'shard') {
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
