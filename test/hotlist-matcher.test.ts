@@ -80,6 +80,21 @@ describe('hot-list matcher vs the reference plateDistance', () => {
     );
   });
 
+  it('agrees on a list large enough for shared buckets, long probe chains and the presence filter', () => {
+    // 4-character plates over 6 symbols: many entries share deletion variants (multi-entry buckets)
+    const r = (() => { let a = 7; return () => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) >>> 8) / 16777216; })();
+    const pick = (n: number) => Array.from({ length: n }, () => Array.from({ length: 3 + Math.floor(r() * 3) }, () => 'AB8O0D'[Math.floor(r() * 6)]).join(''));
+    const entries = [...new Set(pick(3000))];
+    const plates = pick(300);
+    for (const spec of [
+      { mode: 'fuzzy', maxEdits: 1, ocr: true, transpositions: false },
+      { mode: 'fuzzy', maxEdits: 2, ocr: false, transpositions: true },
+      { mode: 'exact', maxEdits: 0, ocr: true, transpositions: false },
+    ] as MatchSpec[]) {
+      expect(run(entries, spec, plates)).toEqual(oracle(entries, spec, plates));
+    }
+  });
+
   it('never matches an entry at or after its expiry', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(plateArb, patternArb), { minLength: 1, maxLength: 30 }), specArb, fc.array(plateArb, { minLength: 1, maxLength: 20 }),

@@ -98,19 +98,24 @@ export class DeletionIndex {
     plate: Uint8Array, len: number, s1: number, s2: number,
     stamp: Uint32Array, mark: number, onMatch: (entry: number, distance: number) => void,
   ): void {
-    const start = this.table.find(hashSkipping(plate, 0, len, s1, s2), this.range);
-    if (start < 0) return;
-    const end = this.range[0]!;
-    const ids = this.table.ids;
-    for (let p = start; p < end; p++) {
-      const e = ids[p]!;
-      if (stamp[e] === mark) continue;
-      stamp[e] = mark;
-      const d = this.k === 0
-        ? (equalBytes(this.chars, e * kSlot, this.lens[e]!, plate, len) ? 0 : 1)
-        : boundedDistance(this.chars, e * kSlot, this.lens[e]!, plate, 0, len, this.k, this.osa);
-      if (d <= this.k) onMatch(e, d);
+    const out = this.range;
+    const count = this.table.find(hashSkipping(plate, 0, len, s1, s2), out);
+    if (count === 0) return;
+    if (count === 1) {
+      this.verify(out[0]!, plate, len, stamp, mark, onMatch);
+      return;
     }
+    const ids = this.table.ids;
+    for (let p = out[0]!, end = p + count; p < end; p++) this.verify(ids[p]!, plate, len, stamp, mark, onMatch);
+  }
+
+  private verify(e: number, plate: Uint8Array, len: number, stamp: Uint32Array, mark: number, onMatch: (entry: number, distance: number) => void): void {
+    if (stamp[e] === mark) return;
+    stamp[e] = mark;
+    const d = this.k === 0
+      ? (equalBytes(this.chars, e * kSlot, this.lens[e]!, plate, len) ? 0 : 1)
+      : boundedDistance(this.chars, e * kSlot, this.lens[e]!, plate, 0, len, this.k, this.osa);
+    if (d <= this.k) onMatch(e, d);
   }
 }
 

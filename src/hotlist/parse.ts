@@ -25,6 +25,8 @@ export const kMaxLookbackDays = 3660;
 const kTopFields = new Set(['entries', 'match', 'maxEdits', 'ocr', 'transpositions', 'lookbackDays', 'name']);
 const kEntryFields = new Set(['plate', 'note', 'priority', 'expires']);
 const kPlateOptions = { ocr: false, transpositions: false };
+/** Already normalised and valid (the usual NCIC extract): skips re-normalising a million strings. */
+const kNormalisedPlate = /^[A-Z0-9?]{1,10}$/;
 
 export function parseHotlistBody(name: string, input: unknown, now: number): Hotlist {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw BadInput('body must be a JSON object');
@@ -82,10 +84,17 @@ export function parseHotlistBody(name: string, input: unknown, now: number): Hot
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw BadInput(`${at} must be an object {plate, note, priority?, expires?}`, { field: at });
     }
-    for (const key in entry) {
-      if (!kEntryFields.has(key)) throw BadInput(`unknown field ${JSON.stringify(key)} in ${at}`, { field: `${at}.${key}` });
+    const known = (entry.plate !== undefined ? 1 : 0) + (entry.note !== undefined ? 1 : 0)
+      + (entry.priority !== undefined ? 1 : 0) + (entry.expires !== undefined ? 1 : 0);
+    if (Object.keys(entry).length !== known) {
+      for (const key of Object.keys(entry)) {
+        if (!kEntryFields.has(key)) throw BadInput(`unknown field ${JSON.stringify(key)} in ${at}`, { field: `${at}.${key}` });
+      }
     }
-    const plate = parsePlateMatch(entry.plate, kPlateOptions, `${at}.plate`).pattern;
+    const rawPlate = entry.plate;
+    const plate = typeof rawPlate === 'string' && kNormalisedPlate.test(rawPlate)
+      ? rawPlate
+      : parsePlateMatch(rawPlate, kPlateOptions, `${at}.plate`).pattern;
 
     let note = '';
     if (entry.note !== undefined && entry.note !== null) {

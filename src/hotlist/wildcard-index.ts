@@ -84,11 +84,11 @@ export class WildcardIndex {
     for (let f = 1; f <= len; f++) {
       if ((this.factorLengths & (1 << f)) === 0) continue;
       for (let s = 0; s + f <= len; s++) {
-        const start = this.table.find(hashSkipping(plate, s, f, -1, -1), this.range);
-        if (start < 0) continue;
-        const end = this.range[0]!;
-        for (let p = start; p < end; p++) {
-          const e = ids[p]!;
+        const count = this.table.find(hashSkipping(plate, s, f, -1, -1), this.range);
+        if (count === 0) continue;
+        const single = count === 1;
+        for (let q = 0; q < count; q++) {
+          const e = single ? this.range[0]! : ids[this.range[0]! + q]!;
           if (stamp[e] === mark) continue;
           stamp[e] = mark;
           if (this.matches(e, plate, len)) onMatch(e);
