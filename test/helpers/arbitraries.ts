@@ -255,7 +255,11 @@ function bboxArb(): fc.Arbitrary<BBox> {
 /** A circle around a camera (radius 0 often: it keeps exactly the co-located reads) or a random point. */
 function nearArb(): fc.Arbitrary<Near> {
   const center = fc.oneof(fc.constantFrom(...kCameras).map((c) => [c.lat, c.lon] as const), fc.tuple(latArb, lonArb));
-  const radius = fc.oneof(fc.constant(0), fc.double({ min: 1, max: 12_000, noNaN: true }));
+  // metres: 0, or an integer plus a fraction (uniform over the range, unlike fc.double, which favours its bounds)
+  const radius = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 12_000 }), fc.double({ min: 0, max: 1, noNaN: true })).map(([m, f]) => m + f) },
+  );
   return fc.tuple(center, radius).map(([[lat, lon], radiusM]) => ({ lat, lon, radiusM }));
 }
 
