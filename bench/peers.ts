@@ -113,10 +113,12 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       const problems: string[] = [];
       for (const p of peers) {
         try {
-          const t = await timeRuns(o.runs, () => p.run(q));
+          const t = await timeRuns(o.runs, o.budgetMs, () => p.run(q));
           ms[p.name] = t.medianMs;
           answers[p.name] = t.result;
-          log(`  ${p.name.padEnd(8)} ${fmt(t.medianMs).padStart(12)}  ${describeAnswer(t.result)}`);
+          const runs = t.runsMs.length < o.runs ? ` (${t.runsMs.length} of ${o.runs} runs: time budget)` : '';
+          log(`  ${p.name.padEnd(8)} ${fmt(t.medianMs).padStart(12)}  ${describeAnswer(t.result)}${runs}`);
+          if (runs) notes.push(`${q.name}: ${p.name} timed ${t.runsMs.length} of ${o.runs} runs (--budget ${o.budgetMs / 1000} s); runs ${t.runsMs.map((x) => x.toFixed(0)).join(', ')} ms.`);
           if (o.explain && p.explain) log(`  ${p.name} plan:\n${clip(await p.explain(q))}`);
         } catch (err) {
           ms[p.name] = null;

@@ -6,6 +6,8 @@ export interface PeersOptions {
   seed: number;
   pg: boolean;
   runs: number;
+  /** Per query and system: fewer timed runs than `runs` when they would take longer than this, in ms. */
+  budgetMs: number;
   threads: number;
   /** peers.json path, or undefined for "do not write". */
   out: string | undefined;
@@ -28,6 +30,7 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
   --seed S           generator and query seed (default 1)
   --pg               also run PostgreSQL 15 (started here on a temp dir)
   --runs R           timed runs per query after one warm-up; the median is reported (default 5)
+  --budget S         seconds of timed runs per query and system; fewer runs (at least 1) past it (default 60)
   --threads T        threads for the engine and DuckDB; PostgreSQL gets T-1 parallel workers (default 2)
   --out FILE         results JSON (default bench/results/peers.json; "-" to skip); load figures go
                      next to it as <name>-load.json
@@ -53,7 +56,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' },
+      reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' }, budget: { type: 'string' },
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
       'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' },
@@ -74,6 +77,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     seed,
     pg: values.pg ?? false,
     runs: positiveInt('runs', values.runs, 5),
+    budgetMs: positiveInt('budget', values.budget, 60) * 1000,
     threads: positiveInt('threads', values.threads, 2),
     out: path(values.out, 'bench/results/peers.json'),
     markdown: path(values.markdown, 'bench/RESULTS.md'),
