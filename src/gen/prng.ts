@@ -60,13 +60,25 @@ export class Prng {
     return this.float() < p;
   }
 
-  /** Standard normal by the Marsaglia polar method (only sqrt and log: no trigonometry). */
+  private spare = 0;
+  private hasSpare = false;
+
+  /** Standard normal by the Marsaglia polar method (only sqrt and log: no trigonometry); it makes two, the second is kept for the next call. */
   normal(): number {
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
+    }
     for (;;) {
       const u = 2 * this.float() - 1;
       const v = 2 * this.float() - 1;
       const s = u * u + v * v;
-      if (s > 0 && s < 1) return u * Math.sqrt((-2 * Math.log(s)) / s);
+      if (s > 0 && s < 1) {
+        const f = Math.sqrt((-2 * Math.log(s)) / s);
+        this.spare = v * f;
+        this.hasSpare = true;
+        return u * f;
+      }
     }
   }
 
