@@ -148,8 +148,8 @@ export function parseGenArgs(args: readonly string[]): ParsedArgs {
 /** Maps an option name in a validation message back to its flag, so the user sees what they typed. */
 function flagNames(message: string): string {
   let m = message;
-  for (const [flag, key] of Object.entries(kNumericFlags)) m = m.replace(new RegExp(`\\b${key}\\b`, 'g'), `--${flag}`);
-  return m.replace(/^tenants\b/, '--tenants').replace(/^start\b/, '--start');
+  for (const [flag, key] of Object.entries(kNumericFlags)) m = m.replace(new RegExp(`(?<![-\\w])${key}\\b`, 'g'), `--${flag}`);
+  return m.replace(/^tenants\b/, '--tenants').replace(/^start\b/, '--start').replace(/^days\b/, '--days');
 }
 
 export const command: Command = {
