@@ -175,8 +175,11 @@ function deletionKeys(src: string, carry: string, k: number): string {
 /**
  * `/v1/search/hotlist` for one tenant: rows (entry, total, id) with each entry's hits in search order,
  * cut at `limitPerPlate`, ordered by entry then rank. Every entry must share one match mode (the API's rule).
+ * The entries come inline (one string literal, split), or from `entriesRelation`, a query with one column
+ * `entry` that the caller has filled (DuckDB joins a temp table filled by its appender 4x faster than the
+ * split literal: 100k entries, measured here).
  */
-export function hotlistSql(d: SqlDialect, scope: TenantScope, query: HotlistQuery): string {
+export function hotlistSql(d: SqlDialect, scope: TenantScope, query: HotlistQuery, entriesRelation?: string): string {
   const first = query.entries[0];
   if (!first) throw new Error('bench/peers/sql: a hot list needs entries');
   for (const e of query.entries) {
@@ -185,7 +188,8 @@ export function hotlistSql(d: SqlDialect, scope: TenantScope, query: HotlistQuer
     }
   }
   const scoped = filterConjuncts(d, scope, query.filter).join(' AND ');
-  const entries = `e AS (SELECT ${d.unnestText(query.entries.map((x) => x.pattern))} AS entry)`;
+  const entries = entriesRelation !== undefined ? `e AS (${entriesRelation})`
+    : `e AS (SELECT ${d.unnestText(query.entries.map((x) => x.pattern))} AS entry)`;
   const xr = ocrMapped('r.plate', first.ocr);
   const xe = ocrMapped('e.entry', first.ocr);
   let matched: string[];
