@@ -26,10 +26,10 @@ function rowsOf(n: number, seed = 5): RowRecord[] {
 }
 
 async function writeShardFile(dir: string, rows: RowRecord[]): Promise<{ file: string; entry: ShardEntry; bytes: Uint8Array }> {
-  const { bytes, meta } = buildShard('pd-a', 3, 20393, rows);
+  const { bytes, meta } = buildShard('pd-a', 3, 20758, rows);
   const file = path.join(dir, 'x.arrow');
   await writeFile(file, bytes);
-  const entry: ShardEntry = { file: 'x.arrow', day: 20393, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq, bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes) };
+  const entry: ShardEntry = { file: 'x.arrow', day: 20758, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq, bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes) };
   return { file, entry, bytes };
 }
 

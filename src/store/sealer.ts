@@ -26,6 +26,9 @@ import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
 
+/** Rows per shard file at most: a busy day becomes several files, each well inside one 4 GiB arena. */
+const kShardRowsCap = 1 << 24;
+
 export function shardsDir(store: TenantStore): string {
   return path.join(store.dir, 'shards');
 }
@@ -58,7 +61,11 @@ async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<numb
   await mkdir(dir, { recursive: true });
   const loaded: LoadedShard[] = [];
   try {
+    const pieces: Array<[number, RowRecord[]]> = [];
     for (const [day, rows] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
+      for (let i = 0; i < rows.length; i += kShardRowsCap) pieces.push([day, rows.slice(i, i + kShardRowsCap)]);
+    }
+    for (const [day, rows] of pieces) {
       if (rows.length === 0) continue;
       const gen = manifest.nextShardGen ?? 1;
       manifest.nextShardGen = gen + 1;

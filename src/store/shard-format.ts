@@ -86,59 +86,106 @@ function dictColumn(id: number, values: readonly string[], indices: Int32Array, 
   return makeData({ type, length: indices.length, nullCount, nullBitmap: validity, data: indices, dictionary: utf8Vector(values) });
 }
 
-/** Optional string → dictionary with entry 0 as the "none" placeholder; null rows keep index 0. */
-function optionalDict(rows: readonly RowRecord[], get: (r: RowRecord) => string | undefined) {
-  const distinct = [...new Set(rows.map(get).filter((v): v is string => v !== undefined))].sort();
-  const index = new Map(distinct.map((v, i) => [v, i + 1]));
-  const indices = new Int32Array(rows.length);
-  const validity = new Uint8Array(Math.ceil(rows.length / 8));
+/**
+ * Dictionary-encodes one string field in a single pass: ids in first-seen order, then remapped so that the
+ * dictionary is sorted (byte order = string order for these ASCII/UTF-16 labels' code units).
+ * With `optional`, entry 0 is a placeholder "" for rows without a value (they also get a null bit).
+ */
+function encodeDict(n: number, get: (i: number) => string | undefined, optional: boolean) {
+  const seen = new Map<string, number>();
+  const firstIds = new Int32Array(n);
+  const validity = optional ? new Uint8Array(Math.ceil(n / 8)) : undefined;
   let nulls = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const v = get(rows[i]!);
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
     if (v === undefined) {
+      firstIds[i] = -1;
       nulls++;
       continue;
     }
-    indices[i] = index.get(v)!;
-    validity[i >> 3]! |= 1 << (i & 7);
+    let id = seen.get(v);
+    if (id === undefined) seen.set(v, (id = seen.size));
+    firstIds[i] = id;
+    if (validity) validity[i >> 3]! |= 1 << (i & 7);
   }
-  return { values: ['', ...distinct], indices, validity, nulls };
+  const distinct = [...seen.keys()];
+  const sortedIds = distinct.map((_, i) => i).sort((x, y) => (distinct[x]! < distinct[y]! ? -1 : distinct[x]! > distinct[y]! ? 1 : 0));
+  const base = optional ? 1 : 0;
+  const remap = new Int32Array(distinct.length);
+  sortedIds.forEach((first, rank) => (remap[first] = rank + base));
+  const indices = new Int32Array(n);
+  for (let i = 0; i < n; i++) indices[i] = firstIds[i]! < 0 ? 0 : remap[firstIds[i]!]!;
+  const values = sortedIds.map((i) => distinct[i]!);
+  return { values: optional ? ['', ...values] : values, indices, validity, nulls };
 }
 
-function compareRows(a: RowRecord & { k: number; c: number }, b: RowRecord & { k: number; c: number }): number {
-  return a.k - b.k || a.c - b.c || a.ts - b.ts || a.seq - b.seq;
+/** Writes integer `v` (|v| < 2^53) into an i64 slot viewed as two i32 (little-endian lo, hi). */
+function setI64(view: Int32Array, i: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  view[2 * i] = (v - hi * 4294967296) | 0;
+  view[2 * i + 1] = hi;
+}
+
+// row index bits in the packed sort key: at most 2^27 rows (134M) in one tenant-day shard
+const kIndexBits = 27;
+export const kMaxShardRows = 2 ** kIndexBits;
+
+/**
+ * The row order as one native 64-bit sort: key = hour (5 bits) ‖ Z-order cell (32 bits) ‖ input index
+ * (27 bits). Input rows come in seq order, so equal cells keep seq order.
+ */
+function sortOrder(input: readonly RowRecord[]): Uint32Array {
+  const n = input.length;
+  const keys = new BigUint64Array(n);
+  const k32 = new Uint32Array(keys.buffer);
+  let first = Infinity;
+  for (let i = 0; i < n; i++) first = Math.min(first, Math.floor(input[i]!.ts / kTimeBucketMs));
+  for (let i = 0; i < n; i++) {
+    const r = input[i]!;
+    // hours since the shard's first hour (a day shard spans 24; anything later shares the last bucket)
+    const hour = Math.min(31, Math.floor(r.ts / kTimeBucketMs) - first);
+    const cell = cellOf(r.latE7, r.lonE7);
+    k32[2 * i + 1] = ((hour << 27) | (cell >>> 5)) >>> 0;
+    k32[2 * i] = (((cell & 31) << kIndexBits) | i) >>> 0;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  const mask = kMaxShardRows - 1;
+  for (let i = 0; i < n; i++) order[i] = k32[2 * i]! & mask;
+  return order;
 }
 
 /** Builds the bytes of one shard file from one tenant's rows of one UTC day. */
 export function buildShard(tenant: string, ordinal: number, day: number, input: readonly RowRecord[]): { bytes: Uint8Array; meta: ShardMeta } {
-  const rows = input
-    .map((r) => Object.assign({}, r, { k: Math.floor(r.ts / kTimeBucketMs), c: cellOf(r.latE7, r.lonE7) }))
-    .sort(compareRows);
-  const n = rows.length;
+  const n = input.length;
+  if (n > kMaxShardRows) throw new RangeError(`a shard holds at most ${kMaxShardRows} rows`);
+  const order = sortOrder(input);
+  const rows: RowRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) rows[i] = input[order[i]!]!;
 
-  const plates = [...new Set(rows.map((r) => r.plate))].sort();
-  const plateIndex = new Map(plates.map((p, i) => [p, i]));
-  const cameras = [...new Set(rows.map((r) => r.camera))].sort();
-  const cameraIndex = new Map(cameras.map((c, i) => [c, i]));
+  const plateDict = encodeDict(n, (i) => rows[i]!.plate, false);
+  const cameraDict = encodeDict(n, (i) => rows[i]!.camera, false);
+  const plates = plateDict.values;
+  const cameras = cameraDict.values;
+  const plate = plateDict.indices;
+  const camera = cameraDict.indices;
 
   const ts = new BigInt64Array(n);
+  const ts32 = new Int32Array(ts.buffer);
   const lat = new Int32Array(n);
   const lon = new Int32Array(n);
-  const plate = new Int32Array(n);
-  const camera = new Int32Array(n);
   const seq = new BigInt64Array(n);
+  const seq32 = new Int32Array(seq.buffer);
   const conf = new Float64Array(n);
   const confValid = new Uint8Array(Math.ceil(n / 8));
   let confNulls = 0;
   let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    ts[i] = BigInt(r.ts);
+    setI64(ts32, i, r.ts);
     lat[i] = r.latE7;
     lon[i] = r.lonE7;
-    plate[i] = plateIndex.get(r.plate)!;
-    camera[i] = cameraIndex.get(r.camera)!;
-    seq[i] = BigInt(r.seq);
+    setI64(seq32, i, r.seq);
     if (r.confidence !== undefined) {
       conf[i] = r.confidence;
       confValid[i >> 3]! |= 1 << (i & 7);
@@ -148,18 +195,19 @@ export function buildShard(tenant: string, ordinal: number, day: number, input: 
     if (r.seq < minSeq) minSeq = r.seq;
     if (r.seq > maxSeq) maxSeq = r.seq;
   }
-  const region = optionalDict(rows, (r) => r.region);
-  const make = optionalDict(rows, (r) => r.make);
-  const color = optionalDict(rows, (r) => r.color);
+  const region = encodeDict(n, (i) => rows[i]!.region, true);
+  const make = encodeDict(n, (i) => rows[i]!.make, true);
+  const color = encodeDict(n, (i) => rows[i]!.color, true);
 
   // read ids: a plain nullable Utf8 column
   const ridOffsets = new Int32Array(n + 1);
   const ridBytes: Uint8Array[] = [];
   const ridValid = new Uint8Array(Math.ceil(n / 8));
   let ridNulls = 0;
+  const none = new Uint8Array(0);
   for (let i = 0; i < n; i++) {
     const id = rows[i]!.readId;
-    const b = id === undefined ? new Uint8Array(0) : enc.encode(id);
+    const b = id === undefined ? none : enc.encode(id);
     if (id === undefined) ridNulls++;
     else ridValid[i >> 3]! |= 1 << (i & 7);
     ridBytes.push(b);
