@@ -14,6 +14,7 @@ import { parsePlateMatch } from '../query/parse.js';
 import { kMaxHotlistEntries } from '../query/parse.js';
 import { parseTimestamp } from '../model/time.js';
 import type { Hotlist } from './hotlist.js';
+import { PlateDedupe } from './plate-dedupe.js';
 
 /** Longest `note`, in UTF-16 units: an NCIC record's miscellaneous field is far shorter. */
 export const kMaxNoteLength = 1024;
@@ -73,33 +74,32 @@ export function parseHotlistBody(name: string, input: unknown, now: number): Hot
   if (!Array.isArray(raw) || raw.length > kMaxHotlistEntries) {
     throw BadInput(`entries must be an array of at most ${kMaxHotlistEntries} entries`, { field: 'entries' });
   }
-  const seen = new Set<string>();
   const plates: string[] = [];
+  const dedupe = new PlateDedupe(raw.length, plates);
   const notes: string[] = [];
   let priorities: Array<number | string | undefined> | null = null;
   let expires: Float64Array | null = null;
   for (let i = 0; i < raw.length; i++) {
     const entry = raw[i] as Record<string, unknown>;
-    const at = `entries[${i}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw BadInput(`${at} must be an object {plate, note, priority?, expires?}`, { field: at });
+      throw BadInput(`entries[${i}] must be an object {plate, note, priority?, expires?}`, { field: `entries[${i}]` });
     }
     const known = (entry.plate !== undefined ? 1 : 0) + (entry.note !== undefined ? 1 : 0)
       + (entry.priority !== undefined ? 1 : 0) + (entry.expires !== undefined ? 1 : 0);
     if (Object.keys(entry).length !== known) {
       for (const key of Object.keys(entry)) {
-        if (!kEntryFields.has(key)) throw BadInput(`unknown field ${JSON.stringify(key)} in ${at}`, { field: `${at}.${key}` });
+        if (!kEntryFields.has(key)) throw BadInput(`unknown field ${JSON.stringify(key)} in entries[${i}]`, { field: `entries[${i}].${key}` });
       }
     }
     const rawPlate = entry.plate;
     const plate = typeof rawPlate === 'string' && kNormalisedPlate.test(rawPlate)
       ? rawPlate
-      : parsePlateMatch(rawPlate, kPlateOptions, `${at}.plate`).pattern;
+      : parsePlateMatch(rawPlate, kPlateOptions, `entries[${i}].plate`).pattern;
 
     let note = '';
     if (entry.note !== undefined && entry.note !== null) {
       if (typeof entry.note !== 'string' || entry.note.length > kMaxNoteLength) {
-        throw BadInput(`${at}.note must be a string of at most ${kMaxNoteLength} characters`, { field: `${at}.note` });
+        throw BadInput(`entries[${i}].note must be a string of at most ${kMaxNoteLength} characters`, { field: `entries[${i}].note` });
       }
       note = entry.note;
     }
@@ -107,22 +107,20 @@ export function parseHotlistBody(name: string, input: unknown, now: number): Hot
     if (entry.priority !== undefined && entry.priority !== null) {
       const p = entry.priority;
       const ok = (typeof p === 'number' && Number.isFinite(p)) || (typeof p === 'string' && p.length >= 1 && p.length <= kMaxPriorityLength);
-      if (!ok) throw BadInput(`${at}.priority must be a number or a string of 1-${kMaxPriorityLength} characters`, { field: `${at}.priority` });
+      if (!ok) throw BadInput(`entries[${i}].priority must be a number or a string of 1-${kMaxPriorityLength} characters`, { field: `entries[${i}].priority` });
       priority = p as number | string;
     }
     let expiry = Infinity;
     if (entry.expires !== undefined && entry.expires !== null) {
       const t = parseTimestamp(entry.expires);
       if (t === undefined) {
-        throw BadInput(`${at}.expires must be an ISO-8601 string with a zone or epoch milliseconds`, { field: `${at}.expires` });
+        throw BadInput(`entries[${i}].expires must be an ISO-8601 string with a zone or epoch milliseconds`, { field: `entries[${i}].expires` });
       }
       expiry = t;
     }
 
-    if (seen.has(plate)) continue;
-    seen.add(plate);
-    const index = plates.length;
-    plates.push(plate);
+    if (!dedupe.add(plate)) continue;
+    const index = plates.length - 1;
     notes.push(note);
     if (priority !== undefined) {
       priorities ??= new Array<number | string | undefined>(raw.length).fill(undefined);
