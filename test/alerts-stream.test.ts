@@ -103,6 +103,10 @@ describe('GET /v1/alerts', () => {
     await ingest('pd-b', [read('WANT01')]);
     await settle(s, 'pd-a', 2);
     expect(s.alerts().filter((a) => a.entry === 'WANT01').map((a) => a.read.tenant)).toEqual(['pd-b']);
+    // and the alert raised while the grant stood is not replayed after the revocation either
+    const replay = await open('pd-a', 0);
+    await settle(replay, 'pd-a', 2);
+    expect(replay.alerts().map((a) => a.read.tenant)).toEqual(['pd-a', 'pd-a', 'pd-a']);
     // pd-b's own dispatcher has no lists: no stream events for it; pd-c's list does not see pd-a's reads
     await putList('pd-c', 'wanted', { entries: [{ plate: 'WANT01', note: 'c' }] });
     const c = await open('pd-c');
