@@ -177,19 +177,45 @@ export class LoadedShard {
     return String.fromCharCode(...this.slots.subarray(base, base + this.slots[base + 15]!));
   }
 
-  /** Optional columns of row `i`, for materialising a hit. */
+  /** Optional columns of row `i`, for materialising a hit (direct views; no Arrow row accessors). */
   extras(i: number): { confidence?: number; make?: string; color?: string; readId?: string } {
+    const x = (this.extraCols ??= this.makeExtraCols());
     const out: { confidence?: number; make?: string; color?: string; readId?: string } = {};
-    const t = this.table;
-    const c = t.getChild('confidence')!.get(i) as number | null;
-    if (c !== null) out.confidence = c;
-    const m = t.getChild('make')!.get(i) as string | null;
-    if (m !== null) out.make = m;
-    const k = t.getChild('color')!.get(i) as string | null;
-    if (k !== null) out.color = k;
-    const r = t.getChild('read_id')!.get(i) as string | null;
-    if (r !== null) out.readId = r;
+    if (!x.confValid || (x.confValid[i >> 3]! >> (i & 7)) & 1) out.confidence = x.conf[i]!;
+    const m = x.make[i]!;
+    if (m !== 0) out.make = x.makes[m]!;
+    const c = x.color[i]!;
+    if (c !== 0) out.color = x.colors[c]!;
+    if (!x.ridValid || (x.ridValid[i >> 3]! >> (i & 7)) & 1) out.readId = dec.decode(x.ridData.subarray(x.ridOffsets[i]!, x.ridOffsets[i + 1]!));
     return out;
+  }
+
+  private extraCols?: {
+    conf: Float64Array; confValid: Uint8Array | null; make: Int32Array; makes: string[]; color: Int32Array; colors: string[];
+    ridOffsets: Int32Array; ridData: Uint8Array; ridValid: Uint8Array | null;
+  };
+
+  private makeExtraCols(): NonNullable<LoadedShard['extraCols']> {
+    const t = this.table;
+    const data = (name: string) => t.getChild(name)!.data[0]!;
+    // a column with no nulls may omit its validity bitmap; with all nulls, every bit is 0
+    const validity = (name: string): Uint8Array | null => {
+      const d = data(name);
+      if (d.nullCount === 0) return null;
+      return d.nullBitmap ?? new Uint8Array(Math.ceil(d.length / 8));
+    };
+    const rid = data('read_id');
+    return {
+      conf: data('confidence').values as Float64Array,
+      confValid: validity('confidence'),
+      make: data('make').values as Int32Array,
+      makes: data('make').dictionary!.toArray() as string[],
+      color: data('color').values as Int32Array,
+      colors: data('color').dictionary!.toArray() as string[],
+      ridOffsets: rid.valueOffsets as Int32Array,
+      ridData: rid.values as Uint8Array,
+      ridValid: rid.nullCount === rid.length ? new Uint8Array(Math.ceil(rid.length / 8)) : validity('read_id'),
+    };
   }
 
   /** Every non-null read_id (for the tenant's dedupe set). */
