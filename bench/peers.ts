@@ -22,7 +22,7 @@ import { DuckdbPeer } from './peers/duckdb-peer.js';
 import { EnginePeer, loadEngine } from './peers/engine-peer.js';
 import { kUsage, parsePeersOptions, type PeersOptions } from './peers/options.js';
 import type { LoadReport, Peer, PeerName } from './peers/peer.js';
-import { PostgresPeer } from './peers/postgres-peer.js';
+import { PostgresPeer, sharedBuffersFor } from './peers/postgres-peer.js';
 import { buildQuerySet } from './peers/query-set.js';
 import { ReferenceSubject, type BenchSubject } from './peers/reference-subject.js';
 import { machineDescription, queryRow, renderSection, writeJson, writeSection, type QueryRow, type RunInfo } from './peers/report.js';
@@ -47,6 +47,31 @@ function fmt(x: number | null): string {
 /** Indents a plan and cuts its long lines (a hot list's entries appear in it as one literal). */
 function clip(plan: string): string {
   return plan.split('\n').map((l) => `    ${l.length > 240 ? l.slice(0, 240) + '…' : l}`).join('\n');
+}
+
+/** How each system was set up and asked, for the report (so the figures can be judged and reproduced). */
+function methodNotes(o: PeersOptions, loads: readonly LoadReport[]): string[] {
+  const notes = [
+    `Ours: \`openEngine({threads: ${o.threads}})\`, reads appended per tenant in batches of ${o.batch.toLocaleString('en-US')}, ` +
+      'then `seal()`; queries through `search` / `searchHotlist` in process. Load time = time inside append + seal.',
+    'DuckDB: native table in a database file, loaded with its parallel CSV reader from the same rows and ids, ' +
+      `CHECKPOINTed; no indexes (row-group zone maps only); ${o.threads} threads; hot-list entries go in through ` +
+      'the appender into a temp table, inside the timed query.',
+    'SQL (both peers): one statement per search, `count(*) OVER ()` for `total`, `ORDER BY distance, ts DESC, id ' +
+      'LIMIT n`; fuzzy = `length` window + a pigeonhole LIKE prefilter (k+1 pieces of the pattern; one survives ' +
+      'k edits as prefix / infix / suffix, so no true match is dropped) + `levenshtein`; OCR = `translate` on both ' +
+      'sides; hot lists = equi-join on plate (exact) or a symmetric-delete join over the distinct plates in scope, ' +
+      'verified by `levenshtein` (fuzzy), with `row_number()` / `count(*)` windows per entry.',
+  ];
+  if (o.pg) {
+    const pg = loads.find((l) => l.peer === 'postgres');
+    notes.push(`PostgreSQL 15: initdb --locale=C -E UTF8 on a temp dir, 127.0.0.1; btree (plate), btree (ts), ` +
+      `btree (tenant, ts), GIN (plate gin_trgm_ops); COPY, then the indexes, then VACUUM ANALYZE; shared_buffers ` +
+      `${sharedBuffersFor(o.reads)}, work_mem 64MB, ${Math.max(0, o.threads - 1)} parallel worker(s) per query, ` +
+      `random_page_cost 1.1, JIT off; fsync off (load only). levenshtein from fuzzystrmatch.` +
+      (pg ? ` Heap ${(pg.details.heapBytes! / 1e6).toFixed(0)} MB + indexes ${(pg.details.indexBytes! / 1e6).toFixed(0)} MB.` : ''));
+  }
+  return notes;
 }
 
 async function openSubject(o: PeersOptions, dataDir: string): Promise<BenchSubject> {
@@ -102,6 +127,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       log(`postgres: ${(pgLoad.loadMs / 1000).toFixed(1)} s, ${pgLoad.bytesPerRead.toFixed(1)} B/read`);
     }
     if (!o.keep) rmSync(spill.path, { force: true });
+    notes.push(...methodNotes(o, loads));
 
     // 3. The queries.
     const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy });
