@@ -14,20 +14,21 @@
  * WAL still holds their rows. A crash after it leaves WAL rows below `sealedSeq` (skipped on replay) or
  * old shard files (deleted on open). Nothing acknowledged is lost, nothing is stored twice.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { ArenaSet } from '../core/arena.js';
 import { kCoordScale } from '../core/segment.js';
-import { crc32c } from './crc32c.js';
-import { ensureDir, unlinkDurable, writeFileAtomic } from './durable-fs.js';
+import { ensureDir, unlinkDurable } from './durable-fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
-import { buildShard, dayOf, shardFileName } from './shard-format.js';
+import type { SealJob } from './seal-worker.js';
+import { groupByDay, writeDayShards } from './shard-writer.js';
+import { walFileName } from './wal.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
-
-/** Rows per shard file at most: a busy day becomes several files, each well inside one 4 GiB arena. */
-const kShardRowsCap = 1 << 24;
 
 export function shardsDir(store: TenantStore): string {
   return path.join(store.dir, 'shards');
@@ -56,31 +57,11 @@ export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<
   store.shards = loaded;
 }
 
-async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
-  const dir = shardsDir(store);
-  await mkdir(dir, { recursive: true });
+/** Loads freshly written shard files; on failure unloads what was loaded. */
+async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readonly ShardEntry[]): Promise<LoadedShard[]> {
   const loaded: LoadedShard[] = [];
   try {
-    const pieces: Array<[number, RowRecord[]]> = [];
-    for (const [day, rows] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
-      for (let i = 0; i < rows.length; i += kShardRowsCap) pieces.push([day, rows.slice(i, i + kShardRowsCap)]);
-    }
-    for (const [day, rows] of pieces) {
-      if (rows.length === 0) continue;
-      const gen = manifest.nextShardGen ?? 1;
-      manifest.nextShardGen = gen + 1;
-      const name = shardFileName(day, gen);
-      const { bytes, meta } = buildShard(store.tenant, store.ordinal, day, rows);
-      const file = path.join(dir, name);
-      await writeFileAtomic(file, bytes);
-      const entry: ShardEntry = {
-        file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-        bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes),
-      };
-      loaded.push(await loadShard(arenas, file, entry));
-      // let searches and appends run between days
-      await new Promise((r) => setImmediate(r));
-    }
+    for (const e of entries) loaded.push(await loadShard(arenas, path.join(shardsDir(store), e.file), e));
   } catch (err) {
     for (const s of loaded) unloadShard(arenas, s);
     throw err;
@@ -88,15 +69,41 @@ async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<numb
   return loaded;
 }
 
-function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> {
-  const byDay = new Map<number, RowRecord[]>();
-  for (const r of rows) {
-    const d = dayOf(r.ts);
-    let list = byDay.get(d);
-    if (!list) byDay.set(d, (list = []));
-    list.push(r);
-  }
-  return byDay;
+/** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
+async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
+  const firstGen = manifest.nextShardGen ?? 1;
+  const entries = await writeDayShards(shardsDir(store), store.tenant, store.ordinal, byDay, firstGen);
+  manifest.nextShardGen = firstGen + entries.length;
+  return loadEntries(store, arenas, entries);
+}
+
+/** The compiled seal worker, or undefined when not built (running from src/ without dist/). */
+function sealWorkerPath(): string | undefined {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? new URL('../../dist/src/store/seal-worker.js', here) : new URL('./seal-worker.js', here);
+  const file = fileURLToPath(url);
+  return existsSync(file) ? file : undefined;
+}
+
+/** Builds the shards of rotated WAL files in a worker thread; undefined if it cannot. */
+async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
+  const file = sealWorkerPath();
+  if (!file) return undefined;
+  return new Promise((resolve) => {
+    const w = new Worker(file, { workerData: job });
+    let done = false;
+    w.once('message', (m: { ok: boolean; rows: number; entries: ShardEntry[] }) => {
+      done = true;
+      resolve(m.ok ? { rows: m.rows, entries: m.entries } : undefined);
+    });
+    w.once('error', () => {
+      if (!done) resolve(undefined);
+      done = true;
+    });
+    w.once('exit', () => {
+      if (!done) resolve(undefined);
+    });
+  });
 }
 
 /** Seals every live row appended before the call into day shards. */
@@ -109,7 +116,21 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       return 0;
     }
     const next: TenantManifest = { ...store.manifest, shards: [...store.manifest.shards] };
-    const loaded = await writeShards(store, arenas, groupByDay(rows), next);
+    const firstGen = next.nextShardGen ?? 1;
+    const job: SealJob = {
+      walFiles: oldGens.filter((g) => !store.isBadWalGen(g)).map((g) => path.join(store.walDir, walFileName(g))),
+      fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shardsDir: shardsDir(store),
+      tenant: store.tenant, ordinal: store.ordinal, firstGen,
+    };
+    let loaded: LoadedShard[];
+    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
+    if (viaWorker && viaWorker.rows === rows.length) {
+      next.nextShardGen = firstGen + viaWorker.entries.length;
+      loaded = await loadEntries(store, arenas, viaWorker.entries);
+    } else {
+      // no worker (not built) or a disagreement: build from the rows in memory
+      loaded = await writeShards(store, arenas, groupByDay(rows), next);
+    }
     next.shards.push(...loaded.map((s) => s.entry));
     next.sealedSeq = Math.max(next.sealedSeq, boundarySeq);
     try {

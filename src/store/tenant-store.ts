@@ -260,6 +260,14 @@ export class TenantStore {
     this.readIds.delete(id);
   }
 
+  isBadWalGen(gen: number): boolean {
+    return this.badWalGens.has(gen);
+  }
+
+  hasBadWalGens(): boolean {
+    return this.badWalGens.size > 0;
+  }
+
   /** Forgets readIds of deleted rows. */
   forgetReadIds(rows: Iterable<RowRecord>): void {
     for (const r of rows) if (r.readId !== undefined) this.readIds.delete(r.readId);

@@ -1,0 +1,48 @@
+/**
+ * The seal worker: turns the rows of rotated WAL files into day shard files off the main thread, so
+ * sealing never stalls ingest or searches. It re-reads the WAL files itself (the rows are exactly those
+ * with fromSeq ≤ seq < toSeq in them), builds and writes the shards, and answers their manifest entries
+ * and the row count; the main thread checks the count against its live rows, loads and commits.
+ * Plain JS at run time (dist/src/store/seal-worker.js).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
+import { scanWal } from './wal.js';
+import { decodeRecord, type RowRecord } from './wal-record.js';
+import { groupByDay, writeDayShards } from './shard-writer.js';
+
+export interface SealJob {
+  walFiles: string[];
+  fromSeq: number;
+  toSeq: number;
+  shardsDir: string;
+  tenant: string;
+  ordinal: number;
+  firstGen: number;
+}
+
+async function run(job: SealJob) {
+  const bySeq = new Map<number, RowRecord>();
+  for (const file of job.walFiles) {
+    const scan = scanWal(file, await readFile(file));
+    for (const payload of scan.records) {
+      let decoded;
+      try {
+        decoded = decodeRecord(file, payload);
+      } catch {
+        continue; // the main thread skipped it too when it replayed
+      }
+      for (const r of decoded.rows) if (r.seq >= job.fromSeq && r.seq < job.toSeq) bySeq.set(r.seq, r);
+    }
+  }
+  const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  const entries = await writeDayShards(job.shardsDir, job.tenant, job.ordinal, groupByDay(rows), job.firstGen);
+  return { rows: rows.length, entries };
+}
+
+if (parentPort) {
+  run(workerData as SealJob).then(
+    (res) => parentPort!.postMessage({ ok: true, ...res }),
+    (err: Error) => parentPort!.postMessage({ ok: false, error: String(err?.stack ?? err) }),
+  );
+}
