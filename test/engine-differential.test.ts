@@ -90,7 +90,7 @@ describe('engine vs reference: live segment only', () => {
     await f.cleanup();
   });
   it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
-  it('hot-list search', () => checkHotlist(f, 40));
+  it("hot-list search", () => checkHotlist(f, Number(process.env.PS_HL_RUNS ?? 40)));
   it('export', () => checkExport(f));
 });
 
@@ -115,7 +115,7 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
     expect((f.engine as unknown as { arenas: { arenas: unknown[] } }).arenas.arenas.length).toBeGreaterThan(1);
   });
   it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
-  it('hot-list search', () => checkHotlist(f, 40));
+  it("hot-list search", () => checkHotlist(f, Number(process.env.PS_HL_RUNS ?? 40)));
   it('export', () => checkExport(f));
   it('ran the WebAssembly kernels', () => expect(f.engine.stats().kernelTasks).toBeGreaterThan(100));
   it('after reopen', async () => {

@@ -22,21 +22,46 @@ import { prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
 import type { Source } from './sources.js';
 
-/** All strings made from `s` by deleting up to `k` characters (including `s`). */
-export function deletes(s: string, k: number, out: Set<string> = new Set()): Set<string> {
-  out.add(s);
-  if (k === 0 || s.length === 0) return out;
-  for (let i = 0; i < s.length; i++) {
-    const t = s.slice(0, i) + s.slice(i + 1);
-    if (!out.has(t) || k > 1) deletes(t, k - 1, out);
+/**
+ * Symmetric-delete keys as exact integers instead of strings: a plate (≤ 10 characters of 36 symbols)
+ * in base 37 with digits 1–36 is < 37^10 ≈ 4.8e15 < 2^53, and no two strings (of any lengths) share a
+ * number. Deleting characters is skipping digits, so no strings are made on the dictionary side.
+ */
+const kDigit: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = c - 47; // '0'–'9' → 1–10
+  for (let c = 65; c <= 90; c++) t[c] = c - 54; // 'A'–'Z' → 11–36
+  return t;
+})();
+const kOcrBytes: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = ocrMap(String.fromCharCode(c)).charCodeAt(0);
+  return t;
+})();
+
+/** The key of `codes[0..len)` without positions `skip1` and `skip2`. */
+function packKey(codes: Uint8Array, len: number, skip1: number, skip2: number): number {
+  let v = 0;
+  for (let j = 0; j < len; j++) if (j !== skip1 && j !== skip2) v = v * 37 + kDigit[codes[j]!]!;
+  return v;
+}
+
+/** Calls `visit` with every key of `codes` with up to `k` (≤ 2) deletions (duplicates possible). */
+function forEachDeleteKey(codes: Uint8Array, len: number, k: number, visit: (key: number) => void): void {
+  visit(packKey(codes, len, -1, -1));
+  if (k < 1) return;
+  for (let i = 0; i < len; i++) {
+    if (i > 0 && codes[i] === codes[i - 1]) continue; // deleting either of two equal neighbours gives the same key
+    visit(packKey(codes, len, i, -1));
   }
-  return out;
+  if (k < 2) return;
+  for (let i = 0; i < len; i++) for (let j = i + 1; j < len; j++) visit(packKey(codes, len, i, j));
 }
 
 interface FuzzyIndex {
   ocr: boolean;
   maxK: number;
-  keys: Map<string, number[]>;
+  keys: Map<number, number[]>;
 }
 
 /** Plans built once per query: which entries use which method. */
@@ -47,7 +72,8 @@ class HotlistPlan {
   readonly wildcard: Array<{ entry: number; matcher: PlateMatcher }> = [];
 
   constructor(readonly entries: readonly PlateMatch[]) {
-    const fuzzyBy = [new Map<string, number[]>(), new Map<string, number[]>()];
+    const fuzzyBy = [new Map<number, number[]>(), new Map<number, number[]>()];
+    const codes = new Uint8Array(16);
     const maxK = [0, 0];
     entries.forEach((e, i) => {
       if (e.mode === 'exact' || (e.mode === 'fuzzy' && e.maxEdits === 0 && !e.transpositions)) {
@@ -56,7 +82,8 @@ class HotlistPlan {
       } else if (e.mode === 'fuzzy') {
         const o = e.ocr ? 1 : 0;
         const p = e.ocr ? ocrMap(e.pattern) : e.pattern;
-        for (const key of deletes(p, e.maxEdits)) push(fuzzyBy[o]!, key, i);
+        for (let j = 0; j < p.length; j++) codes[j] = p.charCodeAt(j);
+        forEachDeleteKey(codes, p.length, e.maxEdits, (key) => push(fuzzyBy[o]!, key, i));
         maxK[o] = Math.max(maxK[o]!, e.maxEdits);
       } else {
         this.wildcard.push({ entry: i, matcher: compilePlateMatch(e) });
@@ -75,6 +102,10 @@ function push<K>(m: Map<K, number[]>, k: K, v: number): void {
 
 /** Distinct plates of a source, with the rows of each. */
 interface PlateDictionary {
+  count: number;
+  /** Writes entry `d`'s characters into `out`; returns its length. */
+  codes(d: number, out: Uint8Array): number;
+  plateAt(d: number): string;
   plates: readonly string[];
   find(plate: string): number;
   rows(d: number): ArrayLike<number>;
@@ -83,7 +114,17 @@ interface PlateDictionary {
 
 function shardDictionary(s: LoadedShard): PlateDictionary {
   return {
-    plates: s.plates(),
+    count: s.layout.dictCount,
+    codes: (d, out) => {
+      const base = d * 16;
+      const len = s.slots[base + 15]!;
+      for (let j = 0; j < len; j++) out[j] = s.slots[base + j]!;
+      return len;
+    },
+    plateAt: (d) => s.plateAt(d),
+    get plates() {
+      return s.plates();
+    },
     find: (p) => s.findPlate(p),
     rows: (d) => s.rowsOfPlate(d),
     ocrIndex: () => {
@@ -105,6 +146,13 @@ function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): Plat
   const index = new Map(plates.map((pl, d) => [pl, d]));
   let ocr: Map<string, number[]> | undefined;
   return {
+    count: plates.length,
+    codes: (d, out) => {
+      const pl = plates[d]!;
+      for (let j = 0; j < pl.length; j++) out[j] = pl.charCodeAt(j);
+      return pl.length;
+    },
+    plateAt: (d) => plates[d]!,
     plates,
     find: (pl) => index.get(pl) ?? -1,
     rows: (d) => byPlate.get(plates[d]!)!,
@@ -131,27 +179,28 @@ function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: num
       if (ds) for (const i of list) for (const d of ds) hit(i, d, 0);
     }
   }
+  const codes = new Uint8Array(16);
   for (const idx of plan.fuzzy) {
-    const seen = new Set<number>();
-    const keys = new Set<string>();
-    dict.plates.forEach((plate, d) => {
-      const probe = idx.ocr ? ocrMap(plate) : plate;
-      keys.clear();
-      deletes(probe, idx.maxK, keys);
-      seen.clear();
-      for (const key of keys) {
+    // seen[i] === d + 1: entry i was already verified against dictionary entry d
+    const seen = new Int32Array(entries.length);
+    for (let d = 0; d < dict.count; d++) {
+      const len = dict.codes(d, codes);
+      if (idx.ocr) for (let j = 0; j < len; j++) codes[j] = kOcrBytes[codes[j]!]!;
+      let probe: string | undefined;
+      forEachDeleteKey(codes, len, idx.maxK, (key) => {
         const list = idx.keys.get(key);
-        if (!list) continue;
+        if (!list) return;
         for (const i of list) {
-          if (seen.has(i)) continue;
-          seen.add(i);
+          if (seen[i] === d + 1) continue;
+          seen[i] = d + 1;
           const e = entries[i]!;
+          probe ??= idx.ocr ? ocrMap(dict.plateAt(d)) : dict.plateAt(d);
           const pattern = e.ocr ? ocrMap(e.pattern) : e.pattern;
           const dist = boundedDistance(pattern, probe, e.maxEdits, e.transpositions);
           if (dist <= e.maxEdits) hit(i, d, dist);
         }
-      }
-    });
+      });
+    }
   }
   for (const { entry, matcher } of plan.wildcard) {
     dict.plates.forEach((plate, d) => {
