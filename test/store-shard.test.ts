@@ -216,3 +216,22 @@ describe('sealing and crashes', () => {
     }
   });
 });
+
+describe('empty shards', () => {
+  it('a shard without rows loads, answers nothing, and round-trips through apache-arrow', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const { file, entry, bytes } = await writeShardFile(dir, []);
+      expect(tableFromIPC(bytes).numRows).toBe(0);
+      const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 });
+      const s = await loadShard(arenas, file, entry);
+      expect(s.rows).toBe(0);
+      expect(s.findPlate('ABC123')).toBe(-1);
+      expect([...s.readIds()]).toEqual([]);
+      unloadShard(arenas, s);
+      expect(arenas.allocatedBytes).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+});

@@ -72,7 +72,7 @@ export class LoadedShard {
     this.postings = values<Uint32Array>('plate_rows');
     this.seqPtr = seq.byteOffset;
     this.postingsPtr = this.postings.byteOffset;
-    this.slots = new Uint8Array(this.postings.buffer, init.layout.dict, init.layout.dictCount * kPlateSlotBytes);
+    this.slots = new Uint8Array(init.zones.buffer, init.layout.dict, init.layout.dictCount * kPlateSlotBytes);
     this.dictVector = t.getChild('plate')!.data[0]!.dictionary!;
     this.cameras = t.getChild('camera')!.data[0]!.dictionary!.toArray() as string[];
     this.regions = t.getChild('region')!.data[0]!.dictionary!.toArray() as string[];
