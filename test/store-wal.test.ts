@@ -181,7 +181,15 @@ describe('engine WAL recovery', () => {
       expect(again.stored).toEqual([]);
       expect(again.duplicates).toEqual([0, 1, 2, 3, 4, 5]);
       expect(e2.stats().reads).toBe(7);
+      // sealed into shards, the readIds still count (the shards carry them)
+      await e2.seal();
       await e2.close();
+      const e3 = await openEngine({ dataDir: dir, threads: 0 });
+      expect(e3.stats().liveReads).toBe(0);
+      expect((await e3.append('pd-a', reads)).stored).toEqual([]);
+      expect((await e3.append('pd-a', [{ ...reads[0]!, readId: 'new' }])).stored).toHaveLength(1);
+      expect(e3.stats().reads).toBe(8);
+      await e3.close();
     } finally {
       await cleanup();
     }

@@ -20,7 +20,6 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ArenaSet } from '../core/arena.js';
-import { kCoordScale } from '../core/segment.js';
 import { ensureDir, unlinkDurable } from './durable-fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
 import type { SealJob } from './seal-worker.js';
@@ -224,4 +223,3 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
   });
 }
 
-export { kCoordScale };

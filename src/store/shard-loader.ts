@@ -320,4 +320,3 @@ export function unloadShard(arenas: ArenaSet, shard: LoadedShard): void {
   });
 }
 
-export { dec as shardTextDecoder };

@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Read, StoredRead } from '../model/read.js';
 import { kCoordScale } from '../core/segment.js';
-import { CorruptFile, StorageUnavailable } from '../errors.js';
+import { CorruptFile } from '../errors.js';
 import { readIdOf } from './ids.js';
 import { readManifest, writeManifest, type TenantManifest } from './manifest.js';
 import { recoverWal, walGeneration, WalWriter } from './wal.js';
@@ -49,12 +49,12 @@ export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): 
   return out;
 }
 
-/** The rows appended and not yet sealed, in seq order; searches take `snapshot()`s of it. */
+/**
+ * The rows appended and not yet sealed, in seq order. Appends push in place; sealing and retention
+ * replace the array, so a search that captured it keeps a consistent view.
+ */
 export class LiveRows {
   rows: RowRecord[] = [];
-  snapshot(): readonly RowRecord[] {
-    return this.rows.slice();
-  }
 }
 
 export class TenantStore {
@@ -290,9 +290,4 @@ export class TenantStore {
   async close(): Promise<void> {
     await this.withExclusive(() => this.wal.close());
   }
-
-  assertWritable(): void {
-    if (this.closed) throw StorageUnavailable('The engine is closed');
-  }
-  closed = false;
 }
