@@ -3,20 +3,21 @@
  *
  *   1. list: parse / build / encode+write / load (decode+build) of a 1M-entry exact list and a 100k-entry
  *      fuzzy k = 1 list, in process; then a 1M-entry PUT (replace) over HTTP.
- *   2. ingest: HTTP ingest throughput (batches of 1000, 4 in flight) with no lists, then with the 1M exact
- *      and the 100k fuzzy k = 1 OCR list attached; reported as wall reads/s and as server CPU µs per read
- *      (from /proc/<pid>/stat: on a machine shared with other jobs, wall time measures the scheduler).
+ *   2. ingest: HTTP ingest throughput (batches of 1000, 4 in flight) with no lists and with the 1M exact
+ *      and the 100k fuzzy k = 1 OCR list attached, in alternating rounds; reported as wall reads/s and as
+ *      server CPU µs per read (from /proc/<pid>/stat: on a machine shared with other jobs, wall time
+ *      measures the scheduler).
  *   3. latency: ingest answer → SSE event, 1 and 50 connected dispatchers, p50/p99 over single-read ingests
  *      of a listed plate (each with a fresh read, paced 20 ms apart).
  *
  * The server is a separate process (`node dist/src/cli/main.js serve`), as in production.
  *
- *   npm run build && node dist/bench/hotlist.js [--reads 200000] [--samples 200]
+ *   npm run build && node dist/bench/hotlist.js [--reads 200000] [--samples 200] [--rounds 3]
  *
  * Writes bench/results/hotlist.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +34,7 @@ function arg(name: string, dflt: number): number {
 }
 const kReads = arg('reads', 200_000);
 const kSamples = arg('samples', 200);
+const kRounds = arg('rounds', 3);
 const kBigList = arg('big', 1_000_000);
 const kFuzzyList = arg('fuzzy', 100_000);
 const kRepo = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -119,6 +121,7 @@ async function spawnServer(dataDir: string): Promise<Server> {
   });
   const url = await new Promise<string>((res, rej) => {
     createInterface({ input: proc.stdout! }).on('line', (l) => {
+      if (process.env.BENCH_SERVER_STDOUT) appendFileSync(process.env.BENCH_SERVER_STDOUT, `${Math.round(performance.now())} ${l}\n`);
       const m = /^listening on (\S+)$/.exec(l);
       if (m) res(m[1]!);
     });
@@ -233,53 +236,71 @@ async function main(): Promise<void> {
     await dir.close();
     const server = await spawnServer(dataDir);
     try {
-      console.log('ingest without lists…');
-      await ingestRun(server.url, ing, 20_000, 99); // warm-up
-      let c0 = procCpuMs(server.pid);
-      const noneS = await ingestRun(server.url, ing, kReads, 3);
-      const noneCpu = procCpuMs(server.pid) - c0;
+      const measure = async (seed: number) => {
+        // a long warm-up: the garbage of a 40 MB PUT body is collected here, not in the measurement
+        await ingestRun(server.url, ing, 60_000, seed + 1000);
+        const c0 = procCpuMs(server.pid);
+        const seconds = await ingestRun(server.url, ing, kReads, seed);
+        return { seconds, cpuMs: procCpuMs(server.pid) - c0 };
+      };
+      const putLists = async () => ({
+        big: await timedAsync(() => post(server.url, '/v1/hotlists/ncic', disp, list.bigJson, 'PUT')),
+        fuzzy: await timedAsync(() => post(server.url, '/v1/hotlists/bolo', disp, list.fuzzyJson, 'PUT')),
+      });
+      const deleteLists = async () => {
+        for (const name of ['ncic', 'bolo']) {
+          await request(`${server.url}/v1/hotlists/${name}`, { method: 'DELETE', headers: { authorization: `Bearer ${disp}` } }).then((r) => r.body.text());
+        }
+      };
 
-      console.log('PUT 1M exact + 100k fuzzy lists over HTTP…');
-      const putBig = await timedAsync(() => post(server.url, '/v1/hotlists/ncic', disp, list.bigJson, 'PUT'));
-      const putBig2 = await timedAsync(() => post(server.url, '/v1/hotlists/ncic', disp, list.bigJson, 'PUT'));
-      const putFuzzy = await timedAsync(() => post(server.url, '/v1/hotlists/bolo', disp, list.fuzzyJson, 'PUT'));
-
-      console.log('ingest with lists…');
-      // a long warm-up: the garbage of two 40 MB PUT bodies is collected here, not in the measurement
-      await ingestRun(server.url, ing, 60_000, 98);
-      c0 = procCpuMs(server.pid);
-      const withS = await ingestRun(server.url, ing, kReads, 4);
-      const withCpu = procCpuMs(server.pid) - c0;
-
-      console.log('alert latency…');
+      // A/B rounds (none, lists, none, lists, …): the store grows and the machine is shared, so a single
+      // pair mostly measures drift; each "with" run is compared with the mean of the runs around it
+      const none: Array<{ seconds: number; cpuMs: number }> = [];
+      const withLists: Array<{ seconds: number; cpuMs: number }> = [];
+      const puts: Array<Awaited<ReturnType<typeof putLists>>> = [];
+      for (let r = 0; r < kRounds; r++) {
+        console.log(`${Math.round(performance.now())} round ${r + 1}/${kRounds}: ingest without lists…`);
+        none.push(await measure(10 + r));
+        console.log('  PUT 1M exact + 100k fuzzy k=1 OCR lists over HTTP…');
+        puts.push(await putLists());
+        if (r === 0) puts.push(await putLists()); // a replace of existing lists
+        console.log(`${Math.round(performance.now())}  ingest with lists…`);
+        withLists.push(await measure(20 + r));
+        if (r < kRounds - 1) await deleteLists();
+      }
+      console.log(`${Math.round(performance.now())} alert latency…`);
       const listed = plates(kBigList, 1).slice(0, kSamples);
       const lat1 = await latencyRun(server.url, ing, disp, 1, listed);
       const lat50 = await latencyRun(server.url, ing, disp, 50, listed);
+      await deleteLists();
+      none.push(await measure(30));
 
-      console.log('ingest after deleting the lists (drift check)…');
-      for (const name of ['ncic', 'bolo']) {
-        await request(`${server.url}/v1/hotlists/${name}`, { method: 'DELETE', headers: { authorization: `Bearer ${disp}` } }).then((r) => r.body.text());
-      }
-      await ingestRun(server.url, ing, 60_000, 97);
-      c0 = procCpuMs(server.pid);
-      const afterS = await ingestRun(server.url, ing, kReads, 5);
-      const afterCpu = procCpuMs(server.pid) - c0;
+      const perRead = (m: { cpuMs: number }) => round((m.cpuMs * 1000) / kReads, 2);
+      const rounds = withLists.map((w, r) => {
+        const base = { seconds: (none[r]!.seconds + none[r + 1]!.seconds) / 2, cpuMs: (none[r]!.cpuMs + none[r + 1]!.cpuMs) / 2 };
+        return {
+          noneReadsPerS: Math.round(kReads / base.seconds), withReadsPerS: Math.round(kReads / w.seconds),
+          noneCpuUsPerRead: perRead(base), withCpuUsPerRead: perRead(w),
+          wallSlowdownPct: round((1 - base.seconds / w.seconds) * 100), cpuOverheadPct: round((w.cpuMs / base.cpuMs - 1) * 100),
+        };
+      });
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
       const result = {
         machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map((x) => round(x, 2)) },
         date: new Date().toISOString(),
-        command: `node dist/bench/hotlist.js --reads ${kReads} --samples ${kSamples}`,
+        command: `node dist/bench/hotlist.js --reads ${kReads} --samples ${kSamples} --rounds ${kRounds}`,
         list: { ...list, bigJson: undefined, fuzzyJson: undefined },
-        httpPut: { exact1M_firstMs: round(putBig.wallMs), exact1M_replaceMs: round(putBig2.wallMs), fuzzy100kMs: round(putFuzzy.wallMs) },
+        httpPut: {
+          exact1M_firstMs: round(puts[0]!.big.wallMs), exact1M_replaceMs: round(puts[1]!.big.wallMs),
+          exact1M_allMs: puts.map((p) => round(p.big.wallMs)), fuzzy100kMs: puts.map((p) => round(p.fuzzy.wallMs)),
+        },
         ingest: {
           reads: kReads,
-          none: { readsPerS: Math.round(kReads / noneS), serverCpuUsPerRead: round((noneCpu * 1000) / kReads, 2) },
-          withLists: { readsPerS: Math.round(kReads / withS), serverCpuUsPerRead: round((withCpu * 1000) / kReads, 2) },
-          noneAfterDelete: { readsPerS: Math.round(kReads / afterS), serverCpuUsPerRead: round((afterCpu * 1000) / kReads, 2) },
-          // against the mean of the runs without lists before and after, so drift of the store (growing
-          // live segment, sealing) is not charged to the lists
-          wallSlowdownPct: round((1 - ((noneS + afterS) / 2) / withS) * 100),
-          cpuOverheadPct: round((withCpu / ((noneCpu + afterCpu) / 2) - 1) * 100),
+          runsNone: none.map((m) => ({ readsPerS: Math.round(kReads / m.seconds), cpuUsPerRead: perRead(m) })),
+          rounds,
+          medianWallSlowdownPct: median(rounds.map((r) => r.wallSlowdownPct)),
+          medianCpuOverheadPct: median(rounds.map((r) => r.cpuOverheadPct)),
         },
         latency: [lat1, lat50],
       };

@@ -42,6 +42,10 @@ function run(patterns: string[], spec: MatchSpec, plates: string[], expires?: Fl
   const m = HotlistMatcher.build(patterns, spec, expires);
   const out: string[] = [];
   m.matchBatch(plates, now, (i, e, d) => out.push(`${i}:${e}:${d}`));
+  // one plate at a time (the engine's path) agrees with the batch path
+  const single: string[] = [];
+  plates.forEach((p, i) => m.match(p, now, (_, e, d) => single.push(`${i}:${e}:${d}`)));
+  expect(single.sort()).toEqual([...out].sort());
   return out.sort();
 }
 

@@ -39,6 +39,8 @@ const kMaxCompiledPattern = 2 * kMaxPlateLength + 1;
 
 export class HotlistMatcher {
   private readonly scratch = new Uint8Array(64);
+  private batchBytes = new Uint8Array(0);
+  private batchLens = new Uint8Array(0);
   private plateIndex = 0;
   private now = 0;
   private onMatch: MatchCallback = () => {};
@@ -131,9 +133,40 @@ export class HotlistMatcher {
     this.probe(plate, 0, now, onMatch);
   }
 
-  /** Calls `onMatch(i, entry, distance)` for every (plate i, live matching entry) of the batch. */
+  /**
+   * Calls `onMatch(i, entry, distance)` for every (plate i, live matching entry) of the batch: first the
+   * exact/fuzzy entries for the whole batch (DeletionIndex.probeBatch), then the wildcard entries.
+   */
   matchBatch(plates: readonly string[], now: number, onMatch: MatchCallback): void {
-    for (let i = 0; i < plates.length; i++) this.probe(plates[i]!, i, now, onMatch);
+    const n = plates.length;
+    if (this.plain.entries > 0) {
+      if (this.batchBytes.length < n * kSlot) {
+        this.batchBytes = new Uint8Array(n * kSlot * 2);
+        this.batchLens = new Uint8Array(n * 2);
+      }
+      // plates outside 1–10 characters cannot match; they are probed as empty plates of length 0 and skipped
+      for (let i = 0; i < n; i++) {
+        const p = plates[i]!;
+        this.batchLens[i] = p.length >= 1 && p.length <= kMaxPlateLength ? writePlateBytes(p, this.spec.ocr, this.batchBytes, i * kSlot) : 0;
+      }
+      const expires = this.expires, plainIds = this.plainIds, lens = this.batchLens;
+      this.plain.probeBatch(this.batchBytes, lens, n, (i, e, d) => {
+        if (lens[i] === 0) return;
+        const entry = plainIds[e]!;
+        if (expires === undefined || now < expires[entry]!) onMatch(i, entry, d);
+      });
+    }
+    if (this.wild.entries > 0) {
+      this.now = now;
+      this.onMatch = onMatch;
+      for (let i = 0; i < n; i++) {
+        const p = plates[i]!;
+        if (p.length === 0 || p.length > kMaxPlateLength) continue;
+        const len = writePlateBytes(p, this.spec.ocr, this.scratch, 0);
+        this.plateIndex = i;
+        this.wild.probe(this.scratch, len, this.onWild);
+      }
+    }
   }
 
   private probe(plate: string, index: number, now: number, onMatch: MatchCallback): void {

@@ -120,6 +120,16 @@ export class PostingTable {
   }
 
   /**
+   * The presence filter alone: false means the key is certainly absent. Cheap (one bit in a cached
+   * bitset), so batch probes run it over all their keys first and look up only the survivors.
+   */
+  mayContain(hash: number): boolean {
+    if (this.filter.length === 0) return true;
+    const bit = (hash >>> 0) >>> this.filterShift;
+    return (this.filter[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  /**
    * Looks `hash` up, allocation-free, for the ingest hot path. Returns how many entries the key has
    * (0 when absent). With one, `out[0]` is that entry's id; with more, they are
    * `ids[out[0] … out[0] + count)`.
