@@ -80,6 +80,19 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+/** Alerts in the server's alert log of pd-a (walks the record framing of src/alerts/log.ts). */
+function alertCount(dataDir: string): number {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(join(dataDir, 'alerts', 'pd-a.log'));
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (let off = 16; off + 8 <= buf.length; off += 8 + buf.readUInt32LE(off)) n++;
+  return n;
+}
+
 function procCpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
@@ -240,8 +253,9 @@ async function main(): Promise<void> {
         // a long warm-up: the garbage of a 40 MB PUT body is collected here, not in the measurement
         await ingestRun(server.url, ing, 60_000, seed + 1000);
         const c0 = procCpuMs(server.pid);
+        const a0 = alertCount(dataDir);
         const seconds = await ingestRun(server.url, ing, kReads, seed);
-        return { seconds, cpuMs: procCpuMs(server.pid) - c0 };
+        return { seconds, cpuMs: procCpuMs(server.pid) - c0, alerts: alertCount(dataDir) - a0 };
       };
       const putLists = async () => ({
         big: await timedAsync(() => post(server.url, '/v1/hotlists/ncic', disp, list.bigJson, 'PUT')),
@@ -255,8 +269,8 @@ async function main(): Promise<void> {
 
       // A/B rounds (none, lists, none, lists, …): the store grows and the machine is shared, so a single
       // pair mostly measures drift; each "with" run is compared with the mean of the runs around it
-      const none: Array<{ seconds: number; cpuMs: number }> = [];
-      const withLists: Array<{ seconds: number; cpuMs: number }> = [];
+      const none: Array<{ seconds: number; cpuMs: number; alerts: number }> = [];
+      const withLists: Array<{ seconds: number; cpuMs: number; alerts: number }> = [];
       const puts: Array<Awaited<ReturnType<typeof putLists>>> = [];
       for (let r = 0; r < kRounds; r++) {
         console.log(`${Math.round(performance.now())} round ${r + 1}/${kRounds}: ingest without lists…`);
@@ -282,6 +296,8 @@ async function main(): Promise<void> {
           noneReadsPerS: Math.round(kReads / base.seconds), withReadsPerS: Math.round(kReads / w.seconds),
           noneCpuUsPerRead: perRead(base), withCpuUsPerRead: perRead(w),
           wallSlowdownPct: round((1 - base.seconds / w.seconds) * 100), cpuOverheadPct: round((w.cpuMs / base.cpuMs - 1) * 100),
+          // random plates against an OCR list: the confusion classes shrink the alphabet, ~2% of reads alert
+          alertsRaised: w.alerts,
         };
       });
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
