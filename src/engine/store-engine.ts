@@ -156,8 +156,9 @@ export class StoreEngine implements Engine {
     const heavyRows = heavy.reduce((n, s) => n + s.shard.rows, 0);
     const pool = heavy.length > 0 && heavyRows >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a));
-    // the shards stay resident while the workers read them, even if retention drops them meanwhile
-    for (const s of heavy) s.shard.pin();
+    // every planned shard stays resident across the await, even if retention drops it meanwhile
+    const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
+    for (const s of pinned) s.shard.pin();
     try {
       const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit)), signal);
       const done = new Map<Source, SegmentTaskResult>();
@@ -168,7 +169,7 @@ export class StoreEngine implements Engine {
       this.assertOpen();
       return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done);
     } finally {
-      for (const s of heavy) s.shard.unpin();
+      for (const s of pinned) s.shard.unpin();
     }
   }
 

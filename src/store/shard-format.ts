@@ -72,11 +72,19 @@ const utf8 = new Utf8();
 const enc = new TextEncoder();
 
 function utf8Vector(values: readonly string[]): Vector<Utf8> {
-  const bytes = values.map((v) => enc.encode(v));
   const offsets = new Int32Array(values.length + 1);
-  for (let i = 0; i < bytes.length; i++) offsets[i + 1] = offsets[i]! + bytes[i]!.length;
-  const data = new Uint8Array(offsets[values.length]!);
-  for (let i = 0; i < bytes.length; i++) data.set(bytes[i]!, offsets[i]!);
+  const joined = values.join('');
+  let data: Uint8Array;
+  if (Buffer.byteLength(joined) === joined.length) {
+    // ASCII (every plate, most labels): one encode, offsets from string lengths
+    data = enc.encode(joined);
+    for (let i = 0; i < values.length; i++) offsets[i + 1] = offsets[i]! + values[i]!.length;
+  } else {
+    const bytes = values.map((v) => enc.encode(v));
+    for (let i = 0; i < bytes.length; i++) offsets[i + 1] = offsets[i]! + bytes[i]!.length;
+    data = new Uint8Array(offsets[values.length]!);
+    for (let i = 0; i < bytes.length; i++) data.set(bytes[i]!, offsets[i]!);
+  }
   return makeVector(makeData({ type: utf8, length: values.length, nullCount: 0, valueOffsets: offsets, data }));
 }
 
@@ -96,6 +104,8 @@ function encodeDict(n: number, get: (i: number) => string | undefined, optional:
   const firstIds = new Int32Array(n);
   const validity = optional ? new Uint8Array(Math.ceil(n / 8)) : undefined;
   let nulls = 0;
+  let last: string | undefined;
+  let lastId = -1;
   for (let i = 0; i < n; i++) {
     const v = get(i);
     if (v === undefined) {
@@ -103,8 +113,11 @@ function encodeDict(n: number, get: (i: number) => string | undefined, optional:
       nulls++;
       continue;
     }
-    let id = seen.get(v);
+    // runs of one value (a region, a camera's burst) skip the hash lookup
+    let id = v === last ? lastId : seen.get(v);
     if (id === undefined) seen.set(v, (id = seen.size));
+    last = v;
+    lastId = id;
     firstIds[i] = id;
     if (validity) validity[i >> 3]! |= 1 << (i & 7);
   }
