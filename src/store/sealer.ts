@@ -105,12 +105,25 @@ async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: Shar
   });
 }
 
+/** Index of the first row with seq ≥ `seq` in seq-ordered rows. */
+function firstAtOrAbove(rows: readonly RowRecord[], seq: number): number {
+  let lo = 0, hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Seals every live row appended before the call into day shards. */
 export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
   return store.withExclusive(async () => {
     const { boundarySeq, oldGens } = await store.rotateWal();
-    const rows = store.live.rows.filter((r) => r.seq < boundarySeq);
-    if (rows.length === 0) {
+    // live rows are in seq order and only grow at the end while we hold the tenant: rows [0, cut) are sealed
+    const cut = firstAtOrAbove(store.live.rows, boundarySeq);
+    const rowCount = cut;
+    if (rowCount === 0) {
       await store.deleteWalGens(oldGens);
       return 0;
     }
@@ -123,12 +136,12 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
     };
     let loaded: LoadedShard[];
     const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
-    if (viaWorker && viaWorker.rows === rows.length) {
+    if (viaWorker && viaWorker.rows === rowCount) {
       next.nextShardGen = firstGen + viaWorker.entries.length;
       loaded = await loadEntries(store, arenas, viaWorker.entries);
     } else {
       // no worker (not built) or a disagreement: build from the rows in memory
-      loaded = await writeShards(store, arenas, groupByDay(rows), next);
+      loaded = await writeShards(store, arenas, groupByDay(store.live.rows.slice(0, cut)), next);
     }
     next.shards.push(...loaded.map((s) => s.entry));
     next.sealedSeq = Math.max(next.sealedSeq, boundarySeq);
@@ -140,10 +153,10 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
     }
     // one synchronous step: searches see these rows either live or sealed, never both or neither
     store.shards = [...store.shards, ...loaded];
-    store.live.rows = store.live.rows.filter((r) => r.seq >= boundarySeq);
+    store.live.rows = store.live.rows.slice(cut);
     store.liveSince = store.live.rows.length > 0 ? Date.now() : 0;
     await store.deleteWalGens(oldGens);
-    return rows.length;
+    return rowCount;
   });
 }
 
