@@ -99,7 +99,7 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
   beforeAll(async () => {
     Object.assign(f, await tempDataDir());
     f.engine = await openEngine({ dataDir: f.dir, threads: 0, arenaBytes: 256 * 1024, sealAgeMs: 0 });
-    f.reads = await load(f.engine, 21, 500, { sealEvery: 4 });
+    f.reads = await load(f.engine, 21, 500, { sealEvery: 2 });
     // and a tail that stays live
     for (const tenant of kTenants) f.reads.push(...(await f.engine.append(tenant, makeReads({ seed: 99, reads: 30, vehicles: 40, days: 4 }))).stored);
   });
@@ -125,6 +125,15 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
     expect(f.engine.stats().corruptFiles).toEqual([]);
     await checkSearch(f, 60);
     await checkHotlist(f, 15);
+    await checkExport(f);
+  });
+  it('after compaction of days made of many shards', async () => {
+    const before = f.engine.stats().shards;
+    const merged = await (f.engine as unknown as { compact(): Promise<number> }).compact();
+    expect(merged).toBeGreaterThan(0);
+    expect(f.engine.stats().shards).toBe(before - merged);
+    expect(f.engine.stats().reads).toBe(f.reads.length);
+    await checkSearch(f, 40);
     await checkExport(f);
   });
   it('after sealing everything, and after dropBefore', async () => {

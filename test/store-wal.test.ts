@@ -194,4 +194,23 @@ describe('engine WAL recovery', () => {
       await cleanup();
     }
   });
+
+  it('dropBefore keeps unsealed rows it does not drop, across a restart', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const reads = sample(40);
+      const cutoff = Math.min(...reads.map((r) => r.ts)) + 1;
+      const e1 = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
+      await e1.append('pd-a', reads);
+      expect((await e1.dropBefore('pd-a', 0)).readsDeleted).toBe(0);
+      const gone = reads.filter((r) => r.ts < cutoff).length;
+      expect((await e1.dropBefore('pd-a', cutoff)).readsDeleted).toBe(gone);
+      await e1.close();
+      const e2 = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
+      expect(e2.stats().reads).toBe(40 - gone);
+      await e2.close();
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -15,7 +15,7 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
-import { dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
+import { compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
 import { TenantStore } from '../store/tenant-store.js';
 import { executeSearch, shardTask, wantsKernel } from '../query/executor.js';
 import { ExecutorPool } from '../query/pool.js';
@@ -232,6 +232,15 @@ export class StoreEngine implements Engine {
     for (const s of stores) await sealTenant(s, this.arenas);
   }
 
+  /** Merges days made of many small shards (background sealing does this on its own). */
+  async compact(tenant?: string): Promise<number> {
+    this.assertOpen();
+    const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
+    let merged = 0;
+    for (const s of stores) merged += await compactTenant(s, this.arenas);
+    return merged;
+  }
+
   /** Seals tenants over the size or age threshold, one at a time, off the request path. */
   private sealInBackground(): void {
     if (this.closed) return;
@@ -240,13 +249,15 @@ export class StoreEngine implements Engine {
         if (this.closed) return;
         const n = s.live.rows.length;
         const old = this.sealAgeMs > 0 && n > 0 && Date.now() - s.liveSince >= this.sealAgeMs;
-        if (n >= this.sealRows || old) {
-          try {
+        try {
+          if (n >= this.sealRows || old) {
             await sealTenant(s, this.arenas);
             this.lastSealError = undefined;
-          } catch (err) {
-            this.lastSealError = err as Error;
           }
+          if (this.closed) return;
+          await compactTenant(s, this.arenas);
+        } catch (err) {
+          this.lastSealError = err as Error;
         }
       }
     });

@@ -10,9 +10,16 @@ import { readFile } from 'node:fs/promises';
 import { scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
 import { groupByDay, writeDayShards } from './shard-writer.js';
+import { parseShard, shardTableRows } from './shard-format.js';
+import { crc32c } from './crc32c.js';
 
 export interface SealJob {
+  /** Rows come from these WAL files (seal) … */
   walFiles: string[];
+  /** … or from these shard files, each with its expected CRC32C (compaction and retention rewrites). */
+  shardFiles?: Array<{ file: string; crc: number }>;
+  /** With shard files: keep only rows with ts ≥ this (retention); compaction passes -Infinity. */
+  minTs?: number;
   fromSeq: number;
   toSeq: number;
   shardsDir: string;
@@ -34,6 +41,12 @@ async function run(job: SealJob) {
       }
       for (const r of decoded.rows) if (r.seq >= job.fromSeq && r.seq < job.toSeq) bySeq.set(r.seq, r);
     }
+  }
+  for (const { file, crc } of job.shardFiles ?? []) {
+    const bytes = await readFile(file);
+    if (crc32c(bytes) !== crc) throw new Error(`shard checksum mismatch: ${file}`);
+    const minTs = job.minTs ?? -Infinity;
+    for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs) bySeq.set(r.seq, r);
   }
   const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const entries = await writeDayShards(job.shardsDir, job.tenant, job.ordinal, groupByDay(rows), job.firstGen);

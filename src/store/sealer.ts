@@ -23,7 +23,7 @@ import type { ArenaSet } from '../core/arena.js';
 import { ensureDir, unlinkDurable } from './durable-fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
 import type { SealJob } from './seal-worker.js';
-import { groupByDay, writeDayShards } from './shard-writer.js';
+import { groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
 import { walFileName } from './wal.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
@@ -186,39 +186,43 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
   return store.withExclusive(async () => {
     let readsDeleted = 0;
     let shardsDeleted = 0;
-    // live rows: rewrite the log without them
-    const { boundarySeq, oldGens } = await store.rotateWal();
-    const old = store.live.rows.filter((r) => r.seq < boundarySeq);
-    const droppedLive = old.filter((r) => r.ts < cutoff);
-    if (droppedLive.length > 0) {
+    // live rows: rewrite the log without them (old WAL files stay untouched unless rows are dropped)
+    if (store.live.rows.some((r) => r.ts < cutoff)) {
+      const { boundarySeq, oldGens } = await store.rotateWal();
+      const old = store.live.rows.filter((r) => r.seq < boundarySeq);
+      const droppedLive = old.filter((r) => r.ts < cutoff);
       await store.rewriteRows(old.filter((r) => r.ts >= cutoff));
+      await store.deleteWalGens(oldGens);
       const gone = new Set(droppedLive);
       store.live.rows = store.live.rows.filter((r) => !gone.has(r));
       store.forgetReadIds(droppedLive);
       readsDeleted += droppedLive.length;
     }
-    await store.deleteWalGens(oldGens);
 
-    // shards: whole ones go, straddling ones are rewritten
+    // shards: whole ones go, straddling ones are rewritten (in the worker when it is there)
     const doomed = store.shards.filter((s) => s.meta.minTs < cutoff);
     if (doomed.length === 0) return { shardsDeleted, readsDeleted };
+    const whole = doomed.filter((s) => s.meta.maxTs < cutoff);
+    const straddling = doomed.filter((s) => s.meta.maxTs >= cutoff);
     const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => e.minTs >= cutoff) };
-    const keepRows = new Map<number, RowRecord[]>();
-    const droppedShardRows: RowRecord[] = [];
-    for (const s of doomed) {
-      if (s.meta.maxTs < cutoff) {
-        readsDeleted += s.rows;
-        shardsDeleted++;
-        for (const id of s.readIds()) store.forgetReadId(id);
-        continue;
-      }
-      const rows = shardRows(s);
-      const kept = rows.filter((r) => r.ts >= cutoff);
-      droppedShardRows.push(...rows.filter((r) => r.ts < cutoff));
-      readsDeleted += rows.length - kept.length;
-      keepRows.set(s.meta.day, [...(keepRows.get(s.meta.day) ?? []), ...kept]);
+    const forget: string[] = [];
+    for (const s of whole) {
+      readsDeleted += s.rows;
+      shardsDeleted++;
+      for (const id of s.readIds()) forget.push(id);
     }
-    const rewritten = await writeShards(store, arenas, keepRows, next);
+    let kept = 0;
+    for (const s of straddling) {
+      for (let i = 0; i < s.rows; i++) {
+        if (s.tsAt(i) >= cutoff) kept++;
+        else {
+          readsDeleted++;
+          const id = s.extras(i).readId;
+          if (id !== undefined) forget.push(id);
+        }
+      }
+    }
+    const rewritten = await rewriteShards(store, arenas, straddling, cutoff, kept, next);
     next.shards.push(...rewritten.map((s) => s.entry));
     try {
       await store.saveManifest(next);
@@ -228,11 +232,79 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     }
     const doomedSet = new Set(doomed);
     store.shards = [...store.shards.filter((s) => !doomedSet.has(s)), ...rewritten];
-    store.forgetReadIds(droppedShardRows);
-    // the executor runs synchronously, so no search holds these views now
+    for (const id of forget) store.forgetReadId(id);
+    // freed now, or when the last search or export holding them lets go
     for (const s of doomed) unloadShard(arenas, s);
     await unlinkDurable(shardsDir(store), doomed.map((s) => s.entry.file));
     return { shardsDeleted, readsDeleted };
   });
 }
 
+/**
+ * Rewrites `shards` keeping rows with ts ≥ `minTs` (expected: `expectRows` of them) as new shard files,
+ * in the seal worker when it is built (else on this thread); loads them. The manifest is the caller's.
+ */
+async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: readonly LoadedShard[], minTs: number, expectRows: number, next: TenantManifest): Promise<LoadedShard[]> {
+  if (shards.length === 0 || expectRows === 0) return [];
+  const firstGen = next.nextShardGen ?? 1;
+  const job: SealJob = {
+    walFiles: [], shardFiles: shards.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs,
+    fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
+  };
+  const viaWorker = await sealInWorker(job);
+  if (viaWorker && viaWorker.rows === expectRows) {
+    next.nextShardGen = firstGen + viaWorker.entries.length;
+    return loadEntries(store, arenas, viaWorker.entries);
+  }
+  const rows = shards.flatMap((s) => shardRows(s)).filter((r) => r.ts >= minTs).sort((a, b) => a.seq - b.seq);
+  return writeShards(store, arenas, groupByDay(rows), next);
+}
+
+/** A day with at least this many shards (many small seals) gets its shards merged. */
+const kCompactAt = 4;
+
+/**
+ * Merges a day's small shards into one (up to kShardRowsCap rows), in the seal worker; without a built
+ * worker nothing is merged (compaction is an optimisation). Returns the number of shards merged away.
+ */
+export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
+  return store.withExclusive(async () => {
+    const byDay = new Map<number, LoadedShard[]>();
+    for (const s of store.shards) byDay.set(s.meta.day, [...(byDay.get(s.meta.day) ?? []), s]);
+    let merged = 0;
+    for (const list of byDay.values()) {
+      if (list.length < kCompactAt) continue;
+      const picked: LoadedShard[] = [];
+      let total = 0;
+      for (const s of [...list].sort((a, b) => a.rows - b.rows)) {
+        if (total + s.rows > kShardRowsCap) break;
+        picked.push(s);
+        total += s.rows;
+      }
+      if (picked.length < 2) continue;
+      const names = new Set(picked.map((s) => s.entry.file));
+      const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
+      const firstGen = next.nextShardGen ?? 1;
+      const viaWorker = await sealInWorker({
+        walFiles: [], shardFiles: picked.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs: -Infinity,
+        fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
+      });
+      if (!viaWorker || viaWorker.rows !== total) continue;
+      next.nextShardGen = firstGen + viaWorker.entries.length;
+      const loaded = await loadEntries(store, arenas, viaWorker.entries);
+      next.shards.push(...loaded.map((s) => s.entry));
+      try {
+        await store.saveManifest(next);
+      } catch (err) {
+        for (const s of loaded) unloadShard(arenas, s);
+        throw err;
+      }
+      const pickedSet = new Set(picked);
+      store.shards = [...store.shards.filter((s) => !pickedSet.has(s)), ...loaded];
+      for (const s of picked) unloadShard(arenas, s);
+      await unlinkDurable(shardsDir(store), [...names]);
+      merged += picked.length - loaded.length;
+    }
+    return merged;
+  });
+}

@@ -322,3 +322,41 @@ export function parseShard(file: string, bytes: Uint8Array): Table {
     throw CorruptFile(`Shard is not a readable Arrow IPC file: ${file} (${(err as Error).message})`, { file });
   }
 }
+
+/**
+ * Every row of a parsed shard as row records (compaction and retention rewrites; never on a query path).
+ * Reads the columns as arrays, not through Arrow's row accessors.
+ */
+export function shardTableRows(table: Table): RowRecord[] {
+  const n = table.numRows;
+  if (n === 0) return [];
+  const col = (name: string) => table.getChild(name)!.data[0]!;
+  const ts = new Int32Array((col('ts').values as BigInt64Array).buffer, (col('ts').values as BigInt64Array).byteOffset, 2 * n);
+  const seq = new Int32Array((col('seq').values as BigInt64Array).buffer, (col('seq').values as BigInt64Array).byteOffset, 2 * n);
+  const i64 = (v: Int32Array, i: number) => v[2 * i + 1]! * 4294967296 + (v[2 * i]! >>> 0);
+  const lat = col('lat_e7').values as Int32Array;
+  const lon = col('lon_e7').values as Int32Array;
+  const dict = (name: string) => ({ idx: col(name).values as Int32Array, values: col(name).dictionary!.toArray() as string[] });
+  const plate = dict('plate'), camera = dict('camera'), region = dict('region'), make = dict('make'), color = dict('color');
+  const conf = col('confidence');
+  const confValues = conf.values as Float64Array;
+  const valid = (d: { nullCount: number; nullBitmap?: Uint8Array | null }, i: number) =>
+    d.nullCount === 0 || (d.nullBitmap != null && ((d.nullBitmap[i >> 3]! >> (i & 7)) & 1) === 1);
+  const rid = col('read_id');
+  const ridOffsets = rid.valueOffsets as Int32Array;
+  const ridData = rid.values as Uint8Array;
+  const dec = new TextDecoder();
+  const out: RowRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const r: RowRecord = {
+      seq: i64(seq, i), plate: plate.values[plate.idx[i]!]!, ts: i64(ts, i), latE7: lat[i]!, lonE7: lon[i]!, camera: camera.values[camera.idx[i]!]!,
+    };
+    if (region.idx[i] !== 0) r.region = region.values[region.idx[i]!]!;
+    if (valid(conf, i)) r.confidence = confValues[i]!;
+    if (make.idx[i] !== 0) r.make = make.values[make.idx[i]!]!;
+    if (color.idx[i] !== 0) r.color = color.values[color.idx[i]!]!;
+    if (rid.nullCount !== n && valid(rid, i)) r.readId = dec.decode(ridData.subarray(ridOffsets[i]!, ridOffsets[i + 1]!));
+    out[i] = r;
+  }
+  return out;
+}
