@@ -14,7 +14,7 @@
  * Keys per entry: 1 (exact), L + 1 (k = 1), 1 + L + L(L−1)/2 (k = 2; 29 for L = 7).
  */
 import { PostingTable } from './posting-table.js';
-import { hashSkipping, variantCount } from './plate-bytes.js';
+import { DeletionVariants, hashSkipping, variantCount } from './plate-bytes.js';
 import { boundedDistance } from './edit-distance.js';
 
 /** Bytes per entry slot: plates and non-wildcard patterns are ≤ 10 characters. */
@@ -29,6 +29,7 @@ export class DeletionIndex {
   /** Reused by probeBatch: variant hashes of a batch and the plate each came from. */
   private scratchHash = new Uint32Array(0);
   private scratchOwner = new Uint32Array(0);
+  private readonly variants = new DeletionVariants();
 
   /**
    * @param chars entry bytes (already OCR-mapped if the list is), entry i at `i * kSlot`
@@ -94,20 +95,22 @@ export class DeletionIndex {
     }
     const hashes = this.scratchHash, owner = this.scratchOwner;
     let q = 0;
+    const v = this.variants;
     for (let i = 0; i < n; i++) {
       const off = i * kSlot, len = lens[i]!;
-      hashes[q] = hashSkipping(plates, off, len, -1, -1);
+      v.load(plates, off, len);
+      hashes[q] = v.whole();
       owner[q++] = i;
       if (k < 1) continue;
       for (let a = 0; a < len; a++) {
         if (a > 0 && plates[off + a] === plates[off + a - 1]) continue; // same variant as deleting a - 1
-        hashes[q] = hashSkipping(plates, off, len, a, -1);
+        hashes[q] = v.without(a);
         owner[q++] = i;
       }
       if (k < 2) continue;
       for (let a = 0; a < len; a++) {
         for (let b = a + 1; b < len; b++) {
-          hashes[q] = hashSkipping(plates, off, len, a, b);
+          hashes[q] = v.without2(a, b);
           owner[q++] = i;
         }
       }
