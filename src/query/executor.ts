@@ -151,14 +151,14 @@ function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t:
 }
 
 /** Live rows: the same tests on row records. */
-export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter): void {
+export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter, match?: PlateMatch): void {
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty) return;
   const memo = new Map<string, number>();
   const rows = src.rows;
-  for (let i = 0; i < rows.length; i++) {
+  const visit = (i: number) => {
     const r = rows[i]!;
-    if (r.ts < p.lo || r.ts >= p.hi) continue;
+    if (r.ts < p.lo || r.ts >= p.hi) return;
     let distance = 0;
     if (matcher) {
       let d = memo.get(r.plate);
@@ -166,14 +166,19 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
         d = matcher(r.plate);
         memo.set(r.plate, d);
       }
-      if (d < 0) continue;
+      if (d < 0) return;
       distance = d;
     }
-    if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
-    if (p.cameras && !p.cameras.has(r.camera)) continue;
-    if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
+    if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) return;
+    if (p.cameras && !p.cameras.has(r.camera)) return;
+    if (p.regions && (r.region === undefined || !p.regions.has(r.region))) return;
     sink({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i });
+  };
+  if (match && isLookup(match) && src.byPlate) {
+    for (const i of src.byPlate.get(match.pattern) ?? []) visit(i);
+    return;
   }
+  for (let i = 0; i < rows.length; i++) visit(i);
 }
 
 /** Builds the API hit of a candidate. */
@@ -267,7 +272,7 @@ export function executeSearch(
         }
       }
       scanShard(src, match, matcher, filter, sink);
-    } else scanLive(src, matcher, filter, sink);
+    } else scanLive(src, matcher, filter, sink, undefined, match);
   }
   const hits = top.result().map(materialise);
   return { hits, total: top.total, truncated: top.total > hits.length };

@@ -12,6 +12,8 @@ export interface LiveSource {
   ordinal: number;
   minTs: number;
   rows: readonly RowRecord[];
+  /** Plate → positions in `rows` (captured with it): exact plates skip the scan. */
+  byPlate?: ReadonlyMap<string, readonly number[]>;
 }
 
 export interface ShardSource {

@@ -153,7 +153,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
     }
     // one synchronous step: searches see these rows either live or sealed, never both or neither
     store.shards = [...store.shards, ...loaded];
-    store.live.rows = store.live.rows.slice(cut);
+    store.live.replace(store.live.rows.slice(cut));
     store.liveSince = store.live.rows.length > 0 ? Date.now() : 0;
     await store.deleteWalGens(oldGens);
     return rowCount;
@@ -194,7 +194,7 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
       await store.rewriteRows(old.filter((r) => r.ts >= cutoff));
       await store.deleteWalGens(oldGens);
       const gone = new Set(droppedLive);
-      store.live.rows = store.live.rows.filter((r) => !gone.has(r));
+      store.live.replace(store.live.rows.filter((r) => !gone.has(r)));
       store.forgetReadIds(droppedLive);
       readsDeleted += droppedLive.length;
     }

@@ -50,11 +50,39 @@ export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): 
 }
 
 /**
- * The rows appended and not yet sealed, in seq order. Appends push in place; sealing and retention
- * replace the array, so a search that captured it keeps a consistent view.
+ * The rows appended and not yet sealed, in seq order, with a plate → row positions index for exact
+ * lookups. Appends push in place; sealing and retention replace both (`replace`), so a search that
+ * captured `rows` and `byPlate` together keeps a consistent view.
  */
 export class LiveRows {
-  rows: RowRecord[] = [];
+  private rows_: RowRecord[] = [];
+  private byPlate_ = new Map<string, number[]>();
+
+  get rows(): RowRecord[] {
+    return this.rows_;
+  }
+
+  get byPlate(): ReadonlyMap<string, readonly number[]> {
+    return this.byPlate_;
+  }
+
+  push(row: RowRecord): void {
+    const list = this.byPlate_.get(row.plate);
+    if (list) list.push(this.rows_.length);
+    else this.byPlate_.set(row.plate, [this.rows_.length]);
+    this.rows_.push(row);
+  }
+
+  replace(rows: RowRecord[]): void {
+    const byPlate = new Map<string, number[]>();
+    rows.forEach((r, i) => {
+      const list = byPlate.get(r.plate);
+      if (list) list.push(i);
+      else byPlate.set(r.plate, [i]);
+    });
+    this.rows_ = rows;
+    this.byPlate_ = byPlate;
+  }
 }
 
 export class TenantStore {
@@ -153,7 +181,7 @@ export class TenantStore {
       }
     }
     const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-    this.live.rows = rows;
+    this.live.replace(rows);
     if (rows.length > 0) this.liveSince = Date.now();
     for (const r of rows) if (r.readId !== undefined) this.readIds.add(r.readId);
     // new appends always go to a fresh file: recovered files are only read, then deleted once sealed
@@ -204,7 +232,7 @@ export class TenantStore {
         // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
         if (this.live.rows.length === 0) this.liveSince = Date.now();
         for (const row of rows) {
-          this.live.rows.push(row);
+          this.live.push(row);
           if (row.readId !== undefined) this.readIds.add(row.readId);
         }
       });
