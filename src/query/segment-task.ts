@@ -11,7 +11,7 @@
  */
 import type { Kernels } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
-import { kCoordScale, type SegmentLayout } from '../core/segment.js';
+import { kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import { prepareFilter } from './filter-plan.js';
 
@@ -83,11 +83,23 @@ export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult
     let dist = 0;
     if (task.plate) {
       dist = k.scratch.alloc(Math.max(16, seg.dictCount), 16);
-      const n = k.matchDictionary(seg, task.plate, dist);
+      // a fixed prefix narrows the sorted dictionary to a range; entries outside it cannot match
+      const [lo, hi] = prefixRange(k, seg, task.plate);
+      if (hi <= lo) return empty();
+      const narrowed = lo > 0 || hi < seg.dictCount;
+      const n = narrowed
+        ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, task.plate, dist + lo)
+        : k.matchDictionary(seg, task.plate, dist);
       if (n === 0) return empty();
       if (n * 8 <= seg.dictCount) {
-        viaPostings(k, task, dist, n, top, tsAt, seqAt);
+        viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi);
         return finish(top);
+      }
+      if (narrowed) {
+        // the row scan reads every entry: mark those outside the range as no match
+        const all = new Uint8Array(k.memory.buffer, dist, seg.dictCount);
+        all.fill(kNoMatch, 0, lo);
+        all.fill(kNoMatch, hi);
       }
     }
     const filter = k.compileFilter(task.filter, { cameras: task.cameras, regions: task.regions });
@@ -112,7 +124,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult
 }
 
 /** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
-function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: number, top: LocalTop, tsAt: (i: number) => number, seqAt: (i: number) => number): void {
+function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: number, top: LocalTop, tsAt: (i: number) => number, seqAt: (i: number) => number, first: number, end: number): void {
   const seg = task.layout;
   const buf = k.memory.buffer;
   const ds = new Uint8Array(buf, dist, seg.dictCount);
@@ -127,7 +139,7 @@ function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: numbe
   const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
   const regionOk = p.regions ? task.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
   let left = matched;
-  for (let d = 0; d < seg.dictCount && left > 0; d++) {
+  for (let d = first; d < end && left > 0; d++) {
     const distance = ds[d]!;
     if (distance === kNoMatch) continue;
     left--;
@@ -148,6 +160,42 @@ function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: numbe
       top.push({ d: distance, ts: t, seq: seqAt(i), row: i });
     }
   }
+}
+
+/**
+ * The dictionary range [lo, hi) whose plates start with the pattern's fixed prefix (the characters
+ * before the first `?` or `*`), by binary search over the sorted 16-byte slots. Whole dictionary when
+ * there is no prefix, or with OCR (mapping breaks the order), or for fuzzy patterns.
+ */
+export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): [number, number] {
+  const all: [number, number] = [0, seg.dictCount];
+  if (match.ocr || match.mode === 'fuzzy') return all;
+  let len = 0;
+  while (len < match.pattern.length && match.pattern[len] !== '?' && match.pattern[len] !== '*') len++;
+  if (len === 0) return all;
+  const slots = new Uint8Array(k.memory.buffer, seg.dict, seg.dictCount * kPlateSlotBytes);
+  const cmp = (d: number) => {
+    const base = d * kPlateSlotBytes;
+    for (let j = 0; j < len; j++) {
+      const c = slots[base + j]! - match.pattern.charCodeAt(j);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  let lo = 0, hi = seg.dictCount;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cmp(mid) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const start = lo;
+  hi = seg.dictCount;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cmp(mid) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return [start, lo];
 }
 
 function finish(top: LocalTop): SegmentTaskResult {
