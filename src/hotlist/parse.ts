@@ -3,8 +3,9 @@
  *
  * Judgement calls (documented in docs/hotlists.md):
  * - `match` is `exact` (default) or `fuzzy`; `wildcard` is accepted as a synonym of `exact` (entries with
- *   `?`/`*` are wildcard patterns in every list). `maxEdits` (0–2, default 1) is accepted with any `match`
- *   but only used by `fuzzy`, because the contract shows it on every list.
+ *   `?`/`*` are wildcard patterns in every list). `maxEdits` (0–2, default 1 for fuzzy, 0 otherwise) and
+ *   `transpositions` are accepted with any `match` and stored as given (GET shows the list as stored), but
+ *   used only by `fuzzy`, because the contract shows `maxEdits` on every list.
  * - Entries are normalised like search patterns (src/query/parse.ts `parsePlateMatch` rules: ≤ 10
  *   characters besides `*`, not empty); duplicates after normalisation are merged, the first kept.
  * - Unknown fields, at the top or in an entry, are a 400, as for searches.
@@ -46,13 +47,14 @@ export function parseHotlistBody(name: string, input: unknown, now: number): Hot
     }
     mode = body.match === 'fuzzy' ? 'fuzzy' : 'exact';
   }
+  // stored as given (GET shows the list as stored); the matcher uses it only with `fuzzy`
   let maxEdits = mode === 'fuzzy' ? 1 : 0;
   if (body.maxEdits !== undefined && body.maxEdits !== null) {
     const k = body.maxEdits;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > 2) {
       throw BadInput('maxEdits must be an integer in [0, 2]', { field: 'maxEdits' });
     }
-    if (mode === 'fuzzy') maxEdits = k;
+    maxEdits = k;
   }
   const flags = { ocr: false, transpositions: false };
   for (const field of ['ocr', 'transpositions'] as const) {
@@ -133,7 +135,7 @@ export function parseHotlistBody(name: string, input: unknown, now: number): Hot
   }
   const n = plates.length;
   const list: Hotlist = {
-    name, updated: now, mode, maxEdits, ocr: flags.ocr, transpositions: mode === 'fuzzy' && flags.transpositions,
+    name, updated: now, mode, maxEdits, ocr: flags.ocr, transpositions: flags.transpositions,
     plates, notes,
     priorities: priorities ? priorities.slice(0, n) : null,
     expires: expires ? expires.slice(0, n) : null,
