@@ -107,8 +107,6 @@ export class LoadedShard {
     this.onFree!();
   }
 
-  /** Plates after the OCR mapping → dictionary entries, built on first use (hot lists with ocr). */
-  ocrIndex?: Map<string, number[]>;
 
   tsAt(i: number): number {
     return this.ts32[2 * i + 1]! * 4294967296 + (this.ts32[2 * i]! >>> 0);
