@@ -3,16 +3,17 @@
  *
  *   1. list: parse / build / encode+write / load (decode+build) of a 1M-entry exact list and a 100k-entry
  *      fuzzy k = 1 list, in process; then a 1M-entry PUT (replace) over HTTP.
- *   2. ingest: HTTP ingest throughput (batches of 1000, 4 in flight) with no lists and with the 1M exact
- *      and the 100k fuzzy k = 1 OCR list attached, in alternating rounds; reported as wall reads/s and as
- *      server CPU µs per read (from /proc/<pid>/stat: on a machine shared with other jobs, wall time
- *      measures the scheduler).
+ *   2. ingest: the ingest hook alone, in process (CPU µs per read, caches warm and flushed); then HTTP
+ *      ingest throughput (batches of 1000, 4 in flight) with no lists and with the 1M exact and the 100k
+ *      fuzzy k = 1 list (OCR-aware with --ocr 1) attached, in alternating rounds; reported as wall reads/s
+ *      and as server CPU µs per read (from /proc/<pid>/stat: on a machine shared with other jobs, wall
+ *      time measures the scheduler).
  *   3. latency: ingest answer → SSE event, 1 and 50 connected dispatchers, p50/p99 over single-read ingests
  *      of a listed plate (each with a fresh read, paced 20 ms apart).
  *
  * The server is a separate process (`node dist/src/cli/main.js serve`), as in production.
  *
- *   npm run build && node dist/bench/hotlist.js [--reads 200000] [--samples 200] [--rounds 3]
+ *   npm run build && node dist/bench/hotlist.js [--reads 200000] [--samples 200] [--rounds 3] [--ocr 0|1]
  *
  * Writes bench/results/hotlist.json.
  */
@@ -27,6 +28,9 @@ import { HotlistStore } from '../src/hotlist/store.js';
 import { parseHotlistBody } from '../src/hotlist/parse.js';
 import { encodeHotlist } from '../src/hotlist/codec.js';
 import { Directory } from '../src/server/tenancy/directory.js';
+import { AlertSystem } from '../src/alerts/system.js';
+import type { StoredRead } from '../src/model/read.js';
+import { pino } from 'pino';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,6 +39,8 @@ function arg(name: string, dflt: number): number {
 const kReads = arg('reads', 200_000);
 const kSamples = arg('samples', 200);
 const kRounds = arg('rounds', 3);
+/** `--ocr 1` makes the 100k fuzzy list OCR-aware (a harsher case: ~2% of random reads then alert). */
+const kOcr = arg('ocr', 0) === 1;
 const kBigList = arg('big', 1_000_000);
 const kFuzzyList = arg('fuzzy', 100_000);
 const kRepo = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -108,7 +114,7 @@ async function listPhase(dir: string) {
   const encode = timed(() => encodeHotlist(parse.value));
   const store = await HotlistStore.open(dir);
   const put = await timedAsync(() => store.put('pd-a', parse.value));
-  const fuzzyList = parseHotlistBody('bolo', { entries: fuzzyEntries, match: 'fuzzy', maxEdits: 1, ocr: true }, Date.now());
+  const fuzzyList = parseHotlistBody('bolo', { entries: fuzzyEntries, match: 'fuzzy', maxEdits: 1, ocr: kOcr }, Date.now());
   const putFuzzy = await timedAsync(() => store.put('pd-a', fuzzyList));
   const load = await timedAsync(() => HotlistStore.open(dir));
   return {
@@ -121,8 +127,41 @@ async function listPhase(dir: string) {
       storePutFuzzy100k: round(putFuzzy.wallMs), storePutFuzzy100kCpu: round(putFuzzy.cpuMs),
       loadBoth: round(load.wallMs), loadBothCpu: round(load.cpuMs),
     },
-    bigJson, fuzzyJson: JSON.stringify({ entries: fuzzyEntries, match: 'fuzzy', maxEdits: 1, ocr: true }),
+    bigJson, fuzzyJson: JSON.stringify({ entries: fuzzyEntries, match: 'fuzzy', maxEdits: 1, ocr: kOcr }),
   };
+}
+
+/**
+ * The ingest hook alone, in process: AlertSystem.onIngest (match both lists, write the alerts durably) over
+ * batches of 1,000 stored reads, CPU µs per read, with the caches flushed between batches (in the server,
+ * request parsing evicts the tables) and without. Robust where HTTP runs on a shared machine are not.
+ */
+async function hookPhase(dir: string) {
+  const system = await AlertSystem.open({
+    dataDir: dir, engine: { searchHotlist: async () => ({ matches: [] }) },
+    scopesFor: (tenant) => [{ tenant, minTs: 0 }], retentionCutoff: () => 0, log: pino({ level: 'silent' }),
+  });
+  const junk = new Uint32Array(16 << 20); // 64 MiB
+  const batches: StoredRead[][] = [];
+  const ps = plates(kReads, 7);
+  for (let i = 0; i < ps.length; i += 1000) {
+    batches.push(ps.slice(i, i + 1000).map((plate, k) => ({ id: `r${i + k}`, tenant: 'pd-a', plate, ts: Date.now(), lat: 37.77, lon: -122.42, camera: 'cam-1' })));
+  }
+  const out: Record<string, { cpuUsPerRead: number; alerts: number }> = {};
+  // JIT warm-up on reads that are not measured
+  for (const batch of batches.slice(0, 20)) await system.onIngest('pd-a', batch.map((r) => ({ ...r, id: `w${r.id}` })));
+  for (const cold of [false, true]) {
+    let cpu = 0, alerts = 0;
+    for (const batch of batches) {
+      if (cold) for (let i = 0; i < junk.length; i += 16) junk[i]!++;
+      const c = cpuMs();
+      alerts += await system.onIngest('pd-a', batch);
+      cpu += cpuMs() - c;
+    }
+    out[cold ? 'cacheCold' : 'cacheWarm'] = { cpuUsPerRead: round((cpu * 1000) / kReads, 2), alerts };
+  }
+  await system.close();
+  return out;
 }
 
 interface Server { url: string; pid: number; stop(): Promise<void> }
@@ -241,6 +280,9 @@ async function main(): Promise<void> {
     console.log('list phase (in process)…');
     const list = await listPhase(join(root, 'store'));
     console.log(JSON.stringify({ ...list, bigJson: undefined, fuzzyJson: undefined }, null, 1));
+    console.log('ingest hook in process…');
+    const hook = await hookPhase(join(root, 'store'));
+    console.log(JSON.stringify(hook));
 
     const dataDir = join(root, 'server');
     const dir = await Directory.open(dataDir, { watch: false });
@@ -275,7 +317,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < kRounds; r++) {
         console.log(`${Math.round(performance.now())} round ${r + 1}/${kRounds}: ingest without lists…`);
         none.push(await measure(10 + r));
-        console.log('  PUT 1M exact + 100k fuzzy k=1 OCR lists over HTTP…');
+        console.log(`  PUT 1M exact + 100k fuzzy k=1${kOcr ? ' OCR' : ''} lists over HTTP…`);
         puts.push(await putLists());
         if (r === 0) puts.push(await putLists()); // a replace of existing lists
         console.log(`${Math.round(performance.now())}  ingest with lists…`);
@@ -296,7 +338,7 @@ async function main(): Promise<void> {
           noneReadsPerS: Math.round(kReads / base.seconds), withReadsPerS: Math.round(kReads / w.seconds),
           noneCpuUsPerRead: perRead(base), withCpuUsPerRead: perRead(w),
           wallSlowdownPct: round((1 - base.seconds / w.seconds) * 100), cpuOverheadPct: round((w.cpuMs / base.cpuMs - 1) * 100),
-          // random plates against an OCR list: the confusion classes shrink the alphabet, ~2% of reads alert
+          // with --ocr 1 the confusion classes shrink the alphabet and ~2% of random reads alert
           alertsRaised: w.alerts,
         };
       });
@@ -305,7 +347,8 @@ async function main(): Promise<void> {
       const result = {
         machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map((x) => round(x, 2)) },
         date: new Date().toISOString(),
-        command: `node dist/bench/hotlist.js --reads ${kReads} --samples ${kSamples} --rounds ${kRounds}`,
+        command: `node dist/bench/hotlist.js --reads ${kReads} --samples ${kSamples} --rounds ${kRounds} --ocr ${kOcr ? 1 : 0}`,
+        fuzzyListOcr: kOcr,
         list: { ...list, bigJson: undefined, fuzzyJson: undefined },
         httpPut: {
           exact1M_firstMs: round(puts[0]!.big.wallMs), exact1M_replaceMs: round(puts[1]!.big.wallMs),
@@ -318,6 +361,7 @@ async function main(): Promise<void> {
           medianWallSlowdownPct: median(rounds.map((r) => r.wallSlowdownPct)),
           medianCpuOverheadPct: median(rounds.map((r) => r.cpuOverheadPct)),
         },
+        ingestHook: hook,
         latency: [lat1, lat50],
       };
       console.log(JSON.stringify(result, null, 1));
