@@ -135,10 +135,15 @@ function shardDictionary(s: LoadedShard): PlateDictionary {
 }
 
 function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): PlateDictionary {
-  const byPlate = new Map<string, number[]>();
-  src.rows.forEach((r, i) => {
-    if (r.ts >= p.lo && r.ts < p.hi) push(byPlate, r.plate, i);
-  });
+  // the live segment's own plate index when the planner captured it (rows are time-checked per hit)
+  let byPlate: ReadonlyMap<string, readonly number[]> | undefined = src.byPlate;
+  if (!byPlate) {
+    const m = new Map<string, number[]>();
+    src.rows.forEach((r, i) => {
+      if (r.ts >= p.lo && r.ts < p.hi) push(m, r.plate, i);
+    });
+    byPlate = m;
+  }
   const plates = [...byPlate.keys()];
   const index = new Map(plates.map((pl, d) => [pl, d]));
   return {
@@ -151,7 +156,7 @@ function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): Plat
     plateAt: (d) => plates[d]!,
     plates,
     find: (pl) => index.get(pl) ?? -1,
-    rows: (d) => byPlate.get(plates[d]!)!,
+    rows: (d) => byPlate!.get(plates[d]!)!,
   };
 }
 
@@ -239,6 +244,7 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
       matchEntries(plan, dict, (entry, d, distance) => {
         for (const i of dict.rows(d) as number[]) {
           const r = src.rows[i]!;
+          if (r.ts < p.lo || r.ts >= p.hi) continue;
           if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
           if (p.cameras && !p.cameras.has(r.camera)) continue;
           if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
