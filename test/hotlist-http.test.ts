@@ -65,6 +65,16 @@ describe('PUT / GET / DELETE /v1/hotlists/{name}', () => {
     expect((await call(ts.url, 'DELETE', '/v1/hotlists/ncic-daily', { token: disp() })).status).toBe(404);
   });
 
+  it('GET streams a large list whole, as stored, in order', async () => {
+    const n = 120_000;
+    const entries = Array.from({ length: n }, (_, i) => ({ plate: `P${i.toString(36).toUpperCase()}`, note: `n${i}`, ...(i % 1000 === 0 ? { priority: i } : {}) }));
+    expect((await call(ts.url, 'PUT', '/v1/hotlists/big', { token: disp(), json: { entries } })).json).toEqual({ name: 'big', entries: n });
+    const got = await call(ts.url, 'GET', '/v1/hotlists/big', { token: disp() });
+    expect(got.status).toBe(200);
+    expect(got.json.count).toBe(n);
+    expect(got.json.entries).toEqual(entries);
+  });
+
   it('validates names strictly (no path tricks)', async () => {
     // a literal `..` segment is resolved away by the URL itself (→ 404 for /v1/); encoded, it reaches the route
     for (const dots of ['..', '%2E%2E']) {

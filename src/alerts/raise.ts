@@ -47,15 +47,10 @@ export function raiseForBatch(
   for (const tenant of subscribers) {
     const lists = listsOf(tenant);
     if (lists.length === 0) continue;
-    const scope = tenant === owner ? undefined : scopesFor(tenant, now).find((s) => s.tenant === owner);
-    let minTs: number;
-    if (tenant === owner) {
-      minTs = scopesFor(tenant, now).find((s) => s.tenant === owner)?.minTs ?? -Infinity;
-    } else if (scope) {
-      minTs = scope.minTs;
-    } else {
-      continue;
-    }
+    // the owner's own lists see its reads within its retention; others only through an active grant
+    const scope = scopesFor(tenant, now).find((s) => s.tenant === owner);
+    if (!scope && tenant !== owner) continue;
+    const minTs = scope?.minTs ?? -Infinity;
     let batch = reads;
     let batchPlates = (plates ??= reads.map((r) => r.plate));
     if (reads.some((r) => r.ts < minTs)) {
