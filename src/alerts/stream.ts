@@ -21,8 +21,6 @@ import { sseEvent } from './alert.js';
 export const kBatch = 256;
 /** Comment lines keep proxies (and the client's idle timers) from closing a quiet stream. */
 export const kHeartbeatMs = 15_000;
-/** Sent first: clients reconnect after 1 s (the EventSource default is 3 s). */
-const kPreamble = 'retry: 1000\n: platesearch alerts\n\n';
 
 export interface AlertStreamOptions {
   tenant: string;
@@ -41,7 +39,8 @@ export interface AlertStreamOptions {
 export async function runAlertStream(o: AlertStreamOptions): Promise<void> {
   const heartbeatMs = o.heartbeatMs ?? kHeartbeatMs;
   let last = o.after;
-  await o.write(kPreamble);
+  // nothing is written before the first event or heartbeat: every block a client parses is an event or a
+  // comment (the head is already flushed by the pipeline, so the client knows the stream is open)
   let lastWrite = Date.now();
   while (!o.signal.aborted) {
     const seen = o.hub.version(o.tenant);
