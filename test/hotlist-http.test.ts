@@ -3,7 +3,7 @@
  * body validation, atomic replace under concurrent ingest, and look-back ("historical hits").
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, startTestServer, type TestServer } from './helpers/server.js';
+import { call, readAudit, startTestServer, type TestServer } from './helpers/server.js';
 import { SseClient } from './helpers/sse.js';
 
 let ts: TestServer;
@@ -69,6 +69,9 @@ describe('PUT / GET / DELETE /v1/hotlists/{name}', () => {
     const n = 120_000;
     const entries = Array.from({ length: n }, (_, i) => ({ plate: `P${i.toString(36).toUpperCase()}`, note: `n${i}`, ...(i % 1000 === 0 ? { priority: i } : {}) }));
     expect((await call(ts.url, 'PUT', '/v1/hotlists/big', { token: disp(), json: { entries } })).json).toEqual({ name: 'big', entries: n });
+    const audit = (await readAudit(ts.dataDir, 'pd-a')).filter((r) => r.action === 'hotlist.put');
+    expect(audit.at(-1)!.params).toMatchObject({ name: 'big', entries: { count: n }, storedEntries: n });
+    expect((audit.at(-1)!.params as { entries: { sha256: string } }).entries.sha256).toMatch(/^[0-9a-f]{64}$/);
     const got = await call(ts.url, 'GET', '/v1/hotlists/big', { token: disp() });
     expect(got.status).toBe(200);
     expect(got.json.count).toBe(n);
@@ -160,11 +163,15 @@ describe('PUT / GET / DELETE /v1/hotlists/{name}', () => {
     await call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-a', 'ingest'), json: [read('HIST01', 2 * 86_400_000), read('HIST01', 20 * 86_400_000), read('OTHER1')] });
     const s = await SseClient.open(ts.url, disp());
     try {
-      const put = await call(ts.url, 'PUT', '/v1/hotlists/hist', { token: disp(), json: { entries: [{ plate: 'HIST01', note: 'h' }], lookbackDays: 7 } });
+      const put = await call(ts.url, 'PUT', '/v1/hotlists/hist', {
+        token: disp(), json: { entries: [{ plate: 'HIST01', note: 'h' }], lookbackDays: 7, purpose: 'stolen vehicle', case: '2026-0042' },
+      });
       expect(put.status).toBe(200);
       expect(put.json).toMatchObject({ name: 'hist', entries: 1, lookback: { days: 7, alerts: 1, truncated: false } });
       await s.waitFor(1);
       expect(s.alerts()[0]).toMatchObject({ hotlist: 'hist', entry: 'HIST01', historical: true, distance: 0 });
+      const rec = (await readAudit(ts.dataDir, 'pd-a')).filter((r) => r.action === 'hotlist.put').at(-1)!;
+      expect(rec).toMatchObject({ purpose: 'stolen vehicle', case: '2026-0042', resultCount: 1, tenantsTouched: ['pd-a'] });
     } finally {
       s.close();
     }

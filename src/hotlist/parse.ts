@@ -12,7 +12,7 @@
  */
 import { BadInput } from '../errors.js';
 import { parsePlateMatch } from '../query/parse.js';
-import { kMaxHotlistEntries } from '../query/parse.js';
+import { kMaxHotlistEntries, kMaxPurposeLength } from '../query/parse.js';
 import { parseTimestamp } from '../model/time.js';
 import type { Hotlist } from './hotlist.js';
 import { PlateDedupe } from './plate-dedupe.js';
@@ -24,7 +24,8 @@ export const kMaxPriorityLength = 64;
 /** Longest look-back: ten years, beyond any retention. */
 export const kMaxLookbackDays = 3660;
 
-const kTopFields = new Set(['entries', 'match', 'maxEdits', 'ocr', 'transpositions', 'lookbackDays', 'name']);
+// `purpose` and `case` are optional here (a look-back is a search: they go to the audit record, via the pipeline)
+const kTopFields = new Set(['entries', 'match', 'maxEdits', 'ocr', 'transpositions', 'lookbackDays', 'name', 'purpose', 'case']);
 const kEntryFields = new Set(['plate', 'note', 'priority', 'expires']);
 const kPlateOptions = { ocr: false, transpositions: false };
 /** Already normalised and valid (the usual NCIC extract): skips re-normalising a million strings. */
@@ -35,6 +36,12 @@ export function parseHotlistBody(name: string, input: unknown, now: number): Hot
   const body = input as Record<string, unknown>;
   for (const key of Object.keys(body)) {
     if (!kTopFields.has(key)) throw BadInput(`unknown field ${JSON.stringify(key)}`, { field: key });
+  }
+  for (const field of ['purpose', 'case'] as const) {
+    const v = body[field];
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > kMaxPurposeLength)) {
+      throw BadInput(`${field} must be a string of at most ${kMaxPurposeLength} characters`, { field });
+    }
   }
   if (body.name !== undefined && body.name !== null && body.name !== name) {
     throw BadInput('name in the body must match the name in the path', { field: 'name' });

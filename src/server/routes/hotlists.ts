@@ -49,7 +49,8 @@ async function putList(ctx: RequestContext): Promise<RouteResponse> {
   const list = parseHotlistBody(name, ctx.body, ctx.now);
   const system = await alertSystemFor(ctx.services);
   const loaded = await system.hotlists.put(tenant, list);
-  ctx.audit.params = { name, match: list.mode, maxEdits: list.maxEdits, ocr: list.ocr, transpositions: list.transpositions, entries: list.plates.length, lookbackDays: list.lookbackDays ?? null };
+  // the pipeline's default params (entries over 100 summarised as {count, sha256}), plus what was stored
+  ctx.audit.params = { ...ctx.audit.params, storedEntries: list.plates.length };
   const answer: { name: string; entries: number; lookback?: LookbackResult | { days: number; error: string } } = {
     name, entries: list.plates.length,
   };
