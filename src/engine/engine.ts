@@ -18,8 +18,9 @@ export interface EngineOptions {
   /** Size limit of one memory arena in bytes (default 4 GiB); tests use small ones to force several. */
   arenaBytes?: number;
   /**
-   * Searches whose shards to scan hold fewer rows than this run on the calling thread even when
-   * `threads` > 0 (a pool round trip costs ~70 µs). Default 1,000,000; tests pass 0 to force the pool.
+   * Searches with less estimated work than this (rows to scan, or distinct plates to match, ×2 for
+   * fuzzy) run on the calling thread even when `threads` > 0: a pool round trip costs ~70 µs and more
+   * on a busy machine. Default 4,000,000; tests pass 0 to force the pool.
    */
   poolMinRows?: number;
 }

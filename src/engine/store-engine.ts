@@ -28,7 +28,7 @@ import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } fro
 
 const kDefaultSealRows = 1_000_000;
 const kScratchBytes = 16 * 1024 * 1024;
-const kDefaultPoolMinRows = 1_000_000;
+const kDefaultPoolMinRows = 4_000_000;
 const kDefaultSealAgeMs = 600_000;
 // how often the background sealer looks at the tenants
 const kSealCheckMs = 1000;
@@ -153,8 +153,10 @@ export class StoreEngine implements Engine {
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
     const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate));
-    const heavyRows = heavy.reduce((n, s) => n + s.shard.rows, 0);
-    const pool = heavy.length > 0 && heavyRows >= this.poolMinRows ? this.poolOrUndefined() : undefined;
+    // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
+    // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
+    const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
+    const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a));
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
