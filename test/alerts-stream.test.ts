@@ -2,6 +2,8 @@
  * Live alerts end to end: a real server on port 0, hot lists over HTTP, reads ingested over HTTP, the
  * SSE stream read with undici. Alerts arrive for visible matching reads and only those.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, readAudit, startTestServer, type TestServer } from './helpers/server.js';
 import { SseClient } from './helpers/sse.js';
@@ -103,6 +105,10 @@ describe('GET /v1/alerts', () => {
     await ingest('pd-b', [read('WANT01')]);
     await settle(s, 'pd-a', 2);
     expect(s.alerts().filter((a) => a.entry === 'WANT01').map((a) => a.read.tenant)).toEqual(['pd-b']);
+    // defence in depth: nothing is even raised (stored) for reads the tenant may not see
+    const logText = (await readFile(join(ts.dataDir, 'alerts', 'pd-a.log'))).toString('latin1');
+    expect(logText).not.toContain('"tenant":"pd-c"');
+    expect(logText.split('"tenant":"pd-b"').length - 1).toBe(1);
     // and the alert raised while the grant stood is not replayed after the revocation either
     const replay = await open('pd-a', 0);
     await settle(replay, 'pd-a', 2);
