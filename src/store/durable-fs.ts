@@ -2,22 +2,17 @@
  * Durable file primitives. Durability means fsync: of the file for its bytes, and of the directory for
  * the name (a created, renamed or deleted entry is only durable once its directory is synced).
  */
-import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { storeFs } from './fs.js';
 
 /** fsyncs a directory so that entries created, renamed or removed in it survive a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await storeFs().syncDir(dir);
 }
 
 /** Creates `dir` (and parents) and makes the new entries durable. */
 export async function ensureDir(dir: string): Promise<void> {
-  const made = await mkdir(dir, { recursive: true });
+  const made = await storeFs().mkdir(dir);
   if (made !== undefined) {
     // fsync every directory from the first one created up to the parent of that one
     let d = dir;
@@ -35,13 +30,15 @@ export async function ensureDir(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[] | Uint8Array): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
+  const fs = storeFs();
+  const fh = await fs.open(tmp, 'w');
   try {
     const list = chunks instanceof Uint8Array ? [chunks] : chunks;
     for (const c of list) {
       let off = 0;
       while (off < c.length) {
-        const { bytesWritten } = await fh.write(c, off, c.length - off);
+        const bytesWritten = await fh.write(c, off, c.length - off);
+        if (!(bytesWritten > 0)) throw Object.assign(new Error(`short write: 0 bytes written to ${tmp}`), { code: 'EIO' });
         off += bytesWritten;
       }
     }
@@ -49,7 +46,7 @@ export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[
   } finally {
     await fh.close();
   }
-  await rename(tmp, file);
+  await fs.rename(tmp, file);
   await fsyncDir(path.dirname(file));
 }
 
@@ -58,7 +55,7 @@ export async function unlinkDurable(dir: string, files: readonly string[]): Prom
   if (files.length === 0) return;
   for (const f of files) {
     try {
-      await unlink(path.join(dir, f));
+      await storeFs().unlink(path.join(dir, f));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

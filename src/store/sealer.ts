@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ArenaSet } from '../core/arena.js';
 import { ensureDir, unlinkDurable } from './durable-fs.js';
+import { storeFsIsReal } from './fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
 import type { SealJob } from './seal-worker.js';
 import { groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
@@ -76,8 +77,12 @@ async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<numb
   return loadEntries(store, arenas, entries);
 }
 
-/** The compiled seal worker, or undefined when not built (running from src/ without dist/). */
+/**
+ * The compiled seal worker, or undefined when not built (running from src/ without dist/), or while a
+ * test's file system is installed (src/store/fs.ts: a worker thread would write to the real disk).
+ */
 function sealWorkerPath(): string | undefined {
+  if (!storeFsIsReal()) return undefined;
   const here = import.meta.url;
   const url = here.endsWith('.ts') ? new URL('../../dist/src/store/seal-worker.js', here) : new URL('./seal-worker.js', here);
   const file = fileURLToPath(url);

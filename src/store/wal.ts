@@ -16,11 +16,11 @@
  * and offset, the damaged bytes are skipped (resynchronising on the next record whose CRC checks), and
  * the file is left as it is for inspection.
  */
-import { open, readFile, stat, truncate } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { ensureDir, fsyncDir } from './durable-fs.js';
+import { storeFs, type StoreFile } from './fs.js';
 import { StorageUnavailable } from '../errors.js';
 
 export const kWalVersion = 1;
@@ -124,9 +124,9 @@ export async function recoverWal(file: string): Promise<WalScan> {
   const buf = await readFile(file);
   const scan = scanWal(file, buf);
   if (scan.tornTail && !scan.badHeader) {
-    await truncate(file, scan.goodEnd);
-    const fh = await open(file, 'r+');
+    const fh = await storeFs().open(file, 'r+');
     try {
+      await fh.truncate(scan.goodEnd);
       await fh.sync();
     } finally {
       await fh.close();
@@ -144,7 +144,7 @@ type Pending =
  */
 export class WalWriter {
   readonly dir: string;
-  private fh: FileHandle;
+  private fh: StoreFile;
   private gen: number;
   private queue: Pending[] = [];
   private running = false;
@@ -153,7 +153,7 @@ export class WalWriter {
   /** fsyncs done so far (for tests and metrics: group commit means fewer syncs than appends). */
   syncs = 0;
 
-  private constructor(dir: string, fh: FileHandle, generation: number) {
+  private constructor(dir: string, fh: StoreFile, generation: number) {
     this.dir = dir;
     this.fh = fh;
     this.gen = generation;
@@ -166,11 +166,16 @@ export class WalWriter {
     return new WalWriter(dir, fh, generation);
   }
 
-  private static async newFile(dir: string, generation: number): Promise<FileHandle> {
+  private static async newFile(dir: string, generation: number): Promise<StoreFile> {
     const file = path.join(dir, walFileName(generation));
-    const fh = await open(file, 'wx');
+    const fh = await storeFs().open(file, 'wx');
     try {
-      await fh.write(kMagic, 0, kMagic.length); // at the file offset, so later writev calls follow it
+      // at the file offset, so later writev calls follow it
+      for (let off = 0; off < kMagic.length; ) {
+        const n = await fh.write(kMagic, off, kMagic.length - off);
+        if (!(n > 0)) throw Object.assign(new Error(`short write: 0 bytes written to ${file}`), { code: 'EIO' });
+        off += n;
+      }
       await fh.sync();
       await fsyncDir(dir);
     } catch (err) {
@@ -258,7 +263,8 @@ export class WalWriter {
             // positionless writes append at the current offset of an 'wx'-opened file
             let bufs = frames;
             while (bufs.length > 0) {
-              const { bytesWritten } = await this.fh.writev(bufs);
+              const bytesWritten = await this.fh.writev(bufs);
+              if (!(bytesWritten > 0)) throw Object.assign(new Error('short write: 0 bytes written to the log'), { code: 'EIO' });
               bufs = advance(bufs, bytesWritten);
             }
             await this.fh.datasync();
