@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, EngineOptions } from '../engine/engine.js';
 import { openEngine } from '../engine/index.js';
 import { AuditTrail } from './audit/trail.js';
 import { createLogger, type Logger } from './logger.js';
@@ -37,6 +37,8 @@ export interface ServerOptions {
   port?: number;
   /** Engine worker threads (default: the engine's). */
   threads?: number;
+  /** Further engine options (sealing thresholds); `dataDir` and `threads` come from above. */
+  engineOptions?: Omit<EngineOptions, 'dataDir' | 'threads'>;
   logger?: Logger;
   config?: Partial<ServerConfig>;
   /** Route modules to serve; default: src/server/routes/index.ts. */
@@ -74,7 +76,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
     opened.push(directory);
     const auditTrail = options.auditTrail ?? (await AuditTrail.open(options.dataDir));
     opened.push(auditTrail);
-    engine = options.engine ?? (await openEngine({ dataDir: options.dataDir, threads: options.threads }));
+    engine = options.engine ?? (await openEngine({ ...options.engineOptions, dataDir: options.dataDir, threads: options.threads }));
     opened.push(engine);
 
     const services: ServerServices = {

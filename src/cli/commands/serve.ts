@@ -7,16 +7,20 @@ import { parseArgs } from 'node:util';
 import { BadInput } from '../../errors.js';
 import { kDefaultConfig, startServer, type PlatesearchServer } from '../../server/server.js';
 import type { ServerConfig } from '../../server/route.js';
+import type { EngineOptions } from '../../engine/engine.js';
 import type { Command } from '../command.js';
 
 const usage = `usage: platesearch serve --data-dir D [--host 127.0.0.1] [--port 8080] [--threads N]
                         [--query-budget-ms ${kDefaultConfig.queryBudgetMs}] [--rate-limit ${kDefaultConfig.rateLimitPerSecond}] [--rate-burst ${kDefaultConfig.rateLimitBurst}]
+                        [--seal-rows 1000000] [--seal-age-ms 600000]
 
 Starts the HTTP server on data dir D. --port 0 picks a free port. Prints one line
 "listening on http://HOST:PORT" once it accepts requests; logs (JSON) go to stderr, level $LOG_LEVEL.
 --threads: engine worker threads (default: one per core).
 --query-budget-ms: time budget of one search; over it the search is cancelled and answered 503.
 --rate-limit / --rate-burst: per-user token bucket (requests per second, bucket size); over it, 429.
+--seal-rows / --seal-age-ms: seal a tenant's live reads into shards at this many reads, or when the
+oldest is this old (0: no sealing by age). Small values exercise sealing (crash and soak tests).
 SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.`;
 
 function integer(v: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -34,6 +38,7 @@ export interface ServeArgs {
   port: number;
   threads?: number;
   config: Partial<ServerConfig>;
+  engineOptions: Omit<EngineOptions, 'dataDir' | 'threads'>;
 }
 
 export function parseServeArgs(args: string[]): ServeArgs {
@@ -47,6 +52,8 @@ export function parseServeArgs(args: string[]): ServeArgs {
       'query-budget-ms': { type: 'string' },
       'rate-limit': { type: 'string' },
       'rate-burst': { type: 'string' },
+      'seal-rows': { type: 'string' },
+      'seal-age-ms': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -60,8 +67,14 @@ export function parseServeArgs(args: string[]): ServeArgs {
   if (rate !== undefined) config.rateLimitPerSecond = rate;
   const burst = integer(values['rate-burst'], '--rate-burst', 1, 10_000_000);
   if (burst !== undefined) config.rateLimitBurst = burst;
+  const engineOptions: Omit<EngineOptions, 'dataDir' | 'threads'> = {};
+  const sealRows = integer(values['seal-rows'], '--seal-rows', 1, 1 << 30);
+  if (sealRows !== undefined) engineOptions.sealRows = sealRows;
+  const sealAgeMs = integer(values['seal-age-ms'], '--seal-age-ms', 0, 86_400_000);
+  if (sealAgeMs !== undefined) engineOptions.sealAgeMs = sealAgeMs;
   return {
     dataDir,
+    engineOptions,
     host: values.host ?? '127.0.0.1',
     port: integer(values.port, '--port', 0, 65535) ?? 8080,
     threads: integer(values.threads, '--threads', 0, 256),
