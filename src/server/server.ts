@@ -78,6 +78,9 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
     opened.push(auditTrail);
     engine = options.engine ?? (await openEngine({ ...options.engineOptions, dataDir: options.dataDir, threads: options.threads }));
     opened.push(engine);
+    const corruptFiles = engine.stats().corruptFiles;
+    // serving the healthy data; the damaged files stay as they are for inspection (also /healthz, /metrics)
+    if (corruptFiles.length > 0) log.error({ corruptFiles }, 'data files failed their checks at load; serving the rest');
 
     const services: ServerServices = {
       dataDir: options.dataDir,
