@@ -59,7 +59,9 @@ export function compilePlateMatch(match: PlateMatch): PlateMatcher {
     case 'exact':
       return (plate) => (map(plate) === pattern ? 0 : -1);
     case 'wildcard': {
-      const re = new RegExp('^' + pattern.replaceAll('?', '.').replaceAll('*', '.*') + '$', 's');
+      // runs of '*' are one '*': a pattern of thousands of stars would otherwise compile to a regex
+      // that overflows the stack (a 500) or backtracks combinatorially
+      const re = new RegExp('^' + pattern.replace(/\*+/g, '*').replaceAll('?', '.').replaceAll('*', '.*') + '$', 's');
       const fixed = pattern.replaceAll('*', '').length;
       const hasStar = pattern.includes('*');
       return (plate) => {
