@@ -1,0 +1,100 @@
+/**
+ * Resource limits hold under hostile input: body size (413, with Content-Length and chunked), hot-list
+ * size, pattern complexity (100k stars once answered 500: fixed), `limit`, the per-user rate (429 + Retry-After, other users unaffected). The server stays healthy after each. The query time
+ * budget is in test/reliability-gaps.test.ts (not enforced on calling-thread scans).
+ */
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { call, sampleRead, startTestServer, type TestServer } from './helpers/server.js';
+
+const open: TestServer[] = [];
+afterEach(async () => {
+  for (const x of open.splice(0)) await x.close();
+});
+async function start(config: Record<string, number> = {}): Promise<TestServer> {
+  const s = await startTestServer({ config: { rateLimitPerSecond: 1_000_000, rateLimitBurst: 1_000_000, ...config } });
+  open.push(s);
+  return s;
+}
+async function healthy(s: TestServer): Promise<void> {
+  expect((await call(s.url, 'GET', '/healthz')).status).toBe(200);
+}
+
+describe('limits', () => {
+  it('body size: a search over 1 MiB and an ingest over 64 MiB → 413, declared or chunked', async () => {
+    const s = await start();
+    const big = JSON.stringify({ plate: 'A', purpose: 'p', case: 'c', pad: 'x'.repeat(1 << 20) });
+    const r1 = await call(s.url, 'POST', '/v1/search', { token: s.token('pd-a', 'investigator'), body: big, contentType: 'application/json' });
+    expect(r1.status).toBe(413);
+    expect(r1.json.error.code).toBe('PS_BODY_TOO_LARGE');
+    // chunked: no Content-Length, the limit is enforced while reading
+    const chunks = function* () {
+      for (let i = 0; i < 80; i++) yield Buffer.alloc(1 << 20, 0x20);
+    };
+    let status = 0;
+    try {
+      const r2 = await request(`${s.url}/v1/reads`, {
+        method: 'POST', body: Readable.from(chunks()),
+        headers: { authorization: `Bearer ${s.token('pd-a', 'ingest')}`, 'content-type': 'application/json' },
+      });
+      status = r2.statusCode;
+      await r2.body.text();
+    } catch (err) {
+      // the server may close the socket once it has answered 413
+      status = /SOCKET|ECONNRESET|EPIPE/.test(String((err as { code?: string }).code)) ? 413 : -1;
+    }
+    expect(status).toBe(413);
+    await healthy(s);
+  });
+
+  it('hot lists: more than 1,000,000 entries → 400; exactly 1,000,000 is taken', async () => {
+    const s = await start();
+    const body = (n: number) => `{"entries":[${Array.from({ length: n }, (_, i) => `{"plate":"H${i.toString(36).toUpperCase()}"}`).join(',')}]}`;
+    const over = await call(s.url, 'PUT', '/v1/hotlists/big', { token: s.token('pd-a', 'dispatcher'), body: body(1_000_001), contentType: 'application/json' });
+    expect(over.status).toBe(400);
+    expect(over.json.error.code).toBe('PS_BAD_INPUT');
+    const at = await call(s.url, 'PUT', '/v1/hotlists/big', { token: s.token('pd-a', 'dispatcher'), body: body(1_000_000), contentType: 'application/json' });
+    expect(at.status).toBe(200);
+    await healthy(s);
+  }, 60_000);
+
+  it('patterns: more than 10 characters besides * → 400; a pattern of 100k stars is answered fast', async () => {
+    const s = await start();
+    const inv = s.token('pd-a', 'investigator');
+    expect((await call(s.url, 'POST', '/v1/reads', { token: s.token('pd-a', 'ingest'), json: Array.from({ length: 500 }, (_, i) => sampleRead(i)) })).status).toBe(200);
+    const r1 = await call(s.url, 'POST', '/v1/search', { token: inv, json: { plate: 'ABCDEFGHIJK*', purpose: 'p', case: 'c' } });
+    expect(r1.status).toBe(400);
+    const stars = '*T*0*0*0*0*1*'.padEnd(100_000, '*');
+    const t0 = performance.now();
+    const r2 = await call(s.url, 'POST', '/v1/search', { token: inv, json: { plate: stars, purpose: 'p', case: 'c' } });
+    expect(r2.status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const r3 = await call(s.url, 'POST', '/v1/search', { token: inv, json: { plate: '?'.repeat(11), purpose: 'p', case: 'c' } });
+    expect(r3.status).toBe(400);
+    for (const limit of [0, 10_001, 1.5, -1, '10']) {
+      const r = await call(s.url, 'POST', '/v1/search', { token: inv, json: { plate: 'T*', limit, purpose: 'p', case: 'c' } });
+      expect(r.status, String(limit)).toBe(400);
+    }
+    await healthy(s);
+  });
+
+  it('per-user rate: over the bucket → 429 PS_RATE_LIMITED with Retry-After; another user is not affected', async () => {
+    const s = await start({ rateLimitPerSecond: 2, rateLimitBurst: 5 });
+    const statuses: number[] = [];
+    let retryAfter: unknown;
+    for (let i = 0; i < 12; i++) {
+      const r = await call(s.url, 'GET', '/v1/sharing', { token: s.token('pd-a', 'admin') });
+      statuses.push(r.status);
+      if (r.status === 429) {
+        retryAfter = r.headers['retry-after'];
+        expect(r.json.error.code).toBe('PS_RATE_LIMITED');
+      }
+    }
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(5);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    expect((await call(s.url, 'GET', '/v1/sharing', { token: s.token('pd-b', 'admin') })).status).toBe(200);
+    await healthy(s);
+  });
+});
