@@ -54,7 +54,7 @@ const junkValue: fc.Arbitrary<unknown> = fc.oneof(junkString, junkNumber, fc.boo
 const platePattern = fc.oneof(
   fc.stringMatching(/^[A-Z0-9?*]{0,14}$/),
   fc.stringMatching(/^[a-z0-9 \-.]{0,12}$/),
-  fc.constantFrom('*', '?', '**********', '*?*?*?*?*?*?*?*?*?*?*', 'T00001?', 'T*', '7ABC123', 'WNT0001', '0ODQ1IL2Z5S'),
+  fc.constantFrom('*', '?', '**********', '*?*?*?*?*?*?*?*?*?*?*', 'T00001?', 'T*', '7ABC123', 'WNT0001', '0ODQ1IL2Z5S', `T${'*'.repeat(60_000)}1`),
   junkString,
 );
 const isoish = fc.oneof(
