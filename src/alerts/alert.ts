@@ -3,6 +3,7 @@
  * it is written, once, as the `data:` of its Server-Sent Event (and as the payload of its log record).
  */
 import type { StoredRead } from '../model/read.js';
+import { readToJson, type ReadJson } from '../model/read-json.js';
 import { formatTimestamp } from '../model/time.js';
 
 /** What the matcher produces; the log gives it its id. */
@@ -19,32 +20,8 @@ export interface AlertDraft {
   read: StoredRead;
 }
 
-/** The JSON of an alert's read: the hit fields of API.md, `ts` as ISO-8601 UTC with milliseconds. */
-export interface AlertReadJson {
-  id: string;
-  tenant: string;
-  plate: string;
-  ts: string;
-  lat: number;
-  lon: number;
-  camera: string;
-  region?: string;
-  confidence?: number;
-  make?: string;
-  color?: string;
-}
-
-export function readToJson(read: StoredRead): AlertReadJson {
-  const out: AlertReadJson = {
-    id: read.id, tenant: read.tenant, plate: read.plate, ts: formatTimestamp(read.ts),
-    lat: read.lat, lon: read.lon, camera: read.camera,
-  };
-  if (read.region !== undefined) out.region = read.region;
-  if (read.confidence !== undefined) out.confidence = read.confidence;
-  if (read.make !== undefined) out.make = read.make;
-  if (read.color !== undefined) out.color = read.color;
-  return out;
-}
+/** The JSON of an alert's read: the hit fields of API.md (src/model/read-json.ts). */
+export type AlertReadJson = ReadJson;
 
 /**
  * The event's `data:` JSON: `{"id", "hotlist", "entry", "note", "priority"?, "distance", "historical"?,
