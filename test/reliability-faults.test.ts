@@ -83,7 +83,7 @@ const walCases: Case[] = [
 
 describe('WAL faults', () => {
   for (const c of walCases) {
-    it(`${c.op} ${c.kind} (${c.mode}): 503 PS_STORAGE_UNAVAILABLE, nothing acknowledged is lost, a restart recovers`, async () => {
+    it(`${c.op} ${c.kind} (${c.mode}): 503 PS_STORAGE_UNAVAILABLE while failing, appends resume when the disk heals, nothing lost or doubled`, async () => {
       const plan = new FaultPlan();
       restore = setStoreFs(faultyStoreFs(plan));
       const dataDir = await makeDataDir();
@@ -102,19 +102,26 @@ describe('WAL faults', () => {
       expect(await visible(s, 'b-100')).toBe(0);
       // acknowledged reads are still served
       expect(await visible(s, 'a-0')).toBe(1);
+      if (c.mode === 'forever') {
+        // still failing: still refused, still coded
+        const again = await ingest(s, b);
+        expect(again.status).toBe(503);
+        expect(again.json.error.code).toBe('PS_STORAGE_UNAVAILABLE');
+      }
 
-      // the disk heals; the log stays closed to writes until a restart (its tail is unknown)
+      // the disk heals: the log cuts the failed group off and takes appends again, without a restart
       plan.clear();
-      const stillClosed = await ingest(s, batch(200, 5, 'c'));
-      expect(stillClosed.status).toBe(503);
-      expect(stillClosed.json.error.code).toBe('PS_STORAGE_UNAVAILABLE');
+      const later = batch(200, 5, 'c');
+      expect((await ingest(s, later)).status).toBe(200);
+      expect(await visible(s, 'c-200')).toBe(1);
+      // the client retries what was not acknowledged, with the same readIds
+      expect((await ingest(s, b)).status).toBe(200);
+      expect(await visible(s, 'b-100')).toBe(1);
       await auditOk(s);
       await s.close();
 
       s = await server(dataDir);
-      // the client retries what was not acknowledged, with the same readIds
-      expect((await ingest(s, b)).status).toBe(200);
-      expect((await ingest(s, batch(200, 5, 'c'))).status).toBe(200);
+      expect((await ingest(s, b)).status).toBe(200); // and again after the restart: still once
       const count = await exported(s);
       for (const r of [...a, ...b, ...batch(200, 5, 'c')]) expect(count.get(r.camera), r.camera).toBe(1);
       expect(count.size).toBe(45);
@@ -148,6 +155,8 @@ describe('shard writer and manifest faults', () => {
     { name: 'torn shard write', rule: { op: 'write', kind: 'torn', mode: 'once', path: /shards\/.*\.tmp-/ } },
     { name: 'EIO on the shard fsync', rule: { op: 'sync', kind: 'EIO', mode: 'once', path: /shards\/.*\.tmp-/ } },
     { name: 'EIO renaming the manifest (the commit point)', rule: { op: 'rename', kind: 'EIO', mode: 'once', path: /manifest\.json$/ } },
+    { name: 'EIO creating the next WAL file (the seal\'s rotation)', rule: { op: 'open', kind: 'EIO', mode: 'once', path: /wal\/[0-9a-f]+\.wal$/ } },
+    { name: 'ENOSPC writing the next WAL file\'s header', rule: { op: 'write', kind: 'ENOSPC', mode: 'once', path: /wal\/[0-9a-f]+\.wal$/ } },
   ];
   for (const c of cases) {
     it(`${c.name}: ingest keeps acknowledging, rows stay live and whole, sealing succeeds after the fault`, async () => {

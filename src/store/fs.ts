@@ -20,8 +20,8 @@ import { constants as fsc } from 'node:fs';
 export interface StoreFile {
   /** Writes `length` bytes of `buf` from `offset`; may write fewer (the caller loops). */
   write(buf: Uint8Array, offset: number, length: number): Promise<number>;
-  /** Gathers `bufs` in one write; may write fewer bytes than their total (the caller loops). */
-  writev(bufs: readonly Uint8Array[]): Promise<number>;
+  /** Gathers `bufs` in one write at `position` (default: the file offset); may write fewer bytes (the caller loops). */
+  writev(bufs: readonly Uint8Array[], position?: number): Promise<number>;
   /** fdatasync: the data and the size. */
   datasync(): Promise<void>;
   /** fsync: data and metadata. */
@@ -47,8 +47,8 @@ class NodeStoreFile implements StoreFile {
   async write(buf: Uint8Array, offset: number, length: number): Promise<number> {
     return (await this.fh.write(buf, offset, length)).bytesWritten;
   }
-  async writev(bufs: readonly Uint8Array[]): Promise<number> {
-    return (await this.fh.writev(bufs as Uint8Array[])).bytesWritten;
+  async writev(bufs: readonly Uint8Array[], position?: number): Promise<number> {
+    return (await this.fh.writev(bufs as Uint8Array[], position)).bytesWritten;
   }
   datasync(): Promise<void> {
     return this.fh.datasync();

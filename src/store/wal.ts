@@ -7,8 +7,12 @@
  *
  * Writing: appends queue their framed records; one writer loop writes everything queued with a single
  * writev and one fdatasync (group commit), then reports every record of that group durable, in order.
- * Acknowledged = fsync'd. A failed write or sync poisons the log (every later append fails) because the
- * file's tail is then unknown; the engine answers 503 until restarted, and recovery sorts it out.
+ * Acknowledged = fsync'd. A failed write or sync leaves the file's tail unknown: the group (and everything
+ * queued) is refused (503), and before the next write the log heals itself: it cuts the file back to the
+ * end of the last durable group and syncs that (records are written at explicit positions, so the cut is
+ * exact). While the disk keeps failing, healing fails too and appends keep answering 503; once it works
+ * again, appends resume without a restart, and the refused records are not on disk (a retry with the same
+ * readIds stores them once).
  *
  * Recovery: records are read until the end. A record that runs past the end of the file, or fails its
  * CRC with no valid record after it, is a torn tail (a crash mid-write): the file is truncated there.
@@ -150,6 +154,8 @@ export class WalWriter {
   private running = false;
   private failure: unknown;
   private closed = false;
+  /** Bytes of the current file known durable: the next group is written here. */
+  private durableEnd = kWalHeaderBytes;
   /** fsyncs done so far (for tests and metrics: group commit means fewer syncs than appends). */
   syncs = 0;
 
@@ -179,7 +185,9 @@ export class WalWriter {
       await fh.sync();
       await fsyncDir(dir);
     } catch (err) {
-      await fh.close();
+      await fh.close().catch(() => undefined);
+      // nothing was ever acknowledged in it: remove it, so that a retry can create this generation again
+      await storeFs().unlink(file).catch(() => undefined);
       throw err;
     }
     return fh;
@@ -194,9 +202,7 @@ export class WalWriter {
    * order, before any later record's callback (the engine makes rows visible there).
    */
   append(payload: Uint8Array, onDurable?: () => void): Promise<void> {
-    if (this.failure !== undefined || this.closed) {
-      return Promise.reject(StorageUnavailable(this.closed ? 'The log is closed' : 'The write-ahead log failed; restart to recover'));
-    }
+    if (this.closed) return Promise.reject(StorageUnavailable('The log is closed'));
     const frame = frameRecord(payload);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ kind: 'record', frame, onDurable, resolve, reject });
@@ -210,7 +216,7 @@ export class WalWriter {
    * `onRotated` runs synchronously at the switch, when exactly the old files' rows are visible.
    */
   rotate(generation: number, onRotated?: () => void): Promise<void> {
-    if (this.failure !== undefined || this.closed) return Promise.reject(StorageUnavailable('The write-ahead log failed'));
+    if (this.closed) return Promise.reject(StorageUnavailable('The log is closed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ kind: 'rotate', generation, onRotated, resolve, reject });
       this.kick();
@@ -239,6 +245,14 @@ export class WalWriter {
     try {
       while (this.queue.length > 0) {
         const head = this.queue[0]!;
+        if (this.failure !== undefined) {
+          try {
+            await this.heal();
+          } catch (err) {
+            this.fail(err, []);
+            continue;
+          }
+        }
         if (head.kind === 'rotate') {
           this.queue.shift();
           try {
@@ -246,6 +260,7 @@ export class WalWriter {
             await this.fh.close();
             this.fh = fh;
             this.gen = head.generation;
+            this.durableEnd = kWalHeaderBytes;
             head.onRotated?.();
             head.resolve();
           } catch (err) {
@@ -258,16 +273,18 @@ export class WalWriter {
         const group = this.queue.splice(0, n) as Extract<Pending, { kind: 'record' }>[];
         const frames = group.map((g) => g.frame).filter((f) => f.length > 0);
         try {
-          if (this.failure !== undefined) throw this.failure;
           if (frames.length > 0) {
-            // positionless writes append at the current offset of an 'wx'-opened file
+            // at explicit positions from the durable end, so that healing can cut a failed group off exactly
             let bufs = frames;
+            let at = this.durableEnd;
             while (bufs.length > 0) {
-              const bytesWritten = await this.fh.writev(bufs);
+              const bytesWritten = await this.fh.writev(bufs, at);
               if (!(bytesWritten > 0)) throw Object.assign(new Error('short write: 0 bytes written to the log'), { code: 'EIO' });
               bufs = advance(bufs, bytesWritten);
+              at += bytesWritten;
             }
             await this.fh.datasync();
+            this.durableEnd = at;
             this.syncs++;
           }
         } catch (err) {
@@ -281,6 +298,13 @@ export class WalWriter {
       this.running = false;
       if (this.queue.length > 0) this.kick();
     }
+  }
+
+  /** Cuts the file back to its durable end and syncs the cut; throws while the disk still fails. */
+  private async heal(): Promise<void> {
+    await this.fh.truncate(this.durableEnd);
+    await this.fh.datasync();
+    this.failure = undefined;
   }
 
   private fail(err: unknown, group: Pending[]): void {

@@ -80,22 +80,24 @@ function concat(bufs: readonly Uint8Array[]): Buffer {
 
 class FaultyStoreFile implements StoreFile {
   constructor(private readonly file: StoreFile, private readonly path: string, private readonly plan: FaultPlan) {}
-  private async writeSome(buf: Uint8Array, offset: number, length: number): Promise<number> {
+  private async writeSome(buf: Uint8Array, offset: number, length: number, position?: number): Promise<number> {
+    const put = (len: number): Promise<number> =>
+      position === undefined ? this.file.write(buf, offset, len) : this.file.writev([buf.subarray(offset, offset + len)], position);
     const kind = this.plan.check('write', this.path);
-    if (kind === 'short') return this.file.write(buf, offset, partial(length));
+    if (kind === 'short') return put(partial(length));
     if (kind === 'torn') {
-      await this.file.write(buf, offset, partial(length));
+      await put(partial(length));
       throw errnoError('EIO', `write ${this.path}`);
     }
     failPlain(kind, `write ${this.path}`);
-    return this.file.write(buf, offset, length);
+    return put(length);
   }
   write(buf: Uint8Array, offset: number, length: number): Promise<number> {
     return this.writeSome(buf, offset, length);
   }
-  writev(bufs: readonly Uint8Array[]): Promise<number> {
+  writev(bufs: readonly Uint8Array[], position?: number): Promise<number> {
     const all = concat(bufs);
-    return this.writeSome(all, 0, all.length);
+    return this.writeSome(all, 0, all.length, position);
   }
   async datasync(): Promise<void> {
     failPlain(this.plan.check('sync', this.path), `fdatasync ${this.path}`);
