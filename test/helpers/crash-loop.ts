@@ -312,9 +312,11 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
 
   const check = async (url: string, cycle: number): Promise<void> => {
     // reads, per tenant, by export
-    const checkNow = Date.now();
     for (const [tenant, token] of [['pd-a', T.aAdmin], ['pd-b', T.bAdmin]] as const) {
+      const exportSent = Date.now();
       const rows = await exportRows(url, token);
+      // the server's retention cutoff for this export lies between these two instants
+      const checkNow = Date.now();
       const count = new Map<string, number>();
       for (const row of rows) {
         const r = sent.get(row.camera);
@@ -324,7 +326,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
           continue;
         }
         count.set(r.camera, (count.get(r.camera) ?? 0) + 1);
-        if (tenant === 'pd-b' && r.ts < checkNow - kRetentionSeconds * 1000 - 1000) {
+        if (tenant === 'pd-b' && r.ts < exportSent - kRetentionSeconds * 1000 - 1000) {
           report.retentionViolations++;
           fail(`cycle ${cycle}: pd-b exported ${r.camera} older than its retention`);
         }
@@ -343,7 +345,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
         if (tenant === 'pd-b' && r.ts < checkNow - kRetentionSeconds * 1000 + 1000) continue;
         lostKeys.add(key);
         report.readsLost = lostKeys.size;
-        fail(`cycle ${cycle}: acknowledged ${tenant} read ${key} is missing`);
+        fail(`cycle ${cycle}: acknowledged ${tenant} read ${key} is missing (ts ${new Date(r.ts).toISOString()}, ${((checkNow - r.ts) / 1000).toFixed(1)} s old at the check, export took ${checkNow - exportSent} ms)`);
       }
     }
     // a sample through search: exactly one hit for plate + camera
