@@ -59,6 +59,7 @@ describe('grants and revocations racing with searches', () => {
       await Promise.all(searchers);
       clearTimeout(guard);
     }
+    if (process.env.RELIABILITY_VERBOSE) console.log(JSON.stringify({ rounds: 40, searches, sharedSeen, leaks }));
     expect(leaksDetail).toEqual([]);
     expect(leaks).toBe(0);
     expect(sharedSeen).toBeGreaterThan(0);
