@@ -37,10 +37,11 @@ export interface EngineLoadOptions {
   progress?: (reads: number) => void;
 }
 
+/** Bytes of the files under `dir`; a file removed meanwhile (background compaction) counts 0. */
 async function directoryBytes(dir: string): Promise<number> {
   let total = 0;
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+    if (e.isFile()) total += await stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0);
   }
   return total;
 }
