@@ -8,13 +8,21 @@
  * written durably before the events are sent, in the caller's log and in the log of every other tenant
  * whose reads were delivered. If a delivery record cannot be written the stream ends; the client resumes.
  */
-import { BadInput } from '../../errors.js';
+import { BadInput, RateLimited } from '../../errors.js';
 import { alertSystemFor } from '../../alerts/for-server.js';
 import { runAlertStream } from '../../alerts/stream.js';
-import type { RequestContext, Route, RouteResponse, ServerServices } from '../route.js';
+import type { RequestContext, Route, RouteResponse, ServerServices, StreamSink } from '../route.js';
 
 // ids of an audited delivery are listed up to this many (a batch is ≤ kBatch = 256 alerts)
 const kListedIds = 256;
+
+/**
+ * Alert streams one user may hold open at once: a dispatch console with several screens fits, a client
+ * that leaks connections does not. Over it: 429 PS_RATE_LIMITED (each stream holds a socket and a reader).
+ */
+export const kMaxStreamsPerUser = 16;
+/** Open streams per `tenant/user`, per server (several servers share a process in tests). */
+const openStreams = new WeakMap<ServerServices, Map<string, number>>();
 
 function resumePoint(ctx: RequestContext): number | undefined {
   const header = ctx.headers['last-event-id'];
@@ -29,6 +37,13 @@ function resumePoint(ctx: RequestContext): number | undefined {
 
 async function streamAlerts(ctx: RequestContext): Promise<RouteResponse> {
   const tenant = ctx.principal.tenant;
+  let open = openStreams.get(ctx.services);
+  if (!open) openStreams.set(ctx.services, (open = new Map()));
+  const userKey = `${tenant}/${ctx.principal.user}`;
+  if ((open.get(userKey) ?? 0) >= kMaxStreamsPerUser) {
+    throw RateLimited(`At most ${kMaxStreamsPerUser} alert streams may be open per user; close one first`, { retryAfterSeconds: 1 });
+  }
+  const streams = open;
   const system = await alertSystemFor(ctx.services);
   const head = await system.alerts.lastId(tenant);
   const requested = resumePoint(ctx);
@@ -39,7 +54,21 @@ async function streamAlerts(ctx: RequestContext): Promise<RouteResponse> {
   return {
     contentType: 'text/event-stream; charset=utf-8',
     headers: { 'x-accel-buffering': 'no', connection: 'keep-alive' },
-    stream: (sink) => runAlertStream({
+    // counted from the first byte to the end of the stream (a request refused before it never counts)
+    stream: async (sink) => {
+      streams.set(userKey, (streams.get(userKey) ?? 0) + 1);
+      try {
+        await runStream(sink);
+      } finally {
+        const n = (streams.get(userKey) ?? 1) - 1;
+        if (n > 0) streams.set(userKey, n);
+        else streams.delete(userKey);
+      }
+    },
+  };
+
+  function runStream(sink: StreamSink): Promise<void> {
+    return runAlertStream({
       tenant,
       after,
       log: system.alerts,
@@ -62,8 +91,8 @@ async function streamAlerts(ctx: RequestContext): Promise<RouteResponse> {
         for (const owner of owners) if (owner !== tenant) await ctx.audit.append({ ...fields, tenant: owner });
         await ctx.audit.append(fields);
       },
-    }),
-  };
+    });
+  }
 }
 
 export async function setup(services: ServerServices): Promise<void> {
