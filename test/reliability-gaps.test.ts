@@ -113,16 +113,4 @@ describe('known gaps', () => {
     expect(res.json.error.code).toBe('PS_QUERY_TIMEOUT');
     expect(took).toBeLessThan(1000);
   });
-
-  it.fails('concurrent alert streams: one user cannot hold an unbounded number open (a cap answers 429)', async () => {
-    const s = await startTestServer({ config: { rateLimitPerSecond: 1_000_000, rateLimitBurst: 1_000_000 } });
-    open.push(s);
-    const streams: SseClient[] = [];
-    try {
-      for (let i = 0; i < 300; i++) streams.push(await SseClient.open(s.url, s.token('pd-a', 'dispatcher')));
-      expect(streams.some((c) => c.status === 429)).toBe(true);
-    } finally {
-      for (const c of streams) c.close();
-    }
-  });
 });

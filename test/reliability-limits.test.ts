@@ -98,3 +98,35 @@ describe('limits', () => {
     await healthy(s);
   });
 });
+
+describe('alert streams', () => {
+  it('one user holds at most kMaxStreamsPerUser streams at once (429 beyond, with Retry-After); closing one frees a place; other users unaffected', async () => {
+    const { kMaxStreamsPerUser } = await import('../src/server/routes/alerts.js');
+    const { SseClient } = await import('./helpers/sse.js');
+    const s = await start();
+    const streams: InstanceType<typeof SseClient>[] = [];
+    try {
+      for (let i = 0; i < kMaxStreamsPerUser; i++) streams.push(await SseClient.open(s.url, s.token('pd-a', 'dispatcher')));
+      expect(streams.every((c) => c.status === 200)).toBe(true);
+      const over = await call(s.url, 'GET', '/v1/alerts', { token: s.token('pd-a', 'dispatcher') });
+      expect(over.status).toBe(429);
+      expect(over.json.error.code).toBe('PS_RATE_LIMITED');
+      expect(over.headers['retry-after']).toBe('1');
+      const other = await SseClient.open(s.url, s.token('pd-a', 'all'));
+      streams.push(other);
+      expect(other.status).toBe(200);
+      streams.shift()!.close();
+      let again: InstanceType<typeof SseClient> | undefined;
+      for (let i = 0; i < 50 && again?.status !== 200; i++) {
+        again?.close();
+        await new Promise((r) => setTimeout(r, 20));
+        again = await SseClient.open(s.url, s.token('pd-a', 'dispatcher'));
+      }
+      streams.push(again!);
+      expect(again!.status).toBe(200);
+    } finally {
+      for (const c of streams) c.close();
+    }
+    await healthy(s);
+  });
+});
