@@ -148,8 +148,20 @@ export class StoreEngine implements Engine {
     return result;
   }
 
+  /**
+   * A search over a tenant whose store could not be opened (a damaged manifest) would answer as if that
+   * tenant had no reads: refuse it instead (503), so no investigator mistakes a gap for an absence.
+   */
+  private assertReadable(scopes: readonly TenantScope[]): void {
+    for (const s of scopes) {
+      const broken = this.broken.get(s.tenant);
+      if (broken) throw StorageUnavailable(`Tenant ${s.tenant}'s reads cannot be read: ${broken.message}`, { tenant: s.tenant });
+    }
+  }
+
   async search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {
     this.assertOpen();
+    this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
     const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate));
@@ -209,6 +221,7 @@ export class StoreEngine implements Engine {
 
   async searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult> {
     this.assertOpen();
+    this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
     return executeHotlist(sources, query, signal);
@@ -216,6 +229,7 @@ export class StoreEngine implements Engine {
 
   async *exportReads(scope: TenantScope, filter: ReadFilter): AsyncIterable<StoredRead> {
     this.assertOpen();
+    this.assertReadable([scope]);
     const store = this.stores.get(scope.tenant);
     if (!store) return;
     yield* exportTenant(store, scope.minTs, filter);
