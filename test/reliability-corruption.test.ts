@@ -165,7 +165,7 @@ describe('corruption in the data dir is detected at load', () => {
     expect((await scanAll(s, 'pd-a')).size).toBe(330);
   });
 
-  it('manifest: damaged → that tenant is unavailable (503 on ingest), reported; the other tenants are served', async () => {
+  it('manifest: damaged → that tenant is unavailable (503 on ingest, search, hot-list search, export, and a grantee\'s search), reported; the other tenants are served', async () => {
     const { dataDir } = await populated();
     const manifest = join(dataDir, 'tenants', 'pd-b', 'manifest.json');
     const text = await readFile(manifest, 'utf8');
@@ -177,6 +177,18 @@ describe('corruption in the data dir is detected at load', () => {
     const ing = await call(s.url, 'POST', '/v1/reads', { token: s.token('pd-b', 'ingest'), json: [sampleRead(7000)] });
     expect(ing.status).toBe(503);
     expect(ing.json.error.code).toBe('PS_STORAGE_UNAVAILABLE');
+    // its reads cannot be read: searches, hot-list searches and exports say so instead of answering empty
+    const search = await call(s.url, 'POST', '/v1/search', { token: s.token('pd-b', 'investigator'), json: { plate: readsB[0]!.plate, purpose: 'p', case: 'c' } });
+    expect(search.status).toBe(503);
+    expect(search.json.error.code).toBe('PS_STORAGE_UNAVAILABLE');
+    const hot = await call(s.url, 'POST', '/v1/search/hotlist', { token: s.token('pd-b', 'investigator'), json: { plates: [readsB[0]!.plate], purpose: 'p', case: 'c' } });
+    expect(hot.status).toBe(503);
+    const exp = await call(s.url, 'GET', '/v1/export', { token: s.token('pd-b', 'admin') });
+    expect(exp.status).toBe(503);
+    // … and so does a grantee's search that reaches it
+    expect((await call(s.url, 'PUT', '/v1/sharing/pd-a', { token: s.token('pd-b', 'admin'), json: {} })).status).toBe(200);
+    const shared = await call(s.url, 'POST', '/v1/search', { token: s.token('pd-a', 'investigator'), json: { limit: 10, purpose: 'p', case: 'c' } });
+    expect(shared.status).toBe(503);
     // and the damaged manifest is not overwritten
     expect(await readFile(manifest, 'utf8')).toContain('"rowz":');
   });
