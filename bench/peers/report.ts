@@ -4,7 +4,8 @@
  * times and bytes per read), and the "## Peers" section of bench/RESULTS.md, rewritten only between its
  * own markers so that other sections of the file are left as they are.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeResultsSection } from '../results-section.js';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import type { LoadReport } from './peer.js';
@@ -131,13 +132,7 @@ export function renderSection(rows: readonly QueryRow[], info: RunInfo, loads: r
   return lines.join('\n');
 }
 
-/** Replaces the text between the markers (markers included), or appends the section; other text is kept. */
+/** Rewrites the "## Peers" section of `file` (between its markers) with `section`. */
 export function writeSection(file: string, section: string): void {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const begin = text.indexOf(kBeginMarker);
-  const end = text.indexOf(kEndMarker);
-  let next: string;
-  if (begin >= 0 && end > begin) next = text.slice(0, begin) + section + text.slice(end + kEndMarker.length);
-  else next = text.replace(/\n*$/, '\n\n') + section + '\n';
-  writeFileSync(file, next);
+  writeResultsSection(file, { begin: kBeginMarker, end: kEndMarker }, section);
 }

@@ -1,0 +1,109 @@
+/**
+ * HTTP benchmark (issue 4): durable ingest throughput and search latency of a child `platesearch serve`
+ * under 1, 8 and 32 concurrent undici clients, on a preloaded data set (20M reads by default).
+ *
+ *   npm run bench:http -- [--reads 20000000] [--clients 1,8,32] [--data-dir /tmp/ps-http] \
+ *       [--out bench/results/http.json] [--markdown bench/RESULTS.md]
+ *
+ * Order: preload (engine library, then closed) → server start → searches per kind × clients on the
+ * preloaded data → ingest phases per clients count → the other body formats once → SIGTERM.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Directory } from '../src/server/tenancy/directory.js';
+import { rssOf } from '../test/helpers/fuzz-target.js';
+import { spawnServe } from '../test/helpers/crash-loop.js';
+import { closedLoop, post } from './http/closed-loop.js';
+import { ingestBodies, kContentType } from './http/ingest-bodies.js';
+import { parseHttpBenchOptions, type BodyFormat } from './http/options.js';
+import { preload } from './http/preload.js';
+import { buildQueryKinds } from './http/query-mix.js';
+import { renderHttpSection, type HttpReport, type IngestPhase, type SearchPhase } from './http/report.js';
+import { machineDescription } from './peers/report.js';
+import { sectionMarkers, writeResultsSection } from './results-section.js';
+
+const o = parseHttpBenchOptions(process.argv.slice(2));
+const log = (line: string): void => void process.stderr.write(`bench:http ${line}\n`);
+const tenant = o.tenants[0]!;
+const dataDir = o.dataDir ?? await mkdtemp(join(tmpdir(), 'platesearch-bench-http-'));
+
+log(`preloading ${o.reads.toLocaleString('en-US')} reads into ${dataDir}`);
+const data = await preload(dataDir, o.reads, o.seed, o.tenants, o.days, log);
+
+const dir = await Directory.open(dataDir, { watch: false });
+const ingestToken = (await dir.createToken(tenant, 'bench-camera', ['ingest'])).token;
+const searchToken = (await dir.createToken(tenant, 'bench-investigator', ['investigator'])).token;
+await dir.close();
+
+const t0 = performance.now();
+const server = await spawnServe(dataDir, [
+  '--threads', String(o.threads), '--rate-limit', '1000000', '--rate-burst', '10000000',
+], 30 * 60_000);
+const serverOpenMs = performance.now() - t0;
+const pid = server.proc.pid!;
+const rssAfterOpen = Math.round(rssOf(pid) / 2 ** 20);
+log(`server up in ${(serverOpenMs / 1000).toFixed(1)} s, RSS ${rssAfterOpen} MiB`);
+
+const search: SearchPhase[] = [];
+for (const kind of buildQueryKinds(data.sample, tenant, data.maxTs, o.seed)) {
+  // one untimed request: the first touch of a kind's code paths is not what a user waits for
+  await closedLoop(server.url, 1, 0, (pool) => post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body())).then((r) => ({ status: r.status })));
+  for (const clients of o.clients) {
+    const phase = await closedLoop(server.url, clients, o.searchSeconds, async (pool) => {
+      const r = await post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body()));
+      return { status: r.status, tookMs: r.json?.tookMs };
+    });
+    search.push({ kind: kind.name, ...phase });
+    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms ${JSON.stringify(phase.status)}`);
+  }
+}
+
+const ingest: IngestPhase[] = [];
+const runIngest = async (format: BodyFormat, clients: number, seconds: number, bodies: Array<string | Uint8Array>): Promise<void> => {
+  let next = 0;
+  const phase = await closedLoop(server.url, clients, seconds, async (pool) => {
+    const body = bodies[next++ % bodies.length]!;
+    const r = await post(pool, '/v1/reads', ingestToken, kContentType[format], body);
+    return { status: r.status, accepted: r.status === 200 ? r.json.accepted : 0 };
+  });
+  ingest.push({ format, batch: o.batch, ...phase });
+  log(`ingest ${format} × ${clients}: ${phase.readsPerSecond.toLocaleString('en-US')} reads/s, request p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms ${JSON.stringify(phase.status)}`);
+};
+// enough distinct bodies for about a million reads; they are cycled
+const bodyCount = Math.max(4, Math.ceil(1_000_000 / o.batch));
+log(`encoding ${bodyCount} ingest bodies of ${o.batch} reads (${o.format})`);
+const bodies = ingestBodies(bodyCount, o.batch, o.format, o.seed + 1, tenant);
+for (const clients of o.clients) await runIngest(o.format, clients, o.ingestSeconds, bodies);
+const middle = o.clients[Math.floor(o.clients.length / 2)]!;
+for (const format of (['ndjson', 'json', 'msgpack'] as const).filter((f) => f !== o.format)) {
+  await runIngest(format, middle, o.ingestSeconds, ingestBodies(Math.max(4, Math.ceil(200_000 / o.batch)), o.batch, format, o.seed + 2, tenant));
+}
+
+const rssAtEnd = Math.round(rssOf(pid) / 2 ** 20);
+server.proc.kill('SIGTERM');
+const exit = await server.exited;
+if (!o.dataDir) await rm(dataDir, { recursive: true, force: true });
+
+const report: HttpReport = {
+  machine: machineDescription(),
+  node: process.version,
+  date: new Date().toISOString(),
+  command: `npm run bench:http -- ${process.argv.slice(2).join(' ')}`.trim(),
+  data: `${o.reads.toLocaleString('en-US')} reads preloaded (src/gen seed ${o.seed}, tenants ${o.tenants.join(', ')}, ${o.days} days); searches as ${tenant}'s investigator, ingest as ${tenant}'s camera`,
+  preloadMs: Math.round(data.loadMs),
+  serverOpenMs: Math.round(serverOpenMs),
+  serverRssMiB: { afterOpen: rssAfterOpen, atEnd: rssAtEnd },
+  threads: o.threads,
+  search,
+  ingest,
+};
+if (o.out) {
+  await mkdir(dirname(o.out), { recursive: true });
+  await writeFile(o.out, `${JSON.stringify(report, null, 2)}\n`);
+}
+if (o.markdown) writeResultsSection(o.markdown, sectionMarkers('http'), renderHttpSection(report, sectionMarkers('http')));
+const failed = [...search, ...ingest].some((p) => Object.keys(p.status).some((s) => s !== '200'));
+log(`server exited ${exit}; ${failed ? 'some answers were not 200' : 'every answer 200'}`);
+process.exit(failed || exit !== 0 ? 1 : 0);

@@ -1,0 +1,95 @@
+/** Command line of bench/http.ts. */
+import { parseArgs } from 'node:util';
+
+export type BodyFormat = 'json' | 'ndjson' | 'msgpack';
+
+export interface HttpBenchOptions {
+  /** Reads preloaded before the server starts (the data searches run over). */
+  reads: number;
+  seed: number;
+  tenants: string[];
+  days: number;
+  /** Concurrent clients of each phase. */
+  clients: number[];
+  /** Reads per ingest request. */
+  batch: number;
+  /** Body format of the ingest phases; the others are measured once, at the middle client count. */
+  format: BodyFormat;
+  ingestSeconds: number;
+  searchSeconds: number;
+  /** Engine worker threads of the server. */
+  threads: number;
+  /** Reuse a preloaded data dir (created and kept if missing) instead of a temporary one. */
+  dataDir?: string;
+  out?: string;
+  markdown?: string;
+}
+
+export const kUsage = `usage: node dist/bench/http.js [options]   (npm run bench:http -- [options])
+
+HTTP throughput and latency of a child \`platesearch serve\` on loopback, driven by undici clients:
+durable ingest (reads/s) and search latency p50/p99 per query kind under 1, 8 and 32 clients,
+with the engine's own time (tookMs) beside the latency, so HTTP overhead = latency - tookMs.
+
+  --reads N           reads preloaded before the server starts (default 20000000)
+  --seed S            generator seed (default 1)
+  --tenants A,B,C     tenants (default pd-metro,pd-east,so-county)
+  --days D            days the preloaded reads span (default 28)
+  --clients 1,8,32    concurrent clients per phase (default 1,8,32)
+  --batch N           reads per ingest request (default 5000)
+  --format F          ingest body: ndjson | json | msgpack (default ndjson)
+  --ingest-seconds S  length of each ingest phase (default 15)
+  --search-seconds S  length of each search phase (default 8)
+  --threads N         the server's engine threads (default 2)
+  --data-dir D        keep the preloaded data in D and reuse it on the next run (default: a temp dir)
+  --out FILE          write the report as JSON
+  --markdown FILE     rewrite the "## HTTP" section of FILE (bench/RESULTS.md)`;
+
+function positive(name: string, v: string, integer = true): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  return n;
+}
+
+export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      reads: { type: 'string', default: '20000000' },
+      seed: { type: 'string', default: '1' },
+      tenants: { type: 'string', default: 'pd-metro,pd-east,so-county' },
+      days: { type: 'string', default: '28' },
+      clients: { type: 'string', default: '1,8,32' },
+      batch: { type: 'string', default: '5000' },
+      format: { type: 'string', default: 'ndjson' },
+      'ingest-seconds': { type: 'string', default: '15' },
+      'search-seconds': { type: 'string', default: '8' },
+      threads: { type: 'string', default: '2' },
+      'data-dir': { type: 'string' },
+      out: { type: 'string' },
+      markdown: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${kUsage}\n`);
+    process.exit(0);
+  }
+  const format = values.format;
+  if (format !== 'json' && format !== 'ndjson' && format !== 'msgpack') throw new Error(`--format must be json, ndjson or msgpack, got ${format}`);
+  return {
+    reads: positive('--reads', values.reads),
+    seed: Number(values.seed),
+    tenants: values.tenants.split(',').filter(Boolean),
+    days: positive('--days', values.days, false),
+    clients: values.clients.split(',').map((c) => positive('--clients', c)),
+    batch: positive('--batch', values.batch),
+    format,
+    ingestSeconds: positive('--ingest-seconds', values['ingest-seconds'], false),
+    searchSeconds: positive('--search-seconds', values['search-seconds'], false),
+    threads: Number(values.threads),
+    dataDir: values['data-dir'],
+    out: values.out,
+    markdown: values.markdown,
+  };
+}
