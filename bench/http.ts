@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Directory } from '../src/server/tenancy/directory.js';
 import { rssOf } from '../test/helpers/fuzz-target.js';
 import { spawnServe } from '../test/helpers/crash-loop.js';
-import { closedLoop, post } from './http/closed-loop.js';
+import { closedLoop, numberField, post } from './http/closed-loop.js';
 import { ingestBodies, kContentType } from './http/ingest-bodies.js';
 import { parseHttpBenchOptions, type BodyFormat } from './http/options.js';
 import { preload } from './http/preload.js';
@@ -53,7 +53,7 @@ for (const kind of buildQueryKinds(data.sample, tenant, data.maxTs, o.seed)) {
   for (const clients of o.clients) {
     const phase = await closedLoop(server.url, clients, o.searchSeconds, async (pool) => {
       const r = await post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body()));
-      return { status: r.status, tookMs: r.json?.tookMs };
+      return { status: r.status, tookMs: numberField(r.text, 'tookMs') };
     });
     search.push({ kind: kind.name, ...phase });
     log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms ${JSON.stringify(phase.status)}`);
@@ -66,7 +66,7 @@ const runIngest = async (format: BodyFormat, clients: number, seconds: number, b
   const phase = await closedLoop(server.url, clients, seconds, async (pool) => {
     const body = bodies[next++ % bodies.length]!;
     const r = await post(pool, '/v1/reads', ingestToken, kContentType[format], body);
-    return { status: r.status, accepted: r.status === 200 ? r.json.accepted : 0 };
+    return { status: r.status, accepted: r.status === 200 ? numberField(r.text, 'accepted') ?? 0 : 0 };
   });
   ingest.push({ format, batch: o.batch, ...phase });
   log(`ingest ${format} × ${clients}: ${phase.readsPerSecond.toLocaleString('en-US')} reads/s, request p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms ${JSON.stringify(phase.status)}`);

@@ -101,6 +101,16 @@ describe('ts', () => {
   it('prints back as ISO-8601 UTC with milliseconds', () => {
     expect(formatTimestamp(parseTimestamp('2026-11-01T17:30:00.5+05:30')!)).toBe('2026-11-01T12:00:00.500Z');
   });
+  it('prints exactly what Date#toISOString prints, over the whole range (its day cache included)', () => {
+    const edges = [0, -1, 1, -86_400_000, 86_399_999, -8.64e15, 8.64e15, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001];
+    for (const ms of edges) expect(formatTimestamp(ms)).toBe(new Date(ms).toISOString());
+    fc.assert(fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: -3, max: 3 }), (ms, step) => {
+      // the same day twice in a row exercises the cached date part, the next one its refresh
+      const next = Math.min(8.64e15, Math.max(-8.64e15, ms + step * 3_600_000));
+      expect(formatTimestamp(ms)).toBe(new Date(ms).toISOString());
+      expect(formatTimestamp(next)).toBe(new Date(next).toISOString());
+    }), { numRuns: 20_000 });
+  });
 });
 
 describe('lat, lon', () => {

@@ -56,7 +56,28 @@ export function parseTimestamp(v: unknown): number | undefined {
   return undefined;
 }
 
-/** ISO-8601 UTC with milliseconds, as every answer and export prints it. */
+const kMsPerDay = 86_400_000;
+// The date part of the last day formatted ("2026-11-22T"): answers of thousands of hits mostly fall on a
+// few days, and Date#toISOString costs ~0.6 µs where the time of day by hand costs ~0.1.
+let cachedDay = NaN;
+let cachedDate = '';
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/** ISO-8601 UTC with milliseconds, as every answer and export prints it: exactly `new Date(ms).toISOString()`. */
 export function formatTimestamp(ms: number): string {
-  return new Date(ms).toISOString();
+  const day = Math.floor(ms / kMsPerDay);
+  if (day !== cachedDay) {
+    const iso = new Date(day * kMsPerDay).toISOString();
+    cachedDate = iso.slice(0, iso.indexOf('T') + 1);
+    cachedDay = day;
+  }
+  let rest = ms - day * kMsPerDay;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${cachedDate}${pad2(h)}:${pad2(m)}:${pad2(s)}.${pad3(rest - s * 1000)}Z`;
 }
