@@ -8,7 +8,7 @@
  * Order: preload (engine library, then closed) → server start → searches per kind × clients on the
  * preloaded data → ingest phases per clients count → the other body formats once → SIGTERM.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,10 +27,13 @@ import { sectionMarkers, writeResultsSection } from './results-section.js';
 const o = parseHttpBenchOptions(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`bench:http ${line}\n`);
 const tenant = o.tenants[0]!;
-const dataDir = o.dataDir ?? await mkdtemp(join(tmpdir(), 'platesearch-bench-http-'));
+const preloadDir = o.dataDir ?? await mkdtemp(join(tmpdir(), 'platesearch-bench-http-data-'));
 
-log(`preloading ${o.reads.toLocaleString('en-US')} reads into ${dataDir}`);
-const data = await preload(dataDir, o.reads, o.seed, o.tenants, o.days, log);
+log(`preloading ${o.reads.toLocaleString('en-US')} reads into ${preloadDir}`);
+const data = await preload(preloadDir, o.reads, o.seed, o.tenants, o.days, log);
+// The server runs on a copy: the ingest phases add reads, and a kept data dir must stay as preloaded.
+const dataDir = await mkdtemp(join(tmpdir(), 'platesearch-bench-http-serve-'));
+await cp(preloadDir, dataDir, { recursive: true });
 
 const dir = await Directory.open(dataDir, { watch: false });
 const ingestToken = (await dir.createToken(tenant, 'bench-camera', ['ingest'])).token;
@@ -84,7 +87,8 @@ for (const format of (['ndjson', 'json', 'msgpack'] as const).filter((f) => f !=
 const rssAtEnd = Math.round(rssOf(pid) / 2 ** 20);
 server.proc.kill('SIGTERM');
 const exit = await server.exited;
-if (!o.dataDir) await rm(dataDir, { recursive: true, force: true });
+await rm(dataDir, { recursive: true, force: true });
+if (!o.dataDir) await rm(preloadDir, { recursive: true, force: true });
 
 const report: HttpReport = {
   machine: machineDescription(),
