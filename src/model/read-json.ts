@@ -31,19 +31,3 @@ export function readToJson(read: StoredRead): ReadJson {
   if (read.color !== undefined) out.color = read.color;
   return out;
 }
-
-const q = JSON.stringify;
-
-/**
- * `JSON.stringify(readToJson(read))` without its closing brace, written directly (callers append their
- * own fields, e.g. a hit's `distance`). Numbers go through JSON.stringify too, so a value JSON cannot
- * hold prints as `null` exactly as it would in the object form.
- */
-export function readJsonText(read: StoredRead): string {
-  let s = `{"id":${q(read.id)},"tenant":${q(read.tenant)},"plate":${q(read.plate)},"ts":"${formatTimestamp(read.ts)}","lat":${q(read.lat)},"lon":${q(read.lon)},"camera":${q(read.camera)}`;
-  if (read.region !== undefined) s += `,"region":${q(read.region)}`;
-  if (read.confidence !== undefined) s += `,"confidence":${q(read.confidence)}`;
-  if (read.make !== undefined) s += `,"make":${q(read.make)}`;
-  if (read.color !== undefined) s += `,"color":${q(read.color)}`;
-  return s;
-}

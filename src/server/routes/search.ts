@@ -10,22 +10,14 @@ import { performance } from 'node:perf_hooks';
 import type { Engine } from '../../engine/engine.js';
 import type { HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../model/query.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
-import { hitsJsonText } from '../hit-json.js';
-import { kBulkBodyLimit, type RawResponse, type RequestContext, type Route, type RouteResponse } from '../route.js';
+import { hitToJson } from '../hit-json.js';
+import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse } from '../route.js';
 
 const kSearchRoles = ['investigator', 'dispatcher'] as const;
 
 function justify(ctx: RequestContext, j: Justification): void {
   ctx.audit.purpose = j.purpose;
   ctx.audit.case = j.case;
-}
-
-/**
- * An answer whose JSON text the route wrote itself (hits: see hit-json.ts); the same bytes and headers as
- * the pipeline's `json` answers.
- */
-function jsonText(text: string): RawResponse {
-  return { contentType: 'application/json; charset=utf-8', body: text };
 }
 
 function elapsedMs(start: number): number {
@@ -60,8 +52,15 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   const tookMs = elapsedMs(start);
   ctx.audit.resultCount = result.total;
   ctx.audit.tenantsTouched = await touchedBySearch(engine, scopes, query, result, ctx.signal);
-  return jsonText(`{"hits":${hitsJsonText(result.hits)},"total":${result.total},"truncated":${result.truncated},`
-    + `"queryId":${JSON.stringify(ctx.requestId)},"tookMs":${tookMs}}`);
+  return {
+    json: {
+      hits: result.hits.map(hitToJson),
+      total: result.total,
+      truncated: result.truncated,
+      queryId: ctx.requestId,
+      tookMs,
+    },
+  };
 }
 
 /** Like touchedBySearch, per entry: only cut entries can hide a tenant, so only they are probed. */
@@ -92,9 +91,15 @@ async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   const tookMs = elapsedMs(start);
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
   ctx.audit.tenantsTouched = await touchedByHotlist(engine, scopes, query, result, ctx.signal);
-  const matches = result.matches.map((m) =>
-    `{"entry":${JSON.stringify(m.entry)},"total":${m.total},"truncated":${m.truncated},"hits":${hitsJsonText(m.hits)}}`);
-  return jsonText(`{"matches":[${matches.join(',')}],"queryId":${JSON.stringify(ctx.requestId)},"tookMs":${tookMs}}`);
+  return {
+    json: {
+      matches: result.matches.map((m) => ({
+        entry: m.entry, total: m.total, truncated: m.truncated, hits: m.hits.map(hitToJson),
+      })),
+      queryId: ctx.requestId,
+      tookMs,
+    },
+  };
 }
 
 export const routes: Route[] = [
