@@ -21,6 +21,19 @@ describe('gen determinism', () => {
     expect(readFileSync(a, 'utf8').split('\n').filter(Boolean)).toHaveLength(20_000);
   });
 
+  it('the encoding thread writes the same bytes as one thread does', async () => {
+    // several batches of the encoding thread (65,536 reads each), a last partial one, and misreads in all
+    const options = { reads: 150_000, seed: 5, tenants: ['pd-a', 'pd-b', 'pd-c'] };
+    const one = join(dir, 'one-thread.ndjson');
+    const two = join(dir, 'two-threads.ndjson');
+    const a = await writeDataset(options, one, { progress: false, encoderThread: false });
+    const b = await writeDataset(options, two, { progress: false, encoderThread: true });
+    expect(b).toEqual(a);
+    expect(readFileSync(two).equals(readFileSync(one))).toBe(true);
+    expect(readFileSync(`${two}.truth.json`).equals(readFileSync(`${one}.truth.json`))).toBe(true);
+    expect(a.bytes).toBe(readFileSync(one).length);
+  });
+
   it('generateReads yields exactly the reads the file holds', async () => {
     const file = join(dir, 'lib.ndjson');
     const options = { reads: 2_000, seed: 3, tenants: ['pd-a', 'pd-b'] };

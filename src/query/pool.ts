@@ -4,25 +4,16 @@
  * each worker runs its batch's segment tasks with its own kernels instance per arena and returns local
  * top-k lists and exact counts, which the caller merges. An AbortSignal cancels queued batches.
  */
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import type { ArenaSet } from '../core/arena.js';
 import { kernelModule } from '../core/module.js';
+import { compiledWorkerPath } from '../core/worker-path.js';
 import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch, WorkerBatchResult } from './worker.js';
 
-/** The compiled worker: next to this file in dist/, or dist/'s copy when running from src/ (vitest). */
+/** The compiled executor worker (see core/worker-path.ts). */
 export function workerPath(): string {
-  const here = import.meta.url;
-  const candidates = here.endsWith('.ts')
-    ? [new URL('../../dist/src/query/worker.js', here)]
-    : [new URL('./worker.js', here)];
-  for (const url of candidates) {
-    const file = fileURLToPath(url);
-    if (existsSync(file)) return file;
-  }
-  throw new Error(`executor worker not built (${fileURLToPath(candidates[0]!)}); run \`npm run build\``);
+  return compiledWorkerPath(import.meta.url, '../../dist/src/query/worker.js', './worker.js');
 }
 
 export class ExecutorPool {

@@ -1,0 +1,90 @@
+/**
+ * The encoding thread of `platesearch gen` (see ndjson-writer.ts, encoder-thread.ts): turns column
+ * batches into NDJSON lines and writes them to the data file itself, in the order they arrive, then
+ * reports each batch's truth entries back. It rebuilds the generator's set-up from the same options
+ * (the fleet and cameras the line tables are made of; the same seed gives the same set-up) but never
+ * draws a read.
+ *
+ * Writes are asynchronous (libuv's thread pool does the copying into the page cache, ~0.8 GB/s here)
+ * while encoding goes on in another of a few rotating buffers: a synchronous write made this thread
+ * the slower of the two.
+ */
+import { write } from 'node:fs';
+import { promisify } from 'node:util';
+import { parentPort, workerData } from 'node:worker_threads';
+import { asReadChunk, type ColumnBatch } from './column-batch.js';
+import { ReadGenerator } from './generator.js';
+import { LineEncoder } from './line-encoder.js';
+import { NdjsonLines } from './ndjson-lines.js';
+import type { GenOptions } from './options.js';
+
+export interface EncodeWorkerData {
+  options: GenOptions;
+  /** Open file descriptor of the data file (descriptors are shared by every thread of the process). */
+  fd: number;
+  flushBytes: number;
+  maxLineBytes: number;
+}
+
+export type EncodeRequest = { kind: 'batch'; batch: ColumnBatch } | { kind: 'end' };
+
+export type EncodeReply =
+  | { kind: 'batch'; last: number; bytes: number; truth: string }
+  | { kind: 'end'; counts: NdjsonLines['counts']; bytes: number }
+  | { kind: 'error'; message: string };
+
+// Buffers being written while the next one fills; more only hold more memory.
+const kWritesInFlight = 3;
+const writeAsync = promisify(write);
+
+const data = workerData as EncodeWorkerData;
+const lines = new NdjsonLines(new ReadGenerator(data.options));
+const enc = new LineEncoder(data.flushBytes + data.maxLineBytes);
+const port = parentPort!;
+const free: Uint8Array[] = [];
+let inFlight = 0;
+let written: Promise<void> = Promise.resolve();
+
+async function writeAll(bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length; ) off += (await writeAsync(data.fd, bytes, off, bytes.length - off)).bytesWritten;
+}
+
+/** Queues the encoder's bytes for writing (after every earlier write) and gives it a free buffer. */
+async function flush(): Promise<number> {
+  const bytes = enc.pos;
+  if (bytes === 0) return 0;
+  const full = enc.buffer;
+  const filled = enc.filled();
+  enc.buffer = free.pop() ?? new Uint8Array(full.length);
+  enc.clear();
+  inFlight++;
+  written = written.then(() => writeAll(filled)).finally(() => {
+    inFlight--;
+    free.push(full);
+  });
+  if (inFlight >= kWritesInFlight) await written;
+  return bytes;
+}
+
+async function handle(msg: EncodeRequest): Promise<EncodeReply> {
+  if (msg.kind === 'end') {
+    const bytes = await flush();
+    await written;
+    return { kind: 'end', counts: lines.counts, bytes };
+  }
+  const chunk = asReadChunk(msg.batch);
+  let bytes = 0;
+  for (let i = 0; i < chunk.count; ) {
+    i = lines.encode(chunk, i, enc, data.flushBytes);
+    if (enc.pos >= data.flushBytes) bytes += await flush();
+  }
+  return { kind: 'batch', last: chunk.first + chunk.count, bytes, truth: lines.takeTruth() };
+}
+
+// one message at a time, in arrival order
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: EncodeRequest) => {
+  queue = queue
+    .then(() => handle(msg))
+    .then((reply) => port.postMessage(reply), (err: unknown) => port.postMessage({ kind: 'error', message: (err as Error).message } satisfies EncodeReply));
+});
