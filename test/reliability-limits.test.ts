@@ -1,7 +1,8 @@
 /**
  * Resource limits hold under hostile input: body size (413, with Content-Length and chunked), hot-list
  * size, pattern complexity (100k stars once answered 500: fixed), `limit`, the per-user rate (429 + Retry-After, other users unaffected). The server stays healthy after each. The query time
- * budget is in test/reliability-gaps.test.ts (not enforced on calling-thread scans).
+ * budget also holds for a scan that keeps the calling thread busy (the scans check the deadline; a timer
+ * alone could not fire).
  */
 import { Readable } from 'node:stream';
 import { request } from 'undici';
@@ -95,6 +96,39 @@ describe('limits', () => {
     expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(5);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     expect((await call(s.url, 'GET', '/v1/sharing', { token: s.token('pd-b', 'admin') })).status).toBe(200);
+    await healthy(s);
+  });
+
+  it('query time budget: a scan holding the calling thread (polygon search, wildcard hot list) is cancelled and answered 503 PS_QUERY_TIMEOUT within a few budgets', async () => {
+    const s = await start({ queryBudgetMs: 30 });
+    const reads = Array.from({ length: 30_000 }, (_, i) => sampleRead(i, { plate: `Q${(i * 7919 % 1_000_000).toString(36).toUpperCase()}` }));
+    expect((await call(s.url, 'POST', '/v1/reads', { token: s.token('pd-a', 'ingest'), json: reads })).status).toBe(200);
+    await s.server.services.engine.seal('pd-a');
+    // a 10,000-point polygon over every read: far more than 30 ms of point-in-polygon tests
+    const polygon = Array.from({ length: 10_000 }, (_, i) => {
+      const a = (2 * Math.PI * i) / 10_000;
+      const r = i % 2 === 0 ? 0.5 : 0.45;
+      return [-122.45 + r * Math.cos(a), 37.7 + r * Math.sin(a)];
+    });
+    const t0 = performance.now();
+    const res = await call(s.url, 'POST', '/v1/search', {
+      token: s.token('pd-a', 'investigator'), json: { polygon, purpose: 'p', case: 'c' },
+    });
+    const took = performance.now() - t0;
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('PS_QUERY_TIMEOUT');
+    expect(took).toBeLessThan(500); // was ~660 ms, a 200, before the scans checked the deadline
+
+    // the hot-list path: thousands of wildcard entries, each tried against every distinct plate
+    const plates = Array.from({ length: 20_000 }, (_, i) => `*${(i % 36).toString(36).toUpperCase()}?${(i % 7)}*`);
+    const t1 = performance.now();
+    const hot = await call(s.url, 'POST', '/v1/search/hotlist', {
+      token: s.token('pd-a', 'investigator'), json: { plates, purpose: 'p', case: 'c' },
+    });
+    const tookHot = performance.now() - t1;
+    expect(hot.status).toBe(503);
+    expect(hot.json.error.code).toBe('PS_QUERY_TIMEOUT');
+    expect(tookHot).toBeLessThan(500);
     await healthy(s);
   });
 });

@@ -20,6 +20,7 @@ import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.
 import type { Source } from './sources.js';
 import type { Kernels } from '../core/kernels.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
+import { QueryBudget } from './budget.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -64,7 +65,7 @@ export class TopK {
 }
 
 /** Distances of a shard's dictionary entries under a matcher: Int8Array, -1 = no match. */
-function dictionaryDistances(shard: LoadedShard, match: PlateMatch, matcher: PlateMatcher): { dist: Int8Array; matched: number[] } {
+function dictionaryDistances(shard: LoadedShard, match: PlateMatch, matcher: PlateMatcher, budget?: QueryBudget): { dist: Int8Array; matched: number[] } {
   const matched: number[] = [];
   if (isLookup(match)) {
     const d = shard.findPlate(match.pattern);
@@ -75,6 +76,7 @@ function dictionaryDistances(shard: LoadedShard, match: PlateMatch, matcher: Pla
   const plates = shard.plates();
   const dist = new Int8Array(plates.length);
   for (let i = 0; i < plates.length; i++) {
+    budget?.tick();
     const d = matcher(plates[i]!);
     dist[i] = d;
     if (d >= 0) matched.push(i);
@@ -98,7 +100,7 @@ function dictMask(values: readonly string[], wanted: Set<string> | null, skipZer
 }
 
 /** Runs one plate match (or none) with one filter over a shard, feeding `sink`. */
-export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter): void {
+export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter, budget?: QueryBudget): void {
   const shard = src.shard;
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty || shard.rows === 0) return;
@@ -110,9 +112,13 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   if (regionOk && !regionOk.includes(1)) return;
   const emit = (i: number, t: number, distance: number) =>
     sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+  const passes = (i: number, t: number): boolean => {
+    budget?.tick();
+    return rowPasses(shard, i, p, t, cameraOk, regionOk);
+  };
 
   if (match && matcher) {
-    const { dist, matched } = dictionaryDistances(shard, match, matcher);
+    const { dist, matched } = dictionaryDistances(shard, match, matcher, budget);
     if (matched.length === 0) return;
     const lookup = dist.length === 0;
     if (lookup || matched.length * 8 <= shard.layout.dictCount) {
@@ -120,19 +126,19 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
         const distance = lookup ? 0 : dist[d]!;
         for (const i of shard.rowsOfPlate(d)) {
           const t = shard.tsAt(i);
-          if (rowPasses(shard, i, p, t, cameraOk, regionOk)) emit(i, t, distance);
+          if (passes(i, t)) emit(i, t, distance);
         }
       }
       return;
     }
     scanBlocks(shard, p, (i, t) => {
       const distance = dist[shard.plate[i]!]!;
-      if (distance >= 0 && rowPasses(shard, i, p, t, cameraOk, regionOk)) emit(i, t, distance);
+      if (distance >= 0 && passes(i, t)) emit(i, t, distance);
     });
     return;
   }
   scanBlocks(shard, p, (i, t) => {
-    if (rowPasses(shard, i, p, t, cameraOk, regionOk)) emit(i, t, 0);
+    if (passes(i, t)) emit(i, t, 0);
   });
 }
 
@@ -151,12 +157,13 @@ function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t:
 }
 
 /** Live rows: the same tests on row records. */
-export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter, match?: PlateMatch): void {
+export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter, match?: PlateMatch, budget?: QueryBudget): void {
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty) return;
   const memo = new Map<string, number>();
   const rows = src.rows;
   const visit = (i: number) => {
+    budget?.tick();
     const r = rows[i]!;
     if (r.ts < p.lo || r.ts >= p.hi) return;
     let distance = 0;
@@ -253,9 +260,10 @@ export function executeSearch(
 ): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit);
+  const budget = QueryBudget.of(signal);
   const sink = (c: Candidate) => top.push(c);
   for (const src of sources) {
-    signal?.throwIfAborted();
+    budget?.check();
     const pre = done?.get(src);
     if (pre && src.kind === 'shard') {
       mergeTaskResult(top, src, pre);
@@ -265,14 +273,14 @@ export function executeSearch(
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
         try {
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit)));
+          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit), budget));
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
         }
       }
-      scanShard(src, match, matcher, filter, sink);
-    } else scanLive(src, matcher, filter, sink, undefined, match);
+      scanShard(src, match, matcher, filter, sink, undefined, budget);
+    } else scanLive(src, matcher, filter, sink, undefined, match, budget);
   }
   const hits = top.result().map(materialise);
   return { hits, total: top.total, truncated: top.total > hits.length };

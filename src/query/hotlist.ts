@@ -13,6 +13,7 @@
  * Matching dictionary entries give rows through the plate → rows index; rows then pass the filter and
  * feed the entry's own top-k (limitPerPlate) with an exact total.
  */
+import { QueryBudget } from './budget.js';
 import { ocrMap } from '../model/plate.js';
 import type { HotlistQuery, HotlistResult, PlateMatch } from '../model/query.js';
 import { kCoordScale } from '../core/segment.js';
@@ -161,7 +162,7 @@ function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): Plat
 }
 
 /** Calls `hit(entry, dictEntry, distance)` for every (entry, distinct plate) pair that matches. */
-function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: number, d: number, distance: number) => void): void {
+function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: number, d: number, distance: number) => void, budget?: QueryBudget): void {
   const entries = plan.entries;
   // exact: few entries → a binary search each; many → every dictionary plate probes the entries' keys
   const probePlain = plan.exact.length * 2 >= dict.count; // ~300 ns a binary search vs ~125 ns a probe
@@ -176,6 +177,7 @@ function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: num
   if (plain || ocr) {
     const buf = new Uint8Array(16);
     for (let d = 0; d < dict.count; d++) {
+      budget?.tick();
       const len = dict.codes(d, buf);
       if (plain) plain.forEach(packKey(buf, len, -1, -1), (i) => hit(i, d, 0));
       if (ocr) {
@@ -189,6 +191,7 @@ function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: num
     // seen[i] === d + 1: entry i was already verified against dictionary entry d
     const seen = new Int32Array(entries.length);
     for (let d = 0; d < dict.count; d++) {
+      budget?.tick();
       const len = dict.codes(d, codes);
       if (idx.ocr) for (let j = 0; j < len; j++) codes[j] = kOcrBytes[codes[j]!]!;
       let probe: string | undefined;
@@ -207,6 +210,7 @@ function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: num
   }
   for (const { entry, matcher } of plan.wildcard) {
     dict.plates.forEach((plate, d) => {
+      budget?.tick();
       if (matcher(plate) >= 0) hit(entry, d, 0);
     });
   }
@@ -214,6 +218,7 @@ function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: num
 
 export function executeHotlist(sources: readonly Source[], query: HotlistQuery, signal?: AbortSignal): HotlistResult {
   const plan = new HotlistPlan(query.entries);
+  const budget = QueryBudget.of(signal);
   const tops = new Map<number, TopK>();
   const topOf = (i: number) => {
     let t = tops.get(i);
@@ -221,7 +226,7 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
     return t;
   };
   for (const src of sources) {
-    signal?.throwIfAborted();
+    budget?.check();
     const p = prepareFilter(query.filter, src.minTs);
     if (p.empty) continue;
     if (src.kind === 'shard') {
@@ -231,6 +236,7 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
       const regionOk = p.regions ? s.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
       matchEntries(plan, shardDictionary(s), (entry, d, distance) => {
         for (const i of s.rowsOfPlate(d)) {
+          budget?.tick();
           const t = s.tsAt(i);
           if (t < p.lo || t >= p.hi) continue;
           if (p.geo && !p.geo(s.lat[i]! / kCoordScale, s.lon[i]! / kCoordScale)) continue;
@@ -238,11 +244,12 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
           if (regionOk && !regionOk[s.region[i]!]) continue;
           topOf(entry).push({ distance, ts: t, ordinal: src.ordinal, seq: s.seqAt(i), source: src, row: i });
         }
-      });
+      }, budget);
     } else {
       const dict = liveDictionary(src, p);
       matchEntries(plan, dict, (entry, d, distance) => {
         for (const i of dict.rows(d) as number[]) {
+          budget?.tick();
           const r = src.rows[i]!;
           if (r.ts < p.lo || r.ts >= p.hi) continue;
           if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
@@ -250,7 +257,7 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
           if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
           topOf(entry).push({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i } satisfies Candidate);
         }
-      });
+      }, budget);
     }
   }
   const matches: HotlistResult['matches'] = [];

@@ -13,6 +13,7 @@ import type { Kernels } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
 import { kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
+import type { QueryBudget } from './budget.js';
 import { prepareFilter } from './filter-plan.js';
 
 export interface SegmentTask {
@@ -67,8 +68,21 @@ class LocalTop {
   }
 }
 
-/** Runs one task; throws RangeError when the worker's scratch cannot hold it (the caller falls back). */
-export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult {
+/**
+ * Rows per scanSegment call under a polygon: every row in its bounding box costs a point-in-polygon test
+ * of every edge in the kernel, and a time budget (budget.ts) can only be checked between calls, so a big
+ * polygon gets small chunks (~10 ms of work each at ~1 ns an edge).
+ */
+function chunkRowsFor(task: SegmentTask): number {
+  const edges = task.filter.polygon?.length ?? 0;
+  return edges <= 64 ? kChunkRows : Math.max(1024, Math.min(kChunkRows, Math.floor((kChunkRows * 64) / edges)));
+}
+
+/**
+ * Runs one task; throws RangeError when the worker's scratch cannot hold it (the caller falls back).
+ * `budget`, on the calling thread, is checked between kernel calls and in the JS row loops.
+ */
+export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudget): SegmentTaskResult {
   const seg = task.layout;
   const top = new LocalTop(task.limit);
   const empty = (): SegmentTaskResult => ({ total: 0, rows: [], distances: [], ts: [], seqs: [] });
@@ -92,7 +106,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult
         : k.matchDictionary(seg, task.plate, dist);
       if (n === 0) return empty();
       if (n * 8 <= seg.dictCount) {
-        viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi);
+        viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi, budget);
         return finish(top);
       }
       if (narrowed) {
@@ -104,9 +118,10 @@ export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult
     }
     const filter = k.compileFilter(task.filter, { cameras: task.cameras, regions: task.regions });
     if (filter.empty) return empty();
-    const cap = Math.min(kChunkRows, seg.rows);
+    const cap = Math.min(chunkRowsFor(task), seg.rows);
     const out = k.allocOutput(cap);
     for (let start = 0; start < seg.rows; start += cap) {
+      budget?.check();
       const end = Math.min(seg.rows, start + cap);
       const n = k.scanSegment(seg, filter, dist === 0 ? null : dist, out, { start, end });
       if (n === 0) continue;
@@ -124,7 +139,10 @@ export function runSegmentTask(k: Kernels, task: SegmentTask): SegmentTaskResult
 }
 
 /** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
-function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: number, top: LocalTop, tsAt: (i: number) => number, seqAt: (i: number) => number, first: number, end: number): void {
+function viaPostings(
+  k: Kernels, task: SegmentTask, dist: number, matched: number, top: LocalTop, tsAt: (i: number) => number, seqAt: (i: number) => number,
+  first: number, end: number, budget: QueryBudget | undefined,
+): void {
   const seg = task.layout;
   const buf = k.memory.buffer;
   const ds = new Uint8Array(buf, dist, seg.dictCount);
@@ -152,6 +170,7 @@ function viaPostings(k: Kernels, task: SegmentTask, dist: number, matched: numbe
     for (let j = lo; j < seg.rows; j++) {
       const i = post[j]!;
       if (plate[i] !== d) break;
+      budget?.tick();
       const t = tsAt(i);
       if (t < p.lo || t >= p.hi) continue;
       if (p.geo && !p.geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;

@@ -16,6 +16,7 @@ import {
   Unauthenticated, createError, isPlatesearchError,
 } from '../errors.js';
 import { formatTimestamp } from '../model/time.js';
+import { attachDeadline } from '../query/budget.js';
 import { kSystemTenant } from '../model/tenant.js';
 import type { AuditFields } from './audit/record.js';
 import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody } from './body.js';
@@ -235,8 +236,11 @@ export class Pipeline {
     const { services } = this.deps;
     const budgetMs = route.timeBudgetMs === undefined ? services.config.queryBudgetMs : route.timeBudgetMs;
     const budget = new AbortController();
-    const timer = budgetMs === null ? undefined : setTimeout(() => budget.abort(QueryTimeout(`The query exceeded its time budget of ${budgetMs} ms`, { budgetMs })), budgetMs);
+    const overBudget = () => QueryTimeout(`The query exceeded its time budget of ${budgetMs} ms`, { budgetMs });
+    const timer = budgetMs === null ? undefined : setTimeout(() => budget.abort(overBudget()), budgetMs);
     const signal = AbortSignal.any([budget.signal, clientGone]);
+    // the timer cannot fire while a scan holds this thread: scans also check the deadline itself
+    if (budgetMs !== null) attachDeadline(signal, performance.now() + budgetMs, overBudget);
     const principal = ex.principal ?? kAnonymous;
     const draft = this.makeDraft(ex, principal);
     const ctx: RequestContext = {
