@@ -181,8 +181,9 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
     if (p.regions && (r.region === undefined || !p.regions.has(r.region))) return;
     sink({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i });
   };
-  if (match && isLookup(match) && src.byPlate) {
-    for (const i of src.byPlate.get(match.pattern) ?? []) visit(i);
+  if (match && isLookup(match) && src.plateIndex) {
+    const d = src.plateIndex.entry.get(match.pattern);
+    if (d !== undefined) for (const i of src.plateIndex.rows[d]!) visit(i);
     return;
   }
   for (let i = 0; i < rows.length; i++) visit(i);

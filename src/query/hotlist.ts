@@ -99,13 +99,6 @@ class HotlistPlan {
   }
 }
 
-function push<K>(m: Map<K, number[]>, k: K, v: number): void {
-  const list = m.get(k);
-  if (list) {
-    if (list[list.length - 1] !== v) list.push(v);
-  } else m.set(k, [v]);
-}
-
 /** Distinct plates of a source, with the rows of each. */
 interface PlateDictionary {
   count: number;
@@ -136,28 +129,41 @@ function shardDictionary(s: LoadedShard): PlateDictionary {
 }
 
 function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): PlateDictionary {
-  // the live segment's own plate index when the planner captured it (rows are time-checked per hit)
-  let byPlate: ReadonlyMap<string, readonly number[]> | undefined = src.byPlate;
-  if (!byPlate) {
-    const m = new Map<string, number[]>();
+  // the live rows' own plate index when the planner captured it (it grows with the rows, so it is read up
+  // to its length now; rows are time-checked per hit); else one built here over the rows in the window
+  let index = src.plateIndex;
+  if (!index) {
+    const plates: string[] = [];
+    const rows: number[][] = [];
+    const entry = new Map<string, number>();
     src.rows.forEach((r, i) => {
-      if (r.ts >= p.lo && r.ts < p.hi) push(m, r.plate, i);
+      if (r.ts < p.lo || r.ts >= p.hi) return;
+      const d = entry.get(r.plate);
+      if (d !== undefined) rows[d]!.push(i);
+      else {
+        entry.set(r.plate, plates.length);
+        plates.push(r.plate);
+        rows.push([i]);
+      }
     });
-    byPlate = m;
+    index = { plates, rows, entry };
   }
-  const plates = [...byPlate.keys()];
-  const index = new Map(plates.map((pl, d) => [pl, d]));
+  const { plates, rows, entry } = index;
+  const count = plates.length;
   return {
-    count: plates.length,
+    count,
     codes: (d, out) => {
       const pl = plates[d]!;
       for (let j = 0; j < pl.length; j++) out[j] = pl.charCodeAt(j);
       return pl.length;
     },
     plateAt: (d) => plates[d]!,
-    plates,
-    find: (pl) => index.get(pl) ?? -1,
-    rows: (d) => byPlate!.get(plates[d]!)!,
+    plates: plates.length === count ? plates : plates.slice(0, count),
+    find: (pl) => {
+      const d = entry.get(pl);
+      return d !== undefined && d < count ? d : -1;
+    },
+    rows: (d) => rows[d]!,
   };
 }
 

@@ -24,7 +24,7 @@ export function planSources(stores: ReadonlyMap<string, TenantStore>, scopes: re
       out.push({ kind: 'shard', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, shard });
     }
     if (store.live.rows.length > 0) {
-      out.push({ kind: 'live', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, rows: store.live.rows, byPlate: store.live.byPlate });
+      out.push({ kind: 'live', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, rows: store.live.rows, plateIndex: store.live.plateIndex });
     }
   }
   return out;

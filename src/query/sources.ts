@@ -4,6 +4,7 @@
  * The planner only ever builds sources from tenants in scope: tenant isolation is structural.
  */
 import type { LoadedShard } from '../store/shard-loader.js';
+import type { LivePlateIndex } from '../store/tenant-store.js';
 import type { RowRecord } from '../store/wal-record.js';
 
 export interface LiveSource {
@@ -12,8 +13,8 @@ export interface LiveSource {
   ordinal: number;
   minTs: number;
   rows: readonly RowRecord[];
-  /** Plate → positions in `rows` (captured with it): exact plates skip the scan. */
-  byPlate?: ReadonlyMap<string, readonly number[]>;
+  /** The distinct plates of `rows` with their positions (captured with it): exact plates skip the scan. */
+  plateIndex?: LivePlateIndex;
 }
 
 export interface ShardSource {

@@ -50,38 +50,58 @@ export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): 
 }
 
 /**
- * The rows appended and not yet sealed, in seq order, with a plate → row positions index for exact
- * lookups. Appends push in place; sealing and retention replace both (`replace`), so a search that
- * captured `rows` and `byPlate` together keeps a consistent view.
+ * The distinct plates of the live rows, in first-seen order (an entry's position is its dictionary
+ * index, as in a shard's dictionary), each with its rows in row order. Grows in place with the rows.
+ */
+export interface LivePlateIndex {
+  readonly plates: readonly string[];
+  readonly rows: ReadonlyArray<readonly number[]>;
+  /** Entry of a plate. */
+  readonly entry: ReadonlyMap<string, number>;
+}
+
+/**
+ * The rows appended and not yet sealed, in seq order, with their plate index (exact lookups, hot-list
+ * matching over distinct plates). Appends push in place; sealing and retention replace both (`replace`),
+ * so a search that captured `rows` and `plateIndex` together keeps a consistent view.
  */
 export class LiveRows {
   private rows_: RowRecord[] = [];
-  private byPlate_ = new Map<string, number[]>();
+  private index_ = LiveRows.emptyIndex();
 
   get rows(): RowRecord[] {
     return this.rows_;
   }
 
-  get byPlate(): ReadonlyMap<string, readonly number[]> {
-    return this.byPlate_;
+  get plateIndex(): LivePlateIndex {
+    return this.index_;
   }
 
   push(row: RowRecord): void {
-    const list = this.byPlate_.get(row.plate);
-    if (list) list.push(this.rows_.length);
-    else this.byPlate_.set(row.plate, [this.rows_.length]);
+    LiveRows.indexRow(this.index_, row.plate, this.rows_.length);
     this.rows_.push(row);
   }
 
   replace(rows: RowRecord[]): void {
-    const byPlate = new Map<string, number[]>();
-    rows.forEach((r, i) => {
-      const list = byPlate.get(r.plate);
-      if (list) list.push(i);
-      else byPlate.set(r.plate, [i]);
-    });
+    const index = LiveRows.emptyIndex();
+    rows.forEach((r, i) => LiveRows.indexRow(index, r.plate, i));
     this.rows_ = rows;
-    this.byPlate_ = byPlate;
+    this.index_ = index;
+  }
+
+  private static emptyIndex(): { plates: string[]; rows: number[][]; entry: Map<string, number> } {
+    return { plates: [], rows: [], entry: new Map() };
+  }
+
+  private static indexRow(index: { plates: string[]; rows: number[][]; entry: Map<string, number> }, plate: string, row: number): void {
+    const d = index.entry.get(plate);
+    if (d !== undefined) {
+      index.rows[d]!.push(row);
+      return;
+    }
+    index.entry.set(plate, index.plates.length);
+    index.plates.push(plate);
+    index.rows.push([row]);
   }
 }
 
