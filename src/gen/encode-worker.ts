@@ -1,9 +1,8 @@
 /**
  * The encoding thread of `platesearch gen` (see ndjson-writer.ts, encoder-thread.ts): turns column
  * batches into NDJSON lines and writes them to the data file itself, in the order they arrive, then
- * reports each batch's truth entries back. It rebuilds the generator's set-up from the same options
- * (the fleet and cameras the line tables are made of; the same seed gives the same set-up) but never
- * draws a read.
+ * reports each batch's truth entries back. The line tables (the constant pieces per camera and
+ * vehicle) come first, from the generating thread.
  *
  * Writes are asynchronous (libuv's thread pool does the copying into the page cache, ~0.8 GB/s here)
  * while encoding goes on in another of a few rotating buffers: a synchronous write made this thread
@@ -13,22 +12,20 @@ import { write } from 'node:fs';
 import { promisify } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { asReadChunk, type ColumnBatch } from './column-batch.js';
-import { ReadGenerator } from './generator.js';
 import { LineEncoder } from './line-encoder.js';
-import { NdjsonLines } from './ndjson-lines.js';
-import type { GenOptions } from './options.js';
+import { NdjsonLines, type LineTables } from './ndjson-lines.js';
 
 export interface EncodeWorkerData {
-  options: GenOptions;
   /** Open file descriptor of the data file (descriptors are shared by every thread of the process). */
   fd: number;
   flushBytes: number;
   maxLineBytes: number;
 }
 
-export type EncodeRequest = { kind: 'batch'; batch: ColumnBatch } | { kind: 'end' };
+export type EncodeRequest = { kind: 'tables'; tables: LineTables } | { kind: 'batch'; batch: ColumnBatch } | { kind: 'end' };
 
 export type EncodeReply =
+  | { kind: 'tables' }
   | { kind: 'batch'; last: number; bytes: number; truth: string }
   | { kind: 'end'; counts: NdjsonLines['counts']; bytes: number }
   | { kind: 'error'; message: string };
@@ -38,7 +35,7 @@ const kWritesInFlight = 3;
 const writeAsync = promisify(write);
 
 const data = workerData as EncodeWorkerData;
-const lines = new NdjsonLines(new ReadGenerator(data.options));
+let lines: NdjsonLines | undefined;
 const enc = new LineEncoder(data.flushBytes + data.maxLineBytes);
 const port = parentPort!;
 const free: Uint8Array[] = [];
@@ -67,6 +64,11 @@ async function flush(): Promise<number> {
 }
 
 async function handle(msg: EncodeRequest): Promise<EncodeReply> {
+  if (msg.kind === 'tables') {
+    lines = new NdjsonLines(msg.tables);
+    return { kind: 'tables' };
+  }
+  if (!lines) throw new Error('line tables not received');
   if (msg.kind === 'end') {
     const bytes = await flush();
     await written;

@@ -1,15 +1,16 @@
 /**
  * The generating thread's side of the encoding thread (encode-worker.ts): started before the generator
- * is built, so both set-ups overlap; then fed column batches, a few in flight, whose replies (truth
- * entries, progress) are taken in order.
+ * is built; handed the line tables made from the generator's set-up (so it need not build the fleet
+ * again), then fed column batches, a few in flight, whose replies (truth entries, progress) are taken
+ * in order.
  */
 import { Worker } from 'node:worker_threads';
 import { compiledWorkerPath } from '../core/worker-path.js';
 import { ColumnBatchBuilder, transferList } from './column-batch.js';
 import type { EncodeReply, EncodeRequest, EncodeWorkerData } from './encode-worker.js';
 import type { ReadGenerator } from './generator.js';
+import { lineTables, lineTablesTransferList } from './ndjson-lines.js';
 import type { EncodeSink, Encoded } from './ndjson-writer.js';
-import type { GenOptions } from './options.js';
 
 // Reads per batch: a message costs tens of µs, a batch ~30 ms of encoding.
 const kBatchReads = 65_536;
@@ -23,8 +24,8 @@ export class EncoderThread {
   private failure: unknown;
 
   /** Starts the thread; it writes the data file through `fd` (shared by every thread of the process). */
-  constructor(options: GenOptions, fd: number, flushBytes: number, maxLineBytes: number) {
-    const workerData: EncodeWorkerData = { options, fd, flushBytes, maxLineBytes };
+  constructor(fd: number, flushBytes: number, maxLineBytes: number) {
+    const workerData: EncodeWorkerData = { fd, flushBytes, maxLineBytes };
     this.worker = new Worker(compiledWorkerPath(import.meta.url, '../../dist/src/gen/encode-worker.js', './encode-worker.js'), { workerData });
     this.worker.on('message', (r: EncodeReply) => {
       if (r.kind === 'error') this.fail(new Error(`gen encoder: ${r.message}`));
@@ -41,11 +42,14 @@ export class EncoderThread {
     // the oldest batch's reply: its truth entries, in order, and the progress it made
     const settleOldest = async () => {
       const r = await inFlight.shift()!;
+      if (r.kind === 'tables') return;
       if (r.kind !== 'batch') throw new Error(`gen encoder: unexpected reply ${r.kind}`);
       bytes += r.bytes;
       if (r.truth.length > 0) await sink.truth(r.truth);
       sink.progress(r.last);
     };
+    const tables = lineTables(gen);
+    inFlight.push(this.request({ kind: 'tables', tables }, lineTablesTransferList(tables)));
     const builder = new ColumnBatchBuilder(kBatchReads, 0);
     const send = async () => {
       const batch = builder.take();

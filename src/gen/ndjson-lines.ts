@@ -109,6 +109,73 @@ function copy(buf: Uint8Array, p: number, src: Uint8Array, offset: number, lengt
   return p;
 }
 
+/**
+ * The constant pieces lines are made of, per camera and per vehicle: built once from the generator's
+ * set-up, and plain data (typed arrays, strings), so the encoding thread can be handed them instead of
+ * building the fleet again.
+ */
+export interface LineTables {
+  /** Per camera: `{"tenant":…,"plate":"`. */
+  head: Uint8Array[];
+  /** Per camera: `","camera":…,"ts":"`. */
+  cameraField: Uint8Array[];
+  /**
+   * Tails (region, make, colour, end of line) in a small shared table, 4 per label combination by the
+   * read's label bits; vehicles point into it by a 16-bit id, so the hot loop touches a few kB
+   * instead of one object per vehicle (random vehicles made that a cache miss per read).
+   */
+  tails: Uint8Array[];
+  tailOf: Uint16Array;
+  tenantJson: string[];
+  truePlate: string[];
+  /** True plates as bytes, kPlateSlot per vehicle, and their lengths: a correct read copies them. */
+  plateBytes: Uint8Array;
+  plateLength: Uint8Array;
+}
+
+/** The line tables of a generator's cameras and fleet. */
+export function lineTables(gen: ReadGenerator): LineTables {
+  const { cameras } = gen.geography;
+  const { fleet } = gen;
+  const ids = new Map<string, number>();
+  const tails: Uint8Array[] = [];
+  const tailOf = new Uint16Array(fleet.size);
+  for (let v = 0; v < fleet.size; v++) {
+    const region = `,"region":${JSON.stringify(fleet.region[v])}`;
+    const labels = `,"make":${JSON.stringify(fleet.make[v])},"color":${JSON.stringify(fleet.color[v])}`;
+    const key = region + labels;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size;
+      if (id > 0xffff) throw new Error('too many distinct region/make/colour combinations');
+      ids.set(key, id);
+      tails.push(ascii('}\n'), ascii(`${region}}\n`), ascii(`${labels}}\n`), ascii(`${region}${labels}}\n`));
+    }
+    tailOf[v] = id;
+  }
+  const plateBytes = new Uint8Array(fleet.size * kPlateSlot);
+  const plateLength = new Uint8Array(fleet.size);
+  fleet.plate.forEach((plate, v) => {
+    plateLength[v] = plate.length;
+    for (let k = 0; k < plate.length; k++) plateBytes[v * kPlateSlot + k] = plate.charCodeAt(k);
+  });
+  return {
+    head: cameras.map((c) => ascii(`{"tenant":${JSON.stringify(gen.tenants[c.tenant])},"plate":"`)),
+    cameraField: cameras.map((c) => ascii(`","camera":${JSON.stringify(c.id)},"ts":"`)),
+    tails,
+    tailOf,
+    tenantJson: gen.tenants.map((t) => JSON.stringify(t)),
+    truePlate: [...fleet.plate],
+    plateBytes,
+    plateLength,
+  };
+}
+
+/** The buffers of `t` that postMessage may move instead of copying. */
+export function lineTablesTransferList(t: LineTables): ArrayBuffer[] {
+  return [t.tailOf, t.plateBytes, t.plateLength].map((a) => a.buffer as ArrayBuffer);
+}
+
 export class NdjsonLines {
   readonly counts: Record<MisreadKind | 'total', number> = {
     confusable: 0, 'other-substitution': 0, drop: 0, extra: 0, transposition: 0, total: 0,
@@ -118,49 +185,24 @@ export class NdjsonLines {
   private firstMisread = true;
   private readonly head: Uint8Array[];
   private readonly cameraField: Uint8Array[];
-  /**
-   * Tails (region, make, colour, end of line) in a small shared table, 4 per label combination by the
-   * read's label bits; vehicles point into it by a 16-bit id, so the hot loop touches a few kB
-   * instead of one object per vehicle (random vehicles made that a cache miss per read).
-   */
-  private readonly tails: Uint8Array[] = [];
+  private readonly tails: Uint8Array[];
   private readonly tailOf: Uint16Array;
   private readonly tenantJson: string[];
   private readonly truePlate: readonly string[];
-  /** True plates as bytes, kPlateSlot per vehicle, and their lengths: a correct read copies them. */
   private readonly plateBytes: Uint8Array;
   private readonly plateLength: Uint8Array;
   private day = Number.NaN;
   private date: Uint8Array = new Uint8Array(0);
 
-  constructor(gen: ReadGenerator) {
-    const { cameras } = gen.geography;
-    const { fleet } = gen;
-    this.head = cameras.map((c) => ascii(`{"tenant":${JSON.stringify(gen.tenants[c.tenant])},"plate":"`));
-    this.cameraField = cameras.map((c) => ascii(`","camera":${JSON.stringify(c.id)},"ts":"`));
-    const ids = new Map<string, number>();
-    this.tailOf = new Uint16Array(fleet.size);
-    for (let v = 0; v < fleet.size; v++) {
-      const region = `,"region":${JSON.stringify(fleet.region[v])}`;
-      const labels = `,"make":${JSON.stringify(fleet.make[v])},"color":${JSON.stringify(fleet.color[v])}`;
-      const key = region + labels;
-      let id = ids.get(key);
-      if (id === undefined) {
-        id = ids.size;
-        if (id > 0xffff) throw new Error('too many distinct region/make/colour combinations');
-        ids.set(key, id);
-        this.tails.push(ascii('}\n'), ascii(`${region}}\n`), ascii(`${labels}}\n`), ascii(`${region}${labels}}\n`));
-      }
-      this.tailOf[v] = id;
-    }
-    this.tenantJson = gen.tenants.map((t) => JSON.stringify(t));
-    this.truePlate = fleet.plate;
-    this.plateBytes = new Uint8Array(fleet.size * kPlateSlot);
-    this.plateLength = new Uint8Array(fleet.size);
-    fleet.plate.forEach((plate, v) => {
-      this.plateLength[v] = plate.length;
-      for (let k = 0; k < plate.length; k++) this.plateBytes[v * kPlateSlot + k] = plate.charCodeAt(k);
-    });
+  constructor(t: LineTables) {
+    this.head = t.head;
+    this.cameraField = t.cameraField;
+    this.tails = t.tails;
+    this.tailOf = t.tailOf;
+    this.tenantJson = t.tenantJson;
+    this.truePlate = t.truePlate;
+    this.plateBytes = t.plateBytes;
+    this.plateLength = t.plateLength;
   }
 
   /**

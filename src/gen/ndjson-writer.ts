@@ -26,7 +26,7 @@ import { resolveOptions, type GenOptions } from './options.js';
 import { ProgressBar } from './progress.js';
 import { EncoderThread } from './encoder-thread.js';
 import { LineEncoder } from './line-encoder.js';
-import { NdjsonLines } from './ndjson-lines.js';
+import { lineTables, NdjsonLines } from './ndjson-lines.js';
 
 /** Version of the truth file layout; bump on any change a reader would notice. */
 export const kTruthVersion = 1;
@@ -78,7 +78,7 @@ async function encodeHere(gen: ReadGenerator, dataHandle: FileHandle, sink: Enco
   const data = dataHandle.createWriteStream();
   let failure: unknown;
   data.on('error', (err) => { failure ??= err; });
-  const lines = new NdjsonLines(gen);
+  const lines = new NdjsonLines(lineTables(gen));
   const enc = new LineEncoder(kFlushBytes + kMaxLineBytes);
   let bytes = 0;
   const flush = async () => {
@@ -127,8 +127,8 @@ export async function writeDataset(
     await dataHandle.close();
     throw err;
   }
-  // the encoding thread builds its tables while this one builds the generator
-  const encoder = (writeOptions.encoderThread ?? availableParallelism() > 1) ? new EncoderThread(resolved, dataHandle.fd, kFlushBytes, kMaxLineBytes) : undefined;
+  // the encoding thread starts (loads its modules) while this one builds the generator
+  const encoder = (writeOptions.encoderThread ?? availableParallelism() > 1) ? new EncoderThread(dataHandle.fd, kFlushBytes, kMaxLineBytes) : undefined;
   let gen: ReadGenerator;
   try {
     gen = new ReadGenerator(resolved);
