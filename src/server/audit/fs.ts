@@ -7,6 +7,12 @@ import { constants as fsc, openSync, fsyncSync, closeSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
 export interface AuditFile {
+  /**
+   * Every completed write is already durable (the file is open with O_DSYNC), so a sync after writes
+   * would only cost a round trip to the thread pool (~35 µs of each audited request's latency). A sync is
+   * still needed after `truncate`.
+   */
+  readonly durableWrites?: boolean;
   /** Writes `buf` at `position`; may write fewer bytes than asked (the caller loops). */
   write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
@@ -30,7 +36,7 @@ export interface AuditFs {
 }
 
 class NodeAuditFile implements AuditFile {
-  constructor(private readonly fh: fsp.FileHandle) {}
+  constructor(private readonly fh: fsp.FileHandle, readonly durableWrites = false) {}
   async write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.write(buf, offset, length, position)).bytesWritten;
   }
@@ -56,7 +62,9 @@ class NodeAuditFile implements AuditFile {
 /** The real disk. */
 export const nodeAuditFs: AuditFs = {
   async openReadWrite(path) {
-    return new NodeAuditFile(await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT, 0o600));
+    // O_DSYNC: a write returns once its data (and the size that reads it back) is on stable storage,
+    // as write + fdatasync would, in one call
+    return new NodeAuditFile(await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_DSYNC, 0o600), true);
   },
   async openRead(path) {
     return new NodeAuditFile(await fsp.open(path, 'r'));
