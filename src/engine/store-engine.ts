@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ArenaSet } from '../core/arena.js';
 import { Kernels } from '../core/kernels.js';
 import { kernelModule } from '../core/module.js';
-import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
+import type { HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
@@ -17,7 +17,10 @@ import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
 import { compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
 import { TenantStore } from '../store/tenant-store.js';
-import { executeSearch, shardTask, wantsKernel } from '../query/executor.js';
+import { executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
+import { isLookup } from '../query/plate-matcher.js';
+import { matchTenantPlates } from '../query/tenant-match.js';
+import { TenantPlates } from '../store/tenant-plates.js';
 import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
@@ -49,6 +52,8 @@ export class StoreEngine implements Engine {
   /** Calling-thread kernels per arena (null: that arena has no room for scratch, or no module). */
   private readonly kernels = new Map<number, Kernels | null>();
   private readonly scratch = new Map<number, { ptr: number; bytes: number }>();
+  /** Per tenant, its distinct plates across shards (kept up to date lazily, by the searches that use them). */
+  private readonly tenantPlates = new Map<string, TenantPlates>();
   private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   private readonly threads: number;
   private readonly poolMinRows: number;
@@ -164,12 +169,13 @@ export class StoreEngine implements Engine {
     this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate));
+    const byPlate = query.plate ? this.tenantMatches(sources, query.plate) : undefined;
+    const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate) && !byPlate?.has(s.tenant));
     // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
     // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
-    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a));
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
@@ -181,10 +187,38 @@ export class StoreEngine implements Engine {
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done);
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate);
     } finally {
       for (const s of pinned) s.shard.unpin();
     }
+  }
+
+  /**
+   * For a plate pattern (not a plain plate), the tenants whose shards are better read by plate: their
+   * whole dictionary matched once (query/tenant-match.ts) gave few plates. Tenants with one shard in the
+   * plan, or too many matching plates, are left to the per-shard scan.
+   */
+  private tenantMatches(sources: readonly Source[], match: PlateMatch): Map<string, TenantMatches> | undefined {
+    if (isLookup(match)) return undefined;
+    const shardsPlanned = new Map<string, number>();
+    for (const s of sources) if (s.kind === 'shard') shardsPlanned.set(s.tenant, (shardsPlanned.get(s.tenant) ?? 0) + 1);
+    let out: Map<string, TenantMatches> | undefined;
+    for (const [tenant, planned] of shardsPlanned) {
+      const store = this.stores.get(tenant);
+      if (!store || planned < 2) continue;
+      let plates = this.tenantPlates.get(tenant);
+      if (!plates) this.tenantPlates.set(tenant, (plates = new TenantPlates(this.arenas)));
+      try {
+        plates.update(store.shards);
+      } catch (err) {
+        if (err instanceof RangeError) continue; // no arena room for it: the per-shard scan serves
+        throw err;
+      }
+      const k = plates.region ? this.kernelsFor(plates.region.arena) : undefined;
+      const m = k ? matchTenantPlates(plates, match, k) : undefined;
+      if (m) (out ??= new Map()).set(tenant, m);
+    }
+    return out;
   }
 
   /** The worker pool, started on first need; undefined with `threads: 0` or when it cannot start. */

@@ -142,6 +142,35 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   });
 }
 
+/** Plates of a tenant that matched a pattern (src/store/tenant-plates.ts), with their distances. */
+export interface TenantMatches {
+  plates: readonly string[];
+  distances: readonly number[];
+}
+
+/**
+ * A shard's rows for plates already matched against the tenant's whole dictionary: each plate is found
+ * in the shard's sorted dictionary by binary search and its rows read through the plate → rows index.
+ */
+export function scanShardPlates(src: Source & { kind: 'shard' }, matches: TenantMatches, filter: ReadFilter, sink: (c: Candidate) => void, budget?: QueryBudget): void {
+  const shard = src.shard;
+  const p = prepareFilter(filter, src.minTs);
+  if (p.empty || shard.rows === 0) return;
+  if (shard.meta.maxTs < p.lo || shard.meta.minTs >= p.hi) return;
+  const cameraOk = dictMask(shard.cameras, p.cameras, false);
+  const regionOk = dictMask(shard.regions, p.regions, true);
+  for (let k = 0; k < matches.plates.length; k++) {
+    budget?.tick();
+    const d = shard.findPlate(matches.plates[k]!);
+    if (d < 0) continue;
+    const distance = matches.distances[k]!;
+    for (const i of shard.rowsOfPlate(d)) {
+      const t = shard.tsAt(i);
+      if (rowPasses(shard, i, p, t, cameraOk, regionOk)) sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+    }
+  }
+}
+
 function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t: number) => void): void {
   const z = shard.zones;
   const blocks = z.length / 6;
@@ -252,12 +281,14 @@ export function wantsKernel(src: Source, match: PlateMatch | undefined): src is 
 
 /**
  * One search over `sources` on the calling thread. `kernelsFor` gives the kernels of an arena (or
- * undefined: the JS scan runs instead, e.g. when an arena has no room for scratch).
+ * undefined: the JS scan runs instead, e.g. when an arena has no room for scratch). Shards already
+ * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate.
  */
 export function executeSearch(
   sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal,
   kernelsFor?: (arena: number) => Kernels | undefined,
   done?: ReadonlyMap<Source, SegmentTaskResult>,
+  tenantMatches?: ReadonlyMap<string, TenantMatches>,
 ): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit);
@@ -268,6 +299,11 @@ export function executeSearch(
     const pre = done?.get(src);
     if (pre && src.kind === 'shard') {
       mergeTaskResult(top, src, pre);
+      continue;
+    }
+    const matched = src.kind === 'shard' ? tenantMatches?.get(src.tenant) : undefined;
+    if (matched && src.kind === 'shard') {
+      scanShardPlates(src, matched, filter, sink, budget);
       continue;
     }
     if (src.kind === 'shard') {

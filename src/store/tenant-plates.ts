@@ -1,0 +1,124 @@
+/**
+ * One tenant's distinct plates across all its shards, as one sorted dictionary of 16-byte slots in an
+ * arena (the layout of a shard's dictionary, src/core/segment.ts), so that a plate pattern is matched
+ * once per tenant by the SIMD kernel instead of once per day shard (a tenant keeps ~30 of them, whose
+ * dictionaries mostly repeat the same vehicles). The few matching plates are then found in each shard
+ * by binary search (LoadedShard.findPlate) and their rows read through its plate → rows index.
+ *
+ * It is a superset of the plates of the tenant's current shards: shards sealed since the last query are
+ * merged in; when a shard it holds is gone (retention, compaction) it is rebuilt, so deleted plates do
+ * not linger. A plate it holds that no shard has simply finds no rows.
+ */
+import type { ArenaSet, Region } from '../core/arena.js';
+import { kPlateSlotBytes } from '../core/segment.js';
+import type { LoadedShard } from './shard-loader.js';
+
+const kWords = kPlateSlotBytes / 4;
+
+interface Slots {
+  words: Uint32Array;
+  count: number;
+}
+
+function slotsOf(s: LoadedShard): Slots {
+  const bytes = s.slots;
+  return { words: new Uint32Array(bytes.buffer, bytes.byteOffset, s.layout.dictCount * kWords), count: s.layout.dictCount };
+}
+
+/** Byte order of slots `i` of `a` and `j` of `b` (the plates' string order: zero padding sorts first). */
+function compare(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  const x = i * kWords, y = j * kWords;
+  for (let w = 0; w < kWords - 1; w++) {
+    const u = a[x + w]!, v = b[y + w]!;
+    if (u === v) continue;
+    // little-endian words: the first differing byte decides
+    for (let k = 0; k < 32; k += 8) {
+      const c = ((u >>> k) & 0xff) - ((v >>> k) & 0xff);
+      if (c !== 0) return c;
+    }
+  }
+  return 0;
+}
+
+/** The sorted union of two sorted, duplicate-free slot arrays. */
+function merge(a: Slots, b: Slots): Slots {
+  const out = new Uint32Array((a.count + b.count) * kWords);
+  let i = 0, j = 0, n = 0;
+  const take = (from: Uint32Array, k: number) => {
+    const s = k * kWords, d = n * kWords;
+    for (let w = 0; w < kWords; w++) out[d + w] = from[s + w]!;
+    n++;
+  };
+  while (i < a.count && j < b.count) {
+    const c = compare(a.words, i, b.words, j);
+    if (c <= 0) {
+      take(a.words, i++);
+      if (c === 0) j++;
+    } else take(b.words, j++);
+  }
+  while (i < a.count) take(a.words, i++);
+  while (j < b.count) take(b.words, j++);
+  return { words: out, count: n };
+}
+
+/** Merges many sorted slot arrays pairwise (a balanced tree of merges: O(total · log shards)). */
+function mergeAll(parts: Slots[]): Slots {
+  let level = parts;
+  if (level.length === 0) return { words: new Uint32Array(0), count: 0 };
+  while (level.length > 1) {
+    const next: Slots[] = [];
+    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? merge(level[k]!, level[k + 1]!) : level[k]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+export class TenantPlates {
+  /** Where the slots are: an arena region (the kernels read them there). */
+  region: Region | undefined;
+  count = 0;
+  private readonly shards = new Set<LoadedShard>();
+
+  constructor(private readonly arenas: ArenaSet) {}
+
+  /** Brings the dictionary up to date with `shards` (merging new ones in, rebuilding when one is gone). */
+  update(shards: readonly LoadedShard[]): void {
+    const current = new Set(shards);
+    const gone = [...this.shards].some((s) => !current.has(s));
+    const added = shards.filter((s) => !this.shards.has(s) && s.layout.dictCount > 0);
+    if (!gone && added.length === 0) return;
+    const parts = (gone ? shards.filter((s) => s.layout.dictCount > 0) : added).map(slotsOf);
+    if (!gone && this.region) parts.push({ words: this.words(), count: this.count });
+    const merged = mergeAll(parts);
+    // the slots are copied out of the shards' arenas before the old region is freed
+    const region = merged.count > 0 ? this.arenas.alloc(merged.count * kPlateSlotBytes, 16) : undefined;
+    if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, merged.count * kWords).set(merged.words.subarray(0, merged.count * kWords));
+    this.free();
+    this.region = region;
+    this.count = merged.count;
+    this.shards.clear();
+    for (const s of shards) this.shards.add(s);
+  }
+
+  /** The slots as bytes (a view into the arena). */
+  bytes(): Uint8Array {
+    return this.region ? this.arenas.arena(this.region.arena).bytes(this.region.ptr, this.count * kPlateSlotBytes) : new Uint8Array(0);
+  }
+
+  plateAt(d: number): string {
+    const b = this.bytes();
+    const base = d * kPlateSlotBytes;
+    return String.fromCharCode(...b.subarray(base, base + b[base + 15]!));
+  }
+
+  free(): void {
+    if (this.region) this.arenas.free(this.region);
+    this.region = undefined;
+    this.count = 0;
+  }
+
+  private words(): Uint32Array {
+    const b = this.bytes();
+    return new Uint32Array(b.buffer, b.byteOffset, this.count * kWords);
+  }
+}
