@@ -92,6 +92,7 @@ export class StoreEngine implements Engine {
   static async open(options: EngineOptions): Promise<StoreEngine> {
     const engine = new StoreEngine(options);
     await engine.load();
+    for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
     if (engine.sealAgeMs > 0 || options.sealRows !== undefined) {
       engine.sealTimer = setInterval(() => engine.sealInBackground(), kSealCheckMs);
       engine.sealTimer.unref();
@@ -206,19 +207,29 @@ export class StoreEngine implements Engine {
     for (const [tenant, planned] of shardsPlanned) {
       const store = this.stores.get(tenant);
       if (!store || planned < 2) continue;
-      let plates = this.tenantPlates.get(tenant);
-      if (!plates) this.tenantPlates.set(tenant, (plates = new TenantPlates(this.arenas)));
-      try {
-        plates.update(store.shards);
-      } catch (err) {
-        if (err instanceof RangeError) continue; // no arena room for it: the per-shard scan serves
-        throw err;
-      }
-      const k = plates.region ? this.kernelsFor(plates.region.arena) : undefined;
-      const m = k ? matchTenantPlates(plates, match, k) : undefined;
+      const plates = this.refreshTenantPlates(store);
+      const k = plates?.region ? this.kernelsFor(plates.region.arena) : undefined;
+      const m = plates && k ? matchTenantPlates(plates, match, k) : undefined;
       if (m) (out ??= new Map()).set(tenant, m);
     }
     return out;
+  }
+
+  /**
+   * Brings `store`'s tenant-wide plate dictionary up to date with its shards (made on first need); done
+   * at open and after background seals too, so a search rarely pays for it. Undefined when no arena has
+   * room for it (the per-shard scan serves).
+   */
+  private refreshTenantPlates(store: TenantStore): TenantPlates | undefined {
+    let plates = this.tenantPlates.get(store.tenant);
+    if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas)));
+    try {
+      plates.update(store.shards);
+      return plates;
+    } catch (err) {
+      if (err instanceof RangeError) return undefined;
+      throw err;
+    }
   }
 
   /** The worker pool, started on first need; undefined with `threads: 0` or when it cannot start. */
@@ -306,6 +317,7 @@ export class StoreEngine implements Engine {
           }
           if (this.closed) return;
           await compactTenant(s, this.arenas);
+          if (this.tenantPlates.has(s.tenant)) this.refreshTenantPlates(s);
         } catch (err) {
           this.lastSealError = err as Error;
         }
