@@ -35,7 +35,11 @@ const statusText = (s: Record<string, number>): string =>
   Object.entries(s).map(([code, n]) => `${n.toLocaleString('en-US')}× ${code}`).join(', ');
 
 export function renderHttpSection(r: HttpReport, markers: { begin: string; end: string }): string {
-  const bestIngest = Math.max(...r.ingest.map((p) => p.readsPerSecond));
+  const main = r.ingest.filter((p) => p.format === r.ingest[0]?.format);
+  const short = main.filter((p) => p.readsPerSecond < kIngestTargetReadsPerSecond);
+  const ingestVerdict = short.length === 0
+    ? `**met** at every client count (${main.map((p) => `${p.clients}: ${p.readsPerSecond.toLocaleString('en-US')}`).join(', ')} reads/s)`
+    : `**${short.length === main.length ? 'not met' : 'met'}** at ${main.filter((p) => !short.includes(p)).map((p) => p.clients).join(', ') || 'no'} client(s), not at ${short.map((p) => `${p.clients} (${p.readsPerSecond.toLocaleString('en-US')} reads/s)`).join(', ')}`;
   const single = r.search.filter((p) => p.clients === Math.min(...r.search.map((q) => q.clients)));
   const overMs = single.filter((p) => (p.overheadMs?.p50 ?? Infinity) > kOverheadTargetMs).map((p) => p.kind);
   const lines = [
@@ -45,11 +49,11 @@ export function renderHttpSection(r: HttpReport, markers: { begin: string; end: 
     `- Machine: ${r.machine}; Node ${r.node}; date ${r.date}`,
     `- Command: \`${r.command}\``,
     `- Data: ${r.data}; preload ${(r.preloadMs / 1000).toFixed(0)} s (0 = reused); the server opened it in ${(r.serverOpenMs / 1000).toFixed(1)} s, RSS ${r.serverRssMiB.afterOpen} MiB after open, ${r.serverRssMiB.atEnd} MiB at the end`,
-    `- Server: a child \`platesearch serve --threads ${r.threads}\` on 127.0.0.1 (rate limit lifted); clients: undici Pool, one connection per client, closed loop, in the benchmark process on the same two cores as the server. Every request is audited durably (fdatasync) before its answer, as in production.`,
+    `- Server: a child \`platesearch serve --threads ${r.threads}\` on 127.0.0.1 (rate limit lifted); clients: undici Pool, one connection per client, closed loop, in the benchmark process on the same two cores as the server. Every request is audited durably (O_DSYNC writes of the hash-chained log and its head) before its answer, as in production.`,
     '',
     `### Ingest (durable: every acknowledged read is fsync'd in the WAL and searchable)`,
     '',
-    `Target ≥ ${kIngestTargetReadsPerSecond.toLocaleString('en-US')} reads/s: **${bestIngest >= kIngestTargetReadsPerSecond ? 'met' : 'not met'}** (best ${bestIngest.toLocaleString('en-US')} reads/s).`,
+    `Target ≥ ${kIngestTargetReadsPerSecond.toLocaleString('en-US')} reads/s (${main[0]?.format ?? ''} bodies): ${ingestVerdict}.`,
     '',
     '| clients | body | reads/request | requests | reads/s | request p50 (ms) | request p99 (ms) | answers |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
