@@ -24,7 +24,7 @@ export class ReferenceSubject implements BenchSubject {
       return { ...r, tenant, id: t.ordinal.toString(16).padStart(4, '0') + t.seq.toString(16).padStart(12, '0') };
     });
     for (const s of stored) this.reads.push(s);
-    return { stored, duplicates: [] };
+    return { stored, duplicates: [], duplicateIds: [] };
   }
 
   async seal(): Promise<void> {}

@@ -21,6 +21,7 @@ export function alertSystemFor(services: ServerServices): Promise<AlertSystem> {
       // HTTP ingest only: `platesearch ingest` (bulk load) never passes here, so it raises no alerts
       services.onIngest(async (event) => {
         await s.onIngest(event.tenant, event.reads);
+        if (event.retried.length > 0) await s.onRetried(event.tenant, event.retried);
       });
       services.onClose(() => s.close());
       return s;

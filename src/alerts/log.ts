@@ -14,8 +14,9 @@
  * in the next. An alert is visible to readers only once durable. Recovery truncates a torn or
  * corrupt tail (the alerts in it were never acknowledged to a subscriber, since delivery follows
  * durability; the reads they came from are durable in the WAL).
- * Memory: a small index per alert (id, offset, length, the read's tenant and ts) plus the payloads of the
- * most recent kCachedAlerts, so live subscribers never touch the disk; older replays read the file.
+ * Memory: a small index per alert (id, offset, length, the read's tenant and ts, its key) plus the
+ * payloads of the most recent kCachedAlerts, so live subscribers never touch the disk; older replays read
+ * the file. The keys (read id, hot list, entry) let a retried ingest raise only the alerts it is missing.
  */
 import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +30,11 @@ const kHeaderBytes = 16;
 const kRecordHeader = 8;
 // payloads kept in memory per tenant: a live stream and any reconnect within minutes are served from memory
 const kCachedAlerts = 8192;
+
+/** What makes an alert the same alert: its read, and the hot-list entry that matched it. */
+export function alertKey(readId: string, hotlist: string, entry: string): string {
+  return `${readId}\u0000${hotlist}\u0000${entry}`;
+}
 
 /** An alert as the log holds it. */
 export interface LoggedAlert {
@@ -53,8 +59,11 @@ interface TenantLog {
   lens: number[];
   readTenants: string[];
   readTs: number[];
+  /** alertKey of each alert, and the set of keys of durable and pending alerts. */
+  keys: string[];
+  keySet: Set<string>;
   payloads: Array<string | undefined>;
-  pending: Array<{ alerts: LoggedAlert[]; resolve(a: LoggedAlert[]): void; reject(e: unknown): void }>;
+  pending: Array<{ alerts: Array<LoggedAlert & { key: string }>; resolve(a: LoggedAlert[]): void; reject(e: unknown): void }>;
   flushScheduled: boolean;
   /** Serialises flushes, disk reads and compaction on this log. */
   chain: Promise<unknown>;
@@ -85,7 +94,9 @@ export class AlertLog {
     const log = await this.tenantLog(tenant);
     const alerts = drafts.map((d) => {
       const id = log.nextId++;
-      return { id, readTenant: d.read.tenant, readTs: d.read.ts, payload: alertPayload(id, d, raised) };
+      const key = alertKey(d.read.id, d.hotlist, d.entry);
+      log.keySet.add(key); // pending: a concurrent retry of the same read does not raise it twice
+      return { id, readTenant: d.read.tenant, readTs: d.read.ts, payload: alertPayload(id, d, raised), key };
     });
     return new Promise((resolve, reject) => {
       log.pending.push({ alerts, resolve, reject });
@@ -94,6 +105,12 @@ export class AlertLog {
         log.chain = log.chain.then(() => this.flush(log));
       }
     });
+  }
+
+  /** The drafts whose alert (same read, list and entry) the tenant's log does not hold, durable or pending. */
+  async missing(tenant: string, drafts: readonly AlertDraft[]): Promise<AlertDraft[]> {
+    const log = await this.tenantLog(tenant);
+    return drafts.filter((d) => !log.keySet.has(alertKey(d.read.id, d.hotlist, d.entry)));
   }
 
   /** Up to `max` durable alerts with id > `afterId`, ascending. */
@@ -179,6 +196,8 @@ export class AlertLog {
       log.lens = lens;
       log.readTenants = pick(log.readTenants);
       log.readTs = pick(log.readTs);
+      log.keys = pick(log.keys);
+      log.keySet = new Set([...log.keys, ...log.pending.flatMap((b) => b.alerts.map((a) => a.key))]);
       log.payloads = kept.map((i) => log.payloads[i]);
       log.size = off;
       log.baseId = log.nextId - 1;
@@ -223,6 +242,7 @@ export class AlertLog {
       await log.fh.datasync();
     } catch (err) {
       await log.fh.truncate(log.size).catch(() => undefined);
+      for (const b of batch) for (const a of b.alerts) log.keySet.delete(a.key);
       for (const b of batch) b.reject(err);
       return;
     }
@@ -234,6 +254,7 @@ export class AlertLog {
         log.lens.push(lens[k]!);
         log.readTenants.push(a.readTenant);
         log.readTs.push(a.readTs);
+        log.keys.push(a.key);
         log.payloads.push(a.payload);
         off += lens[k++]!;
       }
@@ -241,7 +262,7 @@ export class AlertLog {
     log.size = off;
     const stale = log.payloads.length - kCachedAlerts - 1;
     for (let i = stale; i >= 0 && log.payloads[i] !== undefined; i--) log.payloads[i] = undefined;
-    for (const b of batch) b.resolve(b.alerts);
+    for (const b of batch) b.resolve(b.alerts.map(({ key: _key, ...alert }) => alert));
   }
 
   private tenantLog(tenant: string): Promise<TenantLog> {
@@ -288,7 +309,7 @@ export class AlertLog {
       const end = off + kRecordHeader + len;
       if (end > whole.length || crc32(whole.subarray(off + kRecordHeader, end)) !== whole.readUInt32LE(off + 4)) break;
       const payload = whole.toString('utf8', off + kRecordHeader, end);
-      let parsed: { id: number; read: { tenant: string; ts: string } };
+      let parsed: { id: number; hotlist: string; entry: string; read: { id: string; tenant: string; ts: string } };
       try {
         parsed = JSON.parse(payload) as typeof parsed;
       } catch {
@@ -299,6 +320,9 @@ export class AlertLog {
       log.lens.push(kRecordHeader + len);
       log.readTenants.push(parsed.read.tenant);
       log.readTs.push(Date.parse(parsed.read.ts));
+      const key = alertKey(parsed.read.id, parsed.hotlist, parsed.entry);
+      log.keys.push(key);
+      log.keySet.add(key);
       log.payloads.push(undefined);
       off = end;
     }
@@ -319,7 +343,7 @@ export class AlertLog {
 function fresh(tenant: string, path: string, fh: FileHandle, baseId: number, size: number): TenantLog {
   return {
     tenant, path, fh, baseId, nextId: baseId + 1, size,
-    ids: [], offsets: [], lens: [], readTenants: [], readTs: [], payloads: [],
+    ids: [], offsets: [], lens: [], readTenants: [], readTs: [], keys: [], keySet: new Set(), payloads: [],
     pending: [], flushScheduled: false, chain: Promise.resolve(),
   };
 }

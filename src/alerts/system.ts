@@ -73,6 +73,28 @@ export class AlertSystem {
     }
   }
 
+  /**
+   * A retried ingest (reads whose readId was already stored, with the stored ids): raises the alerts they
+   * should have raised the first time and did not (a crash or a disk error between the WAL and the alert
+   * log), and no alert twice. Never throws, like onIngest.
+   */
+  async onRetried(owner: string, reads: readonly StoredRead[], now = Date.now()): Promise<number> {
+    if (this.closed || reads.length === 0) return 0;
+    try {
+      const byTenant = raiseForBatch(owner, reads, this.hotlists.tenants(), (t) => this.hotlists.listsOf(t), this.deps.scopesFor, now);
+      let raised = 0;
+      await Promise.all([...byTenant].map(async ([tenant, drafts]) => {
+        const missing = await this.alerts.missing(tenant, drafts);
+        await this.raise(tenant, missing, now);
+        raised += missing.length;
+      }));
+      return raised;
+    } catch (err) {
+      this.deps.log.error({ err, tenant: owner }, 'hot-list matching of a retried ingest failed');
+      return 0;
+    }
+  }
+
   /** Appends alerts for `tenant` durably and wakes its streams. */
   async raise(tenant: string, drafts: readonly AlertDraft[], now = Date.now()): Promise<LoggedAlert[]> {
     if (drafts.length === 0) return [];

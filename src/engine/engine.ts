@@ -30,6 +30,11 @@ export interface AppendResult {
   stored: StoredRead[];
   /** Input indexes of reads skipped because their `readId` was already stored (idempotent retry). */
   duplicates: number[];
+  /**
+   * For each of `duplicates`, the id of the stored read it repeats ('' if none is stored: a repeat
+   * within the batch of a read that failed). A retry's hooks (alerts) can then finish what a crash cut.
+   */
+  duplicateIds: string[];
 }
 
 export interface DropResult {

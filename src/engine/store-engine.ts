@@ -147,7 +147,7 @@ export class StoreEngine implements Engine {
 
   async append(tenant: string, reads: readonly Read[]): Promise<AppendResult> {
     this.assertOpen();
-    if (reads.length === 0) return { stored: [], duplicates: [] };
+    if (reads.length === 0) return { stored: [], duplicates: [], duplicateIds: [] };
     const store = await this.storeFor(tenant);
     const result = await store.append(reads);
     if (store.live.rows.length >= this.sealRows) this.sealInBackground();

@@ -167,6 +167,11 @@ export interface RequestContext {
 export interface IngestEvent {
   tenant: string;
   reads: readonly StoredRead[];
+  /**
+   * Reads of the batch whose readId was already stored (a client's retry), each with the stored read's
+   * id: their hooks may not have finished the first time (a crash between the WAL and the alert log).
+   */
+  retried: readonly StoredRead[];
   requestId: string;
 }
 

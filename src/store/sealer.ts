@@ -214,7 +214,7 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     for (const s of whole) {
       readsDeleted += s.rows;
       shardsDeleted++;
-      for (const id of s.readIds()) forget.push(id);
+      for (const [id] of s.readIds()) forget.push(id);
     }
     let kept = 0;
     for (const s of straddling) {

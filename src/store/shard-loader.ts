@@ -217,12 +217,13 @@ export class LoadedShard {
   }
 
   /** Every non-null read_id (for the tenant's dedupe set). */
-  *readIds(): Iterable<string> {
+  /** The client readIds of the shard's rows, with the rows' seqs. */
+  *readIds(): Iterable<[readId: string, seq: number]> {
     const col = this.table.getChild('read_id')!;
     if (col.nullCount === col.length) return;
     for (let i = 0; i < col.length; i++) {
       const v = col.get(i) as string | null;
-      if (v !== null) yield v;
+      if (v !== null) yield [v, this.seqAt(i)];
     }
   }
 }

@@ -23,6 +23,8 @@ import type { LoadedShard } from './shard-loader.js';
 export interface TenantAppendResult {
   stored: StoredRead[];
   duplicates: number[];
+  /** For each of `duplicates`, the id of the stored read it repeats. */
+  duplicateIds: string[];
 }
 
 /** Fixed-point degrees, as stored (src/core/segment.ts); `| 0` folds -0 into 0. */
@@ -124,7 +126,8 @@ export class TenantStore {
   private walGens: number[] = [];
   /** Generations that could not be read: never deleted by us, kept for inspection. */
   private badWalGens = new Set<number>();
-  private readIds = new Set<string>();
+  /** readId → seq of the stored read: a retry is told which read it repeats. */
+  private readIds = new Map<string, number>();
   /** readIds of rows queued but not yet durable: a retry waits for the first copy's fsync. */
   private pendingReadIds = new Map<string, Promise<void>>();
   private nextSeq: number;
@@ -203,16 +206,16 @@ export class TenantStore {
     const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     this.live.replace(rows);
     if (rows.length > 0) this.liveSince = Date.now();
-    for (const r of rows) if (r.readId !== undefined) this.readIds.add(r.readId);
+    for (const r of rows) if (r.readId !== undefined) this.readIds.set(r.readId, r.seq);
     // new appends always go to a fresh file: recovered files are only read, then deleted once sealed
     const gen = maxGen + 1;
     this.wal = await WalWriter.create(this.walDir, gen);
     this.walGens.push(gen);
   }
 
-  /** readIds of sealed rows (the shard loader registers them). */
-  addKnownReadIds(ids: Iterable<string>): void {
-    for (const id of ids) this.readIds.add(id);
+  /** readIds of sealed rows, with their seqs (the shard loader registers them). */
+  addKnownReadIds(ids: Iterable<[readId: string, seq: number]>): void {
+    for (const [id, seq] of ids) this.readIds.set(id, seq);
   }
 
   /** Appends validated reads; resolves when they are durable and visible. */
@@ -253,7 +256,7 @@ export class TenantStore {
         if (this.live.rows.length === 0) this.liveSince = Date.now();
         for (const row of rows) {
           this.live.push(row);
-          if (row.readId !== undefined) this.readIds.add(row.readId);
+          if (row.readId !== undefined) this.readIds.set(row.readId, row.seq);
         }
       });
       for (const id of batchIds) this.pendingReadIds.set(id, durable);
@@ -264,7 +267,12 @@ export class TenantStore {
       }
     }
     if (waitFor.length > 0) await Promise.all(waitFor);
-    return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates };
+    const duplicateIds = duplicates.map((i) => {
+      const seq = this.readIds.get(reads[i]!.readId!);
+      // a repeat of a read earlier in the same batch, or of a concurrent batch that failed: no stored read
+      return seq === undefined ? '' : readIdOf(this.ordinal, seq);
+    });
+    return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates, duplicateIds };
   }
 
   /** Runs `fn` with seal / drop / close of this tenant excluded. */

@@ -1,9 +1,10 @@
 /**
  * `POST /v1/reads` (ingest): a batch of reads → per-read validation → one durable append → ingest hooks
  * (hot-list matching) → `{accepted, rejected}`. When the answer is sent the accepted reads are durable and
- * visible to searches (the engine's append resolves only then).
+ * visible to searches (the engine's append resolves only then). A read whose readId is already stored is
+ * not stored again, but still goes to the hooks as retried, so an alert a crash cut off is raised now.
  */
-import { validateRead, type Read } from '../../model/read.js';
+import { validateRead, type Read, type StoredRead } from '../../model/read.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse } from '../route.js';
 
 export interface IngestAnswer {
@@ -30,7 +31,15 @@ async function ingest(ctx: RequestContext): Promise<RouteResponse> {
 
   if (reads.length > 0) {
     const result = await engine.append(tenant, reads);
-    if (result.stored.length > 0) await ctx.services.emitIngest({ tenant, reads: result.stored, requestId: ctx.requestId });
+    // a retry carries the same read: it stands for the stored one, under the stored id
+    const retried: StoredRead[] = [];
+    result.duplicates.forEach((index, k) => {
+      const id = result.duplicateIds[k];
+      if (id) retried.push({ ...reads[index]!, id, tenant });
+    });
+    if (result.stored.length > 0 || retried.length > 0) {
+      await ctx.services.emitIngest({ tenant, reads: result.stored, retried, requestId: ctx.requestId });
+    }
   }
   ctx.audit.params = {
     ...ctx.audit.params,
