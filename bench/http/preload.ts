@@ -11,15 +11,11 @@ import { performance } from 'node:perf_hooks';
 import { openEngine } from '../../src/engine/index.js';
 import { generateReads } from '../../src/gen/index.js';
 import type { Read } from '../../src/model/read.js';
+import type { SampledRead as PeersSampledRead } from '../peers/data-sample.js';
 import { BenchPrng } from '../peers/prng.js';
 
-export interface SampledRead {
-  tenant: string;
-  plate: string;
-  ts: number;
-  lat: number;
-  lon: number;
-}
+/** A sampled read: where and when a plate was seen (the peers benchmark's sample, without its truth). */
+export type SampledRead = Omit<PeersSampledRead, 'misread'>;
 
 export interface Preloaded {
   /** What was loaded; a kept data dir is reused only when this matches. */

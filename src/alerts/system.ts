@@ -57,20 +57,8 @@ export class AlertSystem {
    * may see them, appends the alerts durably, and wakes those tenants' streams. Resolves with the number
    * of alerts raised. Never throws (the reads are durable whatever happens here); failures are logged.
    */
-  async onIngest(owner: string, reads: readonly StoredRead[], now = Date.now()): Promise<number> {
-    if (this.closed || reads.length === 0) return 0;
-    try {
-      const byTenant = raiseForBatch(owner, reads, this.hotlists.tenants(), (t) => this.hotlists.listsOf(t), this.deps.scopesFor, now);
-      let raised = 0;
-      await Promise.all([...byTenant].map(async ([tenant, drafts]) => {
-        await this.raise(tenant, drafts, now);
-        raised += drafts.length;
-      }));
-      return raised;
-    } catch (err) {
-      this.deps.log.error({ err, tenant: owner }, 'hot-list matching on ingest failed');
-      return 0;
-    }
+  onIngest(owner: string, reads: readonly StoredRead[], now = Date.now()): Promise<number> {
+    return this.raiseMatches(owner, reads, now, false);
   }
 
   /**
@@ -78,19 +66,23 @@ export class AlertSystem {
    * should have raised the first time and did not (a crash or a disk error between the WAL and the alert
    * log), and no alert twice. Never throws, like onIngest.
    */
-  async onRetried(owner: string, reads: readonly StoredRead[], now = Date.now()): Promise<number> {
+  onRetried(owner: string, reads: readonly StoredRead[], now = Date.now()): Promise<number> {
+    return this.raiseMatches(owner, reads, now, true);
+  }
+
+  private async raiseMatches(owner: string, reads: readonly StoredRead[], now: number, onlyMissing: boolean): Promise<number> {
     if (this.closed || reads.length === 0) return 0;
     try {
       const byTenant = raiseForBatch(owner, reads, this.hotlists.tenants(), (t) => this.hotlists.listsOf(t), this.deps.scopesFor, now);
       let raised = 0;
       await Promise.all([...byTenant].map(async ([tenant, drafts]) => {
-        const missing = await this.alerts.missing(tenant, drafts);
-        await this.raise(tenant, missing, now);
-        raised += missing.length;
+        const raise = onlyMissing ? await this.alerts.missing(tenant, drafts) : drafts;
+        await this.raise(tenant, raise, now);
+        raised += raise.length;
       }));
       return raised;
     } catch (err) {
-      this.deps.log.error({ err, tenant: owner }, 'hot-list matching of a retried ingest failed');
+      this.deps.log.error({ err, tenant: owner }, `hot-list matching on ${onlyMissing ? 'a retried ' : ''}ingest failed`);
       return 0;
     }
   }

@@ -6,20 +6,7 @@
  */
 import type { ReadChunk } from './generator.js';
 
-export interface ColumnBatch {
-  /** Line (0-based) of the batch's first read in the data file. */
-  first: number;
-  count: number;
-  tenant: Int32Array;
-  vehicle: Int32Array;
-  camera: Int32Array;
-  ts: Float64Array;
-  lat: Float64Array;
-  lon: Float64Array;
-  confidence: Float64Array;
-  misread: Uint8Array;
-  edits: Uint8Array;
-  labels: Uint8Array;
+export interface ColumnBatch extends Omit<ReadChunk, 'plate'> {
   /** Rows (within the batch) that are misreads, and their plates as read. */
   misreadRows: Int32Array;
   misreadPlates: string[];
