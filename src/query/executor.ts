@@ -319,6 +319,10 @@ export function executeSearch(
       scanShard(src, match, matcher, filter, sink, undefined, budget);
     } else scanLive(src, matcher, filter, sink, undefined, match, budget);
   }
-  const hits = top.result().map(materialise);
+  budget?.check();
+  const hits = top.result().map((c) => {
+    budget?.tick(); // up to 10,000 hits to build
+    return materialise(c);
+  });
   return { hits, total: top.total, truncated: top.total > hits.length };
 }

@@ -74,12 +74,14 @@ class HotlistPlan {
   readonly fuzzy: FuzzyIndex[] = [];
   readonly wildcard: Array<{ entry: number; matcher: PlateMatcher }> = [];
 
-  constructor(readonly entries: readonly PlateMatch[]) {
+  /** `budget` is ticked per entry: a million fuzzy entries (k = 2, ~55 delete keys each) take seconds. */
+  constructor(readonly entries: readonly PlateMatch[], budget?: QueryBudget) {
     this.exactKeys = [new PackedKeyIndex(entries.length), new PackedKeyIndex(16)];
     const fuzzyBy = [new PackedKeyIndex(16), new PackedKeyIndex(16)];
     const codes = new Uint8Array(16);
     const maxK = [0, 0];
     entries.forEach((e, i) => {
+      budget?.tick();
       if (e.mode === 'exact' || (e.mode === 'fuzzy' && e.maxEdits === 0 && !e.transpositions)) {
         const p = e.ocr ? ocrMap(e.pattern) : e.pattern;
         for (let j = 0; j < p.length; j++) codes[j] = p.charCodeAt(j);
@@ -223,8 +225,8 @@ function matchEntries(plan: HotlistPlan, dict: PlateDictionary, hit: (entry: num
 }
 
 export function executeHotlist(sources: readonly Source[], query: HotlistQuery, signal?: AbortSignal): HotlistResult {
-  const plan = new HotlistPlan(query.entries);
   const budget = QueryBudget.of(signal);
+  const plan = new HotlistPlan(query.entries, budget);
   const tops = new Map<number, TopK>();
   const topOf = (i: number) => {
     let t = tops.get(i);
@@ -270,7 +272,10 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
   query.entries.forEach((e, i) => {
     const top = tops.get(i);
     if (!top || top.total === 0) return;
-    const hits = top.result().map(materialise);
+    const hits = top.result().map((c) => {
+      budget?.tick(); // a million entries' hits to build
+      return materialise(c);
+    });
     matches.push({ entry: e.pattern, total: top.total, truncated: top.total > hits.length, hits });
   });
   return { matches };

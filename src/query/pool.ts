@@ -2,12 +2,20 @@
  * The executor's worker pool (piscina). Shard scans are grouped into batches (a round trip costs
  * ~70 µs, so never one task per small shard), balanced by rows, one batch per worker and a few more;
  * each worker runs its batch's segment tasks with its own kernels instance per arena and returns local
- * top-k lists and exact counts, which the caller merges. An AbortSignal cancels queued batches.
+ * top-k lists and exact counts, which the caller merges.
+ *
+ * Cancellation is cooperative: the query's signal is not handed to piscina, which would terminate the
+ * worker of a running batch (and the replacement would find no free scratch slot: a few timed-out queries
+ * used to leave every later search on the calling thread). The batches carry the query's shared budget
+ * instead (src/query/budget.ts); a worker stops at its next check (between kernel calls, every 256 rows in
+ * JS), and `run` waits for every batch to settle before it throws, so no worker still reads the shards
+ * the caller has pinned for it when they are unpinned.
  */
 import { Piscina } from 'piscina';
 import type { ArenaSet } from '../core/arena.js';
 import { kernelModule } from '../core/module.js';
 import { compiledWorkerPath } from '../core/worker-path.js';
+import { QueryBudget, shareBudget } from './budget.js';
 import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch, WorkerBatchResult } from './worker.js';
 
@@ -19,20 +27,23 @@ export function workerPath(): string {
 export class ExecutorPool {
   private readonly pool: Piscina;
   readonly threads: number;
-  /** Per arena, one scratch slot per worker (the counter in workerData hands slots out). */
+  /** Per arena, one scratch slot per worker (`slotOwners` says which worker holds which). */
   private readonly slots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   /** Slots per arena: workers may be replaced after a crash, so keep spares. */
   readonly slotCount: number;
+  /** Per slot, the threadId of the worker holding it (0: free); see worker.ts. */
+  private readonly slotOwners: Int32Array;
 
   constructor(private readonly arenas: ArenaSet, threads: number) {
     this.threads = threads;
     this.slotCount = threads * 2;
+    this.slotOwners = new Int32Array(new SharedArrayBuffer(4 * this.slotCount));
     this.pool = new Piscina({
       filename: workerPath(),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 2 ** 31 - 1,
-      workerData: { module: kernelModule(), slotCounter: new Int32Array(new SharedArrayBuffer(4)) },
+      workerData: { module: kernelModule(), slotOwners: this.slotOwners },
     });
   }
 
@@ -43,9 +54,13 @@ export class ExecutorPool {
 
   /**
    * Runs tasks on the pool; results in task order. A task the pool cannot run (no scratch room) comes
-   * back as undefined and the caller runs it another way.
+   * back as undefined and the caller runs it another way. When `signal`'s budget is spent (or the signal
+   * aborts), the workers stop and this throws the signal's reason (or the deadline's error) once every
+   * batch has settled.
    */
   async run(tasks: readonly SegmentTask[], signal?: AbortSignal): Promise<Array<SegmentTaskResult | undefined>> {
+    signal?.throwIfAborted();
+    this.freeSlotsOfGoneWorkers();
     const order = tasks.map((t, i) => ({ t, i, rows: t.layout.rows })).sort((a, b) => b.rows - a.rows);
     const nBatches = Math.min(order.length, this.threads * 2);
     const batches: Array<{ idx: number[]; rows: number }> = Array.from({ length: nBatches }, () => ({ idx: [], rows: 0 }));
@@ -57,20 +72,40 @@ export class ExecutorPool {
       best.rows += o.rows;
     }
     const out: Array<SegmentTaskResult | undefined> = new Array(tasks.length);
-    await Promise.all(
-      batches.map(async (b) => {
-        const used = new Set(b.idx.map((i) => tasks[i]!.layout.arena));
-        const batch: WorkerBatch = {
-          arenas: [...used].map((index) => ({ index, memory: this.arenas.arena(index).memory, slots: this.slots.get(index) ?? [] })),
-          tasks: b.idx.map((i) => tasks[i]!),
-        };
-        const res = (await this.pool.run(batch, signal ? { signal } : {})) as WorkerBatchResult;
-        res.forEach((r, j) => {
-          out[b.idx[j]!] = 'error' in r ? undefined : r;
-        });
-      }),
-    );
-    return out;
+    const shared = shareBudget(signal);
+    let cancelled = false;
+    try {
+      const settled = await Promise.allSettled(
+        batches.map(async (b) => {
+          const used = new Set(b.idx.map((i) => tasks[i]!.layout.arena));
+          const batch: WorkerBatch = {
+            arenas: [...used].map((index) => ({ index, memory: this.arenas.arena(index).memory, slots: this.slots.get(index) ?? [] })),
+            tasks: b.idx.map((i) => tasks[i]!),
+            budget: shared.budget,
+          };
+          const res = (await this.pool.run(batch)) as WorkerBatchResult;
+          res.forEach((r, j) => {
+            if ('error' in r) cancelled ||= r.error === 'cancelled';
+            else out[b.idx[j]!] = r;
+          });
+        }),
+      );
+      // only a budget can cancel a batch, and only a signal gives one
+      if (cancelled) throw QueryBudget.of(signal)!.spentError();
+      for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      return out;
+    } finally {
+      shared.release();
+    }
+  }
+
+  /** Frees the scratch slots of workers that are gone (a crash), so their replacements find one. */
+  private freeSlotsOfGoneWorkers(): void {
+    const live = new Set(this.pool.threads.map((w) => w.threadId));
+    for (let i = 0; i < this.slotOwners.length; i++) {
+      const owner = Atomics.load(this.slotOwners, i);
+      if (owner !== 0 && !live.has(owner)) Atomics.compareExchange(this.slotOwners, i, owner, 0);
+    }
   }
 
   async close(): Promise<void> {

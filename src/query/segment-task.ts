@@ -80,7 +80,8 @@ function chunkRowsFor(task: SegmentTask): number {
 
 /**
  * Runs one task; throws RangeError when the worker's scratch cannot hold it (the caller falls back).
- * `budget`, on the calling thread, is checked between kernel calls and in the JS row loops.
+ * `budget` (the signal's on the calling thread, the shared one in a worker) is checked between kernel
+ * calls and in the JS row loops.
  */
 export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudget): SegmentTaskResult {
   const seg = task.layout;

@@ -1,33 +1,51 @@
 /**
  * A piscina worker of the executor. It instantiates the kernel module once per arena it sees (the
  * module arrives compiled in workerData; arenas' shared memories arrive with the tasks) and runs batches
- * of segment tasks (src/query/segment-task.ts). Each worker claims one scratch slot per arena at start
- * (an atomic counter in workerData), so no two threads ever share scratch.
+ * of segment tasks (src/query/segment-task.ts). Each worker claims one scratch slot at its first batch
+ * by writing its threadId into the slot's owner cell (compare-and-swap on shared memory), so no two
+ * threads ever share scratch; the pool frees the cells of workers that are gone (src/query/pool.ts).
+ *
+ * A batch carries its query's shared budget (src/query/budget.ts): a task that finds it spent stops at its
+ * next check, and it and the batch's remaining tasks come back as `{ error: 'cancelled' }`.
  *
  * Plain JS at run time: the pool points at the compiled file in dist/ (src/query/pool.ts).
  */
+import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { Kernels } from '../core/kernels.js';
+import { BudgetSpent, QueryBudget, type SharedBudget } from './budget.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
-  slotCounter: Int32Array;
+  /** Per scratch slot, the threadId of the worker that holds it (0: free). */
+  slotOwners: Int32Array;
 }
 
 export interface WorkerBatch {
   /** Per arena used by the batch: its memory and the scratch slots (ptr, bytes) of every worker. */
   arenas: Array<{ index: number; memory: WebAssembly.Memory; slots: Array<{ ptr: number; bytes: number }> }>;
   tasks: SegmentTask[];
+  budget?: SharedBudget;
 }
 
-export type WorkerBatchResult = Array<SegmentTaskResult | { error: 'scratch' }>;
+/** Per task: its result, or why it did not run here (no scratch: the caller runs it; cancelled: the query is over). */
+export type WorkerBatchResult = Array<SegmentTaskResult | { error: 'scratch' | 'cancelled' }>;
 
 const init = workerData as WorkerInit;
-const slot = Atomics.add(init.slotCounter, 0, 1);
+/** This worker's scratch slot; -1 until one is free. */
+let slot = -1;
 const instances = new Map<number, Kernels | null>();
 
+function claimSlot(): number {
+  for (let i = 0; slot < 0 && i < init.slotOwners.length; i++) {
+    if (Atomics.compareExchange(init.slotOwners, i, 0, threadId) === 0) slot = i;
+  }
+  return slot;
+}
+
 function kernelsFor(a: WorkerBatch['arenas'][number]): Kernels | null {
+  if (claimSlot() < 0) return null; // every slot held: the caller runs the task; a later batch may find one
   let k = instances.get(a.index);
   if (k === undefined) {
     const scratch = a.slots[slot];
@@ -39,13 +57,21 @@ function kernelsFor(a: WorkerBatch['arenas'][number]): Kernels | null {
 
 export default function runBatch(batch: WorkerBatch): WorkerBatchResult {
   const byIndex = new Map(batch.arenas.map((a) => [a.index, a]));
+  const budget = QueryBudget.ofShared(batch.budget);
+  let cancelled = false;
   return batch.tasks.map((task) => {
+    if (cancelled) return { error: 'cancelled' as const };
     const k = kernelsFor(byIndex.get(task.layout.arena)!);
     if (!k) return { error: 'scratch' as const };
     try {
-      return runSegmentTask(k, task);
+      budget?.check();
+      return runSegmentTask(k, task, budget);
     } catch (err) {
       if (err instanceof RangeError) return { error: 'scratch' as const };
+      if (err instanceof BudgetSpent) {
+        cancelled = true;
+        return { error: 'cancelled' as const };
+      }
       throw err;
     }
   });
