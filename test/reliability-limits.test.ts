@@ -24,6 +24,9 @@ async function healthy(s: TestServer): Promise<void> {
 
 // the query time budget tests: a budget small enough that the scans below take many of it
 const kBudgetMs = 30;
+// answered within this: well under what the unchecked scans took (polygon ~660 ms, 100k fuzzy hot list ~940 ms), with
+// room for a loaded two-core CI machine (measured here: 60-170 ms)
+const kPromptMs = 450;
 const kBudgetReads = 30_000;
 
 /** pd-a with kBudgetReads reads, sealed into shards (one a day). */
@@ -129,7 +132,7 @@ describe('limits', () => {
     const took = performance.now() - t0;
     expect(res.status).toBe(503);
     expect(res.json.error.code).toBe('PS_QUERY_TIMEOUT');
-    expect(took).toBeLessThan(10 * kBudgetMs); // was ~660 ms, a 200, before the scans checked the deadline
+    expect(took).toBeLessThan(kPromptMs); // was ~660 ms, a 200, before the scans checked the deadline
 
     // the hot-list path: thousands of wildcard entries, each tried against every distinct plate
     const wildcards = Array.from({ length: 20_000 }, (_, i) => `*${(i % 36).toString(36).toUpperCase()}?${(i % 7)}*`);
@@ -140,7 +143,7 @@ describe('limits', () => {
     const tookHot = performance.now() - t1;
     expect(hot.status).toBe(503);
     expect(hot.json.error.code).toBe('PS_QUERY_TIMEOUT');
-    expect(tookHot).toBeLessThan(10 * kBudgetMs);
+    expect(tookHot).toBeLessThan(kPromptMs);
 
     // fuzzy entries (k = 2): planning their delete keys alone took ~1 s for 100,000 before it checked the budget
     const fuzzy = Array.from({ length: 100_000 }, (_, i) => `F${(i * 7919).toString(36).toUpperCase()}`.slice(0, 8));
@@ -152,7 +155,7 @@ describe('limits', () => {
     expect(hotFuzzy.status).toBe(503);
     expect(hotFuzzy.json.error.code).toBe('PS_QUERY_TIMEOUT');
     // reading and parsing the 100,000-entry body (~100 ms) comes before the budget's scans: a looser bound
-    expect(tookFuzzy).toBeLessThan(500);
+    expect(tookFuzzy).toBeLessThan(kPromptMs + 150); // its ~1.1 MB body is read and parsed before the budget starts
 
     // each timed-out request has exactly one record, saying so
     const records = await readAudit(s.dataDir, 'pd-a');
@@ -176,7 +179,7 @@ describe('limits', () => {
       });
       expect(res.status).toBe(503);
       expect(res.json.error.code).toBe('PS_QUERY_TIMEOUT');
-      expect(performance.now() - t0).toBeLessThan(10 * kBudgetMs);
+      expect(performance.now() - t0).toBeLessThan(kPromptMs);
     }
     const before = engine.stats();
     const ok = await call(s.url, 'POST', '/v1/search', {
