@@ -119,6 +119,45 @@ describe('engine WAL recovery', () => {
     }
   });
 
+  it('a log cut shorter than what was acknowledged is reported (the acknowledgement mark), and its seqs are not given out again', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const e1 = await openEngine({ dataDir: dir, threads: 0 });
+      const a = await e1.append('pd-a', sample(20));
+      await e1.append('pd-a', sample(20, 5));
+      await e1.close();
+      const [file] = await walFiles(dir, 'pd-a');
+      const size = (await stat(file!)).size;
+      await writeFile(file!, (await readFile(file!)).subarray(0, Math.floor(size * 0.6))); // a clean cut, not a torn record
+      const e2 = await openEngine({ dataDir: dir, threads: 0 });
+      expect(e2.stats().corruptFiles).toEqual([path.join(dir, 'tenants', 'pd-a', 'wal')]);
+      const c = await e2.append('pd-a', sample(1, 7));
+      expect(c.stored[0]!.id > a.stored[19]!.id).toBe(true);
+      await e2.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reads dropped by retention are not mistaken for a cut log, and their ids are not given out again', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const e1 = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
+      const a = await e1.append('pd-a', sample(30));
+      await e1.dropBefore('pd-a', Number.MAX_SAFE_INTEGER); // every live read is past retention
+      expect(e1.stats().reads).toBe(0);
+      await e1.close();
+      const e2 = await openEngine({ dataDir: dir, threads: 0 });
+      expect(e2.stats().corruptFiles).toEqual([]);
+      const c = await e2.append('pd-a', sample(1, 3));
+      expect(a.stored.map((r) => r.id)).not.toContain(c.stored[0]!.id);
+      expect(c.stored[0]!.id > a.stored[29]!.id).toBe(true);
+      await e2.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('truncates a torn tail and keeps everything before it', async () => {
     const { dir, cleanup } = await tempDataDir();
     try {

@@ -35,6 +35,8 @@ const kDefaultPoolMinRows = 4_000_000;
 const kDefaultSealAgeMs = 600_000;
 // how often the background sealer looks at the tenants
 const kSealCheckMs = 1000;
+// acknowledgement marks lag the WAL by at most this (a cut-short log loses at most this much unnoticed)
+const kAckMarkMs = 1000;
 
 export class StoreEngine implements Engine {
   private readonly tenantsDir: string;
@@ -46,6 +48,8 @@ export class StoreEngine implements Engine {
   private maxOrdinal = 0;
   private closed = false;
   private sealTimer: NodeJS.Timeout | undefined;
+  /** Writes the tenants' acknowledgement marks (TenantStore.writeAckMark) about once a second. */
+  private markTimer: NodeJS.Timeout | undefined;
   private sealing: Promise<unknown> = Promise.resolve();
   private readonly sealRows: number;
   private readonly sealAgeMs: number;
@@ -93,6 +97,10 @@ export class StoreEngine implements Engine {
     const engine = new StoreEngine(options);
     await engine.load();
     for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
+    engine.markTimer = setInterval(() => {
+      for (const store of engine.stores.values()) void store.writeAckMark();
+    }, kAckMarkMs);
+    engine.markTimer.unref();
     if (engine.sealAgeMs > 0 || options.sealRows !== undefined) {
       engine.sealTimer = setInterval(() => engine.sealInBackground(), kSealCheckMs);
       engine.sealTimer.unref();
@@ -350,6 +358,7 @@ export class StoreEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     if (this.sealTimer) clearInterval(this.sealTimer);
+    if (this.markTimer) clearInterval(this.markTimer);
     await this.sealing.catch(() => undefined);
     await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.stores.values()].map((s) => s.close()));

@@ -197,6 +197,9 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
       const old = store.live.rows.filter((r) => r.seq < boundarySeq);
       const droppedLive = old.filter((r) => r.ts < cutoff);
       await store.rewriteRows(old.filter((r) => r.ts >= cutoff));
+      // the manifest's nextSeq covers the dropped rows' seqs before their log goes: ids are never given out
+      // again, and the acknowledgement mark (TenantStore.checkAckMark) does not mistake the drop for a cut log
+      await store.saveManifest({ ...store.manifest });
       await store.deleteWalGens(oldGens);
       const gone = new Set(droppedLive);
       store.live.replace(store.live.rows.filter((r) => !gone.has(r)));

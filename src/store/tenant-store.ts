@@ -8,7 +8,7 @@
  *
  * Appends are durable (fsync'd, group commit) before they resolve, and visible from that moment on.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Read, StoredRead } from '../model/read.js';
 import { kCoordScale } from '../core/segment.js';
@@ -17,8 +17,11 @@ import { readIdOf } from './ids.js';
 import { readManifest, writeManifest, type TenantManifest } from './manifest.js';
 import { recoverWal, walGeneration, WalWriter } from './wal.js';
 import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
-import { unlinkDurable, ensureDir } from './durable-fs.js';
+import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
 import type { LoadedShard } from './shard-loader.js';
+
+/** The acknowledgement mark of a tenant (see TenantStore.writeAckMark). */
+const kAckMarkFile = 'ack-mark.json';
 
 export interface TenantAppendResult {
   stored: StoredRead[];
@@ -131,6 +134,10 @@ export class TenantStore {
   /** readIds of rows queued but not yet durable: a retry waits for the first copy's fsync. */
   private pendingReadIds = new Map<string, Promise<void>>();
   private nextSeq: number;
+  /** Highest seq acknowledged (durable in the WAL), and the highest written to the acknowledgement mark. */
+  private ackedSeq = 0;
+  private markedSeq = 0;
+  private marking: Promise<void> = Promise.resolve();
   /** Serialises seal / drop / close on this tenant. */
   private exclusive: Promise<unknown> = Promise.resolve();
 
@@ -203,6 +210,7 @@ export class TenantStore {
         }
       }
     }
+    await this.checkAckMark();
     const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     this.live.replace(rows);
     if (rows.length > 0) this.liveSince = Date.now();
@@ -254,6 +262,7 @@ export class TenantStore {
       const durable = this.wal.append(encodeReadsRecord(firstSeq, rows), () => {
         // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
         if (this.live.rows.length === 0) this.liveSince = Date.now();
+        this.ackedSeq = rows[rows.length - 1]!.seq;
         for (const row of rows) {
           this.live.push(row);
           if (row.readId !== undefined) this.readIds.set(row.readId, row.seq);
@@ -343,7 +352,54 @@ export class TenantStore {
     return this.wal.syncs;
   }
 
+  /**
+   * The acknowledgement mark, `ack-mark.json`: the highest seq this tenant acknowledged, written lazily
+   * (the engine calls this about once a second, and at close), never on the ingest path. A torn WAL tail
+   * only ever loses unacknowledged records, but a log cut shorter (by a tool, a restore, a bad disk)
+   * loses acknowledged ones and looks the same; the mark tells them apart at the next start (see
+   * checkAckMark). Best effort: a failed write is retried on the next call.
+   */
+  writeAckMark(): Promise<void> {
+    this.marking = this.marking.then(async () => {
+      const seq = this.ackedSeq;
+      if (seq <= this.markedSeq) return;
+      try {
+        await writeFileAtomic(path.join(this.dir, kAckMarkFile), Buffer.from(JSON.stringify({ ackedSeq: seq }) + '\n'));
+        this.markedSeq = seq;
+      } catch {
+        // the next call tries again; the mark may lag, which only narrows what the check can see
+      }
+    });
+    return this.marking;
+  }
+
+  /**
+   * At open, after the WAL replay: every seq up to the mark was acknowledged, so it must be in the WAL, in a
+   * shard, or covered by the manifest's `nextSeq` (saved by every seal and retention drop). A mark beyond
+   * all of them means acknowledged reads were cut off the log: the log is reported (so /healthz says
+   * degraded) and their seqs are never given out again.
+   */
+  private async checkAckMark(): Promise<void> {
+    let mark: number | undefined;
+    try {
+      const text = await readFile(path.join(this.dir, kAckMarkFile), 'utf8');
+      const v = (JSON.parse(text) as { ackedSeq?: unknown }).ackedSeq;
+      if (Number.isSafeInteger(v) && (v as number) > 0) mark = v as number;
+    } catch {
+      return; // no mark yet (or an unreadable one: nothing to compare with)
+    }
+    if (mark === undefined) return;
+    this.ackedSeq = this.markedSeq = mark;
+    const present = this.nextSeq - 1;
+    if (mark <= present) return;
+    const detail = `acknowledged reads up to seq ${mark} are missing: the log and shards end at seq ${present} (cut short?)`;
+    if (!this.corruptFiles.includes(this.walDir)) this.corruptFiles.push(this.walDir);
+    this.corruptErrors.push(CorruptFile(`${this.walDir}: ${detail}`));
+    this.nextSeq = mark + 1;
+  }
+
   async close(): Promise<void> {
+    await this.writeAckMark();
     await this.withExclusive(() => this.wal.close());
   }
 }
