@@ -163,7 +163,9 @@ describe('engine vs reference: the worker pool', () => {
   const f = {} as Fixture;
   beforeAll(async () => {
     Object.assign(f, await tempDataDir());
-    f.engine = await openEngine({ dataDir: f.dir, threads: 2, poolMinRows: 0, arenaBytes: 512 * 1024, sealAgeMs: 0 });
+    // plate patterns through the per-shard scans, so that they run on the pool (the other fixtures cover the
+    // tenant-wide plate dictionaries)
+    f.engine = await openEngine({ dataDir: f.dir, threads: 2, poolMinRows: 0, arenaBytes: 512 * 1024, sealAgeMs: 0, tenantPlates: false });
     f.reads = await load(f.engine, 31, 400, { sealEvery: 3 });
   });
   afterAll(async () => {

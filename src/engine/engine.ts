@@ -23,6 +23,12 @@ export interface EngineOptions {
    * on a busy machine. Default 4,000,000; tests pass 0 to force the pool.
    */
   poolMinRows?: number;
+  /**
+   * Match a plate pattern once against each tenant's distinct plates across its shards, then read the few
+   * matching plates' rows per shard (src/store/tenant-plates.ts). Default true; tests turn it off to drive
+   * plate patterns through the per-shard scans (and the pool).
+   */
+  tenantPlates?: boolean;
 }
 
 export interface AppendResult {

@@ -61,6 +61,7 @@ export class StoreEngine implements Engine {
   private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   private readonly threads: number;
   private readonly poolMinRows: number;
+  private readonly useTenantPlates: boolean;
   private pool: ExecutorPool | undefined;
   private poolFailed = false;
   /** Shard scans run by the kernels vs by the JS fallback (for stats and tests). */
@@ -72,6 +73,7 @@ export class StoreEngine implements Engine {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
     this.threads = Math.max(0, Math.floor(options.threads ?? availableParallelism()));
     this.poolMinRows = options.poolMinRows ?? kDefaultPoolMinRows;
+    this.useTenantPlates = options.tenantPlates ?? true;
     this.arenas = new ArenaSet({
       ...(options.arenaBytes !== undefined ? { arenaBytes: options.arenaBytes } : {}),
       // scratch for the calling thread's kernels is carved the moment an arena opens, so it always fits
@@ -96,7 +98,7 @@ export class StoreEngine implements Engine {
   static async open(options: EngineOptions): Promise<StoreEngine> {
     const engine = new StoreEngine(options);
     await engine.load();
-    for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
+    if (engine.useTenantPlates) for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
     engine.markTimer = setInterval(() => {
       for (const store of engine.stores.values()) void store.writeAckMark();
     }, kAckMarkMs);
@@ -178,7 +180,7 @@ export class StoreEngine implements Engine {
     this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    const byPlate = query.plate ? this.tenantMatches(sources, query.plate) : undefined;
+    const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate) : undefined;
     const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate) && !byPlate?.has(s.tenant));
     // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
     // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
