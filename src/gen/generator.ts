@@ -19,8 +19,6 @@ import { countWeekdays, intensity, isNight, isWeekday, kDepartureJitterMs, kMsPe
 const kWindowMs = 60_000;
 // Expected reads of a peak window are kept under this, by halving the window for huge runs.
 const kMaxExpectedPerWindow = 200_000;
-// Sort keys pack (ms into the window) · 2^20 + index; windows never hold more reads than this.
-const kIndexBits = 20;
 // Share of a non-commuter's reads in its home city; the rest are trips elsewhere in the metro.
 const kHomeCityShare = 0.75;
 // Hash salts: independent stateless streams for commuter decisions.
@@ -50,7 +48,11 @@ export interface ReadChunk {
   lon: Float64Array;
   /** Rounded to 3 decimals. */
   confidence: Float64Array;
-  /** The plate as read (a misread differs from the true plate). */
+  /**
+   * The plate as read, for misreads only (rows where `misread` ≠ 0; other rows hold stale entries).
+   * A correct read's plate is its vehicle's, `fleet.plate[vehicle]`: not copied here, since that
+   * lookup is a cache miss per read (random vehicles over a fleet of megabytes).
+   */
   plate: string[];
   /** 0 for a correct read, else 1 + index into kMisreadKinds. */
   misread: Uint8Array;
@@ -132,7 +134,7 @@ export class ReadGenerator {
       this.commuterReads(a, b, pending);
       const others = Math.max(0, Math.min(target - emitted - pending.count, o.reads - emitted - pending.count));
       for (let i = 0; i < others; i++) this.otherRead(a, b, pending);
-      const order = pending.sortedOrder(a);
+      const order = pending.sortedOrder();
       const count = Math.min(order.length, o.reads - emitted);
       if (count === 0) continue;
       ensureCapacity(chunk, count);
@@ -196,7 +198,7 @@ export class ReadGenerator {
         }
       }
     }
-    this.commuteOrder = out.count === 0 ? new Int32Array(0) : out.sortedOrder(dayStart, 27).slice();
+    this.commuteOrder = out.count === 0 ? new Int32Array(0) : out.sortedOrder().slice();
   }
 
   /** One read of a non-commuter vehicle at a random instant of [a, b). */
@@ -243,12 +245,11 @@ export class ReadGenerator {
     this.geography.position(camera, ts, this.position);
     jitter(rng, cam.mobile ? o.mobileJitterM : o.jitterM, this.position);
 
-    const truePlate = this.fleet.plate[vehicle]!;
-    const misread = this.ocr.apply(rng, truePlate);
+    const x = rng.float();
+    const misread = this.ocr.mayMisread(x) ? this.ocr.apply(rng, this.fleet.plate[vehicle]!, x) : undefined;
     let confidence: number;
     if (misread === undefined) {
       confidence = clamp(0.94 + 0.03 * rng.normal() - (night ? 0.05 : 0), 0.55, 0.999);
-      chunk.plate[i] = truePlate;
       chunk.misread[i] = 0;
       chunk.edits[i] = 0;
     } else {
@@ -281,15 +282,19 @@ class PendingReads {
   ts: Float64Array;
   vehicle: Int32Array;
   camera: Int32Array;
-  private keys: Float64Array;
+  /** Scratch of sortedOrder: ms since the earliest read, the order being built, a radix's counts. */
+  private keys: Uint32Array;
   private order: Int32Array;
+  private spare: Int32Array;
+  private readonly counts = new Int32Array(256);
 
   constructor(capacity: number) {
     this.ts = new Float64Array(capacity);
     this.vehicle = new Int32Array(capacity);
     this.camera = new Int32Array(capacity);
-    this.keys = new Float64Array(capacity);
+    this.keys = new Uint32Array(capacity);
     this.order = new Int32Array(capacity);
+    this.spare = new Int32Array(capacity);
   }
 
   clear(): void {
@@ -309,27 +314,57 @@ class PendingReads {
     const ts = new Float64Array(n); ts.set(this.ts); this.ts = ts;
     const v = new Int32Array(n); v.set(this.vehicle); this.vehicle = v;
     const c = new Int32Array(n); c.set(this.camera); this.camera = c;
-    this.keys = new Float64Array(n);
+    this.keys = new Uint32Array(n);
     this.order = new Int32Array(n);
+    this.spare = new Int32Array(n);
   }
 
   /**
-   * Indexes in time order (ties by insertion order), through one native sort of packed keys
-   * (ms since `origin`) · 2^indexBits + index, exact in a double while timeBits + indexBits ≤ 53.
+   * Indexes in time order, ties in insertion order: an LSD radix sort of the ms since the earliest
+   * read, a byte at a time (two passes for a window, four for a day of commutes). It is stable, so
+   * it gives exactly the order of sorting (ts, index) pairs, at a tenth of the cost of the native
+   * sort of packed keys it replaced (~100 ns a read, a sixth of generating one). Timestamps are
+   * whole ms; a span of 2^32 ms or more, or fractions, take a comparison sort instead.
    */
-  sortedOrder(origin: number, timeBits = 16): Int32Array {
+  sortedOrder(): Int32Array {
     const n = this.count;
-    const indexBits = Math.min(kIndexBits + 6, 53 - timeBits);
-    if (n >= 2 ** indexBits) {
-      const idx = Array.from({ length: n }, (_, i) => i).sort((x, y) => this.ts[x]! - this.ts[y]! || x - y);
-      return Int32Array.from(idx);
+    const ts = this.ts;
+    let min = Infinity;
+    let max = -Infinity;
+    let whole = true;
+    for (let i = 0; i < n; i++) {
+      const t = ts[i]!;
+      if (t < min) min = t;
+      if (t > max) max = t;
+      if (t !== Math.floor(t)) whole = false;
     }
-    const keys = this.keys.subarray(0, n);
-    const scale = 2 ** indexBits;
-    for (let i = 0; i < n; i++) keys[i] = (this.ts[i]! - origin) * scale + i;
-    keys.sort();
-    const order = this.order.subarray(0, n);
-    for (let i = 0; i < n; i++) order[i] = keys[i]! % scale;
+    let order = this.order.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    if (n < 2) return order;
+    if (!whole || max - min >= 2 ** 32) {
+      const sorted = Array.from(order).sort((x, y) => ts[x]! - ts[y]! || x - y);
+      order.set(sorted);
+      return order;
+    }
+    const offset = this.keys.subarray(0, n);
+    for (let i = 0; i < n; i++) offset[i] = ts[i]! - min;
+    let spare = this.spare.subarray(0, n);
+    const counts = this.counts;
+    for (let shift = 0; shift < 32 && (max - min) >>> shift > 0; shift += 8) {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[(offset[order[i]!]! >>> shift) & 0xff]++;
+      let sum = 0;
+      for (let d = 0; d < 256; d++) {
+        const c = counts[d]!;
+        counts[d] = sum;
+        sum += c;
+      }
+      for (let i = 0; i < n; i++) {
+        const k = order[i]!;
+        spare[counts[(offset[k]! >>> shift) & 0xff]!++] = k;
+      }
+      [order, spare] = [spare, order];
+    }
     return order;
   }
 }

@@ -63,11 +63,19 @@ export class OcrErrorModel {
   }
 
   /**
+   * Whether a read whose draw is `x` (uniform in [0, 1), the read's first draw) may be a misread:
+   * only then need the caller look its plate up (a cache miss per read, for the few percent that are).
+   */
+  mayMisread(x: number): boolean {
+    return x < this.cutTransposition;
+  }
+
+  /**
    * Decides whether this read of `plate` is a misread and applies it. Returns undefined for a correct
    * read (also when the drawn error cannot apply, e.g. no confusable character in the plate).
+   * `x` is the read's first draw, if the caller made it already (see mayMisread).
    */
-  apply(rng: Prng, plate: string): Misread | undefined {
-    const x = rng.float();
+  apply(rng: Prng, plate: string, x = rng.float()): Misread | undefined {
     if (x >= this.cutTransposition) return undefined;
     if (x < this.cutConfusable) {
       const once = substitute(rng, plate, this.confusable);

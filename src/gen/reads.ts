@@ -43,7 +43,7 @@ export function* generateReads(options: Partial<GenOptions> & { reads: number; s
       const vehicle = chunk.vehicle[i]!;
       const labels = chunk.labels[i]!;
       const read: Read = {
-        plate: chunk.plate[i]!,
+        plate: chunk.misread[i] === 0 ? fleet.plate[vehicle]! : chunk.plate[i]!,
         ts: chunk.ts[i]!,
         lat: chunk.lat[i]!,
         lon: chunk.lon[i]!,
