@@ -30,15 +30,25 @@ export function isWeekday(localMs: number): boolean {
   return d >= 1 && d <= 5;
 }
 
+/**
+ * Hour of the local day, 0–23 (also before 1970). By floor rather than `%`: a double `%` is a call
+ * into C (fmod), and this runs once a read.
+ */
+export function hourOf(localMs: number): number {
+  let msOfDay = localMs - Math.floor(localMs / kMsPerDay) * kMsPerDay;
+  // the quotient may round to the next day when localMs is a hair short of it
+  if (msOfDay < 0) msOfDay += kMsPerDay;
+  return Math.floor(msOfDay / kMsPerHour);
+}
+
 /** Relative traffic intensity at a local timestamp. */
 export function intensity(localMs: number): number {
-  const hour = Math.floor((((localMs % kMsPerDay) + kMsPerDay) % kMsPerDay) / kMsPerHour);
-  return (isWeekday(localMs) ? kWeekdayHourly : kWeekendHourly)[hour]!;
+  return (isWeekday(localMs) ? kWeekdayHourly : kWeekendHourly)[hourOf(localMs)]!;
 }
 
 /** Night for a camera: darker images, lower confidence, fewer make/colour classifications. */
 export function isNight(localMs: number): boolean {
-  const hour = Math.floor((((localMs % kMsPerDay) + kMsPerDay) % kMsPerDay) / kMsPerHour);
+  const hour = hourOf(localMs);
   return hour < 6 || hour >= 19;
 }
 

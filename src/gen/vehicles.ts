@@ -13,6 +13,7 @@
  */
 import { Geography } from './geography.js';
 import { kForeign, kHomeState, kOtherStates, makePlate, type PlateFormat } from './plate-formats.js';
+import { PlateSet } from './plate-set.js';
 import { Prng, WeightedTable } from './prng.js';
 import {
   kEveningMean, kEveningRange, kEveningSigma, kMaxHopMs, kMorningMean, kMorningRange, kMorningSigma, kMsPerMinute,
@@ -61,9 +62,6 @@ export class Fleet {
   readonly morningMs: Float64Array;
   readonly eveningMs: Float64Array;
   readonly hopMs: Float64Array;
-  /** Commuters sorted by morning / evening departure, for range lookups by time window. */
-  readonly byMorning: Int32Array;
-  readonly byEvening: Int32Array;
 
   constructor(rng: Prng, geography: Geography, options: FleetOptions) {
     const n = options.vehicles;
@@ -81,17 +79,16 @@ export class Fleet {
       ...kForeign.map((f) => [f, options.foreignShare / kForeign.length] as const),
     ]);
     const vanity: PlateFormat = { region: kHomeState.region, kind: 'vanity', templates: [] };
-    const seen = new Set<string>();
+    const seen = new PlateSet(n);
     for (let v = 0; v < n; v++) {
       let format = formatTable.draw(rng);
       if (format === 'vanity') format = vanity;
       let plate = makePlate(rng, format);
       // Unique plates; a crowded format (short vanity plates) falls back to the home state's series.
-      for (let tries = 0; seen.has(plate); tries++) {
+      for (let tries = 0; !seen.add(plate); tries++) {
         if (tries > 8) format = kHomeState;
         plate = makePlate(rng, format);
       }
-      seen.add(plate);
       this.plate.push(plate);
       this.region.push(format.region);
       this.make.push(kMakes.draw(rng));
@@ -114,7 +111,7 @@ export class Fleet {
       const homeStops = work === home ? stops : Math.max(1, stops >> 1);
       for (let s = 0; s < stops; s++) {
         let cam = geography.drawCamera(rng, s < homeStops ? home : work);
-        for (let tries = 0; tries < 4 && route.lastIndexOf(cam) >= this.routeStart[k]!; tries++) {
+        for (let tries = 0; tries < 4 && onRoute(route, this.routeStart[k]!, cam); tries++) {
           cam = geography.drawCamera(rng, s < homeStops ? home : work);
         }
         route.push(cam);
@@ -125,32 +122,19 @@ export class Fleet {
     }
     this.routeStart[c] = route.length;
     this.routeCameras = Int32Array.from(route);
-    this.byMorning = sortedBy(this.morningMs);
-    this.byEvening = sortedBy(this.eveningMs);
   }
 
   /** Mean number of cameras on a commuter route. */
   static readonly kMeanRouteLength = 3;
 }
 
+/** Whether `camera` is among route[from…] (the route being drawn: a few entries, where searching the
+ * whole array from its end made building the fleet quadratic in commuters). */
+function onRoute(route: readonly number[], from: number, camera: number): boolean {
+  for (let i = from; i < route.length; i++) if (route[i] === camera) return true;
+  return false;
+}
+
 function clampedNormal(rng: Prng, mean: number, sigma: number, [lo, hi]: readonly [number, number]): number {
   return Math.round(Math.min(hi, Math.max(lo, mean + sigma * rng.normal())));
-}
-
-function sortedBy(keys: Float64Array): Int32Array {
-  const order = Int32Array.from(keys, (_, i) => i);
-  // Ties broken by index: Array.prototype.sort is stable, but be explicit about determinism.
-  return Int32Array.from(Array.from(order).sort((a, b) => keys[a]! - keys[b]! || a - b));
-}
-
-/** First position in `order` whose key is ≥ `value` (binary search). */
-export function lowerBound(order: Int32Array, keys: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = order.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[order[mid]!]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
