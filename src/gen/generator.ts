@@ -12,6 +12,7 @@ import { Fleet } from './vehicles.js';
 import { Geography, jitter } from './geography.js';
 import { kMisreadKinds, OcrErrorModel, type MisreadKind } from './ocr-errors.js';
 import { resolveOptions, type GenOptions } from './options.js';
+import { PendingReads } from './pending-reads.js';
 import { hashFloat, Prng } from './prng.js';
 import { countWeekdays, intensity, isNight, isWeekday, kDepartureJitterMs, kMsPerDay } from './traffic.js';
 
@@ -133,7 +134,7 @@ export class ReadGenerator {
       pending.clear();
       this.commuterReads(a, b, pending);
       const others = Math.max(0, Math.min(target - emitted - pending.count, o.reads - emitted - pending.count));
-      for (let i = 0; i < others; i++) this.otherRead(a, b, pending);
+      this.otherReads(a, b, others, pending);
       const order = pending.sortedOrder();
       const count = Math.min(order.length, o.reads - emitted);
       if (count === 0) continue;
@@ -146,7 +147,7 @@ export class ReadGenerator {
     }
   }
 
-  /** Commuter passes of the current local day, in time order; rebuilt when the day changes. */
+  /** Commuter passes of the current local day, window by window (see windowOrder); rebuilt when the day changes. */
   private commuteDay = Number.NaN;
   private commutes = new PendingReads(1024);
   private commuteOrder: Int32Array = new Int32Array(0);
@@ -198,35 +199,61 @@ export class ReadGenerator {
         }
       }
     }
-    this.commuteOrder = out.count === 0 ? new Int32Array(0) : out.sortedOrder().slice();
+    this.commuteOrder = out.count === 0 ? new Int32Array(0) : out.windowOrder(this.options.start + this.offsetMs, this.windowMs).slice();
   }
 
-  /** One read of a non-commuter vehicle at a random instant of [a, b). */
-  private otherRead(a: number, b: number, out: PendingReads): void {
+  /** Scratch of otherReads: per read, its city (−1: the vehicle's home city) and its camera's draw. */
+  private otherCity = new Int32Array(1024);
+  private otherDraw = new Float64Array(1024);
+
+  /**
+   * `count` reads of non-commuter vehicles at random instants of [a, b), appended to `out`.
+   * Two passes: the draws first, then the home cities and cameras. A vehicle's home city is a cache
+   * miss (random vehicles over a fleet of megabytes); looked up in a loop of independent loads the
+   * misses overlap, where drawing and looking up in turn waited for each (~40 ns a read). The draws
+   * are the same, in the same order: how many a read makes does not depend on its home city.
+   */
+  private otherReads(a: number, b: number, count: number, out: PendingReads): void {
     const rng = this.rng;
     const fleet = this.fleet;
     const o = this.options;
-    const u = rng.float();
-    let lo: number;
-    let n: number;
-    const occasionalStart = fleet.commuters + fleet.frequent + fleet.regular;
-    if (u < o.frequentReadShare && fleet.frequent > 0) {
-      lo = fleet.commuters;
-      n = fleet.frequent;
-    } else if (u < o.frequentReadShare + o.regularReadShare && fleet.regular > 0) {
-      lo = fleet.commuters + fleet.frequent;
-      n = fleet.regular;
-    } else if (fleet.size > occasionalStart) {
-      lo = occasionalStart;
-      n = fleet.size - occasionalStart;
-    } else {
-      lo = fleet.commuters;
-      n = fleet.size - fleet.commuters;
+    if (this.otherCity.length < count) {
+      this.otherCity = new Int32Array(count * 2);
+      this.otherDraw = new Float64Array(count * 2);
     }
-    const vehicle = lo + rng.int(n);
-    const city = rng.chance(kHomeCityShare) ? fleet.homeCity[vehicle]! : this.geography.cityTable.draw(rng);
-    const camera = this.geography.drawCamera(rng, city);
-    out.push(a + rng.int(b - a), vehicle, camera);
+    const cityOf = this.otherCity;
+    const draw = this.otherDraw;
+    const first = out.count;
+    const occasionalStart = fleet.commuters + fleet.frequent + fleet.regular;
+    for (let k = 0; k < count; k++) {
+      const u = rng.float();
+      let lo: number;
+      let n: number;
+      if (u < o.frequentReadShare && fleet.frequent > 0) {
+        lo = fleet.commuters;
+        n = fleet.frequent;
+      } else if (u < o.frequentReadShare + o.regularReadShare && fleet.regular > 0) {
+        lo = fleet.commuters + fleet.frequent;
+        n = fleet.regular;
+      } else if (fleet.size > occasionalStart) {
+        lo = occasionalStart;
+        n = fleet.size - occasionalStart;
+      } else {
+        lo = fleet.commuters;
+        n = fleet.size - fleet.commuters;
+      }
+      const vehicle = lo + rng.int(n);
+      cityOf[k] = rng.chance(kHomeCityShare) ? -1 : this.geography.cityTable.draw(rng);
+      draw[k] = rng.float(); // the camera's, see cameraOf
+      out.push(a + rng.int(b - a), vehicle, -1);
+    }
+    const geography = this.geography;
+    const homeCity = fleet.homeCity;
+    const vehicles = out.vehicle;
+    const cameras = out.camera;
+    // loads only: a branch on a loaded city would wait for its miss before the next load could start
+    for (let k = 0; k < count; k++) if (cityOf[k]! < 0) cityOf[k] = homeCity[vehicles[first + k]!]!;
+    for (let k = 0; k < count; k++) cameras[first + k] = geography.cameraOf(cityOf[k]!, draw[k]!);
   }
 
   private readonly position = new Float64Array(2);
@@ -274,99 +301,6 @@ export class ReadGenerator {
 
 function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
-}
-
-/** A window's reads before sorting: (local ts, vehicle, camera), growable columns. */
-class PendingReads {
-  count = 0;
-  ts: Float64Array;
-  vehicle: Int32Array;
-  camera: Int32Array;
-  /** Scratch of sortedOrder: ms since the earliest read, the order being built, a radix's counts. */
-  private keys: Uint32Array;
-  private order: Int32Array;
-  private spare: Int32Array;
-  private readonly counts = new Int32Array(256);
-
-  constructor(capacity: number) {
-    this.ts = new Float64Array(capacity);
-    this.vehicle = new Int32Array(capacity);
-    this.camera = new Int32Array(capacity);
-    this.keys = new Uint32Array(capacity);
-    this.order = new Int32Array(capacity);
-    this.spare = new Int32Array(capacity);
-  }
-
-  clear(): void {
-    this.count = 0;
-  }
-
-  push(ts: number, vehicle: number, camera: number): void {
-    if (this.count === this.ts.length) this.grow();
-    this.ts[this.count] = ts;
-    this.vehicle[this.count] = vehicle;
-    this.camera[this.count] = camera;
-    this.count++;
-  }
-
-  private grow(): void {
-    const n = this.ts.length * 2;
-    const ts = new Float64Array(n); ts.set(this.ts); this.ts = ts;
-    const v = new Int32Array(n); v.set(this.vehicle); this.vehicle = v;
-    const c = new Int32Array(n); c.set(this.camera); this.camera = c;
-    this.keys = new Uint32Array(n);
-    this.order = new Int32Array(n);
-    this.spare = new Int32Array(n);
-  }
-
-  /**
-   * Indexes in time order, ties in insertion order: an LSD radix sort of the ms since the earliest
-   * read, a byte at a time (two passes for a window, four for a day of commutes). It is stable, so
-   * it gives exactly the order of sorting (ts, index) pairs, at a tenth of the cost of the native
-   * sort of packed keys it replaced (~100 ns a read, a sixth of generating one). Timestamps are
-   * whole ms; a span of 2^32 ms or more, or fractions, take a comparison sort instead.
-   */
-  sortedOrder(): Int32Array {
-    const n = this.count;
-    const ts = this.ts;
-    let min = Infinity;
-    let max = -Infinity;
-    let whole = true;
-    for (let i = 0; i < n; i++) {
-      const t = ts[i]!;
-      if (t < min) min = t;
-      if (t > max) max = t;
-      if (t !== Math.floor(t)) whole = false;
-    }
-    let order = this.order.subarray(0, n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    if (n < 2) return order;
-    if (!whole || max - min >= 2 ** 32) {
-      const sorted = Array.from(order).sort((x, y) => ts[x]! - ts[y]! || x - y);
-      order.set(sorted);
-      return order;
-    }
-    const offset = this.keys.subarray(0, n);
-    for (let i = 0; i < n; i++) offset[i] = ts[i]! - min;
-    let spare = this.spare.subarray(0, n);
-    const counts = this.counts;
-    for (let shift = 0; shift < 32 && (max - min) >>> shift > 0; shift += 8) {
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(offset[order[i]!]! >>> shift) & 0xff]++;
-      let sum = 0;
-      for (let d = 0; d < 256; d++) {
-        const c = counts[d]!;
-        counts[d] = sum;
-        sum += c;
-      }
-      for (let i = 0; i < n; i++) {
-        const k = order[i]!;
-        spare[counts[(offset[k]! >>> shift) & 0xff]!++] = k;
-      }
-      [order, spare] = [spare, order];
-    }
-    return order;
-  }
 }
 
 function newChunk(capacity: number): ReadChunk {

@@ -169,7 +169,12 @@ export class Geography {
 
   /** A camera of `city`, drawn by busyness. */
   drawCamera(rng: Prng, city: number): number {
-    return this.cameraTables[city]!.draw(rng);
+    return this.cameraOf(city, rng.float());
+  }
+
+  /** The camera of `city` a draw of `x` (uniform in [0, 1)) picks: drawCamera with its draw made earlier. */
+  cameraOf(city: number, x: number): number {
+    return this.cameraTables[city]!.items[this.cameraTables[city]!.indexOf(x)]!;
   }
 
   /**

@@ -138,7 +138,11 @@ export class WeightedTable<T> {
   }
 
   index(rng: Prng): number {
-    const x = rng.float();
+    return this.indexOf(rng.float());
+  }
+
+  /** The index a draw of `x` (uniform in [0, 1)) picks. */
+  indexOf(x: number): number {
     const cumulative = this.cumulative;
     const last = cumulative.length - 1;
     let i = this.guide[Math.floor(x * this.guide.length)]!;
