@@ -14,7 +14,7 @@ export interface ColumnBatch extends Omit<ReadChunk, 'plate'> {
 
 /** The buffers postMessage may move to the other thread. */
 export function transferList(b: ColumnBatch): ArrayBuffer[] {
-  return [b.tenant, b.vehicle, b.camera, b.ts, b.lat, b.lon, b.confidence, b.misread, b.edits, b.labels, b.misreadRows]
+  return [b.tenant, b.vehicle, b.camera, b.ts, b.latE6, b.lonE6, b.confidenceE3, b.misread, b.edits, b.labels, b.misreadRows]
     .map((a) => a.buffer as ArrayBuffer);
 }
 
@@ -24,7 +24,7 @@ export function asReadChunk(b: ColumnBatch): ReadChunk {
   for (let k = 0; k < b.misreadRows.length; k++) plate[b.misreadRows[k]!] = b.misreadPlates[k]!;
   return {
     first: b.first, count: b.count, tenant: b.tenant, vehicle: b.vehicle, camera: b.camera, ts: b.ts,
-    lat: b.lat, lon: b.lon, confidence: b.confidence, plate, misread: b.misread, edits: b.edits, labels: b.labels,
+    latE6: b.latE6, lonE6: b.lonE6, confidenceE3: b.confidenceE3, plate, misread: b.misread, edits: b.edits, labels: b.labels,
   };
 }
 
@@ -51,9 +51,9 @@ export class ColumnBatchBuilder {
     b.vehicle.set(chunk.vehicle.subarray(from, to), at);
     b.camera.set(chunk.camera.subarray(from, to), at);
     b.ts.set(chunk.ts.subarray(from, to), at);
-    b.lat.set(chunk.lat.subarray(from, to), at);
-    b.lon.set(chunk.lon.subarray(from, to), at);
-    b.confidence.set(chunk.confidence.subarray(from, to), at);
+    b.latE6.set(chunk.latE6.subarray(from, to), at);
+    b.lonE6.set(chunk.lonE6.subarray(from, to), at);
+    b.confidenceE3.set(chunk.confidenceE3.subarray(from, to), at);
     b.misread.set(chunk.misread.subarray(from, to), at);
     b.edits.set(chunk.edits.subarray(from, to), at);
     b.labels.set(chunk.labels.subarray(from, to), at);
@@ -76,7 +76,7 @@ export class ColumnBatchBuilder {
     const out: ColumnBatch = n === this.capacity ? { ...b, misreadRows: rows } : {
       first: b.first, count: n,
       tenant: b.tenant.slice(0, n), vehicle: b.vehicle.slice(0, n), camera: b.camera.slice(0, n),
-      ts: b.ts.slice(0, n), lat: b.lat.slice(0, n), lon: b.lon.slice(0, n), confidence: b.confidence.slice(0, n),
+      ts: b.ts.slice(0, n), latE6: b.latE6.slice(0, n), lonE6: b.lonE6.slice(0, n), confidenceE3: b.confidenceE3.slice(0, n),
       misread: b.misread.slice(0, n), edits: b.edits.slice(0, n), labels: b.labels.slice(0, n),
       misreadRows: rows, misreadPlates: b.misreadPlates,
     };
@@ -90,7 +90,7 @@ export class ColumnBatchBuilder {
     return {
       first, count: 0,
       tenant: new Int32Array(c), vehicle: new Int32Array(c), camera: new Int32Array(c),
-      ts: new Float64Array(c), lat: new Float64Array(c), lon: new Float64Array(c), confidence: new Float64Array(c),
+      ts: new Float64Array(c), latE6: new Int32Array(c), lonE6: new Int32Array(c), confidenceE3: new Uint16Array(c),
       misread: new Uint8Array(c), edits: new Uint8Array(c), labels: new Uint8Array(c),
       misreadRows: new Int32Array(0), misreadPlates: [],
     };

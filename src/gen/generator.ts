@@ -44,11 +44,14 @@ export interface ReadChunk {
   camera: Int32Array;
   /** Epoch ms. */
   ts: Float64Array;
-  /** Degrees, rounded to 1e-6 (≈ 0.1 m). */
-  lat: Float64Array;
-  lon: Float64Array;
-  /** Rounded to 3 decimals. */
-  confidence: Float64Array;
+  /**
+   * Degrees × 10^6, rounded (≈ 0.1 m): integers, so that the line encoder writes their digits as they
+   * are and nothing divides on the generating thread; the degrees are latE6 / 1e6.
+   */
+  latE6: Int32Array;
+  lonE6: Int32Array;
+  /** Confidence × 1000, rounded (0 … 1000); the confidence is confidenceE3 / 1000. */
+  confidenceE3: Uint16Array;
   /**
    * The plate as read, for misreads only (rows where `misread` ≠ 0; other rows hold stale entries).
    * A correct read's plate is its vehicle's, `fleet.plate[vehicle]`: not copied here, since that
@@ -147,23 +150,27 @@ export class ReadGenerator {
     }
   }
 
-  /** Commuter passes of the current local day, window by window (see windowOrder); rebuilt when the day changes. */
+  /** Commuter passes of the current local day as planned (commuter by commuter); rebuilt when the day changes. */
   private commuteDay = Number.NaN;
   private commutes = new PendingReads(1024);
-  private commuteOrder: Int32Array = new Int32Array(0);
+  /**
+   * The same passes window by window (see windowOrder), copied into that order once a day: a window's
+   * passes come from all over the plan, and reading them through an index was a cache miss per column.
+   */
+  private dayTs = new Float64Array(0);
+  private dayVehicle = new Int32Array(0);
+  private dayCamera = new Int32Array(0);
   private commuteNext = 0;
 
   /** Commuter passes of [a, b) (local ms). */
   private commuterReads(a: number, b: number, out: PendingReads): void {
     const day = Math.floor(a / kMsPerDay);
     if (day !== this.commuteDay) this.planCommutes(day);
-    const order = this.commuteOrder;
-    const c = this.commutes;
-    while (this.commuteNext < order.length) {
-      const p = order[this.commuteNext]!;
-      const t = c.ts[p]!;
+    const ts = this.dayTs;
+    while (this.commuteNext < ts.length) {
+      const t = ts[this.commuteNext]!;
       if (t >= b) break;
-      if (t >= a) out.push(t, c.vehicle[p]!, c.camera[p]!);
+      if (t >= a) out.push(t, this.dayVehicle[this.commuteNext]!, this.dayCamera[this.commuteNext]!);
       this.commuteNext++;
     }
   }
@@ -199,7 +206,19 @@ export class ReadGenerator {
         }
       }
     }
-    this.commuteOrder = out.count === 0 ? new Int32Array(0) : out.windowOrder(this.options.start + this.offsetMs, this.windowMs).slice();
+    const order = out.windowOrder(this.options.start + this.offsetMs, this.windowMs);
+    const n = order.length;
+    if (this.dayTs.length !== n) {
+      this.dayTs = new Float64Array(n);
+      this.dayVehicle = new Int32Array(n);
+      this.dayCamera = new Int32Array(n);
+    }
+    for (let k = 0; k < n; k++) {
+      const p = order[k]!;
+      this.dayTs[k] = out.ts[p]!;
+      this.dayVehicle[k] = out.vehicle[p]!;
+      this.dayCamera[k] = out.camera[p]!;
+    }
   }
 
   /** Scratch of otherReads: per read, its city (−1: the vehicle's home city) and its camera's draw. */
@@ -292,9 +311,9 @@ export class ReadGenerator {
     chunk.vehicle[i] = vehicle;
     chunk.camera[i] = camera;
     chunk.ts[i] = ts;
-    chunk.lat[i] = Math.round(this.position[0]! * 1e6) / 1e6;
-    chunk.lon[i] = Math.round(this.position[1]! * 1e6) / 1e6;
-    chunk.confidence[i] = Math.round(confidence * 1000) / 1000;
+    chunk.latE6[i] = Math.round(this.position[0]! * 1e6);
+    chunk.lonE6[i] = Math.round(this.position[1]! * 1e6);
+    chunk.confidenceE3[i] = Math.round(confidence * 1000);
     chunk.labels[i] = region | labels;
   }
 }
@@ -311,9 +330,9 @@ function newChunk(capacity: number): ReadChunk {
     vehicle: new Int32Array(capacity),
     camera: new Int32Array(capacity),
     ts: new Float64Array(capacity),
-    lat: new Float64Array(capacity),
-    lon: new Float64Array(capacity),
-    confidence: new Float64Array(capacity),
+    latE6: new Int32Array(capacity),
+    lonE6: new Int32Array(capacity),
+    confidenceE3: new Uint16Array(capacity),
     plate: new Array<string>(capacity).fill(''),
     misread: new Uint8Array(capacity),
     edits: new Uint8Array(capacity),

@@ -273,7 +273,7 @@ export class NdjsonLines {
   encode(chunk: ReadChunk, from: number, enc: LineEncoder, limit: number): number {
     const buf = enc.buffer;
     const out = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const { vehicle: vehicleOf, camera: cameraOf, misread, ts: tsOf, lat, lon, confidence, labels } = chunk;
+    const { vehicle: vehicleOf, camera: cameraOf, misread, ts: tsOf, latE6, lonE6, confidenceE3, labels } = chunk;
     const { pieces, vehicleWords, gathered, gatheredWords } = this;
     const count = chunk.count;
     let p = enc.pos;
@@ -313,11 +313,11 @@ export class NdjsonLines {
       p = piece(out, p, kClock.words, second * kClock.stride, kClock.width);
       p = piece(out, p, kMillis.words, (msOfDay - second * 1000) * kMillis.stride, kMillis.width);
 
-      p = microDegrees(out, p, Math.round(lat[i]! * 1e6));
+      p = microDegrees(out, p, latE6[i]!);
       p = piece(out, p, kLon.words, 0, kLon.width);
-      p = microDegrees(out, p, Math.round(lon[i]! * 1e6));
-      const thousandths = Math.round(confidence[i]! * 1000);
-      if (!(thousandths >= 0 && thousandths <= 1000)) throw new Error(`gen: confidence ${confidence[i]} is not in [0, 1]`);
+      p = microDegrees(out, p, lonE6[i]!);
+      const thousandths = confidenceE3[i]!;
+      if (thousandths > 1000) throw new Error(`gen: confidence ${thousandths / 1000} is not in [0, 1]`);
       p = piece(out, p, kConfidence.words, thousandths * kConfidence.stride, kConfidence.width);
       const at = g * kVehicleBytes + kVehicleTail;
       const tail = 4 * (gathered[at]! | (gathered[at + 1]! << 8)) + labels[i]!;

@@ -45,12 +45,12 @@ export function* generateReads(options: Partial<GenOptions> & { reads: number; s
       const read: Read = {
         plate: chunk.misread[i] === 0 ? fleet.plate[vehicle]! : chunk.plate[i]!,
         ts: chunk.ts[i]!,
-        lat: chunk.lat[i]!,
-        lon: chunk.lon[i]!,
+        lat: chunk.latE6[i]! / 1e6,
+        lon: chunk.lonE6[i]! / 1e6,
         camera: cameras[chunk.camera[i]!]!.id,
       };
       if (labels & 1) read.region = fleet.region[vehicle]!;
-      read.confidence = chunk.confidence[i]!;
+      read.confidence = chunk.confidenceE3[i]! / 1000;
       if (labels & 2) {
         read.make = fleet.make[vehicle]!;
         read.color = fleet.color[vehicle]!;
