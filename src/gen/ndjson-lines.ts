@@ -3,17 +3,19 @@
  *
  * A line is mostly constant pieces, copied whole, with the variable fields written in between:
  *
- *   {"tenant":"pd-metro","plate":"  ← per camera
- *   7ZHR903                          ← per vehicle (or the misread)
- *   ","camera":"pd-metro-fx-0182","ts":"          ← per camera
- *   2026-11-02T 08:00:00. 259Z","lat":           ← per day, per second of day, per millisecond
- *   37.466101 ,"lon": -122.146183 ,"confidence": 0.891
- *   ,"region":"CA","make":"JEEP","color":"BLACK"}\n   ← per vehicle × which labels the read carries
+ *   {"tenant":"pd-metro","plate":"                     ← per camera
+ *   7ZHR903                                             ← per vehicle (its record), or the misread
+ *   ","camera":"pd-metro-fx-0182","ts":"2026-11-02T     ← per camera and UTC day
+ *   08:00:00. 259Z","lat":                              ← per second of the day, per millisecond
+ *   37.466101 ,"lon": -122.146183                       ← digits from integers (micro-degrees)
+ *   ,"confidence":0.891                                 ← per thousandth
+ *   ,"region":"CA","make":"JEEP","color":"BLACK"}\n     ← per label combination × the labels the read carries
  *
  * Numbers are written from integers (micro-degrees, thousandths) with all their fraction digits:
  * exact, locale-free, and they parse back to the doubles `generateReads` yields.
  * String building topped out near 180k reads/s (cons-string flattening, number formatting, GC);
- * this layout is what makes `gen` fast.
+ * copying pieces byte by byte, near 1.6M lines/s; in words, with the vehicle records gathered ahead
+ * (see kWord, kGatherRows), about 3M lines/s on one core of the 2-core EPYC.
  */
 import { formatTimestamp } from '../model/time.js';
 import type { ReadChunk, ReadGenerator } from './generator.js';
