@@ -3,14 +3,14 @@
  * `id, tenant, plate, ts, lat, lon, camera, region, confidence, make, color` with `ts` as ISO-8601 UTC
  * with milliseconds.
  *
- * - NDJSON (`application/x-ndjson`): one JSON object a line, fields in the order above, optional fields
- *   left out when the read has none (as in search hits).
+ * - NDJSON (`application/x-ndjson`): one JSON object a line, the object a search hit is without
+ *   `distance` (src/model/read-json.ts).
  * - CSV (`text/csv`, RFC 4180 quoting, "\n" line ends): a header row of the field names, then one row per
  *   read; a field is quoted when it holds `,`, `"`, CR or LF, with `"` doubled; a missing optional field is
  *   empty. Values are written as stored (no spreadsheet-formula escaping), so the export round-trips.
  */
 import type { StoredRead } from '../../model/read.js';
-import { formatTimestamp } from '../../model/time.js';
+import { readToJson } from '../../model/read-json.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
 
@@ -23,18 +23,6 @@ export const kExportContentType: Record<ExportFormat, string> = {
 
 export function isExportFormat(s: unknown): s is ExportFormat {
   return s === 'ndjson' || s === 'csv';
-}
-
-/** The exported object of one read, keys in kExportFields order. */
-export function exportObject(r: StoredRead): Record<string, string | number> {
-  const o: Record<string, string | number> = {
-    id: r.id, tenant: r.tenant, plate: r.plate, ts: formatTimestamp(r.ts), lat: r.lat, lon: r.lon, camera: r.camera,
-  };
-  if (r.region !== undefined) o.region = r.region;
-  if (r.confidence !== undefined) o.confidence = r.confidence;
-  if (r.make !== undefined) o.make = r.make;
-  if (r.color !== undefined) o.color = r.color;
-  return o;
 }
 
 export function csvField(v: string | number | undefined): string {
@@ -50,7 +38,7 @@ export function exportHeader(format: ExportFormat): string {
 
 /** One read as one line, newline included. */
 export function exportLine(format: ExportFormat, r: StoredRead): string {
-  const o = exportObject(r);
+  const o: Partial<Record<(typeof kExportFields)[number], string | number>> = readToJson(r);
   if (format === 'ndjson') return JSON.stringify(o) + '\n';
   return kExportFields.map((f) => csvField(o[f])).join(',') + '\n';
 }
