@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateRead } from '../src/model/read.js';
+import { isPrintableText, validateRead } from '../src/model/read.js';
+import { normalisePlate } from '../src/model/plate.js';
 import { formatTimestamp, parseIsoTimestamp, parseTimestamp } from '../src/model/time.js';
 import { storedReadsArb } from './helpers/arbitraries.js';
 
@@ -148,6 +149,24 @@ describe('camera and readId: 1-64 printable Unicode code points', () => {
       rejected({ camera }, 'camera');
       rejected({ readId: camera }, 'readId');
     }
+  });
+  it('isPrintableText (with its ASCII shortcut) is the definition: no \\p{C}, \\p{Zl}, \\p{Zp}; 1..max code points', () => {
+    const definition = (s: string, max: number) => s.length > 0 && !/[\p{C}\p{Zl}\p{Zp}]/u.test(s) && [...s].length <= max;
+    const text = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 70 }),
+      fc.string({ unit: 'binary', maxLength: 70 }),
+      fc.string({ unit: fc.constantFrom('a', ' ', '~', '\u007f', '\u00a0', 'é', '📷', '\u200b', '\ud800'), maxLength: 70 }),
+    );
+    fc.assert(fc.property(text, fc.integer({ min: 1, max: 66 }), (s, max) => {
+      expect(isPrintableText(s, max)).toBe(definition(s, max));
+    }), { numRuns: 20_000 });
+  });
+  it('normalisePlate (with its already-normal shortcut): upper-cased A-Z0-9, everything else removed', () => {
+    const definition = (raw: string) => raw.split('').map((c) => (c >= 'a' && c <= 'z' ? c.toUpperCase() : c)).filter((c) => /^[A-Z0-9]$/.test(c)).join('');
+    const raw = fc.oneof(fc.string({ unit: fc.constantFrom(...'AZ09az -·ßı'), maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }));
+    fc.assert(fc.property(raw, (s) => {
+      expect(normalisePlate(s)).toBe(definition(s));
+    }), { numRuns: 20_000 });
   });
   it('camera is required and a string; readId is optional (null = absent)', () => {
     rejected({ camera: undefined }, 'camera');

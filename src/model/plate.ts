@@ -9,6 +9,7 @@ export const kMaxPlateLength = 10;
 
 /** Upper-cases a–z and removes every character outside A–Z0–9. */
 export function normalisePlate(raw: string): string {
+  if (isNormalPlate(raw)) return raw; // what cameras send: no new string per read at ingest
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     let c = raw.charCodeAt(i);
@@ -16,6 +17,14 @@ export function normalisePlate(raw: string): string {
     if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) out += String.fromCharCode(c);
   }
   return out;
+}
+
+function isNormalPlate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) return false;
+  }
+  return true;
 }
 
 /** Like normalisePlate, but keeps the wildcards `?` (one character) and `*` (zero or more). */

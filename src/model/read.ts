@@ -44,11 +44,24 @@ const kNotPrintable = /[\p{C}\p{Zl}\p{Zp}]/u;
 
 /** 1..maxCodePoints Unicode code points (not UTF-16 units), all printable. */
 export function isPrintableText(s: string, maxCodePoints: number): boolean {
-  if (s.length === 0 || kNotPrintable.test(s)) return false;
+  if (s.length === 0) return false;
+  // Camera names and labels are nearly always printable ASCII (U+0020–U+007E, all printable, one code point
+  // each): a plain loop answers those without the Unicode-property regex and the code-point count.
+  if (s.length <= maxCodePoints) {
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) {
+      const c = s.charCodeAt(i);
+      ascii = c >= 0x20 && c <= 0x7e;
+    }
+    if (ascii) return true;
+  }
+  if (kNotPrintable.test(s)) return false;
   let count = 0;
   for (const _ of s) if (++count > maxCodePoints) return false;
   return true;
 }
+
+const kLabelFields = ['region', 'make', 'color'] as const;
 
 /**
  * Judgement call: an optional label that is absent, null or the empty string is left out of the read
@@ -95,7 +108,7 @@ export function validateRead(input: unknown): ReadValidation {
 
   const read: Read = { plate, ts, lat: body.lat, lon: body.lon, camera: body.camera };
 
-  for (const field of ['region', 'make', 'color'] as const) {
+  for (const field of kLabelFields) {
     const v = optionalLabel(body, field);
     if (v instanceof Error) return { ok: false, error: v.message };
     if (v !== undefined) read[field] = v;
