@@ -67,6 +67,8 @@ export function renderHttpSection(r: HttpReport, markers: { begin: string; end: 
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...r.search.map((p) => `| ${p.kind} | ${p.clients} | ${fmt(p.requestsPerSecond, 1)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.engineMs?.p50)} | ${fmt(p.overheadMs?.p50)} | ${fmt(p.overheadMs?.p99)} | ${statusText(p.status)} |`),
     '',
+    'Reading the overhead: a fixed part (node:http on both ends, sharing the two cores, and the audit record and its head marker, each an O_DSYNC write, before the answer) and a part per hit (writing the answer\'s JSON in the server, reading it in the client), which is why kinds with hundreds or thousands of hits (bbox, hot list) are furthest from the target. With 8 and 32 clients latency is mostly queueing on the two cores. Ingest phases run one after another on the same server, so the later ones (other body formats) run over more live rows than the first.',
+    '',
     markers.end,
   ];
   return lines.join('\n');
