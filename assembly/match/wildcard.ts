@@ -32,6 +32,12 @@ export function dictWildcard(dict: usize, count: u32, pq: usize, out: usize): u3
   const star = load<u32>(pq, PQ_STAR_MASK);
   const accept: u32 = 1 << load<u32>(pq, PQ_M);
   const shiftAnd = pq + PQ_SHIFT_AND;
+  // the first four needle literals and their shifts in locals: V8 does not hoist loads from linear memory
+  // out of the loop, and reloading them for every plate cost about a third of a `*1234*` scan
+  const n0 = v128.load(needle), s0 = v128.load(needle, 16);
+  const n1 = v128.load(needle + 32), s1 = v128.load(needle + 32, 16);
+  const n2 = v128.load(needle + 64), s2 = v128.load(needle + 64, 16);
+  const n3 = v128.load(needle + 96), s3 = v128.load(needle + 96, 16);
   let matched: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const at = dict + (<usize>i) * kSlotBytes;
@@ -41,8 +47,11 @@ export function dictWildcard(dict: usize, count: u32, pq: usize, out: usize): u3
     let d: u32 = 0;
     let candidate = len >= minLen && !v128.any_true(v128.xor(v128.and(slot, prefixMask), prefix));
     if (candidate && needles > 0) {
-      let starts = i8x16.splat(-1);
-      for (let l = 0; l < needles; l++) {
+      let starts = i8x16.swizzle(i8x16.eq(slot, n0), s0);
+      if (needles > 1) starts = v128.and(starts, i8x16.swizzle(i8x16.eq(slot, n1), s1));
+      if (needles > 2) starts = v128.and(starts, i8x16.swizzle(i8x16.eq(slot, n2), s2));
+      if (needles > 3) starts = v128.and(starts, i8x16.swizzle(i8x16.eq(slot, n3), s3));
+      for (let l = 4; l < needles; l++) {
         const e = i8x16.eq(slot, v128.load(needle + (<usize>l << 5)));
         starts = v128.and(starts, i8x16.swizzle(e, v128.load(needle + (<usize>l << 5), 16)));
       }

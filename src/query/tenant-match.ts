@@ -18,6 +18,9 @@ import { prefixRange } from './segment-task.js';
  */
 export const kMaxTenantMatches = 2048;
 
+/** Four kNoMatch bytes read as one 32-bit word. */
+const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
+
 /** The tenant's plates matching `match` with their distances, or undefined when there are too many (or no room). */
 export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Kernels): TenantMatches | undefined {
   const region = plates.region;
@@ -32,14 +35,23 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
     const dist = k.scratch.alloc(Math.max(16, hi - lo), 16);
     const n = k.matchDictionary({ ...dict, dict: region.ptr + lo * kPlateSlotBytes, dictCount: hi - lo }, match, dist);
     if (n > kMaxTenantMatches) return undefined;
-    const ds = new Uint8Array(k.memory.buffer, dist, hi - lo);
+    const count = hi - lo;
+    const ds = new Uint8Array(k.memory.buffer, dist, count);
+    // a million plates, a few hundred matches: skip four non-matches at a time (dist is 16-byte aligned, and
+    // a byte-by-byte walk was a third of a contains search's time)
+    const words = new Uint32Array(k.memory.buffer, dist, count >>> 2);
     const out: TenantMatches = { plates: [], distances: [] };
-    for (let d = 0; d < hi - lo && out.plates.length < n; d++) {
+    const take = (d: number): void => {
       const v = ds[d]!;
-      if (v === kNoMatch) continue;
+      if (v === kNoMatch) return;
       (out.plates as string[]).push(plates.plateAt(lo + d));
       (out.distances as number[]).push(v);
+    };
+    for (let w = 0; w < words.length && out.plates.length < n; w++) {
+      if (words[w] === kNoMatchWord) continue;
+      for (let d = w * 4; d < w * 4 + 4; d++) take(d);
     }
+    for (let d = words.length * 4; d < count; d++) take(d);
     return out;
   } catch (err) {
     if (err instanceof RangeError) return undefined; // scratch too small for this dictionary
