@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, writeFile, readdir, appendFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { crc32c } from '../src/store/crc32c.js';
 import { frameRecord, scanWal, kWalHeaderBytes, recoverWal, WalWriter } from '../src/store/wal.js';
 import { openEngine } from '../src/engine/index.js';
 import { makeReads, tempDataDir } from './helpers/engine-data.js';
 import type { Read } from '../src/model/read.js';
 
 const enc = new TextEncoder();
-
-describe('crc32c', () => {
-  it('matches the standard check value and continues across pieces', () => {
-    expect(crc32c(enc.encode('123456789'))).toBe(0xe3069283);
-    const b = enc.encode('The quick brown fox jumps over the lazy dog, twice over, for good measure.');
-    expect(crc32c(b.subarray(13), crc32c(b.subarray(0, 13)))).toBe(crc32c(b));
-    expect(crc32c(new Uint8Array(0))).toBe(0);
-  });
-});
 
 async function walFiles(dir: string, tenant: string): Promise<string[]> {
   const d = path.join(dir, 'tenants', tenant, 'wal');

@@ -1,10 +1,15 @@
 /**
- * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every WAL record and shard.
- * Node 20 has none built in (zlib.crc32 is plain CRC-32 and only in newer Node), so this is the
- * classic slicing-by-8 table method (Intel, "A Systematic Approach to Building High Performance
- * Software-based CRC Generators", 2006): eight 256-entry tables, eight bytes per step.
- * Check value: crc32c("123456789") = 0xE3069283.
+ * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every WAL record, shard and
+ * manifest. Check value: crc32c("123456789") = 0xE3069283.
+ *
+ * Node 20 has none built in (zlib.crc32 is plain CRC-32 and only in newer Node). @node-rs/crc32 uses the
+ * CPU's CRC32C instructions: 4.6 GB/s here against 0.59 GB/s for the table method below, which made
+ * checking 1.3 GB of shards a third of opening 20M reads. Where its prebuilt binary does not load (a
+ * platform it does not ship), the portable table method is used: slicing-by-8 (Intel, "A Systematic
+ * Approach to Building High Performance Software-based CRC Generators", 2006), eight 256-entry tables,
+ * eight bytes per step. test/crc32c.test.ts holds both to a bitwise definition.
  */
+import { createRequire } from 'node:module';
 
 const kPoly = 0x82f63b78;
 
@@ -26,8 +31,8 @@ const tables: Uint32Array[] = (() => {
   return t;
 })();
 
-/** CRC32C of `bytes`, continuing from `crc` (pass the previous result to checksum in pieces). */
-export function crc32c(bytes: Uint8Array, crc = 0): number {
+/** The table method: CRC32C of `bytes`, continuing from `crc`. */
+export function crc32cPortable(bytes: Uint8Array, crc = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = ~crc >>> 0;
   let i = 0;
@@ -42,3 +47,21 @@ export function crc32c(bytes: Uint8Array, crc = 0): number {
   for (; i < n; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+type Crc32c = (bytes: Uint8Array, crc?: number) => number;
+
+function loadNative(): Crc32c | undefined {
+  try {
+    return (createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: Crc32c }).crc32c;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+
+/** Which implementation `crc32c` is (for /metrics-free diagnosis in tests and benchmarks). */
+export const crc32cBackend: 'native' | 'portable' = native ? 'native' : 'portable';
+
+/** CRC32C of `bytes`, continuing from `crc` (pass the previous result to checksum in pieces). */
+export const crc32c: Crc32c = native ? (bytes, crc = 0) => native(bytes, crc) : crc32cPortable;
