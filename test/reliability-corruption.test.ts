@@ -98,6 +98,17 @@ async function expectDegraded(s: TestServer, file: string, lines: any[]): Promis
 const shardsOf = (dataDir: string, tenant: string) => join(dataDir, 'tenants', tenant, 'shards');
 const walOf = (dataDir: string, tenant: string) => join(dataDir, 'tenants', tenant, 'wal');
 
+/** pd-a's largest WAL file: the one holding the three live batches. */
+async function largestWal(dataDir: string): Promise<{ victim: string; size: number }> {
+  let victim = '';
+  let size = 0;
+  for (const f of (await readdir(walOf(dataDir, 'pd-a'))).filter((n) => n.endsWith('.wal')).sort()) {
+    const b = await readFile(join(walOf(dataDir, 'pd-a'), f));
+    if (b.length > size) [victim, size] = [join(walOf(dataDir, 'pd-a'), f), b.length];
+  }
+  return { victim, size };
+}
+
 describe('corruption in the data dir is detected at load', () => {
   for (const how of ['flipped byte', 'truncated', 'foreign shard'] as const) {
     it(`shard: ${how} → that shard is left out and reported; every other row is served, and only true rows`, async () => {
@@ -135,14 +146,7 @@ describe('corruption in the data dir is detected at load', () => {
 
   it('WAL: damage in the middle → reported, the records after it are kept, the file is kept', async () => {
     const { dataDir } = await populated();
-    const wals = (await readdir(walOf(dataDir, 'pd-a'))).filter((f) => f.endsWith('.wal')).sort();
-    // the file holding the three live batches is the largest
-    let victim = '';
-    let size = 0;
-    for (const f of wals) {
-      const b = await readFile(join(walOf(dataDir, 'pd-a'), f));
-      if (b.length > size) [victim, size] = [join(walOf(dataDir, 'pd-a'), f), b.length];
-    }
+    const { victim } = await largestWal(dataDir);
     const bytes = await readFile(victim);
     bytes[Math.floor(bytes.length / 2)] ^= 0x40; // inside the second record
     await writeFile(victim, bytes);
@@ -157,13 +161,7 @@ describe('corruption in the data dir is detected at load', () => {
 
   it('WAL: cut short after acknowledged records (a clean truncation, not a torn write) → reported; the rest is served; lost ids are not reused', async () => {
     const { dataDir } = await populated();
-    const wals = (await readdir(walOf(dataDir, 'pd-a'))).filter((f) => f.endsWith('.wal')).sort();
-    let victim = '';
-    let size = 0;
-    for (const f of wals) {
-      const b = await readFile(join(walOf(dataDir, 'pd-a'), f));
-      if (b.length > size) [victim, size] = [join(walOf(dataDir, 'pd-a'), f), b.length];
-    }
+    const { victim, size } = await largestWal(dataDir);
     await truncate(victim, Math.floor(size * 0.5)); // loses the third batch and half of the second
     const { logger, lines } = capture();
     const s = await start(dataDir, logger);

@@ -7,6 +7,11 @@
 /** Longest plate after normalisation; also the most non-`*` characters a pattern may have. */
 export const kMaxPlateLength = 10;
 
+/** A–Z or 0–9: the plate alphabet. */
+function isPlateCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
 /** Upper-cases a–z and removes every character outside A–Z0–9. */
 export function normalisePlate(raw: string): string {
   if (isNormalPlate(raw)) return raw; // what cameras send: no new string per read at ingest
@@ -14,16 +19,13 @@ export function normalisePlate(raw: string): string {
   for (let i = 0; i < raw.length; i++) {
     let c = raw.charCodeAt(i);
     if (c >= 97 && c <= 122) c -= 32; // a-z -> A-Z
-    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) out += String.fromCharCode(c);
+    if (isPlateCode(c)) out += String.fromCharCode(c);
   }
   return out;
 }
 
 function isNormalPlate(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) return false;
-  }
+  for (let i = 0; i < s.length; i++) if (!isPlateCode(s.charCodeAt(i))) return false;
   return true;
 }
 
@@ -33,7 +35,7 @@ export function normalisePattern(raw: string): string {
   for (let i = 0; i < raw.length; i++) {
     let c = raw.charCodeAt(i);
     if (c >= 97 && c <= 122) c -= 32;
-    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 63 /* ? */ || c === 42 /* * */) {
+    if (isPlateCode(c) || c === 63 /* ? */ || c === 42 /* * */) {
       out += String.fromCharCode(c);
     }
   }
