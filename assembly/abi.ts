@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 3;
+export const kAbiVersion: i32 = 4;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -43,6 +43,10 @@ export const F_POLYGON: usize = 112;
 export const F_ZONE_BOX: usize = 120;
 export const F_ZONE_FROM: usize = 152;
 export const F_ZONE_TO: usize = 160;
+export const F_MAKE_MASK: usize = 168;
+export const F_MAKE_MASK_LEN: usize = 172;
+export const F_COLOR_MASK: usize = 176;
+export const F_COLOR_MASK_LEN: usize = 180;
 
 export const kFilterTime: i32 = 1;
 export const kFilterBBox: i32 = 2;
@@ -51,6 +55,8 @@ export const kFilterPolygon: i32 = 8;
 export const kFilterCameras: i32 = 16;
 export const kFilterRegions: i32 = 32;
 export const kFilterEmpty: i32 = 64;
+export const kFilterMakes: i32 = 128;
+export const kFilterColors: i32 = 256;
 
 // Segment descriptor.
 export const S_ROWS: usize = 0;
@@ -64,6 +70,8 @@ export const S_DICT: usize = 28;
 export const S_DICT_COUNT: usize = 32;
 export const S_ZONES: usize = 36;
 export const S_BLOCKS: usize = 40;
+export const S_MAKE: usize = 44;
+export const S_COLOR: usize = 48;
 
 // Segment constants (src/core/segment.ts).
 // power of two; one block's zone map covers this many rows

@@ -3,20 +3,23 @@
 //   for each block of kBlockRows rows in [start, end):
 //     zone map (minTs maxTs minLat maxLat minLon maxLon, f64) ──► skip the block, or drop the time
 //                                                                  test when the block lies inside
-//     rows ──► time ─► plate (dist[plate[r]] ≠ 255) ─► bbox ─► geo box ─► camera ─► region
-//              ─► polygon (even-odd) ─► radius (haversine; boundary band → JS) ─► emit
+//     rows ──► time ─► plate (dist[plate[r]] ≠ 255) ─► bbox ─► geo box ─► camera ─► region ─► make
+//              ─► color ─► polygon (even-odd) ─► radius (haversine; boundary band → JS) ─► emit
 //
 // Cheap, selective tests run first; each is an integer compare on a column (time and bbox bounds are
 // exact integer thresholds computed by src/core/filter.ts). Emitting writes the segment-relative row
 // index (u32) and the distance (u8) while under `capacity`, and counts every passing row, so `total`
 // is exact even when the output is cut (and with outRows = 0 nothing is written at all).
 //
-// Columns (src/core/segment.ts): ts i64, lat/lon i32 (1e-7°), plate/camera/region u32, zones 6×f64.
+// Columns (src/core/segment.ts): ts i64, lat/lon i32 (1e-7°), plate/camera/region/make/color u32,
+// zones 6×f64. Camera, region, make and color are all "label" tests: a byte mask over the segment's
+// dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted").
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
-  F_ZONE_TO, S_BLOCKS, S_CAMERA, S_LAT, S_LON, S_PLATE, S_REGION, S_TS, S_ZONES, kBlockRows, kBlockShift,
-  kFilterBBox, kFilterCameras, kFilterEmpty, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
+  F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_ZONES, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
+  kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
 import { haversineM, inPolygon } from './util/geo';
 
@@ -25,6 +28,8 @@ import { haversineM, inPolygon } from './util/geo';
 declare function radiusRecheck(latE7: i32, lonE7: i32): i32;
 
 const kGeo: i32 = kFilterBBox | kFilterNear | kFilterPolygon;
+/** make/color: tested by attrsPass, after camera and region. */
+const kAttrs: i32 = kFilterMakes | kFilterColors;
 
 /**
  * Scans rows [start, end) of the segment described at `seg`; see the file comment. `filter` 0 = no
@@ -81,7 +86,7 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   const camera = <usize>load<u32>(seg, S_CAMERA);
   const region = <usize>load<u32>(seg, S_REGION);
   if ((flags & (kFilterTime | kGeo)) == 0) {
-    return scanLabels(flags, filter, plate, dist, camera, region, lo, hi, outRows, outDist, capacity, n);
+    return scanLabels(flags, seg, filter, plate, dist, camera, region, lo, hi, outRows, outDist, capacity, n);
   }
   const from = load<i64>(filter, F_FROM), to = load<i64>(filter, F_TO);
   const useTime = (flags & kFilterTime) != 0;
@@ -98,7 +103,7 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   const nearLat = load<f64>(filter, F_NEAR_LAT), nearLon = load<f64>(filter, F_NEAR_LON);
   const radiusLo = load<f64>(filter, F_RADIUS_LO), radiusHi = load<f64>(filter, F_RADIUS_HI);
   // Row tests that stay scalar, run only on rows the SIMD masks let through.
-  const scalarFlags = flags & (kFilterCameras | kFilterRegions | kFilterPolygon | kFilterNear);
+  const scalarFlags = flags & (kFilterCameras | kFilterRegions | kAttrs | kFilterPolygon | kFilterNear);
   const fromV = i64x2.splat(from), toV = i64x2.splat(to);
   const latMinV = i32x4.splat(latMin), latMaxV = i32x4.splat(latMax), lonMinV = i32x4.splat(lonMin), lonMaxV = i32x4.splat(lonMax);
   const gLatMinV = i32x4.splat(gLatMin), gLatMaxV = i32x4.splat(gLatMax), gLonMinV = i32x4.splat(gLonMin), gLonMaxV = i32x4.splat(gLonMax);
@@ -126,7 +131,7 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
         d = <u32>load<u8>(dist + <usize>load<u32>(plate + (rr << 2)));
         if (d == 255) continue;
       }
-      if (scalarFlags != 0 && !rowPasses(scalarFlags, rr, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+      if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, filter, rr, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
       if (n < capacity) {
         store<u32>(outRows + (<usize>n << 2), row);
         if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
@@ -150,7 +155,7 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
       d = <u32>load<u8>(dist + <usize>load<u32>(plate + (ri << 2)));
       if (d == 255) continue;
     }
-    if (scalarFlags != 0 && !rowPasses(scalarFlags, ri, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+    if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, filter, ri, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
     if (n < capacity) {
       store<u32>(outRows + (<usize>n << 2), r);
       if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
@@ -198,14 +203,15 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   );
 }
 
-/** The scalar tests: camera, region, polygon, radius. */
+/** The scalar tests: camera, region, make, color, polygon, radius. */
 // @ts-ignore: decorator
 @inline function rowPasses(
-  flags: i32, ri: usize, latCol: usize, lonCol: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32,
+  flags: i32, seg: usize, filter: usize, ri: usize, latCol: usize, lonCol: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32,
   region: usize, regionMask: usize, regionMaskLen: u32, ring: usize, ringCount: i32,
   nearLat: f64, nearLon: f64, radiusLo: f64, radiusHi: f64,
 ): bool {
   if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
+  if ((flags & kAttrs) != 0 && !attrsPass(flags, seg, filter, ri)) return false;
   if ((flags & (kFilterPolygon | kFilterNear)) == 0) return true;
   const lat = load<i32>(latCol + (ri << 2));
   const lon = load<i32>(lonCol + (ri << 2));
@@ -220,15 +226,34 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   return true;
 }
 
+/** The make/color tests (ABI 4): byte masks over the segment's make and color dictionaries. */
+// @ts-ignore: decorator
+@inline function attrsPass(flags: i32, seg: usize, filter: usize, ri: usize): bool {
+  if ((flags & kFilterMakes) != 0) {
+    const m = load<u32>(<usize>load<u32>(seg, S_MAKE) + (ri << 2));
+    if (m >= load<u32>(filter, F_MAKE_MASK_LEN) || load<u8>(<usize>load<u32>(filter, F_MAKE_MASK) + <usize>m) == 0) return false;
+  }
+  if ((flags & kFilterColors) != 0) {
+    const c = load<u32>(<usize>load<u32>(seg, S_COLOR) + (ri << 2));
+    if (c >= load<u32>(filter, F_COLOR_MASK_LEN) || load<u8>(<usize>load<u32>(filter, F_COLOR_MASK) + <usize>c) == 0) return false;
+  }
+  return true;
+}
+
 /**
- * Only camera/region (and maybe plate) conditions: byte-mask gathers per row, counted and emitted
+ * Only camera/region/make/color (and maybe plate) conditions: byte-mask gathers per row, counted and emitted
  * branch-free (out-of-range ids read as "not wanted").
  */
-function scanLabels(flags: i32, filter: usize, plate: usize, dist: usize, camera: usize, region: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: usize, camera: usize, region: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
   const useCamera = (flags & kFilterCameras) != 0;
   const useRegion = (flags & kFilterRegions) != 0;
   const cameraMask = <usize>load<u32>(filter, F_CAMERA_MASK), cameraMaskLen = load<u32>(filter, F_CAMERA_MASK_LEN);
   const regionMask = <usize>load<u32>(filter, F_REGION_MASK), regionMaskLen = load<u32>(filter, F_REGION_MASK_LEN);
+  const useMake = (flags & kFilterMakes) != 0;
+  const useColor = (flags & kFilterColors) != 0;
+  const make = <usize>load<u32>(seg, S_MAKE), color = <usize>load<u32>(seg, S_COLOR);
+  const makeMask = <usize>load<u32>(filter, F_MAKE_MASK), makeMaskLen = load<u32>(filter, F_MAKE_MASK_LEN);
+  const colorMask = <usize>load<u32>(filter, F_COLOR_MASK), colorMaskLen = load<u32>(filter, F_COLOR_MASK_LEN);
   const roomy = outRows != 0 && outDist != 0 && capacity >= n && capacity - n >= hi - lo;
   for (let r = lo; r < hi; r++) {
     const ri = <usize>r;
@@ -240,6 +265,14 @@ function scanLabels(flags: i32, filter: usize, plate: usize, dist: usize, camera
     if (useRegion) {
       const g = load<u32>(region + (ri << 2));
       pass &= g < regionMaskLen ? <u32>load<u8>(regionMask + <usize>g) : 0;
+    }
+    if (useMake) {
+      const m = load<u32>(make + (ri << 2));
+      pass &= m < makeMaskLen ? <u32>load<u8>(makeMask + <usize>m) : 0;
+    }
+    if (useColor) {
+      const c = load<u32>(color + (ri << 2));
+      pass &= c < colorMaskLen ? <u32>load<u8>(colorMask + <usize>c) : 0;
     }
     let d: u32 = 0;
     if (dist != 0) {

@@ -51,6 +51,35 @@ function checkSearch(f: Fixture, runs: number) {
   );
 }
 
+/**
+ * v1.1 `makes` / `colors`: fixed queries whose answers are known to be non-empty, in every spelling,
+ * so the kernels' masks, the JS row tests and the live scan are each held to the reference on them.
+ */
+async function checkAttributes(f: Fixture) {
+  const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
+  const plates = [...new Set(f.reads.filter((r) => r.make !== undefined).map((r) => r.plate))].slice(0, 3);
+  const filters = [
+    { makes: ['toyota'] }, { makes: ['HONDA', 'Ford'] }, { colors: ['White'] }, { makes: ['TOYOTA'], colors: ['red', 'black'] },
+    { makes: ['tesla'] }, { makes: ['toyota'], cameras: ['cam-1', 'cam-2'], regions: ['CA'] },
+    { colors: ['white'], from: kT0 + kDay, to: kT0 + 2 * kDay }, { makes: ['honda'], near: { lat: 37.7, lon: -122.4, radiusM: 4000 } },
+  ];
+  let nonEmpty = 0;
+  for (const filter of filters) {
+    for (const plate of [undefined, ...plates.map((p) => ({ pattern: p, mode: 'exact' as const, maxEdits: 0, ocr: false, transpositions: false })),
+      { pattern: '*1*', mode: 'wildcard' as const, maxEdits: 0, ocr: false, transpositions: false }]) {
+      for (const limit of [3, 10000]) {
+        const query: SearchQuery = plate ? { plate, filter, limit } : { filter, limit };
+        const got = await f.engine.search(scopes, query);
+        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
+        if (got.total > 0) nonEmpty++;
+      }
+    }
+    const hot: HotlistQuery = { entries: plates.map((p) => ({ pattern: p, mode: 'exact', maxEdits: 0, ocr: false, transpositions: false })), filter, limitPerPlate: 5 };
+    expect(await f.engine.searchHotlist(scopes, hot)).toEqual(referenceHotlistSearch(f.reads, scopes, hot));
+  }
+  expect(nonEmpty).toBeGreaterThan(20);
+}
+
 function checkHotlist(f: Fixture, runs: number) {
   const plates = [...new Set(f.reads.map((r) => r.plate))];
   return fc.assert(
@@ -91,6 +120,7 @@ describe('engine vs reference: live segment only', () => {
   });
   it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
   it("hot-list search", () => checkHotlist(f, Number(process.env.PS_HL_RUNS ?? 40)));
+  it('makes / colors', () => checkAttributes(f));
   it('export', () => checkExport(f));
 });
 
@@ -116,6 +146,7 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
   });
   it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
   it("hot-list search", () => checkHotlist(f, Number(process.env.PS_HL_RUNS ?? 40)));
+  it('makes / colors', () => checkAttributes(f));
   it('export', () => checkExport(f));
   it('ran the WebAssembly kernels', () => expect(f.engine.stats().kernelTasks).toBeGreaterThan(100));
   it('after reopen', async () => {
@@ -173,6 +204,7 @@ describe('engine vs reference: the worker pool', () => {
     await f.cleanup();
   });
   it('search', () => checkSearch(f, 80));
+  it('makes / colors', () => checkAttributes(f));
   it('ran on the pool', () => expect(f.engine.stats().poolTasks).toBeGreaterThan(50));
   it('cancels with an AbortSignal', async () => {
     const ctl = new AbortController();

@@ -183,6 +183,14 @@ describe('cameras and regions', () => {
     badSearch({ cameras: 'cam-17' }, 'cameras');
     badSearch({ regions: ['CA', 1] }, 'regions');
   });
+  it('v1.1 makes and colors: non-empty arrays of strings, like cameras', () => {
+    expect(search({ makes: ['Toyota', 'Toyota', 'FORD'], colors: ['white'] }).filter).toEqual({ makes: ['Toyota', 'FORD'], colors: ['white'] });
+    badSearch({ makes: [] }, 'makes');
+    badSearch({ colors: [] }, 'colors');
+    badSearch({ makes: 'Toyota' }, 'makes');
+    badSearch({ colors: ['white', 7] }, 'colors');
+    expect(hotlist({ plates: ['ABC123'], makes: ['ford'] }).filter).toEqual({ makes: ['ford'] });
+  });
   it('all given filters land in the query', () => {
     const q = search({
       plate: '7AB?12*', from: '2026-11-01T00:00:00Z', to: '2026-11-08T00:00:00Z', bbox: [-122.52, 37.7, -122.35, 37.83],

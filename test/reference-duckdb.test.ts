@@ -167,7 +167,7 @@ function onFloatBoundary(c: SearchCase): boolean {
 
 describe('search: referenceSearch vs DuckDB SQL on random reads and queries', () => {
   it('same hits in the same order, same total, same truncation', async () => {
-    const stats = { runs: 0, withHits: 0, truncated: 0, fuzzyHits: 0, osaHits: 0, ocrHits: 0, wildcardHits: 0, tiesById: 0, polygonHits: 0, nearHits: 0 };
+    const stats = { runs: 0, withHits: 0, truncated: 0, fuzzyHits: 0, osaHits: 0, ocrHits: 0, wildcardHits: 0, tiesById: 0, polygonHits: 0, nearHits: 0, makesHits: 0, colorsHits: 0 };
     await fc.assert(
       fc.asyncProperty(searchCaseArb(40), async (c) => {
         fc.pre(!onFloatBoundary(c));
@@ -188,6 +188,8 @@ describe('search: referenceSearch vs DuckDB SQL on random reads and queries', ()
         if (actual.total > 0 && m?.mode === 'wildcard') stats.wildcardHits++;
         if (actual.total > 0 && c.query.filter.polygon) stats.polygonHits++;
         if (actual.total > 0 && c.query.filter.near) stats.nearHits++;
+        if (actual.total > 0 && c.query.filter.makes) stats.makesHits++;
+        if (actual.total > 0 && c.query.filter.colors) stats.colorsHits++;
         if (actual.hits.some((h, i) => i > 0 && h.distance === actual.hits[i - 1]!.distance && h.ts === actual.hits[i - 1]!.ts)) stats.tiesById++;
       }),
       opts(600),
@@ -195,7 +197,7 @@ describe('search: referenceSearch vs DuckDB SQL on random reads and queries', ()
     // The generators must keep producing meaningful cases (numbers from the fixed seed, with margin).
     expect(stats.runs).toBeGreaterThan(550);
     expect(stats.withHits).toBeGreaterThan(100);
-    for (const k of ['truncated', 'fuzzyHits', 'osaHits', 'ocrHits', 'wildcardHits', 'tiesById', 'polygonHits', 'nearHits'] as const) {
+    for (const k of ['truncated', 'fuzzyHits', 'osaHits', 'ocrHits', 'wildcardHits', 'tiesById', 'polygonHits', 'nearHits', 'makesHits', 'colorsHits'] as const) {
       expect(stats[k], k).toBeGreaterThan(2);
     }
   });

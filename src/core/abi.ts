@@ -25,7 +25,7 @@
  *                            one Kernels instance, i.e. one thread); wildcard: per needle literal,
  *                            v128 splat(char) and v128 swizzle indices [off, off+1, …] (32 bytes each)
  *
- * Filter (`F_*`, 176 bytes + masks + polygon), built per (query, segment) by src/core/filter.ts:
+ * Filter (`F_*`, 192 bytes + masks + polygon), built per (query, segment) by src/core/filter.ts:
  *
  *   0    i32  flags          kFilter* bits
  *   4    i32  polygonCount   vertices in the ring (as given; a repeated closing point is kept)
@@ -38,12 +38,16 @@
  *   96   u32  cameraMask ptr, cameraMask length, regionMask ptr, regionMask length, polygon ptr
  *   120  f64  zone box: minLat, maxLat, minLon, maxLon (degrees, for zone-map pruning)
  *   152  f64  fromF, toF (for zone-map pruning on f64 minTs/maxTs)
+ *   168  u32  makeMask ptr, makeMask length, colorMask ptr, colorMask length (ABI 4: `makes`/`colors`;
+ *             the masks are over the segment's make/color dictionaries, folded case-insensitively)
+ *   184  8 bytes padding (the masks that follow start 16-aligned)
  *
- * Segment descriptor (`S_*`, 48 bytes): SegmentLayout's columns as u32, written before each call.
+ * Segment descriptor (`S_*`, 64 bytes): SegmentLayout's columns as u32, written before each call
+ * (ABI 4 added make and color at 44 and 48; 0 when a segment has no such column).
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 3;
+export const kAbiVersion = 4;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -65,7 +69,7 @@ export const PQ_TEMP = 768;
 export const kPqOcr = 1;
 export const kPqTranspositions = 2;
 
-export const kFilterBytes = 176;
+export const kFilterBytes = 192;
 export const F_FLAGS = 0;
 export const F_POLYGON_COUNT = 4;
 export const F_FROM = 8;
@@ -85,6 +89,10 @@ export const F_POLYGON = 112;
 export const F_ZONE_BOX = 120;
 export const F_ZONE_FROM = 152;
 export const F_ZONE_TO = 160;
+export const F_MAKE_MASK = 168;
+export const F_MAKE_MASK_LEN = 172;
+export const F_COLOR_MASK = 176;
+export const F_COLOR_MASK_LEN = 180;
 
 export const kFilterTime = 1;
 export const kFilterBBox = 2;
@@ -94,8 +102,10 @@ export const kFilterCameras = 16;
 export const kFilterRegions = 32;
 /** Set when the filter can match nothing (e.g. cameras absent from this segment): kernels return 0 at once. */
 export const kFilterEmpty = 64;
+export const kFilterMakes = 128;
+export const kFilterColors = 256;
 
-export const kSegmentDescBytes = 48;
+export const kSegmentDescBytes = 64;
 export const S_ROWS = 0;
 export const S_TS = 4;
 export const S_LAT = 8;
@@ -107,6 +117,8 @@ export const S_DICT = 28;
 export const S_DICT_COUNT = 32;
 export const S_ZONES = 36;
 export const S_BLOCKS = 40;
+export const S_MAKE = 44;
+export const S_COLOR = 48;
 
 /** Distance written for a dictionary entry that does not match. */
 export const kNoMatch = 255;

@@ -9,8 +9,10 @@
  * reference formula itself (libm may differ from V8's Math.sin/cos/asin in the last ulp). Polygons run
  * the reference's even-odd arithmetic verbatim in f64, which wasm evaluates bit-identically.
  */
+import { foldedSet, foldLabel } from '../model/label.js';
 import type { Near, ReadFilter } from '../model/query.js';
 import {
+  F_COLOR_MASK, F_COLOR_MASK_LEN, F_MAKE_MASK, F_MAKE_MASK_LEN, kFilterColors, kFilterMakes,
   F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_BBOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX,
   F_ZONE_FROM, F_ZONE_TO, kFilterBBox, kFilterBytes, kFilterCameras, kFilterEmpty, kFilterNear, kFilterPolygon,
@@ -34,6 +36,12 @@ export interface SegmentDictionaries {
   cameras: readonly string[];
   /** Region strings by region id; id 0 means "no region" and never matches a `regions` filter. */
   regions: readonly string[];
+  /**
+   * Make and color strings by id, id 0 meaning "none" as for regions. Absent in segments without these
+   * columns: a `makes`/`colors` filter then matches nothing there.
+   */
+  makes?: readonly string[];
+  colors?: readonly string[];
 }
 
 /** The encoded filter: the struct, then masks and polygon, ready to copy into scratch. */
@@ -42,6 +50,8 @@ export interface EncodedFilter {
   /** Byte offsets, inside `bytes`, of the camera mask, region mask and polygon (patched to pointers). */
   cameraMaskAt: number;
   regionMaskAt: number;
+  makeMaskAt: number;
+  colorMaskAt: number;
   polygonAt: number;
   flags: number;
   near: Near | undefined;
@@ -109,10 +119,14 @@ export function nearBox(near: Near): [number, number, number, number] {
 export function encodeFilter(filter: ReadFilter, dicts: SegmentDictionaries): EncodedFilter {
   const cameraMaskLen = filter.cameras ? dicts.cameras.length : 0;
   const regionMaskLen = filter.regions ? dicts.regions.length : 0;
+  const makeMaskLen = filter.makes ? (dicts.makes?.length ?? 0) : 0;
+  const colorMaskLen = filter.colors ? (dicts.colors?.length ?? 0) : 0;
   const ring = filter.polygon ?? [];
   const cameraMaskAt = kFilterBytes;
   const regionMaskAt = cameraMaskAt + roundUp16(cameraMaskLen);
-  const polygonAt = regionMaskAt + roundUp16(regionMaskLen);
+  const makeMaskAt = regionMaskAt + roundUp16(regionMaskLen);
+  const colorMaskAt = makeMaskAt + roundUp16(makeMaskLen);
+  const polygonAt = colorMaskAt + roundUp16(colorMaskLen);
   const bytes = new Uint8Array(polygonAt + ring.length * 16);
   const view = new DataView(bytes.buffer);
   let flags = 0;
@@ -212,16 +226,36 @@ export function encodeFilter(filter: ReadFilter, dicts: SegmentDictionaries): En
     });
     if (!any) flags |= kFilterEmpty;
   }
+  // makes / colors: like regions (id 0 = none never matches), but folded case-insensitively
+  const attribute = (list: string[] | undefined, dict: readonly string[] | undefined, at: number, flag: number) => {
+    if (!list) return;
+    flags |= flag;
+    const wanted = foldedSet(list)!;
+    let any = false;
+    dict?.forEach((name, id) => {
+      if (id !== 0 && wanted.has(foldLabel(name))) {
+        bytes[at + id] = 1;
+        any = true;
+      }
+    });
+    if (!any) flags |= kFilterEmpty;
+  };
+  attribute(filter.makes, dicts.makes, makeMaskAt, kFilterMakes);
+  attribute(filter.colors, dicts.colors, colorMaskAt, kFilterColors);
   view.setInt32(F_FLAGS, flags, true);
   view.setUint32(F_CAMERA_MASK_LEN, cameraMaskLen, true);
   view.setUint32(F_REGION_MASK_LEN, regionMaskLen, true);
-  return { bytes, cameraMaskAt, regionMaskAt, polygonAt, flags, near: filter.near };
+  view.setUint32(F_MAKE_MASK_LEN, makeMaskLen, true);
+  view.setUint32(F_COLOR_MASK_LEN, colorMaskLen, true);
+  return { bytes, cameraMaskAt, regionMaskAt, makeMaskAt, colorMaskAt, polygonAt, flags, near: filter.near };
 }
 
 /** Patches the in-struct pointers once the encoded filter has been copied to `base`. */
 export function patchFilterPointers(view: DataView, base: number, enc: EncodedFilter): void {
   view.setUint32(base + F_CAMERA_MASK, base + enc.cameraMaskAt, true);
   view.setUint32(base + F_REGION_MASK, base + enc.regionMaskAt, true);
+  view.setUint32(base + F_MAKE_MASK, base + enc.makeMaskAt, true);
+  view.setUint32(base + F_COLOR_MASK, base + enc.colorMaskAt, true);
   view.setUint32(base + F_POLYGON, base + enc.polygonAt, true);
 }
 

@@ -30,7 +30,7 @@ import type { PlateMatch, ReadFilter } from '../model/query.js';
 import { haversineM } from '../query/reference/geo.js';
 import {
   kAbiVersion, kFilterEmpty, kNoMatch, kSegmentDescBytes, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON,
-  S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES,
+  S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES, S_MAKE, S_COLOR,
 } from './abi.js';
 import type { Arena } from './arena.js';
 import { encodeFilter, patchFilterPointers, type SegmentDictionaries } from './filter.js';
@@ -250,6 +250,8 @@ export class Kernels {
     v.setUint32(p + S_DICT_COUNT, seg.dictCount, true);
     v.setUint32(p + S_ZONES, seg.zones, true);
     v.setUint32(p + S_BLOCKS, seg.blocks, true);
+    v.setUint32(p + S_MAKE, seg.make ?? 0, true);
+    v.setUint32(p + S_COLOR, seg.color ?? 0, true);
   }
 }
 

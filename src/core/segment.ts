@@ -53,4 +53,11 @@ export interface SegmentLayout {
   dictCount: number;
   zones: number;
   blocks: number;
+  /**
+   * u32[rows] make and color ids (index into the segment's make/color dictionaries; 0 = none), for the
+   * `makes`/`colors` filters. Absent (0) in segments without these columns: a filter naming makes or
+   * colors is then empty for the segment (src/core/filter.ts), so the kernel never reads them.
+   */
+  make?: number;
+  color?: number;
 }

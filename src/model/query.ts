@@ -38,6 +38,9 @@ export interface ReadFilter {
   polygon?: Array<[number, number]>;
   cameras?: string[];
   regions?: string[];
+  /** v1.1: the read's `make` / `color`, compared case-insensitively (src/model/label.ts). */
+  makes?: string[];
+  colors?: string[];
 }
 
 export interface SearchQuery {

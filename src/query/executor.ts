@@ -15,7 +15,8 @@ import { kBlockRows, kCoordScale } from '../core/segment.js';
 import { readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { rowToStoredRead } from '../store/tenant-store.js';
-import { prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
+import { attributeMask, prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
+import { labelPasses } from '../model/label.js';
 import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.js';
 import type { Source } from './sources.js';
 import type { Kernels } from '../core/kernels.js';
@@ -84,11 +85,36 @@ function dictionaryDistances(shard: LoadedShard, match: PlateMatch, matcher: Pla
   return { dist, matched };
 }
 
-function rowPasses(shard: LoadedShard, i: number, p: PreparedFilter, t: number, cameraOk: Uint8Array | null, regionOk: Uint8Array | null): boolean {
+/** A shard's label tests (camera, region, make, color) as byte masks by dictionary id; null = no such filter. */
+export interface ShardMasks {
+  camera: Uint8Array | null;
+  region: Uint8Array | null;
+  make: Uint8Array | null;
+  color: Uint8Array | null;
+  /** The shard's make / color id columns (only read when the matching mask is set). */
+  makeIds: Int32Array | null;
+  colorIds: Int32Array | null;
+  /** Some listed label is absent from the shard: no row can pass. */
+  none: boolean;
+}
+
+export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
+  const camera = dictMask(shard.cameras, p.cameras, false);
+  const region = dictMask(shard.regions, p.regions, true);
+  const attrs = p.makes || p.colors ? shard.attributes() : undefined;
+  const make = attrs ? attributeMask(attrs.makes, p.makes) : null;
+  const color = attrs ? attributeMask(attrs.colors, p.colors) : null;
+  const none = [camera, region, make, color].some((m) => m !== null && !m.includes(1));
+  return { camera, region, make, color, makeIds: attrs?.make ?? null, colorIds: attrs?.color ?? null, none };
+}
+
+export function rowPasses(shard: LoadedShard, i: number, p: PreparedFilter, t: number, m: ShardMasks): boolean {
   if (t < p.lo || t >= p.hi) return false;
   if (p.geo && !p.geo(shard.lat[i]! / kCoordScale, shard.lon[i]! / kCoordScale)) return false;
-  if (cameraOk && !cameraOk[shard.camera[i]!]) return false;
-  if (regionOk && !regionOk[shard.region[i]!]) return false;
+  if (m.camera && !m.camera[shard.camera[i]!]) return false;
+  if (m.region && !m.region[shard.region[i]!]) return false;
+  if (m.make && !m.make[m.makeIds![i]!]) return false;
+  if (m.color && !m.color[m.colorIds![i]!]) return false;
   return true;
 }
 
@@ -106,15 +132,13 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   if (p.empty || shard.rows === 0) return;
   const m = shard.meta;
   if (m.maxTs < p.lo || m.minTs >= p.hi) return;
-  const cameraOk = dictMask(shard.cameras, p.cameras, false);
-  const regionOk = dictMask(shard.regions, p.regions, true);
-  if (cameraOk && !cameraOk.includes(1)) return;
-  if (regionOk && !regionOk.includes(1)) return;
+  const masks = shardMasks(shard, p);
+  if (masks.none) return;
   const emit = (i: number, t: number, distance: number) =>
     sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
   const passes = (i: number, t: number): boolean => {
     budget?.tick();
-    return rowPasses(shard, i, p, t, cameraOk, regionOk);
+    return rowPasses(shard, i, p, t, masks);
   };
 
   if (match && matcher) {
@@ -157,8 +181,8 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
   const p = prepareFilter(filter, src.minTs);
   if (p.empty || shard.rows === 0) return;
   if (shard.meta.maxTs < p.lo || shard.meta.minTs >= p.hi) return;
-  const cameraOk = dictMask(shard.cameras, p.cameras, false);
-  const regionOk = dictMask(shard.regions, p.regions, true);
+  const masks = shardMasks(shard, p);
+  if (masks.none) return;
   for (let k = 0; k < matches.plates.length; k++) {
     budget?.tick();
     const d = shard.findPlate(matches.plates[k]!);
@@ -166,7 +190,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
     const distance = matches.distances[k]!;
     for (const i of shard.rowsOfPlate(d)) {
       const t = shard.tsAt(i);
-      if (rowPasses(shard, i, p, t, cameraOk, regionOk)) sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+      if (rowPasses(shard, i, p, t, masks)) sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
     }
   }
 }
@@ -208,6 +232,7 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
     if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) return;
     if (p.cameras && !p.cameras.has(r.camera)) return;
     if (p.regions && (r.region === undefined || !p.regions.has(r.region))) return;
+    if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) return;
     sink({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i });
   };
   if (match && isLookup(match) && src.plateIndex) {
@@ -263,6 +288,12 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
   const f: ReadFilter = Number.isFinite(from) ? { ...filter, from } : filter;
   const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit };
   if (match) task.plate = match;
+  // the make/color dictionaries travel only when the filter needs them (tasks are posted to workers)
+  if (filter.makes || filter.colors) {
+    const a = s.attributes();
+    task.makes = a.makes;
+    task.colors = a.colors;
+  }
   return task;
 }
 

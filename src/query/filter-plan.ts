@@ -3,6 +3,7 @@
  * (the reference's own geometry functions, on the stored coordinates, so boundaries agree to the bit),
  * and conservative boxes for pruning shards and blocks by their zone maps.
  */
+import { foldedSet, foldLabel } from '../model/label.js';
 import type { ReadFilter } from '../model/query.js';
 import { inBBox, inPolygon, inRadius, kEarthRadiusM } from './reference/geo.js';
 
@@ -19,6 +20,9 @@ export interface PreparedFilter {
   geo: ((lat: number, lon: number) => boolean) | null;
   cameras: Set<string> | null;
   regions: Set<string> | null;
+  /** `makes` / `colors`, folded (src/model/label.ts): compare with foldLabel(value). */
+  makes: Set<string> | null;
+  colors: Set<string> | null;
   /** The window is empty: nothing can match. */
   empty: boolean;
 }
@@ -65,8 +69,21 @@ export function prepareFilter(f: ReadFilter, minTs: number): PreparedFilter {
     lo, hi, box, geo,
     cameras: f.cameras ? new Set(f.cameras) : null,
     regions: f.regions ? new Set(f.regions) : null,
+    makes: foldedSet(f.makes),
+    colors: foldedSet(f.colors),
     empty: !(lo < hi) || box[0] > box[1] || box[2] > box[3],
   };
+}
+
+/**
+ * Per dictionary id of a segment's make (or color) column, whether the id passes `wanted` (folded);
+ * id 0 is "none" and never passes. Null when the filter is absent.
+ */
+export function attributeMask(dict: readonly string[], wanted: Set<string> | null): Uint8Array | null {
+  if (!wanted) return null;
+  const m = new Uint8Array(dict.length);
+  for (let i = 1; i < dict.length; i++) if (wanted.has(foldLabel(dict[i]!))) m[i] = 1;
+  return m;
 }
 
 /** Can a zone (min/max ts, lat, lon) hold a matching row? */

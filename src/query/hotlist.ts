@@ -18,7 +18,8 @@ import { ocrMap } from '../model/plate.js';
 import type { HotlistQuery, HotlistResult, PlateMatch } from '../model/query.js';
 import { kCoordScale } from '../core/segment.js';
 import type { LoadedShard } from '../store/shard-loader.js';
-import { materialise, TopK, type Candidate } from './executor.js';
+import { materialise, rowPasses, shardMasks, TopK, type Candidate } from './executor.js';
+import { labelPasses } from '../model/label.js';
 import { prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
 import type { Source } from './sources.js';
@@ -240,16 +241,13 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
     if (src.kind === 'shard') {
       const s = src.shard;
       if (s.rows === 0 || s.meta.maxTs < p.lo || s.meta.minTs >= p.hi) continue;
-      const cameraOk = p.cameras ? s.cameras.map((c) => p.cameras!.has(c)) : null;
-      const regionOk = p.regions ? s.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
+      const masks = shardMasks(s, p);
+      if (masks.none) continue;
       matchEntries(plan, shardDictionary(s), (entry, d, distance) => {
         for (const i of s.rowsOfPlate(d)) {
           budget?.tick();
           const t = s.tsAt(i);
-          if (t < p.lo || t >= p.hi) continue;
-          if (p.geo && !p.geo(s.lat[i]! / kCoordScale, s.lon[i]! / kCoordScale)) continue;
-          if (cameraOk && !cameraOk[s.camera[i]!]) continue;
-          if (regionOk && !regionOk[s.region[i]!]) continue;
+          if (!rowPasses(s, i, p, t, masks)) continue;
           topOf(entry).push({ distance, ts: t, ordinal: src.ordinal, seq: s.seqAt(i), source: src, row: i });
         }
       }, budget);
@@ -263,6 +261,7 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
           if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
           if (p.cameras && !p.cameras.has(r.camera)) continue;
           if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
+          if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) continue;
           topOf(entry).push({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i } satisfies Candidate);
         }
       }, budget);

@@ -17,7 +17,7 @@ export const kMaxListFilter = 10_000;
 /** `purpose` and `case` go into every audit record; bounded so one request cannot bloat the log. */
 export const kMaxPurposeLength = 1024;
 
-const kFilterFields = ['from', 'to', 'bbox', 'near', 'polygon', 'cameras', 'regions'] as const;
+const kFilterFields = ['from', 'to', 'bbox', 'near', 'polygon', 'cameras', 'regions', 'makes', 'colors'] as const;
 const kMatchFields = ['match', 'maxEdits', 'ocr', 'transpositions'] as const;
 const kSearchFields = new Set<string>(['plate', ...kMatchFields, ...kFilterFields, 'limit', 'purpose', 'case']);
 const kHotlistSearchFields = new Set<string>([
@@ -134,6 +134,9 @@ export function parseFilter(body: Body): ReadFilter {
 
   if (body.cameras !== undefined && body.cameras !== null) filter.cameras = stringList(body.cameras, 'cameras');
   if (body.regions !== undefined && body.regions !== null) filter.regions = stringList(body.regions, 'regions');
+  // v1.1: matched case-insensitively (src/model/label.ts); an empty list is a 400 like cameras
+  if (body.makes !== undefined && body.makes !== null) filter.makes = stringList(body.makes, 'makes');
+  if (body.colors !== undefined && body.colors !== null) filter.colors = stringList(body.colors, 'colors');
   return filter;
 }
 

@@ -9,12 +9,12 @@
  *      the reference's own predicates; otherwise → scanSegment over row chunks (zone maps prune blocks)
  *   3. a local top-k by (distance, ts desc, seq) and the exact count go back to the merger
  */
-import type { Kernels } from '../core/kernels.js';
+import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
 import { kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
-import { prepareFilter } from './filter-plan.js';
+import { attributeMask, prepareFilter } from './filter-plan.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
@@ -26,6 +26,9 @@ export interface SegmentTask {
   filter: ReadFilter;
   cameras: readonly string[];
   regions: readonly string[];
+  /** The make/color dictionaries, when the filter has `makes`/`colors` (else absent: tasks stay small). */
+  makes?: readonly string[];
+  colors?: readonly string[];
   limit: number;
 }
 
@@ -117,7 +120,10 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
         all.fill(kNoMatch, hi);
       }
     }
-    const filter = k.compileFilter(task.filter, { cameras: task.cameras, regions: task.regions });
+    const dicts: SegmentDictionaries = { cameras: task.cameras, regions: task.regions };
+    if (task.makes) dicts.makes = task.makes;
+    if (task.colors) dicts.colors = task.colors;
+    const filter = k.compileFilter(task.filter, dicts);
     if (filter.empty) return empty();
     const cap = Math.min(chunkRowsFor(task), seg.rows);
     const out = k.allocOutput(cap);
@@ -157,6 +163,11 @@ function viaPostings(
   if (p.empty) return;
   const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
   const regionOk = p.regions ? task.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
+  const makeOk = p.makes ? attributeMask(task.makes ?? [], p.makes) : null;
+  const colorOk = p.colors ? attributeMask(task.colors ?? [], p.colors) : null;
+  if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return;
+  const make = makeOk ? new Uint32Array(buf, seg.make!, seg.rows) : null;
+  const color = colorOk ? new Uint32Array(buf, seg.color!, seg.rows) : null;
   let left = matched;
   for (let d = first; d < end && left > 0; d++) {
     const distance = ds[d]!;
@@ -177,6 +188,8 @@ function viaPostings(
       if (p.geo && !p.geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
       if (regionOk && !regionOk[region[i]!]) continue;
+      if (makeOk && !makeOk[make![i]!]) continue;
+      if (colorOk && !colorOk[color![i]!]) continue;
       top.push({ d: distance, ts: t, seq: seqAt(i), row: i });
     }
   }

@@ -175,6 +175,12 @@ export class LoadedShard {
     return String.fromCharCode(...this.slots.subarray(base, base + this.slots[base + 15]!));
   }
 
+  /** The make and color columns (dictionary ids; 0 = none) and their dictionaries, for `makes`/`colors` filters. */
+  attributes(): { make: Int32Array; makes: readonly string[]; color: Int32Array; colors: readonly string[] } {
+    const x = (this.extraCols ??= this.makeExtraCols());
+    return { make: x.make, makes: x.makes, color: x.color, colors: x.colors };
+  }
+
   /** Optional columns of row `i`, for materialising a hit (direct views; no Arrow row accessors). */
   extras(i: number): { confidence?: number; make?: string; color?: string; readId?: string } {
     const x = (this.extraCols ??= this.makeExtraCols());
@@ -300,6 +306,7 @@ export async function loadShard(arenas: ArenaSet, file: string, entry: ShardEntr
       arena: region.arena, rows: meta.rows,
       ts: ptrOf('ts'), lat: ptrOf('lat_e7'), lon: ptrOf('lon_e7'), plate: ptrOf('plate'), camera: ptrOf('camera'),
       region: ptrOf('region'), dict: sideRegion.ptr, dictCount, zones: zonesPtr, blocks,
+      make: ptrOf('make'), color: ptrOf('color'),
     };
     return new LoadedShard({ file, entry, meta, layout, table, zones: zoneView, regions });
   } catch (err) {

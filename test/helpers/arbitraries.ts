@@ -168,6 +168,9 @@ export const kCameras: ReadonlyArray<{ camera: string; lat: number; lon: number 
 ];
 
 export const kRegions = ['CA', 'NV', 'OR'] as const;
+/** Makes and colors in several spellings: the v1.1 `makes`/`colors` filters match case-insensitively. */
+export const kMakes = ['Toyota', 'TOYOTA', 'toyota', 'Ford', 'FORD', 'Škoda', 'ŠKODA'] as const;
+export const kColors = ['White', 'WHITE', 'white', 'Grey', 'GREY', 'blue'] as const;
 
 /** Timestamps on a coarse grid (one minute apart) so that equal timestamps, hence tie-breaks on id, are common. */
 export const kT0 = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -196,6 +199,8 @@ const readBodyArb = fc.record({
   jitter: fc.option(fc.tuple(latArb, lonArb), { freq: 4 }),
   region: fc.option(fc.constantFrom(...kRegions), { nil: undefined, freq: 4 }),
   confidence: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+  make: fc.option(fc.constantFrom(...kMakes), { nil: undefined, freq: 3 }),
+  color: fc.option(fc.constantFrom(...kColors), { nil: undefined, freq: 3 }),
   prefix: idPrefixArb,
 });
 
@@ -215,6 +220,8 @@ export function storedReadsArb(maxReads = 40): fc.Arbitrary<StoredRead[]> {
         const read: StoredRead = { id: idFor(b.prefix, i), tenant: b.tenant, plate, ts: b.ts, lat, lon, camera: cam.camera };
         if (b.region !== undefined) read.region = b.region;
         if (b.confidence !== undefined) read.confidence = b.confidence;
+        if (b.make !== undefined) read.make = b.make;
+        if (b.color !== undefined) read.color = b.color;
         return read;
       }),
     ),
@@ -311,6 +318,8 @@ export function readFilterArb(reads: readonly StoredRead[]): fc.Arbitrary<ReadFi
       polygon: sometimes(convexPolygonArb()),
       cameras: sometimes(fc.subarray([...kCameras.map((c) => c.camera), 'cam-unknown'], { minLength: 1 })),
       regions: sometimes(fc.subarray([...kRegions, 'WA'], { minLength: 1 })),
+      makes: sometimes(fc.subarray(['toyota', 'FORD', 'škoda', 'Tesla'], { minLength: 1 })),
+      colors: sometimes(fc.subarray(['WHITE', 'grey', 'Blue', 'red'], { minLength: 1 })),
     })
     .map((f) => {
       const filter: ReadFilter = {};
@@ -323,6 +332,8 @@ export function readFilterArb(reads: readonly StoredRead[]): fc.Arbitrary<ReadFi
       if (f.polygon) filter.polygon = f.polygon;
       if (f.cameras) filter.cameras = f.cameras;
       if (f.regions) filter.regions = f.regions;
+      if (f.makes) filter.makes = f.makes;
+      if (f.colors) filter.colors = f.colors;
       return filter;
     });
 }

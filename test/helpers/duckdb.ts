@@ -202,6 +202,9 @@ function filterSql(st: Statement, filter: ReadFilter): string[] {
   }
   if (filter.cameras) where.push(`r.camera IN (${filter.cameras.map((c) => st.bind(c)).join(', ')})`);
   if (filter.regions) where.push(`r.region IN (${filter.regions.map((c) => st.bind(c)).join(', ')})`);
+  // v1.1: case-insensitive, on both sides (NULL make/color never passes IN)
+  if (filter.makes) where.push(`lower(r.make) IN (${filter.makes.map((c) => `lower(${st.bind(c)})`).join(', ')})`);
+  if (filter.colors) where.push(`lower(r.color) IN (${filter.colors.map((c) => `lower(${st.bind(c)})`).join(', ')})`);
   return where;
 }
 
@@ -233,7 +236,7 @@ export class DuckOracle {
   async loadReads(reads: readonly StoredRead[]): Promise<void> {
     await this.conn.run(`CREATE OR REPLACE TABLE reads (
       id VARCHAR NOT NULL, tenant VARCHAR NOT NULL, plate VARCHAR NOT NULL, ts BIGINT NOT NULL,
-      lat DOUBLE NOT NULL, lon DOUBLE NOT NULL, camera VARCHAR NOT NULL, region VARCHAR)`);
+      lat DOUBLE NOT NULL, lon DOUBLE NOT NULL, camera VARCHAR NOT NULL, region VARCHAR, make VARCHAR, color VARCHAR)`);
     const app = await this.conn.createAppender('reads');
     for (const r of reads) {
       app.appendVarchar(r.id);
@@ -245,6 +248,10 @@ export class DuckOracle {
       app.appendVarchar(r.camera);
       if (r.region === undefined) app.appendNull();
       else app.appendVarchar(r.region);
+      if (r.make === undefined) app.appendNull();
+      else app.appendVarchar(r.make);
+      if (r.color === undefined) app.appendNull();
+      else app.appendVarchar(r.color);
       app.endRow();
     }
     app.closeSync();

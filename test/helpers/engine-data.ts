@@ -31,6 +31,8 @@ export function rng(seed: number): () => number {
 }
 
 const kAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const kMakes = ['TOYOTA', 'Toyota', 'honda', 'HONDA', 'Ford'];
+const kColors = ['WHITE', 'white', 'Black', 'RED'];
 const kConfusable = '0ODQ1IL2Z5S6G8BUV';
 
 export function randomPlate(r: () => number): string {
@@ -85,8 +87,11 @@ export function makeReads(spec: DataSpec): Read[] {
     };
     if (r() < 0.7) read.region = regions[Math.floor(r() * regions.length)]!;
     if (r() < 0.5) read.confidence = Math.round(r() * 1000) / 1000;
-    if (r() < 0.3) read.make = 'TOYOTA';
-    if (r() < 0.3) read.color = 'WHITE';
+    // one draw each, as before, so data sets keep their other fields; spellings vary in case (v1.1 filters)
+    const mk = r();
+    if (mk < 0.3) read.make = kMakes[Math.floor((mk / 0.3) * kMakes.length)]!;
+    const co = r();
+    if (co < 0.3) read.color = kColors[Math.floor((co / 0.3) * kColors.length)]!;
     out.push(read);
   }
   return out;
@@ -124,6 +129,8 @@ export function filterArb(start = kT0, days = 3): fc.Arbitrary<ReadFilter> {
         polygon: fc.array(fc.tuple(fc.double({ min: -122.5, max: -122.3, noNaN: true }), fc.double({ min: 37.6, max: 37.8, noNaN: true })), { minLength: 3, maxLength: 6 }),
         cameras: fc.subarray(['cam-0', 'cam-1', 'cam-2', 'cam-3', 'cam-4', 'cam-5', 'cam-x'], { minLength: 1 }),
         regions: fc.subarray(['CA', 'NV', 'OR', 'WA'], { minLength: 1 }),
+        makes: fc.subarray(['toyota', 'HONDA', 'ford', 'Tesla'], { minLength: 1 }),
+        colors: fc.subarray(['white', 'BLACK', 'red', 'green'], { minLength: 1 }),
       },
       { requiredKeys: [] },
     )
@@ -139,6 +146,8 @@ export function filterArb(start = kT0, days = 3): fc.Arbitrary<ReadFilter> {
       if (f.polygon) out.polygon = f.polygon;
       if (f.cameras) out.cameras = f.cameras;
       if (f.regions) out.regions = f.regions;
+      if (f.makes) out.makes = f.makes;
+      if (f.colors) out.colors = f.colors;
       return out;
     });
 }

@@ -2,6 +2,7 @@
  * The reference search: a plain scan over reads that applies API.md to the letter. It is the judge of
  * every kernel, the executor and the server; it favours being obviously right over being fast.
  */
+import { foldLabel } from '../../model/label.js';
 import { ocrMap } from '../../model/plate.js';
 import type {
   Hit, HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope,
@@ -35,6 +36,8 @@ export function matchesFilter(filter: ReadFilter, read: StoredRead): boolean {
   if (filter.polygon && !inPolygon(filter.polygon, read.lat, read.lon)) return false;
   if (filter.cameras && !filter.cameras.includes(read.camera)) return false;
   if (filter.regions && (read.region === undefined || !filter.regions.includes(read.region))) return false;
+  if (filter.makes && (read.make === undefined || !filter.makes.some((m) => foldLabel(m) === foldLabel(read.make!)))) return false;
+  if (filter.colors && (read.color === undefined || !filter.colors.some((c) => foldLabel(c) === foldLabel(read.color!)))) return false;
   return true;
 }
 
