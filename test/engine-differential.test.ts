@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { HotlistQuery, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { Hit, HotlistQuery, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { referenceHotlistSearch, referenceSearch, matchesFilter } from '../src/query/reference/index.js';
 import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
@@ -49,6 +49,41 @@ function checkSearch(f: Fixture, runs: number) {
     }),
     { numRuns: runs },
   );
+}
+
+/**
+ * v1.1 paging: from random queries, the cursor (the last hit's key) is walked to the end; every page equals
+ * the reference's page after the same key, carries the same `total`, and the pages concatenate to the
+ * unpaged answer (limit 10000). Page sizes are chosen so a walk has at most ~25 pages.
+ */
+function checkPaging(f: Fixture, runs: number) {
+  const plates = [...new Set(f.reads.map((r) => r.plate))];
+  let multiPage = 0;
+  // half the queries without filters, so that most walks have several pages
+  const queryArb = fc.oneof(searchQueryArb(plates, kT0, 4), searchQueryArb(plates, kT0, 4).map((q) => ({ ...q, filter: {} })));
+  return fc.assert(
+    fc.asyncProperty(scopesArb, queryArb, fc.integer({ min: 1, max: 9 }), async (scopes, q, pageArg) => {
+      const full = referenceSearch(f.reads, scopes, { ...q, limit: 10_000 });
+      const limit = Math.max(pageArg, Math.ceil(full.total / 25));
+      const pages: Hit[] = [];
+      let after: SearchKey | undefined;
+      for (let n = 0; ; n++) {
+        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
+        const got = await f.engine.search(scopes, query);
+        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
+        expect(got.total).toBe(full.total);
+        pages.push(...got.hits);
+        if (!got.truncated) break;
+        expect(got.hits).toHaveLength(limit);
+        const last = got.hits[limit - 1]!;
+        after = { distance: last.distance, ts: last.ts, id: last.id };
+        expect(n).toBeLessThan(40);
+        if (n === 1) multiPage++;
+      }
+      expect(pages).toEqual(full.hits);
+    }),
+    { numRuns: runs },
+  ).then(() => expect(multiPage).toBeGreaterThan(runs / 8));
 }
 
 /**
@@ -121,6 +156,7 @@ describe('engine vs reference: live segment only', () => {
   it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
   it("hot-list search", () => checkHotlist(f, Number(process.env.PS_HL_RUNS ?? 40)));
   it('makes / colors', () => checkAttributes(f));
+  it('paging: cursors walked to the end', () => checkPaging(f, 40));
   it('export', () => checkExport(f));
 });
 
@@ -147,6 +183,7 @@ describe('engine vs reference: sealed shards in several arenas, plus live rows',
   it("search", () => checkSearch(f, Number(process.env.PS_RUNS ?? 150)));
   it("hot-list search", () => checkHotlist(f, Number(process.env.PS_HL_RUNS ?? 40)));
   it('makes / colors', () => checkAttributes(f));
+  it('paging: cursors walked to the end', () => checkPaging(f, 40));
   it('export', () => checkExport(f));
   it('ran the WebAssembly kernels', () => expect(f.engine.stats().kernelTasks).toBeGreaterThan(100));
   it('after reopen', async () => {
@@ -205,6 +242,7 @@ describe('engine vs reference: the worker pool', () => {
   });
   it('search', () => checkSearch(f, 80));
   it('makes / colors', () => checkAttributes(f));
+  it('paging: cursors walked to the end', () => checkPaging(f, 40));
   it('ran on the pool', () => expect(f.engine.stats().poolTasks).toBeGreaterThan(50));
   it('cancels with an AbortSignal', async () => {
     const ctl = new AbortController();

@@ -17,7 +17,7 @@ import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
 import { compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
 import { TenantStore } from '../store/tenant-store.js';
-import { executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
+import { candidateKeyOf, executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
 import { matchTenantPlates } from '../query/tenant-match.js';
 import { TenantPlates } from '../store/tenant-plates.js';
@@ -186,19 +186,20 @@ export class StoreEngine implements Engine {
     // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
-    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate);
+    const after = query.after ? candidateKeyOf(query.after) : undefined;
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
     try {
-      const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit)), signal);
+      const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit, after)), signal);
       const done = new Map<Source, SegmentTaskResult>();
       heavy.forEach((s, i) => {
         if (results[i]) done.set(s, results[i]!);
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate);
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after);
     } finally {
       for (const s of pinned) s.shard.unpin();
     }

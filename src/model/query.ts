@@ -43,11 +43,23 @@ export interface ReadFilter {
   colors?: string[];
 }
 
+/** A position in the answer order (distance asc, ts desc, id asc): a hit's sort key. */
+export interface SearchKey {
+  distance: number;
+  ts: number;
+  id: string;
+}
+
 export interface SearchQuery {
   plate?: PlateMatch;
   filter: ReadFilter;
   /** 1–10000. */
   limit: number;
+  /**
+   * v1.1 paging: only reads that sort strictly after this key are returned (the page after it); `total`
+   * still counts every match, and `truncated` says whether more remain after the page.
+   */
+  after?: SearchKey;
 }
 
 /** What a search or hot-list search may see of one tenant: reads with `ts >= minTs` (its retention cutoff). */
@@ -62,7 +74,9 @@ export interface Hit extends StoredRead {
 
 export interface SearchResult {
   hits: Hit[];
+  /** Every matching read, whatever the page. */
   total: number;
+  /** More matching reads sort after the last hit (`total` > hits before and on this page). */
   truncated: boolean;
 }
 

@@ -10,9 +10,9 @@
  * Live rows are scanned with a per-query memo of plate distances.
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
  */
-import type { Hit, PlateMatch, ReadFilter, SearchResult } from '../model/query.js';
+import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchResult } from '../model/query.js';
 import { kBlockRows, kCoordScale } from '../core/segment.js';
-import { readIdOf } from '../store/ids.js';
+import { parseReadId, readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { rowToStoredRead } from '../store/tenant-store.js';
 import { attributeMask, prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
@@ -33,23 +33,46 @@ export interface Candidate {
   row: number;
 }
 
-export function compareCandidates(a: Candidate, b: Candidate): number {
+/** A candidate's sort key: (distance, ts desc, id) with the id as (tenant ordinal, seq) (src/store/ids.ts). */
+export interface CandidateKey {
+  distance: number;
+  ts: number;
+  ordinal: number;
+  seq: number;
+}
+
+export function compareCandidates(a: CandidateKey, b: CandidateKey): number {
   return a.distance - b.distance || b.ts - a.ts || a.ordinal - b.ordinal || a.seq - b.seq;
 }
 
-/** Keeps the best `limit` candidates of an unbounded stream, and counts them all. */
+/** The key of a cursor (src/query/cursor.ts) in candidate terms. */
+export function candidateKeyOf(key: SearchKey): CandidateKey {
+  const id = parseReadId(key.id);
+  if (!id) throw new RangeError(`not a read id: ${key.id}`);
+  return { distance: key.distance, ts: key.ts, ordinal: id.ordinal, seq: id.seq };
+}
+
+/**
+ * Keeps the best `limit` candidates of an unbounded stream, and counts them all. With `after` (a page
+ * boundary), only candidates sorting strictly after it are kept; `beyond` counts those.
+ */
 export class TopK {
   total = 0;
+  /** Candidates after the page boundary (all of them without one): more than `limit` means truncated. */
+  beyond = 0;
   private items: Candidate[] = [];
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: number, private readonly after?: CandidateKey) {}
 
   /** Counts matches that were never candidates (a task's rows beyond its own top-k). */
-  countOnly(n: number): void {
+  countOnly(n: number, beyond = n): void {
     this.total += n;
+    this.beyond += beyond;
   }
 
   push(c: Candidate): void {
     this.total++;
+    if (this.after && compareCandidates(c, this.after) <= 0) return;
+    this.beyond++;
     this.items.push(c);
     if (this.items.length >= 2 * this.limit + 4096) this.compact();
   }
@@ -282,12 +305,13 @@ function orderKeys(h: Hit): Hit {
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */
-export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number): SegmentTask {
+export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey): SegmentTask {
   const s = src.shard;
   const from = Math.max(filter.from ?? -Infinity, src.minTs);
   const f: ReadFilter = Number.isFinite(from) ? { ...filter, from } : filter;
   const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit };
   if (match) task.plate = match;
+  if (after) task.after = { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal };
   // the make/color dictionaries travel only when the filter needs them (tasks are posted to workers)
   if (filter.makes || filter.colors) {
     const a = s.attributes();
@@ -302,7 +326,7 @@ export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: S
   for (let j = 0; j < r.rows.length; j++) {
     top.push({ distance: r.distances[j]!, ts: r.ts[j]!, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
   }
-  top.countOnly(r.total - r.rows.length);
+  top.countOnly(r.total - r.rows.length, r.beyond - r.rows.length);
 }
 
 /** Whether a shard source is worth a kernel task (an exact plate is two binary searches on the caller). */
@@ -320,9 +344,10 @@ export function executeSearch(
   kernelsFor?: (arena: number) => Kernels | undefined,
   done?: ReadonlyMap<Source, SegmentTaskResult>,
   tenantMatches?: ReadonlyMap<string, TenantMatches>,
+  after?: CandidateKey,
 ): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
-  const top = new TopK(limit);
+  const top = new TopK(limit, after);
   const budget = QueryBudget.of(signal);
   const sink = (c: Candidate) => top.push(c);
   for (const src of sources) {
@@ -341,7 +366,7 @@ export function executeSearch(
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
         try {
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit), budget));
+          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after), budget));
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
@@ -355,5 +380,5 @@ export function executeSearch(
     budget?.tick(); // up to 10,000 hits to build
     return materialise(c);
   });
-  return { hits, total: top.total, truncated: top.total > hits.length };
+  return { hits, total: top.total, truncated: top.beyond > hits.length };
 }

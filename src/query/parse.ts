@@ -19,7 +19,7 @@ export const kMaxPurposeLength = 1024;
 
 const kFilterFields = ['from', 'to', 'bbox', 'near', 'polygon', 'cameras', 'regions', 'makes', 'colors'] as const;
 const kMatchFields = ['match', 'maxEdits', 'ocr', 'transpositions'] as const;
-const kSearchFields = new Set<string>(['plate', ...kMatchFields, ...kFilterFields, 'limit', 'purpose', 'case']);
+const kSearchFields = new Set<string>(['plate', ...kMatchFields, ...kFilterFields, 'limit', 'after', 'purpose', 'case']);
 const kHotlistSearchFields = new Set<string>([
   'plates', 'limitPerPlate', 'limit', ...kMatchFields, ...kFilterFields, 'purpose', 'case',
 ]);
@@ -210,14 +210,18 @@ function parseLimit(v: unknown, field: string, dflt: number): number {
   return v;
 }
 
-/** `POST /v1/search` body → query plus the stated purpose and case. */
-export function parseSearchRequest(input: unknown): { query: SearchQuery; justification: Justification } {
+/**
+ * `POST /v1/search` body → query plus the stated purpose and case, and the raw `after` cursor (v1.1), which
+ * only the caller can check (src/query/cursor.ts binds it to the query, the justification and the caller).
+ */
+export function parseSearchRequest(input: unknown): { query: SearchQuery; justification: Justification; cursor?: unknown } {
   const body = asBody(input);
   rejectUnknown(body, kSearchFields);
   const justification = parseJustification(body);
   const opts = parseMatchOptions(body);
   const query: SearchQuery = { filter: parseFilter(body), limit: parseLimit(body.limit, 'limit', kDefaultLimit) };
   if (body.plate !== undefined && body.plate !== null) query.plate = parsePlateMatch(body.plate, opts, 'plate');
+  if (body.after !== undefined && body.after !== null) return { query, justification, cursor: body.after };
   return { query, justification };
 }
 

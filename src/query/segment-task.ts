@@ -30,10 +30,17 @@ export interface SegmentTask {
   makes?: readonly string[];
   colors?: readonly string[];
   limit: number;
+  /**
+   * A page boundary (v1.1 `after`): only rows sorting strictly after it are kept. `ordinal` is this
+   * shard's tenant, `afterOrdinal` the boundary's: rows compare as (distance, ts desc, ordinal, seq).
+   */
+  after?: { distance: number; ts: number; seq: number; ordinal: number; afterOrdinal: number };
 }
 
 export interface SegmentTaskResult {
   total: number;
+  /** Rows after the page boundary (= total without one). */
+  beyond: number;
   /** Best `limit` rows, ordered by (distance, ts desc, seq). */
   rows: number[];
   distances: number[];
@@ -57,10 +64,22 @@ function compareRows(a: Row, b: Row): number {
 
 class LocalTop {
   total = 0;
+  beyond = 0;
   items: Row[] = [];
-  constructor(private readonly limit: number) {}
+  private readonly after: SegmentTask['after'];
+  constructor(private readonly limit: number, after?: SegmentTask['after']) {
+    this.after = after;
+  }
+  /** Does `r` sort at or before the page boundary? */
+  private notAfter(r: Row): boolean {
+    const a = this.after!;
+    const c = r.d - a.distance || a.ts - r.ts || a.ordinal - a.afterOrdinal || r.seq - a.seq;
+    return c <= 0;
+  }
   push(r: Row): void {
     this.total++;
+    if (this.after && this.notAfter(r)) return;
+    this.beyond++;
     this.items.push(r);
     if (this.items.length >= 2 * this.limit + 4096) this.compact();
   }
@@ -88,8 +107,8 @@ function chunkRowsFor(task: SegmentTask): number {
  */
 export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudget): SegmentTaskResult {
   const seg = task.layout;
-  const top = new LocalTop(task.limit);
-  const empty = (): SegmentTaskResult => ({ total: 0, rows: [], distances: [], ts: [], seqs: [] });
+  const top = new LocalTop(task.limit, task.after);
+  const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: [], distances: [], ts: [], seqs: [] });
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
   const ts32 = new Int32Array(buf, seg.ts, seg.rows * 2);
@@ -235,6 +254,7 @@ function finish(top: LocalTop): SegmentTaskResult {
   const items = top.compact();
   return {
     total: top.total,
+    beyond: top.beyond,
     rows: items.map((r) => r.row),
     distances: items.map((r) => r.d),
     ts: items.map((r) => r.ts),

@@ -5,7 +5,7 @@
 import { foldLabel } from '../../model/label.js';
 import { ocrMap } from '../../model/plate.js';
 import type {
-  Hit, HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope,
+  Hit, HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchKey, SearchQuery, SearchResult, TenantScope,
 } from '../../model/query.js';
 import type { StoredRead } from '../../model/read.js';
 import { levenshtein, osaDistance } from './distance.js';
@@ -64,9 +64,16 @@ function collect(reads: Iterable<StoredRead>, scopes: readonly TenantScope[], pl
   return hits.sort(compareHits);
 }
 
+/** Does hit `h` sort strictly after the key `k` (the page boundary of a cursor)? */
+export function sortsAfter(h: Hit, k: SearchKey): boolean {
+  return compareHits(h, { ...h, distance: k.distance, ts: k.ts, id: k.id }) > 0;
+}
+
 export function referenceSearch(reads: Iterable<StoredRead>, scopes: readonly TenantScope[], query: SearchQuery): SearchResult {
   const all = collect(reads, scopes, query.plate, query.filter);
-  return { hits: all.slice(0, query.limit), total: all.length, truncated: all.length > query.limit };
+  const after = query.after;
+  const rest = after ? all.filter((h) => sortsAfter(h, after)) : all;
+  return { hits: rest.slice(0, query.limit), total: all.length, truncated: rest.length > query.limit };
 }
 
 export function referenceHotlistSearch(reads: readonly StoredRead[], scopes: readonly TenantScope[], query: HotlistQuery): HotlistResult {

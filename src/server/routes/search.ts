@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Engine } from '../../engine/engine.js';
 import type { HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../model/query.js';
+import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/cursor.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { hitToJson } from '../hit-json.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse } from '../route.js';
@@ -43,8 +44,11 @@ async function touchedBySearch(
 }
 
 async function search(ctx: RequestContext): Promise<RouteResponse> {
-  const { query, justification } = parseSearchRequest(ctx.body);
+  const { query, justification, cursor } = parseSearchRequest(ctx.body);
   justify(ctx, justification);
+  // v1.1 paging: the cursor must fit this body, this justification and this caller (src/query/cursor.ts)
+  const fingerprint = searchFingerprint(query, { tenant: ctx.principal.tenant, user: ctx.principal.user, ...justification });
+  if (cursor !== undefined) query.after = decodeCursor(cursor, fingerprint);
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
   const start = performance.now();
@@ -52,11 +56,14 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   const tookMs = elapsedMs(start);
   ctx.audit.resultCount = result.total;
   ctx.audit.tenantsTouched = await touchedBySearch(engine, scopes, query, result, ctx.signal);
+  const last = result.hits[result.hits.length - 1];
+  const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint) : null;
   return {
     json: {
       hits: result.hits.map(hitToJson),
       total: result.total,
       truncated: result.truncated,
+      next,
       queryId: ctx.requestId,
       tookMs,
     },
