@@ -8,11 +8,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Engine } from '../../engine/engine.js';
-import type { HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../model/query.js';
+import type { Hit, HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../model/query.js';
 import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/cursor.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { hitToJson } from '../hit-json.js';
-import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse } from '../route.js';
+import { answerFormat, packAnswer } from '../answer-format.js';
+import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type StreamSink } from '../route.js';
 
 const kSearchRoles = ['investigator', 'dispatcher'] as const;
 
@@ -58,16 +59,27 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   ctx.audit.tenantsTouched = await touchedBySearch(engine, scopes, query, result, ctx.signal);
   const last = result.hits[result.hits.length - 1];
   const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint) : null;
-  return {
-    json: {
-      hits: result.hits.map(hitToJson),
-      total: result.total,
-      truncated: result.truncated,
-      next,
-      queryId: ctx.requestId,
-      tookMs,
-    },
-  };
+  const format = answerFormat(ctx.headers.accept, ['json', 'msgpack', 'ndjson']);
+  if (format === 'ndjson') {
+    const head = { total: result.total, truncated: result.truncated, queryId: ctx.requestId, next };
+    return { contentType: 'application/x-ndjson', stream: (sink) => streamHits(sink, head, result.hits) };
+  }
+  const answer = { hits: result.hits.map(hitToJson), total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
+  if (format === 'msgpack') return { contentType: 'application/msgpack', body: packAnswer(answer) };
+  return { json: answer };
+}
+
+// hits per write of a streamed answer: few writes (each one a promise and maybe a syscall), small chunks
+const kHitsPerChunk = 256;
+
+/** `application/x-ndjson` (v1.1): the head line, then one hit per line, in chunks with back-pressure. */
+async function streamHits(sink: StreamSink, head: Record<string, unknown>, hits: readonly Hit[]): Promise<void> {
+  await sink.write(JSON.stringify(head) + '\n');
+  for (let i = 0; i < hits.length && !sink.signal.aborted; i += kHitsPerChunk) {
+    let chunk = '';
+    for (const h of hits.slice(i, i + kHitsPerChunk)) chunk += JSON.stringify(hitToJson(h)) + '\n';
+    await sink.write(chunk);
+  }
 }
 
 /** Like touchedBySearch, per entry: only cut entries can hide a tenant, so only they are probed. */
