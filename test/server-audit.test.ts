@@ -83,7 +83,7 @@ describe('one audit record per /v1 request', () => {
     expect(await readAudit(ts.dataDir, '_system')).toHaveLength(2);
   });
 
-  it('a search that reaches another tenant is also recorded in that tenant\'s log; one that does not, is not', async () => {
+  it('v1.1: a search is recorded in the log of every tenant in its scope, hits or not; tenants outside the scope never', async () => {
     ts = await startTestServer();
     await call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-a', 'ingest'), json: [sampleRead(1, { plate: 'SHARED1' }), sampleRead(2, { plate: 'OWN1' })] });
     await call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-b', 'ingest'), json: [sampleRead(3, { plate: 'SHARED1' }), sampleRead(4, { plate: 'SHARED1' })] });
@@ -92,34 +92,65 @@ describe('one audit record per /v1 request', () => {
     const inv = ts.token('pd-a', 'investigator');
     const bBefore = (await readAudit(ts.dataDir, 'pd-b')).length;
 
+    // only the caller's own reads match: pd-b's data was still searched, so pd-b's log has it
     const own = await call(ts.url, 'POST', '/v1/search', { token: inv, json: { ...justified, plate: 'OWN1' } });
     expect(own.json.total).toBe(1);
-    expect(await readAudit(ts.dataDir, 'pd-b')).toHaveLength(bBefore);
+    expect((await readAudit(ts.dataDir, 'pd-b')).at(-1)).toMatchObject({
+      tenant: 'pd-b', actorTenant: 'pd-a', action: 'search', requestId: own.headers['x-request-id'], tenantsTouched: ['pd-a', 'pd-b'], resultCount: 1,
+    });
+
+    // the partner's zero-hit search is in the owner's log too: "not seen" discloses something
+    const none = await call(ts.url, 'POST', '/v1/search', { token: inv, json: { ...justified, plate: 'NOPE99' } });
+    expect(none.json).toMatchObject({ total: 0, hits: [] });
+    expect((await readAudit(ts.dataDir, 'pd-b')).at(-1)).toMatchObject({
+      tenant: 'pd-b', actorTenant: 'pd-a', user: 'investigator', requestId: none.headers['x-request-id'], tenantsTouched: ['pd-a', 'pd-b'],
+      resultCount: 0, outcome: 'ok', purpose: justified.purpose, case: justified.case,
+    });
 
     const shared = await call(ts.url, 'POST', '/v1/search', { token: inv, json: { ...justified, plate: 'SHARED1' } });
     expect(shared.json.total).toBe(3);
     const bLog = await readAudit(ts.dataDir, 'pd-b');
-    expect(bLog).toHaveLength(bBefore + 1);
+    expect(bLog).toHaveLength(bBefore + 3);
     expect(bLog.at(-1)).toMatchObject({
       tenant: 'pd-b', actorTenant: 'pd-a', user: 'investigator', action: 'search', requestId: shared.headers['x-request-id'],
       tenantsTouched: ['pd-a', 'pd-b'], resultCount: 3, outcome: 'ok', status: 200, purpose: justified.purpose, case: justified.case,
     });
     expect((await readAudit(ts.dataDir, 'pd-a')).at(-1)).toMatchObject({ tenant: 'pd-a', actorTenant: 'pd-a', tenantsTouched: ['pd-a', 'pd-b'] });
-    expect(await readAudit(ts.dataDir, 'pd-c')).toHaveLength(1); // only its own ingest
+    expect(await readAudit(ts.dataDir, 'pd-c')).toHaveLength(1); // only its own ingest: pd-c is in no scope of pd-a
+
+    // a search refused before it runs (400) searched nothing: only the caller's log
+    const bad = await call(ts.url, 'POST', '/v1/search', { token: inv, json: { ...justified, plate: 'SHARED1', limit: 0 } });
+    expect(bad.status).toBe(400);
+    expect(await readAudit(ts.dataDir, 'pd-b')).toHaveLength(bBefore + 3);
+    expect((await readAudit(ts.dataDir, 'pd-a')).at(-1)).toMatchObject({ requestId: bad.headers['x-request-id'], outcome: 'invalid', tenantsTouched: [] });
+
+    // pd-b's own search: its scope is pd-b alone (pd-a granted nothing), so pd-a's log does not get it
+    const aBefore = (await readAudit(ts.dataDir, 'pd-a')).length;
+    const bOwn = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-b', 'investigator'), json: { ...justified, plate: 'SHARED1' } });
+    expect(bOwn.json.total).toBe(2);
+    expect(await readAudit(ts.dataDir, 'pd-a')).toHaveLength(aBefore);
+    expect((await readAudit(ts.dataDir, 'pd-b')).at(-1)).toMatchObject({ actorTenant: 'pd-b', tenantsTouched: ['pd-b'] });
+    const bBefore2 = (await readAudit(ts.dataDir, 'pd-b')).length;
 
     // counted but not returned (limit 1, pd-a's read sorts first by ts): still "reached"
     const cut = await call(ts.url, 'POST', '/v1/search', { token: inv, json: { ...justified, plate: 'SHARED1', limit: 1 } });
     expect(cut.json.hits.map((h: { tenant: string }) => h.tenant)).toEqual(['pd-b']);
     const bLog2 = await readAudit(ts.dataDir, 'pd-b');
-    expect(bLog2).toHaveLength(bBefore + 2);
+    expect(bLog2).toHaveLength(bBefore2 + 1);
     expect(bLog2.at(-1)!.tenantsTouched).toEqual(['pd-a', 'pd-b']);
 
     // hot-list search: same rule; resultCount is the sum of entry totals
     const hl = await call(ts.url, 'POST', '/v1/search/hotlist', { token: inv, json: { ...justified, plates: ['SHARED1', 'OWN1', 'NOPE'] } });
     expect(hl.json.matches.map((m: { entry: string; total: number }) => [m.entry, m.total])).toEqual([['SHARED1', 3], ['OWN1', 1]]);
     const bLog3 = await readAudit(ts.dataDir, 'pd-b');
-    expect(bLog3.at(-1)).toMatchObject({ action: 'search.hotlist', actorTenant: 'pd-a', resultCount: 4 });
-    verifyChain(bLog3 as unknown as Array<Record<string, unknown>>);
+    expect(bLog3.at(-1)).toMatchObject({ action: 'search.hotlist', actorTenant: 'pd-a', resultCount: 4, tenantsTouched: ['pd-a', 'pd-b'] });
+    // a hot-list search with no match at all is in the partner's log as well
+    const hlNone = await call(ts.url, 'POST', '/v1/search/hotlist', { token: inv, json: { ...justified, plates: ['NOPE', 'NADA1'] } });
+    expect(hlNone.json.matches).toEqual([]);
+    expect((await readAudit(ts.dataDir, 'pd-b')).at(-1)).toMatchObject({
+      action: 'search.hotlist', actorTenant: 'pd-a', requestId: hlNone.headers['x-request-id'], resultCount: 0, tenantsTouched: ['pd-a', 'pd-b'],
+    });
+    verifyChain((await readAudit(ts.dataDir, 'pd-b')) as unknown as Array<Record<string, unknown>>);
     verifyChain((await readAudit(ts.dataDir, 'pd-a')) as unknown as Array<Record<string, unknown>>);
   });
 

@@ -3,7 +3,8 @@
  * stores and chains records; this file decides what goes in them:
  *
  * - one record per /v1 request, allowed or refused, in the caller's tenant's log (`_system` when the
- *   caller has no valid token), plus one in the log of every other tenant whose reads it returned or counted;
+ *   caller has no valid token), plus one in the log of every other tenant in `tenantsTouched` (for searches,
+ *   v1.1: every tenant in the search's scope, src/server/routes/search.ts);
  * - `outcome` from the status: 2xx ok; 401/403/429 denied; other 4xx invalid; 5xx error;
  * - `params`: path params, query string and body, with plate lists over 100 entries recorded as
  *   `{count, sha256}` of their normalised, newline-joined entries (`purpose`/`case` have their own fields).

@@ -123,7 +123,7 @@ export interface AuditDraft {
   /** `total` for searches, sum of entry totals for hot-list searches, rows for exports; else 0. */
   resultCount: number;
   /**
-   * Tenants whose reads the request returned or counted. Each one other than the caller's tenant also gets
+   * Tenants the request reached (for searches, v1.1: every tenant in scope). Each one other than the caller's tenant also gets
    * the record in its own log (`tenant` = that tenant, `actorTenant` = the caller's).
    */
   tenantsTouched: Set<string>;

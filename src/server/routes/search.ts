@@ -3,12 +3,11 @@
  * src/query/parse.ts (every rule of API.md "Search"); the tenants the caller may see are resolved once, here,
  * with their retention cutoffs, and handed to the engine, which reads nothing else.
  *
- * Audit: `resultCount` is `total` (the sum of entry totals for hot-list searches), and every tenant whose
- * reads were returned or counted is in `tenantsTouched`, so the pipeline records the search in its log too.
+ * Audit: `resultCount` is `total` (the sum of entry totals for hot-list searches), and every tenant in the
+ * search's scope is in `tenantsTouched` (v1.1), so the pipeline records the search in each of their logs.
  */
 import { performance } from 'node:perf_hooks';
-import type { Engine } from '../../engine/engine.js';
-import type { Hit, HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../model/query.js';
+import type { Hit, TenantScope } from '../../model/query.js';
 import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/cursor.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { hitToJson } from '../hit-json.js';
@@ -27,21 +26,13 @@ function elapsedMs(start: number): number {
 }
 
 /**
- * Tenants whose reads a search returned or counted. The hits name their tenants; when the answer was cut
- * at `limit`, a scoped tenant without a returned hit may still have been counted, so it is probed alone.
+ * Audit (API.md v1.1, "reaches another tenant"): every tenant in the search's scope, the caller's own
+ * included, whether or not a read of it was returned or counted (a "not seen" answer discloses something
+ * too). Set before the engine runs, so a search cut short by its time budget or a failure is still
+ * recorded in every log whose data it began to read. The pipeline writes the record to each of their logs.
  */
-async function touchedBySearch(
-  engine: Engine, scopes: readonly TenantScope[], query: SearchQuery, result: SearchResult, signal: AbortSignal,
-): Promise<Set<string>> {
-  const touched = new Set(result.hits.map((h) => h.tenant));
-  if (result.truncated) {
-    for (const scope of scopes) {
-      if (touched.has(scope.tenant)) continue;
-      const probe = await engine.search([scope], { ...query, limit: 1 }, signal);
-      if (probe.total > 0) touched.add(scope.tenant);
-    }
-  }
-  return touched;
+function touchScope(ctx: RequestContext, scopes: readonly TenantScope[]): void {
+  ctx.audit.tenantsTouched = new Set([ctx.principal.tenant, ...scopes.map((s) => s.tenant)]);
 }
 
 async function search(ctx: RequestContext): Promise<RouteResponse> {
@@ -52,11 +43,11 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   if (cursor !== undefined) query.after = decodeCursor(cursor, fingerprint);
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
+  touchScope(ctx, scopes);
   const start = performance.now();
   const result = await engine.search(scopes, query, ctx.signal);
   const tookMs = elapsedMs(start);
   ctx.audit.resultCount = result.total;
-  ctx.audit.tenantsTouched = await touchedBySearch(engine, scopes, query, result, ctx.signal);
   const last = result.hits[result.hits.length - 1];
   const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint) : null;
   const format = answerFormat(ctx.headers.accept, ['json', 'msgpack', 'ndjson']);
@@ -82,34 +73,16 @@ async function streamHits(sink: StreamSink, head: Record<string, unknown>, hits:
   }
 }
 
-/** Like touchedBySearch, per entry: only cut entries can hide a tenant, so only they are probed. */
-async function touchedByHotlist(
-  engine: Engine, scopes: readonly TenantScope[], query: HotlistQuery, result: HotlistResult, signal: AbortSignal,
-): Promise<Set<string>> {
-  const touched = new Set<string>();
-  for (const m of result.matches) for (const h of m.hits) touched.add(h.tenant);
-  const cut = new Set(result.matches.filter((m) => m.truncated).map((m) => m.entry));
-  if (cut.size > 0) {
-    const entries = query.entries.filter((e) => cut.has(e.pattern));
-    for (const scope of scopes) {
-      if (touched.has(scope.tenant)) continue;
-      const probe = await engine.searchHotlist([scope], { ...query, entries, limitPerPlate: 1 }, signal);
-      if (probe.matches.some((m) => m.total > 0)) touched.add(scope.tenant);
-    }
-  }
-  return touched;
-}
-
 async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   const { query, justification } = parseHotlistSearchRequest(ctx.body);
   justify(ctx, justification);
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
+  touchScope(ctx, scopes);
   const start = performance.now();
   const result = await engine.searchHotlist(scopes, query, ctx.signal);
   const tookMs = elapsedMs(start);
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
-  ctx.audit.tenantsTouched = await touchedByHotlist(engine, scopes, query, result, ctx.signal);
   return {
     json: {
       matches: result.matches.map((m) => ({
