@@ -53,14 +53,16 @@ export function candidateKeyOf(key: SearchKey): CandidateKey {
 }
 
 /**
- * Keeps the best `limit` candidates of an unbounded stream, and counts them all. With `after` (a page
- * boundary), only candidates sorting strictly after it are kept; `beyond` counts those.
+ * Keeps the best `limit` candidates of an unbounded stream in a bounded max-heap (root = the worst kept),
+ * and counts them all: a candidate that cannot beat the root costs one compare. With `after` (a page
+ * boundary), only candidates sorting strictly after it are kept; `beyond` counts those. The merge of the
+ * shard tasks' own top-k (src/query/row-top.ts) and the JS scans feed it.
  */
 export class TopK {
   total = 0;
   /** Candidates after the page boundary (all of them without one): more than `limit` means truncated. */
   beyond = 0;
-  private items: Candidate[] = [];
+  private readonly heap: Candidate[] = [];
   constructor(readonly limit: number, private readonly after?: CandidateKey) {}
 
   /** Counts matches that were never candidates (a task's rows beyond its own top-k). */
@@ -73,18 +75,39 @@ export class TopK {
     this.total++;
     if (this.after && compareCandidates(c, this.after) <= 0) return;
     this.beyond++;
-    this.items.push(c);
-    if (this.items.length >= 2 * this.limit + 4096) this.compact();
+    const h = this.heap;
+    if (this.limit <= 0) return;
+    if (h.length < this.limit) {
+      // sift up: parents sort no earlier than their children
+      let i = h.length;
+      h.push(c);
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (compareCandidates(h[parent]!, c) >= 0) break;
+        h[i] = h[parent]!;
+        i = parent;
+      }
+      h[i] = c;
+      return;
+    }
+    if (compareCandidates(c, h[0]!) >= 0) return;
+    // replace the root and sift down
+    const n = h.length;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && compareCandidates(h[child + 1]!, h[child]!) > 0) child++;
+      if (compareCandidates(h[child]!, c) <= 0) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = c;
   }
 
-  private compact(): void {
-    this.items.sort(compareCandidates);
-    this.items.length = Math.min(this.items.length, this.limit);
-  }
-
+  /** The kept candidates in answer order. */
   result(): Candidate[] {
-    this.compact();
-    return this.items;
+    return [...this.heap].sort(compareCandidates);
   }
 }
 

@@ -7,7 +7,8 @@
  *   1. dictionary: matchDictionary over the segment's distinct plates → u8 distance per entry (255 = no)
  *   2. few matching entries → their rows from the plate → rows index (`plate_rows`), tested in JS with
  *      the reference's own predicates; otherwise → scanSegment over row chunks (zone maps prune blocks)
- *   3. a local top-k by (distance, ts desc, seq) and the exact count go back to the merger
+ *   3. a bounded heap keeps the best `limit` rows by (distance, ts desc, seq) while every match is counted
+ *      (src/query/row-top.ts); those rows and the exact count go back to the merger
  */
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
@@ -15,6 +16,7 @@ import { kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segmen
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
+import { RowTop, type RowBoundary } from './row-top.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
@@ -34,7 +36,7 @@ export interface SegmentTask {
    * A page boundary (v1.1 `after`): only rows sorting strictly after it are kept. `ordinal` is this
    * shard's tenant, `afterOrdinal` the boundary's: rows compare as (distance, ts desc, ordinal, seq).
    */
-  after?: { distance: number; ts: number; seq: number; ordinal: number; afterOrdinal: number };
+  after?: RowBoundary;
 }
 
 export interface SegmentTaskResult {
@@ -50,45 +52,6 @@ export interface SegmentTaskResult {
 
 // rows per scanSegment call: bounds the scratch a task needs (5 bytes a row) and the JS batch size
 const kChunkRows = 65536;
-
-interface Row {
-  d: number;
-  ts: number;
-  seq: number;
-  row: number;
-}
-
-function compareRows(a: Row, b: Row): number {
-  return a.d - b.d || b.ts - a.ts || a.seq - b.seq;
-}
-
-class LocalTop {
-  total = 0;
-  beyond = 0;
-  items: Row[] = [];
-  private readonly after: SegmentTask['after'];
-  constructor(private readonly limit: number, after?: SegmentTask['after']) {
-    this.after = after;
-  }
-  /** Does `r` sort at or before the page boundary? */
-  private notAfter(r: Row): boolean {
-    const a = this.after!;
-    const c = r.d - a.distance || a.ts - r.ts || a.ordinal - a.afterOrdinal || r.seq - a.seq;
-    return c <= 0;
-  }
-  push(r: Row): void {
-    this.total++;
-    if (this.after && this.notAfter(r)) return;
-    this.beyond++;
-    this.items.push(r);
-    if (this.items.length >= 2 * this.limit + 4096) this.compact();
-  }
-  compact(): Row[] {
-    this.items.sort(compareRows);
-    if (this.items.length > this.limit) this.items.length = this.limit;
-    return this.items;
-  }
-}
 
 /**
  * Rows per scanSegment call under a polygon: every row in its bounding box costs a point-in-polygon test
@@ -107,7 +70,7 @@ function chunkRowsFor(task: SegmentTask): number {
  */
 export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudget): SegmentTaskResult {
   const seg = task.layout;
-  const top = new LocalTop(task.limit, task.after);
+  const top = new RowTop(task.limit, task.after);
   const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: [], distances: [], ts: [], seqs: [] });
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
@@ -155,7 +118,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
       const ds = dist === 0 ? null : k.distances(out, n);
       for (let j = 0; j < n; j++) {
         const i = rows[j]!;
-        top.push({ d: ds ? ds[j]! : 0, ts: tsAt(i), seq: seqAt(i), row: i });
+        top.offer(ds ? ds[j]! : 0, tsAt(i), i, seqAt);
       }
     }
     return finish(top);
@@ -166,7 +129,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
 
 /** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
 function viaPostings(
-  k: Kernels, task: SegmentTask, dist: number, matched: number, top: LocalTop, tsAt: (i: number) => number, seqAt: (i: number) => number,
+  k: Kernels, task: SegmentTask, dist: number, matched: number, top: RowTop, tsAt: (i: number) => number, seqAt: (i: number) => number,
   first: number, end: number, budget: QueryBudget | undefined,
 ): void {
   const seg = task.layout;
@@ -209,7 +172,7 @@ function viaPostings(
       if (regionOk && !regionOk[region[i]!]) continue;
       if (makeOk && !makeOk[make![i]!]) continue;
       if (colorOk && !colorOk[color![i]!]) continue;
-      top.push({ d: distance, ts: t, seq: seqAt(i), row: i });
+      top.offer(distance, t, i, seqAt);
     }
   }
 }
@@ -250,14 +213,6 @@ export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): 
   return [start, lo];
 }
 
-function finish(top: LocalTop): SegmentTaskResult {
-  const items = top.compact();
-  return {
-    total: top.total,
-    beyond: top.beyond,
-    rows: items.map((r) => r.row),
-    distances: items.map((r) => r.d),
-    ts: items.map((r) => r.ts),
-    seqs: items.map((r) => r.seq),
-  };
+function finish(top: RowTop): SegmentTaskResult {
+  return { total: top.total, beyond: top.beyond, ...top.sorted() };
 }
