@@ -97,7 +97,7 @@ function hotlist(name: string, describe: string, scope: TenantScope, body: Recor
   return { name, describe, scope, kind: 'hotlist', query: parseHotlistSearchRequest({ ...body, ...kJustification }).query };
 }
 
-/** Builds the ten queries from the sample; throws if the data is too small to pick from. */
+/** Builds the queries (issue 3's ten, issue 12's four) from the sample; throws if the data is too small to pick from. */
 export function buildQuerySet(sample: DataSample, options: QuerySetOptions): BenchQuery[] {
   const rng = new BenchPrng(options.seed ^ 0x9ee7);
   const tenant = sample.tenantsBySize()[0];
@@ -137,6 +137,18 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
   const dLon = dLat / Math.cos((boxAt.lat * Math.PI) / 180);
   const bbox = [boxAt.lon - dLon, boxAt.lat - dLat, boxAt.lon + dLon, boxAt.lat + dLat];
 
+  // Issue 12: queries with many matches and a page of 1,000, whose latency should follow the page, not
+  // the matches. The busiest tracked vehicle of the tenant; a one-character prefix; a 7-day scan without a
+  // plate; and, to compare with it, a scan of the last reads whose window holds about 1,000 of them (from
+  // the uniform sample: its k-th newest read of the tenant, k = 1,000 × sample size / reads).
+  const busy = [...sample.vehicles.values()]
+    .map((v) => ({ plate: v.plate, n: v.sightings.filter((x) => x.tenant === tenant).length }))
+    .sort((a, b) => b.n - a.n || (a.plate < b.plate ? -1 : 1))[0] ?? { plate, n: 0 };
+  const prefix = `${pad[0]}*`;
+  const newest = sample.reads.filter((r) => r.tenant === tenant).map((r) => r.ts).sort((a, b) => b - a);
+  const k = Math.max(1, Math.round((1000 * sample.reads.length) / Math.max(1, sample.count)));
+  const thousandFrom = newest[Math.min(newest.length - 1, k - 1)] ?? weekAgo;
+
   const exactList = hotlistPlates(sample, options.hotlistExact, rng);
   const fuzzyList = hotlistPlates(sample, options.hotlistFuzzy, rng);
   const at = (s: SampledRead) => `(${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}) at ${iso(s.ts)}`;
@@ -157,6 +169,12 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
     search('2x2 km bbox, 1 day', `2×2 km around ${at(boxAt)} ± 12 h, ${tenant}`, scope, {
       bbox, from: iso(boxAt.ts - 12 * kMsPerHour), to: iso(boxAt.ts + 12 * kMsPerHour),
     }),
+    search('busy exact plate, limit 1000', `exact "${busy.plate}" (the busiest tracked vehicle: ${busy.n} sightings), ${tenant}, all time`, scope,
+      { plate: busy.plate, limit: 1000 }),
+    search(`wildcard \`${prefix}\`, limit 1000`, `wildcard "${prefix}", ${tenant}, all time`, scope, { plate: prefix, limit: 1000 }),
+    search('no plate, 7 days, limit 1000', `every read of ${tenant} in the last 7 days`, scope, { ...week, limit: 1000 }),
+    search('no plate, ~1000 matches, limit 1000', `every read of ${tenant} since ${iso(thousandFrom)} (about 1,000)`, scope,
+      { from: iso(thousandFrom), to: iso(now), limit: 1000 }),
     hotlist(`hot list ${exactList.length / 1000}k exact, 7 days`,
       `${exactList.length} plates exact, ${tenant}, last 7 days`, scope, { plates: exactList, ...week }),
     hotlist(`hot list ${fuzzyList.length / 1000}k fuzzy k=1, 7 days`,
