@@ -17,7 +17,7 @@ import {
 } from '../errors.js';
 import { formatTimestamp } from '../model/time.js';
 import { attachDeadline } from '../query/budget.js';
-import { kSystemTenant } from '../model/tenant.js';
+import { hasAnyRole, kSystemTenant } from '../model/tenant.js';
 import { boundParams, boundText, boundValue } from './audit/bounded-params.js';
 import type { AuditFields } from './audit/record.js';
 import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody } from './body.js';
@@ -228,7 +228,7 @@ export class Pipeline {
         throw Unauthenticated(authz === undefined ? 'Authorization: Bearer <token> is required' : 'Unknown, revoked or malformed bearer token');
       }
       const roles = route.roles;
-      if (!ex.principal.roles.some((r) => roles.includes(r))) {
+      if (!hasAnyRole(ex.principal.roles, roles)) {
         throw Forbidden(`${ex.method} ${route.path} needs one of the roles: ${roles.join(', ')}`);
       }
     }
