@@ -32,6 +32,13 @@ const kExpectedRoles: Record<string, string[]> = {
   'GET /v1/export': ['admin'],
   'GET /v1/retention': ['admin'],
   'GET /v1/hotlists': ['dispatcher', 'admin'],
+  // v1.1 accountability (supervisors also reach the investigator routes through role implication)
+  'POST /v1/search/preview': ['investigator', 'dispatcher'],
+  'GET /v1/policy': ['admin', 'auditor', 'supervisor', 'investigator', 'dispatcher'],
+  'PUT /v1/policy': ['admin'],
+  'POST /v1/approvals': ['investigator', 'dispatcher'],
+  'PUT /v1/approvals/{id}': ['supervisor'],
+  'GET /v1/approvals': ['investigator', 'dispatcher', 'supervisor', 'auditor'],
 };
 
 function concretePath(path: string): string {

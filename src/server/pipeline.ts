@@ -289,7 +289,10 @@ export class Pipeline {
       log: services.log.child({ reqId: ex.requestId }),
     };
     try {
-      const handled = Promise.resolve().then(() => route.handler(ctx));
+      const handled = Promise.resolve().then(async () => {
+        await services.runGuards(ctx, route);
+        return route.handler(ctx);
+      });
       handled.catch(() => {}); // if the budget wins the race, a later rejection is not unhandled
       return await new Promise<RouteResponse>((resolve, reject) => {
         const onAbort = (): void => reject(budget.signal.aborted ? budget.signal.reason : ClientClosed());

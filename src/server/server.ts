@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { RateLimiter } from './rate-limit.js';
-import type { IngestHook, RouteModule, ServerConfig, ServerServices } from './route.js';
+import type { IngestHook, RequestGuard, RouteModule, ServerConfig, ServerServices } from './route.js';
 import { Router } from './router.js';
 import { routeModules } from './routes/index.js';
 import { Directory } from './tenancy/directory.js';
@@ -67,6 +67,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
   const config: ServerConfig = { ...kDefaultConfig, ...options.config };
   const shutdown = new AbortController();
   const hooks: IngestHook[] = [];
+  const guards: RequestGuard[] = [];
   const teardowns: Array<() => Promise<void> | void> = [];
 
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -99,6 +100,10 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
       config,
       onIngest: (hook) => void hooks.push(hook),
       onClose: (teardown) => void teardowns.push(teardown),
+      onRequest: (guard) => void guards.push(guard),
+      async runGuards(ctx, route) {
+        for (const guard of guards) await guard(ctx, route);
+      },
       async emitIngest(event) {
         for (const hook of hooks) {
           try {

@@ -4,10 +4,13 @@
  */
 import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
+import * as approvals from './approvals.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
 import * as hotlists from './hotlists.js';
 import * as ops from './ops.js';
+import * as policy from './policy.js';
+import * as preview from './preview.js';
 import * as reads from './reads.js';
 import * as retention from './retention.js';
 import * as search from './search.js';
@@ -23,4 +26,7 @@ export const routeModules: readonly RouteModule[] = [
   exportRoutes,
   hotlists,
   alerts,
+  policy,
+  preview,
+  approvals,
 ];
