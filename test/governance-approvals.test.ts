@@ -154,7 +154,7 @@ describe('over HTTP', () => {
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.json.error.code).toBe('PS_BAD_INPUT');
     }
-    const put = await call(ts.url, 'PUT', '/v1/policy', { token: tok('pd-a', 'adm'), json: { broad: { maxAreaKm2: 10, maxDays: 3, requireApproval: true }, timezone: 'america/los_angeles' } });
+    const put = await call(ts.url, 'PUT', '/v1/policy', { token: tok('pd-a', 'adm'), json: { broad: { maxAreaKm2: 10, maxDays: 3, requireApproval: true }, timezone: 'America/Los_Angeles' } });
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ broad: { maxAreaKm2: 10, maxDays: 3, requireApproval: true }, timezone: 'America/Los_Angeles', transparency: false });
     expect((await call(ts.url, 'GET', '/v1/policy', { token: tok('pd-a', 'aud') })).json.timezone).toBe('America/Los_Angeles');

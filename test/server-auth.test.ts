@@ -39,6 +39,7 @@ const kExpectedRoles: Record<string, string[]> = {
   'POST /v1/approvals': ['investigator', 'dispatcher'],
   'PUT /v1/approvals/{id}': ['supervisor'],
   'GET /v1/approvals': ['investigator', 'dispatcher', 'supervisor', 'auditor'],
+  'GET /v1/audit/insights': ['auditor'],
 };
 
 function concretePath(path: string): string {

@@ -99,8 +99,8 @@ export function parsePolicy(body: unknown): Policy {
   let timezone = kDefaultPolicy.timezone;
   if (b.timezone !== undefined) {
     if (!isTimeZone(b.timezone)) throw BadInput('timezone must be an IANA time zone name, e.g. "America/Chicago"', { field: 'timezone' });
-    // the canonical spelling Intl gives it ("america/chicago" → "America/Chicago")
-    timezone = new Intl.DateTimeFormat('en-US', { timeZone: b.timezone }).resolvedOptions().timeZone;
+    // kept as the agency spelled it: Intl's "canonical" form may be a legacy alias (Asia/Kolkata → Asia/Calcutta)
+    timezone = b.timezone;
   }
   let transparency = kDefaultPolicy.transparency;
   if (b.transparency !== undefined) {

@@ -8,6 +8,7 @@ import * as approvals from './approvals.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
 import * as hotlists from './hotlists.js';
+import * as insights from './insights.js';
 import * as ops from './ops.js';
 import * as policy from './policy.js';
 import * as preview from './preview.js';
@@ -29,4 +30,5 @@ export const routeModules: readonly RouteModule[] = [
   policy,
   preview,
   approvals,
+  insights,
 ];
