@@ -37,6 +37,16 @@ export interface InsightsAnswer {
   foreign: Array<{ actorTenant: string; searches: number }>;
 }
 
+/** Counts of searches in a window, for transparency (no user, plate or case). */
+export interface Activity {
+  /** Our users' searches that ran. */
+  searches: number;
+  /** The reads they matched (sum of their `resultCount`). */
+  hits: number;
+  /** Other tenants' searches whose scope held our data. */
+  partnerSearches: number;
+}
+
 /** API.md thresholds. */
 export const kRepeatSearches = 3;
 export const kReuseUsers = 3;
@@ -49,24 +59,44 @@ export function isSearchAction(action: unknown): boolean {
   return action === 'search' || action === 'search.hotlist' || (typeof action === 'string' && action.startsWith('analytics.'));
 }
 
-/** Sorted times (epoch ms), appended mostly in order. */
+/** Sorted times (epoch ms), appended mostly in order; optionally a number carried with each time. */
 class TimeList {
   private a = new Float64Array(4);
+  private v: Float64Array | undefined;
   n = 0;
 
-  add(t: number): void {
+  constructor(withValues = false) {
+    if (withValues) this.v = new Float64Array(4);
+  }
+
+  add(t: number, value = 0): void {
     if (this.n === this.a.length) {
       const b = new Float64Array(this.a.length * 2);
       b.set(this.a);
       this.a = b;
+      if (this.v) {
+        const w = new Float64Array(b.length);
+        w.set(this.v);
+        this.v = w;
+      }
     }
     // records arrive in chain order, which is nearly time order (a long search is recorded at its end)
     let i = this.n++;
     while (i > 0 && this.a[i - 1]! > t) {
       this.a[i] = this.a[i - 1]!;
+      if (this.v) this.v[i] = this.v[i - 1]!;
       i--;
     }
     this.a[i] = t;
+    if (this.v) this.v[i] = value;
+  }
+
+  /** Sum of the values carried by the times in [from, to). */
+  sumIn(from: number, to: number): number {
+    if (!this.v || to <= from) return 0;
+    let sum = 0;
+    for (let i = this.lowerBound(from), end = this.lowerBound(to); i < end; i++) sum += this.v[i]!;
+    return sum;
   }
 
   private lowerBound(t: number): number {
@@ -151,6 +181,9 @@ class TenantInsights {
   private readonly cases = new Map<string, Usage>();
   private readonly purposes = new Map<string, Usage>();
   private readonly foreign = new Map<string, TimeList>();
+  /** Our users' searches with their result counts, and partners' searches over our data (transparency). */
+  private readonly ownSearches = new TimeList(true);
+  private readonly partnerSearches = new TimeList();
 
   constructor(readonly tenant: string) {}
 
@@ -162,8 +195,10 @@ class TenantInsights {
     if (!Number.isFinite(t)) return;
     if (r.actorTenant !== this.tenant) {
       if (typeof r.actorTenant === 'string') addTo(this.foreign, r.actorTenant, t);
+      this.partnerSearches.add(t);
       return;
     }
+    this.ownSearches.add(t, typeof r.resultCount === 'number' && Number.isFinite(r.resultCount) ? r.resultCount : 0);
     const user = String(r.user);
     addTo(this.users, user, t);
     if (this.off && this.off.hours.isOff(t)) addTo(this.off.lists, user, t);
@@ -200,6 +235,10 @@ class TenantInsights {
       this.off = { tz, hours, lists };
     }
     return this.off.lists;
+  }
+
+  activity(from: number, to: number): Activity {
+    return { searches: this.ownSearches.countIn(from, to), hits: this.ownSearches.sumIn(from, to), partnerSearches: this.partnerSearches.countIn(from, to) };
   }
 
   compute(from: number, to: number, tz: string): InsightsAnswer {
@@ -303,6 +342,10 @@ export class AuditInsights {
   /** Builds the indexes of `tenants` one after the other (at server start, so the first call is fast). */
   async warm(tenants: readonly string[]): Promise<void> {
     for (const t of tenants) await this.index(t);
+  }
+
+  async activity(tenant: string, from: number, to: number): Promise<Activity> {
+    return (await this.index(tenant)).activity(from, to);
   }
 
   async compute(tenant: string, from: number, to: number, tz: string): Promise<InsightsAnswer> {

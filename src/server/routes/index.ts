@@ -16,6 +16,7 @@ import * as reads from './reads.js';
 import * as retention from './retention.js';
 import * as search from './search.js';
 import * as sharing from './sharing.js';
+import * as transparency from './transparency.js';
 
 export const routeModules: readonly RouteModule[] = [
   ops,
@@ -31,4 +32,5 @@ export const routeModules: readonly RouteModule[] = [
   preview,
   approvals,
   insights,
+  transparency,
 ];

@@ -12,6 +12,13 @@ import type { RequestContext, Route, RouteResponse, ServerServices } from '../ro
 
 const indexes = new WeakMap<ServerServices, AuditInsights>();
 
+/** The insights index of a running server (the transparency route counts searches with it). */
+export function insightsOf(services: ServerServices): AuditInsights {
+  const index = indexes.get(services);
+  if (!index) throw new Error('the insights route module is not set up on this server');
+  return index;
+}
+
 export function setup(services: ServerServices): void {
   const insights = new AuditInsights(services.auditTrail);
   indexes.set(services, insights);
@@ -35,8 +42,7 @@ async function insights(ctx: RequestContext): Promise<RouteResponse> {
   const from = timeParam(ctx.query, 'from') ?? -8.64e15;
   const to = timeParam(ctx.query, 'to') ?? 8.64e15;
   if (from > to) throw BadInput('from must not be after to');
-  const index = indexes.get(ctx.services);
-  if (!index) throw new Error('insights route used without its setup');
+  const index = insightsOf(ctx.services);
   const tz = (await governanceFor(ctx.services)).policies.get(ctx.principal.tenant).timezone;
   const answer = await index.compute(ctx.principal.tenant, from, to, tz);
   return { json: { ...answer, timezone: tz } };
