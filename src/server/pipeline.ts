@@ -379,8 +379,8 @@ export class Pipeline {
   }
 
   /**
-   * Writes the request's records: first in the logs of other tenants it touched, then in the caller's own
-   * (with the final status). Any failure → 503 with no data.
+   * Writes the request's records: first in the logs of other tenants it touched (side by side), then in the
+   * caller's own (with the final status). Any failure → 503 with no data.
    */
   private async audit(ex: Exchange, response: RouteResponse): Promise<RouteResponse> {
     const { auditTrail, log } = this.deps.services;
@@ -388,10 +388,11 @@ export class Pipeline {
     const fields = this.recordFields(ex, status);
     const own = fields.tenant;
     try {
-      for (const other of fields.tenantsTouched) {
-        if (other === own) continue;
-        await auditTrail.append(other, { ...fields, tenant: other });
-      }
+      // the other logs are independent: their group commits run side by side, not one after the other
+      const others = fields.tenantsTouched.filter((t) => t !== own);
+      const written = await Promise.allSettled(others.map((other) => auditTrail.append(other, { ...fields, tenant: other })));
+      const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (err) {
       this.deps.metrics.auditFailures.inc();
       log.error({ err, reqId: ex.requestId }, 'audit record (touched tenant) could not be written');
