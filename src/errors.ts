@@ -41,7 +41,11 @@ export const BadJson = createError('PS_BAD_JSON', 'Body is not valid JSON', 400)
 export const Unauthenticated = createError('PS_UNAUTHENTICATED', 'Missing or unknown bearer token', 401);
 export const Forbidden = createError('PS_FORBIDDEN', 'Your role does not allow this', 403);
 export const NotFound = createError('PS_NOT_FOUND', 'Not found', 404);
+/** API.md v1.1: a broad search without a valid approval while the tenant's policy requires one. */
+export const ApprovalRequired = createError('PS_APPROVAL_REQUIRED', 'This broad request needs an approved approval', 403);
 export const MethodNotAllowed = createError('PS_METHOD_NOT_ALLOWED', 'Method not allowed', 405);
+/** The resource is not in a state that allows this (an approval already decided). */
+export const Conflict = createError('PS_CONFLICT', 'The request conflicts with the current state', 409);
 export const BodyTooLarge = createError('PS_BODY_TOO_LARGE', 'Request body is too large', 413);
 export const UnsupportedMediaType = createError('PS_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type', 415);
 export const RateLimited = createError('PS_RATE_LIMITED', 'Too many requests', 429);

@@ -3,7 +3,7 @@
  * routes other modules add) × every role, plus no token, a malformed token, an unknown token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kRoles } from '../src/model/tenant.js';
+import { hasAnyRole, kRoles } from '../src/model/tenant.js';
 import { call, startTestServer, type TestServer } from './helpers/server.js';
 
 let ts: TestServer;
@@ -32,6 +32,14 @@ const kExpectedRoles: Record<string, string[]> = {
   'GET /v1/export': ['admin'],
   'GET /v1/retention': ['admin'],
   'GET /v1/hotlists': ['dispatcher', 'admin'],
+  // v1.1 accountability (supervisors also reach the investigator routes through role implication)
+  'POST /v1/search/preview': ['investigator', 'dispatcher'],
+  'GET /v1/policy': ['admin', 'auditor', 'supervisor', 'investigator', 'dispatcher'],
+  'PUT /v1/policy': ['admin'],
+  'POST /v1/approvals': ['investigator', 'dispatcher'],
+  'PUT /v1/approvals/{id}': ['supervisor'],
+  'GET /v1/approvals': ['investigator', 'dispatcher', 'supervisor', 'auditor'],
+  'GET /v1/audit/insights': ['auditor'],
 };
 
 function concretePath(path: string): string {
@@ -83,7 +91,8 @@ describe('401/403 matrix', () => {
     for (const route of routes) {
       for (const role of kRoles) {
         const { status, code } = await probe(route.method, route.path, route.body, ts.token('pd-a', role));
-        const allowed = (route.roles as readonly string[]).includes(role);
+        // role implication (model/tenant.ts): a supervisor may what an investigator may
+        const allowed = hasAnyRole([role], route.roles as readonly (typeof role)[]);
         const label = `${route.method} ${route.path} as ${role} → ${status} ${code ?? ''}`;
         if (allowed) {
           expect(status, label).not.toBe(401);

@@ -8,7 +8,7 @@
  * - every error is `{"error": {"code", "message"}}` with the status of its code (src/errors.ts); an error
  *   that is not a coded one is a bug, answered 500 PS_INTERNAL and logged, never a crash.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
@@ -17,7 +17,8 @@ import {
 } from '../errors.js';
 import { formatTimestamp } from '../model/time.js';
 import { attachDeadline } from '../query/budget.js';
-import { kSystemTenant } from '../model/tenant.js';
+import { hasAnyRole, kSystemTenant } from '../model/tenant.js';
+import { boundParams, boundText, boundValue } from './audit/bounded-params.js';
 import type { AuditFields } from './audit/record.js';
 import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody } from './body.js';
 import type { ServerMetrics } from './metrics.js';
@@ -55,6 +56,30 @@ function splitUrl(url: string | undefined): { path: string; query: URLSearchPara
   return { path, query };
 }
 
+/**
+ * The params as recorded: bounded (audit/bounded-params.ts), so no input can fail its own record; when
+ * something was cut, the raw body's length and SHA-256 tie the record to the bytes received.
+ */
+function recordedParams(params: Record<string, unknown>, rawBody: Buffer | undefined): Record<string, unknown> {
+  try {
+    const b = boundParams(params);
+    if (b.cut && rawBody !== undefined) {
+      b.params.$body = { bytes: rawBody.length, sha256: createHash('sha256').update(rawBody).digest('hex') };
+    }
+    return b.params;
+  } catch {
+    // not reachable for values a parser can produce; the record is still written, without them
+    return { $omitted: 'error' };
+  }
+}
+
+/** A handler's extra fields, bounded like params (they are flat, so each is bounded on its own). */
+function boundExtra(extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(extra)) out[k] = boundValue(v).value;
+  return out;
+}
+
 export function errorResponse(err: PlatesearchError): RouteResponse {
   const headers: Record<string, string> = {};
   const retry = err.details?.retryAfterSeconds;
@@ -88,6 +113,8 @@ interface Exchange {
   route?: Route;
   params: Record<string, string>;
   body: unknown;
+  /** The raw bytes of a `json` body, for the record's `$body` evidence when its params had to be cut. */
+  rawBody?: Buffer;
   draft: DraftState;
   /** Answer with `Connection: close` (an over-limit body was left unread). */
   closeConnection?: boolean;
@@ -201,7 +228,7 @@ export class Pipeline {
         throw Unauthenticated(authz === undefined ? 'Authorization: Bearer <token> is required' : 'Unknown, revoked or malformed bearer token');
       }
       const roles = route.roles;
-      if (!ex.principal.roles.some((r) => roles.includes(r))) {
+      if (!hasAnyRole(ex.principal.roles, roles)) {
         throw Forbidden(`${ex.method} ${route.path} needs one of the roles: ${roles.join(', ')}`);
       }
     }
@@ -219,6 +246,7 @@ export class Pipeline {
         if (raw.undrained) ex.closeConnection = true; // the rest of the body will not be read
         assertSize(raw, limit);
         if (kind === 'json') {
+          ex.rawBody = raw.bytes;
           ex.body = parseJsonBody(raw.bytes, format);
         } else {
           items = parseBatchBody(raw.bytes, format);
@@ -261,7 +289,10 @@ export class Pipeline {
       log: services.log.child({ reqId: ex.requestId }),
     };
     try {
-      const handled = Promise.resolve().then(() => route.handler(ctx));
+      const handled = Promise.resolve().then(async () => {
+        await services.runGuards(ctx, route);
+        return route.handler(ctx);
+      });
       handled.catch(() => {}); // if the budget wins the race, a later rejection is not unhandled
       return await new Promise<RouteResponse>((resolve, reject) => {
         const onAbort = (): void => reject(budget.signal.aborted ? budget.signal.reason : ClientClosed());
@@ -326,7 +357,7 @@ export class Pipeline {
     const d = ex.draft;
     d.params ??= defaultParams(ex.params, ex.query, ex.body);
     return {
-      ...d.extra,
+      ...boundExtra(d.extra),
       ts: formatTimestamp(ex.now),
       requestId: ex.requestId,
       tenant,
@@ -335,9 +366,9 @@ export class Pipeline {
       action: ex.route?.action ?? 'route.unknown',
       method: ex.method,
       path: ex.path,
-      params: d.params,
-      purpose: d.purpose,
-      case: d.case,
+      params: recordedParams(d.params, ex.rawBody),
+      purpose: boundText(d.purpose),
+      case: boundText(d.case),
       outcome: outcomeOf(status),
       status,
       resultCount: d.resultCount,
@@ -348,8 +379,8 @@ export class Pipeline {
   }
 
   /**
-   * Writes the request's records: first in the logs of other tenants it touched, then in the caller's own
-   * (with the final status). Any failure → 503 with no data.
+   * Writes the request's records: first in the logs of other tenants it touched (side by side), then in the
+   * caller's own (with the final status). Any failure → 503 with no data.
    */
   private async audit(ex: Exchange, response: RouteResponse): Promise<RouteResponse> {
     const { auditTrail, log } = this.deps.services;
@@ -357,10 +388,11 @@ export class Pipeline {
     const fields = this.recordFields(ex, status);
     const own = fields.tenant;
     try {
-      for (const other of fields.tenantsTouched) {
-        if (other === own) continue;
-        await auditTrail.append(other, { ...fields, tenant: other });
-      }
+      // the other logs are independent: their group commits run side by side, not one after the other
+      const others = fields.tenantsTouched.filter((t) => t !== own);
+      const written = await Promise.allSettled(others.map((other) => auditTrail.append(other, { ...fields, tenant: other })));
+      const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (err) {
       this.deps.metrics.auditFailures.inc();
       log.error({ err, reqId: ex.requestId }, 'audit record (touched tenant) could not be written');

@@ -7,10 +7,10 @@
  *   v1.1: every tenant in the search's scope, src/server/routes/search.ts);
  * - `outcome` from the status: 2xx ok; 401/403/429 denied; other 4xx invalid; 5xx error;
  * - `params`: path params, query string and body, with plate lists over 100 entries recorded as
- *   `{count, sha256}` of their normalised, newline-joined entries (`purpose`/`case` have their own fields).
+ *   `{count, sha256}` of their normalised, newline-joined entries (`purpose`/`case` have their own fields);
+ *   the pipeline bounds them (audit/bounded-params.ts) before they are recorded, whatever a handler set.
  */
-import { createHash } from 'node:crypto';
-import { normalisePattern } from '../model/plate.js';
+import { kMaxListed, summarisePlateList } from './audit/bounded-params.js';
 import type { AuditOutcome } from './audit/record.js';
 
 export function outcomeOf(status: number): AuditOutcome {
@@ -20,28 +20,9 @@ export function outcomeOf(status: number): AuditOutcome {
   return status >= 500 ? 'error' : 'ok';
 }
 
-/** API.md: a list of plates over this many entries is recorded as its count and SHA-256. */
-export const kMaxListedPlates = 100;
-
-/** Body fields that hold plate lists: `plates` (hot-list search), `entries` (hot-list upload). */
-const kPlateListFields = new Set(['plates', 'entries']);
-
-function entryPlate(entry: unknown): string {
-  if (typeof entry === 'string') return normalisePattern(entry);
-  if (entry !== null && typeof entry === 'object' && typeof (entry as { plate?: unknown }).plate === 'string') {
-    return normalisePattern((entry as { plate: string }).plate);
-  }
-  return JSON.stringify(entry) ?? '';
-}
-
-/** `{count, sha256}` of a plate list: SHA-256 (hex) of its normalised entries joined by newlines. */
-export function summarisePlateList(list: readonly unknown[]): { count: number; sha256: string } {
-  const hash = createHash('sha256');
-  for (let i = 0; i < list.length; i++) {
-    if (i > 0) hash.update('\n');
-    hash.update(entryPlate(list[i]), 'utf8');
-  }
-  return { count: list.length, sha256: hash.digest('hex') };
+/** `o[key] = value` as an own property, even for `__proto__` (a key a client may send). */
+function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**
@@ -53,21 +34,20 @@ export function defaultParams(
   query: URLSearchParams,
   body: unknown,
 ): Record<string, unknown> {
-  const params: Record<string, unknown> = { ...pathParams };
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pathParams)) setOwn(params, key, value);
   for (const key of new Set(query.keys())) {
     const values = query.getAll(key);
-    params[key] = values.length === 1 ? values[0] : values;
+    setOwn(params, key, values.length === 1 ? values[0] : values);
   }
   if (body === undefined) return params;
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
       if (key === 'purpose' || key === 'case') continue;
-      params[key] = kPlateListFields.has(key) && Array.isArray(value) && value.length > kMaxListedPlates
-        ? summarisePlateList(value)
-        : value;
+      setOwn(params, key, value);
     }
   } else {
-    params.body = Array.isArray(body) && body.length > kMaxListedPlates ? summarisePlateList(body) : body;
+    params.body = Array.isArray(body) && body.length > kMaxListed ? summarisePlateList(body) : body;
   }
   return params;
 }

@@ -181,6 +181,13 @@ export interface IngestEvent {
  */
 export type IngestHook = (event: IngestEvent) => Promise<void> | void;
 
+/**
+ * Runs after the body is parsed and before the route's handler, for every route (it decides by
+ * `route.action` what concerns it). May change `ctx.body` (take out fields meant for it) or throw a coded
+ * error, which is the answer. The broad-search rule is one (src/server/governance/guard.ts).
+ */
+export type RequestGuard = (ctx: RequestContext, route: Route) => Promise<void> | void;
+
 /** Everything long-lived the server holds, handed to route modules' `setup` and to every handler. */
 export interface ServerServices {
   dataDir: string;
@@ -196,6 +203,10 @@ export interface ServerServices {
   onIngest(hook: IngestHook): void;
   /** Runs the registered ingest hooks in order (the ingest route calls it); failures are logged, not thrown. */
   emitIngest(event: IngestEvent): Promise<void>;
+  /** Registers a guard run before every handler, in registration order. */
+  onRequest(guard: RequestGuard): void;
+  /** Runs the registered guards (the pipeline calls it). */
+  runGuards(ctx: RequestContext, route: Route): Promise<void>;
   /** Registers a teardown run at shutdown, after in-flight requests finish, before the engine closes. */
   onClose(teardown: () => Promise<void> | void): void;
   config: ServerConfig;

@@ -7,12 +7,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine, EngineOptions } from '../engine/engine.js';
 import { openEngine } from '../engine/index.js';
+import { acquireAuditWriter, drainInbox, kInboxPollMs } from './audit/inbox.js';
 import { AuditTrail } from './audit/trail.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { RateLimiter } from './rate-limit.js';
-import type { IngestHook, RouteModule, ServerConfig, ServerServices } from './route.js';
+import type { IngestHook, RequestGuard, RouteModule, ServerConfig, ServerServices } from './route.js';
 import { Router } from './router.js';
 import { routeModules } from './routes/index.js';
 import { Directory } from './tenancy/directory.js';
@@ -66,6 +67,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
   const config: ServerConfig = { ...kDefaultConfig, ...options.config };
   const shutdown = new AbortController();
   const hooks: IngestHook[] = [];
+  const guards: RequestGuard[] = [];
   const teardowns: Array<() => Promise<void> | void> = [];
 
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -74,8 +76,13 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
   try {
     const directory = options.directory ?? (await Directory.open(options.dataDir));
     opened.push(directory);
+    // the one writer of the audit logs while the server runs; CLI actions reach them through its inbox
+    const writerLock = await acquireAuditWriter(options.dataDir, 'server');
+    opened.push({ close: async () => writerLock.release() });
     const auditTrail = options.auditTrail ?? (await AuditTrail.open(options.dataDir));
     opened.push(auditTrail);
+    const inbox = startInboxDrain(options.dataDir, auditTrail, log);
+    opened.push(inbox);
     engine = options.engine ?? (await openEngine({ ...options.engineOptions, dataDir: options.dataDir, threads: options.threads }));
     opened.push(engine);
     const corruptFiles = engine.stats().corruptFiles;
@@ -93,6 +100,10 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
       config,
       onIngest: (hook) => void hooks.push(hook),
       onClose: (teardown) => void teardowns.push(teardown),
+      onRequest: (guard) => void guards.push(guard),
+      async runGuards(ctx, route) {
+        for (const guard of guards) await guard(ctx, route);
+      },
       async emitIngest(event) {
         for (const hook of hooks) {
           try {
@@ -154,6 +165,32 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
     await closeAll(opened, log);
     throw err;
   }
+}
+
+/**
+ * Appends the records other processes (CLI commands) put in the audit inbox: at start, then every
+ * kInboxPollMs, one drain at a time; a last drain at close, before the trail closes.
+ */
+function startInboxDrain(dataDir: string, trail: AuditTrail, log: Logger): { close(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    running ??= drainInbox(dataDir, trail)
+      .then((n) => {
+        if (n > 0) log.info({ records: n }, 'audit records of other processes appended');
+      }, (err: unknown) => log.error({ err }, 'audit inbox could not be drained; retrying'))
+      .finally(() => (running = undefined));
+    return running;
+  };
+  void drain();
+  const timer = setInterval(() => void drain(), kInboxPollMs);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await running;
+      await drain();
+    },
+  };
 }
 
 async function closeAll(opened: Array<{ close(): Promise<void> }>, log: Logger): Promise<void> {

@@ -28,6 +28,8 @@ export interface FuzzStats {
   hangs: number;
   badErrorBodies: number;
   failures: string[];
+  /** `X-Request-Id` of every answered case (the audit record's `requestId`), when asked for. */
+  requestIds?: Array<{ requestId: string; status: number; method: string; path: string }>;
 }
 
 const kRoutes = [
@@ -265,6 +267,8 @@ export async function sendCase(t: FuzzTarget, c: FuzzCase, stats: FuzzStats, tim
   }
   stats.cases++;
   const status = res.statusCode;
+  const rid = res.headers['x-request-id'];
+  if (stats.requestIds && typeof rid === 'string') stats.requestIds.push({ requestId: rid, status, method: c.method, path: c.path + c.query });
   stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   const type = String(res.headers['content-type'] ?? '');
   let text = '';

@@ -14,6 +14,7 @@ import { exportHeader, exportLine, isExportFormat } from '../../server/export/fo
 import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
 import { fsyncDirSync } from '../../server/tenancy/durable-file.js';
 import { Directory } from '../../server/tenancy/directory.js';
+import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
 
 const usage = `usage: platesearch export --data-dir D --tenant T --format ndjson|csv [--out FILE]
@@ -56,46 +57,52 @@ export const command: Command = {
     if (!isTenantName(tenant)) return fail(`not a tenant name: "${tenant}"`);
     if (!isExportFormat(format)) return fail('--format must be ndjson or csv');
 
-    const lock = acquireEngineLock(dataDir, 'export');
-    const directory = await Directory.open(dataDir, { watch: false });
-    const engine = await openEngine({ dataDir, threads: 0 });
-    const tmp = values.out ? join(dirname(values.out), `.${basename(values.out)}.${process.pid}.tmp`) : undefined;
-    let out: NodeJS.WritableStream = process.stdout;
-    let file: WriteStream | undefined;
     let rows = 0;
-    try {
-      if (tmp) {
-        file = createWriteStream(tmp, { mode: 0o644 });
-        await once(file, 'open');
-        out = file;
-      }
-      const minTs = directory.retentionCutoff(tenant, Date.now());
-      await write(out, exportHeader(format));
-      for await (const read of engine.exportReads({ tenant, minTs }, {})) {
-        if (read.tenant !== tenant || read.ts < minTs) continue;
-        await write(out, exportLine(format, read));
-        rows++;
-      }
-      if (file && tmp && values.out) {
-        file.end();
-        await once(file, 'finish');
-        const fh = await open(tmp, 'r+');
-        await fh.sync();
-        await fh.close();
-        await rename(tmp, values.out);
-        fsyncDirSync(dirname(values.out));
-      }
-    } catch (err) {
-      if (file) {
-        file.destroy();
-        await unlink(tmp!).catch(() => {});
-      }
-      throw err;
-    } finally {
-      await engine.close();
-      await directory.close();
-      lock.release();
-    }
+    await auditedCli(
+      { dataDir, action: 'cli.export', command: 'platesearch export', tenant, params: { tenant, format, out: values.out ?? null } },
+      async () => {
+        const lock = acquireEngineLock(dataDir, 'export');
+        const directory = await Directory.open(dataDir, { watch: false });
+        const engine = await openEngine({ dataDir, threads: 0 });
+        const tmp = values.out ? join(dirname(values.out), `.${basename(values.out)}.${process.pid}.tmp`) : undefined;
+        let out: NodeJS.WritableStream = process.stdout;
+        let file: WriteStream | undefined;
+        try {
+          if (tmp) {
+            file = createWriteStream(tmp, { mode: 0o644 });
+            await once(file, 'open');
+            out = file;
+          }
+          const minTs = directory.retentionCutoff(tenant, Date.now());
+          await write(out, exportHeader(format));
+          for await (const read of engine.exportReads({ tenant, minTs }, {})) {
+            if (read.tenant !== tenant || read.ts < minTs) continue;
+            await write(out, exportLine(format, read));
+            rows++;
+          }
+          if (file && tmp && values.out) {
+            file.end();
+            await once(file, 'finish');
+            const fh = await open(tmp, 'r+');
+            await fh.sync();
+            await fh.close();
+            await rename(tmp, values.out);
+            fsyncDirSync(dirname(values.out));
+          }
+        } catch (err) {
+          if (file) {
+            file.destroy();
+            await unlink(tmp!).catch(() => {});
+          }
+          throw err;
+        } finally {
+          await engine.close();
+          await directory.close();
+          lock.release();
+        }
+      },
+      () => ({ resultCount: rows }),
+    );
     process.stderr.write(`exported ${rows} reads\n`);
     return 0;
   },

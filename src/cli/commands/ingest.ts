@@ -22,6 +22,7 @@ import { validateRead, type Read } from '../../model/read.js';
 import { CsvReader } from '../../server/export/csv-reader.js';
 import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
 import { Directory } from '../../server/tenancy/directory.js';
+import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
 
 const usage = `usage: platesearch ingest --data-dir D --tenant T FILE...
@@ -134,58 +135,64 @@ export const command: Command = {
     if (files.length === 0) return fail('at least one FILE is required');
     for (const f of files) if (!formatOf(f)) return fail(`${f}: unknown file type (use .ndjson, .jsonl or .csv)`);
 
-    const lock = acquireEngineLock(dataDir, 'ingest');
-    const directory = await Directory.open(dataDir, { watch: false });
-    const engine = await openEngine({ dataDir, threads: 0 });
     let accepted = 0;
     let rejected = 0;
-    const reject = (file: string, line: number, error: string) => {
-      rejected++;
-      if (rejected <= kMaxReported) process.stderr.write(`${file}:${line}: ${error}\n`);
-      else if (rejected === kMaxReported + 1) process.stderr.write('(further rejected reads are only counted)\n');
-    };
-    // one append in flight while the next batch is parsed: parsing and fsync overlap
-    let inFlight: Promise<void> = Promise.resolve();
-    try {
-      await directory.ensureTenant(tenant);
-      const cutoff = directory.retentionCutoff(tenant, Date.now());
-      let batch: Read[] = [];
-      const flush = async () => {
-        await inFlight;
-        if (batch.length === 0) return;
-        const reads = batch;
-        batch = [];
-        inFlight = engine.append(tenant, reads).then(() => {
-          accepted += reads.length; // duplicates by readId are accepted and stored once
-        });
-      };
-      for (const file of files) {
-        for await (const item of itemsOf(file, formatOf(file)!)) {
-          if (item.error !== undefined) {
-            reject(file, item.line, item.error);
-            continue;
+    await auditedCli(
+      { dataDir, action: 'cli.ingest', command: 'platesearch ingest', tenant, params: { tenant, files } },
+      async () => {
+        const lock = acquireEngineLock(dataDir, 'ingest');
+        const directory = await Directory.open(dataDir, { watch: false });
+        const engine = await openEngine({ dataDir, threads: 0 });
+        const reject = (file: string, line: number, error: string) => {
+          rejected++;
+          if (rejected <= kMaxReported) process.stderr.write(`${file}:${line}: ${error}\n`);
+          else if (rejected === kMaxReported + 1) process.stderr.write('(further rejected reads are only counted)\n');
+        };
+        // one append in flight while the next batch is parsed: parsing and fsync overlap
+        let inFlight: Promise<void> = Promise.resolve();
+        try {
+          await directory.ensureTenant(tenant);
+          const cutoff = directory.retentionCutoff(tenant, Date.now());
+          let batch: Read[] = [];
+          const flush = async () => {
+            await inFlight;
+            if (batch.length === 0) return;
+            const reads = batch;
+            batch = [];
+            inFlight = engine.append(tenant, reads).then(() => {
+              accepted += reads.length; // duplicates by readId are accepted and stored once
+            });
+          };
+          for (const file of files) {
+            for await (const item of itemsOf(file, formatOf(file)!)) {
+              if (item.error !== undefined) {
+                reject(file, item.line, item.error);
+                continue;
+              }
+              const v = validateRead(item.value);
+              if (!v.ok) {
+                reject(file, item.line, v.error);
+                continue;
+              }
+              if (v.read.ts < cutoff) {
+                reject(file, item.line, 'beyond retention');
+                continue;
+              }
+              batch.push(v.read);
+              if (batch.length >= kBatch) await flush();
+            }
           }
-          const v = validateRead(item.value);
-          if (!v.ok) {
-            reject(file, item.line, v.error);
-            continue;
-          }
-          if (v.read.ts < cutoff) {
-            reject(file, item.line, 'beyond retention');
-            continue;
-          }
-          batch.push(v.read);
-          if (batch.length >= kBatch) await flush();
+          await flush();
+          await inFlight;
+        } finally {
+          await inFlight.catch(() => {});
+          await engine.close();
+          await directory.close();
+          lock.release();
         }
-      }
-      await flush();
-      await inFlight;
-    } finally {
-      await inFlight.catch(() => {});
-      await engine.close();
-      await directory.close();
-      lock.release();
-    }
+      },
+      () => ({ resultCount: accepted, params: { accepted, rejected } }),
+    );
     process.stdout.write(`accepted ${accepted} rejected ${rejected}\n`);
     return 0;
   },

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { kRoles, type Role } from '../../model/tenant.js';
 import { Directory } from '../../server/tenancy/directory.js';
+import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
 
 const usage = `usage: platesearch token create --data-dir D --tenant T --user U --role R [--role R2 ...]
@@ -19,7 +20,8 @@ revoke  Invalidates every token of user U of tenant T (the user and its roles st
 
 Roles: ${kRoles.join(', ')} (repeat --role, or separate with commas).
 Names of tenants and users: 1-63 of a-z 0-9 . _ - , starting with a letter or digit.
-Works while "platesearch serve" runs on D.`;
+Works while "platesearch serve" runs on D. Each create and revoke is recorded in
+D/audit/_system.jsonl and in tenant T's audit log (never the token itself).`;
 
 function fail(message: string): number {
   process.stderr.write(`platesearch token: ${message}\n\n${usage}\n`);
@@ -61,11 +63,18 @@ export const command: Command = {
         if (roles.length === 0) return fail('at least one --role is required');
         const bad = roles.find((r) => !(kRoles as readonly string[]).includes(r));
         if (bad !== undefined) return fail(`unknown role "${bad}" (roles: ${kRoles.join(', ')})`);
-        const { token, principal } = await directory.createToken(tenant, user, roles as Role[]);
+        const { token, principal } = await auditedCli(
+          { dataDir, action: 'cli.token.create', command: 'platesearch token create', tenant, params: { tenant, user, roles } },
+          () => directory.createToken(tenant, user, roles as Role[]),
+        );
         process.stdout.write(`token for ${principal.tenant}/${principal.user} (roles: ${principal.roles.join(', ')}):\n${token}\n`);
         return 0;
       }
-      const n = await directory.revokeUser(tenant, user);
+      const n = await auditedCli(
+        { dataDir, action: 'cli.token.revoke', command: 'platesearch token revoke', tenant, params: { tenant, user } },
+        () => directory.revokeUser(tenant, user),
+        (revoked) => ({ resultCount: revoked }),
+      );
       process.stdout.write(`revoked ${n} token${n === 1 ? '' : 's'} of ${tenant}/${user}\n`);
       return 0;
     } finally {

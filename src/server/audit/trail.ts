@@ -91,8 +91,12 @@ export function isAuditLogName(tenant: string): boolean {
   return tenant === kSystemTenant || isTenantName(tenant);
 }
 
+/** Told of every record once it is durable, in chain order per log (insights keep their index current). */
+export type AppendListener = (tenant: string, record: AuditRecord) => void;
+
 export class AuditTrail {
   private readonly logs = new Map<string, Log>();
+  private readonly listeners: AppendListener[] = [];
   private readonly opening = new Map<string, Promise<Log>>();
   private closed = false;
 
@@ -112,6 +116,11 @@ export class AuditTrail {
       if (isAuditLogName(tenant)) await trail.log(tenant);
     }
     return trail;
+  }
+
+  /** Registers a listener of durable appends (called synchronously; it must not throw or block). */
+  onAppend(listener: AppendListener): void {
+    this.listeners.push(listener);
   }
 
   /** Tenants with a log, sorted. */
@@ -373,6 +382,15 @@ export class AuditTrail {
         log.hash = prev;
         log.len = newLen;
         log.needsNewline = false;
+        for (const listener of this.listeners) {
+          for (const r of records) {
+            try {
+              listener(log.tenant, r);
+            } catch {
+              // a listener's failure never fails the durable append it is told about
+            }
+          }
+        }
         for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]!);
       } catch (err) {
         log.needsRecovery = true;

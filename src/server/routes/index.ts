@@ -4,14 +4,19 @@
  */
 import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
+import * as approvals from './approvals.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
 import * as hotlists from './hotlists.js';
+import * as insights from './insights.js';
 import * as ops from './ops.js';
+import * as policy from './policy.js';
+import * as preview from './preview.js';
 import * as reads from './reads.js';
 import * as retention from './retention.js';
 import * as search from './search.js';
 import * as sharing from './sharing.js';
+import * as transparency from './transparency.js';
 
 export const routeModules: readonly RouteModule[] = [
   ops,
@@ -23,4 +28,9 @@ export const routeModules: readonly RouteModule[] = [
   exportRoutes,
   hotlists,
   alerts,
+  policy,
+  preview,
+  approvals,
+  insights,
+  transparency,
 ];
