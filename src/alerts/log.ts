@@ -149,6 +149,55 @@ export class AlertLog {
     });
   }
 
+  /**
+   * Up to `max` durable alerts with id < `beforeId`, newest first (`GET /v1/alerts/recent` pages backwards
+   * from the head with it). From the cache when it holds them, else one read of their byte range.
+   */
+  async readBefore(tenant: string, beforeId: number, max: number): Promise<LoggedAlert[]> {
+    const log = await this.tenantLog(tenant);
+    const range = (): [number, number] => {
+      const end = firstAfter(log.ids, beforeId - 1);
+      return [Math.max(0, end - max), end];
+    };
+    const [from, to] = range();
+    if (from >= to) return [];
+    const cached: LoggedAlert[] = [];
+    for (let i = to - 1; i >= from; i--) {
+      const payload = log.payloads[i];
+      if (payload === undefined) break;
+      cached.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
+    }
+    if (cached.length === to - from) return cached;
+    return this.onChain(log, async () => {
+      const [start, end] = range();
+      if (start >= end) return [];
+      const first = log.offsets[start]!;
+      const last = log.offsets[end - 1]! + log.lens[end - 1]!;
+      const buf = Buffer.allocUnsafe(last - first);
+      await log.fh.read(buf, 0, buf.length, first);
+      const res: LoggedAlert[] = [];
+      for (let i = end - 1; i >= start; i--) {
+        const off = log.offsets[i]! - first + kRecordHeader;
+        const payload = buf.toString('utf8', off, off + log.lens[i]! - kRecordHeader);
+        res.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
+      }
+      return res;
+    });
+  }
+
+  /** Whether the tenant's log holds alert `id` durably (not swept). */
+  async has(tenant: string, id: number): Promise<boolean> {
+    const log = await this.tenantLog(tenant);
+    const i = firstAfter(log.ids, id - 1);
+    return i < log.ids.length && log.ids[i] === id;
+  }
+
+  /** The durable alert `id` of the tenant, or undefined (never raised, not yet durable, or swept). */
+  async get(tenant: string, id: number): Promise<LoggedAlert | undefined> {
+    const [alert] = await this.readAfter(tenant, id - 1, 1);
+    return alert?.id === id ? alert : undefined;
+  }
+
   /** Tenants with a log file or alerts in this process. */
   async tenants(): Promise<string[]> {
     const names = new Set(this.logs.keys());

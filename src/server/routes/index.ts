@@ -4,6 +4,7 @@
  */
 import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
+import * as alertAcks from './alert-acks.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
 import * as hotlists from './hotlists.js';
@@ -23,4 +24,5 @@ export const routeModules: readonly RouteModule[] = [
   exportRoutes,
   hotlists,
   alerts,
+  alertAcks,
 ];
