@@ -7,6 +7,7 @@ import * as alerts from './alerts.js';
 import * as alertAcks from './alert-acks.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
+import * as holds from './holds.js';
 import * as hotlists from './hotlists.js';
 import * as ops from './ops.js';
 import * as reads from './reads.js';
@@ -25,4 +26,5 @@ export const routeModules: readonly RouteModule[] = [
   hotlists,
   alerts,
   alertAcks,
+  holds,
 ];

@@ -10,7 +10,9 @@ import { performance } from 'node:perf_hooks';
 import type { Engine } from '../../engine/engine.js';
 import type { HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../model/query.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
+import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
 import { hitToJson } from '../hit-json.js';
+import { heldScopeFor, holdsFor } from '../tenancy/holds.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse } from '../route.js';
 
 const kSearchRoles = ['investigator', 'dispatcher'] as const;
@@ -18,6 +20,17 @@ const kSearchRoles = ['investigator', 'dispatcher'] as const;
 function justify(ctx: RequestContext, j: Justification): void {
   ctx.audit.purpose = j.purpose;
   ctx.audit.case = j.case;
+}
+
+/**
+ * Legal holds (src/server/tenancy/holds.ts): the caller's own reads past retention that its holds for the
+ * stated case keep; the audit record names the holds consulted (`holds`).
+ */
+function heldScope(ctx: RequestContext, j: Justification, scopes: readonly TenantScope[]): HeldScope | undefined {
+  // `heldCount` (set after the search) is how many of `total` were held reads past retention
+  const held = heldScopeFor(holdsFor(ctx.services), ctx.principal.tenant, j.case, scopes);
+  if (held) ctx.audit.extra.holds = held.holds;
+  return held;
 }
 
 function elapsedMs(start: number): number {
@@ -47,9 +60,11 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   justify(ctx, justification);
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
+  const held = heldScope(ctx, justification, scopes);
   const start = performance.now();
-  const result = await engine.search(scopes, query, ctx.signal);
+  const result = await searchWithHeld(engine, scopes, query, ctx.signal, held);
   const tookMs = elapsedMs(start);
+  if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.total;
   ctx.audit.tenantsTouched = await touchedBySearch(engine, scopes, query, result, ctx.signal);
   return {
@@ -86,9 +101,11 @@ async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   justify(ctx, justification);
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
+  const held = heldScope(ctx, justification, scopes);
   const start = performance.now();
-  const result = await engine.searchHotlist(scopes, query, ctx.signal);
+  const result = await searchHotlistWithHeld(engine, scopes, query, ctx.signal, held);
   const tookMs = elapsedMs(start);
+  if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
   ctx.audit.tenantsTouched = await touchedByHotlist(engine, scopes, query, result, ctx.signal);
   return {
