@@ -75,7 +75,8 @@ export function parseHoldBody(body: unknown): Pick<Hold, 'case' | 'reason' | 'pl
     }
     const seen = new Set<string>();
     b.plates.forEach((raw, i) => {
-      const plate = typeof raw === 'string' ? normalisePlate(raw) : '';
+      // a wildcard would be dropped by normalisation and hold a different plate than the one meant
+      const plate = typeof raw === 'string' && !/[?*]/.test(raw) ? normalisePlate(raw) : '';
       if (plate.length < 1 || plate.length > kMaxPlateLength) {
         throw BadInput(`plates[${i}] must be a plate of 1-${kMaxPlateLength} characters after normalisation (no wildcards)`, { field: 'plates', index: i });
       }
