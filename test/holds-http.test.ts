@@ -5,7 +5,7 @@
  * released hold lets the sweep delete them from disk within 60 s; holds are durable across a restart;
  * the routes validate their input and are audited.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNow } from '../src/server/routes/retention.js';
@@ -205,5 +205,29 @@ describe('legal holds over HTTP', () => {
     expect(rec.case).toBe('C-1');
     expect((rec.params as any).plates).toMatchObject({ count: 101 });
     expect((rec.params as any).storedPlates).toBe(101);
+  });
+  it('fails closed: with an unreadable holds file nothing of that tenant is swept, and its hold routes answer 503', async () => {
+    dataDir = await makeDataDir();
+    ts = await startTestServer({ dataDir });
+    const now = Date.now();
+    const res = await call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-a', 'ingest'), json: [{ plate: 'KEEP1', ts: now - 2 * kHour, lat: 1, lon: 2, camera: 'cam-kept' }] });
+    expect(res.json.accepted).toBe(1);
+    await ts.close();
+    await mkdir(join(dataDir, 'control', 'holds'), { recursive: true });
+    await writeFile(join(dataDir, 'control', 'holds', 'pd-a.json'), '{"format":"platesearch-holds","version":99,"tenant":"pd-a","holds":[]}\n');
+    ts = await startTestServer({ dataDir });
+    const admin = ts.token('pd-a', 'admin');
+    expect((await call(ts.url, 'PUT', '/v1/retention', { token: admin, json: { retentionSeconds: 3600 } })).status).toBe(200);
+    await sweepNow(ts.server.services);
+    expect(await filesText(join(dataDir, 'tenants', 'pd-a'))).toContain('cam-kept');
+    const list = await call(ts.url, 'GET', '/v1/holds', { token: admin });
+    expect(list.status).toBe(503);
+    expect(list.json.error.code).toBe('PS_STORAGE_UNAVAILABLE');
+    expect((await call(ts.url, 'PUT', '/v1/holds/x', { token: admin, json: { case: 'c', reason: 'r' } })).status).toBe(503);
+    // the read is past retention all the same: no search returns it
+    const s = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'investigator'), json: { plate: 'KEEP1', purpose: 'p', case: 'c' } });
+    expect(s.json.total).toBe(0);
+    // other tenants are swept as usual
+    expect((await call(ts.url, 'GET', '/v1/holds', { token: ts.token('pd-b', 'admin') })).status).toBe(200);
   });
 });
