@@ -9,11 +9,15 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNow } from '../src/server/routes/retention.js';
-import { call, makeDataDir, readAudit, startTestServer, type TestServer } from './helpers/server.js';
+import { call, createToken, makeDataDir, readAudit, spawnServer, startTestServer, type ChildServer, type TestServer } from './helpers/server.js';
 
 let ts: TestServer | undefined;
 let dataDir: string | undefined;
+let child: ChildServer | undefined;
 afterEach(async () => {
+  child?.kill('SIGKILL');
+  if (child) await child.exited;
+  child = undefined;
   await ts?.close();
   ts = undefined;
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -230,4 +234,21 @@ describe('legal holds over HTTP', () => {
     // other tenants are swept as usual
     expect((await call(ts.url, 'GET', '/v1/holds', { token: ts.token('pd-b', 'admin') })).status).toBe(200);
   });
+  it('a hold is durable when placed: it survives kill -9 right after the answer, and so does a release', async () => {
+    dataDir = await makeDataDir();
+    const admin = await createToken(dataDir, 'pd-a', 'boss', ['admin']);
+    child = await spawnServer(dataDir);
+    expect((await call(child.url, 'PUT', '/v1/holds/k1', { token: admin, json: { case: 'K-1', reason: 'r', plates: ['ABC123'] } })).status).toBe(200);
+    expect((await call(child.url, 'PUT', '/v1/holds/k2', { token: admin, json: { case: 'K-2', reason: 'r' } })).status).toBe(200);
+    child.kill('SIGKILL');
+    await child.exited;
+    child = await spawnServer(dataDir);
+    const list = await call(child.url, 'GET', '/v1/holds', { token: admin });
+    expect(list.json.holds.map((h: any) => [h.id, h.case, h.plates ?? null, h.createdBy])).toEqual([['k1', 'K-1', ['ABC123'], 'boss'], ['k2', 'K-2', null, 'boss']]);
+    expect((await call(child.url, 'DELETE', '/v1/holds/k1', { token: admin })).status).toBe(204);
+    child.kill('SIGKILL');
+    await child.exited;
+    child = await spawnServer(dataDir);
+    expect((await call(child.url, 'GET', '/v1/holds', { token: admin })).json.holds.map((h: any) => h.id)).toEqual(['k2']);
+  }, 60_000);
 });

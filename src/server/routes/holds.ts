@@ -44,7 +44,8 @@ function holdId(ctx: RequestContext): string {
 
 function text(b: Record<string, unknown>, field: string, max: number): string {
   const v = b[field];
-  if (typeof v !== 'string' || v.trim() === '' || [...v].length > max) {
+  // counted like a search's `case` (UTF-16 units), so every hold's case can be stated by a search
+  if (typeof v !== 'string' || v.trim() === '' || v.length > max) {
     throw BadInput(`${field} is required: a non-empty string of at most ${max} characters`, { field });
   }
   return v;
