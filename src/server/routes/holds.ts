@@ -19,7 +19,7 @@ import { kMaxPlateLength, normalisePlate } from '../../model/plate.js';
 import { formatTimestamp, parseTimestamp } from '../../model/time.js';
 import type { RequestContext, Route, RouteResponse, ServerServices } from '../route.js';
 import { holdsFor } from '../tenancy/holds.js';
-import { sweepNow } from './retention.js';
+import { sweepNow, sweepSettled } from './retention.js';
 
 // a case number, like a search's `case`
 const kMaxCaseChars = 1024;
@@ -118,6 +118,8 @@ async function put(ctx: RequestContext): Promise<RouteResponse> {
     updated: ctx.now, updatedBy: ctx.principal.user,
   };
   await store.put(tenant, hold);
+  // from the answer on, no sweep deletes what the hold reaches: one that began under the old holds ends first
+  await sweepSettled(ctx.services);
   ctx.audit.params = { ...ctx.audit.params, replaced: before !== undefined, storedPlates: hold.plates?.length ?? null };
   // replacing a hold may narrow it: what it no longer reaches may go at once
   if (before) void sweepNow(ctx.services);

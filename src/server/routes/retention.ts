@@ -29,6 +29,11 @@ export function sweepNow(services: ServerServices): Promise<void> {
   return sweepers.get(services)?.sweep() ?? Promise.resolve();
 }
 
+/** Resolves when the sweep in progress, if any, is done (see RetentionSweeper.settled). */
+export function sweepSettled(services: ServerServices): Promise<void> {
+  return sweepers.get(services)?.settled() ?? Promise.resolve();
+}
+
 function state(ctx: RequestContext) {
   const s = ctx.services.directory.retentionSeconds(ctx.principal.tenant);
   return {

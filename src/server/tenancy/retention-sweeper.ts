@@ -75,6 +75,14 @@ export class RetentionSweeper {
     }
   }
 
+  /**
+   * Resolves when the sweep in progress (if any) is done. A legal hold waits for it before its answer: a
+   * sweep that began under the old holds could otherwise delete a newly held read after the answer.
+   */
+  settled(): Promise<void> {
+    return this.running?.catch(() => {}) ?? Promise.resolve();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
