@@ -162,11 +162,16 @@ export class AlertSystem {
         };
         const gone = await this.alerts.compact(tenant, (readTenant, readTs) => readTs >= cutoff(readTenant));
         dropped += gone;
-        // an ack goes with its alert (checked whenever the tenant's log was compacted, by this sweep or before)
-        if (gone > 0 || (await this.acks.count(tenant)) > 0) {
-          const kept = new Set<number>();
-          for (const id of await this.acks.ids(tenant)) if (await this.alerts.has(tenant, id)) kept.add(id);
-          await this.acks.compact(tenant, (id) => kept.has(id));
+        // an ack goes with its alert (checked on every sweep: a crash may have come between the two files);
+        // a damaged ack file must not stop the alert logs of the tenants after it from being swept
+        try {
+          if (gone > 0 || (await this.acks.count(tenant)) > 0) {
+            const kept = new Set<number>();
+            for (const id of await this.acks.ids(tenant)) if (await this.alerts.has(tenant, id)) kept.add(id);
+            await this.acks.compact(tenant, (id) => kept.has(id));
+          }
+        } catch (err) {
+          this.deps.log.warn({ err, tenant }, 'alert acknowledgement sweep failed');
         }
       }
     } catch (err) {
