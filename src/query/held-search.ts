@@ -69,24 +69,32 @@ function subtractWindows(ws: readonly Window[], minus: readonly Window[]): Windo
 export function heldPieces(held: HeldScope): Piece[] {
   const clip = (r: HoldReach): Window => [r.from ?? -Infinity, Math.min(r.to ?? Infinity, held.cutoff)];
   const all = mergeWindows(held.reaches.filter((r) => r.plates === undefined).map(clip));
-  const byPlate = new Map<string, Window[]>();
-  for (const r of held.reaches) {
-    if (r.plates === undefined) continue;
-    const w = clip(r);
+  // plates reached by the same holds share their windows: group them first (a hold of thousands of plates
+  // is then one group, and the windows are worked out once per group, not once per plate)
+  const signature = new Map<string, string>();
+  held.reaches.forEach((r, i) => {
+    if (r.plates === undefined) return;
+    const mark = `${i},`;
     for (const p of r.plates) {
-      let list = byPlate.get(p);
-      if (!list) byPlate.set(p, (list = []));
-      list.push(w);
+      const sig = signature.get(p) ?? ',';
+      if (!sig.endsWith(`,${mark}`)) signature.set(p, sig + mark);
     }
+  });
+  const bySignature = new Map<string, string[]>();
+  for (const [plate, sig] of signature) {
+    let list = bySignature.get(sig);
+    if (!list) bySignature.set(sig, (list = []));
+    list.push(plate);
   }
   const groups = new Map<string, { windows: Window[]; plates: string[] }>();
-  for (const [plate, ws] of byPlate) {
-    const windows = subtractWindows(mergeWindows(ws), all);
+  for (const [sig, plates] of bySignature) {
+    const reaches = sig.split(',').filter((x) => x !== '').map((i) => held.reaches[Number(i)]!);
+    const windows = subtractWindows(mergeWindows(reaches.map(clip)), all);
     if (windows.length === 0) continue;
     const key = JSON.stringify(windows);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { windows, plates: [] }));
-    g.plates.push(plate);
+    const g = groups.get(key);
+    if (g) g.plates.push(...plates);
+    else groups.set(key, { windows, plates: [...plates] });
   }
   const pieces: Piece[] = all.map(([from, to]) => ({ from, to }));
   for (const g of groups.values()) for (const [from, to] of g.windows) pieces.push({ from, to, plates: g.plates });
@@ -117,6 +125,10 @@ export function compareHits(a: Hit, b: Hit): number {
 
 type SearchEngine = Pick<Engine, 'search' | 'searchHotlist'>;
 
+// up to this many held plates matching a query are looked up one by one (measured on 500k reads in 10 day
+// shards: one exact lookup ≈ 0.07 ms, one hot-list pass over the held days ≈ 7 ms)
+const kLookupPlates = 16;
+
 /** `engine.search`, plus the held reads `held` lets this search see (none when `held` is undefined). */
 export async function searchWithHeld(engine: SearchEngine, scopes: readonly TenantScope[], query: SearchQuery, signal: AbortSignal | undefined, held: HeldScope | undefined): Promise<SearchResult & { heldTotal: number }> {
   const base = await engine.search(scopes, query, signal);
@@ -137,6 +149,15 @@ export async function searchWithHeld(engine: SearchEngine, scopes: readonly Tena
       if (d >= 0) distance.set(p, d);
     }
     if (distance.size === 0) continue;
+    if (distance.size <= kLookupPlates) {
+      // a few plates (an exact or narrow pattern): exact-plate searches are index lookups, far cheaper than
+      // a hot-list pass over every held shard's dictionary
+      for (const [p, d] of distance) {
+        const found = await engine.search(past, { plate: exact(p), filter, limit: query.limit }, signal);
+        parts.push({ ...found, hits: found.hits.map((h) => ({ ...h, distance: d })) });
+      }
+      continue;
+    }
     const found = await engine.searchHotlist(past, { entries: [...distance.keys()].map(exact), filter, limitPerPlate: query.limit }, signal);
     const hits: Hit[] = [];
     let total = 0;
