@@ -34,7 +34,11 @@ async function load(engine: Engine, seed: number, perTenant: number): Promise<St
 function reachArb(plates: readonly string[]): fc.Arbitrary<HoldReach> {
   return fc
     .record({
-      plates: fc.option(fc.subarray([...plates, 'NOSUCH1'], { minLength: 1, maxLength: 6 }), { nil: undefined }),
+      // few plates (looked up one by one) or many (one hot-list pass): both paths of held-search.ts
+      plates: fc.option(fc.oneof(
+        fc.subarray([...plates, 'NOSUCH1'], { minLength: 1, maxLength: 6 }),
+        fc.subarray([...plates, 'NOSUCH1'], { minLength: 20 }),
+      ), { nil: undefined }),
       from: fc.option(fc.integer({ min: kT0 - kDay, max: kT0 + 4 * kDay }), { nil: undefined }),
       len: fc.option(fc.integer({ min: 1, max: 3 * kDay }), { nil: undefined }),
     })
