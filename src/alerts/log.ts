@@ -151,38 +151,17 @@ export class AlertLog {
 
   /**
    * Up to `max` durable alerts with id < `beforeId`, newest first (`GET /v1/alerts/recent` pages backwards
-   * from the head with it). From the cache when it holds them, else one read of their byte range.
+   * from the head with it). The ids are found in the index, the alerts read through readAfter (one read path
+   * for payloads, cached or on disk).
    */
   async readBefore(tenant: string, beforeId: number, max: number): Promise<LoggedAlert[]> {
     const log = await this.tenantLog(tenant);
-    const range = (): [number, number] => {
-      const end = firstAfter(log.ids, beforeId - 1);
-      return [Math.max(0, end - max), end];
-    };
-    const [from, to] = range();
-    if (from >= to) return [];
-    const cached: LoggedAlert[] = [];
-    for (let i = to - 1; i >= from; i--) {
-      const payload = log.payloads[i];
-      if (payload === undefined) break;
-      cached.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
-    }
-    if (cached.length === to - from) return cached;
-    return this.onChain(log, async () => {
-      const [start, end] = range();
-      if (start >= end) return [];
-      const first = log.offsets[start]!;
-      const last = log.offsets[end - 1]! + log.lens[end - 1]!;
-      const buf = Buffer.allocUnsafe(last - first);
-      await log.fh.read(buf, 0, buf.length, first);
-      const res: LoggedAlert[] = [];
-      for (let i = end - 1; i >= start; i--) {
-        const off = log.offsets[i]! - first + kRecordHeader;
-        const payload = buf.toString('utf8', off, off + log.lens[i]! - kRecordHeader);
-        res.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
-      }
-      return res;
-    });
+    const end = firstAfter(log.ids, beforeId - 1);
+    const start = Math.max(0, end - max);
+    if (start >= end) return [];
+    const found = await this.readAfter(tenant, log.ids[start]! - 1, end - start);
+    // a compaction in between may have removed some: never return ids at or past beforeId
+    return found.filter((a) => a.id < beforeId).reverse();
   }
 
   /** Whether the tenant's log holds alert `id` durably (not swept). */
