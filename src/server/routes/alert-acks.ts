@@ -117,7 +117,7 @@ async function recent(ctx: RequestContext): Promise<RouteResponse> {
       if (visibleTo(scopes, a)) page.push(a);
       if (page.length > limit) break;
     }
-    if (page.length > limit || batch.length < kScanBatch) break;
+    if (page.length > limit || batch.length === 0) break;
     before = batch[batch.length - 1]!.id;
   }
   const more = page.length > limit;
