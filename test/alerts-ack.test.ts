@@ -163,9 +163,18 @@ describe('acks, grants and retention', () => {
     expect(owner.map((r) => [r.actorTenant, r.user, r.status])).toEqual([['pd-a', 'dispatcher', 200]]);
     expect(owner[0]!.tenantsTouched).toEqual(['pd-b']);
 
+    // an own alert too, newer than pd-b's
+    const own = async (i: number) => {
+      expect((await call(ts!.url, 'POST', '/v1/reads', { token: ts!.token('pd-a', 'ingest'), json: [read('SHR1', i)] })).json.accepted).toBe(1);
+    };
+    await own(3);
+    for (let i = 0; i < 50 && (await call(ts.url, 'GET', '/v1/alerts/recent', { token: desk })).json.alerts.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await call(ts.url, 'DELETE', '/v1/sharing/pd-a', { token: ts.token('pd-b', 'admin') })).status).toBe(204);
     expect((await call(ts.url, 'POST', `/v1/alerts/${newer}/ack`, { token: desk, json: { outcome: 'confirmed' } })).status).toBe(404);
-    expect((await call(ts.url, 'GET', '/v1/alerts/recent', { token: desk })).json).toEqual({ alerts: [], next: null });
+    const left = await call(ts.url, 'GET', '/v1/alerts/recent?limit=1', { token: desk });
+    expect(left.json.alerts.map((a: any) => a.read.tenant)).toEqual(['pd-a']);
+    expect(left.json.next).toBeNull(); // pd-b's two are skipped, not shown and not counted
+    expect((await call(ts.url, 'GET', `/v1/alerts/recent?after=${left.json.alerts[0].id}`, { token: desk })).json).toEqual({ alerts: [], next: null });
   });
 
   it('alerts past retention leave recent, cannot be acked, and their acks are swept from disk with them', async () => {
