@@ -5,11 +5,12 @@
  * released hold lets the sweep delete them from disk within 60 s; holds are durable across a restart;
  * the routes validate their input and are audited.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNow } from '../src/server/routes/retention.js';
-import { call, createToken, makeDataDir, readAudit, spawnServer, startTestServer, type ChildServer, type TestServer } from './helpers/server.js';
+import { call, createToken, kCliMain, makeDataDir, readAudit, spawnServer, startTestServer, type ChildServer, type TestServer } from './helpers/server.js';
 
 let ts: TestServer | undefined;
 let dataDir: string | undefined;
@@ -143,6 +144,13 @@ describe('legal holds over HTTP', () => {
     const res = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'investigator'), json: { plate: 'WIN1', purpose: 'p', case: 'CASE-2' } });
     expect(res.json.hits.map((h: any) => h.camera)).toEqual(['cam-win']);
     expect(await filesText(tenantDir)).toContain('cam-win');
+    // nor does the command-line export carry held reads past retention
+    await ts.close();
+    ts = undefined;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [kCliMain, 'export', '--data-dir', dataDir!, '--tenant', 'pd-a', '--format', 'ndjson'], { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    expect(out.trim().split('\n').map((l) => JSON.parse(l).camera)).toEqual(['cam-recent']);
   }, 120_000);
 
   it('validates input, is admin-only, and keeps tenants apart', async () => {
