@@ -49,6 +49,8 @@ export const Conflict = createError('PS_CONFLICT', 'The request conflicts with t
 export const BodyTooLarge = createError('PS_BODY_TOO_LARGE', 'Request body is too large', 413);
 export const UnsupportedMediaType = createError('PS_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type', 415);
 export const RateLimited = createError('PS_RATE_LIMITED', 'Too many requests', 429);
+// an alert is acknowledged once (API.md v1.1 "Alerts: acknowledgement"); the first ack stands
+export const AlreadyAcknowledged = createError('PS_ALERT_ALREADY_ACKNOWLEDGED', 'The alert was already acknowledged', 409);
 
 // --- server cannot serve safely (5xx) ---
 export const QueryTimeout = createError('PS_QUERY_TIMEOUT', 'The query exceeded its time budget', 503);

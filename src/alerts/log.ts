@@ -149,6 +149,34 @@ export class AlertLog {
     });
   }
 
+  /**
+   * Up to `max` durable alerts with id < `beforeId`, newest first (`GET /v1/alerts/recent` pages backwards
+   * from the head with it). The ids are found in the index, the alerts read through readAfter (one read path
+   * for payloads, cached or on disk).
+   */
+  async readBefore(tenant: string, beforeId: number, max: number): Promise<LoggedAlert[]> {
+    const log = await this.tenantLog(tenant);
+    const end = firstAfter(log.ids, beforeId - 1);
+    const start = Math.max(0, end - max);
+    if (start >= end) return [];
+    const found = await this.readAfter(tenant, log.ids[start]! - 1, end - start);
+    // a compaction in between may have removed some: never return ids at or past beforeId
+    return found.filter((a) => a.id < beforeId).reverse();
+  }
+
+  /** Whether the tenant's log holds alert `id` durably (not swept). */
+  async has(tenant: string, id: number): Promise<boolean> {
+    const log = await this.tenantLog(tenant);
+    const i = firstAfter(log.ids, id - 1);
+    return i < log.ids.length && log.ids[i] === id;
+  }
+
+  /** The durable alert `id` of the tenant, or undefined (never raised, not yet durable, or swept). */
+  async get(tenant: string, id: number): Promise<LoggedAlert | undefined> {
+    const [alert] = await this.readAfter(tenant, id - 1, 1);
+    return alert?.id === id ? alert : undefined;
+  }
+
   /** Tenants with a log file or alerts in this process. */
   async tenants(): Promise<string[]> {
     const names = new Set(this.logs.keys());

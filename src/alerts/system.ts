@@ -11,6 +11,7 @@ import { hasWildcard } from '../model/plate.js';
 import { kMaxLimit } from '../query/parse.js';
 import { HotlistStore, type LoadedHotlist } from '../hotlist/store.js';
 import type { AlertDraft } from './alert.js';
+import { AckLog } from './ack-log.js';
 import { AlertHub } from './hub.js';
 import { AlertLog, type LoggedAlert } from './log.js';
 import { raiseForBatch } from './raise.js';
@@ -41,12 +42,16 @@ export class AlertSystem {
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  private constructor(readonly deps: AlertSystemDeps, readonly hotlists: HotlistStore, readonly alerts: AlertLog) {}
+  private constructor(
+    readonly deps: AlertSystemDeps, readonly hotlists: HotlistStore, readonly alerts: AlertLog,
+    /** Dispatchers' acknowledgements of alerts (src/alerts/ack-log.ts). */
+    readonly acks: AckLog,
+  ) {}
 
   static async open(deps: AlertSystemDeps): Promise<AlertSystem> {
     const hotlists = await HotlistStore.open(deps.dataDir);
     for (const f of hotlists.failures) deps.log.error(f, 'hot list could not be loaded');
-    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir));
+    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir), await AckLog.open(deps.dataDir));
     system.sweepTimer = setInterval(() => void system.sweep(), kSweepMs);
     system.sweepTimer.unref();
     return system;
@@ -155,7 +160,19 @@ export class AlertSystem {
           if (c === undefined) cutoffs.set(t, (c = this.deps.retentionCutoff(t, now)));
           return c;
         };
-        dropped += await this.alerts.compact(tenant, (readTenant, readTs) => readTs >= cutoff(readTenant));
+        const gone = await this.alerts.compact(tenant, (readTenant, readTs) => readTs >= cutoff(readTenant));
+        dropped += gone;
+        // an ack goes with its alert (checked on every sweep: a crash may have come between the two files);
+        // a damaged ack file must not stop the alert logs of the tenants after it from being swept
+        try {
+          if (gone > 0 || (await this.acks.count(tenant)) > 0) {
+            const kept = new Set<number>();
+            for (const id of await this.acks.ids(tenant)) if (await this.alerts.has(tenant, id)) kept.add(id);
+            await this.acks.compact(tenant, (id) => kept.has(id));
+          }
+        } catch (err) {
+          this.deps.log.warn({ err, tenant }, 'alert acknowledgement sweep failed');
+        }
       }
     } catch (err) {
       this.deps.log.warn({ err }, 'alert log sweep failed');
@@ -167,5 +184,6 @@ export class AlertSystem {
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.alerts.close();
+    await this.acks.close();
   }
 }

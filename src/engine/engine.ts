@@ -5,6 +5,7 @@
  */
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
+import type { HeldReads } from '../model/hold.js';
 
 export interface EngineOptions {
   /** Root of the data dir; the engine owns `D/tenants/<tenant>/` (WAL and shards). */
@@ -77,8 +78,11 @@ export interface Engine {
   /** Every retained read of one tenant that passes `filter`, ordered by ts then id, streamed. */
   exportReads(scope: TenantScope, filter: ReadFilter): AsyncIterable<StoredRead>;
 
-  /** Deletes from disk and memory every read of `tenant` with `ts < cutoff` (whole shards, rewritten logs). */
-  dropBefore(tenant: string, cutoff: number): Promise<DropResult>;
+  /**
+   * Deletes from disk and memory every read of `tenant` with `ts < cutoff` (whole shards, rewritten logs),
+   * except the reads `held` reaches (legal holds): those stay, however old.
+   */
+  dropBefore(tenant: string, cutoff: number, held?: HeldReads): Promise<DropResult>;
 
   /** Seals live reads into immutable shards now (normally done in the background). */
   seal(tenant?: string): Promise<void>;

@@ -11,6 +11,7 @@ import { Kernels } from '../core/kernels.js';
 import { kernelModule } from '../core/module.js';
 import type { HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
+import type { HeldReads } from '../model/hold.js';
 import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
@@ -291,11 +292,11 @@ export class StoreEngine implements Engine {
     yield* exportTenant(store, scope.minTs, filter);
   }
 
-  async dropBefore(tenant: string, cutoff: number): Promise<DropResult> {
+  async dropBefore(tenant: string, cutoff: number, held?: HeldReads): Promise<DropResult> {
     this.assertOpen();
     const store = this.stores.get(tenant);
     if (!store) return { shardsDeleted: 0, readsDeleted: 0 };
-    return dropTenantBefore(store, this.arenas, cutoff);
+    return dropTenantBefore(store, this.arenas, cutoff, held);
   }
 
   async seal(tenant?: string): Promise<void> {

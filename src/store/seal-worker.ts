@@ -12,6 +12,7 @@ import { decodeRecord, type RowRecord } from './wal-record.js';
 import { groupByDay, writeDayShards } from './shard-writer.js';
 import { parseShard, shardTableRows } from './shard-format.js';
 import { crc32c } from './crc32c.js';
+import { compileHeld, type HoldReach } from '../model/hold.js';
 
 export interface SealJob {
   /** Rows come from these WAL files (seal) … */
@@ -20,6 +21,8 @@ export interface SealJob {
   shardFiles?: Array<{ file: string; crc: number }>;
   /** With shard files: keep only rows with ts ≥ this (retention); compaction passes -Infinity. */
   minTs?: number;
+  /** … and rows older than `minTs` that a legal hold reaches (src/model/hold.ts). */
+  held?: HoldReach[];
   fromSeq: number;
   toSeq: number;
   shardsDir: string;
@@ -46,7 +49,8 @@ async function run(job: SealJob) {
     const bytes = await readFile(file);
     if (crc32c(bytes) !== crc) throw new Error(`shard checksum mismatch: ${file}`);
     const minTs = job.minTs ?? -Infinity;
-    for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs) bySeq.set(r.seq, r);
+    const isHeld = job.held ? compileHeld(job.held) : undefined;
+    for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
   }
   const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const entries = await writeDayShards(job.shardsDir, job.tenant, job.ordinal, groupByDay(rows), job.firstGen);

@@ -10,6 +10,10 @@
  *          old WAL files → write rewritten shards → COMMIT manifest {shards −= old, += rewritten} → swap →
  *          delete old shard files
  *
+ * Legal holds (src/model/hold.ts): a drop may be told which reads are held. A held read survives like a
+ * read within retention: a day shard whose expired rows are all held stays as it is; one with some
+ * unheld expired rows is rewritten keeping the held ones (instead of being deleted whole).
+ *
  * A crash before a commit leaves shard files the manifest does not name: opening deletes them and the
  * WAL still holds their rows. A crash after it leaves WAL rows below `sealedSeq` (skipped on replay) or
  * old shard files (deleted on open). Nothing acknowledged is lost, nothing is stored twice.
@@ -20,6 +24,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ArenaSet } from '../core/arena.js';
+import { compileHeld, reachOverlaps, type HeldReads } from '../model/hold.js';
 import { ensureDir, unlinkDurable } from './durable-fs.js';
 import { storeFsIsReal } from './fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
@@ -186,17 +191,28 @@ export interface DropOutcome {
   readsDeleted: number;
 }
 
-/** Deletes every row with ts < cutoff: from the WAL (rewritten), and shards (deleted or rewritten). */
-export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cutoff: number): Promise<DropOutcome> {
+/**
+ * Per shard, the last hold revision and cutoff under which every expired row of it was found held: while
+ * the holds are unchanged such a shard (all rows older than that cutoff) needs no second look.
+ */
+const whollyHeld = new WeakMap<LoadedShard, { revision: string; cutoff: number }>();
+
+/**
+ * Deletes every row with ts < cutoff, except those `held` reaches: from the WAL (rewritten), and shards
+ * (deleted, or rewritten without the deleted rows).
+ */
+export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cutoff: number, held?: HeldReads): Promise<DropOutcome> {
   return store.withExclusive(async () => {
     let readsDeleted = 0;
     let shardsDeleted = 0;
+    const isHeld = held && held.reaches.length > 0 ? compileHeld(held.reaches) : undefined;
+    const expired = (plate: string, ts: number): boolean => ts < cutoff && !(isHeld && isHeld(plate, ts));
     // live rows: rewrite the log without them (old WAL files stay untouched unless rows are dropped)
-    if (store.live.rows.some((r) => r.ts < cutoff)) {
+    if (store.live.rows.some((r) => expired(r.plate, r.ts))) {
       const { boundarySeq, oldGens } = await store.rotateWal();
       const old = store.live.rows.filter((r) => r.seq < boundarySeq);
-      const droppedLive = old.filter((r) => r.ts < cutoff);
-      await store.rewriteRows(old.filter((r) => r.ts >= cutoff));
+      const droppedLive = old.filter((r) => expired(r.plate, r.ts));
+      await store.rewriteRows(old.filter((r) => !expired(r.plate, r.ts)));
       // the manifest's nextSeq covers the dropped rows' seqs before their log goes: ids are never given out
       // again, and the acknowledgement mark (TenantStore.checkAckMark) does not mistake the drop for a cut log
       await store.saveManifest({ ...store.manifest });
@@ -208,29 +224,59 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     }
 
     // shards: whole ones go, straddling ones are rewritten (in the worker when it is there)
-    const doomed = store.shards.filter((s) => s.meta.minTs < cutoff);
-    if (doomed.length === 0) return { shardsDeleted, readsDeleted };
-    const whole = doomed.filter((s) => s.meta.maxTs < cutoff);
-    const straddling = doomed.filter((s) => s.meta.maxTs >= cutoff);
-    const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => e.minTs >= cutoff) };
+    const whole: LoadedShard[] = [];
+    const straddling: LoadedShard[] = [];
     const forget: string[] = [];
-    for (const s of whole) {
-      readsDeleted += s.rows;
-      shardsDeleted++;
-      for (const [id] of s.readIds()) forget.push(id);
-    }
     let kept = 0;
-    for (const s of straddling) {
-      for (let i = 0; i < s.rows; i++) {
-        if (s.tsAt(i) >= cutoff) kept++;
-        else {
-          readsDeleted++;
-          const id = s.extras(i).readId;
-          if (id !== undefined) forget.push(id);
+    for (const s of store.shards) {
+      if (s.meta.minTs >= cutoff) continue;
+      const mayHold = isHeld !== undefined && held!.reaches.some((r) => reachOverlaps(r, s.meta.minTs, s.meta.maxTs));
+      if (!mayHold) {
+        if (s.meta.maxTs < cutoff) {
+          whole.push(s);
+          readsDeleted += s.rows;
+          for (const [id] of s.readIds()) forget.push(id);
+          continue;
         }
+        straddling.push(s);
+        for (let i = 0; i < s.rows; i++) {
+          if (s.tsAt(i) >= cutoff) kept++;
+          else {
+            readsDeleted++;
+            const id = s.extras(i).readId;
+            if (id !== undefined) forget.push(id);
+          }
+        }
+        continue;
       }
+      const memo = whollyHeld.get(s);
+      if (memo && memo.revision === held!.revision && s.meta.maxTs < memo.cutoff) continue;
+      // held reads may be in it: look at each expired row
+      const plates = s.plates();
+      const deleted: number[] = [];
+      for (let i = 0; i < s.rows; i++) if (expired(plates[s.plate[i]!]!, s.tsAt(i))) deleted.push(i);
+      if (deleted.length === 0) {
+        whollyHeld.set(s, { revision: held!.revision, cutoff });
+        continue;
+      }
+      readsDeleted += deleted.length;
+      for (const i of deleted) {
+        const id = s.extras(i).readId;
+        if (id !== undefined) forget.push(id);
+      }
+      if (deleted.length === s.rows) {
+        whole.push(s);
+        continue;
+      }
+      straddling.push(s);
+      kept += s.rows - deleted.length;
     }
-    const rewritten = await rewriteShards(store, arenas, straddling, cutoff, kept, next);
+    const doomed = [...whole, ...straddling];
+    if (doomed.length === 0) return { shardsDeleted, readsDeleted };
+    shardsDeleted += whole.length;
+    const doomedFiles = new Set(doomed.map((s) => s.entry.file));
+    const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !doomedFiles.has(e.file)) };
+    const rewritten = await rewriteShards(store, arenas, straddling, cutoff, kept, next, held);
     next.shards.push(...rewritten.map((s) => s.entry));
     try {
       await store.saveManifest(next);
@@ -249,22 +295,25 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
 }
 
 /**
- * Rewrites `shards` keeping rows with ts ≥ `minTs` (expected: `expectRows` of them) as new shard files,
- * in the seal worker when it is built (else on this thread); loads them. The manifest is the caller's.
+ * Rewrites `shards` keeping rows with ts ≥ `minTs` or reached by `held` (expected: `expectRows` of them) as
+ * new shard files, in the seal worker when it is built (else on this thread); loads them. The manifest is
+ * the caller's.
  */
-async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: readonly LoadedShard[], minTs: number, expectRows: number, next: TenantManifest): Promise<LoadedShard[]> {
+async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: readonly LoadedShard[], minTs: number, expectRows: number, next: TenantManifest, held?: HeldReads): Promise<LoadedShard[]> {
   if (shards.length === 0 || expectRows === 0) return [];
   const firstGen = next.nextShardGen ?? 1;
   const job: SealJob = {
     walFiles: [], shardFiles: shards.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs,
     fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
   };
+  if (held && held.reaches.length > 0) job.held = held.reaches;
   const viaWorker = await sealInWorker(job);
   if (viaWorker && viaWorker.rows === expectRows) {
     next.nextShardGen = firstGen + viaWorker.entries.length;
     return loadEntries(store, arenas, viaWorker.entries);
   }
-  const rows = shards.flatMap((s) => shardRows(s)).filter((r) => r.ts >= minTs).sort((a, b) => a.seq - b.seq);
+  const isHeld = job.held ? compileHeld(job.held) : undefined;
+  const rows = shards.flatMap((s) => shardRows(s)).filter((r) => r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))).sort((a, b) => a.seq - b.seq);
   return writeShards(store, arenas, groupByDay(rows), next);
 }
 

@@ -4,9 +4,11 @@
  */
 import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
+import * as alertAcks from './alert-acks.js';
 import * as approvals from './approvals.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
+import * as holds from './holds.js';
 import * as hotlists from './hotlists.js';
 import * as insights from './insights.js';
 import * as ops from './ops.js';
@@ -33,4 +35,6 @@ export const routeModules: readonly RouteModule[] = [
   approvals,
   insights,
   transparency,
+  alertAcks,
+  holds,
 ];

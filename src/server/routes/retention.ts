@@ -7,6 +7,7 @@ import { BadInput } from '../../errors.js';
 import type { RequestContext, Route, RouteResponse, ServerServices } from '../route.js';
 import { acquireEngineLock } from '../tenancy/data-dir-lock.js';
 import { kMaxRetentionSeconds, kMinRetentionSeconds } from '../tenancy/directory.js';
+import { holdsFor } from '../tenancy/holds.js';
 import { RetentionSweeper } from '../tenancy/retention-sweeper.js';
 
 const sweepers = new WeakMap<ServerServices, RetentionSweeper>();
@@ -17,9 +18,20 @@ export function setup(services: ServerServices): void {
   // the engine is opened; here until it moves there.
   const lock = acquireEngineLock(services.dataDir, 'server');
   services.onClose(() => lock.release());
-  const sweeper = new RetentionSweeper(services.directory, services.engine, services.log).start();
+  const holds = holdsFor(services);
+  const sweeper = new RetentionSweeper(services.directory, services.engine, services.log, undefined, (t) => holds.heldReads(t)).start();
   sweepers.set(services, sweeper);
   services.onClose(() => sweeper.stop());
+}
+
+/** Runs a retention sweep now (after a legal hold is released); resolves when it is done. */
+export function sweepNow(services: ServerServices): Promise<void> {
+  return sweepers.get(services)?.sweep() ?? Promise.resolve();
+}
+
+/** Resolves when the sweep in progress, if any, is done (see RetentionSweeper.settled). */
+export function sweepSettled(services: ServerServices): Promise<void> {
+  return sweepers.get(services)?.settled() ?? Promise.resolve();
 }
 
 function state(ctx: RequestContext) {

@@ -10,7 +10,9 @@ import { performance } from 'node:perf_hooks';
 import type { Hit, TenantScope } from '../../model/query.js';
 import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/cursor.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
+import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
 import { hitToJson } from '../hit-json.js';
+import { heldScopeFor, holdsFor } from '../tenancy/holds.js';
 import { answerFormat, packAnswer } from '../answer-format.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type StreamSink } from '../route.js';
 
@@ -19,6 +21,17 @@ const kSearchRoles = ['investigator', 'dispatcher'] as const;
 function justify(ctx: RequestContext, j: Justification): void {
   ctx.audit.purpose = j.purpose;
   ctx.audit.case = j.case;
+}
+
+/**
+ * Legal holds (src/server/tenancy/holds.ts): the caller's own reads past retention that its holds for the
+ * stated case keep; the audit record names the holds consulted (`holds`).
+ */
+function heldScope(ctx: RequestContext, j: Justification, scopes: readonly TenantScope[]): HeldScope | undefined {
+  // `heldCount` (set after the search) is how many of `total` were held reads past retention
+  const held = heldScopeFor(holdsFor(ctx.services), ctx.principal.tenant, j.case, scopes);
+  if (held) ctx.audit.extra.holds = held.holds;
+  return held;
 }
 
 function elapsedMs(start: number): number {
@@ -44,9 +57,11 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
   touchScope(ctx, scopes);
+  const held = heldScope(ctx, justification, scopes);
   const start = performance.now();
-  const result = await engine.search(scopes, query, ctx.signal);
+  const result = await searchWithHeld(engine, scopes, query, ctx.signal, held);
   const tookMs = elapsedMs(start);
+  if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.total;
   const last = result.hits[result.hits.length - 1];
   const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint) : null;
@@ -79,9 +94,11 @@ async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
   touchScope(ctx, scopes);
+  const held = heldScope(ctx, justification, scopes);
   const start = performance.now();
-  const result = await engine.searchHotlist(scopes, query, ctx.signal);
+  const result = await searchHotlistWithHeld(engine, scopes, query, ctx.signal, held);
   const tookMs = elapsedMs(start);
+  if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
   return {
     json: {

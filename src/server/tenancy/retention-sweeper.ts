@@ -4,8 +4,12 @@
  * Queries never depend on it: they carry the cutoff themselves (Directory.scopesFor), so a read past retention
  * is invisible from the moment the retention answer is sent, and gone from disk within one interval plus
  * the time of a sweep. Audit records are not reads and are never swept.
+ *
+ * Legal holds: the reads a tenant's active holds reach are kept (`heldReadsOf`); when the tenant's holds
+ * cannot be read, nothing of it is deleted until they can (a hold must never be lost to a parse error).
  */
 import type { Engine } from '../../engine/engine.js';
+import type { HeldReads } from '../../model/hold.js';
 import type { Directory } from './directory.js';
 
 // API.md asks for deletion within 60 s; a sweep every 10 s leaves room for slow sweeps
@@ -27,6 +31,8 @@ export class RetentionSweeper {
     private readonly engine: Engine,
     private readonly log?: SweepLogger,
     private readonly intervalMs: number = kSweepIntervalMs,
+    /** The reads of a tenant its legal holds keep (undefined: none); throws when they cannot be known. */
+    private readonly heldReadsOf: (tenant: string) => HeldReads | undefined = () => undefined,
   ) {}
 
   start(): this {
@@ -59,7 +65,7 @@ export class RetentionSweeper {
       const cutoff = this.directory.retentionCutoff(tenant, now);
       if (cutoff === -Infinity) continue;
       try {
-        const r = await this.engine.dropBefore(tenant, cutoff);
+        const r = await this.engine.dropBefore(tenant, cutoff, this.heldReadsOf(tenant));
         if (r.readsDeleted > 0 || r.shardsDeleted > 0) {
           this.log?.info({ tenant, cutoff: new Date(cutoff).toISOString(), ...r }, 'retention sweep deleted reads');
         }
@@ -67,6 +73,14 @@ export class RetentionSweeper {
         this.log?.error({ err, tenant }, 'retention sweep failed; retrying next interval');
       }
     }
+  }
+
+  /**
+   * Resolves when the sweep in progress (if any) is done. A legal hold waits for it before its answer: a
+   * sweep that began under the old holds could otherwise delete a newly held read after the answer.
+   */
+  settled(): Promise<void> {
+    return this.running?.catch(() => {}) ?? Promise.resolve();
   }
 
   async stop(): Promise<void> {
