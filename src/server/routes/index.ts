@@ -4,6 +4,7 @@
  */
 import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
+import * as analytics from './analytics.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
 import * as hotlists from './hotlists.js';
@@ -17,6 +18,7 @@ export const routeModules: readonly RouteModule[] = [
   ops,
   reads,
   search,
+  analytics,
   audit,
   sharing,
   retention,
