@@ -16,6 +16,10 @@ import { DuckOracle } from './helpers/duckdb.js';
 import { duckAnalytics } from './helpers/duckdb-analytics.js';
 import { analyticsQueryArb, clonedArb, convoyArb, kDay, kDays, kT0, kTenants, makeAnalyticsReads } from './helpers/analytics-data.js';
 import { tempDataDir } from './helpers/engine-data.js';
+import { analyticsSql as benchAnalyticsSql } from '../bench/peers/analytics-sql.js';
+import { sqlAnalyticsAnswer } from '../bench/peers/analytics-answer.js';
+import { engineAnalyticsAnswer } from '../bench/peers/engine-peer.js';
+import type { SqlDialect } from '../bench/peers/sql-dialect.js';
 
 function reference(reads: readonly StoredRead[], scopes: readonly TenantScope[], q: AnalyticsQuery): AnalyticsResult {
   switch (q.kind) {
@@ -159,4 +163,40 @@ describe('analytics vs DuckDB SQL', () => {
     expect(cloned.total).toBeGreaterThan(0);
     expect((await duckAnalytics(db, scopes, { ...k!, filter: {}, maxSpeedKmh: 250, minDistanceM: 5000 })).total).toBe(cloned.total);
   });
+});
+
+/** bench/peers/analytics-sql.ts on this file's DuckDB table, whose `ts` is already epoch ms (BIGINT). */
+const kBigintDialect: SqlDialect = {
+  name: 'duckdb',
+  timestamp: (ms) => `${ms}::BIGINT`,
+  unnestText: () => {
+    throw new Error('unused');
+  },
+  epochMs: (e) => e,
+  sortedDistinct: (e) => `list(DISTINCT ${e} ORDER BY ${e})`,
+};
+
+describe("the peers benchmark's analytics SQL (bench/peers/analytics-sql.ts) equals the engine", () => {
+  const f = fixture({ threads: 0, sealEvery: 4 }, 5, 600);
+  let db: DuckOracle;
+  beforeAll(async () => {
+    db = await DuckOracle.create();
+    await db.loadReads(f.reads);
+  });
+  afterAll(() => db?.close());
+  it('one tenant in scope (as the benchmark asks), random queries without polygons', () =>
+    fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...kTenants), fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + kDays * kDay })),
+        analyticsQueryArb(f.reads.map((read) => ({ tenant: read.tenant, read })), false)
+          .filter((q) => !(q.kind === 'frequent' ? [q.filter] : q.kind === 'multisite' ? q.sites : []).some((a) => a.polygon)),
+        async (tenant, minTs, q) => {
+          const scope = { tenant, minTs: minTs === 0 ? Number.MIN_SAFE_INTEGER : minTs };
+          const rows = (await db.rows(benchAnalyticsSql(kBigintDialect, scope, q))).map((r) => Object.values(r).map((v) => (v !== null && typeof v === 'object' && 'items' in v ? (v as { items: unknown[] }).items : v)));
+          const want = sqlAnalyticsAnswer(q.kind, rows);
+          expect(engineAnalyticsAnswer(await f.engine.analytics([scope], q))).toEqual(want);
+        },
+      ),
+      { numRuns: 120 },
+    ));
 });
