@@ -4,7 +4,7 @@
  * touched (a string interned once), so the analyses group and compare integers, never strings, per row.
  * Plates of different tenants with the same text get the same id (a plate may be read across tenants).
  */
-import { kCoordScale } from '../../core/segment.js';
+import { kCoordScale, kPlateSlotBytes } from '../../core/segment.js';
 import type { Hit } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
@@ -32,9 +32,70 @@ export class Interner {
   }
 }
 
+/** Base-37 code of a plate character: '0'–'9' → 1–10, 'A'–'Z' → 11–36 (0 is padding, never a character). */
+function charCode37(c: number): number {
+  return c <= 57 ? c - 47 : c - 54;
+}
+
+/**
+ * A plate (1–10 characters of A–Z0–9) as one exact integer: its characters in base 37 (37^10 < 2^53). No
+ * character codes to 0, so distinct plates get distinct numbers; a shard's 16-byte slot is read without
+ * decoding a string.
+ */
+export function plateKey(p: string): number {
+  let k = 0;
+  for (let i = 0; i < p.length; i++) k = k * 37 + charCode37(p.charCodeAt(i));
+  return k;
+}
+
+function slotKey(slots: Uint8Array, d: number): number {
+  const base = d * kPlateSlotBytes;
+  const len = slots[base + 15]!;
+  let k = 0;
+  for (let i = 0; i < len; i++) k = k * 37 + charCode37(slots[base + i]!);
+  return k;
+}
+
+function keyToPlate(k: number): string {
+  let s = '';
+  while (k > 0) {
+    const c = k % 37;
+    s = String.fromCharCode(c <= 10 ? c + 47 : c + 54) + s;
+    k = (k - c) / 37;
+  }
+  return s;
+}
+
+/** Plates ↔ dense ids 0, 1, 2, …, keyed by plateKey (strings made only for the plates an answer names). */
+export class PlateIds {
+  private readonly ids = new Map<number, number>();
+  private readonly keys: number[] = [];
+  idOfKey(k: number): number {
+    let v = this.ids.get(k);
+    if (v === undefined) {
+      v = this.keys.length;
+      this.ids.set(k, v);
+      this.keys.push(k);
+    }
+    return v;
+  }
+  id(plate: string): number {
+    return this.idOfKey(plateKey(plate));
+  }
+  find(plate: string): number {
+    return this.ids.get(plateKey(plate)) ?? -1;
+  }
+  name(id: number): string {
+    return keyToPlate(this.keys[id]!);
+  }
+  get size(): number {
+    return this.keys.length;
+  }
+}
+
 /** One analysis' ids: shared by every gather of the analysis so ids agree between its passes. */
 export class IdSpace {
-  readonly plates = new Interner();
+  readonly plates = new PlateIds();
   readonly cameras = new Interner();
   private readonly shardPlates = new Map<object, Int32Array>();
   private readonly shardCameras = new Map<object, Int32Array>();
@@ -44,6 +105,11 @@ export class IdSpace {
     let m = this.shardPlates.get(src.shard);
     if (!m) this.shardPlates.set(src.shard, (m = new Int32Array(src.shard.layout.dictCount).fill(-1)));
     return m;
+  }
+
+  /** The plate id of dictionary entry `d` of a shard. */
+  shardPlate(src: Source & { kind: 'shard' }, d: number): number {
+    return this.plates.idOfKey(slotKey(src.shard.slots, d));
   }
 
   camerasOf(src: Source & { kind: 'shard' }): Int32Array {
@@ -96,7 +162,7 @@ export function gather(
         const i = rows[j]!;
         const d = sh.plate[i]!;
         let p = plateIds[d]!;
-        if (p < 0) plateIds[d] = p = ids.plates.id(sh.plateAt(d));
+        if (p < 0) plateIds[d] = p = ids.shardPlate(src, d);
         c.plate[o] = p;
         c.camera[o] = cameraIds[sh.camera[i]!]!;
         c.ts[o] = sh.tsAt(i);

@@ -50,7 +50,7 @@ export async function runConvoy(ctx: AnalysisContext, q: ConvoyQuery): Promise<C
   }
   const all: ConvoyRow[] = [];
   for (const [p, g] of groups) {
-    if (g.cameras.size >= q.minCameras) all.push({ plate: ids.plates.names[p]!, cameras: g.cameras.size, together: g.together, first: g.first, last: g.last });
+    if (g.cameras.size >= q.minCameras) all.push({ plate: ids.plates.name(p), cameras: g.cameras.size, together: g.together, first: g.first, last: g.last });
   }
   all.sort((a, b) => b.cameras - a.cameras || b.together - a.together || comparePlates(a.plate, b.plate));
   return cutRows(all, q.limit);

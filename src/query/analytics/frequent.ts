@@ -34,7 +34,7 @@ export async function runFrequent(ctx: AnalysisContext, q: FrequentQuery): Promi
   }
   const all: FrequentRow[] = [];
   for (let p = 0; p < n; p++) {
-    if (reads[p]! >= q.minReads && days[p]! >= q.minDays) all.push({ plate: ids.plates.names[p]!, reads: reads[p]!, days: days[p]!, first: first[p]!, last: last[p]! });
+    if (reads[p]! >= q.minReads && days[p]! >= q.minDays) all.push({ plate: ids.plates.name(p), reads: reads[p]!, days: days[p]!, first: first[p]!, last: last[p]! });
   }
   all.sort((a, b) => b.reads - a.reads || comparePlates(a.plate, b.plate));
   return cutRows(all, q.limit);

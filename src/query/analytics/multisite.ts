@@ -55,7 +55,7 @@ export async function runMultisite(ctx: AnalysisContext, q: MultisiteQuery): Pro
     if (reads[p] === 0 || bits(sites[p]!) < q.minSites) continue;
     const list: number[] = [];
     for (let k = 0; k < q.sites.length; k++) if (sites[p]! & (1 << k)) list.push(k);
-    all.push({ plate: ids.plates.names[p]!, sites: list, reads: reads[p]! });
+    all.push({ plate: ids.plates.name(p), sites: list, reads: reads[p]! });
   }
   all.sort((a, b) => b.sites.length - a.sites.length || b.reads - a.reads || comparePlates(a.plate, b.plate));
   return cutRows(all, q.limit);
