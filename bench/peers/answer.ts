@@ -23,11 +23,28 @@ export interface HotlistAnswer {
   matches: HotlistEntryAnswer[];
 }
 
-export type Answer = SearchAnswer | HotlistAnswer;
+/**
+ * An analysis (API.md "Investigative analytics"): `total` and the ordered result rows, each written as one
+ * canonical line (times in epoch ms; cloned: plate, pairs, the fastest pair's ids, its speed to 9 significant
+ * digits, since a peer's libm may differ from V8's in the last bit).
+ */
+export interface AnalyticsAnswer {
+  kind: 'analytics';
+  total: number;
+  rows: string[];
+}
+
+export type Answer = SearchAnswer | HotlistAnswer | AnalyticsAnswer;
+
+/** One analytics result row as the harness compares it. */
+export function analyticsRow(fields: ReadonlyArray<string | number | readonly number[]>): string {
+  return fields.map((f) => (Array.isArray(f) ? `[${f.join(',')}]` : typeof f === 'number' && !Number.isInteger(f) ? f.toPrecision(9) : String(f))).join(' ');
+}
 
 /** A one-line summary for the log: totals and hit counts. */
 export function describeAnswer(a: Answer): string {
   if (a.kind === 'search') return `total ${a.total}, ${a.ids.length} hits`;
+  if (a.kind === 'analytics') return `total ${a.total}, ${a.rows.length} results`;
   const total = a.matches.reduce((s, m) => s + m.total, 0);
   return `${a.matches.length} entries matched, total ${total}`;
 }
@@ -46,6 +63,11 @@ export function differenceBetween(a: Answer, b: Answer): string | undefined {
   if (a.kind === 'search' && b.kind === 'search') {
     if (a.total !== b.total) return `total ${a.total} vs ${b.total}`;
     return firstIdDifference(a.ids, b.ids);
+  }
+  if (a.kind === 'analytics' && b.kind === 'analytics') {
+    if (a.total !== b.total) return `total ${a.total} vs ${b.total}`;
+    const d = firstIdDifference(a.rows, b.rows);
+    return d?.replace(/^hit/, 'result');
   }
   const am = (a as HotlistAnswer).matches;
   const bm = (b as HotlistAnswer).matches;

@@ -16,6 +16,8 @@ import type { BenchQuery } from './query-set.js';
 import { kSpillColumns, readSpill } from './spill.js';
 import { duckdbDialect, sqlString } from './sql-dialect.js';
 import { hotlistSql, searchSql } from './sql.js';
+import { analyticsSql } from './analytics-sql.js';
+import { sqlAnalyticsAnswer } from './analytics-answer.js';
 
 const kCreateTable = `CREATE TABLE reads (
   id VARCHAR NOT NULL, tenant VARCHAR NOT NULL, plate VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
@@ -109,6 +111,11 @@ export class DuckdbPeer implements Peer {
   }
 
   async run(q: BenchQuery): Promise<Answer> {
+    if (q.kind === 'analytics') {
+      const rows = (await this.conn.runAndReadAll(analyticsSql(duckdbDialect, q.scope, q.query))).getRowsJS();
+      // a list column may come back as a DuckDB list value rather than an array
+      return sqlAnalyticsAnswer(q.query.kind, rows.map((r) => r.map((v) => (v !== null && typeof v === 'object' && 'items' in v ? (v as { items: unknown[] }).items : v))));
+    }
     if (q.kind === 'search') {
       const sql = searchSql(duckdbDialect, q.scope, q.query);
       // Columns, not rows: getRowsJS costs more than the query on tens of thousands of rows.
@@ -138,6 +145,7 @@ export class DuckdbPeer implements Peer {
   async explain(q: BenchQuery): Promise<string> {
     if (q.kind === 'hotlist') await this.fillEntries(q.query.entries.map((e) => e.pattern));
     const sql = q.kind === 'search' ? searchSql(duckdbDialect, q.scope, q.query).sql
+      : q.kind === 'analytics' ? analyticsSql(duckdbDialect, q.scope, q.query)
       : hotlistSql(duckdbDialect, q.scope, q.query, kEntriesRelation);
     const rows = (await this.conn.runAndReadAll(`EXPLAIN ANALYZE ${sql}`)).getRowsJS();
     return rows.map((r) => String(r[1])).join('\n');

@@ -10,7 +10,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Read } from '../../src/model/read.js';
-import type { Answer } from './answer.js';
+import { analyticsRow, type Answer, type AnalyticsAnswer } from './answer.js';
+import type { AnalyticsResult } from '../../src/model/analytics.js';
 import type { DataSample } from './data-sample.js';
 import { difference, snapshot } from './memory.js';
 import { loadReport, type LoadReport, type Peer } from './peer.js';
@@ -106,6 +107,7 @@ export class EnginePeer implements Peer {
   constructor(private readonly subject: BenchSubject) {}
 
   async run(q: BenchQuery): Promise<Answer> {
+    if (q.kind === 'analytics') return engineAnalyticsAnswer(await this.subject.analytics([q.scope], q.query));
     if (q.kind === 'search') {
       const r = await this.subject.search([q.scope], q.query);
       return { kind: 'search', total: r.total, ids: r.hits.map((h) => h.id) };
@@ -120,4 +122,21 @@ export class EnginePeer implements Peer {
   async close(): Promise<void> {
     await this.subject.close();
   }
+}
+
+/** An analysis' result as the harness compares it (answer.ts). */
+export function engineAnalyticsAnswer(r: AnalyticsResult): AnalyticsAnswer {
+  const rows = (() => {
+    switch (r.kind) {
+      case 'convoy':
+        return r.results.map((x) => analyticsRow([x.plate, x.cameras, x.together, x.first, x.last]));
+      case 'multisite':
+        return r.results.map((x) => analyticsRow([x.plate, x.sites, x.reads]));
+      case 'frequent':
+        return r.results.map((x) => analyticsRow([x.plate, x.reads, x.days, x.first, x.last]));
+      case 'cloned':
+        return r.results.map((x) => analyticsRow([x.plate, x.pairs, x.example[0].id, x.example[1].id, x.maxSpeedKmh]));
+    }
+  })();
+  return { kind: 'analytics', total: r.total, rows };
 }

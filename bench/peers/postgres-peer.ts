@@ -15,6 +15,8 @@ import type { BenchQuery } from './query-set.js';
 import { kSpillColumns } from './spill.js';
 import { postgresDialect } from './sql-dialect.js';
 import { hotlistSql, searchSql } from './sql.js';
+import { analyticsSql } from './analytics-sql.js';
+import { sqlAnalyticsAnswer } from './analytics-answer.js';
 
 const kCreateTable = `CREATE TABLE reads (
   id text NOT NULL, tenant text NOT NULL, plate text NOT NULL, ts timestamptz NOT NULL,
@@ -98,6 +100,10 @@ export class PostgresPeer implements Peer {
   }
 
   async run(q: BenchQuery): Promise<Answer> {
+    if (q.kind === 'analytics') {
+      const res = await this.db.query({ text: analyticsSql(postgresDialect, q.scope, q.query), rowMode: 'array' });
+      return sqlAnalyticsAnswer(q.query.kind, res.rows as unknown[][]);
+    }
     if (q.kind === 'search') {
       const sql = searchSql(postgresDialect, q.scope, q.query);
       const top = await this.db.query({ text: sql.sql, rowMode: 'array' });
@@ -111,7 +117,8 @@ export class PostgresPeer implements Peer {
 
   /** EXPLAIN (ANALYZE, BUFFERS) of the query's statement. */
   async explain(q: BenchQuery): Promise<string> {
-    const sql = q.kind === 'search' ? searchSql(postgresDialect, q.scope, q.query).sql : hotlistSql(postgresDialect, q.scope, q.query);
+    const sql = q.kind === 'search' ? searchSql(postgresDialect, q.scope, q.query).sql
+      : q.kind === 'analytics' ? analyticsSql(postgresDialect, q.scope, q.query) : hotlistSql(postgresDialect, q.scope, q.query);
     const r = await this.db.query({ text: `EXPLAIN (ANALYZE, BUFFERS) ${sql}`, rowMode: 'array' });
     return (r.rows as unknown[][]).map((row) => String(row[0])).join('\n');
   }

@@ -7,6 +7,8 @@
 import { kOcrClasses } from '../../src/model/plate.js';
 import type { HotlistQuery, SearchQuery, TenantScope } from '../../src/model/query.js';
 import { parseHotlistSearchRequest, parseSearchRequest } from '../../src/query/parse.js';
+import type { AnalyticsKind, AnalyticsQuery } from '../../src/model/analytics.js';
+import { parseAnalyticsRequest } from '../../src/query/analytics/parse.js';
 import type { DataSample, SampledRead } from './data-sample.js';
 import { BenchPrng } from './prng.js';
 import { kNoCutoff } from './sql.js';
@@ -37,7 +39,12 @@ export interface HotlistBenchQuery extends QueryBase {
   query: HotlistQuery;
 }
 
-export type BenchQuery = SearchBenchQuery | HotlistBenchQuery;
+export interface AnalyticsBenchQuery extends QueryBase {
+  kind: 'analytics';
+  query: AnalyticsQuery;
+}
+
+export type BenchQuery = SearchBenchQuery | HotlistBenchQuery | AnalyticsBenchQuery;
 
 export interface QuerySetOptions {
   seed: number;
@@ -95,6 +102,44 @@ function search(name: string, describe: string, scope: TenantScope, body: Record
 
 function hotlist(name: string, describe: string, scope: TenantScope, body: Record<string, unknown>): HotlistBenchQuery {
   return { name, describe, scope, kind: 'hotlist', query: parseHotlistSearchRequest({ ...body, ...kJustification }).query };
+}
+
+function analytics(name: string, describe: string, scope: TenantScope, kind: AnalyticsKind, body: Record<string, unknown>): AnalyticsBenchQuery {
+  return { name, describe, scope, kind: 'analytics', query: parseAnalyticsRequest(kind, { ...body, ...kJustification }).query };
+}
+
+/**
+ * Issue 14's four analytics rows: a convoy of a busy target over 28 days, a 3-site multi-site (three
+ * sightings of one sampled vehicle, 500 m and ± 1 h each), frequent visitors within 500 m over 28 days, and
+ * cloned plates over 7 days; all over the busiest tenant.
+ */
+function analyticsQueries(sample: DataSample, scope: TenantScope, now: number): AnalyticsBenchQuery[] {
+  const tenant = scope.tenant;
+  const from28 = now - 28 * kMsPerDay;
+  const days28 = { from: iso(from28), to: iso(now) };
+  const busiest = [...sample.vehicles.values()]
+    .map((v) => ({ plate: v.plate, n: v.sightings.filter((s) => s.tenant === tenant && s.ts >= from28).length }))
+    .sort((a, b) => b.n - a.n || (a.plate < b.plate ? -1 : 1))[0];
+  const recent = sample.reads.filter((r) => r.tenant === tenant && !r.misread && r.ts >= from28);
+  // three reads of one plate (the plate with most reads in the reservoir), as a series of incidents would be
+  const byPlate = new Map<string, SampledRead[]>();
+  for (const r of recent) byPlate.set(r.plate, [...(byPlate.get(r.plate) ?? []), r]);
+  const series = [...byPlate.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  const sites = (series.length >= 3 ? series.slice(0, 3) : recent.slice(0, 3)).map((r) => ({
+    near: { lat: r.lat, lon: r.lon, radiusM: 500 }, from: iso(r.ts - kMsPerHour), to: iso(r.ts + kMsPerHour),
+  }));
+  const place = recent[2] ?? recent[0];
+  if (!busiest || !place || sites.length < 2) return [];
+  return [
+    analytics('convoy, busy target, 28 days', `companions of "${busiest.plate}" (${busiest.n} sightings), 120 s, ≥ 2 cameras, ${tenant}, 28 days`, scope, 'convoy',
+      { plate: busiest.plate, windowSeconds: 120, minCameras: 2, ...days28 }),
+    analytics(`multi-site, ${sites.length} sites`, `${sites.length} sites of 500 m ± 1 h (sightings of one vehicle), all sites, ${tenant}`, scope, 'multisite',
+      { sites }),
+    analytics('frequent visitor, 500 m, 28 days', `≥ 5 reads within 500 m of (${place.lat.toFixed(5)}, ${place.lon.toFixed(5)}), ${tenant}, 28 days`, scope, 'frequent',
+      { near: { lat: place.lat, lon: place.lon, radiusM: 500 }, minReads: 5, ...days28 }),
+    analytics('cloned plates, 7 days', `> 250 km/h and ≥ 5 km between consecutive reads, ${tenant}, last 7 days`, scope, 'cloned',
+      { maxSpeedKmh: 250, minDistanceM: 5000, from: iso(now - 7 * kMsPerDay), to: iso(now) }),
+  ];
 }
 
 /** Builds the queries (issue 3's ten, issue 12's four) from the sample; throws if the data is too small to pick from. */
@@ -180,5 +225,6 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
     hotlist(`hot list ${fuzzyList.length / 1000}k fuzzy k=1, 7 days`,
       `${fuzzyList.length} plates fuzzy k=1, ${tenant}, last 7 days`, scope,
       { plates: fuzzyList, match: 'fuzzy', maxEdits: 1, ...week }),
+    ...analyticsQueries(sample, scope, now),
   ];
 }

@@ -7,10 +7,13 @@
 import type { AppendResult, Engine, EngineStats } from '../../src/engine/engine.js';
 import type { HotlistQuery, HotlistResult, SearchQuery, SearchResult, TenantScope } from '../../src/model/query.js';
 import type { Read, StoredRead } from '../../src/model/read.js';
-import { compareHits, matchesFilter, plateDistance, referenceSearch } from '../../src/query/reference/index.js';
+import {
+  compareHits, matchesFilter, plateDistance, referenceCloned, referenceConvoy, referenceFrequent, referenceMultisite, referenceSearch,
+} from '../../src/query/reference/index.js';
+import type { AnalyticsQuery, AnalyticsResult } from '../../src/model/analytics.js';
 
 /** The part of the engine's API the harness drives. */
-export type BenchSubject = Pick<Engine, 'append' | 'seal' | 'search' | 'searchHotlist' | 'stats' | 'close'>;
+export type BenchSubject = Pick<Engine, 'append' | 'seal' | 'search' | 'searchHotlist' | 'analytics' | 'stats' | 'close'>;
 
 export class ReferenceSubject implements BenchSubject {
   private readonly reads: StoredRead[] = [];
@@ -64,6 +67,19 @@ export class ReferenceSubject implements BenchSubject {
       });
     }
     return { matches };
+  }
+
+  async analytics(scopes: readonly TenantScope[], q: AnalyticsQuery): Promise<AnalyticsResult> {
+    switch (q.kind) {
+      case 'convoy':
+        return { kind: 'convoy', ...referenceConvoy(this.reads, scopes, q) };
+      case 'multisite':
+        return { kind: 'multisite', ...referenceMultisite(this.reads, scopes, q) };
+      case 'frequent':
+        return { kind: 'frequent', ...referenceFrequent(this.reads, scopes, q) };
+      case 'cloned':
+        return { kind: 'cloned', ...referenceCloned(this.reads, scopes, q) };
+    }
   }
 
   stats(): EngineStats {

@@ -9,6 +9,10 @@ export interface SqlDialect {
   timestamp(ms: number): string;
   /** A set-returning expression yielding one text row per element of `values` (entries hold no commas). */
   unnestText(values: readonly string[]): string;
+  /** Epoch milliseconds (an exact integer) of a `ts` expression, for time arithmetic (analytics). */
+  epochMs(expr: string): string;
+  /** The distinct values of an integer expression as a sorted list/array aggregate (multisite's `sites`). */
+  sortedDistinct(expr: string): string;
 }
 
 /** SQL string literal (standard quoting; both peers run with standard-conforming strings). */
@@ -27,6 +31,8 @@ export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   timestamp: (ms) => `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`,
   unnestText: (values) => `unnest(string_split(${sqlString(values.join(','))}, ','))`,
+  epochMs: (expr) => `epoch_ms(${expr})`,
+  sortedDistinct: (expr) => `list(DISTINCT ${expr} ORDER BY ${expr})`,
 };
 
 /** PostgreSQL: `ts` is timestamptz; the server runs in UTC. */
@@ -34,4 +40,6 @@ export const postgresDialect: SqlDialect = {
   name: 'postgres',
   timestamp: (ms) => `'${new Date(ms).toISOString()}'::timestamptz`,
   unnestText: (values) => `unnest(string_to_array(${sqlString(values.join(','))}, ','))`,
+  epochMs: (expr) => `(extract(epoch FROM ${expr}) * 1000)::bigint`,
+  sortedDistinct: (expr) => `array_agg(DISTINCT ${expr} ORDER BY ${expr})`,
 };

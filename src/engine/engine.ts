@@ -5,6 +5,7 @@
  */
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
+import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import type { HeldReads } from '../model/hold.js';
 
 export interface EngineOptions {
@@ -74,6 +75,12 @@ export interface Engine {
 
   /** Many patterns at once (`/v1/search/hotlist`); `matches` in entry order, only entries with hits. */
   searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult>;
+
+  /**
+   * One investigative analysis (convoy, multisite, frequent, cloned) over the scoped tenants, computed from
+   * the engine's row scans (src/query/analytics/); results ordered and cut as API.md says, exact `total`.
+   */
+  analytics(scopes: readonly TenantScope[], query: AnalyticsQuery, signal?: AbortSignal): Promise<AnalyticsResult>;
 
   /** Every retained read of one tenant that passes `filter`, ordered by ts then id, streamed. */
   exportReads(scope: TenantScope, filter: ReadFilter): AsyncIterable<StoredRead>;

@@ -27,6 +27,10 @@ import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
 import { executeHotlist } from '../query/hotlist.js';
 import { exportTenant } from '../query/export.js';
+import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
+import { QueryBudget } from '../query/budget.js';
+import { scanRows, type RowScanSpec, type SourceRows } from '../query/analytics/row-scan.js';
+import { planningWindow, runAnalysis } from '../query/analytics/run.js';
 import { planSources } from '../query/planner.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
 
@@ -282,6 +286,43 @@ export class StoreEngine implements Engine {
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
     return executeHotlist(sources, query, signal);
+  }
+
+  async analytics(scopes: readonly TenantScope[], query: AnalyticsQuery, signal?: AbortSignal): Promise<AnalyticsResult> {
+    return this.withRows(scopes, planningWindow(query), signal, (scan) => runAnalysis({ scan, budget: QueryBudget.of(signal) }, query));
+  }
+
+  /**
+   * The row stream the analytics are built on: every row of the scoped tenants (never past retention) passing
+   * each filter of `spec`, as row indexes per source (src/query/analytics/row-scan.ts). `use` runs while the
+   * planned shards are pinned, so it may read their columns; it may scan several times (convoy does).
+   * `window` bounds the time of every row any of its scans can want, for planning.
+   */
+  async withRows<R>(
+    scopes: readonly TenantScope[], window: ReadFilter, signal: AbortSignal | undefined,
+    use: (scan: (spec: RowScanSpec) => Promise<SourceRows[]>) => Promise<R>,
+  ): Promise<R> {
+    this.assertOpen();
+    this.assertReadable(scopes);
+    signal?.throwIfAborted();
+    const sources = planSources(this.stores, scopes, window);
+    const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
+    for (const s of pinned) s.shard.pin();
+    const env = {
+      kernelsFor: (a: number) => this.kernelsFor(a),
+      pool: () => this.poolOrUndefined(),
+      poolMinRows: this.poolMinRows,
+      countPoolTasks: (n: number) => void (this.counters.poolTasks += n),
+    };
+    try {
+      return await use(async (spec) => {
+        const rows = await scanRows(env, sources, spec, signal);
+        this.assertOpen();
+        return rows;
+      });
+    } finally {
+      for (const s of pinned) s.shard.unpin();
+    }
   }
 
   async *exportReads(scope: TenantScope, filter: ReadFilter): AsyncIterable<StoredRead> {

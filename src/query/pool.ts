@@ -17,7 +17,8 @@ import { kernelModule } from '../core/module.js';
 import { compiledWorkerPath } from '../core/worker-path.js';
 import { QueryBudget, shareBudget } from './budget.js';
 import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
-import type { WorkerBatch, WorkerBatchResult } from './worker.js';
+import type { WorkerBatch } from './worker.js';
+import type { RowScanResult, RowScanTask } from './analytics/row-scan-task.js';
 
 /** The compiled executor worker (see core/worker-path.ts). */
 export function workerPath(): string {
@@ -59,6 +60,18 @@ export class ExecutorPool {
    * batch has settled.
    */
   async run(tasks: readonly SegmentTask[], signal?: AbortSignal): Promise<Array<SegmentTaskResult | undefined>> {
+    return this.dispatch<SegmentTask, SegmentTaskResult>(tasks, signal);
+  }
+
+  /** The analytics' row scans (src/query/analytics/row-scan-task.ts), with `run`'s batching, budget and fallbacks. */
+  async runRowScans(tasks: readonly RowScanTask[], signal?: AbortSignal): Promise<Array<RowScanResult | undefined>> {
+    return this.dispatch<RowScanTask, RowScanResult>(tasks, signal, 'runRowScanBatch');
+  }
+
+  /** `name`: the worker module's export that runs a batch (piscina's `name`; default its default export). */
+  private async dispatch<T extends { layout: { rows: number; arena: number } }, R>(
+    tasks: readonly T[], signal: AbortSignal | undefined, name?: string,
+  ): Promise<Array<R | undefined>> {
     signal?.throwIfAborted();
     this.freeSlotsOfGoneWorkers();
     const order = tasks.map((t, i) => ({ t, i, rows: t.layout.rows })).sort((a, b) => b.rows - a.rows);
@@ -71,22 +84,22 @@ export class ExecutorPool {
       best.idx.push(o.i);
       best.rows += o.rows;
     }
-    const out: Array<SegmentTaskResult | undefined> = new Array(tasks.length);
+    const out: Array<R | undefined> = new Array(tasks.length);
     const shared = shareBudget(signal);
     let cancelled = false;
     try {
       const settled = await Promise.allSettled(
         batches.map(async (b) => {
           const used = new Set(b.idx.map((i) => tasks[i]!.layout.arena));
-          const batch: WorkerBatch = {
+          const batch: Omit<WorkerBatch, 'tasks'> & { tasks: T[] } = {
             arenas: [...used].map((index) => ({ index, memory: this.arenas.arena(index).memory, slots: this.slots.get(index) ?? [] })),
             tasks: b.idx.map((i) => tasks[i]!),
             budget: shared.budget,
           };
-          const res = (await this.pool.run(batch)) as WorkerBatchResult;
+          const res = (await this.pool.run(batch, name ? { name } : undefined)) as Array<R | { error: 'scratch' | 'cancelled' }>;
           res.forEach((r, j) => {
-            if ('error' in r) cancelled ||= r.error === 'cancelled';
-            else out[b.idx[j]!] = r;
+            if (r && typeof r === 'object' && 'error' in r) cancelled ||= r.error === 'cancelled';
+            else out[b.idx[j]!] = r as R;
           });
         }),
       );

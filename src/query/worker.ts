@@ -15,6 +15,7 @@ import { workerData } from 'piscina';
 import { Kernels } from '../core/kernels.js';
 import { BudgetSpent, QueryBudget, type SharedBudget } from './budget.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
+import { runRowScanTask, type RowScanResult, type RowScanTask } from './analytics/row-scan-task.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -56,6 +57,22 @@ function kernelsFor(a: WorkerBatch['arenas'][number]): Kernels | null {
 }
 
 export default function runBatch(batch: WorkerBatch): WorkerBatchResult {
+  return runTasks(batch, runSegmentTask);
+}
+
+/** The analytics' row scans (src/query/analytics/row-scan-task.ts), by piscina's `name` option. */
+export function runRowScanBatch(batch: RowScanBatch): RowScanBatchResult {
+  return runTasks(batch, runRowScanTask);
+}
+
+export interface RowScanBatch extends Omit<WorkerBatch, 'tasks'> {
+  tasks: RowScanTask[];
+}
+export type RowScanBatchResult = Array<RowScanResult | { error: 'scratch' | 'cancelled' }>;
+
+function runTasks<T extends { layout: { arena: number } }, R>(
+  batch: Omit<WorkerBatch, 'tasks'> & { tasks: T[] }, run: (k: Kernels, task: T, budget?: QueryBudget) => R,
+): Array<R | { error: 'scratch' | 'cancelled' }> {
   const byIndex = new Map(batch.arenas.map((a) => [a.index, a]));
   const budget = QueryBudget.ofShared(batch.budget);
   let cancelled = false;
@@ -65,7 +82,7 @@ export default function runBatch(batch: WorkerBatch): WorkerBatchResult {
     if (!k) return { error: 'scratch' as const };
     try {
       budget?.check();
-      return runSegmentTask(k, task, budget);
+      return run(k, task, budget);
     } catch (err) {
       if (err instanceof RangeError) return { error: 'scratch' as const };
       if (err instanceof BudgetSpent) {

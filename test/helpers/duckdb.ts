@@ -161,7 +161,7 @@ export function windingNumber(ring: ReadonlyArray<readonly [number, number]>, la
 }
 
 /** A SQL statement under construction: `bind` appends a value and returns its `$n` placeholder. */
-class Statement {
+export class Statement {
   readonly params: DuckDBValue[] = [];
   bind(v: DuckDBValue): string {
     this.params.push(v);
@@ -174,7 +174,7 @@ function ocrSql(expr: string, ocr: boolean): string {
   return ocr ? `translate(${expr}, '${kOcrFrom}', '${kOcrTo}')` : expr;
 }
 
-function filterSql(st: Statement, filter: ReadFilter): string[] {
+export function filterSql(st: Statement, filter: ReadFilter): string[] {
   const where: string[] = [];
   if (filter.from !== undefined) where.push(`r.ts >= ${st.bind(filter.from)}`);
   if (filter.to !== undefined) where.push(`r.ts < ${st.bind(filter.to)}`);
@@ -208,7 +208,7 @@ function filterSql(st: Statement, filter: ReadFilter): string[] {
   return where;
 }
 
-function scopeSql(st: Statement, scopes: readonly TenantScope[]): string {
+export function scopeSql(st: Statement, scopes: readonly TenantScope[]): string {
   if (scopes.length === 0) return 'FALSE';
   return '(' + scopes.map((s) => `(r.tenant = ${st.bind(s.tenant)} AND r.ts >= ${st.bind(s.minTs)})`).join(' OR ') + ')';
 }

@@ -6,6 +6,7 @@ import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
 import * as alertAcks from './alert-acks.js';
 import * as approvals from './approvals.js';
+import * as analytics from './analytics.js';
 import * as audit from './audit.js';
 import * as exportRoutes from './export.js';
 import * as holds from './holds.js';
@@ -24,6 +25,7 @@ export const routeModules: readonly RouteModule[] = [
   ops,
   reads,
   search,
+  analytics,
   audit,
   sharing,
   retention,

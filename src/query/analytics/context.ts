@@ -1,0 +1,17 @@
+/**
+ * What an analysis runs on: the engine's row scan over the sources planned for the caller's scopes
+ * (row-scan.ts; shards stay pinned for the whole analysis), and the query's time budget, checked in
+ * every per-row loop so a long analysis answers 503 PS_QUERY_TIMEOUT promptly.
+ */
+import type { QueryBudget } from '../budget.js';
+import type { RowScanSpec, SourceRows } from './row-scan.js';
+
+export interface AnalysisContext {
+  scan(spec: RowScanSpec): Promise<SourceRows[]>;
+  budget: QueryBudget | undefined;
+}
+
+/** Sorted rows cut at `limit`, with the exact total. */
+export function cutRows<R>(all: R[], limit: number): { results: R[]; total: number; truncated: boolean } {
+  return { results: all.length > limit ? all.slice(0, limit) : all, total: all.length, truncated: all.length > limit };
+}

@@ -1,0 +1,194 @@
+/**
+ * The engine's row stream for the analytics: every row of the planned sources passing one or more
+ * filters, as row indexes per source and filter (the columns are read by src/query/analytics/columns.ts).
+ * Unlike search there is no top-k: an analysis groups all of them.
+ *
+ *   - an exact plate (the convoy target): its rows from each shard's plate → rows index, tested here;
+ *   - otherwise a shard is scanned by the WebAssembly kernel (row-scan-task.ts), on the worker pool when
+ *     the rows to scan make the round trip worth it (as search decides), else on the calling thread;
+ *     a shard whose arena has no scratch room gets the JS scan of the executor (same predicates);
+ *   - live (unsealed) rows are scanned in JS with the executor's live scan.
+ * The tenant's retention floor is folded into every filter, so nothing past retention is ever returned.
+ */
+import type { Kernels } from '../../core/kernels.js';
+import { kCoordScale } from '../../core/segment.js';
+import type { ReadFilter } from '../../model/query.js';
+import { QueryBudget } from '../budget.js';
+import { scanLive, scanShard, type Candidate } from '../executor.js';
+import { prepareFilter, type PreparedFilter } from '../filter-plan.js';
+import type { ExecutorPool } from '../pool.js';
+import type { Source } from '../sources.js';
+import { nearAny, runRowScanTask, U32List, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
+
+export interface RowScanSpec {
+  filters: ReadFilter[];
+  /** Only the rows of this (normalised) plate, read through the plate → rows indexes. */
+  plate?: string;
+  /** Only rows within ±ms of a time in `byCamera.get(row's camera)` (sorted ascending). */
+  windows?: { ms: number; byCamera: ReadonlyMap<string, Float64Array> };
+}
+
+/** One source's passing rows, per filter of the spec (ascending row indexes). */
+export interface SourceRows {
+  src: Source;
+  rows: ArrayLike<number>[];
+}
+
+export interface RowScanEnv {
+  /** The calling thread's kernels over an arena (undefined: the JS scan serves). */
+  kernelsFor(arena: number): Kernels | undefined;
+  /** The worker pool, when there is one. */
+  pool(): ExecutorPool | undefined;
+  /** Rows to scan below which the calling thread runs the kernels itself (a pool round trip costs more). */
+  poolMinRows: number;
+  /** Counts shard scans run on the pool (engine stats). */
+  countPoolTasks?(n: number): void;
+}
+
+/** `f` with the retention floor folded into `from`. */
+function withFloor(f: ReadFilter, minTs: number): ReadFilter {
+  const from = Math.max(f.from ?? -Infinity, minTs);
+  return Number.isFinite(from) ? { ...f, from } : f;
+}
+
+function shardWindows(src: Source & { kind: 'shard' }, w: RowScanSpec['windows']): CameraWindows | undefined {
+  if (!w) return undefined;
+  return { ms: w.ms, byCamera: src.shard.cameras.map((c) => w.byCamera.get(c) ?? null) };
+}
+
+export function rowScanTask(src: Source & { kind: 'shard' }, spec: RowScanSpec): RowScanTask {
+  const s = src.shard;
+  const task: RowScanTask = { layout: s.layout, filters: spec.filters.map((f) => withFloor(f, src.minTs)), cameras: s.cameras, regions: s.regions };
+  const windows = shardWindows(src, spec.windows);
+  if (windows) task.windows = windows;
+  return task;
+}
+
+/** The executor's own row test on a shard row (for the plate → rows path). */
+function shardRowPasses(src: Source & { kind: 'shard' }, p: PreparedFilter, i: number): boolean {
+  const s = src.shard;
+  const t = s.tsAt(i);
+  if (t < p.lo || t >= p.hi) return false;
+  if (p.geo && !p.geo(s.lat[i]! / kCoordScale, s.lon[i]! / kCoordScale)) return false;
+  if (p.cameras && !p.cameras.has(s.cameras[s.camera[i]!]!)) return false;
+  if (p.regions && (s.region[i] === 0 || !p.regions.has(s.regions[s.region[i]!]!))) return false;
+  return true;
+}
+
+/** A source's rows of one plate, per filter. */
+function plateRows(src: Source, plate: string, spec: RowScanSpec, budget: QueryBudget | undefined): ArrayLike<number>[] {
+  const out = spec.filters.map(() => new U32List());
+  if (src.kind === 'shard') {
+    const d = src.shard.findPlate(plate);
+    if (d < 0) return out.map((l) => l.done());
+    const rows = src.shard.rowsOfPlate(d);
+    spec.filters.forEach((f, k) => {
+      const p = prepareFilter(f, src.minTs);
+      if (p.empty) return;
+      for (const i of rows) {
+        budget?.tick();
+        if (shardRowPasses(src, p, i)) out[k]!.push(i);
+      }
+    });
+    return windowed(src, out.map((l) => l.done()), spec.windows);
+  }
+  const entry = src.plateIndex?.entry.get(plate);
+  const rows = entry === undefined ? (src.plateIndex ? [] : null) : src.plateIndex!.rows[entry]!;
+  spec.filters.forEach((f, k) => {
+    const sink = (c: Candidate) => out[k]!.push(c.row);
+    if (rows === null) {
+      // no plate index: the live scan with an exact matcher
+      scanLive(src, (pl) => (pl === plate ? 0 : -1), f, sink, undefined, undefined, budget);
+      return;
+    }
+    const p = prepareFilter(f, src.minTs);
+    if (p.empty) return;
+    for (const i of rows) {
+      budget?.tick();
+      const r = src.rows[i]!;
+      if (r.ts < p.lo || r.ts >= p.hi) continue;
+      if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
+      if (p.cameras && !p.cameras.has(r.camera)) continue;
+      if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
+      out[k]!.push(i);
+    }
+  });
+  return windowed(src, out.map((l) => l.done()), spec.windows);
+}
+
+/** Keeps the rows within a camera window (for the paths that do not run row-scan-task). */
+function windowed(src: Source, lists: Uint32Array[], w: RowScanSpec['windows']): Uint32Array[] {
+  if (!w) return lists;
+  return lists.map((rows) => {
+    const keep = new U32List();
+    for (const i of rows) {
+      const camera = src.kind === 'shard' ? src.shard.cameras[src.shard.camera[i]!]! : src.rows[i]!.camera;
+      const ts = src.kind === 'shard' ? src.shard.tsAt(i) : src.rows[i]!.ts;
+      const times = w.byCamera.get(camera);
+      if (times && nearAny(times, ts, w.ms)) keep.push(i);
+    }
+    return keep.done();
+  });
+}
+
+/** The JS scans (live rows, or a shard without kernels), per filter. */
+function jsRows(src: Source, spec: RowScanSpec, budget: QueryBudget | undefined): Uint32Array[] {
+  const lists = spec.filters.map((f) => {
+    const l = new U32List();
+    const sink = (c: Candidate) => l.push(c.row);
+    if (src.kind === 'shard') scanShard(src, undefined, undefined, f, sink, undefined, budget);
+    else scanLive(src, undefined, f, sink, undefined, undefined, budget);
+    const rows = l.done();
+    return src.kind === 'shard' ? rows : rows; // scanShard visits blocks in row order: already ascending
+  });
+  return windowed(src, lists, spec.windows);
+}
+
+/**
+ * Every source's passing rows. Shards must stay resident until the caller is done reading the rows'
+ * columns: the engine pins them around this call and the reading (StoreEngine.scanRows).
+ */
+export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec: RowScanSpec, signal?: AbortSignal): Promise<SourceRows[]> {
+  const budget = QueryBudget.of(signal);
+  const out: SourceRows[] = [];
+  if (spec.plate !== undefined) {
+    for (const src of sources) {
+      budget?.check();
+      out.push({ src, rows: plateRows(src, spec.plate, spec, budget) });
+    }
+    return out;
+  }
+  const shards = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard' && s.shard.rows > 0);
+  const work = shards.reduce((n, s) => n + s.shard.rows * spec.filters.length, 0);
+  const pool = shards.length > 0 && work >= env.poolMinRows ? env.pool() : undefined;
+  const done = new Map<Source, RowScanResult>();
+  if (pool) {
+    const results = await pool.runRowScans(shards.map((s) => rowScanTask(s, spec)), signal);
+    shards.forEach((s, i) => {
+      if (results[i]) done.set(s, results[i]!);
+    });
+    env.countPoolTasks?.(done.size);
+  }
+  for (const src of sources) {
+    budget?.check();
+    const pre = done.get(src);
+    if (pre) {
+      out.push({ src, rows: pre.rows });
+      continue;
+    }
+    if (src.kind === 'shard') {
+      if (src.shard.rows === 0) continue;
+      const k = env.kernelsFor(src.shard.layout.arena);
+      if (k) {
+        try {
+          out.push({ src, rows: runRowScanTask(k, rowScanTask(src, spec), budget).rows });
+          continue;
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+        }
+      }
+    }
+    out.push({ src, rows: jsRows(src, spec, budget) });
+  }
+  return out;
+}
