@@ -270,13 +270,13 @@ describe('over HTTP', () => {
   });
 });
 
-describe('the guard is generic over governed actions (analytics routes of another branch)', () => {
+describe('the guard is generic over governed actions (a probe route with an analytics.* action)', () => {
   it('an analytics.* route gets the broad rule, the approval taken out of its body, and its parser never sees it', async () => {
     const { routeModules } = await import('../src/server/routes/index.js');
     const seen: unknown[] = [];
     const analytics = {
       routes: [{
-        method: 'POST' as const, path: '/v1/analytics/multisite', roles: ['investigator' as const], action: 'analytics.multisite', body: 'json' as const,
+        method: 'POST' as const, path: '/v1/analytics/probe', roles: ['investigator' as const], action: 'analytics.probe', body: 'json' as const,
         handler: (ctx: { body: unknown }) => {
           seen.push(ctx.body);
           if (Object.hasOwn(ctx.body as object, 'approval')) throw new Error('parser saw approval');
@@ -294,17 +294,40 @@ describe('the guard is generic over governed actions (analytics routes of anothe
       const site = (radiusM: number) => ({ near: { lat: 37.7, lon: -122.4, radiusM }, from: new Date(t - day).toISOString(), to: new Date(t).toISOString() });
       const narrow = { sites: [site(500), site(500)], purpose: 'p', case: 'c' };
       const wide = { sites: [site(500), site(50_000)], purpose: 'p', case: 'c' };
-      expect((await call(s.url, 'POST', '/v1/analytics/multisite', { token: s.token('pd-a', 'inv'), json: narrow })).status).toBe(200);
-      const refused = await call(s.url, 'POST', '/v1/analytics/multisite', { token: s.token('pd-a', 'inv'), json: wide });
+      expect((await call(s.url, 'POST', '/v1/analytics/probe', { token: s.token('pd-a', 'inv'), json: narrow })).status).toBe(200);
+      const refused = await call(s.url, 'POST', '/v1/analytics/probe', { token: s.token('pd-a', 'inv'), json: wide });
       expect(refused.status).toBe(403);
       expect(refused.json.error.code).toBe('PS_APPROVAL_REQUIRED');
       expect(refused.json.error.message).toMatch(/site 1/);
-      const asked = await call(s.url, 'POST', '/v1/approvals', { token: s.token('pd-a', 'inv'), json: { request: wide, route: '/v1/analytics/multisite', reason: 'r' } });
+      const asked = await call(s.url, 'POST', '/v1/approvals', { token: s.token('pd-a', 'inv'), json: { request: wide, route: '/v1/analytics/probe', reason: 'r' } });
       await call(s.url, 'PUT', `/v1/approvals/${asked.json.id}`, { token: s.token('pd-a', 'sup'), json: { decision: 'approved' } });
-      const run = await call(s.url, 'POST', '/v1/analytics/multisite', { token: s.token('pd-a', 'inv'), json: { ...wide, approval: asked.json.id } });
+      const run = await call(s.url, 'POST', '/v1/analytics/probe', { token: s.token('pd-a', 'inv'), json: { ...wide, approval: asked.json.id } });
       expect(run.status).toBe(200);
       expect(seen.at(-1)).toEqual(wide);
-      expect((await call(s.url, 'POST', '/v1/analytics/multisite', { token: s.token('pd-a', 'inv'), json: { ...wide, approval: asked.json.id } })).status).toBe(403);
+      expect((await call(s.url, 'POST', '/v1/analytics/probe', { token: s.token('pd-a', 'inv'), json: { ...wide, approval: asked.json.id } })).status).toBe(403);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the real analytics routes are governed: a plate-less frequent-visitor request over a wide area and no window is broad', async () => {
+    const s = await startTestServer({
+      users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'sup', roles: ['supervisor'] }, { tenant: 'pd-a', user: 'adm', roles: ['admin'] }],
+    });
+    try {
+      await call(s.url, 'PUT', '/v1/policy', { token: s.token('pd-a', 'adm'), json: { broad: { maxAreaKm2: 10, maxDays: 2, requireApproval: true } } });
+      const wide = { bbox: [-123, 37, -122, 38], minReads: 2, purpose: 'p', case: 'c' };
+      const refused = await call(s.url, 'POST', '/v1/analytics/frequent', { token: s.token('pd-a', 'inv'), json: wide });
+      expect(refused.status).toBe(403);
+      expect(refused.json.error.code).toBe('PS_APPROVAL_REQUIRED');
+      // a convoy names a full plate: never broad
+      const convoy = await call(s.url, 'POST', '/v1/analytics/convoy', { token: s.token('pd-a', 'inv'), json: { plate: 'ABC123', purpose: 'p', case: 'c' } });
+      expect(convoy.status).toBe(200);
+      const asked = await call(s.url, 'POST', '/v1/approvals', { token: s.token('pd-a', 'inv'), json: { request: wide, route: '/v1/analytics/frequent', reason: 'r' } });
+      await call(s.url, 'PUT', `/v1/approvals/${asked.json.id}`, { token: s.token('pd-a', 'sup'), json: { decision: 'approved' } });
+      const run = await call(s.url, 'POST', '/v1/analytics/frequent', { token: s.token('pd-a', 'inv'), json: { ...wide, approval: asked.json.id } });
+      expect(run.status).toBe(200);
+      expect(run.json.total).toBe(0);
     } finally {
       await s.close();
     }
