@@ -5,8 +5,10 @@
 import type { RouteModule } from '../route.js';
 import * as alerts from './alerts.js';
 import * as audit from './audit.js';
+import * as consoleRoutes from './console.js';
 import * as exportRoutes from './export.js';
 import * as hotlists from './hotlists.js';
+import * as me from './me.js';
 import * as ops from './ops.js';
 import * as reads from './reads.js';
 import * as retention from './retention.js';
@@ -15,6 +17,8 @@ import * as sharing from './sharing.js';
 
 export const routeModules: readonly RouteModule[] = [
   ops,
+  consoleRoutes,
+  me,
   reads,
   search,
   audit,
