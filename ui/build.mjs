@@ -27,6 +27,9 @@ const result = await build({
   minify: true,
   sourcemap: false,
   format: 'esm',
+  // the signed-in shell (Leaflet, the pages) is a chunk of its own, loaded after sign-in
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   target: ['chrome110', 'firefox115', 'safari16'],
   jsx: 'automatic',
   jsxImportSource: 'preact',
@@ -42,7 +45,7 @@ const result = await build({
 let js;
 let css;
 for (const [file, meta] of Object.entries(result.metafile.outputs)) {
-  if (meta.entryPoint && file.endsWith('.js')) js = basename(file);
+  if (meta.entryPoint?.endsWith('main.tsx') && file.endsWith('.js')) js = basename(file);
   if (file.endsWith('.css')) css = basename(file);
 }
 if (!js || !css) throw new Error('esbuild did not produce the console bundle');
@@ -71,5 +74,6 @@ const html = `<!doctype html>
 </html>
 `;
 writeFileSync(join(out, 'index.html'), html);
-const bytes = readFileSync(join(out, js)).length;
-console.log(`console: ${js} (${Math.round(bytes / 1024)} KiB), ${css}, ${atlas} in ${Math.round(performance.now() - started)} ms`);
+const kib = (f) => Math.round(readFileSync(join(out, f)).length / 1024);
+const chunks = Object.keys(result.metafile.outputs).map((f) => basename(f)).filter((f) => f.startsWith('chunk-'));
+console.log(`console: ${js} (${kib(js)} KiB) + ${chunks.map((c) => `${c} (${kib(c)} KiB)`).join(' + ')}, ${css}, ${atlas} in ${Math.round(performance.now() - started)} ms`);

@@ -20,9 +20,14 @@ const kColumns: Column[] = [
   { key: 'distance', label: 'Distance' },
 ];
 
+// rows put in the DOM at once: a 10,000-hit page as 80,000 cells would make every style recalculation (and so
+// every map pan beside it) slow; "Show more rows" adds the next slice
+const kRowSlice = 200;
+
 export function HitsTable(p: { hits: Hit[]; caption: string; onOpen?: (h: Hit) => void }) {
   const sortKey = useSignal<keyof Hit | null>(null);
   const desc = useSignal(false);
+  const shown = useSignal(kRowSlice);
   let rows = p.hits;
   if (sortKey.value) {
     const k = sortKey.value;
@@ -57,7 +62,7 @@ export function HitsTable(p: { hits: Hit[]; caption: string; onOpen?: (h: Hit) =
           </tr>
         </thead>
         <tbody>
-          {rows.map((h) => (
+          {rows.slice(0, shown.value).map((h) => (
             <tr key={h.id}>
               {kColumns.map((c, i) => (
                 <td>
@@ -70,6 +75,12 @@ export function HitsTable(p: { hits: Hit[]; caption: string; onOpen?: (h: Hit) =
           ))}
         </tbody>
       </table>
+      {rows.length > shown.value && (
+        <p class="buttons">
+          <span>{shown.value.toLocaleString('en-US')} of {rows.length.toLocaleString('en-US')} rows of this page shown</span>
+          <button type="button" onClick={() => (shown.value += kRowSlice * 5)}>Show more rows</button>
+        </p>
+      )}
     </div>
   );
 }

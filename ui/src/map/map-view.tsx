@@ -23,6 +23,8 @@ import {
 const kUsBounds: L.LatLngBoundsExpression = [[24.5, -125], [49.5, -66.9]];
 
 const offline = signal(true);
+/** Markers still being placed (clustering 10,000 runs in chunks, so the page stays responsive). */
+const placing = signal(false);
 const outlinesFailed = signal(false);
 let theMap: L.Map | null = null;
 let polygonDraft: Array<[number, number]> = [];
@@ -111,7 +113,7 @@ function round(v: number): number {
 export function MapView({ hidden }: { hidden: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const map = L.map(host.current!, { zoomControl: true, attributionControl: false, keyboard: true, minZoom: 3 });
+    const map = L.map(host.current!, { maxZoom: 18, zoomControl: true, attributionControl: false, keyboard: true, minZoom: 3 });
     theMap = map;
     map.fitBounds(kUsBounds);
     const tiles = meta('platesearch-tiles');
@@ -138,7 +140,12 @@ export function MapView({ hidden }: { hidden: boolean }) {
     const drawn = L.layerGroup().addTo(map);
     const track = L.layerGroup().addTo(map);
     const focus = L.layerGroup().addTo(map);
-    const clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 60 }).addTo(map);
+    const clusters = L.markerClusterGroup({
+      chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 60,
+      chunkProgress: (processed: number, total: number) => {
+        placing.value = processed < total;
+      },
+    }).addTo(map);
     const canvas = L.canvas({ padding: 0.2 });
     setUpDrawing(map, drawn);
 
@@ -159,6 +166,7 @@ export function MapView({ hidden }: { hidden: boolean }) {
           m.on('click', () => onPointOpen.value?.(p));
           return m;
         });
+        placing.value = true;
         clusters.addLayers(markers);
         const bounds = L.latLngBounds(points.map((p) => [p.lat, p.lon] as [number, number]));
         map.fitBounds(bounds.pad(0.1), { maxZoom: 15, animate: false });
@@ -204,7 +212,7 @@ export function MapView({ hidden }: { hidden: boolean }) {
       {offline.value && <span class="badge offline-badge">basemap offline</span>}
       {outlinesFailed.value && <span class="badge offline-badge second">outlines unavailable</span>}
       <p class="map-status" aria-live="polite">
-        {mapPoints.value.length === 0 ? 'No hits on the map' : `${mapPoints.value.length.toLocaleString('en-US')} hits on the map`}
+        {mapPoints.value.length === 0 ? 'No hits on the map' : placing.value ? `Placing ${mapPoints.value.length.toLocaleString('en-US')} hits…` : `${mapPoints.value.length.toLocaleString('en-US')} hits on the map`}
         {drawMode.value !== 'none' && ` — drawing ${drawMode.value === 'near' ? 'a radius: click the centre' : drawMode.value === 'bbox' ? 'a box: click two corners' : 'a polygon: click the corners, double-click to finish'}`}
       </p>
     </section>

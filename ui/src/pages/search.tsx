@@ -182,7 +182,7 @@ export function SearchPage() {
             <button type="button" disabled={a.hits.length === 0} onClick={exportPage}>Export page as CSV</button>
           </div>
           <Histogram times={a.hits.map((h) => h.ts)} label="Hits over time" />
-          <HitsTable hits={a.hits} caption={`Search results, page ${pageNo}`} onOpen={openHit} />
+          <HitsTable key={a.queryId} hits={a.hits} caption={`Search results, page ${pageNo}`} onOpen={openHit} />
         </section>
       )}
     </div>

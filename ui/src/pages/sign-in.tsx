@@ -6,7 +6,6 @@ import { useSignal } from '@preact/signals';
 import { describeError, call } from '../api';
 import { Status, TextField } from '../components/field';
 import { keepToken, type Me } from '../session-state';
-import { startAlerts } from '../alerts-state';
 
 export function SignInPage() {
   const tokenText = useSignal('');
@@ -26,7 +25,6 @@ export function SignInPage() {
         try {
           const who = await call<Me>('GET', '/v1/me', { token: t });
           keepToken(t, who);
-          if (who.roles.includes('dispatcher')) void startAlerts();
         } catch (err) {
           error.value = describeError(err);
         } finally {

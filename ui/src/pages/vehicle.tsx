@@ -52,7 +52,7 @@ export function VehiclePage({ plate }: { plate: string }) {
           <p class="summary" role="status">{a.total.toLocaleString('en-US')} reads of {plate} in your scope{a.truncated ? `, ${a.hits.length.toLocaleString('en-US')} shown` : ''}</p>
           {a.next && <button type="button" onClick={() => void load(plate, a.next!)}>Next page</button>}
           <Timeline hits={a.hits} />
-          <HitsTable hits={a.hits} caption={`Reads of ${plate}`} />
+          <HitsTable key={a.queryId} hits={a.hits} caption={`Reads of ${plate}`} />
         </>
       )}
     </div>
