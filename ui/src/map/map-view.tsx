@@ -161,6 +161,10 @@ export function MapView({ hidden }: { hidden: boolean }) {
         const points = mapPoints.value;
         clusters.clearLayers();
         if (points.length === 0) return;
+        // the view first, then the markers: clustering runs in chunks, and a view reset in the middle of it
+        // left markers placed for the old view
+        const bounds = L.latLngBounds(points.map((p) => [p.lat, p.lon] as [number, number]));
+        map.fitBounds(bounds.pad(0.1), { maxZoom: 15, animate: false });
         const markers = points.map((p) => {
           const m = L.marker([p.lat, p.lon], { icon: dotIcon, title: `${p.plate} at ${p.camera}, ${p.ts}`, keyboard: true });
           m.on('click', () => onPointOpen.value?.(p));
@@ -168,8 +172,6 @@ export function MapView({ hidden }: { hidden: boolean }) {
         });
         placing.value = true;
         clusters.addLayers(markers);
-        const bounds = L.latLngBounds(points.map((p) => [p.lat, p.lon] as [number, number]));
-        map.fitBounds(bounds.pad(0.1), { maxZoom: 15, animate: false });
       }),
       effect(() => {
         track.clearLayers();

@@ -11,6 +11,7 @@ import { Timeline } from '../components/timeline';
 import { toMapPoints, type SearchAnswer } from '../hit';
 import { learnCameras, mapPoints, mapSites, mapTrack, onPointOpen } from '../map/map-state';
 import { ReasonMissing, withReason } from '../search-request';
+import { reason } from '../session-state';
 
 const answer = signal<SearchAnswer | null>(null);
 const error = signal<string | null>(null);
@@ -37,10 +38,12 @@ async function load(plate: string, after?: string): Promise<void> {
 }
 
 export function VehiclePage({ plate }: { plate: string }) {
+  // runs again once a reason is given (a vehicle link opened before the reason prompt was answered)
+  const why = reason.value;
   useEffect(() => {
     onPointOpen.value = null;
-    void load(plate);
-  }, [plate]);
+    if (why) void load(plate);
+  }, [plate, why]);
   const a = answer.value;
   return (
     <div class="page vehicle-page">
