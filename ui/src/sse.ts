@@ -69,6 +69,8 @@ export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: 
     buf += value;
     let nl: number;
     while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+      // a CR at the end of what arrived may be the first half of a CRLF cut between two chunks: wait
+      if (buf[nl] === '\r' && nl === buf.length - 1) break;
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + (buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1));
       if (line === '') {
