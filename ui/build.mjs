@@ -49,6 +49,10 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
   if (file.endsWith('.css')) css = basename(file);
 }
 if (!js || !css) throw new Error('esbuild did not produce the console bundle');
+// chunks the entry imports statically (Preact, signals): named in the page, so they load alongside the entry
+// instead of after it; the signed-in shell's chunk (a dynamic import) is left for after sign-in
+const entryMeta = Object.entries(result.metafile.outputs).find(([f]) => basename(f) === js)[1];
+const preloads = entryMeta.imports.filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
 
 const atlasBytes = readFileSync(require.resolve('us-atlas/counties-10m.json'));
 const atlas = `counties-${createHash('sha256').update(atlasBytes).digest('hex').slice(0, 8).toUpperCase()}.json`;
@@ -66,6 +70,7 @@ const html = `<!doctype html>
 <meta name="platesearch-atlas" content="/ui/${atlas}">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/${css}">
+${preloads.map((p) => `<link rel="modulepreload" href="/ui/${p}">`).join('\n')}
 <script type="module" src="/ui/${js}"></script>
 </head>
 <body>

@@ -6,7 +6,7 @@
 import { signal } from '@preact/signals';
 import { call, ApiError } from './api';
 import { mapFocus } from './map/map-state';
-import { token } from './session-state';
+import { me, token } from './session-state';
 import { followEvents } from './sse';
 import type { Hit } from './hit';
 
@@ -109,7 +109,7 @@ export function stopAlerts(): void {
 
 export async function acknowledge(id: number, outcome: string, note: string): Promise<AlertAck> {
   await call('POST', `/v1/alerts/${id}/ack`, { body: { outcome, note } });
-  const ack = { outcome, note, user: 'you', ts: new Date().toISOString() };
+  const ack = { outcome, note, user: me.value?.user ?? '', ts: new Date().toISOString() };
   alerts.value = alerts.value.map((x) => (x.id === id ? { ...x, ack, fresh: false } : x));
   return ack;
 }
