@@ -8,6 +8,7 @@ import { useEffect } from 'preact/hooks';
 import { ApiError, call, describeError } from '../api';
 import { SelectField, Status, TextField } from '../components/field';
 import { can, reason } from '../session-state';
+import { lastSearchBody } from './search';
 
 interface Approval { id: string; state: string; route: string; reason: string; requester?: string; user?: string; request: unknown; note?: string }
 
@@ -28,7 +29,8 @@ async function load(): Promise<void> {
 }
 
 function RequestForm() {
-  const body = useSignal('{"from": "2026-11-01T00:00:00Z", "to": "2026-11-08T00:00:00Z", "limit": 1000}');
+  // the search the investigator just tried (refused as broad), as it was sent minus the reason, added on sending
+  const body = useSignal(JSON.stringify(lastSearchBody()));
   const why = useSignal('');
   return (
     <form class="card" onSubmit={async (e) => {

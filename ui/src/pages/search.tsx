@@ -68,6 +68,11 @@ function body(): Record<string, unknown> {
   return b;
 }
 
+/** The last search's body (or the form's, if none ran): what an approval request asks for. */
+export function lastSearchBody(): Record<string, unknown> {
+  return lastBody ?? body();
+}
+
 export function showHits(hits: Hit[]): void {
   learnCameras(hits);
   mapTrack.value = [];
