@@ -232,6 +232,139 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
     await page.close();
   });
 
+  it('draws a radius, a box and a polygon on the map; each search equals the API answer to the body sent; exports the page as CSV', async () => {
+    const token = ts.token('pd-a', 'investigator');
+    const page = await openPage();
+    await signIn(page, token);
+    await giveReason(page);
+    await page.getByRole('button', { name: 'Search', exact: true }).click(); // all plates: the map zooms to the reads
+    await expect.poll(() => page.locator('.map-status').textContent()).toBe('1,000 hits on the map');
+    const box = (await page.getByRole('region', { name: 'Map' }).boundingBox())!;
+    const at = (fx: number, fy: number) => page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    const drawings: Array<[string, () => Promise<void>, string]> = [
+      ['Draw radius', async () => {
+        await page.getByLabel('Radius (m)').fill('3000');
+        await page.getByRole('button', { name: 'Draw radius' }).click();
+        await at(0.5, 0.5);
+      }, 'near'],
+      ['Draw box', async () => {
+        await page.getByRole('button', { name: 'Draw box' }).click();
+        await at(0.3, 0.3);
+        await at(0.7, 0.7);
+      }, 'bbox'],
+      ['Draw polygon', async () => {
+        await page.getByRole('button', { name: 'Draw polygon' }).click();
+        await at(0.3, 0.3);
+        await at(0.75, 0.35);
+        await at(0.6, 0.8);
+        await page.getByRole('button', { name: 'Finish polygon' }).click();
+      }, 'polygon'],
+    ];
+    for (const [label, draw, field] of drawings) {
+      await draw();
+      await expect.poll(() => page.locator('.area-now').textContent(), { message: label }).not.toBe('Area: none');
+      const sent = page.waitForRequest((r) => r.url().endsWith('/v1/search'));
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      const body = JSON.parse((await sent).postData()!);
+      expect(body[field], label).toBeDefined();
+      if (field === 'polygon') expect(body.polygon.length).toBe(4); // three corners, closed
+      const api = await call(ts.url, 'POST', '/v1/search', { token, json: body });
+      expect(api.status).toBe(200);
+      await expect.poll(() => page.locator('.summary').first().textContent(), { message: label }).toContain(`${api.json.total.toLocaleString('en-US')} hits`);
+      expect((await gridRows(page)).map((r) => r[0])).toEqual(api.json.hits.slice(0, 200).map((h: any) => h.plate));
+    }
+    await page.getByRole('button', { name: 'Clear area' }).click();
+    expect(await page.locator('.area-now').textContent()).toBe('Area: none');
+
+    // CSV export of the page: the hits as the API returned them, with a header
+    const sent = page.waitForRequest((r) => r.url().endsWith('/v1/search'));
+    await page.getByLabel('Plate', { exact: true }).fill('*12*');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const api = await call(ts.url, 'POST', '/v1/search', { token, json: JSON.parse((await sent).postData()!) });
+    await page.getByRole('table', { name: /Search results/ }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export page as CSV' }).click();
+    const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\r\n');
+    expect(csv[0]).toBe('id,tenant,plate,ts,lat,lon,camera,region,confidence,make,color,distance');
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(api.json.hits.map((h: any) => h.id));
+    await page.close();
+  }, 120_000);
+
+  it('works from the keyboard, labels every control, and keeps text contrast at 4.5:1 or more', async () => {
+    const page = await openPage();
+    await page.goto(ts.url + '/');
+    // sign in with the keyboard only: the token field has the focus order's first place after the skip link
+    await page.getByLabel('Token', { exact: true }).focus();
+    await page.keyboard.type(ts.token('pd-a', 'dispatcher'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.type(kReason.purpose); // the dialog focuses Purpose
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(kReason.case);
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByLabel('Plate', { exact: true }).focus();
+    await page.keyboard.type('*5*');
+    await page.keyboard.press('Enter');
+    const open = page.getByRole('button', { name: /^Open vehicle / }).first();
+    await open.waitFor();
+    await open.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Vehicle / }).waitFor();
+
+    const audit = () => page.evaluate(() => {
+        const out: string[] = [];
+        for (const el of Array.from(document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('main input, main select, main textarea'))) {
+          const visible = Array.from(el.labels ?? []).some((l) => l.offsetParent !== null && !l.classList.contains('sr-only'));
+          const inTableRow = el.closest('td') !== null; // a row's field is labelled by its column header
+          if (!visible && !inTableRow) out.push(`no visible label: ${el.outerHTML.slice(0, 80)}`);
+        }
+        const lum = (c: string) => {
+          const [r, g, b] = (c.match(/[\d.]+/g) ?? ['0', '0', '0']).slice(0, 3).map(Number).map((v) => {
+            const x = v / 255;
+            return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        };
+        const background = (el: Element | null): string => {
+          for (let e = el; e; e = e.parentElement) {
+            const bg = getComputedStyle(e).backgroundColor;
+            if (bg && bg !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(bg)) return bg;
+          }
+          return 'rgb(255, 255, 255)';
+        };
+        for (const el of Array.from(document.querySelectorAll<HTMLElement>('main label, main button, main p, main td, main th, main legend, main a, header span, nav a'))) {
+          if (el.offsetParent === null || !el.textContent?.trim() || el.classList.contains('sr-only')) continue;
+          const style = getComputedStyle(el);
+          if ((el as HTMLButtonElement).disabled) continue; // WCAG exempts inactive controls
+          const [a, b] = [lum(style.color), lum(background(el))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          if (ratio < 4.5) out.push(`contrast ${ratio.toFixed(2)}: ${el.tagName} "${el.textContent.trim().slice(0, 30)}"`);
+        }
+        return out;
+      });
+    // the checks can fail: a grey paragraph and an unlabelled field planted in the page are both reported
+    await page.evaluate(() => {
+      const p = document.createElement('p');
+      p.id = 'canary-p';
+      p.textContent = 'low contrast canary';
+      p.style.color = '#aaaaaa';
+      const input = document.createElement('input');
+      input.id = 'canary-input';
+      document.querySelector('main')!.append(p, input);
+    });
+    const planted = await audit();
+    expect(planted.some((m) => m.includes('low contrast canary'))).toBe(true);
+    expect(planted.some((m) => m.includes('canary-input'))).toBe(true);
+    await page.evaluate(() => ['canary-p', 'canary-input'].forEach((id) => document.getElementById(id)?.remove()));
+    for (const where of ['#/search', '#/alerts', '#/hotlists']) {
+      await page.goto(ts.url + '/' + where);
+      await page.locator('main h1').waitFor();
+      expect(await audit(), where).toEqual([]);
+    }
+    await page.close();
+  }, 120_000);
+
   it('pages forward with the v1.1 cursor (next/after), as the API pages', async (ctx) => {
     const token = ts.token('pd-a', 'investigator');
     const body = searchBody({ plate: '*7*', limit: 100 });
