@@ -106,6 +106,10 @@ function setUpDrawing(map: L.Map, layer: L.LayerGroup): void {
   });
 }
 
+function hitCount(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'hit' : 'hits'}`;
+}
+
 function round(v: number): number {
   return Math.round(v * 1e6) / 1e6;
 }
@@ -214,7 +218,7 @@ export function MapView({ hidden }: { hidden: boolean }) {
       {offline.value && <span class="badge offline-badge">basemap offline</span>}
       {outlinesFailed.value && <span class="badge offline-badge second">outlines unavailable</span>}
       <p class="map-status" aria-live="polite">
-        {mapPoints.value.length === 0 ? 'No hits on the map' : placing.value ? `Placing ${mapPoints.value.length.toLocaleString('en-US')} hits…` : `${mapPoints.value.length.toLocaleString('en-US')} hits on the map`}
+        {mapPoints.value.length === 0 ? 'No hits on the map' : placing.value ? `Placing ${hitCount(mapPoints.value.length)}…` : `${hitCount(mapPoints.value.length)} on the map`}
         {drawMode.value !== 'none' && ` — drawing ${drawMode.value === 'near' ? 'a radius: click the centre' : drawMode.value === 'bbox' ? 'a box: click two corners' : 'a polygon: click the corners, double-click to finish'}`}
       </p>
     </section>

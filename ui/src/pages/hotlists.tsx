@@ -6,7 +6,7 @@
 import { signal, useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { call, describeError } from '../api';
-import { CheckField, Fieldset, SelectField, Status, TextField } from '../components/field';
+import { CheckField, SelectField, Status, TextField } from '../components/field';
 import { hotlistEntries } from '../csv';
 
 interface ListInfo { name: string; match: string; maxEdits?: number; ocr: boolean; count: number; updated: string }
