@@ -68,7 +68,8 @@ function Results() {
   const got = answer.value;
   if (!got) return null;
   const rows = got.a.results;
-  const cols = rows[0] ? Object.keys(rows[0]).filter((c) => c !== 'example') : ['plate'];
+  // the plate first (it opens the vehicle), then the analysis's own columns; the example pair is on the map
+  const cols = ['plate', ...(rows[0] ? Object.keys(rows[0]).filter((c) => c !== 'example' && c !== 'plate') : [])];
   return (
     <section aria-label="Analytics results">
       <p class="summary" role="status">{got.a.total} results{got.a.truncated ? ` (first ${rows.length})` : ''} · {got.a.tookMs} ms</p>
