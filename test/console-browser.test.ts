@@ -513,7 +513,7 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
     const page = await openPage();
     await signIn(page, token);
     await giveReason(page);
-    expect(await navLinks(page)).toEqual(['Search', 'Analytics', 'Alerts', 'Hot lists']);
+    expect(await navLinks(page)).toEqual(['Search', 'Analytics', 'Alerts', 'Hot lists', 'Approvals']);
     await page.getByRole('link', { name: 'Hot lists' }).click();
     await page.getByLabel('List name').fill('stolen');
     await page.getByLabel('CSV file').setInputFiles({ name: 'stolen.csv', mimeType: 'text/csv', buffer: Buffer.from(`plate,note\n${kHotPlate},stolen grey van\nQQ1234,"robbery, armed"\n`) });

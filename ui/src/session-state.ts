@@ -69,7 +69,8 @@ export const can = computed(() => {
     hotlists: has('dispatcher', 'admin'),
     audit: has('auditor'),
     admin: has('admin'),
-    approvals: has('investigator', 'supervisor'),
+    // requesting is an investigator's (and so a dispatcher's) right; deciding a supervisor's
+    approvals: has('investigator', 'dispatcher', 'supervisor'),
     decide: has('supervisor'),
   };
 });

@@ -10,7 +10,7 @@ import { CheckField, Status, TextField } from '../components/field';
 import { listInput, localInputToIso } from '../time';
 
 interface Grant { grantor: string; grantee: string; expires: string | null; created: string }
-interface Policy { broad?: { maxAreaKm2?: number; maxDays?: number; requireApproval?: boolean }; timezone?: string; transparency?: boolean }
+interface Policy { broad?: { maxAreaKm2?: number | null; maxDays?: number | null; requireApproval?: boolean }; timezone?: string; transparency?: boolean }
 interface Hold { id: string; case: string; reason: string; plates?: string[]; from?: string; to?: string }
 
 const error = signal<string | null>(null);
@@ -113,8 +113,9 @@ function PolicySection() {
   const transparency = useSignal(false);
   useEffect(() => {
     call<Policy>('GET', '/v1/policy').then((p) => {
-      maxArea.value = p.broad?.maxAreaKm2 === undefined ? '' : String(p.broad.maxAreaKm2);
-      maxDays.value = p.broad?.maxDays === undefined ? '' : String(p.broad.maxDays);
+      // null or absent: unbounded
+      maxArea.value = p.broad?.maxAreaKm2 == null ? '' : String(p.broad.maxAreaKm2);
+      maxDays.value = p.broad?.maxDays == null ? '' : String(p.broad.maxDays);
       requireApproval.value = p.broad?.requireApproval ?? false;
       timezone.value = p.timezone ?? 'UTC';
       transparency.value = p.transparency ?? false;
