@@ -57,7 +57,9 @@ function Decide({ a }: { a: Approval }) {
   const note = useSignal('');
   const decide = async (decision: string) => {
     try {
-      await call('PUT', `/v1/approvals/${encodeURIComponent(a.id)}`, { body: { decision, note: note.value } });
+      // an empty note is left out (a note, when given, must say something)
+      const body = note.value.trim() ? { decision, note: note.value.trim() } : { decision };
+      await call('PUT', `/v1/approvals/${encodeURIComponent(a.id)}`, { body });
       info.value = `Approval ${a.id} ${decision}.`;
       await load();
     } catch (err) {
