@@ -22,7 +22,8 @@ describe('routing errors', () => {
   it('unknown paths → 404 PS_NOT_FOUND (with or without a token); known path, wrong method → 405 with Allow', async () => {
     ts = await startTestServer();
     const inv = ts.token('pd-a', 'investigator');
-    for (const path of ['/v1/nope', '/v1/search/', '/v1', '/', '/v2/search', '/v1/search/hotlist/x', '/v1//search']) {
+    // `/` is the web console's page (test/console-http.test.ts); `/ui/` without a file name is not a route
+    for (const path of ['/v1/nope', '/v1/search/', '/v1', '/ui/', '/v2/search', '/v1/search/hotlist/x', '/v1//search']) {
       const res = await call(ts.url, 'GET', path, { token: inv });
       expect(res.status, path).toBe(404);
       expect(res.json.error.code).toBe('PS_NOT_FOUND');

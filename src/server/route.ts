@@ -218,6 +218,11 @@ export interface ServerConfig {
   /** Per-user rate limit: sustained requests per second, and burst size. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /**
+   * The console's optional map tiles, a URL template with {z}/{x}/{y} (`serve --tile-url`); its origin is the
+   * one third-party origin the console's CSP allows, for images only. Unset: the offline outlines only.
+   */
+  tileUrl?: string;
 }
 
 /** What a route module exports; src/server/routes/index.ts lists them. */

@@ -9,10 +9,11 @@ import { kDefaultConfig, startServer, type PlatesearchServer } from '../../serve
 import type { ServerConfig } from '../../server/route.js';
 import type { EngineOptions } from '../../engine/engine.js';
 import type { Command } from '../command.js';
+import { tileOrigin } from '../../server/console/csp.js';
 
 const usage = `usage: platesearch serve --data-dir D [--host 127.0.0.1] [--port 8080] [--threads N]
                         [--query-budget-ms ${kDefaultConfig.queryBudgetMs}] [--rate-limit ${kDefaultConfig.rateLimitPerSecond}] [--rate-burst ${kDefaultConfig.rateLimitBurst}]
-                        [--seal-rows 1000000] [--seal-age-ms 600000]
+                        [--seal-rows 1000000] [--seal-age-ms 600000] [--tile-url URL]
 
 Starts the HTTP server on data dir D. --port 0 picks a free port. Prints one line
 "listening on http://HOST:PORT" once it accepts requests; logs (JSON) go to stderr, level $LOG_LEVEL.
@@ -21,6 +22,9 @@ Starts the HTTP server on data dir D. --port 0 picks a free port. Prints one lin
 --rate-limit / --rate-burst: per-user token bucket (requests per second, bucket size); over it, 429.
 --seal-rows / --seal-age-ms: seal a tenant's live reads into shards at this many reads, or when the
 oldest is this old (0: no sealing by age). Small values exercise sealing (crash and soak tests).
+--tile-url: map tiles for the web console, e.g. https://tiles.example.org/{z}/{x}/{y}.png (its origin is
+allowed by the console's CSP for images only); without it, or when tiles fail, the console draws the
+offline state and county outlines with a "basemap offline" badge.
 SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.`;
 
 function integer(v: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -54,6 +58,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
       'rate-burst': { type: 'string' },
       'seal-rows': { type: 'string' },
       'seal-age-ms': { type: 'string' },
+      'tile-url': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -67,6 +72,10 @@ export function parseServeArgs(args: string[]): ServeArgs {
   if (rate !== undefined) config.rateLimitPerSecond = rate;
   const burst = integer(values['rate-burst'], '--rate-burst', 1, 10_000_000);
   if (burst !== undefined) config.rateLimitBurst = burst;
+  if (values['tile-url'] !== undefined) {
+    tileOrigin(values['tile-url']); // refuses a bad template now, not in the browser
+    config.tileUrl = values['tile-url'];
+  }
   const engineOptions: Omit<EngineOptions, 'dataDir' | 'threads'> = {};
   const sealRows = integer(values['seal-rows'], '--seal-rows', 1, 1 << 30);
   if (sealRows !== undefined) engineOptions.sealRows = sealRows;

@@ -8,10 +8,12 @@ import * as alertAcks from './alert-acks.js';
 import * as approvals from './approvals.js';
 import * as analytics from './analytics.js';
 import * as audit from './audit.js';
+import * as consoleRoutes from './console.js';
 import * as exportRoutes from './export.js';
 import * as holds from './holds.js';
 import * as hotlists from './hotlists.js';
 import * as insights from './insights.js';
+import * as me from './me.js';
 import * as ops from './ops.js';
 import * as policy from './policy.js';
 import * as preview from './preview.js';
@@ -23,6 +25,8 @@ import * as transparency from './transparency.js';
 
 export const routeModules: readonly RouteModule[] = [
   ops,
+  consoleRoutes,
+  me,
   reads,
   search,
   analytics,
