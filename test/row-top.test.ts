@@ -37,6 +37,10 @@ describe('RowTop (one shard task)', () => {
           expect(top.total).toBe(rows.length);
           expect(top.beyond).toBe(beyond.length);
           expect(seqReads).toBeLessThanOrEqual(2 * rows.length);
+          // kept() is the same rows in heap order (what a shard task hands the merge)
+          const kept = top.kept();
+          expect([...kept.seqs].sort((x, y) => x - y)).toEqual(want.map((r) => r.seq).sort((x, y) => x - y));
+          expect(kept.rows.map((i) => rows[i]!.seq)).toEqual(kept.seqs);
         },
       ),
       { numRuns: kRuns },

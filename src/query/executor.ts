@@ -380,7 +380,9 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
 /** Feeds a task's result into the merge. */
 export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: SegmentTaskResult): void {
   for (let j = 0; j < r.rows.length; j++) {
-    top.push({ distance: r.distances[j]!, ts: r.ts[j]!, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
+    const distance = r.distances[j]!, ts = r.ts[j]!;
+    if (top.wants(distance, ts)) top.push({ distance, ts, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
+    else top.skipWorse();
   }
   top.countOnly(r.total - r.rows.length, r.beyond - r.rows.length);
 }

@@ -43,7 +43,7 @@ export interface SegmentTaskResult {
   total: number;
   /** Rows after the page boundary (= total without one). */
   beyond: number;
-  /** Best `limit` rows, ordered by (distance, ts desc, seq). */
+  /** Best `limit` rows by (distance, ts desc, seq), in no particular order (the merge orders them). */
   rows: number[];
   distances: number[];
   ts: number[];
@@ -217,5 +217,5 @@ export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): 
 }
 
 function finish(top: RowTop): SegmentTaskResult {
-  return { total: top.total, beyond: top.beyond, ...top.sorted() };
+  return { total: top.total, beyond: top.beyond, ...top.kept() };
 }
