@@ -37,6 +37,10 @@ describe('RowTop (one shard task)', () => {
           expect(top.total).toBe(rows.length);
           expect(top.beyond).toBe(beyond.length);
           expect(seqReads).toBeLessThanOrEqual(2 * rows.length);
+          // kept() is the same rows in heap order (what a shard task hands the merge)
+          const kept = top.kept();
+          expect([...kept.seqs].sort((x, y) => x - y)).toEqual(want.map((r) => r.seq).sort((x, y) => x - y));
+          expect(kept.rows.map((i) => rows[i]!.seq)).toEqual(kept.seqs);
         },
       ),
       { numRuns: kRuns },
@@ -50,11 +54,15 @@ describe('TopK (the merge)', () => {
     const candArb = fc.record({ distance: fc.integer({ min: 0, max: 2 }), ts: fc.integer({ min: 0, max: 5 }), ordinal: fc.integer({ min: 1, max: 3 }), seq: fc.integer({ min: 1, max: 30 }) });
     fc.assert(
       fc.property(
-        fc.uniqueArray(candArb, { selector: (c) => `${c.ordinal}/${c.seq}`, maxLength: 50 }), fc.integer({ min: 1, max: 15 }), fc.option(candArb, { nil: undefined }),
-        (keys, limit, after) => {
+        fc.uniqueArray(candArb, { selector: (c) => `${c.ordinal}/${c.seq}`, maxLength: 50 }), fc.integer({ min: 1, max: 15 }), fc.option(candArb, { nil: undefined }), fc.boolean(),
+        (keys, limit, after, useWants) => {
           const top = new TopK(limit, after);
           const cands: Candidate[] = keys.map((k, row) => ({ ...k, source: src, row }));
-          for (const c of cands) top.push(c);
+          // as the scans feed it: a candidate TopK.wants turned away is only counted
+          for (const c of cands) {
+            if (useWants && !top.wants(c.distance, c.ts)) top.skipWorse();
+            else top.push(c);
+          }
           const beyond = cands.filter((c) => !after || compareCandidates(c, after) > 0);
           const want = [...beyond].sort(compareCandidates).slice(0, limit);
           expect(top.result()).toEqual(want);

@@ -105,6 +105,23 @@ export class TopK {
     h[i] = c;
   }
 
+  /**
+   * Could a candidate with this distance and ts be kept? False only when the heap is full and it sorts
+   * strictly after the worst kept one on (distance, ts) alone: the scans then count it (skipWorse) without
+   * building the candidate or reading its seq. Such a candidate also sorts after any page boundary.
+   */
+  wants(distance: number, ts: number): boolean {
+    if (this.heap.length < this.limit || this.limit <= 0) return true;
+    const root = this.heap[0]!;
+    return distance < root.distance || (distance === root.distance && ts >= root.ts);
+  }
+
+  /** Counts a candidate `wants` turned away. */
+  skipWorse(): void {
+    this.total++;
+    this.beyond++;
+  }
+
   /** The kept candidates in answer order. */
   result(): Candidate[] {
     return [...this.heap].sort(compareCandidates);
@@ -171,8 +188,22 @@ function dictMask(values: readonly string[], wanted: Set<string> | null, skipZer
   return m;
 }
 
+/**
+ * Where the scans put matching rows: a function (export takes them all), or a TopK, which may turn a row
+ * away before its candidate is built (TopK.wants).
+ */
+export type CandidateSink = ((c: Candidate) => void) | TopK;
+
+function emitterOf(sink: CandidateSink): (distance: number, ts: number, ordinal: number, seqOf: () => number, source: Source, row: number) => void {
+  if (!(sink instanceof TopK)) return (distance, ts, ordinal, seqOf, source, row) => sink({ distance, ts, ordinal, seq: seqOf(), source, row });
+  return (distance, ts, ordinal, seqOf, source, row) => {
+    if (sink.wants(distance, ts)) sink.push({ distance, ts, ordinal, seq: seqOf(), source, row });
+    else sink.skipWorse();
+  };
+}
+
 /** Runs one plate match (or none) with one filter over a shard, feeding `sink`. */
-export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter, budget?: QueryBudget): void {
+export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: CandidateSink, prepared?: PreparedFilter, budget?: QueryBudget): void {
   const shard = src.shard;
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty || shard.rows === 0) return;
@@ -180,8 +211,8 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   if (m.maxTs < p.lo || m.minTs >= p.hi) return;
   const masks = shardMasks(shard, p);
   if (masks.none) return;
-  const emit = (i: number, t: number, distance: number) =>
-    sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+  const out = emitterOf(sink);
+  const emit = (i: number, t: number, distance: number) => out(distance, t, src.ordinal, () => shard.seqAt(i), src, i);
   const passes = (i: number, t: number): boolean => {
     budget?.tick();
     return rowPasses(shard, i, p, t, masks);
@@ -222,13 +253,14 @@ export interface TenantMatches {
  * A shard's rows for plates already matched against the tenant's whole dictionary: each plate is found
  * in the shard's sorted dictionary by binary search and its rows read through the plate → rows index.
  */
-export function scanShardPlates(src: Source & { kind: 'shard' }, matches: TenantMatches, filter: ReadFilter, sink: (c: Candidate) => void, budget?: QueryBudget): void {
+export function scanShardPlates(src: Source & { kind: 'shard' }, matches: TenantMatches, filter: ReadFilter, sink: CandidateSink, budget?: QueryBudget): void {
   const shard = src.shard;
   const p = prepareFilter(filter, src.minTs);
   if (p.empty || shard.rows === 0) return;
   if (shard.meta.maxTs < p.lo || shard.meta.minTs >= p.hi) return;
   const masks = shardMasks(shard, p);
   if (masks.none) return;
+  const out = emitterOf(sink);
   for (let k = 0; k < matches.plates.length; k++) {
     budget?.tick();
     const d = shard.findPlate(matches.plates[k]!);
@@ -236,7 +268,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
     const distance = matches.distances[k]!;
     for (const i of shard.rowsOfPlate(d)) {
       const t = shard.tsAt(i);
-      if (rowPasses(shard, i, p, t, masks)) sink({ distance, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+      if (rowPasses(shard, i, p, t, masks)) out(distance, t, src.ordinal, () => shard.seqAt(i), src, i);
     }
   }
 }
@@ -256,11 +288,12 @@ function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t:
 }
 
 /** Live rows: the same tests on row records. */
-export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: (c: Candidate) => void, prepared?: PreparedFilter, match?: PlateMatch, budget?: QueryBudget): void {
+export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: CandidateSink, prepared?: PreparedFilter, match?: PlateMatch, budget?: QueryBudget): void {
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty) return;
   const memo = new Map<string, number>();
   const rows = src.rows;
+  const out = emitterOf(sink);
   const visit = (i: number) => {
     budget?.tick();
     const r = rows[i]!;
@@ -279,14 +312,14 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
     if (p.cameras && !p.cameras.has(r.camera)) return;
     if (p.regions && (r.region === undefined || !p.regions.has(r.region))) return;
     if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) return;
-    sink({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i });
+    out(distance, r.ts, src.ordinal, () => r.seq, src, i);
   };
   if (match && isLookup(match) && src.plateIndex) {
     const d = src.plateIndex.entry.get(match.pattern);
     if (d !== undefined) for (const i of src.plateIndex.rows[d]!) visit(i);
     return;
   }
-  for (let i = 0; i < rows.length; i++) visit(i);
+  for (let i = rows.length - 1; i >= 0; i--) visit(i); // newest appended first (see newestFirst)
 }
 
 /** Builds the API hit of a candidate. */
@@ -347,7 +380,9 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
 /** Feeds a task's result into the merge. */
 export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: SegmentTaskResult): void {
   for (let j = 0; j < r.rows.length; j++) {
-    top.push({ distance: r.distances[j]!, ts: r.ts[j]!, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
+    const distance = r.distances[j]!, ts = r.ts[j]!;
+    if (top.wants(distance, ts)) top.push({ distance, ts, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
+    else top.skipWorse();
   }
   top.countOnly(r.total - r.rows.length, r.beyond - r.rows.length);
 }
@@ -355,6 +390,17 @@ export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: S
 /** Whether a shard source is worth a kernel task (an exact plate is two binary searches on the caller). */
 export function wantsKernel(src: Source, match: PlateMatch | undefined): src is Source & { kind: 'shard' } {
   return src.kind === 'shard' && src.shard.rows > 0 && !(match && isLookup(match));
+}
+
+/**
+ * Sources in the order the merge wants them: live rows (the newest reads), then shards by their newest
+ * read, descending. The answer is ts descending within a distance, so the top-k fills with rows that most
+ * later ones cannot beat (they are then counted with one compare, TopK.wants); the answer is the same in
+ * any order.
+ */
+function newestFirst(sources: readonly Source[]): Source[] {
+  const newest = (s: Source) => (s.kind === 'live' ? Infinity : s.shard.meta.maxTs);
+  return [...sources].sort((a, b) => newest(b) - newest(a));
 }
 
 /**
@@ -372,8 +418,8 @@ export function executeSearch(
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit, after);
   const budget = QueryBudget.of(signal);
-  const sink = (c: Candidate) => top.push(c);
-  for (const src of sources) {
+  const sink = top;
+  for (const src of newestFirst(sources)) {
     budget?.check();
     const pre = done?.get(src);
     if (pre && src.kind === 'shard') {

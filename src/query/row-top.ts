@@ -117,6 +117,20 @@ export class RowTop {
     this.put(i, d, ts, seq, row);
   }
 
+  /**
+   * The kept rows in heap order (the merge's own top-k orders them; sorting 1,000 rows per shard task was
+   * a tenth of a broad search's time).
+   */
+  kept(): { rows: number[]; distances: number[]; ts: number[]; seqs: number[] } {
+    const n = this.size;
+    return {
+      rows: Array.from(this.row.subarray(0, n)),
+      distances: Array.from(this.d.subarray(0, n)),
+      ts: Array.from(this.ts.subarray(0, n)),
+      seqs: Array.from(this.seq.subarray(0, n)),
+    };
+  }
+
   /** The kept rows in answer order. */
   sorted(): { rows: number[]; distances: number[]; ts: number[]; seqs: number[] } {
     const order = Array.from({ length: this.size }, (_, i) => i);

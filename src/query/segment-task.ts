@@ -43,7 +43,7 @@ export interface SegmentTaskResult {
   total: number;
   /** Rows after the page boundary (= total without one). */
   beyond: number;
-  /** Best `limit` rows, ordered by (distance, ts desc, seq). */
+  /** Best `limit` rows by (distance, ts desc, seq), in no particular order (the merge orders them). */
   rows: number[];
   distances: number[];
   ts: number[];
@@ -109,14 +109,17 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
     if (filter.empty) return empty();
     const cap = Math.min(chunkRowsFor(task), seg.rows);
     const out = k.allocOutput(cap);
-    for (let start = 0; start < seg.rows; start += cap) {
+    // Newest rows first: rows are stored by hour, so the last chunk holds the newest, and the answer
+    // wants ts descending. Fed newest first, the heap fills with rows that most later ones cannot beat,
+    // which then cost one compare each; fed oldest first, nearly every row would enter the heap.
+    for (let start = Math.floor((seg.rows - 1) / cap) * cap; start >= 0; start -= cap) {
       budget?.check();
       const end = Math.min(seg.rows, start + cap);
       const n = k.scanSegment(seg, filter, dist === 0 ? null : dist, out, { start, end });
       if (n === 0) continue;
       const rows = k.rows(out, n);
       const ds = dist === 0 ? null : k.distances(out, n);
-      for (let j = 0; j < n; j++) {
+      for (let j = n - 1; j >= 0; j--) {
         const i = rows[j]!;
         top.offer(ds ? ds[j]! : 0, tsAt(i), i, seqAt);
       }
@@ -214,5 +217,5 @@ export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): 
 }
 
 function finish(top: RowTop): SegmentTaskResult {
-  return { total: top.total, beyond: top.beyond, ...top.sorted() };
+  return { total: top.total, beyond: top.beyond, ...top.kept() };
 }
