@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, createToken, kCliMain, makeDataDir, readAudit, spawnServer } from './helpers/server.js';
+import { putInInbox } from '../src/server/audit/inbox.js';
+import { call, createToken, kCliMain, makeDataDir, readAudit, spawnServer, startTestServer } from './helpers/server.js';
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -125,4 +126,25 @@ describe('CLI actions while a server runs on the data dir', () => {
     await server.exited;
     expect((await cli('audit', 'verify', '--data-dir', d)).code).toBe(0);
   }, 90_000);
+});
+
+describe('the audit inbox', () => {
+  it('a record left in the inbox (a command killed after handing it over) is appended when a server starts; a foreign file is set aside', async () => {
+    const d = await dataDir();
+    await putInInbox(d, ['_system', 'pd-a'], {
+      requestId: 'left-behind', actorTenant: '_system', user: 'cli:test', action: 'cli.token.create', params: { tenant: 'pd-a' },
+      purpose: null, case: null, outcome: 'ok', status: 200, resultCount: 0, tenantsTouched: ['pd-a'], ip: '', durationMs: 0,
+    });
+    writeFileSync(join(d, 'audit', 'inbox', '000-junk.json'), '{"v":1,"logs":["../../etc"],"fields":{}}\n');
+    const s = await startTestServer({ dataDir: d, users: [] });
+    try {
+      const own = await readAudit(d, 'pd-a');
+      expect(own.filter((r) => r.requestId === 'left-behind')).toHaveLength(1);
+      expect((await readAudit(d, '_system')).filter((r) => r.requestId === 'left-behind')).toHaveLength(1);
+      expect(readdirSync(join(d, 'audit', 'inbox')).sort()).toEqual(['000-junk.json.bad']);
+    } finally {
+      await s.close();
+    }
+    expect((await cli('audit', 'verify', '--data-dir', d)).code).toBe(0);
+  }, 60_000);
 });

@@ -184,6 +184,9 @@ describe('over HTTP', () => {
     expect(r.status).toBe(403);
     expect(r.json.error.code).toBe('PS_APPROVAL_REQUIRED');
     expect(r.text).not.toContain('ABC123');
+    // without purpose and case: the 400 API.md asks for, not a 403 (nothing runs either way)
+    const unjustified = await call(ts.url, 'POST', '/v1/search', { token: tok('pd-a', 'inv'), json: { from, to } });
+    expect(unjustified.status).toBe(400);
     const hot = await call(ts.url, 'POST', '/v1/search/hotlist', { token: tok('pd-a', 'inv'), json: { plates: ['ABC123', 'X*'], purpose: 'p', case: 'c' } });
     expect(hot.json.error?.code).toBe('PS_APPROVAL_REQUIRED');
     const ok = await call(ts.url, 'POST', '/v1/search', { token: tok('pd-a', 'sup'), json: { plate: 'ABC123', purpose: 'p', case: 'c' } });

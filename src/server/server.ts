@@ -83,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
     opened.push(auditTrail);
     const inbox = startInboxDrain(options.dataDir, auditTrail, log);
     opened.push(inbox);
+    await inbox.first; // records left by commands that ran while no server did: in the logs before any request
     engine = options.engine ?? (await openEngine({ ...options.engineOptions, dataDir: options.dataDir, threads: options.threads }));
     opened.push(engine);
     const corruptFiles = engine.stats().corruptFiles;
@@ -171,7 +172,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
  * Appends the records other processes (CLI commands) put in the audit inbox: at start, then every
  * kInboxPollMs, one drain at a time; a last drain at close, before the trail closes.
  */
-function startInboxDrain(dataDir: string, trail: AuditTrail, log: Logger): { close(): Promise<void> } {
+function startInboxDrain(dataDir: string, trail: AuditTrail, log: Logger): { first: Promise<void>; close(): Promise<void> } {
   let running: Promise<void> | undefined;
   const drain = (): Promise<void> => {
     running ??= drainInbox(dataDir, trail)
@@ -181,10 +182,11 @@ function startInboxDrain(dataDir: string, trail: AuditTrail, log: Logger): { clo
       .finally(() => (running = undefined));
     return running;
   };
-  void drain();
+  const first = drain();
   const timer = setInterval(() => void drain(), kInboxPollMs);
   timer.unref();
   return {
+    first,
     async close() {
       clearInterval(timer);
       await running;

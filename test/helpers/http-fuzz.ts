@@ -33,6 +33,7 @@ export interface FuzzStats {
 }
 
 const kRoutes = [
+  '/v1/search/preview', '/v1/policy', '/v1/approvals', '/v1/audit/insights', '/v1/transparency',
   '/v1/reads', '/v1/search', '/v1/search/hotlist', '/v1/hotlists', '/v1/hotlists/wanted', '/v1/audit', '/v1/audit/verify',
   '/v1/export', '/v1/retention', '/v1/sharing', '/v1/sharing/pd-b', '/v1/sharing/pd-a', '/v1/alerts', '/healthz', '/metrics',
   '/v1/openapi.yaml', '/v1', '/', '/v1/reads/', '/V1/SEARCH', '/v1//search', '/v1/search?x', '/v2/search',
@@ -99,6 +100,15 @@ const hotlistBody = fc.record({
   transpositions: maybe(fc.boolean()), lookbackDays: maybe(fc.double({ min: -1, max: 5000, noNaN: true })), purpose: junkValue, case: junkValue,
 }, { requiredKeys: [] });
 
+const policyBody = fc.record({
+  broad: maybe(fc.record({ maxAreaKm2: maybe(fc.double({ min: -1, max: 1e9, noNaN: true })), maxDays: maybe(fc.double({ min: -1, max: 1e5, noNaN: true })), requireApproval: maybe(fc.boolean()) }, { requiredKeys: [] })),
+  timezone: maybe(fc.constantFrom('UTC', 'America/Chicago', 'Asia/Kolkata', 'Mars/Base', '', 'utc')),
+  transparency: maybe(fc.boolean()),
+}, { requiredKeys: [] });
+const approvalBody = fc.record({
+  request: maybe(searchBody), route: maybe(fc.constantFrom('/v1/search', '/v1/search/hotlist', '/v1/analytics/convoy', '/v1/export', '')), reason: junkValue,
+}, { requiredKeys: [] });
+
 const smallDocs = fc.oneof(
   fc.record({ expires: isoish }, { requiredKeys: [] }),
   fc.record({ retentionSeconds: fc.oneof(fc.integer({ min: -10, max: 400_000_000 }), junkValue) }, { requiredKeys: [] }),
@@ -161,6 +171,15 @@ const kEndpoints: Array<{ method: string; path: string; doc: fc.Arbitrary<unknow
   { method: 'GET', path: '/v1/sharing', doc: fc.constant(undefined), auth: 'admin' },
   { method: 'PUT', path: '/v1/sharing/pd-b', doc: smallDocs, auth: 'admin' },
   { method: 'DELETE', path: '/v1/sharing/pd-b', doc: fc.constant(undefined), auth: 'admin' },
+  // v1.1 accountability
+  { method: 'POST', path: '/v1/search/preview', doc: searchBody, auth: 'investigator' },
+  { method: 'GET', path: '/v1/policy', doc: fc.constant(undefined), auth: 'auditor' },
+  { method: 'PUT', path: '/v1/policy', doc: policyBody, auth: 'admin' },
+  { method: 'POST', path: '/v1/approvals', doc: approvalBody, auth: 'investigator' },
+  { method: 'PUT', path: '/v1/approvals/apr_x', doc: fc.record({ decision: maybe(fc.constantFrom('approved', 'denied')), note: junkValue }, { requiredKeys: [] }), auth: 'supervisor' },
+  { method: 'GET', path: '/v1/approvals', doc: fc.constant(undefined), auth: 'supervisor' },
+  { method: 'GET', path: '/v1/audit/insights', doc: fc.constant(undefined), auth: 'auditor' },
+  { method: 'GET', path: '/v1/transparency?tenant=pd-a', doc: fc.constant(undefined), auth: 'none' },
   { method: 'GET', path: '/healthz', doc: fc.constant(undefined), auth: 'none' },
   { method: 'GET', path: '/metrics', doc: fc.constant(undefined), auth: 'none' },
   { method: 'GET', path: '/v1/openapi.yaml', doc: fc.constant(undefined), auth: 'none' },

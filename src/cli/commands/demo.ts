@@ -21,6 +21,7 @@ import { kRoles, type Role } from '../../model/tenant.js';
 import { packageRoot } from '../../server/routes/ops.js';
 import { startServer } from '../../server/server.js';
 import { Directory } from '../../server/tenancy/directory.js';
+import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
 import { exitSoon, runUntilSignal } from './serve.js';
 
@@ -149,7 +150,14 @@ export const command: Command = {
     const fresh = await isEmptyDir(dataDir);
     await mkdir(dataDir, { recursive: true });
     let tokens = fresh ? undefined : await readTokens(dataDir);
-    if (!tokens) tokens = await createTokens(dataDir);
+    if (!tokens) {
+      // creating users and tokens changes the data dir: on record, like `platesearch token create`
+      tokens = await auditedCli(
+        { dataDir, action: 'cli.demo.tokens', command: 'platesearch demo', params: { tenants: [...kDemoTenants], roles: [...kRoles] } },
+        () => createTokens(dataDir),
+        (created) => ({ resultCount: created.length }),
+      );
+    }
     if (!existsSync(join(dataDir, kReadyFile))) {
       process.stderr.write(`platesearch demo: generating ${reads} reads for ${kDemoTenants.join(', ')} in ${dataDir}\n`);
       const t0 = Date.now();

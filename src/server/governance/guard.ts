@@ -33,17 +33,25 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+function isStatement(v: unknown): boolean {
+  return typeof v === 'string' && v.trim().length > 0;
+}
+
 export async function broadSearchGuard(g: Governance, ctx: RequestContext, route: Route): Promise<void> {
   if (!takesApproval(route.action) || !isObject(ctx.body)) return;
-  const hasApproval = Object.hasOwn(ctx.body, 'approval');
-  const approvalId = ctx.body.approval;
+  let body: Record<string, unknown> = ctx.body;
+  const hasApproval = Object.hasOwn(body, 'approval');
+  const approvalId = body.approval;
   if (hasApproval) {
-    const { approval: _approval, ...rest } = ctx.body;
-    ctx.body = rest;
+    const { approval: _approval, ...rest } = body;
+    ctx.body = body = rest;
   }
   if (!isGovernedAction(route.action)) return;
+  // every governed route requires purpose and case: without them its parser answers 400 and nothing runs,
+  // which is the answer API.md gives first (a 403 would hide the missing justification)
+  if (!isStatement(body.purpose) || !isStatement(body.case)) return;
   const policy = g.policies.get(ctx.principal.tenant);
-  const b = assessBroadness(ctx.body, policy.broad);
+  const b = assessBroadness(body, policy.broad);
   if (!b.broad) return;
   ctx.audit.extra.broad = true;
   if (!policy.broad.requireApproval) return;
@@ -51,7 +59,7 @@ export async function broadSearchGuard(g: Governance, ctx: RequestContext, route
     throw ApprovalRequired(`This request is broad (${b.reasons.join('; ')}) and the tenant's policy requires an approval: file one with POST /v1/approvals and pass its id as "approval"`, { reasons: b.reasons });
   }
   const used = await g.approvals.consume(approvalId, {
-    tenant: ctx.principal.tenant, user: ctx.principal.user, route: route.path, body: ctx.body, requestId: ctx.requestId, now: ctx.now,
+    tenant: ctx.principal.tenant, user: ctx.principal.user, route: route.path, body, requestId: ctx.requestId, now: ctx.now,
   });
   ctx.audit.extra.approval = used.id;
 }
