@@ -101,7 +101,7 @@ describe('analytics vs reference: live rows', () => {
 });
 
 describe('analytics vs reference: sealed shards in several arenas plus live rows', () => {
-  const f = fixture({ threads: 0, sealEvery: 6, arenaBytes: 256 * 1024 }, 2, 900);
+  const f = fixture({ threads: 0, sealEvery: 7, arenaBytes: 256 * 1024 }, 2, 900);
   it('has shards and live rows', () => {
     const st = f.engine.stats();
     expect(st.shards).toBeGreaterThan(5);
@@ -114,7 +114,7 @@ describe('analytics vs reference: sealed shards in several arenas plus live rows
     await f.engine.seal();
     expect(f.engine.stats().liveReads).toBe(0);
     await checkReference(f, 60);
-  });
+  }, 180_000);
 });
 
 describe('analytics vs reference: on the worker pool', () => {

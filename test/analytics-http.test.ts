@@ -229,15 +229,19 @@ describe('analytics over HTTP: the query time budget', () => {
     for (const x of open.splice(0)) await x.close();
   });
   const kBudgetMs = 30;
-  const kPromptMs = 450;
-  const kReads = 30_000;
+  // answered within this: the same polygon analyses without a budget took 6.6-10.5 s on the machine (load
+  // average 19-21) where this bound was set, so a scan that ignored the budget cannot pass
+  const kPromptMs = 2000;
+  const kReads = 100_000;
 
-  it('each analysis over its budget answers 503 PS_QUERY_TIMEOUT promptly, audited once; the pool keeps serving', async () => {
+  it('each analysis over its budget answers 503 PS_QUERY_TIMEOUT promptly, audited once; the pool keeps serving', { timeout: 120_000 }, async () => {
     const s = await startTestServer({ threads: 2, engineOptions: { poolMinRows: 0 }, config: { queryBudgetMs: kBudgetMs, rateLimitPerSecond: 1e6, rateLimitBurst: 1e6 } });
     open.push(s);
     // many reads of few plates at one camera: heavy grouping for every analysis
-    const body = Array.from({ length: kReads }, (_, i) => sampleRead(i, { plate: `P${i % 300}`, camera: 'cam-1' }));
-    expect((await call(s.url, 'POST', '/v1/reads', { token: s.token('pd-a', 'ingest'), json: body })).status).toBe(200);
+    for (let at = 0; at < kReads; at += 25_000) {
+      const body = Array.from({ length: 25_000 }, (_, j) => sampleRead(at + j, { plate: `P${(at + j) % 300}`, camera: 'cam-1' }));
+      expect((await call(s.url, 'POST', '/v1/reads', { token: s.token('pd-a', 'ingest'), json: body })).status).toBe(200);
+    }
     await s.server.services.engine.seal('pd-a');
     const star = Array.from({ length: 10_000 }, (_, i) => {
       const a = (2 * Math.PI * i) / 10_000;
@@ -261,7 +265,7 @@ describe('analytics over HTTP: the query time budget', () => {
       const took = performance.now() - t0;
       if (res.status === 503) {
         expect(res.json.error.code).toBe('PS_QUERY_TIMEOUT');
-        expect(took, kind).toBeLessThan(kPromptMs + 150);
+        expect(took, kind).toBeLessThan(kPromptMs);
         timedOut.push(kind);
       } else {
         expect(res.status, kind).toBe(200); // finished within 30 ms on a fast machine: still correct
@@ -279,11 +283,11 @@ describe('analytics over HTTP: the query time budget', () => {
     for (let attempt = 0; attempt < 5 && ok.status !== 200; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 200));
       const before = engine.stats().poolTasks!;
-      ok = await call(s.url, 'POST', '/v1/analytics/frequent', { token: s.token('pd-a', 'investigator'), json: { bbox: [-123, 37, -122, 38], minReads: 1, limit: 1, ...J } });
+      ok = await call(s.url, 'POST', '/v1/analytics/frequent', { token: s.token('pd-a', 'investigator'), json: { bbox: [-122.4, 37.7, -122.4, 37.7], minReads: 1, limit: 1, ...J } });
       poolDelta = engine.stats().poolTasks! - before;
     }
     expect(ok.status).toBe(200);
-    expect(ok.json.total).toBe(300);
+    expect(ok.json.total).toBe(3); // reads i ≡ 0 (mod 100) are at that point: plates P0, P100, P200
     expect(poolDelta).toBeGreaterThan(0);
   });
 });

@@ -136,10 +136,10 @@ function jsRows(src: Source, spec: RowScanSpec, budget: QueryBudget | undefined)
   const lists = spec.filters.map((f) => {
     const l = new U32List();
     const sink = (c: Candidate) => l.push(c.row);
+    // both visit rows in row order, so the lists come out ascending
     if (src.kind === 'shard') scanShard(src, undefined, undefined, f, sink, undefined, budget);
     else scanLive(src, undefined, f, sink, undefined, undefined, budget);
-    const rows = l.done();
-    return src.kind === 'shard' ? rows : rows; // scanShard visits blocks in row order: already ascending
+    return l.done();
   });
   return windowed(src, lists, spec.windows);
 }
