@@ -73,6 +73,29 @@ export class RowTop {
     this.siftDown(0, d, ts, seq, row);
   }
 
+  /** The heap holds `limit` rows: only rows better than the worst kept one can still enter. */
+  full(): boolean {
+    return this.limit > 0 && this.size >= this.limit;
+  }
+
+  /** Distance and ts of the worst kept row (call when full). */
+  worstDistance(): number {
+    return this.d[0]!;
+  }
+
+  worstTs(): number {
+    return this.ts[0]!;
+  }
+
+  /**
+   * Counts `n` matching rows known to sort strictly after the worst kept row (e.g. a block whose newest
+   * read is older than it, when it has distance 0): they sort after any page boundary too.
+   */
+  countWorse(n: number): void {
+    this.total += n;
+    this.beyond += n;
+  }
+
   /** Slot i's row sorts after (d, ts, seq): i is worse. */
   private worse(i: number, d: number, ts: number, seq: number): boolean {
     const di = this.d[i]!;

@@ -12,7 +12,7 @@
  */
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
-import { kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
+import { kBlockRows, kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
@@ -107,14 +107,28 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
     if (task.colors) dicts.colors = task.colors;
     const filter = k.compileFilter(task.filter, dicts);
     if (filter.empty) return empty();
-    const cap = Math.min(chunkRowsFor(task), seg.rows);
+    // one zone-map block per call (or less under a big polygon), so whole blocks can be counted only
+    const cap = Math.min(chunkRowsFor(task), kBlockRows, seg.rows);
     const out = k.allocOutput(cap);
-    // Newest rows first: rows are stored by hour, so the last chunk holds the newest, and the answer
+    const zones = seg.zones !== 0 && seg.blocks > 0 ? new Float64Array(k.memory.buffer, seg.zones, seg.blocks * 6) : null;
+    // Newest rows first: rows are stored by hour, so the last block holds the newest, and the answer
     // wants ts descending. Fed newest first, the heap fills with rows that most later ones cannot beat,
-    // which then cost one compare each; fed oldest first, nearly every row would enter the heap.
+    // which then cost one compare each; fed oldest first, nearly every row would enter the heap. Once the
+    // heap is full with distance-0 rows, a block whose newest read is older than the worst kept row can
+    // add nothing but its count: the kernel counts it without emitting a row (SIMD popcounts).
     for (let start = Math.floor((seg.rows - 1) / cap) * cap; start >= 0; start -= cap) {
       budget?.check();
       const end = Math.min(seg.rows, start + cap);
+      if (zones && top.full() && top.worstDistance() === 0) {
+        let newest = -Infinity;
+        for (let b = Math.floor(start / kBlockRows), last = Math.floor((end - 1) / kBlockRows); b <= last; b++) {
+          newest = b < seg.blocks ? Math.max(newest, zones[b * 6 + 1]!) : Infinity; // no zone: no skipping
+        }
+        if (newest < top.worstTs()) {
+          top.countWorse(k.countSegment(seg, filter, dist === 0 ? null : dist, { start, end }));
+          continue;
+        }
+      }
       const n = k.scanSegment(seg, filter, dist === 0 ? null : dist, out, { start, end });
       if (n === 0) continue;
       const rows = k.rows(out, n);
