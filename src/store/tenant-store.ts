@@ -4,7 +4,8 @@
  *
  *   D/tenants/<tenant>/manifest.json        catalogue + counters (src/store/manifest.ts)
  *   D/tenants/<tenant>/wal/<gen>.wal        write-ahead log files (src/store/wal.ts)
- *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-file.ts)
+ *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-format.ts), as objects of the
+ *                                           tenant's shard object store (src/store/local-object-store.ts)
  *
  * Appends are durable (fsync'd, group commit) before they resolve, and visible from that moment on.
  */
@@ -19,6 +20,8 @@ import { recoverWal, walGeneration, WalWriter } from './wal.js';
 import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
 import type { LoadedShard } from './shard-loader.js';
+import { LocalObjectStore } from './local-object-store.js';
+import type { ObjectStore } from './object-store.js';
 
 /** The acknowledgement mark of a tenant (see TenantStore.writeAckMark). */
 const kAckMarkFile = 'ack-mark.json';
@@ -114,6 +117,11 @@ export class TenantStore {
   readonly tenant: string;
   readonly dir: string;
   manifest: TenantManifest;
+  /**
+   * Where the tenant's sealed shards live, by key (the manifest entry's `file`). The only place that
+   * decides it is a local directory; everything else goes through the interface.
+   */
+  readonly shardObjects: ObjectStore;
   live = new LiveRows();
   /** Loaded shards, replaced (never mutated) on seal and retention so searches can hold a list. */
   shards: readonly LoadedShard[] = [];
@@ -145,6 +153,7 @@ export class TenantStore {
     this.tenant = tenant;
     this.dir = dir;
     this.manifest = manifest;
+    this.shardObjects = new LocalObjectStore(path.join(dir, 'shards'));
     this.nextSeq = manifest.nextSeq;
   }
 
