@@ -66,6 +66,14 @@ async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readon
   return loaded;
 }
 
+/** Loads shards a bulk load committed (src/store/bulk-load.ts) and makes them searchable. */
+export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries: readonly ShardEntry[]): Promise<void> {
+  await store.withExclusive(async () => {
+    const loaded = await loadEntries(store, arenas, entries);
+    store.shards = [...store.shards, ...loaded];
+  });
+}
+
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
 async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
