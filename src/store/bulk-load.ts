@@ -42,31 +42,26 @@ export interface BulkLoadOutcome {
 }
 
 /**
- * One string column of the accumulator: codes into the batches' value lists, concatenated (a value may
- * appear more than once; the shard builder's dictionary pass dedupes, so no hashing happens here).
+ * One string column of the accumulator: each row's code is its batch-local id into its batch's value list
+ * (the batch a row came from is `BulkLoad.part`), so adding a batch copies no strings and hashes none; the
+ * shard builder's dictionary pass dedupes.
  */
 class Dict {
-  codes: Int32Array;
-  values: string[] = [];
+  readonly codes: Int32Array;
+  /** Value lists of the batches held, by part number. */
+  parts: (readonly string[])[] = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, private readonly part: Int32Array) {
     this.codes = new Int32Array(capacity);
   }
 
-  /** Appends a batch's value list; its local id k becomes code `base + k`. Returns base. */
-  append(values: readonly string[]): number {
-    const base = this.values.length;
-    for (let i = 0; i < values.length; i++) this.values.push(values[i]!);
-    return base;
-  }
-
   reset(): void {
-    this.values = [];
+    this.parts = [];
   }
 
   value(row: number): string | undefined {
     const c = this.codes[row]!;
-    return c < 0 ? undefined : this.values[c];
+    return c < 0 ? undefined : this.parts[this.part[row]!]![c];
   }
 }
 
@@ -77,6 +72,9 @@ export class BulkLoad {
   private readonly lat: Int32Array;
   private readonly lon: Int32Array;
   private readonly conf: Float64Array;
+  /** Batch (part) number of each row held: its strings are in that batch's value lists. */
+  private readonly part: Int32Array;
+  private parts = 0;
   private readonly plate: Dict;
   private readonly camera: Dict;
   private readonly region: Dict;
@@ -103,12 +101,13 @@ export class BulkLoad {
     this.lat = new Int32Array(this.cap);
     this.lon = new Int32Array(this.cap);
     this.conf = new Float64Array(this.cap);
-    this.plate = new Dict(this.cap);
-    this.camera = new Dict(this.cap);
-    this.region = new Dict(this.cap);
-    this.make = new Dict(this.cap);
-    this.color = new Dict(this.cap);
-    this.readId = new Dict(this.cap);
+    this.part = new Int32Array(this.cap);
+    this.plate = new Dict(this.cap, this.part);
+    this.camera = new Dict(this.cap, this.part);
+    this.region = new Dict(this.cap, this.part);
+    this.make = new Dict(this.cap, this.part);
+    this.color = new Dict(this.cap, this.part);
+    this.readId = new Dict(this.cap, this.part);
     this.baseSeq = this.nextSeq = firstSeq;
     this.nextGen = firstGen;
   }
@@ -126,10 +125,14 @@ export class BulkLoad {
 
   private addPart(b: ReadColumns): void {
     this.accepted += b.length;
-    const plate = this.plate.append(b.plate.values), camera = this.camera.append(b.camera.values);
-    const region = this.region.append(b.region.values), make = this.make.append(b.make.values), color = this.color.append(b.color.values);
+    const part = this.parts++;
+    this.plate.parts.push(b.plate.values);
+    this.camera.parts.push(b.camera.values);
+    this.region.parts.push(b.region.values);
+    this.make.parts.push(b.make.values);
+    this.color.parts.push(b.color.values);
+    this.readId.parts.push(b.readId.values);
     const hasIds = b.readId.values.length > 0;
-    const ridBase = hasIds ? this.readId.append(b.readId.values) : 0;
     for (let i = 0; i < b.length; i++) {
       let rid = -1;
       if (hasIds) {
@@ -141,7 +144,7 @@ export class BulkLoad {
             this.duplicates++;
             continue;
           }
-          rid = ridBase + k;
+          rid = k;
           this.loadedIds.set(id, this.nextSeq);
         }
       }
@@ -151,12 +154,12 @@ export class BulkLoad {
       this.lat[r] = b.latE7[i]!;
       this.lon[r] = b.lonE7[i]!;
       this.conf[r] = b.confidence[i]!;
-      this.plate.codes[r] = plate + b.plate.ids[i]!;
-      this.camera.codes[r] = camera + b.camera.ids[i]!;
-      const rg = b.region.ids[i]!, mk = b.make.ids[i]!, cl = b.color.ids[i]!;
-      this.region.codes[r] = rg < 0 ? -1 : region + rg;
-      this.make.codes[r] = mk < 0 ? -1 : make + mk;
-      this.color.codes[r] = cl < 0 ? -1 : color + cl;
+      this.part[r] = part;
+      this.plate.codes[r] = b.plate.ids[i]!;
+      this.camera.codes[r] = b.camera.ids[i]!;
+      this.region.codes[r] = b.region.ids[i]!;
+      this.make.codes[r] = b.make.ids[i]!;
+      this.color.codes[r] = b.color.ids[i]!;
       this.readId.codes[r] = rid;
     }
   }
@@ -194,6 +197,7 @@ export class BulkLoad {
     this.baseSeq += n;
     this.n = 0;
     for (const d of [this.plate, this.camera, this.region, this.make, this.color, this.readId]) d.reset();
+    this.parts = 0;
   }
 
   /** Accumulator rows `rows` (ascending, so seq order) as a shard source. */
@@ -207,8 +211,8 @@ export class BulkLoad {
       ts: (i) => ts[rows[i]!]!,
       latE7: (i) => lat[rows[i]!]!,
       lonE7: (i) => lon[rows[i]!]!,
-      plate: (i) => plate.values[plate.codes[rows[i]!]!]!,
-      camera: (i) => camera.values[camera.codes[rows[i]!]!]!,
+      plate: (i) => plate.value(rows[i]!)!,
+      camera: (i) => camera.value(rows[i]!)!,
       region: (i) => region.value(rows[i]!),
       confidence: (i) => {
         const c = conf[rows[i]!]!;
