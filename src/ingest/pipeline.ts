@@ -53,8 +53,8 @@ export class ParsePool {
     const file = threads > 0 ? workerFile() : undefined;
     if (!file) return;
     for (let w = 0; w < threads; w++) {
+      // not unref'd: a piece awaited from a worker must keep the process alive; close() ends them
       const worker = new Worker(file);
-      worker.unref();
       worker.on('message', (m: { id: number; result?: ParseResult; error?: string }) => {
         const p = this.waiting.get(m.id);
         if (!p) return;
