@@ -19,6 +19,7 @@
  * through `POST /v1/reads` instead), and a server does not start while it runs.
  */
 import { extname } from 'node:path';
+import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openEngine } from '../../engine/index.js';
@@ -102,7 +103,15 @@ export const command: Command = {
       rejected += count;
     };
     try {
-      for (const f of files) await access(f); // a missing file fails the run before anything is loaded
+      // a missing or unreadable file fails the run before anything is loaded
+      for (const f of files) {
+        try {
+          await access(f, fsConstants.R_OK);
+        } catch (err) {
+          process.stderr.write(`platesearch ingest: ${f}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})\n`);
+          return 1;
+        }
+      }
       directory = await Directory.open(dataDir, { watch: false });
       engine = await openEngine({ dataDir, threads: 0 });
       await directory.ensureTenant(tenant);
