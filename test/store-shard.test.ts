@@ -6,6 +6,7 @@ import { ArenaSet } from '../src/core/arena.js';
 import { crc32c } from '../src/store/crc32c.js';
 import { buildShard } from '../src/store/shard-format.js';
 import { loadShard, unloadShard } from '../src/store/shard-loader.js';
+import { LocalObjectStore } from '../src/store/local-object-store.js';
 import { toE7 } from '../src/store/tenant-store.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 import type { ShardEntry } from '../src/store/manifest.js';
@@ -73,7 +74,7 @@ describe('shard files', () => {
       const rows = rowsOf(3000);
       const { file, entry } = await writeShardFile(dir, rows);
       const arenas = new ArenaSet({ arenaBytes: 4 * 1024 * 1024 });
-      const s = await loadShard(arenas, file, entry);
+      const s = await loadShard(arenas, new LocalObjectStore(dir), entry);
       const mem = arenas.arena(s.layout.arena).memory.buffer;
       expect(s.layout.ts % 8).toBe(0);
       const ts = new BigInt64Array(mem, s.layout.ts, s.rows);
@@ -89,7 +90,7 @@ describe('shard files', () => {
       const used = arenas.allocatedBytes;
       unloadShard(arenas, s);
       expect(arenas.allocatedBytes).toBe(0);
-      const again = await loadShard(arenas, file, entry);
+      const again = await loadShard(arenas, new LocalObjectStore(dir), entry);
       expect(arenas.allocatedBytes).toBe(used);
       expect(again.layout.ts).toBe(s.layout.ts);
     } finally {
@@ -103,7 +104,7 @@ describe('shard files', () => {
       const { file, entry, bytes } = await writeShardFile(dir, rowsOf(500));
       const arenas = new ArenaSet({ arenaBytes: 4 * 1024 * 1024 });
       const expectError = async (code: string, e: ShardEntry = entry, label = '') => {
-        const err = await loadShard(arenas, file, e).then(() => undefined, (x: unknown) => x);
+        const err = await loadShard(arenas, new LocalObjectStore(dir), e).then(() => undefined, (x: unknown) => x);
         expect(isPlatesearchError(err), label + String(err)).toBe(true);
         expect((err as { code: string }).code).toBe(code);
         expect((err as Error).message).toContain(file);
@@ -224,7 +225,7 @@ describe('empty shards', () => {
       const { file, entry, bytes } = await writeShardFile(dir, []);
       expect(tableFromIPC(bytes).numRows).toBe(0);
       const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 });
-      const s = await loadShard(arenas, file, entry);
+      const s = await loadShard(arenas, new LocalObjectStore(dir), entry);
       expect(s.rows).toBe(0);
       expect(s.findPlate('ABC123')).toBe(-1);
       expect([...s.readIds()]).toEqual([]);

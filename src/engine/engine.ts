@@ -3,6 +3,7 @@
  * HTTP stays out of it. Tenancy is decided by the caller: every search names the tenants it may see
  * (`TenantScope`, with each tenant's retention cutoff), and the engine reads only those tenants' shards.
  */
+import type { BulkLoad } from '../store/bulk-load.js';
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
@@ -90,6 +91,12 @@ export interface Engine {
    * except the reads `held` reaches (legal holds): those stay, however old.
    */
   dropBefore(tenant: string, cutoff: number, held?: HeldReads): Promise<DropResult>;
+
+  /**
+   * Starts a bulk load of one tenant (`platesearch ingest`, src/store/bulk-load.ts): reads go straight into
+   * shards, committed at `finish()`; appends to the tenant are refused meanwhile.
+   */
+  bulkLoad(tenant: string, options?: { flushRows?: number; load?: boolean }): Promise<BulkLoad>;
 
   /** Seals live reads into immutable shards now (normally done in the background). */
   seal(tenant?: string): Promise<void>;

@@ -16,7 +16,8 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
-import { compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
+import { adoptShards, compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
+import type { BulkLoad } from '../store/bulk-load.js';
 import { TenantStore } from '../store/tenant-store.js';
 import { candidateKeyOf, executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
@@ -344,6 +345,25 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
     for (const s of stores) await sealTenant(s, this.arenas);
+  }
+
+  /**
+   * Starts a bulk load of `tenant` (src/store/bulk-load.ts): its live rows are sealed first, and appends to
+   * it are refused until the load finishes or aborts. With `load: false` the committed shards are not
+   * loaded into memory (a CLI that closes the engine right after); they are searchable after a reopen.
+   */
+  async bulkLoad(tenant: string, options: { flushRows?: number; load?: boolean } = {}): Promise<BulkLoad> {
+    this.assertOpen();
+    const store = await this.storeFor(tenant);
+    await sealTenant(store, this.arenas);
+    const bulk = store.beginBulkLoad(options.flushRows);
+    if (options.load ?? true) {
+      bulk.onCommit = async (entries) => {
+        await adoptShards(store, this.arenas, entries);
+        if (this.tenantPlates.has(store.tenant)) this.refreshTenantPlates(store);
+      };
+    }
+    return bulk;
   }
 
   /** Merges days made of many small shards (background sealing does this on its own). */

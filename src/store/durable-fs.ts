@@ -25,11 +25,11 @@ export async function ensureDir(dir: string): Promise<void> {
 }
 
 /**
- * Writes `file` atomically: the bytes go to `file.tmp-<pid>`, which is fsync'd, renamed over `file`,
- * and the directory fsync'd. A crash leaves either the old file or the new one, never a mix.
+ * Writes `file` atomically: the bytes go to `tmp` (default `file.tmp-<pid>`, in the same directory), which
+ * is fsync'd, renamed over `file`, and the directory fsync'd. A crash leaves either the old file or the new
+ * one, never a mix.
  */
-export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[] | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[] | Uint8Array, tmp = `${file}.tmp-${process.pid}`): Promise<void> {
   const fs = storeFs();
   const fh = await fs.open(tmp, 'w');
   try {

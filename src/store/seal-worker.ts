@@ -13,11 +13,13 @@ import { groupByDay, writeDayShards } from './shard-writer.js';
 import { parseShard, shardTableRows } from './shard-format.js';
 import { crc32c } from './crc32c.js';
 import { compileHeld, type HoldReach } from '../model/hold.js';
+import { openObjectStore } from './local-object-store.js';
+import type { ObjectStoreSpec } from './object-store.js';
 
 export interface SealJob {
   /** Rows come from these WAL files (seal) … */
   walFiles: string[];
-  /** … or from these shard files, each with its expected CRC32C (compaction and retention rewrites). */
+  /** … or from these shard objects (keys in `shards`), each with its expected CRC32C (compaction and retention rewrites). */
   shardFiles?: Array<{ file: string; crc: number }>;
   /** With shard files: keep only rows with ts ≥ this (retention); compaction passes -Infinity. */
   minTs?: number;
@@ -25,7 +27,8 @@ export interface SealJob {
   held?: HoldReach[];
   fromSeq: number;
   toSeq: number;
-  shardsDir: string;
+  /** The tenant's shard object store: read from and written to. */
+  shards: ObjectStoreSpec;
   tenant: string;
   ordinal: number;
   firstGen: number;
@@ -45,15 +48,17 @@ async function run(job: SealJob) {
       for (const r of decoded.rows) if (r.seq >= job.fromSeq && r.seq < job.toSeq) bySeq.set(r.seq, r);
     }
   }
-  for (const { file, crc } of job.shardFiles ?? []) {
-    const bytes = await readFile(file);
+  const objects = openObjectStore(job.shards);
+  for (const { file: key, crc } of job.shardFiles ?? []) {
+    const file = objects.locate(key);
+    const bytes = await objects.get(key);
     if (crc32c(bytes) !== crc) throw new Error(`shard checksum mismatch: ${file}`);
     const minTs = job.minTs ?? -Infinity;
     const isHeld = job.held ? compileHeld(job.held) : undefined;
     for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
   }
   const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  const entries = await writeDayShards(job.shardsDir, job.tenant, job.ordinal, groupByDay(rows), job.firstGen);
+  const entries = await writeDayShards(objects, job.tenant, job.ordinal, groupByDay(rows), job.firstGen);
   return { rows: rows.length, entries };
 }
 

@@ -3,8 +3,8 @@
  *
  * Crash safety rests on one commit point, the manifest (src/store/manifest.ts):
  *
- *   seal:  rotate WAL (old files hold exactly the rows being sealed) → write shard files (temp, fsync,
- *          rename, fsync dir) → COMMIT manifest {shards += new, sealedSeq = boundary} → swap in memory →
+ *   seal:  rotate WAL (old files hold exactly the rows being sealed) → put shard objects (atomic and
+ *          durable: src/store/object-store.ts) → COMMIT manifest {shards += new, sealedSeq = boundary} → swap in memory →
  *          delete the old WAL files
  *   drop:  rotate WAL → copy surviving live rows of the old files into the new one (fsync) → delete the
  *          old WAL files → write rewritten shards → COMMIT manifest {shards −= old, += rewritten} → swap →
@@ -14,18 +14,19 @@
  * read within retention: a day shard whose expired rows are all held stays as it is; one with some
  * unheld expired rows is rewritten keeping the held ones (instead of being deleted whole).
  *
- * A crash before a commit leaves shard files the manifest does not name: opening deletes them and the
+ * Shards are reached only through the tenant's object store (`store.shardObjects`), by key = the
+ * manifest entry's `file`; nothing here knows where they live.
+ *
+ * A crash before a commit leaves shard objects the manifest does not name: opening deletes them and the
  * WAL still holds their rows. A crash after it leaves WAL rows below `sealedSeq` (skipped on replay) or
  * old shard files (deleted on open). Nothing acknowledged is lost, nothing is stored twice.
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ArenaSet } from '../core/arena.js';
 import { compileHeld, reachOverlaps, type HeldReads } from '../model/hold.js';
-import { ensureDir, unlinkDurable } from './durable-fs.js';
 import { storeFsIsReal } from './fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
 import type { SealJob } from './seal-worker.js';
@@ -35,22 +36,18 @@ import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
 
-export function shardsDir(store: TenantStore): string {
-  return path.join(store.dir, 'shards');
-}
-
 /** Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. */
 export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<void> {
-  const dir = shardsDir(store);
-  await ensureDir(dir);
+  const objects = store.shardObjects;
+  await objects.recover();
   const named = new Set(store.manifest.shards.map((e) => e.file));
-  const orphans = (await readdir(dir)).filter((n) => !named.has(n));
-  await unlinkDurable(dir, orphans);
+  const orphans = (await objects.list()).filter((n) => !named.has(n));
+  await objects.delete(orphans);
   const loaded: LoadedShard[] = [];
   for (const entry of store.manifest.shards) {
-    const file = path.join(dir, entry.file);
+    const file = objects.locate(entry.file);
     try {
-      const shard = await loadShard(arenas, file, entry);
+      const shard = await loadShard(arenas, objects, entry);
       loaded.push(shard);
       store.addKnownReadIds(shard.readIds());
     } catch (err) {
@@ -66,7 +63,7 @@ export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<
 async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readonly ShardEntry[]): Promise<LoadedShard[]> {
   const loaded: LoadedShard[] = [];
   try {
-    for (const e of entries) loaded.push(await loadShard(arenas, path.join(shardsDir(store), e.file), e));
+    for (const e of entries) loaded.push(await loadShard(arenas, store.shardObjects, e));
   } catch (err) {
     for (const s of loaded) unloadShard(arenas, s);
     throw err;
@@ -74,10 +71,18 @@ async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readon
   return loaded;
 }
 
+/** Loads shards a bulk load committed (src/store/bulk-load.ts) and makes them searchable. */
+export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries: readonly ShardEntry[]): Promise<void> {
+  await store.withExclusive(async () => {
+    const loaded = await loadEntries(store, arenas, entries);
+    store.shards = [...store.shards, ...loaded];
+  });
+}
+
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
 async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
-  const entries = await writeDayShards(shardsDir(store), store.tenant, store.ordinal, byDay, firstGen);
+  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen);
   manifest.nextShardGen = firstGen + entries.length;
   return loadEntries(store, arenas, entries);
 }
@@ -141,7 +146,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
     const firstGen = next.nextShardGen ?? 1;
     const job: SealJob = {
       walFiles: oldGens.filter((g) => !store.isBadWalGen(g)).map((g) => path.join(store.walDir, walFileName(g))),
-      fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shardsDir: shardsDir(store),
+      fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shards: store.shardObjects.spec,
       tenant: store.tenant, ordinal: store.ordinal, firstGen,
     };
     let loaded: LoadedShard[];
@@ -289,7 +294,7 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     for (const id of forget) store.forgetReadId(id);
     // freed now, or when the last search or export holding them lets go
     for (const s of doomed) unloadShard(arenas, s);
-    await unlinkDurable(shardsDir(store), doomed.map((s) => s.entry.file));
+    await store.shardObjects.delete(doomed.map((s) => s.entry.file));
     return { shardsDeleted, readsDeleted };
   });
 }
@@ -303,8 +308,8 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
   if (shards.length === 0 || expectRows === 0) return [];
   const firstGen = next.nextShardGen ?? 1;
   const job: SealJob = {
-    walFiles: [], shardFiles: shards.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs,
-    fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
+    walFiles: [], shardFiles: shards.map((s) => ({ file: s.entry.file, crc: s.entry.crc })), minTs,
+    fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
   };
   if (held && held.reaches.length > 0) job.held = held.reaches;
   const viaWorker = await sealInWorker(job);
@@ -343,8 +348,8 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
       const viaWorker = await sealInWorker({
-        walFiles: [], shardFiles: picked.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs: -Infinity,
-        fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
+        walFiles: [], shardFiles: picked.map((s) => ({ file: s.entry.file, crc: s.entry.crc })), minTs: -Infinity,
+        fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
       });
       if (!viaWorker || viaWorker.rows !== total) continue;
       next.nextShardGen = firstGen + viaWorker.entries.length;
@@ -359,7 +364,7 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const pickedSet = new Set(picked);
       store.shards = [...store.shards.filter((s) => !pickedSet.has(s)), ...loaded];
       for (const s of picked) unloadShard(arenas, s);
-      await unlinkDurable(shardsDir(store), [...names]);
+      await store.shardObjects.delete([...names]);
       merged += picked.length - loaded.length;
     }
     return merged;

@@ -144,20 +144,58 @@ const kIndexBits = 27;
 export const kMaxShardRows = 2 ** kIndexBits;
 
 /**
+ * The rows of one shard to build, in seq order, read by index: either row records (sealing, rewrites) or
+ * columns (bulk ingest, src/store/bulk-load.ts, which holds no object per read). Optional fields answer
+ * undefined when absent.
+ */
+export interface ShardSource {
+  readonly length: number;
+  seq(i: number): number;
+  ts(i: number): number;
+  latE7(i: number): number;
+  lonE7(i: number): number;
+  plate(i: number): string;
+  camera(i: number): string;
+  region(i: number): string | undefined;
+  confidence(i: number): number | undefined;
+  make(i: number): string | undefined;
+  color(i: number): string | undefined;
+  readId(i: number): string | undefined;
+}
+
+/** Row records as a ShardSource. */
+export function rowRecordSource(rows: readonly RowRecord[]): ShardSource {
+  return {
+    length: rows.length,
+    seq: (i) => rows[i]!.seq,
+    ts: (i) => rows[i]!.ts,
+    latE7: (i) => rows[i]!.latE7,
+    lonE7: (i) => rows[i]!.lonE7,
+    plate: (i) => rows[i]!.plate,
+    camera: (i) => rows[i]!.camera,
+    region: (i) => rows[i]!.region,
+    confidence: (i) => rows[i]!.confidence,
+    make: (i) => rows[i]!.make,
+    color: (i) => rows[i]!.color,
+    readId: (i) => rows[i]!.readId,
+  };
+}
+
+/**
  * The row order as one native 64-bit sort: key = hour (5 bits) ‖ Z-order cell (32 bits) ‖ input index
  * (27 bits). Input rows come in seq order, so equal cells keep seq order.
  */
-function sortOrder(input: readonly RowRecord[]): Uint32Array {
+function sortOrder(input: ShardSource): Uint32Array {
   const n = input.length;
   const keys = new BigUint64Array(n);
   const k32 = new Uint32Array(keys.buffer);
   let first = Infinity;
-  for (let i = 0; i < n; i++) first = Math.min(first, Math.floor(input[i]!.ts / kTimeBucketMs));
+  for (let i = 0; i < n; i++) first = Math.min(first, Math.floor(input.ts(i) / kTimeBucketMs));
   for (let i = 0; i < n; i++) {
-    const r = input[i]!;
+    const ts = input.ts(i);
     // hours since the shard's first hour (a day shard spans 24; anything later shares the last bucket)
-    const hour = Math.min(31, Math.floor(r.ts / kTimeBucketMs) - first);
-    const cell = cellOf(r.latE7, r.lonE7);
+    const hour = Math.min(31, Math.floor(ts / kTimeBucketMs) - first);
+    const cell = cellOf(input.latE7(i), input.lonE7(i));
     k32[2 * i + 1] = ((hour << 27) | (cell >>> 5)) >>> 0;
     k32[2 * i] = (((cell & 31) << kIndexBits) | i) >>> 0;
   }
@@ -168,16 +206,16 @@ function sortOrder(input: readonly RowRecord[]): Uint32Array {
   return order;
 }
 
-/** Builds the bytes of one shard file from one tenant's rows of one UTC day. */
-export function buildShard(tenant: string, ordinal: number, day: number, input: readonly RowRecord[]): { bytes: Uint8Array; meta: ShardMeta } {
-  const n = input.length;
+/** Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). */
+export function buildShard(tenant: string, ordinal: number, day: number, rowsOrSource: readonly RowRecord[] | ShardSource): { bytes: Uint8Array; meta: ShardMeta } {
+  const src = Array.isArray(rowsOrSource) ? rowRecordSource(rowsOrSource as readonly RowRecord[]) : (rowsOrSource as ShardSource);
+  const n = src.length;
   if (n > kMaxShardRows) throw new RangeError(`a shard holds at most ${kMaxShardRows} rows`);
-  const order = sortOrder(input);
-  const rows: RowRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) rows[i] = input[order[i]!]!;
+  // row i of the shard is row order[i] of the source
+  const order = sortOrder(src);
 
-  const plateDict = encodeDict(n, (i) => rows[i]!.plate, false);
-  const cameraDict = encodeDict(n, (i) => rows[i]!.camera, false);
+  const plateDict = encodeDict(n, (i) => src.plate(order[i]!), false);
+  const cameraDict = encodeDict(n, (i) => src.camera(order[i]!), false);
   const plates = plateDict.values;
   const cameras = cameraDict.values;
   const plate = plateDict.indices;
@@ -193,24 +231,28 @@ export function buildShard(tenant: string, ordinal: number, day: number, input: 
   const confValid = new Uint8Array(Math.ceil(n / 8));
   let confNulls = 0;
   let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
+  const tsOf = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
-    setI64(ts32, i, r.ts);
-    lat[i] = r.latE7;
-    lon[i] = r.lonE7;
-    setI64(seq32, i, r.seq);
-    if (r.confidence !== undefined) {
-      conf[i] = r.confidence;
+    const o = order[i]!;
+    const t = src.ts(o), s = src.seq(o);
+    tsOf[i] = t;
+    setI64(ts32, i, t);
+    lat[i] = src.latE7(o);
+    lon[i] = src.lonE7(o);
+    setI64(seq32, i, s);
+    const c = src.confidence(o);
+    if (c !== undefined) {
+      conf[i] = c;
       confValid[i >> 3]! |= 1 << (i & 7);
     } else confNulls++;
-    if (r.ts < minTs) minTs = r.ts;
-    if (r.ts > maxTs) maxTs = r.ts;
-    if (r.seq < minSeq) minSeq = r.seq;
-    if (r.seq > maxSeq) maxSeq = r.seq;
+    if (t < minTs) minTs = t;
+    if (t > maxTs) maxTs = t;
+    if (s < minSeq) minSeq = s;
+    if (s > maxSeq) maxSeq = s;
   }
-  const region = encodeDict(n, (i) => rows[i]!.region, true);
-  const make = encodeDict(n, (i) => rows[i]!.make, true);
-  const color = encodeDict(n, (i) => rows[i]!.color, true);
+  const region = encodeDict(n, (i) => src.region(order[i]!), true);
+  const make = encodeDict(n, (i) => src.make(order[i]!), true);
+  const color = encodeDict(n, (i) => src.color(order[i]!), true);
 
   // read ids: a plain nullable Utf8 column
   const ridOffsets = new Int32Array(n + 1);
@@ -219,7 +261,7 @@ export function buildShard(tenant: string, ordinal: number, day: number, input: 
   let ridNulls = 0;
   const none = new Uint8Array(0);
   for (let i = 0; i < n; i++) {
-    const id = rows[i]!.readId;
+    const id = src.readId(order[i]!);
     const b = id === undefined ? none : enc.encode(id);
     if (id === undefined) ridNulls++;
     else ridValid[i >> 3]! |= 1 << (i & 7);
@@ -242,7 +284,7 @@ export function buildShard(tenant: string, ordinal: number, day: number, input: 
   for (let b = 0; b < blocks; b++) {
     let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity, c0 = Infinity, c1 = -Infinity;
     for (let i = b * kBlockRows, end = Math.min(n, i + kBlockRows); i < end; i++) {
-      const t = rows[i]!.ts;
+      const t = tsOf[i]!;
       if (t < a0) a0 = t;
       if (t > a1) a1 = t;
       const la = lat[i]! / kCoordScale, lo = lon[i]! / kCoordScale;

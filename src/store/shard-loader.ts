@@ -1,5 +1,6 @@
 /**
- * Loads shard files into arena memory: the file's bytes are read straight into an arena region (one copy,
+ * Loads shards into arena memory: the object's bytes (src/store/object-store.ts, a ranged get into the
+ * arena) land straight in an arena region (one copy,
  * no row parsing), apache-arrow parses only the metadata and hands back views into that region, and the
  * columns' arena offsets become the segment layout the kernels scan (src/core/segment.ts).
  *
@@ -7,19 +8,20 @@
  * dictionary as 16-byte slots (built from the file's sorted Utf8 dictionary: O(distinct plates)) and the
  * zone maps (from the schema metadata). Unloading frees both regions for reuse.
  */
-import { open } from 'node:fs/promises';
 import type { Table, Vector } from 'apache-arrow';
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kBlockRows, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
+import type { ObjectStore } from './object-store.js';
 import { parseShard, readShardHeader, type ShardMeta } from './shard-format.js';
 
 const dec = new TextDecoder();
 
 /** A shard resident in an arena, with JS views of its columns (all views share the arena's memory). */
 export class LoadedShard {
+  /** Where the shard is, for messages (ObjectStore.locate); its key is `entry.file`. */
   readonly file: string;
   readonly entry: ShardEntry;
   readonly meta: ShardMeta;
@@ -235,32 +237,28 @@ export class LoadedShard {
 }
 
 /**
- * Reads `file` into `arenas` and verifies it against its manifest entry (size, CRC32C) and its own
- * metadata. Any failure frees what was allocated and throws a coded error naming the file.
+ * Reads shard object `entry.file` of `objects` into `arenas` and verifies it against its manifest entry
+ * (size, CRC32C) and its own metadata. Any failure frees what was allocated and throws a coded error
+ * naming the shard (its ObjectStore.locate name).
  */
-export async function loadShard(arenas: ArenaSet, file: string, entry: ShardEntry): Promise<LoadedShard> {
+export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry): Promise<LoadedShard> {
   const regions: Region[] = [];
+  const file = objects.locate(entry.file);
   try {
-    const fh = await open(file, 'r');
-    let bytes: Uint8Array;
-    let region: Region;
+    const size = await objects.head(entry.file);
+    if (size === undefined) throw CorruptFile(`Shard is missing: ${file}`, { file });
+    if (size !== entry.bytes) throw CorruptFile(`Shard size ${size} differs from the manifest's ${entry.bytes}: ${file}`, { file });
+    // one region: the object, then (64-aligned) the plate slots and zone maps
+    const fileSpan = Math.ceil(size / 64) * 64;
+    const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
+    const region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
+    regions.push(region);
+    const bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, size);
     try {
-      const { size } = await fh.stat();
-      if (size !== entry.bytes) throw CorruptFile(`Shard size ${size} differs from the manifest's ${entry.bytes}: ${file}`, { file });
-      // one region: the file, then (64-aligned) the plate slots and zone maps
-      const fileSpan = Math.ceil(size / 64) * 64;
-      const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
-      region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
-      regions.push(region);
-      bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, size);
-      let off = 0;
-      while (off < size) {
-        const { bytesRead } = await fh.read(bytes, off, size - off, off);
-        if (bytesRead === 0) throw CorruptFile(`Shard shorter than expected: ${file}`, { file });
-        off += bytesRead;
-      }
-    } finally {
-      await fh.close();
+      await objects.getRange(entry.file, 0, size, bytes);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERANGE') throw CorruptFile(`Shard shorter than expected: ${file}`, { file });
+      throw err;
     }
     if (crc32c(bytes) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
     const table = parseShard(file, bytes);

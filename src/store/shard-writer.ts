@@ -1,13 +1,11 @@
 /**
- * Writes rows as day shard files (atomic: temp, fsync, rename, fsync dir) and returns their manifest
- * entries. Pure file work, no arenas: it runs in the seal worker (src/store/seal-worker.ts) or, as a
+ * Writes rows as day shard objects (one atomic, durable put each: src/store/object-store.ts) and returns
+ * their manifest entries. No arenas: it runs in the seal worker (src/store/seal-worker.ts) or, as a
  * fallback, on the calling thread.
  */
-import { mkdir } from 'node:fs/promises';
-import * as path from 'node:path';
 import { crc32c } from './crc32c.js';
-import { writeFileAtomic } from './durable-fs.js';
 import type { ShardEntry } from './manifest.js';
+import type { ObjectStore } from './object-store.js';
 import { buildShard, dayOf, shardFileName } from './shard-format.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -25,9 +23,8 @@ export function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> 
   return byDay;
 }
 
-/** Writes `byDay` as shard files named with generations firstGen, firstGen+1, …; returns the entries. */
-export async function writeDayShards(dir: string, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number): Promise<ShardEntry[]> {
-  await mkdir(dir, { recursive: true });
+/** Writes `byDay` as shard objects named with generations firstGen, firstGen+1, …; returns the entries. */
+export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number): Promise<ShardEntry[]> {
   const entries: ShardEntry[] = [];
   let gen = firstGen;
   for (const [day, all] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
@@ -35,12 +32,17 @@ export async function writeDayShards(dir: string, tenant: string, ordinal: numbe
       const rows = all.slice(i, i + kShardRowsCap);
       const name = shardFileName(day, gen++);
       const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
-      await writeFileAtomic(path.join(dir, name), bytes);
-      entries.push({
-        file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-        bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes),
-      });
+      await objects.put(name, bytes);
+      entries.push(shardEntryOf(name, day, bytes, meta));
     }
   }
   return entries;
+}
+
+/** The manifest entry of shard bytes just written as object `name`. */
+export function shardEntryOf(name: string, day: number, bytes: Uint8Array, meta: { rows: number; minTs: number; maxTs: number; minSeq: number; maxSeq: number; dictCount: number }): ShardEntry {
+  return {
+    file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
+    bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes),
+  };
 }

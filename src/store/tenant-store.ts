@@ -4,7 +4,8 @@
  *
  *   D/tenants/<tenant>/manifest.json        catalogue + counters (src/store/manifest.ts)
  *   D/tenants/<tenant>/wal/<gen>.wal        write-ahead log files (src/store/wal.ts)
- *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-file.ts)
+ *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-format.ts), as objects of the
+ *                                           tenant's shard object store (src/store/local-object-store.ts)
  *
  * Appends are durable (fsync'd, group commit) before they resolve, and visible from that moment on.
  */
@@ -12,13 +13,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Read, StoredRead } from '../model/read.js';
 import { kCoordScale } from '../core/segment.js';
-import { CorruptFile } from '../errors.js';
+import { CorruptFile, StorageUnavailable } from '../errors.js';
 import { readIdOf } from './ids.js';
-import { readManifest, writeManifest, type TenantManifest } from './manifest.js';
+import { readManifest, writeManifest, type ShardEntry, type TenantManifest } from './manifest.js';
+import { BulkLoad } from './bulk-load.js';
 import { recoverWal, walGeneration, WalWriter } from './wal.js';
 import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
 import type { LoadedShard } from './shard-loader.js';
+import { LocalObjectStore } from './local-object-store.js';
+import type { ObjectStore } from './object-store.js';
 
 /** The acknowledgement mark of a tenant (see TenantStore.writeAckMark). */
 const kAckMarkFile = 'ack-mark.json';
@@ -114,6 +118,11 @@ export class TenantStore {
   readonly tenant: string;
   readonly dir: string;
   manifest: TenantManifest;
+  /**
+   * Where the tenant's sealed shards live, by key (the manifest entry's `file`). The only place that
+   * decides it is a local directory; everything else goes through the interface.
+   */
+  readonly shardObjects: ObjectStore;
   live = new LiveRows();
   /** Loaded shards, replaced (never mutated) on seal and retention so searches can hold a list. */
   shards: readonly LoadedShard[] = [];
@@ -145,6 +154,7 @@ export class TenantStore {
     this.tenant = tenant;
     this.dir = dir;
     this.manifest = manifest;
+    this.shardObjects = new LocalObjectStore(path.join(dir, 'shards'));
     this.nextSeq = manifest.nextSeq;
   }
 
@@ -226,8 +236,52 @@ export class TenantStore {
     for (const [id, seq] of ids) this.readIds.set(id, seq);
   }
 
+  /** Set while a bulk load (src/store/bulk-load.ts) owns the tenant's seqs. */
+  private bulkActive = false;
+
+  /** Whether the tenant holds a read with this readId (live or sealed). */
+  hasReadId(id: string): boolean {
+    return this.readIds.has(id);
+  }
+
+  /**
+   * Starts a bulk load: the caller has sealed the live rows (none may be left, so every WAL row is below the
+   * sealedSeq the load commits); appends are refused until commitBulkLoad or endBulkLoad.
+   */
+  beginBulkLoad(flushRows?: number): BulkLoad {
+    if (this.bulkActive) throw StorageUnavailable(`A bulk load of tenant ${this.tenant} is already running`);
+    if (this.live.rows.length > 0) throw new Error(`bulk load of ${this.tenant}: live rows must be sealed first`);
+    this.bulkActive = true;
+    return new BulkLoad(this, this.nextSeq, this.manifest.nextShardGen ?? 1, flushRows);
+  }
+
+  /** The commit point of a bulk load: one manifest write naming its shards and moving both seq counters past it. */
+  async commitBulkLoad(entries: readonly ShardEntry[], endSeq: number, nextShardGen: number, readIds: ReadonlyMap<string, number>): Promise<void> {
+    try {
+      await this.withExclusive(async () => {
+        if (this.live.rows.length > 0 || this.nextSeq > endSeq) throw new Error(`bulk load of ${this.tenant}: the tenant changed under it`);
+        const next: TenantManifest = {
+          ...this.manifest, shards: [...this.manifest.shards, ...entries], nextShardGen, nextSeq: endSeq, sealedSeq: endSeq,
+        };
+        await writeManifest(this.dir, next);
+        this.manifest = next;
+        this.nextSeq = endSeq;
+        this.ackedSeq = Math.max(this.ackedSeq, endSeq - 1);
+        this.addKnownReadIds(readIds);
+      });
+    } finally {
+      this.bulkActive = false;
+    }
+  }
+
+  /** Ends a bulk load that did not commit. */
+  endBulkLoad(): void {
+    this.bulkActive = false;
+  }
+
   /** Appends validated reads; resolves when they are durable and visible. */
   async append(reads: readonly Read[]): Promise<TenantAppendResult> {
+    if (this.bulkActive) throw StorageUnavailable(`Tenant ${this.tenant} is being bulk loaded`);
     const duplicates: number[] = [];
     const waitFor: Promise<void>[] = [];
     const rows: RowRecord[] = [];

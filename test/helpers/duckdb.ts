@@ -369,3 +369,26 @@ export class DuckOracle {
     return (await this.overPairs(pairs, (t) => `SELECT ${ocrSql('a', true)} AS v FROM ${t} ORDER BY pid`)).map(String);
   }
 }
+
+/**
+ * A Parquet file as DuckDB reads it (the Parquet export's judge): every row, in file order, with `ts` as
+ * epoch milliseconds, and the column types DuckDB sees. A fresh in-memory database per call.
+ */
+export async function duckReadParquet(file: string): Promise<{ rows: Record<string, unknown>[]; types: Record<string, string>; rowGroups: number }> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  try {
+    const lit = `'${file.replace(/'/g, "''")}'`;
+    const types = Object.fromEntries(
+      (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${lit})`)).getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]),
+    );
+    const rows = (await conn.runAndReadAll(
+      `SELECT id, tenant, plate, epoch_ms(ts)::DOUBLE AS ts, lat, lon, camera, region, confidence, make, color FROM read_parquet(${lit}) WITH ORDINALITY AS t ORDER BY ordinality`,
+    )).getRowObjects() as Record<string, unknown>[];
+    const rowGroups = Number((await conn.runAndReadAll(`SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata(${lit})`)).getRowObjects()[0]!.n);
+    return { rows, types, rowGroups };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}

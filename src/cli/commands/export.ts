@@ -1,6 +1,7 @@
 /**
- * `platesearch export --data-dir D --tenant T --format ndjson|csv [--out FILE]`: a tenant's retained reads
- * in an open format (src/server/export/format.ts), ordered by ts then id, to stdout or FILE. Needs the
+ * `platesearch export --data-dir D --tenant T --format ndjson|csv|parquet [--out FILE]`: a tenant's retained
+ * reads in an open format (src/server/export/format.ts, src/server/export/parquet.ts), ordered by ts then
+ * id, to stdout or FILE. Needs the
  * data dir's engine to itself, like `ingest` (use `GET /v1/export` while a server runs).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -10,19 +11,21 @@ import { dirname, basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openEngine } from '../../engine/index.js';
 import { isTenantName } from '../../model/tenant.js';
-import { exportHeader, exportLine, isExportFormat } from '../../server/export/format.js';
+import { exportHeader, exportLine, isAnyExportFormat } from '../../server/export/format.js';
+import { ParquetExport } from '../../server/export/parquet.js';
 import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
 import { fsyncDirSync } from '../../server/tenancy/durable-file.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
 
-const usage = `usage: platesearch export --data-dir D --tenant T --format ndjson|csv [--out FILE]
+const usage = `usage: platesearch export --data-dir D --tenant T --format ndjson|csv|parquet [--out FILE]
 
 Writes every retained read of tenant T (its own reads only, never shared ones), ordered by ts
-then id, as NDJSON (one JSON object a line) or CSV (header row, RFC 4180 quoting), with the
-fields id, tenant, plate, ts, lat, lon, camera, region, confidence, make, color (ts in
-ISO-8601 UTC with milliseconds). To stdout, or to FILE (written to a temp file and renamed
+then id, as NDJSON (one JSON object a line), CSV (header row, RFC 4180 quoting) or Parquet
+(one row per read; ts TIMESTAMP(MILLIS, UTC), lat/lon/confidence DOUBLE, absent fields null),
+with the fields id, tenant, plate, ts, lat, lon, camera, region, confidence, make, color (ts in
+ISO-8601 UTC with milliseconds in NDJSON and CSV). To stdout, or to FILE (written to a temp file and renamed
 into place when complete). Prints "exported N reads" on stderr.
 Refuses to run while a server runs on D (use GET /v1/export there).`;
 
@@ -31,12 +34,12 @@ function fail(message: string): number {
   return 2;
 }
 
-async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+async function write(out: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
 export const command: Command = {
-  summary: 'write a tenant\'s retained reads as NDJSON or CSV',
+  summary: 'write a tenant\'s retained reads as NDJSON, CSV or Parquet',
   usage,
   async run(args) {
     let values: { 'data-dir'?: string; tenant?: string; format?: string; out?: string };
@@ -55,7 +58,7 @@ export const command: Command = {
     if (!dataDir) return fail('--data-dir is required');
     if (!tenant) return fail('--tenant is required');
     if (!isTenantName(tenant)) return fail(`not a tenant name: "${tenant}"`);
-    if (!isExportFormat(format)) return fail('--format must be ndjson or csv');
+    if (!isAnyExportFormat(format)) return fail('--format must be ndjson, csv or parquet');
 
     let rows = 0;
     await auditedCli(
@@ -74,12 +77,16 @@ export const command: Command = {
             out = file;
           }
           const minTs = directory.retentionCutoff(tenant, Date.now());
-          await write(out, exportHeader(format));
+          const sink = out;
+          const parquet = format === 'parquet' ? new ParquetExport((bytes) => write(sink, bytes)) : undefined;
+          if (format !== 'parquet') await write(out, exportHeader(format));
           for await (const read of engine.exportReads({ tenant, minTs }, {})) {
             if (read.tenant !== tenant || read.ts < minTs) continue;
-            await write(out, exportLine(format, read));
+            if (parquet) await parquet.add(read);
+            else await write(out, exportLine(format as 'ndjson' | 'csv', read));
             rows++;
           }
+          await parquet?.finish();
           if (file && tmp && values.out) {
             file.end();
             await once(file, 'finish');

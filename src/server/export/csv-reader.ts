@@ -20,6 +20,14 @@ export class CsvReader {
   private started = false;
   private sawCr = false;
 
+  /**
+   * `skipBom: false` for a reader that starts mid-file (bulk ingest hands each worker a piece starting at a
+   * record boundary; only the file's own start may hold a BOM).
+   */
+  constructor(options: { skipBom?: boolean } = {}) {
+    if (options.skipBom === false) this.started = true;
+  }
+
   /** Feeds a chunk; returns the records it completed. */
   push(chunk: string): CsvRecord[] {
     const out: CsvRecord[] = [];

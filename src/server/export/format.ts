@@ -5,6 +5,8 @@
  *
  * - NDJSON (`application/x-ndjson`): one JSON object a line, the object a search hit is without
  *   `distance` (src/model/read-json.ts).
+ * - Parquet (`application/vnd.apache.parquet`): the same columns typed, nulls for missing optional fields;
+ *   see src/server/export/parquet.ts.
  * - CSV (`text/csv`, RFC 4180 quoting, "\n" line ends): a header row of the field names, then one row per
  *   read; a field is quoted when it holds `,`, `"`, CR or LF, with `"` doubled; a missing optional field is
  *   empty. Values are written as stored (no spreadsheet-formula escaping), so the export round-trips.
@@ -13,6 +15,8 @@ import type { StoredRead } from '../../model/read.js';
 import { readToJson } from '../../model/read-json.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
+/** Every export format: the text ones above, and Parquet (binary, src/server/export/parquet.ts). */
+export type AnyExportFormat = ExportFormat | 'parquet';
 
 export const kExportFields = ['id', 'tenant', 'plate', 'ts', 'lat', 'lon', 'camera', 'region', 'confidence', 'make', 'color'] as const;
 
@@ -23,6 +27,10 @@ export const kExportContentType: Record<ExportFormat, string> = {
 
 export function isExportFormat(s: unknown): s is ExportFormat {
   return s === 'ndjson' || s === 'csv';
+}
+
+export function isAnyExportFormat(s: unknown): s is AnyExportFormat {
+  return isExportFormat(s) || s === 'parquet';
 }
 
 export function csvField(v: string | number | undefined): string {

@@ -44,11 +44,22 @@ export class Spool {
     if (this.pendingBytes >= 64 * 1024) await this.drainPending();
   }
 
+  /** Appends bytes (a binary format: Parquet), after any text written before them. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.drainPending();
+    await this.store(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
   private async drainPending(): Promise<void> {
     if (this.pending.length === 0) return;
     const buf = Buffer.from(this.pending.join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
+    await this.store(buf);
+  }
+
+  /** Keeps `buf` in memory while the spool is small, else appends it to the spool file. */
+  private async store(buf: Buffer): Promise<void> {
     if (!this.file && this.memBytes + buf.length <= kSpoolMemoryBytes) {
       this.chunks.push(buf);
       this.memBytes += buf.length;

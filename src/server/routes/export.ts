@@ -1,5 +1,5 @@
 /**
- * `GET /v1/export?format=ndjson|csv&from=&to=` (admin): the caller's tenant's retained reads, ordered by
+ * `GET /v1/export?format=ndjson|csv|parquet&from=&to=` (admin): the caller's tenant's retained reads, ordered by
  * ts then id, in an open format (src/server/export/format.ts). Only the caller's own tenant, never granted
  * ones; the retention cutoff is the one at the request's arrival.
  *
@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import { BadInput } from '../../errors.js';
 import { parseIsoTimestamp } from '../../model/time.js';
-import { exportHeader, exportLine, isExportFormat, kExportContentType } from '../export/format.js';
+import { exportHeader, exportLine, isAnyExportFormat, kExportContentType } from '../export/format.js';
+import { kParquetContentType, ParquetExport } from '../export/parquet.js';
 import { Spool } from '../export/spool.js';
 import type { RequestContext, Route, RouteResponse, ServerServices } from '../route.js';
 
@@ -30,7 +31,7 @@ export async function setup(services: ServerServices): Promise<void> {
 
 async function exportReads(ctx: RequestContext): Promise<RouteResponse> {
   const format = ctx.query.get('format') ?? 'ndjson';
-  if (!isExportFormat(format)) throw BadInput('format must be ndjson or csv');
+  if (!isAnyExportFormat(format)) throw BadInput('format must be ndjson, csv or parquet');
   for (const key of ['format', 'from', 'to']) if (ctx.query.getAll(key).length > 1) throw BadInput(`${key} may be given once`);
   const from = timeParam(ctx.query, 'from');
   const to = timeParam(ctx.query, 'to');
@@ -40,14 +41,18 @@ async function exportReads(ctx: RequestContext): Promise<RouteResponse> {
   const minTs = ctx.services.directory.retentionCutoff(tenant, ctx.now);
   const spool = new Spool(join(ctx.services.dataDir, 'tmp'));
   let rows = 0;
+  // Parquet is binary: encoded a row group at a time into the same spool
+  const parquet = format === 'parquet' ? new ParquetExport((bytes) => spool.writeBytes(bytes)) : undefined;
   try {
-    await spool.write(exportHeader(format));
+    if (format !== 'parquet') await spool.write(exportHeader(format));
     for await (const read of ctx.services.engine.exportReads({ tenant, minTs }, { from, to })) {
       if (read.tenant !== tenant || read.ts < minTs) continue; // belt and braces: never another tenant, never past retention
       ctx.signal.throwIfAborted();
-      await spool.write(exportLine(format, read));
+      if (parquet) await parquet.add(read);
+      else await spool.write(exportLine(format as 'ndjson' | 'csv', read));
       rows++;
     }
+    await parquet?.finish();
     await spool.finish();
   } catch (err) {
     await spool.discard();
@@ -57,7 +62,7 @@ async function exportReads(ctx: RequestContext): Promise<RouteResponse> {
   ctx.audit.resultCount = rows;
   ctx.audit.tenantsTouched = new Set(rows > 0 ? [tenant] : []);
   return {
-    contentType: kExportContentType[format],
+    contentType: format === 'parquet' ? kParquetContentType : kExportContentType[format],
     headers: {
       'Content-Disposition': `attachment; filename="${tenant}-reads.${format}"`,
       'X-Export-Rows': String(rows),
@@ -77,5 +82,5 @@ async function exportReads(ctx: RequestContext): Promise<RouteResponse> {
 }
 
 export const routes: Route[] = [
-  { method: 'GET', path: '/v1/export', roles: ['admin'], action: 'export', timeBudgetMs: null, summary: 'Export the tenant\'s retained reads (NDJSON or CSV)', handler: exportReads },
+  { method: 'GET', path: '/v1/export', roles: ['admin'], action: 'export', timeBudgetMs: null, summary: 'Export the tenant\'s retained reads (NDJSON, CSV or Parquet)', handler: exportReads },
 ];

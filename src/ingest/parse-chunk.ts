@@ -1,0 +1,198 @@
+/**
+ * Parsing and validating one piece of an input file for bulk ingest (`platesearch ingest`), on a worker
+ * thread (src/ingest/parse-worker.ts) or, without workers, on the caller's. A piece starts at a line (NDJSON)
+ * or record (CSV) boundary (src/ingest/chunker.ts), so every piece parses on its own; line numbers come back
+ * relative to the piece (1 = its first line) and the caller adds the piece's first line.
+ *
+ * The outcome for every line is the one the line-at-a-time ingest gave, by construction:
+ * - NDJSON: lines split as node:readline splits them (LF, CRLF, lone CR), decoded as it decodes them
+ *   (Buffer's UTF-8: invalid bytes become U+FFFD; a BOM is data except at the file's start, which the
+ *   chunker strips); blank lines (trim() empty) are skipped; `JSON.parse`, then `validateRead`
+ *   (src/model/read.ts), then the retention cutoff, in that order, each with its own message.
+ * - CSV: the same RFC 4180 reader (src/server/export/csv-reader.ts) and row mapping (csvRowToObject).
+ * Accepted reads come back as columns (src/store/read-columns.ts), not objects.
+ */
+import { validateRead } from '../model/read.js';
+import { CsvReader } from '../server/export/csv-reader.js';
+import { kCoordScale } from '../core/segment.js';
+import { StringColumnBuilder, type ReadColumns } from '../store/read-columns.js';
+
+export type IngestFormat = 'ndjson' | 'csv';
+
+/** Rejected reads a piece reports one by one (the command prints the first 100 of the whole run). */
+export const kMaxReportedPerPiece = 100;
+
+export interface ParseJob {
+  format: IngestFormat;
+  bytes: Uint8Array;
+  /** CSV: the header's field names (trimmed). */
+  header?: string[];
+  /** CSV, first piece of the file: its first record is the header itself, not a read. */
+  skipHeader?: boolean;
+  /** Reads with ts below this are rejected ("beyond retention"). */
+  cutoff: number;
+}
+
+export interface ParseResult {
+  columns: ReadColumns;
+  /** Line breaks in the piece (NDJSON: LF, CRLF and CR count one each; CSV: LF): the next piece's first line. */
+  breaks: number;
+  rejected: number;
+  /** The first kMaxReportedPerPiece rejected lines, in order, line relative to the piece. */
+  reports: Array<{ line: number; error: string }>;
+}
+
+const kNumberFields = new Set(['lat', 'lon', 'confidence']);
+const kReadFields = new Set(['plate', 'ts', 'lat', 'lon', 'camera', 'region', 'confidence', 'make', 'color', 'readId']);
+
+/** One CSV row as a read-shaped object, typed as the columns say. */
+export function csvRowToObject(header: readonly string[], fields: readonly string[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  header.forEach((name, i) => {
+    if (!kReadFields.has(name)) return;
+    const v = fields[i];
+    if (v === undefined || v === '') return;
+    if (kNumberFields.has(name)) o[name] = /^\s*$/.test(v) ? v : Number(v);
+    else if (name === 'ts' && /^-?\d+$/.test(v)) o[name] = Number(v);
+    else o[name] = v;
+  });
+  return o;
+}
+
+/** Fixed-point degrees as stored (the same arithmetic as src/store/tenant-store.ts toE7). */
+function toE7(deg: number): number {
+  return Math.round(deg * kCoordScale) | 0;
+}
+
+/** Collects accepted reads as columns and rejected ones as reports. */
+class PieceSink {
+  private n = 0;
+  private readonly ts: Float64Array;
+  private readonly lat: Int32Array;
+  private readonly lon: Int32Array;
+  private readonly conf: Float64Array;
+  private readonly plate: StringColumnBuilder;
+  private readonly camera: StringColumnBuilder;
+  private readonly region: StringColumnBuilder;
+  private readonly make: StringColumnBuilder;
+  private readonly color: StringColumnBuilder;
+  private readonly readId: StringColumnBuilder;
+  rejected = 0;
+  readonly reports: Array<{ line: number; error: string }> = [];
+
+  constructor(capacity: number, private readonly cutoff: number) {
+    this.ts = new Float64Array(capacity);
+    this.lat = new Int32Array(capacity);
+    this.lon = new Int32Array(capacity);
+    this.conf = new Float64Array(capacity);
+    this.plate = new StringColumnBuilder(capacity, false);
+    this.camera = new StringColumnBuilder(capacity);
+    this.region = new StringColumnBuilder(capacity);
+    this.make = new StringColumnBuilder(capacity);
+    this.color = new StringColumnBuilder(capacity);
+    this.readId = new StringColumnBuilder(capacity, false);
+  }
+
+  reject(line: number, error: string): void {
+    this.rejected++;
+    if (this.reports.length < kMaxReportedPerPiece) this.reports.push({ line, error });
+  }
+
+  /** Validates a parsed value like POST /v1/reads, then the retention cutoff; keeps or rejects it. */
+  take(line: number, value: unknown): void {
+    const v = validateRead(value);
+    if (!v.ok) return this.reject(line, v.error);
+    const r = v.read;
+    if (r.ts < this.cutoff) return this.reject(line, 'beyond retention');
+    const i = this.n++;
+    this.ts[i] = r.ts;
+    this.lat[i] = toE7(r.lat);
+    this.lon[i] = toE7(r.lon);
+    this.conf[i] = r.confidence === undefined ? NaN : r.confidence;
+    this.plate.set(i, r.plate);
+    this.camera.set(i, r.camera);
+    this.region.set(i, r.region);
+    this.make.set(i, r.make);
+    this.color.set(i, r.color);
+    this.readId.set(i, r.readId);
+  }
+
+  columns(): ReadColumns {
+    const n = this.n;
+    return {
+      length: n, ts: this.ts.slice(0, n), latE7: this.lat.slice(0, n), lonE7: this.lon.slice(0, n), confidence: this.conf.slice(0, n),
+      plate: this.plate.build(n), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
+      color: this.color.build(n), readId: this.readId.build(n),
+    };
+  }
+}
+
+function parseNdjson(bytes: Buffer, sink: PieceSink): number {
+  let line = 0;
+  let pos = 0;
+  const len = bytes.length;
+  // each line decoded on its own: the same text as decoding the whole piece (lines split at ASCII bytes,
+  // which are never part of a UTF-8 sequence), and JSON.parse gets a flat string, not a slice of a big one
+  let cr = bytes.indexOf(0x0d); // the next CR at or after pos (-1: none left); looked up again only once passed
+  while (pos < len) {
+    // the next break: LF, CR LF or a lone CR (node:readline with crlfDelay: Infinity)
+    let lf = bytes.indexOf(0x0a, pos);
+    if (lf < 0) lf = len;
+    let end = lf;
+    let next = lf + 1;
+    if (cr >= 0 && cr < pos) cr = bytes.indexOf(0x0d, pos);
+    if (cr >= 0 && cr < lf) {
+      end = cr;
+      next = cr + 1 === lf ? lf + 1 : cr + 1;
+    }
+    line++;
+    const t = bytes.toString('utf8', pos, end);
+    pos = next;
+    if (t.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(t);
+    } catch {
+      sink.reject(line, 'line is not valid JSON');
+      continue;
+    }
+    sink.take(line, value);
+  }
+  return line;
+}
+
+function parseCsv(text: string, job: ParseJob, sink: PieceSink): number {
+  const header = job.header ?? [];
+  const reader = new CsvReader({ skipBom: false });
+  let skip = job.skipHeader === true;
+  const each = (records: ReturnType<CsvReader['push']>) => {
+    for (const r of records) {
+      if (skip) {
+        skip = false;
+        continue;
+      }
+      if (r.fields.length !== header.length) {
+        sink.reject(r.line, `row has ${r.fields.length} fields, the header ${header.length}`);
+        continue;
+      }
+      sink.take(r.line, csvRowToObject(header, r.fields));
+    }
+  };
+  each(reader.push(text));
+  each(reader.end());
+  let breaks = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) breaks++;
+  return breaks;
+}
+
+/** Parses and validates one piece. */
+export function parseChunk(job: ParseJob): ParseResult {
+  const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  // rows ≤ line breaks + 1
+  let capacity = 1;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) capacity++;
+  if (job.format === 'ndjson') for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) capacity++;
+  const sink = new PieceSink(capacity, job.cutoff);
+  const breaks = job.format === 'ndjson' ? parseNdjson(bytes, sink) : parseCsv(bytes.toString('utf8'), job, sink);
+  return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+}
