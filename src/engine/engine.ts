@@ -1,3 +1,4 @@
+import type { DataKeys } from '../crypto/data-keys.js';
 /**
  * The engine's library API: what the server (and CLI) may ask of the storage and query layers.
  * HTTP stays out of it. Tenancy is decided by the caller: every search names the tenants it may see
@@ -29,6 +30,11 @@ export interface EngineOptions {
    * plate patterns through the per-shard scans (and the pool).
    */
   tenantPlates?: boolean;
+  /**
+   * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
+   * dir, `file:<dataDir>.keys`. There is no way to store reads unencrypted.
+   */
+  keys?: DataKeys;
 }
 
 export interface AppendResult {

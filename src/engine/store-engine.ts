@@ -27,6 +27,8 @@ import type { Source } from '../query/sources.js';
 import { executeHotlist } from '../query/hotlist.js';
 import { exportTenant } from '../query/export.js';
 import { planSources } from '../query/planner.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
 
 const kDefaultSealRows = 1_000_000;
@@ -69,6 +71,11 @@ export class StoreEngine implements Engine {
   /** Errors of background sealing (surfaced in stats, retried on the next tick). */
   lastSealError: Error | undefined;
 
+  /** The data dir's keys. */
+  get keys(): DataKeys {
+    return this.options.keys!;
+  }
+
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
     this.threads = Math.max(0, Math.floor(options.threads ?? availableParallelism()));
@@ -96,7 +103,8 @@ export class StoreEngine implements Engine {
   }
 
   static async open(options: EngineOptions): Promise<StoreEngine> {
-    const engine = new StoreEngine(options);
+    const keys = options.keys ?? (await openDataDirKeys(options.dataDir, undefined)).keys;
+    const engine = new StoreEngine({ ...options, keys });
     await engine.load();
     if (engine.useTenantPlates) for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
     engine.markTimer = setInterval(() => {
@@ -115,7 +123,7 @@ export class StoreEngine implements Engine {
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
-        const store = await TenantStore.open(this.tenantsDir, name);
+        const store = await TenantStore.open(this.tenantsDir, name, this.keys);
         if (!store) continue;
         await openShards(store, this.arenas);
         this.stores.set(name, store);
@@ -141,7 +149,7 @@ export class StoreEngine implements Engine {
     if (!pending) {
       if (this.maxOrdinal >= kMaxOrdinal) throw StorageUnavailable('No tenant ordinals left');
       const ordinal = ++this.maxOrdinal;
-      pending = TenantStore.create(this.tenantsDir, tenant, ordinal).then((s) => {
+      pending = TenantStore.create(this.tenantsDir, tenant, ordinal, this.keys).then((s) => {
         this.stores.set(tenant, s);
         return s;
       });

@@ -23,8 +23,11 @@ import type { ArenaSet } from '../core/arena.js';
 import { ensureDir, unlinkDurable } from './durable-fs.js';
 import { storeFsIsReal } from './fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
-import type { SealJob } from './seal-worker.js';
-import { groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
+import type { JobKey, SealJob } from './seal-worker.js';
+import { filesForRows, groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
+import { dayOf } from './shard-format.js';
+import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
+import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
@@ -45,10 +48,15 @@ export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<
   for (const entry of store.manifest.shards) {
     const file = path.join(dir, entry.file);
     try {
-      const shard = await loadShard(arenas, file, entry);
+      const shard = await loadShard(arenas, file, entry, store.keys);
       loaded.push(shard);
       store.addKnownReadIds(shard.readIds());
     } catch (err) {
+      if (isKeyDestroyed(err)) {
+        // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
+        store.shreddedFiles.push(file);
+        continue;
+      }
       if (!(err as { code?: string }).code?.startsWith('PS_')) throw err;
       store.corruptFiles.push(file);
       store.corruptErrors.push(err as Error);
@@ -61,7 +69,7 @@ export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<
 async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readonly ShardEntry[]): Promise<LoadedShard[]> {
   const loaded: LoadedShard[] = [];
   try {
-    for (const e of entries) loaded.push(await loadShard(arenas, path.join(shardsDir(store), e.file), e));
+    for (const e of entries) loaded.push(await loadShard(arenas, path.join(shardsDir(store), e.file), e, store.keys));
   } catch (err) {
     for (const s of loaded) unloadShard(arenas, s);
     throw err;
@@ -72,7 +80,7 @@ async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readon
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
 async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
-  const entries = await writeDayShards(shardsDir(store), store.tenant, store.ordinal, byDay, firstGen);
+  const entries = await writeDayShards(shardsDir(store), store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)));
   manifest.nextShardGen = firstGen + entries.length;
   return loadEntries(store, arenas, entries);
 }
@@ -110,6 +118,49 @@ async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: Shar
   });
 }
 
+/**
+ * Fresh data keys for a job's output shards: per day, one for every file its rows may become (made on this
+ * thread, which holds the key store; the worker gets them in its job).
+ */
+async function outputKeys(store: TenantStore, rowsPerDay: ReadonlyMap<number, number>): Promise<Record<string, JobKey[]>> {
+  const out: Record<string, JobKey[]> = {};
+  for (const [day, rows] of rowsPerDay) {
+    const list: JobKey[] = [];
+    for (let i = 0; i < filesForRows(rows); i++) {
+      const k = await store.keys.newKey(dayEpoch(store.tenant, day));
+      list.push({ kek: k.kek, wrapped: k.wrapped.toString('base64'), key: k.key.toString('base64') });
+    }
+    out[String(day)] = list;
+  }
+  return out;
+}
+
+function countByDay(rows: Iterable<RowRecord>): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const r of rows) {
+    const d = dayOf(r.ts);
+    m.set(d, (m.get(d) ?? 0) + 1);
+  }
+  return m;
+}
+
+/** Rows per day of loaded shards (an upper bound of what a rewrite of them writes). */
+function shardRowsByDay(shards: readonly LoadedShard[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const s of shards) m.set(s.meta.day, (m.get(s.meta.day) ?? 0) + s.rows);
+  return m;
+}
+
+/** The shard files of a job, each with its opened data key (base64). */
+async function jobShardFiles(store: TenantStore, shards: readonly LoadedShard[]): Promise<NonNullable<SealJob['shardFiles']>> {
+  const out: NonNullable<SealJob['shardFiles']> = [];
+  for (const s of shards) {
+    const e = s.entry;
+    out.push({ file: s.file, crc: e.crc, ...(e.key ? { key: (await store.keys.openKey(wrappedFromJson(e.key))).toString('base64') } : {}) });
+  }
+  return out;
+}
+
 /** Index of the first row with seq ≥ `seq` in seq-ordered rows. */
 function firstAtOrAbove(rows: readonly RowRecord[], seq: number): number {
   let lo = 0, hi = rows.length;
@@ -138,6 +189,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walFiles: oldGens.filter((g) => !store.isBadWalGen(g)).map((g) => path.join(store.walDir, walFileName(g))),
       fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shardsDir: shardsDir(store),
       tenant: store.tenant, ordinal: store.ordinal, firstGen,
+      walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(store.live.rows.slice(0, cut))),
     };
     let loaded: LoadedShard[];
     const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
@@ -256,8 +308,9 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
   if (shards.length === 0 || expectRows === 0) return [];
   const firstGen = next.nextShardGen ?? 1;
   const job: SealJob = {
-    walFiles: [], shardFiles: shards.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs,
+    walFiles: [], shardFiles: await jobShardFiles(store, shards), minTs,
     fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
+    walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(shards)),
   };
   const viaWorker = await sealInWorker(job);
   if (viaWorker && viaWorker.rows === expectRows) {
@@ -294,8 +347,9 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
       const viaWorker = await sealInWorker({
-        walFiles: [], shardFiles: picked.map((s) => ({ file: s.file, crc: s.entry.crc })), minTs: -Infinity,
+        walFiles: [], shardFiles: await jobShardFiles(store, picked), minTs: -Infinity,
         fromSeq: 0, toSeq: Infinity, shardsDir: shardsDir(store), tenant: store.tenant, ordinal: store.ordinal, firstGen,
+        walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(picked)),
       });
       if (!viaWorker || viaWorker.rows !== total) continue;
       next.nextShardGen = firstGen + viaWorker.entries.length;

@@ -2,6 +2,11 @@
  * Writes rows as day shard files (atomic: temp, fsync, rename, fsync dir) and returns their manifest
  * entries. Pure file work, no arenas: it runs in the seal worker (src/store/seal-worker.ts) or, as a
  * fallback, on the calling thread.
+ *
+ * Every file is sealed (src/crypto/sealed-file.ts) under a data key of its own, made by the caller for
+ * the file's day (`keyFor`) and wrapped under the tenant's KEK of that day; the wrapped key goes into the
+ * manifest entry (the tenant's keyring of shards), never into the file. The entry's CRC32C and size are of
+ * the stored (sealed) bytes, `plainBytes` of the Arrow file inside.
  */
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -10,6 +15,16 @@ import { writeFileAtomic } from './durable-fs.js';
 import type { ShardEntry } from './manifest.js';
 import { buildShard, dayOf, shardFileName } from './shard-format.js';
 import type { RowRecord } from './wal-record.js';
+import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
+import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
+
+/** The data key of the `index`-th file of `day` in one write (each file gets its own). */
+export type ShardKeySource = (day: number, index: number) => FileKey | Promise<FileKey>;
+
+/** Files a day's rows become: what a caller makes keys for before handing the job to the seal worker. */
+export function filesForRows(rows: number): number {
+  return Math.max(1, Math.ceil(rows / kShardRowsCap));
+}
 
 /** Rows per shard file at most: a busy day becomes several files, each well inside one 4 GiB arena. */
 export const kShardRowsCap = 1 << 24;
@@ -26,7 +41,7 @@ export function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> 
 }
 
 /** Writes `byDay` as shard files named with generations firstGen, firstGen+1, …; returns the entries. */
-export async function writeDayShards(dir: string, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number): Promise<ShardEntry[]> {
+export async function writeDayShards(dir: string, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number, keyFor: ShardKeySource): Promise<ShardEntry[]> {
   await mkdir(dir, { recursive: true });
   const entries: ShardEntry[] = [];
   let gen = firstGen;
@@ -35,10 +50,17 @@ export async function writeDayShards(dir: string, tenant: string, ordinal: numbe
       const rows = all.slice(i, i + kShardRowsCap);
       const name = shardFileName(day, gen++);
       const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
-      await writeFileAtomic(path.join(dir, name), bytes);
+      const key = await keyFor(day, i / kShardRowsCap);
+      const sealed = sealFile(kSealedKindShard, key.key, bytes);
+      await writeFileAtomic(path.join(dir, name), sealed);
+      let crc = 0, size = 0;
+      for (const c of sealed) {
+        crc = crc32c(c, crc);
+        size += c.length;
+      }
       entries.push({
         file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-        bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes),
+        bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key),
       });
     }
   }
