@@ -3,6 +3,7 @@
  * the ingest hook that raises alerts, the look-back search, and the retention sweep of alert logs.
  * One per server (tests run several servers in one process), found from the server's services.
  */
+import type { DataKeys } from '../crypto/data-keys.js';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import type { HotlistQuery, PlateMatch, TenantScope } from '../model/query.js';
@@ -25,6 +26,8 @@ export interface AlertSystemDeps {
   scopesFor(tenant: string, now: number): TenantScope[];
   retentionCutoff(tenant: string, now: number): number;
   log: Logger;
+  /** The data dir's keys (default: the default key store beside it). */
+  keys?: DataKeys;
 }
 
 export interface LookbackResult {
@@ -44,9 +47,9 @@ export class AlertSystem {
   private constructor(readonly deps: AlertSystemDeps, readonly hotlists: HotlistStore, readonly alerts: AlertLog) {}
 
   static async open(deps: AlertSystemDeps): Promise<AlertSystem> {
-    const hotlists = await HotlistStore.open(deps.dataDir);
+    const hotlists = await HotlistStore.open(deps.dataDir, deps.keys);
     for (const f of hotlists.failures) deps.log.error(f, 'hot list could not be loaded');
-    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir));
+    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir, deps.keys));
     system.sweepTimer = setInterval(() => void system.sweep(), kSweepMs);
     system.sweepTimer.unref();
     return system;

@@ -1,9 +1,9 @@
-import type { DataKeys } from '../crypto/data-keys.js';
 /**
  * The engine's library API: what the server (and CLI) may ask of the storage and query layers.
  * HTTP stays out of it. Tenancy is decided by the caller: every search names the tenants it may see
  * (`TenantScope`, with each tenant's retention cutoff), and the engine reads only those tenants' shards.
  */
+import type { DataKeys } from '../crypto/data-keys.js';
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 

@@ -23,8 +23,9 @@ import { CsvReader } from '../../server/export/csv-reader.js';
 import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import type { Command } from '../command.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch ingest --data-dir D --tenant T FILE...
+const usage = `usage: platesearch ingest --data-dir D [--key-store K] --tenant T FILE...
 
 Bulk-loads reads into tenant T of data dir D, without a server (T is created if new).
   .ndjson / .jsonl  one JSON read per line (blank lines skipped)
@@ -35,7 +36,8 @@ Prints "accepted N rejected M" as the last line of stdout; each rejected read is
 on stderr as FILE:LINE: reason (the first ${100} of them). Exit 0 when every file was read,
 1 on an error (nothing after the last durable batch is kept), 2 on bad usage.
 Refuses to run while a server runs on D (use POST /v1/reads there); bulk-loaded reads raise
-no hot-list alerts.`;
+no hot-list alerts.
+${keyStoreUsage}`;
 
 // reads per engine append: one fsync per batch; large enough to amortise it, small next to the heap
 const kBatch = 10_000;
@@ -114,12 +116,12 @@ export const command: Command = {
   summary: 'bulk-load NDJSON or CSV reads without a server',
   usage,
   async run(args) {
-    let values: { 'data-dir'?: string; tenant?: string };
+    let values: { 'data-dir'?: string; 'key-store'?: string; tenant?: string };
     let files: string[];
     try {
       ({ values, positionals: files } = parseArgs({
         args,
-        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' } },
+        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' }, ...keyStoreOption },
         strict: true,
         allowPositionals: true,
       }));
@@ -134,9 +136,10 @@ export const command: Command = {
     if (files.length === 0) return fail('at least one FILE is required');
     for (const f of files) if (!formatOf(f)) return fail(`${f}: unknown file type (use .ndjson, .jsonl or .csv)`);
 
+    const keys = await openCommandKeys('ingest', dataDir, values['key-store']);
     const lock = acquireEngineLock(dataDir, 'ingest');
     const directory = await Directory.open(dataDir, { watch: false });
-    const engine = await openEngine({ dataDir, threads: 0 });
+    const engine = await openEngine({ dataDir, threads: 0, keys });
     let accepted = 0;
     let rejected = 0;
     const reject = (file: string, line: number, error: string) => {
@@ -184,6 +187,7 @@ export const command: Command = {
       await inFlight.catch(() => {});
       await engine.close();
       await directory.close();
+      await keys.store.close();
       lock.release();
     }
     process.stdout.write(`accepted ${accepted} rejected ${rejected}\n`);

@@ -9,8 +9,9 @@ import { kDefaultConfig, startServer, type PlatesearchServer } from '../../serve
 import type { ServerConfig } from '../../server/route.js';
 import type { EngineOptions } from '../../engine/engine.js';
 import type { Command } from '../command.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch serve --data-dir D [--host 127.0.0.1] [--port 8080] [--threads N]
+const usage = `usage: platesearch serve --data-dir D [--key-store K] [--host 127.0.0.1] [--port 8080] [--threads N]
                         [--query-budget-ms ${kDefaultConfig.queryBudgetMs}] [--rate-limit ${kDefaultConfig.rateLimitPerSecond}] [--rate-burst ${kDefaultConfig.rateLimitBurst}]
                         [--seal-rows 1000000] [--seal-age-ms 600000]
 
@@ -21,7 +22,8 @@ Starts the HTTP server on data dir D. --port 0 picks a free port. Prints one lin
 --rate-limit / --rate-burst: per-user token bucket (requests per second, bucket size); over it, 429.
 --seal-rows / --seal-age-ms: seal a tenant's live reads into shards at this many reads, or when the
 oldest is this old (0: no sealing by age). Small values exercise sealing (crash and soak tests).
-SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.`;
+SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.
+${keyStoreUsage}`;
 
 function integer(v: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -34,6 +36,7 @@ function integer(v: string | undefined, flag: string, min: number, max: number):
 
 export interface ServeArgs {
   dataDir: string;
+  keyStore?: string;
   host: string;
   port: number;
   threads?: number;
@@ -54,6 +57,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
       'rate-burst': { type: 'string' },
       'seal-rows': { type: 'string' },
       'seal-age-ms': { type: 'string' },
+      ...keyStoreOption,
     },
     strict: true,
     allowPositionals: false,
@@ -74,6 +78,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
   if (sealAgeMs !== undefined) engineOptions.sealAgeMs = sealAgeMs;
   return {
     dataDir,
+    ...(values['key-store'] !== undefined ? { keyStore: values['key-store'] } : {}),
     engineOptions,
     host: values.host ?? '127.0.0.1',
     port: integer(values.port, '--port', 0, 65535) ?? 8080,
@@ -126,7 +131,8 @@ export const command: Command = {
       process.stderr.write(`platesearch serve: ${(err as Error).message}\n${usage}\n`);
       return 2;
     }
-    const server = await startServer(parsed);
+    const keys = await openCommandKeys('serve', parsed.dataDir, parsed.keyStore);
+    const server = await startServer({ ...parsed, keys });
     process.stdout.write(`listening on ${server.url}\n`);
     const code = await runUntilSignal(server);
     exitSoon(code);

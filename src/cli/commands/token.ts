@@ -6,9 +6,10 @@ import { parseArgs } from 'node:util';
 import { kRoles, type Role } from '../../model/tenant.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import type { Command } from '../command.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch token create --data-dir D --tenant T --user U --role R [--role R2 ...]
-       platesearch token revoke --data-dir D --tenant T --user U
+const usage = `usage: platesearch token create --data-dir D [--key-store K] --tenant T --user U --role R [--role R2 ...]
+       platesearch token revoke --data-dir D [--key-store K] --tenant T --user U
 
 create  Creates tenant T if it is new and user U if it is new, sets U's roles to exactly the
         --role values given (the roles of all of U's tokens change with it), and issues a new
@@ -19,7 +20,8 @@ revoke  Invalidates every token of user U of tenant T (the user and its roles st
 
 Roles: ${kRoles.join(', ')} (repeat --role, or separate with commas).
 Names of tenants and users: 1-63 of a-z 0-9 . _ - , starting with a letter or digit.
-Works while "platesearch serve" runs on D.`;
+Works while "platesearch serve" runs on D.
+${keyStoreUsage}`;
 
 function fail(message: string): number {
   process.stderr.write(`platesearch token: ${message}\n\n${usage}\n`);
@@ -32,7 +34,7 @@ export const command: Command = {
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'create' && sub !== 'revoke') return fail(sub === undefined ? 'a subcommand is required' : `unknown subcommand "${sub}"`);
-    let values: { 'data-dir'?: string; tenant?: string; user?: string; role?: string[] };
+    let values: { 'data-dir'?: string; 'key-store'?: string; tenant?: string; user?: string; role?: string[] };
     try {
       ({ values } = parseArgs({
         args: rest,
@@ -41,6 +43,7 @@ export const command: Command = {
           tenant: { type: 'string' },
           user: { type: 'string' },
           role: { type: 'string', multiple: true },
+          ...keyStoreOption,
         },
         strict: true,
         allowPositionals: false,
@@ -54,6 +57,9 @@ export const command: Command = {
     if (!tenant) return fail('--tenant is required');
     if (!user) return fail('--user is required');
 
+    // tokens and the directory hold tenant and user names, no reads: the key store is checked, not used
+    const keys = await openCommandKeys('token', dataDir, values['key-store']);
+    await keys.store.close();
     const directory = await Directory.open(dataDir, { watch: false });
     try {
       if (sub === 'create') {
