@@ -180,13 +180,14 @@ export class AlertLog {
    * temp + fsync + rename + fsync(dir). Ids of kept alerts are unchanged; `baseId` keeps the last id used.
    * Resolves with the number of alerts dropped.
    */
-  async compact(tenant: string, keep: (readTenant: string, readTs: number) => boolean): Promise<number> {
+  async compact(tenant: string, keep: (readTenant: string, readTs: number) => boolean, options: { force?: boolean } = {}): Promise<number> {
     const log = await this.tenantLog(tenant);
     return this.onChain(log, async () => {
       const n = log.ids.length;
       let drop = 0;
       for (let i = 0; i < n; i++) if (!keep(log.readTenants[i]!, log.readTs[i]!)) drop++;
-      if (drop === 0) return 0;
+      // force: rewrite under fresh lanes even when nothing is dropped (a day's key generation is retiring)
+      if (drop === 0 && !(options.force && n > 0)) return 0;
       const kept: number[] = [];
       for (let i = 0; i < n; i++) if (keep(log.readTenants[i]!, log.readTs[i]!)) kept.push(i);
       await this.rewrite(log, kept);

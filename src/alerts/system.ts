@@ -22,7 +22,7 @@ const kDayMs = 86_400_000;
 
 export interface AlertSystemDeps {
   dataDir: string;
-  engine: Pick<Engine, 'searchHotlist'>;
+  engine: Pick<Engine, 'searchHotlist' | 'onShred'>;
   scopesFor(tenant: string, now: number): TenantScope[];
   retentionCutoff(tenant: string, now: number): number;
   log: Logger;
@@ -50,6 +50,10 @@ export class AlertSystem {
     const hotlists = await HotlistStore.open(deps.dataDir, deps.keys);
     for (const f of hotlists.failures) deps.log.error(f, 'hot list could not be loaded');
     const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir, deps.keys));
+    // retention moved a day's retained reads to a new key generation: alerts of that day move too, before the old one is destroyed
+    deps.engine.onShred?.(async () => {
+      for (const tenant of await system.alerts.tenants()) await system.alerts.compact(tenant, () => true, { force: true });
+    });
     system.sweepTimer = setInterval(() => void system.sweep(), kSweepMs);
     system.sweepTimer.unref();
     return system;

@@ -52,6 +52,8 @@ export interface AppendResult {
 export interface DropResult {
   shardsDeleted: number;
   readsDeleted: number;
+  /** Key-encryption keys destroyed by this drop (crypto-shredding, src/crypto/shred.ts). */
+  keysDestroyed: string[];
 }
 
 export interface EngineStats {
@@ -85,6 +87,12 @@ export interface Engine {
 
   /** Deletes from disk and memory every read of `tenant` with `ts < cutoff` (whole shards, rewritten logs). */
   dropBefore(tenant: string, cutoff: number): Promise<DropResult>;
+
+  /**
+   * Registers a listener run after a day's retained reads were rewritten under a new key generation and
+   * before the old generation is destroyed (the alert logs rewrite what they hold of that day).
+   */
+  onShred?(listener: (tenant: string, day: number) => Promise<void>): void;
 
   /** Seals live reads into immutable shards now (normally done in the background). */
   seal(tenant?: string): Promise<void>;

@@ -15,7 +15,8 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
-import { compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
+import { compactTenant, dropTenantBefore, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
+import { expiredKeks, liveHoldsDay, prepareDayShred, rewrapDayShards } from '../crypto/shred.js';
 import { TenantStore } from '../store/tenant-store.js';
 import { executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
@@ -53,6 +54,7 @@ export class StoreEngine implements Engine {
   /** Writes the tenants' acknowledgement marks (TenantStore.writeAckMark) about once a second. */
   private markTimer: NodeJS.Timeout | undefined;
   private sealing: Promise<unknown> = Promise.resolve();
+  private readonly shredListeners: Array<(tenant: string, day: number) => Promise<void>> = [];
   private readonly sealRows: number;
   private readonly sealAgeMs: number;
   /** Calling-thread kernels per arena (null: that arena has no room for scratch, or no module). */
@@ -301,8 +303,29 @@ export class StoreEngine implements Engine {
   async dropBefore(tenant: string, cutoff: number): Promise<DropResult> {
     this.assertOpen();
     const store = this.stores.get(tenant);
-    if (!store) return { shardsDeleted: 0, readsDeleted: 0 };
-    return dropTenantBefore(store, this.arenas, cutoff);
+    if (!store) return { shardsDeleted: 0, readsDeleted: 0, keysDestroyed: [] };
+    // crypto-shredding around the drop (src/crypto/shred.ts): a new key generation for the cutoff's day
+    // first, the rewrite under it, then the old keys go
+    const plan = await prepareDayShred(store, cutoff);
+    const dropped = await dropTenantBefore(store, this.arenas, cutoff);
+    if (plan.bumped) {
+      if (liveHoldsDay(store, plan.cutDay)) await rewriteLiveLog(store);
+      await rewrapDayShards(store, plan.cutDay);
+      for (const l of this.shredListeners) await l(tenant, plan.cutDay);
+    }
+    const doomed = await expiredKeks(store, plan);
+    await store.keys.destroy(doomed);
+    return { ...dropped, keysDestroyed: doomed };
+  }
+
+  /** The tenant's store, if it has one (key rotation and purge work on it directly). */
+  storeOf(tenant: string): TenantStore | undefined {
+    return this.stores.get(tenant);
+  }
+
+  /** Runs `listener` after a day's retained reads moved to a new key generation, before the old one is destroyed. */
+  onShred(listener: (tenant: string, day: number) => Promise<void>): void {
+    this.shredListeners.push(listener);
   }
 
   async seal(tenant?: string): Promise<void> {

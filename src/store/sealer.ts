@@ -301,6 +301,20 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
 }
 
 /**
+ * Rewrites the live log: rotate, append every live row of the old files to the new one (fresh lanes,
+ * so fresh data keys under the current KEK generations), delete the old files. Retention runs it after a
+ * new generation of a day's KEK, so no live row stays under the generation about to be destroyed.
+ */
+export async function rewriteLiveLog(store: TenantStore): Promise<void> {
+  await store.withExclusive(async () => {
+    const { boundarySeq, oldGens } = await store.rotateWal();
+    await store.rewriteRows(store.live.rows.filter((r) => r.seq < boundarySeq));
+    await store.saveManifest({ ...store.manifest });
+    await store.deleteWalGens(oldGens);
+  });
+}
+
+/**
  * Rewrites `shards` keeping rows with ts ≥ `minTs` (expected: `expectRows` of them) as new shard files,
  * in the seal worker when it is built (else on this thread); loads them. The manifest is the caller's.
  */

@@ -134,12 +134,13 @@ export class AuditSealer {
     return ring;
   }
 
-  /** Rewrites every tenant keyring under the current KEKs (key rotation); returns how many keys were rewrapped. */
-  async rewrapAll(): Promise<number> {
+  /** Rewrites a tenant's keyring under the current KEKs of its epochs (key rotation); returns how many keys were rewrapped. */
+  async rewrap(only: string): Promise<number> {
     let n = 0;
     for (const name of await fsp.readdir(this.dir)) {
       if (!name.endsWith('.keys')) continue;
       const tenant = name.slice(0, -'.keys'.length);
+      if (tenant !== only) continue;
       const ring = await this.ring(tenant, true);
       const lines: string[] = [];
       for (const [id, ref] of ring) {

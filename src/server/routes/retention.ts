@@ -17,7 +17,7 @@ export function setup(services: ServerServices): void {
   // the engine is opened; here until it moves there.
   const lock = acquireEngineLock(services.dataDir, 'server');
   services.onClose(() => lock.release());
-  const sweeper = new RetentionSweeper(services.directory, services.engine, services.log).start();
+  const sweeper = new RetentionSweeper(services.directory, services.engine, services.log, undefined, services.auditTrail).start();
   sweepers.set(services, sweeper);
   services.onClose(() => sweeper.stop());
 }
