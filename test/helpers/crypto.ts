@@ -46,3 +46,54 @@ export async function cliToken(dataDir: string, tenant: string, user: string, ro
   if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
   return r.stdout.trim().split('\n').at(-1)!;
 }
+
+/**
+ * Data files (WAL, shards) of `dataDir` whose *decrypted* bytes hold `needle`, opened with the default key
+ * store: what "deleted from disk" means once files are encrypted (a file whose key was destroyed holds
+ * nothing any more).
+ */
+export async function decryptedFilesContaining(dataDir: string, needle: string): Promise<string[]> {
+  const { openDataDirKeys } = await import('../../src/crypto/data-dir-keys.js');
+  const { scanWal, openWalRecords } = await import('../../src/store/wal.js');
+  const { readManifest } = await import('../../src/store/manifest.js');
+  const { openSealedFile } = await import('../../src/crypto/sealed-file.js');
+  const { wrappedFromJson } = await import('../../src/crypto/data-keys.js');
+  const { keys } = await openDataDirKeys(dataDir, undefined);
+  const hits: string[] = [];
+  const want = Buffer.from(needle);
+  try {
+    const tenantsDir = join(dataDir, 'tenants');
+    let tenants: string[] = [];
+    try {
+      tenants = await readdir(tenantsDir);
+    } catch {
+      return [];
+    }
+    for (const t of tenants) {
+      const walDir = join(tenantsDir, t, 'wal');
+      for (const name of await readdir(walDir).catch(() => [] as string[])) {
+        const file = join(walDir, name);
+        try {
+          const opened = await openWalRecords(scanWal(file, await readFile(file)), (ref) => keys.openKey(ref));
+          if (opened.payloads.some((p) => Buffer.from(p).includes(want))) hits.push(file);
+        } catch {
+          // replaced while we read
+        }
+      }
+      const manifest = await readManifest(join(tenantsDir, t)).catch(() => undefined);
+      for (const e of manifest?.shards ?? []) {
+        const file = join(tenantsDir, t, 'shards', e.file);
+        try {
+          const bytes = await readFile(file);
+          const plain = e.key ? openSealedFile(file, bytes, await keys.openKey(wrappedFromJson(e.key))).plain : bytes;
+          if (Buffer.from(plain).includes(want)) hits.push(file);
+        } catch {
+          // gone, or its key destroyed
+        }
+      }
+    }
+    return hits;
+  } finally {
+    await keys.store.close();
+  }
+}

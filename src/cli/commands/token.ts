@@ -8,8 +8,8 @@ import { Directory } from '../../server/tenancy/directory.js';
 import type { Command } from '../command.js';
 import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch token create --data-dir D [--key-store K] --tenant T --user U --role R [--role R2 ...]
-       platesearch token revoke --data-dir D [--key-store K] --tenant T --user U
+const usage = `usage: platesearch token create --data-dir D --tenant T --user U --role R [--role R2 ...] [--key-store K]
+       platesearch token revoke --data-dir D --tenant T --user U [--key-store K]
 
 create  Creates tenant T if it is new and user U if it is new, sets U's roles to exactly the
         --role values given (the roles of all of U's tokens change with it), and issues a new
