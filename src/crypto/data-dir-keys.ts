@@ -93,20 +93,35 @@ export async function openDataDirKeys(dataDir: string, spec: string | undefined,
       const b: Binding = { format: kFormat, version: kVersion, keyStore: store.kind, check: wrappedToJson({ kek: kCheckKek, wrapped }) };
       await fsp.mkdir(dataDir, { recursive: true });
       const file = path.join(dataDir, kEncryptionFile);
-      const tmp = `${file}.tmp-${process.pid}`;
-      const fh = await fsp.open(tmp, 'w', 0o600);
+      const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const fh = await fsp.open(tmp, 'wx', 0o600);
       try {
         await fh.writeFile(JSON.stringify(b) + '\n');
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await fsp.rename(tmp, file);
+      // never over a binding another process wrote meanwhile: then that one is checked like any other
+      let raced = false;
+      try {
+        await fsp.link(tmp, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        raced = true;
+      } finally {
+        await fsp.unlink(tmp).catch(() => undefined);
+      }
       const dh = await fsp.open(dataDir, fsc.O_RDONLY);
       try {
         await dh.sync();
       } finally {
         await dh.close();
+      }
+      if (raced) {
+        const theirs = (await readBinding(dataDir))!;
+        await store.unwrap(theirs.check.kek, wrappedFromJson(theirs.check).wrapped).catch(() => {
+          throw KeyStoreWrong(`key store ${storeSpec} does not hold the keys of data dir ${dataDir}`);
+        });
       }
     }
   } catch (err) {

@@ -37,17 +37,31 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-async function writeSecret(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await fsp.open(tmp, 'w', 0o600);
+/**
+ * Writes a secret file durably and never over an existing one (a key is never replaced): temp file,
+ * fsync, hard link to the final name (fails if it exists), unlink the temp, fsync the directory. Returns
+ * false when the name existed (another process made it first: theirs stands).
+ */
+export async function writeSecret(file: string, bytes: Uint8Array): Promise<boolean> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await fsp.open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(bytes);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await fsp.rename(tmp, file);
+  let made = true;
+  try {
+    await fsp.link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    made = false;
+  } finally {
+    await fsp.unlink(tmp).catch(() => undefined);
+  }
   await syncDir(path.dirname(file));
+  return made;
 }
 
 export class FileKeyStore implements KeyStore {
@@ -80,11 +94,16 @@ export class FileKeyStore implements KeyStore {
         if (!exists) throw KeyStoreMissing(`key store ${spec} does not exist`);
         throw KeyStoreDamaged(`key store ${spec} has no ${kMetaFile}`);
       }
-      if (exists && !empty) throw KeyStoreDamaged(`key store ${spec} is not empty and has no ${kMetaFile}`);
+      if (exists && !empty && !(await fsp.readdir(dir)).every((f) => f.includes('.tmp-'))) {
+        throw KeyStoreDamaged(`key store ${spec} is not empty and has no ${kMetaFile}`);
+      }
       await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       await fsp.chmod(dir, 0o700);
       const id = randomBytes(16).toString('hex');
-      await writeSecret(path.join(dir, kMetaFile), Buffer.from(JSON.stringify({ format: kFormat, version: kVersion, id }) + '\n'));
+      // two processes creating the store at once (parallel `token create` on a new data dir): one id wins
+      if (!(await writeSecret(path.join(dir, kMetaFile), Buffer.from(JSON.stringify({ format: kFormat, version: kVersion, id }) + '\n')))) {
+        return FileKeyStore.open(spec, dir, false);
+      }
       await syncDir(path.dirname(dir));
       return new FileKeyStore(spec, dir, id);
     }
@@ -117,7 +136,7 @@ export class FileKeyStore implements KeyStore {
 
   async create(name: string): Promise<void> {
     if (await this.has(name)) return;
-    await writeSecret(path.join(this.dir, fileOf(name)), randomBytes(kKeyBytes));
+    await writeSecret(path.join(this.dir, fileOf(name)), randomBytes(kKeyBytes)); // an existing key is never replaced
   }
 
   async has(name: string): Promise<boolean> {
@@ -133,7 +152,7 @@ export class FileKeyStore implements KeyStore {
   async list(prefix: string): Promise<string[]> {
     const names: string[] = [];
     for (const f of await fsp.readdir(this.dir)) {
-      if (!f.endsWith(kExt)) continue;
+      if (!f.endsWith(kExt) || f.includes('.tmp-')) continue;
       const name = f.slice(0, -kExt.length).replaceAll('~', '/');
       if (name.startsWith(prefix)) names.push(name);
     }

@@ -15,7 +15,7 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
-import { compactTenant, dropTenantBefore, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
+import { compactTenant, dropTenantBefore, encryptPlainShards, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
 import { expiredKeks, liveHoldsDay, prepareDayShred, rewrapDayShards } from '../crypto/shred.js';
 import { TenantStore } from '../store/tenant-store.js';
 import { executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
@@ -128,6 +128,12 @@ export class StoreEngine implements Engine {
         const store = await TenantStore.open(this.tenantsDir, name, this.keys);
         if (!store) continue;
         await openShards(store, this.arenas);
+        if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
+          // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
+          // each step committed by the manifest (a crash in between is finished at the next open)
+          await sealTenant(store, this.arenas);
+          await encryptPlainShards(store, this.arenas);
+        }
         this.stores.set(name, store);
         this.maxOrdinal = Math.max(this.maxOrdinal, store.ordinal);
         this.corrupt.push(...store.corruptFiles);

@@ -335,6 +335,34 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
   return writeShards(store, arenas, groupByDay(rows), next);
 }
 
+/**
+ * Migration of a data dir written before encryption at rest: rewrites the shards that have no key
+ * (manifest version 1 entries) as sealed shards, through the same commit as compaction (new files, manifest,
+ * then the old files go), so a crash leaves either the plaintext shards or the sealed ones, never neither.
+ */
+export async function encryptPlainShards(store: TenantStore, arenas: ArenaSet): Promise<number> {
+  return store.withExclusive(async () => {
+    const plain = store.shards.filter((s) => !s.entry.key);
+    if (plain.length === 0) return 0;
+    const names = new Set(plain.map((s) => s.entry.file));
+    const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
+    const rows = plain.reduce((a, s) => a + s.rows, 0);
+    const rewritten = await rewriteShards(store, arenas, plain, -Infinity, rows, next);
+    next.shards.push(...rewritten.map((s) => s.entry));
+    try {
+      await store.saveManifest(next);
+    } catch (err) {
+      for (const s of rewritten) unloadShard(arenas, s);
+      throw err;
+    }
+    const plainSet = new Set(plain);
+    store.shards = [...store.shards.filter((s) => !plainSet.has(s)), ...rewritten];
+    for (const s of plain) unloadShard(arenas, s);
+    await unlinkDurable(shardsDir(store), [...names]);
+    return plain.length;
+  });
+}
+
 /** A day with at least this many shards (many small seals) gets its shards merged. */
 const kCompactAt = 4;
 
