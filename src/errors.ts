@@ -62,3 +62,12 @@ export const Internal = createError('PS_INTERNAL', 'Internal error', 500);
 // --- stored data ---
 export const CorruptFile = createError('PS_CORRUPT_FILE', 'A data file failed its checksum', 500);
 export const UnsupportedFormat = createError('PS_UNSUPPORTED_FORMAT', 'A data file has an unknown format version', 500);
+
+// --- encryption at rest (src/crypto/) ---
+export const KeyStoreInvalid = createError('PS_KEY_STORE_INVALID', 'The --key-store value is not a key store', 400);
+export const KeyStoreMissing = createError('PS_KEY_STORE_MISSING', 'The key store of this data dir cannot be found', 503);
+export const KeyStoreWrong = createError('PS_KEY_STORE_WRONG', 'The key store does not hold this data dir\'s keys', 503);
+export const KeyStoreDamaged = createError('PS_KEY_STORE_DAMAGED', 'The key store is damaged', 503);
+export const KeyStoreUnavailable = createError('PS_KEY_STORE_UNAVAILABLE', 'The key store cannot be used', 503);
+/** A file's key-encryption key was destroyed (crypto-shredded): its data is gone by design, not damaged. */
+export const KeyDestroyed = createError('PS_KEY_DESTROYED', 'The key of this data was destroyed', 410);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditTrail } from '../src/server/audit/trail.js';
 import { nodeAuditFs, type AuditFs } from '../src/server/audit/fs.js';
-import { call, makeDataDir, readAudit, sampleRead, startTestServer, type TestServer } from './helpers/server.js';
+import { call, makeDataDir, readAudit, readAuditStored, sampleRead, startTestServer, type TestServer } from './helpers/server.js';
 
 let ts: TestServer | undefined;
 afterEach(async () => {
@@ -74,8 +74,8 @@ describe('one audit record per /v1 request', () => {
     const aLog = await readAudit(ts.dataDir, 'pd-a');
     expect(aLog[1]).toMatchObject({ purpose: justified.purpose, case: justified.case, resultCount: 1, tenantsTouched: ['pd-a'], params: { plate: sampleRead(1).plate } });
     expect(aLog[0]).toMatchObject({ resultCount: 0, purpose: null, case: null });
-    verifyChain(aLog as unknown as Array<Record<string, unknown>>);
-    verifyChain((await readAudit(ts.dataDir, '_system')) as unknown as Array<Record<string, unknown>>);
+    verifyChain((await readAuditStored(ts.dataDir, 'pd-a')) as unknown as Array<Record<string, unknown>>);
+    verifyChain((await readAuditStored(ts.dataDir, '_system')) as unknown as Array<Record<string, unknown>>);
     // /healthz and /metrics are not /v1: not audited
     await call(ts.url, 'GET', '/healthz');
     await call(ts.url, 'GET', '/metrics');
@@ -150,8 +150,8 @@ describe('one audit record per /v1 request', () => {
     expect((await readAudit(ts.dataDir, 'pd-b')).at(-1)).toMatchObject({
       action: 'search.hotlist', actorTenant: 'pd-a', requestId: hlNone.headers['x-request-id'], resultCount: 0, tenantsTouched: ['pd-a', 'pd-b'],
     });
-    verifyChain((await readAudit(ts.dataDir, 'pd-b')) as unknown as Array<Record<string, unknown>>);
-    verifyChain((await readAudit(ts.dataDir, 'pd-a')) as unknown as Array<Record<string, unknown>>);
+    verifyChain((await readAuditStored(ts.dataDir, 'pd-b')) as unknown as Array<Record<string, unknown>>);
+    verifyChain((await readAuditStored(ts.dataDir, 'pd-a')) as unknown as Array<Record<string, unknown>>);
   });
 
   it('plate lists over 100 entries are recorded as count + SHA-256 of the normalised, newline-joined entries', async () => {

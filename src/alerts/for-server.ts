@@ -13,6 +13,7 @@ export function alertSystemFor(services: ServerServices): Promise<AlertSystem> {
   if (!system) {
     system = AlertSystem.open({
       dataDir: services.dataDir,
+      keys: services.keys,
       engine: services.engine,
       scopesFor: (tenant, now) => services.directory.scopesFor(tenant, now),
       retentionCutoff: (tenant, now) => services.directory.retentionCutoff(tenant, now),

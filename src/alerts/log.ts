@@ -17,15 +17,29 @@
  * Memory: a small index per alert (id, offset, length, the read's tenant and ts, its key) plus the
  * payloads of the most recent kCachedAlerts, so live subscribers never touch the disk; older replays read
  * the file. The keys (read id, hot list, entry) let a retried ingest raise only the alerts it is missing.
+ *
+ * Encrypted at rest (version 2): a record's payload is a lane record (src/crypto/log-lanes.ts). Each alert
+ * is one block in the lane of its read's tenant and UTC day, whose data key is joined from two wrapped
+ * keys: one under the read tenant's KEK of that day (retention shreds the alert with the read) and one
+ * under the log owner's alert-log KEK (purging the owner shreds its hot-list entries and notes). Key
+ * records are not indexed. Compaction writes a fresh file with fresh lanes. A version 1 (plaintext) log is
+ * rewritten sealed at open.
  */
 import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { alertPayload, type AlertDraft } from './alert.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { openDataDirKeys } from '../crypto/data-dir-keys.js';
+import { alertLogEpoch, dayEpoch } from '../crypto/key-names.js';
+import { LaneReader, LaneWriter } from '../crypto/log-lanes.js';
 
 const kMagic = 0x4c415350; // "PSAL" read as u32 LE
-export const kAlertLogVersion = 1;
+export const kAlertLogVersion = 2;
+/** Plaintext logs written before encryption at rest: read once and rewritten sealed. */
+const kAlertLogPlainVersion = 1;
+const kDayMs = 86_400_000;
 const kHeaderBytes = 16;
 const kRecordHeader = 8;
 // payloads kept in memory per tenant: a live stream and any reconnect within minutes are served from memory
@@ -65,8 +79,13 @@ interface TenantLog {
   payloads: Array<string | undefined>;
   pending: Array<{ alerts: Array<LoggedAlert & { key: string }>; resolve(a: LoggedAlert[]): void; reject(e: unknown): void }>;
   flushScheduled: boolean;
+  /** kAlertLogVersion, or kAlertLogPlainVersion until a plaintext log is rewritten. */
+  version: number;
   /** Serialises flushes, disk reads and compaction on this log. */
   chain: Promise<unknown>;
+  /** This file's lanes: the writer's (new blocks) and a reader that knows every lane's key (older replays). */
+  lanes: LaneWriter;
+  reader: LaneReader;
 }
 
 export class AlertLog {
@@ -74,10 +93,10 @@ export class AlertLog {
   private readonly opening = new Map<string, Promise<TenantLog>>();
   private closed = false;
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly keys: DataKeys) {}
 
-  static async open(dataDir: string): Promise<AlertLog> {
-    const log = new AlertLog(join(dataDir, 'alerts'));
+  static async open(dataDir: string, keys?: DataKeys): Promise<AlertLog> {
+    const log = new AlertLog(join(dataDir, 'alerts'), keys ?? (await openDataDirKeys(dataDir, undefined)).keys);
     await mkdir(log.dir, { recursive: true });
     return log;
   }
@@ -142,7 +161,7 @@ export class AlertLog {
       const res: LoggedAlert[] = [];
       for (let i = start; i < end; i++) {
         const off = log.offsets[i]! - first + kRecordHeader;
-        const payload = buf.toString('utf8', off, off + log.lens[i]! - kRecordHeader);
+        const payload = await this.openPayload(log, buf.subarray(off, off + log.lens[i]! - kRecordHeader));
         res.push({ id: log.ids[i]!, readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload });
       }
       return res;
@@ -189,46 +208,23 @@ export class AlertLog {
    * temp + fsync + rename + fsync(dir). Ids of kept alerts are unchanged; `baseId` keeps the last id used.
    * Resolves with the number of alerts dropped.
    */
-  async compact(tenant: string, keep: (readTenant: string, readTs: number) => boolean): Promise<number> {
+  async compact(tenant: string, keep: (readTenant: string, readTs: number) => boolean, options: { force?: boolean } = {}): Promise<number> {
     const log = await this.tenantLog(tenant);
     return this.onChain(log, async () => {
       const n = log.ids.length;
       let drop = 0;
       for (let i = 0; i < n; i++) if (!keep(log.readTenants[i]!, log.readTs[i]!)) drop++;
-      if (drop === 0) return 0;
-      const whole = await readFile(log.path);
-      const parts: Buffer[] = [header(log.nextId - 1)];
+      // force: rewrite under fresh lanes even when nothing is dropped (a day's key generation is retiring)
+      if (drop === 0 && !(options.force && n > 0)) return 0;
       const kept: number[] = [];
-      for (let i = 0; i < n; i++) {
-        if (!keep(log.readTenants[i]!, log.readTs[i]!)) continue;
-        parts.push(whole.subarray(log.offsets[i]!, log.offsets[i]! + log.lens[i]!));
-        kept.push(i);
-      }
-      const tmp = log.path + '.tmp';
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(Buffer.concat(parts));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, log.path);
-      await fsyncDir(this.dir);
-      await log.fh.close();
-      log.fh = await open(log.path, 'r+');
-      let off = kHeaderBytes;
+      for (let i = 0; i < n; i++) if (keep(log.readTenants[i]!, log.readTs[i]!)) kept.push(i);
+      await this.rewrite(log, kept);
       const pick = <T>(a: T[]): T[] => kept.map((i) => a[i]!);
-      const lens = pick(log.lens);
-      log.offsets = lens.map((len) => { const o = off; off += len; return o; });
       log.ids = pick(log.ids);
-      log.lens = lens;
       log.readTenants = pick(log.readTenants);
       log.readTs = pick(log.readTs);
       log.keys = pick(log.keys);
       log.keySet = new Set([...log.keys, ...log.pending.flatMap((b) => b.alerts.map((a) => a.key))]);
-      log.payloads = kept.map((i) => log.payloads[i]);
-      log.size = off;
-      log.baseId = log.nextId - 1;
       return drop;
     });
   }
@@ -252,42 +248,34 @@ export class AlertLog {
     log.flushScheduled = false;
     const batch = log.pending.splice(0);
     if (batch.length === 0) return;
-    const parts: Buffer[] = [];
-    const lens: number[] = [];
-    for (const b of batch) {
-      for (const a of b.alerts) {
-        const payload = Buffer.from(a.payload, 'utf8');
-        const rec = Buffer.allocUnsafe(kRecordHeader);
-        rec.writeUInt32LE(payload.length, 0);
-        rec.writeUInt32LE(crc32(payload), 4);
-        parts.push(rec, payload);
-        lens.push(kRecordHeader + payload.length);
-      }
-    }
-    const bytes = Buffer.concat(parts);
+    let encoded: { bytes: Buffer; blocks: Array<{ offset: number; len: number }>; keyRecords: Buffer[] };
     try {
-      await log.fh.write(bytes, 0, bytes.length, log.size);
+      encoded = await this.encode(log, batch.flatMap((b) => b.alerts), log.size);
+      await log.fh.write(encoded.bytes, 0, encoded.bytes.length, log.size);
       await log.fh.datasync();
     } catch (err) {
+      log.lanes.failed();
       await log.fh.truncate(log.size).catch(() => undefined);
       for (const b of batch) for (const a of b.alerts) log.keySet.delete(a.key);
       for (const b of batch) b.reject(err);
       return;
     }
-    let off = log.size, k = 0;
+    log.lanes.durable();
+    for (const k of encoded.keyRecords) await log.reader.read(k);
+    let k = 0;
     for (const b of batch) {
       for (const a of b.alerts) {
         log.ids.push(a.id);
-        log.offsets.push(off);
-        log.lens.push(lens[k]!);
+        log.offsets.push(encoded.blocks[k]!.offset);
+        log.lens.push(encoded.blocks[k]!.len);
         log.readTenants.push(a.readTenant);
         log.readTs.push(a.readTs);
         log.keys.push(a.key);
         log.payloads.push(a.payload);
-        off += lens[k++]!;
+        k++;
       }
     }
-    log.size = off;
+    log.size += encoded.bytes.length;
     const stale = log.payloads.length - kCachedAlerts - 1;
     for (let i = stale; i >= 0 && log.payloads[i] !== undefined; i--) log.payloads[i] = undefined;
     for (const b of batch) b.resolve(b.alerts.map(({ key: _key, ...alert }) => alert));
@@ -311,6 +299,81 @@ export class AlertLog {
     return p;
   }
 
+  /**
+   * Encodes alerts as records starting at file offset `at`: each alert one block of its lane (a new lane's
+   * key record first). Returns the bytes, where each alert's record lies, and the key records written.
+   */
+  private async encode(log: TenantLog, alerts: ReadonlyArray<{ readTenant: string; readTs: number; payload: string }>, at: number) {
+    const parts: Buffer[] = [];
+    const blocks: Array<{ offset: number; len: number }> = [];
+    const keyRecords: Buffer[] = [];
+    let off = at;
+    for (const a of alerts) {
+      const day = Math.floor(a.readTs / kDayMs);
+      const recs = await log.lanes.encode(`${a.readTenant}/${day}`, [dayEpoch(a.readTenant, day), alertLogEpoch(log.tenant)], [Buffer.from(a.payload, 'utf8')]);
+      for (let i = 0; i < recs.length; i++) {
+        const payload = recs[i]!;
+        const rec = Buffer.allocUnsafe(kRecordHeader);
+        rec.writeUInt32LE(payload.length, 0);
+        rec.writeUInt32LE(crc32(payload), 4);
+        parts.push(rec, payload);
+        if (i === recs.length - 1) blocks.push({ offset: off, len: kRecordHeader + payload.length });
+        else keyRecords.push(payload);
+        off += kRecordHeader + payload.length;
+      }
+    }
+    return { bytes: Buffer.concat(parts), blocks, keyRecords };
+  }
+
+  /** The alert JSON of one stored block record's payload. */
+  private async openPayload(log: TenantLog, payload: Uint8Array): Promise<string> {
+    const r = await log.reader.read(payload);
+    if (r.kind !== 'block') throw CorruptFile(`${log.path}: an alert record does not open (${r.kind === 'corrupt' ? r.reason : r.kind})`, { file: log.path });
+    return r.plain.toString('utf8');
+  }
+
+  /**
+   * Writes the alerts at indexes `kept` to a fresh file with fresh lanes (temp + fsync + rename + fsync dir)
+   * and points the log at it: compaction, and the migration of a plaintext log. `baseId` keeps the last id.
+   */
+  private async rewrite(log: TenantLog, kept: readonly number[]): Promise<void> {
+    const payloads: string[] = [];
+    for (const i of kept) {
+      let p = log.payloads[i];
+      if (p === undefined) {
+        const buf = Buffer.allocUnsafe(log.lens[i]! - kRecordHeader);
+        await log.fh.read(buf, 0, buf.length, log.offsets[i]! + kRecordHeader);
+        p = log.version === kAlertLogPlainVersion ? buf.toString('utf8') : await this.openPayload(log, buf);
+      }
+      payloads.push(p);
+    }
+    const lanes = new LaneWriter(this.keys);
+    const fresh: TenantLog = { ...log, lanes };
+    const encoded = await this.encode(fresh, kept.map((i, j) => ({ readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload: payloads[j]! })), kHeaderBytes);
+    const tmp = log.path + '.tmp';
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(Buffer.concat([header(log.nextId - 1), encoded.bytes]));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, log.path);
+    await fsyncDir(this.dir);
+    await log.fh.close();
+    log.fh = await open(log.path, 'r+');
+    lanes.durable();
+    log.lanes = lanes;
+    log.reader = new LaneReader((ref) => this.keys.openKey(ref));
+    for (const k of encoded.keyRecords) await log.reader.read(k);
+    log.version = kAlertLogVersion;
+    log.offsets = encoded.blocks.map((b) => b.offset);
+    log.lens = encoded.blocks.map((b) => b.len);
+    log.payloads = kept.map((i, j) => (log.payloads[i] !== undefined ? payloads[j] : undefined));
+    log.size = kHeaderBytes + encoded.bytes.length;
+    log.baseId = log.nextId - 1;
+  }
+
   /** Opens (or creates) a tenant's log, rebuilding the index and truncating a torn tail. */
   private async load(tenant: string): Promise<TenantLog> {
     const path = join(this.dir, `${tenant}.log`);
@@ -323,20 +386,35 @@ export class AlertLog {
       await fh.writeFile(header(0));
       await fh.sync();
       await fsyncDir(this.dir);
-      return fresh(tenant, path, fh, 0, kHeaderBytes);
+      return this.fresh(tenant, path, fh, 0, kHeaderBytes);
     }
-    if (whole.length < kHeaderBytes || whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`);
+    if (whole.length < kHeaderBytes || whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`, { file: path });
     const version = whole.readUInt32LE(4);
-    if (version !== kAlertLogVersion) throw UnsupportedFormat(`${path}: alert log version ${version}`);
+    if (version !== kAlertLogVersion && version !== kAlertLogPlainVersion) throw UnsupportedFormat(`${path}: alert log version ${version}`, { file: path });
     const baseId = whole.readDoubleLE(8);
     const fh = await open(path, 'r+');
-    const log = fresh(tenant, path, fh, baseId, kHeaderBytes);
+    const log = this.fresh(tenant, path, fh, baseId, kHeaderBytes);
+    log.version = version;
+    const texts: string[] = [];
     let off = kHeaderBytes;
     while (off + kRecordHeader <= whole.length) {
       const len = whole.readUInt32LE(off);
       const end = off + kRecordHeader + len;
-      if (end > whole.length || crc32(whole.subarray(off + kRecordHeader, end)) !== whole.readUInt32LE(off + 4)) break;
-      const payload = whole.toString('utf8', off + kRecordHeader, end);
+      if (end > whole.length || crc32(whole.subarray(off + kRecordHeader, end)) !== whole.readUInt32LE(off + 4)) {
+        if (validRecordAfter(whole, off + 1)) throw CorruptFile(`${path}: damaged record at offset ${off} (not a torn tail)`, { file: path, offset: off });
+        break;
+      }
+      let payload: string;
+      if (version === kAlertLogPlainVersion) payload = whole.toString('utf8', off + kRecordHeader, end);
+      else {
+        const r = await log.reader.read(whole.subarray(off + kRecordHeader, end));
+        if (r.kind === 'key' || r.kind === 'shredded') {
+          off = end; // a lane's key, or an alert whose read (or owner) was shredded: gone by design
+          continue;
+        }
+        if (r.kind === 'corrupt') throw CorruptFile(`${path}: ${r.reason}`, { file: path, offset: off });
+        payload = r.plain.toString('utf8');
+      }
       let parsed: { id: number; hotlist: string; entry: string; read: { id: string; tenant: string; ts: string } };
       try {
         parsed = JSON.parse(payload) as typeof parsed;
@@ -352,6 +430,7 @@ export class AlertLog {
       log.keys.push(key);
       log.keySet.add(key);
       log.payloads.push(undefined);
+      texts.push(payload);
       off = end;
     }
     if (off < whole.length) {
@@ -360,20 +439,38 @@ export class AlertLog {
     }
     log.size = off;
     const n = log.payloads.length;
-    for (let i = Math.max(0, n - kCachedAlerts); i < n; i++) {
-      log.payloads[i] = whole.toString('utf8', log.offsets[i]! + kRecordHeader, log.offsets[i]! + log.lens[i]!);
-    }
+    for (let i = Math.max(0, n - kCachedAlerts); i < n; i++) log.payloads[i] = texts[i];
     log.nextId = Math.max(baseId, log.ids.length > 0 ? log.ids[log.ids.length - 1]! : 0) + 1;
+    if (version === kAlertLogPlainVersion) {
+      // written before encryption at rest: rewrite it sealed now, keeping every alert and id
+      const all = log.ids.map((_, i) => i);
+      for (const i of all) log.payloads[i] = texts[i];
+      await this.rewrite(log, all);
+      const m = log.payloads.length;
+      for (let i = 0; i < m - kCachedAlerts; i++) log.payloads[i] = undefined;
+    }
     return log;
+  }
+
+  private fresh(tenant: string, path: string, fh: FileHandle, baseId: number, size: number): TenantLog {
+    return {
+      tenant, path, fh, baseId, nextId: baseId + 1, size, version: kAlertLogVersion,
+      ids: [], offsets: [], lens: [], readTenants: [], readTs: [], keys: [], keySet: new Set(), payloads: [],
+      pending: [], flushScheduled: false, chain: Promise.resolve(),
+      lanes: new LaneWriter(this.keys), reader: new LaneReader((ref) => this.keys.openKey(ref)),
+    };
   }
 }
 
-function fresh(tenant: string, path: string, fh: FileHandle, baseId: number, size: number): TenantLog {
-  return {
-    tenant, path, fh, baseId, nextId: baseId + 1, size,
-    ids: [], offsets: [], lens: [], readTenants: [], readTs: [], keys: [], keySet: new Set(), payloads: [],
-    pending: [], flushScheduled: false, chain: Promise.resolve(),
-  };
+/** Whether a record with a valid CRC starts anywhere at or after `from` (then the damage is not a torn tail). */
+function validRecordAfter(whole: Buffer, from: number): boolean {
+  for (let p = from; p + kRecordHeader <= whole.length; p++) {
+    const len = whole.readUInt32LE(p);
+    const end = p + kRecordHeader + len;
+    if (len === 0 || end > whole.length) continue;
+    if (crc32(whole.subarray(p + kRecordHeader, end)) === whole.readUInt32LE(p + 4)) return true;
+  }
+  return false;
 }
 
 function header(baseId: number): Buffer {

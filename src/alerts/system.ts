@@ -3,6 +3,7 @@
  * the ingest hook that raises alerts, the look-back search, and the retention sweep of alert logs.
  * One per server (tests run several servers in one process), found from the server's services.
  */
+import type { DataKeys } from '../crypto/data-keys.js';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
 import type { HotlistQuery, PlateMatch, TenantScope } from '../model/query.js';
@@ -22,10 +23,12 @@ const kDayMs = 86_400_000;
 
 export interface AlertSystemDeps {
   dataDir: string;
-  engine: Pick<Engine, 'searchHotlist'>;
+  engine: Pick<Engine, 'searchHotlist' | 'onShred'>;
   scopesFor(tenant: string, now: number): TenantScope[];
   retentionCutoff(tenant: string, now: number): number;
   log: Logger;
+  /** The data dir's keys (default: the default key store beside it). */
+  keys?: DataKeys;
 }
 
 export interface LookbackResult {
@@ -49,9 +52,13 @@ export class AlertSystem {
   ) {}
 
   static async open(deps: AlertSystemDeps): Promise<AlertSystem> {
-    const hotlists = await HotlistStore.open(deps.dataDir);
+    const hotlists = await HotlistStore.open(deps.dataDir, deps.keys);
     for (const f of hotlists.failures) deps.log.error(f, 'hot list could not be loaded');
-    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir), await AckLog.open(deps.dataDir));
+    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir, deps.keys), await AckLog.open(deps.dataDir));
+    // retention moved a day's retained reads to a new key generation: alerts of that day move too, before the old one is destroyed
+    deps.engine.onShred?.(async () => {
+      for (const tenant of await system.alerts.tenants()) await system.alerts.compact(tenant, () => true, { force: true });
+    });
     system.sweepTimer = setInterval(() => void system.sweep(), kSweepMs);
     system.sweepTimer.unref();
     return system;

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import type { DataKeys } from '../crypto/data-keys.js';
 import { isPlatesearchError } from '../errors.js';
 import { formatTimestamp } from '../model/time.js';
 import { isTenantName, kSystemTenant } from '../model/tenant.js';
@@ -25,6 +26,8 @@ export interface CliAction {
   /** The tenant the action is about, when it names one (its log gets the record too). */
   tenant?: string;
   params: Record<string, unknown>;
+  /** The data dir's keys (`--key-store`): the record is sealed under them when this process appends it. */
+  keys?: DataKeys;
 }
 
 export interface CliOutcome {
@@ -81,7 +84,7 @@ export async function auditedCli<T>(a: CliAction, fn: () => Promise<T>, outcome:
     host: hostname(),
     pid: process.pid,
     ...(ok ? {} : { error: failure instanceof Error ? failure.message.slice(0, 500) : String(failure).slice(0, 500) }),
-  }, `cli ${a.action}`);
+  }, `cli ${a.action}`, undefined, a.keys);
   if (!ok) throw failure;
   return result as T;
 }

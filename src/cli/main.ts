@@ -14,6 +14,8 @@ const kCommands: Record<string, () => Promise<{ command: Command }>> = {
   gen: () => import('./commands/gen.js'),
   audit: () => import('./commands/audit.js'),
   export: () => import('./commands/export.js'),
+  tenant: () => import('./commands/tenant.js'),
+  keys: () => import('./commands/keys.js'),
 };
 
 async function loadAll(): Promise<Array<[string, Command]>> {

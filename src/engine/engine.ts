@@ -4,6 +4,7 @@
  * (`TenantScope`, with each tenant's retention cutoff), and the engine reads only those tenants' shards.
  */
 import type { BulkLoad } from '../store/bulk-load.js';
+import type { DataKeys } from '../crypto/data-keys.js';
 import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
@@ -32,6 +33,11 @@ export interface EngineOptions {
    * plate patterns through the per-shard scans (and the pool).
    */
   tenantPlates?: boolean;
+  /**
+   * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
+   * dir, `file:<dataDir>.keys`. There is no way to store reads unencrypted.
+   */
+  keys?: DataKeys;
 }
 
 export interface AppendResult {
@@ -49,6 +55,8 @@ export interface AppendResult {
 export interface DropResult {
   shardsDeleted: number;
   readsDeleted: number;
+  /** Key-encryption keys destroyed by this drop (crypto-shredding, src/crypto/shred.ts). */
+  keysDestroyed: string[];
 }
 
 export interface EngineStats {
@@ -97,6 +105,12 @@ export interface Engine {
    * shards, committed at `finish()`; appends to the tenant are refused meanwhile.
    */
   bulkLoad(tenant: string, options?: { flushRows?: number; load?: boolean }): Promise<BulkLoad>;
+
+  /**
+   * Registers a listener run after a day's retained reads were rewritten under a new key generation and
+   * before the old generation is destroyed (the alert logs rewrite what they hold of that day).
+   */
+  onShred?(listener: (tenant: string, day: number) => Promise<void>): void;
 
   /** Seals live reads into immutable shards now (normally done in the background). */
   seal(tenant?: string): Promise<void>;

@@ -16,8 +16,10 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
-import { adoptShards, compactTenant, dropTenantBefore, openShards, sealTenant } from '../store/sealer.js';
+import { adoptShards, compactTenant, dropTenantBefore, encryptPlainShards, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
 import type { BulkLoad } from '../store/bulk-load.js';
+import { dayOf } from '../store/shard-format.js';
+import { expiredKeks, liveHoldsDay, prepareDayShred, rewrapDayShards } from '../crypto/shred.js';
 import { TenantStore } from '../store/tenant-store.js';
 import { candidateKeyOf, executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
@@ -33,6 +35,8 @@ import { QueryBudget } from '../query/budget.js';
 import { scanRows, type RowScanSpec, type SourceRows } from '../query/analytics/row-scan.js';
 import { planningWindow, runAnalysis } from '../query/analytics/run.js';
 import { planSources } from '../query/planner.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
 
 const kDefaultSealRows = 1_000_000;
@@ -57,6 +61,7 @@ export class StoreEngine implements Engine {
   /** Writes the tenants' acknowledgement marks (TenantStore.writeAckMark) about once a second. */
   private markTimer: NodeJS.Timeout | undefined;
   private sealing: Promise<unknown> = Promise.resolve();
+  private readonly shredListeners: Array<(tenant: string, day: number) => Promise<void>> = [];
   private readonly sealRows: number;
   private readonly sealAgeMs: number;
   /** Calling-thread kernels per arena (null: that arena has no room for scratch, or no module). */
@@ -74,6 +79,11 @@ export class StoreEngine implements Engine {
   private readonly counters = { kernelTasks: 0, poolTasks: 0 };
   /** Errors of background sealing (surfaced in stats, retried on the next tick). */
   lastSealError: Error | undefined;
+
+  /** The data dir's keys. */
+  get keys(): DataKeys {
+    return this.options.keys!;
+  }
 
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
@@ -102,7 +112,8 @@ export class StoreEngine implements Engine {
   }
 
   static async open(options: EngineOptions): Promise<StoreEngine> {
-    const engine = new StoreEngine(options);
+    const keys = options.keys ?? (await openDataDirKeys(options.dataDir, undefined)).keys;
+    const engine = new StoreEngine({ ...options, keys });
     await engine.load();
     if (engine.useTenantPlates) for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
     engine.markTimer = setInterval(() => {
@@ -121,9 +132,15 @@ export class StoreEngine implements Engine {
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
-        const store = await TenantStore.open(this.tenantsDir, name);
+        const store = await TenantStore.open(this.tenantsDir, name, this.keys);
         if (!store) continue;
         await openShards(store, this.arenas);
+        if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
+          // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
+          // each step committed by the manifest (a crash in between is finished at the next open)
+          await sealTenant(store, this.arenas);
+          await encryptPlainShards(store, this.arenas);
+        }
         this.stores.set(name, store);
         this.maxOrdinal = Math.max(this.maxOrdinal, store.ordinal);
         this.corrupt.push(...store.corruptFiles);
@@ -147,7 +164,7 @@ export class StoreEngine implements Engine {
     if (!pending) {
       if (this.maxOrdinal >= kMaxOrdinal) throw StorageUnavailable('No tenant ordinals left');
       const ordinal = ++this.maxOrdinal;
-      pending = TenantStore.create(this.tenantsDir, tenant, ordinal).then((s) => {
+      pending = TenantStore.create(this.tenantsDir, tenant, ordinal, this.keys).then((s) => {
         this.stores.set(tenant, s);
         return s;
       });
@@ -337,8 +354,34 @@ export class StoreEngine implements Engine {
   async dropBefore(tenant: string, cutoff: number, held?: HeldReads): Promise<DropResult> {
     this.assertOpen();
     const store = this.stores.get(tenant);
-    if (!store) return { shardsDeleted: 0, readsDeleted: 0 };
-    return dropTenantBefore(store, this.arenas, cutoff, held);
+    if (!store) return { shardsDeleted: 0, readsDeleted: 0, keysDestroyed: [] };
+    // crypto-shredding around the drop (src/crypto/shred.ts): a new key generation for the cutoff's day
+    // first, the rewrite under it, then the old keys go
+    const plan = await prepareDayShred(store, cutoff);
+    const dropped = await dropTenantBefore(store, this.arenas, cutoff, held);
+    if (plan.bumped) {
+      if (liveHoldsDay(store, plan.cutDay)) await rewriteLiveLog(store);
+      await rewrapDayShards(store, plan.cutDay);
+      for (const l of this.shredListeners) await l(tenant, plan.cutDay);
+    }
+    // legal holds: a day that still holds reads past the cutoff (kept by a hold) keeps its keys until the
+    // hold is released; the next sweep after the release destroys them (docs/SECURITY.md)
+    const heldDays = new Set<number>();
+    for (const sh of store.shards) if (sh.entry.minTs < cutoff) heldDays.add(sh.entry.day);
+    for (const r of store.live.rows) if (r.ts < cutoff) heldDays.add(dayOf(r.ts));
+    const doomed = await expiredKeks(store, plan, (day) => heldDays.has(day));
+    await store.keys.destroy(doomed);
+    return { ...dropped, keysDestroyed: doomed };
+  }
+
+  /** The tenant's store, if it has one (key rotation and purge work on it directly). */
+  storeOf(tenant: string): TenantStore | undefined {
+    return this.stores.get(tenant);
+  }
+
+  /** Runs `listener` after a day's retained reads moved to a new key generation, before the old one is destroyed. */
+  onShred(listener: (tenant: string, day: number) => Promise<void>): void {
+    this.shredListeners.push(listener);
   }
 
   async seal(tenant?: string): Promise<void> {

@@ -7,6 +7,10 @@
  * completely first, then one assignment swaps the tenant's (immutable) list array; ingest matching takes
  * that array once per batch and runs synchronously, so no read is ever checked against half a list.
  * Writes to one tenant's lists are serialised.
+ *
+ * Encrypted at rest: each file is sealed (src/crypto/sealed-file.ts) under a fresh data key, wrapped under
+ * the tenant's hot-list KEK (`t/<tenant>/h`) and carried inline in the sealed header. A plaintext file of a
+ * version without encryption is read and written back sealed at open (migration).
  */
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +18,12 @@ import { isTenantName } from '../model/tenant.js';
 import { decodeHotlist, encodeHotlist } from './codec.js';
 import { isHotlistName, type Hotlist } from './hotlist.js';
 import { HotlistMatcher } from './matcher.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { openDataDirKeys } from '../crypto/data-dir-keys.js';
+import { hotlistEpoch } from '../crypto/key-names.js';
+import { decodeKeyRef, encodeKeyRef } from '../crypto/key-ref.js';
+import { isSealed, kSealedKindHotlist, openSealedFile, readSealedHeader, sealFile } from '../crypto/sealed-file.js';
+import { CorruptFile } from '../errors.js';
 
 /** A list as the matcher sees it: the stored list and its index, never mutated after creation. */
 export interface LoadedHotlist {
@@ -36,10 +46,10 @@ export class HotlistStore {
   /** Files that failed to load (corrupt, unknown version): left in place, reported. */
   readonly failures: Array<{ file: string; error: string }> = [];
 
-  private constructor(readonly root: string) {}
+  private constructor(readonly root: string, private readonly keys: DataKeys) {}
 
-  static async open(dataDir: string): Promise<HotlistStore> {
-    const store = new HotlistStore(join(dataDir, 'hotlists'));
+  static async open(dataDir: string, keys?: DataKeys): Promise<HotlistStore> {
+    const store = new HotlistStore(join(dataDir, 'hotlists'), keys ?? (await openDataDirKeys(dataDir, undefined)).keys);
     await mkdir(store.root, { recursive: true });
     for (const tenant of await readdir(store.root)) {
       if (!isTenantName(tenant)) continue;
@@ -52,7 +62,15 @@ export class HotlistStore {
         }
         if (!file.endsWith(kExt) || !isHotlistName(file.slice(0, -kExt.length))) continue;
         try {
-          loaded.push(buildLoaded(decodeHotlist(await readFile(join(dir, file)), join(tenant, file))));
+          const bytes = await readFile(join(dir, file));
+          if (isSealed(bytes)) {
+            loaded.push(buildLoaded(decodeHotlist(await store.openFile(join(dir, file), bytes), join(tenant, file))));
+          } else {
+            // written before encryption at rest: seal it now (the plaintext file is replaced atomically)
+            const list = decodeHotlist(bytes, join(tenant, file));
+            await writeDurable(dir, join(dir, file), await store.sealList(tenant, list));
+            loaded.push(buildLoaded(list));
+          }
         } catch (err) {
           store.failures.push({ file: join(dir, file), error: (err as Error).message });
         }
@@ -83,7 +101,7 @@ export class HotlistStore {
       const dir = join(this.root, tenant);
       await mkdir(dir, { recursive: true });
       const path = join(dir, list.name + kExt);
-      await writeDurable(dir, path, encodeHotlist(list));
+      await writeDurable(dir, path, await this.sealList(tenant, list));
       const others = this.listsOf(tenant).filter((l) => l.list.name !== list.name);
       this.lists.set(tenant, sortByName([...others, loaded]));
       return loaded;
@@ -102,6 +120,20 @@ export class HotlistStore {
       else this.lists.delete(tenant);
       return true;
     });
+  }
+
+  /** The list's file bytes: sealed under a fresh key wrapped under the tenant's hot-list KEK. */
+  private async sealList(tenant: string, list: Hotlist): Promise<Buffer> {
+    const k = await this.keys.newKey(hotlistEpoch(tenant));
+    return Buffer.concat(sealFile(kSealedKindHotlist, k.key, encodeHotlist(list), encodeKeyRef(k)));
+  }
+
+  private async openFile(file: string, bytes: Buffer): Promise<Buffer> {
+    const header = readSealedHeader(file, bytes);
+    const ref = decodeKeyRef(header.keyRef);
+    if (!ref) throw CorruptFile(`Hot list has a damaged key reference: ${file}`, { file });
+    const key = await this.keys.openKey(ref.ref);
+    return Buffer.from(openSealedFile(file, bytes, key).plain);
   }
 
   private serialise<T>(tenant: string, work: () => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@
  * (or throws a coded error from src/errors.ts). It never writes to the socket itself: the pipeline writes
  * the audit record before the first byte of any answer, streams included.
  */
+import type { DataKeys } from '../crypto/data-keys.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -191,6 +192,8 @@ export type RequestGuard = (ctx: RequestContext, route: Route) => Promise<void> 
 /** Everything long-lived the server holds, handed to route modules' `setup` and to every handler. */
 export interface ServerServices {
   dataDir: string;
+  /** The data dir's keys (encryption at rest): the key store checked at start. */
+  keys: DataKeys;
   engine: Engine;
   directory: Directory;
   auditTrail: AuditTrail;

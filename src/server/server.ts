@@ -9,6 +9,8 @@ import type { Engine, EngineOptions } from '../engine/engine.js';
 import { openEngine } from '../engine/index.js';
 import { acquireAuditWriter, drainInbox, kInboxPollMs } from './audit/inbox.js';
 import { AuditTrail } from './audit/trail.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
@@ -48,6 +50,10 @@ export interface ServerOptions {
   engine?: Engine;
   directory?: Directory;
   auditTrail?: AuditTrail;
+  /** `--key-store` (default `file:<dataDir>.keys`); checked before anything is written. */
+  keyStore?: string;
+  /** Keys already opened (tests); the server closes their key store. */
+  keys?: DataKeys;
 }
 
 export interface PlatesearchServer {
@@ -73,18 +79,21 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
   const opened: Array<{ close(): Promise<void> }> = [];
   let engine: Engine | undefined;
   const metrics = createMetrics(() => engine);
+  // the key store first: a missing or wrong one refuses the start before anything is written
+  const keys = options.keys ?? (await openDataDirKeys(options.dataDir, options.keyStore, { warn: (m) => log.warn(m) })).keys;
+  opened.push({ close: () => keys.store.close() });
   try {
     const directory = options.directory ?? (await Directory.open(options.dataDir));
     opened.push(directory);
     // the one writer of the audit logs while the server runs; CLI actions reach them through its inbox
     const writerLock = await acquireAuditWriter(options.dataDir, 'server');
     opened.push({ close: async () => writerLock.release() });
-    const auditTrail = options.auditTrail ?? (await AuditTrail.open(options.dataDir));
+    const auditTrail = options.auditTrail ?? (await AuditTrail.open(options.dataDir, { keys }));
     opened.push(auditTrail);
     const inbox = startInboxDrain(options.dataDir, auditTrail, log);
     opened.push(inbox);
     await inbox.first; // records left by commands that ran while no server did: in the logs before any request
-    engine = options.engine ?? (await openEngine({ ...options.engineOptions, dataDir: options.dataDir, threads: options.threads }));
+    engine = options.engine ?? (await openEngine({ ...options.engineOptions, dataDir: options.dataDir, threads: options.threads, keys }));
     opened.push(engine);
     const corruptFiles = engine.stats().corruptFiles;
     // serving the healthy data; the damaged files stay as they are for inspection (also /healthz, /metrics)
@@ -92,6 +101,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
 
     const services: ServerServices = {
       dataDir: options.dataDir,
+      keys,
       engine,
       directory,
       auditTrail,

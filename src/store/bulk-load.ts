@@ -23,7 +23,8 @@
  * once (the first copy).
  */
 import { dayOf, kMaxShardRows, shardFileName, buildShard, type ShardSource } from './shard-format.js';
-import { shardEntryOf, kShardRowsCap } from './shard-writer.js';
+import { putSealedShard, kShardRowsCap } from './shard-writer.js';
+import { dayEpoch } from '../crypto/key-names.js';
 import type { ShardEntry } from './manifest.js';
 import type { ReadColumns } from './read-columns.js';
 import type { TenantStore } from './tenant-store.js';
@@ -189,8 +190,8 @@ export class BulkLoad {
         const rows = all.subarray(s, Math.min(all.length, s + kShardRowsCap));
         const name = shardFileName(day, this.nextGen++);
         const { bytes, meta } = buildShard(this.store.tenant, this.store.ordinal, day, this.source(rows));
-        await objects.put(name, bytes);
-        this.entries.push(shardEntryOf(name, day, bytes, meta));
+        const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
+        this.entries.push(await putSealedShard(objects, name, day, bytes, meta, key));
       }
       rowsOf.delete(day); // its index goes as soon as its shards are out
     }

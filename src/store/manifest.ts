@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { writeFileAtomic } from './durable-fs.js';
+import type { WrappedKeyJson } from '../crypto/data-keys.js';
 
-export const kManifestVersion = 1;
+/** 2: shard entries carry their wrapped data keys. 1 (read only): plaintext shards. */
+export const kManifestVersion = 2;
+const kReadableVersions = [1, 2];
 export const kManifestName = 'manifest.json';
 
 export interface ShardEntry {
@@ -28,8 +31,16 @@ export interface ShardEntry {
   bytes: number;
   /** Distinct plates: sizes the arena region (file + 16-byte plate slots + zone maps) before reading. */
   dictCount: number;
-  /** CRC32C of the whole file. */
+  /** CRC32C of the whole file as stored. */
   crc: number;
+  /**
+   * The file's data key, wrapped under the tenant's KEK of `day` (manifest version 2: the manifest is the
+   * tenant's keyring of shards, so key rotation rewraps here without touching the files). Absent: a
+   * plaintext shard written before encryption (read by the migration only).
+   */
+  key?: WrappedKeyJson;
+  /** Bytes of the Arrow file inside the sealed one (sealed shards). */
+  plainBytes?: number;
 }
 
 export interface TenantManifest {
@@ -71,7 +82,7 @@ export async function readManifest(tenantDir: string): Promise<TenantManifest | 
     throw CorruptFile(`Manifest is not valid JSON: ${file}`, { file });
   }
   if (outer.format !== 'platesearch-manifest') throw CorruptFile(`Not a platesearch manifest: ${file}`, { file });
-  if (outer.version !== kManifestVersion) {
+  if (!kReadableVersions.includes(outer.version as number)) {
     throw UnsupportedFormat(`Manifest version ${String(outer.version)} is not supported: ${file}`, { file });
   }
   const body = JSON.stringify(outer.body);

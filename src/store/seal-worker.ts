@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
-import { scanWal } from './wal.js';
+import { openWalRecords, scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
 import { groupByDay, writeDayShards } from './shard-writer.js';
 import { parseShard, shardTableRows } from './shard-format.js';
@@ -15,12 +15,25 @@ import { crc32c } from './crc32c.js';
 import { compileHeld, type HoldReach } from '../model/hold.js';
 import { openObjectStore } from './local-object-store.js';
 import type { ObjectStoreSpec } from './object-store.js';
+import { openSealedFile } from '../crypto/sealed-file.js';
+import { KeyDestroyed } from '../errors.js';
+
+/** A data key as the worker gets it (the main thread holds the key store): base64 fields. */
+export interface JobKey {
+  kek: string;
+  wrapped: string;
+  key: string;
+}
 
 export interface SealJob {
   /** Rows come from these WAL files (seal) … */
   walFiles: string[];
-  /** … or from these shard objects (keys in `shards`), each with its expected CRC32C (compaction and retention rewrites). */
-  shardFiles?: Array<{ file: string; crc: number }>;
+  /** … or from these shard objects (keys in `shards`), each with its expected CRC32C and its data key (compaction and retention rewrites). */
+  shardFiles?: Array<{ file: string; crc: number; key?: string }>;
+  /** Data keys of the WAL lanes, wrapped (base64) → key (base64): the main thread opened them at replay or made them. */
+  walKeys: Record<string, string>;
+  /** Keys for the shards written, per day: enough for every file of the day (shard-writer.ts filesForRows). */
+  outKeys: Record<string, JobKey[]>;
   /** With shard files: keep only rows with ts ≥ this (retention); compaction passes -Infinity. */
   minTs?: number;
   /** … and rows older than `minTs` that a legal hold reaches (src/model/hold.ts). */
@@ -38,7 +51,12 @@ async function run(job: SealJob) {
   const bySeq = new Map<number, RowRecord>();
   for (const file of job.walFiles) {
     const scan = scanWal(file, await readFile(file));
-    for (const payload of scan.records) {
+    const opened = await openWalRecords(scan, async (ref) => {
+      const k = job.walKeys[ref.wrapped.toString('base64')];
+      if (k === undefined) throw KeyDestroyed(`no key for a lane of ${file}`);
+      return Buffer.from(k, 'base64');
+    });
+    for (const payload of opened.payloads) {
       let decoded;
       try {
         decoded = decodeRecord(file, payload);
@@ -49,16 +67,21 @@ async function run(job: SealJob) {
     }
   }
   const objects = openObjectStore(job.shards);
-  for (const { file: key, crc } of job.shardFiles ?? []) {
-    const file = objects.locate(key);
-    const bytes = await objects.get(key);
-    if (crc32c(bytes) !== crc) throw new Error(`shard checksum mismatch: ${file}`);
+  for (const { file: name, crc, key } of job.shardFiles ?? []) {
+    const file = objects.locate(name);
+    const stored = await objects.get(name);
+    if (crc32c(stored) !== crc) throw new Error(`shard checksum mismatch: ${file}`);
+    const bytes = key === undefined ? stored : openSealedFile(file, stored, Buffer.from(key, 'base64')).plain;
     const minTs = job.minTs ?? -Infinity;
     const isHeld = job.held ? compileHeld(job.held) : undefined;
     for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
   }
   const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  const entries = await writeDayShards(objects, job.tenant, job.ordinal, groupByDay(rows), job.firstGen);
+  const entries = await writeDayShards(objects, job.tenant, job.ordinal, groupByDay(rows), job.firstGen, (day, i) => {
+    const k = job.outKeys[String(day)]?.[i];
+    if (!k) throw new Error(`no key for shard ${i} of day ${day}`);
+    return { kek: k.kek, wrapped: Buffer.from(k.wrapped, 'base64'), key: Buffer.from(k.key, 'base64') };
+  });
   return { rows: rows.length, entries };
 }
 

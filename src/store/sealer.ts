@@ -29,8 +29,11 @@ import type { ArenaSet } from '../core/arena.js';
 import { compileHeld, reachOverlaps, type HeldReads } from '../model/hold.js';
 import { storeFsIsReal } from './fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
-import type { SealJob } from './seal-worker.js';
-import { groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
+import type { JobKey, SealJob } from './seal-worker.js';
+import { filesForRows, groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
+import { dayOf } from './shard-format.js';
+import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
+import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
@@ -47,10 +50,15 @@ export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<
   for (const entry of store.manifest.shards) {
     const file = objects.locate(entry.file);
     try {
-      const shard = await loadShard(arenas, objects, entry);
+      const shard = await loadShard(arenas, objects, entry, store.keys);
       loaded.push(shard);
       store.addKnownReadIds(shard.readIds());
     } catch (err) {
+      if (isKeyDestroyed(err)) {
+        // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
+        store.shreddedFiles.push(file);
+        continue;
+      }
       if (!(err as { code?: string }).code?.startsWith('PS_')) throw err;
       store.corruptFiles.push(file);
       store.corruptErrors.push(err as Error);
@@ -63,7 +71,7 @@ export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<
 async function loadEntries(store: TenantStore, arenas: ArenaSet, entries: readonly ShardEntry[]): Promise<LoadedShard[]> {
   const loaded: LoadedShard[] = [];
   try {
-    for (const e of entries) loaded.push(await loadShard(arenas, store.shardObjects, e));
+    for (const e of entries) loaded.push(await loadShard(arenas, store.shardObjects, e, store.keys));
   } catch (err) {
     for (const s of loaded) unloadShard(arenas, s);
     throw err;
@@ -82,7 +90,7 @@ export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries:
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
 async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
-  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen);
+  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)));
   manifest.nextShardGen = firstGen + entries.length;
   return loadEntries(store, arenas, entries);
 }
@@ -120,6 +128,49 @@ async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: Shar
   });
 }
 
+/**
+ * Fresh data keys for a job's output shards: per day, one for every file its rows may become (made on this
+ * thread, which holds the key store; the worker gets them in its job).
+ */
+async function outputKeys(store: TenantStore, rowsPerDay: ReadonlyMap<number, number>): Promise<Record<string, JobKey[]>> {
+  const out: Record<string, JobKey[]> = {};
+  for (const [day, rows] of rowsPerDay) {
+    const list: JobKey[] = [];
+    for (let i = 0; i < filesForRows(rows); i++) {
+      const k = await store.keys.newKey(dayEpoch(store.tenant, day));
+      list.push({ kek: k.kek, wrapped: k.wrapped.toString('base64'), key: k.key.toString('base64') });
+    }
+    out[String(day)] = list;
+  }
+  return out;
+}
+
+function countByDay(rows: Iterable<RowRecord>): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const r of rows) {
+    const d = dayOf(r.ts);
+    m.set(d, (m.get(d) ?? 0) + 1);
+  }
+  return m;
+}
+
+/** Rows per day of loaded shards (an upper bound of what a rewrite of them writes). */
+function shardRowsByDay(shards: readonly LoadedShard[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const s of shards) m.set(s.meta.day, (m.get(s.meta.day) ?? 0) + s.rows);
+  return m;
+}
+
+/** The shard files of a job, each with its opened data key (base64). */
+async function jobShardFiles(store: TenantStore, shards: readonly LoadedShard[]): Promise<NonNullable<SealJob['shardFiles']>> {
+  const out: NonNullable<SealJob['shardFiles']> = [];
+  for (const s of shards) {
+    const e = s.entry;
+    out.push({ file: e.file, crc: e.crc, ...(e.key ? { key: (await store.keys.openKey(wrappedFromJson(e.key))).toString('base64') } : {}) });
+  }
+  return out;
+}
+
 /** Index of the first row with seq ≥ `seq` in seq-ordered rows. */
 function firstAtOrAbove(rows: readonly RowRecord[], seq: number): number {
   let lo = 0, hi = rows.length;
@@ -148,6 +199,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walFiles: oldGens.filter((g) => !store.isBadWalGen(g)).map((g) => path.join(store.walDir, walFileName(g))),
       fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shards: store.shardObjects.spec,
       tenant: store.tenant, ordinal: store.ordinal, firstGen,
+      walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(store.live.rows.slice(0, cut))),
     };
     let loaded: LoadedShard[];
     const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
@@ -300,6 +352,20 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
 }
 
 /**
+ * Rewrites the live log: rotate, append every live row of the old files to the new one (fresh lanes,
+ * so fresh data keys under the current KEK generations), delete the old files. Retention runs it after a
+ * new generation of a day's KEK, so no live row stays under the generation about to be destroyed.
+ */
+export async function rewriteLiveLog(store: TenantStore): Promise<void> {
+  await store.withExclusive(async () => {
+    const { boundarySeq, oldGens } = await store.rotateWal();
+    await store.rewriteRows(store.live.rows.filter((r) => r.seq < boundarySeq));
+    await store.saveManifest({ ...store.manifest });
+    await store.deleteWalGens(oldGens);
+  });
+}
+
+/**
  * Rewrites `shards` keeping rows with ts ≥ `minTs` or reached by `held` (expected: `expectRows` of them) as
  * new shard files, in the seal worker when it is built (else on this thread); loads them. The manifest is
  * the caller's.
@@ -308,8 +374,9 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
   if (shards.length === 0 || expectRows === 0) return [];
   const firstGen = next.nextShardGen ?? 1;
   const job: SealJob = {
-    walFiles: [], shardFiles: shards.map((s) => ({ file: s.entry.file, crc: s.entry.crc })), minTs,
+    walFiles: [], shardFiles: await jobShardFiles(store, shards), minTs,
     fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
+    walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(shards)),
   };
   if (held && held.reaches.length > 0) job.held = held.reaches;
   const viaWorker = await sealInWorker(job);
@@ -320,6 +387,34 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
   const isHeld = job.held ? compileHeld(job.held) : undefined;
   const rows = shards.flatMap((s) => shardRows(s)).filter((r) => r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))).sort((a, b) => a.seq - b.seq);
   return writeShards(store, arenas, groupByDay(rows), next);
+}
+
+/**
+ * Migration of a data dir written before encryption at rest: rewrites the shards that have no key
+ * (manifest version 1 entries) as sealed shards, through the same commit as compaction (new files, manifest,
+ * then the old files go), so a crash leaves either the plaintext shards or the sealed ones, never neither.
+ */
+export async function encryptPlainShards(store: TenantStore, arenas: ArenaSet): Promise<number> {
+  return store.withExclusive(async () => {
+    const plain = store.shards.filter((s) => !s.entry.key);
+    if (plain.length === 0) return 0;
+    const names = new Set(plain.map((s) => s.entry.file));
+    const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
+    const rows = plain.reduce((a, s) => a + s.rows, 0);
+    const rewritten = await rewriteShards(store, arenas, plain, -Infinity, rows, next);
+    next.shards.push(...rewritten.map((s) => s.entry));
+    try {
+      await store.saveManifest(next);
+    } catch (err) {
+      for (const s of rewritten) unloadShard(arenas, s);
+      throw err;
+    }
+    const plainSet = new Set(plain);
+    store.shards = [...store.shards.filter((s) => !plainSet.has(s)), ...rewritten];
+    for (const s of plain) unloadShard(arenas, s);
+    await store.shardObjects.delete([...names]);
+    return plain.length;
+  });
 }
 
 /** A day with at least this many shards (many small seals) gets its shards merged. */
@@ -348,8 +443,9 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
       const viaWorker = await sealInWorker({
-        walFiles: [], shardFiles: picked.map((s) => ({ file: s.entry.file, crc: s.entry.crc })), minTs: -Infinity,
+        walFiles: [], shardFiles: await jobShardFiles(store, picked), minTs: -Infinity,
         fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
+        walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(picked)),
       });
       if (!viaWorker || viaWorker.rows !== total) continue;
       next.nextShardGen = firstGen + viaWorker.entries.length;

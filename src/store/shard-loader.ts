@@ -7,11 +7,16 @@
  * Besides the file, a small side region holds what the kernels want in another shape: the plate
  * dictionary as 16-byte slots (built from the file's sorted Utf8 dictionary: O(distinct plates)) and the
  * zone maps (from the schema metadata). Unloading frees both regions for reuse.
+ *
+ * Sealed shards (manifest entries with a key) are read whole, checked against the manifest (size, CRC32C of
+ * the stored bytes), and opened segment by segment (AES-256-GCM) straight into the arena region.
  */
 import type { Table, Vector } from 'apache-arrow';
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kBlockRows, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../core/segment.js';
-import { CorruptFile } from '../errors.js';
+import { CorruptFile, KeyDestroyed } from '../errors.js';
+import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
+import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
@@ -241,26 +246,50 @@ export class LoadedShard {
  * (size, CRC32C) and its own metadata. Any failure frees what was allocated and throws a coded error
  * naming the shard (its ObjectStore.locate name).
  */
-export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry): Promise<LoadedShard> {
+export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry, keys?: DataKeys): Promise<LoadedShard> {
   const regions: Region[] = [];
   const file = objects.locate(entry.file);
   try {
-    const size = await objects.head(entry.file);
-    if (size === undefined) throw CorruptFile(`Shard is missing: ${file}`, { file });
-    if (size !== entry.bytes) throw CorruptFile(`Shard size ${size} differs from the manifest's ${entry.bytes}: ${file}`, { file });
-    // one region: the object, then (64-aligned) the plate slots and zone maps
-    const fileSpan = Math.ceil(size / 64) * 64;
-    const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
-    const region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
-    regions.push(region);
-    const bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, size);
-    try {
-      await objects.getRange(entry.file, 0, size, bytes);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERANGE') throw CorruptFile(`Shard shorter than expected: ${file}`, { file });
-      throw err;
+    let bytes: Uint8Array;
+    let region: Region;
+    if (entry.key) {
+      // sealed: the stored bytes are checked (size, CRC32C), then every segment is opened straight into the arena
+      if (!keys) throw CorruptFile(`Shard is encrypted and no key store was given: ${file}`, { file });
+      const stored = await objects.get(entry.file);
+      if (stored.length !== entry.bytes) throw CorruptFile(`Shard size ${stored.length} differs from the manifest's ${entry.bytes}: ${file}`, { file });
+      if (crc32c(stored) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
+      const key = await keys.openKey(wrappedFromJson(entry.key)).catch((err: unknown) => {
+        if (isKeyDestroyed(err)) throw KeyDestroyed(`Shard ${file} was shredded (its day key is destroyed)`, { file });
+        throw err;
+      });
+      const size = readSealedHeader(file, stored).plainBytes;
+      if (entry.plainBytes !== undefined && size !== entry.plainBytes) throw CorruptFile(`Shard plaintext size differs from the manifest: ${file}`, { file });
+      const fileSpan = Math.ceil(size / 64) * 64;
+      const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
+      region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
+      regions.push(region);
+      const mem = new Uint8Array(arenas.arena(region.arena).memory.buffer);
+      openSealedFile(file, stored, key, mem, region.ptr);
+      bytes = mem.subarray(region.ptr, region.ptr + size);
+    } else {
+      // plaintext (a data dir written before encryption at rest, until its migration rewrites it)
+      const size = await objects.head(entry.file);
+      if (size === undefined) throw CorruptFile(`Shard is missing: ${file}`, { file });
+      if (size !== entry.bytes) throw CorruptFile(`Shard size ${size} differs from the manifest's ${entry.bytes}: ${file}`, { file });
+      // one region: the object, then (64-aligned) the plate slots and zone maps
+      const fileSpan = Math.ceil(size / 64) * 64;
+      const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
+      region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
+      regions.push(region);
+      bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, size);
+      try {
+        await objects.getRange(entry.file, 0, size, bytes);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERANGE') throw CorruptFile(`Shard shorter than expected: ${file}`, { file });
+        throw err;
+      }
+      if (crc32c(bytes) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
     }
-    if (crc32c(bytes) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
     const table = parseShard(file, bytes);
     const { meta, zones } = readShardHeader(file, table);
     if (meta.rows !== entry.rows) throw CorruptFile(`Shard row count differs from the manifest: ${file}`, { file });

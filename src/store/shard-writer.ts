@@ -2,12 +2,27 @@
  * Writes rows as day shard objects (one atomic, durable put each: src/store/object-store.ts) and returns
  * their manifest entries. No arenas: it runs in the seal worker (src/store/seal-worker.ts) or, as a
  * fallback, on the calling thread.
+ *
+ * Every file is sealed (src/crypto/sealed-file.ts) under a data key of its own, made by the caller for
+ * the file's day (`keyFor`) and wrapped under the tenant's KEK of that day; the wrapped key goes into the
+ * manifest entry (the tenant's keyring of shards), never into the file. The entry's CRC32C and size are of
+ * the stored (sealed) bytes, `plainBytes` of the Arrow file inside.
  */
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { buildShard, dayOf, shardFileName } from './shard-format.js';
 import type { RowRecord } from './wal-record.js';
+import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
+import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
+
+/** The data key of the `index`-th file of `day` in one write (each file gets its own). */
+export type ShardKeySource = (day: number, index: number) => FileKey | Promise<FileKey>;
+
+/** Files a day's rows become: what a caller makes keys for before handing the job to the seal worker. */
+export function filesForRows(rows: number): number {
+  return Math.max(1, Math.ceil(rows / kShardRowsCap));
+}
 
 /** Rows per shard file at most: a busy day becomes several files, each well inside one 4 GiB arena. */
 export const kShardRowsCap = 1 << 24;
@@ -23,8 +38,8 @@ export function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> 
   return byDay;
 }
 
-/** Writes `byDay` as shard objects named with generations firstGen, firstGen+1, …; returns the entries. */
-export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number): Promise<ShardEntry[]> {
+/** Writes `byDay` as sealed shard objects named with generations firstGen, firstGen+1, …; returns the entries. */
+export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number, keyFor: ShardKeySource): Promise<ShardEntry[]> {
   const entries: ShardEntry[] = [];
   let gen = firstGen;
   for (const [day, all] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
@@ -32,17 +47,29 @@ export async function writeDayShards(objects: ObjectStore, tenant: string, ordin
       const rows = all.slice(i, i + kShardRowsCap);
       const name = shardFileName(day, gen++);
       const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
-      await objects.put(name, bytes);
-      entries.push(shardEntryOf(name, day, bytes, meta));
+      const key = await keyFor(day, i / kShardRowsCap);
+      entries.push(await putSealedShard(objects, name, day, bytes, meta, key));
     }
   }
   return entries;
 }
 
-/** The manifest entry of shard bytes just written as object `name`. */
-export function shardEntryOf(name: string, day: number, bytes: Uint8Array, meta: { rows: number; minTs: number; maxTs: number; minSeq: number; maxSeq: number; dictCount: number }): ShardEntry {
+type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: number; maxSeq: number; dictCount: number };
+
+/**
+ * Seals shard bytes under `key` (its own data key) and puts them as object `name`; returns the manifest
+ * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the Arrow file, the wrapped key.
+ */
+export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey): Promise<ShardEntry> {
+  const sealed = sealFile(kSealedKindShard, key.key, bytes);
+  await objects.put(name, sealed);
+  let crc = 0, size = 0;
+  for (const c of sealed) {
+    crc = crc32c(c, crc);
+    size += c.length;
+  }
   return {
     file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-    bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes),
+    bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key),
   };
 }

@@ -17,7 +17,9 @@ import { CorruptFile, StorageUnavailable } from '../errors.js';
 import { readIdOf } from './ids.js';
 import { readManifest, writeManifest, type ShardEntry, type TenantManifest } from './manifest.js';
 import { BulkLoad } from './bulk-load.js';
-import { recoverWal, walGeneration, WalWriter } from './wal.js';
+import { openWalRecords, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { dayOf } from './shard-format.js';
 import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
 import type { LoadedShard } from './shard-loader.js';
@@ -114,6 +116,18 @@ export class LiveRows {
   }
 }
 
+/** Rows grouped by UTC day, days in order of first appearance, rows in their order. */
+function rowsByDay(rows: readonly RowRecord[]): Map<number, RowRecord[]> {
+  const byDay = new Map<number, RowRecord[]>();
+  for (const r of rows) {
+    const d = dayOf(r.ts);
+    let list = byDay.get(d);
+    if (!list) byDay.set(d, (list = []));
+    list.push(r);
+  }
+  return byDay;
+}
+
 export class TenantStore {
   readonly tenant: string;
   readonly dir: string;
@@ -150,7 +164,14 @@ export class TenantStore {
   /** Serialises seal / drop / close on this tenant. */
   private exclusive: Promise<unknown> = Promise.resolve();
 
-  private constructor(tenant: string, dir: string, manifest: TenantManifest) {
+  /** Shard files found shredded at open (an older copy of the data dir): left out, not reported as damage. */
+  readonly shreddedFiles: string[] = [];
+  /** WAL blocks found shredded at open (their day key destroyed): gone by design, not damage. */
+  shreddedBlocks = 0;
+  /** WAL generations written before encryption (plaintext): the migration seals them away. */
+  readonly plainWalGens = new Set<number>();
+
+  private constructor(tenant: string, dir: string, manifest: TenantManifest, readonly keys: DataKeys) {
     this.tenant = tenant;
     this.dir = dir;
     this.manifest = manifest;
@@ -167,24 +188,24 @@ export class TenantStore {
   }
 
   /** Creates a new tenant durably (manifest first: a tenant dir without one holds nothing acknowledged). */
-  static async create(tenantsDir: string, tenant: string, ordinal: number): Promise<TenantStore> {
+  static async create(tenantsDir: string, tenant: string, ordinal: number, keys: DataKeys): Promise<TenantStore> {
     const dir = path.join(tenantsDir, tenant);
     await ensureDir(dir);
     const manifest: TenantManifest = { tenant, ordinal, nextSeq: 1, sealedSeq: 1, shards: [] };
     await writeManifest(dir, manifest);
-    const store = new TenantStore(tenant, dir, manifest);
-    store.wal = await WalWriter.create(store.walDir, 1);
+    const store = new TenantStore(tenant, dir, manifest, keys);
+    store.wal = await WalWriter.create(store.walDir, 1, { keys, tenant });
     store.walGens = [1];
     return store;
   }
 
   /** Opens an existing tenant: reads its manifest, replays its WAL (truncating a torn tail). */
-  static async open(tenantsDir: string, tenant: string): Promise<TenantStore | undefined> {
+  static async open(tenantsDir: string, tenant: string, keys: DataKeys): Promise<TenantStore | undefined> {
     const dir = path.join(tenantsDir, tenant);
     const manifest = await readManifest(dir);
     if (!manifest) return undefined;
     if (manifest.tenant !== tenant) throw CorruptFile(`Manifest names tenant ${manifest.tenant}: ${path.join(dir, 'manifest.json')}`);
-    const store = new TenantStore(tenant, dir, manifest);
+    const store = new TenantStore(tenant, dir, manifest, keys);
     await store.replay();
     return store;
   }
@@ -204,7 +225,15 @@ export class TenantStore {
         this.corruptFiles.push(file);
         this.badWalGens.add(gen);
       }
-      for (const payload of scan.records) {
+      if (scan.version === kWalPlainVersion) this.plainWalGens.add(gen);
+      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref));
+      this.shreddedBlocks += opened.shredded;
+      if (opened.corrupt.length > 0) {
+        if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
+        this.corruptErrors.push(CorruptFile(opened.corrupt[0]!, { file }));
+        this.badWalGens.add(gen);
+      }
+      for (const payload of opened.payloads) {
         let decoded;
         try {
           decoded = decodeRecord(file, payload);
@@ -227,7 +256,7 @@ export class TenantStore {
     for (const r of rows) if (r.readId !== undefined) this.readIds.set(r.readId, r.seq);
     // new appends always go to a fresh file: recovered files are only read, then deleted once sealed
     const gen = maxGen + 1;
-    this.wal = await WalWriter.create(this.walDir, gen);
+    this.wal = await WalWriter.create(this.walDir, gen, { keys: this.keys, tenant: this.tenant });
     this.walGens.push(gen);
   }
 
@@ -313,7 +342,7 @@ export class TenantStore {
       const firstSeq = this.nextSeq;
       this.nextSeq += rows.length;
       for (let i = 0; i < rows.length; i++) rows[i]!.seq = firstSeq + i;
-      const durable = this.wal.append(encodeReadsRecord(firstSeq, rows), () => {
+      const onDurable = () => {
         // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
         if (this.live.rows.length === 0) this.liveSince = Date.now();
         this.ackedSeq = rows[rows.length - 1]!.seq;
@@ -321,7 +350,16 @@ export class TenantStore {
           this.live.push(row);
           if (row.readId !== undefined) this.readIds.set(row.readId, row.seq);
         }
-      });
+      };
+      // one record per UTC day of the batch (each day's reads go under that day's key, so retention can shred them)
+      const byDay = rowsByDay(rows);
+      let durable: Promise<void>;
+      if (byDay.size === 1) {
+        durable = this.wal.append(encodeReadsRecord(firstSeq, rows), byDay.keys().next().value!, onDurable);
+      } else {
+        const parts = [...byDay].map(([day, dayRows], i, all) => this.wal.append(encodeRewriteRecord(dayRows), day, i === all.length - 1 ? onDurable : undefined));
+        durable = Promise.all(parts).then(() => undefined);
+      }
       for (const id of batchIds) this.pendingReadIds.set(id, durable);
       try {
         await durable;
@@ -372,7 +410,7 @@ export class TenantStore {
   /** Appends already-stored rows again to the current WAL file (a retention rewrite keeps survivors). */
   async rewriteRows(rows: readonly RowRecord[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.wal.append(encodeRewriteRecord(rows));
+    await Promise.all([...rowsByDay(rows)].map(([day, dayRows]) => this.wal.append(encodeRewriteRecord(dayRows), day)));
   }
 
   forgetReadId(id: string): void {

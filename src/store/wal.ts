@@ -2,8 +2,14 @@
  * The per-tenant write-ahead log: `D/tenants/<tenant>/wal/<generation>.wal`, generation in 16 hex digits.
  *
  *   file   = header record*
- *   header = "PSWAL" 0x00 version:u8 0x0a                      8 bytes; version 1
+ *   header = "PSWAL" 0x00 version:u8 0x0a                      8 bytes; version 2 (1: plaintext, read only)
  *   record = length:u32le  crc:u32le  payload[length]           crc = CRC32C(length bytes ‖ payload)
+ *
+ * Version 2 payloads are lane records (src/crypto/log-lanes.ts): each group commit is encrypted as one
+ * block per UTC day of its reads, under that day's data key for this file (wrapped under the tenant's KEK
+ * of the day, in a key record of the same file), so a day's KEK shreds that day's reads in every copy of
+ * the log. Inside a block: the record payloads of wal-record.ts, each len:u32le ‖ payload. Version 1
+ * files (written before encryption) are read once, by the migration, and deleted when sealed.
  *
  * Writing: appends queue their framed records; one writer loop writes everything queued with a single
  * writev and one fdatasync (group commit), then reports every record of that group durable, in order.
@@ -26,9 +32,20 @@ import { crc32c } from './crc32c.js';
 import { ensureDir, fsyncDir } from './durable-fs.js';
 import { storeFs, type StoreFile } from './fs.js';
 import { StorageUnavailable } from '../errors.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { dayEpoch } from '../crypto/key-names.js';
+import { LaneReader, LaneWriter, packBlock, unpackBlock, type KeyOpener } from '../crypto/log-lanes.js';
 
-export const kWalVersion = 1;
+export const kWalVersion = 2;
+/** Plaintext logs written before encryption at rest: read (and migrated), never written. */
+export const kWalPlainVersion = 1;
 const kMagic = Uint8Array.from([0x50, 0x53, 0x57, 0x41, 0x4c, 0x00, kWalVersion, 0x0a]); // "PSWAL\0" v \n
+
+/** What a log encrypts with: the tenant's day keys. */
+export interface WalCipher {
+  keys: DataKeys;
+  tenant: string;
+}
 export const kWalHeaderBytes = kMagic.length;
 /** Largest payload a record may carry; bigger lengths are treated as damage, not allocated. */
 export const kMaxRecordBytes = 1 << 30;
@@ -64,6 +81,8 @@ export interface WalScan {
   corruptAt: number[];
   /** The header was missing or of an unknown version: nothing was read. */
   badHeader?: 'corrupt' | 'version';
+  /** kWalVersion (lane records) or kWalPlainVersion (plain payloads). */
+  version?: number;
 }
 
 function recordAt(buf: Uint8Array, dv: DataView, off: number): number {
@@ -90,10 +109,11 @@ export function scanWal(file: string, buf: Uint8Array): WalScan {
       return out;
     }
   }
-  if (buf[6] !== kWalVersion) {
+  if (buf[6] !== kWalVersion && buf[6] !== kWalPlainVersion) {
     out.badHeader = 'version';
     return out;
   }
+  out.version = buf[6];
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = kWalHeaderBytes;
   out.goodEnd = off;
@@ -140,7 +160,7 @@ export async function recoverWal(file: string): Promise<WalScan> {
 }
 
 type Pending =
-  | { kind: 'record'; frame: Buffer; onDurable?: () => void; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'record'; payload: Uint8Array | undefined; day: number; onDurable?: () => void; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'rotate'; generation: number; onRotated?: () => void; resolve: () => void; reject: (e: unknown) => void };
 
 /**
@@ -158,18 +178,21 @@ export class WalWriter {
   private durableEnd = kWalHeaderBytes;
   /** fsyncs done so far (for tests and metrics: group commit means fewer syncs than appends). */
   syncs = 0;
+  /** This file's lanes (one data key per day); a new file starts new lanes. */
+  private lanes: LaneWriter;
 
-  private constructor(dir: string, fh: StoreFile, generation: number) {
+  private constructor(dir: string, fh: StoreFile, generation: number, private readonly cipher: WalCipher) {
     this.dir = dir;
     this.fh = fh;
     this.gen = generation;
+    this.lanes = new LaneWriter(cipher.keys);
   }
 
   /** Creates a fresh log file `generation` in `dir` (durably: header fsync'd, directory fsync'd). */
-  static async create(dir: string, generation: number): Promise<WalWriter> {
+  static async create(dir: string, generation: number, cipher: WalCipher): Promise<WalWriter> {
     await ensureDir(dir);
     const fh = await WalWriter.newFile(dir, generation);
-    return new WalWriter(dir, fh, generation);
+    return new WalWriter(dir, fh, generation, cipher);
   }
 
   private static async newFile(dir: string, generation: number): Promise<StoreFile> {
@@ -199,13 +222,13 @@ export class WalWriter {
 
   /**
    * Queues one record. Resolves once it is fsync'd; `onDurable` runs synchronously at that moment, in log
-   * order, before any later record's callback (the engine makes rows visible there).
+   * order, before any later record's callback (the engine makes rows visible there). `day` (UTC days since
+   * the epoch) is the day of every read in the payload: it picks the lane, so the day's key.
    */
-  append(payload: Uint8Array, onDurable?: () => void): Promise<void> {
+  append(payload: Uint8Array, day: number, onDurable?: () => void): Promise<void> {
     if (this.closed) return Promise.reject(StorageUnavailable('The log is closed'));
-    const frame = frameRecord(payload);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'record', frame, onDurable, resolve, reject });
+      this.queue.push({ kind: 'record', payload, day, onDurable, resolve, reject });
       this.kick();
     });
   }
@@ -227,7 +250,7 @@ export class WalWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     await new Promise<void>((resolve) => {
-      this.queue.push({ kind: 'record', frame: Buffer.alloc(0), resolve, reject: () => resolve() });
+      this.queue.push({ kind: 'record', payload: undefined, day: 0, resolve, reject: () => resolve() });
       this.kick();
     });
     this.closed = true;
@@ -261,6 +284,7 @@ export class WalWriter {
             this.fh = fh;
             this.gen = head.generation;
             this.durableEnd = kWalHeaderBytes;
+            this.lanes = new LaneWriter(this.cipher.keys);
             head.onRotated?.();
             head.resolve();
           } catch (err) {
@@ -271,8 +295,8 @@ export class WalWriter {
         let n = 0;
         while (n < this.queue.length && this.queue[n]!.kind === 'record') n++;
         const group = this.queue.splice(0, n) as Extract<Pending, { kind: 'record' }>[];
-        const frames = group.map((g) => g.frame).filter((f) => f.length > 0);
         try {
+          const frames = await this.encryptGroup(group);
           if (frames.length > 0) {
             // at explicit positions from the durable end, so that healing can cut a failed group off exactly
             let bufs = frames;
@@ -286,8 +310,10 @@ export class WalWriter {
             await this.fh.datasync();
             this.durableEnd = at;
             this.syncs++;
+            this.lanes.durable();
           }
         } catch (err) {
+          this.lanes.failed();
           this.fail(err, group);
           continue;
         }
@@ -298,6 +324,23 @@ export class WalWriter {
       this.running = false;
       if (this.queue.length > 0) this.kick();
     }
+  }
+
+  /** The group's records as framed lane records: one encrypted block per day, in first-appearance order. */
+  private async encryptGroup(group: ReadonlyArray<Extract<Pending, { kind: 'record' }>>): Promise<Buffer[]> {
+    const byDay = new Map<number, Uint8Array[]>();
+    for (const g of group) {
+      if (!g.payload) continue;
+      let list = byDay.get(g.day);
+      if (!list) byDay.set(g.day, (list = []));
+      list.push(g.payload);
+    }
+    const frames: Buffer[] = [];
+    for (const [day, payloads] of byDay) {
+      const epoch = dayEpoch(this.cipher.tenant, day);
+      for (const rec of await this.lanes.encode(`d${day}`, [epoch], packBlock(payloads))) frames.push(frameRecord(rec));
+    }
+    return frames;
   }
 
   /** Cuts the file back to its durable end and syncs the cut; throws while the disk still fails. */
@@ -331,4 +374,31 @@ function advance(bufs: Buffer[], written: number): Buffer[] {
 /** Sizes of WAL files, for stats. */
 export async function walBytes(file: string): Promise<number> {
   return (await stat(file)).size;
+}
+
+/** What the valid records of a scanned log hold, opened. */
+export interface WalContents {
+  /** Record payloads (wal-record.ts), in file order. */
+  payloads: Uint8Array[];
+  /** Blocks whose day key was destroyed (shredded by retention or purge): their reads are gone by design. */
+  shredded: number;
+  /** Records that passed their CRC but do not open (damage): reported, never returned. */
+  corrupt: string[];
+}
+
+/** Opens the records of a scanned log (plaintext version 1 files as they are). */
+export async function openWalRecords(scan: WalScan, open: KeyOpener): Promise<WalContents> {
+  if (scan.version === kWalPlainVersion) return { payloads: scan.records, shredded: 0, corrupt: [] };
+  const out: WalContents = { payloads: [], shredded: 0, corrupt: [] };
+  const reader = new LaneReader(open);
+  for (const rec of scan.records) {
+    const r = await reader.read(rec);
+    if (r.kind === 'block') {
+      const inner = unpackBlock(r.plain);
+      if (inner) out.payloads.push(...inner);
+      else out.corrupt.push(`a block of ${scan.file} holds malformed records`);
+    } else if (r.kind === 'shredded') out.shredded++;
+    else if (r.kind === 'corrupt') out.corrupt.push(`${scan.file}: ${r.reason}`);
+  }
+  return out;
 }

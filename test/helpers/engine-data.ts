@@ -15,7 +15,8 @@ export const kT0 = Date.UTC(2026, 10, 1);
 /** A fresh temporary data dir and its cleanup. */
 export async function tempDataDir(prefix = 'ps-engine-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  // the default key store lives beside the data dir (`<dir>.keys`): removed with it
+  return { dir, cleanup: async () => { await rm(dir, { recursive: true, force: true }); await rm(`${dir}.keys`, { recursive: true, force: true }); } };
 }
 
 /** A small deterministic PRNG (mulberry32) so data sets are reproducible from a seed. */

@@ -16,6 +16,8 @@ import { kRoles, type Role } from '../../src/model/tenant.js';
 import { Directory } from '../../src/server/tenancy/directory.js';
 import { startServer, type PlatesearchServer, type ServerOptions } from '../../src/server/server.js';
 import type { AuditRecord } from '../../src/server/audit/record.js';
+import { AuditSealer } from '../../src/server/audit/sealing.js';
+import { openDataDirKeys } from '../../src/crypto/data-dir-keys.js';
 
 export const kRepoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const kCliMain = join(kRepoRoot, 'dist/src/cli/main.js');
@@ -85,7 +87,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (closed) return;
       closed = true;
       await server.close();
-      if (!options.keepDataDir && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir && !options.dataDir) {
+        await rm(dataDir, { recursive: true, force: true });
+        await rm(`${dataDir}.keys`, { recursive: true, force: true }); // the default key store, beside it
+      }
     },
   };
 }
@@ -134,12 +139,25 @@ export async function call<T = any>(base: string, method: Dispatcher.HttpMethod,
   return { status: res.statusCode, headers: res.headers, text, json };
 }
 
-/** The records of one tenant's audit log, in file order. */
-export async function readAudit(dataDir: string, tenant: string): Promise<AuditRecord[]> {
+/** The records of one tenant's audit log as stored (sealed fields in `sealed`), in file order: what the chain covers. */
+export async function readAuditStored(dataDir: string, tenant: string): Promise<AuditRecord[]> {
   const file = join(dataDir, 'audit', `${tenant}.jsonl`);
   if (!existsSync(file)) return [];
   const text = await readFile(file, 'utf8');
   return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as AuditRecord);
+}
+
+/** The records of one tenant's audit log with their sealed fields opened (default key store), in file order. */
+export async function readAudit(dataDir: string, tenant: string, keyStore?: string): Promise<AuditRecord[]> {
+  const stored = await readAuditStored(dataDir, tenant);
+  if (stored.length === 0) return stored;
+  const { keys } = await openDataDirKeys(dataDir, keyStore);
+  try {
+    const sealer = new AuditSealer(join(dataDir, 'audit'), keys);
+    return (await Promise.all(stored.map((r) => sealer.open(tenant, r as unknown as Record<string, unknown>)))) as unknown as AuditRecord[];
+  } finally {
+    await keys.store.close();
+  }
 }
 
 export interface ChildServer {

@@ -20,6 +20,8 @@ import type { Read } from '../../model/read.js';
 import { kRoles, type Role } from '../../model/tenant.js';
 import { packageRoot } from '../../server/routes/ops.js';
 import { startServer } from '../../server/server.js';
+import type { DataKeys } from '../../crypto/data-keys.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
@@ -43,12 +45,13 @@ export interface DemoToken {
   token: string;
 }
 
-const usage = `usage: platesearch demo [--data-dir data/demo] [--host 127.0.0.1] [--reads ${kDefaultDemoReads}] [--threads N]
+const usage = `usage: platesearch demo [--data-dir data/demo] [--host 127.0.0.1] [--reads ${kDefaultDemoReads}] [--threads N] [--key-store K]
 
 Serves the embedded demo on $PORT (default 8080). On an empty data dir: generates a week of synthetic
 reads for ${kDemoTenants.join(', ')}, loads them, and creates one demo user per agency and role
 (demo-<role>). On a data dir that already holds the demo: reuses it. Prints one line per token,
-"demo token TENANT ROLE TOKEN", then "listening on http://HOST:PORT". pd-east shares its reads with pd-metro.`;
+"demo token TENANT ROLE TOKEN", then "listening on http://HOST:PORT". pd-east shares its reads with pd-metro.
+${keyStoreUsage}`;
 
 async function isEmptyDir(dir: string): Promise<boolean> {
   if (!existsSync(dir)) return true;
@@ -88,10 +91,10 @@ async function createTokens(dataDir: string): Promise<DemoToken[]> {
 }
 
 /** Generates the demo week (ending now) and appends it through the engine. */
-async function loadReads(dataDir: string, reads: number, threads: number | undefined): Promise<number> {
+async function loadReads(dataDir: string, reads: number, threads: number | undefined, keys: DataKeys): Promise<number> {
   const day = 86_400_000;
   const start = Math.floor(Date.now() / day) * day - 7 * day;
-  const engine = await openEngine({ dataDir, threads });
+  const engine = await openEngine({ dataDir, threads, keys });
   let loaded = 0;
   try {
     const batches = new Map<string, Read[]>();
@@ -127,6 +130,7 @@ export const command: Command = {
         host: { type: 'string' },
         reads: { type: 'string' },
         threads: { type: 'string' },
+        ...keyStoreOption,
       },
       strict: true,
     });
@@ -148,12 +152,14 @@ export const command: Command = {
     }
 
     const fresh = await isEmptyDir(dataDir);
+    // the key store first: a missing or wrong one stops the demo before it writes anything
+    const keys = await openCommandKeys('demo', dataDir, values['key-store']);
     await mkdir(dataDir, { recursive: true });
     let tokens = fresh ? undefined : await readTokens(dataDir);
     if (!tokens) {
       // creating users and tokens changes the data dir: on record, like `platesearch token create`
       tokens = await auditedCli(
-        { dataDir, action: 'cli.demo.tokens', command: 'platesearch demo', params: { tenants: [...kDemoTenants], roles: [...kRoles] } },
+        { dataDir, keys, action: 'cli.demo.tokens', command: 'platesearch demo', params: { tenants: [...kDemoTenants], roles: [...kRoles] } },
         () => createTokens(dataDir),
         (created) => ({ resultCount: created.length }),
       );
@@ -161,13 +167,13 @@ export const command: Command = {
     if (!existsSync(join(dataDir, kReadyFile))) {
       process.stderr.write(`platesearch demo: generating ${reads} reads for ${kDemoTenants.join(', ')} in ${dataDir}\n`);
       const t0 = Date.now();
-      const loaded = await loadReads(dataDir, reads, threads);
+      const loaded = await loadReads(dataDir, reads, threads, keys);
       await writeFile(join(dataDir, kReadyFile), JSON.stringify({ reads: loaded, created: new Date().toISOString() }) + '\n');
       process.stderr.write(`platesearch demo: loaded ${loaded} reads in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
 
     for (const t of tokens) process.stdout.write(`demo token ${t.tenant} ${t.role} ${t.token}\n`);
-    const server = await startServer({ dataDir, host: values.host ?? '127.0.0.1', port, threads });
+    const server = await startServer({ dataDir, host: values.host ?? '127.0.0.1', port, threads, keys });
     process.stdout.write(`listening on ${server.url}\n`);
     const code = await runUntilSignal(server);
     exitSoon(code);

@@ -18,8 +18,9 @@ import { fsyncDirSync } from '../../server/tenancy/durable-file.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch export --data-dir D --tenant T --format ndjson|csv|parquet [--out FILE]
+const usage = `usage: platesearch export --data-dir D [--key-store K] --tenant T --format ndjson|csv|parquet [--out FILE]
 
 Writes every retained read of tenant T (its own reads only, never shared ones), ordered by ts
 then id, as NDJSON (one JSON object a line), CSV (header row, RFC 4180 quoting) or Parquet
@@ -27,7 +28,8 @@ then id, as NDJSON (one JSON object a line), CSV (header row, RFC 4180 quoting) 
 with the fields id, tenant, plate, ts, lat, lon, camera, region, confidence, make, color (ts in
 ISO-8601 UTC with milliseconds in NDJSON and CSV). To stdout, or to FILE (written to a temp file and renamed
 into place when complete). Prints "exported N reads" on stderr.
-Refuses to run while a server runs on D (use GET /v1/export there).`;
+Refuses to run while a server runs on D (use GET /v1/export there).
+${keyStoreUsage}`;
 
 function fail(message: string): number {
   process.stderr.write(`platesearch export: ${message}\n\n${usage}\n`);
@@ -42,11 +44,11 @@ export const command: Command = {
   summary: 'write a tenant\'s retained reads as NDJSON, CSV or Parquet',
   usage,
   async run(args) {
-    let values: { 'data-dir'?: string; tenant?: string; format?: string; out?: string };
+    let values: { 'data-dir'?: string; 'key-store'?: string; tenant?: string; format?: string; out?: string };
     try {
       ({ values } = parseArgs({
         args,
-        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, ...keyStoreOption },
         strict: true,
         allowPositionals: false,
       }));
@@ -60,13 +62,14 @@ export const command: Command = {
     if (!isTenantName(tenant)) return fail(`not a tenant name: "${tenant}"`);
     if (!isAnyExportFormat(format)) return fail('--format must be ndjson, csv or parquet');
 
+    const keys = await openCommandKeys('export', dataDir, values['key-store']);
     let rows = 0;
     await auditedCli(
-      { dataDir, action: 'cli.export', command: 'platesearch export', tenant, params: { tenant, format, out: values.out ?? null } },
+      { dataDir, keys, action: 'cli.export', command: 'platesearch export', tenant, params: { tenant, format, out: values.out ?? null } },
       async () => {
         const lock = acquireEngineLock(dataDir, 'export');
         const directory = await Directory.open(dataDir, { watch: false });
-        const engine = await openEngine({ dataDir, threads: 0 });
+        const engine = await openEngine({ dataDir, threads: 0, keys });
         const tmp = values.out ? join(dirname(values.out), `.${basename(values.out)}.${process.pid}.tmp`) : undefined;
         let out: NodeJS.WritableStream = process.stdout;
         let file: WriteStream | undefined;
@@ -105,6 +108,7 @@ export const command: Command = {
         } finally {
           await engine.close();
           await directory.close();
+          await keys.store.close();
           lock.release();
         }
       },

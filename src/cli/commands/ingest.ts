@@ -31,10 +31,11 @@ import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
 export { csvRowToObject } from '../../ingest/parse-chunk.js';
 
-const usage = `usage: platesearch ingest --data-dir D --tenant T FILE...
+const usage = `usage: platesearch ingest --data-dir D [--key-store K] --tenant T FILE...
 
 Bulk-loads reads into tenant T of data dir D, without a server (T is created if new).
   .ndjson / .jsonl  one JSON read per line (blank lines skipped)
@@ -45,7 +46,8 @@ Prints "accepted N rejected M" as the last line of stdout once every accepted re
 each rejected read is reported on stderr as FILE:LINE: reason (the first ${100} of them).
 Exit 0 when every file was read, 1 on an error (nothing of the run is kept), 2 on bad usage.
 Refuses to run while a server runs on D (use POST /v1/reads there); bulk-loaded reads raise
-no hot-list alerts.`;
+no hot-list alerts.
+${keyStoreUsage}`;
 
 // rejected reads reported one by one on stderr; beyond this only counted
 const kMaxReported = 100;
@@ -66,12 +68,12 @@ export const command: Command = {
   summary: 'bulk-load NDJSON or CSV reads without a server',
   usage,
   async run(args) {
-    let values: { 'data-dir'?: string; tenant?: string };
+    let values: { 'data-dir'?: string; 'key-store'?: string; tenant?: string };
     let files: string[];
     try {
       ({ values, positionals: files } = parseArgs({
         args,
-        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' } },
+        options: { 'data-dir': { type: 'string' }, tenant: { type: 'string' }, ...keyStoreOption },
         strict: true,
         allowPositionals: true,
       }));
@@ -95,6 +97,7 @@ export const command: Command = {
         return 1;
       }
     }
+    const keys = await openCommandKeys('ingest', dataDir, values['key-store']);
     let accepted = 0;
     let rejected = 0;
     const reject = (file: string, line: number, error: string) => {
@@ -108,7 +111,7 @@ export const command: Command = {
       rejected += count;
     };
     await auditedCli(
-      { dataDir, action: 'cli.ingest', command: 'platesearch ingest', tenant, params: { tenant, files } },
+      { dataDir, keys, action: 'cli.ingest', command: 'platesearch ingest', tenant, params: { tenant, files } },
       async () => {
         const lock = acquireEngineLock(dataDir, 'ingest');
         let directory: Directory | undefined;
@@ -117,7 +120,7 @@ export const command: Command = {
         let bulk: BulkLoad | undefined;
         try {
           directory = await Directory.open(dataDir, { watch: false });
-          engine = await openEngine({ dataDir, threads: 0 });
+          engine = await openEngine({ dataDir, threads: 0, keys });
           await directory.ensureTenant(tenant);
           const cutoff = directory.retentionCutoff(tenant, Date.now());
           const load = (bulk = await engine.bulkLoad(tenant, { load: false }));
@@ -131,6 +134,7 @@ export const command: Command = {
           await pool.close();
           await engine?.close();
           await directory?.close();
+          await keys.store.close();
           lock.release();
         }
       },

@@ -10,8 +10,9 @@ import type { ServerConfig } from '../../server/route.js';
 import type { EngineOptions } from '../../engine/engine.js';
 import type { Command } from '../command.js';
 import { tileOrigin } from '../../server/console/csp.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch serve --data-dir D [--host 127.0.0.1] [--port 8080] [--threads N]
+const usage = `usage: platesearch serve --data-dir D [--key-store K] [--host 127.0.0.1] [--port 8080] [--threads N]
                         [--query-budget-ms ${kDefaultConfig.queryBudgetMs}] [--rate-limit ${kDefaultConfig.rateLimitPerSecond}] [--rate-burst ${kDefaultConfig.rateLimitBurst}]
                         [--seal-rows 1000000] [--seal-age-ms 600000] [--tile-url URL]
 
@@ -25,7 +26,8 @@ oldest is this old (0: no sealing by age). Small values exercise sealing (crash 
 --tile-url: map tiles for the web console, e.g. https://tiles.example.org/{z}/{x}/{y}.png (its origin is
 allowed by the console's CSP for images only); without it, or when tiles fail, the console draws the
 offline state and county outlines with a "basemap offline" badge.
-SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.`;
+SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.
+${keyStoreUsage}`;
 
 function integer(v: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -38,6 +40,7 @@ function integer(v: string | undefined, flag: string, min: number, max: number):
 
 export interface ServeArgs {
   dataDir: string;
+  keyStore?: string;
   host: string;
   port: number;
   threads?: number;
@@ -59,6 +62,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
       'seal-rows': { type: 'string' },
       'seal-age-ms': { type: 'string' },
       'tile-url': { type: 'string' },
+      ...keyStoreOption,
     },
     strict: true,
     allowPositionals: false,
@@ -83,6 +87,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
   if (sealAgeMs !== undefined) engineOptions.sealAgeMs = sealAgeMs;
   return {
     dataDir,
+    ...(values['key-store'] !== undefined ? { keyStore: values['key-store'] } : {}),
     engineOptions,
     host: values.host ?? '127.0.0.1',
     port: integer(values.port, '--port', 0, 65535) ?? 8080,
@@ -135,7 +140,8 @@ export const command: Command = {
       process.stderr.write(`platesearch serve: ${(err as Error).message}\n${usage}\n`);
       return 2;
     }
-    const server = await startServer(parsed);
+    const keys = await openCommandKeys('serve', parsed.dataDir, parsed.keyStore);
+    const server = await startServer({ ...parsed, keys });
     process.stdout.write(`listening on ${server.url}\n`);
     const code = await runUntilSignal(server);
     exitSoon(code);

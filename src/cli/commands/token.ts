@@ -7,9 +7,10 @@ import { kRoles, type Role } from '../../model/tenant.js';
 import { Directory } from '../../server/tenancy/directory.js';
 import { auditedCli } from '../audited.js';
 import type { Command } from '../command.js';
+import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
-const usage = `usage: platesearch token create --data-dir D --tenant T --user U --role R [--role R2 ...]
-       platesearch token revoke --data-dir D --tenant T --user U
+const usage = `usage: platesearch token create --data-dir D --tenant T --user U --role R [--role R2 ...] [--key-store K]
+       platesearch token revoke --data-dir D --tenant T --user U [--key-store K]
 
 create  Creates tenant T if it is new and user U if it is new, sets U's roles to exactly the
         --role values given (the roles of all of U's tokens change with it), and issues a new
@@ -21,7 +22,8 @@ revoke  Invalidates every token of user U of tenant T (the user and its roles st
 Roles: ${kRoles.join(', ')} (repeat --role, or separate with commas).
 Names of tenants and users: 1-63 of a-z 0-9 . _ - , starting with a letter or digit.
 Works while "platesearch serve" runs on D. Each create and revoke is recorded in
-D/audit/_system.jsonl and in tenant T's audit log (never the token itself).`;
+D/audit/_system.jsonl and in tenant T's audit log (never the token itself).
+${keyStoreUsage}`;
 
 function fail(message: string): number {
   process.stderr.write(`platesearch token: ${message}\n\n${usage}\n`);
@@ -34,7 +36,7 @@ export const command: Command = {
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'create' && sub !== 'revoke') return fail(sub === undefined ? 'a subcommand is required' : `unknown subcommand "${sub}"`);
-    let values: { 'data-dir'?: string; tenant?: string; user?: string; role?: string[] };
+    let values: { 'data-dir'?: string; 'key-store'?: string; tenant?: string; user?: string; role?: string[] };
     try {
       ({ values } = parseArgs({
         args: rest,
@@ -43,6 +45,7 @@ export const command: Command = {
           tenant: { type: 'string' },
           user: { type: 'string' },
           role: { type: 'string', multiple: true },
+          ...keyStoreOption,
         },
         strict: true,
         allowPositionals: false,
@@ -56,6 +59,9 @@ export const command: Command = {
     if (!tenant) return fail('--tenant is required');
     if (!user) return fail('--user is required');
 
+    // tokens and the directory hold tenant and user names, no reads: the key store is checked, and used
+    // only to seal this action's audit record
+    const keys = await openCommandKeys('token', dataDir, values['key-store']);
     const directory = await Directory.open(dataDir, { watch: false });
     try {
       if (sub === 'create') {
@@ -64,14 +70,14 @@ export const command: Command = {
         const bad = roles.find((r) => !(kRoles as readonly string[]).includes(r));
         if (bad !== undefined) return fail(`unknown role "${bad}" (roles: ${kRoles.join(', ')})`);
         const { token, principal } = await auditedCli(
-          { dataDir, action: 'cli.token.create', command: 'platesearch token create', tenant, params: { tenant, user, roles } },
+          { dataDir, keys, action: 'cli.token.create', command: 'platesearch token create', tenant, params: { tenant, user, roles } },
           () => directory.createToken(tenant, user, roles as Role[]),
         );
         process.stdout.write(`token for ${principal.tenant}/${principal.user} (roles: ${principal.roles.join(', ')}):\n${token}\n`);
         return 0;
       }
       const n = await auditedCli(
-        { dataDir, action: 'cli.token.revoke', command: 'platesearch token revoke', tenant, params: { tenant, user } },
+        { dataDir, keys, action: 'cli.token.revoke', command: 'platesearch token revoke', tenant, params: { tenant, user } },
         () => directory.revokeUser(tenant, user),
         (revoked) => ({ resultCount: revoked }),
       );
@@ -79,6 +85,7 @@ export const command: Command = {
       return 0;
     } finally {
       await directory.close();
+      await keys.store.close();
     }
   },
 };

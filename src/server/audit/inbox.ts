@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { AuditUnavailable, StorageUnavailable } from '../../errors.js';
 import { fsyncDirSync, writeFileDurable } from '../tenancy/durable-file.js';
 import type { AuditFields } from './record.js';
+import type { DataKeys } from '../../crypto/data-keys.js';
 import { type AuditTrail, isAuditLogName } from './trail.js';
 
 /** How often a running server looks into the inbox; a CLI command waits about this long for its record. */
@@ -194,7 +195,7 @@ export async function drainInbox(dataDir: string, trail: AuditTrail): Promise<nu
  * happened within `waitMs` (the entry stays in the inbox and is appended by the next writer).
  */
 export async function recordFromProcess(
-  dataDir: string, logs: readonly string[], fields: AuditFields, owner: string, waitMs = kInboxWaitMs,
+  dataDir: string, logs: readonly string[], fields: AuditFields, owner: string, waitMs = kInboxWaitMs, keys?: DataKeys,
 ): Promise<void> {
   const path = await putInInbox(dataDir, logs, fields);
   const deadline = Date.now() + waitMs;
@@ -203,7 +204,7 @@ export async function recordFromProcess(
     const lock = tryAcquireAuditWriter(dataDir, owner);
     if (lock) {
       try {
-        const trail = await AuditTrail.open(dataDir);
+        const trail = await AuditTrail.open(dataDir, keys ? { keys } : {});
         try {
           await drainInbox(dataDir, trail);
         } finally {

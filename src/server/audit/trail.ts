@@ -25,6 +25,9 @@ import { type AuditFile, type AuditFs, nodeAuditFs, readFully, writeFully } from
 import { type HeadMarker, readHead, writeHead, writeHeadBoth } from './head.js';
 import { type AuditFields, type AuditRecord, canonicalJson, chainHash, kGenesisHash, toPlainJson } from './record.js';
 import { checkLine, scanLines, type VerifyResult, verifyLog } from './verify.js';
+import { AuditSealer } from './sealing.js';
+import type { DataKeys } from '../../crypto/data-keys.js';
+import { openDataDirKeys } from '../../crypto/data-dir-keys.js';
 
 export type { AuditFields, AuditRecord, VerifyResult };
 
@@ -57,6 +60,11 @@ const kMaxLookback = 4 << 20;
 export interface AuditTrailOptions {
   /** The file-system seam (tests inject faults through it). */
   fs?: AuditFs;
+  /**
+   * The data dir's keys: records are sealed under them (sealing.ts). Default: the default key store beside
+   * the data dir, opened at the first append (a trail that only verifies never needs one).
+   */
+  keys?: DataKeys;
 }
 
 interface Pending {
@@ -100,15 +108,29 @@ export class AuditTrail {
   private readonly opening = new Map<string, Promise<Log>>();
   private closed = false;
 
+  private sealer: AuditSealer | undefined;
+  private sealerOpening: Promise<AuditSealer> | undefined;
+
   private constructor(
     readonly dir: string,
     private readonly fs: AuditFs,
-  ) {}
+    private readonly dataDir: string,
+    keys: DataKeys | undefined,
+  ) {
+    if (keys) this.sealer = new AuditSealer(dir, keys);
+  }
+
+  /** The sealer, opening the default key store the first time when none was given. */
+  private async sealerFor(): Promise<AuditSealer> {
+    if (this.sealer) return this.sealer;
+    this.sealerOpening ??= openDataDirKeys(this.dataDir, undefined).then(({ keys }) => (this.sealer = new AuditSealer(this.dir, keys)));
+    return this.sealerOpening;
+  }
 
   /** Opens `D/audit/`, repairing torn tails of every existing log. */
   static async open(dataDir: string, options: AuditTrailOptions = {}): Promise<AuditTrail> {
     const fs = options.fs ?? nodeAuditFs;
-    const trail = new AuditTrail(join(dataDir, 'audit'), fs);
+    const trail = new AuditTrail(join(dataDir, 'audit'), fs, dataDir, options.keys);
     await fs.mkdir(trail.dir);
     for (const name of await fs.readdir(trail.dir)) {
       if (!name.endsWith('.jsonl')) continue;
@@ -177,13 +199,20 @@ export class AuditTrail {
           if (q.from !== undefined && !(t >= q.from)) continue;
           if (q.to !== undefined && !(t < q.to)) continue;
         }
-        if (records.length === limit) return { records, next: records[records.length - 1]!.seq };
+        if (records.length === limit) return { records: await this.openAll(tenant, records), next: records[records.length - 1]!.seq };
         records.push(r);
       }
-      return { records, next: null };
+      return { records: await this.openAll(tenant, records), next: null };
     } finally {
       await reader.close();
     }
+  }
+
+  /** Records with their sealed fields opened (GET /v1/audit answers them so). */
+  private async openAll(tenant: string, records: AuditRecord[]): Promise<AuditRecord[]> {
+    if (!records.some((r) => typeof (r as Record<string, unknown>).sealed === 'string')) return records;
+    const sealer = await this.sealerFor();
+    return Promise.all(records.map(async (r) => (await sealer.open(tenant, r as unknown as Record<string, unknown>)) as unknown as AuditRecord));
   }
 
   /** Verifies `tenant`'s log on disk up to its durable head marker. */
@@ -348,6 +377,8 @@ export class AuditTrail {
       if (batch.length === 0) continue;
       try {
         if (log.needsRecovery) await this.recover(log);
+        const sealer = await this.sealerFor();
+        await sealer.prepare(log.tenant, Date.now());
         const records: AuditRecord[] = [];
         const lines: string[] = [];
         let seq = log.seq;
@@ -356,11 +387,11 @@ export class AuditTrail {
         let offset = log.len + (log.needsNewline ? 1 : 0);
         for (const p of batch) {
           seq++;
-          const unhashed = { ...p.body, seq, prev };
-          const hash = chainHash(unhashed);
-          const record = { ...unhashed, hash } as AuditRecord;
-          const line = canonicalJson(record) + '\n';
-          records.push(record);
+          // the chain covers the record as stored: sealed fields and all
+          const stored = sealer.seal(log.tenant, { ...p.body, seq, prev });
+          const hash = chainHash(stored);
+          const line = canonicalJson({ ...stored, hash }) + '\n';
+          records.push({ ...p.body, seq, prev, hash } as AuditRecord);
           lines.push(line);
           lineOffsets.push(offset);
           offset += Buffer.byteLength(line);

@@ -3,10 +3,16 @@
  * is sent (API.md: `resultCount` = rows for exports, and the record is written before the answer). The
  * export is formatted into the spool first, counting rows, then streamed out of it. Small exports stay in
  * memory; beyond kSpoolMemoryBytes the spool moves to an unlinked-on-finish temp file under `D/tmp/`.
+ *
+ * The temp file is encrypted (the export holds plates and cameras): AES-256-GCM under a key made for this
+ * spool and held only in memory, never wrapped or stored, so the file is unreadable once the process is
+ * gone (a crash leaves ciphertext no key opens; start-up deletes it). Frames: len:u32 LE ‖ ciphertext ‖
+ * tag, nonce = counterNonce(0, frame index).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { counterNonce, kTagBytes, newDataKey, openBytes, sealBytes } from '../../crypto/aead.js';
 
 // beyond this the export is spooled to disk: keeps a server's memory bounded under concurrent exports
 const kSpoolMemoryBytes = 16 << 20;
@@ -24,6 +30,9 @@ export class Spool {
   private pending: string[] = [];
   private pendingBytes = 0;
   private draining = false;
+  /** The file's key (memory only) and the next frame's counter. */
+  private readonly key = newDataKey();
+  private frames = 0;
 
   constructor(private readonly tmpDir: string) {}
 
@@ -76,7 +85,11 @@ export class Spool {
     await this.appendToFile(buf);
   }
 
-  private async appendToFile(buf: Buffer): Promise<void> {
+  private async appendToFile(plain: Buffer): Promise<void> {
+    const sealed = sealBytes(this.key, counterNonce(0, this.frames++), plain);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(plain.length, 0);
+    const buf = Buffer.concat([len, sealed]);
     let done = 0;
     while (done < buf.length) {
       const { bytesWritten } = await this.file!.write(buf, done, buf.length - done, this.fileBytes + done);
@@ -108,15 +121,28 @@ export class Spool {
         for (const c of this.chunks) yield c;
         return;
       }
-      const buf = Buffer.alloc(kReadChunk);
-      for (let pos = 0; pos < this.fileBytes; ) {
-        const { bytesRead } = await this.file.read(buf, 0, Math.min(kReadChunk, this.fileBytes - pos), pos);
-        if (bytesRead <= 0) break;
-        pos += bytesRead;
-        yield Buffer.from(buf.subarray(0, bytesRead));
+      const lenBuf = Buffer.alloc(4);
+      let frame = 0;
+      for (let pos = 0; pos < this.fileBytes; frame++) {
+        await this.readExactly(lenBuf, pos);
+        const len = lenBuf.readUInt32LE(0);
+        const sealed = Buffer.allocUnsafe(len + kTagBytes);
+        await this.readExactly(sealed, pos + 4);
+        pos += 4 + sealed.length;
+        const plain = openBytes(this.key, counterNonce(0, frame), sealed);
+        if (!plain) throw new Error(`export spool ${this.path}: frame ${frame} does not authenticate`);
+        for (let off = 0; off < plain.length; off += kReadChunk) yield plain.subarray(off, Math.min(plain.length, off + kReadChunk));
       }
     } finally {
       await this.discard();
+    }
+  }
+
+  private async readExactly(buf: Buffer, pos: number): Promise<void> {
+    for (let off = 0; off < buf.length; ) {
+      const { bytesRead } = await this.file!.read(buf, off, buf.length - off, pos + off);
+      if (bytesRead <= 0) throw new Error(`export spool ${this.path} is shorter than written`);
+      off += bytesRead;
     }
   }
 

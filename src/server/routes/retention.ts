@@ -19,7 +19,7 @@ export function setup(services: ServerServices): void {
   const lock = acquireEngineLock(services.dataDir, 'server');
   services.onClose(() => lock.release());
   const holds = holdsFor(services);
-  const sweeper = new RetentionSweeper(services.directory, services.engine, services.log, undefined, (t) => holds.heldReads(t)).start();
+  const sweeper = new RetentionSweeper(services.directory, services.engine, services.log, undefined, services.auditTrail, (t) => holds.heldReads(t)).start();
   sweepers.set(services, sweeper);
   services.onClose(() => sweeper.stop());
 }

@@ -286,6 +286,24 @@ export class Directory {
     return existed;
   }
 
+  /**
+   * Off-boards a tenant (`platesearch tenant purge`): every token of its users is revoked and every grant
+   * it gave or received withdrawn; the tenant and user names stay (so its audit log keeps its owner, and
+   * the name is not reused by accident). Returns the tokens revoked.
+   */
+  async offboardTenant(tenant: string): Promise<number> {
+    let revoked = 0;
+    await this.mutate((s) => {
+      for (const u of Object.values(s.users)) {
+        if (u.tenant !== tenant) continue;
+        revoked += u.tokens.length;
+        u.tokens = [];
+      }
+      s.grants = s.grants.filter((g) => g.grantor !== tenant && g.grantee !== tenant);
+    });
+    return revoked;
+  }
+
   /** Sets (or with null, clears) the tenant's retention. Durable when the promise resolves. */
   async setRetention(tenant: string, retentionSeconds: number | null): Promise<void> {
     if (retentionSeconds !== null) {

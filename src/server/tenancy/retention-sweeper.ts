@@ -11,6 +11,9 @@
 import type { Engine } from '../../engine/engine.js';
 import type { HeldReads } from '../../model/hold.js';
 import type { Directory } from './directory.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditTrail } from '../audit/trail.js';
+import { kSystemTenant } from '../../model/tenant.js';
 
 // API.md asks for deletion within 60 s; a sweep every 10 s leaves room for slow sweeps
 export const kSweepIntervalMs = 10_000;
@@ -31,6 +34,7 @@ export class RetentionSweeper {
     private readonly engine: Engine,
     private readonly log?: SweepLogger,
     private readonly intervalMs: number = kSweepIntervalMs,
+    private readonly audit?: AuditTrail,
     /** The reads of a tenant its legal holds keep (undefined: none); throws when they cannot be known. */
     private readonly heldReadsOf: (tenant: string) => HeldReads | undefined = () => undefined,
   ) {}
@@ -68,6 +72,14 @@ export class RetentionSweeper {
         const r = await this.engine.dropBefore(tenant, cutoff, this.heldReadsOf(tenant));
         if (r.readsDeleted > 0 || r.shardsDeleted > 0) {
           this.log?.info({ tenant, cutoff: new Date(cutoff).toISOString(), ...r }, 'retention sweep deleted reads');
+        }
+        if ((r.keysDestroyed ?? []).length > 0) {
+          // crypto-shredding is recorded in the system log (API.md): which tenant, which cutoff, how many keys
+          await this.audit?.append(kSystemTenant, {
+            requestId: `retention-${randomUUID()}`, actorTenant: kSystemTenant, user: '', action: 'retention.shred',
+            params: { tenant, cutoff: new Date(cutoff).toISOString(), keysDestroyed: r.keysDestroyed }, purpose: null, case: null,
+            outcome: 'ok', status: 200, resultCount: r.readsDeleted, tenantsTouched: [tenant], ip: '', durationMs: Date.now() - now,
+          });
         }
       } catch (err) {
         this.log?.error({ err, tenant }, 'retention sweep failed; retrying next interval');

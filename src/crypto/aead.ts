@@ -1,0 +1,75 @@
+/**
+ * AES-256-GCM (FIPS 197 + SP 800-38D) through node:crypto (OpenSSL), the one cipher of encryption at rest.
+ *
+ * Nonces are 96-bit counters under a key that is used for one file (or one lane of one file) only:
+ *
+ *   nonce = lane:u32 BE ‖ counter:u64 BE        (12 bytes)
+ *
+ * A data key is made fresh for every file it encrypts, so (key, nonce) never repeats as long as a writer
+ * never hands out a counter twice; writers advance the counter when they encrypt, not when a write
+ * becomes durable, and a writer that restarts after a crash takes a new file and a new key. Random
+ * nonces are used only by key wrapping (a key-encryption key wraps at most a few million data keys, far
+ * below the 2^32 bound of SP 800-38D §8.3 for random 96-bit nonces).
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+export const kKeyBytes = 32;
+export const kNonceBytes = 12;
+export const kTagBytes = 16;
+
+/** A fresh random 256-bit data key. */
+export function newDataKey(): Buffer {
+  return randomBytes(kKeyBytes);
+}
+
+export function counterNonce(lane: number, counter: number): Buffer {
+  const n = Buffer.alloc(kNonceBytes);
+  n.writeUInt32BE(lane >>> 0, 0);
+  n.writeBigUInt64BE(BigInt(counter), 4);
+  return n;
+}
+
+/** Encrypts `plain`; returns ciphertext ‖ tag. */
+export function sealBytes(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array | readonly Uint8Array[], aad?: Uint8Array): Buffer {
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  if (aad) c.setAAD(aad);
+  const parts: Buffer[] = [];
+  if (plain instanceof Uint8Array) parts.push(c.update(plain));
+  else for (const p of plain) parts.push(c.update(p));
+  parts.push(c.final(), c.getAuthTag());
+  return Buffer.concat(parts);
+}
+
+/** Decrypts ciphertext ‖ tag; undefined when it does not authenticate (wrong key, damage, reordering). */
+export function openBytes(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Buffer | undefined {
+  if (sealed.length < kTagBytes) return undefined;
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, nonce);
+    if (aad) d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(sealed.length - kTagBytes));
+    const out = d.update(sealed.subarray(0, sealed.length - kTagBytes));
+    d.final();
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decrypts into `dest` at `at` (shard segments go straight into arena memory); false when it does not authenticate. */
+export function openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array, dest: Uint8Array, at: number): boolean {
+  const out = openBytes(key, nonce, sealed, aad);
+  if (!out) return false;
+  dest.set(out, at);
+  return true;
+}
+
+/** Wraps with a random nonce (key wrapping only): nonce ‖ ciphertext ‖ tag. */
+export function sealRandom(key: Uint8Array, plain: Uint8Array, aad?: Uint8Array): Buffer {
+  const nonce = randomBytes(kNonceBytes);
+  return Buffer.concat([nonce, sealBytes(key, nonce, plain, aad)]);
+}
+
+export function openRandom(key: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Buffer | undefined {
+  if (sealed.length < kNonceBytes + kTagBytes) return undefined;
+  return openBytes(key, sealed.subarray(0, kNonceBytes), sealed.subarray(kNonceBytes), aad);
+}
