@@ -4,8 +4,9 @@
  * the peer for the bulk-load target of issue 11. Prints `loaded N rows in T s` on stdout. Run it next to
  * `platesearch ingest` on the same file (bench/RESULTS.md "Bulk load").
  *
- * The columns are those of a read (plus the generator's `tenant`), typed as DuckDB's reader infers them
- * with an explicit schema for ts (TIMESTAMPTZ), so DuckDB parses and converts the same fields our ingest does.
+ * NDJSON: the columns of a read (plus the generator's `tenant`) with an explicit schema (ts TIMESTAMPTZ), so
+ * DuckDB parses and converts the same fields our ingest does. CSV: the header's columns, with ts, lat, lon
+ * and confidence typed the same way and the rest as DuckDB infers them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
     const columns = `{tenant: 'VARCHAR', plate: 'VARCHAR', ts: 'TIMESTAMPTZ', lat: 'DOUBLE', lon: 'DOUBLE', camera: 'VARCHAR', ` +
       `region: 'VARCHAR', confidence: 'DOUBLE', make: 'VARCHAR', color: 'VARCHAR', readId: 'VARCHAR'}`;
     const source = extname(file).toLowerCase() === '.csv'
-      ? `read_csv(${lit}, header = true, columns = ${columns})`
+      ? `read_csv(${lit}, header = true, types = {ts: 'TIMESTAMPTZ', lat: 'DOUBLE', lon: 'DOUBLE', confidence: 'DOUBLE'})`
       : `read_json(${lit}, format = 'newline_delimited', columns = ${columns})`;
     await con.run(`CREATE TABLE reads AS SELECT * FROM ${source}`);
     await con.run('CHECKPOINT');
