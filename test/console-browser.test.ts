@@ -657,7 +657,7 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
    * Runs one analytics form and compares the table with the API's answer to the very body the page sent
    * (captured from the request), so drawn areas need no re-computation here.
    */
-  async function runAnalytics(page: Page, kind: string, button: string, caption: string): Promise<void> {
+  async function runAnalytics(page: Page, kind: string, button: string, caption: string): Promise<Record<string, any>> {
     const sent = page.waitForRequest((r) => r.url().endsWith(`/v1/analytics/${kind}`));
     await page.getByRole('button', { name: button }).click();
     const body = JSON.parse((await sent).postData()!);
@@ -669,6 +669,7 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
     expect(await table.locator('tbody tr').count()).toBe(api.json.results.length);
     const plates = await table.locator('tbody tr td:first-child').allTextContents();
     expect(plates).toEqual(api.json.results.map((r: any) => r.plate));
+    return body;
   }
 
   async function analyticsPage(kind: string): Promise<Page> {
@@ -713,7 +714,8 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
     await page.mouse.click(map.x + map.width * 0.2, map.y + map.height * 0.2);
     await page.mouse.click(map.x + map.width * 0.8, map.y + map.height * 0.8);
     await page.getByLabel('Minimum reads').fill('2');
-    await runAnalytics(page, 'frequent', 'Find frequent visitors', 'Frequent visitor results');
+    const body = await runAnalytics(page, 'frequent', 'Find frequent visitors', 'Frequent visitor results');
+    expect(body.bbox, 'the drawn box is sent').toHaveLength(4);
     await page.close();
   });
 
@@ -722,13 +724,17 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
     if (!(await hasRoute('POST', '/v1/analytics/multisite', token))) return ctx.skip(true, 'POST /v1/analytics/multisite is not on this server yet (API v1.1, another branch)');
     const page = await analyticsPage('multisite');
     const map = (await page.getByRole('region', { name: 'Map' }).boundingBox())!;
-    for (const [x0, x1] of [[0.05, 0.5], [0.5, 0.95]]) {
+    // the corners keep clear of Leaflet's zoom buttons (top left, about 45 px square: a click there zooms)
+    for (const [x0, x1] of [[0.1, 0.5], [0.5, 0.95]]) {
       await page.getByRole('button', { name: 'Draw box' }).click();
       await page.mouse.click(map.x + map.width * x0!, map.y + map.height * 0.05);
       await page.mouse.click(map.x + map.width * x1!, map.y + map.height * 0.95);
       await page.getByRole('button', { name: 'Add site' }).click();
     }
-    await runAnalytics(page, 'multisite', 'Find plates at several sites', 'Multi-site results');
+    await expect.poll(() => page.locator('ol.sites li').count()).toBe(2);
+    const body = await runAnalytics(page, 'multisite', 'Find plates at several sites', 'Multi-site results');
+    expect(body.sites.map((s: any) => Object.keys(s))).toEqual([['bbox'], ['bbox']]);
+    expect(body.sites[0].bbox[2], 'the sites meet in the middle').toBeCloseTo(body.sites[1].bbox[0], 4);
     await page.close();
   });
 
