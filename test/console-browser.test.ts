@@ -762,7 +762,9 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
 
     const sup = await openPage();
     await signIn(sup, supervisor);
-    await sup.goto(`${ts.url}/#/approvals`);
+    // a supervisor may search, so the console asks for the reason on landing on Search, as for an investigator
+    await giveReason(sup);
+    await sup.getByRole('link', { name: 'Approvals' }).click();
     await sup.getByRole('button', { name: `Approve ${requested}` }).click();
     await expect.poll(async () => (await call(ts.url, 'GET', '/v1/approvals?state=approved', { token: supervisor })).text).toContain(requested);
     await sup.close();
