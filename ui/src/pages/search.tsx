@@ -80,7 +80,12 @@ export function showHits(hits: Hit[]): void {
   mapPoints.value = toMapPoints(hits);
 }
 
-async function run(after: string | undefined, base?: Record<string, unknown>): Promise<void> {
+/**
+ * Runs the search (a page of it when `after` is given). `history` is the "Previous page" cursors that go with
+ * the answer: they change together with it, on success only, so the grid's caption ("page N") never names a
+ * page whose hits have not arrived yet (or never arrive, when the call fails).
+ */
+async function run(after: string | undefined, history: Array<string | undefined>, base?: Record<string, unknown>): Promise<void> {
   const b = base ?? body();
   busy.value = true;
   error.value = null;
@@ -89,6 +94,7 @@ async function run(after: string | undefined, base?: Record<string, unknown>): P
     const a = await withReason<SearchAnswer>('/v1/search', after ? { ...b, after } : b);
     lastBody = b;
     currentAfter.value = after;
+    pages.value = history;
     answer.value = a;
     showHits(a.hits);
   } catch (err) {
@@ -119,8 +125,7 @@ export function SearchPage() {
       <h1>Search</h1>
       <form class="search-form" onSubmit={(e) => {
         e.preventDefault();
-        pages.value = [];
-        void run(undefined);
+        void run(undefined, []);
       }}>
         <Fieldset legend="Plate">
           <TextField label="Plate" value={plate} placeholder="7AB?12*" hint="? one character, * any run; empty: all plates in the area and window" />
@@ -175,14 +180,10 @@ export function SearchPage() {
           </p>
           <div class="buttons">
             <button type="button" disabled={busy.value || pages.value.length === 0} onClick={() => {
-              const prev = pages.value.slice(0, -1);
-              const after = pages.value[pages.value.length - 1];
-              pages.value = prev;
-              void run(after, lastBody ?? undefined);
+              void run(pages.value[pages.value.length - 1], pages.value.slice(0, -1), lastBody ?? undefined);
             }}>Previous page</button>
             <button type="button" disabled={busy.value || !a.next} onClick={() => {
-              pages.value = [...pages.value, currentAfter.value];
-              void run(a.next!, lastBody ?? undefined);
+              void run(a.next!, [...pages.value, currentAfter.value], lastBody ?? undefined);
             }}>Next page</button>
             <button type="button" disabled={a.hits.length === 0} onClick={exportPage}>Export page as CSV</button>
           </div>
