@@ -610,6 +610,7 @@ describe.skipIf(missing !== undefined)('web console in chromium', () => {
     expect(captions.map((c) => Number(/: (\d+)$/.exec(c)?.[1]))).toEqual(lists.map((k) => insights[k].length));
     expect(insights.repeatPlates.length).toBeGreaterThan(0);
     expect(await page.locator('table.insight').first().locator('tbody tr').count()).toBe(insights.repeatPlates.length);
+    await page.evaluate(() => document.querySelector('section[aria-label="Insights"]')?.scrollIntoView({ block: 'start' }));
     await shot(page, 'audit-insights');
     await page.close();
   });
