@@ -64,7 +64,7 @@ describe('AckLog', () => {
     await expect(log.get('pd-x', 1)).rejects.toMatchObject({ code: 'PS_CORRUPT_FILE' });
     const future = Buffer.alloc(8);
     future.write('PSAK', 0, 'latin1');
-    future.writeUInt32LE(2, 4);
+    future.writeUInt32LE(3, 4); // version 2 is the sealed log of today
     await writeFile(join(dir, 'alerts', 'pd-y.acks'), future);
     await expect(log.get('pd-y', 1)).rejects.toMatchObject({ code: 'PS_UNSUPPORTED_FORMAT' });
     await log.close();
