@@ -15,6 +15,7 @@ import { AlertLog } from '../src/alerts/log.js';
 let dir: string | undefined;
 afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(`${dir}.keys`, { recursive: true, force: true }); // the default key store, beside the dir
   dir = undefined;
 });
 
