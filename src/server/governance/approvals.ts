@@ -26,7 +26,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApprovalRequired, Conflict, Forbidden, NotFound, UnsupportedFormat } from '../../errors.js';
-import type { DataKeys } from '../../crypto/data-keys.js';
+import { isKeyDestroyed, type DataKeys } from '../../crypto/data-keys.js';
 import { openDataDirKeys } from '../../crypto/data-dir-keys.js';
 import { openInline, sealInline } from '../../crypto/inline-sealed.js';
 import { approvalsEpoch } from '../../crypto/key-names.js';
@@ -123,7 +123,14 @@ export class ApprovalStore {
       const tenant = name.slice(0, -kExt.length);
       if (!name.endsWith(kExt) || !isTenantName(tenant)) continue;
       const path = join(store.dir, name);
-      const plain = await openInline(store.keys, kSealedKindApprovals, path, await readFile(path));
+      let plain: Buffer;
+      try {
+        plain = await openInline(store.keys, kSealedKindApprovals, path, await readFile(path));
+      } catch (err) {
+        // the tenant was purged (a copy of the data dir from before): its approvals are shredded, left out
+        if (isKeyDestroyed(err)) continue;
+        throw err;
+      }
       for (const a of parseApprovalFile(plain.toString('utf8'), path)) if (a.tenant === tenant) store.approvals.set(a.id, a);
     }
     await store.migrateLegacy(join(dataDir, 'governance', 'approvals.json'));
