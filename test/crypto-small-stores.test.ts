@@ -5,7 +5,8 @@
  * a copy from before no longer does); `tenant purge` deletes them and a copy from before yields nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,17 @@ import { runCli } from './helpers/crash-loop.js';
 import { scanForStrings } from './helpers/crypto.js';
 
 const dirs: string[] = [];
+
+/** Bytes of the last record of a sealed ack log (header: "PSAK", version, u16 key-ref length, key ref). */
+function lastRecordSize(bytes: Buffer): number {
+  let off = 10 + bytes.readUInt16LE(8);
+  let last = 0;
+  while (off < bytes.length) {
+    last = 8 + bytes.readUInt32LE(off);
+    off += last;
+  }
+  return last;
+}
 afterEach(async () => {
   for (const d of dirs.splice(0)) {
     await rm(d, { recursive: true, force: true });
@@ -104,7 +116,67 @@ describe('legal holds, approvals and alert acks at rest', () => {
     expect((await contents(dataDir, 'pd-b')).approvals).toEqual([`pending:undefined:${JSON.stringify({ purpose: 'purpose-old-9' })}`]);
     expect(existsSync(join(dataDir, 'governance', 'approvals.json'))).toBe(false);
     expect(existsSync(join(dataDir, 'governance', 'approvals', 'pd-b.approvals'))).toBe(true);
-    expect(await scanForStrings(dataDir, ['OLDPLATE9', 'case-old-9', 'purpose-old-9'])).toEqual([]);
+    // an ack log of version 1: complete records kept, a torn tail cut, the rest sealed
+    const rec = (ack: object) => {
+      const payload = Buffer.from(JSON.stringify(ack), 'utf8');
+      const h = Buffer.alloc(8);
+      h.writeUInt32LE(payload.length, 0);
+      h.writeUInt32LE(crc32(payload), 4);
+      return Buffer.concat([h, payload]);
+    };
+    const head = Buffer.alloc(8);
+    head.write('PSAK', 0, 'latin1');
+    head.writeUInt32LE(1, 4);
+    const old1 = { id: 3, outcome: 'rejected', note: 'old-note-OLDPLATE9', user: 'desk', ts: now };
+    const old2 = { id: 4, outcome: 'confirmed', note: 'old-note-two', user: 'desk', ts: now };
+    await mkdir(join(dataDir, 'alerts'), { recursive: true });
+    await writeFile(join(dataDir, 'alerts', 'pd-a.acks'), Buffer.concat([head, rec(old1), rec(old2), rec({ id: 5, note: 'torn-note' }).subarray(0, 20)]));
+    const { keys } = await openDataDirKeys(dataDir, undefined);
+    try {
+      let log = await AckLog.open(dataDir, keys);
+      expect([...(await log.getMany('pd-a', [3, 4, 5])).values()]).toEqual([old1, old2]);
+      await log.close();
+      log = await AckLog.open(dataDir, keys);
+      expect(await log.ids('pd-a')).toEqual([3, 4]);
+      expect((await log.acknowledge('pd-a', { id: 5, outcome: 'confirmed', note: 'new-note-after', user: 'desk', ts: now })).stored).toBe(true);
+      await log.close();
+      log = await AckLog.open(dataDir, keys);
+      expect(await log.count('pd-a')).toBe(3);
+      await log.close();
+    } finally {
+      await keys.store.close();
+    }
+    expect(await scanForStrings(dataDir, ['OLDPLATE9', 'case-old-9', 'purpose-old-9', 'old-note-two', 'new-note-after', '"outcome"'])).toEqual([]);
+  });
+
+  it('a flipped byte: holds fail closed (503 for the tenant), acks and approvals fail with a coded error', async () => {
+    const dataDir = await tempDir();
+    await fill(dataDir, 'pd-a', 'TAMP1');
+    for (const f of [['control', 'holds', 'pd-a.json'], ['governance', 'approvals', 'pd-a.approvals'], ['alerts', 'pd-a.acks']]) {
+      const path = join(dataDir, ...f);
+      const bytes = await readFile(path);
+      bytes[bytes.length - 20]! ^= 1;
+      await writeFile(path, bytes);
+    }
+    // the ack log's last record with its CRC made good again: it no longer authenticates (tampering, not a tear)
+    const ackPath = join(dataDir, 'alerts', 'pd-a.acks');
+    const ackBytes = await readFile(ackPath);
+    const lastLen = ackBytes.readUInt32LE(ackBytes.length - lastRecordSize(ackBytes));
+    const payloadAt = ackBytes.length - lastLen;
+    ackBytes.writeUInt32LE(crc32(ackBytes.subarray(payloadAt)), payloadAt - 4);
+    await writeFile(ackPath, ackBytes);
+    const { keys } = await openDataDirKeys(dataDir, undefined);
+    try {
+      const holds = await HoldStore.open(dataDir, keys);
+      expect(() => holds.list('pd-a')).toThrow(expect.objectContaining({ code: 'PS_STORAGE_UNAVAILABLE' }));
+      expect(() => holds.heldReads('pd-a')).toThrow(expect.objectContaining({ code: 'PS_STORAGE_UNAVAILABLE' }));
+      await expect(ApprovalStore.open(dataDir, keys)).rejects.toMatchObject({ code: 'PS_CORRUPT_FILE' });
+      const log = await AckLog.open(dataDir, keys);
+      await expect(log.count('pd-a')).rejects.toMatchObject({ code: 'PS_CORRUPT_FILE' });
+      await log.close();
+    } finally {
+      await keys.store.close();
+    }
   });
 
   it('keys rotate --destroy-old rewrites them under the new generation; a copy from before no longer opens', async () => {

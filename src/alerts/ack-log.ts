@@ -19,7 +19,8 @@
  * Kept apart from the alert log on purpose: the alert log is written by the ingest path in group commits
  * and compacted by retention; acks are rare human actions. Acks of one tenant are serialised (check, write,
  * fdatasync, then visible), so two concurrent acks of one alert give one 200 and one 409, never two 200s.
- * Recovery truncates a torn tail (a record whose answer was never sent). When retention sweeps an alert
+ * Recovery truncates a torn tail (a record whose answer was never sent); in a sealed log, a record that
+ * does not authenticate, or a bad CRC before the last record, is PS_CORRUPT_FILE (damage, not a crash). When retention sweeps an alert
  * from the alert log, its ack goes too (compact): the ack names no plate, but it is about a read that is
  * gone. The audit record of the ack request (action `alerts.ack`) stays, like every audit record.
  */
@@ -214,7 +215,7 @@ export class AckLog {
     const version = whole.readUInt32LE(4);
     if (version === kPlainVersion) {
       // written before encryption at rest: its complete records, sealed now (a torn tail goes, as ever)
-      const acks = readRecords(whole, kHeaderBytes, (p) => p).acks;
+      const acks = readRecords(path, whole, kHeaderBytes, (p) => p, false).acks;
       return { path, chain: Promise.resolve(), ...(await this.rewrite(tenant, path, [...acks.values()])) };
     }
     if (version !== kAckLogVersion) throw UnsupportedFormat(`Alert acknowledgement log version ${version} is not supported: ${path}`, { file: path });
@@ -226,7 +227,7 @@ export class AckLog {
     const ref = decodeKeyRef(head, kHeaderBytes + 2);
     if (!ref || ref.end !== headLen) throw CorruptFile(`The alert acknowledgement log has a damaged key reference: ${path}`, { file: path });
     const key = await this.keys.openKey(ref.ref);
-    const { acks, end } = readRecords(whole, headLen, (sealed) => openRandom(key, sealed, head));
+    const { acks, end } = readRecords(path, whole, headLen, (sealed) => openRandom(key, sealed, head), true);
     const fh = await open(path, 'r+');
     if (end < whole.length) {
       await fh.truncate(end); // torn tail: its ack was never answered
@@ -246,21 +247,33 @@ function encodeRecord(key: Buffer, head: Buffer, ack: AlertAck): Buffer {
   return rec;
 }
 
-/** The complete records from `off`, and where they end (a torn or unreadable tail is cut there). */
-function readRecords(whole: Buffer, off: number, open: (payload: Buffer) => Buffer | undefined): { acks: Map<number, AlertAck>; end: number } {
+/**
+ * The complete records from `off`, and where they end: a record that runs past the end of the file, or a
+ * last record whose CRC fails, is a torn tail (cut there). With `strict` (sealed logs), a CRC failure
+ * before the last record, or a record whose CRC holds but that does not authenticate, is damage or
+ * tampering, not a crash: PS_CORRUPT_FILE naming the file, never a silently shorter log.
+ */
+function readRecords(file: string, whole: Buffer, off: number, open: (payload: Buffer) => Buffer | undefined, strict: boolean): { acks: Map<number, AlertAck>; end: number } {
   const acks = new Map<number, AlertAck>();
   while (off + kRecordHeader <= whole.length) {
     const len = whole.readUInt32LE(off);
     const end = off + kRecordHeader + len;
     if (end > whole.length) break;
     const payload = whole.subarray(off + kRecordHeader, end);
-    if (crc32(payload) !== whole.readUInt32LE(off + 4)) break;
+    if (crc32(payload) !== whole.readUInt32LE(off + 4)) {
+      if (strict && end < whole.length) throw CorruptFile(`Alert acknowledgement log is damaged at byte ${off}: ${file}`, { file, offset: off });
+      break;
+    }
     const plain = open(payload);
-    if (!plain) break;
+    if (!plain) {
+      if (strict) throw CorruptFile(`An acknowledgement at byte ${off} fails authentication (damaged or the wrong key): ${file}`, { file, offset: off });
+      break;
+    }
     let ack: AlertAck;
     try {
       ack = JSON.parse(plain.toString('utf8')) as AlertAck;
     } catch {
+      if (strict) throw CorruptFile(`An acknowledgement at byte ${off} is not JSON: ${file}`, { file, offset: off });
       break;
     }
     acks.set(ack.id, ack);
