@@ -15,6 +15,7 @@ import { AlertLog } from '../src/alerts/log.js';
 let dir: string | undefined;
 afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(`${dir}.keys`, { recursive: true, force: true }); // the default key store, beside the dir
   dir = undefined;
 });
 
@@ -64,7 +65,7 @@ describe('AckLog', () => {
     await expect(log.get('pd-x', 1)).rejects.toMatchObject({ code: 'PS_CORRUPT_FILE' });
     const future = Buffer.alloc(8);
     future.write('PSAK', 0, 'latin1');
-    future.writeUInt32LE(2, 4);
+    future.writeUInt32LE(3, 4); // version 2 is the sealed log of today
     await writeFile(join(dir, 'alerts', 'pd-y.acks'), future);
     await expect(log.get('pd-y', 1)).rejects.toMatchObject({ code: 'PS_UNSUPPORTED_FORMAT' });
     await log.close();

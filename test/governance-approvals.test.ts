@@ -106,6 +106,7 @@ describe('approvals store: 24 h, once', () => {
       expect(again.get(a.id, now)?.state).toBe('used');
     } finally {
       await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}.keys`, { recursive: true, force: true });
     }
   });
 });

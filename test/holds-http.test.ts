@@ -6,10 +6,11 @@
  * the routes validate their input and are audited.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepNow } from '../src/server/routes/retention.js';
+import { decryptedFilesContaining } from './helpers/crypto.js';
 import { call, createToken, kCliMain, makeDataDir, readAudit, spawnServer, startTestServer, type ChildServer, type TestServer } from './helpers/server.js';
 
 let ts: TestServer | undefined;
@@ -27,18 +28,20 @@ afterEach(async () => {
 
 const kHour = 3_600_000;
 
-/** Every byte of every file under `dir`, as latin1 text (camera names are stored as they are sent). */
-async function filesText(dir: string): Promise<string> {
-  let out = '';
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    try {
-      out += (await readFile(join(e.parentPath, e.name))).toString('latin1');
-    } catch {
-      // removed while we listed: it is gone
-    }
+const kCameras = ['cam-held-shard', 'cam-held-live', 'cam-free-shard', 'cam-free-live', 'cam-win', 'cam-win-out', 'cam-recent', 'cam-kept'];
+
+/**
+ * The cameras of kCameras whose reads are in a data file (WAL, shard) under `tenantDir`, opened with the
+ * data dir's keys: the files are sealed at rest, so "on disk" is what their keys still open (camera names
+ * are stored as they are sent).
+ */
+async function filesText(tenantDir: string): Promise<string[]> {
+  const dataDir = join(tenantDir, '..', '..');
+  const found: string[] = [];
+  for (const c of kCameras) {
+    if ((await decryptedFilesContaining(dataDir, c)).some((f) => f.startsWith(tenantDir + sep))) found.push(c);
   }
-  return out;
+  return found;
 }
 
 describe('legal holds over HTTP', () => {

@@ -3,25 +3,41 @@
  * once per alert, durable before the answer. One append-only file per subscribing tenant, beside its alert
  * log (src/alerts/log.ts), `D/alerts/<tenant>.acks`:
  *
- *   ┌────────┬─────────┬──────────────────────────────────────────────────────────────────────┐
- *   │ "PSAK" │ version │ records: u32 length, u32 crc32(payload), payload = JSON              │
- *   │ 4 B    │ u32 LE  │ {"id", "outcome", "note", "user", "ts"} (id = the alert's id)        │
- *   └────────┴─────────┴──────────────────────────────────────────────────────────────────────┘
+ *   ┌────────┬─────────┬─────────────────────┬────────────────────────────────────────────────────┐
+ *   │ "PSAK" │ version │ u16 keyRefLen,      │ records: u32 length, u32 crc32(payload),           │
+ *   │ 4 B    │ u32 LE  │ keyRef (key-ref.ts) │ payload = AES-256-GCM, random nonce ‖ ct ‖ tag, of │
+ *   │        │ = 2     │                     │ JSON {"id","outcome","note","user","ts"}           │
+ *   └────────┴─────────┴─────────────────────┴────────────────────────────────────────────────────┘
+ *
+ * Encrypted at rest (version 2): a note is free text and often names a plate. Each file has its own data
+ * key, wrapped under the tenant's ack KEK `t/<tenant>/acks` and kept inline after the header; every
+ * record is sealed under it with a random nonce (a torn or failed append is retried at the same offset,
+ * so a counter nonce could repeat) and the file's header as AAD. Compaction writes a fresh file under a
+ * fresh key (that is also how key rotation moves it to a new KEK generation). A version 1 (plaintext)
+ * file is read and rewritten sealed when first opened.
  *
  * Kept apart from the alert log on purpose: the alert log is written by the ingest path in group commits
  * and compacted by retention; acks are rare human actions. Acks of one tenant are serialised (check, write,
  * fdatasync, then visible), so two concurrent acks of one alert give one 200 and one 409, never two 200s.
- * Recovery truncates a torn tail (a record whose answer was never sent). When retention sweeps an alert
+ * Recovery truncates a torn tail (a record whose answer was never sent); in a sealed log, a record that
+ * does not authenticate, or a bad CRC before the last record, is PS_CORRUPT_FILE (damage, not a crash). When retention sweeps an alert
  * from the alert log, its ack goes too (compact): the ack names no plate, but it is about a read that is
  * gone. The audit record of the ack request (action `alerts.ack`) stays, like every audit record.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, StorageUnavailable, UnsupportedFormat } from '../errors.js';
+import { openRandom, sealRandom } from '../crypto/aead.js';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { openDataDirKeys } from '../crypto/data-dir-keys.js';
+import { ackLogEpoch } from '../crypto/key-names.js';
+import { decodeKeyRef, encodeKeyRef } from '../crypto/key-ref.js';
 
 const kMagic = 0x4b415350; // "PSAK" read as u32 LE
-export const kAckLogVersion = 1;
+export const kAckLogVersion = 2;
+/** The plaintext version before encryption at rest: read, then rewritten sealed. */
+const kPlainVersion = 1;
 const kHeaderBytes = 8;
 const kRecordHeader = 8;
 
@@ -39,6 +55,9 @@ export interface AlertAck {
 
 interface TenantAcks {
   path: string;
+  /** This file's data key and its header (magic, version, key ref): the AAD of every record. */
+  key: Buffer;
+  head: Buffer;
   fh: FileHandle;
   size: number;
   acks: Map<number, AlertAck>;
@@ -54,10 +73,10 @@ export class AckLog {
   private readonly opening = new Map<string, Promise<TenantAcks>>();
   private closed = false;
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly keys: DataKeys) {}
 
-  static async open(dataDir: string): Promise<AckLog> {
-    const log = new AckLog(join(dataDir, 'alerts'));
+  static async open(dataDir: string, keys?: DataKeys): Promise<AckLog> {
+    const log = new AckLog(join(dataDir, 'alerts'), keys ?? (await openDataDirKeys(dataDir, undefined)).keys);
     await mkdir(log.dir, { recursive: true });
     return log;
   }
@@ -65,6 +84,11 @@ export class AckLog {
   /** The ack of alert `id`, if any. */
   async get(tenant: string, id: number): Promise<AlertAck | undefined> {
     return (await this.tenantAcks(tenant)).acks.get(id);
+  }
+
+  /** Tenants with an ack file. */
+  async tenants(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((f) => f.endsWith('.acks')).map((f) => f.slice(0, -5)).sort();
   }
 
   /** Number of acks the tenant holds. */
@@ -98,11 +122,7 @@ export class AckLog {
     return this.onChain(t, async () => {
       const existing = t.acks.get(ack.id);
       if (existing) return { stored: false, existing };
-      const payload = Buffer.from(JSON.stringify(ack), 'utf8');
-      const rec = Buffer.allocUnsafe(kRecordHeader + payload.length);
-      rec.writeUInt32LE(payload.length, 0);
-      rec.writeUInt32LE(crc32(payload), 4);
-      payload.copy(rec, kRecordHeader);
+      const rec = encodeRecord(t.key, t.head, ack);
       try {
         await t.fh.write(rec, 0, rec.length, t.size);
         await t.fh.datasync();
@@ -116,38 +136,38 @@ export class AckLog {
     });
   }
 
-  /** Rewrites the tenant's acks without those whose alert `keep` refuses (swept alerts); returns how many went. */
-  async compact(tenant: string, keep: (id: number) => boolean): Promise<number> {
+  /**
+   * Rewrites the tenant's acks without those whose alert `keep` refuses (swept alerts); returns how many
+   * went. `force` rewrites under a fresh key even when none goes (key rotation).
+   */
+  async compact(tenant: string, keep: (id: number) => boolean, options: { force?: boolean } = {}): Promise<number> {
     const t = await this.tenantAcks(tenant);
     return this.onChain(t, async () => {
       const kept = [...t.acks.values()].filter((a) => keep(a.id));
       const dropped = t.acks.size - kept.length;
-      if (dropped === 0) return 0;
-      const parts: Buffer[] = [header()];
-      for (const a of kept) {
-        const payload = Buffer.from(JSON.stringify(a), 'utf8');
-        const rec = Buffer.allocUnsafe(kRecordHeader);
-        rec.writeUInt32LE(payload.length, 0);
-        rec.writeUInt32LE(crc32(payload), 4);
-        parts.push(rec, payload);
-      }
-      const bytes = Buffer.concat(parts);
-      const tmp = t.path + '.tmp';
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, t.path);
-      await fsyncDir(this.dir);
+      if (dropped === 0 && !options.force) return 0;
       await t.fh.close();
-      t.fh = await open(t.path, 'r+');
-      t.size = bytes.length;
-      t.acks = new Map(kept.map((a) => [a.id, a]));
+      Object.assign(t, await this.rewrite(tenant, t.path, kept));
       return dropped;
     });
+  }
+
+  /** Writes `acks` to a fresh file under a fresh key (temp + fsync + rename + fsync dir); opens it. */
+  private async rewrite(tenant: string, path: string, acks: readonly AlertAck[]): Promise<Omit<TenantAcks, 'chain' | 'path'>> {
+    const k = await this.keys.newKey(ackLogEpoch(tenant));
+    const head = header(encodeKeyRef(k));
+    const bytes = Buffer.concat([head, ...acks.map((a) => encodeRecord(k.key, head, a))]);
+    const tmp = path + '.tmp';
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    await fsyncDir(this.dir);
+    return { key: k.key, head, fh: await open(path, 'r+'), size: bytes.length, acks: new Map(acks.map((a) => [a.id, a])) };
   }
 
   async close(): Promise<void> {
@@ -187,58 +207,87 @@ export class AckLog {
       whole = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const fh = await open(path, 'w+');
-      await fh.write(header(), 0, kHeaderBytes, 0);
-      await fh.sync();
-      await fsyncDir(this.dir);
-      return { path, fh, size: kHeaderBytes, acks: new Map(), chain: Promise.resolve() };
+      return { path, chain: Promise.resolve(), ...(await this.rewrite(tenant, path, [])) };
     }
-    const fh = await open(path, 'r+');
-    if (whole.length < kHeaderBytes) {
-      // created but its header never became durable: nothing was acknowledged in it
-      await fh.truncate(0);
-      await fh.write(header(), 0, kHeaderBytes, 0);
-      await fh.sync();
-      return { path, fh, size: kHeaderBytes, acks: new Map(), chain: Promise.resolve() };
-    }
-    if (whole.readUInt32LE(0) !== kMagic) {
-      await fh.close();
-      throw CorruptFile(`Not an alert acknowledgement log: ${path}`, { file: path });
-    }
+    // created but its header never became durable: nothing was acknowledged in it
+    if (whole.length < kHeaderBytes) return { path, chain: Promise.resolve(), ...(await this.rewrite(tenant, path, [])) };
+    if (whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`Not an alert acknowledgement log: ${path}`, { file: path });
     const version = whole.readUInt32LE(4);
-    if (version !== kAckLogVersion) {
-      await fh.close();
-      throw UnsupportedFormat(`Alert acknowledgement log version ${version} is not supported: ${path}`, { file: path });
+    if (version === kPlainVersion) {
+      // written before encryption at rest: its complete records, sealed now (a torn tail goes, as ever)
+      const acks = readRecords(path, whole, kHeaderBytes, (p) => p, false).acks;
+      return { path, chain: Promise.resolve(), ...(await this.rewrite(tenant, path, [...acks.values()])) };
     }
-    const acks = new Map<number, AlertAck>();
-    let off = kHeaderBytes;
-    while (off + kRecordHeader <= whole.length) {
-      const len = whole.readUInt32LE(off);
-      const end = off + kRecordHeader + len;
-      if (end > whole.length) break;
-      const payload = whole.subarray(off + kRecordHeader, end);
-      if (crc32(payload) !== whole.readUInt32LE(off + 4)) break;
-      let ack: AlertAck;
-      try {
-        ack = JSON.parse(payload.toString('utf8')) as AlertAck;
-      } catch {
-        break;
-      }
-      acks.set(ack.id, ack);
-      off = end;
+    if (version !== kAckLogVersion) throw UnsupportedFormat(`Alert acknowledgement log version ${version} is not supported: ${path}`, { file: path });
+    if (whole.length < kHeaderBytes + 2 || whole.length < kHeaderBytes + 2 + whole.readUInt16LE(kHeaderBytes)) {
+      return { path, chain: Promise.resolve(), ...(await this.rewrite(tenant, path, [])) }; // a header cut short at creation
     }
-    if (off < whole.length) {
-      await fh.truncate(off); // torn tail: its ack was never answered
+    const headLen = kHeaderBytes + 2 + whole.readUInt16LE(kHeaderBytes);
+    const head = Buffer.from(whole.subarray(0, headLen));
+    const ref = decodeKeyRef(head, kHeaderBytes + 2);
+    if (!ref || ref.end !== headLen) throw CorruptFile(`The alert acknowledgement log has a damaged key reference: ${path}`, { file: path });
+    const key = await this.keys.openKey(ref.ref);
+    const { acks, end } = readRecords(path, whole, headLen, (sealed) => openRandom(key, sealed, head), true);
+    const fh = await open(path, 'r+');
+    if (end < whole.length) {
+      await fh.truncate(end); // torn tail: its ack was never answered
       await fh.sync();
     }
-    return { path, fh, size: off, acks, chain: Promise.resolve() };
+    return { path, key, head, fh, size: end, acks, chain: Promise.resolve() };
   }
 }
 
-function header(): Buffer {
-  const b = Buffer.alloc(kHeaderBytes);
+/** One record: u32 length, u32 crc32, the ack's JSON sealed under the file's key (AAD: the file's header). */
+function encodeRecord(key: Buffer, head: Buffer, ack: AlertAck): Buffer {
+  const payload = sealRandom(key, Buffer.from(JSON.stringify(ack), 'utf8'), head);
+  const rec = Buffer.allocUnsafe(kRecordHeader + payload.length);
+  rec.writeUInt32LE(payload.length, 0);
+  rec.writeUInt32LE(crc32(payload), 4);
+  payload.copy(rec, kRecordHeader);
+  return rec;
+}
+
+/**
+ * The complete records from `off`, and where they end: a record that runs past the end of the file, or a
+ * last record whose CRC fails, is a torn tail (cut there). With `strict` (sealed logs), a CRC failure
+ * before the last record, or a record whose CRC holds but that does not authenticate, is damage or
+ * tampering, not a crash: PS_CORRUPT_FILE naming the file, never a silently shorter log.
+ */
+function readRecords(file: string, whole: Buffer, off: number, open: (payload: Buffer) => Buffer | undefined, strict: boolean): { acks: Map<number, AlertAck>; end: number } {
+  const acks = new Map<number, AlertAck>();
+  while (off + kRecordHeader <= whole.length) {
+    const len = whole.readUInt32LE(off);
+    const end = off + kRecordHeader + len;
+    if (end > whole.length) break;
+    const payload = whole.subarray(off + kRecordHeader, end);
+    if (crc32(payload) !== whole.readUInt32LE(off + 4)) {
+      if (strict && end < whole.length) throw CorruptFile(`Alert acknowledgement log is damaged at byte ${off}: ${file}`, { file, offset: off });
+      break;
+    }
+    const plain = open(payload);
+    if (!plain) {
+      if (strict) throw CorruptFile(`An acknowledgement at byte ${off} fails authentication (damaged or the wrong key): ${file}`, { file, offset: off });
+      break;
+    }
+    let ack: AlertAck;
+    try {
+      ack = JSON.parse(plain.toString('utf8')) as AlertAck;
+    } catch {
+      if (strict) throw CorruptFile(`An acknowledgement at byte ${off} is not JSON: ${file}`, { file, offset: off });
+      break;
+    }
+    acks.set(ack.id, ack);
+    off = end;
+  }
+  return { acks, end: off };
+}
+
+function header(keyRef: Buffer): Buffer {
+  const b = Buffer.alloc(kHeaderBytes + 2 + keyRef.length);
   b.writeUInt32LE(kMagic, 0);
   b.writeUInt32LE(kAckLogVersion, 4);
+  b.writeUInt16LE(keyRef.length, kHeaderBytes);
+  keyRef.copy(b, kHeaderBytes + 2);
   return b;
 }
 

@@ -54,7 +54,7 @@ export class AlertSystem {
   static async open(deps: AlertSystemDeps): Promise<AlertSystem> {
     const hotlists = await HotlistStore.open(deps.dataDir, deps.keys);
     for (const f of hotlists.failures) deps.log.error(f, 'hot list could not be loaded');
-    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir, deps.keys), await AckLog.open(deps.dataDir));
+    const system = new AlertSystem(deps, hotlists, await AlertLog.open(deps.dataDir, deps.keys), await AckLog.open(deps.dataDir, deps.keys));
     // retention moved a day's retained reads to a new key generation: alerts of that day move too, before the old one is destroyed
     deps.engine.onShred?.(async () => {
       for (const tenant of await system.alerts.tenants()) await system.alerts.compact(tenant, () => true, { force: true });

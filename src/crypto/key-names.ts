@@ -11,6 +11,9 @@
  *   t/<tenant>/a/<yyyymm>   the tenant's audit records of one UTC month (audit retention, not read retention)
  *   t/<tenant>/h            the tenant's hot lists
  *   t/<tenant>/l            the tenant's alert log (joined with the read's day key: either one shreds it)
+ *   t/<tenant>/holds        the tenant's legal holds (control/holds/<tenant>.json: plates, cases)
+ *   t/<tenant>/approvals    the tenant's approval requests (governance/approvals/<tenant>.approvals)
+ *   t/<tenant>/acks         the tenant's alert acknowledgements (alerts/<tenant>.acks: free-text notes)
  *   s/check                 proves that a key store is the data dir's own (src/crypto/data-dir-keys.ts)
  *
  * Tenant names are slugs (src/model/tenant.ts) and `_system`, so names need no escaping.
@@ -30,6 +33,18 @@ export function hotlistEpoch(tenant: string): string {
 
 export function alertLogEpoch(tenant: string): string {
   return `t/${tenant}/l`;
+}
+
+export function holdsEpoch(tenant: string): string {
+  return `t/${tenant}/holds`;
+}
+
+export function approvalsEpoch(tenant: string): string {
+  return `t/${tenant}/approvals`;
+}
+
+export function ackLogEpoch(tenant: string): string {
+  return `t/${tenant}/acks`;
 }
 
 /** Every KEK of a tenant starts with this. */

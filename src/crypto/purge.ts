@@ -1,7 +1,7 @@
 /**
  * Tenant off-boarding by crypto-shredding (`platesearch tenant purge`): every KEK of the tenant is
- * destroyed first (that alone makes every copy of its data unreadable: shards, WAL, hot lists, its alert
- * log, its audit records' sealed fields, and its reads inside other tenants' alert logs), then its files are
+ * destroyed first (that alone makes every copy of its data unreadable: shards, WAL, hot lists, its legal
+ * holds, approval requests and alert acknowledgements, its alert log, its audit records' sealed fields, and its reads inside other tenants' alert logs), then its files are
  * deleted. Idempotent: a purge cut short by a crash is finished by running it again; a server opening a
  * half-purged data dir finds the tenant's files shredded and leaves them out.
  *
@@ -25,6 +25,9 @@ export function tenantDataPaths(dataDir: string, tenant: string): string[] {
     join(dataDir, 'tenants', tenant),
     join(dataDir, 'hotlists', tenant),
     join(dataDir, 'alerts', `${tenant}.log`),
+    join(dataDir, 'alerts', `${tenant}.acks`),
+    join(dataDir, 'control', 'holds', `${tenant}.json`),
+    join(dataDir, 'governance', 'approvals', `${tenant}.approvals`),
     join(dataDir, 'audit', `${tenant}.keys`),
   ];
 }

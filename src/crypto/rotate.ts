@@ -2,7 +2,7 @@
  * Key rotation of one tenant (`platesearch keys rotate`): every epoch of the tenant gets a new KEK
  * generation, and every data key the data dir keeps wrapped is wrapped again under it, without rewriting
  * data where the keyring is apart from the data (shard keys in the manifest, the audit keyring). Files that
- * carry their key inline are rewritten (hot lists, small) or moved to fresh lanes (the live WAL, alert logs).
+ * carry their key inline are rewritten (hot lists, legal holds, approvals, alert acks: small) or moved to fresh lanes (the live WAL, alert logs).
  *
  * Older generations stay, by default: copies and backups of the data dir taken before still open until
  * retention or purge destroys them. With `destroyOld` (a KEK suspected compromised) they are destroyed

@@ -4,7 +4,7 @@
  *
  *   header (32 B + keyRef)
  *     "PSSEAL" 0x00 version:u8      8 B   version 1
- *     kind:u8  0:u8 keyRefLen:u16   4 B   kind: 1 shard, 2 hot list; keyRef bytes follow the header
+ *     kind:u8  0:u8 keyRefLen:u16   4 B   kind: 1 shard, 2 hot list, 3 legal holds, 4 approvals; keyRef follows
  *     segmentBytes:u32              4 B   plaintext bytes per segment (the last may be shorter)
  *     plainBytes:f64                8 B   total plaintext bytes (exact integer)
  *     fileId:8 B                          random: binds the segments to this header
@@ -28,6 +28,8 @@ export const kSegmentBytes = 1 << 20;
 
 export const kSealedKindShard = 1;
 export const kSealedKindHotlist = 2;
+export const kSealedKindHolds = 3;
+export const kSealedKindApprovals = 4;
 
 export interface SealedHeader {
   kind: number;

@@ -16,6 +16,9 @@ import { AuditSealer } from '../../server/audit/sealing.js';
 import { acquireEngineLock } from '../../server/tenancy/data-dir-lock.js';
 import { HotlistStore } from '../../hotlist/store.js';
 import { AlertLog } from '../../alerts/log.js';
+import { AckLog } from '../../alerts/ack-log.js';
+import { HoldStore } from '../../server/tenancy/holds.js';
+import { ApprovalStore } from '../../server/governance/approvals.js';
 import type { Command } from '../command.js';
 import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-option.js';
 
@@ -23,8 +26,8 @@ const usage = `usage: platesearch keys rotate --data-dir D [--key-store K] --ten
 
 Makes a new generation of every key-encryption key of tenant T and wraps every data key of T again under
 it: shard keys in the manifest and the audit keyring are rewrapped (the data is not rewritten); hot lists,
-the live write-ahead log and alert logs are written again under fresh keys. Older generations stay (older
-copies of D still open) unless --destroy-old, which destroys them at the end (after a suspected compromise).
+legal holds, approvals, alert acknowledgements, the live write-ahead log and alert logs are written again
+under fresh keys. Older generations stay (older copies of D still open) unless --destroy-old, which destroys them at the end (after a suspected compromise).
 Recorded in D/audit/_system.jsonl. Refuses to run while a server runs on D.
 ${keyStoreUsage}`;
 
@@ -87,6 +90,17 @@ export const command: Command = {
         for (const t of await alerts.tenants()) await alerts.compact(t, () => true, { force: true });
       } finally {
         await alerts.close();
+      }
+      // legal holds, approvals, alert acks: carry their key inline, so written again under fresh keys
+      const holds = await HoldStore.open(dataDir, keys);
+      if (holds.tenantsWithHolds().includes(tenant)) await holds.reseal(tenant);
+      const approvals = await ApprovalStore.open(dataDir, keys);
+      if (approvals.tenants().includes(tenant)) await approvals.reseal(tenant);
+      const acks = await AckLog.open(dataDir, keys);
+      try {
+        if ((await acks.tenants()).includes(tenant)) await acks.compact(tenant, () => true, { force: true });
+      } finally {
+        await acks.close();
       }
       const destroyed = values['destroy-old'] ? old : [];
       await keys.destroy(destroyed);

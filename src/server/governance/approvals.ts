@@ -13,17 +13,28 @@
  *   the request (not of the decision, so a stale request cannot be revived by a late approval);
  * - the use is made durable before the request runs: a request that then fails still used it.
  *
- * Stored in `D/governance/approvals.json` (version 1), replaced durably on each change, by the server
- * only. The request itself is kept as its SHA-256 (the comparison) and a bounded summary (for people):
- * a hot-list request may be 64 MiB, and the body holds plates that need not sit in one more file.
+ * Stored per tenant in `D/governance/approvals/<tenant>.approvals`, replaced durably on each change of
+ * that tenant's approvals, by the server only: the JSON `{"version": 1, "approvals": [...]}` sealed
+ * (src/crypto/inline-sealed.ts, kind 4) under a fresh key wrapped under the tenant's approvals KEK
+ * `t/<tenant>/approvals`. The request summary holds plates, purpose, case and areas, which API.md keeps
+ * off the disk in clear; one file per tenant so `platesearch tenant purge` shreds exactly that tenant's.
+ * The single plaintext `D/governance/approvals.json` of the version before is split and sealed at open,
+ * then removed. The request itself is kept as its SHA-256 (the comparison) and a bounded summary (for
+ * people): a hot-list request may be 64 MiB, and the body holds plates that need not sit in one more file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApprovalRequired, Conflict, Forbidden, NotFound, UnsupportedFormat } from '../../errors.js';
+import { isKeyDestroyed, type DataKeys } from '../../crypto/data-keys.js';
+import { openDataDirKeys } from '../../crypto/data-dir-keys.js';
+import { openInline, sealInline } from '../../crypto/inline-sealed.js';
+import { approvalsEpoch } from '../../crypto/key-names.js';
+import { kSealedKindApprovals } from '../../crypto/sealed-file.js';
+import { isTenantName } from '../../model/tenant.js';
 import { boundValue } from '../audit/bounded-params.js';
 import { canonicalJson } from '../audit/record.js';
-import { writeFileDurable } from '../tenancy/durable-file.js';
+import { fsyncDirSync, writeFileDurable } from '../tenancy/durable-file.js';
 
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'used' | 'expired';
 export const kApprovalStates: readonly ApprovalState[] = ['pending', 'approved', 'denied', 'used', 'expired'];
@@ -61,6 +72,18 @@ interface ApprovalFile {
 }
 
 const kApprovalVersion = 1;
+const kExt = '.approvals';
+
+/** The tenant's approvals file, relative to the data dir (purge deletes it). */
+export function approvalsPath(dataDir: string, tenant: string): string {
+  return join(dataDir, 'governance', 'approvals', tenant + kExt);
+}
+
+function parseApprovalFile(text: string, file: string): Approval[] {
+  const parsed = JSON.parse(text) as ApprovalFile;
+  if (parsed?.version !== kApprovalVersion) throw UnsupportedFormat(`${file} has version ${JSON.stringify(parsed?.version)}, expected ${kApprovalVersion}`, { file });
+  return parsed.approvals ?? [];
+}
 
 /** SHA-256 of the canonical JSON of a request body, `approval` left out. Throws on a value JSON cannot hold. */
 export function requestDigest(body: unknown): string {
@@ -86,22 +109,71 @@ export class ApprovalStore {
   private approvals = new Map<string, Approval>();
   private writes: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly path: string) {}
+  private constructor(private readonly dir: string, private readonly keys: DataKeys) {}
 
-  static async open(dataDir: string): Promise<ApprovalStore> {
-    const store = new ApprovalStore(join(dataDir, 'governance', 'approvals.json'));
-    let text: string | undefined;
+  static async open(dataDir: string, keys?: DataKeys): Promise<ApprovalStore> {
+    const store = new ApprovalStore(join(dataDir, 'governance', 'approvals'), keys ?? (await openDataDirKeys(dataDir, undefined)).keys);
+    let names: string[] = [];
     try {
-      text = await readFile(store.path, 'utf8');
+      names = await readdir(store.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    if (text !== undefined) {
-      const file = JSON.parse(text) as ApprovalFile;
-      if (file?.version !== kApprovalVersion) throw UnsupportedFormat(`governance/approvals.json has version ${JSON.stringify(file?.version)}, expected ${kApprovalVersion}`);
-      for (const a of file.approvals ?? []) store.approvals.set(a.id, a);
+    for (const name of names) {
+      const tenant = name.slice(0, -kExt.length);
+      if (!name.endsWith(kExt) || !isTenantName(tenant)) continue;
+      const path = join(store.dir, name);
+      let plain: Buffer;
+      try {
+        plain = await openInline(store.keys, kSealedKindApprovals, path, await readFile(path));
+      } catch (err) {
+        // the tenant was purged (a copy of the data dir from before): its approvals are shredded, left out
+        if (isKeyDestroyed(err)) continue;
+        throw err;
+      }
+      for (const a of parseApprovalFile(plain.toString('utf8'), path)) if (a.tenant === tenant) store.approvals.set(a.id, a);
     }
+    await store.migrateLegacy(join(dataDir, 'governance', 'approvals.json'));
     return store;
+  }
+
+  /**
+   * The plaintext file of the version before encryption at rest: split per tenant, sealed, then removed.
+   * A crash before the removal repeats the migration at the next open, with the same content.
+   */
+  private async migrateLegacy(path: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const tenants = new Set<string>();
+    for (const a of parseApprovalFile(text, 'governance/approvals.json')) {
+      this.approvals.set(a.id, a);
+      tenants.add(a.tenant);
+    }
+    for (const t of tenants) await this.writeTenant(t, this.approvals);
+    await unlink(path);
+    fsyncDirSync(join(path, '..'));
+  }
+
+  /** Tenants holding approvals. */
+  tenants(): string[] {
+    return [...new Set([...this.approvals.values()].map((a) => a.tenant))].sort();
+  }
+
+  /** Writes the tenant's approvals again under a fresh key (key rotation: the current KEK generation). */
+  reseal(tenant: string): Promise<void> {
+    return this.change(tenant, () => {});
+  }
+
+  private async writeTenant(tenant: string, all: Map<string, Approval>): Promise<void> {
+    if (!isTenantName(tenant)) throw new Error(`not a tenant name: ${JSON.stringify(tenant)}`);
+    const file: ApprovalFile = { version: kApprovalVersion, approvals: [...all.values()].filter((a) => a.tenant === tenant) };
+    const plain = Buffer.from(JSON.stringify(file) + '\n', 'utf8');
+    await writeFileDurable(join(this.dir, tenant + kExt), await sealInline(this.keys, kSealedKindApprovals, approvalsEpoch(tenant), plain));
   }
 
   /** Files a request; durable when the promise resolves. */
@@ -113,7 +185,7 @@ export class ApprovalStore {
       request: boundValue(request).value,
       reason, state: 'pending', created: now, expires: now + kApprovalTtlMs,
     };
-    await this.change((m) => m.set(a.id, a));
+    await this.change(tenant, (m) => m.set(a.id, a));
     return view(a, now);
   }
 
@@ -123,7 +195,9 @@ export class ApprovalStore {
    */
   async decide(id: string, tenant: string, supervisor: string, decision: 'approved' | 'denied', note: string | null, now: number): Promise<Approval> {
     let out: Approval | undefined;
-    await this.change((m) => {
+    const owner = this.approvals.get(id)?.tenant;
+    if (owner === undefined) throw NotFound(`no approval ${id}`);
+    await this.change(owner, (m) => {
       const a = m.get(id);
       if (!a) throw NotFound(`no approval ${id}`);
       if (a.tenant !== tenant) throw Forbidden('only a supervisor of the requesting tenant may decide this approval');
@@ -151,7 +225,7 @@ export class ApprovalStore {
       throw ApprovalRequired('this request cannot be matched to an approval');
     }
     let out: Approval | undefined;
-    await this.change((m) => {
+    await this.change(use.tenant, (m) => {
       const a = m.get(id);
       if (!a || a.tenant !== use.tenant) throw ApprovalRequired(`no approval ${id} in this tenant`, { approval: id });
       if (a.requester !== use.user) throw ApprovalRequired(`approval ${id} was requested by another user`, { approval: id });
@@ -184,13 +258,15 @@ export class ApprovalStore {
     return out.sort((x, y) => y.created - x.created || (x.id < y.id ? -1 : 1));
   }
 
-  /** Applies `fn` to a copy of the map, writes it durably, then adopts it; serialised. */
-  private change(fn: (m: Map<string, Approval>) => void): Promise<void> {
+  /**
+   * Applies `fn` to a copy of the map, writes `tenant`'s file durably, then adopts it; serialised. `fn`
+   * changes approvals of `tenant` only (the one file written).
+   */
+  private change(tenant: string, fn: (m: Map<string, Approval>) => void): Promise<void> {
     const run = async () => {
       const next = new Map(this.approvals);
       fn(next);
-      const file: ApprovalFile = { version: kApprovalVersion, approvals: [...next.values()] };
-      await writeFileDurable(this.path, JSON.stringify(file) + '\n');
+      await this.writeTenant(tenant, next);
       this.approvals = next;
     };
     const p = this.writes.then(run, run);

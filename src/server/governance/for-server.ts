@@ -19,7 +19,7 @@ export function governanceFor(services: ServerServices): Promise<Governance> {
   if (!g) {
     g = (async () => ({
       policies: await PolicyStore.open(services.dataDir),
-      approvals: await ApprovalStore.open(services.dataDir),
+      approvals: await ApprovalStore.open(services.dataDir, services.keys),
     }))();
     opened.set(services, g);
   }

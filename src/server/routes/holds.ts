@@ -18,7 +18,7 @@ import { isHoldId, type Hold } from '../../model/hold.js';
 import { kMaxPlateLength, normalisePlate } from '../../model/plate.js';
 import { formatTimestamp, parseTimestamp } from '../../model/time.js';
 import type { RequestContext, Route, RouteResponse, ServerServices } from '../route.js';
-import { holdsFor } from '../tenancy/holds.js';
+import { holdsFor, openHoldsFor } from '../tenancy/holds.js';
 import { sweepNow, sweepSettled } from './retention.js';
 
 // a case number, like a search's `case`
@@ -30,8 +30,8 @@ const kMaxHoldPlates = 100_000;
 const kHoldBodyLimit = 4 << 20;
 const kFields = new Set(['case', 'reason', 'plates', 'from', 'to']);
 
-export function setup(services: ServerServices): void {
-  holdsFor(services); // opened at start: a hold file that cannot be read is known before the first sweep
+export async function setup(services: ServerServices): Promise<void> {
+  await openHoldsFor(services); // opened at start: a hold file that cannot be read is known before the first sweep
 }
 
 function holdId(ctx: RequestContext): string {

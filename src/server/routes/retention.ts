@@ -7,18 +7,18 @@ import { BadInput } from '../../errors.js';
 import type { RequestContext, Route, RouteResponse, ServerServices } from '../route.js';
 import { acquireEngineLock } from '../tenancy/data-dir-lock.js';
 import { kMaxRetentionSeconds, kMinRetentionSeconds } from '../tenancy/directory.js';
-import { holdsFor } from '../tenancy/holds.js';
+import { openHoldsFor } from '../tenancy/holds.js';
 import { RetentionSweeper } from '../tenancy/retention-sweeper.js';
 
 const sweepers = new WeakMap<ServerServices, RetentionSweeper>();
 
-export function setup(services: ServerServices): void {
+export async function setup(services: ServerServices): Promise<void> {
   // The server owns the data dir's engine: a bulk `platesearch ingest`/`export` refuses to open it while
   // the server runs (and the server refuses to start while one of them runs). Belongs in server.ts, before
   // the engine is opened; here until it moves there.
   const lock = acquireEngineLock(services.dataDir, 'server');
   services.onClose(() => lock.release());
-  const holds = holdsFor(services);
+  const holds = await openHoldsFor(services);
   const sweeper = new RetentionSweeper(services.directory, services.engine, services.log, undefined, services.auditTrail, (t) => holds.heldReads(t)).start();
   sweepers.set(services, sweeper);
   services.onClose(() => sweeper.stop());

@@ -12,9 +12,9 @@ import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/curso
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
 import { hitToJson } from '../hit-json.js';
-import { heldScopeFor, holdsFor } from '../tenancy/holds.js';
+import { heldScopeFor, holdsFor, openHoldsFor } from '../tenancy/holds.js';
 import { answerFormat, packAnswer } from '../answer-format.js';
-import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type StreamSink } from '../route.js';
+import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type ServerServices, type StreamSink } from '../route.js';
 
 const kSearchRoles = ['investigator', 'dispatcher'] as const;
 
@@ -27,6 +27,11 @@ function justify(ctx: RequestContext, j: Justification): void {
  * Legal holds (src/server/tenancy/holds.ts): the caller's own reads past retention that its holds for the
  * stated case keep; the audit record names the holds consulted (`holds`).
  */
+/** Searches stating a case see the reads its legal holds keep past retention: the hold store is opened here too. */
+export async function setup(services: ServerServices): Promise<void> {
+  await openHoldsFor(services);
+}
+
 function heldScope(ctx: RequestContext, j: Justification, scopes: readonly TenantScope[]): HeldScope | undefined {
   // `heldCount` (set after the search) is how many of `total` were held reads past retention
   const held = heldScopeFor(holdsFor(ctx.services), ctx.principal.tenant, j.case, scopes);

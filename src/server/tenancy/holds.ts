@@ -1,9 +1,14 @@
 /**
  * The legal holds of every tenant (src/model/hold.ts), durable: one file per tenant,
  * `D/control/holds/<tenant>.json`, replaced atomically and durably (temp, fsync, rename, fsync dir) before
- * a change is answered:
+ * a change is answered. Its plaintext is
  *
  *   { "format": "platesearch-holds", "version": 1, "tenant": "pd-a", "holds": [Hold…] }
+ *
+ * and the file is that JSON sealed (src/crypto/inline-sealed.ts, kind 3) under a fresh data key wrapped
+ * under the tenant's holds KEK `t/<tenant>/holds`: a hold names plates and a case, which API.md keeps off
+ * the disk in clear. A plaintext file of a version without encryption is read and written back sealed at
+ * open (the name stays, so the migration is one atomic replace and no window holds two files).
  *
  * Kept apart from control/directory.json: holds are written only by the server (no CLI command), and a
  * tenant's hold list may be large (plates). A released hold is removed from the file (its placing and its
@@ -13,9 +18,14 @@
  * retention sweep then deletes nothing of that tenant (holds must never be lost by a parse error), and
  * hold routes for it answer 503 until the file is repaired.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageUnavailable } from '../../errors.js';
+import type { DataKeys } from '../../crypto/data-keys.js';
+import { openDataDirKeys } from '../../crypto/data-dir-keys.js';
+import { openInline, sealInline } from '../../crypto/inline-sealed.js';
+import { holdsEpoch } from '../../crypto/key-names.js';
+import { isSealed, kSealedKindHolds } from '../../crypto/sealed-file.js';
 import type { HeldReads, Hold, HoldReach } from '../../model/hold.js';
 import type { HeldScope } from '../../query/held-search.js';
 import { isTenantName } from '../../model/tenant.js';
@@ -36,14 +46,14 @@ export class HoldStore {
   private readonly unreadable = new Map<string, string>();
   private writeChain: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly keys: DataKeys) {}
 
-  /** Loads every tenant's holds (synchronously: a few small files, once at startup). */
-  static open(dataDir: string): HoldStore {
-    const store = new HoldStore(join(dataDir, 'control', 'holds'));
+  /** Loads every tenant's holds (a few small files, once at startup), sealing any plaintext file found. */
+  static async open(dataDir: string, keys?: DataKeys): Promise<HoldStore> {
+    const store = new HoldStore(join(dataDir, 'control', 'holds'), keys ?? (await openDataDirKeys(dataDir, undefined)).keys);
     let names: string[] = [];
     try {
-      names = readdirSync(store.dir);
+      names = await readdir(store.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -51,13 +61,38 @@ export class HoldStore {
       if (!name.endsWith('.json')) continue;
       const tenant = name.slice(0, -5);
       if (!isTenantName(tenant)) continue;
+      const path = join(store.dir, name);
       try {
-        store.tenants.set(tenant, { holds: parseHoldsFile(tenant, readFileSync(join(store.dir, name), 'utf8')), revision: 1 });
+        const bytes = await readFile(path);
+        let holds: Map<string, Hold>;
+        if (isSealed(bytes)) holds = parseHoldsFile(tenant, (await openInline(store.keys, kSealedKindHolds, path, bytes)).toString('utf8'));
+        else {
+          // written before encryption at rest: parsed first (an unreadable one stays as it is), then sealed
+          holds = parseHoldsFile(tenant, bytes.toString('utf8'));
+          await store.writeTenant(tenant, holds);
+        }
+        store.tenants.set(tenant, { holds, revision: 1 });
       } catch (err) {
-        store.unreadable.set(tenant, `${join(store.dir, name)}: ${(err as Error).message}`);
+        store.unreadable.set(tenant, `${path}: ${(err as Error).message}`);
       }
     }
     return store;
+  }
+
+  /** Tenants with a holds file (readable or not). */
+  tenantsWithHolds(): string[] {
+    return [...new Set([...this.tenants.keys(), ...this.unreadable.keys()])].sort();
+  }
+
+  /** Writes the tenant's holds again under a fresh key (key rotation: the current KEK generation). */
+  reseal(tenant: string): Promise<void> {
+    return this.mutate(tenant, () => undefined);
+  }
+
+  private async writeTenant(tenant: string, holds: Map<string, Hold>): Promise<void> {
+    const file = { format: kHoldsFormat, version: kHoldsVersion, tenant, holds: [...holds.values()] };
+    const plain = Buffer.from(JSON.stringify(file) + '\n', 'utf8');
+    await writeFileDurable(join(this.dir, `${tenant}.json`), await sealInline(this.keys, kSealedKindHolds, holdsEpoch(tenant), plain));
   }
 
   /** The tenant's active holds, by id. */
@@ -128,8 +163,7 @@ export class HoldStore {
       const current = this.tenants.get(tenant);
       const next = new Map(current?.holds ?? []);
       const result = change(next);
-      const file = { format: kHoldsFormat, version: kHoldsVersion, tenant, holds: [...next.values()] };
-      await writeFileDurable(join(this.dir, `${tenant}.json`), JSON.stringify(file) + '\n');
+      await this.writeTenant(tenant, next);
       this.tenants.set(tenant, { holds: next, revision: (current?.revision ?? 0) + 1 });
       return result;
     };
@@ -153,12 +187,29 @@ function parseHoldsFile(tenant: string, text: string): Map<string, Hold> {
   return holds;
 }
 
+const opening = new WeakMap<object, Promise<HoldStore>>();
 const stores = new WeakMap<object, HoldStore>();
 
-/** The HoldStore of a running server (keyed by its services; tests run several servers in one process). */
-export function holdsFor(services: { dataDir: string }): HoldStore {
-  let store = stores.get(services);
-  if (!store) stores.set(services, (store = HoldStore.open(services.dataDir)));
+/**
+ * Opens the HoldStore of a running server once (keyed by its services; tests run several servers in one
+ * process). Route modules that need it await this in `setup`, so handlers find it open.
+ */
+export function openHoldsFor(services: { dataDir: string; keys: DataKeys }): Promise<HoldStore> {
+  let p = opening.get(services);
+  if (!p) {
+    p = HoldStore.open(services.dataDir, services.keys).then((s) => {
+      stores.set(services, s);
+      return s;
+    });
+    opening.set(services, p);
+  }
+  return p;
+}
+
+/** The HoldStore of a running server, opened by a route module's setup (openHoldsFor). */
+export function holdsFor(services: { dataDir: string; keys: DataKeys }): HoldStore {
+  const store = stores.get(services);
+  if (!store) throw StorageUnavailable('The legal holds are not open yet');
   return store;
 }
 
