@@ -81,7 +81,8 @@ describe('CLI actions without a server', () => {
     expect(cliActions(await readAudit(d, '_system'))).toHaveLength(n);
     expect(cliActions(await readAudit(d, 'pd-a'))).toHaveLength(n / 2);
     expect(cliActions(await readAudit(d, 'pd-b'))).toHaveLength(n / 2);
-    expect((await cli('audit', 'verify', '--data-dir', d)).code).toBe(0);
+    const verified = await cli('audit', 'verify', '--data-dir', d);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
   }, 60_000);
 });
 
@@ -145,6 +146,7 @@ describe('the audit inbox', () => {
     } finally {
       await s.close();
     }
-    expect((await cli('audit', 'verify', '--data-dir', d)).code).toBe(0);
+    const verified = await cli('audit', 'verify', '--data-dir', d);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
   }, 60_000);
 });

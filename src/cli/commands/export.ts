@@ -64,56 +64,60 @@ export const command: Command = {
 
     const keys = await openCommandKeys('export', dataDir, values['key-store']);
     let rows = 0;
-    await auditedCli(
-      { dataDir, keys, action: 'cli.export', command: 'platesearch export', tenant, params: { tenant, format, out: values.out ?? null } },
-      async () => {
-        const lock = acquireEngineLock(dataDir, 'export');
-        const directory = await Directory.open(dataDir, { watch: false });
-        const engine = await openEngine({ dataDir, threads: 0, keys });
-        const tmp = values.out ? join(dirname(values.out), `.${basename(values.out)}.${process.pid}.tmp`) : undefined;
-        let out: NodeJS.WritableStream = process.stdout;
-        let file: WriteStream | undefined;
-        try {
-          if (tmp) {
-            file = createWriteStream(tmp, { mode: 0o644 });
-            await once(file, 'open');
-            out = file;
+    // the key store stays open until the action's audit record is sealed and written
+    try {
+      await auditedCli(
+        { dataDir, keys, action: 'cli.export', command: 'platesearch export', tenant, params: { tenant, format, out: values.out ?? null } },
+        async () => {
+          const lock = acquireEngineLock(dataDir, 'export');
+          const directory = await Directory.open(dataDir, { watch: false });
+          const engine = await openEngine({ dataDir, threads: 0, keys });
+          const tmp = values.out ? join(dirname(values.out), `.${basename(values.out)}.${process.pid}.tmp`) : undefined;
+          let out: NodeJS.WritableStream = process.stdout;
+          let file: WriteStream | undefined;
+          try {
+            if (tmp) {
+              file = createWriteStream(tmp, { mode: 0o644 });
+              await once(file, 'open');
+              out = file;
+            }
+            const minTs = directory.retentionCutoff(tenant, Date.now());
+            const sink = out;
+            const parquet = format === 'parquet' ? new ParquetExport((bytes) => write(sink, bytes)) : undefined;
+            if (format !== 'parquet') await write(out, exportHeader(format));
+            for await (const read of engine.exportReads({ tenant, minTs }, {})) {
+              if (read.tenant !== tenant || read.ts < minTs) continue;
+              if (parquet) await parquet.add(read);
+              else await write(out, exportLine(format as 'ndjson' | 'csv', read));
+              rows++;
+            }
+            await parquet?.finish();
+            if (file && tmp && values.out) {
+              file.end();
+              await once(file, 'finish');
+              const fh = await open(tmp, 'r+');
+              await fh.sync();
+              await fh.close();
+              await rename(tmp, values.out);
+              fsyncDirSync(dirname(values.out));
+            }
+          } catch (err) {
+            if (file) {
+              file.destroy();
+              await unlink(tmp!).catch(() => {});
+            }
+            throw err;
+          } finally {
+            await engine.close();
+            await directory.close();
+            lock.release();
           }
-          const minTs = directory.retentionCutoff(tenant, Date.now());
-          const sink = out;
-          const parquet = format === 'parquet' ? new ParquetExport((bytes) => write(sink, bytes)) : undefined;
-          if (format !== 'parquet') await write(out, exportHeader(format));
-          for await (const read of engine.exportReads({ tenant, minTs }, {})) {
-            if (read.tenant !== tenant || read.ts < minTs) continue;
-            if (parquet) await parquet.add(read);
-            else await write(out, exportLine(format as 'ndjson' | 'csv', read));
-            rows++;
-          }
-          await parquet?.finish();
-          if (file && tmp && values.out) {
-            file.end();
-            await once(file, 'finish');
-            const fh = await open(tmp, 'r+');
-            await fh.sync();
-            await fh.close();
-            await rename(tmp, values.out);
-            fsyncDirSync(dirname(values.out));
-          }
-        } catch (err) {
-          if (file) {
-            file.destroy();
-            await unlink(tmp!).catch(() => {});
-          }
-          throw err;
-        } finally {
-          await engine.close();
-          await directory.close();
-          await keys.store.close();
-          lock.release();
-        }
-      },
-      () => ({ resultCount: rows }),
-    );
+        },
+        () => ({ resultCount: rows }),
+      );
+    } finally {
+      await keys.store.close();
+    }
     process.stderr.write(`exported ${rows} reads\n`);
     return 0;
   },

@@ -110,36 +110,40 @@ export const command: Command = {
       if (rejected === kMaxReported) process.stderr.write('(further rejected reads are only counted)\n');
       rejected += count;
     };
-    await auditedCli(
-      { dataDir, keys, action: 'cli.ingest', command: 'platesearch ingest', tenant, params: { tenant, files } },
-      async () => {
-        const lock = acquireEngineLock(dataDir, 'ingest');
-        let directory: Directory | undefined;
-        let engine: Awaited<ReturnType<typeof openEngine>> | undefined;
-        const pool = new ParsePool();
-        let bulk: BulkLoad | undefined;
-        try {
-          directory = await Directory.open(dataDir, { watch: false });
-          engine = await openEngine({ dataDir, threads: 0, keys });
-          await directory.ensureTenant(tenant);
-          const cutoff = directory.retentionCutoff(tenant, Date.now());
-          const load = (bulk = await engine.bulkLoad(tenant, { load: false }));
-          const sink = { add: (c: Parameters<BulkLoad['add']>[0]) => load.add(c), reject, rejectUnreported };
-          for (const file of files) await ingestFile(file, formatOf(file)!, cutoff, pool, sink);
-          accepted = (await load.finish()).accepted; // duplicates by readId are accepted and stored once
-        } catch (err) {
-          await bulk?.abort().catch(() => undefined);
-          throw err;
-        } finally {
-          await pool.close();
-          await engine?.close();
-          await directory?.close();
-          await keys.store.close();
-          lock.release();
-        }
-      },
-      () => ({ resultCount: accepted, params: { accepted, rejected } }),
-    );
+    // the key store stays open until the action's audit record is sealed and written
+    try {
+      await auditedCli(
+        { dataDir, keys, action: 'cli.ingest', command: 'platesearch ingest', tenant, params: { tenant, files } },
+        async () => {
+          const lock = acquireEngineLock(dataDir, 'ingest');
+          let directory: Directory | undefined;
+          let engine: Awaited<ReturnType<typeof openEngine>> | undefined;
+          const pool = new ParsePool();
+          let bulk: BulkLoad | undefined;
+          try {
+            directory = await Directory.open(dataDir, { watch: false });
+            engine = await openEngine({ dataDir, threads: 0, keys });
+            await directory.ensureTenant(tenant);
+            const cutoff = directory.retentionCutoff(tenant, Date.now());
+            const load = (bulk = await engine.bulkLoad(tenant, { load: false }));
+            const sink = { add: (c: Parameters<BulkLoad['add']>[0]) => load.add(c), reject, rejectUnreported };
+            for (const file of files) await ingestFile(file, formatOf(file)!, cutoff, pool, sink);
+            accepted = (await load.finish()).accepted; // duplicates by readId are accepted and stored once
+          } catch (err) {
+            await bulk?.abort().catch(() => undefined);
+            throw err;
+          } finally {
+            await pool.close();
+            await engine?.close();
+            await directory?.close();
+            lock.release();
+          }
+        },
+        () => ({ resultCount: accepted, params: { accepted, rejected } }),
+      );
+    } finally {
+      await keys.store.close();
+    }
     process.stdout.write(`accepted ${accepted} rejected ${rejected}\n`);
     return 0;
   },

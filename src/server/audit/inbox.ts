@@ -24,7 +24,7 @@
  * either way, and its order is the order in which the writer appended.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailable, StorageUnavailable } from '../../errors.js';
@@ -88,11 +88,19 @@ export function tryAcquireAuditWriter(dataDir: string, owner: string): AuditWrit
   mkdirSync(join(dataDir, 'audit'), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, 'wx', 0o600);
+      // the lock appears with its owner already in it (written aside, then hard-linked into place): a lock
+      // file seen empty between its creation and its write would look abandoned and be taken over
+      const aside = `${path}.${process.pid}.${attempt}`;
+      const fd = openSync(aside, 'w', 0o600);
       try {
         writeSync(fd, `${process.pid} ${owner}\n`);
       } finally {
         closeSync(fd);
+      }
+      try {
+        linkSync(aside, path);
+      } finally {
+        unlinkSync(aside);
       }
       let released = false;
       return {
