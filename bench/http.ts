@@ -34,6 +34,8 @@ const data = await preload(preloadDir, o.reads, o.seed, o.tenants, o.days, log);
 // The server runs on a copy: the ingest phases add reads, and a kept data dir must stay as preloaded.
 const dataDir = await mkdtemp(join(tmpdir(), 'platesearch-bench-http-serve-'));
 await cp(preloadDir, dataDir, { recursive: true });
+// with its keys: the default key store is the directory beside the data dir (`D.keys`), never inside it
+await cp(`${preloadDir}.keys`, `${dataDir}.keys`, { recursive: true });
 
 const dir = await Directory.open(dataDir, { watch: false });
 const ingestToken = (await dir.createToken(tenant, 'bench-camera', ['ingest'])).token;
@@ -92,7 +94,11 @@ const rssAtEnd = Math.round(rssOf(pid) / 2 ** 20);
 server.proc.kill('SIGTERM');
 const exit = await server.exited;
 await rm(dataDir, { recursive: true, force: true });
-if (!o.dataDir) await rm(preloadDir, { recursive: true, force: true });
+await rm(`${dataDir}.keys`, { recursive: true, force: true });
+if (!o.dataDir) {
+  await rm(preloadDir, { recursive: true, force: true });
+  await rm(`${preloadDir}.keys`, { recursive: true, force: true });
+}
 
 const report: HttpReport = {
   machine: machineDescription(),
