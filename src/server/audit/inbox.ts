@@ -24,11 +24,12 @@
  * either way, and its order is the order in which the writer appended.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditUnavailable, StorageUnavailable } from '../../errors.js';
 import { fsyncDirSync, writeFileDurable } from '../tenancy/durable-file.js';
+import { pidLockHolder, takePidLock, type PidLockHolder } from '../tenancy/pid-lock.js';
 import type { AuditFields } from './record.js';
 import type { DataKeys } from '../../crypto/data-keys.js';
 import { type AuditTrail, isAuditLogName } from './trail.js';
@@ -54,25 +55,9 @@ function writerLockPath(dataDir: string): string {
   return join(dataDir, 'audit', 'writer.lock');
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The live holder of the writer lock, if any. */
-export function auditWriter(dataDir: string): { pid: number; owner: string } | undefined {
-  try {
-    const [pid, ...rest] = readFileSync(writerLockPath(dataDir), 'utf8').trim().split(' ');
-    const n = Number(pid);
-    return pidAlive(n) ? { pid: n, owner: rest.join(' ') } : undefined;
-  } catch {
-    return undefined;
-  }
+export function auditWriter(dataDir: string): PidLockHolder | undefined {
+  return pidLockHolder(writerLockPath(dataDir));
 }
 
 export interface AuditWriterLock {
@@ -84,48 +69,9 @@ export interface AuditWriterLock {
  * server running in this process is then the writer, and a second trail on the same logs would fork them).
  */
 export function tryAcquireAuditWriter(dataDir: string, owner: string): AuditWriterLock | undefined {
-  const path = writerLockPath(dataDir);
   mkdirSync(join(dataDir, 'audit'), { recursive: true });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      // the lock appears with its owner already in it (written aside, then hard-linked into place): a lock
-      // file seen empty between its creation and its write would look abandoned and be taken over
-      const aside = `${path}.${process.pid}.${attempt}`;
-      const fd = openSync(aside, 'w', 0o600);
-      try {
-        writeSync(fd, `${process.pid} ${owner}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      try {
-        linkSync(aside, path);
-      } finally {
-        unlinkSync(aside);
-      }
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            if (Number(readFileSync(path, 'utf8').split(' ')[0]) === process.pid) unlinkSync(path);
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // held by a live process (this one included: a server in this process is the writer then)
-      if (auditWriter(dataDir)) return undefined;
-      try {
-        unlinkSync(path); // the holder is gone: take over
-      } catch {
-        // raced with another taker; retry
-      }
-    }
-  }
-  return undefined;
+  const taken = takePidLock(writerLockPath(dataDir), owner, { reentrant: false });
+  return 'lock' in taken ? taken.lock : undefined;
 }
 
 /** Takes the writer lock, waiting up to `waitMs` for a short-lived holder (a CLI append) to finish. */

@@ -7,38 +7,21 @@
  * The directory (`control/directory.json`) is not covered: it has its own lock and may change under a
  * running server (`token create`/`revoke`).
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageUnavailable } from '../../errors.js';
 import { fsyncDirSync } from './durable-file.js';
+import { pidLockHolder, takePidLock, type PidLock, type PidLockHolder } from './pid-lock.js';
 
-export interface DataDirLock {
-  release(): void;
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export type DataDirLock = PidLock;
 
 export function engineLockPath(dataDir: string): string {
   return join(dataDir, 'control', 'engine.lock');
 }
 
 /** The live owner of the lock, if any. */
-export function engineLockOwner(dataDir: string): { pid: number; owner: string } | undefined {
-  try {
-    const [pid, ...rest] = readFileSync(engineLockPath(dataDir), 'utf8').trim().split(' ');
-    const n = Number(pid);
-    return pidAlive(n) ? { pid: n, owner: rest.join(' ') } : undefined;
-  } catch {
-    return undefined;
-  }
+export function engineLockOwner(dataDir: string): PidLockHolder | undefined {
+  return pidLockHolder(engineLockPath(dataDir));
 }
 
 /**
@@ -47,44 +30,14 @@ export function engineLockOwner(dataDir: string): { pid: number; owner: string }
  */
 export function acquireEngineLock(dataDir: string, owner: string): DataDirLock {
   const path = engineLockPath(dataDir);
-  mkdirSync(join(dataDir, 'control'), { recursive: true });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      try {
-        writeSync(fd, `${process.pid} ${owner}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      fsyncDirSync(join(dataDir, 'control'));
-      let released = false;
-      return {
-        release() {
-          if (released) return;
-          released = true;
-          try {
-            const [pid] = readFileSync(path, 'utf8').split(' ');
-            if (Number(pid) === process.pid) unlinkSync(path);
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = engineLockOwner(dataDir);
-      if (holder && holder.pid !== process.pid) {
-        throw StorageUnavailable(
-          `data dir ${dataDir} is in use by ${holder.owner || 'another process'} (pid ${holder.pid}); ` +
-            (owner === 'server' ? 'stop it first' : 'use the server\'s HTTP API, or stop the server first'),
-        );
-      }
-      try {
-        unlinkSync(path); // stale (owner gone) or our own: take it over
-      } catch {
-        // raced with another taker; retry
-      }
-    }
-  }
-  throw StorageUnavailable(`could not take the lock ${path}`);
+  const control = join(dataDir, 'control');
+  mkdirSync(control, { recursive: true });
+  const taken = takePidLock(path, owner, { reentrant: true, afterCreate: () => fsyncDirSync(control) });
+  if ('lock' in taken) return taken.lock;
+  const { holder } = taken;
+  if (!holder) throw StorageUnavailable(`could not take the lock ${path}`);
+  throw StorageUnavailable(
+    `data dir ${dataDir} is in use by ${holder.owner || 'another process'} (pid ${holder.pid}); ` +
+      (owner === 'server' ? 'stop it first' : 'use the server\'s HTTP API, or stop the server first'),
+  );
 }

@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, openSync, constants as fsc } from 'node:fs';
 import { open, readFile, rename, unlink, mkdir, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { pidAlive } from './pid-lock.js';
 
 /** fsync of a directory, so a rename or a new file in it survives a crash. */
 export function fsyncDirSync(dir: string): void {
@@ -47,16 +48,6 @@ export async function writeFileDurable(path: string, data: string | Uint8Array):
 // left by a process that died holding it.
 const kStaleLockMs = 10_000;
 const kLockWaitMs = 10_000;
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Runs `fn` while holding the lock file `lockPath` (created with O_EXCL, holding `pid timestamp`).
