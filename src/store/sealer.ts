@@ -402,19 +402,28 @@ export async function encryptPlainShards(store: TenantStore, arenas: ArenaSet): 
     const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
     const rows = plain.reduce((a, s) => a + s.rows, 0);
     const rewritten = await rewriteShards(store, arenas, plain, -Infinity, rows, next);
-    next.shards.push(...rewritten.map((s) => s.entry));
-    try {
-      await store.saveManifest(next);
-    } catch (err) {
-      for (const s of rewritten) unloadShard(arenas, s);
-      throw err;
-    }
-    const plainSet = new Set(plain);
-    store.shards = [...store.shards.filter((s) => !plainSet.has(s)), ...rewritten];
-    for (const s of plain) unloadShard(arenas, s);
-    await store.shardObjects.delete([...names]);
+    await replaceShards(store, arenas, plain, rewritten, next);
     return plain.length;
   });
+}
+
+/**
+ * The commit of a shard rewrite: `next` (without `old`'s entries) gains `loaded`'s and is saved; then the
+ * store swaps them in, frees `old` and deletes its objects. A failed save unloads `loaded` and leaves all
+ * as it was (the new objects are orphans, deleted at the next open).
+ */
+async function replaceShards(store: TenantStore, arenas: ArenaSet, old: readonly LoadedShard[], loaded: readonly LoadedShard[], next: TenantManifest): Promise<void> {
+  next.shards.push(...loaded.map((s) => s.entry));
+  try {
+    await store.saveManifest(next);
+  } catch (err) {
+    for (const s of loaded) unloadShard(arenas, s);
+    throw err;
+  }
+  const oldSet = new Set(old);
+  store.shards = [...store.shards.filter((s) => !oldSet.has(s)), ...loaded];
+  for (const s of old) unloadShard(arenas, s);
+  await store.shardObjects.delete(old.map((s) => s.entry.file));
 }
 
 /** A day with at least this many shards (many small seals) gets its shards merged. */
@@ -450,17 +459,7 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       if (!viaWorker || viaWorker.rows !== total) continue;
       next.nextShardGen = firstGen + viaWorker.entries.length;
       const loaded = await loadEntries(store, arenas, viaWorker.entries);
-      next.shards.push(...loaded.map((s) => s.entry));
-      try {
-        await store.saveManifest(next);
-      } catch (err) {
-        for (const s of loaded) unloadShard(arenas, s);
-        throw err;
-      }
-      const pickedSet = new Set(picked);
-      store.shards = [...store.shards.filter((s) => !pickedSet.has(s)), ...loaded];
-      for (const s of picked) unloadShard(arenas, s);
-      await store.shardObjects.delete([...names]);
+      await replaceShards(store, arenas, picked, loaded, next);
       merged += picked.length - loaded.length;
     }
     return merged;
