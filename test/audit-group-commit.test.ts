@@ -59,9 +59,11 @@ describe('audit group commit', () => {
     const n = 300;
     await Promise.all(Array.from({ length: n }, (_, i) => trail.append('pd-a', fields(i)).then(async (r) => {
       resolvedSeqs.push(r.seq);
-      // durable before the answer: the log holds the record, the marker covers it
-      const size = statSync(logPath).size;
+      // durable before the answer: the log holds the record, the marker covers it. The marker is read
+      // first: the log grows before its marker does, so a size read after the marker must cover it even
+      // when later group commits land between the two reads
       const head = decodeHead(await readFile(headPath));
+      const size = statSync(logPath).size;
       if (!head || head.seq < r.seq || size < head.len) violations.push(`seq ${r.seq}: head ${head?.seq} size ${size}`);
     })));
     await trail.close();
