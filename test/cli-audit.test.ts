@@ -77,7 +77,7 @@ describe('CLI actions without a server', () => {
     const d = await dataDir();
     const n = 6;
     const results = await Promise.all(Array.from({ length: n }, (_, i) => cli('token', 'create', '--data-dir', d, '--tenant', i % 2 ? 'pd-a' : 'pd-b', '--user', `u${i}`, '--role', 'auditor')));
-    for (const r of results) expect(r.code).toBe(0);
+    for (const r of results) expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(cliActions(await readAudit(d, '_system'))).toHaveLength(n);
     expect(cliActions(await readAudit(d, 'pd-a'))).toHaveLength(n / 2);
     expect(cliActions(await readAudit(d, 'pd-b'))).toHaveLength(n / 2);

@@ -95,6 +95,9 @@ export class FileKeyStore implements KeyStore {
         throw KeyStoreDamaged(`key store ${spec} has no ${kMetaFile}`);
       }
       if (exists && !empty && !(await fsp.readdir(dir)).every((f) => f.includes('.tmp-'))) {
+        // another process creating the store at once may have linked its meta file after our read: open theirs
+        const appeared = await fsp.access(path.join(dir, kMetaFile)).then(() => true, () => false);
+        if (appeared) return FileKeyStore.open(spec, dir, false);
         throw KeyStoreDamaged(`key store ${spec} is not empty and has no ${kMetaFile}`);
       }
       await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
