@@ -24,10 +24,11 @@
  * from the alert log, its ack goes too (compact): the ack names no plate, but it is about a read that is
  * gone. The audit record of the ack request (action `alerts.ack`) stays, like every audit record.
  */
-import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, StorageUnavailable, UnsupportedFormat } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
 import { openRandom, sealRandom } from '../crypto/aead.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
@@ -157,16 +158,7 @@ export class AckLog {
     const k = await this.keys.newKey(ackLogEpoch(tenant));
     const head = header(encodeKeyRef(k));
     const bytes = Buffer.concat([head, ...acks.map((a) => encodeRecord(k.key, head, a))]);
-    const tmp = path + '.tmp';
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(this.dir);
+    await writeFileAtomic(path, bytes, path + '.tmp');
     return { key: k.key, head, fh: await open(path, 'r+'), size: bytes.length, acks: new Map(acks.map((a) => [a.id, a])) };
   }
 
@@ -289,13 +281,4 @@ function header(keyRef: Buffer): Buffer {
   b.writeUInt16LE(keyRef.length, kHeaderBytes);
   keyRef.copy(b, kHeaderBytes + 2);
   return b;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -25,10 +25,11 @@
  * records are not indexed. Compaction writes a fresh file with fresh lanes. A version 1 (plaintext) log is
  * rewritten sealed at open.
  */
-import { mkdir, open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
 import { alertPayload, type AlertDraft } from './alert.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
@@ -350,16 +351,7 @@ export class AlertLog {
     const lanes = new LaneWriter(this.keys);
     const fresh: TenantLog = { ...log, lanes };
     const encoded = await this.encode(fresh, kept.map((i, j) => ({ readTenant: log.readTenants[i]!, readTs: log.readTs[i]!, payload: payloads[j]! })), kHeaderBytes);
-    const tmp = log.path + '.tmp';
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(Buffer.concat([header(log.nextId - 1), encoded.bytes]));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, log.path);
-    await fsyncDir(this.dir);
+    await writeFileAtomic(log.path, [header(log.nextId - 1), encoded.bytes], log.path + '.tmp');
     await log.fh.close();
     log.fh = await open(log.path, 'r+');
     lanes.durable();
@@ -490,13 +482,4 @@ function firstAfter(ids: readonly number[], afterId: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

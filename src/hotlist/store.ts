@@ -12,7 +12,7 @@
  * the tenant's hot-list KEK (`t/<tenant>/h`) and carried inline in the sealed header. A plaintext file of a
  * version without encryption is read and written back sealed at open (migration).
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTenantName } from '../model/tenant.js';
 import { decodeHotlist, encodeHotlist } from './codec.js';
@@ -24,6 +24,7 @@ import { hotlistEpoch } from '../crypto/key-names.js';
 import { decodeKeyRef, encodeKeyRef } from '../crypto/key-ref.js';
 import { isSealed, kSealedKindHotlist, openSealedFile, readSealedHeader, sealFile } from '../crypto/sealed-file.js';
 import { CorruptFile } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
 
 /** A list as the matcher sees it: the stored list and its index, never mutated after creation. */
 export interface LoadedHotlist {
@@ -68,7 +69,7 @@ export class HotlistStore {
           } else {
             // written before encryption at rest: seal it now (the plaintext file is replaced atomically)
             const list = decodeHotlist(bytes, join(tenant, file));
-            await writeDurable(dir, join(dir, file), await store.sealList(tenant, list));
+            await writeFileAtomic(join(dir, file), await store.sealList(tenant, list), join(dir, file) + kTmp);
             loaded.push(buildLoaded(list));
           }
         } catch (err) {
@@ -101,7 +102,7 @@ export class HotlistStore {
       const dir = join(this.root, tenant);
       await mkdir(dir, { recursive: true });
       const path = join(dir, list.name + kExt);
-      await writeDurable(dir, path, await this.sealList(tenant, list));
+      await writeFileAtomic(path, await this.sealList(tenant, list), path + kTmp); // the old list or the new one, never a mix
       const others = this.listsOf(tenant).filter((l) => l.list.name !== list.name);
       this.lists.set(tenant, sortByName([...others, loaded]));
       return loaded;
@@ -148,25 +149,3 @@ function sortByName(lists: LoadedHotlist[]): LoadedHotlist[] {
   return lists.sort((a, b) => (a.list.name < b.list.name ? -1 : a.list.name > b.list.name ? 1 : 0));
 }
 
-/** temp + fsync + rename + fsync(dir): the file is the old one or the new one, never a mix. */
-async function writeDurable(dir: string, path: string, bytes: Buffer): Promise<void> {
-  const tmp = path + kTmp;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await fsyncDir(dir);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
