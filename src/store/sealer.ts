@@ -90,7 +90,7 @@ export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries:
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
 async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
-  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)));
+  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)), store.keys.cipher);
   manifest.nextShardGen = firstGen + entries.length;
   return loadEntries(store, arenas, entries);
 }
@@ -107,12 +107,16 @@ function sealWorkerPath(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-/** Builds the shards of rotated WAL files in a worker thread; undefined if it cannot. */
-async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
+/**
+ * Builds the shards of rotated WAL files in a worker thread, with the store's cipher (AES-256-GCM; a
+ * benchmark's stand-in names its module: src/crypto/cipher.ts); undefined if it cannot.
+ */
+async function sealInWorker(store: TenantStore, job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
   const file = sealWorkerPath();
   if (!file) return undefined;
+  const cipherModule = store.keys.cipher.workerModule;
   return new Promise((resolve) => {
-    const w = new Worker(file, { workerData: job });
+    const w = new Worker(file, { workerData: cipherModule === undefined ? job : { ...job, cipherModule } });
     let done = false;
     w.once('message', (m: { ok: boolean; rows: number; entries: ShardEntry[] }) => {
       done = true;
@@ -202,7 +206,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(store.live.rows.slice(0, cut))),
     };
     let loaded: LoadedShard[];
-    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
+    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(store, job);
     if (viaWorker && viaWorker.rows === rowCount) {
       next.nextShardGen = firstGen + viaWorker.entries.length;
       loaded = await loadEntries(store, arenas, viaWorker.entries);
@@ -379,7 +383,7 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
     walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(shards)),
   };
   if (held && held.reaches.length > 0) job.held = held.reaches;
-  const viaWorker = await sealInWorker(job);
+  const viaWorker = await sealInWorker(store, job);
   if (viaWorker && viaWorker.rows === expectRows) {
     next.nextShardGen = firstGen + viaWorker.entries.length;
     return loadEntries(store, arenas, viaWorker.entries);
@@ -451,7 +455,7 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const names = new Set(picked.map((s) => s.entry.file));
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
-      const viaWorker = await sealInWorker({
+      const viaWorker = await sealInWorker(store, {
         walFiles: [], shardFiles: await jobShardFiles(store, picked), minTs: -Infinity,
         fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
         walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(picked)),

@@ -269,7 +269,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
       regions.push(region);
       const mem = new Uint8Array(arenas.arena(region.arena).memory.buffer);
-      openSealedFile(file, stored, key, mem, region.ptr);
+      openSealedFile(file, stored, key, mem, region.ptr, keys.cipher);
       bytes = mem.subarray(region.ptr, region.ptr + size);
     } else {
       // plaintext (a data dir written before encryption at rest, until its migration rewrites it)
