@@ -35,7 +35,8 @@ export interface EngineOptions {
   tenantPlates?: boolean;
   /**
    * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
-   * dir, `file:<dataDir>.keys`. There is no way to store reads unencrypted.
+   * dir, `file:<dataDir>.keys`. Their cipher (`keys.cipher`) is AES-256-GCM; only the overhead benchmark
+   * constructs keys with its plaintext stand-in (src/crypto/cipher.ts). No option here turns it off.
    */
   keys?: DataKeys;
 }
