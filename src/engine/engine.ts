@@ -15,6 +15,11 @@ export interface EngineOptions {
   dataDir: string;
   /** Worker threads for query execution; 0 runs kernels on the calling thread. Default: cores. */
   threads?: number;
+  /**
+   * Worker threads that check (CRC32C) and decrypt (AES-256-GCM) the shards while the data dir opens, so
+   * opening is not one serial pass over every stored byte; 0 does it on the opening thread. Default: `threads`.
+   */
+  openThreads?: number;
   /** Seal a tenant's live rows into shards once it holds this many (default 1,000,000). */
   sealRows?: number;
   /** … or once its oldest live row is this old, in ms (default 600,000). 0 disables background sealing. */

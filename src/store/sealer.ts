@@ -36,35 +36,58 @@ import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
+import type { ShardOpenPool } from './shard-open-pool.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
 
-/** Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. */
-export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<void> {
+/**
+ * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. With `pool`, the
+ * shards are checked and decrypted on its worker threads, a few in flight at once (each holds its stored
+ * bytes until opened), while this thread parses and indexes the ones done; shards keep manifest order.
+ */
+export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: ShardOpenPool): Promise<void> {
   const objects = store.shardObjects;
   await objects.recover();
   const named = new Set(store.manifest.shards.map((e) => e.file));
   const orphans = (await objects.list()).filter((n) => !named.has(n));
   await objects.delete(orphans);
-  const loaded: LoadedShard[] = [];
-  for (const entry of store.manifest.shards) {
-    const file = objects.locate(entry.file);
-    try {
-      const shard = await loadShard(arenas, objects, entry, store.keys);
-      loaded.push(shard);
-      store.addKnownReadIds(shard.readIds());
-    } catch (err) {
-      if (isKeyDestroyed(err)) {
-        // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
-        store.shreddedFiles.push(file);
-        continue;
+  const entries = store.manifest.shards;
+  const loaded: Array<LoadedShard | undefined> = new Array(entries.length);
+  const failed: Array<{ file: string; err: unknown } | undefined> = new Array(entries.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      try {
+        loaded[i] = await loadShard(arenas, objects, entries[i]!, store.keys, pool);
+      } catch (err) {
+        failed[i] = { file: objects.locate(entries[i]!.file), err };
       }
-      if (!(err as { code?: string }).code?.startsWith('PS_')) throw err;
-      store.corruptFiles.push(file);
-      store.corruptErrors.push(err as Error);
     }
+  };
+  await Promise.all(Array.from({ length: pool ? pool.threads + 1 : 1 }, lane));
+  const shards: LoadedShard[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const shard = loaded[i];
+    if (shard) {
+      shards.push(shard);
+      store.addKnownReadIds(shard.readIds());
+      continue;
+    }
+    const { file, err } = failed[i]!;
+    if (isKeyDestroyed(err)) {
+      // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
+      store.shreddedFiles.push(file);
+      continue;
+    }
+    if (!(err as { code?: string }).code?.startsWith('PS_')) {
+      for (const s of loaded) if (s) unloadShard(arenas, s);
+      throw err;
+    }
+    store.corruptFiles.push(file);
+    store.corruptErrors.push(err as Error);
   }
-  store.shards = loaded;
+  store.shards = shards;
 }
 
 /** Loads freshly written shard files; on failure unloads what was loaded. */
