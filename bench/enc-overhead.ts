@@ -29,7 +29,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { openDataDirKeys } from '../src/crypto/data-dir-keys.js';
-import type { DataKeys } from '../src/crypto/data-keys.js';
+import { DataKeys } from '../src/crypto/data-keys.js';
+import { aesGcm, type Cipher } from '../src/crypto/cipher.js';
 import { openEngine } from '../src/engine/index.js';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
 import { Directory } from '../src/server/tenancy/directory.js';
@@ -75,6 +76,12 @@ if (o.reads > 1_000_000) throw new Error('--reads above 1,000,000: the machine i
 const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 const kCli = join(root, 'dist/src/cli/main.js');
 const kPlainCli = join(root, 'dist/bench/plaintext-cli.js');
+const aesCalls = { seal: 0, open: 0 };
+const countingAes: Cipher = {
+  name: 'aes-256-gcm (counted)',
+  seal: (...a: Parameters<Cipher['seal']>) => (aesCalls.seal++, aesGcm.seal(...a)),
+  open: (...a: Parameters<Cipher['open']>) => (aesCalls.open++, aesGcm.open(...a)),
+};
 const entryOf = (m: Mode) => (m === 'encrypted' ? kCli : kPlainCli);
 const tenant = kDefaultTenants[0]!;
 const log = (s: string) => process.stderr.write(`[enc-overhead ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -145,25 +152,33 @@ try {
     if (o.only.has('load')) report.bulkLoad = bulk;
   }
 
-  // 2. engine open in this process, and server open (child) below with HTTP
+  // 2. engine open in this process: shards checked and decrypted on worker threads (openThreads = threads,
+  //    the default) and on the opening thread (openThreads 0: how opening worked before), each mode
   if (o.only.has('open')) {
-    const open = { ms: pair(), rows: { encrypted: 0, plaintext: 0 } };
+    const variants = kModes.flatMap((m) => [{ m, openThreads: o.threads }, { m, openThreads: 0 }]);
+    const open: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
     for (let r = 0; r < o.rounds * 2; r++) {
-      for (const m of order(r)) {
-        const keys = await keysFor(m, dirOf(m, 'bulk'));
+      const turn = [...variants.slice(r % variants.length), ...variants.slice(0, r % variants.length)];
+      for (const v of turn) {
+        const name = `${v.m}/${v.openThreads}`;
+        const keys = await keysFor(v.m, dirOf(v.m, 'bulk'));
         loads.push(loadAvg());
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const engine = await openEngine({ dataDir: dirOf(m, 'bulk'), threads: o.threads, keys, sealAgeMs: 0 });
+        const engine = await openEngine({ dataDir: dirOf(v.m, 'bulk'), threads: o.threads, openThreads: v.openThreads, keys, sealAgeMs: 0 });
         const ms = performance.now() - t0;
+        const c = process.cpuUsage(c0);
         const stats = engine.stats();
-        open.rows[m] = stats.reads ?? 0;
         await engine.close();
         await keys.store.close();
-        open.ms[m].push(ms);
-        log(`engine open ${m}: ${ms.toFixed(0)} ms (${JSON.stringify({ reads: stats.reads, corrupt: stats.corruptFiles.length })})`);
+        if (stats.corruptFiles.length > 0 || stats.reads !== o.reads) throw new Error(`open ${name}: ${JSON.stringify(stats)}`);
+        (open[name] ??= []).push(ms);
+        (cpu[name] ??= []).push((c.user + c.system) / 1000);
+        log(`engine open ${name}: ${ms.toFixed(0)} ms, CPU ${((c.user + c.system) / 1000).toFixed(0)} ms`);
       }
     }
-    report.engineOpen = open;
+    report.engineOpen = { ms: open, cpuMs: cpu };
   }
 
   // 3. server open and durable HTTP ingest
@@ -213,7 +228,9 @@ try {
     let sample: DataSample | undefined;
     for (const m of kModes) {
       const d = dirOf(m, 'peers');
-      const keys = await keysFor(m, d);
+      const opened = await keysFor(m, d);
+      // the encrypted engine's cipher counts its calls on this thread (still AES-256-GCM): a search must make none
+      const keys = m === 'encrypted' ? new DataKeys(opened.store, countingAes) : opened;
       const engine = await openEngine({ dataDir: d, threads: o.threads, keys });
       const s = new DataSample(o.seed, genOptions.vehicles);
       const spill = new SpillWriter(join(work, `spill-${m}.tsv`));
@@ -228,21 +245,26 @@ try {
     report.appendLoad = appendLoad;
     const queries = buildQuerySet(sample!, { seed: o.seed, hotlistExact: 10_000, hotlistFuzzy: 1_000 });
     const rows: unknown[] = [];
+    const callsBefore = { ...aesCalls };
     for (const q of queries) {
-      const ms = pair();
+      const ms = pair(), cpuMs = pair();
       const answers: Partial<Record<Mode, Answer>> = {};
       for (const m of kModes) answers[m] = await peers[m].run(q); // warm-up
       for (let i = 0; i < o.queryRuns; i++) {
         for (const m of order(i)) {
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           await peers[m].run(q);
           ms[m].push(performance.now() - t0);
+          const c = process.cpuUsage(c0);
+          cpuMs[m].push((c.user + c.system) / 1000);
         }
       }
       const diff = differenceBetween(answers.encrypted!, answers.plaintext!);
-      rows.push({ query: q.name, describe: q.describe, ms, ratio: ratioOf(ms), equal: !diff, answer: describeAnswer(answers.encrypted!), diff });
-      log(`${q.name}: encrypted ${median(ms.encrypted).toFixed(2)} ms, plaintext ${median(ms.plaintext).toFixed(2)} ms, ratio ${ratioOf(ms).toFixed(2)}${diff ? ` DIFFER: ${diff}` : ''}`);
+      rows.push({ query: q.name, describe: q.describe, ms, cpuMs, ratio: ratioOf(ms), cpuRatio: ratioOf(cpuMs), equal: !diff, answer: describeAnswer(answers.encrypted!), diff });
+      log(`${q.name}: encrypted ${median(ms.encrypted).toFixed(2)} ms (CPU ${median(cpuMs.encrypted).toFixed(2)}), plaintext ${median(ms.plaintext).toFixed(2)} ms (CPU ${median(cpuMs.plaintext).toFixed(2)}), ratio ${ratioOf(ms).toFixed(2)} / CPU ${ratioOf(cpuMs).toFixed(2)}${diff ? ` DIFFER: ${diff}` : ''}`);
     }
+    report.aesCallsDuringQueries = { seal: aesCalls.seal - callsBefore.seal, open: aesCalls.open - callsBefore.open, queries: queries.length * (o.queryRuns + 1) };
     for (const m of kModes) await peers[m].close();
     report.queries = rows;
   }
@@ -296,8 +318,12 @@ function render(r: Record<string, unknown>): string {
     lines.push(row('bulk load `platesearch ingest`, wall', bulk.wallS, 's'));
     lines.push(row('bulk load `platesearch ingest`, CPU (user+sys)', bulk.cpuS, 's'));
   }
-  const open = r.engineOpen as { ms: Pair } | undefined;
-  if (open) lines.push(row(`engine open of the bulk-loaded data dir (threads ${o.threads})`, open.ms, 'ms', 0));
+  const open = r.engineOpen as { ms: Record<string, number[]>; cpuMs: Record<string, number[]> } | undefined;
+  if (open) {
+    const t = o.threads;
+    lines.push(row(`engine open, shards decrypted on ${t} worker threads (wall)`, { encrypted: open.ms[`encrypted/${t}`]!, plaintext: open.ms[`plaintext/${t}`]! }, 'ms', 0));
+    lines.push(row('engine open, on the opening thread (before; wall)', { encrypted: open.ms['encrypted/0']!, plaintext: open.ms['plaintext/0']! }, 'ms', 0));
+  }
   const http = r.http as { openMs: Pair; readsPerSecond: Pair; p50Ms: Pair } | undefined;
   if (http) {
     lines.push(row('server open (`serve` start to "listening")', http.openMs, 'ms', 0));
@@ -306,9 +332,18 @@ function render(r: Record<string, unknown>): string {
   }
   const append = r.appendLoad as { ms: Pair } | undefined;
   if (append) lines.push(row('library load (append + seal, as bench:peers loads)', append.ms, 'ms', 0));
-  for (const q of (r.queries ?? []) as Array<{ query: string; ms: Pair; equal: boolean }>) {
-    lines.push(row(`query: ${q.query}${q.equal ? '' : ' (ANSWERS DIFFER)'}`, q.ms, 'ms', 3));
+  for (const q of (r.queries ?? []) as Array<{ query: string; ms: Pair; cpuMs: Pair; equal: boolean }>) {
+    lines.push(row(`query: ${q.query}${q.equal ? '' : ' (ANSWERS DIFFER)'}, wall`, q.ms, 'ms', 3));
+    lines.push(row('  … CPU of this process (all threads)', q.cpuMs, 'ms', 3));
   }
+  if (open) {
+    const t = o.threads;
+    lines.push('', `Engine open before/after (decryption on the opening thread → on ${t} workers), medians of ${open.ms['encrypted/0']!.length}: encrypted ` +
+      `${f(median(open.ms['encrypted/0']!), 0)} → ${f(median(open.ms[`encrypted/${t}`]!), 0)} ms wall (best ${f(Math.min(...open.ms['encrypted/0']!), 0)} → ${f(Math.min(...open.ms[`encrypted/${t}`]!), 0)}), ` +
+      `CPU of this process ${f(median(open.cpuMs['encrypted/0']!), 0)} → ${f(median(open.cpuMs[`encrypted/${t}`]!), 0)} ms; plaintext ${f(median(open.ms['plaintext/0']!), 0)} → ${f(median(open.ms[`plaintext/${t}`]!), 0)} ms wall.`);
+  }
+  const calls = r.aesCallsDuringQueries as { seal: number; open: number; queries: number } | undefined;
+  if (calls) lines.push('', `AES-GCM calls on the engine's thread during the ${calls.queries} query runs of the encrypted engine: ${calls.seal} seal, ${calls.open} open (data is decrypted once, at load).`);
   lines.push('', 'Ratios are encrypted / plaintext (for reads/s the overhead is plaintext / encrypted − 1); "bests" = fastest run of each, the figure least moved by other processes on the shared cores. Query answers of the two engines compared: ' +
     `${((r.queries ?? []) as Array<{ equal: boolean }>).every((q) => q.equal) ? 'all equal' : 'SOME DIFFER'}.`, m.end);
   return lines.join('\n');
