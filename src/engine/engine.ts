@@ -15,6 +15,11 @@ export interface EngineOptions {
   dataDir: string;
   /** Worker threads for query execution; 0 runs kernels on the calling thread. Default: cores. */
   threads?: number;
+  /**
+   * Worker threads that check (CRC32C) and decrypt (AES-256-GCM) the shards while the data dir opens, so
+   * opening is not one serial pass over every stored byte; 0 does it on the opening thread. Default: `threads`.
+   */
+  openThreads?: number;
   /** Seal a tenant's live rows into shards once it holds this many (default 1,000,000). */
   sealRows?: number;
   /** … or once its oldest live row is this old, in ms (default 600,000). 0 disables background sealing. */
@@ -35,7 +40,8 @@ export interface EngineOptions {
   tenantPlates?: boolean;
   /**
    * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
-   * dir, `file:<dataDir>.keys`. There is no way to store reads unencrypted.
+   * dir, `file:<dataDir>.keys`. Their cipher (`keys.cipher`) is AES-256-GCM; only the overhead benchmark
+   * constructs keys with its plaintext stand-in (src/crypto/cipher.ts). No option here turns it off.
    */
   keys?: DataKeys;
 }

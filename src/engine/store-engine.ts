@@ -16,6 +16,7 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
+import { ShardOpenPool } from '../store/shard-open-pool.js';
 import { adoptShards, compactTenant, dropTenantBefore, encryptPlainShards, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
 import type { BulkLoad } from '../store/bulk-load.js';
 import { dayOf } from '../store/shard-format.js';
@@ -71,6 +72,8 @@ export class StoreEngine implements Engine {
   private readonly tenantPlates = new Map<string, TenantPlates>();
   private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   private readonly threads: number;
+  /** Worker threads that check and decrypt shards while the data dir opens (0: the opening thread). */
+  private readonly openThreads: number;
   private readonly poolMinRows: number;
   private readonly useTenantPlates: boolean;
   private pool: ExecutorPool | undefined;
@@ -88,6 +91,7 @@ export class StoreEngine implements Engine {
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
     this.threads = Math.max(0, Math.floor(options.threads ?? availableParallelism()));
+    this.openThreads = Math.max(0, Math.floor(options.openThreads ?? this.threads));
     this.poolMinRows = options.poolMinRows ?? kDefaultPoolMinRows;
     this.useTenantPlates = options.tenantPlates ?? true;
     this.arenas = new ArenaSet({
@@ -129,12 +133,22 @@ export class StoreEngine implements Engine {
 
   private async load(): Promise<void> {
     await ensureDir(this.tenantsDir);
+    // the shards' checks and decryption on worker threads while the data dir opens (src/store/shard-open-pool.ts)
+    const pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
+    try {
+      await this.loadTenants(pool);
+    } finally {
+      await pool?.close();
+    }
+  }
+
+  private async loadTenants(pool: ShardOpenPool | undefined): Promise<void> {
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
         const store = await TenantStore.open(this.tenantsDir, name, this.keys);
         if (!store) continue;
-        await openShards(store, this.arenas);
+        await openShards(store, this.arenas, pool);
         if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
           // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
           // each step committed by the manifest (a crash in between is finished at the next open)

@@ -36,35 +36,58 @@ import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
+import type { ShardOpenPool } from './shard-open-pool.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
 
-/** Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. */
-export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<void> {
+/**
+ * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. With `pool`, the
+ * shards are checked and decrypted on its worker threads, a few in flight at once (each holds its stored
+ * bytes until opened), while this thread parses and indexes the ones done; shards keep manifest order.
+ */
+export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: ShardOpenPool): Promise<void> {
   const objects = store.shardObjects;
   await objects.recover();
   const named = new Set(store.manifest.shards.map((e) => e.file));
   const orphans = (await objects.list()).filter((n) => !named.has(n));
   await objects.delete(orphans);
-  const loaded: LoadedShard[] = [];
-  for (const entry of store.manifest.shards) {
-    const file = objects.locate(entry.file);
-    try {
-      const shard = await loadShard(arenas, objects, entry, store.keys);
-      loaded.push(shard);
-      store.addKnownReadIds(shard.readIds());
-    } catch (err) {
-      if (isKeyDestroyed(err)) {
-        // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
-        store.shreddedFiles.push(file);
-        continue;
+  const entries = store.manifest.shards;
+  const loaded: Array<LoadedShard | undefined> = new Array(entries.length);
+  const failed: Array<{ file: string; err: unknown } | undefined> = new Array(entries.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      try {
+        loaded[i] = await loadShard(arenas, objects, entries[i]!, store.keys, pool);
+      } catch (err) {
+        failed[i] = { file: objects.locate(entries[i]!.file), err };
       }
-      if (!(err as { code?: string }).code?.startsWith('PS_')) throw err;
-      store.corruptFiles.push(file);
-      store.corruptErrors.push(err as Error);
     }
+  };
+  await Promise.all(Array.from({ length: pool ? pool.threads + 1 : 1 }, lane));
+  const shards: LoadedShard[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const shard = loaded[i];
+    if (shard) {
+      shards.push(shard);
+      store.addKnownReadIds(shard.readIds());
+      continue;
+    }
+    const { file, err } = failed[i]!;
+    if (isKeyDestroyed(err)) {
+      // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
+      store.shreddedFiles.push(file);
+      continue;
+    }
+    if (!(err as { code?: string }).code?.startsWith('PS_')) {
+      for (const s of loaded) if (s) unloadShard(arenas, s);
+      throw err;
+    }
+    store.corruptFiles.push(file);
+    store.corruptErrors.push(err as Error);
   }
-  store.shards = loaded;
+  store.shards = shards;
 }
 
 /** Loads freshly written shard files; on failure unloads what was loaded. */
@@ -90,7 +113,7 @@ export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries:
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
 async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
-  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)));
+  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)), store.keys.cipher);
   manifest.nextShardGen = firstGen + entries.length;
   return loadEntries(store, arenas, entries);
 }
@@ -107,12 +130,16 @@ function sealWorkerPath(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-/** Builds the shards of rotated WAL files in a worker thread; undefined if it cannot. */
-async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
+/**
+ * Builds the shards of rotated WAL files in a worker thread, with the store's cipher (AES-256-GCM; a
+ * benchmark's stand-in names its module: src/crypto/cipher.ts); undefined if it cannot.
+ */
+async function sealInWorker(store: TenantStore, job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
   const file = sealWorkerPath();
   if (!file) return undefined;
+  const cipherModule = store.keys.cipher.workerModule;
   return new Promise((resolve) => {
-    const w = new Worker(file, { workerData: job });
+    const w = new Worker(file, { workerData: cipherModule === undefined ? job : { ...job, cipherModule } });
     let done = false;
     w.once('message', (m: { ok: boolean; rows: number; entries: ShardEntry[] }) => {
       done = true;
@@ -202,7 +229,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(store.live.rows.slice(0, cut))),
     };
     let loaded: LoadedShard[];
-    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
+    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(store, job);
     if (viaWorker && viaWorker.rows === rowCount) {
       next.nextShardGen = firstGen + viaWorker.entries.length;
       loaded = await loadEntries(store, arenas, viaWorker.entries);
@@ -379,7 +406,7 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
     walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(shards)),
   };
   if (held && held.reaches.length > 0) job.held = held.reaches;
-  const viaWorker = await sealInWorker(job);
+  const viaWorker = await sealInWorker(store, job);
   if (viaWorker && viaWorker.rows === expectRows) {
     next.nextShardGen = firstGen + viaWorker.entries.length;
     return loadEntries(store, arenas, viaWorker.entries);
@@ -451,7 +478,7 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const names = new Set(picked.map((s) => s.entry.file));
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
-      const viaWorker = await sealInWorker({
+      const viaWorker = await sealInWorker(store, {
         walFiles: [], shardFiles: await jobShardFiles(store, picked), minTs: -Infinity,
         fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
         walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(picked)),

@@ -21,6 +21,7 @@ import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { parseShard, readShardHeader, type ShardMeta } from './shard-format.js';
+import type { ShardOpenPool } from './shard-open-pool.js';
 
 const dec = new TextDecoder();
 
@@ -244,9 +245,10 @@ export class LoadedShard {
 /**
  * Reads shard object `entry.file` of `objects` into `arenas` and verifies it against its manifest entry
  * (size, CRC32C) and its own metadata. Any failure frees what was allocated and throws a coded error
- * naming the shard (its ObjectStore.locate name).
+ * naming the shard (its ObjectStore.locate name). With `pool` (while a data dir opens), a sealed shard's
+ * checksum and decryption run on a worker thread (src/store/shard-open-pool.ts).
  */
-export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry, keys?: DataKeys): Promise<LoadedShard> {
+export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry, keys?: DataKeys, pool?: ShardOpenPool): Promise<LoadedShard> {
   const regions: Region[] = [];
   const file = objects.locate(entry.file);
   try {
@@ -257,7 +259,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       if (!keys) throw CorruptFile(`Shard is encrypted and no key store was given: ${file}`, { file });
       const stored = await objects.get(entry.file);
       if (stored.length !== entry.bytes) throw CorruptFile(`Shard size ${stored.length} differs from the manifest's ${entry.bytes}: ${file}`, { file });
-      if (crc32c(stored) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
+      if (!pool && crc32c(stored) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
       const key = await keys.openKey(wrappedFromJson(entry.key)).catch((err: unknown) => {
         if (isKeyDestroyed(err)) throw KeyDestroyed(`Shard ${file} was shredded (its day key is destroyed)`, { file });
         throw err;
@@ -268,9 +270,10 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       const sideBytes = entry.dictCount * kPlateSlotBytes + Math.ceil(entry.rows / kBlockRows) * kZoneBytes;
       region = arenas.alloc(Math.max(16, fileSpan + sideBytes), 64);
       regions.push(region);
-      const mem = new Uint8Array(arenas.arena(region.arena).memory.buffer);
-      openSealedFile(file, stored, key, mem, region.ptr);
-      bytes = mem.subarray(region.ptr, region.ptr + size);
+      const memory = arenas.arena(region.arena).memory;
+      if (pool) await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr }); // `stored` moves to the worker
+      else openSealedFile(file, stored, key, new Uint8Array(memory.buffer), region.ptr, keys.cipher);
+      bytes = new Uint8Array(memory.buffer).subarray(region.ptr, region.ptr + size);
     } else {
       // plaintext (a data dir written before encryption at rest, until its migration rewrites it)
       const size = await objects.head(entry.file);

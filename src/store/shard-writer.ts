@@ -15,6 +15,7 @@ import { buildShard, dayOf, shardFileName } from './shard-format.js';
 import type { RowRecord } from './wal-record.js';
 import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
 import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
+import type { Cipher } from '../crypto/cipher.js';
 
 /** The data key of the `index`-th file of `day` in one write (each file gets its own). */
 export type ShardKeySource = (day: number, index: number) => FileKey | Promise<FileKey>;
@@ -38,8 +39,11 @@ export function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> 
   return byDay;
 }
 
-/** Writes `byDay` as sealed shard objects named with generations firstGen, firstGen+1, …; returns the entries. */
-export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number, keyFor: ShardKeySource): Promise<ShardEntry[]> {
+/**
+ * Writes `byDay` as shard objects sealed with `cipher` (the data keys': AES-256-GCM), named with
+ * generations firstGen, firstGen+1, …; returns the entries.
+ */
+export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number, keyFor: ShardKeySource, cipher: Cipher): Promise<ShardEntry[]> {
   const entries: ShardEntry[] = [];
   let gen = firstGen;
   for (const [day, all] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
@@ -48,7 +52,7 @@ export async function writeDayShards(objects: ObjectStore, tenant: string, ordin
       const name = shardFileName(day, gen++);
       const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
       const key = await keyFor(day, i / kShardRowsCap);
-      entries.push(await putSealedShard(objects, name, day, bytes, meta, key));
+      entries.push(await putSealedShard(objects, name, day, bytes, meta, key, cipher));
     }
   }
   return entries;
@@ -60,8 +64,8 @@ type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: num
  * Seals shard bytes under `key` (its own data key) and puts them as object `name`; returns the manifest
  * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the Arrow file, the wrapped key.
  */
-export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey): Promise<ShardEntry> {
-  const sealed = sealFile(kSealedKindShard, key.key, bytes);
+export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher): Promise<ShardEntry> {
+  const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher);
   await objects.put(name, sealed);
   let crc = 0, size = 0;
   for (const c of sealed) {

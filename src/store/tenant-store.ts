@@ -226,7 +226,7 @@ export class TenantStore {
         this.badWalGens.add(gen);
       }
       if (scan.version === kWalPlainVersion) this.plainWalGens.add(gen);
-      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref));
+      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref), this.keys.cipher);
       this.shreddedBlocks += opened.shredded;
       if (opened.corrupt.length > 0) {
         if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
