@@ -9,34 +9,39 @@ import { haversineM } from '../reference/geo.js';
 import { gather, hitOf, IdSpace, idParts, type Columns } from './columns.js';
 import { cutRows, type AnalysisContext } from './context.js';
 
-/** Read order: ts, then id (ordinal, seq). */
-function compareRows(c: Columns, a: number, b: number): number {
+/**
+ * Whether row a comes after row b in read order (ts, then id = (tenant ordinal, seq)). The id is read only
+ * on equal times, which are rare.
+ */
+function after(c: Columns, a: number, b: number): boolean {
   const d = c.ts[a]! - c.ts[b]!;
-  if (d !== 0) return d;
+  if (d !== 0) return d > 0;
   const x = idParts(c, a), y = idParts(c, b);
-  return x.ordinal - y.ordinal || x.seq - y.seq;
+  return x.ordinal - y.ordinal > 0 || (x.ordinal === y.ordinal && x.seq > y.seq);
 }
 
 /**
- * Sorts a plate's rows in place into read order. They arrive mostly in order (sources are gathered shard
- * by shard, day by day), so an insertion sort is linear on them and allocates nothing; a long run that is
- * not yet in order goes to the library sort.
+ * Sorts order[lo, hi) (one plate's rows) in place into read order. They arrive mostly in order (sources are
+ * gathered shard by shard, day by day, and a shard's rows by hour), so an insertion sort is about linear on
+ * them and allocates nothing; a range that turns out far from order goes to the library sort.
  */
-function sortRows(rows: Int32Array, cmp: (a: number, b: number) => number): void {
+function sortRange(c: Columns, order: Int32Array, lo: number, hi: number): void {
   let moves = 0;
-  for (let i = 1; i < rows.length; i++) {
-    const x = rows[i]!;
+  const limit = 4 * (hi - lo) + 64;
+  for (let i = lo + 1; i < hi; i++) {
+    const x = order[i]!;
     let j = i - 1;
-    while (j >= 0 && cmp(rows[j]!, x) > 0) {
-      rows[j + 1] = rows[j]!;
+    while (j >= lo && after(c, order[j]!, x)) {
+      order[j + 1] = order[j]!;
       j--;
-      if (++moves > 4 * rows.length + 64) {
-        rows[j + 1] = x; // a permutation again
-        rows.set(Array.from(rows).sort(cmp));
+      if (++moves > limit) {
+        order[j + 1] = x; // a permutation again
+        const sorted = Array.from(order.subarray(lo, hi)).sort((a, b) => (after(c, a, b) ? 1 : after(c, b, a) ? -1 : 0));
+        order.set(sorted, lo);
         return;
       }
     }
-    rows[j + 1] = x;
+    order[j + 1] = x;
   }
 }
 
@@ -44,28 +49,29 @@ export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<C
   const ids = new IdSpace();
   const c = gather(ids, await ctx.scan({ filters: [q.filter] }), ctx.budget);
   const n = ids.plates.size;
-  // counting sort of the rows by plate id
+  // counting sort of the rows by plate id (stable: each plate's rows keep their gathered order)
   const start = new Int32Array(n + 1);
-  for (let k = 0; k < c.n; k++) start[c.plate[k]! + 1]!++;
+  const plate = c.plate;
+  for (let k = 0; k < c.n; k++) start[plate[k]! + 1]!++;
   for (let p = 0; p < n; p++) start[p + 1]! += start[p]!;
   const order = new Int32Array(c.n);
   const fill = start.slice(0, n);
-  for (let k = 0; k < c.n; k++) order[fill[c.plate[k]!]!++] = k;
+  for (let k = 0; k < c.n; k++) order[fill[plate[k]!]!++] = k;
+  const ts = c.ts, lat = c.lat, lon = c.lon;
+  const budget = ctx.budget;
   const all: ClonedRow[] = [];
-  const cmp = (a: number, b: number) => compareRows(c, a, b);
   for (let p = 0; p < n; p++) {
     const lo = start[p]!, hi = start[p + 1]!;
-    if (hi - lo < 2) continue;
-    ctx.budget?.check();
-    const rows = order.subarray(lo, hi);
-    sortRows(rows, cmp);
+    if (hi - lo < 2) continue; // most plates of a week: one read, no pair
+    budget?.tick();
+    sortRange(c, order, lo, hi);
     let pairs = 0, best = -1, bestSpeed = 0;
-    for (let j = 1; j < rows.length; j++) {
-      ctx.budget?.tick();
-      const a = rows[j - 1]!, b = rows[j]!;
-      const d = haversineM(c.lat[a]!, c.lon[a]!, c.lat[b]!, c.lon[b]!);
-      const speed = speedKmh(d, c.ts[b]! - c.ts[a]!);
-      if (!(d >= q.minDistanceM && speed > q.maxSpeedKmh)) continue;
+    for (let j = lo + 1; j < hi; j++) {
+      const a = order[j - 1]!, b = order[j]!;
+      const d = haversineM(lat[a]!, lon[a]!, lat[b]!, lon[b]!);
+      if (d < q.minDistanceM) continue;
+      const speed = speedKmh(d, ts[b]! - ts[a]!);
+      if (!(speed > q.maxSpeedKmh)) continue;
       pairs++;
       if (best < 0 || speed > bestSpeed) {
         best = j;
@@ -73,7 +79,7 @@ export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<C
       }
     }
     if (best >= 0) {
-      all.push({ plate: ids.plates.name(p), pairs, maxSpeedKmh: bestSpeed, example: [hitOf(c, rows[best - 1]!), hitOf(c, rows[best]!)] });
+      all.push({ plate: ids.plates.name(p), pairs, maxSpeedKmh: bestSpeed, example: [hitOf(c, order[best - 1]!), hitOf(c, order[best]!)] });
     }
   }
   all.sort((a, b) => b.pairs - a.pairs || comparePlates(a.plate, b.plate));
