@@ -38,6 +38,13 @@ const kCloneMinDistanceM = 30_000;
 
 export type PlantKind = 'convoy' | 'cloned' | 'visitor';
 
+/** Which plant a vehicle is: its kind and index in the truth file's list; a twin also names its original vehicle. */
+export interface PlantRef {
+  kind: PlantKind;
+  index: number;
+  original?: number;
+}
+
 interface Convoy {
   leader: number;
   follower: number;
@@ -225,10 +232,12 @@ export class Plants {
     e.ts.push(ts);
   }
 
-  /** What a planted vehicle is (undefined: a background vehicle). */
-  refOf(vehicle: number): { kind: PlantKind; index: number } | undefined {
+  /** What a planted vehicle is (undefined: a background vehicle); a cloned plate's twin names its original. */
+  refOf(vehicle: number): PlantRef | undefined {
     const k = vehicle - this.fleet.background;
-    return k < 0 ? undefined : { kind: this.kindOf[k]!, index: this.indexOf[k]! };
+    if (k < 0) return undefined;
+    const kind = this.kindOf[k]!, index = this.indexOf[k]!;
+    return kind === 'cloned' ? { kind, index, original: this.clones[index]!.original } : { kind, index };
   }
 
   /** The truth file's `planted` section (see ndjson-writer.ts): every plant and the lines of its reads. */

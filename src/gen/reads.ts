@@ -5,7 +5,7 @@
 import type { Read } from '../model/read.js';
 import { ReadGenerator } from './generator.js';
 import type { MisreadKind } from './ocr-errors.js';
-import type { PlantKind } from './plants.js';
+import type { PlantRef } from './plants.js';
 import type { GenOptions } from './options.js';
 
 /** What the truth file records about a misread. */
@@ -25,8 +25,11 @@ export interface GeneratedRead {
   vehicle: number;
   /** Present when `read.plate` is a misread. */
   misread?: MisreadTruth;
-  /** Present when the vehicle is a planted one (plants.ts): which plant, its index in the truth file's list. */
-  plant?: { kind: PlantKind; index: number };
+  /**
+   * Present when the vehicle is a planted one (plants.ts): which plant, its index in the truth file's list,
+   * and for a cloned plate's twin the vehicle whose plate it carries.
+   */
+  plant?: PlantRef;
 }
 
 /**
