@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/analytics-profile.js [--reads N] [--kind cloned] [--runs R] [--threads T] [--profile FILE]`: one analysis of
+ * `node dist/bench/analytics-profile.js [--reads N] [--kind cloned] [--runs R] [--threads T] [--profile FILE] [--body JSON]`: one analysis of
  * bench:peers' query set, timed alone over gen data loaded into the engine (for profiling with
  * the inspector, main thread, runs only, into FILE as a .cpuprofile): the time per run, without DuckDB.
  */
@@ -17,7 +17,7 @@ import type { AnalyticsKind } from '../src/model/analytics.js';
 import type { Read } from '../src/model/read.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reads: { type: 'string' }, kind: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' }, profile: { type: 'string' } } });
+  const { values } = parseArgs({ options: { reads: { type: 'string' }, kind: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' }, profile: { type: 'string' }, body: { type: 'string' } } });
   const reads = Number(values.reads ?? 1_000_000);
   const kind = (values.kind ?? 'cloned') as AnalyticsKind;
   const runs = Number(values.runs ?? 5);
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     for (const [t, b] of pending) if (b.length) await engine.append(t, b);
     await engine.seal();
     const now = maxTs + 1;
-    const body = kind === 'cloned'
+    const body = values.body ? (JSON.parse(values.body) as Record<string, unknown>) : kind === 'cloned'
       ? { maxSpeedKmh: 250, minDistanceM: 5000, from: new Date(now - 7 * 86_400_000).toISOString(), to: new Date(now).toISOString() }
       : {};
     const { query } = parseAnalyticsRequest(kind, { ...body, purpose: 'profile', case: 'p' });
