@@ -20,7 +20,7 @@ import { describeAnswer, differenceBetween, type Answer } from './peers/answer.j
 import { DataSample } from './peers/data-sample.js';
 import { DuckdbPeer } from './peers/duckdb-peer.js';
 import { EnginePeer, loadEngine } from './peers/engine-peer.js';
-import { kUsage, parsePeersOptions, type PeersOptions } from './peers/options.js';
+import { kUsage, parsePeersOptions, selectQueries, type PeersOptions } from './peers/options.js';
 import type { LoadReport, Peer, PeerName } from './peers/peer.js';
 import { PostgresPeer, sharedBuffersFor } from './peers/postgres-peer.js';
 import { buildQuerySet } from './peers/query-set.js';
@@ -130,7 +130,8 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     notes.push(...methodNotes(o, loads));
 
     // 3. The queries.
-    const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy });
+    const queries = selectQueries(buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy }), o.only);
+    if (o.only.length > 0) log(`--only ${o.only.join(',')}: ${queries.map((q) => q.name).join('; ')}`);
     const rows: QueryRow[] = [];
     for (const q of queries) {
       log(`${q.name}: ${q.describe}`);

@@ -58,7 +58,10 @@ function shardWindows(src: Source & { kind: 'shard' }, w: RowScanSpec['windows']
 
 export function rowScanTask(src: Source & { kind: 'shard' }, spec: RowScanSpec): RowScanTask {
   const s = src.shard;
-  const task: RowScanTask = { layout: s.layout, filters: spec.filters.map((f) => withFloor(f, src.minTs)), cameras: s.cameras, regions: s.regions };
+  const task: RowScanTask = {
+    layout: s.layout, filters: spec.filters.map((f) => withFloor(f, src.minTs)), cameras: s.cameras, regions: s.regions,
+    span: { minTs: s.meta.minTs, maxTs: s.meta.maxTs },
+  };
   const windows = shardWindows(src, spec.windows);
   if (windows) task.windows = windows;
   return task;
