@@ -34,6 +34,11 @@ export interface EngineOptions {
    */
   tenantPlates?: boolean;
   /**
+   * Keep an n-gram index beside each tenant's plate dictionary (src/store/plate-grams.ts) for `contains`
+   * and fuzzy patterns. Default true; the benchmarks and tests turn it off to compare with the full pass.
+   */
+  plateGrams?: boolean;
+  /**
    * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
    * dir, `file:<dataDir>.keys`. There is no way to store reads unencrypted.
    */

@@ -31,6 +31,9 @@ export const kMaxTenantMatches = 2048;
  */
 const kGramShare = 1 / 8;
 
+/** How tenant-wide matches were answered since the process started (for tests and benchmarks). */
+export const tenantMatchCounts = { grams: 0, pass: 0 };
+
 /** Four kNoMatch bytes read as one 32-bit word. */
 const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
 
@@ -46,7 +49,11 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
     const [lo, hi] = prefixRange(k, dict, match);
     if (hi <= lo) return { plates: [], distances: [] };
     const viaGrams = plates.grams ? matchByGrams(plates, match, k, region.ptr, Math.floor((hi - lo) * kGramShare)) : undefined;
-    if (viaGrams !== undefined) return viaGrams ?? undefined;
+    if (viaGrams !== undefined) {
+      tenantMatchCounts.grams++;
+      return viaGrams ?? undefined;
+    }
+    tenantMatchCounts.pass++;
     const dist = k.scratch.alloc(Math.max(16, hi - lo), 16);
     const n = k.matchDictionary({ ...dict, dict: region.ptr + lo * kPlateSlotBytes, dictCount: hi - lo }, match, dist);
     if (n > kMaxTenantMatches) return undefined;

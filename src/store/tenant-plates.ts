@@ -90,7 +90,7 @@ export class TenantPlates {
   /** Dictionary entries of the shards gone since the last rebuild (an upper bound of the stale plates). */
   private goneEntries = 0;
 
-  constructor(private readonly arenas: ArenaSet) {}
+  constructor(private readonly arenas: ArenaSet, private readonly options: { grams?: boolean } = {}) {}
 
   /** Brings the dictionary up to date with `shards` (merging new ones in, rebuilding when mostly stale). */
   update(shards: readonly LoadedShard[]): void {
@@ -107,7 +107,7 @@ export class TenantPlates {
     if (!rebuild && this.region) parts.push({ words: this.words(), count: this.count });
     if (rebuild) this.goneEntries = 0;
     const merged = mergeAll(parts);
-    const grams = merged.count > 0 ? PlateGrams.build(new Uint8Array(merged.words.buffer, merged.words.byteOffset, merged.count * kPlateSlotBytes), merged.count) : undefined;
+    const grams = merged.count > 0 && (this.options.grams ?? true) ? PlateGrams.build(new Uint8Array(merged.words.buffer, merged.words.byteOffset, merged.count * kPlateSlotBytes), merged.count) : undefined;
     // the slots are copied out of the shards' arenas before the old region is freed
     const region = merged.count > 0 ? this.arenas.alloc(merged.count * kPlateSlotBytes, 16) : undefined;
     if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, merged.count * kWords).set(merged.words.subarray(0, merged.count * kWords));
