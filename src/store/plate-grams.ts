@@ -66,23 +66,25 @@ export function gramKey(gram: string): number {
 }
 
 /**
- * Calls `visit(key)` for every gram of the plate in slot `d`, possibly more than once for a repeated gram
- * (the builder deduplicates).
+ * Writes the gram keys of the plate in slot `d` to `out` (≤ 17: 9 bigrams, 8 trigrams), possibly with
+ * repeats (the builder drops them), and returns how many.
  */
-function forEachGram(slots: Uint8Array, d: number, visit: (key: number) => void): void {
+function gramsOf(slots: Uint8Array, d: number, out: Int32Array): number {
   const base = d * kPlateSlotBytes;
   const len = Math.min(slots[base + kLengthByte]!, kLengthByte);
+  let n = 0;
   let a = -1, b = -1;
   for (let i = 0; i < len; i++) {
     const c = kCode[slots[base + i]!]!;
     if (c >= 0 && b >= 0) {
-      visit(b * kSymbols + c);
-      if (a >= 0) visit(kBigramKeys + (a * kSymbols + b) * kSymbols + c);
+      out[n++] = b * kSymbols + c;
+      if (a >= 0) out[n++] = kBigramKeys + (a * kSymbols + b) * kSymbols + c;
     }
-    a = b;
+    // a gram never spans a character outside the alphabet
+    a = c < 0 ? -1 : b;
     b = c;
-    if (c < 0) a = -1; // a gram never spans a character outside the alphabet
   }
+  return n;
 }
 
 export class PlateGrams {
@@ -95,33 +97,32 @@ export class PlateGrams {
 
   /** Indexes `count` dictionary slots (`count · 16` bytes, the tenant dictionary's layout). */
   static build(slots: Uint8Array, count: number): PlateGrams {
-    const counts = new Uint32Array(kGramKeys + 1);
-    // the last plate that added a key: each plate is counted (and stored) once per key
+    const keys = new Int32Array(kPlateSlotBytes * 2);
+    // per key, the last plate that counted (then stored) it: each plate appears once per key
     const last = new Int32Array(kGramKeys).fill(-1);
-    let d = 0;
-    const count1 = (key: number) => {
-      if (last[key] === d) return;
-      last[key] = d;
-      counts[key]!++;
-    };
-    for (d = 0; d < count; d++) forEachGram(slots, d, count1);
     const offsets = new Uint32Array(kGramKeys + 1);
-    let total = 0;
-    for (let g = 0; g < kGramKeys; g++) {
-      offsets[g] = total;
-      total += counts[g]!;
+    for (let d = 0; d < count; d++) {
+      const n = gramsOf(slots, d, keys);
+      for (let j = 0; j < n; j++) {
+        const key = keys[j]!;
+        if (last[key] === d) continue;
+        last[key] = d;
+        offsets[key + 1]!++;
+      }
     }
-    offsets[kGramKeys] = total;
-    const postings = new Uint32Array(total);
-    const fill = counts; // reused as the write cursor of every key
-    fill.set(offsets.subarray(0, kGramKeys));
+    for (let g = 0; g < kGramKeys; g++) offsets[g + 1]! += offsets[g]!;
+    const postings = new Uint32Array(offsets[kGramKeys]!);
+    const cursor = offsets.slice(0, kGramKeys);
     last.fill(-1);
-    const put = (key: number) => {
-      if (last[key] === d) return;
-      last[key] = d;
-      postings[fill[key]!++] = d;
-    };
-    for (d = 0; d < count; d++) forEachGram(slots, d, put);
+    for (let d = 0; d < count; d++) {
+      const n = gramsOf(slots, d, keys);
+      for (let j = 0; j < n; j++) {
+        const key = keys[j]!;
+        if (last[key] === d) continue;
+        last[key] = d;
+        postings[cursor[key]!++] = d;
+      }
+    }
     return new PlateGrams(count, offsets, postings);
   }
 
