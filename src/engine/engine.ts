@@ -39,6 +39,11 @@ export interface EngineOptions {
    */
   tenantPlates?: boolean;
   /**
+   * Keep an n-gram index beside each tenant's plate dictionary (src/store/plate-grams.ts) for `contains`
+   * and fuzzy patterns. Default true; the benchmarks and tests turn it off to compare with the full pass.
+   */
+  plateGrams?: boolean;
+  /**
    * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
    * dir, `file:<dataDir>.keys`. Their cipher (`keys.cipher`) is AES-256-GCM; only the overhead benchmark
    * constructs keys with its plaintext stand-in (src/crypto/cipher.ts). No option here turns it off.

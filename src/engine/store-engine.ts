@@ -270,7 +270,7 @@ export class StoreEngine implements Engine {
    */
   private refreshTenantPlates(store: TenantStore): TenantPlates | undefined {
     let plates = this.tenantPlates.get(store.tenant);
-    if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas)));
+    if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas, { grams: this.options.plateGrams ?? true })));
     try {
       plates.update(store.shards);
       return plates;
