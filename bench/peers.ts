@@ -135,7 +135,8 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     notes.push(...methodNotes(o, loads));
 
     // 3. The queries.
-    const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy, heavy });
+    const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy, heavy })
+      .filter((q) => !o.only || o.only.test(q.name));
     const rows: QueryRow[] = [];
     for (const q of queries) {
       log(`${q.name}: ${q.describe}`);

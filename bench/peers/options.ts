@@ -23,6 +23,8 @@ export interface PeersOptions {
   keep: boolean;
   /** Print each SQL peer's executed plan after timing a query. */
   explain: boolean;
+  /** Only the queries whose row name matches (case-insensitive regular expression); undefined: all. */
+  only: RegExp | undefined;
 }
 
 export const kUsage = `usage: node dist/bench/peers.js [options]
@@ -43,6 +45,7 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
   --subject S        engine | reference (the reference semantics in memory, to check the harness; small runs)
   --keep             keep the temp dir (engine data, DuckDB file, spill file)
   --explain          print DuckDB's and PostgreSQL's executed plan of every query (to stderr)
+  --only RE          only the queries whose row name matches RE (case-insensitive), e.g. "hot list"
 Exits 1 if any answer differs between the systems, 2 on bad options.`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -60,6 +63,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
       'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -89,5 +93,6 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     subject,
     keep: values.keep ?? false,
     explain: values.explain ?? false,
+    only: values.only === undefined ? undefined : new RegExp(values.only, 'i'),
   };
 }

@@ -63,6 +63,13 @@ function mergeTask(tops: Map<number, TopK>, limit: number, src: ShardSource, r: 
   }
 }
 
+/**
+ * Dictionary entries of the shards in scope below which a hot list stays on the calling thread: probing
+ * costs ~20–50 ns a distinct plate in JS against ~0.1 ms a pool round trip, so far less work than a
+ * search's SIMD dictionary scan (src/engine/store-engine.ts poolMinRows) pays for the pool.
+ */
+export const kHotlistPoolMinPlates = 50_000;
+
 export interface HotlistJoinOptions {
   /** Runs the shard tasks on the pool; absent: every task runs on this thread. */
   runTasks?: HotlistTaskRunner;

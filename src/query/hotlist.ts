@@ -283,12 +283,21 @@ export function collectHotlist(sources: readonly Source[], plan: HotlistPlan, qu
 /** The answer from each entry's TopK: entries in query order, hits materialised. */
 export function hotlistAnswer(query: HotlistQuery, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
   const matches: HotlistResult['matches'] = [];
+  // plate strings per shard and dictionary entry, decoded once: an entry's hits share a plate or a few
+  const plates = new Map<LoadedShard, Map<number, string>>();
+  const plateOf = (s: LoadedShard, d: number): string => {
+    let m = plates.get(s);
+    if (!m) plates.set(s, (m = new Map()));
+    let p = m.get(d);
+    if (p === undefined) m.set(d, (p = s.plateAt(d)));
+    return p;
+  };
   query.entries.forEach((e, i) => {
     const top = tops.get(i);
     if (!top || top.total === 0) return;
     const hits = top.result().map((c) => {
       budget?.tick(); // a million entries' hits to build
-      return materialise(c);
+      return materialise(c, plateOf);
     });
     matches.push({ entry: e.pattern, total: top.total, truncated: top.total > hits.length, hits });
   });
