@@ -29,7 +29,8 @@ import { TenantPlates } from '../store/tenant-plates.js';
 import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
-import { executeHotlist } from '../query/hotlist.js';
+import { executeHotlistJoin, kHotlistPoolMinPlates } from '../query/hotlist-join.js';
+import type { HotlistTask } from '../query/hotlist-task.js';
 import { exportTenant } from '../query/export.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import { QueryBudget } from '../query/budget.js';
@@ -317,7 +318,26 @@ export class StoreEngine implements Engine {
     this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    return executeHotlist(sources, query, signal);
+    // the join's shard tasks go to the pool when their dictionaries are big enough to pay for the round trip
+    const shards = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
+    const work = shards.reduce((n, s) => n + s.shard.layout.dictCount, 0);
+    const pool = work >= Math.min(this.poolMinRows, kHotlistPoolMinPlates) ? this.poolOrUndefined() : undefined;
+    // every planned shard stays resident across the await, even if retention drops it meanwhile
+    for (const s of shards) s.shard.pin();
+    try {
+      const runTasks = pool
+        ? async (tasks: readonly HotlistTask[], sig?: AbortSignal) => {
+          const results = await pool.runHotlists(tasks, sig);
+          this.counters.poolTasks += results.filter((r) => r !== undefined).length;
+          return results;
+        }
+        : undefined;
+      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks } : {});
+      this.assertOpen();
+      return result;
+    } finally {
+      for (const s of shards) s.shard.unpin();
+    }
   }
 
   async analytics(scopes: readonly TenantScope[], query: AnalyticsQuery, signal?: AbortSignal): Promise<AnalyticsResult> {

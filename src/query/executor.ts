@@ -322,22 +322,26 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
   for (let i = rows.length - 1; i >= 0; i--) visit(i); // newest appended first (see newestFirst)
 }
 
-/** Builds the API hit of a candidate. */
-export function materialise(c: Candidate): Hit {
+/**
+ * Builds the API hit of a candidate, its keys in rowToStoredRead's order (so hits from shards and live
+ * rows serialise identically). `plateOf` may serve plate strings from a cache (a hot list's hits repeat
+ * plates: decoding each from the dictionary slot was a sixth of a big list's time).
+ */
+export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: number) => string): Hit {
   const src = c.source;
   if (src.kind === 'live') return { ...rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!), distance: c.distance };
   const s = src.shard;
   const i = c.row;
-  const hit: Hit = {
+  const d = s.plate[i]!;
+  const hit = {
     id: readIdOf(src.ordinal, c.seq),
     tenant: src.tenant,
-    plate: s.plateAt(s.plate[i]!),
+    plate: plateOf ? plateOf(s, d) : s.plateAt(d),
     ts: c.ts,
     lat: s.lat[i]! / kCoordScale,
     lon: s.lon[i]! / kCoordScale,
     camera: s.cameras[s.camera[i]!]!,
-    distance: c.distance,
-  };
+  } as Hit;
   const region = s.region[i]!;
   if (region !== 0) hit.region = s.regions[region]!;
   const extras = s.extras(i);
@@ -345,19 +349,8 @@ export function materialise(c: Candidate): Hit {
   if (extras.make !== undefined) hit.make = extras.make;
   if (extras.color !== undefined) hit.color = extras.color;
   if (extras.readId !== undefined) hit.readId = extras.readId;
-  return orderKeys(hit);
-}
-
-/** Same key order as rowToStoredRead, so hits from shards and live rows serialise identically. */
-function orderKeys(h: Hit): Hit {
-  const out: Hit = { id: h.id, tenant: h.tenant, plate: h.plate, ts: h.ts, lat: h.lat, lon: h.lon, camera: h.camera } as Hit;
-  if (h.region !== undefined) out.region = h.region;
-  if (h.confidence !== undefined) out.confidence = h.confidence;
-  if (h.make !== undefined) out.make = h.make;
-  if (h.color !== undefined) out.color = h.color;
-  if (h.readId !== undefined) out.readId = h.readId;
-  out.distance = h.distance;
-  return out;
+  hit.distance = c.distance;
+  return hit;
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */

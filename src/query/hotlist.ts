@@ -68,7 +68,7 @@ interface FuzzyIndex {
 }
 
 /** Plans built once per query: which entries use which method. */
-class HotlistPlan {
+export class HotlistPlan {
   readonly exact: number[] = [];
   /** Exact entries by packed key: [plain, OCR-mapped]; a dictionary probes with its own keys. */
   readonly exactKeys: [PackedKeyIndex, PackedKeyIndex];
@@ -76,13 +76,15 @@ class HotlistPlan {
   readonly wildcard: Array<{ entry: number; matcher: PlateMatcher }> = [];
 
   /** `budget` is ticked per entry: a million fuzzy entries (k = 2, ~55 delete keys each) take seconds. */
-  constructor(readonly entries: readonly PlateMatch[], budget?: QueryBudget) {
+  /** `only`: the entries this plan serves (the rest are left to the hot-list join, src/query/hotlist-join.ts). */
+  constructor(readonly entries: readonly PlateMatch[], budget?: QueryBudget, only?: (e: PlateMatch) => boolean) {
     this.exactKeys = [new PackedKeyIndex(entries.length), new PackedKeyIndex(16)];
     const fuzzyBy = [new PackedKeyIndex(16), new PackedKeyIndex(16)];
     const codes = new Uint8Array(16);
     const maxK = [0, 0];
     entries.forEach((e, i) => {
       budget?.tick();
+      if (only && !only(e)) return;
       if (e.mode === 'exact' || (e.mode === 'fuzzy' && e.maxEdits === 0 && !e.transpositions)) {
         const p = e.ocr ? ocrMap(e.pattern) : e.pattern;
         for (let j = 0; j < p.length; j++) codes[j] = p.charCodeAt(j);
@@ -229,11 +231,20 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
   const budget = QueryBudget.of(signal);
   const plan = new HotlistPlan(query.entries, budget);
   const tops = new Map<number, TopK>();
-  const topOf = (i: number) => {
-    let t = tops.get(i);
-    if (!t) tops.set(i, (t = new TopK(query.limitPerPlate)));
-    return t;
-  };
+  collectHotlist(sources, plan, query, budget, tops);
+  return hotlistAnswer(query, tops, budget);
+}
+
+/** Each entry's TopK (limitPerPlate), made on first use. */
+export function entryTop(tops: Map<number, TopK>, i: number, limit: number): TopK {
+  let t = tops.get(i);
+  if (!t) tops.set(i, (t = new TopK(limit)));
+  return t;
+}
+
+/** Feeds every row of `sources` that matches an entry of `plan` into that entry's TopK in `tops`. */
+export function collectHotlist(sources: readonly Source[], plan: HotlistPlan, query: HotlistQuery, budget: QueryBudget | undefined, tops: Map<number, TopK>): void {
+  const topOf = (i: number) => entryTop(tops, i, query.limitPerPlate);
   for (const src of sources) {
     budget?.check();
     const p = prepareFilter(query.filter, src.minTs);
@@ -267,13 +278,26 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
       }, budget);
     }
   }
+}
+
+/** The answer from each entry's TopK: entries in query order, hits materialised. */
+export function hotlistAnswer(query: HotlistQuery, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
   const matches: HotlistResult['matches'] = [];
+  // plate strings per shard and dictionary entry, decoded once: an entry's hits share a plate or a few
+  const plates = new Map<LoadedShard, Map<number, string>>();
+  const plateOf = (s: LoadedShard, d: number): string => {
+    let m = plates.get(s);
+    if (!m) plates.set(s, (m = new Map()));
+    let p = m.get(d);
+    if (p === undefined) m.set(d, (p = s.plateAt(d)));
+    return p;
+  };
   query.entries.forEach((e, i) => {
     const top = tops.get(i);
     if (!top || top.total === 0) return;
     const hits = top.result().map((c) => {
       budget?.tick(); // a million entries' hits to build
-      return materialise(c);
+      return materialise(c, plateOf);
     });
     matches.push({ entry: e.pattern, total: top.total, truncated: top.total > hits.length, hits });
   });

@@ -16,6 +16,7 @@ import { Kernels } from '../core/kernels.js';
 import { BudgetSpent, QueryBudget, type SharedBudget } from './budget.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
 import { runRowScanTask, type RowScanResult, type RowScanTask } from './analytics/row-scan-task.js';
+import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -64,6 +65,16 @@ export default function runBatch(batch: WorkerBatch): WorkerBatchResult {
 export function runRowScanBatch(batch: RowScanBatch): RowScanBatchResult {
   return runTasks(batch, runRowScanTask);
 }
+
+/** The hot-list join's shard tasks (src/query/hotlist-task.ts), by piscina's `name` option. */
+export function runHotlistBatch(batch: HotlistBatch): HotlistBatchResult {
+  return runTasks(batch, (k, task: HotlistTask, budget) => runHotlistTask(k.memory.buffer, task, budget));
+}
+
+export interface HotlistBatch extends Omit<WorkerBatch, 'tasks'> {
+  tasks: HotlistTask[];
+}
+export type HotlistBatchResult = Array<HotlistTaskResult | { error: 'scratch' | 'cancelled' }>;
 
 export interface RowScanBatch extends Omit<WorkerBatch, 'tasks'> {
   tasks: RowScanTask[];
