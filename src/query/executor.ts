@@ -333,13 +333,20 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
   for (let i = rows.length - 1; i >= 0; i--) visit(i); // newest appended first (see newestFirst)
 }
 
-/** Builds the API hit of a candidate. */
+/**
+ * Builds the API hit of a candidate: one object per hit, its keys added in the order rowToStoredRead
+ * gives them (so hits from shards and live rows serialise identically), `distance` last.
+ */
 export function materialise(c: Candidate): Hit {
   const src = c.source;
-  if (src.kind === 'live') return { ...rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!), distance: c.distance };
+  if (src.kind === 'live') {
+    const h = rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!) as Hit;
+    h.distance = c.distance;
+    return h;
+  }
   const s = src.shard;
   const i = c.row;
-  const hit: Hit = {
+  const hit = {
     id: readIdOf(src.ordinal, c.seq),
     tenant: src.tenant,
     plate: s.plateAt(s.plate[i]!),
@@ -347,8 +354,7 @@ export function materialise(c: Candidate): Hit {
     lat: s.lat[i]! / kCoordScale,
     lon: s.lon[i]! / kCoordScale,
     camera: s.cameras[s.camera[i]!]!,
-    distance: c.distance,
-  };
+  } as Hit;
   const region = s.region[i]!;
   if (region !== 0) hit.region = s.regions[region]!;
   const extras = s.extras(i);
@@ -356,19 +362,8 @@ export function materialise(c: Candidate): Hit {
   if (extras.make !== undefined) hit.make = extras.make;
   if (extras.color !== undefined) hit.color = extras.color;
   if (extras.readId !== undefined) hit.readId = extras.readId;
-  return orderKeys(hit);
-}
-
-/** Same key order as rowToStoredRead, so hits from shards and live rows serialise identically. */
-function orderKeys(h: Hit): Hit {
-  const out: Hit = { id: h.id, tenant: h.tenant, plate: h.plate, ts: h.ts, lat: h.lat, lon: h.lon, camera: h.camera } as Hit;
-  if (h.region !== undefined) out.region = h.region;
-  if (h.confidence !== undefined) out.confidence = h.confidence;
-  if (h.make !== undefined) out.make = h.make;
-  if (h.color !== undefined) out.color = h.color;
-  if (h.readId !== undefined) out.readId = h.readId;
-  out.distance = h.distance;
-  return out;
+  hit.distance = c.distance;
+  return hit;
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */
