@@ -21,6 +21,7 @@ import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.
 import type { Source } from './sources.js';
 import type { Kernels } from '../core/kernels.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
+import type { RowBound } from './row-top.js';
 import { QueryBudget } from './budget.js';
 
 /** A matching row before materialisation. */
@@ -114,6 +115,16 @@ export class TopK {
     if (this.heap.length < this.limit || this.limit <= 0) return true;
     const root = this.heap[0]!;
     return distance < root.distance || (distance === root.distance && ts >= root.ts);
+  }
+
+  /**
+   * When the heap is full: the (distance, ts) of its worst candidate, a bound for shard tasks run after
+   * this point (rows sorting strictly after it on (distance, ts) cannot enter; src/query/row-top.ts).
+   */
+  cut(): RowBound | undefined {
+    if (this.limit <= 0 || this.heap.length < this.limit) return undefined;
+    const root = this.heap[0]!;
+    return { distance: root.distance, ts: root.ts };
   }
 
   /** Counts a candidate `wants` turned away. */
@@ -329,7 +340,11 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
  */
 export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: number) => string): Hit {
   const src = c.source;
-  if (src.kind === 'live') return { ...rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!), distance: c.distance };
+  if (src.kind === 'live') {
+    const h = rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!) as Hit;
+    h.distance = c.distance;
+    return h;
+  }
   const s = src.shard;
   const i = c.row;
   const d = s.plate[i]!;
@@ -354,12 +369,13 @@ export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: numb
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */
-export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey): SegmentTask {
+export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound): SegmentTask {
   const s = src.shard;
   const from = Math.max(filter.from ?? -Infinity, src.minTs);
   const f: ReadFilter = Number.isFinite(from) ? { ...filter, from } : filter;
-  const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit };
+  const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit, newest: s.meta.maxTs };
   if (match) task.plate = match;
+  if (bound) task.bound = bound;
   if (after) task.after = { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal };
   // the make/color dictionaries travel only when the filter needs them (tasks are posted to workers)
   if (filter.makes || filter.colors) {
@@ -428,7 +444,9 @@ export function executeSearch(
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
         try {
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after), budget));
+          // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
+          // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
+          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget));
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below

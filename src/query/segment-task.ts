@@ -10,13 +10,14 @@
  *   3. a bounded heap keeps the best `limit` rows by (distance, ts desc, seq) while every match is counted
  *      (src/query/row-top.ts); those rows and the exact count go back to the merger
  */
-import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
+import type { CompiledPlateMatch, Kernels, SegmentDictionaries } from '../core/kernels.js';
+import { encodePlateMatch, type EncodedPlateMatch } from '../core/plate-query.js';
 import { kNoMatch } from '../core/kernels.js';
 import { kBlockRows, kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
-import { RowTop, type RowBoundary } from './row-top.js';
+import { RowTop, type RowBound, type RowBoundary } from './row-top.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
@@ -37,6 +38,14 @@ export interface SegmentTask {
    * shard's tenant, `afterOrdinal` the boundary's: rows compare as (distance, ts desc, ordinal, seq).
    */
   after?: RowBoundary;
+  /**
+   * The (distance, ts) of the worst row of a full top-k of the same query elsewhere (the merge's heap, or an
+   * earlier task of the same worker batch): rows sorting strictly after it are only counted, and whole
+   * blocks older than it by the kernel's count alone (src/query/row-top.ts).
+   */
+  bound?: RowBound;
+  /** The shard's newest read: a worker batch runs its tasks newest first, so bounds tighten early. */
+  newest?: number;
 }
 
 export interface SegmentTaskResult {
@@ -44,10 +53,12 @@ export interface SegmentTaskResult {
   /** Rows after the page boundary (= total without one). */
   beyond: number;
   /** Best `limit` rows by (distance, ts desc, seq), in no particular order (the merge orders them). */
-  rows: number[];
-  distances: number[];
-  ts: number[];
-  seqs: number[];
+  rows: Uint32Array;
+  distances: Uint8Array;
+  ts: Float64Array;
+  seqs: Float64Array;
+  /** The tighter of the task's worst kept row (when it kept `limit`) and its bound: a bound for later tasks. */
+  cut?: RowBound;
 }
 
 // rows per scanSegment call: bounds the scratch a task needs (5 bytes a row) and the JS batch size
@@ -70,8 +81,8 @@ function chunkRowsFor(task: SegmentTask): number {
  */
 export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudget): SegmentTaskResult {
   const seg = task.layout;
-  const top = new RowTop(task.limit, task.after);
-  const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: [], distances: [], ts: [], seqs: [] });
+  const top = new RowTop(task.limit, task.after, task.bound);
+  const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: new Uint32Array(0), distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0) });
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
   const ts32 = new Int32Array(buf, seg.ts, seg.rows * 2);
@@ -87,11 +98,15 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
       const [lo, hi] = prefixRange(k, seg, task.plate);
       if (hi <= lo) return empty();
       const narrowed = lo > 0 || hi < seg.dictCount;
+      const pq = compiledPlate(k, task.plate);
       const n = narrowed
-        ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, task.plate, dist + lo)
-        : k.matchDictionary(seg, task.plate, dist);
+        ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, pq, dist + lo)
+        : k.matchDictionary(seg, pq, dist);
       if (n === 0) return empty();
-      if (n * 8 <= seg.dictCount) {
+      // A shard whose newest read sorts after a distance-0 bound can only add to the count: the kernel's
+      // block counts below do that in one pass over the plate column, cheaper than the rows walk.
+      const beaten = task.bound !== undefined && task.bound.distance === 0 && task.newest !== undefined && task.newest < task.bound.ts;
+      if (n * 8 <= seg.dictCount && !beaten) {
         viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi, budget);
         return finish(top);
       }
@@ -114,17 +129,19 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
     // Newest rows first: rows are stored by hour, so the last block holds the newest, and the answer
     // wants ts descending. Fed newest first, the heap fills with rows that most later ones cannot beat,
     // which then cost one compare each; fed oldest first, nearly every row would enter the heap. Once the
-    // heap is full with distance-0 rows, a block whose newest read is older than the worst kept row can
-    // add nothing but its count: the kernel counts it without emitting a row (SIMD popcounts).
+    // heap (or the bound from a full heap elsewhere) is full with distance-0 rows, a block whose newest read
+    // is older than the worst such row can add nothing but its count: the kernel counts it without emitting
+    // a row (SIMD popcounts).
     for (let start = Math.floor((seg.rows - 1) / cap) * cap; start >= 0; start -= cap) {
       budget?.check();
       const end = Math.min(seg.rows, start + cap);
-      if (zones && top.full() && top.worstDistance() === 0) {
+      const cut = zones ? top.cut() : undefined;
+      if (cut && cut.distance === 0) {
         let newest = -Infinity;
         for (let b = Math.floor(start / kBlockRows), last = Math.floor((end - 1) / kBlockRows); b <= last; b++) {
-          newest = b < seg.blocks ? Math.max(newest, zones[b * 6 + 1]!) : Infinity; // no zone: no skipping
+          newest = b < seg.blocks ? Math.max(newest, zones![b * 6 + 1]!) : Infinity; // no zone: no skipping
         }
-        if (newest < top.worstTs()) {
+        if (newest < cut.ts) {
           top.countWorse(k.countSegment(seg, filter, dist === 0 ? null : dist, { start, end }));
           continue;
         }
@@ -142,6 +159,22 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   } finally {
     k.scratch.release(mark);
   }
+}
+
+/**
+ * The last plate pattern encoded (src/core/plate-query.ts), by its canonical text: a query's tasks (one
+ * per shard, on one thread) share the pattern, and encoding it was a few µs of JS per shard. The bytes
+ * are copied into this task's scratch (released with it).
+ */
+let lastPlate: { key: string; enc: EncodedPlateMatch } | undefined;
+
+function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
+  const key = `${match.mode}|${match.maxEdits}|${match.ocr ? 1 : 0}|${match.transpositions ? 1 : 0}|${match.pattern}`;
+  if (lastPlate?.key !== key) lastPlate = { key, enc: encodePlateMatch(match) };
+  const enc = lastPlate.enc;
+  const ptr = k.scratch.alloc(enc.bytes.length, 16);
+  k.bytes(ptr, enc.bytes.length).set(enc.bytes);
+  return { kind: 'plate', ptr, kernel: enc.kernel, match };
 }
 
 /** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
@@ -231,5 +264,8 @@ export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): 
 }
 
 function finish(top: RowTop): SegmentTaskResult {
-  return { total: top.total, beyond: top.beyond, ...top.kept() };
+  const out: SegmentTaskResult = { total: top.total, beyond: top.beyond, ...top.kept() };
+  const cut = top.cut();
+  if (cut) out.cut = cut;
+  return out;
 }
