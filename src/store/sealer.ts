@@ -35,17 +35,22 @@ import { dayOf } from './shard-format.js';
 import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
+import { migrateShards, needsMigration } from './shard-migrate.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
 
-/** Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. */
+/**
+ * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans first, then
+ * converts shards of an older format (src/store/shard-migrate.ts), each conversion committed by the manifest.
+ */
 export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<void> {
   const objects = store.shardObjects;
   await objects.recover();
   const named = new Set(store.manifest.shards.map((e) => e.file));
   const orphans = (await objects.list()).filter((n) => !named.has(n));
   await objects.delete(orphans);
+  if (store.manifest.shards.some(needsMigration)) await migrateShards(store);
   const loaded: LoadedShard[] = [];
   for (const entry of store.manifest.shards) {
     const file = objects.locate(entry.file);
