@@ -56,7 +56,7 @@ describe('retention shreds: an older copy of the data dir yields no expired read
     expect((await call(server.url, 'POST', '/v1/reads', { token, json: [old[2], young[2]] })).json.accepted).toBe(2);
     expect((await call(server.url, 'POST', '/v1/reads', { token: other, json: [read('BEEB10', now - 10 * kDay), read('BEEB00', now - 60_000)] })).json.accepted).toBe(2);
     const files = await filesUnder(join(dataDir, 'tenants', 'pd-a'));
-    expect(files.some((f) => f.endsWith('.arrow'))).toBe(true);
+    expect(files.some((f) => f.endsWith('.shard'))).toBe(true);
     server.kill('SIGTERM');
     expect(await server.exited).toBe(0);
 

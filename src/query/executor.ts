@@ -11,7 +11,7 @@
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
  */
 import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchResult } from '../model/query.js';
-import { kBlockRows, kCoordScale } from '../core/segment.js';
+import { kBlockRows, kCoordScale, type CodeLane } from '../core/segment.js';
 import { parseReadId, readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { rowToStoredRead } from '../store/tenant-store.js';
@@ -166,8 +166,8 @@ export interface ShardMasks {
   make: Uint8Array | null;
   color: Uint8Array | null;
   /** The shard's make / color id columns (only read when the matching mask is set). */
-  makeIds: Int32Array | null;
-  colorIds: Int32Array | null;
+  makeIds: CodeLane | null;
+  colorIds: CodeLane | null;
   /** Some listed label is absent from the shard: no row can pass. */
   none: boolean;
 }

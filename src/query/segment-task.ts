@@ -13,7 +13,7 @@
 import type { CompiledPlateMatch, Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { encodePlateMatch, type EncodedPlateMatch } from '../core/plate-query.js';
 import { kNoMatch } from '../core/kernels.js';
-import { kBlockRows, kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
+import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
@@ -21,7 +21,7 @@ import { RowTop, type RowBound, type RowBoundary } from './row-top.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
-  /** Arena offsets of the shard's i64 seq column and u32 plate → rows column. */
+  /** Arena offsets of the shard's seq lane and plate → rows lane (widths and base: the layout's seq* / postings* fields). */
   seq: number;
   postings: number;
   plate?: PlateMatch;
@@ -85,10 +85,8 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: new Uint32Array(0), distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0) });
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
-  const ts32 = new Int32Array(buf, seg.ts, seg.rows * 2);
-  const seq32 = new Int32Array(buf, task.seq, seg.rows * 2);
-  const tsAt = (i: number) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
-  const seqAt = (i: number) => seq32[2 * i + 1]! * 4294967296 + (seq32[2 * i]! >>> 0);
+  const tsAt = tsReader(buf, seg);
+  const seqAt = seqReader(buf, task.seq, seg.rows, seg.seqWidth, seg.seqBase);
   const mark = k.scratch.mark();
   try {
     let dist = 0;
@@ -185,12 +183,13 @@ function viaPostings(
   const seg = task.layout;
   const buf = k.memory.buffer;
   const ds = new Uint8Array(buf, dist, seg.dictCount);
-  const plate = new Uint32Array(buf, seg.plate, seg.rows);
-  const post = new Uint32Array(buf, task.postings, seg.rows);
+  const plate = codeLane(buf, seg.plate, seg.plateWidth, seg.rows);
+  const post = codeLane(buf, task.postings, seg.postingsWidth, seg.rows);
   const lat = new Int32Array(buf, seg.lat, seg.rows);
   const lon = new Int32Array(buf, seg.lon, seg.rows);
-  const camera = new Uint32Array(buf, seg.camera, seg.rows);
-  const region = new Uint32Array(buf, seg.region, seg.rows);
+  const camera = codeLane(buf, seg.camera, seg.cameraWidth, seg.rows);
+  // no region lane: every row has none (a regions filter then matches nothing)
+  const region = seg.region !== 0 ? codeLane(buf, seg.region, seg.regionWidth, seg.rows) : null;
   const p = prepareFilter(task.filter, -Infinity);
   if (p.empty) return;
   const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
@@ -198,8 +197,10 @@ function viaPostings(
   const makeOk = p.makes ? attributeMask(task.makes ?? [], p.makes) : null;
   const colorOk = p.colors ? attributeMask(task.colors ?? [], p.colors) : null;
   if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return;
-  const make = makeOk ? new Uint32Array(buf, seg.make!, seg.rows) : null;
-  const color = colorOk ? new Uint32Array(buf, seg.color!, seg.rows) : null;
+  // a make/color filter over a segment without that lane: no row has one
+  if ((makeOk && !seg.make) || (colorOk && !seg.color)) return;
+  const make = makeOk ? codeLane(buf, seg.make!, seg.makeWidth, seg.rows) : null;
+  const color = colorOk ? codeLane(buf, seg.color!, seg.colorWidth, seg.rows) : null;
   let left = matched;
   for (let d = first; d < end && left > 0; d++) {
     const distance = ds[d]!;
@@ -219,7 +220,7 @@ function viaPostings(
       if (t < p.lo || t >= p.hi) continue;
       if (p.geo && !p.geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
-      if (regionOk && !regionOk[region[i]!]) continue;
+      if (regionOk && (region === null || !regionOk[region[i]!])) continue;
       if (makeOk && !makeOk[make![i]!]) continue;
       if (colorOk && !colorOk[color![i]!]) continue;
       top.offer(distance, t, i, seqAt);

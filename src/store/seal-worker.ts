@@ -10,7 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { openWalRecords, scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
 import { groupByDay, writeDayShards } from './shard-writer.js';
-import { parseShard, shardTableRows } from './shard-format.js';
+import { isShardV1, ShardView } from './shard-format.js';
+import { shardRowsV1 } from './shard-format-v1.js';
 import { crc32c } from './crc32c.js';
 import { compileHeld, type HoldReach } from '../model/hold.js';
 import { openObjectStore } from './local-object-store.js';
@@ -78,7 +79,8 @@ async function run(job: SealJob) {
     const bytes = key === undefined ? stored : openSealedFile(file, stored, Buffer.from(key, 'base64'), undefined, 0, cipher).plain;
     const minTs = job.minTs ?? -Infinity;
     const isHeld = job.held ? compileHeld(job.held) : undefined;
-    for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
+    const rows = isShardV1(bytes) ? shardRowsV1(file, bytes) : new ShardView(file, bytes).rowRecords();
+    for (const r of rows) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
   }
   const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const entries = await writeDayShards(objects, job.tenant, job.ordinal, groupByDay(rows), job.firstGen, (day, i) => {

@@ -35,15 +35,18 @@ import { dayOf } from './shard-format.js';
 import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
+import { migrateShards, needsMigration } from './shard-migrate.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
 
 /**
- * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. With `pool`, the
- * shards are checked and decrypted on its worker threads, a few in flight at once (each holds its stored
- * bytes until opened), while this thread parses and indexes the ones done; shards keep manifest order.
+ * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans first, then
+ * converts shards of an older format (src/store/shard-migrate.ts), each conversion committed by the manifest.
+ * With `pool`, the shards are checked and decrypted on its worker threads, a few in flight at once (each
+ * holds its stored bytes until opened), while this thread parses and indexes the ones done; shards keep
+ * manifest order.
  */
 export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: ShardOpenPool): Promise<void> {
   const objects = store.shardObjects;
@@ -51,6 +54,7 @@ export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: Sh
   const named = new Set(store.manifest.shards.map((e) => e.file));
   const orphans = (await objects.list()).filter((n) => !named.has(n));
   await objects.delete(orphans);
+  if (store.manifest.shards.some(needsMigration)) await migrateShards(store);
   const entries = store.manifest.shards;
   const loaded: Array<LoadedShard | undefined> = new Array(entries.length);
   const failed: Array<{ file: string; err: unknown } | undefined> = new Array(entries.length);

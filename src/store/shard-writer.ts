@@ -6,12 +6,12 @@
  * Every file is sealed (src/crypto/sealed-file.ts) under a data key of its own, made by the caller for
  * the file's day (`keyFor`) and wrapped under the tenant's KEK of that day; the wrapped key goes into the
  * manifest entry (the tenant's keyring of shards), never into the file. The entry's CRC32C and size are of
- * the stored (sealed) bytes, `plainBytes` of the Arrow file inside.
+ * the stored (sealed) bytes, `plainBytes` of the shard file inside.
  */
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { buildShard, dayOf, shardFileName } from './shard-format.js';
+import { buildShard, dayOf, kShardVersion, shardFileName } from './shard-format.js';
 import type { RowRecord } from './wal-record.js';
 import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
 import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
@@ -62,7 +62,7 @@ type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: num
 
 /**
  * Seals shard bytes under `key` (its own data key) and puts them as object `name`; returns the manifest
- * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the Arrow file, the wrapped key.
+ * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the shard file, the wrapped key, its format.
  */
 export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher): Promise<ShardEntry> {
   const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher);
@@ -74,6 +74,6 @@ export async function putSealedShard(objects: ObjectStore, name: string, day: nu
   }
   return {
     file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-    bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key),
+    bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key), format: kShardVersion,
   };
 }

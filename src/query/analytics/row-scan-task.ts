@@ -10,7 +10,7 @@
  * so only companion rows travel back.
  */
 import type { Kernels } from '../../core/kernels.js';
-import type { SegmentLayout } from '../../core/segment.js';
+import { codeLane, tsReader, type SegmentLayout } from '../../core/segment.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 
@@ -80,8 +80,8 @@ export function runRowScanTask(k: Kernels, task: RowScanTask, budget?: QueryBudg
   const out: Uint32Array[] = [];
   const mark = k.scratch.mark();
   try {
-    const ts32 = new Int32Array(k.memory.buffer, seg.ts, seg.rows * 2);
-    const camera = new Uint32Array(k.memory.buffer, seg.camera, seg.rows);
+    const tsAt = tsReader(k.memory.buffer, seg);
+    const camera = codeLane(k.memory.buffer, seg.camera, seg.cameraWidth, seg.rows);
     const w = task.windows;
     for (const f of task.filters) {
       const list = new U32List();
@@ -104,7 +104,7 @@ export function runRowScanTask(k: Kernels, task: RowScanTask, budget?: QueryBudg
             const i = rows[j]!;
             if (w) {
               const times = w.byCamera[camera[i]!];
-              if (!times || !nearAny(times, ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0), w.ms)) continue;
+              if (!times || !nearAny(times, tsAt(i), w.ms)) continue;
             }
             list.push(i);
           }
