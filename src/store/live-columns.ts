@@ -185,19 +185,30 @@ export class LiveColumns {
     return this.plates.length;
   }
 
-  private alloc(bytes: number): Region {
+  /**
+   * A region for a block or a slot chunk: in this generation's arena when it has room, else in any arena;
+   * when no arena can hold it at all (tests run with arenas of a few hundred KiB), plain JS memory
+   * (arena -1). Either way the kernels are off for this generation (`sameArena`): the JS scans serve.
+   */
+  private alloc(bytes: number): { region: Region; buffer: ArrayBufferLike } {
     if (this.arena >= 0) {
       const ptr = this.arenas.allocIn(this.arena, bytes, 64);
-      if (ptr >= 0) return { arena: this.arena, ptr, bytes };
-      this.sameArena = false; // the kernels need one arena per generation: the JS scans serve from now on
+      if (ptr >= 0) return { region: { arena: this.arena, ptr, bytes }, buffer: this.arenas.arena(this.arena).memory.buffer };
+      this.sameArena = false;
     }
-    const r = this.arenas.alloc(bytes, 64);
-    if (this.arena < 0) this.arena = r.arena;
-    return r;
+    try {
+      const region = this.arenas.alloc(bytes, 64);
+      if (this.arena < 0) this.arena = region.arena;
+      return { region, buffer: this.arenas.arena(region.arena).memory.buffer };
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.sameArena = false;
+      return { region: { arena: -1, ptr: 0, bytes }, buffer: new ArrayBuffer(bytes) };
+    }
   }
 
-  private buffer(arena: number): ArrayBufferLike {
-    return this.arenas.arena(arena).memory.buffer;
+  private release(r: Region): void {
+    if (r.arena >= 0) this.arenas.free(r);
   }
 
   /** Appends one row (seq order); the caller makes it visible by taking a new view. */
@@ -206,8 +217,8 @@ export class LiveColumns {
     const b = g >>> 13;
     const i = g & (B - 1);
     if (b === this.blocks.length) {
-      const mem = this.alloc(kLiveBlockBytes);
-      this.blocks.push(new LiveBlock(mem, this.buffer(mem.arena)));
+      const { region, buffer } = this.alloc(kLiveBlockBytes);
+      this.blocks.push(new LiveBlock(region, buffer));
     }
     const block = this.blocks[b]!;
     const t = r.ts;
@@ -246,9 +257,9 @@ export class LiveColumns {
     code = this.plates.length;
     const c = Math.floor(code / kSlotChunk);
     if (c === this.slotChunks.length) {
-      const mem = this.alloc(kSlotChunk * kPlateSlotBytes);
-      this.slotChunks.push(mem);
-      const view = new Uint8Array(this.buffer(mem.arena), mem.ptr, kSlotChunk * kPlateSlotBytes);
+      const { region, buffer } = this.alloc(kSlotChunk * kPlateSlotBytes);
+      this.slotChunks.push(region);
+      const view = new Uint8Array(buffer, region.ptr, kSlotChunk * kPlateSlotBytes);
       view.fill(0);
       this.slotViews.push(view);
     }
@@ -296,8 +307,8 @@ export class LiveColumns {
   private free(): void {
     if (this.freed) return;
     this.freed = true;
-    for (const b of this.blocks) this.arenas.free(b.mem);
-    for (const c of this.slotChunks) this.arenas.free(c);
+    for (const b of this.blocks) this.release(b.mem);
+    for (const c of this.slotChunks) this.release(c);
   }
 }
 
