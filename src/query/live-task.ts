@@ -71,6 +71,9 @@ export function runLiveTask(
     const compiled = k.compileFilter(filter, dicts);
     if (compiled.empty) return empty();
     const out = k.allocOutput(kLiveBlockRows);
+    // rows per kernel call: a block, or fewer under a big polygon (~1 ns an edge a row; see segment-task.ts)
+    const edges = filter.polygon?.length ?? 0;
+    const step = edges <= 64 ? kLiveBlockRows : Math.max(256, Math.min(kLiveBlockRows, Math.floor((65536 * 64) / edges)));
     for (let b = view.blockCount() - 1; b >= 0; b--) {
       budget?.check();
       const rowsIn = view.rowsInBlock(b);
@@ -80,14 +83,18 @@ export function runLiveTask(
         top.countWorse(k.countSegment(seg, compiled, dist === 0 ? null : dist));
         continue;
       }
-      const n = k.scanSegment(seg, compiled, dist === 0 ? null : dist, out);
-      if (n === 0) continue;
-      const rows = k.rows(out, n);
-      const ds = dist === 0 ? null : k.distances(out, n);
       const base = b * kLiveBlockRows;
-      for (let j = n - 1; j >= 0; j--) {
-        const r = rows[j]!;
-        top.offer(ds ? ds[j]! : 0, block.tsAt(r), base + r, seqOf);
+      // newest rows first, in pieces small enough that the budget is checked often under a big polygon
+      for (let start = Math.floor((rowsIn - 1) / step) * step; start >= 0; start -= step) {
+        if (start + step < rowsIn) budget?.check();
+        const n = k.scanSegment(seg, compiled, dist === 0 ? null : dist, out, { start, end: Math.min(rowsIn, start + step) });
+        if (n === 0) continue;
+        const rows = k.rows(out, n);
+        const ds = dist === 0 ? null : k.distances(out, n);
+        for (let j = n - 1; j >= 0; j--) {
+          const r = rows[j]!;
+          top.offer(ds ? ds[j]! : 0, block.tsAt(r), base + r, seqOf);
+        }
       }
     }
     return finish(top);
