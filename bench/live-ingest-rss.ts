@@ -65,8 +65,13 @@ try {
   let peak = rss0;
   let done = 0;
   const t0 = performance.now();
+  // RSS at each quarter of the measured bodies: the later quarters show the marginal cost of a live read
+  // once the heap and the allocator have grown to their working size
+  const quarter = Math.ceil((bodies.length - warm) / 4);
+  const quarters: number[] = [];
   await send(bodies.length, () => {
     if (++done % 25 === 0) peak = Math.max(peak, rssOf(pid));
+    if (done % quarter === 0) quarters.push(rssOf(pid));
   });
   const seconds = (performance.now() - t0) / 1000;
   const rssEnd = rssOf(pid);
@@ -83,6 +88,8 @@ try {
       `${Math.round(measured / seconds).toLocaleString('en-US')} reads/s; ${failed} failed requests`,
     `RSS: open ${(rssOpen / MiB).toFixed(0)} MiB, after warm-up ${(rss0 / MiB).toFixed(0)} MiB, end ${(rssEnd / MiB).toFixed(0)} MiB, 3 s later ${(rssSettled / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB`,
     `Growth per read: end ${per(rssEnd)} B, settled ${per(rssSettled)} B, peak ${per(peak)} B`,
+    `RSS at each quarter: ${quarters.map((q) => `${(q / MiB).toFixed(0)} MiB`).join(', ')}; second half ` +
+      (quarters.length >= 2 ? `${((rssSettled - quarters[1]!) / (measured / 2)).toFixed(1)} B a read` : '–'),
   ];
   process.stdout.write(out.join('\n') + '\n');
   log('done');

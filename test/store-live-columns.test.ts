@@ -93,7 +93,7 @@ async function checkSearch(runs: number): Promise<void> {
     }),
     { numRuns: runs, seed },
   );
-  expect(duckCompared).toBeGreaterThan(runs * 0.5);
+  expect(duckCompared).toBeGreaterThan(runs / 5); // about half the queries carry a polygon
 }
 
 async function checkHotlist(runs: number): Promise<void> {
