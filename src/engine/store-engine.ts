@@ -37,6 +37,7 @@ import { QueryBudget } from '../query/budget.js';
 import { scanRows, type RowScanSpec, type SourceRows } from '../query/analytics/row-scan.js';
 import { planningWindow, runAnalysis } from '../query/analytics/run.js';
 import { planSources } from '../query/planner.js';
+import type { LiveView } from '../store/live-columns.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
@@ -49,6 +50,13 @@ const kDefaultSealAgeMs = 600_000;
 const kSealCheckMs = 1000;
 // acknowledgement marks lag the WAL by at most this (a cut-short log loses at most this much unnoticed)
 const kAckMarkMs = 1000;
+
+/** Pins the live views of planned sources (their arena regions stay while a search awaits); returns them to unpin. */
+function pinLive(sources: readonly Source[]): LiveView[] {
+  const views = sources.flatMap((s) => (s.kind === 'live' ? [s.view] : []));
+  for (const v of views) v.pin();
+  return views;
+}
 
 export class StoreEngine implements Engine {
   private readonly tenantsDir: string;
@@ -147,7 +155,7 @@ export class StoreEngine implements Engine {
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
-        const store = await TenantStore.open(this.tenantsDir, name, this.keys);
+        const store = await TenantStore.open(this.tenantsDir, name, this.keys, this.arenas);
         if (!store) continue;
         await openShards(store, this.arenas, pool);
         if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
@@ -179,7 +187,7 @@ export class StoreEngine implements Engine {
     if (!pending) {
       if (this.maxOrdinal >= kMaxOrdinal) throw StorageUnavailable('No tenant ordinals left');
       const ordinal = ++this.maxOrdinal;
-      pending = TenantStore.create(this.tenantsDir, tenant, ordinal, this.keys).then((s) => {
+      pending = TenantStore.create(this.tenantsDir, tenant, ordinal, this.keys, this.arenas).then((s) => {
         this.stores.set(tenant, s);
         return s;
       });
@@ -198,7 +206,7 @@ export class StoreEngine implements Engine {
     if (reads.length === 0) return { stored: [], duplicates: [], duplicateIds: [] };
     const store = await this.storeFor(tenant);
     const result = await store.append(reads);
-    if (store.live.rows.length >= this.sealRows) this.sealInBackground();
+    if (store.live.length >= this.sealRows) this.sealInBackground();
     return result;
   }
 
@@ -229,6 +237,7 @@ export class StoreEngine implements Engine {
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
+    const live = pinLive(sources);
     try {
       const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit, after)), signal);
       const done = new Map<Source, SegmentTaskResult>();
@@ -240,6 +249,7 @@ export class StoreEngine implements Engine {
       return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after);
     } finally {
       for (const s of pinned) s.shard.unpin();
+      for (const v of live) v.unpin();
     }
   }
 
@@ -360,6 +370,7 @@ export class StoreEngine implements Engine {
     const sources = planSources(this.stores, scopes, window);
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
+    const live = pinLive(sources);
     const env = {
       kernelsFor: (a: number) => this.kernelsFor(a),
       pool: () => this.poolOrUndefined(),
@@ -374,6 +385,7 @@ export class StoreEngine implements Engine {
       });
     } finally {
       for (const s of pinned) s.shard.unpin();
+      for (const v of live) v.unpin();
     }
   }
 
@@ -402,7 +414,11 @@ export class StoreEngine implements Engine {
     // hold is released; the next sweep after the release destroys them (docs/SECURITY.md)
     const heldDays = new Set<number>();
     for (const sh of store.shards) if (sh.entry.minTs < cutoff) heldDays.add(sh.entry.day);
-    for (const r of store.live.rows) if (r.ts < cutoff) heldDays.add(dayOf(r.ts));
+    const live = store.live.view();
+    for (let g = 0; g < live.length; g++) {
+      const t = live.ts(g);
+      if (t < cutoff) heldDays.add(dayOf(t));
+    }
     const doomed = await expiredKeks(store, plan, (day) => heldDays.has(day));
     await store.keys.destroy(doomed);
     return { ...dropped, keysDestroyed: doomed };
@@ -458,7 +474,7 @@ export class StoreEngine implements Engine {
     this.sealing = this.sealing.then(async () => {
       for (const s of this.stores.values()) {
         if (this.closed) return;
-        const n = s.live.rows.length;
+        const n = s.live.length;
         const old = this.sealAgeMs > 0 && n > 0 && Date.now() - s.liveSince >= this.sealAgeMs;
         try {
           if (n >= this.sealRows || old) {
@@ -476,16 +492,16 @@ export class StoreEngine implements Engine {
   }
 
   tenants(): string[] {
-    return [...this.stores.values()].filter((s) => s.live.rows.length > 0 || s.shards.length > 0).map((s) => s.tenant).sort();
+    return [...this.stores.values()].filter((s) => s.live.length > 0 || s.shards.length > 0).map((s) => s.tenant).sort();
   }
 
   stats(): EngineStats {
     let reads = 0, live = 0, shards = 0;
     const corrupt = new Set(this.corrupt);
     for (const s of this.stores.values()) {
-      live += s.live.rows.length;
+      live += s.live.length;
       shards += s.shards.length;
-      reads += s.live.rows.length + s.shards.reduce((a, sh) => a + sh.rows, 0);
+      reads += s.live.length + s.shards.reduce((a, sh) => a + sh.rows, 0);
       for (const f of s.corruptFiles) corrupt.add(f);
     }
     return {

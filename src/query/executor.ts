@@ -23,6 +23,9 @@ import type { Kernels } from '../core/kernels.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
 import type { RowBound } from './row-top.js';
 import { QueryBudget } from './budget.js';
+import { kLiveBlockRows } from '../store/live-columns.js';
+import { liveRowTest } from './live-scan.js';
+import { runLiveTask } from './live-task.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -298,39 +301,54 @@ function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t:
   }
 }
 
-/** Live rows: the same tests on row records. */
+/**
+ * Live rows (src/store/live-columns.ts): the same tests on the live columns in JS, newest block first,
+ * blocks pruned by their zone maps; plate distances memoised per plate code. An exact plate walks its
+ * same-plate chain instead of scanning.
+ */
 export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: CandidateSink, prepared?: PreparedFilter, match?: PlateMatch, budget?: QueryBudget): void {
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty) return;
-  const memo = new Map<string, number>();
-  const rows = src.rows;
+  const view = src.view;
+  const test = liveRowTest(view, p);
+  if (!test) return;
   const out = emitterOf(sink);
-  const visit = (i: number) => {
-    budget?.tick();
-    const r = rows[i]!;
-    if (r.ts < p.lo || r.ts >= p.hi) return;
-    let distance = 0;
-    if (matcher) {
-      let d = memo.get(r.plate);
-      if (d === undefined) {
-        d = matcher(r.plate);
-        memo.set(r.plate, d);
-      }
-      if (d < 0) return;
-      distance = d;
+  const seqOf = (g: number) => () => view.seq(g);
+  if (match && isLookup(match)) {
+    const code = view.findPlate(match.pattern);
+    if (code < 0) return;
+    for (const g of view.rowsOfPlate(code)) {
+      budget?.tick();
+      const t = view.ts(g);
+      if (test(g, t)) out(0, t, src.ordinal, seqOf(g), src, g);
     }
-    if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) return;
-    if (p.cameras && !p.cameras.has(r.camera)) return;
-    if (p.regions && (r.region === undefined || !p.regions.has(r.region))) return;
-    if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) return;
-    out(distance, r.ts, src.ordinal, () => r.seq, src, i);
-  };
-  if (match && isLookup(match) && src.plateIndex) {
-    const d = src.plateIndex.entry.get(match.pattern);
-    if (d !== undefined) for (const i of src.plateIndex.rows[d]!) visit(i);
     return;
   }
-  for (let i = rows.length - 1; i >= 0; i--) visit(i); // newest appended first (see newestFirst)
+  // distance per plate code: -2 not yet computed, -1 no match
+  const memo = matcher ? new Int8Array(view.plateCount).fill(-2) : null;
+  const plates = view.cols.plates;
+  const blocks = view.cols.blocks;
+  for (let b = view.blockCount() - 1; b >= 0; b--) {
+    const block = blocks[b]!;
+    const z = block.zone;
+    if (!zoneMayMatch(p, z[0]!, z[1]!, z[2]!, z[3]!, z[4]!, z[5]!)) continue;
+    const base = b * kLiveBlockRows;
+    for (let r = view.rowsInBlock(b) - 1; r >= 0; r--) {
+      budget?.tick();
+      const t = block.tsAt(r);
+      if (t < p.lo || t >= p.hi) continue;
+      let distance = 0;
+      if (memo) {
+        const code = block.plate[r]!;
+        let d = memo[code]!;
+        if (d === -2) memo[code] = d = matcher!(plates[code]!);
+        if (d < 0) continue;
+        distance = d;
+      }
+      const g = base + r;
+      if (test(g, t)) out(distance, t, src.ordinal, seqOf(g), src, g);
+    }
+  }
 }
 
 /**
@@ -341,7 +359,7 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
 export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: number) => string): Hit {
   const src = c.source;
   if (src.kind === 'live') {
-    const h = rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!) as Hit;
+    const h = rowToStoredRead(src.tenant, src.ordinal, src.view.record(c.row)) as Hit;
     h.distance = c.distance;
     return h;
   }
@@ -368,11 +386,24 @@ export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: numb
   return hit;
 }
 
+/** `filter` with a retention floor folded into `from`. */
+function withFloor(filter: ReadFilter, minTs: number): ReadFilter {
+  const from = Math.max(filter.from ?? -Infinity, minTs);
+  return Number.isFinite(from) ? { ...filter, from } : filter;
+}
+
+/**
+ * Whether live rows are worth the kernels: not for an exact plate (its chain is walked), nor for a
+ * generation whose regions straddle arenas (the kernels see one arena).
+ */
+export function liveWantsKernel(src: Source & { kind: 'live' }, match: PlateMatch | undefined): boolean {
+  return src.view.length > 0 && src.view.cols.sameArena && !(match && isLookup(match));
+}
+
 /** The kernel task of one shard source (the retention floor folded into the filter). */
 export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound): SegmentTask {
   const s = src.shard;
-  const from = Math.max(filter.from ?? -Infinity, src.minTs);
-  const f: ReadFilter = Number.isFinite(from) ? { ...filter, from } : filter;
+  const f = withFloor(filter, src.minTs);
   const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit, newest: s.meta.maxTs };
   if (match) task.plate = match;
   if (bound) task.bound = bound;
@@ -386,8 +417,8 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
   return task;
 }
 
-/** Feeds a task's result into the merge. */
-export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: SegmentTaskResult): void {
+/** Feeds a task's result (a shard's, or the live rows') into the merge. */
+export function mergeTaskResult(top: TopK, src: Source, r: SegmentTaskResult): void {
   for (let j = 0; j < r.rows.length; j++) {
     const distance = r.distances[j]!, ts = r.ts[j]!;
     if (top.wants(distance, ts)) top.push({ distance, ts, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
@@ -453,7 +484,18 @@ export function executeSearch(
         }
       }
       scanShard(src, match, matcher, filter, sink, undefined, budget);
-    } else scanLive(src, matcher, filter, sink, undefined, match, budget);
+      continue;
+    }
+    const k = kernelsFor && liveWantsKernel(src, match) ? kernelsFor(src.view.cols.arena) : undefined;
+    if (k) {
+      try {
+        mergeTaskResult(top, src, runLiveTask(k, src.view, match, withFloor(filter, src.minTs), limit, after && { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal }, budget));
+        continue;
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+      }
+    }
+    scanLive(src, matcher, filter, sink, undefined, match, budget);
   }
   budget?.check();
   const hits = top.result().map((c) => {

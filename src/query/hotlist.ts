@@ -19,6 +19,7 @@ import type { HotlistQuery, HotlistResult, PlateMatch } from '../model/query.js'
 import { kCoordScale } from '../core/segment.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { materialise, rowPasses, shardMasks, TopK, type Candidate } from './executor.js';
+import { liveRowTest } from './live-scan.js';
 import { labelPasses } from '../model/label.js';
 import { prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
@@ -133,42 +134,25 @@ function shardDictionary(s: LoadedShard): PlateDictionary {
   };
 }
 
-function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): PlateDictionary {
-  // the live rows' own plate index when the planner captured it (it grows with the rows, so it is read up
-  // to its length now; rows are time-checked per hit); else one built here over the rows in the window
-  let index = src.plateIndex;
-  if (!index) {
-    const plates: string[] = [];
-    const rows: number[][] = [];
-    const entry = new Map<string, number>();
-    src.rows.forEach((r, i) => {
-      if (r.ts < p.lo || r.ts >= p.hi) return;
-      const d = entry.get(r.plate);
-      if (d !== undefined) rows[d]!.push(i);
-      else {
-        entry.set(r.plate, plates.length);
-        plates.push(r.plate);
-        rows.push([i]);
-      }
-    });
-    index = { plates, rows, entry };
-  }
-  const { plates, rows, entry } = index;
-  const count = plates.length;
+/** The live rows' plate dictionary (codes in first-seen order; slots in arena memory), up to the view. */
+function liveDictionary(src: Source & { kind: 'live' }): PlateDictionary {
+  const view = src.view;
+  const cols = view.cols;
+  const count = view.plateCount;
   return {
     count,
     codes: (d, out) => {
-      const pl = plates[d]!;
-      for (let j = 0; j < pl.length; j++) out[j] = pl.charCodeAt(j);
-      return pl.length;
+      const slot = cols.slot(d);
+      const len = slot[15]!;
+      for (let j = 0; j < len; j++) out[j] = slot[j]!;
+      return len;
     },
-    plateAt: (d) => plates[d]!,
-    plates: plates.length === count ? plates : plates.slice(0, count),
-    find: (pl) => {
-      const d = entry.get(pl);
-      return d !== undefined && d < count ? d : -1;
+    plateAt: (d) => cols.plates[d]!,
+    get plates() {
+      return cols.plates.length === count ? cols.plates : cols.plates.slice(0, count);
     },
-    rows: (d) => rows[d]!,
+    find: (pl) => view.findPlate(pl),
+    rows: (d) => view.rowsOfPlate(d),
   };
 }
 
@@ -263,17 +247,16 @@ export function collectHotlist(sources: readonly Source[], plan: HotlistPlan, qu
         }
       }, budget);
     } else {
-      const dict = liveDictionary(src, p);
+      const view = src.view;
+      const test = liveRowTest(view, p);
+      if (!test) continue;
+      const dict = liveDictionary(src);
       matchEntries(plan, dict, (entry, d, distance) => {
-        for (const i of dict.rows(d) as number[]) {
+        for (const g of view.rowsOfPlate(d)) {
           budget?.tick();
-          const r = src.rows[i]!;
-          if (r.ts < p.lo || r.ts >= p.hi) continue;
-          if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
-          if (p.cameras && !p.cameras.has(r.camera)) continue;
-          if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
-          if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) continue;
-          topOf(entry).push({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i } satisfies Candidate);
+          const t = view.ts(g);
+          if (!test(g, t)) continue;
+          topOf(entry).push({ distance, ts: t, ordinal: src.ordinal, seq: view.seq(g), source: src, row: g } satisfies Candidate);
         }
       }, budget);
     }

@@ -40,6 +40,15 @@ import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
+import { subsetSource, type LiveView } from './live-columns.js';
+import type { ShardSource } from './shard-format.js';
+
+/** The first `end` rows of a live view as one ShardSource per UTC day. */
+function liveDaySources(view: LiveView, end: number): Map<number, ShardSource> {
+  const out = new Map<number, ShardSource>();
+  for (const [day, rows] of liveRowsByDay(view, end)) out.set(day, subsetSource(view, rows));
+  return out;
+}
 
 /**
  * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans first, then
@@ -115,7 +124,7 @@ export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries:
 }
 
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
-async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
+async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, readonly RowRecord[] | ShardSource>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
   const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)), store.keys.cipher);
   manifest.nextShardGen = firstGen + entries.length;
@@ -176,13 +185,32 @@ async function outputKeys(store: TenantStore, rowsPerDay: ReadonlyMap<number, nu
   return out;
 }
 
-function countByDay(rows: Iterable<RowRecord>): Map<number, number> {
+/** Rows per UTC day of the first `end` rows of a live view. */
+function countByDay(view: LiveView, end: number): Map<number, number> {
   const m = new Map<number, number>();
-  for (const r of rows) {
-    const d = dayOf(r.ts);
+  for (let g = 0; g < end; g++) {
+    const d = dayOf(view.ts(g));
     m.set(d, (m.get(d) ?? 0) + 1);
   }
   return m;
+}
+
+/** Row indexes of the first `end` rows of a live view, by UTC day (ascending within a day). */
+function liveRowsByDay(view: LiveView, end: number): Map<number, Uint32Array> {
+  const counts = countByDay(view, end);
+  const out = new Map<number, Uint32Array>();
+  const fill = new Map<number, number>();
+  for (const [d, n] of counts) {
+    out.set(d, new Uint32Array(n));
+    fill.set(d, 0);
+  }
+  for (let g = 0; g < end; g++) {
+    const d = dayOf(view.ts(g));
+    const at = fill.get(d)!;
+    out.get(d)![at] = g;
+    fill.set(d, at + 1);
+  }
+  return out;
 }
 
 /** Rows per day of loaded shards (an upper bound of what a rewrite of them writes). */
@@ -202,23 +230,13 @@ async function jobShardFiles(store: TenantStore, shards: readonly LoadedShard[])
   return out;
 }
 
-/** Index of the first row with seq ≥ `seq` in seq-ordered rows. */
-function firstAtOrAbove(rows: readonly RowRecord[], seq: number): number {
-  let lo = 0, hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]!.seq < seq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Seals every live row appended before the call into day shards. */
 export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
   return store.withExclusive(async () => {
     const { boundarySeq, oldGens } = await store.rotateWal();
     // live rows are in seq order and only grow at the end while we hold the tenant: rows [0, cut) are sealed
-    const cut = firstAtOrAbove(store.live.rows, boundarySeq);
+    const view = store.live.view();
+    const cut = view.firstAtOrAbove(boundarySeq);
     const rowCount = cut;
     if (rowCount === 0) {
       await store.deleteWalGens(oldGens);
@@ -230,7 +248,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walFiles: oldGens.filter((g) => !store.isBadWalGen(g)).map((g) => path.join(store.walDir, walFileName(g))),
       fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shards: store.shardObjects.spec,
       tenant: store.tenant, ordinal: store.ordinal, firstGen,
-      walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(store.live.rows.slice(0, cut))),
+      walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(view, cut)),
     };
     let loaded: LoadedShard[];
     const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(store, job);
@@ -238,8 +256,8 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       next.nextShardGen = firstGen + viaWorker.entries.length;
       loaded = await loadEntries(store, arenas, viaWorker.entries);
     } else {
-      // no worker (not built) or a disagreement: build from the rows in memory
-      loaded = await writeShards(store, arenas, groupByDay(store.live.rows.slice(0, cut)), next);
+      // no worker (not built) or a disagreement: build from the live columns (index lists per day, no row copy)
+      loaded = await writeShards(store, arenas, liveDaySources(view, cut), next);
     }
     next.shards.push(...loaded.map((s) => s.entry));
     next.sealedSeq = Math.max(next.sealedSeq, boundarySeq);
@@ -251,8 +269,9 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
     }
     // one synchronous step: searches see these rows either live or sealed, never both or neither
     store.shards = [...store.shards, ...loaded];
-    store.live.replace(store.live.rows.slice(cut));
-    store.liveSince = store.live.rows.length > 0 ? Date.now() : 0;
+    // the rows appended since the rotate start the next generation (its dictionaries hold only their values)
+    store.live.keepOnly((g) => g >= cut);
+    store.liveSince = store.live.length > 0 ? Date.now() : 0;
     await store.deleteWalGens(oldGens);
     return rowCount;
   });
@@ -296,18 +315,23 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     const isHeld = held && held.reaches.length > 0 ? compileHeld(held.reaches) : undefined;
     const expired = (plate: string, ts: number): boolean => ts < cutoff && !(isHeld && isHeld(plate, ts));
     // live rows: rewrite the log without them (old WAL files stay untouched unless rows are dropped)
-    if (store.live.rows.some((r) => expired(r.plate, r.ts))) {
+    const before = store.live.view();
+    if (before.some((g) => expired(before.plate(g), before.ts(g)))) {
       const { boundarySeq, oldGens } = await store.rotateWal();
-      const old = store.live.rows.filter((r) => r.seq < boundarySeq);
-      const droppedLive = old.filter((r) => expired(r.plate, r.ts));
-      await store.rewriteRows(old.filter((r) => !expired(r.plate, r.ts)));
+      // rows appended meanwhile went to the new log file; the generation does not change while we hold the tenant
+      const view = store.live.view();
+      const end = view.firstAtOrAbove(boundarySeq);
+      const droppedLive: number[] = [];
+      for (let g = 0; g < end; g++) if (expired(view.plate(g), view.ts(g))) droppedLive.push(g);
+      const gone = new Uint8Array(view.length);
+      for (const g of droppedLive) gone[g] = 1;
+      await store.rewriteLiveRows(view, end, (g) => gone[g] === 0);
       // the manifest's nextSeq covers the dropped rows' seqs before their log goes: ids are never given out
       // again, and the acknowledgement mark (TenantStore.checkAckMark) does not mistake the drop for a cut log
       await store.saveManifest({ ...store.manifest });
       await store.deleteWalGens(oldGens);
-      const gone = new Set(droppedLive);
-      store.live.replace(store.live.rows.filter((r) => !gone.has(r)));
-      store.forgetReadIds(droppedLive);
+      store.forgetReadIds(view, droppedLive);
+      store.live.keepOnly((g) => g >= gone.length || gone[g] === 0);
       readsDeleted += droppedLive.length;
     }
 
@@ -390,7 +414,8 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
 export async function rewriteLiveLog(store: TenantStore): Promise<void> {
   await store.withExclusive(async () => {
     const { boundarySeq, oldGens } = await store.rotateWal();
-    await store.rewriteRows(store.live.rows.filter((r) => r.seq < boundarySeq));
+    const view = store.live.view();
+    await store.rewriteLiveRows(view, view.firstAtOrAbove(boundarySeq), () => true);
     await store.saveManifest({ ...store.manifest });
     await store.deleteWalGens(oldGens);
   });

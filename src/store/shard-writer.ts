@@ -11,11 +11,23 @@
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { buildShard, dayOf, kShardVersion, shardFileName } from './shard-format.js';
+import { buildShard, dayOf, kShardVersion, shardFileName, type ShardSource } from './shard-format.js';
+
 import type { RowRecord } from './wal-record.js';
 import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
 import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
 import type { Cipher } from '../crypto/cipher.js';
+
+/** Rows [start, end) of a ShardSource. */
+function sliceSource(src: ShardSource, start: number, end: number): ShardSource {
+  if (start === 0 && end === src.length) return src;
+  return {
+    length: end - start,
+    seq: (i) => src.seq(start + i), ts: (i) => src.ts(start + i), latE7: (i) => src.latE7(start + i), lonE7: (i) => src.lonE7(start + i),
+    plate: (i) => src.plate(start + i), camera: (i) => src.camera(start + i), region: (i) => src.region(start + i),
+    confidence: (i) => src.confidence(start + i), make: (i) => src.make(start + i), color: (i) => src.color(start + i), readId: (i) => src.readId(start + i),
+  };
+}
 
 /** The data key of the `index`-th file of `day` in one write (each file gets its own). */
 export type ShardKeySource = (day: number, index: number) => FileKey | Promise<FileKey>;
@@ -43,12 +55,12 @@ export function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> 
  * Writes `byDay` as shard objects sealed with `cipher` (the data keys': AES-256-GCM), named with
  * generations firstGen, firstGen+1, …; returns the entries.
  */
-export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number, keyFor: ShardKeySource, cipher: Cipher): Promise<ShardEntry[]> {
+export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, readonly RowRecord[] | ShardSource>, firstGen: number, keyFor: ShardKeySource, cipher: Cipher): Promise<ShardEntry[]> {
   const entries: ShardEntry[] = [];
   let gen = firstGen;
   for (const [day, all] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
     for (let i = 0; i < all.length; i += kShardRowsCap) {
-      const rows = all.slice(i, i + kShardRowsCap);
+      const rows = Array.isArray(all) ? (all as readonly RowRecord[]).slice(i, i + kShardRowsCap) : sliceSource(all as ShardSource, i, Math.min(all.length, i + kShardRowsCap));
       const name = shardFileName(day, gen++);
       const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
       const key = await keyFor(day, i / kShardRowsCap);

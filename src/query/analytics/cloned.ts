@@ -30,7 +30,7 @@ interface PlateRows {
 }
 
 function seqOf(src: Source, i: number): number {
-  return src.kind === 'shard' ? src.shard.seqAt(i) : src.rows[i]!.seq;
+  return src.kind === 'shard' ? src.shard.seqAt(i) : src.view.seq(i);
 }
 
 /** Whether fetched row a comes after b in read order (ts, then id = (ordinal, seq)). */
@@ -99,7 +99,7 @@ export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<C
     } else {
       for (let j = 0; j < rows.length; j++, o++) {
         budget?.tick();
-        pid[o] = ids.plates.id(src.rows[rows[j]!]!.plate);
+        pid[o] = ids.plates.id(src.view.plate(rows[j]!));
       }
     }
   }
@@ -141,11 +141,11 @@ export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<C
         if (count[p]! < 2) continue;
         budget?.tick();
         const i = rows[j]!;
-        const x = src.rows[i]!;
+        const view = src.view;
         const at = fill[p]!++;
-        r.ts[at] = x.ts;
-        r.lat[at] = x.latE7 / kCoordScale;
-        r.lon[at] = x.lonE7 / kCoordScale;
+        r.ts[at] = view.ts(i);
+        r.lat[at] = view.latE7(i) / kCoordScale;
+        r.lon[at] = view.lonE7(i) / kCoordScale;
         r.source[at] = si;
         r.row[at] = i;
       }

@@ -232,12 +232,12 @@ export function gather(
       for (let j = 0; j < rows.length; j++, o++) {
         budget?.tick();
         const i = rows[j]!;
-        const r = src.rows[i]!;
-        c.plate[o] = ids.plates.id(r.plate);
-        c.camera[o] = ids.cameras.id(r.camera);
-        c.ts[o] = r.ts;
-        c.lat[o] = r.latE7 / kCoordScale;
-        c.lon[o] = r.lonE7 / kCoordScale;
+        const v = src.view;
+        c.plate[o] = ids.plates.id(v.plate(i));
+        c.camera[o] = ids.cameras.id(v.camera(i));
+        c.ts[o] = v.ts(i);
+        c.lat[o] = v.latE7(i) / kCoordScale;
+        c.lon[o] = v.lonE7(i) / kCoordScale;
         c.tag[o] = tags ? tags[j]! : 0;
         c.source[o] = si;
         c.row[o] = i;
@@ -251,7 +251,7 @@ export function gather(
 export function idParts(c: Columns, k: number): { ordinal: number; seq: number } {
   const src = c.sources[c.source[k]!]!;
   const i = c.row[k]!;
-  return { ordinal: src.ordinal, seq: src.kind === 'shard' ? src.shard.seqAt(i) : src.rows[i]!.seq };
+  return { ordinal: src.ordinal, seq: src.kind === 'shard' ? src.shard.seqAt(i) : src.view.seq(i) };
 }
 
 /** The hit (search's hit JSON, distance 0) of row `k`. */
