@@ -15,7 +15,7 @@
  *                kept costs one compare, so a plate read 100,000 times costs a pass over its rows and
  *                `limit` slots, whatever the count
  */
-import { kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
+import { codeLane, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { ocrMap } from '../model/plate.js';
 import type { ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
@@ -24,7 +24,7 @@ import { forEachDeleteValue, keyHash, keyHi, slotHash, type HotlistIndex } from 
 
 export interface HotlistTask {
   layout: SegmentLayout;
-  /** Arena offsets of the shard's i64 seq column and u32 plate → rows column. */
+  /** Arena offsets of the shard's seq lane and plate → rows lane (widths in `layout`). */
   seq: number;
   postings: number;
   /** The query's filter with the tenant's retention floor folded into `from`. */
@@ -337,17 +337,19 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   if (!sorted) order.sort((a, b) => E[a]! - E[b]! || D[a]! - D[b]!);
 
   const rowsN = seg.rows;
-  const ts32 = new Int32Array(buf, seg.ts, rowsN * 2);
-  const seq32 = new Int32Array(buf, task.seq, rowsN * 2);
-  const plate = new Uint32Array(buf, seg.plate, rowsN);
-  const post = new Uint32Array(buf, task.postings, rowsN);
+  // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
+  const tsAt = tsReader(buf, seg);
+  const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase);
+  const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
+  const post: CodeLane = seg.postingsWidth === 2 ? new Uint16Array(buf, task.postings, rowsN) : new Uint32Array(buf, task.postings, rowsN);
   const lat = new Int32Array(buf, seg.lat, rowsN);
   const lon = new Int32Array(buf, seg.lon, rowsN);
-  const camera = new Uint32Array(buf, seg.camera, rowsN);
-  const region = new Uint32Array(buf, seg.region, rowsN);
-  const make = makeOk ? new Uint32Array(buf, seg.make!, rowsN) : null;
-  const color = colorOk ? new Uint32Array(buf, seg.color!, rowsN) : null;
-  const seqOf = (i: number) => seq32[2 * i + 1]! * 4294967296 + (seq32[2 * i]! >>> 0);
+  const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
+  // an absent optional lane (offset 0) means every row has code 0: "no value"
+  const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : new Uint8Array(rowsN));
+  const region = regionOk ? lane(seg.region, seg.regionWidth) : null;
+  const make = makeOk ? lane(seg.make, seg.makeWidth) : null;
+  const color = colorOk ? lane(seg.color, seg.colorWidth) : null;
   const { lo: tLo, hi: tHi, geo } = p;
 
   const top = new EntryTop(task.limit);
@@ -390,11 +392,11 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     for (let j = end - 1; j >= lo; j--) {
       if ((j & 255) === 0) budget?.tick();
       const i = post[j]!;
-      const t = ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
+      const t = tsAt(i);
       if (t < tLo || t >= tHi) continue;
       if (geo && !geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
-      if (regionOk && !regionOk[region[i]!]) continue;
+      if (regionOk && !regionOk[region![i]!]) continue;
       if (makeOk && !makeOk[make![i]!]) continue;
       if (colorOk && !colorOk[color![i]!]) continue;
       top.offer(distance, t, i, seqOf);
