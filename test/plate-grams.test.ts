@@ -190,6 +190,35 @@ describe('index path vs reference over the whole dictionary', () => {
     for (const n of [seen.fuzzy2, seen.ocr, seen.osa]) expect(n).toBeGreaterThan(100);
   });
 
+  it('exhaustive over one dictionary: every plate as a fuzzy pattern (k 0–2 × OCR × OSA, as is and with one edit), every substring as contains', () => {
+    // 150 plates in families (OCR twins, swaps, near-misses): deterministic, so this is the same set every run
+    const plates = fc.sample(dictionaryArb, { numRuns: 1, seed: 4242 })[0]!.slice(0, 150);
+    const d = dictionaryOf(plates);
+    let planned = 0, checked = 0;
+    const check = (match: PlateMatch) => {
+      const got = indexMatches(d, match);
+      checked++;
+      if (!got.matches) return;
+      planned++;
+      expect([...got.matches].sort(), JSON.stringify(match)).toEqual([...referenceMatches(d, match)].sort());
+    };
+    try {
+      for (const [i, p] of d.plates.entries()) {
+        const edited = p.length > 1 ? p.slice(0, i % p.length) + kGramAlphabet[(i * 7) % 36] + p.slice((i % p.length) + 1) : p;
+        for (const pattern of [p, edited]) {
+          for (const maxEdits of [0, 1, 2]) for (const ocr of [false, true]) for (const transpositions of [false, true]) check({ pattern, mode: 'fuzzy', maxEdits, ocr, transpositions });
+        }
+        for (let a = 0; a < p.length; a++) {
+          for (let b = a + 2; b <= Math.min(p.length, a + 5); b++) for (const ocr of [false, true]) check({ pattern: `*${p.slice(a, b)}*`, mode: 'wildcard', maxEdits: 0, ocr, transpositions: false });
+        }
+      }
+    } finally {
+      d.free();
+    }
+    expect(checked).toBeGreaterThan(5000);
+    expect(planned).toBeGreaterThan(checked / 2);
+  });
+
   it('named cases: the pigeonhole with OCR twins, transpositions at piece boundaries, short and long patterns', () => {
     const plates = [
       '4ZUE803', '42UE803', '4ZVE8O3', 'AZUE803', '4ZUE8031', 'ZUE803', '4UZE803', '4ZEU803', '4ZUE830', '4ZUE80', 'UE80', 'UE8', 'U', '4',

@@ -107,7 +107,10 @@ export class TenantPlates {
     if (!rebuild && this.region) parts.push({ words: this.words(), count: this.count });
     if (rebuild) this.goneEntries = 0;
     const merged = mergeAll(parts);
-    const grams = merged.count > 0 && (this.options.grams ?? true) ? PlateGrams.build(new Uint8Array(merged.words.buffer, merged.words.byteOffset, merged.count * kPlateSlotBytes), merged.count) : undefined;
+    // shards whose plates were all known already (a compaction, a seal of known vehicles): the merged
+    // dictionary equals the old one slot for slot, and so does its index
+    const same = !rebuild && this.grams !== undefined && merged.count === this.count;
+    const grams = same ? this.grams : merged.count > 0 && (this.options.grams ?? true) ? PlateGrams.build(new Uint8Array(merged.words.buffer, merged.words.byteOffset, merged.count * kPlateSlotBytes), merged.count) : undefined;
     // the slots are copied out of the shards' arenas before the old region is freed
     const region = merged.count > 0 ? this.arenas.alloc(merged.count * kPlateSlotBytes, 16) : undefined;
     if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, merged.count * kWords).set(merged.words.subarray(0, merged.count * kWords));
