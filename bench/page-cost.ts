@@ -3,7 +3,7 @@
  * returning 1,000 hits out of ~100,000 matches against the same search returning 1,000 out of ~1,000,
  * in the engine (library API) and over HTTP (a child `platesearch serve`, one undici client).
  *
- *   npm run build && node dist/bench/page-cost.js [--reads 1000000] [--data-dir D] [--runs 30] [--seconds 4] [--no-http]
+ *   npm run bench:page-cost -- [--reads 1000000] [--data-dir D] [--runs 30] [--seconds 4] [--no-http]
  *
  * Pairs of one query shape each: the "many" query's time window is widened until it matches ~100,000
  * reads, the "few" query's narrowed until it matches ~1,000 (both found by binary search on `total`

@@ -81,6 +81,11 @@ export interface EngineStats {
   kernelTasks?: number;
   /** Shard scans run on the worker pool so far. */
   poolTasks?: number;
+  /**
+   * Matching rows of shard tasks counted by the kernel alone so far (whole blocks that sort after the page:
+   * issue 12, "cost by the page"); the rest of `total` went through the top-k one by one.
+   */
+  rowsCountedOnly?: number;
 }
 
 export interface Engine {

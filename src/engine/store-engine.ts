@@ -88,7 +88,7 @@ export class StoreEngine implements Engine {
   private pool: ExecutorPool | undefined;
   private poolFailed = false;
   /** Shard scans run by the kernels vs by the JS fallback (for stats and tests). */
-  private readonly counters = { kernelTasks: 0, poolTasks: 0 };
+  private readonly counters = { kernelTasks: 0, poolTasks: 0, rowsCountedOnly: 0 };
   /** Errors of background sealing (surfaced in stats, retried on the next tick). */
   lastSealError: Error | undefined;
 
@@ -233,7 +233,7 @@ export class StoreEngine implements Engine {
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     const after = query.after ? candidateKeyOf(query.after) : undefined;
-    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after);
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
@@ -246,7 +246,7 @@ export class StoreEngine implements Engine {
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after);
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters);
     } finally {
       for (const s of pinned) s.shard.unpin();
       for (const v of live) v.unpin();
@@ -509,6 +509,7 @@ export class StoreEngine implements Engine {
       residentBytes: this.arenas.allocatedBytes, corruptFiles: [...corrupt],
       kernelTasks: this.counters.kernelTasks,
       poolTasks: this.counters.poolTasks,
+      rowsCountedOnly: this.counters.rowsCountedOnly,
     };
   }
 

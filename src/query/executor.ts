@@ -417,8 +417,15 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
   return task;
 }
 
+/** What a search's shard tasks did, summed (engine stats: how much of `total` cost no per-row work). */
+export interface SearchStats {
+  /** Matching rows the kernel counted without emitting them. */
+  rowsCountedOnly: number;
+}
+
 /** Feeds a task's result (a shard's, or the live rows') into the merge. */
-export function mergeTaskResult(top: TopK, src: Source, r: SegmentTaskResult): void {
+export function mergeTaskResult(top: TopK, src: Source, r: SegmentTaskResult, stats?: SearchStats): void {
+  if (stats && r.countedOnly) stats.rowsCountedOnly += r.countedOnly;
   for (let j = 0; j < r.rows.length; j++) {
     const distance = r.distances[j]!, ts = r.ts[j]!;
     if (top.wants(distance, ts)) top.push({ distance, ts, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
@@ -454,6 +461,7 @@ export function executeSearch(
   done?: ReadonlyMap<Source, SegmentTaskResult>,
   tenantMatches?: ReadonlyMap<string, TenantMatches>,
   after?: CandidateKey,
+  stats?: SearchStats,
 ): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit, after);
@@ -463,7 +471,7 @@ export function executeSearch(
     budget?.check();
     const pre = done?.get(src);
     if (pre && src.kind === 'shard') {
-      mergeTaskResult(top, src, pre);
+      mergeTaskResult(top, src, pre, stats);
       continue;
     }
     const matched = src.kind === 'shard' ? tenantMatches?.get(src.tenant) : undefined;
@@ -477,7 +485,7 @@ export function executeSearch(
         try {
           // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
           // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget));
+          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget), stats);
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below

@@ -50,6 +50,8 @@ export class RowTop {
   /** Rows after the page boundary (all of them without one). */
   beyond = 0;
   size = 0;
+  /** Rows counted by the kernel alone (countWorse), never offered one by one. */
+  countedOnly = 0;
   private d: Uint8Array;
   private ts: Float64Array;
   private seq: Float64Array;
@@ -142,6 +144,7 @@ export class RowTop {
   countWorse(n: number): void {
     this.total += n;
     this.beyond += n;
+    this.countedOnly += n;
   }
 
   /** Slot i's row sorts after (d, ts, seq): i is worse. */

@@ -57,6 +57,8 @@ export interface SegmentTaskResult {
   distances: Uint8Array;
   ts: Float64Array;
   seqs: Float64Array;
+  /** Of `total`, the rows the kernel counted without emitting them (whole blocks past the bound). */
+  countedOnly?: number;
   /** The tighter of the task's worst kept row (when it kept `limit`) and its bound: a bound for later tasks. */
   cut?: RowBound;
 }
@@ -268,5 +270,6 @@ function finish(top: RowTop): SegmentTaskResult {
   const out: SegmentTaskResult = { total: top.total, beyond: top.beyond, ...top.kept() };
   const cut = top.cut();
   if (cut) out.cut = cut;
+  if (top.countedOnly > 0) out.countedOnly = top.countedOnly;
   return out;
 }
