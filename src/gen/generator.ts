@@ -118,6 +118,7 @@ export class ReadGenerator {
     this.plants = new Plants(o, this.fleet, this.geography, o.start + this.offsetMs);
     this.lastTs = new Float64Array(this.fleet.background).fill(-Infinity);
     this.lastCamera = new Int32Array(this.fleet.background);
+    this.reachHorizonMs = reachHorizon(this.geography);
     this.ocr = new OcrErrorModel({
       confusable: o.confusableRate,
       otherSubstitution: o.otherSubstitutionRate,
@@ -254,6 +255,8 @@ export class ReadGenerator {
   /** Scratch of otherReads: per read, its city (−1: the vehicle's home city) and its camera's draw. */
   private otherCity = new Int32Array(1024);
   private otherDraw = new Float64Array(1024);
+  /** Scratch of otherReads: per read, its vehicle's latest read before it (local ms). */
+  private otherLast = new Float64Array(1024);
 
   /**
    * `count` reads of non-commuter vehicles at random instants of [a, b), appended to `out`.
@@ -269,6 +272,7 @@ export class ReadGenerator {
     if (this.otherCity.length < count) {
       this.otherCity = new Int32Array(count * 2);
       this.otherDraw = new Float64Array(count * 2);
+      this.otherLast = new Float64Array(count * 2);
     }
     const cityOf = this.otherCity;
     const draw = this.otherDraw;
@@ -301,23 +305,31 @@ export class ReadGenerator {
     const vehicles = out.vehicle;
     const cameras = out.camera;
     // loads only: a branch on a loaded city would wait for its miss before the next load could start
-    for (let k = 0; k < count; k++) if (cityOf[k]! < 0) cityOf[k] = homeCity[vehicles[first + k]!]!;
+    const lastTs = this.lastTs;
+    const before = this.otherLast;
+    // loads only (see above): the home city and the vehicle's latest read are cache misses that overlap here
+    for (let k = 0; k < count; k++) {
+      const v = vehicles[first + k]!;
+      if (cityOf[k]! < 0) cityOf[k] = homeCity[v]!;
+      before[k] = lastTs[v]!;
+    }
     const times = out.ts;
+    const horizon = this.reachHorizonMs;
     for (let k = 0; k < count; k++) {
       const v = vehicles[first + k]!;
       const t = times[first + k]!;
       let camera = geography.cameraOf(cityOf[k]!, draw[k]!);
-      const last = this.lastTs[v]!;
-      if (last !== -Infinity) {
-        const before = this.lastCamera[v]!;
-        if (camera !== before && !this.reachable(before, last, camera, t)) camera = before;
-        // within a window reads are drawn out of time order: the latest read stays the reference
-        if (t >= last) {
-          this.lastTs[v] = t;
-          this.lastCamera[v] = camera;
-        }
-      } else {
-        this.lastTs[v] = t;
+      // read again, not before[k]: an earlier read of this window may be the same vehicle's (the load above
+      // only brought the line into the cache)
+      const last = lastTs[v]!;
+      // a read long after (or before) the latest reaches any camera: most reads of a vehicle are hours apart
+      if (last !== -Infinity && Math.abs(t - last) < horizon) {
+        const previous = this.lastCamera[v]!;
+        if (camera !== previous && !this.reachable(previous, last, camera, t)) camera = previous;
+      }
+      // within a window reads are drawn out of time order: the latest read stays the reference
+      if (!(t < last)) {
+        lastTs[v] = t;
         this.lastCamera[v] = camera;
       }
       cameras[first + k] = camera;
@@ -330,12 +342,20 @@ export class ReadGenerator {
   private readonly positionA = new Float64Array(2);
   private readonly positionB = new Float64Array(2);
 
+  /** Time past which any camera reaches any other at kMaxTravelMps: the span of the cameras (and patrol loops). */
+  private readonly reachHorizonMs: number;
+
   /** Whether a vehicle read at camera a at local time ta can be read at camera b at tb (kMaxTravelMps). */
   private reachable(a: number, ta: number, b: number, tb: number): boolean {
     const g = this.geography;
-    g.position(a, ta - this.offsetMs, this.positionA);
-    g.position(b, tb - this.offsetMs, this.positionB);
-    const d = metresBetween(this.positionA[0]!, this.positionA[1]!, this.positionB[0]!, this.positionB[1]!);
+    const ca = g.cameras[a]!, cb = g.cameras[b]!;
+    let d: number;
+    if (!ca.mobile && !cb.mobile) d = metresBetween(ca.lat, ca.lon, cb.lat, cb.lon);
+    else {
+      g.position(a, ta - this.offsetMs, this.positionA);
+      g.position(b, tb - this.offsetMs, this.positionB);
+      d = metresBetween(this.positionA[0]!, this.positionA[1]!, this.positionB[0]!, this.positionB[1]!);
+    }
     return d <= kJitterSlackM + (kMaxTravelMps * Math.abs(tb - ta)) / 1000;
   }
 
@@ -381,6 +401,20 @@ export class ReadGenerator {
     chunk.confidenceE3[i] = Math.round(confidence * 1000);
     chunk.labels[i] = region | labels;
   }
+}
+
+/** See ReadGenerator.reachHorizonMs: the diagonal of the cameras' box, plus a patrol loop's reach, at kMaxTravelMps. */
+function reachHorizon(g: Geography): number {
+  let minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
+  for (const c of g.cameras) {
+    minLat = Math.min(minLat, c.lat);
+    maxLat = Math.max(maxLat, c.lat);
+    minLon = Math.min(minLon, c.lon);
+    maxLon = Math.max(maxLon, c.lon);
+  }
+  if (!Number.isFinite(minLat)) return 0;
+  const spanM = metresBetween(minLat, minLon, maxLat, maxLon) + 2 * 20_000 + kJitterSlackM; // loops stay within ~20 km of their city
+  return (spanM / kMaxTravelMps) * 1000;
 }
 
 function clamp(x: number, lo: number, hi: number): number {

@@ -149,9 +149,8 @@ export class Fleet {
       plate = copy.plate;
       region = copy.region;
     } else {
-      const vanity: PlateFormat = { region: kHomeState.region, kind: 'vanity', templates: [] };
       let format = this.formatTable.draw(rng);
-      if (format === 'vanity') format = vanity;
+      if (format === 'vanity') format = kVanity;
       plate = makePlate(rng, format);
       // Unique plates; a crowded format (short vanity plates) falls back to the home state's series.
       for (let tries = 0; !this.seen.add(plate); tries++) {
@@ -170,6 +169,8 @@ export class Fleet {
   /** Mean number of cameras on a commuter route. */
   static readonly kMeanRouteLength = 3;
 }
+
+const kVanity: PlateFormat = { region: kHomeState.region, kind: 'vanity', templates: [] };
 
 /** Slowest average speed of a car between two cameras (freeway with traffic): 80 km/h. */
 export const kMaxCommuteSpeedMps = 80 / 3.6;
