@@ -49,8 +49,7 @@ async function load(name: string, open: typeof openAfter, sample: DataSample): P
   const engine = (await open({ dataDir: dir, threads: 2 })) as unknown as BenchSubject;
   const spill = new SpillWriter(join(work, `${name}.tsv`));
   const report = await loadEngine(engine, dir, generateReads(genOptions), sample, spill, { batch: 100_000 });
-  spill.close();
-  rmSync(spill.path, { force: true });
+  rmSync(spill.path, { force: true }); // loadEngine closed it
   log(`${name}: loaded ${report.reads} reads in ${(report.loadMs / 1000).toFixed(1)} s, ${report.bytesPerRead.toFixed(1)} B/read resident`);
   return { peer: new EnginePeer(engine), engine, bytesPerRead: report.bytesPerRead };
 }

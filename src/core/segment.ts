@@ -83,7 +83,7 @@ export interface SegmentLayout {
   regionWidth?: LaneWidth;
   makeWidth?: LaneWidth;
   colorWidth?: LaneWidth;
-  /** Arena offset of the seq lane (hits only): u32 offsets from `seqBase` (seqWidth 4) or f64 (8). */
+  /** Arena offset of the seq lane (hits only): u32 offsets from `seqBase` (seqWidth 4), f64 (8), or i64 (unset). */
   seq?: number;
   seqWidth?: 4 | 8;
   seqBase?: number;
@@ -123,13 +123,20 @@ export function tsReader(buffer: ArrayBufferLike, seg: SegmentLayout): (i: numbe
   return (i) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
 }
 
-/** seq of row i from a seq lane: u32 offsets from `base` (width 4) or f64 values (width 8). */
+/**
+ * seq of row i from a seq lane: u32 offsets from `base` (width 4), f64 values (width 8, format 2 shards whose
+ * seqs span 2^32 or more), or, without a width, i64 values (the wide default, as format 1 laid them out).
+ */
 export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 4 | 8 | undefined, base: number | undefined): (i: number) => number {
   if (width === 4) {
     const seq = new Uint32Array(buffer, ptr, rows);
     const b = base ?? 0;
     return (i) => b + seq[i]!;
   }
-  const seq = new Float64Array(buffer, ptr, rows);
-  return (i) => seq[i]!;
+  if (width === 8) {
+    const seq = new Float64Array(buffer, ptr, rows);
+    return (i) => seq[i]!;
+  }
+  const seq32 = new Int32Array(buffer, ptr, rows * 2);
+  return (i) => seq32[2 * i + 1]! * 4294967296 + (seq32[2 * i]! >>> 0);
 }

@@ -48,7 +48,12 @@ export class LoadedShard {
   readonly regions: readonly string[];
   readonly view: ShardView;
   readonly regions_: Region[];
+  // ts and seq lanes, read inline in tsAt / seqAt (hot in JS row loops): u32 offsets from a base, or the wide form
+  private readonly tsBase: number;
+  private readonly ts32: Uint32Array | null;
   private readonly tsOf: (i: number) => number;
+  private readonly seqBase: number;
+  private readonly seq32: Uint32Array | null;
   private readonly seqOf: (i: number) => number;
   private platesCache?: string[];
 
@@ -75,6 +80,10 @@ export class LoadedShard {
     this.regions = v.header.dicts.region;
     this.tsOf = v.tsReader();
     this.seqOf = v.seqReader();
+    this.tsBase = v.header.tsBase;
+    this.ts32 = v.width('ts') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('ts'), n) : null;
+    this.seqBase = v.header.seqBase;
+    this.seq32 = v.width('seq') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('seq'), n) : null;
   }
 
   get rows(): number {
@@ -107,11 +116,11 @@ export class LoadedShard {
   }
 
   tsAt(i: number): number {
-    return this.tsOf(i);
+    return this.ts32 !== null ? this.tsBase + this.ts32[i]! : this.tsOf(i);
   }
 
   seqAt(i: number): number {
-    return this.seqOf(i);
+    return this.seq32 !== null ? this.seqBase + this.seq32[i]! : this.seqOf(i);
   }
 
   /** The plate dictionary as JS strings (sorted), decoded on first use. */

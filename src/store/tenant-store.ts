@@ -4,7 +4,7 @@
  *
  *   D/tenants/<tenant>/manifest.json        catalogue + counters (src/store/manifest.ts)
  *   D/tenants/<tenant>/wal/<gen>.wal        write-ahead log files (src/store/wal.ts)
- *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-format.ts), as objects of the
+ *   D/tenants/<tenant>/shards/<file>.shard  sealed shards (src/store/shard-format.ts), as objects of the
  *                                           tenant's shard object store (src/store/local-object-store.ts)
  *
  * Appends are durable (fsync'd, group commit) before they resolve, and visible from that moment on.
