@@ -2,12 +2,12 @@
  * Hot-list search as a join (issue 12): the entries are indexed once per query (src/query/hotlist-index.ts),
  * and every shard in scope probes that index with its distinct plates in a task of its own
  * (src/query/hotlist-task.ts), on the executor's workers when the work is big enough, else here. A task
- * returns per matched entry its exact count and its best limitPerPlate rows; this merges them per entry
- * (the same TopK as a search), adds the live rows and any wildcard entries (src/query/hotlist.ts, the
- * per-dictionary matcher), and materialises only the kept rows.
+ * returns per matched entry its exact count and its best limitPerPlate rows; this keeps those typed arrays
+ * as they came, adds the live rows and any wildcard entries (src/query/hotlist.ts, the per-dictionary
+ * matcher, into per-entry TopKs), sorts each entry's few kept rows and materialises only the best.
  *
  *   entries ──► index (once) ─┬─► shard task ─► (entry, count, top rows) ─┐
- *                             ├─► shard task ─► …                         ├─► per-entry TopK ─► hits
+ *                             ├─► shard task ─► …                         ├─► per entry: sort, cut ─► hits
  *   live rows, wildcard entries, tasks no worker could run ─► hotlist.ts ─┘
  */
 import { QueryBudget } from './budget.js';
