@@ -2,20 +2,21 @@
  * Hot-list search as a join (issue 12): the entries are indexed once per query (src/query/hotlist-index.ts),
  * and every shard in scope probes that index with its distinct plates in a task of its own
  * (src/query/hotlist-task.ts), on the executor's workers when the work is big enough, else here. A task
- * returns per matched entry its exact count and its best limitPerPlate rows; this merges them per entry
- * (the same TopK as a search), adds the live rows and any wildcard entries (src/query/hotlist.ts, the
- * per-dictionary matcher), and materialises only the kept rows.
+ * returns per matched entry its exact count and its best limitPerPlate rows; this keeps those typed arrays
+ * as they came, adds the live rows and any wildcard entries (src/query/hotlist.ts, the per-dictionary
+ * matcher, into per-entry TopKs), sorts each entry's few kept rows and materialises only the best.
  *
  *   entries ──► index (once) ─┬─► shard task ─► (entry, count, top rows) ─┐
- *                             ├─► shard task ─► …                         ├─► per-entry TopK ─► hits
+ *                             ├─► shard task ─► …                         ├─► per entry: sort, cut ─► hits
  *   live rows, wildcard entries, tasks no worker could run ─► hotlist.ts ─┘
  */
 import { QueryBudget } from './budget.js';
-import type { HotlistQuery, HotlistResult } from '../model/query.js';
-import type { TopK } from './executor.js';
+import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
+import { materialise, type Candidate, type TopK } from './executor.js';
+import type { LoadedShard } from '../store/shard-loader.js';
 import { buildHotlistIndex, indexedEntry, type HotlistIndex } from './hotlist-index.js';
 import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
-import { collectHotlist, entryTop, HotlistPlan, hotlistAnswer } from './hotlist.js';
+import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 
 type ShardSource = Source & { kind: 'shard' };
@@ -48,19 +49,170 @@ function inScope(src: ShardSource, query: HotlistQuery): boolean {
   return s.rows > 0 && s.layout.dictCount > 0 && lo < hi && s.meta.maxTs >= lo && s.meta.minTs < hi;
 }
 
-/** Feeds one task's result into the per-entry TopKs. */
-function mergeTask(tops: Map<number, TopK>, limit: number, src: ShardSource, r: HotlistTaskResult): void {
-  for (let j = 0; j < r.entries.length; j++) {
-    const top = entryTop(tops, r.entries[j]!, limit);
-    const a = r.offsets[j]!, b = r.offsets[j + 1]!;
-    for (let x = a; x < b; x++) {
-      const distance = r.distances[x]!, ts = r.ts[x]!;
-      if (top.wants(distance, ts)) top.push({ distance, ts, ordinal: src.ordinal, seq: r.seqs[x]!, source: src, row: r.rows[x]! });
-      else top.skipWorse();
+/** A growable list of i32. */
+class Ints {
+  a = new Int32Array(256);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
     }
-    const rest = r.totals[j]! - (b - a);
-    top.countOnly(rest, rest);
+    this.a[this.n++] = v;
   }
+}
+
+/**
+ * The task results of a query, kept as they came (typed arrays), indexed by entry: merging costs no
+ * object per row. Per task result, each matched entry is one segment (its count and its kept rows).
+ */
+class TaskRows {
+  readonly results: HotlistTaskResult[] = [];
+  readonly sources: ShardSource[] = [];
+  private readonly segEntry = new Ints();
+  private readonly segTask = new Ints();
+  private readonly segAt = new Ints();
+
+  add(src: ShardSource, r: HotlistTaskResult): void {
+    const t = this.results.length;
+    this.results.push(r);
+    this.sources.push(src);
+    for (let j = 0; j < r.entries.length; j++) {
+      this.segEntry.push(r.entries[j]!);
+      this.segTask.push(t);
+      this.segAt.push(j);
+    }
+  }
+
+  /** Segments grouped by entry: [entries ascending, first segment of each, segment order]. */
+  byEntry(): { entry: Int32Array; first: Int32Array; order: Int32Array } {
+    const n = this.segEntry.n;
+    const E = this.segEntry.a;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((x, y) => E[x]! - E[y]! || x - y);
+    const entry = new Ints(), first = new Ints();
+    for (let q = 0; q < n; q++) {
+      if (q === 0 || E[order[q]!] !== E[order[q - 1]!]) {
+        entry.push(E[order[q]!]!);
+        first.push(q);
+      }
+    }
+    first.push(n);
+    return { entry: entry.a.subarray(0, entry.n), first: first.a.subarray(0, first.n), order };
+  }
+
+  segTaskOf(s: number): number {
+    return this.segTask.a[s]!;
+  }
+
+  segIndexOf(s: number): number {
+    return this.segAt.a[s]!;
+  }
+}
+
+/**
+ * The answer: per entry (query order) its count from every task and TopK, and its best limitPerPlate rows
+ * sorted by (distance, ts desc, ordinal, seq), materialised through one reused candidate (no object per
+ * kept row but the hit itself: a big list keeps ~100,000 rows, and each short-lived object there cost as
+ * much as the hit once the young generation filled with them).
+ */
+function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
+  const limit = query.limitPerPlate;
+  const { entry: segEntries, first, order } = rows.byEntry();
+  const plates = new Map<LoadedShard, Map<number, string>>();
+  const plateOf = (s: LoadedShard, d: number): string => {
+    let m = plates.get(s);
+    if (!m) plates.set(s, (m = new Map()));
+    let p = m.get(d);
+    if (p === undefined) m.set(d, (p = s.plateAt(d)));
+    return p;
+  };
+  // one entry's items: task rows (task t, position x) or TopK candidates (task -1, index x)
+  let cap = 1024;
+  let iTask = new Int32Array(cap), iPos = new Int32Array(cap), iD = new Uint8Array(cap), iTs = new Float64Array(cap);
+  let iOrd = new Int32Array(cap), iSeq = new Float64Array(cap);
+  const grow = (n: number) => {
+    if (n <= cap) return;
+    while (cap < n) cap *= 2;
+    const g = <T extends Int32Array | Uint8Array | Float64Array>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a);
+      return b;
+    };
+    iTask = g(iTask, Int32Array);
+    iPos = g(iPos, Int32Array);
+    iD = g(iD, Uint8Array);
+    iTs = g(iTs, Float64Array);
+    iOrd = g(iOrd, Int32Array);
+    iSeq = g(iSeq, Float64Array);
+  };
+  const cand: Candidate = { distance: 0, ts: 0, ordinal: 0, seq: 0, source: undefined as unknown as Source, row: 0 };
+  const matches: HotlistResult['matches'] = [];
+  let g = 0; // next group of segEntries
+  for (let e = 0; e < query.entries.length; e++) {
+    while (g < segEntries.length && segEntries[g]! < e) g++;
+    const fromTasks = g < segEntries.length && segEntries[g] === e;
+    const top = tops.get(e);
+    if (!fromTasks && !top) continue;
+    let total = top ? top.total : 0;
+    let n = 0;
+    if (fromTasks) {
+      for (let q = first[g]!; q < first[g + 1]!; q++) {
+        const sg = order[q]!;
+        const t = rows.segTaskOf(sg), j = rows.segIndexOf(sg);
+        const r = rows.results[t]!;
+        const ordinal = rows.sources[t]!.ordinal;
+        total += r.totals[j]!;
+        const a = r.offsets[j]!, b = r.offsets[j + 1]!;
+        grow(n + b - a);
+        for (let x = a; x < b; x++, n++) {
+          iTask[n] = t;
+          iPos[n] = x;
+          iD[n] = r.distances[x]!;
+          iTs[n] = r.ts[x]!;
+          iOrd[n] = ordinal;
+          iSeq[n] = r.seqs[x]!;
+        }
+      }
+    }
+    const kept = top ? top.result() : [];
+    grow(n + kept.length);
+    for (let x = 0; x < kept.length; x++, n++) {
+      const c = kept[x]!;
+      iTask[n] = -1;
+      iPos[n] = x;
+      iD[n] = c.distance;
+      iTs[n] = c.ts;
+      iOrd[n] = c.ordinal;
+      iSeq[n] = c.seq;
+    }
+    if (total === 0) continue;
+    const idx = Array.from({ length: n }, (_, x) => x);
+    idx.sort((x, y) => iD[x]! - iD[y]! || iTs[y]! - iTs[x]! || iOrd[x]! - iOrd[y]! || iSeq[x]! - iSeq[y]!);
+    const k = Math.min(limit, n);
+    const hits = new Array<Hit>(k);
+    for (let h = 0; h < k; h++) {
+      budget?.tick(); // a million entries' hits to build
+      const x = idx[h]!;
+      const t = iTask[x]!;
+      if (t < 0) {
+        hits[h] = materialise(kept[iPos[x]!]!, plateOf);
+        continue;
+      }
+      const r = rows.results[t]!;
+      cand.distance = iD[x]!;
+      cand.ts = iTs[x]!;
+      cand.ordinal = iOrd[x]!;
+      cand.seq = iSeq[x]!;
+      cand.source = rows.sources[t]!;
+      cand.row = r.rows[iPos[x]!]!;
+      hits[h] = materialise(cand, plateOf);
+    }
+    matches.push({ entry: query.entries[e]!.pattern, total, truncated: total > k, hits });
+  }
+  return { matches };
 }
 
 /**
@@ -85,6 +237,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   const shards = sources.filter((s): s is ShardSource => s.kind === 'shard' && inScope(s, query));
   const tasks = shards.map((s) => hotlistTask(s, query, index));
   const tops = new Map<number, TopK>();
+  const rows = new TaskRows();
   const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
   const missed: Source[] = [];
   shards.forEach((src, i) => {
@@ -99,7 +252,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
         return;
       }
     }
-    mergeTask(tops, query.limitPerPlate, src, r);
+    rows.add(src, r);
   });
   // live rows (a hash map of their own plates), and shards whose task failed: every indexed entry
   const rest = [...sources.filter((s) => s.kind === 'live'), ...missed];
@@ -111,5 +264,5 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
     collectHotlist(sources, new HotlistPlan(query.entries, budget, (e) => !indexedEntry(e)), query, budget, tops);
   }
   budget?.check();
-  return hotlistAnswer(query, tops, budget);
+  return answer(query, rows, tops, budget);
 }
