@@ -81,6 +81,7 @@ const countingAes: Cipher = {
   name: 'aes-256-gcm (counted)',
   seal: (...a: Parameters<Cipher['seal']>) => (aesCalls.seal++, aesGcm.seal(...a)),
   open: (...a: Parameters<Cipher['open']>) => (aesCalls.open++, aesGcm.open(...a)),
+  openInto: (...a: Parameters<Cipher['openInto']>) => (aesCalls.open++, aesGcm.openInto(...a)),
 };
 const entryOf = (m: Mode) => (m === 'encrypted' ? kCli : kPlainCli);
 const tenant = kDefaultTenants[0]!;

@@ -13,7 +13,7 @@
  * has no module URL, so a job without one (every job production makes) is sealed with AES-256-GCM.
  */
 import { randomBytes } from 'node:crypto';
-import { kNonceBytes, kTagBytes, openBytes, sealBytes } from './aead.js';
+import { kNonceBytes, kTagBytes, openBytes, openInto, sealBytes } from './aead.js';
 
 export interface Cipher {
   /** 'aes-256-gcm' for production; written into nothing, for messages and benchmark reports only. */
@@ -22,12 +22,17 @@ export interface Cipher {
   seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array | readonly Uint8Array[], aad?: Uint8Array): Buffer;
   /** Opens ciphertext ‖ tag; undefined when it does not authenticate. */
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Buffer | undefined;
+  /**
+   * Opens ciphertext ‖ tag into `dest` at `at` without a buffer of the whole output; false when it does not
+   * authenticate (then that range of `dest` holds garbage the caller must discard).
+   */
+  openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, dest: Uint8Array, at: number): boolean;
   /** For worker threads: a file: URL of a module that exports this cipher as `cipher`; absent for AES-256-GCM. */
   readonly workerModule?: string;
 }
 
 /** AES-256-GCM through node:crypto: the production cipher. */
-export const aesGcm: Cipher = Object.freeze({ name: 'aes-256-gcm', seal: sealBytes, open: openBytes });
+export const aesGcm: Cipher = Object.freeze({ name: 'aes-256-gcm', seal: sealBytes, open: openBytes, openInto });
 
 /** Seals with a random nonce (files whose appends may be retried at the same offset): nonce ‖ ciphertext ‖ tag. */
 export function sealWithRandomNonce(cipher: Cipher, key: Uint8Array, plain: Uint8Array, aad?: Uint8Array): Buffer {
@@ -44,7 +49,7 @@ export function openWithRandomNonce(cipher: Cipher, key: Uint8Array, sealed: Uin
 export async function cipherInWorker(workerModule: string | undefined): Promise<Cipher> {
   if (workerModule === undefined) return aesGcm;
   const mod = (await import(workerModule)) as { cipher?: Cipher };
-  if (!mod.cipher || typeof mod.cipher.seal !== 'function' || typeof mod.cipher.open !== 'function') {
+  if (!mod.cipher || typeof mod.cipher.seal !== 'function' || typeof mod.cipher.open !== 'function' || typeof mod.cipher.openInto !== 'function') {
     throw new Error(`${workerModule} exports no cipher`);
   }
   return mod.cipher;

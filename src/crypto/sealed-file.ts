@@ -115,9 +115,11 @@ export function openSealedFile(file: string, bytes: Uint8Array, key: Uint8Array,
   for (let i = 0; i < n; i++) {
     const len = Math.min(header.segmentBytes, header.plainBytes - i * header.segmentBytes);
     const seg = bytes.subarray(off, off + len + kTagBytes);
-    const plain = cipher.open(key, counterNonce(0, i), seg, segAad(header.raw, i, i === n - 1));
-    if (!plain) throw CorruptFile(`Segment ${i} of ${file} fails authentication (damaged, reordered or the wrong key)`, { file, segment: i });
-    out.set(plain, base + i * header.segmentBytes);
+    // straight into the destination: no buffer per segment (see aead.ts openInto); on failure the caller
+    // gets the error and discards the destination
+    if (!cipher.openInto(key, counterNonce(0, i), seg, segAad(header.raw, i, i === n - 1), out, base + i * header.segmentBytes)) {
+      throw CorruptFile(`Segment ${i} of ${file} fails authentication (damaged, reordered or the wrong key)`, { file, segment: i });
+    }
     off += len + kTagBytes;
   }
   return { header, plain: dest ? out.subarray(at, at + header.plainBytes) : out };

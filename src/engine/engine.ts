@@ -17,7 +17,9 @@ export interface EngineOptions {
   threads?: number;
   /**
    * Worker threads that check (CRC32C) and decrypt (AES-256-GCM) the shards while the data dir opens, so
-   * opening is not one serial pass over every stored byte; 0 does it on the opening thread. Default: `threads`.
+   * opening is not one serial pass over every stored byte; 0 does it on the opening thread. Default:
+   * `threads` workers, started only for a tenant with at least kOpenPoolMinBytes of shards (smaller data
+   * dirs open faster without them: src/engine/store-engine.ts); given explicitly, always.
    */
   openThreads?: number;
   /** Seal a tenant's live rows into shards once it holds this many (default 1,000,000). */

@@ -58,6 +58,14 @@ function pinLive(sources: readonly Source[]): LiveView[] {
   return views;
 }
 
+/**
+ * Sealed shard bytes of a tenant from which opening starts the shard-open workers (unless `openThreads` is
+ * given). Below it the workers' start costs more than they save: at 1M reads (64 MB sealed) opening on the
+ * calling thread took 0.84-1.2 s of CPU and with two workers 1.4-1.8 s, with no gain in wall time on two
+ * cores (bench/RESULTS.md, "Encryption overhead"); AES-GCM and CRC32C of 256 MiB are ~0.1 s on one core.
+ */
+export const kOpenPoolMinBytes = 256 << 20;
+
 export class StoreEngine implements Engine {
   private readonly tenantsDir: string;
   private readonly stores = new Map<string, TenantStore>();
@@ -143,21 +151,27 @@ export class StoreEngine implements Engine {
   private async load(): Promise<void> {
     await ensureDir(this.tenantsDir);
     // the shards' checks and decryption on worker threads while the data dir opens (src/store/shard-open-pool.ts)
-    const pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
+    const pool: { pool?: ShardOpenPool } = {};
     try {
       await this.loadTenants(pool);
     } finally {
-      await pool?.close();
+      await pool.pool?.close();
     }
   }
 
-  private async loadTenants(pool: ShardOpenPool | undefined): Promise<void> {
+  private async loadTenants(pool: { pool?: ShardOpenPool; started?: boolean }): Promise<void> {
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
         const store = await TenantStore.open(this.tenantsDir, name, this.keys, this.arenas);
         if (!store) continue;
-        await openShards(store, this.arenas, pool);
+        // started by the first tenant big enough to pay for the workers' start (or always, when asked for)
+        const sealedBytes = store.manifest.shards.reduce((n, e) => n + (e.key ? e.bytes : 0), 0);
+        if (!pool.started && (this.options.openThreads !== undefined || sealedBytes >= kOpenPoolMinBytes)) {
+          pool.started = true;
+          pool.pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
+        }
+        await openShards(store, this.arenas, pool.pool);
         if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
           // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
           // each step committed by the manifest (a crash in between is finished at the next open)
