@@ -134,7 +134,7 @@ describe('no way to start unencrypted', () => {
     } finally {
       await server.stop();
     }
-    const shards = (await filesUnder(join(dataDir, 'tenants'))).filter((f) => f.endsWith('.arrow'));
+    const shards = (await filesUnder(join(dataDir, 'tenants'))).filter((f) => f.endsWith('.shard'));
     expect(shards.length).toBeGreaterThan(0); // --seal-rows 50: shards were written as well as the WAL
     // … and no file holds any plate, the camera, the make, the purpose or the case
     expect(await scanForStrings(dataDir, [...plates, 'cam-envzz', 'Envmakezz', 'envpurposezz', 'ENVCASEZZ'])).toEqual([]);

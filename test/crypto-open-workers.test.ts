@@ -45,7 +45,7 @@ async function populated(): Promise<{ dataDir: string; rowsByShard: Map<string, 
   const rows = await allRows(e, 'pd-a');
   await e.close();
   const shardsDir = join(d.dir, 'tenants', 'pd-a', 'shards');
-  const files = (await readdir(shardsDir)).filter((f) => f.endsWith('.arrow')).sort();
+  const files = (await readdir(shardsDir)).filter((f) => f.endsWith('.shard')).sort();
   expect(files.length).toBe(3);
   const rowsByShard = new Map<string, string[]>();
   for (let i = 0; i < 3; i++) {
@@ -127,7 +127,7 @@ describe('shards are checked and decrypted on worker threads at open', () => {
         try {
           const stats = e.stats();
           expect(stats.corruptFiles).toContain(victim);
-          expect(stats.corruptFiles.filter((f) => f.endsWith('.arrow'))).toEqual([victim]);
+          expect(stats.corruptFiles.filter((f) => f.endsWith('.shard'))).toEqual([victim]);
           // the other shards whole, the damaged one not at all, nothing else
           expect(await allRows(e, 'pd-a')).toEqual([...rowsByShard.get(first!)!, ...rowsByShard.get(third!)!].sort());
           expect((await allRows(e, 'pd-b')).length).toBe(500);
