@@ -43,3 +43,33 @@ export function liveRowTest(view: LiveView, p: PreparedFilter): ((g: number, t: 
     return true;
   };
 }
+
+/**
+ * Rows of `view` passing `p` (no plate test), ascending: the analytics' row stream (src/query/analytics/
+ * row-scan.ts) without a candidate object per row. Blocks outside the window or place are skipped whole.
+ */
+export function liveRowsPassing(view: LiveView, p: PreparedFilter, tick?: () => void): Uint32Array {
+  const test = liveRowTest(view, p);
+  if (!test || p.empty) return new Uint32Array(0);
+  let out = new Uint32Array(1024);
+  let n = 0;
+  const blocks = view.cols.blocks;
+  for (let b = 0; b < view.blockCount(); b++) {
+    const block = blocks[b]!;
+    const z = block.zone;
+    if (!(z[1]! >= p.lo && z[0]! < p.hi && z[3]! >= p.box[0] && z[2]! <= p.box[1] && z[5]! >= p.box[2] && z[4]! <= p.box[3])) continue;
+    const base = b * kLiveBlockRows;
+    for (let r = 0, end = view.rowsInBlock(b); r < end; r++) {
+      tick?.();
+      const g = base + r;
+      if (!test(g, block.tsAt(r))) continue;
+      if (n === out.length) {
+        const grown = new Uint32Array(n * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out[n++] = g;
+    }
+  }
+  return out.slice(0, n);
+}

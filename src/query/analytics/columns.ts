@@ -5,6 +5,7 @@
  * Plates of different tenants with the same text get the same id (a plate may be read across tenants).
  */
 import { kCoordScale, kPlateSlotBytes } from '../../core/segment.js';
+import { kLiveBlockRows } from '../../store/live-columns.js';
 import type { Hit } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
@@ -229,15 +230,26 @@ export function gather(
         c.row[o] = i;
       }
     } else {
+      // ids by the live dictionaries' codes, looked up once per code (as by shard dictionary ids above)
+      const v = src.view;
+      const plateIds = new Int32Array(v.plateCount).fill(-1);
+      const cameraIds = new Int32Array(v.cols.cameras.values.length).fill(-1);
       for (let j = 0; j < rows.length; j++, o++) {
         budget?.tick();
         const i = rows[j]!;
-        const v = src.view;
-        c.plate[o] = ids.plates.id(v.plate(i));
-        c.camera[o] = ids.cameras.id(v.camera(i));
-        c.ts[o] = v.ts(i);
-        c.lat[o] = v.latE7(i) / kCoordScale;
-        c.lon[o] = v.lonE7(i) / kCoordScale;
+        const b = v.block(i);
+        const r = i % kLiveBlockRows;
+        const pc = b.plate[r]!;
+        let p = plateIds[pc]!;
+        if (p < 0) plateIds[pc] = p = ids.plates.id(v.cols.plates[pc]!);
+        const cc = b.camera[r]!;
+        let cam = cameraIds[cc]!;
+        if (cam < 0) cameraIds[cc] = cam = ids.cameras.id(v.cols.cameras.values[cc]!);
+        c.plate[o] = p;
+        c.camera[o] = cam;
+        c.ts[o] = b.tsAt(r);
+        c.lat[o] = b.lat[r]! / kCoordScale;
+        c.lon[o] = b.lon[r]! / kCoordScale;
         c.tag[o] = tags ? tags[j]! : 0;
         c.source[o] = si;
         c.row[o] = i;

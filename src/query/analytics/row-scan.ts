@@ -14,9 +14,9 @@ import type { Kernels } from '../../core/kernels.js';
 import { kCoordScale } from '../../core/segment.js';
 import type { ReadFilter } from '../../model/query.js';
 import { QueryBudget } from '../budget.js';
-import { scanLive, scanShard, type Candidate } from '../executor.js';
+import { scanShard, type Candidate } from '../executor.js';
 import { prepareFilter, type PreparedFilter } from '../filter-plan.js';
-import { liveRowTest } from '../live-scan.js';
+import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
 import type { Source } from '../sources.js';
 import { nearAny, runRowScanTask, U32List, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
@@ -130,15 +130,11 @@ function windowed(src: Source, lists: Uint32Array[], w: RowScanSpec['windows']):
 /** The JS scans (live rows, or a shard without kernels), per filter. */
 function jsRows(src: Source, spec: RowScanSpec, budget: QueryBudget | undefined): Uint32Array[] {
   const lists = spec.filters.map((f) => {
+    // both visit rows in row order, so the lists come out ascending
+    if (src.kind === 'live') return liveRowsPassing(src.view, prepareFilter(f, src.minTs), budget ? () => budget.tick() : undefined);
     const l = new U32List();
-    const sink = (c: Candidate) => l.push(c.row);
-    // the shard scan visits rows in row order, the live scan newest first: both lists come out ascending
-    if (src.kind === 'shard') {
-      scanShard(src, undefined, undefined, f, sink, undefined, budget);
-      return l.done();
-    }
-    scanLive(src, undefined, f, sink, undefined, undefined, budget);
-    return l.done().reverse();
+    scanShard(src, undefined, undefined, f, (c: Candidate) => l.push(c.row), undefined, budget);
+    return l.done();
   });
   return windowed(src, lists, spec.windows);
 }
