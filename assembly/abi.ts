@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 4;
+export const kAbiVersion: i32 = 5;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -72,6 +72,14 @@ export const S_ZONES: usize = 36;
 export const S_BLOCKS: usize = 40;
 export const S_MAKE: usize = 44;
 export const S_COLOR: usize = 48;
+export const S_WIDTHS: usize = 52;
+export const S_TS_BASE: usize = 56;
+export const W_TS: u32 = 0;
+export const W_PLATE: u32 = 2;
+export const W_CAMERA: u32 = 4;
+export const W_REGION: u32 = 6;
+export const W_MAKE: u32 = 8;
+export const W_COLOR: u32 = 10;
 
 // Segment constants (src/core/segment.ts).
 // power of two; one block's zone map covers this many rows

@@ -11,14 +11,16 @@
 // index (u32) and the distance (u8) while under `capacity`, and counts every passing row, so `total`
 // is exact even when the output is cut (and with outRows = 0 nothing is written at all).
 //
-// Columns (src/core/segment.ts): ts i64, lat/lon i32 (1e-7°), plate/camera/region/make/color u32,
-// zones 6×f64. Camera, region, make and color are all "label" tests: a byte mask over the segment's
+// Columns (src/core/segment.ts): ts i64 (or u32 offsets from the segment's tsBase), lat/lon i32
+// (1e-7°), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width),
+// zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
 // dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted").
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
   F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
-  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_ZONES, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
+  W_TS, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
   kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
 import { haversineM, inPolygon } from './util/geo';
@@ -76,9 +78,13 @@ export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u3
 
 function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
   const plate = <usize>load<u32>(seg, S_PLATE);
+  const widths = load<u32>(seg, S_WIDTHS);
+  const plateShift = (widths >> W_PLATE) & 3;
   if (flags == 0) {
     if (dist == 0) return emitAll(lo, hi, outRows, outDist, capacity, n);
-    return scanPlate(plate, dist, lo, hi, outRows, outDist, capacity, n);
+    if (plateShift == 1) return scanPlate<u16>(plate, dist, lo, hi, outRows, outDist, capacity, n);
+    if (plateShift == 0) return scanPlate<u8>(plate, dist, lo, hi, outRows, outDist, capacity, n);
+    return scanPlate<u32>(plate, dist, lo, hi, outRows, outDist, capacity, n);
   }
   const ts = <usize>load<u32>(seg, S_TS);
   const latCol = <usize>load<u32>(seg, S_LAT);
@@ -90,6 +96,11 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   }
   const from = load<i64>(filter, F_FROM), to = load<i64>(filter, F_TO);
   const useTime = (flags & kFilterTime) != 0;
+  // u32 ts lanes: bounds relative to the segment's base, compared as i32 (offsets are < 2^31 - 1)
+  const narrowTs = ((widths >> W_TS) & 3) == 2;
+  const tsBase = load<i64>(seg, S_TS_BASE);
+  const fromRel = relBound(from, tsBase), toRel = relBound(to, tsBase);
+  const fromRelV = i32x4.splat(fromRel), toRelV = i32x4.splat(toRel);
   const useBox = (flags & kFilterBBox) != 0;
   const latMin = load<i32>(filter, F_BBOX), latMax = load<i32>(filter, F_BBOX + 4);
   const lonMin = load<i32>(filter, F_BBOX + 8), lonMax = load<i32>(filter, F_BBOX + 12);
@@ -114,7 +125,7 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   for (; r + 16 <= hi; r += 16) {
     const ri = <usize>r;
     let m: u32 = 0xffff;
-    if (useTime) m &= timeMask16(ts + (ri << 3), fromV, toV);
+    if (useTime) m &= narrowTs ? timeMask16u32(ts + (ri << 2), fromRelV, toRelV) : timeMask16(ts + (ri << 3), fromV, toV);
     if (m != 0 && useBox) m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), latMinV, latMaxV, lonMinV, lonMaxV);
     if (m != 0 && useGeoBox) m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), gLatMinV, gLatMaxV, gLonMinV, gLonMaxV);
     if (m == 0) continue;
@@ -128,10 +139,10 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
       const rr = <usize>row;
       let d: u32 = 0;
       if (dist != 0) {
-        d = <u32>load<u8>(dist + <usize>load<u32>(plate + (rr << 2)));
+        d = <u32>load<u8>(dist + <usize>loadCode(plate, rr, plateShift));
         if (d == 255) continue;
       }
-      if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, filter, rr, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+      if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, rr, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
       if (n < capacity) {
         store<u32>(outRows + (<usize>n << 2), row);
         if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
@@ -143,8 +154,13 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   for (; r < hi; r++) {
     const ri = <usize>r;
     if (useTime) {
-      const t = load<i64>(ts + (ri << 3));
-      if (t < from || t >= to) continue;
+      if (narrowTs) {
+        const t = <i32>load<u32>(ts + (ri << 2));
+        if (t < fromRel || t >= toRel) continue;
+      } else {
+        const t = load<i64>(ts + (ri << 3));
+        if (t < from || t >= to) continue;
+      }
     }
     const lat = load<i32>(latCol + (ri << 2));
     const lon = load<i32>(lonCol + (ri << 2));
@@ -152,10 +168,10 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
     if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
     let d: u32 = 0;
     if (dist != 0) {
-      d = <u32>load<u8>(dist + <usize>load<u32>(plate + (ri << 2)));
+      d = <u32>load<u8>(dist + <usize>loadCode(plate, ri, plateShift));
       if (d == 255) continue;
     }
-    if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, filter, ri, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+    if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, ri, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
     if (n < capacity) {
       store<u32>(outRows + (<usize>n << 2), r);
       if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
@@ -184,6 +200,36 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   return <u32>i8x16.bitmask(h);
 }
 
+/** 16 rows' `fromRel ≤ ts < toRel` on a u32 lane of offsets (< 2^31 - 1, so signed compares): 4 × i32x4. */
+// @ts-ignore: decorator
+@inline function timeMask16u32(at: usize, fromV: v128, toV: v128): u32 {
+  const a = v128.load(at, 0), b = v128.load(at, 16), c = v128.load(at, 32), d = v128.load(at, 48);
+  const c0 = v128.and(i32x4.ge_s(a, fromV), i32x4.lt_s(a, toV));
+  const c1 = v128.and(i32x4.ge_s(b, fromV), i32x4.lt_s(b, toV));
+  const c2 = v128.and(i32x4.ge_s(c, fromV), i32x4.lt_s(c, toV));
+  const c3 = v128.and(i32x4.ge_s(d, fromV), i32x4.lt_s(d, toV));
+  const h = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3));
+  return <u32>i8x16.bitmask(h);
+}
+
+/**
+ * An i64 time bound as an offset from `base`, clamped to [0, 2^31 - 1]: for offsets o in [0, 2^31 - 1),
+ * base + o ≥ x ⇔ o ≥ relBound(x) and base + o < x ⇔ o < relBound(x). No i64 overflow at either end.
+ */
+// @ts-ignore: decorator
+@inline function relBound(x: i64, base: i64): i32 {
+  const lim = base + 0x7fffffff;
+  return x <= base ? 0 : x >= lim ? 0x7fffffff : <i32>(x - base);
+}
+
+/** Code of row `ri` in a dictionary-coded lane of width 1 << shift. */
+// @ts-ignore: decorator
+@inline function loadCode(col: usize, ri: usize, shift: u32): u32 {
+  if (shift == 0) return <u32>load<u8>(col + ri);
+  if (shift == 1) return <u32>load<u16>(col + (ri << 1));
+  return load<u32>(col + (ri << 2));
+}
+
 /** 16 rows' `latMin ≤ lat ≤ latMax && lonMin ≤ lon ≤ lonMax` (i32, 1e-7°) as a 16-bit mask. */
 // @ts-ignore: decorator
 @inline function boxMask16(lat: usize, lon: usize, latMinV: v128, latMaxV: v128, lonMinV: v128, lonMaxV: v128): u32 {
@@ -206,12 +252,12 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
 /** The scalar tests: camera, region, make, color, polygon, radius. */
 // @ts-ignore: decorator
 @inline function rowPasses(
-  flags: i32, seg: usize, filter: usize, ri: usize, latCol: usize, lonCol: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32,
+  flags: i32, seg: usize, widths: u32, filter: usize, ri: usize, latCol: usize, lonCol: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32,
   region: usize, regionMask: usize, regionMaskLen: u32, ring: usize, ringCount: i32,
   nearLat: f64, nearLon: f64, radiusLo: f64, radiusHi: f64,
 ): bool {
-  if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
-  if ((flags & kAttrs) != 0 && !attrsPass(flags, seg, filter, ri)) return false;
+  if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, widths, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
+  if ((flags & kAttrs) != 0 && !attrsPass(flags, seg, widths, filter, ri)) return false;
   if ((flags & (kFilterPolygon | kFilterNear)) == 0) return true;
   const lat = load<i32>(latCol + (ri << 2));
   const lon = load<i32>(lonCol + (ri << 2));
@@ -228,13 +274,13 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
 
 /** The make/color tests (ABI 4): byte masks over the segment's make and color dictionaries. */
 // @ts-ignore: decorator
-@inline function attrsPass(flags: i32, seg: usize, filter: usize, ri: usize): bool {
+@inline function attrsPass(flags: i32, seg: usize, widths: u32, filter: usize, ri: usize): bool {
   if ((flags & kFilterMakes) != 0) {
-    const m = load<u32>(<usize>load<u32>(seg, S_MAKE) + (ri << 2));
+    const m = loadCode(<usize>load<u32>(seg, S_MAKE), ri, (widths >> W_MAKE) & 3);
     if (m >= load<u32>(filter, F_MAKE_MASK_LEN) || load<u8>(<usize>load<u32>(filter, F_MAKE_MASK) + <usize>m) == 0) return false;
   }
   if ((flags & kFilterColors) != 0) {
-    const c = load<u32>(<usize>load<u32>(seg, S_COLOR) + (ri << 2));
+    const c = loadCode(<usize>load<u32>(seg, S_COLOR), ri, (widths >> W_COLOR) & 3);
     if (c >= load<u32>(filter, F_COLOR_MASK_LEN) || load<u8>(<usize>load<u32>(filter, F_COLOR_MASK) + <usize>c) == 0) return false;
   }
   return true;
@@ -254,29 +300,32 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
   const make = <usize>load<u32>(seg, S_MAKE), color = <usize>load<u32>(seg, S_COLOR);
   const makeMask = <usize>load<u32>(filter, F_MAKE_MASK), makeMaskLen = load<u32>(filter, F_MAKE_MASK_LEN);
   const colorMask = <usize>load<u32>(filter, F_COLOR_MASK), colorMaskLen = load<u32>(filter, F_COLOR_MASK_LEN);
+  const widths = load<u32>(seg, S_WIDTHS);
+  const plateShift = (widths >> W_PLATE) & 3, cameraShift = (widths >> W_CAMERA) & 3, regionShift = (widths >> W_REGION) & 3;
+  const makeShift = (widths >> W_MAKE) & 3, colorShift = (widths >> W_COLOR) & 3;
   const roomy = outRows != 0 && outDist != 0 && capacity >= n && capacity - n >= hi - lo;
   for (let r = lo; r < hi; r++) {
     const ri = <usize>r;
     let pass: u32 = 1;
     if (useCamera) {
-      const c = load<u32>(camera + (ri << 2));
+      const c = loadCode(camera, ri, cameraShift);
       pass = c < cameraMaskLen ? <u32>load<u8>(cameraMask + <usize>c) : 0;
     }
     if (useRegion) {
-      const g = load<u32>(region + (ri << 2));
+      const g = loadCode(region, ri, regionShift);
       pass &= g < regionMaskLen ? <u32>load<u8>(regionMask + <usize>g) : 0;
     }
     if (useMake) {
-      const m = load<u32>(make + (ri << 2));
+      const m = loadCode(make, ri, makeShift);
       pass &= m < makeMaskLen ? <u32>load<u8>(makeMask + <usize>m) : 0;
     }
     if (useColor) {
-      const c = load<u32>(color + (ri << 2));
+      const c = loadCode(color, ri, colorShift);
       pass &= c < colorMaskLen ? <u32>load<u8>(colorMask + <usize>c) : 0;
     }
     let d: u32 = 0;
     if (dist != 0) {
-      d = <u32>load<u8>(dist + <usize>load<u32>(plate + (ri << 2)));
+      d = <u32>load<u8>(dist + <usize>loadCode(plate, ri, plateShift));
       pass &= u32(d != 255);
     }
     if (outRows == 0) {
@@ -297,13 +346,13 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
 }
 
 // @ts-ignore: decorator
-@inline function labelsPass(flags: i32, ri: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32, region: usize, regionMask: usize, regionMaskLen: u32): bool {
+@inline function labelsPass(flags: i32, widths: u32, ri: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32, region: usize, regionMask: usize, regionMaskLen: u32): bool {
   if ((flags & kFilterCameras) != 0) {
-    const c = load<u32>(camera + (ri << 2));
+    const c = loadCode(camera, ri, (widths >> W_CAMERA) & 3);
     if (c >= cameraMaskLen || load<u8>(cameraMask + <usize>c) == 0) return false;
   }
   if ((flags & kFilterRegions) != 0) {
-    const g = load<u32>(region + (ri << 2));
+    const g = loadCode(region, ri, (widths >> W_REGION) & 3);
     if (g >= regionMaskLen || load<u8>(regionMask + <usize>g) == 0) return false;
   }
   return true;
@@ -328,22 +377,23 @@ function emitAll(lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32
  * (the write happens always, the cursor advances only on a match) while the output has room for the
  * whole block.
  */
-function scanPlate(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+function scanPlate<T>(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  const sh = alignof<T>();
   if (outRows == 0) {
     let r = lo;
     for (; r + 4 <= hi; r += 4) {
-      const at = plate + (<usize>r << 2);
-      n += u32(load<u8>(dist + <usize>load<u32>(at)) != 255);
-      n += u32(load<u8>(dist + <usize>load<u32>(at, 4)) != 255);
-      n += u32(load<u8>(dist + <usize>load<u32>(at, 8)) != 255);
-      n += u32(load<u8>(dist + <usize>load<u32>(at, 12)) != 255);
+      const at = plate + (<usize>r << sh);
+      n += u32(load<u8>(dist + <usize>load<T>(at)) != 255);
+      n += u32(load<u8>(dist + <usize>load<T>(at + sizeof<T>())) != 255);
+      n += u32(load<u8>(dist + <usize>load<T>(at + 2 * sizeof<T>())) != 255);
+      n += u32(load<u8>(dist + <usize>load<T>(at + 3 * sizeof<T>())) != 255);
     }
-    for (; r < hi; r++) n += u32(load<u8>(dist + <usize>load<u32>(plate + (<usize>r << 2))) != 255);
+    for (; r < hi; r++) n += u32(load<u8>(dist + <usize>load<T>(plate + (<usize>r << sh))) != 255);
     return n;
   }
   if (capacity >= n && capacity - n >= hi - lo && outDist != 0) {
     for (let r = lo; r < hi; r++) {
-      const d = load<u8>(dist + <usize>load<u32>(plate + (<usize>r << 2)));
+      const d = load<u8>(dist + <usize>load<T>(plate + (<usize>r << sh)));
       store<u32>(outRows + (<usize>n << 2), r);
       store<u8>(outDist + <usize>n, d);
       n += u32(d != 255);
@@ -351,7 +401,7 @@ function scanPlate(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usize, 
     return n;
   }
   for (let r = lo; r < hi; r++) {
-    const d = load<u8>(dist + <usize>load<u32>(plate + (<usize>r << 2)));
+    const d = load<u8>(dist + <usize>load<T>(plate + (<usize>r << sh)));
     if (d == 255) continue;
     if (n < capacity) {
       store<u32>(outRows + (<usize>n << 2), r);

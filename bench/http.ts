@@ -16,6 +16,7 @@ import { Directory } from '../src/server/tenancy/directory.js';
 import { rssOf } from '../test/helpers/fuzz-target.js';
 import { spawnServe } from '../test/helpers/crash-loop.js';
 import { closedLoop, numberField, post } from './http/closed-loop.js';
+import { withCpu } from './http/cpu.js';
 import { ingestBodies, kContentType } from './http/ingest-bodies.js';
 import { parseHttpBenchOptions, type BodyFormat } from './http/options.js';
 import { preload } from './http/preload.js';
@@ -45,14 +46,14 @@ await dir.close();
 const t0 = performance.now();
 const server = await spawnServe(dataDir, [
   '--threads', String(o.threads), '--rate-limit', '1000000', '--rate-burst', '10000000',
-], 30 * 60_000);
+], 30 * 60_000, {}, o.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${o.serverProf}`] : []);
 const serverOpenMs = performance.now() - t0;
 const pid = server.proc.pid!;
 const rssAfterOpen = Math.round(rssOf(pid) / 2 ** 20);
 log(`server up in ${(serverOpenMs / 1000).toFixed(1)} s, RSS ${rssAfterOpen} MiB`);
 
 const search: SearchPhase[] = [];
-const kinds = buildQueryKinds(data.sample, tenant, data.maxTs, o.seed);
+const kinds = buildQueryKinds(data.sample, tenant, data.maxTs, o.seed).filter((k) => !o.kinds || o.kinds.some((s) => k.name.includes(s)));
 // untimed warm-up: the server's first requests compile its hot paths, which is not what a user waits for
 // (without it the first kind measured ~0.3 ms more overhead than the same work later)
 for (const kind of kinds) {
@@ -60,12 +61,12 @@ for (const kind of kinds) {
 }
 for (const kind of kinds) {
   for (const clients of o.clients) {
-    const phase = await closedLoop(server.url, clients, o.searchSeconds, async (pool) => {
+    const phase = await withCpu(pid, () => closedLoop(server.url, clients, o.searchSeconds, async (pool) => {
       const r = await post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body()));
       return { status: r.status, tookMs: numberField(r.text, 'tookMs') };
-    });
+    }));
     search.push({ kind: kind.name, ...phase });
-    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms ${JSON.stringify(phase.status)}`);
+    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms, CPU/request server ${phase.serverCpuMsPerRequest} ms client ${phase.clientCpuMsPerRequest} ms ${JSON.stringify(phase.status)}`);
   }
 }
 
@@ -82,11 +83,11 @@ const runIngest = async (format: BodyFormat, clients: number, seconds: number, b
 };
 // enough distinct bodies for about a million reads; they are cycled
 const bodyCount = Math.max(4, Math.ceil(1_000_000 / o.batch));
-log(`encoding ${bodyCount} ingest bodies of ${o.batch} reads (${o.format})`);
-const bodies = ingestBodies(bodyCount, o.batch, o.format, o.seed + 1, tenant);
-for (const clients of o.clients) await runIngest(o.format, clients, o.ingestSeconds, bodies);
+if (!o.noIngest) log(`encoding ${bodyCount} ingest bodies of ${o.batch} reads (${o.format})`);
+const bodies = o.noIngest ? [] : ingestBodies(bodyCount, o.batch, o.format, o.seed + 1, tenant);
+if (!o.noIngest) for (const clients of o.clients) await runIngest(o.format, clients, o.ingestSeconds, bodies);
 const middle = o.clients[Math.floor(o.clients.length / 2)]!;
-for (const format of (['ndjson', 'json', 'msgpack'] as const).filter((f) => f !== o.format)) {
+for (const format of (['ndjson', 'json', 'msgpack'] as const).filter((f) => f !== o.format && !o.noIngest)) {
   await runIngest(format, middle, o.ingestSeconds, ingestBodies(Math.max(4, Math.ceil(200_000 / o.batch)), o.batch, format, o.seed + 2, tenant));
 }
 

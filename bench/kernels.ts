@@ -14,10 +14,10 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { Arena } from '../src/core/arena.js';
-import { kSegmentDescBytes, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON, S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES } from '../src/core/abi.js';
+import { kSegmentDescBytes, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON, S_PLATE, S_REGION, S_ROWS, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES } from '../src/core/abi.js';
 import { Kernels } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
-import { kBlockRows, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../src/core/segment.js';
+import { codeLane, kBlockRows, kPlateSlotBytes, kZoneBytes, laneWidthFor, type SegmentLayout } from '../src/core/segment.js';
 import type { PlateMatch, ReadFilter } from '../src/model/query.js';
 
 function arg(name: string, dflt: number): number {
@@ -36,6 +36,12 @@ const kOnly = process.argv.includes('--only') ? new RegExp(process.argv[process.
  * idle machine.
  */
 const kClock = process.argv.includes('--clock') ? process.argv[process.argv.indexOf('--clock') + 1]! : 'cpu';
+/**
+ * `--narrow`: the row lanes as format 2 shards lay them out (src/store/shard-format.ts): u32 ts offsets from
+ * the first day's midnight, plate codes u16 up to 65,536 plates (else u32), camera / region codes by
+ * dictionary size. The same rows and the same cases, so the two runs compare the kernel over both layouts.
+ */
+const kNarrow = process.argv.includes('--narrow');
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -93,21 +99,29 @@ function generate(): Data {
   const regions = ['', 'CA', 'NV', 'OR'];
   const make = (sortedByTime: boolean): SegmentLayout => {
     const blocks = Math.ceil(kRows / kBlockRows);
+    const tsBase = Math.floor(kT0 / 86_400_000) * 86_400_000;
+    const plateWidth = kNarrow ? (kPlates <= 0x10000 ? 2 : 4) : 4;
+    const cameraWidth = kNarrow ? laneWidthFor(kCameraCount) : 4;
+    const regionWidth = kNarrow ? laneWidthFor(4) : 4;
     const seg: SegmentLayout = {
-      arena: 0, rows: kRows, ts: alloc(8 * kRows), lat: alloc(4 * kRows), lon: alloc(4 * kRows), plate: alloc(4 * kRows),
-      camera: alloc(4 * kRows), region: alloc(4 * kRows), dict: dictPtr, dictCount: kPlates, zones: alloc(kZoneBytes * blocks), blocks,
+      arena: 0, rows: kRows, ts: alloc((kNarrow ? 4 : 8) * kRows), lat: alloc(4 * kRows), lon: alloc(4 * kRows), plate: alloc(plateWidth * kRows),
+      camera: alloc(cameraWidth * kRows), region: alloc(regionWidth * kRows), dict: dictPtr, dictCount: kPlates, zones: alloc(kZoneBytes * blocks), blocks,
+      ...(kNarrow ? { tsWidth: 4 as const, tsBase, plateWidth, cameraWidth, regionWidth } : {}),
     };
     const buf = arena.memory.buffer;
-    const ts = new BigInt64Array(buf, seg.ts, kRows);
+    const ts64 = kNarrow ? null : new BigInt64Array(buf, seg.ts, kRows);
+    const ts32 = kNarrow ? new Uint32Array(buf, seg.ts, kRows) : null;
+    const tsAt = (i: number) => (ts32 ? tsBase + ts32[i]! : Number(ts64![i]!));
     const lat = new Int32Array(buf, seg.lat, kRows);
     const lon = new Int32Array(buf, seg.lon, kRows);
-    const plate = new Uint32Array(buf, seg.plate, kRows);
-    const camera = new Uint32Array(buf, seg.camera, kRows);
-    const region = new Uint32Array(buf, seg.region, kRows);
+    const plate = codeLane(buf, seg.plate, seg.plateWidth, kRows);
+    const camera = codeLane(buf, seg.camera, seg.cameraWidth, kRows);
+    const region = codeLane(buf, seg.region, seg.regionWidth, kRows);
     const zones = new Float64Array(buf, seg.zones, 6 * blocks);
     for (let i = 0; i < kRows; i++) {
       const t = sortedByTime ? kT0 + Math.floor((i / kRows) * kWeekMs) : kT0 + Math.floor(rand() * kWeekMs);
-      ts[i] = BigInt(t);
+      if (ts32) ts32[i] = t - tsBase;
+      else ts64![i] = BigInt(t);
       lat[i] = Math.round((kArea.minLat + rand() * (kArea.maxLat - kArea.minLat)) * 1e7);
       lon[i] = Math.round((kArea.minLon + rand() * (kArea.maxLon - kArea.minLon)) * 1e7);
       plate[i] = Math.floor(rand() * kPlates);
@@ -117,7 +131,7 @@ function generate(): Data {
     for (let b = 0; b < blocks; b++) {
       let z = [Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity];
       for (let i = b * kBlockRows; i < Math.min(kRows, (b + 1) * kBlockRows); i++) {
-        const t = Number(ts[i]!), la = lat[i]! / 1e7, lo = lon[i]! / 1e7;
+        const t = tsAt(i), la = lat[i]! / 1e7, lo = lon[i]! / 1e7;
         z = [Math.min(z[0]!, t), Math.max(z[1]!, t), Math.min(z[2]!, la), Math.max(z[3]!, la), Math.min(z[4]!, lo), Math.max(z[5]!, lo)];
       }
       zones.set(z, 6 * b);
@@ -237,7 +251,7 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    command: `node dist/bench/kernels.js --rows ${kRows} --plates ${kPlates} --time ${kTimeMs} --clock ${kClock}`,
+    command: `node dist/bench/kernels.js --rows ${kRows} --plates ${kPlates} --time ${kTimeMs} --clock ${kClock}${kNarrow ? ' --narrow' : ''}`,
     clock: kClock === 'cpu' ? 'process CPU time (getrusage), per core' : 'wall clock',
     loadAverage: os.loadavg(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
@@ -261,6 +275,10 @@ async function twoThreadScan(module: WebAssembly.Module, arena: Arena, seg: Segm
   put(S_ROWS, seg.rows); put(S_TS, seg.ts); put(S_LAT, seg.lat); put(S_LON, seg.lon); put(S_PLATE, seg.plate);
   put(S_CAMERA, seg.camera); put(S_REGION, seg.region); put(S_DICT, seg.dict); put(S_DICT_COUNT, seg.dictCount);
   put(S_ZONES, seg.zones); put(S_BLOCKS, seg.blocks);
+  // lane widths as Kernels.writeSegment packs them (src/core/abi.ts S_WIDTHS)
+  const log2 = (w: number | undefined) => (w === 1 ? 0 : w === 2 ? 1 : 2);
+  put(S_WIDTHS, (seg.tsWidth === 4 ? 2 : 3) | (log2(seg.plateWidth) << 2) | (log2(seg.cameraWidth) << 4) | (log2(seg.regionWidth) << 6) | (2 << 8) | (2 << 10));
+  v.setBigInt64(desc + S_TS_BASE, BigInt(seg.tsWidth === 4 ? seg.tsBase ?? 0 : 0), true);
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { module, memory, desc, filter, start, end, iterations } = workerData;

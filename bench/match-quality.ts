@@ -145,12 +145,14 @@ function main(): void {
   const misreads: Array<{ vehicle: number; plate: string; kind: string }> = [];
   const byPlate = new Map<string, Map<number, number>>();
   for (const g of generateReads({ reads: args.reads, seed: args.seed })) {
-    truePlate[g.vehicle] = g.misread?.truePlate ?? g.read.plate;
-    readsOf[g.vehicle] = (readsOf[g.vehicle] ?? 0) + 1;
-    if (g.misread) misreads.push({ vehicle: g.vehicle, plate: g.read.plate, kind: g.misread.kind });
+    // a planted cloned plate's twin carries its original's plate: for plate matching it is that plate's reads
+    const vehicle = g.plant?.original ?? g.vehicle;
+    truePlate[vehicle] = g.misread?.truePlate ?? g.read.plate;
+    readsOf[vehicle] = (readsOf[vehicle] ?? 0) + 1;
+    if (g.misread) misreads.push({ vehicle, plate: g.read.plate, kind: g.misread.kind });
     let m = byPlate.get(g.read.plate);
     if (m === undefined) byPlate.set(g.read.plate, (m = new Map()));
-    m.set(g.vehicle, (m.get(g.vehicle) ?? 0) + 1);
+    m.set(vehicle, (m.get(vehicle) ?? 0) + 1);
   }
   const all = modes();
   const kinds = ['confusable', 'other-substitution', 'drop', 'extra', 'transposition'];

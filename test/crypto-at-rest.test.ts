@@ -127,7 +127,7 @@ describe('no plate, camera, make, color, region, hot-list entry, search paramete
     expect(exp.text).toContain(kPlate);
     // sealing by size and age has run: shards exist
     await new Promise((r) => setTimeout(r, 2500));
-    const shards = (await filesUnder(join(dataDir, 'tenants'))).filter((f) => f.endsWith('.arrow'));
+    const shards = (await filesUnder(join(dataDir, 'tenants'))).filter((f) => f.endsWith('.shard'));
     expect(shards.length).toBeGreaterThan(0);
     // the audit log answers opened fields
     const audit = await call(server.url, 'GET', '/v1/audit?action=search', { token: admin });

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { buildShard, shardFileName } from '../src/store/shard-format.js';
+import { shardFileName } from '../src/store/shard-format.js';
+import { buildShardV1 as buildShard } from '../src/store/shard-format-v1.js';
 import { frameRecord } from '../src/store/wal.js';
 import { encodeReadsRecord, type RowRecord } from '../src/store/wal-record.js';
 import { crc32c } from '../src/store/crc32c.js';
@@ -37,7 +38,7 @@ describe('a plaintext data dir of the version before encryption', () => {
     // a sealed (plaintext Arrow) shard of seqs 1-3
     const sealed = [row(1, 'LEGSH1', day * kDay + 1000), row(2, 'LEGSH2', day * kDay + 2000), row(3, 'LEGSH3', day * kDay + 3000)];
     const { bytes, meta } = buildShard('pd-a', 1, day, sealed);
-    const name = shardFileName(day, 1);
+    const name = shardFileName(day, 1).replace(/\.shard$/, '.arrow'); // as the format 1 build named it
     await writeFile(join(tdir, 'shards', name), bytes);
     const body = {
       tenant: 'pd-a', ordinal: 1, nextSeq: 6, sealedSeq: 4, nextShardGen: 2,

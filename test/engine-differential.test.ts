@@ -290,6 +290,16 @@ describe('engine vs reference: multi-block shards (count-only blocks)', () => {
           const query: SearchQuery = { filter: {}, limit };
           expect(await engine.search(scopes, query)).toEqual(referenceSearch(reads, scopes, query));
         }
+        // cost by the page (issue 12): once the newest shard filled a page of 10, every older block is counted
+        // by the kernel alone. On the calling thread (shards newest first, each bounded by the merge's heap)
+        // only the newest shard's newest block (plus the one before, if that held < 10 rows) goes through the
+        // heap row by row: without the bound every shard's newest block would (~3 × 3,800 rows here). On the
+        // pool, bounds pass only between the tasks of one worker batch (2 threads → up to 4 batches).
+        const before = engine.stats().rowsCountedOnly ?? 0;
+        const page = await engine.search(scopes, { filter: {}, limit: 10 });
+        expect(page.total).toBe(reads.length);
+        const countedOnly = (engine.stats().rowsCountedOnly ?? 0) - before;
+        expect(countedOnly).toBeGreaterThanOrEqual(reads.length - (threads === 0 ? 1 : 4) * (8192 + 10));
       } finally {
         await engine.close();
         await cleanup();

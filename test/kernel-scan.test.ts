@@ -100,7 +100,10 @@ function boundaryFilterArb(rows: readonly SegmentRow[]): fc.Arbitrary<ReadFilter
   );
 }
 
-describe('scan vs reference (property)', () => {
+// every case twice: wide lanes (i64 ts, u32 codes) and narrow ones as format 2 shards lay them out
+for (const narrow of [false, true]) {
+const label = narrow ? ', narrow lanes' : '';
+describe(`scan vs reference (property)${label}`, () => {
   it('random reads, random filters, with and without a plate condition', () => {
     fc.assert(
       fc.property(
@@ -108,7 +111,7 @@ describe('scan vs reference (property)', () => {
           fc.tuple(fc.constant(reads), readFilterArb(reads),
             reads.length ? fc.option(plateMatchArb(reads.map((r) => r.plate)), { nil: undefined }) : fc.constant(undefined))),
         ([reads, filter, match]) => {
-          const seg = buildSegment(arena, toRows(reads));
+          const seg = buildSegment(arena, toRows(reads), { narrow });
           try {
             checkScan(seg, filter, match);
           } finally {
@@ -129,7 +132,7 @@ describe('scan vs reference (property)', () => {
           return fc.tuple(fc.constant(reads), fc.array(boundaryFilterArb(seg), { minLength: 1, maxLength: 3 }));
         }),
         ([reads, filters]) => {
-          const seg = buildSegment(arena, toRows(reads));
+          const seg = buildSegment(arena, toRows(reads), { narrow });
           try {
             checkScan(seg, Object.assign({}, ...filters) as ReadFilter, undefined);
             for (const f of filters) checkScan(seg, f, undefined);
@@ -145,7 +148,7 @@ describe('scan vs reference (property)', () => {
   });
 });
 
-describe('scan: segments, blocks and ranges', () => {
+describe(`scan: segments, blocks and ranges${label}`, () => {
   // 2.5 blocks, time-sorted (zone maps prune and contain), positions and plates cycling.
   const n = 2 * kBlockRows + 4321;
   const plates = ['7ABC123', 'X', 'ABCDEFGHIJ', '0BC1Z3', '7ABC132', 'Q1'];
@@ -158,7 +161,7 @@ describe('scan: segments, blocks and ranges', () => {
     if (i % 4 !== 0) r.region = kRegions[i % kRegions.length]!;
     return r;
   });
-  const seg = buildSegment(arena, big);
+  const seg = buildSegment(arena, big, { narrow });
 
   it('time windows across block edges, with zone-map pruning', () => {
     const edges = [0, 1, kBlockRows - 1, kBlockRows, kBlockRows + 1, 2 * kBlockRows, n - 1, n];
@@ -196,9 +199,10 @@ describe('scan: segments, blocks and ranges', () => {
   });
 
   it('an empty segment scans to nothing', () => {
-    const empty = buildSegment(arena, []);
+    const empty = buildSegment(arena, [], { narrow });
     checkScan(empty, {}, undefined);
     checkScan(empty, { from: 0 }, { pattern: 'A', mode: 'fuzzy', maxEdits: 2, ocr: true, transpositions: true });
     empty.free();
   });
 });
+}

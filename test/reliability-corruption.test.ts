@@ -113,7 +113,7 @@ describe('corruption in the data dir is detected at load', () => {
   for (const how of ['flipped byte', 'truncated', 'foreign shard'] as const) {
     it(`shard: ${how} → that shard is left out and reported; every other row is served, and only true rows`, async () => {
       const { dataDir } = await populated();
-      const files = (await readdir(shardsOf(dataDir, 'pd-a'))).filter((f) => f.endsWith('.arrow')).sort();
+      const files = (await readdir(shardsOf(dataDir, 'pd-a'))).filter((f) => f.endsWith('.shard')).sort();
       expect(files.length).toBe(3);
       const victim = join(shardsOf(dataDir, 'pd-a'), files[1]!);
       const bytes = await readFile(victim);
@@ -123,7 +123,7 @@ describe('corruption in the data dir is detected at load', () => {
       } else if (how === 'truncated') {
         await truncate(victim, Math.floor(bytes.length / 2));
       } else {
-        const other = (await readdir(shardsOf(dataDir, 'pd-b'))).find((f) => f.endsWith('.arrow'))!;
+        const other = (await readdir(shardsOf(dataDir, 'pd-b'))).find((f) => f.endsWith('.shard'))!;
         await copyFile(join(shardsOf(dataDir, 'pd-b'), other), victim);
       }
       const { logger, lines } = capture();

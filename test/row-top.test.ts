@@ -40,7 +40,40 @@ describe('RowTop (one shard task)', () => {
           // kept() is the same rows in heap order (what a shard task hands the merge)
           const kept = top.kept();
           expect([...kept.seqs].sort((x, y) => x - y)).toEqual(want.map((r) => r.seq).sort((x, y) => x - y));
-          expect(kept.rows.map((i) => rows[i]!.seq)).toEqual(kept.seqs);
+          expect(Array.from(kept.rows, (i) => rows[i]!.seq)).toEqual(Array.from(kept.seqs));
+        },
+      ),
+      { numRuns: kRuns },
+    );
+  });
+});
+
+describe('RowTop with a bound (a full top-k elsewhere)', () => {
+  it('keeps the rows of the answer that sort no later than the bound, and counts every row', () => {
+    // The bound is the worst row of another heap holding `limit` rows; the answer is the best `limit` of
+    // both sets together. Whatever this heap keeps, merged with the other heap, must give that answer.
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(rowArb, { selector: (r) => r.seq, maxLength: 60 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1000 }),
+        (all, limit, split) => {
+          const ordinal = 1;
+          const cmp = (a: { d: number; ts: number; seq: number }, b: { d: number; ts: number; seq: number }) =>
+            compareCandidates({ distance: a.d, ts: a.ts, ordinal, seq: a.seq }, { distance: b.d, ts: b.ts, ordinal, seq: b.seq });
+          const cutAt = split % (all.length + 1);
+          const other = all.slice(0, cutAt), mine = all.slice(cutAt);
+          const otherTop = [...other].sort(cmp).slice(0, limit);
+          const bound = otherTop.length === limit ? { distance: otherTop[limit - 1]!.d, ts: otherTop[limit - 1]!.ts } : undefined;
+          const top = new RowTop(limit, undefined, bound);
+          mine.forEach((r, i) => top.offer(r.d, r.ts, i, (row) => mine[row]!.seq));
+          expect(top.total).toBe(mine.length);
+          expect(top.beyond).toBe(mine.length);
+          const kept = top.sorted().seqs.map((seq) => mine.find((r) => r.seq === seq)!);
+          const want = [...all].sort(cmp).slice(0, limit);
+          expect([...otherTop, ...kept].sort(cmp).slice(0, limit)).toEqual(want);
+          // nothing kept sorts strictly after the bound on (distance, ts)
+          if (bound) for (const r of kept) expect(r.d < bound.distance || (r.d === bound.distance && r.ts >= bound.ts)).toBe(true);
+          const cut = top.cut();
+          if (bound) expect(cut).toBeDefined();
         },
       ),
       { numRuns: kRuns },

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { cp, readdir, readFile, rm, writeFile, truncate, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { ArenaSet } from '../src/core/arena.js';
 import { crc32c } from '../src/store/crc32c.js';
-import { buildShard } from '../src/store/shard-format.js';
+import { buildShard, kShardMagic, readShardHeader, ShardView } from '../src/store/shard-format.js';
+import { codeLane, tsReader } from '../src/core/segment.js';
 import { loadShard, unloadShard } from '../src/store/shard-loader.js';
 import { LocalObjectStore } from '../src/store/local-object-store.js';
 import { toE7 } from '../src/store/tenant-store.js';
@@ -28,44 +28,55 @@ function rowsOf(n: number, seed = 5): RowRecord[] {
 
 async function writeShardFile(dir: string, rows: RowRecord[]): Promise<{ file: string; entry: ShardEntry; bytes: Uint8Array }> {
   const { bytes, meta } = buildShard('pd-a', 3, 20758, rows);
-  const file = path.join(dir, 'x.arrow');
+  const file = path.join(dir, 'x.shard');
   await writeFile(file, bytes);
-  const entry: ShardEntry = { file: 'x.arrow', day: 20758, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq, bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes) };
+  const entry: ShardEntry = { format: 2, file: 'x.shard', day: 20758, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq, bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes) };
   return { file, entry, bytes };
 }
 
 describe('shard files', () => {
-  it('apache-arrow reads a shard file as it is and gets the same rows', async () => {
+  it('a shard file reads back as the same rows, clustered by hour, with narrow lanes', async () => {
     const { dir, cleanup } = await tempDataDir();
     try {
       const rows = rowsOf(3000);
       const { file } = await writeShardFile(dir, rows);
-      const table = tableFromIPC(await readFile(file));
-      expect(table.numRows).toBe(rows.length);
+      const bytes = await readFile(file);
+      expect(bytes.subarray(0, 8).toString('latin1')).toBe(kShardMagic);
+      const view = new ShardView(file, bytes);
+      const back = view.rowRecords();
+      expect(back.length).toBe(rows.length);
       const bySeq = new Map(rows.map((r) => [r.seq, r]));
-      const seen = new Set<number>();
-      for (const rec of table) {
-        const r = bySeq.get(Number(rec.seq))!;
-        seen.add(r.seq);
-        expect(rec.plate).toBe(r.plate);
-        expect(rec.ts).toBe(r.ts);
-        expect(rec.lat_e7).toBe(r.latE7);
-        expect(rec.lon_e7).toBe(r.lonE7);
-        expect(rec.camera).toBe(r.camera);
-        expect(rec.region).toBe(r.region ?? null);
-        expect(rec.confidence).toBe(r.confidence ?? null);
-        expect(rec.make).toBe(r.make ?? null);
-        expect(rec.color).toBe(r.color ?? null);
-        expect(rec.read_id).toBe(r.readId ?? null);
-      }
-      expect(seen.size).toBe(rows.length);
+      for (const r of back) expect(r).toEqual(bySeq.get(r.seq));
+      expect(new Set(back.map((r) => r.seq)).size).toBe(rows.length);
       // rows are clustered: ts is sorted by hour bucket
-      const ts = table.getChild('ts')!.toArray() as ArrayLike<bigint | number>;
-      for (let i = 1; i < table.numRows; i++) expect(Math.floor(Number(ts[i]) / 3.6e6)).toBeGreaterThanOrEqual(Math.floor(Number(ts[i - 1]) / 3.6e6));
-      expect(table.schema.metadata.get('platesearch.format')).toBe('platesearch-shard');
+      for (let i = 1; i < back.length; i++) expect(Math.floor(back[i]!.ts / 3.6e6)).toBeGreaterThanOrEqual(Math.floor(back[i - 1]!.ts / 3.6e6));
+      // one day, < 65,536 rows, six cameras, three regions: u32 ts offsets, u16 plates and postings, u8 labels
+      const l = view.header.lanes;
+      expect([l.ts!.width, l.plate!.width, l.postings!.width, l.camera!.width, l.region!.width, l.seq!.width, l.confidence!.width]).toEqual([4, 2, 2, 1, 1, 4, 2]);
+      // every lane is fixed width: the file is the lanes plus a header, no more
+      const laneBytes = Object.values(l).reduce((a, x) => a + x!.bytes, 0);
+      expect(bytes.length - laneBytes).toBeLessThan(2048 + 64 * Object.keys(l).length);
     } finally {
       await cleanup();
     }
+  });
+
+  it('picks wide lanes only where the values need them, and leaves out lanes no row uses', () => {
+    const day = 20758, t0 = day * 86_400_000;
+    const base = (i: number): RowRecord => ({ seq: 1 + i, plate: `P${i % 300}`, ts: t0 + i * 1000, latE7: 377_000_000 + i, lonE7: -1_224_000_000 - i, camera: `c${i % 300}` });
+    // no region, make, color, confidence or read id: no such lanes
+    let v = new ShardView('a', buildShard('pd-a', 1, day, Array.from({ length: 1000 }, (_, i) => base(i))).bytes);
+    expect(Object.keys(v.header.lanes).sort()).toEqual(['camera', 'lat', 'lon', 'plate', 'postings', 'seq', 'slots', 'ts', 'zones']);
+    expect(v.header.lanes.camera!.width).toBe(2); // 300 cameras
+    // a seq span of 2^32 and more, a row outside the day, a confidence that is not k / 10,000
+    const odd = Array.from({ length: 20 }, (_, i) => base(i));
+    odd[19] = { ...odd[19]!, seq: 2 ** 40, confidence: 0.123456 };
+    odd[0] = { ...odd[0]!, ts: t0 - 5 };
+    const rows = [...odd].sort((a, b) => a.seq - b.seq);
+    v = new ShardView('b', buildShard('pd-a', 1, day, rows).bytes);
+    expect([v.header.lanes.seq!.width, v.header.lanes.ts!.width, v.header.lanes.confidence!.width]).toEqual([8, 8, 8]);
+    const back = new Map(v.rowRecords().map((r) => [r.seq, r]));
+    for (const r of rows) expect(back.get(r.seq)).toEqual(r);
   });
 
   it('loads into arena memory with the kernel layout, and unloading reuses the memory', async () => {
@@ -76,14 +87,15 @@ describe('shard files', () => {
       const arenas = new ArenaSet({ arenaBytes: 4 * 1024 * 1024 });
       const s = await loadShard(arenas, new LocalObjectStore(dir), entry);
       const mem = arenas.arena(s.layout.arena).memory.buffer;
-      expect(s.layout.ts % 8).toBe(0);
-      const ts = new BigInt64Array(mem, s.layout.ts, s.rows);
-      const plate = new Uint32Array(mem, s.layout.plate, s.rows);
+      expect(s.layout.ts % 64).toBe(0);
+      expect(s.layout.dict % 16).toBe(0);
+      const ts = tsReader(mem, s.layout);
+      const plate = codeLane(mem, s.layout.plate, s.layout.plateWidth, s.rows);
       const slots = new Uint8Array(mem, s.layout.dict, s.layout.dictCount * 16);
       const bySeq = new Map(rows.map((r) => [r.seq, r]));
       for (let i = 0; i < s.rows; i++) {
         const r = bySeq.get(s.seqAt(i))!;
-        expect(Number(ts[i])).toBe(r.ts);
+        expect(ts(i)).toBe(r.ts);
         const slot = slots.subarray(plate[i]! * 16, plate[i]! * 16 + 16);
         expect(Buffer.from(slot.subarray(0, slot[15])).toString()).toBe(r.plate);
       }
@@ -123,13 +135,31 @@ describe('shard files', () => {
       const junk = Buffer.from(bytes.subarray(0, 200));
       await writeFile(file, junk);
       await expectError('PS_CORRUPT_FILE', { ...entry, bytes: junk.length, crc: crc32c(junk) }, 'junk');
-      // an unknown format version: the same table, re-written with another version in its metadata
-      const t = tableFromIPC(bytes);
-      const md = new Map(t.schema.metadata);
-      md.set('platesearch.version', '9');
-      const v2 = tableToIPC(new Table(new Schema(t.schema.fields, md), t.batches.map((rb) => new RecordBatch(new Schema(t.schema.fields, md), rb.data))), 'file');
-      await writeFile(file, v2);
-      await expectError('PS_UNSUPPORTED_FORMAT', { ...entry, bytes: v2.length, crc: crc32c(v2) }, 'version');
+      // an unknown format version
+      const v9 = Buffer.from(bytes);
+      v9.writeUInt32LE(9, 8);
+      await writeFile(file, v9);
+      await expectError('PS_UNSUPPORTED_FORMAT', { ...entry, bytes: v9.length, crc: crc32c(v9) }, 'version');
+      // a header that names a lane outside the file, or of the wrong size, with a matching checksum
+      const h = readShardHeader(file, bytes);
+      const room = Math.min(...Object.values(h.lanes).map((l) => l!.at)) - 16;
+      const broken = [
+        { ...h, lanes: { ...h.lanes, lat: { ...h.lanes.lat!, at: bytes.length } } },
+        { ...h, lanes: { ...h.lanes, plate: { ...h.lanes.plate!, bytes: 6 } } },
+        { ...h, lanes: { ...h.lanes, camera: { ...h.lanes.camera!, width: 3 } } },
+        { ...h, lanes: { ...h.lanes, slots: undefined } },
+      ];
+      for (const [k, header] of broken.entries()) {
+        const json = Buffer.from(JSON.stringify(header));
+        expect(json.length).toBeLessThanOrEqual(room);
+        const bad = Buffer.from(bytes);
+        bad.fill(0, 16, 16 + room);
+        bad.writeUInt32LE(json.length, 12);
+        json.copy(bad, 16);
+        await writeFile(file, bad);
+        await expectError('PS_CORRUPT_FILE', { ...entry, bytes: bad.length, crc: crc32c(bad) }, `lane ${k}`);
+      }
+
     } finally {
       await cleanup();
     }
@@ -180,14 +210,14 @@ describe('sealing and crashes', () => {
       for (const f of await readdir(wal + '.saved')) await cp(path.join(wal + '.saved', f), path.join(wal, f));
       await rm(wal + '.saved', { recursive: true });
       // and an orphan shard, as if it died before committing a seal
-      await writeFile(path.join(dir, 'tenants', 'pd-a', 'shards', '20261101-000000ff.arrow'), 'partial');
+      await writeFile(path.join(dir, 'tenants', 'pd-a', 'shards', '20261101-000000ff.shard'), 'partial');
       const e3 = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
       expect(e3.stats().reads).toBe(210);
       expect(e3.stats().corruptFiles).toEqual([]);
       const ids = new Set<string>();
       for await (const r of e3.exportReads({ tenant: 'pd-a', minTs: 0 }, {})) ids.add(r.id);
       expect(ids.size).toBe(210);
-      expect((await readdir(path.join(dir, 'tenants', 'pd-a', 'shards'))).includes('20261101-000000ff.arrow')).toBe(false);
+      expect((await readdir(path.join(dir, 'tenants', 'pd-a', 'shards'))).includes('20261101-000000ff.shard')).toBe(false);
       await e3.close();
     } finally {
       await cleanup();
@@ -219,11 +249,11 @@ describe('sealing and crashes', () => {
 });
 
 describe('empty shards', () => {
-  it('a shard without rows loads, answers nothing, and round-trips through apache-arrow', async () => {
+  it('a shard without rows loads, answers nothing, and reads back empty', async () => {
     const { dir, cleanup } = await tempDataDir();
     try {
       const { file, entry, bytes } = await writeShardFile(dir, []);
-      expect(tableFromIPC(bytes).numRows).toBe(0);
+      expect(new ShardView(file, bytes).rowRecords()).toEqual([]);
       const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 });
       const s = await loadShard(arenas, new LocalObjectStore(dir), entry);
       expect(s.rows).toBe(0);

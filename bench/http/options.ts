@@ -21,6 +21,12 @@ export interface HttpBenchOptions {
   threads: number;
   /** Reuse a preloaded data dir (created and kept if missing) instead of a temporary one. */
   dataDir?: string;
+  /** Only the search kinds whose name contains one of these (default all). */
+  kinds?: string[];
+  /** Skip the ingest phases (search latency only). */
+  noIngest: boolean;
+  /** Write a CPU profile of the server process into this directory (node --cpu-prof). */
+  serverProf?: string;
   out?: string;
   markdown?: string;
 }
@@ -42,6 +48,9 @@ with the engine's own time (tookMs) beside the latency, so HTTP overhead = laten
   --search-seconds S  length of each search phase (default 8)
   --threads N         the server's engine threads (default 2)
   --data-dir D        keep the preloaded data in D and reuse it on the next run (default: a temp dir)
+  --kinds A,B         only the search kinds whose name contains A or B (default all)
+  --no-ingest         skip the ingest phases
+  --server-prof DIR   CPU-profile the server (node --cpu-prof) into DIR
   --out FILE          write the report as JSON
   --markdown FILE     rewrite the "## HTTP" section of FILE (bench/RESULTS.md)`;
 
@@ -66,6 +75,9 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
       'search-seconds': { type: 'string', default: '8' },
       threads: { type: 'string', default: '2' },
       'data-dir': { type: 'string' },
+      kinds: { type: 'string' },
+      'no-ingest': { type: 'boolean', default: false },
+      'server-prof': { type: 'string' },
       out: { type: 'string' },
       markdown: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -89,6 +101,9 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
     searchSeconds: positive('--search-seconds', values['search-seconds'], false),
     threads: Number(values.threads),
     dataDir: values['data-dir'],
+    kinds: values.kinds?.split(',').filter(Boolean),
+    noIngest: values['no-ingest'] ?? false,
+    serverProf: values['server-prof'],
     out: values.out,
     markdown: values.markdown,
   };

@@ -7,6 +7,9 @@ export const kOverheadTargetMs = 1;
 
 export interface SearchPhase extends PhaseResult {
   kind: string;
+  /** CPU time per request of the server process and of the benchmark (client) process (bench/http/cpu.ts). */
+  serverCpuMsPerRequest?: number;
+  clientCpuMsPerRequest?: number;
 }
 
 export interface IngestPhase extends PhaseResult {
@@ -63,9 +66,9 @@ export function renderHttpSection(r: HttpReport, markers: { begin: string; end: 
     '',
     `Latency is the client's, per request; engine = the answer's \`tookMs\` (time inside the engine); overhead = latency − tookMs of the same request (parse, tenancy, the durable audit record, JSON, HTTP). Target: overhead ≤ ${kOverheadTargetMs} ms at p50 (one client): **${overMs.length === 0 ? 'met' : `not met for ${overMs.length} of ${single.length} kinds`}**.`,
     '',
-    '| query | clients | req/s | latency p50 (ms) | latency p99 (ms) | engine p50 (ms) | overhead p50 (ms) | overhead p99 (ms) | answers |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...r.search.map((p) => `| ${p.kind} | ${p.clients} | ${fmt(p.requestsPerSecond, 1)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.engineMs?.p50)} | ${fmt(p.overheadMs?.p50)} | ${fmt(p.overheadMs?.p99)} | ${statusText(p.status)} |`),
+    '| query | clients | req/s | latency p50 (ms) | latency p99 (ms) | engine p50 (ms) | overhead p50 (ms) | overhead p99 (ms) | CPU/request server, client (ms) | answers |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.search.map((p) => `| ${p.kind} | ${p.clients} | ${fmt(p.requestsPerSecond, 1)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.engineMs?.p50)} | ${fmt(p.overheadMs?.p50)} | ${fmt(p.overheadMs?.p99)} | ${fmt(p.serverCpuMsPerRequest, 3)}, ${fmt(p.clientCpuMsPerRequest, 3)} | ${statusText(p.status)} |`),
     '',
     'Reading the overhead: a fixed part (node:http on both ends, sharing the two cores, and the audit record and its head marker, each an O_DSYNC write, before the answer) and a part per hit (writing the answer\'s JSON in the server, reading it in the client), which is why kinds with hundreds or thousands of hits (bbox, hot list) are furthest from the target. With 8 and 32 clients latency is mostly queueing on the two cores. Ingest phases run one after another on the same server, so the later ones (other body formats) run over more live rows than the first.',
     '',

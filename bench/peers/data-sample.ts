@@ -58,10 +58,7 @@ export class DataSample {
       if (!v) this.vehicles.set(vehicle, (v = { plate: read.plate, sightings: [] }));
       v.sightings.push({ tenant, ts: read.ts });
     }
-    this.count++;
-    this.readsPerTenant.set(tenant, (this.readsPerTenant.get(tenant) ?? 0) + 1);
-    if (read.ts < this.minTs) this.minTs = read.ts;
-    if (read.ts > this.maxTs) this.maxTs = read.ts;
+    this.count1(tenant, read);
     const sampled = { tenant, plate: read.plate, ts: read.ts, lat: read.lat, lon: read.lon, misread };
     if (this.reads.length < kReadReservoir) this.reads.push(sampled);
     else {
@@ -74,6 +71,14 @@ export class DataSample {
       const at = this.rng.below(this.platesSeen);
       if (at < kPlateReservoir) this.plates[at] = read.plate;
     }
+  }
+
+  /** Counts a read without sampling it (the heavy plates' reads, bench/peers/heavy-plates.ts). */
+  count1(tenant: string, read: Read): void {
+    this.count++;
+    this.readsPerTenant.set(tenant, (this.readsPerTenant.get(tenant) ?? 0) + 1);
+    if (read.ts < this.minTs) this.minTs = read.ts;
+    if (read.ts > this.maxTs) this.maxTs = read.ts;
   }
 
   /** Tenants, busiest first (ties by name). */

@@ -30,6 +30,8 @@ export interface SourceRead {
   vehicle: number;
   /** Present when the plate is a misread. */
   misread?: unknown;
+  /** A read relabelled to a heavy plate (heavy-plates.ts): counted by the sample, not sampled. */
+  heavy?: boolean;
 }
 
 export interface EngineLoadOptions {
@@ -74,7 +76,8 @@ export async function loadEngine(
     const read = g.read;
     read.lat = Math.round(read.lat * kCoordScale) / kCoordScale;
     read.lon = Math.round(read.lon * kCoordScale) / kCoordScale;
-    sample.add(g.tenant, read, g.misread !== undefined, g.vehicle);
+    if (g.heavy) sample.count1(g.tenant, read);
+    else sample.add(g.tenant, read, g.misread !== undefined, g.vehicle);
     let batch = pending.get(g.tenant);
     if (!batch) pending.set(g.tenant, (batch = []));
     batch.push(read);

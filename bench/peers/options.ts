@@ -23,6 +23,11 @@ export interface PeersOptions {
   keep: boolean;
   /** Print each SQL peer's executed plan after timing a query. */
   explain: boolean;
+  /**
+   * Only the queries whose row name contains one of these (case-insensitive), e.g. ["convoy", "cloned"]; empty:
+   * every query. Data and loads are the same as a full run, so the rows are comparable with one.
+   */
+  only: string[];
 }
 
 export const kUsage = `usage: node dist/bench/peers.js [options]
@@ -43,6 +48,11 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
   --subject S        engine | reference (the reference semantics in memory, to check the harness; small runs)
   --keep             keep the temp dir (engine data, DuckDB file, spill file)
   --explain          print DuckDB's and PostgreSQL's executed plan of every query (to stderr)
+  --only A,B,...     run only the queries whose row name contains one of these words (case-insensitive),
+                     e.g. --only convoy,multi-site,frequent,cloned for the four analytics rows; the data
+                     and the loads are those of a full run. Refused if a word matches no query.
+                     With --only, --out and --markdown default to "-" (a partial run does not overwrite
+                     the full run's results unless given a file).
 Exits 1 if any answer differs between the systems, 2 on bad options.`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -52,6 +62,27 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
+function parseOnly(v: string | undefined): string[] {
+  if (v === undefined) return [];
+  const words = v.split(',').map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0);
+  if (words.length === 0) throw new Error('--only needs one or more comma-separated words of query names');
+  return words;
+}
+
+/**
+ * The queries `only` selects (all when empty); throws naming a word that selects none, so a misspelt
+ * `--only clone` is not a silent empty run.
+ */
+export function selectQueries<Q extends { name: string }>(queries: readonly Q[], only: readonly string[]): Q[] {
+  if (only.length === 0) return [...queries];
+  for (const w of only) {
+    if (!queries.some((q) => q.name.toLowerCase().includes(w))) {
+      throw new Error(`--only: "${w}" matches no query (names: ${queries.map((q) => q.name).join('; ')})`);
+    }
+  }
+  return queries.filter((q) => only.some((w) => q.name.toLowerCase().includes(w)));
+}
+
 export function parsePeersOptions(argv: string[]): PeersOptions {
   const { values } = parseArgs({
     args: argv,
@@ -59,7 +90,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
       reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' }, budget: { type: 'string' },
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
-      'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' },
+      'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' }, only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,7 +102,9 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error('--seed must be a non-negative integer');
   const days = Number(values.days ?? '28');
   if (!Number.isFinite(days) || days <= 7) throw new Error('--days must be a number of days above 7 (the queries look back 7 days)');
-  const path = (v: string | undefined, dflt: string) => (v === '-' ? undefined : v ?? dflt);
+  const only = parseOnly(values.only);
+  // a partial run does not overwrite the full run's results unless asked to by name
+  const path = (v: string | undefined, dflt: string) => (v === '-' ? undefined : v ?? (only.length > 0 ? undefined : dflt));
   return {
     reads: positiveInt('reads', values.reads, 20_000_000),
     seed,
@@ -89,5 +122,6 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     subject,
     keep: values.keep ?? false,
     explain: values.explain ?? false,
+    only,
   };
 }

@@ -50,6 +50,8 @@ export interface QuerySetOptions {
   seed: number;
   hotlistExact: number;
   hotlistFuzzy: number;
+  /** Heavy plates and their reads (bench/peers/heavy-plates.ts); none: no skewed hot-list row. */
+  heavy?: ReadonlyMap<string, number>;
 }
 
 function iso(ms: number): string {
@@ -196,6 +198,12 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
 
   const exactList = hotlistPlates(sample, options.hotlistExact, rng);
   const fuzzyList = hotlistPlates(sample, options.hotlistFuzzy, rng);
+  // Issue 12's skewed hot list: 10k entries of which a few are plates read ≥ 10,000 times each, all time
+  // (the heavy plates' reads are spread over every day)
+  const heavy = [...(options.heavy ?? new Map<string, number>())].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const skewSize = 10_000;
+  const skewList = heavy.length === 0 ? [] : [...new Set([...heavy.map(([p]) => p), ...hotlistPlates(sample, skewSize, rng)])].slice(0, skewSize);
+  const heavyMin = Math.min(...heavy.map(([, n]) => n));
   const at = (s: SampledRead) => `(${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}) at ${iso(s.ts)}`;
 
   return [
@@ -225,6 +233,9 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
     hotlist(`hot list ${fuzzyList.length / 1000}k fuzzy k=1, 7 days`,
       `${fuzzyList.length} plates fuzzy k=1, ${tenant}, last 7 days`, scope,
       { plates: fuzzyList, match: 'fuzzy', maxEdits: 1, ...week }),
+    ...(skewList.length === 0 ? [] : [hotlist(`hot list ${skewList.length / 1000}k exact, ${heavy.length} heavy plates`,
+      `${skewList.length} plates exact, ${heavy.length} of them read ≥ ${heavyMin.toLocaleString('en-US')} times each, ${tenant}, all time`, scope,
+      { plates: skewList })]),
     ...analyticsQueries(sample, scope, now),
   ];
 }

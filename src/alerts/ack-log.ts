@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, StorageUnavailable, UnsupportedFormat } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
-import { openRandom, sealRandom } from '../crypto/aead.js';
+import { openWithRandomNonce, sealWithRandomNonce, type Cipher } from '../crypto/cipher.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import { ackLogEpoch } from '../crypto/key-names.js';
@@ -123,7 +123,7 @@ export class AckLog {
     return this.onChain(t, async () => {
       const existing = t.acks.get(ack.id);
       if (existing) return { stored: false, existing };
-      const rec = encodeRecord(t.key, t.head, ack);
+      const rec = encodeRecord(this.keys.cipher, t.key, t.head, ack);
       try {
         await t.fh.write(rec, 0, rec.length, t.size);
         await t.fh.datasync();
@@ -157,7 +157,7 @@ export class AckLog {
   private async rewrite(tenant: string, path: string, acks: readonly AlertAck[]): Promise<Omit<TenantAcks, 'chain' | 'path'>> {
     const k = await this.keys.newKey(ackLogEpoch(tenant));
     const head = header(encodeKeyRef(k));
-    const bytes = Buffer.concat([head, ...acks.map((a) => encodeRecord(k.key, head, a))]);
+    const bytes = Buffer.concat([head, ...acks.map((a) => encodeRecord(this.keys.cipher, k.key, head, a))]);
     await writeFileAtomic(path, bytes, path + '.tmp');
     return { key: k.key, head, fh: await open(path, 'r+'), size: bytes.length, acks: new Map(acks.map((a) => [a.id, a])) };
   }
@@ -219,7 +219,7 @@ export class AckLog {
     const ref = decodeKeyRef(head, kHeaderBytes + 2);
     if (!ref || ref.end !== headLen) throw CorruptFile(`The alert acknowledgement log has a damaged key reference: ${path}`, { file: path });
     const key = await this.keys.openKey(ref.ref);
-    const { acks, end } = readRecords(path, whole, headLen, (sealed) => openRandom(key, sealed, head), true);
+    const { acks, end } = readRecords(path, whole, headLen, (sealed) => openWithRandomNonce(this.keys.cipher, key, sealed, head), true);
     const fh = await open(path, 'r+');
     if (end < whole.length) {
       await fh.truncate(end); // torn tail: its ack was never answered
@@ -230,8 +230,8 @@ export class AckLog {
 }
 
 /** One record: u32 length, u32 crc32, the ack's JSON sealed under the file's key (AAD: the file's header). */
-function encodeRecord(key: Buffer, head: Buffer, ack: AlertAck): Buffer {
-  const payload = sealRandom(key, Buffer.from(JSON.stringify(ack), 'utf8'), head);
+function encodeRecord(cipher: Cipher, key: Buffer, head: Buffer, ack: AlertAck): Buffer {
+  const payload = sealWithRandomNonce(cipher, key, Buffer.from(JSON.stringify(ack), 'utf8'), head);
   const rec = Buffer.allocUnsafe(kRecordHeader + payload.length);
   rec.writeUInt32LE(payload.length, 0);
   rec.writeUInt32LE(crc32(payload), 4);

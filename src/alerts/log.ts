@@ -356,7 +356,7 @@ export class AlertLog {
     log.fh = await open(log.path, 'r+');
     lanes.durable();
     log.lanes = lanes;
-    log.reader = new LaneReader((ref) => this.keys.openKey(ref));
+    log.reader = new LaneReader((ref) => this.keys.openKey(ref), this.keys.cipher);
     for (const k of encoded.keyRecords) await log.reader.read(k);
     log.version = kAlertLogVersion;
     log.offsets = encoded.blocks.map((b) => b.offset);
@@ -449,7 +449,7 @@ export class AlertLog {
       tenant, path, fh, baseId, nextId: baseId + 1, size, version: kAlertLogVersion,
       ids: [], offsets: [], lens: [], readTenants: [], readTs: [], keys: [], keySet: new Set(), payloads: [],
       pending: [], flushScheduled: false, chain: Promise.resolve(),
-      lanes: new LaneWriter(this.keys), reader: new LaneReader((ref) => this.keys.openKey(ref)),
+      lanes: new LaneWriter(this.keys), reader: new LaneReader((ref) => this.keys.openKey(ref), this.keys.cipher),
     };
   }
 }

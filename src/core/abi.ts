@@ -43,11 +43,17 @@
  *   184  8 bytes padding (the masks that follow start 16-aligned)
  *
  * Segment descriptor (`S_*`, 64 bytes): SegmentLayout's columns as u32, written before each call
- * (ABI 4 added make and color at 44 and 48; 0 when a segment has no such column).
+ * (ABI 4 added make and color at 44 and 48; 0 when a segment has no such column). ABI 5 added the lane
+ * widths (SegmentLayout's *Width fields) and the ts base:
+ *
+ *   52   u32  widths   log2 of bytes per value, 2 bits each: bits 0–1 ts (2 = u32 offsets from tsBase,
+ *                      3 = i64 epoch ms), 2–3 plate, 4–5 camera, 6–7 region, 8–9 make, 10–11 color
+ *                      (0 = u8, 1 = u16, 2 = u32)
+ *   56   i64  tsBase   epoch ms added to u32 ts values
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 4;
+export const kAbiVersion = 5;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -119,6 +125,15 @@ export const S_ZONES = 36;
 export const S_BLOCKS = 40;
 export const S_MAKE = 44;
 export const S_COLOR = 48;
+export const S_WIDTHS = 52;
+export const S_TS_BASE = 56;
+/** Bit positions of each lane's log2 width in the S_WIDTHS word. */
+export const W_TS = 0;
+export const W_PLATE = 2;
+export const W_CAMERA = 4;
+export const W_REGION = 6;
+export const W_MAKE = 8;
+export const W_COLOR = 10;
 
 /** Distance written for a dictionary entry that does not match. */
 export const kNoMatch = 255;

@@ -6,13 +6,15 @@
  *
  *   rows i = 0 … rows-1, sorted by time bucket then place, so blocks have tight zone maps
  *   ┌──────────┬────────────────────────────────────────────────────────────────────┐
- *   │ ts       │ i64[rows]  epoch ms                                                │
+ *   │ ts       │ i64[rows]  epoch ms; or (tsWidth 4) u32[rows] ms since tsBase      │
  *   │ lat, lon │ i32[rows]  degrees × 1e7, rounded (API.md: ≥ 1e-7° precision);     │
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
  *   │ plate    │ u32[rows]  index into the plate dictionary                         │
  *   │ camera   │ u32[rows]  index into the segment's camera dictionary              │
  *   │ region   │ u32[rows]  index into the region dictionary; 0 = no region         │
+ *   │          │ (plate, camera, region, make, color: u8/u16/u32 per *Width; region │
+ *   │          │  pointer 0 = the column is absent, every row has no region)        │
  *   ├──────────┼────────────────────────────────────────────────────────────────────┤
  *   │ dict     │ distinct plates, 16-byte slots: bytes 0–9 the characters (A–Z0–9), │
  *   │          │ zero padded; byte 15 the length (1–10). One v128 per plate.        │
@@ -21,6 +23,17 @@
  *   └──────────┴────────────────────────────────────────────────────────────────────┘
  * Everything else a hit needs (id, camera/region strings, confidence, make, color) is materialised
  * only for the rows a query returns, on the JS side.
+ *
+ * Lane widths (format 2 shards, src/store/shard-format.ts): every width field is optional and its default is
+ * the wide lane above (i64 ts, u32 codes), so a producer that writes wide lanes sets none of them. A
+ * producer with narrow lanes picks, per segment, the narrowest width that holds its largest value
+ * (laneWidthFor): codes by dictionary size, ts as u32 offsets when every read lies within 2^31 ms of
+ * `tsBase` (a day shard: offsets from its UTC midnight). The kernels read each lane at its width; JS
+ * readers go through codeLane / tsReader below, never assume a width.
+ *
+ * Lanes only materialised hits need (not read by the kernels, but described here so every producer of
+ * segments has one description): `seq` (u32 offsets from `seqBase`, or f64 when the span needs more) and
+ * the plate → rows index `postings` (u16 or u32 row indexes by `postingsWidth`).
  *
  * What the kernels (src/core/kernels.ts) rely on:
  * - zone maps hold the exact extremes of the stored values (ts, and f64(v) / 1e7 for lat/lon), or
@@ -60,4 +73,70 @@ export interface SegmentLayout {
    */
   make?: number;
   color?: number;
+  /** Bytes per ts value: 8 = i64 epoch ms (default), 4 = u32 ms since `tsBase` (< 2^31). */
+  tsWidth?: 8 | 4;
+  /** Epoch ms added to every u32 ts value (tsWidth 4). */
+  tsBase?: number;
+  /** Bytes per code of the plate, camera, region, make and color lanes: 1, 2 or 4 (default 4). */
+  plateWidth?: LaneWidth;
+  cameraWidth?: LaneWidth;
+  regionWidth?: LaneWidth;
+  makeWidth?: LaneWidth;
+  colorWidth?: LaneWidth;
+  /** Arena offset of the seq lane (hits only): u32 offsets from `seqBase` (seqWidth 4), f64 (8), or i64 (unset). */
+  seq?: number;
+  seqWidth?: 4 | 8;
+  seqBase?: number;
+  /** Arena offset of the plate → rows index (row indexes ordered by (plate, row)), u16 or u32. */
+  postings?: number;
+  postingsWidth?: 2 | 4;
+}
+
+/** Bytes of one code in a dictionary-coded lane. */
+export type LaneWidth = 1 | 2 | 4;
+
+/** A dictionary-coded lane as JS sees it (indexing works the same at every width). */
+export type CodeLane = Uint8Array | Uint16Array | Uint32Array;
+
+/** The narrowest code width that holds codes 0 … count-1. */
+export function laneWidthFor(count: number): LaneWidth {
+  return count <= 0x100 ? 1 : count <= 0x10000 ? 2 : 4;
+}
+
+/** A view of `rows` codes of width `width` at `ptr` (width 4 when undefined: the wide default). */
+export function codeLane(buffer: ArrayBufferLike, ptr: number, width: LaneWidth | undefined, rows: number): CodeLane {
+  switch (width ?? 4) {
+    case 1: return new Uint8Array(buffer, ptr, rows);
+    case 2: return new Uint16Array(buffer, ptr, rows);
+    default: return new Uint32Array(buffer, ptr, rows);
+  }
+}
+
+/** ts of row i of a segment, whatever its ts lane's width. */
+export function tsReader(buffer: ArrayBufferLike, seg: SegmentLayout): (i: number) => number {
+  if (seg.tsWidth === 4) {
+    const ts = new Uint32Array(buffer, seg.ts, seg.rows);
+    const base = seg.tsBase ?? 0;
+    return (i) => base + ts[i]!;
+  }
+  const ts32 = new Int32Array(buffer, seg.ts, seg.rows * 2);
+  return (i) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
+}
+
+/**
+ * seq of row i from a seq lane: u32 offsets from `base` (width 4), f64 values (width 8, format 2 shards whose
+ * seqs span 2^32 or more), or, without a width, i64 values (the wide default, as format 1 laid them out).
+ */
+export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 4 | 8 | undefined, base: number | undefined): (i: number) => number {
+  if (width === 4) {
+    const seq = new Uint32Array(buffer, ptr, rows);
+    const b = base ?? 0;
+    return (i) => b + seq[i]!;
+  }
+  if (width === 8) {
+    const seq = new Float64Array(buffer, ptr, rows);
+    return (i) => seq[i]!;
+  }
+  const seq32 = new Int32Array(buffer, ptr, rows * 2);
+  return (i) => seq32[2 * i + 1]! * 4294967296 + (seq32[2 * i]! >>> 0);
 }

@@ -55,12 +55,31 @@ export function openBytes(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array
   }
 }
 
-/** Decrypts into `dest` at `at` (shard segments go straight into arena memory); false when it does not authenticate. */
-export function openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array, dest: Uint8Array, at: number): boolean {
-  const out = openBytes(key, nonce, sealed, aad);
-  if (!out) return false;
-  dest.set(out, at);
-  return true;
+// Output piece of openInto: node:crypto allocates every update's output, and an output of 1 MiB is a fresh
+// mapping (page faults on every byte, then an unmap); 64 KiB pieces come from the allocator's reused heap.
+// Measured on 64 MiB of shard segments: 200-350 ms of CPU whole, 32-35 ms in 64 KiB pieces (AES itself ~20).
+const kOpenPiece = 64 << 10;
+
+/**
+ * Decrypts ciphertext ‖ tag straight into `dest` at `at` (shard segments go into arena memory), in pieces;
+ * false when it does not authenticate. On false, `dest[at, at + length)` holds unauthenticated bytes: the
+ * caller must discard that region (shard loading frees it and reports the file).
+ */
+export function openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, dest: Uint8Array, at: number): boolean {
+  if (sealed.length < kTagBytes) return false;
+  const body = sealed.length - kTagBytes;
+  const out = Buffer.from(dest.buffer, dest.byteOffset, dest.byteLength);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, nonce);
+    if (aad) d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(body));
+    let w = at;
+    for (let off = 0; off < body; off += kOpenPiece) w += d.update(sealed.subarray(off, Math.min(body, off + kOpenPiece))).copy(out, w);
+    w += d.final().copy(out, w);
+    return w === at + body;
+  } catch {
+    return false;
+  }
 }
 
 /** Wraps with a random nonce (key wrapping only): nonce ‖ ciphertext ‖ tag. */

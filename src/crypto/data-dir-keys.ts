@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { KeyStoreDamaged, KeyStoreWrong, UnsupportedFormat, CorruptFile } from '../errors.js';
+import { KeyStoreDamaged, KeyStoreInvalid, KeyStoreWrong, UnsupportedFormat, CorruptFile } from '../errors.js';
 import { DataKeys, isKeyDestroyed, wrappedFromJson, wrappedToJson, type WrappedKeyJson } from './data-keys.js';
 import { FileKeyStore } from './file-key-store.js';
 import { defaultKeyStoreSpec, parseKeyStoreSpec, type KeyStore } from './key-store.js';
@@ -58,10 +58,16 @@ async function readBinding(dataDir: string): Promise<Binding | undefined> {
   }
   if (b.format !== kFormat) throw CorruptFile(`${file} is not a platesearch encryption binding`, { file });
   if (b.version !== kVersion) throw UnsupportedFormat(`${file}: version ${String(b.version)} is not supported`, { file });
+  // Only encrypted data dirs open: a binding of any other kind (the overhead benchmark marks the data dirs
+  // it writes with encryption off as "plaintext-benchmark") is refused before anything is read or written.
+  if (b.keyStore !== 'file' && b.keyStore !== 'pkcs11') {
+    throw KeyStoreInvalid(`${dataDir} is bound to a key store of kind ${JSON.stringify(b.keyStore)}: platesearch opens only data dirs encrypted under a file: or pkcs11: key store (a data dir written by a benchmark with encryption off never opens)`, { file });
+  }
+  if (typeof b.check?.kek !== 'string' || typeof b.check?.wrapped !== 'string') throw CorruptFile(`${file} has no check key`, { file });
   return b;
 }
 
-async function openStore(spec: string, dataDir: string, create: boolean): Promise<KeyStore> {
+async function openStore(spec: string, dataDir: string, create: boolean): Promise<KeyStore & { kind: 'file' | 'pkcs11' }> {
   const parsed = parseKeyStoreSpec(spec, dataDir);
   if (parsed.kind === 'file') return FileKeyStore.open(spec, parsed.dir, create);
   const { Pkcs11KeyStore } = await import('./pkcs11-key-store.js');

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { KeyDestroyed } from '../errors.js';
 import { newDataKey } from './aead.js';
 import type { KeyStore } from './key-store.js';
+import { aesGcm, type Cipher } from './cipher.js';
 import { splitKekName } from './key-names.js';
 
 /** A data key as stored: the KEK it is wrapped under and the wrapped bytes. */
@@ -47,7 +48,11 @@ export class DataKeys {
   /** Serialises KEK creation per epoch (two files of one new day must not make two generations). */
   private readonly making = new Map<string, Promise<string>>();
 
-  constructor(readonly store: KeyStore) {}
+  /**
+   * `cipher` is what the files are sealed with: AES-256-GCM; only a benchmark process constructs DataKeys
+   * with another (src/crypto/cipher.ts).
+   */
+  constructor(readonly store: KeyStore, readonly cipher: Cipher = aesGcm) {}
 
   /** The current KEK of `epoch`, made (generation 1) when the epoch has none yet. */
   currentKek(epoch: string): Promise<string> {

@@ -12,7 +12,7 @@ import { openSealedFile, readSealedHeader, sealFile } from './sealed-file.js';
 /** The file's bytes: `plain` sealed under a fresh key of `epoch`, the key inline. */
 export async function sealInline(keys: DataKeys, kind: number, epoch: string, plain: Uint8Array): Promise<Buffer> {
   const k = await keys.newKey(epoch);
-  return Buffer.concat(sealFile(kind, k.key, plain, encodeKeyRef(k)));
+  return Buffer.concat(sealFile(kind, k.key, plain, encodeKeyRef(k), undefined, keys.cipher));
 }
 
 /**
@@ -25,5 +25,5 @@ export async function openInline(keys: DataKeys, kind: number, file: string, byt
   const ref = decodeKeyRef(header.keyRef);
   if (!ref) throw CorruptFile(`Sealed file has a damaged key reference: ${file}`, { file });
   const key = await keys.openKey(ref.ref);
-  return Buffer.from(openSealedFile(file, bytes, key).plain);
+  return Buffer.from(openSealedFile(file, bytes, key, undefined, 0, keys.cipher).plain);
 }

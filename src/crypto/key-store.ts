@@ -14,7 +14,8 @@ import { KeyStoreInvalid } from '../errors.js';
 export interface KeyStore {
   /** The spec it was opened from (for messages; holds no secret: the PIN stays in its file). */
   readonly spec: string;
-  readonly kind: 'file' | 'pkcs11';
+  /** 'plaintext-benchmark': the overhead benchmark's stand-in (bench/plaintext-keys.ts); no spec opens one. */
+  readonly kind: 'file' | 'pkcs11' | 'plaintext-benchmark';
   /** Creates a new KEK; an existing one of that name is left as it is. */
   create(name: string): Promise<void>;
   has(name: string): Promise<boolean>;

@@ -16,7 +16,8 @@
  * crash the writer starts a new file, so new lanes and new keys (src/store/wal.ts).
  */
 import { jointKey, type DataKeys, type WrappedKey } from './data-keys.js';
-import { counterNonce, openBytes, sealBytes } from './aead.js';
+import { counterNonce } from './aead.js';
+import { aesGcm, type Cipher } from './cipher.js';
 import { decodeKeyRef, encodeKeyRef } from './key-ref.js';
 import { newDataKey } from './aead.js';
 import { isKeyDestroyed } from './data-keys.js';
@@ -69,7 +70,7 @@ export class LaneWriter {
     head[0] = kBlockRecord;
     head.writeUInt16LE(lane.id, 1);
     head.writeUInt32LE(lane.counter, 3);
-    const sealed = sealBytes(lane.key, counterNonce(lane.id, lane.counter), plain, head);
+    const sealed = this.keys.cipher.seal(lane.key, counterNonce(lane.id, lane.counter), plain, head);
     lane.counter++;
     out.push(Buffer.concat([head, sealed]));
     return out;
@@ -112,7 +113,8 @@ export type KeyOpener = (ref: WrappedKey) => Promise<Buffer>;
 export class LaneReader {
   private readonly lanes = new Map<number, Buffer | 'shredded' | 'broken'>();
 
-  constructor(private readonly open: KeyOpener) {}
+  /** `cipher`: the data keys' (AES-256-GCM; see src/crypto/cipher.ts). */
+  constructor(private readonly open: KeyOpener, private readonly cipher: Cipher = aesGcm) {}
 
   async read(payload: Uint8Array): Promise<LaneRecord> {
     const b = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -148,7 +150,7 @@ export class LaneReader {
       const key = this.lanes.get(lane);
       if (key === 'shredded') return { kind: 'shredded' };
       if (key === undefined || key === 'broken') return { kind: 'corrupt', reason: `block of lane ${lane} has no key record before it` };
-      const plain = openBytes(key, counterNonce(lane, counter), b.subarray(kBlockHeader), b.subarray(0, kBlockHeader));
+      const plain = this.cipher.open(key, counterNonce(lane, counter), b.subarray(kBlockHeader), b.subarray(0, kBlockHeader));
       if (!plain) return { kind: 'corrupt', reason: `block ${counter} of lane ${lane} fails authentication` };
       return { kind: 'block', plain };
     }

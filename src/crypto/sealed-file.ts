@@ -18,7 +18,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
-import { counterNonce, kTagBytes, openBytes, sealBytes } from './aead.js';
+import { counterNonce, kTagBytes } from './aead.js';
+import { aesGcm, type Cipher } from './cipher.js';
 
 export const kSealedVersion = 1;
 export const kSealedHeaderBytes = 32;
@@ -62,8 +63,8 @@ function segAad(header: Buffer, i: number, last: boolean): Buffer {
   return Buffer.concat([header, tail]);
 }
 
-/** Seals `plain` (one buffer or chunks laid end to end) under `key`; returns the file's chunks. */
-export function sealFile(kind: number, key: Uint8Array, plain: Uint8Array, keyRef: Uint8Array = Buffer.alloc(0), segmentBytes = kSegmentBytes): Buffer[] {
+/** Seals `plain` under `key` with `cipher` (the data keys' cipher: AES-256-GCM); returns the file's chunks. */
+export function sealFile(kind: number, key: Uint8Array, plain: Uint8Array, keyRef: Uint8Array = Buffer.alloc(0), segmentBytes = kSegmentBytes, cipher: Cipher = aesGcm): Buffer[] {
   const header = Buffer.alloc(kSealedHeaderBytes + keyRef.length);
   kMagic.copy(header, 0);
   header[7] = kSealedVersion;
@@ -77,7 +78,7 @@ export function sealFile(kind: number, key: Uint8Array, plain: Uint8Array, keyRe
   const out: Buffer[] = [header];
   for (let i = 0; i < n; i++) {
     const part = plain.subarray(i * segmentBytes, Math.min(plain.length, (i + 1) * segmentBytes));
-    out.push(sealBytes(key, counterNonce(0, i), part, segAad(header, i, i === n - 1)));
+    out.push(cipher.seal(key, counterNonce(0, i), part, segAad(header, i, i === n - 1)));
   }
   return out;
 }
@@ -101,7 +102,7 @@ export function readSealedHeader(file: string, bytes: Uint8Array): SealedHeader 
  * Opens a sealed file into `dest` at `at` (or a new buffer). Every segment must authenticate, in order,
  * and the file must end after the last one; else a coded error naming the file and segment.
  */
-export function openSealedFile(file: string, bytes: Uint8Array, key: Uint8Array, dest?: Uint8Array, at = 0): { header: SealedHeader; plain: Uint8Array } {
+export function openSealedFile(file: string, bytes: Uint8Array, key: Uint8Array, dest?: Uint8Array, at = 0, cipher: Cipher = aesGcm): { header: SealedHeader; plain: Uint8Array } {
   const header = readSealedHeader(file, bytes);
   const n = segmentCount(header.plainBytes, header.segmentBytes);
   const expect = header.bodyOffset + header.plainBytes + n * kTagBytes;
@@ -114,9 +115,11 @@ export function openSealedFile(file: string, bytes: Uint8Array, key: Uint8Array,
   for (let i = 0; i < n; i++) {
     const len = Math.min(header.segmentBytes, header.plainBytes - i * header.segmentBytes);
     const seg = bytes.subarray(off, off + len + kTagBytes);
-    const plain = openBytes(key, counterNonce(0, i), seg, segAad(header.raw, i, i === n - 1));
-    if (!plain) throw CorruptFile(`Segment ${i} of ${file} fails authentication (damaged, reordered or the wrong key)`, { file, segment: i });
-    out.set(plain, base + i * header.segmentBytes);
+    // straight into the destination: no buffer per segment (see aead.ts openInto); on failure the caller
+    // gets the error and discards the destination
+    if (!cipher.openInto(key, counterNonce(0, i), seg, segAad(header.raw, i, i === n - 1), out, base + i * header.segmentBytes)) {
+      throw CorruptFile(`Segment ${i} of ${file} fails authentication (damaged, reordered or the wrong key)`, { file, segment: i });
+    }
     off += len + kTagBytes;
   }
   return { header, plain: dest ? out.subarray(at, at + header.plainBytes) : out };

@@ -34,7 +34,11 @@ export interface ShredPlan {
 /** Whether the store holds reads of the cutoff's day older than the cutoff (live or sealed). */
 export function cutDayHasExpired(store: TenantStore, cutoff: number): boolean {
   const cutDay = dayOf(cutoff);
-  return store.live.rows.some((r) => r.ts < cutoff && dayOf(r.ts) === cutDay)
+  const live = store.live.view();
+  return live.some((g) => {
+    const t = live.ts(g);
+    return t < cutoff && dayOf(t) === cutDay;
+  })
     || store.shards.some((s) => s.meta.day === cutDay && s.meta.minTs < cutoff);
 }
 
@@ -48,7 +52,8 @@ export async function prepareDayShred(store: TenantStore, cutoff: number): Promi
 
 /** Whether the live log holds rows of `day` (written under the day's older generation before a bump). */
 export function liveHoldsDay(store: TenantStore, day: number): boolean {
-  return store.live.rows.some((r) => dayOf(r.ts) === day);
+  const live = store.live.view();
+  return live.some((g) => dayOf(live.ts(g)) === day);
 }
 
 /**

@@ -15,6 +15,13 @@ export interface EngineOptions {
   dataDir: string;
   /** Worker threads for query execution; 0 runs kernels on the calling thread. Default: cores. */
   threads?: number;
+  /**
+   * Worker threads that check (CRC32C) and decrypt (AES-256-GCM) the shards while the data dir opens, so
+   * opening is not one serial pass over every stored byte; 0 does it on the opening thread. Default:
+   * `threads` workers, started only for a tenant with at least kOpenPoolMinBytes of shards (smaller data
+   * dirs open faster without them: src/engine/store-engine.ts); given explicitly, always.
+   */
+  openThreads?: number;
   /** Seal a tenant's live rows into shards once it holds this many (default 1,000,000). */
   sealRows?: number;
   /** … or once its oldest live row is this old, in ms (default 600,000). 0 disables background sealing. */
@@ -34,8 +41,14 @@ export interface EngineOptions {
    */
   tenantPlates?: boolean;
   /**
+   * Keep an n-gram index beside each tenant's plate dictionary (src/store/plate-grams.ts) for `contains`
+   * and fuzzy patterns. Default true; the benchmarks and tests turn it off to compare with the full pass.
+   */
+  plateGrams?: boolean;
+  /**
    * The data dir's keys (src/crypto/data-dir-keys.ts). Default: the default file key store beside the data
-   * dir, `file:<dataDir>.keys`. There is no way to store reads unencrypted.
+   * dir, `file:<dataDir>.keys`. Their cipher (`keys.cipher`) is AES-256-GCM; only the overhead benchmark
+   * constructs keys with its plaintext stand-in (src/crypto/cipher.ts). No option here turns it off.
    */
   keys?: DataKeys;
 }
@@ -70,6 +83,11 @@ export interface EngineStats {
   kernelTasks?: number;
   /** Shard scans run on the worker pool so far. */
   poolTasks?: number;
+  /**
+   * Matching rows of shard tasks counted by the kernel alone so far (whole blocks that sort after the page:
+   * issue 12, "cost by the page"); the rest of `total` went through the top-k one by one.
+   */
+  rowsCountedOnly?: number;
 }
 
 export interface Engine {

@@ -16,6 +16,7 @@ import { isTenantName } from '../model/tenant.js';
 import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '../errors.js';
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
+import { ShardOpenPool } from '../store/shard-open-pool.js';
 import { adoptShards, compactTenant, dropTenantBefore, encryptPlainShards, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
 import type { BulkLoad } from '../store/bulk-load.js';
 import { dayOf } from '../store/shard-format.js';
@@ -28,13 +29,15 @@ import { TenantPlates } from '../store/tenant-plates.js';
 import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
-import { executeHotlist } from '../query/hotlist.js';
+import { executeHotlistJoin, kHotlistPoolMinPlates } from '../query/hotlist-join.js';
+import type { HotlistTask } from '../query/hotlist-task.js';
 import { exportTenant } from '../query/export.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import { QueryBudget } from '../query/budget.js';
 import { scanRows, type RowScanSpec, type SourceRows } from '../query/analytics/row-scan.js';
 import { planningWindow, runAnalysis } from '../query/analytics/run.js';
 import { planSources } from '../query/planner.js';
+import type { LiveView } from '../store/live-columns.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
@@ -47,6 +50,21 @@ const kDefaultSealAgeMs = 600_000;
 const kSealCheckMs = 1000;
 // acknowledgement marks lag the WAL by at most this (a cut-short log loses at most this much unnoticed)
 const kAckMarkMs = 1000;
+
+/** Pins the live views of planned sources (their arena regions stay while a search awaits); returns them to unpin. */
+function pinLive(sources: readonly Source[]): LiveView[] {
+  const views = sources.flatMap((s) => (s.kind === 'live' ? [s.view] : []));
+  for (const v of views) v.pin();
+  return views;
+}
+
+/**
+ * Sealed shard bytes of a tenant from which opening starts the shard-open workers (unless `openThreads` is
+ * given). Below it the workers' start costs more than they save: at 1M reads (64 MB sealed) opening on the
+ * calling thread took 0.84-1.2 s of CPU and with two workers 1.4-1.8 s, with no gain in wall time on two
+ * cores (bench/RESULTS.md, "Encryption overhead"); AES-GCM and CRC32C of 256 MiB are ~0.1 s on one core.
+ */
+export const kOpenPoolMinBytes = 256 << 20;
 
 export class StoreEngine implements Engine {
   private readonly tenantsDir: string;
@@ -71,12 +89,14 @@ export class StoreEngine implements Engine {
   private readonly tenantPlates = new Map<string, TenantPlates>();
   private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   private readonly threads: number;
+  /** Worker threads that check and decrypt shards while the data dir opens (0: the opening thread). */
+  private readonly openThreads: number;
   private readonly poolMinRows: number;
   private readonly useTenantPlates: boolean;
   private pool: ExecutorPool | undefined;
   private poolFailed = false;
   /** Shard scans run by the kernels vs by the JS fallback (for stats and tests). */
-  private readonly counters = { kernelTasks: 0, poolTasks: 0 };
+  private readonly counters = { kernelTasks: 0, poolTasks: 0, rowsCountedOnly: 0 };
   /** Errors of background sealing (surfaced in stats, retried on the next tick). */
   lastSealError: Error | undefined;
 
@@ -88,6 +108,7 @@ export class StoreEngine implements Engine {
   private constructor(readonly options: EngineOptions) {
     this.tenantsDir = path.join(options.dataDir, 'tenants');
     this.threads = Math.max(0, Math.floor(options.threads ?? availableParallelism()));
+    this.openThreads = Math.max(0, Math.floor(options.openThreads ?? this.threads));
     this.poolMinRows = options.poolMinRows ?? kDefaultPoolMinRows;
     this.useTenantPlates = options.tenantPlates ?? true;
     this.arenas = new ArenaSet({
@@ -129,12 +150,28 @@ export class StoreEngine implements Engine {
 
   private async load(): Promise<void> {
     await ensureDir(this.tenantsDir);
+    // the shards' checks and decryption on worker threads while the data dir opens (src/store/shard-open-pool.ts)
+    const pool: { pool?: ShardOpenPool } = {};
+    try {
+      await this.loadTenants(pool);
+    } finally {
+      await pool.pool?.close();
+    }
+  }
+
+  private async loadTenants(pool: { pool?: ShardOpenPool; started?: boolean }): Promise<void> {
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
-        const store = await TenantStore.open(this.tenantsDir, name, this.keys);
+        const store = await TenantStore.open(this.tenantsDir, name, this.keys, this.arenas);
         if (!store) continue;
-        await openShards(store, this.arenas);
+        // started by the first tenant big enough to pay for the workers' start (or always, when asked for)
+        const sealedBytes = store.manifest.shards.reduce((n, e) => n + (e.key ? e.bytes : 0), 0);
+        if (!pool.started && (this.options.openThreads !== undefined || sealedBytes >= kOpenPoolMinBytes)) {
+          pool.started = true;
+          pool.pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
+        }
+        await openShards(store, this.arenas, pool.pool);
         if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
           // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
           // each step committed by the manifest (a crash in between is finished at the next open)
@@ -164,7 +201,7 @@ export class StoreEngine implements Engine {
     if (!pending) {
       if (this.maxOrdinal >= kMaxOrdinal) throw StorageUnavailable('No tenant ordinals left');
       const ordinal = ++this.maxOrdinal;
-      pending = TenantStore.create(this.tenantsDir, tenant, ordinal, this.keys).then((s) => {
+      pending = TenantStore.create(this.tenantsDir, tenant, ordinal, this.keys, this.arenas).then((s) => {
         this.stores.set(tenant, s);
         return s;
       });
@@ -183,7 +220,7 @@ export class StoreEngine implements Engine {
     if (reads.length === 0) return { stored: [], duplicates: [], duplicateIds: [] };
     const store = await this.storeFor(tenant);
     const result = await store.append(reads);
-    if (store.live.rows.length >= this.sealRows) this.sealInBackground();
+    if (store.live.length >= this.sealRows) this.sealInBackground();
     return result;
   }
 
@@ -210,10 +247,11 @@ export class StoreEngine implements Engine {
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     const after = query.after ? candidateKeyOf(query.after) : undefined;
-    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after);
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
+    const live = pinLive(sources);
     try {
       const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit, after)), signal);
       const done = new Map<Source, SegmentTaskResult>();
@@ -222,9 +260,10 @@ export class StoreEngine implements Engine {
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after);
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters);
     } finally {
       for (const s of pinned) s.shard.unpin();
+      for (const v of live) v.unpin();
     }
   }
 
@@ -256,7 +295,7 @@ export class StoreEngine implements Engine {
    */
   private refreshTenantPlates(store: TenantStore): TenantPlates | undefined {
     let plates = this.tenantPlates.get(store.tenant);
-    if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas)));
+    if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas, { grams: this.options.plateGrams ?? true })));
     try {
       plates.update(store.shards);
       return plates;
@@ -303,7 +342,26 @@ export class StoreEngine implements Engine {
     this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    return executeHotlist(sources, query, signal);
+    // the join's shard tasks go to the pool when their dictionaries are big enough to pay for the round trip
+    const shards = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
+    const work = shards.reduce((n, s) => n + s.shard.layout.dictCount, 0);
+    const pool = work >= Math.min(this.poolMinRows, kHotlistPoolMinPlates) ? this.poolOrUndefined() : undefined;
+    // every planned shard stays resident across the await, even if retention drops it meanwhile
+    for (const s of shards) s.shard.pin();
+    try {
+      const runTasks = pool
+        ? async (tasks: readonly HotlistTask[], sig?: AbortSignal) => {
+          const results = await pool.runHotlists(tasks, sig);
+          this.counters.poolTasks += results.filter((r) => r !== undefined).length;
+          return results;
+        }
+        : undefined;
+      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks } : {});
+      this.assertOpen();
+      return result;
+    } finally {
+      for (const s of shards) s.shard.unpin();
+    }
   }
 
   async analytics(scopes: readonly TenantScope[], query: AnalyticsQuery, signal?: AbortSignal): Promise<AnalyticsResult> {
@@ -326,6 +384,7 @@ export class StoreEngine implements Engine {
     const sources = planSources(this.stores, scopes, window);
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
+    const live = pinLive(sources);
     const env = {
       kernelsFor: (a: number) => this.kernelsFor(a),
       pool: () => this.poolOrUndefined(),
@@ -340,6 +399,7 @@ export class StoreEngine implements Engine {
       });
     } finally {
       for (const s of pinned) s.shard.unpin();
+      for (const v of live) v.unpin();
     }
   }
 
@@ -368,7 +428,11 @@ export class StoreEngine implements Engine {
     // hold is released; the next sweep after the release destroys them (docs/SECURITY.md)
     const heldDays = new Set<number>();
     for (const sh of store.shards) if (sh.entry.minTs < cutoff) heldDays.add(sh.entry.day);
-    for (const r of store.live.rows) if (r.ts < cutoff) heldDays.add(dayOf(r.ts));
+    const live = store.live.view();
+    for (let g = 0; g < live.length; g++) {
+      const t = live.ts(g);
+      if (t < cutoff) heldDays.add(dayOf(t));
+    }
     const doomed = await expiredKeks(store, plan, (day) => heldDays.has(day));
     await store.keys.destroy(doomed);
     return { ...dropped, keysDestroyed: doomed };
@@ -424,7 +488,7 @@ export class StoreEngine implements Engine {
     this.sealing = this.sealing.then(async () => {
       for (const s of this.stores.values()) {
         if (this.closed) return;
-        const n = s.live.rows.length;
+        const n = s.live.length;
         const old = this.sealAgeMs > 0 && n > 0 && Date.now() - s.liveSince >= this.sealAgeMs;
         try {
           if (n >= this.sealRows || old) {
@@ -442,16 +506,16 @@ export class StoreEngine implements Engine {
   }
 
   tenants(): string[] {
-    return [...this.stores.values()].filter((s) => s.live.rows.length > 0 || s.shards.length > 0).map((s) => s.tenant).sort();
+    return [...this.stores.values()].filter((s) => s.live.length > 0 || s.shards.length > 0).map((s) => s.tenant).sort();
   }
 
   stats(): EngineStats {
     let reads = 0, live = 0, shards = 0;
     const corrupt = new Set(this.corrupt);
     for (const s of this.stores.values()) {
-      live += s.live.rows.length;
+      live += s.live.length;
       shards += s.shards.length;
-      reads += s.live.rows.length + s.shards.reduce((a, sh) => a + sh.rows, 0);
+      reads += s.live.length + s.shards.reduce((a, sh) => a + sh.rows, 0);
       for (const f of s.corruptFiles) corrupt.add(f);
     }
     return {
@@ -459,6 +523,7 @@ export class StoreEngine implements Engine {
       residentBytes: this.arenas.allocatedBytes, corruptFiles: [...corrupt],
       kernelTasks: this.counters.kernelTasks,
       poolTasks: this.counters.poolTasks,
+      rowsCountedOnly: this.counters.rowsCountedOnly,
     };
   }
 

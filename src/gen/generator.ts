@@ -9,10 +9,11 @@
  * trip that straddles two windows is decided the same way in both.
  */
 import { Fleet } from './vehicles.js';
-import { Geography, jitter } from './geography.js';
+import { Geography, jitter, metresBetween } from './geography.js';
 import { kMisreadKinds, OcrErrorModel, type MisreadKind } from './ocr-errors.js';
 import { resolveOptions, type GenOptions } from './options.js';
 import { PendingReads } from './pending-reads.js';
+import { Plants } from './plants.js';
 import { hashFloat, Prng } from './prng.js';
 import { countWeekdays, intensity, isNight, isWeekday, kDepartureJitterMs, kMsPerDay } from './traffic.js';
 
@@ -27,6 +28,15 @@ const kSaltSkip = 0x51a7;
 const kSaltDeparture = 0xde9a;
 const kSaltStop = 0x5709;
 const kSaltCapture = 0xca97;
+/**
+ * Fastest a background vehicle moves between two of its reads (straight line; roads are longer): 90 km/h.
+ * A read whose camera the vehicle could not have reached since its previous read is taken at that camera
+ * again (still there, or back): gen's vehicles never jump between cities (the cloned-plate analysis would
+ * list them), only planted cloned plates do.
+ */
+const kMaxTravelMps = 90 / 3.6;
+// Position jitter of two reads (fixed cameras: σ 5 m; patrol cars: 15 m) is never counted as travel.
+const kJitterSlackM = 200;
 
 /**
  * One window's reads, in time order, as columns. The arrays are reused for the next window:
@@ -71,6 +81,8 @@ export class ReadGenerator {
   readonly geography: Geography;
   readonly fleet: Fleet;
   readonly tenants: readonly string[];
+  /** The planted convoys, cloned plates and frequent visitors (plants.ts); the truth file lists them. */
+  readonly plants: Plants;
   private readonly rng: Prng;
   private readonly ocr: OcrErrorModel;
   private readonly offsetMs: number;
@@ -103,6 +115,10 @@ export class ReadGenerator {
       foreignShare: o.foreignShare,
       sameCityCommuteShare: 0.6,
     });
+    this.plants = new Plants(o, this.fleet, this.geography, o.start + this.offsetMs);
+    this.lastTs = new Float64Array(this.fleet.background).fill(-Infinity);
+    this.lastCamera = new Int32Array(this.fleet.background);
+    this.reachHorizonMs = reachHorizon(this.geography);
     this.ocr = new OcrErrorModel({
       confusable: o.confusableRate,
       otherSubstitution: o.otherSubstitutionRate,
@@ -162,7 +178,7 @@ export class ReadGenerator {
   private dayCamera = new Int32Array(0);
   private commuteNext = 0;
 
-  /** Commuter passes of [a, b) (local ms). */
+  /** Commuter and planted passes of [a, b) (local ms). */
   private commuterReads(a: number, b: number, out: PendingReads): void {
     const day = Math.floor(a / kMsPerDay);
     if (day !== this.commuteDay) this.planCommutes(day);
@@ -175,10 +191,16 @@ export class ReadGenerator {
     }
   }
 
+  /** Scratch of planCommutes: a leg's times and cameras (a route has at most 4 cameras). */
+  private readonly legTimes = new Float64Array(8);
+  private readonly legCameras = new Int32Array(8);
+
   /**
    * Every camera pass of every commuter trip of local day `day`: each commuter, unless skipping the day,
-   * leaves around its usual time (± kDepartureJitterMs) and passes its route's cameras one hop apart,
-   * each capturing it with probability captureRate; the evening trip runs the route backwards.
+   * leaves around its usual time (± kDepartureJitterMs) and passes its route's cameras as far apart as the
+   * road takes (Fleet.routeOffsetMs), each capturing it with probability captureRate; the evening trip runs
+   * the route backwards. Then the day's planted passes: convoy followers behind their leader, cloned-plate
+   * twins, frequent visitors (plants.ts).
    */
   private planCommutes(day: number): void {
     this.commuteDay = day;
@@ -186,26 +208,35 @@ export class ReadGenerator {
     const out = this.commutes;
     out.clear();
     const fleet = this.fleet;
+    const plants = this.plants;
     const dayStart = day * kMsPerDay;
     if (fleet.commuters > 0 && isWeekday(dayStart)) {
       const seed = this.options.seed;
       const h = day + 1_000_000; // hash inputs stay positive
+      const times = this.legTimes;
+      const cameras = this.legCameras;
       for (let c = 0; c < fleet.commuters; c++) {
         const first = fleet.routeStart[c]!;
         const stops = fleet.routeStart[c + 1]! - first;
+        const total = fleet.routeOffsetMs[first + stops - 1]!;
         for (let leg = 0; leg < 2; leg++) {
           if (hashFloat(seed ^ kSaltSkip, c, h, leg) < this.options.commuteSkipRate) continue;
           const usual = leg === 0 ? fleet.morningMs[c]! : fleet.eveningMs[c]!;
           const departure = dayStart + usual + Math.round((2 * hashFloat(seed ^ kSaltDeparture, c, h, leg) - 1) * kDepartureJitterMs);
           for (let s = 0; s < stops; s++) {
-            if (hashFloat(seed ^ kSaltCapture, c, h, leg * 8 + s) >= this.options.captureRate) continue;
+            const at = first + (leg === 0 ? s : stops - 1 - s);
+            const offset = leg === 0 ? fleet.routeOffsetMs[at]! : total - fleet.routeOffsetMs[at]!;
             // ±30 s of traffic-light luck at each stop, to the millisecond.
-            const t = Math.floor(departure + s * fleet.hopMs[c]! + hashFloat(seed ^ kSaltStop, c, h, leg * 8 + s) * 60_000) - 30_000;
-            out.push(t, c, fleet.routeCameras[first + (leg === 0 ? s : stops - 1 - s)]!);
+            times[s] = Math.floor(departure + offset + hashFloat(seed ^ kSaltStop, c, h, leg * 8 + s) * 60_000) - 30_000;
+            cameras[s] = fleet.routeCameras[at]!;
+            if (hashFloat(seed ^ kSaltCapture, c, h, leg * 8 + s) >= this.options.captureRate) continue;
+            out.push(times[s]!, c, cameras[s]!);
           }
+          if (plants.leads(c)) plants.followLeg(c, day, leg, times, cameras, stops, out);
         }
       }
     }
+    plants.planDay(day, out);
     const order = out.windowOrder(this.options.start + this.offsetMs, this.windowMs);
     const n = order.length;
     if (this.dayTs.length !== n) {
@@ -224,6 +255,8 @@ export class ReadGenerator {
   /** Scratch of otherReads: per read, its city (−1: the vehicle's home city) and its camera's draw. */
   private otherCity = new Int32Array(1024);
   private otherDraw = new Float64Array(1024);
+  /** Scratch of otherReads: per read, its vehicle's latest read before it (local ms). */
+  private otherLast = new Float64Array(1024);
 
   /**
    * `count` reads of non-commuter vehicles at random instants of [a, b), appended to `out`.
@@ -239,6 +272,7 @@ export class ReadGenerator {
     if (this.otherCity.length < count) {
       this.otherCity = new Int32Array(count * 2);
       this.otherDraw = new Float64Array(count * 2);
+      this.otherLast = new Float64Array(count * 2);
     }
     const cityOf = this.otherCity;
     const draw = this.otherDraw;
@@ -254,12 +288,12 @@ export class ReadGenerator {
       } else if (u < o.frequentReadShare + o.regularReadShare && fleet.regular > 0) {
         lo = fleet.commuters + fleet.frequent;
         n = fleet.regular;
-      } else if (fleet.size > occasionalStart) {
+      } else if (fleet.background > occasionalStart) {
         lo = occasionalStart;
-        n = fleet.size - occasionalStart;
+        n = fleet.background - occasionalStart;
       } else {
         lo = fleet.commuters;
-        n = fleet.size - fleet.commuters;
+        n = fleet.background - fleet.commuters;
       }
       const vehicle = lo + rng.int(n);
       cityOf[k] = rng.chance(kHomeCityShare) ? -1 : this.geography.cityTable.draw(rng);
@@ -271,8 +305,58 @@ export class ReadGenerator {
     const vehicles = out.vehicle;
     const cameras = out.camera;
     // loads only: a branch on a loaded city would wait for its miss before the next load could start
-    for (let k = 0; k < count; k++) if (cityOf[k]! < 0) cityOf[k] = homeCity[vehicles[first + k]!]!;
-    for (let k = 0; k < count; k++) cameras[first + k] = geography.cameraOf(cityOf[k]!, draw[k]!);
+    const lastTs = this.lastTs;
+    const before = this.otherLast;
+    // loads only (see above): the home city and the vehicle's latest read are cache misses that overlap here
+    for (let k = 0; k < count; k++) {
+      const v = vehicles[first + k]!;
+      if (cityOf[k]! < 0) cityOf[k] = homeCity[v]!;
+      before[k] = lastTs[v]!;
+    }
+    const times = out.ts;
+    const horizon = this.reachHorizonMs;
+    for (let k = 0; k < count; k++) {
+      const v = vehicles[first + k]!;
+      const t = times[first + k]!;
+      let camera = geography.cameraOf(cityOf[k]!, draw[k]!);
+      // read again, not before[k]: an earlier read of this window may be the same vehicle's (the load above
+      // only brought the line into the cache)
+      const last = lastTs[v]!;
+      // a read long after (or before) the latest reaches any camera: most reads of a vehicle are hours apart
+      if (last !== -Infinity && Math.abs(t - last) < horizon) {
+        const previous = this.lastCamera[v]!;
+        if (camera !== previous && !this.reachable(previous, last, camera, t)) camera = previous;
+      }
+      // within a window reads are drawn out of time order: the latest read stays the reference
+      if (!(t < last)) {
+        lastTs[v] = t;
+        this.lastCamera[v] = camera;
+      }
+      cameras[first + k] = camera;
+    }
+  }
+
+  /** Per background vehicle, its latest read so far (local ms; -Infinity: none) and that read's camera. */
+  private readonly lastTs: Float64Array;
+  private readonly lastCamera: Int32Array;
+  private readonly positionA = new Float64Array(2);
+  private readonly positionB = new Float64Array(2);
+
+  /** Time past which any camera reaches any other at kMaxTravelMps: the span of the cameras (and patrol loops). */
+  private readonly reachHorizonMs: number;
+
+  /** Whether a vehicle read at camera a at local time ta can be read at camera b at tb (kMaxTravelMps). */
+  private reachable(a: number, ta: number, b: number, tb: number): boolean {
+    const g = this.geography;
+    const ca = g.cameras[a]!, cb = g.cameras[b]!;
+    let d: number;
+    if (!ca.mobile && !cb.mobile) d = metresBetween(ca.lat, ca.lon, cb.lat, cb.lon);
+    else {
+      g.position(a, ta - this.offsetMs, this.positionA);
+      g.position(b, tb - this.offsetMs, this.positionB);
+      d = metresBetween(this.positionA[0]!, this.positionA[1]!, this.positionB[0]!, this.positionB[1]!);
+    }
+    return d <= kJitterSlackM + (kMaxTravelMps * Math.abs(tb - ta)) / 1000;
   }
 
   private readonly position = new Float64Array(2);
@@ -307,6 +391,7 @@ export class ReadGenerator {
     const region = rng.chance(0.97) ? 1 : 0;
     const labels = rng.chance(night ? o.labelRate - 0.15 : o.labelRate) ? 2 : 0;
 
+    if (vehicle >= this.fleet.background) this.plants.record(vehicle, chunk.first + i, ts);
     chunk.tenant[i] = cam.tenant;
     chunk.vehicle[i] = vehicle;
     chunk.camera[i] = camera;
@@ -316,6 +401,20 @@ export class ReadGenerator {
     chunk.confidenceE3[i] = Math.round(confidence * 1000);
     chunk.labels[i] = region | labels;
   }
+}
+
+/** See ReadGenerator.reachHorizonMs: the diagonal of the cameras' box, plus a patrol loop's reach, at kMaxTravelMps. */
+function reachHorizon(g: Geography): number {
+  let minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
+  for (const c of g.cameras) {
+    minLat = Math.min(minLat, c.lat);
+    maxLat = Math.max(maxLat, c.lat);
+    minLon = Math.min(minLon, c.lon);
+    maxLon = Math.max(maxLon, c.lon);
+  }
+  if (!Number.isFinite(minLat)) return 0;
+  const spanM = metresBetween(minLat, minLon, maxLat, maxLon) + 2 * 20_000 + kJitterSlackM; // loops stay within ~20 km of their city
+  return (spanM / kMaxTravelMps) * 1000;
 }
 
 function clamp(x: number, lo: number, hi: number): number {

@@ -6,8 +6,14 @@
  *   {"format":"platesearch-gen-truth","version":1,"reads":N,"seed":S,"options":{…},"misreads":[
  *   {"line":12,"tenant":"pd-metro","plate":"7ABC1Z3","truePlate":"7ABC123","kind":"confusable","edits":1},
  *   …
- *   ],"counts":{"confusable":…,"total":…},"fleet":{"vehicles":…,"commuters":…,…}}
- * `line` is the 0-based line of the misread in the NDJSON file.
+ *   ],"counts":{"confusable":…,"total":…},"fleet":{"vehicles":…,"commuters":…,…},
+ *   "planted":{"convoys":[…],"clonedPlates":[…],"frequentVisitors":[…]}}
+ * `line` is the 0-based line of the misread in the NDJSON file. `planted` (version 2 on) lists the patterns
+ * planted for the investigative analyses (src/gen/plants.ts), each with the lines of its reads:
+ *   convoys          {leader, follower, gapSeconds, from, to, reads, days, first, last, lines}: the follower's reads
+ *   clonedPlates     {plate, region, twinCity, twinCameras, from, to, reads, days, first, last, lines}: the twin's reads
+ *   frequentVisitors {plate, camera, tenant, lat, lon, reads, days, first, last, lines}
+ * (`days`: distinct UTC days of those reads; `from`/`to`: the plant's span of days, local midnights in UTC.)
  *
  * Two threads when the machine has two cores: this one generates (the generator is sequential: one
  * random stream, time order) and hands column batches to an encoding thread (encode-worker.ts), which
@@ -30,7 +36,7 @@ import { LineEncoder } from './line-encoder.js';
 import { lineTables, NdjsonLines } from './ndjson-lines.js';
 
 /** Version of the truth file layout; bump on any change a reader would notice. */
-export const kTruthVersion = 1;
+export const kTruthVersion = 2;
 // Bytes of NDJSON gathered before one write: big enough to make write() calls rare, small enough to stay in cache.
 const kFlushBytes = 1 << 20;
 // Longest line: 64-character tenant and camera, 10-character plate, long labels; generous.
@@ -48,6 +54,8 @@ export interface WriteSummary {
   misreads: Record<MisreadKind | 'total', number>;
   vehicles: number;
   commuters: number;
+  /** Patterns planted (plants.ts), as listed in the truth file. */
+  planted: { convoys: number; clonedPlates: number; frequentVisitors: number };
   bytes: number;
 }
 
@@ -169,14 +177,16 @@ export async function writeDataset(
     const footer = {
       counts: encoded.counts,
       fleet: {
-        vehicles: fleet.size,
+        vehicles: fleet.background,
         commuters: fleet.commuters,
         frequent: fleet.frequent,
         regular: fleet.regular,
-        occasional: fleet.size - fleet.commuters - fleet.frequent - fleet.regular,
+        occasional: fleet.background - fleet.commuters - fleet.frequent - fleet.regular,
+        planted: fleet.size - fleet.background,
         fixedCameras: cameras.filter((c) => !c.mobile).length,
         mobileCameras: cameras.filter((c) => c.mobile).length,
       },
+      planted: gen.plants.truth(),
     };
     await sink.truth('\n],' + JSON.stringify(footer).slice(1) + '\n');
     await close(truth);
@@ -191,5 +201,7 @@ export async function writeDataset(
     if (showProgress) progress.update(o.reads);
     if (showProgress) progress.finish();
   }
-  return { reads: o.reads, misreads: encoded.counts, vehicles: gen.fleet.size, commuters: gen.fleet.commuters, bytes: encoded.bytes };
+  return { reads: o.reads, misreads: encoded.counts, vehicles: gen.fleet.background, commuters: gen.fleet.commuters,
+    planted: { convoys: gen.plants.convoys.length, clonedPlates: gen.plants.clones.length, frequentVisitors: gen.plants.visitors.length },
+    bytes: encoded.bytes };
 }

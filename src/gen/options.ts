@@ -48,6 +48,15 @@ export interface GenOptions {
   transpositionRate: number;
   /** Probability that make and colour are classified (by day; lower at night). */
   labelRate: number;
+  /**
+   * Planted patterns (src/gen/plants.ts), each listed in the truth file: convoys (a follower behind a
+   * commuter for several days), cloned plates (a second vehicle with a commuter's plate, driving in another
+   * city at the same hours) and frequent visitors (a vehicle returning to one camera on many days).
+   * Default: defaultPlants(reads) each.
+   */
+  convoys: number;
+  clonedPlates: number;
+  frequentVisitors: number;
 }
 
 /** 2026-11-02 00:00 PST, a Monday after the DST change: a full week from Monday to Sunday. */
@@ -57,6 +66,11 @@ export const kDefaultTenants = ['pd-metro', 'pd-east', 'pd-south', 'so-county'];
 
 export function defaultVehicles(reads: number): number {
   return Math.min(500_000, Math.max(50, Math.round(reads / 8)));
+}
+
+/** Planted patterns of each kind by default: one per 20,000 reads, at most 50 (none below 20,000 reads). */
+export function defaultPlants(reads: number): number {
+  return Math.min(50, Math.floor(reads / 20_000));
 }
 
 /** Fills defaults and validates; throws an Error whose message names the field. */
@@ -86,6 +100,9 @@ export function resolveOptions(input: Partial<GenOptions> & { reads: number; see
     indelRate: 0.005,
     transpositionRate: 0.001,
     labelRate: 0.92,
+    convoys: defaultPlants(input.reads),
+    clonedPlates: defaultPlants(input.reads),
+    frequentVisitors: defaultPlants(input.reads),
     ...stripUndefined(input),
     reads: input.reads,
     seed: input.seed,
@@ -96,6 +113,9 @@ export function resolveOptions(input: Partial<GenOptions> & { reads: number; see
   integer('fixedCameras', o.fixedCameras, 1, 1_000_000);
   integer('mobileCameras', o.mobileCameras, 0, 1_000_000);
   integer('utcOffsetMinutes', o.utcOffsetMinutes, -14 * 60, 14 * 60);
+  integer('convoys', o.convoys, 0, 10_000);
+  integer('clonedPlates', o.clonedPlates, 0, 10_000);
+  integer('frequentVisitors', o.frequentVisitors, 0, 10_000);
   if (!Array.isArray(o.tenants) || o.tenants.length === 0) throw new Error('tenants must list at least one tenant');
   for (const t of o.tenants) {
     if (!isTenantName(t)) throw new Error(`tenants: "${t}" is not a valid tenant name (a-z, 0-9, ".", "_", "-"; 1-63 characters)`);

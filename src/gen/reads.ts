@@ -5,6 +5,7 @@
 import type { Read } from '../model/read.js';
 import { ReadGenerator } from './generator.js';
 import type { MisreadKind } from './ocr-errors.js';
+import type { PlantRef } from './plants.js';
 import type { GenOptions } from './options.js';
 
 /** What the truth file records about a misread. */
@@ -24,6 +25,11 @@ export interface GeneratedRead {
   vehicle: number;
   /** Present when `read.plate` is a misread. */
   misread?: MisreadTruth;
+  /**
+   * Present when the vehicle is a planted one (plants.ts): which plant, its index in the truth file's list,
+   * and for a cloned plate's twin the vehicle whose plate it carries.
+   */
+  plant?: PlantRef;
 }
 
 /**
@@ -58,6 +64,7 @@ export function* generateReads(options: Partial<GenOptions> & { reads: number; s
       const out: GeneratedRead = { index: chunk.first + i, tenant: gen.tenants[chunk.tenant[i]!]!, read, vehicle };
       const kind = ReadGenerator.misreadKind(chunk.misread[i]!);
       if (kind !== undefined) out.misread = { truePlate: fleet.plate[vehicle]!, kind, edits: chunk.edits[i]! };
+      if (vehicle >= fleet.background) out.plant = gen.plants.refOf(vehicle)!;
       yield out;
     }
   }

@@ -1,7 +1,8 @@
 /**
  * The fleet: every vehicle the data set will ever see, chosen up front so that memory depends on
  * the fleet size, never on the number of reads. Plates are unique within a fleet, so a true plate
- * names one vehicle (the match-quality report relies on it).
+ * names one vehicle (the match-quality report relies on it), with one planted exception: the twin of a
+ * cloned plate (plants.ts) carries the plate of the vehicle it copies, and the truth file names both.
  *
  * Revisit classes (each a parameter of GenOptions):
  * - commuters: twice a weekday over the same fixed cameras, out in the morning and back in the evening;
@@ -9,9 +10,11 @@
  * - regular: a fifth of vehicles, seen about a dozen times;
  * - occasional: the rest, seen a few times.
  *
- * Layout: vehicle indexes [0, commuters) are commuters, then frequent, regular, occasional.
+ * Layout: vehicle indexes [0, commuters) are commuters, then frequent, regular, occasional: the
+ * `background` vehicles that traffic draws from. Planted vehicles (plants.ts: convoy followers, cloned-plate
+ * twins, frequent visitors) come after them, [background, size), and are read only as their plant says.
  */
-import { Geography } from './geography.js';
+import { Geography, metresBetween } from './geography.js';
 import { kForeign, kHomeState, kOtherStates, makePlate, type PlateFormat } from './plate-formats.js';
 import { PlateSet } from './plate-set.js';
 import { Prng, WeightedTable } from './prng.js';
@@ -45,7 +48,8 @@ export interface FleetOptions {
 }
 
 export class Fleet {
-  readonly size: number;
+  /** Vehicles of the background traffic, [0, background); planted ones follow (addVehicle). */
+  readonly background: number;
   readonly plate: string[] = [];
   readonly region: string[] = [];
   readonly make: string[] = [];
@@ -62,10 +66,24 @@ export class Fleet {
   readonly morningMs: Float64Array;
   readonly eveningMs: Float64Array;
   readonly hopMs: Float64Array;
+  /**
+   * Commuter c's time from its first route camera to each of its cameras (parallel to routeCameras), in the
+   * morning order: at least hopMs per hop, and never faster than kMaxCommuteSpeedMps between two cameras,
+   * so that no commuter covers a distance faster than traffic allows (the cloned-plate analysis would list it).
+   */
+  readonly routeOffsetMs: Float64Array;
+
+  private readonly seen: PlateSet;
+  private readonly formatTable: WeightedTable<PlateFormat | 'vanity'>;
+
+  /** All vehicles, background and planted. */
+  get size(): number {
+    return this.plate.length;
+  }
 
   constructor(rng: Prng, geography: Geography, options: FleetOptions) {
     const n = options.vehicles;
-    this.size = n;
+    this.background = n;
     this.commuters = Math.min(options.commuters, n);
     const rest = n - this.commuters;
     this.frequent = rest > 0 ? Math.max(1, Math.round(rest * options.frequentShare)) : 0;
@@ -78,21 +96,10 @@ export class Fleet {
       ...kOtherStates.map((f) => [f, options.outOfStateShare / kOtherStates.length] as const),
       ...kForeign.map((f) => [f, options.foreignShare / kForeign.length] as const),
     ]);
-    const vanity: PlateFormat = { region: kHomeState.region, kind: 'vanity', templates: [] };
-    const seen = new PlateSet(n);
+    this.formatTable = formatTable;
+    this.seen = new PlateSet(n);
     for (let v = 0; v < n; v++) {
-      let format = formatTable.draw(rng);
-      if (format === 'vanity') format = vanity;
-      let plate = makePlate(rng, format);
-      // Unique plates; a crowded format (short vanity plates) falls back to the home state's series.
-      for (let tries = 0; !seen.add(plate); tries++) {
-        if (tries > 8) format = kHomeState;
-        plate = makePlate(rng, format);
-      }
-      this.plate.push(plate);
-      this.region.push(format.region);
-      this.make.push(kMakes.draw(rng));
-      this.color.push(kColors.draw(rng));
+      this.addVehicle(rng);
       this.homeCity[v] = geography.cityTable.draw(rng);
     }
 
@@ -122,10 +129,62 @@ export class Fleet {
     }
     this.routeStart[c] = route.length;
     this.routeCameras = Int32Array.from(route);
+    this.routeOffsetMs = new Float64Array(route.length);
+    for (let k = 0; k < c; k++) {
+      const first = this.routeStart[k]!;
+      for (let s = first + 1; s < this.routeStart[k + 1]!; s++) {
+        this.routeOffsetMs[s] = this.routeOffsetMs[s - 1]! + driveMs(geography, route[s - 1]!, route[s]!, this.hopMs[k]!);
+      }
+    }
+  }
+
+  /**
+   * Adds a vehicle: a new unique plate drawn as the fleet's are, or (a cloned plate's twin) the given
+   * plate and region; make and colour are drawn. Returns its index.
+   */
+  addVehicle(rng: Prng, copy?: { plate: string; region: string }): number {
+    let plate: string;
+    let region: string;
+    if (copy) {
+      plate = copy.plate;
+      region = copy.region;
+    } else {
+      let format = this.formatTable.draw(rng);
+      if (format === 'vanity') format = kVanity;
+      plate = makePlate(rng, format);
+      // Unique plates; a crowded format (short vanity plates) falls back to the home state's series.
+      for (let tries = 0; !this.seen.add(plate); tries++) {
+        if (tries > 8) format = kHomeState;
+        plate = makePlate(rng, format);
+      }
+      region = format.region;
+    }
+    this.plate.push(plate);
+    this.region.push(region);
+    this.make.push(kMakes.draw(rng));
+    this.color.push(kColors.draw(rng));
+    return this.plate.length - 1;
   }
 
   /** Mean number of cameras on a commuter route. */
   static readonly kMeanRouteLength = 3;
+}
+
+const kVanity: PlateFormat = { region: kHomeState.region, kind: 'vanity', templates: [] };
+
+/** Slowest average speed of a car between two cameras (freeway with traffic): 80 km/h. */
+export const kMaxCommuteSpeedMps = 80 / 3.6;
+/** Slack added to a distance involving a patrol-car camera, which is anywhere on its loop (≤ a city's span). */
+const kMobileSlackM = 10_000;
+
+/**
+ * Time to drive from camera a to camera b: the route's usual hop, or the distance at kMaxCommuteSpeedMps,
+ * whichever is longer (a hop between two cities takes the time the road needs).
+ */
+export function driveMs(geography: Geography, a: number, b: number, hopMs: number): number {
+  const ca = geography.cameras[a]!, cb = geography.cameras[b]!;
+  const d = metresBetween(ca.lat, ca.lon, cb.lat, cb.lon) + (ca.mobile || cb.mobile ? kMobileSlackM : 0);
+  return Math.max(hopMs, (d / kMaxCommuteSpeedMps) * 1000);
 }
 
 /** Whether `camera` is among route[from…] (the route being drawn: a few entries, where searching the

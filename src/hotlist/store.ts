@@ -126,7 +126,7 @@ export class HotlistStore {
   /** The list's file bytes: sealed under a fresh key wrapped under the tenant's hot-list KEK. */
   private async sealList(tenant: string, list: Hotlist): Promise<Buffer> {
     const k = await this.keys.newKey(hotlistEpoch(tenant));
-    return Buffer.concat(sealFile(kSealedKindHotlist, k.key, encodeHotlist(list), encodeKeyRef(k)));
+    return Buffer.concat(sealFile(kSealedKindHotlist, k.key, encodeHotlist(list), encodeKeyRef(k), undefined, this.keys.cipher));
   }
 
   private async openFile(file: string, bytes: Buffer): Promise<Buffer> {
@@ -134,7 +134,7 @@ export class HotlistStore {
     const ref = decodeKeyRef(header.keyRef);
     if (!ref) throw CorruptFile(`Hot list has a damaged key reference: ${file}`, { file });
     const key = await this.keys.openKey(ref.ref);
-    return Buffer.from(openSealedFile(file, bytes, key).plain);
+    return Buffer.from(openSealedFile(file, bytes, key, undefined, 0, this.keys.cipher).plain);
   }
 
   private serialise<T>(tenant: string, work: () => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
  */
 import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchResult } from '../model/query.js';
-import { kBlockRows, kCoordScale } from '../core/segment.js';
+import { kBlockRows, kCoordScale, type CodeLane } from '../core/segment.js';
 import { parseReadId, readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { rowToStoredRead } from '../store/tenant-store.js';
@@ -21,7 +21,11 @@ import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.
 import type { Source } from './sources.js';
 import type { Kernels } from '../core/kernels.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
+import type { RowBound } from './row-top.js';
 import { QueryBudget } from './budget.js';
+import { kLiveBlockRows } from '../store/live-columns.js';
+import { liveRowTest } from './live-scan.js';
+import { runLiveTask } from './live-task.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -116,6 +120,16 @@ export class TopK {
     return distance < root.distance || (distance === root.distance && ts >= root.ts);
   }
 
+  /**
+   * When the heap is full: the (distance, ts) of its worst candidate, a bound for shard tasks run after
+   * this point (rows sorting strictly after it on (distance, ts) cannot enter; src/query/row-top.ts).
+   */
+  cut(): RowBound | undefined {
+    if (this.limit <= 0 || this.heap.length < this.limit) return undefined;
+    const root = this.heap[0]!;
+    return { distance: root.distance, ts: root.ts };
+  }
+
   /** Counts a candidate `wants` turned away. */
   skipWorse(): void {
     this.total++;
@@ -155,8 +169,8 @@ export interface ShardMasks {
   make: Uint8Array | null;
   color: Uint8Array | null;
   /** The shard's make / color id columns (only read when the matching mask is set). */
-  makeIds: Int32Array | null;
-  colorIds: Int32Array | null;
+  makeIds: CodeLane | null;
+  colorIds: CodeLane | null;
   /** Some listed label is absent from the shard: no row can pass. */
   none: boolean;
 }
@@ -287,57 +301,80 @@ function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t:
   }
 }
 
-/** Live rows: the same tests on row records. */
+/**
+ * Live rows (src/store/live-columns.ts): the same tests on the live columns in JS, newest block first,
+ * blocks pruned by their zone maps; plate distances memoised per plate code. An exact plate walks its
+ * same-plate chain instead of scanning.
+ */
 export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher | undefined, filter: ReadFilter, sink: CandidateSink, prepared?: PreparedFilter, match?: PlateMatch, budget?: QueryBudget): void {
   const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty) return;
-  const memo = new Map<string, number>();
-  const rows = src.rows;
+  const view = src.view;
+  const test = liveRowTest(view, p);
+  if (!test) return;
   const out = emitterOf(sink);
-  const visit = (i: number) => {
-    budget?.tick();
-    const r = rows[i]!;
-    if (r.ts < p.lo || r.ts >= p.hi) return;
-    let distance = 0;
-    if (matcher) {
-      let d = memo.get(r.plate);
-      if (d === undefined) {
-        d = matcher(r.plate);
-        memo.set(r.plate, d);
-      }
-      if (d < 0) return;
-      distance = d;
+  const seqOf = (g: number) => () => view.seq(g);
+  if (match && isLookup(match)) {
+    const code = view.findPlate(match.pattern);
+    if (code < 0) return;
+    for (const g of view.rowsOfPlate(code)) {
+      budget?.tick();
+      const t = view.ts(g);
+      if (test(g, t)) out(0, t, src.ordinal, seqOf(g), src, g);
     }
-    if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) return;
-    if (p.cameras && !p.cameras.has(r.camera)) return;
-    if (p.regions && (r.region === undefined || !p.regions.has(r.region))) return;
-    if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) return;
-    out(distance, r.ts, src.ordinal, () => r.seq, src, i);
-  };
-  if (match && isLookup(match) && src.plateIndex) {
-    const d = src.plateIndex.entry.get(match.pattern);
-    if (d !== undefined) for (const i of src.plateIndex.rows[d]!) visit(i);
     return;
   }
-  for (let i = rows.length - 1; i >= 0; i--) visit(i); // newest appended first (see newestFirst)
+  // distance per plate code: -2 not yet computed, -1 no match
+  const memo = matcher ? new Int8Array(view.plateCount).fill(-2) : null;
+  const plates = view.cols.plates;
+  const blocks = view.cols.blocks;
+  for (let b = view.blockCount() - 1; b >= 0; b--) {
+    const block = blocks[b]!;
+    const z = block.zone;
+    if (!zoneMayMatch(p, z[0]!, z[1]!, z[2]!, z[3]!, z[4]!, z[5]!)) continue;
+    const base = b * kLiveBlockRows;
+    for (let r = view.rowsInBlock(b) - 1; r >= 0; r--) {
+      budget?.tick();
+      const t = block.tsAt(r);
+      if (t < p.lo || t >= p.hi) continue;
+      let distance = 0;
+      if (memo) {
+        const code = block.plate[r]!;
+        let d = memo[code]!;
+        if (d === -2) memo[code] = d = matcher!(plates[code]!);
+        if (d < 0) continue;
+        distance = d;
+      }
+      const g = base + r;
+      if (test(g, t)) out(distance, t, src.ordinal, seqOf(g), src, g);
+    }
+  }
 }
 
-/** Builds the API hit of a candidate. */
-export function materialise(c: Candidate): Hit {
+/**
+ * Builds the API hit of a candidate, its keys in rowToStoredRead's order (so hits from shards and live
+ * rows serialise identically). `plateOf` may serve plate strings from a cache (a hot list's hits repeat
+ * plates: decoding each from the dictionary slot was a sixth of a big list's time).
+ */
+export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: number) => string): Hit {
   const src = c.source;
-  if (src.kind === 'live') return { ...rowToStoredRead(src.tenant, src.ordinal, src.rows[c.row]!), distance: c.distance };
+  if (src.kind === 'live') {
+    const h = rowToStoredRead(src.tenant, src.ordinal, src.view.record(c.row)) as Hit;
+    h.distance = c.distance;
+    return h;
+  }
   const s = src.shard;
   const i = c.row;
-  const hit: Hit = {
+  const d = s.plate[i]!;
+  const hit = {
     id: readIdOf(src.ordinal, c.seq),
     tenant: src.tenant,
-    plate: s.plateAt(s.plate[i]!),
+    plate: plateOf ? plateOf(s, d) : s.plateAt(d),
     ts: c.ts,
     lat: s.lat[i]! / kCoordScale,
     lon: s.lon[i]! / kCoordScale,
     camera: s.cameras[s.camera[i]!]!,
-    distance: c.distance,
-  };
+  } as Hit;
   const region = s.region[i]!;
   if (region !== 0) hit.region = s.regions[region]!;
   const extras = s.extras(i);
@@ -345,28 +382,31 @@ export function materialise(c: Candidate): Hit {
   if (extras.make !== undefined) hit.make = extras.make;
   if (extras.color !== undefined) hit.color = extras.color;
   if (extras.readId !== undefined) hit.readId = extras.readId;
-  return orderKeys(hit);
+  hit.distance = c.distance;
+  return hit;
 }
 
-/** Same key order as rowToStoredRead, so hits from shards and live rows serialise identically. */
-function orderKeys(h: Hit): Hit {
-  const out: Hit = { id: h.id, tenant: h.tenant, plate: h.plate, ts: h.ts, lat: h.lat, lon: h.lon, camera: h.camera } as Hit;
-  if (h.region !== undefined) out.region = h.region;
-  if (h.confidence !== undefined) out.confidence = h.confidence;
-  if (h.make !== undefined) out.make = h.make;
-  if (h.color !== undefined) out.color = h.color;
-  if (h.readId !== undefined) out.readId = h.readId;
-  out.distance = h.distance;
-  return out;
+/** `filter` with a retention floor folded into `from`. */
+function withFloor(filter: ReadFilter, minTs: number): ReadFilter {
+  const from = Math.max(filter.from ?? -Infinity, minTs);
+  return Number.isFinite(from) ? { ...filter, from } : filter;
+}
+
+/**
+ * Whether live rows are worth the kernels: not for an exact plate (its chain is walked), nor for a
+ * generation whose regions straddle arenas (the kernels see one arena).
+ */
+export function liveWantsKernel(src: Source & { kind: 'live' }, match: PlateMatch | undefined): boolean {
+  return src.view.length > 0 && src.view.cols.sameArena && !(match && isLookup(match));
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */
-export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey): SegmentTask {
+export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound): SegmentTask {
   const s = src.shard;
-  const from = Math.max(filter.from ?? -Infinity, src.minTs);
-  const f: ReadFilter = Number.isFinite(from) ? { ...filter, from } : filter;
-  const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit };
+  const f = withFloor(filter, src.minTs);
+  const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit, newest: s.meta.maxTs };
   if (match) task.plate = match;
+  if (bound) task.bound = bound;
   if (after) task.after = { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal };
   // the make/color dictionaries travel only when the filter needs them (tasks are posted to workers)
   if (filter.makes || filter.colors) {
@@ -377,8 +417,15 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
   return task;
 }
 
-/** Feeds a task's result into the merge. */
-export function mergeTaskResult(top: TopK, src: Source & { kind: 'shard' }, r: SegmentTaskResult): void {
+/** What a search's shard tasks did, summed (engine stats: how much of `total` cost no per-row work). */
+export interface SearchStats {
+  /** Matching rows the kernel counted without emitting them. */
+  rowsCountedOnly: number;
+}
+
+/** Feeds a task's result (a shard's, or the live rows') into the merge. */
+export function mergeTaskResult(top: TopK, src: Source, r: SegmentTaskResult, stats?: SearchStats): void {
+  if (stats && r.countedOnly) stats.rowsCountedOnly += r.countedOnly;
   for (let j = 0; j < r.rows.length; j++) {
     const distance = r.distances[j]!, ts = r.ts[j]!;
     if (top.wants(distance, ts)) top.push({ distance, ts, ordinal: src.ordinal, seq: r.seqs[j]!, source: src, row: r.rows[j]! });
@@ -414,6 +461,7 @@ export function executeSearch(
   done?: ReadonlyMap<Source, SegmentTaskResult>,
   tenantMatches?: ReadonlyMap<string, TenantMatches>,
   after?: CandidateKey,
+  stats?: SearchStats,
 ): SearchResult {
   const matcher = match ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit, after);
@@ -423,7 +471,7 @@ export function executeSearch(
     budget?.check();
     const pre = done?.get(src);
     if (pre && src.kind === 'shard') {
-      mergeTaskResult(top, src, pre);
+      mergeTaskResult(top, src, pre, stats);
       continue;
     }
     const matched = src.kind === 'shard' ? tenantMatches?.get(src.tenant) : undefined;
@@ -435,14 +483,27 @@ export function executeSearch(
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
         try {
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after), budget));
+          // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
+          // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
+          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget), stats);
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
         }
       }
       scanShard(src, match, matcher, filter, sink, undefined, budget);
-    } else scanLive(src, matcher, filter, sink, undefined, match, budget);
+      continue;
+    }
+    const k = kernelsFor && liveWantsKernel(src, match) ? kernelsFor(src.view.cols.arena) : undefined;
+    if (k) {
+      try {
+        mergeTaskResult(top, src, runLiveTask(k, src.view, match, withFloor(filter, src.minTs), limit, after && { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal }, budget));
+        continue;
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+      }
+    }
+    scanLive(src, matcher, filter, sink, undefined, match, budget);
   }
   budget?.check();
   const hits = top.result().map((c) => {

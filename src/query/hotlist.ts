@@ -19,6 +19,7 @@ import type { HotlistQuery, HotlistResult, PlateMatch } from '../model/query.js'
 import { kCoordScale } from '../core/segment.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { materialise, rowPasses, shardMasks, TopK, type Candidate } from './executor.js';
+import { liveRowTest } from './live-scan.js';
 import { labelPasses } from '../model/label.js';
 import { prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
@@ -68,7 +69,7 @@ interface FuzzyIndex {
 }
 
 /** Plans built once per query: which entries use which method. */
-class HotlistPlan {
+export class HotlistPlan {
   readonly exact: number[] = [];
   /** Exact entries by packed key: [plain, OCR-mapped]; a dictionary probes with its own keys. */
   readonly exactKeys: [PackedKeyIndex, PackedKeyIndex];
@@ -76,13 +77,15 @@ class HotlistPlan {
   readonly wildcard: Array<{ entry: number; matcher: PlateMatcher }> = [];
 
   /** `budget` is ticked per entry: a million fuzzy entries (k = 2, ~55 delete keys each) take seconds. */
-  constructor(readonly entries: readonly PlateMatch[], budget?: QueryBudget) {
+  /** `only`: the entries this plan serves (the rest are left to the hot-list join, src/query/hotlist-join.ts). */
+  constructor(readonly entries: readonly PlateMatch[], budget?: QueryBudget, only?: (e: PlateMatch) => boolean) {
     this.exactKeys = [new PackedKeyIndex(entries.length), new PackedKeyIndex(16)];
     const fuzzyBy = [new PackedKeyIndex(16), new PackedKeyIndex(16)];
     const codes = new Uint8Array(16);
     const maxK = [0, 0];
     entries.forEach((e, i) => {
       budget?.tick();
+      if (only && !only(e)) return;
       if (e.mode === 'exact' || (e.mode === 'fuzzy' && e.maxEdits === 0 && !e.transpositions)) {
         const p = e.ocr ? ocrMap(e.pattern) : e.pattern;
         for (let j = 0; j < p.length; j++) codes[j] = p.charCodeAt(j);
@@ -131,42 +134,25 @@ function shardDictionary(s: LoadedShard): PlateDictionary {
   };
 }
 
-function liveDictionary(src: Source & { kind: 'live' }, p: PreparedFilter): PlateDictionary {
-  // the live rows' own plate index when the planner captured it (it grows with the rows, so it is read up
-  // to its length now; rows are time-checked per hit); else one built here over the rows in the window
-  let index = src.plateIndex;
-  if (!index) {
-    const plates: string[] = [];
-    const rows: number[][] = [];
-    const entry = new Map<string, number>();
-    src.rows.forEach((r, i) => {
-      if (r.ts < p.lo || r.ts >= p.hi) return;
-      const d = entry.get(r.plate);
-      if (d !== undefined) rows[d]!.push(i);
-      else {
-        entry.set(r.plate, plates.length);
-        plates.push(r.plate);
-        rows.push([i]);
-      }
-    });
-    index = { plates, rows, entry };
-  }
-  const { plates, rows, entry } = index;
-  const count = plates.length;
+/** The live rows' plate dictionary (codes in first-seen order; slots in arena memory), up to the view. */
+function liveDictionary(src: Source & { kind: 'live' }): PlateDictionary {
+  const view = src.view;
+  const cols = view.cols;
+  const count = view.plateCount;
   return {
     count,
     codes: (d, out) => {
-      const pl = plates[d]!;
-      for (let j = 0; j < pl.length; j++) out[j] = pl.charCodeAt(j);
-      return pl.length;
+      const slot = cols.slot(d);
+      const len = slot[15]!;
+      for (let j = 0; j < len; j++) out[j] = slot[j]!;
+      return len;
     },
-    plateAt: (d) => plates[d]!,
-    plates: plates.length === count ? plates : plates.slice(0, count),
-    find: (pl) => {
-      const d = entry.get(pl);
-      return d !== undefined && d < count ? d : -1;
+    plateAt: (d) => cols.plates[d]!,
+    get plates() {
+      return cols.plates.length === count ? cols.plates : cols.plates.slice(0, count);
     },
-    rows: (d) => rows[d]!,
+    find: (pl) => view.findPlate(pl),
+    rows: (d) => view.rowsOfPlate(d),
   };
 }
 
@@ -229,11 +215,20 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
   const budget = QueryBudget.of(signal);
   const plan = new HotlistPlan(query.entries, budget);
   const tops = new Map<number, TopK>();
-  const topOf = (i: number) => {
-    let t = tops.get(i);
-    if (!t) tops.set(i, (t = new TopK(query.limitPerPlate)));
-    return t;
-  };
+  collectHotlist(sources, plan, query, budget, tops);
+  return hotlistAnswer(query, tops, budget);
+}
+
+/** Each entry's TopK (limitPerPlate), made on first use. */
+export function entryTop(tops: Map<number, TopK>, i: number, limit: number): TopK {
+  let t = tops.get(i);
+  if (!t) tops.set(i, (t = new TopK(limit)));
+  return t;
+}
+
+/** Feeds every row of `sources` that matches an entry of `plan` into that entry's TopK in `tops`. */
+export function collectHotlist(sources: readonly Source[], plan: HotlistPlan, query: HotlistQuery, budget: QueryBudget | undefined, tops: Map<number, TopK>): void {
+  const topOf = (i: number) => entryTop(tops, i, query.limitPerPlate);
   for (const src of sources) {
     budget?.check();
     const p = prepareFilter(query.filter, src.minTs);
@@ -252,28 +247,40 @@ export function executeHotlist(sources: readonly Source[], query: HotlistQuery, 
         }
       }, budget);
     } else {
-      const dict = liveDictionary(src, p);
+      const view = src.view;
+      const test = liveRowTest(view, p);
+      if (!test) continue;
+      const dict = liveDictionary(src);
       matchEntries(plan, dict, (entry, d, distance) => {
-        for (const i of dict.rows(d) as number[]) {
+        for (const g of view.rowsOfPlate(d)) {
           budget?.tick();
-          const r = src.rows[i]!;
-          if (r.ts < p.lo || r.ts >= p.hi) continue;
-          if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
-          if (p.cameras && !p.cameras.has(r.camera)) continue;
-          if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
-          if (!labelPasses(p.makes, r.make) || !labelPasses(p.colors, r.color)) continue;
-          topOf(entry).push({ distance, ts: r.ts, ordinal: src.ordinal, seq: r.seq, source: src, row: i } satisfies Candidate);
+          const t = view.ts(g);
+          if (!test(g, t)) continue;
+          topOf(entry).push({ distance, ts: t, ordinal: src.ordinal, seq: view.seq(g), source: src, row: g } satisfies Candidate);
         }
       }, budget);
     }
   }
+}
+
+/** The answer from each entry's TopK: entries in query order, hits materialised. */
+export function hotlistAnswer(query: HotlistQuery, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
   const matches: HotlistResult['matches'] = [];
+  // plate strings per shard and dictionary entry, decoded once: an entry's hits share a plate or a few
+  const plates = new Map<LoadedShard, Map<number, string>>();
+  const plateOf = (s: LoadedShard, d: number): string => {
+    let m = plates.get(s);
+    if (!m) plates.set(s, (m = new Map()));
+    let p = m.get(d);
+    if (p === undefined) m.set(d, (p = s.plateAt(d)));
+    return p;
+  };
   query.entries.forEach((e, i) => {
     const top = tops.get(i);
     if (!top || top.total === 0) return;
     const hits = top.result().map((c) => {
       budget?.tick(); // a million entries' hits to build
-      return materialise(c);
+      return materialise(c, plateOf);
     });
     matches.push({ entry: e.pattern, total: top.total, truncated: top.total > hits.length, hits });
   });

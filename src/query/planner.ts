@@ -23,8 +23,8 @@ export function planSources(stores: ReadonlyMap<string, TenantStore>, scopes: re
       if (shard.meta.maxTs < lo || shard.meta.minTs >= hi) continue;
       out.push({ kind: 'shard', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, shard });
     }
-    if (store.live.rows.length > 0) {
-      out.push({ kind: 'live', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, rows: store.live.rows, plateIndex: store.live.plateIndex });
+    if (store.live.length > 0) {
+      out.push({ kind: 'live', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, view: store.live.view() });
     }
   }
   return out;

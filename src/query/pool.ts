@@ -19,6 +19,7 @@ import { QueryBudget, shareBudget } from './budget.js';
 import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch } from './worker.js';
 import type { RowScanResult, RowScanTask } from './analytics/row-scan-task.js';
+import type { HotlistTask, HotlistTaskResult } from './hotlist-task.js';
 
 /** The compiled executor worker (see core/worker-path.ts). */
 export function workerPath(): string {
@@ -66,6 +67,11 @@ export class ExecutorPool {
   /** The analytics' row scans (src/query/analytics/row-scan-task.ts), with `run`'s batching, budget and fallbacks. */
   async runRowScans(tasks: readonly RowScanTask[], signal?: AbortSignal): Promise<Array<RowScanResult | undefined>> {
     return this.dispatch<RowScanTask, RowScanResult>(tasks, signal, 'runRowScanBatch');
+  }
+
+  /** The hot-list join's shard tasks (src/query/hotlist-task.ts), with `run`'s batching, budget and fallbacks. */
+  async runHotlists(tasks: readonly HotlistTask[], signal?: AbortSignal): Promise<Array<HotlistTaskResult | undefined>> {
+    return this.dispatch<HotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch');
   }
 
   /** `name`: the worker module's export that runs a batch (piscina's `name`; default its default export). */

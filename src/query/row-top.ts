@@ -13,8 +13,25 @@
  * All rows of one task belong to one shard, hence one tenant ordinal: (distance, ts desc, seq) is the
  * answer's order (distance, ts desc, id) there. A page boundary (`after`, v1.1 paging) may name another
  * tenant's read, so it is compared with the ordinals (`ordinal` ours, `afterOrdinal` the boundary's).
+ * A bound (`RowBound`) is the (distance, ts) of the worst row of some other full top-k of the same query
+ * (the merge's heap, or an earlier task of the same worker batch): a row sorting strictly after it on
+ * (distance, ts) cannot be in the answer, since `limit` better rows exist elsewhere. Such rows are only
+ * counted; they sort after any page boundary too (the other heap kept only rows after it).
  * The plain definition this is held to: sort every matching row and cut at `limit` (test/row-top.test.ts).
  */
+
+/** (distance, ts) of the worst row of a full top-k elsewhere: rows sorting strictly after it are only counted. */
+export interface RowBound {
+  distance: number;
+  ts: number;
+}
+
+/** The tighter of two bounds (the one sorting first on (distance, ts desc)). */
+export function tighterBound(a: RowBound | undefined, b: RowBound | undefined): RowBound | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a.distance < b.distance || (a.distance === b.distance && a.ts > b.ts) ? a : b;
+}
 
 export interface RowBoundary {
   distance: number;
@@ -25,23 +42,42 @@ export interface RowBoundary {
   afterOrdinal: number;
 }
 
+const kInitialSlots = 64;
+
 export class RowTop {
   /** Every matching row offered. */
   total = 0;
   /** Rows after the page boundary (all of them without one). */
   beyond = 0;
   size = 0;
-  private readonly d: Uint8Array;
-  private readonly ts: Float64Array;
-  private readonly seq: Float64Array;
-  private readonly row: Uint32Array;
+  /** Rows counted by the kernel alone (countWorse), never offered one by one. */
+  countedOnly = 0;
+  private d: Uint8Array;
+  private ts: Float64Array;
+  private seq: Float64Array;
+  private row: Uint32Array;
 
-  constructor(readonly limit: number, private readonly after?: RowBoundary) {
-    // limit ≤ 10,000 (API.md): at most ~210 KB of slots, allocated once per task
-    this.d = new Uint8Array(limit);
-    this.ts = new Float64Array(limit);
-    this.seq = new Float64Array(limit);
-    this.row = new Uint32Array(limit);
+  constructor(readonly limit: number, private readonly after?: RowBoundary, private readonly bound?: RowBound) {
+    // limit ≤ 10,000 (API.md): up to ~210 KB of slots, grown by doubling as rows enter, so a task whose
+    // rows a bound turns away (most older shards) allocates next to nothing
+    const cap = Math.min(limit, kInitialSlots);
+    this.d = new Uint8Array(cap);
+    this.ts = new Float64Array(cap);
+    this.seq = new Float64Array(cap);
+    this.row = new Uint32Array(cap);
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.limit, this.d.length * 2);
+    const d = new Uint8Array(cap), ts = new Float64Array(cap), seq = new Float64Array(cap), row = new Uint32Array(cap);
+    d.set(this.d);
+    ts.set(this.ts);
+    seq.set(this.seq);
+    row.set(this.row);
+    this.d = d;
+    this.ts = ts;
+    this.seq = seq;
+    this.row = row;
   }
 
   /**
@@ -50,6 +86,11 @@ export class RowTop {
    */
   offer(d: number, ts: number, row: number, seqOf: (row: number) => number): void {
     this.total++;
+    const b = this.bound;
+    if (b && (d > b.distance || (d === b.distance && ts < b.ts))) {
+      this.beyond++;
+      return;
+    }
     const a = this.after;
     let seq = -1;
     if (a) {
@@ -60,6 +101,7 @@ export class RowTop {
     this.beyond++;
     if (this.limit <= 0) return;
     if (this.size < this.limit) {
+      if (this.size === this.d.length) this.grow();
       this.siftUp(this.size++, d, ts, seq >= 0 ? seq : seqOf(row), row);
       return;
     }
@@ -88,12 +130,21 @@ export class RowTop {
   }
 
   /**
+   * The (distance, ts) a row must not sort strictly after to matter: the tighter of the worst kept row
+   * (when full) and the bound from elsewhere; undefined while every row may still enter.
+   */
+  cut(): RowBound | undefined {
+    return tighterBound(this.full() ? { distance: this.d[0]!, ts: this.ts[0]! } : undefined, this.bound);
+  }
+
+  /**
    * Counts `n` matching rows known to sort strictly after the worst kept row (e.g. a block whose newest
    * read is older than it, when it has distance 0): they sort after any page boundary too.
    */
   countWorse(n: number): void {
     this.total += n;
     this.beyond += n;
+    this.countedOnly += n;
   }
 
   /** Slot i's row sorts after (d, ts, seq): i is worse. */
@@ -144,14 +195,11 @@ export class RowTop {
    * The kept rows in heap order (the merge's own top-k orders them; sorting 1,000 rows per shard task was
    * a tenth of a broad search's time).
    */
-  kept(): { rows: number[]; distances: number[]; ts: number[]; seqs: number[] } {
+  kept(): { rows: Uint32Array; distances: Uint8Array; ts: Float64Array; seqs: Float64Array } {
+    // compact copies (slice), not arrays of numbers: no per-row boxing, and a worker's result is cloned
+    // as four buffers of exactly the kept rows
     const n = this.size;
-    return {
-      rows: Array.from(this.row.subarray(0, n)),
-      distances: Array.from(this.d.subarray(0, n)),
-      ts: Array.from(this.ts.subarray(0, n)),
-      seqs: Array.from(this.seq.subarray(0, n)),
-    };
+    return { rows: this.row.slice(0, n), distances: this.d.slice(0, n), ts: this.ts.slice(0, n), seqs: this.seq.slice(0, n) };
   }
 
   /** The kept rows in answer order. */

@@ -10,17 +10,18 @@
  *   3. a bounded heap keeps the best `limit` rows by (distance, ts desc, seq) while every match is counted
  *      (src/query/row-top.ts); those rows and the exact count go back to the merger
  */
-import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
+import type { CompiledPlateMatch, Kernels, SegmentDictionaries } from '../core/kernels.js';
+import { encodePlateMatch, type EncodedPlateMatch } from '../core/plate-query.js';
 import { kNoMatch } from '../core/kernels.js';
-import { kBlockRows, kCoordScale, kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
+import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
-import { RowTop, type RowBoundary } from './row-top.js';
+import { RowTop, type RowBound, type RowBoundary } from './row-top.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
-  /** Arena offsets of the shard's i64 seq column and u32 plate → rows column. */
+  /** Arena offsets of the shard's seq lane and plate → rows lane (widths and base: the layout's seq* / postings* fields). */
   seq: number;
   postings: number;
   plate?: PlateMatch;
@@ -37,6 +38,14 @@ export interface SegmentTask {
    * shard's tenant, `afterOrdinal` the boundary's: rows compare as (distance, ts desc, ordinal, seq).
    */
   after?: RowBoundary;
+  /**
+   * The (distance, ts) of the worst row of a full top-k of the same query elsewhere (the merge's heap, or an
+   * earlier task of the same worker batch): rows sorting strictly after it are only counted, and whole
+   * blocks older than it by the kernel's count alone (src/query/row-top.ts).
+   */
+  bound?: RowBound;
+  /** The shard's newest read: a worker batch runs its tasks newest first, so bounds tighten early. */
+  newest?: number;
 }
 
 export interface SegmentTaskResult {
@@ -44,10 +53,14 @@ export interface SegmentTaskResult {
   /** Rows after the page boundary (= total without one). */
   beyond: number;
   /** Best `limit` rows by (distance, ts desc, seq), in no particular order (the merge orders them). */
-  rows: number[];
-  distances: number[];
-  ts: number[];
-  seqs: number[];
+  rows: Uint32Array;
+  distances: Uint8Array;
+  ts: Float64Array;
+  seqs: Float64Array;
+  /** Of `total`, the rows the kernel counted without emitting them (whole blocks past the bound). */
+  countedOnly?: number;
+  /** The tighter of the task's worst kept row (when it kept `limit`) and its bound: a bound for later tasks. */
+  cut?: RowBound;
 }
 
 // rows per scanSegment call: bounds the scratch a task needs (5 bytes a row) and the JS batch size
@@ -70,14 +83,12 @@ function chunkRowsFor(task: SegmentTask): number {
  */
 export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudget): SegmentTaskResult {
   const seg = task.layout;
-  const top = new RowTop(task.limit, task.after);
-  const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: [], distances: [], ts: [], seqs: [] });
+  const top = new RowTop(task.limit, task.after, task.bound);
+  const empty = (): SegmentTaskResult => ({ total: 0, beyond: 0, rows: new Uint32Array(0), distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0) });
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
-  const ts32 = new Int32Array(buf, seg.ts, seg.rows * 2);
-  const seq32 = new Int32Array(buf, task.seq, seg.rows * 2);
-  const tsAt = (i: number) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
-  const seqAt = (i: number) => seq32[2 * i + 1]! * 4294967296 + (seq32[2 * i]! >>> 0);
+  const tsAt = tsReader(buf, seg);
+  const seqAt = seqReader(buf, task.seq, seg.rows, seg.seqWidth, seg.seqBase);
   const mark = k.scratch.mark();
   try {
     let dist = 0;
@@ -87,11 +98,15 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
       const [lo, hi] = prefixRange(k, seg, task.plate);
       if (hi <= lo) return empty();
       const narrowed = lo > 0 || hi < seg.dictCount;
+      const pq = compiledPlate(k, task.plate);
       const n = narrowed
-        ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, task.plate, dist + lo)
-        : k.matchDictionary(seg, task.plate, dist);
+        ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, pq, dist + lo)
+        : k.matchDictionary(seg, pq, dist);
       if (n === 0) return empty();
-      if (n * 8 <= seg.dictCount) {
+      // A shard whose newest read sorts after a distance-0 bound can only add to the count: the kernel's
+      // block counts below do that in one pass over the plate column, cheaper than the rows walk.
+      const beaten = task.bound !== undefined && task.bound.distance === 0 && task.newest !== undefined && task.newest < task.bound.ts;
+      if (n * 8 <= seg.dictCount && !beaten) {
         viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi, budget);
         return finish(top);
       }
@@ -114,17 +129,19 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
     // Newest rows first: rows are stored by hour, so the last block holds the newest, and the answer
     // wants ts descending. Fed newest first, the heap fills with rows that most later ones cannot beat,
     // which then cost one compare each; fed oldest first, nearly every row would enter the heap. Once the
-    // heap is full with distance-0 rows, a block whose newest read is older than the worst kept row can
-    // add nothing but its count: the kernel counts it without emitting a row (SIMD popcounts).
+    // heap (or the bound from a full heap elsewhere) is full with distance-0 rows, a block whose newest read
+    // is older than the worst such row can add nothing but its count: the kernel counts it without emitting
+    // a row (SIMD popcounts).
     for (let start = Math.floor((seg.rows - 1) / cap) * cap; start >= 0; start -= cap) {
       budget?.check();
       const end = Math.min(seg.rows, start + cap);
-      if (zones && top.full() && top.worstDistance() === 0) {
+      const cut = zones ? top.cut() : undefined;
+      if (cut && cut.distance === 0) {
         let newest = -Infinity;
         for (let b = Math.floor(start / kBlockRows), last = Math.floor((end - 1) / kBlockRows); b <= last; b++) {
-          newest = b < seg.blocks ? Math.max(newest, zones[b * 6 + 1]!) : Infinity; // no zone: no skipping
+          newest = b < seg.blocks ? Math.max(newest, zones![b * 6 + 1]!) : Infinity; // no zone: no skipping
         }
-        if (newest < top.worstTs()) {
+        if (newest < cut.ts) {
           top.countWorse(k.countSegment(seg, filter, dist === 0 ? null : dist, { start, end }));
           continue;
         }
@@ -144,6 +161,22 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   }
 }
 
+/**
+ * The last plate pattern encoded (src/core/plate-query.ts), by its canonical text: a query's tasks (one
+ * per shard, on one thread) share the pattern, and encoding it was a few µs of JS per shard. The bytes
+ * are copied into this task's scratch (released with it).
+ */
+let lastPlate: { key: string; enc: EncodedPlateMatch } | undefined;
+
+function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
+  const key = `${match.mode}|${match.maxEdits}|${match.ocr ? 1 : 0}|${match.transpositions ? 1 : 0}|${match.pattern}`;
+  if (lastPlate?.key !== key) lastPlate = { key, enc: encodePlateMatch(match) };
+  const enc = lastPlate.enc;
+  const ptr = k.scratch.alloc(enc.bytes.length, 16);
+  k.bytes(ptr, enc.bytes.length).set(enc.bytes);
+  return { kind: 'plate', ptr, kernel: enc.kernel, match };
+}
+
 /** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
 function viaPostings(
   k: Kernels, task: SegmentTask, dist: number, matched: number, top: RowTop, tsAt: (i: number) => number, seqAt: (i: number) => number,
@@ -152,12 +185,13 @@ function viaPostings(
   const seg = task.layout;
   const buf = k.memory.buffer;
   const ds = new Uint8Array(buf, dist, seg.dictCount);
-  const plate = new Uint32Array(buf, seg.plate, seg.rows);
-  const post = new Uint32Array(buf, task.postings, seg.rows);
+  const plate = codeLane(buf, seg.plate, seg.plateWidth, seg.rows);
+  const post = codeLane(buf, task.postings, seg.postingsWidth, seg.rows);
   const lat = new Int32Array(buf, seg.lat, seg.rows);
   const lon = new Int32Array(buf, seg.lon, seg.rows);
-  const camera = new Uint32Array(buf, seg.camera, seg.rows);
-  const region = new Uint32Array(buf, seg.region, seg.rows);
+  const camera = codeLane(buf, seg.camera, seg.cameraWidth, seg.rows);
+  // no region lane: every row has none (a regions filter then matches nothing)
+  const region = seg.region !== 0 ? codeLane(buf, seg.region, seg.regionWidth, seg.rows) : null;
   const p = prepareFilter(task.filter, -Infinity);
   if (p.empty) return;
   const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
@@ -165,8 +199,10 @@ function viaPostings(
   const makeOk = p.makes ? attributeMask(task.makes ?? [], p.makes) : null;
   const colorOk = p.colors ? attributeMask(task.colors ?? [], p.colors) : null;
   if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return;
-  const make = makeOk ? new Uint32Array(buf, seg.make!, seg.rows) : null;
-  const color = colorOk ? new Uint32Array(buf, seg.color!, seg.rows) : null;
+  // a make/color filter over a segment without that lane: no row has one
+  if ((makeOk && !seg.make) || (colorOk && !seg.color)) return;
+  const make = makeOk ? codeLane(buf, seg.make!, seg.makeWidth, seg.rows) : null;
+  const color = colorOk ? codeLane(buf, seg.color!, seg.colorWidth, seg.rows) : null;
   let left = matched;
   for (let d = first; d < end && left > 0; d++) {
     const distance = ds[d]!;
@@ -186,7 +222,7 @@ function viaPostings(
       if (t < p.lo || t >= p.hi) continue;
       if (p.geo && !p.geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
-      if (regionOk && !regionOk[region[i]!]) continue;
+      if (regionOk && (region === null || !regionOk[region[i]!])) continue;
       if (makeOk && !makeOk[make![i]!]) continue;
       if (colorOk && !colorOk[color![i]!]) continue;
       top.offer(distance, t, i, seqAt);
@@ -231,5 +267,9 @@ export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): 
 }
 
 function finish(top: RowTop): SegmentTaskResult {
-  return { total: top.total, beyond: top.beyond, ...top.kept() };
+  const out: SegmentTaskResult = { total: top.total, beyond: top.beyond, ...top.kept() };
+  const cut = top.cut();
+  if (cut) out.cut = cut;
+  if (top.countedOnly > 0) out.countedOnly = top.countedOnly;
+  return out;
 }

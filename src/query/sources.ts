@@ -4,17 +4,18 @@
  * The planner only ever builds sources from tenants in scope: tenant isolation is structural.
  */
 import type { LoadedShard } from '../store/shard-loader.js';
-import type { LivePlateIndex } from '../store/tenant-store.js';
-import type { RowRecord } from '../store/wal-record.js';
+import type { LiveView } from '../store/live-columns.js';
 
 export interface LiveSource {
   kind: 'live';
   tenant: string;
   ordinal: number;
   minTs: number;
-  rows: readonly RowRecord[];
-  /** The distinct plates of `rows` with their positions (captured with it): exact plates skip the scan. */
-  plateIndex?: LivePlateIndex;
+  /**
+   * The tenant's live rows as captured when the query was planned (src/store/live-columns.ts): a consistent
+   * snapshot while appends go on; pin it across awaits.
+   */
+  view: LiveView;
 }
 
 export interface ShardSource {

@@ -3,6 +3,10 @@
  * the SIMD kernel over the tenant's distinct plates, on the calling thread, instead of over each day
  * shard's dictionary. Worth it only when few plates match, since each matching plate is then looked up
  * in every shard of the tenant; a broad pattern (`A*`) goes the per-shard way.
+ *
+ * When the tenant's n-gram index (src/store/plate-grams.ts) names fewer candidate plates than the pass
+ * would read, only those are verified (src/query/gram-match.ts): `contains` and fuzzy patterns then cost
+ * by the plates they could match, not by the tenant's distinct plates.
  */
 import type { Kernels } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
@@ -11,12 +15,24 @@ import type { PlateMatch } from '../model/query.js';
 import type { TenantPlates } from '../store/tenant-plates.js';
 import type { TenantMatches } from './executor.js';
 import { prefixRange } from './segment-task.js';
+import { planGrams } from './gram-plan.js';
+import { gramCandidates, verifyCandidates } from './gram-match.js';
 
 /**
  * Most matching plates read by plate: each costs a binary search (~0.3 µs) in each of a tenant's ~30
  * shards, so at this many the lookups cost about what one kernel pass over every shard would.
  */
 export const kMaxTenantMatches = 2048;
+
+/**
+ * The n-gram path is taken when its candidates are at most this share of the plates the kernel pass
+ * would read: a candidate costs a posting read, a merge step and a 16-byte copy in JS (~5–10 ns), a plate
+ * of the pass a few ns of SIMD.
+ */
+const kGramShare = 1 / 8;
+
+/** How tenant-wide matches were answered since the process started (for tests and benchmarks). */
+export const tenantMatchCounts = { grams: 0, pass: 0 };
 
 /** Four kNoMatch bytes read as one 32-bit word. */
 const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
@@ -32,6 +48,12 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
     // a fixed prefix narrows the sorted dictionary to a range, as in a shard (segment-task.ts)
     const [lo, hi] = prefixRange(k, dict, match);
     if (hi <= lo) return { plates: [], distances: [] };
+    const viaGrams = plates.grams ? matchByGrams(plates, match, k, region.ptr, Math.floor((hi - lo) * kGramShare)) : undefined;
+    if (viaGrams !== undefined) {
+      tenantMatchCounts.grams++;
+      return viaGrams ?? undefined;
+    }
+    tenantMatchCounts.pass++;
     const dist = k.scratch.alloc(Math.max(16, hi - lo), 16);
     const n = k.matchDictionary({ ...dict, dict: region.ptr + lo * kPlateSlotBytes, dictCount: hi - lo }, match, dist);
     if (n > kMaxTenantMatches) return undefined;
@@ -59,4 +81,20 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
   } finally {
     k.scratch.release(mark);
   }
+}
+
+/**
+ * The plates matching `match` found through the gram index: the matches; null when they exceed
+ * kMaxTenantMatches; undefined when the index does not narrow the pattern to ≤ `maxCandidates` plates.
+ */
+function matchByGrams(plates: TenantPlates, match: PlateMatch, k: Kernels, dict: number, maxCandidates: number): TenantMatches | null | undefined {
+  const plan = planGrams(match, plates.grams!);
+  const candidates = plan && gramCandidates(plates.grams!, plan, maxCandidates);
+  if (!candidates) return undefined;
+  const out = { plates: [] as string[], distances: [] as number[] };
+  const n = verifyCandidates(k, dict, candidates, match, kMaxTenantMatches, (id, distance) => {
+    out.plates.push(plates.plateAt(id));
+    out.distances.push(distance);
+  });
+  return n < 0 ? null : out;
 }

@@ -15,7 +15,9 @@ import { workerData } from 'piscina';
 import { Kernels } from '../core/kernels.js';
 import { BudgetSpent, QueryBudget, type SharedBudget } from './budget.js';
 import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segment-task.js';
+import { tighterBound, type RowBound } from './row-top.js';
 import { runRowScanTask, type RowScanResult, type RowScanTask } from './analytics/row-scan-task.js';
+import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -56,14 +58,39 @@ function kernelsFor(a: WorkerBatch['arenas'][number]): Kernels | null {
   return k;
 }
 
+/**
+ * A batch's segment tasks (all of one query) run newest shard first, and each task is bounded by the
+ * tighter of its own bound and the cuts of the tasks before it (src/query/row-top.ts): once one task kept
+ * `limit` rows, the older shards' rows are mostly only counted. Results come back in the batch's order.
+ */
 export default function runBatch(batch: WorkerBatch): WorkerBatchResult {
-  return runTasks(batch, runSegmentTask);
+  const order = batch.tasks.map((_, i) => i).sort((a, b) => (batch.tasks[b]!.newest ?? Infinity) - (batch.tasks[a]!.newest ?? Infinity));
+  let bound: RowBound | undefined;
+  const ordered = runTasks({ ...batch, tasks: order.map((i) => batch.tasks[i]!) }, (k, task, budget) => {
+    const b = tighterBound(task.bound, bound);
+    const r = runSegmentTask(k, b ? { ...task, bound: b } : task, budget);
+    bound = tighterBound(bound, r.cut);
+    return r;
+  });
+  const out: WorkerBatchResult = new Array(ordered.length);
+  order.forEach((i, j) => (out[i] = ordered[j]!));
+  return out;
 }
 
 /** The analytics' row scans (src/query/analytics/row-scan-task.ts), by piscina's `name` option. */
 export function runRowScanBatch(batch: RowScanBatch): RowScanBatchResult {
   return runTasks(batch, runRowScanTask);
 }
+
+/** The hot-list join's shard tasks (src/query/hotlist-task.ts), by piscina's `name` option. */
+export function runHotlistBatch(batch: HotlistBatch): HotlistBatchResult {
+  return runTasks(batch, (k, task: HotlistTask, budget) => runHotlistTask(k.memory.buffer, task, budget));
+}
+
+export interface HotlistBatch extends Omit<WorkerBatch, 'tasks'> {
+  tasks: HotlistTask[];
+}
+export type HotlistBatchResult = Array<HotlistTaskResult | { error: 'scratch' | 'cancelled' }>;
 
 export interface RowScanBatch extends Omit<WorkerBatch, 'tasks'> {
   tasks: RowScanTask[];

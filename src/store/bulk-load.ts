@@ -191,7 +191,7 @@ export class BulkLoad {
         const name = shardFileName(day, this.nextGen++);
         const { bytes, meta } = buildShard(this.store.tenant, this.store.ordinal, day, this.source(rows));
         const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
-        this.entries.push(await putSealedShard(objects, name, day, bytes, meta, key));
+        this.entries.push(await putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher));
       }
       rowsOf.delete(day); // its index goes as soon as its shards are out
     }

@@ -39,8 +39,13 @@ export interface ShardEntry {
    * plaintext shard written before encryption (read by the migration only).
    */
   key?: WrappedKeyJson;
-  /** Bytes of the Arrow file inside the sealed one (sealed shards). */
+  /** Bytes of the shard file inside the sealed one (sealed shards). */
   plainBytes?: number;
+  /**
+   * Shard file format (src/store/shard-format.ts): 2. Absent: format 1 (Arrow IPC), converted to 2 when the
+   * data dir is opened (src/store/shard-migrate.ts).
+   */
+  format?: number;
 }
 
 export interface TenantManifest {

@@ -10,12 +10,14 @@ import { readFile } from 'node:fs/promises';
 import { openWalRecords, scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
 import { groupByDay, writeDayShards } from './shard-writer.js';
-import { parseShard, shardTableRows } from './shard-format.js';
+import { isShardV1, ShardView } from './shard-format.js';
+import { shardRowsV1 } from './shard-format-v1.js';
 import { crc32c } from './crc32c.js';
 import { compileHeld, type HoldReach } from '../model/hold.js';
 import { openObjectStore } from './local-object-store.js';
 import type { ObjectStoreSpec } from './object-store.js';
 import { openSealedFile } from '../crypto/sealed-file.js';
+import { cipherInWorker } from '../crypto/cipher.js';
 import { KeyDestroyed } from '../errors.js';
 
 /** A data key as the worker gets it (the main thread holds the key store): base64 fields. */
@@ -45,9 +47,12 @@ export interface SealJob {
   tenant: string;
   ordinal: number;
   firstGen: number;
+  /** The cipher's module when it is not AES-256-GCM (a benchmark's stand-in; src/crypto/cipher.ts). */
+  cipherModule?: string;
 }
 
 async function run(job: SealJob) {
+  const cipher = await cipherInWorker(job.cipherModule);
   const bySeq = new Map<number, RowRecord>();
   for (const file of job.walFiles) {
     const scan = scanWal(file, await readFile(file));
@@ -55,7 +60,7 @@ async function run(job: SealJob) {
       const k = job.walKeys[ref.wrapped.toString('base64')];
       if (k === undefined) throw KeyDestroyed(`no key for a lane of ${file}`);
       return Buffer.from(k, 'base64');
-    });
+    }, cipher);
     for (const payload of opened.payloads) {
       let decoded;
       try {
@@ -71,17 +76,18 @@ async function run(job: SealJob) {
     const file = objects.locate(name);
     const stored = await objects.get(name);
     if (crc32c(stored) !== crc) throw new Error(`shard checksum mismatch: ${file}`);
-    const bytes = key === undefined ? stored : openSealedFile(file, stored, Buffer.from(key, 'base64')).plain;
+    const bytes = key === undefined ? stored : openSealedFile(file, stored, Buffer.from(key, 'base64'), undefined, 0, cipher).plain;
     const minTs = job.minTs ?? -Infinity;
     const isHeld = job.held ? compileHeld(job.held) : undefined;
-    for (const r of shardTableRows(parseShard(file, bytes))) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
+    const rows = isShardV1(bytes) ? shardRowsV1(file, bytes) : new ShardView(file, bytes).rowRecords();
+    for (const r of rows) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
   }
   const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const entries = await writeDayShards(objects, job.tenant, job.ordinal, groupByDay(rows), job.firstGen, (day, i) => {
     const k = job.outKeys[String(day)]?.[i];
     if (!k) throw new Error(`no key for shard ${i} of day ${day}`);
     return { kek: k.kek, wrapped: Buffer.from(k.wrapped, 'base64'), key: Buffer.from(k.key, 'base64') };
-  });
+  }, cipher);
   return { rows: rows.length, entries };
 }
 

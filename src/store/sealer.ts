@@ -35,36 +35,72 @@ import { dayOf } from './shard-format.js';
 import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { walFileName } from './wal.js';
+import { migrateShards, needsMigration } from './shard-migrate.js';
 import { loadShard, unloadShard, type LoadedShard } from './shard-loader.js';
+import type { ShardOpenPool } from './shard-open-pool.js';
 import type { TenantStore } from './tenant-store.js';
 import type { RowRecord } from './wal-record.js';
+import { subsetSource, type LiveView } from './live-columns.js';
+import type { ShardSource } from './shard-format.js';
 
-/** Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans. */
-export async function openShards(store: TenantStore, arenas: ArenaSet): Promise<void> {
+/** The first `end` rows of a live view as one ShardSource per UTC day. */
+function liveDaySources(view: LiveView, end: number): Map<number, ShardSource> {
+  const out = new Map<number, ShardSource>();
+  for (const [day, rows] of liveRowsByDay(view, end)) out.set(day, subsetSource(view, rows));
+  return out;
+}
+
+/**
+ * Loads the manifest's shards; damaged ones are reported and left out. Deletes orphans first, then
+ * converts shards of an older format (src/store/shard-migrate.ts), each conversion committed by the manifest.
+ * With `pool`, the shards are checked and decrypted on its worker threads, a few in flight at once (each
+ * holds its stored bytes until opened), while this thread parses and indexes the ones done; shards keep
+ * manifest order.
+ */
+export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: ShardOpenPool): Promise<void> {
   const objects = store.shardObjects;
   await objects.recover();
   const named = new Set(store.manifest.shards.map((e) => e.file));
   const orphans = (await objects.list()).filter((n) => !named.has(n));
   await objects.delete(orphans);
-  const loaded: LoadedShard[] = [];
-  for (const entry of store.manifest.shards) {
-    const file = objects.locate(entry.file);
-    try {
-      const shard = await loadShard(arenas, objects, entry, store.keys);
-      loaded.push(shard);
-      store.addKnownReadIds(shard.readIds());
-    } catch (err) {
-      if (isKeyDestroyed(err)) {
-        // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
-        store.shreddedFiles.push(file);
-        continue;
+  if (store.manifest.shards.some(needsMigration)) await migrateShards(store);
+  const entries = store.manifest.shards;
+  const loaded: Array<LoadedShard | undefined> = new Array(entries.length);
+  const failed: Array<{ file: string; err: unknown } | undefined> = new Array(entries.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      try {
+        loaded[i] = await loadShard(arenas, objects, entries[i]!, store.keys, pool);
+      } catch (err) {
+        failed[i] = { file: objects.locate(entries[i]!.file), err };
       }
-      if (!(err as { code?: string }).code?.startsWith('PS_')) throw err;
-      store.corruptFiles.push(file);
-      store.corruptErrors.push(err as Error);
     }
+  };
+  await Promise.all(Array.from({ length: pool ? pool.threads + 1 : 1 }, lane));
+  const shards: LoadedShard[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const shard = loaded[i];
+    if (shard) {
+      shards.push(shard);
+      store.addKnownReadIds(shard.readIds());
+      continue;
+    }
+    const { file, err } = failed[i]!;
+    if (isKeyDestroyed(err)) {
+      // shredded by retention or purge (an older copy of the data dir): gone by design, not damage
+      store.shreddedFiles.push(file);
+      continue;
+    }
+    if (!(err as { code?: string }).code?.startsWith('PS_')) {
+      for (const s of loaded) if (s) unloadShard(arenas, s);
+      throw err;
+    }
+    store.corruptFiles.push(file);
+    store.corruptErrors.push(err as Error);
   }
-  store.shards = loaded;
+  store.shards = shards;
 }
 
 /** Loads freshly written shard files; on failure unloads what was loaded. */
@@ -88,9 +124,9 @@ export async function adoptShards(store: TenantStore, arenas: ArenaSet, entries:
 }
 
 /** Writes rows as shards on this thread (fallback, and for retention rewrites), then loads them. */
-async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, RowRecord[]>, manifest: TenantManifest): Promise<LoadedShard[]> {
+async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<number, readonly RowRecord[] | ShardSource>, manifest: TenantManifest): Promise<LoadedShard[]> {
   const firstGen = manifest.nextShardGen ?? 1;
-  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)));
+  const entries = await writeDayShards(store.shardObjects, store.tenant, store.ordinal, byDay, firstGen, (day) => store.keys.newKey(dayEpoch(store.tenant, day)), store.keys.cipher);
   manifest.nextShardGen = firstGen + entries.length;
   return loadEntries(store, arenas, entries);
 }
@@ -107,12 +143,16 @@ function sealWorkerPath(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-/** Builds the shards of rotated WAL files in a worker thread; undefined if it cannot. */
-async function sealInWorker(job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
+/**
+ * Builds the shards of rotated WAL files in a worker thread, with the store's cipher (AES-256-GCM; a
+ * benchmark's stand-in names its module: src/crypto/cipher.ts); undefined if it cannot.
+ */
+async function sealInWorker(store: TenantStore, job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
   const file = sealWorkerPath();
   if (!file) return undefined;
+  const cipherModule = store.keys.cipher.workerModule;
   return new Promise((resolve) => {
-    const w = new Worker(file, { workerData: job });
+    const w = new Worker(file, { workerData: cipherModule === undefined ? job : { ...job, cipherModule } });
     let done = false;
     w.once('message', (m: { ok: boolean; rows: number; entries: ShardEntry[] }) => {
       done = true;
@@ -145,13 +185,32 @@ async function outputKeys(store: TenantStore, rowsPerDay: ReadonlyMap<number, nu
   return out;
 }
 
-function countByDay(rows: Iterable<RowRecord>): Map<number, number> {
+/** Rows per UTC day of the first `end` rows of a live view. */
+function countByDay(view: LiveView, end: number): Map<number, number> {
   const m = new Map<number, number>();
-  for (const r of rows) {
-    const d = dayOf(r.ts);
+  for (let g = 0; g < end; g++) {
+    const d = dayOf(view.ts(g));
     m.set(d, (m.get(d) ?? 0) + 1);
   }
   return m;
+}
+
+/** Row indexes of the first `end` rows of a live view, by UTC day (ascending within a day). */
+function liveRowsByDay(view: LiveView, end: number): Map<number, Uint32Array> {
+  const counts = countByDay(view, end);
+  const out = new Map<number, Uint32Array>();
+  const fill = new Map<number, number>();
+  for (const [d, n] of counts) {
+    out.set(d, new Uint32Array(n));
+    fill.set(d, 0);
+  }
+  for (let g = 0; g < end; g++) {
+    const d = dayOf(view.ts(g));
+    const at = fill.get(d)!;
+    out.get(d)![at] = g;
+    fill.set(d, at + 1);
+  }
+  return out;
 }
 
 /** Rows per day of loaded shards (an upper bound of what a rewrite of them writes). */
@@ -171,23 +230,13 @@ async function jobShardFiles(store: TenantStore, shards: readonly LoadedShard[])
   return out;
 }
 
-/** Index of the first row with seq ≥ `seq` in seq-ordered rows. */
-function firstAtOrAbove(rows: readonly RowRecord[], seq: number): number {
-  let lo = 0, hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]!.seq < seq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Seals every live row appended before the call into day shards. */
 export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
   return store.withExclusive(async () => {
     const { boundarySeq, oldGens } = await store.rotateWal();
     // live rows are in seq order and only grow at the end while we hold the tenant: rows [0, cut) are sealed
-    const cut = firstAtOrAbove(store.live.rows, boundarySeq);
+    const view = store.live.view();
+    const cut = view.firstAtOrAbove(boundarySeq);
     const rowCount = cut;
     if (rowCount === 0) {
       await store.deleteWalGens(oldGens);
@@ -199,16 +248,16 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walFiles: oldGens.filter((g) => !store.isBadWalGen(g)).map((g) => path.join(store.walDir, walFileName(g))),
       fromSeq: store.manifest.sealedSeq, toSeq: boundarySeq, shards: store.shardObjects.spec,
       tenant: store.tenant, ordinal: store.ordinal, firstGen,
-      walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(store.live.rows.slice(0, cut))),
+      walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(view, cut)),
     };
     let loaded: LoadedShard[];
-    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(job);
+    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(store, job);
     if (viaWorker && viaWorker.rows === rowCount) {
       next.nextShardGen = firstGen + viaWorker.entries.length;
       loaded = await loadEntries(store, arenas, viaWorker.entries);
     } else {
-      // no worker (not built) or a disagreement: build from the rows in memory
-      loaded = await writeShards(store, arenas, groupByDay(store.live.rows.slice(0, cut)), next);
+      // no worker (not built) or a disagreement: build from the live columns (index lists per day, no row copy)
+      loaded = await writeShards(store, arenas, liveDaySources(view, cut), next);
     }
     next.shards.push(...loaded.map((s) => s.entry));
     next.sealedSeq = Math.max(next.sealedSeq, boundarySeq);
@@ -220,8 +269,9 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
     }
     // one synchronous step: searches see these rows either live or sealed, never both or neither
     store.shards = [...store.shards, ...loaded];
-    store.live.replace(store.live.rows.slice(cut));
-    store.liveSince = store.live.rows.length > 0 ? Date.now() : 0;
+    // the rows appended since the rotate start the next generation (its dictionaries hold only their values)
+    store.live.keepOnly((g) => g >= cut);
+    store.liveSince = store.live.length > 0 ? Date.now() : 0;
     await store.deleteWalGens(oldGens);
     return rowCount;
   });
@@ -265,18 +315,23 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     const isHeld = held && held.reaches.length > 0 ? compileHeld(held.reaches) : undefined;
     const expired = (plate: string, ts: number): boolean => ts < cutoff && !(isHeld && isHeld(plate, ts));
     // live rows: rewrite the log without them (old WAL files stay untouched unless rows are dropped)
-    if (store.live.rows.some((r) => expired(r.plate, r.ts))) {
+    const before = store.live.view();
+    if (before.some((g) => expired(before.plate(g), before.ts(g)))) {
       const { boundarySeq, oldGens } = await store.rotateWal();
-      const old = store.live.rows.filter((r) => r.seq < boundarySeq);
-      const droppedLive = old.filter((r) => expired(r.plate, r.ts));
-      await store.rewriteRows(old.filter((r) => !expired(r.plate, r.ts)));
+      // rows appended meanwhile went to the new log file; the generation does not change while we hold the tenant
+      const view = store.live.view();
+      const end = view.firstAtOrAbove(boundarySeq);
+      const droppedLive: number[] = [];
+      for (let g = 0; g < end; g++) if (expired(view.plate(g), view.ts(g))) droppedLive.push(g);
+      const gone = new Uint8Array(view.length);
+      for (const g of droppedLive) gone[g] = 1;
+      await store.rewriteLiveRows(view, end, (g) => gone[g] === 0);
       // the manifest's nextSeq covers the dropped rows' seqs before their log goes: ids are never given out
       // again, and the acknowledgement mark (TenantStore.checkAckMark) does not mistake the drop for a cut log
       await store.saveManifest({ ...store.manifest });
       await store.deleteWalGens(oldGens);
-      const gone = new Set(droppedLive);
-      store.live.replace(store.live.rows.filter((r) => !gone.has(r)));
-      store.forgetReadIds(droppedLive);
+      store.forgetReadIds(view, droppedLive);
+      store.live.keepOnly((g) => g >= gone.length || gone[g] === 0);
       readsDeleted += droppedLive.length;
     }
 
@@ -359,7 +414,8 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
 export async function rewriteLiveLog(store: TenantStore): Promise<void> {
   await store.withExclusive(async () => {
     const { boundarySeq, oldGens } = await store.rotateWal();
-    await store.rewriteRows(store.live.rows.filter((r) => r.seq < boundarySeq));
+    const view = store.live.view();
+    await store.rewriteLiveRows(view, view.firstAtOrAbove(boundarySeq), () => true);
     await store.saveManifest({ ...store.manifest });
     await store.deleteWalGens(oldGens);
   });
@@ -379,7 +435,7 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
     walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(shards)),
   };
   if (held && held.reaches.length > 0) job.held = held.reaches;
-  const viaWorker = await sealInWorker(job);
+  const viaWorker = await sealInWorker(store, job);
   if (viaWorker && viaWorker.rows === expectRows) {
     next.nextShardGen = firstGen + viaWorker.entries.length;
     return loadEntries(store, arenas, viaWorker.entries);
@@ -451,7 +507,7 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const names = new Set(picked.map((s) => s.entry.file));
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
-      const viaWorker = await sealInWorker({
+      const viaWorker = await sealInWorker(store, {
         walFiles: [], shardFiles: await jobShardFiles(store, picked), minTs: -Infinity,
         fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
         walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(picked)),

@@ -1,49 +1,61 @@
 /**
- * Shard files: one tenant's reads of one UTC day, immutable, as an uncompressed Arrow IPC file
- * (Feather v2) that pyarrow, Polars, DuckDB and `apache-arrow` read as it is.
+ * Shard files, format 2: one tenant's reads of one UTC day, immutable, laid out as the kernels scan them
+ * (src/core/segment.ts), every lane as narrow as its values allow, so loading is one read of the file into
+ * arena memory and pointer arithmetic: no parsing of rows, no dictionary or zone building at load.
  *
- *   D/tenants/<tenant>/shards/<yyyymmdd>-<generation 8 hex>.arrow   (generation: a per-tenant counter)
+ *   D/tenants/<tenant>/shards/<yyyymmdd>-<generation 8 hex>.shard   (generation: a per-tenant counter)
  *
- * One record batch; its buffers are the kernel's columns (src/core/segment.ts), so loading is one read
- * of the file into arena memory and pointer arithmetic, no row parsing:
+ *   offset  bytes
+ *   0       8      magic "PSSHARD\0"
+ *   8       4      u32 format version (2)
+ *   12      4      u32 H: bytes of the header JSON
+ *   16      H      header JSON (UTF-8): { meta, blockRows, tsBase, seqBase, dicts, lanes }, zero padded to 64
+ *   …              lanes, each at a 64-byte aligned offset named in `lanes` as { at, bytes, width }:
  *
- *   column     Arrow type                          kernel view
- *   ts         Timestamp(ms, UTC)                  i64 ts
- *   lat_e7     Int32   degrees × 1e7               i32 lat
- *   lon_e7     Int32   degrees × 1e7               i32 lon
- *   plate      Dictionary<Int32, Utf8>, sorted     u32 plate (dictionary index; dictionary in byte order)
- *   camera     Dictionary<Int32, Utf8>             u32 camera
- *   region     Dictionary<Int32, Utf8>, nullable   u32 region; entry 0 is a placeholder, null rows hold 0
- *   seq        Int64   the tenant's append seq     (ids: src/store/ids.ts)
- *   confidence Float64, nullable
- *   make       Dictionary<Int32, Utf8>, nullable   entry 0 placeholder, as region
- *   color      Dictionary<Int32, Utf8>, nullable   entry 0 placeholder, as region
- *   read_id    Utf8, nullable
- *   plate_rows UInt32  row indexes ordered by (plate, row): the plate → rows index. An exact plate is a
- *                      binary search in the sorted dictionary, then one over this column (indirect through
- *                      `plate`), never a scan.
+ *   lane        width (bytes)        values
+ *   ts          4 (or 8)             ms since tsBase = day × 86,400,000 (u32, < 2^31 − 1); 8: i64 epoch ms,
+ *                                    only if a row lies outside its day (never for day shards)
+ *   lat, lon    4                    i32 degrees × 1e7
+ *   plate       2 or 4               index into `slots` (u16 when the shard has ≤ 65,536 distinct plates)
+ *   camera      1, 2 or 4            index into dicts.camera (width by dictionary size: laneWidthFor)
+ *   region      1, 2 or 4; absent    index into dicts.region, 0 = none; ABSENT when no row has a region
+ *   make, color 1, 2 or 4; absent    as region
+ *   postings    2 or 4               the plate → rows index: row indexes ordered by (plate, row); u16 when
+ *                                    the shard has ≤ 65,536 rows. An exact plate is a binary search in the
+ *                                    sorted slots, then one over this lane (indirect through `plate`).
+ *   slots       16 × distinct plates the sorted plate dictionary in the kernels' 16-byte slot format
+ *                                    (characters zero padded, byte 15 the length): scanned as it is
+ *   zones       48 × blocks          per block of blockRows rows: f64 minTs, maxTs, minLat, maxLat, minLon,
+ *                                    maxLon (degrees), exact extremes of the stored values
+ *   ---- lanes below are read only for rows a query returns (materialising a hit, tie-breaks) ----
+ *   seq         4 (or 8)             the tenant's append seq − seqBase (= meta.minSeq) as u32; 8: f64 when
+ *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts)
+ *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
+ *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
+ *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
+ *   readIdBytes 1; absent            when no row has a client read id
  *
- * Rows are ordered by hour, then Z-order cell (src/store/spatial.ts), then ts, then seq.
- * Schema metadata: platesearch.format = "platesearch-shard", platesearch.version = "1", tenant, ordinal,
- * day, rows, block_rows, and zones (base64 of f64[blocks × 6]: minTs, maxTs, minLat, maxLat, minLon,
- * maxLon per block of kBlockRows rows). The manifest keeps each file's size and CRC32C; a mismatch, an
- * unreadable file or an unknown version is a coded error naming the file.
+ * dicts: { camera: sorted names, region / make / color: ["", sorted names…] } (entry 0 the "none"
+ * placeholder). Rows are ordered by hour, then Z-order cell (src/store/spatial.ts), then seq.
  *
- * Alignment: apache-arrow's writer pads buffers to 8 bytes (the Arrow minimum); the loader places the
- * file at a 64-byte boundary in the arena, so every column is 8-byte aligned there. wasm loads do not
- * require alignment; v128 loads of 16-byte dictionary slots are built aligned at load.
+ * Why this shape (issue 11): format 1 was an Arrow IPC file of full-width columns (i64 ts and seq, u32
+ * codes and postings, f64 confidence, a Utf8 plate dictionary besides the slots built at load): 84 B a
+ * read resident. Here every lane is fixed width, so scans stay SIMD over lanes with no decompression on
+ * the query path; the widths are chosen per shard and recorded in the SegmentLayout the loader builds.
+ * Ids are not stored: a read's id is (tenant ordinal, seq), and seq must stay as it is across compaction
+ * and retention rewrites (cursors and ids handed out are stable), so seq is stored, narrowed to an offset.
+ *
+ * The manifest keeps each file's size and CRC32C and its `format` (absent = 1); a mismatch, an unreadable
+ * header, a lane outside the file or of the wrong size, or an unknown version is a coded error naming the
+ * file. Format 1 files (src/store/shard-format-v1.ts) are converted on open (src/store/shard-migrate.ts).
  */
-import {
-  Dictionary, Field, Float64, Int32, Int64, makeData, makeVector, RecordBatch, Schema, Struct, Table, tableFromIPC,
-  tableToIPC, TimestampMillisecond, Uint32, Utf8, type Data, type Vector,
-} from 'apache-arrow';
-import { kBlockRows, kCoordScale } from '../core/segment.js';
+import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
 export const kShardFormat = 'platesearch-shard';
-export const kShardVersion = 1;
+export const kShardVersion = 2;
 export const kDayMs = 86_400_000;
 
 export interface ShardMeta {
@@ -65,41 +77,18 @@ export function dayOf(ts: number): number {
 export function shardFileName(day: number, generation: number): string {
   const d = new Date(day * kDayMs);
   const ymd = `${d.getUTCFullYear().toString().padStart(4, '0')}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
-  return `${ymd}-${generation.toString(16).padStart(8, '0')}.arrow`;
+  return `${ymd}-${generation.toString(16).padStart(8, '0')}.shard`;
 }
 
-const utf8 = new Utf8();
 const enc = new TextEncoder();
-
-function utf8Vector(values: readonly string[]): Vector<Utf8> {
-  const offsets = new Int32Array(values.length + 1);
-  const joined = values.join('');
-  let data: Uint8Array;
-  if (Buffer.byteLength(joined) === joined.length) {
-    // ASCII (every plate, most labels): one encode, offsets from string lengths
-    data = enc.encode(joined);
-    for (let i = 0; i < values.length; i++) offsets[i + 1] = offsets[i]! + values[i]!.length;
-  } else {
-    const bytes = values.map((v) => enc.encode(v));
-    for (let i = 0; i < bytes.length; i++) offsets[i + 1] = offsets[i]! + bytes[i]!.length;
-    data = new Uint8Array(offsets[values.length]!);
-    for (let i = 0; i < bytes.length; i++) data.set(bytes[i]!, offsets[i]!);
-  }
-  return makeVector(makeData({ type: utf8, length: values.length, nullCount: 0, valueOffsets: offsets, data }));
-}
-
-/** Dictionary id counter: ids only need to be unique inside one file. */
-function dictColumn(id: number, values: readonly string[], indices: Int32Array, validity?: Uint8Array, nullCount = 0): Data<Dictionary<Utf8, Int32>> {
-  const type = new Dictionary(utf8, new Int32(), id, false);
-  return makeData({ type, length: indices.length, nullCount, nullBitmap: validity, data: indices, dictionary: utf8Vector(values) });
-}
+const dec = new TextDecoder();
 
 /**
  * Dictionary-encodes one string field in a single pass: ids in first-seen order, then remapped so that the
  * dictionary is sorted (byte order = string order for these ASCII/UTF-16 labels' code units).
  * With `optional`, entry 0 is a placeholder "" for rows without a value (they also get a null bit).
  */
-function encodeDict(n: number, get: (i: number) => string | undefined, optional: boolean) {
+export function encodeDict(n: number, get: (i: number) => string | undefined, optional: boolean) {
   const seen = new Map<string, number>();
   const firstIds = new Int32Array(n);
   const validity = optional ? new Uint8Array(Math.ceil(n / 8)) : undefined;
@@ -130,13 +119,6 @@ function encodeDict(n: number, get: (i: number) => string | undefined, optional:
   for (let i = 0; i < n; i++) indices[i] = firstIds[i]! < 0 ? 0 : remap[firstIds[i]!]!;
   const values = sortedIds.map((i) => distinct[i]!);
   return { values: optional ? ['', ...values] : values, indices, validity, nulls };
-}
-
-/** Writes integer `v` (|v| < 2^53) into an i64 slot viewed as two i32 (little-endian lo, hi). */
-function setI64(view: Int32Array, i: number, v: number): void {
-  const hi = Math.floor(v / 4294967296);
-  view[2 * i] = (v - hi * 4294967296) | 0;
-  view[2 * i + 1] = hi;
 }
 
 // row index bits in the packed sort key: at most 2^27 rows (134M) in one tenant-day shard
@@ -185,7 +167,7 @@ export function rowRecordSource(rows: readonly RowRecord[]): ShardSource {
  * The row order as one native 64-bit sort: key = hour (5 bits) ‖ Z-order cell (32 bits) ‖ input index
  * (27 bits). Input rows come in seq order, so equal cells keep seq order.
  */
-function sortOrder(input: ShardSource): Uint32Array {
+export function sortOrder(input: ShardSource): Uint32Array {
   const n = input.length;
   const keys = new BigUint64Array(n);
   const k32 = new Uint32Array(keys.buffer);
@@ -206,6 +188,37 @@ function sortOrder(input: ShardSource): Uint32Array {
   return order;
 }
 
+
+export const kShardMagic = 'PSSHARD\0';
+const kPrefixBytes = 16;
+const kLaneAlign = 64;
+/** ts offsets and codes stay below this, so the kernels compare them as i32. */
+const kMaxTsOffset = 0x7ffffffe;
+const kConfidenceScale = 10_000;
+const kNoConfidence = 0xffff;
+
+/** One lane of a shard file: its byte offset in the file, its size, and bytes per value. */
+export interface ShardLane {
+  at: number;
+  bytes: number;
+  width: number;
+}
+
+export type ShardLaneName =
+  | 'ts' | 'lat' | 'lon' | 'plate' | 'camera' | 'region' | 'make' | 'color' | 'postings' | 'slots' | 'zones'
+  | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes';
+
+export interface ShardHeader {
+  meta: ShardMeta;
+  blockRows: number;
+  tsBase: number;
+  seqBase: number;
+  dicts: { camera: string[]; region: string[]; make: string[]; color: string[] };
+  lanes: Partial<Record<ShardLaneName, ShardLane>>;
+}
+
+const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
+
 /** Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). */
 export function buildShard(tenant: string, ordinal: number, day: number, rowsOrSource: readonly RowRecord[] | ShardSource): { bytes: Uint8Array; meta: ShardMeta } {
   const src = Array.isArray(rowsOrSource) ? rowRecordSource(rowsOrSource as readonly RowRecord[]) : (rowsOrSource as ShardSource);
@@ -216,71 +229,127 @@ export function buildShard(tenant: string, ordinal: number, day: number, rowsOrS
 
   const plateDict = encodeDict(n, (i) => src.plate(order[i]!), false);
   const cameraDict = encodeDict(n, (i) => src.camera(order[i]!), false);
+  const region = encodeDict(n, (i) => src.region(order[i]!), true);
+  const make = encodeDict(n, (i) => src.make(order[i]!), true);
+  const color = encodeDict(n, (i) => src.color(order[i]!), true);
   const plates = plateDict.values;
-  const cameras = cameraDict.values;
-  const plate = plateDict.indices;
-  const camera = cameraDict.indices;
 
-  const ts = new BigInt64Array(n);
-  const ts32 = new Int32Array(ts.buffer);
+  const tsOf = new Float64Array(n);
+  const seqOf = new Float64Array(n);
   const lat = new Int32Array(n);
   const lon = new Int32Array(n);
-  const seq = new BigInt64Array(n);
-  const seq32 = new Int32Array(seq.buffer);
-  const conf = new Float64Array(n);
-  const confValid = new Uint8Array(Math.ceil(n / 8));
-  let confNulls = 0;
   let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
-  const tsOf = new Float64Array(n);
+  let confCount = 0, confNarrow = true;
+  let ridCount = 0, ridBytes = 0;
+  const rids: (Uint8Array | undefined)[] = new Array(n);
+  const conf = new Float64Array(n).fill(NaN);
   for (let i = 0; i < n; i++) {
     const o = order[i]!;
     const t = src.ts(o), s = src.seq(o);
     tsOf[i] = t;
-    setI64(ts32, i, t);
+    seqOf[i] = s;
     lat[i] = src.latE7(o);
     lon[i] = src.lonE7(o);
-    setI64(seq32, i, s);
     const c = src.confidence(o);
     if (c !== undefined) {
       conf[i] = c;
-      confValid[i >> 3]! |= 1 << (i & 7);
-    } else confNulls++;
+      confCount++;
+      if (confNarrow && !(c >= 0 && Object.is(Math.round(c * kConfidenceScale) / kConfidenceScale, c) && c * kConfidenceScale < kNoConfidence)) confNarrow = false;
+    }
+    const id = src.readId(o);
+    if (id !== undefined) {
+      const b = enc.encode(id);
+      rids[i] = b;
+      ridCount++;
+      ridBytes += b.length;
+    }
     if (t < minTs) minTs = t;
     if (t > maxTs) maxTs = t;
     if (s < minSeq) minSeq = s;
     if (s > maxSeq) maxSeq = s;
   }
-  const region = encodeDict(n, (i) => src.region(order[i]!), true);
-  const make = encodeDict(n, (i) => src.make(order[i]!), true);
-  const color = encodeDict(n, (i) => src.color(order[i]!), true);
+  const tsBase = day * kDayMs;
+  const narrowTs = n === 0 || (minTs >= tsBase && maxTs - tsBase <= kMaxTsOffset);
+  const seqBase = n === 0 ? 0 : minSeq;
+  const narrowSeq = n === 0 || maxSeq - minSeq <= 0xffffffff;
+  const blocks = Math.ceil(n / kBlockRows);
 
-  // read ids: a plain nullable Utf8 column
-  const ridOffsets = new Int32Array(n + 1);
-  const ridBytes: Uint8Array[] = [];
-  const ridValid = new Uint8Array(Math.ceil(n / 8));
-  let ridNulls = 0;
-  const none = new Uint8Array(0);
-  for (let i = 0; i < n; i++) {
-    const id = src.readId(order[i]!);
-    const b = id === undefined ? none : enc.encode(id);
-    if (id === undefined) ridNulls++;
-    else ridValid[i >> 3]! |= 1 << (i & 7);
-    ridBytes.push(b);
-    ridOffsets[i + 1] = ridOffsets[i]! + b.length;
+  // lane sizes, then offsets (each 64-aligned), then one buffer
+  const plan: Array<[ShardLaneName, number, number]> = [
+    ['ts', narrowTs ? 4 : 8, n],
+    ['lat', 4, n],
+    ['lon', 4, n],
+    ['plate', plates.length <= 0x10000 ? 2 : 4, n],
+    ['camera', laneWidthFor(cameraDict.values.length), n],
+  ];
+  if (region.nulls < n) plan.push(['region', laneWidthFor(region.values.length), n]);
+  if (make.nulls < n) plan.push(['make', laneWidthFor(make.values.length), n]);
+  if (color.nulls < n) plan.push(['color', laneWidthFor(color.values.length), n]);
+  plan.push(['postings', n <= 0x10000 ? 2 : 4, n], ['slots', kPlateSlotBytes, plates.length], ['zones', kZoneBytes, blocks]);
+  plan.push(['seq', narrowSeq ? 4 : 8, n]);
+  if (confCount > 0) plan.push(['confidence', confNarrow ? 2 : 8, n]);
+  if (ridCount > 0) plan.push(['readIdOffsets', 4, n + 1], ['readIdBytes', 1, ridBytes]);
+
+  const meta: ShardMeta = { tenant, ordinal, day, rows: n, minTs, maxTs, minSeq, maxSeq, dictCount: plates.length };
+  const lanes: ShardHeader['lanes'] = {};
+  const dicts = { camera: cameraDict.values, region: region.values, make: make.values, color: color.values };
+  // the header's size depends on the offsets' digits: lay out against a generous header size, then pad
+  const probe: ShardHeader = { meta, blockRows: kBlockRows, tsBase, seqBase, dicts, lanes: {} };
+  for (const [name] of plan) probe.lanes[name] = { at: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER, width: 8 };
+  let at = roundUp(kPrefixBytes + enc.encode(JSON.stringify(probe)).length, kLaneAlign);
+  for (const [name, width, count] of plan) {
+    lanes[name] = { at, bytes: width * count, width };
+    at = roundUp(at + width * count, kLaneAlign);
   }
-  const ridData = new Uint8Array(ridOffsets[n]!);
-  for (let i = 0; i < n; i++) ridData.set(ridBytes[i]!, ridOffsets[i]!);
+  const header: ShardHeader = { meta, blockRows: kBlockRows, tsBase, seqBase, dicts, lanes };
+  const headerBytes = enc.encode(JSON.stringify(header));
+  const out = new Uint8Array(at);
+  const buf = out.buffer;
+  out.set(enc.encode(kShardMagic), 0);
+  const dv = new DataView(buf);
+  dv.setUint32(8, kShardVersion, true);
+  dv.setUint32(12, headerBytes.length, true);
+  out.set(headerBytes, kPrefixBytes);
+
+  const lane = (name: ShardLaneName) => lanes[name]!;
+  if (narrowTs) {
+    const ts = new Uint32Array(buf, lane('ts').at, n);
+    for (let i = 0; i < n; i++) ts[i] = tsOf[i]! - tsBase;
+  } else {
+    const ts = new BigInt64Array(buf, lane('ts').at, n);
+    for (let i = 0; i < n; i++) ts[i] = BigInt(tsOf[i]!);
+  }
+  new Int32Array(buf, lane('lat').at, n).set(lat);
+  new Int32Array(buf, lane('lon').at, n).set(lon);
+  const codes = (name: ShardLaneName, values: Int32Array) => {
+    const l = lanes[name];
+    if (!l) return;
+    (l.width === 1 ? new Uint8Array(buf, l.at, n) : l.width === 2 ? new Uint16Array(buf, l.at, n) : new Uint32Array(buf, l.at, n)).set(values);
+  };
+  codes('plate', plateDict.indices);
+  codes('camera', cameraDict.indices);
+  codes('region', region.indices);
+  codes('make', make.indices);
+  codes('color', color.indices);
 
   // plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate)
+  const plate = plateDict.indices;
   const counts = new Uint32Array(plates.length + 1);
   for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
   for (let p = 0; p < plates.length; p++) counts[p + 1]! += counts[p]!;
-  const postings = new Uint32Array(n);
+  const postings = lane('postings').width === 2 ? new Uint16Array(buf, lane('postings').at, n) : new Uint32Array(buf, lane('postings').at, n);
   for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
 
+  const slots = new Uint8Array(buf, lane('slots').at, plates.length * kPlateSlotBytes);
+  for (let d = 0; d < plates.length; d++) {
+    const p = plates[d]!;
+    if (p.length < 1 || p.length > 10) throw new RangeError(`plate ${JSON.stringify(p)} does not fit a dictionary slot`);
+    for (let j = 0; j < p.length; j++) slots[d * kPlateSlotBytes + j] = p.charCodeAt(j);
+    slots[d * kPlateSlotBytes + 15] = p.length;
+  }
+
   // zone maps per block, in degrees as the kernels compare them
-  const blocks = Math.ceil(n / kBlockRows);
-  const zones = new Float64Array(blocks * 6);
+  const zones = new Float64Array(buf, lane('zones').at, blocks * 6);
   for (let b = 0; b < blocks; b++) {
     let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity, c0 = Infinity, c1 = -Infinity;
     for (let i = b * kBlockRows, end = Math.min(n, i + kBlockRows); i < end; i++) {
@@ -296,109 +365,209 @@ export function buildShard(tenant: string, ordinal: number, day: number, rowsOrS
     zones.set([a0, a1, b0, b1, c0, c1], b * 6);
   }
 
-  const meta: ShardMeta = { tenant, ordinal, day, rows: n, minTs, maxTs, minSeq, maxSeq, dictCount: plates.length };
-  const metadata = new Map<string, string>([
-    ['platesearch.format', kShardFormat],
-    ['platesearch.version', String(kShardVersion)],
-    ['platesearch.meta', JSON.stringify(meta)],
-    ['platesearch.block_rows', String(kBlockRows)],
-    ['platesearch.zones', Buffer.from(zones.buffer, zones.byteOffset, zones.byteLength).toString('base64')],
-    ['platesearch.coords', 'lat_e7 and lon_e7 are degrees x 1e7'],
-  ]);
+  if (narrowSeq) {
+    const seq = new Uint32Array(buf, lane('seq').at, n);
+    for (let i = 0; i < n; i++) seq[i] = seqOf[i]! - seqBase;
+  } else new Float64Array(buf, lane('seq').at, n).set(seqOf);
 
-  const datas: Data[] = [
-    makeData({ type: new TimestampMillisecond('UTC'), length: n, nullCount: 0, data: ts }),
-    makeData({ type: new Int32(), length: n, nullCount: 0, data: lat }),
-    makeData({ type: new Int32(), length: n, nullCount: 0, data: lon }),
-    dictColumn(0, plates, plate),
-    dictColumn(1, cameras, camera),
-    dictColumn(2, region.values, region.indices, region.validity, region.nulls),
-    makeData({ type: new Int64(), length: n, nullCount: 0, data: seq }),
-    makeData({ type: new Float64(), length: n, nullCount: confNulls, nullBitmap: confValid, data: conf }),
-    dictColumn(3, make.values, make.indices, make.validity, make.nulls),
-    dictColumn(4, color.values, color.indices, color.validity, color.nulls),
-    makeData({ type: utf8, length: n, nullCount: ridNulls, nullBitmap: ridValid, valueOffsets: ridOffsets, data: ridData }),
-    makeData({ type: new Uint32(), length: n, nullCount: 0, data: postings }),
-  ];
-  const names = ['ts', 'lat_e7', 'lon_e7', 'plate', 'camera', 'region', 'seq', 'confidence', 'make', 'color', 'read_id', 'plate_rows'];
-  const nullable = new Set(['region', 'confidence', 'make', 'color', 'read_id']);
-  const schema = new Schema(datas.map((d, i) => new Field(names[i]!, d.type, nullable.has(names[i]!))), metadata);
-  const table = new Table(schema, [new RecordBatch(schema, structOf(schema, datas, n))]);
-  return { bytes: tableToIPC(table, 'file'), meta };
+  const cl = lanes.confidence;
+  if (cl && cl.width === 2) {
+    const c = new Uint16Array(buf, cl.at, n);
+    for (let i = 0; i < n; i++) c[i] = Number.isNaN(conf[i]!) ? kNoConfidence : Math.round(conf[i]! * kConfidenceScale);
+  } else if (cl) new Float64Array(buf, cl.at, n).set(conf);
+
+  if (lanes.readIdOffsets) {
+    const offsets = new Uint32Array(buf, lane('readIdOffsets').at, n + 1);
+    const bytes = new Uint8Array(buf, lane('readIdBytes').at, ridBytes);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      offsets[i] = o;
+      const b = rids[i];
+      if (b) {
+        bytes.set(b, o);
+        o += b.length;
+      }
+    }
+    offsets[n] = o;
+  }
+  return { bytes: out, meta };
 }
 
-function structOf(schema: Schema, children: Data[], length: number): Data<Struct> {
-  return makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
-}
-
-/** Schema-level facts of a shard file; throws coded errors naming `file`. */
-export function readShardHeader(file: string, table: Table): { meta: ShardMeta; zones: Float64Array } {
-  const md = table.schema.metadata;
-  if (md.get('platesearch.format') !== kShardFormat) throw CorruptFile(`Not a platesearch shard: ${file}`, { file });
-  if (md.get('platesearch.version') !== String(kShardVersion)) {
-    throw UnsupportedFormat(`Shard format version ${md.get('platesearch.version')} is not supported: ${file}`, { file });
-  }
-  if (md.get('platesearch.block_rows') !== String(kBlockRows)) {
-    throw UnsupportedFormat(`Shard block size ${md.get('platesearch.block_rows')} is not supported: ${file}`, { file });
-  }
-  let meta: ShardMeta;
-  try {
-    meta = JSON.parse(md.get('platesearch.meta') ?? '');
-  } catch {
-    throw CorruptFile(`Shard metadata does not parse: ${file}`, { file });
-  }
-  const z = Buffer.from(md.get('platesearch.zones') ?? '', 'base64');
-  const zones = new Float64Array(z.byteLength / 8);
-  new Uint8Array(zones.buffer).set(z);
-  if (zones.length !== Math.ceil(meta.rows / kBlockRows) * 6 || table.numRows !== meta.rows) {
-    throw CorruptFile(`Shard row count disagrees with its metadata: ${file}`, { file });
-  }
-  return { meta, zones };
-}
-
-/** Parses shard bytes with apache-arrow; a structural failure is a coded error naming the file. */
-export function parseShard(file: string, bytes: Uint8Array): Table {
-  try {
-    return tableFromIPC(bytes);
-  } catch (err) {
-    throw CorruptFile(`Shard is not a readable Arrow IPC file: ${file} (${(err as Error).message})`, { file });
-  }
+/** True when `bytes` start like a format 1 shard (an Arrow IPC file). */
+export function isShardV1(bytes: Uint8Array): boolean {
+  return bytes.length >= 6 && dec.decode(bytes.subarray(0, 6)) === 'ARROW1';
 }
 
 /**
- * Every row of a parsed shard as row records (compaction and retention rewrites; never on a query path).
- * Reads the columns as arrays, not through Arrow's row accessors.
+ * Reads and checks the header of shard bytes: magic, version, header JSON, block size, and that every lane
+ * lies inside the file, aligned, with the size its row count and width imply. Throws coded errors naming `file`.
  */
-export function shardTableRows(table: Table): RowRecord[] {
-  const n = table.numRows;
-  if (n === 0) return [];
-  const col = (name: string) => table.getChild(name)!.data[0]!;
-  const ts = new Int32Array((col('ts').values as BigInt64Array).buffer, (col('ts').values as BigInt64Array).byteOffset, 2 * n);
-  const seq = new Int32Array((col('seq').values as BigInt64Array).buffer, (col('seq').values as BigInt64Array).byteOffset, 2 * n);
-  const i64 = (v: Int32Array, i: number) => v[2 * i + 1]! * 4294967296 + (v[2 * i]! >>> 0);
-  const lat = col('lat_e7').values as Int32Array;
-  const lon = col('lon_e7').values as Int32Array;
-  const dict = (name: string) => ({ idx: col(name).values as Int32Array, values: col(name).dictionary!.toArray() as string[] });
-  const plate = dict('plate'), camera = dict('camera'), region = dict('region'), make = dict('make'), color = dict('color');
-  const conf = col('confidence');
-  const confValues = conf.values as Float64Array;
-  const valid = (d: { nullCount: number; nullBitmap?: Uint8Array | null }, i: number) =>
-    d.nullCount === 0 || (d.nullBitmap != null && ((d.nullBitmap[i >> 3]! >> (i & 7)) & 1) === 1);
-  const rid = col('read_id');
-  const ridOffsets = rid.valueOffsets as Int32Array;
-  const ridData = rid.values as Uint8Array;
-  const dec = new TextDecoder();
-  const out: RowRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const r: RowRecord = {
-      seq: i64(seq, i), plate: plate.values[plate.idx[i]!]!, ts: i64(ts, i), latE7: lat[i]!, lonE7: lon[i]!, camera: camera.values[camera.idx[i]!]!,
-    };
-    if (region.idx[i] !== 0) r.region = region.values[region.idx[i]!]!;
-    if (valid(conf, i)) r.confidence = confValues[i]!;
-    if (make.idx[i] !== 0) r.make = make.values[make.idx[i]!]!;
-    if (color.idx[i] !== 0) r.color = color.values[color.idx[i]!]!;
-    if (rid.nullCount !== n && valid(rid, i)) r.readId = dec.decode(ridData.subarray(ridOffsets[i]!, ridOffsets[i + 1]!));
-    out[i] = r;
+export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
+  if (bytes.length < kPrefixBytes) throw CorruptFile(`Shard is shorter than its header: ${file}`, { file });
+  if (isShardV1(bytes)) throw UnsupportedFormat(`Shard format version 1 is read only by the migration: ${file}`, { file });
+  if (dec.decode(bytes.subarray(0, 8)) !== kShardMagic) throw CorruptFile(`Not a platesearch shard: ${file}`, { file });
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== kShardVersion) throw UnsupportedFormat(`Shard format version ${version} is not supported: ${file}`, { file });
+  const hb = dv.getUint32(12, true);
+  if (kPrefixBytes + hb > bytes.length) throw CorruptFile(`Shard header runs past the end of the file: ${file}`, { file });
+  let h: ShardHeader;
+  try {
+    h = JSON.parse(dec.decode(bytes.subarray(kPrefixBytes, kPrefixBytes + hb)));
+  } catch {
+    throw CorruptFile(`Shard header does not parse: ${file}`, { file });
   }
-  return out;
+  const bad = (what: string): never => {
+    throw CorruptFile(`Shard ${what}: ${file}`, { file });
+  };
+  if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
+  if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
+  const n = h.meta.rows;
+  if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
+  for (const d of ['camera', 'region', 'make', 'color'] as const) if (!Array.isArray(h.dicts[d])) bad(`has no ${d} dictionary`);
+  const count: Record<ShardLaneName, number> = {
+    ts: n, lat: n, lon: n, plate: n, camera: n, region: n, make: n, color: n, postings: n, seq: n, confidence: n,
+    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1,
+  };
+  const widths: Record<ShardLaneName, number[]> = {
+    ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
+    postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
+  };
+  const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
+  for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
+  if (!h.lanes.readIdOffsets !== !h.lanes.readIdBytes) bad('read id lanes are incomplete');
+  for (const [name, l] of Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>) {
+    if (!(name in widths)) bad(`has an unknown lane ${name}`);
+    if (!widths[name].includes(l.width)) bad(`lane ${name} has width ${l.width}`);
+    if (!Number.isInteger(l.at) || l.at % kLaneAlign !== 0 || l.at < kPrefixBytes + hb || l.at + l.bytes > bytes.length) bad(`lane ${name} lies outside the file`);
+    if (count[name] >= 0 && l.bytes !== count[name] * l.width) bad(`lane ${name} has ${l.bytes} bytes`);
+  }
+  return h;
+}
+
+/**
+ * Typed views of a shard's lanes over its bytes (an arena region or a plain buffer), and its rows as
+ * JS values: what loading, materialising hits, rewrites and the migration read through.
+ */
+export class ShardView {
+  readonly header: ShardHeader;
+  readonly rows: number;
+  readonly bytes: Uint8Array;
+
+  constructor(readonly file: string, bytes: Uint8Array, header?: ShardHeader) {
+    // lanes are 8-aligned from the file's start: views need the file 8-aligned in its buffer
+    this.bytes = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.from(bytes);
+    this.header = header ?? readShardHeader(file, this.bytes);
+    this.rows = this.header.meta.rows;
+  }
+
+  /** Byte offset of a lane in the underlying buffer (an arena offset when the bytes are an arena region). */
+  ptr(name: ShardLaneName): number {
+    const l = this.header.lanes[name];
+    return l ? this.bytes.byteOffset + l.at : 0;
+  }
+
+  width(name: ShardLaneName): number {
+    return this.header.lanes[name]?.width ?? 0;
+  }
+
+  /** A code lane (plate, camera, region, make, color, postings) at its width; undefined when absent. */
+  codes(name: ShardLaneName, count = this.rows): Uint8Array | Uint16Array | Uint32Array | undefined {
+    const l = this.header.lanes[name];
+    if (!l) return undefined;
+    const b = this.bytes.buffer, at = this.bytes.byteOffset + l.at;
+    return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
+  }
+
+  i32(name: 'lat' | 'lon'): Int32Array {
+    return new Int32Array(this.bytes.buffer, this.ptr(name), this.rows);
+  }
+
+  f64(name: 'zones'): Float64Array {
+    return new Float64Array(this.bytes.buffer, this.ptr(name), this.header.lanes[name]!.bytes / 8);
+  }
+
+  /** ts of every row, as a function of the row. */
+  tsReader(): (i: number) => number {
+    const l = this.header.lanes.ts!;
+    if (l.width === 4) {
+      const ts = new Uint32Array(this.bytes.buffer, this.ptr('ts'), this.rows);
+      const base = this.header.tsBase;
+      return (i) => base + ts[i]!;
+    }
+    const ts32 = new Int32Array(this.bytes.buffer, this.ptr('ts'), this.rows * 2);
+    return (i) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
+  }
+
+  seqReader(): (i: number) => number {
+    const l = this.header.lanes.seq!;
+    if (l.width === 4) {
+      const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
+      const base = this.header.seqBase;
+      return (i) => base + seq[i]!;
+    }
+    const seq = new Float64Array(this.bytes.buffer, this.ptr('seq'), this.rows);
+    return (i) => seq[i]!;
+  }
+
+  /** Confidence of every row (undefined = none). */
+  confidenceReader(): (i: number) => number | undefined {
+    const l = this.header.lanes.confidence;
+    if (!l) return () => undefined;
+    if (l.width === 2) {
+      const c = new Uint16Array(this.bytes.buffer, this.ptr('confidence'), this.rows);
+      return (i) => (c[i] === kNoConfidence ? undefined : c[i]! / kConfidenceScale);
+    }
+    const c = new Float64Array(this.bytes.buffer, this.ptr('confidence'), this.rows);
+    return (i) => (Number.isNaN(c[i]!) ? undefined : c[i]!);
+  }
+
+  /** Client read id of every row (undefined = none). */
+  readIdReader(): (i: number) => string | undefined {
+    if (!this.header.lanes.readIdOffsets) return () => undefined;
+    const offsets = new Uint32Array(this.bytes.buffer, this.ptr('readIdOffsets'), this.rows + 1);
+    const bytes = new Uint8Array(this.bytes.buffer, this.ptr('readIdBytes'), this.header.lanes.readIdBytes!.bytes);
+    return (i) => {
+      const s = offsets[i]!, e = offsets[i + 1]!;
+      if (e < s || e > bytes.length) throw CorruptFile(`Shard read id offsets are out of order: ${this.file}`, { file: this.file });
+      return e === s ? undefined : dec.decode(bytes.subarray(s, e));
+    };
+  }
+
+  /** The plate dictionary (sorted), decoded from the slots. */
+  plates(): string[] {
+    const slots = new Uint8Array(this.bytes.buffer, this.ptr('slots'), this.header.meta.dictCount * kPlateSlotBytes);
+    const out: string[] = new Array(this.header.meta.dictCount);
+    for (let d = 0; d < out.length; d++) {
+      const base = d * kPlateSlotBytes;
+      out[d] = String.fromCharCode(...slots.subarray(base, base + slots[base + 15]!));
+    }
+    return out;
+  }
+
+  /** Every row as a row record (rewrites and the migration; never on a query path). */
+  rowRecords(): RowRecord[] {
+    const n = this.rows;
+    if (n === 0) return [];
+    const ts = this.tsReader(), seq = this.seqReader(), conf = this.confidenceReader(), rid = this.readIdReader();
+    const lat = this.i32('lat'), lon = this.i32('lon');
+    const plates = this.plates();
+    const d = this.header.dicts;
+    const plate = this.codes('plate')!, camera = this.codes('camera')!;
+    const region = this.codes('region'), make = this.codes('make'), color = this.codes('color');
+    const out: RowRecord[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const r: RowRecord = { seq: seq(i), plate: plates[plate[i]!]!, ts: ts(i), latE7: lat[i]!, lonE7: lon[i]!, camera: d.camera[camera[i]!]! };
+      if (r.plate === undefined || r.camera === undefined) throw CorruptFile(`Shard row ${i} names no dictionary entry: ${this.file}`, { file: this.file });
+      if (region && region[i] !== 0) r.region = d.region[region[i]!]!;
+      const c = conf(i);
+      if (c !== undefined) r.confidence = c;
+      if (make && make[i] !== 0) r.make = d.make[make[i]!]!;
+      if (color && color[i] !== 0) r.color = d.color[color[i]!]!;
+      const id = rid(i);
+      if (id !== undefined) r.readId = id;
+      out[i] = r;
+    }
+    return out;
+  }
 }

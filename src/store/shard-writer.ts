@@ -6,15 +6,28 @@
  * Every file is sealed (src/crypto/sealed-file.ts) under a data key of its own, made by the caller for
  * the file's day (`keyFor`) and wrapped under the tenant's KEK of that day; the wrapped key goes into the
  * manifest entry (the tenant's keyring of shards), never into the file. The entry's CRC32C and size are of
- * the stored (sealed) bytes, `plainBytes` of the Arrow file inside.
+ * the stored (sealed) bytes, `plainBytes` of the shard file inside.
  */
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { buildShard, dayOf, shardFileName } from './shard-format.js';
+import { buildShard, dayOf, kShardVersion, shardFileName, type ShardSource } from './shard-format.js';
+
 import type { RowRecord } from './wal-record.js';
 import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
 import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
+import type { Cipher } from '../crypto/cipher.js';
+
+/** Rows [start, end) of a ShardSource. */
+function sliceSource(src: ShardSource, start: number, end: number): ShardSource {
+  if (start === 0 && end === src.length) return src;
+  return {
+    length: end - start,
+    seq: (i) => src.seq(start + i), ts: (i) => src.ts(start + i), latE7: (i) => src.latE7(start + i), lonE7: (i) => src.lonE7(start + i),
+    plate: (i) => src.plate(start + i), camera: (i) => src.camera(start + i), region: (i) => src.region(start + i),
+    confidence: (i) => src.confidence(start + i), make: (i) => src.make(start + i), color: (i) => src.color(start + i), readId: (i) => src.readId(start + i),
+  };
+}
 
 /** The data key of the `index`-th file of `day` in one write (each file gets its own). */
 export type ShardKeySource = (day: number, index: number) => FileKey | Promise<FileKey>;
@@ -38,17 +51,20 @@ export function groupByDay(rows: Iterable<RowRecord>): Map<number, RowRecord[]> 
   return byDay;
 }
 
-/** Writes `byDay` as sealed shard objects named with generations firstGen, firstGen+1, …; returns the entries. */
-export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, RowRecord[]>, firstGen: number, keyFor: ShardKeySource): Promise<ShardEntry[]> {
+/**
+ * Writes `byDay` as shard objects sealed with `cipher` (the data keys': AES-256-GCM), named with
+ * generations firstGen, firstGen+1, …; returns the entries.
+ */
+export async function writeDayShards(objects: ObjectStore, tenant: string, ordinal: number, byDay: Map<number, readonly RowRecord[] | ShardSource>, firstGen: number, keyFor: ShardKeySource, cipher: Cipher): Promise<ShardEntry[]> {
   const entries: ShardEntry[] = [];
   let gen = firstGen;
   for (const [day, all] of [...byDay.entries()].sort((a, b) => a[0] - b[0])) {
     for (let i = 0; i < all.length; i += kShardRowsCap) {
-      const rows = all.slice(i, i + kShardRowsCap);
+      const rows = Array.isArray(all) ? (all as readonly RowRecord[]).slice(i, i + kShardRowsCap) : sliceSource(all as ShardSource, i, Math.min(all.length, i + kShardRowsCap));
       const name = shardFileName(day, gen++);
       const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
       const key = await keyFor(day, i / kShardRowsCap);
-      entries.push(await putSealedShard(objects, name, day, bytes, meta, key));
+      entries.push(await putSealedShard(objects, name, day, bytes, meta, key, cipher));
     }
   }
   return entries;
@@ -58,10 +74,10 @@ type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: num
 
 /**
  * Seals shard bytes under `key` (its own data key) and puts them as object `name`; returns the manifest
- * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the Arrow file, the wrapped key.
+ * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the shard file, the wrapped key, its format.
  */
-export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey): Promise<ShardEntry> {
-  const sealed = sealFile(kSealedKindShard, key.key, bytes);
+export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher): Promise<ShardEntry> {
+  const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher);
   await objects.put(name, sealed);
   let crc = 0, size = 0;
   for (const c of sealed) {
@@ -70,6 +86,6 @@ export async function putSealedShard(objects: ObjectStore, name: string, day: nu
   }
   return {
     file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-    bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key),
+    bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key), format: kShardVersion,
   };
 }

@@ -10,10 +10,15 @@
  * stays until the dictionary is rebuilt, which happens once the gone shards' entries reach half its size
  * (a rebuild from ~30 shards takes ~0.7 s for 10M reads: not on every compaction). A plate it holds that no
  * shard has simply finds no rows.
+ *
+ * Beside it, an n-gram index of the same plates (src/store/plate-grams.ts), rebuilt whenever the
+ * dictionary is (its ids are positions in it), so `contains` and fuzzy patterns look up candidates
+ * instead of passing over every plate (src/query/gram-match.ts).
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kPlateSlotBytes } from '../core/segment.js';
 import type { LoadedShard } from './shard-loader.js';
+import { PlateGrams } from './plate-grams.js';
 
 const kWords = kPlateSlotBytes / 4;
 
@@ -79,11 +84,13 @@ export class TenantPlates {
   /** Where the slots are: an arena region (the kernels read them there). */
   region: Region | undefined;
   count = 0;
+  /** The n-gram index of exactly these `count` plates (undefined while there are none). */
+  grams: PlateGrams | undefined;
   private readonly shards = new Set<LoadedShard>();
   /** Dictionary entries of the shards gone since the last rebuild (an upper bound of the stale plates). */
   private goneEntries = 0;
 
-  constructor(private readonly arenas: ArenaSet) {}
+  constructor(private readonly arenas: ArenaSet, private readonly options: { grams?: boolean } = {}) {}
 
   /** Brings the dictionary up to date with `shards` (merging new ones in, rebuilding when mostly stale). */
   update(shards: readonly LoadedShard[]): void {
@@ -100,12 +107,17 @@ export class TenantPlates {
     if (!rebuild && this.region) parts.push({ words: this.words(), count: this.count });
     if (rebuild) this.goneEntries = 0;
     const merged = mergeAll(parts);
+    // shards whose plates were all known already (a compaction, a seal of known vehicles): the merged
+    // dictionary equals the old one slot for slot, and so does its index
+    const same = !rebuild && this.grams !== undefined && merged.count === this.count;
+    const grams = same ? this.grams : merged.count > 0 && (this.options.grams ?? true) ? PlateGrams.build(new Uint8Array(merged.words.buffer, merged.words.byteOffset, merged.count * kPlateSlotBytes), merged.count) : undefined;
     // the slots are copied out of the shards' arenas before the old region is freed
     const region = merged.count > 0 ? this.arenas.alloc(merged.count * kPlateSlotBytes, 16) : undefined;
     if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, merged.count * kWords).set(merged.words.subarray(0, merged.count * kWords));
     this.free();
     this.region = region;
     this.count = merged.count;
+    this.grams = grams;
     this.shards.clear();
     for (const s of shards) this.shards.add(s);
   }
@@ -125,6 +137,7 @@ export class TenantPlates {
     if (this.region) this.arenas.free(this.region);
     this.region = undefined;
     this.count = 0;
+    this.grams = undefined;
   }
 
   private words(): Uint32Array {

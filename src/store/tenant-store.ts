@@ -4,7 +4,7 @@
  *
  *   D/tenants/<tenant>/manifest.json        catalogue + counters (src/store/manifest.ts)
  *   D/tenants/<tenant>/wal/<gen>.wal        write-ahead log files (src/store/wal.ts)
- *   D/tenants/<tenant>/shards/<file>.arrow  sealed shards (src/store/shard-format.ts), as objects of the
+ *   D/tenants/<tenant>/shards/<file>.shard  sealed shards (src/store/shard-format.ts), as objects of the
  *                                           tenant's shard object store (src/store/local-object-store.ts)
  *
  * Appends are durable (fsync'd, group commit) before they resolve, and visible from that moment on.
@@ -23,11 +23,15 @@ import { dayOf } from './shard-format.js';
 import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
 import type { LoadedShard } from './shard-loader.js';
+import type { ArenaSet } from '../core/arena.js';
+import { LiveRows, type LiveView } from './live-columns.js';
 import { LocalObjectStore } from './local-object-store.js';
 import type { ObjectStore } from './object-store.js';
 
 /** The acknowledgement mark of a tenant (see TenantStore.writeAckMark). */
 const kAckMarkFile = 'ack-mark.json';
+/** Rows per WAL record when the live log is rewritten from the columns. */
+const kRewriteBatch = 16384;
 
 export interface TenantAppendResult {
   stored: StoredRead[];
@@ -60,62 +64,6 @@ export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): 
   return out;
 }
 
-/**
- * The distinct plates of the live rows, in first-seen order (an entry's position is its dictionary
- * index, as in a shard's dictionary), each with its rows in row order. Grows in place with the rows.
- */
-export interface LivePlateIndex {
-  readonly plates: readonly string[];
-  readonly rows: ReadonlyArray<readonly number[]>;
-  /** Entry of a plate. */
-  readonly entry: ReadonlyMap<string, number>;
-}
-
-/**
- * The rows appended and not yet sealed, in seq order, with their plate index (exact lookups, hot-list
- * matching over distinct plates). Appends push in place; sealing and retention replace both (`replace`),
- * so a search that captured `rows` and `plateIndex` together keeps a consistent view.
- */
-export class LiveRows {
-  private rows_: RowRecord[] = [];
-  private index_ = LiveRows.emptyIndex();
-
-  get rows(): RowRecord[] {
-    return this.rows_;
-  }
-
-  get plateIndex(): LivePlateIndex {
-    return this.index_;
-  }
-
-  push(row: RowRecord): void {
-    LiveRows.indexRow(this.index_, row.plate, this.rows_.length);
-    this.rows_.push(row);
-  }
-
-  replace(rows: RowRecord[]): void {
-    const index = LiveRows.emptyIndex();
-    rows.forEach((r, i) => LiveRows.indexRow(index, r.plate, i));
-    this.rows_ = rows;
-    this.index_ = index;
-  }
-
-  private static emptyIndex(): { plates: string[]; rows: number[][]; entry: Map<string, number> } {
-    return { plates: [], rows: [], entry: new Map() };
-  }
-
-  private static indexRow(index: { plates: string[]; rows: number[][]; entry: Map<string, number> }, plate: string, row: number): void {
-    const d = index.entry.get(plate);
-    if (d !== undefined) {
-      index.rows[d]!.push(row);
-      return;
-    }
-    index.entry.set(plate, index.plates.length);
-    index.plates.push(plate);
-    index.rows.push([row]);
-  }
-}
-
 /** Rows grouped by UTC day, days in order of first appearance, rows in their order. */
 function rowsByDay(rows: readonly RowRecord[]): Map<number, RowRecord[]> {
   const byDay = new Map<number, RowRecord[]>();
@@ -137,7 +85,8 @@ export class TenantStore {
    * decides it is a local directory; everything else goes through the interface.
    */
   readonly shardObjects: ObjectStore;
-  live = new LiveRows();
+  /** The live rows, columnar in arena memory (src/store/live-columns.ts). */
+  readonly live: LiveRows;
   /** Loaded shards, replaced (never mutated) on seal and retention so searches can hold a list. */
   shards: readonly LoadedShard[] = [];
   /** When the oldest live row arrived (ms), 0 if none: drives sealing by age. */
@@ -171,8 +120,9 @@ export class TenantStore {
   /** WAL generations written before encryption (plaintext): the migration seals them away. */
   readonly plainWalGens = new Set<number>();
 
-  private constructor(tenant: string, dir: string, manifest: TenantManifest, readonly keys: DataKeys) {
+  private constructor(tenant: string, dir: string, manifest: TenantManifest, readonly keys: DataKeys, arenas: ArenaSet) {
     this.tenant = tenant;
+    this.live = new LiveRows(arenas);
     this.dir = dir;
     this.manifest = manifest;
     this.shardObjects = new LocalObjectStore(path.join(dir, 'shards'));
@@ -188,24 +138,24 @@ export class TenantStore {
   }
 
   /** Creates a new tenant durably (manifest first: a tenant dir without one holds nothing acknowledged). */
-  static async create(tenantsDir: string, tenant: string, ordinal: number, keys: DataKeys): Promise<TenantStore> {
+  static async create(tenantsDir: string, tenant: string, ordinal: number, keys: DataKeys, arenas: ArenaSet): Promise<TenantStore> {
     const dir = path.join(tenantsDir, tenant);
     await ensureDir(dir);
     const manifest: TenantManifest = { tenant, ordinal, nextSeq: 1, sealedSeq: 1, shards: [] };
     await writeManifest(dir, manifest);
-    const store = new TenantStore(tenant, dir, manifest, keys);
+    const store = new TenantStore(tenant, dir, manifest, keys, arenas);
     store.wal = await WalWriter.create(store.walDir, 1, { keys, tenant });
     store.walGens = [1];
     return store;
   }
 
   /** Opens an existing tenant: reads its manifest, replays its WAL (truncating a torn tail). */
-  static async open(tenantsDir: string, tenant: string, keys: DataKeys): Promise<TenantStore | undefined> {
+  static async open(tenantsDir: string, tenant: string, keys: DataKeys, arenas: ArenaSet): Promise<TenantStore | undefined> {
     const dir = path.join(tenantsDir, tenant);
     const manifest = await readManifest(dir);
     if (!manifest) return undefined;
     if (manifest.tenant !== tenant) throw CorruptFile(`Manifest names tenant ${manifest.tenant}: ${path.join(dir, 'manifest.json')}`);
-    const store = new TenantStore(tenant, dir, manifest, keys);
+    const store = new TenantStore(tenant, dir, manifest, keys, arenas);
     await store.replay();
     return store;
   }
@@ -226,7 +176,7 @@ export class TenantStore {
         this.badWalGens.add(gen);
       }
       if (scan.version === kWalPlainVersion) this.plainWalGens.add(gen);
-      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref));
+      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref), this.keys.cipher);
       this.shreddedBlocks += opened.shredded;
       if (opened.corrupt.length > 0) {
         if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
@@ -279,7 +229,7 @@ export class TenantStore {
    */
   beginBulkLoad(flushRows?: number): BulkLoad {
     if (this.bulkActive) throw StorageUnavailable(`A bulk load of tenant ${this.tenant} is already running`);
-    if (this.live.rows.length > 0) throw new Error(`bulk load of ${this.tenant}: live rows must be sealed first`);
+    if (this.live.length > 0) throw new Error(`bulk load of ${this.tenant}: live rows must be sealed first`);
     this.bulkActive = true;
     return new BulkLoad(this, this.nextSeq, this.manifest.nextShardGen ?? 1, flushRows);
   }
@@ -288,7 +238,7 @@ export class TenantStore {
   async commitBulkLoad(entries: readonly ShardEntry[], endSeq: number, nextShardGen: number, readIds: ReadonlyMap<string, number>): Promise<void> {
     try {
       await this.withExclusive(async () => {
-        if (this.live.rows.length > 0 || this.nextSeq > endSeq) throw new Error(`bulk load of ${this.tenant}: the tenant changed under it`);
+        if (this.live.length > 0 || this.nextSeq > endSeq) throw new Error(`bulk load of ${this.tenant}: the tenant changed under it`);
         const next: TenantManifest = {
           ...this.manifest, shards: [...this.manifest.shards, ...entries], nextShardGen, nextSeq: endSeq, sealedSeq: endSeq,
         };
@@ -344,7 +294,7 @@ export class TenantStore {
       for (let i = 0; i < rows.length; i++) rows[i]!.seq = firstSeq + i;
       const onDurable = () => {
         // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
-        if (this.live.rows.length === 0) this.liveSince = Date.now();
+        if (this.live.length === 0) this.liveSince = Date.now();
         this.ackedSeq = rows[rows.length - 1]!.seq;
         for (const row of rows) {
           this.live.push(row);
@@ -392,8 +342,8 @@ export class TenantStore {
     let boundarySeq = 0;
     await this.wal.rotate(gen, () => {
       // every row queued before the rotate is durable and visible now; later ones go to the new file
-      const last = this.live.rows[this.live.rows.length - 1];
-      boundarySeq = last ? last.seq + 1 : this.manifest.sealedSeq;
+      const view = this.live.view();
+      boundarySeq = view.length > 0 ? view.seq(view.length - 1) + 1 : this.manifest.sealedSeq;
     });
     const oldGens = this.walGens.filter((g) => g !== gen);
     this.walGens = [...oldGens, gen];
@@ -413,6 +363,23 @@ export class TenantStore {
     await Promise.all([...rowsByDay(rows)].map(([day, dayRows]) => this.wal.append(encodeRewriteRecord(dayRows), day)));
   }
 
+  /**
+   * rewriteRows for rows of a live view picked by `keep`, a batch of kRewriteBatch at a time, so only one
+   * batch of row records exists at once (the live rows are columns; the WAL takes records).
+   */
+  async rewriteLiveRows(view: LiveView, end: number, keep: (g: number) => boolean): Promise<void> {
+    let batch: RowRecord[] = [];
+    for (let g = 0; g < end; g++) {
+      if (!keep(g)) continue;
+      batch.push(view.record(g));
+      if (batch.length >= kRewriteBatch) {
+        await this.rewriteRows(batch);
+        batch = [];
+      }
+    }
+    await this.rewriteRows(batch);
+  }
+
   forgetReadId(id: string): void {
     this.readIds.delete(id);
   }
@@ -425,9 +392,12 @@ export class TenantStore {
     return this.badWalGens.size > 0;
   }
 
-  /** Forgets readIds of deleted rows. */
-  forgetReadIds(rows: Iterable<RowRecord>): void {
-    for (const r of rows) if (r.readId !== undefined) this.readIds.delete(r.readId);
+  /** Forgets readIds of deleted live rows. */
+  forgetReadIds(view: LiveView, rows: Iterable<number>): void {
+    for (const g of rows) {
+      const id = view.readId(g);
+      if (id !== undefined) this.readIds.delete(id);
+    }
   }
 
   async saveManifest(next: TenantManifest): Promise<void> {

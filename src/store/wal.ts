@@ -35,6 +35,7 @@ import { StorageUnavailable } from '../errors.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { LaneReader, LaneWriter, packBlock, unpackBlock, type KeyOpener } from '../crypto/log-lanes.js';
+import { aesGcm, type Cipher } from '../crypto/cipher.js';
 
 export const kWalVersion = 2;
 /** Plaintext logs written before encryption at rest: read (and migrated), never written. */
@@ -387,10 +388,10 @@ export interface WalContents {
 }
 
 /** Opens the records of a scanned log (plaintext version 1 files as they are). */
-export async function openWalRecords(scan: WalScan, open: KeyOpener): Promise<WalContents> {
+export async function openWalRecords(scan: WalScan, open: KeyOpener, cipher: Cipher = aesGcm): Promise<WalContents> {
   if (scan.version === kWalPlainVersion) return { payloads: scan.records, shredded: 0, corrupt: [] };
   const out: WalContents = { payloads: [], shredded: 0, corrupt: [] };
-  const reader = new LaneReader(open);
+  const reader = new LaneReader(open, cipher);
   for (const rec of scan.records) {
     const r = await reader.read(rec);
     if (r.kind === 'block') {

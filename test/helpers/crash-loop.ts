@@ -61,9 +61,9 @@ export interface Child {
   exited: Promise<number | string>;
 }
 
-/** Spawns `platesearch serve --port 0` on `dataDir`; resolves at its `listening on` line. */
-export function spawnServe(dataDir: string, extra: string[] = [], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const proc = spawn(process.execPath, [kCli(), 'serve', '--data-dir', dataDir, '--port', '0', '--threads', '1', ...extra], {
+/** Spawns `platesearch serve --port 0` on `dataDir` (`nodeArgs`: flags for node itself, e.g. --cpu-prof); resolves at its `listening on` line. */
+export function spawnServe(dataDir: string, extra: string[] = [], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeArgs, kCli(), 'serve', '--data-dir', dataDir, '--port', '0', '--threads', '1', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
   });

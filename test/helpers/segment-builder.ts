@@ -4,7 +4,7 @@
  * one zone map per kBlockRows rows computed from the stored (quantised) values.
  */
 import type { Arena } from '../../src/core/arena.js';
-import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../../src/core/segment.js';
+import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type SegmentLayout } from '../../src/core/segment.js';
 import type { SegmentDictionaries } from '../../src/core/kernels.js';
 
 /** A row as the tests generate it; lat/lon are quantised to 1e-7° by the builder. */
@@ -33,7 +33,11 @@ export function toE7(deg: number): number {
   return Math.round(deg * kCoordScale);
 }
 
-export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean } = {}): BuiltSegment {
+/**
+ * `narrow`: lanes as format 2 shards lay them out (src/store/shard-format.ts): u32 ts offsets from the
+ * earliest read's UTC midnight, u8/u16/u32 codes by dictionary size, no region lane when no row has a region.
+ */
+export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean } = {}): BuiltSegment {
   const n = input.length;
   const plateIds = new Map<string, number>();
   const plates: string[] = [];
@@ -59,30 +63,42 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
     return ptr;
   };
   const blocks = Math.ceil(n / kBlockRows);
+  const narrow = options.narrow ?? false;
+  let minTs = Infinity, maxTs = -Infinity;
+  for (const r of input) minTs = Math.min(minTs, r.ts), maxTs = Math.max(maxTs, r.ts);
+  const tsBase = n === 0 ? 0 : Math.floor(minTs / 86_400_000) * 86_400_000;
+  const narrowTs = narrow && (n === 0 || maxTs - tsBase < 0x7ffffffe);
+  const hasRegion = input.some((r) => r.region !== undefined);
+  const plateWidth = narrow ? laneWidthFor(plates.length) : 4;
+  const cameraWidth = narrow ? laneWidthFor(cameras.length) : 4;
+  const regionWidth = narrow ? laneWidthFor(regions.length) : 4;
   const layout: SegmentLayout = {
     arena: arena.index,
     rows: n,
-    ts: alloc(8 * n),
+    ts: alloc((narrowTs ? 4 : 8) * n),
     lat: alloc(4 * n),
     lon: alloc(4 * n),
-    plate: alloc(4 * n),
-    camera: alloc(4 * n),
-    region: alloc(4 * n),
+    plate: alloc(plateWidth * n),
+    camera: alloc(cameraWidth * n),
+    region: narrow && !hasRegion ? 0 : alloc(regionWidth * n),
     dict: alloc(kPlateSlotBytes * plates.length),
     dictCount: plates.length,
     zones: alloc(kZoneBytes * blocks),
     blocks,
   };
+  if (narrow) Object.assign(layout, { plateWidth, cameraWidth, regionWidth, ...(narrowTs ? { tsWidth: 4, tsBase } : {}) });
   const buf = arena.memory.buffer;
-  const ts = new BigInt64Array(buf, layout.ts, n);
+  const ts64 = narrowTs ? null : new BigInt64Array(buf, layout.ts, n);
+  const ts32 = narrowTs ? new Uint32Array(buf, layout.ts, n) : null;
   const lat = new Int32Array(buf, layout.lat, n);
   const lon = new Int32Array(buf, layout.lon, n);
-  const plate = new Uint32Array(buf, layout.plate, n);
-  const camera = new Uint32Array(buf, layout.camera, n);
-  const region = new Uint32Array(buf, layout.region, n);
+  const plate = codeLane(buf, layout.plate, layout.plateWidth, n);
+  const camera = codeLane(buf, layout.camera, layout.cameraWidth, n);
+  const region = layout.region !== 0 ? codeLane(buf, layout.region, layout.regionWidth, n) : new Uint8Array(n);
   const rows: SegmentRow[] = [];
   input.forEach((r, i) => {
-    ts[i] = BigInt(r.ts);
+    if (ts32) ts32[i] = r.ts - tsBase;
+    else ts64![i] = BigInt(r.ts);
     lat[i] = toE7(r.lat);
     lon[i] = toE7(r.lon);
     plate[i] = plateIds.get(r.plate)!;
@@ -101,7 +117,7 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
   for (let b = 0; b < blocks; b++) {
     let minTs = Infinity, maxTs = -Infinity, minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
     for (let i = b * kBlockRows; i < Math.min(n, (b + 1) * kBlockRows); i++) {
-      const t = Number(ts[i]!);
+      const t = input[i]!.ts;
       minTs = Math.min(minTs, t);
       maxTs = Math.max(maxTs, t);
       minLat = Math.min(minLat, lat[i]! / kCoordScale);

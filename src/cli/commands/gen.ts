@@ -10,7 +10,8 @@ const kUsage = `usage: platesearch gen --reads N --seed S --out FILE [options]
 
 Writes a synthetic, realistic licence-plate read data set as NDJSON (one read a line, with its
 "tenant"), plus FILE.truth.json listing every injected OCR misread (line, plate as read, true
-plate, kind). Same seed and options, same bytes. Streams: memory does not grow with N.
+plate, kind) and every planted convoy, cloned plate and frequent visitor (with the lines of their
+reads). Same seed and options, same bytes. Streams: memory does not grow with N.
 
 required:
   --reads N                 number of reads (exactly N lines)
@@ -53,6 +54,13 @@ OCR misreads (per read):
   --transposition-rate F    two adjacent characters swapped (default 0.001)
   --label-rate F            reads with make and colour classified, by day (default 0.92)
 
+planted patterns (for scoring the investigative analyses; default each: N/20000, at most 50):
+  --convoys K               K followers, each behind one commuter on every commute of 5-10 days,
+                            3-20 s behind it at each camera
+  --cloned-plates K         K commuters' plates also on a second vehicle, driving 2-3 cameras in a
+                            city >= 30 km away at the commuter's hours (+-20 min) on 3-6 days
+  --frequent-visitors K     K vehicles read 1-3 times at one fixed camera on each of 4-8 days
+
   --no-progress             no progress bar (it is drawn only when stderr is a terminal anyway)
   -h, --help                this text
 
@@ -88,6 +96,9 @@ const kNumericFlags: Record<string, NumericKey> = {
   'indel-rate': 'indelRate',
   'transposition-rate': 'transpositionRate',
   'label-rate': 'labelRate',
+  convoys: 'convoys',
+  'cloned-plates': 'clonedPlates',
+  'frequent-visitors': 'frequentVisitors',
 };
 // Numbers as plain decimals only: "1e6" or "0x10" would be accepted by Number() but surprise a reader.
 const kNumber = /^-?(\d+(\.\d*)?|\.\d+)$/;
@@ -169,7 +180,8 @@ export const command: Command = {
       const seconds = (performance.now() - started) / 1000;
       process.stderr.write(
         `platesearch gen: wrote ${groupDigits(summary.reads)} reads (${groupDigits(summary.misreads.total)} misreads, ` +
-          `${groupDigits(summary.vehicles)} vehicles) to ${parsed.out} in ${seconds.toFixed(1)} s, ` +
+          `${groupDigits(summary.vehicles)} vehicles; planted ${summary.planted.convoys} convoys, ${summary.planted.clonedPlates} cloned plates, ` +
+          `${summary.planted.frequentVisitors} frequent visitors) to ${parsed.out} in ${seconds.toFixed(1)} s, ` +
           `${groupDigits(summary.reads / Math.max(seconds, 1e-3))} reads/s\n`,
       );
       return 0;

@@ -67,7 +67,7 @@ function formatOf(file: string): IngestFormat | undefined {
 export const command: Command = {
   summary: 'bulk-load NDJSON or CSV reads without a server',
   usage,
-  async run(args) {
+  async run(args, context) {
     let values: { 'data-dir'?: string; 'key-store'?: string; tenant?: string };
     let files: string[];
     try {
@@ -97,7 +97,7 @@ export const command: Command = {
         return 1;
       }
     }
-    const keys = await openCommandKeys('ingest', dataDir, values['key-store']);
+    const keys = await (context?.openKeys ?? openCommandKeys)('ingest', dataDir, values['key-store']);
     let accepted = 0;
     let rejected = 0;
     const reject = (file: string, line: number, error: string) => {

@@ -132,7 +132,7 @@ export function exitSoon(code: number, graceMs = 2_000): void {
 export const command: Command = {
   summary: 'start the HTTP server',
   usage,
-  async run(args) {
+  async run(args, context) {
     let parsed: ServeArgs;
     try {
       parsed = parseServeArgs(args);
@@ -140,7 +140,7 @@ export const command: Command = {
       process.stderr.write(`platesearch serve: ${(err as Error).message}\n${usage}\n`);
       return 2;
     }
-    const keys = await openCommandKeys('serve', parsed.dataDir, parsed.keyStore);
+    const keys = await (context?.openKeys ?? openCommandKeys)('serve', parsed.dataDir, parsed.keyStore);
     const server = await startServer({ ...parsed, keys });
     process.stdout.write(`listening on ${server.url}\n`);
     const code = await runUntilSignal(server);

@@ -14,8 +14,9 @@ import type { Kernels } from '../../core/kernels.js';
 import { kCoordScale } from '../../core/segment.js';
 import type { ReadFilter } from '../../model/query.js';
 import { QueryBudget } from '../budget.js';
-import { scanLive, scanShard, type Candidate } from '../executor.js';
+import { scanShard, type Candidate } from '../executor.js';
 import { prepareFilter, type PreparedFilter } from '../filter-plan.js';
+import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
 import type { Source } from '../sources.js';
 import { nearAny, runRowScanTask, U32List, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
@@ -58,7 +59,10 @@ function shardWindows(src: Source & { kind: 'shard' }, w: RowScanSpec['windows']
 
 export function rowScanTask(src: Source & { kind: 'shard' }, spec: RowScanSpec): RowScanTask {
   const s = src.shard;
-  const task: RowScanTask = { layout: s.layout, filters: spec.filters.map((f) => withFloor(f, src.minTs)), cameras: s.cameras, regions: s.regions };
+  const task: RowScanTask = {
+    layout: s.layout, filters: spec.filters.map((f) => withFloor(f, src.minTs)), cameras: s.cameras, regions: s.regions,
+    span: { minTs: s.meta.minTs, maxTs: s.meta.maxTs },
+  };
   const windows = shardWindows(src, spec.windows);
   if (windows) task.windows = windows;
   return task;
@@ -92,25 +96,17 @@ function plateRows(src: Source, plate: string, spec: RowScanSpec, budget: QueryB
     });
     return windowed(src, out.map((l) => l.done()), spec.windows);
   }
-  const entry = src.plateIndex?.entry.get(plate);
-  const rows = entry === undefined ? (src.plateIndex ? [] : null) : src.plateIndex!.rows[entry]!;
+  const view = src.view;
+  const code = view.findPlate(plate);
+  const rows = code < 0 ? [] : view.rowsOfPlate(code);
   spec.filters.forEach((f, k) => {
-    const sink = (c: Candidate) => out[k]!.push(c.row);
-    if (rows === null) {
-      // no plate index: the live scan with an exact matcher
-      scanLive(src, (pl) => (pl === plate ? 0 : -1), f, sink, undefined, undefined, budget);
-      return;
-    }
     const p = prepareFilter(f, src.minTs);
     if (p.empty) return;
+    const test = liveRowTest(view, p);
+    if (!test) return;
     for (const i of rows) {
       budget?.tick();
-      const r = src.rows[i]!;
-      if (r.ts < p.lo || r.ts >= p.hi) continue;
-      if (p.geo && !p.geo(r.latE7 / kCoordScale, r.lonE7 / kCoordScale)) continue;
-      if (p.cameras && !p.cameras.has(r.camera)) continue;
-      if (p.regions && (r.region === undefined || !p.regions.has(r.region))) continue;
-      out[k]!.push(i);
+      if (test(i, view.ts(i))) out[k]!.push(i);
     }
   });
   return windowed(src, out.map((l) => l.done()), spec.windows);
@@ -122,8 +118,8 @@ function windowed(src: Source, lists: Uint32Array[], w: RowScanSpec['windows']):
   return lists.map((rows) => {
     const keep = new U32List();
     for (const i of rows) {
-      const camera = src.kind === 'shard' ? src.shard.cameras[src.shard.camera[i]!]! : src.rows[i]!.camera;
-      const ts = src.kind === 'shard' ? src.shard.tsAt(i) : src.rows[i]!.ts;
+      const camera = src.kind === 'shard' ? src.shard.cameras[src.shard.camera[i]!]! : src.view.camera(i);
+      const ts = src.kind === 'shard' ? src.shard.tsAt(i) : src.view.ts(i);
       const times = w.byCamera.get(camera);
       if (times && nearAny(times, ts, w.ms)) keep.push(i);
     }
@@ -134,11 +130,10 @@ function windowed(src: Source, lists: Uint32Array[], w: RowScanSpec['windows']):
 /** The JS scans (live rows, or a shard without kernels), per filter. */
 function jsRows(src: Source, spec: RowScanSpec, budget: QueryBudget | undefined): Uint32Array[] {
   const lists = spec.filters.map((f) => {
-    const l = new U32List();
-    const sink = (c: Candidate) => l.push(c.row);
     // both visit rows in row order, so the lists come out ascending
-    if (src.kind === 'shard') scanShard(src, undefined, undefined, f, sink, undefined, budget);
-    else scanLive(src, undefined, f, sink, undefined, undefined, budget);
+    if (src.kind === 'live') return liveRowsPassing(src.view, prepareFilter(f, src.minTs), budget ? () => budget.tick() : undefined);
+    const l = new U32List();
+    scanShard(src, undefined, undefined, f, (c: Candidate) => l.push(c.row), undefined, budget);
     return l.done();
   });
   return windowed(src, lists, spec.windows);

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
-import { counterNonce, openBytes, sealBytes } from '../../crypto/aead.js';
+import { counterNonce } from '../../crypto/aead.js';
 import { isKeyDestroyed, wrappedFromJson, wrappedToJson, type DataKeys, type WrappedKey, type WrappedKeyJson } from '../../crypto/data-keys.js';
 import { auditEpoch } from '../../crypto/key-names.js';
 import { canonicalJson } from './record.js';
@@ -83,7 +83,7 @@ export class AuditSealer {
       else hidden[k] = v;
     }
     const counter = cur.counter++;
-    const sealed = sealBytes(cur.key, counterNonce(0, counter), Buffer.from(canonicalJson(hidden), 'utf8'), aadOf(tenant, body.seq as number));
+    const sealed = this.keys.cipher.seal(cur.key, counterNonce(0, counter), Buffer.from(canonicalJson(hidden), 'utf8'), aadOf(tenant, body.seq as number));
     out.sealed = sealed.toString('base64');
     out.sealedBy = `${cur.id}:${counter}`;
     return out;
@@ -105,7 +105,7 @@ export class AuditSealer {
     } catch (err) {
       return { ...record, sealedError: isKeyDestroyed(err) ? 'its key was destroyed' : 'its key does not open' };
     }
-    const plain = openBytes(key, counterNonce(0, Number(counterText)), Buffer.from(record.sealed, 'base64'), aadOf(tenant, record.seq as number));
+    const plain = this.keys.cipher.open(key, counterNonce(0, Number(counterText)), Buffer.from(record.sealed, 'base64'), aadOf(tenant, record.seq as number));
     if (!plain) return { ...record, sealedError: 'the sealed fields do not authenticate' };
     const { sealed: _s, sealedBy: _b, ...rest } = record;
     return { ...rest, ...(JSON.parse(plain.toString('utf8')) as Record<string, unknown>) };

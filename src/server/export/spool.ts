@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { counterNonce, kTagBytes, newDataKey, openBytes, sealBytes } from '../../crypto/aead.js';
+import { counterNonce, kTagBytes, newDataKey } from '../../crypto/aead.js';
+import { aesGcm, type Cipher } from '../../crypto/cipher.js';
 
 // beyond this the export is spooled to disk: keeps a server's memory bounded under concurrent exports
 const kSpoolMemoryBytes = 16 << 20;
@@ -34,7 +35,8 @@ export class Spool {
   private readonly key = newDataKey();
   private frames = 0;
 
-  constructor(private readonly tmpDir: string) {}
+  /** `cipher`: the data keys' (AES-256-GCM; src/crypto/cipher.ts). */
+  constructor(private readonly tmpDir: string, private readonly cipher: Cipher = aesGcm) {}
 
   /** Removes spool files left by a crash. */
   static async sweep(tmpDir: string): Promise<void> {
@@ -86,7 +88,7 @@ export class Spool {
   }
 
   private async appendToFile(plain: Buffer): Promise<void> {
-    const sealed = sealBytes(this.key, counterNonce(0, this.frames++), plain);
+    const sealed = this.cipher.seal(this.key, counterNonce(0, this.frames++), plain);
     const len = Buffer.alloc(4);
     len.writeUInt32LE(plain.length, 0);
     const buf = Buffer.concat([len, sealed]);
@@ -129,7 +131,7 @@ export class Spool {
         const sealed = Buffer.allocUnsafe(len + kTagBytes);
         await this.readExactly(sealed, pos + 4);
         pos += 4 + sealed.length;
-        const plain = openBytes(this.key, counterNonce(0, frame), sealed);
+        const plain = this.cipher.open(this.key, counterNonce(0, frame), sealed);
         if (!plain) throw new Error(`export spool ${this.path}: frame ${frame} does not authenticate`);
         for (let off = 0; off < plain.length; off += kReadChunk) yield plain.subarray(off, Math.min(plain.length, off + kReadChunk));
       }

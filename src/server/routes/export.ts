@@ -39,7 +39,7 @@ async function exportReads(ctx: RequestContext): Promise<RouteResponse> {
 
   const tenant = ctx.principal.tenant;
   const minTs = ctx.services.directory.retentionCutoff(tenant, ctx.now);
-  const spool = new Spool(join(ctx.services.dataDir, 'tmp'));
+  const spool = new Spool(join(ctx.services.dataDir, 'tmp'), ctx.services.keys.cipher);
   let rows = 0;
   // Parquet is binary: encoded a row group at a time into the same spool
   const parquet = format === 'parquet' ? new ParquetExport((bytes) => spool.writeBytes(bytes)) : undefined;

@@ -56,9 +56,11 @@ function touchScope(ctx: RequestContext, scopes: readonly TenantScope[]): void {
 async function search(ctx: RequestContext): Promise<RouteResponse> {
   const { query, justification, cursor } = parseSearchRequest(ctx.body);
   justify(ctx, justification);
-  // v1.1 paging: the cursor must fit this body, this justification and this caller (src/query/cursor.ts)
-  const fingerprint = searchFingerprint(query, { tenant: ctx.principal.tenant, user: ctx.principal.user, ...justification });
-  if (cursor !== undefined) query.after = decodeCursor(cursor, fingerprint);
+  // v1.1 paging: the cursor must fit this body, this justification and this caller (src/query/cursor.ts);
+  // the fingerprint (canonical JSON and a SHA-256) is made only when a cursor is read or written
+  let fp: string | undefined;
+  const fingerprint = (): string => (fp ??= searchFingerprint(query, { tenant: ctx.principal.tenant, user: ctx.principal.user, ...justification }));
+  if (cursor !== undefined) query.after = decodeCursor(cursor, fingerprint());
   const { engine, directory } = ctx.services;
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
   touchScope(ctx, scopes);
@@ -69,7 +71,7 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.total;
   const last = result.hits[result.hits.length - 1];
-  const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint) : null;
+  const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint()) : null;
   const format = answerFormat(ctx.headers.accept, ['json', 'msgpack', 'ndjson']);
   if (format === 'ndjson') {
     const head = { total: result.total, truncated: result.truncated, queryId: ctx.requestId, next };

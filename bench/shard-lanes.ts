@@ -1,0 +1,50 @@
+/**
+ * Bytes per read of format 2 shards, lane by lane (src/store/shard-format.ts), for the bench:peers data:
+ * the generated reads are cut into tenant-day shards as sealing cuts them and built with buildShard (no
+ * engine, no encryption). A shard is loaded into the arena as it is, so this is also what it holds there.
+ *
+ *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3]
+ */
+import { parseArgs } from 'node:util';
+import { generateReads, kDefaultTenants } from '../src/gen/index.js';
+import { buildShard, dayOf, ShardView } from '../src/store/shard-format.js';
+import { buildShardV1 } from '../src/store/shard-format-v1.js';
+import type { RowRecord } from '../src/store/wal-record.js';
+
+const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' } }, strict: true });
+const reads = Number(values.reads ?? 1_000_000);
+const groups = new Map<string, RowRecord[]>();
+let seq = 1;
+for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: kDefaultTenants.slice(0, Number(values.tenants ?? 3)), days: Number(values.days ?? 28), vehicles: Math.max(50, Math.round(reads / 10)) })) {
+  const x = r.read;
+  const row: RowRecord = { seq: seq++, plate: x.plate, ts: x.ts, latE7: Math.round(x.lat * 1e7), lonE7: Math.round(x.lon * 1e7), camera: x.camera };
+  if (x.region !== undefined) row.region = x.region;
+  if (x.confidence !== undefined) row.confidence = x.confidence;
+  if (x.make !== undefined) row.make = x.make;
+  if (x.color !== undefined) row.color = x.color;
+  if (x.readId !== undefined) row.readId = x.readId;
+  const k = `${r.tenant}/${dayOf(x.ts)}`;
+  let g = groups.get(k);
+  if (!g) groups.set(k, (g = []));
+  g.push(row);
+}
+const by = new Map<string, { bytes: number; widths: Set<number> }>();
+let total = 0, v1 = 0, n = 0;
+for (const [k, rows] of groups) {
+  const day = Number(k.split('/')[1]);
+  const { bytes } = buildShard('t', 1, day, rows);
+  v1 += buildShardV1('t', 1, day, rows).bytes.length;
+  total += bytes.length;
+  n += rows.length;
+  for (const [name, l] of Object.entries(new ShardView(k, bytes).header.lanes)) {
+    const e = by.get(name) ?? { bytes: 0, widths: new Set<number>() };
+    e.bytes += l!.bytes;
+    e.widths.add(l!.width);
+    by.set(name, e);
+  }
+}
+const lanes = [...by.values()].reduce((a, e) => a + e.bytes, 0);
+const out = [`${groups.size} shards, ${n} reads: format 2 ${(total / n).toFixed(2)} B/read; format 1 file ${(v1 / n).toFixed(2)} B/read (+ 16-byte slots built at load)`, '', '| lane | B/read | widths |', '| --- | ---: | --- |'];
+for (const [name, e] of by) out.push(`| ${name} | ${(e.bytes / n).toFixed(2)} | ${[...e.widths].join(', ')} |`);
+out.push(`| header + alignment | ${((total - lanes) / n).toFixed(2)} | |`);
+process.stdout.write(out.join('\n') + '\n');

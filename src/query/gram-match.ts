@@ -1,0 +1,146 @@
+/**
+ * Runs an n-gram plan (src/query/gram-plan.ts) over a tenant's gram index (src/store/plate-grams.ts):
+ * the candidate plates, then their verification by the dictionary kernel itself.
+ *
+ *   candidates: per alternative, the postings of its smallest group, narrowed by the next-smallest groups
+ *               (binary search of each candidate in their lists) until few are left; the alternatives'
+ *               candidates merged. Sorted dictionary ids, each once.
+ *   verify:     the candidates' 16-byte slots copied side by side into kernel scratch, and the very
+ *               kernel call that matches a whole dictionary (Kernels.matchDictionary) run over that
+ *               small dictionary: the distances are the kernel's, not an approximation of them.
+ */
+import type { Kernels } from '../core/kernels.js';
+import { kNoMatch } from '../core/kernels.js';
+import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
+import type { PlateMatch } from '../model/query.js';
+import type { PlateGrams } from '../store/plate-grams.js';
+import type { GramGroup, GramPlan } from './gram-plan.js';
+
+/**
+ * Below this many candidates an alternative is not narrowed further: checking each of them against the
+ * next group's lists costs about what verifying them in the kernel does.
+ */
+const kFewCandidates = 32;
+
+/** Is `x` in the ascending list `a`? */
+function contains(a: Uint32Array, x: number): boolean {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid]!;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
+}
+
+/** The sorted union of two ascending, duplicate-free lists. */
+function union2(a: Uint32Array, b: Uint32Array): Uint32Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint32Array(a.length + b.length);
+  let i = 0, j = 0, n = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!, y = b[j]!;
+    if (x <= y) {
+      out[n++] = x;
+      i++;
+      if (x === y) j++;
+    } else {
+      out[n++] = y;
+      j++;
+    }
+  }
+  while (i < a.length) out[n++] = a[i++]!;
+  while (j < b.length) out[n++] = b[j++]!;
+  return out.subarray(0, n);
+}
+
+/** The sorted union of many ascending lists, merged pairwise (a balanced tree of merges). */
+export function unionAll(lists: readonly Uint32Array[]): Uint32Array {
+  let level = lists.filter((l) => l.length > 0);
+  if (level.length === 0) return new Uint32Array(0);
+  while (level.length > 1) {
+    const next: Uint32Array[] = [];
+    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? union2(level[k]!, level[k + 1]!) : level[k]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+function groupSize(grams: PlateGrams, g: GramGroup): number {
+  let n = 0;
+  for (const key of g) n += grams.sizeOf(key);
+  return n;
+}
+
+/** The candidates of one alternative (an AND of groups). */
+function alternativeCandidates(grams: PlateGrams, groups: readonly GramGroup[]): Uint32Array {
+  const bySize = groups.map((g) => ({ g, size: groupSize(grams, g) })).sort((a, b) => a.size - b.size);
+  let cand = unionAll(bySize[0]!.g.map((key) => grams.postingsOf(key)));
+  for (let j = 1; j < bySize.length && cand.length > kFewCandidates; j++) {
+    const lists = bySize[j]!.g.map((key) => grams.postingsOf(key)).filter((l) => l.length > 0);
+    let n = 0;
+    const kept = new Uint32Array(cand.length);
+    for (let i = 0; i < cand.length; i++) {
+      const x = cand[i]!;
+      for (const l of lists) {
+        if (contains(l, x)) {
+          kept[n++] = x;
+          break;
+        }
+      }
+    }
+    cand = kept.subarray(0, n);
+  }
+  return cand;
+}
+
+/**
+ * The dictionary ids `plan` admits (ascending, each once): a superset of the plates the pattern matches.
+ * Undefined when there would be more than `max` (the caller scans instead).
+ */
+export function gramCandidates(grams: PlateGrams, plan: GramPlan, max: number): Uint32Array | undefined {
+  if (plan.estimate > max * plan.alternatives.length) return undefined;
+  const parts = plan.alternatives.map((groups) => alternativeCandidates(grams, groups));
+  const out = unionAll(parts);
+  return out.length > max ? undefined : out;
+}
+
+/**
+ * Verifies `candidates` (ids into the dictionary at `dict`, `count` slots, in the kernels' arena) with
+ * the dictionary kernel; calls `take(id, distance)` for each match, in id order. Returns the matches, or
+ * -1 when they exceed `max` (the caller then goes the way it would for a broad pattern). Throws
+ * RangeError when scratch cannot hold the candidates.
+ */
+export function verifyCandidates(
+  k: Kernels, dict: number, candidates: Uint32Array, match: PlateMatch, max: number, take: (id: number, distance: number) => void,
+): number {
+  const n = candidates.length;
+  if (n === 0) return 0;
+  const mark = k.scratch.mark();
+  try {
+    // 16-byte slots side by side; both buffers rounded up to whole 16-byte vectors for the SIMD kernels
+    const padded = Math.ceil(n / 16) * 16;
+    const slots = k.scratch.alloc(padded * kPlateSlotBytes, 16);
+    const dist = k.scratch.alloc(padded, 16);
+    const words = kPlateSlotBytes / 4;
+    const from = new Uint32Array(k.memory.buffer, dict, (candidates[n - 1]! + 1) * words);
+    const to = new Uint32Array(k.memory.buffer, slots, padded * words);
+    for (let i = 0; i < n; i++) {
+      const s = candidates[i]! * words, d = i * words;
+      to[d] = from[s]!;
+      to[d + 1] = from[s + 1]!;
+      to[d + 2] = from[s + 2]!;
+      to[d + 3] = from[s + 3]!;
+    }
+    const matched = k.matchDictionary({ dict: slots, dictCount: n } as SegmentLayout, match, dist);
+    if (matched > max) return -1;
+    const ds = new Uint8Array(k.memory.buffer, dist, n);
+    for (let i = 0; i < n; i++) if (ds[i] !== kNoMatch) take(candidates[i]!, ds[i]!);
+    return matched;
+  } finally {
+    k.scratch.release(mark);
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * The probe side of the hot-list join (issue 12): one shard (a segment resident in an arena) against a
+ * query's entry index (src/query/hotlist-index.ts). A plain function of (memory, task), so the same code
+ * runs on the calling thread and in the executor's workers (src/query/worker.ts); it reads the shard's
+ * columns and the index where they lie (shared memory) and returns only each matched entry's exact count
+ * and its best `limit` rows, never every match.
+ *
+ *   1. probe     the shard's distinct plates (16-byte slots) against the index: exact entries by hash
+ *                (every slot probes; or, for a few entries next to a big dictionary, a binary search per
+ *                entry), fuzzy entries by the plate's own delete keys, candidates verified by the
+ *                bounded edit distance → (entry, plate, distance) pairs
+ *   2. rows      pairs grouped by entry; each plate's rows from the plate → rows index (`plate_rows`),
+ *                newest first, tested against the filter (the reference's predicates) and counted
+ *   3. top-k     per entry a bounded heap by (distance, ts desc, seq): a row that cannot beat the worst
+ *                kept costs one compare, so a plate read 100,000 times costs a pass over its rows and
+ *                `limit` slots, whatever the count
+ */
+import { codeLane, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { ocrMap } from '../model/plate.js';
+import type { ReadFilter } from '../model/query.js';
+import type { QueryBudget } from './budget.js';
+import { attributeMask, prepareFilter } from './filter-plan.js';
+import { forEachDeleteValue, keyHash, keyHi, slotHash, type HotlistIndex } from './hotlist-index.js';
+
+export interface HotlistTask {
+  layout: SegmentLayout;
+  /** Arena offsets of the shard's seq lane and plate → rows lane (widths in `layout`). */
+  seq: number;
+  postings: number;
+  /** The query's filter with the tenant's retention floor folded into `from`. */
+  filter: ReadFilter;
+  cameras: readonly string[];
+  regions: readonly string[];
+  makes?: readonly string[];
+  colors?: readonly string[];
+  /** limitPerPlate. */
+  limit: number;
+  index: HotlistIndex;
+}
+
+export interface HotlistTaskResult {
+  /** Matched entries (those with at least one passing row), ascending. */
+  entries: Int32Array;
+  /** Per matched entry: its exact count of passing rows in this shard. */
+  totals: Int32Array;
+  /** Per matched entry j: its kept rows are [offsets[j], offsets[j + 1]) of the columns below, in no order. */
+  offsets: Int32Array;
+  rows: Uint32Array;
+  distances: Uint8Array;
+  ts: Float64Array;
+  seqs: Float64Array;
+}
+
+/** Each character's OCR class representative, as bytes (src/model/plate.ts ocrMap). */
+const kOcrBytes: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) t[c] = c < 128 ? ocrMap(String.fromCharCode(c)).charCodeAt(0) : c;
+  return t;
+})();
+
+/** A growable i32 list. */
+class IntList {
+  a: Int32Array;
+  n = 0;
+  constructor(cap = 1024) {
+    this.a = new Int32Array(cap);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+/**
+ * Per-entry bounded heap by (distance, ts desc, seq), root = the worst kept row; reused across entries
+ * (reset), struct of arrays (no object per row). `seq` is read only when a row enters or ties the root.
+ */
+class EntryTop {
+  size = 0;
+  total = 0;
+  readonly d: Uint8Array;
+  readonly ts: Float64Array;
+  readonly seq: Float64Array;
+  readonly row: Uint32Array;
+  constructor(readonly limit: number) {
+    this.d = new Uint8Array(limit);
+    this.ts = new Float64Array(limit);
+    this.seq = new Float64Array(limit);
+    this.row = new Uint32Array(limit);
+  }
+
+  reset(): void {
+    this.size = 0;
+    this.total = 0;
+  }
+
+  offer(d: number, ts: number, row: number, seqOf: (row: number) => number): void {
+    this.total++;
+    if (this.size < this.limit) {
+      this.siftUp(this.size++, d, ts, seqOf(row), row);
+      return;
+    }
+    const rd = this.d[0]!, rts = this.ts[0]!;
+    if (d > rd || (d === rd && ts < rts)) return;
+    const seq = seqOf(row);
+    if (d === rd && ts === rts && seq > this.seq[0]!) return;
+    this.siftDown(d, ts, seq, row);
+  }
+
+  private worse(i: number, d: number, ts: number, seq: number): boolean {
+    const di = this.d[i]!;
+    if (di !== d) return di > d;
+    const ti = this.ts[i]!;
+    if (ti !== ts) return ti < ts;
+    return this.seq[i]! > seq;
+  }
+
+  private put(i: number, d: number, ts: number, seq: number, row: number): void {
+    this.d[i] = d;
+    this.ts[i] = ts;
+    this.seq[i] = seq;
+    this.row[i] = row;
+  }
+
+  private siftUp(i: number, d: number, ts: number, seq: number, row: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.worse(parent, d, ts, seq)) break;
+      this.put(i, this.d[parent]!, this.ts[parent]!, this.seq[parent]!, this.row[parent]!);
+      i = parent;
+    }
+    this.put(i, d, ts, seq, row);
+  }
+
+  private siftDown(d: number, ts: number, seq: number, row: number): void {
+    const n = this.size;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && this.worse(child + 1, this.d[child]!, this.ts[child]!, this.seq[child]!)) child++;
+      if (!this.worse(child, d, ts, seq)) break;
+      this.put(i, this.d[child]!, this.ts[child]!, this.seq[child]!, this.row[child]!);
+      i = child;
+    }
+    this.put(i, d, ts, seq, row);
+  }
+}
+
+const row0 = new Int32Array(16), row1 = new Int32Array(16), row2 = new Int32Array(16);
+
+/**
+ * Edit distance between a[0..n) and b[0..m) (byte strings), Levenshtein or OSA, or k+1 when it exceeds
+ * k: src/query/plate-matcher.ts boundedDistance on bytes (same table, same early stop).
+ */
+export function boundedDistanceBytes(a: Uint8Array, ao: number, n: number, b: Uint8Array, bo: number, m: number, k: number, osa: boolean): number {
+  if (Math.abs(n - m) > k) return k + 1;
+  let prev2 = row2, prev = row0, cur = row1;
+  for (let j = 0; j <= m; j++) prev[j] = j;
+  for (let i = 1; i <= n; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    const ai = a[ao + i - 1]!;
+    for (let j = 1; j <= m; j++) {
+      const bj = b[bo + j - 1]!;
+      let v = prev[j - 1]! + (ai === bj ? 0 : 1);
+      const del = prev[j]! + 1;
+      const ins = cur[j - 1]! + 1;
+      if (del < v) v = del;
+      if (ins < v) v = ins;
+      if (osa && i > 1 && j > 1 && ai === b[bo + j - 2] && a[ao + i - 2] === bj) {
+        const t = prev2[j - 2]! + 1;
+        if (t < v) v = t;
+      }
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > k && !osa) return k + 1;
+    if (rowMin > k + 1) return k + 1;
+    const t = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = t;
+  }
+  const d = prev[m]!;
+  return d > k ? k + 1 : d;
+}
+
+/** Probes the shard's dictionary: (entry, dictionary entry, distance) triples into `pe`, `pd`, `pdist`. */
+function probe(task: HotlistTask, buf: ArrayBufferLike, pe: IntList, pd: IntList, pdist: IntList, budget: QueryBudget | undefined): void {
+  const seg = task.layout;
+  const ix = task.index;
+  const count = seg.dictCount;
+  if (count === 0) return;
+  const words = new Uint32Array(buf, seg.dict, count * 4);
+  const bytes = new Uint8Array(buf, seg.dict, count * kPlateSlotBytes);
+  const es = ix.slots;
+  const eb = new Uint8Array(es.buffer, es.byteOffset, es.byteLength);
+  const hit = (e: number, d: number, dist: number) => {
+    pe.push(e);
+    pd.push(d);
+    pdist.push(dist);
+  };
+  const list = ix.exactList;
+  for (const ocr of [false, true]) {
+    const ex = ix.exact[ocr ? 1 : 0];
+    if (!ex) continue;
+    if (!ocr && list.length * 24 < count) {
+      // few entries: a binary search each over the sorted slots (~log2(count) slot compares)
+      for (let t = 0; t < list.length; t++) {
+        budget?.tick();
+        const e = list[t]!;
+        const d = findSlot(bytes, count, eb, e * 16);
+        if (d >= 0) hit(e, d, 0);
+      }
+      continue;
+    }
+    const { head, next, bits } = ex;
+    const mask = (1 << bits) - 1;
+    const mapped = new Uint32Array(4);
+    const mb = new Uint8Array(mapped.buffer);
+    for (let d = 0; d < count; d++) {
+      if ((d & 1023) === 0) budget?.check();
+      let w0 = words[d * 4]!, w1 = words[d * 4 + 1]!, w2 = words[d * 4 + 2]!, w3 = words[d * 4 + 3]!;
+      if (ocr) {
+        mapped[0] = w0;
+        mapped[1] = w1;
+        mapped[2] = w2;
+        mapped[3] = w3;
+        const len = mb[15]!;
+        for (let j = 0; j < len; j++) mb[j] = kOcrBytes[mb[j]!]!;
+        w0 = mapped[0]!;
+        w1 = mapped[1]!;
+        w2 = mapped[2]!;
+        w3 = mapped[3]!;
+      }
+      let h = slotHash(w0, w1, w2, w3, bits);
+      for (;;) {
+        let e = head[h]!;
+        if (e < 0) break;
+        const v = e * 4;
+        if (es[v] === w0 && es[v + 1] === w1 && es[v + 2] === w2 && es[v + 3] === w3) {
+          for (; e >= 0; e = next[e]!) hit(e, d, 0);
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+    }
+  }
+  for (const ocr of [false, true]) {
+    const fz = ix.fuzzy[ocr ? 1 : 0];
+    if (!fz) continue;
+    const { k, bits, hi, lo, start, len: runLen, entries } = fz;
+    const { maxEdits, osa } = ix;
+    const mask = (1 << bits) - 1;
+    const seen = new Int32Array(ix.count); // seen[e] === d + 1: entry e already verified against plate d
+    const codes = new Uint8Array(16);
+    const pre = new Float64Array(12), suf = new Float64Array(12);
+    let d = 0;
+    const visit = (v: number): void => {
+      const vh = keyHi(v), vl = v >>> 0;
+      let h = keyHash(vh, vl, bits);
+      for (;;) {
+        if (runLen[h] === 0) return;
+        if (hi[h] === vh && lo[h] === vl) break;
+        h = (h + 1) & mask;
+      }
+      const s = start[h]!, end = s + runLen[h]!;
+      const len = codes[15]!;
+      for (let r = s; r < end; r++) {
+        const e = entries[r]!;
+        if (seen[e] === d + 1) continue;
+        seen[e] = d + 1;
+        const ke = maxEdits[e]!;
+        const dist = boundedDistanceBytes(eb, e * 16, eb[e * 16 + 15]!, codes, 0, len, ke, osa[e] === 1);
+        if (dist <= ke) hit(e, d, dist);
+      }
+    };
+    for (d = 0; d < count; d++) {
+      if ((d & 255) === 0) budget?.check();
+      const len = bytes[d * 16 + 15]!;
+      if (len + k < fz.minLen || len - k > fz.maxLen) continue;
+      for (let j = 0; j < len; j++) codes[j] = ocr ? kOcrBytes[bytes[d * 16 + j]!]! : bytes[d * 16 + j]!;
+      codes[15] = len;
+      forEachDeleteValue(codes, len, k, pre, suf, visit);
+    }
+  }
+}
+
+/** Index of the slot equal to the entry slot at `eb[eo..eo+16)` in the sorted dictionary, or -1. */
+function findSlot(bytes: Uint8Array, count: number, eb: Uint8Array, eo: number): number {
+  const len = eb[eo + 15]!;
+  let lo = 0, hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const base = mid * kPlateSlotBytes;
+    let c = 0;
+    for (let j = 0; j < len && c === 0; j++) c = bytes[base + j]! - eb[eo + j]!;
+    if (c === 0) c = bytes[base + 15]! - len; // a prefix sorts before its extensions
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+/** Runs one shard task: see the file comment. `buf` is the arena's memory buffer. */
+export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?: QueryBudget): HotlistTaskResult {
+  const seg = task.layout;
+  const empty: HotlistTaskResult = {
+    entries: new Int32Array(0), totals: new Int32Array(0), offsets: new Int32Array(1),
+    rows: new Uint32Array(0), distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0),
+  };
+  const p = prepareFilter(task.filter, -Infinity);
+  if (p.empty || seg.rows === 0 || seg.dictCount === 0) return empty;
+  const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
+  const regionOk = p.regions ? task.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
+  const makeOk = p.makes ? attributeMask(task.makes ?? [], p.makes) : null;
+  const colorOk = p.colors ? attributeMask(task.colors ?? [], p.colors) : null;
+  if ((cameraOk && !cameraOk.includes(true)) || (regionOk && !regionOk.includes(true))) return empty;
+  if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return empty;
+
+  const pe = new IntList(), pd = new IntList(), pdist = new IntList();
+  probe(task, buf, pe, pd, pdist, budget);
+  if (pe.n === 0) return empty;
+
+  // pairs by entry (then plate): one entry's rows go through one heap
+  const order = new Int32Array(pe.n);
+  for (let i = 0; i < pe.n; i++) order[i] = i;
+  const E = pe.a, D = pd.a;
+  let sorted = true;
+  for (let i = 1; i < pe.n && sorted; i++) sorted = E[i - 1]! < E[i]! || (E[i - 1] === E[i] && D[i - 1]! <= D[i]!);
+  if (!sorted) order.sort((a, b) => E[a]! - E[b]! || D[a]! - D[b]!);
+
+  const rowsN = seg.rows;
+  // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
+  const tsAt = tsReader(buf, seg);
+  const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase);
+  const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
+  const post: CodeLane = seg.postingsWidth === 2 ? new Uint16Array(buf, task.postings, rowsN) : new Uint32Array(buf, task.postings, rowsN);
+  const lat = new Int32Array(buf, seg.lat, rowsN);
+  const lon = new Int32Array(buf, seg.lon, rowsN);
+  const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
+  // an absent optional lane (offset 0) means every row has code 0: "no value"
+  const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : new Uint8Array(rowsN));
+  const region = regionOk ? lane(seg.region, seg.regionWidth) : null;
+  const make = makeOk ? lane(seg.make, seg.makeWidth) : null;
+  const color = colorOk ? lane(seg.color, seg.colorWidth) : null;
+  const { lo: tLo, hi: tHi, geo } = p;
+
+  const top = new EntryTop(task.limit);
+  const outE = new IntList(), outT = new IntList(), outOff = new IntList();
+  let kept = 0;
+  const keptRows = new IntList(), keptD: number[] = [], keptTs: number[] = [], keptSeq: number[] = [];
+  outOff.push(0);
+  const flush = (e: number) => {
+    if (top.total === 0) return;
+    outE.push(e);
+    outT.push(top.total);
+    for (let s = 0; s < top.size; s++) {
+      keptRows.push(top.row[s]!);
+      keptD.push(top.d[s]!);
+      keptTs.push(top.ts[s]!);
+      keptSeq.push(top.seq[s]!);
+    }
+    kept += top.size;
+    outOff.push(kept);
+  };
+  let cur = -1;
+  for (let q = 0; q < order.length; q++) {
+    const pi = order[q]!;
+    const e = E[pi]!;
+    if (e !== cur) {
+      if (cur >= 0) flush(cur);
+      top.reset();
+      cur = e;
+    }
+    const d = D[pi]!, distance = pdist.a[pi]!;
+    // the plate's run of the plate → rows index: rows ascending, so newest (by hour bucket) last
+    let lo = 0, hi = rowsN;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (plate[post[mid]!]! < d) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < rowsN && plate[post[end]!] === d) end++;
+    for (let j = end - 1; j >= lo; j--) {
+      if ((j & 255) === 0) budget?.tick();
+      const i = post[j]!;
+      const t = tsAt(i);
+      if (t < tLo || t >= tHi) continue;
+      if (geo && !geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
+      if (cameraOk && !cameraOk[camera[i]!]) continue;
+      if (regionOk && !regionOk[region![i]!]) continue;
+      if (makeOk && !makeOk[make![i]!]) continue;
+      if (colorOk && !colorOk[color![i]!]) continue;
+      top.offer(distance, t, i, seqOf);
+    }
+  }
+  if (cur >= 0) flush(cur);
+  return {
+    entries: outE.a.slice(0, outE.n), totals: outT.a.slice(0, outT.n), offsets: outOff.a.slice(0, outOff.n),
+    rows: Uint32Array.from(keptRows.a.subarray(0, keptRows.n)), distances: Uint8Array.from(keptD),
+    ts: Float64Array.from(keptTs), seqs: Float64Array.from(keptSeq),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Worker threads that check and decrypt sealed shards while a data dir opens (issue 13: "AES-GCM on worker
+ * threads where it matters"). Opening is the one time every stored byte is read, checked (CRC32C) and
+ * decrypted (AES-256-GCM); on the opening thread that is a serial pass over the whole data set. Here the
+ * opening thread reads each file, allocates its arena region and hands the bytes to the least busy worker,
+ * which checks them and opens the segments straight into the (shared) arena memory; meanwhile the opening
+ * thread parses and indexes the shards already opened (src/store/sealer.ts openShards). The workers live
+ * only while a data dir opens.
+ *
+ * A worker's failure is a coded error like the opening thread's (PS_CORRUPT_FILE naming the file); a worker
+ * that dies fails its jobs, and the caller reports the files as it would any other failure.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Cipher } from '../crypto/cipher.js';
+import { PlatesearchError } from '../errors.js';
+import type { OpenShardAnswer, OpenShardJob } from './shard-open-worker.js';
+
+function workerFile(): string | undefined {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts') ? new URL('../../dist/src/store/shard-open-worker.js', here) : new URL('./shard-open-worker.js', here);
+  const file = fileURLToPath(url);
+  return existsSync(file) ? file : undefined;
+}
+
+export interface ShardOpenRequest {
+  file: string;
+  stored: Uint8Array;
+  crc: number;
+  key: Uint8Array;
+  memory: WebAssembly.Memory;
+  ptr: number;
+}
+
+export class ShardOpenPool {
+  private readonly workers: Worker[] = [];
+  private readonly busy: number[] = [];
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void; worker: number }>();
+  private nextId = 0;
+
+  private constructor(private readonly cipher: Cipher, file: string, threads: number) {
+    for (let w = 0; w < threads; w++) {
+      const worker = new Worker(file);
+      worker.unref(); // a pool left open never keeps the process alive; close() ends it
+      worker.on('message', (m: OpenShardAnswer) => {
+        const p = this.waiting.get(m.id);
+        if (!p) return;
+        this.waiting.delete(m.id);
+        this.busy[p.worker]!--;
+        if (!m.error) p.resolve();
+        else if (m.error.code) p.reject(new PlatesearchError(m.error.code, 500, m.error.message, m.error.details));
+        else p.reject(new Error(`shard-open worker: ${m.error.message}`));
+      });
+      const fail = (err: Error) => {
+        for (const [id, p] of this.waiting) {
+          if (p.worker !== w) continue;
+          this.waiting.delete(id);
+          p.reject(err);
+        }
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`shard-open worker exited with code ${code}`)));
+      this.workers.push(worker);
+      this.busy.push(0);
+    }
+  }
+
+  /** A pool of `threads` workers; undefined with 0 threads or when the worker is not built (running from src/ without dist/). */
+  static start(threads: number, cipher: Cipher): ShardOpenPool | undefined {
+    const file = threads > 0 ? workerFile() : undefined;
+    return file ? new ShardOpenPool(cipher, file, threads) : undefined;
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  /** Checks and opens one sealed shard into `memory` at `ptr`; its stored bytes move to the worker. */
+  open(r: ShardOpenRequest): Promise<void> {
+    let w = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
+    const id = this.nextId++;
+    this.busy[w]!++;
+    // transfer the bytes when they own their buffer (a file read whole); a slice of a shared pool is copied
+    const own = r.stored.byteOffset === 0 && r.stored.byteLength === r.stored.buffer.byteLength && !(r.stored.buffer instanceof SharedArrayBuffer);
+    const stored = own ? r.stored : new Uint8Array(r.stored);
+    const job: OpenShardJob = { id, file: r.file, stored, crc: r.crc, key: r.key, memory: r.memory, ptr: r.ptr };
+    if (this.cipher.workerModule !== undefined) job.cipherModule = this.cipher.workerModule;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, worker: w });
+      this.workers[w]!.postMessage(job, [stored.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

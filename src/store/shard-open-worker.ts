@@ -1,0 +1,55 @@
+/**
+ * A shard-open worker: checks a sealed shard's stored bytes (CRC32C against its manifest entry) and opens
+ * its segments (AES-256-GCM) straight into the shared arena memory at the region the opening thread
+ * allocated for it, so a data dir's shards are checked and decrypted on several threads at once
+ * (src/store/shard-open-pool.ts). Parsing and indexing stay on the opening thread. Plain JS at run time
+ * (dist/src/store/shard-open-worker.js).
+ */
+import { parentPort } from 'node:worker_threads';
+import { cipherInWorker, type Cipher } from '../crypto/cipher.js';
+import { openSealedFile } from '../crypto/sealed-file.js';
+import { CorruptFile, isPlatesearchError } from '../errors.js';
+import { crc32c } from './crc32c.js';
+
+export interface OpenShardJob {
+  id: number;
+  /** Where the shard is, for messages. */
+  file: string;
+  stored: Uint8Array;
+  crc: number;
+  key: Uint8Array;
+  /** The arena's shared memory and the region's offset in it. */
+  memory: WebAssembly.Memory;
+  ptr: number;
+  /** The cipher's module when it is not AES-256-GCM (a benchmark's stand-in; src/crypto/cipher.ts). */
+  cipherModule?: string;
+}
+
+export interface OpenShardAnswer {
+  id: number;
+  error?: { code?: string; message: string; details?: Record<string, unknown> };
+}
+
+const ciphers = new Map<string | undefined, Promise<Cipher>>();
+
+function run(job: OpenShardJob): Promise<void> | void {
+  if (crc32c(job.stored) !== job.crc) throw CorruptFile(`Shard checksum mismatch: ${job.file}`, { file: job.file });
+  let cipher = ciphers.get(job.cipherModule);
+  if (!cipher) ciphers.set(job.cipherModule, (cipher = cipherInWorker(job.cipherModule)));
+  return cipher.then((c) => void openSealedFile(job.file, job.stored, job.key, new Uint8Array(job.memory.buffer), job.ptr, c));
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (job: OpenShardJob) => {
+    Promise.resolve()
+      .then(() => run(job))
+      .then(
+        () => port.postMessage({ id: job.id } satisfies OpenShardAnswer),
+        (err: unknown) => port.postMessage({
+          id: job.id,
+          error: isPlatesearchError(err) ? { code: err.code, message: err.message, details: err.details } : { message: String((err as Error)?.stack ?? err) },
+        } satisfies OpenShardAnswer),
+      );
+  });
+}
