@@ -15,7 +15,7 @@ import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
 import { materialise, type Candidate, type TopK } from './executor.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { buildHotlistIndex, indexedEntry, type HotlistIndex } from './hotlist-index.js';
-import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
+import { IntList, runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
 import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 
@@ -49,20 +49,6 @@ function inScope(src: ShardSource, query: HotlistQuery): boolean {
   return s.rows > 0 && s.layout.dictCount > 0 && lo < hi && s.meta.maxTs >= lo && s.meta.minTs < hi;
 }
 
-/** A growable list of i32. */
-class Ints {
-  a = new Int32Array(256);
-  n = 0;
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-}
-
 /**
  * The task results of a query, kept as they came (typed arrays), indexed by entry: merging costs no
  * object per row. Per task result, each matched entry is one segment (its count and its kept rows).
@@ -70,9 +56,9 @@ class Ints {
 class TaskRows {
   readonly results: HotlistTaskResult[] = [];
   readonly sources: ShardSource[] = [];
-  private readonly segEntry = new Ints();
-  private readonly segTask = new Ints();
-  private readonly segAt = new Ints();
+  private readonly segEntry = new IntList();
+  private readonly segTask = new IntList();
+  private readonly segAt = new IntList();
 
   add(src: ShardSource, r: HotlistTaskResult): void {
     const t = this.results.length;
@@ -92,7 +78,7 @@ class TaskRows {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((x, y) => E[x]! - E[y]! || x - y);
-    const entry = new Ints(), first = new Ints();
+    const entry = new IntList(), first = new IntList();
     for (let q = 0; q < n; q++) {
       if (q === 0 || E[order[q]!] !== E[order[q - 1]!]) {
         entry.push(E[order[q]!]!);

@@ -58,8 +58,8 @@ const kOcrBytes: Uint8Array = (() => {
   return t;
 })();
 
-/** A growable i32 list. */
-class IntList {
+/** A growable i32 list (typed, so a result hands its prefix over without a copy per value). */
+export class IntList {
   a: Int32Array;
   n = 0;
   constructor(cap = 1024) {
