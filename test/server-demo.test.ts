@@ -70,4 +70,18 @@ describe('platesearch demo', () => {
     expect(again.json.total).toBe(res.json.total);
     expect(await second.stop()).toBe(0);
   });
+
+  it('a mistyped flag is a usage error (exit 2, the usage on stderr), not a stack trace, and writes nothing', async () => {
+    const dataDir = await makeDataDir();
+    const proc = spawn(process.execPath, [kCliMain, 'demo', '--data-dir', dataDir, '--port', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain("platesearch demo: Unknown option '--port'");
+    expect(stderr).toContain('usage: platesearch demo');
+    expect(stderr).not.toMatch(/TypeError|\n\s+at /);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(`${dataDir}/tenants`)).toBe(false);
+  });
 });

@@ -123,17 +123,24 @@ export const command: Command = {
   summary: 'serve the embedded demo (generates it on first run; what `npm start` runs)',
   usage,
   async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        'data-dir': { type: 'string' },
-        host: { type: 'string' },
-        reads: { type: 'string' },
-        threads: { type: 'string' },
-        ...keyStoreOption,
-      },
-      strict: true,
-    });
+    let values: { 'data-dir'?: string; host?: string; reads?: string; threads?: string; 'key-store'?: string };
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          'data-dir': { type: 'string' },
+          host: { type: 'string' },
+          reads: { type: 'string' },
+          threads: { type: 'string' },
+          ...keyStoreOption,
+        },
+        strict: true,
+      }));
+    } catch (err) {
+      // a mistyped flag is a usage error (exit 2), like every other command's, not a stack trace
+      process.stderr.write(`platesearch demo: ${(err as Error).message}\n\n${usage}\n`);
+      return 2;
+    }
     const dataDir = resolve(values['data-dir'] ?? join(packageRoot(), 'data', 'demo'));
     const reads = values.reads === undefined ? kDefaultDemoReads : Number(values.reads);
     const threads = values.threads === undefined ? undefined : Number(values.threads);
