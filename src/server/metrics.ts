@@ -14,6 +14,8 @@ export interface ServerMetrics {
   auditFailures: Counter;
   ingestHookFailures: Counter;
   inFlight: Gauge;
+  /** One answered request: `requests` and `requestDuration` by its labels (children cached per label set). */
+  answered(method: string, route: string, status: number, seconds: number): void;
 }
 
 // seconds; from sub-millisecond exact lookups to the query budget
@@ -21,6 +23,7 @@ const kDurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 
 export function createMetrics(engine: () => Engine | undefined): ServerMetrics {
   const registry = new Registry();
+  const answeredChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   collectDefaultMetrics({ register: registry, prefix: 'platesearch_' });
   const m: ServerMetrics = {
     registry,
@@ -41,6 +44,18 @@ export function createMetrics(engine: () => Engine | undefined): ServerMetrics {
       name: 'platesearch_ingest_hook_failures_total', help: 'Post-ingest hooks (hot-list matching) that threw', registers: [registry],
     }),
     inFlight: new Gauge({ name: 'platesearch_http_requests_in_flight', help: 'Requests being served', registers: [registry] }),
+    answered(method, route, status, seconds) {
+      // prom-client hashes a label object on every inc/observe; a request's label set is one of a few
+      // dozen (method × route pattern × status), so its children are looked up once and kept
+      const key = `${method} ${route} ${status}`;
+      let c = answeredChildren.get(key);
+      if (!c) {
+        c = { count: m.requests.labels(method, route, String(status)), duration: m.requestDuration.labels(method, route) };
+        answeredChildren.set(key, c);
+      }
+      c.count.inc();
+      c.duration.observe(seconds);
+    },
   };
   const stat = (name: string, help: string, pick: (s: ReturnType<Engine['stats']>) => number): void => {
     new Gauge({

@@ -9,7 +9,7 @@
  *   that is not a coded one is a bug, answered 500 PS_INTERNAL and logged, never a crash.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
   AuditUnavailable, Forbidden, Internal, MethodNotAllowed, NotFound, PlatesearchError, QueryTimeout,
@@ -28,6 +28,7 @@ import type {
   AuditDraft, BatchItem, HttpMethod, Principal, RequestContext, Route, RouteResponse, ServerServices, StreamResponse,
   StreamSink,
 } from './route.js';
+import type { Logger } from './logger.js';
 import { kDefaultBodyLimit } from './route.js';
 import type { Router } from './router.js';
 
@@ -115,18 +116,97 @@ interface Exchange {
   body: unknown;
   /** The raw bytes of a `json` body, for the record's `$body` evidence when its params had to be cut. */
   rawBody?: Buffer;
-  draft: DraftState;
+  draft: RequestDraft;
   /** Answer with `Connection: close` (an over-limit body was left unread). */
   closeConnection?: boolean;
+  /** The request's signal (ctx.signal): aborted by its time budget or by the client going away. */
+  abort: AbortController;
+  /** While the handler runs: rejects its race with the abort's reason. */
+  cancel: ((reason: unknown) => void) | undefined;
 }
 
-interface DraftState {
-  params?: Record<string, unknown>;
-  purpose: string | null;
-  case: string | null;
-  resultCount: number;
-  tenantsTouched: Set<string>;
-  extra: Record<string, unknown>;
+/** Aborts the request's work with `reason` (the first reason wins). */
+function stop(ex: Exchange, reason: Error): void {
+  if (ex.abort.signal.aborted) return;
+  ex.abort.abort(reason);
+  ex.cancel?.(reason);
+}
+
+/** The audit record being assembled (route.ts AuditDraft); `params` defaults to the request's own. */
+class RequestDraft implements AuditDraft {
+  purpose: string | null = null;
+  case: string | null = null;
+  resultCount = 0;
+  tenantsTouched = new Set<string>();
+  extra: Record<string, unknown> = {};
+  private stated: Record<string, unknown> | undefined;
+  private ex: Exchange | undefined;
+  private pipeline: Pipeline | undefined;
+  private principal: Principal | undefined;
+
+  /** Called once the handler is about to run (before that, no one but the pipeline sees the draft). */
+  bind(pipeline: Pipeline, ex: Exchange, principal: Principal): void {
+    this.pipeline = pipeline;
+    this.ex = ex;
+    this.principal = principal;
+  }
+
+  get params(): Record<string, unknown> {
+    return this.paramsOf(this.ex!);
+  }
+
+  set params(v: Record<string, unknown>) {
+    this.stated = v;
+  }
+
+  /** The params as set by the handler, else path params + query + the body as received. */
+  paramsOf(ex: Exchange): Record<string, unknown> {
+    return (this.stated ??= defaultParams(ex.params, ex.query, ex.body));
+  }
+
+  append(fields: Partial<AuditFields> & { action: string; tenant?: string }): Promise<void> {
+    return this.pipeline!.appendExtra(this.ex!, this.principal!, fields);
+  }
+}
+
+/** What a handler sees (route.ts RequestContext); its logger is made on first use. */
+class Context implements RequestContext {
+  readonly requestId: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly params: Record<string, string>;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly ip: string;
+  readonly principal: Principal;
+  /** The guards may replace it (the broad-search guard takes `approval` out); the record keeps the original. */
+  body: unknown;
+  readonly items: BatchItem[];
+  readonly signal: AbortSignal;
+  readonly now: number;
+  readonly audit: AuditDraft;
+  private logger: Logger | undefined;
+
+  constructor(ex: Exchange, req: IncomingMessage, principal: Principal, items: BatchItem[], readonly services: ServerServices) {
+    this.requestId = ex.requestId;
+    this.method = ex.method as HttpMethod;
+    this.path = ex.path;
+    this.params = ex.params;
+    this.query = ex.query;
+    this.headers = req.headers;
+    this.ip = ex.ip;
+    this.principal = principal;
+    this.body = ex.body;
+    this.items = items;
+    this.signal = ex.abort.signal;
+    this.now = ex.now;
+    this.audit = ex.draft;
+  }
+
+  // a pino child per request costs more than most handlers use it (only on their error paths)
+  get log(): Logger {
+    return (this.logger ??= this.services.log.child({ reqId: this.requestId }));
+  }
 }
 
 export class Pipeline {
@@ -134,11 +214,12 @@ export class Pipeline {
 
   /** The node:http 'request' listener. Never throws; every path ends the response. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    this.serve(req, res).catch((err: unknown) => {
+    const requestId = randomUUID();
+    this.serve(req, res, requestId).catch((err: unknown) => {
       this.deps.services.log.error({ err }, 'request pipeline failed');
       if (!res.headersSent) {
         try {
-          this.send(res, errorResponse(Internal()), req.method === 'HEAD');
+          this.send(res, errorResponse(Internal()), req.method === 'HEAD', requestId, false);
           return;
         } catch {
           // fall through
@@ -148,11 +229,11 @@ export class Pipeline {
     });
   };
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const { services, metrics } = this.deps;
     const { path, query } = splitUrl(req.url);
     const ex: Exchange = {
-      requestId: randomUUID(),
+      requestId,
       method: req.method ?? 'GET',
       path,
       query,
@@ -161,22 +242,21 @@ export class Pipeline {
       start: performance.now(),
       params: {},
       body: undefined,
-      draft: { purpose: null, case: null, resultCount: 0, tenantsTouched: new Set(), extra: {} },
+      draft: new RequestDraft(),
+      abort: new AbortController(),
+      cancel: undefined,
     };
-    res.setHeader('x-request-id', ex.requestId);
-    if (this.deps.isShuttingDown()) res.setHeader('connection', 'close');
     metrics.inFlight.inc();
     const audited = path === '/v1' || path.startsWith('/v1/');
 
     // A client that goes away aborts its handler's work (the audit record is still written).
-    const clientGone = new AbortController();
     res.once('close', () => {
-      if (!res.writableFinished) clientGone.abort();
+      if (!res.writableFinished) stop(ex, ClientClosed());
     });
 
     let response: RouteResponse;
     try {
-      response = await this.run(req, ex, clientGone.signal);
+      response = await this.run(req, ex);
     } catch (err) {
       response = this.toErrorResponse(err, ex);
     }
@@ -187,26 +267,27 @@ export class Pipeline {
     const routeLabel = ex.route?.path ?? 'unmatched';
     const finish = (): void => {
       metrics.inFlight.dec();
-      metrics.requests.inc({ method: ex.method, route: routeLabel, status: String(status) });
-      const ms = performance.now() - ex.start;
-      metrics.requestDuration.observe({ method: ex.method, route: routeLabel }, ms / 1000);
+      metrics.answered(ex.method, routeLabel, status, (performance.now() - ex.start) / 1000);
       const level = status >= 500 ? 'warn' : audited ? 'info' : 'debug';
+      // the record is built only when it is written: a server at LOG_LEVEL=warn pays nothing per request
+      if (!services.log.isLevelEnabled(level)) return;
+      const ms = performance.now() - ex.start;
       services.log[level]({
         reqId: ex.requestId, method: ex.method, path: ex.path, route: routeLabel, status,
         tenant: ex.principal?.tenant, user: ex.principal?.user, ms: Math.round(ms * 1000) / 1000,
       }, 'request');
     };
-    if (ex.closeConnection) res.setHeader('connection', 'close');
+    const close = ex.closeConnection === true || this.deps.isShuttingDown();
     if ('stream' in response) {
-      await this.sendStream(req, res, response, ex, finish);
+      await this.sendStream(req, res, response, ex, close, finish);
     } else {
       res.once('close', finish);
-      this.send(res, response, req.method === 'HEAD');
+      this.send(res, response, req.method === 'HEAD', ex.requestId, close);
     }
   }
 
   /** Everything up to the handler's response; coded errors are thrown. */
-  private async run(req: IncomingMessage, ex: Exchange, clientGone: AbortSignal): Promise<RouteResponse> {
+  private async run(req: IncomingMessage, ex: Exchange): Promise<RouteResponse> {
     const { services, router, limiter } = this.deps;
 
     // Who is calling is settled first, so even a 404 is recorded in the caller's own log.
@@ -257,91 +338,51 @@ export class Pipeline {
     ex.draft.purpose = stated.purpose;
     ex.draft.case = stated.case;
 
-    return this.runHandler(req, route, ex, items, clientGone);
+    return this.runHandler(req, route, ex, items);
   }
 
-  private async runHandler(req: IncomingMessage, route: Route, ex: Exchange, items: BatchItem[], clientGone: AbortSignal): Promise<RouteResponse> {
+  private async runHandler(req: IncomingMessage, route: Route, ex: Exchange, items: BatchItem[]): Promise<RouteResponse> {
     const { services } = this.deps;
     const budgetMs = route.timeBudgetMs === undefined ? services.config.queryBudgetMs : route.timeBudgetMs;
-    const budget = new AbortController();
     const overBudget = () => QueryTimeout(`The query exceeded its time budget of ${budgetMs} ms`, { budgetMs });
-    const timer = budgetMs === null ? undefined : setTimeout(() => budget.abort(overBudget()), budgetMs);
-    const signal = AbortSignal.any([budget.signal, clientGone]);
+    // one signal per request, aborted with the coded error of whichever comes first: the budget's timer or
+    // the client going away (one controller, not AbortSignal.any over two: that one costs a weak
+    // reference and listeners per request)
+    const signal = ex.abort.signal;
+    const timer = budgetMs === null ? undefined : setTimeout(() => stop(ex, overBudget()), budgetMs);
     // the timer cannot fire while a scan holds this thread: scans also check the deadline itself
     if (budgetMs !== null) attachDeadline(signal, performance.now() + budgetMs, overBudget);
     const principal = ex.principal ?? kAnonymous;
-    const draft = this.makeDraft(ex, principal);
-    const ctx: RequestContext = {
-      requestId: ex.requestId,
-      method: ex.method as HttpMethod,
-      path: ex.path,
-      params: ex.params,
-      query: ex.query,
-      headers: req.headers,
-      ip: ex.ip,
-      principal,
-      body: ex.body,
-      items,
-      signal,
-      now: ex.now,
-      audit: draft,
-      services,
-      log: services.log.child({ reqId: ex.requestId }),
-    };
+    ex.draft.bind(this, ex, principal);
+    const ctx = new Context(ex, req, principal, items, services);
     try {
-      const handled = Promise.resolve().then(async () => {
+      const handled = (async () => {
         await services.runGuards(ctx, route);
         return route.handler(ctx);
-      });
+      })();
       handled.catch(() => {}); // if the budget wins the race, a later rejection is not unhandled
       return await new Promise<RouteResponse>((resolve, reject) => {
-        const onAbort = (): void => reject(budget.signal.aborted ? budget.signal.reason : ClientClosed());
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        handled.then(resolve, (err: unknown) => {
-          // an engine that honours the signal rejects with its own AbortError: report the cause
-          if (signal.aborted) onAbort();
-          else reject(err);
-        }).finally(() => signal.removeEventListener('abort', onAbort));
+        if (signal.aborted) return reject(signal.reason);
+        ex.cancel = reject;
+        // an engine that honours the signal rejects with its own error: report the cause
+        handled.then(resolve, (err: unknown) => reject(signal.aborted ? signal.reason : err));
       });
     } finally {
+      ex.cancel = undefined;
       if (timer) clearTimeout(timer);
     }
   }
 
-  private makeDraft(ex: Exchange, principal: Principal): AuditDraft {
-    const state = ex.draft;
-    const pipeline = this;
-    const draft: AuditDraft = {
-      get params() {
-        state.params ??= defaultParams(ex.params, ex.query, ex.body);
-        return state.params;
-      },
-      set params(v) {
-        state.params = v;
-      },
-      get purpose() { return state.purpose; },
-      set purpose(v) { state.purpose = v; },
-      get case() { return state.case; },
-      set case(v) { state.case = v; },
-      get resultCount() { return state.resultCount; },
-      set resultCount(v) { state.resultCount = v; },
-      get tenantsTouched() { return state.tenantsTouched; },
-      set tenantsTouched(v) { state.tenantsTouched = v; },
-      get extra() { return state.extra; },
-      set extra(v) { state.extra = v; },
-      async append(fields) {
-        const base = pipeline.recordFields(ex, 200);
-        const tenant = fields.tenant ?? principal.tenant;
-        try {
-          await pipeline.deps.services.auditTrail.append(tenant, { ...base, ...fields, tenant });
-        } catch (err) {
-          pipeline.deps.metrics.auditFailures.inc();
-          throw isPlatesearchError(err) && err.code === AuditUnavailable.code ? err : AuditUnavailable();
-        }
-      },
-    };
-    return draft;
+  /** Appends an additional record of this request now (AuditDraft.append), durably, or throws AuditUnavailable. */
+  async appendExtra(ex: Exchange, principal: Principal, fields: Partial<AuditFields> & { action: string; tenant?: string }): Promise<void> {
+    const base = this.recordFields(ex, 200);
+    const tenant = fields.tenant ?? principal.tenant;
+    try {
+      await this.deps.services.auditTrail.append(tenant, { ...base, ...fields, tenant });
+    } catch (err) {
+      this.deps.metrics.auditFailures.inc();
+      throw isPlatesearchError(err) && err.code === AuditUnavailable.code ? err : AuditUnavailable();
+    }
   }
 
   private toErrorResponse(err: unknown, ex: Exchange): RouteResponse {
@@ -355,7 +396,6 @@ export class Pipeline {
     const principal = ex.principal;
     const tenant = principal?.tenant ?? kSystemTenant;
     const d = ex.draft;
-    d.params ??= defaultParams(ex.params, ex.query, ex.body);
     return {
       ...boundExtra(d.extra),
       ts: formatTimestamp(ex.now),
@@ -366,7 +406,7 @@ export class Pipeline {
       action: ex.route?.action ?? 'route.unknown',
       method: ex.method,
       path: ex.path,
-      params: recordedParams(d.params, ex.rawBody),
+      params: recordedParams(d.paramsOf(ex), ex.rawBody),
       purpose: boundText(d.purpose),
       case: boundText(d.case),
       outcome: outcomeOf(status),
@@ -390,9 +430,11 @@ export class Pipeline {
     try {
       // the other logs are independent: their group commits run side by side, not one after the other
       const others = fields.tenantsTouched.filter((t) => t !== own);
-      const written = await Promise.allSettled(others.map((other) => auditTrail.append(other, { ...fields, tenant: other })));
-      const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-      if (failed) throw failed.reason;
+      if (others.length > 0) {
+        const written = await Promise.allSettled(others.map((other) => auditTrail.append(other, { ...fields, tenant: other })));
+        const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
     } catch (err) {
       this.deps.metrics.auditFailures.inc();
       log.error({ err, reqId: ex.requestId }, 'audit record (touched tenant) could not be written');
@@ -410,32 +452,45 @@ export class Pipeline {
     return response;
   }
 
-  private send(res: ServerResponse, response: RouteResponse, head: boolean): void {
+  /**
+   * Writes a whole answer. The head is passed to writeHead as one raw list (no header was set before, so
+   * node:http takes its fast path), and a JSON answer is ended as a string: node:http then sends head and
+   * body in one write instead of a writev of two buffers.
+   */
+  private send(res: ServerResponse, response: RouteResponse, head: boolean, requestId: string, close: boolean): void {
     if (res.destroyed) return;
     const status = response.status ?? 200;
-    for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
+    const headers: Array<string | number> = ['x-request-id', requestId];
+    if (close) headers.push('connection', 'close');
+    if (response.headers) for (const k in response.headers) headers.push(k, response.headers[k]!);
     if ('json' in response) {
-      const body = Buffer.from(JSON.stringify(response.json), 'utf8');
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
-      res.end(head ? undefined : body);
+      const text = JSON.stringify(response.json);
+      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', Buffer.byteLength(text, 'utf8'));
+      res.writeHead(status, headers as unknown as string[]);
+      res.end(head ? undefined : text, 'utf8');
     } else if ('body' in response) {
-      const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
-      res.writeHead(status, { 'content-type': response.contentType, 'content-length': body.length });
-      res.end(head ? undefined : body);
+      const body = response.body;
+      headers.push('content-type', response.contentType, 'content-length', typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
+      res.writeHead(status, headers as unknown as string[]);
+      if (head) res.end();
+      else if (typeof body === 'string') res.end(body, 'utf8');
+      else res.end(body);
     } else {
-      res.writeHead(status);
+      res.writeHead(status, headers as unknown as string[]);
       res.end();
     }
   }
 
   private async sendStream(
-    req: IncomingMessage, res: ServerResponse, response: StreamResponse, ex: Exchange, finish: () => void,
+    req: IncomingMessage, res: ServerResponse, response: StreamResponse, ex: Exchange, close: boolean, finish: () => void,
   ): Promise<void> {
     const gone = new AbortController();
     const onShutdown = (): void => gone.abort();
     const shutdown = this.deps.services.shutdownSignal;
     shutdown.addEventListener('abort', onShutdown, { once: true });
     res.once('close', () => gone.abort());
+    res.setHeader('x-request-id', ex.requestId);
+    if (close) res.setHeader('connection', 'close');
     for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
     res.writeHead(response.status ?? 200, { 'content-type': response.contentType, 'cache-control': 'no-store' });
     res.flushHeaders();

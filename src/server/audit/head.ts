@@ -13,7 +13,7 @@
  * with the highest seq. A write torn by a crash spoils only its own slot (its `check` fails), and the other
  * still holds the previous head: a superblock pair, as file systems keep theirs.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type AuditFile, readFully, writeFully } from './fs.js';
 
 export interface HeadMarker {
@@ -26,8 +26,8 @@ export interface HeadMarker {
 export const kHeadSlotBytes = 256;
 const kHeadVersion = 1;
 
-function check(seq: number, hash: string, len: number): string {
-  return createHash('sha256').update(`v${kHeadVersion}|${seq}|${hash}|${len}`).digest('hex').slice(0, 16);
+function check(seq: number, chainHash: string, len: number): string {
+  return hash('sha256', `v${kHeadVersion}|${seq}|${chainHash}|${len}`, 'hex').slice(0, 16);
 }
 
 export function encodeHeadSlot(m: HeadMarker): Buffer {

@@ -23,7 +23,7 @@ import { AuditUnavailable, BadInput } from '../../errors.js';
 import { isTenantName, kSystemTenant } from '../../model/tenant.js';
 import { type AuditFile, type AuditFs, nodeAuditFs, readFully, writeFully } from './fs.js';
 import { type HeadMarker, readHead, writeHead, writeHeadBoth } from './head.js';
-import { type AuditFields, type AuditRecord, canonicalJson, chainHash, kGenesisHash, toPlainJson } from './record.js';
+import { type AuditFields, type AuditRecord, chainedLine, kGenesisHash, toPlainJson } from './record.js';
 import { checkLine, scanLines, type VerifyResult, verifyLog } from './verify.js';
 import { AuditSealer } from './sealing.js';
 import type { DataKeys } from '../../crypto/data-keys.js';
@@ -365,10 +365,9 @@ export class AuditTrail {
       for (const p of log.queue.splice(0)) {
         // a record that is not plain JSON fails alone, never its batch
         try {
-          const body = toPlainJson({ ...p.fields, tenant: log.tenant, ts: p.fields.ts ?? new Date().toISOString() }) as Record<string, unknown>;
-          delete body.seq;
-          delete body.prev;
-          delete body.hash;
+          // seq/prev/hash are the trail's to set: left out here (not deleted after: a delete makes the object slow)
+          const { seq: _seq, prev: _prev, hash: _hash, ...fields } = p.fields as AuditFields & { seq?: unknown; prev?: unknown; hash?: unknown };
+          const body = toPlainJson({ ...fields, tenant: log.tenant, ts: p.fields.ts ?? new Date().toISOString() }) as Record<string, unknown>;
           batch.push({ ...p, body });
         } catch (err) {
           p.reject(AuditUnavailable(`audit record is not JSON: ${(err as Error).message}`));
@@ -389,8 +388,7 @@ export class AuditTrail {
           seq++;
           // the chain covers the record as stored: sealed fields and all
           const stored = sealer.seal(log.tenant, { ...p.body, seq, prev });
-          const hash = chainHash(stored);
-          const line = canonicalJson({ ...stored, hash }) + '\n';
+          const { hash, line } = chainedLine(stored);
           records.push({ ...p.body, seq, prev, hash } as AuditRecord);
           lines.push(line);
           lineOffsets.push(offset);

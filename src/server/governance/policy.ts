@@ -137,9 +137,13 @@ export class PolicyStore {
     return store;
   }
 
-  /** The tenant's policy (the default when it never set one). */
-  get(tenant: string): StoredPolicy {
-    return this.tenants.get(tenant) ?? structuredClone(kDefaultPolicy as Policy);
+  /**
+   * The tenant's policy (the default when it never set one). Read-only: the default is the frozen
+   * kDefaultPolicy itself, not a copy (every search asks for it; a structuredClone per request cost more
+   * than the broad rule it feeds).
+   */
+  get(tenant: string): Readonly<StoredPolicy> {
+    return this.tenants.get(tenant) ?? (kDefaultPolicy as StoredPolicy);
   }
 
   /** Replaces the tenant's policy; durable when the promise resolves. */
