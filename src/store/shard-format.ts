@@ -51,6 +51,7 @@
  */
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
+import { seqBlocksReader } from '../core/segment.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -215,6 +216,11 @@ export interface ShardHeader {
   seqBase: number;
   dicts: { camera: string[]; region: string[]; make: string[]; color: string[] };
   lanes: Partial<Record<ShardLaneName, ShardLane>>;
+  /**
+   * In memory only, never in a file: the seq lane re-encoded at load as u16 offsets from per-block bases
+   * (`lanes.seq` then has width 2; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
+   */
+  seqBlocks?: ShardLane;
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -421,6 +427,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
+  if (h.seqBlocks !== undefined) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -501,6 +508,7 @@ export class ShardView {
 
   seqReader(): (i: number) => number {
     const l = this.header.lanes.seq!;
+    if (l.width === 2) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase);
     if (l.width === 4) {
       const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
       const base = this.header.seqBase;
