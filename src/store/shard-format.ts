@@ -29,7 +29,9 @@
  *                                    maxLon (degrees), exact extremes of the stored values
  *   ---- lanes below are read only for rows a query returns (materialising a hit, tie-breaks) ----
  *   seq         4 (or 8)             the tenant's append seq − seqBase (= meta.minSeq) as u32; 8: f64 when
- *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts)
+ *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
+ *                                    u32 lane becomes u16 offsets from per-block bases when every block
+ *                                    spans < 2^16 seqs (memory only: src/store/seq-blocks.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
