@@ -118,6 +118,27 @@ export class Arena {
     }
   }
 
+  /**
+   * Shrinks a region from alloc() to its first `bytes` (> 0), returning the tail to the arena: a shard
+   * re-encoded after loading (src/store/shard-loader.ts) keeps only what it needs. A region at the top
+   * gives the tail back to the bump pointer, so shards loaded one after another pack without holes.
+   */
+  shrink(ptr: number, bytes: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`arena ${this.index}: shrink of unknown pointer ${ptr}`);
+    const keep = roundUp(bytes, 16);
+    if (!(bytes > 0) || keep > size) throw new RangeError(`arena ${this.index}: cannot shrink a region of ${size} bytes to ${bytes}`);
+    if (keep === size) return;
+    this.sizes.set(ptr, keep);
+    this.usedBytes -= size - keep;
+    this.insertFree(ptr + keep, size - keep);
+    const last = this.free_[this.free_.length - 1];
+    if (last && last.ptr + last.bytes === this.top) {
+      this.top = last.ptr;
+      this.free_.pop();
+    }
+  }
+
   /** Bytes currently allocated (live regions). */
   get allocatedBytes(): number {
     return this.usedBytes;
@@ -229,6 +250,12 @@ export class ArenaSet {
   /** Allocates in one given arena (e.g. scratch next to the segments it serves); -1 if it is full. */
   allocIn(arena: number, bytes: number, align = 64): number {
     return this.arena(arena).alloc(bytes, align);
+  }
+
+  /** Arena.shrink for a region of this set; the region as it now is. */
+  shrink(region: Region, bytes: number): Region {
+    this.arena(region.arena).shrink(region.ptr, bytes);
+    return { ...region, bytes: Math.ceil(bytes / 16) * 16 };
   }
 
   free(region: Pick<Region, 'arena' | 'ptr'>): void {

@@ -37,7 +37,7 @@ import type { Arena } from './arena.js';
 import { encodeFilter, patchFilterPointers, type SegmentDictionaries } from './filter.js';
 import { kernelModule } from './module.js';
 import { encodePlateMatch, type PlateKernel } from './plate-query.js';
-import { Scratch } from './scratch.js';
+import { Scratch, type ScratchOverflow } from './scratch.js';
 import type { SegmentLayout } from './segment.js';
 
 export type { SegmentDictionaries } from './filter.js';
@@ -99,9 +99,10 @@ export class Kernels {
 
   /**
    * Instantiates `module` against `memory` (one arena). `scratch` is a region of that arena, at least
-   * 4 KiB, owned by this instance alone (two threads must never share one).
+   * 4 KiB, owned by this instance alone (two threads must never share one). `overflow` (the arena's
+   * owning thread only) serves requests bigger than the region (src/core/scratch.ts).
    */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, scratch: { ptr: number; bytes: number }) {
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, scratch: { ptr: number; bytes: number }, overflow?: ScratchOverflow) {
     this.memory = memory;
     const instance = new WebAssembly.Instance(module, {
       env: {
@@ -121,7 +122,7 @@ export class Kernels {
     this.exports = instance.exports as unknown as KernelExports;
     const abi = this.exports.abiVersion();
     if (abi !== kAbiVersion) throw new Error(`kernel module ABI ${abi}, expected ${kAbiVersion}; rebuild with npm run build:wasm`);
-    this.scratch = new Scratch(scratch.ptr, scratch.bytes);
+    this.scratch = new Scratch(scratch.ptr, scratch.bytes, overflow);
     this.segDesc = this.scratch.alloc(kSegmentDescBytes, 16);
     this.buffer = memory.buffer;
     this.view = new DataView(this.buffer);

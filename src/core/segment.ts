@@ -83,10 +83,14 @@ export interface SegmentLayout {
   regionWidth?: LaneWidth;
   makeWidth?: LaneWidth;
   colorWidth?: LaneWidth;
-  /** Arena offset of the seq lane (hits only): u32 offsets from `seqBase` (seqWidth 4), f64 (8), or i64 (unset). */
+  /**
+   * Arena offset of the seq lane (hits only): u32 offsets from `seqBase` (seqWidth 4), f64 (8), i64 (unset),
+   * or u16 offsets from per-block u32 bases at `seqBlocks` (2; offsets from `seqBase`, src/store/seq-blocks.ts).
+   */
   seq?: number;
-  seqWidth?: 4 | 8;
+  seqWidth?: 2 | 4 | 8;
   seqBase?: number;
+  seqBlocks?: number;
   /** Arena offset of the plate → rows index (row indexes ordered by (plate, row)), u16 or u32. */
   postings?: number;
   postingsWidth?: 2 | 4;
@@ -123,11 +127,22 @@ export function tsReader(buffer: ArrayBufferLike, seg: SegmentLayout): (i: numbe
   return (i) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
 }
 
+/** log2 of kBlockRows: row i lies in block i >>> kBlockShift. */
+export const kBlockShift = Math.log2(kBlockRows);
+
+/** seq of row i from u16 offsets (`ptr`) added to their block's u32 base (`blocks`) and `base`. */
+export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: number, rows: number, base: number): (i: number) => number {
+  const seq = new Uint16Array(buffer, ptr, rows);
+  const bases = new Uint32Array(buffer, blocks, Math.ceil(rows / kBlockRows));
+  return (i) => base + bases[i >>> kBlockShift]! + seq[i]!;
+}
+
 /**
  * seq of row i from a seq lane: u32 offsets from `base` (width 4), f64 values (width 8, format 2 shards whose
  * seqs span 2^32 or more), or, without a width, i64 values (the wide default, as format 1 laid them out).
  */
-export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 4 | 8 | undefined, base: number | undefined): (i: number) => number {
+export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 2 | 4 | 8 | undefined, base: number | undefined, blocks?: number): (i: number) => number {
+  if (width === 2) return seqBlocksReader(buffer, ptr, blocks!, rows, base ?? 0);
   if (width === 4) {
     const seq = new Uint32Array(buffer, ptr, rows);
     const b = base ?? 0;

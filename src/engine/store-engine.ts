@@ -43,7 +43,13 @@ import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
 
 const kDefaultSealRows = 1_000_000;
-const kScratchBytes = 16 * 1024 * 1024;
+/**
+ * Scratch per kernel instance (the calling thread's and each pool worker's, per arena), resident for the
+ * arena's life: a shard dictionary's distances (1 B a plate) and one block's output (5 B a row) fit with
+ * room to spare. A bigger request spills into the arena on the calling thread (src/core/scratch.ts); a
+ * worker's task that does not fit runs on the calling thread.
+ */
+const kScratchBytes = 2 * 1024 * 1024;
 const kDefaultPoolMinRows = 4_000_000;
 const kDefaultSealAgeMs = 600_000;
 // how often the background sealer looks at the tenants
@@ -327,7 +333,9 @@ export class StoreEngine implements Engine {
       k = null;
       const scratch = this.scratch.get(index);
       try {
-        if (scratch) k = new Kernels(kernelModule(), this.arenas.arena(index).memory, scratch);
+        const arena = this.arenas.arena(index);
+        const overflow = { alloc: (bytes: number, align: number) => arena.alloc(bytes, Math.max(64, align)), free: (ptr: number) => arena.free(ptr) };
+        if (scratch) k = new Kernels(kernelModule(), arena.memory, scratch, overflow);
       } catch {
         k = null; // no built module: the JS scan serves
       }

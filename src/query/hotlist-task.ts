@@ -339,7 +339,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const rowsN = seg.rows;
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
   const tsAt = tsReader(buf, seg);
-  const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase);
+  const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
   const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
   const post: CodeLane = seg.postingsWidth === 2 ? new Uint16Array(buf, task.postings, rowsN) : new Uint32Array(buf, task.postings, rowsN);
   const lat = new Int32Array(buf, seg.lat, rowsN);

@@ -88,7 +88,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
   const tsAt = tsReader(buf, seg);
-  const seqAt = seqReader(buf, task.seq, seg.rows, seg.seqWidth, seg.seqBase);
+  const seqAt = seqReader(buf, task.seq, seg.rows, seg.seqWidth, seg.seqBase, seg.seqBlocks);
   const mark = k.scratch.mark();
   try {
     let dist = 0;

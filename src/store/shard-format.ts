@@ -29,7 +29,9 @@
  *                                    maxLon (degrees), exact extremes of the stored values
  *   ---- lanes below are read only for rows a query returns (materialising a hit, tie-breaks) ----
  *   seq         4 (or 8)             the tenant's append seq − seqBase (= meta.minSeq) as u32; 8: f64 when
- *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts)
+ *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
+ *                                    u32 lane becomes u16 offsets from per-block bases when every block
+ *                                    spans < 2^16 seqs (memory only: src/store/seq-blocks.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
@@ -51,6 +53,7 @@
  */
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
+import { seqBlocksReader } from '../core/segment.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -215,6 +218,11 @@ export interface ShardHeader {
   seqBase: number;
   dicts: { camera: string[]; region: string[]; make: string[]; color: string[] };
   lanes: Partial<Record<ShardLaneName, ShardLane>>;
+  /**
+   * In memory only, never in a file: the seq lane re-encoded at load as u16 offsets from per-block bases
+   * (`lanes.seq` then has width 2; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
+   */
+  seqBlocks?: ShardLane;
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -421,6 +429,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
+  if (h.seqBlocks !== undefined) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -501,6 +510,7 @@ export class ShardView {
 
   seqReader(): (i: number) => number {
     const l = this.header.lanes.seq!;
+    if (l.width === 2) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase);
     if (l.width === 4) {
       const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
       const base = this.header.seqBase;

@@ -9,7 +9,7 @@
  * the stored bytes), and opened segment by segment (AES-256-GCM) straight into the arena region.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
-import { kPlateSlotBytes, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { kBlockRows, kBlockShift, kPlateSlotBytes, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile, KeyDestroyed, UnsupportedFormat } from '../errors.js';
 import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
 import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
@@ -18,6 +18,7 @@ import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
+import { compactSeqLane } from './seq-blocks.js';
 
 /** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
 let zeroLane = new Uint8Array(0);
@@ -54,6 +55,9 @@ export class LoadedShard {
   private readonly tsOf: (i: number) => number;
   private readonly seqBase: number;
   private readonly seq32: Uint32Array | null;
+  /** u16 offsets from the row's block base (src/store/seq-blocks.ts), or null. */
+  private readonly seq16: Uint16Array | null;
+  private readonly seqBlocks: Uint32Array;
   private readonly seqOf: (i: number) => number;
   private platesCache?: string[];
 
@@ -84,6 +88,8 @@ export class LoadedShard {
     this.ts32 = v.width('ts') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('ts'), n) : null;
     this.seqBase = v.header.seqBase;
     this.seq32 = v.width('seq') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('seq'), n) : null;
+    this.seq16 = v.width('seq') === 2 ? new Uint16Array(v.bytes.buffer, v.ptr('seq'), n) : null;
+    this.seqBlocks = v.header.seqBlocks ? new Uint32Array(v.bytes.buffer, v.bytes.byteOffset + v.header.seqBlocks.at, Math.ceil(n / kBlockRows)) : new Uint32Array(0);
   }
 
   get rows(): number {
@@ -120,6 +126,7 @@ export class LoadedShard {
   }
 
   seqAt(i: number): number {
+    if (this.seq16 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + this.seq16[i]!;
     return this.seq32 !== null ? this.seqBase + this.seq32[i]! : this.seqOf(i);
   }
 
@@ -280,7 +287,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       }
       if (crc32c(bytes) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
     }
-    const view = new ShardView(file, bytes);
+    let view = new ShardView(file, bytes);
     const meta = view.header.meta;
     if (meta.rows !== entry.rows) throw CorruptFile(`Shard row count differs from the manifest: ${file}`, { file });
     if (meta.dictCount !== entry.dictCount) throw CorruptFile(`Shard plate dictionary size differs from its manifest entry: ${file}`, { file });
@@ -288,6 +295,12 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
     for (let d = 0; d < meta.dictCount; d++) {
       const len = slots[d * kPlateSlotBytes + 15]!;
       if (len < 1 || len > 10) throw CorruptFile(`Shard plate dictionary entry ${d} has length ${len}: ${file}`, { file });
+    }
+    // seq as u16 offsets from block bases (src/store/seq-blocks.ts): the region shrinks to what is left
+    const compact = compactSeqLane(view);
+    if (compact) {
+      region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(compact.bytes / 64) * 64));
+      view = new ShardView(file, bytes.subarray(0, compact.bytes), compact.header);
     }
     const codeWidth = (name: 'plate' | 'camera' | 'region' | 'make' | 'color') => view.width(name) as LaneWidth;
     const layout: SegmentLayout = {
@@ -298,7 +311,8 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       tsWidth: view.width('ts') as 4 | 8, tsBase: view.header.tsBase,
       plateWidth: codeWidth('plate'), cameraWidth: codeWidth('camera'),
       regionWidth: codeWidth('region') || 1, makeWidth: codeWidth('make') || 1, colorWidth: codeWidth('color') || 1,
-      seq: view.ptr('seq'), seqWidth: view.width('seq') as 4 | 8, seqBase: view.header.seqBase,
+      seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 4 | 8, seqBase: view.header.seqBase,
+      ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
       postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 4,
     };
     return new LoadedShard({ file, entry, view, layout, regions });

@@ -1,0 +1,145 @@
+/**
+ * The seq lane re-encoded at load (src/store/seq-blocks.ts): u16 offsets from per-block bases in memory,
+ * the file unchanged. Every reader of seq (LoadedShard.seqAt, the tasks' seqReader, ShardView.rowRecords
+ * for rewrites) and of the lanes moved behind it (confidence, read ids) must give back exactly what was
+ * written; a block spanning 2^16 seqs or more keeps the u32 lane; the region shrinks by what was saved
+ * and shards loaded one after another pack without holes (resident bytes and committed memory agree).
+ */
+import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { ArenaSet } from '../src/core/arena.js';
+import { kBlockRows, seqReader } from '../src/core/segment.js';
+import { crc32c } from '../src/store/crc32c.js';
+import { buildShard, readShardHeader } from '../src/store/shard-format.js';
+import { loadShard, unloadShard, type LoadedShard } from '../src/store/shard-loader.js';
+import { LocalObjectStore } from '../src/store/local-object-store.js';
+import { toE7 } from '../src/store/tenant-store.js';
+import type { RowRecord } from '../src/store/wal-record.js';
+import type { ShardEntry } from '../src/store/manifest.js';
+import { makeReads, tempDataDir } from './helpers/engine-data.js';
+
+const kDayNo = 20758;
+
+/** n reads of one day, arriving in ts order (seq follows arrival); seq(i) gives each row's seq (increasing). */
+function rowsOf(n: number, seq: (i: number) => number, seed = 9): RowRecord[] {
+  const day0 = kDayNo * 86_400_000;
+  const reads = makeReads({ seed, reads: n, days: 1 }).map((r) => ({ ...r, ts: day0 + (r.ts % 86_400_000) })).sort((a, b) => a.ts - b.ts);
+  return reads.map((r, i) => {
+    const row: RowRecord = { seq: seq(i), plate: r.plate, ts: r.ts, latE7: toE7(r.lat), lonE7: toE7(r.lon), camera: r.camera };
+    if (r.region) row.region = r.region;
+    if (r.confidence !== undefined && i % 3 !== 0) row.confidence = r.confidence;
+    if (r.make) row.make = r.make;
+    if (i % 5 === 0) row.readId = `rid-${i}-${'x'.repeat(i % 7)}`;
+    return row;
+  });
+}
+
+async function put(dir: string, name: string, rows: RowRecord[]): Promise<{ entry: ShardEntry; fileBytes: number }> {
+  const { bytes, meta } = buildShard('pd-a', 3, kDayNo, rows);
+  await writeFile(path.join(dir, name), bytes);
+  const entry: ShardEntry = { format: 2, file: name, day: kDayNo, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq, bytes: bytes.length, dictCount: meta.dictCount, crc: crc32c(bytes) };
+  return { entry, fileBytes: bytes.length };
+}
+
+/** Every way seq and the moved lanes are read agrees with the rows written. */
+function expectRows(s: LoadedShard, rows: RowRecord[], arenas: ArenaSet): void {
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  const mem = arenas.arena(s.layout.arena).memory.buffer;
+  const task = seqReader(mem, s.seqPtr, s.rows, s.layout.seqWidth, s.layout.seqBase, s.layout.seqBlocks);
+  const viewSeq = s.view.seqReader();
+  const seen = new Set<number>();
+  const bad: string[] = [];
+  for (let i = 0; i < s.rows && bad.length < 5; i++) {
+    const q = s.seqAt(i);
+    const r = bySeq.get(q);
+    const x = s.extras(i);
+    if (task(i) !== q || viewSeq(i) !== q) bad.push(`row ${i}: seq ${q} / task ${task(i)} / view ${viewSeq(i)}`);
+    else if (!r) bad.push(`row ${i}: seq ${q} was never written`);
+    else if (s.tsAt(i) !== r.ts || x.confidence !== r.confidence || x.readId !== r.readId || x.make !== r.make) bad.push(`row ${i}: ${JSON.stringify(x)} vs ${JSON.stringify(r)}`);
+    seen.add(q);
+  }
+  expect(bad).toEqual([]);
+  expect(seen.size).toBe(rows.length);
+  // rewrites and the migration read rows through the view
+  const back = s.view.rowRecords().sort((a, b) => a.seq - b.seq);
+  expect(back).toEqual([...rows].sort((a, b) => a.seq - b.seq));
+  expect([...s.readIds()].length).toBe(rows.filter((r) => r.readId !== undefined).length);
+}
+
+describe('seq lane in blocks', () => {
+  it('reads back exactly, saves 2 B a row, and packs shards without holes', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const arenas = new ArenaSet({ arenaBytes: 64 << 20 });
+      const store = new LocalObjectStore(dir);
+      // several blocks; seqs with gaps (other days' reads in between) but < 2^16 within a block
+      const sets = [
+        rowsOf(3 * kBlockRows + 1234, (i) => 1_000_000 + i * 3 + (i % 7), 1),
+        rowsOf(kBlockRows, (i) => 5 + i, 2),
+        rowsOf(777, (i) => 2 ** 33 + i * 80, 3),
+      ];
+      const loaded: LoadedShard[] = [];
+      let saved = 0;
+      for (const [k, rows] of sets.entries()) {
+        const { entry, fileBytes } = await put(dir, `s${k}.shard`, rows);
+        const before = arenas.allocatedBytes;
+        const s = await loadShard(arenas, store, entry);
+        expect(s.layout.seqWidth).toBe(2);
+        expect(s.layout.seqBlocks).toBeGreaterThan(0);
+        const used = arenas.allocatedBytes - before;
+        // the u32 lane was 4 B a row; now 2 B a row plus 4 B a block (and alignment)
+        expect(fileBytes - used).toBeGreaterThanOrEqual(2 * rows.length - 4 * Math.ceil(rows.length / kBlockRows) - 192);
+        saved += fileBytes - used;
+        expectRows(s, rows, arenas);
+        loaded.push(s);
+      }
+      expect(saved).toBeGreaterThan(2 * (3 * kBlockRows) - 1000);
+      // loaded one after another, the shrunk tails went back to the bump pointer: no holes
+      const a = arenas.arena(0);
+      expect(a.topBytes - 65536).toBe(a.allocatedBytes);
+      for (const s of loaded) unloadShard(arenas, s);
+      expect(arenas.allocatedBytes).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps the u32 lane when a block spans 2^16 seqs or more, and tiny shards as they are', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const arenas = new ArenaSet({ arenaBytes: 64 << 20 });
+      const store = new LocalObjectStore(dir);
+      // block 0 narrow, block 1 with one seq far away (a compaction of reads that arrived weeks apart)
+      const wide = rowsOf(kBlockRows + 500, (i) => (i < kBlockRows + 499 ? 10 + i : 10 + i + 70_000));
+      for (const [k, rows] of [wide, rowsOf(1, () => 42), rowsOf(3, (i) => 7 + i)].entries()) {
+        const { entry, fileBytes } = await put(dir, `w${k}.shard`, rows);
+        const s = await loadShard(arenas, store, entry);
+        if (k === 0) {
+          expect(s.layout.seqWidth).toBe(4);
+          expect(arenas.allocatedBytes).toBe(Math.ceil(fileBytes / 64) * 64);
+        }
+        expectRows(s, rows, arenas);
+        unloadShard(arenas, s);
+        expect(arenas.allocatedBytes).toBe(0);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a file whose header names the in-memory lane is corrupt', () => {
+    const { bytes } = buildShard('pd-a', 3, kDayNo, rowsOf(10, (i) => i + 1));
+    const dv = new DataView(bytes.buffer, bytes.byteOffset);
+    const hb = dv.getUint32(12, true);
+    const text = new TextDecoder().decode(bytes.subarray(16, 16 + hb));
+    const header = JSON.parse(text);
+    header.seqBlocks = { at: 0, bytes: 4, width: 4 };
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(bytes.length + json.length);
+    out.set(bytes.subarray(0, 16));
+    new DataView(out.buffer).setUint32(12, json.length, true);
+    out.set(json, 16);
+    expect(() => readShardHeader('f.shard', out)).toThrow(/in-memory lane/);
+  });
+});
