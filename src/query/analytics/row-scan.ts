@@ -20,6 +20,7 @@ import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
 import type { Source } from '../sources.js';
 import { nearAny, runRowScanTask, U32List, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
+import { filterReachesShard } from './shard-reach.js';
 
 export interface RowScanSpec {
   filters: ReadFilter[];
@@ -153,8 +154,17 @@ export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec
     }
     return out;
   }
-  const shards = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard' && s.shard.rows > 0);
-  const work = shards.reduce((n, s) => n + s.shard.rows * spec.filters.length, 0);
+  // a shard no filter reaches (its span or zone maps miss them all: shard-reach.ts) is skipped, and only the
+  // pairs of shard and filter that remain count as work (a multi-site's sites each reach a shard or two)
+  const unreached = new Set<Source>();
+  let work = 0;
+  const shards = sources.filter((s): s is Source & { kind: 'shard' } => {
+    if (s.kind !== 'shard' || s.shard.rows === 0) return false;
+    const reaching = spec.filters.reduce((n, f) => n + (filterReachesShard(s, f) ? 1 : 0), 0);
+    if (reaching === 0) unreached.add(s);
+    work += s.shard.rows * reaching;
+    return reaching > 0;
+  });
   const pool = shards.length > 0 && work >= env.poolMinRows ? env.pool() : undefined;
   const done = new Map<Source, RowScanResult>();
   if (pool) {
@@ -172,7 +182,7 @@ export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec
       continue;
     }
     if (src.kind === 'shard') {
-      if (src.shard.rows === 0) continue;
+      if (src.shard.rows === 0 || unreached.has(src)) continue;
       const k = env.kernelsFor(src.shard.layout.arena);
       if (k) {
         try {
