@@ -4,8 +4,9 @@
  * Unlike search there is no top-k: an analysis groups all of them.
  *
  *   - an exact plate (the convoy target): its rows from each shard's plate → rows index, tested here;
- *   - otherwise a shard is scanned by the WebAssembly kernel (row-scan-task.ts), on the worker pool when
- *     the rows to scan make the round trip worth it (as search decides), else on the calling thread;
+ *   - otherwise a shard no filter reaches (its span and zone maps: shard-reach.ts) is skipped, and the others
+ *     are scanned by the WebAssembly kernel (row-scan-task.ts), on the worker pool when the rows to scan
+ *     (of the pairs of shard and filter that remain) make the round trip worth it, else on the calling thread;
  *     a shard whose arena has no scratch room gets the JS scan of the executor (same predicates);
  *   - live (unsealed) rows are scanned in JS with the executor's live scan.
  * The tenant's retention floor is folded into every filter, so nothing past retention is ever returned.
@@ -156,11 +157,18 @@ export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec
   }
   // a shard no filter reaches (its span or zone maps miss them all: shard-reach.ts) is skipped, and only the
   // pairs of shard and filter that remain count as work (a multi-site's sites each reach a shard or two)
+  // (filters prepared once per retention floor: a polygon's box costs its edges)
+  const prepared = new Map<number, PreparedFilter[]>();
+  const preparedFor = (minTs: number) => {
+    let ps = prepared.get(minTs);
+    if (!ps) prepared.set(minTs, (ps = spec.filters.map((f) => prepareFilter(f, minTs))));
+    return ps;
+  };
   const unreached = new Set<Source>();
   let work = 0;
   const shards = sources.filter((s): s is Source & { kind: 'shard' } => {
     if (s.kind !== 'shard' || s.shard.rows === 0) return false;
-    const reaching = spec.filters.reduce((n, f) => n + (filterReachesShard(s, f) ? 1 : 0), 0);
+    const reaching = preparedFor(s.minTs).reduce((n, p) => n + (filterReachesShard(s, p) ? 1 : 0), 0);
     if (reaching === 0) unreached.add(s);
     work += s.shard.rows * reaching;
     return reaching > 0;

@@ -12,15 +12,13 @@
  * False only when no row of the shard can pass: the kernels prune blocks on the same zone maps
  * (src/core/segment.ts: they hold the exact extremes, or wider).
  */
-import type { ReadFilter } from '../../model/query.js';
-import { prepareFilter, zoneMayMatch } from '../filter-plan.js';
+import { zoneMayMatch, type PreparedFilter } from '../filter-plan.js';
 import type { ShardSource } from '../sources.js';
 
-export function filterReachesShard(src: ShardSource, filter: ReadFilter): boolean {
+/** `p`: the filter prepared with the shard's retention floor (prepareFilter(filter, src.minTs)). */
+export function filterReachesShard(src: ShardSource, p: PreparedFilter): boolean {
   const s = src.shard;
-  if (s.rows === 0) return false;
-  const p = prepareFilter(filter, src.minTs);
-  if (p.empty || s.meta.maxTs < p.lo || s.meta.minTs >= p.hi) return false;
+  if (s.rows === 0 || p.empty || s.meta.maxTs < p.lo || s.meta.minTs >= p.hi) return false;
   const z = s.zones;
   const blocks = Math.floor(z.length / 6);
   if (blocks === 0) return true; // no zone maps: only the span is known
