@@ -42,7 +42,7 @@ function bits(m: number): number {
 }
 
 /**
- * The plate id of each row of a source (shards: by dictionary entry; live: by plate code). A source with
+ * The plate id of each row of a source (shards: by dictionary entry; live rows: by their plate). A source with
  * few rows for its dictionary (the usual multi-site: an hour and 500 m of a day's shard) hashes each row's
  * plate; one with many rows translates each dictionary entry once through IdSpace's per-shard table, which
  * costs the dictionary's size to build.
