@@ -6,7 +6,9 @@
  * gen plants the events itself (src/gen/plants.ts) and lists them with the lines of their reads in
  * FILE.truth.json: convoys (a follower 3–20 s behind a commuter on every commute of 5–10 days), cloned
  * plates (a commuter's plate on a second vehicle driving in a city ≥ 30 km away at the same hours, on 3–6
- * days) and frequent visitors (a vehicle read 1–3 times at one camera on each of 4–8 days). This script
+ * days), frequent visitors (a vehicle read 1–3 times at one camera on each of 4–8 days) and incident series
+ * (an offender passing the cameras of 3–4 incidents within 40 minutes of each, and two decoys per series
+ * passing all of them but one). This script
  * writes the data set with gen's own writer, loads every line into the engine (three agencies, all in
  * scope), and asks each analysis the question an investigator would:
  *   - convoy: for each planted leader, its companions (120 s; at ≥ 2 and ≥ 3 cameras); found = the follower
@@ -15,7 +17,10 @@
  *   - cloned: the whole span (> 250 km/h, ≥ 5 km); found = the planted plate is listed; also listed = other
  *     plates, each explained from the truth (a misread in the fastest pair, or not);
  *   - frequent: for each visitor, ≥ 5 reads on ≥ 3 days within 500 m of its camera; found = listed; also
- *     listed = the other vehicles that return there as often (gen's commuters, taxis, residents).
+ *     listed = the other vehicles that return there as often (gen's commuters, taxis, residents);
+ *   - multi-site: for each series, its incidents as sites (500 m of the incident's camera, ± 1 h of its
+ *     time), at all sites and at all but one; found = the offender is listed (and first); also listed = the
+ *     series' decoys (never at all sites; at all but one, they should be) and other plates (coincidences).
  * "Expected" counts the plants whose reads, as emitted (after misreads and missed captures), meet the
  * analysis' rule: what an exact analysis must find. Reads are matched to lines by the ids the engine gives.
  */
@@ -26,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openEngine } from '../src/engine/index.js';
 import { kDefaultTenants, writeDataset, type PlantedTruth } from '../src/gen/index.js';
-import type { ClonedRow, ConvoyRow, FrequentRow } from '../src/model/analytics.js';
+import type { ClonedRow, ConvoyRow, FrequentRow, MultisiteRow } from '../src/model/analytics.js';
 import type { Read } from '../src/model/read.js';
 import { haversineM } from '../src/query/reference/geo.js';
 
@@ -104,7 +109,10 @@ async function main(): Promise<void> {
       convoyRows.push(`| convoy, 120 s, ≥ ${minCameras} cameras | ${p.convoys.length} | ${expected} | ${found} (${pct(found, p.convoys.length)}; ${pct(found, expected)} of expected); first companion for ${first} | ${others} other plates, for ${targetsWithOthers} of ${p.convoys.length} leaders |`);
     }
     // control: busy plates (≥ 40 reads on ≥ 10 days) that lead no convoy and are not planted
-    const planted = new Set([...p.convoys.flatMap((c) => [c.leader, c.follower]), ...p.clonedPlates.map((c) => c.plate), ...p.frequentVisitors.map((v) => v.plate)]);
+    const planted = new Set([
+      ...p.convoys.flatMap((c) => [c.leader, c.follower]), ...p.clonedPlates.map((c) => c.plate), ...p.frequentVisitors.map((v) => v.plate),
+      ...(p.incidentSeries ?? []).map((s) => s.plate), ...(p.seriesDecoys ?? []).map((d) => d.plate),
+    ]);
     const perPlate = new Map<string, { n: number; days: Set<number> }>();
     for (const x of lines) {
       let s = perPlate.get(x.plate);
@@ -179,9 +187,48 @@ async function main(): Promise<void> {
     fOthersPer.sort((a, b) => a - b);
     out.push(`| frequent, ≥ 5 reads on ≥ 3 days within 500 m of the visitor's camera | ${p.frequentVisitors.length} | ${fExpected} | ${fFound} (${pct(fFound, p.frequentVisitors.length)}; ${pct(fFound, fExpected)} of expected) | ${fOthers} other plates in all (median ${fOthersPer[fOthersPer.length >> 1] ?? 0} per camera, at most ${fOthersPer[fOthersPer.length - 1] ?? 0}): the camera's commuters and regulars |`);
 
+    // ---- multi-site (files written before incident series have none: the rows say so)
+    const series = p.incidentSeries ?? [];
+    const decoys = p.seriesDecoys ?? [];
+    const kHourMs = 3_600_000;
+    // the question as asked (500 m, ± 1 h of each incident), with one site allowed blind, and widened
+    const questions = [{ radiusM: 500, hours: 1, blind: 0 }, { radiusM: 500, hours: 1, blind: 1 }, { radiusM: 2000, hours: 3, blind: 0 }];
+    for (const { radiusM, hours, blind } of questions) {
+      /** Incidents (indexes) at which `ls` holds a correct read inside the site. */
+      const sitesSeen = (ls: number[], s: (typeof series)[number]) => new Set(ls.filter((l) => !misread.has(l)).flatMap((l) => {
+        const x = lines[l]!;
+        return s.incidents.flatMap((inc, k) => (haversineM(inc.lat, inc.lon, x.lat, x.lon) <= radiusM && x.ts >= Date.parse(inc.at) - hours * kHourMs && x.ts < Date.parse(inc.at) + hours * kHourMs ? [k] : []));
+      })).size;
+      let expected = 0, found = 0, first = 0, decoysExpected = 0, decoysListed = 0, others = 0, seriesWithOthers = 0;
+      const othersPer: number[] = [];
+      for (const [i, s] of series.entries()) {
+        const n = s.incidents.length;
+        const minSites = n - blind;
+        const sites = s.incidents.map((inc) => ({ near: { lat: inc.lat, lon: inc.lon, radiusM }, from: Date.parse(inc.at) - hours * kHourMs, to: Date.parse(inc.at) + hours * kHourMs }));
+        const r = await engine.analytics(scopes, { kind: 'multisite', sites, minSites, filter: {}, limit: 10_000 });
+        const rows = r.results as MultisiteRow[];
+        if (sitesSeen(s.lines, s) >= minSites) expected++;
+        const at = rows.findIndex((x) => x.plate === s.plate);
+        if (at >= 0) found++;
+        if (at === 0) first++;
+        const mine = decoys.filter((d) => d.series === i);
+        decoysExpected += mine.filter((d) => sitesSeen(d.lines, s) >= minSites).length;
+        decoysListed += mine.filter((d) => rows.some((x) => x.plate === d.plate)).length;
+        const o = rows.filter((x) => x.plate !== s.plate && !mine.some((d) => d.plate === x.plate)).length;
+        others += o;
+        othersPer.push(o);
+        if (o > 0) seriesWithOthers++;
+      }
+      othersPer.sort((a, b) => a - b);
+      const rule = blind === 0 ? 'at all of the series\' 3–4 sites' : 'at all sites but one';
+      out.push(`| multi-site, ${rule} (${radiusM} m, ± ${hours} h of each incident) | ${series.length} | ${expected} | ${found} (${pct(found, series.length)}; ${pct(found, expected)} of expected); first for ${first} | ` +
+        `decoys: ${decoysListed} of ${decoys.length} listed (${decoysExpected} met the rule); ${others} other plates, for ${seriesWithOthers} of ${series.length} series (at most ${othersPer[othersPer.length - 1] ?? 0}) |`);
+    }
+
     process.stdout.write([
       `gen seed ${seed}: ${readsN.toLocaleString('en-US')} reads (${summary.misreads.total.toLocaleString('en-US')} misreads), ${tenants.length} agencies, ${days} days; ` +
-        `planted ${p.convoys.length} convoys, ${p.clonedPlates.length} cloned plates, ${p.frequentVisitors.length} frequent visitors; analyses ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        `planted ${p.convoys.length} convoys, ${p.clonedPlates.length} cloned plates, ${p.frequentVisitors.length} frequent visitors, ` +
+        `${series.length} incident series (${decoys.length} decoys); analyses ${((performance.now() - started) / 1000).toFixed(1)} s`,
       '',
       '| analysis | planted | expected | found | also listed |',
       '| --- | ---: | ---: | --- | --- |',

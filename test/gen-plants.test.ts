@@ -2,7 +2,8 @@
  * The patterns gen plants for the investigative analyses (src/gen/plants.ts) and lists in its truth file:
  * the truth names exactly the planted vehicles' reads, each plant is what the truth says it is (a follower
  * seconds behind its leader at the leader's cameras on several days; a twin with the original's plate far
- * away at the same hours; a visitor back at one camera on several days), plants are deterministic and can be
+ * away at the same hours; a visitor back at one camera on several days; an offender at each incident of its
+ * series around its time, decoys at all of them but one), plants are deterministic and can be
  * switched off, and no background vehicle moves faster than traffic allows (only planted clones do).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,9 +34,10 @@ describe('gen plants', () => {
   it('by default one of each kind per 20,000 reads; the truth lists exactly the planted vehicles\' reads, by line', () => {
     expect(truth.version).toBe(2);
     const p = truth.planted;
-    expect([p.convoys.length, p.clonedPlates.length, p.frequentVisitors.length]).toEqual([6, 6, 6]);
-    expect(truth.fleet.planted).toBe(18);
-    const lists = { convoy: p.convoys, cloned: p.clonedPlates, visitor: p.frequentVisitors } as const;
+    expect([p.convoys.length, p.clonedPlates.length, p.frequentVisitors.length, p.incidentSeries!.length]).toEqual([6, 6, 6, 6]);
+    expect(p.seriesDecoys!.length).toBe(12);
+    expect(truth.fleet.planted).toBe(36);
+    const lists = { convoy: p.convoys, cloned: p.clonedPlates, visitor: p.frequentVisitors, series: p.incidentSeries!, decoy: p.seriesDecoys! } as const;
     const fromReads = new Map<string, number[]>();
     for (const r of reads) {
       if (!r.plant) continue;
@@ -53,7 +55,7 @@ describe('gen plants', () => {
         expect(entry.last).toBe(new Date(Math.max(...ts)).toISOString());
       });
     }
-    expect(fromReads.size).toBe(18);
+    expect(fromReads.size).toBe(36);
   });
 
   it('a convoy follower passes its leader\'s cameras 1-22 s after the leader, on several days', () => {
@@ -99,6 +101,33 @@ describe('gen plants', () => {
     }
   });
 
+  it('an offender passes only its incidents\' cameras, within 40 minutes of each, and at most one of its incidents goes unread; a decoy passes all of them but one', () => {
+    const p = truth.planted;
+    let unread = 0;
+    p.incidentSeries!.forEach((s, i) => {
+      expect(s.incidents.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(s.incidents.map((x) => x.at.slice(0, 10))).size).toBe(s.incidents.length); // distinct days
+      const passes = s.lines.map((l) => reads[l]!);
+      expect(passes.every((r) => trueplateIs(r, s.plate))).toBe(true);
+      const near = (r: GeneratedRead, k: number) => {
+        const x = s.incidents[k]!;
+        return r.read.camera === x.camera && r.tenant === x.tenant && Math.abs(r.read.ts - Date.parse(x.at)) <= 40 * 60_000;
+      };
+      expect(passes.every((r) => s.incidents.some((_, k) => near(r, k)))).toBe(true);
+      unread += s.incidents.filter((_, k) => !passes.some((r) => near(r, k))).length;
+      const decoys = p.seriesDecoys!.filter((d) => d.series === i);
+      expect(decoys.length).toBe(2);
+      for (const d of decoys) {
+        expect(d.incidents.length).toBe(s.incidents.length - 1);
+        const dp = d.lines.map((l) => reads[l]!);
+        expect(dp.every((r) => trueplateIs(r, d.plate) && d.incidents.some((k) => near(r, k)))).toBe(true);
+      }
+      expect(new Set(decoys.map((d) => d.incidents.join()))).toHaveProperty('size', 2);
+    });
+    // each incident is passed once or twice and each pass captured at 0.9: a missed incident is rare
+    expect(unread).toBeLessThanOrEqual(Math.ceil(p.incidentSeries!.length / 2));
+  });
+
   it('no background vehicle covers 5 km or more faster than 150 km/h between two consecutive reads (commuters: 80 km/h ± traffic-light luck; others ≤ 90 km/h)', () => {
     const byVehicle = new Map<number, GeneratedRead[]>();
     for (const r of reads) {
@@ -121,9 +150,10 @@ describe('gen plants', () => {
 
   it('the counts are options (0 switches a kind off) and the plants are the same for the same seed', async () => {
     const none = join(dir, 'none.ndjson');
-    await writeDataset({ ...options, reads: 30_000, convoys: 0, clonedPlates: 0, frequentVisitors: 2 }, none, { progress: false });
+    await writeDataset({ ...options, reads: 30_000, convoys: 0, clonedPlates: 0, frequentVisitors: 2, incidentSeries: 0 }, none, { progress: false });
     const t = JSON.parse(readFileSync(`${none}.truth.json`, 'utf8')) as { planted: PlantedTruth };
-    expect([t.planted.convoys.length, t.planted.clonedPlates.length, t.planted.frequentVisitors.length]).toEqual([0, 0, 2]);
+    expect([t.planted.convoys.length, t.planted.clonedPlates.length, t.planted.frequentVisitors.length, t.planted.incidentSeries!.length]).toEqual([0, 0, 2, 0]);
+    expect(t.planted.seriesDecoys).toEqual([]);
     const again = [...generateReads(options)].filter((r) => r.plant).map((r) => [r.index, r.read.plate, r.read.ts]);
     expect(again).toEqual(reads.filter((r) => r.plant).map((r) => [r.index, r.read.plate, r.read.ts]));
   });

@@ -7,12 +7,15 @@
  *   {"line":12,"tenant":"pd-metro","plate":"7ABC1Z3","truePlate":"7ABC123","kind":"confusable","edits":1},
  *   …
  *   ],"counts":{"confusable":…,"total":…},"fleet":{"vehicles":…,"commuters":…,…},
- *   "planted":{"convoys":[…],"clonedPlates":[…],"frequentVisitors":[…]}}
+ *   "planted":{"convoys":[…],"clonedPlates":[…],"frequentVisitors":[…],"incidentSeries":[…],"seriesDecoys":[…]}}
  * `line` is the 0-based line of the misread in the NDJSON file. `planted` (version 2 on) lists the patterns
  * planted for the investigative analyses (src/gen/plants.ts), each with the lines of its reads:
  *   convoys          {leader, follower, gapSeconds, from, to, reads, days, first, last, lines}: the follower's reads
  *   clonedPlates     {plate, region, twinCity, twinCameras, from, to, reads, days, first, last, lines}: the twin's reads
  *   frequentVisitors {plate, camera, tenant, lat, lon, reads, days, first, last, lines}
+ *   incidentSeries   {plate, incidents: [{camera, tenant, lat, lon, at}], reads, days, first, last, lines}: the offender's reads
+ *   seriesDecoys     {plate, series, incidents: [index…], reads, days, first, last, lines}: a decoy's reads
+ * (incidentSeries and seriesDecoys came later within version 2: a reader takes them as empty when absent.)
  * (`days`: distinct UTC days of those reads; `from`/`to`: the plant's span of days, local midnights in UTC.)
  *
  * Two threads when the machine has two cores: this one generates (the generator is sequential: one
@@ -55,7 +58,7 @@ export interface WriteSummary {
   vehicles: number;
   commuters: number;
   /** Patterns planted (plants.ts), as listed in the truth file. */
-  planted: { convoys: number; clonedPlates: number; frequentVisitors: number };
+  planted: { convoys: number; clonedPlates: number; frequentVisitors: number; incidentSeries: number };
   bytes: number;
 }
 
@@ -202,6 +205,6 @@ export async function writeDataset(
     if (showProgress) progress.finish();
   }
   return { reads: o.reads, misreads: encoded.counts, vehicles: gen.fleet.background, commuters: gen.fleet.commuters,
-    planted: { convoys: gen.plants.convoys.length, clonedPlates: gen.plants.clones.length, frequentVisitors: gen.plants.visitors.length },
+    planted: { convoys: gen.plants.convoys.length, clonedPlates: gen.plants.clones.length, frequentVisitors: gen.plants.visitors.length, incidentSeries: gen.plants.series.length },
     bytes: encoded.bytes };
 }

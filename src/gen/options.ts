@@ -51,12 +51,14 @@ export interface GenOptions {
   /**
    * Planted patterns (src/gen/plants.ts), each listed in the truth file: convoys (a follower behind a
    * commuter for several days), cloned plates (a second vehicle with a commuter's plate, driving in another
-   * city at the same hours) and frequent visitors (a vehicle returning to one camera on many days).
+   * city at the same hours), frequent visitors (a vehicle returning to one camera on many days) and incident
+   * series (an offender passing 3-4 incidents' cameras at their times, and two decoys passing all but one).
    * Default: defaultPlants(reads) each.
    */
   convoys: number;
   clonedPlates: number;
   frequentVisitors: number;
+  incidentSeries: number;
 }
 
 /** 2026-11-02 00:00 PST, a Monday after the DST change: a full week from Monday to Sunday. */
@@ -103,6 +105,7 @@ export function resolveOptions(input: Partial<GenOptions> & { reads: number; see
     convoys: defaultPlants(input.reads),
     clonedPlates: defaultPlants(input.reads),
     frequentVisitors: defaultPlants(input.reads),
+    incidentSeries: defaultPlants(input.reads),
     ...stripUndefined(input),
     reads: input.reads,
     seed: input.seed,
@@ -116,6 +119,7 @@ export function resolveOptions(input: Partial<GenOptions> & { reads: number; see
   integer('convoys', o.convoys, 0, 10_000);
   integer('clonedPlates', o.clonedPlates, 0, 10_000);
   integer('frequentVisitors', o.frequentVisitors, 0, 10_000);
+  integer('incidentSeries', o.incidentSeries, 0, 10_000);
   if (!Array.isArray(o.tenants) || o.tenants.length === 0) throw new Error('tenants must list at least one tenant');
   for (const t of o.tenants) {
     if (!isTenantName(t)) throw new Error(`tenants: "${t}" is not a valid tenant name (a-z, 0-9, ".", "_", "-"; 1-63 characters)`);

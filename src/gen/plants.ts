@@ -14,6 +14,10 @@
  *   the time between.
  * - Frequent visitor: a vehicle comes back to one fixed camera on 4–8 distinct days (of the whole span), each
  *   time read 1–3 times within a stay of up to 45 minutes, between 07:00 and 21:00 local time.
+ * - Incident series: 3–4 incidents (a fixed camera each, on distinct days, at a time between 00:45 and
+ *   23:15 local) and an offender that passes each incident's camera once or twice within 40 minutes of it,
+ *   each pass captured on its own (captureRate); plus two decoys per series, each passing all the incidents'
+ *   cameras but one (a different one each) in the same way: what multi-site must tell apart.
  *
  * Determinism: every choice is drawn from a stream of its own (stream 3 of the seed) after the fleet and the
  * geography are built, and per-trip decisions come from stateless hashes (as the commuters'), so the
@@ -33,10 +37,15 @@ const kSaltFollowJitter = 0xf01f;
 const kSaltTwin = 0x7341;
 const kSaltTwinShift = 0x7345;
 const kSaltTwinStop = 0x7347;
+const kSaltSeries = 0x5e71;
+/** An offender or decoy passes an incident's camera within this of the incident. */
+const kIncidentPassMs = 40 * kMsPerMinute;
+/** Decoys per incident series. */
+const kDecoysPerSeries = 2;
 /** A cloned plate's twin drives in a city whose centre is at least this far from every camera of the original's route. */
 const kCloneMinDistanceM = 30_000;
 
-export type PlantKind = 'convoy' | 'cloned' | 'visitor';
+export type PlantKind = 'convoy' | 'cloned' | 'visitor' | 'series' | 'decoy';
 
 /** Which plant a vehicle is: its kind and index in the truth file's list; a twin also names its original vehicle. */
 export interface PlantRef {
@@ -71,6 +80,30 @@ interface Visitor {
   days: number[];
 }
 
+interface Incident {
+  camera: number;
+  /** The incident's local ms (its local day: Math.floor(at / kMsPerDay)). */
+  at: number;
+}
+
+interface Series {
+  offender: number;
+  incidents: Incident[];
+}
+
+interface Decoy {
+  vehicle: number;
+  series: number;
+  /** Indexes of the series' incidents it passes (all but one). */
+  incidents: number[];
+}
+
+/** A vehicle passing an incident's camera around its time (an offender's or a decoy's). */
+interface IncidentPass {
+  vehicle: number;
+  incident: Incident;
+}
+
 /** A planted vehicle's reads as emitted: lines of the data set and epoch-ms times. */
 interface Emitted {
   lines: number[];
@@ -81,11 +114,14 @@ export class Plants {
   readonly convoys: Convoy[] = [];
   readonly clones: Clone[] = [];
   readonly visitors: Visitor[] = [];
+  readonly series: Series[] = [];
+  readonly decoys: Decoy[] = [];
   /** Per commuter: the convoys it leads (most commuters: none). */
   private readonly ledBy = new Map<number, Convoy[]>();
   /** Per local day: the twins and visitors that drive or visit that day. */
   private readonly clonesByDay = new Map<number, Clone[]>();
   private readonly visitsByDay = new Map<number, Visitor[]>();
+  private readonly passesByDay = new Map<number, IncidentPass[]>();
   /** Per planted vehicle (index − fleet.background): its plant and what was emitted of it. */
   private readonly kindOf: PlantKind[] = [];
   private readonly indexOf: number[] = [];
@@ -158,6 +194,36 @@ export class Plants {
       for (const d of days) this.visitsByDay.set(d, [...(this.visitsByDay.get(d) ?? []), visitor]);
       this.register(vehicle, 'visitor', this.visitors.length - 1);
     }
+
+    for (let n = 0; n < o.incidentSeries && fixed.length > 0; n++) {
+      const offender = fleet.addVehicle(rng);
+      const count = Math.min(spanDays, 3 + rng.int(2));
+      const days = distinctDraws(rng, spanDays, count).map((d) => firstDay + d).sort((a, b) => a - b);
+      const incidents: Incident[] = [];
+      for (const day of days) {
+        let camera = fixed[rng.int(fixed.length)]!;
+        for (let tries = 0; tries < 4 && incidents.some((i) => i.camera === camera); tries++) camera = fixed[rng.int(fixed.length)]!;
+        // 00:45-23:15, so every pass (± 40 minutes) falls on the incident's own day, when its passes are planned
+        incidents.push({ camera, at: day * kMsPerDay + 45 * kMsPerMinute + Math.floor(rng.float() * 22.5 * kMsPerHour) });
+      }
+      this.series.push({ offender, incidents });
+      const index = this.series.length - 1;
+      this.register(offender, 'series', index);
+      for (const incident of incidents) this.addPass(offender, incident);
+      const skipped = distinctDraws(rng, incidents.length, kDecoysPerSeries);
+      for (const skip of skipped) {
+        const vehicle = fleet.addVehicle(rng);
+        const passed = incidents.flatMap((_, k) => (k === skip ? [] : [k]));
+        this.decoys.push({ vehicle, series: index, incidents: passed });
+        this.register(vehicle, 'decoy', this.decoys.length - 1);
+        for (const k of passed) this.addPass(vehicle, incidents[k]!);
+      }
+    }
+  }
+
+  private addPass(vehicle: number, incident: Incident): void {
+    const day = Math.floor(incident.at / kMsPerDay);
+    this.passesByDay.set(day, [...(this.passesByDay.get(day) ?? []), { vehicle, incident }]);
   }
 
   private register(vehicle: number, kind: PlantKind, index: number): void {
@@ -223,6 +289,15 @@ export class Plants {
         t += 2 * kMsPerMinute + Math.floor(x(2 + r) * 13 * kMsPerMinute);
       }
     }
+    for (const pass of this.passesByDay.get(day) ?? []) {
+      // arriving before the incident, and on one pass in two leaving after it; each pass captured or missed
+      const x = (k: number) => hashFloat(seed ^ kSaltSeries, pass.vehicle, h, k);
+      const at = pass.incident.at;
+      const times = x(1) < 0.5 ? [at - Math.floor(x(0) * kIncidentPassMs)] : [at - Math.floor(x(0) * kIncidentPassMs), at + Math.floor(x(2) * kIncidentPassMs)];
+      times.forEach((t, k) => {
+        if (x(3 + k) < this.options.captureRate) out.push(t, pass.vehicle, pass.incident.camera);
+      });
+    }
   }
 
   /** Notes a planted vehicle's read as emitted at line `line`, time `ts` (epoch ms). */
@@ -267,6 +342,15 @@ export class Plants {
         const cam = geography.cameras[v.camera]!;
         return { plate: fleet.plate[v.vehicle]!, camera: cam.id, tenant: geography.tenants[cam.tenant]!, lat: cam.lat, lon: cam.lon, ...reads(v.vehicle) };
       }),
+      incidentSeries: this.series.map((s) => ({
+        plate: fleet.plate[s.offender]!,
+        incidents: s.incidents.map((i) => {
+          const cam = geography.cameras[i.camera]!;
+          return { camera: cam.id, tenant: geography.tenants[cam.tenant]!, lat: cam.lat, lon: cam.lon, at: formatTimestamp(i.at - this.options.utcOffsetMinutes * 60_000) };
+        }),
+        ...reads(s.offender),
+      })),
+      seriesDecoys: this.decoys.map((d) => ({ plate: fleet.plate[d.vehicle]!, series: d.series, incidents: d.incidents, ...reads(d.vehicle) })),
     };
   }
 }
@@ -286,6 +370,13 @@ export interface PlantedTruth {
   convoys: Array<{ leader: string; follower: string; gapSeconds: number; from: string; to: string } & PlantedReads>;
   clonedPlates: Array<{ plate: string; region: string; twinCity: string; twinCameras: string[]; from: string; to: string } & PlantedReads>;
   frequentVisitors: Array<{ plate: string; camera: string; tenant: string; lat: number; lon: number } & PlantedReads>;
+  /**
+   * Incident series and their decoys (added within version 2: absent from files written before them, so
+   * readers take a missing list as none). `at` is the incident's time; the offender's passes lie within
+   * 40 minutes of it. A decoy names its series (index) and the incidents it passed (indexes).
+   */
+  incidentSeries?: Array<{ plate: string; incidents: Array<{ camera: string; tenant: string; lat: number; lon: number; at: string }> } & PlantedReads>;
+  seriesDecoys?: Array<{ plate: string; series: number; incidents: number[] } & PlantedReads>;
 }
 
 /** `count` distinct integers of [0, n) (all of them if count ≥ n), in draw order. */

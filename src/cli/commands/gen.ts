@@ -60,6 +60,8 @@ planted patterns (for scoring the investigative analyses; default each: N/20000,
   --cloned-plates K         K commuters' plates also on a second vehicle, driving 2-3 cameras in a
                             city >= 30 km away at the commuter's hours (+-20 min) on 3-6 days
   --frequent-visitors K     K vehicles read 1-3 times at one fixed camera on each of 4-8 days
+  --incident-series K       K offenders, each passing the cameras of 3-4 incidents (on distinct days)
+                            within 40 min of each, plus 2 decoys per series passing all but one
 
   --no-progress             no progress bar (it is drawn only when stderr is a terminal anyway)
   -h, --help                this text
@@ -99,6 +101,7 @@ const kNumericFlags: Record<string, NumericKey> = {
   convoys: 'convoys',
   'cloned-plates': 'clonedPlates',
   'frequent-visitors': 'frequentVisitors',
+  'incident-series': 'incidentSeries',
 };
 // Numbers as plain decimals only: "1e6" or "0x10" would be accepted by Number() but surprise a reader.
 const kNumber = /^-?(\d+(\.\d*)?|\.\d+)$/;
@@ -181,7 +184,7 @@ export const command: Command = {
       process.stderr.write(
         `platesearch gen: wrote ${groupDigits(summary.reads)} reads (${groupDigits(summary.misreads.total)} misreads, ` +
           `${groupDigits(summary.vehicles)} vehicles; planted ${summary.planted.convoys} convoys, ${summary.planted.clonedPlates} cloned plates, ` +
-          `${summary.planted.frequentVisitors} frequent visitors) to ${parsed.out} in ${seconds.toFixed(1)} s, ` +
+          `${summary.planted.frequentVisitors} frequent visitors, ${summary.planted.incidentSeries} incident series) to ${parsed.out} in ${seconds.toFixed(1)} s, ` +
           `${groupDigits(summary.reads / Math.max(seconds, 1e-3))} reads/s\n`,
       );
       return 0;

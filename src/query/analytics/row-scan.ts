@@ -4,8 +4,9 @@
  * Unlike search there is no top-k: an analysis groups all of them.
  *
  *   - an exact plate (the convoy target): its rows from each shard's plate → rows index, tested here;
- *   - otherwise a shard is scanned by the WebAssembly kernel (row-scan-task.ts), on the worker pool when
- *     the rows to scan make the round trip worth it (as search decides), else on the calling thread;
+ *   - otherwise a shard no filter reaches (its span and zone maps: shard-reach.ts) is skipped, and the others
+ *     are scanned by the WebAssembly kernel (row-scan-task.ts), on the worker pool when the rows to scan
+ *     (of the pairs of shard and filter that remain) make the round trip worth it, else on the calling thread;
  *     a shard whose arena has no scratch room gets the JS scan of the executor (same predicates);
  *   - live (unsealed) rows are scanned in JS with the executor's live scan.
  * The tenant's retention floor is folded into every filter, so nothing past retention is ever returned.
@@ -20,6 +21,7 @@ import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
 import type { Source } from '../sources.js';
 import { nearAny, runRowScanTask, U32List, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
+import { filterReachesShard } from './shard-reach.js';
 
 export interface RowScanSpec {
   filters: ReadFilter[];
@@ -153,8 +155,24 @@ export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec
     }
     return out;
   }
-  const shards = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard' && s.shard.rows > 0);
-  const work = shards.reduce((n, s) => n + s.shard.rows * spec.filters.length, 0);
+  // a shard no filter reaches (its span or zone maps miss them all: shard-reach.ts) is skipped, and only the
+  // pairs of shard and filter that remain count as work (a multi-site's sites each reach a shard or two)
+  // (filters prepared once per retention floor: a polygon's box costs its edges)
+  const prepared = new Map<number, PreparedFilter[]>();
+  const preparedFor = (minTs: number) => {
+    let ps = prepared.get(minTs);
+    if (!ps) prepared.set(minTs, (ps = spec.filters.map((f) => prepareFilter(f, minTs))));
+    return ps;
+  };
+  const unreached = new Set<Source>();
+  let work = 0;
+  const shards = sources.filter((s): s is Source & { kind: 'shard' } => {
+    if (s.kind !== 'shard' || s.shard.rows === 0) return false;
+    const reaching = preparedFor(s.minTs).reduce((n, p) => n + (filterReachesShard(s, p) ? 1 : 0), 0);
+    if (reaching === 0) unreached.add(s);
+    work += s.shard.rows * reaching;
+    return reaching > 0;
+  });
   const pool = shards.length > 0 && work >= env.poolMinRows ? env.pool() : undefined;
   const done = new Map<Source, RowScanResult>();
   if (pool) {
@@ -172,7 +190,7 @@ export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec
       continue;
     }
     if (src.kind === 'shard') {
-      if (src.shard.rows === 0) continue;
+      if (src.shard.rows === 0 || unreached.has(src)) continue;
       const k = env.kernelsFor(src.shard.layout.arena);
       if (k) {
         try {
