@@ -13,8 +13,9 @@
  * (at 1M reads no single leading character reaches 100,000 reads in one tenant, and over all three it
  * comes within a few percent of it: its "many" is then the whole 28 days), and a fuzzy search (k = 2) for
  * one of the busiest plates, whose "many" is every read within 2 edits over 28 days (a few hundred: fuzzy
- * matches are few in this data) and "few" a window holding a tenth of them: it shows whether a fuzzy
- * search costs by the shards and plates it looks at rather than by its hits.
+ * matches are few in this data) and "few" a window holding a tenth of them, both with a page of that
+ * tenth (limit 35): it shows whether a fuzzy search costs by its page or by the shards and plates it
+ * looks at.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,9 +63,10 @@ interface Shape {
   end: number;
   /** Whose reads (default: the one tenant). */
   scopes?: TenantScope[];
-  /** Matches the "many" and "few" windows aim at (default 100,000 and 1,000). */
+  /** Matches the "many" and "few" windows aim at (default 100,000 and 1,000), and the page (default 1000). */
   many?: number;
   few?: number;
+  limit?: number;
 }
 const wildcard = (pattern: string): PlateMatch => ({ mode: 'wildcard', pattern, maxEdits: 0, ocr: false, transpositions: false });
 const shapes: Shape[] = [
@@ -74,7 +76,7 @@ const shapes: Shape[] = [
   { name: 'contains `*1*`, window ending 7 days back', plate: { mode: 'wildcard', pattern: '*1*', maxEdits: 0, ocr: false, transpositions: false }, end: data.maxTs + 1 - 7 * kDay },
   { name: 'wildcard `7*`, all three tenants, window ending at the newest read', plate: wildcard('7*'), end: data.maxTs + 1, scopes: allTenants },
   // one of pd-metro's busiest plates (src/gen seed 1): 351 reads within 2 edits over the 28 days at 1M reads
-  { name: 'fuzzy `4UUA153` k=2, window ending at the newest read', plate: { mode: 'fuzzy', pattern: '4UUA153', maxEdits: 2, ocr: false, transpositions: false }, end: data.maxTs + 1, many: Infinity, few: 35 },
+  { name: 'fuzzy `4UUA153` k=2, window ending at the newest read, limit 35', plate: { mode: 'fuzzy', pattern: '4UUA153', maxEdits: 2, ocr: false, transpositions: false }, end: data.maxTs + 1, many: Infinity, few: 35, limit: 35 },
 ];
 const scopesOf = (s: Shape) => s.scopes ?? oneTenant;
 
@@ -137,7 +139,7 @@ const rows: Row[] = [];
     for (const s of shapes) {
       const manySpan = await spanFor(engine, s, s.many ?? 100_000);
       const fewSpan = await spanFor(engine, s, s.few ?? 1_000);
-      const [many, few] = await timePair(engine, scopesOf(s), queryOf(s, manySpan, 1000), queryOf(s, fewSpan, 1000));
+      const [many, few] = await timePair(engine, scopesOf(s), queryOf(s, manySpan, s.limit ?? 1000), queryOf(s, fewSpan, s.limit ?? 1000));
       rows.push({ shape: s.name, manySpan, fewSpan, many, few });
       log(`${s.name}: ${many.hits} of ${many.total} p50 ${many.p50} ms (CPU ${many.cpu50}); ${few.hits} of ${few.total} p50 ${few.p50} ms (CPU ${few.cpu50}); ratio ${(many.p50 / few.p50).toFixed(2)} (CPU ${(many.cpu50 / few.cpu50).toFixed(2)})`);
     }
@@ -157,7 +159,7 @@ if (!a['no-http']) {
   try {
     const iso = (ms: number) => new Date(ms).toISOString();
     const bodyOf = (s: Shape, span: number) => JSON.stringify({
-      ...(s.plate ? { plate: s.plate.pattern, match: s.plate.mode, ...(s.plate.mode === 'fuzzy' ? { maxEdits: s.plate.maxEdits } : {}) } : {}), from: iso(s.end - span), to: iso(s.end), limit: 1000, purpose: 'benchmark', case: 'BENCH-PAGE',
+      ...(s.plate ? { plate: s.plate.pattern, match: s.plate.mode, ...(s.plate.mode === 'fuzzy' ? { maxEdits: s.plate.maxEdits } : {}) } : {}), from: iso(s.end - span), to: iso(s.end), limit: s.limit ?? 1000, purpose: 'benchmark', case: 'BENCH-PAGE',
     });
     const phase = async (body: string) => {
       await closedLoop(server.url, 1, 0.5, (pool) => post(pool, '/v1/search', token, 'application/json', body).then((r) => ({ status: r.status })));
@@ -194,7 +196,7 @@ const out: string[] = [
   `- Command: \`node dist/bench/page-cost.js ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
   `- Data: ${reads.toLocaleString('en-US')} reads (src/gen seed 1, ${tenants.join(', ')}, 28 days), searches in ${tenant}; engine threads ${threads}; engine p50 of ${runs} runs (wall and process CPU time), HTTP p50 of a ${a.seconds} s closed loop (1 client)`,
   '',
-  '| query shape (limit 1000) | many: hits / total | engine p50 (ms) | CPU p50 (ms) | few: hits / total | engine p50 (ms) | CPU p50 (ms) | ratio | CPU ratio | HTTP many / few p50 (ms) | HTTP ratio |',
+  '| query shape (limit 1000 unless said) | many: hits / total | engine p50 (ms) | CPU p50 (ms) | few: hits / total | engine p50 (ms) | CPU p50 (ms) | ratio | CPU ratio | HTTP many / few p50 (ms) | HTTP ratio |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.shape} | ${r.many.hits} / ${r.many.total.toLocaleString('en-US')} | ${f(r.many.p50)} | ${f(r.many.cpu50)} | ${r.few.hits} / ${r.few.total.toLocaleString('en-US')} | ${f(r.few.p50)} | ${f(r.few.cpu50)} | ${(r.many.p50 / r.few.p50).toFixed(2)} | ${(r.many.cpu50 / r.few.cpu50).toFixed(2)} | ${r.http ? `${f(r.http.many)} / ${f(r.http.few)}` : '–'} | ${r.http ? (r.http.many / r.http.few).toFixed(2) : '–'} |`),
 ];
