@@ -98,7 +98,8 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   const mark = k.scratch.mark();
   try {
     let dist = 0;
-    // A shard whose newest read sorts after a distance-0 bound can only add to the count.
+    // A shard whose newest read sorts after a distance-0 bound can only add to the count: given it
+    // (plateRows), there is nothing to match
     const beaten = task.bound !== undefined && task.bound.distance === 0 && task.newest !== undefined && task.newest < task.bound.ts;
     if (task.plate && beaten && task.plateRows !== undefined) {
       plateRowsAnswers.count++;
@@ -116,8 +117,8 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
         ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, pq, dist + lo)
         : k.matchDictionary(seg, pq, dist);
       if (n === 0) return empty();
-      // beaten: the kernel's block counts below do that in one pass over the plate column, cheaper than
-      // the rows walk
+      // a beaten shard is counted block by block below (one kernel pass over the plate column), cheaper
+      // than the rows walk
       if (n * 8 <= seg.dictCount && !beaten) {
         viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi, budget);
         return finish(top);

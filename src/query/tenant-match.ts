@@ -90,8 +90,8 @@ const kFirstChunk = 4096;
  * Distances of slots [lo, hi) of the dictionary at `dict` into `dist` (u8 per slot, from `dist`), in
  * growing chunks, stopping as soon as more than `max` plates matched: the answer is then thrown away
  * (the per-shard way serves the query), so a broad pattern (`*1*`, a third of a tenant's plates) costs a
- * few thousand plates here instead of the whole dictionary. Returns the matches seen (all of them when
- * ≤ max); the chunk that crossed `max` is not finished being read by anyone.
+ * few thousand plates here instead of the whole dictionary. Returns the matches counted: all of them
+ * when there are ≤ max, else some number > max (the slots after the last chunk were not read).
  */
 function matchUpTo(k: Kernels, dict: number, lo: number, hi: number, match: PlateMatch, dist: number, max: number): number {
   const compiled = k.compilePlateMatch(match);
