@@ -34,11 +34,23 @@ export function wholeShardPlateRows(shard: LoadedShard, match: PlateMatch, filte
   if (filter.bbox || filter.near || filter.polygon || filter.cameras || filter.regions || filter.makes || filter.colors) return undefined;
   const m = shard.meta;
   if ((filter.from ?? -Infinity) > m.minTs || (filter.to ?? Infinity) <= m.maxTs) return undefined;
-  const contains = kContains.exec(match.pattern);
-  if (contains) return plateGramRows(shard)[plateGramRowsKey(contains[1]!)]!;
-  const prefix = kPrefix.exec(match.pattern);
-  if (prefix) return prefixRows(shard, prefix[1]!);
+  const shape = shapeOf(match.pattern);
+  if (shape.contains !== undefined) return plateGramRows(shard)[shape.contains]!;
+  if (shape.prefix !== undefined) return prefixRows(shard, shape.prefix);
   return undefined;
+}
+
+/** The last pattern's shape: a search asks once per shard (~30 a tenant), with one pattern. */
+let last: { pattern: string; contains?: number; prefix?: string } = { pattern: '' };
+
+function shapeOf(pattern: string): { contains?: number; prefix?: string } {
+  if (last.pattern === pattern) return last;
+  const contains = kContains.exec(pattern);
+  const prefix = contains ? null : kPrefix.exec(pattern);
+  last = { pattern };
+  if (contains) last.contains = plateGramRowsKey(contains[1]!);
+  if (prefix) last.prefix = prefix[1]!;
+  return last;
 }
 
 /** Rows whose plate starts with `p` (plate characters only). */

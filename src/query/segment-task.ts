@@ -103,8 +103,9 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
     const beaten = task.bound !== undefined && task.bound.distance === 0 && task.newest !== undefined && task.newest < task.bound.ts;
     if (task.plate && beaten && task.plateRows !== undefined) {
       plateRowsAnswers.count++;
-      top.countWorse(task.plateRows);
-      return finish(top);
+      const n = task.plateRows;
+      const none = new Uint32Array(0);
+      return { total: n, beyond: n, rows: none, distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0), countedOnly: n, cut: task.bound! };
     }
     if (task.plate) {
       dist = k.scratch.alloc(Math.max(16, seg.dictCount), 16);
@@ -181,7 +182,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
  */
 let lastPlate: { key: string; enc: EncodedPlateMatch } | undefined;
 
-function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
+export function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
   const key = `${match.mode}|${match.maxEdits}|${match.ocr ? 1 : 0}|${match.transpositions ? 1 : 0}|${match.pattern}`;
   if (lastPlate?.key !== key) lastPlate = { key, enc: encodePlateMatch(match) };
   const enc = lastPlate.enc;

@@ -14,7 +14,7 @@ import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch } from '../model/query.js';
 import type { TenantPlates } from '../store/tenant-plates.js';
 import type { TenantMatches } from './executor.js';
-import { prefixRange } from './segment-task.js';
+import { compiledPlate, prefixRange } from './segment-task.js';
 import { planGrams } from './gram-plan.js';
 import { gramCandidates, verifyCandidates } from './gram-match.js';
 
@@ -94,7 +94,7 @@ const kFirstChunk = 4096;
  * when there are ≤ max, else some number > max (the slots after the last chunk were not read).
  */
 function matchUpTo(k: Kernels, dict: number, lo: number, hi: number, match: PlateMatch, dist: number, max: number): number {
-  const compiled = k.compilePlateMatch(match);
+  const compiled = compiledPlate(k, match); // encoded once per query and thread, shared with the shard tasks
   let n = 0;
   for (let at = lo, chunk = kFirstChunk; at < hi && n <= max; at += chunk, chunk *= 2) {
     const count = Math.min(chunk, hi - at);
