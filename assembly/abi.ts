@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 5;
+export const kAbiVersion: i32 = 6;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -22,6 +22,7 @@ export const PQ_OCR: usize = 704;
 export const PQ_TEMP: usize = 768;
 export const kPqOcr: i32 = 1;
 export const kPqTranspositions: i32 = 2;
+export const kPqDecided: i32 = 4;
 
 // Filter.
 export const F_FLAGS: usize = 0;

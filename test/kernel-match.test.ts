@@ -89,6 +89,27 @@ describe('dictionary kernels vs reference (property)', () => {
       { numRuns: 250 },
     );
   });
+  it('contains `*L*` and prefix `P*` (the SIMD pre-filter alone decides them), with and without OCR', () => {
+    // pieces of the family's own plates (so most patterns match something), some with a `?` or a changed
+    // character, some with extra stars; the prefix shape with `?` and the OCR shapes take other loops
+    const shapeArb = fc.record({
+      plate: fc.nat(), at: fc.nat(9), len: fc.integer({ min: 0, max: 10 }), q: fc.integer({ min: -1, max: 9 }),
+      change: fc.option(fc.constantFrom(...'A0O1I8B5S'), { nil: undefined }), shape: fc.constantFrom('contains', 'prefix', 'stars'), ocr: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(plateFamilyArb(40), fc.array(shapeArb, { minLength: 1, maxLength: 8 }), (plates, shapes) => {
+        for (const s of shapes) {
+          const p = plates[s.plate % plates.length]!;
+          let piece = s.shape === 'prefix' ? p.slice(0, s.len) : p.slice(s.at, s.at + s.len);
+          if (s.change && piece.length > 0) piece = s.change + piece.slice(1);
+          if (s.shape === 'prefix' && s.q >= 0 && s.q < piece.length) piece = `${piece.slice(0, s.q)}?${piece.slice(s.q + 1)}`;
+          const pattern = s.shape === 'prefix' ? `${piece}*` : s.shape === 'stars' ? `**${piece}***` : `*${piece}*`;
+          check(plates, wildcard(pattern, s.ocr));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('fuzzy with 9–10 character patterns (16-bit lanes)', () => {
     const longArb = fc.string({ unit: fc.constantFrom(...'0ODQ1IL2Z5S8BAX'), minLength: 9, maxLength: 10 });
     fc.assert(

@@ -9,7 +9,7 @@
  *   16   v128 mask           0xFF where a slot byte must equal `pattern` (exact: all 16 bytes,
  *                            wildcard without `*`: the non-`?` positions and byte 15)
  *   32   i32  maxEdits       fuzzy: 0–2
- *   36   i32  flags          bit 0 ocr, bit 1 transpositions (OSA)
+ *   36   i32  flags          bit 0 ocr, bit 1 transpositions (OSA), bit 2 decided (wildcard: no Shift-And)
  *   40   i32  m              fuzzy: pattern length; wildcard: number of non-`*` tokens
  *   44   i32  minLen         shortest plate that can match (length filter)
  *   48   i32  maxLen         longest plate that can match
@@ -53,7 +53,7 @@
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 5;
+export const kAbiVersion = 6;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -74,6 +74,8 @@ export const PQ_OCR = 704;
 export const PQ_TEMP = 768;
 export const kPqOcr = 1;
 export const kPqTranspositions = 2;
+/** Wildcard only: the prefix and needle tests alone decide (`*UE80*`, `7*`, `AB?12*`); no Shift-And. */
+export const kPqDecided = 4;
 
 export const kFilterBytes = 192;
 export const F_FLAGS = 0;

@@ -5,7 +5,7 @@
 import { kMaxPlateLength, ocrByteTable } from '../model/plate.js';
 import type { PlateMatch } from '../model/query.js';
 import {
-  kPlateQueryBytes, kPqOcr, kPqTranspositions, PQ_FLAGS, PQ_M, PQ_MASK, PQ_MAX_EDITS, PQ_MAX_LEN, PQ_MIN_LEN,
+  kPlateQueryBytes, kPqDecided, kPqOcr, kPqTranspositions, PQ_FLAGS, PQ_M, PQ_MASK, PQ_MAX_EDITS, PQ_MAX_LEN, PQ_MIN_LEN,
   PQ_OCR, PQ_PATTERN, PQ_PEQ_HI, PQ_PEQ_LO, PQ_PREFIX, PQ_PREFIX_MASK, PQ_NEEDLE_COUNT, PQ_SHIFT_AND, PQ_STAR_MASK, PQ_TEMP,
 } from './abi.js';
 
@@ -115,5 +115,25 @@ export function encodePlateMatch(match: PlateMatch): EncodedPlateMatch {
       bytes[PQ_TEMP + 32 * l + 16 + i] = off + i;
     }
   });
+  const decides = prefilterDecides(tokens, starMask);
+  if (decides) view.setInt32(PQ_FLAGS, view.getInt32(PQ_FLAGS, true) | kPqDecided, true);
+  // `P*`: the prefix compare decides alone, the needle (P's literals again) would only repeat it
+  if (decides === 'prefix') view.setInt32(PQ_NEEDLE_COUNT, 0, true);
   return { kernel: 'wildcard', bytes };
+}
+
+/**
+ * Whether the wildcard kernel's SIMD pre-filter is the whole answer, so Shift-And can be skipped (it
+ * was most of a `*1*` pass: a third of the plates are candidates and each walks its characters):
+ *   `*L*` (L literal, no `?`; also a lone `*`): the needle is all of L, and a start position where every
+ *     character of L fits is an occurrence of L (padding and the length byte never equal a plate
+ *     character, OCR-mapped or not);
+ *   `P*` (P without `*`, `?` allowed): every token sits at a fixed position, the prefix compare checks
+ *     its literals and the minimum length (= P's length) that each `?` has a character.
+ * Stars are bits of `starMask` by the number of tokens before them (bit m: after the last token).
+ */
+function prefilterDecides(tokens: readonly number[], starMask: number): 'contains' | 'prefix' | undefined {
+  const m = tokens.length;
+  if (starMask === (1 | (1 << m))) return tokens.includes(kQuestion) ? undefined : 'contains';
+  return m > 0 && starMask === 1 << m ? 'prefix' : undefined;
 }

@@ -26,6 +26,7 @@ import { QueryBudget } from './budget.js';
 import { kLiveBlockRows } from '../store/live-columns.js';
 import { liveRowTest } from './live-scan.js';
 import { runLiveTask } from './live-task.js';
+import { wholeShardPlateRows } from './plate-rows.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -405,7 +406,11 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
   const s = src.shard;
   const f = withFloor(filter, src.minTs);
   const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit, newest: s.meta.maxTs };
-  if (match) task.plate = match;
+  if (match) {
+    task.plate = match;
+    const rows = wholeShardPlateRows(s, match, f);
+    if (rows !== undefined) task.plateRows = rows;
+  }
   if (bound) task.bound = bound;
   if (after) task.after = { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal };
   // the make/color dictionaries travel only when the filter needs them (tasks are posted to workers)

@@ -18,6 +18,7 @@ import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
 import { RowTop, type RowBound, type RowBoundary } from './row-top.js';
+import { plateRowsAnswers } from './plate-rows.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
@@ -46,6 +47,11 @@ export interface SegmentTask {
   bound?: RowBound;
   /** The shard's newest read: a worker batch runs its tasks newest first, so bounds tighten early. */
   newest?: number;
+  /**
+   * The rows matching `plate` and `filter`, when the caller knew them without a pass (src/query/plate-rows.ts):
+   * a task its bound beats then only adds them to the count, without matching the dictionary.
+   */
+  plateRows?: number;
 }
 
 export interface SegmentTaskResult {
@@ -92,6 +98,15 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   const mark = k.scratch.mark();
   try {
     let dist = 0;
+    // A shard whose newest read sorts after a distance-0 bound can only add to the count: given it
+    // (plateRows), there is nothing to match
+    const beaten = task.bound !== undefined && task.bound.distance === 0 && task.newest !== undefined && task.newest < task.bound.ts;
+    if (task.plate && beaten && task.plateRows !== undefined) {
+      plateRowsAnswers.count++;
+      const n = task.plateRows;
+      const none = new Uint32Array(0);
+      return { total: n, beyond: n, rows: none, distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0), countedOnly: n, cut: task.bound! };
+    }
     if (task.plate) {
       dist = k.scratch.alloc(Math.max(16, seg.dictCount), 16);
       // a fixed prefix narrows the sorted dictionary to a range; entries outside it cannot match
@@ -103,9 +118,8 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
         ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, pq, dist + lo)
         : k.matchDictionary(seg, pq, dist);
       if (n === 0) return empty();
-      // A shard whose newest read sorts after a distance-0 bound can only add to the count: the kernel's
-      // block counts below do that in one pass over the plate column, cheaper than the rows walk.
-      const beaten = task.bound !== undefined && task.bound.distance === 0 && task.newest !== undefined && task.newest < task.bound.ts;
+      // a beaten shard is counted block by block below (one kernel pass over the plate column), cheaper
+      // than the rows walk
       if (n * 8 <= seg.dictCount && !beaten) {
         viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi, budget);
         return finish(top);
@@ -168,7 +182,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
  */
 let lastPlate: { key: string; enc: EncodedPlateMatch } | undefined;
 
-function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
+export function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
   const key = `${match.mode}|${match.maxEdits}|${match.ocr ? 1 : 0}|${match.transpositions ? 1 : 0}|${match.pattern}`;
   if (lastPlate?.key !== key) lastPlate = { key, enc: encodePlateMatch(match) };
   const enc = lastPlate.enc;

@@ -14,7 +14,7 @@ import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch } from '../model/query.js';
 import type { TenantPlates } from '../store/tenant-plates.js';
 import type { TenantMatches } from './executor.js';
-import { prefixRange } from './segment-task.js';
+import { compiledPlate, prefixRange } from './segment-task.js';
 import { planGrams } from './gram-plan.js';
 import { gramCandidates, verifyCandidates } from './gram-match.js';
 
@@ -55,7 +55,7 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
     }
     tenantMatchCounts.pass++;
     const dist = k.scratch.alloc(Math.max(16, hi - lo), 16);
-    const n = k.matchDictionary({ ...dict, dict: region.ptr + lo * kPlateSlotBytes, dictCount: hi - lo }, match, dist);
+    const n = matchUpTo(k, region.ptr, lo, hi, match, dist, kMaxTenantMatches);
     if (n > kMaxTenantMatches) return undefined;
     const count = hi - lo;
     const ds = new Uint8Array(k.memory.buffer, dist, count);
@@ -81,6 +81,26 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
   } finally {
     k.scratch.release(mark);
   }
+}
+
+/** Plates of the first chunk of a bounded pass; each later chunk doubles (16-byte multiples). */
+const kFirstChunk = 4096;
+
+/**
+ * Distances of slots [lo, hi) of the dictionary at `dict` into `dist` (u8 per slot, from `dist`), in
+ * growing chunks, stopping as soon as more than `max` plates matched: the answer is then thrown away
+ * (the per-shard way serves the query), so a broad pattern (`*1*`, a third of a tenant's plates) costs a
+ * few thousand plates here instead of the whole dictionary. Returns the matches counted: all of them
+ * when there are ≤ max, else some number > max (the slots after the last chunk were not read).
+ */
+function matchUpTo(k: Kernels, dict: number, lo: number, hi: number, match: PlateMatch, dist: number, max: number): number {
+  const compiled = compiledPlate(k, match); // encoded once per query and thread, shared with the shard tasks
+  let n = 0;
+  for (let at = lo, chunk = kFirstChunk; at < hi && n <= max; at += chunk, chunk *= 2) {
+    const count = Math.min(chunk, hi - at);
+    n += k.matchDictionary({ dict: dict + at * kPlateSlotBytes, dictCount: count } as SegmentLayout, compiled, dist + (at - lo));
+  }
+  return n;
 }
 
 /**
