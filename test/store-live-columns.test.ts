@@ -224,4 +224,43 @@ describe('LiveRows: snapshots and memory', () => {
     expect(Array.from({ length: cur.length }, (_, g) => cur.record(g))).toEqual(expected);
     expect(cur.plateCount).toBe(new Set(expected.map((r) => r.plate)).size);
   });
+  it('keepOnly copies lane by lane into the generation pushing the kept records would build (codes, chains, zones, slots)', () => {
+    let x = 99;
+    const rand = (k: number) => ((x = (x * 1103515245 + 12345) >>> 0) % k);
+    for (const [n, every] of [[3 * kLiveBlockRows + 17, 2], [kLiveBlockRows - 3, 5], [500, 1]] as const) {
+      const arenas = new ArenaSet();
+      const live = new LiveRows(arenas);
+      for (let i = 0; i < n; i++) {
+        const r = row(i + 1, `R${rand(3000)}`, kT0 + rand(86_400_000), `cam-${rand(6)}`);
+        r.latE7 = toE7(37 + rand(1000) / 997);
+        r.lonE7 = toE7(-122 - rand(1000) / 991);
+        if (rand(3) === 0) r.region = ['CA', 'NV', 'OR'][rand(3)];
+        if (rand(2) === 0) r.confidence = rand(1000) / 1000;
+        if (rand(4) === 0) r.make = ['Ford', 'Kia'][rand(2)];
+        if (rand(5) === 0) r.color = ['red', 'blue', 'white'][rand(3)];
+        if (rand(9) === 0) r.readId = `id-${i}`;
+        live.push(r);
+      }
+      const keepIt = (g: number) => g % every === 0 || g > n - 40;
+      const old = live.view();
+      const kept = Array.from({ length: n }, (_, g) => g).filter(keepIt).map((g) => old.record(g));
+      const pushed = new LiveRows(new ArenaSet());
+      for (const r of kept) pushed.push(r);
+      live.keepOnly(keepIt);
+      const a = live.view(), b = pushed.view();
+      expect(a.length).toBe(b.length);
+      expect(a.plateCount).toBe(b.plateCount);
+      for (let g = 0; g < a.length; g++) {
+        expect(a.record(g)).toEqual(b.record(g));
+        expect(a.plateCode(g)).toBe(b.plateCode(g));
+        expect(a.block(g).camera[g % kLiveBlockRows]).toBe(b.block(g).camera[g % kLiveBlockRows]);
+      }
+      for (let c = 0; c < a.plateCount; c++) {
+        expect(a.rowsOfPlate(c)).toEqual(b.rowsOfPlate(c));
+        expect([...a.cols.slot(c)]).toEqual([...b.cols.slot(c)]);
+      }
+      for (let k = 0; k < a.cols.blocks.length; k++) expect([...a.cols.blocks[k]!.zone]).toEqual([...b.cols.blocks[k]!.zone]);
+      for (const d of ['cameras', 'regions', 'makes', 'colors'] as const) expect(a.cols[d].values).toEqual(b.cols[d].values);
+    }
+  });
 });

@@ -68,6 +68,9 @@ export const kLiveRowBytes = 56;
 export class LabelCodes {
   readonly values: string[];
   private readonly codes = new Map<string, number>();
+  // the last label coded: a camera's burst or a batch of one region repeats it row after row, no hash needed
+  private last: string | undefined;
+  private lastCode = 0;
   constructor(readonly optional: boolean) {
     this.values = optional ? [''] : [];
   }
@@ -77,12 +80,15 @@ export class LabelCodes {
       if (!this.optional) throw new Error('a required label is missing');
       return 0;
     }
+    if (v === this.last) return this.lastCode;
     let c = this.codes.get(v);
     if (c === undefined) {
       c = this.values.length;
       this.values.push(v);
       this.codes.set(v, c);
     }
+    this.last = v;
+    this.lastCode = c;
     return c;
   }
 
@@ -93,6 +99,18 @@ export class LabelCodes {
   valueOf(code: number): string | undefined {
     return this.optional && code === 0 ? undefined : this.values[code];
   }
+}
+
+/** old code → new code of one label dictionary, -1 until first met. */
+function codeMap(from: LabelCodes): Int32Array {
+  return new Int32Array(from.values.length).fill(-1);
+}
+
+/** The code in `to` of code `old` of `from` (0, "none", stays 0 for optional labels). */
+function mapCode(map: Int32Array, from: LabelCodes, to: LabelCodes, old: number): number {
+  let c = map[old]!;
+  if (c < 0) c = map[old] = to.code(from.valueOf(old));
+  return c;
 }
 
 /** One block's lanes, as JS views of its arena region (views stay valid: shared memories never detach). */
@@ -249,6 +267,58 @@ export class LiveColumns {
     this.heads[code] = g;
     block.rows = i + 1;
     this.length = g + 1;
+  }
+
+  /**
+   * Appends the rows of `from` (an older generation) below `length` that `keep` accepts, lane by lane:
+   * the same rows as pushing `record(g)` of each, without a row object or a dictionary lookup per row
+   * (each old code is looked up once). Sealing keeps every row appended while it ran this way.
+   */
+  copyRows(from: LiveColumns, length: number, keep: (g: number) => boolean): void {
+    const plateMap = new Int32Array(from.plateCount).fill(-1);
+    const cameraMap = codeMap(from.cameras), regionMap = codeMap(from.regions), makeMap = codeMap(from.makes), colorMap = codeMap(from.colors);
+    for (let h = 0; h < length; h++) {
+      if (!keep(h)) continue;
+      const src = from.blocks[h >>> 13]!;
+      const j = h & (B - 1);
+      const g = this.length;
+      const b = g >>> 13;
+      const i = g & (B - 1);
+      if (b === this.blocks.length) {
+        const { region, buffer } = this.alloc(kLiveBlockBytes);
+        this.blocks.push(new LiveBlock(region, buffer));
+      }
+      const block = this.blocks[b]!;
+      block.ts32[2 * i] = src.ts32[2 * j]!;
+      block.ts32[2 * i + 1] = src.ts32[2 * j + 1]!;
+      block.seq[i] = src.seq[j]!;
+      block.conf[i] = src.conf[j]!;
+      const latE7 = (block.lat[i] = src.lat[j]!);
+      const lonE7 = (block.lon[i] = src.lon[j]!);
+      const old = src.plate[j]!;
+      let code = plateMap[old]!;
+      if (code < 0) code = plateMap[old] = this.plateCode(from.plates[old]!);
+      block.plate[i] = code;
+      block.prev[i] = this.heads[code]!;
+      block.camera[i] = mapCode(cameraMap, from.cameras, this.cameras, src.camera[j]!);
+      block.region[i] = mapCode(regionMap, from.regions, this.regions, src.region[j]!);
+      block.make[i] = mapCode(makeMap, from.makes, this.makes, src.make[j]!);
+      block.color[i] = mapCode(colorMap, from.colors, this.colors, src.color[j]!);
+      const rid = src.readIds?.[j];
+      if (rid !== undefined) (block.readIds ??= [])[i] = rid;
+      const z = block.zone;
+      const t = src.tsAt(j);
+      const lat = latE7 / 1e7, lon = lonE7 / 1e7;
+      if (t < z[0]!) z[0] = t;
+      if (t > z[1]!) z[1] = t;
+      if (lat < z[2]!) z[2] = lat;
+      if (lat > z[3]!) z[3] = lat;
+      if (lon < z[4]!) z[4] = lon;
+      if (lon > z[5]!) z[5] = lon;
+      this.heads[code] = g;
+      block.rows = i + 1;
+      this.length = g + 1;
+    }
   }
 
   private plateCode(plate: string): number {
@@ -504,9 +574,8 @@ export class LiveRows {
    * rows not dropped.
    */
   keepOnly(keep: (g: number) => boolean): void {
-    const view = new LiveView(this.cols, this.cols.length);
     const next = new LiveColumns(this.arenas);
-    for (let g = 0; g < view.length; g++) if (keep(g)) next.push(view.record(g));
+    next.copyRows(this.cols, this.cols.length, keep);
     this.swap(next);
   }
 

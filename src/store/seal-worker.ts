@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { openWalRecords, scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
+import { lastBySeq } from './rows-by-seq.js';
 import { groupByDay, writeDayShards } from './shard-writer.js';
 import { isShardV1, ShardView } from './shard-format.js';
 import { shardRowsV1 } from './shard-format-v1.js';
@@ -53,7 +54,8 @@ export interface SealJob {
 
 async function run(job: SealJob) {
   const cipher = await cipherInWorker(job.cipherModule);
-  const bySeq = new Map<number, RowRecord>();
+  // rows as read; a seq met twice keeps its last copy (as a Map by seq did, without a hash entry per row)
+  const found: RowRecord[] = [];
   for (const file of job.walFiles) {
     const scan = scanWal(file, await readFile(file));
     const opened = await openWalRecords(scan, async (ref) => {
@@ -68,7 +70,7 @@ async function run(job: SealJob) {
       } catch {
         continue; // the main thread skipped it too when it replayed
       }
-      for (const r of decoded.rows) if (r.seq >= job.fromSeq && r.seq < job.toSeq) bySeq.set(r.seq, r);
+      for (const r of decoded.rows) if (r.seq >= job.fromSeq && r.seq < job.toSeq) found.push(r);
     }
   }
   const objects = openObjectStore(job.shards);
@@ -80,9 +82,9 @@ async function run(job: SealJob) {
     const minTs = job.minTs ?? -Infinity;
     const isHeld = job.held ? compileHeld(job.held) : undefined;
     const rows = isShardV1(bytes) ? shardRowsV1(file, bytes) : new ShardView(file, bytes).rowRecords();
-    for (const r of rows) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) bySeq.set(r.seq, r);
+    for (const r of rows) if (r.ts >= minTs || (isHeld && isHeld(r.plate, r.ts))) found.push(r);
   }
-  const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  const rows = lastBySeq(found);
   const entries = await writeDayShards(objects, job.tenant, job.ordinal, groupByDay(rows), job.firstGen, (day, i) => {
     const k = job.outKeys[String(day)]?.[i];
     if (!k) throw new Error(`no key for shard ${i} of day ${day}`);

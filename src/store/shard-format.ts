@@ -92,6 +92,18 @@ const dec = new TextDecoder();
  * With `optional`, entry 0 is a placeholder "" for rows without a value (they also get a null bit).
  */
 export function encodeDict(n: number, get: (i: number) => string | undefined, optional: boolean) {
+  const values: (string | undefined)[] = new Array(n);
+  for (let i = 0; i < n; i++) values[i] = get(i);
+  return encodeDictValues(values, optional);
+}
+
+/**
+ * encodeDict over the values already in row order: one monomorphic pass over an array (the builder gathers
+ * every field of a row at once, so the five dictionaries cost no closure call and no second random access
+ * to the source per row).
+ */
+export function encodeDictValues(rowValues: readonly (string | undefined)[], optional: boolean) {
+  const n = rowValues.length;
   const seen = new Map<string, number>();
   const firstIds = new Int32Array(n);
   const validity = optional ? new Uint8Array(Math.ceil(n / 8)) : undefined;
@@ -99,7 +111,7 @@ export function encodeDict(n: number, get: (i: number) => string | undefined, op
   let last: string | undefined;
   let lastId = -1;
   for (let i = 0; i < n; i++) {
-    const v = get(i);
+    const v = rowValues[i];
     if (v === undefined) {
       firstIds[i] = -1;
       nulls++;
@@ -227,6 +239,68 @@ export interface ShardHeader {
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
+/** A shard's rows in shard order, field by field (confidence NaN when absent). */
+interface GatheredRows {
+  ts: Float64Array;
+  seq: Float64Array;
+  lat: Int32Array;
+  lon: Int32Array;
+  conf: Float64Array;
+  plate: string[];
+  camera: string[];
+  region: (string | undefined)[];
+  make: (string | undefined)[];
+  color: (string | undefined)[];
+  readId: (string | undefined)[];
+}
+
+function gathered(n: number): GatheredRows {
+  return {
+    ts: new Float64Array(n), seq: new Float64Array(n), lat: new Int32Array(n), lon: new Int32Array(n), conf: new Float64Array(n),
+    plate: new Array(n), camera: new Array(n), region: new Array(n), make: new Array(n), color: new Array(n), readId: new Array(n),
+  };
+}
+
+function gatherRows(rows: readonly RowRecord[], order: Uint32Array): GatheredRows {
+  const n = order.length;
+  const g = gathered(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[order[i]!]!;
+    g.ts[i] = r.ts;
+    g.seq[i] = r.seq;
+    g.lat[i] = r.latE7;
+    g.lon[i] = r.lonE7;
+    g.conf[i] = r.confidence ?? NaN;
+    g.plate[i] = r.plate;
+    g.camera[i] = r.camera;
+    g.region[i] = r.region;
+    g.make[i] = r.make;
+    g.color[i] = r.color;
+    g.readId[i] = r.readId;
+  }
+  return g;
+}
+
+function gatherSource(src: ShardSource, order: Uint32Array): GatheredRows {
+  const n = order.length;
+  const g = gathered(n);
+  for (let i = 0; i < n; i++) {
+    const o = order[i]!;
+    g.ts[i] = src.ts(o);
+    g.seq[i] = src.seq(o);
+    g.lat[i] = src.latE7(o);
+    g.lon[i] = src.lonE7(o);
+    g.conf[i] = src.confidence(o) ?? NaN;
+    g.plate[i] = src.plate(o);
+    g.camera[i] = src.camera(o);
+    g.region[i] = src.region(o);
+    g.make[i] = src.make(o);
+    g.color[i] = src.color(o);
+    g.readId[i] = src.readId(o);
+  }
+  return g;
+}
+
 /** Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). */
 export function buildShard(tenant: string, ordinal: number, day: number, rowsOrSource: readonly RowRecord[] | ShardSource): { bytes: Uint8Array; meta: ShardMeta } {
   const src = Array.isArray(rowsOrSource) ? rowRecordSource(rowsOrSource as readonly RowRecord[]) : (rowsOrSource as ShardSource);
@@ -235,36 +309,29 @@ export function buildShard(tenant: string, ordinal: number, day: number, rowsOrS
   // row i of the shard is row order[i] of the source
   const order = sortOrder(src);
 
-  const plateDict = encodeDict(n, (i) => src.plate(order[i]!), false);
-  const cameraDict = encodeDict(n, (i) => src.camera(order[i]!), false);
-  const region = encodeDict(n, (i) => src.region(order[i]!), true);
-  const make = encodeDict(n, (i) => src.make(order[i]!), true);
-  const color = encodeDict(n, (i) => src.color(order[i]!), true);
+  // every field of a row gathered in one pass in shard order (one random access to the source per row;
+  // reading it field by field through `order` cost a cache miss per field and row)
+  const g = Array.isArray(rowsOrSource) ? gatherRows(rowsOrSource as readonly RowRecord[], order) : gatherSource(src, order);
+  const plateDict = encodeDictValues(g.plate, false);
+  const cameraDict = encodeDictValues(g.camera, false);
+  const region = encodeDictValues(g.region, true);
+  const make = encodeDictValues(g.make, true);
+  const color = encodeDictValues(g.color, true);
   const plates = plateDict.values;
 
-  const tsOf = new Float64Array(n);
-  const seqOf = new Float64Array(n);
-  const lat = new Int32Array(n);
-  const lon = new Int32Array(n);
+  const { ts: tsOf, seq: seqOf, lat, lon, conf } = g;
   let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
   let confCount = 0, confNarrow = true;
   let ridCount = 0, ridBytes = 0;
   const rids: (Uint8Array | undefined)[] = new Array(n);
-  const conf = new Float64Array(n).fill(NaN);
   for (let i = 0; i < n; i++) {
-    const o = order[i]!;
-    const t = src.ts(o), s = src.seq(o);
-    tsOf[i] = t;
-    seqOf[i] = s;
-    lat[i] = src.latE7(o);
-    lon[i] = src.lonE7(o);
-    const c = src.confidence(o);
-    if (c !== undefined) {
-      conf[i] = c;
+    const t = tsOf[i]!, s = seqOf[i]!;
+    const c = conf[i]!;
+    if (c === c) {
       confCount++;
       if (confNarrow && !(c >= 0 && Object.is(Math.round(c * kConfidenceScale) / kConfidenceScale, c) && c * kConfidenceScale < kNoConfidence)) confNarrow = false;
     }
-    const id = src.readId(o);
+    const id = g.readId[i];
     if (id !== undefined) {
       const b = enc.encode(id);
       rids[i] = b;

@@ -45,7 +45,11 @@ export function encodeReadsRecord(firstSeq: number, rows: readonly RowRecord[]):
 
 /** Rows of any seqs (a log rewrite keeps the survivors of older files). */
 export function encodeRewriteRecord(rows: readonly RowRecord[]): Buffer {
-  return packr.pack([kRecordRewrite, 0, rows.map((r) => [...rowTuple(r), r.seq])]);
+  return packr.pack([kRecordRewrite, 0, rows.map((r) => {
+    const t = rowTuple(r);
+    t.push(r.seq);
+    return t;
+  })]);
 }
 
 /** Decodes a record payload; a payload that passed its CRC but does not decode is a corrupt file. */
