@@ -43,7 +43,10 @@ export interface HotlistTaskResult {
   entries: Int32Array;
   /** Per matched entry: its exact count of passing rows in this shard. */
   totals: Int32Array;
-  /** Per matched entry j: its kept rows are [offsets[j], offsets[j + 1]) of the columns below, in no order. */
+  /**
+   * Per matched entry j: its kept rows are [offsets[j], offsets[j + 1]) of the columns below, best first by
+   * (distance, ts desc, seq), so the caller merges the tasks' runs without sorting them again.
+   */
   offsets: Int32Array;
   rows: Uint32Array;
   distances: Uint8Array;
@@ -72,6 +75,32 @@ export class IntList {
       this.a = b;
     }
     this.a[this.n++] = v;
+  }
+}
+
+/** The kept rows of a task's entries, column by column, grown by whole entries (`reserve`, then `n` more). */
+class KeptRows {
+  rows = new Uint32Array(1024);
+  distances = new Uint8Array(1024);
+  ts = new Float64Array(1024);
+  seqs = new Float64Array(1024);
+  n = 0;
+
+  /** Room for `more` rows after the first `n`. */
+  reserve(more: number): void {
+    const need = this.n + more;
+    if (need <= this.rows.length) return;
+    let cap = this.rows.length * 2;
+    while (cap < need) cap *= 2;
+    const grow = <T extends Uint32Array | Uint8Array | Float64Array>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.rows = grow(this.rows, Uint32Array);
+    this.distances = grow(this.distances, Uint8Array);
+    this.ts = grow(this.ts, Float64Array);
+    this.seqs = grow(this.seqs, Float64Array);
   }
 }
 
@@ -109,6 +138,24 @@ class EntryTop {
     const seq = seqOf(row);
     if (d === rd && ts === rts && seq > this.seq[0]!) return;
     this.siftDown(d, ts, seq, row);
+  }
+
+  /**
+   * Empties the heap into `out` best first (rows [out.n, out.n + size)): the worst kept row is the root,
+   * so popping it fills the run from its end.
+   */
+  drainSorted(out: KeptRows): void {
+    const k = this.size;
+    out.reserve(k);
+    for (let at = out.n + k - 1; this.size > 0; at--) {
+      out.rows[at] = this.row[0]!;
+      out.distances[at] = this.d[0]!;
+      out.ts[at] = this.ts[0]!;
+      out.seqs[at] = this.seq[0]!;
+      const last = --this.size;
+      if (last > 0) this.siftDown(this.d[last]!, this.ts[last]!, this.seq[last]!, this.row[last]!);
+    }
+    out.n += k;
   }
 
   private worse(i: number, d: number, ts: number, seq: number): boolean {
@@ -354,21 +401,14 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
 
   const top = new EntryTop(task.limit);
   const outE = new IntList(), outT = new IntList(), outOff = new IntList();
-  let kept = 0;
-  const keptRows = new IntList(), keptD: number[] = [], keptTs: number[] = [], keptSeq: number[] = [];
+  const kept = new KeptRows();
   outOff.push(0);
   const flush = (e: number) => {
     if (top.total === 0) return;
     outE.push(e);
     outT.push(top.total);
-    for (let s = 0; s < top.size; s++) {
-      keptRows.push(top.row[s]!);
-      keptD.push(top.d[s]!);
-      keptTs.push(top.ts[s]!);
-      keptSeq.push(top.seq[s]!);
-    }
-    kept += top.size;
-    outOff.push(kept);
+    top.drainSorted(kept);
+    outOff.push(kept.n);
   };
   let cur = -1;
   for (let q = 0; q < order.length; q++) {
@@ -405,7 +445,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   if (cur >= 0) flush(cur);
   return {
     entries: outE.a.slice(0, outE.n), totals: outT.a.slice(0, outT.n), offsets: outOff.a.slice(0, outOff.n),
-    rows: Uint32Array.from(keptRows.a.subarray(0, keptRows.n)), distances: Uint8Array.from(keptD),
-    ts: Float64Array.from(keptTs), seqs: Float64Array.from(keptSeq),
+    rows: kept.rows.slice(0, kept.n), distances: kept.distances.slice(0, kept.n),
+    ts: kept.ts.slice(0, kept.n), seqs: kept.seqs.slice(0, kept.n),
   };
 }
