@@ -20,7 +20,7 @@ import { ocrMap } from '../model/plate.js';
 import type { ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
-import { forEachDeleteValue, keyHash, keyHi, slotHash, type HotlistIndex } from './hotlist-index.js';
+import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -301,22 +301,26 @@ function probe(task: HotlistTask, buf: ArrayBufferLike, pe: IntList, pd: IntList
   for (const ocr of [false, true]) {
     const fz = ix.fuzzy[ocr ? 1 : 0];
     if (!fz) continue;
-    const { k, bits, hi, lo, start, len: runLen, entries } = fz;
+    const { k, bits, table, filter, entries } = fz;
     const { maxEdits, osa } = ix;
     const mask = (1 << bits) - 1;
+    const fbits = bits + kFilterExtraBits;
     const seen = new Int32Array(ix.count); // seen[e] === d + 1: entry e already verified against plate d
     const codes = new Uint8Array(16);
     const pre = new Float64Array(12), suf = new Float64Array(12);
     let d = 0;
     const visit = (v: number): void => {
       const vh = keyHi(v), vl = v >>> 0;
-      let h = keyHash(vh, vl, bits);
+      const f = keyHash(vh, vl, fbits);
+      if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) return; // no entry has this key
+      let h = f >>> kFilterExtraBits;
       for (;;) {
-        if (runLen[h] === 0) return;
-        if (hi[h] === vh && lo[h] === vl) break;
+        const w = 4 * h;
+        if (table[w + 3] === 0) return;
+        if (table[w] === vh && table[w + 1] === vl) break;
         h = (h + 1) & mask;
       }
-      const s = start[h]!, end = s + runLen[h]!;
+      const s = table[4 * h + 2]!, end = s + table[4 * h + 3]!;
       const len = codes[15]!;
       for (let r = s; r < end; r++) {
         const e = entries[r]!;
