@@ -379,13 +379,21 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   probe(task, buf, pe, pd, pdist, budget);
   if (pe.n === 0) return empty;
 
-  // pairs by entry (then plate): one entry's rows go through one heap
-  const order = new Int32Array(pe.n);
-  for (let i = 0; i < pe.n; i++) order[i] = i;
+  // pairs by entry: one entry's rows go through one heap (the order of an entry's own pairs does not
+  // matter: its heap keeps the same rows). Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21),
+  // natively, where a comparator called per compare cost as much as the probe.
   const E = pe.a, D = pd.a;
+  const order = new Int32Array(pe.n);
   let sorted = true;
-  for (let i = 1; i < pe.n && sorted; i++) sorted = E[i - 1]! < E[i]! || (E[i - 1] === E[i] && D[i - 1]! <= D[i]!);
-  if (!sorted) order.sort((a, b) => E[a]! - E[b]! || D[a]! - D[b]!);
+  for (let i = 1; i < pe.n && sorted; i++) sorted = E[i - 1]! <= E[i]!;
+  if (sorted) {
+    for (let i = 0; i < pe.n; i++) order[i] = i;
+  } else {
+    const keys = new Float64Array(pe.n);
+    for (let i = 0; i < pe.n; i++) keys[i] = E[i]! * 4294967296 + i;
+    keys.sort();
+    for (let q = 0; q < pe.n; q++) order[q] = keys[q]! % 4294967296;
+  }
 
   const rowsN = seg.rows;
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
@@ -402,6 +410,36 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const make = makeOk ? lane(seg.make, seg.makeWidth) : null;
   const color = colorOk ? lane(seg.color, seg.colorWidth) : null;
   const { lo: tLo, hi: tHi, geo } = p;
+
+  // each pair's plate run [runLo, runHi) of the plate → rows index (rows sorted by plate). Probing gives
+  // the pairs of a pass in plate order, so the search gallops forward from the last run (a few nearby
+  // reads) instead of a binary search over every row from scratch (~log2(rows) scattered reads a pair)
+  const runLo = new Int32Array(pe.n), runHi = new Int32Array(pe.n);
+  let lastD = -1, lastLo = 0;
+  for (let q = 0; q < pe.n; q++) {
+    const d = D[q]!;
+    // every position before `a` holds a smaller plate; [a, b) is where d's run starts
+    let a = 0, b = rowsN;
+    if (d >= lastD) {
+      a = lastLo;
+      b = a;
+      for (let step = 1; b < rowsN && plate[post[b]!]! < d; step *= 2) {
+        a = b + 1;
+        b = Math.min(rowsN, a + step);
+      }
+    }
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (plate[post[mid]!]! < d) a = mid + 1;
+      else b = mid;
+    }
+    let end = a;
+    while (end < rowsN && plate[post[end]!] === d) end++;
+    runLo[q] = a;
+    runHi[q] = end;
+    lastD = d;
+    lastLo = a;
+  }
 
   const top = new EntryTop(task.limit);
   const outE = new IntList(), outT = new IntList(), outOff = new IntList();
@@ -423,17 +461,10 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       top.reset();
       cur = e;
     }
-    const d = D[pi]!, distance = pdist.a[pi]!;
-    // the plate's run of the plate → rows index: rows ascending, so newest (by hour bucket) last
-    let lo = 0, hi = rowsN;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (plate[post[mid]!]! < d) lo = mid + 1;
-      else hi = mid;
-    }
-    let end = lo;
-    while (end < rowsN && plate[post[end]!] === d) end++;
-    for (let j = end - 1; j >= lo; j--) {
+    const distance = pdist.a[pi]!;
+    // the plate's run: rows ascending, so newest (by hour bucket) last
+    const lo = runLo[pi]!;
+    for (let j = runHi[pi]! - 1; j >= lo; j--) {
       if ((j & 255) === 0) budget?.tick();
       const i = post[j]!;
       const t = tsAt(i);
