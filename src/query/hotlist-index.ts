@@ -164,19 +164,22 @@ export function buildHotlistIndex(entries: readonly PlateMatch[], budget?: Query
   const bytes = new Uint8Array(slots.buffer);
   const maxEdits = new Uint8Array(new SharedArrayBuffer(Math.max(1, n)));
   const osa = new Uint8Array(new SharedArrayBuffer(Math.max(1, n)));
+  // each entry's group, worked out once: the tables below pass over the entries several times each
+  const groupOf = new Uint8Array(n); // 0 = not indexed, else 1 + (fuzzy ? 2 : 0) + (ocr ? 1 : 0)
   for (let i = 0; i < n; i++) {
     budget?.tick();
     const e = entries[i]!;
     if (!indexedEntry(e)) continue;
+    groupOf[i] = 1 + (isExact(e) ? 0 : 2) + (e.ocr ? 1 : 0);
     const p = e.ocr ? ocrMap(e.pattern) : e.pattern;
     for (let j = 0; j < p.length; j++) bytes[i * 16 + j] = p.charCodeAt(j);
     bytes[i * 16 + 15] = p.length;
     maxEdits[i] = e.mode === 'fuzzy' ? e.maxEdits : 0;
     osa[i] = e.mode === 'fuzzy' && e.transpositions ? 1 : 0;
   }
-  const group = (exact: boolean, ocr: boolean) => (i: number) => {
-    const e = entries[i]!;
-    return indexedEntry(e) && isExact(e) === exact && e.ocr === ocr;
+  const group = (exact: boolean, ocr: boolean) => {
+    const code = 1 + (exact ? 0 : 2) + (ocr ? 1 : 0);
+    return (i: number) => groupOf[i] === code;
   };
   const plainExact = group(true, false);
   const exactList = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, count(n, plainExact))));
