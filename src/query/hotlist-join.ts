@@ -15,9 +15,10 @@ import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
 import { materialise, type Candidate, type TopK } from './executor.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { buildHotlistIndex, indexedEntry, type HotlistIndex } from './hotlist-index.js';
-import { IntList, runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
+import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
 import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
+import { ShardHits } from './shard-hits.js';
 
 type ShardSource = Source & { kind: 'shard' };
 
@@ -51,62 +52,202 @@ function inScope(src: ShardSource, query: HotlistQuery): boolean {
 
 /**
  * The task results of a query, kept as they came (typed arrays), indexed by entry: merging costs no
- * object per row. Per task result, each matched entry is one segment (its count and its kept rows).
+ * object per row. Per task result, each matched entry is one segment: its count and its kept rows, a run
+ * sorted best first.
  */
 class TaskRows {
   readonly results: HotlistTaskResult[] = [];
   readonly sources: ShardSource[] = [];
-  private readonly segEntry = new IntList();
-  private readonly segTask = new IntList();
-  private readonly segAt = new IntList();
+  /** Per task, its hit builder, made on the first hit from it. */
+  readonly hits: Array<ShardHits | undefined> = [];
 
   add(src: ShardSource, r: HotlistTaskResult): void {
-    const t = this.results.length;
     this.results.push(r);
     this.sources.push(src);
-    for (let j = 0; j < r.entries.length; j++) {
-      this.segEntry.push(r.entries[j]!);
-      this.segTask.push(t);
-      this.segAt.push(j);
-    }
+    this.hits.push(undefined);
   }
 
-  /** Segments grouped by entry: [entries ascending, first segment of each, segment order]. */
-  byEntry(): { entry: Int32Array; first: Int32Array; order: Int32Array } {
-    const n = this.segEntry.n;
-    const E = this.segEntry.a;
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((x, y) => E[x]! - E[y]! || x - y);
-    const entry = new IntList(), first = new IntList();
-    for (let q = 0; q < n; q++) {
-      if (q === 0 || E[order[q]!] !== E[order[q - 1]!]) {
-        entry.push(E[order[q]!]!);
-        first.push(q);
+  hitsOf(t: number): ShardHits {
+    let h = this.hits[t];
+    if (!h) {
+      const src = this.sources[t]!;
+      this.hits[t] = h = new ShardHits(src.shard, src.tenant, src.ordinal);
+    }
+    return h;
+  }
+
+  /**
+   * Segments grouped by entry, by counting (entries are dense, 0..entryCount): segments of entry e are
+   * [first[e], first[e + 1]) of `task` and `at` (index into that task's entries), tasks in order.
+   */
+  byEntry(entryCount: number): { first: Int32Array; task: Int32Array; at: Int32Array } {
+    const first = new Int32Array(entryCount + 1);
+    for (const r of this.results) for (let j = 0; j < r.entries.length; j++) first[r.entries[j]! + 1]++;
+    for (let e = 0; e < entryCount; e++) first[e + 1] += first[e]!;
+    const n = first[entryCount]!;
+    const task = new Int32Array(n), at = new Int32Array(n);
+    const fill = first.slice(0, entryCount);
+    this.results.forEach((r, t) => {
+      for (let j = 0; j < r.entries.length; j++) {
+        const q = fill[r.entries[j]!]!++;
+        task[q] = t;
+        at[q] = j;
       }
+    });
+    return { first, task, at };
+  }
+}
+
+/**
+ * One entry's sorted runs merged best first: the tasks' runs (each sorted by the task) and the TopK's
+ * candidates (sorted by `result()`), through a binary heap of the runs' heads by (distance, ts desc,
+ * ordinal, seq). Taking `limit` rows out of k runs costs O(limit · log k) compares, however many rows the
+ * runs hold, and no object per row. Reused across entries.
+ */
+class RunMerge {
+  private cap = 0;
+  /** Per run: its task (-1: the TopK candidates), next and end position, head key. */
+  private task = new Int32Array(0);
+  private pos = new Int32Array(0);
+  private end = new Int32Array(0);
+  private hd = new Uint8Array(0);
+  private hts = new Float64Array(0);
+  private hord = new Int32Array(0);
+  private hseq = new Float64Array(0);
+  /** Heap of run indexes, best head at the root. */
+  private heap = new Int32Array(0);
+  private size = 0;
+  private runs = 0;
+  private kept: Candidate[] = [];
+
+  constructor(private readonly rows: TaskRows) {}
+
+  reset(runs: number, kept: Candidate[]): void {
+    if (runs > this.cap) {
+      this.cap = Math.max(runs, 2 * this.cap, 16);
+      this.task = new Int32Array(this.cap);
+      this.pos = new Int32Array(this.cap);
+      this.end = new Int32Array(this.cap);
+      this.hd = new Uint8Array(this.cap);
+      this.hts = new Float64Array(this.cap);
+      this.hord = new Int32Array(this.cap);
+      this.hseq = new Float64Array(this.cap);
+      this.heap = new Int32Array(this.cap);
     }
-    first.push(n);
-    return { entry: entry.a.subarray(0, entry.n), first: first.a.subarray(0, first.n), order };
+    this.size = 0;
+    this.runs = 0;
+    this.kept = kept;
   }
 
-  segTaskOf(s: number): number {
-    return this.segTask.a[s]!;
+  /** Adds run [from, to) of task `t`'s columns (t = -1: of the TopK candidates). */
+  addRun(t: number, from: number, to: number): void {
+    if (from >= to) return;
+    const r = this.runs++;
+    this.task[r] = t;
+    this.pos[r] = from;
+    this.end[r] = to;
+    this.load(r);
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(r, this.heap[parent]!)) break;
+      this.heap[i] = this.heap[parent]!;
+      i = parent;
+    }
+    this.heap[i] = r;
   }
 
-  segIndexOf(s: number): number {
-    return this.segAt.a[s]!;
+  get empty(): boolean {
+    return this.size === 0;
+  }
+
+  /** The best head's run (its task and position: `taskOf`, `posOf`); `advance` moves past it. */
+  top(): number {
+    return this.heap[0]!;
+  }
+
+  taskOf(r: number): number {
+    return this.task[r]!;
+  }
+
+  posOf(r: number): number {
+    return this.pos[r]!;
+  }
+
+  distanceOf(r: number): number {
+    return this.hd[r]!;
+  }
+
+  tsOf(r: number): number {
+    return this.hts[r]!;
+  }
+
+  seqOf(r: number): number {
+    return this.hseq[r]!;
+  }
+
+  /** Moves the root run to its next row (or drops it) and restores the heap. */
+  advance(): void {
+    const r = this.heap[0]!;
+    if (++this.pos[r]! < this.end[r]!) this.load(r);
+    else {
+      const last = this.heap[--this.size]!;
+      if (this.size === 0) return;
+      this.heap[0] = last;
+    }
+    const x = this.heap[0]!;
+    const n = this.size;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && this.before(this.heap[child + 1]!, this.heap[child]!)) child++;
+      if (!this.before(this.heap[child]!, x)) break;
+      this.heap[i] = this.heap[child]!;
+      i = child;
+    }
+    this.heap[i] = x;
+  }
+
+  private load(r: number): void {
+    const t = this.task[r]!, p = this.pos[r]!;
+    if (t < 0) {
+      const c = this.kept[p]!;
+      this.hd[r] = c.distance;
+      this.hts[r] = c.ts;
+      this.hord[r] = c.ordinal;
+      this.hseq[r] = c.seq;
+      return;
+    }
+    const res = this.rows.results[t]!;
+    this.hd[r] = res.distances[p]!;
+    this.hts[r] = res.ts[p]!;
+    this.hord[r] = this.rows.sources[t]!.ordinal;
+    this.hseq[r] = res.seqs[p]!;
+  }
+
+  /** Whether run a's head sorts before run b's. */
+  private before(a: number, b: number): boolean {
+    const da = this.hd[a]!, db = this.hd[b]!;
+    if (da !== db) return da < db;
+    const ta = this.hts[a]!, tb = this.hts[b]!;
+    if (ta !== tb) return ta > tb;
+    const oa = this.hord[a]!, ob = this.hord[b]!;
+    if (oa !== ob) return oa < ob;
+    return this.hseq[a]! < this.hseq[b]!;
   }
 }
 
 /**
  * The answer: per entry (query order) its count from every task and TopK, and its best limitPerPlate rows
- * sorted by (distance, ts desc, ordinal, seq), materialised through one reused candidate (no object per
- * kept row but the hit itself: a big list keeps ~100,000 rows, and each short-lived object there cost as
- * much as the hit once the young generation filled with them).
+ * by (distance, ts desc, ordinal, seq), merged from the sorted runs (RunMerge); only those become hits,
+ * built by each shard's ShardHits (src/query/shard-hits.ts) without an object per kept row but the hit.
+ * An exact entry without OCR is its hits' plate: its string is reused, not decoded per hit.
  */
 function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
   const limit = query.limitPerPlate;
-  const { entry: segEntries, first, order } = rows.byEntry();
+  const entryCount = query.entries.length;
+  const { first, task, at } = rows.byEntry(entryCount);
   const plates = new Map<LoadedShard, Map<number, string>>();
   const plateOf = (s: LoadedShard, d: number): string => {
     let m = plates.get(s);
@@ -115,88 +256,44 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
     if (p === undefined) m.set(d, (p = s.plateAt(d)));
     return p;
   };
-  // one entry's items: task rows (task t, position x) or TopK candidates (task -1, index x)
-  let cap = 1024;
-  let iTask = new Int32Array(cap), iPos = new Int32Array(cap), iD = new Uint8Array(cap), iTs = new Float64Array(cap);
-  let iOrd = new Int32Array(cap), iSeq = new Float64Array(cap);
-  const grow = (n: number) => {
-    if (n <= cap) return;
-    while (cap < n) cap *= 2;
-    const g = <T extends Int32Array | Uint8Array | Float64Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a);
-      return b;
-    };
-    iTask = g(iTask, Int32Array);
-    iPos = g(iPos, Int32Array);
-    iD = g(iD, Uint8Array);
-    iTs = g(iTs, Float64Array);
-    iOrd = g(iOrd, Int32Array);
-    iSeq = g(iSeq, Float64Array);
-  };
-  const cand: Candidate = { distance: 0, ts: 0, ordinal: 0, seq: 0, source: undefined as unknown as Source, row: 0 };
+  const merge = new RunMerge(rows);
+  const noCandidates: Candidate[] = [];
   const matches: HotlistResult['matches'] = [];
-  let g = 0; // next group of segEntries
-  for (let e = 0; e < query.entries.length; e++) {
-    while (g < segEntries.length && segEntries[g]! < e) g++;
-    const fromTasks = g < segEntries.length && segEntries[g] === e;
-    const top = tops.get(e);
-    if (!fromTasks && !top) continue;
+  for (let e = 0; e < entryCount; e++) {
+    const q0 = first[e]!, q1 = first[e + 1]!;
+    const top = tops.size > 0 ? tops.get(e) : undefined;
+    if (q0 === q1 && !top) continue;
     let total = top ? top.total : 0;
-    let n = 0;
-    if (fromTasks) {
-      for (let q = first[g]!; q < first[g + 1]!; q++) {
-        const sg = order[q]!;
-        const t = rows.segTaskOf(sg), j = rows.segIndexOf(sg);
-        const r = rows.results[t]!;
-        const ordinal = rows.sources[t]!.ordinal;
-        total += r.totals[j]!;
-        const a = r.offsets[j]!, b = r.offsets[j + 1]!;
-        grow(n + b - a);
-        for (let x = a; x < b; x++, n++) {
-          iTask[n] = t;
-          iPos[n] = x;
-          iD[n] = r.distances[x]!;
-          iTs[n] = r.ts[x]!;
-          iOrd[n] = ordinal;
-          iSeq[n] = r.seqs[x]!;
-        }
-      }
-    }
-    const kept = top ? top.result() : [];
-    grow(n + kept.length);
-    for (let x = 0; x < kept.length; x++, n++) {
-      const c = kept[x]!;
-      iTask[n] = -1;
-      iPos[n] = x;
-      iD[n] = c.distance;
-      iTs[n] = c.ts;
-      iOrd[n] = c.ordinal;
-      iSeq[n] = c.seq;
-    }
-    if (total === 0) continue;
-    const idx = Array.from({ length: n }, (_, x) => x);
-    idx.sort((x, y) => iD[x]! - iD[y]! || iTs[y]! - iTs[x]! || iOrd[x]! - iOrd[y]! || iSeq[x]! - iSeq[y]!);
-    const k = Math.min(limit, n);
-    const hits = new Array<Hit>(k);
-    for (let h = 0; h < k; h++) {
-      budget?.tick(); // a million entries' hits to build
-      const x = idx[h]!;
-      const t = iTask[x]!;
-      if (t < 0) {
-        hits[h] = materialise(kept[iPos[x]!]!, plateOf);
-        continue;
-      }
+    const kept = top ? top.result() : noCandidates;
+    merge.reset(q1 - q0 + 1, kept);
+    for (let q = q0; q < q1; q++) {
+      const t = task[q]!, j = at[q]!;
       const r = rows.results[t]!;
-      cand.distance = iD[x]!;
-      cand.ts = iTs[x]!;
-      cand.ordinal = iOrd[x]!;
-      cand.seq = iSeq[x]!;
-      cand.source = rows.sources[t]!;
-      cand.row = r.rows[iPos[x]!]!;
-      hits[h] = materialise(cand, plateOf);
+      total += r.totals[j]!;
+      merge.addRun(t, r.offsets[j]!, r.offsets[j + 1]!);
     }
-    matches.push({ entry: query.entries[e]!.pattern, total, truncated: total > k, hits });
+    merge.addRun(-1, 0, kept.length);
+    if (total === 0) continue;
+    const entry = query.entries[e]!;
+    // distance 0 without OCR is equality: the plate is the entry
+    const plainPlate = entry.ocr ? undefined : entry.pattern;
+    const hits: Hit[] = [];
+    while (hits.length < limit && !merge.empty) {
+      budget?.tick(); // a million entries' hits to build
+      const run = merge.top();
+      const t = merge.taskOf(run), p = merge.posOf(run);
+      if (t < 0) {
+        hits.push(materialise(kept[p]!, plateOf));
+      } else {
+        const sh = rows.hitsOf(t);
+        const row = rows.results[t]!.rows[p]!;
+        const distance = merge.distanceOf(run);
+        const plate = distance === 0 && plainPlate !== undefined ? plainPlate : sh.plateOf(row);
+        hits.push(sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate));
+      }
+      merge.advance();
+    }
+    matches.push({ entry: entry.pattern, total, truncated: total > hits.length, hits });
   }
   return { matches };
 }

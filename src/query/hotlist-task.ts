@@ -20,7 +20,7 @@ import { ocrMap } from '../model/plate.js';
 import type { ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
-import { forEachDeleteValue, keyHash, keyHi, slotHash, type HotlistIndex } from './hotlist-index.js';
+import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -43,7 +43,10 @@ export interface HotlistTaskResult {
   entries: Int32Array;
   /** Per matched entry: its exact count of passing rows in this shard. */
   totals: Int32Array;
-  /** Per matched entry j: its kept rows are [offsets[j], offsets[j + 1]) of the columns below, in no order. */
+  /**
+   * Per matched entry j: its kept rows are [offsets[j], offsets[j + 1]) of the columns below, best first by
+   * (distance, ts desc, seq), so the caller merges the tasks' runs without sorting them again.
+   */
   offsets: Int32Array;
   rows: Uint32Array;
   distances: Uint8Array;
@@ -72,6 +75,32 @@ export class IntList {
       this.a = b;
     }
     this.a[this.n++] = v;
+  }
+}
+
+/** The kept rows of a task's entries, column by column, grown by whole entries (`reserve`, then `n` more). */
+class KeptRows {
+  rows = new Uint32Array(1024);
+  distances = new Uint8Array(1024);
+  ts = new Float64Array(1024);
+  seqs = new Float64Array(1024);
+  n = 0;
+
+  /** Room for `more` rows after the first `n`. */
+  reserve(more: number): void {
+    const need = this.n + more;
+    if (need <= this.rows.length) return;
+    let cap = this.rows.length * 2;
+    while (cap < need) cap *= 2;
+    const grow = <T extends Uint32Array | Uint8Array | Float64Array>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.rows = grow(this.rows, Uint32Array);
+    this.distances = grow(this.distances, Uint8Array);
+    this.ts = grow(this.ts, Float64Array);
+    this.seqs = grow(this.seqs, Float64Array);
   }
 }
 
@@ -109,6 +138,24 @@ class EntryTop {
     const seq = seqOf(row);
     if (d === rd && ts === rts && seq > this.seq[0]!) return;
     this.siftDown(d, ts, seq, row);
+  }
+
+  /**
+   * Empties the heap into `out` best first (rows [out.n, out.n + size)): the worst kept row is the root,
+   * so popping it fills the run from its end.
+   */
+  drainSorted(out: KeptRows): void {
+    const k = this.size;
+    out.reserve(k);
+    for (let at = out.n + k - 1; this.size > 0; at--) {
+      out.rows[at] = this.row[0]!;
+      out.distances[at] = this.d[0]!;
+      out.ts[at] = this.ts[0]!;
+      out.seqs[at] = this.seq[0]!;
+      const last = --this.size;
+      if (last > 0) this.siftDown(this.d[last]!, this.ts[last]!, this.seq[last]!, this.row[last]!);
+    }
+    out.n += k;
   }
 
   private worse(i: number, d: number, ts: number, seq: number): boolean {
@@ -254,22 +301,26 @@ function probe(task: HotlistTask, buf: ArrayBufferLike, pe: IntList, pd: IntList
   for (const ocr of [false, true]) {
     const fz = ix.fuzzy[ocr ? 1 : 0];
     if (!fz) continue;
-    const { k, bits, hi, lo, start, len: runLen, entries } = fz;
+    const { k, bits, table, filter, entries } = fz;
     const { maxEdits, osa } = ix;
     const mask = (1 << bits) - 1;
+    const fbits = bits + kFilterExtraBits;
     const seen = new Int32Array(ix.count); // seen[e] === d + 1: entry e already verified against plate d
     const codes = new Uint8Array(16);
     const pre = new Float64Array(12), suf = new Float64Array(12);
     let d = 0;
     const visit = (v: number): void => {
       const vh = keyHi(v), vl = v >>> 0;
-      let h = keyHash(vh, vl, bits);
+      const f = keyHash(vh, vl, fbits);
+      if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) return; // no entry has this key
+      let h = f >>> kFilterExtraBits;
       for (;;) {
-        if (runLen[h] === 0) return;
-        if (hi[h] === vh && lo[h] === vl) break;
+        const w = 4 * h;
+        if (table[w + 3] === 0) return;
+        if (table[w] === vh && table[w + 1] === vl) break;
         h = (h + 1) & mask;
       }
-      const s = start[h]!, end = s + runLen[h]!;
+      const s = table[4 * h + 2]!, end = s + table[4 * h + 3]!;
       const len = codes[15]!;
       for (let r = s; r < end; r++) {
         const e = entries[r]!;
@@ -328,13 +379,21 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   probe(task, buf, pe, pd, pdist, budget);
   if (pe.n === 0) return empty;
 
-  // pairs by entry (then plate): one entry's rows go through one heap
-  const order = new Int32Array(pe.n);
-  for (let i = 0; i < pe.n; i++) order[i] = i;
+  // pairs by entry: one entry's rows go through one heap (the order of an entry's own pairs does not
+  // matter: its heap keeps the same rows). Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21),
+  // natively, where a comparator called per compare cost as much as the probe.
   const E = pe.a, D = pd.a;
+  const order = new Int32Array(pe.n);
   let sorted = true;
-  for (let i = 1; i < pe.n && sorted; i++) sorted = E[i - 1]! < E[i]! || (E[i - 1] === E[i] && D[i - 1]! <= D[i]!);
-  if (!sorted) order.sort((a, b) => E[a]! - E[b]! || D[a]! - D[b]!);
+  for (let i = 1; i < pe.n && sorted; i++) sorted = E[i - 1]! <= E[i]!;
+  if (sorted) {
+    for (let i = 0; i < pe.n; i++) order[i] = i;
+  } else {
+    const keys = new Float64Array(pe.n);
+    for (let i = 0; i < pe.n; i++) keys[i] = E[i]! * 4294967296 + i;
+    keys.sort();
+    for (let q = 0; q < pe.n; q++) order[q] = keys[q]! % 4294967296;
+  }
 
   const rowsN = seg.rows;
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
@@ -352,23 +411,46 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const color = colorOk ? lane(seg.color, seg.colorWidth) : null;
   const { lo: tLo, hi: tHi, geo } = p;
 
+  // each pair's plate run [runLo, runHi) of the plate → rows index (rows sorted by plate). Probing gives
+  // the pairs of a pass in plate order, so the search gallops forward from the last run (a few nearby
+  // reads) instead of a binary search over every row from scratch (~log2(rows) scattered reads a pair)
+  const runLo = new Int32Array(pe.n), runHi = new Int32Array(pe.n);
+  let lastD = -1, lastLo = 0;
+  for (let q = 0; q < pe.n; q++) {
+    const d = D[q]!;
+    // every position before `a` holds a smaller plate; [a, b) is where d's run starts
+    let a = 0, b = rowsN;
+    if (d >= lastD) {
+      a = lastLo;
+      b = a;
+      for (let step = 1; b < rowsN && plate[post[b]!]! < d; step *= 2) {
+        a = b + 1;
+        b = Math.min(rowsN, a + step);
+      }
+    }
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (plate[post[mid]!]! < d) a = mid + 1;
+      else b = mid;
+    }
+    let end = a;
+    while (end < rowsN && plate[post[end]!] === d) end++;
+    runLo[q] = a;
+    runHi[q] = end;
+    lastD = d;
+    lastLo = a;
+  }
+
   const top = new EntryTop(task.limit);
   const outE = new IntList(), outT = new IntList(), outOff = new IntList();
-  let kept = 0;
-  const keptRows = new IntList(), keptD: number[] = [], keptTs: number[] = [], keptSeq: number[] = [];
+  const kept = new KeptRows();
   outOff.push(0);
   const flush = (e: number) => {
     if (top.total === 0) return;
     outE.push(e);
     outT.push(top.total);
-    for (let s = 0; s < top.size; s++) {
-      keptRows.push(top.row[s]!);
-      keptD.push(top.d[s]!);
-      keptTs.push(top.ts[s]!);
-      keptSeq.push(top.seq[s]!);
-    }
-    kept += top.size;
-    outOff.push(kept);
+    top.drainSorted(kept);
+    outOff.push(kept.n);
   };
   let cur = -1;
   for (let q = 0; q < order.length; q++) {
@@ -379,17 +461,10 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       top.reset();
       cur = e;
     }
-    const d = D[pi]!, distance = pdist.a[pi]!;
-    // the plate's run of the plate → rows index: rows ascending, so newest (by hour bucket) last
-    let lo = 0, hi = rowsN;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (plate[post[mid]!]! < d) lo = mid + 1;
-      else hi = mid;
-    }
-    let end = lo;
-    while (end < rowsN && plate[post[end]!] === d) end++;
-    for (let j = end - 1; j >= lo; j--) {
+    const distance = pdist.a[pi]!;
+    // the plate's run: rows ascending, so newest (by hour bucket) last
+    const lo = runLo[pi]!;
+    for (let j = runHi[pi]! - 1; j >= lo; j--) {
       if ((j & 255) === 0) budget?.tick();
       const i = post[j]!;
       const t = tsAt(i);
@@ -405,7 +480,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   if (cur >= 0) flush(cur);
   return {
     entries: outE.a.slice(0, outE.n), totals: outT.a.slice(0, outT.n), offsets: outOff.a.slice(0, outOff.n),
-    rows: Uint32Array.from(keptRows.a.subarray(0, keptRows.n)), distances: Uint8Array.from(keptD),
-    ts: Float64Array.from(keptTs), seqs: Float64Array.from(keptSeq),
+    rows: kept.rows.slice(0, kept.n), distances: kept.distances.slice(0, kept.n),
+    ts: kept.ts.slice(0, kept.n), seqs: kept.seqs.slice(0, kept.n),
   };
 }

@@ -18,9 +18,28 @@ export const kMaxSeq = 2 ** 48 - 1;
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
-/** The id of read `seq` of tenant `ordinal`. */
-export function readIdOf(ordinal: number, seq: number): string {
+/** The id of read `seq` of tenant `ordinal`: the definition (`readIdOf` is the fast path, held equal to it by tests). */
+export function plainReadIdOf(ordinal: number, seq: number): string {
   return hex(ordinal, kOrdinalDigits) + hex(seq, kSeqDigits);
+}
+
+/** Lowercase hex digits as char codes. */
+const kHexCodes = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/**
+ * The id of read `seq` of tenant `ordinal`. Every hit makes one (a hot list's answer makes ~100,000), so
+ * it is built as one flat string from 16 char codes: `toString(16)` of a double, two `padStart`s and a
+ * concatenation made four strings and cost ~4× as much (measured in a loop of 83,000 ids). The seq
+ * (< 2^48) is split into two 24-bit halves so every digit comes from 32-bit integer shifts.
+ */
+export function readIdOf(ordinal: number, seq: number): string {
+  const hi = Math.floor(seq / 16777216), lo = seq - hi * 16777216;
+  const h = kHexCodes;
+  return String.fromCharCode(
+    h[(ordinal >>> 12) & 15]!, h[(ordinal >>> 8) & 15]!, h[(ordinal >>> 4) & 15]!, h[ordinal & 15]!,
+    h[(hi >>> 20) & 15]!, h[(hi >>> 16) & 15]!, h[(hi >>> 12) & 15]!, h[(hi >>> 8) & 15]!, h[(hi >>> 4) & 15]!, h[hi & 15]!,
+    h[(lo >>> 20) & 15]!, h[(lo >>> 16) & 15]!, h[(lo >>> 12) & 15]!, h[(lo >>> 8) & 15]!, h[(lo >>> 4) & 15]!, h[lo & 15]!,
+  );
 }
 
 /** The 4-digit prefix every id of tenant `ordinal` starts with. */

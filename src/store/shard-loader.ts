@@ -210,6 +210,14 @@ export class LoadedShard {
     return out;
   }
 
+  /**
+   * The lanes `extras` reads (confidence and read id readers, make and color codes with their dictionaries),
+   * for code that builds many hits of this shard and wants no object per row (src/query/shard-hits.ts).
+   */
+  extraLanes(): Readonly<NonNullable<LoadedShard['extraCols']>> {
+    return (this.extraCols ??= this.makeExtraCols());
+  }
+
   private extraCols?: {
     conf: (i: number) => number | undefined; make: CodeLane; makes: string[]; color: CodeLane; colors: string[];
     readId: (i: number) => string | undefined;
