@@ -66,16 +66,18 @@ export const kFoundWidth = 7;
 
 /**
  * One shard's (or the live rows') passing rows of the task's plates, grouped by plate in ascending key
- * order: group g is plate keys[g], its rows [bounds[g], bounds[g + 1]) of ts/lat/lon/idx.
+ * order: group g is plate keys[g], its rows k in [bounds[g], bounds[g + 1]).
+ *
+ * Row k is 4 words of `rec` at 4k: its ts − base (as u32), stored lat and lon, and idx (the shard row, or the
+ * index into the live rows); one cache line holds 4 rows, so placing rows at random (shardRun) misses once a
+ * row, not once per column. A run whose times span 2^32 ms or more keeps them in `tsWide` instead.
  */
 interface Run {
   keys: Float64Array;
   bounds: Int32Array;
-  ts: Float64Array;
-  lat: Int32Array;
-  lon: Int32Array;
-  /** The shard row, or the index into the live rows. */
-  idx: Uint32Array;
+  rec: Int32Array;
+  base: number;
+  tsWide: Float64Array | null;
   /** A row's id parts (read on equal times only) and where it is, by idx. */
   ordinalOf(idx: number): number;
   seqOf(idx: number): number;
@@ -146,23 +148,30 @@ function shardRun(k: Kernels, part: ClonedShardPart, keyLo: number, keyHi: numbe
   }
   // 2. each row at its entry's next slot
   const n = at[entries]!;
-  const ts = new Float64Array(n), lat = new Int32Array(n), lon = new Int32Array(n), idx = new Uint32Array(n);
+  const rec = new Int32Array(4 * n);
   const lats = new Int32Array(buf, seg.lat, rows), lons = new Int32Array(buf, seg.lon, rows);
-  const ts32 = seg.tsWidth === 4 ? new Uint32Array(buf, seg.ts, rows) : null, base = seg.tsBase ?? 0;
+  // times as u32 offsets: the ts lane's own (a day shard's), else from the shard's first time if they fit
+  const ts32 = seg.tsWidth === 4 ? new Uint32Array(buf, seg.ts, rows) : null;
+  const span = part.scan.span;
+  const base = ts32 ? seg.tsBase ?? 0 : span?.minTs ?? 0;
   const tsAt = tsReader(buf, seg);
+  const tsWide = ts32 || (span && span.maxTs - base < 2 ** 32) ? null : new Float64Array(n);
   for (let i = 0; n > 0 && i < rows; i++) {
     budget?.tick();
     const e = plate[i]! - d0;
     if (e < 0 || e >= entries || (pass !== null && pass[i] === 0)) continue;
     const o = at[e]!++;
-    ts[o] = ts32 !== null ? base + ts32[i]! : tsAt(i);
-    lat[o] = lats[i]!;
-    lon[o] = lons[i]!;
-    idx[o] = i;
+    const w = 4 * o;
+    if (ts32 !== null) rec[w] = ts32[i]!;
+    else if (tsWide === null) rec[w] = tsAt(i) - base;
+    else tsWide[o] = tsAt(i);
+    rec[w + 1] = lats[i]!;
+    rec[w + 2] = lons[i]!;
+    rec[w + 3] = i;
   }
   const seqAt = seqReader(buf, seg.seq, rows, seg.seqWidth, seg.seqBase);
   return {
-    keys, bounds, ts, lat, lon, idx,
+    keys, bounds, rec, base, tsWide,
     ordinalOf: () => part.ordinal, seqOf: (i) => seqAt(i), sourceOf: () => part.source, rowOf: (i) => i,
   };
 }
@@ -187,10 +196,21 @@ function liveRun(live: ClonedLiveRows, keyLo: number, keyHi: number): Run {
     if (k === from || live.key[k] !== live.key[k - 1]) keys[g++] = live.key[k]!;
     bounds[g] = k + 1 - from;
   }
-  const idx = new Uint32Array(to - from);
-  for (let k = 0; k < idx.length; k++) idx[k] = from + k;
+  let base = Infinity, last = -Infinity;
+  for (let k = from; k < to; k++) {
+    base = Math.min(base, live.ts[k]!);
+    last = Math.max(last, live.ts[k]!);
+  }
+  const tsWide = last - base < 2 ** 32 ? null : live.ts.slice(from, to);
+  const rec = new Int32Array(4 * (to - from));
+  for (let k = from, w = 0; k < to; k++, w += 4) {
+    if (tsWide === null) rec[w] = live.ts[k]! - base;
+    rec[w + 1] = live.lat[k]!;
+    rec[w + 2] = live.lon[k]!;
+    rec[w + 3] = k;
+  }
   return {
-    keys, bounds, ts: live.ts.subarray(from, to), lat: live.lat.subarray(from, to), lon: live.lon.subarray(from, to), idx,
+    keys, bounds, rec, base, tsWide,
     ordinalOf: (k) => live.ordinal[k]!, seqOf: (k) => live.seq[k]!, sourceOf: (k) => live.source[k]!, rowOf: (k) => live.row[k]!,
   };
 }
@@ -275,13 +295,15 @@ class Gathered {
 
   /** Appends group g of run r. */
   add(run: Run, r: number, g: number): void {
+    const rec = run.rec, base = run.base, wide = run.tsWide;
     let o = this.n;
     for (let k = run.bounds[g]!, end = run.bounds[g + 1]!; k < end; k++, o++) {
-      this.ts[o] = run.ts[k]!;
-      this.lat[o] = run.lat[k]!;
-      this.lon[o] = run.lon[k]!;
+      const w = 4 * k;
+      this.ts[o] = wide === null ? base + (rec[w]! >>> 0) : wide[k]!;
+      this.lat[o] = rec[w + 1]!;
+      this.lon[o] = rec[w + 2]!;
       this.run[o] = r;
-      this.idx[o] = run.idx[k]!;
+      this.idx[o] = rec[w + 3]!;
     }
     this.n = o;
   }
