@@ -27,7 +27,7 @@ import { rowScanTask } from './row-scan.js';
 type ShardSource = Source & { kind: 'shard' };
 
 /** Key ranges per pool worker: more than one, so a worker done early takes another. */
-const kRangesPerThread = Number(process.env.PS_CLONED_RANGES ?? 2);
+const kRangesPerThread = 2;
 /**
  * A row costs this analysis some 50 times what it costs a kernel scan (grouping, ordering, pair tests in
  * JS), so the pool pays off at that many times fewer rows than the engine's `poolMinRows` (set for scans).
