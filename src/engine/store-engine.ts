@@ -36,6 +36,7 @@ import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import { QueryBudget } from '../query/budget.js';
 import { scanRows, type RowScanSpec, type SourceRows } from '../query/analytics/row-scan.js';
 import { planningWindow, runAnalysis } from '../query/analytics/run.js';
+import type { AnalysisEngine } from '../query/analytics/context.js';
 import { planSources } from '../query/planner.js';
 import type { LiveView } from '../store/live-columns.js';
 import type { DataKeys } from '../crypto/data-keys.js';
@@ -373,18 +374,19 @@ export class StoreEngine implements Engine {
   }
 
   async analytics(scopes: readonly TenantScope[], query: AnalyticsQuery, signal?: AbortSignal): Promise<AnalyticsResult> {
-    return this.withRows(scopes, planningWindow(query), signal, (scan) => runAnalysis({ scan, budget: QueryBudget.of(signal) }, query));
+    return this.withRows(scopes, planningWindow(query), signal, (scan, engine) => runAnalysis({ scan, budget: QueryBudget.of(signal), engine }, query));
   }
 
   /**
    * The row stream the analytics are built on: every row of the scoped tenants (never past retention) passing
    * each filter of `spec`, as row indexes per source (src/query/analytics/row-scan.ts). `use` runs while the
-   * planned shards are pinned, so it may read their columns; it may scan several times (convoy does).
+   * planned shards are pinned, so it may read their columns; it may scan several times (convoy does), or
+   * run tasks of its own over the planned sources with the engine's kernels and pool (`engine`; cloned does).
    * `window` bounds the time of every row any of its scans can want, for planning.
    */
   async withRows<R>(
     scopes: readonly TenantScope[], window: ReadFilter, signal: AbortSignal | undefined,
-    use: (scan: (spec: RowScanSpec) => Promise<SourceRows[]>) => Promise<R>,
+    use: (scan: (spec: RowScanSpec) => Promise<SourceRows[]>, engine: AnalysisEngine) => Promise<R>,
   ): Promise<R> {
     this.assertOpen();
     this.assertReadable(scopes);
@@ -404,7 +406,7 @@ export class StoreEngine implements Engine {
         const rows = await scanRows(env, sources, spec, signal);
         this.assertOpen();
         return rows;
-      });
+      }, { sources, env, signal });
     } finally {
       for (const s of pinned) s.shard.unpin();
       for (const v of live) v.unpin();

@@ -20,6 +20,7 @@ import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch } from './worker.js';
 import type { RowScanResult, RowScanTask } from './analytics/row-scan-task.js';
 import type { HotlistTask, HotlistTaskResult } from './hotlist-task.js';
+import type { ClonedTask, ClonedTaskResult } from './analytics/cloned-task.js';
 
 /** The compiled executor worker (see core/worker-path.ts). */
 export function workerPath(): string {
@@ -74,8 +75,16 @@ export class ExecutorPool {
     return this.dispatch<HotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch');
   }
 
-  /** `name`: the worker module's export that runs a batch (piscina's `name`; default its default export). */
-  private async dispatch<T extends { layout: { rows: number; arena: number } }, R>(
+  /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts), each over shards of several arenas. */
+  async runCloned(tasks: readonly ClonedTask[], signal?: AbortSignal): Promise<Array<ClonedTaskResult | undefined>> {
+    return this.dispatch<ClonedTask, ClonedTaskResult>(tasks, signal, 'runClonedBatch');
+  }
+
+  /**
+   * `name`: the worker module's export that runs a batch (piscina's `name`; default its default export). A
+   * task reads the arena of its layout, or (`arenas`) each of several.
+   */
+  private async dispatch<T extends { layout: { rows: number; arena: number }; arenas?: readonly number[] }, R>(
     tasks: readonly T[], signal: AbortSignal | undefined, name?: string,
   ): Promise<Array<R | undefined>> {
     signal?.throwIfAborted();
@@ -96,7 +105,7 @@ export class ExecutorPool {
     try {
       const settled = await Promise.allSettled(
         batches.map(async (b) => {
-          const used = new Set(b.idx.map((i) => tasks[i]!.layout.arena));
+          const used = new Set(b.idx.flatMap((i) => tasks[i]!.arenas ?? [tasks[i]!.layout.arena]));
           const batch: Omit<WorkerBatch, 'tasks'> & { tasks: T[] } = {
             arenas: [...used].map((index) => ({ index, memory: this.arenas.arena(index).memory, slots: this.slots.get(index) ?? [] })),
             tasks: b.idx.map((i) => tasks[i]!),

@@ -18,6 +18,7 @@ import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segm
 import { tighterBound, type RowBound } from './row-top.js';
 import { runRowScanTask, type RowScanResult, type RowScanTask } from './analytics/row-scan-task.js';
 import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
+import { runClonedTask, type ClonedTask, type ClonedTaskResult } from './analytics/cloned-task.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -86,6 +87,17 @@ export function runRowScanBatch(batch: RowScanBatch): RowScanBatchResult {
 export function runHotlistBatch(batch: HotlistBatch): HotlistBatchResult {
   return runTasks(batch, (k, task: HotlistTask, budget) => runHotlistTask(k.memory.buffer, task, budget));
 }
+
+/** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts): kernels over each arena a task's shards are in. */
+export function runClonedBatch(batch: ClonedBatch): ClonedBatchResult {
+  const byIndex = new Map(batch.arenas.map((a) => [a.index, a]));
+  return runTasks(batch, (_k, task: ClonedTask, budget) => runClonedTask((arena) => kernelsFor(byIndex.get(arena)!) ?? undefined, task, budget));
+}
+
+export interface ClonedBatch extends Omit<WorkerBatch, 'tasks'> {
+  tasks: ClonedTask[];
+}
+export type ClonedBatchResult = Array<ClonedTaskResult | { error: 'scratch' | 'cancelled' }>;
 
 export interface HotlistBatch extends Omit<WorkerBatch, 'tasks'> {
   tasks: HotlistTask[];

@@ -1,182 +1,178 @@
 /**
- * Cloned plates (API.md `POST /v1/analytics/cloned`) in the engine: one kernel scan of the window (on the
- * worker pool), then per-plate ordered scans on compact integer plate ids, never on strings:
- *   1. every passing row's plate id (a shard's dictionary entry translated once, columns.ts) and the count
- *      of rows per plate;
- *   2. only the rows of plates read twice or more (a week's plates are mostly read once: they cannot make a
- *      pair) are fetched, straight into their plate's range (a counting sort fused with the fetch): time,
- *      position, and where the row is;
- *   3. each plate's range ordered by ts then id (tenant ordinal, seq: the id's own order; read only on equal
- *      times), and consecutive pairs tested with the reference's haversine on the stored coordinates.
- * Only the fastest pair of each listed plate is materialised as hits.
+ * Cloned plates (API.md `POST /v1/analytics/cloned`) in the engine: the plates are split into ranges of
+ * their order key (plate-order.ts), a few per pool worker, and each range is one task over every planned
+ * shard (cloned-task.ts): the worker groups each shard's passing rows by plate through the shard's plate →
+ * rows lane, merges the shards by plate, orders each plate's rows and tests its consecutive pairs. Only
+ * the plates found come back; this thread names them and materialises their fastest pair as hits.
+ *
+ * Live (unsealed) rows are not in an arena: this thread scans them (the executor's live scan), orders them
+ * by plate key, and hands each task the ones in its range.
+ *
+ * Without kernels over some arena, or a shard without a plate → rows lane, the analysis is done from the
+ * row stream instead (cloned-rows.ts); both give the reference's answer.
  */
-import { kCoordScale } from '../../core/segment.js';
-import { comparePlates, speedKmh, type ClonedQuery, type ClonedResult, type ClonedRow } from '../../model/analytics.js';
-import type { Hit } from '../../model/query.js';
+import { comparePlates, type ClonedQuery, type ClonedResult, type ClonedRow } from '../../model/analytics.js';
+import type { ReadFilter } from '../../model/query.js';
+import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
-import { haversineM } from '../reference/geo.js';
+import { prepareFilter } from '../filter-plan.js';
+import { liveRowsPassing } from '../live-scan.js';
 import type { Source } from '../sources.js';
-import { IdSpace } from './columns.js';
-import { cutRows, type AnalysisContext } from './context.js';
+import { runClonedFromRows } from './cloned-rows.js';
+import { kFoundWidth, runClonedTask, type ClonedLiveRows, type ClonedTask, type ClonedTaskResult } from './cloned-task.js';
+import { cutRows, type AnalysisContext, type AnalysisEngine } from './context.js';
+import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey, slotOrderKey } from './plate-order.js';
+import { rowScanTask } from './row-scan.js';
 
-/** The fetched rows of plates with two or more, each plate's rows contiguous: [start[p], start[p + 1]). */
-interface PlateRows {
-  ts: Float64Array;
-  lat: Float64Array;
-  lon: Float64Array;
-  source: Int32Array;
-  row: Uint32Array;
-  sources: Source[];
-}
+type ShardSource = Source & { kind: 'shard' };
 
-function seqOf(src: Source, i: number): number {
-  return src.kind === 'shard' ? src.shard.seqAt(i) : src.view.seq(i);
-}
-
-/** Whether fetched row a comes after b in read order (ts, then id = (ordinal, seq)). */
-function after(r: PlateRows, a: number, b: number): boolean {
-  const d = r.ts[a]! - r.ts[b]!;
-  if (d !== 0) return d > 0;
-  const sa = r.sources[r.source[a]!]!, sb = r.sources[r.source[b]!]!;
-  if (sa.ordinal !== sb.ordinal) return sa.ordinal > sb.ordinal;
-  return seqOf(sa, r.row[a]!) > seqOf(sb, r.row[b]!);
-}
-
+/** Key ranges per pool worker: more than one, so a worker done early takes another. */
+const kRangesPerThread = 2;
 /**
- * Sorts perm[lo, hi) (one plate's rows) into read order. They arrive mostly in order (sources come shard by
- * shard, day by day, and a shard's rows hour by hour), so an insertion sort is about linear on them and
- * allocates nothing; a range that turns out far from order goes to the library sort.
+ * A row costs this analysis some 50 times what it costs a kernel scan (grouping, ordering, pair tests in
+ * JS), so the pool pays off at that many times fewer rows than the engine's `poolMinRows` (set for scans).
  */
-function sortRange(r: PlateRows, perm: Int32Array, lo: number, hi: number): void {
-  let moves = 0;
-  const limit = 4 * (hi - lo) + 64;
-  for (let i = lo + 1; i < hi; i++) {
-    const x = perm[i]!;
-    let j = i - 1;
-    while (j >= lo && after(r, perm[j]!, x)) {
-      perm[j + 1] = perm[j]!;
-      j--;
-      if (++moves > limit) {
-        perm[j + 1] = x; // a permutation again
-        perm.set(Array.from(perm.subarray(lo, hi)).sort((a, b) => (after(r, a, b) ? 1 : after(r, b, a) ? -1 : 0)), lo);
-        return;
-      }
-    }
-    perm[j + 1] = x;
-  }
-}
-
-function hit(r: PlateRows, k: number): Hit {
-  const source = r.sources[r.source[k]!]!;
-  const row = r.row[k]!;
-  return materialise({ distance: 0, ts: r.ts[k]!, ordinal: source.ordinal, seq: seqOf(source, row), source, row });
-}
+const kRowCostOverScan = 50;
 
 export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<ClonedResult> {
-  const budget = ctx.budget;
-  const ids = new IdSpace();
-  const scanned = await ctx.scan({ filters: [q.filter] });
+  const found = ctx.engine ? await findByTasks(ctx.engine, q, ctx.budget) : undefined;
+  if (!found) return runClonedFromRows(ctx, q);
+  found.sort((a, b) => b.pairs - a.pairs || comparePlates(a.plate, b.plate));
+  return cutRows(found, q.limit);
+}
 
-  // 1. plate id of every row, and rows per plate
-  let total = 0;
-  for (const s of scanned) total += s.rows[0]!.length;
-  const pid = new Int32Array(total);
-  let count = new Int32Array(1024);
-  let o = 0;
-  for (const s of scanned) {
-    const rows = s.rows[0]!;
-    const src = s.src;
-    if (src.kind === 'shard') {
-      const dict = src.shard.plate;
-      const plateIds = ids.platesOf(src);
-      for (let j = 0; j < rows.length; j++, o++) {
-        budget?.tick();
-        const d = dict[rows[j]!]!;
-        let p = plateIds[d]!;
-        if (p < 0) plateIds[d] = p = ids.shardPlate(src, d);
-        pid[o] = p;
-      }
-    } else {
-      for (let j = 0; j < rows.length; j++, o++) {
-        budget?.tick();
-        pid[o] = ids.plates.id(src.view.plate(rows[j]!));
-      }
+/** The live rows passing `filter`, ascending by plate key. */
+function liveRows(sources: readonly Source[], filter: ReadFilter, budget: QueryBudget | undefined): ClonedLiveRows {
+  const picked: Array<{ si: number; rows: Uint32Array; keys: Float64Array }> = [];
+  let n = 0;
+  sources.forEach((src, si) => {
+    if (src.kind !== 'live') return;
+    const view = src.view;
+    const rows = liveRowsPassing(view, prepareFilter(filter, src.minTs), budget ? () => budget.tick() : undefined);
+    // a plate's key computed once per dictionary code
+    const byCode = new Float64Array(view.plateCount).fill(-1);
+    const keys = new Float64Array(rows.length);
+    for (let j = 0; j < rows.length; j++) {
+      budget?.tick();
+      const code = view.plateCode(rows[j]!);
+      let k = byCode[code]!;
+      if (k < 0) byCode[code] = k = plateOrderKey(view.cols.plates[code]!);
+      keys[j] = k;
     }
-  }
-  const n = ids.plates.size;
-  if (count.length < n + 1) count = new Int32Array(n + 1);
-  for (let k = 0; k < total; k++) count[pid[k]!]!++;
-
-  // 2. the rows of plates with two or more, fetched into their plate's range
-  const start = new Int32Array(n + 1);
-  for (let p = 0; p < n; p++) start[p + 1] = start[p]! + (count[p]! >= 2 ? count[p]! : 0);
-  const m = start[n]!;
-  const r: PlateRows = {
-    ts: new Float64Array(m), lat: new Float64Array(m), lon: new Float64Array(m),
-    source: new Int32Array(m), row: new Uint32Array(m), sources: scanned.map((s) => s.src),
-  };
-  const fill = start.slice(0, n);
-  o = 0;
-  scanned.forEach((s, si) => {
-    const rows = s.rows[0]!;
-    const src = s.src;
-    if (src.kind === 'shard') {
-      const sh = src.shard;
-      const lat = sh.lat, lon = sh.lon;
-      for (let j = 0; j < rows.length; j++, o++) {
-        const p = pid[o]!;
-        if (count[p]! < 2) continue;
-        budget?.tick();
-        const i = rows[j]!;
-        const at = fill[p]!++;
-        r.ts[at] = sh.tsAt(i);
-        r.lat[at] = lat[i]! / kCoordScale;
-        r.lon[at] = lon[i]! / kCoordScale;
-        r.source[at] = si;
-        r.row[at] = i;
-      }
-    } else {
-      for (let j = 0; j < rows.length; j++, o++) {
-        const p = pid[o]!;
-        if (count[p]! < 2) continue;
-        budget?.tick();
-        const i = rows[j]!;
-        const view = src.view;
-        const at = fill[p]!++;
-        r.ts[at] = view.ts(i);
-        r.lat[at] = view.latE7(i) / kCoordScale;
-        r.lon[at] = view.lonE7(i) / kCoordScale;
-        r.source[at] = si;
-        r.row[at] = i;
-      }
-    }
+    picked.push({ si, rows, keys });
+    n += rows.length;
   });
-
-  // 3. per plate, in read order, the consecutive pairs
-  const perm = new Int32Array(m);
-  for (let k = 0; k < m; k++) perm[k] = k;
-  const { ts, lat, lon } = r;
-  const all: ClonedRow[] = [];
-  for (let p = 0; p < n; p++) {
-    const lo = start[p]!, hi = start[p + 1]!;
-    if (hi - lo < 2) continue;
+  const flat = { si: new Int32Array(n), row: new Uint32Array(n), key: new Float64Array(n) };
+  let o = 0;
+  for (const p of picked) {
+    flat.si.fill(p.si, o, o + p.rows.length);
+    flat.row.set(p.rows, o);
+    flat.key.set(p.keys, o);
+    o += p.rows.length;
+  }
+  const perm = Array.from({ length: n }, (_, k) => k).sort((a, b) => flat.key[a]! - flat.key[b]!);
+  const out: ClonedLiveRows = {
+    key: new Float64Array(n), ts: new Float64Array(n), lat: new Int32Array(n), lon: new Int32Array(n),
+    ordinal: new Int32Array(n), seq: new Float64Array(n), source: new Int32Array(n), row: new Uint32Array(n),
+  };
+  perm.forEach((k, at) => {
     budget?.tick();
-    sortRange(r, perm, lo, hi);
-    let pairs = 0, best = -1, bestSpeed = 0;
-    for (let j = lo + 1; j < hi; j++) {
-      const a = perm[j - 1]!, b = perm[j]!;
-      const d = haversineM(lat[a]!, lon[a]!, lat[b]!, lon[b]!);
-      if (d < q.minDistanceM) continue;
-      const speed = speedKmh(d, ts[b]! - ts[a]!);
-      if (!(speed > q.maxSpeedKmh)) continue;
-      pairs++;
-      if (best < 0 || speed > bestSpeed) {
-        best = j;
-        bestSpeed = speed;
+    const src = sources[flat.si[k]!]! as Source & { kind: 'live' };
+    const g = flat.row[k]!;
+    out.key[at] = flat.key[k]!;
+    out.ts[at] = src.view.ts(g);
+    out.lat[at] = src.view.latE7(g);
+    out.lon[at] = src.view.lonE7(g);
+    out.ordinal[at] = src.ordinal;
+    out.seq[at] = src.view.seq(g);
+    out.source[at] = flat.si[k]!;
+    out.row[at] = g;
+  });
+  return out;
+}
+
+/** The live rows with keys in [lo, hi), copied (a task is cloned to its worker: a view would take the whole buffer). */
+function liveIn(live: ClonedLiveRows, lo: number, hi: number): ClonedLiveRows {
+  const at = (key: number) => {
+    let a = 0, b = live.key.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (live.key[mid]! < key) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  };
+  const from = at(lo), to = at(hi);
+  return {
+    key: live.key.slice(from, to), ts: live.ts.slice(from, to), lat: live.lat.slice(from, to), lon: live.lon.slice(from, to),
+    ordinal: live.ordinal.slice(from, to), seq: live.seq.slice(from, to), source: live.source.slice(from, to), row: live.row.slice(from, to),
+  };
+}
+
+/** `parts` key ranges as bounds [0, …, kPlateOrderEnd], split at quantiles of the largest shard's dictionary. */
+function keyBounds(shards: readonly ShardSource[], parts: number): number[] {
+  const bounds = [0];
+  const largest = shards.reduce<ShardSource | undefined>((m, s) => (!m || s.shard.layout.dictCount > m.shard.layout.dictCount ? s : m), undefined);
+  const dict = largest?.shard.layout.dictCount ?? 0;
+  for (let t = 1; t < parts && dict > 0; t++) {
+    const k = slotOrderKey(largest!.shard.slots, Math.floor((t * dict) / parts));
+    if (k > bounds[bounds.length - 1]!) bounds.push(k);
+  }
+  bounds.push(kPlateOrderEnd);
+  return bounds;
+}
+
+function seqOf(src: Source, row: number): number {
+  return src.kind === 'shard' ? src.shard.seqAt(row) : src.view.seq(row);
+}
+
+function hit(src: Source, row: number) {
+  const ts = src.kind === 'shard' ? src.shard.tsAt(row) : src.view.ts(row);
+  return materialise({ distance: 0, ts, ordinal: src.ordinal, seq: seqOf(src, row), source: src, row });
+}
+
+/** The cloned plates (unordered), or undefined when the tasks cannot run here (cloned-rows.ts then answers). */
+async function findByTasks(e: AnalysisEngine, q: ClonedQuery, budget: QueryBudget | undefined): Promise<ClonedRow[] | undefined> {
+  const shards = e.sources
+    .map((src, si) => ({ src, si }))
+    .filter((x): x is { src: ShardSource; si: number } => x.src.kind === 'shard' && x.src.shard.rows > 0)
+    .sort((a, b) => a.src.shard.meta.minTs - b.src.shard.meta.minTs || a.si - b.si);
+  if (shards.some(({ src }) => src.shard.layout.postings === undefined || src.shard.layout.seq === undefined)) return undefined;
+  const live = liveRows(e.sources, q.filter, budget);
+  const rows = shards.reduce((n, { src }) => n + src.shard.rows, 0);
+  const pool = shards.length > 0 && rows * kRowCostOverScan >= e.env.poolMinRows ? e.env.pool() : undefined;
+  const bounds = keyBounds(shards.map((x) => x.src), pool ? pool.threads * kRangesPerThread : 1);
+  const spec = { filters: [q.filter] };
+  const parts = shards.map(({ src, si }) => ({ scan: rowScanTask(src, spec), ordinal: src.ordinal, source: si }));
+  const arenas = [...new Set(parts.map((p) => p.scan.layout.arena))];
+  const tasks: ClonedTask[] = [];
+  for (let t = 0; t + 1 < bounds.length; t++) {
+    tasks.push({
+      layout: { rows, arena: arenas[0] ?? 0 }, arenas, shards: parts, live: liveIn(live, bounds[t]!, bounds[t + 1]!),
+      keyLo: bounds[t]!, keyHi: bounds[t + 1]!, maxSpeedKmh: q.maxSpeedKmh, minDistanceM: q.minDistanceM,
+    });
+  }
+  const results: Array<ClonedTaskResult | undefined> = pool ? await pool.runCloned(tasks, e.signal) : [];
+  if (pool) e.env.countPoolTasks?.(results.filter((r) => r !== undefined).length);
+  const out: ClonedRow[] = [];
+  for (let t = 0; t < tasks.length; t++) {
+    let r = results[t];
+    if (!r) {
+      try {
+        r = runClonedTask((a) => e.env.kernelsFor(a), tasks[t]!, budget);
+      } catch (err) {
+        if (err instanceof RangeError) return undefined; // no kernels or scratch here: the row stream's way
+        throw err;
       }
     }
-    if (best >= 0) all.push({ plate: ids.plates.name(p), pairs, maxSpeedKmh: bestSpeed, example: [hit(r, perm[best - 1]!), hit(r, perm[best]!)] });
+    const f = r.found;
+    for (let k = 0; k < f.length; k += kFoundWidth) {
+      budget?.tick();
+      out.push({
+        plate: plateOfOrderKey(f[k]!), pairs: f[k + 1]!, maxSpeedKmh: f[k + 2]!,
+        example: [hit(e.sources[f[k + 3]!]!, f[k + 4]!), hit(e.sources[f[k + 5]!]!, f[k + 6]!)],
+      });
+    }
   }
-  all.sort((a, b) => b.pairs - a.pairs || comparePlates(a.plate, b.plate));
-  return cutRows(all, q.limit);
+  return out;
 }

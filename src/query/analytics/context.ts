@@ -4,11 +4,21 @@
  * every per-row loop so a long analysis answers 503 PS_QUERY_TIMEOUT promptly.
  */
 import type { QueryBudget } from '../budget.js';
-import type { RowScanSpec, SourceRows } from './row-scan.js';
+import type { Source } from '../sources.js';
+import type { RowScanEnv, RowScanSpec, SourceRows } from './row-scan.js';
+
+/** What an analysis running its own engine tasks needs (cloned.ts): the planned sources, kernels and pool. */
+export interface AnalysisEngine {
+  sources: readonly Source[];
+  env: RowScanEnv;
+  signal: AbortSignal | undefined;
+}
 
 export interface AnalysisContext {
   scan(spec: RowScanSpec): Promise<SourceRows[]>;
   budget: QueryBudget | undefined;
+  /** Absent: the analysis works from `scan` alone. */
+  engine?: AnalysisEngine;
 }
 
 /** Sorted rows cut at `limit`, with the exact total. */
