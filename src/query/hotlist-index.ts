@@ -258,14 +258,16 @@ function fuzzyTable(bytes: Uint8Array, maxEdits: Uint8Array, n: number, member: 
     entry = i;
     forEachDeleteValue(codes, len, maxEdits[i]!, pre, suf, add);
   }
-  // pass 2: distinct keys into the table (and the filter), each pair's slot noted, runs counted
+  // pass 2: distinct keys into the table (and the filter), each pair's slot noted, runs counted. The table
+  // of a 100,000-entry k = 2 list is ~100 MB to allocate and fault in: the budget is checked before it.
+  budget?.check();
   const bits = tableBits(pairs);
   const mask = (1 << bits) - 1;
   const table = shared(Uint32Array, 4 * 2 ** bits);
   const filter = shared(Uint32Array, Math.max(1, 2 ** (bits + kFilterExtraBits) / 32));
   const pairSlot = new Int32Array(pairs);
   for (let q = 0; q < pairs; q++) {
-    if ((q & 1023) === 0) budget?.tick();
+    budget?.tick();
     const v = pairKey[q]!;
     const vh = keyHi(v), vl = v >>> 0;
     const f = keyHash(vh, vl, bits + kFilterExtraBits);
@@ -279,6 +281,7 @@ function fuzzyTable(bytes: Uint8Array, maxEdits: Uint8Array, n: number, member: 
   }
   // pass 3: runs in table order, filled with the entries (an entry may repeat under a key: the task dedupes)
   let at = 0;
+  budget?.check();
   for (let h = 0; h <= mask; h++) {
     table[4 * h + 2] = at;
     at += table[4 * h + 3]!;
