@@ -234,11 +234,7 @@ export class LiveColumns {
     const g = this.length;
     const b = g >>> 13;
     const i = g & (B - 1);
-    if (b === this.blocks.length) {
-      const { region, buffer } = this.alloc(kLiveBlockBytes);
-      this.blocks.push(new LiveBlock(region, buffer));
-    }
-    const block = this.blocks[b]!;
+    const block = this.blockAt(b);
     const t = r.ts;
     const hi = Math.floor(t / 4294967296);
     block.ts32[2 * i] = (t - hi * 4294967296) | 0;
@@ -255,14 +251,7 @@ export class LiveColumns {
     block.make[i] = this.makes.code(r.make);
     block.color[i] = this.colors.code(r.color);
     if (r.readId !== undefined) (block.readIds ??= [])[i] = r.readId;
-    const z = block.zone;
-    const lat = r.latE7 / 1e7, lon = r.lonE7 / 1e7;
-    if (t < z[0]!) z[0] = t;
-    if (t > z[1]!) z[1] = t;
-    if (lat < z[2]!) z[2] = lat;
-    if (lat > z[3]!) z[3] = lat;
-    if (lon < z[4]!) z[4] = lon;
-    if (lon > z[5]!) z[5] = lon;
+    widenZone(block.zone, t, r.latE7, r.lonE7);
     // written last: a reader never follows a head to a row not yet filled in (and views skip rows ≥ their length)
     this.heads[code] = g;
     block.rows = i + 1;
@@ -284,11 +273,7 @@ export class LiveColumns {
       const g = this.length;
       const b = g >>> 13;
       const i = g & (B - 1);
-      if (b === this.blocks.length) {
-        const { region, buffer } = this.alloc(kLiveBlockBytes);
-        this.blocks.push(new LiveBlock(region, buffer));
-      }
-      const block = this.blocks[b]!;
+      const block = this.blockAt(b);
       block.ts32[2 * i] = src.ts32[2 * j]!;
       block.ts32[2 * i + 1] = src.ts32[2 * j + 1]!;
       block.seq[i] = src.seq[j]!;
@@ -306,19 +291,20 @@ export class LiveColumns {
       block.color[i] = mapCode(colorMap, from.colors, this.colors, src.color[j]!);
       const rid = src.readIds?.[j];
       if (rid !== undefined) (block.readIds ??= [])[i] = rid;
-      const z = block.zone;
-      const t = src.tsAt(j);
-      const lat = latE7 / 1e7, lon = lonE7 / 1e7;
-      if (t < z[0]!) z[0] = t;
-      if (t > z[1]!) z[1] = t;
-      if (lat < z[2]!) z[2] = lat;
-      if (lat > z[3]!) z[3] = lat;
-      if (lon < z[4]!) z[4] = lon;
-      if (lon > z[5]!) z[5] = lon;
+      widenZone(block.zone, src.tsAt(j), latE7, lonE7);
       this.heads[code] = g;
       block.rows = i + 1;
       this.length = g + 1;
     }
+  }
+
+  /** Block `b`, allocated when it is the next one (rows are appended in order, so never further ahead). */
+  private blockAt(b: number): LiveBlock {
+    if (b === this.blocks.length) {
+      const { region, buffer } = this.alloc(kLiveBlockBytes);
+      this.blocks.push(new LiveBlock(region, buffer));
+    }
+    return this.blocks[b]!;
   }
 
   private plateCode(plate: string): number {
@@ -590,4 +576,15 @@ export class LiveRows {
     this.view_ = undefined;
     old.retire();
   }
+}
+
+/** Widens a block's zone map [tMin, tMax, latMin, latMax, lonMin, lonMax] to hold one row. */
+function widenZone(z: Float64Array, t: number, latE7: number, lonE7: number): void {
+  const lat = latE7 / 1e7, lon = lonE7 / 1e7;
+  if (t < z[0]!) z[0] = t;
+  if (t > z[1]!) z[1] = t;
+  if (lat < z[2]!) z[2] = lat;
+  if (lat > z[3]!) z[3] = lat;
+  if (lon < z[4]!) z[4] = lon;
+  if (lon > z[5]!) z[5] = lon;
 }
