@@ -15,7 +15,7 @@ import type { Read, StoredRead } from '../src/model/read.js';
 import { parseHotlistSearchRequest } from '../src/query/parse.js';
 import { referenceHotlistSearch } from '../src/query/reference/index.js';
 import { buildHotlistIndex, forEachDeleteValue } from '../src/query/hotlist-index.js';
-import { boundedDistanceBytes } from '../src/query/hotlist-task.js';
+import { boundedDistance as boundedDistanceBytes } from '../src/hotlist/edit-distance.js';
 import { boundedDistance } from '../src/query/plate-matcher.js';
 import { DuckOracle, projectHit } from './helpers/duckdb.js';
 import { filterArb, kDay, kT0, makeReads, mutatePlate, randomPlate, rng, tempDataDir } from './helpers/engine-data.js';

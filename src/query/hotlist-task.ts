@@ -16,6 +16,8 @@
  *                `limit` slots, whatever the count
  */
 import { codeLane, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { int32List, type TypedList } from '../core/typed-list.js';
+import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
 import type { ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
@@ -62,22 +64,6 @@ const kOcrBytes: Uint8Array = (() => {
 })();
 
 /** A growable i32 list (typed, so a result hands its prefix over without a copy per value). */
-export class IntList {
-  a: Int32Array;
-  n = 0;
-  constructor(cap = 1024) {
-    this.a = new Int32Array(cap);
-  }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-}
-
 /** The kept rows of a task's entries, column by column, grown by whole entries (`reserve`, then `n` more). */
 class KeptRows {
   rows = new Uint32Array(1024);
@@ -198,47 +184,8 @@ class EntryTop {
   }
 }
 
-const row0 = new Int32Array(16), row1 = new Int32Array(16), row2 = new Int32Array(16);
-
-/**
- * Edit distance between a[0..n) and b[0..m) (byte strings), Levenshtein or OSA, or k+1 when it exceeds
- * k: src/query/plate-matcher.ts boundedDistance on bytes (same table, same early stop).
- */
-export function boundedDistanceBytes(a: Uint8Array, ao: number, n: number, b: Uint8Array, bo: number, m: number, k: number, osa: boolean): number {
-  if (Math.abs(n - m) > k) return k + 1;
-  let prev2 = row2, prev = row0, cur = row1;
-  for (let j = 0; j <= m; j++) prev[j] = j;
-  for (let i = 1; i <= n; i++) {
-    cur[0] = i;
-    let rowMin = i;
-    const ai = a[ao + i - 1]!;
-    for (let j = 1; j <= m; j++) {
-      const bj = b[bo + j - 1]!;
-      let v = prev[j - 1]! + (ai === bj ? 0 : 1);
-      const del = prev[j]! + 1;
-      const ins = cur[j - 1]! + 1;
-      if (del < v) v = del;
-      if (ins < v) v = ins;
-      if (osa && i > 1 && j > 1 && ai === b[bo + j - 2] && a[ao + i - 2] === bj) {
-        const t = prev2[j - 2]! + 1;
-        if (t < v) v = t;
-      }
-      cur[j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > k && !osa) return k + 1;
-    if (rowMin > k + 1) return k + 1;
-    const t = prev2;
-    prev2 = prev;
-    prev = cur;
-    cur = t;
-  }
-  const d = prev[m]!;
-  return d > k ? k + 1 : d;
-}
-
 /** Probes the shard's dictionary: (entry, dictionary entry, distance) triples into `pe`, `pd`, `pdist`. */
-function probe(task: HotlistTask, buf: ArrayBufferLike, pe: IntList, pd: IntList, pdist: IntList, budget: QueryBudget | undefined): void {
+function probe(task: HotlistTask, buf: ArrayBufferLike, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
   const seg = task.layout;
   const ix = task.index;
   const count = seg.dictCount;
@@ -327,7 +274,7 @@ function probe(task: HotlistTask, buf: ArrayBufferLike, pe: IntList, pd: IntList
         if (seen[e] === d + 1) continue;
         seen[e] = d + 1;
         const ke = maxEdits[e]!;
-        const dist = boundedDistanceBytes(eb, e * 16, eb[e * 16 + 15]!, codes, 0, len, ke, osa[e] === 1);
+        const dist = boundedDistance(eb, e * 16, eb[e * 16 + 15]!, codes, 0, len, ke, osa[e] === 1);
         if (dist <= ke) hit(e, d, dist);
       }
     };
@@ -375,24 +322,24 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   if ((cameraOk && !cameraOk.includes(true)) || (regionOk && !regionOk.includes(true))) return empty;
   if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return empty;
 
-  const pe = new IntList(), pd = new IntList(), pdist = new IntList();
+  const pe = int32List(), pd = int32List(), pdist = int32List();
   probe(task, buf, pe, pd, pdist, budget);
-  if (pe.n === 0) return empty;
+  if (pe.length === 0) return empty;
 
   // pairs by entry: one entry's rows go through one heap (the order of an entry's own pairs does not
   // matter: its heap keeps the same rows). Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21),
   // natively, where a comparator called per compare cost as much as the probe.
-  const E = pe.a, D = pd.a;
-  const order = new Int32Array(pe.n);
+  const E = pe.items, D = pd.items;
+  const order = new Int32Array(pe.length);
   let sorted = true;
-  for (let i = 1; i < pe.n && sorted; i++) sorted = E[i - 1]! <= E[i]!;
+  for (let i = 1; i < pe.length && sorted; i++) sorted = E[i - 1]! <= E[i]!;
   if (sorted) {
-    for (let i = 0; i < pe.n; i++) order[i] = i;
+    for (let i = 0; i < pe.length; i++) order[i] = i;
   } else {
-    const keys = new Float64Array(pe.n);
-    for (let i = 0; i < pe.n; i++) keys[i] = E[i]! * 4294967296 + i;
+    const keys = new Float64Array(pe.length);
+    for (let i = 0; i < pe.length; i++) keys[i] = E[i]! * 4294967296 + i;
     keys.sort();
-    for (let q = 0; q < pe.n; q++) order[q] = keys[q]! % 4294967296;
+    for (let q = 0; q < pe.length; q++) order[q] = keys[q]! % 4294967296;
   }
 
   const rowsN = seg.rows;
@@ -414,9 +361,9 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   // each pair's plate run [runLo, runHi) of the plate → rows index (rows sorted by plate). Probing gives
   // the pairs of a pass in plate order, so the search gallops forward from the last run (a few nearby
   // reads) instead of a binary search over every row from scratch (~log2(rows) scattered reads a pair)
-  const runLo = new Int32Array(pe.n), runHi = new Int32Array(pe.n);
+  const runLo = new Int32Array(pe.length), runHi = new Int32Array(pe.length);
   let lastD = -1, lastLo = 0;
-  for (let q = 0; q < pe.n; q++) {
+  for (let q = 0; q < pe.length; q++) {
     const d = D[q]!;
     // every position before `a` holds a smaller plate; [a, b) is where d's run starts
     let a = 0, b = rowsN;
@@ -442,7 +389,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   }
 
   const top = new EntryTop(task.limit);
-  const outE = new IntList(), outT = new IntList(), outOff = new IntList();
+  const outE = int32List(), outT = int32List(), outOff = int32List();
   const kept = new KeptRows();
   outOff.push(0);
   const flush = (e: number) => {
@@ -461,7 +408,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       top.reset();
       cur = e;
     }
-    const distance = pdist.a[pi]!;
+    const distance = pdist.items[pi]!;
     // the plate's run: rows ascending, so newest (by hour bucket) last
     const lo = runLo[pi]!;
     for (let j = runHi[pi]! - 1; j >= lo; j--) {
@@ -479,7 +426,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   }
   if (cur >= 0) flush(cur);
   return {
-    entries: outE.a.slice(0, outE.n), totals: outT.a.slice(0, outT.n), offsets: outOff.a.slice(0, outOff.n),
+    entries: outE.items.slice(0, outE.length), totals: outT.items.slice(0, outT.length), offsets: outOff.items.slice(0, outOff.length),
     rows: kept.rows.slice(0, kept.n), distances: kept.distances.slice(0, kept.n),
     ts: kept.ts.slice(0, kept.n), seqs: kept.seqs.slice(0, kept.n),
   };

@@ -20,6 +20,7 @@ import { speedKmh } from '../../model/analytics.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 import { haversineM } from '../reference/geo.js';
+import { float64List } from '../../core/typed-list.js';
 import { cannotPair } from './pair-bound.js';
 import { slotOrderKey } from './plate-order.js';
 import { runRowScanTask, type RowScanTask } from './row-scan-task.js';
@@ -371,22 +372,6 @@ function pairsOf(g: Gathered, runs: readonly Run[], minDistanceM: number, maxSpe
 }
 
 /** A growable f64 list. */
-class F64List {
-  private buf = new Float64Array(64);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.buf.length) {
-      const next = new Float64Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.length++] = v;
-  }
-  done(): Float64Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
 /**
  * Runs one task. `kernelsOf(arena)` gives this thread's kernels over an arena; none (no scratch room) throws
  * RangeError, as the row scan does when scratch cannot hold it: the caller runs the task another way.
@@ -401,7 +386,7 @@ export function runClonedTask(kernelsOf: (arena: number) => Kernels | undefined,
   if (task.live.key.length > 0) runs.push(liveRun(task.live, task.keyLo, task.keyHi));
 
   const merge = new RunMerge(runs);
-  const found = new F64List();
+  const found = float64List(64);
   const g = new Gathered();
   // the runs at the current plate, ascending (oldest first)
   const members = new Int32Array(runs.length);

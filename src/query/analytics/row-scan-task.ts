@@ -11,6 +11,7 @@
  */
 import type { Kernels } from '../../core/kernels.js';
 import { codeLane, tsReader, type SegmentLayout } from '../../core/segment.js';
+import { uint32List } from '../../core/typed-list.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 
@@ -40,22 +41,6 @@ export interface RowScanResult {
 const kChunkRows = 65536;
 
 /** A growable u32 list (millions of row indexes: no boxed numbers). */
-export class U32List {
-  private buf = new Uint32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.buf.length) {
-      const next = new Uint32Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.length++] = v;
-  }
-  done(): Uint32Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
 /** Is `t` within ±ms of some time in sorted `times`? */
 export function nearAny(times: Float64Array, t: number, ms: number): boolean {
   let lo = 0, hi = times.length;
@@ -84,7 +69,7 @@ export function runRowScanTask(k: Kernels, task: RowScanTask, budget?: QueryBudg
     const camera = codeLane(k.memory.buffer, seg.camera, seg.cameraWidth, seg.rows);
     const w = task.windows;
     for (const f of task.filters) {
-      const list = new U32List();
+      const list = uint32List();
       // (a multi-site search over 28 days of shards, each site an hour: most pairs of shard and site are empty)
       if (task.span && ((f.from !== undefined && f.from > task.span.maxTs) || (f.to !== undefined && f.to <= task.span.minTs))) {
         out.push(list.done());

@@ -13,6 +13,7 @@
  */
 import type { Kernels } from '../../core/kernels.js';
 import { kCoordScale } from '../../core/segment.js';
+import { uint32List } from '../../core/typed-list.js';
 import type { ReadFilter } from '../../model/query.js';
 import { QueryBudget } from '../budget.js';
 import { scanShard, type Candidate } from '../executor.js';
@@ -20,7 +21,7 @@ import { prepareFilter, type PreparedFilter } from '../filter-plan.js';
 import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
 import type { Source } from '../sources.js';
-import { nearAny, runRowScanTask, U32List, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
+import { nearAny, runRowScanTask, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
 import { filterReachesShard } from './shard-reach.js';
 
 export interface RowScanSpec {
@@ -83,7 +84,7 @@ function shardRowPasses(src: Source & { kind: 'shard' }, p: PreparedFilter, i: n
 
 /** A source's rows of one plate, per filter. */
 function plateRows(src: Source, plate: string, spec: RowScanSpec, budget: QueryBudget | undefined): ArrayLike<number>[] {
-  const out = spec.filters.map(() => new U32List());
+  const out = spec.filters.map(() => uint32List());
   if (src.kind === 'shard') {
     const d = src.shard.findPlate(plate);
     if (d < 0) return out.map((l) => l.done());
@@ -118,7 +119,7 @@ function plateRows(src: Source, plate: string, spec: RowScanSpec, budget: QueryB
 function windowed(src: Source, lists: Uint32Array[], w: RowScanSpec['windows']): Uint32Array[] {
   if (!w) return lists;
   return lists.map((rows) => {
-    const keep = new U32List();
+    const keep = uint32List();
     for (const i of rows) {
       const camera = src.kind === 'shard' ? src.shard.cameras[src.shard.camera[i]!]! : src.view.camera(i);
       const ts = src.kind === 'shard' ? src.shard.tsAt(i) : src.view.ts(i);
@@ -134,7 +135,7 @@ function jsRows(src: Source, spec: RowScanSpec, budget: QueryBudget | undefined)
   const lists = spec.filters.map((f) => {
     // both visit rows in row order, so the lists come out ascending
     if (src.kind === 'live') return liveRowsPassing(src.view, prepareFilter(f, src.minTs), budget ? () => budget.tick() : undefined);
-    const l = new U32List();
+    const l = uint32List();
     scanShard(src, undefined, undefined, f, (c: Candidate) => l.push(c.row), undefined, budget);
     return l.done();
   });
