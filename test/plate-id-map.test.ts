@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kPlateSlotBytes } from '../src/core/segment.js';
-import { idsIn, remapCodes, slotWords } from '../src/store/plate-id-map.js';
+import { idsIn, mergeWithIds, remapCodes, slotWords } from '../src/store/plate-id-map.js';
 import { plateArb, relatedPlateArb } from './helpers/arbitraries.js';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20261202;
@@ -75,6 +75,31 @@ describe('idsIn', () => {
     // a prefix and its extension are different plates
     expect(() => idsIn(slotsOf(['AB']), 1, slotsOf(['A', 'AB1', 'ABC']), 3)).toThrow(RangeError);
     expect(() => idsIn(slotsOf(['AB1']), 1, slotsOf(['AB', 'AB10']), 2)).toThrow(RangeError);
+  });
+});
+
+/** The plates of `count` slots (as words), decoded: the oracle's view of a dictionary. */
+function platesOf(words: Uint32Array, count: number): string[] {
+  const bytes = new Uint8Array(words.buffer, words.byteOffset, count * kPlateSlotBytes);
+  const out: string[] = [];
+  for (let d = 0; d < count; d++) out.push(String.fromCharCode(...bytes.subarray(d * kPlateSlotBytes, d * kPlateSlotBytes + bytes[d * kPlateSlotBytes + 15]!)));
+  return out;
+}
+
+describe('mergeWithIds', () => {
+  it("is the sorted union of a tenant's shard dictionaries, with each shard's positions in it", () => {
+    fc.assert(
+      fc.property(fc.array(familyArb.map(sortedSet), { maxLength: 9 }), fc.boolean(), (shards, repeat) => {
+        // an empty shard dictionary and a shard seen twice (compaction's input and output) are legal parts
+        const parts = [...shards, ...(repeat && shards.length > 0 ? [shards[0]!, []] : [])];
+        const { union, ids } = mergeWithIds(parts.map((p) => ({ words: slotsOf(p), count: p.length })));
+        const all = sortedSet(parts.flat());
+        expect(platesOf(union.words, union.count)).toEqual(all);
+        expect(ids.map((x) => [...x])).toEqual(parts.map((p) => p.map((plate) => all.indexOf(plate))));
+      }),
+      { numRuns: 200, seed },
+    );
+    expect(mergeWithIds([])).toEqual({ union: { words: new Uint32Array(0), count: 0 }, ids: [] });
   });
 });
 

@@ -68,6 +68,77 @@ export function idsIn(small: Uint32Array, smallCount: number, big: Uint32Array, 
   return out;
 }
 
+/** A sorted, duplicate-free dictionary of `count` 16-byte slots, as words. */
+export interface SlotDictionary {
+  words: Uint32Array;
+  count: number;
+}
+
+/** The sorted union of `a` and `b`, and where each of their slots landed in it. */
+function mergeTwo(a: SlotDictionary, b: SlotDictionary): { union: SlotDictionary; inA: Uint32Array; inB: Uint32Array } {
+  const out = new Uint32Array((a.count + b.count) * kWords);
+  const inA = new Uint32Array(a.count), inB = new Uint32Array(b.count);
+  let i = 0, j = 0, n = 0;
+  const take = (from: Uint32Array, k: number) => {
+    const s = k * kWords, d = n * kWords;
+    for (let w = 0; w < kWords; w++) out[d + w] = from[s + w]!;
+  };
+  while (i < a.count && j < b.count) {
+    const c = compareSlots(a.words, i, b.words, j);
+    if (c <= 0) {
+      take(a.words, i);
+      inA[i++] = n;
+      if (c === 0) inB[j++] = n;
+    } else {
+      take(b.words, j);
+      inB[j++] = n;
+    }
+    n++;
+  }
+  for (; i < a.count; i++, n++) {
+    take(a.words, i);
+    inA[i] = n;
+  }
+  for (; j < b.count; j++, n++) {
+    take(b.words, j);
+    inB[j] = n;
+  }
+  return { union: { words: out.subarray(0, n * kWords), count: n }, inA, inB };
+}
+
+/**
+ * The sorted union of many dictionaries (a tenant's shards) and, for each, the position of every one of its
+ * slots in the union: what `idsIn` gives per part, found while merging. Merged pairwise as a balanced tree
+ * (O(total · log parts) slot comparisons, as TenantPlates merges); a part's positions are composed through
+ * each merge above it (one gather per level), so no part is searched in the union afterwards.
+ */
+export function mergeWithIds(parts: readonly SlotDictionary[]): { union: SlotDictionary; ids: Uint32Array[] } {
+  const ids: Uint32Array[] = parts.map((p) => {
+    const own = new Uint32Array(p.count);
+    for (let c = 0; c < p.count; c++) own[c] = c;
+    return own;
+  });
+  if (parts.length === 0) return { union: { words: new Uint32Array(0), count: 0 }, ids };
+  // each node of the tree: its dictionary and the parts below it
+  let level = parts.map((p, k) => ({ dict: p, members: [k] }));
+  while (level.length > 1) {
+    const next: typeof level = [];
+    for (let k = 0; k < level.length; k += 2) {
+      const x = level[k]!, y = level[k + 1];
+      if (!y) {
+        next.push(x);
+        continue;
+      }
+      const { union, inA, inB } = mergeTwo(x.dict, y.dict);
+      for (const m of x.members) remapCodes(ids[m]!, inA, ids[m]!);
+      for (const m of y.members) remapCodes(ids[m]!, inB, ids[m]!);
+      next.push({ dict: union, members: [...x.members, ...y.members] });
+    }
+    level = next;
+  }
+  return { union: level[0]!.dict, ids };
+}
+
 /**
  * Rewrites codes through `map`: out[i] = map[lane[i]] for i < `rows` (`out` may be `lane` itself when it is
  * as wide as the new values need). A shard's plate lane becomes tenant ids (map = idsIn(shard, tenant)), or
