@@ -177,6 +177,11 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       log(`  best peer ${fmt(row.bestPeerMs)}, ratio ${row.ratio === null ? '–' : row.ratio.toFixed(2)}, ${equal ? 'equal' : 'DIFFER'}`);
     }
 
+    // the tenants' plate dictionaries (src/store/tenant-plates.ts) are built by the first plate-pattern search,
+    // after the load's figure: the arena bytes after the queries include them
+    engineLoad.details.residentAfterQueriesBytes = subject.stats().residentBytes;
+    log(`engine: ${(engineLoad.details.residentAfterQueriesBytes / engineLoad.reads).toFixed(1)} B/read resident after the queries`);
+
     // 4. Publish.
     const info: RunInfo = {
       date: new Date().toISOString(), command, machine: machineDescription(), node: process.version,

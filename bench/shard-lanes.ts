@@ -11,11 +11,11 @@ import { buildShard, dayOf, ShardView } from '../src/store/shard-format.js';
 import { buildShardV1 } from '../src/store/shard-format-v1.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' } }, strict: true });
 const reads = Number(values.reads ?? 1_000_000);
 const groups = new Map<string, RowRecord[]>();
 let seq = 1;
-for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: kDefaultTenants.slice(0, Number(values.tenants ?? 3)), days: Number(values.days ?? 28), vehicles: Math.max(50, Math.round(reads / 10)) })) {
+for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: kDefaultTenants.slice(0, Number(values.tenants ?? 3)), days: Number(values.days ?? 28), vehicles: Number(values.vehicles ?? Math.max(50, Math.round(reads / 10))) })) {
   const x = r.read;
   const row: RowRecord = { seq: seq++, plate: x.plate, ts: x.ts, latE7: Math.round(x.lat * 1e7), lonE7: Math.round(x.lon * 1e7), camera: x.camera };
   if (x.region !== undefined) row.region = x.region;
