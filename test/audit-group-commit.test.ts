@@ -116,10 +116,11 @@ interface DiskEvent {
 }
 
 /**
- * nodeAuditFs whose marker writes take `headDelayMs` longer (a slow synchronous write), logging every write
- * of the log and of the marker; `failHead(n)` makes the n-th marker write fail with EIO after its delay.
+ * nodeAuditFs whose log writes take `logDelayMs` and marker writes `headDelayMs` longer (synchronous writes
+ * waiting for the device), logging every write of the log and of the marker; `failHead(n)` makes the n-th
+ * marker write fail with EIO after its delay.
  */
-function slowMarkerFs(headDelayMs: number) {
+function slowDiskFs(logDelayMs: number, headDelayMs: number) {
   const events: DiskEvent[] = [];
   let headWrites = 0;
   let failAt = -1;
@@ -133,6 +134,7 @@ function slowMarkerFs(headDelayMs: number) {
         async write(buf, off, len, pos) {
           if (!isHead) {
             events.push({ kind: 'log-start' });
+            if (logDelayMs > 0) await new Promise((r) => setTimeout(r, logDelayMs));
             const n = await f.write(buf, off, len, pos);
             events.push({ kind: 'log-end', end: pos + n });
             return n;
@@ -140,7 +142,7 @@ function slowMarkerFs(headDelayMs: number) {
           const marker = decodeHead(Buffer.from(buf.subarray(off, off + len)));
           events.push({ kind: 'head-start', marker });
           const nth = ++headWrites;
-          await new Promise((r) => setTimeout(r, headDelayMs));
+          if (headDelayMs > 0) await new Promise((r) => setTimeout(r, headDelayMs));
           if (nth === failAt) throw Object.assign(new Error('EIO'), { code: 'EIO' });
           const n = await f.write(buf, off, len, pos);
           events.push({ kind: 'head-end', marker });
@@ -158,10 +160,10 @@ function slowMarkerFs(headDelayMs: number) {
 }
 
 describe('audit group commit, pipelined', () => {
-  it('the next batch is written while the last marker is; no marker ahead of the log; each append resolves after a marker covering it', async () => {
+  it('on a slow disk the next batch is written while the last marker is; no marker ahead of the log; each append resolves after a marker covering it', async () => {
     const dataDir = await makeDataDir();
     dirs.push(dataDir);
-    const disk = slowMarkerFs(15);
+    const disk = slowDiskFs(4, 15);
     const trail = await AuditTrail.open(dataDir, { fs: disk.fs });
     await trail.append('pd-a', fields(0)); // opens the log and its marker outside the measured part
     disk.events.length = 0;
@@ -209,7 +211,7 @@ describe('audit group commit, pipelined', () => {
   it('a marker that fails rejects its batch and the batch written after it; the log is cut back and goes on', async () => {
     const dataDir = await makeDataDir();
     dirs.push(dataDir);
-    const disk = slowMarkerFs(40);
+    const disk = slowDiskFs(4, 40);
     const trail = await AuditTrail.open(dataDir, { fs: disk.fs });
     await trail.append('pd-a', fields(0));
     disk.failHead(disk.headWrites() + 1);
@@ -237,5 +239,19 @@ describe('audit group commit, pipelined', () => {
     const again = await AuditTrail.open(dataDir);
     expect(await again.verify('pd-a')).toMatchObject({ ok: true, count: 2 });
     await again.close();
+  });
+
+  it('on a disk whose writes return at once, a batch waits for its marker: the queue behind it becomes one batch', async () => {
+    const dataDir = await makeDataDir();
+    dirs.push(dataDir);
+    const disk = slowDiskFs(0, 0);
+    const trail = await AuditTrail.open(dataDir, { fs: disk.fs });
+    await trail.append('pd-a', fields(0));
+    disk.events.length = 0;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => trail.append('pd-a', fields(i + 1))));
+    await trail.close();
+    // 200 records in a handful of batches (one per marker), not in many small overlapping ones
+    expect(disk.events.filter((e) => e.kind === 'log-start').length).toBeLessThanOrEqual(20);
+    expect(oracleVerify(join(dataDir, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: 201 });
   });
 });

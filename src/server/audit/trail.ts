@@ -58,6 +58,13 @@ export const kMaxAuditPage = 1000;
 const kIndexStride = 256;
 // longest line the start-up repair looks back over to confirm the marker's record (params ≤ 1 MiB bodies)
 const kMaxLookback = 4 << 20;
+/**
+ * A log write that took at least this long waited for the device (a synchronous write's flush): the next
+ * batch's lines then go while the marker is written. A quicker one (tmpfs, a write cache that acknowledges
+ * at once) cost mostly CPU: overlapping would only split the batches, and more, smaller batches cost more CPU
+ * per record (measured 1,190 → 380 exact-plate req/s at 8 clients on tmpfs when every batch overlapped).
+ */
+const kOverlapAfterWriteMs = 1;
 
 export interface AuditTrailOptions {
   /** The file-system seam (tests inject faults through it). */
@@ -380,15 +387,19 @@ export class AuditTrail {
   }
 
   /**
-   * The group commit of one log. Batch N+1's lines are written while batch N's marker is being written (two
-   * files, two synchronous writes that the disk can overlap), so under concurrent load a batch costs about
-   * one synchronous write of time instead of two; a batch still resolves only once its lines and a marker
+   * The group commit of one log. On a disk whose writes wait for the device (kOverlapAfterWriteMs), batch
+   * N+1's lines are written while batch N's marker is being written (two files, two synchronous writes that
+   * the disk can overlap), so under concurrent load a batch costs about one synchronous write of time instead
+   * of two; elsewhere a batch waits for its marker before the next one starts, and the queue behind it grows
+   * into one large batch. Either way a batch still resolves only once its lines and a marker
    * covering them are durable, markers are written in seq order and never before the lines they cover, and
    * at most one marker write is outstanding when the next lines go.
    */
   private async flush(log: Log): Promise<void> {
     // marker steps not yet finished, oldest first (each resolves or rejects its own batch; never throws)
     const marking: Array<{ step: Promise<void>; done: boolean }> = [];
+    // whether the last log write waited for the device (then the next batch overlaps the marker)
+    let overlap = false;
     for (;;) {
       while (marking.length > 0 && marking[0]!.done) marking.shift();
       if (log.queue.length === 0) {
@@ -397,12 +408,17 @@ export class AuditTrail {
           log.flushing = undefined;
           return;
         }
-        // an append arriving while the oldest marker is written starts its batch now, not after the marker
-        await Promise.race([marking[0]!.step, new Promise<void>((wake) => (log.wake = wake))]);
-        log.wake = undefined;
+        if (overlap) {
+          // an append arriving while the oldest marker is written starts its batch now, not after the marker
+          await Promise.race([marking[0]!.step, new Promise<void>((wake) => (log.wake = wake))]);
+          log.wake = undefined;
+        } else {
+          await marking.shift()!.step;
+        }
         continue;
       }
-      while (marking.length > 1) await marking.shift()!.step;
+      // at most one marker outstanding while lines are written, and none after a quick write
+      while (marking.length > (overlap ? 1 : 0)) await marking.shift()!.step;
       const batch: Array<Pending & { body: Record<string, unknown> }> = [];
       for (const p of log.queue.splice(0)) {
         // a record that is not plain JSON fails alone, never its batch
@@ -445,8 +461,10 @@ export class AuditTrail {
           prev = hash;
         }
         buf = Buffer.from((log.tail.needsNewline ? '\n' : '') + lines.join(''), 'utf8');
+        const writeStart = performance.now();
         await writeFully(log.file!, buf, log.tail.len);
         if (!log.file!.durableWrites) await log.file!.sync();
+        overlap = performance.now() - writeStart >= kOverlapAfterWriteMs;
       } catch (err) {
         log.needsRecovery = true;
         const e = AuditUnavailable(`audit record could not be written durably: ${(err as Error).message}`);
