@@ -16,6 +16,7 @@ import { validateRead } from '../model/read.js';
 import { CsvReader } from '../server/export/csv-reader.js';
 import { kCoordScale } from '../core/segment.js';
 import { StringColumnBuilder, type ReadColumns } from '../store/read-columns.js';
+import { NdjsonByteReader, type ByteRead } from './ndjson-read.js';
 
 export type IngestFormat = 'ndjson' | 'csv';
 
@@ -117,6 +118,22 @@ class PieceSink {
     this.readId.set(i, r.readId);
   }
 
+  /** A read the byte reader accepted (src/ingest/ndjson-read.ts): what `take` does with the same read. */
+  takeBytes(line: number, r: ByteRead): void {
+    if (r.ts < this.cutoff) return this.reject(line, 'beyond retention');
+    const i = this.n++;
+    this.ts[i] = r.ts;
+    this.lat[i] = toE7(r.lat);
+    this.lon[i] = toE7(r.lon);
+    this.conf[i] = r.confidence;
+    this.plate.set(i, r.plate);
+    this.camera.set(i, r.camera);
+    this.region.set(i, r.region);
+    this.make.set(i, r.make);
+    this.color.set(i, r.color);
+    this.readId.set(i, r.readId);
+  }
+
   columns(): ReadColumns {
     const n = this.n;
     return {
@@ -133,6 +150,7 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
   const len = bytes.length;
   // each line decoded on its own: the same text as decoding the whole piece (lines split at ASCII bytes,
   // which are never part of a UTF-8 sequence), and JSON.parse gets a flat string, not a slice of a big one
+  const reader = new NdjsonByteReader();
   let cr = bytes.indexOf(0x0d); // the next CR at or after pos (-1: none left); looked up again only once passed
   while (pos < len) {
     // the next break: LF, CR LF or a lone CR (node:readline with crlfDelay: Infinity)
@@ -146,6 +164,11 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
       next = cr + 1 === lf ? lf + 1 : cr + 1;
     }
     line++;
+    if (reader.read(bytes, pos, end)) {
+      sink.takeBytes(line, reader.out);
+      pos = next;
+      continue;
+    }
     const t = bytes.toString('utf8', pos, end);
     pos = next;
     if (t.trim() === '') continue;
