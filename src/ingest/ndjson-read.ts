@@ -18,10 +18,12 @@
 import { kMaxPlateLength } from '../model/plate.js';
 import { kMaxCameraLength, kMaxLabelLength } from '../model/read.js';
 import { parseIsoTimestamp, parseTimestamp } from '../model/time.js';
+import { plateKey, plateKeyOfBytes } from '../store/plate-key.js';
 
 /** The read of an accepted line; one instance reused line after line. Strings are latin1 (= ASCII here). */
 export class ByteRead {
-  plate = '';
+  /** The normalised plate as a key (src/store/plate-key.ts). */
+  plateKey = 0;
   ts = 0;
   lat = 0;
   lon = 0;
@@ -183,7 +185,7 @@ export class NdjsonByteReader {
         }
         if (clean) {
           if (e - s < 1 || e - s > kMaxPlateLength) return false;
-          o.plate = b.latin1Slice(s, e);
+          o.plateKey = plateKeyOfBytes(b, s, e);
           return true;
         }
         let p = '';
@@ -193,7 +195,7 @@ export class NdjsonByteReader {
           if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) p += String.fromCharCode(c);
         }
         if (p.length < 1 || p.length > kMaxPlateLength) return false;
-        o.plate = p;
+        o.plateKey = plateKey(p);
         return true;
       }
       case F_TS: {

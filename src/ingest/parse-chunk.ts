@@ -16,6 +16,7 @@ import { validateRead } from '../model/read.js';
 import { CsvReader } from '../server/export/csv-reader.js';
 import { kCoordScale } from '../core/segment.js';
 import { StringColumnBuilder, type ReadColumns } from '../store/read-columns.js';
+import { plateKey } from '../store/plate-key.js';
 import { NdjsonByteReader, type ByteRead } from './ndjson-read.js';
 
 export type IngestFormat = 'ndjson' | 'csv';
@@ -72,7 +73,7 @@ class PieceSink {
   private readonly lat: Int32Array;
   private readonly lon: Int32Array;
   private readonly conf: Float64Array;
-  private readonly plate: StringColumnBuilder;
+  private readonly plate: Float64Array;
   private readonly camera: StringColumnBuilder;
   private readonly region: StringColumnBuilder;
   private readonly make: StringColumnBuilder;
@@ -86,7 +87,7 @@ class PieceSink {
     this.lat = new Int32Array(capacity);
     this.lon = new Int32Array(capacity);
     this.conf = new Float64Array(capacity);
-    this.plate = new StringColumnBuilder(capacity, false);
+    this.plate = new Float64Array(capacity);
     this.camera = new StringColumnBuilder(capacity);
     this.region = new StringColumnBuilder(capacity);
     this.make = new StringColumnBuilder(capacity);
@@ -110,7 +111,7 @@ class PieceSink {
     this.lat[i] = toE7(r.lat);
     this.lon[i] = toE7(r.lon);
     this.conf[i] = r.confidence === undefined ? NaN : r.confidence;
-    this.plate.set(i, r.plate);
+    this.plate[i] = plateKey(r.plate);
     this.camera.set(i, r.camera);
     this.region.set(i, r.region);
     this.make.set(i, r.make);
@@ -126,7 +127,7 @@ class PieceSink {
     this.lat[i] = toE7(r.lat);
     this.lon[i] = toE7(r.lon);
     this.conf[i] = r.confidence;
-    this.plate.set(i, r.plate);
+    this.plate[i] = r.plateKey;
     this.camera.set(i, r.camera);
     this.region.set(i, r.region);
     this.make.set(i, r.make);
@@ -138,7 +139,7 @@ class PieceSink {
     const n = this.n;
     return {
       length: n, ts: this.ts.slice(0, n), latE7: this.lat.slice(0, n), lonE7: this.lon.slice(0, n), confidence: this.conf.slice(0, n),
-      plate: this.plate.build(n), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
+      plate: this.plate.slice(0, n), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
       color: this.color.build(n), readId: this.readId.build(n),
     };
   }

@@ -3,7 +3,8 @@
  * them, src/store/bulk-load.ts stores them): typed arrays and per-batch string dictionaries, no object per
  * read. Every typed array can be transferred to another thread without a copy.
  *
- * Strings are dictionary-coded within the batch: `ids[i]` indexes `values`, -1 is an absent optional field.
+ * Plates are numbers (src/store/plate-key.ts); the other strings are dictionary-coded within the batch:
+ * `ids[i]` indexes `values`, -1 is an absent optional field.
  * Coordinates are already the stored fixed-point values (degrees × 1e7, src/core/segment.ts), so what a
  * parse worker computed is bit-identical to what an append computes (toE7).
  */
@@ -20,7 +21,8 @@ export interface ReadColumns {
   lonE7: Int32Array;
   /** NaN when absent (a present confidence is a finite number in [0, 1]). */
   confidence: Float64Array;
-  plate: StringColumn;
+  /** Normalised plates as keys (src/store/plate-key.ts): no string per read crosses threads. */
+  plate: Float64Array;
   camera: StringColumn;
   region: StringColumn;
   make: StringColumn;
@@ -76,6 +78,6 @@ export class StringColumnBuilder {
 
 /** Typed arrays of a batch (for postMessage's transfer list). */
 export function transferables(c: ReadColumns): ArrayBuffer[] {
-  const list = [c.ts, c.latE7, c.lonE7, c.confidence, c.plate.ids, c.camera.ids, c.region.ids, c.make.ids, c.color.ids, c.readId.ids];
+  const list = [c.ts, c.latE7, c.lonE7, c.confidence, c.plate, c.camera.ids, c.region.ids, c.make.ids, c.color.ids, c.readId.ids];
   return [...new Set(list.map((a) => a.buffer as ArrayBuffer))];
 }
