@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { NdjsonByteReader } from '../src/ingest/ndjson-read.js';
 import { validateRead } from '../src/model/read.js';
 import { plateOfKey } from '../src/store/plate-key.js';
+import { StringColumnBuilder } from '../src/store/read-columns.js';
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -117,7 +118,9 @@ describe('NDJSON byte reader = JSON.parse + validateRead', () => {
       fast++;
       expect(want, text).toBeDefined();
       const o = reader.out;
-      const mine = { plate: plateOfKey(o.plateKey), ts: o.ts, lat: o.lat, lon: o.lon, camera: o.camera, region: o.region, make: o.make, color: o.color, confidence: o.confidence, readId: o.readId };
+      const text1 = (at: number, end: number) => (at < 0 ? undefined : bytes.toString('latin1', at, end));
+      const mine = { plate: plateOfKey(o.plateKey), ts: o.ts, lat: o.lat, lon: o.lon, camera: text1(o.cameraAt, o.cameraEnd), region: text1(o.regionAt, o.regionEnd),
+        make: text1(o.makeAt, o.makeEnd), color: text1(o.colorAt, o.colorEnd), confidence: o.confidence, readId: o.readId };
       // Object.is: -0 and 0 told apart, NaN equal to NaN
       expect(Object.entries(mine).every(([k, v]) => Object.is(v, (want as Record<string, unknown>)[k])), `${text}\n${JSON.stringify(mine)}\n${JSON.stringify(want)}`).toBe(true);
     }
@@ -140,5 +143,24 @@ describe('NDJSON byte reader = JSON.parse + validateRead', () => {
       expect(got, text).toBe(want !== undefined);
       if (got) expect(Object.is(reader.out.lat, want!.lat), text).toBe(true);
     }
+  });
+
+  it('a label column coded from bytes gives every row its value (many distinct values, table growth, strings mixed in)', () => {
+    const rnd = prng(8);
+    const n = 30_000;
+    const col = new StringColumnBuilder(n);
+    const want: (string | undefined)[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = rnd() < 0.05 ? undefined : `cam-${Math.floor(rnd() * (i < 10_000 ? 50 : 5000))}${rnd() < 0.1 ? 'x'.repeat(Math.floor(rnd() * 50)) : ''}`;
+      want.push(v);
+      if (v === undefined || rnd() < 0.1) col.set(i, v);
+      else {
+        const b = Buffer.from(`..${v}..`);
+        col.setBytes(i, b, 2, 2 + v.length);
+      }
+    }
+    const c = col.build(n);
+    expect(Array.from(c.ids, (id) => (id < 0 ? undefined : c.values[id]))).toEqual(want);
+    expect(c.values.length).toBeLessThan(n / 2);
   });
 });

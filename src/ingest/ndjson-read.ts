@@ -20,17 +20,26 @@ import { kMaxCameraLength, kMaxLabelLength } from '../model/read.js';
 import { parseIsoTimestamp, parseTimestamp } from '../model/time.js';
 import { plateKey, plateKeyOfBytes } from '../store/plate-key.js';
 
-/** The read of an accepted line; one instance reused line after line. Strings are latin1 (= ASCII here). */
+/**
+ * The read of an accepted line; one instance reused line after line. Labels are byte ranges of the piece
+ * (printable ASCII), so a column builder can code them without a string per read.
+ */
 export class ByteRead {
   /** The normalised plate as a key (src/store/plate-key.ts). */
   plateKey = 0;
   ts = 0;
   lat = 0;
   lon = 0;
-  camera = '';
-  region: string | undefined = undefined;
-  make: string | undefined = undefined;
-  color: string | undefined = undefined;
+  /** Where the camera's bytes are in the piece: [cameraAt, cameraEnd) (printable ASCII). */
+  cameraAt = 0;
+  cameraEnd = 0;
+  /** The labels' bytes likewise; start -1 = absent. */
+  regionAt = -1;
+  regionEnd = 0;
+  makeAt = -1;
+  makeEnd = 0;
+  colorAt = -1;
+  colorEnd = 0;
   confidence = NaN;
   readId: string | undefined = undefined;
 }
@@ -101,7 +110,8 @@ export class NdjsonByteReader {
     i = skipWs(b, i + 1, e);
     if (i >= e || b[i] === 0x7d) return false; // `{}`: rejected; let the slow path say so
     let seen = 0;
-    o.region = o.make = o.color = o.readId = undefined;
+    o.regionAt = o.makeAt = o.colorAt = -1;
+    o.readId = undefined;
     o.confidence = NaN;
     for (;;) {
       // key
@@ -207,7 +217,8 @@ export class NdjsonByteReader {
       }
       case F_CAMERA:
         if (!ascii || e - s < 1 || e - s > kMaxCameraLength) return false;
-        o.camera = b.latin1Slice(s, e);
+        o.cameraAt = s;
+        o.cameraEnd = e;
         return true;
       case F_READID:
         if (!ascii || e - s < 1 || e - s > kMaxCameraLength) return false;
@@ -217,10 +228,17 @@ export class NdjsonByteReader {
       case F_MAKE:
       case F_COLOR: {
         if (!ascii || e - s > kMaxLabelLength) return false;
-        const v = e === s ? undefined : b.latin1Slice(s, e); // "" = absent
-        if (field === F_REGION) o.region = v;
-        else if (field === F_MAKE) o.make = v;
-        else o.color = v;
+        const at = e === s ? -1 : s; // "" = absent
+        if (field === F_REGION) {
+          o.regionAt = at;
+          o.regionEnd = e;
+        } else if (field === F_MAKE) {
+          o.makeAt = at;
+          o.makeEnd = e;
+        } else {
+          o.colorAt = at;
+          o.colorEnd = e;
+        }
         return true;
       }
       default:

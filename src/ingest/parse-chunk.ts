@@ -120,7 +120,7 @@ class PieceSink {
   }
 
   /** A read the byte reader accepted (src/ingest/ndjson-read.ts): what `take` does with the same read. */
-  takeBytes(line: number, r: ByteRead): void {
+  takeBytes(line: number, r: ByteRead, b: Uint8Array): void {
     if (r.ts < this.cutoff) return this.reject(line, 'beyond retention');
     const i = this.n++;
     this.ts[i] = r.ts;
@@ -128,10 +128,13 @@ class PieceSink {
     this.lon[i] = toE7(r.lon);
     this.conf[i] = r.confidence;
     this.plate[i] = r.plateKey;
-    this.camera.set(i, r.camera);
-    this.region.set(i, r.region);
-    this.make.set(i, r.make);
-    this.color.set(i, r.color);
+    this.camera.setBytes(i, b, r.cameraAt, r.cameraEnd);
+    if (r.regionAt < 0) this.region.set(i, undefined);
+    else this.region.setBytes(i, b, r.regionAt, r.regionEnd);
+    if (r.makeAt < 0) this.make.set(i, undefined);
+    else this.make.setBytes(i, b, r.makeAt, r.makeEnd);
+    if (r.colorAt < 0) this.color.set(i, undefined);
+    else this.color.setBytes(i, b, r.colorAt, r.colorEnd);
     this.readId.set(i, r.readId);
   }
 
@@ -166,7 +169,7 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
     }
     line++;
     if (reader.read(bytes, pos, end)) {
-      sink.takeBytes(line, reader.out);
+      sink.takeBytes(line, reader.out, bytes);
       pos = next;
       continue;
     }

@@ -277,21 +277,7 @@ export class BulkLoad {
       color[i] = this.color[r]!;
       readId[i] = hasIds ? this.readIds.get(r) : undefined;
     }
-    // the plate dictionary: the distinct keys in order (= the plates' string order), a binary search a row
-    const dict = keys.slice().sort();
-    let m = 0;
-    for (let i = 0; i < n; i++) if (i === 0 || dict[i] !== dict[m - 1]) dict[m++] = dict[i]!;
-    const plate = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const k = keys[i]!;
-      let lo = 0, hi = m - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (dict[mid]! < k) lo = mid + 1;
-        else hi = mid;
-      }
-      plate[i] = lo;
-    }
+    const { plate, dict, m } = codePlates(keys);
     const writeSlots = (slots: Uint8Array) => {
       for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
     };
@@ -348,6 +334,54 @@ export class BulkLoad {
   }
 }
 
+
+/**
+ * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys
+ * found with an open-addressing hash table over the numbers (one probe or two a row), then only those
+ * sorted (native Float64Array sort) and ranked. Numeric order of keys = string order of plates.
+ */
+export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+  const n = keys.length;
+  const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  const distinct = new Float64Array(n);
+  const first = new Int32Array(n);
+  let m = 0;
+  const slotOf = (k: number): number => {
+    // keys are integers below 2^53: their low and high 32 bits, mixed
+    let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    return h & mask;
+  };
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    for (let h = slotOf(k); ; h = (h + 1) & mask) {
+      const d = table[h]!;
+      if (d < 0) {
+        table[h] = m;
+        distinct[m] = k;
+        first[i] = m++;
+        break;
+      }
+      if (distinct[d] === k) {
+        first[i] = d;
+        break;
+      }
+    }
+  }
+  const dict = distinct.slice(0, m).sort();
+  const rankOf = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const k = dict[j]!;
+    let h = slotOf(k);
+    while (distinct[table[h]!] !== k) h = (h + 1) & mask;
+    rankOf[table[h]!] = j;
+  }
+  const plate = new Int32Array(n);
+  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
+  return { plate, dict, m };
+}
 
 /** Rows [from, to) of a batch (views; the dictionaries are shared). */
 function sliceColumns(b: ReadColumns, from: number, to: number): ReadColumns {

@@ -32,16 +32,33 @@ export function plateKeyOfBytes(b: Uint8Array, s: number, e: number): number {
   return k;
 }
 
+const kHalf = kBase ** 5; // < 2^31: each half of a key is a small integer
+
+/** The 5 digits of `x` (< 37^5), most significant first, into out[at..at+5). */
+function digits5(x: number, out: Uint8Array, at: number): void {
+  for (let j = at + 4; j >= at; j--) {
+    const d = x % kBase;
+    out[j] = d;
+    x = (x - d) / kBase;
+  }
+}
+
 /**
- * The 10 digits of `key`, most significant first, into `out` (% and an exact division by 37 from the low
- * end: both exact on integers below 2^53, where dividing by 37^k from the top could round up).
+ * The 10 digits of `key`, most significant first, into `out`: the key split into two halves below 2^31
+ * (the quotient corrected by one if the division rounded across an integer), then small-integer arithmetic.
  */
 function digitsOf(key: number, out: Uint8Array): void {
-  for (let j = kMaxPlateLength - 1; j >= 0; j--) {
-    const d = key % kBase;
-    out[j] = d;
-    key = (key - d) / kBase;
+  let hi = Math.floor(key / kHalf);
+  let lo = key - hi * kHalf;
+  if (lo < 0) {
+    hi--;
+    lo += kHalf;
+  } else if (lo >= kHalf) {
+    hi++;
+    lo -= kHalf;
   }
+  digits5(hi, out, 0);
+  digits5(lo, out, 5);
 }
 
 const scratch = new Uint8Array(kMaxPlateLength);

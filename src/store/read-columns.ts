@@ -71,6 +71,77 @@ export class StringColumnBuilder {
     this.ids[row] = id;
   }
 
+  // values met as bytes (setBytes): an open-addressing table of value ids by the bytes' hash, each such
+  // value's bytes kept to compare against (a parse worker codes a camera without making its string)
+  private table = new Int32Array(256).fill(-1);
+  private byteCount = 0;
+  private store = new Uint8Array(4096);
+  private storeEnd = 0;
+  private at: number[] = [];
+  private len: number[] = [];
+
+  /**
+   * Sets row `row` to the ASCII text b[s..e) (dedupe builders only). The same value coded through `set`
+   * may get a second id: the values list may repeat a string, which readers of a column allow (a consumer
+   * codes values, not ids).
+   */
+  setBytes(row: number, b: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    let h = 0x811c9dc5 ^ n;
+    for (let j = s; j < e; j++) h = Math.imul(h ^ b[j]!, 0x01000193);
+    h ^= h >>> 15;
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const id = table[k]!;
+      if (id < 0) break;
+      if (this.len[id] === n) {
+        const at = this.at[id]!;
+        const store = this.store;
+        let j = 0;
+        while (j < n && store[at + j] === b[s + j]) j++;
+        if (j === n) {
+          this.ids[row] = id;
+          return;
+        }
+      }
+    }
+    const id = this.values.length;
+    this.values.push((b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(s, e));
+    if (this.storeEnd + n > this.store.length) {
+      const grown = new Uint8Array(Math.max(this.store.length * 2, this.storeEnd + n));
+      grown.set(this.store);
+      this.store = grown;
+    }
+    this.store.set(b.subarray(s, e), this.storeEnd);
+    this.at[id] = this.storeEnd;
+    this.len[id] = n;
+    this.storeEnd += n;
+    this.ids[row] = id;
+    this.insert(id, h);
+    if (++this.byteCount * 2 > this.table.length) this.rehash();
+  }
+
+  private insert(id: number, h: number): void {
+    const mask = this.table.length - 1;
+    let k = h & mask;
+    while (this.table[k]! >= 0) k = (k + 1) & mask;
+    this.table[k] = id;
+  }
+
+  private rehash(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2).fill(-1);
+    for (const id of old) {
+      if (id < 0) continue;
+      const at = this.at[id]!, n = this.len[id]!;
+      let h = 0x811c9dc5 ^ n;
+      for (let j = at; j < at + n; j++) h = Math.imul(h ^ this.store[j]!, 0x01000193);
+      h ^= h >>> 15;
+      this.insert(id, h);
+    }
+  }
+
   build(length: number): StringColumn {
     return { ids: this.ids.subarray(0, length), values: this.values };
   }
