@@ -15,7 +15,7 @@
  * deletes them (src/store/sealer.ts openShards), and `abort` deletes them at once. Nothing is half loaded;
  * the caller reports success only after `finish` resolves.
  *
- * Memory: the accumulator (48 B a row: ts, conf and the plate key f64; lat, lon and four label codes i32;
+ * Memory: the accumulator (56 B a row: seq, ts, conf and the plate key f64; lat, lon and four label codes i32;
  * plus the read ids held) and, while a flush builds a shard, that shard's transient buffers: bounded by
  * `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
  * codes of the load's label tables, and a shard is coded straight from these lanes (`coded`).
@@ -33,8 +33,14 @@ import type { ShardEntry } from './manifest.js';
 import type { ReadColumns } from './read-columns.js';
 import type { TenantStore } from './tenant-store.js';
 
-/** Rows held before a flush: about a busy day of one tenant; ≈ 100 MB of accumulator at most. */
+/** Rows held before a flush: about a busy day of one tenant; ≈ 120 MB of accumulator at most. */
 export const kBulkFlushRows = 1 << 21;
+/**
+ * Rows of finished days that start an early flush: input in time order writes each day's shards soon after
+ * the day ends, so the shard builds on this thread overlap with the parse workers instead of all coming at
+ * the end (the day still being added stays held, so a day does not become two shards).
+ */
+export const kBulkEarlyRows = 1 << 18;
 
 export interface BulkLoadOutcome {
   /** Rows given to `add` (stored + duplicates). */
@@ -119,8 +125,11 @@ export class BulkLoad {
   private readonly colors = new LoadLabels(true);
   /** Client read ids of the rows held (rare), by accumulator row. */
   private readIds = new Map<number, string>();
-  /** Seq of accumulator row 0. */
-  private baseSeq: number;
+  /** Each row's seq (rows kept across an early flush move to the front, so seqs are not row + base). */
+  private readonly seq: Float64Array;
+  /** Rows held that an early flush kept (the day then being added). */
+  private kept = 0;
+  private readonly earlyRows: number;
   private nextSeq: number;
   private nextGen: number;
   private readonly entries: ShardEntry[] = [];
@@ -144,7 +153,9 @@ export class BulkLoad {
     this.region = new Int32Array(this.cap);
     this.make = new Int32Array(this.cap);
     this.color = new Int32Array(this.cap);
-    this.baseSeq = this.nextSeq = firstSeq;
+    this.seq = new Float64Array(this.cap);
+    this.earlyRows = Math.min(kBulkEarlyRows, this.cap >>> 1);
+    this.nextSeq = firstSeq;
     this.nextGen = firstGen;
   }
 
@@ -155,6 +166,7 @@ export class BulkLoad {
       const part = from === 0 && b.length <= this.cap ? b : sliceColumns(b, from, Math.min(b.length, from + this.cap));
       if (this.n + part.length > this.cap) await this.flush();
       this.addPart(part);
+      if (this.n - this.kept >= this.earlyRows) await this.flush(dayOf(this.ts[this.n - 1]!));
     }
   }
 
@@ -175,6 +187,7 @@ export class BulkLoad {
       this.plate.set(b.plate, r);
       const cam = b.camera.ids, reg = b.region.ids, mk = b.make.ids, col = b.color.ids;
       for (let i = 0; i < b.length; i++, r++) {
+        this.seq[r] = this.nextSeq + i;
         this.camera[r] = cameraCodes[cam[i]!]!;
         const g = reg[i]!, m = mk[i]!, c = col[i]!;
         this.region[r] = g < 0 ? 0 : regionCodes[g]!;
@@ -201,7 +214,7 @@ export class BulkLoad {
         }
       }
       r = this.n++;
-      this.nextSeq++;
+      this.seq[r] = this.nextSeq++;
       this.ts[r] = b.ts[i]!;
       this.lat[r] = b.latE7[i]!;
       this.lon[r] = b.lonE7[i]!;
@@ -216,8 +229,11 @@ export class BulkLoad {
     }
   }
 
-  /** Cuts the held rows into day shards (≤ kShardRowsCap rows each) and puts them. */
-  private async flush(): Promise<void> {
+  /**
+   * Cuts the held rows into day shards (≤ kShardRowsCap rows each) and puts them; with `keepDay`, the rows of
+   * that day stay held (moved to the front, in order) for a later flush.
+   */
+  private async flush(keepDay?: number): Promise<void> {
     const n = this.n;
     if (n === 0) return;
     // rows of each day, in seq order: one counting pass
@@ -229,6 +245,10 @@ export class BulkLoad {
       counts.set(d, (counts.get(d) ?? 0) + 1);
     }
     const days = [...counts.keys()].sort((a, b) => a - b);
+    if (days.length === 1 && days[0] === keepDay) {
+      this.kept = n; // nothing but the day being added: nothing to write yet
+      return;
+    }
     const rowsOf = new Map<number, { rows: Uint32Array; fill: number }>(days.map((d) => [d, { rows: new Uint32Array(counts.get(d)!), fill: 0 }]));
     for (let i = 0; i < n; i++) {
       const slot = rowsOf.get(dayOfRow[i]!)!;
@@ -236,6 +256,7 @@ export class BulkLoad {
     }
     const objects = this.store.shardObjects;
     for (const day of days) {
+      if (day === keepDay) continue;
       const all = rowsOf.get(day)!.rows;
       for (let s = 0; s < all.length; s += kShardRowsCap) {
         const rows = all.subarray(s, Math.min(all.length, s + kShardRowsCap));
@@ -246,9 +267,22 @@ export class BulkLoad {
       }
       rowsOf.delete(day); // its index goes as soon as its shards are out
     }
-    this.baseSeq += n;
-    this.n = 0;
+    const keep = keepDay === undefined ? undefined : rowsOf.get(keepDay)?.rows;
+    const readIds = this.readIds;
     this.readIds = new Map();
+    this.n = this.kept = 0;
+    if (!keep) return;
+    // ascending rows moved down in order: a row's new place is never above its old one
+    for (const lane of [this.ts, this.seq, this.conf, this.plate, this.lat, this.lon, this.camera, this.region, this.make, this.color]) {
+      for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
+    }
+    if (readIds.size > 0) {
+      for (let j = 0; j < keep.length; j++) {
+        const id = readIds.get(keep[j]!);
+        if (id !== undefined) this.readIds.set(j, id);
+      }
+    }
+    this.n = this.kept = keep.length;
   }
 
   /**
@@ -266,7 +300,7 @@ export class BulkLoad {
     for (let i = 0; i < n; i++) {
       const r = rows[order[i]!]!;
       ts[i] = this.ts[r]!;
-      seq[i] = this.baseSeq + r;
+      seq[i] = this.seq[r]!;
       lat[i] = this.lat[r]!;
       lon[i] = this.lon[r]!;
       conf[i] = this.conf[r]!;
@@ -289,12 +323,12 @@ export class BulkLoad {
 
   /** Accumulator rows `rows` (ascending, so seq order) as a shard source (the row order is computed from it). */
   private source(rows: Uint32Array): ShardSource {
-    const base = this.baseSeq;
+    const seqs = this.seq;
     const ts = this.ts, lat = this.lat, lon = this.lon, conf = this.conf, plate = this.plate;
     const label = (l: LoadLabels, codes: Int32Array) => (i: number) => (l.optional && codes[rows[i]!] === 0 ? undefined : l.values[codes[rows[i]!]!]);
     return {
       length: rows.length,
-      seq: (i) => base + rows[i]!,
+      seq: (i) => seqs[rows[i]!]!,
       ts: (i) => ts[rows[i]!]!,
       latE7: (i) => lat[rows[i]!]!,
       lonE7: (i) => lon[rows[i]!]!,
