@@ -239,19 +239,29 @@ export class BulkLoad {
     // rows of each day, in seq order: one counting pass
     const dayOfRow = new Int32Array(n);
     const counts = new Map<number, number>();
+    // rows come mostly in time order: count runs of one day, one map update a run
+    let runDay = NaN, run = 0;
     for (let i = 0; i < n; i++) {
       const d = dayOf(this.ts[i]!);
       dayOfRow[i] = d;
-      counts.set(d, (counts.get(d) ?? 0) + 1);
+      if (d === runDay) {
+        run++;
+        continue;
+      }
+      if (run > 0) counts.set(runDay, (counts.get(runDay) ?? 0) + run);
+      runDay = d;
+      run = 1;
     }
+    if (run > 0) counts.set(runDay, (counts.get(runDay) ?? 0) + run);
     const days = [...counts.keys()].sort((a, b) => a - b);
     if (days.length === 1 && days[0] === keepDay) {
       this.kept = n; // nothing but the day being added: nothing to write yet
       return;
     }
     const rowsOf = new Map<number, { rows: Uint32Array; fill: number }>(days.map((d) => [d, { rows: new Uint32Array(counts.get(d)!), fill: 0 }]));
+    let slot = rowsOf.get(dayOfRow[0]!)!;
     for (let i = 0; i < n; i++) {
-      const slot = rowsOf.get(dayOfRow[i]!)!;
+      if (dayOfRow[i] !== dayOfRow[i - 1]) slot = rowsOf.get(dayOfRow[i]!)!;
       slot.rows[slot.fill++] = i;
     }
     const objects = this.store.shardObjects;
@@ -295,8 +305,9 @@ export class BulkLoad {
     const ts = new Float64Array(n), seq = new Float64Array(n), conf = new Float64Array(n), keys = new Float64Array(n);
     const lat = new Int32Array(n), lon = new Int32Array(n);
     const camera = new Int32Array(n), region = new Int32Array(n), make = new Int32Array(n), color = new Int32Array(n);
-    const readId: (string | undefined)[] = new Array(n);
     const hasIds = this.readIds.size > 0;
+    // without read ids the writer reads past the end of an empty list (undefined: none)
+    const readId: (string | undefined)[] = hasIds ? new Array(n) : [];
     for (let i = 0; i < n; i++) {
       const r = rows[order[i]!]!;
       ts[i] = this.ts[r]!;
@@ -309,7 +320,7 @@ export class BulkLoad {
       region[i] = this.region[r]!;
       make[i] = this.make[r]!;
       color[i] = this.color[r]!;
-      readId[i] = hasIds ? this.readIds.get(r) : undefined;
+      if (hasIds) readId[i] = this.readIds.get(r);
     }
     const { plate, dict, m } = codePlates(keys);
     const writeSlots = (slots: Uint8Array) => {
