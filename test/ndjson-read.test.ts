@@ -6,7 +6,8 @@
  * It must also take the common shapes itself (else the fast path would be dead code).
  */
 import { describe, expect, it } from 'vitest';
-import { NdjsonByteReader } from '../src/ingest/ndjson-read.js';
+import { csvFieldBits, NdjsonByteReader } from '../src/ingest/ndjson-read.js';
+import { csvRowToObject } from '../src/ingest/parse-chunk.js';
 import { validateRead } from '../src/model/read.js';
 import { plateOfKey } from '../src/store/plate-key.js';
 import { StringColumnBuilder } from '../src/store/read-columns.js';
@@ -162,5 +163,38 @@ describe('NDJSON byte reader = JSON.parse + validateRead', () => {
     const c = col.build(n);
     expect(Array.from(c.ids, (id) => (id < 0 ? undefined : c.values[id]))).toEqual(want);
     expect(c.values.length).toBeLessThan(n / 2);
+  });
+
+  it('plain CSV rows: accepted only when csvRowToObject + validateRead accept them, with the same read', () => {
+    const rnd = prng(21);
+    const reader = new NdjsonByteReader();
+    const header = ['id', 'plate', 'ts', 'lat', 'lon', 'camera', 'region', 'confidence', 'make', 'color', 'readId'];
+    const bits = csvFieldBits(header)!;
+    const cells = ['', ' ', '1', '-0', '0x10', 'Infinity', ' 1', '1e2', '-0123', '0012', '45.5', '1.', '\t', 'ÄB', 'ab c', 'cam\tx', 'x'.repeat(65),
+      '2026-11-02T08:00:01.370Z', '2026-11-02T08:00:01+02:00', '1700000000000', '-1', '0.5', '1.5', 'pd-cam'];
+    let fast = 0;
+    for (let t = 0; t < 20_000; t++) {
+      const r = goodRead(rnd);
+      const row = header.map((h) => (h === 'id' ? 'x' : r[h] === undefined ? '' : String(r[h])));
+      for (let m = Math.floor(rnd() * 3); m > 0; m--) row[Math.floor(rnd() * row.length)] = pick(rnd, cells);
+      const text = row.join(',');
+      const v = validateRead(csvRowToObject(header, row));
+      const bytes = Buffer.from(text);
+      const starts = new Int32Array(header.length), ends = new Int32Array(header.length);
+      let k = 0, s0 = 0;
+      for (let i = 0; i <= bytes.length; i++) if (i === bytes.length || bytes[i] === 0x2c) { starts[k] = s0; ends[k++] = i; s0 = i + 1; }
+      if (k !== header.length || !reader.readCsvRow(bytes, starts, ends, bits)) continue;
+      fast++;
+      expect(v.ok, text).toBe(true);
+      if (!v.ok) continue;
+      const o = reader.out;
+      const text1 = (at: number, end: number) => (at < 0 ? undefined : bytes.toString('latin1', at, end));
+      const mine = { plate: plateOfKey(o.plateKey), ts: o.ts, lat: o.lat, lon: o.lon, camera: text1(o.cameraAt, o.cameraEnd), region: text1(o.regionAt, o.regionEnd),
+        make: text1(o.makeAt, o.makeEnd), color: text1(o.colorAt, o.colorEnd), confidence: o.confidence, readId: o.readId };
+      const w = v.read;
+      const want = { plate: w.plate, ts: w.ts, lat: w.lat, lon: w.lon, camera: w.camera, region: w.region, make: w.make, color: w.color, confidence: w.confidence ?? NaN, readId: w.readId };
+      expect(Object.entries(mine).every(([key, x]) => Object.is(x, (want as Record<string, unknown>)[key])), `${text}\n${JSON.stringify(mine)}\n${JSON.stringify(want)}`).toBe(true);
+    }
+    expect(fast).toBeGreaterThan(5_000);
   });
 });

@@ -180,6 +180,40 @@ export class NdjsonByteReader {
     return (seen & kRequired) === kRequired;
   }
 
+  /**
+   * One plain CSV row (no quotes; fields b[starts[k]..ends[k]) in header order, `fields[k]` the read field
+   * of column k, 0 for none; no read field named twice): true with `out` filled in when csvRowToObject then
+   * validateRead would accept it with this read. Empty cells are absent (as csvRowToObject leaves them out);
+   * lat, lon and confidence only as strict JSON number tokens (Number() of one is its JSON value; spaces,
+   * hex, "Infinity" go the slow way); ts as digits (the same) or an ISO string.
+   */
+  readCsvRow(buf: Buffer, starts: Int32Array, ends: Int32Array, fields: Int32Array): boolean {
+    const b = (this.b = buf as Latin1Buffer);
+    const o = this.out;
+    o.regionAt = o.makeAt = o.colorAt = -1;
+    o.readId = undefined;
+    o.confidence = NaN;
+    let seen = 0;
+    for (let k = 0; k < fields.length; k++) {
+      const field = fields[k]!;
+      if (field === 0) continue;
+      const s = starts[k]!, e = ends[k]!;
+      if (s === e) continue; // an empty cell: absent
+      seen |= field;
+      if (field === F_LAT || field === F_LON || field === F_CONF || (field === F_TS && isDigitsToken(b, s, e))) {
+        if (!this.scanNumber(s, e) || this.end !== e || !this.numberField(field, this.num)) return false;
+        continue;
+      }
+      let ascii = true;
+      for (let j = s; j < e && ascii; j++) {
+        const c = b[j]!;
+        ascii = c >= 0x20 && c < 0x7f;
+      }
+      if (!this.stringField(field, s, e, ascii)) return false;
+    }
+    return (seen & kRequired) === kRequired;
+  }
+
   /** A string value b[s..e) of a read field (no escapes; `ascii`: every byte < 0x7f). */
   private stringField(field: number, s: number, e: number, ascii: boolean): boolean {
     const b = this.b;
@@ -359,6 +393,29 @@ export class NdjsonByteReader {
     }
     return true;
   }
+}
+
+/** /^-?\d+$/ over b[s..e) (csvRowToObject turns such a ts into a number). */
+function isDigitsToken(b: Uint8Array, s: number, e: number): boolean {
+  if (s < e && b[s] === 0x2d) s++;
+  if (s >= e) return false;
+  for (let j = s; j < e; j++) if (b[j]! < 0x30 || b[j]! > 0x39) return false;
+  return true;
+}
+
+/** The field bits of CSV header names (0 for a column that is not a read field), or undefined when a read field is named twice. */
+export function csvFieldBits(header: readonly string[]): Int32Array | undefined {
+  const out = new Int32Array(header.length);
+  let seen = 0;
+  for (let k = 0; k < header.length; k++) {
+    const h = header[k]!;
+    const name = Buffer.from(h, 'latin1');
+    const f = /^[\x20-\x7e]+$/.test(h) ? fieldOf(name, 0, name.length) : 0;
+    if (f & seen) return undefined;
+    seen |= f;
+    out[k] = f;
+  }
+  return out;
 }
 
 function skipWs(b: Uint8Array, i: number, e: number): number {
