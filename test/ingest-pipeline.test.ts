@@ -18,6 +18,7 @@ import { csvRowToObject, type IngestFormat } from '../src/ingest/parse-chunk.js'
 import { ingestFile, ParsePool } from '../src/ingest/pipeline.js';
 import { CsvBoundaryScanner } from '../src/ingest/chunker.js';
 import type { ReadColumns } from '../src/store/read-columns.js';
+import { plateOfKey } from '../src/store/plate-key.js';
 import { toE7 } from '../src/store/tenant-store.js';
 import { kCliMain } from './helpers/server.js';
 
@@ -83,9 +84,9 @@ async function oracle(file: string, format: IngestFormat, cutoff: number): Promi
 
 function rowsOfColumns(c: ReadColumns): Row[] {
   const rows: Row[] = [];
-  const str = (col: ReadColumns['plate'], i: number) => (col.ids[i]! < 0 ? undefined : col.values[col.ids[i]!]);
+  const str = (col: ReadColumns['camera'], i: number) => (col.ids[i]! < 0 ? undefined : col.values[col.ids[i]!]);
   for (let i = 0; i < c.length; i++) {
-    const r: Row = { plate: str(c.plate, i)!, ts: c.ts[i]!, latE7: c.latE7[i]!, lonE7: c.lonE7[i]!, camera: str(c.camera, i)! };
+    const r: Row = { plate: plateOfKey(c.plate[i]!), ts: c.ts[i]!, latE7: c.latE7[i]!, lonE7: c.lonE7[i]!, camera: str(c.camera, i)! };
     const opt = { region: str(c.region, i), confidence: Number.isNaN(c.confidence[i]!) ? undefined : c.confidence[i]!, make: str(c.make, i), color: str(c.color, i), readId: str(c.readId, i) };
     for (const [k, v] of Object.entries(opt)) if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
     rows.push(r);

@@ -12,21 +12,23 @@ import type { Read, StoredRead } from '../src/model/read.js';
 import type { SearchQuery } from '../src/model/query.js';
 import { StringColumnBuilder, type ReadColumns } from '../src/store/read-columns.js';
 import { toE7 } from '../src/store/tenant-store.js';
+import { plateKey } from '../src/store/plate-key.js';
 import { kT0, makeReads, tempDataDir } from './helpers/engine-data.js';
 
 function columnsOf(reads: readonly Read[]): ReadColumns {
   const n = reads.length;
-  const b = { plate: new StringColumnBuilder(n, false), camera: new StringColumnBuilder(n), region: new StringColumnBuilder(n), make: new StringColumnBuilder(n), color: new StringColumnBuilder(n), readId: new StringColumnBuilder(n, false) };
-  const c = { ts: new Float64Array(n), latE7: new Int32Array(n), lonE7: new Int32Array(n), confidence: new Float64Array(n) };
+  const b = { camera: new StringColumnBuilder(n), region: new StringColumnBuilder(n), make: new StringColumnBuilder(n), color: new StringColumnBuilder(n), readId: new StringColumnBuilder(n, false) };
+  const c = { plate: new Float64Array(n), ts: new Float64Array(n), latE7: new Int32Array(n), lonE7: new Int32Array(n), confidence: new Float64Array(n) };
   reads.forEach((r, i) => {
     c.ts[i] = r.ts;
     c.latE7[i] = toE7(r.lat);
     c.lonE7[i] = toE7(r.lon);
     c.confidence[i] = r.confidence ?? NaN;
-    for (const k of ['plate', 'camera', 'region', 'make', 'color', 'readId'] as const) b[k].set(i, r[k]);
+    c.plate[i] = plateKey(r.plate);
+    for (const k of ['camera', 'region', 'make', 'color', 'readId'] as const) b[k].set(i, r[k]);
   });
   return {
-    length: n, ...c, plate: b.plate.build(n), camera: b.camera.build(n), region: b.region.build(n), make: b.make.build(n), color: b.color.build(n), readId: b.readId.build(n),
+    length: n, ...c, camera: b.camera.build(n), region: b.region.build(n), make: b.make.build(n), color: b.color.build(n), readId: b.readId.build(n),
   };
 }
 

@@ -16,6 +16,8 @@ import { validateRead } from '../model/read.js';
 import { CsvReader } from '../server/export/csv-reader.js';
 import { kCoordScale } from '../core/segment.js';
 import { StringColumnBuilder, type ReadColumns } from '../store/read-columns.js';
+import { plateKey } from '../store/plate-key.js';
+import { csvFieldBits, NdjsonByteReader, type ByteRead } from './ndjson-read.js';
 
 export type IngestFormat = 'ndjson' | 'csv';
 
@@ -71,7 +73,7 @@ class PieceSink {
   private readonly lat: Int32Array;
   private readonly lon: Int32Array;
   private readonly conf: Float64Array;
-  private readonly plate: StringColumnBuilder;
+  private readonly plate: Float64Array;
   private readonly camera: StringColumnBuilder;
   private readonly region: StringColumnBuilder;
   private readonly make: StringColumnBuilder;
@@ -85,7 +87,7 @@ class PieceSink {
     this.lat = new Int32Array(capacity);
     this.lon = new Int32Array(capacity);
     this.conf = new Float64Array(capacity);
-    this.plate = new StringColumnBuilder(capacity, false);
+    this.plate = new Float64Array(capacity);
     this.camera = new StringColumnBuilder(capacity);
     this.region = new StringColumnBuilder(capacity);
     this.make = new StringColumnBuilder(capacity);
@@ -109,7 +111,7 @@ class PieceSink {
     this.lat[i] = toE7(r.lat);
     this.lon[i] = toE7(r.lon);
     this.conf[i] = r.confidence === undefined ? NaN : r.confidence;
-    this.plate.set(i, r.plate);
+    this.plate[i] = plateKey(r.plate);
     this.camera.set(i, r.camera);
     this.region.set(i, r.region);
     this.make.set(i, r.make);
@@ -117,11 +119,30 @@ class PieceSink {
     this.readId.set(i, r.readId);
   }
 
+  /** A read the byte reader accepted (src/ingest/ndjson-read.ts): what `take` does with the same read. */
+  takeBytes(line: number, r: ByteRead, b: Uint8Array): void {
+    if (r.ts < this.cutoff) return this.reject(line, 'beyond retention');
+    const i = this.n++;
+    this.ts[i] = r.ts;
+    this.lat[i] = toE7(r.lat);
+    this.lon[i] = toE7(r.lon);
+    this.conf[i] = r.confidence;
+    this.plate[i] = r.plateKey;
+    this.camera.setBytes(i, b, r.cameraAt, r.cameraEnd);
+    if (r.regionAt < 0) this.region.set(i, undefined);
+    else this.region.setBytes(i, b, r.regionAt, r.regionEnd);
+    if (r.makeAt < 0) this.make.set(i, undefined);
+    else this.make.setBytes(i, b, r.makeAt, r.makeEnd);
+    if (r.colorAt < 0) this.color.set(i, undefined);
+    else this.color.setBytes(i, b, r.colorAt, r.colorEnd);
+    this.readId.set(i, r.readId);
+  }
+
   columns(): ReadColumns {
     const n = this.n;
     return {
       length: n, ts: this.ts.slice(0, n), latE7: this.lat.slice(0, n), lonE7: this.lon.slice(0, n), confidence: this.conf.slice(0, n),
-      plate: this.plate.build(n), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
+      plate: this.plate.slice(0, n), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
       color: this.color.build(n), readId: this.readId.build(n),
     };
   }
@@ -133,6 +154,7 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
   const len = bytes.length;
   // each line decoded on its own: the same text as decoding the whole piece (lines split at ASCII bytes,
   // which are never part of a UTF-8 sequence), and JSON.parse gets a flat string, not a slice of a big one
+  const reader = new NdjsonByteReader();
   let cr = bytes.indexOf(0x0d); // the next CR at or after pos (-1: none left); looked up again only once passed
   while (pos < len) {
     // the next break: LF, CR LF or a lone CR (node:readline with crlfDelay: Infinity)
@@ -146,6 +168,11 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
       next = cr + 1 === lf ? lf + 1 : cr + 1;
     }
     line++;
+    if (reader.read(bytes, pos, end)) {
+      sink.takeBytes(line, reader.out, bytes);
+      pos = next;
+      continue;
+    }
     const t = bytes.toString('utf8', pos, end);
     pos = next;
     if (t.trim() === '') continue;
@@ -162,47 +189,77 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
 }
 
 /**
- * Whether the CSV reader would read `text` as plain lines split at commas: no quote anywhere, and every CR
+ * Whether the CSV reader would read the piece as plain lines split at commas: no quote anywhere, and every CR
  * directly before a LF (a CRLF line end, which the reader drops). The reader keeps a CR before any other
- * character and drops runs of CRs, so text with such a CR goes through the reader itself.
+ * character and drops runs of CRs, so a piece with such a CR goes through the reader itself. (Bytes: the
+ * characters looked at are ASCII, never part of a UTF-8 sequence.)
  */
-function isPlainCsv(text: string): boolean {
-  if (text.indexOf('"') >= 0) return false;
-  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) return false;
+function isPlainCsvBytes(b: Buffer): boolean {
+  if (b.indexOf(0x22) >= 0) return false;
+  for (let i = b.indexOf(0x0d); i >= 0; i = b.indexOf(0x0d, i + 1)) if (b[i + 1] !== 0x0a) return false;
   return true;
 }
 
-function parseCsv(text: string, job: ParseJob, sink: PieceSink): number {
-  const header = job.header ?? [];
-  let skip = job.skipHeader === true;
-  if (isPlainCsv(text)) {
-    // the reader's outcome without its per-character state machine: a record a line, fields split at commas,
-    // blank lines skipped (they still count as lines)
-    let line = 0;
-    let breaks = 0;
-    for (let pos = 0; pos < text.length; ) {
-      let lf = text.indexOf('\n', pos);
-      const last = lf < 0;
-      if (last) lf = text.length;
-      else breaks++;
-      line++;
-      const end = lf > pos && text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
-      const row = text.slice(pos, end);
-      pos = lf + 1;
-      if (row === '') continue;
-      if (skip) {
-        skip = false;
-        continue;
-      }
-      const fields = row.split(',');
-      if (fields.length !== header.length) {
-        sink.reject(line, `row has ${fields.length} fields, the header ${header.length}`);
-        continue;
-      }
-      sink.take(line, csvRowToObject(header, fields));
+/**
+ * A plain piece (isPlainCsvBytes) row by row on its bytes: rows split at LF (a CRLF's CR dropped), fields at
+ * commas; each row first through the byte reader (NdjsonByteReader.readCsvRow), and only when it does not
+ * take it through csvRowToObject and validateRead on the decoded row, as before.
+ */
+function parsePlainCsvBytes(b: Buffer, header: readonly string[], skipHeader: boolean, sink: PieceSink): number {
+  const fields = csvFieldBits(header);
+  const reader = new NdjsonByteReader();
+  const cols = header.length;
+  const starts = new Int32Array(cols), ends = new Int32Array(cols);
+  let skip = skipHeader;
+  let line = 0;
+  let breaks = 0;
+  for (let pos = 0; pos < b.length; ) {
+    let lf = b.indexOf(0x0a, pos);
+    const last = lf < 0;
+    if (last) lf = b.length;
+    else breaks++;
+    line++;
+    const end = lf > pos && b[lf - 1] === 0x0d ? lf - 1 : lf;
+    const from = pos;
+    pos = lf + 1;
+    if (end === from) continue;
+    if (skip) {
+      skip = false;
+      continue;
     }
-    return breaks;
+    // fields: as many as commas + 1; more than the header's is a reject (slow path says so)
+    let count = 0;
+    let s = from;
+    for (let i = from; i <= end && count <= cols; i++) {
+      if (i === end || b[i] === 0x2c) {
+        if (count < cols) {
+          starts[count] = s;
+          ends[count] = i;
+        }
+        count++;
+        s = i + 1;
+      }
+    }
+    if (fields && count === cols && reader.readCsvRow(b, starts, ends, fields)) {
+      sink.takeBytes(line, reader.out, b);
+      continue;
+    }
+    const row = b.toString('utf8', from, end);
+    const parts = row.split(',');
+    if (parts.length !== header.length) {
+      sink.reject(line, `row has ${parts.length} fields, the header ${header.length}`);
+      continue;
+    }
+    sink.take(line, csvRowToObject(header, parts));
   }
+  return breaks;
+}
+
+function parseCsv(bytes: Buffer, job: ParseJob, sink: PieceSink): number {
+  const header = job.header ?? [];
+  if (isPlainCsvBytes(bytes)) return parsePlainCsvBytes(bytes, header, job.skipHeader === true, sink);
+  const text = bytes.toString('utf8');
+  let skip = job.skipHeader === true;
   const reader = new CsvReader({ skipBom: false });
   const each = (records: ReturnType<CsvReader['push']>) => {
     for (const r of records) {
@@ -232,6 +289,6 @@ export function parseChunk(job: ParseJob): ParseResult {
   for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) capacity++;
   if (job.format === 'ndjson') for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) capacity++;
   const sink = new PieceSink(capacity, job.cutoff);
-  const breaks = job.format === 'ndjson' ? parseNdjson(bytes, sink) : parseCsv(bytes.toString('utf8'), job, sink);
+  const breaks = job.format === 'ndjson' ? parseNdjson(bytes, sink) : parseCsv(bytes, job, sink);
   return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
 }

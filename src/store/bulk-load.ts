@@ -15,22 +15,32 @@
  * deletes them (src/store/sealer.ts openShards), and `abort` deletes them at once. Nothing is half loaded;
  * the caller reports success only after `finish` resolves.
  *
- * Memory: the accumulator (≈ 45 B a row plus the distinct strings of the rows held) and, while a flush
- * builds a shard, that shard's transient buffers: bounded by `flushRows`, not by the input.
+ * Memory: the accumulator (56 B a row: seq, ts, conf and the plate key f64; lat, lon and four label codes i32;
+ * plus the read ids held) and, while a flush builds a shard, that shard's transient buffers: bounded by
+ * `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
+ * codes of the load's label tables, and a shard is coded straight from these lanes (`coded`).
  *
  * Outcome, as `TenantStore.append` gives it: rows get consecutive seqs in input order; a read whose readId
  * the tenant already holds, or that an earlier row of the load had, is counted as accepted and stored
  * once (the first copy).
  */
-import { dayOf, kMaxShardRows, shardFileName, buildShard, type ShardSource } from './shard-format.js';
+import { dayOf, kMaxShardRows, shardFileName, sortOrder, writeShardFile, type CodedDict, type CodedRows, type ShardSource } from './shard-format.js';
+import { plateOfKey, writePlateSlot } from './plate-key.js';
+import { kPlateSlotBytes } from '../core/segment.js';
 import { putSealedShard, kShardRowsCap } from './shard-writer.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import type { ShardEntry } from './manifest.js';
 import type { ReadColumns } from './read-columns.js';
 import type { TenantStore } from './tenant-store.js';
 
-/** Rows held before a flush: about a busy day of one tenant; ≈ 100 MB of accumulator at most. */
+/** Rows held before a flush: about a busy day of one tenant; ≈ 120 MB of accumulator at most. */
 export const kBulkFlushRows = 1 << 21;
+/**
+ * Rows of finished days that start an early flush: input in time order writes each day's shards soon after
+ * the day ends, so the shard builds on this thread overlap with the parse workers instead of all coming at
+ * the end (the day still being added stays held, so a day does not become two shards).
+ */
+export const kBulkEarlyRows = 1 << 18;
 
 export interface BulkLoadOutcome {
   /** Rows given to `add` (stored + duplicates). */
@@ -43,26 +53,56 @@ export interface BulkLoadOutcome {
 }
 
 /**
- * One string column of the accumulator: each row's code is its batch-local id into its batch's value list
- * (the batch a row came from is `BulkLoad.part`), so adding a batch copies no strings and hashes none; the
- * shard builder's dictionary pass dedupes.
+ * One label field (camera, region, make, color) over the whole load: string ↔ code, code 0 = none for the
+ * optional ones. A batch's few distinct values are coded once each (`codesOf`); rows then carry codes.
  */
-class Dict {
-  readonly codes: Int32Array;
-  /** Value lists of the batches held, by part number. */
-  parts: (readonly string[])[] = [];
-
-  constructor(capacity: number, private readonly part: Int32Array) {
-    this.codes = new Int32Array(capacity);
+class LoadLabels {
+  readonly values: string[];
+  private readonly codes = new Map<string, number>();
+  constructor(readonly optional: boolean) {
+    this.values = optional ? [''] : [];
   }
 
-  reset(): void {
-    this.parts = [];
+  /** Load codes of a batch's values (index = the batch's id). */
+  codesOf(batchValues: readonly string[]): Int32Array {
+    const out = new Int32Array(batchValues.length);
+    for (let k = 0; k < batchValues.length; k++) {
+      const v = batchValues[k]!;
+      let c = this.codes.get(v);
+      if (c === undefined) {
+        c = this.values.length;
+        this.values.push(v);
+        this.codes.set(v, c);
+      }
+      out[k] = c;
+    }
+    return out;
   }
 
-  value(row: number): string | undefined {
-    const c = this.codes[row]!;
-    return c < 0 ? undefined : this.parts[this.part[row]!]![c];
+  /**
+   * The shard dictionary of the codes `rowCodes` (one a row, in shard order): the values used, sorted (as
+   * encodeDictValues sorts them; optional: "" first), and each row's index into it.
+   */
+  coded(rowCodes: Int32Array): CodedDict {
+    const n = rowCodes.length;
+    const used = new Uint8Array(this.values.length);
+    let nulls = 0;
+    for (let i = 0; i < n; i++) used[rowCodes[i]!] = 1;
+    const base = this.optional ? 1 : 0;
+    const list: number[] = [];
+    for (let c = base; c < used.length; c++) if (used[c]) list.push(c);
+    const vals = this.values;
+    list.sort((x, y) => (vals[x]! < vals[y]! ? -1 : vals[x]! > vals[y]! ? 1 : 0));
+    const remap = new Int32Array(this.values.length);
+    list.forEach((c, rank) => (remap[c] = rank + base));
+    const indices = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = rowCodes[i]!;
+      indices[i] = remap[c]!;
+      if (c === 0 && this.optional) nulls++;
+    }
+    const sorted = list.map((c) => vals[c]!);
+    return { values: this.optional ? ['', ...sorted] : sorted, indices, nulls };
   }
 }
 
@@ -73,17 +113,23 @@ export class BulkLoad {
   private readonly lat: Int32Array;
   private readonly lon: Int32Array;
   private readonly conf: Float64Array;
-  /** Batch (part) number of each row held: its strings are in that batch's value lists. */
-  private readonly part: Int32Array;
-  private parts = 0;
-  private readonly plate: Dict;
-  private readonly camera: Dict;
-  private readonly region: Dict;
-  private readonly make: Dict;
-  private readonly color: Dict;
-  private readonly readId: Dict;
-  /** Seq of accumulator row 0. */
-  private baseSeq: number;
+  /** Plate keys (src/store/plate-key.ts). */
+  private readonly plate: Float64Array;
+  private readonly camera: Int32Array;
+  private readonly region: Int32Array;
+  private readonly make: Int32Array;
+  private readonly color: Int32Array;
+  private readonly cameras = new LoadLabels(false);
+  private readonly regions = new LoadLabels(true);
+  private readonly makes = new LoadLabels(true);
+  private readonly colors = new LoadLabels(true);
+  /** Client read ids of the rows held (rare), by accumulator row. */
+  private readIds = new Map<number, string>();
+  /** Each row's seq (rows kept across an early flush move to the front, so seqs are not row + base). */
+  private readonly seq: Float64Array;
+  /** Rows held that an early flush kept (the day then being added). */
+  private kept = 0;
+  private readonly earlyRows: number;
   private nextSeq: number;
   private nextGen: number;
   private readonly entries: ShardEntry[] = [];
@@ -102,40 +148,58 @@ export class BulkLoad {
     this.lat = new Int32Array(this.cap);
     this.lon = new Int32Array(this.cap);
     this.conf = new Float64Array(this.cap);
-    this.part = new Int32Array(this.cap);
-    this.plate = new Dict(this.cap, this.part);
-    this.camera = new Dict(this.cap, this.part);
-    this.region = new Dict(this.cap, this.part);
-    this.make = new Dict(this.cap, this.part);
-    this.color = new Dict(this.cap, this.part);
-    this.readId = new Dict(this.cap, this.part);
-    this.baseSeq = this.nextSeq = firstSeq;
+    this.plate = new Float64Array(this.cap);
+    this.camera = new Int32Array(this.cap);
+    this.region = new Int32Array(this.cap);
+    this.make = new Int32Array(this.cap);
+    this.color = new Int32Array(this.cap);
+    this.seq = new Float64Array(this.cap);
+    this.earlyRows = Math.min(kBulkEarlyRows, this.cap >>> 1);
+    this.nextSeq = firstSeq;
     this.nextGen = firstGen;
   }
 
   /** Adds a batch of validated reads (in input order); flushes shards as the accumulator fills. */
   async add(b: ReadColumns): Promise<void> {
     if (this.done) throw new Error('bulk load already finished');
-    // a batch never straddles a flush (its dictionary codes belong to the accumulator's current dictionaries)
     for (let from = 0; from < b.length; from += this.cap) {
       const part = from === 0 && b.length <= this.cap ? b : sliceColumns(b, from, Math.min(b.length, from + this.cap));
       if (this.n + part.length > this.cap) await this.flush();
       this.addPart(part);
+      if (this.n - this.kept >= this.earlyRows) await this.flush(dayOf(this.ts[this.n - 1]!));
     }
   }
 
   private addPart(b: ReadColumns): void {
     this.accepted += b.length;
-    const part = this.parts++;
-    this.plate.parts.push(b.plate.values);
-    this.camera.parts.push(b.camera.values);
-    this.region.parts.push(b.region.values);
-    this.make.parts.push(b.make.values);
-    this.color.parts.push(b.color.values);
-    this.readId.parts.push(b.readId.values);
+    const cameraCodes = this.cameras.codesOf(b.camera.values);
+    const regionCodes = this.regions.codesOf(b.region.values);
+    const makeCodes = this.makes.codesOf(b.make.values);
+    const colorCodes = this.colors.codesOf(b.color.values);
     const hasIds = b.readId.values.length > 0;
+    let r = this.n;
+    if (!hasIds && r + b.length <= this.cap) {
+      // no read ids: every row is stored, the lanes copied whole
+      this.ts.set(b.ts, r);
+      this.lat.set(b.latE7, r);
+      this.lon.set(b.lonE7, r);
+      this.conf.set(b.confidence, r);
+      this.plate.set(b.plate, r);
+      const cam = b.camera.ids, reg = b.region.ids, mk = b.make.ids, col = b.color.ids;
+      for (let i = 0; i < b.length; i++, r++) {
+        this.seq[r] = this.nextSeq + i;
+        this.camera[r] = cameraCodes[cam[i]!]!;
+        const g = reg[i]!, m = mk[i]!, c = col[i]!;
+        this.region[r] = g < 0 ? 0 : regionCodes[g]!;
+        this.make[r] = m < 0 ? 0 : makeCodes[m]!;
+        this.color[r] = c < 0 ? 0 : colorCodes[c]!;
+      }
+      this.n = r;
+      this.nextSeq += b.length;
+      return;
+    }
     for (let i = 0; i < b.length; i++) {
-      let rid = -1;
+      let rid: string | undefined;
       if (hasIds) {
         const k = b.readId.ids[i]!;
         if (k >= 0) {
@@ -145,83 +209,150 @@ export class BulkLoad {
             this.duplicates++;
             continue;
           }
-          rid = k;
+          rid = id;
           this.loadedIds.set(id, this.nextSeq);
         }
       }
-      const r = this.n++;
-      this.nextSeq++;
+      r = this.n++;
+      this.seq[r] = this.nextSeq++;
       this.ts[r] = b.ts[i]!;
       this.lat[r] = b.latE7[i]!;
       this.lon[r] = b.lonE7[i]!;
       this.conf[r] = b.confidence[i]!;
-      this.part[r] = part;
-      this.plate.codes[r] = b.plate.ids[i]!;
-      this.camera.codes[r] = b.camera.ids[i]!;
-      this.region.codes[r] = b.region.ids[i]!;
-      this.make.codes[r] = b.make.ids[i]!;
-      this.color.codes[r] = b.color.ids[i]!;
-      this.readId.codes[r] = rid;
+      this.plate[r] = b.plate[i]!;
+      this.camera[r] = cameraCodes[b.camera.ids[i]!]!;
+      const g = b.region.ids[i]!, m = b.make.ids[i]!, c = b.color.ids[i]!;
+      this.region[r] = g < 0 ? 0 : regionCodes[g]!;
+      this.make[r] = m < 0 ? 0 : makeCodes[m]!;
+      this.color[r] = c < 0 ? 0 : colorCodes[c]!;
+      if (rid !== undefined) this.readIds.set(r, rid);
     }
   }
 
-  /** Cuts the held rows into day shards (≤ kShardRowsCap rows each) and puts them. */
-  private async flush(): Promise<void> {
+  /**
+   * Cuts the held rows into day shards (≤ kShardRowsCap rows each) and puts them; with `keepDay`, the rows of
+   * that day stay held (moved to the front, in order) for a later flush.
+   */
+  private async flush(keepDay?: number): Promise<void> {
     const n = this.n;
     if (n === 0) return;
     // rows of each day, in seq order: one counting pass
     const dayOfRow = new Int32Array(n);
     const counts = new Map<number, number>();
+    // rows come mostly in time order: count runs of one day, one map update a run
+    let runDay = NaN, run = 0;
     for (let i = 0; i < n; i++) {
       const d = dayOf(this.ts[i]!);
       dayOfRow[i] = d;
-      counts.set(d, (counts.get(d) ?? 0) + 1);
+      if (d === runDay) {
+        run++;
+        continue;
+      }
+      if (run > 0) counts.set(runDay, (counts.get(runDay) ?? 0) + run);
+      runDay = d;
+      run = 1;
     }
+    if (run > 0) counts.set(runDay, (counts.get(runDay) ?? 0) + run);
     const days = [...counts.keys()].sort((a, b) => a - b);
+    if (days.length === 1 && days[0] === keepDay) {
+      this.kept = n; // nothing but the day being added: nothing to write yet
+      return;
+    }
     const rowsOf = new Map<number, { rows: Uint32Array; fill: number }>(days.map((d) => [d, { rows: new Uint32Array(counts.get(d)!), fill: 0 }]));
+    let slot = rowsOf.get(dayOfRow[0]!)!;
     for (let i = 0; i < n; i++) {
-      const slot = rowsOf.get(dayOfRow[i]!)!;
+      if (dayOfRow[i] !== dayOfRow[i - 1]) slot = rowsOf.get(dayOfRow[i]!)!;
       slot.rows[slot.fill++] = i;
     }
     const objects = this.store.shardObjects;
     for (const day of days) {
+      if (day === keepDay) continue;
       const all = rowsOf.get(day)!.rows;
       for (let s = 0; s < all.length; s += kShardRowsCap) {
         const rows = all.subarray(s, Math.min(all.length, s + kShardRowsCap));
         const name = shardFileName(day, this.nextGen++);
-        const { bytes, meta } = buildShard(this.store.tenant, this.store.ordinal, day, this.source(rows));
+        const { bytes, meta } = writeShardFile(this.store.tenant, this.store.ordinal, day, this.coded(rows));
         const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
         this.entries.push(await putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher));
       }
       rowsOf.delete(day); // its index goes as soon as its shards are out
     }
-    this.baseSeq += n;
-    this.n = 0;
-    for (const d of [this.plate, this.camera, this.region, this.make, this.color, this.readId]) d.reset();
-    this.parts = 0;
+    const keep = keepDay === undefined ? undefined : rowsOf.get(keepDay)?.rows;
+    const readIds = this.readIds;
+    this.readIds = new Map();
+    this.n = this.kept = 0;
+    if (!keep) return;
+    // ascending rows moved down in order: a row's new place is never above its old one
+    for (const lane of [this.ts, this.seq, this.conf, this.plate, this.lat, this.lon, this.camera, this.region, this.make, this.color]) {
+      for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
+    }
+    if (readIds.size > 0) {
+      for (let j = 0; j < keep.length; j++) {
+        const id = readIds.get(keep[j]!);
+        if (id !== undefined) this.readIds.set(j, id);
+      }
+    }
+    this.n = this.kept = keep.length;
   }
 
-  /** Accumulator rows `rows` (ascending, so seq order) as a shard source. */
+  /**
+   * Accumulator rows `rows` (ascending, so seq order) in shard order with every dictionary coded, straight
+   * from the lanes: plates sorted and deduped as numbers, labels by their load codes; no string per row.
+   */
+  private coded(rows: Uint32Array): CodedRows {
+    const n = rows.length;
+    const order = sortOrder(this.source(rows));
+    const ts = new Float64Array(n), seq = new Float64Array(n), conf = new Float64Array(n), keys = new Float64Array(n);
+    const lat = new Int32Array(n), lon = new Int32Array(n);
+    const camera = new Int32Array(n), region = new Int32Array(n), make = new Int32Array(n), color = new Int32Array(n);
+    const hasIds = this.readIds.size > 0;
+    // without read ids the writer reads past the end of an empty list (undefined: none)
+    const readId: (string | undefined)[] = hasIds ? new Array(n) : [];
+    for (let i = 0; i < n; i++) {
+      const r = rows[order[i]!]!;
+      ts[i] = this.ts[r]!;
+      seq[i] = this.seq[r]!;
+      lat[i] = this.lat[r]!;
+      lon[i] = this.lon[r]!;
+      conf[i] = this.conf[r]!;
+      keys[i] = this.plate[r]!;
+      camera[i] = this.camera[r]!;
+      region[i] = this.region[r]!;
+      make[i] = this.make[r]!;
+      color[i] = this.color[r]!;
+      if (hasIds) readId[i] = this.readIds.get(r);
+    }
+    const { plate, dict, m } = codePlates(keys);
+    const writeSlots = (slots: Uint8Array) => {
+      for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
+    };
+    return {
+      ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots,
+      camera: this.cameras.coded(camera), region: this.regions.coded(region), make: this.makes.coded(make), color: this.colors.coded(color),
+    };
+  }
+
+  /** Accumulator rows `rows` (ascending, so seq order) as a shard source (the row order is computed from it). */
   private source(rows: Uint32Array): ShardSource {
-    const base = this.baseSeq;
-    const ts = this.ts, lat = this.lat, lon = this.lon, conf = this.conf;
-    const plate = this.plate, camera = this.camera, region = this.region, make = this.make, color = this.color, readId = this.readId;
+    const seqs = this.seq;
+    const ts = this.ts, lat = this.lat, lon = this.lon, conf = this.conf, plate = this.plate;
+    const label = (l: LoadLabels, codes: Int32Array) => (i: number) => (l.optional && codes[rows[i]!] === 0 ? undefined : l.values[codes[rows[i]!]!]);
     return {
       length: rows.length,
-      seq: (i) => base + rows[i]!,
+      seq: (i) => seqs[rows[i]!]!,
       ts: (i) => ts[rows[i]!]!,
       latE7: (i) => lat[rows[i]!]!,
       lonE7: (i) => lon[rows[i]!]!,
-      plate: (i) => plate.value(rows[i]!)!,
-      camera: (i) => camera.value(rows[i]!)!,
-      region: (i) => region.value(rows[i]!),
+      plate: (i) => plateOfKey(plate[rows[i]!]!),
+      camera: label(this.cameras, this.camera) as (i: number) => string,
+      region: label(this.regions, this.region),
       confidence: (i) => {
         const c = conf[rows[i]!]!;
         return Number.isNaN(c) ? undefined : c;
       },
-      make: (i) => make.value(rows[i]!),
-      color: (i) => color.value(rows[i]!),
-      readId: (i) => readId.value(rows[i]!),
+      make: label(this.makes, this.make),
+      color: label(this.colors, this.color),
+      readId: (i) => this.readIds.get(rows[i]!),
     };
   }
 
@@ -249,12 +380,60 @@ export class BulkLoad {
 }
 
 
+/**
+ * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys
+ * found with an open-addressing hash table over the numbers (one probe or two a row), then only those
+ * sorted (native Float64Array sort) and ranked. Numeric order of keys = string order of plates.
+ */
+export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+  const n = keys.length;
+  const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  const distinct = new Float64Array(n);
+  const first = new Int32Array(n);
+  let m = 0;
+  const slotOf = (k: number): number => {
+    // keys are integers below 2^53: their low and high 32 bits, mixed
+    let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    return h & mask;
+  };
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    for (let h = slotOf(k); ; h = (h + 1) & mask) {
+      const d = table[h]!;
+      if (d < 0) {
+        table[h] = m;
+        distinct[m] = k;
+        first[i] = m++;
+        break;
+      }
+      if (distinct[d] === k) {
+        first[i] = d;
+        break;
+      }
+    }
+  }
+  const dict = distinct.slice(0, m).sort();
+  const rankOf = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const k = dict[j]!;
+    let h = slotOf(k);
+    while (distinct[table[h]!] !== k) h = (h + 1) & mask;
+    rankOf[table[h]!] = j;
+  }
+  const plate = new Int32Array(n);
+  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
+  return { plate, dict, m };
+}
+
 /** Rows [from, to) of a batch (views; the dictionaries are shared). */
 function sliceColumns(b: ReadColumns, from: number, to: number): ReadColumns {
-  const col = (c: ReadColumns['plate']) => ({ ids: c.ids.subarray(from, to), values: c.values });
+  const col = (c: ReadColumns['camera']) => ({ ids: c.ids.subarray(from, to), values: c.values });
   return {
     length: to - from, ts: b.ts.subarray(from, to), latE7: b.latE7.subarray(from, to), lonE7: b.lonE7.subarray(from, to),
-    confidence: b.confidence.subarray(from, to), plate: col(b.plate), camera: col(b.camera), region: col(b.region),
+    confidence: b.confidence.subarray(from, to), plate: b.plate.subarray(from, to), camera: col(b.camera), region: col(b.region),
     make: col(b.make), color: col(b.color), readId: col(b.readId),
   };
 }

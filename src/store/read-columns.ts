@@ -3,7 +3,8 @@
  * them, src/store/bulk-load.ts stores them): typed arrays and per-batch string dictionaries, no object per
  * read. Every typed array can be transferred to another thread without a copy.
  *
- * Strings are dictionary-coded within the batch: `ids[i]` indexes `values`, -1 is an absent optional field.
+ * Plates are numbers (src/store/plate-key.ts); the other strings are dictionary-coded within the batch:
+ * `ids[i]` indexes `values`, -1 is an absent optional field.
  * Coordinates are already the stored fixed-point values (degrees × 1e7, src/core/segment.ts), so what a
  * parse worker computed is bit-identical to what an append computes (toE7).
  */
@@ -20,7 +21,8 @@ export interface ReadColumns {
   lonE7: Int32Array;
   /** NaN when absent (a present confidence is a finite number in [0, 1]). */
   confidence: Float64Array;
-  plate: StringColumn;
+  /** Normalised plates as keys (src/store/plate-key.ts): no string per read crosses threads. */
+  plate: Float64Array;
   camera: StringColumn;
   region: StringColumn;
   make: StringColumn;
@@ -69,6 +71,77 @@ export class StringColumnBuilder {
     this.ids[row] = id;
   }
 
+  // values met as bytes (setBytes): an open-addressing table of value ids by the bytes' hash, each such
+  // value's bytes kept to compare against (a parse worker codes a camera without making its string)
+  private table = new Int32Array(256).fill(-1);
+  private byteCount = 0;
+  private store = new Uint8Array(4096);
+  private storeEnd = 0;
+  private at: number[] = [];
+  private len: number[] = [];
+
+  /**
+   * Sets row `row` to the ASCII text b[s..e) (dedupe builders only). The same value coded through `set`
+   * may get a second id: the values list may repeat a string, which readers of a column allow (a consumer
+   * codes values, not ids).
+   */
+  setBytes(row: number, b: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    let h = 0x811c9dc5 ^ n;
+    for (let j = s; j < e; j++) h = Math.imul(h ^ b[j]!, 0x01000193);
+    h ^= h >>> 15;
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const id = table[k]!;
+      if (id < 0) break;
+      if (this.len[id] === n) {
+        const at = this.at[id]!;
+        const store = this.store;
+        let j = 0;
+        while (j < n && store[at + j] === b[s + j]) j++;
+        if (j === n) {
+          this.ids[row] = id;
+          return;
+        }
+      }
+    }
+    const id = this.values.length;
+    this.values.push((b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(s, e));
+    if (this.storeEnd + n > this.store.length) {
+      const grown = new Uint8Array(Math.max(this.store.length * 2, this.storeEnd + n));
+      grown.set(this.store);
+      this.store = grown;
+    }
+    this.store.set(b.subarray(s, e), this.storeEnd);
+    this.at[id] = this.storeEnd;
+    this.len[id] = n;
+    this.storeEnd += n;
+    this.ids[row] = id;
+    this.insert(id, h);
+    if (++this.byteCount * 2 > this.table.length) this.rehash();
+  }
+
+  private insert(id: number, h: number): void {
+    const mask = this.table.length - 1;
+    let k = h & mask;
+    while (this.table[k]! >= 0) k = (k + 1) & mask;
+    this.table[k] = id;
+  }
+
+  private rehash(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2).fill(-1);
+    for (const id of old) {
+      if (id < 0) continue;
+      const at = this.at[id]!, n = this.len[id]!;
+      let h = 0x811c9dc5 ^ n;
+      for (let j = at; j < at + n; j++) h = Math.imul(h ^ this.store[j]!, 0x01000193);
+      h ^= h >>> 15;
+      this.insert(id, h);
+    }
+  }
+
   build(length: number): StringColumn {
     return { ids: this.ids.subarray(0, length), values: this.values };
   }
@@ -76,6 +149,6 @@ export class StringColumnBuilder {
 
 /** Typed arrays of a batch (for postMessage's transfer list). */
 export function transferables(c: ReadColumns): ArrayBuffer[] {
-  const list = [c.ts, c.latE7, c.lonE7, c.confidence, c.plate.ids, c.camera.ids, c.region.ids, c.make.ids, c.color.ids, c.readId.ids];
+  const list = [c.ts, c.latE7, c.lonE7, c.confidence, c.plate, c.camera.ids, c.region.ids, c.make.ids, c.color.ids, c.readId.ids];
   return [...new Set(list.map((a) => a.buffer as ArrayBuffer))];
 }

@@ -313,12 +313,58 @@ export function buildShard(tenant: string, ordinal: number, day: number, rowsOrS
   // reading it field by field through `order` cost a cache miss per field and row)
   const g = Array.isArray(rowsOrSource) ? gatherRows(rowsOrSource as readonly RowRecord[], order) : gatherSource(src, order);
   const plateDict = encodeDictValues(g.plate, false);
-  const cameraDict = encodeDictValues(g.camera, false);
-  const region = encodeDictValues(g.region, true);
-  const make = encodeDictValues(g.make, true);
-  const color = encodeDictValues(g.color, true);
   const plates = plateDict.values;
+  const writeSlots = (slots: Uint8Array) => {
+    for (let d = 0; d < plates.length; d++) {
+      const p = plates[d]!;
+      if (p.length < 1 || p.length > 10) throw new RangeError(`plate ${JSON.stringify(p)} does not fit a dictionary slot`);
+      for (let j = 0; j < p.length; j++) slots[d * kPlateSlotBytes + j] = p.charCodeAt(j);
+      slots[d * kPlateSlotBytes + 15] = p.length;
+    }
+  };
+  return writeShardFile(tenant, ordinal, day, {
+    ts: g.ts, seq: g.seq, lat: g.lat, lon: g.lon, conf: g.conf, readId: g.readId,
+    plate: plateDict.indices, plateCount: plates.length, writeSlots,
+    camera: encodeDictValues(g.camera, false), region: encodeDictValues(g.region, true),
+    make: encodeDictValues(g.make, true), color: encodeDictValues(g.color, true),
+  });
+}
 
+/** One string field of a shard's rows, coded: sorted `values` (optional fields: entry 0 is ""), a code a row. */
+export interface CodedDict {
+  values: string[];
+  indices: Int32Array;
+  /** Rows without a value (code 0). */
+  nulls: number;
+}
+
+/**
+ * A shard's rows in shard order with every string field dictionary-coded: what a shard file is written from.
+ * buildShard makes it from row records or a ShardSource; bulk ingest (src/store/bulk-load.ts) from its columns.
+ */
+export interface CodedRows {
+  ts: Float64Array;
+  seq: Float64Array;
+  lat: Int32Array;
+  lon: Int32Array;
+  /** NaN when absent. */
+  conf: Float64Array;
+  readId: readonly (string | undefined)[];
+  /** Each row's index into the sorted plate dictionary. */
+  plate: Int32Array;
+  plateCount: number;
+  /** Writes the sorted plate dictionary as `plateCount` 16-byte slots. */
+  writeSlots(slots: Uint8Array): void;
+  camera: CodedDict;
+  region: CodedDict;
+  make: CodedDict;
+  color: CodedDict;
+}
+
+/** The bytes of one shard file from its coded rows (in shard order). */
+export function writeShardFile(tenant: string, ordinal: number, day: number, g: CodedRows): { bytes: Uint8Array; meta: ShardMeta } {
+  const n = g.ts.length;
+  const { camera: cameraDict, region, make, color, plateCount } = g;
   const { ts: tsOf, seq: seqOf, lat, lon, conf } = g;
   let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
   let confCount = 0, confNarrow = true;
@@ -354,18 +400,18 @@ export function buildShard(tenant: string, ordinal: number, day: number, rowsOrS
     ['ts', narrowTs ? 4 : 8, n],
     ['lat', 4, n],
     ['lon', 4, n],
-    ['plate', plates.length <= 0x10000 ? 2 : 4, n],
+    ['plate', plateCount <= 0x10000 ? 2 : 4, n],
     ['camera', laneWidthFor(cameraDict.values.length), n],
   ];
   if (region.nulls < n) plan.push(['region', laneWidthFor(region.values.length), n]);
   if (make.nulls < n) plan.push(['make', laneWidthFor(make.values.length), n]);
   if (color.nulls < n) plan.push(['color', laneWidthFor(color.values.length), n]);
-  plan.push(['postings', n <= 0x10000 ? 2 : 4, n], ['slots', kPlateSlotBytes, plates.length], ['zones', kZoneBytes, blocks]);
+  plan.push(['postings', n <= 0x10000 ? 2 : 4, n], ['slots', kPlateSlotBytes, plateCount], ['zones', kZoneBytes, blocks]);
   plan.push(['seq', narrowSeq ? 4 : 8, n]);
   if (confCount > 0) plan.push(['confidence', confNarrow ? 2 : 8, n]);
   if (ridCount > 0) plan.push(['readIdOffsets', 4, n + 1], ['readIdBytes', 1, ridBytes]);
 
-  const meta: ShardMeta = { tenant, ordinal, day, rows: n, minTs, maxTs, minSeq, maxSeq, dictCount: plates.length };
+  const meta: ShardMeta = { tenant, ordinal, day, rows: n, minTs, maxTs, minSeq, maxSeq, dictCount: plateCount };
   const lanes: ShardHeader['lanes'] = {};
   const dicts = { camera: cameraDict.values, region: region.values, make: make.values, color: color.values };
   // the header's size depends on the offsets' digits: lay out against a generous header size, then pad
@@ -401,27 +447,21 @@ export function buildShard(tenant: string, ordinal: number, day: number, rowsOrS
     if (!l) return;
     (l.width === 1 ? new Uint8Array(buf, l.at, n) : l.width === 2 ? new Uint16Array(buf, l.at, n) : new Uint32Array(buf, l.at, n)).set(values);
   };
-  codes('plate', plateDict.indices);
+  codes('plate', g.plate);
   codes('camera', cameraDict.indices);
   codes('region', region.indices);
   codes('make', make.indices);
   codes('color', color.indices);
 
   // plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate)
-  const plate = plateDict.indices;
-  const counts = new Uint32Array(plates.length + 1);
+  const plate = g.plate;
+  const counts = new Uint32Array(plateCount + 1);
   for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
-  for (let p = 0; p < plates.length; p++) counts[p + 1]! += counts[p]!;
+  for (let p = 0; p < plateCount; p++) counts[p + 1]! += counts[p]!;
   const postings = lane('postings').width === 2 ? new Uint16Array(buf, lane('postings').at, n) : new Uint32Array(buf, lane('postings').at, n);
   for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
 
-  const slots = new Uint8Array(buf, lane('slots').at, plates.length * kPlateSlotBytes);
-  for (let d = 0; d < plates.length; d++) {
-    const p = plates[d]!;
-    if (p.length < 1 || p.length > 10) throw new RangeError(`plate ${JSON.stringify(p)} does not fit a dictionary slot`);
-    for (let j = 0; j < p.length; j++) slots[d * kPlateSlotBytes + j] = p.charCodeAt(j);
-    slots[d * kPlateSlotBytes + 15] = p.length;
-  }
+  g.writeSlots(new Uint8Array(buf, lane('slots').at, plateCount * kPlateSlotBytes));
 
   // zone maps per block, in degrees as the kernels compare them
   const zones = new Float64Array(buf, lane('zones').at, blocks * 6);

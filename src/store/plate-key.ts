@@ -1,0 +1,86 @@
+/**
+ * A normalised plate (1–10 characters A–Z0–9, src/model/plate.ts) as one number, for bulk ingest: parse
+ * workers hand plates to the main thread as a Float64Array of keys instead of one string per read (no
+ * string to make, clone or hash), and the shard builder sorts and dedupes them as numbers.
+ *
+ * key = Σ digit(c_j) × 37^(9 − j) over the 10 positions, digit('0'..'9') = 1..10, digit('A'..'Z') = 11..36,
+ * 0 past the plate's end. The largest key is 37^10 − 1 < 2^53, so every key is an exact double; and the
+ * numeric order of keys is the string order of plates (shorter prefix first, '0'–'9' before 'A'–'Z', as
+ * the code units compare), which is the order of a shard's sorted plate dictionary.
+ */
+import { kMaxPlateLength } from '../model/plate.js';
+import { kPlateSlotBytes } from '../core/segment.js';
+
+const kBase = 37;
+const kPlaces: readonly number[] = Array.from({ length: kMaxPlateLength }, (_, j) => kBase ** (kMaxPlateLength - 1 - j));
+
+function digitOf(c: number): number {
+  return c <= 0x39 ? c - 0x2f : c - 0x36;
+}
+
+/** The key of a normalised plate (A–Z0–9, 1–10 characters). */
+export function plateKey(plate: string): number {
+  let k = 0;
+  for (let j = 0; j < plate.length; j++) k += digitOf(plate.charCodeAt(j)) * kPlaces[j]!;
+  return k;
+}
+
+/** The key of a normalised plate given as bytes b[s..e) (A–Z0–9, 1–10 of them). */
+export function plateKeyOfBytes(b: Uint8Array, s: number, e: number): number {
+  let k = 0;
+  for (let j = s; j < e; j++) k += digitOf(b[j]!) * kPlaces[j - s]!;
+  return k;
+}
+
+const kHalf = kBase ** 5; // < 2^31: each half of a key is a small integer
+
+/** The 5 digits of `x` (< 37^5), most significant first, into out[at..at+5). */
+function digits5(x: number, out: Uint8Array, at: number): void {
+  for (let j = at + 4; j >= at; j--) {
+    const d = x % kBase;
+    out[j] = d;
+    x = (x - d) / kBase;
+  }
+}
+
+/**
+ * The 10 digits of `key`, most significant first, into `out`: the key split into two halves below 2^31
+ * (the quotient corrected by one if the division rounded across an integer), then small-integer arithmetic.
+ */
+function digitsOf(key: number, out: Uint8Array): void {
+  let hi = Math.floor(key / kHalf);
+  let lo = key - hi * kHalf;
+  if (lo < 0) {
+    hi--;
+    lo += kHalf;
+  } else if (lo >= kHalf) {
+    hi++;
+    lo -= kHalf;
+  }
+  digits5(hi, out, 0);
+  digits5(lo, out, 5);
+}
+
+const scratch = new Uint8Array(kMaxPlateLength);
+
+/** Writes the plate of `key` into a 16-byte dictionary slot at slots[at..] (characters, zero padding, length in byte 15). */
+export function writePlateSlot(key: number, slots: Uint8Array, at: number): void {
+  digitsOf(key, scratch);
+  let len = 0;
+  for (; len < kMaxPlateLength && scratch[len] !== 0; len++) {
+    const d = scratch[len]!;
+    slots[at + len] = d <= 10 ? d + 0x2f : d + 0x36;
+  }
+  slots[at + kPlateSlotBytes - 1] = len;
+}
+
+/** The plate of `key`. */
+export function plateOfKey(key: number): string {
+  digitsOf(key, scratch);
+  let s = '';
+  for (let j = 0; j < kMaxPlateLength && scratch[j] !== 0; j++) {
+    const d = scratch[j]!;
+    s += String.fromCharCode(d <= 10 ? d + 0x2f : d + 0x36);
+  }
+  return s;
+}
