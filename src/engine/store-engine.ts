@@ -476,7 +476,9 @@ export class StoreEngine implements Engine {
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
     for (const s of stores) {
       await sealTenant(s, this.arenas);
-      if (this.tenantPlates.has(s.tenant)) this.refreshTenantPlates(s);
+      // an explicit seal (the end of a load) also starts the tenant's plate dictionary build, off the
+      // thread, so the first pattern search finds it in place instead of reading every shard
+      if (this.useTenantPlates && (this.tenantPlates.has(s.tenant) || s.shards.length > 1)) this.refreshTenantPlates(s);
     }
   }
 
