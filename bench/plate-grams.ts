@@ -62,6 +62,11 @@ async function load(): Promise<void> {
   }
 }
 
+/** The tenant dictionaries the engine starts building at open, on its plate-index thread: waited for. */
+async function settled(engine: Engine): Promise<void> {
+  await (engine as unknown as { plateIndexesSettled(): Promise<void> }).plateIndexesSettled();
+}
+
 /** The engine's tenant dictionary (bench-only peek at a private field). */
 function tenantPlatesOf(engine: Engine, tenant: string): TenantPlates | undefined {
   return (engine as unknown as { tenantPlates: Map<string, TenantPlates> }).tenantPlates.get(tenant);
@@ -112,6 +117,7 @@ function median(xs: number[]): number {
 async function timeAll(grams: boolean, tenant: string, cs: readonly Case[]): Promise<{ ms: number[]; answers: string[] }> {
   const engine = await openEngine({ dataDir, threads: 2, plateGrams: grams });
   try {
+    await settled(engine);
     const ms: number[] = [], answers: string[] = [];
     for (const c of cs) {
       const q: SearchQuery = { plate: c.match, filter: {}, limit: 1000 };
@@ -137,6 +143,7 @@ async function main(): Promise<void> {
   const engine = await openEngine({ dataDir, threads: 2 });
   let tenant = '', plates: string[] = [], indexBytes = 0, count = 0;
   try {
+    await settled(engine);
     for (const t of engine.tenants()) {
       const tp = tenantPlatesOf(engine, t);
       if (tp && tp.count > count) {

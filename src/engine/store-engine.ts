@@ -22,10 +22,11 @@ import type { BulkLoad } from '../store/bulk-load.js';
 import { dayOf } from '../store/shard-format.js';
 import { expiredKeks, liveHoldsDay, prepareDayShred, rewrapDayShards } from '../crypto/shred.js';
 import { TenantStore } from '../store/tenant-store.js';
-import { candidateKeyOf, executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
+import { candidateKeyOf, executeSearch, readByPlate, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
 import { matchTenantPlates } from '../query/tenant-match.js';
 import { TenantPlates } from '../store/tenant-plates.js';
+import { PlateIndexThread } from '../store/plate-index-thread.js';
 import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
@@ -94,6 +95,8 @@ export class StoreEngine implements Engine {
   private readonly scratch = new Map<number, { ptr: number; bytes: number }>();
   /** Per tenant, its distinct plates across shards (kept up to date lazily, by the searches that use them). */
   private readonly tenantPlates = new Map<string, TenantPlates>();
+  /** Where tenant plate dictionaries and their n-gram indexes are built (a worker thread; see TenantPlates.refresh). */
+  private readonly plateIndexThread: PlateIndexThread;
   private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   private readonly threads: number;
   /** Worker threads that check and decrypt shards while the data dir opens (0: the opening thread). */
@@ -137,6 +140,7 @@ export class StoreEngine implements Engine {
     });
     this.sealRows = options.sealRows ?? kDefaultSealRows;
     this.sealAgeMs = options.sealAgeMs ?? kDefaultSealAgeMs;
+    this.plateIndexThread = new PlateIndexThread(this.arenas);
   }
 
   static async open(options: EngineOptions): Promise<StoreEngine> {
@@ -248,7 +252,11 @@ export class StoreEngine implements Engine {
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
     const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate) : undefined;
-    const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate) && !byPlate?.has(s.tenant));
+    const heavy = sources.filter((s): s is Source & { kind: 'shard' } => {
+      if (!wantsKernel(s, query.plate)) return false;
+      const m = byPlate?.get(s.tenant);
+      return !m || !readByPlate(m, s.shard);
+    });
     // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
     // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
@@ -288,28 +296,32 @@ export class StoreEngine implements Engine {
       const store = this.stores.get(tenant);
       if (!store || planned < 2) continue;
       const plates = this.refreshTenantPlates(store);
-      const k = plates?.region ? this.kernelsFor(plates.region.arena) : undefined;
-      const m = plates && k ? matchTenantPlates(plates, match, k) : undefined;
+      if (plates.buckets().size === 0) continue; // nothing covered yet (the first build runs): per shard
+      const k = plates.region ? this.kernelsFor(plates.region.arena) : undefined;
+      const m = k ? matchTenantPlates(plates, match, k) : undefined;
       if (m) (out ??= new Map()).set(tenant, m);
     }
     return out;
   }
 
   /**
-   * Brings `store`'s tenant-wide plate dictionary up to date with its shards (made on first need); done
-   * at open and after background seals too, so a search rarely pays for it. Undefined when no arena has
-   * room for it (the per-shard scan serves).
+   * Starts bringing `store`'s tenant-wide plate dictionary up to date with its shards (made on first
+   * need), on the plate-index thread; done at open and after seals, compactions, bulk loads and retention
+   * too, so a search rarely finds it behind. Returns it as it is now: it covers the shards it was built
+   * from (`buckets()`), and a search reads the others the per-shard way until the build is installed.
    */
-  private refreshTenantPlates(store: TenantStore): TenantPlates | undefined {
+  private refreshTenantPlates(store: TenantStore): TenantPlates {
     let plates = this.tenantPlates.get(store.tenant);
     if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas, { grams: this.options.plateGrams ?? true })));
-    try {
-      plates.update(store.shards);
-      return plates;
-    } catch (err) {
-      if (err instanceof RangeError) return undefined;
-      throw err;
-    }
+    plates.refresh(() => store.shards, (job) => this.plateIndexThread.build(job)).catch((err: unknown) => {
+      this.lastSealError = err as Error; // surfaced like a background seal's error; searches stay exact without it
+    });
+    return plates;
+  }
+
+  /** Resolves once no tenant plate dictionary is being rebuilt (tests and benchmarks that want the index in place). */
+  async plateIndexesSettled(): Promise<void> {
+    for (const p of this.tenantPlates.values()) await p.settled();
   }
 
   /** The worker pool, started on first need; undefined with `threads: 0` or when it cannot start. */
@@ -443,6 +455,7 @@ export class StoreEngine implements Engine {
       const t = live.ts(g);
       if (t < cutoff) heldDays.add(dayOf(t));
     }
+    if (this.tenantPlates.has(tenant)) this.refreshTenantPlates(store);
     const doomed = await expiredKeks(store, plan, (day) => heldDays.has(day));
     await store.keys.destroy(doomed);
     return { ...dropped, keysDestroyed: doomed };
@@ -461,7 +474,12 @@ export class StoreEngine implements Engine {
   async seal(tenant?: string): Promise<void> {
     this.assertOpen();
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
-    for (const s of stores) await sealTenant(s, this.arenas);
+    for (const s of stores) {
+      await sealTenant(s, this.arenas);
+      // an explicit seal (the end of a load) also starts the tenant's plate dictionary build, off the
+      // thread, so the first pattern search finds it in place instead of reading every shard
+      if (this.useTenantPlates && (this.tenantPlates.has(s.tenant) || s.shards.length > 1)) this.refreshTenantPlates(s);
+    }
   }
 
   /**
@@ -488,7 +506,10 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
     let merged = 0;
-    for (const s of stores) merged += await compactTenant(s, this.arenas);
+    for (const s of stores) {
+      merged += await compactTenant(s, this.arenas);
+      if (this.tenantPlates.has(s.tenant)) this.refreshTenantPlates(s);
+    }
     return merged;
   }
 
@@ -546,6 +567,12 @@ export class StoreEngine implements Engine {
     await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.stores.values()].map((s) => s.close()));
     await this.pool?.close();
+    // builds in flight are abandoned (their shards unpinned), then the dictionaries freed
+    await this.plateIndexThread.close();
+    for (const p of this.tenantPlates.values()) {
+      await p.settled();
+      p.free();
+    }
     for (const s of this.stores.values()) {
       for (const sh of s.shards) for (const r of sh.regions_) this.arenas.free(r);
       s.shards = [];

@@ -262,6 +262,18 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
 export interface TenantMatches {
   plates: readonly string[];
   distances: readonly number[];
+  /**
+   * Per plate, the buckets of the shards that may hold it (two words a plate: TenantPlates.masks), and a
+   * shard's bucket (-1: the dictionary does not cover the shard; its rows are read the per-shard way).
+   * Without them every shard is searched for every plate.
+   */
+  shardMasks?: Uint32Array;
+  shardBuckets?: ReadonlyMap<LoadedShard, number>;
+}
+
+/** Are `shard`'s rows read through the tenant-wide matches (its plates are in the dictionary they came from)? */
+export function readByPlate(matches: TenantMatches, shard: LoadedShard): boolean {
+  return !matches.shardBuckets || matches.shardBuckets.has(shard);
 }
 
 /**
@@ -276,16 +288,42 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
   const masks = shardMasks(shard, p);
   if (masks.none) return;
   const out = emitterOf(sink);
+  // only the plates whose shard mask has this shard's bucket can be in it (the others cost a binary search
+  // each, for nothing: most matched plates are read on a few days of a tenant's ~30)
+  const bucket = matches.shardBuckets ? matches.shardBuckets.get(shard) ?? -1 : -1;
+  if (matches.shardBuckets && bucket < 0) throw new Error('shard not covered by the tenant matches'); // executeSearch routes those elsewhere
+  const held = matches.shardMasks;
+  const word = bucket >>> 5, bit = 1 << (bucket & 31);
   for (let k = 0; k < matches.plates.length; k++) {
+    if (bucket >= 0 && held && (held[k * 2 + word]! & bit) === 0) continue;
     budget?.tick();
     const d = shard.findPlate(matches.plates[k]!);
     if (d < 0) continue;
     const distance = matches.distances[k]!;
-    for (const i of shard.rowsOfPlate(d)) {
+    const post = shard.postings;
+    for (let at = firstRowOfPlate(shard, d), end = post.length; at < end; at++) {
+      const i = post[at]!;
+      if (shard.plate[i] !== d) break;
       const t = shard.tsAt(i);
       if (rowPasses(shard, i, p, t, masks)) out(distance, t, src.ordinal, () => shard.seqAt(i), src, i);
     }
   }
+}
+
+/**
+ * Where dictionary entry `d`'s rows start in the shard's plate → rows lane (rows sorted by plate): one
+ * binary search; the rows are then read up to the first of another plate (a matched plate has a few rows,
+ * so walking them beats the second binary search of LoadedShard.rowsOfPlate, two cache misses a step).
+ */
+function firstRowOfPlate(shard: LoadedShard, d: number): number {
+  const post = shard.postings, plate = shard.plate;
+  let lo = 0, hi = post.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (plate[post[mid]!]! < d) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t: number) => void): void {
@@ -480,7 +518,8 @@ export function executeSearch(
       continue;
     }
     const matched = src.kind === 'shard' ? tenantMatches?.get(src.tenant) : undefined;
-    if (matched && src.kind === 'shard') {
+    // a shard the tenant's dictionary does not cover yet (sealed while its rebuild runs) goes the per-shard way
+    if (matched && src.kind === 'shard' && readByPlate(matched, src.shard)) {
       scanShardPlates(src, matched, filter, sink, budget);
       continue;
     }

@@ -40,14 +40,16 @@ const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
 /** The tenant's plates matching `match` with their distances, or undefined when there are too many (or no room). */
 export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Kernels): TenantMatches | undefined {
   const region = plates.region;
-  if (!region || plates.count === 0) return { plates: [], distances: [] };
+  const buckets = plates.buckets();
+  const none: TenantMatches = { plates: [], distances: [], shardMasks: new Uint32Array(0), shardBuckets: buckets };
+  if (!region || plates.count === 0) return none;
   const mark = k.scratch.mark();
   try {
     // the kernels read only the dictionary of a layout
     const dict = { dict: region.ptr, dictCount: plates.count } as SegmentLayout;
     // a fixed prefix narrows the sorted dictionary to a range, as in a shard (segment-task.ts)
     const [lo, hi] = prefixRange(k, dict, match);
-    if (hi <= lo) return { plates: [], distances: [] };
+    if (hi <= lo) return none;
     const viaGrams = plates.grams ? matchByGrams(plates, match, k, region.ptr, Math.floor((hi - lo) * kGramShare)) : undefined;
     if (viaGrams !== undefined) {
       tenantMatchCounts.grams++;
@@ -62,19 +64,18 @@ export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Ke
     // a million plates, a few hundred matches: skip four non-matches at a time (dist is 16-byte aligned, and
     // a byte-by-byte walk was a third of a contains search's time)
     const words = new Uint32Array(k.memory.buffer, dist, count >>> 2);
-    const out: TenantMatches = { plates: [], distances: [] };
+    const out = matchesOf(plates);
     const take = (d: number): void => {
       const v = ds[d]!;
       if (v === kNoMatch) return;
-      (out.plates as string[]).push(plates.plateAt(lo + d));
-      (out.distances as number[]).push(v);
+      out.add(lo + d, v);
     };
     for (let w = 0; w < words.length && out.plates.length < n; w++) {
       if (words[w] === kNoMatchWord) continue;
       for (let d = w * 4; d < w * 4 + 4; d++) take(d);
     }
     for (let d = words.length * 4; d < count; d++) take(d);
-    return out;
+    return out.done();
   } catch (err) {
     if (err instanceof RangeError) return undefined; // scratch too small for this dictionary
     throw err;
@@ -111,10 +112,23 @@ function matchByGrams(plates: TenantPlates, match: PlateMatch, k: Kernels, dict:
   const plan = planGrams(match, plates.grams!);
   const candidates = plan && gramCandidates(plates.grams!, plan, maxCandidates);
   if (!candidates) return undefined;
-  const out = { plates: [] as string[], distances: [] as number[] };
-  const n = verifyCandidates(k, dict, candidates, match, kMaxTenantMatches, (id, distance) => {
-    out.plates.push(plates.plateAt(id));
-    out.distances.push(distance);
-  });
-  return n < 0 ? null : out;
+  const out = matchesOf(plates);
+  const n = verifyCandidates(k, dict, candidates, match, kMaxTenantMatches, (id, distance) => out.add(id, distance));
+  return n < 0 ? null : out.done();
+}
+
+/** Collects matched dictionary entries as TenantMatches: their plates, distances and shard masks. */
+function matchesOf(plates: TenantPlates): { add(id: number, distance: number): void; done(): TenantMatches; readonly plates: readonly string[] } {
+  const found: string[] = [], distances: number[] = [], masks: number[] = [];
+  const all = plates.masks;
+  const buckets = plates.buckets();
+  return {
+    plates: found,
+    add(id, distance) {
+      found.push(plates.plateAt(id));
+      distances.push(distance);
+      masks.push(all[id * 2]!, all[id * 2 + 1]!);
+    },
+    done: () => ({ plates: found, distances, shardMasks: Uint32Array.from(masks), shardBuckets: buckets }),
+  };
 }

@@ -126,6 +126,11 @@ export class PlateGrams {
     return new PlateGrams(count, offsets, postings);
   }
 
+  /** An index built elsewhere (the plate-index worker, src/store/plate-index-build.ts) from its two arrays. */
+  static of(plates: number, offsets: Uint32Array, postings: Uint32Array): PlateGrams {
+    return new PlateGrams(plates, offsets, postings);
+  }
+
   /** The ascending ids of the plates containing gram `key` (a view, not a copy). */
   postingsOf(key: number): Uint32Array {
     return this.postings.subarray(this.offsets[key]!, this.offsets[key + 1]!);
