@@ -25,6 +25,7 @@ import { TenantStore } from '../store/tenant-store.js';
 import { candidateKeyOf, executeSearch, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
 import { matchTenantPlates } from '../query/tenant-match.js';
+import { shardsHoldingPlate } from '../query/plate-days.js';
 import { TenantPlates } from '../store/tenant-plates.js';
 import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTaskResult } from '../query/segment-task.js';
@@ -246,7 +247,9 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     this.assertReadable(scopes);
     signal?.throwIfAborted();
-    const sources = planSources(this.stores, scopes, query.filter);
+    const planned = planSources(this.stores, scopes, query.filter);
+    // an exact plate reads only the shards of the days it was seen on (src/query/plate-days.ts)
+    const sources = query.plate && this.useTenantPlates ? shardsHoldingPlate(planned, query.plate, (t) => this.tenantPlatesOf(t)) : planned;
     const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate) : undefined;
     const heavy = sources.filter((s): s is Source & { kind: 'shard' } => wantsKernel(s, query.plate) && !byPlate?.has(s.tenant));
     // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
@@ -293,6 +296,12 @@ export class StoreEngine implements Engine {
       if (m) (out ??= new Map()).set(tenant, m);
     }
     return out;
+  }
+
+  /** `tenant`'s plate dictionary, up to date with its shards (undefined: no store, or no room). */
+  private tenantPlatesOf(tenant: string): TenantPlates | undefined {
+    const store = this.stores.get(tenant);
+    return store ? this.refreshTenantPlates(store) : undefined;
   }
 
   /**
