@@ -470,7 +470,12 @@ export class StoreEngine implements Engine {
   async seal(tenant?: string): Promise<void> {
     this.assertOpen();
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
-    for (const s of stores) await sealTenant(s, this.arenas);
+    for (const s of stores) {
+      await sealTenant(s, this.arenas);
+      // the tenant-wide plate dictionary follows the new shards now, as at open, rather than in the next
+      // search (an exact plate's first search would pay for merging a bulk load's plates)
+      if (this.useTenantPlates && s.shards.length > 1) this.refreshTenantPlates(s);
+    }
   }
 
   /**

@@ -4,8 +4,11 @@
  *
  * Per shard, the plate pattern is matched against the plate dictionary (distinct plates), not rows
  * (DESIGN.md decision 5). Then:
- *   - few matching entries (always for an exact plate): their rows come from the plate → rows index
- *     (`plate_rows`), so an exact plate over any number of rows costs two binary searches per shard;
+ *   - an exact plate: only the shards of the days it was seen on are planned (src/query/plate-days.ts); in
+ *     each, one binary search of the dictionary and the plate's run of the plate → rows index
+ *     (src/query/postings-run.ts), read newest first; once the page is full, older shards are counted
+ *     from their runs' lengths;
+ *   - few matching entries: their rows come from the plate → rows index (`plate_rows`);
  *   - otherwise: a block scan, skipping blocks whose zone maps miss the time window or the place.
  * Live rows are scanned with a per-query memo of plate distances.
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
@@ -222,6 +225,11 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   if (m.maxTs < p.lo || m.minTs >= p.hi) return;
   const masks = shardMasks(shard, p);
   if (masks.none) return;
+  if (match && isLookup(match)) {
+    const d = shard.findPlate(match.pattern);
+    if (d >= 0) scanPlateRows(src, d, p, masks, sink, budget);
+    return;
+  }
   const out = emitterOf(sink);
   const emit = (i: number, t: number, distance: number) => out(distance, t, src.ordinal, () => shard.seqAt(i), src, i);
   const passes = (i: number, t: number): boolean => {
@@ -229,11 +237,6 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
     return rowPasses(shard, i, p, t, masks);
   };
 
-  if (match && isLookup(match)) {
-    const d = shard.findPlate(match.pattern);
-    if (d >= 0) scanPlateRows(src, d, p, masks, sink, budget);
-    return;
-  }
   if (match && matcher) {
     const { dist, matched } = dictionaryDistances(shard, matcher, budget);
     if (matched.length === 0) return;
