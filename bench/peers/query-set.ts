@@ -204,6 +204,7 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
   const skewSize = 10_000;
   const skewList = heavy.length === 0 ? [] : [...new Set([...heavy.map(([p]) => p), ...hotlistPlates(sample, skewSize, rng)])].slice(0, skewSize);
   const heavyMin = Math.min(...heavy.map(([, n]) => n));
+  const heaviest = [...heavy].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0];
   const at = (s: SampledRead) => `(${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}) at ${iso(s.ts)}`;
 
   return [
@@ -224,6 +225,10 @@ export function buildQuerySet(sample: DataSample, options: QuerySetOptions): Ben
     }),
     search('busy exact plate, limit 1000', `exact "${busy.plate}" (the busiest tracked vehicle: ${busy.n} sightings), ${tenant}, all time`, scope,
       { plate: busy.plate, limit: 1000 }),
+    // the issue's "busy exact plate (≥ 10,000 reads)": the busiest tracked vehicle above has a few hundred
+    // reads, so the heaviest of the heavy plates (heavy-plates.ts) is asked for as well
+    ...(heaviest === undefined ? [] : [search('heavy exact plate, limit 1000', `exact "${heaviest[0]}" (a heavy plate: ${heaviest[1].toLocaleString('en-US')} reads), ${tenant}, all time`, scope,
+      { plate: heaviest[0], limit: 1000 })]),
     search(`wildcard \`${prefix}\`, limit 1000`, `wildcard "${prefix}", ${tenant}, all time`, scope, { plate: prefix, limit: 1000 }),
     search('no plate, 7 days, limit 1000', `every read of ${tenant} in the last 7 days`, scope, { ...week, limit: 1000 }),
     search('no plate, ~1000 matches, limit 1000', `every read of ${tenant} since ${iso(thousandFrom)} (about 1,000)`, scope,

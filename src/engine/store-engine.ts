@@ -25,6 +25,7 @@ import { TenantStore } from '../store/tenant-store.js';
 import { candidateKeyOf, executeSearch, readByPlate, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
 import { matchTenantPlates } from '../query/tenant-match.js';
+import { shardsHoldingPlate } from '../query/plate-shards.js';
 import { TenantPlates } from '../store/tenant-plates.js';
 import { PlateIndexThread } from '../store/plate-index-thread.js';
 import { ExecutorPool } from '../query/pool.js';
@@ -250,7 +251,9 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     this.assertReadable(scopes);
     signal?.throwIfAborted();
-    const sources = planSources(this.stores, scopes, query.filter);
+    const planned = planSources(this.stores, scopes, query.filter);
+    // an exact plate reads only the shards holding it (src/query/plate-shards.ts)
+    const sources = query.plate && this.useTenantPlates ? shardsHoldingPlate(planned, query.plate, (t) => this.tenantPlatesOf(t)) : planned;
     const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate) : undefined;
     const heavy = sources.filter((s): s is Source & { kind: 'shard' } => {
       if (!wantsKernel(s, query.plate)) return false;
@@ -302,6 +305,12 @@ export class StoreEngine implements Engine {
       if (m) (out ??= new Map()).set(tenant, m);
     }
     return out;
+  }
+
+  /** `tenant`'s plate dictionary as it is now, its update started (undefined: no such store). */
+  private tenantPlatesOf(tenant: string): TenantPlates | undefined {
+    const store = this.stores.get(tenant);
+    return store ? this.refreshTenantPlates(store) : undefined;
   }
 
   /**

@@ -4,8 +4,11 @@
  *
  * Per shard, the plate pattern is matched against the plate dictionary (distinct plates), not rows
  * (DESIGN.md decision 5). Then:
- *   - few matching entries (always for an exact plate): their rows come from the plate → rows index
- *     (`plate_rows`), so an exact plate over any number of rows costs two binary searches per shard;
+ *   - an exact plate: only the shards holding it are planned (src/query/plate-shards.ts); in
+ *     each, one binary search of the dictionary and the plate's run of the plate → rows index
+ *     (src/query/postings-run.ts), read newest first; once the page is full, older shards are counted
+ *     from their runs' lengths;
+ *   - few matching entries: their rows come from the plate → rows index (`plate_rows`);
  *   - otherwise: a block scan, skipping blocks whose zone maps miss the time window or the place.
  * Live rows are scanned with a per-query memo of plate distances.
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
@@ -27,6 +30,8 @@ import { kLiveBlockRows } from '../store/live-columns.js';
 import { liveRowTest } from './live-scan.js';
 import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
+import { ShardHits } from './shard-hits.js';
+import { postingsRun } from './postings-run.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -144,14 +149,8 @@ export class TopK {
 }
 
 /** Distances of a shard's dictionary entries under a matcher: Int8Array, -1 = no match. */
-function dictionaryDistances(shard: LoadedShard, match: PlateMatch, matcher: PlateMatcher, budget?: QueryBudget): { dist: Int8Array; matched: number[] } {
+function dictionaryDistances(shard: LoadedShard, matcher: PlateMatcher, budget?: QueryBudget): { dist: Int8Array; matched: number[] } {
   const matched: number[] = [];
-  if (isLookup(match)) {
-    const d = shard.findPlate(match.pattern);
-    const dist = new Int8Array(0);
-    if (d >= 0) matched.push(d);
-    return { dist, matched };
-  }
   const plates = shard.plates();
   const dist = new Int8Array(plates.length);
   for (let i = 0; i < plates.length; i++) {
@@ -226,6 +225,11 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   if (m.maxTs < p.lo || m.minTs >= p.hi) return;
   const masks = shardMasks(shard, p);
   if (masks.none) return;
+  if (match && isLookup(match)) {
+    const d = shard.findPlate(match.pattern);
+    if (d >= 0) scanPlateRows(src, d, p, masks, sink, budget);
+    return;
+  }
   const out = emitterOf(sink);
   const emit = (i: number, t: number, distance: number) => out(distance, t, src.ordinal, () => shard.seqAt(i), src, i);
   const passes = (i: number, t: number): boolean => {
@@ -234,12 +238,11 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   };
 
   if (match && matcher) {
-    const { dist, matched } = dictionaryDistances(shard, match, matcher, budget);
+    const { dist, matched } = dictionaryDistances(shard, matcher, budget);
     if (matched.length === 0) return;
-    const lookup = dist.length === 0;
-    if (lookup || matched.length * 8 <= shard.layout.dictCount) {
+    if (matched.length * 8 <= shard.layout.dictCount) {
       for (const d of matched) {
-        const distance = lookup ? 0 : dist[d]!;
+        const distance = dist[d]!;
         for (const i of shard.rowsOfPlate(d)) {
           const t = shard.tsAt(i);
           if (passes(i, t)) emit(i, t, distance);
@@ -256,6 +259,51 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   scanBlocks(shard, p, (i, t) => {
     if (passes(i, t)) emit(i, t, 0);
   });
+}
+
+/** Shards whose rows of an exact plate were only counted, from their postings run (tests: the shortcut ran). */
+export const plateRunsCounted = { shards: 0 };
+
+/** Every row of the shard passes the filter's tests but the plate's (no need to look at a row to count it). */
+function wholeShardPasses(shard: LoadedShard, p: PreparedFilter, m: ShardMasks): boolean {
+  return p.lo <= shard.meta.minTs && shard.meta.maxTs < p.hi && !p.geo && !m.camera && !m.region && !m.make && !m.color;
+}
+
+/**
+ * The rows of one plate (dictionary entry `d`, an exact lookup: distance 0) in a shard, newest first (rows
+ * are stored by hour), so the page fills with rows later ones cannot beat. A shard older than a full
+ * page's worst row, lying wholly in the window with no other test, only adds its rows to the count: the
+ * length of its postings run, no row read (a plate read 10,000 times over 30 days: the newest few days
+ * fill a page of 1,000, the rest are counted this way).
+ */
+function scanPlateRows(src: Source & { kind: 'shard' }, d: number, p: PreparedFilter, masks: ShardMasks, sink: CandidateSink, budget?: QueryBudget): void {
+  const shard = src.shard;
+  const post = shard.postings;
+  const [start, end] = postingsRun(post, shard.plate, shard.layout.dictCount, d);
+  if (!(sink instanceof TopK)) {
+    for (let j = start; j < end; j++) {
+      budget?.tick();
+      const i = post[j]!;
+      const t = shard.tsAt(i);
+      if (rowPasses(shard, i, p, t, masks)) sink({ distance: 0, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+    }
+    return;
+  }
+  const cut = sink.cut();
+  // rows sorting strictly after the worst kept one also sort after any page boundary (TopK.wants)
+  if (cut && cut.distance === 0 && shard.meta.maxTs < cut.ts && wholeShardPasses(shard, p, masks)) {
+    sink.countOnly(end - start);
+    plateRunsCounted.shards++;
+    return;
+  }
+  for (let j = end - 1; j >= start; j--) {
+    budget?.tick();
+    const i = post[j]!;
+    const t = shard.tsAt(i);
+    if (!rowPasses(shard, i, p, t, masks)) continue;
+    if (sink.wants(0, t)) sink.push({ distance: 0, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
+    else sink.skipWorse();
+  }
 }
 
 /** Plates of a tenant that matched a pattern (src/store/tenant-plates.ts), with their distances. */
@@ -510,6 +558,13 @@ export function executeSearch(
   const top = new TopK(limit, after);
   const budget = QueryBudget.of(signal);
   const sink = top;
+  // the filter prepared once per retention floor (a tenant's shards share it), not once per shard
+  const prepared = new Map<number, PreparedFilter>();
+  const preparedFor = (minTs: number): PreparedFilter => {
+    let p = prepared.get(minTs);
+    if (!p) prepared.set(minTs, (p = prepareFilter(filter, minTs)));
+    return p;
+  };
   for (const src of newestFirst(sources)) {
     budget?.check();
     const pre = done?.get(src);
@@ -535,7 +590,7 @@ export function executeSearch(
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
         }
       }
-      scanShard(src, match, matcher, filter, sink, undefined, budget);
+      scanShard(src, match, matcher, filter, sink, preparedFor(src.minTs), budget);
       continue;
     }
     const k = kernelsFor && liveWantsKernel(src, match) ? kernelsFor(src.view.cols.arena) : undefined;
@@ -547,12 +602,32 @@ export function executeSearch(
         if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
       }
     }
-    scanLive(src, matcher, filter, sink, undefined, match, budget);
+    scanLive(src, matcher, filter, sink, preparedFor(src.minTs), match, budget);
   }
   budget?.check();
-  const hits = top.result().map((c) => {
-    budget?.tick(); // up to 10,000 hits to build
-    return materialise(c);
-  });
+  const hits = hitsOf(top.result(), match && isLookup(match) ? match.pattern : undefined, budget);
   return { hits, total: top.total, truncated: top.beyond > hits.length };
+}
+
+/**
+ * The hits of the kept candidates, in their order: a shard's through ShardHits (its lanes looked up once,
+ * each hit one object of its final shape; src/query/shard-hits.ts), a live row's through `materialise`.
+ * `plate`: the plate every hit has (an exact lookup's), so none is decoded from a dictionary slot.
+ */
+function hitsOf(kept: readonly Candidate[], plate: string | undefined, budget?: QueryBudget): Hit[] {
+  const byShard = new Map<Source, ShardHits>();
+  const hits = new Array<Hit>(kept.length);
+  for (let j = 0; j < kept.length; j++) {
+    budget?.tick(); // up to 10,000 hits to build
+    const c = kept[j]!;
+    const src = c.source;
+    if (src.kind === 'live') {
+      hits[j] = materialise(c);
+      continue;
+    }
+    let shard = byShard.get(src);
+    if (!shard) byShard.set(src, (shard = new ShardHits(src.shard, src.tenant, src.ordinal)));
+    hits[j] = shard.hit(c.row, c.ts, c.seq, c.distance, plate ?? shard.plateOf(c.row));
+  }
+  return hits;
 }

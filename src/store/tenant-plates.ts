@@ -185,6 +185,42 @@ export class TenantPlates {
     return free >= 0 ? free : this.shared++ % kShardBuckets;
   }
 
+  /** Position of `plate` in the sorted slots, or -1 (a binary search, as LoadedShard.findPlate). */
+  indexOf(plate: string): number {
+    const slots = this.bytes();
+    const len = plate.length;
+    let lo = 0, hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const base = mid * kPlateSlotBytes;
+      let c = 0;
+      for (let j = 0; j < kPlateSlotBytes - 1 && c === 0; j++) c = slots[base + j]! - (j < len ? plate.charCodeAt(j) : 0);
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= this.count) return -1;
+    const base = lo * kPlateSlotBytes;
+    if (slots[base + 15] !== len) return -1;
+    for (let j = 0; j < len; j++) if (slots[base + j] !== plate.charCodeAt(j)) return -1;
+    return lo;
+  }
+
+  /**
+   * A test of which shards can hold `plate`, as of now: a shard the dictionary covers holds it only if the
+   * plate's mask has the shard's bucket (every plate of a covered shard was merged in with that bucket); a
+   * shard not covered yet (sealed while a build runs) may hold it. Taken as a snapshot, so a build installed
+   * while the caller awaits does not change its answer.
+   */
+  holdersOf(plate: string): (shard: LoadedShard) => boolean {
+    const buckets = this.shards, masks = this.masks;
+    const d = this.indexOf(plate);
+    return (s) => {
+      const b = buckets.get(s);
+      if (b === undefined) return true;
+      return d >= 0 && ((masks[2 * d + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
+    };
+  }
+
   /** The slots as bytes (a view into the arena). */
   bytes(): Uint8Array {
     return this.region ? this.arenas.arena(this.region.arena).bytes(this.region.ptr, this.count * kPlateSlotBytes) : new Uint8Array(0);
