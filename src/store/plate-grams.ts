@@ -126,6 +126,12 @@ export class PlateGrams {
     return new PlateGrams(count, offsets, postings);
   }
 
+  /** An index built elsewhere (by buildPlateSet on the builder thread, src/store/tenant-plates.ts) from its two arrays. */
+  static of(plates: number, offsets: Uint32Array, postings: Uint32Array): PlateGrams {
+    if (offsets.length !== kGramKeys + 1 || offsets[kGramKeys] !== postings.length) throw new RangeError('plate gram index: arrays do not fit');
+    return new PlateGrams(plates, offsets, postings);
+  }
+
   /** The ascending ids of the plates containing gram `key` (a view, not a copy). */
   postingsOf(key: number): Uint32Array {
     return this.postings.subarray(this.offsets[key]!, this.offsets[key + 1]!);

@@ -14,6 +14,11 @@
  * Beside it, an n-gram index of the same plates (src/store/plate-grams.ts), rebuilt whenever the
  * dictionary is (its ids are positions in it), so `contains` and fuzzy patterns look up candidates
  * instead of passing over every plate (src/query/gram-match.ts).
+ *
+ * A whole build (at open: every shard of the tenant) can run on another thread (buildPlateSet, on the
+ * builder of src/store/tenant-plates-builder.ts): it reads the shards' slots where they are, in shared
+ * arena memory, and its answer is installed with `adopt`. At 2M reads the merge and the index took
+ * ~0.3 s each on the opening thread, ~40% of an open (docs/storage-v2.md, "Opening a data dir").
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kPlateSlotBytes } from '../core/segment.js';
@@ -80,6 +85,29 @@ function mergeAll(parts: Slots[]): Slots {
   return level[0]!;
 }
 
+/** A whole build of a tenant's dictionary: each shard's sorted slots, where they are in arena memory. */
+export interface PlateSetJob {
+  parts: Array<{ memory: WebAssembly.Memory; ptr: number; count: number }>;
+  grams: boolean;
+}
+
+/** The built dictionary: `count` slots as words (own buffer, transferable), and its n-gram index's arrays. */
+export interface PlateSetAnswer {
+  words: Uint32Array;
+  count: number;
+  grams?: { offsets: Uint32Array; postings: Uint32Array };
+}
+
+/** Builds a PlateSetJob on any thread (the parts' memories are shared). */
+export function buildPlateSet(job: PlateSetJob): PlateSetAnswer {
+  const merged = mergeAll(job.parts.filter((p) => p.count > 0).map((p) => ({ words: new Uint32Array(p.memory.buffer, p.ptr, p.count * kWords), count: p.count })));
+  // exactly `count` slots in a buffer of their own (a single part is still a view of the arena; merges over-allocate)
+  const words = merged.words.slice(0, merged.count * kWords);
+  if (!job.grams || merged.count === 0) return { words, count: merged.count };
+  const g = PlateGrams.build(new Uint8Array(words.buffer, 0, merged.count * kPlateSlotBytes), merged.count);
+  return { words, count: merged.count, grams: { offsets: g.offsets, postings: g.postings } };
+}
+
 export class TenantPlates {
   /** Where the slots are: an arena region (the kernels read them there). */
   region: Region | undefined;
@@ -111,12 +139,31 @@ export class TenantPlates {
     // dictionary equals the old one slot for slot, and so does its index
     const same = !rebuild && this.grams !== undefined && merged.count === this.count;
     const grams = same ? this.grams : merged.count > 0 && (this.options.grams ?? true) ? PlateGrams.build(new Uint8Array(merged.words.buffer, merged.words.byteOffset, merged.count * kPlateSlotBytes), merged.count) : undefined;
+    this.install(merged.words, merged.count, grams, shards);
+  }
+
+  /** The job that builds this dictionary afresh from `shards` on another thread (buildPlateSet); they must stay loaded (pinned) until it is done. */
+  jobFor(shards: readonly LoadedShard[]): PlateSetJob {
+    return {
+      parts: shards.filter((s) => s.layout.dictCount > 0).map((s) => ({ memory: this.arenas.arena(s.layout.arena).memory, ptr: s.slots.byteOffset, count: s.layout.dictCount })),
+      grams: this.options.grams ?? true,
+    };
+  }
+
+  /** Installs a build of `jobFor(shards)` as the dictionary of exactly `shards` (later updates merge from there). */
+  adopt(shards: readonly LoadedShard[], built: PlateSetAnswer): void {
+    const grams = built.grams ? PlateGrams.of(built.count, built.grams.offsets, built.grams.postings) : undefined;
+    this.goneEntries = 0;
+    this.install(built.words, built.count, grams, shards);
+  }
+
+  private install(words: Uint32Array, count: number, grams: PlateGrams | undefined, shards: readonly LoadedShard[]): void {
     // the slots are copied out of the shards' arenas before the old region is freed
-    const region = merged.count > 0 ? this.arenas.alloc(merged.count * kPlateSlotBytes, 16) : undefined;
-    if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, merged.count * kWords).set(merged.words.subarray(0, merged.count * kWords));
+    const region = count > 0 ? this.arenas.alloc(count * kPlateSlotBytes, 16) : undefined;
+    if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, count * kWords).set(words.subarray(0, count * kWords));
     this.free();
     this.region = region;
-    this.count = merged.count;
+    this.count = count;
     this.grams = grams;
     this.shards.clear();
     for (const s of shards) this.shards.add(s);
