@@ -78,11 +78,13 @@ async function load(dir: string, reads: number): Promise<void> {
   phase = 'seal';
   await engine.seal();
   clearInterval(timer);
+  await new Promise((r) => setTimeout(r, 2000)); // the seal worker's idle collection
+  const settled = status('VmRSS');
   const s = engine.stats();
   log(`loaded ${s.reads} reads in ${((performance.now() - t0) / 1000).toFixed(1)} s; resident ${(s.residentBytes / MiB).toFixed(0)} MiB; ` +
     `RSS at start ${(base / MiB).toFixed(0)} MiB; ${[...peaks].map(([p, v]) => `peak while ${p === 'append' ? 'appending' : 'sealing'} ${(v.rss / MiB).toFixed(0)} MiB ` +
       `(main JS heap ${(v.heap / MiB).toFixed(0)}, external ${(v.external / MiB).toFixed(0)}, arena ${(v.arena / MiB).toFixed(0)}, rest ${((v.rss - v.heap - v.external - v.arena) / MiB).toFixed(0)})`).join(', ')}; ` +
-    `VmHWM ${(status('VmHWM') / MiB).toFixed(0)} MiB; ` +
+    `VmHWM ${(status('VmHWM') / MiB).toFixed(0)} MiB; RSS 2 s after the load ${(settled / MiB).toFixed(0)} MiB; ` +
     `bound 1.25 × resident + 300 MiB = ${((1.25 * s.residentBytes) / MiB + 300).toFixed(0)} MiB`);
   await engine.close();
 }
