@@ -12,8 +12,6 @@
  * commits the manifest, so a worker that dies mid-job leaves orphans, as a crash does.
  */
 import { parentPort } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { readFile } from 'node:fs/promises';
 import { openWalRecords, scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
@@ -29,6 +27,7 @@ import type { ShardEntry } from './manifest.js';
 import { openSealedFile } from '../crypto/sealed-file.js';
 import { cipherInWorker, type Cipher } from '../crypto/cipher.js';
 import { KeyDestroyed } from '../errors.js';
+import { collectGarbage } from './worker-gc.js';
 
 /** A data key as the worker gets it (the main thread holds the key store): base64 fields. */
 export interface JobKey {
@@ -109,21 +108,6 @@ async function run(job: SealJob) {
   return { rows: rows.length, entries };
 }
 
-/**
- * A full collection, to run when the worker falls idle: a job of 1M rows grows this thread's heap by
- * ~500 MiB (its rows as objects), which V8 would otherwise keep while the worker waits for the next job
- * (measured: RSS stayed 570 MiB above the engine's for as long as the worker lived). The flag is set once,
- * as bench/peers/memory.ts does it.
- */
-let collect: (() => void) | undefined;
-function collectGarbage(): void {
-  if (!collect) {
-    setFlagsFromString('--expose-gc');
-    collect = runInNewContext('gc') as () => void;
-  }
-  collect();
-}
-
 if (parentPort) {
   const port = parentPort;
   let inFlight = 0;
@@ -133,6 +117,7 @@ if (parentPort) {
       (res) => port.postMessage({ id: m.id, ok: true, ...res } satisfies SealAnswer),
       (err: Error) => port.postMessage({ id: m.id, ok: false, error: String(err?.stack ?? err) } satisfies SealAnswer),
     ).finally(() => {
+      // idle: the job's garbage goes now, not when the next job needs room (src/store/worker-gc.ts)
       if (--inFlight === 0) setImmediate(() => inFlight === 0 && collectGarbage());
     });
   });

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { buildPlateSet, type PlateSetJob, type PlateSetAnswer } from './tenant-plates.js';
+import { collectGarbage } from './worker-gc.js';
 
 if (parentPort) {
   const port = parentPort;
@@ -20,5 +21,7 @@ if (parentPort) {
     const transfer: ArrayBuffer[] = [answer.words.buffer as ArrayBuffer];
     if (answer.grams) transfer.push(answer.grams.offsets.buffer as ArrayBuffer, answer.grams.postings.buffer as ArrayBuffer);
     port.postMessage(answer, transfer);
+    // the merge's intermediate arrays are garbage now (src/store/worker-gc.ts)
+    setImmediate(collectGarbage);
   });
 }
