@@ -101,6 +101,11 @@ export function readSealedHeader(file: string, bytes: Uint8Array): SealedHeader 
 /**
  * Opens a sealed file into `dest` at `at` (or a new buffer). Every segment must authenticate, in order,
  * and the file must end after the last one; else a coded error naming the file and segment.
+ *
+ * In place: `bytes` may be `dest` itself from `at` on (the shard loader reads a file into its arena region
+ * and opens it there). Segment i's plaintext goes to at + i·segmentBytes, before its ciphertext (at +
+ * header + i·(segmentBytes + tag)), and each piece is decrypted before its output is written, so no byte is
+ * overwritten before it was read; the header is copied first and the tag is taken before the segment.
  */
 export function openSealedFile(file: string, bytes: Uint8Array, key: Uint8Array, dest?: Uint8Array, at = 0, cipher: Cipher = aesGcm): { header: SealedHeader; plain: Uint8Array } {
   const header = readSealedHeader(file, bytes);

@@ -28,6 +28,7 @@ import { matchTenantPlates } from '../query/tenant-match.js';
 import { shardsHoldingPlate } from '../query/plate-shards.js';
 import { TenantPlates } from '../store/tenant-plates.js';
 import { PlateIndexThread } from '../store/plate-index-thread.js';
+import { SealWorkerHost } from '../store/seal-worker-host.js';
 import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
@@ -98,6 +99,8 @@ export class StoreEngine implements Engine {
   private readonly tenantPlates = new Map<string, TenantPlates>();
   /** Where tenant plate dictionaries and their n-gram indexes are built (a worker thread; see TenantPlates.refresh). */
   private readonly plateIndexThread: PlateIndexThread;
+  /** The seal worker, one thread for the engine's life (seals, compactions, retention rewrites). */
+  readonly sealWorker = new SealWorkerHost();
   private readonly workerSlots = new Map<number, Array<{ ptr: number; bytes: number }>>();
   private readonly threads: number;
   /** Worker threads that check and decrypt shards while the data dir opens (0: the opening thread). */
@@ -187,8 +190,8 @@ export class StoreEngine implements Engine {
         if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
           // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
           // each step committed by the manifest (a crash in between is finished at the next open)
-          await sealTenant(store, this.arenas);
-          await encryptPlainShards(store, this.arenas);
+          await sealTenant(store, this.arenas, this.sealWorker);
+          await encryptPlainShards(store, this.arenas, this.sealWorker);
         }
         this.stores.set(name, store);
         this.maxOrdinal = Math.max(this.maxOrdinal, store.ordinal);
@@ -449,7 +452,7 @@ export class StoreEngine implements Engine {
     // crypto-shredding around the drop (src/crypto/shred.ts): a new key generation for the cutoff's day
     // first, the rewrite under it, then the old keys go
     const plan = await prepareDayShred(store, cutoff);
-    const dropped = await dropTenantBefore(store, this.arenas, cutoff, held);
+    const dropped = await dropTenantBefore(store, this.arenas, cutoff, held, this.sealWorker);
     if (plan.bumped) {
       if (liveHoldsDay(store, plan.cutDay)) await rewriteLiveLog(store);
       await rewrapDayShards(store, plan.cutDay);
@@ -484,7 +487,7 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
     for (const s of stores) {
-      await sealTenant(s, this.arenas);
+      await sealTenant(s, this.arenas, this.sealWorker);
       // an explicit seal (the end of a load) also starts the tenant's plate dictionary build, off the
       // thread, so the first pattern search finds it in place instead of reading every shard
       if (this.useTenantPlates && (this.tenantPlates.has(s.tenant) || s.shards.length > 1)) this.refreshTenantPlates(s);
@@ -499,7 +502,7 @@ export class StoreEngine implements Engine {
   async bulkLoad(tenant: string, options: { flushRows?: number; load?: boolean } = {}): Promise<BulkLoad> {
     this.assertOpen();
     const store = await this.storeFor(tenant);
-    await sealTenant(store, this.arenas);
+    await sealTenant(store, this.arenas, this.sealWorker);
     const bulk = store.beginBulkLoad(options.flushRows);
     if (options.load ?? true) {
       bulk.onCommit = async (entries) => {
@@ -516,7 +519,7 @@ export class StoreEngine implements Engine {
     const stores = tenant === undefined ? [...this.stores.values()] : [this.stores.get(tenant)].filter((s) => s !== undefined);
     let merged = 0;
     for (const s of stores) {
-      merged += await compactTenant(s, this.arenas);
+      merged += await compactTenant(s, this.arenas, this.sealWorker);
       if (this.tenantPlates.has(s.tenant)) this.refreshTenantPlates(s);
     }
     return merged;
@@ -532,11 +535,11 @@ export class StoreEngine implements Engine {
         const old = this.sealAgeMs > 0 && n > 0 && Date.now() - s.liveSince >= this.sealAgeMs;
         try {
           if (n >= this.sealRows || old) {
-            await sealTenant(s, this.arenas);
+            await sealTenant(s, this.arenas, this.sealWorker);
             this.lastSealError = undefined;
           }
           if (this.closed) return;
-          await compactTenant(s, this.arenas);
+          await compactTenant(s, this.arenas, this.sealWorker);
           if (this.tenantPlates.has(s.tenant)) this.refreshTenantPlates(s);
         } catch (err) {
           this.lastSealError = err as Error;
@@ -575,6 +578,7 @@ export class StoreEngine implements Engine {
     await this.sealing.catch(() => undefined);
     await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.stores.values()].map((s) => s.close()));
+    await this.sealWorker.close();
     await this.pool?.close();
     // builds in flight are abandoned (their shards unpinned), then the dictionaries freed
     await this.plateIndexThread.close();

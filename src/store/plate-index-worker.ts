@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { buildPlateIndex, type PlateIndexJob } from './plate-index-build.js';
+import { collectGarbage } from './worker-gc.js';
 
 export interface PlateIndexRequest {
   id: number;
@@ -27,4 +28,6 @@ parentPort!.on('message', (m: PlateIndexRequest) => {
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
   }
+  // a build's merge arrays are garbage once answered: give them back while the thread waits (worker-gc.ts)
+  setImmediate(collectGarbage);
 });

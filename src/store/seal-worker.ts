@@ -4,8 +4,14 @@
  * with fromSeq ≤ seq < toSeq in them), builds and writes the shards, and answers their manifest entries
  * and the row count; the main thread checks the count against its live rows, loads and commits.
  * Plain JS at run time (dist/src/store/seal-worker.js).
+ *
+ * One worker serves an engine's seals, compactions and retention rewrites for the engine's life
+ * (src/store/seal-worker-host.ts): jobs arrive as messages `{id, job}` and are answered `{id, ok, …}`.
+ * A job holds everything it needs (files, keys, the object store's spec), so nothing carries over from
+ * one job to the next but loaded modules and ciphers; nothing it writes counts until the main thread
+ * commits the manifest, so a worker that dies mid-job leaves orphans, as a crash does.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { openWalRecords, scanWal } from './wal.js';
 import { decodeRecord, type RowRecord } from './wal-record.js';
@@ -17,9 +23,11 @@ import { crc32c } from './crc32c.js';
 import { compileHeld, type HoldReach } from '../model/hold.js';
 import { openObjectStore } from './local-object-store.js';
 import type { ObjectStoreSpec } from './object-store.js';
+import type { ShardEntry } from './manifest.js';
 import { openSealedFile } from '../crypto/sealed-file.js';
-import { cipherInWorker } from '../crypto/cipher.js';
+import { cipherInWorker, type Cipher } from '../crypto/cipher.js';
 import { KeyDestroyed } from '../errors.js';
+import { collectGarbage } from './worker-gc.js';
 
 /** A data key as the worker gets it (the main thread holds the key store): base64 fields. */
 export interface JobKey {
@@ -52,8 +60,15 @@ export interface SealJob {
   cipherModule?: string;
 }
 
+/** The answer to a job: the shards written and the rows they hold, or why not. */
+export type SealAnswer = { id: number; ok: true; rows: number; entries: ShardEntry[] } | { id: number; ok: false; error: string };
+
+const ciphers = new Map<string | undefined, Promise<Cipher>>();
+
 async function run(job: SealJob) {
-  const cipher = await cipherInWorker(job.cipherModule);
+  let pending = ciphers.get(job.cipherModule);
+  if (!pending) ciphers.set(job.cipherModule, (pending = cipherInWorker(job.cipherModule)));
+  const cipher = await pending;
   // rows as read; a seq met twice keeps its last copy (as a Map by seq did, without a hash entry per row)
   const found: RowRecord[] = [];
   for (const file of job.walFiles) {
@@ -94,8 +109,16 @@ async function run(job: SealJob) {
 }
 
 if (parentPort) {
-  run(workerData as SealJob).then(
-    (res) => parentPort!.postMessage({ ok: true, ...res }),
-    (err: Error) => parentPort!.postMessage({ ok: false, error: String(err?.stack ?? err) }),
-  );
+  const port = parentPort;
+  let inFlight = 0;
+  port.on('message', (m: { id: number; job: SealJob }) => {
+    inFlight++;
+    run(m.job).then(
+      (res) => port.postMessage({ id: m.id, ok: true, ...res } satisfies SealAnswer),
+      (err: Error) => port.postMessage({ id: m.id, ok: false, error: String(err?.stack ?? err) } satisfies SealAnswer),
+    ).finally(() => {
+      // idle: the job's garbage goes now, not when the next job needs room (src/store/worker-gc.ts)
+      if (--inFlight === 0) setImmediate(() => inFlight === 0 && collectGarbage());
+    });
+  });
 }

@@ -21,15 +21,12 @@
  * WAL still holds their rows. A crash after it leaves WAL rows below `sealedSeq` (skipped on replay) or
  * old shard files (deleted on open). Nothing acknowledged is lost, nothing is stored twice.
  */
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ArenaSet } from '../core/arena.js';
 import { compileHeld, reachOverlaps, type HeldReads } from '../model/hold.js';
-import { storeFsIsReal } from './fs.js';
 import type { ShardEntry, TenantManifest } from './manifest.js';
 import type { JobKey, SealJob } from './seal-worker.js';
+import type { SealWorkerHost } from './seal-worker-host.js';
 import { filesForRows, groupByDay, kShardRowsCap, writeDayShards } from './shard-writer.js';
 import { dayOf } from './shard-format.js';
 import { isKeyDestroyed, wrappedFromJson } from '../crypto/data-keys.js';
@@ -132,40 +129,13 @@ async function writeShards(store: TenantStore, arenas: ArenaSet, byDay: Map<numb
 }
 
 /**
- * The compiled seal worker, or undefined when not built (running from src/ without dist/), or while a
- * test's file system is installed (src/store/fs.ts: a worker thread would write to the real disk).
+ * Builds the shards of a job in the engine's seal worker (src/store/seal-worker-host.ts), with the store's
+ * cipher (AES-256-GCM; a benchmark's stand-in names its module: src/crypto/cipher.ts); undefined if it cannot.
  */
-function sealWorkerPath(): string | undefined {
-  if (!storeFsIsReal()) return undefined;
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/src/store/seal-worker.js', here) : new URL('./seal-worker.js', here);
-  const file = fileURLToPath(url);
-  return existsSync(file) ? file : undefined;
-}
-
-/**
- * Builds the shards of rotated WAL files in a worker thread, with the store's cipher (AES-256-GCM; a
- * benchmark's stand-in names its module: src/crypto/cipher.ts); undefined if it cannot.
- */
-async function sealInWorker(store: TenantStore, job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
-  const file = sealWorkerPath();
-  if (!file) return undefined;
+async function sealInWorker(store: TenantStore, worker: SealWorkerHost | undefined, job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
+  if (!worker) return undefined;
   const cipherModule = store.keys.cipher.workerModule;
-  return new Promise((resolve) => {
-    const w = new Worker(file, { workerData: cipherModule === undefined ? job : { ...job, cipherModule } });
-    let done = false;
-    w.once('message', (m: { ok: boolean; rows: number; entries: ShardEntry[] }) => {
-      done = true;
-      resolve(m.ok ? { rows: m.rows, entries: m.entries } : undefined);
-    });
-    w.once('error', () => {
-      if (!done) resolve(undefined);
-      done = true;
-    });
-    w.once('exit', () => {
-      if (!done) resolve(undefined);
-    });
-  });
+  return worker.run(cipherModule === undefined ? job : { ...job, cipherModule });
 }
 
 /**
@@ -230,8 +200,8 @@ async function jobShardFiles(store: TenantStore, shards: readonly LoadedShard[])
   return out;
 }
 
-/** Seals every live row appended before the call into day shards. */
-export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
+/** Seals every live row appended before the call into day shards (in `worker` when given and built). */
+export async function sealTenant(store: TenantStore, arenas: ArenaSet, worker?: SealWorkerHost): Promise<number> {
   return store.withExclusive(async () => {
     const { boundarySeq, oldGens } = await store.rotateWal();
     // live rows are in seq order and only grow at the end while we hold the tenant: rows [0, cut) are sealed
@@ -251,7 +221,7 @@ export async function sealTenant(store: TenantStore, arenas: ArenaSet): Promise<
       walKeys: store.keys.openedKeys(), outKeys: await outputKeys(store, countByDay(view, cut)),
     };
     let loaded: LoadedShard[];
-    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(store, job);
+    const viaWorker = store.hasBadWalGens() ? undefined : await sealInWorker(store, worker, job);
     if (viaWorker && viaWorker.rows === rowCount) {
       next.nextShardGen = firstGen + viaWorker.entries.length;
       loaded = await loadEntries(store, arenas, viaWorker.entries);
@@ -308,7 +278,7 @@ const whollyHeld = new WeakMap<LoadedShard, { revision: string; cutoff: number }
  * Deletes every row with ts < cutoff, except those `held` reaches: from the WAL (rewritten), and shards
  * (deleted, or rewritten without the deleted rows).
  */
-export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cutoff: number, held?: HeldReads): Promise<DropOutcome> {
+export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cutoff: number, held?: HeldReads, worker?: SealWorkerHost): Promise<DropOutcome> {
   return store.withExclusive(async () => {
     let readsDeleted = 0;
     let shardsDeleted = 0;
@@ -388,7 +358,7 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
     shardsDeleted += whole.length;
     const doomedFiles = new Set(doomed.map((s) => s.entry.file));
     const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !doomedFiles.has(e.file)) };
-    const rewritten = await rewriteShards(store, arenas, straddling, cutoff, kept, next, held);
+    const rewritten = await rewriteShards(store, arenas, worker, straddling, cutoff, kept, next, held);
     next.shards.push(...rewritten.map((s) => s.entry));
     try {
       await store.saveManifest(next);
@@ -426,7 +396,7 @@ export async function rewriteLiveLog(store: TenantStore): Promise<void> {
  * new shard files, in the seal worker when it is built (else on this thread); loads them. The manifest is
  * the caller's.
  */
-async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: readonly LoadedShard[], minTs: number, expectRows: number, next: TenantManifest, held?: HeldReads): Promise<LoadedShard[]> {
+async function rewriteShards(store: TenantStore, arenas: ArenaSet, worker: SealWorkerHost | undefined, shards: readonly LoadedShard[], minTs: number, expectRows: number, next: TenantManifest, held?: HeldReads): Promise<LoadedShard[]> {
   if (shards.length === 0 || expectRows === 0) return [];
   const firstGen = next.nextShardGen ?? 1;
   const job: SealJob = {
@@ -435,7 +405,7 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
     walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(shards)),
   };
   if (held && held.reaches.length > 0) job.held = held.reaches;
-  const viaWorker = await sealInWorker(store, job);
+  const viaWorker = await sealInWorker(store, worker, job);
   if (viaWorker && viaWorker.rows === expectRows) {
     next.nextShardGen = firstGen + viaWorker.entries.length;
     return loadEntries(store, arenas, viaWorker.entries);
@@ -450,14 +420,14 @@ async function rewriteShards(store: TenantStore, arenas: ArenaSet, shards: reado
  * (manifest version 1 entries) as sealed shards, through the same commit as compaction (new files, manifest,
  * then the old files go), so a crash leaves either the plaintext shards or the sealed ones, never neither.
  */
-export async function encryptPlainShards(store: TenantStore, arenas: ArenaSet): Promise<number> {
+export async function encryptPlainShards(store: TenantStore, arenas: ArenaSet, worker?: SealWorkerHost): Promise<number> {
   return store.withExclusive(async () => {
     const plain = store.shards.filter((s) => !s.entry.key);
     if (plain.length === 0) return 0;
     const names = new Set(plain.map((s) => s.entry.file));
     const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
     const rows = plain.reduce((a, s) => a + s.rows, 0);
-    const rewritten = await rewriteShards(store, arenas, plain, -Infinity, rows, next);
+    const rewritten = await rewriteShards(store, arenas, worker, plain, -Infinity, rows, next);
     await replaceShards(store, arenas, plain, rewritten, next);
     return plain.length;
   });
@@ -489,7 +459,7 @@ const kCompactAt = 4;
  * Merges a day's small shards into one (up to kShardRowsCap rows), in the seal worker; without a built
  * worker nothing is merged (compaction is an optimisation). Returns the number of shards merged away.
  */
-export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promise<number> {
+export async function compactTenant(store: TenantStore, arenas: ArenaSet, worker?: SealWorkerHost): Promise<number> {
   return store.withExclusive(async () => {
     const byDay = new Map<number, LoadedShard[]>();
     for (const s of store.shards) byDay.set(s.meta.day, [...(byDay.get(s.meta.day) ?? []), s]);
@@ -507,7 +477,7 @@ export async function compactTenant(store: TenantStore, arenas: ArenaSet): Promi
       const names = new Set(picked.map((s) => s.entry.file));
       const next: TenantManifest = { ...store.manifest, shards: store.manifest.shards.filter((e) => !names.has(e.file)) };
       const firstGen = next.nextShardGen ?? 1;
-      const viaWorker = await sealInWorker(store, {
+      const viaWorker = await sealInWorker(store, worker, {
         walFiles: [], shardFiles: await jobShardFiles(store, picked), minTs: -Infinity,
         fromSeq: 0, toSeq: Infinity, shards: store.shardObjects.spec, tenant: store.tenant, ordinal: store.ordinal, firstGen,
         walKeys: {}, outKeys: await outputKeys(store, shardRowsByDay(picked)),

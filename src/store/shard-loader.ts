@@ -5,8 +5,8 @@
  * kernels scan (src/core/segment.ts). The plate dictionary slots and zone maps are lanes of the file, so
  * nothing besides the file is allocated. Unloading frees the region for reuse.
  *
- * Sealed shards (manifest entries with a key) are read whole, checked against the manifest (size, CRC32C of
- * the stored bytes), and opened segment by segment (AES-256-GCM) straight into the arena region.
+ * Sealed shards (manifest entries with a key) are read whole into their arena region, checked against the
+ * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kBlockRows, kBlockShift, kPlateSlotBytes, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
@@ -262,22 +262,36 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
     let bytes: Uint8Array;
     let region: Region;
     if (entry.key) {
-      // sealed: the stored bytes are checked (size, CRC32C), then every segment is opened straight into the arena
+      // sealed: the stored bytes are read straight into the arena region, checked (size, CRC32C) and opened
+      // in place (each segment's plaintext lands at or before where its ciphertext was: sealed-file.ts), then
+      // the region shrinks to the plaintext; no buffer of the file outside the arena
       if (!keys) throw CorruptFile(`Shard is encrypted and no key store was given: ${file}`, { file });
-      const stored = await objects.get(entry.file);
-      if (stored.length !== entry.bytes) throw CorruptFile(`Shard size ${stored.length} differs from the manifest's ${entry.bytes}: ${file}`, { file });
-      if (!pool && crc32c(stored) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
+      const stored = await objects.head(entry.file);
+      if (stored === undefined) throw CorruptFile(`Shard is missing: ${file}`, { file });
+      if (stored !== entry.bytes) throw CorruptFile(`Shard size ${stored} differs from the manifest's ${entry.bytes}: ${file}`, { file });
+      region = arenas.alloc(Math.max(16, Math.ceil(stored / 64) * 64), 64);
+      regions.push(region);
+      const memory = arenas.arena(region.arena).memory;
+      try {
+        await objects.getRange(entry.file, 0, stored, new Uint8Array(memory.buffer, region.ptr, stored));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERANGE') throw CorruptFile(`Shard shorter than expected: ${file}`, { file });
+        throw err;
+      }
       const key = await keys.openKey(wrappedFromJson(entry.key)).catch((err: unknown) => {
         if (isKeyDestroyed(err)) throw KeyDestroyed(`Shard ${file} was shredded (its day key is destroyed)`, { file });
         throw err;
       });
-      const size = readSealedHeader(file, stored).plainBytes;
+      // views are made after the awaits: a grown memory has a new buffer object
+      const size = readSealedHeader(file, new Uint8Array(memory.buffer, region.ptr, stored)).plainBytes;
       if (entry.plainBytes !== undefined && size !== entry.plainBytes) throw CorruptFile(`Shard plaintext size differs from the manifest: ${file}`, { file });
-      region = arenas.alloc(Math.max(16, Math.ceil(size / 64) * 64), 64);
-      regions.push(region);
-      const memory = arenas.arena(region.arena).memory;
-      if (pool) await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr }); // `stored` moves to the worker
-      else openSealedFile(file, stored, key, new Uint8Array(memory.buffer), region.ptr, keys.cipher);
+      if (pool) await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr });
+      else {
+        const view = new Uint8Array(memory.buffer, region.ptr, stored);
+        if (crc32c(view) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
+        openSealedFile(file, view, key, new Uint8Array(memory.buffer), region.ptr, keys.cipher);
+      }
+      region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(size / 64) * 64));
       bytes = new Uint8Array(memory.buffer).subarray(region.ptr, region.ptr + size);
     } else {
       // plaintext (a data dir written before encryption at rest, until its migration rewrites it)

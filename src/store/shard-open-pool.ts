@@ -2,8 +2,8 @@
  * Worker threads that check and decrypt sealed shards while a data dir opens (issue 13: "AES-GCM on worker
  * threads where it matters"). Opening is the one time every stored byte is read, checked (CRC32C) and
  * decrypted (AES-256-GCM); on the opening thread that is a serial pass over the whole data set. Here the
- * opening thread reads each file, allocates its arena region and hands the bytes to the least busy worker,
- * which checks them and opens the segments straight into the (shared) arena memory; meanwhile the opening
+ * opening thread reads each file into its arena region and hands the region to the least busy worker,
+ * which checks it and opens the segments in place (the arena memory is shared); meanwhile the opening
  * thread parses and indexes the shards already opened (src/store/sealer.ts openShards). The workers live
  * only while a data dir opens.
  *
@@ -24,9 +24,10 @@ function workerFile(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
+/** A sealed shard read into arena memory: `stored` bytes at `ptr`, checked and opened there in place. */
 export interface ShardOpenRequest {
   file: string;
-  stored: Uint8Array;
+  stored: number;
   crc: number;
   key: Uint8Array;
   memory: WebAssembly.Memory;
@@ -76,20 +77,17 @@ export class ShardOpenPool {
     return this.workers.length;
   }
 
-  /** Checks and opens one sealed shard into `memory` at `ptr`; its stored bytes move to the worker. */
+  /** Checks and opens one sealed shard in place, in `memory` at `ptr` (nothing is copied to the worker). */
   open(r: ShardOpenRequest): Promise<void> {
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
     const id = this.nextId++;
     this.busy[w]!++;
-    // transfer the bytes when they own their buffer (a file read whole); a slice of a shared pool is copied
-    const own = r.stored.byteOffset === 0 && r.stored.byteLength === r.stored.buffer.byteLength && !(r.stored.buffer instanceof SharedArrayBuffer);
-    const stored = own ? r.stored : new Uint8Array(r.stored);
-    const job: OpenShardJob = { id, file: r.file, stored, crc: r.crc, key: r.key, memory: r.memory, ptr: r.ptr };
+    const job: OpenShardJob = { id, file: r.file, stored: r.stored, crc: r.crc, key: r.key, memory: r.memory, ptr: r.ptr };
     if (this.cipher.workerModule !== undefined) job.cipherModule = this.cipher.workerModule;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, worker: w });
-      this.workers[w]!.postMessage(job, [stored.buffer as ArrayBuffer]);
+      this.workers[w]!.postMessage(job);
     });
   }
 

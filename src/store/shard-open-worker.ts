@@ -1,7 +1,6 @@
 /**
- * A shard-open worker: checks a sealed shard's stored bytes (CRC32C against its manifest entry) and opens
- * its segments (AES-256-GCM) straight into the shared arena memory at the region the opening thread
- * allocated for it, so a data dir's shards are checked and decrypted on several threads at once
+ * A shard-open worker: checks a sealed shard's stored bytes (CRC32C against its manifest entry), which the
+ * opening thread read into the shared arena memory, and opens its segments (AES-256-GCM) in place there, so a data dir's shards are checked and decrypted on several threads at once
  * (src/store/shard-open-pool.ts). Parsing and indexing stay on the opening thread. Plain JS at run time
  * (dist/src/store/shard-open-worker.js).
  */
@@ -15,7 +14,8 @@ export interface OpenShardJob {
   id: number;
   /** Where the shard is, for messages. */
   file: string;
-  stored: Uint8Array;
+  /** Stored bytes of the file, at `ptr`. */
+  stored: number;
   crc: number;
   key: Uint8Array;
   /** The arena's shared memory and the region's offset in it. */
@@ -33,10 +33,11 @@ export interface OpenShardAnswer {
 const ciphers = new Map<string | undefined, Promise<Cipher>>();
 
 function run(job: OpenShardJob): Promise<void> | void {
-  if (crc32c(job.stored) !== job.crc) throw CorruptFile(`Shard checksum mismatch: ${job.file}`, { file: job.file });
+  const stored = new Uint8Array(job.memory.buffer, job.ptr, job.stored);
+  if (crc32c(stored) !== job.crc) throw CorruptFile(`Shard checksum mismatch: ${job.file}`, { file: job.file });
   let cipher = ciphers.get(job.cipherModule);
   if (!cipher) ciphers.set(job.cipherModule, (cipher = cipherInWorker(job.cipherModule)));
-  return cipher.then((c) => void openSealedFile(job.file, job.stored, job.key, new Uint8Array(job.memory.buffer), job.ptr, c));
+  return cipher.then((c) => void openSealedFile(job.file, stored, job.key, new Uint8Array(job.memory.buffer), job.ptr, c));
 }
 
 if (parentPort) {
