@@ -6,7 +6,7 @@
  *      per plate code (255 = no match). Live codes are in first-seen order; a pattern with a fixed prefix
  *      is matched only against the plates in the prefix's range of the generation's sorted plate order
  *      (src/store/live-plate-order.ts) plus the unsorted tail of codes the order does not cover yet.
- *   2. few matching plates → their rows through the same-plate chains (newest first, bounded to the blocks
+ *   2. few matching plates (a 64th of the dictionary) → their rows through the same-plate chains (newest first, bounded to the blocks
  *      the time window reaches: src/store/live-plate-chain.ts), tested in JS with the reference's
  *      predicates; otherwise → scanSegment over each block (a segment of its own, built by liveSegment),
  *      newest block first, zone maps pruning as for shards.
@@ -62,8 +62,11 @@ export function runLiveTask(
         }
       }
       if (matched === 0) return empty();
-      if (matched * 8 <= count) {
-        // few plates: walk their chains (the JS row test is the reference's own)
+      // few plates: walk their chains (the JS row test is the reference's own). A chain step is a scattered
+      // read, some 20–50 times a kernel row, so at about rows / plates rows a plate the walk pays only for a
+      // 64th of the dictionary; past that the block scan below, which also bounds a limit by counting
+      // whole older blocks, is cheaper (a shard's postings are contiguous runs: it walks up to an 8th)
+      if (matched * 64 <= count) {
         const p = prepareFilter(filter, -Infinity);
         if (p.empty) return empty();
         const test = liveRowTest(view, p);
