@@ -5,7 +5,7 @@
  * seal keeps), so the two timings answer the same question.
  *
  *   npm run build && node dist/bench/live-vs-sealed.js [--reads 1000000] [--seed 7] [--runs 7] [--days 28]
- *       [--tenants 1] [--threads N] [--hotlist-exact 100000] [--hotlist-fuzzy 10000] [--budget 20]
+ *       [--tenants 1] [--threads N] [--hotlist-exact 100000] [--hotlist-fuzzy 10000] [--budget 20] [--only A,B]
  *
  * Engine only, through the library API (as bench:peers' engine peer); the engine never seals on its own
  * during the live phase (no size or age threshold is reached).
@@ -25,6 +25,12 @@ import { machineDescription } from './peers/report.js';
 import { timeRuns } from './peers/timing.js';
 
 const kCoordScale = 1e7;
+
+/** `--only A,B`: only the query kinds whose name contains A or B (a quicker look at a few kinds). */
+function only(): string[] | undefined {
+  const i = process.argv.indexOf('--only');
+  return i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',');
+}
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,7 +75,8 @@ try {
   log(`loaded ${st.reads.toLocaleString('en-US')} reads in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${st.liveReads.toLocaleString('en-US')} live, ${st.shards} shards`);
   if (st.liveReads !== st.reads) throw new Error('some reads were sealed during the live phase');
 
-  const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy });
+  const kinds = only();
+  const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy }).filter((q) => kinds === undefined || kinds.some((k) => q.name.includes(k)));
   const peer = new EnginePeer(engine);
   const live: Array<{ ms: number; best: number; answer: Answer }> = [];
   for (const q of queries) {

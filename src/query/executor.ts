@@ -17,7 +17,6 @@ import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchResult } from '../mo
 import { kBlockRows, kCoordScale, type CodeLane } from '../core/segment.js';
 import { parseReadId, readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
-import { rowToStoredRead } from '../store/tenant-store.js';
 import { attributeMask, prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
 import { labelPasses } from '../model/label.js';
 import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.js';
@@ -28,6 +27,7 @@ import type { RowBound } from './row-top.js';
 import { QueryBudget } from './budget.js';
 import { kLiveBlockRows } from '../store/live-columns.js';
 import { liveRowTest } from './live-scan.js';
+import { liveHit } from './live-hit.js';
 import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
@@ -445,11 +445,7 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
  */
 export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: number) => string): Hit {
   const src = c.source;
-  if (src.kind === 'live') {
-    const h = rowToStoredRead(src.tenant, src.ordinal, src.view.record(c.row)) as Hit;
-    h.distance = c.distance;
-    return h;
-  }
+  if (src.kind === 'live') return liveHit(src.view, src.tenant, src.ordinal, c.row, c.distance);
   const s = src.shard;
   const i = c.row;
   const d = s.plate[i]!;

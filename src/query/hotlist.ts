@@ -20,6 +20,8 @@ import { kCoordScale } from '../core/segment.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { materialise, rowPasses, shardMasks, TopK, type Candidate } from './executor.js';
 import { liveRowTest } from './live-scan.js';
+import { kLiveBlockRows } from '../store/live-columns.js';
+import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
 import { labelPasses } from '../model/label.js';
 import { prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
@@ -67,6 +69,9 @@ interface FuzzyIndex {
   maxK: number;
   keys: PackedKeyIndex;
 }
+
+const kLiveShift = Math.log2(kLiveBlockRows);
+const kLiveMask = kLiveBlockRows - 1;
 
 /** Plans built once per query: which entries use which method. */
 export class HotlistPlan {
@@ -141,10 +146,11 @@ function liveDictionary(src: Source & { kind: 'live' }): PlateDictionary {
   const count = view.plateCount;
   return {
     count,
+    // the slot's bytes are the plate's characters (at most 10): read from the string, no view per plate
     codes: (d, out) => {
-      const slot = cols.slot(d);
-      const len = slot[15]!;
-      for (let j = 0; j < len; j++) out[j] = slot[j]!;
+      const plate = cols.plates[d]!;
+      const len = Math.min(plate.length, 10);
+      for (let j = 0; j < len; j++) out[j] = plate.charCodeAt(j);
       return len;
     },
     plateAt: (d) => cols.plates[d]!,
@@ -250,13 +256,21 @@ export function collectHotlist(sources: readonly Source[], plan: HotlistPlan, qu
       const view = src.view;
       const test = liveRowTest(view, p);
       if (!test) continue;
+      // only the blocks the window reaches can hold a passing row: each plate's chain walk is bounded to them
+      const [gLo, gHi] = liveTimeRange(view, p.lo, p.hi);
+      if (gLo >= gHi) continue;
       const dict = liveDictionary(src);
+      const blocks = view.cols.blocks;
       matchEntries(plan, dict, (entry, d, distance) => {
-        for (const g of view.rowsOfPlate(d)) {
+        for (let g = plateRowBelow(view, d, gHi); g >= gLo; g = prevPlateRow(view, g)) {
           budget?.tick();
-          const t = view.ts(g);
+          const block = blocks[g >>> kLiveShift]!;
+          const t = block.tsAt(g & kLiveMask);
           if (!test(g, t)) continue;
-          topOf(entry).push({ distance, ts: t, ordinal: src.ordinal, seq: view.seq(g), source: src, row: g } satisfies Candidate);
+          const top = topOf(entry);
+          // a row that cannot enter the entry's full heap is only counted: no candidate, no seq read
+          if (!top.wants(distance, t)) top.countOnly(1);
+          else top.push({ distance, ts: t, ordinal: src.ordinal, seq: block.seq[g & kLiveMask]!, source: src, row: g } satisfies Candidate);
         }
       }, budget);
     }

@@ -3,10 +3,13 @@
  * counterpart of src/query/segment-task.ts: the same two steps, over a generation's blocks.
  *
  *   1. dictionary: matchDictionary over the generation's plate slots, chunk by chunk, into one u8 distance
- *      per plate code (255 = no match). Live codes are in first-seen order, so there is no prefix range.
- *   2. few matching plates → their rows through the same-plate chains (newest first), tested in JS with
- *      the reference's predicates; otherwise → scanSegment over each block (a segment of its own, built by
- *      liveSegment), newest block first, zone maps pruning as for shards.
+ *      per plate code (255 = no match). Live codes are in first-seen order; a pattern with a fixed prefix
+ *      is matched only against the plates in the prefix's range of the generation's sorted plate order
+ *      (src/store/live-plate-order.ts) plus the unsorted tail of codes the order does not cover yet.
+ *   2. few matching plates (a 64th of the dictionary) → their rows through the same-plate chains (newest first, bounded to the blocks
+ *      the time window reaches: src/store/live-plate-chain.ts), tested in JS with the reference's
+ *      predicates; otherwise → scanSegment over each block (a segment of its own, built by liveSegment),
+ *      newest block first, zone maps pruning as for shards.
  *   3. the same bounded top-k (src/query/row-top.ts), rows as generation row indexes.
  *
  * Runs on the calling thread (the live rows' owner): a view is a prefix of rows that never change, so it
@@ -20,6 +23,14 @@ import type { QueryBudget } from './budget.js';
 import { prepareFilter } from './filter-plan.js';
 import { liveRowTest } from './live-scan.js';
 import { RowTop, type RowBoundary } from './row-top.js';
+import { kPlateSlotBytes } from '../core/segment.js';
+import { int32List } from '../core/typed-list.js';
+import { livePlateOrder, prefixSpan } from '../store/live-plate-order.js';
+import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
+import { compilePlateMatch } from './plate-matcher.js';
+
+const kShift = Math.log2(kLiveBlockRows);
+const kMask = kLiveBlockRows - 1;
 import type { SegmentTaskResult } from './segment-task.js';
 
 /**
@@ -41,27 +52,43 @@ export function runLiveTask(
       const count = view.plateCount;
       dist = k.scratch.alloc(Math.max(16, count), 16);
       const compiled = k.compilePlateMatch(match);
-      let matched = 0;
-      for (let c = 0; c * kSlotChunk < count; c++) {
-        budget?.check();
-        matched += k.matchDictionary(liveDictSegment(cols, c, count), compiled, dist + c * kSlotChunk);
+      // the matched codes when the prefix narrowed the match (else every code's distance is in `dist`)
+      const codes = matchByPrefix(k, view, match, compiled, dist, budget);
+      let matched = codes ? codes.length : 0;
+      if (!codes) {
+        for (let c = 0; c * kSlotChunk < count; c++) {
+          budget?.check();
+          matched += k.matchDictionary(liveDictSegment(cols, c, count), compiled, dist + c * kSlotChunk);
+        }
       }
       if (matched === 0) return empty();
-      if (matched * 8 <= count) {
-        // few plates: walk their chains (the JS row test is the reference's own)
+      // few plates: walk their chains (the JS row test is the reference's own). A chain step is a scattered
+      // read, some 20–50 times a kernel row, so at about rows / plates rows a plate the walk pays only for a
+      // 64th of the dictionary; past that the block scan below, which also bounds a limit by counting
+      // whole older blocks, is cheaper (a shard's postings are contiguous runs: it walks up to an 8th)
+      if (matched * 64 <= count) {
         const p = prepareFilter(filter, -Infinity);
         if (p.empty) return empty();
         const test = liveRowTest(view, p);
         if (!test) return empty();
+        const [gLo, gHi] = liveTimeRange(view, p.lo, p.hi);
+        if (gLo >= gHi) return empty();
         const ds = new Uint8Array(k.memory.buffer, dist, count);
-        for (let code = 0, left = matched; code < count && left > 0; code++) {
+        const walk = (code: number) => {
           const distance = ds[code]!;
-          if (distance === kNoMatch) continue;
-          left--;
-          for (const g of view.rowsOfPlate(code)) {
+          for (let g = plateRowBelow(view, code, gHi); g >= gLo; g = prevPlateRow(view, g)) {
             budget?.tick();
-            const t = view.ts(g);
+            const t = cols.blocks[g >>> kShift]!.tsAt(g & kMask);
             if (test(g, t)) top.offer(distance, t, g, seqOf);
+          }
+        };
+        if (codes) {
+          for (const code of codes) walk(code);
+        } else {
+          for (let code = 0, left = matched; code < count && left > 0; code++) {
+            if (ds[code] === kNoMatch) continue;
+            left--;
+            walk(code);
           }
         }
         return finish(top);
@@ -101,6 +128,53 @@ export function runLiveTask(
   } finally {
     k.scratch.release(mark);
   }
+}
+
+/** The characters of `match` before its first `?` or `*`, when they narrow it ('' for fuzzy or OCR patterns). */
+function fixedPrefix(match: PlateMatch): string {
+  if (match.ocr || match.mode === 'fuzzy') return '';
+  const m = /^[^?*]*/.exec(match.pattern)!;
+  return m[0];
+}
+
+/**
+ * Matches `match` against the plates of `view` through the prefix's range of the sorted plate order (the JS
+ * matcher, the reference's own, on each) and the kernels over the tail the order does not cover, writing
+ * every code's distance (kNoMatch elsewhere) at `dist`: the matched codes. Undefined when the pattern has
+ * no fixed prefix or the range is not much smaller than the dictionary (one kernel pass is then as cheap).
+ */
+function matchByPrefix(k: Kernels, view: LiveView, match: PlateMatch, compiled: ReturnType<Kernels['compilePlateMatch']>, dist: number, budget?: QueryBudget): Int32Array | undefined {
+  const prefix = fixedPrefix(match);
+  if (prefix.length === 0) return undefined;
+  const cols = view.cols;
+  const count = view.plateCount;
+  const order = livePlateOrder(cols);
+  const [lo, hi] = prefixSpan(cols, order, prefix);
+  const tailFrom = Math.min(order.covered, count);
+  if ((hi - lo) + (count - tailFrom) > count / 4) return undefined;
+  new Uint8Array(k.memory.buffer, dist, count).fill(kNoMatch);
+  const out = int32List();
+  const matcher = compilePlateMatch(match);
+  const ds = new Uint8Array(k.memory.buffer, dist, count);
+  for (let i = lo; i < hi; i++) {
+    const code = order.sorted[i]!;
+    if (code >= count) continue; // a plate first seen after this view
+    const d = matcher(cols.plates[code]!);
+    if (d < 0) continue;
+    ds[code] = d;
+    out.push(code);
+  }
+  for (let from = tailFrom; from < count; ) {
+    budget?.check();
+    const c = Math.floor(from / kSlotChunk);
+    const end = Math.min(count, (c + 1) * kSlotChunk);
+    const seg = liveDictSegment(cols, c, count);
+    k.matchDictionary({ ...seg, dict: seg.dict + (from - c * kSlotChunk) * kPlateSlotBytes, dictCount: end - from }, compiled, dist + from);
+    const after = new Uint8Array(k.memory.buffer, dist, count);
+    for (let code = from; code < end; code++) if (after[code] !== kNoMatch) out.push(code);
+    from = end;
+  }
+  return out.done();
 }
 
 function finish(top: RowTop): SegmentTaskResult {

@@ -8,7 +8,8 @@
  *     are scanned by the WebAssembly kernel (row-scan-task.ts), on the worker pool when the rows to scan
  *     (of the pairs of shard and filter that remain) make the round trip worth it, else on the calling thread;
  *     a shard whose arena has no scratch room gets the JS scan of the executor (same predicates);
- *   - live (unsealed) rows are scanned in JS with the executor's live scan.
+ *   - live (unsealed) rows go block by block through the same row-scan task (live-row-scan.ts), or, when the
+ *     generation straddles arenas, the executor's JS live scan.
  * The tenant's retention floor is folded into every filter, so nothing past retention is ever returned.
  */
 import type { Kernels } from '../../core/kernels.js';
@@ -21,6 +22,7 @@ import { prepareFilter, type PreparedFilter } from '../filter-plan.js';
 import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
 import type { Source } from '../sources.js';
+import { liveRowScan, liveScansWithKernels } from './live-row-scan.js';
 import { nearAny, runRowScanTask, type CameraWindows, type RowScanResult, type RowScanTask } from './row-scan-task.js';
 import { filterReachesShard } from './shard-reach.js';
 
@@ -196,6 +198,16 @@ export async function scanRows(env: RowScanEnv, sources: readonly Source[], spec
       if (k) {
         try {
           out.push({ src, rows: runRowScanTask(k, rowScanTask(src, spec), budget).rows });
+          continue;
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+        }
+      }
+    } else if (liveScansWithKernels(src.view)) {
+      const k = env.kernelsFor(src.view.cols.arena);
+      if (k) {
+        try {
+          out.push({ src, rows: liveRowScan(k, src.view, spec.filters.map((f) => withFloor(f, src.minTs)), spec.windows, budget) });
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
