@@ -64,7 +64,7 @@ describe('one seal worker for the engine\'s life', () => {
     const engine = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
     cleanups.unshift(() => engine.close());
     const host = hostOf(engine);
-    const worker = () => (host as unknown as { worker: Worker | undefined }).worker;
+    const worker = () => (host as unknown as { worker: { worker: Worker | undefined } }).worker.worker; // the KeptWorker's thread
     const reads: StoredRead[] = [];
     const all = makeReads({ seed: 6, reads: 3000, days: 2 });
     reads.push(...(await engine.append('pd-a', all.slice(0, 1000))).stored);

@@ -12,7 +12,13 @@ import { fileURLToPath } from 'node:url';
  * @param fromDist the script relative to the caller in dist/ (e.g. './encode-worker.js')
  */
 export function compiledWorkerPath(callerUrl: string, fromSrc: string, fromDist: string): string {
-  const file = fileURLToPath(new URL(callerUrl.endsWith('.ts') ? fromSrc : fromDist, callerUrl));
-  if (!existsSync(file)) throw new Error(`worker script not built (${file}); run \`npm run build\``);
+  const file = builtWorkerPath(callerUrl, fromSrc, fromDist);
+  if (!file) throw new Error(`worker script not built (${fileURLToPath(new URL(callerUrl.endsWith('.ts') ? fromSrc : fromDist, callerUrl))}); run \`npm run build\``);
   return file;
+}
+
+/** As compiledWorkerPath, but undefined when the script is not built (for workers the caller can do without). */
+export function builtWorkerPath(callerUrl: string, fromSrc: string, fromDist: string): string | undefined {
+  const file = fileURLToPath(new URL(callerUrl.endsWith('.ts') ? fromSrc : fromDist, callerUrl));
+  return existsSync(file) ? file : undefined;
 }

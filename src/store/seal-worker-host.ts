@@ -9,9 +9,8 @@
  * next job starts a new worker. The worker is referenced only while a job is in flight, so an idle one
  * never keeps a process alive; `close` ends it.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { KeptWorker } from '../core/kept-worker.js';
+import { builtWorkerPath } from '../core/worker-path.js';
 import { storeFsIsReal } from './fs.js';
 import type { ShardEntry } from './manifest.js';
 import type { SealAnswer, SealJob } from './seal-worker.js';
@@ -22,65 +21,27 @@ import type { SealAnswer, SealJob } from './seal-worker.js';
  */
 function sealWorkerPath(): string | undefined {
   if (!storeFsIsReal()) return undefined;
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/src/store/seal-worker.js', here) : new URL('./seal-worker.js', here);
-  const file = fileURLToPath(url);
-  return existsSync(file) ? file : undefined;
+  return builtWorkerPath(import.meta.url, '../../dist/src/store/seal-worker.js', './seal-worker.js');
 }
 
 export class SealWorkerHost {
-  private worker: Worker | undefined;
-  private closed = false;
-  private nextId = 0;
-  private readonly waiting = new Map<number, (r: { rows: number; entries: ShardEntry[] } | undefined) => void>();
+  private readonly worker = new KeptWorker<{ job: SealJob }, SealAnswer>('seal worker', sealWorkerPath);
+
   /** Workers started (for tests: one per engine unless a worker died). */
-  started = 0;
+  get started(): number {
+    return this.worker.started;
+  }
 
   /** Runs `job` on the worker; undefined when there is none or the job failed (the caller falls back). */
   run(job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
-    const w = this.workerOrUndefined();
-    if (!w) return Promise.resolve(undefined);
-    const id = this.nextId++;
-    if (this.waiting.size === 0) w.ref();
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      w.postMessage({ id, job });
-    });
-  }
-
-  private workerOrUndefined(): Worker | undefined {
-    if (this.worker) return this.worker;
-    const file = sealWorkerPath();
-    if (!file) return undefined;
-    const w = new Worker(file);
-    this.started++;
-    w.unref();
-    w.on('message', (m: SealAnswer) => {
-      const resolve = this.waiting.get(m.id);
-      if (!resolve) return;
-      this.waiting.delete(m.id);
-      if (this.waiting.size === 0) w.unref();
-      resolve(m.ok ? { rows: m.rows, entries: m.entries } : undefined);
-    });
-    const gone = () => {
-      if (this.worker === w) this.worker = undefined;
-      for (const resolve of this.waiting.values()) resolve(undefined);
-      this.waiting.clear();
-    };
-    w.on('error', gone);
-    w.on('exit', gone);
-    this.worker = w;
-    return w;
+    return this.worker.call({ job }).then(
+      (m) => (m?.ok ? { rows: m.rows, entries: m.entries } : undefined),
+      () => undefined,
+    );
   }
 
   /** Ends the worker (jobs in flight answer undefined). */
-  async close(): Promise<void> {
-    this.closed = true;
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
-    for (const resolve of this.waiting.values()) resolve(undefined);
-    this.waiting.clear();
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }

@@ -1,0 +1,77 @@
+/**
+ * One worker thread kept for the engine's life and fed jobs as messages `{id, ...request}`, each answered
+ * by a message with the same id: how the seal worker (src/store/seal-worker-host.ts) and the plate-index
+ * thread (src/store/plate-index-thread.ts) run. Starting a thread per job costs its module loading each
+ * time; a kept one pays it once.
+ *
+ * The thread starts on first need, is referenced only while a job is in flight (an idle worker never keeps
+ * the process alive), and is replaced by the next job if it errors or exits. A job it held then rejects;
+ * after `close` every job answers undefined (the engine is closing: nothing to install).
+ */
+import { Worker, type TransferListItem } from 'node:worker_threads';
+
+export class KeptWorker<Request extends object, Answer extends { id: number }> {
+  private worker: Worker | undefined;
+  private closed = false;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (a: Answer | undefined) => void; reject: (e: Error) => void }>();
+  /** Threads started (tests: one per engine unless a worker died). */
+  started = 0;
+
+  /** `script()`: the compiled worker script, or undefined when it cannot run here (then every job rejects). */
+  constructor(private readonly name: string, private readonly script: () => string | undefined) {}
+
+  /** Posts `request` to the worker; resolves with its answer, rejects when there is no worker or it failed. */
+  call(request: Request, transfer?: readonly TransferListItem[]): Promise<Answer | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const w = this.start();
+    if (!w) return Promise.reject(new Error(`${this.name} not available`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage({ id, ...request }, transfer);
+    });
+  }
+
+  /** Ends the worker; jobs in flight answer undefined. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+    this.settleAll(new Error(`${this.name} closed`));
+  }
+
+  private start(): Worker | undefined {
+    if (this.worker) return this.worker;
+    const file = this.script();
+    if (!file) return undefined;
+    const w = new Worker(file);
+    this.started++;
+    w.unref();
+    w.on('message', (m: Answer) => {
+      const p = this.waiting.get(m.id);
+      if (!p) return;
+      this.waiting.delete(m.id);
+      if (this.waiting.size === 0) w.unref();
+      p.resolve(m);
+    });
+    const gone = (err: Error) => {
+      if (this.worker === w) this.worker = undefined;
+      this.settleAll(err);
+    };
+    w.on('error', gone);
+    w.on('exit', () => gone(new Error(`${this.name} exited`)));
+    this.worker = w;
+    return w;
+  }
+
+  private settleAll(err: Error): void {
+    for (const p of this.waiting.values()) {
+      if (this.closed) p.resolve(undefined);
+      else p.reject(err);
+    }
+    this.waiting.clear();
+  }
+}
