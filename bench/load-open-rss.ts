@@ -60,6 +60,7 @@ async function load(dir: string, reads: number): Promise<void> {
     peaks.set(phase, { rss: r, heap: m.heapTotal, external: m.external, arena: arenas.arenas.reduce((n, a) => n + a.committedBytes, 0) });
   }, 20);
   const base = status('VmRSS');
+  const cpu0 = process.cpuUsage();
   const pending = new Map<string, Read[]>();
   const t0 = performance.now();
   for (const g of generateReads({ reads, seed: 1, tenants: ['pd-metro', 'pd-east', 'pd-south'], days: 28, vehicles: Math.max(50, Math.round(reads / 8)) })) {
@@ -78,10 +79,12 @@ async function load(dir: string, reads: number): Promise<void> {
   phase = 'seal';
   await engine.seal();
   clearInterval(timer);
+  const loadS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, 2000)); // the seal worker's idle collection
   const settled = status('VmRSS');
   const s = engine.stats();
-  log(`loaded ${s.reads} reads in ${((performance.now() - t0) / 1000).toFixed(1)} s; resident ${(s.residentBytes / MiB).toFixed(0)} MiB; ` +
+  log(`loaded ${s.reads} reads in ${loadS.toFixed(1)} s (process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s: every thread, generating the reads included); resident ${(s.residentBytes / MiB).toFixed(0)} MiB; ` +
     `RSS at start ${(base / MiB).toFixed(0)} MiB; ${[...peaks].map(([p, v]) => `peak while ${p === 'append' ? 'appending' : 'sealing'} ${(v.rss / MiB).toFixed(0)} MiB ` +
       `(main JS heap ${(v.heap / MiB).toFixed(0)}, external ${(v.external / MiB).toFixed(0)}, arena ${(v.arena / MiB).toFixed(0)}, rest ${((v.rss - v.heap - v.external - v.arena) / MiB).toFixed(0)})`).join(', ')}; ` +
     `VmHWM ${(status('VmHWM') / MiB).toFixed(0)} MiB; RSS 2 s after the load ${(settled / MiB).toFixed(0)} MiB; ` +
