@@ -12,7 +12,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { frameRecord, kWalPlainVersion, scanWal, openWalRecords } from '../src/store/wal.js';
-import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from '../src/store/wal-record.js';
+import { unpack } from 'msgpackr';
+import { readRecordRows } from '../src/store/wal-record-rows.js';
+import { decodeRecord, decodeRecordInto, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from '../src/store/wal-record.js';
 import { lastBySeq } from '../src/store/rows-by-seq.js';
 import { groupByDay, writeDayShards } from '../src/store/shard-writer.js';
 import { kChunkRows } from '../src/store/seal-rows.js';
@@ -180,5 +182,62 @@ describe('seal job from columns', () => {
       expect(got2.rows).toBeLessThan(got.rows);
     }
     expect(checkedRows).toBeGreaterThan(kChunkRows);
+  });
+});
+
+describe('WAL record rows read from the bytes', () => {
+  /** The rows as msgpackr decodes the payload (the reference), or 'corrupt'. */
+  function viaMsgpackr(payload: Uint8Array): unknown[][] | 'corrupt' {
+    let v: unknown;
+    try {
+      v = unpack(payload);
+    } catch {
+      return 'corrupt';
+    }
+    if (!Array.isArray(v) || (v[0] !== 1 && v[0] !== 2) || typeof v[1] !== 'number' || !Array.isArray(v[2])) return 'corrupt';
+    return (v[2] as unknown[][]).map((t, i) => [v[0] === 2 ? t[10] : v[1] + i, t[0], t[1], t[2], t[3], t[4], t[5] ?? undefined, t[6] ?? undefined, t[7] ?? undefined, t[8] ?? undefined, t[9] ?? undefined]);
+  }
+  function viaReader(payload: Uint8Array): unknown[][] | 'corrupt' {
+    const out: unknown[][] = [];
+    try {
+      decodeRecordInto('x.wal', payload, (...row) => out.push(row));
+    } catch {
+      return 'corrupt';
+    }
+    return out;
+  }
+
+  it('decodes every payload as msgpackr does: written records, odd values, damaged bytes', () => {
+    const r = rng(7);
+    const texts = ['', 'A', 'ÄÖ', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(300), 'ok'];
+    const nums = [0, 1, -1, 127, 128, -32, -33, 255, 256, -129, 65535, 65536, -32769, 2 ** 31, 2 ** 32, -(2 ** 31) - 1, 2 ** 40, 0.5, -1.25, kT0 + 0.5, NaN];
+    const pick = <T>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
+    let fast = 0;
+    for (let n = 0; n < 1500; n++) {
+      const rows: RowRecord[] = Array.from({ length: Math.floor(r() * 20) }, (_, i) => {
+        const row = randomRow(r, 1000 + i, ['AB123', 'XYZ9'], 3);
+        if (r() < 0.2) row.plate = pick(texts);
+        if (r() < 0.2) row.ts = pick(nums);
+        if (r() < 0.2) row.latE7 = pick(nums);
+        if (r() < 0.2) row.camera = pick(texts);
+        if (r() < 0.2) row.region = pick(texts);
+        if (r() < 0.2) row.confidence = pick(nums);
+        if (r() < 0.1) row.readId = pick(texts);
+        if (r() < 0.05) row.seq = pick(nums);
+        return row;
+      });
+      let payload: Uint8Array = r() < 0.5 ? encodeReadsRecord(pick(nums), rows) : encodeRewriteRecord(rows);
+      if (r() < 0.3) {
+        payload = Buffer.from(payload);
+        for (let k = 0; k < 1 + Math.floor(r() * 3); k++) payload[Math.floor(r() * payload.length)] = Math.floor(r() * 256);
+      }
+      if (r() < 0.05) payload = payload.subarray(0, Math.floor(r() * payload.length));
+      if (r() < 0.05) payload = Buffer.concat([payload, Buffer.from([0xc0])]);
+      const want = viaMsgpackr(payload);
+      const got = viaReader(payload);
+      expect(got).toEqual(want);
+      if (readRecordRows(payload, () => {}) !== undefined) fast++;
+    }
+    expect(fast).toBeGreaterThan(300);
   });
 });

@@ -13,6 +13,7 @@
  */
 import { Packr } from 'msgpackr';
 import { CorruptFile } from '../errors.js';
+import { readRecordRows } from './wal-record-rows.js';
 
 export const kRecordReads = 1;
 export const kRecordRewrite = 2;
@@ -61,6 +62,9 @@ export type RowSink = (seq: number, plate: string, ts: number, latE7: number, lo
  * its CRC but does not decode is a corrupt file (thrown before any row reaches the sink).
  */
 export function decodeRecordInto(file: string, payload: Uint8Array, sink: RowSink): number {
+  // what the writer produces is read straight from the bytes, no array per row (src/store/wal-record-rows.ts)
+  const read = readRecordRows(payload, sink);
+  if (read !== undefined) return read;
   let v: unknown;
   try {
     v = packr.unpack(payload);
