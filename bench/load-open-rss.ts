@@ -13,7 +13,7 @@
  * noted (the rest is worker threads' heaps — the seal worker's — and the allocator's).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,16 +22,8 @@ import { openEngine } from '../src/engine/index.js';
 import { generateReads } from '../src/gen/index.js';
 import type { Read } from '../src/model/read.js';
 import { kCoordScale } from '../src/core/segment.js';
+import { arg, MiB, status } from './proc-memory.js';
 
-const MiB = 2 ** 20;
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-function status(field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 const log = (s: string) => void process.stderr.write(`load-open-rss ${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
 async function openChild(dir: string): Promise<void> {

@@ -22,16 +22,8 @@ import { frameRecord, kWalPlainVersion } from '../src/store/wal.js';
 import { toE7 } from '../src/store/tenant-store.js';
 import { dayOf } from '../src/store/shard-format.js';
 import type { JobKey, SealJob } from '../src/store/seal-job.js';
+import { arg, MiB, status } from './proc-memory.js';
 
-const MiB = 2 ** 20;
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-function status(field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 const log = (s: string) => void process.stderr.write(`seal-job-rss ${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
 /** Writes a plaintext WAL file of `reads` reads of one tenant; the job that seals it. */
