@@ -13,7 +13,7 @@
  * noted (the rest is worker threads' heaps — the seal worker's — and the allocator's).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,16 +22,8 @@ import { openEngine } from '../src/engine/index.js';
 import { generateReads } from '../src/gen/index.js';
 import type { Read } from '../src/model/read.js';
 import { kCoordScale } from '../src/core/segment.js';
+import { arg, MiB, status } from './proc-memory.js';
 
-const MiB = 2 ** 20;
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-function status(field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 const log = (s: string) => void process.stderr.write(`load-open-rss ${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
 async function openChild(dir: string): Promise<void> {
@@ -60,6 +52,7 @@ async function load(dir: string, reads: number): Promise<void> {
     peaks.set(phase, { rss: r, heap: m.heapTotal, external: m.external, arena: arenas.arenas.reduce((n, a) => n + a.committedBytes, 0) });
   }, 20);
   const base = status('VmRSS');
+  const cpu0 = process.cpuUsage();
   const pending = new Map<string, Read[]>();
   const t0 = performance.now();
   for (const g of generateReads({ reads, seed: 1, tenants: ['pd-metro', 'pd-east', 'pd-south'], days: 28, vehicles: Math.max(50, Math.round(reads / 8)) })) {
@@ -78,10 +71,12 @@ async function load(dir: string, reads: number): Promise<void> {
   phase = 'seal';
   await engine.seal();
   clearInterval(timer);
+  const loadS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await new Promise((r) => setTimeout(r, 2000)); // the seal worker's idle collection
   const settled = status('VmRSS');
   const s = engine.stats();
-  log(`loaded ${s.reads} reads in ${((performance.now() - t0) / 1000).toFixed(1)} s; resident ${(s.residentBytes / MiB).toFixed(0)} MiB; ` +
+  log(`loaded ${s.reads} reads in ${loadS.toFixed(1)} s (process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s: every thread, generating the reads included); resident ${(s.residentBytes / MiB).toFixed(0)} MiB; ` +
     `RSS at start ${(base / MiB).toFixed(0)} MiB; ${[...peaks].map(([p, v]) => `peak while ${p === 'append' ? 'appending' : 'sealing'} ${(v.rss / MiB).toFixed(0)} MiB ` +
       `(main JS heap ${(v.heap / MiB).toFixed(0)}, external ${(v.external / MiB).toFixed(0)}, arena ${(v.arena / MiB).toFixed(0)}, rest ${((v.rss - v.heap - v.external - v.arena) / MiB).toFixed(0)})`).join(', ')}; ` +
     `VmHWM ${(status('VmHWM') / MiB).toFixed(0)} MiB; RSS 2 s after the load ${(settled / MiB).toFixed(0)} MiB; ` +

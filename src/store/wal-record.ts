@@ -13,6 +13,7 @@
  */
 import { Packr } from 'msgpackr';
 import { CorruptFile } from '../errors.js';
+import { readRecordRows } from './wal-record-rows.js';
 
 export const kRecordReads = 1;
 export const kRecordRewrite = 2;
@@ -52,8 +53,18 @@ export function encodeRewriteRecord(rows: readonly RowRecord[]): Buffer {
   })]);
 }
 
-/** Decodes a record payload; a payload that passed its CRC but does not decode is a corrupt file. */
-export function decodeRecord(file: string, payload: Uint8Array): { firstSeq: number; rows: RowRecord[] } {
+/** Receives a record's rows one by one, field by field (absent optional fields undefined): no object per row. */
+export type RowSink = (seq: number, plate: string, ts: number, latE7: number, lonE7: number, camera: string,
+  region: string | undefined, confidence: number | undefined, make: string | undefined, color: string | undefined, readId: string | undefined) => void;
+
+/**
+ * Decodes a record payload into `sink`, row by row; returns the record's firstSeq. A payload that passed
+ * its CRC but does not decode is a corrupt file (thrown before any row reaches the sink).
+ */
+export function decodeRecordInto(file: string, payload: Uint8Array, sink: RowSink): number {
+  // what the writer produces is read straight from the bytes, no array per row (src/store/wal-record-rows.ts)
+  const read = readRecordRows(payload, sink);
+  if (read !== undefined) return read;
   let v: unknown;
   try {
     v = packr.unpack(payload);
@@ -65,21 +76,27 @@ export function decodeRecord(file: string, payload: Uint8Array): { firstSeq: num
   }
   const firstSeq = v[1];
   const rewrite = v[0] === kRecordRewrite;
-  const rows: RowRecord[] = (v[2] as unknown[][]).map((t, i) => {
-    const r: RowRecord = {
-      seq: rewrite ? (t[10] as number) : firstSeq + i,
-      plate: t[0] as string,
-      ts: t[1] as number,
-      latE7: t[2] as number,
-      lonE7: t[3] as number,
-      camera: t[4] as string,
-    };
-    if (t[5] != null) r.region = t[5] as string;
-    if (t[6] != null) r.confidence = t[6] as number;
-    if (t[7] != null) r.make = t[7] as string;
-    if (t[8] != null) r.color = t[8] as string;
-    if (t[9] != null) r.readId = t[9] as string;
-    return r;
+  const tuples = v[2] as unknown[][];
+  for (let i = 0; i < tuples.length; i++) {
+    const t = tuples[i]!;
+    sink(rewrite ? (t[10] as number) : firstSeq + i, t[0] as string, t[1] as number, t[2] as number, t[3] as number, t[4] as string,
+      (t[5] ?? undefined) as string | undefined, (t[6] ?? undefined) as number | undefined, (t[7] ?? undefined) as string | undefined,
+      (t[8] ?? undefined) as string | undefined, (t[9] ?? undefined) as string | undefined);
+  }
+  return firstSeq;
+}
+
+/** Decodes a record payload into row records (replay); a payload that passed its CRC but does not decode is a corrupt file. */
+export function decodeRecord(file: string, payload: Uint8Array): { firstSeq: number; rows: RowRecord[] } {
+  const rows: RowRecord[] = [];
+  const firstSeq = decodeRecordInto(file, payload, (seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, readId) => {
+    const r: RowRecord = { seq, plate, ts, latE7, lonE7, camera };
+    if (region !== undefined) r.region = region;
+    if (confidence !== undefined) r.confidence = confidence;
+    if (make !== undefined) r.make = make;
+    if (color !== undefined) r.color = color;
+    if (readId !== undefined) r.readId = readId;
+    rows.push(r);
   });
   return { firstSeq, rows };
 }

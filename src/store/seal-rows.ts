@@ -1,0 +1,180 @@
+/**
+ * The rows a seal or rewrite job gathers (WAL records, shard rows), held as columns in the seal worker
+ * (src/store/seal-worker.ts) and handed out one UTC day at a time as ShardSources in seq order, one row
+ * per seq: the copy read last wins, as `lastBySeq` (src/store/rows-by-seq.ts, the plain reference) does.
+ *
+ * Why columns (issue 11, bounded memory): a seal of 1M rows read as one `RowRecord` object per row held
+ * 500–770 MiB in the worker before the first shard was written. Here a row costs 52 bytes of typed
+ * arrays (plus its read id when it has one), in chunks of 2^16 rows so growing never copies; plates and
+ * labels are codes into dictionaries of distinct strings. The shard builder's own transient arrays
+ * (shard-format.ts buildShard) then exist for one day's shard at a time.
+ *
+ *   per chunk of kChunkRows rows, one ArrayBuffer:
+ *   seq f64 · ts f64 · confidence f64 (NaN = none) · lat, lon i32 (degrees × 1e7)
+ *   · plate, camera, region, make, color i32 (codes; region/make/color 0 = none)
+ */
+import { LabelCodes } from './live-columns.js';
+import { dayOf, type ShardSource } from './shard-format.js';
+
+const kChunkBits = 16;
+/** Rows per column chunk. */
+export const kChunkRows = 1 << kChunkBits;
+const kChunkMask = kChunkRows - 1;
+
+class Chunk {
+  readonly seq: Float64Array;
+  readonly ts: Float64Array;
+  readonly conf: Float64Array;
+  readonly lat: Int32Array;
+  readonly lon: Int32Array;
+  readonly plate: Int32Array;
+  readonly camera: Int32Array;
+  readonly region: Int32Array;
+  readonly make: Int32Array;
+  readonly color: Int32Array;
+  readIds: (string | undefined)[] | undefined;
+
+  constructor() {
+    const B = kChunkRows;
+    const buf = new ArrayBuffer(52 * B);
+    this.seq = new Float64Array(buf, 0, B);
+    this.ts = new Float64Array(buf, 8 * B, B);
+    this.conf = new Float64Array(buf, 16 * B, B);
+    this.lat = new Int32Array(buf, 24 * B, B);
+    this.lon = new Int32Array(buf, 28 * B, B);
+    this.plate = new Int32Array(buf, 32 * B, B);
+    this.camera = new Int32Array(buf, 36 * B, B);
+    this.region = new Int32Array(buf, 40 * B, B);
+    this.make = new Int32Array(buf, 44 * B, B);
+    this.color = new Int32Array(buf, 48 * B, B);
+  }
+}
+
+export class SealRows {
+  private readonly chunks: Chunk[] = [];
+  /** Rows added (copies of one seq included). */
+  length = 0;
+  private readonly plates = new LabelCodes(false);
+  private readonly cameras = new LabelCodes(false);
+  private readonly regions = new LabelCodes(true);
+  private readonly makes = new LabelCodes(true);
+  private readonly colors = new LabelCodes(true);
+
+  /** Adds one row as read (any seq order; a seq met again replaces the earlier copy). */
+  add(seq: number, plate: string, ts: number, latE7: number, lonE7: number, camera: string,
+    region: string | undefined, confidence: number | undefined, make: string | undefined, color: string | undefined, readId: string | undefined): void {
+    const g = this.length;
+    const i = g & kChunkMask;
+    if (i === 0) this.chunks.push(new Chunk());
+    const c = this.chunks[g >>> kChunkBits]!;
+    c.seq[i] = seq;
+    c.ts[i] = ts;
+    c.conf[i] = confidence ?? NaN;
+    c.lat[i] = latE7;
+    c.lon[i] = lonE7;
+    c.plate[i] = this.plates.code(plate);
+    c.camera[i] = this.cameras.code(camera);
+    c.region[i] = this.regions.code(region);
+    c.make[i] = this.makes.code(make);
+    c.color[i] = this.colors.code(color);
+    if (readId !== undefined) (c.readIds ??= [])[i] = readId;
+    this.length = g + 1;
+  }
+
+  private seqAt(g: number): number {
+    return this.chunks[g >>> kChunkBits]!.seq[g & kChunkMask]!;
+  }
+
+  /**
+   * Row indexes in seq order, one per seq (the last added of equal seqs); undefined when the rows were
+   * added in strictly ascending seq order already (then every row, as it is).
+   */
+  private seqOrder(): Uint32Array | undefined {
+    const n = this.length;
+    let sorted = true;
+    let min = Infinity, max = -Infinity;
+    for (let g = 0; g < n; g++) {
+      const s = this.seqAt(g);
+      if (g > 0 && s <= this.seqAt(g - 1)) sorted = false;
+      if (s < min) min = s;
+      if (s > max) max = s;
+    }
+    if (sorted) return undefined;
+    let order: Uint32Array;
+    if (max - min < 2 ** 32 && Number.isInteger(min) && Number.isInteger(max)) {
+      // one native sort of (seq − min) ‖ row index: equal seqs stay in the order they were added
+      const keys = new BigUint64Array(n);
+      const k32 = new Uint32Array(keys.buffer);
+      for (let g = 0; g < n; g++) {
+        k32[2 * g] = g;
+        k32[2 * g + 1] = this.seqAt(g) - min;
+      }
+      keys.sort();
+      order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = k32[2 * i]!;
+    } else {
+      order = new Uint32Array(n);
+      for (let g = 0; g < n; g++) order[g] = g;
+      order.sort((a, b) => this.seqAt(a) - this.seqAt(b) || a - b);
+    }
+    // keep the last of each run of one seq
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      const g = order[i]!;
+      if (w > 0 && this.seqAt(order[w - 1]!) === this.seqAt(g)) order[w - 1] = g;
+      else order[w++] = g;
+    }
+    return order.subarray(0, w);
+  }
+
+  /**
+   * The rows as one ShardSource per UTC day (in seq order within a day, one row per seq), days ascending,
+   * and the number of rows they hold.
+   */
+  byDay(): { rows: number; days: Map<number, ShardSource> } {
+    const order = this.seqOrder();
+    const n = order ? order.length : this.length;
+    const at = order ? (i: number) => order[i]! : (i: number) => i;
+    const counts = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const g = at(i);
+      const d = dayOf(this.chunks[g >>> kChunkBits]!.ts[g & kChunkMask]!);
+      counts.set(d, (counts.get(d) ?? 0) + 1);
+    }
+    const lists = new Map<number, { rows: Uint32Array; fill: number }>();
+    for (const d of [...counts.keys()].sort((a, b) => a - b)) lists.set(d, { rows: new Uint32Array(counts.get(d)!), fill: 0 });
+    for (let i = 0; i < n; i++) {
+      const g = at(i);
+      const list = lists.get(dayOf(this.chunks[g >>> kChunkBits]!.ts[g & kChunkMask]!))!;
+      list.rows[list.fill++] = g;
+    }
+    const days = new Map<number, ShardSource>();
+    for (const [d, { rows }] of lists) days.set(d, this.source(rows));
+    return { rows: n, days };
+  }
+
+  /** Rows `rows` (indexes as added) as a ShardSource. */
+  private source(rows: Uint32Array): ShardSource {
+    const chunks = this.chunks;
+    const chunk = (i: number) => chunks[rows[i]! >>> kChunkBits]!;
+    const j = (i: number) => rows[i]! & kChunkMask;
+    const { plates, cameras, regions, makes, colors } = this;
+    return {
+      length: rows.length,
+      seq: (i) => chunk(i).seq[j(i)]!,
+      ts: (i) => chunk(i).ts[j(i)]!,
+      latE7: (i) => chunk(i).lat[j(i)]!,
+      lonE7: (i) => chunk(i).lon[j(i)]!,
+      plate: (i) => plates.values[chunk(i).plate[j(i)]!]!,
+      camera: (i) => cameras.values[chunk(i).camera[j(i)]!]!,
+      region: (i) => regions.valueOf(chunk(i).region[j(i)]!),
+      confidence: (i) => {
+        const c = chunk(i).conf[j(i)]!;
+        return Number.isNaN(c) ? undefined : c;
+      },
+      make: (i) => makes.valueOf(chunk(i).make[j(i)]!),
+      color: (i) => colors.valueOf(chunk(i).color[j(i)]!),
+      readId: (i) => chunk(i).readIds?.[j(i)],
+    };
+  }
+}
