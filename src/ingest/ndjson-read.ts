@@ -418,10 +418,15 @@ export function csvFieldBits(header: readonly string[]): Int32Array | undefined 
   return out;
 }
 
+/**
+ * JSON's whitespace (space, tab, LF, CR: what JSON.parse skips between tokens). A file's NDJSON line never
+ * holds a LF or CR (the reader splits there); an HTTP NDJSON line may hold a CR (split at LF only, and
+ * JSON.parse then skips it), and a JSON array body's elements may span lines.
+ */
 function skipWs(b: Uint8Array, i: number, e: number): number {
   while (i < e) {
     const c = b[i]!;
-    if (c !== 0x20 && c !== 0x09) break;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
     i++;
   }
   return i;
