@@ -10,8 +10,8 @@
  *   on its own (split at an ASCII byte: the same text as decoding the whole body), a leading BOM dropped;
  *   a line whose trim() is empty is no item and has no index; a line that does not parse is the item
  *   "line is not valid JSON".
- * - JSON: taken by the byte reader only as a whole: `[`, flat objects without escapes each accepted by
- *   the reader, commas, `]`, JSON whitespace. Such a body is valid JSON whose every element validateRead
+ * - JSON: taken by the byte reader only as a whole: `[`, objects each accepted by the reader (flat, no
+ *   escapes: NdjsonByteReader.readObject), commas, `]`, JSON whitespace. Such a body is valid JSON whose every element validateRead
  *   accepts with the read the reader made. Any other body (one element rejected, nested values, an escape)
  *   is JSON.parse'd whole, exactly as before.
  */
@@ -117,26 +117,10 @@ function jsonArrayBytes(b: Buffer, sink: PieceSink): number | undefined {
   let index = 0;
   if (b[i] === 0x5d) return skipJsonWs(b, i + 1) === b.length ? 0 : undefined;
   for (;;) {
-    if (b[i] !== 0x7b) return undefined; // only objects
-    // the object's end: the first `}` outside a string (strings without escapes; no nesting)
-    let j = i + 1;
-    for (; j < b.length; j++) {
-      const c = b[j]!;
-      if (c === 0x22) {
-        j++;
-        while (j < b.length && b[j] !== 0x22) {
-          if (b[j] === 0x5c) return undefined;
-          j++;
-        }
-      } else if (c === 0x7d) {
-        break;
-      } else if (c === 0x7b || c === 0x5b) {
-        return undefined;
-      }
-    }
-    if (j >= b.length || !reader.read(b, i, j + 1)) return undefined;
+    const end = reader.readObject(b, i, b.length);
+    if (end < 0) return undefined;
     sink.takeBytes(index++, reader.out, b);
-    i = skipJsonWs(b, j + 1);
+    i = skipJsonWs(b, end);
     if (b[i] === 0x2c) {
       i = skipJsonWs(b, i + 1);
       continue;
