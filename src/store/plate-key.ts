@@ -65,13 +65,7 @@ const scratch = new Uint8Array(kMaxPlateLength);
 
 /** Writes the plate of `key` into a 16-byte dictionary slot at slots[at..] (characters, zero padding, length in byte 15). */
 export function writePlateSlot(key: number, slots: Uint8Array, at: number): void {
-  digitsOf(key, scratch);
-  let len = 0;
-  for (; len < kMaxPlateLength && scratch[len] !== 0; len++) {
-    const d = scratch[len]!;
-    slots[at + len] = d <= 10 ? d + 0x2f : d + 0x36;
-  }
-  slots[at + kPlateSlotBytes - 1] = len;
+  slots[at + kPlateSlotBytes - 1] = writePlateBytes(key, slots, at);
 }
 
 /** The plate of `key`. */

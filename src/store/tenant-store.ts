@@ -342,19 +342,9 @@ export class TenantStore {
         const parts = [...byDay].map(([day, dayRows], i, all) => this.wal.append(encodeRewriteRecord(dayRows), day, i === all.length - 1 ? onDurable : undefined));
         durable = Promise.all(parts).then(() => undefined);
       }
-      for (const id of batchIds) this.pendingReadIds.set(id, durable);
-      try {
-        await durable;
-      } finally {
-        for (const id of batchIds) if (this.pendingReadIds.get(id) === durable) this.pendingReadIds.delete(id);
-      }
+      await this.awaitDurable(durable, batchIds);
     }
-    if (waitFor.length > 0) await Promise.all(waitFor);
-    const duplicateIds = duplicates.map((i) => {
-      const seq = this.readIds.get(reads[i]!.readId!);
-      // a repeat of a read earlier in the same batch, or of a concurrent batch that failed: no stored read
-      return seq === undefined ? '' : readIdOf(this.ordinal, seq);
-    });
+    const duplicateIds = await this.duplicateIdsOf(waitFor, duplicates.map((i) => reads[i]!.readId!));
     return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates, duplicateIds };
   }
 
@@ -429,19 +419,30 @@ export class TenantStore {
         const parts = [...byDay].map(([day, part], i, all) => this.wal.append(encodeColumnsRecord(c, part.rows, 0, part.seqs), day, i === all.length - 1 ? onDurable : undefined));
         durable = Promise.all(parts).then(() => undefined);
       }
-      for (const id of batchIds) this.pendingReadIds.set(id, durable);
-      try {
-        await durable;
-      } finally {
-        for (const id of batchIds) if (this.pendingReadIds.get(id) === durable) this.pendingReadIds.delete(id);
-      }
+      await this.awaitDurable(durable, batchIds);
     }
+    const duplicateIds = await this.duplicateIdsOf(waitFor, duplicates.map((i) => c.readId.values[c.readId.ids[i]!]!));
+    return { rows, firstSeq, duplicates, duplicateIds };
+  }
+
+  /** Waits for a batch's WAL records, its readIds pending meanwhile (a retry of one waits for this fsync). */
+  private async awaitDurable(durable: Promise<void>, batchIds: ReadonlySet<string>): Promise<void> {
+    for (const id of batchIds) this.pendingReadIds.set(id, durable);
+    try {
+      await durable;
+    } finally {
+      for (const id of batchIds) if (this.pendingReadIds.get(id) === durable) this.pendingReadIds.delete(id);
+    }
+  }
+
+  /** Once the copies a batch's repeats wait for are durable: the id each repeat stands for. */
+  private async duplicateIdsOf(waitFor: readonly Promise<void>[], readIds: readonly string[]): Promise<string[]> {
     if (waitFor.length > 0) await Promise.all(waitFor);
-    const duplicateIds = duplicates.map((i) => {
-      const seq = this.readIds.get(c.readId.values[c.readId.ids[i]!]!);
+    return readIds.map((id) => {
+      const seq = this.readIds.get(id);
+      // a repeat of a read earlier in the same batch, or of a concurrent batch that failed: no stored read
       return seq === undefined ? '' : readIdOf(this.ordinal, seq);
     });
-    return { rows, firstSeq, duplicates, duplicateIds };
   }
 
   /** Runs `fn` with seal / drop / close of this tenant excluded. */
