@@ -7,6 +7,7 @@
  * for the parse workers) get the same answers (status, accepted, rejected indexes and messages), and the
  * stored reads read back by search are the same (ids included: the same seqs).
  */
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../src/engine/index.js';
 import type { Engine } from '../src/engine/engine.js';
@@ -77,9 +78,12 @@ function jsonBody(rnd: () => number, now: number, items: number): string {
 let oldPath: TestServer;
 let newPath: TestServer;
 let oldEngine: Engine;
+/** Data dirs given to the servers by this test (startTestServer removes only the ones it made). */
+const ownDirs: string[] = [];
 
 beforeAll(async () => {
   const dataDir = await makeDataDir();
+  ownDirs.push(dataDir);
   oldEngine = await openEngine({ dataDir, threads: 1 });
   // the object path: an engine without appendColumns (the route then parses items and appends objects)
   const objectsOnly = new Proxy(oldEngine, {
@@ -97,6 +101,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await newPath?.close();
   await oldPath?.close();
+  for (const d of ownDirs) {
+    await rm(d, { recursive: true, force: true });
+    await rm(`${d}.keys`, { recursive: true, force: true });
+  }
 });
 
 async function both(body: string, contentType: string) {
@@ -139,6 +147,7 @@ describe('POST /v1/reads: columns path = object path', () => {
 
     // the WAL records written from columns replay to the same reads, and seal to the same reads
     const dataDir = newPath.dataDir;
+    ownDirs.push(dataDir);
     await newPath.server.close();
     newPath = await startTestServer({ dataDir });
     expect(await stored(newPath)).toEqual(b);
