@@ -21,6 +21,9 @@ export function alertSystemFor(services: ServerServices): Promise<AlertSystem> {
     }).then((s) => {
       // HTTP ingest only: `platesearch ingest` (bulk load) never passes here, so it raises no alerts
       services.onIngest(async (event) => {
+        // no hot list anywhere: nothing to match, and the event's reads are not made (HTTP ingest makes
+        // them on first use, an object per read)
+        if (s.hotlists.tenants().length === 0) return;
         await s.onIngest(event.tenant, event.reads);
         if (event.retried.length > 0) await s.onRetried(event.tenant, event.retried);
       });

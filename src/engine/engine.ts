@@ -9,6 +9,7 @@ import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult
 import type { Read, StoredRead } from '../model/read.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import type { HeldReads } from '../model/hold.js';
+import type { ReadColumns } from '../store/read-columns.js';
 
 export interface EngineOptions {
   /** Root of the data dir; the engine owns `D/tenants/<tenant>/` (WAL and shards). */
@@ -65,6 +66,20 @@ export interface AppendResult {
   duplicateIds: string[];
 }
 
+/** What appending a batch of columns did (Engine.appendColumns). */
+export interface ColumnsAppendResult {
+  /** Reads now stored (reads whose `readId` the tenant already had are left out). */
+  storedCount: number;
+  /** The stored reads with ids, in input order, made on demand: an object per read only for a hook that asks. */
+  stored(): StoredRead[];
+  /** Rows of the batch skipped because their `readId` was already stored (idempotent retry). */
+  duplicates: number[];
+  /** For each of `duplicates`, the id of the stored read it repeats ('' if none). */
+  duplicateIds: string[];
+  /** Row `i` of the batch as the stored read `id` (a retry stands for the stored read). */
+  readAt(i: number, id: string): StoredRead;
+}
+
 export interface DropResult {
   shardsDeleted: number;
   readsDeleted: number;
@@ -96,6 +111,13 @@ export interface Engine {
    * and visible to every later search.
    */
   append(tenant: string, reads: readonly Read[]): Promise<AppendResult>;
+
+  /**
+   * `append` for reads already validated into columns (src/store/read-columns.ts; the HTTP ingest's parse
+   * workers make them): the same guarantees, without an object per read. Optional: a caller without it
+   * appends objects.
+   */
+  appendColumns?(tenant: string, columns: ReadColumns): Promise<ColumnsAppendResult>;
 
   /** One search over the scoped tenants; hits ordered by distance, ts desc, id; exact `total`. */
   search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal): Promise<SearchResult>;

@@ -21,7 +21,9 @@ import { adoptShards, compactTenant, dropTenantBefore, encryptPlainShards, openS
 import type { BulkLoad } from '../store/bulk-load.js';
 import { dayOf } from '../store/shard-format.js';
 import { expiredKeks, liveHoldsDay, prepareDayShred, rewrapDayShards } from '../crypto/shred.js';
-import { TenantStore } from '../store/tenant-store.js';
+import { columnsRowToStoredRead, TenantStore } from '../store/tenant-store.js';
+import type { ReadColumns } from '../store/read-columns.js';
+import { readIdOf } from '../store/ids.js';
 import { candidateKeyOf, executeSearch, readByPlate, shardTask, wantsKernel, type TenantMatches } from '../query/executor.js';
 import { isLookup } from '../query/plate-matcher.js';
 import { matchTenantPlates } from '../query/tenant-match.js';
@@ -44,7 +46,7 @@ import { planSources } from '../query/planner.js';
 import type { LiveView } from '../store/live-columns.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
-import type { AppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
+import type { AppendResult, ColumnsAppendResult, DropResult, Engine, EngineOptions, EngineStats } from './engine.js';
 
 const kDefaultSealRows = 1_000_000;
 /**
@@ -237,6 +239,23 @@ export class StoreEngine implements Engine {
     const result = await store.append(reads);
     if (store.live.length >= this.sealRows) this.sealInBackground();
     return result;
+  }
+
+  async appendColumns(tenant: string, columns: ReadColumns): Promise<ColumnsAppendResult> {
+    this.assertOpen();
+    const none = { storedCount: 0, stored: () => [], duplicates: [], duplicateIds: [], readAt: () => { throw new Error('no rows'); } };
+    if (columns.length === 0) return none;
+    const store = await this.storeFor(tenant);
+    const r = await store.appendColumns(columns);
+    if (store.live.length >= this.sealRows) this.sealInBackground();
+    const ordinal = store.ordinal;
+    return {
+      storedCount: r.rows.length,
+      stored: () => Array.from(r.rows, (i, k) => columnsRowToStoredRead(tenant, readIdOf(ordinal, r.firstSeq + k), columns, i)),
+      duplicates: r.duplicates,
+      duplicateIds: r.duplicateIds,
+      readAt: (i, id) => columnsRowToStoredRead(tenant, id, columns, i),
+    };
   }
 
   /**

@@ -103,34 +103,44 @@ export class NdjsonByteReader {
   private b: Latin1Buffer = Buffer.alloc(0) as Latin1Buffer;
 
   read(buf: Buffer, s: number, e: number): boolean {
+    const end = this.readObject(buf, s, e);
+    return end >= 0 && skipWs(buf, end, e) === e;
+  }
+
+  /**
+   * One object starting at b[s] (after JSON whitespace) and ending before `e`: the offset just past its `}`
+   * with `out` filled in when the slow path would accept that object as a read, -1 to hand it back. What
+   * follows the object is the caller's to check (a JSON array body's `,` or `]`).
+   */
+  readObject(buf: Buffer, s: number, e: number): number {
     const b = (this.b = buf as Latin1Buffer);
     const o = this.out;
     let i = skipWs(b, s, e);
-    if (i >= e || b[i] !== 0x7b) return false; // `{`
+    if (i >= e || b[i] !== 0x7b) return -1; // `{`
     i = skipWs(b, i + 1, e);
-    if (i >= e || b[i] === 0x7d) return false; // `{}`: rejected; let the slow path say so
+    if (i >= e || b[i] === 0x7d) return -1; // `{}`: rejected; let the slow path say so
     let seen = 0;
     o.regionAt = o.makeAt = o.colorAt = -1;
     o.readId = undefined;
     o.confidence = NaN;
     for (;;) {
       // key
-      if (b[i] !== 0x22) return false;
+      if (b[i] !== 0x22) return -1;
       const ks = i + 1;
       let k = ks;
       for (; k < e; k++) {
         const c = b[k]!;
         if (c === 0x22) break;
-        if (c === 0x5c || c < 0x20) return false;
+        if (c === 0x5c || c < 0x20) return -1;
       }
-      if (k >= e) return false;
+      if (k >= e) return -1;
       const field = fieldOf(b, ks, k);
-      if (field & seen) return false; // a duplicate: JSON.parse keeps the last; the slow path decides
+      if (field & seen) return -1; // a duplicate: JSON.parse keeps the last; the slow path decides
       seen |= field;
       i = skipWs(b, k + 1, e);
-      if (i >= e || b[i] !== 0x3a) return false; // `:`
+      if (i >= e || b[i] !== 0x3a) return -1; // `:`
       i = skipWs(b, i + 1, e);
-      if (i >= e) return false;
+      if (i >= e) return -1;
       const c = b[i]!;
       if (c === 0x22) {
         // a string value
@@ -140,44 +150,41 @@ export class NdjsonByteReader {
         for (; v < e; v++) {
           const d = b[v]!;
           if (d === 0x22) break;
-          if (d === 0x5c || d < 0x20) return false;
+          if (d === 0x5c || d < 0x20) return -1;
           if (d >= 0x7f) ascii = false;
         }
-        if (v >= e) return false;
+        if (v >= e) return -1;
         i = v + 1;
-        if (field !== 0 && !this.stringField(field, vs, v, ascii)) return false;
+        if (field !== 0 && !this.stringField(field, vs, v, ascii)) return -1;
       } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-        if (!this.scanNumber(i, e)) return false;
+        if (!this.scanNumber(i, e)) return -1;
         i = this.end;
-        if (field !== 0 && !this.numberField(field, this.num)) return false;
+        if (field !== 0 && !this.numberField(field, this.num)) return -1;
       } else if (c === 0x6e) {
         // null: absent for the optional fields, invalid for the rest
-        if (!(i + 4 <= e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c)) return false;
+        if (!(i + 4 <= e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c)) return -1;
         i += 4;
         // the field stays absent (its seen bit stays set: a second value for it is a duplicate)
-        if (field & kRequired) return false;
+        if (field & kRequired) return -1;
       } else if (c === 0x74 || c === 0x66) {
         const t = c === 0x74;
         const n = t ? 4 : 5;
-        if (!(i + n <= e && (t ? b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65 : b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65))) return false;
-        if (field !== 0) return false; // a boolean read field: rejected
+        if (!(i + n <= e && (t ? b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65 : b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65))) return -1;
+        if (field !== 0) return -1; // a boolean read field: rejected
         i += n;
       } else {
-        return false; // nested values, or not JSON
+        return -1; // nested values, or not JSON
       }
       i = skipWs(b, i, e);
-      if (i >= e) return false;
+      if (i >= e) return -1;
       if (b[i] === 0x2c) {
         i = skipWs(b, i + 1, e);
-        if (i >= e) return false;
+        if (i >= e) return -1;
         continue;
       }
-      if (b[i] !== 0x7d) return false;
-      i = skipWs(b, i + 1, e);
-      if (i !== e) return false;
-      break;
+      if (b[i] !== 0x7d) return -1;
+      return (seen & kRequired) === kRequired ? i + 1 : -1;
     }
-    return (seen & kRequired) === kRequired;
   }
 
   /**
@@ -418,10 +425,15 @@ export function csvFieldBits(header: readonly string[]): Int32Array | undefined 
   return out;
 }
 
+/**
+ * JSON's whitespace (space, tab, LF, CR: what JSON.parse skips between tokens). A file's NDJSON line never
+ * holds a LF or CR (the reader splits there); an HTTP NDJSON line may hold a CR (split at LF only, and
+ * JSON.parse then skips it), and a JSON array body's elements may span lines.
+ */
 function skipWs(b: Uint8Array, i: number, e: number): number {
   while (i < e) {
     const c = b[i]!;
-    if (c !== 0x20 && c !== 0x09) break;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
     i++;
   }
   return i;

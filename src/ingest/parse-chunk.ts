@@ -66,8 +66,11 @@ function toE7(deg: number): number {
   return Math.round(deg * kCoordScale) | 0;
 }
 
-/** Collects accepted reads as columns and rejected ones as reports. */
-class PieceSink {
+/**
+ * Collects accepted reads as columns and rejected ones as reports (the first `maxReports`; every one is
+ * counted). `line` is whatever the caller numbers items by: a piece's line, or an HTTP body's item index.
+ */
+export class PieceSink {
   private n = 0;
   private readonly ts: Float64Array;
   private readonly lat: Int32Array;
@@ -82,7 +85,7 @@ class PieceSink {
   rejected = 0;
   readonly reports: Array<{ line: number; error: string }> = [];
 
-  constructor(capacity: number, private readonly cutoff: number) {
+  constructor(capacity: number, private readonly cutoff: number, private readonly maxReports = kMaxReportedPerPiece) {
     this.ts = new Float64Array(capacity);
     this.lat = new Int32Array(capacity);
     this.lon = new Int32Array(capacity);
@@ -97,7 +100,7 @@ class PieceSink {
 
   reject(line: number, error: string): void {
     this.rejected++;
-    if (this.reports.length < kMaxReportedPerPiece) this.reports.push({ line, error });
+    if (this.reports.length < this.maxReports) this.reports.push({ line, error });
   }
 
   /** Validates a parsed value like POST /v1/reads, then the retention cutoff; keeps or rejects it. */

@@ -19,6 +19,7 @@ import { CsvReader } from '../server/export/csv-reader.js';
 import type { ReadColumns } from '../store/read-columns.js';
 import { hasBom, PieceCutter } from './chunker.js';
 import { parseChunk, type IngestFormat, type ParseJob, type ParseResult } from './parse-chunk.js';
+import { parseBody, type BodyJob, type BodyResult } from './parse-body.js';
 
 /** Bytes a piece aims at: ~20k NDJSON reads; big enough to amortise a message, small next to the heap. */
 export const kPieceBytes = 4 << 20;
@@ -40,22 +41,29 @@ function workerFile(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-/** Parse workers, each answering its pieces in order. */
+/**
+ * Parse workers, each answering its jobs in order: pieces of a file (bulk ingest) or whole request bodies
+ * (`POST /v1/reads`, src/ingest/parse-body.ts).
+ */
 export class ParsePool {
   private readonly workers: Worker[] = [];
   private readonly load: number[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: ParseResult) => void; reject: (e: Error) => void; worker: number }>();
+  private readonly waiting = new Map<number, { resolve: (r: ParseResult | BodyResult) => void; reject: (e: Error) => void; worker: number }>();
   private nextId = 0;
   private failed: Error | undefined;
 
-  /** `threads` workers (default: one per core, at most 4); 0 parses on the calling thread. */
-  constructor(threads = Math.min(4, availableParallelism())) {
+  /**
+   * `threads` workers (default: one per core, at most 4); 0 parses on the calling thread. `unref`: the
+   * workers alone do not keep the process alive (a server's pool: its sockets do, while it serves).
+   */
+  constructor(threads = Math.min(4, availableParallelism()), options: { unref?: boolean } = {}) {
     const file = threads > 0 ? workerFile() : undefined;
     if (!file) return;
     for (let w = 0; w < threads; w++) {
-      // not unref'd: a piece awaited from a worker must keep the process alive; close() ends them
+      // not unref'd by default: a piece awaited from a worker must keep the process alive; close() ends them
       const worker = new Worker(file);
-      worker.on('message', (m: { id: number; result?: ParseResult; error?: string }) => {
+      if (options.unref) worker.unref();
+      worker.on('message', (m: { id: number; result?: ParseResult | BodyResult; error?: string }) => {
         const p = this.waiting.get(m.id);
         if (!p) return;
         this.waiting.delete(m.id);
@@ -76,6 +84,11 @@ export class ParsePool {
     return this.workers.length;
   }
 
+  /** Whether a worker failed (its jobs were rejected; later ones are too). */
+  get broken(): boolean {
+    return this.failed !== undefined;
+  }
+
   private fail(err: Error): void {
     this.failed ??= err;
     for (const p of this.waiting.values()) p.reject(err);
@@ -84,10 +97,19 @@ export class ParsePool {
 
   /** Parses a piece (its bytes are transferred away when a worker takes it). */
   parse(job: ParseJob): Promise<ParseResult> {
+    return this.run(job, parseChunk);
+  }
+
+  /** Parses a request body (its bytes are transferred away when a worker takes it). */
+  parseBody(job: BodyJob): Promise<BodyResult> {
+    return this.run(job, parseBody);
+  }
+
+  private run<J extends ParseJob | BodyJob, R extends ParseResult | BodyResult>(job: J, here: (job: J) => R): Promise<R> {
     if (this.failed) return Promise.reject(this.failed);
     if (this.workers.length === 0) {
       try {
-        return Promise.resolve(parseChunk(job));
+        return Promise.resolve(here(job));
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -97,8 +119,8 @@ export class ParsePool {
     const id = this.nextId++;
     this.load[w]!++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, worker: w });
-      // the piece's memory moves to the worker (the reader gives every piece a buffer of its own)
+      this.waiting.set(id, { resolve: resolve as (r: ParseResult | BodyResult) => void, reject, worker: w });
+      // the job's memory moves to the worker (the caller gives every job a buffer of its own)
       this.workers[w]!.postMessage({ id, job }, [job.bytes.buffer as ArrayBuffer]);
     });
   }

@@ -145,11 +145,27 @@ function utf8(bytes: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // a byte-order mark is not JSON
 }
 
+/** A `batch` body as read, parsed later (by the handler's own reader, or into items). */
+export interface RawBatch {
+  bytes: Buffer;
+  format: MediaFormat;
+}
+
+/** The 400 of a body that does not parse as JSON (`message`: JSON.parse's). */
+export function notJsonError(message: string): Error {
+  return BadJson(`Body is not valid JSON: ${message}`);
+}
+
+/** The 400 of a `batch` body that parsed but is not an array. */
+export function notAnArrayError(format: MediaFormat): Error {
+  return BadJson(`Body must be an array of reads (${format === 'msgpack' ? 'MessagePack' : 'JSON'}), or NDJSON`);
+}
+
 function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw BadJson(`Body is not valid JSON: ${(err as Error).message}`);
+    throw notJsonError((err as Error).message);
   }
 }
 
@@ -196,9 +212,7 @@ export function parseJsonBody(bytes: Buffer, format: MediaFormat): unknown {
 export function parseBatchBody(bytes: Buffer, format: MediaFormat): BatchItem[] {
   if (format === 'ndjson') return parseNdjson(utf8(bytes));
   const value = format === 'msgpack' ? unpackMsgpack(bytes) : parseJsonText(utf8(bytes));
-  if (!Array.isArray(value)) {
-    throw BadJson(`Body must be an array of reads (${format === 'msgpack' ? 'MessagePack' : 'JSON'}), or NDJSON`);
-  }
+  if (!Array.isArray(value)) throw notAnArrayError(format);
   return value.map((item) => ({ ok: true, value: item }));
 }
 

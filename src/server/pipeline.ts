@@ -20,7 +20,7 @@ import { attachDeadline } from '../query/budget.js';
 import { hasAnyRole, kSystemTenant } from '../model/tenant.js';
 import { boundParams, boundText, boundValue } from './audit/bounded-params.js';
 import type { AuditFields } from './audit/record.js';
-import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody } from './body.js';
+import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody, type RawBatch } from './body.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import { defaultParams, outcomeOf, statedJustification } from './request-audit.js';
@@ -181,13 +181,14 @@ class Context implements RequestContext {
   readonly principal: Principal;
   /** The guards may replace it (the broad-search guard takes `approval` out); the record keeps the original. */
   body: unknown;
-  readonly items: BatchItem[];
+  readonly batch: RawBatch | undefined;
+  private items_: BatchItem[] | undefined;
   readonly signal: AbortSignal;
   readonly now: number;
   readonly audit: AuditDraft;
   private logger: Logger | undefined;
 
-  constructor(ex: Exchange, req: IncomingMessage, principal: Principal, items: BatchItem[], readonly services: ServerServices) {
+  constructor(ex: Exchange, req: IncomingMessage, principal: Principal, batch: RawBatch | undefined, readonly services: ServerServices) {
     this.requestId = ex.requestId;
     this.method = ex.method as HttpMethod;
     this.path = ex.path;
@@ -197,10 +198,15 @@ class Context implements RequestContext {
     this.ip = ex.ip;
     this.principal = principal;
     this.body = ex.body;
-    this.items = items;
+    this.batch = batch;
     this.signal = ex.abort.signal;
     this.now = ex.now;
     this.audit = ex.draft;
+  }
+
+  // parsed on first use: the reads route takes NDJSON and JSON bodies as bytes (src/ingest/parse-body.ts)
+  get items(): BatchItem[] {
+    return (this.items_ ??= this.batch ? parseBatchBody(this.batch.bytes, this.batch.format) : []);
   }
 
   // a pino child per request costs more than most handlers use it (only on their error paths)
@@ -315,7 +321,7 @@ export class Pipeline {
     }
     if (ex.principal) limiter.take(`${ex.principal.tenant}/${ex.principal.user}`, route.rateCost ?? 1, ex.now);
 
-    let items: BatchItem[] = [];
+    let batch: RawBatch | undefined;
     const kind = route.body ?? 'none';
     if (kind !== 'none') {
       const format = bodyFormat(req, kind);
@@ -330,7 +336,7 @@ export class Pipeline {
           ex.rawBody = raw.bytes;
           ex.body = parseJsonBody(raw.bytes, format);
         } else {
-          items = parseBatchBody(raw.bytes, format);
+          batch = { bytes: raw.bytes, format };
         }
       }
     }
@@ -338,10 +344,10 @@ export class Pipeline {
     ex.draft.purpose = stated.purpose;
     ex.draft.case = stated.case;
 
-    return this.runHandler(req, route, ex, items);
+    return this.runHandler(req, route, ex, batch);
   }
 
-  private async runHandler(req: IncomingMessage, route: Route, ex: Exchange, items: BatchItem[]): Promise<RouteResponse> {
+  private async runHandler(req: IncomingMessage, route: Route, ex: Exchange, batch: RawBatch | undefined): Promise<RouteResponse> {
     const { services } = this.deps;
     const budgetMs = route.timeBudgetMs === undefined ? services.config.queryBudgetMs : route.timeBudgetMs;
     const overBudget = () => QueryTimeout(`The query exceeded its time budget of ${budgetMs} ms`, { budgetMs });
@@ -354,7 +360,7 @@ export class Pipeline {
     if (budgetMs !== null) attachDeadline(signal, performance.now() + budgetMs, overBudget);
     const principal = ex.principal ?? kAnonymous;
     ex.draft.bind(this, ex, principal);
-    const ctx = new Context(ex, req, principal, items, services);
+    const ctx = new Context(ex, req, principal, batch, services);
     try {
       const handled = (async () => {
         await services.runGuards(ctx, route);

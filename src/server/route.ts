@@ -20,6 +20,7 @@ import type { Engine } from '../engine/engine.js';
 import type { StoredRead } from '../model/read.js';
 import type { Role } from '../model/tenant.js';
 import type { AuditFields } from './audit/record.js';
+import type { RawBatch } from './body.js';
 import type { AuditTrail } from './audit/trail.js';
 import type { Directory, Principal } from './tenancy/directory.js';
 
@@ -153,8 +154,10 @@ export interface RequestContext {
   principal: Principal;
   /** The parsed body of a `json` route (undefined when no body was sent). */
   body: unknown;
-  /** The items of a `batch` route, in order. */
-  items: BatchItem[];
+  /** The items of a `batch` route, in order (parsed from `batch` on first use). */
+  readonly items: BatchItem[];
+  /** The body of a `batch` route as sent (bytes and format), undefined when there was none. */
+  readonly batch: RawBatch | undefined;
   /** Aborts when the time budget runs out, the client disconnects, or the server shuts down. */
   signal: AbortSignal;
   /** Epoch ms when the request arrived: the one "now" of the request (retention cutoffs, grants' expiry). */

@@ -21,8 +21,9 @@
  *   56 bytes a row. Row g of the generation is row g % B of block ⌊g / B⌋.
  *
  *   plate dictionary: code → 16-byte slot (src/core/segment.ts) in arena chunks of kSlotChunk slots (the
- *   kernels match distinct plates chunk by chunk, never rows); JS keeps string → code for appends and
- *   exact lookups, and `heads` (code → last row) which, with `prev`, chains a plate's rows newest first.
+ *   kernels match distinct plates chunk by chunk, never rows); JS keeps plate key → code (a typed table,
+ *   src/store/plate-key-codes.ts) for appends and exact lookups, code → string for the query side, and
+ *   `heads` (code → last row) which, with `prev`, chains a plate's rows newest first.
  *   camera / region / make / color: small string ↔ code tables; read ids (rare, and needed only to
  *   materialise a hit) in a per-block string array made on first use.
  *
@@ -40,6 +41,9 @@ import type { ArenaSet, Region } from '../core/arena.js';
 import { kBlockRows, kPlateSlotBytes, kZoneBytes, type SegmentLayout } from '../core/segment.js';
 import type { ShardSource } from './shard-format.js';
 import type { RowRecord } from './wal-record.js';
+import type { ReadColumns, StringColumn } from './read-columns.js';
+import { isKeyablePlate, plateKey, plateOfKey, writePlateSlot } from './plate-key.js';
+import { PlateKeyCodes } from './plate-key-codes.js';
 
 /** Rows per live block: one zone map and one kernel segment each. */
 export const kLiveBlockRows = kBlockRows;
@@ -99,6 +103,13 @@ export class LabelCodes {
   valueOf(code: number): string | undefined {
     return this.optional && code === 0 ? undefined : this.values[code];
   }
+}
+
+/** Codes in `to` of a batch column's values (its ids index this; -1, absent, is not in it). */
+function batchCodes(col: StringColumn, to: LabelCodes): Int32Array {
+  const out = new Int32Array(col.values.length);
+  for (let v = 0; v < out.length; v++) out[v] = to.code(col.values[v]);
+  return out;
 }
 
 /** old code → new code of one label dictionary, -1 until first met. */
@@ -180,7 +191,15 @@ export function liveDictSegment(cols: LiveColumns, c: number, plateCount: number
 export class LiveColumns {
   readonly blocks: LiveBlock[] = [];
   length = 0;
-  readonly plateCodes = new Map<string, number>();
+  /** plate key → code. */
+  private readonly keyCodes = new PlateKeyCodes();
+  /** plate → code, undefined when absent: the Map-like lookup of the query side (src/store/live-plate-order.ts). */
+  readonly plateCodes = {
+    get: (plate: string): number | undefined => {
+      const c = this.codeOfPlate(plate);
+      return c < 0 ? undefined : c;
+    },
+  };
   readonly plates: string[] = [];
   readonly slotChunks: Region[] = [];
   private slotViews: Uint8Array[] = [];
@@ -243,7 +262,7 @@ export class LiveColumns {
     block.conf[i] = r.confidence ?? NaN;
     block.lat[i] = r.latE7;
     block.lon[i] = r.lonE7;
-    const code = this.plateCode(r.plate);
+    const code = this.plateCode(plateKey(r.plate), r.plate);
     block.plate[i] = code;
     block.prev[i] = this.heads[code]!;
     block.camera[i] = this.cameras.code(r.camera);
@@ -282,7 +301,7 @@ export class LiveColumns {
       const lonE7 = (block.lon[i] = src.lon[j]!);
       const old = src.plate[j]!;
       let code = plateMap[old]!;
-      if (code < 0) code = plateMap[old] = this.plateCode(from.plates[old]!);
+      if (code < 0) code = plateMap[old] = this.plateCode(plateKey(from.plates[old]!), from.plates[old]);
       block.plate[i] = code;
       block.prev[i] = this.heads[code]!;
       block.camera[i] = mapCode(cameraMap, from.cameras, this.cameras, src.camera[j]!);
@@ -298,6 +317,45 @@ export class LiveColumns {
     }
   }
 
+  /**
+   * Appends rows `rows` (indexes into `c`, a batch from the HTTP ingest's parse) with seqs firstSeq,
+   * firstSeq + 1, …: what pushing each row's record does, without the record: plates looked up by key, labels
+   * coded once per distinct batch value.
+   */
+  pushColumns(c: ReadColumns, rows: ArrayLike<number>, firstSeq: number): void {
+    const camera = batchCodes(c.camera, this.cameras), region = batchCodes(c.region, this.regions);
+    const make = batchCodes(c.make, this.makes), color = batchCodes(c.color, this.colors);
+    const optional = (codes: Int32Array, id: number) => (id < 0 ? 0 : codes[id]!);
+    for (let k = 0; k < rows.length; k++) {
+      const x = rows[k]!;
+      const g = this.length;
+      const b = g >>> 13;
+      const i = g & (B - 1);
+      const block = this.blockAt(b);
+      const t = c.ts[x]!;
+      const hi = Math.floor(t / 4294967296);
+      block.ts32[2 * i] = (t - hi * 4294967296) | 0;
+      block.ts32[2 * i + 1] = hi;
+      block.seq[i] = firstSeq + k;
+      block.conf[i] = c.confidence[x]!;
+      const latE7 = (block.lat[i] = c.latE7[x]!);
+      const lonE7 = (block.lon[i] = c.lonE7[x]!);
+      const code = this.plateCode(c.plate[x]!, undefined);
+      block.plate[i] = code;
+      block.prev[i] = this.heads[code]!;
+      block.camera[i] = camera[c.camera.ids[x]!]!;
+      block.region[i] = optional(region, c.region.ids[x]!);
+      block.make[i] = optional(make, c.make.ids[x]!);
+      block.color[i] = optional(color, c.color.ids[x]!);
+      const rid = c.readId.ids[x]!;
+      if (rid >= 0) (block.readIds ??= [])[i] = c.readId.values[rid]!;
+      widenZone(block.zone, t, latE7, lonE7);
+      this.heads[code] = g;
+      block.rows = i + 1;
+      this.length = g + 1;
+    }
+  }
+
   /** Block `b`, allocated when it is the next one (rows are appended in order, so never further ahead). */
   private blockAt(b: number): LiveBlock {
     if (b === this.blocks.length) {
@@ -307,9 +365,10 @@ export class LiveColumns {
     return this.blocks[b]!;
   }
 
-  private plateCode(plate: string): number {
-    let code = this.plateCodes.get(plate);
-    if (code !== undefined) return code;
+  /** The code of plate `key` (its string `plate` when the caller has one), added when new. */
+  private plateCode(key: number, plate: string | undefined): number {
+    let code = this.keyCodes.get(key);
+    if (code >= 0) return code;
     code = this.plates.length;
     const c = Math.floor(code / kSlotChunk);
     if (c === this.slotChunks.length) {
@@ -319,20 +378,21 @@ export class LiveColumns {
       view.fill(0);
       this.slotViews.push(view);
     }
-    const slots = this.slotViews[c]!;
-    const base = (code % kSlotChunk) * kPlateSlotBytes;
-    const len = Math.min(plate.length, 10);
-    for (let j = 0; j < len; j++) slots[base + j] = plate.charCodeAt(j);
-    slots[base + 15] = len;
+    writePlateSlot(key, this.slotViews[c]!, (code % kSlotChunk) * kPlateSlotBytes);
     if (code === this.heads.length) {
       const grown = new Int32Array(code * 2);
       grown.set(this.heads);
       this.heads = grown;
     }
     this.heads[code] = -1;
-    this.plates.push(plate);
-    this.plateCodes.set(plate, code);
+    this.plates.push(plate ?? plateOfKey(key));
+    this.keyCodes.set(key, code);
     return code;
+  }
+
+  /** The code of `plate`, or -1. */
+  codeOfPlate(plate: string): number {
+    return isKeyablePlate(plate) ? this.keyCodes.get(plateKey(plate)) : -1;
   }
 
   /** Slot bytes of plate `code` (16 bytes: characters, zero padding, length in the last byte). */
@@ -449,8 +509,8 @@ export class LiveView implements ShardSource {
 
   /** Plate code of `plate` among this view's plates, or -1. */
   findPlate(plate: string): number {
-    const c = this.cols.plateCodes.get(plate);
-    return c !== undefined && c < this.plateCount ? c : -1;
+    const c = this.cols.codeOfPlate(plate);
+    return c < this.plateCount ? c : -1;
   }
 
   /** Rows of plate `code`, ascending (through the same-plate chain, skipping rows appended after the view). */
@@ -545,6 +605,11 @@ export class LiveRows {
 
   push(row: RowRecord): void {
     this.cols.push(row);
+  }
+
+  /** Appends rows of a batch of columns (LiveColumns.pushColumns). */
+  pushColumns(c: ReadColumns, rows: ArrayLike<number>, firstSeq: number): void {
+    this.cols.pushColumns(c, rows, firstSeq);
   }
 
   /** Replaces every row with `rows` (in seq order): WAL replay. */

@@ -65,13 +65,7 @@ const scratch = new Uint8Array(kMaxPlateLength);
 
 /** Writes the plate of `key` into a 16-byte dictionary slot at slots[at..] (characters, zero padding, length in byte 15). */
 export function writePlateSlot(key: number, slots: Uint8Array, at: number): void {
-  digitsOf(key, scratch);
-  let len = 0;
-  for (; len < kMaxPlateLength && scratch[len] !== 0; len++) {
-    const d = scratch[len]!;
-    slots[at + len] = d <= 10 ? d + 0x2f : d + 0x36;
-  }
-  slots[at + kPlateSlotBytes - 1] = len;
+  slots[at + kPlateSlotBytes - 1] = writePlateBytes(key, slots, at);
 }
 
 /** The plate of `key`. */
@@ -83,4 +77,25 @@ export function plateOfKey(key: number): string {
     s += String.fromCharCode(d <= 10 ? d + 0x2f : d + 0x36);
   }
   return s;
+}
+
+/** Writes the plate of `key` as ASCII bytes at out[at..]; returns its length (1–10). */
+export function writePlateBytes(key: number, out: Uint8Array, at: number): number {
+  digitsOf(key, scratch);
+  let len = 0;
+  for (; len < kMaxPlateLength && scratch[len] !== 0; len++) {
+    const d = scratch[len]!;
+    out[at + len] = d <= 10 ? d + 0x2f : d + 0x36;
+  }
+  return len;
+}
+
+/** Whether `plate` is a normalised plate (1–10 characters A–Z0–9), so that it has a key. */
+export function isKeyablePlate(plate: string): boolean {
+  if (plate.length < 1 || plate.length > kMaxPlateLength) return false;
+  for (let j = 0; j < plate.length; j++) {
+    const c = plate.charCodeAt(j);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a))) return false;
+  }
+  return true;
 }

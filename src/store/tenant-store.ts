@@ -20,7 +20,9 @@ import { BulkLoad } from './bulk-load.js';
 import { openWalRecords, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { dayOf } from './shard-format.js';
-import { decodeRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
+import { decodeRecord, encodeColumnsRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
+import type { ReadColumns } from './read-columns.js';
+import { plateOfKey } from './plate-key.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
 import type { LoadedShard } from './shard-loader.js';
 import type { ArenaSet } from '../core/arena.js';
@@ -61,6 +63,36 @@ export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): 
   if (r.make !== undefined) out.make = r.make;
   if (r.color !== undefined) out.color = r.color;
   if (r.readId !== undefined) out.readId = r.readId;
+  return out;
+}
+
+/** What appending a batch of columns did (TenantStore.appendColumns). */
+export interface ColumnsAppendResult {
+  /** The rows of the batch now stored, in order; row rows[k] got seq firstSeq + k. */
+  rows: Int32Array;
+  firstSeq: number;
+  /** Rows of the batch skipped because their readId was already stored (idempotent retry). */
+  duplicates: number[];
+  /** For each of `duplicates`, the id of the stored read it repeats ('' if none). */
+  duplicateIds: string[];
+}
+
+/** Row `i` of a batch of columns as the API returns it, stored under `id`. */
+export function columnsRowToStoredRead(tenant: string, id: string, c: ReadColumns, i: number): StoredRead {
+  const out: StoredRead = {
+    id, tenant, plate: plateOfKey(c.plate[i]!), ts: c.ts[i]!, lat: c.latE7[i]! / kCoordScale, lon: c.lonE7[i]! / kCoordScale,
+    camera: c.camera.values[c.camera.ids[i]!]!,
+  };
+  const label = (col: ReadColumns['region']) => (col.ids[i]! < 0 ? undefined : col.values[col.ids[i]!]);
+  const region = label(c.region);
+  if (region !== undefined) out.region = region;
+  if (!Number.isNaN(c.confidence[i]!)) out.confidence = c.confidence[i]!;
+  const make = label(c.make);
+  if (make !== undefined) out.make = make;
+  const color = label(c.color);
+  if (color !== undefined) out.color = color;
+  const readId = label(c.readId);
+  if (readId !== undefined) out.readId = readId;
   return out;
 }
 
@@ -310,20 +342,107 @@ export class TenantStore {
         const parts = [...byDay].map(([day, dayRows], i, all) => this.wal.append(encodeRewriteRecord(dayRows), day, i === all.length - 1 ? onDurable : undefined));
         durable = Promise.all(parts).then(() => undefined);
       }
-      for (const id of batchIds) this.pendingReadIds.set(id, durable);
-      try {
-        await durable;
-      } finally {
-        for (const id of batchIds) if (this.pendingReadIds.get(id) === durable) this.pendingReadIds.delete(id);
-      }
+      await this.awaitDurable(durable, batchIds);
     }
+    const duplicateIds = await this.duplicateIdsOf(waitFor, duplicates.map((i) => reads[i]!.readId!));
+    return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates, duplicateIds };
+  }
+
+  /**
+   * appendColumns: a batch of validated reads as columns (the HTTP ingest's parse), with the same
+   * guarantees as `append` (readId retries, one WAL record per UTC day, durable before it resolves, rows
+   * visible in seq order right after the fsync), but no object per read: the WAL records are encoded from
+   * the columns and the live rows pushed from them.
+   */
+  async appendColumns(c: ReadColumns): Promise<ColumnsAppendResult> {
+    if (this.bulkActive) throw StorageUnavailable(`Tenant ${this.tenant} is being bulk loaded`);
+    const duplicates: number[] = [];
+    const waitFor: Promise<void>[] = [];
+    const batchIds = new Set<string>();
+    let rows: Int32Array;
+    if (c.readId.values.length === 0) {
+      rows = new Int32Array(c.length);
+      for (let i = 0; i < rows.length; i++) rows[i] = i;
+    } else {
+      const kept: number[] = [];
+      for (let i = 0; i < c.length; i++) {
+        const rid = c.readId.ids[i]!;
+        const id = rid < 0 ? undefined : c.readId.values[rid]!;
+        if (id !== undefined) {
+          if (this.readIds.has(id) || batchIds.has(id)) {
+            duplicates.push(i);
+            continue;
+          }
+          const pending = this.pendingReadIds.get(id);
+          if (pending) {
+            duplicates.push(i);
+            waitFor.push(pending);
+            continue;
+          }
+          batchIds.add(id);
+        }
+        kept.push(i);
+      }
+      rows = Int32Array.from(kept);
+    }
+    const firstSeq = this.nextSeq;
+    if (rows.length > 0) {
+      this.nextSeq += rows.length;
+      const onDurable = () => {
+        // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
+        if (this.live.length === 0) this.liveSince = Date.now();
+        this.ackedSeq = firstSeq + rows.length - 1;
+        this.live.pushColumns(c, rows, firstSeq);
+        if (batchIds.size > 0) {
+          for (let k = 0; k < rows.length; k++) {
+            const rid = c.readId.ids[rows[k]!]!;
+            if (rid >= 0) this.readIds.set(c.readId.values[rid]!, firstSeq + k);
+          }
+        }
+      };
+      // one record per UTC day of the batch (each day's reads go under that day's key, so retention can shred them)
+      const day0 = dayOf(c.ts[rows[0]!]!);
+      let oneDay = true;
+      for (let k = 1; k < rows.length && oneDay; k++) oneDay = dayOf(c.ts[rows[k]!]!) === day0;
+      let durable: Promise<void>;
+      if (oneDay) {
+        durable = this.wal.append(encodeColumnsRecord(c, rows, firstSeq), day0, onDurable);
+      } else {
+        const byDay = new Map<number, { rows: number[]; seqs: number[] }>();
+        for (let k = 0; k < rows.length; k++) {
+          const d = dayOf(c.ts[rows[k]!]!);
+          let part = byDay.get(d);
+          if (!part) byDay.set(d, (part = { rows: [], seqs: [] }));
+          part.rows.push(rows[k]!);
+          part.seqs.push(firstSeq + k);
+        }
+        const parts = [...byDay].map(([day, part], i, all) => this.wal.append(encodeColumnsRecord(c, part.rows, 0, part.seqs), day, i === all.length - 1 ? onDurable : undefined));
+        durable = Promise.all(parts).then(() => undefined);
+      }
+      await this.awaitDurable(durable, batchIds);
+    }
+    const duplicateIds = await this.duplicateIdsOf(waitFor, duplicates.map((i) => c.readId.values[c.readId.ids[i]!]!));
+    return { rows, firstSeq, duplicates, duplicateIds };
+  }
+
+  /** Waits for a batch's WAL records, its readIds pending meanwhile (a retry of one waits for this fsync). */
+  private async awaitDurable(durable: Promise<void>, batchIds: ReadonlySet<string>): Promise<void> {
+    for (const id of batchIds) this.pendingReadIds.set(id, durable);
+    try {
+      await durable;
+    } finally {
+      for (const id of batchIds) if (this.pendingReadIds.get(id) === durable) this.pendingReadIds.delete(id);
+    }
+  }
+
+  /** Once the copies a batch's repeats wait for are durable: the id each repeat stands for. */
+  private async duplicateIdsOf(waitFor: readonly Promise<void>[], readIds: readonly string[]): Promise<string[]> {
     if (waitFor.length > 0) await Promise.all(waitFor);
-    const duplicateIds = duplicates.map((i) => {
-      const seq = this.readIds.get(reads[i]!.readId!);
+    return readIds.map((id) => {
+      const seq = this.readIds.get(id);
       // a repeat of a read earlier in the same batch, or of a concurrent batch that failed: no stored read
       return seq === undefined ? '' : readIdOf(this.ordinal, seq);
     });
-    return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates, duplicateIds };
   }
 
   /** Runs `fn` with seal / drop / close of this tenant excluded. */

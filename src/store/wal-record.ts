@@ -14,6 +14,8 @@
 import { Packr } from 'msgpackr';
 import { CorruptFile } from '../errors.js';
 import { readRecordRows } from './wal-record-rows.js';
+import { writePlateBytes } from './plate-key.js';
+import type { ReadColumns, StringColumn } from './read-columns.js';
 
 export const kRecordReads = 1;
 export const kRecordRewrite = 2;
@@ -51,6 +53,83 @@ export function encodeRewriteRecord(rows: readonly RowRecord[]): Buffer {
     t.push(r.seq);
     return t;
   })]);
+}
+
+/**
+ * The packed form of each value of a column's dictionary (msgpackr's own, so a string is written exactly
+ * as `pack` writes it), and nil for -1; made once a batch, copied row by row.
+ */
+function packedValues(col: StringColumn): Buffer[] {
+  return col.values.map((v) => packr.pack(v));
+}
+
+const kNil = 0xc0;
+
+/**
+ * The record of rows `rows` (indexes into `c`) of a batch of columns, without a row object: the same
+ * payload shape as encodeReadsRecord / encodeRewriteRecord, written byte by byte. `seqs` undefined: a
+ * reads record, row k has seq firstSeq + k; given: a rewrite record, row k carries seqs[k].
+ * Numbers: ts, confidence and seqs as float64 (exact for every double), coordinates as int32; decodeRecord
+ * reads any MessagePack number form back as the same number.
+ */
+export function encodeColumnsRecord(c: ReadColumns, rows: ArrayLike<number>, firstSeq: number, seqs?: ArrayLike<number>): Buffer {
+  const camera = packedValues(c.camera), region = packedValues(c.region), make = packedValues(c.make), color = packedValues(c.color);
+  const readIds = c.readId.values.length > 0 ? packedValues(c.readId) : [];
+  const n = rows.length;
+  const bytesOf = (list: Buffer[], id: number) => (id < 0 ? 1 : list[id]!.length);
+  let size = 1 + 1 + 9 + 5;
+  for (let k = 0; k < n; k++) {
+    const i = rows[k]!;
+    size += 1 + 11 + 9 + 5 + 5 + 9 + 9;
+    size += bytesOf(camera, c.camera.ids[i]!) + bytesOf(region, c.region.ids[i]!) + bytesOf(make, c.make.ids[i]!) + bytesOf(color, c.color.ids[i]!) + bytesOf(readIds, c.readId.ids[i]!);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  const float64 = (v: number) => {
+    out[at] = 0xcb;
+    out.writeDoubleBE(v, at + 1);
+    at += 9;
+  };
+  const int32 = (v: number) => {
+    out[at] = 0xd2;
+    out.writeInt32BE(v, at + 1);
+    at += 5;
+  };
+  const value = (list: Buffer[], id: number) => {
+    if (id < 0) {
+      out[at++] = kNil;
+      return;
+    }
+    const p = list[id]!;
+    p.copy(out, at);
+    at += p.length;
+  };
+  out[at++] = 0x93; // [kind, firstSeq, rows]
+  out[at++] = seqs ? kRecordRewrite : kRecordReads;
+  float64(seqs ? 0 : firstSeq);
+  out[at++] = 0xdd; // array32
+  out.writeUInt32BE(n, at);
+  at += 4;
+  for (let k = 0; k < n; k++) {
+    const i = rows[k]!;
+    out[at++] = seqs ? 0x9b : 0x9a;
+    const len = writePlateBytes(c.plate[i]!, out, at + 1);
+    out[at] = 0xa0 | len; // fixstr
+    at += 1 + len;
+    float64(c.ts[i]!);
+    int32(c.latE7[i]!);
+    int32(c.lonE7[i]!);
+    value(camera, c.camera.ids[i]!);
+    value(region, c.region.ids[i]!);
+    const conf = c.confidence[i]!;
+    if (Number.isNaN(conf)) out[at++] = kNil;
+    else float64(conf);
+    value(make, c.make.ids[i]!);
+    value(color, c.color.ids[i]!);
+    value(readIds, c.readId.ids[i]!);
+    if (seqs) float64(seqs[k]!);
+  }
+  return out.subarray(0, at);
 }
 
 /** Receives a record's rows one by one, field by field (absent optional fields undefined): no object per row. */

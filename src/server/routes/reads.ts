@@ -3,16 +3,101 @@
  * (hot-list matching) → `{accepted, rejected}`. When the answer is sent the accepted reads are durable and
  * visible to searches (the engine's append resolves only then). A read whose readId is already stored is
  * not stored again, but still goes to the hooks as retried, so an alert a crash cut off is raised now.
+ *
+ * NDJSON and JSON bodies are read from their bytes on parse workers (src/ingest/parse-body.ts) into columns
+ * and appended as columns (Engine.appendColumns): no object per read on this thread. The answer is the one
+ * the object path gives (parse-body.ts falls back to it for every line it cannot prove valid); MessagePack
+ * bodies take the object path.
  */
+import { availableParallelism } from 'node:os';
 import { validateRead, type Read, type StoredRead } from '../../model/read.js';
-import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse } from '../route.js';
+import { ParsePool } from '../../ingest/pipeline.js';
+import { parseBody, type BodyJob, type BodyResult } from '../../ingest/parse-body.js';
+import { notAnArrayError, notJsonError, type RawBatch } from '../body.js';
+import { kBulkBodyLimit, type IngestEvent, type RequestContext, type Route, type RouteResponse, type ServerServices } from '../route.js';
 
 export interface IngestAnswer {
   accepted: number;
   rejected: Array<{ index: number; error: string }>;
 }
 
+/**
+ * Bodies below this are parsed on the calling thread: a worker round trip (~0.1 ms and a copy of the
+ * columns) costs more than reading a few hundred lines here.
+ */
+const kWorkerMinBytes = 64 << 10;
+
+const pools = new WeakMap<ServerServices, ParsePool>();
+
+/** The server's parse workers (one per core, at most 2), started with the server, closed at shutdown. */
+function poolOf(services: ServerServices): ParsePool {
+  let pool = pools.get(services);
+  if (!pool) {
+    pool = new ParsePool(Math.min(2, availableParallelism()), { unref: true });
+    pools.set(services, pool);
+    const p = pool;
+    services.onClose(() => p.close());
+  }
+  return pool;
+}
+
+/** Parses a body into columns: on a worker when it is big enough (and the workers are up), else here. */
+async function parseReads(services: ServerServices, batch: RawBatch, cutoff: number): Promise<BodyResult> {
+  const format = batch.format as BodyJob['format'];
+  const pool = poolOf(services);
+  let result: BodyResult;
+  if (batch.bytes.length < kWorkerMinBytes || pool.threads === 0 || pool.broken) {
+    result = parseBody({ kind: 'body', format, bytes: batch.bytes, cutoff });
+  } else {
+    // the body's memory moves to the worker: it must be a buffer of its own (readBody's concat of a body
+    // this big is; a pooled slice would take its neighbours along)
+    const own = batch.bytes.byteOffset === 0 && batch.bytes.byteLength === batch.bytes.buffer.byteLength;
+    const bytes = own ? batch.bytes : Uint8Array.prototype.slice.call(batch.bytes);
+    result = await pool.parseBody({ kind: 'body', format, bytes, cutoff });
+  }
+  if (result.notJson !== undefined) throw notJsonError(result.notJson);
+  if (result.notArray) throw notAnArrayError(batch.format);
+  return result;
+}
+
+async function ingestColumns(ctx: RequestContext, batch: RawBatch): Promise<RouteResponse> {
+  const { engine, directory } = ctx.services;
+  const tenant = ctx.principal.tenant;
+  const cutoff = directory.retentionCutoff(tenant, ctx.now);
+  const parsed = await parseReads(ctx.services, batch, cutoff);
+  const columns = parsed.columns;
+  if (columns.length > 0) {
+    const result = await engine.appendColumns!(tenant, columns);
+    const retried: StoredRead[] = [];
+    result.duplicates.forEach((i, k) => {
+      const id = result.duplicateIds[k];
+      if (id) retried.push(result.readAt(i, id));
+    });
+    if (result.storedCount > 0 || retried.length > 0) {
+      // the stored reads as objects only if a hook reads them (hot lists): made once, on first use
+      let stored: StoredRead[] | undefined;
+      const event: IngestEvent = {
+        tenant, retried, requestId: ctx.requestId,
+        get reads() {
+          return (stored ??= result.stored());
+        },
+      };
+      await ctx.services.emitIngest(event);
+    }
+  }
+  ctx.audit.params = {
+    ...ctx.audit.params,
+    format: ctx.headers['content-type'] ?? null,
+    items: parsed.items,
+    accepted: columns.length,
+    rejected: parsed.rejected.length,
+  };
+  return { json: { accepted: columns.length, rejected: parsed.rejected } satisfies IngestAnswer };
+}
+
 async function ingest(ctx: RequestContext): Promise<RouteResponse> {
+  const batch = ctx.batch;
+  if (batch && (batch.format === 'ndjson' || batch.format === 'json') && ctx.services.engine.appendColumns) return ingestColumns(ctx, batch);
   const { engine, directory } = ctx.services;
   const tenant = ctx.principal.tenant;
   const cutoff = directory.retentionCutoff(tenant, ctx.now);
@@ -65,3 +150,8 @@ export const routes: Route[] = [
     handler: ingest,
   },
 ];
+
+/** Starts the parse workers with the server, so the first big body does not wait for them. */
+export function setup(services: ServerServices): void {
+  poolOf(services);
+}
