@@ -199,3 +199,21 @@ describe('cloned plates vs reference: many plates, on the calling thread', () =>
     await checkReference(f, 30);
   }, 120_000);
 });
+
+describe('cloned plates vs reference: every read live, on the worker pool', () => {
+  // no shard: the key ranges are cut at the live rows' quantiles and the tasks run over the live arena
+  const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: Infinity }, 13, 5000);
+  it('has only live rows', () => {
+    expect(f.engine.stats().shards).toBe(0);
+    expect(f.engine.stats().liveReads).toBe(5000);
+  });
+  it('random queries, on the pool', async () => {
+    const before = f.engine.stats().poolTasks;
+    await checkReference(f, 60);
+    expect(f.engine.stats().poolTasks).toBeGreaterThan(before ?? 0);
+  });
+  it('finds clones (the test can fail)', async () => {
+    const got = await f.engine.analytics(kTenants.map((tenant) => ({ tenant, minTs: 0 })), { kind: 'cloned', maxSpeedKmh: 250, minDistanceM: 5000, filter: {}, limit: 10_000 });
+    expect(got.total).toBeGreaterThan(50);
+  });
+});
