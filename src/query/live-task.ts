@@ -25,10 +25,12 @@ import { liveRowTest } from './live-scan.js';
 import { RowTop, type RowBoundary } from './row-top.js';
 import { kPlateSlotBytes } from '../core/segment.js';
 import { int32List } from '../core/typed-list.js';
+import { lowerBound } from '../core/sorted-search.js';
 import { livePlateOrder, prefixSpan } from '../store/live-plate-order.js';
 import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
 import { compilePlateMatch } from './plate-matcher.js';
 import { liveChunkGrams } from '../store/live-plate-grams.js';
+import type { PlateGrams } from '../store/plate-grams.js';
 import { planGrams } from './gram-plan.js';
 import { gramCandidates, verifyCandidates } from './gram-match.js';
 
@@ -195,21 +197,24 @@ function matchByPrefix(k: Kernels, view: LiveView, match: PlateMatch, compiled: 
  * Matches `match` through the generation's n-gram indexes (src/store/live-plate-grams.ts), chunk by chunk:
  * the candidates of a chunk's index verified by the dictionary kernel (gram-match.ts, as the tenant
  * dictionary's are), the chunk's plates past its index by a kernel pass, and a chunk whose index names more
- * than an eighth of its plates (tenant-match.ts's share) by a kernel pass too. Writes every code's distance
- * (kNoMatch elsewhere) at `dist` and returns the matched codes; undefined when the index cannot narrow the
- * pattern at all (no contains run or fuzzy piece of plate characters).
+ * than an eighth of its plates (tenant-match.ts's share) by a kernel pass too. The pattern is planned once,
+ * on the first chunk's index; when that chunk already names too many, the whole dictionary goes through
+ * the kernel pass (a fuzzy k=2 OCR pattern planned and verified chunk by chunk cost twice the pass). Writes
+ * every code's distance (kNoMatch elsewhere) at `dist` and returns the matched codes; undefined when the
+ * index cannot narrow the pattern.
  */
 function matchByGrams(k: Kernels, view: LiveView, match: PlateMatch, compiled: ReturnType<Kernels['compilePlateMatch']>, dist: number, budget?: QueryBudget): Int32Array | undefined {
   const cols = view.cols;
   const count = view.plateCount;
-  const plans = [];
-  for (let c = 0; c * kSlotChunk < count; c++) {
-    const inChunk = Math.min(kSlotChunk, count - c * kSlotChunk);
-    const grams = liveChunkGrams(cols, c, inChunk);
-    const plan = planGrams(match, grams);
-    if (!plan) return undefined;
-    plans.push({ grams, plan, inChunk });
-  }
+  // one plan for every chunk (its gram groups hold for any index; the first chunk, the fullest, sizes it)
+  const chunks = Math.ceil(count / kSlotChunk);
+  const first = liveChunkGrams(cols, 0, Math.min(kSlotChunk, count));
+  const plan = planGrams(match, first);
+  if (!plan) return undefined;
+  const candidatesOf = (grams: PlateGrams, covered: number) => gramCandidates(grams, plan, Math.floor(covered / 8));
+  // the first chunk naming too many candidates: so do the rest, and one kernel pass is cheaper
+  const firstCandidates = candidatesOf(first, Math.min(first.plates, kSlotChunk, count));
+  if (!firstCandidates) return undefined;
   liveMatchCounts.grams++;
   new Uint8Array(k.memory.buffer, dist, count).fill(kNoMatch);
   const out = int32List();
@@ -221,33 +226,26 @@ function matchByGrams(k: Kernels, view: LiveView, match: PlateMatch, compiled: R
     const ds = new Uint8Array(k.memory.buffer, dist, count);
     for (let code = from; code < end; code++) if (ds[code] !== kNoMatch) out.push(code);
   };
-  plans.forEach(({ grams, plan, inChunk }, c) => {
+  for (let c = 0; c < chunks; c++) {
     budget?.check();
     const at = c * kSlotChunk;
+    const inChunk = Math.min(kSlotChunk, count - at);
+    const grams = c === 0 ? first : liveChunkGrams(cols, c, inChunk);
     const covered = Math.min(grams.plates, inChunk);
-    let candidates = gramCandidates(grams, plan, Math.floor(covered / 8));
-    if (!candidates) return pass(c, at, at + inChunk);
+    let candidates = c === 0 ? firstCandidates : candidatesOf(grams, covered);
+    if (!candidates) {
+      pass(c, at, at + inChunk);
+      continue;
+    }
     // ids past the view's plates (an index built by a later view) are not this view's
     if (grams.plates > inChunk) candidates = candidates.subarray(0, lowerBound(candidates, inChunk));
-    const chunkStart = cols.slotChunks[c]!.ptr;
-    verifyCandidates(k, chunkStart, candidates, match, Infinity, (id, d) => {
+    verifyCandidates(k, cols.slotChunks[c]!.ptr, candidates, match, Infinity, (id, d) => {
       new Uint8Array(k.memory.buffer, dist, count)[at + id] = d;
       out.push(at + id);
     });
     if (covered < inChunk) pass(c, at + covered, at + inChunk);
-  });
-  return out.done();
-}
-
-/** The first index of ascending `a` holding a value ≥ v. */
-function lowerBound(a: Uint32Array, v: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
   }
-  return lo;
+  return out.done();
 }
 
 function finish(top: RowTop): SegmentTaskResult {

@@ -13,6 +13,7 @@
  * Without kernels over some arena, or a shard without a plate → rows lane, the analysis is done from the
  * row stream instead (cloned-rows.ts); both give the reference's answer.
  */
+import { lowerBound } from '../../core/sorted-search.js';
 import { comparePlates, type ClonedQuery, type ClonedResult, type ClonedRow } from '../../model/analytics.js';
 import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
@@ -43,16 +44,7 @@ export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<C
 
 /** The live rows with keys in [lo, hi), copied (a task is cloned to its worker: a view would take the whole buffer). */
 function liveIn(live: ClonedLiveRows, lo: number, hi: number): ClonedLiveRows {
-  const at = (key: number) => {
-    let a = 0, b = live.key.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (live.key[mid]! < key) a = mid + 1;
-      else b = mid;
-    }
-    return a;
-  };
-  const from = at(lo), to = at(hi);
+  const from = lowerBound(live.key, lo), to = lowerBound(live.key, hi);
   return {
     key: live.key.slice(from, to), ts: live.ts.slice(from, to), lat: live.lat.slice(from, to), lon: live.lon.slice(from, to),
     ordinal: live.ordinal.slice(from, to), seq: live.seq.slice(from, to), source: live.source.slice(from, to), row: live.row.slice(from, to),

@@ -12,6 +12,7 @@
  * The library sort of a permutation by key with a comparator, which this replaces, took some 85% of a
  * live cloned-plates query over 1M reads.
  */
+import { lowerBound } from '../../core/sorted-search.js';
 import type { ReadFilter } from '../../model/query.js';
 import { kLiveBlockRows, type LiveView } from '../../store/live-columns.js';
 import type { QueryBudget } from '../budget.js';
@@ -42,17 +43,6 @@ function passing(src: LiveSource, filter: ReadFilter, env: RowScanEnv | undefine
     }
   }
   return liveRowsPassing(view, prepareFilter(filter, src.minTs), budget ? () => budget.tick() : undefined);
-}
-
-/** The first index of sorted `a` holding a value ≥ v. */
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The live rows among `sources` passing `filter`, ascending by plate key. */
