@@ -22,7 +22,7 @@ import { DataSample } from './peers/data-sample.js';
 import { EnginePeer } from './peers/engine-peer.js';
 import { buildQuerySet } from './peers/query-set.js';
 import { machineDescription } from './peers/report.js';
-import { timeRuns } from './peers/timing.js';
+import { median, timeRuns } from './peers/timing.js';
 
 const kCoordScale = 1e7;
 
@@ -78,11 +78,24 @@ try {
   const kinds = only();
   const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy }).filter((q) => kinds === undefined || kinds.some((k) => q.name.includes(k)));
   const peer = new EnginePeer(engine);
-  const live: Array<{ ms: number; best: number; answer: Answer }> = [];
+  // process CPU per run (every thread: the pool's workers too), the warm-up's dropped: on a loaded machine
+  // wall time is mostly waiting for a core, CPU is what the search cost
+  const timed = async (q: (typeof queries)[number]) => {
+    const cpu: number[] = [];
+    const t = await timeRuns(o.runs, o.budgetMs, async () => {
+      const c0 = process.cpuUsage();
+      const r = await peer.run(q);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+      return r;
+    });
+    return { ...t, cpuMs: median(cpu.slice(1)) };
+  };
+  const live: Array<{ ms: number; best: number; cpu: number; answer: Answer }> = [];
   for (const q of queries) {
-    const t = await timeRuns(o.runs, o.budgetMs, () => peer.run(q));
-    live.push({ ms: t.medianMs, best: Math.min(...t.runsMs), answer: t.result });
-    log(`live   ${q.name.padEnd(40)} ${t.medianMs.toFixed(2).padStart(10)} ms  ${describeAnswer(t.result)}`);
+    const t = await timed(q);
+    live.push({ ms: t.medianMs, best: Math.min(...t.runsMs), cpu: t.cpuMs, answer: t.result });
+    log(`live   ${q.name.padEnd(40)} ${t.medianMs.toFixed(2).padStart(10)} ms  cpu ${t.cpuMs.toFixed(2)} ms  ${describeAnswer(t.result)}`);
   }
   const s0 = performance.now();
   await engine.seal();
@@ -92,7 +105,7 @@ try {
   let worstBest = 0;
   let differ = 0;
   for (const [i, q] of queries.entries()) {
-    const t = await timeRuns(o.runs, o.budgetMs, () => peer.run(q));
+    const t = await timed(q);
     const l = live[i]!;
     const diff = differenceBetween(l.answer, t.result);
     if (diff) differ++;
@@ -101,16 +114,16 @@ try {
     const bestRatio = l.best / best;
     worst = Math.max(worst, ratio);
     worstBest = Math.max(worstBest, bestRatio);
-    log(`sealed ${q.name.padEnd(40)} ${t.medianMs.toFixed(2).padStart(10)} ms  ratio ${ratio.toFixed(2)}${diff ? `  DIFFER: ${diff}` : ''}`);
-    lines.push(`| ${q.name} | ${l.ms.toFixed(2)} | ${t.medianMs.toFixed(2)} | ${ratio.toFixed(2)} | ${l.best.toFixed(2)} | ${best.toFixed(2)} | ${bestRatio.toFixed(2)} | ${diff ? 'DIFFER' : 'equal'} (${describeAnswer(t.result)}) |`);
+    log(`sealed ${q.name.padEnd(40)} ${t.medianMs.toFixed(2).padStart(10)} ms  cpu ${t.cpuMs.toFixed(2)} ms  ratio ${ratio.toFixed(2)}${diff ? `  DIFFER: ${diff}` : ''}`);
+    lines.push(`| ${q.name} | ${l.ms.toFixed(2)} | ${t.medianMs.toFixed(2)} | ${ratio.toFixed(2)} | ${l.best.toFixed(2)} | ${best.toFixed(2)} | ${bestRatio.toFixed(2)} | ${l.cpu.toFixed(2)} | ${t.cpuMs.toFixed(2)} | ${(l.cpu / t.cpuMs).toFixed(2)} | ${diff ? 'DIFFER' : 'equal'} (${describeAnswer(t.result)}) |`);
   }
   const out = [
     `Live vs sealed, ${o.reads.toLocaleString('en-US')} reads, ${o.tenants} tenant(s), ${o.days} days, seed ${o.seed}; median of ≤ ${o.runs} runs after a warm-up; ` +
       `threads ${o.threads}; ${new Date().toISOString()}; ${machineDescription()}; node ${process.version}`,
     `Command: \`node dist/bench/live-vs-sealed.js ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
     '',
-    '| query | live ms (median) | sealed ms (median) | ratio | live ms (best) | sealed ms (best) | ratio (best) | answers |',
-    '|---|---|---|---|---|---|---|---|',
+    '| query | live ms (median) | sealed ms (median) | ratio | live ms (best) | sealed ms (best) | ratio (best) | live CPU ms | sealed CPU ms | CPU ratio | answers |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...lines,
     '',
     `Worst ratio ${worst.toFixed(2)} of medians, ${worstBest.toFixed(2)} of bests (target ≤ 2); load average ${loadavg()[0]!.toFixed(1)} at the end; ${differ === 0 ? 'every answer equal' : `${differ} answers DIFFER`}.`,

@@ -173,13 +173,9 @@ function checkReference(f: Fixture, runs: number) {
   );
 }
 
-describe('cloned plates vs reference: many plates, on the worker pool', () => {
-  const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: 3 }, 11, 6000);
-  it('has several shards per tenant and live rows', () => {
-    expect(f.engine.stats().shards).toBeGreaterThan(3 * kDays);
-    expect(f.engine.stats().liveReads).toBeGreaterThan(0);
-  });
-  it('random queries', async () => {
+/** Random queries answered on the pool equal the reference's, and the data has clones to find. */
+function poolCases(f: Fixture) {
+  it('random queries, on the pool', async () => {
     const before = f.engine.stats().poolTasks;
     await checkReference(f, 60);
     expect(f.engine.stats().poolTasks).toBeGreaterThan(before ?? 0);
@@ -188,6 +184,15 @@ describe('cloned plates vs reference: many plates, on the worker pool', () => {
     const got = await f.engine.analytics(kTenants.map((tenant) => ({ tenant, minTs: 0 })), { kind: 'cloned', maxSpeedKmh: 250, minDistanceM: 5000, filter: {}, limit: 10_000 });
     expect(got.total).toBeGreaterThan(50);
   });
+}
+
+describe('cloned plates vs reference: many plates, on the worker pool', () => {
+  const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: 3 }, 11, 6000);
+  it('has several shards per tenant and live rows', () => {
+    expect(f.engine.stats().shards).toBeGreaterThan(3 * kDays);
+    expect(f.engine.stats().liveReads).toBeGreaterThan(0);
+  });
+  poolCases(f);
 });
 
 describe('cloned plates vs reference: many plates, on the calling thread', () => {
@@ -198,4 +203,14 @@ describe('cloned plates vs reference: many plates, on the calling thread', () =>
     expect(f.engine.stats().liveReads).toBe(0);
     await checkReference(f, 30);
   }, 120_000);
+});
+
+describe('cloned plates vs reference: every read live, on the worker pool', () => {
+  // no shard: the key ranges are cut at the live rows' quantiles and the tasks run over the live arena
+  const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: Infinity }, 13, 5000);
+  it('has only live rows', () => {
+    expect(f.engine.stats().shards).toBe(0);
+    expect(f.engine.stats().liveReads).toBe(5000);
+  });
+  poolCases(f);
 });

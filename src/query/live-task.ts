@@ -20,14 +20,22 @@ import { kNoMatch } from '../core/kernels.js';
 import { kLiveBlockRows, kSlotChunk, liveDictSegment, liveSegment, type LiveView } from '../store/live-columns.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
-import { prepareFilter } from './filter-plan.js';
+import { prepareFilter, zoneMayMatch } from './filter-plan.js';
 import { liveRowTest } from './live-scan.js';
 import { RowTop, type RowBoundary } from './row-top.js';
 import { kPlateSlotBytes } from '../core/segment.js';
 import { int32List } from '../core/typed-list.js';
+import { lowerBound } from '../core/sorted-search.js';
 import { livePlateOrder, prefixSpan } from '../store/live-plate-order.js';
 import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
 import { compilePlateMatch } from './plate-matcher.js';
+import { liveChunkGrams } from '../store/live-plate-grams.js';
+import type { PlateGrams } from '../store/plate-grams.js';
+import { planGrams } from './gram-plan.js';
+import { gramCandidates, verifyCandidates } from './gram-match.js';
+
+/** How live plate patterns were matched since the process started (for tests and benchmarks). */
+export const liveMatchCounts = { prefix: 0, grams: 0, pass: 0 };
 
 const kShift = Math.log2(kLiveBlockRows);
 const kMask = kLiveBlockRows - 1;
@@ -53,9 +61,10 @@ export function runLiveTask(
       dist = k.scratch.alloc(Math.max(16, count), 16);
       const compiled = k.compilePlateMatch(match);
       // the matched codes when the prefix narrowed the match (else every code's distance is in `dist`)
-      const codes = matchByPrefix(k, view, match, compiled, dist, budget);
+      const codes = matchByPrefix(k, view, match, compiled, dist, budget) ?? matchByGrams(k, view, match, compiled, dist, budget);
       let matched = codes ? codes.length : 0;
       if (!codes) {
+        liveMatchCounts.pass++;
         for (let c = 0; c * kSlotChunk < count; c++) {
           budget?.check();
           matched += k.matchDictionary(liveDictSegment(cols, c, count), compiled, dist + c * kSlotChunk);
@@ -98,14 +107,20 @@ export function runLiveTask(
     const compiled = k.compileFilter(filter, dicts);
     if (compiled.empty) return empty();
     const out = k.allocOutput(kLiveBlockRows);
+    // blocks whose zone map the window or place misses, skipped before the kernel call: a call costs a
+    // segment written into wasm memory and the filter's set-up, some 25 µs, which over a month of blocks was
+    // most of a 2-hour radius search (the kernel's own zone test comes after that cost)
+    const meets = prepareFilter(filter, -Infinity);
     // rows per kernel call: a block, or fewer under a big polygon (~1 ns an edge a row; see segment-task.ts)
     const edges = filter.polygon?.length ?? 0;
     const step = edges <= 64 ? kLiveBlockRows : Math.max(256, Math.min(kLiveBlockRows, Math.floor((65536 * 64) / edges)));
     for (let b = view.blockCount() - 1; b >= 0; b--) {
       budget?.check();
       const rowsIn = view.rowsInBlock(b);
-      const seg = liveSegment(cols, b, rowsIn);
       const block = cols.blocks[b]!;
+      const z = block.zone;
+      if (!zoneMayMatch(meets, z[0]!, z[1]!, z[2]!, z[3]!, z[4]!, z[5]!)) continue;
+      const seg = liveSegment(cols, b, rowsIn);
       if (top.full() && top.worstDistance() === 0 && block.zone[1]! < top.worstTs()) {
         top.countWorse(k.countSegment(seg, compiled, dist === 0 ? null : dist));
         continue;
@@ -152,6 +167,7 @@ function matchByPrefix(k: Kernels, view: LiveView, match: PlateMatch, compiled: 
   const [lo, hi] = prefixSpan(cols, order, prefix);
   const tailFrom = Math.min(order.covered, count);
   if ((hi - lo) + (count - tailFrom) > count / 4) return undefined;
+  liveMatchCounts.prefix++;
   new Uint8Array(k.memory.buffer, dist, count).fill(kNoMatch);
   const out = int32List();
   const matcher = compilePlateMatch(match);
@@ -173,6 +189,61 @@ function matchByPrefix(k: Kernels, view: LiveView, match: PlateMatch, compiled: 
     const after = new Uint8Array(k.memory.buffer, dist, count);
     for (let code = from; code < end; code++) if (after[code] !== kNoMatch) out.push(code);
     from = end;
+  }
+  return out.done();
+}
+
+/**
+ * Matches `match` through the generation's n-gram indexes (src/store/live-plate-grams.ts), chunk by chunk:
+ * the candidates of a chunk's index verified by the dictionary kernel (gram-match.ts, as the tenant
+ * dictionary's are), the chunk's plates past its index by a kernel pass, and a chunk whose index names more
+ * than an eighth of its plates (tenant-match.ts's share) by a kernel pass too. The pattern is planned once,
+ * on the first chunk's index; when that chunk already names too many, the whole dictionary goes through
+ * the kernel pass (a fuzzy k=2 OCR pattern planned and verified chunk by chunk cost twice the pass). Writes
+ * every code's distance (kNoMatch elsewhere) at `dist` and returns the matched codes; undefined when the
+ * index cannot narrow the pattern.
+ */
+function matchByGrams(k: Kernels, view: LiveView, match: PlateMatch, compiled: ReturnType<Kernels['compilePlateMatch']>, dist: number, budget?: QueryBudget): Int32Array | undefined {
+  const cols = view.cols;
+  const count = view.plateCount;
+  // one plan for every chunk (its gram groups hold for any index; the first chunk, the fullest, sizes it)
+  const chunks = Math.ceil(count / kSlotChunk);
+  const first = liveChunkGrams(cols, 0, Math.min(kSlotChunk, count));
+  const plan = planGrams(match, first);
+  if (!plan) return undefined;
+  const candidatesOf = (grams: PlateGrams, covered: number) => gramCandidates(grams, plan, Math.floor(covered / 8));
+  // the first chunk naming too many candidates: so do the rest, and one kernel pass is cheaper
+  const firstCandidates = candidatesOf(first, Math.min(first.plates, kSlotChunk, count));
+  if (!firstCandidates) return undefined;
+  liveMatchCounts.grams++;
+  new Uint8Array(k.memory.buffer, dist, count).fill(kNoMatch);
+  const out = int32List();
+  // codes [from, end) of chunk c through the kernel pass
+  const pass = (c: number, from: number, end: number) => {
+    const seg = liveDictSegment(cols, c, count);
+    const at = c * kSlotChunk;
+    k.matchDictionary({ ...seg, dict: seg.dict + (from - at) * kPlateSlotBytes, dictCount: end - from }, compiled, dist + from);
+    const ds = new Uint8Array(k.memory.buffer, dist, count);
+    for (let code = from; code < end; code++) if (ds[code] !== kNoMatch) out.push(code);
+  };
+  for (let c = 0; c < chunks; c++) {
+    budget?.check();
+    const at = c * kSlotChunk;
+    const inChunk = Math.min(kSlotChunk, count - at);
+    const grams = c === 0 ? first : liveChunkGrams(cols, c, inChunk);
+    const covered = Math.min(grams.plates, inChunk);
+    let candidates = c === 0 ? firstCandidates : candidatesOf(grams, covered);
+    if (!candidates) {
+      pass(c, at, at + inChunk);
+      continue;
+    }
+    // ids past the view's plates (an index built by a later view) are not this view's
+    if (grams.plates > inChunk) candidates = candidates.subarray(0, lowerBound(candidates, inChunk));
+    verifyCandidates(k, cols.slotChunks[c]!.ptr, candidates, match, Infinity, (id, d) => {
+      new Uint8Array(k.memory.buffer, dist, count)[at + id] = d;
+      out.push(at + id);
+    });
+    if (covered < inChunk) pass(c, at + covered, at + inChunk);
   }
   return out.done();
 }

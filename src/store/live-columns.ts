@@ -401,6 +401,11 @@ export class LiveColumns {
     return this.slotViews[Math.floor(code / kSlotChunk)]!.subarray(base, base + kPlateSlotBytes);
   }
 
+  /** The slots of chunk `c` (kSlotChunk plates, 16 bytes each; those past plateCount unwritten). */
+  slotChunk(c: number): Uint8Array {
+    return this.slotViews[c]!;
+  }
+
   /** Arena bytes this generation holds. */
   get bytes(): number {
     return this.blocks.length * kLiveBlockBytes + this.slotChunks.length * kSlotChunk * kPlateSlotBytes;

@@ -21,6 +21,7 @@ import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 import { haversineM } from '../reference/geo.js';
 import { float64List } from '../../core/typed-list.js';
+import { lowerBound } from '../../core/sorted-search.js';
 import { cannotPair } from './pair-bound.js';
 import { slotOrderKey } from './plate-order.js';
 import { runRowScanTask, type RowScanTask } from './row-scan-task.js';
@@ -177,19 +178,9 @@ function shardRun(k: Kernels, part: ClonedShardPart, keyLo: number, keyHi: numbe
   };
 }
 
-function firstAtOrAbove(keys: Float64Array, key: number): number {
-  let lo = 0, hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The live rows' run: they come ordered by key; the task's are one slice, grouped by equal keys. */
 function liveRun(live: ClonedLiveRows, keyLo: number, keyHi: number): Run {
-  const from = firstAtOrAbove(live.key, keyLo), to = firstAtOrAbove(live.key, keyHi);
+  const from = lowerBound(live.key, keyLo), to = lowerBound(live.key, keyHi);
   let groups = 0;
   for (let k = from; k < to; k++) if (k === from || live.key[k] !== live.key[k - 1]) groups++;
   const keys = new Float64Array(groups), bounds = new Int32Array(groups + 1);

@@ -5,23 +5,24 @@
  * rows lane, merges the shards by plate, orders each plate's rows and tests its consecutive pairs. Only
  * the plates found come back; this thread names them and materialises their fastest pair as hits.
  *
- * Live (unsealed) rows are not in an arena: this thread scans them (the executor's live scan), orders them
- * by plate key, and hands each task the ones in its range.
+ * Live (unsealed) rows are not in a shard: this thread scans them (the kernels' row scan) and orders them by
+ * plate key with a counting sort by plate code (live-cloned-rows.ts), and hands each task the ones in its
+ * range. When they outnumber the shards' rows the key ranges are cut at their quantiles, so a tenant whose
+ * reads are all live still spreads over the pool.
  *
  * Without kernels over some arena, or a shard without a plate → rows lane, the analysis is done from the
  * row stream instead (cloned-rows.ts); both give the reference's answer.
  */
+import { lowerBound } from '../../core/sorted-search.js';
 import { comparePlates, type ClonedQuery, type ClonedResult, type ClonedRow } from '../../model/analytics.js';
-import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
-import { prepareFilter } from '../filter-plan.js';
-import { liveRowsPassing } from '../live-scan.js';
 import type { Source } from '../sources.js';
 import { runClonedFromRows } from './cloned-rows.js';
 import { kFoundWidth, runClonedTask, type ClonedLiveRows, type ClonedTask, type ClonedTaskResult } from './cloned-task.js';
 import { cutRows, type AnalysisContext, type AnalysisEngine } from './context.js';
-import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey, slotOrderKey } from './plate-order.js';
+import { liveRowsByPlate } from './live-cloned-rows.js';
+import { kPlateOrderEnd, plateOfOrderKey, slotOrderKey } from './plate-order.js';
 import { rowScanTask } from './row-scan.js';
 
 type ShardSource = Source & { kind: 'shard' };
@@ -41,82 +42,32 @@ export async function runCloned(ctx: AnalysisContext, q: ClonedQuery): Promise<C
   return cutRows(found, q.limit);
 }
 
-/** The live rows passing `filter`, ascending by plate key. */
-function liveRows(sources: readonly Source[], filter: ReadFilter, budget: QueryBudget | undefined): ClonedLiveRows {
-  const picked: Array<{ si: number; rows: Uint32Array; keys: Float64Array }> = [];
-  let n = 0;
-  sources.forEach((src, si) => {
-    if (src.kind !== 'live') return;
-    const view = src.view;
-    const rows = liveRowsPassing(view, prepareFilter(filter, src.minTs), budget ? () => budget.tick() : undefined);
-    // a plate's key computed once per dictionary code
-    const byCode = new Float64Array(view.plateCount).fill(-1);
-    const keys = new Float64Array(rows.length);
-    for (let j = 0; j < rows.length; j++) {
-      budget?.tick();
-      const code = view.plateCode(rows[j]!);
-      let k = byCode[code]!;
-      if (k < 0) byCode[code] = k = plateOrderKey(view.cols.plates[code]!);
-      keys[j] = k;
-    }
-    picked.push({ si, rows, keys });
-    n += rows.length;
-  });
-  const flat = { si: new Int32Array(n), row: new Uint32Array(n), key: new Float64Array(n) };
-  let o = 0;
-  for (const p of picked) {
-    flat.si.fill(p.si, o, o + p.rows.length);
-    flat.row.set(p.rows, o);
-    flat.key.set(p.keys, o);
-    o += p.rows.length;
-  }
-  const perm = Array.from({ length: n }, (_, k) => k).sort((a, b) => flat.key[a]! - flat.key[b]!);
-  const out: ClonedLiveRows = {
-    key: new Float64Array(n), ts: new Float64Array(n), lat: new Int32Array(n), lon: new Int32Array(n),
-    ordinal: new Int32Array(n), seq: new Float64Array(n), source: new Int32Array(n), row: new Uint32Array(n),
-  };
-  perm.forEach((k, at) => {
-    budget?.tick();
-    const src = sources[flat.si[k]!]! as Source & { kind: 'live' };
-    const g = flat.row[k]!;
-    out.key[at] = flat.key[k]!;
-    out.ts[at] = src.view.ts(g);
-    out.lat[at] = src.view.latE7(g);
-    out.lon[at] = src.view.lonE7(g);
-    out.ordinal[at] = src.ordinal;
-    out.seq[at] = src.view.seq(g);
-    out.source[at] = flat.si[k]!;
-    out.row[at] = g;
-  });
-  return out;
-}
-
 /** The live rows with keys in [lo, hi), copied (a task is cloned to its worker: a view would take the whole buffer). */
 function liveIn(live: ClonedLiveRows, lo: number, hi: number): ClonedLiveRows {
-  const at = (key: number) => {
-    let a = 0, b = live.key.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (live.key[mid]! < key) a = mid + 1;
-      else b = mid;
-    }
-    return a;
-  };
-  const from = at(lo), to = at(hi);
+  const from = lowerBound(live.key, lo), to = lowerBound(live.key, hi);
   return {
     key: live.key.slice(from, to), ts: live.ts.slice(from, to), lat: live.lat.slice(from, to), lon: live.lon.slice(from, to),
     ordinal: live.ordinal.slice(from, to), seq: live.seq.slice(from, to), source: live.source.slice(from, to), row: live.row.slice(from, to),
   };
 }
 
-/** `parts` key ranges as bounds [0, …, kPlateOrderEnd], split at quantiles of the largest shard's dictionary. */
-function keyBounds(shards: readonly ShardSource[], parts: number): number[] {
+/**
+ * `parts` key ranges as bounds [0, …, kPlateOrderEnd], split at quantiles of the largest shard's dictionary,
+ * or of the live rows' keys when there are more live rows than shard rows.
+ */
+function keyBounds(shards: readonly ShardSource[], live: ClonedLiveRows, parts: number): number[] {
   const bounds = [0];
-  const largest = shards.reduce<ShardSource | undefined>((m, s) => (!m || s.shard.layout.dictCount > m.shard.layout.dictCount ? s : m), undefined);
-  const dict = largest?.shard.layout.dictCount ?? 0;
-  for (let t = 1; t < parts && dict > 0; t++) {
-    const k = slotOrderKey(largest!.shard.slots, Math.floor((t * dict) / parts));
+  const push = (k: number) => {
     if (k > bounds[bounds.length - 1]!) bounds.push(k);
+  };
+  const shardRows = shards.reduce((n, s) => n + s.shard.rows, 0);
+  const n = live.key.length;
+  if (n > shardRows) {
+    for (let t = 1; t < parts; t++) push(live.key[Math.floor((t * n) / parts)]!);
+  } else {
+    const largest = shards.reduce<ShardSource | undefined>((m, s) => (!m || s.shard.layout.dictCount > m.shard.layout.dictCount ? s : m), undefined);
+    const dict = largest?.shard.layout.dictCount ?? 0;
+    for (let t = 1; t < parts && dict > 0; t++) push(slotOrderKey(largest!.shard.slots, Math.floor((t * dict) / parts)));
   }
   bounds.push(kPlateOrderEnd);
   return bounds;
@@ -138,17 +89,23 @@ async function findByTasks(e: AnalysisEngine, q: ClonedQuery, budget: QueryBudge
     .filter((x): x is { src: ShardSource; si: number } => x.src.kind === 'shard' && x.src.shard.rows > 0)
     .sort((a, b) => a.src.shard.meta.minTs - b.src.shard.meta.minTs || a.si - b.si);
   if (shards.some(({ src }) => src.shard.layout.postings === undefined || src.shard.layout.seq === undefined)) return undefined;
-  const live = liveRows(e.sources, q.filter, budget);
-  const rows = shards.reduce((n, { src }) => n + src.shard.rows, 0);
-  const pool = shards.length > 0 && rows * kRowCostOverScan >= e.env.poolMinRows ? e.env.pool() : undefined;
-  const bounds = keyBounds(shards.map((x) => x.src), pool ? pool.threads * kRangesPerThread : 1);
+  const live = liveRowsByPlate(e.sources, q.filter, e.env, budget);
+  const rows = shards.reduce((n, { src }) => n + src.shard.rows, 0) + live.key.length;
+  // a task needs kernels over some arena on its worker: the shards' or, with none, the live rows' (copied
+  // into the task, not read there)
+  const liveArena = e.sources.find((s): s is Source & { kind: 'live' } => s.kind === 'live' && s.view.cols.arena >= 0)?.view.cols.arena;
+  const anyArena = shards.length > 0 || liveArena !== undefined;
+  const pool = anyArena && rows * kRowCostOverScan >= e.env.poolMinRows ? e.env.pool() : undefined;
+  const bounds = keyBounds(shards.map((x) => x.src), live, pool ? pool.threads * kRangesPerThread : 1);
   const spec = { filters: [q.filter] };
   const parts = shards.map(({ src, si }) => ({ scan: rowScanTask(src, spec), ordinal: src.ordinal, source: si }));
   const arenas = [...new Set(parts.map((p) => p.scan.layout.arena))];
+  if (arenas.length === 0 && liveArena !== undefined) arenas.push(liveArena);
   const tasks: ClonedTask[] = [];
   for (let t = 0; t + 1 < bounds.length; t++) {
+    const liveRows = liveIn(live, bounds[t]!, bounds[t + 1]!);
     tasks.push({
-      layout: { rows, arena: arenas[0] ?? 0 }, arenas, shards: parts, live: liveIn(live, bounds[t]!, bounds[t + 1]!),
+      layout: { rows: rows - live.key.length + liveRows.key.length, arena: arenas[0] ?? 0 }, arenas, shards: parts, live: liveRows,
       keyLo: bounds[t]!, keyHi: bounds[t + 1]!, maxSpeedKmh: q.maxSpeedKmh, minDistanceM: q.minDistanceM,
     });
   }

@@ -52,7 +52,7 @@ export interface RowScanEnv {
 }
 
 /** `f` with the retention floor folded into `from`. */
-function withFloor(f: ReadFilter, minTs: number): ReadFilter {
+export function withFloor(f: ReadFilter, minTs: number): ReadFilter {
   const from = Math.max(f.from ?? -Infinity, minTs);
   return Number.isFinite(from) ? { ...f, from } : f;
 }
