@@ -157,7 +157,7 @@ export class TenantPlates {
     const buckets = rebuild ? new Map<LoadedShard, number>() : new Map(this.shards);
     const from = rebuild ? [...shards] : added;
     for (const s of from) buckets.set(s, this.freeBucket(buckets));
-    const parts: PlateIndexJob['parts'] = from.map((s) => ({ arena: s.layout.arena, ptr: s.slots.byteOffset, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)! }));
+    const parts: PlateIndexJob['parts'] = from.map((s) => ({ arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)! }));
     const withCurrent = !rebuild && this.region !== undefined;
     if (withCurrent) parts.push({ arena: this.region!.arena, ptr: this.region!.ptr, count: this.count, masks: this.masks, bucket: -1 });
     const job: PlateIndexJob = { parts, grams: this.options.grams ?? true, sameCount: withCurrent && this.grams !== undefined ? this.count : 0 };

@@ -21,7 +21,7 @@ import type { Source } from '../sources.js';
 import { runClonedFromRows } from './cloned-rows.js';
 import { kFoundWidth, runClonedTask, type ClonedLiveRows, type ClonedTask, type ClonedTaskResult } from './cloned-task.js';
 import { cutRows, type AnalysisContext, type AnalysisEngine } from './context.js';
-import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey, slotOrderKey } from './plate-order.js';
+import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey } from './plate-order.js';
 import { rowScanTask } from './row-scan.js';
 
 type ShardSource = Source & { kind: 'shard' };
@@ -115,7 +115,7 @@ function keyBounds(shards: readonly ShardSource[], parts: number): number[] {
   const largest = shards.reduce<ShardSource | undefined>((m, s) => (!m || s.shard.layout.dictCount > m.shard.layout.dictCount ? s : m), undefined);
   const dict = largest?.shard.layout.dictCount ?? 0;
   for (let t = 1; t < parts && dict > 0; t++) {
-    const k = slotOrderKey(largest!.shard.slots, Math.floor((t * dict) / parts));
+    const k = plateOrderKey(largest!.shard.plateAt(Math.floor((t * dict) / parts)));
     if (k > bounds[bounds.length - 1]!) bounds.push(k);
   }
   bounds.push(kPlateOrderEnd);
