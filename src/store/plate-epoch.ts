@@ -13,7 +13,7 @@
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kPlateSlotBytes } from '../core/segment.js';
-import { slotString } from './plate-key.js';
+import { findPlateSlot, slotString } from './plate-key.js';
 import type { PlateGrams } from './plate-grams.js';
 import type { LoadedShard } from './shard-loader.js';
 
@@ -80,22 +80,7 @@ export class PlateEpoch {
   /** Position of `plate` in the sorted slots, or -1 (a binary search, as LoadedShard.findPlate). */
   indexOf(plate: string): number {
     const slots = this.bytes();
-    const n = slots.length / kPlateSlotBytes;
-    const len = plate.length;
-    let lo = 0, hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const base = mid * kPlateSlotBytes;
-      let c = 0;
-      for (let j = 0; j < kPlateSlotBytes - 1 && c === 0; j++) c = slots[base + j]! - (j < len ? plate.charCodeAt(j) : 0);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= n) return -1;
-    const base = lo * kPlateSlotBytes;
-    if (slots[base + 15] !== len) return -1;
-    for (let j = 0; j < len; j++) if (slots[base + j] !== plate.charCodeAt(j)) return -1;
-    return lo;
+    return findPlateSlot(slots, slots.length / kPlateSlotBytes, plate);
   }
 
   plateAt(d: number): string {

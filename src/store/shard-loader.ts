@@ -19,7 +19,7 @@ import type { ObjectStore } from './object-store.js';
 import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
-import { slotString } from './plate-key.js';
+import { findPlateSlot, slotString } from './plate-key.js';
 
 /** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
 let zeroLane = new Uint8Array(0);
@@ -164,28 +164,9 @@ export class LoadedShard {
    */
   private readonly slots: Uint8Array;
 
-  /**
-   * Dictionary index of `plate`, or -1: a binary search over the sorted 16-byte slots in the arena
-   * (zero padding sorts a prefix before its extensions, as string order does), no strings decoded.
-   */
+  /** Dictionary index of `p`, or -1 (a binary search over the slots in the arena). */
   findPlate(p: string): number {
-    const slots = this.slots;
-    const n = this.layout.dictCount;
-    const len = p.length;
-    let lo = 0, hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const base = mid * kPlateSlotBytes;
-      let c = 0;
-      for (let j = 0; j < 10 && c === 0; j++) c = slots[base + j]! - (j < len ? p.charCodeAt(j) : 0);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= n) return -1;
-    const base = lo * kPlateSlotBytes;
-    if (slots[base + 15] !== len) return -1;
-    for (let j = 0; j < len; j++) if (slots[base + j] !== p.charCodeAt(j)) return -1;
-    return lo;
+    return findPlateSlot(this.slots, this.layout.dictCount, p);
   }
 
   /** Plate of dictionary entry `d`, decoded from its slot. */
