@@ -14,7 +14,7 @@ import { openEngine, type Engine } from '../src/engine/index.js';
 import type { ReadFilter, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
 import { parseHotlistSearchRequest } from '../src/query/parse.js';
-import { slotString } from '../src/query/shard-hits.js';
+import { slotString } from '../src/store/plate-key.js';
 import { filterArb, kDay, kT0, makeReads, mutatePlate, randomPlate, rng, tempDataDir } from './helpers/engine-data.js';
 
 const kTenants = ['pd-a', 'pd-b', 'pd-c'];

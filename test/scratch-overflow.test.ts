@@ -15,7 +15,7 @@ import { kPlateSlotBytes } from '../src/core/segment.js';
 import type { PlateMatch } from '../src/model/query.js';
 import { matchTenantPlates, tenantMatchCounts } from '../src/query/tenant-match.js';
 import { PlateGrams } from '../src/store/plate-grams.js';
-import { TenantPlates } from '../src/store/tenant-plates.js';
+import { PlateEpoch } from '../src/store/plate-epoch.js';
 
 function overflowOf(arena: Arena): ScratchOverflow & { live: number } {
   const o = {
@@ -85,8 +85,7 @@ describe('Scratch overflow', () => {
       set.add(p);
     }
     const plates = [...set].sort();
-    const plateSet = (grams: boolean): TenantPlates => {
-      const tp = new TenantPlates(arenas, { grams });
+    const plateSet = (grams: boolean): PlateEpoch => {
       const region = arenas.alloc(plates.length * kPlateSlotBytes, 16);
       const bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, plates.length * kPlateSlotBytes);
       bytes.fill(0);
@@ -94,10 +93,7 @@ describe('Scratch overflow', () => {
         for (let j = 0; j < p.length; j++) bytes[d * kPlateSlotBytes + j] = p.charCodeAt(j);
         bytes[d * kPlateSlotBytes + 15] = p.length;
       });
-      tp.region = region;
-      tp.count = plates.length;
-      if (grams) tp.grams = PlateGrams.build(bytes, plates.length);
-      return tp;
+      return new PlateEpoch(arenas, region, plates.length, grams ? PlateGrams.build(bytes, plates.length) : undefined, new Uint32Array(0), new Map());
     };
     const o = overflowOf(arena);
     const small = new Kernels(kernelModule(), arena.memory, { ptr: arena.alloc(16 << 10, 64), bytes: 16 << 10 }, o);

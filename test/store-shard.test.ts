@@ -110,6 +110,40 @@ describe('shard files', () => {
     }
   });
 
+  it("the plate API (findPlate, plateAt, plateChars, plateRange, plates, rowsOfPlate) answers as the rows' plates do", async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const rows = rowsOf(3000, 9);
+      const { entry } = await writeShardFile(dir, rows);
+      const s = await loadShard(new ArenaSet({ arenaBytes: 4 * 1024 * 1024 }), new LocalObjectStore(dir), entry);
+      const sorted = [...new Set(rows.map((r) => r.plate))].sort();
+      const bySeq = new Map(rows.map((r) => [r.seq, r.plate]));
+      const chars = new Uint8Array(16);
+      for (let d = 0; d < sorted.length; d++) {
+        const p = sorted[d]!;
+        expect(s.plateAt(d)).toBe(p);
+        expect(s.findPlate(p)).toBe(d);
+        const len = s.plateChars(d, chars);
+        expect(String.fromCharCode(...chars.subarray(0, len))).toBe(p);
+        const want = rows.filter((r) => r.plate === p).map((r) => r.seq).sort((a, b) => a - b);
+        expect([...s.rowsOfPlate(d)].map((i) => s.seqAt(i)).sort((a, b) => a - b)).toEqual(want);
+        for (const row of s.rowsOfPlate(d)) expect(bySeq.get(s.seqAt(row))).toBe(p);
+      }
+      expect(s.plates()).toEqual(sorted);
+      for (const p of ['0', 'A', 'ZZZZZZZZZZ', sorted[0]! + 'Z', sorted[sorted.length - 1]! + '0']) expect(s.findPlate(p)).toBe(sorted.indexOf(p));
+      // every prefix of every plate, and a few absent ones: [lo, hi) is exactly the plates starting with it
+      const prefixes = new Set<string>(['', 'ZZZZZZZZZZZ', '0', 'A', '9Z']);
+      for (const p of sorted) for (let j = 1; j <= p.length; j++) prefixes.add(p.slice(0, j));
+      for (const prefix of prefixes) {
+        const want = sorted.flatMap((p, d) => (p.startsWith(prefix) ? [d] : []));
+        const [lo, hi] = s.plateRange(prefix);
+        expect(want.length === 0 ? hi - lo : [lo, hi]).toEqual(want.length === 0 ? 0 : [want[0]!, want[want.length - 1]! + 1]);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('a flipped byte, a truncation, or an unknown version is a coded error naming the file', async () => {
     const { dir, cleanup } = await tempDataDir();
     try {

@@ -29,6 +29,7 @@ import { isLookup } from '../query/plate-matcher.js';
 import { matchTenantPlates } from '../query/tenant-match.js';
 import { shardsHoldingPlate } from '../query/plate-shards.js';
 import { TenantPlates } from '../store/tenant-plates.js';
+import type { PlateEpoch } from '../store/plate-epoch.js';
 import { PlateIndexThread } from '../store/plate-index-thread.js';
 import { SealWorkerHost } from '../store/seal-worker-host.js';
 import { ExecutorPool } from '../query/pool.js';
@@ -276,7 +277,17 @@ export class StoreEngine implements Engine {
     const planned = planSources(this.stores, scopes, query.filter);
     // an exact plate reads only the shards holding it (src/query/plate-shards.ts)
     const sources = query.plate && this.useTenantPlates ? shardsHoldingPlate(planned, query.plate, (t) => this.tenantPlatesOf(t)) : planned;
-    const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate) : undefined;
+    // the tenant dictionaries matched stay pinned until the search is done (src/store/plate-epoch.ts)
+    const epochs: PlateEpoch[] = [];
+    try {
+      const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate, epochs) : undefined;
+      return await this.searchSources(sources, query, byPlate, signal);
+    } finally {
+      for (const e of epochs) e.unpin();
+    }
+  }
+
+  private async searchSources(sources: readonly Source[], query: SearchQuery, byPlate: Map<string, TenantMatches> | undefined, signal?: AbortSignal): Promise<SearchResult> {
     const heavy = sources.filter((s): s is Source & { kind: 'shard' } => {
       if (!wantsKernel(s, query.plate)) return false;
       const m = byPlate?.get(s.tenant);
@@ -312,7 +323,7 @@ export class StoreEngine implements Engine {
    * whole dictionary matched once (query/tenant-match.ts) gave few plates. Tenants with one shard in the
    * plan, or too many matching plates, are left to the per-shard scan.
    */
-  private tenantMatches(sources: readonly Source[], match: PlateMatch): Map<string, TenantMatches> | undefined {
+  private tenantMatches(sources: readonly Source[], match: PlateMatch, pinned: PlateEpoch[]): Map<string, TenantMatches> | undefined {
     if (isLookup(match)) return undefined;
     const shardsPlanned = new Map<string, number>();
     for (const s of sources) if (s.kind === 'shard') shardsPlanned.set(s.tenant, (shardsPlanned.get(s.tenant) ?? 0) + 1);
@@ -322,8 +333,10 @@ export class StoreEngine implements Engine {
       if (!store || planned < 2) continue;
       const plates = this.refreshTenantPlates(store);
       if (plates.buckets().size === 0) continue; // nothing covered yet (the first build runs): per shard
-      const k = plates.region ? this.kernelsFor(plates.region.arena) : undefined;
-      const m = k ? matchTenantPlates(plates, match, k) : undefined;
+      const epoch = plates.pin();
+      pinned.push(epoch);
+      const k = epoch.region ? this.kernelsFor(epoch.region.arena) : undefined;
+      const m = k ? matchTenantPlates(epoch, match, k) : undefined;
       if (m) (out ??= new Map()).set(tenant, m);
     }
     return out;

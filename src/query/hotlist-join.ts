@@ -328,7 +328,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
     let r = results[i];
     if (!r) {
       try {
-        r = runHotlistTask(src.shard.slots.buffer, tasks[i]!, budget);
+        r = runHotlistTask(src.shard.view.bytes.buffer, tasks[i]!, budget);
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
         missed.push(src); // cannot happen short of a bug in the layout: the plain path answers instead

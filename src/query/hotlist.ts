@@ -124,12 +124,7 @@ interface PlateDictionary {
 function shardDictionary(s: LoadedShard): PlateDictionary {
   return {
     count: s.layout.dictCount,
-    codes: (d, out) => {
-      const base = d * 16;
-      const len = s.slots[base + 15]!;
-      for (let j = 0; j < len; j++) out[j] = s.slots[base + j]!;
-      return len;
-    },
+    codes: (d, out) => s.plateChars(d, out),
     plateAt: (d) => s.plateAt(d),
     get plates() {
       return s.plates();

@@ -15,7 +15,6 @@
  * Any other pattern, OCR classes, or a shard the window cuts: undefined (the task matches and counts).
  */
 import type { PlateMatch, ReadFilter } from '../model/query.js';
-import { kPlateSlotBytes } from '../core/segment.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { plateGramRows, plateGramRowsKey } from '../store/plate-gram-rows.js';
 
@@ -55,19 +54,7 @@ function shapeOf(pattern: string): { contains?: number; prefix?: string } {
 
 /** Rows whose plate starts with `p` (plate characters only). */
 function prefixRows(shard: LoadedShard, p: string): number {
-  const slots = shard.slots;
-  const len = p.length;
-  const cmp = (d: number): number => {
-    const base = d * kPlateSlotBytes;
-    for (let j = 0; j < len; j++) {
-      const c = slots[base + j]! - p.charCodeAt(j);
-      if (c !== 0) return c;
-    }
-    return 0;
-  };
-  const n = shard.layout.dictCount;
-  const lo = firstIndex(n, (d) => cmp(d) >= 0);
-  const hi = firstIndex(n, (d) => cmp(d) > 0);
+  const [lo, hi] = shard.plateRange(p);
   if (hi <= lo) return 0;
   const post = shard.postings, plate = shard.plate;
   return firstIndex(post.length, (j) => plate[post[j]!]! >= hi) - firstIndex(post.length, (j) => plate[post[j]!]! >= lo);

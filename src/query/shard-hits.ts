@@ -17,7 +17,7 @@
  * Measured on 83,000 hits in a loop (load ~12 on 2 cores): the literal shapes with the flat id took
  * 65–210 ms where the `materialise` way took 280–560 ms.
  */
-import { kCoordScale, kPlateSlotBytes } from '../core/segment.js';
+import { kCoordScale } from '../core/segment.js';
 import type { Hit } from '../model/query.js';
 import { readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
@@ -42,7 +42,7 @@ export class ShardHits {
     const d = this.shard.plate[row]!;
     if (d !== this.lastPlateCode) {
       this.lastPlateCode = d;
-      this.lastPlate = slotString(this.shard.slots, d * kPlateSlotBytes);
+      this.lastPlate = this.shard.plateAt(d);
     }
     return this.lastPlate;
   }
@@ -80,27 +80,5 @@ export class ShardHits {
     if (readId !== undefined) hit.readId = readId;
     hit.distance = distance;
     return hit;
-  }
-}
-
-/**
- * The plate in the 16-byte slot at `slots[base..]` (characters, zero padding, length in byte 15; plates are
- * ≤ 10 ASCII characters): one `fromCharCode` call with the characters as arguments makes the string
- * directly, where spreading a subarray (LoadedShard.plateAt) goes through an iterator.
- */
-export function slotString(slots: Uint8Array, base: number): string {
-  const b = base, v = slots;
-  switch (v[b + 15]) {
-    case 1: return String.fromCharCode(v[b]!);
-    case 2: return String.fromCharCode(v[b]!, v[b + 1]!);
-    case 3: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!);
-    case 4: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!);
-    case 5: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!);
-    case 6: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!);
-    case 7: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!);
-    case 8: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!, v[b + 7]!);
-    case 9: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!, v[b + 7]!, v[b + 8]!);
-    case 10: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!, v[b + 7]!, v[b + 8]!, v[b + 9]!);
-    default: return String.fromCharCode(...v.subarray(b, b + v[b + 15]!));
   }
 }

@@ -12,7 +12,7 @@ import type { Kernels } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
 import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch } from '../model/query.js';
-import type { TenantPlates } from '../store/tenant-plates.js';
+import type { PlateEpoch } from '../store/plate-epoch.js';
 import type { TenantMatches } from './executor.js';
 import { compiledPlate, prefixRange } from './segment-task.js';
 import { planGrams } from './gram-plan.js';
@@ -31,6 +31,9 @@ export const kMaxTenantMatches = 2048;
  */
 const kGramShare = 1 / 8;
 
+/** What a match reads of a tenant's dictionary: an epoch (pinned by the search, src/store/plate-epoch.ts) or its TenantPlates. */
+type TenantDictionary = Pick<PlateEpoch, 'region' | 'count' | 'grams' | 'masks' | 'buckets' | 'plateAt'>;
+
 /** How tenant-wide matches were answered since the process started (for tests and benchmarks). */
 export const tenantMatchCounts = { grams: 0, pass: 0 };
 
@@ -38,7 +41,7 @@ export const tenantMatchCounts = { grams: 0, pass: 0 };
 const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
 
 /** The tenant's plates matching `match` with their distances, or undefined when there are too many (or no room). */
-export function matchTenantPlates(plates: TenantPlates, match: PlateMatch, k: Kernels): TenantMatches | undefined {
+export function matchTenantPlates(plates: TenantDictionary, match: PlateMatch, k: Kernels): TenantMatches | undefined {
   const region = plates.region;
   const buckets = plates.buckets();
   const none: TenantMatches = { plates: [], distances: [], shardMasks: new Uint32Array(0), shardBuckets: buckets };
@@ -108,7 +111,7 @@ function matchUpTo(k: Kernels, dict: number, lo: number, hi: number, match: Plat
  * The plates matching `match` found through the gram index: the matches; null when they exceed
  * kMaxTenantMatches; undefined when the index does not narrow the pattern to ≤ `maxCandidates` plates.
  */
-function matchByGrams(plates: TenantPlates, match: PlateMatch, k: Kernels, dict: number, maxCandidates: number): TenantMatches | null | undefined {
+function matchByGrams(plates: TenantDictionary, match: PlateMatch, k: Kernels, dict: number, maxCandidates: number): TenantMatches | null | undefined {
   const plan = planGrams(match, plates.grams!);
   const candidates = plan && gramCandidates(plates.grams!, plan, maxCandidates);
   if (!candidates) return undefined;
@@ -118,7 +121,7 @@ function matchByGrams(plates: TenantPlates, match: PlateMatch, k: Kernels, dict:
 }
 
 /** Collects matched dictionary entries as TenantMatches: their plates, distances and shard masks. */
-function matchesOf(plates: TenantPlates): { add(id: number, distance: number): void; done(): TenantMatches; readonly plates: readonly string[] } {
+function matchesOf(plates: TenantDictionary): { add(id: number, distance: number): void; done(): TenantMatches; readonly plates: readonly string[] } {
   const found: string[] = [], distances: number[] = [], masks: number[] = [];
   const all = plates.masks;
   const buckets = plates.buckets();

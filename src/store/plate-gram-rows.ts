@@ -39,15 +39,14 @@ function build(shard: LoadedShard): Uint32Array {
   const counts = new Uint32Array(kKeys);
   // per key, the last entry credited: a plate counts once per character or bigram however often it holds it
   const last = new Int32Array(kKeys).fill(-1);
-  const slots = shard.slots;
+  const chars = new Uint8Array(kPlateSlotBytes);
   for (let d = 0; d < n; d++) {
     const rows = perEntry[d]!;
     if (rows === 0) continue;
-    const base = d * kPlateSlotBytes;
-    const len = slots[base + kPlateSlotBytes - 1]!;
+    const len = shard.plateChars(d, chars);
     let prev = -1;
     for (let j = 0; j < len; j++) {
-      const c = gramSymbol(slots[base + j]!);
+      const c = gramSymbol(chars[j]!);
       if (c >= 0 && last[c] !== d) {
         last[c] = d;
         counts[c]! += rows;

@@ -68,6 +68,51 @@ export function writePlateSlot(key: number, slots: Uint8Array, at: number): void
   slots[at + kPlateSlotBytes - 1] = writePlateBytes(key, slots, at);
 }
 
+/**
+ * The plate in the 16-byte slot at `slots[base..]` (characters, zero padding, length in byte 15; plates are
+ * ≤ 10 ASCII characters): one `fromCharCode` call with the characters as arguments makes the string
+ * directly, where spreading a subarray goes through an iterator (LoadedShard.plateAt, hot in hit
+ * materialisation).
+ */
+export function slotString(slots: Uint8Array, base: number): string {
+  const b = base, v = slots;
+  switch (v[b + 15]) {
+    case 1: return String.fromCharCode(v[b]!);
+    case 2: return String.fromCharCode(v[b]!, v[b + 1]!);
+    case 3: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!);
+    case 4: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!);
+    case 5: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!);
+    case 6: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!);
+    case 7: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!);
+    case 8: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!, v[b + 7]!);
+    case 9: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!, v[b + 7]!, v[b + 8]!);
+    case 10: return String.fromCharCode(v[b]!, v[b + 1]!, v[b + 2]!, v[b + 3]!, v[b + 4]!, v[b + 5]!, v[b + 6]!, v[b + 7]!, v[b + 8]!, v[b + 9]!);
+    default: return String.fromCharCode(...v.subarray(b, b + v[b + 15]!));
+  }
+}
+
+/**
+ * Position of `plate` among `count` sorted 16-byte slots, or -1: a binary search over the bytes (zero
+ * padding sorts a prefix before its extensions, as string order does), no strings decoded.
+ */
+export function findPlateSlot(slots: Uint8Array, count: number, plate: string): number {
+  const len = plate.length;
+  let lo = 0, hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const base = mid * kPlateSlotBytes;
+    let c = 0;
+    for (let j = 0; j < kMaxPlateLength && c === 0; j++) c = slots[base + j]! - (j < len ? plate.charCodeAt(j) : 0);
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= count) return -1;
+  const base = lo * kPlateSlotBytes;
+  if (slots[base + kPlateSlotBytes - 1] !== len) return -1;
+  for (let j = 0; j < len; j++) if (slots[base + j] !== plate.charCodeAt(j)) return -1;
+  return lo;
+}
+
 /** The plate of `key`. */
 export function plateOfKey(key: number): string {
   digitsOf(key, scratch);

@@ -19,6 +19,7 @@ import type { ObjectStore } from './object-store.js';
 import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
+import { findPlateSlot, slotString } from './plate-key.js';
 
 /** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
 let zeroLane = new Uint8Array(0);
@@ -155,38 +156,55 @@ export class LoadedShard {
     return post.subarray(start, lo);
   }
 
-  /** The 16-byte plate slots (src/core/segment.ts) in the arena. */
-  readonly slots: Uint8Array;
-
   /**
-   * Dictionary index of `plate`, or -1: a binary search over the sorted 16-byte slots in the arena
-   * (zero padding sorts a prefix before its extensions, as string order does), no strings decoded.
+   * The 16-byte plate slots (src/core/segment.ts) in the arena: the dictionary the plate lane's codes index.
+   * Read only by the plate API below (findPlate, plateAt, plateChars, plateRange, plates, rowsOfPlate) and,
+   * on the kernels' side, through `layout.dict`: nothing else assumes the dictionary is the shard's own, so
+   * the codes can become ids into the tenant's dictionary (docs/storage-v2.md, "Round 4").
    */
+  private readonly slots: Uint8Array;
+
+  /** Dictionary index of `p`, or -1 (a binary search over the slots in the arena). */
   findPlate(p: string): number {
-    const slots = this.slots;
-    const n = this.layout.dictCount;
-    const len = p.length;
-    let lo = 0, hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const base = mid * kPlateSlotBytes;
-      let c = 0;
-      for (let j = 0; j < 10 && c === 0; j++) c = slots[base + j]! - (j < len ? p.charCodeAt(j) : 0);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= n) return -1;
-    const base = lo * kPlateSlotBytes;
-    if (slots[base + 15] !== len) return -1;
-    for (let j = 0; j < len; j++) if (slots[base + j] !== p.charCodeAt(j)) return -1;
-    return lo;
+    return findPlateSlot(this.slots, this.layout.dictCount, p);
   }
 
   /** Plate of dictionary entry `d`, decoded from its slot. */
   plateAt(d: number): string {
     if (this.platesCache) return this.platesCache[d]!;
-    const base = d * kPlateSlotBytes;
-    return String.fromCharCode(...this.slots.subarray(base, base + this.slots[base + 15]!));
+    return slotString(this.slots, d * kPlateSlotBytes);
+  }
+
+  /** Writes the characters of dictionary entry `d` into `out` (≥ 10 bytes); returns the plate's length. */
+  plateChars(d: number, out: Uint8Array): number {
+    const slots = this.slots, base = d * kPlateSlotBytes;
+    const len = slots[base + kPlateSlotBytes - 1]!;
+    for (let j = 0; j < len; j++) out[j] = slots[base + j]!;
+    return len;
+  }
+
+  /** The dictionary entries [lo, hi) whose plates start with `prefix` (plate characters only; lo = hi when none). */
+  plateRange(prefix: string): [lo: number, hi: number] {
+    const slots = this.slots, len = prefix.length;
+    const cmp = (d: number): number => {
+      const base = d * kPlateSlotBytes;
+      for (let j = 0; j < len; j++) {
+        const c = slots[base + j]! - prefix.charCodeAt(j);
+        if (c !== 0) return c;
+      }
+      return 0;
+    };
+    const first = (strict: boolean): number => {
+      let lo = 0, hi = this.layout.dictCount;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = cmp(mid);
+        if (c < 0 || (strict && c === 0)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    return [first(false), first(true)];
   }
 
   /** The make and color lanes (dictionary ids; 0 = none) and their dictionaries, for `makes`/`colors` filters. */

@@ -32,6 +32,7 @@
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kPlateSlotBytes } from '../core/segment.js';
 import type { LoadedShard } from './shard-loader.js';
+import { PlateEpoch } from './plate-epoch.js';
 import { PlateGrams } from './plate-grams.js';
 import { buildPlateIndex, type PlateIndexBuilt, type PlateIndexJob } from './plate-index-build.js';
 
@@ -54,13 +55,11 @@ interface Plan {
 }
 
 export class TenantPlates {
-  /** Where the slots are: an arena region (the kernels read them there). */
-  region: Region | undefined;
-  count = 0;
-  /** The n-gram index of exactly these `count` plates (undefined while there are none). */
-  grams: PlateGrams | undefined;
-  /** Per plate, the buckets of the shards holding it: words 2d (buckets 0–31) and 2d + 1 (32–63). */
-  masks: Uint32Array = new Uint32Array(0);
+  /**
+   * The dictionary as installed (slots, n-gram index, shard masks: src/store/plate-epoch.ts). Replaced by
+   * each install, never changed in place; the one replaced is freed once no search pins it.
+   */
+  private epoch: PlateEpoch;
   /**
    * The shards whose plates the dictionary holds, with their buckets. Replaced, never changed in place: a
    * search that awaits the pool between matching and reading keeps the buckets its masks were made with.
@@ -75,7 +74,33 @@ export class TenantPlates {
   /** Shards changed while a build ran: refresh again when it is installed. */
   private again = false;
 
-  constructor(private readonly arenas: ArenaSet, private readonly options: { grams?: boolean } = {}) {}
+  constructor(private readonly arenas: ArenaSet, private readonly options: { grams?: boolean } = {}) {
+    this.epoch = PlateEpoch.empty(arenas);
+  }
+
+  /** Where the current slots are: an arena region (the kernels read them there). */
+  get region(): Region | undefined {
+    return this.epoch.region;
+  }
+
+  get count(): number {
+    return this.epoch.count;
+  }
+
+  /** The n-gram index of exactly the current `count` plates (undefined while there are none). */
+  get grams(): PlateGrams | undefined {
+    return this.epoch.grams;
+  }
+
+  /** Per plate, the buckets of the shards holding it: words 2d (buckets 0–31) and 2d + 1 (32–63). */
+  get masks(): Uint32Array {
+    return this.epoch.masks;
+  }
+
+  /** The current epoch, pinned: it stays readable across awaits and installs until the caller unpins it. */
+  pin(): PlateEpoch {
+    return this.epoch.pin();
+  }
 
   /** The covered shards' buckets as of now (a snapshot: later updates replace the map). */
   buckets(): ReadonlyMap<LoadedShard, number> {
@@ -157,7 +182,7 @@ export class TenantPlates {
     const buckets = rebuild ? new Map<LoadedShard, number>() : new Map(this.shards);
     const from = rebuild ? [...shards] : added;
     for (const s of from) buckets.set(s, this.freeBucket(buckets));
-    const parts: PlateIndexJob['parts'] = from.map((s) => ({ arena: s.layout.arena, ptr: s.slots.byteOffset, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)! }));
+    const parts: PlateIndexJob['parts'] = from.map((s) => ({ arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)! }));
     const withCurrent = !rebuild && this.region !== undefined;
     if (withCurrent) parts.push({ arena: this.region!.arena, ptr: this.region!.ptr, count: this.count, masks: this.masks, bucket: -1 });
     const job: PlateIndexJob = { parts, grams: this.options.grams ?? true, sameCount: withCurrent && this.grams !== undefined ? this.count : 0 };
@@ -169,12 +194,10 @@ export class TenantPlates {
     const region = built.count > 0 ? this.arenas.alloc(built.count * kPlateSlotBytes, 16) : undefined;
     if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, built.count * kWords).set(built.words.subarray(0, built.count * kWords));
     const grams = built.same ? this.grams : built.grams ? PlateGrams.of(built.count, built.grams.offsets, built.grams.postings) : undefined;
-    this.free();
-    this.region = region;
-    this.count = built.count;
-    this.grams = grams;
-    this.masks = built.masks;
+    const old = this.epoch;
+    this.epoch = new PlateEpoch(this.arenas, region, built.count, grams, built.masks, plan.buckets);
     this.shards = plan.buckets;
+    old.retire();
   }
 
   /** The lowest bucket no shard of `taken` has; past 64 shards, buckets are shared round robin. */
@@ -185,58 +208,31 @@ export class TenantPlates {
     return free >= 0 ? free : this.shared++ % kShardBuckets;
   }
 
-  /** Position of `plate` in the sorted slots, or -1 (a binary search, as LoadedShard.findPlate). */
+  /** Position of `plate` in the current sorted slots, or -1. */
   indexOf(plate: string): number {
-    const slots = this.bytes();
-    const len = plate.length;
-    let lo = 0, hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const base = mid * kPlateSlotBytes;
-      let c = 0;
-      for (let j = 0; j < kPlateSlotBytes - 1 && c === 0; j++) c = slots[base + j]! - (j < len ? plate.charCodeAt(j) : 0);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= this.count) return -1;
-    const base = lo * kPlateSlotBytes;
-    if (slots[base + 15] !== len) return -1;
-    for (let j = 0; j < len; j++) if (slots[base + j] !== plate.charCodeAt(j)) return -1;
-    return lo;
+    return this.epoch.indexOf(plate);
   }
 
   /**
-   * A test of which shards can hold `plate`, as of now: a shard the dictionary covers holds it only if the
-   * plate's mask has the shard's bucket (every plate of a covered shard was merged in with that bucket); a
-   * shard not covered yet (sealed while a build runs) may hold it. Taken as a snapshot, so a build installed
-   * while the caller awaits does not change its answer.
+   * A test of which shards can hold `plate`, as of now (PlateEpoch.holdersOf): taken as a snapshot, so a
+   * build installed while the caller awaits does not change its answer.
    */
   holdersOf(plate: string): (shard: LoadedShard) => boolean {
-    const buckets = this.shards, masks = this.masks;
-    const d = this.indexOf(plate);
-    return (s) => {
-      const b = buckets.get(s);
-      if (b === undefined) return true;
-      return d >= 0 && ((masks[2 * d + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
-    };
+    return this.epoch.holdersOf(plate);
   }
 
-  /** The slots as bytes (a view into the arena). */
+  /** The current slots as bytes (a view into the arena). */
   bytes(): Uint8Array {
-    return this.region ? this.arenas.arena(this.region.arena).bytes(this.region.ptr, this.count * kPlateSlotBytes) : new Uint8Array(0);
+    return this.epoch.bytes();
   }
 
   plateAt(d: number): string {
-    const b = this.bytes();
-    const base = d * kPlateSlotBytes;
-    return String.fromCharCode(...b.subarray(base, base + b[base + 15]!));
+    return this.epoch.plateAt(d);
   }
 
+  /** Drops the dictionary (its region freed once no search pins it). */
   free(): void {
-    if (this.region) this.arenas.free(this.region);
-    this.region = undefined;
-    this.count = 0;
-    this.grams = undefined;
-    this.masks = new Uint32Array(0);
+    this.epoch.retire();
+    this.epoch = PlateEpoch.empty(this.arenas);
   }
 }

@@ -22,7 +22,7 @@ import { runClonedFromRows } from './cloned-rows.js';
 import { kFoundWidth, runClonedTask, type ClonedLiveRows, type ClonedTask, type ClonedTaskResult } from './cloned-task.js';
 import { cutRows, type AnalysisContext, type AnalysisEngine } from './context.js';
 import { liveRowsByPlate } from './live-cloned-rows.js';
-import { kPlateOrderEnd, plateOfOrderKey, slotOrderKey } from './plate-order.js';
+import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey } from './plate-order.js';
 import { rowScanTask } from './row-scan.js';
 
 type ShardSource = Source & { kind: 'shard' };
@@ -67,7 +67,7 @@ function keyBounds(shards: readonly ShardSource[], live: ClonedLiveRows, parts: 
   } else {
     const largest = shards.reduce<ShardSource | undefined>((m, s) => (!m || s.shard.layout.dictCount > m.shard.layout.dictCount ? s : m), undefined);
     const dict = largest?.shard.layout.dictCount ?? 0;
-    for (let t = 1; t < parts && dict > 0; t++) push(slotOrderKey(largest!.shard.slots, Math.floor((t * dict) / parts)));
+    for (let t = 1; t < parts && dict > 0; t++) push(plateOrderKey(largest!.shard.plateAt(Math.floor((t * dict) / parts))));
   }
   bounds.push(kPlateOrderEnd);
   return bounds;

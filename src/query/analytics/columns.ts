@@ -6,6 +6,7 @@
  */
 import { kCoordScale, kPlateSlotBytes } from '../../core/segment.js';
 import { kLiveBlockRows } from '../../store/live-columns.js';
+import type { LoadedShard } from '../../store/shard-loader.js';
 import type { Hit } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
@@ -49,11 +50,13 @@ export function plateKey(p: string): number {
   return k;
 }
 
-function slotKey(slots: Uint8Array, d: number): number {
-  const base = d * kPlateSlotBytes;
-  const len = slots[base + 15]!;
+const chars = new Uint8Array(kPlateSlotBytes);
+
+/** plateKey of a shard's dictionary entry `d`, from its characters (no string made). */
+function entryKey(shard: LoadedShard, d: number): number {
+  const len = shard.plateChars(d, chars);
   let k = 0;
-  for (let i = 0; i < len; i++) k = k * 37 + charCode37(slots[base + i]!);
+  for (let i = 0; i < len; i++) k = k * 37 + charCode37(chars[i]!);
   return k;
 }
 
@@ -166,7 +169,7 @@ export class IdSpace {
 
   /** The plate id of dictionary entry `d` of a shard. */
   shardPlate(src: Source & { kind: 'shard' }, d: number): number {
-    return this.plates.idOfKey(slotKey(src.shard.slots, d));
+    return this.plates.idOfKey(entryKey(src.shard, d));
   }
 
   camerasOf(src: Source & { kind: 'shard' }): Int32Array {
