@@ -32,6 +32,7 @@ import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
+import { findSlot, slotKeyOf } from '../store/slot-search.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -175,7 +176,11 @@ export interface ShardMasks {
   none: boolean;
 }
 
+/** The masks of a filter without label tests (most searches): nothing to build per shard. */
+const kNoMasks: ShardMasks = Object.freeze({ camera: null, region: null, make: null, color: null, makeIds: null, colorIds: null, none: false });
+
 export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
+  if (!p.cameras && !p.regions && !p.makes && !p.colors) return kNoMasks;
   const camera = dictMask(shard.cameras, p.cameras, false);
   const region = dictMask(shard.regions, p.regions, true);
   const attrs = p.makes || p.colors ? shard.attributes() : undefined;
@@ -226,7 +231,7 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
   const masks = shardMasks(shard, p);
   if (masks.none) return;
   if (match && isLookup(match)) {
-    const d = shard.findPlate(match.pattern);
+    const d = findSlot(shard.slots, shard.layout.dictCount, slotKeyOf(match.pattern));
     if (d >= 0) scanPlateRows(src, d, p, masks, sink, budget);
     return;
   }
@@ -550,7 +555,8 @@ export function executeSearch(
   after?: CandidateKey,
   stats?: SearchStats,
 ): SearchResult {
-  const matcher = match ? compilePlateMatch(match) : undefined;
+  // an exact lookup is a binary search in each shard (scanShard, scanLive): no matcher to compile
+  const matcher = match && !isLookup(match) ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit, after);
   const budget = QueryBudget.of(signal);
   const sink = top;

@@ -23,6 +23,12 @@
  * found its 71 plates in 275 of the 2,130 shard lookups it made). A bit may be stale (a shard gone, its
  * bucket reused): the lookup then finds nothing, so the masks only have to never miss a shard.
  *
+ * An exact plate reads its holders straight off its mask (`shardsHolding`): the covered shards listed by
+ * bucket once per change of the tenant's shard list or of the dictionary, so a search costs one binary
+ * search here and a walk of the mask's set bits, not a pass over the tenant's ~30-100 shards; and a search
+ * finds the dictionary current with one comparison (`currentWith`: the store replaces its shard list on
+ * every change, never edits it in place), not by re-planning an update over every shard.
+ *
  * Off the engine's thread: the engine brings it up to date with `refresh`, which hands the merge and the
  * index build to the plate-index worker (src/store/plate-index-thread.ts) and installs the answer when it
  * comes; a build of a 750k-plate tenant takes seconds. Until then searches use the current dictionary for
@@ -33,6 +39,7 @@ import type { ArenaSet, Region } from '../core/arena.js';
 import { kPlateSlotBytes } from '../core/segment.js';
 import type { LoadedShard } from './shard-loader.js';
 import { PlateGrams } from './plate-grams.js';
+import { findSlot, slotKeyOf } from './slot-search.js';
 import { buildPlateIndex, type PlateIndexBuilt, type PlateIndexJob } from './plate-index-build.js';
 
 const kWords = kPlateSlotBytes / 4;
@@ -74,6 +81,10 @@ export class TenantPlates {
   private running: Promise<void> | undefined;
   /** Shards changed while a build ran: refresh again when it is installed. */
   private again = false;
+  /** The store's shard list the dictionary was last found up to date with (`currentWith`). */
+  private checked: readonly LoadedShard[] | undefined;
+  /** The holders of a plate by bucket, worked out for one shard list and one coverage (`shardsHolding`). */
+  private holders: HolderIndex | undefined;
 
   constructor(private readonly arenas: ArenaSet, private readonly options: { grams?: boolean } = {}) {}
 
@@ -85,6 +96,14 @@ export class TenantPlates {
   /** Is a build running off the thread? */
   get building(): boolean {
     return this.running !== undefined;
+  }
+
+  /**
+   * Is the dictionary up to date with `shards` (the list it was last found up to date with, and no build
+   * running)? One comparison: a search asks this before `refresh`, which plans over every shard.
+   */
+  currentWith(shards: readonly LoadedShard[]): boolean {
+    return this.running === undefined && this.checked === shards;
   }
 
   /** Brings the dictionary up to date with `shards` on this thread (merging new ones in, rebuilding when mostly stale). */
@@ -152,7 +171,11 @@ export class TenantPlates {
     if (kept) this.shards = kept;
     const rebuild = this.goneEntries > 0 && this.goneEntries * 2 > this.count;
     const added = shards.filter((s) => !this.shards.has(s));
-    if (!rebuild && added.length === 0) return undefined;
+    if (!rebuild && added.length === 0) {
+      this.checked = shards;
+      return undefined;
+    }
+    this.checked = undefined;
     if (rebuild) this.goneEntries = 0;
     const buckets = rebuild ? new Map<LoadedShard, number>() : new Map(this.shards);
     const from = rebuild ? [...shards] : added;
@@ -185,24 +208,9 @@ export class TenantPlates {
     return free >= 0 ? free : this.shared++ % kShardBuckets;
   }
 
-  /** Position of `plate` in the sorted slots, or -1 (a binary search, as LoadedShard.findPlate). */
+  /** Position of `plate` in the sorted slots, or -1 (src/store/slot-search.ts). */
   indexOf(plate: string): number {
-    const slots = this.bytes();
-    const len = plate.length;
-    let lo = 0, hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const base = mid * kPlateSlotBytes;
-      let c = 0;
-      for (let j = 0; j < kPlateSlotBytes - 1 && c === 0; j++) c = slots[base + j]! - (j < len ? plate.charCodeAt(j) : 0);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= this.count) return -1;
-    const base = lo * kPlateSlotBytes;
-    if (slots[base + 15] !== len) return -1;
-    for (let j = 0; j < len; j++) if (slots[base + j] !== plate.charCodeAt(j)) return -1;
-    return lo;
+    return this.count === 0 ? -1 : findSlot(this.bytes(), this.count, slotKeyOf(plate));
   }
 
   /**
@@ -219,6 +227,30 @@ export class TenantPlates {
       if (b === undefined) return true;
       return d >= 0 && ((masks[2 * d + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
     };
+  }
+
+  /**
+   * The shards of `current` (the store's list) that can hold `plate`: the covered ones whose bucket its
+   * mask has, read off the mask's set bits, and every shard the dictionary does not cover yet (sealed
+   * while a build runs). A superset of the shards holding it (a shared or stale bucket adds shards that
+   * then find nothing), in no particular order; the same answer as filtering `current` by `holdersOf`.
+   */
+  shardsHolding(plate: string, current: readonly LoadedShard[]): readonly LoadedShard[] {
+    let h = this.holders;
+    if (!h || h.current !== current || h.covered !== this.shards) this.holders = h = holderIndex(current, this.shards);
+    const d = this.indexOf(plate);
+    if (d < 0) return h.uncovered;
+    const out = h.uncovered.length > 0 ? [...h.uncovered] : [];
+    for (let w = 0; w < 2; w++) {
+      let bits = this.masks[2 * d + w]!;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const inBucket = h.byBucket[w * 32 + 31 - Math.clz32(low)];
+        if (inBucket) for (const s of inBucket) out.push(s);
+        bits ^= low;
+      }
+    }
+    return out;
   }
 
   /** The slots as bytes (a view into the arena). */
@@ -239,4 +271,23 @@ export class TenantPlates {
     this.grams = undefined;
     this.masks = new Uint32Array(0);
   }
+}
+
+/** A shard list split by the dictionary's coverage: the covered shards by bucket, and the others. */
+interface HolderIndex {
+  current: readonly LoadedShard[];
+  covered: ReadonlyMap<LoadedShard, number>;
+  byBucket: Array<LoadedShard[] | undefined>;
+  uncovered: LoadedShard[];
+}
+
+function holderIndex(current: readonly LoadedShard[], covered: ReadonlyMap<LoadedShard, number>): HolderIndex {
+  const byBucket: Array<LoadedShard[] | undefined> = new Array(kShardBuckets).fill(undefined);
+  const uncovered: LoadedShard[] = [];
+  for (const s of current) {
+    const b = covered.get(s);
+    if (b === undefined) uncovered.push(s);
+    else (byBucket[b] ??= []).push(s);
+  }
+  return { current, covered, byBucket, uncovered };
 }
