@@ -274,9 +274,11 @@ export class StoreEngine implements Engine {
     this.assertOpen();
     this.assertReadable(scopes);
     signal?.throwIfAborted();
-    const planned = planSources(this.stores, scopes, query.filter);
-    // an exact plate reads only the shards holding it (src/query/plate-shards.ts)
-    const sources = query.plate && this.useTenantPlates ? shardsHoldingPlate(planned, query.plate, (t) => this.tenantPlatesOf(t)) : planned;
+    // an exact plate plans only the shards holding it (src/query/plate-shards.ts)
+    const lookup = query.plate && this.useTenantPlates && isLookup(query.plate) ? query.plate : undefined;
+    const sources = lookup
+      ? planSources(this.stores, scopes, query.filter, (store) => shardsHoldingPlate(store, lookup, (s) => this.refreshTenantPlates(s)))
+      : planSources(this.stores, scopes, query.filter);
     // the tenant dictionaries matched stay pinned until the search is done (src/store/plate-epoch.ts)
     const epochs: PlateEpoch[] = [];
     try {
@@ -342,12 +344,6 @@ export class StoreEngine implements Engine {
     return out;
   }
 
-  /** `tenant`'s plate dictionary as it is now, its update started (undefined: no such store). */
-  private tenantPlatesOf(tenant: string): TenantPlates | undefined {
-    const store = this.stores.get(tenant);
-    return store ? this.refreshTenantPlates(store) : undefined;
-  }
-
   /**
    * Starts bringing `store`'s tenant-wide plate dictionary up to date with its shards (made on first
    * need), on the plate-index thread; done at open and after seals, compactions, bulk loads and retention
@@ -357,6 +353,8 @@ export class StoreEngine implements Engine {
   private refreshTenantPlates(store: TenantStore): TenantPlates {
     let plates = this.tenantPlates.get(store.tenant);
     if (!plates) this.tenantPlates.set(store.tenant, (plates = new TenantPlates(this.arenas, { grams: this.options.plateGrams ?? true })));
+    // the common case, on every search: nothing changed since the dictionary was last found current
+    if (plates.currentWith(store.shards)) return plates;
     plates.refresh(() => store.shards, (job) => this.plateIndexThread.build(job)).catch((err: unknown) => {
       this.lastSealError = err as Error; // surfaced like a background seal's error; searches stay exact without it
     });

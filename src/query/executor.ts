@@ -175,7 +175,11 @@ export interface ShardMasks {
   none: boolean;
 }
 
+/** The masks of a filter without label tests (most searches): nothing to build per shard. */
+const kNoMasks: ShardMasks = Object.freeze({ camera: null, region: null, make: null, color: null, makeIds: null, colorIds: null, none: false });
+
 export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
+  if (!p.cameras && !p.regions && !p.makes && !p.colors) return kNoMasks;
   const camera = dictMask(shard.cameras, p.cameras, false);
   const region = dictMask(shard.regions, p.regions, true);
   const attrs = p.makes || p.colors ? shard.attributes() : undefined;
@@ -550,7 +554,8 @@ export function executeSearch(
   after?: CandidateKey,
   stats?: SearchStats,
 ): SearchResult {
-  const matcher = match ? compilePlateMatch(match) : undefined;
+  // an exact lookup is a binary search in each shard (scanShard, scanLive): no matcher to compile
+  const matcher = match && !isLookup(match) ? compilePlateMatch(match) : undefined;
   const top = new TopK(limit, after);
   const budget = QueryBudget.of(signal);
   const sink = top;

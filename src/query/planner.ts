@@ -5,10 +5,18 @@
  * Blocks inside a shard are pruned later by zone maps (src/query/executor.ts).
  */
 import type { ReadFilter, TenantScope } from '../model/query.js';
+import type { LoadedShard } from '../store/shard-loader.js';
 import type { TenantStore } from '../store/tenant-store.js';
 import type { Source } from './sources.js';
 
-export function planSources(stores: ReadonlyMap<string, TenantStore>, scopes: readonly TenantScope[], filter: ReadFilter): Source[] {
+/**
+ * `shardsOf(store)`: the shards of a store that may hold what the query asks for (default: all of them);
+ * an exact plate passes the few its tenant dictionary names (src/query/plate-shards.ts).
+ */
+export function planSources(
+  stores: ReadonlyMap<string, TenantStore>, scopes: readonly TenantScope[], filter: ReadFilter,
+  shardsOf: (store: TenantStore) => readonly LoadedShard[] = (store) => store.shards,
+): Source[] {
   const out: Source[] = [];
   const seen = new Set<string>();
   for (const scope of scopes) {
@@ -19,7 +27,7 @@ export function planSources(stores: ReadonlyMap<string, TenantStore>, scopes: re
     const lo = Math.max(scope.minTs, filter.from ?? -Infinity);
     const hi = filter.to ?? Infinity;
     if (!(lo < hi)) continue;
-    for (const shard of store.shards) {
+    for (const shard of shardsOf(store)) {
       if (shard.meta.maxTs < lo || shard.meta.minTs >= hi) continue;
       out.push({ kind: 'shard', tenant: store.tenant, ordinal: store.ordinal, minTs: scope.minTs, shard });
     }

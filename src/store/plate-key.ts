@@ -10,6 +10,7 @@
  */
 import { kMaxPlateLength } from '../model/plate.js';
 import { kPlateSlotBytes } from '../core/segment.js';
+import { findSlot, slotKeyOf } from './slot-search.js';
 
 const kBase = 37;
 const kPlaces: readonly number[] = Array.from({ length: kMaxPlateLength }, (_, j) => kBase ** (kMaxPlateLength - 1 - j));
@@ -92,25 +93,11 @@ export function slotString(slots: Uint8Array, base: number): string {
 }
 
 /**
- * Position of `plate` among `count` sorted 16-byte slots, or -1: a binary search over the bytes (zero
- * padding sorts a prefix before its extensions, as string order does), no strings decoded.
+ * Position of `plate` among `count` sorted 16-byte slots, or -1: a binary search by 32-bit words, no
+ * strings decoded (src/store/slot-search.ts).
  */
 export function findPlateSlot(slots: Uint8Array, count: number, plate: string): number {
-  const len = plate.length;
-  let lo = 0, hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const base = mid * kPlateSlotBytes;
-    let c = 0;
-    for (let j = 0; j < kMaxPlateLength && c === 0; j++) c = slots[base + j]! - (j < len ? plate.charCodeAt(j) : 0);
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo >= count) return -1;
-  const base = lo * kPlateSlotBytes;
-  if (slots[base + kPlateSlotBytes - 1] !== len) return -1;
-  for (let j = 0; j < len; j++) if (slots[base + j] !== plate.charCodeAt(j)) return -1;
-  return lo;
+  return count === 0 ? -1 : findSlot(slots, count, slotKeyOf(plate));
 }
 
 /** The plate of `key`. */

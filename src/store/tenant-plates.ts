@@ -23,6 +23,12 @@
  * found its 71 plates in 275 of the 2,130 shard lookups it made). A bit may be stale (a shard gone, its
  * bucket reused): the lookup then finds nothing, so the masks only have to never miss a shard.
  *
+ * An exact plate reads its holders straight off its mask (`shardsHolding`): the covered shards listed by
+ * bucket once per change of the tenant's shard list or of the dictionary, so a search costs one binary
+ * search here and a walk of the mask's set bits, not a pass over the tenant's ~30-100 shards; and a search
+ * finds the dictionary current with one comparison (`currentWith`: the store replaces its shard list on
+ * every change, never edits it in place), not by re-planning an update over every shard.
+ *
  * Off the engine's thread: the engine brings it up to date with `refresh`, which hands the merge and the
  * index build to the plate-index worker (src/store/plate-index-thread.ts) and installs the answer when it
  * comes; a build of a 750k-plate tenant takes seconds. Until then searches use the current dictionary for
@@ -73,6 +79,10 @@ export class TenantPlates {
   private running: Promise<void> | undefined;
   /** Shards changed while a build ran: refresh again when it is installed. */
   private again = false;
+  /** The store's shard list the dictionary was last found up to date with (`currentWith`). */
+  private checked: readonly LoadedShard[] | undefined;
+  /** The holders of a plate by bucket, worked out for one shard list and one coverage (`shardsHolding`). */
+  private holders: HolderIndex | undefined;
 
   constructor(private readonly arenas: ArenaSet, private readonly options: { grams?: boolean } = {}) {
     this.epoch = PlateEpoch.empty(arenas);
@@ -110,6 +120,14 @@ export class TenantPlates {
   /** Is a build running off the thread? */
   get building(): boolean {
     return this.running !== undefined;
+  }
+
+  /**
+   * Is the dictionary up to date with `shards` (the list it was last found up to date with, and no build
+   * running)? One comparison: a search asks this before `refresh`, which plans over every shard.
+   */
+  currentWith(shards: readonly LoadedShard[]): boolean {
+    return this.running === undefined && this.checked === shards;
   }
 
   /** Brings the dictionary up to date with `shards` on this thread (merging new ones in, rebuilding when mostly stale). */
@@ -177,7 +195,11 @@ export class TenantPlates {
     if (kept) this.shards = kept;
     const rebuild = this.goneEntries > 0 && this.goneEntries * 2 > this.count;
     const added = shards.filter((s) => !this.shards.has(s));
-    if (!rebuild && added.length === 0) return undefined;
+    if (!rebuild && added.length === 0) {
+      this.checked = shards;
+      return undefined;
+    }
+    this.checked = undefined;
     if (rebuild) this.goneEntries = 0;
     const buckets = rebuild ? new Map<LoadedShard, number>() : new Map(this.shards);
     const from = rebuild ? [...shards] : added;
@@ -221,6 +243,30 @@ export class TenantPlates {
     return this.epoch.holdersOf(plate);
   }
 
+  /**
+   * The shards of `current` (the store's list) that can hold `plate`: the covered ones whose bucket its
+   * mask has, read off the mask's set bits, and every shard the dictionary does not cover yet (sealed
+   * while a build runs). A superset of the shards holding it (a shared or stale bucket adds shards that
+   * then find nothing), in no particular order; the same answer as filtering `current` by `holdersOf`.
+   */
+  shardsHolding(plate: string, current: readonly LoadedShard[]): readonly LoadedShard[] {
+    let h = this.holders;
+    if (!h || h.current !== current || h.covered !== this.shards) this.holders = h = holderIndex(current, this.shards);
+    const d = this.indexOf(plate);
+    if (d < 0) return h.uncovered;
+    const out = h.uncovered.length > 0 ? [...h.uncovered] : [];
+    for (let w = 0; w < 2; w++) {
+      let bits = this.masks[2 * d + w]!;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const inBucket = h.byBucket[w * 32 + 31 - Math.clz32(low)];
+        if (inBucket) for (const s of inBucket) out.push(s);
+        bits ^= low;
+      }
+    }
+    return out;
+  }
+
   /** The current slots as bytes (a view into the arena). */
   bytes(): Uint8Array {
     return this.epoch.bytes();
@@ -235,4 +281,23 @@ export class TenantPlates {
     this.epoch.retire();
     this.epoch = PlateEpoch.empty(this.arenas);
   }
+}
+
+/** A shard list split by the dictionary's coverage: the covered shards by bucket, and the others. */
+interface HolderIndex {
+  current: readonly LoadedShard[];
+  covered: ReadonlyMap<LoadedShard, number>;
+  byBucket: Array<LoadedShard[] | undefined>;
+  uncovered: LoadedShard[];
+}
+
+function holderIndex(current: readonly LoadedShard[], covered: ReadonlyMap<LoadedShard, number>): HolderIndex {
+  const byBucket: Array<LoadedShard[] | undefined> = new Array(kShardBuckets).fill(undefined);
+  const uncovered: LoadedShard[] = [];
+  for (const s of current) {
+    const b = covered.get(s);
+    if (b === undefined) uncovered.push(s);
+    else (byBucket[b] ??= []).push(s);
+  }
+  return { current, covered, byBucket, uncovered };
 }
