@@ -61,6 +61,8 @@ export class TenantPlates {
   grams: PlateGrams | undefined;
   /** Per plate, the buckets of the shards holding it: words 2d (buckets 0–31) and 2d + 1 (32–63). */
   masks: Uint32Array = new Uint32Array(0);
+  /** The masks' rank counts (src/store/plate-ranks.ts), replaced with them. */
+  ranks: Uint32Array = new Uint32Array(0);
   /**
    * The shards whose plates the dictionary holds, with their buckets. Replaced, never changed in place: a
    * search that awaits the pool between matching and reading keeps the buckets its masks were made with.
@@ -174,6 +176,7 @@ export class TenantPlates {
     this.count = built.count;
     this.grams = grams;
     this.masks = built.masks;
+    this.ranks = built.ranks;
     this.shards = plan.buckets;
   }
 
@@ -238,5 +241,6 @@ export class TenantPlates {
     this.count = 0;
     this.grams = undefined;
     this.masks = new Uint32Array(0);
+    this.ranks = new Uint32Array(0);
   }
 }
