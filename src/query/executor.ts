@@ -32,6 +32,8 @@ import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
+import { plateCodeFrom, slotWords } from './shard-plate-code.js';
+import { plateRank } from '../store/plate-ranks.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -312,8 +314,14 @@ function scanPlateRows(src: Source & { kind: 'shard' }, d: number, p: PreparedFi
 
 /** Plates of a tenant that matched a pattern (src/store/tenant-plates.ts), with their distances. */
 export interface TenantMatches {
-  plates: readonly string[];
-  distances: readonly number[];
+  /**
+   * The matched plates' 16-byte slots, four words a plate, in dictionary order (copied out of the tenant
+   * dictionary, which a build may replace while the search awaits the pool).
+   */
+  slots: Uint32Array;
+  distances: Uint8Array;
+  /** The plates' ids in the tenant dictionary the masks and ranks below describe. */
+  ids: Uint32Array;
   /**
    * Per plate, the buckets of the shards that may hold it (two words a plate: TenantPlates.masks), and a
    * shard's bucket (-1: the dictionary does not cover the shard; its rows are read the per-shard way).
@@ -321,6 +329,9 @@ export interface TenantMatches {
    */
   shardMasks?: Uint32Array;
   shardBuckets?: ReadonlyMap<LoadedShard, number>;
+  /** The whole dictionary's masks and their rank counts (src/store/plate-ranks.ts): a plate's guessed code in a shard. */
+  allMasks?: Uint32Array;
+  ranks?: Uint32Array;
 }
 
 /** Are `shard`'s rows read through the tenant-wide matches (its plates are in the dictionary they came from)? */
@@ -329,53 +340,46 @@ export function readByPlate(matches: TenantMatches, shard: LoadedShard): boolean
 }
 
 /**
- * A shard's rows for plates already matched against the tenant's whole dictionary: each plate is found
- * in the shard's sorted dictionary by binary search and its rows read through the plate → rows index.
+ * A shard's rows for plates already matched against the tenant's whole dictionary: each plate whose mask
+ * has the shard's bucket is found in the shard's dictionary from its rank in that bucket (its code when
+ * the bucket is the shard's alone; src/query/shard-plate-code.ts), and its rows read from its run of the
+ * plate → rows index (src/query/postings-run.ts).
  */
-export function scanShardPlates(src: Source & { kind: 'shard' }, matches: TenantMatches, filter: ReadFilter, sink: CandidateSink, budget?: QueryBudget): void {
+export function scanShardPlates(src: Source & { kind: 'shard' }, matches: TenantMatches, filter: ReadFilter, sink: CandidateSink, budget?: QueryBudget, prepared?: PreparedFilter): void {
   const shard = src.shard;
-  const p = prepareFilter(filter, src.minTs);
+  const p = prepared ?? prepareFilter(filter, src.minTs);
   if (p.empty || shard.rows === 0) return;
   if (shard.meta.maxTs < p.lo || shard.meta.minTs >= p.hi) return;
   const masks = shardMasks(shard, p);
   if (masks.none) return;
-  const out = emitterOf(sink);
-  // only the plates whose shard mask has this shard's bucket can be in it (the others cost a binary search
+  // only the plates whose shard mask has this shard's bucket can be in it (the others would cost a search
   // each, for nothing: most matched plates are read on a few days of a tenant's ~30)
   const bucket = matches.shardBuckets ? matches.shardBuckets.get(shard) ?? -1 : -1;
   if (matches.shardBuckets && bucket < 0) throw new Error('shard not covered by the tenant matches'); // executeSearch routes those elsewhere
   const held = matches.shardMasks;
   const word = bucket >>> 5, bit = 1 << (bucket & 31);
-  for (let k = 0; k < matches.plates.length; k++) {
+  const ranks = bucket >= 0 && matches.ranks && matches.allMasks ? matches.ranks : undefined;
+  const slots = slotWords(shard);
+  const n = shard.layout.dictCount;
+  const post = shard.postings, plate = shard.plate, ordinal = src.ordinal;
+  const top = sink instanceof TopK ? sink : undefined;
+  for (let k = 0; k < matches.distances.length; k++) {
     if (bucket >= 0 && held && (held[k * 2 + word]! & bit) === 0) continue;
     budget?.tick();
-    const d = shard.findPlate(matches.plates[k]!);
+    const guess = ranks ? plateRank(ranks, matches.allMasks!, matches.allMasks!.length >>> 1, matches.ids[k]!, bucket) : -1;
+    const d = plateCodeFrom(slots, n, matches.slots, k, guess);
     if (d < 0) continue;
     const distance = matches.distances[k]!;
-    const post = shard.postings;
-    for (let at = firstRowOfPlate(shard, d), end = post.length; at < end; at++) {
-      const i = post[at]!;
-      if (shard.plate[i] !== d) break;
+    const [start, end] = postingsRun(post, plate, n, d);
+    for (let j = start; j < end; j++) {
+      const i = post[j]!;
       const t = shard.tsAt(i);
-      if (rowPasses(shard, i, p, t, masks)) out(distance, t, src.ordinal, () => shard.seqAt(i), src, i);
+      if (!rowPasses(shard, i, p, t, masks)) continue;
+      if (!top) (sink as (c: Candidate) => void)({ distance, ts: t, ordinal, seq: shard.seqAt(i), source: src, row: i });
+      else if (top.wants(distance, t)) top.push({ distance, ts: t, ordinal, seq: shard.seqAt(i), source: src, row: i });
+      else top.skipWorse();
     }
   }
-}
-
-/**
- * Where dictionary entry `d`'s rows start in the shard's plate → rows lane (rows sorted by plate): one
- * binary search; the rows are then read up to the first of another plate (a matched plate has a few rows,
- * so walking them beats the second binary search of LoadedShard.rowsOfPlate, two cache misses a step).
- */
-function firstRowOfPlate(shard: LoadedShard, d: number): number {
-  const post = shard.postings, plate = shard.plate;
-  let lo = 0, hi = post.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (plate[post[mid]!]! < d) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function scanBlocks(shard: LoadedShard, p: PreparedFilter, visit: (i: number, t: number) => void): void {
@@ -576,7 +580,7 @@ export function executeSearch(
     const matched = src.kind === 'shard' ? tenantMatches?.get(src.tenant) : undefined;
     // a shard the tenant's dictionary does not cover yet (sealed while its rebuild runs) goes the per-shard way
     if (matched && src.kind === 'shard' && readByPlate(matched, src.shard)) {
-      scanShardPlates(src, matched, filter, sink, budget);
+      scanShardPlates(src, matched, filter, sink, budget, preparedFor(src.minTs));
       continue;
     }
     if (src.kind === 'shard') {

@@ -15,6 +15,7 @@ import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch } from '../model/query.js';
 import type { PlateGrams } from '../store/plate-grams.js';
 import type { GramGroup, GramPlan } from './gram-plan.js';
+import { compiledPlate } from './segment-task.js';
 
 /**
  * Below this many candidates an alternative is not narrowed further: checking each of them against the
@@ -135,7 +136,8 @@ export function verifyCandidates(
       to[d + 2] = from[s + 2]!;
       to[d + 3] = from[s + 3]!;
     }
-    const matched = k.matchDictionary({ dict: slots, dictCount: n } as SegmentLayout, match, dist);
+    // the pattern encoded once per query and thread (segment-task.ts), not once per call
+    const matched = k.matchDictionary({ dict: slots, dictCount: n } as SegmentLayout, compiledPlate(k, match), dist);
     if (matched > max) return -1;
     const ds = new Uint8Array(k.memory.buffer, dist, n);
     for (let i = 0; i < n; i++) if (ds[i] !== kNoMatch) take(candidates[i]!, ds[i]!);

@@ -18,6 +18,8 @@ import { compiledPlate, prefixRange } from './segment-task.js';
 import { planGrams } from './gram-plan.js';
 import { gramCandidates, verifyCandidates } from './gram-match.js';
 
+const kWords = kPlateSlotBytes / 4;
+
 /**
  * Most matching plates read by plate: each costs a binary search (~0.3 µs) in each of a tenant's ~30
  * shards, so at this many the lookups cost about what one kernel pass over every shard would.
@@ -32,7 +34,7 @@ export const kMaxTenantMatches = 2048;
 const kGramShare = 1 / 8;
 
 /** What a match reads of a tenant's dictionary: an epoch (pinned by the search, src/store/plate-epoch.ts) or its TenantPlates. */
-type TenantDictionary = Pick<PlateEpoch, 'region' | 'count' | 'grams' | 'masks' | 'buckets' | 'plateAt'>;
+type TenantDictionary = Pick<PlateEpoch, 'region' | 'count' | 'grams' | 'masks' | 'ranks' | 'buckets' | 'bytes' | 'plateAt'>;
 
 /** How tenant-wide matches were answered since the process started (for tests and benchmarks). */
 export const tenantMatchCounts = { grams: 0, pass: 0 };
@@ -44,7 +46,7 @@ const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
 export function matchTenantPlates(plates: TenantDictionary, match: PlateMatch, k: Kernels): TenantMatches | undefined {
   const region = plates.region;
   const buckets = plates.buckets();
-  const none: TenantMatches = { plates: [], distances: [], shardMasks: new Uint32Array(0), shardBuckets: buckets };
+  const none: TenantMatches = { slots: new Uint32Array(0), distances: new Uint8Array(0), ids: new Uint32Array(0), shardMasks: new Uint32Array(0), shardBuckets: buckets };
   if (!region || plates.count === 0) return none;
   const mark = k.scratch.mark();
   try {
@@ -73,7 +75,7 @@ export function matchTenantPlates(plates: TenantDictionary, match: PlateMatch, k
       if (v === kNoMatch) return;
       out.add(lo + d, v);
     };
-    for (let w = 0; w < words.length && out.plates.length < n; w++) {
+    for (let w = 0; w < words.length && out.count < n; w++) {
       if (words[w] === kNoMatchWord) continue;
       for (let d = w * 4; d < w * 4 + 4; d++) take(d);
     }
@@ -120,18 +122,36 @@ function matchByGrams(plates: TenantDictionary, match: PlateMatch, k: Kernels, d
   return n < 0 ? null : out.done();
 }
 
-/** Collects matched dictionary entries as TenantMatches: their plates, distances and shard masks. */
-function matchesOf(plates: TenantDictionary): { add(id: number, distance: number): void; done(): TenantMatches; readonly plates: readonly string[] } {
-  const found: string[] = [], distances: number[] = [], masks: number[] = [];
-  const all = plates.masks;
-  const buckets = plates.buckets();
+/**
+ * Collects matched dictionary entries as TenantMatches: their slots (copied), distances, ids and shard
+ * masks, with the dictionary's masks and rank counts as they are now (replaced, never changed, by a build).
+ */
+function matchesOf(plates: TenantDictionary): { add(id: number, distance: number): void; done(): TenantMatches; readonly count: number } {
+  const ids: number[] = [], distances: number[] = [];
   return {
-    plates: found,
-    add(id, distance) {
-      found.push(plates.plateAt(id));
-      distances.push(distance);
-      masks.push(all[id * 2]!, all[id * 2 + 1]!);
+    get count() {
+      return ids.length;
     },
-    done: () => ({ plates: found, distances, shardMasks: Uint32Array.from(masks), shardBuckets: buckets }),
+    add(id, distance) {
+      ids.push(id);
+      distances.push(distance);
+    },
+    done() {
+      const n = ids.length;
+      const all = plates.masks;
+      const slots = new Uint32Array(n * kWords), shardMasks = new Uint32Array(n * 2);
+      const bytes = plates.bytes();
+      const dict = new Uint32Array(bytes.buffer, bytes.byteOffset, plates.count * kWords);
+      for (let k = 0; k < n; k++) {
+        const id = ids[k]!;
+        for (let w = 0; w < kWords; w++) slots[k * kWords + w] = dict[id * kWords + w]!;
+        shardMasks[k * 2] = all[id * 2]!;
+        shardMasks[k * 2 + 1] = all[id * 2 + 1]!;
+      }
+      return {
+        slots, distances: Uint8Array.from(distances), ids: Uint32Array.from(ids), shardMasks,
+        shardBuckets: plates.buckets(), allMasks: all, ranks: plates.ranks,
+      };
+    },
   };
 }

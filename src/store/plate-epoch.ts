@@ -33,6 +33,8 @@ export class PlateEpoch {
     readonly masks: Uint32Array,
     /** The shards whose plates the dictionary holds, with their buckets. */
     private readonly covered: ReadonlyMap<LoadedShard, number>,
+    /** The masks' rank counts (src/store/plate-ranks.ts), made with them. */
+    readonly ranks: Uint32Array = new Uint32Array(0),
   ) {}
 
   /** An epoch without plates (nothing built yet). */

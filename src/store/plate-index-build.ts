@@ -10,6 +10,7 @@
  */
 import { kPlateSlotBytes } from '../core/segment.js';
 import { PlateGrams } from './plate-grams.js';
+import { buildPlateRanks } from './plate-ranks.js';
 
 const kWords = kPlateSlotBytes / 4;
 
@@ -37,6 +38,8 @@ export interface PlateIndexBuilt {
   count: number;
   /** Two words a plate (buckets 0–31, 32–63). */
   masks: Uint32Array;
+  /** The masks' rank counts (src/store/plate-ranks.ts): a plate's code in a shard without searching it. */
+  ranks: Uint32Array;
   /** The n-gram index's arrays; undefined when not asked for or when the current one stays (`same`). */
   grams?: { offsets: Uint32Array; postings: Uint32Array };
   /** The merge added no plate to the current dictionary: slot for slot equal, its index still right. */
@@ -133,8 +136,9 @@ export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) =>
   // trimmed copies: the merge tree's buffers are sized for the sum of the parts
   const words = merged.words.slice();
   const masks = merged.masks.slice();
+  const ranks = buildPlateRanks(masks, merged.count);
   const same = job.sameCount > 0 && merged.count === job.sameCount;
-  if (!job.grams || same || merged.count === 0) return { words, count: merged.count, masks, same };
+  if (!job.grams || same || merged.count === 0) return { words, count: merged.count, masks, ranks, same };
   const g = PlateGrams.build(new Uint8Array(words.buffer, 0, merged.count * kPlateSlotBytes), merged.count);
-  return { words, count: merged.count, masks, grams: { offsets: g.offsets, postings: g.postings }, same };
+  return { words, count: merged.count, masks, ranks, grams: { offsets: g.offsets, postings: g.postings }, same };
 }

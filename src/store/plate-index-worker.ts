@@ -22,7 +22,7 @@ parentPort!.on('message', (m: PlateIndexRequest) => {
       if (!memory) throw new Error(`no memory for arena ${a}`);
       return memory;
     });
-    const transfer: ArrayBuffer[] = [built.words.buffer as ArrayBuffer, built.masks.buffer as ArrayBuffer];
+    const transfer: ArrayBuffer[] = [built.words.buffer as ArrayBuffer, built.masks.buffer as ArrayBuffer, built.ranks.buffer as ArrayBuffer];
     if (built.grams) transfer.push(built.grams.offsets.buffer as ArrayBuffer, built.grams.postings.buffer as ArrayBuffer);
     parentPort!.postMessage({ id: m.id, built }, transfer);
   } catch (err) {

@@ -169,6 +169,11 @@ export class LoadedShard {
     return findPlateSlot(this.slots, this.layout.dictCount, p);
   }
 
+  /** The sorted slots as little-endian words, 4 a plate (a view into the arena: shared memory, growth does not detach it). */
+  slotWords(): Uint32Array {
+    return new Uint32Array(this.slots.buffer, this.slots.byteOffset, this.layout.dictCount * (kPlateSlotBytes / 4));
+  }
+
   /** Plate of dictionary entry `d`, decoded from its slot. */
   plateAt(d: number): string {
     if (this.platesCache) return this.platesCache[d]!;

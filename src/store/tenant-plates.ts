@@ -107,6 +107,11 @@ export class TenantPlates {
     return this.epoch.masks;
   }
 
+  /** The masks' rank counts (src/store/plate-ranks.ts), replaced with them. */
+  get ranks(): Uint32Array {
+    return this.epoch.ranks;
+  }
+
   /** The current epoch, pinned: it stays readable across awaits and installs until the caller unpins it. */
   pin(): PlateEpoch {
     return this.epoch.pin();
@@ -217,7 +222,7 @@ export class TenantPlates {
     if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, built.count * kWords).set(built.words.subarray(0, built.count * kWords));
     const grams = built.same ? this.grams : built.grams ? PlateGrams.of(built.count, built.grams.offsets, built.grams.postings) : undefined;
     const old = this.epoch;
-    this.epoch = new PlateEpoch(this.arenas, region, built.count, grams, built.masks, plan.buckets);
+    this.epoch = new PlateEpoch(this.arenas, region, built.count, grams, built.masks, plan.buckets, built.ranks);
     this.shards = plan.buckets;
     old.retire();
   }

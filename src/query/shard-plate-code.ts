@@ -1,0 +1,86 @@
+/**
+ * A tenant plate's code in one shard's dictionary, found from a guess: the plate's rank in the shard's
+ * bucket (src/store/plate-ranks.ts), which is the code itself when the bucket holds that shard's plates
+ * only, and otherwise close above it. The plate is given as its 16-byte slot (four words, the layout of
+ * src/core/segment.ts), compared word by word with the shard's slots: no string is made or compared.
+ *
+ * The search starts at the guess and gallops (1, 2, 4, … slots) toward the plate, then halves the last
+ * step, so a right guess costs one slot read, a guess k slots off ~2·log2(k), and no guess (-1) a plain
+ * binary search: the answer never depends on the guess being right.
+ */
+import { kPlateSlotBytes } from '../core/segment.js';
+import type { LoadedShard } from '../store/shard-loader.js';
+
+const kWords = kPlateSlotBytes / 4;
+
+/** How shard lookups went since the process started (tests and benchmarks: the guess is mostly right). */
+export const shardPlateLookups = { exact: 0, searched: 0 };
+
+/** A word's bytes in string order (the first byte the most significant), unsigned. */
+function bigEndian(u: number): number {
+  return (((u & 0xff) << 24) | ((u & 0xff00) << 8) | ((u >>> 8) & 0xff00) | (u >>> 24)) >>> 0;
+}
+
+/**
+ * Order of shard slot `j` against plate `k` of `words` (negative: the slot sorts first). Bytes 0–11 hold
+ * the characters and zero padding (byte order is string order, a prefix first); byte 15, the length,
+ * follows from them.
+ */
+function compareSlot(slots: Uint32Array, j: number, words: Uint32Array, k: number): number {
+  const a = j * kWords, b = k * kWords;
+  for (let w = 0; w < kWords - 1; w++) {
+    const u = slots[a + w]!, v = words[b + w]!;
+    if (u !== v) return bigEndian(u) - bigEndian(v);
+  }
+  return 0;
+}
+
+/** The shard's slots as words (a view into its arena, which is shared memory: growth does not detach it). */
+export function slotWords(shard: LoadedShard): Uint32Array {
+  return shard.slotWords();
+}
+
+/**
+ * The code of plate `k` of `words` among the `n` slots of `slots` (sorted), or -1; searched from `guess`
+ * (any number; -1 or out of range: from the middle).
+ */
+export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array, k: number, guess: number): number {
+  if (n === 0) return -1;
+  const from = guess >= 0 && guess < n ? guess : n >>> 1;
+  const c = compareSlot(slots, from, words, k);
+  if (c === 0) {
+    if (guess === from) shardPlateLookups.exact++;
+    else shardPlateLookups.searched++;
+    return from;
+  }
+  shardPlateLookups.searched++;
+  // the answer (first slot ≥ the plate) is in (lo, hi]
+  let lo: number, hi: number;
+  if (c > 0) {
+    hi = from;
+    let step = 1;
+    lo = from - step;
+    while (lo >= 0 && compareSlot(slots, lo, words, k) >= 0) {
+      hi = lo;
+      step *= 2;
+      lo = hi - step;
+    }
+    if (lo < -1) lo = -1;
+  } else {
+    lo = from;
+    let step = 1;
+    hi = from + step;
+    while (hi < n && compareSlot(slots, hi, words, k) < 0) {
+      lo = hi;
+      step *= 2;
+      hi = lo + step;
+    }
+    if (hi > n) hi = n;
+  }
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSlot(slots, mid, words, k) < 0) lo = mid;
+    else hi = mid;
+  }
+  return hi < n && compareSlot(slots, hi, words, k) === 0 ? hi : -1;
+}
