@@ -32,7 +32,7 @@ import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
-import { plateCodeFrom, slotWords } from './shard-plate-code.js';
+import { plateCodeFrom } from './shard-plate-code.js';
 import { plateRank } from '../store/plate-ranks.js';
 
 /** A matching row before materialisation. */
@@ -359,7 +359,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
   const held = matches.shardMasks;
   const word = bucket >>> 5, bit = 1 << (bucket & 31);
   const ranks = bucket >= 0 && matches.ranks && matches.allMasks ? matches.ranks : undefined;
-  const slots = slotWords(shard);
+  const slots = shard.slotWords();
   const n = shard.layout.dictCount;
   const post = shard.postings, plate = shard.plate, ordinal = src.ordinal;
   const top = sink instanceof TopK ? sink : undefined;

@@ -14,6 +14,7 @@
  * (the plain definition) by test/postings-run.test.ts, on skewed runs too (a plate read thousands of times).
  */
 import type { CodeLane } from '../core/segment.js';
+import { gallopFrom } from '../core/sorted-search.js';
 
 /** The postings run [start, end) of dictionary entry `d` (`plate`: row → code; `dictCount` entries). */
 export function postingsRun(postings: CodeLane, plate: CodeLane, dictCount: number, d: number): [number, number] {
@@ -26,34 +27,5 @@ export function postingsRun(postings: CodeLane, plate: CodeLane, dictCount: numb
 
 /** The first j with plate[postings[j]] ≥ code, searched outward from `from` (0 ≤ from < n). */
 function firstAtLeast(postings: CodeLane, plate: CodeLane, code: number, from: number): number {
-  const n = postings.length;
-  if (from >= n) return n;
-  let lo: number, hi: number; // the answer is in (lo, hi]: plate at lo < code (or lo = -1), at hi ≥ code (or hi = n)
-  if (plate[postings[from]!]! >= code) {
-    hi = from;
-    let step = 1;
-    lo = from - step;
-    while (lo >= 0 && plate[postings[lo]!]! >= code) {
-      hi = lo;
-      step *= 2;
-      lo = hi - step;
-    }
-    if (lo < -1) lo = -1;
-  } else {
-    lo = from;
-    let step = 1;
-    hi = from + step;
-    while (hi < n && plate[postings[hi]!]! < code) {
-      lo = hi;
-      step *= 2;
-      hi = lo + step;
-    }
-    if (hi > n) hi = n;
-  }
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (plate[postings[mid]!]! < code) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  return gallopFrom(postings.length, from, (j) => plate[postings[j]!]! < code);
 }

@@ -9,7 +9,7 @@
  * binary search: the answer never depends on the guess being right.
  */
 import { kPlateSlotBytes } from '../core/segment.js';
-import type { LoadedShard } from '../store/shard-loader.js';
+import { gallopFrom } from '../core/sorted-search.js';
 
 const kWords = kPlateSlotBytes / 4;
 
@@ -35,11 +35,6 @@ function compareSlot(slots: Uint32Array, j: number, words: Uint32Array, k: numbe
   return 0;
 }
 
-/** The shard's slots as words (a view into its arena, which is shared memory: growth does not detach it). */
-export function slotWords(shard: LoadedShard): Uint32Array {
-  return shard.slotWords();
-}
-
 /**
  * The code of plate `k` of `words` among the `n` slots of `slots` (sorted), or -1; searched from `guess`
  * (any number; -1 or out of range: from the middle).
@@ -54,33 +49,7 @@ export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array,
     return from;
   }
   shardPlateLookups.searched++;
-  // the answer (first slot ≥ the plate) is in (lo, hi]
-  let lo: number, hi: number;
-  if (c > 0) {
-    hi = from;
-    let step = 1;
-    lo = from - step;
-    while (lo >= 0 && compareSlot(slots, lo, words, k) >= 0) {
-      hi = lo;
-      step *= 2;
-      lo = hi - step;
-    }
-    if (lo < -1) lo = -1;
-  } else {
-    lo = from;
-    let step = 1;
-    hi = from + step;
-    while (hi < n && compareSlot(slots, hi, words, k) < 0) {
-      lo = hi;
-      step *= 2;
-      hi = lo + step;
-    }
-    if (hi > n) hi = n;
-  }
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (compareSlot(slots, mid, words, k) < 0) lo = mid;
-    else hi = mid;
-  }
-  return hi < n && compareSlot(slots, hi, words, k) === 0 ? hi : -1;
+  // the first slot ≥ the plate
+  const at = gallopFrom(n, from, (j) => compareSlot(slots, j, words, k) < 0);
+  return at < n && compareSlot(slots, at, words, k) === 0 ? at : -1;
 }
