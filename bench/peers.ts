@@ -145,7 +145,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       const problems: string[] = [];
       for (const p of peers) {
         try {
-          const t = await timeRuns(o.runs, o.budgetMs, () => p.run(q));
+          const t = await timeRuns(o.runs, o.budgetMs, () => p.run(q), o.warmupMs);
           ms[p.name] = t.medianMs;
           answers[p.name] = t.result;
           const runs = t.runsMs.length < o.runs ? ` (${t.runsMs.length} of ${o.runs} runs: time budget)` : '';
@@ -188,7 +188,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       duckdb: await duck.version(), postgres: pgVersion, reads: engineLoad.reads,
       data: `src/gen seed ${o.seed}, ${o.tenants} tenants, ${genOptions.vehicles.toLocaleString('en-US')} vehicles, ` +
         `${o.days} days, the generator's default misread rates`,
-      runs: o.runs, threads: o.threads, subject: o.subject,
+      runs: o.runs, warmupMs: o.warmupMs, threads: o.threads, subject: o.subject,
     };
     if (o.out) {
       writeJson(o.out, rows, info, loads);

@@ -8,6 +8,8 @@ export interface PeersOptions {
   runs: number;
   /** Per query and system: fewer timed runs than `runs` when they would take longer than this, in ms. */
   budgetMs: number;
+  /** Per query and system: the warm-up repeats the query until this many ms have passed (at least once). */
+  warmupMs: number;
   threads: number;
   /** peers.json path, or undefined for "do not write". */
   out: string | undefined;
@@ -34,7 +36,9 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
   --reads N          reads to generate (default 20000000; CI smoke: 200000)
   --seed S           generator and query seed (default 1)
   --pg               also run PostgreSQL 15 (started here on a temp dir)
-  --runs R           timed runs per query after one warm-up; the median is reported (default 5)
+  --runs R           timed runs per query after the warm-up; the median is reported (default 5)
+  --warmup MS        warm-up per query and system: the query repeated until MS ms have passed, at least
+                     once (default 250; 0 = one run, as before 2026-12-03)
   --budget S         seconds of timed runs per query and system; fewer runs (at least 1) past it (default 60)
   --threads T        threads for the engine and DuckDB; PostgreSQL gets T-1 parallel workers (default 2)
   --out FILE         results JSON (default bench/results/peers.json; "-" to skip); load figures go
@@ -87,7 +91,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' }, budget: { type: 'string' },
+      reads: { type: 'string' }, seed: { type: 'string' }, pg: { type: 'boolean' }, runs: { type: 'string' }, budget: { type: 'string' }, warmup: { type: 'string' },
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
       'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' }, only: { type: 'string' },
@@ -111,6 +115,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     pg: values.pg ?? false,
     runs: positiveInt('runs', values.runs, 5),
     budgetMs: positiveInt('budget', values.budget, 60) * 1000,
+    warmupMs: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, 250),
     threads: positiveInt('threads', values.threads, 2),
     out: path(values.out, 'bench/results/peers.json'),
     markdown: path(values.markdown, 'bench/RESULTS.md'),

@@ -42,6 +42,8 @@ export interface RunInfo {
   reads: number;
   data: string;
   runs: number;
+  /** The warm-up per query and system, in ms (0: one run). */
+  warmupMs: number;
   threads: number;
   subject: string;
 }
@@ -100,7 +102,7 @@ export function renderSection(rows: readonly QueryRow[], info: RunInfo, loads: r
     `- Date: ${info.date}`,
     `- Command: \`${info.command}\``,
     `- Data: ${info.reads.toLocaleString('en-US')} reads; ${info.data}`,
-    `- Each figure is the median of ${info.runs} runs after a warm-up, wall time through each system's own client ` +
+    `- Each figure is the median of ${info.runs} runs after a warm-up of ${info.warmupMs ? `${info.warmupMs} ms` : 'one run'}, wall time through each system's own client ` +
       `API in this process (engine: library API; DuckDB: @duckdb/node-api; PostgreSQL: pg over 127.0.0.1), ` +
       `answers included. Threads: ${info.threads} (PostgreSQL: ${info.threads - 1} parallel worker + leader).` +
       (info.subject === 'engine' ? '' : ` Subject: ${info.subject} (not the engine).`),

@@ -2,6 +2,11 @@
  * Wall-clock timing of one query on one peer: a warm-up, then the median of `runs` timed runs, fewer when
  * they would take longer than `budgetMs` in all (at least one timed run): a 20 s scan measured 5 times
  * says little more than measured 3 times, and the harness must finish.
+ *
+ * The warm-up repeats the query until `warmupMs` have passed (at least once), as tinybench's warm-up does:
+ * a server answers thousands of searches, so its code is compiled and its caches are hot. One warm-up run
+ * left a sub-millisecond query measured mostly in V8's interpreter (an exact plate took ~0.4 ms over 6
+ * runs in a fresh process and ~0.06 ms after 12). Every system gets the same warm-up.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -19,8 +24,11 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export async function timeRuns<T>(runs: number, budgetMs: number, fn: () => Promise<T>): Promise<Timed<T>> {
-  await fn(); // warm-up: caches, JIT, plans, pages
+export async function timeRuns<T>(runs: number, budgetMs: number, fn: () => Promise<T>, warmupMs = 0): Promise<Timed<T>> {
+  // warm-up: caches, JIT, plans, pages
+  const w0 = performance.now();
+  do await fn();
+  while (performance.now() - w0 < warmupMs);
   const runsMs: number[] = [];
   let result: T | undefined;
   let spent = 0;
