@@ -177,18 +177,25 @@ export class StoreEngine implements Engine {
     }
   }
 
-  private async loadTenants(pool: { pool?: ShardOpenPool; started?: boolean }): Promise<void> {
+  private async loadTenants(pool: { pool?: ShardOpenPool }): Promise<void> {
+    // every tenant's manifest first: whether the workers pay for their start depends on the data dir's sealed
+    // bytes, not on the first tenant's (a tenant under the threshold was opened on this thread alone)
+    const opened: TenantStore[] = [];
     for (const name of (await readdir(this.tenantsDir)).sort()) {
       if (!isTenantName(name)) continue;
       try {
         const store = await TenantStore.open(this.tenantsDir, name, this.keys, this.arenas);
-        if (!store) continue;
-        // started by the first tenant big enough to pay for the workers' start (or always, when asked for)
-        const sealedBytes = store.manifest.shards.reduce((n, e) => n + (e.key ? e.bytes : 0), 0);
-        if (!pool.started && (this.options.openThreads !== undefined || sealedBytes >= kOpenPoolMinBytes)) {
-          pool.started = true;
-          pool.pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
-        }
+        if (store) opened.push(store);
+      } catch (err) {
+        this.markBroken(name, err);
+      }
+    }
+    const sealedBytes = opened.reduce((n, store) => n + store.manifest.shards.reduce((m, e) => m + (e.key ? e.bytes : 0), 0), 0);
+    if (this.options.openThreads !== undefined || sealedBytes >= kOpenPoolMinBytes) {
+      pool.pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
+    }
+    for (const store of opened) {
+      try {
         await openShards(store, this.arenas, pool.pool);
         if (store.plainWalGens.size > 0 || store.shards.some((s) => !s.entry.key)) {
           // written before encryption at rest: seal the plaintext log and rewrite plaintext shards sealed,
@@ -196,17 +203,21 @@ export class StoreEngine implements Engine {
           await sealTenant(store, this.arenas, this.sealWorker);
           await encryptPlainShards(store, this.arenas, this.sealWorker);
         }
-        this.stores.set(name, store);
+        this.stores.set(store.tenant, store);
         this.maxOrdinal = Math.max(this.maxOrdinal, store.ordinal);
         this.corrupt.push(...store.corruptFiles);
       } catch (err) {
-        if (!isPlatesearchError(err)) throw err;
-        // a damaged manifest: the tenant is unavailable, and its files stay as they are
-        const file = (err.details?.file as string | undefined) ?? path.join(this.tenantsDir, name);
-        this.corrupt.push(file);
-        this.broken.set(name, err);
+        this.markBroken(store.tenant, err);
       }
     }
+  }
+
+  /** A tenant whose manifest or shards cannot be opened: unavailable, its files left as they are. */
+  private markBroken(name: string, err: unknown): void {
+    if (!isPlatesearchError(err)) throw err;
+    const file = (err.details?.file as string | undefined) ?? path.join(this.tenantsDir, name);
+    this.corrupt.push(file);
+    this.broken.set(name, err);
   }
 
   private async storeFor(tenant: string): Promise<TenantStore> {
