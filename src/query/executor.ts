@@ -34,6 +34,7 @@ import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
 import { plateCodeFrom } from './shard-plate-code.js';
 import { plateRank } from '../store/plate-ranks.js';
+import { plateAsOnePage } from './plate-page.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -570,6 +571,15 @@ export function executeSearch(
     if (!p) prepared.set(minTs, (p = prepareFilter(filter, minTs)));
     return p;
   };
+  // an exact plate with no more rows than the page: gathered and sorted as lanes (src/query/plate-page.ts)
+  if (match && isLookup(match) && !done) {
+    budget?.check();
+    const page = plateAsOnePage(sources, match.pattern, limit, preparedFor, after, budget);
+    if (page) {
+      budget?.check();
+      return page;
+    }
+  }
   for (const src of newestFirst(sources)) {
     budget?.check();
     const pre = done?.get(src);
