@@ -16,10 +16,11 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { openEngine } from '../src/engine/index.js';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
-import type { Read } from '../src/model/read.js';
 import type { SearchQuery } from '../src/model/query.js';
 import { parseSearchRequest } from '../src/query/parse.js';
 import { withHeavyPlates, type HeavyCounts } from './peers/heavy-plates.js';
+import { appendBatched } from './peers/append-batched.js';
+import type { SourceRead } from './peers/engine-peer.js';
 import { median } from './peers/timing.js';
 
 const { values: a } = parseArgs({
@@ -49,18 +50,13 @@ async function load(): Promise<Choice> {
   const heavy: HeavyCounts = new Map();
   const gen = generateReads({ reads, seed: 1, tenants, days: 28, vehicles: Math.max(50, Math.round(reads / 10)) });
   const counts = new Map<string, number>();
-  const pending = new Map<string, Read[]>();
-  for (const g of withHeavyPlates(gen, { reads, seed: 1, tenant: tenants[0]!, tenants: 3 }, heavy)) {
-    if (g.tenant === tenants[0] && !g.heavy) counts.set(g.read.plate, (counts.get(g.read.plate) ?? 0) + 1);
-    let batch = pending.get(g.tenant);
-    if (!batch) pending.set(g.tenant, (batch = []));
-    batch.push(g.read);
-    if (batch.length >= 100_000) {
-      pending.set(g.tenant, []);
-      await engine.append(g.tenant, batch);
+  function* counted(): Generator<SourceRead> {
+    for (const g of withHeavyPlates(gen, { reads, seed: 1, tenant: tenants[0]!, tenants: 3 }, heavy)) {
+      if (g.tenant === tenants[0] && !g.heavy) counts.set(g.read.plate, (counts.get(g.read.plate) ?? 0) + 1);
+      yield g;
     }
   }
-  for (const [t, batch] of pending) if (batch.length > 0) await engine.append(t, batch);
+  await appendBatched(engine, counted());
   await engine.seal();
   await engine.close();
   const byCount = [...counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));

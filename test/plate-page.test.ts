@@ -9,11 +9,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { PlateMatch, ReadFilter, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
 import { platePages } from '../src/query/plate-page.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { filterArb, kDay, kT0, makeReads, rng, tempDataDir } from './helpers/engine-data.js';
+import { expectPagesLikeReference } from './helpers/paged-search.js';
 
 const kDays = 6;
 const kTied = ['TIE1', 'TIE22', 'TIE333'];
@@ -55,23 +56,8 @@ async function check(engine: Engine, reads: StoredRead[], runs: number, seed: nu
   await fc.assert(
     fc.asyncProperty(scopesArb, plateArb, filterOrNone, limitArb, async (scopes, plate, filter, limitArg) => {
       const q = { plate: exact(plate), filter };
-      const full = referenceSearch(reads, scopes, { ...q, limit: 10_000 });
-      const limit = Math.max(limitArg, Math.ceil(full.total / 15));
-      const pages: Hit[] = [];
-      let after: SearchKey | undefined;
-      for (let n = 0; ; n++) {
-        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
-        const got = await engine.search(scopes, query);
-        const want = referenceSearch(reads, scopes, query);
-        expect(got).toEqual(want);
-        expect(JSON.stringify(got.hits)).toBe(JSON.stringify(want.hits));
-        pages.push(...got.hits);
-        if (!got.truncated) break;
-        const last = got.hits[got.hits.length - 1]!;
-        after = { distance: last.distance, ts: last.ts, id: last.id };
-        expect(n).toBeLessThan(30);
-      }
-      expect(pages).toEqual(full.hits);
+      const total = referenceSearch(reads, scopes, { ...q, limit: 10_000 }).total;
+      await expectPagesLikeReference(engine, reads, scopes, q, Math.max(limitArg, Math.ceil(total / 15)), 30);
     }),
     { numRuns: runs, seed },
   );

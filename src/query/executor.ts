@@ -7,7 +7,8 @@
  *   - an exact plate: only the shards holding it are planned (src/query/plate-shards.ts); in
  *     each, one binary search of the dictionary and the plate's run of the plate → rows index
  *     (src/query/postings-run.ts), read newest first; once the page is full, older shards are counted
- *     from their runs' lengths;
+ *     from their runs' lengths; when all its rows fit the page, they are gathered as lanes and sorted
+ *     natively instead (src/query/plate-page.ts);
  *   - few matching entries: their rows come from the plate → rows index (`plate_rows`);
  *   - otherwise: a block scan, skipping blocks whose zone maps miss the time window or the place.
  * Live rows are scanned with a per-query memo of plate distances.
