@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
-import type { Read } from '../src/model/read.js';
+import { appendBatched } from './peers/append-batched.js';
 import type { PlateMatch, SearchQuery } from '../src/model/query.js';
 import { kOcrClasses } from '../src/model/plate.js';
 import { PlateGrams } from '../src/store/plate-grams.js';
@@ -44,18 +44,7 @@ async function load(): Promise<void> {
   try {
     if (engine.stats().reads > 0) return log(`reusing ${dataDir}: ${engine.stats().reads.toLocaleString('en-US')} reads`);
     log(`generating and loading ${reads.toLocaleString('en-US')} reads into ${dataDir}`);
-    const pending = new Map<string, Read[]>();
-    const gen = generateReads({ reads, seed: 1, tenants: kDefaultTenants.slice(0, 3), days: 28, vehicles: Math.max(50, Math.round(reads / 10)) });
-    for (const g of gen) {
-      let batch = pending.get(g.tenant);
-      if (!batch) pending.set(g.tenant, (batch = []));
-      batch.push(g.read);
-      if (batch.length >= 100_000) {
-        pending.set(g.tenant, []);
-        await engine.append(g.tenant, batch);
-      }
-    }
-    for (const [tenant, batch] of pending) if (batch.length > 0) await engine.append(tenant, batch);
+    await appendBatched(engine, generateReads({ reads, seed: 1, tenants: kDefaultTenants.slice(0, 3), days: 28, vehicles: Math.max(50, Math.round(reads / 10)) }));
     await engine.seal();
   } finally {
     await engine.close();

@@ -14,12 +14,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { PlateMatch, ReadFilter, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
 import { plateRunsCounted } from '../src/query/executor.js';
 import { plateShardsPruned } from '../src/query/plate-shards.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { filterArb, kDay, kT0, makeReads, rng, tempDataDir } from './helpers/engine-data.js';
+import { expectPagesLikeReference } from './helpers/paged-search.js';
 
 const kDays = 40;
 const kHeavy = ['HVY1', 'HVY22', 'BUS7'];
@@ -81,25 +82,9 @@ async function check(w: World, runs: number, seed: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(scopesArb, plateArb, filterOrNone, limitArb, async (scopes, plate, filter, limitArg) => {
       const q = { plate: exact(plate), filter };
-      const full = referenceSearch(w.reads, scopes, { ...q, limit: 10_000 });
+      const total = referenceSearch(w.reads, scopes, { ...q, limit: 10_000 }).total;
       // at most ~20 pages a walk
-      const limit = Math.max(limitArg, Math.ceil(full.total / 20));
-      const pages: Hit[] = [];
-      let after: SearchKey | undefined;
-      for (let n = 0; ; n++) {
-        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
-        const got = await w.engine.search(scopes, query);
-        const want = referenceSearch(w.reads, scopes, query);
-        expect(got).toEqual(want);
-        // the hits serialise as the reference's do (same keys in the same order)
-        expect(JSON.stringify(got.hits)).toBe(JSON.stringify(want.hits));
-        pages.push(...got.hits);
-        if (!got.truncated) break;
-        const last = got.hits[got.hits.length - 1]!;
-        after = { distance: last.distance, ts: last.ts, id: last.id };
-        expect(n).toBeLessThan(40);
-      }
-      expect(pages).toEqual(full.hits);
+      await expectPagesLikeReference(w.engine, w.reads, scopes, q, Math.max(limitArg, Math.ceil(total / 20)), 40);
     }),
     { numRuns: runs, seed },
   );

@@ -7,7 +7,8 @@
  *   - an exact plate: only the shards holding it are planned (src/query/plate-shards.ts); in
  *     each, one binary search of the dictionary and the plate's run of the plate → rows index
  *     (src/query/postings-run.ts), read newest first; once the page is full, older shards are counted
- *     from their runs' lengths;
+ *     from their runs' lengths; when all its rows fit the page, they are gathered as lanes and sorted
+ *     natively instead (src/query/plate-page.ts);
  *   - few matching entries: their rows come from the plate → rows index (`plate_rows`);
  *   - otherwise: a block scan, skipping blocks whose zone maps miss the time window or the place.
  * Live rows are scanned with a per-query memo of plate distances.
@@ -34,6 +35,7 @@ import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
 import { plateCodeFrom } from './shard-plate-code.js';
 import { plateRank } from '../store/plate-ranks.js';
+import { plateAsOnePage } from './plate-page.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -570,6 +572,15 @@ export function executeSearch(
     if (!p) prepared.set(minTs, (p = prepareFilter(filter, minTs)));
     return p;
   };
+  // an exact plate with no more rows than the page: gathered and sorted as lanes (src/query/plate-page.ts)
+  if (match && isLookup(match) && !done) {
+    budget?.check();
+    const page = plateAsOnePage(sources, match.pattern, limit, preparedFor, after, budget);
+    if (page) {
+      budget?.check();
+      return page;
+    }
+  }
   for (const src of newestFirst(sources)) {
     budget?.check();
     const pre = done?.get(src);

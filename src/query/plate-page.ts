@@ -1,0 +1,195 @@
+/**
+ * An exact plate whose reads fit in one page (issue 12, "busy exact plate, limit 1000": a vehicle read a
+ * few hundred times, every read returned): its rows gathered into typed lanes and ordered by one native
+ * sort, instead of one candidate object a row pushed through the merge's heap (TopK) and sorted again
+ * by a JS comparator.
+ *
+ * When every row of the plate in the planned sources (the lengths of its postings runs, plus its live
+ * chain) is at most `limit`, every row that passes the filter is a hit: there is no top-k to keep, only
+ * an order to find. That order is (distance, ts desc, id) with distance 0 throughout, so the key of
+ * gathered row k is (newest ts − ts) · 2^14 + k, exact in a double while the plate's reads span less
+ * than 2^39 ms (17 years) and k < 2^14 (limit ≤ 10,000): a Float64Array sort, no callback. Rows with one
+ * ts (rare: two cameras in the same millisecond) are then put in id order, (tenant ordinal, seq).
+ *
+ * Measured at 2M reads (bench/exact-cost.ts, bench/RESULTS.md "Busy exact plates as one page"): of a
+ * 376-hit search's time, the heap pushes and `TopK.result`'s comparator sort were about a third, the
+ * candidate objects a share of the garbage; building the 376 hits is what is left.
+ *
+ * A plate with more rows than `limit` (issue 12's heavy plates: the page fills with the newest shards
+ * and older ones are counted from their run lengths) goes the executor's TopK way: undefined here.
+ */
+import type { Hit, SearchResult } from '../model/query.js';
+import type { LoadedShard } from '../store/shard-loader.js';
+import type { PreparedFilter } from './filter-plan.js';
+import type { Source } from './sources.js';
+import type { QueryBudget } from './budget.js';
+import type { CandidateKey } from './executor.js';
+import { rowPasses, shardMasks, type ShardMasks } from './executor.js';
+import { postingsRun } from './postings-run.js';
+import { liveRowTest } from './live-scan.js';
+import { liveHit } from './live-hit.js';
+import { ShardHits } from './shard-hits.js';
+
+/** Gathered rows are numbered below 2^kIndexBits in the sort key (limit ≤ 10,000). */
+const kIndexBits = 14;
+const kIndexScale = 2 ** kIndexBits;
+/** The ts span a key holds exactly: 2^(53 − kIndexBits) ms. */
+const kMaxSpan = 2 ** (53 - kIndexBits);
+
+/** Searches answered here (tests: the path ran). */
+export const platePages = { count: 0 };
+
+/** One source's rows of the plate: a shard's postings run [start, end), or live rows. */
+interface PlateRun {
+  src: Source;
+  p: PreparedFilter;
+  masks: ShardMasks | null;
+  start: number;
+  end: number;
+  live: number[] | null;
+  liveTest: ((g: number, t: number) => boolean) | null;
+}
+
+/**
+ * The answer of exact plate `plate` over `sources` when all of its rows there number at most `limit`;
+ * undefined otherwise (the caller's TopK path answers). `preparedFor` gives the filter under a retention floor.
+ */
+export function plateAsOnePage(
+  sources: readonly Source[], plate: string, limit: number, preparedFor: (minTs: number) => PreparedFilter,
+  after: CandidateKey | undefined, budget: QueryBudget | undefined,
+): SearchResult | undefined {
+  if (limit <= 0 || limit >= kIndexScale) return undefined;
+  // 1. the plate's run in every source, as scanShard / scanLive find them; too many rows: not one page
+  const runs: PlateRun[] = [];
+  let rows = 0;
+  for (const src of sources) {
+    budget?.tick();
+    const p = preparedFor(src.minTs);
+    if (p.empty) continue;
+    if (src.kind === 'live') {
+      const test = liveRowTest(src.view, p);
+      const code = test ? src.view.findPlate(plate) : -1;
+      if (code < 0) continue;
+      const live = src.view.rowsOfPlate(code);
+      rows += live.length;
+      runs.push({ src, p, masks: null, start: 0, end: live.length, live, liveTest: test });
+    } else {
+      const shard = src.shard;
+      if (shard.rows === 0 || shard.meta.maxTs < p.lo || shard.meta.minTs >= p.hi) continue;
+      const masks = shardMasks(shard, p);
+      if (masks.none) continue;
+      const d = shard.findPlate(plate);
+      if (d < 0) continue;
+      const [start, end] = postingsRun(shard.postings, shard.plate, shard.layout.dictCount, d);
+      rows += end - start;
+      runs.push({ src, p, masks, start, end, live: null, liveTest: null });
+    }
+    if (rows > limit) return undefined;
+  }
+  platePages.count++;
+
+  // 2. the rows that pass the filter, as lanes; those after the page boundary (`after`) are kept
+  const { ts, seq, row, runOf } = lanesFor(rows);
+  let total = 0, kept = 0;
+  for (let r = 0; r < runs.length; r++) {
+    const run = runs[r]!;
+    const ordinal = run.src.ordinal;
+    for (let j = run.start; j < run.end; j++) {
+      budget?.tick();
+      let i: number, t: number, s: number;
+      if (run.live) {
+        const view = (run.src as Source & { kind: 'live' }).view;
+        i = run.live[j]!;
+        t = view.ts(i);
+        if (!run.liveTest!(i, t)) continue;
+        s = view.seq(i);
+      } else {
+        const shard: LoadedShard = (run.src as Source & { kind: 'shard' }).shard;
+        i = shard.postings[j]!;
+        t = shard.tsAt(i);
+        if (!rowPasses(shard, i, run.p, t, run.masks!)) continue;
+        s = shard.seqAt(i);
+      }
+      total++;
+      if (after && !sortsAfter(t, ordinal, s, after)) continue;
+      ts[kept] = t;
+      seq[kept] = s;
+      row[kept] = i;
+      runOf[kept] = r;
+      kept++;
+    }
+  }
+
+  // 3. their order, then their hits
+  const order = answerOrder(ts, seq, runOf, runs, kept);
+  const hits = new Array<Hit>(kept);
+  const byRun = new Array<ShardHits | undefined>(runs.length);
+  for (let j = 0; j < kept; j++) {
+    budget?.tick();
+    const k = order[j]!;
+    const run = runs[runOf[k]!]!;
+    const src = run.src;
+    if (src.kind === 'live') {
+      hits[j] = liveHit(src.view, src.tenant, src.ordinal, row[k]!, 0);
+      continue;
+    }
+    const h = (byRun[runOf[k]!] ??= new ShardHits(src.shard, src.tenant, src.ordinal));
+    hits[j] = h.hit(row[k]!, ts[k]!, seq[k]!, 0, plate);
+  }
+  return { hits, total, truncated: false };
+}
+
+/**
+ * The lanes of the gathered rows, kept between searches and grown by doubling: a search is synchronous
+ * here, and fresh typed arrays of a few KB each (off the V8 heap) per search cost more than filling them.
+ */
+let scratch = { ts: new Float64Array(0), seq: new Float64Array(0), keys: new Float64Array(0), row: new Uint32Array(0), runOf: new Uint32Array(0), order: new Uint32Array(0) };
+
+function lanesFor(n: number): typeof scratch {
+  if (scratch.ts.length < n) {
+    const m = Math.max(64, 2 ** Math.ceil(Math.log2(n)));
+    scratch = { ts: new Float64Array(m), seq: new Float64Array(m), keys: new Float64Array(m), row: new Uint32Array(m), runOf: new Uint32Array(m), order: new Uint32Array(m) };
+  }
+  return scratch;
+}
+
+/** Does the row (distance 0, ts `t`, id (ordinal, seq)) sort strictly after the page boundary `a`? */
+function sortsAfter(t: number, ordinal: number, seq: number, a: CandidateKey): boolean {
+  if (a.distance !== 0) return a.distance < 0;
+  return t < a.ts || (t === a.ts && (ordinal > a.ordinal || (ordinal === a.ordinal && seq > a.seq)));
+}
+
+/** The gathered rows 0..n-1 in answer order (ts descending, then (tenant ordinal, seq) ascending), in the scratch order lane. */
+function answerOrder(ts: Float64Array, seq: Float64Array, runOf: Uint32Array, runs: readonly PlateRun[], n: number): Uint32Array {
+  const order = scratch.order;
+  let newest = -Infinity, oldest = Infinity, whole = true;
+  for (let k = 0; k < n; k++) {
+    const t = ts[k]!;
+    if (t > newest) newest = t;
+    if (t < oldest) oldest = t;
+    if (!Number.isInteger(t)) whole = false;
+  }
+  const ordinalOf = (k: number) => runs[runOf[k]!]!.src.ordinal;
+  const idOrder = (a: number, b: number) => ordinalOf(a) - ordinalOf(b) || seq[a]! - seq[b]!;
+  if (!whole || newest - oldest >= kMaxSpan) {
+    const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => ts[b]! - ts[a]! || idOrder(a, b));
+    order.set(all);
+    return order;
+  }
+  const keys = scratch.keys.subarray(0, n);
+  for (let k = 0; k < n; k++) keys[k] = (newest - ts[k]!) * kIndexScale + k;
+  keys.sort();
+  for (let j = 0; j < n; j++) order[j] = keys[j]! % kIndexScale;
+  // runs of one ts: in id order (insertion sort; they are a handful of rows at most)
+  for (let j = 1; j < n; j++) {
+    const k = order[j]!;
+    if (ts[k] !== ts[order[j - 1]!]) continue;
+    let i = j;
+    while (i > 0 && ts[order[i - 1]!] === ts[k] && idOrder(order[i - 1]!, k) > 0) {
+      order[i] = order[i - 1]!;
+      i--;
+    }
+    order[i] = k;
+  }
+  return order;
+}
