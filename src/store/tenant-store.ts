@@ -17,7 +17,7 @@ import { CorruptFile, StorageUnavailable } from '../errors.js';
 import { readIdOf } from './ids.js';
 import { readManifest, writeManifest, type ShardEntry, type TenantManifest } from './manifest.js';
 import { BulkLoad } from './bulk-load.js';
-import { openWalRecords, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
+import { forEachWalPayload, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { dayOf } from './shard-format.js';
 import { decodeRecord, encodeColumnsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
@@ -179,27 +179,27 @@ export class TenantStore {
         this.badWalGens.add(gen);
       }
       if (scan.version === kWalPlainVersion) this.plainWalGens.add(gen);
-      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref), this.keys.cipher);
-      this.shreddedBlocks += opened.shredded;
-      if (opened.corrupt.length > 0) {
-        if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
-        this.corruptErrors.push(CorruptFile(opened.corrupt[0]!, { file }));
-        this.badWalGens.add(gen);
-      }
-      for (const payload of opened.payloads) {
+      // each block decoded as it is opened: no second copy of the log's plaintext
+      const opened = await forEachWalPayload(scan, (ref) => this.keys.openKey(ref), this.keys.cipher, (payload) => {
         let decoded;
         try {
           decoded = decodeRecord(file, payload);
         } catch {
           if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
           this.badWalGens.add(gen);
-          continue;
+          return;
         }
         for (const row of decoded.rows) {
           if (row.seq >= this.nextSeq) this.nextSeq = row.seq + 1;
           if (row.seq < this.manifest.sealedSeq) continue; // already in a shard
           bySeq.set(row.seq, row);
         }
+      });
+      this.shreddedBlocks += opened.shredded;
+      if (opened.corrupt.length > 0) {
+        if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
+        this.corruptErrors.push(CorruptFile(opened.corrupt[0]!, { file }));
+        this.badWalGens.add(gen);
       }
     }
     await this.checkAckMark();
