@@ -14,9 +14,7 @@
  */
 import { validateRead } from '../model/read.js';
 import { CsvReader } from '../server/export/csv-reader.js';
-import { kCoordScale } from '../core/segment.js';
-import { StringColumnBuilder, type ReadColumns } from '../store/read-columns.js';
-import { plateKey } from '../store/plate-key.js';
+import { ReadColumnsBuilder, toE7, type ReadColumns } from '../store/read-columns.js';
 import { csvFieldBits, NdjsonByteReader, type ByteRead } from './ndjson-read.js';
 
 export type IngestFormat = 'ndjson' | 'csv';
@@ -61,41 +59,17 @@ export function csvRowToObject(header: readonly string[], fields: readonly strin
   return o;
 }
 
-/** Fixed-point degrees as stored (the same arithmetic as src/store/tenant-store.ts toE7). */
-function toE7(deg: number): number {
-  return Math.round(deg * kCoordScale) | 0;
-}
-
 /**
  * Collects accepted reads as columns and rejected ones as reports (the first `maxReports`; every one is
  * counted). `line` is whatever the caller numbers items by: a piece's line, or an HTTP body's item index.
  */
 export class PieceSink {
-  private n = 0;
-  private readonly ts: Float64Array;
-  private readonly lat: Int32Array;
-  private readonly lon: Int32Array;
-  private readonly conf: Float64Array;
-  private readonly plate: Float64Array;
-  private readonly camera: StringColumnBuilder;
-  private readonly region: StringColumnBuilder;
-  private readonly make: StringColumnBuilder;
-  private readonly color: StringColumnBuilder;
-  private readonly readId: StringColumnBuilder;
+  private readonly rows: ReadColumnsBuilder;
   rejected = 0;
   readonly reports: Array<{ line: number; error: string }> = [];
 
   constructor(capacity: number, private readonly cutoff: number, private readonly maxReports = kMaxReportedPerPiece) {
-    this.ts = new Float64Array(capacity);
-    this.lat = new Int32Array(capacity);
-    this.lon = new Int32Array(capacity);
-    this.conf = new Float64Array(capacity);
-    this.plate = new Float64Array(capacity);
-    this.camera = new StringColumnBuilder(capacity);
-    this.region = new StringColumnBuilder(capacity);
-    this.make = new StringColumnBuilder(capacity);
-    this.color = new StringColumnBuilder(capacity);
-    this.readId = new StringColumnBuilder(capacity, false);
+    this.rows = new ReadColumnsBuilder(capacity);
   }
 
   reject(line: number, error: string): void {
@@ -107,47 +81,32 @@ export class PieceSink {
   take(line: number, value: unknown): void {
     const v = validateRead(value);
     if (!v.ok) return this.reject(line, v.error);
-    const r = v.read;
-    if (r.ts < this.cutoff) return this.reject(line, 'beyond retention');
-    const i = this.n++;
-    this.ts[i] = r.ts;
-    this.lat[i] = toE7(r.lat);
-    this.lon[i] = toE7(r.lon);
-    this.conf[i] = r.confidence === undefined ? NaN : r.confidence;
-    this.plate[i] = plateKey(r.plate);
-    this.camera.set(i, r.camera);
-    this.region.set(i, r.region);
-    this.make.set(i, r.make);
-    this.color.set(i, r.color);
-    this.readId.set(i, r.readId);
+    if (v.read.ts < this.cutoff) return this.reject(line, 'beyond retention');
+    this.rows.add(v.read);
   }
 
   /** A read the byte reader accepted (src/ingest/ndjson-read.ts): what `take` does with the same read. */
   takeBytes(line: number, r: ByteRead, b: Uint8Array): void {
     if (r.ts < this.cutoff) return this.reject(line, 'beyond retention');
-    const i = this.n++;
-    this.ts[i] = r.ts;
-    this.lat[i] = toE7(r.lat);
-    this.lon[i] = toE7(r.lon);
-    this.conf[i] = r.confidence;
-    this.plate[i] = r.plateKey;
-    this.camera.setBytes(i, b, r.cameraAt, r.cameraEnd);
-    if (r.regionAt < 0) this.region.set(i, undefined);
-    else this.region.setBytes(i, b, r.regionAt, r.regionEnd);
-    if (r.makeAt < 0) this.make.set(i, undefined);
-    else this.make.setBytes(i, b, r.makeAt, r.makeEnd);
-    if (r.colorAt < 0) this.color.set(i, undefined);
-    else this.color.setBytes(i, b, r.colorAt, r.colorEnd);
-    this.readId.set(i, r.readId);
+    const c = this.rows;
+    const i = c.length++;
+    c.ts[i] = r.ts;
+    c.latE7[i] = toE7(r.lat);
+    c.lonE7[i] = toE7(r.lon);
+    c.confidence[i] = r.confidence;
+    c.plate[i] = r.plateKey;
+    c.camera.setBytes(i, b, r.cameraAt, r.cameraEnd);
+    if (r.regionAt < 0) c.region.set(i, undefined);
+    else c.region.setBytes(i, b, r.regionAt, r.regionEnd);
+    if (r.makeAt < 0) c.make.set(i, undefined);
+    else c.make.setBytes(i, b, r.makeAt, r.makeEnd);
+    if (r.colorAt < 0) c.color.set(i, undefined);
+    else c.color.setBytes(i, b, r.colorAt, r.colorEnd);
+    c.readId.set(i, r.readId);
   }
 
   columns(): ReadColumns {
-    const n = this.n;
-    return {
-      length: n, ts: this.ts.slice(0, n), latE7: this.lat.slice(0, n), lonE7: this.lon.slice(0, n), confidence: this.conf.slice(0, n),
-      plate: this.plate.slice(0, n), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
-      color: this.color.build(n), readId: this.readId.build(n),
-    };
+    return this.rows.build();
   }
 }
 

@@ -449,9 +449,10 @@ export function scanLive(src: Source & { kind: 'live' }, matcher: PlateMatcher |
 }
 
 /**
- * Builds the API hit of a candidate, its keys in rowToStoredRead's order (so hits from shards and live
- * rows serialise identically). `plateOf` may serve plate strings from a cache (a hot list's hits repeat
- * plates: decoding each from the dictionary slot was a sixth of a big list's time).
+ * Builds the API hit of a candidate, its keys in the order of an append's stored reads
+ * (columnsRowToStoredRead), so hits from shards and live rows serialise identically. `plateOf` may serve
+ * plate strings from a cache (a hot list's hits repeat plates: decoding each from the dictionary slot was a
+ * sixth of a big list's time).
  */
 export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: number) => string): Hit {
   const src = c.source;

@@ -1,7 +1,8 @@
 /**
  * A live row (src/store/live-columns.ts) as the hit the API returns, read lane by lane from its block:
- * the same object, field for field and in the same order, as rowToStoredRead of the row's record, without
- * the record in between (a hot list materialises tens of thousands of them).
+ * the same object, field for field and in the same order, as the stored read an append answers
+ * (src/store/tenant-store.ts columnsRowToStoredRead), without a record in between (a hot list
+ * materialises tens of thousands of them).
  */
 import { kCoordScale } from '../core/segment.js';
 import type { Hit } from '../model/query.js';

@@ -8,6 +8,10 @@
  * Coordinates are already the stored fixed-point values (degrees × 1e7, src/core/segment.ts), so what a
  * parse worker computed is bit-identical to what an append computes (toE7).
  */
+import { kCoordScale } from '../core/segment.js';
+import type { Read } from '../model/read.js';
+import { plateKey } from './plate-key.js';
+
 export interface StringColumn {
   ids: Int32Array;
   values: string[];
@@ -145,6 +149,78 @@ export class StringColumnBuilder {
   build(length: number): StringColumn {
     return { ids: this.ids.subarray(0, length), values: this.values };
   }
+}
+
+/** Fixed-point degrees, as stored (src/core/segment.ts); `| 0` folds -0 into 0. */
+export function toE7(deg: number): number {
+  return Math.round(deg * kCoordScale) | 0;
+}
+
+/**
+ * The columns of a batch being filled row by row: validated reads (`add`: the library's `append` and the
+ * HTTP body's JSON path) or a byte reader's fields written straight into the arrays (src/ingest/parse-chunk.ts).
+ * 52 B a row plus the distinct strings, where a row object costs several times that.
+ */
+export class ReadColumnsBuilder {
+  /** Rows filled so far. */
+  length = 0;
+  readonly ts: Float64Array;
+  readonly latE7: Int32Array;
+  readonly lonE7: Int32Array;
+  readonly confidence: Float64Array;
+  readonly plate: Float64Array;
+  readonly camera: StringColumnBuilder;
+  readonly region: StringColumnBuilder;
+  readonly make: StringColumnBuilder;
+  readonly color: StringColumnBuilder;
+  readonly readId: StringColumnBuilder;
+
+  constructor(readonly capacity: number) {
+    this.ts = new Float64Array(capacity);
+    this.latE7 = new Int32Array(capacity);
+    this.lonE7 = new Int32Array(capacity);
+    this.confidence = new Float64Array(capacity);
+    this.plate = new Float64Array(capacity);
+    this.camera = new StringColumnBuilder(capacity);
+    this.region = new StringColumnBuilder(capacity);
+    this.make = new StringColumnBuilder(capacity);
+    this.color = new StringColumnBuilder(capacity);
+    this.readId = new StringColumnBuilder(capacity, false);
+  }
+
+  /** Adds a validated, normalised read (src/model/read.ts); returns its row. */
+  add(r: Read): number {
+    const i = this.length++;
+    this.ts[i] = r.ts;
+    this.latE7[i] = toE7(r.lat);
+    this.lonE7[i] = toE7(r.lon);
+    this.confidence[i] = r.confidence === undefined ? NaN : r.confidence;
+    this.plate[i] = plateKey(r.plate);
+    this.camera.set(i, r.camera);
+    this.region.set(i, r.region);
+    this.make.set(i, r.make);
+    this.color.set(i, r.color);
+    this.readId.set(i, r.readId);
+    return i;
+  }
+
+  /** The rows filled, as columns (arrays copied to their length unless full, so a transfer moves only them). */
+  build(): ReadColumns {
+    const n = this.length;
+    const cut = <T extends Float64Array | Int32Array>(a: T) => (n === this.capacity ? a : (a.slice(0, n) as T));
+    return {
+      length: n, ts: cut(this.ts), latE7: cut(this.latE7), lonE7: cut(this.lonE7), confidence: cut(this.confidence),
+      plate: cut(this.plate), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
+      color: this.color.build(n), readId: this.readId.build(n),
+    };
+  }
+}
+
+/** Validated reads as one batch of columns (what `append` hands the store instead of an object per read). */
+export function readColumnsOf(reads: readonly Read[]): ReadColumns {
+  const b = new ReadColumnsBuilder(reads.length);
+  for (let i = 0; i < reads.length; i++) b.add(reads[i]!);
+  return b.build();
 }
 
 /** Typed arrays of a batch (for postMessage's transfer list). */

@@ -9,7 +9,7 @@
  * shard's build at a time.
  */
 import { readFile } from 'node:fs/promises';
-import { openWalRecords, scanWal } from './wal.js';
+import { forEachWalPayload, scanWal } from './wal.js';
 import { decodeRecordInto, type RowSink } from './wal-record.js';
 import { SealRows } from './seal-rows.js';
 import { writeDayShards } from './shard-writer.js';
@@ -72,12 +72,12 @@ export async function runSealJob(job: SealJob): Promise<{ rows: number; entries:
   };
   for (const file of job.walFiles) {
     const scan = scanWal(file, await readFile(file));
-    const opened = await openWalRecords(scan, async (ref) => {
+    // each block decoded into the columns as it is opened: the log's plaintext is never held whole
+    await forEachWalPayload(scan, async (ref) => {
       const k = job.walKeys[ref.wrapped.toString('base64')];
       if (k === undefined) throw KeyDestroyed(`no key for a lane of ${file}`);
       return Buffer.from(k, 'base64');
-    }, cipher);
-    for (const payload of opened.payloads) {
+    }, cipher, (payload) => {
       try {
         decodeRecordInto(file, payload, fromWal);
       } catch (err) {
@@ -85,7 +85,7 @@ export async function runSealJob(job: SealJob): Promise<{ rows: number; entries:
         // the columns cannot hold fails the job (the main thread then seals from its live rows)
         if ((err as { code?: string }).code !== 'PS_CORRUPT_FILE') throw err;
       }
-    }
+    });
   }
   const objects = openObjectStore(job.shards);
   for (const { file: name, crc, key } of job.shardFiles ?? []) {

@@ -11,16 +11,16 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Read, StoredRead } from '../model/read.js';
+import type { StoredRead } from '../model/read.js';
 import { kCoordScale } from '../core/segment.js';
 import { CorruptFile, StorageUnavailable } from '../errors.js';
 import { readIdOf } from './ids.js';
 import { readManifest, writeManifest, type ShardEntry, type TenantManifest } from './manifest.js';
 import { BulkLoad } from './bulk-load.js';
-import { openWalRecords, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
+import { forEachWalPayload, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { dayOf } from './shard-format.js';
-import { decodeRecord, encodeColumnsRecord, encodeReadsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
+import { decodeRecord, encodeColumnsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
 import type { ReadColumns } from './read-columns.js';
 import { plateOfKey } from './plate-key.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
@@ -35,36 +35,7 @@ const kAckMarkFile = 'ack-mark.json';
 /** Rows per WAL record when the live log is rewritten from the columns. */
 const kRewriteBatch = 16384;
 
-export interface TenantAppendResult {
-  stored: StoredRead[];
-  duplicates: number[];
-  /** For each of `duplicates`, the id of the stored read it repeats. */
-  duplicateIds: string[];
-}
-
-/** Fixed-point degrees, as stored (src/core/segment.ts); `| 0` folds -0 into 0. */
-export function toE7(deg: number): number {
-  return Math.round(deg * kCoordScale) | 0;
-}
-
-/** A stored row as the API returns it. */
-export function rowToStoredRead(tenant: string, ordinal: number, r: RowRecord): StoredRead {
-  const out: StoredRead = {
-    id: readIdOf(ordinal, r.seq),
-    tenant,
-    plate: r.plate,
-    ts: r.ts,
-    lat: r.latE7 / kCoordScale,
-    lon: r.lonE7 / kCoordScale,
-    camera: r.camera,
-  };
-  if (r.region !== undefined) out.region = r.region;
-  if (r.confidence !== undefined) out.confidence = r.confidence;
-  if (r.make !== undefined) out.make = r.make;
-  if (r.color !== undefined) out.color = r.color;
-  if (r.readId !== undefined) out.readId = r.readId;
-  return out;
-}
+export { toE7 } from './read-columns.js';
 
 /** What appending a batch of columns did (TenantStore.appendColumns). */
 export interface ColumnsAppendResult {
@@ -208,27 +179,27 @@ export class TenantStore {
         this.badWalGens.add(gen);
       }
       if (scan.version === kWalPlainVersion) this.plainWalGens.add(gen);
-      const opened = await openWalRecords(scan, (ref) => this.keys.openKey(ref), this.keys.cipher);
-      this.shreddedBlocks += opened.shredded;
-      if (opened.corrupt.length > 0) {
-        if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
-        this.corruptErrors.push(CorruptFile(opened.corrupt[0]!, { file }));
-        this.badWalGens.add(gen);
-      }
-      for (const payload of opened.payloads) {
+      // each block decoded as it is opened: no second copy of the log's plaintext
+      const opened = await forEachWalPayload(scan, (ref) => this.keys.openKey(ref), this.keys.cipher, (payload) => {
         let decoded;
         try {
           decoded = decodeRecord(file, payload);
         } catch {
           if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
           this.badWalGens.add(gen);
-          continue;
+          return;
         }
         for (const row of decoded.rows) {
           if (row.seq >= this.nextSeq) this.nextSeq = row.seq + 1;
           if (row.seq < this.manifest.sealedSeq) continue; // already in a shard
           bySeq.set(row.seq, row);
         }
+      });
+      this.shreddedBlocks += opened.shredded;
+      if (opened.corrupt.length > 0) {
+        if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
+        this.corruptErrors.push(CorruptFile(opened.corrupt[0]!, { file }));
+        this.badWalGens.add(gen);
       }
     }
     await this.checkAckMark();
@@ -290,69 +261,11 @@ export class TenantStore {
     this.bulkActive = false;
   }
 
-  /** Appends validated reads; resolves when they are durable and visible. */
-  async append(reads: readonly Read[]): Promise<TenantAppendResult> {
-    if (this.bulkActive) throw StorageUnavailable(`Tenant ${this.tenant} is being bulk loaded`);
-    const duplicates: number[] = [];
-    const waitFor: Promise<void>[] = [];
-    const rows: RowRecord[] = [];
-    const batchIds = new Set<string>();
-    for (let i = 0; i < reads.length; i++) {
-      const r = reads[i]!;
-      if (r.readId !== undefined) {
-        if (this.readIds.has(r.readId) || batchIds.has(r.readId)) {
-          duplicates.push(i);
-          continue;
-        }
-        const pending = this.pendingReadIds.get(r.readId);
-        if (pending) {
-          duplicates.push(i);
-          waitFor.push(pending);
-          continue;
-        }
-        batchIds.add(r.readId);
-      }
-      const row: RowRecord = { seq: 0, plate: r.plate, ts: r.ts, latE7: toE7(r.lat), lonE7: toE7(r.lon), camera: r.camera };
-      if (r.region !== undefined) row.region = r.region;
-      if (r.confidence !== undefined) row.confidence = r.confidence;
-      if (r.make !== undefined) row.make = r.make;
-      if (r.color !== undefined) row.color = r.color;
-      if (r.readId !== undefined) row.readId = r.readId;
-      rows.push(row);
-    }
-    if (rows.length > 0) {
-      const firstSeq = this.nextSeq;
-      this.nextSeq += rows.length;
-      for (let i = 0; i < rows.length; i++) rows[i]!.seq = firstSeq + i;
-      const onDurable = () => {
-        // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
-        if (this.live.length === 0) this.liveSince = Date.now();
-        this.ackedSeq = rows[rows.length - 1]!.seq;
-        for (const row of rows) {
-          this.live.push(row);
-          if (row.readId !== undefined) this.readIds.set(row.readId, row.seq);
-        }
-      };
-      // one record per UTC day of the batch (each day's reads go under that day's key, so retention can shred them)
-      const byDay = rowsByDay(rows);
-      let durable: Promise<void>;
-      if (byDay.size === 1) {
-        durable = this.wal.append(encodeReadsRecord(firstSeq, rows), byDay.keys().next().value!, onDurable);
-      } else {
-        const parts = [...byDay].map(([day, dayRows], i, all) => this.wal.append(encodeRewriteRecord(dayRows), day, i === all.length - 1 ? onDurable : undefined));
-        durable = Promise.all(parts).then(() => undefined);
-      }
-      await this.awaitDurable(durable, batchIds);
-    }
-    const duplicateIds = await this.duplicateIdsOf(waitFor, duplicates.map((i) => reads[i]!.readId!));
-    return { stored: rows.map((r) => rowToStoredRead(this.tenant, this.ordinal, r)), duplicates, duplicateIds };
-  }
-
   /**
-   * appendColumns: a batch of validated reads as columns (the HTTP ingest's parse), with the same
-   * guarantees as `append` (readId retries, one WAL record per UTC day, durable before it resolves, rows
-   * visible in seq order right after the fsync), but no object per read: the WAL records are encoded from
-   * the columns and the live rows pushed from them.
+   * appendColumns: a batch of validated reads as columns (the HTTP ingest's parse, or the library's
+   * `append` through readColumnsOf): readId retries, one WAL record per UTC day, durable before it resolves,
+   * rows visible in seq order right after the fsync, and no object per read: the WAL records are encoded
+   * from the columns and the live rows pushed from them.
    */
   async appendColumns(c: ReadColumns): Promise<ColumnsAppendResult> {
     if (this.bulkActive) throw StorageUnavailable(`Tenant ${this.tenant} is being bulk loaded`);

@@ -387,19 +387,33 @@ export interface WalContents {
   corrupt: string[];
 }
 
-/** Opens the records of a scanned log (plaintext version 1 files as they are). */
-export async function openWalRecords(scan: WalScan, open: KeyOpener, cipher: Cipher = aesGcm): Promise<WalContents> {
-  if (scan.version === kWalPlainVersion) return { payloads: scan.records, shredded: 0, corrupt: [] };
-  const out: WalContents = { payloads: [], shredded: 0, corrupt: [] };
+/**
+ * Opens the records of a scanned log one block at a time (plaintext version 1 files as they are), handing
+ * each record payload to `onPayload` in file order before the next block is decrypted: a reader that
+ * decodes as it goes (replay, the seal job) holds one block's plaintext, not a second copy of the log.
+ */
+export async function forEachWalPayload(scan: WalScan, open: KeyOpener, cipher: Cipher, onPayload: (payload: Uint8Array) => void): Promise<Omit<WalContents, 'payloads'>> {
+  const out = { shredded: 0, corrupt: [] as string[] };
+  if (scan.version === kWalPlainVersion) {
+    for (const rec of scan.records) onPayload(rec);
+    return out;
+  }
   const reader = new LaneReader(open, cipher);
   for (const rec of scan.records) {
     const r = await reader.read(rec);
     if (r.kind === 'block') {
       const inner = unpackBlock(r.plain);
-      if (inner) out.payloads.push(...inner);
+      if (inner) for (const payload of inner) onPayload(payload);
       else out.corrupt.push(`a block of ${scan.file} holds malformed records`);
     } else if (r.kind === 'shredded') out.shredded++;
     else if (r.kind === 'corrupt') out.corrupt.push(`${scan.file}: ${r.reason}`);
   }
   return out;
+}
+
+/** Opens the records of a scanned log, every payload at once (tests and tools; readers decode as they go). */
+export async function openWalRecords(scan: WalScan, open: KeyOpener, cipher: Cipher = aesGcm): Promise<WalContents> {
+  const payloads: Uint8Array[] = [];
+  const r = await forEachWalPayload(scan, open, cipher, (p) => void payloads.push(p));
+  return { payloads, ...r };
 }
