@@ -29,7 +29,7 @@ import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
+import { writeFileAtomic } from '../store/durable-fs.js';
 import { alertPayload, type AlertDraft } from './alert.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
@@ -374,13 +374,13 @@ export class AlertLog {
       whole = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const fh = await open(path, 'w+');
-      await fh.writeFile(header(0));
-      await fh.sync();
-      await fsyncDir(this.dir);
-      return this.fresh(tenant, path, fh, 0, kHeaderBytes);
+      return this.create(tenant, path);
     }
-    if (whole.length < kHeaderBytes || whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`, { file: path });
+    // shorter than a header: a creation cut short by a crash (before this version created logs whole, the
+    // name appeared before its header was written). Nothing was ever appended to it: records are appended
+    // only once the header is durable. Refusing it would refuse the tenant's alerts for good.
+    if (whole.length < kHeaderBytes) return this.create(tenant, path);
+    if (whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`, { file: path });
     const version = whole.readUInt32LE(4);
     if (version !== kAlertLogVersion && version !== kAlertLogPlainVersion) throw UnsupportedFormat(`${path}: alert log version ${version}`, { file: path });
     const baseId = whole.readDoubleLE(8);
@@ -442,6 +442,15 @@ export class AlertLog {
       for (let i = 0; i < m - kCachedAlerts; i++) log.payloads[i] = undefined;
     }
     return log;
+  }
+
+  /**
+   * Creates the tenant's empty log whole (temp + fsync + rename + fsync dir, like a rewrite): a crash
+   * leaves no file or a whole header, never a name without one.
+   */
+  private async create(tenant: string, path: string): Promise<TenantLog> {
+    await writeFileAtomic(path, header(0), path + '.tmp');
+    return this.fresh(tenant, path, await open(path, 'r+'), 0, kHeaderBytes);
   }
 
   private fresh(tenant: string, path: string, fh: FileHandle, baseId: number, size: number): TenantLog {
