@@ -34,7 +34,7 @@ import { alertPayload, type AlertDraft } from './alert.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import { alertLogEpoch, dayEpoch } from '../crypto/key-names.js';
-import { LaneReader, LaneWriter } from '../crypto/log-lanes.js';
+import { kMaxLaneId, LaneReader, LaneWriter } from '../crypto/log-lanes.js';
 
 const kMagic = 0x4c415350; // "PSAL" read as u32 LE
 export const kAlertLogVersion = 2;
@@ -45,6 +45,8 @@ const kHeaderBytes = 16;
 const kRecordHeader = 8;
 // payloads kept in memory per tenant: a live stream and any reconnect within minutes are served from memory
 const kCachedAlerts = 8192;
+// lane ids a process may still take in a file it appends to (one per read tenant and UTC day it alerts on)
+const kLaneHeadroom = 4096;
 
 /** What makes an alert the same alert: its read, and the hot-list entry that matched it. */
 export function alertKey(readId: string, hotlist: string, entry: string): string {
@@ -433,8 +435,12 @@ export class AlertLog {
     const n = log.payloads.length;
     for (let i = Math.max(0, n - kCachedAlerts); i < n; i++) log.payloads[i] = texts[i];
     log.nextId = Math.max(baseId, log.ids.length > 0 ? log.ids[log.ids.length - 1]! : 0) + 1;
-    if (version === kAlertLogPlainVersion) {
-      // written before encryption at rest: rewrite it sealed now, keeping every alert and id
+    // this process's lanes follow the file's: a reused lane id would hide the older lane's key from
+    // disk reads (replays past the cache, compaction)
+    log.lanes = new LaneWriter(this.keys, log.reader.nextLane);
+    if (version === kAlertLogPlainVersion || log.reader.nextLane > kMaxLaneId - kLaneHeadroom) {
+      // a plaintext log (written before encryption at rest) is rewritten sealed now, keeping every alert
+      // and id; so is a log near the end of its lane ids (a rewrite numbers them from 0)
       const all = log.ids.map((_, i) => i);
       for (const i of all) log.payloads[i] = texts[i];
       await this.rewrite(log, all);
