@@ -438,9 +438,10 @@ export class AlertLog {
     // this process's lanes follow the file's: a reused lane id would hide the older lane's key from
     // disk reads (replays past the cache, compaction)
     log.lanes = new LaneWriter(this.keys, log.reader.nextLane);
-    if (version === kAlertLogPlainVersion || log.reader.nextLane > kMaxLaneId - kLaneHeadroom) {
+    if (version === kAlertLogPlainVersion || log.reader.reusedLanes || log.reader.nextLane > kMaxLaneId - kLaneHeadroom) {
       // a plaintext log (written before encryption at rest) is rewritten sealed now, keeping every alert
-      // and id; so is a log near the end of its lane ids (a rewrite numbers them from 0)
+      // and id; so is one whose lane ids were reused by a later process (its older blocks would not open
+      // from disk: every payload is at hand now) or near their end (a rewrite numbers them from 0)
       const all = log.ids.map((_, i) => i);
       for (const i of all) log.payloads[i] = texts[i];
       await this.rewrite(log, all);

@@ -120,6 +120,11 @@ export type KeyOpener = (ref: WrappedKey) => Promise<Buffer>;
 export class LaneReader {
   private readonly lanes = new Map<number, Buffer | 'shredded' | 'broken'>();
   private highest = -1;
+  /**
+   * A lane id was given a second key in this file (appends by several processes before lane ids were
+   * continued per file): blocks before that key record no longer open through this reader.
+   */
+  reusedLanes = false;
 
   /** `cipher`: the data keys' (AES-256-GCM; see src/crypto/cipher.ts). */
   constructor(private readonly open: KeyOpener, private readonly cipher: Cipher = aesGcm) {}
@@ -142,9 +147,14 @@ export class LaneReader {
       try {
         const parts: Buffer[] = [];
         for (const ref of refs) parts.push(await this.open(ref));
-        this.lanes.set(lane, parts.length === 1 ? parts[0]! : jointKey(parts[0]!, parts[1]!));
+        const key = parts.length === 1 ? parts[0]! : jointKey(parts[0]!, parts[1]!);
+        const had = this.lanes.get(lane);
+        // the same key again is a key record rewritten after a failed group, not a second lane
+        if (had !== undefined && !(had instanceof Buffer && had.equals(key))) this.reusedLanes = true;
+        this.lanes.set(lane, key);
       } catch (err) {
         if (isKeyDestroyed(err)) {
+          if (this.lanes.has(lane)) this.reusedLanes = true;
           this.lanes.set(lane, 'shredded');
         } else {
           this.lanes.set(lane, 'broken');
