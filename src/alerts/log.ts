@@ -29,12 +29,12 @@ import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
+import { writeFileAtomic } from '../store/durable-fs.js';
 import { alertPayload, type AlertDraft } from './alert.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';
 import { alertLogEpoch, dayEpoch } from '../crypto/key-names.js';
-import { LaneReader, LaneWriter } from '../crypto/log-lanes.js';
+import { kMaxLaneId, LaneReader, LaneWriter } from '../crypto/log-lanes.js';
 
 const kMagic = 0x4c415350; // "PSAL" read as u32 LE
 export const kAlertLogVersion = 2;
@@ -45,6 +45,8 @@ const kHeaderBytes = 16;
 const kRecordHeader = 8;
 // payloads kept in memory per tenant: a live stream and any reconnect within minutes are served from memory
 const kCachedAlerts = 8192;
+// lane ids a process may still take in a file it appends to (one per read tenant and UTC day it alerts on)
+const kLaneHeadroom = 4096;
 
 /** What makes an alert the same alert: its read, and the hot-list entry that matched it. */
 export function alertKey(readId: string, hotlist: string, entry: string): string {
@@ -374,13 +376,13 @@ export class AlertLog {
       whole = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const fh = await open(path, 'w+');
-      await fh.writeFile(header(0));
-      await fh.sync();
-      await fsyncDir(this.dir);
-      return this.fresh(tenant, path, fh, 0, kHeaderBytes);
+      return this.create(tenant, path);
     }
-    if (whole.length < kHeaderBytes || whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`, { file: path });
+    // shorter than a header: a creation cut short by a crash (before this version created logs whole, the
+    // name appeared before its header was written). Nothing was ever appended to it: records are appended
+    // only once the header is durable. Refusing it would refuse the tenant's alerts for good.
+    if (whole.length < kHeaderBytes) return this.create(tenant, path);
+    if (whole.readUInt32LE(0) !== kMagic) throw CorruptFile(`${path}: not an alert log`, { file: path });
     const version = whole.readUInt32LE(4);
     if (version !== kAlertLogVersion && version !== kAlertLogPlainVersion) throw UnsupportedFormat(`${path}: alert log version ${version}`, { file: path });
     const baseId = whole.readDoubleLE(8);
@@ -433,8 +435,13 @@ export class AlertLog {
     const n = log.payloads.length;
     for (let i = Math.max(0, n - kCachedAlerts); i < n; i++) log.payloads[i] = texts[i];
     log.nextId = Math.max(baseId, log.ids.length > 0 ? log.ids[log.ids.length - 1]! : 0) + 1;
-    if (version === kAlertLogPlainVersion) {
-      // written before encryption at rest: rewrite it sealed now, keeping every alert and id
+    // this process's lanes follow the file's: a reused lane id would hide the older lane's key from
+    // disk reads (replays past the cache, compaction)
+    log.lanes = new LaneWriter(this.keys, log.reader.nextLane);
+    if (version === kAlertLogPlainVersion || log.reader.reusedLanes || log.reader.nextLane > kMaxLaneId - kLaneHeadroom) {
+      // a plaintext log (written before encryption at rest) is rewritten sealed now, keeping every alert
+      // and id; so is one whose lane ids were reused by a later process (its older blocks would not open
+      // from disk: every payload is at hand now) or near their end (a rewrite numbers them from 0)
       const all = log.ids.map((_, i) => i);
       for (const i of all) log.payloads[i] = texts[i];
       await this.rewrite(log, all);
@@ -442,6 +449,15 @@ export class AlertLog {
       for (let i = 0; i < m - kCachedAlerts; i++) log.payloads[i] = undefined;
     }
     return log;
+  }
+
+  /**
+   * Creates the tenant's empty log whole (temp + fsync + rename + fsync dir, like a rewrite): a crash
+   * leaves no file or a whole header, never a name without one.
+   */
+  private async create(tenant: string, path: string): Promise<TenantLog> {
+    await writeFileAtomic(path, header(0), path + '.tmp');
+    return this.fresh(tenant, path, await open(path, 'r+'), 0, kHeaderBytes);
   }
 
   private fresh(tenant: string, path: string, fh: FileHandle, baseId: number, size: number): TenantLog {

@@ -13,7 +13,9 @@
  * A lane's key record is written in the same group as (and before) its first block. Counters advance when a
  * block is encrypted, never when it becomes durable, so a failed and healed write never reuses a nonce; a
  * key record that did not become durable is written again before the next block of its lane. After a
- * crash the writer starts a new file, so new lanes and new keys (src/store/wal.ts).
+ * crash the WAL's writer starts a new file, so new lanes and new keys (src/store/wal.ts); a writer that
+ * appends to a file another process wrote (the alert log) numbers its lanes after the file's highest
+ * (LaneReader.nextLane): a lane id names one key in a file, or a reader could not open the older blocks.
  */
 import { jointKey, type DataKeys, type WrappedKey } from './data-keys.js';
 import { counterNonce } from './aead.js';
@@ -25,6 +27,8 @@ import { isKeyDestroyed } from './data-keys.js';
 const kKeyRecord = 0x4b; // 'K'
 const kBlockRecord = 0x42; // 'B'
 const kBlockHeader = 7;
+/** Lane ids are u16 in both record kinds. */
+export const kMaxLaneId = 0xffff;
 
 interface Lane {
   id: number;
@@ -40,7 +44,8 @@ interface Lane {
 export class LaneWriter {
   private readonly lanes = new Map<string, Lane>();
 
-  constructor(private readonly keys: DataKeys) {}
+  /** `firstLane`: the id of this writer's first lane (the file's LaneReader.nextLane when appending to it). */
+  constructor(private readonly keys: DataKeys, private readonly firstLane = 0) {}
 
   /**
    * Encrypts `plain` (chunks laid end to end) as one block of the lane named `laneName`, whose data key is
@@ -58,7 +63,9 @@ export class LaneWriter {
         refs.push({ kek: k.kek, wrapped: k.wrapped });
       }
       const key = parts.length === 1 ? parts[0]! : jointKey(parts[0]!, parts[1]!);
-      lane = { id: this.lanes.size, key, refs, counter: 0, keyDurable: false, keyPending: false };
+      const id = this.firstLane + this.lanes.size;
+      if (id > kMaxLaneId) throw new Error(`a log file holds at most ${kMaxLaneId + 1} lanes (rewrite it to renumber them)`);
+      lane = { id, key, refs, counter: 0, keyDurable: false, keyPending: false };
       this.lanes.set(laneName, lane);
 
     }
@@ -112,6 +119,12 @@ export type KeyOpener = (ref: WrappedKey) => Promise<Buffer>;
 /** Reads the lanes of one file, record by record, in file order. */
 export class LaneReader {
   private readonly lanes = new Map<number, Buffer | 'shredded' | 'broken'>();
+  private highest = -1;
+  /**
+   * A lane id was given a second key in this file (appends by several processes before lane ids were
+   * continued per file): blocks before that key record no longer open through this reader.
+   */
+  reusedLanes = false;
 
   /** `cipher`: the data keys' (AES-256-GCM; see src/crypto/cipher.ts). */
   constructor(private readonly open: KeyOpener, private readonly cipher: Cipher = aesGcm) {}
@@ -130,12 +143,18 @@ export class LaneReader {
         off = r.end;
       }
       if (count < 1 || count > 2) return { kind: 'corrupt', reason: `key record of lane ${lane} has ${count} keys` };
+      if (lane > this.highest) this.highest = lane;
       try {
         const parts: Buffer[] = [];
         for (const ref of refs) parts.push(await this.open(ref));
-        this.lanes.set(lane, parts.length === 1 ? parts[0]! : jointKey(parts[0]!, parts[1]!));
+        const key = parts.length === 1 ? parts[0]! : jointKey(parts[0]!, parts[1]!);
+        const had = this.lanes.get(lane);
+        // the same key again is a key record rewritten after a failed group, not a second lane
+        if (had !== undefined && !(had instanceof Buffer && had.equals(key))) this.reusedLanes = true;
+        this.lanes.set(lane, key);
       } catch (err) {
         if (isKeyDestroyed(err)) {
+          if (this.lanes.has(lane)) this.reusedLanes = true;
           this.lanes.set(lane, 'shredded');
         } else {
           this.lanes.set(lane, 'broken');
@@ -155,6 +174,11 @@ export class LaneReader {
       return { kind: 'block', plain };
     }
     return { kind: 'corrupt', reason: 'record of unknown type' };
+  }
+
+  /** One past the highest lane id of the key records read so far: where a writer appending to the file starts. */
+  get nextLane(): number {
+    return this.highest + 1;
   }
 }
 

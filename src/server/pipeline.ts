@@ -392,7 +392,14 @@ export class Pipeline {
   }
 
   private toErrorResponse(err: unknown, ex: Exchange): RouteResponse {
-    if (isPlatesearchError(err)) return errorResponse(err);
+    if (isPlatesearchError(err)) {
+      // a coded 5xx is the server's failure, not the client's: its cause goes to the log (500: damaged data
+      // or a bug; 503: a state that should pass), since the answer carries only its code
+      if (err.status >= 500) {
+        this.deps.services.log[err.status === 500 ? 'error' : 'warn']({ err, reqId: ex.requestId, route: ex.route?.path }, 'request failed');
+      }
+      return errorResponse(err);
+    }
     this.deps.services.log.error({ err, reqId: ex.requestId, route: ex.route?.path }, 'handler failed');
     return errorResponse(Internal());
   }

@@ -139,6 +139,8 @@ const kWanted = Array.from({ length: 8 }, (_, i) => `WNT${String(i).padStart(4, 
 /** Listed in one of the two list versions only: an alert for them is allowed, not required. */
 const kSometimes = [Array.from({ length: 4 }, (_, i) => `XTA${i}0`), Array.from({ length: 4 }, (_, i) => `XTB${i}0`)];
 const kRetentionSeconds = 60;
+/** Characters of a server's stderr kept in a failing cycle's report. */
+const kServerLogChars = 6000;
 
 export type KillTrigger = 'random' | 'seal' | 'retention' | 'hotlist';
 
@@ -204,10 +206,23 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
     alertsSeen: 0, alertsExpected: 0, alertsMissing: 0, alertsMissingAfterRetry: 0, alertsDuplicated: 0, alertsUnlisted: 0,
     restartMs: { p50: 0, max: 0 }, failures: [], elapsedMs: 0,
   };
+  let failCount = 0; // findings, also those beyond the 200 kept in the report
   const fail = (msg: string): void => {
+    failCount++;
     if (report.failures.length < 200) report.failures.push(msg);
     log(`FAIL ${msg}`);
   };
+  // the server's own account of a failing cycle: its stderr is kept in the report (past the cap, once per
+  // cycle), with the killed server's before it, since a restart can fail on what the last one left
+  const attachServerLog = (cycle: number, child: Child, previous: string | undefined): void => {
+    const tail = (s: string): string => (s.length > kServerLogChars ? `…${s.slice(-kServerLogChars)}` : s);
+    const parts = [`cycle ${cycle}: server stderr (this start):\n${tail(child.stderr()) || '(empty)'}`];
+    if (previous) parts.push(`server stderr (the start killed before it):\n${tail(previous)}`);
+    report.failures.push(parts.join('\n'));
+    log(parts.join('\n'));
+  };
+  /** An unexpected answer: its status and body, for the failure message. */
+  const answered = (what: string, status: number, body: string): string => `${what} answered ${status}: ${body.slice(0, 500)}`;
 
   // ── tokens (the directory is written the way `platesearch token create` does) ──
   const dir = await Directory.open(dataDir, { watch: false });
@@ -274,6 +289,8 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
       return undefined;
     }
     if (res.status !== 200) {
+      // a 500 is a bug whatever the outcome: reported, and the batch retried like any unanswered one
+      if (res.status === 500) fail(answered('ingest', res.status, res.text));
       if (res.status >= 500) return undefined; // e.g. 503 while shutting down: outcome unknown, retry later
       fail(`ingest answered ${res.status}: ${res.text.slice(0, 200)}`);
       return false;
@@ -301,7 +318,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
   // ── checks after a restart ──
   const exportRows = async (url: string, token: string): Promise<Array<Record<string, any>>> => {
     const res = await http(`${url}/v1/export?format=ndjson`, 'GET', token);
-    if (res.status !== 200) throw new Error(`export answered ${res.status}: ${res.text.slice(0, 200)}`);
+    if (res.status !== 200) throw new Error(answered('export', res.status, res.text));
     return res.text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
   };
 
@@ -356,7 +373,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
       report.searchChecks++;
       if (res.status !== 200 || res.json.total !== 1) {
         report.searchMismatches++;
-        fail(`cycle ${cycle}: search for ${r.plate}/${r.camera} answered ${res.status} total ${res.json?.total}`);
+        fail(`cycle ${cycle}: search for ${r.plate}/${r.camera} answered ${res.status} total ${res.json?.total}${res.status !== 200 ? `: ${res.text.slice(0, 500)}` : ''}`);
       }
     }
     // the hot list is a whole version
@@ -368,10 +385,10 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
         fail(`cycle ${cycle}: hot list has ${n} entries, no version sent had that many`);
       }
     } else if (listVersions.size > 0) {
-      fail(`cycle ${cycle}: GET hot list answered ${hl.status}`);
+      fail(`cycle ${cycle}: ${answered('GET hot list', hl.status, hl.text)}`);
     }
     // alerts: replay after the last id seen, then compare with the ledger
-    await collectAlerts(url, 2500);
+    await collectAlerts(url, 2500, cycle);
     report.alertsSeen = alertById.size;
     let expected = 0, missing = 0, missingRetry = 0;
     const withAlert = new Set<string>();
@@ -398,7 +415,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
   };
 
   /** Reads alerts after `lastAlertId` until the stream is quiet for 300 ms (or `maxMs`). */
-  const collectAlerts = async (url: string, maxMs: number): Promise<void> => {
+  const collectAlerts = async (url: string, maxMs: number, cycle: number): Promise<void> => {
     const ac = new AbortController();
     const deadline = setTimeout(() => ac.abort(), maxMs);
     let quiet: NodeJS.Timeout | undefined;
@@ -412,8 +429,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
         headers: { authorization: `Bearer ${T.aDisp}`, accept: 'text/event-stream', 'last-event-id': String(lastAlertId) },
       });
       if (res.statusCode !== 200) {
-        fail(`alerts stream answered ${res.statusCode}`);
-        await res.body.text();
+        fail(`cycle ${cycle}: ${answered('alerts stream (replay)', res.statusCode, await res.body.text())}`);
         return;
       }
       bumpQuiet();
@@ -496,12 +512,14 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
 
   let version = 0;
   const kTriggers: KillTrigger[] = ['random', 'seal', 'retention', 'hotlist'];
+  let killedStderr: string | undefined; // the stderr of the server the last cycle killed
   try {
     for (let cycle = 1; cycle <= o.cycles + 1; cycle++) {
       const t0 = Date.now();
       const child = await spawnServe(dataDir, ['--seal-rows', String(sealRows), '--seal-age-ms', '2000']);
       restartTimes.push(Date.now() - t0);
       const url = child.url;
+      const failsBefore = failCount;
       try {
         if (cycle > 1) await check(url, cycle);
         // batches whose answer died with the last server: same readIds again
@@ -545,7 +563,10 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
         const sseDone = request(`${url}/v1/alerts`, {
           method: 'GET', signal: sse.signal,
           headers: { authorization: `Bearer ${T.aDisp}`, accept: 'text/event-stream', 'last-event-id': String(lastAlertId) },
-        }).then((res) => consumeSse(res.body)).catch(() => undefined);
+        }).then(async (res) => {
+          if (res.statusCode !== 200) return fail(`cycle ${cycle}: ${answered('alerts stream (live)', res.statusCode, await res.body.text())}`);
+          await consumeSse(res.body);
+        }).catch(() => undefined);
         let liveRows = 0;
         const ingestLoop = async (tenant: 'pd-a' | 'pd-b'): Promise<void> => {
           const token = tenant === 'pd-a' ? T.aIngest : T.bIngest;
@@ -605,9 +626,14 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopReport
         report.cycles++;
         await inspectAfterKill();
         log(`cycle ${cycle}/${o.cycles} kill=${trigger} sent=${report.readsSent} acked=${report.readsAcknowledged} pending=${pending.reduce((n, b) => n + b.length, 0)} alerts=${alertById.size} failures=${report.failures.length}`);
+      } catch (err) {
+        failCount++; // a broken harness step (e.g. export answered 500): the server's log goes with it
+        throw err;
       } finally {
         child.proc.kill('SIGKILL');
         await child.exited;
+        if (failCount > failsBefore) attachServerLog(cycle, child, killedStderr);
+        killedStderr = child.stderr();
       }
     }
   } finally {
