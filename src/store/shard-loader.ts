@@ -20,6 +20,7 @@ import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
 import { findPlateSlot, slotString } from './plate-key.js';
+import { PlateRuns } from './plate-runs.js';
 
 /** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
 let zeroLane = new Uint8Array(0);
@@ -135,6 +136,18 @@ export class LoadedShard {
   plates(): string[] {
     this.platesCache ??= this.view.plates();
     return this.platesCache;
+  }
+
+  private runsTable?: PlateRuns;
+
+  /**
+   * Where each dictionary entry's rows start in the plate → rows lane (src/store/plate-runs.ts), made on
+   * first use (one pass over the plate lane) and kept while the shard is loaded: searches that read many
+   * plates' runs (a `contains` pattern matched tenant-wide) then find each in one read.
+   */
+  plateRuns(): PlateRuns {
+    this.runsTable ??= PlateRuns.build(this.plate, this.layout.dictCount);
+    return this.runsTable;
   }
 
   /** Row indexes of dictionary entry `d` (ascending), from the plate → rows lane. */
