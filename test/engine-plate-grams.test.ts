@@ -4,7 +4,8 @@
  * short and long patterns), with random filters and scopes; at every stage of the index's life: after the
  * first seals, after more seals with live rows beside them, after compaction, after retention (dropBefore),
  * after a reopen, and after a tenant purge. Each stage also asserts that the index path actually answered
- * (tenantMatchCounts), so a change that quietly routes everything to the full pass fails here. DuckDB
+ * (tenantMatchCounts), so a change that quietly routes everything to the full pass fails here, and that
+ * the shards' run tables (src/store/plate-runs.ts) came with the index's builds, not from searches. DuckDB
  * (test/helpers/duckdb.ts: LIKE, levenshtein, OSA in SQL, translate() for OCR) judges the same engine on
  * the same reads once, independently of the reference.
  */
@@ -15,6 +16,7 @@ import type { PlateMatch, SearchQuery, TenantScope } from '../src/model/query.js
 import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { tenantMatchCounts } from '../src/query/tenant-match.js';
+import { plateRunsMade } from '../src/store/plate-runs.js';
 import { openDataDirKeys } from '../src/crypto/data-dir-keys.js';
 import { purgeTenantData } from '../src/crypto/purge.js';
 import { DuckOracle, projectHit } from './helpers/duckdb.js';
@@ -66,6 +68,7 @@ async function check(f: Fixture, runs: number): Promise<void> {
   for (const tenant of kTenants) await f.engine.search([{ tenant, minTs: 0 }], { plate: { pattern: '*A1*', mode: 'wildcard', maxEdits: 0, ocr: false, transpositions: false }, filter: {}, limit: 1 });
   await (f.engine as unknown as { plateIndexesSettled(): Promise<void> }).plateIndexesSettled();
   const before = tenantMatchCounts.grams;
+  const madeBySearch = plateRunsMade.bySearch;
   await fc.assert(
     fc.asyncProperty(
       scopesArb, gramMatchArb(plates), fc.oneof({ weight: 2, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: filterArb(kT0, 4) }), fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(10_000)),
@@ -82,6 +85,9 @@ async function check(f: Fixture, runs: number): Promise<void> {
   );
   // most of these patterns are narrow: the index must have answered a good share of the tenant-wide matches
   expect(tenantMatchCounts.grams - before).toBeGreaterThan(runs / 4);
+  // the shards' run tables (src/store/plate-runs.ts) came with the dictionaries' builds: no search made one
+  expect(plateRunsMade.bySearch - madeBySearch).toBe(0);
+  expect(plateRunsMade.byBuild).toBeGreaterThan(0);
 }
 
 async function append(f: Fixture, seedBase: number, perTenant: number, sealEvery: number): Promise<void> {

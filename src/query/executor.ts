@@ -36,6 +36,7 @@ import { postingsRun } from './postings-run.js';
 import { plateCodeFrom } from './shard-plate-code.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage } from './plate-page.js';
+import type { PlateRuns } from '../store/plate-runs.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -345,7 +346,7 @@ export function readByPlate(matches: TenantMatches, shard: LoadedShard): boolean
  * A shard's rows for plates already matched against the tenant's whole dictionary: each plate whose mask
  * has the shard's bucket is found in the shard's dictionary from its rank in that bucket (its code when
  * the bucket is the shard's alone; src/query/shard-plate-code.ts), and its rows read from its run of the
- * plate → rows index (src/query/postings-run.ts).
+ * plate → rows index, found in the shard's run table (src/store/plate-runs.ts).
  */
 export function scanShardPlates(src: Source & { kind: 'shard' }, matches: TenantMatches, filter: ReadFilter, sink: CandidateSink, budget?: QueryBudget, prepared?: PreparedFilter): void {
   const shard = src.shard;
@@ -364,6 +365,9 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
   const slots = shard.slotWords();
   const n = shard.layout.dictCount;
   const post = shard.postings, plate = shard.plate, ordinal = src.ordinal;
+  // each plate's run in one read of the shard's run table, not a search of the lane (src/store/plate-runs.ts);
+  // the table is made on the first plate the shard holds
+  let runs: PlateRuns | undefined;
   const top = sink instanceof TopK ? sink : undefined;
   for (let k = 0; k < matches.distances.length; k++) {
     if (bucket >= 0 && held && (held[k * 2 + word]! & bit) === 0) continue;
@@ -372,7 +376,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
     const d = plateCodeFrom(slots, n, matches.slots, k, guess);
     if (d < 0) continue;
     const distance = matches.distances[k]!;
-    const [start, end] = postingsRun(post, plate, n, d);
+    const [start, end] = (runs ??= shard.plateRuns()).run(d, post, plate);
     for (let j = start; j < end; j++) {
       const i = post[j]!;
       const t = shard.tsAt(i);

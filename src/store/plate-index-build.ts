@@ -1,6 +1,7 @@
 /**
  * Building a tenant's plate dictionary, shard masks and n-gram index (src/store/tenant-plates.ts) from
- * slots in arena memory: the merge of sorted 16-byte slot arrays and PlateGrams.build. Pure and
+ * slots in arena memory: the merge of sorted 16-byte slot arrays and PlateGrams.build; and the merged-in
+ * shards' run tables (src/store/plate-runs.ts) from their plate lanes, so no search makes them. Pure and
  * thread-agnostic: the plate-index worker (src/store/plate-index-worker.ts) runs it off the engine's
  * thread; without a worker the engine runs it inline.
  *
@@ -8,9 +9,10 @@
  * them in place); the caller keeps them alive until the build answers (shards pinned, the old dictionary
  * not freed). The answer is plain typed arrays the caller copies into an arena and installs.
  */
-import { kPlateSlotBytes } from '../core/segment.js';
+import { kPlateSlotBytes, type CodeLane } from '../core/segment.js';
 import { PlateGrams } from './plate-grams.js';
 import { buildPlateRanks } from './plate-ranks.js';
+import { buildPlateRuns, type PlateRunArrays } from './plate-runs.js';
 
 const kWords = kPlateSlotBytes / 4;
 
@@ -22,6 +24,12 @@ export interface SlotPart {
   /** Per slot two mask words (the current dictionary's masks), or null: every slot has `bucket` only. */
   masks: Uint32Array | null;
   bucket: number;
+  /**
+   * A shard's plate lane (row → code, `width` bytes a row, `rows` rows at `ptr` of the same arena) whose run
+   * table (src/store/plate-runs.ts) the build makes too; absent for the current dictionary and for shards
+   * that have one.
+   */
+  plate?: { ptr: number; width: 1 | 2 | 4; rows: number };
 }
 
 export interface PlateIndexJob {
@@ -44,6 +52,8 @@ export interface PlateIndexBuilt {
   grams?: { offsets: Uint32Array; postings: Uint32Array };
   /** The merge added no plate to the current dictionary: slot for slot equal, its index still right. */
   same: boolean;
+  /** Per part (in the job's order), the run table of its plate lane, when it gave one. */
+  runs: Array<PlateRunArrays | undefined>;
 }
 
 interface Slots {
@@ -127,6 +137,13 @@ function mergeSlots(parts: readonly Slots[]): { words: Uint32Array; count: numbe
   return { words: m.words.subarray(0, m.count * kWords), count: m.count, masks: m.masks!.subarray(0, m.count * 2) };
 }
 
+/** A plate lane read in place. */
+function laneOf(memory: WebAssembly.Memory, lane: NonNullable<SlotPart['plate']>): CodeLane {
+  const buffer = memory.buffer as ArrayBuffer; // shared between threads
+  if (lane.width === 1) return new Uint8Array(buffer, lane.ptr, lane.rows);
+  return lane.width === 2 ? new Uint16Array(buffer, lane.ptr, lane.rows) : new Uint32Array(buffer, lane.ptr, lane.rows);
+}
+
 /** Runs a job over the arenas' memories (by arena index). */
 export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) => WebAssembly.Memory): PlateIndexBuilt {
   const parts = job.parts.filter((p) => p.count > 0).map((p): Slots => ({
@@ -138,7 +155,8 @@ export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) =>
   const masks = merged.masks.slice();
   const ranks = buildPlateRanks(masks, merged.count);
   const same = job.sameCount > 0 && merged.count === job.sameCount;
-  if (!job.grams || same || merged.count === 0) return { words, count: merged.count, masks, ranks, same };
+  const runs = job.parts.map((p) => (p.plate ? buildPlateRuns(laneOf(memoryOf(p.arena), p.plate), p.count) : undefined));
+  if (!job.grams || same || merged.count === 0) return { words, count: merged.count, masks, ranks, same, runs };
   const g = PlateGrams.build(new Uint8Array(words.buffer, 0, merged.count * kPlateSlotBytes), merged.count);
-  return { words, count: merged.count, masks, ranks, grams: { offsets: g.offsets, postings: g.postings }, same };
+  return { words, count: merged.count, masks, ranks, grams: { offsets: g.offsets, postings: g.postings }, same, runs };
 }

@@ -20,6 +20,7 @@ import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
 import { findPlateSlot, slotString } from './plate-key.js';
+import { PlateRuns, plateRunsMade } from './plate-runs.js';
 
 /** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
 let zeroLane = new Uint8Array(0);
@@ -135,6 +136,34 @@ export class LoadedShard {
   plates(): string[] {
     this.platesCache ??= this.view.plates();
     return this.platesCache;
+  }
+
+  private runsTable?: PlateRuns;
+
+  /**
+   * Where each dictionary entry's rows start in the plate → rows lane (src/store/plate-runs.ts), kept while
+   * the shard is loaded: searches that read many plates' runs (a `contains` pattern matched tenant-wide)
+   * find each in one read. Made by the tenant dictionary's build on the plate-index worker, or here (one
+   * pass over the plate lane) when a search finds none.
+   */
+  plateRuns(): PlateRuns {
+    if (!this.runsTable) {
+      this.runsTable = PlateRuns.build(this.plate, this.layout.dictCount);
+      plateRunsMade.bySearch++;
+    }
+    return this.runsTable;
+  }
+
+  /** Has the run table been made (a tenant dictionary's build makes it off the thread)? */
+  get hasPlateRuns(): boolean {
+    return this.runsTable !== undefined;
+  }
+
+  /** Installs a run table made off the thread from this shard's plate lane (the first one made stays). */
+  setPlateRuns(runs: PlateRuns): void {
+    if (this.runsTable) return;
+    this.runsTable = runs;
+    plateRunsMade.byBuild++;
   }
 
   /** Row indexes of dictionary entry `d` (ascending), from the plate → rows lane. */

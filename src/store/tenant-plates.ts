@@ -40,6 +40,7 @@ import { kPlateSlotBytes } from '../core/segment.js';
 import type { LoadedShard } from './shard-loader.js';
 import { PlateEpoch } from './plate-epoch.js';
 import { PlateGrams } from './plate-grams.js';
+import { PlateRuns } from './plate-runs.js';
 import { buildPlateIndex, type PlateIndexBuilt, type PlateIndexJob } from './plate-index-build.js';
 
 const kWords = kPlateSlotBytes / 4;
@@ -209,7 +210,11 @@ export class TenantPlates {
     const buckets = rebuild ? new Map<LoadedShard, number>() : new Map(this.shards);
     const from = rebuild ? [...shards] : added;
     for (const s of from) buckets.set(s, this.freeBucket(buckets));
-    const parts: PlateIndexJob['parts'] = from.map((s) => ({ arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)! }));
+    const parts: PlateIndexJob['parts'] = from.map((s) => ({
+      arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)!,
+      // the shard's run table made by the build too (src/store/plate-runs.ts), off the thread
+      ...(s.hasPlateRuns ? {} : { plate: { ptr: s.plate.byteOffset, width: s.plate.BYTES_PER_ELEMENT as 1 | 2 | 4, rows: s.plate.length } }),
+    }));
     const withCurrent = !rebuild && this.region !== undefined;
     if (withCurrent) parts.push({ arena: this.region!.arena, ptr: this.region!.ptr, count: this.count, masks: this.masks, bucket: -1 });
     const job: PlateIndexJob = { parts, grams: this.options.grams ?? true, sameCount: withCurrent && this.grams !== undefined ? this.count : 0 };
@@ -224,6 +229,11 @@ export class TenantPlates {
     const old = this.epoch;
     this.epoch = new PlateEpoch(this.arenas, region, built.count, grams, built.masks, plan.buckets, built.ranks);
     this.shards = plan.buckets;
+    // the shards' parts come first in the job, in plan.shards' order
+    plan.shards.forEach((s, k) => {
+      const r = built.runs?.[k];
+      if (r) s.setPlateRuns(PlateRuns.of(r, s.layout.dictCount));
+    });
     old.retire();
   }
 
