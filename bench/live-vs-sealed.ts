@@ -4,8 +4,12 @@
  * The target: live within 2× of sealed for every kind. Answers must be equal (ids are (tenant, seq), which a
  * seal keeps), so the two timings answer the same question.
  *
- *   npm run build && node dist/bench/live-vs-sealed.js [--reads 1000000] [--seed 7] [--runs 7] [--days 28]
+ *   npm run build && node dist/bench/live-vs-sealed.js [--reads 1000000] [--seed 7] [--runs 7] [--warmup 250] [--days 28]
  *       [--tenants 1] [--threads N] [--hotlist-exact 100000] [--hotlist-fuzzy 10000] [--budget 20] [--only A,B]
+ *
+ * `--warmup MS`: each query is repeated for MS ms before it is timed (at least once), live and sealed alike, as
+ * bench:peers does (bench/peers/timing.ts): one warm-up run left sub-millisecond searches timed in V8's
+ * interpreter, which made fixed per-search costs look like the live path's.
  *
  * Engine only, through the library API (as bench:peers' engine peer); the engine never seals on its own
  * during the live phase (no size or age threshold is reached).
@@ -43,7 +47,7 @@ function arg(name: string, dflt: number): number {
 const o = {
   reads: arg('reads', 1_000_000), seed: arg('seed', 7), runs: arg('runs', 7), days: arg('days', 28), tenants: arg('tenants', 1),
   threads: arg('threads', availableParallelism()), hotlistExact: arg('hotlist-exact', 100_000), hotlistFuzzy: arg('hotlist-fuzzy', 10_000),
-  budgetMs: arg('budget', 20) * 1000,
+  budgetMs: arg('budget', 20) * 1000, warmupMs: arg('warmup', 250),
 };
 if (o.reads > 1_000_000) throw new Error('at most 1M reads on the shared machine');
 const log = (s: string) => void process.stderr.write(`live-vs-sealed ${s}\n`);
@@ -78,8 +82,8 @@ try {
   const kinds = only();
   const queries = buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy }).filter((q) => kinds === undefined || kinds.some((k) => q.name.includes(k)));
   const peer = new EnginePeer(engine);
-  // process CPU per run (every thread: the pool's workers too), the warm-up's dropped: on a loaded machine
-  // wall time is mostly waiting for a core, CPU is what the search cost
+  // process CPU per run (every thread: the pool's workers too), the warm-up's dropped (the timed runs are the
+  // last ones): on a loaded machine wall time is mostly waiting for a core, CPU is what the search cost
   const timed = async (q: (typeof queries)[number]) => {
     const cpu: number[] = [];
     const t = await timeRuns(o.runs, o.budgetMs, async () => {
@@ -88,8 +92,8 @@ try {
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
       return r;
-    });
-    return { ...t, cpuMs: median(cpu.slice(1)) };
+    }, o.warmupMs);
+    return { ...t, cpuMs: median(cpu.slice(cpu.length - t.runsMs.length)) };
   };
   const live: Array<{ ms: number; best: number; cpu: number; answer: Answer }> = [];
   for (const q of queries) {
@@ -118,7 +122,7 @@ try {
     lines.push(`| ${q.name} | ${l.ms.toFixed(2)} | ${t.medianMs.toFixed(2)} | ${ratio.toFixed(2)} | ${l.best.toFixed(2)} | ${best.toFixed(2)} | ${bestRatio.toFixed(2)} | ${l.cpu.toFixed(2)} | ${t.cpuMs.toFixed(2)} | ${(l.cpu / t.cpuMs).toFixed(2)} | ${diff ? 'DIFFER' : 'equal'} (${describeAnswer(t.result)}) |`);
   }
   const out = [
-    `Live vs sealed, ${o.reads.toLocaleString('en-US')} reads, ${o.tenants} tenant(s), ${o.days} days, seed ${o.seed}; median of ≤ ${o.runs} runs after a warm-up; ` +
+    `Live vs sealed, ${o.reads.toLocaleString('en-US')} reads, ${o.tenants} tenant(s), ${o.days} days, seed ${o.seed}; median of ≤ ${o.runs} runs after a warm-up of ${o.warmupMs} ms; ` +
       `threads ${o.threads}; ${new Date().toISOString()}; ${machineDescription()}; node ${process.version}`,
     `Command: \`node dist/bench/live-vs-sealed.js ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
     '',

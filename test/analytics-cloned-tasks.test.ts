@@ -100,9 +100,9 @@ interface Fixture {
 }
 
 /** Many plates (some in every tenant), times on a 60 s grid (equal times within and across tenants). */
-function makeReads(seed: number, n: number): Array<{ tenant: string; read: Read }> {
+function makeReads(seed: number, n: number, plateCount = 400): Array<{ tenant: string; read: Read }> {
   const r = rng(seed);
-  const plates = Array.from({ length: 400 }, (_, i) => {
+  const plates = Array.from({ length: plateCount }, (_, i) => {
     let p = '';
     const len = 1 + Math.floor(r() * 10);
     for (let k = 0; k < len; k++) p += kChars[Math.floor(r() * kChars.length)];
@@ -118,15 +118,26 @@ function makeReads(seed: number, n: number): Array<{ tenant: string; read: Read 
   return out;
 }
 
-function fixture(opts: { threads: number; poolMinRows?: number; sealEvery: number }, seed: number, n: number): Fixture {
+/**
+ * `plates`: distinct plates drawn from (default 400); `queryAt`: a cloned query over each tenant once this
+ * share of the reads is in (it sorts the live plates: src/store/live-plate-order.ts), so later plates are
+ * the order's unsorted tail.
+ */
+function fixture(opts: { threads: number; poolMinRows?: number; sealEvery: number; plates?: number; queryAt?: number }, seed: number, n: number): Fixture {
   const f = {} as Fixture;
   beforeAll(async () => {
     const tmp = await tempDataDir('ps-cloned-');
     f.cleanup = tmp.cleanup;
     f.engine = await openEngine({ dataDir: tmp.dir, threads: opts.threads, sealAgeMs: 0, ...(opts.poolMinRows !== undefined ? { poolMinRows: opts.poolMinRows } : {}) });
     f.reads = [];
-    const data = makeReads(seed, n);
+    const data = makeReads(seed, n, opts.plates);
+    let queried = opts.queryAt === undefined;
     for (let i = 0, batch = 0; i < data.length; i += 200, batch++) {
+      if (!queried && i >= opts.queryAt! * data.length) {
+        queried = true;
+        // one tenant a query: one live view, the path that sorts its plates
+        for (const tenant of kTenants) await f.engine.analytics([{ tenant, minTs: 0 }], { kind: 'cloned', maxSpeedKmh: 250, minDistanceM: 5000, filter: {}, limit: 1 });
+      }
       for (const tenant of kTenants) {
         const mine = data.slice(i, i + 200).filter((x) => x.tenant === tenant).map((x) => x.read);
         if (mine.length) f.reads.push(...(await f.engine.append(tenant, mine)).stored);
@@ -213,4 +224,33 @@ describe('cloned plates vs reference: every read live, on the worker pool', () =
     expect(f.engine.stats().liveReads).toBe(5000);
   });
   poolCases(f);
+});
+
+describe('cloned plates vs reference: every read live, more plates than the live order leaves unsorted', () => {
+  // past 4,096 plates a tenant's live plates are kept sorted (live-plate-order.ts) and the ranks come from
+  // that order merged with the plates first seen after it (live-cloned-rows.ts ranksByPlateOrder)
+  const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: Infinity, plates: 12_000, queryAt: 0.75 }, 14, 36_000);
+  it('has a tenant with more than 4,096 plates when the order is built and new plates after it', () => {
+    const before = new Map<string, Set<string>>();
+    const after = new Map<string, number>();
+    f.reads.forEach((r, i) => {
+      if (!before.has(r.tenant)) before.set(r.tenant, new Set());
+      if (i < 0.74 * f.reads.length) before.get(r.tenant)!.add(r.plate);
+      else if (!before.get(r.tenant)!.has(r.plate)) after.set(r.tenant, (after.get(r.tenant) ?? 0) + 1);
+    });
+    expect(kTenants.some((t) => before.get(t)!.size > 4096 && (after.get(t) ?? 0) > 100)).toBe(true);
+  });
+  it('random queries, on the pool', () => checkReference(f, 25), 120_000);
+  it('random queries over one tenant (one live view), on the pool', () =>
+    fc.assert(
+      fc.asyncProperty(fc.constantFrom(...kTenants), fc.constantFrom(0, kT0 + kDay), queryArb, async (tenant, minTs, q) => {
+        const scopes = [{ tenant, minTs }];
+        expect(await f.engine.analytics(scopes, q)).toEqual({ kind: 'cloned', ...referenceCloned(f.reads, scopes, q) });
+      }),
+      { numRuns: 25 },
+    ), 120_000);
+  it('finds clones (the test can fail)', async () => {
+    const got = await f.engine.analytics(kTenants.map((tenant) => ({ tenant, minTs: 0 })), { kind: 'cloned', maxSpeedKmh: 250, minDistanceM: 5000, filter: {}, limit: 10_000 });
+    expect(got.total).toBeGreaterThan(50);
+  });
 });

@@ -316,9 +316,11 @@ export interface HotlistJoinOptions {
  */
 export async function executeHotlistJoin(sources: readonly Source[], query: HotlistQuery, signal?: AbortSignal, options: HotlistJoinOptions = {}): Promise<HotlistResult> {
   const budget = QueryBudget.of(signal);
-  const index = buildHotlistIndex(query.entries, budget);
   const shards = sources.filter((s): s is ShardSource => s.kind === 'shard' && inScope(s, query));
-  const tasks = shards.map((s) => hotlistTask(s, query, index));
+  // the shard tasks' index only: with every read in scope live (no shard task), building it was a second
+  // index of 100,000 entries beside the live rows' own plan (HotlistPlan, below)
+  const index = shards.length > 0 ? buildHotlistIndex(query.entries, budget) : undefined;
+  const tasks = shards.map((s) => hotlistTask(s, query, index!));
   const tops = new Map<number, TopK>();
   const rows = new TaskRows();
   const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];

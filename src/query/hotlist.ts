@@ -134,27 +134,53 @@ function shardDictionary(s: LoadedShard): PlateDictionary {
   };
 }
 
-/** The live rows' plate dictionary (codes in first-seen order; slots in arena memory), up to the view. */
-function liveDictionary(src: Source & { kind: 'live' }): PlateDictionary {
+/**
+ * The live plates with a row in [gLo, gHi) (codes in first-seen order), as a dictionary, and where each one's
+ * walk starts (its newest row below gHi). A generation's dictionary holds every plate of its rows, so a 7-day
+ * window over 28 days of live rows reaches a fifth of its plates; the shards outside the window are skipped
+ * whole, and probing every live plate with its delete keys was most of a live fuzzy hot list.
+ */
+function liveDictionary(src: Source & { kind: 'live' }, gLo: number, gHi: number): { dict: PlateDictionary; start: Int32Array } {
   const view = src.view;
-  const cols = view.cols;
+  const names = view.cols.plates;
   const count = view.plateCount;
-  return {
-    count,
+  const starts = new Int32Array(count);
+  let n = 0;
+  for (let c = 0; c < count; c++) if ((starts[c] = plateRowBelow(view, c, gHi)) >= gLo) n++;
+  const code = new Int32Array(n);
+  const start = new Int32Array(n);
+  for (let c = 0, i = 0; c < count; c++) {
+    if (starts[c]! < gLo) continue;
+    code[i] = c;
+    start[i++] = starts[c]!;
+  }
+  let indexOf: Int32Array | undefined; // code → entry, for lookups of a few exact entries
+  let plates: string[] | undefined;
+  const dict: PlateDictionary = {
+    count: n,
     // the slot's bytes are the plate's characters (at most 10): read from the string, no view per plate
     codes: (d, out) => {
-      const plate = cols.plates[d]!;
+      const plate = names[code[d]!]!;
       const len = Math.min(plate.length, 10);
       for (let j = 0; j < len; j++) out[j] = plate.charCodeAt(j);
       return len;
     },
-    plateAt: (d) => cols.plates[d]!,
+    plateAt: (d) => names[code[d]!]!,
     get plates() {
-      return cols.plates.length === count ? cols.plates : cols.plates.slice(0, count);
+      return (plates ??= Array.from(code, (c) => names[c]!));
     },
-    find: (pl) => view.findPlate(pl),
-    rows: (d) => view.rowsOfPlate(d),
+    find: (pl) => {
+      const c = view.findPlate(pl);
+      if (c < 0) return -1;
+      if (!indexOf) {
+        indexOf = new Int32Array(count).fill(-1);
+        code.forEach((x, i) => (indexOf![x] = i));
+      }
+      return indexOf[c]!;
+    },
+    rows: (d) => view.rowsOfPlate(code[d]!),
   };
+  return { dict, start };
 }
 
 /** Calls `hit(entry, dictEntry, distance)` for every (entry, distinct plate) pair that matches. */
@@ -254,10 +280,10 @@ export function collectHotlist(sources: readonly Source[], plan: HotlistPlan, qu
       // only the blocks the window reaches can hold a passing row: each plate's chain walk is bounded to them
       const [gLo, gHi] = liveTimeRange(view, p.lo, p.hi);
       if (gLo >= gHi) continue;
-      const dict = liveDictionary(src);
+      const { dict, start } = liveDictionary(src, gLo, gHi);
       const blocks = view.cols.blocks;
       matchEntries(plan, dict, (entry, d, distance) => {
-        for (let g = plateRowBelow(view, d, gHi); g >= gLo; g = prevPlateRow(view, g)) {
+        for (let g = start[d]!; g >= gLo; g = prevPlateRow(view, g)) {
           budget?.tick();
           const block = blocks[g >>> kLiveShift]!;
           const t = block.tsAt(g & kLiveMask);
