@@ -10,7 +10,7 @@
  */
 import { kPlateSlotBytes } from '../core/segment.js';
 import { PlateGrams } from './plate-grams.js';
-import { remapCodes } from './plate-id-map.js';
+import { mergeTree } from './plate-id-map.js';
 import { buildPlateRanks } from './plate-ranks.js';
 
 const kWords = kPlateSlotBytes / 4;
@@ -136,36 +136,16 @@ function merge(a: Slots, b: Slots, inA?: Uint32Array, inB?: Uint32Array): Slots 
 }
 
 /**
- * Merges many sorted slot arrays pairwise (a balanced tree of merges: O(total · log parts)). With `track`,
- * also each part's positions in the union, composed through every merge above the part (one gather a
- * level, as mergeWithIds in src/store/plate-id-map.ts does), so no part is searched in the union after.
+ * Merges many sorted slot arrays pairwise (a balanced tree of merges: O(total · log parts)); with `track`,
+ * also each part's positions in the union (src/store/plate-id-map.ts, `mergeTree`).
  */
 function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Array; count: number; masks: Uint32Array; ids?: Uint32Array[] } {
-  const ids = track ? parts.map((p) => Uint32Array.from({ length: p.count }, (_, c) => c)) : undefined;
-  if (parts.length === 0) return { words: new Uint32Array(0), count: 0, masks: new Uint32Array(0), ...(ids ? { ids } : {}) };
-  // a lone part still needs its masks written out (the empty partner has no members)
-  let level = parts.map((p, k) => ({ slots: p, members: [k] }));
-  if (level.length === 1) level.push({ slots: { words: new Uint32Array(0), count: 0, masks: null, bucket: 0 }, members: [] });
-  while (level.length > 1) {
-    const next: typeof level = [];
-    for (let k = 0; k < level.length; k += 2) {
-      const x = level[k]!, y = level[k + 1];
-      if (!y) {
-        next.push(x);
-        continue;
-      }
-      const inA = ids ? new Uint32Array(x.slots.count) : undefined, inB = ids ? new Uint32Array(y.slots.count) : undefined;
-      const slots = merge(x.slots, y.slots, inA, inB);
-      if (ids) {
-        for (const m of x.members) remapCodes(ids[m]!, inA!, ids[m]!);
-        for (const m of y.members) remapCodes(ids[m]!, inB!, ids[m]!);
-      }
-      next.push({ slots, members: [...x.members, ...y.members] });
-    }
-    level = next;
-  }
-  const m = level[0]!.slots;
-  return { words: m.words.subarray(0, m.count * kWords), count: m.count, masks: m.masks!.subarray(0, m.count * 2), ...(ids ? { ids } : {}) };
+  if (parts.length === 0) return { words: new Uint32Array(0), count: 0, masks: new Uint32Array(0), ...(track ? { ids: [] } : {}) };
+  // a lone part still needs its masks written out: merged with an empty one
+  const padded = parts.length === 1 ? [parts[0]!, { words: new Uint32Array(0), count: 0, masks: null, bucket: 0 }] : parts;
+  const { union, ids } = mergeTree(padded, merge, track);
+  const m = union!;
+  return { words: m.words.subarray(0, m.count * kWords), count: m.count, masks: m.masks!.subarray(0, m.count * 2), ...(ids ? { ids: ids.slice(0, parts.length) } : {}) };
 }
 
 /** Runs a job over the arenas' memories (by arena index). */
