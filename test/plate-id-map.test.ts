@@ -9,6 +9,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kPlateSlotBytes } from '../src/core/segment.js';
+import { Arena, ArenaSet } from '../src/core/arena.js';
+import { buildPlateIndex, type SlotPart } from '../src/store/plate-index-build.js';
+import { PlateIndexThread } from '../src/store/plate-index-thread.js';
 import { idsIn, mergeWithIds, remapCodes, slotWords } from '../src/store/plate-id-map.js';
 import { plateArb, relatedPlateArb } from './helpers/arbitraries.js';
 
@@ -130,5 +133,65 @@ describe('remapCodes', () => {
     remapCodes(lane, Uint32Array.from([10, 20, 30]), lane);
     expect([...lane]).toEqual([30, 10, 20, 30]);
     expect(() => remapCodes(Uint8Array.from([0, 1]), Uint32Array.from([5, 6]), new Uint32Array(1))).toThrow(RangeError);
+  });
+});
+
+describe('buildPlateIndex with ids (the plate-index worker’s merge)', () => {
+  const arena = new Arena(0, { maxBytes: 64 * 1024 * 1024 });
+  /** Slots copied into the arena, as a shard's or the current dictionary's are there. */
+  const inArena = (words: Uint32Array): number => {
+    const ptr = arena.alloc(Math.max(16, words.byteLength), 16);
+    new Uint32Array(arena.memory.buffer, ptr, words.length).set(words);
+    return ptr;
+  };
+
+  it("answers each part's positions in the merged dictionary: shards' code → id maps and the current dictionary's growth map", () => {
+    fc.assert(
+      fc.property(familyArb.map(sortedSet), fc.array(familyArb.map(sortedSet), { maxLength: 6 }), fc.boolean(), (current, shards, withCurrent) => {
+        const taken: number[] = [];
+        try {
+          const parts: SlotPart[] = shards.map((p, k) => ({ arena: 0, ptr: p.length > 0 ? (taken.push(inArena(slotsOf(p))), taken.at(-1)!) : 0, count: p.length, masks: null, bucket: k }));
+          if (withCurrent) {
+            taken.push(inArena(slotsOf(current)));
+            parts.push({ arena: 0, ptr: taken.at(-1)!, count: current.length, masks: new Uint32Array(current.length * 2).fill(1 << 31), bucket: -1 });
+          }
+          const built = buildPlateIndex({ parts, grams: false, sameCount: 0, ids: true }, () => arena.memory);
+          const union = platesOf(built.words, built.count);
+          const dicts = [...shards, ...(withCurrent ? [current] : [])];
+          expect(union).toEqual(sortedSet(dicts.flat()));
+          expect(built.ids!.map((x) => [...x])).toEqual(dicts.map((d) => d.map((plate) => union.indexOf(plate))));
+          // the current dictionary's part is its growth map: what idsIn would find, and lanes remapped through it
+          if (withCurrent && current.length > 0) expect([...built.ids!.at(-1)!]).toEqual([...idsIn(slotsOf(current), current.length, built.words, built.count)]);
+          // without asking, no ids (the engine's builds today)
+          expect(buildPlateIndex({ parts, grams: false, sameCount: 0 }, () => arena.memory).ids).toBeUndefined();
+        } finally {
+          for (const p of taken) arena.free(p);
+        }
+      }),
+      { numRuns: 200, seed },
+    );
+  });
+});
+
+describe('the plate-index worker answers the ids', () => {
+  it('transfers every part’s ids back from the thread, equal to the inline build’s', async () => {
+    const arenas = new ArenaSet({ arenaBytes: 4 * 1024 * 1024 });
+    const thread = new PlateIndexThread(arenas);
+    try {
+      const dicts = [sortedSet(['AB1', 'AB12', 'ZZ9', 'C4']), [], sortedSet(['AB1', 'B7', 'ZZ9']), sortedSet(['A', 'AB12'])];
+      const parts: SlotPart[] = dicts.map((d, k) => {
+        const r = arenas.alloc(Math.max(16, d.length * kPlateSlotBytes), 16);
+        new Uint32Array(arenas.arena(r.arena).memory.buffer, r.ptr, d.length * 4).set(slotsOf(d));
+        return { arena: r.arena, ptr: r.ptr, count: d.length, masks: null, bucket: k };
+      });
+      const job = { parts, grams: true, sameCount: 0, ids: true };
+      const built = await thread.build(job);
+      const inline = buildPlateIndex(job, (a) => arenas.arena(a).memory);
+      expect(built!.ids!.map((x) => [...x])).toEqual(inline.ids!.map((x) => [...x]));
+      // union: A AB1 AB12 B7 C4 ZZ9
+      expect(built!.ids!.map((x) => [...x])).toEqual([[1, 2, 4, 5], [], [1, 3, 5], [0, 2]]);
+    } finally {
+      await thread.close();
+    }
   });
 });

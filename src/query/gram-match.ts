@@ -15,7 +15,7 @@ import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch } from '../model/query.js';
 import type { PlateGrams } from '../store/plate-grams.js';
 import type { GramGroup, GramPlan } from './gram-plan.js';
-import { compiledPlate } from './segment-task.js';
+import { compiledPlate } from './plate-distances.js';
 
 /**
  * Below this many candidates an alternative is not narrowed further: checking each of them against the

@@ -8,7 +8,9 @@
  *   1. probe     the shard's distinct plates (16-byte slots) against the index: exact entries by hash
  *                (every slot probes; or, for a few entries next to a big dictionary, a binary search per
  *                entry), fuzzy entries by the plate's own delete keys, candidates verified by the
- *                bounded edit distance → (entry, plate, distance) pairs
+ *                bounded edit distance → (entry, plate, distance) pairs. Or, given `pairs` (the probe
+ *                made once per query against the dictionary the plate lane codes into: a tenant's, once
+ *                shards' lanes hold tenant plate ids), nothing to probe
  *   2. rows      pairs grouped by entry; each plate's rows from the plate → rows index (`plate_rows`),
  *                newest first, tested against the filter (the reference's predicates) and counted
  *   3. top-k     per entry a bounded heap by (distance, ts desc, seq): a row that cannot beat the worst
@@ -38,6 +40,20 @@ export interface HotlistTask {
   /** limitPerPlate. */
   limit: number;
   index: HotlistIndex;
+  /**
+   * The index already probed with the layout's dictionary (`layout.dict`: the one its plate lane codes
+   * into), by `probeDictionary`: one probe per query and tenant, shared by the tasks of that tenant's
+   * shards once their lanes hold tenant plate ids (docs/storage-v2.md, "Round 4", step 3). A pair whose
+   * plate a shard does not hold finds no rows there.
+   */
+  pairs?: ProbePairs;
+}
+
+/** (entry, dictionary entry, distance) triples of a probe, in the order the probe found them. */
+export interface ProbePairs {
+  entries: Int32Array;
+  plates: Int32Array;
+  distances: Int32Array;
 }
 
 export interface HotlistTaskResult {
@@ -184,14 +200,21 @@ class EntryTop {
   }
 }
 
-/** Probes the shard's dictionary: (entry, dictionary entry, distance) triples into `pe`, `pd`, `pdist`. */
-function probe(task: HotlistTask, buf: ArrayBufferLike, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
-  const seg = task.layout;
-  const ix = task.index;
-  const count = seg.dictCount;
+/**
+ * Probes `ix` with the `count` sorted 16-byte slots at `dict` of `buf` (a shard's dictionary, or a tenant's):
+ * the (entry, dictionary entry, distance) triples, exact ones first, each kind in dictionary order.
+ */
+export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, budget?: QueryBudget): ProbePairs {
+  const pe = int32List(), pd = int32List(), pdist = int32List();
+  probe(ix, buf, dict, count, pe, pd, pdist, budget);
+  return { entries: pe.items.slice(0, pe.length), plates: pd.items.slice(0, pd.length), distances: pdist.items.slice(0, pdist.length) };
+}
+
+/** Probes a dictionary: (entry, dictionary entry, distance) triples into `pe`, `pd`, `pdist`. */
+function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
   if (count === 0) return;
-  const words = new Uint32Array(buf, seg.dict, count * 4);
-  const bytes = new Uint8Array(buf, seg.dict, count * kPlateSlotBytes);
+  const words = new Uint32Array(buf, dict, count * 4);
+  const bytes = new Uint8Array(buf, dict, count * kPlateSlotBytes);
   const es = ix.slots;
   const eb = new Uint8Array(es.buffer, es.byteOffset, es.byteLength);
   const hit = (e: number, d: number, dist: number) => {
@@ -322,24 +345,24 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   if ((cameraOk && !cameraOk.includes(true)) || (regionOk && !regionOk.includes(true))) return empty;
   if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return empty;
 
-  const pe = int32List(), pd = int32List(), pdist = int32List();
-  probe(task, buf, pe, pd, pdist, budget);
-  if (pe.length === 0) return empty;
+  const pairs = task.pairs ?? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget);
+  const nPairs = pairs.entries.length;
+  if (nPairs === 0) return empty;
 
   // pairs by entry: one entry's rows go through one heap (the order of an entry's own pairs does not
   // matter: its heap keeps the same rows). Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21),
   // natively, where a comparator called per compare cost as much as the probe.
-  const E = pe.items, D = pd.items;
-  const order = new Int32Array(pe.length);
+  const E = pairs.entries, D = pairs.plates, PD = pairs.distances;
+  const order = new Int32Array(nPairs);
   let sorted = true;
-  for (let i = 1; i < pe.length && sorted; i++) sorted = E[i - 1]! <= E[i]!;
+  for (let i = 1; i < nPairs && sorted; i++) sorted = E[i - 1]! <= E[i]!;
   if (sorted) {
-    for (let i = 0; i < pe.length; i++) order[i] = i;
+    for (let i = 0; i < nPairs; i++) order[i] = i;
   } else {
-    const keys = new Float64Array(pe.length);
-    for (let i = 0; i < pe.length; i++) keys[i] = E[i]! * 4294967296 + i;
+    const keys = new Float64Array(nPairs);
+    for (let i = 0; i < nPairs; i++) keys[i] = E[i]! * 4294967296 + i;
     keys.sort();
-    for (let q = 0; q < pe.length; q++) order[q] = keys[q]! % 4294967296;
+    for (let q = 0; q < nPairs; q++) order[q] = keys[q]! % 4294967296;
   }
 
   const rowsN = seg.rows;
@@ -361,9 +384,9 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   // each pair's plate run [runLo, runHi) of the plate → rows index (rows sorted by plate). Probing gives
   // the pairs of a pass in plate order, so the search gallops forward from the last run (a few nearby
   // reads) instead of a binary search over every row from scratch (~log2(rows) scattered reads a pair)
-  const runLo = new Int32Array(pe.length), runHi = new Int32Array(pe.length);
+  const runLo = new Int32Array(nPairs), runHi = new Int32Array(nPairs);
   let lastD = -1, lastLo = 0;
-  for (let q = 0; q < pe.length; q++) {
+  for (let q = 0; q < nPairs; q++) {
     const d = D[q]!;
     // every position before `a` holds a smaller plate; [a, b) is where d's run starts
     let a = 0, b = rowsN;
@@ -408,7 +431,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       top.reset();
       cur = e;
     }
-    const distance = pdist.items[pi]!;
+    const distance = PD[pi]!;
     // the plate's run: rows ascending, so newest (by hour bucket) last
     const lo = runLo[pi]!;
     for (let j = runHi[pi]! - 1; j >= lo; j--) {

@@ -4,21 +4,23 @@
  * on the calling thread (`threads: 0`) and in piscina workers (src/query/worker.ts): tasks carry only
  * numbers and small strings, and the rows stay in shared memory.
  *
- *   1. dictionary: matchDictionary over the segment's distinct plates → u8 distance per entry (255 = no)
+ *   1. dictionary: matchDictionary over the segment's distinct plates → u8 distance per entry (255 = no);
+ *      or, given `dist` (the pattern matched once per query against the dictionary the plate lane codes
+ *      into: a tenant's, src/query/plate-distances.ts), nothing to match
  *   2. few matching entries → their rows from the plate → rows index (`plate_rows`), tested in JS with
  *      the reference's own predicates; otherwise → scanSegment over row chunks (zone maps prune blocks)
  *   3. a bounded heap keeps the best `limit` rows by (distance, ts desc, seq) while every match is counted
  *      (src/query/row-top.ts); those rows and the exact count go back to the merger
  */
-import type { CompiledPlateMatch, Kernels, SegmentDictionaries } from '../core/kernels.js';
-import { encodePlateMatch, type EncodedPlateMatch } from '../core/plate-query.js';
+import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
-import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
+import { codeLane, kBlockRows, kCoordScale, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
 import { RowTop, type RowBound, type RowBoundary } from './row-top.js';
 import { plateRowsAnswers } from './plate-rows.js';
+import { fillOutside, matchPlates, type PlateDistances } from './plate-distances.js';
 
 export interface SegmentTask {
   layout: SegmentLayout;
@@ -52,6 +54,13 @@ export interface SegmentTask {
    * a task its bound beats then only adds them to the count, without matching the dictionary.
    */
   plateRows?: number;
+  /**
+   * `plate` already matched against the layout's dictionary (`layout.dict`, `dictCount`: the dictionary its
+   * plate lane codes into), every entry written: one array per query and tenant, shared by the tasks of
+   * that tenant's shards once their lanes hold tenant plate ids (src/query/plate-distances.ts). In the
+   * layout's arena; read only, never written by the task.
+   */
+  dist?: PlateDistances;
 }
 
 export interface SegmentTaskResult {
@@ -108,28 +117,18 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
       return { total: n, beyond: n, rows: none, distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0), countedOnly: n, cut: task.bound! };
     }
     if (task.plate) {
-      dist = k.scratch.alloc(Math.max(16, seg.dictCount), 16);
-      // a fixed prefix narrows the sorted dictionary to a range; entries outside it cannot match
-      const [lo, hi] = prefixRange(k, seg, task.plate);
-      if (hi <= lo) return empty();
-      const narrowed = lo > 0 || hi < seg.dictCount;
-      const pq = compiledPlate(k, task.plate);
-      const n = narrowed
-        ? k.matchDictionary({ ...seg, dict: seg.dict + lo * kPlateSlotBytes, dictCount: hi - lo }, pq, dist + lo)
-        : k.matchDictionary(seg, pq, dist);
-      if (n === 0) return empty();
+      const own = task.dist === undefined;
+      const m = task.dist ?? matchPlates(k, seg, task.plate, k.scratch.alloc(Math.max(16, seg.dictCount), 16));
+      dist = m.ptr;
+      if (m.matched === 0) return empty();
       // a beaten shard is counted block by block below (one kernel pass over the plate column), cheaper
       // than the rows walk
-      if (n * 8 <= seg.dictCount && !beaten) {
-        viaPostings(k, task, dist, n, top, tsAt, seqAt, lo, hi, budget);
+      if (m.matched * 8 <= seg.dictCount && !beaten) {
+        viaPostings(k, task, dist, m.matched, top, tsAt, seqAt, m.lo, m.hi, budget);
         return finish(top);
       }
-      if (narrowed) {
-        // the row scan reads every entry: mark those outside the range as no match
-        const all = new Uint8Array(k.memory.buffer, dist, seg.dictCount);
-        all.fill(kNoMatch, 0, lo);
-        all.fill(kNoMatch, hi);
-      }
+      // the row scan reads every entry: those outside the range are no match (a shared array has them so)
+      if (own && (m.lo > 0 || m.hi < seg.dictCount)) fillOutside(k, m, seg.dictCount);
     }
     const dicts: SegmentDictionaries = { cameras: task.cameras, regions: task.regions };
     if (task.makes) dicts.makes = task.makes;
@@ -173,22 +172,6 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   } finally {
     k.scratch.release(mark);
   }
-}
-
-/**
- * The last plate pattern encoded (src/core/plate-query.ts), by its canonical text: a query's tasks (one
- * per shard, on one thread) share the pattern, and encoding it was a few µs of JS per shard. The bytes
- * are copied into this task's scratch (released with it).
- */
-let lastPlate: { key: string; enc: EncodedPlateMatch } | undefined;
-
-export function compiledPlate(k: Kernels, match: PlateMatch): CompiledPlateMatch {
-  const key = `${match.mode}|${match.maxEdits}|${match.ocr ? 1 : 0}|${match.transpositions ? 1 : 0}|${match.pattern}`;
-  if (lastPlate?.key !== key) lastPlate = { key, enc: encodePlateMatch(match) };
-  const enc = lastPlate.enc;
-  const ptr = k.scratch.alloc(enc.bytes.length, 16);
-  k.bytes(ptr, enc.bytes.length).set(enc.bytes);
-  return { kind: 'plate', ptr, kernel: enc.kernel, match };
 }
 
 /** Few matching plates: walk their rows through the plate → rows index and test each row in JS. */
@@ -242,42 +225,6 @@ function viaPostings(
       top.offer(distance, t, i, seqAt);
     }
   }
-}
-
-/**
- * The dictionary range [lo, hi) whose plates start with the pattern's fixed prefix (the characters
- * before the first `?` or `*`), by binary search over the sorted 16-byte slots. Whole dictionary when
- * there is no prefix, or with OCR (mapping breaks the order), or for fuzzy patterns.
- */
-export function prefixRange(k: Kernels, seg: SegmentLayout, match: PlateMatch): [number, number] {
-  const all: [number, number] = [0, seg.dictCount];
-  if (match.ocr || match.mode === 'fuzzy') return all;
-  let len = 0;
-  while (len < match.pattern.length && match.pattern[len] !== '?' && match.pattern[len] !== '*') len++;
-  if (len === 0) return all;
-  const slots = new Uint8Array(k.memory.buffer, seg.dict, seg.dictCount * kPlateSlotBytes);
-  const cmp = (d: number) => {
-    const base = d * kPlateSlotBytes;
-    for (let j = 0; j < len; j++) {
-      const c = slots[base + j]! - match.pattern.charCodeAt(j);
-      if (c !== 0) return c;
-    }
-    return 0;
-  };
-  let lo = 0, hi = seg.dictCount;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cmp(mid) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  const start = lo;
-  hi = seg.dictCount;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cmp(mid) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return [start, lo];
 }
 
 function finish(top: RowTop): SegmentTaskResult {

@@ -14,7 +14,7 @@ import { kPlateSlotBytes, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch } from '../model/query.js';
 import type { PlateEpoch } from '../store/plate-epoch.js';
 import type { TenantMatches } from './executor.js';
-import { compiledPlate, prefixRange } from './segment-task.js';
+import { compiledPlate, prefixRange } from './plate-distances.js';
 import { planGrams } from './gram-plan.js';
 import { gramCandidates, verifyCandidates } from './gram-match.js';
 

@@ -74,10 +74,9 @@ export interface SlotDictionary {
   count: number;
 }
 
-/** The sorted union of `a` and `b`, and where each of their slots landed in it. */
-function mergeTwo(a: SlotDictionary, b: SlotDictionary): { union: SlotDictionary; inA: Uint32Array; inB: Uint32Array } {
+/** The sorted union of `a` and `b`; where each of their slots landed in it into `inA` / `inB` (when given). */
+function mergeTwo(a: SlotDictionary, b: SlotDictionary, inA?: Uint32Array, inB?: Uint32Array): SlotDictionary {
   const out = new Uint32Array((a.count + b.count) * kWords);
-  const inA = new Uint32Array(a.count), inB = new Uint32Array(b.count);
   let i = 0, j = 0, n = 0;
   const take = (from: Uint32Array, k: number) => {
     const s = k * kWords, d = n * kWords;
@@ -87,38 +86,39 @@ function mergeTwo(a: SlotDictionary, b: SlotDictionary): { union: SlotDictionary
     const c = compareSlots(a.words, i, b.words, j);
     if (c <= 0) {
       take(a.words, i);
-      inA[i++] = n;
-      if (c === 0) inB[j++] = n;
+      if (inA) inA[i] = n;
+      i++;
+      if (c === 0 && inB) inB[j] = n;
+      if (c === 0) j++;
     } else {
       take(b.words, j);
-      inB[j++] = n;
+      if (inB) inB[j] = n;
+      j++;
     }
     n++;
   }
   for (; i < a.count; i++, n++) {
     take(a.words, i);
-    inA[i] = n;
+    if (inA) inA[i] = n;
   }
   for (; j < b.count; j++, n++) {
     take(b.words, j);
-    inB[j] = n;
+    if (inB) inB[j] = n;
   }
-  return { union: { words: out.subarray(0, n * kWords), count: n }, inA, inB };
+  return { words: out.subarray(0, n * kWords), count: n };
 }
 
 /**
- * The sorted union of many dictionaries (a tenant's shards) and, for each, the position of every one of its
- * slots in the union: what `idsIn` gives per part, found while merging. Merged pairwise as a balanced tree
- * (O(total · log parts) slot comparisons, as TenantPlates merges); a part's positions are composed through
- * each merge above it (one gather per level), so no part is searched in the union afterwards.
+ * Merges sorted dictionaries pairwise as a balanced tree with `merge` (which writes where each slot of its
+ * two inputs landed into `inA` / `inB` when given): O(total · log parts) slot comparisons. With `track`, each
+ * part's positions in the union too, composed through every merge above the part (one gather per level), so
+ * no part is searched in the union afterwards. Shared by `mergeWithIds` and the plate-index build
+ * (src/store/plate-index-build.ts), whose merge also ORs shard masks.
  */
-export function mergeWithIds(parts: readonly SlotDictionary[]): { union: SlotDictionary; ids: Uint32Array[] } {
-  const ids: Uint32Array[] = parts.map((p) => {
-    const own = new Uint32Array(p.count);
-    for (let c = 0; c < p.count; c++) own[c] = c;
-    return own;
-  });
-  if (parts.length === 0) return { union: { words: new Uint32Array(0), count: 0 }, ids };
+export function mergeTree<T extends { count: number }>(
+  parts: readonly T[], merge: (a: T, b: T, inA?: Uint32Array, inB?: Uint32Array) => T, track: boolean,
+): { union: T | undefined; ids: Uint32Array[] | undefined } {
+  const ids = track ? parts.map((p) => Uint32Array.from({ length: p.count }, (_, c) => c)) : undefined;
   // each node of the tree: its dictionary and the parts below it
   let level = parts.map((p, k) => ({ dict: p, members: [k] }));
   while (level.length > 1) {
@@ -129,14 +129,26 @@ export function mergeWithIds(parts: readonly SlotDictionary[]): { union: SlotDic
         next.push(x);
         continue;
       }
-      const { union, inA, inB } = mergeTwo(x.dict, y.dict);
-      for (const m of x.members) remapCodes(ids[m]!, inA, ids[m]!);
-      for (const m of y.members) remapCodes(ids[m]!, inB, ids[m]!);
+      const inA = ids ? new Uint32Array(x.dict.count) : undefined, inB = ids ? new Uint32Array(y.dict.count) : undefined;
+      const union = merge(x.dict, y.dict, inA, inB);
+      if (ids) {
+        for (const m of x.members) remapCodes(ids[m]!, inA!, ids[m]!);
+        for (const m of y.members) remapCodes(ids[m]!, inB!, ids[m]!);
+      }
       next.push({ dict: union, members: [...x.members, ...y.members] });
     }
     level = next;
   }
-  return { union: level[0]!.dict, ids };
+  return { union: level[0]?.dict, ids };
+}
+
+/**
+ * The sorted union of many dictionaries (a tenant's shards) and, for each, the position of every one of its
+ * slots in the union: what `idsIn` gives per part, found while merging (`mergeTree`).
+ */
+export function mergeWithIds(parts: readonly SlotDictionary[]): { union: SlotDictionary; ids: Uint32Array[] } {
+  const { union, ids } = mergeTree(parts, mergeTwo, true);
+  return { union: union ?? { words: new Uint32Array(0), count: 0 }, ids: ids! };
 }
 
 /**

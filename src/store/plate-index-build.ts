@@ -11,6 +11,7 @@
  */
 import { kPlateSlotBytes, type CodeLane } from '../core/segment.js';
 import { PlateGrams } from './plate-grams.js';
+import { mergeTree } from './plate-id-map.js';
 import { buildPlateRanks } from './plate-ranks.js';
 import { buildPlateRuns, type PlateRunArrays } from './plate-runs.js';
 
@@ -38,6 +39,11 @@ export interface PlateIndexJob {
   grams: boolean;
   /** Plates in the current dictionary when it is among the parts: a merge to this many keeps its index. */
   sameCount: number;
+  /**
+   * Also answer where each part's slots landed in the merged dictionary (`PlateIndexBuilt.ids`): what the
+   * install remaps covered shards' plate lanes with (docs/storage-v2.md, "Round 4", step 4).
+   */
+  ids?: boolean;
 }
 
 export interface PlateIndexBuilt {
@@ -54,6 +60,12 @@ export interface PlateIndexBuilt {
   same: boolean;
   /** Per part (in the job's order), the run table of its plate lane, when it gave one. */
   runs: Array<PlateRunArrays | undefined>;
+  /**
+   * With `job.ids`: per part of the job (in its order), the position in `words` of each of the part's slots
+   * (monotone, src/store/plate-id-map.ts). A shard's part gives its code → tenant id map; the current
+   * dictionary's part gives the growth map of its ids (`idsIn(old, new)`), which remaps lanes already in ids.
+   */
+  ids?: Uint32Array[];
 }
 
 interface Slots {
@@ -95,8 +107,11 @@ function copySlot(out: Uint32Array, n: number, from: Uint32Array, k: number): vo
   out[d + 3] = from[s + 3]!;
 }
 
-/** The sorted union of two sorted, duplicate-free slot arrays; a plate in both gets both masks. */
-function merge(a: Slots, b: Slots): Slots {
+/**
+ * The sorted union of two sorted, duplicate-free slot arrays; a plate in both gets both masks. With
+ * `inA`/`inB` (a.count / b.count long), where each slot of `a` / `b` landed.
+ */
+function merge(a: Slots, b: Slots, inA?: Uint32Array, inB?: Uint32Array): Slots {
   const out = new Uint32Array((a.count + b.count) * kWords);
   const masks = new Uint32Array((a.count + b.count) * 2);
   let i = 0, j = 0, n = 0;
@@ -104,37 +119,43 @@ function merge(a: Slots, b: Slots): Slots {
     const c = compare(a.words, i, b.words, j);
     if (c <= 0) {
       copySlot(out, n, a.words, i);
+      if (inA) inA[i] = n;
       orMask(masks, n, a, i++);
-      if (c === 0) orMask(masks, n, b, j++);
+      if (c === 0) {
+        if (inB) inB[j] = n;
+        orMask(masks, n, b, j++);
+      }
     } else {
       copySlot(out, n, b.words, j);
+      if (inB) inB[j] = n;
       orMask(masks, n, b, j++);
     }
     n++;
   }
   for (; i < a.count; n++) {
     copySlot(out, n, a.words, i);
+    if (inA) inA[i] = n;
     orMask(masks, n, a, i++);
   }
   for (; j < b.count; n++) {
     copySlot(out, n, b.words, j);
+    if (inB) inB[j] = n;
     orMask(masks, n, b, j++);
   }
   return { words: out, count: n, masks, bucket: -1 };
 }
 
-/** Merges many sorted slot arrays pairwise (a balanced tree of merges: O(total · log parts)). */
-function mergeSlots(parts: readonly Slots[]): { words: Uint32Array; count: number; masks: Uint32Array } {
-  if (parts.length === 0) return { words: new Uint32Array(0), count: 0, masks: new Uint32Array(0) };
-  // a lone part still needs its masks written out
-  let level: Slots[] = parts.length === 1 ? [parts[0]!, { words: new Uint32Array(0), count: 0, masks: null, bucket: 0 }] : [...parts];
-  while (level.length > 1) {
-    const next: Slots[] = [];
-    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? merge(level[k]!, level[k + 1]!) : level[k]!);
-    level = next;
-  }
-  const m = level[0]!;
-  return { words: m.words.subarray(0, m.count * kWords), count: m.count, masks: m.masks!.subarray(0, m.count * 2) };
+/**
+ * Merges many sorted slot arrays pairwise (a balanced tree of merges: O(total · log parts)); with `track`,
+ * also each part's positions in the union (src/store/plate-id-map.ts, `mergeTree`).
+ */
+function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Array; count: number; masks: Uint32Array; ids?: Uint32Array[] } {
+  if (parts.length === 0) return { words: new Uint32Array(0), count: 0, masks: new Uint32Array(0), ...(track ? { ids: [] } : {}) };
+  // a lone part still needs its masks written out: merged with an empty one
+  const padded = parts.length === 1 ? [parts[0]!, { words: new Uint32Array(0), count: 0, masks: null, bucket: 0 }] : parts;
+  const { union, ids } = mergeTree(padded, merge, track);
+  const m = union!;
+  return { words: m.words.subarray(0, m.count * kWords), count: m.count, masks: m.masks!.subarray(0, m.count * 2), ...(ids ? { ids: ids.slice(0, parts.length) } : {}) };
 }
 
 /** A plate lane read in place. */
@@ -146,17 +167,21 @@ function laneOf(memory: WebAssembly.Memory, lane: NonNullable<SlotPart['plate']>
 
 /** Runs a job over the arenas' memories (by arena index). */
 export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) => WebAssembly.Memory): PlateIndexBuilt {
-  const parts = job.parts.filter((p) => p.count > 0).map((p): Slots => ({
+  const nonEmpty = job.parts.filter((p) => p.count > 0);
+  const parts = nonEmpty.map((p): Slots => ({
     words: new Uint32Array(memoryOf(p.arena).buffer, p.ptr, p.count * kWords), count: p.count, masks: p.masks, bucket: p.bucket,
   }));
-  const merged = mergeSlots(parts);
+  const merged = mergeSlots(parts, job.ids ?? false);
+  // per job part, empty ones included
+  const ids = merged.ids && job.parts.map((p) => (p.count > 0 ? merged.ids![nonEmpty.indexOf(p)]! : new Uint32Array(0)));
   // trimmed copies: the merge tree's buffers are sized for the sum of the parts
   const words = merged.words.slice();
   const masks = merged.masks.slice();
   const ranks = buildPlateRanks(masks, merged.count);
   const same = job.sameCount > 0 && merged.count === job.sameCount;
   const runs = job.parts.map((p) => (p.plate ? buildPlateRuns(laneOf(memoryOf(p.arena), p.plate), p.count) : undefined));
-  if (!job.grams || same || merged.count === 0) return { words, count: merged.count, masks, ranks, same, runs };
+  const built: PlateIndexBuilt = { words, count: merged.count, masks, ranks, same, runs, ...(ids ? { ids } : {}) };
+  if (!job.grams || same || merged.count === 0) return built;
   const g = PlateGrams.build(new Uint8Array(words.buffer, 0, merged.count * kPlateSlotBytes), merged.count);
-  return { words, count: merged.count, masks, ranks, grams: { offsets: g.offsets, postings: g.postings }, same, runs };
+  return { ...built, grams: { offsets: g.offsets, postings: g.postings } };
 }

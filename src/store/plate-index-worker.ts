@@ -25,6 +25,7 @@ parentPort!.on('message', (m: PlateIndexRequest) => {
     const transfer: ArrayBuffer[] = [built.words.buffer as ArrayBuffer, built.masks.buffer as ArrayBuffer, built.ranks.buffer as ArrayBuffer];
     if (built.grams) transfer.push(built.grams.offsets.buffer as ArrayBuffer, built.grams.postings.buffer as ArrayBuffer);
     for (const r of built.runs) if (r) transfer.push(r.lengths.buffer as ArrayBuffer, r.starts.buffer as ArrayBuffer);
+    for (const a of built.ids ?? []) transfer.push(a.buffer as ArrayBuffer);
     parentPort!.postMessage({ id: m.id, built }, transfer);
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
