@@ -325,7 +325,11 @@ export class StoreEngine implements Engine {
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
     const live = pinLive(sources);
+    // a plate pattern's tasks match the shards' dictionaries in arena memory: slots gathered back for the
+    // tasks' length where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
+    const leases: Array<() => void> = [];
     try {
+      if (query.plate) for (const s of heavy) leases.push(s.shard.leaseSlots());
       const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit, after)), signal);
       const done = new Map<Source, SegmentTaskResult>();
       heavy.forEach((s, i) => {
@@ -333,8 +337,10 @@ export class StoreEngine implements Engine {
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
+      for (const release of leases.splice(0)) release();
       return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters);
     } finally {
+      for (const release of leases) release();
       for (const s of pinned) s.shard.unpin();
       for (const v of live) v.unpin();
     }

@@ -33,7 +33,6 @@ import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
-import { plateCodeFrom } from './shard-plate-code.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage } from './plate-page.js';
 import type { PlateRuns } from '../store/plate-runs.js';
@@ -362,8 +361,6 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
   const held = matches.shardMasks;
   const word = bucket >>> 5, bit = 1 << (bucket & 31);
   const ranks = bucket >= 0 && matches.ranks && matches.allMasks ? matches.ranks : undefined;
-  const slots = shard.slotWords();
-  const n = shard.layout.dictCount;
   const post = shard.postings, plate = shard.plate, ordinal = src.ordinal;
   // each plate's run in one read of the shard's run table, not a search of the lane (src/store/plate-runs.ts);
   // the table is made on the first plate the shard holds
@@ -373,7 +370,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
     if (bucket >= 0 && held && (held[k * 2 + word]! & bit) === 0) continue;
     budget?.tick();
     const guess = ranks ? plateRank(ranks, matches.allMasks!, matches.allMasks!.length >>> 1, matches.ids[k]!, bucket) : -1;
-    const d = plateCodeFrom(slots, n, matches.slots, k, guess);
+    const d = shard.plateCodeOf(matches.slots, k, guess);
     if (d < 0) continue;
     const distance = matches.distances[k]!;
     const [start, end] = (runs ??= shard.plateRuns()).run(d, post, plate);
@@ -602,13 +599,18 @@ export function executeSearch(
     if (src.kind === 'shard') {
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
+        // a pattern's task reads the dictionary in arena memory (gathered back if the shard dropped its own)
+        let release: (() => void) | undefined;
         try {
+          if (match) release = src.shard.leaseSlots();
           // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
           // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
           mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget), stats);
           continue;
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+        } finally {
+          release?.();
         }
       }
       scanShard(src, match, matcher, filter, sink, preparedFor(src.minTs), budget);

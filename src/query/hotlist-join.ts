@@ -320,25 +320,42 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   // the shard tasks' index only: with every read in scope live (no shard task), building it was a second
   // index of 100,000 entries beside the live rows' own plan (HotlistPlan, below)
   const index = shards.length > 0 ? buildHotlistIndex(query.entries, budget) : undefined;
-  const tasks = shards.map((s) => hotlistTask(s, query, index!));
+  // the tasks probe the shards' dictionaries in arena memory: slots gathered back for the tasks' length
+  // where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
+  const leases: Array<() => void> = [];
   const tops = new Map<number, TopK>();
   const rows = new TaskRows();
-  const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
   const missed: Source[] = [];
-  shards.forEach((src, i) => {
-    budget?.check();
-    let r = results[i];
-    if (!r) {
+  try {
+    const tasked: ShardSource[] = [];
+    for (const s of shards) {
       try {
-        r = runHotlistTask(src.shard.view.bytes.buffer, tasks[i]!, budget);
+        leases.push(s.shard.leaseSlots());
+        tasked.push(s);
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
-        missed.push(src); // cannot happen short of a bug in the layout: the plain path answers instead
-        return;
+        missed.push(s); // no room to gather its slots: the plain path answers for it
       }
     }
-    rows.add(src, r);
-  });
+    const tasks = tasked.map((s) => hotlistTask(s, query, index!));
+    const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
+    tasked.forEach((src, i) => {
+      budget?.check();
+      let r = results[i];
+      if (!r) {
+        try {
+          r = runHotlistTask(src.shard.view.bytes.buffer, tasks[i]!, budget);
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err;
+          missed.push(src); // cannot happen short of a bug in the layout: the plain path answers instead
+          return;
+        }
+      }
+      rows.add(src, r);
+    });
+  } finally {
+    for (const release of leases) release();
+  }
   // live rows (a hash map of their own plates), and shards whose task failed: every indexed entry
   const rest = [...sources.filter((s) => s.kind === 'live'), ...missed];
   if (rest.length > 0 && query.entries.some(indexedEntry)) {

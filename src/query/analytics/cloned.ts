@@ -96,6 +96,26 @@ async function findByTasks(e: AnalysisEngine, q: ClonedQuery, budget: QueryBudge
   const liveArena = e.sources.find((s): s is Source & { kind: 'live' } => s.kind === 'live' && s.view.cols.arena >= 0)?.view.cols.arena;
   const anyArena = shards.length > 0 || liveArena !== undefined;
   const pool = anyArena && rows * kRowCostOverScan >= e.env.poolMinRows ? e.env.pool() : undefined;
+  // the tasks read the shards' dictionaries in arena memory (key ranges): slots gathered back for the
+  // tasks' length where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
+  const leases: Array<() => void> = [];
+  try {
+    try {
+      for (const { src } of shards) leases.push(src.shard.leaseSlots());
+    } catch (err) {
+      if (err instanceof RangeError) return undefined; // no room to gather them: the row stream's way
+      throw err;
+    }
+    return await runClonedTasks(e, q, shards, live, rows, liveArena, pool, budget);
+  } finally {
+    for (const release of leases) release();
+  }
+}
+
+async function runClonedTasks(
+  e: AnalysisEngine, q: ClonedQuery, shards: ReadonlyArray<{ src: ShardSource; si: number }>, live: ClonedLiveRows, rows: number,
+  liveArena: number | undefined, pool: ReturnType<AnalysisEngine['env']['pool']>, budget: QueryBudget | undefined,
+): Promise<ClonedRow[] | undefined> {
   const bounds = keyBounds(shards.map((x) => x.src), live, pool ? pool.threads * kRangesPerThread : 1);
   const spec = { filters: [q.filter] };
   const parts = shards.map(({ src, si }) => ({ scan: rowScanTask(src, spec), ordinal: src.ordinal, source: si }));
