@@ -17,6 +17,7 @@ import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
 import { ShardOpenPool } from '../store/shard-open-pool.js';
+import { leaseSlotsOf } from '../store/shard-loader.js';
 import { adoptShards, compactTenant, dropTenantBefore, encryptPlainShards, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
 import type { BulkLoad } from '../store/bulk-load.js';
 import { dayOf } from '../store/shard-format.js';
@@ -327,9 +328,9 @@ export class StoreEngine implements Engine {
     const live = pinLive(sources);
     // a plate pattern's tasks match the shards' dictionaries in arena memory: slots gathered back for the
     // tasks' length where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
-    const leases: Array<() => void> = [];
+    let release: (() => void) | undefined;
     try {
-      if (query.plate) for (const s of heavy) leases.push(s.shard.leaseSlots());
+      if (query.plate) release = leaseSlotsOf(heavy.map((s) => s.shard));
       const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit, after)), signal);
       const done = new Map<Source, SegmentTaskResult>();
       heavy.forEach((s, i) => {
@@ -337,10 +338,10 @@ export class StoreEngine implements Engine {
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      for (const release of leases.splice(0)) release();
+      release?.();
       return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters);
     } finally {
-      for (const release of leases) release();
+      release?.();
       for (const s of pinned) s.shard.unpin();
       for (const v of live) v.unpin();
     }

@@ -462,6 +462,24 @@ export class LoadedShard {
 }
 
 /**
+ * Leases the slots of every shard of `shards` (LoadedShard.leaseSlots) for kernel tasks over all of them;
+ * returns the release of all. On RangeError (no arena room) the leases taken are released and it rethrows.
+ */
+export function leaseSlotsOf(shards: Iterable<LoadedShard>): () => void {
+  const releases: Array<() => void> = [];
+  const release = () => {
+    for (const r of releases.splice(0)) r();
+  };
+  try {
+    for (const s of shards) releases.push(s.leaseSlots());
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return release;
+}
+
+/**
  * Reads shard object `entry.file` of `objects` into `arenas` and verifies it against its manifest entry
  * (size, CRC32C) and its own metadata. Any failure frees what was allocated and throws a coded error
  * naming the shard (its ObjectStore.locate name). With `pool` (while a data dir opens), a sealed shard's

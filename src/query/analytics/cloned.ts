@@ -24,6 +24,7 @@ import { cutRows, type AnalysisContext, type AnalysisEngine } from './context.js
 import { liveRowsByPlate } from './live-cloned-rows.js';
 import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey } from './plate-order.js';
 import { rowScanTask } from './row-scan.js';
+import { leaseSlotsOf } from '../../store/shard-loader.js';
 
 type ShardSource = Source & { kind: 'shard' };
 
@@ -98,17 +99,17 @@ async function findByTasks(e: AnalysisEngine, q: ClonedQuery, budget: QueryBudge
   const pool = anyArena && rows * kRowCostOverScan >= e.env.poolMinRows ? e.env.pool() : undefined;
   // the tasks read the shards' dictionaries in arena memory (key ranges): slots gathered back for the
   // tasks' length where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
-  const leases: Array<() => void> = [];
+  let release: () => void;
   try {
-    try {
-      for (const { src } of shards) leases.push(src.shard.leaseSlots());
-    } catch (err) {
-      if (err instanceof RangeError) return undefined; // no room to gather them: the row stream's way
-      throw err;
-    }
+    release = leaseSlotsOf(shards.map(({ src }) => src.shard));
+  } catch (err) {
+    if (err instanceof RangeError) return undefined; // no room to gather them: the row stream's way
+    throw err;
+  }
+  try {
     return await runClonedTasks(e, q, shards, live, rows, liveArena, pool, budget);
   } finally {
-    for (const release of leases) release();
+    release();
   }
 }
 
