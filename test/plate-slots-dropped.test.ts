@@ -10,14 +10,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { AnalyticsQuery, AnalyticsResult } from '../src/model/analytics.js';
 import type { HotlistQuery, SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
-import { matchesFilter, referenceCloned, referenceConvoy, referenceFrequent, referenceHotlistSearch, referenceMultisite, referenceSearch } from '../src/query/reference/index.js';
+import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
 import { ArenaSet } from '../src/core/arena.js';
 import { shardSlotsDropped, type LoadedShard } from '../src/store/shard-loader.js';
 import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
-import { analyticsQueryArb } from './helpers/analytics-data.js';
+import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
 
 const kTenants = ['pd-a', 'pd-b', 'pd-c'];
 
@@ -85,23 +84,11 @@ function checkHotlist(f: Fixture, runs: number) {
   );
 }
 
-function reference(reads: readonly StoredRead[], scopes: readonly TenantScope[], q: AnalyticsQuery): AnalyticsResult {
-  switch (q.kind) {
-    case 'convoy':
-      return { kind: 'convoy', ...referenceConvoy(reads, scopes, q) };
-    case 'multisite':
-      return { kind: 'multisite', ...referenceMultisite(reads, scopes, q) };
-    case 'frequent':
-      return { kind: 'frequent', ...referenceFrequent(reads, scopes, q) };
-    case 'cloned':
-      return { kind: 'cloned', ...referenceCloned(reads, scopes, q) };
-  }
-}
 
 function checkAnalytics(f: Fixture, runs: number) {
   return fc.assert(
     fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
-      expect(await f.engine.analytics(scopes, q)).toEqual(reference(f.reads, scopes, q));
+      expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
     }),
     { numRuns: runs },
   );
