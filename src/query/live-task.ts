@@ -28,7 +28,7 @@ import { int32List } from '../core/typed-list.js';
 import { lowerBound } from '../core/sorted-search.js';
 import { livePlateOrder, prefixSpan } from '../store/live-plate-order.js';
 import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
-import { compilePlateMatch } from './plate-matcher.js';
+import { compilePlateMatch, prefixThenStars } from './plate-matcher.js';
 import { liveChunkGrams } from '../store/live-plate-grams.js';
 import type { PlateGrams } from '../store/plate-grams.js';
 import { planGrams } from './gram-plan.js';
@@ -173,7 +173,7 @@ function matchByPrefix(k: Kernels, view: LiveView, match: PlateMatch, compiled: 
   const matcher = compilePlateMatch(match);
   // `9*`: every plate of the span matches, at distance 0 (the matcher's regex on each of thousands of plates
   // was most of such a search)
-  const whole = match.mode === 'wildcard' && /^\*+$/.test(match.pattern.slice(prefix.length));
+  const whole = prefixThenStars(match) !== undefined;
   const ds = new Uint8Array(k.memory.buffer, dist, count);
   for (let i = lo; i < hi; i++) {
     const code = order.sorted[i]!;
