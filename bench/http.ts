@@ -54,10 +54,17 @@ log(`server up in ${(serverOpenMs / 1000).toFixed(1)} s, RSS ${rssAfterOpen} MiB
 
 const search: SearchPhase[] = [];
 const kinds = buildQueryKinds(data.sample, tenant, data.maxTs, o.seed).filter((k) => !o.kinds || o.kinds.some((s) => k.name.includes(s)));
-// untimed warm-up: the server's first requests compile its hot paths, which is not what a user waits for
-// (without it the first kind measured ~0.3 ms more overhead than the same work later)
+// untimed warm-up: the server's first requests compile its hot paths (and V8 optimises them only after
+// enough calls), which is not what a user of a running server waits for. Half a second at one client
+// (~80 requests on a quiet box, ~20 on a loaded one) left the first phase measuring the tier-up: at 1M reads
+// exact plate, all time, one client, cost 7.1–7.5 ms of server CPU a request in the first phase and
+// 3.0–4.0 ms when the same phase was run again after the 8-client one, on the same server (bench/RESULTS.md,
+// "Issue 12: the server CPU per request"). So each kind is warmed at the largest client count, then at one.
+const warmClients = Math.max(...o.clients);
 for (const kind of kinds) {
-  await closedLoop(server.url, 1, 0.5, (pool) => post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body())).then((r) => ({ status: r.status })));
+  for (const [clients, share] of [[warmClients, 0.75], [1, 0.25]] as const) {
+    await closedLoop(server.url, clients, o.warmupSeconds * share, (pool) => post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body())).then((r) => ({ status: r.status })));
+  }
 }
 // … and what the warm-up set off (the first plate search builds the tenants' dictionaries on a worker: ~6 s
 // of a core at 20M) finishes before the first phase, which otherwise paid for it (exact plate, 1 client:
