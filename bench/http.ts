@@ -67,8 +67,8 @@ for (const kind of kinds) {
   }
 }
 // … and what the warm-up set off (the first plate search builds the tenants' dictionaries on a worker: ~6 s
-// of a core at 20M) finishes before the first phase, which otherwise paid for it (exact plate, 1 client:
-// 4.4 ms of server CPU a request, against 1.7 for the next kind)
+// of a core at 20M, in a profile of 2026-12-03) finishes before the first phase instead of being counted in
+// its server CPU and competing with it for the two cores
 const settledMs = await settle(pid);
 log(`server idle after ${settledMs} ms`);
 for (const kind of kinds) {
