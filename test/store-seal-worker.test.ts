@@ -31,6 +31,16 @@ async function sameAsReference(engine: Engine, reads: StoredRead[]): Promise<voi
 
 describe('one seal worker for the engine\'s life', () => {
   const cleanups: Array<() => Promise<void>> = [];
+
+  /** Every read sealed and equal to the reference, and again after closing and reopening the data dir. */
+  async function sealedNothingLost(engine: Engine, dir: string, reads: StoredRead[]): Promise<void> {
+    expect(engine.stats().liveReads).toBe(0);
+    await sameAsReference(engine, reads);
+    await engine.close();
+    const again = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
+    cleanups.unshift(() => again.close());
+    await sameAsReference(again, reads);
+  }
   afterEach(async () => {
     for (const c of cleanups.splice(0)) await c();
   });
@@ -84,12 +94,7 @@ describe('one seal worker for the engine\'s life', () => {
     await new Promise((r) => setImmediate(r));
     await worker()?.terminate();
     await sealing;
-    expect(engine.stats().liveReads).toBe(0);
-    await sameAsReference(engine, reads);
-    await engine.close();
-    const again = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
-    cleanups.unshift(() => again.close());
-    await sameAsReference(again, reads);
+    await sealedNothingLost(engine, dir, reads);
   });
 
   it('a log damaged after its rows were acknowledged: the worker refuses it (it streams whole logs only) and the seal is built from the live rows, nothing lost', async () => {
@@ -108,11 +113,6 @@ describe('one seal worker for the engine\'s life', () => {
     await writeFile(file, bytes);
     await engine.seal('pd-a');
     expect(hostOf(engine).started).toBe(1);
-    expect(engine.stats().liveReads).toBe(0);
-    await sameAsReference(engine, reads);
-    await engine.close();
-    const again = await openEngine({ dataDir: dir, threads: 0, sealAgeMs: 0 });
-    cleanups.unshift(() => again.close());
-    await sameAsReference(again, reads);
+    await sealedNothingLost(engine, dir, reads);
   });
 });

@@ -159,7 +159,7 @@ const kStreamWindowBytes = 1 << 20;
  * A whole, undamaged log's records, read in order a window at a time: the seal job's reader (issue 11,
  * bounded memory). Its files are logs this process wrote and rotated — torn tails were cut when they were
  * opened, and a log found damaged is never handed to the worker — so it holds a window and one record,
- * never the file (a 1M-row log is ~65 MB). Unlike scanWal it does not resynchronise: at the first thing a
+ * never the file (a 1M-row log is ~70 MiB). Unlike scanWal it does not resynchronise: at the first thing a
  * whole log does not have (a bad header, a record failing its CRC or running past the end) it throws
  * (PS_CORRUPT_FILE), the job fails, and the engine seals from its live rows instead. A record handed out
  * is a view of the window, valid until the next one is asked for: readers decode it before that.
