@@ -18,14 +18,13 @@
  * changed, while appends go on. The view is pinned by the caller until the results are merged.
  */
 import { kCoordScale } from '../core/segment.js';
-import type { ReadFilter } from '../model/query.js';
 import { kLiveBlockRows, kLiveLanes, kSlotChunk } from '../store/live-columns.js';
 import type { QueryBudget } from './budget.js';
 import { prepareFilter } from './filter-plan.js';
-import type { HotlistIndex } from './hotlist-index.js';
 import { collectByEntry, emptyHotlistResult, labelMasks, probeDictionary, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
 
-export interface LiveHotlistTask {
+/** Filter (retention floor folded in), the generation's label dictionaries, limit and index: as a shard task's. */
+export interface LiveHotlistTask extends Pick<HotlistTask, 'filter' | 'cameras' | 'regions' | 'makes' | 'colors' | 'limit' | 'index'> {
   /** The generation's arena, and the rows the task may walk (an estimate, for the pool's balancing). */
   layout: { arena: number; rows: number };
   live: true;
@@ -37,15 +36,6 @@ export interface LiveHotlistTask {
   starts: Int32Array;
   /** The first row of the blocks the window reaches: a walk stops below it. */
   gLo: number;
-  /** The query's filter with the tenant's retention floor folded into `from`. */
-  filter: ReadFilter;
-  /** The generation's label dictionaries, as the view saw them. */
-  cameras: readonly string[];
-  regions: readonly string[];
-  makes?: readonly string[];
-  colors?: readonly string[];
-  limit: number;
-  index: HotlistIndex;
 }
 
 export function isLiveHotlistTask(t: HotlistTask | LiveHotlistTask): t is LiveHotlistTask {
@@ -55,8 +45,12 @@ export function isLiveHotlistTask(t: HotlistTask | LiveHotlistTask): t is LiveHo
 const kShift = Math.log2(kLiveBlockRows);
 const kMask = kLiveBlockRows - 1;
 
+/** Live tasks run on this thread since the process started (for tests: the pool's run in its workers). */
+export const liveHotlistTaskRuns = { here: 0 };
+
 /** Runs one live task: see the file comment. `buf` is the arena's memory buffer. */
 export function runLiveHotlistTask(buf: ArrayBufferLike, task: LiveHotlistTask, budget?: QueryBudget): HotlistTaskResult {
+  liveHotlistTaskRuns.here++;
   const n = task.codes.length;
   const p = prepareFilter(task.filter, -Infinity);
   if (p.empty || n === 0) return emptyHotlistResult();
