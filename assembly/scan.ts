@@ -43,6 +43,7 @@ export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u3
   if ((flags & kFilterEmpty) != 0) return 0;
   const zones = load<u32>(seg, S_ZONES);
   const blocks = load<u32>(seg, S_BLOCKS);
+  const u24 = (load<u32>(seg, S_WIDTHS) & ((1 << W_TS24) | (1 << W_LAT24) | (1 << W_LON24))) != 0;
   let zFrom: f64 = 0, zTo: f64 = 0, zLat0: f64 = 0, zLat1: f64 = 0, zLon0: f64 = 0, zLon1: f64 = 0;
   if (filter != 0) {
     zFrom = load<f64>(filter, F_ZONE_FROM);
@@ -70,14 +71,22 @@ export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u3
         if (load<f64>(z, 24) < zLat0 || load<f64>(z, 16) > zLat1 || load<f64>(z, 40) < zLon0 || load<f64>(z, 32) > zLon1) skip = true;
       }
     }
-    if (!skip) n = scanRows(seg, filter, blockFlags, dist, lo, hi, outRows, outDist, capacity, n);
+    if (!skip) {
+      n = u24 ? scanRows<Runs>(seg, filter, blockFlags, dist, lo, hi, outRows, outDist, capacity, n)
+        : scanRows<Whole>(seg, filter, blockFlags, dist, lo, hi, outRows, outDist, capacity, n);
+    }
     lo = hi;
     block++;
   }
   return n;
 }
 
-function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+/**
+ * The row tests over [lo, hi) of one block. Instantiated twice: `Whole` for segments without u24 lanes (every
+ * u24 test below is then a constant false the compiler removes, so full-width lanes run the loop they ran
+ * before ABI 7), `Runs` for segments with one (one pass per run of kBaseRows rows).
+ */
+function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
   const plate = <usize>load<u32>(seg, S_PLATE);
   const widths = load<u32>(seg, S_WIDTHS);
   const plateShift = (widths >> W_PLATE) & 3;
@@ -101,8 +110,9 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   const narrowTs = ((widths >> W_TS) & 3) == 2;
   const tsBase = load<i64>(seg, S_TS_BASE);
   // u24 lanes (src/core/base-lanes.ts): offsets from a base per run of kBaseRows rows
-  const ts24 = ((widths >> W_TS24) & 1) != 0, lat24 = ((widths >> W_LAT24) & 1) != 0, lon24 = ((widths >> W_LON24) & 1) != 0;
-  const byRun = ts24 || lat24 || lon24;
+  const runs = isRuns<L>();
+  const ts24 = runs && ((widths >> W_TS24) & 1) != 0, lat24 = runs && ((widths >> W_LAT24) & 1) != 0, lon24 = runs && ((widths >> W_LON24) & 1) != 0;
+  const byRun = runs;
   const geo24 = lat24 && lon24, geoMixed = lat24 != lon24;
   const bases = <usize>load<u32>(seg, S_BASES);
   const useBox = (flags & kFilterBBox) != 0;
@@ -224,6 +234,14 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
     }
   }
   return n;
+}
+
+/** Type markers for scanRows' two instantiations (see there). */
+class Whole {}
+class Runs {}
+// @ts-ignore: decorator
+@inline function isRuns<L>(): bool {
+  return idof<L>() == idof<Runs>();
 }
 
 /** Swizzle indices widening four little-endian u24 values (bytes 0–11) to an i32x4; 255 reads as 0. */
