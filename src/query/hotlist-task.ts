@@ -17,7 +17,7 @@
  *                kept costs one compare, so a plate read 100,000 times costs a pass over its rows and
  *                `limit` slots, whatever the count
  */
-import { codeLane, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
@@ -428,8 +428,8 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
   const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
   const post: CodeLane = seg.postingsWidth === 2 ? new Uint16Array(buf, task.postings, rowsN) : new Uint32Array(buf, task.postings, rowsN);
-  const lat = new Int32Array(buf, seg.lat, rowsN);
-  const lon = new Int32Array(buf, seg.lon, rowsN);
+  const lat = coordReader(buf, seg, 'lat');
+  const lon = coordReader(buf, seg, 'lon');
   const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
   // an absent optional lane (offset 0) means every row has code 0: "no value"
   const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : new Uint8Array(rowsN));
@@ -476,7 +476,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       const i = post[j]!;
       const t = tsAt(i);
       if (t < tLo || t >= tHi) continue;
-      if (geo && !geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
+      if (geo && !geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
       if (regionOk && !regionOk[region![i]!]) continue;
       if (makeOk && !makeOk[make![i]!]) continue;
