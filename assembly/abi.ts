@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 6;
+export const kAbiVersion: i32 = 7;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -75,17 +75,24 @@ export const S_MAKE: usize = 44;
 export const S_COLOR: usize = 48;
 export const S_WIDTHS: usize = 52;
 export const S_TS_BASE: usize = 56;
+export const S_BASES: usize = 64;
 export const W_TS: u32 = 0;
 export const W_PLATE: u32 = 2;
 export const W_CAMERA: u32 = 4;
 export const W_REGION: u32 = 6;
 export const W_MAKE: u32 = 8;
 export const W_COLOR: u32 = 10;
+export const W_TS24: u32 = 12;
+export const W_LAT24: u32 = 13;
+export const W_LON24: u32 = 14;
 
 // Segment constants (src/core/segment.ts).
 // power of two; one block's zone map covers this many rows
 export const kBlockRows: u32 = 8192;
 export const kBlockShift: u32 = 13;
+// u24 lanes (src/core/base-lanes.ts): one base per kBaseRows rows, kBaseBytes each (i32 ts, lat, lon, pad)
+export const kBaseRows: u32 = 1024;
+export const kBaseShift: u32 = 10;
 export const kZoneBytes: usize = 48;
 export const kSlotBytes: usize = 16;
 

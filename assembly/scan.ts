@@ -12,15 +12,16 @@
 // is exact even when the output is cut (and with outRows = 0 nothing is written at all).
 //
 // Columns (src/core/segment.ts): ts i64 (or u32 offsets from the segment's tsBase), lat/lon i32
-// (1e-7°), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width),
+// (1e-7°); ts, lat and lon may also be u24 offsets from a base per run of kBaseRows rows (ABI 7,
+// src/core/base-lanes.ts: bounds become offsets once per run, the kernel widens 4 values per swizzle), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width),
 // zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
 // dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted").
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
   F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
-  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
-  W_TS, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
+  W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
   kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
 import { haversineM, inPolygon } from './util/geo';
@@ -42,6 +43,7 @@ export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u3
   if ((flags & kFilterEmpty) != 0) return 0;
   const zones = load<u32>(seg, S_ZONES);
   const blocks = load<u32>(seg, S_BLOCKS);
+  const u24 = (load<u32>(seg, S_WIDTHS) & ((1 << W_TS24) | (1 << W_LAT24) | (1 << W_LON24))) != 0;
   let zFrom: f64 = 0, zTo: f64 = 0, zLat0: f64 = 0, zLat1: f64 = 0, zLon0: f64 = 0, zLon1: f64 = 0;
   if (filter != 0) {
     zFrom = load<f64>(filter, F_ZONE_FROM);
@@ -69,14 +71,22 @@ export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u3
         if (load<f64>(z, 24) < zLat0 || load<f64>(z, 16) > zLat1 || load<f64>(z, 40) < zLon0 || load<f64>(z, 32) > zLon1) skip = true;
       }
     }
-    if (!skip) n = scanRows(seg, filter, blockFlags, dist, lo, hi, outRows, outDist, capacity, n);
+    if (!skip) {
+      n = u24 ? scanRows<Runs>(seg, filter, blockFlags, dist, lo, hi, outRows, outDist, capacity, n)
+        : scanRows<Whole>(seg, filter, blockFlags, dist, lo, hi, outRows, outDist, capacity, n);
+    }
     lo = hi;
     block++;
   }
   return n;
 }
 
-function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+/**
+ * The row tests over [lo, hi) of one block. Instantiated twice: `Whole` for segments without u24 lanes (every
+ * u24 test below is then a constant false the compiler removes, so full-width lanes run the loop they ran
+ * before ABI 7), `Runs` for segments with one (one pass per run of kBaseRows rows).
+ */
+function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
   const plate = <usize>load<u32>(seg, S_PLATE);
   const widths = load<u32>(seg, S_WIDTHS);
   const plateShift = (widths >> W_PLATE) & 3;
@@ -99,8 +109,12 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   // u32 ts lanes: bounds relative to the segment's base, compared as i32 (offsets are < 2^31 - 1)
   const narrowTs = ((widths >> W_TS) & 3) == 2;
   const tsBase = load<i64>(seg, S_TS_BASE);
-  const fromRel = relBound(from, tsBase), toRel = relBound(to, tsBase);
-  const fromRelV = i32x4.splat(fromRel), toRelV = i32x4.splat(toRel);
+  // u24 lanes (src/core/base-lanes.ts): offsets from a base per run of kBaseRows rows
+  const runs = isRuns<L>();
+  const ts24 = runs && ((widths >> W_TS24) & 1) != 0, lat24 = runs && ((widths >> W_LAT24) & 1) != 0, lon24 = runs && ((widths >> W_LON24) & 1) != 0;
+  const byRun = runs;
+  const geo24 = lat24 && lon24, geoMixed = lat24 != lon24;
+  const bases = <usize>load<u32>(seg, S_BASES);
   const useBox = (flags & kFilterBBox) != 0;
   const latMin = load<i32>(filter, F_BBOX), latMax = load<i32>(filter, F_BBOX + 4);
   const lonMin = load<i32>(filter, F_BBOX + 8), lonMax = load<i32>(filter, F_BBOX + 12);
@@ -116,69 +130,160 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   // Row tests that stay scalar, run only on rows the SIMD masks let through.
   const scalarFlags = flags & (kFilterCameras | kFilterRegions | kAttrs | kFilterPolygon | kFilterNear);
   const fromV = i64x2.splat(from), toV = i64x2.splat(to);
-  const latMinV = i32x4.splat(latMin), latMaxV = i32x4.splat(latMax), lonMinV = i32x4.splat(lonMin), lonMaxV = i32x4.splat(lonMax);
-  const gLatMinV = i32x4.splat(gLatMin), gLatMaxV = i32x4.splat(gLatMax), gLonMinV = i32x4.splat(gLonMin), gLonMaxV = i32x4.splat(gLonMax);
 
+  // One pass over [lo, hi) for full-width lanes; with a u24 lane, one pass per run of kBaseRows rows, whose
+  // bases turn the bounds into offsets once (clamped: a bound outside the run's range passes all or none).
   let r = lo;
-  // SIMD part: 16 rows at a time, one 16-bit mask; time, bbox and the near/polygon box are column-wise
-  // compares (8 × i64x2 or 4 × i32x4 per column), narrowed to bytes and bit-masked.
-  for (; r + 16 <= hi; r += 16) {
-    const ri = <usize>r;
-    let m: u32 = 0xffff;
-    if (useTime) m &= narrowTs ? timeMask16u32(ts + (ri << 2), fromRelV, toRelV) : timeMask16(ts + (ri << 3), fromV, toV);
-    if (m != 0 && useBox) m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), latMinV, latMaxV, lonMinV, lonMaxV);
-    if (m != 0 && useGeoBox) m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), gLatMinV, gLatMaxV, gLonMinV, gLonMaxV);
-    if (m == 0) continue;
-    if (scalarFlags == 0 && dist == 0 && outRows == 0) {
-      n += <u32>popcnt(m);
+  while (r < hi) {
+    const runHi = byRun ? min(hi, ((r >> kBaseShift) + 1) << kBaseShift) : hi;
+    let tsRunBase = tsBase;
+    let latBase: i32 = 0, lonBase: i32 = 0;
+    if (byRun) {
+      const b = bases + ((<usize>(r >> kBaseShift)) << 4);
+      if (ts24) tsRunBase += <i64>load<i32>(b);
+      latBase = load<i32>(b, 4);
+      lonBase = load<i32>(b, 8);
+    }
+    const fromRel = relBound(from, tsRunBase), toRel = relBound(to, tsRunBase);
+    const bLat0 = lat24 ? relLo(latMin, latBase) : latMin, bLat1 = lat24 ? relHi(latMax, latBase) : latMax;
+    const bLon0 = lon24 ? relLo(lonMin, lonBase) : lonMin, bLon1 = lon24 ? relHi(lonMax, lonBase) : lonMax;
+    const gLat0 = lat24 ? relLo(gLatMin, latBase) : gLatMin, gLat1 = lat24 ? relHi(gLatMax, latBase) : gLatMax;
+    const gLon0 = lon24 ? relLo(gLonMin, lonBase) : gLonMin, gLon1 = lon24 ? relHi(gLonMax, lonBase) : gLonMax;
+    // a run whose offsets (all in [0, 2^24)) cannot meet a bound: nothing in it passes
+    if (byRun && (
+      (useTime && ts24 && (fromRel > 0xffffff || toRel <= 0)) ||
+      (useBox && ((lat24 && (bLat0 > 0xffffff || bLat1 < 0)) || (lon24 && (bLon0 > 0xffffff || bLon1 < 0)))) ||
+      (useGeoBox && ((lat24 && (gLat0 > 0xffffff || gLat1 < 0)) || (lon24 && (gLon0 > 0xffffff || gLon1 < 0))))
+    )) {
+      r = runHi;
       continue;
     }
-    while (m != 0) {
-      const row = r + <u32>ctz(m);
-      m &= m - 1;
-      const rr = <usize>row;
+    const fromRelV = i32x4.splat(fromRel), toRelV = i32x4.splat(toRel);
+    const latMinV = i32x4.splat(bLat0), latMaxV = i32x4.splat(bLat1), lonMinV = i32x4.splat(bLon0), lonMaxV = i32x4.splat(bLon1);
+    const gLatMinV = i32x4.splat(gLat0), gLatMaxV = i32x4.splat(gLat1), gLonMinV = i32x4.splat(gLon0), gLonMaxV = i32x4.splat(gLon1);
+
+    // SIMD part: 16 rows at a time, one 16-bit mask; time, bbox and the near/polygon box are column-wise
+    // compares (8 × i64x2 or 4 × i32x4 per column), narrowed to bytes and bit-masked.
+    for (; r + 16 <= runHi; r += 16) {
+      const ri = <usize>r;
+      let m: u32 = 0xffff;
+      if (useTime) m &= ts24 ? timeMask16u24(ts + ri * 3, fromRelV, toRelV) : narrowTs ? timeMask16u32(ts + (ri << 2), fromRelV, toRelV) : timeMask16(ts + (ri << 3), fromV, toV);
+      // the box masks per lane layout, chosen outside the loads (a branch per load cost the i32 lanes ~25%)
+      if (m != 0 && useBox) {
+        if (geo24) m &= boxMask16u24(latCol + ri * 3, lonCol + ri * 3, latMinV, latMaxV, lonMinV, lonMaxV);
+        else if (geoMixed) m &= boxMask16mixed(latCol, lonCol, ri, lat24, lon24, latMinV, latMaxV, lonMinV, lonMaxV);
+        else m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), latMinV, latMaxV, lonMinV, lonMaxV);
+      }
+      if (m != 0 && useGeoBox) {
+        if (geo24) m &= boxMask16u24(latCol + ri * 3, lonCol + ri * 3, gLatMinV, gLatMaxV, gLonMinV, gLonMaxV);
+        else if (geoMixed) m &= boxMask16mixed(latCol, lonCol, ri, lat24, lon24, gLatMinV, gLatMaxV, gLonMinV, gLonMaxV);
+        else m &= boxMask16(latCol + (ri << 2), lonCol + (ri << 2), gLatMinV, gLatMaxV, gLonMinV, gLonMaxV);
+      }
+      if (m == 0) continue;
+      if (scalarFlags == 0 && dist == 0 && outRows == 0) {
+        n += <u32>popcnt(m);
+        continue;
+      }
+      while (m != 0) {
+        const row = r + <u32>ctz(m);
+        m &= m - 1;
+        const rr = <usize>row;
+        let d: u32 = 0;
+        if (dist != 0) {
+          d = <u32>load<u8>(dist + <usize>loadCode(plate, rr, plateShift));
+          if (d == 255) continue;
+        }
+        if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, rr, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+        if (n < capacity) {
+          store<u32>(outRows + (<usize>n << 2), row);
+          if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
+        }
+        n++;
+      }
+    }
+    // Scalar tail of the run (< 16 rows): absolute values against absolute bounds.
+    for (; r < runHi; r++) {
+      const ri = <usize>r;
+      if (useTime) {
+        if (ts24) {
+          const t = <i32>(load<u32>(ts + ri * 3) & 0xffffff);
+          if (t < fromRel || t >= toRel) continue;
+        } else if (narrowTs) {
+          const t = <i32>load<u32>(ts + (ri << 2));
+          if (t < fromRel || t >= toRel) continue;
+        } else {
+          const t = load<i64>(ts + (ri << 3));
+          if (t < from || t >= to) continue;
+        }
+      }
+      const lat = loadCoord(latCol, ri, lat24, latBase);
+      const lon = loadCoord(lonCol, ri, lon24, lonBase);
+      if (useBox && (lat < latMin || lat > latMax || lon < lonMin || lon > lonMax)) continue;
+      if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
       let d: u32 = 0;
       if (dist != 0) {
-        d = <u32>load<u8>(dist + <usize>loadCode(plate, rr, plateShift));
+        d = <u32>load<u8>(dist + <usize>loadCode(plate, ri, plateShift));
         if (d == 255) continue;
       }
-      if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, rr, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
+      if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, ri, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
       if (n < capacity) {
-        store<u32>(outRows + (<usize>n << 2), row);
+        store<u32>(outRows + (<usize>n << 2), r);
         if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
       }
       n++;
     }
   }
-  // Scalar tail (< 16 rows).
-  for (; r < hi; r++) {
-    const ri = <usize>r;
-    if (useTime) {
-      if (narrowTs) {
-        const t = <i32>load<u32>(ts + (ri << 2));
-        if (t < fromRel || t >= toRel) continue;
-      } else {
-        const t = load<i64>(ts + (ri << 3));
-        if (t < from || t >= to) continue;
-      }
-    }
-    const lat = load<i32>(latCol + (ri << 2));
-    const lon = load<i32>(lonCol + (ri << 2));
-    if (useBox && (lat < latMin || lat > latMax || lon < lonMin || lon > lonMax)) continue;
-    if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
-    let d: u32 = 0;
-    if (dist != 0) {
-      d = <u32>load<u8>(dist + <usize>loadCode(plate, ri, plateShift));
-      if (d == 255) continue;
-    }
-    if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, ri, latCol, lonCol, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
-    if (n < capacity) {
-      store<u32>(outRows + (<usize>n << 2), r);
-      if (outDist != 0) store<u8>(outDist + <usize>n, <u8>d);
-    }
-    n++;
-  }
   return n;
+}
+
+/** Type markers for scanRows' two instantiations (see there). */
+class Whole {}
+class Runs {}
+// @ts-ignore: decorator
+@inline function isRuns<L>(): bool {
+  return idof<L>() == idof<Runs>();
+}
+
+/** Swizzle indices widening four little-endian u24 values (bytes 0–11) to an i32x4; 255 reads as 0. */
+const kWidenU24: v128 = i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1);
+
+/** Four values of a lane at row ri + 4k as an i32x4: u24 offsets widened, or i32 as they are. */
+// @ts-ignore: decorator
+@inline function load4(col: usize, ri: usize, k: usize, u24: bool): v128 {
+  return u24 ? i8x16.swizzle(v128.load(col + ri * 3 + k * 12), kWidenU24) : v128.load(col + (ri << 2) + (k << 4));
+}
+
+/** lat or lon of row ri (i32, 1e-7°): the run's base + the u24 offset (the lane is padded for the u32 load), or the i32. */
+// @ts-ignore: decorator
+@inline function loadCoord(col: usize, ri: usize, u24: bool, base: i32): i32 {
+  return u24 ? base + <i32>(load<u32>(col + ri * 3) & 0xffffff) : load<i32>(col + (ri << 2));
+}
+
+/** An inclusive lower bound as a u24 offset from `base`: o ≥ relLo(x) ⇔ base + o ≥ x for o in [0, 2^24). */
+// @ts-ignore: decorator
+@inline function relLo(x: i32, base: i32): i32 {
+  const d = <i64>x - <i64>base;
+  return d <= 0 ? 0 : d > 0x1000000 ? 0x1000000 : <i32>d;
+}
+
+/** An inclusive upper bound as a u24 offset from `base`: o ≤ relHi(x) ⇔ base + o ≤ x for o in [0, 2^24). */
+// @ts-ignore: decorator
+@inline function relHi(x: i32, base: i32): i32 {
+  const d = <i64>x - <i64>base;
+  return d < 0 ? -1 : d > 0xffffff ? 0xffffff : <i32>d;
+}
+
+/** 16 rows' `fromRel ≤ ts < toRel` on a u24 lane of offsets from the run's base: 4 × (load, swizzle, i32x4). */
+// @ts-ignore: decorator
+@inline function timeMask16u24(at: usize, fromV: v128, toV: v128): u32 {
+  const a = i8x16.swizzle(v128.load(at, 0), kWidenU24), b = i8x16.swizzle(v128.load(at, 12), kWidenU24);
+  const c = i8x16.swizzle(v128.load(at, 24), kWidenU24), d = i8x16.swizzle(v128.load(at, 36), kWidenU24);
+  const c0 = v128.and(i32x4.ge_s(a, fromV), i32x4.lt_s(a, toV));
+  const c1 = v128.and(i32x4.ge_s(b, fromV), i32x4.lt_s(b, toV));
+  const c2 = v128.and(i32x4.ge_s(c, fromV), i32x4.lt_s(c, toV));
+  const c3 = v128.and(i32x4.ge_s(d, fromV), i32x4.lt_s(d, toV));
+  const h = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3));
+  return <u32>i8x16.bitmask(h);
 }
 
 /** 16 rows' `from ≤ ts < to` as a 16-bit mask: 8 × i64x2 compares narrowed 64→32→16→8 bits per lane. */
@@ -241,6 +346,27 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
   return <u32>i8x16.bitmask(h);
 }
 
+/** boxMask16 over u24 lat and lon lanes (offsets against bounds relative to the run's bases): 4 × 2 load + swizzle. */
+// @ts-ignore: decorator
+@inline function boxMask16u24(lat: usize, lon: usize, latMinV: v128, latMaxV: v128, lonMinV: v128, lonMaxV: v128): u32 {
+  const a0 = inBox4(i8x16.swizzle(v128.load(lat, 0), kWidenU24), i8x16.swizzle(v128.load(lon, 0), kWidenU24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a1 = inBox4(i8x16.swizzle(v128.load(lat, 12), kWidenU24), i8x16.swizzle(v128.load(lon, 12), kWidenU24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a2 = inBox4(i8x16.swizzle(v128.load(lat, 24), kWidenU24), i8x16.swizzle(v128.load(lon, 24), kWidenU24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a3 = inBox4(i8x16.swizzle(v128.load(lat, 36), kWidenU24), i8x16.swizzle(v128.load(lon, 36), kWidenU24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const h = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a0, a1), i16x8.narrow_i32x4_s(a2, a3));
+  return <u32>i8x16.bitmask(h);
+}
+
+/** boxMask16 with one of lat / lon u24 and the other i32 (a shard wider than 1.67° one way only: rare). */
+function boxMask16mixed(lat: usize, lon: usize, ri: usize, lat24: bool, lon24: bool, latMinV: v128, latMaxV: v128, lonMinV: v128, lonMaxV: v128): u32 {
+  const a0 = inBox4(load4(lat, ri, 0, lat24), load4(lon, ri, 0, lon24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a1 = inBox4(load4(lat, ri, 1, lat24), load4(lon, ri, 1, lon24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a2 = inBox4(load4(lat, ri, 2, lat24), load4(lon, ri, 2, lon24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const a3 = inBox4(load4(lat, ri, 3, lat24), load4(lon, ri, 3, lon24), latMinV, latMaxV, lonMinV, lonMaxV);
+  const h = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a0, a1), i16x8.narrow_i32x4_s(a2, a3));
+  return <u32>i8x16.bitmask(h);
+}
+
 // @ts-ignore: decorator
 @inline function inBox4(lat: v128, lon: v128, latMinV: v128, latMaxV: v128, lonMinV: v128, lonMaxV: v128): v128 {
   return v128.and(
@@ -252,15 +378,16 @@ function scanRows(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32, h
 /** The scalar tests: camera, region, make, color, polygon, radius. */
 // @ts-ignore: decorator
 @inline function rowPasses(
-  flags: i32, seg: usize, widths: u32, filter: usize, ri: usize, latCol: usize, lonCol: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32,
+  flags: i32, seg: usize, widths: u32, filter: usize, ri: usize, latCol: usize, lonCol: usize, lat24: bool, lon24: bool, latBase: i32, lonBase: i32,
+  camera: usize, cameraMask: usize, cameraMaskLen: u32,
   region: usize, regionMask: usize, regionMaskLen: u32, ring: usize, ringCount: i32,
   nearLat: f64, nearLon: f64, radiusLo: f64, radiusHi: f64,
 ): bool {
   if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, widths, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
   if ((flags & kAttrs) != 0 && !attrsPass(flags, seg, widths, filter, ri)) return false;
   if ((flags & (kFilterPolygon | kFilterNear)) == 0) return true;
-  const lat = load<i32>(latCol + (ri << 2));
-  const lon = load<i32>(lonCol + (ri << 2));
+  const lat = loadCoord(latCol, ri, lat24, latBase);
+  const lon = loadCoord(lonCol, ri, lon24, lonBase);
   const latDeg = <f64>lat / 1e7;
   const lonDeg = <f64>lon / 1e7;
   if ((flags & kFilterPolygon) != 0 && !inPolygon(ring, ringCount, latDeg, lonDeg)) return false;

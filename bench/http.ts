@@ -16,7 +16,7 @@ import { Directory } from '../src/server/tenancy/directory.js';
 import { rssOf } from '../test/helpers/fuzz-target.js';
 import { spawnServe } from '../test/helpers/crash-loop.js';
 import { closedLoop, numberField, post } from './http/closed-loop.js';
-import { withCpu } from './http/cpu.js';
+import { settle, withCpu } from './http/cpu.js';
 import { ingestBodies, kContentType } from './http/ingest-bodies.js';
 import { parseHttpBenchOptions, type BodyFormat } from './http/options.js';
 import { preload } from './http/preload.js';
@@ -54,11 +54,23 @@ log(`server up in ${(serverOpenMs / 1000).toFixed(1)} s, RSS ${rssAfterOpen} MiB
 
 const search: SearchPhase[] = [];
 const kinds = buildQueryKinds(data.sample, tenant, data.maxTs, o.seed).filter((k) => !o.kinds || o.kinds.some((s) => k.name.includes(s)));
-// untimed warm-up: the server's first requests compile its hot paths, which is not what a user waits for
-// (without it the first kind measured ~0.3 ms more overhead than the same work later)
+// untimed warm-up: the server's first requests compile its hot paths (and V8 optimises them only after
+// enough calls), which is not what a user of a running server waits for. Half a second at one client
+// (~80 requests on a quiet box, ~20 on a loaded one) left the first phase measuring the tier-up: at 1M reads
+// exact plate, all time, one client, cost 7.1–7.5 ms of server CPU a request in the first phase and
+// 3.0–4.0 ms when the same phase was run again after the 8-client one, on the same server (bench/RESULTS.md,
+// "Issue 12: the server CPU per request"). So each kind is warmed at the largest client count, then at one.
+const warmClients = Math.max(...o.clients);
 for (const kind of kinds) {
-  await closedLoop(server.url, 1, 0.5, (pool) => post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body())).then((r) => ({ status: r.status })));
+  for (const [clients, share] of [[warmClients, 0.75], [1, 0.25]] as const) {
+    await closedLoop(server.url, clients, o.warmupSeconds * share, (pool) => post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body())).then((r) => ({ status: r.status })));
+  }
 }
+// … and what the warm-up set off (the first plate search builds the tenants' dictionaries on a worker: ~6 s
+// of a core at 20M, in a profile of 2026-12-03) finishes before the first phase instead of being counted in
+// its server CPU and competing with it for the two cores
+const settledMs = await settle(pid);
+log(`server idle after ${settledMs} ms`);
 for (const kind of kinds) {
   for (const clients of o.clients) {
     const phase = await withCpu(pid, () => closedLoop(server.url, clients, o.searchSeconds, async (pool) => {
@@ -109,6 +121,7 @@ const report: HttpReport = {
   data: `${o.reads.toLocaleString('en-US')} reads preloaded (src/gen seed ${o.seed}, tenants ${o.tenants.join(', ')}, ${o.days} days); searches as ${tenant}'s investigator, ingest as ${tenant}'s camera`,
   preloadMs: Math.round(data.loadMs),
   serverOpenMs: Math.round(serverOpenMs),
+  settledMs,
   serverRssMiB: { afterOpen: rssAfterOpen, atEnd: rssAtEnd },
   threads: o.threads,
   search,

@@ -14,8 +14,9 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { Arena } from '../src/core/arena.js';
-import { kSegmentDescBytes, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON, S_PLATE, S_REGION, S_ROWS, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES } from '../src/core/abi.js';
-import { Kernels } from '../src/core/kernels.js';
+import { kSegmentDescBytes, S_BASES, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON, S_PLATE, S_REGION, S_ROWS, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES } from '../src/core/abi.js';
+import { withU24Lanes } from '../src/core/base-lanes.js';
+import { Kernels, widthsWord } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
 import { codeLane, kBlockRows, kPlateSlotBytes, kZoneBytes, laneWidthFor, type SegmentLayout } from '../src/core/segment.js';
 import type { PlateMatch, ReadFilter } from '../src/model/query.js';
@@ -41,7 +42,12 @@ const kClock = process.argv.includes('--clock') ? process.argv[process.argv.inde
  * the first day's midnight, plate codes u16 up to 65,536 plates (else u32), camera / region codes by
  * dictionary size. The same rows and the same cases, so the two runs compare the kernel over both layouts.
  */
-const kNarrow = process.argv.includes('--narrow');
+const kNarrow = process.argv.includes('--narrow') || process.argv.includes('--u24');
+/**
+ * `--u24` (implies `--narrow`): then ts, lat and lon as loaded shards hold them (src/store/shard-u24.ts): u24
+ * offsets from a base per 1024 rows, each lane where every run fits (the random-time copy keeps its u32 ts).
+ */
+const kU24 = process.argv.includes('--u24');
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -136,8 +142,9 @@ function generate(): Data {
       }
       zones.set(z, 6 * b);
     }
-    return seg;
+    return kU24 ? toU24(seg) : seg;
   };
+  const toU24 = (seg: SegmentLayout): SegmentLayout => withU24Lanes(arena.memory, seg, alloc);
   return { arena, seg: make(false), sorted: make(true), cameras, regions };
 }
 
@@ -219,6 +226,11 @@ async function main(): Promise<void> {
   rowCase('scan time+bbox+plate, rows out', noZones, { ...day, bbox: [kArea.minLon, kArea.minLat, -122.4, 37.8] }, fuzzyDist, 16, true);
   rowCase('scan sorted: near 500 m + 2 h (zone maps prune)', sorted, { near: { ...c, radiusM: 500 }, from: kT0 + 3 * 86_400_000, to: kT0 + 3 * 86_400_000 + 7_200_000 }, null, null);
   rowCase('scan sorted: 1 day (zone maps contain), count', sorted, day, null, null);
+  // the time-sorted copy without zone maps: every row compared (its ts is the one that fits u24 lanes)
+  const sortedNoZones: SegmentLayout = { ...sorted, zones: 0, blocks: 0 };
+  rowCase('scan sorted: time 1 day of 7, count (no zone maps)', sortedNoZones, day, null, null);
+  rowCase('scan sorted: bbox 2x2 km + 1 day, count (no zone maps)', sortedNoZones, { ...day, bbox: [c.lon - 0.0114, c.lat - 0.009, c.lon + 0.0114, c.lat + 0.009] }, null, null);
+  rowCase('scan sorted: near 500 m + 1 day, count (no zone maps)', sortedNoZones, { ...day, near: { ...c, radiusM: 500 } }, null, null);
 
   await bench.run();
 
@@ -251,7 +263,7 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    command: `node dist/bench/kernels.js --rows ${kRows} --plates ${kPlates} --time ${kTimeMs} --clock ${kClock}${kNarrow ? ' --narrow' : ''}`,
+    command: `node dist/bench/kernels.js --rows ${kRows} --plates ${kPlates} --time ${kTimeMs} --clock ${kClock}${kU24 ? ' --u24' : kNarrow ? ' --narrow' : ''}`,
     clock: kClock === 'cpu' ? 'process CPU time (getrusage), per core' : 'wall clock',
     loadAverage: os.loadavg(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
@@ -276,9 +288,9 @@ async function twoThreadScan(module: WebAssembly.Module, arena: Arena, seg: Segm
   put(S_CAMERA, seg.camera); put(S_REGION, seg.region); put(S_DICT, seg.dict); put(S_DICT_COUNT, seg.dictCount);
   put(S_ZONES, seg.zones); put(S_BLOCKS, seg.blocks);
   // lane widths as Kernels.writeSegment packs them (src/core/abi.ts S_WIDTHS)
-  const log2 = (w: number | undefined) => (w === 1 ? 0 : w === 2 ? 1 : 2);
-  put(S_WIDTHS, (seg.tsWidth === 4 ? 2 : 3) | (log2(seg.plateWidth) << 2) | (log2(seg.cameraWidth) << 4) | (log2(seg.regionWidth) << 6) | (2 << 8) | (2 << 10));
-  v.setBigInt64(desc + S_TS_BASE, BigInt(seg.tsWidth === 4 ? seg.tsBase ?? 0 : 0), true);
+  put(S_WIDTHS, widthsWord(seg));
+  v.setBigInt64(desc + S_TS_BASE, BigInt(seg.tsWidth === 4 || seg.tsWidth === 3 ? seg.tsBase ?? 0 : 0), true);
+  put(S_BASES, seg.bases ?? 0);
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { module, memory, desc, filter, start, end, iterations } = workerData;

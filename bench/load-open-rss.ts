@@ -22,7 +22,7 @@ import { openEngine } from '../src/engine/index.js';
 import { generateReads } from '../src/gen/index.js';
 import type { Read } from '../src/model/read.js';
 import { kCoordScale } from '../src/core/segment.js';
-import { arg, MiB, status } from './proc-memory.js';
+import { arg, memoryMap, MiB, status, type MemoryMap } from './proc-memory.js';
 
 const log = (s: string) => void process.stderr.write(`load-open-rss ${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
@@ -39,17 +39,23 @@ async function openChild(dir: string): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
+const mapText = (m: MemoryMap) => `wasm ${(m.wasm / MiB).toFixed(0)}, main malloc arena ${(m.mainArena / MiB).toFixed(0)}, thread arenas ${(m.threadArenas / MiB).toFixed(0)}, ` +
+  `other anonymous ${(m.otherAnon / MiB).toFixed(0)}, files ${(m.file / MiB).toFixed(0)}`;
+
 async function load(dir: string, reads: number): Promise<void> {
   const engine = await openEngine({ dataDir: dir, threads: 2 });
   let phase = 'append';
   // per phase, the RSS peak and what was in it then: the main thread's JS heap, buffers outside it, arena memory
-  const peaks = new Map<string, { rss: number; heap: number; external: number; arena: number }>();
+  // and the process's mappings by kind (bench/proc-memory.ts memoryMap), read again when the peak has grown by 4 MiB
+  const peaks = new Map<string, { rss: number; heap: number; external: number; arena: number; map?: MemoryMap; mapAt: number }>();
   const arenas = (engine as unknown as { arenas: { arenas: ReadonlyArray<{ committedBytes: number }> } }).arenas;
   const timer = setInterval(() => {
     const r = status('VmRSS');
-    if (r <= (peaks.get(phase)?.rss ?? 0)) return;
+    const was = peaks.get(phase);
+    if (r <= (was?.rss ?? 0)) return;
     const m = process.memoryUsage();
-    peaks.set(phase, { rss: r, heap: m.heapTotal, external: m.external, arena: arenas.arenas.reduce((n, a) => n + a.committedBytes, 0) });
+    const fresh = !was || r >= was.mapAt + 4 * MiB;
+    peaks.set(phase, { rss: r, heap: m.heapTotal, external: m.external, arena: arenas.arenas.reduce((n, a) => n + a.committedBytes, 0), map: fresh ? memoryMap() : was.map, mapAt: fresh ? r : was.mapAt });
   }, 20);
   const base = status('VmRSS');
   const cpu0 = process.cpuUsage();
@@ -78,7 +84,8 @@ async function load(dir: string, reads: number): Promise<void> {
   const s = engine.stats();
   log(`loaded ${s.reads} reads in ${loadS.toFixed(1)} s (process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s: every thread, generating the reads included); resident ${(s.residentBytes / MiB).toFixed(0)} MiB; ` +
     `RSS at start ${(base / MiB).toFixed(0)} MiB; ${[...peaks].map(([p, v]) => `peak while ${p === 'append' ? 'appending' : 'sealing'} ${(v.rss / MiB).toFixed(0)} MiB ` +
-      `(main JS heap ${(v.heap / MiB).toFixed(0)}, external ${(v.external / MiB).toFixed(0)}, arena ${(v.arena / MiB).toFixed(0)}, rest ${((v.rss - v.heap - v.external - v.arena) / MiB).toFixed(0)})`).join(', ')}; ` +
+      `(main JS heap ${(v.heap / MiB).toFixed(0)}, external ${(v.external / MiB).toFixed(0)}, arena ${(v.arena / MiB).toFixed(0)}, rest ${((v.rss - v.heap - v.external - v.arena) / MiB).toFixed(0)}; ` +
+      `mappings at ${(v.mapAt / MiB).toFixed(0)} MiB: ${mapText(v.map!)})`).join(', ')}; ` +
     `VmHWM ${(status('VmHWM') / MiB).toFixed(0)} MiB; RSS 2 s after the load ${(settled / MiB).toFixed(0)} MiB; ` +
     `bound 1.25 × resident + 300 MiB = ${((1.25 * s.residentBytes) / MiB + 300).toFixed(0)} MiB`);
   await engine.close();

@@ -14,3 +14,61 @@ export function status(field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
+
+/**
+ * This process's resident memory by kind of mapping, from /proc/self/smaps (every thread's): what the
+ * "rest" of an RSS split (RSS − the main thread's JS heap − external − arenas) is made of.
+ *
+ * - `mainArena`: glibc's main malloc arena (`[heap]`, the brk heap: the main thread's malloc).
+ * - `threadArenas`: glibc's per-thread arenas: other threads' malloc (worker threads' ArrayBuffers and
+ *   Buffers below the mmap threshold, libuv's pool, V8's own C++ allocations). Each such heap is a
+ *   64 MiB-aligned anonymous mapping of at most 64 MiB (HEAP_MAX_SIZE), read-write from its start.
+ * - `wasm`: WebAssembly memories (the arenas): reservations of 4 GiB and more.
+ * - `otherAnon`: every other anonymous mapping: V8 heaps of every isolate, big malloc chunks (mmapped),
+ *   thread stacks.
+ * - `file`: file-backed mappings (node's binary, libraries).
+ */
+export interface MemoryMap {
+  mainArena: number;
+  threadArenas: number;
+  wasm: number;
+  otherAnon: number;
+  file: number;
+}
+
+const k64MiB = 64 * 2 ** 20;
+
+export function memoryMap(): MemoryMap {
+  const out: MemoryMap = { mainArena: 0, threadArenas: 0, wasm: 0, otherAnon: 0, file: 0 };
+  type Mapping = { start: number; end: number; perms: string; path: string; rss: number };
+  const maps: Mapping[] = [];
+  let cur: Mapping | undefined;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { start: parseInt(head[1]!, 16), end: parseInt(head[2]!, 16), perms: head[3]!, path: head[4]!, rss: 0 };
+      maps.push(cur);
+      continue;
+    }
+    if (cur && line.startsWith('Rss:')) cur.rss = Number(/(\d+)/.exec(line)![1]) * 1024;
+  }
+  // runs of adjacent anonymous mappings: a wasm memory is its committed part and its reserved rest
+  for (let i = 0; i < maps.length; i++) {
+    const m = maps[i]!;
+    if (m.path === '[heap]') {
+      out.mainArena += m.rss;
+      continue;
+    }
+    if (m.path !== '') {
+      if (!m.path.startsWith('[')) out.file += m.rss;
+      else out.otherAnon += m.rss;
+      continue;
+    }
+    const next = maps[i + 1];
+    const reservedAfter = next && next.start === m.end && next.path === '' && next.perms.startsWith('---') ? next.end - m.start : m.end - m.start;
+    if (reservedAfter >= 4 * 2 ** 30 || m.end - m.start >= 4 * 2 ** 30) out.wasm += m.rss;
+    else if (m.start % k64MiB === 0 && m.perms.startsWith('rw') && reservedAfter === k64MiB) out.threadArenas += m.rss;
+    else out.otherAnon += m.rss;
+  }
+  return out;
+}

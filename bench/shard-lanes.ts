@@ -3,15 +3,22 @@
  * the generated reads are cut into tenant-day shards as sealing cuts them and built with buildShard (no
  * engine, no encryption). A shard is loaded into the arena as it is, so this is also what it holds there.
  *
- *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3]
+ *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory]
+ *
+ * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: ts / lat / lon as u24
+ * lanes where they fit (src/store/shard-u24.ts), seq as u16 from block bases (src/store/seq-blocks.ts); the
+ * widths column then counts shards per width.
  */
 import { parseArgs } from 'node:util';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
 import { buildShard, dayOf, ShardView } from '../src/store/shard-format.js';
 import { buildShardV1 } from '../src/store/shard-format-v1.js';
+import { compactSeqLane } from '../src/store/seq-blocks.js';
+import { narrowU24Lanes } from '../src/store/shard-u24.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' } }, strict: true });
+const inMemory = values.memory ?? false;
 const reads = Number(values.reads ?? 1_000_000);
 const groups = new Map<string, RowRecord[]>();
 let seq = 1;
@@ -28,23 +35,32 @@ for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: 
   if (!g) groups.set(k, (g = []));
   g.push(row);
 }
-const by = new Map<string, { bytes: number; widths: Set<number> }>();
+const by = new Map<string, { bytes: number; widths: Map<number, number> }>();
 let total = 0, v1 = 0, n = 0;
 for (const [k, rows] of groups) {
   const day = Number(k.split('/')[1]);
   const { bytes } = buildShard('t', 1, day, rows);
   v1 += buildShardV1('t', 1, day, rows).bytes.length;
-  total += bytes.length;
+  let view = new ShardView(k, bytes);
+  if (inMemory) {
+    const u24 = narrowU24Lanes(view);
+    if (u24) view = new ShardView(k, bytes.subarray(0, u24.bytes), u24.header);
+    const seq = compactSeqLane(view);
+    if (seq) view = new ShardView(k, bytes.subarray(0, seq.bytes), seq.header);
+  }
+  total += view.bytes.length;
   n += rows.length;
-  for (const [name, l] of Object.entries(new ShardView(k, bytes).header.lanes)) {
-    const e = by.get(name) ?? { bytes: 0, widths: new Set<number>() };
+  const h = view.header;
+  const inMemoryLanes = { ...(h.bases ? { bases: h.bases } : {}), ...(h.seqBlocks ? { seqBlocks: h.seqBlocks } : {}) };
+  for (const [name, l] of Object.entries({ ...h.lanes, ...inMemoryLanes })) {
+    const e = by.get(name) ?? { bytes: 0, widths: new Map<number, number>() };
     e.bytes += l!.bytes;
-    e.widths.add(l!.width);
+    e.widths.set(l!.width, (e.widths.get(l!.width) ?? 0) + 1);
     by.set(name, e);
   }
 }
 const lanes = [...by.values()].reduce((a, e) => a + e.bytes, 0);
-const out = [`${groups.size} shards, ${n} reads: format 2 ${(total / n).toFixed(2)} B/read; format 1 file ${(v1 / n).toFixed(2)} B/read (+ 16-byte slots built at load)`, '', '| lane | B/read | widths |', '| --- | ---: | --- |'];
-for (const [name, e] of by) out.push(`| ${name} | ${(e.bytes / n).toFixed(2)} | ${[...e.widths].join(', ')} |`);
+const out = [`${groups.size} shards, ${n} reads: format 2 ${inMemory ? 'in memory' : 'file'} ${(total / n).toFixed(2)} B/read; format 1 file ${(v1 / n).toFixed(2)} B/read (+ 16-byte slots built at load)`, '', '| lane | B/read | widths (shards) |', '| --- | ---: | --- |'];
+for (const [name, e] of by) out.push(`| ${name} | ${(e.bytes / n).toFixed(2)} | ${[...e.widths].map(([w, c]) => `${w} (${c})`).join(', ')} |`);
 out.push(`| header + alignment | ${((total - lanes) / n).toFixed(2)} | |`);
 process.stdout.write(out.join('\n') + '\n');

@@ -100,9 +100,11 @@ function boundaryFilterArb(rows: readonly SegmentRow[]): fc.Arbitrary<ReadFilter
   );
 }
 
-// every case twice: wide lanes (i64 ts, u32 codes) and narrow ones as format 2 shards lay them out
-for (const narrow of [false, true]) {
-const label = narrow ? ', narrow lanes' : '';
+// every case three times: wide lanes (i64 ts, u32 codes), narrow ones as format 2 shards lay them out, and
+// those with ts / lat / lon as u24 offsets from per-run bases, as loaded shards hold them (src/core/base-lanes.ts)
+for (const lanes of ['wide', 'narrow', 'u24'] as const) {
+const narrow = lanes !== 'wide', u24 = lanes === 'u24';
+const label = lanes === 'wide' ? '' : `, ${lanes} lanes`;
 describe(`scan vs reference (property)${label}`, () => {
   it('random reads, random filters, with and without a plate condition', () => {
     fc.assert(
@@ -111,7 +113,7 @@ describe(`scan vs reference (property)${label}`, () => {
           fc.tuple(fc.constant(reads), readFilterArb(reads),
             reads.length ? fc.option(plateMatchArb(reads.map((r) => r.plate)), { nil: undefined }) : fc.constant(undefined))),
         ([reads, filter, match]) => {
-          const seg = buildSegment(arena, toRows(reads), { narrow });
+          const seg = buildSegment(arena, toRows(reads), { narrow, u24 });
           try {
             checkScan(seg, filter, match);
           } finally {
@@ -132,7 +134,7 @@ describe(`scan vs reference (property)${label}`, () => {
           return fc.tuple(fc.constant(reads), fc.array(boundaryFilterArb(seg), { minLength: 1, maxLength: 3 }));
         }),
         ([reads, filters]) => {
-          const seg = buildSegment(arena, toRows(reads), { narrow });
+          const seg = buildSegment(arena, toRows(reads), { narrow, u24 });
           try {
             checkScan(seg, Object.assign({}, ...filters) as ReadFilter, undefined);
             for (const f of filters) checkScan(seg, f, undefined);
@@ -161,7 +163,8 @@ describe(`scan: segments, blocks and ranges${label}`, () => {
     if (i % 4 !== 0) r.region = kRegions[i % kRegions.length]!;
     return r;
   });
-  const seg = buildSegment(arena, big, { narrow });
+  const seg = buildSegment(arena, big, { narrow, u24 });
+  if (u24) expect([seg.layout.tsWidth, seg.layout.latWidth, seg.layout.lonWidth]).toEqual([3, 3, 3]);
 
   it('time windows across block edges, with zone-map pruning', () => {
     const edges = [0, 1, kBlockRows - 1, kBlockRows, kBlockRows + 1, 2 * kBlockRows, n - 1, n];
@@ -199,10 +202,77 @@ describe(`scan: segments, blocks and ranges${label}`, () => {
   });
 
   it('an empty segment scans to nothing', () => {
-    const empty = buildSegment(arena, [], { narrow });
+    const empty = buildSegment(arena, [], { narrow, u24 });
     checkScan(empty, {}, undefined);
     checkScan(empty, { from: 0 }, { pattern: 'A', mode: 'fuzzy', maxEdits: 2, ocr: true, transpositions: true });
     empty.free();
   });
 });
 }
+
+/**
+ * u24 lanes at their edges (src/core/base-lanes.ts): offsets 0 and 2^24 − 1 within a run, negative coordinates,
+ * runs whose span is exactly 2^24 (the lane must stay full width), bounds at, just outside and far outside a
+ * run's range, and row ranges that start and end inside runs.
+ */
+describe('scan: u24 lanes at their edges', () => {
+  const span = 2 ** 24;
+  // Santiago: lat and lon both negative; ts from an hour into a day
+  const lat0 = -334_000_000, lon0 = -706_000_000, t0 = Date.UTC(2026, 10, 2, 1, 0, 0);
+  /** 3 runs and a bit; in each run one row at the run's minimum and one at minimum + `widest` on every lane. */
+  const rowsWith = (widest: number): SegmentRow[] => Array.from({ length: 3 * 1024 + 77 }, (_, i) => {
+    const k = i % 1024, run = i >> 10;
+    const off = k === 5 ? 0 : k === 900 ? widest : 1 + ((i * 7919) % (widest - 1));
+    const lat = lat0 + run * 3_000_000 + (k === 5 ? 0 : k === 900 ? widest : (off * 3) % widest);
+    const lon = lon0 - run * 5_000_000 + off;
+    const cam = kCameras[i % kCameras.length]!;
+    return { plate: ['AB1', 'CD22', 'EF333'][i % 3]!, ts: t0 + run * 5_000_000 + off, lat: lat / 1e7, lon: lon / 1e7, camera: cam.camera };
+  });
+  const fits = buildSegment(arena, rowsWith(span - 1), { u24: true });
+  const wide = buildSegment(arena, rowsWith(span), { u24: true });
+
+  it('narrows lanes whose runs span < 2^24 and keeps the others full width', () => {
+    expect([fits.layout.tsWidth, fits.layout.latWidth, fits.layout.lonWidth]).toEqual([3, 3, 3]);
+    expect([wide.layout.tsWidth, wide.layout.latWidth, wide.layout.lonWidth]).toEqual([4, undefined, undefined]);
+    expect(wide.layout.bases).toBeUndefined();
+  });
+
+  it('bounds at a run\'s base and base + 2^24 − 1, just outside them, and outside every run', () => {
+    for (const seg of [fits, wide]) {
+      const edges = (values: number[]) => {
+        const out = new Set<number>();
+        for (const v of values) for (const d of [-1, 0, 1]) out.add(v + d);
+        return [...out];
+      };
+      const run = (r: number) => seg.rows.slice(r * 1024, (r + 1) * 1024);
+      const extremes = (f: (x: SegmentRow) => number) => [0, 1, 2, 3].flatMap((r) => {
+        const vs = run(r).map(f);
+        return vs.length ? [Math.min(...vs), Math.max(...vs)] : [];
+      });
+      const tsEdges = edges(extremes((x) => x.ts));
+      const latEdges = edges(extremes((x) => Math.round(x.lat * 1e7))).map((v) => v / 1e7);
+      const lonEdges = edges(extremes((x) => Math.round(x.lon * 1e7))).map((v) => v / 1e7);
+      const far = [t0 - 1e9, t0 + 1e10];
+      for (const a of [...tsEdges, ...far]) for (const b of [tsEdges[3]!, tsEdges[10]!, far[1]!]) if (a <= b) checkScan(seg, { from: a, to: b }, undefined);
+      for (const a of latEdges) for (const b of [latEdges[4]!, latEdges[latEdges.length - 2]!, 10]) {
+        if (a <= b) checkScan(seg, { bbox: [-180, a, 180, b] }, undefined);
+      }
+      for (const a of lonEdges) for (const b of [lonEdges[1]!, lonEdges[7]!, 0]) {
+        if (a <= b) checkScan(seg, { bbox: [a, -90, b, 90], from: tsEdges[4]! }, undefined);
+      }
+      // boxes entirely outside the data: north, south, east, west
+      for (const bbox of [[-71, -30, -70, -29], [-71, -40, -70, -39], [-60, -34, -59, -33], [-80, -34, -79, -33]] as const) checkScan(seg, { bbox: [...bbox] }, undefined);
+      // radius and polygon around rows at a run's extremes (the scalar tests read base + offset)
+      for (const i of [5, 900, 1024 + 5, 2048 + 900, seg.rows.length - 1]) {
+        const x = seg.rows[i]!;
+        checkScan(seg, { near: { lat: x.lat, lon: x.lon, radiusM: 150 } }, undefined);
+        checkScan(seg, { near: { lat: x.lat, lon: x.lon, radiusM: 2000 }, from: x.ts, to: x.ts + 1 }, { pattern: 'AB1', mode: 'exact', maxEdits: 0, ocr: false, transpositions: false });
+        checkScan(seg, { polygon: [[x.lon - 0.01, x.lat - 0.01], [x.lon + 0.01, x.lat - 0.01], [x.lon, x.lat + 0.01]] }, undefined);
+      }
+      // row ranges starting and ending inside runs (the kernel's per-run passes start mid-run)
+      for (const [s, e] of [[3, 1030], [1023, 1025], [1000, 3 * 1024 + 50], [2047, 2049]] as const) {
+        checkScan(seg, { from: tsEdges[2]!, to: tsEdges[12]!, bbox: [lonEdges[0]!, latEdges[0]!, lonEdges[9]!, latEdges[9]!] }, undefined, { start: s, end: e });
+      }
+    }
+  });
+});

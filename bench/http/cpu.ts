@@ -34,3 +34,21 @@ export async function withCpu<T extends { requests: number }>(pid: number, phase
   const per = (ms: number) => Math.round((ms / Math.max(1, r.requests)) * 1000) / 1000;
   return { ...r, serverCpuMsPerRequest: per(s1 - s0), clientCpuMsPerRequest: per(c1 - c0) };
 }
+
+/**
+ * Waits until the process `pid` is idle: under `idleShare` of one core over a `windowMs` window, or
+ * `maxMs` passed. Answers the ms waited (NaN where /proc is not there). Work a server starts by itself
+ * after its first searches (the tenants' plate dictionaries and n-gram indexes are built off the thread on
+ * the first plate search) is not what a steady-state request costs.
+ */
+export async function settle(pid: number, idleShare = 0.05, windowMs = 500, maxMs = 120_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const a = processCpuMs(pid);
+    if (Number.isNaN(a)) return NaN;
+    await new Promise((r) => setTimeout(r, windowMs));
+    const used = processCpuMs(pid) - a;
+    const waited = performance.now() - t0;
+    if (used <= idleShare * windowMs || waited >= maxMs) return Math.round(waited);
+  }
+}

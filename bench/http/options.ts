@@ -17,6 +17,8 @@ export interface HttpBenchOptions {
   format: BodyFormat;
   ingestSeconds: number;
   searchSeconds: number;
+  /** Untimed warm-up per search kind before its phases (3/4 at the largest client count, 1/4 at one). */
+  warmupSeconds: number;
   /** Engine worker threads of the server. */
   threads: number;
   /** Reuse a preloaded data dir (created and kept if missing) instead of a temporary one. */
@@ -46,6 +48,7 @@ with the engine's own time (tookMs) beside the latency, so HTTP overhead = laten
   --format F          ingest body: ndjson | json | msgpack (default ndjson)
   --ingest-seconds S  length of each ingest phase (default 15)
   --search-seconds S  length of each search phase (default 8)
+  --warmup-seconds S  untimed warm-up per search kind, 3/4 at the largest client count, 1/4 at one (default 3)
   --threads N         the server's engine threads (default 2)
   --data-dir D        keep the preloaded data in D and reuse it on the next run (default: a temp dir)
   --kinds A,B         only the search kinds whose name contains A or B (default all)
@@ -73,6 +76,7 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
       format: { type: 'string', default: 'ndjson' },
       'ingest-seconds': { type: 'string', default: '15' },
       'search-seconds': { type: 'string', default: '8' },
+      'warmup-seconds': { type: 'string', default: '3' },
       threads: { type: 'string', default: '2' },
       'data-dir': { type: 'string' },
       kinds: { type: 'string' },
@@ -99,6 +103,7 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
     format,
     ingestSeconds: positive('--ingest-seconds', values['ingest-seconds'], false),
     searchSeconds: positive('--search-seconds', values['search-seconds'], false),
+    warmupSeconds: positive('--warmup-seconds', values['warmup-seconds'], false),
     threads: Number(values.threads),
     dataDir: values['data-dir'],
     kinds: values.kinds?.split(',').filter(Boolean),

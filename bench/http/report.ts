@@ -25,6 +25,8 @@ export interface HttpReport {
   data: string;
   preloadMs: number;
   serverOpenMs: number;
+  /** After the untimed warm-up, how long the server took to go idle (its background work) before the first phase. */
+  settledMs?: number;
   serverRssMiB: { afterOpen: number; atEnd: number };
   threads: number;
   search: SearchPhase[];
@@ -51,7 +53,7 @@ export function renderHttpSection(r: HttpReport, markers: { begin: string; end: 
     '',
     `- Machine: ${r.machine}; Node ${r.node}; date ${r.date}`,
     `- Command: \`${r.command}\``,
-    `- Data: ${r.data}; preload ${(r.preloadMs / 1000).toFixed(0)} s (0 = reused); the server opened it in ${(r.serverOpenMs / 1000).toFixed(1)} s, RSS ${r.serverRssMiB.afterOpen} MiB after open, ${r.serverRssMiB.atEnd} MiB at the end`,
+    `- Data: ${r.data}; preload ${(r.preloadMs / 1000).toFixed(0)} s (0 = reused); the server opened it in ${(r.serverOpenMs / 1000).toFixed(1)} s, RSS ${r.serverRssMiB.afterOpen} MiB after open, ${r.serverRssMiB.atEnd} MiB at the end${r.settledMs !== undefined ? `; after the warm-up the server went idle in ${(r.settledMs / 1000).toFixed(1)} s before the first timed phase` : ''}`,
     `- Server: a child \`platesearch serve --threads ${r.threads}\` on 127.0.0.1 (rate limit lifted); clients: undici Pool, one connection per client, closed loop, in the benchmark process on the same two cores as the server. Every request is audited durably (O_DSYNC writes of the hash-chained log and its head) before its answer, as in production.`,
     '',
     `### Ingest (durable: every acknowledged read is fsync'd in the WAL and searchable)`,

@@ -50,10 +50,16 @@
  *                      3 = i64 epoch ms), 2–3 plate, 4–5 camera, 6–7 region, 8–9 make, 10–11 color
  *                      (0 = u8, 1 = u16, 2 = u32)
  *   56   i64  tsBase   epoch ms added to u32 ts values
+ *
+ * ABI 7 (u24 lanes, src/core/base-lanes.ts): bits 12, 13, 14 of `widths` mark the ts, lat and lon lanes as u24
+ * offsets from per-run bases (ts then also relative to tsBase), and the descriptor grows to 80 bytes:
+ *
+ *   64   u32  bases    i32 [ts, lat, lon, 0] per run of kBaseRows rows; 0 when no lane is u24
+ *   68   12 bytes padding
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 6;
+export const kAbiVersion = 7;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -113,7 +119,7 @@ export const kFilterEmpty = 64;
 export const kFilterMakes = 128;
 export const kFilterColors = 256;
 
-export const kSegmentDescBytes = 64;
+export const kSegmentDescBytes = 80;
 export const S_ROWS = 0;
 export const S_TS = 4;
 export const S_LAT = 8;
@@ -129,6 +135,7 @@ export const S_MAKE = 44;
 export const S_COLOR = 48;
 export const S_WIDTHS = 52;
 export const S_TS_BASE = 56;
+export const S_BASES = 64;
 /** Bit positions of each lane's log2 width in the S_WIDTHS word. */
 export const W_TS = 0;
 export const W_PLATE = 2;
@@ -136,6 +143,10 @@ export const W_CAMERA = 4;
 export const W_REGION = 6;
 export const W_MAKE = 8;
 export const W_COLOR = 10;
+/** ABI 7: one bit each, set when the lane holds u24 offsets from per-run bases (src/core/base-lanes.ts). */
+export const W_TS24 = 12;
+export const W_LAT24 = 13;
+export const W_LON24 = 14;
 
 /** Distance written for a dictionary entry that does not match. */
 export const kNoMatch = 255;

@@ -6,8 +6,10 @@
  *
  *   rows i = 0 … rows-1, sorted by time bucket then place, so blocks have tight zone maps
  *   ┌──────────┬────────────────────────────────────────────────────────────────────┐
- *   │ ts       │ i64[rows]  epoch ms; or (tsWidth 4) u32[rows] ms since tsBase      │
+ *   │ ts       │ i64[rows]  epoch ms; or (tsWidth 4) u32[rows] ms since tsBase;     │
+ *   │          │            or (3) u24 offsets from per-run bases (base-lanes.ts)   │
  *   │ lat, lon │ i32[rows]  degrees × 1e7, rounded (API.md: ≥ 1e-7° precision);     │
+ *   │          │            or (latWidth / lonWidth 3) u24 from per-run bases       │
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
  *   │ plate    │ u32[rows]  index into the plate dictionary                         │
@@ -43,6 +45,8 @@
  * - dictionary slots are zero beyond the plate's length (bytes length–14): exact match compares all 16.
  */
 
+import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from './base-lanes.js';
+
 // power of two; one block's zone map covers this many rows
 export const kBlockRows = 8192;
 /** Bytes per plate-dictionary slot: 10 characters, padding, length in the last byte. */
@@ -73,10 +77,18 @@ export interface SegmentLayout {
    */
   make?: number;
   color?: number;
-  /** Bytes per ts value: 8 = i64 epoch ms (default), 4 = u32 ms since `tsBase` (< 2^31). */
-  tsWidth?: 8 | 4;
-  /** Epoch ms added to every u32 ts value (tsWidth 4). */
+  /**
+   * Bytes per ts value: 8 = i64 epoch ms (default), 4 = u32 ms since `tsBase` (< 2^31), 3 = u24 ms since
+   * `tsBase` + the row's run base in `bases` (src/core/base-lanes.ts).
+   */
+  tsWidth?: 8 | 4 | 3;
+  /** Epoch ms added to every u32 / u24 ts value (tsWidth 4 or 3). */
   tsBase?: number;
+  /** Bytes per lat / lon value: 4 = i32 (default), 3 = u24 offsets from the row's run base in `bases`. */
+  latWidth?: 4 | 3;
+  lonWidth?: 4 | 3;
+  /** Arena offset of the per-run bases of the u24 lanes (kBaseBytes per kBaseRows rows); 0/unset when none is u24. */
+  bases?: number;
   /** Bytes per code of the plate, camera, region, make and color lanes: 1, 2 or 4 (default 4). */
   plateWidth?: LaneWidth;
   cameraWidth?: LaneWidth;
@@ -118,6 +130,7 @@ export function codeLane(buffer: ArrayBufferLike, ptr: number, width: LaneWidth 
 
 /** ts of row i of a segment, whatever its ts lane's width. */
 export function tsReader(buffer: ArrayBufferLike, seg: SegmentLayout): (i: number) => number {
+  if (seg.tsWidth === 3) return u24Reader(buffer, seg.ts, seg.rows, seg.bases!, kBaseTs, seg.tsBase ?? 0);
   if (seg.tsWidth === 4) {
     const ts = new Uint32Array(buffer, seg.ts, seg.rows);
     const base = seg.tsBase ?? 0;
@@ -125,6 +138,14 @@ export function tsReader(buffer: ArrayBufferLike, seg: SegmentLayout): (i: numbe
   }
   const ts32 = new Int32Array(buffer, seg.ts, seg.rows * 2);
   return (i) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
+}
+
+/** lat or lon (i32, 1e-7°) of row i of a segment, whatever the lane's width. */
+export function coordReader(buffer: ArrayBufferLike, seg: SegmentLayout, which: 'lat' | 'lon'): (i: number) => number {
+  const width = which === 'lat' ? seg.latWidth : seg.lonWidth;
+  if (width === 3) return u24Reader(buffer, seg[which], seg.rows, seg.bases!, which === 'lat' ? kBaseLat : kBaseLon);
+  const v = new Int32Array(buffer, seg[which], seg.rows);
+  return (i) => v[i]!;
 }
 
 /** log2 of kBlockRows: row i lies in block i >>> kBlockShift. */

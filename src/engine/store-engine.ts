@@ -38,6 +38,7 @@ import type { SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
 import { executeHotlistJoin, kHotlistPoolMinPlates } from '../query/hotlist-join.js';
 import type { HotlistTask } from '../query/hotlist-task.js';
+import type { LiveHotlistTask } from '../query/live-hotlist-task.js';
 import { exportTenant } from '../query/export.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import { QueryBudget } from '../query/budget.js';
@@ -432,25 +433,29 @@ export class StoreEngine implements Engine {
     this.assertReadable(scopes);
     signal?.throwIfAborted();
     const sources = planSources(this.stores, scopes, query.filter);
-    // the join's shard tasks go to the pool when their dictionaries are big enough to pay for the round trip
+    // the join's shard and live tasks go to the pool when their dictionaries are big enough to pay for the
+    // round trip (a live view's plates: an upper bound of those its window reaches)
     const shards = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
-    const work = shards.reduce((n, s) => n + s.shard.layout.dictCount, 0);
+    const work = sources.reduce((n, s) => n + (s.kind === 'shard' ? s.shard.layout.dictCount : s.view.plateCount), 0);
     const pool = work >= Math.min(this.poolMinRows, kHotlistPoolMinPlates) ? this.poolOrUndefined() : undefined;
-    // every planned shard stays resident across the await, even if retention drops it meanwhile
+    // every planned shard and live view stays resident across the await, even if retention drops it or a seal
+    // retires the view's generation meanwhile
     for (const s of shards) s.shard.pin();
+    const live = pinLive(sources);
     try {
       const runTasks = pool
-        ? async (tasks: readonly HotlistTask[], sig?: AbortSignal) => {
+        ? async (tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, sig?: AbortSignal) => {
           const results = await pool.runHotlists(tasks, sig);
           this.counters.poolTasks += results.filter((r) => r !== undefined).length;
           return results;
         }
         : undefined;
-      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks } : {});
+      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks, liveTaskParts: 2 * pool!.threads } : {});
       this.assertOpen();
       return result;
     } finally {
       for (const s of shards) s.shard.unpin();
+      for (const v of live) v.unpin();
     }
   }
 

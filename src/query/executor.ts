@@ -195,7 +195,7 @@ export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
 
 export function rowPasses(shard: LoadedShard, i: number, p: PreparedFilter, t: number, m: ShardMasks): boolean {
   if (t < p.lo || t >= p.hi) return false;
-  if (p.geo && !p.geo(shard.lat[i]! / kCoordScale, shard.lon[i]! / kCoordScale)) return false;
+  if (p.geo && !p.geo(shard.latE7(i) / kCoordScale, shard.lonE7(i) / kCoordScale)) return false;
   if (m.camera && !m.camera[shard.camera[i]!]) return false;
   if (m.region && !m.region[shard.region[i]!]) return false;
   if (m.make && !m.make[m.makeIds![i]!]) return false;
@@ -466,8 +466,8 @@ export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: numb
     tenant: src.tenant,
     plate: plateOf ? plateOf(s, d) : s.plateAt(d),
     ts: c.ts,
-    lat: s.lat[i]! / kCoordScale,
-    lon: s.lon[i]! / kCoordScale,
+    lat: s.latE7(i) / kCoordScale,
+    lon: s.lonE7(i) / kCoordScale,
     camera: s.cameras[s.camera[i]!]!,
   } as Hit;
   const region = s.region[i]!;

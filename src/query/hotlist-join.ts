@@ -1,14 +1,16 @@
 /**
  * Hot-list search as a join (issue 12): the entries are indexed once per query (src/query/hotlist-index.ts),
  * and every shard in scope probes that index with its distinct plates in a task of its own
- * (src/query/hotlist-task.ts), on the executor's workers when the work is big enough, else here. A task
- * returns per matched entry its exact count and its best limitPerPlate rows; this keeps those typed arrays
- * as they came, adds the live rows and any wildcard entries (src/query/hotlist.ts, the per-dictionary
+ * (src/query/hotlist-task.ts), on the executor's workers when the work is big enough, else here; so do
+ * slices of each live view's plates in the window (src/query/live-hotlist-task.ts: the live rows are in
+ * arena memory too). A task returns per matched entry its exact count and its best limitPerPlate rows; this
+ * keeps those typed arrays as they came, adds any wildcard entries (src/query/hotlist.ts, the per-dictionary
  * matcher, into per-entry TopKs), sorts each entry's few kept rows and materialises only the best.
  *
  *   entries ──► index (once) ─┬─► shard task ─► (entry, count, top rows) ─┐
- *                             ├─► shard task ─► …                         ├─► per entry: sort, cut ─► hits
- *   live rows, wildcard entries, tasks no worker could run ─► hotlist.ts ─┘
+ *                             ├─► live task (a slice of a view's plates) ─┤
+ *                             ├─► …                                       ├─► per entry: sort, cut ─► hits
+ *   wildcard entries, live views not in one arena, failed tasks ─► hotlist.ts ─┘
  */
 import { QueryBudget } from './budget.js';
 import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
@@ -16,14 +18,21 @@ import { materialise, type Candidate, type TopK } from './executor.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { buildHotlistIndex, indexedEntry, type HotlistIndex } from './hotlist-index.js';
 import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
+import { isLiveHotlistTask, runLiveHotlistTask, type LiveHotlistTask } from './live-hotlist-task.js';
+import { liveHit } from './live-hit.js';
+import { liveScansWithKernels } from './analytics/live-row-scan.js';
+import { liveRegions } from '../store/live-columns.js';
+import { liveTimeRange, windowPlates } from '../store/live-plate-chain.js';
+import { prepareFilter } from './filter-plan.js';
 import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 import { ShardHits } from './shard-hits.js';
 
 type ShardSource = Source & { kind: 'shard' };
+type LiveSource = Source & { kind: 'live' };
 
 /** Runs tasks elsewhere (the executor pool); a task it could not run comes back undefined. */
-export type HotlistTaskRunner = (tasks: readonly HotlistTask[], signal?: AbortSignal) => Promise<Array<HotlistTaskResult | undefined>>;
+export type HotlistTaskRunner = (tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal) => Promise<Array<HotlistTaskResult | undefined>>;
 
 /** The task of one shard source (the retention floor folded into the filter). */
 export function hotlistTask(src: ShardSource, query: HotlistQuery, index: HotlistIndex): HotlistTask {
@@ -51,27 +60,80 @@ function inScope(src: ShardSource, query: HotlistQuery): boolean {
 }
 
 /**
+ * A live view's plates in the window, cut into tasks (src/query/live-hotlist-task.ts); undefined when the
+ * view cannot go to a task (no row can pass, or its regions are not all in one arena: the plain path serves).
+ */
+function liveTasks(src: LiveSource, query: HotlistQuery, index: HotlistIndex, parts: number): LiveHotlistTask[] | undefined {
+  const view = src.view;
+  if (!liveScansWithKernels(view)) return undefined;
+  const from = Math.max(query.filter.from ?? -Infinity, src.minTs);
+  const filter = Number.isFinite(from) ? { ...query.filter, from } : query.filter;
+  const p = prepareFilter(filter, -Infinity);
+  if (p.empty) return [];
+  const [gLo, gHi] = liveTimeRange(view, p.lo, p.hi);
+  if (gLo >= gHi) return [];
+  const { codes, starts } = windowPlates(view, gLo, gHi);
+  const n = codes.length;
+  if (n === 0) return [];
+  const { blocks, slotChunks } = liveRegions(view);
+  const cols = view.cols;
+  const labels = {
+    cameras: cols.cameras.values, regions: cols.regions.values,
+    ...(filter.makes || filter.colors ? { makes: cols.makes.values, colors: cols.colors.values } : {}),
+  };
+  // slices of at least kLivePlatesPerTask plates (a pool round trip is worth ~0.1 ms of probing)
+  const k = Math.max(1, Math.min(parts, Math.floor(n / kLivePlatesPerTask)));
+  const rowsPerPlate = (gHi - gLo) / n;
+  const tasks: LiveHotlistTask[] = [];
+  for (let t = 0; t < k; t++) {
+    const a = Math.floor((t * n) / k), b = Math.floor(((t + 1) * n) / k);
+    tasks.push({
+      layout: { arena: cols.arena, rows: Math.ceil((b - a) * rowsPerPlate) }, live: true, blocks, slotChunks,
+      codes: codes.subarray(a, b), starts: starts.subarray(a, b), gLo, filter, ...labels, limit: query.limitPerPlate, index,
+    });
+  }
+  return tasks;
+}
+
+/** Plates of a live view's window below which it is one task (probing them costs ~20–50 ns each). */
+const kLivePlatesPerTask = 4096;
+
+/** The hits of one task's rows: a shard's (ShardHits), or a live view's (liveHit). */
+interface TaskHits {
+  plateOf(row: number): string;
+  hit(row: number, ts: number, seq: number, distance: number, plate: string): Hit;
+}
+
+function liveTaskHits(src: LiveSource): TaskHits {
+  const view = src.view;
+  return {
+    plateOf: (row) => view.plate(row),
+    hit: (row, _ts, _seq, distance) => liveHit(view, src.tenant, src.ordinal, row, distance),
+  };
+}
+
+/**
  * The task results of a query, kept as they came (typed arrays), indexed by entry: merging costs no
  * object per row. Per task result, each matched entry is one segment: its count and its kept rows, a run
  * sorted best first.
  */
 class TaskRows {
   readonly results: HotlistTaskResult[] = [];
-  readonly sources: ShardSource[] = [];
+  readonly sources: Source[] = [];
   /** Per task, its hit builder, made on the first hit from it. */
-  readonly hits: Array<ShardHits | undefined> = [];
+  readonly hits: Array<TaskHits | undefined> = [];
 
-  add(src: ShardSource, r: HotlistTaskResult): void {
+  add(src: Source, r: HotlistTaskResult): void {
     this.results.push(r);
     this.sources.push(src);
     this.hits.push(undefined);
   }
 
-  hitsOf(t: number): ShardHits {
+  hitsOf(t: number): TaskHits {
     let h = this.hits[t];
     if (!h) {
       const src = this.sources[t]!;
-      this.hits[t] = h = new ShardHits(src.shard, src.tenant, src.ordinal);
+      this.hits[t] = h = src.kind === 'shard' ? new ShardHits(src.shard, src.tenant, src.ordinal) : liveTaskHits(src);
     }
     return h;
   }
@@ -306,48 +368,70 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
 export const kHotlistPoolMinPlates = 50_000;
 
 export interface HotlistJoinOptions {
-  /** Runs the shard tasks on the pool; absent: every task runs on this thread. */
+  /** Runs the shard and live tasks on the pool; absent: every task runs on this thread. */
   runTasks?: HotlistTaskRunner;
+  /** Tasks a live view's plates are cut into for `runTasks` (as many as the pool's batches: every worker takes a share). */
+  liveTaskParts?: number;
 }
 
 /**
- * One hot-list search. Shard tasks go to `runTasks` when given; the rest (live rows, wildcard entries,
- * tasks the pool could not run) is done here. The signal's budget is checked throughout (503 past it).
+ * One hot-list search. Shard tasks and live tasks go to `runTasks` when given; the rest (wildcard entries,
+ * live views not in one arena, tasks the pool could not run) is done here. Every task is planned before
+ * the first await, so the live views are read as they were when the query was planned (the caller pins
+ * them). The signal's budget is checked throughout (503 past it).
  */
 export async function executeHotlistJoin(sources: readonly Source[], query: HotlistQuery, signal?: AbortSignal, options: HotlistJoinOptions = {}): Promise<HotlistResult> {
   const budget = QueryBudget.of(signal);
   const shards = sources.filter((s): s is ShardSource => s.kind === 'shard' && inScope(s, query));
-  // the shard tasks' index only: with every read in scope live (no shard task), building it was a second
-  // index of 100,000 entries beside the live rows' own plan (HotlistPlan, below)
-  const index = shards.length > 0 ? buildHotlistIndex(query.entries, budget) : undefined;
-  // the tasks probe the shards' dictionaries in arena memory: slots gathered back for the tasks' length
-  // where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
+  const lives = sources.filter((s): s is LiveSource => s.kind === 'live');
+  const indexed = query.entries.some(indexedEntry);
+  // the tasks' index, built once for every task (none when nothing is in scope)
+  const index = indexed && (shards.length > 0 || lives.length > 0) ? buildHotlistIndex(query.entries, budget) : undefined;
+  const tasks: Array<HotlistTask | LiveHotlistTask> = [];
+  const owners: Source[] = [];
+  // live views that cannot go to a task, shards without room to gather their slots, and shards whose task
+  // failed: the plain path, every indexed entry
+  const rest: Source[] = [];
+  // the shard tasks probe the shards' dictionaries in arena memory: slots gathered back for the tasks'
+  // length where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
   const leases: Array<() => void> = [];
   const tops = new Map<number, TopK>();
   const rows = new TaskRows();
-  const missed: Source[] = [];
   try {
-    const tasked: ShardSource[] = [];
-    for (const s of shards) {
+    for (const s of index ? shards : []) {
       try {
         leases.push(s.shard.leaseSlots());
-        tasked.push(s);
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
-        missed.push(s); // no room to gather its slots: the plain path answers for it
+        rest.push(s); // no room to gather its slots: the plain path answers for it
+        continue;
+      }
+      tasks.push(hotlistTask(s, query, index!));
+      owners.push(s);
+    }
+    const parts = options.runTasks ? options.liveTaskParts ?? 1 : 1;
+    for (const src of lives) {
+      const live = index ? liveTasks(src, query, index, parts) : [];
+      if (!live) rest.push(src);
+      for (const t of live ?? []) {
+        tasks.push(t);
+        owners.push(src);
       }
     }
-    const tasks = tasked.map((s) => hotlistTask(s, query, index!));
     const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
-    tasked.forEach((src, i) => {
+    tasks.forEach((task, i) => {
       budget?.check();
+      const src = owners[i]!;
       let r = results[i];
-      if (!r) {
+      if (!r && isLiveHotlistTask(task)) {
+        // the arena's memory, as any of the view's lanes sees it
+        r = runLiveHotlistTask((src as LiveSource).view.cols.blocks[0]!.seq.buffer, task, budget);
+      } else if (!r) {
         try {
-          r = runHotlistTask(src.shard.view.bytes.buffer, tasks[i]!, budget);
+          r = runHotlistTask((src as ShardSource).shard.view.bytes.buffer, task as HotlistTask, budget);
         } catch (err) {
           if (!(err instanceof RangeError)) throw err;
-          missed.push(src); // cannot happen short of a bug in the layout: the plain path answers instead
+          rest.push(src); // cannot happen short of a bug in the layout: the plain path answers instead
           return;
         }
       }
@@ -356,9 +440,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   } finally {
     for (const release of leases) release();
   }
-  // live rows (a hash map of their own plates), and shards whose task failed: every indexed entry
-  const rest = [...sources.filter((s) => s.kind === 'live'), ...missed];
-  if (rest.length > 0 && query.entries.some(indexedEntry)) {
+  if (rest.length > 0 && indexed) {
     collectHotlist(rest, new HotlistPlan(query.entries, budget, indexedEntry), query, budget, tops);
   }
   // wildcard entries, every source: the entry's matcher over each dictionary

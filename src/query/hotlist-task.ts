@@ -17,13 +17,13 @@
  *                kept costs one compare, so a plate read 100,000 times costs a pass over its rows and
  *                `limit` slots, whatever the count
  */
-import { codeLane, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
 import type { ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
-import { attributeMask, prepareFilter } from './filter-plan.js';
+import { attributeMask, prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 
 export interface HotlistTask {
@@ -79,7 +79,6 @@ const kOcrBytes: Uint8Array = (() => {
   return t;
 })();
 
-/** A growable i32 list (typed, so a result hands its prefix over without a copy per value). */
 /** The kept rows of a task's entries, column by column, grown by whole entries (`reserve`, then `n` more). */
 class KeptRows {
   rows = new Uint32Array(1024);
@@ -110,7 +109,7 @@ class KeptRows {
  * Per-entry bounded heap by (distance, ts desc, seq), root = the worst kept row; reused across entries
  * (reset), struct of arrays (no object per row). `seq` is read only when a row enters or ties the root.
  */
-class EntryTop {
+export class EntryTop {
   size = 0;
   total = 0;
   readonly d: Uint8Array;
@@ -201,17 +200,19 @@ class EntryTop {
 }
 
 /**
- * Probes `ix` with the `count` sorted 16-byte slots at `dict` of `buf` (a shard's dictionary, or a tenant's):
+ * Probes `ix` with the `count` 16-byte slots at `dict` of `buf` (a shard's dictionary, or a tenant's):
  * the (entry, dictionary entry, distance) triples, exact ones first, each kind in dictionary order.
+ * `sorted`: the slots are in plate order (a sealed dictionary), so a few exact entries may each be found
+ * by a binary search; live plates gathered in first-seen order are not (live-hotlist-task.ts).
  */
-export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, budget?: QueryBudget): ProbePairs {
+export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, budget?: QueryBudget, sorted = true): ProbePairs {
   const pe = int32List(), pd = int32List(), pdist = int32List();
-  probe(ix, buf, dict, count, pe, pd, pdist, budget);
+  probe(ix, buf, dict, count, sorted, pe, pd, pdist, budget);
   return { entries: pe.items.slice(0, pe.length), plates: pd.items.slice(0, pd.length), distances: pdist.items.slice(0, pdist.length) };
 }
 
 /** Probes a dictionary: (entry, dictionary entry, distance) triples into `pe`, `pd`, `pdist`. */
-function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
+function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
   if (count === 0) return;
   const words = new Uint32Array(buf, dict, count * 4);
   const bytes = new Uint8Array(buf, dict, count * kPlateSlotBytes);
@@ -226,7 +227,7 @@ function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: numb
   for (const ocr of [false, true]) {
     const ex = ix.exact[ocr ? 1 : 0];
     if (!ex) continue;
-    if (!ocr && list.length * 24 < count) {
+    if (!ocr && sorted && list.length * 24 < count) {
       // few entries: a binary search each over the sorted slots (~log2(count) slot compares)
       for (let t = 0; t < list.length; t++) {
         budget?.tick();
@@ -329,30 +330,43 @@ function findSlot(bytes: Uint8Array, count: number, eb: Uint8Array, eo: number):
   return -1;
 }
 
-/** Runs one shard task: see the file comment. `buf` is the arena's memory buffer. */
-export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?: QueryBudget): HotlistTaskResult {
-  const seg = task.layout;
-  const empty: HotlistTaskResult = {
+/** A task's answer when nothing matches. */
+export function emptyHotlistResult(): HotlistTaskResult {
+  return {
     entries: new Int32Array(0), totals: new Int32Array(0), offsets: new Int32Array(1),
     rows: new Uint32Array(0), distances: new Uint8Array(0), ts: new Float64Array(0), seqs: new Float64Array(0),
   };
-  const p = prepareFilter(task.filter, -Infinity);
-  if (p.empty || seg.rows === 0 || seg.dictCount === 0) return empty;
-  const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
-  const regionOk = p.regions ? task.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
-  const makeOk = p.makes ? attributeMask(task.makes ?? [], p.makes) : null;
-  const colorOk = p.colors ? attributeMask(task.colors ?? [], p.colors) : null;
-  if ((cameraOk && !cameraOk.includes(true)) || (regionOk && !regionOk.includes(true))) return empty;
-  if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return empty;
+}
 
-  const pairs = task.pairs ?? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget);
+/** Per label filter, a mask by dictionary code (null: no such filter); undefined when no row can pass. */
+export interface LabelMasks {
+  camera: boolean[] | null;
+  region: boolean[] | null;
+  make: Uint8Array | null;
+  color: Uint8Array | null;
+}
+
+/** The label masks of `p` over a source's dictionaries (code 0 of region, make, color is "none"). */
+export function labelMasks(p: PreparedFilter, labels: Pick<HotlistTask, 'cameras' | 'regions' | 'makes' | 'colors'>): LabelMasks | undefined {
+  const camera = p.cameras ? labels.cameras.map((c) => p.cameras!.has(c)) : null;
+  const region = p.regions ? labels.regions.map((r, i) => i > 0 && p.regions!.has(r)) : null;
+  const make = p.makes ? attributeMask(labels.makes ?? [], p.makes) : null;
+  const color = p.colors ? attributeMask(labels.colors ?? [], p.colors) : null;
+  if ((camera && !camera.includes(true)) || (region && !region.includes(true))) return undefined;
+  if ((make && !make.includes(1)) || (color && !color.includes(1))) return undefined;
+  return { camera, region, make, color };
+}
+
+/**
+ * The result of a task from its probe's pairs: the pairs grouped by entry, each entry's rows offered to one
+ * heap by `offerRows(pair, top)` (the order of an entry's own pairs does not matter: its heap keeps the same
+ * rows), drained best first.
+ */
+export function collectByEntry(pairs: ProbePairs, limit: number, offerRows: (pair: number, distance: number, top: EntryTop) => void): HotlistTaskResult {
   const nPairs = pairs.entries.length;
-  if (nPairs === 0) return empty;
-
-  // pairs by entry: one entry's rows go through one heap (the order of an entry's own pairs does not
-  // matter: its heap keeps the same rows). Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21),
-  // natively, where a comparator called per compare cost as much as the probe.
-  const E = pairs.entries, D = pairs.plates, PD = pairs.distances;
+  // Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21), natively, where a comparator called per
+  // compare cost as much as the probe.
+  const E = pairs.entries, PD = pairs.distances;
   const order = new Int32Array(nPairs);
   let sorted = true;
   for (let i = 1; i < nPairs && sorted; i++) sorted = E[i - 1]! <= E[i]!;
@@ -364,6 +378,49 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     keys.sort();
     for (let q = 0; q < nPairs; q++) order[q] = keys[q]! % 4294967296;
   }
+  const top = new EntryTop(limit);
+  const outE = int32List(), outT = int32List(), outOff = int32List();
+  const kept = new KeptRows();
+  outOff.push(0);
+  const flush = (e: number) => {
+    if (top.total === 0) return;
+    outE.push(e);
+    outT.push(top.total);
+    top.drainSorted(kept);
+    outOff.push(kept.n);
+  };
+  let cur = -1;
+  for (let q = 0; q < order.length; q++) {
+    const pi = order[q]!;
+    const e = E[pi]!;
+    if (e !== cur) {
+      if (cur >= 0) flush(cur);
+      top.reset();
+      cur = e;
+    }
+    offerRows(pi, PD[pi]!, top);
+  }
+  if (cur >= 0) flush(cur);
+  return {
+    entries: outE.items.slice(0, outE.length), totals: outT.items.slice(0, outT.length), offsets: outOff.items.slice(0, outOff.length),
+    rows: kept.rows.slice(0, kept.n), distances: kept.distances.slice(0, kept.n),
+    ts: kept.ts.slice(0, kept.n), seqs: kept.seqs.slice(0, kept.n),
+  };
+}
+
+/** Runs one shard task: see the file comment. `buf` is the arena's memory buffer. */
+export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?: QueryBudget): HotlistTaskResult {
+  const seg = task.layout;
+  const p = prepareFilter(task.filter, -Infinity);
+  if (p.empty || seg.rows === 0 || seg.dictCount === 0) return emptyHotlistResult();
+  const masks = labelMasks(p, task);
+  if (!masks) return emptyHotlistResult();
+  const { camera: cameraOk, region: regionOk, make: makeOk, color: colorOk } = masks;
+
+  const pairs = task.pairs ?? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget);
+  const nPairs = pairs.entries.length;
+  if (nPairs === 0) return emptyHotlistResult();
+  const D = pairs.plates;
 
   const rowsN = seg.rows;
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
@@ -371,8 +428,8 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
   const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
   const post: CodeLane = seg.postingsWidth === 2 ? new Uint16Array(buf, task.postings, rowsN) : new Uint32Array(buf, task.postings, rowsN);
-  const lat = new Int32Array(buf, seg.lat, rowsN);
-  const lon = new Int32Array(buf, seg.lon, rowsN);
+  const lat = coordReader(buf, seg, 'lat');
+  const lon = coordReader(buf, seg, 'lon');
   const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
   // an absent optional lane (offset 0) means every row has code 0: "no value"
   const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : new Uint8Array(rowsN));
@@ -411,27 +468,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     lastLo = a;
   }
 
-  const top = new EntryTop(task.limit);
-  const outE = int32List(), outT = int32List(), outOff = int32List();
-  const kept = new KeptRows();
-  outOff.push(0);
-  const flush = (e: number) => {
-    if (top.total === 0) return;
-    outE.push(e);
-    outT.push(top.total);
-    top.drainSorted(kept);
-    outOff.push(kept.n);
-  };
-  let cur = -1;
-  for (let q = 0; q < order.length; q++) {
-    const pi = order[q]!;
-    const e = E[pi]!;
-    if (e !== cur) {
-      if (cur >= 0) flush(cur);
-      top.reset();
-      cur = e;
-    }
-    const distance = PD[pi]!;
+  return collectByEntry(pairs, task.limit, (pi, distance, top) => {
     // the plate's run: rows ascending, so newest (by hour bucket) last
     const lo = runLo[pi]!;
     for (let j = runHi[pi]! - 1; j >= lo; j--) {
@@ -439,18 +476,12 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       const i = post[j]!;
       const t = tsAt(i);
       if (t < tLo || t >= tHi) continue;
-      if (geo && !geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
+      if (geo && !geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
       if (regionOk && !regionOk[region![i]!]) continue;
       if (makeOk && !makeOk[make![i]!]) continue;
       if (colorOk && !colorOk[color![i]!]) continue;
       top.offer(distance, t, i, seqOf);
     }
-  }
-  if (cur >= 0) flush(cur);
-  return {
-    entries: outE.items.slice(0, outE.length), totals: outT.items.slice(0, outT.length), offsets: outOff.items.slice(0, outOff.length),
-    rows: kept.rows.slice(0, kept.n), distances: kept.distances.slice(0, kept.n),
-    ts: kept.ts.slice(0, kept.n), seqs: kept.seqs.slice(0, kept.n),
-  };
+  });
 }

@@ -21,7 +21,7 @@ import type { LoadedShard } from '../store/shard-loader.js';
 import { materialise, rowPasses, shardMasks, TopK, type Candidate } from './executor.js';
 import { liveRowTest } from './live-scan.js';
 import { kLiveBlockRows } from '../store/live-columns.js';
-import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
+import { liveTimeRange, prevPlateRow, windowPlates } from '../store/live-plate-chain.js';
 import { labelPasses } from '../model/label.js';
 import { prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
@@ -144,16 +144,8 @@ function liveDictionary(src: Source & { kind: 'live' }, gLo: number, gHi: number
   const view = src.view;
   const names = view.cols.plates;
   const count = view.plateCount;
-  const starts = new Int32Array(count);
-  let n = 0;
-  for (let c = 0; c < count; c++) if ((starts[c] = plateRowBelow(view, c, gHi)) >= gLo) n++;
-  const code = new Int32Array(n);
-  const start = new Int32Array(n);
-  for (let c = 0, i = 0; c < count; c++) {
-    if (starts[c]! < gLo) continue;
-    code[i] = c;
-    start[i++] = starts[c]!;
-  }
+  const { codes: code, starts: start } = windowPlates(view, gLo, gHi);
+  const n = code.length;
   let indexOf: Int32Array | undefined; // code → entry, for lookups of a few exact entries
   let plates: string[] | undefined;
   const dict: PlateDictionary = {

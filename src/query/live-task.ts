@@ -20,22 +20,25 @@ import { kNoMatch } from '../core/kernels.js';
 import { kLiveBlockRows, kSlotChunk, liveDictSegment, liveSegment, type LiveView } from '../store/live-columns.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
-import { prepareFilter, zoneMayMatch } from './filter-plan.js';
+import { prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
 import { liveRowTest } from './live-scan.js';
 import { RowTop, type RowBoundary } from './row-top.js';
 import { kPlateSlotBytes } from '../core/segment.js';
 import { int32List } from '../core/typed-list.js';
 import { lowerBound } from '../core/sorted-search.js';
 import { livePlateOrder, prefixSpan } from '../store/live-plate-order.js';
-import { liveTimeRange, plateRowBelow, prevPlateRow } from '../store/live-plate-chain.js';
-import { compilePlateMatch } from './plate-matcher.js';
+import { liveTimeRange, plateRowBelow, plateRowsInView, prevPlateRow } from '../store/live-plate-chain.js';
+import { compilePlateMatch, prefixThenStars } from './plate-matcher.js';
 import { liveChunkGrams } from '../store/live-plate-grams.js';
 import type { PlateGrams } from '../store/plate-grams.js';
 import { planGrams } from './gram-plan.js';
 import { gramCandidates, verifyCandidates } from './gram-match.js';
 
-/** How live plate patterns were matched since the process started (for tests and benchmarks). */
-export const liveMatchCounts = { prefix: 0, grams: 0, pass: 0 };
+/**
+ * How live plate patterns were matched since the process started (for tests and benchmarks); `counted`:
+ * searches whose older blocks were counted from the per-plate counts (restCounter).
+ */
+export const liveMatchCounts = { prefix: 0, grams: 0, pass: 0, counted: 0 };
 
 const kShift = Math.log2(kLiveBlockRows);
 const kMask = kLiveBlockRows - 1;
@@ -56,12 +59,13 @@ export function runLiveTask(
   const mark = k.scratch.mark();
   try {
     let dist = 0;
+    // the matched codes when the prefix or the n-grams narrowed the match (else every code's distance is in `dist`)
+    let codes: Int32Array | undefined;
     if (match) {
       const count = view.plateCount;
       dist = k.scratch.alloc(Math.max(16, count), 16);
       const compiled = k.compilePlateMatch(match);
-      // the matched codes when the prefix narrowed the match (else every code's distance is in `dist`)
-      const codes = matchByPrefix(k, view, match, compiled, dist, budget) ?? matchByGrams(k, view, match, compiled, dist, budget);
+      codes = matchByPrefix(k, view, match, compiled, dist, budget) ?? matchByGrams(k, view, match, compiled, dist, budget);
       let matched = codes ? codes.length : 0;
       if (!codes) {
         liveMatchCounts.pass++;
@@ -111,6 +115,7 @@ export function runLiveTask(
     // segment written into wasm memory and the filter's set-up, some 25 µs, which over a month of blocks was
     // most of a 2-hour radius search (the kernel's own zone test comes after that cost)
     const meets = prepareFilter(filter, -Infinity);
+    const rest = dist === 0 ? undefined : restCounter(view, meets, codes, () => new Uint8Array(k.memory.buffer, dist, view.plateCount));
     // rows per kernel call: a block, or fewer under a big polygon (~1 ns an edge a row; see segment-task.ts)
     const edges = filter.polygon?.length ?? 0;
     const step = edges <= 64 ? kLiveBlockRows : Math.max(256, Math.min(kLiveBlockRows, Math.floor((65536 * 64) / edges)));
@@ -122,6 +127,13 @@ export function runLiveTask(
       if (!zoneMayMatch(meets, z[0]!, z[1]!, z[2]!, z[3]!, z[4]!, z[5]!)) continue;
       const seg = liveSegment(cols, b, rowsIn);
       if (top.full() && top.worstDistance() === 0 && block.zone[1]! < top.worstTs()) {
+        // this block and every older one only counted, and every row passes the filter: their count is the
+        // view's matched rows less those met in the newer blocks (the per-plate counts), not a kernel call each
+        if (rest && rest.newestUpTo[b]! < top.worstTs()) {
+          top.countWorse(rest.matchedRows() - top.total);
+          liveMatchCounts.counted++;
+          break;
+        }
         top.countWorse(k.countSegment(seg, compiled, dist === 0 ? null : dist));
         continue;
       }
@@ -143,6 +155,34 @@ export function runLiveTask(
   } finally {
     k.scratch.release(mark);
   }
+}
+
+/**
+ * When the filter passes every row of `view` (no place or label test, a window holding every block's zone),
+ * the count of a pattern's rows in the blocks not yet scanned: per block, the newest time of it and every
+ * older block (they can be counted together once it is older than the worst kept row), and the view's rows
+ * of the matched plates from the generation's per-plate counts. Undefined otherwise: the kernel counts.
+ */
+function restCounter(view: LiveView, p: PreparedFilter, codes: Int32Array | undefined, distances: () => Uint8Array): { newestUpTo: Float64Array; matchedRows: () => number } | undefined {
+  if (p.geo || p.cameras || p.regions || p.makes || p.colors) return undefined;
+  const blocks = view.cols.blocks;
+  const n = view.blockCount();
+  const newestUpTo = new Float64Array(n);
+  for (let b = 0, newest = -Infinity; b < n; b++) {
+    const z = blocks[b]!.zone;
+    if (z[0]! < p.lo || z[1]! >= p.hi) return undefined; // a row of this block may fall outside the window
+    newestUpTo[b] = newest = Math.max(newest, z[1]!);
+  }
+  const matchedRows = () => {
+    let rows = 0;
+    if (codes) for (const c of codes) rows += plateRowsInView(view, c);
+    else {
+      const ds = distances();
+      for (let c = 0; c < ds.length; c++) if (ds[c] !== kNoMatch) rows += plateRowsInView(view, c);
+    }
+    return rows;
+  };
+  return { newestUpTo, matchedRows };
 }
 
 /** The characters of `match` before its first `?` or `*`, when they narrow it ('' for fuzzy or OCR patterns). */
@@ -173,7 +213,7 @@ function matchByPrefix(k: Kernels, view: LiveView, match: PlateMatch, compiled: 
   const matcher = compilePlateMatch(match);
   // `9*`: every plate of the span matches, at distance 0 (the matcher's regex on each of thousands of plates
   // was most of such a search)
-  const whole = match.mode === 'wildcard' && /^\*+$/.test(match.pattern.slice(prefix.length));
+  const whole = prefixThenStars(match) !== undefined;
   const ds = new Uint8Array(k.memory.buffer, dist, count);
   for (let i = lo; i < hi; i++) {
     const code = order.sorted[i]!;

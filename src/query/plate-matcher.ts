@@ -85,3 +85,15 @@ export function compilePlateMatch(match: PlateMatch): PlateMatcher {
 export function isLookup(match: PlateMatch): boolean {
   return !match.ocr && (match.mode === 'exact' || (match.mode === 'fuzzy' && match.maxEdits === 0));
 }
+
+const kPrefixThenStars = /^([A-Z0-9]+)\*+$/;
+
+/**
+ * The literal start of a wildcard pattern that is that start and then only stars (`9*`, `AB**`), without OCR
+ * classes: every plate with that start matches, at distance 0, so the plates need no matcher and a sorted
+ * dictionary answers by range. Undefined for any other pattern.
+ */
+export function prefixThenStars(match: PlateMatch): string | undefined {
+  if (match.mode !== 'wildcard' || match.ocr) return undefined;
+  return kPrefixThenStars.exec(match.pattern)?.[1];
+}

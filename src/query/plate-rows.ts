@@ -17,12 +17,12 @@
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { plateGramRows, plateGramRowsKey } from '../store/plate-gram-rows.js';
+import { prefixThenStars } from './plate-matcher.js';
 
 /** Shard tasks answered by these counts on this thread (tests: the shortcut ran). */
 export const plateRowsAnswers = { count: 0 };
 
 const kContains = /^\*+([A-Z0-9]{1,2})\*+$/;
-const kPrefix = /^([A-Z0-9]+)\*+$/;
 
 /**
  * The rows of `shard` matching `match` under `filter` (retention floor folded in), when the shard lies
@@ -33,7 +33,7 @@ export function wholeShardPlateRows(shard: LoadedShard, match: PlateMatch, filte
   if (filter.bbox || filter.near || filter.polygon || filter.cameras || filter.regions || filter.makes || filter.colors) return undefined;
   const m = shard.meta;
   if ((filter.from ?? -Infinity) > m.minTs || (filter.to ?? Infinity) <= m.maxTs) return undefined;
-  const shape = shapeOf(match.pattern);
+  const shape = shapeOf(match);
   if (shape.contains !== undefined) return plateGramRows(shard)[shape.contains]!;
   if (shape.prefix !== undefined) return prefixRows(shard, shape.prefix);
   return undefined;
@@ -42,13 +42,14 @@ export function wholeShardPlateRows(shard: LoadedShard, match: PlateMatch, filte
 /** The last pattern's shape: a search asks once per shard (~30 a tenant), with one pattern. */
 let last: { pattern: string; contains?: number; prefix?: string } = { pattern: '' };
 
-function shapeOf(pattern: string): { contains?: number; prefix?: string } {
+function shapeOf(match: PlateMatch): { contains?: number; prefix?: string } {
+  const pattern = match.pattern;
   if (last.pattern === pattern) return last;
   const contains = kContains.exec(pattern);
-  const prefix = contains ? null : kPrefix.exec(pattern);
+  const prefix = contains ? undefined : prefixThenStars(match);
   last = { pattern };
   if (contains) last.contains = plateGramRowsKey(contains[1]!);
-  if (prefix) last.prefix = prefix[1]!;
+  if (prefix !== undefined) last.prefix = prefix;
   return last;
 }
 

@@ -20,6 +20,7 @@ import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch } from './worker.js';
 import type { RowScanResult, RowScanTask } from './analytics/row-scan-task.js';
 import type { HotlistTask, HotlistTaskResult } from './hotlist-task.js';
+import type { LiveHotlistTask } from './live-hotlist-task.js';
 import type { ClonedTask, ClonedTaskResult } from './analytics/cloned-task.js';
 
 /** The compiled executor worker (see core/worker-path.ts). */
@@ -70,9 +71,12 @@ export class ExecutorPool {
     return this.dispatch<RowScanTask, RowScanResult>(tasks, signal, 'runRowScanBatch');
   }
 
-  /** The hot-list join's shard tasks (src/query/hotlist-task.ts), with `run`'s batching, budget and fallbacks. */
-  async runHotlists(tasks: readonly HotlistTask[], signal?: AbortSignal): Promise<Array<HotlistTaskResult | undefined>> {
-    return this.dispatch<HotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch');
+  /**
+   * The hot-list join's shard and live tasks (src/query/hotlist-task.ts, live-hotlist-task.ts), with `run`'s
+   * batching, budget and fallbacks.
+   */
+  async runHotlists(tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal): Promise<Array<HotlistTaskResult | undefined>> {
+    return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch');
   }
 
   /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts), each over shards of several arenas. */

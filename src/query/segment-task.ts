@@ -14,7 +14,7 @@
  */
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
-import { codeLane, kBlockRows, kCoordScale, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kBlockRows, kCoordScale, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
@@ -184,8 +184,8 @@ function viaPostings(
   const ds = new Uint8Array(buf, dist, seg.dictCount);
   const plate = codeLane(buf, seg.plate, seg.plateWidth, seg.rows);
   const post = codeLane(buf, task.postings, seg.postingsWidth, seg.rows);
-  const lat = new Int32Array(buf, seg.lat, seg.rows);
-  const lon = new Int32Array(buf, seg.lon, seg.rows);
+  const lat = coordReader(buf, seg, 'lat');
+  const lon = coordReader(buf, seg, 'lon');
   const camera = codeLane(buf, seg.camera, seg.cameraWidth, seg.rows);
   // no region lane: every row has none (a regions filter then matches nothing)
   const region = seg.region !== 0 ? codeLane(buf, seg.region, seg.regionWidth, seg.rows) : null;
@@ -217,7 +217,7 @@ function viaPostings(
       budget?.tick();
       const t = tsAt(i);
       if (t < p.lo || t >= p.hi) continue;
-      if (p.geo && !p.geo(lat[i]! / kCoordScale, lon[i]! / kCoordScale)) continue;
+      if (p.geo && !p.geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
       if (regionOk && (region === null || !regionOk[region[i]!])) continue;
       if (makeOk && !makeOk[make![i]!]) continue;

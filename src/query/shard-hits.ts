@@ -52,7 +52,7 @@ export class ShardHits {
     const s = this.shard, x = this.lanes;
     const id = readIdOf(this.ordinal, seq);
     const tenant = this.tenant;
-    const lat = s.lat[row]! / kCoordScale, lon = s.lon[row]! / kCoordScale;
+    const lat = s.latE7(row) / kCoordScale, lon = s.lonE7(row) / kCoordScale;
     const camera = s.cameras[s.camera[row]!]!;
     const regionCode = s.region[row]!;
     const confidence = x.conf(row);

@@ -18,6 +18,7 @@ import { runSegmentTask, type SegmentTask, type SegmentTaskResult } from './segm
 import { tighterBound, type RowBound } from './row-top.js';
 import { runRowScanTask, type RowScanResult, type RowScanTask } from './analytics/row-scan-task.js';
 import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
+import { isLiveHotlistTask, runLiveHotlistTask, type LiveHotlistTask } from './live-hotlist-task.js';
 import { runClonedTask, type ClonedTask, type ClonedTaskResult } from './analytics/cloned-task.js';
 
 interface WorkerInit {
@@ -83,9 +84,10 @@ export function runRowScanBatch(batch: RowScanBatch): RowScanBatchResult {
   return runTasks(batch, runRowScanTask);
 }
 
-/** The hot-list join's shard tasks (src/query/hotlist-task.ts), by piscina's `name` option. */
+/** The hot-list join's shard and live tasks (src/query/hotlist-task.ts, live-hotlist-task.ts), by piscina's `name` option. */
 export function runHotlistBatch(batch: HotlistBatch): HotlistBatchResult {
-  return runTasks(batch, (k, task: HotlistTask, budget) => runHotlistTask(k.memory.buffer, task, budget));
+  return runTasks(batch, (k, task: HotlistTask | LiveHotlistTask, budget) =>
+    isLiveHotlistTask(task) ? runLiveHotlistTask(k.memory.buffer, task, budget) : runHotlistTask(k.memory.buffer, task, budget));
 }
 
 /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts): kernels over each arena a task's shards are in. */
@@ -100,7 +102,7 @@ export interface ClonedBatch extends Omit<WorkerBatch, 'tasks'> {
 export type ClonedBatchResult = Array<ClonedTaskResult | { error: 'scratch' | 'cancelled' }>;
 
 export interface HotlistBatch extends Omit<WorkerBatch, 'tasks'> {
-  tasks: HotlistTask[];
+  tasks: Array<HotlistTask | LiveHotlistTask>;
 }
 export type HotlistBatchResult = Array<HotlistTaskResult | { error: 'scratch' | 'cancelled' }>;
 

@@ -187,6 +187,24 @@ export function liveDictSegment(cols: LiveColumns, c: number, plateCount: number
   return { ...liveSegment(cols, 0, 0), arena: chunk.arena, dict: chunk.ptr, dictCount: Math.max(0, Math.min(kSlotChunk, plateCount - c * kSlotChunk)) };
 }
 
+/** Byte offsets of a block region's lanes (the table above), for code that reads live rows in a worker. */
+export const kLiveLanes = {
+  ts: kOffTs, seq: kOffSeq, lat: kOffLat, lon: kOffLon, plate: kOffPlate, camera: kOffCamera, region: kOffRegion, make: kOffMake, color: kOffColor, prev: kOffPrev,
+} as const;
+
+/**
+ * Where a view's rows and plates lie in its generation's arena (one arena: `sameArena`): each block region's
+ * start and each plate slot chunk's, so a worker holding the arena's memory reads them where they are.
+ */
+export function liveRegions(view: LiveView): { blocks: Int32Array; slotChunks: Int32Array } {
+  const cols = view.cols;
+  const blocks = new Int32Array(view.blockCount());
+  for (let b = 0; b < blocks.length; b++) blocks[b] = cols.blocks[b]!.mem.ptr;
+  const slotChunks = new Int32Array(Math.ceil(view.plateCount / kSlotChunk));
+  for (let c = 0; c < slotChunks.length; c++) slotChunks[c] = cols.slotChunks[c]!.ptr;
+  return { blocks, slotChunks };
+}
+
 /** One generation of a tenant's live rows (see the file comment). */
 export class LiveColumns {
   readonly blocks: LiveBlock[] = [];
@@ -205,6 +223,12 @@ export class LiveColumns {
   private slotViews: Uint8Array[] = [];
   /** code → last row of that plate (grown by doubling; a replaced array stays valid for old readers). */
   heads = new Int32Array(64);
+  /**
+   * code → rows of that plate (grown with `heads`): a view's count of a plate is this less the rows its
+   * chain holds past the view (src/store/live-plate-chain.ts plateRowsInView), so counting a pattern's rows
+   * needs no pass over the blocks.
+   */
+  plateRows = new Int32Array(64);
   readonly cameras = new LabelCodes(false);
   readonly regions = new LabelCodes(true);
   readonly makes = new LabelCodes(true);
@@ -273,6 +297,7 @@ export class LiveColumns {
     widenZone(block.zone, t, r.latE7, r.lonE7);
     // written last: a reader never follows a head to a row not yet filled in (and views skip rows ≥ their length)
     this.heads[code] = g;
+    this.plateRows[code]!++;
     block.rows = i + 1;
     this.length = g + 1;
   }
@@ -312,6 +337,7 @@ export class LiveColumns {
       if (rid !== undefined) (block.readIds ??= [])[i] = rid;
       widenZone(block.zone, src.tsAt(j), latE7, lonE7);
       this.heads[code] = g;
+      this.plateRows[code]!++;
       block.rows = i + 1;
       this.length = g + 1;
     }
@@ -351,6 +377,7 @@ export class LiveColumns {
       if (rid >= 0) (block.readIds ??= [])[i] = c.readId.values[rid]!;
       widenZone(block.zone, t, latE7, lonE7);
       this.heads[code] = g;
+      this.plateRows[code]!++;
       block.rows = i + 1;
       this.length = g + 1;
     }
@@ -383,8 +410,12 @@ export class LiveColumns {
       const grown = new Int32Array(code * 2);
       grown.set(this.heads);
       this.heads = grown;
+      const rows = new Int32Array(code * 2);
+      rows.set(this.plateRows);
+      this.plateRows = rows;
     }
     this.heads[code] = -1;
+    this.plateRows[code] = 0;
     this.plates.push(plate ?? plateOfKey(key));
     this.keyCodes.set(key, code);
     return code;

@@ -37,7 +37,36 @@ export function plateRowBelow(view: LiveView, code: number, gHi: number): number
   return g;
 }
 
+/** Rows of plate `code` in `view`: the generation's count less the rows appended after the view (its chain's newest). */
+export function plateRowsInView(view: LiveView, code: number): number {
+  const cols = view.cols;
+  let n = cols.plateRows[code]!;
+  for (let g = cols.heads[code]!; g >= view.length; g = cols.blocks[g >>> kShift]!.prev[g & kMask]!) n--;
+  return n;
+}
+
 /** The row before row `g` with the same plate (-1 when none): the next step of a walk. */
 export function prevPlateRow(view: LiveView, g: number): number {
   return view.cols.blocks[g >>> kShift]!.prev[g & kMask]!;
+}
+
+/**
+ * The plates of `view` with a row in [gLo, gHi) (codes ascending) and where each one's walk starts (its
+ * newest row below gHi), in shared memory (worker tasks take slices of them without a copy). A generation's
+ * dictionary holds every plate of its rows, so a 7-day window over 28 days of live rows reaches a fifth of
+ * its plates: the others need not be matched at all.
+ */
+export function windowPlates(view: LiveView, gLo: number, gHi: number): { codes: Int32Array; starts: Int32Array } {
+  const count = view.plateCount;
+  const all = new Int32Array(count);
+  let n = 0;
+  for (let c = 0; c < count; c++) if ((all[c] = plateRowBelow(view, c, gHi)) >= gLo) n++;
+  const codes = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, n)), 0, n);
+  const starts = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, n)), 0, n);
+  for (let c = 0, i = 0; c < count; c++) {
+    if (all[c]! < gLo) continue;
+    codes[i] = c;
+    starts[i++] = all[c]!;
+  }
+  return { codes, starts };
 }

@@ -32,6 +32,7 @@
  *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
  *                                    u32 lane becomes u16 offsets from per-block bases when every block
  *                                    spans < 2^16 seqs (memory only: src/store/seq-blocks.ts)
+ *   (ts, lat and lon likewise become u24 offsets from per-run bases at load: memory only, src/store/shard-u24.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
@@ -54,6 +55,7 @@
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
+import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -235,6 +237,11 @@ export interface ShardHeader {
    * (`lanes.seq` then has width 2; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
    */
   seqBlocks?: ShardLane;
+  /**
+   * In memory only, never in a file: the per-run bases of ts / lat / lon lanes narrowed at load to u24 offsets
+   * (those lanes then have width 3): src/store/shard-u24.ts, src/core/base-lanes.ts.
+   */
+  bases?: ShardLane;
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -536,7 +543,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.bases !== undefined) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -595,8 +602,16 @@ export class ShardView {
     return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
   }
 
-  i32(name: 'lat' | 'lon'): Int32Array {
-    return new Int32Array(this.bytes.buffer, this.ptr(name), this.rows);
+  /** lat or lon (i32, 1e-7°) of every row, as a function of the row: the file's i32 lane or its u24 form in memory. */
+  coordReader(name: 'lat' | 'lon'): (i: number) => number {
+    if (this.header.lanes[name]!.width === 3) return u24Reader(this.bytes.buffer, this.ptr(name), this.rows, this.basesPtr(), name === 'lat' ? kBaseLat : kBaseLon);
+    const v = new Int32Array(this.bytes.buffer, this.ptr(name), this.rows);
+    return (i) => v[i]!;
+  }
+
+  /** Arena (buffer) offset of the in-memory bases of u24 lanes (0 when none). */
+  basesPtr(): number {
+    return this.header.bases ? this.bytes.byteOffset + this.header.bases.at : 0;
   }
 
   f64(name: 'zones'): Float64Array {
@@ -606,6 +621,7 @@ export class ShardView {
   /** ts of every row, as a function of the row. */
   tsReader(): (i: number) => number {
     const l = this.header.lanes.ts!;
+    if (l.width === 3) return u24Reader(this.bytes.buffer, this.ptr('ts'), this.rows, this.basesPtr(), kBaseTs, this.header.tsBase);
     if (l.width === 4) {
       const ts = new Uint32Array(this.bytes.buffer, this.ptr('ts'), this.rows);
       const base = this.header.tsBase;
@@ -667,14 +683,14 @@ export class ShardView {
     const n = this.rows;
     if (n === 0) return [];
     const ts = this.tsReader(), seq = this.seqReader(), conf = this.confidenceReader(), rid = this.readIdReader();
-    const lat = this.i32('lat'), lon = this.i32('lon');
+    const lat = this.coordReader('lat'), lon = this.coordReader('lon');
     const plates = this.plates();
     const d = this.header.dicts;
     const plate = this.codes('plate')!, camera = this.codes('camera')!;
     const region = this.codes('region'), make = this.codes('make'), color = this.codes('color');
     const out: RowRecord[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const r: RowRecord = { seq: seq(i), plate: plates[plate[i]!]!, ts: ts(i), latE7: lat[i]!, lonE7: lon[i]!, camera: d.camera[camera[i]!]! };
+      const r: RowRecord = { seq: seq(i), plate: plates[plate[i]!]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera[i]!]! };
       if (r.plate === undefined || r.camera === undefined) throw CorruptFile(`Shard row ${i} names no dictionary entry: ${this.file}`, { file: this.file });
       if (region && region[i] !== 0) r.region = d.region[region[i]!]!;
       const c = conf(i);

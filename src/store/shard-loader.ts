@@ -19,6 +19,7 @@ import type { ObjectStore } from './object-store.js';
 import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
+import { narrowU24Lanes } from './shard-u24.js';
 import { findPlateSlot, slotString } from './plate-key.js';
 import { plateCodeFrom } from '../query/shard-plate-code.js';
 import { lowerBound } from '../core/sorted-search.js';
@@ -45,8 +46,6 @@ export class LoadedShard {
   readonly entry: ShardEntry;
   readonly meta: ShardMeta;
   readonly layout: SegmentLayout;
-  readonly lat: Int32Array;
-  readonly lon: Int32Array;
   /** Code lanes at the shard's widths; region (and make/color) read 0 = none when the file has no such lane. */
   readonly plate: CodeLane;
   readonly camera: CodeLane;
@@ -60,6 +59,11 @@ export class LoadedShard {
   readonly regions: readonly string[];
   readonly view: ShardView;
   readonly regions_: Region[];
+  // lat / lon lanes, read inline in latE7 / lonE7: i32, or u24 offsets from per-run bases (src/store/shard-u24.ts)
+  private readonly lat32: Int32Array | null;
+  private readonly lon32: Int32Array | null;
+  private readonly latOf: (i: number) => number;
+  private readonly lonOf: (i: number) => number;
   // ts and seq lanes, read inline in tsAt / seqAt (hot in JS row loops): u32 offsets from a base, or the wide form
   private readonly tsBase: number;
   private readonly ts32: Uint32Array | null;
@@ -81,8 +85,10 @@ export class LoadedShard {
     this.layout = init.layout;
     this.regions_ = init.regions;
     const n = this.meta.rows;
-    this.lat = v.i32('lat');
-    this.lon = v.i32('lon');
+    this.lat32 = v.width('lat') === 4 ? new Int32Array(v.bytes.buffer, v.ptr('lat'), n) : null;
+    this.lon32 = v.width('lon') === 4 ? new Int32Array(v.bytes.buffer, v.ptr('lon'), n) : null;
+    this.latOf = v.coordReader('lat');
+    this.lonOf = v.coordReader('lon');
     this.plate = v.codes('plate')!;
     this.camera = v.codes('camera')!;
     this.region = v.codes('region') ?? zeros(n);
@@ -141,6 +147,16 @@ export class LoadedShard {
 
   tsAt(i: number): number {
     return this.ts32 !== null ? this.tsBase + this.ts32[i]! : this.tsOf(i);
+  }
+
+  /** Latitude of row i in 1e-7° (the stored i32). */
+  latE7(i: number): number {
+    return this.lat32 !== null ? this.lat32[i]! : this.latOf(i);
+  }
+
+  /** Longitude of row i in 1e-7° (the stored i32). */
+  lonE7(i: number): number {
+    return this.lon32 !== null ? this.lon32[i]! : this.lonOf(i);
   }
 
   seqAt(i: number): number {
@@ -551,19 +567,22 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       const len = slots[d * kPlateSlotBytes + 15]!;
       if (len < 1 || len > 10) throw CorruptFile(`Shard plate dictionary entry ${d} has length ${len}: ${file}`, { file });
     }
-    // seq as u16 offsets from block bases (src/store/seq-blocks.ts): the region shrinks to what is left
+    // ts, lat, lon as u24 offsets from per-run bases (src/store/shard-u24.ts), then seq as u16 offsets from
+    // block bases (src/store/seq-blocks.ts): the region shrinks to what is left
+    const u24 = narrowU24Lanes(view);
+    if (u24) view = new ShardView(file, bytes.subarray(0, u24.bytes), u24.header);
     const compact = compactSeqLane(view);
-    if (compact) {
-      region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(compact.bytes / 64) * 64));
-      view = new ShardView(file, bytes.subarray(0, compact.bytes), compact.header);
-    }
+    if (compact) view = new ShardView(file, bytes.subarray(0, compact.bytes), compact.header);
+    if (u24 || compact) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
     const codeWidth = (name: 'plate' | 'camera' | 'region' | 'make' | 'color') => view.width(name) as LaneWidth;
     const layout: SegmentLayout = {
       arena: region.arena, rows: meta.rows,
       ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'), camera: view.ptr('camera'),
       region: view.ptr('region'), dict: view.ptr('slots'), dictCount: meta.dictCount, zones: view.ptr('zones'),
       blocks: Math.ceil(meta.rows / view.header.blockRows), make: view.ptr('make'), color: view.ptr('color'),
-      tsWidth: view.width('ts') as 4 | 8, tsBase: view.header.tsBase,
+      tsWidth: view.width('ts') as 3 | 4 | 8, tsBase: view.header.tsBase,
+      latWidth: view.width('lat') as 3 | 4, lonWidth: view.width('lon') as 3 | 4,
+      ...(view.header.bases ? { bases: view.basesPtr() } : {}),
       plateWidth: codeWidth('plate'), cameraWidth: codeWidth('camera'),
       regionWidth: codeWidth('region') || 1, makeWidth: codeWidth('make') || 1, colorWidth: codeWidth('color') || 1,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 4 | 8, seqBase: view.header.seqBase,

@@ -26,12 +26,12 @@
  * and offset, the damaged bytes are skipped (resynchronising on the next record whose CRC checks), and
  * the file is left as it is for inspection.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open as openFile, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { ensureDir, fsyncDir } from './durable-fs.js';
 import { storeFs, type StoreFile } from './fs.js';
-import { StorageUnavailable } from '../errors.js';
+import { CorruptFile, StorageUnavailable } from '../errors.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import { LaneReader, LaneWriter, packBlock, unpackBlock, type KeyOpener } from '../crypto/log-lanes.js';
@@ -71,7 +71,15 @@ export function frameRecord(payload: Uint8Array): Buffer {
   return rec;
 }
 
-export interface WalScan {
+/** A log's record payloads in file order, and its version: what forEachWalPayload opens. */
+export interface WalRecords {
+  file: string;
+  records: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** kWalVersion (lane records) or kWalPlainVersion (plain payloads). */
+  version?: number;
+}
+
+export interface WalScan extends WalRecords {
   file: string;
   /** Payloads of the valid records, in file order. */
   records: Uint8Array[];
@@ -142,6 +150,72 @@ export function scanWal(file: string, buf: Uint8Array): WalScan {
     off = next;
   }
   return out;
+}
+
+/** Bytes a streamed log is read by (streamWal); a longer record gets a window of its own size. */
+const kStreamWindowBytes = 1 << 20;
+
+/**
+ * A whole, undamaged log's records, read in order a window at a time: the seal job's reader (issue 11,
+ * bounded memory). Its files are logs this process wrote and rotated — torn tails were cut when they were
+ * opened, and a log found damaged is never handed to the worker — so it holds a window and one record,
+ * never the file (a 1M-row log is ~70 MiB). Unlike scanWal it does not resynchronise: at the first thing a
+ * whole log does not have (a bad header, a record failing its CRC or running past the end) it throws
+ * (PS_CORRUPT_FILE), the job fails, and the engine seals from its live rows instead. A record handed out
+ * is a view of the window, valid until the next one is asked for: readers decode it before that.
+ */
+export async function streamWal(file: string): Promise<WalRecords> {
+  const fh = await openFile(file, 'r');
+  let version: number;
+  try {
+    const head = Buffer.alloc(kWalHeaderBytes);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const magic = bytesRead === head.length && kMagic.every((b, i) => i === 6 || head[i] === b);
+    version = head[6]!;
+    if (!magic || (version !== kWalVersion && version !== kWalPlainVersion)) throw CorruptFile(`${file}: not a whole log (header)`, { file });
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  async function* records(): AsyncGenerator<Uint8Array> {
+    try {
+      let buf = Buffer.allocUnsafe(kStreamWindowBytes);
+      let lo = 0, hi = 0; // unread bytes: buf[lo, hi), which end at file offset `pos`
+      let pos = kWalHeaderBytes;
+      let eof = false;
+      const have = async (need: number): Promise<boolean> => {
+        if (lo + need > buf.length) {
+          const into = need > buf.length ? Buffer.allocUnsafe(need) : buf;
+          buf.copy(into, 0, lo, hi);
+          hi -= lo;
+          lo = 0;
+          buf = into;
+        }
+        while (hi - lo < need && !eof) {
+          const { bytesRead } = await fh.read(buf, hi, buf.length - hi, pos);
+          if (bytesRead === 0) eof = true;
+          hi += bytesRead;
+          pos += bytesRead;
+        }
+        return hi - lo >= need;
+      };
+      for (;;) {
+        if (!(await have(8))) {
+          if (hi > lo) throw CorruptFile(`${file}: a record runs past the end`, { file });
+          return;
+        }
+        const len = buf.readUInt32LE(lo);
+        if (len > kMaxRecordBytes || !(await have(8 + len))) throw CorruptFile(`${file}: a record runs past the end`, { file });
+        const payload = buf.subarray(lo + 8, lo + 8 + len);
+        if (crc32c(payload, crc32c(buf.subarray(lo, lo + 4))) !== buf.readUInt32LE(lo + 4)) throw CorruptFile(`${file}: a record fails its checksum at ${pos - (hi - lo)}`, { file });
+        lo += 8 + len;
+        yield payload;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return { file, version, records: records() };
 }
 
 /** Reads a WAL file, truncating a torn tail durably. */
@@ -392,14 +466,14 @@ export interface WalContents {
  * each record payload to `onPayload` in file order before the next block is decrypted: a reader that
  * decodes as it goes (replay, the seal job) holds one block's plaintext, not a second copy of the log.
  */
-export async function forEachWalPayload(scan: WalScan, open: KeyOpener, cipher: Cipher, onPayload: (payload: Uint8Array) => void): Promise<Omit<WalContents, 'payloads'>> {
+export async function forEachWalPayload(scan: WalRecords, open: KeyOpener, cipher: Cipher, onPayload: (payload: Uint8Array) => void): Promise<Omit<WalContents, 'payloads'>> {
   const out = { shredded: 0, corrupt: [] as string[] };
   if (scan.version === kWalPlainVersion) {
-    for (const rec of scan.records) onPayload(rec);
+    for await (const rec of scan.records) onPayload(rec);
     return out;
   }
   const reader = new LaneReader(open, cipher);
-  for (const rec of scan.records) {
+  for await (const rec of scan.records) {
     const r = await reader.read(rec);
     if (r.kind === 'block') {
       const inner = unpackBlock(r.plain);

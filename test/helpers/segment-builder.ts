@@ -6,6 +6,7 @@
 import type { Arena } from '../../src/core/arena.js';
 import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type SegmentLayout } from '../../src/core/segment.js';
 import type { SegmentDictionaries } from '../../src/core/kernels.js';
+import { withU24Lanes } from '../../src/core/base-lanes.js';
 
 /** A row as the tests generate it; lat/lon are quantised to 1e-7° by the builder. */
 export interface SegmentRow {
@@ -34,10 +35,11 @@ export function toE7(deg: number): number {
 }
 
 /**
+ * `u24` (implies `narrow`): ts, lat and lon then as u24 lanes where they fit (src/core/base-lanes.ts).
  * `narrow`: lanes as format 2 shards lay them out (src/store/shard-format.ts): u32 ts offsets from the
  * earliest read's UTC midnight, u8/u16/u32 codes by dictionary size, no region lane when no row has a region.
  */
-export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean } = {}): BuiltSegment {
+export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean; u24?: boolean } = {}): BuiltSegment {
   const n = input.length;
   const plateIds = new Map<string, number>();
   const plates: string[] = [];
@@ -63,7 +65,7 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
     return ptr;
   };
   const blocks = Math.ceil(n / kBlockRows);
-  const narrow = options.narrow ?? false;
+  const narrow = (options.narrow ?? false) || (options.u24 ?? false);
   let minTs = Infinity, maxTs = -Infinity;
   for (const r of input) minTs = Math.min(minTs, r.ts), maxTs = Math.max(maxTs, r.ts);
   const tsBase = n === 0 ? 0 : Math.floor(minTs / 86_400_000) * 86_400_000;
@@ -128,7 +130,8 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
     zones.set([minTs, maxTs, minLat, maxLat, minLon, maxLon], 6 * b);
   }
   return {
-    layout,
+    // `u24`: ts / lat / lon also as loaded shards hold them, u24 offsets from per-run bases where every run fits
+    layout: options.u24 ? withU24Lanes(arena.memory, layout, alloc) : layout,
     dicts: { cameras, regions },
     plates,
     rows,

@@ -123,7 +123,6 @@ export async function runClonedFromRows(ctx: AnalysisContext, q: ClonedQuery): P
     const src = s.src;
     if (src.kind === 'shard') {
       const sh = src.shard;
-      const lat = sh.lat, lon = sh.lon;
       for (let j = 0; j < rows.length; j++, o++) {
         const p = pid[o]!;
         if (count[p]! < 2) continue;
@@ -131,8 +130,8 @@ export async function runClonedFromRows(ctx: AnalysisContext, q: ClonedQuery): P
         const i = rows[j]!;
         const at = fill[p]!++;
         r.ts[at] = sh.tsAt(i);
-        r.lat[at] = lat[i]! / kCoordScale;
-        r.lon[at] = lon[i]! / kCoordScale;
+        r.lat[at] = sh.latE7(i) / kCoordScale;
+        r.lon[at] = sh.lonE7(i) / kCoordScale;
         r.source[at] = si;
         r.row[at] = i;
       }

@@ -15,7 +15,7 @@
  * lies inside the time window and the filter has nothing else (then every row does).
  */
 import type { Kernels } from '../../core/kernels.js';
-import { codeLane, kCoordScale, kPlateSlotBytes, seqReader, tsReader } from '../../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader } from '../../core/segment.js';
 import { speedKmh } from '../../model/analytics.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
@@ -151,13 +151,15 @@ function shardRun(k: Kernels, part: ClonedShardPart, keyLo: number, keyHi: numbe
   // 2. each row at its entry's next slot
   const n = at[entries]!;
   const rec = new Int32Array(4 * n);
-  const lats = new Int32Array(buf, seg.lat, rows), lons = new Int32Array(buf, seg.lon, rows);
-  // times as u32 offsets: the ts lane's own (a day shard's), else from the shard's first time if they fit
+  const lats = coordReader(buf, seg, 'lat'), lons = coordReader(buf, seg, 'lon');
+  // times as u32 offsets: the ts lane's own (a day shard's; u24 lanes add their run's base), else from the
+  // shard's first time if they fit
   const ts32 = seg.tsWidth === 4 ? new Uint32Array(buf, seg.ts, rows) : null;
+  const dayOffsets = ts32 !== null || seg.tsWidth === 3;
   const span = part.scan.span;
-  const base = ts32 ? seg.tsBase ?? 0 : span?.minTs ?? 0;
+  const base = dayOffsets ? seg.tsBase ?? 0 : span?.minTs ?? 0;
   const tsAt = tsReader(buf, seg);
-  const tsWide = ts32 || (span && span.maxTs - base < 2 ** 32) ? null : new Float64Array(n);
+  const tsWide = dayOffsets || (span && span.maxTs - base < 2 ** 32) ? null : new Float64Array(n);
   for (let i = 0; n > 0 && i < rows; i++) {
     budget?.tick();
     const e = plate[i]! - d0;
@@ -167,11 +169,11 @@ function shardRun(k: Kernels, part: ClonedShardPart, keyLo: number, keyHi: numbe
     if (ts32 !== null) rec[w] = ts32[i]!;
     else if (tsWide === null) rec[w] = tsAt(i) - base;
     else tsWide[o] = tsAt(i);
-    rec[w + 1] = lats[i]!;
-    rec[w + 2] = lons[i]!;
+    rec[w + 1] = lats(i);
+    rec[w + 2] = lons(i);
     rec[w + 3] = i;
   }
-  const seqAt = seqReader(buf, seg.seq, rows, seg.seqWidth, seg.seqBase);
+  const seqAt = seqReader(buf, seg.seq, rows, seg.seqWidth, seg.seqBase, seg.seqBlocks);
   return {
     keys, bounds, rec, base, tsWide,
     ordinalOf: () => part.ordinal, seqOf: (i) => seqAt(i), sourceOf: () => part.source, rowOf: (i) => i,

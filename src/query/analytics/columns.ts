@@ -226,8 +226,8 @@ export function gather(
         c.plate[o] = p;
         c.camera[o] = cameraIds[sh.camera[i]!]!;
         c.ts[o] = sh.tsAt(i);
-        c.lat[o] = sh.lat[i]! / kCoordScale;
-        c.lon[o] = sh.lon[i]! / kCoordScale;
+        c.lat[o] = sh.latE7(i) / kCoordScale;
+        c.lon[o] = sh.lonE7(i) / kCoordScale;
         c.tag[o] = tags ? tags[j]! : 0;
         c.source[o] = si;
         c.row[o] = i;

@@ -78,7 +78,7 @@ function shardRowPasses(src: Source & { kind: 'shard' }, p: PreparedFilter, i: n
   const s = src.shard;
   const t = s.tsAt(i);
   if (t < p.lo || t >= p.hi) return false;
-  if (p.geo && !p.geo(s.lat[i]! / kCoordScale, s.lon[i]! / kCoordScale)) return false;
+  if (p.geo && !p.geo(s.latE7(i) / kCoordScale, s.lonE7(i) / kCoordScale)) return false;
   if (p.cameras && !p.cameras.has(s.cameras[s.camera[i]!]!)) return false;
   if (p.regions && (s.region[i] === 0 || !p.regions.has(s.regions[s.region[i]!]!))) return false;
   return true;

@@ -1,0 +1,91 @@
+/**
+ * A loaded shard's ts, lat and lon lanes re-encoded in memory as u24 offsets from per-run bases
+ * (src/core/base-lanes.ts): 3 B a value instead of the file's 4, −3 B a read when all three fit (issue 11:
+ * resident bytes per read; docs/storage-v2.md "Round 4", step 5). The file keeps its lanes (format 2
+ * unchanged, no migration); this runs once at load, in place in the shard's arena region, before
+ * compactSeqLane (src/store/seq-blocks.ts), and the loader then shrinks the region.
+ *
+ *   file                                memory after narrowU24Lanes
+ *   ts      u32 × rows (from tsBase)    ts      u24 × rows + pad     ts − tsBase − the run's ts base
+ *   lat     i32 × rows                  lat     u24 × rows + pad     lat − the run's lat base
+ *   lon     i32 × rows                  lon     u24 × rows + pad
+ *                                       bases   16 B × runs          i32 [ts, lat, lon, 0] per kBaseRows rows
+ *   plate … (every later lane)          plate … moved down, each still 64-aligned
+ *
+ * Each of the three lanes is narrowed only when every run of kBaseRows rows spans < 2^24 (a ts lane only
+ * when it is u32: an i64 lane holds rows outside the shard's day); otherwise it keeps its width, so a shard
+ * may narrow lat and lon but not ts. Nothing is approximated.
+ */
+import { baseRuns, kBaseBytes, runMinimums, u24LaneBytes, writeU24 } from '../core/base-lanes.js';
+import { kBlockRows } from '../core/segment.js';
+import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
+
+const kLaneAlign = 64;
+const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
+const kNarrowable = ['ts', 'lat', 'lon'] as const;
+
+/**
+ * Re-encodes `view`'s ts / lat / lon lanes in place (see above), those whose runs all fit. Returns the new
+ * header (narrowed lanes at width 3, later lanes moved down, `bases`) and the bytes the shard now needs from
+ * its start, or undefined when nothing changes (no lane fits, no rows, or a tiny shard that would not shrink).
+ * Must run before compactSeqLane (it lays the lanes out from the file's header).
+ */
+export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: number } | undefined {
+  const h = view.header;
+  const n = view.rows;
+  if (n === 0 || h.blockRows !== kBlockRows || h.bases || h.seqBlocks) return undefined;
+  const buf = view.bytes.buffer;
+  const off = view.bytes.byteOffset;
+  const ts = h.lanes.ts!, lat = h.lanes.lat!, lon = h.lanes.lon!;
+  const values = {
+    ts: ts.width === 4 ? new Uint32Array(buf, off + ts.at, n) : undefined,
+    lat: new Int32Array(buf, off + lat.at, n),
+    lon: new Int32Array(buf, off + lon.at, n),
+  };
+  const mins = {
+    ts: values.ts && runMinimums(values.ts, n),
+    lat: runMinimums(values.lat, n),
+    lon: runMinimums(values.lon, n),
+  };
+  if (!mins.ts && !mins.lat && !mins.lon) return undefined;
+
+  // the new places, in file order: ts, lat, lon (the first three lanes), the bases, then every later lane
+  const order = (Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>).sort((a, b) => a[1].at - b[1].at);
+  if (order.slice(0, 3).some(([name]) => !(kNarrowable as readonly string[]).includes(name))) return undefined;
+  const lanes: ShardHeader['lanes'] = { ...h.lanes };
+  const runs = baseRuns(n);
+  let end = order[0]![1].at;
+  let bases: ShardLane | undefined;
+  const moves: Array<[name: ShardLaneName, from: ShardLane, to: number]> = [];
+  for (const [k, [name, l]] of order.entries()) {
+    if (k === 3) {
+      bases = { at: end, bytes: kBaseBytes * runs, width: kBaseBytes };
+      end = roundUp(end + bases.bytes, kLaneAlign);
+    }
+    const narrow = k < 3 && mins[name as (typeof kNarrowable)[number]] !== undefined;
+    // a tiny shard gains nothing (alignment, the bases): moving a lane up would overwrite one not yet moved
+    if (end > l.at) return undefined;
+    moves.push([name, l, end]);
+    lanes[name] = narrow ? { at: end, bytes: 3 * n, width: 3 } : { ...l, at: end };
+    end = roundUp(end + (narrow ? u24LaneBytes(n) : l.bytes), kLaneAlign);
+  }
+  if (end >= view.bytes.length) return undefined;
+
+  // in file order, each lane to its lower (or equal) place: a narrowed lane written value by value (value i is
+  // read before bytes 3i…3i+2 are written, below every value still to read), the others copied
+  const bytes = new Uint8Array(buf, off, view.bytes.length);
+  for (const [name, from, to] of moves) {
+    const m = mins[name as (typeof kNarrowable)[number]];
+    if (m !== undefined) writeU24(bytes.subarray(to, to + 3 * n), values[name as (typeof kNarrowable)[number]]!, n, m);
+    else if (to !== from.at) bytes.copyWithin(to, from.at, from.at + from.bytes);
+  }
+  // the bases last: they land where nothing that is read any more lay
+  const b = new Int32Array(buf, off + bases!.at, 4 * runs);
+  for (let r = 0; r < runs; r++) {
+    b[4 * r] = mins.ts?.[r] ?? 0;
+    b[4 * r + 1] = mins.lat?.[r] ?? 0;
+    b[4 * r + 2] = mins.lon?.[r] ?? 0;
+    b[4 * r + 3] = 0;
+  }
+  return { header: { ...h, lanes, bases }, bytes: end };
+}
