@@ -36,6 +36,8 @@ import { postingsRun } from './postings-run.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage } from './plate-page.js';
 import type { PlateRuns } from '../store/plate-runs.js';
+import type { CoveredDistances } from './covered-distances.js';
+import type { PlateDistances } from './plate-distances.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -496,7 +498,7 @@ export function liveWantsKernel(src: Source & { kind: 'live' }, match: PlateMatc
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */
-export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound): SegmentTask {
+export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound, dist?: PlateDistances): SegmentTask {
   const s = src.shard;
   const f = withFloor(filter, src.minTs);
   const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit, newest: s.meta.maxTs };
@@ -504,6 +506,7 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
     task.plate = match;
     const rows = wholeShardPlateRows(s, match, f);
     if (rows !== undefined) task.plateRows = rows;
+    if (dist) task.dist = dist;
   }
   if (bound) task.bound = bound;
   if (after) task.after = { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal };
@@ -561,6 +564,7 @@ export function executeSearch(
   tenantMatches?: ReadonlyMap<string, TenantMatches>,
   after?: CandidateKey,
   stats?: SearchStats,
+  covered?: CoveredDistances,
 ): SearchResult {
   // an exact lookup is a binary search in each shard (scanShard, scanLive): no matcher to compile
   const matcher = match && !isLookup(match) ? compilePlateMatch(match) : undefined;
@@ -599,18 +603,21 @@ export function executeSearch(
     if (src.kind === 'shard') {
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
-        // a pattern's task reads the dictionary in arena memory (gathered back if the shard dropped its own)
-        let release: (() => void) | undefined;
+        const mark = k.scratch.mark();
         try {
-          if (match) release = src.shard.leaseSlots();
-          // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
-          // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget), stats);
-          continue;
+          // a shard reading through its tenant's dictionary has no slots to match: its codes' distances
+          // are gathered from the tenant's, matched once (src/query/covered-distances.ts)
+          const dist = match && src.shard.readsThrough ? covered?.inScratch(src.shard, k) : undefined;
+          if (!match || !src.shard.slotsDropped || dist) {
+            // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
+            // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
+            mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut(), dist), budget), stats);
+            continue;
+          }
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
         } finally {
-          release?.();
+          k.scratch.release(mark);
         }
       }
       scanShard(src, match, matcher, filter, sink, preparedFor(src.minTs), budget);

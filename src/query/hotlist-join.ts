@@ -27,6 +27,7 @@ import { prepareFilter } from './filter-plan.js';
 import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 import { ShardHits } from './shard-hits.js';
+import { CoveredProbes } from './covered-probes.js';
 
 type ShardSource = Source & { kind: 'shard' };
 type LiveSource = Source & { kind: 'live' };
@@ -389,57 +390,53 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   const index = indexed && (shards.length > 0 || lives.length > 0) ? buildHotlistIndex(query.entries, budget) : undefined;
   const tasks: Array<HotlistTask | LiveHotlistTask> = [];
   const owners: Source[] = [];
-  // live views that cannot go to a task, shards without room to gather their slots, and shards whose task
+  // live views that cannot go to a task, covered shards without a tenant probe, and shards whose task
   // failed: the plain path, every indexed entry
   const rest: Source[] = [];
-  // the shard tasks probe the shards' dictionaries in arena memory: slots gathered back for the tasks'
-  // length where a shard reads through its tenant's dictionary (LoadedShard.leaseSlots)
-  const leases: Array<() => void> = [];
+  // a shard reading through its tenant's dictionary has no slots to probe: the index is probed once with
+  // the tenant's, and its task given the pairs in its own codes (src/query/covered-probes.ts)
+  const covered = index && shards.some((s) => s.shard.readsThrough) ? new CoveredProbes(index, budget) : undefined;
   const tops = new Map<number, TopK>();
   const rows = new TaskRows();
-  try {
-    for (const s of index ? shards : []) {
+  for (const s of index ? shards : []) {
+    const pairs = covered && s.shard.readsThrough ? covered.forShard(s.shard) : undefined;
+    if (s.shard.slotsDropped && !pairs) {
+      rest.push(s); // no tenant dictionary to probe: the plain path answers for it
+      continue;
+    }
+    const task = hotlistTask(s, query, index!);
+    if (pairs) task.pairs = pairs;
+    tasks.push(task);
+    owners.push(s);
+  }
+  const parts = options.runTasks ? options.liveTaskParts ?? 1 : 1;
+  for (const src of lives) {
+    const live = index ? liveTasks(src, query, index, parts) : [];
+    if (!live) rest.push(src);
+    for (const t of live ?? []) {
+      tasks.push(t);
+      owners.push(src);
+    }
+  }
+  const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
+  tasks.forEach((task, i) => {
+    budget?.check();
+    const src = owners[i]!;
+    let r = results[i];
+    if (!r && isLiveHotlistTask(task)) {
+      // the arena's memory, as any of the view's lanes sees it
+      r = runLiveHotlistTask((src as LiveSource).view.cols.blocks[0]!.seq.buffer, task, budget);
+    } else if (!r) {
       try {
-        leases.push(s.shard.leaseSlots());
+        r = runHotlistTask((src as ShardSource).shard.view.bytes.buffer, task as HotlistTask, budget);
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
-        rest.push(s); // no room to gather its slots: the plain path answers for it
-        continue;
-      }
-      tasks.push(hotlistTask(s, query, index!));
-      owners.push(s);
-    }
-    const parts = options.runTasks ? options.liveTaskParts ?? 1 : 1;
-    for (const src of lives) {
-      const live = index ? liveTasks(src, query, index, parts) : [];
-      if (!live) rest.push(src);
-      for (const t of live ?? []) {
-        tasks.push(t);
-        owners.push(src);
+        rest.push(src); // cannot happen short of a bug in the layout: the plain path answers instead
+        return;
       }
     }
-    const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
-    tasks.forEach((task, i) => {
-      budget?.check();
-      const src = owners[i]!;
-      let r = results[i];
-      if (!r && isLiveHotlistTask(task)) {
-        // the arena's memory, as any of the view's lanes sees it
-        r = runLiveHotlistTask((src as LiveSource).view.cols.blocks[0]!.seq.buffer, task, budget);
-      } else if (!r) {
-        try {
-          r = runHotlistTask((src as ShardSource).shard.view.bytes.buffer, task as HotlistTask, budget);
-        } catch (err) {
-          if (!(err instanceof RangeError)) throw err;
-          rest.push(src); // cannot happen short of a bug in the layout: the plain path answers instead
-          return;
-        }
-      }
-      rows.add(src, r);
-    });
-  } finally {
-    for (const release of leases) release();
-  }
+    rows.add(src, r);
+  });
   if (rest.length > 0 && indexed) {
     collectHotlist(rest, new HotlistPlan(query.entries, budget, indexedEntry), query, budget, tops);
   }

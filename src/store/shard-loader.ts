@@ -125,6 +125,7 @@ export class LoadedShard {
 
   unpin(): void {
     if (--this.pins !== 0) return;
+    this.freeRetiredMaps();
     if (this.onFree) this.free();
     else if (this.dropPending) this.dropSlots();
   }
@@ -135,9 +136,17 @@ export class LoadedShard {
     if (this.pins === 0) this.free();
   }
 
+  private freeRetiredMaps(): void {
+    for (const { region, epoch } of this.retiredMaps.splice(0)) {
+      if (region) this.arenas!.free(region);
+      epoch?.unpin();
+    }
+  }
+
   private free(): void {
     if (this.freed) return;
     this.freed = true;
+    this.freeRetiredMaps();
     this.onFree!();
     if (this.idsRegion) this.arenas!.free(this.idsRegion);
     this.idsRegion = undefined;
@@ -244,6 +253,8 @@ export class LoadedShard {
   private ownSlots = true;
   /** The own slots go at the last unpin (a reader holding the shard may be reading them). */
   private dropPending = false;
+  /** Maps and epochs replaced while the shard was pinned, freed (unpinned) at its last unpin. */
+  private retiredMaps: Array<{ region: Region | undefined; epoch: PlateEpoch | undefined }> = [];
   /** Kernel tasks holding `layout.dict` readable (`leaseSlots`), and the slots gathered for them. */
   private leases = 0;
   private leaseRegion: Region | undefined;
@@ -288,12 +299,27 @@ export class LoadedShard {
     this.idsRegion = region;
     this.dictBytes = epoch.bytes();
     this.dictWords = new Uint32Array(this.dictBytes.buffer, this.dictBytes.byteOffset, this.dictBytes.length / 4);
-    if (prevRegion) arenas.free(prevRegion);
-    prevEpoch?.unpin();
+    // a pinned shard's task may read the map and dictionary it was given (slotsThrough): they go at the last unpin
+    if (this.pins > 0) this.retiredMaps.push({ region: prevRegion, epoch: prevEpoch });
+    else {
+      if (prevRegion) arenas.free(prevRegion);
+      prevEpoch?.unpin();
+    }
     if (this.ownSlots) {
       this.dropPending = true;
       if (this.pins === 0) this.dropSlots();
     }
+  }
+
+  /**
+   * Where a kernel task reads the shard's plate slots once they are dropped: the tenant dictionary's slots
+   * (`dictCount` of them) and the code → slot map (u32 a code), as arena offsets; valid while the shard is
+   * pinned (a later install frees them at the last unpin). Undefined while it reads its own slots.
+   */
+  slotsThrough(): { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number } | undefined {
+    const e = this.epoch, ids = this.idsRegion;
+    if (!e?.region || !ids) return undefined;
+    return { dictArena: e.region.arena, dict: e.region.ptr, dictCount: e.count, idsArena: ids.arena, ids: ids.ptr };
   }
 
   /** The code → id map through the epoch read now (tests, and the install's growth remap). */
@@ -317,9 +343,12 @@ export class LoadedShard {
   }
 
   /**
-   * Makes `layout.dict` hold the shard's sorted slots until the returned release is called, for kernel
-   * tasks that read the dictionary in arena memory (a broad pattern's segment task, a hot-list task, a
-   * cloned task, a rebuild of the tenant dictionary): once the own slots are dropped they are gathered
+   * Makes `layout.dict` hold the shard's sorted slots until the returned release is called, for a job that
+   * reads the dictionary in arena memory: only a rebuild of the tenant dictionary does now (after retention
+   * or compaction left over half its entries gone; tenant-plates.ts). Query tasks read no slot of a covered
+   * shard: a pattern's distances and a hot list's pairs come from the tenant dictionary, matched once per
+   * query (src/query/covered-distances.ts, covered-probes.ts), and a cloned task reads its slots through the
+   * map (slotsThrough). Once the own slots are dropped they are gathered
    * from the tenant dictionary into a region of the shard's arena (16 B a shard plate, for the lease's
    * length only). Pins the shard meanwhile. Throws RangeError when the arena has no room.
    */
@@ -475,24 +504,6 @@ export class LoadedShard {
       if (v !== undefined) yield [v, this.seqAt(i)];
     }
   }
-}
-
-/**
- * Leases the slots of every shard of `shards` (LoadedShard.leaseSlots) for kernel tasks over all of them;
- * returns the release of all. On RangeError (no arena room) the leases taken are released and it rethrows.
- */
-export function leaseSlotsOf(shards: Iterable<LoadedShard>): () => void {
-  const releases: Array<() => void> = [];
-  const release = () => {
-    for (const r of releases.splice(0)) r();
-  };
-  try {
-    for (const s of shards) releases.push(s.leaseSlots());
-  } catch (err) {
-    release();
-    throw err;
-  }
-  return release;
 }
 
 /**
