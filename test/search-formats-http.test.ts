@@ -64,18 +64,6 @@ describe('Accept: application/msgpack', () => {
     }
   });
 
-  it('the JSON answer, written as text from the hits (src/server/hit-json.ts), is JSON.stringify of the object answer byte for byte', async () => {
-    for (const body of kBodies) {
-      const json = await raw(body);
-      expect(json.type).toBe('application/json; charset=utf-8');
-      const text = json.bytes.toString('utf8');
-      const a = JSON.parse(text) as Record<string, unknown>;
-      // the MessagePack answer is still built as objects (hits by hitToJson): the same keys in the same order
-      const b = unpack((await raw(body, 'application/msgpack')).bytes) as Record<string, unknown>;
-      expect(text).toBe(JSON.stringify({ ...b, queryId: a.queryId, tookMs: a.tookMs }));
-    }
-  });
-
   it('its next cursor continues the search like the JSON one', async () => {
     const body = kBodies[0]!;
     const first = unpack((await raw(body, 'application/msgpack')).bytes) as { next: string; hits: unknown[] };

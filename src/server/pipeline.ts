@@ -476,8 +476,8 @@ export class Pipeline {
     const headers: Array<string | number> = ['x-request-id', requestId];
     if (close) headers.push('connection', 'close');
     if (response.headers) for (const k in response.headers) headers.push(k, response.headers[k]!);
-    if ('json' in response || 'jsonText' in response) {
-      const text = 'jsonText' in response ? response.jsonText : JSON.stringify(response.json);
+    if ('json' in response) {
+      const text = JSON.stringify(response.json);
       headers.push('content-type', 'application/json; charset=utf-8', 'content-length', Buffer.byteLength(text, 'utf8'));
       res.writeHead(status, headers as unknown as string[]);
       res.end(head ? undefined : text, 'utf8');

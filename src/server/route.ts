@@ -69,22 +69,12 @@ export interface Route {
 }
 
 /** What the pipeline sends. `status` defaults to 200. Headers are added to the pipeline's own. */
-export type RouteResponse = JsonResponse | JsonTextResponse | RawResponse | StreamResponse | EmptyResponse;
+export type RouteResponse = JsonResponse | RawResponse | StreamResponse | EmptyResponse;
 
 export interface JsonResponse {
   status?: number;
   headers?: Record<string, string>;
   json: unknown;
-}
-
-/**
- * A JSON answer the handler wrote as text itself (the same bytes JSON.stringify would give, sent the same
- * way): a search's hits are written straight from the engine's hits (src/server/hit-json.ts).
- */
-export interface JsonTextResponse {
-  status?: number;
-  headers?: Record<string, string>;
-  jsonText: string;
 }
 
 export interface RawResponse {

@@ -11,7 +11,7 @@ import type { Hit, TenantScope } from '../../model/query.js';
 import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/cursor.js';
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
-import { hitJsonText, hitsJsonText, hitToJson } from '../hit-json.js';
+import { hitToJson } from '../hit-json.js';
 import { heldScopeFor, holdsFor, openHoldsFor } from '../tenancy/holds.js';
 import { answerFormat, packAnswer } from '../answer-format.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type ServerServices, type StreamSink } from '../route.js';
@@ -77,14 +77,9 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
     const head = { total: result.total, truncated: result.truncated, queryId: ctx.requestId, next };
     return { contentType: 'application/x-ndjson', stream: (sink) => streamHits(sink, head, result.hits) };
   }
-  if (format === 'msgpack') {
-    const answer = { hits: result.hits.map(hitToJson), total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
-    return { contentType: 'application/msgpack', body: packAnswer(answer) };
-  }
-  // JSON.stringify of { hits: hits.map(hitToJson), total, truncated, next, queryId, tookMs }, written directly
-  return {
-    jsonText: `{"hits":${hitsJsonText(result.hits)},"total":${JSON.stringify(result.total)},"truncated":${JSON.stringify(result.truncated)},"next":${JSON.stringify(next)},"queryId":${JSON.stringify(ctx.requestId)},"tookMs":${JSON.stringify(tookMs)}}`,
-  };
+  const answer = { hits: result.hits.map(hitToJson), total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
+  if (format === 'msgpack') return { contentType: 'application/msgpack', body: packAnswer(answer) };
+  return { json: answer };
 }
 
 // hits per write of a streamed answer: few writes (each one a promise and maybe a syscall), small chunks
@@ -95,7 +90,7 @@ async function streamHits(sink: StreamSink, head: Record<string, unknown>, hits:
   await sink.write(JSON.stringify(head) + '\n');
   for (let i = 0; i < hits.length && !sink.signal.aborted; i += kHitsPerChunk) {
     let chunk = '';
-    for (const h of hits.slice(i, i + kHitsPerChunk)) chunk += hitJsonText(h) + '\n';
+    for (const h of hits.slice(i, i + kHitsPerChunk)) chunk += JSON.stringify(hitToJson(h)) + '\n';
     await sink.write(chunk);
   }
 }
@@ -112,9 +107,15 @@ async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   const tookMs = elapsedMs(start);
   if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
-  // JSON.stringify of { matches: [{ entry, total, truncated, hits: hits.map(hitToJson) }], queryId, tookMs }, written directly
-  const matches = result.matches.map((m) => `{"entry":${JSON.stringify(m.entry)},"total":${JSON.stringify(m.total)},"truncated":${JSON.stringify(m.truncated)},"hits":${hitsJsonText(m.hits)}}`);
-  return { jsonText: `{"matches":[${matches.join(',')}],"queryId":${JSON.stringify(ctx.requestId)},"tookMs":${JSON.stringify(tookMs)}}` };
+  return {
+    json: {
+      matches: result.matches.map((m) => ({
+        entry: m.entry, total: m.total, truncated: m.truncated, hits: m.hits.map(hitToJson),
+      })),
+      queryId: ctx.requestId,
+      tookMs,
+    },
+  };
 }
 
 export const routes: Route[] = [
