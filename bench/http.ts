@@ -78,7 +78,7 @@ for (const kind of kinds) {
       return { status: r.status, tookMs: numberField(r.text, 'tookMs') };
     }));
     search.push({ kind: kind.name, ...phase });
-    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms, CPU/request server ${phase.serverCpuMsPerRequest} ms client ${phase.clientCpuMsPerRequest} ms ${JSON.stringify(phase.status)}`);
+    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms, CPU/request server ${phase.serverCpuMsPerRequest} ms (main thread ${phase.serverMainCpuMsPerRequest} ms) client ${phase.clientCpuMsPerRequest} ms ${JSON.stringify(phase.status)}`);
   }
 }
 

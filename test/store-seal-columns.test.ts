@@ -25,6 +25,8 @@ import { openSealedFile } from '../src/crypto/sealed-file.js';
 import { aesGcm } from '../src/crypto/cipher.js';
 import type { ShardEntry } from '../src/store/manifest.js';
 import { kDay, kT0, randomPlate, rng, tempDataDir } from './helpers/engine-data.js';
+import { columnsOfRows } from './helpers/wal-columns.js';
+import { encodeColumnsRecord } from '../src/store/wal-record-columns.js';
 
 const walHeader = Uint8Array.from([0x50, 0x53, 0x57, 0x41, 0x4c, 0x00, kWalPlainVersion, 0x0a]);
 
@@ -42,8 +44,12 @@ function randomRow(r: () => number, seq: number, plates: string[], days: number)
   return row;
 }
 
-/** WAL files of one tenant: appended batches (one record per day, days out of order), rewrites, garbage. */
-async function writeRandomWal(dir: string, seed: number, rows: number, days: number): Promise<{ files: string[]; nextSeq: number }> {
+/**
+ * WAL files of one tenant: appended batches (one record per day, days out of order), rewrites, garbage.
+ * `columnar`: the appended batches as kind-3 records (src/store/wal-record-columns.ts), written from the
+ * batch's columns as appends write them; the same seed gives the same rows either way.
+ */
+async function writeRandomWal(dir: string, seed: number, rows: number, days: number, columnar = false): Promise<{ files: string[]; nextSeq: number }> {
   const r = rng(seed);
   const plates = Array.from({ length: Math.max(20, rows >> 3) }, () => randomPlate(r));
   const files: string[] = [];
@@ -63,8 +69,14 @@ async function writeRandomWal(dir: string, seed: number, rows: number, days: num
         if (!list) byDay.set(d, (list = []));
         list.push(row);
       }
+      const cols = columnar ? columnsOfRows(batch) : undefined;
       for (const day of [...byDay.keys()].sort(() => r() - 0.5)) {
         const list = byDay.get(day)!;
+        if (cols) {
+          const idx = list.map((row) => row.seq - batch[0]!.seq);
+          records.push(byDay.size === 1 ? encodeColumnsRecord(cols, idx, batch[0]!.seq) : encodeColumnsRecord(cols, idx, 0, list.map((row) => row.seq)));
+          continue;
+        }
         // consecutive runs of seqs within the day's rows
         let start = 0;
         for (let i = 1; i <= list.length; i++) {
@@ -182,6 +194,28 @@ describe('seal job from columns', () => {
       expect(got2.rows).toBeLessThan(got.rows);
     }
     expect(checkedRows).toBeGreaterThan(kChunkRows);
+  });
+
+  it('seals kind-3 (columnar) records into the same shards as the same rows written as kinds 1 and 2', { timeout: 300_000 }, async () => {
+    const { dir, cleanup } = await tempDataDir('ps-sealcols3-');
+    cleanups.push(cleanup);
+    for (const [t, { tenant, rows, days }] of [{ tenant: 'pd-a', rows: 3000, days: 2 }, { tenant: 'pd-b', rows: 90_000, days: 6 }].entries()) {
+      const job = async (columnar: boolean, root: string) => {
+        const walDir = path.join(dir, tenant, root, 'wal');
+        await mkdir(walDir, { recursive: true });
+        const { files, nextSeq } = await writeRandomWal(walDir, 21 + t, rows, days, columnar);
+        const seal: SealJob = {
+          walFiles: files, walKeys: {}, outKeys, fromSeq: 150, toSeq: nextSeq - 37,
+          shards: { kind: 'local', root: path.join(dir, tenant, root, 'shards') }, tenant, ordinal: t + 1, firstGen: 5,
+        };
+        return { seal, got: await runSealJob(seal) };
+      };
+      const outKeys = jobKeys(days);
+      const rowsJob = await job(false, 'rows');
+      const colsJob = await job(true, 'cols');
+      await expectSameShards(colsJob.seal, colsJob.got, rowsJob.got, path.join(dir, tenant, 'rows', 'shards'));
+      expect(colsJob.got.rows).toBeGreaterThan(rows / 2);
+    }
   });
 });
 

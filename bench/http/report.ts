@@ -9,6 +9,8 @@ export interface SearchPhase extends PhaseResult {
   kind: string;
   /** CPU time per request of the server process and of the benchmark (client) process (bench/http/cpu.ts). */
   serverCpuMsPerRequest?: number;
+  /** The server's main thread alone (bench/http/cpu.ts mainThreadCpuMs). */
+  serverMainCpuMsPerRequest?: number;
   clientCpuMsPerRequest?: number;
 }
 

@@ -106,7 +106,7 @@ export class LabelCodes {
 }
 
 /** Codes in `to` of a batch column's values (its ids index this; -1, absent, is not in it). */
-function batchCodes(col: StringColumn, to: LabelCodes): Int32Array {
+export function batchCodes(col: StringColumn, to: LabelCodes): Int32Array {
   const out = new Int32Array(col.values.length);
   for (let v = 0; v < out.length; v++) out[v] = to.code(col.values[v]);
   return out;
@@ -648,10 +648,25 @@ export class LiveRows {
     this.cols.pushColumns(c, rows, firstSeq);
   }
 
-  /** Replaces every row with `rows` (in seq order): WAL replay. */
-  replace(rows: Iterable<RowRecord>): void {
+  /** Replaces every row with the rows of `src` (in seq order): WAL replay. */
+  replace(src: ShardSource): void {
     const next = new LiveColumns(this.arenas);
-    for (const r of rows) next.push(r);
+    // one record object, refilled row by row: push reads it and keeps nothing of it
+    const r: RowRecord = { seq: 0, plate: '', ts: 0, latE7: 0, lonE7: 0, camera: '' };
+    for (let i = 0; i < src.length; i++) {
+      r.seq = src.seq(i);
+      r.plate = src.plate(i);
+      r.ts = src.ts(i);
+      r.latE7 = src.latE7(i);
+      r.lonE7 = src.lonE7(i);
+      r.camera = src.camera(i);
+      r.region = src.region(i);
+      r.confidence = src.confidence(i);
+      r.make = src.make(i);
+      r.color = src.color(i);
+      r.readId = src.readId(i);
+      next.push(r);
+    }
     this.swap(next);
   }
 

@@ -78,7 +78,8 @@ export async function runSealJob(job: SealJob): Promise<{ rows: number; entries:
       return Buffer.from(k, 'base64');
     }, cipher, (payload) => {
       try {
-        decodeRecordInto(file, payload, fromWal);
+        // a columnar record (kind 3) goes in as its columns: no row-by-row decode, labels coded once a record
+        decodeRecordInto(file, payload, fromWal, (w) => gathered.addColumns(w, fromSeq, toSeq));
       } catch (err) {
         // a record that does not decode (thrown before any of its rows) was skipped by replay too; a row
         // the columns cannot hold fails the job (the main thread then seals from its live rows)

@@ -13,8 +13,11 @@
  *   seq f64 · ts f64 · confidence f64 (NaN = none) · lat, lon i32 (degrees × 1e7)
  *   · plate, camera, region, make, color i32 (codes; region/make/color 0 = none)
  */
-import { LabelCodes } from './live-columns.js';
+import { batchCodes, LabelCodes } from './live-columns.js';
 import { dayOf, type ShardSource } from './shard-format.js';
+import { plateOfKey } from './plate-key.js';
+import { PlateKeyCodes } from './plate-key-codes.js';
+import type { WalColumns } from './wal-record-columns.js';
 
 const kChunkBits = 16;
 /** Rows per column chunk. */
@@ -59,6 +62,8 @@ export class SealRows {
   private readonly regions = new LabelCodes(true);
   private readonly makes = new LabelCodes(true);
   private readonly colors = new LabelCodes(true);
+  /** Plate key → code in `plates`, for records of columns (the plate's string is made once, at its first row). */
+  private readonly plateKeys = new PlateKeyCodes();
 
   /** Adds one row as read (any seq order; a seq met again replaces the earlier copy). */
   add(seq: number, plate: string, ts: number, latE7: number, lonE7: number, camera: string,
@@ -79,6 +84,45 @@ export class SealRows {
     c.color[i] = this.colors.code(color);
     if (readId !== undefined) (c.readIds ??= [])[i] = readId;
     this.length = g + 1;
+  }
+
+  /**
+   * Adds the rows of a columnar WAL record (src/store/wal-record-columns.ts) whose seq is in
+   * [fromSeq, toSeq): lane by lane, each label coded once per record value, plates by key.
+   */
+  addColumns(w: WalColumns, fromSeq: number, toSeq: number): void {
+    const c = w.columns;
+    const camera = batchCodes(c.camera, this.cameras), region = batchCodes(c.region, this.regions);
+    const make = batchCodes(c.make, this.makes), color = batchCodes(c.color, this.colors);
+    const { seqs, firstSeq } = w;
+    const hasReadIds = c.readId.values.length > 0;
+    for (let k = 0; k < c.length; k++) {
+      const seq = seqs ? seqs[k]! : firstSeq + k;
+      if (!(seq >= fromSeq && seq < toSeq)) continue;
+      const g = this.length;
+      const i = g & kChunkMask;
+      if (i === 0) this.chunks.push(new Chunk());
+      const ch = this.chunks[g >>> kChunkBits]!;
+      ch.seq[i] = seq;
+      ch.ts[i] = c.ts[k]!;
+      ch.conf[i] = c.confidence[k]!;
+      ch.lat[i] = c.latE7[k]!;
+      ch.lon[i] = c.lonE7[k]!;
+      const key = c.plate[k]!;
+      let p = this.plateKeys.get(key);
+      if (p < 0) this.plateKeys.set(key, (p = this.plates.code(plateOfKey(key))));
+      ch.plate[i] = p;
+      ch.camera[i] = camera[c.camera.ids[k]!]!;
+      const r = c.region.ids[k]!, m = c.make.ids[k]!, o = c.color.ids[k]!;
+      ch.region[i] = r < 0 ? 0 : region[r]!;
+      ch.make[i] = m < 0 ? 0 : make[m]!;
+      ch.color[i] = o < 0 ? 0 : color[o]!;
+      if (hasReadIds) {
+        const id = c.readId.ids[k]!;
+        if (id >= 0) (ch.readIds ??= [])[i] = c.readId.values[id]!;
+      }
+      this.length = g + 1;
+    }
   }
 
   private seqAt(g: number): number {
@@ -125,6 +169,15 @@ export class SealRows {
       else order[w++] = g;
     }
     return order.subarray(0, w);
+  }
+
+  /** Every row in seq order, one per seq (the last added of equal seqs), as one ShardSource: replay's live rows. */
+  inSeqOrder(): ShardSource {
+    const order = this.seqOrder();
+    if (order) return this.source(order);
+    const all = new Uint32Array(this.length);
+    for (let g = 0; g < all.length; g++) all[g] = g;
+    return this.source(all);
   }
 
   /**

@@ -20,7 +20,9 @@ import { BulkLoad } from './bulk-load.js';
 import { forEachWalPayload, recoverWal, walGeneration, WalWriter, kWalPlainVersion } from './wal.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { dayOf } from './shard-format.js';
-import { decodeRecord, encodeColumnsRecord, encodeRewriteRecord, type RowRecord } from './wal-record.js';
+import { decodeRecordInto, encodeRewriteRecord, type ColumnsSink, type RowRecord, type RowSink } from './wal-record.js';
+import { encodeColumnsRecord } from './wal-record-columns.js';
+import { SealRows } from './seal-rows.js';
 import type { ReadColumns } from './read-columns.js';
 import { plateOfKey } from './plate-key.js';
 import { unlinkDurable, ensureDir, writeFileAtomic } from './durable-fs.js';
@@ -166,7 +168,20 @@ export class TenantStore {
   private async replay(): Promise<void> {
     await ensureDir(this.walDir);
     const names = (await readdir(this.walDir)).filter((n) => walGeneration(n) !== undefined).sort();
-    const bySeq = new Map<number, RowRecord>();
+    // rows gathered as columns, one per seq (the copy read last wins: a rewrite may repeat rows of an older file)
+    const gathered = new SealRows();
+    const sealedSeq = this.manifest.sealedSeq;
+    const fromRow: RowSink = (seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, readId) => {
+      if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+      if (seq >= sealedSeq) gathered.add(seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, readId); // else already in a shard
+    };
+    const fromColumns: ColumnsSink = (w) => {
+      let last = -Infinity;
+      if (w.seqs) for (const seq of w.seqs) last = Math.max(last, seq);
+      else if (w.columns.length > 0) last = w.firstSeq + w.columns.length - 1;
+      if (last >= this.nextSeq) this.nextSeq = last + 1;
+      gathered.addColumns(w, sealedSeq, Infinity);
+    };
     let maxGen = 0;
     for (const name of names) {
       const gen = walGeneration(name)!;
@@ -181,18 +196,12 @@ export class TenantStore {
       if (scan.version === kWalPlainVersion) this.plainWalGens.add(gen);
       // each block decoded as it is opened: no second copy of the log's plaintext
       const opened = await forEachWalPayload(scan, (ref) => this.keys.openKey(ref), this.keys.cipher, (payload) => {
-        let decoded;
         try {
-          decoded = decodeRecord(file, payload);
+          decodeRecordInto(file, payload, fromRow, fromColumns);
         } catch {
+          // thrown before any of the record's rows reached the columns
           if (!this.corruptFiles.includes(file)) this.corruptFiles.push(file);
           this.badWalGens.add(gen);
-          return;
-        }
-        for (const row of decoded.rows) {
-          if (row.seq >= this.nextSeq) this.nextSeq = row.seq + 1;
-          if (row.seq < this.manifest.sealedSeq) continue; // already in a shard
-          bySeq.set(row.seq, row);
         }
       });
       this.shreddedBlocks += opened.shredded;
@@ -203,10 +212,13 @@ export class TenantStore {
       }
     }
     await this.checkAckMark();
-    const rows = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    const rows = gathered.inSeqOrder();
     this.live.replace(rows);
     if (rows.length > 0) this.liveSince = Date.now();
-    for (const r of rows) if (r.readId !== undefined) this.readIds.set(r.readId, r.seq);
+    for (let i = 0; i < rows.length; i++) {
+      const id = rows.readId(i);
+      if (id !== undefined) this.readIds.set(id, rows.seq(i));
+    }
     // new appends always go to a fresh file: recovered files are only read, then deleted once sealed
     const gen = maxGen + 1;
     this.wal = await WalWriter.create(this.walDir, gen, { keys: this.keys, tenant: this.tenant });

@@ -1,5 +1,7 @@
 /**
- * What a WAL record's payload holds (MessagePack via msgpackr):
+ * What a WAL record's payload holds. Kind 3, what appends write, is the batch's columns
+ * (src/store/wal-record-columns.ts); kinds 1 and 2, MessagePack via msgpackr (retention's rewrites, and
+ * every log written before kind 3):
  *
  *   [kind = 1, firstSeq, rows]      one appended batch; row i has seq firstSeq + i
  *   [kind = 2, 0, rows]             rows rewritten by retention; each row carries its seq as an 11th field
@@ -14,8 +16,8 @@
 import { Packr } from 'msgpackr';
 import { CorruptFile } from '../errors.js';
 import { readRecordRows } from './wal-record-rows.js';
-import { writePlateBytes } from './plate-key.js';
-import type { ReadColumns, StringColumn } from './read-columns.js';
+import { plateOfKey } from './plate-key.js';
+import { decodeColumnsRecord, isColumnsRecord, type WalColumns } from './wal-record-columns.js';
 
 export const kRecordReads = 1;
 export const kRecordRewrite = 2;
@@ -55,92 +57,36 @@ export function encodeRewriteRecord(rows: readonly RowRecord[]): Buffer {
   })]);
 }
 
-/**
- * The packed form of each value of a column's dictionary (msgpackr's own, so a string is written exactly
- * as `pack` writes it), and nil for -1; made once a batch, copied row by row.
- */
-function packedValues(col: StringColumn): Buffer[] {
-  return col.values.map((v) => packr.pack(v));
-}
-
-const kNil = 0xc0;
-
-/**
- * The record of rows `rows` (indexes into `c`) of a batch of columns, without a row object: the same
- * payload shape as encodeReadsRecord / encodeRewriteRecord, written byte by byte. `seqs` undefined: a
- * reads record, row k has seq firstSeq + k; given: a rewrite record, row k carries seqs[k].
- * Numbers: ts, confidence and seqs as float64 (exact for every double), coordinates as int32; decodeRecord
- * reads any MessagePack number form back as the same number.
- */
-export function encodeColumnsRecord(c: ReadColumns, rows: ArrayLike<number>, firstSeq: number, seqs?: ArrayLike<number>): Buffer {
-  const camera = packedValues(c.camera), region = packedValues(c.region), make = packedValues(c.make), color = packedValues(c.color);
-  const readIds = c.readId.values.length > 0 ? packedValues(c.readId) : [];
-  const n = rows.length;
-  const bytesOf = (list: Buffer[], id: number) => (id < 0 ? 1 : list[id]!.length);
-  let size = 1 + 1 + 9 + 5;
-  for (let k = 0; k < n; k++) {
-    const i = rows[k]!;
-    size += 1 + 11 + 9 + 5 + 5 + 9 + 9;
-    size += bytesOf(camera, c.camera.ids[i]!) + bytesOf(region, c.region.ids[i]!) + bytesOf(make, c.make.ids[i]!) + bytesOf(color, c.color.ids[i]!) + bytesOf(readIds, c.readId.ids[i]!);
-  }
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  const float64 = (v: number) => {
-    out[at] = 0xcb;
-    out.writeDoubleBE(v, at + 1);
-    at += 9;
-  };
-  const int32 = (v: number) => {
-    out[at] = 0xd2;
-    out.writeInt32BE(v, at + 1);
-    at += 5;
-  };
-  const value = (list: Buffer[], id: number) => {
-    if (id < 0) {
-      out[at++] = kNil;
-      return;
-    }
-    const p = list[id]!;
-    p.copy(out, at);
-    at += p.length;
-  };
-  out[at++] = 0x93; // [kind, firstSeq, rows]
-  out[at++] = seqs ? kRecordRewrite : kRecordReads;
-  float64(seqs ? 0 : firstSeq);
-  out[at++] = 0xdd; // array32
-  out.writeUInt32BE(n, at);
-  at += 4;
-  for (let k = 0; k < n; k++) {
-    const i = rows[k]!;
-    out[at++] = seqs ? 0x9b : 0x9a;
-    const len = writePlateBytes(c.plate[i]!, out, at + 1);
-    out[at] = 0xa0 | len; // fixstr
-    at += 1 + len;
-    float64(c.ts[i]!);
-    int32(c.latE7[i]!);
-    int32(c.lonE7[i]!);
-    value(camera, c.camera.ids[i]!);
-    value(region, c.region.ids[i]!);
-    const conf = c.confidence[i]!;
-    if (Number.isNaN(conf)) out[at++] = kNil;
-    else float64(conf);
-    value(make, c.make.ids[i]!);
-    value(color, c.color.ids[i]!);
-    value(readIds, c.readId.ids[i]!);
-    if (seqs) float64(seqs[k]!);
-  }
-  return out.subarray(0, at);
-}
-
 /** Receives a record's rows one by one, field by field (absent optional fields undefined): no object per row. */
 export type RowSink = (seq: number, plate: string, ts: number, latE7: number, lonE7: number, camera: string,
   region: string | undefined, confidence: number | undefined, make: string | undefined, color: string | undefined, readId: string | undefined) => void;
 
+/** Receives a kind-3 record as the columns it holds (src/store/wal-record-columns.ts). */
+export type ColumnsSink = (record: WalColumns) => void;
+
+/** A kind-3 record's rows handed to a row sink one by one (tests and tools; readers of columns take them whole). */
+function columnsIntoRows(w: WalColumns, sink: RowSink): void {
+  const c = w.columns;
+  const label = (col: WalColumns['columns']['region'], i: number) => (col.ids[i]! < 0 ? undefined : col.values[col.ids[i]!]);
+  for (let i = 0; i < c.length; i++) {
+    const conf = c.confidence[i]!;
+    sink(w.seqs ? w.seqs[i]! : w.firstSeq + i, plateOfKey(c.plate[i]!), c.ts[i]!, c.latE7[i]!, c.lonE7[i]!, c.camera.values[c.camera.ids[i]!]!,
+      label(c.region, i), Number.isNaN(conf) ? undefined : conf, label(c.make, i), label(c.color, i), label(c.readId, i));
+  }
+}
+
 /**
- * Decodes a record payload into `sink`, row by row; returns the record's firstSeq. A payload that passed
- * its CRC but does not decode is a corrupt file (thrown before any row reaches the sink).
+ * Decodes a record payload into `sink`, row by row, or a kind-3 record whole into `columns` when given;
+ * returns the record's firstSeq. A payload that passed its CRC but does not decode is a corrupt file
+ * (thrown before any row reaches a sink).
  */
-export function decodeRecordInto(file: string, payload: Uint8Array, sink: RowSink): number {
+export function decodeRecordInto(file: string, payload: Uint8Array, sink: RowSink, columns?: ColumnsSink): number {
+  if (isColumnsRecord(payload)) {
+    const w = decodeColumnsRecord(file, payload);
+    if (columns) columns(w);
+    else columnsIntoRows(w, sink);
+    return w.firstSeq;
+  }
   // what the writer produces is read straight from the bytes, no array per row (src/store/wal-record-rows.ts)
   const read = readRecordRows(payload, sink);
   if (read !== undefined) return read;

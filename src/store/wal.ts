@@ -61,14 +61,17 @@ export function walGeneration(name: string): number | undefined {
   return m ? parseInt(m[1]!, 16) : undefined;
 }
 
-/** Frames one payload as a record. */
+/** The 8-byte header (length, CRC) of a record carrying `payload`: the writer writes it and the payload with one writev, no copy. */
+export function frameHeader(payload: Uint8Array): Buffer {
+  const head = Buffer.allocUnsafe(8);
+  head.writeUInt32LE(payload.length, 0);
+  head.writeUInt32LE(crc32c(payload, crc32c(head.subarray(0, 4))), 4);
+  return head;
+}
+
+/** Frames one payload as a record, in one buffer (tests and tools). */
 export function frameRecord(payload: Uint8Array): Buffer {
-  const rec = Buffer.allocUnsafe(8 + payload.length);
-  rec.writeUInt32LE(payload.length, 0);
-  rec.set(payload, 8);
-  const crc = crc32c(payload, crc32c(rec.subarray(0, 4)));
-  rec.writeUInt32LE(crc, 4);
-  return rec;
+  return Buffer.concat([frameHeader(payload), payload]);
 }
 
 /** A log's record payloads in file order, and its version: what forEachWalPayload opens. */
@@ -401,7 +404,7 @@ export class WalWriter {
     }
   }
 
-  /** The group's records as framed lane records: one encrypted block per day, in first-appearance order. */
+  /** The group's records as framed lane records (header, payload, …): one encrypted block per day, in first-appearance order. */
   private async encryptGroup(group: ReadonlyArray<Extract<Pending, { kind: 'record' }>>): Promise<Buffer[]> {
     const byDay = new Map<number, Uint8Array[]>();
     for (const g of group) {
@@ -413,7 +416,7 @@ export class WalWriter {
     const frames: Buffer[] = [];
     for (const [day, payloads] of byDay) {
       const epoch = dayEpoch(this.cipher.tenant, day);
-      for (const rec of await this.lanes.encode(`d${day}`, [epoch], packBlock(payloads))) frames.push(frameRecord(rec));
+      for (const rec of await this.lanes.encode(`d${day}`, [epoch], packBlock(payloads))) frames.push(frameHeader(rec), rec);
     }
     return frames;
   }

@@ -18,7 +18,7 @@
  *   "grants": [ { "grantor": "pd-a", "grantee": "pd-b", "expires": null, "created": 1767225600000 } ] }
  * ```
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInput, NotFound, UnsupportedFormat } from '../../errors.js';
@@ -143,7 +143,8 @@ export class Directory {
     if (!m) return undefined;
     const entry = this.tokenIndex.get(m[1]!);
     if (!entry) return undefined;
-    const hash = createHash('sha256').update(bearerToken).digest();
+    // one-shot: no Hash object per request (every request with a token is authenticated here)
+    const hash = oneShotHash('sha256', bearerToken, 'buffer');
     if (hash.length !== entry.hash.length || !timingSafeEqual(hash, entry.hash)) return undefined;
     const user = this.state.users[entry.key];
     if (!user || !this.state.tenants[user.tenant]) return undefined;
