@@ -29,6 +29,7 @@ import { ReferenceSubject, type BenchSubject } from './peers/reference-subject.j
 import { machineDescription, queryRow, renderSection, writeJson, writeSection, type QueryRow, type RunInfo } from './peers/report.js';
 import { SpillWriter } from './peers/spill.js';
 import { timeRuns } from './peers/timing.js';
+import { shardSlotsDropped } from '../src/store/shard-loader.js';
 
 // Distinct vehicles per read: issue 3's data set has 2M vehicles in 20M reads.
 const kReadsPerVehicle = 10;
@@ -149,7 +150,10 @@ async function run(o: PeersOptions, command: string): Promise<number> {
           ms[p.name] = t.medianMs;
           answers[p.name] = t.result;
           const runs = t.runsMs.length < o.runs ? ` (${t.runsMs.length} of ${o.runs} runs: time budget)` : '';
-          log(`  ${p.name.padEnd(8)} ${fmt(t.medianMs).padStart(12)}  ${describeAnswer(t.result)}${runs}`);
+          // the engine's runs each (a spike in one run shows here), and the slot leases taken meanwhile (a
+          // covered shard's slots gathered back: only the tenant dictionary's rebuild leases since plate-ids5)
+          const each = p.name === 'engine' ? ` [runs ${t.runsMs.map((x) => x.toFixed(2)).join(', ')}; slot leases ${shardSlotsDropped.leases}]` : '';
+          log(`  ${p.name.padEnd(8)} ${fmt(t.medianMs).padStart(12)}  ${describeAnswer(t.result)}${runs}${each}`);
           if (runs) notes.push(`${q.name}: ${p.name} timed ${t.runsMs.length} of ${o.runs} runs (--budget ${o.budgetMs / 1000} s); runs ${t.runsMs.map((x) => x.toFixed(0)).join(', ')} ms.`);
           if (o.explain && p.explain) log(`  ${p.name} plan:\n${clip(await p.explain(q))}`);
         } catch (err) {

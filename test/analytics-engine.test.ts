@@ -8,31 +8,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { AnalyticsQuery, AnalyticsResult } from '../src/model/analytics.js';
+import type { AnalyticsQuery } from '../src/model/analytics.js';
 import type { TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
-import { referenceCloned, referenceConvoy, referenceFrequent, referenceMultisite } from '../src/query/reference/index.js';
 import { DuckOracle } from './helpers/duckdb.js';
 import { duckAnalytics } from './helpers/duckdb-analytics.js';
-import { analyticsQueryArb, clonedArb, convoyArb, kDay, kDays, kT0, kTenants, makeAnalyticsReads } from './helpers/analytics-data.js';
+import { analyticsQueryArb, clonedArb, convoyArb, kDay, kDays, kT0, kTenants, makeAnalyticsReads, referenceAnalytics } from './helpers/analytics-data.js';
 import { tempDataDir } from './helpers/engine-data.js';
 import { analyticsSql as benchAnalyticsSql } from '../bench/peers/analytics-sql.js';
 import { sqlAnalyticsAnswer } from '../bench/peers/analytics-answer.js';
 import { engineAnalyticsAnswer } from '../bench/peers/engine-peer.js';
 import type { SqlDialect } from '../bench/peers/sql-dialect.js';
 
-function reference(reads: readonly StoredRead[], scopes: readonly TenantScope[], q: AnalyticsQuery): AnalyticsResult {
-  switch (q.kind) {
-    case 'convoy':
-      return { kind: 'convoy', ...referenceConvoy(reads, scopes, q) };
-    case 'multisite':
-      return { kind: 'multisite', ...referenceMultisite(reads, scopes, q) };
-    case 'frequent':
-      return { kind: 'frequent', ...referenceFrequent(reads, scopes, q) };
-    case 'cloned':
-      return { kind: 'cloned', ...referenceCloned(reads, scopes, q) };
-  }
-}
 
 const scopesArb: fc.Arbitrary<TenantScope[]> = fc
   .subarray(kTenants, { minLength: 1 })
@@ -64,7 +51,7 @@ function checkReference(f: Fixture, runs: number, arb: () => fc.Arbitrary<Analyt
   return fc.assert(
     fc.asyncProperty(scopesArb, arb(), async (scopes, q) => {
       const got = await f.engine.analytics(scopes, q);
-      expect(got).toEqual(reference(f.reads, scopes, q));
+      expect(got).toEqual(referenceAnalytics(f.reads, scopes, q));
     }),
     { numRuns: runs },
   );

@@ -139,6 +139,29 @@ export class Arena {
     }
   }
 
+  /**
+   * Frees `[from, to)` from the middle of a region from alloc() (16-aligned bounds inside it), which
+   * becomes two regions: `[ptr, from)` and `[to, end)`; returns the second's pointer (-1 when `to` is the
+   * region's end: a shrink). A shard whose plate slots are no longer read drops them this way without
+   * moving the lanes after them, which pool workers may be reading (src/store/shard-loader.ts).
+   */
+  punch(ptr: number, from: number, to: number): number {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`arena ${this.index}: punch of unknown pointer ${ptr}`);
+    if (from % 16 !== 0 || to % 16 !== 0 || !(ptr < from && from < to && to <= ptr + size)) {
+      throw new RangeError(`arena ${this.index}: cannot punch [${from}, ${to}) out of a region of ${size} bytes at ${ptr}`);
+    }
+    if (to === ptr + size) {
+      this.shrink(ptr, from - ptr);
+      return -1;
+    }
+    this.sizes.set(ptr, from - ptr);
+    this.sizes.set(to, ptr + size - to);
+    this.usedBytes -= to - from;
+    this.insertFree(from, to - from);
+    return to;
+  }
+
   /** Bytes currently allocated (live regions). */
   get allocatedBytes(): number {
     return this.usedBytes;
@@ -256,6 +279,15 @@ export class ArenaSet {
   shrink(region: Region, bytes: number): Region {
     this.arena(region.arena).shrink(region.ptr, bytes);
     return { ...region, bytes: Math.ceil(bytes / 16) * 16 };
+  }
+
+  /** Arena.punch for a region of this set: the region as it now is, and the one after the hole (if any). */
+  punch(region: Region, from: number, to: number): { head: Region; tail: Region | undefined } {
+    const tail = this.arena(region.arena).punch(region.ptr, from, to);
+    return {
+      head: { arena: region.arena, ptr: region.ptr, bytes: from - region.ptr },
+      tail: tail < 0 ? undefined : { arena: region.arena, ptr: tail, bytes: region.ptr + region.bytes - tail },
+    };
   }
 
   free(region: Pick<Region, 'arena' | 'ptr'>): void {

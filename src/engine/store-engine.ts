@@ -17,6 +17,7 @@ import { BadInput, isPlatesearchError, ShuttingDown, StorageUnavailable } from '
 import { ensureDir } from '../store/durable-fs.js';
 import { kMaxOrdinal } from '../store/ids.js';
 import { ShardOpenPool } from '../store/shard-open-pool.js';
+import { CoveredDistances } from '../query/covered-distances.js';
 import { adoptShards, compactTenant, dropTenantBefore, encryptPlainShards, openShards, rewriteLiveLog, sealTenant } from '../store/sealer.js';
 import type { BulkLoad } from '../store/bulk-load.js';
 import { dayOf } from '../store/shard-format.js';
@@ -33,7 +34,7 @@ import type { PlateEpoch } from '../store/plate-epoch.js';
 import { PlateIndexThread } from '../store/plate-index-thread.js';
 import { SealWorkerHost } from '../store/seal-worker-host.js';
 import { ExecutorPool } from '../query/pool.js';
-import type { SegmentTaskResult } from '../query/segment-task.js';
+import type { SegmentTask, SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
 import { executeHotlistJoin, kHotlistPoolMinPlates } from '../query/hotlist-join.js';
 import type { HotlistTask } from '../query/hotlist-task.js';
@@ -311,30 +312,53 @@ export class StoreEngine implements Engine {
   }
 
   private async searchSources(sources: readonly Source[], query: SearchQuery, byPlate: Map<string, TenantMatches> | undefined, signal?: AbortSignal): Promise<SearchResult> {
-    const heavy = sources.filter((s): s is Source & { kind: 'shard' } => {
+    const kernelShards = sources.filter((s): s is Source & { kind: 'shard' } => {
       if (!wantsKernel(s, query.plate)) return false;
       const m = byPlate?.get(s.tenant);
       return !m || !readByPlate(m, s.shard);
     });
+    // a pattern over shards reading through their tenant's dictionary: matched once per tenant, each such
+    // shard's task given its codes' distances (src/query/covered-distances.ts)
+    const covered = query.plate && kernelShards.some((s) => s.shard.readsThrough) ? new CoveredDistances(this.arenas, query.plate, (a) => this.kernelsFor(a)) : undefined;
+    try {
+      return await this.searchKernelShards(sources, kernelShards, query, byPlate, covered, signal);
+    } finally {
+      covered?.release();
+    }
+  }
+
+  private async searchKernelShards(
+    sources: readonly Source[], heavy: Array<Source & { kind: 'shard' }>, query: SearchQuery, byPlate: Map<string, TenantMatches> | undefined,
+    covered: CoveredDistances | undefined, signal?: AbortSignal,
+  ): Promise<SearchResult> {
     // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
     // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     const after = query.after ? candidateKeyOf(query.after) : undefined;
-    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters);
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters, covered);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();
     const live = pinLive(sources);
     try {
-      const results = await pool.run(heavy.map((s) => shardTask(s, query.plate, query.filter, query.limit, after)), signal);
+      // a covered shard's task reads its codes' distances from a region of its arena (freed with `covered`);
+      // one without room, or whose slots are gone with no distances, is left to the calling thread
+      const tasks: SegmentTask[] = [], pooled: Array<Source & { kind: 'shard' }> = [];
+      for (const s of heavy) {
+        const dist = covered && s.shard.readsThrough ? covered.inRegion(s.shard) : undefined;
+        if (query.plate && s.shard.slotsDropped && !dist) continue;
+        tasks.push(shardTask(s, query.plate, query.filter, query.limit, after, undefined, dist));
+        pooled.push(s);
+      }
+      const results = await pool.run(tasks, signal);
       const done = new Map<Source, SegmentTaskResult>();
-      heavy.forEach((s, i) => {
+      pooled.forEach((s, i) => {
         if (results[i]) done.set(s, results[i]!);
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters);
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters, covered);
     } finally {
       for (const s of pinned) s.shard.unpin();
       for (const v of live) v.unpin();

@@ -33,10 +33,11 @@ import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { postingsRun } from './postings-run.js';
-import { plateCodeFrom } from './shard-plate-code.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage } from './plate-page.js';
 import type { PlateRuns } from '../store/plate-runs.js';
+import type { CoveredDistances } from './covered-distances.js';
+import type { PlateDistances } from './plate-distances.js';
 
 /** A matching row before materialisation. */
 export interface Candidate {
@@ -362,8 +363,6 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
   const held = matches.shardMasks;
   const word = bucket >>> 5, bit = 1 << (bucket & 31);
   const ranks = bucket >= 0 && matches.ranks && matches.allMasks ? matches.ranks : undefined;
-  const slots = shard.slotWords();
-  const n = shard.layout.dictCount;
   const post = shard.postings, plate = shard.plate, ordinal = src.ordinal;
   // each plate's run in one read of the shard's run table, not a search of the lane (src/store/plate-runs.ts);
   // the table is made on the first plate the shard holds
@@ -373,7 +372,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
     if (bucket >= 0 && held && (held[k * 2 + word]! & bit) === 0) continue;
     budget?.tick();
     const guess = ranks ? plateRank(ranks, matches.allMasks!, matches.allMasks!.length >>> 1, matches.ids[k]!, bucket) : -1;
-    const d = plateCodeFrom(slots, n, matches.slots, k, guess);
+    const d = shard.plateCodeOf(matches.slots, k, guess);
     if (d < 0) continue;
     const distance = matches.distances[k]!;
     const [start, end] = (runs ??= shard.plateRuns()).run(d, post, plate);
@@ -499,7 +498,7 @@ export function liveWantsKernel(src: Source & { kind: 'live' }, match: PlateMatc
 }
 
 /** The kernel task of one shard source (the retention floor folded into the filter). */
-export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound): SegmentTask {
+export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | undefined, filter: ReadFilter, limit: number, after?: CandidateKey, bound?: RowBound, dist?: PlateDistances): SegmentTask {
   const s = src.shard;
   const f = withFloor(filter, src.minTs);
   const task: SegmentTask = { layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter: f, cameras: s.cameras, regions: s.regions, limit, newest: s.meta.maxTs };
@@ -507,6 +506,7 @@ export function shardTask(src: Source & { kind: 'shard' }, match: PlateMatch | u
     task.plate = match;
     const rows = wholeShardPlateRows(s, match, f);
     if (rows !== undefined) task.plateRows = rows;
+    if (dist) task.dist = dist;
   }
   if (bound) task.bound = bound;
   if (after) task.after = { ...after, ordinal: src.ordinal, afterOrdinal: after.ordinal };
@@ -564,6 +564,7 @@ export function executeSearch(
   tenantMatches?: ReadonlyMap<string, TenantMatches>,
   after?: CandidateKey,
   stats?: SearchStats,
+  covered?: CoveredDistances,
 ): SearchResult {
   // an exact lookup is a binary search in each shard (scanShard, scanLive): no matcher to compile
   const matcher = match && !isLookup(match) ? compilePlateMatch(match) : undefined;
@@ -602,13 +603,21 @@ export function executeSearch(
     if (src.kind === 'shard') {
       const k = kernelsFor && wantsKernel(src, match) ? kernelsFor(src.shard.layout.arena) : undefined;
       if (k) {
+        const mark = k.scratch.mark();
         try {
-          // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
-          // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
-          mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut()), budget), stats);
-          continue;
+          // a shard reading through its tenant's dictionary has no slots to match: its codes' distances
+          // are gathered from the tenant's, matched once (src/query/covered-distances.ts)
+          const dist = match && src.shard.readsThrough ? covered?.inScratch(src.shard, k) : undefined;
+          if (!match || !src.shard.slotsDropped || dist) {
+            // the merge's heap, once full, bounds the task: shards come newest first, so most of an older
+            // shard's rows (whole blocks, by the zone maps) are only counted, in the kernel
+            mergeTaskResult(top, src, runSegmentTask(k, shardTask(src, match, filter, limit, after, top.cut(), dist), budget), stats);
+            continue;
+          }
         } catch (err) {
           if (!(err instanceof RangeError)) throw err; // scratch too small: the JS scan below
+        } finally {
+          k.scratch.release(mark);
         }
       }
       scanShard(src, match, matcher, filter, sink, preparedFor(src.minTs), budget);

@@ -27,6 +27,7 @@ import { prepareFilter } from './filter-plan.js';
 import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 import { ShardHits } from './shard-hits.js';
+import { CoveredProbes } from './covered-probes.js';
 
 type ShardSource = Source & { kind: 'shard' };
 type LiveSource = Source & { kind: 'live' };
@@ -387,10 +388,27 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   const indexed = query.entries.some(indexedEntry);
   // the tasks' index, built once for every task (none when nothing is in scope)
   const index = indexed && (shards.length > 0 || lives.length > 0) ? buildHotlistIndex(query.entries, budget) : undefined;
-  const tasks: Array<HotlistTask | LiveHotlistTask> = index ? shards.map((s) => hotlistTask(s, query, index)) : [];
-  const owners: Source[] = index ? [...shards] : [];
-  // live views that cannot go to a task, and shards whose task failed: the plain path, every indexed entry
+  const tasks: Array<HotlistTask | LiveHotlistTask> = [];
+  const owners: Source[] = [];
+  // live views that cannot go to a task, covered shards without a tenant probe, and shards whose task
+  // failed: the plain path, every indexed entry
   const rest: Source[] = [];
+  // a shard reading through its tenant's dictionary has no slots to probe: the index is probed once with
+  // the tenant's, and its task given the pairs in its own codes (src/query/covered-probes.ts)
+  const covered = index && shards.some((s) => s.shard.readsThrough) ? new CoveredProbes(index, budget) : undefined;
+  const tops = new Map<number, TopK>();
+  const rows = new TaskRows();
+  for (const s of index ? shards : []) {
+    const pairs = covered && s.shard.readsThrough ? covered.forShard(s.shard) : undefined;
+    if (s.shard.slotsDropped && !pairs) {
+      rest.push(s); // no tenant dictionary to probe: the plain path answers for it
+      continue;
+    }
+    const task = hotlistTask(s, query, index!);
+    if (pairs) task.pairs = pairs;
+    tasks.push(task);
+    owners.push(s);
+  }
   const parts = options.runTasks ? options.liveTaskParts ?? 1 : 1;
   for (const src of lives) {
     const live = index ? liveTasks(src, query, index, parts) : [];
@@ -400,8 +418,6 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
       owners.push(src);
     }
   }
-  const tops = new Map<number, TopK>();
-  const rows = new TaskRows();
   const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
   tasks.forEach((task, i) => {
     budget?.check();

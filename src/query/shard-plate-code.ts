@@ -37,12 +37,14 @@ function compareSlot(slots: Uint32Array, j: number, words: Uint32Array, k: numbe
 
 /**
  * The code of plate `k` of `words` among the `n` slots of `slots` (sorted), or -1; searched from `guess`
- * (any number; -1 or out of range: from the middle).
+ * (any number; -1 or out of range: from the middle). With `ids`, code j's slot is `slots`' slot ids[j]
+ * (a shard read through its tenant's dictionary: ids ascending, so the codes stay in plate order).
  */
-export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array, k: number, guess: number): number {
+export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array, k: number, guess: number, ids: Uint32Array | null = null): number {
   if (n === 0) return -1;
+  const slot = ids === null ? (j: number) => j : (j: number) => ids[j]!;
   const from = guess >= 0 && guess < n ? guess : n >>> 1;
-  const c = compareSlot(slots, from, words, k);
+  const c = compareSlot(slots, slot(from), words, k);
   if (c === 0) {
     if (guess === from) shardPlateLookups.exact++;
     else shardPlateLookups.searched++;
@@ -50,6 +52,6 @@ export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array,
   }
   shardPlateLookups.searched++;
   // the first slot ≥ the plate
-  const at = gallopFrom(n, from, (j) => compareSlot(slots, j, words, k) < 0);
-  return at < n && compareSlot(slots, at, words, k) === 0 ? at : -1;
+  const at = gallopFrom(n, from, (j) => compareSlot(slots, slot(j), words, k) < 0);
+  return at < n && compareSlot(slots, slot(at), words, k) === 0 ? at : -1;
 }

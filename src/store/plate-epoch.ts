@@ -10,6 +10,10 @@
  * (docs/storage-v2.md, "Round 4"), hits are materialised through the dictionary the search planned with,
  * after the await, and that dictionary must outlive any swap in between. A search pins the epochs it
  * reads (`TenantPlates.pin`) and unpins them when it is done, as it pins shards and live views.
+ *
+ * A covered shard pins the epoch it reads its plates through (LoadedShard.readThrough: its own slots are
+ * dropped, its codes map to positions here) until it moves to the next epoch at the next install or is
+ * freed: an epoch outlives its replacement for as long as a shard still reads through it.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kPlateSlotBytes } from '../core/segment.js';

@@ -21,7 +21,16 @@ import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
 import { narrowU24Lanes } from './shard-u24.js';
 import { findPlateSlot, slotString } from './plate-key.js';
+import { plateCodeFrom } from '../query/shard-plate-code.js';
+import { lowerBound } from '../core/sorted-search.js';
+import type { PlateEpoch } from './plate-epoch.js';
 import { PlateRuns, plateRunsMade } from './plate-runs.js';
+
+/**
+ * Shards whose own plate slots left their region since the process started (read through their tenant's
+ * dictionary), their bytes, and the leases that gathered slots back for a kernel task (tests, benchmarks).
+ */
+export const shardSlotsDropped = { shards: 0, bytes: 0, leases: 0 };
 
 /** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
 let zeroLane = new Uint8Array(0);
@@ -87,7 +96,8 @@ export class LoadedShard {
     this.seqPtr = v.ptr('seq');
     this.postingsPtr = v.ptr('postings');
     this.zones = v.f64('zones');
-    this.slots = new Uint8Array(v.bytes.buffer, v.ptr('slots'), this.meta.dictCount * kPlateSlotBytes);
+    this.dictBytes = new Uint8Array(v.bytes.buffer, v.ptr('slots'), this.meta.dictCount * kPlateSlotBytes);
+    this.dictWords = new Uint32Array(v.bytes.buffer, v.ptr('slots'), this.meta.dictCount * (kPlateSlotBytes / 4));
     this.cameras = v.header.dicts.camera;
     this.regions = v.header.dicts.region;
     this.tsOf = v.tsReader();
@@ -114,7 +124,10 @@ export class LoadedShard {
   }
 
   unpin(): void {
-    if (--this.pins === 0 && this.onFree) this.free();
+    if (--this.pins !== 0) return;
+    this.freeRetiredMaps();
+    if (this.onFree) this.free();
+    else if (this.dropPending) this.dropSlots();
   }
 
   /** Called by unloadShard: frees now, or at the last unpin. */
@@ -123,10 +136,22 @@ export class LoadedShard {
     if (this.pins === 0) this.free();
   }
 
+  private freeRetiredMaps(): void {
+    for (const { region, epoch } of this.retiredMaps.splice(0)) {
+      if (region) this.arenas!.free(region);
+      epoch?.unpin();
+    }
+  }
+
   private free(): void {
     if (this.freed) return;
     this.freed = true;
+    this.freeRetiredMaps();
     this.onFree!();
+    if (this.idsRegion) this.arenas!.free(this.idsRegion);
+    this.idsRegion = undefined;
+    this.epoch?.unpin();
+    this.epoch = undefined;
   }
 
   tsAt(i: number): number {
@@ -150,7 +175,11 @@ export class LoadedShard {
 
   /** The plate dictionary as JS strings (sorted), decoded on first use. */
   plates(): string[] {
-    this.platesCache ??= this.view.plates();
+    if (!this.platesCache) {
+      const out = new Array<string>(this.layout.dictCount);
+      for (let d = 0; d < out.length; d++) out[d] = slotString(this.dictBytes, this.slotAt(d));
+      this.platesCache = out;
+    }
     return this.platesCache;
   }
 
@@ -202,32 +231,195 @@ export class LoadedShard {
   }
 
   /**
-   * The 16-byte plate slots (src/core/segment.ts) in the arena: the dictionary the plate lane's codes index.
-   * Read only by the plate API below (findPlate, plateAt, plateChars, plateRange, plates, rowsOfPlate) and,
-   * on the kernels' side, through `layout.dict`: nothing else assumes the dictionary is the shard's own, so
-   * the codes can become ids into the tenant's dictionary (docs/storage-v2.md, "Round 4").
+   * Where the plate API reads a code's 16-byte slot (src/core/segment.ts): in the shard's own sorted slots
+   * (a lane of its file, in its region) until its tenant's dictionary covers it, then in that dictionary
+   * (`readThrough`): `ids` maps each code to its position there (ascending, as the codes), and the shard's
+   * own slots are dropped from its region (docs/storage-v2.md, "Round 4", step 4 as built). The codes, the
+   * plate lane and the plate → rows lane never change; only where a code's characters are read does.
+   * Read only by the plate API below (findPlate, plateAt, plateChars, plateRange, plates, plateCodeOf,
+   * rowsOfPlate) and, on the kernels' side, through `layout.dict`, which after the drop is readable only
+   * under a lease (`leaseSlots`).
    */
-  private readonly slots: Uint8Array;
+  private dictBytes: Uint8Array;
+  private dictWords: Uint32Array;
+  /** Code → slot in `dictBytes`, or null: the code is the slot (the shard's own dictionary). */
+  private ids: Uint32Array | null = null;
+  /** The tenant dictionary `dictBytes` is in, pinned while the shard reads through it. */
+  private epoch: PlateEpoch | undefined;
+  private arenas: ArenaSet | undefined;
+  /** The arena region holding `ids` (4 B a shard plate: what replaces the slots' 16). */
+  private idsRegion: Region | undefined;
+  /** Are the own slots still in the region (read by kernel tasks until dropped)? */
+  private ownSlots = true;
+  /** The own slots go at the last unpin (a reader holding the shard may be reading them). */
+  private dropPending = false;
+  /** Maps and epochs replaced while the shard was pinned, freed (unpinned) at its last unpin. */
+  private retiredMaps: Array<{ region: Region | undefined; epoch: PlateEpoch | undefined }> = [];
+  /** Kernel tasks holding `layout.dict` readable (`leaseSlots`), and the slots gathered for them. */
+  private leases = 0;
+  private leaseRegion: Region | undefined;
+
+  /** Offset in `dictBytes` of code `d`'s slot. */
+  private slotAt(d: number): number {
+    return (this.ids === null ? d : this.ids[d]!) * kPlateSlotBytes;
+  }
+
+  /** Is the shard read through its tenant's dictionary (`readThrough`)? */
+  get readsThrough(): PlateEpoch | undefined {
+    return this.epoch;
+  }
+
+  /** Are the shard's own plate slots out of its region? */
+  get slotsDropped(): boolean {
+    return !this.ownSlots;
+  }
+
+  /**
+   * Reads the shard's plates through `epoch` (a tenant dictionary holding all of them) from now on: `ids[d]`
+   * is code d's position in it (ascending; one per code). The epoch stays pinned until the shard is freed or
+   * reads through a later one. The own slots leave the region at once, or at the last unpin when a reader
+   * holds the shard (a pool task may be reading them through `layout.dict`). Throws RangeError when no arena
+   * has room for the map (the shard then reads as before).
+   */
+  readThrough(arenas: ArenaSet, epoch: PlateEpoch, ids: Uint32Array): void {
+    const n = this.layout.dictCount;
+    if (ids.length !== n) throw new Error(`a plate id map of ${ids.length} codes for a dictionary of ${n}: ${this.file}`);
+    if (this.freed) return;
+    let region: Region | undefined;
+    let view: Uint32Array = new Uint32Array(0);
+    if (n > 0) {
+      region = arenas.alloc(n * 4, 16);
+      view = new Uint32Array(arenas.arena(region.arena).memory.buffer, region.ptr, n);
+      view.set(ids);
+    }
+    const prevEpoch = this.epoch, prevRegion = this.idsRegion;
+    this.arenas = arenas;
+    this.epoch = epoch.pin();
+    this.ids = view;
+    this.idsRegion = region;
+    this.dictBytes = epoch.bytes();
+    this.dictWords = new Uint32Array(this.dictBytes.buffer, this.dictBytes.byteOffset, this.dictBytes.length / 4);
+    // a pinned shard's task may read the map and dictionary it was given (slotsThrough): they go at the last unpin
+    if (this.pins > 0) this.retiredMaps.push({ region: prevRegion, epoch: prevEpoch });
+    else {
+      if (prevRegion) arenas.free(prevRegion);
+      prevEpoch?.unpin();
+    }
+    if (this.ownSlots) {
+      this.dropPending = true;
+      if (this.pins === 0) this.dropSlots();
+    }
+  }
+
+  /**
+   * Where a kernel task reads the shard's plate slots once they are dropped: the tenant dictionary's slots
+   * (`dictCount` of them) and the code → slot map (u32 a code), as arena offsets; valid while the shard is
+   * pinned (a later install frees them at the last unpin). Undefined while it reads its own slots.
+   */
+  slotsThrough(): { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number } | undefined {
+    const e = this.epoch, ids = this.idsRegion;
+    if (!e?.region || !ids) return undefined;
+    return { dictArena: e.region.arena, dict: e.region.ptr, dictCount: e.count, idsArena: ids.arena, ids: ids.ptr };
+  }
+
+  /** The code → id map through the epoch read now (tests, and the install's growth remap). */
+  plateIds(): Uint32Array | null {
+    return this.ids;
+  }
+
+  private dropSlots(): void {
+    this.dropPending = false;
+    if (!this.ownSlots || this.freed) return;
+    this.ownSlots = false;
+    if (this.leases === 0) this.layout.dict = 0;
+    const bytes = this.layout.dictCount * kPlateSlotBytes;
+    if (bytes === 0) return;
+    const from = this.view.ptr('slots');
+    const { head, tail } = this.arenas!.punch(this.regions_[0]!, from, from + bytes);
+    this.regions_[0] = head;
+    if (tail) this.regions_.push(tail);
+    shardSlotsDropped.shards++;
+    shardSlotsDropped.bytes += bytes;
+  }
+
+  /**
+   * Makes `layout.dict` hold the shard's sorted slots until the returned release is called, for a job that
+   * reads the dictionary in arena memory: only a rebuild of the tenant dictionary does now (after retention
+   * or compaction left over half its entries gone; tenant-plates.ts). Query tasks read no slot of a covered
+   * shard: a pattern's distances and a hot list's pairs come from the tenant dictionary, matched once per
+   * query (src/query/covered-distances.ts, covered-probes.ts), and a cloned task reads its slots through the
+   * map (slotsThrough). Once the own slots are dropped they are gathered
+   * from the tenant dictionary into a region of the shard's arena (16 B a shard plate, for the lease's
+   * length only). Pins the shard meanwhile. Throws RangeError when the arena has no room.
+   */
+  leaseSlots(): () => void {
+    this.pin();
+    let done = false;
+    const unpinOnly = () => {
+      if (done) return;
+      done = true;
+      this.unpin();
+    };
+    if (this.ownSlots || this.layout.dictCount === 0) return unpinOnly;
+    if (this.leases === 0) {
+      const n = this.layout.dictCount, arenas = this.arenas!;
+      const ptr = arenas.allocIn(this.layout.arena, n * kPlateSlotBytes, 16);
+      if (ptr < 0) {
+        this.unpin();
+        throw new RangeError(`no room in arena ${this.layout.arena} for the plate slots of ${this.file}`);
+      }
+      const out = new Uint32Array(arenas.arena(this.layout.arena).memory.buffer, ptr, n * 4);
+      const src = this.dictWords, ids = this.ids!;
+      for (let d = 0, o = 0; d < n; d++, o += 4) {
+        const s = ids[d]! * 4;
+        out[o] = src[s]!;
+        out[o + 1] = src[s + 1]!;
+        out[o + 2] = src[s + 2]!;
+        out[o + 3] = src[s + 3]!;
+      }
+      this.leaseRegion = { arena: this.layout.arena, ptr, bytes: n * kPlateSlotBytes };
+      this.layout.dict = ptr;
+      shardSlotsDropped.leases++;
+    }
+    this.leases++;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.leases === 0 && this.leaseRegion) {
+        this.arenas!.free(this.leaseRegion);
+        this.leaseRegion = undefined;
+        this.layout.dict = 0;
+      }
+      this.unpin();
+    };
+  }
 
   /** Dictionary index of `p`, or -1 (a binary search over the slots in the arena). */
   findPlate(p: string): number {
-    return findPlateSlot(this.slots, this.layout.dictCount, p);
+    if (this.ids === null) return findPlateSlot(this.dictBytes, this.layout.dictCount, p);
+    const j = findPlateSlot(this.dictBytes, this.dictBytes.length / kPlateSlotBytes, p);
+    if (j < 0) return -1;
+    const d = lowerBound(this.ids, j);
+    return d < this.ids.length && this.ids[d] === j ? d : -1;
   }
 
-  /** The sorted slots as little-endian words, 4 a plate (a view into the arena: shared memory, growth does not detach it). */
-  slotWords(): Uint32Array {
-    return new Uint32Array(this.slots.buffer, this.slots.byteOffset, this.layout.dictCount * (kPlateSlotBytes / 4));
+  /**
+   * The code of plate `k` of `words` (16-byte slots as words, e.g. a tenant match's), or -1, searched from
+   * `guess` (src/query/shard-plate-code.ts).
+   */
+  plateCodeOf(words: Uint32Array, k: number, guess: number): number {
+    return plateCodeFrom(this.dictWords, this.layout.dictCount, words, k, guess, this.ids);
   }
 
   /** Plate of dictionary entry `d`, decoded from its slot. */
   plateAt(d: number): string {
     if (this.platesCache) return this.platesCache[d]!;
-    return slotString(this.slots, d * kPlateSlotBytes);
+    return slotString(this.dictBytes, this.slotAt(d));
   }
 
   /** Writes the characters of dictionary entry `d` into `out` (≥ 10 bytes); returns the plate's length. */
   plateChars(d: number, out: Uint8Array): number {
-    const slots = this.slots, base = d * kPlateSlotBytes;
+    const slots = this.dictBytes, base = this.slotAt(d);
     const len = slots[base + kPlateSlotBytes - 1]!;
     for (let j = 0; j < len; j++) out[j] = slots[base + j]!;
     return len;
@@ -235,9 +427,9 @@ export class LoadedShard {
 
   /** The dictionary entries [lo, hi) whose plates start with `prefix` (plate characters only; lo = hi when none). */
   plateRange(prefix: string): [lo: number, hi: number] {
-    const slots = this.slots, len = prefix.length;
+    const slots = this.dictBytes, len = prefix.length;
     const cmp = (d: number): number => {
-      const base = d * kPlateSlotBytes;
+      const base = this.slotAt(d);
       for (let j = 0; j < len; j++) {
         const c = slots[base + j]! - prefix.charCodeAt(j);
         if (c !== 0) return c;

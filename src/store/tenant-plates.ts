@@ -54,11 +54,18 @@ export const kShardBuckets = 64;
  */
 export type PlateIndexBuilder = (job: PlateIndexJob) => Promise<PlateIndexBuilt | undefined>;
 
-/** A planned update: the job, the buckets it gives the shards, and the shards to keep alive while it runs. */
+/**
+ * A planned update: the job, the buckets it gives the shards, the shards to keep alive while it runs, and
+ * the release of the slots gathered for the parts of shards that read through the current dictionary
+ * (a rebuild: their own slots are dropped; LoadedShard.leaseSlots), called once the build is installed or dropped.
+ */
 interface Plan {
   job: PlateIndexJob;
   buckets: Map<LoadedShard, number>;
   shards: LoadedShard[];
+  release: () => void;
+  /** The epoch whose dictionary is the job's last part (an incremental merge), if any. */
+  current: PlateEpoch | undefined;
 }
 
 export class TenantPlates {
@@ -141,7 +148,11 @@ export class TenantPlates {
     if (this.running) return; // a build reads the current dictionary: it stays until that build is installed
     const plan = this.plan(shards);
     if (!plan) return;
-    this.install(plan, buildPlateIndex(plan.job, (a) => this.arenas.arena(a).memory));
+    try {
+      this.install(plan, buildPlateIndex(plan.job, (a) => this.arenas.arena(a).memory));
+    } finally {
+      plan.release();
+    }
   }
 
   /**
@@ -154,7 +165,13 @@ export class TenantPlates {
       this.again = true;
       return this.running;
     }
-    const plan = this.plan(current());
+    let plan: Plan | undefined;
+    try {
+      plan = this.plan(current());
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      return Promise.resolve(); // no room to gather a rebuild's slots: the current dictionary stays
+    }
     if (!plan) return Promise.resolve();
     for (const s of plan.shards) s.pin();
     const run = (async () => {
@@ -170,6 +187,7 @@ export class TenantPlates {
       } catch (err) {
         if (!(err instanceof RangeError)) throw err; // no arena room: the current dictionary stays
       } finally {
+        plan.release();
         for (const s of plan.shards) s.unpin();
       }
     })();
@@ -210,15 +228,31 @@ export class TenantPlates {
     const buckets = rebuild ? new Map<LoadedShard, number>() : new Map(this.shards);
     const from = rebuild ? [...shards] : added;
     for (const s of from) buckets.set(s, this.freeBucket(buckets));
-    const parts: PlateIndexJob['parts'] = from.map((s) => ({
-      arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)!,
-      // the shard's run table made by the build too (src/store/plate-runs.ts), off the thread
-      ...(s.hasPlateRuns ? {} : { plate: { ptr: s.plate.byteOffset, width: s.plate.BYTES_PER_ELEMENT as 1 | 2 | 4, rows: s.plate.length } }),
-    }));
+    // a shard reading through the current dictionary (its own slots dropped) gives its slots gathered back
+    // for the job's length: only a rebuild merges covered shards again
+    const releases: Array<() => void> = [];
+    const release = () => {
+      for (const r of releases.splice(0)) r();
+    };
+    let parts: PlateIndexJob['parts'];
+    try {
+      parts = from.map((s) => {
+        releases.push(s.leaseSlots());
+        return {
+          arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)!,
+          // the shard's run table made by the build too (src/store/plate-runs.ts), off the thread
+          ...(s.hasPlateRuns ? {} : { plate: { ptr: s.plate.byteOffset, width: s.plate.BYTES_PER_ELEMENT as 1 | 2 | 4, rows: s.plate.length } }),
+        };
+      });
+    } catch (err) {
+      release();
+      throw err;
+    }
     const withCurrent = !rebuild && this.region !== undefined;
     if (withCurrent) parts.push({ arena: this.region!.arena, ptr: this.region!.ptr, count: this.count, masks: this.masks, bucket: -1 });
-    const job: PlateIndexJob = { parts, grams: this.options.grams ?? true, sameCount: withCurrent && this.grams !== undefined ? this.count : 0 };
-    return { job, buckets, shards: from };
+    // each part's positions in the merged dictionary: the covered shards' code → id maps (readThrough)
+    const job: PlateIndexJob = { parts, grams: this.options.grams ?? true, sameCount: withCurrent && this.grams !== undefined ? this.count : 0, ids: true };
+    return { job, buckets, shards: from, release, current: withCurrent ? this.epoch : undefined };
   }
 
   /** Puts a build in place of the current dictionary (the slots copied into an arena region). */
@@ -227,14 +261,46 @@ export class TenantPlates {
     if (region) new Uint32Array(this.arenas.arena(region.arena).memory.buffer, region.ptr, built.count * kWords).set(built.words.subarray(0, built.count * kWords));
     const grams = built.same ? this.grams : built.grams ? PlateGrams.of(built.count, built.grams.offsets, built.grams.postings) : undefined;
     const old = this.epoch;
-    this.epoch = new PlateEpoch(this.arenas, region, built.count, grams, built.masks, plan.buckets, built.ranks);
+    const epoch = (this.epoch = new PlateEpoch(this.arenas, region, built.count, grams, built.masks, plan.buckets, built.ranks));
     this.shards = plan.buckets;
     // the shards' parts come first in the job, in plan.shards' order
     plan.shards.forEach((s, k) => {
       const r = built.runs?.[k];
       if (r) s.setPlateRuns(PlateRuns.of(r, s.layout.dictCount));
     });
+    this.readThrough(plan, built, epoch);
     old.retire();
+  }
+
+  /**
+   * Every covered shard reads its plates through the new epoch (LoadedShard.readThrough), which drops its
+   * own slots: a newly merged shard with its part's ids, one already reading through the old epoch with its
+   * ids carried through the growth map (the old dictionary's part: old id → new id, monotone). A shard left
+   * as it was (no room for its map) stays exact: it reads through whatever it read through before, which
+   * it keeps pinned.
+   */
+  private readThrough(plan: Plan, built: PlateIndexBuilt, epoch: PlateEpoch): void {
+    if (!built.ids || epoch.count === 0) return;
+    const merged = new Set(plan.shards);
+    const growth = plan.current ? built.ids[plan.shards.length] : undefined;
+    const move = (s: LoadedShard, ids: Uint32Array) => {
+      try {
+        s.readThrough(this.arenas, epoch, ids);
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+      }
+    };
+    plan.shards.forEach((s, k) => move(s, built.ids![k]!));
+    for (const s of plan.buckets.keys()) {
+      if (merged.has(s)) continue;
+      const before = s.plateIds();
+      // only ids into the dictionary this one was merged from can be carried; a shard reading through an
+      // older one (no room for its map at an earlier install) keeps it
+      if (!before || !growth || s.readsThrough !== plan.current) continue;
+      const ids = new Uint32Array(before.length);
+      for (let d = 0; d < ids.length; d++) ids[d] = growth[before[d]!]!;
+      move(s, ids);
+    }
   }
 
   /** The lowest bucket no shard of `taken` has; past 64 shards, buckets are shared round robin. */

@@ -10,9 +10,10 @@
  *   - two towns 110 km apart, so a plate read in both within minutes is a cloned-plate pair.
  */
 import fc from 'fast-check';
-import type { AnalyticsQuery, ClonedQuery, ConvoyQuery, FrequentQuery, MultisiteQuery } from '../../src/model/analytics.js';
-import type { ReadFilter } from '../../src/model/query.js';
-import type { Read } from '../../src/model/read.js';
+import type { AnalyticsQuery, AnalyticsResult, ClonedQuery, ConvoyQuery, FrequentQuery, MultisiteQuery } from '../../src/model/analytics.js';
+import type { ReadFilter, TenantScope } from '../../src/model/query.js';
+import type { Read, StoredRead } from '../../src/model/read.js';
+import { referenceCloned, referenceConvoy, referenceFrequent, referenceMultisite } from '../../src/query/reference/index.js';
 import { haversineM } from '../../src/query/reference/geo.js';
 import { rng } from './engine-data.js';
 
@@ -139,4 +140,18 @@ export function clonedArb(times: readonly number[]): fc.Arbitrary<ClonedQuery> {
 export function analyticsQueryArb(reads: readonly TenantRead[], exactRadius: boolean): fc.Arbitrary<AnalyticsQuery> {
   const times = readTimes(reads);
   return fc.oneof(convoyArb(times), multisiteArb(times, exactRadius), frequentArb(times, exactRadius), clonedArb(times));
+}
+
+/** The reference oracle's answer to any analysis (src/query/reference/{convoy,multisite,frequent,cloned}.ts). */
+export function referenceAnalytics(reads: readonly StoredRead[], scopes: readonly TenantScope[], q: AnalyticsQuery): AnalyticsResult {
+  switch (q.kind) {
+    case 'convoy':
+      return { kind: 'convoy', ...referenceConvoy(reads, scopes, q) };
+    case 'multisite':
+      return { kind: 'multisite', ...referenceMultisite(reads, scopes, q) };
+    case 'frequent':
+      return { kind: 'frequent', ...referenceFrequent(reads, scopes, q) };
+    case 'cloned':
+      return { kind: 'cloned', ...referenceCloned(reads, scopes, q) };
+  }
 }

@@ -32,6 +32,11 @@ export interface ClonedShardPart {
   ordinal: number;
   /** The shard's index among the caller's sources: the answer names rows by (source, row). */
   source: number;
+  /**
+   * Where the shard's plate slots are read once it has dropped its own (LoadedShard.slotsThrough): code d's
+   * slot is slot ids[d] of its tenant's dictionary, each in its arena (in the task's `arenas`).
+   */
+  through?: { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number };
 }
 
 /** Live rows passing the filter, ascending by plate key: the caller scans them (they are not in an arena). */
@@ -102,11 +107,11 @@ function passingRows(k: Kernels, part: ClonedShardPart, budget: QueryBudget | un
 }
 
 /** The first dictionary entry whose key is ≥ key (the dictionary is sorted by plate). */
-function firstEntry(slots: Uint8Array, count: number, key: number): number {
+function firstEntry(keyAt: (d: number) => number, count: number, key: number): number {
   let lo = 0, hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (slotOrderKey(slots, mid) < key) lo = mid + 1;
+    if (keyAt(mid) < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -119,16 +124,32 @@ function firstEntry(slots: Uint8Array, count: number, key: number): number {
  * plate's rows through the plate → rows lane instead costs a cache miss per lane per row once shards
  * outgrow the cache: it was about 1.5 times slower in all at 300,000-row shards.
  */
-function shardRun(k: Kernels, part: ClonedShardPart, keyLo: number, keyHi: number, budget: QueryBudget | undefined): Run {
+/**
+ * The order key of a shard's dictionary entry: from its own slots, or (`through`) from its tenant
+ * dictionary's slot of that code. Throws RangeError without kernels over those arenas.
+ */
+function slotKeys(kernelsOf: (arena: number) => Kernels | undefined, k: Kernels, part: ClonedShardPart): (d: number) => number {
+  const seg = part.scan.layout, t = part.through;
+  if (!t) {
+    const slots = new Uint8Array(k.memory.buffer, seg.dict, seg.dictCount * kPlateSlotBytes);
+    return (d) => slotOrderKey(slots, d);
+  }
+  const kd = kernelsOf(t.dictArena), ki = kernelsOf(t.idsArena);
+  if (!kd || !ki) throw new RangeError('no kernels over the arena of a tenant dictionary');
+  const slots = new Uint8Array(kd.memory.buffer, t.dict, t.dictCount * kPlateSlotBytes);
+  const ids = new Uint32Array(ki.memory.buffer, t.ids, seg.dictCount);
+  return (d) => slotOrderKey(slots, ids[d]!);
+}
+
+function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPart, keyLo: number, keyHi: number, budget: QueryBudget | undefined): Run {
   const seg = part.scan.layout;
   const buf = k.memory.buffer;
   if (seg.seq === undefined) throw new RangeError('a shard without a seq lane');
   const rows = seg.rows;
   const plate = codeLane(buf, seg.plate, seg.plateWidth, rows);
-  const slots = new Uint8Array(buf, seg.dict, seg.dictCount * kPlateSlotBytes);
   const pass = passesWhole(part.scan.filters[0]!, part.scan.span) ? null : passingRows(k, part, budget);
-  const d0 = firstEntry(slots, seg.dictCount, keyLo);
-  const entries = firstEntry(slots, seg.dictCount, keyHi) - d0;
+  const d0 = firstEntry(keyAt, seg.dictCount, keyLo);
+  const entries = firstEntry(keyAt, seg.dictCount, keyHi) - d0;
   // 1. rows per entry (at[e + 1]), then each entry's first slot (at[e])
   const at = new Int32Array(entries + 1);
   for (let i = 0; i < rows; i++) {
@@ -144,7 +165,7 @@ function shardRun(k: Kernels, part: ClonedShardPart, keyLo: number, keyHi: numbe
   const keys = new Float64Array(groups), bounds = new Int32Array(groups + 1);
   for (let e = 0, g = 0; e < entries; e++) {
     if (at[e + 1] === at[e]) continue;
-    keys[g] = slotOrderKey(slots, d0 + e);
+    keys[g] = keyAt(d0 + e);
     if (g > 0 && keys[g]! <= keys[g - 1]!) throw new Error('a shard plate dictionary out of order');
     bounds[++g] = at[e + 1]!;
   }
@@ -374,7 +395,7 @@ export function runClonedTask(kernelsOf: (arena: number) => Kernels | undefined,
   for (const part of task.shards) {
     const k = kernelsOf(part.scan.layout.arena);
     if (!k) throw new RangeError('no kernels over the arena of a shard');
-    runs.push(shardRun(k, part, task.keyLo, task.keyHi, budget));
+    runs.push(shardRun(k, slotKeys(kernelsOf, k, part), part, task.keyLo, task.keyHi, budget));
   }
   if (task.live.key.length > 0) runs.push(liveRun(task.live, task.keyLo, task.keyHi));
 

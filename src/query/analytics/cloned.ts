@@ -19,7 +19,7 @@ import type { QueryBudget } from '../budget.js';
 import { materialise } from '../executor.js';
 import type { Source } from '../sources.js';
 import { runClonedFromRows } from './cloned-rows.js';
-import { kFoundWidth, runClonedTask, type ClonedLiveRows, type ClonedTask, type ClonedTaskResult } from './cloned-task.js';
+import { kFoundWidth, runClonedTask, type ClonedLiveRows, type ClonedShardPart, type ClonedTask, type ClonedTaskResult } from './cloned-task.js';
 import { cutRows, type AnalysisContext, type AnalysisEngine } from './context.js';
 import { liveRowsByPlate } from './live-cloned-rows.js';
 import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey } from './plate-order.js';
@@ -82,6 +82,9 @@ function hit(src: Source, row: number) {
   return materialise({ distance: 0, ts, ordinal: src.ordinal, seq: seqOf(src, row), source: src, row });
 }
 
+/** Shard parts whose slots a cloned task read through their tenant's dictionary, since the process started (tests). */
+export const clonedPartsThrough = { count: 0 };
+
 /** The cloned plates (unordered), or undefined when the tasks cannot run here (cloned-rows.ts then answers). */
 async function findByTasks(e: AnalysisEngine, q: ClonedQuery, budget: QueryBudget | undefined): Promise<ClonedRow[] | undefined> {
   const shards = e.sources
@@ -96,10 +99,32 @@ async function findByTasks(e: AnalysisEngine, q: ClonedQuery, budget: QueryBudge
   const liveArena = e.sources.find((s): s is Source & { kind: 'live' } => s.kind === 'live' && s.view.cols.arena >= 0)?.view.cols.arena;
   const anyArena = shards.length > 0 || liveArena !== undefined;
   const pool = anyArena && rows * kRowCostOverScan >= e.env.poolMinRows ? e.env.pool() : undefined;
+  // the tasks read the shards' dictionaries in arena memory (key ranges), a covered shard's through its
+  // tenant's (LoadedShard.slotsThrough): the shards stay pinned, so their maps and dictionaries stay
+  for (const { src } of shards) src.shard.pin();
+  try {
+    return await runClonedTasks(e, q, shards, live, rows, liveArena, pool, budget);
+  } finally {
+    for (const { src } of shards) src.shard.unpin();
+  }
+}
+
+async function runClonedTasks(
+  e: AnalysisEngine, q: ClonedQuery, shards: ReadonlyArray<{ src: ShardSource; si: number }>, live: ClonedLiveRows, rows: number,
+  liveArena: number | undefined, pool: ReturnType<AnalysisEngine['env']['pool']>, budget: QueryBudget | undefined,
+): Promise<ClonedRow[] | undefined> {
   const bounds = keyBounds(shards.map((x) => x.src), live, pool ? pool.threads * kRangesPerThread : 1);
   const spec = { filters: [q.filter] };
-  const parts = shards.map(({ src, si }) => ({ scan: rowScanTask(src, spec), ordinal: src.ordinal, source: si }));
-  const arenas = [...new Set(parts.map((p) => p.scan.layout.arena))];
+  const parts = shards.map(({ src, si }): ClonedShardPart => {
+    const part: ClonedShardPart = { scan: rowScanTask(src, spec), ordinal: src.ordinal, source: si };
+    const through = src.shard.slotsDropped ? src.shard.slotsThrough() : undefined;
+    if (through) {
+      part.through = through;
+      clonedPartsThrough.count++;
+    }
+    return part;
+  });
+  const arenas = [...new Set(parts.flatMap((p) => (p.through ? [p.scan.layout.arena, p.through.dictArena, p.through.idsArena] : [p.scan.layout.arena])))];
   if (arenas.length === 0 && liveArena !== undefined) arenas.push(liveArena);
   const tasks: ClonedTask[] = [];
   for (let t = 0; t + 1 < bounds.length; t++) {
