@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 7;
+export const kAbiVersion: i32 = 8;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -90,7 +90,7 @@ export const W_LON24: u32 = 14;
 // power of two; one block's zone map covers this many rows
 export const kBlockRows: u32 = 8192;
 export const kBlockShift: u32 = 13;
-// u24 lanes (src/core/base-lanes.ts): one base per kBaseRows rows, kBaseBytes each (i32 ts, lat, lon, pad)
+// u24 lanes (src/core/base-lanes.ts): per kBaseRows rows 32 bytes (i32 ts, lat, lon minima, pad, then maxima)
 export const kBaseRows: u32 = 1024;
 export const kBaseShift: u32 = 10;
 export const kZoneBytes: usize = 48;

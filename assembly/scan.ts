@@ -139,25 +139,27 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
     let tsRunBase = tsBase;
     let latBase: i32 = 0, lonBase: i32 = 0;
     if (byRun) {
-      const b = bases + ((<usize>(r >> kBaseShift)) << 4);
-      if (ts24) tsRunBase += <i64>load<i32>(b);
+      // the run's extents (src/core/base-lanes.ts): a run none of whose rows can meet the window or a box is
+      // skipped before a row is read, a zone map per kBaseRows rows (ts extents only on u32 / u24 lanes)
+      const b = bases + ((<usize>(r >> kBaseShift)) << 5);
       latBase = load<i32>(b, 4);
       lonBase = load<i32>(b, 8);
+      const latTop = load<i32>(b, 20), lonTop = load<i32>(b, 24);
+      if (
+        (useTime && narrowTs && (tsBase + <i64>load<i32>(b, 16) < from || tsBase + <i64>load<i32>(b) >= to)) ||
+        (useBox && (latTop < latMin || latBase > latMax || lonTop < lonMin || lonBase > lonMax)) ||
+        (useGeoBox && (latTop < gLatMin || latBase > gLatMax || lonTop < gLonMin || lonBase > gLonMax))
+      ) {
+        r = runHi;
+        continue;
+      }
+      if (ts24) tsRunBase += <i64>load<i32>(b);
     }
     const fromRel = relBound(from, tsRunBase), toRel = relBound(to, tsRunBase);
     const bLat0 = lat24 ? relLo(latMin, latBase) : latMin, bLat1 = lat24 ? relHi(latMax, latBase) : latMax;
     const bLon0 = lon24 ? relLo(lonMin, lonBase) : lonMin, bLon1 = lon24 ? relHi(lonMax, lonBase) : lonMax;
     const gLat0 = lat24 ? relLo(gLatMin, latBase) : gLatMin, gLat1 = lat24 ? relHi(gLatMax, latBase) : gLatMax;
     const gLon0 = lon24 ? relLo(gLonMin, lonBase) : gLonMin, gLon1 = lon24 ? relHi(gLonMax, lonBase) : gLonMax;
-    // a run whose offsets (all in [0, 2^24)) cannot meet a bound: nothing in it passes
-    if (byRun && (
-      (useTime && ts24 && (fromRel > 0xffffff || toRel <= 0)) ||
-      (useBox && ((lat24 && (bLat0 > 0xffffff || bLat1 < 0)) || (lon24 && (bLon0 > 0xffffff || bLon1 < 0)))) ||
-      (useGeoBox && ((lat24 && (gLat0 > 0xffffff || gLat1 < 0)) || (lon24 && (gLon0 > 0xffffff || gLon1 < 0))))
-    )) {
-      r = runHi;
-      continue;
-    }
     const fromRelV = i32x4.splat(fromRel), toRelV = i32x4.splat(toRel);
     const latMinV = i32x4.splat(bLat0), latMaxV = i32x4.splat(bLat1), lonMinV = i32x4.splat(bLon0), lonMaxV = i32x4.splat(bLon1);
     const gLatMinV = i32x4.splat(gLat0), gLatMaxV = i32x4.splat(gLat1), gLonMinV = i32x4.splat(gLon0), gLonMaxV = i32x4.splat(gLon1);

@@ -104,6 +104,43 @@ describe('analytics vs reference: sealed shards in several arenas plus live rows
   }, 180_000);
 });
 
+/**
+ * Round 5 (docs/storage-v2.md): sealed shards of several 1024-row runs (u24 lanes whose runs the kernel skips on
+ * their extents) and live views of several blocks per tenant, appended in time order so that blocks hold
+ * distinct hours (a live scan compiles each filter once and skips the blocks whose zone map misses its window).
+ */
+describe('analytics vs reference: shards of many u24 runs, live views of many blocks', () => {
+  const f = {} as Fixture;
+  beforeAll(async () => {
+    const tmp = await tempDataDir('ps-analytics-runs-');
+    f.cleanup = tmp.cleanup;
+    f.engine = await openEngine({ dataDir: tmp.dir, threads: 0, sealAgeMs: 0, sealRows: 1e12 });
+    const data = makeAnalyticsReads(11, 50_000);
+    const sealed = data.slice(0, 20_000);
+    const live = data.slice(20_000).sort((a, b) => a.read.ts - b.read.ts);
+    f.reads = [];
+    for (const [part, seal] of [[sealed, true], [live, false]] as const) {
+      for (const tenant of kTenants) {
+        const mine = part.filter((x) => x.tenant === tenant).map((x) => x.read);
+        for (let i = 0; i < mine.length; i += 2000) f.reads.push(...(await f.engine.append(tenant, mine.slice(i, i + 2000))).stored);
+      }
+      if (seal) await f.engine.seal();
+    }
+  }, 240_000);
+  afterAll(async () => {
+    await f.engine?.close();
+    await f.cleanup?.();
+  });
+  it('has shards and several live blocks per tenant', () => {
+    const st = f.engine.stats();
+    expect(st.shards).toBeGreaterThan(5);
+    expect(st.liveReads).toBe(f.reads.length - 20_000);
+    const perTenant = kTenants.map((t) => f.reads.slice(20_000).filter((r) => r.tenant === t).length);
+    expect(Math.max(...perTenant)).toBeGreaterThan(8192); // two blocks or more (kLiveBlockRows = 8192 rows)
+  });
+  it('random queries', () => checkReference(f, 120), 240_000);
+});
+
 describe('analytics vs reference: on the worker pool', () => {
   const f = fixture({ threads: 2, sealEvery: 4, poolMinRows: 0 }, 3, 800);
   it('random queries', async () => {

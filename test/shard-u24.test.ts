@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArenaSet } from '../src/core/arena.js';
+import { baseRuns, kBaseBytes, kBaseLat, kBaseLon, kBaseMax, kBaseRows, kBaseTs } from '../src/core/base-lanes.js';
 import { Kernels } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
 import { coordReader, seqReader, tsReader } from '../src/core/segment.js';
@@ -54,8 +55,35 @@ function expectRows(s: LoadedShard, rows: RowRecord[], arenas: ArenaSet): void {
     else if (seq(i) !== r.seq || x.confidence !== r.confidence || x.readId !== r.readId || x.make !== r.make || s.plateAt(s.plate[i]!) !== r.plate) bad.push(`row ${i}: ${JSON.stringify(x)} vs ${JSON.stringify(r)}`);
   }
   expect(bad).toEqual([]);
+  expectExtents(s, mem, ts, lat, lon);
   // rewrites read rows through the view
   expect(s.view.rowRecords().sort((a, b) => a.seq - b.seq)).toEqual([...rows].sort((a, b) => a.seq - b.seq));
+}
+
+/**
+ * Each run's extents in the bases (the kernel skips runs on them) are exactly the run's minima and maxima: ts as
+ * offsets from tsBase when the lane is u32 or u24, lat and lon always.
+ */
+function expectExtents(s: LoadedShard, mem: ArrayBufferLike, ts: (i: number) => number, lat: (i: number) => number, lon: (i: number) => number): void {
+  if (!s.layout.bases) return;
+  const runs = baseRuns(s.rows);
+  const b = new Int32Array(mem, s.layout.bases, (kBaseBytes / 4) * runs);
+  const tsBase = s.layout.tsBase ?? 0;
+  const lanes: Array<[number, (i: number) => number]> = [[kBaseLat, lat], [kBaseLon, lon]];
+  if (s.layout.tsWidth === 3 || s.layout.tsWidth === 4) lanes.push([kBaseTs, (i) => ts(i) - tsBase]);
+  const bad: string[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (const [field, read] of lanes) {
+      let lo = Infinity, hi = -Infinity;
+      for (let i = r * kBaseRows; i < Math.min(s.rows, (r + 1) * kBaseRows); i++) {
+        lo = Math.min(lo, read(i));
+        hi = Math.max(hi, read(i));
+      }
+      const o = r * (kBaseBytes / 4);
+      if (b[o + field] !== lo || b[o + kBaseMax + field] !== hi) bad.push(`run ${r} field ${field}: [${b[o + field]}, ${b[o + kBaseMax + field]}] vs [${lo}, ${hi}]`);
+    }
+  }
+  expect(bad.slice(0, 5)).toEqual([]);
 }
 
 /** The scan kernel over the loaded layout counts what the reference counts, for filters on the three lanes. */
@@ -101,8 +129,8 @@ describe('ts, lat and lon as u24 lanes', () => {
         expect(s.layout.bases).toBeGreaterThan(0);
         expect(s.layout.seqWidth).toBe(2);
         const used = arenas.allocatedBytes - before;
-        // 1 B a row for each of ts, lat, lon and 2 for seq, less 16 B a run and 4 a block of bases and alignment
-        expect(fileBytes - used).toBeGreaterThanOrEqual(5 * rows.length - 16 * Math.ceil(rows.length / 1024) - 4 * Math.ceil(rows.length / 8192) - 1024);
+        // 1 B a row for each of ts, lat, lon and 2 for seq, less 32 B a run and 4 a block of bases and alignment
+        expect(fileBytes - used).toBeGreaterThanOrEqual(5 * rows.length - kBaseBytes * Math.ceil(rows.length / 1024) - 4 * Math.ceil(rows.length / 8192) - 1024);
         expectRows(s, rows, arenas);
         loaded.push(s);
       }

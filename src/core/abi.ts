@@ -56,10 +56,13 @@
  *
  *   64   u32  bases    i32 [ts, lat, lon, 0] per run of kBaseRows rows; 0 when no lane is u24
  *   68   12 bytes padding
+ *
+ * ABI 8: each run's bases are 32 bytes, the minima above then the maxima (i32 tsMax, latMax, lonMax, 0): the
+ * kernel skips a run whose extents miss the filter's window or box (ts extents read only on u32 / u24 lanes).
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 7;
+export const kAbiVersion = 8;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;

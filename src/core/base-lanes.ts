@@ -3,15 +3,23 @@
  * kBaseRows rows (issue 11: resident bytes per read; docs/storage-v2.md "Round 4", step 5).
  *
  *   lane (u24)   3 B × rows + kU24Pad   value of row i = base(i >>> kBaseShift, field) + offset, offset < 2^24
- *   bases        kBaseBytes × runs      per run of kBaseRows rows, i32: [ts, lat, lon, 0]
+ *   bases        kBaseBytes × runs      per run of kBaseRows rows, i32: [ts, lat, lon, 0, tsMax, latMax, lonMax, 0]
  *                                       ts: min of the run's ts offsets from the segment's tsBase (so a ts is
- *                                       tsBase + base + offset); lat / lon: min of the run's values (1e-7°)
+ *                                       tsBase + base + offset); lat / lon: min of the run's values (1e-7°);
+ *                                       then the maxima likewise (the run's extents: a zone map per run)
  *
  * Why it fits: shard rows are ordered by hour, then Z-order cell, so a run of 1024 rows spans minutes of a
  * tenant's day (2^24 ms = 4.66 h), and a metro's coordinates span < 1.67° (2^24 × 1e-7). A lane is narrowed
  * only when every run fits; otherwise that lane keeps its full width (nothing is approximated).
  * Runs of 1024 rows, not the zone maps' 8192: at 2M reads a small tenant's 8192 rows can span the whole
- * night; the bases cost 16 B per 1024 rows (0.016 B a read).
+ * night; the bases cost 32 B per 1024 rows (0.03 B a read).
+ *
+ * Why the maxima: the kernel skips a run none of whose rows can meet the filter's window or box. With the minima
+ * alone it could only tell "past base + 2^24" (4.66 h, 1.67°: almost never), so every row of a zone-map block
+ * went through the u24 loop, which costs a swizzle per 4 values more than i32 lanes: a multi-site over sealed
+ * shards became ~10% slower with u24 lanes (docs/storage-v2.md, "Live vs sealed, round 5"). With each run's
+ * extents a 1-hour, 500 m site scans ~1/3 of the rows its zone-map blocks hold. The ts extents are written
+ * whenever the ts lane is u32 or u24 (offsets from tsBase), the lat / lon ones always, narrowed or not.
  *
  * The kernel (assembly/scan.ts) widens 4 offsets to an i32x4 with one v128 load and one i8x16.swizzle, and
  * compares them against the query's bounds made relative to the run's base once per run (clamped, so bounds
@@ -24,12 +32,14 @@ import type { SegmentLayout } from './segment.js';
 /** Rows per base: a power of two dividing kBlockRows (src/core/segment.ts), so a run never straddles a block. */
 export const kBaseRows = 1024;
 export const kBaseShift = 10;
-/** Bytes of one run's bases: i32 ts, lat, lon, and 4 of padding (16-aligned for the kernel's loads). */
-export const kBaseBytes = 16;
-/** Field index of each lane's base within a run's four i32. */
+/** Bytes of one run's bases: i32 ts, lat, lon minima, 4 of padding, then the maxima likewise (16-aligned). */
+export const kBaseBytes = 32;
+/** Field index of each lane's base (its run minimum) within a run's eight i32. */
 export const kBaseTs = 0;
 export const kBaseLat = 1;
 export const kBaseLon = 2;
+/** Added to a lane's field index: its run maximum. */
+export const kBaseMax = 4;
 /** Bytes after the last u24 value that reads may touch (v128 load of the last 16-row group: 4 past it). */
 export const kU24Pad = 4;
 /** Largest offset a u24 lane holds. */
@@ -45,13 +55,15 @@ export function baseRuns(rows: number): number {
   return Math.ceil(rows / kBaseRows);
 }
 
-/**
- * The minimum of each run of kBaseRows values, or undefined when some run spans more than kU24Max (the lane
- * then stays full width). Values are integers (i32 or u32 offsets).
- */
-export function runMinimums(values: ArrayLike<number>, rows: number): Float64Array | undefined {
+/** The minimum and maximum of each run of kBaseRows values (integers: i32 or u32 offsets). */
+export interface RunExtents {
+  min: Float64Array;
+  max: Float64Array;
+}
+
+export function runExtents(values: ArrayLike<number>, rows: number): RunExtents {
   const runs = baseRuns(rows);
-  const mins = new Float64Array(runs);
+  const min = new Float64Array(runs), max = new Float64Array(runs);
   for (let b = 0; b < runs; b++) {
     let lo = Infinity, hi = -Infinity;
     for (let i = b * kBaseRows, end = Math.min(rows, i + kBaseRows); i < end; i++) {
@@ -59,10 +71,30 @@ export function runMinimums(values: ArrayLike<number>, rows: number): Float64Arr
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    if (hi - lo > kU24Max) return undefined;
-    mins[b] = lo;
+    min[b] = lo;
+    max[b] = hi;
   }
-  return mins;
+  return { min, max };
+}
+
+/** Whether every run spans at most kU24Max (the lane can be narrowed; otherwise it stays full width). */
+export function fitsU24(e: RunExtents): boolean {
+  for (let b = 0; b < e.min.length; b++) if (e.max[b]! - e.min[b]! > kU24Max) return false;
+  return true;
+}
+
+/** The per-run bases of a segment (kBaseBytes a run, as i32): each lane's extents, zero for a lane without. */
+export function writeBases(out: Int32Array, runs: number, lanes: { ts?: RunExtents | undefined; lat: RunExtents; lon: RunExtents }): void {
+  const fields: Array<[RunExtents | undefined, number]> = [[lanes.ts, kBaseTs], [lanes.lat, kBaseLat], [lanes.lon, kBaseLon]];
+  for (let r = 0; r < runs; r++) {
+    const o = r * (kBaseBytes / 4);
+    out.fill(0, o, o + kBaseBytes / 4);
+    for (const [e, field] of fields) {
+      if (!e) continue;
+      out[o + field] = e.min[r]!;
+      out[o + kBaseMax + field] = e.max[r]!;
+    }
+  }
 }
 
 /**
@@ -86,7 +118,7 @@ export function u24Reader(buffer: ArrayBufferLike, ptr: number, rows: number, ba
   const base = new Int32Array(buffer, bases, baseRuns(rows) * (kBaseBytes / 4));
   return (i) => {
     const at = 3 * i;
-    return add + base[((i >>> kBaseShift) << 2) + field]! + (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16));
+    return add + base[((i >>> kBaseShift) << 3) + field]! + (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16));
   };
 }
 
@@ -103,26 +135,24 @@ export function withU24Lanes(memory: { readonly buffer: ArrayBufferLike }, seg: 
   // the old lanes are read before any region is allocated (an allocation may grow the memory: new buffer)
   const buf = memory.buffer;
   const lanes = [
-    ['ts', seg.tsWidth === 4 ? Uint32Array.from(new Uint32Array(buf, seg.ts, n)) : undefined, kBaseTs],
-    ['lat', Int32Array.from(new Int32Array(buf, seg.lat, n)), kBaseLat],
-    ['lon', Int32Array.from(new Int32Array(buf, seg.lon, n)), kBaseLon],
+    ['ts', seg.tsWidth === 4 ? Uint32Array.from(new Uint32Array(buf, seg.ts, n)) : undefined],
+    ['lat', Int32Array.from(new Int32Array(buf, seg.lat, n))],
+    ['lon', Int32Array.from(new Int32Array(buf, seg.lon, n))],
   ] as const;
-  const fits = lanes.map(([, values]) => values && runMinimums(values, n));
-  if (!fits.some((m) => m)) return seg;
+  const extents = lanes.map(([, values]) => values && runExtents(values, n));
+  const fits = extents.map((e) => e !== undefined && fitsU24(e));
+  if (!fits.some((f) => f)) return seg;
   const basesPtr = alloc(kBaseBytes * runs);
-  const bases = new Int32Array(runs * 4);
-  for (const [k, [name, values, field]] of lanes.entries()) {
-    const mins = fits[k];
-    if (!mins || !values) continue;
+  for (const [k, [name, values]] of lanes.entries()) {
+    if (!fits[k] || !values) continue;
     const ptr = alloc(u24LaneBytes(n));
-    writeU24(new Uint8Array(memory.buffer, ptr, 3 * n), values, n, mins);
-    for (let r = 0; r < runs; r++) bases[4 * r + field] = mins[r]!;
+    writeU24(new Uint8Array(memory.buffer, ptr, 3 * n), values, n, extents[k]!.min);
     out[name] = ptr;
     if (name === 'ts') out.tsWidth = 3;
     else if (name === 'lat') out.latWidth = 3;
     else out.lonWidth = 3;
   }
-  new Int32Array(memory.buffer, basesPtr, 4 * runs).set(bases);
+  writeBases(new Int32Array(memory.buffer, basesPtr, (kBaseBytes / 4) * runs), runs, { ts: extents[0], lat: extents[1]!, lon: extents[2]! });
   out.bases = basesPtr;
   return out;
 }

@@ -17,7 +17,8 @@ export class TypedList<A extends GrowableArray> {
 
   push(v: number): void {
     if (this.length === this.items.length) {
-      const next = this.make(this.items.length * 2);
+      // (a list made with capacity 0 allocates on its first push: most row lists of an analysis stay empty)
+      const next = this.make(Math.max(16, this.items.length * 2));
       next.set(this.items);
       this.items = next;
     }

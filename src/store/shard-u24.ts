@@ -9,14 +9,14 @@
  *   ts      u32 × rows (from tsBase)    ts      u24 × rows + pad     ts − tsBase − the run's ts base
  *   lat     i32 × rows                  lat     u24 × rows + pad     lat − the run's lat base
  *   lon     i32 × rows                  lon     u24 × rows + pad
- *                                       bases   16 B × runs          i32 [ts, lat, lon, 0] per kBaseRows rows
+ *                                       bases   32 B × runs          i32 [ts, lat, lon, 0] minima, then maxima, per kBaseRows rows
  *   plate … (every later lane)          plate … moved down, each still 64-aligned
  *
  * Each of the three lanes is narrowed only when every run of kBaseRows rows spans < 2^24 (a ts lane only
  * when it is u32: an i64 lane holds rows outside the shard's day); otherwise it keeps its width, so a shard
  * may narrow lat and lon but not ts. Nothing is approximated.
  */
-import { baseRuns, kBaseBytes, runMinimums, u24LaneBytes, writeU24 } from '../core/base-lanes.js';
+import { baseRuns, fitsU24, kBaseBytes, runExtents, u24LaneBytes, writeBases, writeU24 } from '../core/base-lanes.js';
 import { kBlockRows } from '../core/segment.js';
 import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
 
@@ -42,11 +42,14 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
     lat: new Int32Array(buf, off + lat.at, n),
     lon: new Int32Array(buf, off + lon.at, n),
   };
-  const mins = {
-    ts: values.ts && runMinimums(values.ts, n),
-    lat: runMinimums(values.lat, n),
-    lon: runMinimums(values.lon, n),
+  // every lane's run extents (the kernel skips runs on them, narrowed or not); a lane narrows when all fit
+  const extents = {
+    ts: values.ts && runExtents(values.ts, n),
+    lat: runExtents(values.lat, n),
+    lon: runExtents(values.lon, n),
   };
+  const fit = (e: ReturnType<typeof runExtents> | undefined) => (e && fitsU24(e) ? e.min : undefined);
+  const mins = { ts: fit(extents.ts), lat: fit(extents.lat), lon: fit(extents.lon) };
   if (!mins.ts && !mins.lat && !mins.lon) return undefined;
 
   // the new places, in file order: ts, lat, lon (the first three lanes), the bases, then every later lane
@@ -80,12 +83,6 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
     else if (to !== from.at) bytes.copyWithin(to, from.at, from.at + from.bytes);
   }
   // the bases last: they land where nothing that is read any more lay
-  const b = new Int32Array(buf, off + bases!.at, 4 * runs);
-  for (let r = 0; r < runs; r++) {
-    b[4 * r] = mins.ts?.[r] ?? 0;
-    b[4 * r + 1] = mins.lat?.[r] ?? 0;
-    b[4 * r + 2] = mins.lon?.[r] ?? 0;
-    b[4 * r + 3] = 0;
-  }
+  writeBases(new Int32Array(buf, off + bases!.at, (kBaseBytes / 4) * runs), runs, extents);
   return { header: { ...h, lanes, bases }, bytes: end };
 }

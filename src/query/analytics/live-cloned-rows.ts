@@ -25,7 +25,7 @@ import type { Source } from '../sources.js';
 import type { ClonedLiveRows } from './cloned-task.js';
 import { liveRowScan, liveScansWithKernels } from './live-row-scan.js';
 import { plateOrderKey } from './plate-order.js';
-import { livePlateOrder } from '../../store/live-plate-order.js';
+import { livePlateOrder, type LivePlateOrder } from '../../store/live-plate-order.js';
 import { withFloor, type RowScanEnv } from './row-scan.js';
 
 const kShift = Math.log2(kLiveBlockRows);
@@ -47,6 +47,23 @@ function passing(src: LiveSource, filter: ReadFilter, env: RowScanEnv | undefine
     }
   }
   return liveRowsPassing(view, prepareFilter(filter, src.minTs), budget ? () => budget.tick() : undefined);
+}
+
+/**
+ * The order key of each plate of `order.sorted`, in that order: computed once per order (it is replaced, not
+ * changed, when the generation's tail is merged in), so a query reads keys in sequence instead of every met
+ * plate's string at random (half of this function's time at 1M live reads, 7 days). 8 B a covered plate.
+ */
+const orderKeys = new WeakMap<LivePlateOrder, Float64Array>();
+
+function keysOf(order: LivePlateOrder, names: readonly string[]): Float64Array {
+  let keys = orderKeys.get(order);
+  if (!keys) {
+    keys = new Float64Array(order.covered);
+    for (let i = 0; i < order.covered; i++) keys[i] = plateOrderKey(names[order.sorted[i]!]!);
+    orderKeys.set(order, keys);
+  }
+  return keys;
 }
 
 /** Ranks of the plate codes met (`rankOf[view][code]`), the key of each rank, and each rank's first row slot. */
@@ -89,10 +106,11 @@ function ranksByPlateOrder(view: LiveView, count: Int32Array): Ranks | undefined
     return true;
   };
   const sorted = order.sorted;
+  const sortedKeys = keysOf(order, names);
   for (let i = 0; i < order.covered; i++) {
     const c = sorted[i]!;
     if (c >= codes || count[c] === 0) continue; // a plate first seen after the view, or no row passing
-    const key = plateOrderKey(names[c]!);
+    const key = sortedKeys[i]!;
     while (t < byKey.length && tailKeys[byKey[t]!]! < key) if (!place(tail[byKey[t]!]!, tailKeys[byKey[t++]!]!)) return undefined;
     if (!place(c, key)) return undefined;
   }
