@@ -300,11 +300,9 @@ export class LoadedShard {
     this.dictBytes = epoch.bytes();
     this.dictWords = new Uint32Array(this.dictBytes.buffer, this.dictBytes.byteOffset, this.dictBytes.length / 4);
     // a pinned shard's task may read the map and dictionary it was given (slotsThrough): they go at the last unpin
-    if (this.pins > 0) this.retiredMaps.push({ region: prevRegion, epoch: prevEpoch });
-    else {
-      if (prevRegion) arenas.free(prevRegion);
-      prevEpoch?.unpin();
-    }
+    // a pinned shard's readers may still hold the replaced map: it goes at the last unpin
+    this.retiredMaps.push({ region: prevRegion, epoch: prevEpoch });
+    if (this.pins === 0) this.freeRetiredMaps();
     if (this.ownSlots) {
       this.dropPending = true;
       if (this.pins === 0) this.dropSlots();
