@@ -4,10 +4,12 @@
  * Engine.append), both on real servers over HTTP: the same random NDJSON and JSON bodies (valid reads with
  * every optional field, and broken ones: bad JSON, bad fields, blank and whitespace lines, CRs, a BOM,
  * escapes, non-ASCII, reads past retention, several days in one body, repeated readIds, bodies big enough
- * for the parse workers) get the same answers (status, accepted, rejected indexes and messages), and the
+ * for the parse workers; MessagePack arrays with msgpack timestamps, 64-bit integers, maps, binary, and
+ * bodies that are not MessagePack or not an array) get the same answers (status, accepted, rejected indexes and messages), and the
  * stored reads read back by search are the same (ids included: the same seqs).
  */
 import { rm } from 'node:fs/promises';
+import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../src/engine/index.js';
 import type { Engine } from '../src/engine/engine.js';
@@ -75,6 +77,22 @@ function jsonBody(rnd: () => number, now: number, items: number): string {
   return JSON.stringify(valid);
 }
 
+/** A MessagePack body: mostly an array of reads, with the types JSON lacks; sometimes not an array or not MessagePack. */
+function msgpackBody(rnd: () => number, now: number, items: number): Buffer {
+  const k = rnd();
+  if (k < 0.05) return Buffer.from([0x93, 0x01]); // an array of 3 cut after its first element
+  if (k < 0.08) return pack({ plate: 'ABC123' });
+  const reads = Array.from({ length: items }, (_, n) => {
+    const r = readObject(rnd, now, n) as Record<string, unknown>;
+    const v = rnd();
+    if (v < 0.3) r.ts = new Date(now - Math.floor(rnd() * 40 * kDay)); // a msgpack timestamp
+    else if (v < 0.35) r.ts = BigInt(now - Math.floor(rnd() * 3 * kDay)); // a 64-bit integer
+    else if (v < 0.38) r.plate = Buffer.from('ABC123'); // binary: fails validation by type
+    return v > 0.95 ? new Map(Object.entries(r)) : r;
+  });
+  return pack(reads);
+}
+
 let oldPath: TestServer;
 let newPath: TestServer;
 let oldEngine: Engine;
@@ -107,7 +125,7 @@ afterAll(async () => {
   }
 });
 
-async function both(body: string, contentType: string) {
+async function both(body: string | Buffer, contentType: string) {
   const send = (ts: TestServer) => call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-a', 'ingest'), body, contentType });
   const [a, b] = await Promise.all([send(oldPath), send(newPath)]);
   return { old: { status: a.status, json: a.json }, now: { status: b.status, json: b.json } };
@@ -136,6 +154,16 @@ describe('POST /v1/reads: columns path = object path', () => {
         rejected += r.now.json.rejected.length;
       } else bad++;
     }
+    let packed = 0;
+    for (let seed = 41; seed <= 60; seed++) {
+      const rnd = prng(seed);
+      const body = msgpackBody(rnd, now, seed % 5 === 0 ? 900 : 1 + Math.floor(rnd() * 60));
+      const r = await both(body, 'application/msgpack');
+      expect(r.now, `seed ${seed} (msgpack)`).toEqual(r.old);
+      if (r.now.status === 200) packed += r.now.json.accepted;
+      else bad++;
+    }
+    expect(packed).toBeGreaterThan(500);
     // the bodies did reach every branch
     expect(accepted).toBeGreaterThan(2000);
     expect(rejected).toBeGreaterThan(200);

@@ -1,5 +1,5 @@
 /**
- * A `POST /v1/reads` body (NDJSON or a JSON array) read into columns (src/store/read-columns.ts), on a parse
+ * A `POST /v1/reads` body (NDJSON, a JSON array or a MessagePack array) read into columns (src/store/read-columns.ts), on a parse
  * worker (src/ingest/parse-worker.ts) or the calling thread: the byte reader (src/ingest/ndjson-read.ts)
  * takes the lines it can prove valid, everything else goes the way the server always went
  * (src/server/body.ts parseBatchBody, then validateRead, then the retention cutoff). So the answer
@@ -14,15 +14,19 @@
  *   escapes: NdjsonByteReader.readObject), commas, `]`, JSON whitespace. Such a body is valid JSON whose every element validateRead
  *   accepts with the read the reader made. Any other body (one element rejected, nested values, an escape)
  *   is JSON.parse'd whole, exactly as before.
+ * - MessagePack: unpacked whole (src/model/msgpack-value.ts, as src/server/body.ts reads it), each element
+ *   validated into the columns: the object path's answer, with the unpacking and the objects on this thread
+ *   (a parse worker for a big body) instead of the server's.
  */
 import { hasBom } from './chunker.js';
+import { unpackValue } from '../model/msgpack-value.js';
 import { NdjsonByteReader } from './ndjson-read.js';
 import { PieceSink } from './parse-chunk.js';
 import type { ReadColumns } from '../store/read-columns.js';
 
 export interface BodyJob {
   kind: 'body';
-  format: 'ndjson' | 'json';
+  format: 'ndjson' | 'json' | 'msgpack';
   bytes: Uint8Array;
   /** Reads with ts below this are rejected ("beyond retention"). */
   cutoff: number;
@@ -36,7 +40,9 @@ export interface BodyResult {
   rejected: Array<{ index: number; error: string }>;
   /** The body as a whole is not JSON: JSON.parse's message (the caller answers 400). */
   notJson?: string;
-  /** The body is JSON but not an array (400). */
+  /** The body as a whole is not MessagePack: msgpackr's message (400). */
+  notMsgpack?: string;
+  /** The body is JSON (MessagePack) but not an array (400). */
   notArray?: boolean;
 }
 
@@ -50,6 +56,7 @@ export function parseBody(job: BodyJob): BodyResult {
     const items = ndjsonBody(b, sink);
     return result(sink, items);
   }
+  if (job.format === 'msgpack') return msgpackBody(b, job.cutoff);
   const fast = new PieceSink(countObjects(b), job.cutoff, Infinity);
   const items = jsonArrayBytes(b, fast);
   if (items !== undefined) return result(fast, items);
@@ -140,6 +147,21 @@ function jsonBodySlow(b: Buffer, cutoff: number): BodyResult {
   } catch (err) {
     return { ...result(new PieceSink(0, cutoff), 0), notJson: (err as Error).message };
   }
+  return arrayBody(value, cutoff);
+}
+
+/** A MessagePack body: unpacked whole, then each element validated. */
+function msgpackBody(b: Buffer, cutoff: number): BodyResult {
+  let value: unknown;
+  try {
+    value = unpackValue(b);
+  } catch (err) {
+    return { ...result(new PieceSink(0, cutoff), 0), notMsgpack: (err as Error).message };
+  }
+  return arrayBody(value, cutoff);
+}
+
+function arrayBody(value: unknown, cutoff: number): BodyResult {
   if (!Array.isArray(value)) return { ...result(new PieceSink(0, cutoff), 0), notArray: true };
   const sink = new PieceSink(value.length, cutoff, Infinity);
   value.forEach((item, index) => sink.take(index, item));

@@ -8,8 +8,8 @@
  *   failed item (its index counts); blank lines are skipped and not counted.
  */
 import type { IncomingMessage } from 'node:http';
-import { unpack } from 'msgpackr';
 import { BadJson, BodyTooLarge, UnsupportedMediaType } from '../errors.js';
+import { unpackValue } from '../model/msgpack-value.js';
 import type { BatchItem, BodyKind } from './route.js';
 
 export type MediaFormat = 'json' | 'ndjson' | 'msgpack';
@@ -169,37 +169,17 @@ function parseJsonText(text: string): unknown {
   }
 }
 
-function unpackMsgpack(bytes: Buffer): unknown {
-  try {
-    return fromMsgpack(unpack(bytes), 0);
-  } catch (err) {
-    throw BadJson(`Body is not valid MessagePack: ${(err as Error).message}`, { format: 'msgpack' });
-  }
+/** The 400 of a body that is not one MessagePack value (`message`: msgpackr's). */
+export function notMsgpackError(message: string): Error {
+  return BadJson(`Body is not valid MessagePack: ${message}`, { format: 'msgpack' });
 }
 
-// deeper than any request body needs; bounds the recursion of fromMsgpack
-const kMaxMsgpackDepth = 64;
-
-/**
- * MessagePack has types JSON lacks: timestamps become epoch ms (a `ts` sent as a msgpack timestamp is a
- * timestamp), 64-bit integers become numbers, binary stays as is (and fails validation by type).
- */
-function fromMsgpack(v: unknown, depth: number): unknown {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'bigint') return Number(v);
-  if (depth >= kMaxMsgpackDepth || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = fromMsgpack(v[i], depth + 1);
-    return v;
+function unpackMsgpack(bytes: Buffer): unknown {
+  try {
+    return unpackValue(bytes);
+  } catch (err) {
+    throw notMsgpackError((err as Error).message);
   }
-  if (v instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of v) if (k !== '__proto__') out[String(k)] = fromMsgpack(x, depth + 1);
-    return out;
-  }
-  const obj = v as Record<string, unknown>;
-  for (const k of Object.keys(obj)) obj[k] = fromMsgpack(obj[k], depth + 1);
-  return obj;
 }
 
 /** A `json` body → one value (undefined for an empty body). */

@@ -4,16 +4,17 @@
  * visible to searches (the engine's append resolves only then). A read whose readId is already stored is
  * not stored again, but still goes to the hooks as retried, so an alert a crash cut off is raised now.
  *
- * NDJSON and JSON bodies are read from their bytes on parse workers (src/ingest/parse-body.ts) into columns
- * and appended as columns (Engine.appendColumns): no object per read on this thread. The answer is the one
- * the object path gives (parse-body.ts falls back to it for every line it cannot prove valid); MessagePack
- * bodies take the object path.
+ * Bodies (NDJSON, JSON, MessagePack) are read on parse workers (src/ingest/parse-body.ts) into columns and
+ * appended as columns (Engine.appendColumns): no object per read on this thread. The answer is the one the
+ * object path gives (parse-body.ts falls back to it for every line it cannot prove valid; a MessagePack body
+ * is unpacked and validated element by element, as that path does). The object path remains for engines
+ * without appendColumns.
  */
 import { availableParallelism } from 'node:os';
 import { validateRead, type Read, type StoredRead } from '../../model/read.js';
 import { ParsePool } from '../../ingest/pipeline.js';
 import { parseBody, type BodyJob, type BodyResult } from '../../ingest/parse-body.js';
-import { notAnArrayError, notJsonError, type RawBatch } from '../body.js';
+import { notAnArrayError, notJsonError, notMsgpackError, type RawBatch } from '../body.js';
 import { kBulkBodyLimit, type IngestEvent, type RequestContext, type Route, type RouteResponse, type ServerServices } from '../route.js';
 
 export interface IngestAnswer {
@@ -43,7 +44,7 @@ function poolOf(services: ServerServices): ParsePool {
 
 /** Parses a body into columns: on a worker when it is big enough (and the workers are up), else here. */
 async function parseReads(services: ServerServices, batch: RawBatch, cutoff: number): Promise<BodyResult> {
-  const format = batch.format as BodyJob['format'];
+  const format: BodyJob['format'] = batch.format;
   const pool = poolOf(services);
   let result: BodyResult;
   if (batch.bytes.length < kWorkerMinBytes || pool.threads === 0 || pool.broken) {
@@ -56,6 +57,7 @@ async function parseReads(services: ServerServices, batch: RawBatch, cutoff: num
     result = await pool.parseBody({ kind: 'body', format, bytes, cutoff });
   }
   if (result.notJson !== undefined) throw notJsonError(result.notJson);
+  if (result.notMsgpack !== undefined) throw notMsgpackError(result.notMsgpack);
   if (result.notArray) throw notAnArrayError(batch.format);
   return result;
 }
@@ -97,7 +99,7 @@ async function ingestColumns(ctx: RequestContext, batch: RawBatch): Promise<Rout
 
 async function ingest(ctx: RequestContext): Promise<RouteResponse> {
   const batch = ctx.batch;
-  if (batch && (batch.format === 'ndjson' || batch.format === 'json') && ctx.services.engine.appendColumns) return ingestColumns(ctx, batch);
+  if (batch && ctx.services.engine.appendColumns) return ingestColumns(ctx, batch);
   const { engine, directory } = ctx.services;
   const tenant = ctx.principal.tenant;
   const cutoff = directory.retentionCutoff(tenant, ctx.now);
