@@ -2,7 +2,8 @@
  * The bulk load (src/store/bulk-load.ts): reads bulk-loaded in batches, with flushes every few rows (many
  * day shards), give the same export and the same search answers as the same reads appended one batch at a
  * time; readId duplicates are stored once; live rows from before are sealed first and kept; an aborted or
- * uncommitted load leaves nothing behind after a reopen; appends wait out a load with a coded error.
+ * uncommitted load leaves nothing behind after a reopen; appends wait out a load with a coded error; a shard
+ * put that fails (puts run behind the parsing, one in flight) fails the load, and its abort leaves nothing.
  */
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -13,7 +14,9 @@ import type { SearchQuery } from '../src/model/query.js';
 import { StringColumnBuilder, type ReadColumns } from '../src/store/read-columns.js';
 import { toE7 } from '../src/store/tenant-store.js';
 import { plateKey } from '../src/store/plate-key.js';
+import { setStoreFs } from '../src/store/fs.js';
 import { kT0, makeReads, tempDataDir } from './helpers/engine-data.js';
+import { FaultPlan, faultyStoreFs } from './helpers/fault-fs.js';
 
 function columnsOf(reads: readonly Read[]): ReadColumns {
   const n = reads.length;
@@ -140,6 +143,46 @@ describe('bulk load', () => {
       await again.close();
     } finally {
       await d.cleanup();
+    }
+  });
+
+  it('a shard put that fails mid-load fails the load; abort then deletes every shard it started', async () => {
+    for (const op of ['sync', 'write'] as const) {
+      const d = await tempDataDir();
+      let restore: (() => void) | undefined;
+      try {
+        const e = await openEngine({ dataDir: d.dir, threads: 0 });
+        await e.append('pd-a', makeReads({ seed: 1, reads: 5, start: kT0 }));
+        await e.seal('pd-a');
+        const shardsDir = path.join(d.dir, 'tenants', 'pd-a', 'shards');
+        const committed = (await readdir(shardsDir)).sort();
+        // the third shard file of the load fails (its write or its fsync); the puts before it succeeded
+        const plan = new FaultPlan().add({ op, kind: 'EIO', path: /shards[/\\][^/\\]+$/, at: 3 });
+        restore = setStoreFs(faultyStoreFs(plan));
+        const load = await e.bulkLoad('pd-a', { flushRows: 10 });
+        let failed: unknown;
+        try {
+          for (let seed = 2; seed < 8; seed++) await load.add(columnsOf(makeReads({ seed, reads: 30 })));
+          await load.finish();
+        } catch (err) {
+          failed = err;
+        }
+        expect(plan.injected.get(`${op}:EIO`), op).toBe(1);
+        expect(failed, op).toBeDefined();
+        await load.abort();
+        restore();
+        restore = undefined;
+        expect((await readdir(shardsDir)).sort(), op).toEqual(committed);
+        expect((await exported(e, 'pd-a')).length, op).toBe(5);
+        await e.append('pd-a', makeReads({ seed: 9, reads: 3, start: kT0 })); // appends are let in again
+        await e.close();
+        const again = await openEngine({ dataDir: d.dir, threads: 0 });
+        expect((await exported(again, 'pd-a')).length, op).toBe(8);
+        await again.close();
+      } finally {
+        restore?.();
+        await d.cleanup();
+      }
     }
   });
 });

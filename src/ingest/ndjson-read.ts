@@ -70,21 +70,28 @@ function fieldOf(b: Uint8Array, s: number, e: number): number {
       if (c === 0x70) return b[s + 1] === 0x6c && b[s + 2] === 0x61 && b[s + 3] === 0x74 && b[s + 4] === 0x65 ? F_PLATE : 0;
       if (c === 0x63) return b[s + 1] === 0x6f && b[s + 2] === 0x6c && b[s + 3] === 0x6f && b[s + 4] === 0x72 ? F_COLOR : 0;
       return 0;
-    case 6:
-      if (c === 0x63) return matches(b, s, 'camera') ? F_CAMERA : 0;
-      if (c === 0x72) return matches(b, s, 'region') ? F_REGION : matches(b, s, 'readId') ? F_READID : 0;
-      return 0;
+    case 6: {
+      // "camera", "region", "readId": four bytes, then two
+      const w = word4(b, s), t = (b[s + 4]! << 8) | b[s + 5]!;
+      if (w === kCame) return t === kRa ? F_CAMERA : 0;
+      if (w === kRegi) return t === kOn ? F_REGION : 0;
+      return w === kRead && t === kId ? F_READID : 0;
+    }
     case 10:
-      return c === 0x63 && matches(b, s, 'confidence') ? F_CONF : 0;
+      return word4(b, s) === kConf && word4(b, s + 4) === kIden && b[s + 8] === 0x63 && b[s + 9] === 0x65 ? F_CONF : 0;
     default:
       return 0;
   }
 }
 
-function matches(b: Uint8Array, s: number, word: string): boolean {
-  for (let i = 0; i < word.length; i++) if (b[s + i] !== word.charCodeAt(i)) return false;
-  return true;
+/** Four bytes at b[s..] as one big-endian number (a key compared a word at a time, not a byte). */
+function word4(b: Uint8Array, s: number): number {
+  return (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
 }
+
+const ascii4 = (w: string) => word4(Buffer.from(w, 'latin1'), 0);
+const kCame = ascii4('came'), kRegi = ascii4('regi'), kRead = ascii4('read'), kConf = ascii4('conf'), kIden = ascii4('iden');
+const kRa = (0x72 << 8) | 0x61, kOn = (0x6f << 8) | 0x6e, kId = (0x49 << 8) | 0x64;
 
 /**
  * Reads NDJSON lines from bytes. `read(b, s, e)` answers the line b[s..e) (no line break in it): true with

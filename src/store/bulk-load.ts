@@ -16,8 +16,9 @@
  * the caller reports success only after `finish` resolves.
  *
  * Memory: the accumulator (56 B a row: seq, ts, conf and the plate key f64; lat, lon and four label codes i32;
- * plus the read ids held) and, while a flush builds a shard, that shard's transient buffers: bounded by
- * `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
+ * plus the read ids held) and, while a flush builds a shard, that shard's transient buffers, plus the sealed
+ * bytes of the one shard whose put is still in flight (puts run one at a time, behind the parsing and the
+ * next shard's build): bounded by `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
  * codes of the load's label tables, and a shard is coded straight from these lanes (`coded`).
  *
  * Outcome, as `TenantStore.append` gives it: rows get consecutive seqs in input order; a read whose readId
@@ -133,6 +134,10 @@ export class BulkLoad {
   private nextSeq: number;
   private nextGen: number;
   private readonly entries: ShardEntry[] = [];
+  /** The shard put in flight (resolved when none): awaited before the next put and before the commit. */
+  private putting: Promise<void> = Promise.resolve();
+  /** Names of every shard put started, finished or not (an abort deletes them all). */
+  private readonly started: string[] = [];
   /** readIds stored by this load, with their seqs. */
   private readonly loadedIds = new Map<string, number>();
   private accepted = 0;
@@ -273,7 +278,13 @@ export class BulkLoad {
         const name = shardFileName(day, this.nextGen++);
         const { bytes, meta } = writeShardFile(this.store.tenant, this.store.ordinal, day, this.coded(rows));
         const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
-        this.entries.push(await putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher));
+        // one put in flight at a time, not awaited here: while it writes and syncs, the pipeline goes on
+        // parsing and the next shard is built; its sealed bytes are the one shard held beyond the accumulator
+        await this.putting;
+        this.started.push(name);
+        const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher).then((entry) => void this.entries.push(entry));
+        put.catch(() => undefined); // a failure is thrown by the next await of `putting`, not reported as unhandled
+        this.putting = put;
       }
       rowsOf.delete(day); // its index goes as soon as its shards are out
     }
@@ -283,9 +294,8 @@ export class BulkLoad {
     this.n = this.kept = 0;
     if (!keep) return;
     // ascending rows moved down in order: a row's new place is never above its old one
-    for (const lane of [this.ts, this.seq, this.conf, this.plate, this.lat, this.lon, this.camera, this.region, this.make, this.color]) {
-      for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
-    }
+    for (const lane of [this.ts, this.seq, this.conf, this.plate]) moveDownF64(lane, keep);
+    for (const lane of [this.lat, this.lon, this.camera, this.region, this.make, this.color]) moveDownI32(lane, keep);
     if (readIds.size > 0) {
       for (let j = 0; j < keep.length; j++) {
         const id = readIds.get(keep[j]!);
@@ -302,26 +312,16 @@ export class BulkLoad {
   private coded(rows: Uint32Array): CodedRows {
     const n = rows.length;
     const order = sortOrder(this.source(rows));
-    const ts = new Float64Array(n), seq = new Float64Array(n), conf = new Float64Array(n), keys = new Float64Array(n);
-    const lat = new Int32Array(n), lon = new Int32Array(n);
-    const camera = new Int32Array(n), region = new Int32Array(n), make = new Int32Array(n), color = new Int32Array(n);
-    const hasIds = this.readIds.size > 0;
+    // accumulator row of each shard row, then one lane at a time: a gather of one lane keeps its cache lines
+    // and pages warm, where ten lanes a row miss in each of them (the rows of a day span the accumulator)
+    const at = new Int32Array(n);
+    for (let i = 0; i < n; i++) at[i] = rows[order[i]!]!;
+    const ts = gatherF64(this.ts, at), seq = gatherF64(this.seq, at), conf = gatherF64(this.conf, at), keys = gatherF64(this.plate, at);
+    const lat = gatherI32(this.lat, at), lon = gatherI32(this.lon, at);
+    const camera = gatherI32(this.camera, at), region = gatherI32(this.region, at), make = gatherI32(this.make, at), color = gatherI32(this.color, at);
     // without read ids the writer reads past the end of an empty list (undefined: none)
-    const readId: (string | undefined)[] = hasIds ? new Array(n) : [];
-    for (let i = 0; i < n; i++) {
-      const r = rows[order[i]!]!;
-      ts[i] = this.ts[r]!;
-      seq[i] = this.seq[r]!;
-      lat[i] = this.lat[r]!;
-      lon[i] = this.lon[r]!;
-      conf[i] = this.conf[r]!;
-      keys[i] = this.plate[r]!;
-      camera[i] = this.camera[r]!;
-      region[i] = this.region[r]!;
-      make[i] = this.make[r]!;
-      color[i] = this.color[r]!;
-      if (hasIds) readId[i] = this.readIds.get(r);
-    }
+    const readId: (string | undefined)[] = [];
+    if (this.readIds.size > 0) for (let i = 0; i < n; i++) readId.push(this.readIds.get(at[i]!));
     const { plate, dict, m } = codePlates(keys);
     const writeSlots = (slots: Uint8Array) => {
       for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
@@ -360,6 +360,7 @@ export class BulkLoad {
   async finish(): Promise<BulkLoadOutcome> {
     if (this.done) throw new Error('bulk load already finished');
     await this.flush();
+    await this.putting;
     this.done = true;
     const endSeq = this.nextSeq;
     await this.store.commitBulkLoad(this.entries, endSeq, this.nextGen, this.loadedIds);
@@ -372,13 +373,37 @@ export class BulkLoad {
     if (this.done) return;
     this.done = true;
     try {
-      await this.store.shardObjects.delete(this.entries.map((e) => e.file));
+      await this.putting.catch(() => undefined); // a put still writing would leave its file after the delete
+      await this.store.shardObjects.delete(this.started);
     } finally {
       this.store.endBulkLoad();
     }
   }
 }
 
+
+// One function per array type: a loop over lanes of both types in one function makes its element reads
+// polymorphic, several times slower than these.
+function gatherF64(lane: Float64Array, at: Int32Array): Float64Array {
+  const out = new Float64Array(at.length);
+  for (let i = 0; i < at.length; i++) out[i] = lane[at[i]!]!;
+  return out;
+}
+
+function gatherI32(lane: Int32Array, at: Int32Array): Int32Array {
+  const out = new Int32Array(at.length);
+  for (let i = 0; i < at.length; i++) out[i] = lane[at[i]!]!;
+  return out;
+}
+
+/** lane[j] = lane[keep[j]] for ascending `keep` (in place: j ≤ keep[j]). */
+function moveDownF64(lane: Float64Array, keep: Uint32Array): void {
+  for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
+}
+
+function moveDownI32(lane: Int32Array, keep: Uint32Array): void {
+  for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
+}
 
 /**
  * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys

@@ -33,18 +33,24 @@ export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[
   const fs = storeFs();
   const fh = await fs.open(tmp, 'w');
   try {
-    const list = chunks instanceof Uint8Array ? [chunks] : chunks;
-    for (const c of list) {
-      let off = 0;
-      while (off < c.length) {
-        const bytesWritten = await fh.write(c, off, c.length - off);
-        if (!(bytesWritten > 0)) throw Object.assign(new Error(`short write: 0 bytes written to ${tmp}`), { code: 'EIO' });
-        off += bytesWritten;
+    try {
+      const list = chunks instanceof Uint8Array ? [chunks] : chunks;
+      for (const c of list) {
+        let off = 0;
+        while (off < c.length) {
+          const bytesWritten = await fh.write(c, off, c.length - off);
+          if (!(bytesWritten > 0)) throw Object.assign(new Error(`short write: 0 bytes written to ${tmp}`), { code: 'EIO' });
+          off += bytesWritten;
+        }
       }
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    // the temp file goes now if the disk lets it (else the next open's recovery removes it)
+    await fs.unlink(tmp).catch(() => undefined);
+    throw err;
   }
   await fs.rename(tmp, file);
   await fsyncDir(path.dirname(file));
