@@ -8,6 +8,9 @@
  *
  * With the default 990,000 reads the server's size threshold for sealing (1,000,000 live reads) is not
  * reached: the growth measured is what live rows cost (plus the WAL, the readId set and the heap's slack).
+ * The issue's figure is for 5M reads (`--reads 5000000 --allow-big`, on a machine with nothing else running:
+ * the bodies alone take ~1 GB in this process): the server seals every 1M, so the growth is then the
+ * sealed shards' resident bytes plus one live generation at most.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +33,7 @@ function arg(name: string, dflt: number): number {
 }
 
 const o = { reads: arg('reads', 990_000), clients: arg('clients', 8), batch: arg('batch', 1000), seed: arg('seed', 11) };
-if (o.reads > 1_000_000) throw new Error('at most 1M reads on the shared machine');
+if (o.reads > 1_000_000 && !process.argv.includes('--allow-big')) throw new Error('over 1M reads only with --allow-big (a quiet machine: the bodies take ~200 B a read here)');
 const log = (s: string) => void process.stderr.write(`live-ingest-rss ${s}\n`);
 const tenant = 'pd-metro';
 const MiB = 2 ** 20;
