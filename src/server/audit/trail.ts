@@ -417,9 +417,10 @@ export class AuditTrail {
           offset += Buffer.byteLength(line);
           prev = hash;
         }
-        const buf = Buffer.from((log.needsNewline ? '\n' : '') + lines.join(''), 'utf8');
-        head = { seq, hash: prev, len: log.len + buf.length };
-        await this.writer.commit(log.file!, log.headFile!, { lines: buf, linesAt: log.len, marker: encodeHeadSlot(head), markerAt: headSlotAt(head.seq) });
+        // `offset` is now the log's length after the batch (the lines' UTF-8 bytes, counted above)
+        head = { seq, hash: prev, len: offset };
+        const text = (log.needsNewline ? '\n' : '') + lines.join('');
+        await this.writer.commit(log.file!, log.headFile!, { lines: text, linesAt: log.len, marker: encodeHeadSlot(head), markerAt: headSlotAt(head.seq) });
       } catch (err) {
         log.needsRecovery = true;
         const e = AuditUnavailable(`audit record could not be written durably: ${(err as Error).message}`);

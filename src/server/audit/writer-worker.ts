@@ -12,7 +12,8 @@ import { parentPort } from 'node:worker_threads';
 export interface WriterRequest {
   id: number;
   logFd: number;
-  lines: Uint8Array;
+  /** The lines as text (writer.ts BatchWrite says why). */
+  lines: string;
   linesAt: number;
   headFd: number;
   marker: Uint8Array;
@@ -38,7 +39,7 @@ function writeAllSync(fd: number, buf: Uint8Array, position: number): void {
 parentPort!.on('message', (m: WriterRequest) => {
   let file: 'log' | 'head' = 'log';
   try {
-    writeAllSync(m.logFd, m.lines, m.linesAt);
+    writeAllSync(m.logFd, Buffer.from(m.lines, 'utf8'), m.linesAt);
     file = 'head';
     writeAllSync(m.headFd, m.marker, m.markerAt);
     parentPort!.postMessage({ id: m.id } satisfies WriterAnswer);
