@@ -8,12 +8,12 @@
  *
  * The trail's directory is made under TMPDIR (tmpfs there: the CPU of the hops alone; a disk: its waits too).
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mainThreadCpuMs, selfCpuMs } from './http/cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,17 +24,6 @@ const { values } = parseArgs({
 });
 const root = values.build ? resolve(values.build) : resolve(import.meta.dirname, '../..');
 const { AuditTrail } = (await import(pathToFileURL(join(root, 'dist/src/server/audit/trail.js')).href)) as typeof import('../src/server/audit/trail.js');
-
-/** CPU ms (user + system) of this process's main thread, from /proc (Linux). */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
-}
-const processCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 const record = (i: number) => ({
   requestId: `req-${i}`, actorTenant: 'pd-a', user: 'investigator-7', action: 'search',
@@ -54,12 +43,12 @@ for (const clients of values.clients.split(',').map(Number)) {
     }));
   };
   await loop(performance.now() + 1000);
-  const n0 = n, m0 = mainThreadCpuMs(), p0 = processCpuMs(), t0 = performance.now();
+  const n0 = n, m0 = mainThreadCpuMs(process.pid), p0 = selfCpuMs(), t0 = performance.now();
   await loop(t0 + Number(values.seconds) * 1000);
   const appends = n - n0, wall = performance.now() - t0;
   const per = (ms: number) => ((ms * 1000) / appends).toFixed(0);
   const stats = (trail as unknown as { writerStats?: { commits: number } }).writerStats;
-  process.stdout.write(`clients ${clients}: ${Math.round((appends * 1000) / wall)} appends/s, main thread ${per(mainThreadCpuMs() - m0)} µs CPU/append, process ${per(processCpuMs() - p0)} µs${stats ? `, ${stats.commits} batches in all` : ''}\n`);
+  process.stdout.write(`clients ${clients}: ${Math.round((appends * 1000) / wall)} appends/s, main thread ${per(mainThreadCpuMs(process.pid) - m0)} µs CPU/append, process ${per(selfCpuMs() - p0)} µs${stats ? `, ${stats.commits} batches in all` : ''}\n`);
   await trail.close();
   await rm(dir, { recursive: true, force: true });
   await rm(`${dir}.keys`, { recursive: true, force: true });
