@@ -2,8 +2,9 @@
  * Audit group commit (issue 12, issue 15): concurrent appends share one durable write of the log and one of
  * its head marker; each append resolves only once its record and a marker covering it are on disk; the
  * chain order is the commit order (appends resolve in seq order). Through the trail's file-system seam
- * (counting writes), and through a real server under concurrent requests. A batch's lines are written while
- * the previous batch's marker is (pipelined), never the marker before the lines it covers.
+ * (counting writes), and through a real server under concurrent requests. One batch of a log is committed at a
+ * time (its lines, then its marker: one hop to the audit writer's thread, writer.ts), never the marker before
+ * the lines it covers; the appends that arrive meanwhile become the next batch.
  */
 import { statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -107,7 +108,7 @@ describe('audit group commit', () => {
   });
 });
 
-/** What the pipelining tests see of the disk, in the order it happened. */
+/** What the slow-disk tests see of the disk, in the order it happened. */
 interface DiskEvent {
   kind: 'log-start' | 'log-end' | 'head-start' | 'head-end';
   /** log: the end of the written range; head: the marker written. */
@@ -159,8 +160,8 @@ function slowDiskFs(logDelayMs: number, headDelayMs: number) {
   return { fs, events, failHead: (n: number) => (failAt = n), headWrites: () => headWrites };
 }
 
-describe('audit group commit, pipelined', () => {
-  it('on a slow disk the next batch is written while the last marker is; no marker ahead of the log; each append resolves after a marker covering it', async () => {
+describe('audit group commit, on a slow disk', () => {
+  it('one batch at a time: lines, then their marker; no marker ahead of the log; each append resolves after a marker covering it; the queue behind a batch is the next batch', async () => {
     const dataDir = await makeDataDir();
     dirs.push(dataDir);
     const disk = slowDiskFs(4, 15);
@@ -185,6 +186,7 @@ describe('audit group commit, pipelined', () => {
     let written = 0;
     let overlapped = 0;
     let headInFlight = false;
+    let batches = 0;
     for (const e of disk.events) {
       if (e.kind === 'log-end') written = Math.max(written, e.end!);
       if (e.kind === 'head-start') {
@@ -193,10 +195,13 @@ describe('audit group commit, pipelined', () => {
       }
       if (e.kind === 'head-end') headInFlight = false;
       if (e.kind === 'log-start' && headInFlight) overlapped++;
+      if (e.kind === 'log-start') batches++;
     }
     expect(violations).toEqual([]);
-    // pipelined: some batches' lines went while the previous marker was being written
-    expect(overlapped).toBeGreaterThan(0);
+    // one commit in flight: no batch's lines go while a marker is being written
+    expect(overlapped).toBe(0);
+    // grouped: the 6 clients' appends share batches
+    expect(batches).toBeLessThan(48);
     // markers in seq order, one per batch at most
     const marks = disk.events.filter((e) => e.kind === 'head-end').map((e) => e.marker!.seq);
     expect(marks).toEqual([...marks].sort((a, b) => a - b));
@@ -208,7 +213,7 @@ describe('audit group commit, pipelined', () => {
     await again.close();
   });
 
-  it('a marker that fails rejects its batch and the batch written after it; the log is cut back and goes on', async () => {
+  it('a marker that fails rejects its batch; the log is cut back and the appends queued behind it go on, chained from the last durable record', async () => {
     const dataDir = await makeDataDir();
     dirs.push(dataDir);
     const disk = slowDiskFs(4, 40);
@@ -217,27 +222,26 @@ describe('audit group commit, pipelined', () => {
     disk.failHead(disk.headWrites() + 1);
     disk.events.length = 0;
     const a = trail.append('pd-a', fields(1));
-    // B is appended once A's lines are durable: its lines go while A's (failing) marker is being written
+    // B is appended once A's lines are durable, while A's (failing) marker is being written: it waits for A
     while (!disk.events.some((e) => e.kind === 'log-end')) await new Promise((r) => setTimeout(r, 1));
     const b = trail.append('pd-a', fields(2));
-    const settled = await Promise.allSettled([a, b]);
-    for (const r of settled) {
-      expect(r.status).toBe('rejected');
-      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'PS_AUDIT_UNAVAILABLE', status: 503 });
-    }
-    // B's lines were written (durable) before A's marker failed, and are cut back with A's
-    const bWritten = disk.events.findIndex((e, i) => e.kind === 'log-end' && i > disk.events.findIndex((x) => x.kind === 'log-end'));
-    const aMarkerFailed = disk.events.findIndex((e) => e.kind === 'head-end');
-    expect(bWritten).toBeGreaterThan(0);
-    expect(aMarkerFailed === -1 || aMarkerFailed > bWritten).toBe(true);
+    const [ra, rb] = await Promise.allSettled([a, b]);
+    expect(ra.status).toBe('rejected');
+    expect((ra as PromiseRejectedResult).reason).toMatchObject({ code: 'PS_AUDIT_UNAVAILABLE', status: 503 });
+    // A's lines were durable but never covered by a marker: cut back, and B takes seq 2 after them
+    expect(rb.status).toBe('fulfilled');
+    expect((rb as PromiseFulfilledResult<{ seq: number }>).value.seq).toBe(2);
+    const bStarted = disk.events.findIndex((e, i) => e.kind === 'log-start' && i > 0);
+    const aMarkerFailed = disk.events.findIndex((e) => e.kind === 'head-start');
+    expect(bStarted).toBeGreaterThan(aMarkerFailed);
     const c = await trail.append('pd-a', fields(3));
-    expect(c.seq).toBe(2);
+    expect(c.seq).toBe(3);
     await trail.close();
     const records = await readAudit(dataDir, 'pd-a');
-    expect(records.map((r) => r.requestId)).toEqual(['r0', 'r3']);
-    expect(oracleVerify(join(dataDir, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: 2 });
+    expect(records.map((r) => r.requestId)).toEqual(['r0', 'r2', 'r3']);
+    expect(oracleVerify(join(dataDir, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: 3 });
     const again = await AuditTrail.open(dataDir);
-    expect(await again.verify('pd-a')).toMatchObject({ ok: true, count: 2 });
+    expect(await again.verify('pd-a')).toMatchObject({ ok: true, count: 3 });
     await again.close();
   });
 

@@ -13,6 +13,11 @@ export interface AuditFile {
    * still needed after `truncate`.
    */
   readonly durableWrites?: boolean;
+  /**
+   * The file's descriptor, when it is a plain one the audit writer's thread may write through (writer.ts);
+   * undefined for a wrapper (a test's fault injection), whose writes must go through its methods.
+   */
+  readonly fd?: number;
   /** Writes `buf` at `position`; may write fewer bytes than asked (the caller loops). */
   write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
@@ -37,6 +42,9 @@ export interface AuditFs {
 
 class NodeAuditFile implements AuditFile {
   constructor(private readonly fh: fsp.FileHandle, readonly durableWrites = false) {}
+  get fd(): number {
+    return this.fh.fd;
+  }
   async write(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.write(buf, offset, length, position)).bytesWritten;
   }

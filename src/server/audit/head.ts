@@ -66,9 +66,14 @@ export async function readHead(file: AuditFile): Promise<HeadMarker | undefined>
   return decodeHead(await readFully(file, 2 * kHeadSlotBytes, 0));
 }
 
+/** Where the slot of a marker at `seq` starts: record `seq` goes to slot `seq % 2`. */
+export function headSlotAt(seq: number): number {
+  return (seq % 2) * kHeadSlotBytes;
+}
+
 /** Writes `m` to its slot (`seq % 2`) and fsyncs. */
 export async function writeHead(file: AuditFile, m: HeadMarker): Promise<void> {
-  await writeFully(file, encodeHeadSlot(m), (m.seq % 2) * kHeadSlotBytes);
+  await writeFully(file, encodeHeadSlot(m), headSlotAt(m.seq));
   if (!file.durableWrites) await file.sync();
 }
 
