@@ -1,7 +1,7 @@
 /**
  * The cloned-plates analysis' unit of engine work (cloned.ts builds and merges them): every plate whose
- * order key (plate-order.ts) lies in one range, over all the planned shards (and the live rows the caller
- * scanned), run on a pool worker (src/query/worker.ts, `runClonedBatch`) or on the calling thread. Only the
+ * order key (plate-order.ts) lies in one range, over all the planned shards and live views (read in place:
+ * live-cloned-part.ts; or rows the caller ordered, live-cloned-rows.ts), run on a pool worker (src/query/worker.ts, `runClonedBatch`) or on the calling thread. Only the
  * plates found cloned travel back; no row id, plate id or column goes to the calling thread.
  *
  * A shard's dictionary is sorted by plate, so grouping a shard's passing rows by dictionary entry (a
