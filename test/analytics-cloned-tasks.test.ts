@@ -14,6 +14,7 @@ import { openEngine, type Engine } from '../src/engine/index.js';
 import { speedKmh, type ClonedQuery } from '../src/model/analytics.js';
 import type { ReadFilter, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
+import { clonedLiveParts } from '../src/query/analytics/cloned.js';
 import { cannotPair } from '../src/query/analytics/pair-bound.js';
 import { kPlateOrderEnd, plateOfOrderKey, plateOrderKey, slotOrderKey } from '../src/query/analytics/plate-order.js';
 import { haversineM } from '../src/query/reference/geo.js';
@@ -217,13 +218,49 @@ describe('cloned plates vs reference: many plates, on the calling thread', () =>
 });
 
 describe('cloned plates vs reference: every read live, on the worker pool', () => {
-  // no shard: the key ranges are cut at the live rows' quantiles and the tasks run over the live arena
+  // no shard: the key ranges are cut at the live plates' quantiles and the tasks read the live arena in place
   const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: Infinity }, 13, 5000);
   it('has only live rows', () => {
     expect(f.engine.stats().shards).toBe(0);
     expect(f.engine.stats().liveReads).toBe(5000);
   });
+  it('reads each live view in place, in several pool tasks', async () => {
+    const parts = clonedLiveParts.count, tasks = f.engine.stats().poolTasks ?? 0;
+    await f.engine.analytics([{ tenant: 'pd-x', minTs: 0 }], { kind: 'cloned', maxSpeedKmh: 250, minDistanceM: 5000, filter: {}, limit: 10 });
+    expect(clonedLiveParts.count).toBe(parts + 1);
+    expect(f.engine.stats().poolTasks! - tasks).toBeGreaterThanOrEqual(3);
+  });
   poolCases(f);
+});
+
+describe('cloned plates vs reference: a seal while the live tasks run', () => {
+  const f = fixture({ threads: 2, poolMinRows: 0, sealEvery: Infinity }, 15, 4000);
+  it('answers over the views the query planned', async () => {
+    const more = makeReads(16, 3 * 1500);
+    const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
+    for (let round = 0; round < 3; round++) {
+      const q: ClonedQuery = { kind: 'cloned', maxSpeedKmh: [250, 100, 30][round]!, minDistanceM: 5000, filter: {}, limit: 10_000 };
+      const want = { kind: 'cloned', ...referenceCloned(f.reads, scopes, q) };
+      const parts = clonedLiveParts.count;
+      expect(f.engine.stats().liveReads).toBeGreaterThan(0);
+      const pending = f.engine.analytics(scopes, q);
+      // the seal retires the generations the tasks read; new rows then take arena regions, the freed ones
+      // among them if the views were not pinned until the tasks are merged
+      const sealed = f.engine.seal();
+      const batch = more.slice(round * 1500, (round + 1) * 1500);
+      const appended = (async () => {
+        for (const tenant of kTenants) {
+          const mine = batch.filter((x) => x.tenant === tenant).map((x) => x.read);
+          if (mine.length) f.reads.push(...(await f.engine.append(tenant, mine)).stored);
+        }
+      })();
+      const got = await pending;
+      await Promise.all([sealed, appended]);
+      expect(got).toEqual(want);
+      expect(got.total).toBeGreaterThan(0);
+      expect(clonedLiveParts.count).toBeGreaterThan(parts);
+    }
+  }, 120_000);
 });
 
 describe('cloned plates vs reference: every read live, more plates than the live order leaves unsorted', () => {

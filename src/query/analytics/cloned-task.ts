@@ -1,7 +1,7 @@
 /**
  * The cloned-plates analysis' unit of engine work (cloned.ts builds and merges them): every plate whose
- * order key (plate-order.ts) lies in one range, over all the planned shards (and the live rows the caller
- * scanned), run on a pool worker (src/query/worker.ts, `runClonedBatch`) or on the calling thread. Only the
+ * order key (plate-order.ts) lies in one range, over all the planned shards and live views (read in place:
+ * live-cloned-part.ts; or rows the caller ordered, live-cloned-rows.ts), run on a pool worker (src/query/worker.ts, `runClonedBatch`) or on the calling thread. Only the
  * plates found cloned travel back; no row id, plate id or column goes to the calling thread.
  *
  * A shard's dictionary is sorted by plate, so grouping a shard's passing rows by dictionary entry (a
@@ -25,6 +25,7 @@ import { lowerBound } from '../../core/sorted-search.js';
 import { cannotPair } from './pair-bound.js';
 import { slotOrderKey } from './plate-order.js';
 import { runRowScanTask, type RowScanTask } from './row-scan-task.js';
+import { livePartRuns, type ClonedLivePart } from './live-cloned-part.js';
 
 export interface ClonedShardPart {
   /** The shard and its filter (the query's, with the tenant's retention floor folded in), as the row scan takes them. */
@@ -39,7 +40,7 @@ export interface ClonedShardPart {
   through?: { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number };
 }
 
-/** Live rows passing the filter, ascending by plate key: the caller scans them (they are not in an arena). */
+/** Live rows passing the filter, ascending by plate key, copied: a view whose rows are not all in one arena (live-cloned-rows.ts). */
 export interface ClonedLiveRows {
   key: Float64Array;
   ts: Float64Array;
@@ -58,6 +59,8 @@ export interface ClonedTask {
   /** Oldest first: a plate's rows are then gathered nearly in read order. */
   shards: ClonedShardPart[];
   live: ClonedLiveRows;
+  /** The live views read in place in their arenas (live-cloned-part.ts): the usual case. */
+  liveParts: ClonedLivePart[];
   /** The task's plates: order keys in [keyLo, keyHi). */
   keyLo: number;
   keyHi: number;
@@ -79,7 +82,7 @@ export const kFoundWidth = 7;
  * index into the live rows); one cache line holds 4 rows, so placing rows at random (shardRun) misses once a
  * row, not once per column. A run whose times span 2^32 ms or more keeps them in `tsWide` instead.
  */
-interface Run {
+export interface Run {
   keys: Float64Array;
   bounds: Int32Array;
   rec: Int32Array;
@@ -385,7 +388,6 @@ function pairsOf(g: Gathered, runs: readonly Run[], minDistanceM: number, maxSpe
   return { pairs, speed, at };
 }
 
-/** A growable f64 list. */
 /**
  * Runs one task. `kernelsOf(arena)` gives this thread's kernels over an arena; none (no scratch room) throws
  * RangeError, as the row scan does when scratch cannot hold it: the caller runs the task another way.
@@ -396,6 +398,11 @@ export function runClonedTask(kernelsOf: (arena: number) => Kernels | undefined,
     const k = kernelsOf(part.scan.layout.arena);
     if (!k) throw new RangeError('no kernels over the arena of a shard');
     runs.push(shardRun(k, slotKeys(kernelsOf, k, part), part, task.keyLo, task.keyHi, budget));
+  }
+  for (const part of task.liveParts) {
+    const k = kernelsOf(part.arena);
+    if (!k) throw new RangeError('no kernels over the arena of a live view');
+    runs.push(...livePartRuns(k.memory.buffer, part, task.keyLo, task.keyHi, budget));
   }
   if (task.live.key.length > 0) runs.push(liveRun(task.live, task.keyLo, task.keyHi));
 

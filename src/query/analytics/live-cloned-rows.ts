@@ -34,7 +34,7 @@ const kMask = kLiveBlockRows - 1;
 type LiveSource = Source & { kind: 'live' };
 
 /** Rows of `src` passing `filter` (retention floor folded in), ascending: the kernels when they can, else JS. */
-function passing(src: LiveSource, filter: ReadFilter, env: RowScanEnv | undefined, budget: QueryBudget | undefined): Uint32Array {
+export function passingLiveRows(src: LiveSource, filter: ReadFilter, env: RowScanEnv | undefined, budget: QueryBudget | undefined): Uint32Array {
   const view = src.view;
   if (env && liveScansWithKernels(view)) {
     const k = env.kernelsFor(view.cols.arena);
@@ -149,15 +149,17 @@ function ranksBySort(picked: ReadonlyArray<{ src: LiveSource; count: Int32Array 
   return { sorted, rankOf, at };
 }
 
-/** The live rows among `sources` passing `filter`, ascending by plate key. */
-export function liveRowsByPlate(sources: readonly Source[], filter: ReadFilter, env: RowScanEnv | undefined, budget: QueryBudget | undefined): ClonedLiveRows {
+/** The live rows among `sources` (those whose index `take` accepts) passing `filter`, ascending by plate key. */
+export function liveRowsByPlate(
+  sources: readonly Source[], filter: ReadFilter, env: RowScanEnv | undefined, budget: QueryBudget | undefined, take: (si: number) => boolean = () => true,
+): ClonedLiveRows {
   // 1. rows and rows per code, per live view
   const picked: Array<{ si: number; src: LiveSource; rows: Uint32Array; count: Int32Array }> = [];
   let n = 0, plates = 0;
   sources.forEach((src, si) => {
-    if (src.kind !== 'live' || src.view.length === 0) return;
+    if (src.kind !== 'live' || src.view.length === 0 || !take(si)) return;
     const view: LiveView = src.view;
-    const rows = passing(src, filter, env, budget);
+    const rows = passingLiveRows(src, filter, env, budget);
     const count = new Int32Array(view.plateCount);
     const blocks = view.cols.blocks;
     for (let j = 0; j < rows.length; j++) {
