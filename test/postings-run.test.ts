@@ -72,6 +72,20 @@ describe('postingsRun and PlateRuns', () => {
     );
   });
 
+  it('reads row indexes of 2^16 and more from a u24 lane (a shard of more than 65,536 rows)', () => {
+    // 100,000 rows, 30,000 codes: every third byte of a row index is used
+    let x = 12345;
+    const codes = Array.from({ length: 100_000 }, () => (x = (x * 1103515245 + 12345) >>> 0) % 30_000);
+    const { plate, order, postings } = lanes(codes, 16, 3);
+    for (let j = 0; j < order.length; j++) if (postings(j) !== order[j]) expect(postings(j), `entry ${j}`).toBe(order[j]);
+    const runs = PlateRuns.build(plate, 30_000);
+    for (let d = 0; d < 30_000; d += 97) {
+      const want = plainRun(order, plate, d);
+      expect(postingsRun(postings, order.length, plate, 30_000, d)).toEqual(want);
+      expect(runs.run(d, postings, plate)).toEqual(want);
+    }
+  });
+
   it('finds nothing in an empty lane', () => {
     expect(postingsRun(() => 0, 0, new Uint32Array(0), 5, 3)).toEqual([0, 0]);
   });

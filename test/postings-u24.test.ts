@@ -9,24 +9,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { HotlistQuery, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
-import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
+import { referenceSearch } from '../src/query/reference/index.js';
 import { rowsReader } from '../src/core/segment.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
-import { filterArb, kT0, makeReads, plateMatchArb, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
+import { kT0, makeReads, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
+import { checkExport, checkHotlist, type EngineFixture } from './helpers/reference-checks.js';
 import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
 
 // pd-big: two UTC days of ~75,000 reads each (u24 postings); pd-small: two of ~4,000 (u16)
 const kTenants = { 'pd-big': 150_000, 'pd-small': 8_000 } as const;
 const kDays = 2;
 
-interface Fixture {
-  engine: Engine;
-  reads: StoredRead[];
-  dir: string;
-  cleanup: () => Promise<void>;
-}
+type Fixture = EngineFixture;
 
 interface Internals {
   stores: Map<string, { shards: readonly LoadedShard[] }>;
@@ -95,27 +91,14 @@ async function checkAll(f: Fixture, runs: number): Promise<void> {
     }),
     { numRuns: runs, seed: 5101 },
   );
-  await fc.assert(
-    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), filterArb(kT0, kDays), fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
-      const seen = new Set<string>();
-      const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
-      expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
-    }),
-    { numRuns: Math.ceil(runs / 2), seed: 5102 },
-  );
+  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 2), 5102);
   await fc.assert(
     fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
       expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
     }),
     { numRuns: Math.ceil(runs / 2), seed: 5103 },
   );
-  for (const tenant of Object.keys(kTenants)) {
-    const got: StoredRead[] = [];
-    for await (const r of f.engine.exportReads({ tenant, minTs: 0 }, {})) got.push(r);
-    const want = f.reads.filter((r) => r.tenant === tenant && matchesFilter({}, r)).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
-    expect(got.length).toBe(want.length);
-    expect(got).toEqual(want);
-  }
+  await checkExport(f, Object.keys(kTenants));
   // an exact plate read often, in every tenant and window: the executor's run path and page path
   for (const plate of plates.slice(0, 40)) {
     const scopes = Object.keys(kTenants).map((tenant) => ({ tenant, minTs: 0 }));

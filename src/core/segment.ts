@@ -136,8 +136,9 @@ export type RowAt = (j: number) => number;
 
 /**
  * A reader of `rows` row indexes at `ptr`: u16, u32 (width 4 when undefined), or u24 (3 B each, little-endian:
- * plain row numbers, no bases; a shard's rows stay < 2^24). JS cannot load a u32 at an odd offset from a typed
- * array, so the u24 read is three byte loads.
+ * plain row numbers, no bases; a shard's rows stay < 2^24). A u24 read is one unaligned u32 load masked with
+ * 0xFFFFFF (a DataView: a typed array cannot load at an offset not a multiple of 4); the last one reads a byte
+ * past the lane, inside its padding (kU24Pad). Three byte loads measured ~1.5-2x slower in a galloping search.
  */
 export function rowsReader(buffer: ArrayBufferLike, ptr: number, width: 2 | 3 | 4 | undefined, rows: number): RowAt {
   if (width === 2) {
@@ -145,11 +146,8 @@ export function rowsReader(buffer: ArrayBufferLike, ptr: number, width: 2 | 3 | 
     return (j) => a[j]!;
   }
   if (width === 3) {
-    const b = new Uint8Array(buffer, ptr, 3 * rows);
-    return (j) => {
-      const at = 3 * j;
-      return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16);
-    };
+    const v = new DataView(buffer, ptr, 3 * rows + 1);
+    return (j) => v.getUint32(3 * j, true) & 0xffffff;
   }
   const a = new Uint32Array(buffer, ptr, rows);
   return (j) => a[j]!;
