@@ -6,7 +6,8 @@
  *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory]
  *
  * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: ts / lat / lon as u24
- * lanes where they fit (src/store/shard-u24.ts), seq as u16 from block bases (src/store/seq-blocks.ts); the
+ * lanes where they fit and a u32 postings lane as u24 (src/store/shard-u24.ts), seq as u16 from block bases
+ * (src/store/seq-blocks.ts); the
  * widths column then counts shards per width.
  */
 import { parseArgs } from 'node:util';

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { HotlistQuery, SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
-import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
+import { referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
 import { ArenaSet } from '../src/core/arena.js';
 import { shardSlotsDropped, type LoadedShard } from '../src/store/shard-loader.js';
 import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
@@ -20,15 +20,11 @@ import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.
 import { coveredDistanceCounts } from '../src/query/covered-distances.js';
 import { coveredProbeCounts } from '../src/query/covered-probes.js';
 import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
+import { checkExport as checkExportAgainstReference, checkHotlist as checkHotlistAgainstReference, type EngineFixture } from './helpers/reference-checks.js';
 
 const kTenants = ['pd-a', 'pd-b', 'pd-c'];
 
-interface Fixture {
-  engine: Engine;
-  reads: StoredRead[];
-  dir: string;
-  cleanup: () => Promise<void>;
-}
+type Fixture = EngineFixture;
 
 interface Internals {
   stores: Map<string, { shards: readonly LoadedShard[] }>;
@@ -76,15 +72,7 @@ function checkSearch(f: Fixture, runs: number) {
 }
 
 function checkHotlist(f: Fixture, runs: number) {
-  const plates = [...new Set(f.reads.map((r) => r.plate))];
-  return fc.assert(
-    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), filterArb(kT0, 4), fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
-      const seen = new Set<string>();
-      const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
-      expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
-    }),
-    { numRuns: runs },
-  );
+  return checkHotlistAgainstReference(f, scopesArb, [...new Set(f.reads.map((r) => r.plate))], 4, runs);
 }
 
 
@@ -97,15 +85,7 @@ function checkAnalytics(f: Fixture, runs: number) {
   );
 }
 
-async function checkExport(f: Fixture) {
-  for (const tenant of kTenants) {
-    const scope = { tenant, minTs: 0 };
-    const got: StoredRead[] = [];
-    for await (const r of f.engine.exportReads(scope, {})) got.push(r);
-    const want = f.reads.filter((r) => r.tenant === tenant && matchesFilter({}, r)).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
-    expect(got).toEqual(want);
-  }
-}
+const checkExport = (f: Fixture) => checkExportAgainstReference(f, kTenants);
 
 async function checkAll(f: Fixture, runs: number) {
   await checkSearch(f, runs);

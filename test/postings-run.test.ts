@@ -3,20 +3,31 @@
  * plain definition: the run of entry d in a plate → rows lane is the j's with plate[postings[j]] = d. Random
  * lanes with even, skewed (one plate holding most rows, as a bus read thousands of times) and gappy code
  * distributions (entries with no rows, as in a lane whose dictionary outlived some rows), at u8/u16/u32
- * widths; the table also around its long-run mark (254, 255, 256 rows) and its 32-entry blocks.
+ * plate widths and u16/u24/u32 postings widths (u24: a loaded shard's narrowed lane, read by rowsReader); the table also around its long-run mark (254, 255, 256 rows) and its 32-entry blocks.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { postingsRun } from '../src/query/postings-run.js';
 import { PlateRuns } from '../src/store/plate-runs.js';
+import { rowsReader, type RowAt } from '../src/core/segment.js';
 
-/** A plate lane (row → code) and its postings (rows sorted by code, then row). */
-function lanes(codes: number[], width: 8 | 16 | 32): { plate: Uint8Array | Uint16Array | Uint32Array; postings: Uint8Array | Uint16Array | Uint32Array } {
+/**
+ * A plate lane (row → code) and its postings (rows sorted by code, then row): `order` as plain numbers, `postings`
+ * read through rowsReader from a lane of `postWidth` bytes a row (3: little-endian u24, padded as in memory).
+ */
+function lanes(codes: number[], width: 8 | 16 | 32, postWidth: 2 | 3 | 4 = 4): { plate: Uint8Array | Uint16Array | Uint32Array; order: number[]; postings: RowAt } {
   const Lane = width === 8 ? Uint8Array : width === 16 ? Uint16Array : Uint32Array;
   const plate = Lane.from(codes);
   const order = codes.map((_, i) => i).sort((a, b) => codes[a]! - codes[b]! || a - b);
-  const PostLane = codes.length <= 0x10000 ? Uint16Array : Uint32Array;
-  return { plate, postings: width === 32 ? Uint32Array.from(order) : PostLane.from(order) };
+  const n = order.length;
+  const buf = new ArrayBuffer(4 * n + 4);
+  if (postWidth === 2) new Uint16Array(buf, 0, n).set(order);
+  else if (postWidth === 4) new Uint32Array(buf, 0, n).set(order);
+  else {
+    const b = new Uint8Array(buf);
+    order.forEach((r, j) => b.set([r & 0xff, (r >>> 8) & 0xff, r >>> 16], 3 * j));
+  }
+  return { plate, order, postings: rowsReader(buf, 0, postWidth, n) };
 }
 
 const codesArb = fc.integer({ min: 1, max: 300 }).chain((dictCount) => fc.tuple(
@@ -31,6 +42,7 @@ const codesArb = fc.integer({ min: 1, max: 300 }).chain((dictCount) => fc.tuple(
     fc.array(fc.nat(Math.min(4, dictCount - 1)).map((k) => Math.floor((k * (dictCount - 1)) / 4)), { maxLength: 500 }),
   ),
   fc.constantFrom(8 as const, 16 as const, 32 as const),
+  fc.constantFrom(2 as const, 3 as const, 4 as const),
 ));
 
 /** The plain run of entry d: a linear walk. */
@@ -45,14 +57,14 @@ function plainRun(postings: ArrayLike<number>, plate: ArrayLike<number>, d: numb
 describe('postingsRun and PlateRuns', () => {
   it('equal the plain run for every entry', () => {
     fc.assert(
-      fc.property(codesArb, ([dictCount, codes, width]) => {
+      fc.property(codesArb, ([dictCount, codes, width, postWidth]) => {
         const c = width === 8 ? codes.map((x) => x % 256) : codes;
-        const { plate, postings } = lanes(c, width);
+        const { plate, order, postings } = lanes(c, width, postWidth);
         const count = width === 8 ? Math.min(dictCount, 256) : dictCount;
         const runs = PlateRuns.build(plate, count);
         for (let d = 0; d < count; d++) {
-          const want = plainRun(postings, plate, d);
-          expect(postingsRun(postings, plate, count, d)).toEqual(want);
+          const want = plainRun(order, plate, d);
+          expect(postingsRun(postings, order.length, plate, count, d)).toEqual(want);
           expect(runs.run(d, postings, plate)).toEqual(want);
         }
       }),
@@ -60,8 +72,22 @@ describe('postingsRun and PlateRuns', () => {
     );
   });
 
+  it('reads row indexes of 2^16 and more from a u24 lane (a shard of more than 65,536 rows)', () => {
+    // 100,000 rows, 30,000 codes: every third byte of a row index is used
+    let x = 12345;
+    const codes = Array.from({ length: 100_000 }, () => (x = (x * 1103515245 + 12345) >>> 0) % 30_000);
+    const { plate, order, postings } = lanes(codes, 16, 3);
+    for (let j = 0; j < order.length; j++) if (postings(j) !== order[j]) expect(postings(j), `entry ${j}`).toBe(order[j]);
+    const runs = PlateRuns.build(plate, 30_000);
+    for (let d = 0; d < 30_000; d += 97) {
+      const want = plainRun(order, plate, d);
+      expect(postingsRun(postings, order.length, plate, 30_000, d)).toEqual(want);
+      expect(runs.run(d, postings, plate)).toEqual(want);
+    }
+  });
+
   it('finds nothing in an empty lane', () => {
-    expect(postingsRun(new Uint32Array(0), new Uint32Array(0), 5, 3)).toEqual([0, 0]);
+    expect(postingsRun(() => 0, 0, new Uint32Array(0), 5, 3)).toEqual([0, 0]);
   });
 });
 
@@ -82,9 +108,9 @@ describe('PlateRuns', () => {
           const j = x % (i + 1);
           [codes[i], codes[j]] = [codes[j]!, codes[i]!];
         }
-        const { plate, postings } = lanes(codes, 16);
+        const { plate, order, postings } = lanes(codes, 16, 3);
         const runs = PlateRuns.build(plate, lengths.length);
-        for (let d = 0; d < lengths.length; d++) expect(runs.run(d, postings, plate)).toEqual(plainRun(postings, plate, d));
+        for (let d = 0; d < lengths.length; d++) expect(runs.run(d, postings, plate)).toEqual(plainRun(order, plate, d));
       }),
       { numRuns: 200, seed: 4244 },
     );

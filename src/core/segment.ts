@@ -35,7 +35,7 @@
  *
  * Lanes only materialised hits need (not read by the kernels, but described here so every producer of
  * segments has one description): `seq` (u32 offsets from `seqBase`, or f64 when the span needs more) and
- * the plate → rows index `postings` (u16 or u32 row indexes by `postingsWidth`).
+ * the plate → rows index `postings` (u16, u24 or u32 row indexes by `postingsWidth`: JS reads it through rowsReader).
  *
  * What the kernels (src/core/kernels.ts) rely on:
  * - zone maps hold the exact extremes of the stored values (ts, and f64(v) / 1e7 for lat/lon), or
@@ -103,9 +103,12 @@ export interface SegmentLayout {
   seqWidth?: 2 | 4 | 8;
   seqBase?: number;
   seqBlocks?: number;
-  /** Arena offset of the plate → rows index (row indexes ordered by (plate, row)), u16 or u32. */
+  /**
+   * Arena offset of the plate → rows index (row indexes ordered by (plate, row)): u16, u32, or u24 (3: a loaded
+   * shard of more than 65,536 rows narrows its u32 lane in memory, src/store/shard-u24.ts; read it with rowsReader).
+   */
   postings?: number;
-  postingsWidth?: 2 | 4;
+  postingsWidth?: 2 | 3 | 4;
 }
 
 /** Bytes of one code in a dictionary-coded lane. */
@@ -126,6 +129,28 @@ export function codeLane(buffer: ArrayBufferLike, ptr: number, width: LaneWidth 
     case 2: return new Uint16Array(buffer, ptr, rows);
     default: return new Uint32Array(buffer, ptr, rows);
   }
+}
+
+/** Entry j of a lane of row indexes (the plate → rows postings), whatever its width. */
+export type RowAt = (j: number) => number;
+
+/**
+ * A reader of `rows` row indexes at `ptr`: u16, u32 (width 4 when undefined), or u24 (3 B each, little-endian:
+ * plain row numbers, no bases; a shard's rows stay < 2^24). A u24 read is one unaligned u32 load masked with
+ * 0xFFFFFF (a DataView: a typed array cannot load at an offset not a multiple of 4); the last one reads a byte
+ * past the lane, inside its padding (kU24Pad). Three byte loads measured ~1.5-2x slower in a galloping search.
+ */
+export function rowsReader(buffer: ArrayBufferLike, ptr: number, width: 2 | 3 | 4 | undefined, rows: number): RowAt {
+  if (width === 2) {
+    const a = new Uint16Array(buffer, ptr, rows);
+    return (j) => a[j]!;
+  }
+  if (width === 3) {
+    const v = new DataView(buffer, ptr, 3 * rows + 1);
+    return (j) => v.getUint32(3 * j, true) & 0xffffff;
+  }
+  const a = new Uint32Array(buffer, ptr, rows);
+  return (j) => a[j]!;
 }
 
 /** ts of row i of a segment, whatever its ts lane's width. */

@@ -289,11 +289,11 @@ function wholeShardPasses(shard: LoadedShard, p: PreparedFilter, m: ShardMasks):
 function scanPlateRows(src: Source & { kind: 'shard' }, d: number, p: PreparedFilter, masks: ShardMasks, sink: CandidateSink, budget?: QueryBudget): void {
   const shard = src.shard;
   const post = shard.postings;
-  const [start, end] = postingsRun(post, shard.plate, shard.layout.dictCount, d);
+  const [start, end] = postingsRun(post, shard.rows, shard.plate, shard.layout.dictCount, d);
   if (!(sink instanceof TopK)) {
     for (let j = start; j < end; j++) {
       budget?.tick();
-      const i = post[j]!;
+      const i = post(j);
       const t = shard.tsAt(i);
       if (rowPasses(shard, i, p, t, masks)) sink({ distance: 0, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
     }
@@ -308,7 +308,7 @@ function scanPlateRows(src: Source & { kind: 'shard' }, d: number, p: PreparedFi
   }
   for (let j = end - 1; j >= start; j--) {
     budget?.tick();
-    const i = post[j]!;
+    const i = post(j);
     const t = shard.tsAt(i);
     if (!rowPasses(shard, i, p, t, masks)) continue;
     if (sink.wants(0, t)) sink.push({ distance: 0, ts: t, ordinal: src.ordinal, seq: shard.seqAt(i), source: src, row: i });
@@ -377,7 +377,7 @@ export function scanShardPlates(src: Source & { kind: 'shard' }, matches: Tenant
     const distance = matches.distances[k]!;
     const [start, end] = (runs ??= shard.plateRuns()).run(d, post, plate);
     for (let j = start; j < end; j++) {
-      const i = post[j]!;
+      const i = post(j);
       const t = shard.tsAt(i);
       if (!rowPasses(shard, i, p, t, masks)) continue;
       if (!top) (sink as (c: Candidate) => void)({ distance, ts: t, ordinal, seq: shard.seqAt(i), source: src, row: i });

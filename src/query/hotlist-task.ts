@@ -17,7 +17,7 @@
  *                kept costs one compare, so a plate read 100,000 times costs a pass over its rows and
  *                `limit` slots, whatever the count
  */
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, rowsReader, seqReader, tsReader, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
@@ -427,7 +427,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const tsAt = tsReader(buf, seg);
   const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
   const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
-  const post: CodeLane = seg.postingsWidth === 2 ? new Uint16Array(buf, task.postings, rowsN) : new Uint32Array(buf, task.postings, rowsN);
+  const post = rowsReader(buf, task.postings, seg.postingsWidth, rowsN);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
   const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
@@ -450,18 +450,18 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     if (d >= lastD) {
       a = lastLo;
       b = a;
-      for (let step = 1; b < rowsN && plate[post[b]!]! < d; step *= 2) {
+      for (let step = 1; b < rowsN && plate[post(b)]! < d; step *= 2) {
         a = b + 1;
         b = Math.min(rowsN, a + step);
       }
     }
     while (a < b) {
       const mid = (a + b) >>> 1;
-      if (plate[post[mid]!]! < d) a = mid + 1;
+      if (plate[post(mid)]! < d) a = mid + 1;
       else b = mid;
     }
     let end = a;
-    while (end < rowsN && plate[post[end]!] === d) end++;
+    while (end < rowsN && plate[post(end)] === d) end++;
     runLo[q] = a;
     runHi[q] = end;
     lastD = d;
@@ -473,7 +473,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     const lo = runLo[pi]!;
     for (let j = runHi[pi]! - 1; j >= lo; j--) {
       if ((j & 255) === 0) budget?.tick();
-      const i = post[j]!;
+      const i = post(j);
       const t = tsAt(i);
       if (t < tLo || t >= tHi) continue;
       if (geo && !geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;

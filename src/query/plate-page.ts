@@ -80,7 +80,7 @@ export function plateAsOnePage(
       if (masks.none) continue;
       const d = shard.findPlate(plate);
       if (d < 0) continue;
-      const [start, end] = postingsRun(shard.postings, shard.plate, shard.layout.dictCount, d);
+      const [start, end] = postingsRun(shard.postings, shard.rows, shard.plate, shard.layout.dictCount, d);
       rows += end - start;
       runs.push({ src, p, masks, start, end, live: null, liveTest: null });
     }
@@ -105,7 +105,7 @@ export function plateAsOnePage(
         s = view.seq(i);
       } else {
         const shard: LoadedShard = (run.src as Source & { kind: 'shard' }).shard;
-        i = shard.postings[j]!;
+        i = shard.postings(j);
         t = shard.tsAt(i);
         if (!rowPasses(shard, i, run.p, t, run.masks!)) continue;
         s = shard.seqAt(i);

@@ -58,7 +58,8 @@ function prefixRows(shard: LoadedShard, p: string): number {
   const [lo, hi] = shard.plateRange(p);
   if (hi <= lo) return 0;
   const post = shard.postings, plate = shard.plate;
-  return firstIndex(post.length, (j) => plate[post[j]!]! >= hi) - firstIndex(post.length, (j) => plate[post[j]!]! >= lo);
+  const n = shard.rows;
+  return firstIndex(n, (j) => plate[post(j)]! >= hi) - firstIndex(n, (j) => plate[post(j)]! >= lo);
 }
 
 /** The first i in [0, n) with `at(i)` true, for a predicate false then true along i; n when none. */

@@ -13,19 +13,21 @@
  * bulk of an exact plate's per-shard cost while the code is cold. Held equal to LoadedShard.rowsOfPlate
  * (the plain definition) by test/postings-run.test.ts, on skewed runs too (a plate read thousands of times).
  */
-import type { CodeLane } from '../core/segment.js';
+import type { CodeLane, RowAt } from '../core/segment.js';
 import { gallopFrom } from '../core/sorted-search.js';
 
-/** The postings run [start, end) of dictionary entry `d` (`plate`: row → code; `dictCount` entries). */
-export function postingsRun(postings: CodeLane, plate: CodeLane, dictCount: number, d: number): [number, number] {
-  const n = postings.length;
+/**
+ * The postings run [start, end) of dictionary entry `d` (`postings`: entry j of the lane's `n`, at any width;
+ * `plate`: row → code; `dictCount` entries).
+ */
+export function postingsRun(postings: RowAt, n: number, plate: CodeLane, dictCount: number, d: number): [number, number] {
   if (n === 0 || dictCount === 0) return [0, 0];
   const guess = Math.min(n - 1, Math.floor((d * n) / dictCount));
-  const start = firstAtLeast(postings, plate, d, guess);
-  return [start, firstAtLeast(postings, plate, d + 1, start)];
+  const start = firstAtLeast(postings, n, plate, d, guess);
+  return [start, firstAtLeast(postings, n, plate, d + 1, start)];
 }
 
-/** The first j with plate[postings[j]] ≥ code, searched outward from `from` (0 ≤ from < n). */
-function firstAtLeast(postings: CodeLane, plate: CodeLane, code: number, from: number): number {
-  return gallopFrom(postings.length, from, (j) => plate[postings[j]!]! < code);
+/** The first j with plate[postings(j)] ≥ code, searched outward from `from` (0 ≤ from < n). */
+function firstAtLeast(postings: RowAt, n: number, plate: CodeLane, code: number, from: number): number {
+  return gallopFrom(n, from, (j) => plate[postings(j)]! < code);
 }

@@ -32,7 +32,8 @@
  *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
  *                                    u32 lane becomes u16 offsets from per-block bases when every block
  *                                    spans < 2^16 seqs (memory only: src/store/seq-blocks.ts)
- *   (ts, lat and lon likewise become u24 offsets from per-run bases at load: memory only, src/store/shard-u24.ts)
+ *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and a u32 postings lane plain u24
+ *   row indexes: memory only, src/store/shard-u24.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
@@ -594,10 +595,14 @@ export class ShardView {
     return this.header.lanes[name]?.width ?? 0;
   }
 
-  /** A code lane (plate, camera, region, make, color, postings) at its width; undefined when absent. */
+  /**
+   * A code lane (plate, camera, region, make, color, or the file's postings) at its width; undefined when absent.
+   * A loaded shard's u24 postings (width 3, src/store/shard-u24.ts) are read through rowsReader instead.
+   */
   codes(name: ShardLaneName, count = this.rows): Uint8Array | Uint16Array | Uint32Array | undefined {
     const l = this.header.lanes[name];
     if (!l) return undefined;
+    if (l.width === 3) throw new Error(`lane ${name} is u24 in memory: read it with rowsReader`);
     const b = this.bytes.buffer, at = this.bytes.byteOffset + l.at;
     return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
   }

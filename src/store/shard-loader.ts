@@ -9,7 +9,7 @@
  * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
-import { kBlockRows, kBlockShift, kPlateSlotBytes, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { kBlockRows, kBlockShift, kPlateSlotBytes, rowsReader, type CodeLane, type LaneWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile, KeyDestroyed, UnsupportedFormat } from '../errors.js';
 import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
 import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
@@ -50,7 +50,8 @@ export class LoadedShard {
   readonly plate: CodeLane;
   readonly camera: CodeLane;
   readonly region: CodeLane;
-  readonly postings: Uint16Array | Uint32Array;
+  /** The plate → rows lane's entry j (u16, u24 in memory above 65,536 rows, or u32: src/store/shard-u24.ts). */
+  readonly postings: RowAt;
   /** Arena offsets of the seq and plate → rows lanes (for kernel tasks; see src/query/segment-task.ts). */
   readonly seqPtr: number;
   readonly postingsPtr: number;
@@ -92,7 +93,7 @@ export class LoadedShard {
     this.plate = v.codes('plate')!;
     this.camera = v.codes('camera')!;
     this.region = v.codes('region') ?? zeros(n);
-    this.postings = v.codes('postings') as Uint16Array | Uint32Array;
+    this.postings = rowsReader(v.bytes.buffer, v.ptr('postings'), v.width('postings') as 2 | 3 | 4, n);
     this.seqPtr = v.ptr('seq');
     this.postingsPtr = v.ptr('postings');
     this.zones = v.f64('zones');
@@ -212,22 +213,24 @@ export class LoadedShard {
   }
 
   /** Row indexes of dictionary entry `d` (ascending), from the plate → rows lane. */
-  rowsOfPlate(d: number): Uint16Array | Uint32Array {
-    const post = this.postings, plate = this.plate;
-    let lo = 0, hi = post.length;
+  rowsOfPlate(d: number): Uint32Array {
+    const post = this.postings, plate = this.plate, n = this.rows;
+    let lo = 0, hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (plate[post[mid]!]! < d) lo = mid + 1;
+      if (plate[post(mid)]! < d) lo = mid + 1;
       else hi = mid;
     }
     const start = lo;
-    hi = post.length;
+    hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (plate[post[mid]!]! <= d) lo = mid + 1;
+      if (plate[post(mid)]! <= d) lo = mid + 1;
       else hi = mid;
     }
-    return post.subarray(start, lo);
+    const out = new Uint32Array(lo - start);
+    for (let j = start; j < lo; j++) out[j - start] = post(j);
+    return out;
   }
 
   /**
@@ -596,7 +599,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       regionWidth: codeWidth('region') || 1, makeWidth: codeWidth('make') || 1, colorWidth: codeWidth('color') || 1,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
-      postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 4,
+      postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 3 | 4,
     };
     return new LoadedShard({ file, entry, view, layout, regions });
   } catch (err) {

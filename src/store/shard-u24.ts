@@ -11,10 +11,17 @@
  *   lon     i32 × rows                  lon     u24 × rows + pad
  *                                       bases   32 B × runs          i32 [ts, lat, lon, 0] minima, then maxima, per kBaseRows rows
  *   plate … (every later lane)          plate … moved down, each still 64-aligned
+ *   postings u32 × rows (> 65,536 rows) postings u24 × rows + pad     the row index itself (no base)
  *
  * Each of the three lanes is narrowed only when every run of kBaseRows rows spans < 2^24 (a ts lane only
  * when it is u32: an i64 lane holds rows outside the shard's day); otherwise it keeps its width, so a shard
  * may narrow lat and lon but not ts. Nothing is approximated.
+ *
+ * The plate → rows lane (postings) is u32 in a file of more than 65,536 rows (u16 up to that): its values are
+ * row numbers, < 2^24 in any shard (a tenant-day shard at 20M reads holds ~240k rows), so it is u24 in memory
+ * with no bases (step 5b: 3.96 → 3.00 B/read at 20M density). Only JS reads it (rowsReader in
+ * src/core/segment.ts: the kernels never see postings), so the kernel ABI is unchanged. It narrows whether or
+ * not ts / lat / lon do; the bases exist only when one of those does.
  */
 import { baseRuns, fitsU24, kBaseBytes, runExtents, u24LaneBytes, writeBases, writeU24 } from '../core/base-lanes.js';
 import { kBlockRows } from '../core/segment.js';
@@ -23,11 +30,14 @@ import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-f
 const kLaneAlign = 64;
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
 const kNarrowable = ['ts', 'lat', 'lon'] as const;
+/** The most rows a u24 postings lane can index. */
+const kU24Rows = 0x1000000;
 
 /**
- * Re-encodes `view`'s ts / lat / lon lanes in place (see above), those whose runs all fit. Returns the new
- * header (narrowed lanes at width 3, later lanes moved down, `bases`) and the bytes the shard now needs from
- * its start, or undefined when nothing changes (no lane fits, no rows, or a tiny shard that would not shrink).
+ * Re-encodes `view`'s ts / lat / lon lanes in place (see above), those whose runs all fit, and a u32 postings
+ * lane. Returns the new header (narrowed lanes at width 3, later lanes moved down, `bases` when ts / lat / lon
+ * narrowed) and the bytes the shard now needs from its start, or undefined when nothing changes (no lane fits,
+ * no rows, or a tiny shard that would not shrink).
  * Must run before compactSeqLane (it lays the lanes out from the file's header).
  */
 export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: number } | undefined {
@@ -50,7 +60,10 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   };
   const fit = (e: ReturnType<typeof runExtents> | undefined) => (e && fitsU24(e) ? e.min : undefined);
   const mins = { ts: fit(extents.ts), lat: fit(extents.lat), lon: fit(extents.lon) };
-  if (!mins.ts && !mins.lat && !mins.lon) return undefined;
+  const withBases = mins.ts !== undefined || mins.lat !== undefined || mins.lon !== undefined;
+  const post = h.lanes.postings;
+  const narrowPostings = post?.width === 4 && n <= kU24Rows;
+  if (!withBases && !narrowPostings) return undefined;
 
   // the new places, in file order: ts, lat, lon (the first three lanes), the bases, then every later lane
   const order = (Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>).sort((a, b) => a[1].at - b[1].at);
@@ -61,11 +74,11 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   let bases: ShardLane | undefined;
   const moves: Array<[name: ShardLaneName, from: ShardLane, to: number]> = [];
   for (const [k, [name, l]] of order.entries()) {
-    if (k === 3) {
+    if (k === 3 && withBases) {
       bases = { at: end, bytes: kBaseBytes * runs, width: kBaseBytes };
       end = roundUp(end + bases.bytes, kLaneAlign);
     }
-    const narrow = k < 3 && mins[name as (typeof kNarrowable)[number]] !== undefined;
+    const narrow = k < 3 ? mins[name as (typeof kNarrowable)[number]] !== undefined : name === 'postings' && narrowPostings;
     // a tiny shard gains nothing (alignment, the bases): moving a lane up would overwrite one not yet moved
     if (end > l.at) return undefined;
     moves.push([name, l, end]);
@@ -78,11 +91,27 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   // read before bytes 3i…3i+2 are written, below every value still to read), the others copied
   const bytes = new Uint8Array(buf, off, view.bytes.length);
   for (const [name, from, to] of moves) {
-    const m = mins[name as (typeof kNarrowable)[number]];
+    const m = name === 'postings' ? undefined : mins[name as (typeof kNarrowable)[number]];
     if (m !== undefined) writeU24(bytes.subarray(to, to + 3 * n), values[name as (typeof kNarrowable)[number]]!, n, m);
+    else if (name === 'postings' && narrowPostings) writeRowsU24(bytes.subarray(to, to + 3 * n), new Uint32Array(buf, off + from.at, n), n);
     else if (to !== from.at) bytes.copyWithin(to, from.at, from.at + from.bytes);
   }
+  if (!bases) return { header: { ...h, lanes }, bytes: end };
   // the bases last: they land where nothing that is read any more lay
-  writeBases(new Int32Array(buf, off + bases!.at, (kBaseBytes / 4) * runs), runs, extents);
+  writeBases(new Int32Array(buf, off + bases.at, (kBaseBytes / 4) * runs), runs, extents);
   return { header: { ...h, lanes, bases }, bytes: end };
+}
+
+/**
+ * Writes row indexes (< 2^24) as little-endian u24 into `out`, which may alias `rows` at the same or a lower
+ * byte offset (value j is read before bytes 3j…3j+2 are written, below every value still to read).
+ */
+function writeRowsU24(out: Uint8Array, rows: Uint32Array, n: number): void {
+  for (let j = 0; j < n; j++) {
+    const r = rows[j]!;
+    const at = 3 * j;
+    out[at] = r & 0xff;
+    out[at + 1] = (r >>> 8) & 0xff;
+    out[at + 2] = r >>> 16;
+  }
 }

@@ -1,0 +1,41 @@
+/**
+ * Engine answers held to the plain reference (src/query/reference/), shared by the differential tests that
+ * load an engine once and query it many ways: hot lists on random entries, and a whole-tenant export.
+ */
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import type { Engine } from '../../src/engine/index.js';
+import type { HotlistQuery, TenantScope } from '../../src/model/query.js';
+import type { StoredRead } from '../../src/model/read.js';
+import { matchesFilter, referenceHotlistSearch } from '../../src/query/reference/index.js';
+import { filterArb, kT0, plateMatchArb } from './engine-data.js';
+
+/** An engine over a temporary data dir, and every read it holds (as stored). */
+export interface EngineFixture {
+  engine: Engine;
+  reads: StoredRead[];
+  dir: string;
+  cleanup: () => Promise<void>;
+}
+
+/** Random hot lists (up to 12 distinct entries from `plates`, a filter over `days` from kT0) equal the reference. */
+export function checkHotlist(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, plates: readonly string[], days: number, runs: number, seed?: number) {
+  return fc.assert(
+    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), filterArb(kT0, days), fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
+      const seen = new Set<string>();
+      const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
+      expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
+    }),
+    seed === undefined ? { numRuns: runs } : { numRuns: runs, seed },
+  );
+}
+
+/** Each tenant's export, whole, equals its reads in (ts, id) order. */
+export async function checkExport(f: EngineFixture, tenants: readonly string[]): Promise<void> {
+  for (const tenant of tenants) {
+    const got: StoredRead[] = [];
+    for await (const r of f.engine.exportReads({ tenant, minTs: 0 }, {})) got.push(r);
+    const want = f.reads.filter((r) => r.tenant === tenant && matchesFilter({}, r)).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+    expect(got).toEqual(want);
+  }
+}
