@@ -5,8 +5,10 @@
  * src/store/plate-id-map.ts). A task over the id lane, given the pattern matched once against the tenant
  * dictionary (`dist`, src/query/plate-distances.ts) or the hot-list index probed once with it (`pairs`),
  * must answer exactly what the task over the shard's own dictionary answers: counts, kept rows, their
- * distances, ts and seqs. The per-shard task itself is held to the reference by the engine's differential
- * tests (test/engine-differential.test.ts).
+ * distances, ts and seqs. So must a hot-list task over the shard's own codes given that probe and the
+ * shard's code → id map, or its plates probed through that map in the tenant's slots (`through`: how a
+ * covered shard's task runs once its slots are dropped, src/query/covered-probes.ts). The per-shard task
+ * itself is held to the reference by the engine's differential tests (test/engine-differential.test.ts).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,10 +19,11 @@ import type { PlateMatch, ReadFilter } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { buildHotlistIndex, indexedEntry } from '../src/query/hotlist-index.js';
 import { probeDictionary, runHotlistTask, type HotlistTask } from '../src/query/hotlist-task.js';
+import { shareTenantPairs } from '../src/query/shard-pairs.js';
 import { matchPlatesOnce } from '../src/query/plate-distances.js';
 import { runSegmentTask, type SegmentTask } from '../src/query/segment-task.js';
 import { idsIn, remapCodes, slotWords } from '../src/store/plate-id-map.js';
-import { hotlistCaseArb, limitArb, plateMatchArb, readFilterArb, storedReadsArb } from './helpers/arbitraries.js';
+import { hotlistCaseArb, limitArb, plateMatchArb, queryPlateArb, readFilterArb, storedReadsArb } from './helpers/arbitraries.js';
 import { buildSegment, type BuiltSegment } from './helpers/segment-builder.js';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20261203;
@@ -43,6 +46,8 @@ interface ShardPair {
   built: BuiltSegment;
   own: SegmentLayout;
   ids: SegmentLayout;
+  /** Code → tenant id (ascending). */
+  map: Uint32Array;
   seq: number;
   postings: number;
 }
@@ -89,7 +94,7 @@ function layOut(reads: readonly StoredRead[], shards: number): { pairs: ShardPai
     const idLane = alloc(width * n);
     remapCodes(lane, map, codeLane(buf, idLane, width, n), n);
     const ids: SegmentLayout = { ...own, plate: idLane, plateWidth: width, dict: tenantDict, dictCount: tenantPlates.length };
-    pairs.push({ built, own, ids, seq, postings });
+    pairs.push({ built, own, ids, map, seq, postings });
   }
   return { pairs, tenant: { dict: tenantDict, dictCount: tenantPlates.length } };
 }
@@ -148,7 +153,16 @@ describe('segment tasks over tenant plate ids', () => {
 
 describe('hot-list tasks over tenant plate ids', () => {
   it('answer with the index probed once with the tenant dictionary exactly as probing the shard’s own', () => {
-    const caseArb = fc.tuple(hotlistCaseArb(60), storedReadsArb(60), fc.integer({ min: 1, max: 4 })).map(([c, more, shards]) => ({ ...c, reads: [...c.reads, ...more], shards }));
+    // the case's entries share one mode; mixed ones beside them make the probe's pairs several runs (exact,
+    // OCR exact, fuzzy and OCR fuzzy passes), as a covered shard's mapping must walk them
+    const caseArb = fc.tuple(hotlistCaseArb(60), storedReadsArb(60), fc.integer({ min: 1, max: 4 })).chain(([c, more, shards]) => {
+      const reads = [...c.reads, ...more];
+      const plates = reads.length > 0 ? [...new Set(reads.map((r) => r.plate))] : ['7ABC123'];
+      const mixedArb = fc.record({ pattern: queryPlateArb(plates), fuzzy: fc.boolean(), maxEdits: fc.constantFrom(1, 2), ocr: fc.boolean(), transpositions: fc.boolean() })
+        .map(({ pattern, fuzzy, maxEdits, ocr, transpositions }): PlateMatch => ({ pattern, mode: fuzzy ? 'fuzzy' : 'exact', maxEdits: fuzzy ? maxEdits : 0, ocr, transpositions: fuzzy && transpositions }));
+      return fc.array(mixedArb, { maxLength: 6 }).map((mixed) => ({ reads, shards, query: { ...c.query, entries: [...c.query.entries, ...mixed] } }));
+    });
+    let viaMap = 0, runs = 0;
     fc.assert(
       fc.property(caseArb, ({ reads, query, shards }) => {
         const entries: PlateMatch[] = query.entries.filter(indexedEntry);
@@ -157,11 +171,21 @@ describe('hot-list tasks over tenant plate ids', () => {
         try {
           const index = buildHotlistIndex(entries);
           const probed = probeDictionary(index, arena.memory.buffer, tenant.dict, tenant.dictCount);
+          const shared = shareTenantPairs(probed);
+          runs = Math.max(runs, shared.runs.length - 1);
           for (const p of pairs) {
             const base = { seq: p.seq, postings: p.postings, filter: withoutAttributes(query.filter), cameras: p.built.dicts.cameras, regions: p.built.dicts.regions, limit: query.limitPerPlate, index };
             const want = runHotlistTask(arena.memory.buffer, { ...base, layout: p.own } as HotlistTask);
             const got = runHotlistTask(arena.memory.buffer, { ...base, layout: p.ids, pairs: probed } as HotlistTask);
             expect(got).toEqual(want);
+            // a covered shard (own codes, slots dropped): the tenant pairs mapped through its code → id map in the task
+            const mapped = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { ids: p.map, pairs: shared } } as HotlistTask);
+            expect(mapped).toEqual(want);
+            // or its plates probed through the map in the tenant's slots
+            const slots = new Uint8Array(arena.memory.buffer, tenant.dict, tenant.dictCount * kPlateSlotBytes);
+            const probedThrough = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { slots, ids: p.map } } as HotlistTask);
+            expect(probedThrough).toEqual(want);
+            viaMap++;
           }
         } finally {
           for (const p of pairs) p.built.free();
@@ -170,5 +194,7 @@ describe('hot-list tasks over tenant plate ids', () => {
       }),
       { numRuns: 200, seed },
     );
+    expect(viaMap).toBeGreaterThan(200);
+    expect(runs).toBeGreaterThan(2); // pairs in several runs: exact and fuzzy passes, or exact entries searched one by one
   });
 });

@@ -18,7 +18,7 @@ import { shardSlotsDropped, type LoadedShard } from '../src/store/shard-loader.j
 import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
 import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
 import { coveredDistanceCounts } from '../src/query/covered-distances.js';
-import { coveredProbeCounts } from '../src/query/covered-probes.js';
+import { coveredProbeCounts, coveredProbeWay } from '../src/query/covered-probes.js';
 import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
 import { checkExport as checkExportAgainstReference, checkHotlist as checkHotlistAgainstReference, type EngineFixture } from './helpers/reference-checks.js';
 
@@ -99,8 +99,19 @@ async function checkAll(f: Fixture, runs: number) {
  * (no lease), through the tenant's distances, probe pairs and, for cloned, its slots.
  */
 async function checkAllWithoutLeases(f: Fixture, runs: number) {
-  const leases = shardSlotsDropped.leases, gathers = coveredDistanceCounts.shardGathers, maps = coveredProbeCounts.shardMaps, through = clonedPartsThrough.count;
+  const leases = shardSlotsDropped.leases, gathers = coveredDistanceCounts.shardGathers, through = clonedPartsThrough.count;
+  const maps = coveredProbeCounts.shardMaps, probes = coveredProbeCounts.shardProbes;
   await checkAll(f, runs);
+  // the hot lists each way whatever the sizes choose: each covered shard's task probing its plates through
+  // its map, and mapping the tenant dictionary's probe made once
+  for (const force of ['through', 'pairs'] as const) {
+    coveredProbeWay.force = force;
+    try {
+      await checkHotlist(f, Math.ceil(runs / 4));
+    } finally {
+      delete coveredProbeWay.force;
+    }
+  }
   // these tenants' few plates send most patterns to the tenant-wide path (read by plate); with it declined,
   // as it is for a broad pattern over a big tenant, every pattern goes to the covered shards' kernel tasks
   const e = f.engine as unknown as { tenantMatches?: () => undefined };
@@ -113,6 +124,7 @@ async function checkAllWithoutLeases(f: Fixture, runs: number) {
   expect(shardSlotsDropped.leases).toBe(leases);
   expect(coveredDistanceCounts.shardGathers).toBeGreaterThan(gathers);
   expect(coveredProbeCounts.shardMaps).toBeGreaterThan(maps);
+  expect(coveredProbeCounts.shardProbes).toBeGreaterThan(probes);
   expect(clonedPartsThrough.count).toBeGreaterThan(through);
 }
 

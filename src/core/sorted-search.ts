@@ -12,6 +12,27 @@ export function lowerBound(a: ArrayLike<number>, v: number): number {
 }
 
 /**
+ * The first index in (from, end] of `a` (ascending on [from, end)) holding a value ≥ v, end when none does,
+ * given a[from] < v: searched forward from `from` in doubling steps, then by halving, so a near answer costs
+ * a few reads (for walking two ascending sequences side by side; a closure-free `gallopFrom`).
+ */
+export function gallopAtLeast(a: ArrayLike<number>, from: number, end: number, v: number): number {
+  let lo = from, hi = from + 1; // the answer is in (lo, hi]: a[lo] < v, and a[hi] ≥ v or hi = end
+  for (let step = 1; hi < end && a[hi]! < v; step *= 2) {
+    lo = hi;
+    hi = lo + step;
+  }
+  if (hi > end) hi = end;
+  lo++;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * The first j in [0, n] for which `below(j)` is false, where `below` is true on a prefix of [0, n): searched
  * outward from `from` (0 ≤ from < n) in doubling steps, then by halving. A good guess (an interpolated
  * position) costs a few probes; a bad one costs twice a binary search.

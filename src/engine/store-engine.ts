@@ -467,7 +467,7 @@ export class StoreEngine implements Engine {
           return results;
         }
         : undefined;
-      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks, liveTaskParts: 2 * pool!.threads } : {});
+      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks, liveTaskParts: 2 * pool!.threads, workers: pool!.threads } : {});
       this.assertOpen();
       return result;
     } finally {

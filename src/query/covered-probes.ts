@@ -1,61 +1,70 @@
 /**
  * A hot list's probe for the shards that read their plates through their tenant's dictionary
  * (docs/storage-v2.md, "Round 4", step 4 as the cheaper fallback): their 16-byte slots are out of their
- * arena region, so their tasks cannot probe them. The entries' index is probed once per query with the
- * tenant dictionary the shards read through (`probeDictionary`, src/query/hotlist-task.ts), and each
- * covered shard's task is given those (entry, plate, distance) pairs in its own codes: a pair's tenant id
- * is kept only where the shard holds the plate (its bucket's bit in the plate's shard mask, then a binary
- * search of its code → id map, which is ascending, so the probe's plate order is kept).
+ * arena region, so their tasks cannot probe them as they are. Per query and tenant dictionary epoch, the
+ * cheaper of two ways, both in the shards' tasks (on the pool's workers side by side, where this thread
+ * once probed the tenant's and mapped every shard's pairs one after the other before the tasks started:
+ * docs/storage-v2.md, "The covered shards' hot-list probe back in their tasks"):
+ *
+ *   through   each task probes its shard's plates read through its code → id map in the tenant's slots
+ *             (`probeThrough`): the tasks' plates in all, as before step 4, none here
+ *   pairs     the index probed once here with the tenant dictionary (`probeDictionary`), put once in
+ *             shared memory; each task keeps the pairs whose plate its map holds, in its own codes
+ *             (src/query/shard-pairs.ts): the tenant's plates once, on this thread
+ *
+ * `through` while the covered shards in scope hold at most `parallelism` × the tenant's plate count (their
+ * plates are probed side by side on that many workers; a plate in several shards is probed in each).
  */
-import { lowerBound } from '../core/sorted-search.js';
 import type { PlateEpoch } from '../store/plate-epoch.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import type { QueryBudget } from './budget.js';
 import type { HotlistIndex } from './hotlist-index.js';
-import { probeDictionary, type ProbePairs } from './hotlist-task.js';
+import { probeDictionary, type HotlistTask } from './hotlist-task.js';
+import { shareTenantPairs, type TenantPairs } from './shard-pairs.js';
 
-/** How covered shards' pairs were made since the process started (tests and benchmarks). */
-export const coveredProbeCounts = { tenantProbes: 0, shardMaps: 0 };
+/** How covered shards' tasks were given their probe since the process started (tests and benchmarks). */
+export const coveredProbeCounts = { tenantProbes: 0, shardMaps: 0, shardProbes: 0 };
 
-/** Per query: the tenant probes made once per dictionary epoch. */
+/** `force`: that way whatever the sizes (tests of each way on the same data). */
+export const coveredProbeWay: { force?: 'through' | 'pairs' } = {};
+
+/** Per query: each tenant dictionary epoch's way, and its probe when made once here. */
 export class CoveredProbes {
-  private readonly byEpoch = new Map<PlateEpoch, ProbePairs | null>();
+  private readonly byEpoch = new Map<PlateEpoch, { slots: Uint8Array } | { pairs: TenantPairs } | null>();
+  /** Per epoch, the plates of the covered shards in scope reading through it. */
+  private readonly shardPlates = new Map<PlateEpoch, number>();
 
-  constructor(private readonly index: HotlistIndex, private readonly budget?: QueryBudget) {}
-
-  /** `shard`'s pairs in its own codes; undefined when it reads its own slots (not covered) or has no tenant dictionary to probe. */
-  forShard(shard: LoadedShard): ProbePairs | undefined {
-    const ids = shard.plateIds(), epoch = shard.readsThrough;
-    if (ids === null || epoch === undefined) return undefined;
-    const tenant = this.tenant(epoch);
-    if (tenant === null) return undefined;
-    const bucket = epoch.buckets().get(shard);
-    const masks = epoch.masks;
-    const word = bucket === undefined ? 0 : bucket >>> 5, bit = bucket === undefined ? 0 : 1 << (bucket & 31);
-    const E = tenant.entries, P = tenant.plates, D = tenant.distances;
-    const pe: number[] = [], pd: number[] = [], pdist: number[] = [];
-    for (let q = 0; q < P.length; q++) {
-      const t = P[q]!;
-      // the plate's shard mask: most of a tenant's plates are in a few of its shards
-      if (bucket !== undefined && (masks[t * 2 + word]! & bit) === 0) continue;
-      const c = lowerBound(ids, t);
-      if (c >= ids.length || ids[c] !== t) continue;
-      pe.push(E[q]!);
-      pd.push(c);
-      pdist.push(D[q]!);
+  /** `shards`: those in scope; `parallelism`: the workers their tasks run on side by side (1: this thread). */
+  constructor(private readonly index: HotlistIndex, shards: readonly LoadedShard[], private readonly parallelism: number, private readonly budget?: QueryBudget) {
+    for (const s of shards) {
+      const e = s.readsThrough;
+      if (e && s.plateIds()) this.shardPlates.set(e, (this.shardPlates.get(e) ?? 0) + s.layout.dictCount);
     }
-    coveredProbeCounts.shardMaps++;
-    return { entries: Int32Array.from(pe), plates: Int32Array.from(pd), distances: Int32Array.from(pdist) };
   }
 
-  /** The index probed with `epoch`'s dictionary, once per query; null when the epoch has no slots. */
-  private tenant(epoch: PlateEpoch): ProbePairs | null {
-    let t = this.byEpoch.get(epoch);
-    if (t !== undefined) return t;
-    const bytes = epoch.bytes();
-    t = epoch.count > 0 && bytes.length > 0 ? probeDictionary(this.index, bytes.buffer, bytes.byteOffset, epoch.count, this.budget) : null;
-    if (t) coveredProbeCounts.tenantProbes++;
-    this.byEpoch.set(epoch, t);
-    return t;
+  /** What `shard`'s task probes; undefined when it reads its own slots (not covered) or has no tenant dictionary to probe. */
+  forShard(shard: LoadedShard): HotlistTask['through'] {
+    const ids = shard.plateIds(), epoch = shard.readsThrough;
+    if (ids === null || epoch === undefined) return undefined;
+    const way = this.way(epoch);
+    if (way === null) return undefined;
+    if ('slots' in way) coveredProbeCounts.shardProbes++;
+    else coveredProbeCounts.shardMaps++;
+    return { ids, ...way };
+  }
+
+  /** `epoch`'s way, chosen (and the tenant probe made) once per query; null when the epoch has no slots. */
+  private way(epoch: PlateEpoch): { slots: Uint8Array } | { pairs: TenantPairs } | null {
+    let w = this.byEpoch.get(epoch);
+    if (w !== undefined) return w;
+    const slots = epoch.bytes();
+    if (epoch.count === 0 || slots.length === 0) w = null;
+    else if (coveredProbeWay.force ? coveredProbeWay.force === 'through' : (this.shardPlates.get(epoch) ?? 0) <= this.parallelism * epoch.count) w = { slots };
+    else {
+      w = { pairs: shareTenantPairs(probeDictionary(this.index, slots.buffer, slots.byteOffset, epoch.count, this.budget)) };
+      coveredProbeCounts.tenantProbes++;
+    }
+    this.byEpoch.set(epoch, w);
+    return w;
   }
 }

@@ -373,6 +373,8 @@ export interface HotlistJoinOptions {
   runTasks?: HotlistTaskRunner;
   /** Tasks a live view's plates are cut into for `runTasks` (as many as the pool's batches: every worker takes a share). */
   liveTaskParts?: number;
+  /** Workers `runTasks` runs tasks on side by side (src/query/covered-probes.ts weighs its ways by it). */
+  workers?: number;
 }
 
 /**
@@ -393,19 +395,21 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   // live views that cannot go to a task, covered shards without a tenant probe, and shards whose task
   // failed: the plain path, every indexed entry
   const rest: Source[] = [];
-  // a shard reading through its tenant's dictionary has no slots to probe: the index is probed once with
-  // the tenant's, and its task given the pairs in its own codes (src/query/covered-probes.ts)
-  const covered = index && shards.some((s) => s.shard.readsThrough) ? new CoveredProbes(index, budget) : undefined;
+  // a shard reading through its tenant's dictionary has no slots of its own: its task probes its plates
+  // through its code → id map, or maps the tenant dictionary's probe made once (src/query/covered-probes.ts)
+  const covered = index && shards.some((s) => s.shard.readsThrough)
+    ? new CoveredProbes(index, shards.map((s) => s.shard), options.runTasks ? options.workers ?? 1 : 1, budget)
+    : undefined;
   const tops = new Map<number, TopK>();
   const rows = new TaskRows();
   for (const s of index ? shards : []) {
-    const pairs = covered && s.shard.readsThrough ? covered.forShard(s.shard) : undefined;
-    if (s.shard.slotsDropped && !pairs) {
+    const through = covered && s.shard.readsThrough ? covered.forShard(s.shard) : undefined;
+    if (s.shard.slotsDropped && !through) {
       rest.push(s); // no tenant dictionary to probe: the plain path answers for it
       continue;
     }
     const task = hotlistTask(s, query, index!);
-    if (pairs) task.pairs = pairs;
+    if (through) task.through = through;
     tasks.push(task);
     owners.push(s);
   }

@@ -10,7 +10,10 @@
  *                entry), fuzzy entries by the plate's own delete keys, candidates verified by the
  *                bounded edit distance → (entry, plate, distance) pairs. Or, given `pairs` (the probe
  *                made once per query against the dictionary the plate lane codes into: a tenant's, once
- *                shards' lanes hold tenant plate ids), nothing to probe
+ *                shards' lanes hold tenant plate ids), nothing to probe; or, given `through` (a covered
+ *                shard: its slots dropped, its plates read through its code → id map in the tenant
+ *                dictionary), the shard's plates probed through the map, or that tenant probe's pairs
+ *                the shard holds, in the shard's codes (src/query/shard-pairs.ts)
  *   2. rows      pairs grouped by entry; each plate's rows from the plate → rows index (`plate_rows`),
  *                newest first, tested against the filter (the reference's predicates) and counted
  *   3. top-k     per entry a bounded heap by (distance, ts desc, seq): a row that cannot beat the worst
@@ -25,6 +28,7 @@ import type { ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
+import { pairsInShard, type TenantPairs } from './shard-pairs.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -47,6 +51,14 @@ export interface HotlistTask {
    * plate a shard does not hold finds no rows there.
    */
   pairs?: ProbePairs;
+  /**
+   * For a shard reading its plates through its tenant's dictionary (its slots dropped), its code → id map
+   * (`ids`) and either that dictionary's slots, which the task probes through the map (`probeThrough`), or
+   * the index already probed once per query with them (tenant plate ids, in shared memory), of which the
+   * task keeps the pairs whose plate the shard holds, in its own codes (src/query/shard-pairs.ts). Which
+   * one: src/query/covered-probes.ts.
+   */
+  through?: { ids: Uint32Array } & ({ slots: Uint8Array } | { pairs: TenantPairs });
 }
 
 /** (entry, dictionary entry, distance) triples of a probe, in the order the probe found them. */
@@ -207,15 +219,26 @@ export class EntryTop {
  */
 export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, budget?: QueryBudget, sorted = true): ProbePairs {
   const pe = int32List(), pd = int32List(), pdist = int32List();
-  probe(ix, buf, dict, count, sorted, pe, pd, pdist, budget);
-  return { entries: pe.items.slice(0, pe.length), plates: pd.items.slice(0, pd.length), distances: pdist.items.slice(0, pdist.length) };
+  if (count > 0) probe(ix, new Uint8Array(buf, dict, count * kPlateSlotBytes), null, count, sorted, pe, pd, pdist, budget);
+  return { entries: pe.done(), plates: pd.done(), distances: pdist.done() };
 }
 
-/** Probes a dictionary: (entry, dictionary entry, distance) triples into `pe`, `pd`, `pdist`. */
-function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
-  if (count === 0) return;
-  const words = new Uint32Array(buf, dict, count * 4);
-  const bytes = new Uint8Array(buf, dict, count * kPlateSlotBytes);
+/**
+ * `probeDictionary` over a covered shard's plates, read through its code → id map (`ids`, ascending) in its
+ * tenant's sorted slots (`slots`): the pairs in the shard's codes, as probing its own slots gave.
+ */
+export function probeThrough(ix: HotlistIndex, slots: Uint8Array, ids: Uint32Array, budget?: QueryBudget): ProbePairs {
+  const pe = int32List(), pd = int32List(), pdist = int32List();
+  if (ids.length > 0) probe(ix, slots, ids, ids.length, true, pe, pd, pdist, budget);
+  return { entries: pe.done(), plates: pd.done(), distances: pdist.done() };
+}
+
+/**
+ * Probes a dictionary of `count` plates, plate d at slot `ids ? ids[d] : d` of `bytes` (16-byte slots):
+ * (entry, d, distance) triples into `pe`, `pd`, `pdist`.
+ */
+function probe(ix: HotlistIndex, bytes: Uint8Array, ids: Uint32Array | null, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
   const es = ix.slots;
   const eb = new Uint8Array(es.buffer, es.byteOffset, es.byteLength);
   const hit = (e: number, d: number, dist: number) => {
@@ -232,7 +255,7 @@ function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: numb
       for (let t = 0; t < list.length; t++) {
         budget?.tick();
         const e = list[t]!;
-        const d = findSlot(bytes, count, eb, e * 16);
+        const d = findSlot(bytes, ids, count, eb, e * 16);
         if (d >= 0) hit(e, d, 0);
       }
       continue;
@@ -243,7 +266,8 @@ function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: numb
     const mb = new Uint8Array(mapped.buffer);
     for (let d = 0; d < count; d++) {
       if ((d & 1023) === 0) budget?.check();
-      let w0 = words[d * 4]!, w1 = words[d * 4 + 1]!, w2 = words[d * 4 + 2]!, w3 = words[d * 4 + 3]!;
+      const w = (ids === null ? d : ids[d]!) * 4;
+      let w0 = words[w]!, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
       if (ocr) {
         mapped[0] = w0;
         mapped[1] = w1;
@@ -304,22 +328,23 @@ function probe(ix: HotlistIndex, buf: ArrayBufferLike, dict: number, count: numb
     };
     for (d = 0; d < count; d++) {
       if ((d & 255) === 0) budget?.check();
-      const len = bytes[d * 16 + 15]!;
+      const b = (ids === null ? d : ids[d]!) * kPlateSlotBytes;
+      const len = bytes[b + 15]!;
       if (len + k < fz.minLen || len - k > fz.maxLen) continue;
-      for (let j = 0; j < len; j++) codes[j] = ocr ? kOcrBytes[bytes[d * 16 + j]!]! : bytes[d * 16 + j]!;
+      for (let j = 0; j < len; j++) codes[j] = ocr ? kOcrBytes[bytes[b + j]!]! : bytes[b + j]!;
       codes[15] = len;
       forEachDeleteValue(codes, len, k, pre, suf, visit);
     }
   }
 }
 
-/** Index of the slot equal to the entry slot at `eb[eo..eo+16)` in the sorted dictionary, or -1. */
-function findSlot(bytes: Uint8Array, count: number, eb: Uint8Array, eo: number): number {
+/** The plate (of `count`, plate d at slot `ids ? ids[d] : d`, sorted) equal to the entry slot at `eb[eo..eo+16)`, or -1. */
+function findSlot(bytes: Uint8Array, ids: Uint32Array | null, count: number, eb: Uint8Array, eo: number): number {
   const len = eb[eo + 15]!;
   let lo = 0, hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const base = mid * kPlateSlotBytes;
+    const base = (ids === null ? mid : ids[mid]!) * kPlateSlotBytes;
     let c = 0;
     for (let j = 0; j < len && c === 0; j++) c = bytes[base + j]! - eb[eo + j]!;
     if (c === 0) c = bytes[base + 15]! - len; // a prefix sorts before its extensions
@@ -417,7 +442,11 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   if (!masks) return emptyHotlistResult();
   const { camera: cameraOk, region: regionOk, make: makeOk, color: colorOk } = masks;
 
-  const pairs = task.pairs ?? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget);
+  const through = task.through;
+  const pairs = task.pairs
+    ?? (!through ? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget)
+      : 'slots' in through ? probeThrough(task.index, through.slots, through.ids, budget)
+      : pairsInShard(through.pairs, through.ids));
   const nPairs = pairs.entries.length;
   if (nPairs === 0) return emptyHotlistResult();
   const D = pairs.plates;
