@@ -2,7 +2,7 @@
  * Bulk ingest as a pipeline (`platesearch ingest`):
  *
  *   read file (1 thread) ─► cut into pieces at line/record boundaries (src/ingest/chunker.ts)
- *        ─► parse + validate on worker threads (src/ingest/parse-worker.ts), pieces in flight ≤ 3 a worker
+ *        ─► parse + validate on worker threads (src/ingest/parse-worker.ts), pieces in flight ≤ 10 a worker
  *        ─► results taken back in file order ─► rejected lines reported, accepted reads (columns) to the
  *           sink (src/store/bulk-load.ts: accumulate columnar, cut day shards, put them)
  *
@@ -23,7 +23,10 @@ import { parseBody, type BodyJob, type BodyResult } from './parse-body.js';
 
 /** Bytes a piece aims at: ~20k NDJSON reads; big enough to amortise a message, small next to the heap. */
 export const kPieceBytes = 4 << 20;
-const kInFlightPerWorker = 3;
+// pieces queued a worker: enough that the workers keep parsing while this thread builds a day's shards
+// (seconds at 20M: with 3 they ran dry; 10 kept 1.66 cores busy against 1.60, wall −2 to −7 % at 20M, peak
+// +10 to +27 MiB, bench/RESULTS.md "Bulk load of 20M after this session's changes")
+const kInFlightPerWorker = 10;
 
 export interface PipelineSink {
   /** Accepted reads of one piece, in file order. */
