@@ -43,6 +43,15 @@ async function exported(engine: Awaited<ReturnType<typeof openEngine>>, tenant: 
 
 const strip = (rs: StoredRead[]) => rs.map(({ id: _id, ...rest }) => rest);
 
+/** An engine whose tenant pd-a holds 5 sealed reads: the shard files a failed or aborted load must leave alone. */
+async function withCommittedShard(dir: string) {
+  const e = await openEngine({ dataDir: dir, threads: 0 });
+  await e.append('pd-a', makeReads({ seed: 1, reads: 5, start: kT0 }));
+  await e.seal('pd-a');
+  const shardsDir = path.join(dir, 'tenants', 'pd-a', 'shards');
+  return { e, shardsDir, committed: (await readdir(shardsDir)).sort() };
+}
+
 describe('bulk load', () => {
   it('equals appending the same reads: export, ids, searches; many flushes and day shards; readIds stored once', async () => {
     const reads = makeReads({ seed: 5, reads: 2000, days: 4 });
@@ -122,11 +131,7 @@ describe('bulk load', () => {
   it('an aborted load, or one never finished (a crash), leaves no reads and no shard files after a reopen', async () => {
     const d = await tempDataDir();
     try {
-      const e = await openEngine({ dataDir: d.dir, threads: 0 });
-      await e.append('pd-a', makeReads({ seed: 1, reads: 5, start: kT0 }));
-      await e.seal('pd-a');
-      const shardsDir = path.join(d.dir, 'tenants', 'pd-a', 'shards');
-      const committed = (await readdir(shardsDir)).sort();
+      const { e, shardsDir, committed } = await withCommittedShard(d.dir);
       const aborted = await e.bulkLoad('pd-a', { flushRows: 10 });
       await aborted.add(columnsOf(makeReads({ seed: 2, reads: 45 })));
       expect((await readdir(shardsDir)).length).toBeGreaterThan(committed.length); // flushed shards are out
@@ -151,11 +156,7 @@ describe('bulk load', () => {
       const d = await tempDataDir();
       let restore: (() => void) | undefined;
       try {
-        const e = await openEngine({ dataDir: d.dir, threads: 0 });
-        await e.append('pd-a', makeReads({ seed: 1, reads: 5, start: kT0 }));
-        await e.seal('pd-a');
-        const shardsDir = path.join(d.dir, 'tenants', 'pd-a', 'shards');
-        const committed = (await readdir(shardsDir)).sort();
+        const { e, shardsDir, committed } = await withCommittedShard(d.dir);
         // the third shard file of the load fails (its write or its fsync); the puts before it succeeded
         const plan = new FaultPlan().add({ op, kind: 'EIO', path: /shards[/\\][^/\\]+$/, at: 3 });
         restore = setStoreFs(faultyStoreFs(plan));
