@@ -312,19 +312,24 @@ export class BulkLoad {
   }
 
   /**
-   * Accumulator rows `rows` (ascending, so seq order) as a shard job of their own: each lane gathered one at a
-   * time (rows of a day are mostly contiguous, so these are near-sequential copies), labels with the load's
-   * values so far.
+   * Accumulator rows `rows` (ascending, so seq order) as a shard job of their own: each lane copied out one at
+   * a time, labels with the load's values so far.
    */
   private job(day: number, rows: Uint32Array): BulkShardJob {
+    const n = rows.length;
     const readId: (string | undefined)[] = [];
-    if (this.readIds.size > 0) for (let i = 0; i < rows.length; i++) readId.push(this.readIds.get(rows[i]!));
+    if (this.readIds.size > 0) for (let i = 0; i < n; i++) readId.push(this.readIds.get(rows[i]!));
+    // input in time order holds a day's rows as one run: then each lane is one slice (a copy of memory), not a gather
+    const from = n > 0 ? rows[0]! : 0;
+    const run = n > 0 && rows[n - 1]! - from === n - 1;
+    const f64 = (lane: Float64Array) => (run ? lane.slice(from, from + n) : gatherF64(lane, rows));
+    const i32 = (lane: Int32Array) => (run ? lane.slice(from, from + n) : gatherI32(lane, rows));
     return {
       tenant: this.store.tenant, ordinal: this.store.ordinal, day,
-      ts: gatherF64(this.ts, rows), seq: gatherF64(this.seq, rows), conf: gatherF64(this.conf, rows), plate: gatherF64(this.plate, rows),
-      lat: gatherI32(this.lat, rows), lon: gatherI32(this.lon, rows),
-      camera: this.cameras.jobLabel(gatherI32(this.camera, rows)), region: this.regions.jobLabel(gatherI32(this.region, rows)),
-      make: this.makes.jobLabel(gatherI32(this.make, rows)), color: this.colors.jobLabel(gatherI32(this.color, rows)),
+      ts: f64(this.ts), seq: f64(this.seq), conf: f64(this.conf), plate: f64(this.plate),
+      lat: i32(this.lat), lon: i32(this.lon),
+      camera: this.cameras.jobLabel(i32(this.camera)), region: this.regions.jobLabel(i32(this.region)),
+      make: this.makes.jobLabel(i32(this.make)), color: this.colors.jobLabel(i32(this.color)),
       readId,
     };
   }
