@@ -82,7 +82,7 @@ class LoadLabels {
     return out;
   }
 
-  /** A shard job's view of this field: the values so far (shared, never changed: only appended to) and its rows' codes. */
+  /** A shard job's view of this field: a copy of the values so far (the job may go to another thread) and its rows' codes. */
   jobLabel(codes: Int32Array): JobLabel {
     return { values: this.values.slice(), optional: this.optional, codes };
   }
