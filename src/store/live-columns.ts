@@ -237,6 +237,8 @@ export class LiveColumns {
   arena = -1;
   sameArena = true;
   private pins = 0;
+  /** Leading blocks already freed (copyRows consuming this generation). */
+  private released = 0;
   private retired = false;
   private freed = false;
 
@@ -306,11 +308,17 @@ export class LiveColumns {
    * Appends the rows of `from` (an older generation) below `length` that `keep` accepts, lane by lane:
    * the same rows as pushing `record(g)` of each, without a row object or a dictionary lookup per row
    * (each old code is looked up once). Sealing keeps every row appended while it ran this way.
+   * With `consume` (the caller retires `from` right after), an unpinned `from` gives each block back as soon
+   * as it is passed; `keep(h)` then must not read rows of `from` below h.
    */
-  copyRows(from: LiveColumns, length: number, keep: (g: number) => boolean): void {
+  copyRows(from: LiveColumns, length: number, keep: (g: number) => boolean, consume = false): void {
     const plateMap = new Int32Array(from.plateCount).fill(-1);
     const cameraMap = codeMap(from.cameras), regionMap = codeMap(from.regions), makeMap = codeMap(from.makes), colorMap = codeMap(from.colors);
+    // consuming an unpinned generation: each of its blocks is freed once passed, so this generation's blocks
+    // take their place in the arena instead of growing it by a second copy (wasm memory never shrinks)
+    const release = consume && from.pins === 0;
     for (let h = 0; h < length; h++) {
+      if (release && (h & (B - 1)) === 0 && h > 0) from.releaseBlocksBelow(h >>> 13);
       if (!keep(h)) continue;
       const src = from.blocks[h >>> 13]!;
       const j = h & (B - 1);
@@ -341,6 +349,11 @@ export class LiveColumns {
       block.rows = i + 1;
       this.length = g + 1;
     }
+  }
+
+  /** Frees blocks [released, `end`) of a generation being consumed (copyRows), before it is retired. */
+  private releaseBlocksBelow(end: number): void {
+    for (; this.released < end; this.released++) this.release(this.blocks[this.released]!.mem);
   }
 
   /**
@@ -459,7 +472,7 @@ export class LiveColumns {
   private free(): void {
     if (this.freed) return;
     this.freed = true;
-    for (const b of this.blocks) this.release(b.mem);
+    this.releaseBlocksBelow(this.blocks.length);
     for (const c of this.slotChunks) this.release(c);
   }
 }
@@ -677,7 +690,7 @@ export class LiveRows {
    */
   keepOnly(keep: (g: number) => boolean): void {
     const next = new LiveColumns(this.arenas);
-    next.copyRows(this.cols, this.cols.length, keep);
+    next.copyRows(this.cols, this.cols.length, keep, true);
     this.swap(next);
   }
 
