@@ -7,6 +7,7 @@
  *   npm run build && node dist/bench/live-ingest-rss.js [--reads 990000] [--clients 8] [--batch 1000] [--seed 11]
  *     [--seal-rows N] (the server's seal threshold, default its own: 1M) [--env NAME=VALUE]… (the server's environment)
  *     [--drain] (after "3 s later", wait for the seals the run started to finish, then 3 s more: the "drained" RSS)
+ *     [--thread-heaps] (each thread's V8 heap at the end, through bench/thread-heaps.cjs preloaded into the server)
  *
  * With the default 990,000 reads the server's size threshold for sealing (1,000,000 live reads) is not
  * reached: the growth measured is what live rows cost (plus the WAL, the readId set and the heap's slack).
@@ -19,14 +20,14 @@
  * big mallocs, files) and, from the server's /metrics, its main thread's JS heap, the engine's arena bytes in
  * use (resident shards + live rows) and its live rows.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { Directory } from '../src/server/tenancy/directory.js';
 import { rssOf } from '../test/helpers/fuzz-target.js';
-import { spawnServe } from '../test/helpers/crash-loop.js';
+import { repoRoot, spawnServe } from '../test/helpers/crash-loop.js';
 import { post } from './http/closed-loop.js';
 import { ingestBodies } from './http/ingest-bodies.js';
 import { machineDescription } from './peers/report.js';
@@ -55,6 +56,11 @@ const tenant = 'pd-metro';
 const bodies = ingestBodies(Math.ceil(o.reads / o.batch), o.batch, 'json', o.seed, tenant);
 const warm = Math.max(1, Math.round(bodies.length / 50)); // 2 %: the server's hot paths compiled, its heap grown
 const dataDir = await mkdtemp(join(tmpdir(), 'platesearch-live-rss-'));
+const heapsDir = process.argv.includes('--thread-heaps') ? await mkdtemp(join(tmpdir(), 'platesearch-thread-heaps-')) : undefined;
+if (heapsDir) {
+  serverEnv.PS_THREAD_HEAPS_DIR = heapsDir;
+  serverEnv.NODE_OPTIONS = `${serverEnv.NODE_OPTIONS ?? ''} --require=${join(repoRoot(), 'bench/thread-heaps.cjs')}`.trim();
+}
 const dir = await Directory.open(dataDir, { watch: false });
 const token = (await dir.createToken(tenant, 'bench-camera', ['ingest'])).token;
 await dir.close();
@@ -110,6 +116,7 @@ try {
   }
   const map = memoryMap(pid);
   const metrics = await scrape(server.url);
+  const heaps = heapsDir ? await threadHeaps(heapsDir) : [];
   await pool.close();
   const measured = (bodies.length - warm) * o.batch;
   const per = (b: number) => ((b - rss0) / measured).toFixed(1);
@@ -124,6 +131,7 @@ try {
     `RSS at each quarter: ${quarters.map((q) => `${(q / MiB).toFixed(0)} MiB`).join(', ')}; second half ` +
       (quarters.length >= 2 ? `${((rssSettled - quarters[1]!) / (measured / 2)).toFixed(1)} B a read` : '–'),
     ...breakdown(map, metrics, bodies.length * o.batch),
+    ...heaps,
     `Growth by kind since the warm-up: ${Object.entries(map).map(([k, v]) => `${k} ${((v - map0[k as keyof MemoryMap]) / MiB).toFixed(1)} MiB`).join(', ')}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
@@ -132,6 +140,7 @@ try {
   server.proc.kill('SIGTERM');
   await server.exited;
   await rm(dataDir, { recursive: true, force: true });
+  if (heapsDir) await rm(heapsDir, { recursive: true, force: true });
   await rm(`${dataDir}.keys`, { recursive: true, force: true });
 }
 
@@ -159,4 +168,15 @@ function breakdown(map: MemoryMap, metrics: Map<string, number>, reads: number):
       `shards ${m('engine_shards')}; main thread JS heap used ${mib(m('nodejs_heap_size_used_bytes'))} of ${mib(m('nodejs_heap_size_total_bytes'))}, ` +
       `external ${mib(m('nodejs_external_memory_bytes'))}`,
   ];
+}
+
+/** Each thread's V8 heap as bench/thread-heaps.cjs last wrote it (a thread that ended keeps its last figures: `at`). */
+async function threadHeaps(dir: string): Promise<string[]> {
+  type Heap = { threadId: number; script: string; heapTotal: number; heapUsed: number; heapPhysical: number; arrayBuffers: number; at: number };
+  const all: Heap[] = [];
+  for (const f of await readdir(dir)) all.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as Heap);
+  all.sort((a, b) => a.threadId - b.threadId);
+  const now = Date.now();
+  const line = (h: Heap) => `${h.script}#${h.threadId} ${(h.heapPhysical / MiB).toFixed(1)} (used ${(h.heapUsed / MiB).toFixed(1)})` + (now - h.at > 2500 ? ' ended' : '');
+  return [`Thread heaps, MiB resident: ${all.map(line).join(', ')}`];
 }

@@ -25,9 +25,10 @@ function sealWorkerPath(): string | undefined {
 }
 
 /**
- * An idle seal worker ends after this long: its jobs come every ~1M reads and grow its heap to tens of MiB
- * (45 MiB committed, 9 MiB used after its idle GC, at 2M reads over HTTP: bench/RESULTS.md "Where the RSS of
- * HTTP ingest goes"), which a kept thread held for the process's life. A start costs tens of ms a seal.
+ * An idle seal worker ends after this long: its jobs come every ~1M reads and leave its heap grown (38–46 MiB
+ * resident, 9 MiB used after its idle GC, at 2M reads over HTTP: bench/RESULTS.md "Where the RSS of HTTP
+ * ingest goes"), which a kept thread held for the process's life. The price: a seal after a pause starts a
+ * thread again, 0.3–0.5 s of CPU (module loading; measured at load 17) where a warm worker answers in ms.
  */
 const kSealWorkerIdleMs = 2000;
 
