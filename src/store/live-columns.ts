@@ -32,7 +32,9 @@
  * `LiveView` is (generation, length, dictionary sizes); a search that captured it sees exactly those rows
  * while appends go on. Sealing and retention do not edit a generation: they start a new one (holding the
  * rows that stay) and retire the old, whose regions are freed when the last pinned view lets go
- * (`pin`/`unpin`, as LoadedShard does), so a search awaiting the worker pool never reads freed memory.
+ * (`pin`/`unpin`, as LoadedShard does), so a search awaiting the worker pool never reads freed memory. An
+ * unpinned old generation gives its blocks back during the copy itself (`copyRows` `consume`), so the new
+ * generation reuses them and a seal does not raise the arena's high-water by a second generation.
  *
  * The kernels see each block as a segment through `liveSegment` (the one place that maps these lanes to
  * SegmentLayout: a lane change is made there and in the offsets above).
