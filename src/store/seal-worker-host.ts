@@ -29,8 +29,10 @@ function sealWorkerPath(): string | undefined {
  * resident, 9 MiB used after its idle GC, at 2M reads over HTTP: bench/RESULTS.md "Where the RSS of HTTP
  * ingest goes"), which a kept thread held for the process's life. The price: a seal after a pause starts a
  * thread again, 0.3–0.5 s of CPU (module loading; measured at load 17) where a warm worker answers in ms.
+ * 10 s, not less: under steady ingest (~300k reads/s over HTTP, a seal every ~3 s) the worker must stay, or
+ * every seal pays that start (~6 % of the ingest's CPU); a server whose ingest paused gives the heap back.
  */
-const kSealWorkerIdleMs = 2000;
+const kSealWorkerIdleMs = 10_000;
 
 export class SealWorkerHost {
   private readonly worker = new KeptWorker<{ job: SealJob }, SealAnswer>('seal worker', sealWorkerPath, kSealWorkerIdleMs);
