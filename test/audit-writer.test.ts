@@ -118,8 +118,17 @@ describe('audit writer thread: order under concurrency', () => {
   it('a server under 150 concurrent searches: every answered search recorded once, chain valid', async () => {
     const ts = await startTestServer({ users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'aud', roles: ['auditor'] }] });
     try {
-      const answers = await Promise.all(Array.from({ length: 150 }, (_, i) =>
-        call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `W${i}`, purpose: 'p', case: 'c' } })));
+      // as each answer arrives, its record is in the log within the length the marker on disk covers
+      // (the marker read first: the log only grows)
+      const early: string[] = [];
+      const answers = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
+        const a = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `W${i}`, purpose: 'p', case: 'c' } });
+        const head = decodeHead(readFileSync(join(ts.dataDir, 'audit', 'pd-a.head')))!;
+        const covered = readFileSync(join(ts.dataDir, 'audit', 'pd-a.jsonl')).subarray(0, head.len).toString('utf8');
+        if (!covered.includes(`"requestId":"${String(a.headers['x-request-id'])}"`)) early.push(String(a.headers['x-request-id']));
+        return a;
+      }));
+      expect(early).toEqual([]);
       for (const a of answers) expect(a.status).toBe(200);
       const ids = answers.map((a) => String(a.headers['x-request-id']));
       const records = (await readAuditStored(ts.dataDir, 'pd-a')).filter((r) => ids.includes(r.requestId));
