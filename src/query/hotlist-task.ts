@@ -107,6 +107,8 @@ export interface KeptFields {
 
 /** i32 fields a kept row in KeptFields.codes, in this order: lat, lon, plate, camera, region, make, color. */
 export const kKeptCodes = 7;
+/** The plate code's place (a code of the layout's dictionary: a tenant's where the plate lane holds its ids). */
+export const kKeptPlate = 2;
 
 /** Each character's OCR class representative, as bytes (src/model/plate.ts ocrMap). */
 const kOcrBytes: Uint8Array = (() => {
@@ -537,7 +539,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       top.offer(distance, t, i, seqOf);
     }
   });
-  result.fields = keptFields(buf, seg, task, result.rows, plate, camera);
+  if (result.rows.length > 0) result.fields = keptFields(buf, seg, task, result.rows, plate, camera);
   return result;
 }
 
@@ -554,7 +556,7 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
     const i = rows[k]!;
     codes[o] = lat(i);
     codes[o + 1] = lon(i);
-    codes[o + 2] = plate[i]!;
+    codes[o + kKeptPlate] = plate[i]!;
     codes[o + 3] = camera[i]!;
     codes[o + 4] = region ? region[i]! : 0;
     codes[o + 5] = make ? make[i]! : 0;

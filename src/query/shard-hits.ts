@@ -24,7 +24,7 @@ import { kCoordScale } from '../core/segment.js';
 import type { Hit } from '../model/query.js';
 import { readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
-import { kKeptCodes, type KeptFields } from './hotlist-task.js';
+import { kKeptCodes, kKeptPlate, type KeptFields } from './hotlist-task.js';
 
 export class ShardHits {
   private readonly shard: LoadedShard;
@@ -68,7 +68,7 @@ export class ShardHits {
   hitOf(f: KeptFields, k: number, row: number, ts: number, seq: number, distance: number, plate: string | undefined): Hit {
     const c = f.codes, o = k * kKeptCodes;
     const conf = f.confidence[k]!;
-    return this.build(row, ts, seq, distance, plate ?? this.plateOfCode(c[o + 2]!), c[o]!, c[o + 1]!, c[o + 3]!, c[o + 4]!,
+    return this.build(row, ts, seq, distance, plate ?? this.plateOfCode(c[o + kKeptPlate]!), c[o]!, c[o + 1]!, c[o + 3]!, c[o + 4]!,
       Number.isNaN(conf) ? undefined : conf, c[o + 5]!, c[o + 6]!);
   }
 
