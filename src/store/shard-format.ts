@@ -57,6 +57,7 @@ import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, typ
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
+import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -212,8 +213,6 @@ const kPrefixBytes = 16;
 const kLaneAlign = 64;
 /** ts offsets and codes stay below this, so the kernels compare them as i32. */
 const kMaxTsOffset = 0x7ffffffe;
-const kConfidenceScale = 10_000;
-const kNoConfidence = 0xffff;
 
 /** One lane of a shard file: its byte offset in the file, its size, and bytes per value. */
 export interface ShardLane {
@@ -652,12 +651,7 @@ export class ShardView {
   confidenceReader(): (i: number) => number | undefined {
     const l = this.header.lanes.confidence;
     if (!l) return () => undefined;
-    if (l.width === 2) {
-      const c = new Uint16Array(this.bytes.buffer, this.ptr('confidence'), this.rows);
-      return (i) => (c[i] === kNoConfidence ? undefined : c[i]! / kConfidenceScale);
-    }
-    const c = new Float64Array(this.bytes.buffer, this.ptr('confidence'), this.rows);
-    return (i) => (Number.isNaN(c[i]!) ? undefined : c[i]!);
+    return confidenceLane(this.bytes.buffer, this.ptr('confidence'), l.width as 2 | 8, this.rows);
   }
 
   /** Client read id of every row (undefined = none). */
