@@ -9,6 +9,11 @@
  * lanes where they fit and a u32 postings lane as u24 (src/store/shard-u24.ts), seq as u16 from block bases
  * (src/store/seq-blocks.ts); the
  * widths column then counts shards per width.
+ *
+ * The last lines say which label lanes are functions of others (what dropping them at load would need): the
+ * shards where every camera sees one region (region as a function of camera: none in generated data, where
+ * region is the plate's issuing state), and the most distinct (region, make, color) triples in a shard (one
+ * u16 labels code would replace the three u8 lanes when they fit).
  */
 import { parseArgs } from 'node:util';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
@@ -38,7 +43,20 @@ for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: 
 }
 const by = new Map<string, { bytes: number; widths: Map<number, number> }>();
 let total = 0, v1 = 0, n = 0;
+let regionByCamera = 0, maxTriples = 0, maxRegionsOfCamera = 0;
 for (const [k, rows] of groups) {
+  const regionsOf = new Map<string, Set<string>>();
+  const triples = new Set<string>();
+  for (const r of rows) {
+    let set = regionsOf.get(r.camera);
+    if (!set) regionsOf.set(r.camera, (set = new Set()));
+    set.add(r.region ?? '');
+    triples.add(`${r.region ?? ''}\u0000${r.make ?? ''}\u0000${r.color ?? ''}`);
+  }
+  const most = Math.max(...[...regionsOf.values()].map((x) => x.size));
+  if (most === 1) regionByCamera++;
+  maxRegionsOfCamera = Math.max(maxRegionsOfCamera, most);
+  maxTriples = Math.max(maxTriples, triples.size);
   const day = Number(k.split('/')[1]);
   const { bytes } = buildShard('t', 1, day, rows);
   v1 += buildShardV1('t', 1, day, rows).bytes.length;
@@ -64,4 +82,5 @@ const lanes = [...by.values()].reduce((a, e) => a + e.bytes, 0);
 const out = [`${groups.size} shards, ${n} reads: format 2 ${inMemory ? 'in memory' : 'file'} ${(total / n).toFixed(2)} B/read; format 1 file ${(v1 / n).toFixed(2)} B/read (+ 16-byte slots built at load)`, '', '| lane | B/read | widths (shards) |', '| --- | ---: | --- |'];
 for (const [name, e] of by) out.push(`| ${name} | ${(e.bytes / n).toFixed(2)} | ${[...e.widths].map(([w, c]) => `${w} (${c})`).join(', ')} |`);
 out.push(`| header + alignment | ${((total - lanes) / n).toFixed(2)} | |`);
+out.push('', `region a function of camera in ${regionByCamera} of ${groups.size} shards (a camera sees up to ${maxRegionsOfCamera} regions, none counted as one); at most ${maxTriples} distinct (region, make, color) in a shard`);
 process.stdout.write(out.join('\n') + '\n');
