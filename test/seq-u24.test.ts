@@ -7,7 +7,7 @@
  * an engine holding u24 and u16 shards, on the calling thread and on the pool, after reopen, after compaction
  * (which turns u16 shards into a u24 one) and after a retention rewrite.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { Hit, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
@@ -15,9 +15,8 @@ import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { parseReadId } from '../src/store/ids.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
-import { kDay, kT0, makeReads, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
-import { checkExport, checkHotlist, type EngineFixture } from './helpers/reference-checks.js';
-import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
+import { kDay, kT0, makeReads, searchQueryArb } from './helpers/engine-data.js';
+import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 
 const kDays = 2;
 const kTenants = ['pd-big', 'pd-wide', 'pd-small'];
@@ -70,13 +69,6 @@ const scopesArb = fc
   .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + kDays * kDay })) }))))
   .map((xs) => xs as TenantScope[]);
 
-/** Plates read often (exact plates and hot-list entries with runs of several rows). */
-function platesOf(reads: readonly StoredRead[]): string[] {
-  const counts = new Map<string, number>();
-  for (const r of reads) counts.set(r.plate, (counts.get(r.plate) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p).slice(0, 2000);
-}
-
 /** Cursors walked to the end: every page equals the reference's after the same key (ids carry seq). */
 async function checkPaging(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
   const queryArb = fc.oneof(searchQueryArb(plates, kT0, kDays), searchQueryArb(plates, kT0, kDays).map((q) => ({ ...q, filter: {} })));
@@ -102,7 +94,7 @@ async function checkPaging(f: EngineFixture, plates: string[], runs: number, see
 }
 
 async function checkAll(f: EngineFixture, runs: number): Promise<void> {
-  const plates = platesOf(f.reads);
+  const plates = frequentPlates(f.reads);
   await fc.assert(
     fc.asyncProperty(scopesArb, searchQueryArb(plates, kT0, kDays), async (scopes, query: SearchQuery) => {
       expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
@@ -111,12 +103,7 @@ async function checkAll(f: EngineFixture, runs: number): Promise<void> {
   );
   await checkPaging(f, plates, Math.ceil(runs / 3), 5202);
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 5203);
-  await fc.assert(
-    fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
-      expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
-    }),
-    { numRuns: Math.ceil(runs / 3), seed: 5204 },
-  );
+  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 5204);
   await checkExport(f, kTenants);
   // exact plates read often: whole answers, in (ts, id) order
   const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
@@ -129,16 +116,7 @@ async function checkAll(f: EngineFixture, runs: number): Promise<void> {
 describe('seq as u24 in memory (blocks spanning 2^16 seqs or more)', () => {
   const f = {} as EngineFixture;
   const open = (threads: number) => openEngine({ dataDir: f.dir, threads, ...(threads ? { poolMinRows: 0 } : {}), sealAgeMs: 0, sealRows: 1e9 });
-  beforeAll(async () => {
-    Object.assign(f, await tempDataDir('ps-seq24-'));
-    f.engine = await open(0);
-    f.reads = await load(f.engine);
-    await internals(f.engine).plateIndexesSettled();
-  }, 300_000);
-  afterAll(async () => {
-    await f.engine?.close();
-    await f.cleanup?.();
-  });
+  engineFixture(f, 'ps-seq24-', () => open(0), load);
 
   it('narrows to u24 where blocks span 2^16 seqs or more, u16 elsewhere, and answers as the reference', async () => {
     expectSeqWidth(f, 'pd-big', 3, kDays);
