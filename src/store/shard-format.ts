@@ -30,8 +30,8 @@
  *   ---- lanes below are read only for rows a query returns (materialising a hit, tie-breaks) ----
  *   seq         4 (or 8)             the tenant's append seq − seqBase (= meta.minSeq) as u32; 8: f64 when
  *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
- *                                    u32 lane becomes u16 offsets from per-block bases when every block
- *                                    spans < 2^16 seqs (memory only: src/store/seq-blocks.ts)
+ *                                    u32 lane becomes u16 (u24) offsets from per-block bases when every
+ *                                    block spans < 2^16 (2^24) seqs (memory only: src/store/seq-blocks.ts)
  *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and a u32 postings lane plain u24
  *   row indexes: memory only, src/store/shard-u24.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
@@ -233,8 +233,8 @@ export interface ShardHeader {
   dicts: { camera: string[]; region: string[]; make: string[]; color: string[] };
   lanes: Partial<Record<ShardLaneName, ShardLane>>;
   /**
-   * In memory only, never in a file: the seq lane re-encoded at load as u16 offsets from per-block bases
-   * (`lanes.seq` then has width 2; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
+   * In memory only, never in a file: the seq lane re-encoded at load as u16 or u24 offsets from per-block bases
+   * (`lanes.seq` then has width 2 or 3; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
    */
   seqBlocks?: ShardLane;
   /**
@@ -637,7 +637,7 @@ export class ShardView {
 
   seqReader(): (i: number) => number {
     const l = this.header.lanes.seq!;
-    if (l.width === 2) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase);
+    if (l.width === 2 || l.width === 3) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase, l.width);
     if (l.width === 4) {
       const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
       const base = this.header.seqBase;
