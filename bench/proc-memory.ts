@@ -16,7 +16,7 @@ export function status(field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /**
- * This process's resident memory by kind of mapping, from /proc/self/smaps (every thread's): what the
+ * A process's resident memory by kind of mapping, from /proc/<pid>/smaps (every thread's): what the
  * "rest" of an RSS split (RSS − the main thread's JS heap − external − arenas) is made of.
  *
  * - `mainArena`: glibc's main malloc arena (`[heap]`, the brk heap: the main thread's malloc).
@@ -38,12 +38,13 @@ export interface MemoryMap {
 
 const k64MiB = 64 * 2 ** 20;
 
-export function memoryMap(): MemoryMap {
+/** The mappings of process `pid` (default this one) by kind. */
+export function memoryMap(pid: number | 'self' = 'self'): MemoryMap {
   const out: MemoryMap = { mainArena: 0, threadArenas: 0, wasm: 0, otherAnon: 0, file: 0 };
   type Mapping = { start: number; end: number; perms: string; path: string; rss: number };
   const maps: Mapping[] = [];
   let cur: Mapping | undefined;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       cur = { start: parseInt(head[1]!, 16), end: parseInt(head[2]!, 16), perms: head[3]!, path: head[4]!, rss: 0 };

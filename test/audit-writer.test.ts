@@ -75,11 +75,60 @@ describe('audit writer thread: order under concurrency', () => {
     await again.close();
   });
 
+  it('batches larger than the shared buffer (1 MiB, grown twice), multi-byte text, small ones between: the log holds exactly the lines', async () => {
+    const d = await dataDir();
+    const trail = await AuditTrail.open(d);
+    // '€' is 3 bytes of UTF-8: 400k of them pass 1 MiB, 1.2M pass 2 MiB; 'é' (2 bytes) fits the 3-bytes bound
+    const texts = ['€'.repeat(400_000), 'small', 'é'.repeat(200_000), '€'.repeat(1_200_000), 'x', 'ü€'.repeat(10)];
+    const records = await Promise.all(texts.map((t, i) => trail.append('pd-a', { ...fields(i), params: { t } })));
+    const more = await trail.append('pd-a', { ...fields(99), params: { t: 'after' } });
+    const stats = trail.writerStats;
+    await trail.close();
+    expect(stats.threadCommits).toBe(stats.commits);
+    const stored = await readAuditStored(d, 'pd-a');
+    expect(stored.map((r) => r.seq)).toEqual([...records.map((r) => r.seq), more.seq]);
+    expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: texts.length + 1 });
+    const again = await AuditTrail.open(d);
+    expect(await again.verify('pd-a')).toMatchObject({ ok: true, count: texts.length + 1 });
+    // params are sealed on disk: read back opened
+    const opened = (await again.query('pd-a', { limit: 100 })).records;
+    expect(opened.map((r) => (r.params as { t: string }).t)).toEqual([...texts, 'after']);
+    await again.close();
+  });
+
+  it('the writer thread dies in the middle of batches: its batch fails (not acknowledged), a new thread takes the next, the chain goes on', async () => {
+    const d = await dataDir();
+    const trail = await AuditTrail.open(d);
+    await trail.append('pd-a', fields(0));
+    const writer = (trail as unknown as { writer: { thread?: { worker: { terminate(): Promise<number> } } } }).writer;
+    const pending = Array.from({ length: 40 }, (_, i) => trail.append('pd-a', fields(i + 1)));
+    await writer.thread!.worker.terminate();
+    const settled = await Promise.allSettled(pending);
+    for (const r of settled) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'PS_AUDIT_UNAVAILABLE', status: 503 });
+    }
+    const after = await trail.append('pd-a', fields(100));
+    await trail.close();
+    const acked = [0, ...settled.flatMap((r, i) => (r.status === 'fulfilled' ? [i + 1] : [])), 100].map((i) => `r${i}`);
+    expect((await readAuditStored(d, 'pd-a')).map((r) => r.requestId)).toEqual(acked);
+    expect(after.seq).toBe(acked.length);
+    expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: acked.length });
+  });
+
   it('a server under 150 concurrent searches: every answered search recorded once, chain valid', async () => {
     const ts = await startTestServer({ users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'aud', roles: ['auditor'] }] });
     try {
-      const answers = await Promise.all(Array.from({ length: 150 }, (_, i) =>
-        call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `W${i}`, purpose: 'p', case: 'c' } })));
+      // as each answer arrives, its record is in the log within the length the marker on disk covers
+      // (the marker read first: the log only grows)
+      const early: string[] = [];
+      const answers = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
+        const a = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `W${i}`, purpose: 'p', case: 'c' } });
+        const head = decodeHead(readFileSync(join(ts.dataDir, 'audit', 'pd-a.head')))!;
+        const covered = readFileSync(join(ts.dataDir, 'audit', 'pd-a.jsonl')).subarray(0, head.len).toString('utf8');
+        if (!covered.includes(`"requestId":"${String(a.headers['x-request-id'])}"`)) early.push(String(a.headers['x-request-id']));
+        return a;
+      }));
+      expect(early).toEqual([]);
       for (const a of answers) expect(a.status).toBe(200);
       const ids = answers.map((a) => String(a.headers['x-request-id']));
       const records = (await readAuditStored(ts.dataDir, 'pd-a')).filter((r) => ids.includes(r.requestId));

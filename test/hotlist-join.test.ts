@@ -33,7 +33,12 @@ interface Fixture {
   cleanup: () => Promise<void>;
 }
 
-function heavyReads(seed: number): Read[] {
+/**
+ * `f64Confidence`: confidences that are no multiple of 1/10,000, so the tenant's shards keep an f64
+ * confidence lane (src/core/confidence-lane.ts) where makeReads' give u16: the tasks read both widths into
+ * their kept rows' fields (hotlist-task.ts KeptFields).
+ */
+function heavyReads(seed: number, f64Confidence: boolean): Read[] {
   const r = rng(seed);
   return Array.from({ length: kHeavy.length * kHeavyReads }, (_, i) => ({
     plate: kHeavy[i % kHeavy.length]!,
@@ -45,6 +50,7 @@ function heavyReads(seed: number): Read[] {
     camera: `cam-${Math.floor(r() * 6)}`,
     ...(r() < 0.6 ? { region: 'CA' } : {}),
     ...(r() < 0.4 ? { make: 'Toyota', color: 'white' } : {}),
+    ...(f64Confidence && i % 3 !== 0 ? { confidence: r() / 3 + 0.5 } : {}),
   }));
 }
 
@@ -52,7 +58,7 @@ function heavyReads(seed: number): Read[] {
 async function load(engine: Engine, seed: number): Promise<StoredRead[]> {
   const out: StoredRead[] = [];
   for (const [t, tenant] of kTenants.entries()) {
-    const reads = [...makeReads({ seed: seed + t, reads: 900, vehicles: 60, days: kDays }), ...heavyReads(seed + 10 + t)];
+    const reads = [...makeReads({ seed: seed + t, reads: 900, vehicles: 60, days: kDays }), ...heavyReads(seed + 10 + t, t === 1)];
     // shuffled so heavy plates land in every shard
     const r = rng(seed + 20 + t);
     for (let i = reads.length - 1; i > 0; i--) {
@@ -152,6 +158,10 @@ describe.each([
     expect(st.shards).toBeGreaterThan(6);
     expect(st.liveReads).toBeGreaterThan(0);
     expect((f.engine as unknown as { arenas: { arenas: unknown[] } }).arenas.arenas.length).toBeGreaterThan(1);
+    // confidences of both lane widths: multiples of 1/10,000 (u16) and not (f64, the second tenant's)
+    const u16 = (c: number) => Math.round(c * 10_000) / 10_000 === c;
+    expect(f.reads.some((r) => r.confidence !== undefined && u16(r.confidence))).toBe(true);
+    expect(f.reads.some((r) => r.tenant === kTenants[1] && r.confidence !== undefined && !u16(r.confidence))).toBe(true);
   });
 
   it('random lists (heavy, absent, misread, duplicated entries; exact, fuzzy k = 0-2, OCR, wildcard), filters and limits', async () => {

@@ -18,7 +18,7 @@ import { codeLane, kPlateSlotBytes, laneWidthFor, type SegmentLayout } from '../
 import type { PlateMatch, ReadFilter } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { buildHotlistIndex, indexedEntry } from '../src/query/hotlist-index.js';
-import { probeDictionary, runHotlistTask, type HotlistTask } from '../src/query/hotlist-task.js';
+import { kKeptCodes, kKeptPlate, probeDictionary, runHotlistTask, type HotlistTask, type HotlistTaskResult } from '../src/query/hotlist-task.js';
 import { shareTenantPairs } from '../src/query/shard-pairs.js';
 import { matchPlatesOnce } from '../src/query/plate-distances.js';
 import { runSegmentTask, type SegmentTask } from '../src/query/segment-task.js';
@@ -151,6 +151,14 @@ describe('segment tasks over tenant plate ids', () => {
   });
 });
 
+/** `r` with the plate codes of its kept rows' fields mapped through `map` (own code → tenant plate id). */
+function withPlateCodes(r: HotlistTaskResult, map: ArrayLike<number>): HotlistTaskResult {
+  if (!r.fields) return r;
+  const codes = r.fields.codes.slice();
+  for (let o = kKeptPlate; o < codes.length; o += kKeptCodes) codes[o] = map[codes[o]!]!;
+  return { ...r, fields: { ...r.fields, codes } };
+}
+
 describe('hot-list tasks over tenant plate ids', () => {
   it('answer with the index probed once with the tenant dictionary exactly as probing the shard’s own', () => {
     // the case's entries share one mode; mixed ones beside them make the probe's pairs several runs (exact,
@@ -177,7 +185,8 @@ describe('hot-list tasks over tenant plate ids', () => {
             const base = { seq: p.seq, postings: p.postings, filter: withoutAttributes(query.filter), cameras: p.built.dicts.cameras, regions: p.built.dicts.regions, limit: query.limitPerPlate, index };
             const want = runHotlistTask(arena.memory.buffer, { ...base, layout: p.own } as HotlistTask);
             const got = runHotlistTask(arena.memory.buffer, { ...base, layout: p.ids, pairs: probed } as HotlistTask);
-            expect(got).toEqual(want);
+            // the same rows; their plate codes (KeptFields) are in the layout's dictionary: the tenant's ids here
+            expect(got).toEqual(withPlateCodes(want, p.map));
             // a covered shard (own codes, slots dropped): the tenant pairs mapped through its code → id map in the task
             const mapped = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { ids: p.map, pairs: shared } } as HotlistTask);
             expect(mapped).toEqual(want);

@@ -6,7 +6,7 @@
  * plate-prefix row counts, the analyses (row scans by plate, cloned) and export. Held to the plain reference
  * on engines holding both kinds of shard, on the calling thread and on the pool, after seal and after reopen.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { SearchQuery, TenantScope } from '../src/model/query.js';
@@ -14,9 +14,8 @@ import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { rowsReader } from '../src/core/segment.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
-import { kT0, makeReads, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
-import { checkExport, checkHotlist, type EngineFixture } from './helpers/reference-checks.js';
-import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
+import { kT0, makeReads, searchQueryArb } from './helpers/engine-data.js';
+import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 
 // pd-big: two UTC days of ~75,000 reads each (u24 postings); pd-small: two of ~4,000 (u16)
 const kTenants = { 'pd-big': 150_000, 'pd-small': 8_000 } as const;
@@ -76,15 +75,8 @@ const scopesArb = fc
   .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + kDays * 86_400_000 })) }))))
   .map((xs) => xs as TenantScope[]);
 
-/** Plates read often in pd-big (so exact plates and hot-list entries have runs of several rows), and all others. */
-function platesOf(reads: readonly StoredRead[]): string[] {
-  const counts = new Map<string, number>();
-  for (const r of reads) counts.set(r.plate, (counts.get(r.plate) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p).slice(0, 2000);
-}
-
 async function checkAll(f: Fixture, runs: number): Promise<void> {
-  const plates = platesOf(f.reads);
+  const plates = frequentPlates(f.reads);
   await fc.assert(
     fc.asyncProperty(scopesArb, searchQueryArb(plates, kT0, kDays), async (scopes, query: SearchQuery) => {
       expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
@@ -92,12 +84,7 @@ async function checkAll(f: Fixture, runs: number): Promise<void> {
     { numRuns: runs, seed: 5101 },
   );
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 2), 5102);
-  await fc.assert(
-    fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
-      expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
-    }),
-    { numRuns: Math.ceil(runs / 2), seed: 5103 },
-  );
+  await checkAnalytics(f, scopesArb, Math.ceil(runs / 2), 5103);
   await checkExport(f, Object.keys(kTenants));
   // an exact plate read often, in every tenant and window: the executor's run path and page path
   for (const plate of plates.slice(0, 40)) {
@@ -111,16 +98,7 @@ async function checkAll(f: Fixture, runs: number): Promise<void> {
 
 describe('postings as u24 in memory (shards of more than 65,536 rows)', () => {
   const f = {} as Fixture;
-  beforeAll(async () => {
-    Object.assign(f, await tempDataDir('ps-post24-'));
-    f.engine = await openEngine({ dataDir: f.dir, threads: 0, sealAgeMs: 0, sealRows: 1e9 });
-    f.reads = await load(f.engine);
-    await internals(f.engine).plateIndexesSettled();
-  }, 300_000);
-  afterAll(async () => {
-    await f.engine?.close();
-    await f.cleanup?.();
-  });
+  engineFixture(f, 'ps-post24-', (dataDir) => openEngine({ dataDir, threads: 0, sealAgeMs: 0, sealRows: 1e9 }), load);
 
   it('narrows the lane of a big shard only, and answers as the reference (calling thread)', async () => {
     expectWidths(f.engine);

@@ -1,9 +1,10 @@
 /**
  * The seq lane re-encoded at load (src/store/seq-blocks.ts): u16 offsets from per-block bases in memory,
- * the file unchanged. Every reader of seq (LoadedShard.seqAt, the tasks' seqReader, ShardView.rowRecords
- * for rewrites) and of the lanes moved behind it (confidence, read ids) must give back exactly what was
- * written; a block spanning 2^16 seqs or more keeps the u32 lane; the region shrinks by what was saved
- * and shards loaded one after another pack without holes (resident bytes and committed memory agree).
+ * u24 when a block spans 2^16 seqs or more, the file unchanged. Every reader of seq (LoadedShard.seqAt, the
+ * tasks' seqReader, ShardView.rowRecords for rewrites) and of the lanes moved behind it (confidence, read
+ * ids) must give back exactly what was written; a block spanning 2^24 seqs or more keeps the u32 lane; the
+ * region shrinks by what was saved and shards loaded one after another pack without holes (resident bytes
+ * and committed memory agree).
  */
 import { describe, expect, it } from 'vitest';
 import { ArenaSet } from '../src/core/arena.js';
@@ -97,18 +98,33 @@ describe('seq lane in blocks', () => {
     }
   });
 
-  it('keeps the u32 lane when a block spans 2^16 seqs or more, and tiny shards as they are', async () => {
+  it('u24 offsets when a block spans 2^16 to 2^24 − 1 seqs, the u32 lane from 2^24, tiny shards as they are', async () => {
     const { dir, cleanup } = await tempDataDir();
     try {
       const arenas = new ArenaSet({ arenaBytes: 64 << 20 });
       const store = new LocalObjectStore(dir);
-      // block 0 narrow, block 1 with one seq far away (a compaction of reads that arrived weeks apart)
-      const wide = rowsOf(kBlockRows + 500, (i) => (i < kBlockRows + 499 ? 10 + i : 10 + i + 70_000));
-      for (const [k, rows] of [wide, rowsOf(1, () => 42), rowsOf(3, (i) => 7 + i)].entries()) {
+      // one block whose last read arrived far later (a compaction of reads that arrived weeks apart): a span
+      // of exactly 2^16 (one past u16), 2^24 − 1 (the widest u24 offset), then 2^24 (one too many)
+      const m = kBlockRows - 100;
+      const far = (gap: number) => (i: number) => (i < m - 1 ? 10 + i : 10 + gap);
+      const cases: Array<[RowRecord[], number]> = [
+        [rowsOf(m, far(0x10000)), 3],
+        [rowsOf(m, far(0xffffff)), 3],
+        [rowsOf(m, far(0x1000000)), 4],
+        [rowsOf(m, far(0xffff)), 2],
+        [rowsOf(2 * kBlockRows + 9, (i) => 3 + i * 1021 + (i % 3 === 0 ? 0xabcd : 0)), 3],
+        [rowsOf(1, () => 42), 4],
+        [rowsOf(3, (i) => 7 + i * 0x20000), 4],
+      ];
+      for (const [k, [rows, width]] of cases.entries()) {
         const { entry, fileBytes } = await put(dir, `w${k}.shard`, rows);
         const s = await loadShard(arenas, store, entry);
-        if (k === 0) {
-          expect(s.layout.seqWidth).toBe(4);
+        expect(s.layout.seqWidth, `case ${k}`).toBe(width);
+        if (width === 3) {
+          // the u32 lane was 4 B a row; now 3 B a row plus 4 B a block (and alignment), besides ts / lat / lon
+          expect(fileBytes - arenas.allocatedBytes).toBeGreaterThanOrEqual(rows.length - 4 * Math.ceil(rows.length / kBlockRows) - 256);
+        }
+        if (width === 4 && rows.length > 3) {
           // only ts / lat / lon shrink (u24 lanes, src/store/shard-u24.ts): at most 3 B a row less
           expect(arenas.allocatedBytes).toBeGreaterThanOrEqual(Math.ceil(fileBytes / 64) * 64 - 3 * rows.length);
         }

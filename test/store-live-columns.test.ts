@@ -263,4 +263,43 @@ describe('LiveRows: snapshots and memory', () => {
       for (const d of ['cameras', 'regions', 'makes', 'colors'] as const) expect(a.cols[d].values).toEqual(b.cols[d].values);
     }
   });
+
+  it('keepOnly of an unpinned generation puts the new one in its freed blocks (the arena grows by one block and one slot chunk at most); a pinned one stays readable', () => {
+    const n = 4 * kLiveBlockRows + 100;
+    const fill = (live: LiveRows) => {
+      for (let i = 0; i < n; i++) {
+        const r = row(i + 1, `P${i % 997}`, kT0 + i * 1000, `cam-${i % 5}`);
+        if (i % 3 === 0) r.confidence = (i % 100) / 100;
+        if (i % 7 === 0) r.readId = `id-${i}`;
+        live.push(r);
+      }
+    };
+    // every row kept (the worst case: the new generation needs block k as the copy reaches old block k), and a seal's cut
+    for (const keep of [() => true, (g: number) => g >= kLiveBlockRows + 5]) {
+      const arenas = new ArenaSet();
+      const live = new LiveRows(arenas);
+      fill(live);
+      const before = live.view();
+      const expected = Array.from({ length: n }, (_, g) => g).filter(keep).map((g) => before.record(g));
+      const top = arenas.arenas[0]!.topBytes;
+      live.keepOnly(keep);
+      expect(arenas.arenas[0]!.topBytes).toBeLessThanOrEqual(top + kLiveBlockBytes + kSlotChunk * 16 + 128);
+      const after = live.view();
+      expect(Array.from({ length: after.length }, (_, g) => after.record(g))).toEqual(expected);
+      for (let g = 0; g < after.length; g += 97) expect(after.rowsOfPlate(after.plateCode(g))).toContain(g);
+    }
+    // pinned (a search awaits the pool on it): nothing freed early, its rows read as they were
+    const arenas = new ArenaSet();
+    const live = new LiveRows(arenas);
+    fill(live);
+    const pinned = live.view();
+    pinned.pin();
+    const records = Array.from({ length: n }, (_, g) => pinned.record(g));
+    live.keepOnly(() => true);
+    live.push(row(n + 1, 'NEW1', kT0, 'cam-x'));
+    expect(Array.from({ length: n }, (_, g) => pinned.record(g))).toEqual(records);
+    const used = arenas.allocatedBytes;
+    pinned.unpin();
+    expect(arenas.allocatedBytes).toBeLessThan(used);
+  });
 });

@@ -7,6 +7,10 @@
  * The thread starts on first need, is referenced only while a job is in flight (an idle worker never keeps
  * the process alive), and is replaced by the next job if it errors or exits. A job it held then rejects;
  * after `close` every job answers undefined (the engine is closing: nothing to install).
+ *
+ * With `idleMs`, a thread that has had no job for that long ends, and the next job starts another: a
+ * worker whose jobs are rare and big (the seal worker: a job every ~1M reads, its heap grown to tens of MiB
+ * by each) then gives its heap back to the system between jobs instead of keeping it for the process's life.
  */
 import { Worker, type TransferListItem } from 'node:worker_threads';
 
@@ -19,7 +23,9 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
   started = 0;
 
   /** `script()`: the compiled worker script, or undefined when it cannot run here (then every job rejects). */
-  constructor(private readonly name: string, private readonly script: () => string | undefined) {}
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly name: string, private readonly script: () => string | undefined, private readonly idleMs?: number) {}
 
   /** Posts `request` to the worker; resolves with its answer, rejects when there is no worker or it failed. */
   call(request: Request, transfer?: readonly TransferListItem[]): Promise<Answer | undefined> {
@@ -27,6 +33,8 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
     const w = this.start();
     if (!w) return Promise.reject(new Error(`${this.name} not available`));
     const id = this.nextId++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       w.ref();
@@ -37,6 +45,7 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
   /** Ends the worker; jobs in flight answer undefined. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();
@@ -54,17 +63,36 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
-      if (this.waiting.size === 0) w.unref();
+      if (this.waiting.size === 0) {
+        w.unref();
+        this.endWhenIdle(w);
+      }
       p.resolve(m);
     });
     const gone = (err: Error) => {
-      if (this.worker === w) this.worker = undefined;
+      // a thread ended by close or for idleness is no longer this.worker: its exit must not fail the jobs of
+      // the one started after it (close answers its own)
+      if (this.worker !== w) return;
+      this.worker = undefined;
       this.settleAll(err);
     };
     w.on('error', gone);
     w.on('exit', () => gone(new Error(`${this.name} exited`)));
     this.worker = w;
     return w;
+  }
+
+  /** With `idleMs`: ends `w` unless a job arrives first (the timer does not keep the process alive). */
+  private endWhenIdle(w: Worker): void {
+    if (this.idleMs === undefined) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.worker !== w || this.waiting.size > 0) return;
+      this.worker = undefined;
+      void w.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private settleAll(err: Error): void {

@@ -97,10 +97,11 @@ export interface SegmentLayout {
   colorWidth?: LaneWidth;
   /**
    * Arena offset of the seq lane (hits only): u32 offsets from `seqBase` (seqWidth 4), f64 (8), i64 (unset),
-   * or u16 offsets from per-block u32 bases at `seqBlocks` (2; offsets from `seqBase`, src/store/seq-blocks.ts).
+   * or u16 / u24 offsets from per-block u32 bases at `seqBlocks` (2 / 3; offsets from `seqBase`,
+   * src/store/seq-blocks.ts).
    */
   seq?: number;
-  seqWidth?: 2 | 4 | 8;
+  seqWidth?: 2 | 3 | 4 | 8;
   seqBase?: number;
   seqBlocks?: number;
   /**
@@ -176,10 +177,18 @@ export function coordReader(buffer: ArrayBufferLike, seg: SegmentLayout, which: 
 /** log2 of kBlockRows: row i lies in block i >>> kBlockShift. */
 export const kBlockShift = Math.log2(kBlockRows);
 
-/** seq of row i from u16 offsets (`ptr`) added to their block's u32 base (`blocks`) and `base`. */
-export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: number, rows: number, base: number): (i: number) => number {
-  const seq = new Uint16Array(buffer, ptr, rows);
+/**
+ * seq of row i from u16 (`width` 2) or u24 (3: little-endian, the lane padded so a u32 load of the last
+ * offset stays inside it) offsets at `ptr`, added to their block's u32 base (`blocks`) and `base`
+ * (src/store/seq-blocks.ts).
+ */
+export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: number, rows: number, base: number, width: 2 | 3 = 2): (i: number) => number {
   const bases = new Uint32Array(buffer, blocks, Math.ceil(rows / kBlockRows));
+  if (width === 3) {
+    const v = new DataView(buffer, ptr, 3 * rows + 1);
+    return (i) => base + bases[i >>> kBlockShift]! + (v.getUint32(3 * i, true) & 0xffffff);
+  }
+  const seq = new Uint16Array(buffer, ptr, rows);
   return (i) => base + bases[i >>> kBlockShift]! + seq[i]!;
 }
 
@@ -187,8 +196,8 @@ export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: nu
  * seq of row i from a seq lane: u32 offsets from `base` (width 4), f64 values (width 8, format 2 shards whose
  * seqs span 2^32 or more), or, without a width, i64 values (the wide default, as format 1 laid them out).
  */
-export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 2 | 4 | 8 | undefined, base: number | undefined, blocks?: number): (i: number) => number {
-  if (width === 2) return seqBlocksReader(buffer, ptr, blocks!, rows, base ?? 0);
+export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 2 | 3 | 4 | 8 | undefined, base: number | undefined, blocks?: number): (i: number) => number {
+  if (width === 2 || width === 3) return seqBlocksReader(buffer, ptr, blocks!, rows, base ?? 0, width);
   if (width === 4) {
     const seq = new Uint32Array(buffer, ptr, rows);
     const b = base ?? 0;

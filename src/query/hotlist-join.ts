@@ -44,6 +44,8 @@ export function hotlistTask(src: ShardSource, query: HotlistQuery, index: Hotlis
     layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter, cameras: s.cameras, regions: s.regions,
     limit: query.limitPerPlate, index,
   };
+  const conf = s.view.header.lanes.confidence;
+  if (conf) task.confidence = { ptr: s.view.ptr('confidence'), width: conf.width as 2 | 8 };
   if (filter.makes || filter.colors) {
     const a = s.attributes();
     task.makes = a.makes;
@@ -304,7 +306,8 @@ class RunMerge {
 /**
  * The answer: per entry (query order) its count from every task and TopK, and its best limitPerPlate rows
  * by (distance, ts desc, ordinal, seq), merged from the sorted runs (RunMerge); only those become hits,
- * built by each shard's ShardHits (src/query/shard-hits.ts) without an object per kept row but the hit.
+ * built by each shard's ShardHits (src/query/shard-hits.ts) without an object per kept row but the hit,
+ * from the fields its task read (KeptFields), so no shard lane is read here.
  * An exact entry without OCR is its hits' plate: its string is reused, not decoded per hit.
  */
 function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
@@ -349,10 +352,13 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
         hits.push(materialise(kept[p]!, plateOf));
       } else {
         const sh = rows.hitsOf(t);
-        const row = rows.results[t]!.rows[p]!;
+        const r = rows.results[t]!;
+        const row = r.rows[p]!;
         const distance = merge.distanceOf(run);
-        const plate = distance === 0 && plainPlate !== undefined ? plainPlate : sh.plateOf(row);
-        hits.push(sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate));
+        const plate = distance === 0 && plainPlate !== undefined ? plainPlate : undefined;
+        // a shard task's kept rows come with their fields: no lane of the shard is read here
+        if (r.fields && sh instanceof ShardHits) hits.push(sh.hitOf(r.fields, p, row, merge.tsOf(run), merge.seqOf(run), distance, plate));
+        else hits.push(sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate ?? sh.plateOf(row)));
       }
       merge.advance();
     }

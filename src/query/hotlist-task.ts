@@ -19,8 +19,14 @@
  *   3. top-k     per entry a bounded heap by (distance, ts desc, seq): a row that cannot beat the worst
  *                kept costs one compare, so a plate read 100,000 times costs a pass over its rows and
  *                `limit` slots, whatever the count
+ *   4. fields    the kept rows' other fields (coordinates, plate/camera/region/make/color codes, confidence)
+ *                read here into two compact columns (`KeptFields`), so the caller builds their hits
+ *                without touching the shard's lanes: each kept row's lanes are ~8 scattered reads (cache
+ *                misses) that were the largest part of building a hit on the calling thread, one after
+ *                the other, where the tasks take them side by side on the workers
  */
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, rowsReader, seqReader, tsReader, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { confidenceLane } from '../core/confidence-lane.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, rowsReader, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
@@ -59,6 +65,8 @@ export interface HotlistTask {
    * one: src/query/covered-probes.ts.
    */
   through?: { ids: Uint32Array } & ({ slots: Uint8Array } | { pairs: TenantPairs });
+  /** Arena offset and width of the shard's confidence lane (src/core/confidence-lane.ts); absent: no lane. */
+  confidence?: { ptr: number; width: 2 | 8 };
 }
 
 /** (entry, dictionary entry, distance) triples of a probe, in the order the probe found them. */
@@ -82,7 +90,25 @@ export interface HotlistTaskResult {
   distances: Uint8Array;
   ts: Float64Array;
   seqs: Float64Array;
+  /** The kept rows' fields, in `rows` order (shard tasks; a live task's caller reads its rows itself). */
+  fields?: KeptFields;
 }
+
+/**
+ * Per kept row, what its hit needs besides ts and seq: `kKeptCodes` i32 a row in `codes` (lat and lon in
+ * 1e-7°, then the plate, camera, region, make and color codes of the shard's dictionaries; 0 = none for
+ * region, make and color) and its confidence (NaN = none). Client read ids stay with the caller: few
+ * shards have them, and a string does not fit a column.
+ */
+export interface KeptFields {
+  codes: Int32Array;
+  confidence: Float64Array;
+}
+
+/** i32 fields a kept row in KeptFields.codes, in this order: lat, lon, plate, camera, region, make, color. */
+export const kKeptCodes = 7;
+/** The plate code's place (a code of the layout's dictionary: a tenant's where the plate lane holds its ids). */
+export const kKeptPlate = 2;
 
 /** Each character's OCR class representative, as bytes (src/model/plate.ts ocrMap). */
 const kOcrBytes: Uint8Array = (() => {
@@ -497,7 +523,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     lastLo = a;
   }
 
-  return collectByEntry(pairs, task.limit, (pi, distance, top) => {
+  const result = collectByEntry(pairs, task.limit, (pi, distance, top) => {
     // the plate's run: rows ascending, so newest (by hour bucket) last
     const lo = runLo[pi]!;
     for (let j = runHi[pi]! - 1; j >= lo; j--) {
@@ -513,4 +539,29 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       top.offer(distance, t, i, seqOf);
     }
   });
+  if (result.rows.length > 0) result.fields = keptFields(buf, seg, task, result.rows, plate, camera);
+  return result;
+}
+
+/** The fields of the kept `rows` (see KeptFields), read from the shard's lanes where they lie. */
+function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask, rows: Uint32Array, plate: CodeLane, camera: CodeLane): KeptFields {
+  const n = rows.length, rowsN = seg.rows;
+  const codes = new Int32Array(n * kKeptCodes), confidence = new Float64Array(n);
+  const lat = coordReader(buf, seg, 'lat'), lon = coordReader(buf, seg, 'lon');
+  // an absent optional lane (offset 0) means every row has code 0: "no value"
+  const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : null);
+  const region = lane(seg.region, seg.regionWidth), make = lane(seg.make, seg.makeWidth), color = lane(seg.color, seg.colorWidth);
+  const conf = task.confidence ? confidenceLane(buf, task.confidence.ptr, task.confidence.width, rowsN) : null;
+  for (let k = 0, o = 0; k < n; k++, o += kKeptCodes) {
+    const i = rows[k]!;
+    codes[o] = lat(i);
+    codes[o + 1] = lon(i);
+    codes[o + kKeptPlate] = plate[i]!;
+    codes[o + 3] = camera[i]!;
+    codes[o + 4] = region ? region[i]! : 0;
+    codes[o + 5] = make ? make[i]! : 0;
+    codes[o + 6] = color ? color[i]! : 0;
+    confidence[k] = conf ? conf(i) ?? NaN : NaN;
+  }
+  return { codes, confidence };
 }

@@ -267,7 +267,21 @@ export class Pipeline {
       response = this.toErrorResponse(err, ex);
     }
 
-    if (audited) response = await this.audit(ex, response);
+    // A JSON answer's text is made while its record is being written (the trail hands the batch to its
+    // writer thread inside append): none of it is sent before the record is durable, and if the record
+    // fails the text is dropped for the 503.
+    let text: string | undefined;
+    if (audited) {
+      const recorded = this.audit(ex, response);
+      const made = response;
+      try {
+        if ('json' in made) text = JSON.stringify(made.json);
+      } catch {
+        // not JSON after all: send() meets the same error after the record, as it would have
+      }
+      response = await recorded;
+      if (response !== made) text = undefined;
+    }
 
     const status = response.status ?? 200;
     const routeLabel = ex.route?.path ?? 'unmatched';
@@ -288,7 +302,7 @@ export class Pipeline {
       await this.sendStream(req, res, response, ex, close, finish);
     } else {
       res.once('close', finish);
-      this.send(res, response, req.method === 'HEAD', ex.requestId, close);
+      this.send(res, response, req.method === 'HEAD', ex.requestId, close, text);
     }
   }
 
@@ -468,16 +482,16 @@ export class Pipeline {
   /**
    * Writes a whole answer. The head is passed to writeHead as one raw list (no header was set before, so
    * node:http takes its fast path), and a JSON answer is ended as a string: node:http then sends head and
-   * body in one write instead of a writev of two buffers.
+   * body in one write instead of a writev of two buffers. `jsonText`: the JSON answer's text, if made already.
    */
-  private send(res: ServerResponse, response: RouteResponse, head: boolean, requestId: string, close: boolean): void {
+  private send(res: ServerResponse, response: RouteResponse, head: boolean, requestId: string, close: boolean, jsonText?: string): void {
     if (res.destroyed) return;
     const status = response.status ?? 200;
     const headers: Array<string | number> = ['x-request-id', requestId];
     if (close) headers.push('connection', 'close');
     if (response.headers) for (const k in response.headers) headers.push(k, response.headers[k]!);
     if ('json' in response) {
-      const text = JSON.stringify(response.json);
+      const text = jsonText ?? JSON.stringify(response.json);
       headers.push('content-type', 'application/json; charset=utf-8', 'content-length', Buffer.byteLength(text, 'utf8'));
       res.writeHead(status, headers as unknown as string[]);
       res.end(head ? undefined : text, 'utf8');

@@ -32,7 +32,9 @@
  * `LiveView` is (generation, length, dictionary sizes); a search that captured it sees exactly those rows
  * while appends go on. Sealing and retention do not edit a generation: they start a new one (holding the
  * rows that stay) and retire the old, whose regions are freed when the last pinned view lets go
- * (`pin`/`unpin`, as LoadedShard does), so a search awaiting the worker pool never reads freed memory.
+ * (`pin`/`unpin`, as LoadedShard does), so a search awaiting the worker pool never reads freed memory. An
+ * unpinned old generation gives its blocks back during the copy itself (`copyRows` `consume`), so the new
+ * generation reuses them and a seal does not raise the arena's high-water by a second generation.
  *
  * The kernels see each block as a segment through `liveSegment` (the one place that maps these lanes to
  * SegmentLayout: a lane change is made there and in the offsets above).
@@ -237,6 +239,8 @@ export class LiveColumns {
   arena = -1;
   sameArena = true;
   private pins = 0;
+  /** Leading blocks already freed (copyRows consuming this generation). */
+  private released = 0;
   private retired = false;
   private freed = false;
 
@@ -306,11 +310,17 @@ export class LiveColumns {
    * Appends the rows of `from` (an older generation) below `length` that `keep` accepts, lane by lane:
    * the same rows as pushing `record(g)` of each, without a row object or a dictionary lookup per row
    * (each old code is looked up once). Sealing keeps every row appended while it ran this way.
+   * With `consume` (the caller retires `from` right after), an unpinned `from` gives each block back as soon
+   * as it is passed; `keep(h)` then must not read rows of `from` below h.
    */
-  copyRows(from: LiveColumns, length: number, keep: (g: number) => boolean): void {
+  copyRows(from: LiveColumns, length: number, keep: (g: number) => boolean, consume = false): void {
     const plateMap = new Int32Array(from.plateCount).fill(-1);
     const cameraMap = codeMap(from.cameras), regionMap = codeMap(from.regions), makeMap = codeMap(from.makes), colorMap = codeMap(from.colors);
+    // consuming an unpinned generation: each of its blocks is freed once passed, so this generation's blocks
+    // take their place in the arena instead of growing it by a second copy (wasm memory never shrinks)
+    const release = consume && from.pins === 0;
     for (let h = 0; h < length; h++) {
+      if (release && (h & (B - 1)) === 0 && h > 0) from.releaseBlocksBelow(h >>> 13);
       if (!keep(h)) continue;
       const src = from.blocks[h >>> 13]!;
       const j = h & (B - 1);
@@ -341,6 +351,11 @@ export class LiveColumns {
       block.rows = i + 1;
       this.length = g + 1;
     }
+  }
+
+  /** Frees blocks [released, `end`) of a generation being consumed (copyRows), before it is retired. */
+  private releaseBlocksBelow(end: number): void {
+    for (; this.released < end; this.released++) this.release(this.blocks[this.released]!.mem);
   }
 
   /**
@@ -459,7 +474,7 @@ export class LiveColumns {
   private free(): void {
     if (this.freed) return;
     this.freed = true;
-    for (const b of this.blocks) this.release(b.mem);
+    this.releaseBlocksBelow(this.blocks.length);
     for (const c of this.slotChunks) this.release(c);
   }
 }
@@ -677,7 +692,7 @@ export class LiveRows {
    */
   keepOnly(keep: (g: number) => boolean): void {
     const next = new LiveColumns(this.arenas);
-    next.copyRows(this.cols, this.cols.length, keep);
+    next.copyRows(this.cols, this.cols.length, keep, true);
     this.swap(next);
   }
 

@@ -1,6 +1,6 @@
 /**
- * The engine's seal worker (src/store/seal-worker.ts), one thread kept for the engine's life: seals,
- * compactions and retention rewrites go to it as messages. A fresh worker per job spent ~8% of its time
+ * The engine's seal worker (src/store/seal-worker.ts), one thread kept while it has work (it ends after
+ * kSealWorkerIdleMs idle): seals, compactions and retention rewrites go to it as messages. A fresh worker per job spent ~8% of its time
  * starting (loading the crypto, object store, WAL and hold modules) before reading a row.
  *
  * Crash safety is the sealer's and unchanged (src/store/sealer.ts): a job's shards count only once the
@@ -24,8 +24,18 @@ function sealWorkerPath(): string | undefined {
   return builtWorkerPath(import.meta.url, '../../dist/src/store/seal-worker.js', './seal-worker.js');
 }
 
+/**
+ * An idle seal worker ends after this long: its jobs come every ~1M reads and leave its heap grown (38–46 MiB
+ * resident, 9 MiB used after its idle GC, at 2M reads over HTTP: bench/RESULTS.md "Where the RSS of HTTP
+ * ingest goes"), which a kept thread held for the process's life. The price: a seal after a pause starts a
+ * thread again, 0.3–0.5 s of CPU (module loading; measured at load 17) where a warm worker answers in ms.
+ * 10 s, not less: under steady ingest (~300k reads/s over HTTP, a seal every ~3 s) the worker must stay, or
+ * every seal pays that start (~6 % of the ingest's CPU); a server whose ingest paused gives the heap back.
+ */
+const kSealWorkerIdleMs = 10_000;
+
 export class SealWorkerHost {
-  private readonly worker = new KeptWorker<{ job: SealJob }, SealAnswer>('seal worker', sealWorkerPath);
+  private readonly worker = new KeptWorker<{ job: SealJob }, SealAnswer>('seal worker', sealWorkerPath, kSealWorkerIdleMs);
 
   /** Workers started (for tests: one per engine unless a worker died). */
   get started(): number {

@@ -30,8 +30,8 @@
  *   ---- lanes below are read only for rows a query returns (materialising a hit, tie-breaks) ----
  *   seq         4 (or 8)             the tenant's append seq − seqBase (= meta.minSeq) as u32; 8: f64 when
  *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
- *                                    u32 lane becomes u16 offsets from per-block bases when every block
- *                                    spans < 2^16 seqs (memory only: src/store/seq-blocks.ts)
+ *                                    u32 lane becomes u16 (u24) offsets from per-block bases when every
+ *                                    block spans < 2^16 (2^24) seqs (memory only: src/store/seq-blocks.ts)
  *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and a u32 postings lane plain u24
  *   row indexes: memory only, src/store/shard-u24.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
@@ -57,6 +57,7 @@ import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, typ
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
+import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -212,8 +213,6 @@ const kPrefixBytes = 16;
 const kLaneAlign = 64;
 /** ts offsets and codes stay below this, so the kernels compare them as i32. */
 const kMaxTsOffset = 0x7ffffffe;
-const kConfidenceScale = 10_000;
-const kNoConfidence = 0xffff;
 
 /** One lane of a shard file: its byte offset in the file, its size, and bytes per value. */
 export interface ShardLane {
@@ -234,8 +233,8 @@ export interface ShardHeader {
   dicts: { camera: string[]; region: string[]; make: string[]; color: string[] };
   lanes: Partial<Record<ShardLaneName, ShardLane>>;
   /**
-   * In memory only, never in a file: the seq lane re-encoded at load as u16 offsets from per-block bases
-   * (`lanes.seq` then has width 2; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
+   * In memory only, never in a file: the seq lane re-encoded at load as u16 or u24 offsets from per-block bases
+   * (`lanes.seq` then has width 2 or 3; these are the u32 bases, offsets from seqBase): src/store/seq-blocks.ts.
    */
   seqBlocks?: ShardLane;
   /**
@@ -638,7 +637,7 @@ export class ShardView {
 
   seqReader(): (i: number) => number {
     const l = this.header.lanes.seq!;
-    if (l.width === 2) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase);
+    if (l.width === 2 || l.width === 3) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase, l.width);
     if (l.width === 4) {
       const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
       const base = this.header.seqBase;
@@ -652,12 +651,7 @@ export class ShardView {
   confidenceReader(): (i: number) => number | undefined {
     const l = this.header.lanes.confidence;
     if (!l) return () => undefined;
-    if (l.width === 2) {
-      const c = new Uint16Array(this.bytes.buffer, this.ptr('confidence'), this.rows);
-      return (i) => (c[i] === kNoConfidence ? undefined : c[i]! / kConfidenceScale);
-    }
-    const c = new Float64Array(this.bytes.buffer, this.ptr('confidence'), this.rows);
-    return (i) => (Number.isNaN(c[i]!) ? undefined : c[i]!);
+    return confidenceLane(this.bytes.buffer, this.ptr('confidence'), l.width as 2 | 8, this.rows);
   }
 
   /** Client read id of every row (undefined = none). */

@@ -73,6 +73,8 @@ export class LoadedShard {
   private readonly seq32: Uint32Array | null;
   /** u16 offsets from the row's block base (src/store/seq-blocks.ts), or null. */
   private readonly seq16: Uint16Array | null;
+  /** u24 offsets from the row's block base (read as masked u32 loads), or null. */
+  private readonly seq24: DataView | null;
   private readonly seqBlocks: Uint32Array;
   private readonly seqOf: (i: number) => number;
   private platesCache?: string[];
@@ -108,6 +110,7 @@ export class LoadedShard {
     this.seqBase = v.header.seqBase;
     this.seq32 = v.width('seq') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('seq'), n) : null;
     this.seq16 = v.width('seq') === 2 ? new Uint16Array(v.bytes.buffer, v.ptr('seq'), n) : null;
+    this.seq24 = v.width('seq') === 3 ? new DataView(v.bytes.buffer, v.ptr('seq'), 3 * n + 1) : null;
     this.seqBlocks = v.header.seqBlocks ? new Uint32Array(v.bytes.buffer, v.bytes.byteOffset + v.header.seqBlocks.at, Math.ceil(n / kBlockRows)) : new Uint32Array(0);
   }
 
@@ -171,6 +174,7 @@ export class LoadedShard {
 
   seqAt(i: number): number {
     if (this.seq16 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + this.seq16[i]!;
+    if (this.seq24 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + (this.seq24.getUint32(3 * i, true) & 0xffffff);
     return this.seq32 !== null ? this.seqBase + this.seq32[i]! : this.seqOf(i);
   }
 
@@ -597,7 +601,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       ...(view.header.bases ? { bases: view.basesPtr() } : {}),
       plateWidth: codeWidth('plate'), cameraWidth: codeWidth('camera'),
       regionWidth: codeWidth('region') || 1, makeWidth: codeWidth('make') || 1, colorWidth: codeWidth('color') || 1,
-      seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 4 | 8, seqBase: view.header.seqBase,
+      seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
       postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 3 | 4,
     };

@@ -3,12 +3,13 @@
  * load an engine once and query it many ways: hot lists on random entries, and a whole-tenant export.
  */
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
 import type { HotlistQuery, TenantScope } from '../../src/model/query.js';
 import type { StoredRead } from '../../src/model/read.js';
 import { matchesFilter, referenceHotlistSearch } from '../../src/query/reference/index.js';
-import { filterArb, kT0, plateMatchArb } from './engine-data.js';
+import { filterArb, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
+import { analyticsQueryArb, referenceAnalytics } from './analytics-data.js';
 
 /** An engine over a temporary data dir, and every read it holds (as stored). */
 export interface EngineFixture {
@@ -38,4 +39,38 @@ export async function checkExport(f: EngineFixture, tenants: readonly string[]):
     const want = f.reads.filter((r) => r.tenant === tenant && matchesFilter({}, r)).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
     expect(got).toEqual(want);
   }
+}
+
+/**
+ * Fills `f` before the describe block's tests (a fresh data dir, `open`ed, `load`ed, its tenant plate indexes
+ * built) and closes and removes it after them.
+ */
+export function engineFixture(f: EngineFixture, prefix: string, open: (dir: string) => Promise<Engine>, load: (e: Engine) => Promise<StoredRead[]>): void {
+  beforeAll(async () => {
+    Object.assign(f, await tempDataDir(prefix));
+    f.engine = await open(f.dir);
+    f.reads = await load(f.engine);
+    await (f.engine as unknown as { plateIndexesSettled(): Promise<void> }).plateIndexesSettled();
+  }, 300_000);
+  afterAll(async () => {
+    await f.engine?.close();
+    await f.cleanup?.();
+  });
+}
+
+/** The `n` plates read most often (exact plates and hot-list entries with runs of several rows). */
+export function frequentPlates(reads: readonly StoredRead[], n = 2000): string[] {
+  const counts = new Map<string, number>();
+  for (const r of reads) counts.set(r.plate, (counts.get(r.plate) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p).slice(0, n);
+}
+
+/** Random analytics over a sample of the reads (every 50th) equal the reference. */
+export function checkAnalytics(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, runs: number, seed: number) {
+  return fc.assert(
+    fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
+      expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
+    }),
+    { numRuns: runs, seed },
+  );
 }

@@ -91,13 +91,15 @@ export function chainedLine(record: Record<string, unknown>): { hash: string; li
   let at = 1; // past "{"
   let before = 0, after = 0;
   for (const k of Object.keys(rest)) {
-    const v = JSON.stringify(sortKeys(rest[k]));
-    if (v === undefined) continue; // JSON leaves such a key out
+    const value = rest[k];
     if (k < 'hash') {
+      // only the keys before "hash" are measured (a stored record has three: action, actorTenant, durationMs)
+      const v = JSON.stringify(sortKeys(value));
+      if (v === undefined) continue; // JSON leaves such a key out
       at += JSON.stringify(k).length + 1 + v.length + 1; // "key":value,
       before++;
-    } else {
-      after++;
+    } else if (value !== undefined && typeof value !== 'function' && typeof value !== 'symbol') {
+      after++; // a key JSON writes (it leaves out those three)
     }
   }
   const field = `"hash":${JSON.stringify(h)}`;

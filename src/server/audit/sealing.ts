@@ -53,6 +53,11 @@ export class AuditSealer {
 
   constructor(readonly dir: string, readonly keys: DataKeys) {}
 
+  /** Whether `tenant` has its data key for the month of `ms` (prepare would do nothing). */
+  prepared(tenant: string, ms: number): boolean {
+    return this.current.get(tenant)?.epoch === auditEpoch(tenant, ms);
+  }
+
   /** Makes sure `tenant` has a data key for the month of `ms` (durable in its keyring) before a batch is sealed. */
   async prepare(tenant: string, ms: number): Promise<void> {
     const epoch = auditEpoch(tenant, ms);

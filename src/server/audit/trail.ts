@@ -160,19 +160,24 @@ export class AuditTrail {
   async append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
     if (!isAuditLogName(tenant)) throw BadInput(`not a tenant name: ${JSON.stringify(tenant)}`);
     if (this.closed) throw AuditUnavailable('audit trail is closed');
-    let log: Log;
-    try {
-      log = await this.log(tenant);
-    } catch (err) {
-      throw AuditUnavailable(`audit log of ${tenant} cannot be opened: ${(err as Error).message}`);
+    // an open log is taken without an await: with the sealer's key ready, the batch then reaches the
+    // writer thread inside this call (flush), and the caller's work after it overlaps the durable writes
+    let log = this.logs.get(tenant);
+    if (!log) {
+      try {
+        log = await this.log(tenant);
+      } catch (err) {
+        throw AuditUnavailable(`audit log of ${tenant} cannot be opened: ${(err as Error).message}`);
+      }
     }
+    const open = log;
     return new Promise<AuditRecord>((resolve, reject) => {
-      log.queue.push({ fields, resolve, reject });
-      if (!log.flushing) {
-        const run: Promise<void> = this.flush(log).finally(() => {
-          if (log.flushing === run) log.flushing = undefined;
+      open.queue.push({ fields, resolve, reject });
+      if (!open.flushing) {
+        const run: Promise<void> = this.flush(open).finally(() => {
+          if (open.flushing === run) open.flushing = undefined;
         });
-        log.flushing = run;
+        open.flushing = run;
       }
     });
   }
@@ -400,8 +405,10 @@ export class AuditTrail {
       let head: HeadMarker;
       try {
         if (log.needsRecovery) await this.recover(log);
-        const sealer = await this.sealerFor();
-        await sealer.prepare(log.tenant, Date.now());
+        // no await when the sealer and this month's key are ready (the common case): see append
+        const sealer = this.sealer ?? (await this.sealerFor());
+        const now = Date.now();
+        if (!sealer.prepared(log.tenant, now)) await sealer.prepare(log.tenant, now);
         const lines: string[] = [];
         let offset = log.len + (log.needsNewline ? 1 : 0);
         let seq = log.seq;

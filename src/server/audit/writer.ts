@@ -1,26 +1,26 @@
 /**
  * The audit writer: commits a batch of one log (its lines, then its head marker) with one hop off the main
  * thread. Through the thread pool the same commit took two round trips (a FileHandle write of the lines,
- * then one of the marker), each waking a pool thread and then the main thread again; here one kept worker
- * thread (writer-worker.ts) does both O_DSYNC writes in order and answers once.
+ * then one of the marker), each waking a pool thread and then the main thread again; here one kept thread
+ * (writer-worker.ts) does both O_DSYNC writes in order and answers once. The hop is shared memory and
+ * Atomics (writer-channel.ts), not a message: one job on the thread at a time, the next queued here (the
+ * thread wrote one batch after another anyway); batches of different logs go in the order they came.
  *
  * Files that are not plain O_DSYNC descriptors (the fault-injecting file systems of the tests, a disk
  * without durable writes) are committed here, through their AuditFile: lines, sync, marker, sync. Either
  * way the contract is the same: resolves once the lines and then the marker are durable; rejects if either
  * write failed (the marker is then not written after lines that failed), and the caller recovers the log.
  */
-import { KeptWorker } from '../../core/kept-worker.js';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { builtWorkerPath } from '../../core/worker-path.js';
 import { type AuditFile, writeFully } from './fs.js';
-import type { WriterAnswer, WriterRequest } from './writer-worker.js';
+import {
+  kCtlBytes, kDone, kErrorLen, kHeadFd, kInitialDataBytes, kJob, kLinesByte, kLinesLen, kLogFailed, kLogFd, kMarkerLen,
+  kNewData, kOk, kPosByte, kResult, type WriterThreadData,
+} from './writer-channel.js';
 
 export interface BatchWrite {
-  /**
-   * The batch's lines as text, written (UTF-8) at `linesAt` (the log's durable end). Text, not bytes: a
-   * string crosses to the thread as one copy of itself, where a Buffer from Buffer.from(string) would drag
-   * its whole 8 KiB pool slab through the structured clone (40 % of the main thread's samples in
-   * bench/audit-commit.ts at one appender); and the UTF-8 encoding then happens on the writer's thread.
-   */
+  /** The batch's lines as text, written (UTF-8) at `linesAt` (the log's durable end). */
   lines: string;
   linesAt: number;
   /** The head marker slot covering them (head.ts encodeHeadSlot), written at `markerAt`. */
@@ -28,25 +28,101 @@ export interface BatchWrite {
   markerAt: number;
 }
 
+interface Job {
+  logFd: number;
+  headFd: number;
+  batch: BatchWrite;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+// Atomics.waitAsync (ES2024, in V8 since Node 16) is not in this project's TypeScript lib
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
 function workerPath(): string | undefined {
   return builtWorkerPath(import.meta.url, '../../../dist/src/server/audit/writer-worker.js', './writer-worker.js');
 }
 
+/** The kept thread and the memory shared with it; replaced by a new one if it dies. */
+class WriterThread {
+  readonly ctl = new Int32Array(new SharedArrayBuffer(kCtlBytes));
+  readonly pos = new Float64Array(this.ctl.buffer, kPosByte, 2);
+  data = Buffer.from(new SharedArrayBuffer(kInitialDataBytes));
+  readonly worker: Worker;
+  private readonly port: MessagePort;
+  jobs = 0;
+
+  constructor(file: string) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const workerData: WriterThreadData = { ctl: this.ctl.buffer as SharedArrayBuffer, data: this.data.buffer as SharedArrayBuffer, port: port2 };
+    this.worker = new Worker(file, { workerData, transferList: [port2] });
+    this.worker.unref();
+  }
+
+  /** Copies `job` into the shared memory and wakes the thread; the number of the job. */
+  post(job: Job): number {
+    const { lines, linesAt, marker, markerAt } = job.batch;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when that bound does not fit
+    if (kLinesByte + 3 * lines.length > this.data.length) {
+      const need = kLinesByte + Buffer.byteLength(lines, 'utf8');
+      if (need > this.data.length) this.grow(need);
+    }
+    const ctl = this.ctl;
+    ctl[kLinesLen] = this.data.write(lines, kLinesByte, 'utf8');
+    this.data.set(marker, 0);
+    ctl[kMarkerLen] = marker.length;
+    ctl[kLogFd] = job.logFd;
+    ctl[kHeadFd] = job.headFd;
+    this.pos[0] = linesAt;
+    this.pos[1] = markerAt;
+    const n = ++this.jobs;
+    Atomics.store(ctl, kJob, n);
+    Atomics.notify(ctl, kJob, 1);
+    return n;
+  }
+
+  /** The failed job's error, as the thread wrote it. */
+  error(): Error {
+    const text = this.data.toString('utf8', 0, this.ctl[kErrorLen]);
+    const nl = text.indexOf('\n');
+    const file = this.ctl[kResult] === kLogFailed ? 'log' : 'head';
+    const code = text.slice(0, nl);
+    return Object.assign(new Error(`${file}: ${text.slice(nl + 1)}`), code ? { code } : {});
+  }
+
+  private grow(need: number): void {
+    let size = this.data.length;
+    while (size < need) size *= 2;
+    const sab = new SharedArrayBuffer(size);
+    this.data = Buffer.from(sab);
+    this.port.postMessage(sab);
+    this.ctl[kNewData] = 1;
+  }
+}
+
 export class AuditWriter {
-  private readonly worker = new KeptWorker<Omit<WriterRequest, 'id'>, WriterAnswer>('audit writer', workerPath);
-  private readonly threadAvailable = workerPath() !== undefined;
+  private readonly threadFile = workerPath();
+  private thread: WriterThread | undefined;
+  private readonly queue: Job[] = [];
+  private current: Job | undefined;
+  private closed = false;
   /** Batches committed, and how many of them on the writer thread (tests count the hops). */
   readonly stats = { commits: 0, threadCommits: 0 };
 
   /** Writes the lines and then the marker durably; rejects with the first write's error. */
   async commit(log: AuditFile, head: AuditFile, b: BatchWrite): Promise<void> {
     this.stats.commits++;
-    if (this.threadAvailable && log.fd !== undefined && head.fd !== undefined && log.durableWrites && head.durableWrites) {
+    if (this.threadFile !== undefined && log.fd !== undefined && head.fd !== undefined && log.durableWrites && head.durableWrites) {
+      if (this.closed) throw new Error('audit writer closed');
       this.stats.threadCommits++;
-      const a = await this.worker.call({ logFd: log.fd, lines: b.lines, linesAt: b.linesAt, headFd: head.fd, marker: b.marker, markerAt: b.markerAt });
-      if (!a) throw new Error('audit writer closed');
-      if (a.error) throw Object.assign(new Error(`${a.error.file}: ${a.error.message}`), { code: a.error.code });
-      return;
+      const logFd = log.fd, headFd = head.fd;
+      return new Promise<void>((resolve, reject) => {
+        this.queue.push({ logFd, headFd, batch: b, resolve, reject });
+        if (!this.current) this.next();
+      });
     }
     await writeFully(log, Buffer.from(b.lines, 'utf8'), b.linesAt);
     if (!log.durableWrites) await log.sync();
@@ -55,6 +131,59 @@ export class AuditWriter {
   }
 
   async close(): Promise<void> {
-    await this.worker.close();
+    this.closed = true;
+    const t = this.thread;
+    this.thread = undefined;
+    if (t) await t.worker.terminate();
+    this.failAll(new Error('audit writer closed'));
+  }
+
+  /** Hands the next queued job to the thread (starting one if needed); the thread is referenced while busy. */
+  private next(): void {
+    const job = this.queue.shift();
+    if (!job) {
+      this.current = undefined;
+      this.thread?.worker.unref();
+      return;
+    }
+    const idle = this.current === undefined;
+    this.current = job;
+    const t = this.thread ?? this.start();
+    if (idle) t.worker.ref();
+    const n = t.post(job);
+    const done = (): void => this.answered(t, job);
+    const wait = waitAsync(t.ctl, kDone, n - 1);
+    if (wait.async) void wait.value.then(done);
+    else queueMicrotask(done);
+  }
+
+  private answered(t: WriterThread, job: Job): void {
+    if (t !== this.thread || this.current !== job) return; // the thread died meanwhile: already rejected
+    if (t.ctl[kResult] === kOk) job.resolve();
+    else job.reject(t.error());
+    this.next();
+  }
+
+  private start(): WriterThread {
+    const t = new WriterThread(this.threadFile!);
+    const gone = (err: Error): void => {
+      if (this.thread !== t) return;
+      this.thread = undefined;
+      // the job on the thread may or may not be durable: it fails, and the trail cuts back and recovers
+      const job = this.current;
+      this.current = undefined;
+      job?.reject(err);
+      if (this.queue.length > 0) this.next();
+    };
+    t.worker.on('error', gone);
+    t.worker.on('exit', () => gone(new Error('audit writer thread exited')));
+    this.thread = t;
+    return t;
+  }
+
+  private failAll(err: Error): void {
+    const jobs = this.current ? [this.current, ...this.queue.splice(0)] : this.queue.splice(0);
+    this.current = undefined;
+    for (const j of jobs) j.reject(err);
   }
 }
