@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { plateKey, plateKeyOfBytes, plateOfKey, writePlateSlot } from '../src/store/plate-key.js';
-import { codePlates } from '../src/store/bulk-load.js';
+import { codePlates } from '../src/store/bulk-build.js';
 import { encodeDictValues } from '../src/store/shard-format.js';
 
 const kAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';

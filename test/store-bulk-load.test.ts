@@ -4,6 +4,7 @@
  * time; readId duplicates are stored once; live rows from before are sealed first and kept; an aborted or
  * uncommitted load leaves nothing behind after a reopen; appends wait out a load with a coded error; a shard
  * put that fails (puts run behind the parsing, one in flight) fails the load, and its abort leaves nothing.
+ * All of it with the shards built on the loading thread and on the build thread.
  */
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -52,7 +53,12 @@ async function withCommittedShard(dir: string) {
   return { e, shardsDir, committed: (await readdir(shardsDir)).sort() };
 }
 
-describe('bulk load', () => {
+// every shard built on the loading thread (these shards are below kOffThreadRows), and every one on the build
+// thread (src/store/bulk-build-thread.ts: lanes transferred there, the file's bytes back)
+describe.each([
+  ['on the loading thread', undefined],
+  ['on the build thread', 0],
+] as const)('bulk load, shards built %s', (_where, offThreadRows) => {
   it('equals appending the same reads: export, ids, searches; many flushes and day shards; readIds stored once', async () => {
     const reads = makeReads({ seed: 5, reads: 2000, days: 4 });
     reads.forEach((r, i) => {
@@ -64,7 +70,7 @@ describe('bulk load', () => {
       const ea = await openEngine({ dataDir: a.dir, threads: 0 });
       for (let i = 0; i < reads.length; i += 300) await ea.append('pd-a', reads.slice(i, i + 300));
       const eb = await openEngine({ dataDir: b.dir, threads: 0 });
-      const bulk = await eb.bulkLoad('pd-a', { flushRows: 97 });
+      const bulk = await eb.bulkLoad('pd-a', { flushRows: 97, offThreadRows });
       for (let i = 0; i < reads.length; ) {
         const n = 1 + ((i * 7919) % 250);
         await bulk.add(columnsOf(reads.slice(i, i + n)));
@@ -108,7 +114,7 @@ describe('bulk load', () => {
       const e = await openEngine({ dataDir: d.dir, threads: 0 });
       const before = makeReads({ seed: 1, reads: 50 });
       await e.append('pd-a', before);
-      const bulk = await e.bulkLoad('pd-a', { flushRows: 16 });
+      const bulk = await e.bulkLoad('pd-a', { flushRows: 16, offThreadRows });
       await expect(e.append('pd-a', before.slice(0, 1))).rejects.toMatchObject({ code: 'PS_STORAGE_UNAVAILABLE' });
       const more = makeReads({ seed: 2, reads: 40 });
       await bulk.add(columnsOf(more));
@@ -132,13 +138,13 @@ describe('bulk load', () => {
     const d = await tempDataDir();
     try {
       const { e, shardsDir, committed } = await withCommittedShard(d.dir);
-      const aborted = await e.bulkLoad('pd-a', { flushRows: 10 });
+      const aborted = await e.bulkLoad('pd-a', { flushRows: 10, offThreadRows });
       await aborted.add(columnsOf(makeReads({ seed: 2, reads: 45 })));
       expect((await readdir(shardsDir)).length).toBeGreaterThan(committed.length); // flushed shards are out
       await aborted.abort();
       expect((await readdir(shardsDir)).sort()).toEqual(committed);
       // a load that never finishes: its shards are on disk but not in the manifest
-      const crashed = await e.bulkLoad('pd-a', { flushRows: 10 });
+      const crashed = await e.bulkLoad('pd-a', { flushRows: 10, offThreadRows });
       await crashed.add(columnsOf(makeReads({ seed: 3, reads: 45 })));
       await e.close();
       expect((await readdir(shardsDir)).length).toBeGreaterThan(committed.length);
@@ -160,7 +166,7 @@ describe('bulk load', () => {
         // the third shard file of the load fails (its write or its fsync); the puts before it succeeded
         const plan = new FaultPlan().add({ op, kind: 'EIO', path: /shards[/\\][^/\\]+$/, at: 3 });
         restore = setStoreFs(faultyStoreFs(plan));
-        const load = await e.bulkLoad('pd-a', { flushRows: 10 });
+        const load = await e.bulkLoad('pd-a', { flushRows: 10, offThreadRows });
         let failed: unknown;
         try {
           for (let seed = 2; seed < 8; seed++) await load.add(columnsOf(makeReads({ seed, reads: 30 })));

@@ -142,9 +142,10 @@ export interface Engine {
 
   /**
    * Starts a bulk load of one tenant (`platesearch ingest`, src/store/bulk-load.ts): reads go straight into
-   * shards, committed at `finish()`; appends to the tenant are refused meanwhile.
+   * shards, committed at `finish()`; appends to the tenant are refused meanwhile. `offThreadRows`: shards of
+   * at least this many rows are built on the build thread (src/store/bulk-build-thread.ts; 0 in tests: all).
    */
-  bulkLoad(tenant: string, options?: { flushRows?: number; load?: boolean }): Promise<BulkLoad>;
+  bulkLoad(tenant: string, options?: { flushRows?: number; load?: boolean; offThreadRows?: number }): Promise<BulkLoad>;
 
   /**
    * Registers a listener run after a day's retained reads were rewritten under a new key generation and

@@ -578,11 +578,11 @@ export class StoreEngine implements Engine {
    * it are refused until the load finishes or aborts. With `load: false` the committed shards are not
    * loaded into memory (a CLI that closes the engine right after); they are searchable after a reopen.
    */
-  async bulkLoad(tenant: string, options: { flushRows?: number; load?: boolean } = {}): Promise<BulkLoad> {
+  async bulkLoad(tenant: string, options: { flushRows?: number; load?: boolean; offThreadRows?: number } = {}): Promise<BulkLoad> {
     this.assertOpen();
     const store = await this.storeFor(tenant);
     await sealTenant(store, this.arenas, this.sealWorker);
-    const bulk = store.beginBulkLoad(options.flushRows);
+    const bulk = store.beginBulkLoad(options.flushRows, options.offThreadRows);
     if (options.load ?? true) {
       bulk.onCommit = async (entries) => {
         await adoptShards(store, this.arenas, entries);

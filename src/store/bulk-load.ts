@@ -16,18 +16,20 @@
  * the caller reports success only after `finish` resolves.
  *
  * Memory: the accumulator (56 B a row: seq, ts, conf and the plate key f64; lat, lon and four label codes i32;
- * plus the read ids held) and, while a flush builds a shard, that shard's transient buffers, plus the sealed
- * bytes of the one shard whose put is still in flight (puts run one at a time, behind the parsing and the
- * next shard's build): bounded by `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
- * codes of the load's label tables, and a shard is coded straight from these lanes (`coded`).
+ * plus the read ids held) and the one shard being built (its lanes copied out of the accumulator, then its
+ * build's transient buffers: one build at a time, not awaited by the flush that starts it, so the parsing
+ * goes on meanwhile), plus the sealed bytes of the one shard whose put is still in flight (puts run one at a
+ * time, behind the parsing and the next shard's build): bounded by `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
+ * codes of the load's label tables, and a shard is built straight from these lanes (src/store/bulk-build.ts), on
+ * a build thread of its own once big enough (src/store/bulk-build-thread.ts).
  *
  * Outcome, as `TenantStore.append` gives it: rows get consecutive seqs in input order; a read whose readId
  * the tenant already holds, or that an earlier row of the load had, is counted as accepted and stored
  * once (the first copy).
  */
-import { dayOf, kMaxShardRows, shardFileName, sortOrder, writeShardFile, type CodedDict, type CodedRows, type ShardSource } from './shard-format.js';
-import { plateOfKey, writePlateSlot } from './plate-key.js';
-import { kPlateSlotBytes } from '../core/segment.js';
+import { dayOf, kMaxShardRows, shardFileName } from './shard-format.js';
+import { gatherF64, gatherI32, type BulkShardJob, type JobLabel } from './bulk-build.js';
+import { BulkBuildThread } from './bulk-build-thread.js';
 import { putSealedShard, kShardRowsCap } from './shard-writer.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import type { ShardEntry } from './manifest.js';
@@ -80,30 +82,9 @@ class LoadLabels {
     return out;
   }
 
-  /**
-   * The shard dictionary of the codes `rowCodes` (one a row, in shard order): the values used, sorted (as
-   * encodeDictValues sorts them; optional: "" first), and each row's index into it.
-   */
-  coded(rowCodes: Int32Array): CodedDict {
-    const n = rowCodes.length;
-    const used = new Uint8Array(this.values.length);
-    let nulls = 0;
-    for (let i = 0; i < n; i++) used[rowCodes[i]!] = 1;
-    const base = this.optional ? 1 : 0;
-    const list: number[] = [];
-    for (let c = base; c < used.length; c++) if (used[c]) list.push(c);
-    const vals = this.values;
-    list.sort((x, y) => (vals[x]! < vals[y]! ? -1 : vals[x]! > vals[y]! ? 1 : 0));
-    const remap = new Int32Array(this.values.length);
-    list.forEach((c, rank) => (remap[c] = rank + base));
-    const indices = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = rowCodes[i]!;
-      indices[i] = remap[c]!;
-      if (c === 0 && this.optional) nulls++;
-    }
-    const sorted = list.map((c) => vals[c]!);
-    return { values: this.optional ? ['', ...sorted] : sorted, indices, nulls };
+  /** A shard job's view of this field: a copy of the values so far (the job may go to another thread) and its rows' codes. */
+  jobLabel(codes: Int32Array): JobLabel {
+    return { values: this.values.slice(), optional: this.optional, codes };
   }
 }
 
@@ -128,12 +109,16 @@ export class BulkLoad {
   private readIds = new Map<number, string>();
   /** Each row's seq (rows kept across an early flush move to the front, so seqs are not row + base). */
   private readonly seq: Float64Array;
-  /** Rows held that an early flush kept (the day then being added). */
+  /** Rows held that an early flush kept (the day then being added: `keptDay`, NaN when none). */
   private kept = 0;
+  private keptDay = NaN;
   private readonly earlyRows: number;
   private nextSeq: number;
   private nextGen: number;
   private readonly entries: ShardEntry[] = [];
+  /** The shard build in flight, up to the start of its put (resolved when none): awaited before the next build. */
+  private building: Promise<void> = Promise.resolve();
+  private readonly builder: BulkBuildThread;
   /** The shard put in flight (resolved when none): awaited before the next put and before the commit. */
   private putting: Promise<void> = Promise.resolve();
   /** Names of every shard put started, finished or not (an abort deletes them all). */
@@ -147,7 +132,8 @@ export class BulkLoad {
   onCommit: ((entries: readonly ShardEntry[]) => Promise<void>) | undefined;
 
   /** Use TenantStore.beginBulkLoad (it seals the live rows and holds off appends). */
-  constructor(private readonly store: TenantStore, firstSeq: number, firstGen: number, flushRows = kBulkFlushRows) {
+  constructor(private readonly store: TenantStore, firstSeq: number, firstGen: number, flushRows = kBulkFlushRows, offThreadRows?: number) {
+    this.builder = new BulkBuildThread(offThreadRows);
     this.cap = Math.max(1, Math.min(flushRows, kMaxShardRows));
     this.ts = new Float64Array(this.cap);
     this.lat = new Int32Array(this.cap);
@@ -241,6 +227,16 @@ export class BulkLoad {
   private async flush(keepDay?: number): Promise<void> {
     const n = this.n;
     if (n === 0) return;
+    if (keepDay !== undefined && keepDay === this.keptDay) {
+      // the rows held before are all of keepDay: only the rows added since need a look (an early flush comes
+      // every kBulkEarlyRows rows; scanning all held rows each time cost a busy day's rows several times over)
+      let i = this.kept;
+      while (i < n && dayOf(this.ts[i]!) === keepDay) i++;
+      if (i === n) {
+        this.kept = n;
+        return;
+      }
+    }
     // rows of each day, in seq order: one counting pass
     const dayOfRow = new Int32Array(n);
     const counts = new Map<number, number>();
@@ -261,6 +257,7 @@ export class BulkLoad {
     const days = [...counts.keys()].sort((a, b) => a - b);
     if (days.length === 1 && days[0] === keepDay) {
       this.kept = n; // nothing but the day being added: nothing to write yet
+      this.keptDay = keepDay;
       return;
     }
     const rowsOf = new Map<number, { rows: Uint32Array; fill: number }>(days.map((d) => [d, { rows: new Uint32Array(counts.get(d)!), fill: 0 }]));
@@ -275,16 +272,23 @@ export class BulkLoad {
       const all = rowsOf.get(day)!.rows;
       for (let s = 0; s < all.length; s += kShardRowsCap) {
         const rows = all.subarray(s, Math.min(all.length, s + kShardRowsCap));
+        // one build in flight at a time, on the build thread (src/store/bulk-build-thread.ts), not awaited here:
+        // while it runs, the pipeline goes on parsing; its lanes are the one shard held beyond the accumulator
+        // (transferred, not copied), besides the sealed bytes of the put before it
+        await this.building;
         const name = shardFileName(day, this.nextGen++);
-        const { bytes, meta } = writeShardFile(this.store.tenant, this.store.ordinal, day, this.coded(rows));
-        const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
-        // one put in flight at a time, not awaited here: while it writes and syncs, the pipeline goes on
-        // parsing and the next shard is built; its sealed bytes are the one shard held beyond the accumulator
-        await this.putting;
-        this.started.push(name);
-        const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher).then((entry) => void this.entries.push(entry));
-        put.catch(() => undefined); // a failure is thrown by the next await of `putting`, not reported as unhandled
-        this.putting = put;
+        const built = this.builder.build(this.job(day, rows));
+        const step = built.then(async ({ bytes, meta }) => {
+          const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
+          // one put in flight at a time: while it writes and syncs, the next shard is gathered and built
+          await this.putting;
+          this.started.push(name);
+          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher).then((entry) => void this.entries.push(entry));
+          put.catch(() => undefined); // a failure is thrown by the next await of `putting`, not reported as unhandled
+          this.putting = put;
+        });
+        step.catch(() => undefined); // likewise, by the next await of `building`
+        this.building = step;
       }
       rowsOf.delete(day); // its index goes as soon as its shards are out
     }
@@ -292,6 +296,7 @@ export class BulkLoad {
     const readIds = this.readIds;
     this.readIds = new Map();
     this.n = this.kept = 0;
+    this.keptDay = NaN;
     if (!keep) return;
     // ascending rows moved down in order: a row's new place is never above its old one
     for (const lane of [this.ts, this.seq, this.conf, this.plate]) moveDownF64(lane, keep);
@@ -303,64 +308,42 @@ export class BulkLoad {
       }
     }
     this.n = this.kept = keep.length;
+    this.keptDay = keepDay!;
   }
 
   /**
-   * Accumulator rows `rows` (ascending, so seq order) in shard order with every dictionary coded, straight
-   * from the lanes: plates sorted and deduped as numbers, labels by their load codes; no string per row.
+   * Accumulator rows `rows` (ascending, so seq order) as a shard job of their own: each lane copied out one at
+   * a time, labels with the load's values so far.
    */
-  private coded(rows: Uint32Array): CodedRows {
+  private job(day: number, rows: Uint32Array): BulkShardJob {
     const n = rows.length;
-    const order = sortOrder(this.source(rows));
-    // accumulator row of each shard row, then one lane at a time: a gather of one lane keeps its cache lines
-    // and pages warm, where ten lanes a row miss in each of them (the rows of a day span the accumulator)
-    const at = new Int32Array(n);
-    for (let i = 0; i < n; i++) at[i] = rows[order[i]!]!;
-    const ts = gatherF64(this.ts, at), seq = gatherF64(this.seq, at), conf = gatherF64(this.conf, at), keys = gatherF64(this.plate, at);
-    const lat = gatherI32(this.lat, at), lon = gatherI32(this.lon, at);
-    const camera = gatherI32(this.camera, at), region = gatherI32(this.region, at), make = gatherI32(this.make, at), color = gatherI32(this.color, at);
-    // without read ids the writer reads past the end of an empty list (undefined: none)
     const readId: (string | undefined)[] = [];
-    if (this.readIds.size > 0) for (let i = 0; i < n; i++) readId.push(this.readIds.get(at[i]!));
-    const { plate, dict, m } = codePlates(keys);
-    const writeSlots = (slots: Uint8Array) => {
-      for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
-    };
+    if (this.readIds.size > 0) for (let i = 0; i < n; i++) readId.push(this.readIds.get(rows[i]!));
+    // input in time order holds a day's rows as one run: then each lane is one slice (a copy of memory), not a gather
+    const from = n > 0 ? rows[0]! : 0;
+    const run = n > 0 && rows[n - 1]! - from === n - 1;
+    const f64 = (lane: Float64Array) => (run ? lane.slice(from, from + n) : gatherF64(lane, rows));
+    const i32 = (lane: Int32Array) => (run ? lane.slice(from, from + n) : gatherI32(lane, rows));
     return {
-      ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots,
-      camera: this.cameras.coded(camera), region: this.regions.coded(region), make: this.makes.coded(make), color: this.colors.coded(color),
-    };
-  }
-
-  /** Accumulator rows `rows` (ascending, so seq order) as a shard source (the row order is computed from it). */
-  private source(rows: Uint32Array): ShardSource {
-    const seqs = this.seq;
-    const ts = this.ts, lat = this.lat, lon = this.lon, conf = this.conf, plate = this.plate;
-    const label = (l: LoadLabels, codes: Int32Array) => (i: number) => (l.optional && codes[rows[i]!] === 0 ? undefined : l.values[codes[rows[i]!]!]);
-    return {
-      length: rows.length,
-      seq: (i) => seqs[rows[i]!]!,
-      ts: (i) => ts[rows[i]!]!,
-      latE7: (i) => lat[rows[i]!]!,
-      lonE7: (i) => lon[rows[i]!]!,
-      plate: (i) => plateOfKey(plate[rows[i]!]!),
-      camera: label(this.cameras, this.camera) as (i: number) => string,
-      region: label(this.regions, this.region),
-      confidence: (i) => {
-        const c = conf[rows[i]!]!;
-        return Number.isNaN(c) ? undefined : c;
-      },
-      make: label(this.makes, this.make),
-      color: label(this.colors, this.color),
-      readId: (i) => this.readIds.get(rows[i]!),
+      tenant: this.store.tenant, ordinal: this.store.ordinal, day,
+      ts: f64(this.ts), seq: f64(this.seq), conf: f64(this.conf), plate: f64(this.plate),
+      lat: i32(this.lat), lon: i32(this.lon),
+      camera: this.cameras.jobLabel(i32(this.camera)), region: this.regions.jobLabel(i32(this.region)),
+      make: this.makes.jobLabel(i32(this.make)), color: this.colors.jobLabel(i32(this.color)),
+      readId,
     };
   }
 
   /** Writes what is held and commits every shard of the load in one manifest write. Durable when it resolves. */
   async finish(): Promise<BulkLoadOutcome> {
     if (this.done) throw new Error('bulk load already finished');
-    await this.flush();
-    await this.putting;
+    try {
+      await this.flush();
+      await this.building;
+      await this.putting;
+    } finally {
+      void this.builder.close();
+    }
     this.done = true;
     const endSeq = this.nextSeq;
     await this.store.commitBulkLoad(this.entries, endSeq, this.nextGen, this.loadedIds);
@@ -373,7 +356,10 @@ export class BulkLoad {
     if (this.done) return;
     this.done = true;
     try {
-      await this.putting.catch(() => undefined); // a put still writing would leave its file after the delete
+      // a build still running starts its put when done; a put still writing would leave its file after the delete
+      await this.building.catch(() => undefined);
+      await this.putting.catch(() => undefined);
+      void this.builder.close();
       await this.store.shardObjects.delete(this.started);
     } finally {
       this.store.endBulkLoad();
@@ -382,20 +368,6 @@ export class BulkLoad {
 }
 
 
-// One function per array type: a loop over lanes of both types in one function makes its element reads
-// polymorphic, several times slower than these.
-function gatherF64(lane: Float64Array, at: Int32Array): Float64Array {
-  const out = new Float64Array(at.length);
-  for (let i = 0; i < at.length; i++) out[i] = lane[at[i]!]!;
-  return out;
-}
-
-function gatherI32(lane: Int32Array, at: Int32Array): Int32Array {
-  const out = new Int32Array(at.length);
-  for (let i = 0; i < at.length; i++) out[i] = lane[at[i]!]!;
-  return out;
-}
-
 /** lane[j] = lane[keep[j]] for ascending `keep` (in place: j ≤ keep[j]). */
 function moveDownF64(lane: Float64Array, keep: Uint32Array): void {
   for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
@@ -403,54 +375,6 @@ function moveDownF64(lane: Float64Array, keep: Uint32Array): void {
 
 function moveDownI32(lane: Int32Array, keep: Uint32Array): void {
   for (let j = 0; j < keep.length; j++) lane[j] = lane[keep[j]!]!;
-}
-
-/**
- * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys
- * found with an open-addressing hash table over the numbers (one probe or two a row), then only those
- * sorted (native Float64Array sort) and ranked. Numeric order of keys = string order of plates.
- */
-export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
-  const n = keys.length;
-  const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
-  const mask = size - 1;
-  const table = new Int32Array(size).fill(-1);
-  const distinct = new Float64Array(n);
-  const first = new Int32Array(n);
-  let m = 0;
-  const slotOf = (k: number): number => {
-    // keys are integers below 2^53: their low and high 32 bits, mixed
-    let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
-    h ^= h >>> 15;
-    return h & mask;
-  };
-  for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    for (let h = slotOf(k); ; h = (h + 1) & mask) {
-      const d = table[h]!;
-      if (d < 0) {
-        table[h] = m;
-        distinct[m] = k;
-        first[i] = m++;
-        break;
-      }
-      if (distinct[d] === k) {
-        first[i] = d;
-        break;
-      }
-    }
-  }
-  const dict = distinct.slice(0, m).sort();
-  const rankOf = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    const k = dict[j]!;
-    let h = slotOf(k);
-    while (distinct[table[h]!] !== k) h = (h + 1) & mask;
-    rankOf[table[h]!] = j;
-  }
-  const plate = new Int32Array(n);
-  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
-  return { plate, dict, m };
 }
 
 /** Rows [from, to) of a batch (views; the dictionaries are shared). */

@@ -242,11 +242,11 @@ export class TenantStore {
    * Starts a bulk load: the caller has sealed the live rows (none may be left, so every WAL row is below the
    * sealedSeq the load commits); appends are refused until commitBulkLoad or endBulkLoad.
    */
-  beginBulkLoad(flushRows?: number): BulkLoad {
+  beginBulkLoad(flushRows?: number, offThreadRows?: number): BulkLoad {
     if (this.bulkActive) throw StorageUnavailable(`A bulk load of tenant ${this.tenant} is already running`);
     if (this.live.length > 0) throw new Error(`bulk load of ${this.tenant}: live rows must be sealed first`);
     this.bulkActive = true;
-    return new BulkLoad(this, this.nextSeq, this.manifest.nextShardGen ?? 1, flushRows);
+    return new BulkLoad(this, this.nextSeq, this.manifest.nextShardGen ?? 1, flushRows, offThreadRows);
   }
 
   /** The commit point of a bulk load: one manifest write naming its shards and moving both seq counters past it. */

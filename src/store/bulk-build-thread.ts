@@ -1,0 +1,38 @@
+/**
+ * Where a bulk load's shards are built (src/store/bulk-build.ts): on a thread of their own when the worker is
+ * built and the shard is big enough to pay for the hand-off, else on the calling thread. Off the loading
+ * thread, a day's build (sort, plate and label coding, the file: seconds at 20M reads) no longer holds the
+ * event loop, so the parse workers stay fed while it runs (bench/RESULTS.md "Shard builds on a build thread").
+ * The lanes are transferred both ways, never copied: the job's lanes move to the worker and the file's bytes
+ * come back.
+ */
+import { KeptWorker } from '../core/kept-worker.js';
+import { builtWorkerPath } from '../core/worker-path.js';
+import { buildBulkShard, bulkJobTransfer, type BulkShardJob } from './bulk-build.js';
+import type { BulkBuildAnswer } from './bulk-build-worker.js';
+import type { ShardMeta } from './shard-format.js';
+
+/** Rows from which a shard is built on the build thread: below, a message round trip is not worth it. */
+export const kOffThreadRows = 1 << 16;
+
+export class BulkBuildThread {
+  /** The compiled worker script; undefined when not built (running from src/ without dist/). */
+  private readonly script = builtWorkerPath(import.meta.url, '../../dist/src/store/bulk-build-worker.js', './bulk-build-worker.js');
+  private readonly worker = new KeptWorker<{ job: BulkShardJob }, BulkBuildAnswer>('bulk build worker', () => this.script);
+
+  /** `offThreadRows`: shards of at least this many rows go to the thread (0: every one; tests). */
+  constructor(private readonly offThreadRows = kOffThreadRows) {}
+
+  /** Builds the job's shard; the job's arrays are given away (transferred or let go) either way. */
+  async build(job: BulkShardJob): Promise<{ bytes: Uint8Array; meta: ShardMeta }> {
+    if (job.ts.length < this.offThreadRows || !this.script) return buildBulkShard(job);
+    const answer = await this.worker.call({ job }, bulkJobTransfer(job));
+    if (!answer) throw new Error('bulk build worker closed');
+    if (!answer.ok) throw new Error(`bulk build worker: ${answer.error}`);
+    return { bytes: answer.bytes, meta: answer.meta };
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}

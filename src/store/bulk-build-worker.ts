@@ -1,0 +1,27 @@
+/**
+ * The build thread of a bulk load: receives one shard's lanes at a time (src/store/bulk-build.ts, transferred,
+ * not copied) and answers the shard file's bytes (transferred back) and meta. Pure computation: it writes
+ * nothing, holds no key and sees no object store. Plain JS at run time (dist/src/store/bulk-build-worker.js).
+ */
+import { parentPort } from 'node:worker_threads';
+import { buildBulkShard, type BulkShardJob } from './bulk-build.js';
+import { collectGarbage } from './worker-gc.js';
+
+export type BulkBuildAnswer = { id: number } & ({ ok: true; bytes: Uint8Array; meta: ReturnType<typeof buildBulkShard>['meta'] } | { ok: false; error: string });
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (m: { id: number; job: BulkShardJob }) => {
+    let answer: BulkBuildAnswer;
+    try {
+      const { bytes, meta } = buildBulkShard(m.job, collectGarbage);
+      answer = { id: m.id, ok: true, bytes, meta };
+      port.postMessage(answer, [bytes.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage({ id: m.id, ok: false, error: String((err as Error)?.stack ?? err) } satisfies BulkBuildAnswer);
+    }
+    // the build's transient arrays (the job's lanes, the sort keys, the plate table) are garbage now: let them
+    // go before the next shard arrives, not when V8 next needs room (src/store/worker-gc.ts)
+    collectGarbage();
+  });
+}

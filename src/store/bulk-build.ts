@@ -1,0 +1,206 @@
+/**
+ * One shard of a bulk load (src/store/bulk-load.ts) built from its own lanes: the job holds the shard's rows
+ * in seq order, copied out of the load's accumulator (typed arrays; plates as keys, src/store/plate-key.ts;
+ * labels as the load's codes, with the load's label values), and owns them. That makes the build a pure
+ * function of the job, so it runs on the build thread (src/store/bulk-build-thread.ts) with the lanes
+ * transferred, not copied, while the loading thread goes on feeding the parse workers; or on the loading
+ * thread itself (small shards, no built worker). Both give the same bytes.
+ *
+ * The build: row order (sortOrder: hour ‖ Z-order cell ‖ seq), each lane permuted into it one at a time (into
+ * the buffer of the lane permuted before it, so the job's lanes exist about once), plates sorted
+ * and deduped as numbers (codePlates), labels coded into the shard's sorted dictionaries, then the file
+ * (shard-format.ts writeShardFile). Sealing and the put stay with the caller (the keys and the object store
+ * are the loading thread's).
+ */
+import { sortOrder, writeShardFile, type CodedDict, type ShardMeta, type ShardSource } from './shard-format.js';
+import { plateOfKey, writePlateSlot } from './plate-key.js';
+import { kPlateSlotBytes } from '../core/segment.js';
+
+/** A label field's load-wide values: `codes` index them (optional fields: code 0 = none, values[0] = ""). */
+export interface JobLabel {
+  values: readonly string[];
+  optional: boolean;
+  codes: Int32Array;
+}
+
+/** The rows of one shard, in seq order, owned by the job (the build may detach or reuse every array). */
+export interface BulkShardJob {
+  tenant: string;
+  ordinal: number;
+  day: number;
+  ts: Float64Array;
+  seq: Float64Array;
+  /** NaN when absent. */
+  conf: Float64Array;
+  /** Plate keys. */
+  plate: Float64Array;
+  lat: Int32Array;
+  lon: Int32Array;
+  camera: JobLabel;
+  region: JobLabel;
+  make: JobLabel;
+  color: JobLabel;
+  /** Each row's client read id; empty when no row has one. */
+  readId: (string | undefined)[];
+}
+
+/** The job's buffers, for a transfer list. */
+export function bulkJobTransfer(job: BulkShardJob): ArrayBuffer[] {
+  const lanes = [job.ts, job.seq, job.conf, job.plate, job.lat, job.lon, job.camera.codes, job.region.codes, job.make.codes, job.color.codes];
+  return lanes.map((l) => l.buffer as ArrayBuffer);
+}
+
+const kNoF64 = new Float64Array(0);
+const kNoI32 = new Int32Array(0);
+
+/**
+ * The shard file of a job, and its meta (the job's lanes are let go on the way). `letGo` runs once the
+ * lanes are in shard order and the plates coded (the build thread collects garbage there).
+ */
+export function buildBulkShard(job: BulkShardJob, letGo?: () => void): { bytes: Uint8Array; meta: ShardMeta } {
+  const n = job.ts.length;
+  const order = sortOrder(laneSource(job));
+  // one lane at a time into a spare lane of its type, and the seq-order lane it came from is the next one's
+  // spare: the build holds the job's lanes plus one lane of each type, not a second copy of every lane
+  // (a copy of each cost ~70 MiB more peak RSS at 2M reads, in 1M-row day shards)
+  let spareF64: Float64Array = new Float64Array(n);
+  let spareI32: Int32Array = new Int32Array(n);
+  const f64 = (lane: 'ts' | 'seq' | 'conf' | 'plate') => {
+    const out = gatherF64(job[lane], order, spareF64);
+    spareF64 = job[lane];
+    job[lane] = kNoF64;
+    return out;
+  };
+  const i32 = (lane: 'lat' | 'lon') => {
+    const out = gatherI32(job[lane], order, spareI32);
+    spareI32 = job[lane];
+    job[lane] = kNoI32;
+    return out;
+  };
+  const label = (name: 'camera' | 'region' | 'make' | 'color') => {
+    const out = codeLabel(job[name], order, spareI32);
+    spareI32 = job[name].codes;
+    job[name].codes = kNoI32;
+    return out;
+  };
+  const ts = f64('ts'), seq = f64('seq'), conf = f64('conf'), keys = f64('plate'), lat = i32('lat'), lon = i32('lon');
+  const camera = label('camera'), region = label('region'), make = label('make'), color = label('color');
+  spareF64 = kNoF64;
+  spareI32 = kNoI32;
+  // without read ids the writer reads past the end of an empty list (undefined: none)
+  const readId: (string | undefined)[] = [];
+  if (job.readId.length > 0) for (let i = 0; i < n; i++) readId.push(job.readId[order[i]!]);
+  const { plate, dict, m } = codePlates(keys);
+  // the spare lanes, the sort keys and the plate table are garbage now: the build thread collects them before
+  // the file is laid out, so they are not held beside it
+  letGo?.();
+  const writeSlots = (slots: Uint8Array) => {
+    for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
+  };
+  return writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color });
+}
+
+/** The job's rows as a ShardSource (what sortOrder reads: ts, lat, lon). */
+function laneSource(job: BulkShardJob): ShardSource {
+  const label = (l: JobLabel) => (i: number) => (l.optional && l.codes[i] === 0 ? undefined : l.values[l.codes[i]!]);
+  return {
+    length: job.ts.length,
+    seq: (i) => job.seq[i]!,
+    ts: (i) => job.ts[i]!,
+    latE7: (i) => job.lat[i]!,
+    lonE7: (i) => job.lon[i]!,
+    plate: (i) => plateOfKey(job.plate[i]!),
+    camera: label(job.camera) as (i: number) => string,
+    region: label(job.region),
+    confidence: (i) => (Number.isNaN(job.conf[i]!) ? undefined : job.conf[i]!),
+    make: label(job.make),
+    color: label(job.color),
+    readId: (i) => job.readId[i],
+  };
+}
+
+/**
+ * The shard dictionary of a label over the rows `order` picks (shard order): the values used, sorted (as
+ * encodeDictValues sorts them; optional: "" first), and each row's index into it (written into `into`).
+ */
+function codeLabel(label: JobLabel, order: Uint32Array, into: Int32Array): CodedDict {
+  const { values, optional, codes } = label;
+  const n = order.length;
+  const used = new Uint8Array(values.length);
+  for (let i = 0; i < n; i++) used[codes[i]!] = 1;
+  const base = optional ? 1 : 0;
+  const list: number[] = [];
+  for (let c = base; c < used.length; c++) if (used[c]) list.push(c);
+  list.sort((x, y) => (values[x]! < values[y]! ? -1 : values[x]! > values[y]! ? 1 : 0));
+  const remap = new Int32Array(values.length);
+  list.forEach((c, rank) => (remap[c] = rank + base));
+  const indices = into;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const c = codes[order[i]!]!;
+    indices[i] = remap[c]!;
+    if (c === 0 && optional) nulls++;
+  }
+  const sorted = list.map((c) => values[c]!);
+  return { values: optional ? ['', ...sorted] : sorted, indices, nulls };
+}
+
+// One function per array type: a loop over lanes of both types in one function makes its element reads
+// polymorphic, several times slower than these.
+export function gatherF64(lane: Float64Array, at: Uint32Array, out: Float64Array = new Float64Array(at.length)): Float64Array {
+  for (let i = 0; i < at.length; i++) out[i] = lane[at[i]!]!;
+  return out;
+}
+
+export function gatherI32(lane: Int32Array, at: Uint32Array, out: Int32Array = new Int32Array(at.length)): Int32Array {
+  for (let i = 0; i < at.length; i++) out[i] = lane[at[i]!]!;
+  return out;
+}
+
+/**
+ * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys
+ * found with an open-addressing hash table over the numbers (one probe or two a row), then only those
+ * sorted (native Float64Array sort) and ranked. Numeric order of keys = string order of plates.
+ */
+export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+  const n = keys.length;
+  const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  const distinct = new Float64Array(n);
+  const first = new Int32Array(n);
+  let m = 0;
+  const slotOf = (k: number): number => {
+    // keys are integers below 2^53: their low and high 32 bits, mixed
+    let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    return h & mask;
+  };
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    for (let h = slotOf(k); ; h = (h + 1) & mask) {
+      const d = table[h]!;
+      if (d < 0) {
+        table[h] = m;
+        distinct[m] = k;
+        first[i] = m++;
+        break;
+      }
+      if (distinct[d] === k) {
+        first[i] = d;
+        break;
+      }
+    }
+  }
+  const dict = distinct.slice(0, m).sort();
+  const rankOf = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const k = dict[j]!;
+    let h = slotOf(k);
+    while (distinct[table[h]!] !== k) h = (h + 1) & mask;
+    rankOf[table[h]!] = j;
+  }
+  const plate = new Int32Array(n);
+  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
+  return { plate, dict, m };
+}
