@@ -1,0 +1,129 @@
+/**
+ * A load generator's HTTP/1.1 client for the search phases, on bare sockets: one keep-alive connection per
+ * closed-loop client, each request written as one string (the head undici writes — host, connection:
+ * keep-alive, authorization, content-type, content-length — and the JSON body), each answer read by its
+ * content-length and kept as bytes; `tookMs` is found in the answer's last bytes, nothing else is decoded.
+ *
+ * Why: on the 2-core box the client shares the cores with the server, and undici's request path (its
+ * dispatcher, the body's stream and the answer's text) cost 0.22–0.43 ms of the client's CPU per exact-plate
+ * request (bench/RESULTS.md, branch `exact-eight`): a third of the machine at 8 clients, taken from the
+ * server being measured. What the server receives and answers is the same; `--client undici` keeps the old way.
+ *
+ * Only what a search answer needs: no chunked answers (an NDJSON stream), no pipelining; a `connection:
+ * close` answer closes the socket and the next request opens a new one.
+ */
+import { connect, type Socket } from 'node:net';
+import type { Outcome } from './closed-loop.js';
+
+const kHeadEnd = Buffer.from('\r\n\r\n');
+const kTookMs = Buffer.from('"tookMs":');
+// an answer's number fields sit at its end (bench/http/closed-loop.ts numberField): look only there
+const kTailBytes = 4096;
+
+interface Waiter {
+  resolve(r: { status: number; body: Buffer }): void;
+  reject(e: Error): void;
+}
+
+/** One keep-alive connection, one request at a time. */
+export class RawConnection {
+  private socket: Socket | undefined;
+  private buf: Buffer = Buffer.alloc(0);
+  private waiter: Waiter | undefined;
+  /** Of the answer being read: its status, where its body starts and how long it is (-1: head not read yet). */
+  private status = 0;
+  private bodyAt = -1;
+  private bodyLength = 0;
+  private closeAfter = false;
+
+  constructor(private readonly host: string, private readonly port: number) {}
+
+  request(head: string, body: string): Promise<{ status: number; body: Buffer }> {
+    if (this.waiter) return Promise.reject(new Error('raw client: one request at a time'));
+    const socket = (this.socket ??= this.open());
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      socket.write(head + body, 'utf8');
+    });
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+
+  private open(): Socket {
+    const s = connect({ host: this.host, port: this.port, noDelay: true });
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    const fail = (err?: Error) => {
+      if (this.socket !== s) return; // an earlier connection, closed by us
+      this.socket = undefined;
+      const w = this.waiter;
+      this.waiter = undefined;
+      this.buf = Buffer.alloc(0);
+      this.bodyAt = -1;
+      w?.reject(err ?? new Error('raw client: connection closed before the answer'));
+    };
+    s.on('error', fail);
+    s.on('close', () => fail());
+    return s;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.bodyAt < 0) {
+      const end = this.buf.indexOf(kHeadEnd);
+      if (end < 0) return;
+      const head = this.buf.toString('latin1', 0, end);
+      this.status = Number(head.slice(9, 12));
+      const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+      if (!length) {
+        this.socket?.destroy(new Error(`raw client: an answer without content-length (status ${this.status})`));
+        return;
+      }
+      this.bodyLength = Number(length[1]);
+      this.closeAfter = /\r\nconnection:[ \t]*close/i.test(head);
+      this.bodyAt = end + 4;
+    }
+    if (this.buf.length < this.bodyAt + this.bodyLength) return;
+    const body = this.buf.subarray(this.bodyAt, this.bodyAt + this.bodyLength);
+    const rest = this.buf.subarray(this.bodyAt + this.bodyLength);
+    this.buf = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0);
+    this.bodyAt = -1;
+    const w = this.waiter;
+    this.waiter = undefined;
+    if (this.closeAfter) this.close();
+    w?.resolve({ status: this.status, body });
+  }
+}
+
+/** `clients` connections to `url`, each POSTing JSON with a bearer token; `tookMs` read from the answer. */
+export function rawSearchClients(url: string, clients: number, token: string): {
+  post(client: number, path: string, json: string): Promise<Outcome>;
+  close(): void;
+} {
+  const u = new URL(url);
+  const conns = Array.from({ length: clients }, () => new RawConnection(u.hostname, Number(u.port)));
+  const fixed = `host: ${u.host}\r\nconnection: keep-alive\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: `;
+  return {
+    async post(client, path, json) {
+      const head = `POST ${path} HTTP/1.1\r\n${fixed}${Buffer.byteLength(json, 'utf8')}\r\n\r\n`;
+      const r = await conns[client]!.request(head, json);
+      return { status: r.status, tookMs: tookMsOf(r.body) };
+    },
+    close() {
+      for (const c of conns) c.close();
+    },
+  };
+}
+
+/** The top-level `"tookMs":<number>` of a JSON answer, from its last bytes. */
+export function tookMsOf(body: Buffer): number | undefined {
+  const from = Math.max(0, body.length - kTailBytes);
+  const at = body.lastIndexOf(kTookMs);
+  if (at < from) return undefined;
+  let end = at + kTookMs.length;
+  while (end < body.length && '0123456789.eE+-'.includes(String.fromCharCode(body[end]!))) end++;
+  const n = Number(body.toString('latin1', at + kTookMs.length, end));
+  return end > at + kTookMs.length && Number.isFinite(n) ? n : undefined;
+}
