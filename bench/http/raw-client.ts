@@ -28,12 +28,15 @@ interface Waiter {
 /** One keep-alive connection, one request at a time. */
 export class RawConnection {
   private socket: Socket | undefined;
+  /** The head read so far. */
   private buf: Buffer = Buffer.alloc(0);
   private waiter: Waiter | undefined;
-  /** Of the answer being read: its status, where its body starts and how long it is (-1: head not read yet). */
+  /** Of the answer being read: its status, its body's length and the pieces of it read so far. */
   private status = 0;
-  private bodyAt = -1;
+  private inBody = false;
   private bodyLength = 0;
+  private pieces: Buffer[] = [];
+  private have = 0;
   private closeAfter = false;
 
   constructor(private readonly host: string, private readonly port: number) {}
@@ -61,7 +64,9 @@ export class RawConnection {
       const w = this.waiter;
       this.waiter = undefined;
       this.buf = Buffer.alloc(0);
-      this.bodyAt = -1;
+      this.pieces = [];
+      this.have = 0;
+      this.inBody = false;
       w?.reject(err ?? new Error('raw client: connection closed before the answer'));
     };
     s.on('error', fail);
@@ -70,8 +75,9 @@ export class RawConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    if (this.bodyAt < 0) {
+    if (!this.inBody) {
+      // the head (small): joined until its blank line is in
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
       const end = this.buf.indexOf(kHeadEnd);
       if (end < 0) return;
       const head = this.buf.toString('latin1', 0, end);
@@ -83,13 +89,21 @@ export class RawConnection {
       }
       this.bodyLength = Number(length[1]);
       this.closeAfter = /\r\nconnection:[ \t]*close/i.test(head);
-      this.bodyAt = end + 4;
+      this.inBody = true;
+      chunk = this.buf.subarray(end + 4);
+      this.buf = Buffer.alloc(0);
     }
-    if (this.buf.length < this.bodyAt + this.bodyLength) return;
-    const body = this.buf.subarray(this.bodyAt, this.bodyAt + this.bodyLength);
-    const rest = this.buf.subarray(this.bodyAt + this.bodyLength);
-    this.buf = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0);
-    this.bodyAt = -1;
+    // the body's pieces are kept and joined once, when all are in (not joined piece by piece: a big answer
+    // arrives in many)
+    this.pieces.push(chunk);
+    this.have += chunk.length;
+    if (this.have < this.bodyLength) return;
+    const all = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.have);
+    this.pieces = [];
+    this.have = 0;
+    this.inBody = false;
+    const body = all.subarray(0, this.bodyLength);
+    if (all.length > this.bodyLength) this.buf = Buffer.from(all.subarray(this.bodyLength));
     const w = this.waiter;
     this.waiter = undefined;
     if (this.closeAfter) this.close();
