@@ -39,7 +39,7 @@ export interface HttpBenchOptions {
 
 export const kUsage = `usage: node dist/bench/http.js [options]   (npm run bench:http -- [options])
 
-HTTP throughput and latency of a child \`platesearch serve\` on loopback, driven by undici clients:
+HTTP throughput and latency of a child \`platesearch serve\` on loopback, driven by closed-loop clients:
 durable ingest (reads/s) and search latency p50/p99 per query kind under 1, 8 and 32 clients,
 with the engine's own time (tookMs) beside the latency, so HTTP overhead = latency - tookMs.
 

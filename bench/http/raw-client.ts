@@ -5,9 +5,9 @@
  * content-length and kept as bytes; `tookMs` is found in the answer's last bytes, nothing else is decoded.
  *
  * Why: on the 2-core box the client shares the cores with the server, and undici's request path (its
- * dispatcher, the body's stream and the answer's text) cost 0.22–0.43 ms of the client's CPU per exact-plate
- * request (bench/RESULTS.md, branch `exact-eight`): a third of the machine at 8 clients, taken from the
- * server being measured. What the server receives and answers is the same; `--client undici` keeps the old way.
+ * dispatcher, the body's stream and the answer's text) cost 0.15–0.73 ms of the client's CPU per exact-plate
+ * request at 8 clients, a quarter to a third of the machine, taken from the server being measured; this one
+ * costs about half that (bench/RESULTS.md, "Issue 12: exact plate at 8 clients, where every core-second goes"). What the server receives and answers is the same; `--client undici` keeps the old way.
  *
  * Only what a search answer needs: no chunked answers (an NDJSON stream), no pipelining; a `connection:
  * close` answer closes the socket and the next request opens a new one.
