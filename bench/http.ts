@@ -1,6 +1,7 @@
 /**
  * HTTP benchmark (issue 4): durable ingest throughput and search latency of a child `platesearch serve`
- * under 1, 8 and 32 concurrent clients (searches on bare keep-alive sockets, ingest through undici), on a preloaded data set (20M reads by default).
+ * under 1, 8 and 32 concurrent clients (searches on bare keep-alive sockets, ingest through undici), on a
+ * preloaded data set (20M reads by default).
  *
  *   npm run bench:http -- [--reads 20000000] [--clients 1,8,32] [--data-dir /tmp/ps-http] \
  *       [--out bench/results/http.json] [--markdown bench/RESULTS.md]
