@@ -1,6 +1,7 @@
 /**
  * HTTP benchmark (issue 4): durable ingest throughput and search latency of a child `platesearch serve`
- * under 1, 8 and 32 concurrent undici clients, on a preloaded data set (20M reads by default).
+ * under 1, 8 and 32 concurrent clients (searches on bare keep-alive sockets, ingest through undici), on a
+ * preloaded data set (20M reads by default).
  *
  *   npm run bench:http -- [--reads 20000000] [--clients 1,8,32] [--data-dir /tmp/ps-http] \
  *       [--out bench/results/http.json] [--markdown bench/RESULTS.md]
@@ -15,12 +16,13 @@ import { performance } from 'node:perf_hooks';
 import { Directory } from '../src/server/tenancy/directory.js';
 import { rssOf } from '../test/helpers/fuzz-target.js';
 import { spawnServe } from '../test/helpers/crash-loop.js';
-import { closedLoop, numberField, post } from './http/closed-loop.js';
+import { closedLoop, numberField, post, runClosedLoop, type PhaseResult } from './http/closed-loop.js';
+import { rawSearchClients } from './http/raw-client.js';
 import { settle, withCpu } from './http/cpu.js';
 import { ingestBodies, kContentType } from './http/ingest-bodies.js';
 import { parseHttpBenchOptions, type BodyFormat } from './http/options.js';
 import { preload } from './http/preload.js';
-import { buildQueryKinds } from './http/query-mix.js';
+import { buildQueryKinds, type QueryKind } from './http/query-mix.js';
 import { renderHttpSection, type HttpReport, type IngestPhase, type SearchPhase } from './http/report.js';
 import { machineDescription } from './peers/report.js';
 import { sectionMarkers, writeResultsSection } from './results-section.js';
@@ -46,7 +48,8 @@ await dir.close();
 const t0 = performance.now();
 const server = await spawnServe(dataDir, [
   '--threads', String(o.threads), '--rate-limit', '1000000', '--rate-burst', '10000000',
-], 30 * 60_000, {}, o.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${o.serverProf}`] : []);
+], 30 * 60_000, {}, o.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${o.serverProf}`] : [],
+  o.serverBuild ? join(o.serverBuild, 'dist/src/cli/main.js') : undefined);
 const serverOpenMs = performance.now() - t0;
 const pid = server.proc.pid!;
 const rssAfterOpen = Math.round(rssOf(pid) / 2 ** 20);
@@ -61,9 +64,25 @@ const kinds = buildQueryKinds(data.sample, tenant, data.maxTs, o.seed).filter((k
 // 3.0–4.0 ms when the same phase was run again after the 8-client one, on the same server (bench/RESULTS.md,
 // "Issue 12: the server CPU per request"). So each kind is warmed at the largest client count, then at one.
 const warmClients = Math.max(...o.clients);
+// the search phases' client (--client): bare keep-alive sockets by default, so the load generator takes less
+// of the two cores from the server it measures (bench/http/raw-client.ts); undici as before on request
+const searchLoop = async (kind: QueryKind, clients: number, seconds: number): Promise<PhaseResult> => {
+  if (o.client === 'undici') {
+    return closedLoop(server.url, clients, seconds, async (pool) => {
+      const r = await post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body()));
+      return { status: r.status, tookMs: numberField(r.text, 'tookMs') };
+    });
+  }
+  const raw = rawSearchClients(server.url, clients, searchToken);
+  try {
+    return await runClosedLoop(clients, seconds, (c) => raw.post(c, kind.path, JSON.stringify(kind.body())));
+  } finally {
+    raw.close();
+  }
+};
 for (const kind of kinds) {
   for (const [clients, share] of [[warmClients, 0.75], [1, 0.25]] as const) {
-    await closedLoop(server.url, clients, o.warmupSeconds * share, (pool) => post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body())).then((r) => ({ status: r.status })));
+    await searchLoop(kind, clients, o.warmupSeconds * share);
   }
 }
 // … and what the warm-up set off (the first plate search builds the tenants' dictionaries on a worker: ~6 s
@@ -73,12 +92,10 @@ const settledMs = await settle(pid);
 log(`server idle after ${settledMs} ms`);
 for (const kind of kinds) {
   for (const clients of o.clients) {
-    const phase = await withCpu(pid, () => closedLoop(server.url, clients, o.searchSeconds, async (pool) => {
-      const r = await post(pool, kind.path, searchToken, 'application/json', JSON.stringify(kind.body()));
-      return { status: r.status, tookMs: numberField(r.text, 'tookMs') };
-    }));
+    const phase = await withCpu(pid, () => searchLoop(kind, clients, o.searchSeconds));
     search.push({ kind: kind.name, ...phase });
     log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms, CPU/request server ${phase.serverCpuMsPerRequest} ms (main thread ${phase.serverMainCpuMsPerRequest} ms) client ${phase.clientCpuMsPerRequest} ms ${JSON.stringify(phase.status)}`);
+    log(`  by thread, ms a request: server ${JSON.stringify(phase.serverThreadsCpuMsPerRequest)} client ${JSON.stringify(phase.clientThreadsCpuMsPerRequest)}`);
   }
 }
 

@@ -33,6 +33,15 @@ export interface PhaseResult {
 
 export async function closedLoop(url: string, clients: number, seconds: number, send: Send): Promise<PhaseResult> {
   const pool = new Pool(url, { connections: clients, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  try {
+    return await runClosedLoop(clients, seconds, (c) => send(pool, c));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The loop itself, over any transport (bench/http/raw-client.ts for the search phases). */
+export async function runClosedLoop(clients: number, seconds: number, send: (client: number) => Promise<Outcome>): Promise<PhaseResult> {
   const latency: number[] = [], engine: number[] = [], overhead: number[] = [];
   const status: Record<string, number> = {};
   let accepted = 0;
@@ -42,7 +51,7 @@ export async function closedLoop(url: string, clients: number, seconds: number, 
     // at least one request per client, however slow: a phase always has figures
     do {
       const t0 = performance.now();
-      const out = await send(pool, c);
+      const out = await send(c);
       const ms = performance.now() - t0;
       latency.push(ms);
       status[out.status] = (status[out.status] ?? 0) + 1;
@@ -55,7 +64,6 @@ export async function closedLoop(url: string, clients: number, seconds: number, 
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   const elapsedS = (performance.now() - started) / 1000;
-  await pool.close();
   return {
     clients,
     seconds: Math.round(elapsedS * 10) / 10,

@@ -3,7 +3,7 @@
  * report CPU per request: on a shared machine wall-clock latency moves with everybody else's load, CPU
  * time per request much less. Linux only; elsewhere the server's figure is NaN.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on Linux/x86-64 and arm64)
 const kTicksPerSecond = 100;
@@ -23,6 +23,39 @@ export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
+/**
+ * CPU milliseconds of every thread of the process `pid` (`self` for this one) so far, by thread: `main`, else
+ * `t<k>` with k its rank by thread id (creation order: V8's platform threads first, then libuv's pool and the
+ * worker_threads as they start; Node 20 names them all after the process, so the rank is what tells them
+ * apart across two readings). Where a request's core-seconds go on a machine that also runs the load
+ * generator. Threads that ended between two readings are missing from the later one.
+ */
+export function threadCpuMs(pid: number | 'self'): Map<string, number> {
+  const by = new Map<string, number>();
+  let tids: number[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
+  } catch {
+    return by;
+  }
+  const main = pid === 'self' ? process.pid : pid;
+  for (const [k, tid] of tids.entries()) {
+    const ms = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+    if (!Number.isNaN(ms)) by.set(tid === main ? 'main' : `t${k}`, ms);
+  }
+  return by;
+}
+
+/** `after − before` per thread, in ms a request, largest first (threads under 0.005 ms dropped). */
+export function threadCpuPerRequest(before: Map<string, number>, after: Map<string, number>, requests: number): Record<string, number> {
+  const out: Array<[string, number]> = [];
+  for (const [name, ms] of after) {
+    const per = Math.round(((ms - (before.get(name) ?? 0)) / Math.max(1, requests)) * 1000) / 1000;
+    if (per >= 0.005) out.push([name, per]);
+  }
+  return Object.fromEntries(out.sort((a, b) => b[1] - a[1]));
+}
+
 function statCpuMs(path: string): number {
   try {
     const stat = readFileSync(path, 'utf8');
@@ -40,13 +73,26 @@ export function selfCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Runs `phase` and adds the server's and this process's CPU ms per request. */
-export async function withCpu<T extends { requests: number }>(pid: number, phase: () => Promise<T>): Promise<T & { serverCpuMsPerRequest: number; serverMainCpuMsPerRequest: number; clientCpuMsPerRequest: number }> {
-  const s0 = processCpuMs(pid), m0 = mainThreadCpuMs(pid), c0 = selfCpuMs();
+export interface PhaseCpu {
+  serverCpuMsPerRequest: number;
+  serverMainCpuMsPerRequest: number;
+  clientCpuMsPerRequest: number;
+  /** Per thread name of the server and of this process (the load generator), ms a request. */
+  serverThreadsCpuMsPerRequest: Record<string, number>;
+  clientThreadsCpuMsPerRequest: Record<string, number>;
+}
+
+/** Runs `phase` and adds the server's and this process's CPU ms per request, in total and by thread. */
+export async function withCpu<T extends { requests: number }>(pid: number, phase: () => Promise<T>): Promise<T & PhaseCpu> {
+  const s0 = processCpuMs(pid), m0 = mainThreadCpuMs(pid), c0 = selfCpuMs(), st0 = threadCpuMs(pid), ct0 = threadCpuMs('self');
   const r = await phase();
-  const s1 = processCpuMs(pid), m1 = mainThreadCpuMs(pid), c1 = selfCpuMs();
+  const s1 = processCpuMs(pid), m1 = mainThreadCpuMs(pid), c1 = selfCpuMs(), st1 = threadCpuMs(pid), ct1 = threadCpuMs('self');
   const per = (ms: number) => Math.round((ms / Math.max(1, r.requests)) * 1000) / 1000;
-  return { ...r, serverCpuMsPerRequest: per(s1 - s0), serverMainCpuMsPerRequest: per(m1 - m0), clientCpuMsPerRequest: per(c1 - c0) };
+  return {
+    ...r, serverCpuMsPerRequest: per(s1 - s0), serverMainCpuMsPerRequest: per(m1 - m0), clientCpuMsPerRequest: per(c1 - c0),
+    serverThreadsCpuMsPerRequest: threadCpuPerRequest(st0, st1, r.requests),
+    clientThreadsCpuMsPerRequest: threadCpuPerRequest(ct0, ct1, r.requests),
+  };
 }
 
 /**

@@ -29,13 +29,17 @@ export interface HttpBenchOptions {
   noIngest: boolean;
   /** Write a CPU profile of the server process into this directory (node --cpu-prof). */
   serverProf?: string;
+  /** Serve with another build (a worktree with dist/), driven by this build's client: before/after pairs of the server alone. */
+  serverBuild?: string;
+  /** The search phases' client: `raw` (bench/http/raw-client.ts, default) or `undici` (the ingest phases always use undici). */
+  client: 'raw' | 'undici';
   out?: string;
   markdown?: string;
 }
 
 export const kUsage = `usage: node dist/bench/http.js [options]   (npm run bench:http -- [options])
 
-HTTP throughput and latency of a child \`platesearch serve\` on loopback, driven by undici clients:
+HTTP throughput and latency of a child \`platesearch serve\` on loopback, driven by closed-loop clients:
 durable ingest (reads/s) and search latency p50/p99 per query kind under 1, 8 and 32 clients,
 with the engine's own time (tookMs) beside the latency, so HTTP overhead = latency - tookMs.
 
@@ -54,6 +58,8 @@ with the engine's own time (tookMs) beside the latency, so HTTP overhead = laten
   --kinds A,B         only the search kinds whose name contains A or B (default all)
   --no-ingest         skip the ingest phases
   --server-prof DIR   CPU-profile the server (node --cpu-prof) into DIR
+  --server-build DIR  serve with the build in DIR (a worktree with dist/), driven by this client
+  --client C          the search phases' HTTP client: raw (bare keep-alive sockets, default) or undici
   --out FILE          write the report as JSON
   --markdown FILE     rewrite the "## HTTP" section of FILE (bench/RESULTS.md)`;
 
@@ -82,6 +88,8 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
       kinds: { type: 'string' },
       'no-ingest': { type: 'boolean', default: false },
       'server-prof': { type: 'string' },
+      'server-build': { type: 'string' },
+      client: { type: 'string', default: 'raw' },
       out: { type: 'string' },
       markdown: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -109,6 +117,8 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
     kinds: values.kinds?.split(',').filter(Boolean),
     noIngest: values['no-ingest'] ?? false,
     serverProf: values['server-prof'],
+    serverBuild: values['server-build'],
+    client: values.client === 'undici' ? 'undici' : values.client === 'raw' ? 'raw' : (() => { throw new Error(`--client must be raw or undici, got ${values.client}`); })(),
     out: values.out,
     markdown: values.markdown,
   };

@@ -12,6 +12,9 @@ export interface SearchPhase extends PhaseResult {
   /** The server's main thread alone (bench/http/cpu.ts mainThreadCpuMs). */
   serverMainCpuMsPerRequest?: number;
   clientCpuMsPerRequest?: number;
+  /** Both processes by thread name, ms a request (bench/http/cpu.ts threadCpuMs). */
+  serverThreadsCpuMsPerRequest?: Record<string, number>;
+  clientThreadsCpuMsPerRequest?: Record<string, number>;
 }
 
 export interface IngestPhase extends PhaseResult {

@@ -25,6 +25,9 @@ export class PlateEpoch {
   private pins = 0;
   private retired = false;
   private freed = false;
+  /** indexOf's last plate and its answer. */
+  private lastPlate: string | undefined;
+  private lastIndex = -1;
 
   constructor(
     private readonly arenas: ArenaSet,
@@ -75,6 +78,7 @@ export class PlateEpoch {
   private free(): void {
     if (this.freed) return;
     this.freed = true;
+    this.lastPlate = undefined;
     if (this.region) this.arenas.free(this.region);
   }
 
@@ -83,10 +87,21 @@ export class PlateEpoch {
     return this.region && !this.freed ? this.arenas.arena(this.region.arena).bytes(this.region.ptr, this.count * kPlateSlotBytes) : new Uint8Array(0);
   }
 
-  /** Position of `plate` in the sorted slots, or -1 (a binary search, as LoadedShard.findPlate). */
+  /**
+   * Position of `plate` in the sorted slots, or -1 (a binary search). The last answer is kept: an exact
+   * plate is looked up here once to find its holders and then once by every holder reading through this
+   * dictionary (LoadedShard.findPlate), ~30 binary searches of the same plate in an all-time search at 1M
+   * reads (bench/RESULTS.md, branch `exact-eight`). The slots never change while the epoch lives.
+   */
   indexOf(plate: string): number {
+    if (plate === this.lastPlate) return this.lastIndex;
     const slots = this.bytes();
-    return findPlateSlot(slots, slots.length / kPlateSlotBytes, plate);
+    const j = findPlateSlot(slots, slots.length / kPlateSlotBytes, plate);
+    if (!this.freed) {
+      this.lastPlate = plate;
+      this.lastIndex = j;
+    }
+    return j;
   }
 
   plateAt(d: number): string {

@@ -402,7 +402,8 @@ export class LoadedShard {
   /** Dictionary index of `p`, or -1 (a binary search over the slots in the arena). */
   findPlate(p: string): number {
     if (this.ids === null) return findPlateSlot(this.dictBytes, this.layout.dictCount, p);
-    const j = findPlateSlot(this.dictBytes, this.dictBytes.length / kPlateSlotBytes, p);
+    // the tenant dictionary's position of p: searched once per plate for all the shards reading through it
+    const j = this.epoch ? this.epoch.indexOf(p) : findPlateSlot(this.dictBytes, this.dictBytes.length / kPlateSlotBytes, p);
     if (j < 0) return -1;
     const d = lowerBound(this.ids, j);
     return d < this.ids.length && this.ids[d] === j ? d : -1;

@@ -62,8 +62,9 @@ export interface Child {
 }
 
 /** Spawns `platesearch serve --port 0` on `dataDir` (`nodeArgs`: flags for node itself, e.g. --cpu-prof); resolves at its `listening on` line. */
-export function spawnServe(dataDir: string, extra: string[] = [], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...nodeArgs, kCli(), 'serve', '--data-dir', dataDir, '--port', '0', '--threads', '1', ...extra], {
+/** `cli`: another build's dist/src/cli/main.js (bench:http `--server-build`), default this one's. */
+export function spawnServe(dataDir: string, extra: string[] = [], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = [], cli = kCli()): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--data-dir', dataDir, '--port', '0', '--threads', '1', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env },
   });
