@@ -11,11 +11,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { generateReads } from '../src/gen/index.js';
 import { encodeReadsRecord, encodeRewriteRecord, type RowRecord } from '../src/store/wal-record.js';
 import { frameRecord, kWalPlainVersion } from '../src/store/wal.js';
@@ -65,10 +65,12 @@ function writeWal(dir: string, reads: number): SealJob {
 }
 
 async function child(workerFile: string, job: SealJob): Promise<void> {
+  // the engine's limits for its seal worker, as that dist sets them (none before it did)
+  const host = (await import(join(dirname(workerFile), 'seal-worker-host.js'))) as { kSealWorkerLimits?: ResourceLimits };
   const before = status('VmRSS');
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const worker = new Worker(workerFile);
+  const worker = new Worker(workerFile, host.kSealWorkerLimits ? { resourceLimits: host.kSealWorkerLimits } : undefined);
   const answer = await new Promise<{ ok: boolean; rows?: number; entries?: unknown[]; error?: string }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
