@@ -11,6 +11,8 @@ import { parseBody, type BodyJob, type BodyResult } from '../src/ingest/parse-bo
 import { ParsePool } from '../src/ingest/pipeline.js';
 import { columnLaneBytes } from '../src/store/read-columns.js';
 import { prng } from './helpers/crash-loop.js';
+import { call, startTestServer } from './helpers/server.js';
+import type { IngestEvent } from '../src/server/route.js';
 
 const kDay = 86_400_000;
 const now = Date.UTC(2026, 11, 3);
@@ -112,4 +114,29 @@ describe('ParsePool with lanes', () => {
       await pool.close();
     }
   });
+});
+
+describe('POST /v1/reads gives the lanes back after its hooks', () => {
+  it('a hook reads the stored reads while it runs; a hook that kept the event cannot read them later', async () => {
+    const ts = await startTestServer();
+    try {
+      await ts.server.services.directory.setRetention('pd-a', 30 * 86400);
+      const seen: Array<{ event: IngestEvent; count: number }> = [];
+      ts.server.services.onIngest(async (event) => void (seen.length === 0 && seen.push({ event, count: event.reads.length })));
+      const job = bodyOf(4, 1000); // JSON, big enough for a parse worker
+      const res = await call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-a', 'ingest'), body: Buffer.from(job.bytes), contentType: 'application/json' });
+      expect(res.status).toBe(200);
+      expect(res.json.accepted).toBeGreaterThan(500);
+      expect(seen.map((s) => s.count)).toEqual([res.json.accepted]);
+      // read once while the hook ran: kept; a second event, never read during its hooks, cannot be read after
+      expect(seen[0]!.event.reads).toHaveLength(res.json.accepted);
+      const lazy: IngestEvent[] = [];
+      ts.server.services.onIngest(async (event) => void lazy.push(event));
+      const res2 = await call(ts.url, 'POST', '/v1/reads', { token: ts.token('pd-a', 'ingest'), body: Buffer.from(bodyOf(7, 1000).bytes), contentType: 'application/json' });
+      expect(res2.status).toBe(200);
+      expect(() => lazy[0]!.reads).toThrow(/after the hooks returned/);
+    } finally {
+      await ts.close();
+    }
+  }, 60_000);
 });
