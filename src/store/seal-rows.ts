@@ -59,8 +59,10 @@ const kChunkBytes = 52 * kChunkRows;
  * a request above 32 MiB (its dynamic mmap threshold's ceiling) from a mapping of its own, given back to the
  * system when freed, and a page of it is resident only once written. A chunk of its own went through malloc's
  * threshold: the first job's chunks were mapped, and freeing them raised the threshold past a chunk's size, so
- * every later job's chunks came from the seal thread's arena, which kept them resident for the process's life
- * (62 MiB of a 2M-read HTTP ingest's RSS, bench/RESULTS.md "glibc arenas of HTTP ingest").
+ * every later job's chunks came from the seal thread's arena, which kept them resident for the process's life.
+ * Two 1M-row seals in a row on one worker (bench/seal-job-rss.ts --days 1 --jobs 2, with the worker's young
+ * generation capped too): 13 MiB left in the arenas against 23–83, peak RSS 297–300 MiB against 356–357
+ * (bench/RESULTS.md "HTTP ingest RSS: the parse workers' lanes, the seal worker's heap").
  */
 export const kChunksPerSlab = 10;
 
