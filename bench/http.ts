@@ -102,13 +102,15 @@ for (const kind of kinds) {
 const ingest: IngestPhase[] = [];
 const runIngest = async (format: BodyFormat, clients: number, seconds: number, bodies: Array<string | Uint8Array>): Promise<void> => {
   let next = 0;
-  const phase = await closedLoop(server.url, clients, seconds, async (pool) => {
+  // the server's CPU (every thread's) a read: what a loaded machine's wall-clock rate cannot show
+  const phase = await withCpu(pid, () => closedLoop(server.url, clients, seconds, async (pool) => {
     const body = bodies[next++ % bodies.length]!;
     const r = await post(pool, '/v1/reads', ingestToken, kContentType[format], body);
     return { status: r.status, accepted: r.status === 200 ? numberField(r.text, 'accepted') ?? 0 : 0 };
-  });
-  ingest.push({ format, batch: o.batch, ...phase });
-  log(`ingest ${format} × ${clients}: ${phase.readsPerSecond.toLocaleString('en-US')} reads/s, request p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms ${JSON.stringify(phase.status)}`);
+  }));
+  const serverCpuUsPerRead = Math.round((phase.serverCpuMsPerRequest * 1000 * phase.requests) / Math.max(1, phase.readsAccepted) * 100) / 100;
+  ingest.push({ format, batch: o.batch, ...phase, serverCpuUsPerRead });
+  log(`ingest ${format} × ${clients}: ${phase.readsPerSecond.toLocaleString('en-US')} reads/s, request p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, server CPU ${serverCpuUsPerRead} µs a read ${JSON.stringify(phase.status)}`);
 };
 // enough distinct bodies for about a million reads; they are cycled
 const bodyCount = Math.max(4, Math.ceil(1_000_000 / o.batch));

@@ -117,6 +117,12 @@ try {
   const map = memoryMap(pid);
   const metrics = await scrape(server.url);
   const heaps = heapsDir ? await threadHeaps(heapsDir) : [];
+  // --hold S: the server stays up S seconds after the figures (to attach a debugger: gdb -p <pid>)
+  const hold = arg('hold', 0.001);
+  if (hold >= 1) {
+    log(`holding server pid ${pid} for ${hold} s`);
+    await new Promise((r) => setTimeout(r, hold * 1000));
+  }
   await pool.close();
   const measured = (bodies.length - warm) * o.batch;
   const per = (b: number) => ((b - rss0) / measured).toFixed(1);

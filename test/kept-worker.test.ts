@@ -10,6 +10,7 @@ import { KeptWorker } from '../src/core/kept-worker.js';
 
 let dir: string;
 let script: string;
+let limitsScript: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ps-kept-'));
@@ -17,6 +18,11 @@ beforeAll(async () => {
   // answers each job with its value doubled and the thread that did it
   await writeFile(script, `import { parentPort, threadId } from 'node:worker_threads';
 parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, value: m.value * 2, thread: threadId }));
+`);
+  limitsScript = join(dir, 'limits.mjs');
+  // answers with the heap limits the thread runs under
+  await writeFile(limitsScript, `import { parentPort, resourceLimits } from 'node:worker_threads';
+parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, limits: resourceLimits }));
 `);
 });
 
@@ -68,6 +74,19 @@ describe('KeptWorker idle limit', () => {
       expect(threadOf(k)).toBeDefined();
       await k.call({ value: 1 });
       expect(k.started).toBe(1);
+    } finally {
+      await k.close();
+    }
+  });
+
+  it('starts each thread, the first and one after an idle end, with the resource limits it was given', async () => {
+    type Limits = { id: number; limits: { maxYoungGenerationSizeMb: number } };
+    const k = new KeptWorker<object, Limits>('limits', () => limitsScript, 100, { maxYoungGenerationSizeMb: 6 });
+    try {
+      expect((await k.call({}))?.limits.maxYoungGenerationSizeMb).toBe(6);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await k.call({}))?.limits.maxYoungGenerationSizeMb).toBe(6);
+      expect(k.started).toBe(2);
     } finally {
       await k.close();
     }

@@ -20,6 +20,8 @@ export interface SearchPhase extends PhaseResult {
 export interface IngestPhase extends PhaseResult {
   format: string;
   batch: number;
+  /** The server's CPU (every thread) per accepted read, µs. */
+  serverCpuUsPerRead?: number;
 }
 
 export interface HttpReport {

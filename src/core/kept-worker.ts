@@ -12,7 +12,7 @@
  * worker whose jobs are rare and big (the seal worker: a job every ~1M reads, its heap grown to tens of MiB
  * by each) then gives its heap back to the system between jobs instead of keeping it for the process's life.
  */
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
 export class KeptWorker<Request extends object, Answer extends { id: number }> {
   private worker: Worker | undefined;
@@ -25,7 +25,9 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
   /** `script()`: the compiled worker script, or undefined when it cannot run here (then every job rejects). */
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly name: string, private readonly script: () => string | undefined, private readonly idleMs?: number) {}
+  /** `resourceLimits`: the thread's V8 heap limits (the seal worker caps its young generation). */
+  constructor(private readonly name: string, private readonly script: () => string | undefined, private readonly idleMs?: number,
+    private readonly resourceLimits?: ResourceLimits) {}
 
   /** Posts `request` to the worker; resolves with its answer, rejects when there is no worker or it failed. */
   call(request: Request, transfer?: readonly TransferListItem[]): Promise<Answer | undefined> {
@@ -56,7 +58,7 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
     if (this.worker) return this.worker;
     const file = this.script();
     if (!file) return undefined;
-    const w = new Worker(file);
+    const w = new Worker(file, this.resourceLimits ? { resourceLimits: this.resourceLimits } : undefined);
     this.started++;
     w.unref();
     w.on('message', (m: Answer) => {

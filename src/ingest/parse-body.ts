@@ -34,6 +34,13 @@ export interface BodyJob {
 
 export interface BodyResult {
   columns: ReadColumns;
+  /** The one buffer the columns are views of, when the parse was given lanes (a parse worker's, to reuse). */
+  lanes?: ArrayBuffer;
+  /**
+   * Set by the parse pool on the receiving thread when `lanes` came from a worker: gives them back for its
+   * next body. The columns are unreadable after it (their arrays detached).
+   */
+  release?: () => void;
   /** Items of the body (NDJSON: non-blank lines; JSON: array elements). */
   items: number;
   /** Every rejected item, in order. */
@@ -46,25 +53,33 @@ export interface BodyResult {
   notArray?: boolean;
 }
 
-/** Parses and validates one request body. */
-export function parseBody(job: BodyJob): BodyResult {
+/** Where a parse gets the buffer for a batch's columns of `capacity` rows (src/ingest/column-lanes.ts). */
+export type LanesFor = (capacity: number) => ArrayBuffer | undefined;
+
+const noLanes: LanesFor = () => undefined;
+
+/** Parses and validates one request body; with `lanesFor`, the columns are laid out in a buffer it gives. */
+export function parseBody(job: BodyJob, lanesFor: LanesFor = noLanes): BodyResult {
   const b = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  const sinkOf = (capacity: number) => new PieceSink(capacity, job.cutoff, Infinity, lanesFor(capacity));
   if (job.format === 'ndjson') {
     let capacity = 1;
     for (let i = b.indexOf(0x0a); i >= 0; i = b.indexOf(0x0a, i + 1)) capacity++;
-    const sink = new PieceSink(capacity, job.cutoff, Infinity);
+    const sink = sinkOf(capacity);
     const items = ndjsonBody(b, sink);
     return result(sink, items);
   }
-  if (job.format === 'msgpack') return msgpackBody(b, job.cutoff);
-  const fast = new PieceSink(countObjects(b), job.cutoff, Infinity);
+  if (job.format === 'msgpack') return msgpackBody(b, job.cutoff, sinkOf);
+  const fast = sinkOf(countObjects(b));
   const items = jsonArrayBytes(b, fast);
   if (items !== undefined) return result(fast, items);
-  return jsonBodySlow(b, job.cutoff);
+  return jsonBodySlow(b, job.cutoff, sinkOf);
 }
 
 function result(sink: PieceSink, items: number): BodyResult {
-  return { columns: sink.columns(), items, rejected: sink.reports.map((r) => ({ index: r.line, error: r.error })) };
+  const out: BodyResult = { columns: sink.columns(), items, rejected: sink.reports.map((r) => ({ index: r.line, error: r.error })) };
+  if (sink.lanes) out.lanes = sink.lanes;
+  return out;
 }
 
 function ndjsonBody(b: Buffer, sink: PieceSink): number {
@@ -138,7 +153,7 @@ function jsonArrayBytes(b: Buffer, sink: PieceSink): number | undefined {
 }
 
 /** The old path of a JSON body: JSON.parse of the whole text, then each element validated. */
-function jsonBodySlow(b: Buffer, cutoff: number): BodyResult {
+function jsonBodySlow(b: Buffer, cutoff: number, sinkOf: (capacity: number) => PieceSink): BodyResult {
   let text = b.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark is not JSON
   let value: unknown;
@@ -147,23 +162,23 @@ function jsonBodySlow(b: Buffer, cutoff: number): BodyResult {
   } catch (err) {
     return { ...result(new PieceSink(0, cutoff), 0), notJson: (err as Error).message };
   }
-  return arrayBody(value, cutoff);
+  return arrayBody(value, cutoff, sinkOf);
 }
 
 /** A MessagePack body: unpacked whole, then each element validated. */
-function msgpackBody(b: Buffer, cutoff: number): BodyResult {
+function msgpackBody(b: Buffer, cutoff: number, sinkOf: (capacity: number) => PieceSink): BodyResult {
   let value: unknown;
   try {
     value = unpackValue(b);
   } catch (err) {
     return { ...result(new PieceSink(0, cutoff), 0), notMsgpack: (err as Error).message };
   }
-  return arrayBody(value, cutoff);
+  return arrayBody(value, cutoff, sinkOf);
 }
 
-function arrayBody(value: unknown, cutoff: number): BodyResult {
+function arrayBody(value: unknown, cutoff: number, sinkOf: (capacity: number) => PieceSink): BodyResult {
   if (!Array.isArray(value)) return { ...result(new PieceSink(0, cutoff), 0), notArray: true };
-  const sink = new PieceSink(value.length, cutoff, Infinity);
+  const sink = sinkOf(value.length);
   value.forEach((item, index) => sink.take(index, item));
   return result(sink, value.length);
 }

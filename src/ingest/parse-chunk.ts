@@ -68,8 +68,14 @@ export class PieceSink {
   rejected = 0;
   readonly reports: Array<{ line: number; error: string }> = [];
 
-  constructor(capacity: number, private readonly cutoff: number, private readonly maxReports = kMaxReportedPerPiece) {
-    this.rows = new ReadColumnsBuilder(capacity);
+  /** `lanes`: the buffer the columns are laid out in (ReadColumnsBuilder; a parse worker's reused one). */
+  constructor(capacity: number, private readonly cutoff: number, private readonly maxReports = kMaxReportedPerPiece, lanes?: ArrayBuffer) {
+    this.rows = new ReadColumnsBuilder(capacity, lanes);
+  }
+
+  /** The buffer the columns are views of, when laid out in one. */
+  get lanes(): ArrayBuffer | undefined {
+    return this.rows.lanes;
   }
 
   reject(line: number, error: string): void {

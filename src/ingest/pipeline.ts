@@ -71,6 +71,16 @@ export class ParsePool {
         if (!p) return;
         this.waiting.delete(m.id);
         this.load[p.worker]!--;
+        const lanes = m.result && 'lanes' in m.result ? m.result.lanes : undefined;
+        if (lanes) {
+          // a body's columns came in the worker's reused buffer (src/ingest/column-lanes.ts): back to it once used
+          let released = false;
+          (m.result as BodyResult).release = () => {
+            if (released) return;
+            released = true;
+            if (!this.failed) worker.postMessage({ release: lanes }, [lanes]);
+          };
+        }
         if (m.result) p.resolve(m.result);
         else p.reject(new Error(`ingest parse worker: ${m.error}`));
       });

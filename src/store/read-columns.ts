@@ -46,8 +46,9 @@ export class StringColumnBuilder {
   private last: string | undefined;
   private lastId = -1;
 
-  constructor(capacity: number, private readonly dedupe = true) {
-    this.ids = new Int32Array(capacity);
+  /** `ids`: the row ids' array when the caller lays it out (ReadColumnsBuilder on lanes), else one of `capacity`. */
+  constructor(capacity: number, private readonly dedupe = true, ids?: Int32Array) {
+    this.ids = ids ?? new Int32Array(capacity);
   }
 
   set(row: number, v: string | undefined): void {
@@ -175,17 +176,25 @@ export class ReadColumnsBuilder {
   readonly color: StringColumnBuilder;
   readonly readId: StringColumnBuilder;
 
-  constructor(readonly capacity: number) {
-    this.ts = new Float64Array(capacity);
-    this.latE7 = new Int32Array(capacity);
-    this.lonE7 = new Int32Array(capacity);
-    this.confidence = new Float64Array(capacity);
-    this.plate = new Float64Array(capacity);
-    this.camera = new StringColumnBuilder(capacity);
-    this.region = new StringColumnBuilder(capacity);
-    this.make = new StringColumnBuilder(capacity);
-    this.color = new StringColumnBuilder(capacity);
-    this.readId = new StringColumnBuilder(capacity, false);
+  /**
+   * With `lanes` (at least columnLaneBytes(capacity) bytes; src/ingest/column-lanes.ts): every typed array is
+   * a view of it, and build() hands out views of it, not copies, so the batch crosses threads as that one
+   * buffer and can come back to be filled again.
+   */
+  constructor(readonly capacity: number, readonly lanes?: ArrayBuffer) {
+    const n = capacity;
+    const f64 = (lane: number) => (lanes ? new Float64Array(lanes, 8 * n * lane, n) : new Float64Array(n));
+    const i32 = (lane: number) => (lanes ? new Int32Array(lanes, 24 * n + 4 * n * lane, n) : new Int32Array(n));
+    this.ts = f64(0);
+    this.confidence = f64(1);
+    this.plate = f64(2);
+    this.latE7 = i32(0);
+    this.lonE7 = i32(1);
+    this.camera = new StringColumnBuilder(n, true, lanes && i32(2));
+    this.region = new StringColumnBuilder(n, true, lanes && i32(3));
+    this.make = new StringColumnBuilder(n, true, lanes && i32(4));
+    this.color = new StringColumnBuilder(n, true, lanes && i32(5));
+    this.readId = new StringColumnBuilder(n, false, lanes && i32(6));
   }
 
   /** Adds a validated, normalised read (src/model/read.ts); returns its row. */
@@ -204,16 +213,24 @@ export class ReadColumnsBuilder {
     return i;
   }
 
-  /** The rows filled, as columns (arrays copied to their length unless full, so a transfer moves only them). */
+  /**
+   * The rows filled, as columns: on lanes, views of them; else arrays copied to their length unless full, so
+   * a transfer moves only them.
+   */
   build(): ReadColumns {
     const n = this.length;
-    const cut = <T extends Float64Array | Int32Array>(a: T) => (n === this.capacity ? a : (a.slice(0, n) as T));
+    const cut = <T extends Float64Array | Int32Array>(a: T) => (n === this.capacity ? a : this.lanes ? (a.subarray(0, n) as T) : (a.slice(0, n) as T));
     return {
       length: n, ts: cut(this.ts), latE7: cut(this.latE7), lonE7: cut(this.lonE7), confidence: cut(this.confidence),
       plate: cut(this.plate), camera: this.camera.build(n), region: this.region.build(n), make: this.make.build(n),
       color: this.color.build(n), readId: this.readId.build(n),
     };
   }
+}
+
+/** Bytes of the lanes a ReadColumnsBuilder of `capacity` rows lays out in one buffer: 3 f64 and 7 i32 lanes. */
+export function columnLaneBytes(capacity: number): number {
+  return 52 * capacity;
 }
 
 /** Validated reads as one batch of columns (what `append` hands the store instead of an object per read). */

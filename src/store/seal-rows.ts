@@ -37,24 +37,52 @@ class Chunk {
   readonly color: Int32Array;
   readIds: (string | undefined)[] | undefined;
 
-  constructor() {
+  /** The chunk at byte `at` of `buf` (kChunkBytes long). */
+  constructor(buf: ArrayBuffer, at: number) {
     const B = kChunkRows;
-    const buf = new ArrayBuffer(52 * B);
-    this.seq = new Float64Array(buf, 0, B);
-    this.ts = new Float64Array(buf, 8 * B, B);
-    this.conf = new Float64Array(buf, 16 * B, B);
-    this.lat = new Int32Array(buf, 24 * B, B);
-    this.lon = new Int32Array(buf, 28 * B, B);
-    this.plate = new Int32Array(buf, 32 * B, B);
-    this.camera = new Int32Array(buf, 36 * B, B);
-    this.region = new Int32Array(buf, 40 * B, B);
-    this.make = new Int32Array(buf, 44 * B, B);
-    this.color = new Int32Array(buf, 48 * B, B);
+    this.seq = new Float64Array(buf, at, B);
+    this.ts = new Float64Array(buf, at + 8 * B, B);
+    this.conf = new Float64Array(buf, at + 16 * B, B);
+    this.lat = new Int32Array(buf, at + 24 * B, B);
+    this.lon = new Int32Array(buf, at + 28 * B, B);
+    this.plate = new Int32Array(buf, at + 32 * B, B);
+    this.camera = new Int32Array(buf, at + 36 * B, B);
+    this.region = new Int32Array(buf, at + 40 * B, B);
+    this.make = new Int32Array(buf, at + 44 * B, B);
+    this.color = new Int32Array(buf, at + 48 * B, B);
+  }
+}
+
+const kChunkBytes = 52 * kChunkRows;
+/**
+ * Chunks are carved from slabs of this many (34 MiB), not allocated one by one (3.25 MiB each): glibc serves
+ * a request above 32 MiB (its dynamic mmap threshold's ceiling) from a mapping of its own, given back to the
+ * system when freed, and a page of it is resident only once written. A chunk of its own went through malloc's
+ * threshold: the first job's chunks were mapped, and freeing them raised the threshold past a chunk's size, so
+ * every later job's chunks came from the seal thread's arena, which kept them resident for the process's life.
+ * Two 1M-row seals in a row on one worker (bench/seal-job-rss.ts --days 1 --jobs 2, with the worker's young
+ * generation capped too): 13 MiB left in the arenas against 23–83, peak RSS 297–300 MiB against 356–357
+ * (bench/RESULTS.md "HTTP ingest RSS: the parse workers' lanes, the seal worker's heap").
+ */
+export const kChunksPerSlab = 10;
+
+/** Hands out chunks from slabs (see kChunksPerSlab). */
+class ChunkSlabs {
+  private slab: ArrayBuffer | undefined;
+  private used = kChunksPerSlab;
+
+  next(): Chunk {
+    if (this.used === kChunksPerSlab) {
+      this.slab = new ArrayBuffer(kChunkBytes * kChunksPerSlab);
+      this.used = 0;
+    }
+    return new Chunk(this.slab!, kChunkBytes * this.used++);
   }
 }
 
 export class SealRows {
   private readonly chunks: Chunk[] = [];
+  private readonly slabs = new ChunkSlabs();
   /** Rows added (copies of one seq included). */
   length = 0;
   private readonly plates = new LabelCodes(false);
@@ -70,7 +98,7 @@ export class SealRows {
     region: string | undefined, confidence: number | undefined, make: string | undefined, color: string | undefined, readId: string | undefined): void {
     const g = this.length;
     const i = g & kChunkMask;
-    if (i === 0) this.chunks.push(new Chunk());
+    if (i === 0) this.chunks.push(this.slabs.next());
     const c = this.chunks[g >>> kChunkBits]!;
     c.seq[i] = seq;
     c.ts[i] = ts;
@@ -101,7 +129,7 @@ export class SealRows {
       if (!(seq >= fromSeq && seq < toSeq)) continue;
       const g = this.length;
       const i = g & kChunkMask;
-      if (i === 0) this.chunks.push(new Chunk());
+      if (i === 0) this.chunks.push(this.slabs.next());
       const ch = this.chunks[g >>> kChunkBits]!;
       ch.seq[i] = seq;
       ch.ts[i] = c.ts[k]!;

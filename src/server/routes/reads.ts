@@ -68,6 +68,7 @@ async function ingestColumns(ctx: RequestContext, batch: RawBatch): Promise<Rout
   const cutoff = directory.retentionCutoff(tenant, ctx.now);
   const parsed = await parseReads(ctx.services, batch, cutoff);
   const columns = parsed.columns;
+  const accepted = columns.length;
   if (columns.length > 0) {
     const result = await engine.appendColumns!(tenant, columns);
     const retried: StoredRead[] = [];
@@ -75,26 +76,33 @@ async function ingestColumns(ctx: RequestContext, batch: RawBatch): Promise<Rout
       const id = result.duplicateIds[k];
       if (id) retried.push(result.readAt(i, id));
     });
+    let released = false;
     if (result.storedCount > 0 || retried.length > 0) {
-      // the stored reads as objects only if a hook reads them (hot lists): made once, on first use
+      // the stored reads as objects only if a hook reads them (hot lists): made once, on first use, and only
+      // while the hooks run (the columns go back to their parse worker after)
       let stored: StoredRead[] | undefined;
       const event: IngestEvent = {
         tenant, retried, requestId: ctx.requestId,
         get reads() {
+          if (stored === undefined && released) throw new Error('ingest event: the batch\'s reads were read after the hooks returned');
           return (stored ??= result.stored());
         },
       };
       await ctx.services.emitIngest(event);
     }
+    // appended (the live rows and the WAL record are copies) and the hooks done: the columns' buffer goes
+    // back to its parse worker for a later body (not on an error: then the collector frees it)
+    released = true;
+    parsed.release?.();
   }
   ctx.audit.params = {
     ...ctx.audit.params,
     format: ctx.headers['content-type'] ?? null,
     items: parsed.items,
-    accepted: columns.length,
+    accepted,
     rejected: parsed.rejected.length,
   };
-  return { json: { accepted: columns.length, rejected: parsed.rejected } satisfies IngestAnswer };
+  return { json: { accepted, rejected: parsed.rejected } satisfies IngestAnswer };
 }
 
 async function ingest(ctx: RequestContext): Promise<RouteResponse> {
