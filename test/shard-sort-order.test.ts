@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { sortOrder, type ShardSource } from '../src/store/shard-format.js';
 import { cellOf, kTimeBucketMs } from '../src/store/spatial.js';
+import { rng } from './helpers/engine-data.js';
 
 function packedOrder(ts: Float64Array, lat: Int32Array, lon: Int32Array): Uint32Array {
   const n = ts.length;
@@ -24,20 +25,9 @@ function packedOrder(ts: Float64Array, lat: Int32Array, lon: Int32Array): Uint32
   return Uint32Array.from(k32.filter((_, j) => j % 2 === 0), (w) => w & ((1 << 27) - 1));
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('sortOrder = the packed 64-bit key sort', () => {
   it.each([0, 1, 2, 7, 1000, 60_000])('%i rows', (n) => {
-    const rnd = prng(n + 1);
+    const rnd = rng(n + 1);
     for (const shape of ['ties', 'spread', 'long'] as const) {
       const ts = new Float64Array(n), lat = new Int32Array(n), lon = new Int32Array(n);
       const t0 = 1.7e12 + Math.floor(rnd() * 1e10);
