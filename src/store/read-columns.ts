@@ -40,7 +40,7 @@ export interface ReadColumns {
  * a hash lookup per row costs more than it saves) every present value gets its own entry.
  */
 export class StringColumnBuilder {
-  ids: Int32Array;
+  readonly ids: Int32Array;
   readonly values: string[] = [];
   private readonly index = new Map<string, number>();
   private last: string | undefined;
@@ -144,13 +144,6 @@ export class StringColumnBuilder {
     }
   }
 
-  /** Room for `capacity` rows (more than now; the rows set so far kept). */
-  grow(capacity: number): void {
-    const ids = new Int32Array(capacity);
-    ids.set(this.ids);
-    this.ids = ids;
-  }
-
   build(length: number): StringColumn {
     return { ids: this.ids.subarray(0, length), values: this.values };
   }
@@ -191,18 +184,18 @@ export function toE7(deg: number): number {
 export class ReadColumnsBuilder {
   /** Rows filled so far. */
   length = 0;
-  ts: Float64Array;
-  latE7: Int32Array;
-  lonE7: Int32Array;
-  confidence: Float64Array;
-  plate: Float64Array;
+  readonly ts: Float64Array;
+  readonly latE7: Int32Array;
+  readonly lonE7: Int32Array;
+  readonly confidence: Float64Array;
+  readonly plate: Float64Array;
   readonly camera: StringColumnBuilder;
   readonly region: StringColumnBuilder;
   readonly make: StringColumnBuilder;
   readonly color: StringColumnBuilder;
   readonly readId: StringColumnBuilder;
 
-  constructor(public capacity: number) {
+  constructor(readonly capacity: number) {
     this.ts = new Float64Array(capacity);
     this.latE7 = new Int32Array(capacity);
     this.lonE7 = new Int32Array(capacity);
@@ -215,34 +208,8 @@ export class ReadColumnsBuilder {
     this.readId = new StringColumnBuilder(capacity, false);
   }
 
-  /**
-   * Twice the room (every lane copied once): for a caller that sized the builder by an estimate rather than
-   * by counting its rows first (a parse worker's piece: counting its lines was a native call a line).
-   */
-  grow(): void {
-    const capacity = Math.max(16, this.capacity * 2);
-    const f64 = (a: Float64Array) => {
-      const out = new Float64Array(capacity);
-      out.set(a);
-      return out;
-    };
-    const i32 = (a: Int32Array) => {
-      const out = new Int32Array(capacity);
-      out.set(a);
-      return out;
-    };
-    this.ts = f64(this.ts);
-    this.latE7 = i32(this.latE7);
-    this.lonE7 = i32(this.lonE7);
-    this.confidence = f64(this.confidence);
-    this.plate = f64(this.plate);
-    for (const c of [this.camera, this.region, this.make, this.color, this.readId]) c.grow(capacity);
-    this.capacity = capacity;
-  }
-
-  /** Adds a validated, normalised read (src/model/read.ts); returns its row (growing when full). */
+  /** Adds a validated, normalised read (src/model/read.ts); returns its row. */
   add(r: Read): number {
-    if (this.length === this.capacity) this.grow();
     const i = this.length++;
     this.ts[i] = r.ts;
     this.latE7[i] = toE7(r.lat);
