@@ -77,13 +77,17 @@ export class StringColumnBuilder {
   }
 
   // values met as bytes (setBytes): an open-addressing table of value ids by the bytes' hash, each such
-  // value's bytes kept to compare against (a parse worker codes a camera without making its string)
+  // value's bytes kept to compare against (a parse worker codes a camera without making its string); hash and
+  // compare read four bytes at a time (DataView words), not one
   private table = new Int32Array(256).fill(-1);
   private byteCount = 0;
   private store = new Uint8Array(4096);
+  private storeWords = new DataView(this.store.buffer);
   private storeEnd = 0;
   private at: number[] = [];
   private len: number[] = [];
+  private src: Uint8Array | undefined;
+  private srcWords = new DataView(new ArrayBuffer(0));
 
   /**
    * Sets row `row` to the ASCII text b[s..e) (dedupe builders only). The same value coded through `set`
@@ -91,24 +95,21 @@ export class StringColumnBuilder {
    * codes values, not ids).
    */
   setBytes(row: number, b: Uint8Array, s: number, e: number): void {
+    if (b !== this.src) {
+      this.src = b;
+      this.srcWords = new DataView(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+    }
+    const words = this.srcWords;
     const n = e - s;
-    let h = 0x811c9dc5 ^ n;
-    for (let j = s; j < e; j++) h = Math.imul(h ^ b[j]!, 0x01000193);
-    h ^= h >>> 15;
+    const h = hashBytes(words, s, n);
     const table = this.table;
     const mask = table.length - 1;
     for (let k = h & mask; ; k = (k + 1) & mask) {
       const id = table[k]!;
       if (id < 0) break;
-      if (this.len[id] === n) {
-        const at = this.at[id]!;
-        const store = this.store;
-        let j = 0;
-        while (j < n && store[at + j] === b[s + j]) j++;
-        if (j === n) {
-          this.ids[row] = id;
-          return;
-        }
+      if (this.len[id] === n && sameBytes(words, s, this.storeWords, this.at[id]!, n)) {
+        this.ids[row] = id;
+        return;
       }
     }
     const id = this.values.length;
@@ -117,6 +118,7 @@ export class StringColumnBuilder {
       const grown = new Uint8Array(Math.max(this.store.length * 2, this.storeEnd + n));
       grown.set(this.store);
       this.store = grown;
+      this.storeWords = new DataView(grown.buffer);
     }
     this.store.set(b.subarray(s, e), this.storeEnd);
     this.at[id] = this.storeEnd;
@@ -139,17 +141,35 @@ export class StringColumnBuilder {
     this.table = new Int32Array(old.length * 2).fill(-1);
     for (const id of old) {
       if (id < 0) continue;
-      const at = this.at[id]!, n = this.len[id]!;
-      let h = 0x811c9dc5 ^ n;
-      for (let j = at; j < at + n; j++) h = Math.imul(h ^ this.store[j]!, 0x01000193);
-      h ^= h >>> 15;
-      this.insert(id, h);
+      this.insert(id, hashBytes(this.storeWords, this.at[id]!, this.len[id]!));
     }
   }
 
   build(length: number): StringColumn {
     return { ids: this.ids.subarray(0, length), values: this.values };
   }
+}
+
+/** A hash of the n bytes at w[s..]: four at a time (the last four overlapping), bytes only below four. */
+function hashBytes(w: DataView, s: number, n: number): number {
+  let h = 0x811c9dc5 ^ n;
+  if (n < 4) {
+    for (let j = 0; j < n; j++) h = Math.imul(h ^ w.getUint8(s + j), 0x01000193);
+  } else {
+    for (let j = 0; j + 4 < n; j += 4) h = Math.imul(h ^ w.getInt32(s + j), 0x9e3779b1);
+    h = Math.imul(h ^ w.getInt32(s + n - 4), 0x85ebca6b);
+  }
+  return h ^ (h >>> 15);
+}
+
+/** Whether the n bytes at a[as..] and b[bs..] are the same (four at a time, the last four overlapping). */
+function sameBytes(a: DataView, as: number, b: DataView, bs: number, n: number): boolean {
+  if (n < 4) {
+    for (let j = 0; j < n; j++) if (a.getUint8(as + j) !== b.getUint8(bs + j)) return false;
+    return true;
+  }
+  for (let j = 0; j + 4 < n; j += 4) if (a.getInt32(as + j) !== b.getInt32(bs + j)) return false;
+  return a.getInt32(as + n - 4) === b.getInt32(bs + n - 4);
 }
 
 /** Fixed-point degrees, as stored (src/core/segment.ts); `| 0` folds -0 into 0. */

@@ -140,7 +140,8 @@ export function encodeDictValues(rowValues: readonly (string | undefined)[], opt
   return { values: optional ? ['', ...values] : values, indices, validity, nulls };
 }
 
-// row index bits in the packed sort key: at most 2^27 rows (134M) in one tenant-day shard
+// at most 2^27 rows (134M) in one tenant-day shard (the row index's bits in the sort key shards were first
+// ordered by; kept as the format's limit)
 const kIndexBits = 27;
 export const kMaxShardRows = 2 ** kIndexBits;
 
@@ -183,28 +184,53 @@ export function rowRecordSource(rows: readonly RowRecord[]): ShardSource {
 }
 
 /**
- * The row order as one native 64-bit sort: key = hour (5 bits) ‖ Z-order cell (32 bits) ‖ input index
- * (27 bits). Input rows come in seq order, so equal cells keep seq order.
+ * The row order: by hour (5 bits: hours since the shard's first, later ones in the last bucket), then Z-order
+ * cell (32 bits), then input index. Input rows come in seq order, so equal cells keep seq order. A stable LSD
+ * radix sort on the 37-bit (hour, cell) in three passes (11, 11 and 15 bits) gives that order without
+ * comparing: a native sort of packed 64-bit keys (hour ‖ cell ‖ index) took ~2/3 of a shard build's sort
+ * time for what three counting passes do.
  */
 export function sortOrder(input: ShardSource): Uint32Array {
   const n = input.length;
-  const keys = new BigUint64Array(n);
-  const k32 = new Uint32Array(keys.buffer);
+  const cell = new Uint32Array(n);
+  const hour = new Uint8Array(n);
   let first = Infinity;
   for (let i = 0; i < n; i++) first = Math.min(first, Math.floor(input.ts(i) / kTimeBucketMs));
+  const c0 = new Int32Array(1 << 11), c1 = new Int32Array(1 << 11), c2 = new Int32Array(1 << 15);
   for (let i = 0; i < n; i++) {
-    const ts = input.ts(i);
     // hours since the shard's first hour (a day shard spans 24; anything later shares the last bucket)
-    const hour = Math.min(31, Math.floor(ts / kTimeBucketMs) - first);
-    const cell = cellOf(input.latE7(i), input.lonE7(i));
-    k32[2 * i + 1] = ((hour << 27) | (cell >>> 5)) >>> 0;
-    k32[2 * i] = (((cell & 31) << kIndexBits) | i) >>> 0;
+    const h = Math.min(31, Math.floor(input.ts(i) / kTimeBucketMs) - first);
+    const c = cellOf(input.latE7(i), input.lonE7(i));
+    hour[i] = h;
+    cell[i] = c;
+    c0[c & 0x7ff]!++;
+    c1[(c >>> 11) & 0x7ff]!++;
+    c2[(h << 10) | (c >>> 22)]!++;
   }
-  keys.sort();
-  const order = new Uint32Array(n);
-  const mask = kMaxShardRows - 1;
-  for (let i = 0; i < n; i++) order[i] = k32[2 * i]! & mask;
-  return order;
+  startsOf(c0);
+  startsOf(c1);
+  startsOf(c2);
+  const a = new Uint32Array(n), b = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[c0[cell[i]! & 0x7ff]!++] = i;
+  for (let j = 0; j < n; j++) {
+    const i = a[j]!;
+    b[c1[(cell[i]! >>> 11) & 0x7ff]!++] = i;
+  }
+  for (let j = 0; j < n; j++) {
+    const i = b[j]!;
+    a[c2[(hour[i]! << 10) | (cell[i]! >>> 22)]!++] = i;
+  }
+  return a;
+}
+
+/** Bucket counts → each bucket's first place (an exclusive prefix sum, in place). */
+function startsOf(counts: Int32Array): void {
+  let at = 0;
+  for (let d = 0; d < counts.length; d++) {
+    const c = counts[d]!;
+    counts[d] = at;
+    at += c;
+  }
 }
 
 
