@@ -250,13 +250,21 @@ function parseCsv(bytes: Buffer, job: ParseJob, sink: PieceSink): number {
 }
 
 /** Parses and validates one piece. */
-export function parseChunk(job: ParseJob): ParseResult {
-  const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-  // rows ≤ line breaks + 1
+/**
+ * Rows a piece can hold at most: its line breaks + 1. A function of its own so that parseChunk, which runs
+ * once a piece, holds no hot loop: V8 would optimize it on-stack in this count and throw the code away at its
+ * first property access after the loop, once a piece (bench/RESULTS.md, branch bulk-cpu's note on deopts).
+ */
+function rowCapacity(bytes: Buffer, format: ParseJob['format']): number {
   let capacity = 1;
   for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) capacity++;
-  if (job.format === 'ndjson') for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) capacity++;
-  const sink = new PieceSink(capacity, job.cutoff);
+  if (format === 'ndjson') for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) capacity++;
+  return capacity;
+}
+
+export function parseChunk(job: ParseJob): ParseResult {
+  const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  const sink = new PieceSink(rowCapacity(bytes, job.format), job.cutoff);
   const breaks = job.format === 'ndjson' ? parseNdjson(bytes, sink) : parseCsv(bytes, job, sink);
   return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
 }
