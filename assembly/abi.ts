@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 8;
+export const kAbiVersion: i32 = 9;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -77,6 +77,7 @@ export const S_WIDTHS: usize = 52;
 export const S_TS_BASE: usize = 56;
 export const S_BASES: usize = 64;
 export const W_TS: u32 = 0;
+// ABI 9: the plate field's value 3 is a u24 lane of codes (3 B a row, little-endian, padded by 4 bytes)
 export const W_PLATE: u32 = 2;
 export const W_CAMERA: u32 = 4;
 export const W_REGION: u32 = 6;

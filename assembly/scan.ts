@@ -13,7 +13,7 @@
 //
 // Columns (src/core/segment.ts): ts i64 (or u32 offsets from the segment's tsBase), lat/lon i32
 // (1e-7°); ts, lat and lon may also be u24 offsets from a base per run of kBaseRows rows (ABI 7,
-// src/core/base-lanes.ts: bounds become offsets once per run, the kernel widens 4 values per swizzle), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width),
+// src/core/base-lanes.ts: bounds become offsets once per run, the kernel widens 4 values per swizzle), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width; plate also u24, ABI 9),
 // zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
 // dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted").
 import {
@@ -94,6 +94,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
     if (dist == 0) return emitAll(lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 1) return scanPlate<u16>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 0) return scanPlate<u8>(plate, dist, lo, hi, outRows, outDist, capacity, n);
+    if (plateShift == 3) return scanPlateU24(plate, dist, lo, hi, outRows, outDist, capacity, n);
     return scanPlate<u32>(plate, dist, lo, hi, outRows, outDist, capacity, n);
   }
   const ts = <usize>load<u32>(seg, S_TS);
@@ -192,7 +193,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
         const rr = <usize>row;
         let d: u32 = 0;
         if (dist != 0) {
-          d = <u32>load<u8>(dist + <usize>loadCode(plate, rr, plateShift));
+          d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, rr, plateShift));
           if (d == 255) continue;
         }
         if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, rr, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
@@ -224,7 +225,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
       if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
       let d: u32 = 0;
       if (dist != 0) {
-        d = <u32>load<u8>(dist + <usize>loadCode(plate, ri, plateShift));
+        d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift));
         if (d == 255) continue;
       }
       if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, ri, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
@@ -335,6 +336,17 @@ const kWidenU24: v128 = i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, 
   if (shift == 0) return <u32>load<u8>(col + ri);
   if (shift == 1) return <u32>load<u16>(col + (ri << 1));
   return load<u32>(col + (ri << 2));
+}
+
+/**
+ * Plate code of row ri: u8, u16 or u32 (shift 0–2), or u24 (3, ABI 9: codes < 2^24 of a loaded shard narrowed in
+ * memory, src/store/shard-u24.ts): one unaligned u32 load masked to 24 bits; the lane is padded by 4 bytes, so the
+ * last row's load stays inside it.
+ */
+// @ts-ignore: decorator
+@inline function loadPlateCode(col: usize, ri: usize, shift: u32): u32 {
+  if (shift == 3) return load<u32>(col + ri * 3) & 0xffffff;
+  return loadCode(col, ri, shift);
 }
 
 /** 16 rows' `latMin ≤ lat ≤ latMax && lonMin ≤ lon ≤ lonMax` (i32, 1e-7°) as a 16-bit mask. */
@@ -454,7 +466,7 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
     }
     let d: u32 = 0;
     if (dist != 0) {
-      d = <u32>load<u8>(dist + <usize>loadCode(plate, ri, plateShift));
+      d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift));
       pass &= u32(d != 255);
     }
     if (outRows == 0) {
@@ -531,6 +543,49 @@ function scanPlate<T>(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usiz
   }
   for (let r = lo; r < hi; r++) {
     const d = load<u8>(dist + <usize>load<T>(plate + (<usize>r << sh)));
+    if (d == 255) continue;
+    if (n < capacity) {
+      store<u32>(outRows + (<usize>n << 2), r);
+      if (outDist != 0) store<u8>(outDist + <usize>n, d);
+    }
+    n++;
+  }
+  return n;
+}
+
+/**
+ * scanPlate over a u24 plate lane (ABI 9). Counting widens four codes at once as the u24 ts / lat / lon lanes do
+ * (one v128 load at 3·r, one i8x16.swizzle to an i32x4), then gathers dist per lane: the gather itself stays
+ * scalar (each code is an address). Its last load reads 4 bytes past row r + 3, inside the lane's padding.
+ * Emitting reads each code with a masked u32 load.
+ *
+ *   bytes  3r ……………………………………… 3r+11 | 3r+12 … 3r+15
+ *          c(r)   c(r+1)  c(r+2)  c(r+3) | next rows, or the padding: swizzled away (index -1 reads 0)
+ */
+function scanPlateU24(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  if (outRows == 0) {
+    let r = lo;
+    for (; r + 4 <= hi; r += 4) {
+      const c = i8x16.swizzle(v128.load(plate + <usize>r * 3), kWidenU24);
+      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 0)) != 255);
+      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 1)) != 255);
+      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 2)) != 255);
+      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 3)) != 255);
+    }
+    for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3)) != 255);
+    return n;
+  }
+  if (capacity >= n && capacity - n >= hi - lo && outDist != 0) {
+    for (let r = lo; r < hi; r++) {
+      const d = load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3));
+      store<u32>(outRows + (<usize>n << 2), r);
+      store<u8>(outDist + <usize>n, d);
+      n += u32(d != 255);
+    }
+    return n;
+  }
+  for (let r = lo; r < hi; r++) {
+    const d = load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3));
     if (d == 255) continue;
     if (n < capacity) {
       store<u32>(outRows + (<usize>n << 2), r);

@@ -18,7 +18,7 @@ import { kSegmentDescBytes, S_BASES, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S
 import { withU24Lanes } from '../src/core/base-lanes.js';
 import { Kernels, widthsWord } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
-import { codeLane, kBlockRows, kPlateSlotBytes, kZoneBytes, laneWidthFor, type SegmentLayout } from '../src/core/segment.js';
+import { codeLane, kBlockRows, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth, type SegmentLayout } from '../src/core/segment.js';
 import type { PlateMatch, ReadFilter } from '../src/model/query.js';
 
 function arg(name: string, dflt: number): number {
@@ -120,7 +120,7 @@ function generate(): Data {
     const tsAt = (i: number) => (ts32 ? tsBase + ts32[i]! : Number(ts64![i]!));
     const lat = new Int32Array(buf, seg.lat, kRows);
     const lon = new Int32Array(buf, seg.lon, kRows);
-    const plate = codeLane(buf, seg.plate, seg.plateWidth, kRows);
+    const plate = codeLane(buf, seg.plate, seg.plateWidth as LaneWidth, kRows); // built u8 / u16 / u32 here
     const camera = codeLane(buf, seg.camera, seg.cameraWidth, kRows);
     const region = codeLane(buf, seg.region, seg.regionWidth, kRows);
     const zones = new Float64Array(buf, seg.zones, 6 * blocks);

@@ -100,10 +100,11 @@ function boundaryFilterArb(rows: readonly SegmentRow[]): fc.Arbitrary<ReadFilter
   );
 }
 
-// every case three times: wide lanes (i64 ts, u32 codes), narrow ones as format 2 shards lay them out, and
-// those with ts / lat / lon as u24 offsets from per-run bases, as loaded shards hold them (src/core/base-lanes.ts)
-for (const lanes of ['wide', 'narrow', 'u24'] as const) {
-const narrow = lanes !== 'wide', u24 = lanes === 'u24';
+// every case five times: wide lanes (i64 ts, u32 codes), narrow ones as format 2 shards lay them out, those
+// with ts / lat / lon as u24 offsets from per-run bases, as loaded shards hold them (src/core/base-lanes.ts), and
+// each of the last two with u24 plate codes (ABI 9, src/store/shard-u24.ts)
+for (const lanes of ['wide', 'narrow', 'u24', 'narrow+plate24', 'u24+plate24'] as const) {
+const narrow = lanes !== 'wide', u24 = lanes.startsWith('u24'), plateU24 = lanes.endsWith('plate24');
 const label = lanes === 'wide' ? '' : `, ${lanes} lanes`;
 describe(`scan vs reference (property)${label}`, () => {
   it('random reads, random filters, with and without a plate condition', () => {
@@ -113,7 +114,7 @@ describe(`scan vs reference (property)${label}`, () => {
           fc.tuple(fc.constant(reads), readFilterArb(reads),
             reads.length ? fc.option(plateMatchArb(reads.map((r) => r.plate)), { nil: undefined }) : fc.constant(undefined))),
         ([reads, filter, match]) => {
-          const seg = buildSegment(arena, toRows(reads), { narrow, u24 });
+          const seg = buildSegment(arena, toRows(reads), { narrow, u24, plateU24 });
           try {
             checkScan(seg, filter, match);
           } finally {
@@ -134,7 +135,7 @@ describe(`scan vs reference (property)${label}`, () => {
           return fc.tuple(fc.constant(reads), fc.array(boundaryFilterArb(seg), { minLength: 1, maxLength: 3 }));
         }),
         ([reads, filters]) => {
-          const seg = buildSegment(arena, toRows(reads), { narrow, u24 });
+          const seg = buildSegment(arena, toRows(reads), { narrow, u24, plateU24 });
           try {
             checkScan(seg, Object.assign({}, ...filters) as ReadFilter, undefined);
             for (const f of filters) checkScan(seg, f, undefined);
@@ -163,7 +164,7 @@ describe(`scan: segments, blocks and ranges${label}`, () => {
     if (i % 4 !== 0) r.region = kRegions[i % kRegions.length]!;
     return r;
   });
-  const seg = buildSegment(arena, big, { narrow, u24 });
+  const seg = buildSegment(arena, big, { narrow, u24, plateU24 });
   if (u24) expect([seg.layout.tsWidth, seg.layout.latWidth, seg.layout.lonWidth]).toEqual([3, 3, 3]);
 
   it('time windows across block edges, with zone-map pruning', () => {
@@ -202,7 +203,7 @@ describe(`scan: segments, blocks and ranges${label}`, () => {
   });
 
   it('an empty segment scans to nothing', () => {
-    const empty = buildSegment(arena, [], { narrow, u24 });
+    const empty = buildSegment(arena, [], { narrow, u24, plateU24 });
     checkScan(empty, {}, undefined);
     checkScan(empty, { from: 0 }, { pattern: 'A', mode: 'fuzzy', maxEdits: 2, ocr: true, transpositions: true });
     empty.free();
@@ -275,4 +276,47 @@ describe('scan: u24 lanes at their edges', () => {
       }
     }
   });
+});
+
+/**
+ * u24 plate codes above 2^16 (ABI 9: a loaded shard with more than 65,536 plates narrows its u32 lane to u24,
+ * src/store/shard-u24.ts): 90,000 distinct plates in dictionary order, so a code's third byte is 0 to 1 and every
+ * pattern kind gathers `dist[plate[r]]` at codes whose high byte matters, on the plate-only path (the counting
+ * loop widens four codes with one swizzle), the labels path and the SIMD filter path; rows ranges end at the
+ * lane's last row (its load reads the padding).
+ */
+describe('scan: u24 plate codes of 2^16 and more', () => {
+  const n = 90_000;
+  const plateOf = (k: number) => `P${k.toString(36).toUpperCase().padStart(4, '0')}`;
+  const rows: SegmentRow[] = Array.from({ length: n + 333 }, (_, i) => {
+    const cam = kCameras[i % kCameras.length]!;
+    // rows in a shuffled plate order (rows are stored by time), a few plates read twice
+    const k = i < n ? (i * 7919) % n : (i * 31) % n;
+    return { plate: plateOf(k), ts: kT0 + i * 500, lat: cam.lat + (i % 7) * 1e-4, lon: cam.lon, camera: cam.camera, ...(i % 3 ? { region: kRegions[i % kRegions.length]! } : {}) };
+  });
+  const matches: PlateMatch[] = [
+    { pattern: plateOf(n - 3), mode: 'exact', maxEdits: 0, ocr: false, transpositions: false },
+    { pattern: plateOf(70_001), mode: 'fuzzy', maxEdits: 1, ocr: false, transpositions: true },
+    { pattern: plateOf(66_000), mode: 'fuzzy', maxEdits: 1, ocr: true, transpositions: false },
+    { pattern: 'P1Z*', mode: 'wildcard', maxEdits: 0, ocr: false, transpositions: false },
+    { pattern: 'P2?', mode: 'wildcard', maxEdits: 0, ocr: false, transpositions: false },
+    { pattern: '*Z1*', mode: 'wildcard', maxEdits: 0, ocr: false, transpositions: false },
+  ];
+  for (const u24 of [false, true]) {
+    it(`every pattern over the codes${u24 ? ', with u24 ts / lat / lon' : ''}`, () => {
+      const seg = buildSegment(arena, rows, { sortPlates: true, plateU24: true, u24 });
+      try {
+        expect(seg.layout.plateWidth).toBe(3);
+        expect(seg.layout.dictCount).toBe(n);
+        for (const m of matches) {
+          checkScan(seg, {}, m);
+          checkScan(seg, { cameras: ['cam-2', 'patrol 7'] }, m);
+          checkScan(seg, { from: kT0 + 1000 * 500, to: kT0 + 80_000 * 500, regions: ['CA', 'NV'] }, m);
+          checkScan(seg, {}, m, { start: n - 37, end: rows.length });
+        }
+      } finally {
+        seg.free();
+      }
+    });
+  }
 });

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Arena } from '../src/core/arena.js';
 import { Kernels } from '../src/core/kernels.js';
-import { codeLane, kPlateSlotBytes, laneWidthFor, type SegmentLayout } from '../src/core/segment.js';
+import { codeLane, kPlateSlotBytes, laneWidthFor, type LaneWidth, type SegmentLayout } from '../src/core/segment.js';
 import type { PlateMatch, ReadFilter } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { buildHotlistIndex, indexedEntry } from '../src/query/hotlist-index.js';
@@ -82,7 +82,7 @@ function layOut(reads: readonly StoredRead[], shards: number): { pairs: ShardPai
     const buf = arena.memory.buffer;
     const seq = alloc(4 * n);
     new Uint32Array(buf, seq, n).set(mine.map(({ i }) => i));
-    const lane = codeLane(buf, built.layout.plate, built.layout.plateWidth, n);
+    const lane = codeLane(buf, built.layout.plate, built.layout.plateWidth as LaneWidth, n); // the builder's u8 / u16 / u32
     // the plate → rows index: rows ordered by (plate, row)
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => lane[a]! - lane[b]! || a - b);
     const postings = alloc(4 * n);

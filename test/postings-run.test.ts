@@ -2,22 +2,20 @@
  * postingsRun (src/query/postings-run.ts) and the shard's run table (src/store/plate-runs.ts) against their
  * plain definition: the run of entry d in a plate → rows lane is the j's with plate[postings[j]] = d. Random
  * lanes with even, skewed (one plate holding most rows, as a bus read thousands of times) and gappy code
- * distributions (entries with no rows, as in a lane whose dictionary outlived some rows), at u8/u16/u32
- * plate widths and u16/u24/u32 postings widths (u24: a loaded shard's narrowed lane, read by rowsReader); the table also around its long-run mark (254, 255, 256 rows) and its 32-entry blocks.
+ * distributions (entries with no rows, as in a lane whose dictionary outlived some rows), at u8/u16/u24/u32
+ * plate widths (u24: a loaded shard's narrowed plate lane, read by plateCodeReader) and u16/u24/u32 postings widths (u24: a loaded shard's narrowed lane, read by rowsReader); the table also around its long-run mark (254, 255, 256 rows) and its 32-entry blocks.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { postingsRun } from '../src/query/postings-run.js';
 import { PlateRuns } from '../src/store/plate-runs.js';
-import { rowsReader, type RowAt } from '../src/core/segment.js';
+import { plateCodeReader, rowsReader, type CodeAt, type RowAt } from '../src/core/segment.js';
 
 /**
  * A plate lane (row → code) and its postings (rows sorted by code, then row): `order` as plain numbers, `postings`
  * read through rowsReader from a lane of `postWidth` bytes a row (3: little-endian u24, padded as in memory).
  */
-function lanes(codes: number[], width: 8 | 16 | 32, postWidth: 2 | 3 | 4 = 4): { plate: Uint8Array | Uint16Array | Uint32Array; order: number[]; postings: RowAt } {
-  const Lane = width === 8 ? Uint8Array : width === 16 ? Uint16Array : Uint32Array;
-  const plate = Lane.from(codes);
+function lanes(codes: number[], width: 8 | 16 | 24 | 32, postWidth: 2 | 3 | 4 = 4): { plate: CodeAt; codes: number[]; order: number[]; postings: RowAt } {
   const order = codes.map((_, i) => i).sort((a, b) => codes[a]! - codes[b]! || a - b);
   const n = order.length;
   const buf = new ArrayBuffer(4 * n + 4);
@@ -27,7 +25,14 @@ function lanes(codes: number[], width: 8 | 16 | 32, postWidth: 2 | 3 | 4 = 4): {
     const b = new Uint8Array(buf);
     order.forEach((r, j) => b.set([r & 0xff, (r >>> 8) & 0xff, r >>> 16], 3 * j));
   }
-  return { plate, order, postings: rowsReader(buf, 0, postWidth, n) };
+  // the plate lane at its width, u24 little-endian and padded by 4 bytes as a loaded shard's
+  const plateBuf = new ArrayBuffer(4 * n + 4);
+  const plateWidth = width === 8 ? 1 : width === 16 ? 2 : width === 24 ? 3 : 4;
+  if (plateWidth === 3) {
+    const b = new Uint8Array(plateBuf);
+    codes.forEach((c, i) => b.set([c & 0xff, (c >>> 8) & 0xff, c >>> 16], 3 * i));
+  } else (plateWidth === 1 ? new Uint8Array(plateBuf, 0, n) : plateWidth === 2 ? new Uint16Array(plateBuf, 0, n) : new Uint32Array(plateBuf, 0, n)).set(codes);
+  return { plate: plateCodeReader(plateBuf, 0, plateWidth, n), codes, order, postings: rowsReader(buf, 0, postWidth, n) };
 }
 
 const codesArb = fc.integer({ min: 1, max: 300 }).chain((dictCount) => fc.tuple(
@@ -41,7 +46,7 @@ const codesArb = fc.integer({ min: 1, max: 300 }).chain((dictCount) => fc.tuple(
     // few codes used, with gaps
     fc.array(fc.nat(Math.min(4, dictCount - 1)).map((k) => Math.floor((k * (dictCount - 1)) / 4)), { maxLength: 500 }),
   ),
-  fc.constantFrom(8 as const, 16 as const, 32 as const),
+  fc.constantFrom(8 as const, 16 as const, 24 as const, 32 as const),
   fc.constantFrom(2 as const, 3 as const, 4 as const),
 ));
 
@@ -61,9 +66,9 @@ describe('postingsRun and PlateRuns', () => {
         const c = width === 8 ? codes.map((x) => x % 256) : codes;
         const { plate, order, postings } = lanes(c, width, postWidth);
         const count = width === 8 ? Math.min(dictCount, 256) : dictCount;
-        const runs = PlateRuns.build(plate, count);
+        const runs = PlateRuns.build(plate, c.length, count);
         for (let d = 0; d < count; d++) {
-          const want = plainRun(order, plate, d);
+          const want = plainRun(order, c, d);
           expect(postingsRun(postings, order.length, plate, count, d)).toEqual(want);
           expect(runs.run(d, postings, plate)).toEqual(want);
         }
@@ -78,16 +83,16 @@ describe('postingsRun and PlateRuns', () => {
     const codes = Array.from({ length: 100_000 }, () => (x = (x * 1103515245 + 12345) >>> 0) % 30_000);
     const { plate, order, postings } = lanes(codes, 16, 3);
     for (let j = 0; j < order.length; j++) if (postings(j) !== order[j]) expect(postings(j), `entry ${j}`).toBe(order[j]);
-    const runs = PlateRuns.build(plate, 30_000);
+    const runs = PlateRuns.build(plate, codes.length, 30_000);
     for (let d = 0; d < 30_000; d += 97) {
-      const want = plainRun(order, plate, d);
+      const want = plainRun(order, codes, d);
       expect(postingsRun(postings, order.length, plate, 30_000, d)).toEqual(want);
       expect(runs.run(d, postings, plate)).toEqual(want);
     }
   });
 
   it('finds nothing in an empty lane', () => {
-    expect(postingsRun(() => 0, 0, new Uint32Array(0), 5, 3)).toEqual([0, 0]);
+    expect(postingsRun(() => 0, 0, () => 0, 5, 3)).toEqual([0, 0]);
   });
 });
 
@@ -109,8 +114,8 @@ describe('PlateRuns', () => {
           [codes[i], codes[j]] = [codes[j]!, codes[i]!];
         }
         const { plate, order, postings } = lanes(codes, 16, 3);
-        const runs = PlateRuns.build(plate, lengths.length);
-        for (let d = 0; d < lengths.length; d++) expect(runs.run(d, postings, plate)).toEqual(plainRun(order, plate, d));
+        const runs = PlateRuns.build(plate, codes.length, lengths.length);
+        for (let d = 0; d < lengths.length; d++) expect(runs.run(d, postings, plate)).toEqual(plainRun(order, codes, d));
       }),
       { numRuns: 200, seed: 4244 },
     );

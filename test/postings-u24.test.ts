@@ -51,7 +51,7 @@ function expectWidths(e: Engine): void {
         if (i >= s.rows || seen[i]) bad++;
         else seen[i] = 1;
         if (j > 0) {
-          const a = s.plate[post(j - 1)]!, b = s.plate[i]!;
+          const a = s.plate(post(j - 1)), b = s.plate(i);
           if (a > b || (a === b && post(j - 1) >= i)) bad++;
         }
       }

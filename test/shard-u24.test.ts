@@ -52,7 +52,7 @@ function expectRows(s: LoadedShard, rows: RowRecord[], arenas: ArenaSet): void {
     if (!r) bad.push(`row ${i}: seq ${s.seqAt(i)} was never written`);
     else if (s.tsAt(i) !== r.ts || ts(i) !== r.ts) bad.push(`row ${i}: ts ${s.tsAt(i)} / ${ts(i)} vs ${r.ts}`);
     else if (s.latE7(i) !== r.latE7 || lat(i) !== r.latE7 || s.lonE7(i) !== r.lonE7 || lon(i) !== r.lonE7) bad.push(`row ${i}: ${s.latE7(i)},${s.lonE7(i)} vs ${r.latE7},${r.lonE7}`);
-    else if (seq(i) !== r.seq || x.confidence !== r.confidence || x.readId !== r.readId || x.make !== r.make || s.plateAt(s.plate[i]!) !== r.plate) bad.push(`row ${i}: ${JSON.stringify(x)} vs ${JSON.stringify(r)}`);
+    else if (seq(i) !== r.seq || x.confidence !== r.confidence || x.readId !== r.readId || x.make !== r.make || s.plateAt(s.plate(i)) !== r.plate) bad.push(`row ${i}: ${JSON.stringify(x)} vs ${JSON.stringify(r)}`);
   }
   expect(bad).toEqual([]);
   expectExtents(s, mem, ts, lat, lon);

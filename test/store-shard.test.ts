@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ArenaSet } from '../src/core/arena.js';
 import { crc32c } from '../src/store/crc32c.js';
 import { buildShard, kShardMagic, readShardHeader, ShardView } from '../src/store/shard-format.js';
-import { codeLane, tsReader } from '../src/core/segment.js';
+import { tsReader } from '../src/core/segment.js';
 import { loadShard, unloadShard } from '../src/store/shard-loader.js';
 import { LocalObjectStore } from '../src/store/local-object-store.js';
 import { toE7 } from '../src/store/tenant-store.js';
@@ -90,13 +90,13 @@ describe('shard files', () => {
       expect(s.layout.ts % 64).toBe(0);
       expect(s.layout.dict % 16).toBe(0);
       const ts = tsReader(mem, s.layout);
-      const plate = codeLane(mem, s.layout.plate, s.layout.plateWidth, s.rows);
+      const plate = s.plate;
       const slots = new Uint8Array(mem, s.layout.dict, s.layout.dictCount * 16);
       const bySeq = new Map(rows.map((r) => [r.seq, r]));
       for (let i = 0; i < s.rows; i++) {
         const r = bySeq.get(s.seqAt(i))!;
         expect(ts(i)).toBe(r.ts);
-        const slot = slots.subarray(plate[i]! * 16, plate[i]! * 16 + 16);
+        const slot = slots.subarray(plate(i) * 16, plate(i) * 16 + 16);
         expect(Buffer.from(slot.subarray(0, slot[15])).toString()).toBe(r.plate);
       }
       const used = arenas.allocatedBytes;

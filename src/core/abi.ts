@@ -59,10 +59,14 @@
  *
  * ABI 8: each run's bases are 32 bytes, the minima above then the maxima (i32 tsMax, latMax, lonMax, 0): the
  * kernel skips a run whose extents miss the filter's window or box (ts extents read only on u32 / u24 lanes).
+ *
+ * ABI 9: the plate field of `widths` (bits 2–3) may be 3: a u24 lane of plate codes (3 B a row, little-endian,
+ * no bases; the lane padded by kU24Pad bytes so a u32 or v128 load of its last row stays inside it). A loaded
+ * shard narrows a u32 plate lane to it (src/store/shard-u24.ts; docs/storage-v2.md, "Step 5e built").
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 8;
+export const kAbiVersion = 9;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;

@@ -261,6 +261,8 @@ export class Kernels {
 }
 
 const log2Width = (w: number | undefined): number => (w === 1 ? 0 : w === 2 ? 1 : 2);
+/** The plate lane's field: a log2 width, or 3 for a u24 lane of codes (ABI 9). */
+const plateWidthField = (w: number | undefined): number => (w === 3 ? 3 : log2Width(w));
 
 /**
  * The S_WIDTHS word of a layout (src/core/abi.ts): each lane's log2 width, wide where a field is unset, and the
@@ -268,7 +270,7 @@ const log2Width = (w: number | undefined): number => (w === 1 ? 0 : w === 2 ? 1 
  */
 export function widthsWord(seg: SegmentLayout): number {
   const u24 = (seg.tsWidth === 3 ? 1 << W_TS24 : 0) | (seg.latWidth === 3 ? 1 << W_LAT24 : 0) | (seg.lonWidth === 3 ? 1 << W_LON24 : 0);
-  return u24 | ((seg.tsWidth === 4 || seg.tsWidth === 3 ? 2 : 3) << W_TS) | (log2Width(seg.plateWidth) << W_PLATE) | (log2Width(seg.cameraWidth) << W_CAMERA) |
+  return u24 | ((seg.tsWidth === 4 || seg.tsWidth === 3 ? 2 : 3) << W_TS) | (plateWidthField(seg.plateWidth) << W_PLATE) | (log2Width(seg.cameraWidth) << W_CAMERA) |
     (log2Width(seg.regionWidth) << W_REGION) | (log2Width(seg.makeWidth) << W_MAKE) | (log2Width(seg.colorWidth) << W_COLOR);
 }
 

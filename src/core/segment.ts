@@ -12,7 +12,7 @@
  *   │          │            or (latWidth / lonWidth 3) u24 from per-run bases       │
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
- *   │ plate    │ u32[rows]  index into the plate dictionary                         │
+ *   │ plate    │ u32[rows]  index into the plate dictionary (also u24: plateWidth 3) │
  *   │ camera   │ u32[rows]  index into the segment's camera dictionary              │
  *   │ region   │ u32[rows]  index into the region dictionary; 0 = no region         │
  *   │          │ (plate, camera, region, make, color: u8/u16/u32 per *Width; region │
@@ -89,8 +89,12 @@ export interface SegmentLayout {
   lonWidth?: 4 | 3;
   /** Arena offset of the per-run bases of the u24 lanes (kBaseBytes per kBaseRows rows); 0/unset when none is u24. */
   bases?: number;
-  /** Bytes per code of the plate, camera, region, make and color lanes: 1, 2 or 4 (default 4). */
-  plateWidth?: LaneWidth;
+  /**
+   * Bytes per code of the plate, camera, region, make and color lanes: 1, 2 or 4 (default 4). The plate lane may
+   * also be 3: u24 codes (a loaded shard narrows its u32 lane in memory, src/store/shard-u24.ts; read it with
+   * plateCodeReader).
+   */
+  plateWidth?: PlateWidth;
   cameraWidth?: LaneWidth;
   regionWidth?: LaneWidth;
   makeWidth?: LaneWidth;
@@ -117,6 +121,35 @@ export type LaneWidth = 1 | 2 | 4;
 
 /** A dictionary-coded lane as JS sees it (indexing works the same at every width). */
 export type CodeLane = Uint8Array | Uint16Array | Uint32Array;
+
+/** Bytes per plate code: a LaneWidth, or 3 (u24 in memory: src/store/shard-u24.ts). */
+export type PlateWidth = LaneWidth | 3;
+
+/** Row i's code in a plate lane, whatever its width. */
+export type CodeAt = (i: number) => number;
+
+/**
+ * A reader of `rows` plate codes at `ptr`: u8, u16, u32 (width 4 when undefined), or u24 (3 B each,
+ * little-endian, the lane padded by kU24Pad bytes), read as rowsReader reads u24 postings: one unaligned u32 load
+ * through a DataView masked with 0xFFFFFF.
+ */
+export function plateCodeReader(buffer: ArrayBufferLike, ptr: number, width: PlateWidth | undefined, rows: number): CodeAt {
+  if (width === 3) {
+    const v = new DataView(buffer, ptr, 3 * rows + 1);
+    return (i) => v.getUint32(3 * i, true) & 0xffffff;
+  }
+  // one closure per width, so each call site sees one typed array kind (as rowsReader)
+  if (width === 1) {
+    const a = new Uint8Array(buffer, ptr, rows);
+    return (i) => a[i]!;
+  }
+  if (width === 2) {
+    const a = new Uint16Array(buffer, ptr, rows);
+    return (i) => a[i]!;
+  }
+  const a = new Uint32Array(buffer, ptr, rows);
+  return (i) => a[i]!;
+}
 
 /** The narrowest code width that holds codes 0 … count-1. */
 export function laneWidthFor(count: number): LaneWidth {

@@ -261,7 +261,7 @@ export function scanShard(src: Source & { kind: 'shard' }, match: PlateMatch | u
       return;
     }
     scanBlocks(shard, p, (i, t) => {
-      const distance = dist[shard.plate[i]!]!;
+      const distance = dist[shard.plate(i)]!;
       if (distance >= 0 && passes(i, t)) emit(i, t, distance);
     });
     return;
@@ -462,7 +462,7 @@ export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: numb
   if (src.kind === 'live') return liveHit(src.view, src.tenant, src.ordinal, c.row, c.distance);
   const s = src.shard;
   const i = c.row;
-  const d = s.plate[i]!;
+  const d = s.plate(i);
   const hit = {
     id: readIdOf(src.ordinal, c.seq),
     tenant: src.tenant,

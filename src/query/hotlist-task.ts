@@ -26,7 +26,7 @@
  *                the other, where the tasks take them side by side on the workers
  */
 import { confidenceLane } from '../core/confidence-lane.js';
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, rowsReader, seqReader, tsReader, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, seqReader, tsReader, type CodeAt, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
@@ -481,7 +481,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
   const tsAt = tsReader(buf, seg);
   const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
-  const plate = codeLane(buf, seg.plate, seg.plateWidth, rowsN);
+  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rowsN);
   const post = rowsReader(buf, task.postings, seg.postingsWidth, rowsN);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
@@ -505,18 +505,18 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     if (d >= lastD) {
       a = lastLo;
       b = a;
-      for (let step = 1; b < rowsN && plate[post(b)]! < d; step *= 2) {
+      for (let step = 1; b < rowsN && plate(post(b)) < d; step *= 2) {
         a = b + 1;
         b = Math.min(rowsN, a + step);
       }
     }
     while (a < b) {
       const mid = (a + b) >>> 1;
-      if (plate[post(mid)]! < d) a = mid + 1;
+      if (plate(post(mid)) < d) a = mid + 1;
       else b = mid;
     }
     let end = a;
-    while (end < rowsN && plate[post(end)] === d) end++;
+    while (end < rowsN && plate(post(end)) === d) end++;
     runLo[q] = a;
     runHi[q] = end;
     lastD = d;
@@ -544,7 +544,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
 }
 
 /** The fields of the kept `rows` (see KeptFields), read from the shard's lanes where they lie. */
-function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask, rows: Uint32Array, plate: CodeLane, camera: CodeLane): KeptFields {
+function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask, rows: Uint32Array, plate: CodeAt, camera: CodeLane): KeptFields {
   const n = rows.length, rowsN = seg.rows;
   const codes = new Int32Array(n * kKeptCodes), confidence = new Float64Array(n);
   const lat = coordReader(buf, seg, 'lat'), lon = coordReader(buf, seg, 'lon');
@@ -556,7 +556,7 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
     const i = rows[k]!;
     codes[o] = lat(i);
     codes[o + 1] = lon(i);
-    codes[o + kKeptPlate] = plate[i]!;
+    codes[o + kKeptPlate] = plate(i);
     codes[o + 3] = camera[i]!;
     codes[o + 4] = region ? region[i]! : 0;
     codes[o + 5] = make ? make[i]! : 0;

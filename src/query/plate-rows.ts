@@ -59,7 +59,7 @@ function prefixRows(shard: LoadedShard, p: string): number {
   if (hi <= lo) return 0;
   const post = shard.postings, plate = shard.plate;
   const n = shard.rows;
-  return firstIndex(n, (j) => plate[post(j)]! >= hi) - firstIndex(n, (j) => plate[post(j)]! >= lo);
+  return firstIndex(n, (j) => plate(post(j)) >= hi) - firstIndex(n, (j) => plate(post(j)) >= lo);
 }
 
 /** The first i in [0, n) with `at(i)` true, for a predicate false then true along i; n when none. */

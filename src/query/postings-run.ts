@@ -13,14 +13,14 @@
  * bulk of an exact plate's per-shard cost while the code is cold. Held equal to LoadedShard.rowsOfPlate
  * (the plain definition) by test/postings-run.test.ts, on skewed runs too (a plate read thousands of times).
  */
-import type { CodeLane, RowAt } from '../core/segment.js';
+import type { CodeAt, RowAt } from '../core/segment.js';
 import { gallopFrom } from '../core/sorted-search.js';
 
 /**
  * The postings run [start, end) of dictionary entry `d` (`postings`: entry j of the lane's `n`, at any width;
  * `plate`: row → code; `dictCount` entries).
  */
-export function postingsRun(postings: RowAt, n: number, plate: CodeLane, dictCount: number, d: number): [number, number] {
+export function postingsRun(postings: RowAt, n: number, plate: CodeAt, dictCount: number, d: number): [number, number] {
   if (n === 0 || dictCount === 0) return [0, 0];
   const guess = Math.min(n - 1, Math.floor((d * n) / dictCount));
   const start = firstAtLeast(postings, n, plate, d, guess);
@@ -28,6 +28,6 @@ export function postingsRun(postings: RowAt, n: number, plate: CodeLane, dictCou
 }
 
 /** The first j with plate[postings(j)] ≥ code, searched outward from `from` (0 ≤ from < n). */
-function firstAtLeast(postings: RowAt, n: number, plate: CodeLane, code: number, from: number): number {
-  return gallopFrom(n, from, (j) => plate[postings(j)]! < code);
+function firstAtLeast(postings: RowAt, n: number, plate: CodeAt, code: number, from: number): number {
+  return gallopFrom(n, from, (j) => plate(postings(j)) < code);
 }

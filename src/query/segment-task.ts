@@ -14,7 +14,7 @@
  */
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
-import { codeLane, coordReader, kBlockRows, kCoordScale, rowsReader, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kBlockRows, kCoordScale, plateCodeReader, rowsReader, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
@@ -182,7 +182,7 @@ function viaPostings(
   const seg = task.layout;
   const buf = k.memory.buffer;
   const ds = new Uint8Array(buf, dist, seg.dictCount);
-  const plate = codeLane(buf, seg.plate, seg.plateWidth, seg.rows);
+  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, seg.rows);
   const post = rowsReader(buf, task.postings, seg.postingsWidth, seg.rows);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
@@ -208,12 +208,12 @@ function viaPostings(
     let lo = 0, hi = seg.rows;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (plate[post(mid)]! < d) lo = mid + 1;
+      if (plate(post(mid)) < d) lo = mid + 1;
       else hi = mid;
     }
     for (let j = lo; j < seg.rows; j++) {
       const i = post(j);
-      if (plate[i] !== d) break;
+      if (plate(i) !== d) break;
       budget?.tick();
       const t = tsAt(i);
       if (t < p.lo || t >= p.hi) continue;

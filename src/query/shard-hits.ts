@@ -43,7 +43,7 @@ export class ShardHits {
 
   /** The plate of row `row`, decoded from its dictionary slot (the last one is kept: an entry's hits share a plate). */
   plateOf(row: number): string {
-    return this.plateOfCode(this.shard.plate[row]!);
+    return this.plateOfCode(this.shard.plate(row));
   }
 
   /** The plate of dictionary code `d` (the last one is kept). */

@@ -35,7 +35,7 @@ function build(shard: LoadedShard): Uint32Array {
   const n = shard.layout.dictCount;
   const perEntry = new Uint32Array(n);
   const plate = shard.plate;
-  for (let i = 0; i < shard.rows; i++) perEntry[plate[i]!]!++;
+  for (let i = 0; i < shard.rows; i++) perEntry[plate(i)]!++;
   const counts = new Uint32Array(kKeys);
   // per key, the last entry credited: a plate counts once per character or bigram however often it holds it
   const last = new Int32Array(kKeys).fill(-1);

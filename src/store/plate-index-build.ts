@@ -9,7 +9,7 @@
  * them in place); the caller keeps them alive until the build answers (shards pinned, the old dictionary
  * not freed). The answer is plain typed arrays the caller copies into an arena and installs.
  */
-import { kPlateSlotBytes, type CodeLane } from '../core/segment.js';
+import { kPlateSlotBytes, plateCodeReader, type CodeAt, type PlateWidth } from '../core/segment.js';
 import { PlateGrams } from './plate-grams.js';
 import { mergeTree } from './plate-id-map.js';
 import { buildPlateRanks } from './plate-ranks.js';
@@ -30,7 +30,7 @@ export interface SlotPart {
    * table (src/store/plate-runs.ts) the build makes too; absent for the current dictionary and for shards
    * that have one.
    */
-  plate?: { ptr: number; width: 1 | 2 | 4; rows: number };
+  plate?: { ptr: number; width: PlateWidth; rows: number };
 }
 
 export interface PlateIndexJob {
@@ -159,10 +159,8 @@ function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Arr
 }
 
 /** A plate lane read in place. */
-function laneOf(memory: WebAssembly.Memory, lane: NonNullable<SlotPart['plate']>): CodeLane {
-  const buffer = memory.buffer as ArrayBuffer; // shared between threads
-  if (lane.width === 1) return new Uint8Array(buffer, lane.ptr, lane.rows);
-  return lane.width === 2 ? new Uint16Array(buffer, lane.ptr, lane.rows) : new Uint32Array(buffer, lane.ptr, lane.rows);
+function laneOf(memory: WebAssembly.Memory, lane: NonNullable<SlotPart['plate']>): CodeAt {
+  return plateCodeReader(memory.buffer as ArrayBuffer, lane.ptr, lane.width, lane.rows); // shared between threads
 }
 
 /** Runs a job over the arenas' memories (by arena index). */
@@ -179,7 +177,7 @@ export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) =>
   const masks = merged.masks.slice();
   const ranks = buildPlateRanks(masks, merged.count);
   const same = job.sameCount > 0 && merged.count === job.sameCount;
-  const runs = job.parts.map((p) => (p.plate ? buildPlateRuns(laneOf(memoryOf(p.arena), p.plate), p.count) : undefined));
+  const runs = job.parts.map((p) => (p.plate ? buildPlateRuns(laneOf(memoryOf(p.arena), p.plate), p.plate.rows, p.count) : undefined));
   const built: PlateIndexBuilt = { words, count: merged.count, masks, ranks, same, runs, ...(ids ? { ids } : {}) };
   if (!job.grams || same || merged.count === 0) return built;
   const g = PlateGrams.build(new Uint8Array(words.buffer, 0, merged.count * kPlateSlotBytes), merged.count);

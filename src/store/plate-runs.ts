@@ -23,7 +23,7 @@
  * on the plate-index worker when the tenant's dictionary merges the shard in (~3 ms of CPU for 300,000
  * rows on the shared machine), or on first use when a search finds none (LoadedShard.plateRuns).
  */
-import type { CodeLane, RowAt } from '../core/segment.js';
+import type { CodeAt, RowAt } from '../core/segment.js';
 import { gallopFrom } from '../core/sorted-search.js';
 
 /** Entries per block of `starts`. */
@@ -42,9 +42,9 @@ export interface PlateRunArrays {
 }
 
 /** The table's arrays for a plate lane (row → dictionary entry, every code < `dictCount`). */
-export function buildPlateRuns(plate: CodeLane, dictCount: number): PlateRunArrays {
+export function buildPlateRuns(plate: CodeAt, rows: number, dictCount: number): PlateRunArrays {
   const counts = new Uint32Array(dictCount);
-  for (let i = 0; i < plate.length; i++) counts[plate[i]!]!++;
+  for (let i = 0; i < rows; i++) counts[plate(i)]!++;
   const lengths = new Uint8Array(dictCount);
   const blocks = Math.ceil(dictCount / kRunBlock);
   const starts = new Uint32Array(blocks + 1);
@@ -67,8 +67,8 @@ export class PlateRuns {
   ) {}
 
   /** The table of a shard's plate lane (row → dictionary entry, every code < `dictCount`). */
-  static build(plate: CodeLane, dictCount: number): PlateRuns {
-    const { lengths, starts } = buildPlateRuns(plate, dictCount);
+  static build(plate: CodeAt, rows: number, dictCount: number): PlateRuns {
+    const { lengths, starts } = buildPlateRuns(plate, rows, dictCount);
     return new PlateRuns(lengths, starts, dictCount);
   }
 
@@ -86,7 +86,7 @@ export class PlateRuns {
    * The postings run [start, end) of entry `d` (0 ≤ d < dictCount); `postings` and `plate` are the lanes the
    * table was built from, read only in a block holding a long run.
    */
-  run(d: number, postings: RowAt, plate: CodeLane): [number, number] {
+  run(d: number, postings: RowAt, plate: CodeAt): [number, number] {
     const lengths = this.lengths, b = d >>> kRunShift;
     const first = b << kRunShift, last = Math.min(this.dictCount, first + kRunBlock);
     let long = lengths[d]! === kLongRun;
@@ -109,7 +109,7 @@ export class PlateRuns {
     if (!long) return [start, start + lengths[d]!];
     // a long run in this block: search the block's rows
     const lo = this.starts[b]!, hi = this.starts[b + 1]!;
-    const s = lo + gallopFrom(hi - lo, 0, (j) => plate[postings(lo + j)]! < d);
-    return [s, s + gallopFrom(hi - s, 0, (j) => plate[postings(s + j)]! <= d)];
+    const s = lo + gallopFrom(hi - lo, 0, (j) => plate(postings(lo + j)) < d);
+    return [s, s + gallopFrom(hi - s, 0, (j) => plate(postings(s + j)) <= d)];
   }
 }

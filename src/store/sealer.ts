@@ -255,7 +255,7 @@ function shardRows(s: LoadedShard): RowRecord[] {
   const plates = s.plates();
   for (let i = 0; i < s.rows; i++) {
     const r: RowRecord = {
-      seq: s.seqAt(i), plate: plates[s.plate[i]!]!, ts: s.tsAt(i), latE7: s.latE7(i), lonE7: s.lonE7(i), camera: s.cameras[s.camera[i]!]!,
+      seq: s.seqAt(i), plate: plates[s.plate(i)]!, ts: s.tsAt(i), latE7: s.latE7(i), lonE7: s.lonE7(i), camera: s.cameras[s.camera[i]!]!,
     };
     const region = s.region[i]!;
     if (region !== 0) r.region = s.regions[region]!;
@@ -338,7 +338,7 @@ export async function dropTenantBefore(store: TenantStore, arenas: ArenaSet, cut
       // held reads may be in it: look at each expired row
       const plates = s.plates();
       const deleted: number[] = [];
-      for (let i = 0; i < s.rows; i++) if (expired(plates[s.plate[i]!]!, s.tsAt(i))) deleted.push(i);
+      for (let i = 0; i < s.rows; i++) if (expired(plates[s.plate(i)]!, s.tsAt(i))) deleted.push(i);
       if (deleted.length === 0) {
         whollyHeld.set(s, { revision: held!.revision, cutoff });
         continue;

@@ -32,8 +32,8 @@
  *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
  *                                    u32 lane becomes u16 (u24) offsets from per-block bases when every
  *                                    block spans < 2^16 (2^24) seqs (memory only: src/store/seq-blocks.ts)
- *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and a u32 postings lane plain u24
- *   row indexes: memory only, src/store/shard-u24.ts)
+ *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and u32 postings and plate lanes
+ *   plain u24 row indexes and codes: memory only, src/store/shard-u24.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
@@ -53,7 +53,7 @@
  * header, a lane outside the file or of the wrong size, or an unknown version is a coded error naming the
  * file. Format 1 files (src/store/shard-format-v1.ts) are converted on open (src/store/shard-migrate.ts).
  */
-import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth } from '../core/segment.js';
+import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, type CodeAt, type LaneWidth, type PlateWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
@@ -334,6 +334,17 @@ function gatherSource(src: ShardSource, order: Uint32Array): GatheredRows {
   return g;
 }
 
+/**
+ * The plate lane's width in a file: u16 for a dictionary of at most 65,536 plates, else u32 (which the loader
+ * narrows to u24 in memory: src/store/shard-u24.ts). Tests lower the u16 limit with the environment variable
+ * PLATESEARCH_TEST_PLATE_U16_MAX, so that small data gets u32 lanes on disk and u24 ones in memory: shards are
+ * written on the seal and build threads, which are given the process's environment but not a module's state.
+ */
+function plateLaneWidth(plates: number): 2 | 4 {
+  const max = process.env.PLATESEARCH_TEST_PLATE_U16_MAX;
+  return plates <= (max ? Number(max) : 0x10000) ? 2 : 4;
+}
+
 /** Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). */
 export function buildShard(tenant: string, ordinal: number, day: number, rowsOrSource: readonly RowRecord[] | ShardSource): { bytes: Uint8Array; meta: ShardMeta } {
   const src = Array.isArray(rowsOrSource) ? rowRecordSource(rowsOrSource as readonly RowRecord[]) : (rowsOrSource as ShardSource);
@@ -433,7 +444,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
     ['ts', narrowTs ? 4 : 8, n],
     ['lat', 4, n],
     ['lon', 4, n],
-    ['plate', plateCount <= 0x10000 ? 2 : 4, n],
+    ['plate', plateLaneWidth(plateCount), n],
     ['camera', laneWidthFor(cameraDict.values.length), n],
   ];
   if (region.nulls < n) plan.push(['region', laneWidthFor(region.values.length), n]);
@@ -622,7 +633,8 @@ export class ShardView {
 
   /**
    * A code lane (plate, camera, region, make, color, or the file's postings) at its width; undefined when absent.
-   * A loaded shard's u24 postings (width 3, src/store/shard-u24.ts) are read through rowsReader instead.
+   * A loaded shard's u24 postings and plate lanes (width 3, src/store/shard-u24.ts) are read through rowsReader
+   * and plateReader instead.
    */
   codes(name: ShardLaneName, count = this.rows): Uint8Array | Uint16Array | Uint32Array | undefined {
     const l = this.header.lanes[name];
@@ -630,6 +642,11 @@ export class ShardView {
     if (l.width === 3) throw new Error(`lane ${name} is u24 in memory: read it with rowsReader`);
     const b = this.bytes.buffer, at = this.bytes.byteOffset + l.at;
     return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
+  }
+
+  /** The plate lane's code of every row, as a function of the row: u16 or u32 as the file has it, or u24 in memory. */
+  plateReader(): CodeAt {
+    return plateCodeReader(this.bytes.buffer, this.ptr('plate'), this.width('plate') as PlateWidth, this.rows);
   }
 
   /** lat or lon (i32, 1e-7°) of every row, as a function of the row: the file's i32 lane or its u24 form in memory. */
@@ -711,11 +728,11 @@ export class ShardView {
     const lat = this.coordReader('lat'), lon = this.coordReader('lon');
     const plates = this.plates();
     const d = this.header.dicts;
-    const plate = this.codes('plate')!, camera = this.codes('camera')!;
+    const plate = this.plateReader(), camera = this.codes('camera')!;
     const region = this.codes('region'), make = this.codes('make'), color = this.codes('color');
     const out: RowRecord[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const r: RowRecord = { seq: seq(i), plate: plates[plate[i]!]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera[i]!]! };
+      const r: RowRecord = { seq: seq(i), plate: plates[plate(i)]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera[i]!]! };
       if (r.plate === undefined || r.camera === undefined) throw CorruptFile(`Shard row ${i} names no dictionary entry: ${this.file}`, { file: this.file });
       if (region && region[i] !== 0) r.region = d.region[region[i]!]!;
       const c = conf(i);

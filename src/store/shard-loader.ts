@@ -9,7 +9,7 @@
  * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
-import { kBlockRows, kBlockShift, kPlateSlotBytes, rowsReader, type CodeLane, type LaneWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
+import { kBlockRows, kBlockShift, kPlateSlotBytes, rowsReader, type CodeAt, type CodeLane, type LaneWidth, type PlateWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile, KeyDestroyed, UnsupportedFormat } from '../errors.js';
 import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
 import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
@@ -46,8 +46,9 @@ export class LoadedShard {
   readonly entry: ShardEntry;
   readonly meta: ShardMeta;
   readonly layout: SegmentLayout;
+  /** Row i's plate code (u16 or u32 as the file has it, u24 in memory where the codes fit: src/store/shard-u24.ts). */
+  readonly plate: CodeAt;
   /** Code lanes at the shard's widths; region (and make/color) read 0 = none when the file has no such lane. */
-  readonly plate: CodeLane;
   readonly camera: CodeLane;
   readonly region: CodeLane;
   /** The plate → rows lane's entry j (u16, u24 in memory above 65,536 rows, or u32: src/store/shard-u24.ts). */
@@ -92,7 +93,7 @@ export class LoadedShard {
     this.lon32 = v.width('lon') === 4 ? new Int32Array(v.bytes.buffer, v.ptr('lon'), n) : null;
     this.latOf = v.coordReader('lat');
     this.lonOf = v.coordReader('lon');
-    this.plate = v.codes('plate')!;
+    this.plate = v.plateReader();
     this.camera = v.codes('camera')!;
     this.region = v.codes('region') ?? zeros(n);
     this.postings = rowsReader(v.bytes.buffer, v.ptr('postings'), v.width('postings') as 2 | 3 | 4, n);
@@ -198,7 +199,7 @@ export class LoadedShard {
    */
   plateRuns(): PlateRuns {
     if (!this.runsTable) {
-      this.runsTable = PlateRuns.build(this.plate, this.layout.dictCount);
+      this.runsTable = PlateRuns.build(this.plate, this.rows, this.layout.dictCount);
       plateRunsMade.bySearch++;
     }
     return this.runsTable;
@@ -222,14 +223,14 @@ export class LoadedShard {
     let lo = 0, hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (plate[post(mid)]! < d) lo = mid + 1;
+      if (plate(post(mid)) < d) lo = mid + 1;
       else hi = mid;
     }
     const start = lo;
     hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (plate[post(mid)]! <= d) lo = mid + 1;
+      if (plate(post(mid)) <= d) lo = mid + 1;
       else hi = mid;
     }
     const out = new Uint32Array(lo - start);
@@ -591,7 +592,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
     const compact = compactSeqLane(view);
     if (compact) view = new ShardView(file, bytes.subarray(0, compact.bytes), compact.header);
     if (u24 || compact) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
-    const codeWidth = (name: 'plate' | 'camera' | 'region' | 'make' | 'color') => view.width(name) as LaneWidth;
+    const codeWidth = (name: 'camera' | 'region' | 'make' | 'color') => view.width(name) as LaneWidth;
     const layout: SegmentLayout = {
       arena: region.arena, rows: meta.rows,
       ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'), camera: view.ptr('camera'),
@@ -600,7 +601,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       tsWidth: view.width('ts') as 3 | 4 | 8, tsBase: view.header.tsBase,
       latWidth: view.width('lat') as 3 | 4, lonWidth: view.width('lon') as 3 | 4,
       ...(view.header.bases ? { bases: view.basesPtr() } : {}),
-      plateWidth: codeWidth('plate'), cameraWidth: codeWidth('camera'),
+      plateWidth: view.width('plate') as PlateWidth, cameraWidth: codeWidth('camera'),
       regionWidth: codeWidth('region') || 1, makeWidth: codeWidth('make') || 1, colorWidth: codeWidth('color') || 1,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),

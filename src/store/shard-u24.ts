@@ -10,7 +10,8 @@
  *   lat     i32 × rows                  lat     u24 × rows + pad     lat − the run's lat base
  *   lon     i32 × rows                  lon     u24 × rows + pad
  *                                       bases   32 B × runs          i32 [ts, lat, lon, 0] minima, then maxima, per kBaseRows rows
- *   plate … (every later lane)          plate … moved down, each still 64-aligned
+ *   plate   u32 × rows (> 65,536 plates) plate u24 × rows + pad      the code itself (no base)
+ *   camera … (every later lane)         camera … moved down, each still 64-aligned
  *   postings u32 × rows (> 65,536 rows) postings u24 × rows + pad     the row index itself (no base)
  *
  * Each of the three lanes is narrowed only when every run of kBaseRows rows spans < 2^24 (a ts lane only
@@ -22,6 +23,12 @@
  * with no bases (step 5b: 3.96 → 3.00 B/read at 20M density). Only JS reads it (rowsReader in
  * src/core/segment.ts: the kernels never see postings), so the kernel ABI is unchanged. It narrows whether or
  * not ts / lat / lon do; the bases exist only when one of those does.
+ *
+ * The plate lane likewise (step 5e): u32 in a file whose shard dictionary has more than 65,536 plates (u16 up to
+ * that), its values the shard's own codes (< its dictionary's size, which no install changes: a covered shard
+ * reads its plates through a code → tenant id map, src/store/shard-loader.ts), so it is u24 in memory whenever
+ * the dictionary has at most 2^24 entries (`plateU24Limit`). The kernel reads it (`dist[plate[r]]`: ABI 9,
+ * the plate field of S_WIDTHS = 3), and every JS reader through plateCodeReader (src/core/segment.ts).
  */
 import { baseRuns, fitsU24, kBaseBytes, runExtents, u24LaneBytes, writeBases, writeU24 } from '../core/base-lanes.js';
 import { kBlockRows } from '../core/segment.js';
@@ -32,6 +39,12 @@ const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
 const kNarrowable = ['ts', 'lat', 'lon'] as const;
 /** The most rows a u24 postings lane can index. */
 const kU24Rows = 0x1000000;
+
+/**
+ * The most plate dictionary entries a u24 plate lane holds (its codes are 0 … entries − 1): 2^24. Above it the
+ * lane keeps the file's u32. A knob so tests can keep some small shards' lanes u32 (test/plate-u24.test.ts).
+ */
+export const plateU24Limit = { codes: 0x1000000 };
 
 /**
  * Re-encodes `view`'s ts / lat / lon lanes in place (see above), those whose runs all fit, and a u32 postings
@@ -63,7 +76,8 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   const withBases = mins.ts !== undefined || mins.lat !== undefined || mins.lon !== undefined;
   const post = h.lanes.postings;
   const narrowPostings = post?.width === 4 && n <= kU24Rows;
-  if (!withBases && !narrowPostings) return undefined;
+  const narrowPlate = h.lanes.plate?.width === 4 && h.meta.dictCount <= plateU24Limit.codes;
+  if (!withBases && !narrowPostings && !narrowPlate) return undefined;
 
   // the new places, in file order: ts, lat, lon (the first three lanes), the bases, then every later lane
   const order = (Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>).sort((a, b) => a[1].at - b[1].at);
@@ -78,7 +92,7 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
       bases = { at: end, bytes: kBaseBytes * runs, width: kBaseBytes };
       end = roundUp(end + bases.bytes, kLaneAlign);
     }
-    const narrow = k < 3 ? mins[name as (typeof kNarrowable)[number]] !== undefined : name === 'postings' && narrowPostings;
+    const narrow = k < 3 ? mins[name as (typeof kNarrowable)[number]] !== undefined : (name === 'postings' && narrowPostings) || (name === 'plate' && narrowPlate);
     // a tiny shard gains nothing (alignment, the bases): moving a lane up would overwrite one not yet moved
     if (end > l.at) return undefined;
     moves.push([name, l, end]);
@@ -91,9 +105,9 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   // read before bytes 3i…3i+2 are written, below every value still to read), the others copied
   const bytes = new Uint8Array(buf, off, view.bytes.length);
   for (const [name, from, to] of moves) {
-    const m = name === 'postings' ? undefined : mins[name as (typeof kNarrowable)[number]];
+    const m = mins[name as (typeof kNarrowable)[number]];
     if (m !== undefined) writeU24(bytes.subarray(to, to + 3 * n), values[name as (typeof kNarrowable)[number]]!, n, m);
-    else if (name === 'postings' && narrowPostings) writeRowsU24(bytes.subarray(to, to + 3 * n), new Uint32Array(buf, off + from.at, n), n);
+    else if ((name === 'postings' && narrowPostings) || (name === 'plate' && narrowPlate)) writeCodesU24(bytes.subarray(to, to + 3 * n), new Uint32Array(buf, off + from.at, n), n);
     else if (to !== from.at) bytes.copyWithin(to, from.at, from.at + from.bytes);
   }
   if (!bases) return { header: { ...h, lanes }, bytes: end };
@@ -103,10 +117,10 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
 }
 
 /**
- * Writes row indexes (< 2^24) as little-endian u24 into `out`, which may alias `rows` at the same or a lower
- * byte offset (value j is read before bytes 3j…3j+2 are written, below every value still to read).
+ * Writes row indexes or plate codes (< 2^24) as little-endian u24 into `out`, which may alias `rows` at the same
+ * or a lower byte offset (value j is read before bytes 3j…3j+2 are written, below every value still to read).
  */
-function writeRowsU24(out: Uint8Array, rows: Uint32Array, n: number): void {
+function writeCodesU24(out: Uint8Array, rows: Uint32Array, n: number): void {
   for (let j = 0; j < n; j++) {
     const r = rows[j]!;
     const at = 3 * j;

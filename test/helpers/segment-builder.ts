@@ -4,9 +4,9 @@
  * one zone map per kBlockRows rows computed from the stored (quantised) values.
  */
 import type { Arena } from '../../src/core/arena.js';
-import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type SegmentLayout } from '../../src/core/segment.js';
+import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth, type SegmentLayout } from '../../src/core/segment.js';
 import type { SegmentDictionaries } from '../../src/core/kernels.js';
-import { withU24Lanes } from '../../src/core/base-lanes.js';
+import { u24LaneBytes, withU24Lanes } from '../../src/core/base-lanes.js';
 
 /** A row as the tests generate it; lat/lon are quantised to 1e-7° by the builder. */
 export interface SegmentRow {
@@ -36,10 +36,12 @@ export function toE7(deg: number): number {
 
 /**
  * `u24` (implies `narrow`): ts, lat and lon then as u24 lanes where they fit (src/core/base-lanes.ts).
+ * `plateU24` (implies `narrow`): the plate lane as u24 codes (3 B a row, little-endian, padded by kU24Pad), as a
+ * loaded shard holds a u32 one (src/store/shard-u24.ts), whatever the dictionary's size.
  * `narrow`: lanes as format 2 shards lay them out (src/store/shard-format.ts): u32 ts offsets from the
  * earliest read's UTC midnight, u8/u16/u32 codes by dictionary size, no region lane when no row has a region.
  */
-export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean; u24?: boolean } = {}): BuiltSegment {
+export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean; u24?: boolean; plateU24?: boolean } = {}): BuiltSegment {
   const n = input.length;
   const plateIds = new Map<string, number>();
   const plates: string[] = [];
@@ -65,7 +67,7 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
     return ptr;
   };
   const blocks = Math.ceil(n / kBlockRows);
-  const narrow = (options.narrow ?? false) || (options.u24 ?? false);
+  const narrow = (options.narrow ?? false) || (options.u24 ?? false) || (options.plateU24 ?? false);
   let minTs = Infinity, maxTs = -Infinity;
   for (const r of input) minTs = Math.min(minTs, r.ts), maxTs = Math.max(maxTs, r.ts);
   const tsBase = n === 0 ? 0 : Math.floor(minTs / 86_400_000) * 86_400_000;
@@ -94,7 +96,7 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
   const ts32 = narrowTs ? new Uint32Array(buf, layout.ts, n) : null;
   const lat = new Int32Array(buf, layout.lat, n);
   const lon = new Int32Array(buf, layout.lon, n);
-  const plate = codeLane(buf, layout.plate, layout.plateWidth, n);
+  const plate = codeLane(buf, layout.plate, layout.plateWidth as LaneWidth, n); // laid out u8 / u16 / u32 above
   const camera = codeLane(buf, layout.camera, layout.cameraWidth, n);
   const region = layout.region !== 0 ? codeLane(buf, layout.region, layout.regionWidth, n) : new Uint8Array(n);
   const rows: SegmentRow[] = [];
@@ -128,6 +130,13 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
       maxLon = Math.max(maxLon, lon[i]! / kCoordScale);
     }
     zones.set([minTs, maxTs, minLat, maxLat, minLon, maxLon], 6 * b);
+  }
+  if (options.plateU24) {
+    const codes = Uint32Array.from(plate);
+    const ptr = alloc(u24LaneBytes(n));
+    const out = new Uint8Array(arena.memory.buffer, ptr, u24LaneBytes(n));
+    codes.forEach((c, i) => out.set([c & 0xff, (c >>> 8) & 0xff, c >>> 16], 3 * i));
+    Object.assign(layout, { plate: ptr, plateWidth: 3 });
   }
   return {
     // `u24`: ts / lat / lon also as loaded shards hold them, u24 offsets from per-run bases where every run fits

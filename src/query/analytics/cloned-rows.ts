@@ -92,7 +92,7 @@ export async function runClonedFromRows(ctx: AnalysisContext, q: ClonedQuery): P
       const plateIds = ids.platesOf(src);
       for (let j = 0; j < rows.length; j++, o++) {
         budget?.tick();
-        const d = dict[rows[j]!]!;
+        const d = dict(rows[j]!);
         let p = plateIds[d]!;
         if (p < 0) plateIds[d] = p = ids.shardPlate(src, d);
         pid[o] = p;

@@ -15,7 +15,7 @@
  * lies inside the time window and the filter has nothing else (then every row does).
  */
 import type { Kernels } from '../../core/kernels.js';
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader } from '../../core/segment.js';
+import { coordReader, plateCodeReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader } from '../../core/segment.js';
 import { speedKmh } from '../../model/analytics.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
@@ -149,7 +149,7 @@ function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPar
   const buf = k.memory.buffer;
   if (seg.seq === undefined) throw new RangeError('a shard without a seq lane');
   const rows = seg.rows;
-  const plate = codeLane(buf, seg.plate, seg.plateWidth, rows);
+  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rows);
   const pass = passesWhole(part.scan.filters[0]!, part.scan.span) ? null : passingRows(k, part, budget);
   const d0 = firstEntry(keyAt, seg.dictCount, keyLo);
   const entries = firstEntry(keyAt, seg.dictCount, keyHi) - d0;
@@ -157,7 +157,7 @@ function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPar
   const at = new Int32Array(entries + 1);
   for (let i = 0; i < rows; i++) {
     budget?.tick();
-    const e = plate[i]! - d0;
+    const e = plate(i) - d0;
     if (e >= 0 && e < entries && (pass === null || pass[i] !== 0)) at[e + 1]!++;
   }
   let groups = 0;
@@ -186,7 +186,7 @@ function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPar
   const tsWide = dayOffsets || (span && span.maxTs - base < 2 ** 32) ? null : new Float64Array(n);
   for (let i = 0; n > 0 && i < rows; i++) {
     budget?.tick();
-    const e = plate[i]! - d0;
+    const e = plate(i) - d0;
     if (e < 0 || e >= entries || (pass !== null && pass[i] === 0)) continue;
     const o = at[e]!++;
     const w = 4 * o;

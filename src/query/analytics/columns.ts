@@ -220,7 +220,7 @@ export function gather(
       for (let j = 0; j < rows.length; j++, o++) {
         budget?.tick();
         const i = rows[j]!;
-        const d = sh.plate[i]!;
+        const d = sh.plate(i);
         let p = plateIds[d]!;
         if (p < 0) plateIds[d] = p = ids.shardPlate(src, d);
         c.plate[o] = p;

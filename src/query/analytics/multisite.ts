@@ -50,10 +50,10 @@ function bits(m: number): number {
 function plateIdsOf(ids: IdSpace, src: Source, rows: ArrayLike<number>): (j: number) => number {
   if (src.kind === 'live') return (j) => ids.plates.id(src.view.plate(rows[j]!));
   const sh = src.shard;
-  if (rows.length * 4 < sh.layout.dictCount) return (j) => ids.shardPlate(src, sh.plate[rows[j]!]!);
+  if (rows.length * 4 < sh.layout.dictCount) return (j) => ids.shardPlate(src, sh.plate(rows[j]!));
   const table = ids.platesOf(src);
   return (j) => {
-    const d = sh.plate[rows[j]!]!;
+    const d = sh.plate(rows[j]!);
     let p = table[d]!;
     if (p < 0) table[d] = p = ids.shardPlate(src, d);
     return p;
