@@ -3,11 +3,11 @@
  * the generated reads are cut into tenant-day shards as sealing cuts them and built with buildShard (no
  * engine, no encryption). A shard is loaded into the arena as it is, so this is also what it holds there.
  *
- *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs]
+ *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs] [--scan 5]
  *
  * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: ts / lat / lon as u24
- * lanes where they fit and a u32 postings lane as u24 (src/store/shard-u24.ts), seq as u16 or u24 from block
- * bases (src/store/seq-blocks.ts); the
+ * lanes where they fit, u32 postings and plate lanes as u24 (src/store/shard-u24.ts), seq as u16 or u24 from
+ * block bases (src/store/seq-blocks.ts); the
  * widths column then counts shards per width. Seqs are numbered with one counter over all tenants unless
  * `--tenant-seqs`, which numbers them per tenant as the engine does (a block's seq span is then that
  * tenant's appends over the hours the block covers, not every tenant's).
@@ -16,6 +16,12 @@
  * shards where every camera sees one region (region as a function of camera: none in generated data, where
  * region is the plate's issuing state), and the most distinct (region, make, color) triples in a shard (one
  * u16 labels code would replace the three u8 lanes when they fit).
+ *
+ * `--scan N`: the shards loaded as the engine loads them (loadShard: the in-memory lanes above, own slots kept)
+ * and the scan kernel run N times over every shard for the bench:peers plate patterns, each matched once per
+ * shard (matchDictionary, not timed), after one untimed pass: the plate-only count (`dist[plate[r]]` per row) and a scan with a 6-hour
+ * window a day that writes rows. Reports process CPU time (user + system) per pass over all shards and per row:
+ * on a shared box CPU time, not wall time, is what compares (the load does not add to it).
  */
 import { parseArgs } from 'node:util';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
@@ -24,8 +30,16 @@ import { buildShardV1 } from '../src/store/shard-format-v1.js';
 import { compactSeqLane } from '../src/store/seq-blocks.js';
 import { narrowU24Lanes } from '../src/store/shard-u24.js';
 import type { RowRecord } from '../src/store/wal-record.js';
+import { ArenaSet } from '../src/core/arena.js';
+import { Kernels } from '../src/core/kernels.js';
+import type { PlateMatch } from '../src/model/query.js';
+import { crc32c } from '../src/store/crc32c.js';
+import { kShardVersion } from '../src/store/shard-format.js';
+import { loadShard, type LoadedShard } from '../src/store/shard-loader.js';
+import type { ShardEntry } from '../src/store/manifest.js';
+import type { ObjectStore } from '../src/store/object-store.js';
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' } }, strict: true });
+const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' }, scan: { type: 'string' } }, strict: true });
 const inMemory = values.memory ?? false;
 const reads = Number(values.reads ?? 1_000_000);
 const groups = new Map<string, RowRecord[]>();
@@ -51,6 +65,7 @@ for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: 
   g.push(row);
 }
 const by = new Map<string, { bytes: number; widths: Map<number, number> }>();
+const files: Array<{ name: string; bytes: Uint8Array; rows: number; day: number; dictCount: number }> = [];
 let total = 0, v1 = 0, n = 0;
 let regionByCamera = 0, maxTriples = 0, maxRegionsOfCamera = 0;
 for (const [k, rows] of groups) {
@@ -68,6 +83,7 @@ for (const [k, rows] of groups) {
   maxTriples = Math.max(maxTriples, triples.size);
   const day = Number(k.split('/')[1]);
   const { bytes } = buildShard('t', 1, day, rows);
+  if (values.scan) files.push({ name: k, bytes: bytes.slice(), rows: rows.length, day, dictCount: new ShardView(k, bytes).header.meta.dictCount });
   v1 += buildShardV1('t', 1, day, rows).bytes.length;
   let view = new ShardView(k, bytes);
   if (inMemory) {
@@ -93,3 +109,71 @@ for (const [name, e] of by) out.push(`| ${name} | ${(e.bytes / n).toFixed(2)} | 
 out.push(`| header + alignment | ${((total - lanes) / n).toFixed(2)} | |`);
 out.push('', `region a function of camera in ${regionByCamera} of ${groups.size} shards (a camera sees up to ${maxRegionsOfCamera} regions, none counted as one); at most ${maxTriples} distinct (region, make, color) in a shard`);
 process.stdout.write(out.join('\n') + '\n');
+
+if (values.scan) await scanShards(Number(values.scan));
+
+/** See `--scan` above. */
+async function scanShards(passes: number): Promise<void> {
+  const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 * 1024 });
+  const byName = new Map(files.map((f) => [f.name, f.bytes]));
+  // the loader's plaintext path reads through these three calls only
+  const objects = {
+    locate: (key: string) => key,
+    head: async (key: string) => byName.get(key)?.length,
+    getRange: async (key: string, offset: number, length: number, out: Uint8Array) => void out.set(byName.get(key)!.subarray(offset, offset + length)),
+  } as unknown as ObjectStore;
+  const shards: LoadedShard[] = [];
+  for (const f of files) {
+    const entry = { file: f.name, day: f.day, rows: f.rows, bytes: f.bytes.length, dictCount: f.dictCount, crc: crc32c(f.bytes), format: kShardVersion } as ShardEntry;
+    shards.push(await loadShard(arenas, objects, entry));
+  }
+  const kernels = new Map<number, Kernels>();
+  const kernelsOf = (s: LoadedShard) => {
+    let k = kernels.get(s.layout.arena);
+    if (!k) kernels.set(s.layout.arena, (k = Kernels.forArena(arenas.arena(s.layout.arena), undefined, 64 * 1024 * 1024)));
+    return k;
+  };
+  const rows = shards.reduce((a, s) => a + s.rows, 0);
+  const widths = new Map<number, number>();
+  for (const s of shards) widths.set(s.layout.plateWidth ?? 4, (widths.get(s.layout.plateWidth ?? 4) ?? 0) + 1);
+  const m = (pattern: string, mode: PlateMatch['mode'], maxEdits = 0, ocr = false): PlateMatch => ({ pattern, mode, maxEdits, ocr, transpositions: false });
+  const patterns: Array<[string, PlateMatch]> = [
+    ['fuzzy "3ABEX58" k=1', m('3ABEX58', 'fuzzy', 1)],
+    ['fuzzy "3A8E55X" k=2 ocr', m('3A8E55X', 'fuzzy', 2, true)],
+    ['wildcard "3AB?55*"', m('3AB?55*', 'wildcard')],
+    ['wildcard "*BE55*"', m('*BE55*', 'wildcard')],
+    ['wildcard "3*"', m('3*', 'wildcard')],
+  ];
+  const out = ['', `scan: ${shards.length} shards, ${rows} rows, plate widths ${[...widths].map(([w, c]) => `${w} (${c})`).join(', ')}; ${passes} passes; process CPU ms a pass over all shards (ns a row)`, '',
+    '| pattern | matched rows | plate only, count | 6 h a day, rows out |', '| --- | ---: | ---: | ---: |'];
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  shards.forEach(kernelsOf);
+  for (const [label, match] of patterns) {
+    const marks = [...kernels.values()].map((k) => [k, k.scratch.mark()] as const);
+    // per shard: its distances (matched once, not timed), a 6-hour window of its day, an output for its rows
+    const runs = shards.map((s) => {
+      const k = kernelsOf(s);
+      const dist = k.scratch.alloc(Math.max(16, s.layout.dictCount), 16);
+      k.matchDictionary(s.layout, match, dist);
+      const from = s.meta.day * 86_400_000 + 12 * 3_600_000;
+      const filter = k.compileFilter({ from, to: from + 6 * 3_600_000 }, { cameras: s.cameras, regions: s.regions });
+      return { s, k, dist, filter, output: k.allocOutput(s.rows) };
+    });
+    // one pass of each, not timed: the kernel's code tiered up, the lanes in cache as much as they will be
+    for (const r of runs) r.k.scanSegment(r.s.layout, r.filter, r.dist, r.output);
+    let matched = 0;
+    for (const r of runs) matched += r.k.countSegment(r.s.layout, null, r.dist);
+    const t0 = cpu();
+    for (let p = 0; p < passes; p++) for (const r of runs) r.k.countSegment(r.s.layout, null, r.dist);
+    const t1 = cpu();
+    for (let p = 0; p < passes; p++) for (const r of runs) r.k.scanSegment(r.s.layout, r.filter, r.dist, r.output);
+    const t2 = cpu();
+    const fmt = (ms: number) => `${(ms / passes).toFixed(2)} (${((ms * 1e6) / passes / rows).toFixed(2)})`;
+    out.push(`| ${label} | ${matched} | ${fmt(t1 - t0)} | ${fmt(t2 - t1)} |`);
+    for (const [k, mark] of marks) k.scratch.release(mark);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
