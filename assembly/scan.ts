@@ -94,7 +94,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
     if (dist == 0) return emitAll(lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 1) return scanPlate<u16>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 0) return scanPlate<u8>(plate, dist, lo, hi, outRows, outDist, capacity, n);
-    if (plateShift == 3) return scanPlateU24(plate, dist, lo, hi, outRows, outDist, capacity, n);
+    if (plateShift == 3) return scanPlate<U24>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     return scanPlate<u32>(plate, dist, lo, hi, outRows, outDist, capacity, n);
   }
   const ts = <usize>load<u32>(seg, S_TS);
@@ -516,11 +516,12 @@ function emitAll(lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32
 /**
  * Only the plate condition: a gather dist[plate[r]] per row. Counting and emitting are branch-free
  * (the write happens always, the cursor advances only on a match) while the output has room for the
- * whole block.
+ * whole block. T: u8, u16 or u32 codes, or U24 (ABI 9: three bytes a code, see countPlateU24).
  */
 function scanPlate<T>(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
-  const sh = alignof<T>();
   if (outRows == 0) {
+    if (isReference<T>()) return countPlateU24(plate, dist, lo, hi, n);
+    const sh = alignof<T>();
     let r = lo;
     for (; r + 4 <= hi; r += 4) {
       const at = plate + (<usize>r << sh);
@@ -534,7 +535,7 @@ function scanPlate<T>(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usiz
   }
   if (capacity >= n && capacity - n >= hi - lo && outDist != 0) {
     for (let r = lo; r < hi; r++) {
-      const d = load<u8>(dist + <usize>load<T>(plate + (<usize>r << sh)));
+      const d = load<u8>(dist + plateCodeAt<T>(plate, r));
       store<u32>(outRows + (<usize>n << 2), r);
       store<u8>(outDist + <usize>n, d);
       n += u32(d != 255);
@@ -542,7 +543,7 @@ function scanPlate<T>(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usiz
     return n;
   }
   for (let r = lo; r < hi; r++) {
-    const d = load<u8>(dist + <usize>load<T>(plate + (<usize>r << sh)));
+    const d = load<u8>(dist + plateCodeAt<T>(plate, r));
     if (d == 255) continue;
     if (n < capacity) {
       store<u32>(outRows + (<usize>n << 2), r);
@@ -553,45 +554,33 @@ function scanPlate<T>(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usiz
   return n;
 }
 
+/** scanPlate's type for a u24 plate lane (a reference type, so `isReference` tells it from the integer codes). */
+class U24 {}
+
+/** Row r's plate code in a lane of T (the u24 one as a masked u32 load: the lane is padded by 4 bytes). */
+// @ts-ignore: decorator
+@inline function plateCodeAt<T>(plate: usize, r: u32): usize {
+  if (isReference<T>()) return <usize>loadPlateCode(plate, <usize>r, 3);
+  return <usize>load<T>(plate + (<usize>r << alignof<T>()));
+}
+
 /**
- * scanPlate over a u24 plate lane (ABI 9). Counting widens four codes at once as the u24 ts / lat / lon lanes do
- * (one v128 load at 3·r, one i8x16.swizzle to an i32x4), then gathers dist per lane: the gather itself stays
- * scalar (each code is an address). Its last load reads 4 bytes past row r + 3, inside the lane's padding.
- * Emitting reads each code with a masked u32 load.
+ * scanPlate's count over a u24 plate lane. Four codes widen at once as the u24 ts / lat / lon lanes do (one
+ * v128 load at 3·r, one i8x16.swizzle to an i32x4), then the gather reads dist per lane: it stays scalar (each
+ * code is an address). The last load reads 4 bytes past row r + 3, inside the lane's padding.
  *
  *   bytes  3r ……………………………………… 3r+11 | 3r+12 … 3r+15
  *          c(r)   c(r+1)  c(r+2)  c(r+3) | next rows, or the padding: swizzled away (index -1 reads 0)
  */
-function scanPlateU24(plate: usize, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
-  if (outRows == 0) {
-    let r = lo;
-    for (; r + 4 <= hi; r += 4) {
-      const c = i8x16.swizzle(v128.load(plate + <usize>r * 3), kWidenU24);
-      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 0)) != 255);
-      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 1)) != 255);
-      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 2)) != 255);
-      n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 3)) != 255);
-    }
-    for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3)) != 255);
-    return n;
+function countPlateU24(plate: usize, dist: usize, lo: u32, hi: u32, n: u32): u32 {
+  let r = lo;
+  for (; r + 4 <= hi; r += 4) {
+    const c = i8x16.swizzle(v128.load(plate + <usize>r * 3), kWidenU24);
+    n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 0)) != 255);
+    n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 1)) != 255);
+    n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 2)) != 255);
+    n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 3)) != 255);
   }
-  if (capacity >= n && capacity - n >= hi - lo && outDist != 0) {
-    for (let r = lo; r < hi; r++) {
-      const d = load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3));
-      store<u32>(outRows + (<usize>n << 2), r);
-      store<u8>(outDist + <usize>n, d);
-      n += u32(d != 255);
-    }
-    return n;
-  }
-  for (let r = lo; r < hi; r++) {
-    const d = load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3));
-    if (d == 255) continue;
-    if (n < capacity) {
-      store<u32>(outRows + (<usize>n << 2), r);
-      if (outDist != 0) store<u8>(outDist + <usize>n, d);
-    }
-    n++;
-  }
+  for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3)) != 255);
   return n;
 }
