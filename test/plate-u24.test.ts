@@ -17,7 +17,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { Hit, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { parseReadId } from '../src/store/ids.js';
@@ -27,7 +27,7 @@ import { u24LaneBytes } from '../src/core/base-lanes.js';
 import { coveredProbeWay } from '../src/query/covered-probes.js';
 import { referenceAnalytics } from './helpers/analytics-data.js';
 import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 
 // every shard file gets a u32 plate lane (set before any engine starts a seal thread)
 process.env.PLATESEARCH_TEST_PLATE_U16_MAX = '0';
@@ -117,28 +117,6 @@ function queryArb(plates: string[]): fc.Arbitrary<SearchQuery> {
   );
 }
 
-/** Cursors walked to the end: every page equals the reference's after the same key. */
-async function checkPaging(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
-  await fc.assert(
-    fc.asyncProperty(scopesArb, queryArb(plates), async (scopes, q) => {
-      const full = referenceSearch(f.reads, scopes, { ...q, limit: 10_000 });
-      const limit = Math.max(3, Math.ceil(full.total / 8));
-      const pages: Hit[] = [];
-      let after: SearchKey | undefined;
-      for (let n = 0; n < 20; n++) {
-        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
-        const got = await f.engine.search(scopes, query);
-        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
-        pages.push(...got.hits);
-        if (!got.truncated) break;
-        const last = got.hits[limit - 1]!;
-        after = { distance: last.distance, ts: last.ts, id: last.id };
-      }
-      if (full.total <= 10_000) expect(pages).toEqual(full.hits);
-    }),
-    { numRuns: runs, seed },
-  );
-}
 
 async function checkSearch(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
   await fc.assert(
@@ -161,7 +139,7 @@ async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<v
   } finally {
     delete e.tenantMatches;
   }
-  await checkPaging(f, plates, Math.ceil(runs / 4), seed + 2);
+  await checkPaging(f, scopesArb, queryArb(plates), Math.ceil(runs / 4), seed + 2);
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 4), seed + 3);
   for (const force of ['through', 'pairs'] as const) {
     coveredProbeWay.force = force;
@@ -178,10 +156,7 @@ async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<v
   expect(await f.engine.analytics(scopes, cloned)).toEqual(referenceAnalytics(f.reads, scopes, cloned));
   await checkExport(f, kTenants);
   // exact plates, whole answers: the executor's postings runs read the lane at the plate's code
-  for (const plate of plates.filter((_, i) => i % 7 === 0).slice(0, 40)) {
-    const query: SearchQuery = { plate: { pattern: plate, mode: 'exact', maxEdits: 0, ocr: false, transpositions: false }, filter: {}, limit: 1000 };
-    expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-  }
+  await checkExactPlates(f, scopes, plates.filter((_, i) => i % 7 === 0).slice(0, 40));
 }
 
 describe('plate lanes as u24 in memory', () => {
@@ -200,10 +175,9 @@ describe('plate lanes as u24 in memory', () => {
   }, 600_000);
 
   it('after reopening on the pool with the u24 limit lowered: some lanes stay u32', async () => {
-    // half the small shards above the limit, and pd-big
-    const counts = [...shardsOf(f.engine, 'pd-a'), ...shardsOf(f.engine, 'pd-b')].map((s) => s.layout.dictCount).sort((a, b) => a - b);
-    // (kept until the last reopen below: a shard's width is chosen when it loads)
-    plateU24Limit.codes = counts[Math.floor(counts.length / 2)]! - 1;
+    // the limit at pd-b's smallest dictionary: that shard stays u24 through the steps below (pd-b is neither
+    // compacted nor cut), its others and pd-big's u32 (kept until the last reopen: a width is chosen at load)
+    plateU24Limit.codes = Math.min(...shardsOf(f.engine, 'pd-b').map((s) => s.layout.dictCount));
     await f.engine.close();
     f.engine = await open(2);
     await internals(f.engine).plateIndexesSettled();

@@ -10,13 +10,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { Hit, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { parseReadId } from '../src/store/ids.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
 import { kDay, kT0, makeReads, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging as checkPagingToEnd, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 
 const kDays = 2;
 const kTenants = ['pd-big', 'pd-wide', 'pd-small'];
@@ -70,27 +70,9 @@ const scopesArb = fc
   .map((xs) => xs as TenantScope[]);
 
 /** Cursors walked to the end: every page equals the reference's after the same key (ids carry seq). */
-async function checkPaging(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
+function checkPaging(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
   const queryArb = fc.oneof(searchQueryArb(plates, kT0, kDays), searchQueryArb(plates, kT0, kDays).map((q) => ({ ...q, filter: {} })));
-  await fc.assert(
-    fc.asyncProperty(scopesArb, queryArb, async (scopes, q) => {
-      const full = referenceSearch(f.reads, scopes, { ...q, limit: 10_000 });
-      const limit = Math.max(3, Math.ceil(full.total / 8));
-      const pages: Hit[] = [];
-      let after: SearchKey | undefined;
-      for (let n = 0; n < 20; n++) {
-        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
-        const got = await f.engine.search(scopes, query);
-        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
-        pages.push(...got.hits);
-        if (!got.truncated) break;
-        const last = got.hits[limit - 1]!;
-        after = { distance: last.distance, ts: last.ts, id: last.id };
-      }
-      if (full.total <= 10_000) expect(pages).toEqual(full.hits);
-    }),
-    { numRuns: runs, seed },
-  );
+  return checkPagingToEnd(f, scopesArb, queryArb, runs, seed);
 }
 
 async function checkAll(f: EngineFixture, runs: number): Promise<void> {
@@ -107,10 +89,7 @@ async function checkAll(f: EngineFixture, runs: number): Promise<void> {
   await checkExport(f, kTenants);
   // exact plates read often: whole answers, in (ts, id) order
   const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
-  for (const plate of plates.slice(0, 30)) {
-    const query: SearchQuery = { plate: { pattern: plate, mode: 'exact', maxEdits: 0, ocr: false, transpositions: false }, filter: {}, limit: 1000 };
-    expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-  }
+  await checkExactPlates(f, scopes, plates.slice(0, 30));
 }
 
 describe('seq as u24 in memory (blocks spanning 2^16 seqs or more)', () => {

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
-import type { HotlistQuery, TenantScope } from '../../src/model/query.js';
+import type { Hit, HotlistQuery, SearchKey, SearchQuery, TenantScope } from '../../src/model/query.js';
 import type { StoredRead } from '../../src/model/read.js';
-import { matchesFilter, referenceHotlistSearch } from '../../src/query/reference/index.js';
+import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../../src/query/reference/index.js';
 import { filterArb, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
 import { analyticsQueryArb, referenceAnalytics } from './analytics-data.js';
 
@@ -73,4 +73,35 @@ export function checkAnalytics(f: EngineFixture, scopesArb: fc.Arbitrary<TenantS
     }),
     { numRuns: runs, seed },
   );
+}
+
+/** Cursors walked to the end: every page equals the reference's after the same key, and the pages the whole answer. */
+export function checkPaging(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, queryArb: fc.Arbitrary<SearchQuery>, runs: number, seed: number) {
+  return fc.assert(
+    fc.asyncProperty(scopesArb, queryArb, async (scopes, q) => {
+      const full = referenceSearch(f.reads, scopes, { ...q, limit: 10_000 });
+      const limit = Math.max(3, Math.ceil(full.total / 8));
+      const pages: Hit[] = [];
+      let after: SearchKey | undefined;
+      for (let n = 0; n < 20; n++) {
+        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
+        const got = await f.engine.search(scopes, query);
+        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
+        pages.push(...got.hits);
+        if (!got.truncated) break;
+        const last = got.hits[limit - 1]!;
+        after = { distance: last.distance, ts: last.ts, id: last.id };
+      }
+      if (full.total <= 10_000) expect(pages).toEqual(full.hits);
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
+/** Exact plates, whole answers (the executor's postings runs), each equal to the reference. */
+export async function checkExactPlates(f: EngineFixture, scopes: TenantScope[], plates: readonly string[]): Promise<void> {
+  for (const plate of plates) {
+    const query: SearchQuery = { plate: { pattern: plate, mode: 'exact', maxEdits: 0, ocr: false, transpositions: false }, filter: {}, limit: 1000 };
+    expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
+  }
 }
