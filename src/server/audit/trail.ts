@@ -73,7 +73,9 @@ export interface AuditTrailOptions {
 
 interface Pending {
   fields: AuditFields;
-  resolve(r: AuditRecord): void;
+  /** The append resolves with its record (appendDurable's resolve with nothing). */
+  wantsRecord: boolean;
+  resolve(r: AuditRecord | undefined): void;
   reject(e: unknown): void;
 }
 
@@ -159,7 +161,21 @@ export class AuditTrail {
    * Appends one record to `tenant`'s log; resolves with the record once it is durable (log and marker
    * fsync'd). Rejects with AuditUnavailable if it cannot be made durable.
    */
-  async append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
+  append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
+    return this.enqueue(tenant, fields, true) as Promise<AuditRecord>;
+  }
+
+  /**
+   * As append, but resolves with nothing: for callers that wait only for the record to be durable (the request
+   * pipeline). The record object append answers with is the parse of the fields' JSON, the largest part left of
+   * an append's main-thread CPU once the writer thread seals and chains (docs/search-paging.md); made only for
+   * those who take it (append, and listeners of onAppend).
+   */
+  appendDurable(tenant: string, fields: AuditFields): Promise<void> {
+    return this.enqueue(tenant, fields, false) as Promise<unknown> as Promise<void>;
+  }
+
+  private async enqueue(tenant: string, fields: AuditFields, wantsRecord: boolean): Promise<AuditRecord | undefined> {
     if (!isAuditLogName(tenant)) throw BadInput(`not a tenant name: ${JSON.stringify(tenant)}`);
     if (this.closed) throw AuditUnavailable('audit trail is closed');
     // an open log is taken without an await: with the sealer's key ready, the batch then reaches the
@@ -173,8 +189,8 @@ export class AuditTrail {
       }
     }
     const open = log;
-    return new Promise<AuditRecord>((resolve, reject) => {
-      open.queue.push({ fields, resolve, reject });
+    return new Promise<AuditRecord | undefined>((resolve, reject) => {
+      open.queue.push({ fields, wantsRecord, resolve, reject });
       if (!open.flushing) {
         const run: Promise<void> = this.flush(open).finally(() => {
           if (open.flushing === run) open.flushing = undefined;
@@ -421,14 +437,18 @@ export class AuditTrail {
         continue;
       }
       const { hashes, offsets: lineOffsets } = out;
-      const records = new Array<AuditRecord>(batch.length);
+      const told = this.listeners.length > 0;
+      const records = new Array<AuditRecord | undefined>(batch.length);
       let prev = log.hash;
       for (let i = 0; i < batch.length; i++) {
-        const r = auditBody(fields[i]!, log.tenant, ts);
-        r.seq = log.seq + 1 + i;
-        r.prev = prev;
-        r.hash = prev = hashes[i]!;
-        records[i] = r as AuditRecord;
+        if (told || batch[i]!.wantsRecord) {
+          const r = auditBody(fields[i]!, log.tenant, ts);
+          r.seq = log.seq + 1 + i;
+          r.prev = prev;
+          r.hash = hashes[i]!;
+          records[i] = r as AuditRecord;
+        }
+        prev = hashes[i]!;
       }
       const head: HeadMarker = { seq: log.seq + batch.length, hash: prev, len: out.len };
       if (log.checkpoints && log.checkpointLines !== undefined) {
@@ -445,13 +465,13 @@ export class AuditTrail {
       for (const listener of this.listeners) {
         for (const r of records) {
           try {
-            listener(log.tenant, r);
+            listener(log.tenant, r!);
           } catch {
             // a listener's failure never fails the durable append it is told about
           }
         }
       }
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]!);
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]);
     }
   }
 
