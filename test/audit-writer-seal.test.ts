@@ -9,52 +9,23 @@
  * record.
  */
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { counterNonce, sealBytes } from '../src/crypto/aead.js';
 import { openDataDirKeys } from '../src/crypto/data-dir-keys.js';
 import { type DataKeys, wrappedFromJson, type WrappedKeyJson } from '../src/crypto/data-keys.js';
-import { type AuditFile, type AuditFs, nodeAuditFs } from '../src/server/audit/fs.js';
 import { canonicalJson, chainHash, kGenesisHash } from '../src/server/audit/record.js';
 import { kPlainAuditFields } from '../src/server/audit/sealed-fields.js';
 import { AuditTrail } from '../src/server/audit/trail.js';
 import { Directory } from '../src/server/tenancy/directory.js';
 import { spawnServe } from './helpers/crash-loop.js';
 import { oracleVerify } from './helpers/audit-oracle.js';
-import { makeDataDir, readAudit, readAuditStored } from './helpers/server.js';
+import { dataDirsRemovedAfterAll } from './helpers/data-dirs.js';
+import { FaultPlan, faultyAuditFs } from './helpers/fault-fs.js';
+import { readAudit, readAuditStored } from './helpers/server.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) {
-    await rm(d, { recursive: true, force: true });
-    await rm(`${d}.keys`, { recursive: true, force: true });
-  }
-});
-async function dataDir(): Promise<string> {
-  const d = await makeDataDir();
-  dirs.push(d);
-  return d;
-}
-
-/** The real disk behind AuditFiles without a descriptor: the trail must make and write its batches on the main thread. */
-const noDescriptorFs: AuditFs = {
-  ...nodeAuditFs,
-  openReadWrite: async (p) => {
-    const f = await nodeAuditFs.openReadWrite(p);
-    const wrapped: AuditFile = {
-      durableWrites: f.durableWrites,
-      write: (...a) => f.write(...a),
-      read: (...a) => f.read(...a),
-      sync: () => f.sync(),
-      truncate: (n) => f.truncate(n),
-      size: () => f.size(),
-      close: () => f.close(),
-    };
-    return wrapped;
-  },
-};
+const dataDir = dataDirsRemovedAfterAll();
 
 /** The plain definition of a stored line, from the fields handed to append and the line's own seq, prev, ts and key. */
 function lineByDefinition(fields: Record<string, unknown>, tenant: string, at: { seq: number; prev: string; ts: string }, key: Buffer, keyId: string, counter: number): string {
@@ -102,7 +73,7 @@ describe('audit records sealed and chained where the batch is written', () => {
     it(`${path}: every line equals the plain definition, key counters are never reused, each append resolves with its line's record`, async () => {
       const d = await dataDir();
       const { keys } = await openDataDirKeys(d, undefined);
-      const trail = await AuditTrail.open(d, { keys, fs: path === 'writer thread' ? undefined : noDescriptorFs });
+      const trail = await AuditTrail.open(d, { keys, fs: path === 'writer thread' ? undefined : faultyAuditFs(new FaultPlan()) /* no descriptor, no faults */ });
       const given = new Map<string, Record<string, unknown>>();
       const resolved = new Map<string, Record<string, unknown>>();
       const tenants = ['pd-a', 'pd-b'];
