@@ -16,6 +16,7 @@ import { validateRead } from '../model/read.js';
 import { CsvReader } from '../server/export/csv-reader.js';
 import { ReadColumnsBuilder, toE7, type ReadColumns } from '../store/read-columns.js';
 import { csvFieldBits, NdjsonByteReader, type ByteRead } from './ndjson-read.js';
+import { LineBreaks } from './line-breaks.js';
 
 export type IngestFormat = 'ndjson' | 'csv';
 
@@ -116,33 +117,22 @@ export class PieceSink {
   }
 }
 
-function parseNdjson(bytes: Buffer, sink: PieceSink): number {
-  let line = 0;
-  let pos = 0;
-  const len = bytes.length;
+function parseNdjson(bytes: Buffer, lines: number, sink: PieceSink): number {
+  const { ends, nexts } = fileLines;
   // each line decoded on its own: the same text as decoding the whole piece (lines split at ASCII bytes,
   // which are never part of a UTF-8 sequence), and JSON.parse gets a flat string, not a slice of a big one
   const reader = new NdjsonByteReader();
-  let cr = bytes.indexOf(0x0d); // the next CR at or after pos (-1: none left); looked up again only once passed
-  while (pos < len) {
-    // the next break: LF, CR LF or a lone CR (node:readline with crlfDelay: Infinity)
-    let lf = bytes.indexOf(0x0a, pos);
-    if (lf < 0) lf = len;
-    let end = lf;
-    let next = lf + 1;
-    if (cr >= 0 && cr < pos) cr = bytes.indexOf(0x0d, pos);
-    if (cr >= 0 && cr < lf) {
-      end = cr;
-      next = cr + 1 === lf ? lf + 1 : cr + 1;
-    }
-    line++;
+  let pos = 0;
+  for (let k = 0; k < lines; k++) {
+    const end = ends[k]!;
+    const line = k + 1;
     if (reader.read(bytes, pos, end)) {
       sink.takeBytes(line, reader.out, bytes);
-      pos = next;
+      pos = nexts[k]!;
       continue;
     }
     const t = bytes.toString('utf8', pos, end);
-    pos = next;
+    pos = nexts[k]!;
     if (t.trim() === '') continue;
     let value: unknown;
     try {
@@ -153,7 +143,7 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
     }
     sink.take(line, value);
   }
-  return line;
+  return lines;
 }
 
 /**
@@ -249,22 +239,31 @@ function parseCsv(bytes: Buffer, job: ParseJob, sink: PieceSink): number {
   return breaks;
 }
 
-/** Parses and validates one piece. */
 /**
- * Rows a piece can hold at most: its line breaks + 1. A function of its own so that parseChunk, which runs
+ * Rows a CSV piece can hold at most: its line breaks + 1. A function of its own so that parseChunk, which runs
  * once a piece, holds no hot loop: V8 would optimize it on-stack in this count and throw the code away at its
  * first property access after the loop, once a piece (bench/RESULTS.md, branch bulk-cpu's note on deopts).
  */
-function rowCapacity(bytes: Buffer, format: ParseJob['format']): number {
+function csvRowCapacity(bytes: Buffer): number {
   let capacity = 1;
   for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) capacity++;
-  if (format === 'ndjson') for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) capacity++;
   return capacity;
 }
 
+// a piece's lines (NDJSON), found once and reused piece after piece (parseChunk runs one piece at a time)
+const fileLines = new LineBreaks();
+
+/** Parses and validates one piece. */
 export function parseChunk(job: ParseJob): ParseResult {
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-  const sink = new PieceSink(rowCapacity(bytes, job.format), job.cutoff);
-  const breaks = job.format === 'ndjson' ? parseNdjson(bytes, sink) : parseCsv(bytes, job, sink);
+  if (job.format === 'ndjson') {
+    // the exact line count: a piece of reads only fills its columns, which are then handed over uncopied
+    const lines = fileLines.splitFile(bytes);
+    const sink = new PieceSink(lines, job.cutoff);
+    const breaks = parseNdjson(bytes, lines, sink);
+    return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+  }
+  const sink = new PieceSink(csvRowCapacity(bytes), job.cutoff);
+  const breaks = parseCsv(bytes, job, sink);
   return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
 }
