@@ -158,11 +158,117 @@ export function gatherI32(lane: Int32Array, at: Uint32Array, out: Int32Array = n
 }
 
 /**
- * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys
- * found with an open-addressing hash table over the numbers (one probe or two a row), then only those
- * sorted (native Float64Array sort) and ranked. Numeric order of keys = string order of plates.
+ * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys found
+ * with an open-addressing hash table over the numbers (one probe or two a row), then only those sorted by a
+ * stable LSD radix sort of their indices, which gives each distinct key its rank as it places it. Numeric
+ * order of keys = string order of plates.
+ *
+ * A key is an integer below 2^53 (src/store/plate-key.ts): its low 32 bits sort in three passes (11, 11, 10
+ * bits) and its high 21 in two (11, 10), all five histograms counted in one pass first; a pass whose digit is
+ * the same for every key is skipped. Before, the distinct keys went through the native Float64Array sort and
+ * each then back through the hash table for its rank: half of codePlates' time at 300k rows with 146k
+ * distinct (bench/RESULTS.md "Bulk load: lines found once, plate ranks by radix …"). Sorting all rows by key
+ * instead of the distinct ones was slower: the last pass over the rows in key order reads and writes at
+ * random. `codePlatesByHash` is the definition it is held to (test/plate-key.test.ts).
  */
 export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+  const n = keys.length;
+  const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  const distinct = new Float64Array(n);
+  const first = new Int32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    for (let h = slotOfKey(k, mask); ; h = (h + 1) & mask) {
+      const d = table[h]!;
+      if (d < 0) {
+        table[h] = m;
+        distinct[m] = k;
+        first[i] = m++;
+        break;
+      }
+      if (distinct[d] === k) {
+        first[i] = d;
+        break;
+      }
+    }
+  }
+  const { dict, rankOf } = rankKeys(distinct, m);
+  const plate = new Int32Array(n);
+  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
+  return { plate, dict, m };
+}
+
+/** A hash table slot of a key (an integer below 2^53: its low and high 32 bits, mixed). */
+function slotOfKey(k: number, mask: number): number {
+  let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 15;
+  return h & mask;
+}
+
+/** keys[0..m) (distinct) sorted ascending, and each one's place in that order (radix, see codePlates). */
+function rankKeys(keys: Float64Array, m: number): { dict: Float64Array; rankOf: Int32Array } {
+  const lo = new Uint32Array(m), hi = new Uint32Array(m);
+  // histograms of the five digits, one after another: 2048 buckets each (the last two use 1024)
+  const counts = new Int32Array(5 << 11);
+  for (let i = 0; i < m; i++) {
+    const k = keys[i]!;
+    const l = k >>> 0, h = Math.floor(k / 4294967296) >>> 0;
+    lo[i] = l;
+    hi[i] = h;
+    counts[l & 0x7ff]!++;
+    counts[2048 + ((l >>> 11) & 0x7ff)]!++;
+    counts[4096 + (l >>> 22)]!++;
+    counts[6144 + (h & 0x7ff)]!++;
+    counts[8192 + (h >>> 11)]!++;
+  }
+  let order = new Uint32Array(m), spare = new Uint32Array(m);
+  for (let i = 0; i < m; i++) order[i] = i;
+  for (let pass = 0; pass < 5; pass++) {
+    const base = pass << 11;
+    if (!startsOfDigit(counts, base, m)) continue; // one bucket holds every key: the order stays
+    const lane = pass < 3 ? lo : hi;
+    const shift = pass === 0 || pass === 3 ? 0 : pass === 1 || pass === 4 ? 11 : 22;
+    for (let j = 0; j < m; j++) {
+      const i = order[j]!;
+      spare[counts[base + ((lane[i]! >>> shift) & 0x7ff)]!++] = i;
+    }
+    const t = order;
+    order = spare;
+    spare = t;
+  }
+  const dict = new Float64Array(m);
+  const rankOf = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const i = order[j]!;
+    dict[j] = keys[i]!;
+    rankOf[i] = j;
+  }
+  return { dict, rankOf };
+}
+
+/**
+ * counts[base .. base + 2048) → each bucket's first place (an exclusive prefix sum, in place); false when one
+ * bucket holds all `n` keys (the pass would move nothing).
+ */
+function startsOfDigit(counts: Int32Array, base: number, n: number): boolean {
+  let at = 0;
+  for (let d = base; d < base + 2048; d++) {
+    const c = counts[d]!;
+    if (c === n) return false;
+    counts[d] = at;
+    at += c;
+  }
+  return true;
+}
+
+/**
+ * The definition codePlates is held to: the distinct keys found with an open-addressing hash table (one
+ * probe or two a row), only those sorted (native Float64Array sort) and ranked through the table.
+ */
+export function codePlatesByHash(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
   const n = keys.length;
   const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
   const mask = size - 1;

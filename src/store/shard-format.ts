@@ -402,7 +402,9 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
   let confCount = 0, confNarrow = true;
   let ridCount = 0, ridBytes = 0;
-  const rids: (Uint8Array | undefined)[] = new Array(n);
+  // made at the first read id: most loads carry none, and a holey array of n (dictionary elements past 100k
+  // rows) was the largest line of a bulk shard's file in the profile
+  let rids: (Uint8Array | undefined)[] | undefined;
   for (let i = 0; i < n; i++) {
     const t = tsOf[i]!, s = seqOf[i]!;
     const c = conf[i]!;
@@ -413,6 +415,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
     const id = g.readId[i];
     if (id !== undefined) {
       const b = enc.encode(id);
+      rids ??= new Array<Uint8Array | undefined>(n);
       rids[i] = b;
       ridCount++;
       ridBytes += b.length;
@@ -530,7 +533,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
     let o = 0;
     for (let i = 0; i < n; i++) {
       offsets[i] = o;
-      const b = rids[i];
+      const b = rids![i];
       if (b) {
         bytes.set(b, o);
         o += b.length;
