@@ -61,7 +61,12 @@ describe('plate keys', () => {
       for (let j = 0; j < len; j++) p += kAlphabet[Math.floor(rnd() * (narrow ? 2 : 36))];
       return p;
     };
-    for (const [rows, distinct, narrow] of [[0, 1, false], [1, 1, false], [2, 2, true], [3000, 2900, false], [20_000, 500, true], [60_000, 50_000, false], [60_000, 9_000, true]] as const) {
+    // a few keys that differ in one radix digit only (one bucket holds all keys but one or two), descending
+    for (const few of [['B', 'A'], ['ZZZZZZZZZ1', 'ZZZZZZZZZ0'], ['1ZZZZZZZZZ', '0ZZZZZZZZZ', '0ZZZZZZZZZ'], ['ZB', 'ZA', 'Z9', 'ZB']]) {
+      const keys = Float64Array.from(few, plateKey);
+      expect(codePlates(keys.slice())).toEqual(codePlatesByHash(keys.slice()));
+    }
+    for (const [rows, distinct, narrow] of [[0, 1, false], [1, 1, false], [2, 2, true], [50, 2, true], [3000, 2900, false], [20_000, 500, true], [60_000, 50_000, false], [60_000, 9_000, true]] as const) {
       const pool = Array.from({ length: distinct }, () => plateOf(narrow));
       // one key repeated throughout (every radix pass skipped) among the shapes
       const keys = Float64Array.from({ length: rows }, () => plateKey(rows === 2 ? 'Z' : pool[Math.floor(rnd() * distinct)]!));
