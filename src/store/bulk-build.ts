@@ -94,10 +94,15 @@ export function buildBulkShard(job: BulkShardJob, letGo?: () => void): { bytes: 
   // the spare lanes, the sort keys and the plate table are garbage now: the build thread collects them before
   // the file is laid out, so they are not held beside it
   letGo?.();
-  const writeSlots = (slots: Uint8Array) => {
-    for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
-  };
+  const writeSlots = (slots: Uint8Array) => writePlateSlots(dict, m, slots);
   return writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color });
+}
+
+// Loops of the build's once-a-shard steps are functions of their own (here, in codeLabel, codePlates and
+// shard-format.ts): V8 optimizes a function called once a shard only on-stack in a loop, and that code was thrown
+// away at the first line after the loop, once a shard (bench/RESULTS.md "Bulk load: lines found once …").
+function writePlateSlots(dict: Float64Array, m: number, slots: Uint8Array): void {
+  for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
 }
 
 /** The job's rows as a ShardSource (what sortOrder reads: ts, lat, lon). */
@@ -127,7 +132,7 @@ function codeLabel(label: JobLabel, order: Uint32Array, into: Int32Array): Coded
   const { values, optional, codes } = label;
   const n = order.length;
   const used = new Uint8Array(values.length);
-  for (let i = 0; i < n; i++) used[codes[i]!] = 1;
+  markUsed(codes, n, used);
   const base = optional ? 1 : 0;
   const list: number[] = [];
   for (let c = base; c < used.length; c++) if (used[c]) list.push(c);
@@ -135,14 +140,24 @@ function codeLabel(label: JobLabel, order: Uint32Array, into: Int32Array): Coded
   const remap = new Int32Array(values.length);
   list.forEach((c, rank) => (remap[c] = rank + base));
   const indices = into;
+  const nulls = remapRows(codes, order, remap, indices, optional);
+  const sorted = list.map((c) => values[c]!);
+  return { values: optional ? ['', ...sorted] : sorted, indices, nulls };
+}
+
+function markUsed(codes: Int32Array, n: number, used: Uint8Array): void {
+  for (let i = 0; i < n; i++) used[codes[i]!] = 1;
+}
+
+/** indices[i] = remap[codes[order[i]]]; returns the rows of code 0 when optional (none). */
+function remapRows(codes: Int32Array, order: Uint32Array, remap: Int32Array, indices: Int32Array, optional: boolean): number {
   let nulls = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < order.length; i++) {
     const c = codes[order[i]!]!;
     indices[i] = remap[c]!;
     if (c === 0 && optional) nulls++;
   }
-  const sorted = list.map((c) => values[c]!);
-  return { values: optional ? ['', ...sorted] : sorted, indices, nulls };
+  return nulls;
 }
 
 // One function per array type: a loop over lanes of both types in one function makes its element reads
@@ -178,8 +193,18 @@ export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float
   const table = new Int32Array(size).fill(-1);
   const distinct = new Float64Array(n);
   const first = new Int32Array(n);
+  const m = distinctKeys(keys, table, distinct, first);
+  const { dict, rankOf } = rankKeys(distinct, m);
+  const plate = new Int32Array(n);
+  rowRanks(first, rankOf, plate);
+  return { plate, dict, m };
+}
+
+/** The distinct keys in order of first appearance into `distinct`, each row's index among them into `first`; returns their count. */
+function distinctKeys(keys: Float64Array, table: Int32Array, distinct: Float64Array, first: Int32Array): number {
+  const mask = table.length - 1;
   let m = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     for (let h = slotOfKey(k, mask); ; h = (h + 1) & mask) {
       const d = table[h]!;
@@ -195,10 +220,7 @@ export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float
       }
     }
   }
-  const { dict, rankOf } = rankKeys(distinct, m);
-  const plate = new Int32Array(n);
-  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
-  return { plate, dict, m };
+  return m;
 }
 
 /** A hash table slot of a key (an integer below 2^53: its low and high 32 bits, mixed). */
@@ -213,6 +235,24 @@ function rankKeys(keys: Float64Array, m: number): { dict: Float64Array; rankOf: 
   const lo = new Uint32Array(m), hi = new Uint32Array(m);
   // histograms of the five digits, one after another: 2048 buckets each (the last two use 1024)
   const counts = new Int32Array(5 << 11);
+  digitCounts(keys, m, lo, hi, counts);
+  let order = new Uint32Array(m), spare = new Uint32Array(m);
+  identity(order);
+  for (let pass = 0; pass < 5; pass++) {
+    const base = pass << 11;
+    if (!startsOfDigit(counts, base, m)) continue; // one bucket holds every key: the order stays
+    radixPass(order, spare, pass < 3 ? lo : hi, pass === 0 || pass === 3 ? 0 : pass === 1 || pass === 4 ? 11 : 22, counts, base);
+    const t = order;
+    order = spare;
+    spare = t;
+  }
+  const dict = new Float64Array(m);
+  const rankOf = new Int32Array(m);
+  placeKeys(order, keys, dict, rankOf);
+  return { dict, rankOf };
+}
+
+function digitCounts(keys: Float64Array, m: number, lo: Uint32Array, hi: Uint32Array, counts: Int32Array): void {
   for (let i = 0; i < m; i++) {
     const k = keys[i]!;
     const l = k >>> 0, h = Math.floor(k / 4294967296) >>> 0;
@@ -224,29 +264,31 @@ function rankKeys(keys: Float64Array, m: number): { dict: Float64Array; rankOf: 
     counts[6144 + (h & 0x7ff)]!++;
     counts[8192 + (h >>> 11)]!++;
   }
-  let order = new Uint32Array(m), spare = new Uint32Array(m);
-  for (let i = 0; i < m; i++) order[i] = i;
-  for (let pass = 0; pass < 5; pass++) {
-    const base = pass << 11;
-    if (!startsOfDigit(counts, base, m)) continue; // one bucket holds every key: the order stays
-    const lane = pass < 3 ? lo : hi;
-    const shift = pass === 0 || pass === 3 ? 0 : pass === 1 || pass === 4 ? 11 : 22;
-    for (let j = 0; j < m; j++) {
-      const i = order[j]!;
-      spare[counts[base + ((lane[i]! >>> shift) & 0x7ff)]!++] = i;
-    }
-    const t = order;
-    order = spare;
-    spare = t;
+}
+
+function rowRanks(first: Int32Array, rankOf: Int32Array, plate: Int32Array): void {
+  for (let i = 0; i < first.length; i++) plate[i] = rankOf[first[i]!]!;
+}
+
+function identity(order: Uint32Array): void {
+  for (let i = 0; i < order.length; i++) order[i] = i;
+}
+
+/** One stable counting pass: `from` reordered into `to` by the 11-bit digit of `lane` at `shift`. */
+function radixPass(from: Uint32Array, to: Uint32Array, lane: Uint32Array, shift: number, counts: Int32Array, base: number): void {
+  for (let j = 0; j < from.length; j++) {
+    const i = from[j]!;
+    to[counts[base + ((lane[i]! >>> shift) & 0x7ff)]!++] = i;
   }
-  const dict = new Float64Array(m);
-  const rankOf = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
+}
+
+/** dict in key order, and each key's place in it. */
+function placeKeys(order: Uint32Array, keys: Float64Array, dict: Float64Array, rankOf: Int32Array): void {
+  for (let j = 0; j < order.length; j++) {
     const i = order[j]!;
     dict[j] = keys[i]!;
     rankOf[i] = j;
   }
-  return { dict, rankOf };
 }
 
 /**
