@@ -22,7 +22,7 @@ import { hasBom } from './chunker.js';
 import { unpackValue } from '../model/msgpack-value.js';
 import { NdjsonByteReader } from './ndjson-read.js';
 import { LineBreaks } from './line-breaks.js';
-import { PieceSink } from './parse-chunk.js';
+import { PieceSink, type LanesFor } from './parse-chunk.js';
 import type { ReadColumns } from '../store/read-columns.js';
 
 export interface BodyJob {
@@ -54,8 +54,7 @@ export interface BodyResult {
   notArray?: boolean;
 }
 
-/** Where a parse gets the buffer for a batch's columns of `capacity` rows (src/ingest/column-lanes.ts). */
-export type LanesFor = (capacity: number) => ArrayBuffer | undefined;
+export type { LanesFor };
 
 const noLanes: LanesFor = () => undefined;
 

@@ -36,6 +36,13 @@ export interface ParseJob {
 
 export interface ParseResult {
   columns: ReadColumns;
+  /** The one buffer the columns are views of, when the parse was given lanes (a parse worker's, to reuse). */
+  lanes?: ArrayBuffer;
+  /**
+   * Set by the parse pool on the receiving thread when `lanes` came from a worker: gives them back for its
+   * next piece. The columns are unreadable after it (their arrays detached).
+   */
+  release?: () => void;
   /** Line breaks in the piece (NDJSON: LF, CRLF and CR count one each; CSV: LF): the next piece's first line. */
   breaks: number;
   rejected: number;
@@ -253,17 +260,27 @@ function csvRowCapacity(bytes: Buffer): number {
 // a piece's lines (NDJSON), found once and reused piece after piece (parseChunk runs one piece at a time)
 const fileLines = new LineBreaks();
 
-/** Parses and validates one piece. */
-export function parseChunk(job: ParseJob): ParseResult {
+/** Where a parse gets the buffer for a batch's columns of `capacity` rows (src/ingest/column-lanes.ts). */
+export type LanesFor = (capacity: number) => ArrayBuffer | undefined;
+
+const noLanes: LanesFor = () => undefined;
+
+/** Parses and validates one piece; with `lanesFor`, the columns are laid out in a buffer it gives. */
+export function parseChunk(job: ParseJob, lanesFor: LanesFor = noLanes): ParseResult {
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  let sink: PieceSink;
+  let breaks: number;
   if (job.format === 'ndjson') {
-    // the exact line count: a piece of reads only fills its columns, which are then handed over uncopied
+    // the exact line count: no piece's columns are bigger than its lines
     const lines = fileLines.splitFile(bytes);
-    const sink = new PieceSink(lines, job.cutoff);
-    const breaks = parseNdjson(bytes, lines, sink);
-    return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+    sink = new PieceSink(lines, job.cutoff, kMaxReportedPerPiece, lanesFor(lines));
+    breaks = parseNdjson(bytes, lines, sink);
+  } else {
+    const capacity = csvRowCapacity(bytes);
+    sink = new PieceSink(capacity, job.cutoff, kMaxReportedPerPiece, lanesFor(capacity));
+    breaks = parseCsv(bytes, job, sink);
   }
-  const sink = new PieceSink(csvRowCapacity(bytes), job.cutoff);
-  const breaks = parseCsv(bytes, job, sink);
-  return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+  const result: ParseResult = { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+  if (sink.lanes) result.lanes = sink.lanes;
+  return result;
 }

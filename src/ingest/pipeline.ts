@@ -29,7 +29,10 @@ export const kPieceBytes = 4 << 20;
 const kInFlightPerWorker = 10;
 
 export interface PipelineSink {
-  /** Accepted reads of one piece, in file order. */
+  /**
+   * Accepted reads of one piece, in file order. The columns are readable only until the returned promise
+   * settles: they may be views of a parse worker's buffer, given back to it then (src/ingest/column-lanes.ts).
+   */
   add(columns: ReadColumns): Promise<void>;
   /** A rejected line (file line number, 1-based), in file order. */
   reject(file: string, line: number, error: string): void;
@@ -73,9 +76,9 @@ export class ParsePool {
         this.load[p.worker]!--;
         const lanes = m.result && 'lanes' in m.result ? m.result.lanes : undefined;
         if (lanes) {
-          // a body's columns came in the worker's reused buffer (src/ingest/column-lanes.ts): back to it once used
+          // a body's or a piece's columns came in the worker's reused buffer (src/ingest/column-lanes.ts): back to it once used
           let released = false;
-          (m.result as BodyResult).release = () => {
+          m.result!.release = () => {
             if (released) return;
             released = true;
             if (!this.failed) worker.postMessage({ release: lanes }, [lanes]);
@@ -175,7 +178,9 @@ export async function ingestFile(file: string, format: IngestFormat, cutoff: num
     // reports stop at kMaxReportedPerPiece (≥ the command's 100) a piece; the rest are only counted
     if (result.rejected > result.reports.length) sink.rejectUnreported(result.rejected - result.reports.length);
     nextLine += result.breaks;
+    // the columns came in a worker's reused buffer: back to it once the sink has taken the rows (it copies them)
     if (result.columns.length > 0) await sink.add(result.columns);
+    result.release?.();
   };
   const submit = async (bytes: Uint8Array) => {
     const job: ParseJob = { format, bytes, cutoff };
