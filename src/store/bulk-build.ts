@@ -190,7 +190,7 @@ export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float
   const n = keys.length;
   const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
   const mask = size - 1;
-  const table = new Int32Array(size).fill(-1);
+  const table = new Int32Array(size); // a distinct key's index + 1; 0 = empty (no fill pass: 4 B a slot at 2n+ slots)
   const distinct = new Float64Array(n);
   const first = new Int32Array(n);
   const m = distinctKeys(keys, table, distinct, first);
@@ -207,9 +207,9 @@ function distinctKeys(keys: Float64Array, table: Int32Array, distinct: Float64Ar
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     for (let h = slotOfKey(k, mask); ; h = (h + 1) & mask) {
-      const d = table[h]!;
+      const d = table[h]! - 1;
       if (d < 0) {
-        table[h] = m;
+        table[h] = m + 1;
         distinct[m] = k;
         first[i] = m++;
         break;
