@@ -43,6 +43,11 @@ export interface ParseResult {
    * next piece. The columns are unreadable after it (their arrays detached).
    */
   release?: () => void;
+  /**
+   * The piece's own buffer, moved back from a parse worker once parsed (the pipeline reads its next block into
+   * it: a fresh 4 MiB block a piece cost page faults and, as external memory, the loading thread's collections).
+   */
+  piece?: ArrayBuffer;
   /** Line breaks in the piece (NDJSON: LF, CRLF and CR count one each; CSV: LF): the next piece's first line. */
   breaks: number;
   rejected: number;

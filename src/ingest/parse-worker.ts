@@ -7,7 +7,7 @@
  * Plain JS at run time (dist/src/ingest/parse-worker.js).
  */
 import { parentPort } from 'node:worker_threads';
-import { parseChunk, type ParseJob } from './parse-chunk.js';
+import { parseChunk, type ParseJob, type ParseResult } from './parse-chunk.js';
 import { parseBody, type BodyJob } from './parse-body.js';
 import { ColumnLanes } from './column-lanes.js';
 import { transferables } from '../store/read-columns.js';
@@ -28,7 +28,14 @@ if (parentPort) {
       const result = 'kind' in m.job ? parseBody(m.job, lanesFor) : parseChunk(m.job, lanesFor);
       // buffers a parse took but its answer does not use (a fast path given up) stay here
       for (const buf of taken) if (buf !== result.lanes) lanes.give(buf);
-      port.postMessage({ id: m.id, result }, result.lanes ? [result.lanes] : transferables(result.columns));
+      const transfer = result.lanes ? [result.lanes] : transferables(result.columns);
+      if (!('kind' in m.job)) {
+        // a piece's bytes are read into again by the pipeline (nothing parsed refers to them)
+        const piece = m.job.bytes.buffer as ArrayBuffer;
+        (result as ParseResult).piece = piece;
+        transfer.push(piece);
+      }
+      port.postMessage({ id: m.id, result }, transfer);
     } catch (err) {
       for (const buf of taken) lanes.give(buf);
       port.postMessage({ id: m.id, error: String((err as Error)?.stack ?? err) });
