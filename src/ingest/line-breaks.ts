@@ -6,11 +6,10 @@
  *   line k  [start(k), ends[k])   start(0) = from, start(k+1) = nexts[k]
  *
  * Both callers used to find every line break twice: once to count the rows the piece's columns need, once
- * more line by line while reading. A `Buffer.indexOf` call costs ~0.2 µs here however short the line (the
- * call into C++, not the memchr), and the two passes were ~15 % of a parse worker's time in a 2M load's
- * profile. Now the breaks are found in one pass into two reused arrays, and the count of lines is exact, so a
- * piece whose every line is a read fills its columns to capacity and they are handed over without a copy
- * (ReadColumnsBuilder.build slices only a column that is not full).
+ * more line by line while reading (native `indexOf` was ~15 % of a parse worker's samples in a 2M load's
+ * profile, much of it the first touch of the piece's bytes). Now the breaks are found in one pass into two
+ * reused arrays and the count of lines is exact. In-process this measured level (0.99 ×, bench/RESULTS.md
+ * "Bulk load: lines found once …"): kept as one pass instead of two twin loops.
  */
 export class LineBreaks {
   /** Line k's content ends before ends[k] (its break, or the end of the bytes). */
