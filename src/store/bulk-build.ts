@@ -184,7 +184,7 @@ export function gatherI32(lane: Int32Array, at: Uint32Array, out: Int32Array = n
  * each then back through the hash table for its rank: half of codePlates' time at 300k rows with 146k
  * distinct (bench/RESULTS.md "Bulk load: lines found once, plate ranks by radix …"). Sorting all rows by key
  * instead of the distinct ones was slower: the last pass over the rows in key order reads and writes at
- * random. `codePlatesByHash` is the definition it is held to (test/plate-key.test.ts).
+ * random. `codePlatesPlain` is the definition it is held to (test/plate-key.test.ts).
  */
 export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
   const n = keys.length;
@@ -307,48 +307,12 @@ function startsOfDigit(counts: Int32Array, base: number, n: number): boolean {
 }
 
 /**
- * The definition codePlates is held to: the distinct keys found with an open-addressing hash table (one
- * probe or two a row), only those sorted (native Float64Array sort) and ranked through the table.
+ * The definition codePlates is held to (test/plate-key.test.ts): the distinct keys sorted as numbers, and each
+ * row's index among them.
  */
-export function codePlatesByHash(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
-  const n = keys.length;
-  const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
-  const mask = size - 1;
-  const table = new Int32Array(size).fill(-1);
-  const distinct = new Float64Array(n);
-  const first = new Int32Array(n);
-  let m = 0;
-  const slotOf = (k: number): number => {
-    // keys are integers below 2^53: their low and high 32 bits, mixed
-    let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
-    h ^= h >>> 15;
-    return h & mask;
-  };
-  for (let i = 0; i < n; i++) {
-    const k = keys[i]!;
-    for (let h = slotOf(k); ; h = (h + 1) & mask) {
-      const d = table[h]!;
-      if (d < 0) {
-        table[h] = m;
-        distinct[m] = k;
-        first[i] = m++;
-        break;
-      }
-      if (distinct[d] === k) {
-        first[i] = d;
-        break;
-      }
-    }
-  }
-  const dict = distinct.slice(0, m).sort();
-  const rankOf = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    const k = dict[j]!;
-    let h = slotOf(k);
-    while (distinct[table[h]!] !== k) h = (h + 1) & mask;
-    rankOf[table[h]!] = j;
-  }
-  const plate = new Int32Array(n);
-  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
-  return { plate, dict, m };
+export function codePlatesPlain(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+  const dict = Float64Array.from(new Set(keys)).sort();
+  const rank = new Map<number, number>();
+  dict.forEach((k, j) => rank.set(k, j));
+  return { plate: Int32Array.from(keys, (k) => rank.get(k)!), dict, m: dict.length };
 }
