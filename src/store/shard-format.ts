@@ -194,10 +194,30 @@ export function sortOrder(input: ShardSource): Uint32Array {
   const n = input.length;
   const cell = new Uint32Array(n);
   const hour = new Uint8Array(n);
-  let first = Infinity;
-  for (let i = 0; i < n; i++) first = Math.min(first, Math.floor(input.ts(i) / kTimeBucketMs));
   const c0 = new Int32Array(1 << 11), c1 = new Int32Array(1 << 11), c2 = new Int32Array(1 << 15);
-  for (let i = 0; i < n; i++) {
+  // each loop in a function of its own: sortOrder runs once a shard, so V8 optimizes it only on-stack in a
+  // loop, and such code was thrown away at the first line after that loop ("insufficient type feedback"),
+  // leaving the next loop to the interpreter until its own on-stack compile (bench/RESULTS.md "Bulk load:
+  // lines found once …": 11 deopts of sortOrder in a 2M load)
+  hourCellCounts(input, firstHour(input), hour, cell, c0, c1, c2);
+  startsOf(c0);
+  startsOf(c1);
+  startsOf(c2);
+  const a = new Uint32Array(n), b = new Uint32Array(n);
+  scatterByCellLow(a, cell, c0);
+  scatterByCellHigh(a, b, cell, c1);
+  scatterByHour(b, a, hour, cell, c2);
+  return a;
+}
+
+function firstHour(input: ShardSource): number {
+  let first = Infinity;
+  for (let i = 0, n = input.length; i < n; i++) first = Math.min(first, Math.floor(input.ts(i) / kTimeBucketMs));
+  return first;
+}
+
+function hourCellCounts(input: ShardSource, first: number, hour: Uint8Array, cell: Uint32Array, c0: Int32Array, c1: Int32Array, c2: Int32Array): void {
+  for (let i = 0, n = input.length; i < n; i++) {
     // hours since the shard's first hour (a day shard spans 24; anything later shares the last bucket)
     const h = Math.min(31, Math.floor(input.ts(i) / kTimeBucketMs) - first);
     const c = cellOf(input.latE7(i), input.lonE7(i));
@@ -207,20 +227,24 @@ export function sortOrder(input: ShardSource): Uint32Array {
     c1[(c >>> 11) & 0x7ff]!++;
     c2[(h << 10) | (c >>> 22)]!++;
   }
-  startsOf(c0);
-  startsOf(c1);
-  startsOf(c2);
-  const a = new Uint32Array(n), b = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[c0[cell[i]! & 0x7ff]!++] = i;
-  for (let j = 0; j < n; j++) {
-    const i = a[j]!;
-    b[c1[(cell[i]! >>> 11) & 0x7ff]!++] = i;
+}
+
+function scatterByCellLow(to: Uint32Array, cell: Uint32Array, c0: Int32Array): void {
+  for (let i = 0; i < to.length; i++) to[c0[cell[i]! & 0x7ff]!++] = i;
+}
+
+function scatterByCellHigh(from: Uint32Array, to: Uint32Array, cell: Uint32Array, c1: Int32Array): void {
+  for (let j = 0; j < from.length; j++) {
+    const i = from[j]!;
+    to[c1[(cell[i]! >>> 11) & 0x7ff]!++] = i;
   }
-  for (let j = 0; j < n; j++) {
-    const i = b[j]!;
-    a[c2[(hour[i]! << 10) | (cell[i]! >>> 22)]!++] = i;
+}
+
+function scatterByHour(from: Uint32Array, to: Uint32Array, hour: Uint8Array, cell: Uint32Array, c2: Int32Array): void {
+  for (let j = 0; j < from.length; j++) {
+    const i = from[j]!;
+    to[c2[(hour[i]! << 10) | (cell[i]! >>> 22)]!++] = i;
   }
-  return a;
 }
 
 /** Bucket counts → each bucket's first place (an exclusive prefix sum, in place). */
@@ -399,29 +423,11 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   const n = g.ts.length;
   const { camera: cameraDict, region, make, color, plateCount } = g;
   const { ts: tsOf, seq: seqOf, lat, lon, conf } = g;
-  let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
-  let confCount = 0, confNarrow = true;
-  let ridCount = 0, ridBytes = 0;
-  const rids: (Uint8Array | undefined)[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = tsOf[i]!, s = seqOf[i]!;
-    const c = conf[i]!;
-    if (c === c) {
-      confCount++;
-      if (confNarrow && !(c >= 0 && Object.is(Math.round(c * kConfidenceScale) / kConfidenceScale, c) && c * kConfidenceScale < kNoConfidence)) confNarrow = false;
-    }
-    const id = g.readId[i];
-    if (id !== undefined) {
-      const b = enc.encode(id);
-      rids[i] = b;
-      ridCount++;
-      ridBytes += b.length;
-    }
-    if (t < minTs) minTs = t;
-    if (t > maxTs) maxTs = t;
-    if (s < minSeq) minSeq = s;
-    if (s > maxSeq) maxSeq = s;
-  }
+  // every loop below is a function of its own: this runs once a shard, so V8 optimizes it only on-stack in a
+  // loop, and such code was thrown away at the first line after the loop ("insufficient type feedback"), the
+  // next loop then interpreted until its own on-stack compile: ~5 deopts a shard in a 2M bulk load
+  // (bench/RESULTS.md "Bulk load: lines found once …")
+  const { minTs, maxTs, minSeq, maxSeq, confCount, confNarrow, ridCount, ridBytes, rids } = rowStats(g);
   const tsBase = day * kDayMs;
   const narrowTs = n === 0 || (minTs >= tsBase && maxTs - tsBase <= kMaxTsOffset);
   const seqBase = n === 0 ? 0 : minSeq;
@@ -466,13 +472,8 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   out.set(headerBytes, kPrefixBytes);
 
   const lane = (name: ShardLaneName) => lanes[name]!;
-  if (narrowTs) {
-    const ts = new Uint32Array(buf, lane('ts').at, n);
-    for (let i = 0; i < n; i++) ts[i] = tsOf[i]! - tsBase;
-  } else {
-    const ts = new BigInt64Array(buf, lane('ts').at, n);
-    for (let i = 0; i < n; i++) ts[i] = BigInt(tsOf[i]!);
-  }
+  if (narrowTs) writeOffsets(new Uint32Array(buf, lane('ts').at, n), tsOf, tsBase);
+  else writeBigInts(new BigInt64Array(buf, lane('ts').at, n), tsOf);
   new Int32Array(buf, lane('lat').at, n).set(lat);
   new Int32Array(buf, lane('lon').at, n).set(lon);
   const codes = (name: ShardLaneName, values: Int32Array) => {
@@ -487,17 +488,104 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   codes('color', color.indices);
 
   // plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate)
-  const plate = g.plate;
-  const counts = new Uint32Array(plateCount + 1);
-  for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
-  for (let p = 0; p < plateCount; p++) counts[p + 1]! += counts[p]!;
   const postings = lane('postings').width === 2 ? new Uint16Array(buf, lane('postings').at, n) : new Uint32Array(buf, lane('postings').at, n);
-  for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
+  writePostings(postings, g.plate, plateCount);
 
   g.writeSlots(new Uint8Array(buf, lane('slots').at, plateCount * kPlateSlotBytes));
 
   // zone maps per block, in degrees as the kernels compare them
-  const zones = new Float64Array(buf, lane('zones').at, blocks * 6);
+  writeZones(new Float64Array(buf, lane('zones').at, blocks * 6), blocks, tsOf, lat, lon);
+
+  if (narrowSeq) writeOffsets(new Uint32Array(buf, lane('seq').at, n), seqOf, seqBase);
+  else new Float64Array(buf, lane('seq').at, n).set(seqOf);
+
+  const cl = lanes.confidence;
+  if (cl && cl.width === 2) writeNarrowConfidence(new Uint16Array(buf, cl.at, n), conf);
+  else if (cl) new Float64Array(buf, cl.at, n).set(conf);
+
+  if (lanes.readIdOffsets) writeReadIds(new Uint32Array(buf, lane('readIdOffsets').at, n + 1), new Uint8Array(buf, lane('readIdBytes').at, ridBytes), rids!);
+  return { bytes: out, meta };
+}
+
+/** What the lanes' layout needs to know of the rows: ts and seq ranges, confidences, read ids (encoded). */
+function rowStats(g: CodedRows) {
+  const range = new Float64Array(4);
+  valueRange(g.ts, range, 0);
+  valueRange(g.seq, range, 2);
+  const conf = new Float64Array(2);
+  confidenceStats(g.conf, conf);
+  // the read ids only when there are any (a bulk shard's list is empty): a branch never taken inside a loop
+  // left that loop's optimized code without feedback for it
+  const ids = g.readId.length > 0 ? encodeReadIds(g.readId, g.ts.length) : { ridCount: 0, ridBytes: 0, rids: undefined };
+  return { minTs: range[0]!, maxTs: range[1]!, minSeq: range[2]!, maxSeq: range[3]!, confCount: conf[0]!, confNarrow: conf[1] === 1, ...ids };
+}
+
+/** out[at] = min, out[at + 1] = max of the values (±Infinity when none). */
+function valueRange(values: Float64Array, out: Float64Array, at: number): void {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  out[at] = min;
+  out[at + 1] = max;
+}
+
+/** out[0] = confidences present, out[1] = 1 when each fits the u16 lane exactly (confidence-lane.ts), else 0. */
+function confidenceStats(conf: Float64Array, out: Float64Array): void {
+  let confCount = 0, confNarrow = true;
+  for (let i = 0; i < conf.length; i++) {
+    const c = conf[i]!;
+    if (c === c) {
+      confCount++;
+      if (confNarrow && !(c >= 0 && Object.is(Math.round(c * kConfidenceScale) / kConfidenceScale, c) && c * kConfidenceScale < kNoConfidence)) confNarrow = false;
+    }
+  }
+  out[0] = confCount;
+  out[1] = confNarrow ? 1 : 0;
+}
+
+/** The rows' read ids as UTF-8 (undefined where none), their count and bytes. */
+function encodeReadIds(readId: readonly (string | undefined)[], n: number) {
+  let ridCount = 0, ridBytes = 0;
+  // made at the first read id: a holey array of n (dictionary elements past 100k rows) was the largest line of
+  // a bulk shard's file in the profile when made for every shard
+  let rids: (Uint8Array | undefined)[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const id = readId[i];
+    if (id !== undefined) {
+      const b = enc.encode(id);
+      rids ??= new Array<Uint8Array | undefined>(n);
+      rids[i] = b;
+      ridCount++;
+      ridBytes += b.length;
+    }
+  }
+  return { ridCount, ridBytes, rids };
+}
+
+/** out[i] = values[i] - base (ts and seq as u32 offsets). */
+function writeOffsets(out: Uint32Array, values: ArrayLike<number>, base: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = values[i]! - base;
+}
+
+function writeBigInts(out: BigInt64Array, values: ArrayLike<number>): void {
+  for (let i = 0; i < out.length; i++) out[i] = BigInt(values[i]!);
+}
+
+/** plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate). */
+function writePostings(postings: Uint16Array | Uint32Array, plate: ArrayLike<number>, plateCount: number): void {
+  const n = postings.length;
+  const counts = new Uint32Array(plateCount + 1);
+  for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
+  for (let p = 0; p < plateCount; p++) counts[p + 1]! += counts[p]!;
+  for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
+}
+
+/** Zone maps per block, in degrees as the kernels compare them. */
+function writeZones(zones: Float64Array, blocks: number, tsOf: ArrayLike<number>, lat: ArrayLike<number>, lon: ArrayLike<number>): void {
+  const n = tsOf.length;
   for (let b = 0; b < blocks; b++) {
     let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity, c0 = Infinity, c1 = -Infinity;
     for (let i = b * kBlockRows, end = Math.min(n, i + kBlockRows); i < end; i++) {
@@ -512,33 +600,25 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
     }
     zones.set([a0, a1, b0, b1, c0, c1], b * 6);
   }
+}
 
-  if (narrowSeq) {
-    const seq = new Uint32Array(buf, lane('seq').at, n);
-    for (let i = 0; i < n; i++) seq[i] = seqOf[i]! - seqBase;
-  } else new Float64Array(buf, lane('seq').at, n).set(seqOf);
+function writeNarrowConfidence(out: Uint16Array, conf: ArrayLike<number>): void {
+  for (let i = 0; i < out.length; i++) out[i] = Number.isNaN(conf[i]!) ? kNoConfidence : Math.round(conf[i]! * kConfidenceScale);
+}
 
-  const cl = lanes.confidence;
-  if (cl && cl.width === 2) {
-    const c = new Uint16Array(buf, cl.at, n);
-    for (let i = 0; i < n; i++) c[i] = Number.isNaN(conf[i]!) ? kNoConfidence : Math.round(conf[i]! * kConfidenceScale);
-  } else if (cl) new Float64Array(buf, cl.at, n).set(conf);
-
-  if (lanes.readIdOffsets) {
-    const offsets = new Uint32Array(buf, lane('readIdOffsets').at, n + 1);
-    const bytes = new Uint8Array(buf, lane('readIdBytes').at, ridBytes);
-    let o = 0;
-    for (let i = 0; i < n; i++) {
-      offsets[i] = o;
-      const b = rids[i];
-      if (b) {
-        bytes.set(b, o);
-        o += b.length;
-      }
+/** Read ids as offsets (n + 1) into their bytes. */
+function writeReadIds(offsets: Uint32Array, bytes: Uint8Array, rids: readonly (Uint8Array | undefined)[]): void {
+  const n = offsets.length - 1;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = o;
+    const b = rids[i];
+    if (b) {
+      bytes.set(b, o);
+      o += b.length;
     }
-    offsets[n] = o;
   }
-  return { bytes: out, meta };
+  offsets[n] = o;
 }
 
 /** True when `bytes` start like a format 1 shard (an Arrow IPC file). */
