@@ -108,7 +108,7 @@ export function runRowScanTask(k: Kernels, task: RowScanTask, budget?: QueryBudg
         continue;
       }
       const inner = k.scratch.mark();
-      const filter = k.compileFilter(f, { cameras: task.cameras, regions: task.regions });
+      const filter = k.compileFilter(f, { cameras: task.cameras, regions: task.regions }, seg);
       if (!filter.empty && seg.rows > 0) {
         const chunk = Math.min(chunkRowsFor(f), seg.rows);
         pushPassingRows(k, seg, filter, k.allocOutput(chunk), chunk, list, 0, task.windows, budget);

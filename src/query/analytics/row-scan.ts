@@ -80,7 +80,10 @@ function shardRowPasses(src: Source & { kind: 'shard' }, p: PreparedFilter, i: n
   if (t < p.lo || t >= p.hi) return false;
   if (p.geo && !p.geo(s.latE7(i) / kCoordScale, s.lonE7(i) / kCoordScale)) return false;
   if (p.cameras && !p.cameras.has(s.cameras[s.camera[i]!]!)) return false;
-  if (p.regions && (s.region[i] === 0 || !p.regions.has(s.regions[s.region[i]!]!))) return false;
+  if (p.regions) {
+    const g = s.regionAt(i);
+    if (g === 0 || !p.regions.has(s.regions[g]!)) return false;
+  }
   return true;
 }
 
