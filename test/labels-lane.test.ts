@@ -12,9 +12,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { Hit, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { Hit, HotlistQuery, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
-import { referenceSearch } from '../src/query/reference/index.js';
+import { referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
 import { readIdOf } from '../src/store/ids.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
 import { labelLanesPacked, labelLimits } from '../src/store/shard-labels.js';
@@ -158,6 +158,18 @@ async function checkPaging(f: EngineFixture, plates: string[], runs: number, see
   );
 }
 
+/** Hot lists (up to 12 distinct entries) filtered by regions / makes / colors. */
+function checkLabelHotlist(f: EngineFixture, plates: readonly string[], runs: number, seed: number) {
+  return fc.assert(
+    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), labelFilterArb, fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
+      const seen = new Set<string>();
+      const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
+      expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
 /** One broad label filter (an analysis keeps the reads of the vehicles it names). */
 const analyticsLabelsArb: fc.Arbitrary<ReadFilter> = fc.oneof(
   fc.subarray(['CA', 'NV', 'OR', 'R0', 'R1', 'R2', 'R3', 'WA'], { minLength: 2, maxLength: 6 }).map((regions) => ({ regions })),
@@ -194,6 +206,7 @@ async function checkAll(f: EngineFixture, runs: number): Promise<void> {
   );
   await checkPaging(f, plates, Math.ceil(runs / 3), 5303);
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 5304);
+  await checkLabelHotlist(f, plates, Math.ceil(runs / 2), 5307);
   await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 5305);
   await checkLabelAnalytics(f, Math.ceil(runs / 2), 5306);
   await checkExport(f, kTenants);
