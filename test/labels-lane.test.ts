@@ -12,7 +12,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { Hit, HotlistQuery, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../src/model/query.js';
+import type { HotlistQuery, ReadFilter, SearchQuery } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
 import { referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
 import { readIdOf } from '../src/store/ids.js';
@@ -20,7 +20,7 @@ import type { LoadedShard } from '../src/store/shard-loader.js';
 import { labelLanesPacked, labelLimits } from '../src/store/shard-labels.js';
 import { kMaxLabelTriples } from '../src/core/label-lanes.js';
 import { kDay, kT0, makeReads, plateMatchArb, rng, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkAnalytics, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
 
 const kDays = 2;
@@ -113,10 +113,7 @@ async function load(engine: Engine): Promise<StoredRead[]> {
   return out;
 }
 
-const scopesArb = fc
-  .subarray(kTenants, { minLength: 1 })
-  .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + kDays * kDay })) }))))
-  .map((xs) => xs as TenantScope[]);
+const scopesArb = tenantScopesArb(kTenants, kDays);
 
 /** Filters on regions / makes / colors (values present and absent, any case), alone or with a time window. */
 const labelFilterArb: fc.Arbitrary<ReadFilter> = fc
@@ -133,29 +130,6 @@ function labelQueryArb(plates: readonly string[]): fc.Arbitrary<SearchQuery> {
   return fc
     .record({ plate: fc.option(plateMatchArb(plates), { nil: undefined, freq: 2 }), filter: labelFilterArb, limit: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(10000)) })
     .map((q) => (q.plate === undefined ? { filter: q.filter, limit: q.limit } : q));
-}
-
-/** Cursors walked to the end: every page equals the reference's after the same key. */
-async function checkPaging(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
-  await fc.assert(
-    fc.asyncProperty(scopesArb, labelQueryArb(plates), async (scopes, q) => {
-      const full = referenceSearch(f.reads, scopes, { ...q, limit: 10_000 });
-      const limit = Math.max(3, Math.ceil(full.total / 6));
-      const pages: Hit[] = [];
-      let after: SearchKey | undefined;
-      for (let n = 0; n < 20; n++) {
-        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
-        const got = await f.engine.search(scopes, query);
-        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
-        pages.push(...got.hits);
-        if (!got.truncated) break;
-        const last = got.hits[limit - 1]!;
-        after = { distance: last.distance, ts: last.ts, id: last.id };
-      }
-      if (full.total <= 10_000) expect(pages).toEqual(full.hits);
-    }),
-    { numRuns: runs, seed },
-  );
 }
 
 /** Hot lists (up to 12 distinct entries) filtered by regions / makes / colors. */
@@ -204,7 +178,7 @@ async function checkAll(f: EngineFixture, runs: number): Promise<void> {
     }),
     { numRuns: Math.ceil(runs / 2), seed: 5302 },
   );
-  await checkPaging(f, plates, Math.ceil(runs / 3), 5303);
+  await checkPaging(f, scopesArb, labelQueryArb(plates), Math.ceil(runs / 3), 5303);
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 5304);
   await checkLabelHotlist(f, plates, Math.ceil(runs / 2), 5307);
   await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 5305);
