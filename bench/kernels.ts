@@ -167,13 +167,13 @@ function generate(): Data {
   Object.assign(seg, { make: mk.ptr, color: co.ptr, ...(kNarrow ? { makeWidth: mk.width, colorWidth: co.width } : {}) });
   const packed = packLabels(kRows, codeLane(arena.memory.buffer, seg.region, seg.regionWidth, kRows), mk.codes, co.codes)!;
   const count = packed.region.length, labelsWidth = count <= 0x100 ? 1 : 2;
-  const labels = alloc(labelsWidth * kRows), labelTriples = alloc(labelTriplesBytes(count));
+  const labels = alloc(labelsWidth * kRows), labelTriples = alloc(labelTriplesBytes(count, 1));
   codeLane(arena.memory.buffer, labels, labelsWidth, kRows).set(packed.ids);
-  const t = triplesAt(arena.memory.buffer, labelTriples, count);
+  const t = triplesAt(arena.memory.buffer, labelTriples, count, 1);
   t.region.set(packed.region);
   t.make.set(packed.make);
   t.color.set(packed.color);
-  const labeled: SegmentLayout = { ...seg, region: 0, make: 0, color: 0, labels, labelsWidth, labelTriples, labelCount: count };
+  const labeled: SegmentLayout = { ...seg, region: 0, make: 0, color: 0, labels, labelsWidth, labelTriples, labelTriplesWidth: 1, labelCount: count };
   return { arena, seg, sorted: make(true), cameras, regions, makes, colors, labeled };
 }
 

@@ -95,9 +95,9 @@ function expectLabels(f: EngineFixture, tenant: string, form: 1 | 2 | 'three', s
 
 /**
  * pd-u8: the shared generator's few labels (≤ 120 triples: a u8 labels lane). pd-u16: 9 regions × 7 makes × 6
- * colors (none included), sealed in four rounds (shards of 2,500 rows and ~330 triples: u16, since a u16 lane pays
- * for its 6 B a triple from 6 rows a triple), which compaction merges into one shard of 10,000 rows a day. pd-three: 60 × 11 × 9, 2,000–3,000 triples a
- * shard: more than kLimit, so its three lanes stay.
+ * colors (none included), sealed in four rounds (shards of 2,500 rows and ~330 triples: u16), which compaction
+ * merges into one shard of 10,000 rows a day. pd-three: 60 × 11 × 9, 2,000–3,000 triples a shard: more than kLimit,
+ * so its three lanes stay.
  */
 async function load(engine: Engine): Promise<StoredRead[]> {
   const out: StoredRead[] = [];

@@ -6,13 +6,13 @@
  *
  *   lanes (file)             memory after packing
  *   region  u8 × rows        labels   u8 × rows (≤ 256 triples) or u16 × rows     the row's triple
- *   make    u8 × rows        triples  u16 × count  region codes of the triples, in (region, make, color) order
- *   color   u8 × rows                 u16 × count  make codes
- *                                     u16 × count  color codes
+ *   make    u8 × rows        triples  u8 × count  region codes of the triples, in (region, make, color) order
+ *   color   u8 × rows                 u8 × count  make codes
+ *                                     u8 × count  color codes   (u16 each when some code is past 255)
  *
  * Why it fits: region, make and color are attributes of the vehicle (the plate's issuing jurisdiction, its make
  * and color), so a tenant-day holds few distinct triples: at most 3,278 in a shard at 20M density (359 at 100k),
- * against 16.8M possible. So 3 B a read become 2 (1 below 257 triples), for 6 B a triple.
+ * against 16.8M possible. So 3 B a read become 2 (1 below 257 triples), for 3 B a triple (6 with u16 codes).
  *
  * The kernels are unchanged (no ABI change): the labels lane takes the region lane's slot in the segment
  * descriptor (S_REGION, its width in W_REGION), and a filter naming regions, makes or colors compiles, for such a
@@ -32,34 +32,31 @@ export type LabelField = 'region' | 'make' | 'color';
 /** A segment's triple table: the codes of triple t are region[t], make[t], color[t] (dictionary ids; 0 = none). */
 export interface LabelTriples {
   count: number;
-  region: Uint16Array;
-  make: Uint16Array;
-  color: Uint16Array;
+  region: Uint8Array | Uint16Array;
+  make: Uint8Array | Uint16Array;
+  color: Uint8Array | Uint16Array;
 }
 
-/** Bytes of a triple table of `count` triples. */
-export function labelTriplesBytes(count: number): number {
-  return 6 * count;
+/** Bytes of a triple table of `count` triples with codes of `width` bytes. */
+export function labelTriplesBytes(count: number, width: 1 | 2): number {
+  return 3 * width * count;
 }
 
-/** Views of a triple table of `count` triples at `ptr`. */
-export function triplesAt(buffer: ArrayBufferLike, ptr: number, count: number): LabelTriples {
-  return {
-    count,
-    region: new Uint16Array(buffer, ptr, count),
-    make: new Uint16Array(buffer, ptr + 2 * count, count),
-    color: new Uint16Array(buffer, ptr + 4 * count, count),
-  };
+/** Views of a triple table of `count` triples at `ptr`, codes of `width` bytes. */
+export function triplesAt(buffer: ArrayBufferLike, ptr: number, count: number, width: 1 | 2): LabelTriples {
+  const codes = (at: number) => (width === 1 ? new Uint8Array(buffer, at, count) : new Uint16Array(buffer, at, count));
+  return { count, region: codes(ptr), make: codes(ptr + width * count), color: codes(ptr + 2 * width * count) };
 }
 
 /** The part of a segment layout that holds its region, make and color codes, in either form. */
 export type LabelLanes = Pick<
-  SegmentLayout, 'rows' | 'region' | 'regionWidth' | 'make' | 'makeWidth' | 'color' | 'colorWidth' | 'labels' | 'labelsWidth' | 'labelTriples' | 'labelCount'
+  SegmentLayout,
+  'rows' | 'region' | 'regionWidth' | 'make' | 'makeWidth' | 'color' | 'colorWidth' | 'labels' | 'labelsWidth' | 'labelTriples' | 'labelTriplesWidth' | 'labelCount'
 >;
 
 /** The triple table of a packed segment (undefined when it keeps three lanes). */
 export function labelTriples(buffer: ArrayBufferLike, seg: LabelLanes): LabelTriples | undefined {
-  return seg.labels ? triplesAt(buffer, seg.labelTriples!, seg.labelCount!) : undefined;
+  return seg.labels ? triplesAt(buffer, seg.labelTriples!, seg.labelCount!, seg.labelTriplesWidth!) : undefined;
 }
 
 /** Row i's code of one label field. */
@@ -74,7 +71,7 @@ const none: LabelAt = () => 0;
 export function labelReader(buffer: ArrayBufferLike, seg: LabelLanes, field: LabelField): LabelAt {
   if (seg.labels) {
     const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
-    const codes = triplesAt(buffer, seg.labelTriples!, seg.labelCount!)[field];
+    const codes = labelTriples(buffer, seg)![field];
     return (i) => codes[lane[i]!]!;
   }
   const ptr = seg[field];

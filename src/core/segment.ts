@@ -119,6 +119,8 @@ export interface SegmentLayout {
   labels?: number;
   labelsWidth?: 1 | 2;
   labelTriples?: number;
+  /** Bytes of each code in the triple table: 1, or 2 when some region / make / color code is past 255. */
+  labelTriplesWidth?: 1 | 2;
   labelCount?: number;
 }
 

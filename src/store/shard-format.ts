@@ -655,7 +655,8 @@ export class ShardView {
       out.labels = this.ptr('labels');
       out.labelsWidth = lanes.labels.width as 1 | 2;
       out.labelTriples = this.ptr('labelTriples');
-      out.labelCount = lanes.labelTriples!.bytes / labelTriplesBytes(1);
+      out.labelTriplesWidth = lanes.labelTriples!.width as 1 | 2;
+      out.labelCount = lanes.labelTriples!.bytes / labelTriplesBytes(1, out.labelTriplesWidth);
     }
     return out;
   }

@@ -1,14 +1,15 @@
 /**
  * A loaded shard's region, make and color lanes packed in memory into one labels lane and a triple table
  * (src/core/label-lanes.ts): 2 B a read instead of 3 (1 at ≤ 256 triples) for 6 B a distinct triple (issue 11:
- * resident bytes per read; docs/storage-v2.md "Round 4", step 5d). The file keeps its lanes (format 2
+ * resident bytes per read; docs/storage-v2.md "Round 4", step 5d), for 3 B a distinct triple. The file keeps its lanes (format 2
  * unchanged, no migration); this runs once at load, in place in the shard's arena region, first of the
  * in-memory re-encodings (then narrowU24Lanes, compactSeqLane, which move the new lanes as any other), and
  * the loader then shrinks the region.
  *
  *   file                         memory after packLabelLanes
  *   region   u8 × rows           labels        u8 / u16 × rows   the row's triple (at the first of the three's place)
- *   make     u8 × rows           labelTriples  u16 × 3 × count   region codes, make codes, color codes by triple
+ *   make     u8 × rows           labelTriples  u8 × 3 × count    region codes, make codes, color codes by triple
+ *                                                                (u16 × 3 × count when a code is past 255)
  *   color    u8 × rows
  *   postings … (every later lane) postings …   moved down, each still 64-aligned
  *
@@ -48,6 +49,8 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   }
   const count = packed.region.length;
   const width = count <= 0x100 ? 1 : 2;
+  const codeWidth = [packed.region, packed.make, packed.color].every((c) => c.every((x) => x <= 0xff)) ? 1 : 2;
+  const tableBytes = labelTriplesBytes(count, codeWidth);
 
   // the new places: labels where the first of the three lay, the triples after it, then every lane after the
   // three (in file order) moved down; the three must be adjacent (they are, in format 2's lane order)
@@ -60,8 +63,8 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   for (const f of present) delete lanes[f];
   lanes.labels = { at: from, bytes: width * n, width };
   const triplesAt = roundUp(from + width * n, kLaneAlign);
-  lanes.labelTriples = { at: triplesAt, bytes: labelTriplesBytes(count), width: 2 };
-  let end = roundUp(triplesAt + labelTriplesBytes(count), kLaneAlign);
+  lanes.labelTriples = { at: triplesAt, bytes: tableBytes, width: codeWidth };
+  let end = roundUp(triplesAt + tableBytes, kLaneAlign);
   const moves: Array<[from: ShardLane, to: number]> = [];
   for (const [name, l] of order) {
     if (l.at < lastEnd) continue;
@@ -80,7 +83,7 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   codeLane(buf, off + from, width, n).set(packed.ids);
   const bytes = new Uint8Array(buf, off, view.bytes.length);
   for (const [l, to] of moves) bytes.copyWithin(to, l.at, l.at + l.bytes);
-  const t = new Uint16Array(buf, off + triplesAt, 3 * count);
+  const t = codeLane(buf, off + triplesAt, codeWidth, 3 * count);
   t.set(packed.region, 0);
   t.set(packed.make, count);
   t.set(packed.color, 2 * count);
