@@ -3,9 +3,10 @@
  * the generated reads are cut into tenant-day shards as sealing cuts them and built with buildShard (no
  * engine, no encryption). A shard is loaded into the arena as it is, so this is also what it holds there.
  *
- *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs]
+ *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs] [--three-lanes]
  *
- * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: ts / lat / lon as u24
+ * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: region, make and color as
+ * one labels lane with its triple table (src/store/shard-labels.ts; not with `--three-lanes`), ts / lat / lon as u24
  * lanes where they fit and a u32 postings lane as u24 (src/store/shard-u24.ts), seq as u16 or u24 from block
  * bases (src/store/seq-blocks.ts); the
  * widths column then counts shards per width. Seqs are numbered with one counter over all tenants unless
@@ -23,9 +24,10 @@ import { buildShard, dayOf, ShardView } from '../src/store/shard-format.js';
 import { buildShardV1 } from '../src/store/shard-format-v1.js';
 import { compactSeqLane } from '../src/store/seq-blocks.js';
 import { narrowU24Lanes } from '../src/store/shard-u24.js';
+import { packLabelLanes } from '../src/store/shard-labels.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' } }, strict: true });
+const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' }, 'three-lanes': { type: 'boolean' } }, strict: true });
 const inMemory = values.memory ?? false;
 const reads = Number(values.reads ?? 1_000_000);
 const groups = new Map<string, RowRecord[]>();
@@ -71,6 +73,8 @@ for (const [k, rows] of groups) {
   v1 += buildShardV1('t', 1, day, rows).bytes.length;
   let view = new ShardView(k, bytes);
   if (inMemory) {
+    const labels = values['three-lanes'] ? undefined : packLabelLanes(view);
+    if (labels) view = new ShardView(k, bytes.subarray(0, labels.bytes), labels.header);
     const u24 = narrowU24Lanes(view);
     if (u24) view = new ShardView(k, bytes.subarray(0, u24.bytes), u24.header);
     const seq = compactSeqLane(view);

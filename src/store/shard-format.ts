@@ -56,6 +56,7 @@
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
+import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
 import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
@@ -273,7 +274,9 @@ export interface ShardLane {
 
 export type ShardLaneName =
   | 'ts' | 'lat' | 'lon' | 'plate' | 'camera' | 'region' | 'make' | 'color' | 'postings' | 'slots' | 'zones'
-  | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes';
+  | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes'
+  // in memory only, never in a file: region, make and color packed at load (src/store/shard-labels.ts)
+  | 'labels' | 'labelTriples';
 
 export interface ShardHeader {
   meta: ShardMeta;
@@ -649,18 +652,19 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.bases !== undefined) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
   for (const d of ['camera', 'region', 'make', 'color'] as const) if (!Array.isArray(h.dicts[d])) bad(`has no ${d} dictionary`);
   const count: Record<ShardLaneName, number> = {
     ts: n, lat: n, lon: n, plate: n, camera: n, region: n, make: n, color: n, postings: n, seq: n, confidence: n,
-    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1,
+    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1,
   };
   const widths: Record<ShardLaneName, number[]> = {
     ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
     postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
+    labels: [], labelTriples: [],
   };
   const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
   for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
@@ -710,6 +714,31 @@ export class ShardView {
     if (l.width === 3) throw new Error(`lane ${name} is u24 in memory: read it with rowsReader`);
     const b = this.bytes.buffer, at = this.bytes.byteOffset + l.at;
     return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
+  }
+
+  /**
+   * Region, make or color code (dictionary id, 0 = none) of every row, as a function of the row: the file's lane,
+   * 0 when it is absent, or the labels lane through its triple table once packed (src/store/shard-labels.ts).
+   */
+  labelReader(field: LabelField): LabelAt {
+    return labelReader(this.bytes.buffer, this.labelLanes(), field);
+  }
+
+  /** The region / make / color lanes' or the labels lane's part of a segment layout (arena offsets, widths). */
+  labelLanes(): LabelLanes {
+    const lanes = this.header.lanes;
+    const out: LabelLanes = { rows: this.rows, region: this.ptr('region'), make: this.ptr('make'), color: this.ptr('color') };
+    if (lanes.region) out.regionWidth = lanes.region.width as LaneWidth;
+    if (lanes.make) out.makeWidth = lanes.make.width as LaneWidth;
+    if (lanes.color) out.colorWidth = lanes.color.width as LaneWidth;
+    if (lanes.labels) {
+      out.labels = this.ptr('labels');
+      out.labelsWidth = lanes.labels.width as 1 | 2;
+      out.labelTriples = this.ptr('labelTriples');
+      out.labelTriplesWidth = lanes.labelTriples!.width as 1 | 2;
+      out.labelCount = lanes.labelTriples!.bytes / labelTriplesBytes(1, out.labelTriplesWidth);
+    }
+    return out;
   }
 
   /** lat or lon (i32, 1e-7°) of every row, as a function of the row: the file's i32 lane or its u24 form in memory. */
@@ -792,16 +821,18 @@ export class ShardView {
     const plates = this.plates();
     const d = this.header.dicts;
     const plate = this.codes('plate')!, camera = this.codes('camera')!;
-    const region = this.codes('region'), make = this.codes('make'), color = this.codes('color');
+    const region = this.labelReader('region'), make = this.labelReader('make'), color = this.labelReader('color');
     const out: RowRecord[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const r: RowRecord = { seq: seq(i), plate: plates[plate[i]!]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera[i]!]! };
       if (r.plate === undefined || r.camera === undefined) throw CorruptFile(`Shard row ${i} names no dictionary entry: ${this.file}`, { file: this.file });
-      if (region && region[i] !== 0) r.region = d.region[region[i]!]!;
+      const g = region(i);
+      if (g !== 0) r.region = d.region[g]!;
       const c = conf(i);
       if (c !== undefined) r.confidence = c;
-      if (make && make[i] !== 0) r.make = d.make[make[i]!]!;
-      if (color && color[i] !== 0) r.color = d.color[color[i]!]!;
+      const m = make(i), k = color(i);
+      if (m !== 0) r.make = d.make[m]!;
+      if (k !== 0) r.color = d.color[k]!;
       const id = rid(i);
       if (id !== undefined) r.readId = id;
       out[i] = r;

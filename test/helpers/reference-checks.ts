@@ -5,10 +5,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
-import type { HotlistQuery, TenantScope } from '../../src/model/query.js';
+import type { Hit, HotlistQuery, SearchKey, SearchQuery, TenantScope } from '../../src/model/query.js';
 import type { StoredRead } from '../../src/model/read.js';
-import { matchesFilter, referenceHotlistSearch } from '../../src/query/reference/index.js';
-import { filterArb, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
+import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../../src/query/reference/index.js';
+import { filterArb, kDay, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
 import { analyticsQueryArb, referenceAnalytics } from './analytics-data.js';
 
 /** An engine over a temporary data dir, and every read it holds (as stored). */
@@ -70,6 +70,40 @@ export function checkAnalytics(f: EngineFixture, scopesArb: fc.Arbitrary<TenantS
   return fc.assert(
     fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
       expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
+/** Scopes over a non-empty subset of `tenants`, each from time 0 or from a random time in the `days` after kT0. */
+export function tenantScopesArb(tenants: readonly string[], days: number): fc.Arbitrary<TenantScope[]> {
+  return fc
+    .subarray([...tenants], { minLength: 1 })
+    .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + days * kDay })) }))))
+    .map((xs) => xs as TenantScope[]);
+}
+
+/**
+ * Cursors walked to the end: every page of a random query (about 1/8 of its total a page) equals the reference's
+ * after the same key, and the pages together equal the whole answer.
+ */
+export function checkPaging(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, queryArb: fc.Arbitrary<SearchQuery>, runs: number, seed: number) {
+  return fc.assert(
+    fc.asyncProperty(scopesArb, queryArb, async (scopes, q) => {
+      const full = referenceSearch(f.reads, scopes, { ...q, limit: 10_000 });
+      const limit = Math.max(3, Math.ceil(full.total / 8));
+      const pages: Hit[] = [];
+      let after: SearchKey | undefined;
+      for (let n = 0; n < 20; n++) {
+        const query: SearchQuery = after ? { ...q, limit, after } : { ...q, limit };
+        const got = await f.engine.search(scopes, query);
+        expect(got).toEqual(referenceSearch(f.reads, scopes, query));
+        pages.push(...got.hits);
+        if (!got.truncated) break;
+        const last = got.hits[limit - 1]!;
+        after = { distance: last.distance, ts: last.ts, id: last.id };
+      }
+      if (full.total <= 10_000) expect(pages).toEqual(full.hits);
     }),
     { numRuns: runs, seed },
   );
