@@ -18,6 +18,7 @@ import { kSegmentDescBytes, S_BASES, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S
 import { withU24Lanes } from '../src/core/base-lanes.js';
 import { Kernels, widthsWord } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
+import { labelTriplesBytes, packLabels, triplesAt } from '../src/core/label-lanes.js';
 import { codeLane, kBlockRows, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth, type SegmentLayout } from '../src/core/segment.js';
 import type { PlateMatch, ReadFilter } from '../src/model/query.js';
 
@@ -82,6 +83,10 @@ interface Data {
   sorted: SegmentLayout;
   cameras: string[];
   regions: string[];
+  makes: string[];
+  colors: string[];
+  /** The random-time copy with its region, make and color lanes packed into one labels lane (src/core/label-lanes.ts). */
+  labeled: SegmentLayout;
 }
 
 function generate(): Data {
@@ -145,7 +150,41 @@ function generate(): Data {
     return kU24 ? toU24(seg) : seg;
   };
   const toU24 = (seg: SegmentLayout): SegmentLayout => withU24Lanes(arena.memory, seg, alloc);
-  return { arena, seg: make(false), sorted: make(true), cameras, regions };
+  const seg = make(false);
+  // make and color lanes on the random-time copy (own generator: the other lanes stay as they were), and the same
+  // codes packed as loaded shards pack them: random independent labels, so 4 × 12 × 10 triples (a u16 labels lane)
+  const makes = ['', 'Toyota', 'Honda', 'Ford', 'Tesla', 'Kia', 'BMW', 'Audi', 'Subaru', 'Mazda', 'Nissan', 'Volvo'];
+  const colors = ['', 'White', 'Black', 'Red', 'Grey', 'Blue', 'Silver', 'Green', 'Brown', 'Gold'];
+  const labelRand = xorshift(0x2545f491);
+  const lane = (count: number) => {
+    const width = kNarrow ? laneWidthFor(count) : 4;
+    const ptr = alloc(width * kRows);
+    const codes = codeLane(arena.memory.buffer, ptr, width, kRows);
+    for (let i = 0; i < kRows; i++) codes[i] = Math.floor(labelRand() * count);
+    return { ptr, width, codes };
+  };
+  const mk = lane(makes.length), co = lane(colors.length);
+  Object.assign(seg, { make: mk.ptr, color: co.ptr, ...(kNarrow ? { makeWidth: mk.width, colorWidth: co.width } : {}) });
+  const packed = packLabels(kRows, codeLane(arena.memory.buffer, seg.region, seg.regionWidth, kRows), mk.codes, co.codes)!;
+  const count = packed.region.length, labelsWidth = count <= 0x100 ? 1 : 2;
+  const labels = alloc(labelsWidth * kRows), labelTriples = alloc(labelTriplesBytes(count, 1));
+  codeLane(arena.memory.buffer, labels, labelsWidth, kRows).set(packed.ids);
+  const t = triplesAt(arena.memory.buffer, labelTriples, count, 1);
+  t.region.set(packed.region);
+  t.make.set(packed.make);
+  t.color.set(packed.color);
+  const labeled: SegmentLayout = { ...seg, region: 0, make: 0, color: 0, labels, labelsWidth, labelTriples, labelTriplesWidth: 1, labelCount: count };
+  return { arena, seg, sorted: make(true), cameras, regions, makes, colors, labeled };
+}
+
+/** Another xorshift32 stream. */
+function xorshift(state: number): () => number {
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
 }
 
 interface Row {
@@ -169,7 +208,7 @@ async function main(): Promise<void> {
   const out = k.allocOutput(kRows);
   // Zone maps off: a full scan of the random-time copy touches every row.
   const noZones: SegmentLayout = { ...seg, zones: 0, blocks: 0 };
-  const dicts = { cameras: data.cameras, regions: data.regions };
+  const dicts = { cameras: data.cameras, regions: data.regions, makes: data.makes, colors: data.colors };
 
   const bench = new Bench({ time: kTimeMs, warmupTime: 100, ...(kClock === 'cpu' ? { now: cpuNow } : {}) });
   const add = (name: string, fn: () => void) => {
@@ -207,7 +246,7 @@ async function main(): Promise<void> {
   const day = { from: kT0 + 2 * 86_400_000, to: kT0 + 3 * 86_400_000 };
   const c = { lat: 37.7749, lon: -122.4194 };
   const rowCase = (name: string, layout: SegmentLayout, filter: ReadFilter | null, d: number | null, bytesPerRow: number | null, materialise = false) => {
-    const compiled = filter ? k.compileFilter(filter, dicts) : null;
+    const compiled = filter ? k.compileFilter(filter, dicts, layout) : null;
     const run = () => {
       last = k.scanSegment(layout, compiled, d, materialise ? out : null);
     };
@@ -223,6 +262,15 @@ async function main(): Promise<void> {
   rowCase('scan polygon (5 vertices), count', noZones, { polygon: [[-122.43, 37.77], [-122.41, 37.765], [-122.40, 37.78], [-122.42, 37.79], [-122.435, 37.785]] }, null, 8);
   rowCase('scan cameras (10 of 500), count', noZones, { cameras: data.cameras.slice(0, 10) }, null, 4);
   rowCase('scan regions CA, count', noZones, { regions: ['CA'] }, null, 4);
+  // region / make / color filters on the three lanes and on the labels lane (one mask over the triples)
+  const labeledNoZones: SegmentLayout = { ...data.labeled, zones: 0, blocks: 0 };
+  const labelFilter: ReadFilter = { regions: ['CA', 'NV'], makes: ['toyota', 'ford'], colors: ['white', 'black', 'red'] };
+  const laneBytes = kNarrow ? 1 : 4;
+  rowCase('scan regions CA, count (labels lane)', labeledNoZones, { regions: ['CA'] }, null, data.labeled.labelsWidth!);
+  rowCase('scan regions+makes+colors, count (three lanes)', noZones, labelFilter, null, 3 * laneBytes);
+  rowCase('scan regions+makes+colors, count (labels lane)', labeledNoZones, labelFilter, null, data.labeled.labelsWidth!);
+  rowCase('scan time 1 day + regions+makes+colors, count (three lanes)', noZones, { ...day, ...labelFilter }, null, null);
+  rowCase('scan time 1 day + regions+makes+colors, count (labels lane)', labeledNoZones, { ...day, ...labelFilter }, null, null);
   rowCase('scan time+bbox+plate, rows out', noZones, { ...day, bbox: [kArea.minLon, kArea.minLat, -122.4, 37.8] }, fuzzyDist, 16, true);
   rowCase('scan sorted: near 500 m + 2 h (zone maps prune)', sorted, { near: { ...c, radiusM: 500 }, from: kT0 + 3 * 86_400_000, to: kT0 + 3 * 86_400_000 + 7_200_000 }, null, null);
   rowCase('scan sorted: 1 day (zone maps contain), count', sorted, day, null, null);

@@ -3,9 +3,10 @@
  * the generated reads are cut into tenant-day shards as sealing cuts them and built with buildShard (no
  * engine, no encryption). A shard is loaded into the arena as it is, so this is also what it holds there.
  *
- *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs] [--scan 5]
+ *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs] [--three-lanes] [--scan 5]
  *
- * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: ts / lat / lon as u24
+ * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: region, make and color as
+ * one labels lane with its triple table (src/store/shard-labels.ts; not with `--three-lanes`), ts / lat / lon as u24
  * lanes where they fit, u32 postings and plate lanes as u24 (src/store/shard-u24.ts), seq as u16 or u24 from
  * block bases (src/store/seq-blocks.ts); the
  * widths column then counts shards per width. Seqs are numbered with one counter over all tenants unless
@@ -29,6 +30,7 @@ import { buildShard, dayOf, ShardView } from '../src/store/shard-format.js';
 import { buildShardV1 } from '../src/store/shard-format-v1.js';
 import { compactSeqLane } from '../src/store/seq-blocks.js';
 import { narrowU24Lanes } from '../src/store/shard-u24.js';
+import { packLabelLanes } from '../src/store/shard-labels.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 import { ArenaSet } from '../src/core/arena.js';
 import { Kernels } from '../src/core/kernels.js';
@@ -39,7 +41,7 @@ import { loadShard, type LoadedShard } from '../src/store/shard-loader.js';
 import type { ShardEntry } from '../src/store/manifest.js';
 import type { ObjectStore } from '../src/store/object-store.js';
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' }, scan: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' }, 'three-lanes': { type: 'boolean' }, scan: { type: 'string' } }, strict: true });
 const inMemory = values.memory ?? false;
 const reads = Number(values.reads ?? 1_000_000);
 const groups = new Map<string, RowRecord[]>();
@@ -87,6 +89,8 @@ for (const [k, rows] of groups) {
   v1 += buildShardV1('t', 1, day, rows).bytes.length;
   let view = new ShardView(k, bytes);
   if (inMemory) {
+    const labels = values['three-lanes'] ? undefined : packLabelLanes(view);
+    if (labels) view = new ShardView(k, bytes.subarray(0, labels.bytes), labels.header);
     const u24 = narrowU24Lanes(view);
     if (u24) view = new ShardView(k, bytes.subarray(0, u24.bytes), u24.header);
     const seq = compactSeqLane(view);
@@ -159,7 +163,7 @@ async function scanShards(passes: number): Promise<void> {
       const dist = k.scratch.alloc(Math.max(16, s.layout.dictCount), 16);
       k.matchDictionary(s.layout, match, dist);
       const from = s.meta.day * 86_400_000 + 12 * 3_600_000;
-      const filter = k.compileFilter({ from, to: from + 6 * 3_600_000 }, { cameras: s.cameras, regions: s.regions });
+      const filter = k.compileFilter({ from, to: from + 6 * 3_600_000 }, { cameras: s.cameras, regions: s.regions }, s.layout);
       return { s, k, dist, filter, output: k.allocOutput(s.rows) };
     });
     // one pass of each, not timed: the kernel's code tiered up, the lanes in cache as much as they will be

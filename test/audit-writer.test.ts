@@ -7,32 +7,21 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AuditFile, type AuditFs, nodeAuditFs } from '../src/server/audit/fs.js';
 import { decodeHead } from '../src/server/audit/head.js';
 import { AuditTrail } from '../src/server/audit/trail.js';
 import { oracleVerify } from './helpers/audit-oracle.js';
-import { call, kRepoRoot, makeDataDir, readAuditStored, startTestServer } from './helpers/server.js';
+import { dataDirsRemovedAfterAll } from './helpers/data-dirs.js';
+import { call, kRepoRoot, readAuditStored, startTestServer } from './helpers/server.js';
 
 const fields = (i: number) => ({
   requestId: `r${i}`, actorTenant: 'pd-a', user: 'u', action: 'search', params: { i }, purpose: 'p', case: 'c',
   outcome: 'ok' as const, status: 200, resultCount: 0, tenantsTouched: ['pd-a'], ip: '', durationMs: 0,
 });
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) {
-    await rm(d, { recursive: true, force: true });
-    await rm(`${d}.keys`, { recursive: true, force: true });
-  }
-});
-async function dataDir(): Promise<string> {
-  const d = await makeDataDir();
-  dirs.push(d);
-  return d;
-}
+const dataDir = dataDirsRemovedAfterAll();
 
 /** Whether the marker on disk covers `seq` and the log holds what it says (marker read first: the log only grows). */
 function durable(d: string, tenant: string, seq: number): boolean {

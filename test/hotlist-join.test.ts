@@ -321,9 +321,10 @@ describe('hot-list join: the time budget over HTTP on the worker pool', () => {
       // a margin for a loaded two-core machine (the parse alone took 0.4-8 s here depending on the load)
       expect(took).toBeLessThan(2 * parseMs + 1000);
     }
-    // the pool still answers a hot list (a loaded machine may exceed 30 ms now and then: a few tries)
+    // the pool still answers a hot list (a loaded machine may exceed 30 ms several times in a row, as the first
+    // hot list did above: at load 7-10 this took 3 tries and that one 6; a dead pool fails every try)
     const before = engine.stats();
-    const ok = await answered(10);
+    const ok = await answered(40);
     const after = engine.stats();
     expect(ok.status).toBe(200);
     expect(ok.json.matches).toHaveLength(50);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { plateKey, plateKeyOfBytes, plateOfKey, writePlateSlot } from '../src/store/plate-key.js';
-import { codePlates } from '../src/store/bulk-build.js';
+import { codePlates, codePlatesPlain } from '../src/store/bulk-build.js';
 import { encodeDictValues } from '../src/store/shard-format.js';
 
 const kAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -48,6 +48,33 @@ describe('plate keys', () => {
       const got = codePlates(Float64Array.from(plates, plateKey));
       expect(Array.from(got.dict.subarray(0, got.m), plateOfKey)).toEqual(want.values);
       expect(got.plate).toEqual(want.indices);
+    }
+  });
+
+  it('codePlates (hash, ranks by radix) = codePlatesPlain (Set, sort, Map): random plates of every length and digit', () => {
+    let s = 11;
+    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+    const plateOf = (narrow: boolean) => {
+      const len = 1 + Math.floor(rnd() * 10);
+      let p = '';
+      // narrow: few characters, so keys share their high digits and differ in the low ones (and the other way)
+      for (let j = 0; j < len; j++) p += kAlphabet[Math.floor(rnd() * (narrow ? 2 : 36))];
+      return p;
+    };
+    // a few keys that differ in one radix digit only (one bucket holds all keys but one or two), descending
+    for (const few of [['B', 'A'], ['ZZZZZZZZZ1', 'ZZZZZZZZZ0'], ['1ZZZZZZZZZ', '0ZZZZZZZZZ', '0ZZZZZZZZZ'], ['ZB', 'ZA', 'Z9', 'ZB']]) {
+      const keys = Float64Array.from(few, plateKey);
+      expect(codePlates(keys.slice())).toEqual(codePlatesPlain(keys.slice()));
+    }
+    for (const [rows, distinct, narrow] of [[0, 1, false], [1, 1, false], [2, 2, true], [50, 2, true], [3000, 2900, false], [20_000, 500, true], [60_000, 50_000, false], [60_000, 9_000, true]] as const) {
+      const pool = Array.from({ length: distinct }, () => plateOf(narrow));
+      // one key repeated throughout (every radix pass skipped) among the shapes
+      const keys = Float64Array.from({ length: rows }, () => plateKey(rows === 2 ? 'Z' : pool[Math.floor(rnd() * distinct)]!));
+      const got = codePlates(keys.slice());
+      const want = codePlatesPlain(keys.slice());
+      expect(got.m).toBe(want.m);
+      expect(got.dict.subarray(0, got.m)).toEqual(want.dict.subarray(0, want.m));
+      expect(got.plate).toEqual(want.plate);
     }
   });
 });

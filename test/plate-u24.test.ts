@@ -17,17 +17,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { SearchQuery, TenantScope } from '../src/model/query.js';
+import type { SearchQuery } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { parseReadId } from '../src/store/ids.js';
-import type { LoadedShard } from '../src/store/shard-loader.js';
 import { plateU24Limit } from '../src/store/shard-u24.js';
 import { u24LaneBytes } from '../src/core/base-lanes.js';
 import { coveredProbeWay } from '../src/query/covered-probes.js';
 import { referenceAnalytics } from './helpers/analytics-data.js';
 import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { internals, shardsOf } from './helpers/engine-internals.js';
 
 // every shard file gets a u32 plate lane (set before any engine starts a seal thread)
 process.env.PLATESEARCH_TEST_PLATE_U16_MAX = '0';
@@ -39,15 +39,6 @@ afterAll(() => {
 
 const kDays = 3;
 const kTenants = ['pd-big', 'pd-a', 'pd-b'];
-
-interface Internals {
-  stores: Map<string, { shards: readonly LoadedShard[] }>;
-  plateIndexesSettled(): Promise<void>;
-  compact(tenant?: string): Promise<number>;
-}
-const internals = (e: Engine) => e as unknown as Internals;
-const shardsOf = (e: Engine, tenant?: string): LoadedShard[] =>
-  [...internals(e).stores.entries()].filter(([t]) => tenant === undefined || t === tenant).flatMap(([, s]) => [...s.shards]);
 
 /**
  * Every shard's plate lane: u24 when its dictionary has at most `plateU24Limit.codes` plates, else u32 (the
@@ -103,10 +94,7 @@ async function load(engine: Engine): Promise<StoredRead[]> {
   return out;
 }
 
-const scopesArb = fc
-  .subarray(kTenants, { minLength: 1 })
-  .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + kDays * kDay })) }))))
-  .map((xs) => xs as TenantScope[]);
+const scopesArb = tenantScopesArb(kTenants, kDays);
 
 /** Patterns drawn from the reads, and broad ones (the covered shards' kernel tasks scan every row's code). */
 function queryArb(plates: string[]): fc.Arbitrary<SearchQuery> {
@@ -171,6 +159,8 @@ describe('plate lanes as u24 in memory', () => {
     expect(big.length).toBe(1);
     expect(big[0]!.layout.dictCount).toBeGreaterThan(0x10000);
     expect(shardsOf(f.engine, 'pd-b').map((s) => s.rows)).toContain(640);
+    // the labels lane packed at load before the plate lane narrows (src/store/shard-labels.ts): both in one shard
+    expect(shardsOf(f.engine).filter((s) => s.layout.plateWidth === 3 && s.layout.labels !== undefined).length).toBe(1 + 3 * kDays + kDays);
     await checkAll(f, 40, 6101);
   }, 600_000);
 

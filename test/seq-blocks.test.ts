@@ -125,8 +125,9 @@ describe('seq lane in blocks', () => {
           expect(fileBytes - arenas.allocatedBytes).toBeGreaterThanOrEqual(rows.length - 4 * Math.ceil(rows.length / kBlockRows) - 256);
         }
         if (width === 4 && rows.length > 3) {
-          // only ts / lat / lon shrink (u24 lanes, src/store/shard-u24.ts): at most 3 B a row less
-          expect(arenas.allocatedBytes).toBeGreaterThanOrEqual(Math.ceil(fileBytes / 64) * 64 - 3 * rows.length);
+          // only ts / lat / lon (u24 lanes, src/store/shard-u24.ts: 3 B a row) and region / make / color (one labels
+          // lane, src/store/shard-labels.ts: at most 2 B a row) shrink
+          expect(arenas.allocatedBytes).toBeGreaterThanOrEqual(Math.ceil(fileBytes / 64) * 64 - 5 * rows.length);
         }
         expectRows(s, rows, arenas);
         unloadShard(arenas, s);
@@ -137,14 +138,15 @@ describe('seq lane in blocks', () => {
     }
   });
 
-  it('a file whose header names an in-memory lane (seq blocks, u24 bases: src/store/shard-u24.ts) is corrupt', () => {
+  it('a file whose header names an in-memory lane (seq blocks, u24 bases, labels: src/store/shard-labels.ts) is corrupt', () => {
     const { bytes } = buildShard('pd-a', 3, kDayNo, rowsOf(10, (i) => i + 1));
     const dv = new DataView(bytes.buffer, bytes.byteOffset);
     const hb = dv.getUint32(12, true);
     const text = new TextDecoder().decode(bytes.subarray(16, 16 + hb));
-    for (const field of ['seqBlocks', 'bases']) {
+    for (const field of ['seqBlocks', 'bases', 'labels', 'labelTriples']) {
       const header = JSON.parse(text);
-      header[field] = { at: 0, bytes: 4, width: 4 };
+      if (field.startsWith('label')) header.lanes[field] = { at: 0, bytes: 4, width: 2 };
+      else header[field] = { at: 0, bytes: 4, width: 4 };
       const json = new TextEncoder().encode(JSON.stringify(header));
       const out = new Uint8Array(bytes.length + json.length);
       out.set(bytes.subarray(0, 16));

@@ -10,24 +10,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { SearchQuery, TenantScope } from '../src/model/query.js';
+import type { SearchQuery } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { parseReadId } from '../src/store/ids.js';
-import type { LoadedShard } from '../src/store/shard-loader.js';
 import { kDay, kT0, makeReads, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging as checkPagingToEnd, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { internals, shardsOf } from './helpers/engine-internals.js';
 
 const kDays = 2;
 const kTenants = ['pd-big', 'pd-wide', 'pd-small'];
-
-interface Internals {
-  stores: Map<string, { shards: readonly LoadedShard[] }>;
-  plateIndexesSettled(): Promise<void>;
-  compact(tenant?: string): Promise<number>;
-}
-const internals = (e: Engine) => e as unknown as Internals;
-const shardsOf = (e: Engine, tenant: string): LoadedShard[] => [...(internals(e).stores.get(tenant)?.shards ?? [])];
 
 /** The seq width of every shard of `tenant`, and every row's seq read back is one of the tenant's stored ids'. */
 function expectSeqWidth(f: EngineFixture, tenant: string, width: 2 | 3, shards?: number): void {
@@ -64,15 +56,12 @@ async function load(engine: Engine): Promise<StoredRead[]> {
   return out;
 }
 
-const scopesArb = fc
-  .subarray(kTenants, { minLength: 1 })
-  .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + kDays * kDay })) }))))
-  .map((xs) => xs as TenantScope[]);
+const scopesArb = tenantScopesArb(kTenants, kDays);
 
-/** Cursors walked to the end: every page equals the reference's after the same key (ids carry seq). */
-function checkPaging(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
+/** Cursors walked to the end (ids carry seq). */
+function checkSeqPaging(f: EngineFixture, plates: string[], runs: number, seed: number) {
   const queryArb = fc.oneof(searchQueryArb(plates, kT0, kDays), searchQueryArb(plates, kT0, kDays).map((q) => ({ ...q, filter: {} })));
-  return checkPagingToEnd(f, scopesArb, queryArb, runs, seed);
+  return checkPaging(f, scopesArb, queryArb, runs, seed);
 }
 
 async function checkAll(f: EngineFixture, runs: number): Promise<void> {
@@ -83,7 +72,7 @@ async function checkAll(f: EngineFixture, runs: number): Promise<void> {
     }),
     { numRuns: runs, seed: 5201 },
   );
-  await checkPaging(f, plates, Math.ceil(runs / 3), 5202);
+  await checkSeqPaging(f, plates, Math.ceil(runs / 3), 5202);
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 5203);
   await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 5204);
   await checkExport(f, kTenants);

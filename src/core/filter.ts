@@ -11,6 +11,7 @@
  */
 import { foldedSet, foldLabel } from '../model/label.js';
 import type { Near, ReadFilter } from '../model/query.js';
+import { tripleMask, type LabelTriples } from './label-lanes.js';
 import {
   F_COLOR_MASK, F_COLOR_MASK_LEN, F_MAKE_MASK, F_MAKE_MASK_LEN, kFilterColors, kFilterMakes,
   F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_BBOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
@@ -42,6 +43,11 @@ export interface SegmentDictionaries {
    */
   makes?: readonly string[];
   colors?: readonly string[];
+  /**
+   * The triple table of a segment whose region, make and color lanes are one labels lane (src/core/label-lanes.ts):
+   * a regions / makes / colors filter then becomes one mask over the triples, in the region mask's slot.
+   */
+  triples?: LabelTriples;
 }
 
 /** The encoded filter: the struct, then masks and polygon, ready to copy into scratch. */
@@ -118,9 +124,11 @@ export function nearBox(near: Near): [number, number, number, number] {
  */
 export function encodeFilter(filter: ReadFilter, dicts: SegmentDictionaries): EncodedFilter {
   const cameraMaskLen = filter.cameras ? dicts.cameras.length : 0;
-  const regionMaskLen = filter.regions ? dicts.regions.length : 0;
-  const makeMaskLen = filter.makes ? (dicts.makes?.length ?? 0) : 0;
-  const colorMaskLen = filter.colors ? (dicts.colors?.length ?? 0) : 0;
+  // a labels lane: one mask over the segment's triples in the region mask's slot, no make / color mask
+  const triples = dicts.triples && (filter.regions || filter.makes || filter.colors) ? dicts.triples : undefined;
+  const regionMaskLen = triples ? triples.count : filter.regions ? dicts.regions.length : 0;
+  const makeMaskLen = !triples && filter.makes ? (dicts.makes?.length ?? 0) : 0;
+  const colorMaskLen = !triples && filter.colors ? (dicts.colors?.length ?? 0) : 0;
   const ring = filter.polygon ?? [];
   const cameraMaskAt = kFilterBytes;
   const regionMaskAt = cameraMaskAt + roundUp16(cameraMaskLen);
@@ -214,34 +222,25 @@ export function encodeFilter(filter: ReadFilter, dicts: SegmentDictionaries): En
     });
     if (!any) flags |= kFilterEmpty;
   }
-  if (filter.regions) {
+  if (triples) {
     flags |= kFilterRegions;
-    const wanted = new Set(filter.regions);
-    let any = false;
-    dicts.regions.forEach((name, id) => {
-      if (id !== 0 && wanted.has(name)) {
-        bytes[regionMaskAt + id] = 1;
-        any = true;
-      }
-    });
-    if (!any) flags |= kFilterEmpty;
+    const region = filter.regions ? regionMask(filter.regions, dicts.regions) : null;
+    const make = filter.makes ? attributeMask(filter.makes, dicts.makes) : null;
+    const color = filter.colors ? attributeMask(filter.colors, dicts.colors) : null;
+    if (!tripleMask(triples, region, make, color, bytes.subarray(regionMaskAt, regionMaskAt + triples.count)).any) flags |= kFilterEmpty;
+  } else {
+    // one byte mask per filtered field over its dictionary; a field none of whose entries passes empties the filter
+    const field = (list: string[] | undefined, mask: (list: string[]) => Uint8Array, at: number, flag: number) => {
+      if (!list) return;
+      flags |= flag;
+      const m = mask(list);
+      bytes.set(m, at);
+      if (!m.includes(1)) flags |= kFilterEmpty;
+    };
+    field(filter.regions, (l) => regionMask(l, dicts.regions), regionMaskAt, kFilterRegions);
+    field(filter.makes, (l) => attributeMask(l, dicts.makes), makeMaskAt, kFilterMakes);
+    field(filter.colors, (l) => attributeMask(l, dicts.colors), colorMaskAt, kFilterColors);
   }
-  // makes / colors: like regions (id 0 = none never matches), but folded case-insensitively
-  const attribute = (list: string[] | undefined, dict: readonly string[] | undefined, at: number, flag: number) => {
-    if (!list) return;
-    flags |= flag;
-    const wanted = foldedSet(list)!;
-    let any = false;
-    dict?.forEach((name, id) => {
-      if (id !== 0 && wanted.has(foldLabel(name))) {
-        bytes[at + id] = 1;
-        any = true;
-      }
-    });
-    if (!any) flags |= kFilterEmpty;
-  };
-  attribute(filter.makes, dicts.makes, makeMaskAt, kFilterMakes);
-  attribute(filter.colors, dicts.colors, colorMaskAt, kFilterColors);
   view.setInt32(F_FLAGS, flags, true);
   view.setUint32(F_CAMERA_MASK_LEN, cameraMaskLen, true);
   view.setUint32(F_REGION_MASK_LEN, regionMaskLen, true);
@@ -257,6 +256,18 @@ export function patchFilterPointers(view: DataView, base: number, enc: EncodedFi
   view.setUint32(base + F_MAKE_MASK, base + enc.makeMaskAt, true);
   view.setUint32(base + F_COLOR_MASK, base + enc.colorMaskAt, true);
   view.setUint32(base + F_POLYGON, base + enc.polygonAt, true);
+}
+
+/** A regions filter's mask over a region dictionary (id 0 = none never matches), as encodeFilter's region mask. */
+function regionMask(wanted: readonly string[], regions: readonly string[]): Uint8Array {
+  const set = new Set(wanted);
+  return Uint8Array.from(regions, (name, id) => (id !== 0 && set.has(name) ? 1 : 0));
+}
+
+/** A makes / colors filter's mask over a dictionary (id 0 = none never matches; folded case-insensitively). */
+function attributeMask(wanted: string[], dict: readonly string[] | undefined): Uint8Array {
+  const set = foldedSet(wanted)!;
+  return Uint8Array.from(dict ?? [], (name, id) => (id !== 0 && set.has(foldLabel(name)) ? 1 : 0));
 }
 
 function roundUp16(n: number): number {

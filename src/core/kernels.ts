@@ -35,6 +35,7 @@ import {
 } from './abi.js';
 import type { Arena } from './arena.js';
 import { encodeFilter, patchFilterPointers, type SegmentDictionaries } from './filter.js';
+import { labelTriples } from './label-lanes.js';
 import { kernelModule } from './module.js';
 import { encodePlateMatch, type PlateKernel } from './plate-query.js';
 import { Scratch, type ScratchOverflow } from './scratch.js';
@@ -165,10 +166,13 @@ export class Kernels {
 
   /**
    * Compiles `filter` for one segment (its camera/region dictionaries become byte masks by id) into
-   * scratch. Time and bbox become exact integer thresholds; see src/core/filter.ts.
+   * scratch. Time and bbox become exact integer thresholds; see src/core/filter.ts. Pass the segment `seg`
+   * when it may have a labels lane (a loaded shard): its region/make/color masks are then over its triples.
    */
-  compileFilter(filter: ReadFilter, dicts: SegmentDictionaries): CompiledFilter {
-    const enc = encodeFilter(filter, dicts);
+  compileFilter(filter: ReadFilter, dicts: SegmentDictionaries, seg?: SegmentLayout): CompiledFilter {
+    // a packed segment (labels lane): the region, make and color masks become one over its triples
+    const triples = seg?.labels ? labelTriples(this.currentBuffer(), seg) : undefined;
+    const enc = encodeFilter(filter, triples ? { ...dicts, triples } : dicts);
     const ptr = this.scratch.alloc(enc.bytes.length, 16);
     this.bytes(ptr, enc.bytes.length).set(enc.bytes);
     patchFilterPointers(this.dataView(), ptr, enc);
@@ -247,7 +251,8 @@ export class Kernels {
     v.setUint32(p + S_LON, seg.lon, true);
     v.setUint32(p + S_PLATE, seg.plate, true);
     v.setUint32(p + S_CAMERA, seg.camera, true);
-    v.setUint32(p + S_REGION, seg.region, true);
+    // a packed segment's labels lane takes the region lane's slot (its filter masks are over triples)
+    v.setUint32(p + S_REGION, seg.labels || seg.region, true);
     v.setUint32(p + S_DICT, seg.dict, true);
     v.setUint32(p + S_DICT_COUNT, seg.dictCount, true);
     v.setUint32(p + S_ZONES, seg.zones, true);
@@ -271,7 +276,7 @@ const plateWidthField = (w: number | undefined): number => (w === 3 ? 3 : log2Wi
 export function widthsWord(seg: SegmentLayout): number {
   const u24 = (seg.tsWidth === 3 ? 1 << W_TS24 : 0) | (seg.latWidth === 3 ? 1 << W_LAT24 : 0) | (seg.lonWidth === 3 ? 1 << W_LON24 : 0);
   return u24 | ((seg.tsWidth === 4 || seg.tsWidth === 3 ? 2 : 3) << W_TS) | (plateWidthField(seg.plateWidth) << W_PLATE) | (log2Width(seg.cameraWidth) << W_CAMERA) |
-    (log2Width(seg.regionWidth) << W_REGION) | (log2Width(seg.makeWidth) << W_MAKE) | (log2Width(seg.colorWidth) << W_COLOR);
+    (log2Width(seg.labels ? seg.labelsWidth : seg.regionWidth) << W_REGION) | (log2Width(seg.makeWidth) << W_MAKE) | (log2Width(seg.colorWidth) << W_COLOR);
 }
 
 /** Distance meaning "no match" in a dictionary distance array. */

@@ -114,6 +114,18 @@ export interface SegmentLayout {
    */
   postings?: number;
   postingsWidth?: 2 | 3 | 4;
+  /**
+   * Arena offset of the labels lane (src/core/label-lanes.ts): one code a row into the triple table at
+   * `labelTriples` (`labelCount` distinct (region, make, color) triples), u8 or u16 by `labelsWidth`. Set when a
+   * loaded shard's three lanes were packed (src/store/shard-labels.ts); `region`, `make` and `color` are then 0.
+   * The kernels read it in the region lane's slot, with a filter's mask over triples (src/core/kernels.ts).
+   */
+  labels?: number;
+  labelsWidth?: 1 | 2;
+  labelTriples?: number;
+  /** Bytes of each code in the triple table: 1, or 2 when some region / make / color code is past 255. */
+  labelTriplesWidth?: 1 | 2;
+  labelCount?: number;
 }
 
 /** Bytes of one code in a dictionary-coded lane. */

@@ -1,8 +1,10 @@
 /**
- * A parse worker's buffers for the columns of `POST /v1/reads` bodies (src/ingest/parse-body.ts), reused:
- * a body's columns are laid out in one buffer (ReadColumnsBuilder on lanes, src/store/read-columns.ts), moved
- * to the server's thread with the answer, and moved back once the batch is appended (ParsePool's `release`,
- * src/ingest/pipeline.ts), to be filled by a later body.
+ * A parse worker's buffers for the columns of `POST /v1/reads` bodies (src/ingest/parse-body.ts) and of bulk
+ * ingest's pieces (src/ingest/parse-chunk.ts), reused: a batch's columns are laid out in one buffer
+ * (ReadColumnsBuilder on lanes, src/store/read-columns.ts), moved to the receiving thread with the answer, and
+ * moved back once the batch is appended (ParsePool's `release`, src/ingest/pipeline.ts), to be filled by a
+ * later one. For pieces this also spares a 2M load ~100 fresh allocations of ~1 MiB of zeroed pages a worker
+ * (bench/RESULTS.md "Bulk load: lines found once …").
  *
  * Why (issue 11, RSS of HTTP ingest): a body's columns as arrays of their own were malloc'd on the worker
  * and freed on the server's thread when its garbage collector got to them, which under steady ingest was

@@ -21,7 +21,8 @@
 import { hasBom } from './chunker.js';
 import { unpackValue } from '../model/msgpack-value.js';
 import { NdjsonByteReader } from './ndjson-read.js';
-import { PieceSink } from './parse-chunk.js';
+import { LineBreaks } from './line-breaks.js';
+import { PieceSink, type LanesFor } from './parse-chunk.js';
 import type { ReadColumns } from '../store/read-columns.js';
 
 export interface BodyJob {
@@ -53,8 +54,7 @@ export interface BodyResult {
   notArray?: boolean;
 }
 
-/** Where a parse gets the buffer for a batch's columns of `capacity` rows (src/ingest/column-lanes.ts). */
-export type LanesFor = (capacity: number) => ArrayBuffer | undefined;
+export type { LanesFor };
 
 const noLanes: LanesFor = () => undefined;
 
@@ -63,10 +63,11 @@ export function parseBody(job: BodyJob, lanesFor: LanesFor = noLanes): BodyResul
   const b = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
   const sinkOf = (capacity: number) => new PieceSink(capacity, job.cutoff, Infinity, lanesFor(capacity));
   if (job.format === 'ndjson') {
-    let capacity = 1;
-    for (let i = b.indexOf(0x0a); i >= 0; i = b.indexOf(0x0a, i + 1)) capacity++;
-    const sink = sinkOf(capacity);
-    const items = ndjsonBody(b, sink);
+    // the old path decoded the whole body and dropped a leading U+FEFF (trim() would too)
+    const from = hasBom(b) ? 3 : 0;
+    const lines = bodyLines.splitLf(b, from);
+    const sink = sinkOf(lines);
+    const items = ndjsonBody(b, from, lines, sink);
     return result(sink, items);
   }
   if (job.format === 'msgpack') return msgpackBody(b, job.cutoff, sinkOf);
@@ -82,15 +83,17 @@ function result(sink: PieceSink, items: number): BodyResult {
   return out;
 }
 
-function ndjsonBody(b: Buffer, sink: PieceSink): number {
-  const len = b.length;
+// a body's lines, found once (parseBody runs one body at a time on its thread)
+const bodyLines = new LineBreaks();
+
+/** The items of an NDJSON body whose `lines` from `from` are in bodyLines. */
+function ndjsonBody(b: Buffer, from: number, lines: number, sink: PieceSink): number {
+  const { ends } = bodyLines;
   const reader = new NdjsonByteReader();
   let index = 0;
-  // the old path decoded the whole body and dropped a leading U+FEFF (trim() would too)
-  let pos = hasBom(b) ? 3 : 0;
-  while (pos <= len) {
-    let lf = b.indexOf(0x0a, pos);
-    if (lf < 0) lf = len;
+  let pos = from;
+  for (let k = 0; k < lines; k++) {
+    const lf = ends[k]!;
     if (reader.read(b, pos, lf)) {
       sink.takeBytes(index++, reader.out, b);
       pos = lf + 1;

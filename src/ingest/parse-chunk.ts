@@ -16,6 +16,7 @@ import { validateRead } from '../model/read.js';
 import { CsvReader } from '../server/export/csv-reader.js';
 import { ReadColumnsBuilder, toE7, type ReadColumns } from '../store/read-columns.js';
 import { csvFieldBits, NdjsonByteReader, type ByteRead } from './ndjson-read.js';
+import { LineBreaks } from './line-breaks.js';
 
 export type IngestFormat = 'ndjson' | 'csv';
 
@@ -35,6 +36,18 @@ export interface ParseJob {
 
 export interface ParseResult {
   columns: ReadColumns;
+  /** The one buffer the columns are views of, when the parse was given lanes (a parse worker's, to reuse). */
+  lanes?: ArrayBuffer;
+  /**
+   * Set by the parse pool on the receiving thread when `lanes` came from a worker: gives them back for its
+   * next piece. The columns are unreadable after it (their arrays detached).
+   */
+  release?: () => void;
+  /**
+   * The piece's own buffer, moved back from a parse worker once parsed (the pipeline reads its next block into
+   * it: a fresh 4 MiB block a piece cost page faults and, as external memory, the loading thread's collections).
+   */
+  piece?: ArrayBuffer;
   /** Line breaks in the piece (NDJSON: LF, CRLF and CR count one each; CSV: LF): the next piece's first line. */
   breaks: number;
   rejected: number;
@@ -116,33 +129,22 @@ export class PieceSink {
   }
 }
 
-function parseNdjson(bytes: Buffer, sink: PieceSink): number {
-  let line = 0;
-  let pos = 0;
-  const len = bytes.length;
+function parseNdjson(bytes: Buffer, lines: number, sink: PieceSink): number {
+  const { ends, nexts } = fileLines;
   // each line decoded on its own: the same text as decoding the whole piece (lines split at ASCII bytes,
   // which are never part of a UTF-8 sequence), and JSON.parse gets a flat string, not a slice of a big one
   const reader = new NdjsonByteReader();
-  let cr = bytes.indexOf(0x0d); // the next CR at or after pos (-1: none left); looked up again only once passed
-  while (pos < len) {
-    // the next break: LF, CR LF or a lone CR (node:readline with crlfDelay: Infinity)
-    let lf = bytes.indexOf(0x0a, pos);
-    if (lf < 0) lf = len;
-    let end = lf;
-    let next = lf + 1;
-    if (cr >= 0 && cr < pos) cr = bytes.indexOf(0x0d, pos);
-    if (cr >= 0 && cr < lf) {
-      end = cr;
-      next = cr + 1 === lf ? lf + 1 : cr + 1;
-    }
-    line++;
+  let pos = 0;
+  for (let k = 0; k < lines; k++) {
+    const end = ends[k]!;
+    const line = k + 1;
     if (reader.read(bytes, pos, end)) {
       sink.takeBytes(line, reader.out, bytes);
-      pos = next;
+      pos = nexts[k]!;
       continue;
     }
     const t = bytes.toString('utf8', pos, end);
-    pos = next;
+    pos = nexts[k]!;
     if (t.trim() === '') continue;
     let value: unknown;
     try {
@@ -153,7 +155,7 @@ function parseNdjson(bytes: Buffer, sink: PieceSink): number {
     }
     sink.take(line, value);
   }
-  return line;
+  return lines;
 }
 
 /**
@@ -249,22 +251,41 @@ function parseCsv(bytes: Buffer, job: ParseJob, sink: PieceSink): number {
   return breaks;
 }
 
-/** Parses and validates one piece. */
 /**
- * Rows a piece can hold at most: its line breaks + 1. A function of its own so that parseChunk, which runs
+ * Rows a CSV piece can hold at most: its line breaks + 1. A function of its own so that parseChunk, which runs
  * once a piece, holds no hot loop: V8 would optimize it on-stack in this count and throw the code away at its
  * first property access after the loop, once a piece (bench/RESULTS.md, branch bulk-cpu's note on deopts).
  */
-function rowCapacity(bytes: Buffer, format: ParseJob['format']): number {
+function csvRowCapacity(bytes: Buffer): number {
   let capacity = 1;
   for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) capacity++;
-  if (format === 'ndjson') for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) capacity++;
   return capacity;
 }
 
-export function parseChunk(job: ParseJob): ParseResult {
+// a piece's lines (NDJSON), found once and reused piece after piece (parseChunk runs one piece at a time)
+const fileLines = new LineBreaks();
+
+/** Where a parse gets the buffer for a batch's columns of `capacity` rows (src/ingest/column-lanes.ts). */
+export type LanesFor = (capacity: number) => ArrayBuffer | undefined;
+
+const noLanes: LanesFor = () => undefined;
+
+/** Parses and validates one piece; with `lanesFor`, the columns are laid out in a buffer it gives. */
+export function parseChunk(job: ParseJob, lanesFor: LanesFor = noLanes): ParseResult {
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-  const sink = new PieceSink(rowCapacity(bytes, job.format), job.cutoff);
-  const breaks = job.format === 'ndjson' ? parseNdjson(bytes, sink) : parseCsv(bytes, job, sink);
-  return { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+  let sink: PieceSink;
+  let breaks: number;
+  if (job.format === 'ndjson') {
+    // the exact line count: no piece's columns are bigger than its lines
+    const lines = fileLines.splitFile(bytes);
+    sink = new PieceSink(lines, job.cutoff, kMaxReportedPerPiece, lanesFor(lines));
+    breaks = parseNdjson(bytes, lines, sink);
+  } else {
+    const capacity = csvRowCapacity(bytes);
+    sink = new PieceSink(capacity, job.cutoff, kMaxReportedPerPiece, lanesFor(capacity));
+    breaks = parseCsv(bytes, job, sink);
+  }
+  const result: ParseResult = { columns: sink.columns(), breaks, rejected: sink.rejected, reports: sink.reports };
+  if (sink.lanes) result.lanes = sink.lanes;
+  return result;
 }

@@ -7,7 +7,7 @@
  * Plain JS at run time (dist/src/ingest/parse-worker.js).
  */
 import { parentPort } from 'node:worker_threads';
-import { parseChunk, type ParseJob } from './parse-chunk.js';
+import { parseChunk, type ParseJob, type ParseResult } from './parse-chunk.js';
 import { parseBody, type BodyJob } from './parse-body.js';
 import { ColumnLanes } from './column-lanes.js';
 import { transferables } from '../store/read-columns.js';
@@ -18,20 +18,24 @@ if (parentPort) {
   port.on('message', (m: { id: number; job: ParseJob | BodyJob } | { release: ArrayBuffer }) => {
     if ('release' in m) return lanes.give(m.release);
     const taken: ArrayBuffer[] = [];
+    const lanesFor = (capacity: number) => {
+      const buf = lanes.take(capacity);
+      taken.push(buf);
+      return buf;
+    };
     try {
-      if ('kind' in m.job) {
-        const result = parseBody(m.job, (capacity) => {
-          const buf = lanes.take(capacity);
-          taken.push(buf);
-          return buf;
-        });
-        // buffers a parse took but its answer does not use (a fast path given up) stay here
-        for (const buf of taken) if (buf !== result.lanes) lanes.give(buf);
-        port.postMessage({ id: m.id, result }, result.lanes ? [result.lanes] : transferables(result.columns));
-      } else {
-        const result = parseChunk(m.job);
-        port.postMessage({ id: m.id, result }, transferables(result.columns));
+      // a body's or a piece's columns in one of this worker's buffers, back here once the rows are taken
+      const result = 'kind' in m.job ? parseBody(m.job, lanesFor) : parseChunk(m.job, lanesFor);
+      // buffers a parse took but its answer does not use (a fast path given up) stay here
+      for (const buf of taken) if (buf !== result.lanes) lanes.give(buf);
+      const transfer = result.lanes ? [result.lanes] : transferables(result.columns);
+      if (!('kind' in m.job)) {
+        // a piece's bytes are read into again by the pipeline (nothing parsed refers to them)
+        const piece = m.job.bytes.buffer as ArrayBuffer;
+        (result as ParseResult).piece = piece;
+        transfer.push(piece);
       }
+      port.postMessage({ id: m.id, result }, transfer);
     } catch (err) {
       for (const buf of taken) lanes.give(buf);
       port.postMessage({ id: m.id, error: String((err as Error)?.stack ?? err) });

@@ -23,13 +23,21 @@ import { parseBody, type BodyJob, type BodyResult } from './parse-body.js';
 
 /** Bytes a piece aims at: ~20k NDJSON reads; big enough to amortise a message, small next to the heap. */
 export const kPieceBytes = 4 << 20;
+// a block holds the previous block's unfinished last line, then pieceBytes: room for a tail this long keeps
+// a block reusable (a longer line gets a block of its own)
+const kTailRoom = 64 << 10;
+// piece buffers kept for the next reads: they come back about as fast as blocks are read
+const kSpareBlocks = 4;
 // pieces queued a worker: enough that the workers keep parsing while this thread builds a day's shards
 // (seconds at 20M: with 3 they ran dry; 10 kept 1.66 cores busy against 1.60, wall −2 to −7 % at 20M, peak
 // +10 to +27 MiB, bench/RESULTS.md "Bulk load of 20M after this session's changes")
 const kInFlightPerWorker = 10;
 
 export interface PipelineSink {
-  /** Accepted reads of one piece, in file order. */
+  /**
+   * Accepted reads of one piece, in file order. The columns are readable only until the returned promise
+   * settles: they may be views of a parse worker's buffer, given back to it then (src/ingest/column-lanes.ts).
+   */
   add(columns: ReadColumns): Promise<void>;
   /** A rejected line (file line number, 1-based), in file order. */
   reject(file: string, line: number, error: string): void;
@@ -73,9 +81,9 @@ export class ParsePool {
         this.load[p.worker]!--;
         const lanes = m.result && 'lanes' in m.result ? m.result.lanes : undefined;
         if (lanes) {
-          // a body's columns came in the worker's reused buffer (src/ingest/column-lanes.ts): back to it once used
+          // a body's or a piece's columns came in the worker's reused buffer (src/ingest/column-lanes.ts): back to it once used
           let released = false;
-          (m.result as BodyResult).release = () => {
+          m.result!.release = () => {
             if (released) return;
             released = true;
             if (!this.failed) worker.postMessage({ release: lanes }, [lanes]);
@@ -164,6 +172,9 @@ export async function ingestFile(file: string, format: IngestFormat, cutoff: num
   const fh = await open(file, 'r');
   const cutter = new PieceCutter(format);
   const inFlight: Array<Promise<ParseResult>> = [];
+  // piece buffers moved back by the workers, read into again (each at least a block's usual size)
+  const spare: ArrayBuffer[] = [];
+  const blockSize = pieceBytes + kTailRoom;
   let nextLine = 1;
   let header: string[] | undefined;
   let headerPending = format === 'csv';
@@ -175,7 +186,10 @@ export async function ingestFile(file: string, format: IngestFormat, cutoff: num
     // reports stop at kMaxReportedPerPiece (≥ the command's 100) a piece; the rest are only counted
     if (result.rejected > result.reports.length) sink.rejectUnreported(result.rejected - result.reports.length);
     nextLine += result.breaks;
+    if (result.piece && result.piece.byteLength >= blockSize && spare.length < kSpareBlocks) spare.push(result.piece);
+    // the columns came in a worker's reused buffer: back to it once the sink has taken the rows (it copies them)
     if (result.columns.length > 0) await sink.add(result.columns);
+    result.release?.();
   };
   const submit = async (bytes: Uint8Array) => {
     const job: ParseJob = { format, bytes, cutoff };
@@ -196,7 +210,10 @@ export async function ingestFile(file: string, format: IngestFormat, cutoff: num
     let pos = 0;
     let firstRead = true;
     for (;;) {
-      const block = Buffer.allocUnsafeSlow(tail.length + pieceBytes);
+      // the tail (the last line's start, short) and a full pieceBytes after it, as always: the same pieces
+      const size = tail.length + pieceBytes;
+      const reuse = size <= blockSize ? spare.pop() : undefined;
+      const block = reuse ? Buffer.from(reuse, 0, size) : Buffer.allocUnsafeSlow(Math.max(size, blockSize));
       tail.copy(block, 0);
       const { bytesRead } = await fh.read(block, tail.length, pieceBytes, pos);
       pos += bytesRead;

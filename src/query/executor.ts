@@ -174,15 +174,12 @@ export interface ShardMasks {
   region: Uint8Array | null;
   make: Uint8Array | null;
   color: Uint8Array | null;
-  /** The shard's make / color id columns (only read when the matching mask is set). */
-  makeIds: CodeLane | null;
-  colorIds: CodeLane | null;
   /** Some listed label is absent from the shard: no row can pass. */
   none: boolean;
 }
 
 /** The masks of a filter without label tests (most searches): nothing to build per shard. */
-const kNoMasks: ShardMasks = Object.freeze({ camera: null, region: null, make: null, color: null, makeIds: null, colorIds: null, none: false });
+const kNoMasks: ShardMasks = Object.freeze({ camera: null, region: null, make: null, color: null, none: false });
 
 export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
   if (!p.cameras && !p.regions && !p.makes && !p.colors) return kNoMasks;
@@ -192,16 +189,16 @@ export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
   const make = attrs ? attributeMask(attrs.makes, p.makes) : null;
   const color = attrs ? attributeMask(attrs.colors, p.colors) : null;
   const none = [camera, region, make, color].some((m) => m !== null && !m.includes(1));
-  return { camera, region, make, color, makeIds: attrs?.make ?? null, colorIds: attrs?.color ?? null, none };
+  return { camera, region, make, color, none };
 }
 
 export function rowPasses(shard: LoadedShard, i: number, p: PreparedFilter, t: number, m: ShardMasks): boolean {
   if (t < p.lo || t >= p.hi) return false;
   if (p.geo && !p.geo(shard.latE7(i) / kCoordScale, shard.lonE7(i) / kCoordScale)) return false;
   if (m.camera && !m.camera[shard.camera[i]!]) return false;
-  if (m.region && !m.region[shard.region[i]!]) return false;
-  if (m.make && !m.make[m.makeIds![i]!]) return false;
-  if (m.color && !m.color[m.colorIds![i]!]) return false;
+  if (m.region && !m.region[shard.regionAt(i)]) return false;
+  if (m.make && !m.make[shard.makeAt(i)]) return false;
+  if (m.color && !m.color[shard.colorAt(i)]) return false;
   return true;
 }
 
@@ -472,7 +469,7 @@ export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: numb
     lon: s.lonE7(i) / kCoordScale,
     camera: s.cameras[s.camera[i]!]!,
   } as Hit;
-  const region = s.region[i]!;
+  const region = s.regionAt(i);
   if (region !== 0) hit.region = s.regions[region]!;
   const extras = s.extras(i);
   if (extras.confidence !== undefined) hit.confidence = extras.confidence;

@@ -26,6 +26,7 @@
  *                the other, where the tasks take them side by side on the workers
  */
 import { confidenceLane } from '../core/confidence-lane.js';
+import { labelReader } from '../core/label-lanes.js';
 import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, seqReader, tsReader, type CodeAt, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
@@ -486,11 +487,8 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
   const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
-  // an absent optional lane (offset 0) means every row has code 0: "no value"
-  const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : new Uint8Array(rowsN));
-  const region = regionOk ? lane(seg.region, seg.regionWidth) : null;
-  const make = makeOk ? lane(seg.make, seg.makeWidth) : null;
-  const color = colorOk ? lane(seg.color, seg.colorWidth) : null;
+  // region, make and color through the labels lane or their own lanes (absent: every row has code 0, "no value")
+  const region = labelReader(buf, seg, 'region'), make = labelReader(buf, seg, 'make'), color = labelReader(buf, seg, 'color');
   const { lo: tLo, hi: tHi, geo } = p;
 
   // each pair's plate run [runLo, runHi) of the plate → rows index (rows sorted by plate). Probing gives
@@ -533,9 +531,9 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       if (t < tLo || t >= tHi) continue;
       if (geo && !geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
-      if (regionOk && !regionOk[region![i]!]) continue;
-      if (makeOk && !makeOk[make![i]!]) continue;
-      if (colorOk && !colorOk[color![i]!]) continue;
+      if (regionOk && !regionOk[region(i)]) continue;
+      if (makeOk && !makeOk[make(i)]) continue;
+      if (colorOk && !colorOk[color(i)]) continue;
       top.offer(distance, t, i, seqOf);
     }
   });
@@ -548,9 +546,7 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
   const n = rows.length, rowsN = seg.rows;
   const codes = new Int32Array(n * kKeptCodes), confidence = new Float64Array(n);
   const lat = coordReader(buf, seg, 'lat'), lon = coordReader(buf, seg, 'lon');
-  // an absent optional lane (offset 0) means every row has code 0: "no value"
-  const lane = (ptr: number | undefined, width: LaneWidth | undefined) => (ptr ? codeLane(buf, ptr, width, rowsN) : null);
-  const region = lane(seg.region, seg.regionWidth), make = lane(seg.make, seg.makeWidth), color = lane(seg.color, seg.colorWidth);
+  const region = labelReader(buf, seg, 'region'), make = labelReader(buf, seg, 'make'), color = labelReader(buf, seg, 'color');
   const conf = task.confidence ? confidenceLane(buf, task.confidence.ptr, task.confidence.width, rowsN) : null;
   for (let k = 0, o = 0; k < n; k++, o += kKeptCodes) {
     const i = rows[k]!;
@@ -558,9 +554,9 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
     codes[o + 1] = lon(i);
     codes[o + kKeptPlate] = plate(i);
     codes[o + 3] = camera[i]!;
-    codes[o + 4] = region ? region[i]! : 0;
-    codes[o + 5] = make ? make[i]! : 0;
-    codes[o + 6] = color ? color[i]! : 0;
+    codes[o + 4] = region(i);
+    codes[o + 5] = make(i);
+    codes[o + 6] = color(i);
     confidence[k] = conf ? conf(i) ?? NaN : NaN;
   }
   return { codes, confidence };

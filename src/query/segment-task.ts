@@ -14,6 +14,7 @@
  */
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
+import { labelReader } from '../core/label-lanes.js';
 import { codeLane, coordReader, kBlockRows, kCoordScale, plateCodeReader, rowsReader, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
@@ -133,7 +134,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
     const dicts: SegmentDictionaries = { cameras: task.cameras, regions: task.regions };
     if (task.makes) dicts.makes = task.makes;
     if (task.colors) dicts.colors = task.colors;
-    const filter = k.compileFilter(task.filter, dicts);
+    const filter = k.compileFilter(task.filter, dicts, seg);
     if (filter.empty) return empty();
     // one zone-map block per call (or less under a big polygon), so whole blocks can be counted only
     const cap = Math.min(chunkRowsFor(task), kBlockRows, seg.rows);
@@ -187,8 +188,8 @@ function viaPostings(
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
   const camera = codeLane(buf, seg.camera, seg.cameraWidth, seg.rows);
-  // no region lane: every row has none (a regions filter then matches nothing)
-  const region = seg.region !== 0 ? codeLane(buf, seg.region, seg.regionWidth, seg.rows) : null;
+  // region, make and color through the labels lane or their own lanes (absent: every row has none)
+  const region = labelReader(buf, seg, 'region');
   const p = prepareFilter(task.filter, -Infinity);
   if (p.empty) return;
   const cameraOk = p.cameras ? task.cameras.map((c) => p.cameras!.has(c)) : null;
@@ -196,10 +197,8 @@ function viaPostings(
   const makeOk = p.makes ? attributeMask(task.makes ?? [], p.makes) : null;
   const colorOk = p.colors ? attributeMask(task.colors ?? [], p.colors) : null;
   if ((makeOk && !makeOk.includes(1)) || (colorOk && !colorOk.includes(1))) return;
-  // a make/color filter over a segment without that lane: no row has one
-  if ((makeOk && !seg.make) || (colorOk && !seg.color)) return;
-  const make = makeOk ? codeLane(buf, seg.make!, seg.makeWidth, seg.rows) : null;
-  const color = colorOk ? codeLane(buf, seg.color!, seg.colorWidth, seg.rows) : null;
+  const make = labelReader(buf, seg, 'make');
+  const color = labelReader(buf, seg, 'color');
   let left = matched;
   for (let d = first; d < end && left > 0; d++) {
     const distance = ds[d]!;
@@ -219,9 +218,9 @@ function viaPostings(
       if (t < p.lo || t >= p.hi) continue;
       if (p.geo && !p.geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
       if (cameraOk && !cameraOk[camera[i]!]) continue;
-      if (regionOk && (region === null || !regionOk[region[i]!])) continue;
-      if (makeOk && !makeOk[make![i]!]) continue;
-      if (colorOk && !colorOk[color![i]!]) continue;
+      if (regionOk && !regionOk[region(i)]) continue;
+      if (makeOk && !makeOk[make(i)]) continue;
+      if (colorOk && !colorOk[color(i)]) continue;
       top.offer(distance, t, i, seqAt);
     }
   }

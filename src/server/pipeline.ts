@@ -398,7 +398,7 @@ export class Pipeline {
     const base = this.recordFields(ex, 200);
     const tenant = fields.tenant ?? principal.tenant;
     try {
-      await this.deps.services.auditTrail.append(tenant, { ...base, ...fields, tenant });
+      await this.deps.services.auditTrail.appendDurable(tenant, { ...base, ...fields, tenant });
     } catch (err) {
       this.deps.metrics.auditFailures.inc();
       throw isPlatesearchError(err) && err.code === AuditUnavailable.code ? err : AuditUnavailable();
@@ -458,7 +458,7 @@ export class Pipeline {
       // the other logs are independent: their group commits run side by side, not one after the other
       const others = fields.tenantsTouched.filter((t) => t !== own);
       if (others.length > 0) {
-        const written = await Promise.allSettled(others.map((other) => auditTrail.append(other, { ...fields, tenant: other })));
+        const written = await Promise.allSettled(others.map((other) => auditTrail.appendDurable(other, { ...fields, tenant: other })));
         const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
         if (failed) throw failed.reason;
       }
@@ -470,7 +470,7 @@ export class Pipeline {
       Object.assign(fields, { status, outcome: outcomeOf(status) });
     }
     try {
-      await auditTrail.append(own, fields);
+      await auditTrail.appendDurable(own, fields);
     } catch (err) {
       this.deps.metrics.auditFailures.inc();
       log.error({ err, reqId: ex.requestId }, 'audit record could not be written');

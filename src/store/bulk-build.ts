@@ -94,10 +94,15 @@ export function buildBulkShard(job: BulkShardJob, letGo?: () => void): { bytes: 
   // the spare lanes, the sort keys and the plate table are garbage now: the build thread collects them before
   // the file is laid out, so they are not held beside it
   letGo?.();
-  const writeSlots = (slots: Uint8Array) => {
-    for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
-  };
+  const writeSlots = (slots: Uint8Array) => writePlateSlots(dict, m, slots);
   return writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color });
+}
+
+// Loops of the build's once-a-shard steps are functions of their own (here, in codeLabel, codePlates and
+// shard-format.ts): V8 optimizes a function called once a shard only on-stack in a loop, and that code was thrown
+// away at the first line after the loop, once a shard (bench/RESULTS.md "Bulk load: lines found once …").
+function writePlateSlots(dict: Float64Array, m: number, slots: Uint8Array): void {
+  for (let d = 0; d < m; d++) writePlateSlot(dict[d]!, slots, d * kPlateSlotBytes);
 }
 
 /** The job's rows as a ShardSource (what sortOrder reads: ts, lat, lon). */
@@ -127,7 +132,7 @@ function codeLabel(label: JobLabel, order: Uint32Array, into: Int32Array): Coded
   const { values, optional, codes } = label;
   const n = order.length;
   const used = new Uint8Array(values.length);
-  for (let i = 0; i < n; i++) used[codes[i]!] = 1;
+  markUsed(codes, n, used);
   const base = optional ? 1 : 0;
   const list: number[] = [];
   for (let c = base; c < used.length; c++) if (used[c]) list.push(c);
@@ -135,14 +140,24 @@ function codeLabel(label: JobLabel, order: Uint32Array, into: Int32Array): Coded
   const remap = new Int32Array(values.length);
   list.forEach((c, rank) => (remap[c] = rank + base));
   const indices = into;
+  const nulls = remapRows(codes, order, remap, indices, optional);
+  const sorted = list.map((c) => values[c]!);
+  return { values: optional ? ['', ...sorted] : sorted, indices, nulls };
+}
+
+function markUsed(codes: Int32Array, n: number, used: Uint8Array): void {
+  for (let i = 0; i < n; i++) used[codes[i]!] = 1;
+}
+
+/** indices[i] = remap[codes[order[i]]]; returns the rows of code 0 when optional (none). */
+function remapRows(codes: Int32Array, order: Uint32Array, remap: Int32Array, indices: Int32Array, optional: boolean): number {
   let nulls = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < order.length; i++) {
     const c = codes[order[i]!]!;
     indices[i] = remap[c]!;
     if (c === 0 && optional) nulls++;
   }
-  const sorted = list.map((c) => values[c]!);
-  return { values: optional ? ['', ...sorted] : sorted, indices, nulls };
+  return nulls;
 }
 
 // One function per array type: a loop over lanes of both types in one function makes its element reads
@@ -158,30 +173,43 @@ export function gatherI32(lane: Int32Array, at: Uint32Array, out: Int32Array = n
 }
 
 /**
- * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys
- * found with an open-addressing hash table over the numbers (one probe or two a row), then only those
- * sorted (native Float64Array sort) and ranked. Numeric order of keys = string order of plates.
+ * The sorted plate dictionary of a shard's plate keys, and each row's index into it: the distinct keys found
+ * with an open-addressing hash table over the numbers (one probe or two a row), then only those sorted by a
+ * stable LSD radix sort of their indices, which gives each distinct key its rank as it places it. Numeric
+ * order of keys = string order of plates.
+ *
+ * A key is an integer below 2^53 (src/store/plate-key.ts): its low 32 bits sort in three passes (11, 11, 10
+ * bits) and its high 21 in two (11, 10), all five histograms counted in one pass first; a pass whose digit is
+ * the same for every key is skipped. Before, the distinct keys went through the native Float64Array sort and
+ * each then back through the hash table for its rank: half of codePlates' time at 300k rows with 146k
+ * distinct (bench/RESULTS.md "Bulk load: lines found once, plate ranks by radix …"). Sorting all rows by key
+ * instead of the distinct ones was slower: the last pass over the rows in key order reads and writes at
+ * random. `codePlatesPlain` is the definition it is held to (test/plate-key.test.ts).
  */
 export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
   const n = keys.length;
   const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
   const mask = size - 1;
-  const table = new Int32Array(size).fill(-1);
+  const table = new Int32Array(size); // a distinct key's index + 1; 0 = empty (no fill pass: 4 B a slot at 2n+ slots)
   const distinct = new Float64Array(n);
   const first = new Int32Array(n);
+  const m = distinctKeys(keys, table, distinct, first);
+  const { dict, rankOf } = rankKeys(distinct, m);
+  const plate = new Int32Array(n);
+  rowRanks(first, rankOf, plate);
+  return { plate, dict, m };
+}
+
+/** The distinct keys in order of first appearance into `distinct`, each row's index among them into `first`; returns their count. */
+function distinctKeys(keys: Float64Array, table: Int32Array, distinct: Float64Array, first: Int32Array): number {
+  const mask = table.length - 1;
   let m = 0;
-  const slotOf = (k: number): number => {
-    // keys are integers below 2^53: their low and high 32 bits, mixed
-    let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
-    h ^= h >>> 15;
-    return h & mask;
-  };
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    for (let h = slotOf(k); ; h = (h + 1) & mask) {
-      const d = table[h]!;
+    for (let h = slotOfKey(k, mask); ; h = (h + 1) & mask) {
+      const d = table[h]! - 1;
       if (d < 0) {
-        table[h] = m;
+        table[h] = m + 1;
         distinct[m] = k;
         first[i] = m++;
         break;
@@ -192,15 +220,99 @@ export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float
       }
     }
   }
-  const dict = distinct.slice(0, m).sort();
-  const rankOf = new Int32Array(m);
-  for (let j = 0; j < m; j++) {
-    const k = dict[j]!;
-    let h = slotOf(k);
-    while (distinct[table[h]!] !== k) h = (h + 1) & mask;
-    rankOf[table[h]!] = j;
+  return m;
+}
+
+/** A hash table slot of a key (an integer below 2^53: its low and high 32 bits, mixed). */
+function slotOfKey(k: number, mask: number): number {
+  let h = Math.imul((k >>> 0) ^ Math.imul(Math.floor(k / 4294967296), 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 15;
+  return h & mask;
+}
+
+/** keys[0..m) (distinct) sorted ascending, and each one's place in that order (radix, see codePlates). */
+function rankKeys(keys: Float64Array, m: number): { dict: Float64Array; rankOf: Int32Array } {
+  const lo = new Uint32Array(m), hi = new Uint32Array(m);
+  // histograms of the five digits, one after another: 2048 buckets each (the last two use 1024)
+  const counts = new Int32Array(5 << 11);
+  digitCounts(keys, m, lo, hi, counts);
+  let order = new Uint32Array(m), spare = new Uint32Array(m);
+  identity(order);
+  for (let pass = 0; pass < 5; pass++) {
+    const base = pass << 11;
+    if (!startsOfDigit(counts, base, m)) continue; // one bucket holds every key: the order stays
+    radixPass(order, spare, pass < 3 ? lo : hi, pass === 0 || pass === 3 ? 0 : pass === 1 || pass === 4 ? 11 : 22, counts, base);
+    const t = order;
+    order = spare;
+    spare = t;
   }
-  const plate = new Int32Array(n);
-  for (let i = 0; i < n; i++) plate[i] = rankOf[first[i]!]!;
-  return { plate, dict, m };
+  const dict = new Float64Array(m);
+  const rankOf = new Int32Array(m);
+  placeKeys(order, keys, dict, rankOf);
+  return { dict, rankOf };
+}
+
+function digitCounts(keys: Float64Array, m: number, lo: Uint32Array, hi: Uint32Array, counts: Int32Array): void {
+  for (let i = 0; i < m; i++) {
+    const k = keys[i]!;
+    const l = k >>> 0, h = Math.floor(k / 4294967296) >>> 0;
+    lo[i] = l;
+    hi[i] = h;
+    counts[l & 0x7ff]!++;
+    counts[2048 + ((l >>> 11) & 0x7ff)]!++;
+    counts[4096 + (l >>> 22)]!++;
+    counts[6144 + (h & 0x7ff)]!++;
+    counts[8192 + (h >>> 11)]!++;
+  }
+}
+
+function rowRanks(first: Int32Array, rankOf: Int32Array, plate: Int32Array): void {
+  for (let i = 0; i < first.length; i++) plate[i] = rankOf[first[i]!]!;
+}
+
+function identity(order: Uint32Array): void {
+  for (let i = 0; i < order.length; i++) order[i] = i;
+}
+
+/** One stable counting pass: `from` reordered into `to` by the 11-bit digit of `lane` at `shift`. */
+function radixPass(from: Uint32Array, to: Uint32Array, lane: Uint32Array, shift: number, counts: Int32Array, base: number): void {
+  for (let j = 0; j < from.length; j++) {
+    const i = from[j]!;
+    to[counts[base + ((lane[i]! >>> shift) & 0x7ff)]!++] = i;
+  }
+}
+
+/** dict in key order, and each key's place in it. */
+function placeKeys(order: Uint32Array, keys: Float64Array, dict: Float64Array, rankOf: Int32Array): void {
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j]!;
+    dict[j] = keys[i]!;
+    rankOf[i] = j;
+  }
+}
+
+/**
+ * counts[base .. base + 2048) → each bucket's first place (an exclusive prefix sum, in place); false when one
+ * bucket holds all `n` keys (the pass would move nothing).
+ */
+function startsOfDigit(counts: Int32Array, base: number, n: number): boolean {
+  let at = 0;
+  for (let d = base; d < base + 2048; d++) {
+    const c = counts[d]!;
+    if (c === n) return false;
+    counts[d] = at;
+    at += c;
+  }
+  return true;
+}
+
+/**
+ * The definition codePlates is held to (test/plate-key.test.ts): the distinct keys sorted as numbers, and each
+ * row's index among them.
+ */
+export function codePlatesPlain(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+  const dict = Float64Array.from(new Set(keys)).sort();
+  const rank = new Map<number, number>();
+  dict.forEach((k, j) => rank.set(k, j));
+  return { plate: Int32Array.from(keys, (k) => rank.get(k)!), dict, m: dict.length };
 }

@@ -257,7 +257,7 @@ function shardRows(s: LoadedShard): RowRecord[] {
     const r: RowRecord = {
       seq: s.seqAt(i), plate: plates[s.plate(i)]!, ts: s.tsAt(i), latE7: s.latE7(i), lonE7: s.lonE7(i), camera: s.cameras[s.camera[i]!]!,
     };
-    const region = s.region[i]!;
+    const region = s.regionAt(i);
     if (region !== 0) r.region = s.regions[region]!;
     Object.assign(r, s.extras(i));
     out.push(r);

@@ -56,6 +56,7 @@
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, type CodeAt, type LaneWidth, type PlateWidth } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
+import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
 import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
@@ -194,10 +195,30 @@ export function sortOrder(input: ShardSource): Uint32Array {
   const n = input.length;
   const cell = new Uint32Array(n);
   const hour = new Uint8Array(n);
-  let first = Infinity;
-  for (let i = 0; i < n; i++) first = Math.min(first, Math.floor(input.ts(i) / kTimeBucketMs));
   const c0 = new Int32Array(1 << 11), c1 = new Int32Array(1 << 11), c2 = new Int32Array(1 << 15);
-  for (let i = 0; i < n; i++) {
+  // each loop in a function of its own: sortOrder runs once a shard, so V8 optimizes it only on-stack in a
+  // loop, and such code was thrown away at the first line after that loop ("insufficient type feedback"),
+  // leaving the next loop to the interpreter until its own on-stack compile (bench/RESULTS.md "Bulk load:
+  // lines found once …": 11 deopts of sortOrder in a 2M load)
+  hourCellCounts(input, firstHour(input), hour, cell, c0, c1, c2);
+  startsOf(c0);
+  startsOf(c1);
+  startsOf(c2);
+  const a = new Uint32Array(n), b = new Uint32Array(n);
+  scatterByCellLow(a, cell, c0);
+  scatterByCellHigh(a, b, cell, c1);
+  scatterByHour(b, a, hour, cell, c2);
+  return a;
+}
+
+function firstHour(input: ShardSource): number {
+  let first = Infinity;
+  for (let i = 0, n = input.length; i < n; i++) first = Math.min(first, Math.floor(input.ts(i) / kTimeBucketMs));
+  return first;
+}
+
+function hourCellCounts(input: ShardSource, first: number, hour: Uint8Array, cell: Uint32Array, c0: Int32Array, c1: Int32Array, c2: Int32Array): void {
+  for (let i = 0, n = input.length; i < n; i++) {
     // hours since the shard's first hour (a day shard spans 24; anything later shares the last bucket)
     const h = Math.min(31, Math.floor(input.ts(i) / kTimeBucketMs) - first);
     const c = cellOf(input.latE7(i), input.lonE7(i));
@@ -207,20 +228,24 @@ export function sortOrder(input: ShardSource): Uint32Array {
     c1[(c >>> 11) & 0x7ff]!++;
     c2[(h << 10) | (c >>> 22)]!++;
   }
-  startsOf(c0);
-  startsOf(c1);
-  startsOf(c2);
-  const a = new Uint32Array(n), b = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[c0[cell[i]! & 0x7ff]!++] = i;
-  for (let j = 0; j < n; j++) {
-    const i = a[j]!;
-    b[c1[(cell[i]! >>> 11) & 0x7ff]!++] = i;
+}
+
+function scatterByCellLow(to: Uint32Array, cell: Uint32Array, c0: Int32Array): void {
+  for (let i = 0; i < to.length; i++) to[c0[cell[i]! & 0x7ff]!++] = i;
+}
+
+function scatterByCellHigh(from: Uint32Array, to: Uint32Array, cell: Uint32Array, c1: Int32Array): void {
+  for (let j = 0; j < from.length; j++) {
+    const i = from[j]!;
+    to[c1[(cell[i]! >>> 11) & 0x7ff]!++] = i;
   }
-  for (let j = 0; j < n; j++) {
-    const i = b[j]!;
-    a[c2[(hour[i]! << 10) | (cell[i]! >>> 22)]!++] = i;
+}
+
+function scatterByHour(from: Uint32Array, to: Uint32Array, hour: Uint8Array, cell: Uint32Array, c2: Int32Array): void {
+  for (let j = 0; j < from.length; j++) {
+    const i = from[j]!;
+    to[c2[(hour[i]! << 10) | (cell[i]! >>> 22)]!++] = i;
   }
-  return a;
 }
 
 /** Bucket counts → each bucket's first place (an exclusive prefix sum, in place). */
@@ -249,7 +274,9 @@ export interface ShardLane {
 
 export type ShardLaneName =
   | 'ts' | 'lat' | 'lon' | 'plate' | 'camera' | 'region' | 'make' | 'color' | 'postings' | 'slots' | 'zones'
-  | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes';
+  | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes'
+  // in memory only, never in a file: region, make and color packed at load (src/store/shard-labels.ts)
+  | 'labels' | 'labelTriples';
 
 export interface ShardHeader {
   meta: ShardMeta;
@@ -410,29 +437,11 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   const n = g.ts.length;
   const { camera: cameraDict, region, make, color, plateCount } = g;
   const { ts: tsOf, seq: seqOf, lat, lon, conf } = g;
-  let minTs = Infinity, maxTs = -Infinity, minSeq = Infinity, maxSeq = -Infinity;
-  let confCount = 0, confNarrow = true;
-  let ridCount = 0, ridBytes = 0;
-  const rids: (Uint8Array | undefined)[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = tsOf[i]!, s = seqOf[i]!;
-    const c = conf[i]!;
-    if (c === c) {
-      confCount++;
-      if (confNarrow && !(c >= 0 && Object.is(Math.round(c * kConfidenceScale) / kConfidenceScale, c) && c * kConfidenceScale < kNoConfidence)) confNarrow = false;
-    }
-    const id = g.readId[i];
-    if (id !== undefined) {
-      const b = enc.encode(id);
-      rids[i] = b;
-      ridCount++;
-      ridBytes += b.length;
-    }
-    if (t < minTs) minTs = t;
-    if (t > maxTs) maxTs = t;
-    if (s < minSeq) minSeq = s;
-    if (s > maxSeq) maxSeq = s;
-  }
+  // every loop below is a function of its own: this runs once a shard, so V8 optimizes it only on-stack in a
+  // loop, and such code was thrown away at the first line after the loop ("insufficient type feedback"), the
+  // next loop then interpreted until its own on-stack compile: ~5 deopts a shard in a 2M bulk load
+  // (bench/RESULTS.md "Bulk load: lines found once …")
+  const { minTs, maxTs, minSeq, maxSeq, confCount, confNarrow, ridCount, ridBytes, rids } = rowStats(g);
   const tsBase = day * kDayMs;
   const narrowTs = n === 0 || (minTs >= tsBase && maxTs - tsBase <= kMaxTsOffset);
   const seqBase = n === 0 ? 0 : minSeq;
@@ -477,13 +486,8 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   out.set(headerBytes, kPrefixBytes);
 
   const lane = (name: ShardLaneName) => lanes[name]!;
-  if (narrowTs) {
-    const ts = new Uint32Array(buf, lane('ts').at, n);
-    for (let i = 0; i < n; i++) ts[i] = tsOf[i]! - tsBase;
-  } else {
-    const ts = new BigInt64Array(buf, lane('ts').at, n);
-    for (let i = 0; i < n; i++) ts[i] = BigInt(tsOf[i]!);
-  }
+  if (narrowTs) writeOffsets(new Uint32Array(buf, lane('ts').at, n), tsOf, tsBase);
+  else writeBigInts(new BigInt64Array(buf, lane('ts').at, n), tsOf);
   new Int32Array(buf, lane('lat').at, n).set(lat);
   new Int32Array(buf, lane('lon').at, n).set(lon);
   const codes = (name: ShardLaneName, values: Int32Array) => {
@@ -498,17 +502,104 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   codes('color', color.indices);
 
   // plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate)
-  const plate = g.plate;
-  const counts = new Uint32Array(plateCount + 1);
-  for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
-  for (let p = 0; p < plateCount; p++) counts[p + 1]! += counts[p]!;
   const postings = lane('postings').width === 2 ? new Uint16Array(buf, lane('postings').at, n) : new Uint32Array(buf, lane('postings').at, n);
-  for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
+  writePostings(postings, g.plate, plateCount);
 
   g.writeSlots(new Uint8Array(buf, lane('slots').at, plateCount * kPlateSlotBytes));
 
   // zone maps per block, in degrees as the kernels compare them
-  const zones = new Float64Array(buf, lane('zones').at, blocks * 6);
+  writeZones(new Float64Array(buf, lane('zones').at, blocks * 6), blocks, tsOf, lat, lon);
+
+  if (narrowSeq) writeOffsets(new Uint32Array(buf, lane('seq').at, n), seqOf, seqBase);
+  else new Float64Array(buf, lane('seq').at, n).set(seqOf);
+
+  const cl = lanes.confidence;
+  if (cl && cl.width === 2) writeNarrowConfidence(new Uint16Array(buf, cl.at, n), conf);
+  else if (cl) new Float64Array(buf, cl.at, n).set(conf);
+
+  if (lanes.readIdOffsets) writeReadIds(new Uint32Array(buf, lane('readIdOffsets').at, n + 1), new Uint8Array(buf, lane('readIdBytes').at, ridBytes), rids!);
+  return { bytes: out, meta };
+}
+
+/** What the lanes' layout needs to know of the rows: ts and seq ranges, confidences, read ids (encoded). */
+function rowStats(g: CodedRows) {
+  const range = new Float64Array(4);
+  valueRange(g.ts, range, 0);
+  valueRange(g.seq, range, 2);
+  const conf = new Float64Array(2);
+  confidenceStats(g.conf, conf);
+  // the read ids only when there are any (a bulk shard's list is empty): a branch never taken inside a loop
+  // left that loop's optimized code without feedback for it
+  const ids = g.readId.length > 0 ? encodeReadIds(g.readId, g.ts.length) : { ridCount: 0, ridBytes: 0, rids: undefined };
+  return { minTs: range[0]!, maxTs: range[1]!, minSeq: range[2]!, maxSeq: range[3]!, confCount: conf[0]!, confNarrow: conf[1] === 1, ...ids };
+}
+
+/** out[at] = min, out[at + 1] = max of the values (±Infinity when none). */
+function valueRange(values: Float64Array, out: Float64Array, at: number): void {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  out[at] = min;
+  out[at + 1] = max;
+}
+
+/** out[0] = confidences present, out[1] = 1 when each fits the u16 lane exactly (confidence-lane.ts), else 0. */
+function confidenceStats(conf: Float64Array, out: Float64Array): void {
+  let confCount = 0, confNarrow = true;
+  for (let i = 0; i < conf.length; i++) {
+    const c = conf[i]!;
+    if (c === c) {
+      confCount++;
+      if (confNarrow && !(c >= 0 && Object.is(Math.round(c * kConfidenceScale) / kConfidenceScale, c) && c * kConfidenceScale < kNoConfidence)) confNarrow = false;
+    }
+  }
+  out[0] = confCount;
+  out[1] = confNarrow ? 1 : 0;
+}
+
+/** The rows' read ids as UTF-8 (undefined where none), their count and bytes. */
+function encodeReadIds(readId: readonly (string | undefined)[], n: number) {
+  let ridCount = 0, ridBytes = 0;
+  // made at the first read id: a holey array of n (dictionary elements past 100k rows) was the largest line of
+  // a bulk shard's file in the profile when made for every shard
+  let rids: (Uint8Array | undefined)[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const id = readId[i];
+    if (id !== undefined) {
+      const b = enc.encode(id);
+      rids ??= new Array<Uint8Array | undefined>(n);
+      rids[i] = b;
+      ridCount++;
+      ridBytes += b.length;
+    }
+  }
+  return { ridCount, ridBytes, rids };
+}
+
+/** out[i] = values[i] - base (ts and seq as u32 offsets). */
+function writeOffsets(out: Uint32Array, values: ArrayLike<number>, base: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = values[i]! - base;
+}
+
+function writeBigInts(out: BigInt64Array, values: ArrayLike<number>): void {
+  for (let i = 0; i < out.length; i++) out[i] = BigInt(values[i]!);
+}
+
+/** plate → rows: a counting sort of row indexes by plate (stable, so rows ascend within a plate). */
+function writePostings(postings: Uint16Array | Uint32Array, plate: ArrayLike<number>, plateCount: number): void {
+  const n = postings.length;
+  const counts = new Uint32Array(plateCount + 1);
+  for (let i = 0; i < n; i++) counts[plate[i]! + 1]!++;
+  for (let p = 0; p < plateCount; p++) counts[p + 1]! += counts[p]!;
+  for (let i = 0; i < n; i++) postings[counts[plate[i]!]!++] = i;
+}
+
+/** Zone maps per block, in degrees as the kernels compare them. */
+function writeZones(zones: Float64Array, blocks: number, tsOf: ArrayLike<number>, lat: ArrayLike<number>, lon: ArrayLike<number>): void {
+  const n = tsOf.length;
   for (let b = 0; b < blocks; b++) {
     let a0 = Infinity, a1 = -Infinity, b0 = Infinity, b1 = -Infinity, c0 = Infinity, c1 = -Infinity;
     for (let i = b * kBlockRows, end = Math.min(n, i + kBlockRows); i < end; i++) {
@@ -523,33 +614,25 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
     }
     zones.set([a0, a1, b0, b1, c0, c1], b * 6);
   }
+}
 
-  if (narrowSeq) {
-    const seq = new Uint32Array(buf, lane('seq').at, n);
-    for (let i = 0; i < n; i++) seq[i] = seqOf[i]! - seqBase;
-  } else new Float64Array(buf, lane('seq').at, n).set(seqOf);
+function writeNarrowConfidence(out: Uint16Array, conf: ArrayLike<number>): void {
+  for (let i = 0; i < out.length; i++) out[i] = Number.isNaN(conf[i]!) ? kNoConfidence : Math.round(conf[i]! * kConfidenceScale);
+}
 
-  const cl = lanes.confidence;
-  if (cl && cl.width === 2) {
-    const c = new Uint16Array(buf, cl.at, n);
-    for (let i = 0; i < n; i++) c[i] = Number.isNaN(conf[i]!) ? kNoConfidence : Math.round(conf[i]! * kConfidenceScale);
-  } else if (cl) new Float64Array(buf, cl.at, n).set(conf);
-
-  if (lanes.readIdOffsets) {
-    const offsets = new Uint32Array(buf, lane('readIdOffsets').at, n + 1);
-    const bytes = new Uint8Array(buf, lane('readIdBytes').at, ridBytes);
-    let o = 0;
-    for (let i = 0; i < n; i++) {
-      offsets[i] = o;
-      const b = rids[i];
-      if (b) {
-        bytes.set(b, o);
-        o += b.length;
-      }
+/** Read ids as offsets (n + 1) into their bytes. */
+function writeReadIds(offsets: Uint32Array, bytes: Uint8Array, rids: readonly (Uint8Array | undefined)[]): void {
+  const n = offsets.length - 1;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = o;
+    const b = rids[i];
+    if (b) {
+      bytes.set(b, o);
+      o += b.length;
     }
-    offsets[n] = o;
   }
-  return { bytes: out, meta };
+  offsets[n] = o;
 }
 
 /** True when `bytes` start like a format 1 shard (an Arrow IPC file). */
@@ -580,18 +663,19 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.bases !== undefined) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
   for (const d of ['camera', 'region', 'make', 'color'] as const) if (!Array.isArray(h.dicts[d])) bad(`has no ${d} dictionary`);
   const count: Record<ShardLaneName, number> = {
     ts: n, lat: n, lon: n, plate: n, camera: n, region: n, make: n, color: n, postings: n, seq: n, confidence: n,
-    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1,
+    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1,
   };
   const widths: Record<ShardLaneName, number[]> = {
     ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
     postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
+    labels: [], labelTriples: [],
   };
   const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
   for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
@@ -647,6 +731,31 @@ export class ShardView {
   /** The plate lane's code of every row, as a function of the row: u16 or u32 as the file has it, or u24 in memory. */
   plateReader(): CodeAt {
     return plateCodeReader(this.bytes.buffer, this.ptr('plate'), this.width('plate') as PlateWidth, this.rows);
+  }
+
+  /**
+   * Region, make or color code (dictionary id, 0 = none) of every row, as a function of the row: the file's lane,
+   * 0 when it is absent, or the labels lane through its triple table once packed (src/store/shard-labels.ts).
+   */
+  labelReader(field: LabelField): LabelAt {
+    return labelReader(this.bytes.buffer, this.labelLanes(), field);
+  }
+
+  /** The region / make / color lanes' or the labels lane's part of a segment layout (arena offsets, widths). */
+  labelLanes(): LabelLanes {
+    const lanes = this.header.lanes;
+    const out: LabelLanes = { rows: this.rows, region: this.ptr('region'), make: this.ptr('make'), color: this.ptr('color') };
+    if (lanes.region) out.regionWidth = lanes.region.width as LaneWidth;
+    if (lanes.make) out.makeWidth = lanes.make.width as LaneWidth;
+    if (lanes.color) out.colorWidth = lanes.color.width as LaneWidth;
+    if (lanes.labels) {
+      out.labels = this.ptr('labels');
+      out.labelsWidth = lanes.labels.width as 1 | 2;
+      out.labelTriples = this.ptr('labelTriples');
+      out.labelTriplesWidth = lanes.labelTriples!.width as 1 | 2;
+      out.labelCount = lanes.labelTriples!.bytes / labelTriplesBytes(1, out.labelTriplesWidth);
+    }
+    return out;
   }
 
   /** lat or lon (i32, 1e-7°) of every row, as a function of the row: the file's i32 lane or its u24 form in memory. */
@@ -729,16 +838,18 @@ export class ShardView {
     const plates = this.plates();
     const d = this.header.dicts;
     const plate = this.plateReader(), camera = this.codes('camera')!;
-    const region = this.codes('region'), make = this.codes('make'), color = this.codes('color');
+    const region = this.labelReader('region'), make = this.labelReader('make'), color = this.labelReader('color');
     const out: RowRecord[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const r: RowRecord = { seq: seq(i), plate: plates[plate(i)]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera[i]!]! };
       if (r.plate === undefined || r.camera === undefined) throw CorruptFile(`Shard row ${i} names no dictionary entry: ${this.file}`, { file: this.file });
-      if (region && region[i] !== 0) r.region = d.region[region[i]!]!;
+      const g = region(i);
+      if (g !== 0) r.region = d.region[g]!;
       const c = conf(i);
       if (c !== undefined) r.confidence = c;
-      if (make && make[i] !== 0) r.make = d.make[make[i]!]!;
-      if (color && color[i] !== 0) r.color = d.color[color[i]!]!;
+      const m = make(i), k = color(i);
+      if (m !== 0) r.make = d.make[m]!;
+      if (k !== 0) r.color = d.color[k]!;
       const id = rid(i);
       if (id !== undefined) r.readId = id;
       out[i] = r;

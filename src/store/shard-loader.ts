@@ -20,6 +20,8 @@ import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import { compactSeqLane } from './seq-blocks.js';
 import { narrowU24Lanes } from './shard-u24.js';
+import type { LabelAt } from '../core/label-lanes.js';
+import { packLabelLanes } from './shard-labels.js';
 import { findPlateSlot, slotString } from './plate-key.js';
 import { plateCodeFrom } from '../query/shard-plate-code.js';
 import { lowerBound } from '../core/sorted-search.js';
@@ -32,13 +34,6 @@ import { PlateRuns, plateRunsMade } from './plate-runs.js';
  */
 export const shardSlotsDropped = { shards: 0, bytes: 0, leases: 0 };
 
-/** One zero lane shared by every shard without a region / make / color lane (read only; grown on demand). */
-let zeroLane = new Uint8Array(0);
-function zeros(rows: number): Uint8Array {
-  if (zeroLane.length < rows) zeroLane = new Uint8Array(Math.max(rows, 2 * zeroLane.length));
-  return zeroLane.subarray(0, rows);
-}
-
 /** A shard resident in an arena, with JS views of its lanes (all views share the arena's memory). */
 export class LoadedShard {
   /** Where the shard is, for messages (ObjectStore.locate); its key is `entry.file`. */
@@ -48,9 +43,8 @@ export class LoadedShard {
   readonly layout: SegmentLayout;
   /** Row i's plate code (u16 or u32 as the file has it, u24 in memory where the codes fit: src/store/shard-u24.ts). */
   readonly plate: CodeAt;
-  /** Code lanes at the shard's widths; region (and make/color) read 0 = none when the file has no such lane. */
+  /** Code lanes at the shard's widths (region, make and color: regionAt / makeAt / colorAt). */
   readonly camera: CodeLane;
-  readonly region: CodeLane;
   /** The plate → rows lane's entry j (u16, u24 in memory above 65,536 rows, or u32: src/store/shard-u24.ts). */
   readonly postings: RowAt;
   /** Arena offsets of the seq and plate → rows lanes (for kernel tasks; see src/query/segment-task.ts). */
@@ -78,6 +72,10 @@ export class LoadedShard {
   private readonly seq24: DataView | null;
   private readonly seqBlocks: Uint32Array;
   private readonly seqOf: (i: number) => number;
+  // region, make and color codes: the file's lanes (0 = none when absent) or the labels lane's triples
+  private readonly regionOf: LabelAt;
+  private readonly makeOf: LabelAt;
+  private readonly colorOf: LabelAt;
   private platesCache?: string[];
 
   constructor(init: { file: string; entry: ShardEntry; view: ShardView; layout: SegmentLayout; regions: Region[] }) {
@@ -95,7 +93,9 @@ export class LoadedShard {
     this.lonOf = v.coordReader('lon');
     this.plate = v.plateReader();
     this.camera = v.codes('camera')!;
-    this.region = v.codes('region') ?? zeros(n);
+    this.regionOf = v.labelReader('region');
+    this.makeOf = v.labelReader('make');
+    this.colorOf = v.labelReader('color');
     this.postings = rowsReader(v.bytes.buffer, v.ptr('postings'), v.width('postings') as 2 | 3 | 4, n);
     this.seqPtr = v.ptr('seq');
     this.postingsPtr = v.ptr('postings');
@@ -117,6 +117,22 @@ export class LoadedShard {
 
   get rows(): number {
     return this.meta.rows;
+  }
+
+  /**
+   * Row i's region, make and color codes (ids into `regions`, `attributes().makes` / `colors`; 0 = none), whether
+   * the shard holds three lanes or one labels lane (src/core/label-lanes.ts): the one way JS reads these fields.
+   */
+  regionAt(i: number): number {
+    return this.regionOf(i);
+  }
+
+  makeAt(i: number): number {
+    return this.makeOf(i);
+  }
+
+  colorAt(i: number): number {
+    return this.colorOf(i);
   }
 
   private pins = 0;
@@ -456,10 +472,10 @@ export class LoadedShard {
     return [first(false), first(true)];
   }
 
-  /** The make and color lanes (dictionary ids; 0 = none) and their dictionaries, for `makes`/`colors` filters. */
-  attributes(): { make: CodeLane; makes: readonly string[]; color: CodeLane; colors: readonly string[] } {
-    const x = (this.extraCols ??= this.makeExtraCols());
-    return { make: x.make, makes: x.makes, color: x.color, colors: x.colors };
+  /** The make and color dictionaries (id 0 = none), for `makes`/`colors` filters (codes: makeAt / colorAt). */
+  attributes(): { makes: readonly string[]; colors: readonly string[] } {
+    const d = this.view.header.dicts;
+    return { makes: d.make, colors: d.color };
   }
 
   /** Optional fields of row `i`, for materialising a hit (direct views of the lanes). */
@@ -468,9 +484,9 @@ export class LoadedShard {
     const out: { confidence?: number; make?: string; color?: string; readId?: string } = {};
     const c = x.conf(i);
     if (c !== undefined) out.confidence = c;
-    const m = x.make[i]!;
+    const m = this.makeAt(i);
     if (m !== 0) out.make = x.makes[m]!;
-    const k = x.color[i]!;
+    const k = this.colorAt(i);
     if (k !== 0) out.color = x.colors[k]!;
     const id = x.readId(i);
     if (id !== undefined) out.readId = id;
@@ -478,7 +494,7 @@ export class LoadedShard {
   }
 
   /**
-   * The lanes `extras` reads (confidence and read id readers, make and color codes with their dictionaries),
+   * The lanes `extras` reads (confidence and read id readers, the make and color dictionaries),
    * for code that builds many hits of this shard and wants no object per row (src/query/shard-hits.ts).
    */
   extraLanes(): Readonly<NonNullable<LoadedShard['extraCols']>> {
@@ -486,7 +502,7 @@ export class LoadedShard {
   }
 
   private extraCols?: {
-    conf: (i: number) => number | undefined; make: CodeLane; makes: string[]; color: CodeLane; colors: string[];
+    conf: (i: number) => number | undefined; makes: string[]; colors: string[];
     readId: (i: number) => string | undefined;
   };
 
@@ -494,9 +510,7 @@ export class LoadedShard {
     const v = this.view;
     return {
       conf: v.confidenceReader(),
-      make: v.codes('make') ?? zeros(this.rows),
       makes: v.header.dicts.make,
-      color: v.codes('color') ?? zeros(this.rows),
       colors: v.header.dicts.color,
       readId: v.readIdReader(),
     };
@@ -585,24 +599,28 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       const len = slots[d * kPlateSlotBytes + 15]!;
       if (len < 1 || len > 10) throw CorruptFile(`Shard plate dictionary entry ${d} has length ${len}: ${file}`, { file });
     }
-    // ts, lat, lon as u24 offsets from per-run bases (src/store/shard-u24.ts), then seq as u16 offsets from
-    // block bases (src/store/seq-blocks.ts): the region shrinks to what is left
+    // region, make and color as one labels lane (src/store/shard-labels.ts), ts, lat, lon as u24 offsets from
+    // per-run bases (src/store/shard-u24.ts), then seq as u16 offsets from block bases (src/store/seq-blocks.ts):
+    // the region shrinks to what is left
+    const labels = packLabelLanes(view);
+    if (labels) view = new ShardView(file, bytes.subarray(0, labels.bytes), labels.header);
     const u24 = narrowU24Lanes(view);
     if (u24) view = new ShardView(file, bytes.subarray(0, u24.bytes), u24.header);
     const compact = compactSeqLane(view);
     if (compact) view = new ShardView(file, bytes.subarray(0, compact.bytes), compact.header);
-    if (u24 || compact) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
-    const codeWidth = (name: 'camera' | 'region' | 'make' | 'color') => view.width(name) as LaneWidth;
+    if (labels || u24 || compact) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
+    const codeWidth = (name: 'camera') => view.width(name) as LaneWidth;
+    const { rows: _, ...labelLanes } = view.labelLanes();
     const layout: SegmentLayout = {
       arena: region.arena, rows: meta.rows,
       ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'), camera: view.ptr('camera'),
-      region: view.ptr('region'), dict: view.ptr('slots'), dictCount: meta.dictCount, zones: view.ptr('zones'),
-      blocks: Math.ceil(meta.rows / view.header.blockRows), make: view.ptr('make'), color: view.ptr('color'),
+      dict: view.ptr('slots'), dictCount: meta.dictCount, zones: view.ptr('zones'),
+      blocks: Math.ceil(meta.rows / view.header.blockRows),
       tsWidth: view.width('ts') as 3 | 4 | 8, tsBase: view.header.tsBase,
       latWidth: view.width('lat') as 3 | 4, lonWidth: view.width('lon') as 3 | 4,
       ...(view.header.bases ? { bases: view.basesPtr() } : {}),
       plateWidth: view.width('plate') as PlateWidth, cameraWidth: codeWidth('camera'),
-      regionWidth: codeWidth('region') || 1, makeWidth: codeWidth('make') || 1, colorWidth: codeWidth('color') || 1,
+      regionWidth: 1, makeWidth: 1, colorWidth: 1, ...labelLanes,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
       postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 3 | 4,

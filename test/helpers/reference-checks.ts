@@ -8,7 +8,7 @@ import type { Engine } from '../../src/engine/index.js';
 import type { Hit, HotlistQuery, SearchKey, SearchQuery, TenantScope } from '../../src/model/query.js';
 import type { StoredRead } from '../../src/model/read.js';
 import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../../src/query/reference/index.js';
-import { filterArb, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
+import { filterArb, kDay, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
 import { analyticsQueryArb, referenceAnalytics } from './analytics-data.js';
 
 /** An engine over a temporary data dir, and every read it holds (as stored). */
@@ -75,7 +75,18 @@ export function checkAnalytics(f: EngineFixture, scopesArb: fc.Arbitrary<TenantS
   );
 }
 
-/** Cursors walked to the end: every page equals the reference's after the same key, and the pages the whole answer. */
+/** Scopes over a non-empty subset of `tenants`, each from time 0 or from a random time in the `days` after kT0. */
+export function tenantScopesArb(tenants: readonly string[], days: number): fc.Arbitrary<TenantScope[]> {
+  return fc
+    .subarray([...tenants], { minLength: 1 })
+    .chain((ts) => fc.tuple(...ts.map((t) => fc.record({ tenant: fc.constant(t), minTs: fc.oneof(fc.constant(0), fc.integer({ min: kT0, max: kT0 + days * kDay })) }))))
+    .map((xs) => xs as TenantScope[]);
+}
+
+/**
+ * Cursors walked to the end: every page of a random query (about 1/8 of its total a page) equals the reference's
+ * after the same key, and the pages together equal the whole answer.
+ */
 export function checkPaging(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, queryArb: fc.Arbitrary<SearchQuery>, runs: number, seed: number) {
   return fc.assert(
     fc.asyncProperty(scopesArb, queryArb, async (scopes, q) => {

@@ -50,7 +50,7 @@ export function liveRowScan(
       let seg: ReturnType<typeof liveSegment> | undefined;
       for (let f = 0; f < filters.length; f++) {
         if (windowMisses(filters[f]!, z[0]!, z[1]!)) continue;
-        const filter = (compiled[f] ??= k.compileFilter(filters[f]!, { cameras, regions }));
+        const filter = (compiled[f] ??= k.compileFilter(filters[f]!, { cameras, regions, makes: cols.makes.values, colors: cols.colors.values }));
         if (filter.empty) continue;
         out ??= k.allocOutput(Math.max(...chunks));
         seg ??= liveSegment(cols, b, view.rowsInBlock(b));

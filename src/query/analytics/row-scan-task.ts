@@ -27,6 +27,9 @@ export interface RowScanTask {
   filters: ReadFilter[];
   cameras: readonly string[];
   regions: readonly string[];
+  /** The make and color dictionaries, when a filter names makes or colors. */
+  makes?: readonly string[];
+  colors?: readonly string[];
   windows?: CameraWindows;
   /** The shard's first and last ts: a filter whose window misses them is answered empty without a scan. */
   span?: { minTs: number; maxTs: number };
@@ -108,7 +111,7 @@ export function runRowScanTask(k: Kernels, task: RowScanTask, budget?: QueryBudg
         continue;
       }
       const inner = k.scratch.mark();
-      const filter = k.compileFilter(f, { cameras: task.cameras, regions: task.regions });
+      const filter = k.compileFilter(f, { cameras: task.cameras, regions: task.regions, makes: task.makes, colors: task.colors }, seg);
       if (!filter.empty && seg.rows > 0) {
         const chunk = Math.min(chunkRowsFor(f), seg.rows);
         pushPassingRows(k, seg, filter, k.allocOutput(chunk), chunk, list, 0, task.windows, budget);

@@ -13,11 +13,10 @@
  * The tenant's retention floor is folded into every filter, so nothing past retention is ever returned.
  */
 import type { Kernels } from '../../core/kernels.js';
-import { kCoordScale } from '../../core/segment.js';
 import { uint32List } from '../../core/typed-list.js';
 import type { ReadFilter } from '../../model/query.js';
 import { QueryBudget } from '../budget.js';
-import { scanShard, type Candidate } from '../executor.js';
+import { rowPasses, scanShard, shardMasks, type Candidate } from '../executor.js';
 import { prepareFilter, type PreparedFilter } from '../filter-plan.js';
 import { liveRowsPassing, liveRowTest } from '../live-scan.js';
 import type { ExecutorPool } from '../pool.js';
@@ -68,20 +67,11 @@ export function rowScanTask(src: Source & { kind: 'shard' }, spec: RowScanSpec):
     layout: s.layout, filters: spec.filters.map((f) => withFloor(f, src.minTs)), cameras: s.cameras, regions: s.regions,
     span: { minTs: s.meta.minTs, maxTs: s.meta.maxTs },
   };
+  // the make/color dictionaries travel only when a filter needs them (tasks are posted to workers)
+  if (spec.filters.some((f) => f.makes || f.colors)) Object.assign(task, s.attributes());
   const windows = shardWindows(src, spec.windows);
   if (windows) task.windows = windows;
   return task;
-}
-
-/** The executor's own row test on a shard row (for the plate → rows path). */
-function shardRowPasses(src: Source & { kind: 'shard' }, p: PreparedFilter, i: number): boolean {
-  const s = src.shard;
-  const t = s.tsAt(i);
-  if (t < p.lo || t >= p.hi) return false;
-  if (p.geo && !p.geo(s.latE7(i) / kCoordScale, s.lonE7(i) / kCoordScale)) return false;
-  if (p.cameras && !p.cameras.has(s.cameras[s.camera[i]!]!)) return false;
-  if (p.regions && (s.region[i] === 0 || !p.regions.has(s.regions[s.region[i]!]!))) return false;
-  return true;
 }
 
 /** A source's rows of one plate, per filter. */
@@ -94,9 +84,12 @@ function plateRows(src: Source, plate: string, spec: RowScanSpec, budget: QueryB
     spec.filters.forEach((f, k) => {
       const p = prepareFilter(f, src.minTs);
       if (p.empty) return;
+      // the executor's row test: time, geo, and camera / region / make / color through the shard's accessors
+      const m = shardMasks(src.shard, p);
+      if (m.none) return;
       for (const i of rows) {
         budget?.tick();
-        if (shardRowPasses(src, p, i)) out[k]!.push(i);
+        if (rowPasses(src.shard, i, p, src.shard.tsAt(i), m)) out[k]!.push(i);
       }
     });
     return windowed(src, out.map((l) => l.done()), spec.windows);

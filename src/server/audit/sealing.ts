@@ -1,13 +1,6 @@
 /**
- * Sealed audit fields (API.md, encryption at rest): every field of a record that may carry a plate, a
- * camera, a hot-list entry, a search parameter, a purpose or a case goes into one `sealed` field, base64 of
- * its AES-256-GCM ciphertext, under a data key of the log's tenant and month. The fields left in clear
- * are the ones verification, paging and filtering need and that hold none of those: kPlainAuditFields.
- * Any other field a route adds is sealed too, so a new field can never leak by default.
- *
- *   record as stored: {…plain fields, "sealed": base64(ciphertext ‖ tag), "sealedBy": "<keyId>:<counter>"}
- *   plaintext       : canonical JSON of the sealed fields
- *   nonce           : counterNonce(0, counter), counter per data key; AAD: "platesearch-audit\n<tenant>\n<seq>"
+ * The audit log's data keys (API.md, encryption at rest): which fields are sealed and how is
+ * sealed-fields.ts; this file makes the keys, keeps their keyring and opens sealed records.
  *
  * The chain hashes the record as stored, so `platesearch audit verify` (and any verifier) needs no key.
  *
@@ -15,7 +8,9 @@
  * month (`t/<tenant>/a/<yyyymm>`: audit keys follow audit retention, not read retention) and appended to the
  * log's keyring `audit/<tenant>.keys` (one JSON line per key: {"id", "kek", "wrapped"}, fsync'd) before the
  * first record that uses it. A new process takes a new key, so a counter is never reused after a crash;
- * a failed batch does not give its counters back.
+ * a failed batch does not give its counters back. The key and a batch's counters are handed to wherever the
+ * batch is sealed (batch.ts: the writer thread, which keeps no key after the batch); the key store (file
+ * or PKCS#11) is asked only here, on the main thread, to wrap and unwrap.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
@@ -24,23 +19,13 @@ import { join } from 'node:path';
 import { counterNonce } from '../../crypto/aead.js';
 import { isKeyDestroyed, wrappedFromJson, wrappedToJson, type DataKeys, type WrappedKey, type WrappedKeyJson } from '../../crypto/data-keys.js';
 import { auditEpoch } from '../../crypto/key-names.js';
-import { canonicalJson } from './record.js';
-
-/** Fields kept in clear: identity, time, outcome and chain (no plate, camera, parameter, purpose or case). */
-export const kPlainAuditFields: ReadonlySet<string> = new Set([
-  'seq', 'ts', 'requestId', 'tenant', 'actorTenant', 'user', 'action', 'outcome', 'status', 'resultCount',
-  'tenantsTouched', 'ip', 'durationMs', 'prev', 'hash',
-]);
+import { auditAad, type SealKey } from './sealed-fields.js';
 
 interface CurrentKey {
   id: string;
   key: Buffer;
   counter: number;
   epoch: string;
-}
-
-function aadOf(tenant: string, seq: number): Buffer {
-  return Buffer.from(`platesearch-audit\n${tenant}\n${seq}`);
 }
 
 export function keyringPath(auditDir: string, tenant: string): string {
@@ -77,21 +62,13 @@ export class AuditSealer {
     this.current.set(tenant, { id, key: k.key, counter: 0, epoch });
   }
 
-  /** Moves the sealed fields of `body` (a record with its seq, before hashing) into `sealed`; synchronous. */
-  seal(tenant: string, body: Record<string, unknown>): Record<string, unknown> {
+  /** The prepared key of `tenant` with the next `n` counters taken (a batch of `n` records seals under them). */
+  take(tenant: string, n: number): SealKey {
     const cur = this.current.get(tenant);
     if (!cur) throw new Error(`audit sealer: no key prepared for ${tenant}`);
-    const out: Record<string, unknown> = {};
-    const hidden: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(body)) {
-      if (kPlainAuditFields.has(k)) out[k] = v;
-      else hidden[k] = v;
-    }
-    const counter = cur.counter++;
-    const sealed = this.keys.cipher.seal(cur.key, counterNonce(0, counter), Buffer.from(canonicalJson(hidden), 'utf8'), aadOf(tenant, body.seq as number));
-    out.sealed = sealed.toString('base64');
-    out.sealedBy = `${cur.id}:${counter}`;
-    return out;
+    const counter = cur.counter;
+    cur.counter += n;
+    return { id: cur.id, key: cur.key, counter };
   }
 
   /**
@@ -110,7 +87,7 @@ export class AuditSealer {
     } catch (err) {
       return { ...record, sealedError: isKeyDestroyed(err) ? 'its key was destroyed' : 'its key does not open' };
     }
-    const plain = this.keys.cipher.open(key, counterNonce(0, Number(counterText)), Buffer.from(record.sealed, 'base64'), aadOf(tenant, record.seq as number));
+    const plain = this.keys.cipher.open(key, counterNonce(0, Number(counterText)), Buffer.from(record.sealed, 'base64'), auditAad(tenant, record.seq as number));
     if (!plain) return { ...record, sealedError: 'the sealed fields do not authenticate' };
     const { sealed: _s, sealedBy: _b, ...rest } = record;
     return { ...rest, ...(JSON.parse(plain.toString('utf8')) as Record<string, unknown>) };

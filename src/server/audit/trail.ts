@@ -4,10 +4,11 @@
  * (see head.ts). Record format and chain rule: record.ts; verification: verify.ts.
  *
  * Appends are group-committed per log: while one batch is being committed, later appends queue and go in
- * the next batch, in arrival order. A batch is: assign seq/prev/hash (here, on the main thread, in queue
- * order: the chain order is the commit order), then one commit by the audit writer (writer.ts): the lines at
- * the end of the log, then the head marker, each durable (O_DSYNC: see fs.ts), in one hop to its thread;
- * then every append of the batch resolves. One batch of a log is in flight at a time, so the marker never
+ * the next batch, in arrival order. A batch is one commit by the audit writer (writer.ts), in one hop to its
+ * thread: the records' fields as JSON go over with the log's durable head and the data key; the thread gives
+ * them seq/prev, seals and hashes them in queue order (batch.ts: the chain order is the commit order), writes
+ * the lines at the end of the log, then the head marker, each durable (O_DSYNC: see fs.ts), and answers with
+ * the hashes; then every append of the batch resolves with its record. One batch of a log is in flight at a time, so the marker never
  * covers lines that are not durable and no append resolves before a marker covering it is.
  * Fail-closed: if any step fails, every append of the batch rejects with AuditUnavailable, the log is cut
  * back to its last durable length and the marker rewritten before the next batch (if that fails too, the
@@ -24,8 +25,9 @@ import { join } from 'node:path';
 import { AuditUnavailable, BadInput } from '../../errors.js';
 import { isTenantName, kSystemTenant } from '../../model/tenant.js';
 import { type AuditFile, type AuditFs, nodeAuditFs, readFully, writeFully } from './fs.js';
-import { encodeHeadSlot, headSlotAt, type HeadMarker, readHead, writeHead, writeHeadBoth } from './head.js';
-import { type AuditFields, type AuditRecord, chainedLine, kGenesisHash, toPlainJson } from './record.js';
+import { type HeadMarker, readHead, writeHead, writeHeadBoth } from './head.js';
+import type { BatchOutput } from './batch.js';
+import { type AuditFields, type AuditRecord, auditBody, kGenesisHash } from './record.js';
 import { checkLine, scanLines, type VerifyResult, verifyLog } from './verify.js';
 import { AuditSealer } from './sealing.js';
 import { AuditWriter } from './writer.js';
@@ -71,7 +73,9 @@ export interface AuditTrailOptions {
 
 interface Pending {
   fields: AuditFields;
-  resolve(r: AuditRecord): void;
+  /** The append resolves with its record (appendDurable's resolve with nothing). */
+  wantsRecord: boolean;
+  resolve(r: AuditRecord | undefined): void;
   reject(e: unknown): void;
 }
 
@@ -157,7 +161,21 @@ export class AuditTrail {
    * Appends one record to `tenant`'s log; resolves with the record once it is durable (log and marker
    * fsync'd). Rejects with AuditUnavailable if it cannot be made durable.
    */
-  async append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
+  append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
+    return this.enqueue(tenant, fields, true) as Promise<AuditRecord>;
+  }
+
+  /**
+   * As append, but resolves with nothing: for callers that wait only for the record to be durable (the request
+   * pipeline). The record object append answers with is the parse of the fields' JSON, the largest part left of
+   * an append's main-thread CPU once the writer thread seals and chains (docs/search-paging.md); made only for
+   * those who take it (append, and listeners of onAppend).
+   */
+  appendDurable(tenant: string, fields: AuditFields): Promise<void> {
+    return this.enqueue(tenant, fields, false) as Promise<unknown> as Promise<void>;
+  }
+
+  private async enqueue(tenant: string, fields: AuditFields, wantsRecord: boolean): Promise<AuditRecord | undefined> {
     if (!isAuditLogName(tenant)) throw BadInput(`not a tenant name: ${JSON.stringify(tenant)}`);
     if (this.closed) throw AuditUnavailable('audit trail is closed');
     // an open log is taken without an await: with the sealer's key ready, the batch then reaches the
@@ -171,8 +189,8 @@ export class AuditTrail {
       }
     }
     const open = log;
-    return new Promise<AuditRecord>((resolve, reject) => {
-      open.queue.push({ fields, resolve, reject });
+    return new Promise<AuditRecord | undefined>((resolve, reject) => {
+      open.queue.push({ fields, wantsRecord, resolve, reject });
       if (!open.flushing) {
         const run: Promise<void> = this.flush(open).finally(() => {
           if (open.flushing === run) open.flushing = undefined;
@@ -386,54 +404,53 @@ export class AuditTrail {
         log.flushing = undefined;
         return;
       }
-      const batch: Array<Pending & { body: Record<string, unknown> }> = [];
+      const batch: Pending[] = [];
+      const fields: string[] = [];
       for (const p of log.queue.splice(0)) {
         // a record that is not plain JSON fails alone, never its batch
         try {
-          // seq/prev/hash are the trail's to set: left out here (not deleted after: a delete makes the object slow)
-          const { seq: _seq, prev: _prev, hash: _hash, ...fields } = p.fields as AuditFields & { seq?: unknown; prev?: unknown; hash?: unknown };
-          const body = toPlainJson({ ...fields, tenant: log.tenant, ts: p.fields.ts ?? new Date().toISOString() }) as Record<string, unknown>;
-          batch.push({ ...p, body });
+          fields.push(JSON.stringify(p.fields));
+          batch.push(p);
         } catch (err) {
           p.reject(AuditUnavailable(`audit record is not JSON: ${(err as Error).message}`));
         }
       }
       if (batch.length === 0) continue;
-      const records: AuditRecord[] = [];
-      const lineOffsets: number[] = [];
+      const ts = new Date().toISOString();
       const shiftsLines = log.needsNewline;
-      let head: HeadMarker;
+      let out: BatchOutput;
       try {
         if (log.needsRecovery) await this.recover(log);
         // no await when the sealer and this month's key are ready (the common case): see append
         const sealer = this.sealer ?? (await this.sealerFor());
         const now = Date.now();
         if (!sealer.prepared(log.tenant, now)) await sealer.prepare(log.tenant, now);
-        const lines: string[] = [];
-        let offset = log.len + (log.needsNewline ? 1 : 0);
-        let seq = log.seq;
-        let prev = log.hash;
-        for (const p of batch) {
-          seq++;
-          // the chain covers the record as stored: sealed fields and all
-          const stored = sealer.seal(log.tenant, { ...p.body, seq, prev });
-          const { hash, line } = chainedLine(stored);
-          records.push({ ...p.body, seq, prev, hash } as AuditRecord);
-          lines.push(line);
-          lineOffsets.push(offset);
-          offset += Buffer.byteLength(line);
-          prev = hash;
-        }
-        // `offset` is now the log's length after the batch (the lines' UTF-8 bytes, counted above)
-        head = { seq, hash: prev, len: offset };
-        const text = (log.needsNewline ? '\n' : '') + lines.join('');
-        await this.writer.commit(log.file!, log.headFile!, { lines: text, linesAt: log.len, marker: encodeHeadSlot(head), markerAt: headSlotAt(head.seq) });
+        // sealed and chained in queue order where the batch is written (the writer thread): chain order is commit order
+        out = await this.writer.commit(log.file!, log.headFile!, {
+          tenant: log.tenant, ts, seq: log.seq, prev: log.hash, linesAt: log.len, newline: log.needsNewline,
+          key: sealer.take(log.tenant, batch.length), fields,
+        }, sealer.keys.cipher);
       } catch (err) {
         log.needsRecovery = true;
         const e = AuditUnavailable(`audit record could not be written durably: ${(err as Error).message}`);
         for (const p of batch) p.reject(e);
         continue;
       }
+      const { hashes, offsets: lineOffsets } = out;
+      const told = this.listeners.length > 0;
+      const records = new Array<AuditRecord | undefined>(batch.length);
+      let prev = log.hash;
+      for (let i = 0; i < batch.length; i++) {
+        if (told || batch[i]!.wantsRecord) {
+          const r = auditBody(fields[i]!, log.tenant, ts);
+          r.seq = log.seq + 1 + i;
+          r.prev = prev;
+          r.hash = hashes[i]!;
+          records[i] = r as AuditRecord;
+        }
+        prev = hashes[i]!;
+      }
+      const head: HeadMarker = { seq: log.seq + batch.length, hash: prev, len: out.len };
       if (log.checkpoints && log.checkpointLines !== undefined) {
         for (let i = 0; i < lineOffsets.length; i++) {
           if (log.checkpointLines % kIndexStride === 0) log.checkpoints.push(lineOffsets[i]!);
@@ -448,13 +465,13 @@ export class AuditTrail {
       for (const listener of this.listeners) {
         for (const r of records) {
           try {
-            listener(log.tenant, r);
+            listener(log.tenant, r!);
           } catch {
             // a listener's failure never fails the durable append it is told about
           }
         }
       }
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]!);
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]);
     }
   }
 

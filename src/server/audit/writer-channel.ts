@@ -3,13 +3,21 @@
  * one job at a time, handed over and answered by Atomics instead of messages. A MessagePort round trip
  * costs the main thread a structured clone and a 'message' event per batch (its native postMessage was
  * the largest single item of the main thread's profile under `bench:http`); here the main thread copies
- * the batch into `data`, stores the job's number and wakes the thread (Atomics.notify), and learns of the
+ * the batch's input (its records' fields as JSON, the log's head, the data key) into `data`, stores the job's number and wakes the thread (Atomics.notify), and learns of the
  * answer from Atomics.waitAsync on `kDone`. Both sides import only these constants.
  *
- * `ctl` (Int32Array over `kCtlBytes`): the words below; positions as Float64 at `kPosByte` (a log may pass
- * 2 GiB). `data`: the marker slot at 0, the lines' UTF-8 at `kLinesByte`; after a failed job, the
- * error's `code\nmessage` at 0. The main thread writes a job's fields, then stores `kJob` (seq-cst: the
- * thread that loads the new number sees them); the thread writes the result, then stores `kDone`.
+ * `ctl` (Int32Array over `kCtlBytes`): the words below; Float64 at `kPosByte` (a log may pass 2 GiB): the
+ * log's durable length, its last durable seq, the batch's first key counter, and (answered) the log's length
+ * after the batch. `data`: the data key at 0 (zeroed by the thread once it has taken it); the job's input
+ * text at `kInputByte`; the answer at `kOutByte` (8-aligned, after the input): one Float64 line offset a
+ * record, then one 64-character hex hash a record. After a failed job, the error's `code\nmessage` at 0. The
+ * main thread writes a job's fields, then stores `kJob` (seq-cst: the thread that loads the new number sees
+ * them); the thread writes the answer, then stores `kDone`.
+ *
+ * The input text (UTF-8), one line a field, then one line a record's fields as JSON (JSON.stringify writes
+ * no raw newline):
+ *
+ *   <tenant>\n<default ts>\n<key id>\n<prev hash>\n<fields JSON of record 1>\n…\n<fields JSON of record n>
  */
 import type { MessagePort } from 'node:worker_threads';
 
@@ -17,26 +25,37 @@ import type { MessagePort } from 'node:worker_threads';
 export const kJob = 0;
 /** Number of the last job answered (the main thread waits on it). */
 export const kDone = 1;
-/** The answer: kOk, or which write failed. */
+/** The answer: kOk, or which step failed. */
 export const kResult = 2;
 export const kLogFd = 3;
 export const kHeadFd = 4;
-export const kLinesLen = 5;
-export const kMarkerLen = 6;
+/** Bytes of the input text at kInputByte. */
+export const kInputLen = 5;
+/** Records in the batch. */
+export const kCount = 6;
 /** 1: a larger `data` buffer waits on the message port; take it before reading this job. */
 export const kNewData = 7;
 /** Bytes of the error text in `data` after a failed job. */
 export const kErrorLen = 8;
+/** Where the answer starts in `data`. */
+export const kOutByte = 9;
+/** 1: the log does not end in a newline; the lines start with one. */
+export const kNewline = 10;
 
 export const kOk = 0;
-export const kLogFailed = 1;
-export const kHeadFailed = 2;
+/** Sealing or chaining failed (nothing was written). */
+export const kSealFailed = 1;
+export const kLogFailed = 2;
+export const kHeadFailed = 3;
 
-export const kCtlBytes = 64;
-/** Float64 index 0: linesAt, 1: markerAt. */
-export const kPosByte = 48;
-/** Where the lines start in `data` (after the marker slot, head.ts kHeadSlotBytes). */
-export const kLinesByte = 256;
+export const kCtlBytes = 128;
+/** Float64 index 0: linesAt, 1: seq, 2: counter, 3: the log's length after the batch (answer). */
+export const kPosByte = 64;
+/** The data key's bytes at 0 (crypto/aead.ts kKeyBytes); the input after it, past room for an error text. */
+export const kKeyBytes = 32;
+export const kInputByte = 1024;
+/** Answer bytes a record: a Float64 offset and a hex SHA-256. */
+export const kOutBytesPerRecord = 8 + 64;
 /** `data` to start with; a larger batch replaces it (double until it fits). */
 export const kInitialDataBytes = 1 << 20;
 

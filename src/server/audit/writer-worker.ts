@@ -1,18 +1,23 @@
 /**
- * The audit writer's thread (writer.ts): commits one batch of one log per job, in one wake-up of one
- * thread: the batch's lines at the end of the log, then its head marker slot. Both files are open with
- * O_DSYNC (fs.ts), so each `writeSync` returns once its bytes are durable: the marker is written only after
- * the lines it covers are on disk, and the answer goes back only after both are. A failed write stops the
- * batch there (no marker after lines that may not be durable) and is answered with its code; the trail
- * then rejects the batch and recovers (trail.ts). Jobs arrive through shared memory (writer-channel.ts):
- * the thread sleeps in Atomics.wait, never in its event loop. Plain JS at run time
- * (dist/src/server/audit/writer-worker.js).
+ * The audit writer's thread (writer.ts): makes and commits one batch of one log per job, in one wake-up of
+ * one thread. It seals and chains the batch's records in their order (batch.ts chainBatch: the sealed
+ * fields, the canonical line, the SHA-256 chain), then writes the lines at the end of the log, then the head
+ * marker slot, and answers with each record's hash and line offset. Both files are open with O_DSYNC
+ * (fs.ts), so each `writeSync` returns once its bytes are durable: the marker is written only after the
+ * lines it covers are on disk, and the answer goes back only after both are. A failed step stops the batch
+ * there (nothing written after a failed seal, no marker after lines that may not be durable) and is
+ * answered with its code; the trail then rejects the batch and recovers (trail.ts). Jobs arrive through
+ * shared memory (writer-channel.ts): the thread sleeps in Atomics.wait, never in its event loop. It seals
+ * with AES-256-GCM only (writer.ts keeps other ciphers on the main thread) and keeps no data key after a
+ * job. Plain JS at run time (dist/src/server/audit/writer-worker.js).
  */
 import { writeSync } from 'node:fs';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { aesGcm } from '../../crypto/cipher.js';
+import { type BatchLines, chainBatch } from './batch.js';
 import {
-  kDone, kErrorLen, kHeadFailed, kHeadFd, kJob, kLinesByte, kLinesLen, kLogFailed, kLogFd, kMarkerLen, kNewData, kOk,
-  kPosByte, kResult, type WriterThreadData,
+  kCount, kDone, kErrorLen, kHeadFailed, kHeadFd, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd, kNewData, kNewline,
+  kOk, kOutByte, kPosByte, kResult, kSealFailed, type WriterThreadData,
 } from './writer-channel.js';
 
 /** Writes all of `buf` at `position`, looping over short writes; a write of 0 bytes is an error (as fs.ts writeFully). */
@@ -27,8 +32,28 @@ function writeAllSync(fd: number, buf: Uint8Array, position: number): void {
 
 const shared = workerData as WriterThreadData;
 const ctl = new Int32Array(shared.ctl);
-const pos = new Float64Array(shared.ctl, kPosByte, 2);
+const pos = new Float64Array(shared.ctl, kPosByte, 4);
 let data = Buffer.from(shared.data);
+
+/** The job's batch, sealed and chained; takes the data key out of the shared memory (zeroed there). */
+function sealJob(): BatchLines {
+  const key = Buffer.from(data.subarray(0, kKeyBytes));
+  data.fill(0, 0, kKeyBytes);
+  try {
+    const text = data.toString('utf8', kInputByte, kInputByte + ctl[kInputLen]!);
+    const head = text.split('\n', 4);
+    let at = 0;
+    for (const h of head) at += h.length + 1;
+    const fields = text.slice(at).split('\n');
+    if (head.length !== 4 || fields.length !== ctl[kCount]) throw new Error(`malformed batch: ${fields.length} records for ${ctl[kCount]}`);
+    return chainBatch({
+      tenant: head[0]!, ts: head[1]!, prev: head[3]!, seq: pos[1]!, linesAt: pos[0]!, newline: ctl[kNewline] === 1,
+      key: { id: head[2]!, key, counter: pos[2]! }, fields,
+    }, aesGcm);
+  } finally {
+    key.fill(0);
+  }
+}
 
 let seen = 0;
 for (;;) {
@@ -40,15 +65,22 @@ for (;;) {
     data = Buffer.from(receiveMessageOnPort(shared.port)!.message as SharedArrayBuffer);
     ctl[kNewData] = 0;
   }
-  let result = kLogFailed;
+  let result = kSealFailed;
   try {
-    writeAllSync(ctl[kLogFd]!, data.subarray(kLinesByte, kLinesByte + ctl[kLinesLen]!), pos[0]!);
+    const b = sealJob();
+    result = kLogFailed;
+    writeAllSync(ctl[kLogFd]!, Buffer.from(b.lines, 'utf8'), pos[0]!);
     result = kHeadFailed;
-    writeAllSync(ctl[kHeadFd]!, data.subarray(0, ctl[kMarkerLen]!), pos[1]!);
+    writeAllSync(ctl[kHeadFd]!, b.marker, b.markerAt);
+    const n = b.hashes.length;
+    const out = ctl[kOutByte]!;
+    new Float64Array(data.buffer, out, n).set(b.offsets);
+    for (let i = 0; i < n; i++) data.write(b.hashes[i]!, out + 8 * n + 64 * i, 64, 'latin1');
+    pos[3] = b.len;
     result = kOk;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    ctl[kErrorLen] = data.write(`${e.code ?? ''}\n${e.message}`.slice(0, 1024), 0, 'utf8');
+    ctl[kErrorLen] = data.write(`${e.code ?? ''}\n${e.message}`.slice(0, 300), 0, 'utf8');
   }
   ctl[kResult] = result;
   Atomics.store(ctl, kDone, job);

@@ -1,38 +1,34 @@
 /**
- * The audit writer: commits a batch of one log (its lines, then its head marker) with one hop off the main
- * thread. Through the thread pool the same commit took two round trips (a FileHandle write of the lines,
- * then one of the marker), each waking a pool thread and then the main thread again; here one kept thread
- * (writer-worker.ts) does both O_DSYNC writes in order and answers once. The hop is shared memory and
- * Atomics (writer-channel.ts), not a message: one job on the thread at a time, the next queued here (the
- * thread wrote one batch after another anyway); batches of different logs go in the order they came.
+ * The audit writer: makes and commits a batch of one log with one hop off the main thread. The main thread
+ * hands over the batch's input (batch.ts BatchInput: the records' fields as JSON, the log's durable head,
+ * the data key and its counters); one kept thread (writer-worker.ts) seals and chains the records in their
+ * order, writes the lines and then the head marker (both O_DSYNC) and answers once, with each record's hash
+ * and line offset. The hop is shared memory and Atomics (writer-channel.ts), not a message: one job on the
+ * thread at a time, the next queued here (the thread wrote one batch after another anyway); batches of
+ * different logs go in the order they came.
  *
  * Files that are not plain O_DSYNC descriptors (the fault-injecting file systems of the tests, a disk
- * without durable writes) are committed here, through their AuditFile: lines, sync, marker, sync. Either
- * way the contract is the same: resolves once the lines and then the marker are durable; rejects if either
- * write failed (the marker is then not written after lines that failed), and the caller recovers the log.
+ * without durable writes), and a cipher other than AES-256-GCM (the benchmarks' stand-in, which the thread
+ * does not have), are made here with the same chainBatch and committed through their AuditFile: lines,
+ * sync, marker, sync. Either way the contract is the same: resolves once the lines and then the marker are
+ * durable; rejects if a step failed (the marker is then not written after lines that failed), and the
+ * caller recovers the log.
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { aesGcm, type Cipher } from '../../crypto/cipher.js';
 import { builtWorkerPath } from '../../core/worker-path.js';
+import { type BatchInput, type BatchOutput, chainBatch } from './batch.js';
 import { type AuditFile, writeFully } from './fs.js';
 import {
-  kCtlBytes, kDone, kErrorLen, kHeadFd, kInitialDataBytes, kJob, kLinesByte, kLinesLen, kLogFailed, kLogFd, kMarkerLen,
-  kNewData, kOk, kPosByte, kResult, type WriterThreadData,
+  kCount, kCtlBytes, kDone, kErrorLen, kHeadFd, kInitialDataBytes, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd,
+  kNewData, kNewline, kOk, kOutByte, kOutBytesPerRecord, kPosByte, kResult, kSealFailed, type WriterThreadData,
 } from './writer-channel.js';
-
-export interface BatchWrite {
-  /** The batch's lines as text, written (UTF-8) at `linesAt` (the log's durable end). */
-  lines: string;
-  linesAt: number;
-  /** The head marker slot covering them (head.ts encodeHeadSlot), written at `markerAt`. */
-  marker: Uint8Array;
-  markerAt: number;
-}
 
 interface Job {
   logFd: number;
   headFd: number;
-  batch: BatchWrite;
-  resolve(): void;
+  batch: BatchInput;
+  resolve(out: BatchOutput): void;
   reject(err: Error): void;
 }
 
@@ -48,7 +44,7 @@ function workerPath(): string | undefined {
 /** The kept thread and the memory shared with it; replaced by a new one if it dies. */
 class WriterThread {
   readonly ctl = new Int32Array(new SharedArrayBuffer(kCtlBytes));
-  readonly pos = new Float64Array(this.ctl.buffer, kPosByte, 2);
+  readonly pos = new Float64Array(this.ctl.buffer, kPosByte, 4);
   data = Buffer.from(new SharedArrayBuffer(kInitialDataBytes));
   readonly worker: Worker;
   private readonly port: MessagePort;
@@ -64,31 +60,48 @@ class WriterThread {
 
   /** Copies `job` into the shared memory and wakes the thread; the number of the job. */
   post(job: Job): number {
-    const { lines, linesAt, marker, markerAt } = job.batch;
+    const b = job.batch;
+    const input = `${b.tenant}\n${b.ts}\n${b.key.id}\n${b.prev}\n${b.fields.join('\n')}`;
+    const n = b.fields.length;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when that bound does not fit
-    if (kLinesByte + 3 * lines.length > this.data.length) {
-      const need = kLinesByte + Buffer.byteLength(lines, 'utf8');
+    const room = (inputBytes: number): number => kInputByte + inputBytes + 8 + n * kOutBytesPerRecord;
+    if (room(3 * input.length) > this.data.length) {
+      const need = room(Buffer.byteLength(input, 'utf8'));
       if (need > this.data.length) this.grow(need);
     }
     const ctl = this.ctl;
-    ctl[kLinesLen] = this.data.write(lines, kLinesByte, 'utf8');
-    this.data.set(marker, 0);
-    ctl[kMarkerLen] = marker.length;
+    const inputLen = this.data.write(input, kInputByte, 'utf8');
+    ctl[kInputLen] = inputLen;
+    ctl[kOutByte] = (kInputByte + inputLen + 7) & ~7;
+    ctl[kCount] = n;
+    ctl[kNewline] = b.newline ? 1 : 0;
+    this.data.set(b.key.key.subarray(0, kKeyBytes), 0);
     ctl[kLogFd] = job.logFd;
     ctl[kHeadFd] = job.headFd;
-    this.pos[0] = linesAt;
-    this.pos[1] = markerAt;
-    const n = ++this.jobs;
-    Atomics.store(ctl, kJob, n);
+    this.pos[0] = b.linesAt;
+    this.pos[1] = b.seq;
+    this.pos[2] = b.key.counter;
+    const number = ++this.jobs;
+    Atomics.store(ctl, kJob, number);
     Atomics.notify(ctl, kJob, 1);
-    return n;
+    return number;
+  }
+
+  /** The answered job's hashes, line offsets and the log's new length. */
+  output(n: number): BatchOutput {
+    const out = this.ctl[kOutByte]!;
+    const offsets = Array.from(new Float64Array(this.data.buffer, out, n));
+    const hashes = new Array<string>(n);
+    for (let i = 0, at = out + 8 * n; i < n; i++, at += 64) hashes[i] = this.data.toString('latin1', at, at + 64);
+    return { hashes, offsets, len: this.pos[3]! };
   }
 
   /** The failed job's error, as the thread wrote it. */
   error(): Error {
     const text = this.data.toString('utf8', 0, this.ctl[kErrorLen]);
     const nl = text.indexOf('\n');
-    const file = this.ctl[kResult] === kLogFailed ? 'log' : 'head';
+    const result = this.ctl[kResult];
+    const file = result === kSealFailed ? 'seal' : result === kLogFailed ? 'log' : 'head';
     const code = text.slice(0, nl);
     return Object.assign(new Error(`${file}: ${text.slice(nl + 1)}`), code ? { code } : {});
   }
@@ -112,22 +125,27 @@ export class AuditWriter {
   /** Batches committed, and how many of them on the writer thread (tests count the hops). */
   readonly stats = { commits: 0, threadCommits: 0 };
 
-  /** Writes the lines and then the marker durably; rejects with the first write's error. */
-  async commit(log: AuditFile, head: AuditFile, b: BatchWrite): Promise<void> {
+  /**
+   * Seals and chains the batch (batch.ts), writes its lines and then its marker durably; resolves with each
+   * record's hash and line offset, rejects with the first failed step's error.
+   */
+  async commit(log: AuditFile, head: AuditFile, b: BatchInput, cipher: Cipher): Promise<BatchOutput> {
     this.stats.commits++;
-    if (this.threadFile !== undefined && log.fd !== undefined && head.fd !== undefined && log.durableWrites && head.durableWrites) {
+    if (this.threadFile !== undefined && cipher === aesGcm && log.fd !== undefined && head.fd !== undefined && log.durableWrites && head.durableWrites) {
       if (this.closed) throw new Error('audit writer closed');
       this.stats.threadCommits++;
       const logFd = log.fd, headFd = head.fd;
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<BatchOutput>((resolve, reject) => {
         this.queue.push({ logFd, headFd, batch: b, resolve, reject });
         if (!this.current) this.next();
       });
     }
-    await writeFully(log, Buffer.from(b.lines, 'utf8'), b.linesAt);
+    const made = chainBatch(b, cipher);
+    await writeFully(log, Buffer.from(made.lines, 'utf8'), b.linesAt);
     if (!log.durableWrites) await log.sync();
-    await writeFully(head, b.marker, b.markerAt);
+    await writeFully(head, made.marker, made.markerAt);
     if (!head.durableWrites) await head.sync();
+    return { hashes: made.hashes, offsets: made.offsets, len: made.len };
   }
 
   async close(): Promise<void> {
@@ -159,7 +177,7 @@ export class AuditWriter {
 
   private answered(t: WriterThread, job: Job): void {
     if (t !== this.thread || this.current !== job) return; // the thread died meanwhile: already rejected
-    if (t.ctl[kResult] === kOk) job.resolve();
+    if (t.ctl[kResult] === kOk) job.resolve(t.output(job.batch.fields.length));
     else job.reject(t.error());
     this.next();
   }

@@ -1,0 +1,137 @@
+/**
+ * The labels lane: a segment's region, make and color codes held as one code per row into a per-segment
+ * table of the distinct (region, make, color) triples (issue 11: resident bytes per read; docs/storage-v2.md
+ * "Round 4", step 5d). In memory only: a shard file keeps its three u8 lanes (format 2), and the loader packs
+ * them at load (src/store/shard-labels.ts) when the shard has at most kMaxLabelTriples distinct triples.
+ *
+ *   lanes (file)             memory after packing
+ *   region  u8 × rows        labels   u8 × rows (≤ 256 triples) or u16 × rows     the row's triple
+ *   make    u8 × rows        triples  u8 × count  region codes of the triples, in (region, make, color) order
+ *   color   u8 × rows                 u8 × count  make codes
+ *                                     u8 × count  color codes   (u16 each when some code is past 255)
+ *
+ * Why it fits: region, make and color are attributes of the vehicle (the plate's issuing jurisdiction, its make
+ * and color), so a tenant-day holds few distinct triples: at most 3,278 in a shard at 20M density (359 at 100k),
+ * against 16.8M possible. So 3 B a read become 2 (1 below 257 triples), for 3 B a triple (6 with u16 codes).
+ *
+ * The kernels are unchanged (no ABI change): the labels lane takes the region lane's slot in the segment
+ * descriptor (S_REGION, its width in W_REGION), and a filter naming regions, makes or colors compiles, for such a
+ * segment, to one byte mask over the triples in the region mask's slot (a triple passes when its region, its make
+ * and its color each pass: src/core/filter.ts), with the make and color tests off. JS readers go through
+ * labelReader (tasks, from a layout) or LoadedShard.regionAt / makeAt / colorAt (src/store/shard-loader.ts), never
+ * a lane directly: `layout.region`, `make` and `color` are 0 in a packed segment, as for absent lanes.
+ */
+import { codeLane, type CodeLane, type SegmentLayout } from './segment.js';
+
+/** The most triples a labels lane can index (u16 codes). */
+export const kMaxLabelTriples = 0x10000;
+
+/** The three fields a labels lane packs. */
+export type LabelField = 'region' | 'make' | 'color';
+
+/** A segment's triple table: the codes of triple t are region[t], make[t], color[t] (dictionary ids; 0 = none). */
+export interface LabelTriples {
+  count: number;
+  region: Uint8Array | Uint16Array;
+  make: Uint8Array | Uint16Array;
+  color: Uint8Array | Uint16Array;
+}
+
+/** Bytes of a triple table of `count` triples with codes of `width` bytes. */
+export function labelTriplesBytes(count: number, width: 1 | 2): number {
+  return 3 * width * count;
+}
+
+/** Views of a triple table of `count` triples at `ptr`, codes of `width` bytes. */
+export function triplesAt(buffer: ArrayBufferLike, ptr: number, count: number, width: 1 | 2): LabelTriples {
+  const codes = (at: number) => (width === 1 ? new Uint8Array(buffer, at, count) : new Uint16Array(buffer, at, count));
+  return { count, region: codes(ptr), make: codes(ptr + width * count), color: codes(ptr + 2 * width * count) };
+}
+
+/** The part of a segment layout that holds its region, make and color codes, in either form. */
+export type LabelLanes = Pick<
+  SegmentLayout,
+  'rows' | 'region' | 'regionWidth' | 'make' | 'makeWidth' | 'color' | 'colorWidth' | 'labels' | 'labelsWidth' | 'labelTriples' | 'labelTriplesWidth' | 'labelCount'
+>;
+
+/** The triple table of a packed segment (undefined when it keeps three lanes). */
+export function labelTriples(buffer: ArrayBufferLike, seg: LabelLanes): LabelTriples | undefined {
+  return seg.labels ? triplesAt(buffer, seg.labelTriples!, seg.labelCount!, seg.labelTriplesWidth!) : undefined;
+}
+
+/** Row i's code of one label field. */
+export type LabelAt = (i: number) => number;
+
+const none: LabelAt = () => 0;
+
+/**
+ * Row i's region, make or color code (dictionary id; 0 = none) in `seg`, whichever form it has: through the
+ * labels lane and its triple table, the field's own lane, or 0 for every row when the lane is absent.
+ */
+export function labelReader(buffer: ArrayBufferLike, seg: LabelLanes, field: LabelField): LabelAt {
+  if (seg.labels) {
+    const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
+    const codes = labelTriples(buffer, seg)![field];
+    return (i) => codes[lane[i]!]!;
+  }
+  const ptr = seg[field];
+  if (!ptr) return none;
+  const lane: CodeLane = codeLane(buffer, ptr, seg[`${field}Width`], seg.rows);
+  return (i) => lane[i]!;
+}
+
+/**
+ * The byte mask over triples of a filter given as per-field masks over each field's dictionary (null: the field
+ * is not filtered): triple t passes when each filtered field's mask passes its code. Returns the mask and
+ * whether any triple passes.
+ */
+export function tripleMask(
+  triples: LabelTriples, region: ArrayLike<number | boolean> | null, make: ArrayLike<number | boolean> | null, color: ArrayLike<number | boolean> | null,
+  out = new Uint8Array(triples.count),
+): { mask: Uint8Array; any: boolean } {
+  let any = false;
+  for (let t = 0; t < triples.count; t++) {
+    const pass = (!region || !!region[triples.region[t]!]) && (!make || !!make[triples.make[t]!]) && (!color || !!color[triples.color[t]!]);
+    out[t] = pass ? 1 : 0;
+    if (pass) any = true;
+  }
+  return { mask: out, any };
+}
+
+/**
+ * Packs three code lanes (null: absent, every row 0) into triple ids, for the loader and for test segments: the
+ * ids per row and the triple table sorted by (region, make, color), or undefined past `limit` triples.
+ */
+export function packLabels(
+  rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit = kMaxLabelTriples,
+): { ids: Uint16Array; region: Uint16Array; make: Uint16Array; color: Uint16Array } | undefined {
+  const firstIds = new Int32Array(rows);
+  const seen = new Map<number, number>();
+  const keys: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const g = region ? region[i]! : 0, m = make ? make[i]! : 0, c = color ? color[i]! : 0;
+    if (g > 0xffff || m > 0xffff || c > 0xffff) return undefined;
+    // < 2^48: exact in a double
+    const key = (g * 0x10000 + m) * 0x10000 + c;
+    let id = seen.get(key);
+    if (id === undefined) {
+      if (keys.length === limit) return undefined;
+      id = keys.length;
+      seen.set(key, id);
+      keys.push(key);
+    }
+    firstIds[i] = id;
+  }
+  const order = keys.map((_, t) => t).sort((a, b) => keys[a]! - keys[b]!);
+  const rank = new Uint16Array(keys.length);
+  const out = { ids: new Uint16Array(rows), region: new Uint16Array(keys.length), make: new Uint16Array(keys.length), color: new Uint16Array(keys.length) };
+  order.forEach((t, r) => {
+    const key = keys[t]!;
+    rank[t] = r;
+    out.region[r] = Math.floor(key / 0x100000000);
+    out.make[r] = Math.floor(key / 0x10000) % 0x10000;
+    out.color[r] = key % 0x10000;
+  });
+  for (let i = 0; i < rows; i++) out.ids[i] = rank[firstIds[i]!]!;
+  return out;
+}
