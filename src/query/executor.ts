@@ -15,7 +15,7 @@
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
  */
 import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchResult } from '../model/query.js';
-import { kBlockRows, kCoordScale, type CodeLane } from '../core/segment.js';
+import { kBlockRows, kCoordScale } from '../core/segment.js';
 import { parseReadId, readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { attributeMask, prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';

@@ -27,7 +27,7 @@
  */
 import { confidenceLane } from '../core/confidence-lane.js';
 import { labelReader } from '../core/label-lanes.js';
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, seqReader, tsReader, type CodeAt, type CodeLane, type LaneWidth, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, seqReader, tsReader, type CodeAt, type CodeLane, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';

@@ -189,7 +189,6 @@ export function gatherI32(lane: Int32Array, at: Uint32Array, out: Int32Array = n
 export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
   const n = keys.length;
   const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
-  const mask = size - 1;
   const table = new Int32Array(size); // a distinct key's index + 1; 0 = empty (no fill pass: 4 B a slot at 2n+ slots)
   const distinct = new Float64Array(n);
   const first = new Int32Array(n);
