@@ -5,16 +5,27 @@
  * and what (ts, seq) order would cost the scans' skipping: the share of runs (kBaseRows, the kernel's run extents)
  * and blocks (zone maps) a small box or a 1-hour window cannot skip.
  *
- *   node dist/bench/seq-order.js [--reads 2160000] [--days 3] [--vehicles 2000000] [--seed 1]
+ *   node dist/bench/seq-order.js [--reads 2160000] [--days 3] [--vehicles 2000000] [--seed 1] [--scan N]
  *   node dist/bench/seq-order.js --data-dir D     the shards of a data dir as the engine loads them (after
  *                                                 `platesearch ingest`); shard order only
  *
  * Generated reads are cut into tenant-day shards with one seq counter a tenant (as the engine numbers them:
  * src/store/ids.ts, shard-lanes' `--tenant-seqs`); the defaults are shard-lanes' 20M-density projection.
+ *
+ * `--scan N`: both orders built as shard files (buildShard, the (ts, seq) one with its `rowOrder`), loaded as the
+ * engine loads them, and the scan kernel run over each shard for the same queries (kScanQueries a shard, the
+ * kinds above, filters compiled once, not timed), N passes alternating the two orders after an untimed one. Reports
+ * process CPU time (user + system: the load of a shared box does not add to it) a query, and checks that both
+ * orders count the same rows for every query.
  */
 import { parseArgs } from 'node:util';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
-import { dayOf, rowRecordSource, sortOrder } from '../src/store/shard-format.js';
+import { buildShard, dayOf, rowRecordSource, sortOrder, type ShardSource } from '../src/store/shard-format.js';
+import type { RowRecord } from '../src/store/wal-record.js';
+import { ArenaSet } from '../src/core/arena.js';
+import { Kernels, type CompiledFilter } from '../src/core/kernels.js';
+import type { ReadFilter } from '../src/model/query.js';
+import { loadShardFiles, type ShardFile } from './shard-files.js';
 import { kBlockRows } from '../src/core/segment.js';
 import { kBaseRows } from '../src/core/base-lanes.js';
 import { openEngine } from '../src/engine/index.js';
@@ -119,7 +130,12 @@ function countSkips(rows: Rows, size: number, centres: number[], sums: number[])
   }
 }
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, days: { type: 'string' }, vehicles: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { reads: { type: 'string' }, days: { type: 'string' }, vehicles: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, scan: { type: 'string' } }, strict: true });
+
+/** (ts, seq) order: a stable sort by ts of rows given in seq order. */
+const tsSeqOrder = (src: ShardSource) => Uint32Array.from({ length: src.length }, (_, i) => i).sort((a, b) => src.ts(a) - src.ts(b) || a - b);
+
+const kScanQueries = 50;
 
 if (values['data-dir']) {
   const engine = await openEngine({ dataDir: values['data-dir'], threads: 0 });
@@ -136,24 +152,24 @@ if (values['data-dir']) {
   await engine.close();
 } else {
   const reads = Number(values.reads ?? 2_160_000);
-  const groups = new Map<string, Array<{ seq: number; ts: number; latE7: number; lonE7: number }>>();
+  const groups = new Map<string, RowRecord[]>();
   const seqs = new Map<string, number>();
   for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: kDefaultTenants.slice(0, 3), days: Number(values.days ?? 3), vehicles: Number(values.vehicles ?? 2_000_000) })) {
     const seq = (seqs.get(r.tenant) ?? 0) + 1;
     seqs.set(r.tenant, seq);
-    const k = `${r.tenant}/${dayOf(r.read.ts)}`;
+    const x = r.read;
+    const k = `${r.tenant}/${dayOf(x.ts)}`;
     let g = groups.get(k);
     if (!g) groups.set(k, (g = []));
-    g.push({ seq, ts: r.read.ts, latE7: Math.round(r.read.lat * 1e7), lonE7: Math.round(r.read.lon * 1e7) });
+    g.push({ seq, plate: x.plate, ts: x.ts, latE7: Math.round(x.lat * 1e7), lonE7: Math.round(x.lon * 1e7), camera: x.camera, region: x.region, confidence: x.confidence, make: x.make, color: x.color });
   }
   const orders = { 'shard order (hour ‖ cell ‖ seq)': newCounts(), '(ts, seq) order': newCounts() };
   const skips = new Map<string, number[]>();
   let seed = 12345;
   const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (const g of groups.values()) {
-    const asRecords = g.map((r) => ({ ...r, plate: '', camera: '' }));
-    const shardOrder = sortOrder(rowRecordSource(asRecords));
-    const tsOrder = Uint32Array.from(g.keys()).sort((a, b) => g[a]!.ts - g[b]!.ts || a - b);
+    const shardOrder = sortOrder(rowRecordSource(g));
+    const tsOrder = tsSeqOrder(rowRecordSource(g));
     const centres = Array.from({ length: kQueriesAShard }, () => Math.floor(random() * g.length));
     for (const [label, order] of [[Object.keys(orders)[0]!, shardOrder], [Object.keys(orders)[1]!, tsOrder]] as const) {
       const at = (i: number) => g[order[i]!]!;
@@ -175,5 +191,67 @@ if (values['data-dir']) {
   out.push('', `share of runs / blocks a query must read (mean of ${kQueriesAShard} a shard, centred on random rows' place and time)`, '',
     `| order, unit | ${kQueries.map(([l]) => l).join(' | ')} |`, `| --- | ${kQueries.map(() => '---:').join(' | ')} |`);
   for (const [key, sums] of skips) out.push(`| ${key} | ${sums.map((s) => `${((100 * s) / (kQueriesAShard * groups.size)).toFixed(1)} %`).join(' | ')} |`);
+  process.stdout.write(out.join('\n') + '\n');
+  if (values.scan) await scanOrders(groups, Number(values.scan));
+}
+
+/** See `--scan` above. */
+async function scanOrders(groups: Map<string, RowRecord[]>, passes: number): Promise<void> {
+  const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 * 1024 });
+  const sets: Record<'shard order' | '(ts, seq) order', ShardFile[]> = { 'shard order': [], '(ts, seq) order': [] };
+  for (const [k, rows] of groups) {
+    const day = Number(k.split('/')[1]);
+    sets['shard order'].push({ name: `${k}/shard`, day, rows: rows.length, bytes: buildShard('t', 1, day, rows).bytes.slice() });
+    sets['(ts, seq) order'].push({ name: `${k}/ts`, day, rows: rows.length, bytes: buildShard('t', 1, day, rows, tsSeqOrder).bytes.slice() });
+  }
+  // the same centres (rows of the source) for both orders
+  let seed = 777;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const centres = [...groups.values()].map((g) => Array.from({ length: kScanQueries }, () => g[Math.floor(random() * g.length)]!));
+  const kernels = new Map<number, Kernels>();
+  const runs = new Map<string, Array<{ k: Kernels; s: LoadedShard; filters: CompiledFilter[][] }>>();
+  for (const [label, files] of Object.entries(sets)) {
+    const shards = await loadShardFiles(arenas, files);
+    runs.set(label, shards.map((s, j) => {
+      let k = kernels.get(s.layout.arena);
+      if (!k) kernels.set(s.layout.arena, (k = Kernels.forArena(arenas.arena(s.layout.arena), undefined, 64 * 1024 * 1024)));
+      const filters = kQueries.map(([, box, window]) => centres[j]!.map((c) => {
+        const f: ReadFilter = {};
+        if (box) f.bbox = [(c.lonE7 - box) / 1e7, (c.latE7 - box) / 1e7, (c.lonE7 + box) / 1e7, (c.latE7 + box) / 1e7];
+        if (window) {
+          f.from = c.ts - window;
+          f.to = c.ts + window;
+        }
+        return k!.compileFilter(f, { cameras: s.cameras, regions: s.regions }, s.layout);
+      }));
+      return { k, s, filters };
+    }));
+  }
+  const counts = new Map<string, number[][]>();
+  for (const [label, list] of runs) counts.set(label, kQueries.map((_, q) => list.flatMap((r) => r.filters[q]!.map((f) => r.k.countSegment(r.s.layout, f, null)))));
+  const [a, b] = [...counts.values()];
+  const differ = a!.reduce((n, qs, q) => n + qs.filter((c, i) => c !== b![q]![i]).length, 0);
+  const cpu = new Map<string, number[]>([...runs.keys()].map((l) => [l, kQueries.map(() => 0)]));
+  const now = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  for (let p = 0; p < passes; p++) {
+    for (const label of p % 2 === 0 ? [...runs.keys()] : [...runs.keys()].reverse()) {
+      const list = runs.get(label)!;
+      kQueries.forEach((_, q) => {
+        const t0 = now();
+        for (const r of list) for (const f of r.filters[q]!) r.k.countSegment(r.s.layout, f, null);
+        cpu.get(label)![q]! += now() - t0;
+      });
+    }
+  }
+  const queries = kScanQueries * groups.size;
+  const out = ['', `scan: ${queries} queries a kind (${kScanQueries} a shard), ${passes} passes; process CPU µs a query (rows counted a query); counts differing between the orders: ${differ}`, '',
+    `| order | ${kQueries.map(([l]) => l).join(' | ')} |`, `| --- | ${kQueries.map(() => '---:').join(' | ')} |`];
+  for (const [label, ms] of cpu) {
+    const rows = counts.get(label)!;
+    out.push(`| ${label} | ${ms.map((t, q) => `${((t * 1000) / passes / queries).toFixed(1)} (${Math.round(rows[q]!.reduce((x, y) => x + y, 0) / queries)})`).join(' | ')} |`);
+  }
   process.stdout.write(out.join('\n') + '\n');
 }
