@@ -51,6 +51,11 @@ interface SeqCounts {
   seqOrderIsTsOrder: number;
   /** Rows whose ts equals the previous row's in seq order (a tie the rows' order must break by seq). */
   ties: number;
+  /**
+   * Rows in groups of equal ts whose row order is not their seq order: what deriving seq from the ts rank with
+   * ties broken by row (docs/storage-v2.md, step 5f's (B)) would have to list as exceptions.
+   */
+  tiesOutOfOrder: number;
   /** Share of adjacent rows whose seqs differ by exactly 1. */
   steps: number;
   pairs: number;
@@ -78,17 +83,25 @@ function countSeq(rows: Rows, c: SeqCounts): void {
     if (d === 0) c.ties++;
   }
   if (mono) c.seqOrderIsTsOrder++;
+  const byTs = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const t = rows.ts(i);
+    const g = byTs.get(t);
+    if (g) g.push(i);
+    else byTs.set(t, [i]);
+  }
+  for (const g of byTs.values()) if (g.some((r, j) => j > 0 && rows.seq(r) < rows.seq(g[j - 1]!))) c.tiesOutOfOrder += g.length;
   if (n > 0 && rows.seq(bySeq[n - 1]!) - rows.seq(bySeq[0]!) === n - 1) c.contiguous++;
   for (let i = 1; i < n; i++) if (rows.seq(i) === rows.seq(i - 1) + 1) c.steps++;
   c.pairs += Math.max(0, n - 1);
 }
 
-const newCounts = (): SeqCounts => ({ blocks: 0, rowOrdered: 0, shardsRowOrdered: 0, contiguous: 0, seqOrderIsTsOrder: 0, ties: 0, steps: 0, pairs: 0, shards: 0 });
+const newCounts = (): SeqCounts => ({ blocks: 0, rowOrdered: 0, shardsRowOrdered: 0, contiguous: 0, seqOrderIsTsOrder: 0, ties: 0, tiesOutOfOrder: 0, steps: 0, pairs: 0, shards: 0 });
 
 function report(label: string, c: SeqCounts): string {
   return `${label}: seq = block base + row in ${c.rowOrdered} of ${c.blocks} blocks (every block in ${c.shardsRowOrdered} of ${c.shards} shards); `
     + `adjacent rows with seqs 1 apart ${((100 * c.steps) / Math.max(1, c.pairs)).toFixed(2)} %; seqs one contiguous range in ${c.contiguous} of ${c.shards} shards, `
-    + `seq order = ts order in ${c.seqOrderIsTsOrder} of ${c.shards}; ts ties in seq order ${c.ties}`;
+    + `seq order = ts order in ${c.seqOrderIsTsOrder} of ${c.shards}; ts ties in seq order ${c.ties}, rows of equal ts not in seq order ${c.tiesOutOfOrder}`;
 }
 
 /** Extents of each run of `size` rows (lat/lon in 1e-7°, ts in ms). */
