@@ -35,11 +35,8 @@ import type { RowRecord } from '../src/store/wal-record.js';
 import { ArenaSet } from '../src/core/arena.js';
 import { Kernels } from '../src/core/kernels.js';
 import type { PlateMatch } from '../src/model/query.js';
-import { crc32c } from '../src/store/crc32c.js';
-import { kShardVersion } from '../src/store/shard-format.js';
-import { loadShard, type LoadedShard } from '../src/store/shard-loader.js';
-import type { ShardEntry } from '../src/store/manifest.js';
-import type { ObjectStore } from '../src/store/object-store.js';
+import type { LoadedShard } from '../src/store/shard-loader.js';
+import { loadShardFiles, type ShardFile } from './shard-files.js';
 
 const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, tenants: { type: 'string' }, vehicles: { type: 'string' }, memory: { type: 'boolean' }, 'tenant-seqs': { type: 'boolean' }, 'three-lanes': { type: 'boolean' }, scan: { type: 'string' } }, strict: true });
 const inMemory = values.memory ?? false;
@@ -67,7 +64,7 @@ for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: 
   g.push(row);
 }
 const by = new Map<string, { bytes: number; widths: Map<number, number> }>();
-const files: Array<{ name: string; bytes: Uint8Array; rows: number; day: number; dictCount: number }> = [];
+const files: ShardFile[] = [];
 let total = 0, v1 = 0, n = 0;
 let regionByCamera = 0, maxTriples = 0, maxRegionsOfCamera = 0;
 for (const [k, rows] of groups) {
@@ -85,7 +82,7 @@ for (const [k, rows] of groups) {
   maxTriples = Math.max(maxTriples, triples.size);
   const day = Number(k.split('/')[1]);
   const { bytes } = buildShard('t', 1, day, rows);
-  if (values.scan) files.push({ name: k, bytes: bytes.slice(), rows: rows.length, day, dictCount: new ShardView(k, bytes).header.meta.dictCount });
+  if (values.scan) files.push({ name: k, bytes: bytes.slice(), rows: rows.length, day });
   v1 += buildShardV1('t', 1, day, rows).bytes.length;
   let view = new ShardView(k, bytes);
   if (inMemory) {
@@ -119,18 +116,7 @@ if (values.scan) await scanShards(Number(values.scan));
 /** See `--scan` above. */
 async function scanShards(passes: number): Promise<void> {
   const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 * 1024 });
-  const byName = new Map(files.map((f) => [f.name, f.bytes]));
-  // the loader's plaintext path reads through these three calls only
-  const objects = {
-    locate: (key: string) => key,
-    head: async (key: string) => byName.get(key)?.length,
-    getRange: async (key: string, offset: number, length: number, out: Uint8Array) => void out.set(byName.get(key)!.subarray(offset, offset + length)),
-  } as unknown as ObjectStore;
-  const shards: LoadedShard[] = [];
-  for (const f of files) {
-    const entry = { file: f.name, day: f.day, rows: f.rows, bytes: f.bytes.length, dictCount: f.dictCount, crc: crc32c(f.bytes), format: kShardVersion } as ShardEntry;
-    shards.push(await loadShard(arenas, objects, entry));
-  }
+  const shards = await loadShardFiles(arenas, files);
   const kernels = new Map<number, Kernels>();
   const kernelsOf = (s: LoadedShard) => {
     let k = kernels.get(s.layout.arena);

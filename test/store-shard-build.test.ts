@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildShard, ShardView, type ShardSource } from '../src/store/shard-format.js';
+import { buildShard, ShardView, sortOrder, type ShardSource } from '../src/store/shard-format.js';
 import { lastBySeq } from '../src/store/rows-by-seq.js';
 import { toE7 } from '../src/store/tenant-store.js';
 import type { RowRecord } from '../src/store/wal-record.js';
@@ -37,6 +37,25 @@ describe('shard builder', () => {
       const back = new ShardView('x', a.bytes).rowRecords().sort((x, y) => x.seq - y.seq);
       expect(back).toEqual(rows);
     }
+  });
+
+  it('lays the rows out in the order rowOrder gives (bench/seq-order.ts), sortOrder when none', () => {
+    const rows = rowsOf(20_000, 4);
+    const day = Math.floor(rows[0]!.ts / 86_400_000);
+    const inRowOrder = (bytes: Uint8Array) => new ShardView('x', bytes).rowRecords();
+    // (ts, seq) order, as the bench builds it, and a shuffle (an order no sort gives)
+    const byTs = (src: ShardSource) => Uint32Array.from({ length: src.length }, (_, i) => i).sort((a, b) => src.ts(a) - src.ts(b) || a - b);
+    let seed = 9;
+    const shuffled = Uint32Array.from(rows.keys());
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const j = seed % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    for (const order of [byTs(closureSource(rows)), shuffled]) {
+      expect(inRowOrder(buildShard('pd-a', 3, day, rows, () => order).bytes)).toEqual([...order].map((i) => rows[i]));
+    }
+    expect(inRowOrder(buildShard('pd-a', 3, day, rows, sortOrder).bytes)).toEqual(inRowOrder(buildShard('pd-a', 3, day, rows).bytes));
   });
 });
 

@@ -372,13 +372,16 @@ function plateLaneWidth(plates: number): 2 | 4 {
   return plates <= (max ? Number(max) : 0x10000) ? 2 : 4;
 }
 
-/** Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). */
-export function buildShard(tenant: string, ordinal: number, day: number, rowsOrSource: readonly RowRecord[] | ShardSource): { bytes: Uint8Array; meta: ShardMeta } {
+/**
+ * Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). `rowOrder` replaces
+ * sortOrder's for benchmarks that compare row orders (bench/seq-order.ts); the engine never passes it.
+ */
+export function buildShard(tenant: string, ordinal: number, day: number, rowsOrSource: readonly RowRecord[] | ShardSource, rowOrder?: (src: ShardSource) => Uint32Array): { bytes: Uint8Array; meta: ShardMeta } {
   const src = Array.isArray(rowsOrSource) ? rowRecordSource(rowsOrSource as readonly RowRecord[]) : (rowsOrSource as ShardSource);
   const n = src.length;
   if (n > kMaxShardRows) throw new RangeError(`a shard holds at most ${kMaxShardRows} rows`);
   // row i of the shard is row order[i] of the source
-  const order = sortOrder(src);
+  const order = (rowOrder ?? sortOrder)(src);
 
   // every field of a row gathered in one pass in shard order (one random access to the source per row;
   // reading it field by field through `order` cost a cache miss per field and row)
