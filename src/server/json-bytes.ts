@@ -20,6 +20,7 @@
  * test/json-bytes.test.ts holds every writer to `JSON.stringify` on random and edge values.
  */
 import { formatTimestamp } from '../model/time.js';
+import { giveBack, takeBuffer } from './answer-buffers.js';
 
 const kQuote = 34;
 const kMsPerDay = 86_400_000;
@@ -35,28 +36,34 @@ const kMinScaled = 10;
 const kScale = 1e7;
 const kScaleDigits = 7;
 
+// the last day a timestamp was written on, and its `YYYY-MM-DDT` bytes (writers run one at a time: shared)
+let lastDay = Number.NaN;
+const lastDate = Buffer.alloc(11);
+// digits of an integer, written backwards
+const digits = new Uint8Array(24);
+
 export class JsonBytes {
   private buf: Buffer;
   private at = 0;
-  // the last day a timestamp was written on, and its `YYYY-MM-DDT` bytes
-  private day = Number.NaN;
-  private readonly date = Buffer.alloc(11);
-  // digits of an integer, written backwards
-  private readonly digits = new Uint8Array(24);
 
+  /** `capacity`: a guess of the text's length (the buffer grows past it). */
   constructor(capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    this.buf = takeBuffer(capacity);
   }
 
-  /** The text written so far (a view of the buffer: the writer must not be used after). */
+  /**
+   * The text written so far: a view of a buffer from src/server/answer-buffers.ts, to be given back
+   * (`giveBack`) once sent. The writer must not be used after.
+   */
   bytes(): Buffer {
     return this.buf.subarray(0, this.at);
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    const grown = takeBuffer(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(grown, 0, 0, this.at);
+    giveBack(this.buf);
     this.buf = grown;
   }
 
@@ -114,15 +121,15 @@ export class JsonBytes {
   timestamp(ms: number): void {
     if (!(ms >= kFirstPlainMs && ms < kEndPlainMs) || !Number.isInteger(ms)) return this.string(formatTimestamp(ms));
     const day = Math.floor(ms / kMsPerDay);
-    if (day !== this.day) {
-      this.day = day;
-      this.date.write(formatTimestamp(day * kMsPerDay), 0, 11, 'latin1');
+    if (day !== lastDay) {
+      lastDay = day;
+      lastDate.write(formatTimestamp(day * kMsPerDay), 0, 11, 'latin1');
     }
     this.room(26);
     const b = this.buf;
     let at = this.at;
     b[at++] = kQuote;
-    this.date.copy(b, at);
+    lastDate.copy(b, at);
     at += 11;
     let rest = ms - day * kMsPerDay;
     const h = Math.floor(rest / 3_600_000);
@@ -153,7 +160,7 @@ export class JsonBytes {
       b[this.at++] = 45; // -
       x = -x;
     }
-    const d = this.digits;
+    const d = digits;
     let n = 0;
     while (x > 0) {
       const q = Math.floor(x / 10);
@@ -173,7 +180,7 @@ export class JsonBytes {
       b[this.at++] = 45;
       k = -k;
     }
-    const d = this.digits;
+    const d = digits;
     let n = 0;
     while (k > 0 || n <= kScaleDigits) {
       const q = Math.floor(k / 10);

@@ -28,6 +28,7 @@ import type {
   AuditDraft, BatchItem, HttpMethod, Principal, RequestContext, Route, RouteResponse, ServerServices, StreamResponse,
   StreamSink,
 } from './route.js';
+import { giveBack } from './answer-buffers.js';
 import type { Logger } from './logger.js';
 import { kDefaultBodyLimit } from './route.js';
 import type { Router } from './router.js';
@@ -287,7 +288,10 @@ export class Pipeline {
         // not JSON after all: send() meets the same error after the record, as it would have
       }
       response = await recorded;
-      if (response !== made) text = undefined;
+      if (response !== made) {
+        if (text !== undefined && typeof text !== 'string') giveBack(text);
+        text = undefined;
+      }
     }
 
     const status = response.status ?? 200;
@@ -503,9 +507,11 @@ export class Pipeline {
       const text = made ?? jsonText(response)!;
       headers.push('content-type', 'application/json; charset=utf-8', 'content-length', typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length);
       res.writeHead(status, headers as unknown as string[]);
-      if (head) res.end();
-      else if (typeof text === 'string') res.end(text, 'utf8');
-      else res.end(text);
+      if (typeof text === 'string') res.end(head ? undefined : text, 'utf8');
+      else if (head) {
+        giveBack(text);
+        res.end();
+      } else res.end(text, () => giveBack(text));
     } else if ('body' in response) {
       const body = response.body;
       headers.push('content-type', response.contentType, 'content-length', typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
