@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Hit, HotlistMatch } from '../src/model/query.js';
 import { hotlistAnswerBytes, searchAnswerBytes } from '../src/server/hit-bytes.js';
 import { hitToJson } from '../src/server/hit-json.js';
-import { JsonBytes } from '../src/server/json-bytes.js';
+import { JsonBytes, kNumberBytes, kTimestampBytes } from '../src/server/json-bytes.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
@@ -36,6 +36,14 @@ const anyString = fc.oneof(
   fc.string({ unit: fc.constantFrom('A', '7', '-', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', 'é', '€', '\ud83d', '\ude00', '😀'), maxLength: 12 }),
 );
 
+// long strings: answers past the writer's first guess of ~240 bytes a hit, so its buffer grows mid-answer and
+// every reservation counts (a short one loses the bytes written past the end)
+const longString = fc.oneof(
+  fc.string({ minLength: 100, maxLength: 600 }),
+  fc.string({ unit: fc.constantFrom('A', '7', '"', '\n', 'é', '😀'), minLength: 50, maxLength: 300 }),
+);
+const hitString = fc.oneof({ weight: 4, arbitrary: anyString }, { weight: 1, arbitrary: longString });
+
 const kDay = 86_400_000;
 const anyTs = fc.oneof(
   fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }),
@@ -45,9 +53,9 @@ const anyTs = fc.oneof(
 );
 
 const anyHit: fc.Arbitrary<Hit> = fc.record({
-  id: anyString, tenant: anyString, plate: anyString, ts: anyTs, lat: anyNumber, lon: anyNumber, camera: anyString,
-  region: fc.option(anyString, { nil: undefined }), confidence: fc.option(anyNumber, { nil: undefined }),
-  make: fc.option(anyString, { nil: undefined }), color: fc.option(anyString, { nil: undefined }),
+  id: anyString, tenant: hitString, plate: anyString, ts: anyTs, lat: anyNumber, lon: anyNumber, camera: hitString,
+  region: fc.option(hitString, { nil: undefined }), confidence: fc.option(anyNumber, { nil: undefined }),
+  make: fc.option(hitString, { nil: undefined }), color: fc.option(hitString, { nil: undefined }),
   readId: fc.option(anyString, { nil: undefined }), distance: fc.oneof(fc.nat(3), anyNumber),
 }, { requiredKeys: ['id', 'tenant', 'plate', 'ts', 'lat', 'lon', 'camera', 'distance'] }) as fc.Arbitrary<Hit>;
 
@@ -55,14 +63,18 @@ describe('JsonBytes = JSON.stringify', () => {
   it('numbers', () => {
     for (const x of edgeNumbers) {
       const w = new JsonBytes(4);
+      w.reserve(kNumberBytes);
       w.number(x);
       expect(text(w.bytes()), String(x)).toBe(JSON.stringify(x));
     }
     fc.assert(fc.property(fc.array(anyNumber, { maxLength: 40 }), (xs) => {
+      // reservations as the answers make them: exactly what the values need, the buffer grown between
       const w = new JsonBytes(8);
-      w.raw('[');
-      xs.forEach((x, i) => { if (i > 0) w.raw(','); w.number(x); });
-      w.raw(']');
+      w.reserve(1);
+      w.char(0x5b);
+      xs.forEach((x, i) => { w.reserve(1 + kNumberBytes); if (i > 0) w.char(0x2c); w.number(x); });
+      w.reserve(1);
+      w.char(0x5d);
       expect(text(w.bytes())).toBe(JSON.stringify(xs));
     }), { numRuns: 2000 });
   });
@@ -70,9 +82,11 @@ describe('JsonBytes = JSON.stringify', () => {
   it('strings', () => {
     fc.assert(fc.property(fc.array(anyString, { maxLength: 20 }), (ss) => {
       const w = new JsonBytes(8);
-      w.raw('[');
-      ss.forEach((s, i) => { if (i > 0) w.raw(','); w.string(s); });
-      w.raw(']');
+      w.reserve(1);
+      w.char(0x5b);
+      ss.forEach((s, i) => { w.reserve(3 + s.length); if (i > 0) w.char(0x2c); w.string(s); });
+      w.reserve(1);
+      w.char(0x5d);
       expect(text(w.bytes())).toBe(JSON.stringify(ss));
     }), { numRuns: 2000 });
   });
@@ -80,7 +94,7 @@ describe('JsonBytes = JSON.stringify', () => {
   it('timestamps, as hitToJson writes them, on many days in one writer', () => {
     fc.assert(fc.property(fc.array(anyTs, { maxLength: 40 }), (ts) => {
       const w = new JsonBytes(8);
-      ts.forEach((t) => w.timestamp(t));
+      ts.forEach((t) => { w.reserve(kTimestampBytes); w.timestamp(t); });
       expect(text(w.bytes())).toBe(ts.map((t) => JSON.stringify(hitToJson({ ts: t } as Hit).ts)).join(''));
     }), { numRuns: 1000 });
   });
@@ -88,7 +102,7 @@ describe('JsonBytes = JSON.stringify', () => {
 
 describe('answers written as bytes = JSON.stringify of the answer with hitToJson', () => {
   it('search answers', () => {
-    fc.assert(fc.property(fc.array(anyHit, { maxLength: 30 }), fc.nat(), fc.boolean(), fc.option(anyString, { nil: null }), anyString, anyNumber,
+    fc.assert(fc.property(fc.array(anyHit, { maxLength: 30 }), fc.nat(), fc.boolean(), fc.option(hitString, { nil: null }), hitString, anyNumber,
       (hits, total, truncated, next, queryId, tookMs) => {
         const answer = { hits, total, truncated, next, queryId, tookMs };
         expect(text(searchAnswerBytes(answer))).toBe(JSON.stringify({ ...answer, hits: hits.map(hitToJson) }));
@@ -96,8 +110,8 @@ describe('answers written as bytes = JSON.stringify of the answer with hitToJson
   });
 
   it('hot-list answers', () => {
-    const match: fc.Arbitrary<HotlistMatch> = fc.record({ entry: anyString, total: fc.nat(), truncated: fc.boolean(), hits: fc.array(anyHit, { maxLength: 8 }) });
-    fc.assert(fc.property(fc.array(match, { maxLength: 10 }), anyString, anyNumber, (matches, queryId, tookMs) => {
+    const match: fc.Arbitrary<HotlistMatch> = fc.record({ entry: hitString, total: fc.nat(), truncated: fc.boolean(), hits: fc.array(anyHit, { maxLength: 8 }) });
+    fc.assert(fc.property(fc.array(match, { maxLength: 10 }), hitString, anyNumber, (matches, queryId, tookMs) => {
       const answer = { matches, queryId, tookMs };
       const plain = { matches: matches.map((m) => ({ entry: m.entry, total: m.total, truncated: m.truncated, hits: m.hits.map(hitToJson) })), queryId, tookMs };
       expect(text(hotlistAnswerBytes(answer))).toBe(JSON.stringify(plain));

@@ -14,8 +14,11 @@
  *            A shorter decimal would be a multiple of 1e-7 too, ≥ 1e-7 away, while every decimal that reads
  *            back as the same double lies within one gap between doubles (< 2.4e-10 below 1e6) of it.
  *            Any other double goes through `String`, which is what the builtin writes
- *   times    `YYYY-MM-DDTHH:MM:SS.sssZ` with the date part kept per day (src/model/time.ts formatTimestamp
- *            is the definition; years outside 0000–9999 take it)
+ *   times    `YYYY-MM-DDTHH:MM:SS.sssZ` from the epoch ms by integer arithmetic (src/model/time.ts
+ *            formatTimestamp is the definition; years outside 0000–9999 take it)
+ *   calls    a caller reserves room for a group of values once (`reserve`); the writes after it do not
+ *            check, so a hit costs one bounds check, not one per field. A string that must be escaped
+ *            makes room for itself and keeps the reservation after it
  *
  * test/json-bytes.test.ts holds every writer to `JSON.stringify` on random and edge values.
  */
@@ -36,15 +39,28 @@ const kMinScaled = 10;
 const kScale = 1e7;
 const kScaleDigits = 7;
 
-// the last day a timestamp was written on, and its `YYYY-MM-DDT` bytes (writers run one at a time: shared)
-let lastDay = Number.NaN;
-const lastDate = Buffer.alloc(11);
-// digits of an integer, written backwards
+// digits of an integer, written backwards (writers run one at a time on a thread: shared)
 const digits = new Uint8Array(24);
+
+/** A printable-ASCII piece of JSON (punctuation, a key with its quotes and colon) as bytes, made once. */
+export function jsonPiece(ascii: string): Uint8Array {
+  return Uint8Array.from(ascii, (c) => c.charCodeAt(0));
+}
+
+/** Room to reserve for one number (`number`) or one timestamp (`timestamp`). */
+export const kNumberBytes = 24;
+export const kTimestampBytes = 32;
+
+const kTrue = jsonPiece('true');
+const kFalse = jsonPiece('false');
+const kNull = jsonPiece('null');
 
 export class JsonBytes {
   private buf: Buffer;
   private at = 0;
+  // where the caller's last reservation ends: writing past it is a bug (checked at the next reserve and at
+  // `bytes`, so a short count fails loudly instead of losing what typed-array writes past the end drop)
+  private end = 0;
 
   /** `capacity`: a guess of the text's length (the buffer grows past it). */
   constructor(capacity = 64 * 1024) {
@@ -56,10 +72,25 @@ export class JsonBytes {
    * (`giveBack`) once sent. The writer must not be used after.
    */
   bytes(): Buffer {
+    this.checkReservation();
     return this.buf.subarray(0, this.at);
   }
 
-  private room(n: number): void {
+  private checkReservation(): void {
+    if (this.at > this.end) throw new RangeError(`JSON bytes written past their reservation (${this.at - this.end} bytes)`);
+  }
+
+  /**
+   * Room for the next `n` bytes of writes, which do not check: count every piece, 2 + length for a string,
+   * kNumberBytes for a number and kTimestampBytes for a timestamp (an escaped string makes its own).
+   */
+  reserve(n: number): void {
+    this.checkReservation();
+    this.end = this.at + n;
+    this.grow(n);
+  }
+
+  private grow(n: number): void {
     if (this.at + n <= this.buf.length) return;
     const grown = takeBuffer(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(grown, 0, 0, this.at);
@@ -67,20 +98,22 @@ export class JsonBytes {
     this.buf = grown;
   }
 
-  /** Text that is JSON already and printable ASCII (punctuation, keys with their quotes and colon). */
-  raw(ascii: string): void {
-    const n = ascii.length;
-    this.room(n);
+  /** A piece made by jsonPiece. */
+  piece(p: Uint8Array): void {
     const b = this.buf;
     let at = this.at;
-    for (let i = 0; i < n; i++) b[at++] = ascii.charCodeAt(i);
+    for (let i = 0; i < p.length; i++) b[at++] = p[i]!;
     this.at = at;
+  }
+
+  /** One printable-ASCII byte of JSON punctuation. */
+  char(c: number): void {
+    this.buf[this.at++] = c;
   }
 
   /** A JSON string. */
   string(s: string): void {
     const n = s.length;
-    this.room(n + 2);
     const b = this.buf;
     let at = this.at;
     b[at++] = kQuote;
@@ -93,9 +126,12 @@ export class JsonBytes {
     this.at = at;
   }
 
+  // the reservation counted 2 + s.length bytes for the string: the rest of its escaped text is added to it
   private escaped(s: string): void {
     const text = JSON.stringify(s);
-    this.room(Buffer.byteLength(text, 'utf8'));
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.end += bytes - (2 + s.length);
+    this.grow(this.end - this.at);
     this.at += this.buf.write(text, this.at, 'utf8');
   }
 
@@ -104,68 +140,97 @@ export class JsonBytes {
     if (Number.isInteger(x) && Math.abs(x) < kMaxInteger) return this.integer(x);
     const k = Math.round(x * kScale);
     if (k / kScale === x && Math.abs(k) < kMaxScaled && Math.abs(k) >= kMinScaled) return this.scaled(k);
-    this.raw(Number.isFinite(x) ? String(x) : 'null');
+    this.ascii(Number.isFinite(x) ? String(x) : 'null');
   }
 
   /** `true` or `false`. */
   boolean(v: boolean): void {
-    this.raw(v ? 'true' : 'false');
+    this.piece(v ? kTrue : kFalse);
   }
 
   /** `null`. */
   null(): void {
-    this.raw('null');
+    this.piece(kNull);
   }
 
   /** Epoch ms as an ISO-8601 UTC string with milliseconds, as formatTimestamp writes it. */
   timestamp(ms: number): void {
     if (!(ms >= kFirstPlainMs && ms < kEndPlainMs) || !Number.isInteger(ms)) return this.string(formatTimestamp(ms));
     const day = Math.floor(ms / kMsPerDay);
-    if (day !== lastDay) {
-      lastDay = day;
-      lastDate.write(formatTimestamp(day * kMsPerDay), 0, 11, 'latin1');
-    }
-    this.room(26);
+    let rest = ms - day * kMsPerDay;
+    // H. Hinnant's civil_from_days, as src/model/time.ts daysFromCivil's inverse (days ≥ −719,468 here)
+    const z = day + 719_468;
+    const era = Math.floor(z / 146_097);
+    const doe = z - era * 146_097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
     const b = this.buf;
     let at = this.at;
     b[at++] = kQuote;
-    lastDate.copy(b, at);
-    at += 11;
-    let rest = ms - day * kMsPerDay;
+    at = two(b, at, Math.floor(y / 100));
+    at = two(b, at, y % 100);
+    b[at++] = 45; // -
+    at = two(b, at, m);
+    b[at++] = 45;
+    at = two(b, at, d);
+    b[at++] = 84; // T
     const h = Math.floor(rest / 3_600_000);
     rest -= h * 3_600_000;
-    const m = Math.floor(rest / 60_000);
-    rest -= m * 60_000;
-    const s = Math.floor(rest / 1000);
-    const milli = rest - s * 1000;
+    const min = Math.floor(rest / 60_000);
+    rest -= min * 60_000;
+    const sec = Math.floor(rest / 1000);
+    const milli = rest - sec * 1000;
     at = two(b, at, h);
     b[at++] = 58; // :
-    at = two(b, at, m);
+    at = two(b, at, min);
     b[at++] = 58;
-    at = two(b, at, s);
+    at = two(b, at, sec);
     b[at++] = 46; // .
-    b[at++] = 48 + Math.floor(milli / 100);
-    b[at++] = 48 + (Math.floor(milli / 10) % 10);
-    b[at++] = 48 + (milli % 10);
+    const c = Math.floor(milli / 100);
+    b[at++] = 48 + c;
+    at = two(b, at, milli - c * 100);
     b[at++] = 90; // Z
     b[at++] = kQuote;
     this.at = at;
   }
 
-  private integer(x: number): void {
-    if (x === 0) return this.raw('0'); // -0 too, as the builtin
-    this.room(24);
+  /** A number's String (≤ 24 chars: "-1.7976931348623157e+308"; kNumberBytes counts it). */
+  private ascii(text: string): void {
     const b = this.buf;
+    let at = this.at;
+    for (let i = 0; i < text.length; i++) b[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  private integer(x: number): void {
+    const b = this.buf;
+    if (x === 0) {
+      b[this.at++] = 48; // -0 too, as the builtin
+      return;
+    }
     if (x < 0) {
       b[this.at++] = 45; // -
       x = -x;
     }
     const d = digits;
     let n = 0;
-    while (x > 0) {
-      const q = Math.floor(x / 10);
-      d[n++] = 48 + (x - q * 10);
-      x = q;
+    if (x <= 0x7fffffff) {
+      let v = x | 0;
+      while (v > 0) {
+        const q = (v / 10) | 0;
+        d[n++] = 48 + (v - q * 10);
+        v = q;
+      }
+    } else {
+      while (x > 0) {
+        const q = Math.floor(x / 10);
+        d[n++] = 48 + (x - q * 10);
+        x = q;
+      }
     }
     let at = this.at;
     while (n > 0) b[at++] = d[--n]!;
@@ -174,7 +239,6 @@ export class JsonBytes {
 
   /** `k` × 1e-7 (k an integer, |k| ≥ 10): its digits with the point put back, trailing zeros dropped. */
   private scaled(k: number): void {
-    this.room(26);
     const b = this.buf;
     if (k < 0) {
       b[this.at++] = 45;
@@ -182,10 +246,19 @@ export class JsonBytes {
     }
     const d = digits;
     let n = 0;
-    while (k > 0 || n <= kScaleDigits) {
-      const q = Math.floor(k / 10);
-      d[n++] = 48 + (k - q * 10);
-      k = q;
+    if (k <= 0x7fffffff) {
+      let v = k | 0;
+      while (v > 0 || n <= kScaleDigits) {
+        const q = (v / 10) | 0;
+        d[n++] = 48 + (v - q * 10);
+        v = q;
+      }
+    } else {
+      while (k > 0 || n <= kScaleDigits) {
+        const q = Math.floor(k / 10);
+        d[n++] = 48 + (k - q * 10);
+        k = q;
+      }
     }
     // d[0..kScaleDigits) are the fraction's digits, last first; d[kScaleDigits..n) the whole part's
     let low = 0;
@@ -200,8 +273,9 @@ export class JsonBytes {
   }
 }
 
+/** Two decimal digits of 0 ≤ v < 100. */
 function two(b: Buffer, at: number, v: number): number {
-  const t = Math.floor(v / 10);
+  const t = (v / 10) | 0;
   b[at] = 48 + t;
   b[at + 1] = 48 + (v - t * 10);
   return at + 2;
