@@ -41,6 +41,30 @@ const kScaleDigits = 7;
 
 // digits of an integer, written backwards (writers run one at a time on a thread: shared)
 const digits = new Uint8Array(24);
+// `YYYY-MM-DD` of the day of the last timestamp written (an answer's hits are mostly of a few days)
+let lastDay = Number.NaN;
+const lastDate = new Uint8Array(10);
+
+/** lastDate ← day `day` (days since 1970-01-01, ≥ −719,468): H. Hinnant's civil_from_days. */
+function setDate(day: number): void {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const b = lastDate;
+  two(b, 0, Math.floor(y / 100));
+  two(b, 2, y % 100);
+  b[4] = 45; // -
+  two(b, 5, m);
+  b[7] = 45;
+  two(b, 8, d);
+  lastDay = day;
+}
 
 /** A printable-ASCII piece of JSON (punctuation, a key with its quotes and colon) as bytes, made once. */
 export function jsonPiece(ascii: string): Uint8Array {
@@ -48,7 +72,7 @@ export function jsonPiece(ascii: string): Uint8Array {
 }
 
 /** Room to reserve for one number (`number`) or one timestamp (`timestamp`). */
-export const kNumberBytes = 24;
+export const kNumberBytes = 26;
 export const kTimestampBytes = 32;
 
 const kTrue = jsonPiece('true');
@@ -158,25 +182,12 @@ export class JsonBytes {
     if (!(ms >= kFirstPlainMs && ms < kEndPlainMs) || !Number.isInteger(ms)) return this.string(formatTimestamp(ms));
     const day = Math.floor(ms / kMsPerDay);
     let rest = ms - day * kMsPerDay;
-    // H. Hinnant's civil_from_days, as src/model/time.ts daysFromCivil's inverse (days ≥ −719,468 here)
-    const z = day + 719_468;
-    const era = Math.floor(z / 146_097);
-    const doe = z - era * 146_097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const m = mp < 10 ? mp + 3 : mp - 9;
-    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
     const b = this.buf;
     let at = this.at;
     b[at++] = kQuote;
-    at = two(b, at, Math.floor(y / 100));
-    at = two(b, at, y % 100);
-    b[at++] = 45; // -
-    at = two(b, at, m);
-    b[at++] = 45;
-    at = two(b, at, d);
+    if (day !== lastDay) setDate(day);
+    const date = lastDate;
+    for (let i = 0; i < 10; i++) b[at++] = date[i]!;
     b[at++] = 84; // T
     const h = Math.floor(rest / 3_600_000);
     rest -= h * 3_600_000;
@@ -198,7 +209,7 @@ export class JsonBytes {
     this.at = at;
   }
 
-  /** A number's String (≤ 24 chars: "-1.7976931348623157e+308"; kNumberBytes counts it). */
+  /** A number's String (≤ 25 chars: "-0.0000012304235260311942"; kNumberBytes counts it). */
   private ascii(text: string): void {
     const b = this.buf;
     let at = this.at;
@@ -274,7 +285,7 @@ export class JsonBytes {
 }
 
 /** Two decimal digits of 0 ≤ v < 100. */
-function two(b: Buffer, at: number, v: number): number {
+function two(b: Uint8Array, at: number, v: number): number {
   const t = (v / 10) | 0;
   b[at] = 48 + t;
   b[at + 1] = 48 + (v - t * 10);
