@@ -28,6 +28,7 @@ import type {
   AuditDraft, BatchItem, HttpMethod, Principal, RequestContext, Route, RouteResponse, ServerServices, StreamResponse,
   StreamSink,
 } from './route.js';
+import { giveBack } from './answer-buffers.js';
 import type { Logger } from './logger.js';
 import { kDefaultBodyLimit } from './route.js';
 import type { Router } from './router.js';
@@ -126,6 +127,13 @@ interface Exchange {
 }
 
 /** Aborts the request's work with `reason` (the first reason wins). */
+/** A JSON answer's text (`json` stringified, or `jsonBytes`' bytes); undefined for other answers. */
+function jsonText(response: RouteResponse): string | Uint8Array | undefined {
+  if ('json' in response) return JSON.stringify(response.json);
+  if ('jsonBytes' in response) return response.jsonBytes();
+  return undefined;
+}
+
 function stop(ex: Exchange, reason: Error): void {
   if (ex.abort.signal.aborted) return;
   ex.abort.abort(reason);
@@ -270,17 +278,20 @@ export class Pipeline {
     // A JSON answer's text is made while its record is being written (the trail hands the batch to its
     // writer thread inside append): none of it is sent before the record is durable, and if the record
     // fails the text is dropped for the 503.
-    let text: string | undefined;
+    let text: string | Uint8Array | undefined;
     if (audited) {
       const recorded = this.audit(ex, response);
       const made = response;
       try {
-        if ('json' in made) text = JSON.stringify(made.json);
+        text = jsonText(made);
       } catch {
         // not JSON after all: send() meets the same error after the record, as it would have
       }
       response = await recorded;
-      if (response !== made) text = undefined;
+      if (response !== made) {
+        if (text !== undefined && typeof text !== 'string') giveBack(text);
+        text = undefined;
+      }
     }
 
     const status = response.status ?? 200;
@@ -482,19 +493,25 @@ export class Pipeline {
   /**
    * Writes a whole answer. The head is passed to writeHead as one raw list (no header was set before, so
    * node:http takes its fast path), and a JSON answer is ended as a string: node:http then sends head and
-   * body in one write instead of a writev of two buffers. `jsonText`: the JSON answer's text, if made already.
+   * body in one write instead of a writev of two buffers (a `jsonBytes` answer is sent as its bytes: the
+   * copy of a big answer's text into a string and back costs more than the second buffer). `made`: the
+   * JSON answer's text, if made already.
    */
-  private send(res: ServerResponse, response: RouteResponse, head: boolean, requestId: string, close: boolean, jsonText?: string): void {
+  private send(res: ServerResponse, response: RouteResponse, head: boolean, requestId: string, close: boolean, made?: string | Uint8Array): void {
     if (res.destroyed) return;
     const status = response.status ?? 200;
     const headers: Array<string | number> = ['x-request-id', requestId];
     if (close) headers.push('connection', 'close');
     if (response.headers) for (const k in response.headers) headers.push(k, response.headers[k]!);
-    if ('json' in response) {
-      const text = jsonText ?? JSON.stringify(response.json);
-      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', Buffer.byteLength(text, 'utf8'));
+    if ('json' in response || 'jsonBytes' in response) {
+      const text = made ?? jsonText(response)!;
+      headers.push('content-type', 'application/json; charset=utf-8', 'content-length', typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length);
       res.writeHead(status, headers as unknown as string[]);
-      res.end(head ? undefined : text, 'utf8');
+      if (typeof text === 'string') res.end(head ? undefined : text, 'utf8');
+      else if (head) {
+        giveBack(text);
+        res.end();
+      } else res.end(text, () => giveBack(text));
     } else if ('body' in response) {
       const body = response.body;
       headers.push('content-type', response.contentType, 'content-length', typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);

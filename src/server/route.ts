@@ -69,12 +69,23 @@ export interface Route {
 }
 
 /** What the pipeline sends. `status` defaults to 200. Headers are added to the pipeline's own. */
-export type RouteResponse = JsonResponse | RawResponse | StreamResponse | EmptyResponse;
+export type RouteResponse = JsonResponse | JsonBytesResponse | RawResponse | StreamResponse | EmptyResponse;
 
 export interface JsonResponse {
   status?: number;
   headers?: Record<string, string>;
   json: unknown;
+}
+
+/**
+ * A JSON answer whose text the route writes as bytes itself (src/server/json-bytes.ts): answers of many hits,
+ * where `JSON.stringify` of an object per hit is most of the request's time. Like a `json` answer, the text
+ * is made while the request's audit record is being written, and sent only after it is durable.
+ */
+export interface JsonBytesResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  jsonBytes(): Uint8Array;
 }
 
 export interface RawResponse {

@@ -12,6 +12,7 @@ import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/curso
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
 import { hitToJson } from '../hit-json.js';
+import { hotlistAnswerBytes, searchAnswerBytes } from '../hit-bytes.js';
 import { heldScopeFor, holdsFor, openHoldsFor } from '../tenancy/holds.js';
 import { answerFormat, packAnswer } from '../answer-format.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type ServerServices, type StreamSink } from '../route.js';
@@ -77,9 +78,9 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
     const head = { total: result.total, truncated: result.truncated, queryId: ctx.requestId, next };
     return { contentType: 'application/x-ndjson', stream: (sink) => streamHits(sink, head, result.hits) };
   }
-  const answer = { hits: result.hits.map(hitToJson), total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
-  if (format === 'msgpack') return { contentType: 'application/msgpack', body: packAnswer(answer) };
-  return { json: answer };
+  const answer = { hits: result.hits, total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
+  if (format === 'msgpack') return { contentType: 'application/msgpack', body: packAnswer({ ...answer, hits: answer.hits.map(hitToJson) }) };
+  return { jsonBytes: () => searchAnswerBytes(answer) };
 }
 
 // hits per write of a streamed answer: few writes (each one a promise and maybe a syscall), small chunks
@@ -107,15 +108,8 @@ async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   const tookMs = elapsedMs(start);
   if (held) ctx.audit.extra.heldCount = result.heldTotal;
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
-  return {
-    json: {
-      matches: result.matches.map((m) => ({
-        entry: m.entry, total: m.total, truncated: m.truncated, hits: m.hits.map(hitToJson),
-      })),
-      queryId: ctx.requestId,
-      tookMs,
-    },
-  };
+  const answer = { matches: result.matches, queryId: ctx.requestId, tookMs };
+  return { jsonBytes: () => hotlistAnswerBytes(answer) };
 }
 
 export const routes: Route[] = [

@@ -1,0 +1,161 @@
+/**
+ * Search answers' JSON written as bytes (src/server/json-bytes.ts), hits straight from the engine's `Hit`s:
+ * no answer object per hit (src/server/hit-json.ts `hitToJson`, the definition of a hit's text) and no string
+ * of the whole answer. The text is byte for byte what `JSON.stringify` makes of the answer built with
+ * `hitToJson` (test/json-bytes.test.ts).
+ */
+import type { Hit, HotlistMatch } from '../model/query.js';
+import { JsonBytes, jsonPiece, kNumberBytes, kTimestampBytes } from './json-bytes.js';
+
+/** `POST /v1/search`'s JSON answer, keys in the order API.md shows. */
+export interface SearchAnswer {
+  hits: readonly Hit[];
+  total: number;
+  truncated: boolean;
+  next: string | null;
+  queryId: string;
+  tookMs: number;
+}
+
+/** `POST /v1/search/hotlist`'s JSON answer. */
+export interface HotlistAnswer {
+  matches: readonly HotlistMatch[];
+  queryId: string;
+  tookMs: number;
+}
+
+// ~230 bytes a hit in the bench's answers: one buffer, rarely grown
+const kBytesPerHit = 240;
+
+const kHitsKey = jsonPiece('{"hits":');
+const kTotalKey = jsonPiece(',"total":');
+const kTruncatedKey = jsonPiece(',"truncated":');
+const kNextKey = jsonPiece(',"next":');
+const kQueryIdKey = jsonPiece(',"queryId":');
+const kTookMsKey = jsonPiece(',"tookMs":');
+const kMatchesKey = jsonPiece('{"matches":[');
+const kEntryKey = jsonPiece('{"entry":');
+const kMatchHitsKey = jsonPiece(',"hits":');
+const kEndMatchesQueryIdKey = jsonPiece('],"queryId":');
+// the longest of the keys above, and of a hit's: what a reservation counts for each
+const kKeyBytes = 16;
+
+/** The answer's JSON text as UTF-8 bytes. */
+export function searchAnswerBytes(a: SearchAnswer): Buffer {
+  const w = new JsonBytes(256 + a.hits.length * kBytesPerHit);
+  w.reserve(kKeyBytes);
+  w.piece(kHitsKey);
+  hitsArray(w, a.hits);
+  w.reserve(5 * kKeyBytes + 3 * kNumberBytes + (a.next?.length ?? 4) + a.queryId.length + 6);
+  w.piece(kTotalKey);
+  w.number(a.total);
+  w.piece(kTruncatedKey);
+  w.boolean(a.truncated);
+  w.piece(kNextKey);
+  if (a.next === null) w.null();
+  else w.string(a.next);
+  w.piece(kQueryIdKey);
+  w.string(a.queryId);
+  w.piece(kTookMsKey);
+  w.number(a.tookMs);
+  w.char(0x7d); // }
+  return w.bytes();
+}
+
+/** The hot-list answer's JSON text as UTF-8 bytes. */
+export function hotlistAnswerBytes(a: HotlistAnswer): Buffer {
+  let hits = 0;
+  for (const m of a.matches) hits += m.hits.length;
+  const w = new JsonBytes(256 + a.matches.length * 96 + hits * kBytesPerHit);
+  w.reserve(kKeyBytes);
+  w.piece(kMatchesKey);
+  for (let i = 0; i < a.matches.length; i++) {
+    const m = a.matches[i]!;
+    w.reserve(4 * kKeyBytes + m.entry.length + 2 * kNumberBytes);
+    if (i > 0) w.char(0x2c); // ,
+    w.piece(kEntryKey);
+    w.string(m.entry);
+    w.piece(kTotalKey);
+    w.number(m.total);
+    w.piece(kTruncatedKey);
+    w.boolean(m.truncated);
+    w.piece(kMatchHitsKey);
+    hitsArray(w, m.hits);
+    w.reserve(1);
+    w.char(0x7d);
+  }
+  w.reserve(2 * kKeyBytes + a.queryId.length + kNumberBytes + 2);
+  w.piece(kEndMatchesQueryIdKey);
+  w.string(a.queryId);
+  w.piece(kTookMsKey);
+  w.number(a.tookMs);
+  w.char(0x7d);
+  return w.bytes();
+}
+
+const kIdKey = jsonPiece('{"id":');
+const kTenantKey = jsonPiece(',"tenant":');
+const kPlateKey = jsonPiece(',"plate":');
+const kTsKey = jsonPiece(',"ts":');
+const kLatKey = jsonPiece(',"lat":');
+const kLonKey = jsonPiece(',"lon":');
+const kCameraKey = jsonPiece(',"camera":');
+const kRegionKey = jsonPiece(',"region":');
+const kConfidenceKey = jsonPiece(',"confidence":');
+const kMakeKey = jsonPiece(',"make":');
+const kColorKey = jsonPiece(',"color":');
+const kDistanceKey = jsonPiece(',"distance":');
+// a hit's keys, numbers, timestamp, quotes and punctuation, besides its strings' characters
+const kHitFixedBytes = 12 * kKeyBytes + 4 * kNumberBytes + kTimestampBytes + 7 * 2 + 4;
+
+/** `[hit,…]`. */
+function hitsArray(w: JsonBytes, hits: readonly Hit[]): void {
+  w.reserve(2);
+  w.char(0x5b); // [
+  for (let i = 0; i < hits.length; i++) {
+    const h = hits[i]!;
+    w.reserve(kHitFixedBytes + h.id.length + h.tenant.length + h.plate.length + h.camera.length
+      + (h.region?.length ?? 0) + (h.make?.length ?? 0) + (h.color?.length ?? 0));
+    if (i > 0) w.char(0x2c);
+    hitObject(w, h);
+  }
+  w.reserve(1);
+  w.char(0x5d); // ]
+}
+
+/** One hit: the read's fields (src/model/read-json.ts, optional ones only when set), then `distance`. */
+function hitObject(w: JsonBytes, h: Hit): void {
+  w.piece(kIdKey);
+  w.string(h.id);
+  w.piece(kTenantKey);
+  w.string(h.tenant);
+  w.piece(kPlateKey);
+  w.string(h.plate);
+  w.piece(kTsKey);
+  w.timestamp(h.ts);
+  w.piece(kLatKey);
+  w.number(h.lat);
+  w.piece(kLonKey);
+  w.number(h.lon);
+  w.piece(kCameraKey);
+  w.string(h.camera);
+  if (h.region !== undefined) {
+    w.piece(kRegionKey);
+    w.string(h.region);
+  }
+  if (h.confidence !== undefined) {
+    w.piece(kConfidenceKey);
+    w.number(h.confidence);
+  }
+  if (h.make !== undefined) {
+    w.piece(kMakeKey);
+    w.string(h.make);
+  }
+  if (h.color !== undefined) {
+    w.piece(kColorKey);
+    w.string(h.color);
+  }
+  w.piece(kDistanceKey);
+  w.number(h.distance);
+  w.char(0x7d);
+}

@@ -1,0 +1,293 @@
+/**
+ * JSON text written straight into bytes: the same text `JSON.stringify` makes of the same values, without
+ * the string of it. For answers of many hits (a 1,000-hit page is ~200 KB), where making the text is most
+ * of a request's main-thread time (bench/RESULTS.md, "Where the 1-day bbox's overhead goes": ~0.9 ms of
+ * `JSON.stringify`, then the string's UTF-8 copy into the socket).
+ *
+ * What makes it cheaper than the builtin, for the values answers hold:
+ *   strings  printable ASCII is copied a char code a byte; anything else (a quote, a backslash, a control
+ *            char, non-ASCII) is left to `JSON.stringify` for that one string, so escaping has one
+ *            definition
+ *   numbers  integers are written digit by digit; a double below 1e6 that is the double nearest a whole
+ *            number k of 1e-7 (lat, lon, confidence: how the shards store them) is written from k: its
+ *            shortest round-trip form, which the builtin prints, is k's digits with the point put back.
+ *            A shorter decimal would be a multiple of 1e-7 too, ≥ 1e-7 away, while every decimal that reads
+ *            back as the same double lies within one gap between doubles (< 2.4e-10 below 1e6) of it.
+ *            Any other double goes through `String`, which is what the builtin writes
+ *   times    `YYYY-MM-DDTHH:MM:SS.sssZ` from the epoch ms by integer arithmetic (src/model/time.ts
+ *            formatTimestamp is the definition; years outside 0000–9999 take it)
+ *   calls    a caller reserves room for a group of values once (`reserve`); the writes after it do not
+ *            check, so a hit costs one bounds check, not one per field. A string that must be escaped
+ *            makes room for itself and keeps the reservation after it
+ *
+ * test/json-bytes.test.ts holds every writer to `JSON.stringify` on random and edge values.
+ */
+import { formatTimestamp } from '../model/time.js';
+import { giveBack, takeBuffer } from './answer-buffers.js';
+
+const kQuote = 34;
+const kMsPerDay = 86_400_000;
+// 0000-01-01 and 10000-01-01: the years toISOString writes with four digits
+const kFirstPlainMs = -62_167_219_200_000;
+const kEndPlainMs = 253_402_300_800_000;
+// integers below this are exact; larger ones the builtin may write with an exponent
+const kMaxInteger = 2 ** 53;
+// k × 1e-7 below 1e6: the gap between doubles there (≤ 2^-33) is far below 1e-7 (see the header)
+const kMaxScaled = 1e13;
+// |x| < 1e-6 is written with an exponent by the builtin (1e-7): String's business
+const kMinScaled = 10;
+const kScale = 1e7;
+const kScaleDigits = 7;
+
+// digits of an integer, written backwards (writers run one at a time on a thread: shared)
+const digits = new Uint8Array(24);
+// `YYYY-MM-DD` of the day of the last timestamp written (an answer's hits are mostly of a few days)
+let lastDay = Number.NaN;
+const lastDate = new Uint8Array(10);
+
+/** lastDate ← day `day` (days since 1970-01-01, ≥ −719,468): H. Hinnant's civil_from_days. */
+function setDate(day: number): void {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const b = lastDate;
+  two(b, 0, Math.floor(y / 100));
+  two(b, 2, y % 100);
+  b[4] = 45; // -
+  two(b, 5, m);
+  b[7] = 45;
+  two(b, 8, d);
+  lastDay = day;
+}
+
+/** A printable-ASCII piece of JSON (punctuation, a key with its quotes and colon) as bytes, made once. */
+export function jsonPiece(ascii: string): Uint8Array {
+  return Uint8Array.from(ascii, (c) => c.charCodeAt(0));
+}
+
+/** Room to reserve for one number (`number`) or one timestamp (`timestamp`). */
+export const kNumberBytes = 26;
+export const kTimestampBytes = 32;
+
+const kTrue = jsonPiece('true');
+const kFalse = jsonPiece('false');
+const kNull = jsonPiece('null');
+
+export class JsonBytes {
+  private buf: Buffer;
+  private at = 0;
+  // where the caller's last reservation ends: writing past it is a bug (checked at the next reserve and at
+  // `bytes`, so a short count fails loudly instead of losing what typed-array writes past the end drop)
+  private end = 0;
+
+  /** `capacity`: a guess of the text's length (the buffer grows past it). */
+  constructor(capacity = 64 * 1024) {
+    this.buf = takeBuffer(capacity);
+  }
+
+  /**
+   * The text written so far: a view of a buffer from src/server/answer-buffers.ts, to be given back
+   * (`giveBack`) once sent. The writer must not be used after.
+   */
+  bytes(): Buffer {
+    this.checkReservation();
+    return this.buf.subarray(0, this.at);
+  }
+
+  private checkReservation(): void {
+    if (this.at > this.end) throw new RangeError(`JSON bytes written past their reservation (${this.at - this.end} bytes)`);
+  }
+
+  /**
+   * Room for the next `n` bytes of writes, which do not check: count every piece, 2 + length for a string,
+   * kNumberBytes for a number and kTimestampBytes for a timestamp (an escaped string makes its own).
+   */
+  reserve(n: number): void {
+    this.checkReservation();
+    this.end = this.at + n;
+    this.grow(n);
+  }
+
+  private grow(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const grown = takeBuffer(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(grown, 0, 0, this.at);
+    giveBack(this.buf);
+    this.buf = grown;
+  }
+
+  /** A piece made by jsonPiece. */
+  piece(p: Uint8Array): void {
+    const b = this.buf;
+    let at = this.at;
+    for (let i = 0; i < p.length; i++) b[at++] = p[i]!;
+    this.at = at;
+  }
+
+  /** One printable-ASCII byte of JSON punctuation. */
+  char(c: number): void {
+    this.buf[this.at++] = c;
+  }
+
+  /** A JSON string. */
+  string(s: string): void {
+    const n = s.length;
+    const b = this.buf;
+    let at = this.at;
+    b[at++] = kQuote;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === kQuote || c === 0x5c) return this.escaped(s);
+      b[at++] = c;
+    }
+    b[at++] = kQuote;
+    this.at = at;
+  }
+
+  // the reservation counted 2 + s.length bytes for the string: the rest of its escaped text is added to it
+  private escaped(s: string): void {
+    const text = JSON.stringify(s);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.end += bytes - (2 + s.length);
+    this.grow(this.end - this.at);
+    this.at += this.buf.write(text, this.at, 'utf8');
+  }
+
+  /** A JSON number (`null` for NaN and ±Infinity, as the builtin). */
+  number(x: number): void {
+    if (Number.isInteger(x) && Math.abs(x) < kMaxInteger) return this.integer(x);
+    const k = Math.round(x * kScale);
+    if (k / kScale === x && Math.abs(k) < kMaxScaled && Math.abs(k) >= kMinScaled) return this.scaled(k);
+    this.ascii(Number.isFinite(x) ? String(x) : 'null');
+  }
+
+  /** `true` or `false`. */
+  boolean(v: boolean): void {
+    this.piece(v ? kTrue : kFalse);
+  }
+
+  /** `null`. */
+  null(): void {
+    this.piece(kNull);
+  }
+
+  /** Epoch ms as an ISO-8601 UTC string with milliseconds, as formatTimestamp writes it. */
+  timestamp(ms: number): void {
+    if (!(ms >= kFirstPlainMs && ms < kEndPlainMs) || !Number.isInteger(ms)) return this.string(formatTimestamp(ms));
+    const day = Math.floor(ms / kMsPerDay);
+    let rest = ms - day * kMsPerDay;
+    const b = this.buf;
+    let at = this.at;
+    b[at++] = kQuote;
+    if (day !== lastDay) setDate(day);
+    const date = lastDate;
+    for (let i = 0; i < 10; i++) b[at++] = date[i]!;
+    b[at++] = 84; // T
+    const h = Math.floor(rest / 3_600_000);
+    rest -= h * 3_600_000;
+    const min = Math.floor(rest / 60_000);
+    rest -= min * 60_000;
+    const sec = Math.floor(rest / 1000);
+    const milli = rest - sec * 1000;
+    at = two(b, at, h);
+    b[at++] = 58; // :
+    at = two(b, at, min);
+    b[at++] = 58;
+    at = two(b, at, sec);
+    b[at++] = 46; // .
+    const c = Math.floor(milli / 100);
+    b[at++] = 48 + c;
+    at = two(b, at, milli - c * 100);
+    b[at++] = 90; // Z
+    b[at++] = kQuote;
+    this.at = at;
+  }
+
+  /** A number's String (≤ 25 chars: "-0.0000012304235260311942"; kNumberBytes counts it). */
+  private ascii(text: string): void {
+    const b = this.buf;
+    let at = this.at;
+    for (let i = 0; i < text.length; i++) b[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  private integer(x: number): void {
+    const b = this.buf;
+    if (x === 0) {
+      b[this.at++] = 48; // -0 too, as the builtin
+      return;
+    }
+    if (x < 0) {
+      b[this.at++] = 45; // -
+      x = -x;
+    }
+    const d = digits;
+    let n = 0;
+    if (x <= 0x7fffffff) {
+      let v = x | 0;
+      while (v > 0) {
+        const q = (v / 10) | 0;
+        d[n++] = 48 + (v - q * 10);
+        v = q;
+      }
+    } else {
+      while (x > 0) {
+        const q = Math.floor(x / 10);
+        d[n++] = 48 + (x - q * 10);
+        x = q;
+      }
+    }
+    let at = this.at;
+    while (n > 0) b[at++] = d[--n]!;
+    this.at = at;
+  }
+
+  /** `k` × 1e-7 (k an integer, |k| ≥ 10): its digits with the point put back, trailing zeros dropped. */
+  private scaled(k: number): void {
+    const b = this.buf;
+    if (k < 0) {
+      b[this.at++] = 45;
+      k = -k;
+    }
+    const d = digits;
+    let n = 0;
+    if (k <= 0x7fffffff) {
+      let v = k | 0;
+      while (v > 0 || n <= kScaleDigits) {
+        const q = (v / 10) | 0;
+        d[n++] = 48 + (v - q * 10);
+        v = q;
+      }
+    } else {
+      while (k > 0 || n <= kScaleDigits) {
+        const q = Math.floor(k / 10);
+        d[n++] = 48 + (k - q * 10);
+        k = q;
+      }
+    }
+    // d[0..kScaleDigits) are the fraction's digits, last first; d[kScaleDigits..n) the whole part's
+    let low = 0;
+    while (low < kScaleDigits && d[low] === 48) low++;
+    let at = this.at;
+    for (let i = n - 1; i >= kScaleDigits; i--) b[at++] = d[i]!;
+    if (low < kScaleDigits) {
+      b[at++] = 46;
+      for (let i = kScaleDigits - 1; i >= low; i--) b[at++] = d[i]!;
+    }
+    this.at = at;
+  }
+}
+
+/** Two decimal digits of 0 ≤ v < 100. */
+function two(b: Uint8Array, at: number, v: number): number {
+  const t = (v / 10) | 0;
+  b[at] = 48 + t;
+  b[at + 1] = 48 + (v - t * 10);
+  return at + 2;
+}
