@@ -11,6 +11,7 @@ import { builtWorkerPath } from '../core/worker-path.js';
 import { buildBulkShard, bulkJobTransfer, type BulkShardJob } from './bulk-build.js';
 import type { BulkBuildAnswer } from './bulk-build-worker.js';
 import type { ShardMeta } from './shard-format.js';
+import type { LanePool } from './lane-pool.js';
 
 /** Rows from which a shard is built on the build thread: below, a message round trip is not worth it. */
 export const kOffThreadRows = 1 << 16;
@@ -23,12 +24,21 @@ export class BulkBuildThread {
   /** `offThreadRows`: shards of at least this many rows go to the thread (0: every one; tests). */
   constructor(private readonly offThreadRows = kOffThreadRows) {}
 
-  /** Builds the job's shard; the job's arrays are given away (transferred or let go) either way. */
-  async build(job: BulkShardJob): Promise<{ bytes: Uint8Array; meta: ShardMeta }> {
-    if (job.ts.length < this.offThreadRows || !this.script) return buildBulkShard(job);
-    const answer = await this.worker.call({ job }, bulkJobTransfer(job));
+  /**
+   * Builds the job's shard. The job's lane buffers go back to `lanes` once built (here, or moved back from the
+   * build thread), and a build here takes its big arrays from it too.
+   */
+  async build(job: BulkShardJob, lanes: LanePool): Promise<{ bytes: Uint8Array; meta: ShardMeta }> {
+    const buffers = bulkJobTransfer(job);
+    if (job.ts.length < this.offThreadRows || !this.script) {
+      const built = buildBulkShard(job, undefined, lanes);
+      for (const b of buffers) lanes.giveBuffer(b);
+      return built;
+    }
+    const answer = await this.worker.call({ job }, buffers);
     if (!answer) throw new Error('bulk build worker closed');
     if (!answer.ok) throw new Error(`bulk build worker: ${answer.error}`);
+    for (const b of answer.lanes) lanes.giveBuffer(b);
     return { bytes: answer.bytes, meta: answer.meta };
   }
 

@@ -30,6 +30,7 @@
 import { dayOf, kMaxShardRows, shardFileName } from './shard-format.js';
 import { gatherF64, gatherI32, type BulkShardJob, type JobLabel } from './bulk-build.js';
 import { BulkBuildThread } from './bulk-build-thread.js';
+import { LanePool } from './lane-pool.js';
 import { putSealedShard, kShardRowsCap } from './shard-writer.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import type { ShardEntry } from './manifest.js';
@@ -119,6 +120,8 @@ export class BulkLoad {
   /** The shard build in flight, up to the start of its put (resolved when none): awaited before the next build. */
   private building: Promise<void> = Promise.resolve();
   private readonly builder: BulkBuildThread;
+  /** Shard jobs' lane buffers (and an on-thread build's arrays), moved back after each build and reused. */
+  private readonly lanes = new LanePool();
   /** The shard put in flight (resolved when none): awaited before the next put and before the commit. */
   private putting: Promise<void> = Promise.resolve();
   /** Names of every shard put started, finished or not (an abort deletes them all). */
@@ -286,7 +289,7 @@ export class BulkLoad {
         // (transferred, not copied), besides the sealed bytes of the put before it
         await this.building;
         const name = shardFileName(day, this.nextGen++);
-        const built = this.builder.build(this.job(day, rows));
+        const built = this.builder.build(this.job(day, rows), this.lanes);
         const step = built.then(async ({ bytes, meta }) => {
           const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
           // one put in flight at a time: while it writes and syncs, the next shard is gathered and built
@@ -331,8 +334,11 @@ export class BulkLoad {
     // input in time order holds a day's rows as one run: then each lane is one slice (a copy of memory), not a gather
     const from = n > 0 ? rows[0]! : 0;
     const run = n > 0 && rows[n - 1]! - from === n - 1;
-    const f64 = (lane: Float64Array) => (run ? lane.slice(from, from + n) : gatherF64(lane, rows));
-    const i32 = (lane: Int32Array) => (run ? lane.slice(from, from + n) : gatherI32(lane, rows));
+    // into buffers of the lane pool (src/store/lane-pool.ts), which the build gives back: a fresh copy a shard
+    // faulted its pages in every time (~56 B a row)
+    const pool = this.lanes;
+    const f64 = (lane: Float64Array) => (run ? copyF64(lane.subarray(from, from + n), pool.f64(n)) : gatherF64(lane, rows, pool.f64(n)));
+    const i32 = (lane: Int32Array) => (run ? copyI32(lane.subarray(from, from + n), pool.i32(n)) : gatherI32(lane, rows, pool.i32(n)));
     return {
       tenant: this.store.tenant, ordinal: this.store.ordinal, day,
       ts: f64(this.ts), seq: f64(this.seq), conf: f64(this.conf), plate: f64(this.plate),
@@ -376,6 +382,16 @@ export class BulkLoad {
   }
 }
 
+
+function copyF64(from: Float64Array, to: Float64Array): Float64Array {
+  to.set(from);
+  return to;
+}
+
+function copyI32(from: Int32Array, to: Int32Array): Int32Array {
+  to.set(from);
+  return to;
+}
 
 /** lane[j] = lane[keep[j]] for ascending `keep` (in place: j ≤ keep[j]). */
 function moveDownF64(lane: Float64Array, keep: Uint32Array): void {
