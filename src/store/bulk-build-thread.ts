@@ -15,11 +15,15 @@ import type { LanePool } from './lane-pool.js';
 
 /** Rows from which a shard is built on the build thread: below, a message round trip is not worth it. */
 export const kOffThreadRows = 1 << 16;
+/** File buffers held for the build thread's next job: one build and one put are in flight at a time. */
+const kFilesHeld = 2;
 
 export class BulkBuildThread {
   /** The compiled worker script; undefined when not built (running from src/ without dist/). */
   private readonly script = builtWorkerPath(import.meta.url, '../../dist/src/store/bulk-build-worker.js', './bulk-build-worker.js');
-  private readonly worker = new KeptWorker<{ job: BulkShardJob }, BulkBuildAnswer>('bulk build worker', () => this.script);
+  private readonly worker = new KeptWorker<{ job: BulkShardJob; files: ArrayBuffer[] }, BulkBuildAnswer>('bulk build worker', () => this.script);
+  /** Buffers of built files given back (sealed and put): moved to the build thread with its next job. */
+  private files: ArrayBuffer[] = [];
 
   /** `offThreadRows`: shards of at least this many rows go to the thread (0: every one; tests). */
   constructor(private readonly offThreadRows = kOffThreadRows) {}
@@ -35,11 +39,23 @@ export class BulkBuildThread {
       for (const b of buffers) lanes.giveBuffer(b);
       return built;
     }
-    const answer = await this.worker.call({ job }, buffers);
+    const files = this.files;
+    this.files = [];
+    const answer = await this.worker.call({ job, files }, [...buffers, ...files]);
     if (!answer) throw new Error('bulk build worker closed');
     if (!answer.ok) throw new Error(`bulk build worker: ${answer.error}`);
     for (const b of answer.lanes) lanes.giveBuffer(b);
     return { bytes: answer.bytes, meta: answer.meta };
+  }
+
+  /**
+   * A built file's bytes are no longer needed (sealed and put): its buffer goes to the build thread with the
+   * next job (where files are built), or to `lanes` without one or when a few wait already (small shards, built here).
+   */
+  giveBack(bytes: Uint8Array, lanes: LanePool): void {
+    const buf = bytes.buffer as ArrayBuffer;
+    if (!this.script || this.files.length >= kFilesHeld) lanes.giveBuffer(buf);
+    else if (!this.files.includes(buf)) this.files.push(buf);
   }
 
   close(): Promise<void> {

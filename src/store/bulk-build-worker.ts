@@ -15,7 +15,9 @@ if (parentPort) {
   const port = parentPort;
   // the builds' sort keys, spare lanes and plate tables, kept from shard to shard
   const pool = new LanePool();
-  port.on('message', (m: { id: number; job: BulkShardJob }) => {
+  port.on('message', (m: { id: number; job: BulkShardJob; files: ArrayBuffer[] }) => {
+    // earlier answers' file buffers, sealed and put by now, back for the next files
+    for (const b of m.files) pool.giveBuffer(b);
     let answer: BulkBuildAnswer;
     try {
       const lanes = bulkJobTransfer(m.job);

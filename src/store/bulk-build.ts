@@ -100,7 +100,8 @@ export function buildBulkShard(job: BulkShardJob, letGo?: () => void, lanes: Lan
   // build thread collects them before the file is laid out, so they are not held beside it
   letGo?.();
   const writeSlots = (slots: Uint8Array) => writePlateSlots(dict, m, slots);
-  const file = writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color });
+  // the file in a buffer of `lanes` too: the caller gives it back once sealed (src/store/bulk-build-thread.ts)
+  const file = writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color }, lanes);
   lanes.give(tookF64, tookI32, plate, dict);
   return file;
 }

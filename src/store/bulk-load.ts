@@ -295,7 +295,11 @@ export class BulkLoad {
           // one put in flight at a time: while it writes and syncs, the next shard is gathered and built
           await this.putting;
           this.started.push(name);
-          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher).then((entry) => void this.entries.push(entry));
+          // sealed into a buffer of the lane pool; the file's own buffer goes back to the builder once put
+          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher, this.lanes).then((entry) => {
+            this.entries.push(entry);
+            this.builder.giveBack(bytes, this.lanes);
+          });
           put.catch(() => undefined); // a failure is thrown by the next await of `putting`, not reported as unhandled
           this.putting = put;
         });

@@ -29,6 +29,8 @@ export interface LaneSource {
   i32(n: number): Int32Array;
   u32(n: number): Uint32Array;
   u8(n: number): Uint8Array;
+  /** n zero bytes (a shard file's buffer: its padding is never written). */
+  u8Zero(n: number): Uint8Array;
   /** Gives the arrays' buffers back (the arrays must not be used after). */
   give(...arrays: ArrayBufferView[]): void;
 }
@@ -39,6 +41,7 @@ export const freshLanes: LaneSource = {
   i32: (n) => new Int32Array(n),
   u32: (n) => new Uint32Array(n),
   u8: (n) => new Uint8Array(n),
+  u8Zero: (n) => new Uint8Array(n),
   give: () => undefined,
 };
 
@@ -82,6 +85,10 @@ export class LanePool implements LaneSource {
 
   u8(n: number): Uint8Array {
     return new Uint8Array(this.take(n), 0, n);
+  }
+
+  u8Zero(n: number): Uint8Array {
+    return this.u8(n).fill(0);
   }
 
   give(...arrays: ArrayBufferView[]): void {

@@ -436,8 +436,11 @@ export interface CodedRows {
   color: CodedDict;
 }
 
-/** The bytes of one shard file from its coded rows (in shard order). */
-export function writeShardFile(tenant: string, ordinal: number, day: number, g: CodedRows): { bytes: Uint8Array; meta: ShardMeta } {
+/**
+ * The bytes of one shard file from its coded rows (in shard order); laid out in a buffer from `pool` (a bulk
+ * build's pool, src/store/lane-pool.ts: the bytes may be a view of a bigger buffer).
+ */
+export function writeShardFile(tenant: string, ordinal: number, day: number, g: CodedRows, pool: LaneSource = freshLanes): { bytes: Uint8Array; meta: ShardMeta } {
   const n = g.ts.length;
   const { camera: cameraDict, region, make, color, plateCount } = g;
   const { ts: tsOf, seq: seqOf, lat, lon, conf } = g;
@@ -481,7 +484,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   }
   const header: ShardHeader = { meta, blockRows: kBlockRows, tsBase, seqBase, dicts, lanes };
   const headerBytes = enc.encode(JSON.stringify(header));
-  const out = new Uint8Array(at);
+  const out = pool.u8Zero(at);
   const buf = out.buffer;
   out.set(enc.encode(kShardMagic), 0);
   const dv = new DataView(buf);

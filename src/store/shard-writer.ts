@@ -14,7 +14,8 @@ import type { ObjectStore } from './object-store.js';
 import { buildShard, dayOf, kShardVersion, shardFileName, type ShardSource } from './shard-format.js';
 
 import type { RowRecord } from './wal-record.js';
-import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
+import { kSealedKindShard, sealedSize, sealFile } from '../crypto/sealed-file.js';
+import type { LanePool } from './lane-pool.js';
 import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
 import type { Cipher } from '../crypto/cipher.js';
 
@@ -76,14 +77,17 @@ type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: num
  * Seals shard bytes under `key` (its own data key) and puts them as object `name`; returns the manifest
  * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the shard file, the wrapped key, its format.
  */
-export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher): Promise<ShardEntry> {
-  const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher);
+export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher, lanes?: LanePool): Promise<ShardEntry> {
+  // with `lanes` (a bulk load's), the sealed file is laid out in one of its buffers, given back once put
+  const into = lanes?.u8(sealedSize(bytes.length));
+  const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher, into);
   await objects.put(name, sealed);
   let crc = 0, size = 0;
   for (const c of sealed) {
     crc = crc32c(c, crc);
     size += c.length;
   }
+  if (into) lanes!.give(into);
   return {
     file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
     bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key), format: kShardVersion,
