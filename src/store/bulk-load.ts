@@ -341,6 +341,7 @@ export class BulkLoad {
     // into buffers of the lane pool (src/store/lane-pool.ts), which the build gives back: a fresh copy a shard
     // faulted its pages in every time (~56 B a row)
     const pool = this.lanes;
+    pool.sweep(); // what the last shard did not use goes
     const f64 = (lane: Float64Array) => (run ? copyF64(lane.subarray(from, from + n), pool.f64(n)) : gatherF64(lane, rows, pool.f64(n)));
     const i32 = (lane: Int32Array) => (run ? copyI32(lane.subarray(from, from + n), pool.i32(n)) : gatherI32(lane, rows, pool.i32(n)));
     return {

@@ -47,6 +47,11 @@ export const freshLanes: LaneSource = {
 
 export class LanePool implements LaneSource {
   private readonly free: ArrayBuffer[] = [];
+  /**
+   * Buffers taken or given since the last sweep (given too: a buffer moved back from another thread is a new
+   * ArrayBuffer object, though the memory is the one taken).
+   */
+  private used = new WeakSet<ArrayBuffer>();
   /** Buffers made (tests and measurement: reuse keeps it near the arrays a build holds at once). */
   made = 0;
   /** Bytes of the buffers made. */
@@ -63,12 +68,29 @@ export class LanePool implements LaneSource {
       const buf = this.free[best]!;
       this.free[best] = this.free[this.free.length - 1]!;
       this.free.pop();
+      this.used.add(buf);
       return buf;
     }
     const size = bytes < kMinPooledBytes ? bytes : roundUpSize(bytes);
     this.made++;
     this.madeBytes += size;
-    return new ArrayBuffer(size);
+    const buf = new ArrayBuffer(size);
+    this.used.add(buf);
+    return buf;
+  }
+
+  /**
+   * Drops the kept buffers not used since the last sweep (to the garbage collector), once a shard: what is
+   * kept follows the last shard's needs, not every size met (shards grow: a day's first is cut off at the
+   * load's start, later ones fill the accumulator).
+   */
+  sweep(): void {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      if (this.used.has(this.free[i]!)) continue;
+      this.free[i] = this.free[this.free.length - 1]!;
+      this.free.pop();
+    }
+    this.used = new WeakSet();
   }
 
   f64(n: number): Float64Array {
@@ -98,6 +120,7 @@ export class LanePool implements LaneSource {
   /** Takes a buffer back (a detached one, or one too small to keep, is dropped). */
   giveBuffer(buf: ArrayBuffer): void {
     if (buf.byteLength < kMinPooledBytes || this.free.includes(buf)) return;
+    this.used.add(buf);
     if (this.free.length < kKept) {
       this.free.push(buf);
       return;
