@@ -15,8 +15,8 @@ import type { LanePool } from './lane-pool.js';
 
 /** Rows from which a shard is built on the build thread: below, a message round trip is not worth it. */
 export const kOffThreadRows = 1 << 16;
-/** File buffers held for the build thread's next job: one build and one put are in flight at a time. */
-const kFilesHeld = 2;
+/** File buffers held for the build thread's next job: a file is given back once sealed, before the next job. */
+const kFilesHeld = 1;
 
 export class BulkBuildThread {
   /** The compiled worker script; undefined when not built (running from src/ without dist/). */
@@ -49,7 +49,7 @@ export class BulkBuildThread {
   }
 
   /**
-   * A built file's bytes are no longer needed (sealed and put): its buffer goes to the build thread with the
+   * A built file's bytes are no longer needed (sealed): its buffer goes to the build thread with the
    * next job (where files are built), or to `lanes` without one or when a few wait already (small shards, built here).
    */
   giveBack(bytes: Uint8Array, lanes: LanePool): void {

@@ -16,7 +16,7 @@ if (parentPort) {
   // the builds' sort keys, spare lanes and plate tables, kept from shard to shard
   const pool = new LanePool();
   port.on('message', (m: { id: number; job: BulkShardJob; files: ArrayBuffer[] }) => {
-    // what the last build did not use goes; earlier answers' file buffers, sealed and put by now, come back
+    // what the last build did not use goes; earlier answers' file buffers, sealed by now, come back
     pool.sweep();
     for (const b of m.files) pool.giveBuffer(b);
     let answer: BulkBuildAnswer;

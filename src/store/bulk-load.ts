@@ -295,11 +295,10 @@ export class BulkLoad {
           // one put in flight at a time: while it writes and syncs, the next shard is gathered and built
           await this.putting;
           this.started.push(name);
-          // sealed into a buffer of the lane pool; the file's own buffer goes back to the builder once put
-          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher, this.lanes).then((entry) => {
-            this.entries.push(entry);
-            this.builder.giveBack(bytes, this.lanes);
-          });
+          // sealed into a buffer of the lane pool; the file's own buffer goes back to the builder once sealed,
+          // before the next job is sent (else a third file buffer was held: one built, one put, one on its way back)
+          const reuse = { lanes: this.lanes, sealed: () => this.builder.giveBack(bytes, this.lanes) };
+          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher, reuse).then((entry) => void this.entries.push(entry));
           put.catch(() => undefined); // a failure is thrown by the next await of `putting`, not reported as unhandled
           this.putting = put;
         });

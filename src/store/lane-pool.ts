@@ -46,6 +46,9 @@ export const freshLanes: LaneSource = {
 };
 
 export class LanePool implements LaneSource {
+  /** `minBytes`: smaller buffers are neither kept nor rounded up (tests lower it to reuse small ones). */
+  constructor(private readonly minBytes = kMinPooledBytes) {}
+
   private readonly free: ArrayBuffer[] = [];
   /**
    * Buffers taken or given since the last sweep (given too: a buffer moved back from another thread is a new
@@ -71,7 +74,7 @@ export class LanePool implements LaneSource {
       this.used.add(buf);
       return buf;
     }
-    const size = bytes < kMinPooledBytes ? bytes : roundUpSize(bytes);
+    const size = bytes < this.minBytes ? bytes : roundUpSize(bytes);
     this.made++;
     this.madeBytes += size;
     const buf = new ArrayBuffer(size);
@@ -119,7 +122,7 @@ export class LanePool implements LaneSource {
 
   /** Takes a buffer back (a detached one, or one too small to keep, is dropped). */
   giveBuffer(buf: ArrayBuffer): void {
-    if (buf.byteLength < kMinPooledBytes || this.free.includes(buf)) return;
+    if (buf.byteLength < this.minBytes || buf.byteLength === 0 || this.free.includes(buf)) return;
     this.used.add(buf);
     if (this.free.length < kKept) {
       this.free.push(buf);
