@@ -16,8 +16,9 @@
  * the caller reports success only after `finish` resolves.
  *
  * Memory: the accumulator (56 B a row: seq, ts, conf and the plate key f64; lat, lon and four label codes i32;
- * plus the read ids held) and the one shard being built (its lanes copied out of the accumulator, then its
- * build's transient buffers: one build at a time, not awaited by the flush that starts it, so the parsing
+ * plus the read ids held) and the one shard being built (its lanes copied out of the accumulator into buffers of
+ * a lane pool, src/store/lane-pool.ts, moved back after each build and kept, as are the build's own big arrays and
+ * the file and sealed buffers: sized by the biggest shard, not by the input; one build at a time, not awaited by the flush that starts it, so the parsing
  * goes on meanwhile), plus the sealed bytes of the one shard whose put is still in flight (puts run one at a
  * time, behind the parsing and the next shard's build): bounded by `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
  * codes of the load's label tables, and a shard is built straight from these lanes (src/store/bulk-build.ts), on
