@@ -13,7 +13,7 @@
  * has no module URL, so a job without one (every job production makes) is sealed with AES-256-GCM.
  */
 import { randomBytes } from 'node:crypto';
-import { kNonceBytes, kTagBytes, openBytes, openInto, sealBytes } from './aead.js';
+import { kNonceBytes, kTagBytes, openBytes, openInto, sealBytes, sealInto } from './aead.js';
 
 export interface Cipher {
   /** 'aes-256-gcm' for production; written into nothing, for messages and benchmark reports only. */
@@ -27,12 +27,17 @@ export interface Cipher {
    * authenticate (then that range of `dest` holds garbage the caller must discard).
    */
   openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, dest: Uint8Array, at: number): boolean;
+  /**
+   * Seals `plain` as ciphertext ‖ tag into `dest` at `at` without a buffer of the whole output; returns the bytes
+   * written. Optional: without it, sealFile copies `seal`'s output.
+   */
+  sealInto?(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad: Uint8Array | undefined, dest: Uint8Array, at: number): number;
   /** For worker threads: a file: URL of a module that exports this cipher as `cipher`; absent for AES-256-GCM. */
   readonly workerModule?: string;
 }
 
 /** AES-256-GCM through node:crypto: the production cipher. */
-export const aesGcm: Cipher = Object.freeze({ name: 'aes-256-gcm', seal: sealBytes, open: openBytes, openInto });
+export const aesGcm: Cipher = Object.freeze({ name: 'aes-256-gcm', seal: sealBytes, open: openBytes, openInto, sealInto });
 
 /** Seals with a random nonce (files whose appends may be retried at the same offset): nonce ‖ ciphertext ‖ tag. */
 export function sealWithRandomNonce(cipher: Cipher, key: Uint8Array, plain: Uint8Array, aad?: Uint8Array): Buffer {

@@ -63,8 +63,11 @@ function segAad(header: Buffer, i: number, last: boolean): Buffer {
   return Buffer.concat([header, tail]);
 }
 
-/** Seals `plain` under `key` with `cipher` (the data keys' cipher: AES-256-GCM); returns the file's chunks. */
-export function sealFile(kind: number, key: Uint8Array, plain: Uint8Array, keyRef: Uint8Array = Buffer.alloc(0), segmentBytes = kSegmentBytes, cipher: Cipher = aesGcm): Buffer[] {
+/**
+ * Seals `plain` under `key` with `cipher` (the data keys' cipher: AES-256-GCM); returns the file's chunks. With
+ * `into` (at least sealedSize bytes; a bulk load's reused buffer), the file is laid out in it and is its one chunk.
+ */
+export function sealFile(kind: number, key: Uint8Array, plain: Uint8Array, keyRef: Uint8Array = Buffer.alloc(0), segmentBytes = kSegmentBytes, cipher: Cipher = aesGcm, into?: Uint8Array): Buffer[] {
   const header = Buffer.alloc(kSealedHeaderBytes + keyRef.length);
   kMagic.copy(header, 0);
   header[7] = kSealedVersion;
@@ -75,12 +78,26 @@ export function sealFile(kind: number, key: Uint8Array, plain: Uint8Array, keyRe
   randomBytes(8).copy(header, 24);
   header.set(keyRef, kSealedHeaderBytes);
   const n = segmentCount(plain.length, segmentBytes);
+  if (into) return [sealFileInto(header, key, plain, segmentBytes, n, cipher, into)];
   const out: Buffer[] = [header];
   for (let i = 0; i < n; i++) {
     const part = plain.subarray(i * segmentBytes, Math.min(plain.length, (i + 1) * segmentBytes));
     out.push(cipher.seal(key, counterNonce(0, i), part, segAad(header, i, i === n - 1)));
   }
   return out;
+}
+
+/** The sealed file of sealFile laid out in `into`: header, then each segment's ciphertext ‖ tag. */
+function sealFileInto(header: Buffer, key: Uint8Array, plain: Uint8Array, segmentBytes: number, n: number, cipher: Cipher, into: Uint8Array): Buffer {
+  const out = Buffer.from(into.buffer, into.byteOffset, into.byteLength);
+  let w = header.copy(out, 0);
+  for (let i = 0; i < n; i++) {
+    const part = plain.subarray(i * segmentBytes, Math.min(plain.length, (i + 1) * segmentBytes));
+    const aad = segAad(header, i, i === n - 1);
+    if (cipher.sealInto) w += cipher.sealInto(key, counterNonce(0, i), part, aad, out, w);
+    else w += cipher.seal(key, counterNonce(0, i), part, aad).copy(out, w);
+  }
+  return out.subarray(0, w);
 }
 
 /** Reads and checks a sealed file's header. */

@@ -4,19 +4,27 @@
  * nothing, holds no key and sees no object store. Plain JS at run time (dist/src/store/bulk-build-worker.js).
  */
 import { parentPort } from 'node:worker_threads';
-import { buildBulkShard, type BulkShardJob } from './bulk-build.js';
+import { buildBulkShard, bulkJobTransfer, type BulkShardJob } from './bulk-build.js';
 import { collectGarbage } from './worker-gc.js';
+import { LanePool } from './lane-pool.js';
 
-export type BulkBuildAnswer = { id: number } & ({ ok: true; bytes: Uint8Array; meta: ReturnType<typeof buildBulkShard>['meta'] } | { ok: false; error: string });
+/** `lanes`: the job's lane buffers, moved back for the loading thread's next job (src/store/lane-pool.ts). */
+export type BulkBuildAnswer = { id: number } & ({ ok: true; bytes: Uint8Array; meta: ReturnType<typeof buildBulkShard>['meta']; lanes: ArrayBuffer[] } | { ok: false; error: string });
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (m: { id: number; job: BulkShardJob }) => {
+  // the builds' sort keys, spare lanes and plate tables, kept from shard to shard
+  const pool = new LanePool();
+  port.on('message', (m: { id: number; job: BulkShardJob; files: ArrayBuffer[] }) => {
+    // what the last build did not use goes; earlier answers' file buffers, sealed by now, come back
+    pool.sweep();
+    for (const b of m.files) pool.giveBuffer(b);
     let answer: BulkBuildAnswer;
     try {
-      const { bytes, meta } = buildBulkShard(m.job, collectGarbage);
-      answer = { id: m.id, ok: true, bytes, meta };
-      port.postMessage(answer, [bytes.buffer as ArrayBuffer]);
+      const lanes = bulkJobTransfer(m.job);
+      const { bytes, meta } = buildBulkShard(m.job, collectGarbage, pool);
+      answer = { id: m.id, ok: true, bytes, meta, lanes };
+      port.postMessage(answer, [bytes.buffer as ArrayBuffer, ...lanes]);
     } catch (err) {
       port.postMessage({ id: m.id, ok: false, error: String((err as Error)?.stack ?? err) } satisfies BulkBuildAnswer);
     }

@@ -15,6 +15,7 @@
 import { sortOrder, writeShardFile, type CodedDict, type ShardMeta, type ShardSource } from './shard-format.js';
 import { plateOfKey, writePlateSlot } from './plate-key.js';
 import { kPlateSlotBytes } from '../core/segment.js';
+import { freshLanes, type LaneSource } from './lane-pool.js';
 
 /** A label field's load-wide values: `codes` index them (optional fields: code 0 = none, values[0] = ""). */
 export interface JobLabel {
@@ -54,17 +55,20 @@ const kNoF64 = new Float64Array(0);
 const kNoI32 = new Int32Array(0);
 
 /**
- * The shard file of a job, and its meta (the job's lanes are let go on the way). `letGo` runs once the
- * lanes are in shard order and the plates coded (the build thread collects garbage there).
+ * The shard file of a job, and its meta (the job's lanes are let go on the way: their buffers hold garbage
+ * after, for the caller to reuse). `letGo` runs once the lanes are in shard order and the plates coded (the
+ * build thread collects garbage there). The build's own big arrays come from `lanes` and go back to it.
  */
-export function buildBulkShard(job: BulkShardJob, letGo?: () => void): { bytes: Uint8Array; meta: ShardMeta } {
+export function buildBulkShard(job: BulkShardJob, letGo?: () => void, lanes: LaneSource = freshLanes): { bytes: Uint8Array; meta: ShardMeta } {
   const n = job.ts.length;
-  const order = sortOrder(laneSource(job));
+  const order = sortOrder(laneSource(job), lanes);
   // one lane at a time into a spare lane of its type, and the seq-order lane it came from is the next one's
   // spare: the build holds the job's lanes plus one lane of each type, not a second copy of every lane
-  // (a copy of each cost ~70 MiB more peak RSS at 2M reads, in 1M-row day shards)
-  let spareF64: Float64Array = new Float64Array(n);
-  let spareI32: Int32Array = new Int32Array(n);
+  // (a copy of each cost ~70 MiB more peak RSS at 2M reads, in 1M-row day shards). The two spares taken
+  // from `lanes` end as the ts and lat lanes; the job's last two lanes are left over.
+  const tookF64 = lanes.f64(n), tookI32 = lanes.i32(n);
+  let spareF64: Float64Array = tookF64;
+  let spareI32: Int32Array = tookI32;
   const f64 = (lane: 'ts' | 'seq' | 'conf' | 'plate') => {
     const out = gatherF64(job[lane], order, spareF64);
     spareF64 = job[lane];
@@ -90,12 +94,16 @@ export function buildBulkShard(job: BulkShardJob, letGo?: () => void): { bytes: 
   // without read ids the writer reads past the end of an empty list (undefined: none)
   const readId: (string | undefined)[] = [];
   if (job.readId.length > 0) for (let i = 0; i < n; i++) readId.push(job.readId[order[i]!]);
-  const { plate, dict, m } = codePlates(keys);
-  // the spare lanes, the sort keys and the plate table are garbage now: the build thread collects them before
-  // the file is laid out, so they are not held beside it
+  const { plate, dict, m } = codePlates(keys, lanes);
+  lanes.give(order);
+  // the label lists and what a fresh build's spare lanes, sort keys and plate table left are garbage now: the
+  // build thread collects them before the file is laid out, so they are not held beside it
   letGo?.();
   const writeSlots = (slots: Uint8Array) => writePlateSlots(dict, m, slots);
-  return writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color });
+  // the file in a buffer of `lanes` too: the caller gives it back once sealed (src/store/bulk-build-thread.ts)
+  const file = writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color }, lanes);
+  lanes.give(tookF64, tookI32, plate, dict);
+  return file;
 }
 
 // Loops of the build's once-a-shard steps are functions of their own (here, in codeLabel, codePlates and
@@ -186,16 +194,21 @@ export function gatherI32(lane: Int32Array, at: Uint32Array, out: Int32Array = n
  * instead of the distinct ones was slower: the last pass over the rows in key order reads and writes at
  * random. `codePlatesPlain` is the definition it is held to (test/plate-key.test.ts).
  */
-export function codePlates(keys: Float64Array): { plate: Int32Array; dict: Float64Array; m: number } {
+export function codePlates(keys: Float64Array, lanes: LaneSource = freshLanes): { plate: Int32Array; dict: Float64Array; m: number } {
   const n = keys.length;
   const size = Math.max(16, 2 ** Math.ceil(Math.log2(2 * n + 1)));
-  const table = new Int32Array(size); // a distinct key's index + 1; 0 = empty (no fill pass: 4 B a slot at 2n+ slots)
-  const distinct = new Float64Array(n);
-  const first = new Int32Array(n);
+  // a distinct key's index + 1; 0 = empty. Cleared, as a pooled buffer holds its last use (a memset of pages
+  // already in memory, where a fresh table faulted each of its pages in: 8–16 B a row)
+  const table = lanes.i32(size).fill(0);
+  const distinct = lanes.f64(n);
+  const first = lanes.i32(n);
   const m = distinctKeys(keys, table, distinct, first);
-  const { dict, rankOf } = rankKeys(distinct, m);
-  const plate = new Int32Array(n);
+  lanes.give(table);
+  const { dict, rankOf } = rankKeys(distinct, m, lanes);
+  lanes.give(distinct);
+  const plate = lanes.i32(n);
   rowRanks(first, rankOf, plate);
+  lanes.give(first, rankOf);
   return { plate, dict, m };
 }
 
@@ -230,12 +243,12 @@ function slotOfKey(k: number, mask: number): number {
 }
 
 /** keys[0..m) (distinct) sorted ascending, and each one's place in that order (radix, see codePlates). */
-function rankKeys(keys: Float64Array, m: number): { dict: Float64Array; rankOf: Int32Array } {
-  const lo = new Uint32Array(m), hi = new Uint32Array(m);
+function rankKeys(keys: Float64Array, m: number, lanes: LaneSource): { dict: Float64Array; rankOf: Int32Array } {
+  const lo = lanes.u32(m), hi = lanes.u32(m);
   // histograms of the five digits, one after another: 2048 buckets each (the last two use 1024)
   const counts = new Int32Array(5 << 11);
   digitCounts(keys, m, lo, hi, counts);
-  let order = new Uint32Array(m), spare = new Uint32Array(m);
+  let order = lanes.u32(m), spare = lanes.u32(m);
   identity(order);
   for (let pass = 0; pass < 5; pass++) {
     const base = pass << 11;
@@ -245,9 +258,10 @@ function rankKeys(keys: Float64Array, m: number): { dict: Float64Array; rankOf: 
     order = spare;
     spare = t;
   }
-  const dict = new Float64Array(m);
-  const rankOf = new Int32Array(m);
+  const dict = lanes.f64(m);
+  const rankOf = lanes.i32(m);
   placeKeys(order, keys, dict, rankOf);
+  lanes.give(lo, hi, order, spare);
   return { dict, rankOf };
 }
 

@@ -16,8 +16,9 @@
  * the caller reports success only after `finish` resolves.
  *
  * Memory: the accumulator (56 B a row: seq, ts, conf and the plate key f64; lat, lon and four label codes i32;
- * plus the read ids held) and the one shard being built (its lanes copied out of the accumulator, then its
- * build's transient buffers: one build at a time, not awaited by the flush that starts it, so the parsing
+ * plus the read ids held) and the one shard being built (its lanes copied out of the accumulator into buffers of
+ * a lane pool, src/store/lane-pool.ts, moved back after each build and kept, as are the build's own big arrays and
+ * the file and sealed buffers: sized by the biggest shard, not by the input; one build at a time, not awaited by the flush that starts it, so the parsing
  * goes on meanwhile), plus the sealed bytes of the one shard whose put is still in flight (puts run one at a
  * time, behind the parsing and the next shard's build): bounded by `flushRows`, not by the input. No string per row: plates are numbers (src/store/plate-key.ts), labels
  * codes of the load's label tables, and a shard is built straight from these lanes (src/store/bulk-build.ts), on
@@ -30,6 +31,7 @@
 import { dayOf, kMaxShardRows, shardFileName } from './shard-format.js';
 import { gatherF64, gatherI32, type BulkShardJob, type JobLabel } from './bulk-build.js';
 import { BulkBuildThread } from './bulk-build-thread.js';
+import { LanePool } from './lane-pool.js';
 import { putSealedShard, kShardRowsCap } from './shard-writer.js';
 import { dayEpoch } from '../crypto/key-names.js';
 import type { ShardEntry } from './manifest.js';
@@ -119,6 +121,8 @@ export class BulkLoad {
   /** The shard build in flight, up to the start of its put (resolved when none): awaited before the next build. */
   private building: Promise<void> = Promise.resolve();
   private readonly builder: BulkBuildThread;
+  /** Shard jobs' lane buffers (and an on-thread build's arrays), moved back after each build and reused. */
+  private readonly lanes = new LanePool();
   /** The shard put in flight (resolved when none): awaited before the next put and before the commit. */
   private putting: Promise<void> = Promise.resolve();
   /** Names of every shard put started, finished or not (an abort deletes them all). */
@@ -286,13 +290,16 @@ export class BulkLoad {
         // (transferred, not copied), besides the sealed bytes of the put before it
         await this.building;
         const name = shardFileName(day, this.nextGen++);
-        const built = this.builder.build(this.job(day, rows));
+        const built = this.builder.build(this.job(day, rows), this.lanes);
         const step = built.then(async ({ bytes, meta }) => {
           const key = await this.store.keys.newKey(dayEpoch(this.store.tenant, day));
           // one put in flight at a time: while it writes and syncs, the next shard is gathered and built
           await this.putting;
           this.started.push(name);
-          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher).then((entry) => void this.entries.push(entry));
+          // sealed into a buffer of the lane pool; the file's own buffer goes back to the builder once sealed,
+          // before the next job is sent (else a third file buffer was held: one built, one put, one on its way back)
+          const reuse = { lanes: this.lanes, sealed: () => this.builder.giveBack(bytes, this.lanes) };
+          const put = putSealedShard(objects, name, day, bytes, meta, key, this.store.keys.cipher, reuse).then((entry) => void this.entries.push(entry));
           put.catch(() => undefined); // a failure is thrown by the next await of `putting`, not reported as unhandled
           this.putting = put;
         });
@@ -331,8 +338,12 @@ export class BulkLoad {
     // input in time order holds a day's rows as one run: then each lane is one slice (a copy of memory), not a gather
     const from = n > 0 ? rows[0]! : 0;
     const run = n > 0 && rows[n - 1]! - from === n - 1;
-    const f64 = (lane: Float64Array) => (run ? lane.slice(from, from + n) : gatherF64(lane, rows));
-    const i32 = (lane: Int32Array) => (run ? lane.slice(from, from + n) : gatherI32(lane, rows));
+    // into buffers of the lane pool (src/store/lane-pool.ts), which the build gives back: a fresh copy a shard
+    // faulted its pages in every time (~56 B a row)
+    const pool = this.lanes;
+    pool.sweep(); // what the last shard did not use goes
+    const f64 = (lane: Float64Array) => (run ? copyF64(lane.subarray(from, from + n), pool.f64(n)) : gatherF64(lane, rows, pool.f64(n)));
+    const i32 = (lane: Int32Array) => (run ? copyI32(lane.subarray(from, from + n), pool.i32(n)) : gatherI32(lane, rows, pool.i32(n)));
     return {
       tenant: this.store.tenant, ordinal: this.store.ordinal, day,
       ts: f64(this.ts), seq: f64(this.seq), conf: f64(this.conf), plate: f64(this.plate),
@@ -376,6 +387,16 @@ export class BulkLoad {
   }
 }
 
+
+function copyF64(from: Float64Array, to: Float64Array): Float64Array {
+  to.set(from);
+  return to;
+}
+
+function copyI32(from: Int32Array, to: Int32Array): Int32Array {
+  to.set(from);
+  return to;
+}
 
 /** lane[j] = lane[keep[j]] for ascending `keep` (in place: j ≤ keep[j]). */
 function moveDownF64(lane: Float64Array, keep: Uint32Array): void {

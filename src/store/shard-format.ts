@@ -58,6 +58,7 @@ import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
+import { freshLanes, type LaneSource } from './lane-pool.js';
 import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
@@ -189,12 +190,14 @@ export function rowRecordSource(rows: readonly RowRecord[]): ShardSource {
  * cell (32 bits), then input index. Input rows come in seq order, so equal cells keep seq order. A stable LSD
  * radix sort on the 37-bit (hour, cell) in three passes (11, 11 and 15 bits) gives that order without
  * comparing: a native sort of packed 64-bit keys (hour ‖ cell ‖ index) took ~2/3 of a shard build's sort
- * time for what three counting passes do.
+ * time for what three counting passes do. `lanes`: where its arrays come from (a bulk build's pool,
+ * src/store/lane-pool.ts); the order returned is one of them, for the caller to give back.
  */
-export function sortOrder(input: ShardSource): Uint32Array {
+export function sortOrder(input: ShardSource, lanes: LaneSource = freshLanes): Uint32Array {
   const n = input.length;
-  const cell = new Uint32Array(n);
-  const hour = new Uint8Array(n);
+  // from `lanes` (a bulk build's pool: src/store/lane-pool.ts), every element written before it is read
+  const cell = lanes.u32(n);
+  const hour = lanes.u8(n);
   const c0 = new Int32Array(1 << 11), c1 = new Int32Array(1 << 11), c2 = new Int32Array(1 << 15);
   // each loop in a function of its own: sortOrder runs once a shard, so V8 optimizes it only on-stack in a
   // loop, and such code was thrown away at the first line after that loop ("insufficient type feedback"),
@@ -204,10 +207,11 @@ export function sortOrder(input: ShardSource): Uint32Array {
   startsOf(c0);
   startsOf(c1);
   startsOf(c2);
-  const a = new Uint32Array(n), b = new Uint32Array(n);
+  const a = lanes.u32(n), b = lanes.u32(n);
   scatterByCellLow(a, cell, c0);
   scatterByCellHigh(a, b, cell, c1);
   scatterByHour(b, a, hour, cell, c2);
+  lanes.give(cell, hour, b);
   return a;
 }
 
@@ -435,8 +439,11 @@ export interface CodedRows {
   color: CodedDict;
 }
 
-/** The bytes of one shard file from its coded rows (in shard order). */
-export function writeShardFile(tenant: string, ordinal: number, day: number, g: CodedRows): { bytes: Uint8Array; meta: ShardMeta } {
+/**
+ * The bytes of one shard file from its coded rows (in shard order); laid out in a buffer from `pool` (a bulk
+ * build's pool, src/store/lane-pool.ts: the bytes may be a view of a bigger buffer).
+ */
+export function writeShardFile(tenant: string, ordinal: number, day: number, g: CodedRows, pool: LaneSource = freshLanes): { bytes: Uint8Array; meta: ShardMeta } {
   const n = g.ts.length;
   const { camera: cameraDict, region, make, color, plateCount } = g;
   const { ts: tsOf, seq: seqOf, lat, lon, conf } = g;
@@ -480,7 +487,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   }
   const header: ShardHeader = { meta, blockRows: kBlockRows, tsBase, seqBase, dicts, lanes };
   const headerBytes = enc.encode(JSON.stringify(header));
-  const out = new Uint8Array(at);
+  const out = pool.u8Zero(at);
   const buf = out.buffer;
   out.set(enc.encode(kShardMagic), 0);
   const dv = new DataView(buf);

@@ -14,7 +14,8 @@ import type { ObjectStore } from './object-store.js';
 import { buildShard, dayOf, kShardVersion, shardFileName, type ShardSource } from './shard-format.js';
 
 import type { RowRecord } from './wal-record.js';
-import { kSealedKindShard, sealFile } from '../crypto/sealed-file.js';
+import { kSealedKindShard, sealedSize, sealFile } from '../crypto/sealed-file.js';
+import type { LanePool } from './lane-pool.js';
 import { wrappedToJson, type FileKey } from '../crypto/data-keys.js';
 import type { Cipher } from '../crypto/cipher.js';
 
@@ -70,22 +71,33 @@ export async function writeDayShards(objects: ObjectStore, tenant: string, ordin
   return entries;
 }
 
+/** A bulk load's buffers for putSealedShard: where the sealed file is laid out; `sealed` runs once `bytes` are no longer read. */
+export interface SealReuse {
+  lanes: LanePool;
+  sealed(): void;
+}
+
 type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: number; maxSeq: number; dictCount: number };
 
 /**
  * Seals shard bytes under `key` (its own data key) and puts them as object `name`; returns the manifest
  * entry: CRC32C and size of the stored (sealed) bytes, `plainBytes` of the shard file, the wrapped key, its format.
  */
-export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher): Promise<ShardEntry> {
-  const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher);
+export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher, reuse?: SealReuse): Promise<ShardEntry> {
+  // with `reuse` (a bulk load's), the sealed file is laid out in a buffer of its pool, given back once put
+  const plainBytes = bytes.length; // `bytes` may be moved away once sealed (reuse.sealed)
+  const into = reuse?.lanes.u8(sealedSize(plainBytes));
+  const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher, into);
+  reuse?.sealed();
   await objects.put(name, sealed);
   let crc = 0, size = 0;
   for (const c of sealed) {
     crc = crc32c(c, crc);
     size += c.length;
   }
+  if (into) reuse!.lanes.give(into);
   return {
     file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-    bytes: size, dictCount: meta.dictCount, crc, plainBytes: bytes.length, key: wrappedToJson(key), format: kShardVersion,
+    bytes: size, dictCount: meta.dictCount, crc, plainBytes, key: wrappedToJson(key), format: kShardVersion,
   };
 }
