@@ -5,7 +5,7 @@
  * every later lane moved down intact (ts, plate, postings, seq, confidence, read ids read back as the rows').
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { kMaxLabelTriples } from '../src/core/label-lanes.js';
+import { kMaxLabelTriples, packLabels } from '../src/core/label-lanes.js';
 import { buildShard, ShardView } from '../src/store/shard-format.js';
 import { labelLimits, packLabelLanes } from '../src/store/shard-labels.js';
 import type { RowRecord } from '../src/store/wal-record.js';
@@ -90,3 +90,58 @@ describe('packLabelLanes', () => {
     expect(packAndCheck(rows(6000, 200, 9, { color: false })).lanes.labelsWidth).toBe(1);
   });
 });
+
+/** packLabels' plain definition: the distinct triples sorted by (region, make, color); a row's id is its triple's rank. */
+function plainPack(rows: number, lanes: Array<ArrayLike<number> | null>, limit: number) {
+  const at = (l: ArrayLike<number> | null, i: number) => (l ? l[i]! : 0);
+  const triples = new Map<string, number[]>();
+  for (let i = 0; i < rows; i++) {
+    const t = lanes.map((l) => at(l, i));
+    if (t.some((c) => c > 0xffff)) return undefined;
+    triples.set(t.join(','), t);
+  }
+  if (triples.size > limit) return undefined;
+  const sorted = [...triples.values()].sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!);
+  const rank = new Map(sorted.map((t, r) => [t.join(','), r]));
+  return {
+    ids: Array.from({ length: rows }, (_, i) => rank.get(lanes.map((l) => at(l, i)).join(','))!),
+    region: sorted.map((t) => t[0]!), make: sorted.map((t) => t[1]!), color: sorted.map((t) => t[2]!),
+  };
+}
+
+describe('packLabels = its plain definition', () => {
+  it('on random lanes: u8 codes, u16 codes (from the first row or first met late), absent lanes, limits', () => {
+    const r = rng(77);
+    for (let round = 0; round < 300; round++) {
+      const rows = 1 + Math.floor(r() * (round % 10 === 0 ? 20_000 : 500));
+      const distinct = [1, 3, 30, 300][round % 4]!;
+      const wideAt = round % 3 === 0 ? Math.floor(r() * rows) : -1;
+      const lane = (): Uint16Array | null => {
+        if (r() < 0.15) return null;
+        const l = new Uint16Array(rows);
+        for (let i = 0; i < rows; i++) l[i] = Math.floor(r() * Math.min(distinct, 256));
+        return l;
+      };
+      const lanes = [lane(), lane(), lane()];
+      // a code past 255 at row wideAt: the byte path must hand the whole lane to the wide one
+      if (wideAt >= 0 && lanes[1]) lanes[1][wideAt] = 256 + Math.floor(r() * 1000);
+      const limit = r() < 0.3 ? 1 + Math.floor(r() * 200) : kMaxLabelTriples;
+      const got = packLabels(rows, lanes[0]!, lanes[1]!, lanes[2]!, limit);
+      const want = plainPack(rows, lanes, limit);
+      if (!want) {
+        expect(got, `round ${round}`).toBeUndefined();
+        continue;
+      }
+      expect(got, `round ${round}`).toBeDefined();
+      expect([Array.from(got!.ids), Array.from(got!.region), Array.from(got!.make), Array.from(got!.color)], `round ${round}`)
+        .toEqual([want.ids, want.region, want.make, want.color]);
+    }
+  });
+
+  it('tells apart triples whose codes would share bits in a byte key: (1, 0, 0) and (0, 256, 0)', () => {
+    const region = Uint16Array.from([1, 0, 1, 0]), make = Uint16Array.from([0, 256, 0, 256]), color = new Uint16Array(4);
+    const got = packLabels(4, region, make, color)!;
+    expect([Array.from(got.ids), Array.from(got.region), Array.from(got.make)]).toEqual([[1, 0, 1, 0], [0, 1], [256, 0]]);
+  });
+});
+
