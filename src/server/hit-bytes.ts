@@ -125,37 +125,30 @@ function hitsArray(w: JsonBytes, hits: readonly Hit[]): void {
 
 /** One hit: the read's fields (src/model/read-json.ts, optional ones only when set), then `distance`. */
 function hitObject(w: JsonBytes, h: Hit): void {
-  w.piece(kIdKey);
-  w.string(h.id);
-  w.piece(kTenantKey);
-  w.string(h.tenant);
-  w.piece(kPlateKey);
-  w.string(h.plate);
+  stringField(w, kIdKey, h.id);
+  stringField(w, kTenantKey, h.tenant);
+  stringField(w, kPlateKey, h.plate);
   w.piece(kTsKey);
   w.timestamp(h.ts);
-  w.piece(kLatKey);
-  w.number(h.lat);
-  w.piece(kLonKey);
-  w.number(h.lon);
-  w.piece(kCameraKey);
-  w.string(h.camera);
-  if (h.region !== undefined) {
-    w.piece(kRegionKey);
-    w.string(h.region);
-  }
-  if (h.confidence !== undefined) {
-    w.piece(kConfidenceKey);
-    w.number(h.confidence);
-  }
-  if (h.make !== undefined) {
-    w.piece(kMakeKey);
-    w.string(h.make);
-  }
-  if (h.color !== undefined) {
-    w.piece(kColorKey);
-    w.string(h.color);
-  }
-  w.piece(kDistanceKey);
-  w.number(h.distance);
+  numberField(w, kLatKey, h.lat);
+  numberField(w, kLonKey, h.lon);
+  stringField(w, kCameraKey, h.camera);
+  if (h.region !== undefined) stringField(w, kRegionKey, h.region);
+  if (h.confidence !== undefined) numberField(w, kConfidenceKey, h.confidence);
+  if (h.make !== undefined) stringField(w, kMakeKey, h.make);
+  if (h.color !== undefined) stringField(w, kColorKey, h.color);
+  numberField(w, kDistanceKey, h.distance);
   w.char(0x7d);
+}
+
+/** A key piece (`,"name":`) and its string. */
+function stringField(w: JsonBytes, key: Uint8Array, v: string): void {
+  w.piece(key);
+  w.string(v);
+}
+
+/** A key piece and its number. */
+function numberField(w: JsonBytes, key: Uint8Array, v: number): void {
+  w.piece(key);
+  w.number(v);
 }
