@@ -95,7 +95,7 @@ export function setPopulator(p: Populator | undefined | null): void {
 export function populatePages(buffer: ArrayBufferLike, from = 0, to = buffer.byteLength): number {
   if (populator === null) populator = bindPopulator();
   const p = populator;
-  if (!p) return 0;
+  if (!p || !(to > from)) return 0;
   const start = Math.max(0, Math.floor(from / osPageBytes) * osPageBytes);
   const end = Math.min(buffer.byteLength, Math.ceil(to / osPageBytes) * osPageBytes);
   if (!(end > start)) return 0;

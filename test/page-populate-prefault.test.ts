@@ -1,0 +1,115 @@
+/**
+ * Prefaulting (src/core/page-populate.ts): a populated range is mapped (touching it afterwards costs no page
+ * faults, the pages after it still fault), reads back as it was (zero when fresh), is writable, and a call
+ * that cannot work is a no-op that never throws.
+ */
+import { platform } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Arena } from '../src/core/arena.js';
+import { bindPopulator, populatePages, setPopulator, type Madvise } from '../src/core/page-populate.js';
+
+const kPage = 4096;
+const faults = () => process.resourceUsage().minorPageFault;
+
+/** Minor faults of writing one byte in every page of `bytes[from, to)`. */
+function touchFaults(bytes: Uint8Array, from: number, to: number): number {
+  const f0 = faults();
+  for (let i = from; i < to; i += kPage) bytes[i] = 1;
+  return faults() - f0;
+}
+
+const linux = platform() === 'linux';
+
+describe('populatePages', () => {
+  afterEach(() => setPopulator(null)); // rebind the real one after a test swapped it
+
+  it.runIf(linux)('maps exactly the pages of the range: no faults to write them after, the next pages still fault', () => {
+    for (const shared of [false, true]) {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 512, shared });
+      memory.grow(256); // 16 MiB of fresh pages above the first 64 KiB
+      const bytes = new Uint8Array(memory.buffer);
+      const from = 65536 + 64 * kPage;
+      const pages = 1024;
+      const to = from + pages * kPage;
+      expect(populatePages(memory.buffer, from, to)).toBe(pages * kPage);
+      // fresh and populated: zero, and no byte was written by populating
+      let nonzero = 0;
+      for (let i = from - 8 * kPage; i < to + 8 * kPage; i += 512) nonzero += bytes[i]!;
+      expect(nonzero).toBe(0);
+      expect(touchFaults(bytes, from, to)).toBeLessThan(pages / 8);
+      // the pages before and after the range were not populated
+      expect(touchFaults(bytes, to + 8 * kPage, to + pages * kPage)).toBeGreaterThan(((pages - 8) * 7) / 8);
+      // (the 8 pages just before the range were read above, which maps them)
+      expect(touchFaults(bytes, 65536, from - 8 * kPage)).toBeGreaterThan((56 * 7) / 8);
+      // writable, and what was written stays
+      bytes.fill(7, from, to);
+      expect(bytes[from]).toBe(7);
+      expect(bytes[to - 1]).toBe(7);
+      expect(bytes[to]).toBe(0);
+    }
+  });
+
+  it.runIf(linux)('widens an unaligned range to its whole pages inside the buffer and changes no byte', () => {
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 4 });
+    const bytes = new Uint8Array(memory.buffer);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+    const before = bytes.slice();
+    expect(populatePages(memory.buffer, 100, kPage + 1)).toBe(2 * kPage);
+    expect(populatePages(memory.buffer, 3 * 65536 + 5, 10 * 65536)).toBe(65536); // clamped to the buffer's end
+    expect(populatePages(memory.buffer, -5 * kPage, 10)).toBe(kPage); // clamped to its start
+    expect(Buffer.compare(bytes, before)).toBe(0);
+  });
+
+  it('is a no-op that never throws on an empty or nonsensical range, or any buffer', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+    expect(populatePages(memory.buffer, 10, 10)).toBe(0);
+    expect(populatePages(memory.buffer, 65536, 2 * 65536)).toBe(0);
+    expect(populatePages(memory.buffer, 8192, 4096)).toBe(0);
+    expect(populatePages(memory.buffer, Number.NaN, 4096)).toBe(0);
+    expect(populatePages(new ArrayBuffer(0))).toBe(0);
+    // a malloc'd buffer may not start on a page: then the kernel refuses (EINVAL) and nothing happens
+    const plain = new Uint8Array(3 * kPage + 123).fill(9);
+    const got = populatePages(plain.buffer, 1, plain.length - 1);
+    expect(got % kPage).toBe(0);
+    expect(plain.every((b) => b === 9)).toBe(true);
+  });
+
+  it('where madvise cannot be bound or the advice is refused, every call is a no-op', () => {
+    expect(bindPopulator(() => { throw new Error('no koffi here'); })).toBeUndefined();
+    expect(bindPopulator(() => ({ madvise: () => -1, errno: () => 22 }))).toBeUndefined(); // a kernel before 5.14
+    expect(bindPopulator(() => ({ madvise: () => { throw new TypeError('bad pointer'); }, errno: () => 0 }))).toBeUndefined();
+    setPopulator(undefined);
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 2 });
+    expect(populatePages(memory.buffer)).toBe(0);
+    // bound, but a call fails or throws: 0, never an exception
+    const calls: number[] = [];
+    const failing: Madvise = (_addr, length) => { calls.push(length); return -1; };
+    setPopulator({ madvise: failing, errno: () => 12 });
+    expect(populatePages(memory.buffer, 0, 65536)).toBe(0);
+    setPopulator({ madvise: () => { throw new Error('EFAULT'); }, errno: () => 14 });
+    expect(() => populatePages(memory.buffer, 0, 65536)).not.toThrow();
+    expect(populatePages(memory.buffer, 0, 65536)).toBe(0);
+    expect(calls).toEqual([65536]);
+  });
+
+  it('asks madvise for the widened range, with the view\'s bytes as the address', () => {
+    const seen: Array<{ offset: number; length: number; view: number; advice: number }> = [];
+    setPopulator({ madvise: (addr, length, advice) => { seen.push({ offset: addr.byteOffset, length, view: addr.byteLength, advice }); return 0; }, errno: () => 0 });
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 2 });
+    expect(populatePages(memory.buffer, 5000, 3 * kPage + 1)).toBe(3 * kPage);
+    expect(seen).toEqual([{ offset: kPage, length: 3 * kPage, view: 3 * kPage, advice: 23 }]);
+  });
+});
+
+describe('Arena.populate', () => {
+  it.runIf(linux)('maps a region before it is filled: reading a file into it does not fault page by page', () => {
+    const arena = new Arena(0, { maxBytes: 64 << 20, initialBytes: 1 << 20 });
+    const bytes = 8 << 20;
+    const ptr = arena.alloc(bytes);
+    const other = arena.alloc(bytes);
+    arena.populate(ptr, bytes);
+    const view = new Uint8Array(arena.memory.buffer);
+    expect(touchFaults(view, ptr, ptr + bytes)).toBeLessThan(bytes / kPage / 8);
+    expect(touchFaults(view, other, other + bytes)).toBeGreaterThan(((bytes / kPage) * 7) / 8);
+  });
+});
