@@ -89,7 +89,7 @@ export function evpOpenInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arr
   const body = sealed.length - kGcmTagBytes;
   if (at < 0 || at + body > dest.length) return false;
   const n = e.outLength;
-  // the tag is taken first, as node:crypto's setAuthTag does: in place, no output may have covered it yet
+  // the tag is taken first, as node:crypto's setAuthTag does
   const tag = e.bounce.subarray(kPieceBytes, kPieceBytes + kGcmTagBytes);
   tag.set(sealed.subarray(body));
   if (e.init(e.ctx, e.cipher, null, key, nonce) !== 1) return false;
