@@ -6,7 +6,7 @@
 import { platform } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena } from '../src/core/arena.js';
-import { bindPopulator, populatePages, setPopulator, type Madvise } from '../src/core/page-populate.js';
+import { bindPopulator, populatePages, populatePagesAsync, setPopulator, type Madvise } from '../src/core/page-populate.js';
 
 const kPage = 4096;
 const faults = () => process.resourceUsage().minorPageFault;
@@ -92,6 +92,32 @@ describe('populatePages', () => {
     expect(calls).toEqual([65536]);
   });
 
+  it.runIf(linux)('on the thread pool: the same pages mapped, the same answer', async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 256, shared: true });
+    memory.grow(128);
+    const bytes = new Uint8Array(memory.buffer);
+    const from = 65536 + 3 * kPage + 5;
+    const pages = 512;
+    expect(await populatePagesAsync(memory.buffer, from, from + pages * kPage - 10)).toBe(pages * kPage);
+    expect(touchFaults(bytes, from - 5, from - 5 + pages * kPage)).toBeLessThan(pages / 8);
+    expect(touchFaults(bytes, from - 5 + (pages + 8) * kPage, from - 5 + 2 * pages * kPage)).toBeGreaterThan(((pages - 8) * 7) / 8);
+    expect(await populatePagesAsync(memory.buffer, 10, 10)).toBe(0);
+  });
+
+  it('on the thread pool, a failing or throwing call resolves 0, and without an async call it maps on the caller', async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+    setPopulator({ madvise: () => 0, madviseAsync: (_a, _l, _v, done) => done(new Error('EINVAL'), -1), errno: () => 22 });
+    expect(await populatePagesAsync(memory.buffer, 0, 8192)).toBe(0);
+    setPopulator({ madvise: () => 0, madviseAsync: () => { throw new TypeError('bad pointer'); }, errno: () => 0 });
+    expect(await populatePagesAsync(memory.buffer, 0, 8192)).toBe(0);
+    const sync: number[] = [];
+    setPopulator({ madvise: (_a, length) => { sync.push(length); return 0; }, errno: () => 0 });
+    expect(await populatePagesAsync(memory.buffer, 1, 8191)).toBe(8192);
+    expect(sync).toEqual([8192]);
+    setPopulator(undefined);
+    expect(await populatePagesAsync(memory.buffer, 0, 8192)).toBe(0);
+  });
+
   it('asks madvise for the widened range, with the view\'s bytes as the address', () => {
     const seen: Array<{ offset: number; length: number; view: number; advice: number }> = [];
     setPopulator({ madvise: (addr, length, advice) => { seen.push({ offset: addr.byteOffset, length, view: addr.byteLength, advice }); return 0; }, errno: () => 0 });
@@ -102,12 +128,12 @@ describe('populatePages', () => {
 });
 
 describe('Arena.populate', () => {
-  it.runIf(linux)('maps a region before it is filled: reading a file into it does not fault page by page', () => {
+  it.runIf(linux)('maps a region before it is filled: reading a file into it does not fault page by page', async () => {
     const arena = new Arena(0, { maxBytes: 64 << 20, initialBytes: 1 << 20 });
     const bytes = 8 << 20;
     const ptr = arena.alloc(bytes);
     const other = arena.alloc(bytes);
-    arena.populate(ptr, bytes);
+    await arena.populate(ptr, bytes);
     const view = new Uint8Array(arena.memory.buffer);
     expect(touchFaults(view, ptr, ptr + bytes)).toBeLessThan(bytes / kPage / 8);
     expect(touchFaults(view, other, other + bytes)).toBeGreaterThan(((bytes / kPage) * 7) / 8);

@@ -21,7 +21,7 @@
  * lowers it. wasm memory never shrinks, so the high-water mark stays resident; reuse keeps it flat.
  */
 
-import { populatePages } from './page-populate.js';
+import { populatePagesAsync } from './page-populate.js';
 
 /** WebAssembly page size. */
 export const kPageBytes = 65536;
@@ -187,10 +187,11 @@ export class Arena {
   /**
    * Maps the pages of `[ptr, ptr + bytes)` before their first write (src/core/page-populate.ts): for a region
    * about to be filled whole, such as a shard file read into it, one system call instead of a page fault a
-   * page. Alloc does not do it: scratch regions are carved larger than most queries touch.
+   * page, made on libuv's thread pool. Alloc does not do it: scratch regions are carved larger than most
+   * queries touch.
    */
-  populate(ptr: number, bytes: number): void {
-    populatePages(this.memory.buffer, ptr, ptr + bytes);
+  populate(ptr: number, bytes: number): Promise<void> {
+    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes).then(() => undefined);
   }
 
   /** A fresh byte view of a region (views must be re-made after the memory grows). */
