@@ -11,7 +11,7 @@
  * thread keeps, then copied to its place (it cannot go straight there: a shard segment is opened in place,
  * its plaintext a few bytes before its ciphertext, and OpenSSL refuses partly overlapping buffers).
  *
- *   EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), key, nonce)   one context a thread, re-initialised a segment
+ *   EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), key, nonce)   one context a thread, reset after each segment
  *   EVP_DecryptUpdate(ctx, NULL, aad)                         the AAD
  *   EVP_DecryptUpdate(ctx, bounce, piece) → copy to dest      a 64 KiB piece at a time, in order
  *   EVP_CIPHER_CTX_ctrl(ctx, GCM_SET_TAG, tag)
@@ -40,6 +40,7 @@ interface Evp {
   update: Fn;
   ctrl: Fn;
   final: Fn;
+  reset: Fn;
   bounce: Uint8Array;
   outLength: Int32Array;
 }
@@ -60,6 +61,7 @@ function bind(): Evp | undefined {
       update: lib.func('int EVP_DecryptUpdate(void *ctx, uint8_t *out, int *outl, const uint8_t *in, int inl)'),
       ctrl: lib.func('int EVP_CIPHER_CTX_ctrl(void *ctx, int type, int arg, void *ptr)'),
       final: lib.func('int EVP_DecryptFinal_ex(void *ctx, uint8_t *out, int *outl)'),
+      reset: lib.func('int EVP_CIPHER_CTX_reset(void *ctx)'),
       bounce: new Uint8Array(kPieceBytes + 64),
       outLength: new Int32Array(1),
     };
@@ -88,6 +90,16 @@ export function evpOpenInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arr
   if (sealed.length < kGcmTagBytes || key.length !== 32 || nonce.length !== 12) return false;
   const body = sealed.length - kGcmTagBytes;
   if (at < 0 || at + body > dest.length) return false;
+  try {
+    return decryptPieces(e, key, nonce, sealed, body, aad, dest, at);
+  } finally {
+    // the key schedule does not outlive the segment in the context the thread keeps (the bounce buffer holds
+    // plaintext that is in `dest` anyway)
+    e.reset(e.ctx);
+  }
+}
+
+function decryptPieces(e: Evp, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, body: number, aad: Uint8Array | undefined, dest: Uint8Array, at: number): boolean {
   const n = e.outLength;
   // the tag is taken first, as node:crypto's setAuthTag does
   const tag = e.bounce.subarray(kPieceBytes, kPieceBytes + kGcmTagBytes);
