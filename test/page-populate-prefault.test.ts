@@ -3,6 +3,7 @@
  * faults, the pages after it still fault), reads back as it was (zero when fresh), is writable, and a call
  * that cannot work is a no-op that never throws.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { platform } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Arena } from '../src/core/arena.js';
@@ -19,6 +20,10 @@ function touchFaults(bytes: Uint8Array, from: number, to: number): number {
 }
 
 const linux = platform() === 'linux';
+const thpFile = '/sys/kernel/mm/transparent_hugepage/enabled';
+// transparent huge pages on request only ("[madvise]"): then only an advised range gets them
+const thpOnAdvice = linux && existsSync(thpFile) && readFileSync(thpFile, 'utf8').includes('[madvise]');
+const anonHugeBytes = () => 1024 * Number(/AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0);
 
 describe('populatePages', () => {
   afterEach(() => setPopulator(null)); // rebind the real one after a test swapped it
@@ -116,6 +121,33 @@ describe('populatePages', () => {
     expect(sync).toEqual([8192]);
     setPopulator(undefined);
     expect(await populatePagesAsync(memory.buffer, 0, 8192)).toBe(0);
+  });
+
+  it.runIf(thpOnAdvice)('with hugePages, the range is backed by 2 MiB pages; without, by small ones', () => {
+    for (const hugePages of [false, true]) {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 1024, shared: true });
+      memory.grow(512); // 32 MiB: whole 2 MiB extents inside whatever the base's alignment
+      const before = anonHugeBytes();
+      expect(populatePages(memory.buffer, 65536, 65536 + (24 << 20), { hugePages })).toBe(24 << 20);
+      const grown = anonHugeBytes() - before;
+      if (hugePages) expect(grown).toBeGreaterThanOrEqual(16 << 20);
+      else expect(grown).toBe(0);
+      expect(touchFaults(new Uint8Array(memory.buffer), 65536, 65536 + (24 << 20))).toBeLessThan(768);
+    }
+  });
+
+  it('with hugePages, advises MADV_HUGEPAGE on the same pages before populating them (on the pool too)', async () => {
+    const seen: Array<[number, number, number]> = [];
+    const madvise: Madvise = (addr, length, advice) => { seen.push([addr.byteOffset, length, advice]); return 0; };
+    setPopulator({ madvise, madviseAsync: (addr, length, advice, done) => done(null, madvise(addr, length, advice)), errno: () => 0 });
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 4 });
+    expect(populatePages(memory.buffer, 5000, 9000, { hugePages: true })).toBe(2 * kPage);
+    expect(await populatePagesAsync(memory.buffer, 65536, 3 * 65536, { hugePages: true })).toBe(2 * 65536);
+    expect(populatePages(memory.buffer, 0, kPage)).toBe(kPage);
+    expect(seen).toEqual([[kPage, 2 * kPage, 14], [kPage, 2 * kPage, 23], [65536, 2 * 65536, 14], [65536, 2 * 65536, 23], [0, kPage, 23]]);
+    // refused or throwing, the advice costs nothing but the huge pages
+    setPopulator({ madvise: (_a, length, advice) => { if (advice === 14) throw new Error('EINVAL'); return length > 0 ? 0 : -1; }, errno: () => 22 });
+    expect(populatePages(memory.buffer, 0, kPage, { hugePages: true })).toBe(kPage);
   });
 
   it('asks madvise for the widened range, with the view\'s bytes as the address', () => {

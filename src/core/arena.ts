@@ -187,11 +187,11 @@ export class Arena {
   /**
    * Maps the pages of `[ptr, ptr + bytes)` before their first write (src/core/page-populate.ts): for a region
    * about to be filled whole, such as a shard file read into it, one system call instead of a page fault a
-   * page, made on libuv's thread pool. Alloc does not do it: scratch regions are carved larger than most
-   * queries touch.
+   * page, made on libuv's thread pool, in 2 MiB pages where whole ones fit (`hugePages`). Alloc does not do it:
+   * scratch regions are carved larger than most queries touch.
    */
   populate(ptr: number, bytes: number): Promise<void> {
-    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes).then(() => undefined);
+    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes, { hugePages: true }).then(() => undefined);
   }
 
   /** A fresh byte view of a region (views must be re-made after the memory grows). */
