@@ -28,7 +28,6 @@ import type { PlateMatch, SearchQuery, SearchResult, TenantScope } from '../src/
 import { Directory } from '../src/server/tenancy/directory.js';
 import { spawnServe } from '../test/helpers/crash-loop.js';
 import { closedLoop, numberField, post } from './http/closed-loop.js';
-import { summarise } from './http/latency.js';
 import { preload } from './http/preload.js';
 import { machineDescription } from './peers/report.js';
 

@@ -13,7 +13,7 @@ import { formatTimestamp } from '../src/model/time.js';
 import { referenceCloned, referenceConvoy, referenceFrequent, referenceMultisite } from '../src/query/reference/index.js';
 import { hitToJson } from '../src/server/hit-json.js';
 import { kDay, kT0, makeAnalyticsReads } from './helpers/analytics-data.js';
-import { call, readAudit, sampleRead, startTestServer, type TestServer } from './helpers/server.js';
+import { call, readAudit, startTestServer, type TestServer } from './helpers/server.js';
 
 const J = { purpose: 'burglary series', case: '2026-000777' };
 const kKinds = ['convoy', 'multisite', 'frequent', 'cloned'] as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cp, readdir, readFile, rm, writeFile, truncate, stat } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile, truncate } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ArenaSet } from '../src/core/arena.js';
 import { crc32c } from '../src/store/crc32c.js';
@@ -83,7 +83,7 @@ describe('shard files', () => {
     const { dir, cleanup } = await tempDataDir();
     try {
       const rows = rowsOf(3000);
-      const { file, entry } = await writeShardFile(dir, rows);
+      const { entry } = await writeShardFile(dir, rows);
       const arenas = new ArenaSet({ arenaBytes: 4 * 1024 * 1024 });
       const s = await loadShard(arenas, new LocalObjectStore(dir), entry);
       const mem = arenas.arena(s.layout.arena).memory.buffer;

@@ -28,7 +28,7 @@ import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CorruptFile, StorageUnavailable, UnsupportedFormat } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from '../store/durable-fs.js';
+import { writeFileAtomic } from '../store/durable-fs.js';
 import { openWithRandomNonce, sealWithRandomNonce, type Cipher } from '../crypto/cipher.js';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { openDataDirKeys } from '../crypto/data-dir-keys.js';

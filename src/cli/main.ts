@@ -3,6 +3,7 @@
  * `platesearch`: the command line of API.md. Each command lives in src/cli/commands/<name>.ts and is
  * loaded only when called, so `gen` does not pay for the server's imports.
  */
+import { capMallocArenas } from '../core/malloc-arenas.js';
 import { isPlatesearchError } from '../errors.js';
 import type { Command } from './command.js';
 
@@ -17,6 +18,9 @@ const kCommands: Record<string, () => Promise<{ command: Command }>> = {
   tenant: () => import('./commands/tenant.js'),
   keys: () => import('./commands/keys.js'),
 };
+
+// the commands that open an engine, and with it its threads: their malloc arenas are capped first
+const kEngineCommands = new Set(['serve', 'demo', 'ingest', 'export']);
 
 async function loadAll(): Promise<Array<[string, Command]>> {
   const out: Array<[string, Command]> = [];
@@ -49,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.usage.trimEnd() + '\n');
     return 0;
   }
+  if (kEngineCommands.has(name)) capMallocArenas();
   return command.run(rest);
 }
 

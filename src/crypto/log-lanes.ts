@@ -21,7 +21,6 @@ import { jointKey, type DataKeys, type WrappedKey } from './data-keys.js';
 import { counterNonce } from './aead.js';
 import { aesGcm, type Cipher } from './cipher.js';
 import { decodeKeyRef, encodeKeyRef } from './key-ref.js';
-import { newDataKey } from './aead.js';
 import { isKeyDestroyed } from './data-keys.js';
 
 const kKeyRecord = 0x4b; // 'K'

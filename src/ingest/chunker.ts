@@ -14,7 +14,6 @@ export class CsvBoundaryScanner {
   private quoteEnd = false;
   /** The current field holds something (a quote then opens no quoted field). */
   private fieldFull = false;
-  private sawCr = false;
 
   /** Scans `buf[from..]`; returns the offset just past the last record-ending LF in it, or -1. */
   scan(buf: Uint8Array, from = 0): number {
@@ -22,7 +21,7 @@ export class CsvBoundaryScanner {
     if (!this.quoted && !this.quoteEnd && b.indexOf(0x22, from) < 0) {
       // no quote: every LF ends a record; the state after is the tail's
       const lastLf = b.lastIndexOf(0x0a);
-      if (lastLf >= from) this.fieldFull = this.sawCr = false;
+      if (lastLf >= from) this.fieldFull = false;
       const start = Math.max(from, lastLf + 1);
       for (let i = start; i < buf.length; i++) this.step(buf[i]!);
       return lastLf >= from ? lastLf + 1 : -1;
@@ -58,12 +57,10 @@ export class CsvBoundaryScanner {
       this.quoted = false;
       this.quoteEnd = false;
       ended = true;
-    } else if (c === 0x0d) {
-      this.sawCr = true;
-    } else {
+    } else if (c !== 0x0d) {
+      // a CR (of a CRLF) fills no field
       this.fieldFull = true;
     }
-    if (c !== 0x0d) this.sawCr = false;
     return ended;
   }
 }

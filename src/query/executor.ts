@@ -19,7 +19,6 @@ import { kBlockRows, kCoordScale } from '../core/segment.js';
 import { parseReadId, readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { attributeMask, prepareFilter, zoneMayMatch, type PreparedFilter } from './filter-plan.js';
-import { labelPasses } from '../model/label.js';
 import { compilePlateMatch, isLookup, type PlateMatcher } from './plate-matcher.js';
 import type { Source } from './sources.js';
 import type { Kernels } from '../core/kernels.js';

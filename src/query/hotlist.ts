@@ -16,14 +16,12 @@
 import { QueryBudget } from './budget.js';
 import { ocrMap } from '../model/plate.js';
 import type { HotlistQuery, HotlistResult, PlateMatch } from '../model/query.js';
-import { kCoordScale } from '../core/segment.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { materialise, rowPasses, shardMasks, TopK, type Candidate } from './executor.js';
 import { liveRowTest } from './live-scan.js';
 import { kLiveBlockRows } from '../store/live-columns.js';
 import { liveTimeRange, prevPlateRow, windowPlates } from '../store/live-plate-chain.js';
-import { labelPasses } from '../model/label.js';
-import { prepareFilter, type PreparedFilter } from './filter-plan.js';
+import { prepareFilter } from './filter-plan.js';
 import { boundedDistance, compilePlateMatch, type PlateMatcher } from './plate-matcher.js';
 import type { Source } from './sources.js';
 import { PackedKeyIndex } from './key-index.js';

@@ -24,7 +24,7 @@
 import { join } from 'node:path';
 import { AuditUnavailable, BadInput } from '../../errors.js';
 import { isTenantName, kSystemTenant } from '../../model/tenant.js';
-import { type AuditFile, type AuditFs, nodeAuditFs, readFully, writeFully } from './fs.js';
+import { type AuditFile, type AuditFs, nodeAuditFs, readFully } from './fs.js';
 import { type HeadMarker, readHead, writeHead, writeHeadBoth } from './head.js';
 import type { BatchOutput } from './batch.js';
 import { type AuditFields, type AuditRecord, auditBody, kGenesisHash } from './record.js';

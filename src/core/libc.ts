@@ -1,0 +1,39 @@
+/**
+ * The C library calls the engine makes itself, through koffi (an FFI with prebuilt binaries: nothing to
+ * compile at install). Node has no binding for them, and they are tunings of this process's memory, never
+ * needed for a correct answer: where there is no glibc (macOS, musl), or koffi does not load, `libc()` is
+ * undefined and every caller goes on without.
+ *
+ *   mallopt   glibc's malloc parameters, settable after start (src/core/malloc-arenas.ts)
+ *   madvise   advice on a range of this process's memory (page prefaulting)
+ */
+import { createRequire } from 'node:module';
+
+export interface Libc {
+  mallopt(param: number, value: number): number;
+  /** `addr`: a view whose first byte is page-aligned (its data pointer is passed). */
+  madvise(addr: Uint8Array, length: number, advice: number): number;
+}
+
+let loaded: Libc | null | undefined;
+
+/** glibc's calls, or undefined where they cannot be reached (loaded once, on first use). */
+export function libc(): Libc | undefined {
+  if (loaded === undefined) loaded = load();
+  return loaded ?? undefined;
+}
+
+function load(): Libc | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    // koffi is CommonJS with a native part: required, not imported, so a machine without it still loads this module
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    const lib = koffi.load('libc.so.6');
+    return {
+      mallopt: lib.func('int mallopt(int param, int value)') as Libc['mallopt'],
+      madvise: lib.func('int madvise(void *addr, size_t len, int advice)') as Libc['madvise'],
+    };
+  } catch {
+    return null;
+  }
+}
