@@ -24,9 +24,9 @@
  * said once in the `platesearch` debug log (NODE_DEBUG=platesearch). It never throws: prefaulting is only
  * ever a saving.
  */
-import { createRequire } from 'node:module';
 import { platform } from 'node:os';
 import { debuglog } from 'node:util';
+import { libc } from './libc.js';
 
 const log = debuglog('platesearch');
 
@@ -64,8 +64,8 @@ function unavailable(why: string): undefined {
   return undefined;
 }
 
-/** Binds madvise through koffi and probes the advice once; undefined where it cannot work. */
-export function bindPopulator(load: () => Populator & { pageBytes?: number } = loadKoffi): Populator | undefined {
+/** Binds madvise (src/core/libc.ts, through koffi) and probes the advice once; undefined where it cannot work. */
+export function bindPopulator(load: () => Populator & { pageBytes?: number } = loadLibc): Populator | undefined {
   let p: Populator & { pageBytes?: number };
   try {
     p = load();
@@ -84,16 +84,10 @@ export function bindPopulator(load: () => Populator & { pageBytes?: number } = l
   return p;
 }
 
-function loadKoffi(): Populator & { pageBytes: number } {
-  if (platform() !== 'linux') throw new Error(`not Linux (${platform()})`);
-  const koffi = createRequire(import.meta.url)('koffi') as {
-    load(path: string): { func(decl: string): (...args: unknown[]) => number };
-    errno(): number;
-  };
-  const libc = koffi.load('libc.so.6');
-  const madvise = libc.func('int madvise(void *addr, size_t len, int advice)') as Madvise & { async: NonNullable<Populator['madviseAsync']> };
-  const pageBytes = (libc.func('int getpagesize(void)') as () => number)();
-  return { madvise, madviseAsync: (...args) => madvise.async(...args), errno: () => koffi.errno(), pageBytes };
+function loadLibc(): Populator & { pageBytes: number } {
+  const c = libc();
+  if (!c) throw new Error(platform() === 'linux' ? 'koffi or glibc not loaded' : `not Linux (${platform()})`);
+  return c;
 }
 
 /** Replaces the bound madvise (tests: an unavailable or failing one); `undefined` unbinds it, null reloads. */
