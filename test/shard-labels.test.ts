@@ -112,6 +112,7 @@ function plainPack(rows: number, lanes: Array<ArrayLike<number> | null>, limit: 
 describe('packLabels = its plain definition', () => {
   it('on random lanes: u8 codes, u16 codes (from the first row or first met late), absent lanes, limits', () => {
     const r = rng(77);
+    const reusedIds = new Uint16Array(20_000 + 7);
     for (let round = 0; round < 300; round++) {
       const rows = 1 + Math.floor(r() * (round % 10 === 0 ? 20_000 : 500));
       const distinct = [1, 3, 30, 300][round % 4]!;
@@ -126,13 +127,16 @@ describe('packLabels = its plain definition', () => {
       // a code past 255 at row wideAt: the byte path must hand the whole lane to the wide one
       if (wideAt >= 0 && lanes[1]) lanes[1][wideAt] = 256 + Math.floor(r() * 1000);
       const limit = r() < 0.3 ? 1 + Math.floor(r() * 200) : kMaxLabelTriples;
-      const got = packLabels(rows, lanes[0]!, lanes[1]!, lanes[2]!, limit);
+      // every other round into the same reused ids buffer (longer than rows, junk in it), as the loader does
+      const into = round % 2 === 1 ? reusedIds.fill(0xbeef) : undefined;
+      const got = packLabels(rows, lanes[0]!, lanes[1]!, lanes[2]!, limit, into);
       const want = plainPack(rows, lanes, limit);
       if (!want) {
         expect(got, `round ${round}`).toBeUndefined();
         continue;
       }
       expect(got, `round ${round}`).toBeDefined();
+      expect(got!.ids.length, `round ${round}`).toBe(rows);
       expect([Array.from(got!.ids), Array.from(got!.region), Array.from(got!.make), Array.from(got!.color)], `round ${round}`)
         .toEqual([want.ids, want.region, want.make, want.color]);
     }

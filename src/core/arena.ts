@@ -21,6 +21,8 @@
  * lowers it. wasm memory never shrinks, so the high-water mark stays resident; reuse keeps it flat.
  */
 
+import { populatePagesAsync } from './page-populate.js';
+
 /** WebAssembly page size. */
 export const kPageBytes = 65536;
 /** wasm32 limit: 65536 pages; also the maximum the kernel module declares for its imported memory. */
@@ -180,6 +182,16 @@ export class Arena {
   /** Number of live regions. */
   get regionCount(): number {
     return this.sizes.size;
+  }
+
+  /**
+   * Maps the pages of `[ptr, ptr + bytes)` before their first write (src/core/page-populate.ts): for a region
+   * about to be filled whole, such as a shard file read into it, one system call instead of a page fault a
+   * page, made on libuv's thread pool, in 2 MiB pages where whole ones fit (`hugePages`). Alloc does not do it:
+   * scratch regions are carved larger than most queries touch.
+   */
+  populate(ptr: number, bytes: number): Promise<void> {
+    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes, { hugePages: true }).then(() => undefined);
   }
 
   /** A fresh byte view of a region (views must be re-made after the memory grows). */

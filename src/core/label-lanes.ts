@@ -98,20 +98,28 @@ export function tripleMask(
   return { mask: out, any };
 }
 
+// Each row's first-seen triple id, kept from one call to the next (grown, never shrunk: the most rows of a shard,
+// ~1 MiB at 20M): a fresh Int32Array a shard, and a fresh ids array, were fresh pages each time, ~20k of a 20M
+// open's page faults (docs/storage-v2.md, "Fewer page faults at open").
+let firstIdsScratch = new Int32Array(0);
+
 /**
  * Packs three code lanes (null: absent, every row 0) into triple ids, for the loader and for test segments: the
- * ids per row and the triple table sorted by (region, make, color), or undefined past `limit` triples.
+ * ids per row and the triple table sorted by (region, make, color), or undefined past `limit` triples. The ids
+ * are written to `idsInto` when given (at least `rows` long; the loader's reused buffer), else to a new array.
  */
 export function packLabels(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit = kMaxLabelTriples,
+  idsInto?: Uint16Array,
 ): { ids: Uint16Array; region: Uint16Array; make: Uint16Array; color: Uint16Array } | undefined {
-  const firstIds = new Int32Array(rows);
+  if (firstIdsScratch.length < rows) firstIdsScratch = new Int32Array(Math.max(rows, 2 * firstIdsScratch.length));
+  const firstIds = firstIdsScratch;
   const keys: number[] = [];
   const found = byteTriples(rows, region, make, color, limit, firstIds, keys) ?? wideTriples(rows, region, make, color, limit, firstIds, keys);
   if (!found) return undefined;
   const order = keys.map((_, t) => t).sort((a, b) => keys[a]! - keys[b]!);
   const rank = new Uint16Array(keys.length);
-  const out = { ids: new Uint16Array(rows), region: new Uint16Array(keys.length), make: new Uint16Array(keys.length), color: new Uint16Array(keys.length) };
+  const out = { ids: idsInto ? idsInto.subarray(0, rows) : new Uint16Array(rows), region: new Uint16Array(keys.length), make: new Uint16Array(keys.length), color: new Uint16Array(keys.length) };
   order.forEach((t, r) => {
     const key = keys[t]!;
     rank[t] = r;

@@ -5,7 +5,7 @@
  * undefined and every caller goes on without.
  *
  *   mallopt   glibc's malloc parameters, settable after start (src/core/malloc-arenas.ts)
- *   madvise   advice on a range of this process's memory (page prefaulting)
+ *   madvise   advice on a range of this process's memory (page prefaulting: src/core/page-populate.ts)
  */
 import { createRequire } from 'node:module';
 
@@ -13,6 +13,12 @@ export interface Libc {
   mallopt(param: number, value: number): number;
   /** `addr`: a view whose first byte is page-aligned (its data pointer is passed). */
   madvise(addr: Uint8Array, length: number, advice: number): number;
+  /** madvise on libuv's thread pool (koffi's `.async`), answering through `done`. */
+  madviseAsync(addr: Uint8Array, length: number, advice: number, done: (err: unknown, rc: number) => void): void;
+  /** The calling thread's errno after the last call. */
+  errno(): number;
+  /** The OS page (getpagesize()). */
+  pageBytes: number;
 }
 
 let loaded: Libc | null | undefined;
@@ -29,9 +35,13 @@ function load(): Libc | null {
     // koffi is CommonJS with a native part: required, not imported, so a machine without it still loads this module
     const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
     const lib = koffi.load('libc.so.6');
+    const madvise = lib.func('int madvise(void *addr, size_t len, int advice)');
     return {
       mallopt: lib.func('int mallopt(int param, int value)') as Libc['mallopt'],
-      madvise: lib.func('int madvise(void *addr, size_t len, int advice)') as Libc['madvise'],
+      madvise: madvise as Libc['madvise'],
+      madviseAsync: (addr, length, advice, done) => madvise.async(addr, length, advice, done),
+      errno: () => koffi.errno(),
+      pageBytes: (lib.func('int getpagesize(void)') as () => number)(),
     };
   } catch {
     return null;

@@ -12,6 +12,7 @@
  * below the 2^32 bound of SP 800-38D §8.3 for random 96-bit nonces).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { evpOpenInto } from './evp-gcm.js';
 
 export const kKeyBytes = 32;
 export const kNonceBytes = 12;
@@ -66,6 +67,11 @@ const kOpenPiece = 64 << 10;
  * caller must discard that region (shard loading frees it and reports the file).
  */
 export function openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, dest: Uint8Array, at: number): boolean {
+  return evpOpenInto(key, nonce, sealed, aad, dest, at) ?? openIntoNode(key, nonce, sealed, aad, dest, at);
+}
+
+/** openInto through node:crypto: where EVP is not bound, and the definition evp-gcm.ts is held to. */
+export function openIntoNode(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, dest: Uint8Array, at: number): boolean {
   if (sealed.length < kTagBytes) return false;
   const body = sealed.length - kTagBytes;
   const out = Buffer.from(dest.buffer, dest.byteOffset, dest.byteLength);

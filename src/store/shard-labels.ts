@@ -28,6 +28,10 @@ const kFields = ['region', 'make', 'color'] as const;
 /** The most triples a shard may have to be packed (tests lower it to keep some shards' three lanes). */
 export const labelLimits = { max: kMaxLabelTriples };
 
+// the rows' triple ids before they are copied into the labels lane, reused from shard to shard (fresh pages a
+// shard otherwise: src/core/label-lanes.ts firstIdsScratch)
+let idsScratch = new Uint16Array(0);
+
 /** Shards packed and kept since the process started (tests, benchmarks). */
 export const labelLanesPacked = { shards: 0, kept: 0 };
 
@@ -42,7 +46,8 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   const present = kFields.filter((f) => h.lanes[f]);
   if (n === 0 || present.length < 2 || h.bases || h.seqBlocks || h.lanes.labels) return undefined;
   const lane = (f: (typeof kFields)[number]) => (h.lanes[f] ? view.codes(f)! : null);
-  const packed = packLabels(n, lane('region'), lane('make'), lane('color'), labelLimits.max);
+  if (idsScratch.length < n) idsScratch = new Uint16Array(Math.max(n, 2 * idsScratch.length));
+  const packed = packLabels(n, lane('region'), lane('make'), lane('color'), labelLimits.max, idsScratch);
   if (!packed) {
     labelLanesPacked.kept++;
     return undefined;

@@ -553,6 +553,8 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       region = arenas.alloc(Math.max(16, Math.ceil(stored / 64) * 64), 64);
       regions.push(region);
       const memory = arenas.arena(region.arena).memory;
+      // the file fills the region: map its pages in one call, not a fault a page in the read (page-populate.ts)
+      await arenas.arena(region.arena).populate(region.ptr, stored);
       try {
         await objects.getRange(entry.file, 0, stored, new Uint8Array(memory.buffer, region.ptr, stored));
       } catch (err) {
@@ -581,6 +583,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       if (size !== entry.bytes) throw CorruptFile(`Shard size ${size} differs from the manifest's ${entry.bytes}: ${file}`, { file });
       region = arenas.alloc(Math.max(16, Math.ceil(size / 64) * 64), 64);
       regions.push(region);
+      await arenas.arena(region.arena).populate(region.ptr, size);
       bytes = new Uint8Array(arenas.arena(region.arena).memory.buffer, region.ptr, size);
       try {
         await objects.getRange(entry.file, 0, size, bytes);
