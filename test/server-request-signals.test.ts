@@ -8,7 +8,8 @@ import { getEventListeners } from 'node:events';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QueryBudget } from '../src/query/budget.js';
+import { attachDeadline, QueryBudget } from '../src/query/budget.js';
+import { giveBackController, takeController } from '../src/server/request-signals.js';
 import type { RequestContext, RouteModule } from '../src/server/route.js';
 import { routeModules } from '../src/server/routes/index.js';
 import { call, readAudit, startTestServer, type TestServer } from './helpers/server.js';
@@ -80,6 +81,31 @@ async function probeServer() {
   return { seen, clashes, get, token };
 }
 
+describe('request-signals.ts alone', () => {
+  it('keeps a controller only as a fresh one would be: not aborted, no listener, no onabort; its deadline taken off', () => {
+    const spoiled: AbortController[] = [];
+    const aborted = takeController();
+    aborted.abort(new Error('gone'));
+    const listened = takeController();
+    listened.signal.addEventListener('abort', () => {});
+    const onabort = takeController();
+    onabort.signal.onabort = () => {};
+    spoiled.push(aborted, listened, onabort);
+    for (const c of spoiled) giveBackController(c);
+    const clean = takeController();
+    attachDeadline(clean.signal, 0, () => new Error('spent'));
+    expect(() => QueryBudget.of(clean.signal)!.check()).toThrow('spent');
+    giveBackController(clean);
+    const again = Array.from({ length: 8 }, () => takeController());
+    expect(again).toContain(clean);
+    for (const c of again) {
+      expect(spoiled).not.toContain(c);
+      expect(c.signal.aborted).toBe(false);
+      expect(() => QueryBudget.of(c.signal)!.check()).not.toThrow();
+    }
+  });
+});
+
 describe('request signals kept for the next requests', () => {
   it('a kept controller carries no deadline of the request before (a route without a budget after one with)', async () => {
     const { seen, get } = await probeServer();
@@ -93,13 +119,17 @@ describe('request signals kept for the next requests', () => {
   it('a signal left with a listener, or seen by a handler that threw, is not handed out again', async () => {
     const { seen, get } = await probeServer();
     expect((await get('/v1/probe/budgeted?mode=leak')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get('/v1/probe/budgeted?mode=ok')).status).toBe(200);
     expect((await get('/v1/probe/budgeted?mode=throw')).status).toBe(500);
-    for (let i = 0; i < 6; i++) expect((await get('/v1/probe/budgeted?mode=ok')).status).toBe(200);
-    const [leaked, threw, ...later] = seen;
+    for (let i = 0; i < 3; i++) expect((await get('/v1/probe/budgeted?mode=ok')).status).toBe(200);
+    const leakAt = seen.findIndex((s) => s.mode === 'leak');
+    const threwAt = seen.findIndex((s) => s.mode === 'throw');
+    const later = seen.filter((s) => s.mode === 'ok');
     expect(later.length).toBe(6);
+    for (const s of seen.slice(leakAt + 1)) expect(s.signal).not.toBe(seen[leakAt]!.signal);
+    // (an ok before the throw may have lent it its controller)
+    for (const s of seen.slice(threwAt + 1)) expect(s.signal).not.toBe(seen[threwAt]!.signal);
     for (const s of later) {
-      expect(s.signal).not.toBe(leaked!.signal);
-      expect(s.signal).not.toBe(threw!.signal);
       expect(s.listenersOnEntry).toBe(0);
       expect(s.abortedOnEntry).toBe(false);
     }

@@ -8,7 +8,7 @@
  * was handed to the socket (so nothing of that request checks the signal any more), and the pipeline drops
  * its own reference first (a late 'close' of the old request cannot abort the new one). Kept only if it is
  * exactly as a fresh one would be: not aborted, no listener left (a pool task's budget that was not
- * released), no `onabort`; its deadline (query/budget.ts) is taken off.
+ * released; an `onabort` handler is one of those listeners too); its deadline (query/budget.ts) is taken off.
  */
 import { getEventListeners } from 'node:events';
 import { detachDeadline } from '../query/budget.js';
@@ -26,7 +26,7 @@ export function takeController(): AbortController {
 /** Gives back a request's controller once nothing of its request can see it: not to be used after. */
 export function giveBackController(c: AbortController): void {
   const signal = c.signal;
-  if (kept.length >= kKept || signal.aborted || signal.onabort !== null || getEventListeners(signal, 'abort').length > 0) return;
+  if (kept.length >= kKept || signal.aborted || getEventListeners(signal, 'abort').length > 0) return;
   detachDeadline(signal);
   kept.push(c);
 }
