@@ -48,7 +48,7 @@ await dir.close();
 const t0 = performance.now();
 const server = await spawnServe(dataDir, [
   '--threads', String(o.threads), '--rate-limit', '1000000', '--rate-burst', '10000000',
-], 30 * 60_000, {}, o.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${o.serverProf}`] : [],
+], 30 * 60_000, {}, [...o.serverNodeArgs, ...(o.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${o.serverProf}`] : [])],
   o.serverBuild ? join(o.serverBuild, 'dist/src/cli/main.js') : undefined);
 const serverOpenMs = performance.now() - t0;
 const pid = server.proc.pid!;
@@ -94,7 +94,7 @@ for (const kind of kinds) {
   for (const clients of o.clients) {
     const phase = await withCpu(pid, () => searchLoop(kind, clients, o.searchSeconds));
     search.push({ kind: kind.name, ...phase });
-    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms, CPU/request server ${phase.serverCpuMsPerRequest} ms (main thread ${phase.serverMainCpuMsPerRequest} ms) client ${phase.clientCpuMsPerRequest} ms ${JSON.stringify(phase.status)}`);
+    log(`search ${kind.name} × ${clients}: ${phase.requestsPerSecond} req/s, p50 ${phase.latencyMs.p50} ms, p99 ${phase.latencyMs.p99} ms, engine p50 ${phase.engineMs?.p50} ms, overhead p50 ${phase.overheadMs?.p50} ms, CPU/request server ${phase.serverCpuMsPerRequest} ms (main thread ${phase.serverMainCpuMsPerRequest} ms), minor faults ${phase.serverMinorFaultsPerRequest} a request, client ${phase.clientCpuMsPerRequest} ms ${JSON.stringify(phase.status)}`);
     log(`  by thread, ms a request: server ${JSON.stringify(phase.serverThreadsCpuMsPerRequest)} client ${JSON.stringify(phase.clientThreadsCpuMsPerRequest)}`);
   }
 }

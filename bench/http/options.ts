@@ -31,6 +31,8 @@ export interface HttpBenchOptions {
   serverProf?: string;
   /** Serve with another build (a worktree with dist/), driven by this build's client: before/after pairs of the server alone. */
   serverBuild?: string;
+  /** Node options for the server process (--server-node-args). */
+  serverNodeArgs: string[];
   /** The search phases' client: `raw` (bench/http/raw-client.ts, default) or `undici` (the ingest phases always use undici). */
   client: 'raw' | 'undici';
   out?: string;
@@ -59,6 +61,7 @@ with the engine's own time (tookMs) beside the latency, so HTTP overhead = laten
   --no-ingest         skip the ingest phases
   --server-prof DIR   CPU-profile the server (node --cpu-prof) into DIR
   --server-build DIR  serve with the build in DIR (a worktree with dist/), driven by this client
+  --server-node-args A  node options for the server process, space-separated (e.g. V8's heap flags)
   --client C          the search phases' HTTP client: raw (bare keep-alive sockets, default) or undici
   --out FILE          write the report as JSON
   --markdown FILE     rewrite the "## HTTP" section of FILE (bench/RESULTS.md)`;
@@ -89,6 +92,7 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
       'no-ingest': { type: 'boolean', default: false },
       'server-prof': { type: 'string' },
       'server-build': { type: 'string' },
+      'server-node-args': { type: 'string' },
       client: { type: 'string', default: 'raw' },
       out: { type: 'string' },
       markdown: { type: 'string' },
@@ -118,6 +122,7 @@ export function parseHttpBenchOptions(argv: string[]): HttpBenchOptions {
     noIngest: values['no-ingest'] ?? false,
     serverProf: values['server-prof'],
     serverBuild: values['server-build'],
+    serverNodeArgs: values['server-node-args']?.split(' ').filter(Boolean) ?? [],
     client: values.client === 'undici' ? 'undici' : values.client === 'raw' ? 'raw' : (() => { throw new Error(`--client must be raw or undici, got ${values.client}`); })(),
     out: values.out,
     markdown: values.markdown,

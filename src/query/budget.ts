@@ -29,6 +29,11 @@ export function attachDeadline(signal: AbortSignal, at: number, error: () => Err
   deadlines.set(signal, { at, error });
 }
 
+/** Takes the deadline off `signal` (a request's controller kept for the next request: src/server/request-signals.ts). */
+export function detachDeadline(signal: AbortSignal): void {
+  deadlines.delete(signal);
+}
+
 /** A query's budget as a worker thread sees it (structured-cloneable; the flag's memory is shared). */
 export interface SharedBudget {
   /** [0] !== 0: the caller gave up on the query (budget, client gone, shutdown). */

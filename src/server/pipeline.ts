@@ -29,6 +29,7 @@ import type {
   StreamSink,
 } from './route.js';
 import { giveBack } from './answer-buffers.js';
+import { giveBackController, takeController } from './request-signals.js';
 import type { Logger } from './logger.js';
 import { kDefaultBodyLimit } from './route.js';
 import type { Router } from './router.js';
@@ -120,8 +121,11 @@ interface Exchange {
   draft: RequestDraft;
   /** Answer with `Connection: close` (an over-limit body was left unread). */
   closeConnection?: boolean;
-  /** The request's signal (ctx.signal): aborted by its time budget or by the client going away. */
-  abort: AbortController;
+  /**
+   * The request's signal (ctx.signal): aborted by its time budget or by the client going away. Undefined
+   * once given back for the next requests (request-signals.ts): nothing aborts it for this one then.
+   */
+  abort: AbortController | undefined;
   /** While the handler runs: rejects its race with the abort's reason. */
   cancel: ((reason: unknown) => void) | undefined;
 }
@@ -135,8 +139,9 @@ function jsonText(response: RouteResponse): string | Uint8Array | undefined {
 }
 
 function stop(ex: Exchange, reason: Error): void {
-  if (ex.abort.signal.aborted) return;
-  ex.abort.abort(reason);
+  const c = ex.abort;
+  if (c === undefined || c.signal.aborted) return;
+  c.abort(reason);
   ex.cancel?.(reason);
 }
 
@@ -207,7 +212,7 @@ class Context implements RequestContext {
     this.principal = principal;
     this.body = ex.body;
     this.batch = batch;
-    this.signal = ex.abort.signal;
+    this.signal = ex.abort!.signal;
     this.now = ex.now;
     this.audit = ex.draft;
   }
@@ -257,7 +262,7 @@ export class Pipeline {
       params: {},
       body: undefined,
       draft: new RequestDraft(),
-      abort: new AbortController(),
+      abort: takeController(),
       cancel: undefined,
     };
     metrics.inFlight.inc();
@@ -269,8 +274,12 @@ export class Pipeline {
     });
 
     let response: RouteResponse;
+    // the handler answered (not threw): nothing of it runs on after its answer is sent, so its controller
+    // may serve the next request (one that failed may have left work behind that still holds the signal)
+    let answered = false;
     try {
       response = await this.run(req, ex);
+      answered = true;
     } catch (err) {
       response = this.toErrorResponse(err, ex);
     }
@@ -315,6 +324,9 @@ export class Pipeline {
       res.once('close', finish);
       this.send(res, response, req.method === 'HEAD', ex.requestId, close, text);
     }
+    const controller = ex.abort!;
+    ex.abort = undefined;
+    if (answered) giveBackController(controller);
   }
 
   /** Everything up to the handler's response; coded errors are thrown. */
@@ -379,7 +391,7 @@ export class Pipeline {
     // one signal per request, aborted with the coded error of whichever comes first: the budget's timer or
     // the client going away (one controller, not AbortSignal.any over two: that one costs a weak
     // reference and listeners per request)
-    const signal = ex.abort.signal;
+    const signal = ex.abort!.signal;
     const timer = budgetMs === null ? undefined : setTimeout(() => stop(ex, overBudget()), budgetMs);
     // the timer cannot fire while a scan holds this thread: scans also check the deadline itself
     if (budgetMs !== null) attachDeadline(signal, performance.now() + budgetMs, overBudget);
