@@ -182,6 +182,11 @@ export class Arena {
     return this.sizes.size;
   }
 
+  /** The live regions, pointer → bytes (rounded as allocated): what `allocatedBytes` sums (bench/resident-breakdown.ts). */
+  regions(): ReadonlyMap<number, number> {
+    return this.sizes;
+  }
+
   /** A fresh byte view of a region (views must be re-made after the memory grows). */
   bytes(ptr: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, length);

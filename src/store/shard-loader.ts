@@ -344,6 +344,21 @@ export class LoadedShard {
     return { dictArena: e.region.arena, dict: e.region.ptr, dictCount: e.count, idsArena: ids.arena, ids: ids.ptr };
   }
 
+  /**
+   * Every arena region the shard holds now, by what it is (bench/resident-breakdown.ts): its file's lanes
+   * (`regions_`: two once the own slots are punched out), its code → id map, the slots gathered for a lease,
+   * and maps replaced while it was pinned (freed at its last unpin).
+   */
+  arenaRegions(): Array<{ part: 'lanes' | 'plate ids' | 'slot lease' | 'retired plate ids'; region: Region }> {
+    const out: Array<{ part: 'lanes' | 'plate ids' | 'slot lease' | 'retired plate ids'; region: Region }> = [];
+    if (this.freed) return out;
+    for (const region of this.regions_) out.push({ part: 'lanes', region });
+    if (this.idsRegion) out.push({ part: 'plate ids', region: this.idsRegion });
+    if (this.leaseRegion) out.push({ part: 'slot lease', region: this.leaseRegion });
+    for (const { region } of this.retiredMaps) if (region) out.push({ part: 'retired plate ids', region });
+    return out;
+  }
+
   /** The code → id map through the epoch read now (tests, and the install's growth remap). */
   plateIds(): Uint32Array | null {
     return this.ids;
