@@ -59,7 +59,7 @@ function breakdown(engine: StoreEngine): { rows: Map<string, Row>; total: number
         list.push([ptr, ptr + bytes]);
         continue;
       }
-      add(r.owner === 'shard plate ids' ? 'code → id maps (4 B a shard plate)' : r.owner, bytes);
+      add(r.owner === 'shard plate ids' ? 'code → id maps' : r.owner, bytes);
     }
   }
   for (const [shard, ranges] of shardRegions) {
