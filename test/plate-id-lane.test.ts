@@ -96,16 +96,16 @@ describe('plate id maps as stored', () => {
 });
 
 const kDays = 3;
-const kTenants = ['pd-a', 'pd-b'];
+const kTenants = ['pd-a', 'pd-b', 'pd-big'];
 
 /**
  * Every covered shard's map: ascending, stored at the width its ids call for, in a region of its stored size,
  * and every row's code reads, through the map and the tenant dictionary, as the plate stored under that seq.
  * Returns how many maps of each width there are.
  */
-function expectMaps(f: EngineFixture): { u16: number; u32: number } {
+function expectMaps(f: EngineFixture): { u16: number; u32: number; maxOffset: number } {
   const plateOf = new Map(f.reads.map((r) => [`${r.tenant}/${parseReadId(r.id)!.seq}`, r.plate]));
-  let u16 = 0, u32 = 0;
+  let u16 = 0, u32 = 0, maxOffset = 0;
   for (const [tenant, store] of internals(f.engine).stores) {
     for (const s of store.shards) {
       const at = s.plateIds(), lane = s.plateIdLane(), epoch = s.readsThrough;
@@ -115,17 +115,23 @@ function expectMaps(f: EngineFixture): { u16: number; u32: number } {
       expect(lane!.width, s.file).toBe(expectedWidth(ids));
       const region = s.arenaRegions().find((r) => r.part === 'plate ids')!.region;
       expect(region.bytes, s.file).toBe(plateIdLayout(ids).bytes);
-      if (lane!.width === 2) u16++;
-      else u32++;
+      if (lane!.width === 2) {
+        u16++;
+        for (let d = 0; d < ids.length; d++) maxOffset = Math.max(maxOffset, ids[d]! - ids[d & ~255]!);
+      } else u32++;
       let bad = 0;
       for (let i = 0; i < s.rows; i++) if (epoch!.plateAt(ids[s.plate(i)]!) !== plateOf.get(`${tenant}/${s.seqAt(i)}`)) bad++;
       expect(bad, s.file).toBe(0);
     }
   }
-  return { u16, u32 };
+  return { u16, u32, maxOffset };
 }
 
-/** pd-a: three days sealed in three rounds (three shards a day); pd-b: three days sealed once. */
+/**
+ * pd-a: three days sealed in three rounds (three shards a day); pd-b: three days sealed once; pd-big: a day of
+ * 100,000 reads over 1,000,000 vehicles (~95k plates in the tenant dictionary) and two small days, whose maps'
+ * blocks span most of it: offsets past 2^15 in a u16 map (day 3), a block past 2^16 ids (day 2: u32).
+ */
 async function load(engine: Engine): Promise<StoredRead[]> {
   const out: StoredRead[] = [];
   const append = async (tenant: string, reads: ReturnType<typeof makeReads>) => {
@@ -134,6 +140,11 @@ async function load(engine: Engine): Promise<StoredRead[]> {
   };
   for (let round = 0; round < 3; round++) await append('pd-a', makeReads({ seed: 710 + round, reads: 1500, vehicles: 900, days: kDays }));
   await append('pd-b', makeReads({ seed: 720, reads: 2000, vehicles: 700, days: kDays }));
+  await append('pd-big', [
+    ...makeReads({ seed: 740, reads: 100_000, vehicles: 1_000_000, days: 1 }),
+    ...makeReads({ seed: 741, reads: 90, vehicles: 1_000_000, days: 1, start: kT0 + kDay }),
+    ...makeReads({ seed: 742, reads: 500, vehicles: 1_000_000, days: 1, start: kT0 + 2 * kDay }),
+  ]);
   return out;
 }
 
@@ -191,12 +202,14 @@ async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<v
   expect(clonedPartsThrough.count).toBeGreaterThan(before.cloned);
 }
 
-/** The median span of the covered maps' blocks: a limit that leaves maps on both sides of it. */
-function medianBlockSpan(e: Engine): number {
+/** The median of the covered maps' widest block spans: a limit that leaves maps on both sides of it. */
+function medianMapSpan(e: Engine): number {
   const spans: number[] = [];
   for (const s of shardsOf(e)) {
     const at = s.plateIds()!;
-    for (let b = 0; b < s.layout.dictCount; b += 256) spans.push(at(Math.min(s.layout.dictCount, b + 256) - 1) - at(b));
+    let widest = 0;
+    for (let b = 0; b < s.layout.dictCount; b += 256) widest = Math.max(widest, at(Math.min(s.layout.dictCount, b + 256) - 1) - at(b));
+    spans.push(widest);
   }
   spans.sort((x, y) => x - y);
   return spans[spans.length >>> 1]!;
@@ -209,12 +222,16 @@ describe('covered shards read through stored maps', () => {
 
   it('stores every covered map at u16 offsets and answers as the reference (calling thread)', async () => {
     await internals(f.engine).plateIndexesSettled();
-    expect(expectMaps(f)).toEqual({ u16: 3 * kDays + kDays, u32: 0 });
+    const widths = expectMaps(f);
+    // pd-big's second day: one block of ~90 codes spread over its ~95k ids
+    expect(widths.u32).toBe(1);
+    expect(widths.u16).toBe(3 * kDays + kDays + 2);
+    expect(widths.maxOffset).toBeGreaterThan(0x8000);
     await checkAll(f, 40, 7401);
   }, 600_000);
 
   it('after reopening on a one-worker pool with the span limit lowered: maps of both widths; every pool task had a scratch slot', async () => {
-    plateIdSpan.max = medianBlockSpan(f.engine);
+    plateIdSpan.max = medianMapSpan(f.engine);
     await f.engine.close();
     f.engine = await open(1);
     await internals(f.engine).plateIndexesSettled();
@@ -257,7 +274,7 @@ describe('covered shards read through stored maps', () => {
     f.engine = await open(0);
     await internals(f.engine).plateIndexesSettled();
     expect(f.engine.stats().reads).toBe(f.reads.length);
-    expect(expectMaps(f).u32).toBe(0);
+    expect(expectMaps(f).u32).toBe(1);
     await checkAll(f, 16, 7901);
   }, 900_000);
 });
