@@ -18,6 +18,7 @@
  * Bytes are deterministic (the same data dir gives the same figures under any machine load).
  */
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { openEngine } from '../src/engine/index.js';
 import type { ResidentRegion, StoreEngine } from '../src/engine/store-engine.js';
 import type { MatchMode, PlateMatch } from '../src/model/query.js';
@@ -121,11 +122,13 @@ function print(title: string, engine: StoreEngine): void {
   if (total !== resident) process.exitCode = 1;
 }
 
+const t0 = performance.now();
 const engine = (await openEngine({ dataDir: values.dir, threads: Number(values.threads ?? 2), sealAgeMs: 0 })) as StoreEngine;
+const opened = performance.now();
 try {
   print('Right after the open', engine);
   await engine.plateIndexesSettled();
-  print('Once the tenant dictionaries are installed', engine);
+  print(`Once the tenant dictionaries are installed (${((performance.now() - opened) / 1000).toFixed(1)} s after the open returned, ${((opened - t0) / 1000).toFixed(1)} s after it began; wall time)`, engine);
   if (values.queries) {
     const scopes = engine.tenants().map((tenant) => ({ tenant, minTs: 0 }));
     const s = await engine.search(scopes, { filter: {}, limit: 100 });
