@@ -21,7 +21,7 @@ import { parseReadId } from '../src/store/ids.js';
 import { coveredProbeCounts } from '../src/query/covered-probes.js';
 import { coveredDistanceCounts } from '../src/query/covered-distances.js';
 import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
-import { idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
+import { gatherById, idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
 import type { StoreEngine } from '../src/engine/store-engine.js';
 import { kDay, kT0, makeReads } from './helpers/engine-data.js';
 import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
@@ -54,7 +54,7 @@ describe('plate id maps as stored', () => {
     });
 
   it('reads back every id, searches like a plain lower bound, and takes u16 offsets exactly where every block fits', () => {
-    let narrow = 0, wide = 0;
+    let narrow = 0, wide = 0, gathered = 0;
     fc.assert(
       fc.property(idsArb, fc.integer({ min: 0, max: 64 }), fc.array(fc.integer({ min: -5, max: 2 ** 26 }), { maxLength: 20 }), (ids, pad, probes) => {
         const { width, bytes } = plateIdLayout(ids);
@@ -73,11 +73,25 @@ describe('plate id maps as stored', () => {
           const want = ids.findIndex((x) => x >= v);
           expect(idLowerBound(at, ids.length, v)).toBe(want < 0 ? ids.length : want);
         }
+        // a gather over a code range [lo, hi) (ranges starting and ending inside blocks), outside it untouched
+        if ((ids.at(-1) ?? 0) < 2 ** 20) {
+          const byId = new Uint8Array((ids.at(-1) ?? 0) + 1);
+          for (let i = 0; i < byId.length; i++) byId[i] = (i * 7919) % 5;
+          const lo = Math.abs(probes[0] ?? 0) % (ids.length + 1);
+          const hi = lo + (Math.abs(probes[1] ?? 7) % (ids.length - lo + 1));
+          const out = new Uint8Array(ids.length).fill(9);
+          const differ = gatherById(lane, lo, hi, byId, out, 0);
+          const want = ids.map((id, c) => (c >= lo && c < hi ? byId[id]! : 9));
+          expect([...out]).toEqual(want);
+          expect(differ).toBe(want.slice(lo, hi).filter((v) => v !== 0).length);
+          gathered++;
+        }
       }),
       { numRuns: 400, seed: 7301 },
     );
     expect(narrow).toBeGreaterThan(50);
     expect(wide).toBeGreaterThan(50);
+    expect(gathered).toBeGreaterThan(50);
   });
 
   it('a block spanning exactly the limit stays u16, one more goes u32', () => {

@@ -16,7 +16,7 @@ import type { Kernels } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
 import type { PlateMatch } from '../model/query.js';
 import type { PlateEpoch } from '../store/plate-epoch.js';
-import { idLowerBound } from '../store/plate-id-lane.js';
+import { gatherById, idLowerBound } from '../store/plate-id-lane.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { matchPlatesOnce, type PlateDistances } from './plate-distances.js';
 
@@ -70,8 +70,8 @@ export class CoveredDistances {
   }
 
   private gather(shard: LoadedShard, alloc: (bytes: number) => number): PlateDistances | undefined {
-    const ids = shard.plateIds(), epoch = shard.readsThrough;
-    if (ids === null || epoch === undefined) return undefined;
+    const ids = shard.plateIds(), lane = shard.plateIdLane(), epoch = shard.readsThrough;
+    if (ids === null || lane === undefined || epoch === undefined) return undefined;
     const t = this.tenant(epoch);
     if (t === null) return undefined;
     const n = shard.layout.dictCount;
@@ -82,13 +82,7 @@ export class CoveredDistances {
     const out = new Uint8Array(this.arenas.arena(shard.layout.arena).memory.buffer, ptr, n);
     out.fill(kNoMatch, 0, lo);
     out.fill(kNoMatch, hi);
-    const td = t.dist;
-    let matched = 0;
-    for (let c = lo; c < hi; c++) {
-      const v = td[ids(c)]!;
-      out[c] = v;
-      if (v !== kNoMatch) matched++;
-    }
+    const matched = gatherById(lane, lo, hi, t.dist, out, kNoMatch);
     coveredDistanceCounts.shardGathers++;
     return { ptr, lo, hi, matched };
   }
