@@ -167,6 +167,11 @@ export class Arena {
     return this.usedBytes;
   }
 
+  /** The live regions, pointer → bytes (rounded as allocated): what `allocatedBytes` sums (bench/resident-breakdown.ts). */
+  regions(): ReadonlyMap<number, number> {
+    return this.sizes;
+  }
+
   /** End of the highest region ever live (the memory is committed at least this far). */
   get topBytes(): number {
     return this.top;
@@ -180,11 +185,6 @@ export class Arena {
   /** Number of live regions. */
   get regionCount(): number {
     return this.sizes.size;
-  }
-
-  /** The live regions, pointer → bytes (rounded as allocated): what `allocatedBytes` sums (bench/resident-breakdown.ts). */
-  regions(): ReadonlyMap<number, number> {
-    return this.sizes;
   }
 
   /** A fresh byte view of a region (views must be re-made after the memory grows). */
