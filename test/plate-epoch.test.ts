@@ -11,6 +11,7 @@ import { toE7 } from '../src/store/tenant-store.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 import type { ShardEntry } from '../src/store/manifest.js';
 import { makeReads, tempDataDir } from './helpers/engine-data.js';
+import { plateIdLayout } from '../src/store/plate-id-lane.js';
 
 async function shardOf(dir: string, arenas: ArenaSet, name: string, seed: number, seq0: number): Promise<{ shard: LoadedShard; plates: string[] }> {
   const rows: RowRecord[] = makeReads({ seed, reads: 2000, days: 1 }).map((r, i) => ({
@@ -68,7 +69,7 @@ describe('tenant plate epochs', () => {
       expect(e2.isFreed).toBe(true);
       const all = [...new Set([...union, ...c.plates])].sort();
       // the dictionary's new plates; shard c's slots out of its region, its code → id map in
-      const cMap = Math.ceil((c.plates.length * 4) / 16) * 16;
+      const cMap = Math.ceil(plateIdLayout([...new Set(c.plates)].sort().map((p) => all.indexOf(p))).bytes / 16) * 16;
       expect(arenas.allocatedBytes - held).toBe((all.length - union.length) * 16 - c.plates.length * 16 + cMap);
 
       // free() while pinned: the dictionary is dropped for new readers, the pinned epoch stays readable

@@ -23,6 +23,7 @@ import { shareTenantPairs } from '../src/query/shard-pairs.js';
 import { matchPlatesOnce } from '../src/query/plate-distances.js';
 import { runSegmentTask, type SegmentTask } from '../src/query/segment-task.js';
 import { idsIn, remapCodes, slotWords } from '../src/store/plate-id-map.js';
+import { plateIdLayout, writePlateIds } from '../src/store/plate-id-lane.js';
 import { hotlistCaseArb, limitArb, plateMatchArb, queryPlateArb, readFilterArb, storedReadsArb } from './helpers/arbitraries.js';
 import { buildSegment, type BuiltSegment } from './helpers/segment-builder.js';
 
@@ -187,13 +188,17 @@ describe('hot-list tasks over tenant plate ids', () => {
             const got = runHotlistTask(arena.memory.buffer, { ...base, layout: p.ids, pairs: probed } as HotlistTask);
             // the same rows; their plate codes (KeptFields) are in the layout's dictionary: the tenant's ids here
             expect(got).toEqual(withPlateCodes(want, p.map));
-            // a covered shard (own codes, slots dropped): the tenant pairs mapped through its code → id map in the task
-            const mapped = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { ids: p.map, pairs: shared } } as HotlistTask);
-            expect(mapped).toEqual(want);
-            // or its plates probed through the map in the tenant's slots
-            const slots = new Uint8Array(arena.memory.buffer, tenant.dict, tenant.dictCount * kPlateSlotBytes);
-            const probedThrough = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { slots, ids: p.map } } as HotlistTask);
-            expect(probedThrough).toEqual(want);
+            // the map as a covered shard stores it (src/store/plate-id-lane.ts), at both widths
+            for (const width of [2, 4] as const) {
+              const ids = writePlateIds(p.map, new Uint8Array(Math.max(16, 4 * p.map.length + 8)), plateIdLayout(p.map).width === 2 ? width : 4);
+              // a covered shard (own codes, slots dropped): the tenant pairs mapped through its code → id map in the task
+              const mapped = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { ids, pairs: shared } } as HotlistTask);
+              expect(mapped).toEqual(want);
+              // or its plates probed through the map in the tenant's slots
+              const slots = new Uint8Array(arena.memory.buffer, tenant.dict, tenant.dictCount * kPlateSlotBytes);
+              const probedThrough = runHotlistTask(arena.memory.buffer, { ...base, layout: { ...p.own, dict: 0 }, through: { slots, ids } } as HotlistTask);
+              expect(probedThrough).toEqual(want);
+            }
             viaMap++;
           }
         } finally {

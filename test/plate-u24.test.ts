@@ -15,18 +15,14 @@
  * retention rewrite.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { SearchQuery } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
-import { referenceSearch } from '../src/query/reference/index.js';
 import { parseReadId } from '../src/store/ids.js';
 import { plateU24Limit } from '../src/store/shard-u24.js';
 import { u24LaneBytes } from '../src/core/base-lanes.js';
-import { coveredProbeWay } from '../src/query/covered-probes.js';
-import { referenceAnalytics } from './helpers/analytics-data.js';
-import { filterArb, kDay, kT0, makeReads, plateMatchArb, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExactPlates, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { kDay, kT0, makeReads } from './helpers/engine-data.js';
+import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
 // every shard file gets a u32 plate lane (set before any engine starts a seal thread)
@@ -94,57 +90,10 @@ async function load(engine: Engine): Promise<StoredRead[]> {
   return out;
 }
 
-const scopesArb = tenantScopesArb(kTenants, kDays);
-
-/** Patterns drawn from the reads, and broad ones (the covered shards' kernel tasks scan every row's code). */
-function queryArb(plates: string[]): fc.Arbitrary<SearchQuery> {
-  const broad = fc.constantFrom('*', '?*', '*1*', '*A*', 'A*', '*Z?').map((pattern) => ({ pattern, mode: 'wildcard' as const, maxEdits: 0, ocr: false, transpositions: false }));
-  return fc.oneof(
-    searchQueryArb(plates, kT0, kDays),
-    fc.record({ plate: fc.oneof(plateMatchArb(plates), broad), filter: filterArb(kT0, kDays), limit: fc.integer({ min: 1, max: 60 }) }).map((q) => q as SearchQuery),
-  );
-}
-
-
-async function checkSearch(f: EngineFixture, plates: string[], runs: number, seed: number): Promise<void> {
-  await fc.assert(
-    fc.asyncProperty(scopesArb, queryArb(plates), async (scopes, query) => {
-      expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-    }),
-    { numRuns: runs, seed },
-  );
-}
-
 async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<void> {
   // the plates read most often and pd-big's (one read each, most of them: codes above 2^16)
   const plates = [...frequentPlates(f.reads, 600), ...f.reads.filter((r, i) => r.tenant === 'pd-big' && i % 97 === 0).map((r) => r.plate)];
-  await checkSearch(f, plates, runs, seed);
-  // with the tenant-wide match declined every pattern goes to the covered shards' kernel tasks (dist[plate[r]])
-  const e = f.engine as unknown as { tenantMatches?: () => undefined };
-  e.tenantMatches = () => undefined;
-  try {
-    await checkSearch(f, plates, Math.ceil(runs / 2), seed + 1);
-  } finally {
-    delete e.tenantMatches;
-  }
-  await checkPaging(f, scopesArb, queryArb(plates), Math.ceil(runs / 4), seed + 2);
-  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 4), seed + 3);
-  for (const force of ['through', 'pairs'] as const) {
-    coveredProbeWay.force = force;
-    try {
-      await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 6), seed + 4);
-    } finally {
-      delete coveredProbeWay.force;
-    }
-  }
-  await checkAnalytics(f, scopesArb, Math.ceil(runs / 4), seed + 5);
-  // cloned over every tenant and all time: its key ranges read every shard's codes
-  const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
-  const cloned = { kind: 'cloned' as const, maxSpeedKmh: 100, minDistanceM: 0, filter: {}, limit: 50 };
-  expect(await f.engine.analytics(scopes, cloned)).toEqual(referenceAnalytics(f.reads, scopes, cloned));
-  await checkExport(f, kTenants);
-  // exact plates, whole answers: the executor's postings runs read the lane at the plate's code
-  await checkExactPlates(f, scopes, plates.filter((_, i) => i % 7 === 0).slice(0, 40));
+  await checkCoveredShards(f, kTenants, kDays, plates, runs, seed);
 }
 
 describe('plate lanes as u24 in memory', () => {

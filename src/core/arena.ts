@@ -169,6 +169,11 @@ export class Arena {
     return this.usedBytes;
   }
 
+  /** The live regions, pointer → bytes (rounded as allocated): what `allocatedBytes` sums (bench/resident-breakdown.ts). */
+  regions(): ReadonlyMap<number, number> {
+    return this.sizes;
+  }
+
   /** End of the highest region ever live (the memory is committed at least this far). */
   get topBytes(): number {
     return this.top;

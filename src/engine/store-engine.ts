@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { ArenaSet } from '../core/arena.js';
+import { ArenaSet, type Region } from '../core/arena.js';
 import { Kernels } from '../core/kernels.js';
 import { kernelModule } from '../core/module.js';
 import type { HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
@@ -31,6 +31,7 @@ import { matchTenantPlates } from '../query/tenant-match.js';
 import { shardsHoldingPlate } from '../query/plate-shards.js';
 import { TenantPlates } from '../store/tenant-plates.js';
 import type { PlateEpoch } from '../store/plate-epoch.js';
+import type { LoadedShard } from '../store/shard-loader.js';
 import { PlateIndexThread } from '../store/plate-index-thread.js';
 import { SealWorkerHost } from '../store/seal-worker-host.js';
 import { ExecutorPool } from '../query/pool.js';
@@ -80,6 +81,13 @@ function pinLive(sources: readonly Source[]): LiveView[] {
  * cores (bench/RESULTS.md, "Encryption overhead"); AES-GCM and CRC32C of 256 MiB are ~0.1 s on one core.
  */
 export const kOpenPoolMinBytes = 256 << 20;
+
+/** An arena region and what holds it (StoreEngine.residentRegions). */
+export interface ResidentRegion extends Region {
+  owner: 'scratch' | 'worker scratch' | 'tenant plates' | 'tenant plates (older epoch)' | 'live' | `shard ${ReturnType<LoadedShard['arenaRegions']>[number]['part']}`;
+  tenant?: string;
+  shard?: LoadedShard;
+}
 
 export class StoreEngine implements Engine {
   private readonly tenantsDir: string;
@@ -137,9 +145,10 @@ export class StoreEngine implements Engine {
         const bytes = Math.max(16 * 1024, Math.min(kScratchBytes, Math.floor(arena.maxBytes / 16 / 16) * 16));
         const ptr = arena.alloc(bytes, 64);
         if (ptr >= 0) this.scratch.set(arena.index, { ptr, bytes });
-        // and one slot per pool worker (with spares), handed to the pool when it starts
+        // and one slot per pool worker, handed to the pool when it starts (ExecutorPool.slotCount). No spares: they
+        // were 4 MiB that no worker held in a 2-thread engine (0.21 B/read at 20M, bench/resident-breakdown.ts)
         const slots: Array<{ ptr: number; bytes: number }> = [];
-        for (let i = 0; i < this.threads * 2; i++) {
+        for (let i = 0; i < this.threads; i++) {
           const p = arena.alloc(bytes, 64);
           if (p >= 0) slots.push({ ptr: p, bytes });
         }
@@ -647,6 +656,37 @@ export class StoreEngine implements Engine {
       poolTasks: this.counters.poolTasks,
       rowsCountedOnly: this.counters.rowsCountedOnly,
     };
+  }
+
+  /**
+   * Every arena region the engine knows it holds, with its owner: what `stats().residentBytes` sums, for
+   * bench/resident-breakdown.ts (a region of the arenas that none of these names is a leak or a transient).
+   */
+  residentRegions(): ResidentRegion[] {
+    const out: ResidentRegion[] = [];
+    for (const [arena, { ptr, bytes }] of this.scratch) out.push({ owner: 'scratch', arena, ptr, bytes });
+    for (const [arena, slots] of this.workerSlots) for (const { ptr, bytes } of slots) out.push({ owner: 'worker scratch', arena, ptr, bytes });
+    const epochs = new Map<PlateEpoch, string>();
+    for (const [tenant, plates] of this.tenantPlates) {
+      const r = plates.region;
+      if (r) out.push({ owner: 'tenant plates', tenant, ...r });
+      const e = plates.pin();
+      epochs.set(e, tenant);
+      e.unpin();
+    }
+    for (const store of this.stores.values()) {
+      for (const r of store.live.arenaRegions()) out.push({ owner: 'live', tenant: store.tenant, ...r });
+      for (const shard of store.shards) {
+        for (const { part, region } of shard.arenaRegions()) out.push({ owner: `shard ${part}`, tenant: store.tenant, shard, ...region });
+        // an older dictionary a shard still reads through (no room for its map at the last install)
+        const e = shard.readsThrough;
+        if (e?.region && !e.isFreed && !epochs.has(e)) {
+          epochs.set(e, store.tenant);
+          out.push({ owner: 'tenant plates (older epoch)', tenant: store.tenant, ...e.region });
+        }
+      }
+    }
+    return out;
   }
 
   async close(): Promise<void> {

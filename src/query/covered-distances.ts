@@ -14,9 +14,9 @@
 import type { ArenaSet, Region } from '../core/arena.js';
 import type { Kernels } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
-import { lowerBound } from '../core/sorted-search.js';
 import type { PlateMatch } from '../model/query.js';
 import type { PlateEpoch } from '../store/plate-epoch.js';
+import { gatherById, idLowerBound } from '../store/plate-id-lane.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { matchPlatesOnce, type PlateDistances } from './plate-distances.js';
 
@@ -70,25 +70,19 @@ export class CoveredDistances {
   }
 
   private gather(shard: LoadedShard, alloc: (bytes: number) => number): PlateDistances | undefined {
-    const ids = shard.plateIds(), epoch = shard.readsThrough;
-    if (ids === null || epoch === undefined) return undefined;
+    const ids = shard.plateIds(), lane = shard.plateIdLane(), epoch = shard.readsThrough;
+    if (ids === null || lane === undefined || epoch === undefined) return undefined;
     const t = this.tenant(epoch);
     if (t === null) return undefined;
     const n = shard.layout.dictCount;
     const ptr = alloc(Math.max(16, n));
     if (ptr < 0) return undefined;
     // the map is ascending: the tenant range [lo, hi) is a range of the shard's codes
-    const lo = lowerBound(ids, t.lo), hi = lowerBound(ids, t.hi);
+    const lo = idLowerBound(ids, n, t.lo), hi = idLowerBound(ids, n, t.hi, lo);
     const out = new Uint8Array(this.arenas.arena(shard.layout.arena).memory.buffer, ptr, n);
     out.fill(kNoMatch, 0, lo);
     out.fill(kNoMatch, hi);
-    const td = t.dist;
-    let matched = 0;
-    for (let c = lo; c < hi; c++) {
-      const v = td[ids[c]!]!;
-      out[c] = v;
-      if (v !== kNoMatch) matched++;
-    }
+    const matched = gatherById(lane, lo, hi, t.dist, out, kNoMatch);
     coveredDistanceCounts.shardGathers++;
     return { ptr, lo, hi, matched };
   }

@@ -44,8 +44,8 @@ export class CoveredProbes {
 
   /** What `shard`'s task probes; undefined when it reads its own slots (not covered) or has no tenant dictionary to probe. */
   forShard(shard: LoadedShard): HotlistTask['through'] {
-    const ids = shard.plateIds(), epoch = shard.readsThrough;
-    if (ids === null || epoch === undefined) return undefined;
+    const ids = shard.plateIdLane(), epoch = shard.readsThrough;
+    if (ids === undefined || epoch === undefined) return undefined;
     const way = this.way(epoch);
     if (way === null) return undefined;
     if ('slots' in way) coveredProbeCounts.shardProbes++;

@@ -36,6 +36,7 @@ import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 import { pairsInShard, type TenantPairs } from './shard-pairs.js';
+import { plateIdReader, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -60,12 +61,12 @@ export interface HotlistTask {
   pairs?: ProbePairs;
   /**
    * For a shard reading its plates through its tenant's dictionary (its slots dropped), its code → id map
-   * (`ids`) and either that dictionary's slots, which the task probes through the map (`probeThrough`), or
+   * (`ids`, as stored in arena memory: src/store/plate-id-lane.ts) and either that dictionary's slots, which the task probes through the map (`probeThrough`), or
    * the index already probed once per query with them (tenant plate ids, in shared memory), of which the
    * task keeps the pairs whose plate the shard holds, in its own codes (src/query/shard-pairs.ts). Which
    * one: src/query/covered-probes.ts.
    */
-  through?: { ids: Uint32Array } & ({ slots: Uint8Array } | { pairs: TenantPairs });
+  through?: { ids: PlateIdLane } & ({ slots: Uint8Array } | { pairs: TenantPairs });
   /** Arena offset and width of the shard's confidence lane (src/core/confidence-lane.ts); absent: no lane. */
   confidence?: { ptr: number; width: 2 | 8 };
 }
@@ -254,9 +255,9 @@ export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: nu
  * `probeDictionary` over a covered shard's plates, read through its code → id map (`ids`, ascending) in its
  * tenant's sorted slots (`slots`): the pairs in the shard's codes, as probing its own slots gave.
  */
-export function probeThrough(ix: HotlistIndex, slots: Uint8Array, ids: Uint32Array, budget?: QueryBudget): ProbePairs {
+export function probeThrough(ix: HotlistIndex, slots: Uint8Array, ids: PlateIdLane, budget?: QueryBudget): ProbePairs {
   const pe = int32List(), pd = int32List(), pdist = int32List();
-  if (ids.length > 0) probe(ix, slots, ids, ids.length, true, pe, pd, pdist, budget);
+  if (ids.count > 0) probe(ix, slots, plateIdReader(ids), ids.count, true, pe, pd, pdist, budget);
   return { entries: pe.done(), plates: pd.done(), distances: pdist.done() };
 }
 
@@ -264,7 +265,7 @@ export function probeThrough(ix: HotlistIndex, slots: Uint8Array, ids: Uint32Arr
  * Probes a dictionary of `count` plates, plate d at slot `ids ? ids[d] : d` of `bytes` (16-byte slots):
  * (entry, d, distance) triples into `pe`, `pd`, `pdist`.
  */
-function probe(ix: HotlistIndex, bytes: Uint8Array, ids: Uint32Array | null, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
+function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
   const es = ix.slots;
   const eb = new Uint8Array(es.buffer, es.byteOffset, es.byteLength);
@@ -293,7 +294,7 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: Uint32Array | null, cou
     const mb = new Uint8Array(mapped.buffer);
     for (let d = 0; d < count; d++) {
       if ((d & 1023) === 0) budget?.check();
-      const w = (ids === null ? d : ids[d]!) * 4;
+      const w = (ids === null ? d : ids(d)) * 4;
       let w0 = words[w]!, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
       if (ocr) {
         mapped[0] = w0;
@@ -355,7 +356,7 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: Uint32Array | null, cou
     };
     for (d = 0; d < count; d++) {
       if ((d & 255) === 0) budget?.check();
-      const b = (ids === null ? d : ids[d]!) * kPlateSlotBytes;
+      const b = (ids === null ? d : ids(d)) * kPlateSlotBytes;
       const len = bytes[b + 15]!;
       if (len + k < fz.minLen || len - k > fz.maxLen) continue;
       for (let j = 0; j < len; j++) codes[j] = ocr ? kOcrBytes[bytes[b + j]!]! : bytes[b + j]!;
@@ -366,12 +367,12 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: Uint32Array | null, cou
 }
 
 /** The plate (of `count`, plate d at slot `ids ? ids[d] : d`, sorted) equal to the entry slot at `eb[eo..eo+16)`, or -1. */
-function findSlot(bytes: Uint8Array, ids: Uint32Array | null, count: number, eb: Uint8Array, eo: number): number {
+function findSlot(bytes: Uint8Array, ids: IdAt | null, count: number, eb: Uint8Array, eo: number): number {
   const len = eb[eo + 15]!;
   let lo = 0, hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const base = (ids === null ? mid : ids[mid]!) * kPlateSlotBytes;
+    const base = (ids === null ? mid : ids(mid)) * kPlateSlotBytes;
     let c = 0;
     for (let j = 0; j < len && c === 0; j++) c = bytes[base + j]! - eb[eo + j]!;
     if (c === 0) c = bytes[base + 15]! - len; // a prefix sorts before its extensions
@@ -473,7 +474,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const pairs = task.pairs
     ?? (!through ? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget)
       : 'slots' in through ? probeThrough(task.index, through.slots, through.ids, budget)
-      : pairsInShard(through.pairs, through.ids));
+      : pairsInShard(through.pairs, plateIdReader(through.ids), through.ids.count));
   const nPairs = pairs.entries.length;
   if (nPairs === 0) return emptyHotlistResult();
   const D = pairs.plates;

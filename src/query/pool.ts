@@ -33,14 +33,17 @@ export class ExecutorPool {
   readonly threads: number;
   /** Per arena, one scratch slot per worker (`slotOwners` says which worker holds which). */
   private readonly slots = new Map<number, Array<{ ptr: number; bytes: number }>>();
-  /** Slots per arena: workers may be replaced after a crash, so keep spares. */
+  /**
+   * Slots per arena, one a worker (no spares): a crashed worker's slot is freed at the next run's start
+   * (`freeSlotsOfGoneWorkers`); until then its replacement finds none and its tasks come back to the caller.
+   */
   readonly slotCount: number;
   /** Per slot, the threadId of the worker holding it (0: free); see worker.ts. */
   private readonly slotOwners: Int32Array;
 
   constructor(private readonly arenas: ArenaSet, threads: number) {
     this.threads = threads;
-    this.slotCount = threads * 2;
+    this.slotCount = threads;
     this.slotOwners = new Int32Array(new SharedArrayBuffer(4 * this.slotCount));
     this.pool = new Piscina({
       filename: workerPath(),

@@ -12,7 +12,8 @@
  * log(ratio) reads, where a binary search of the map per tenant pair read the tenant's every pair per shard.
  * The pairs keep their order, so the task sees what probing the shard's own slots in that order would give.
  */
-import { gallopAtLeast } from '../core/sorted-search.js';
+import { gallopAtLeast, gallopFrom } from '../core/sorted-search.js';
+import type { IdAt } from '../store/plate-id-lane.js';
 import { int32List } from '../core/typed-list.js';
 import type { ProbePairs } from './hotlist-task.js';
 
@@ -39,17 +40,16 @@ export function shareTenantPairs(pairs: ProbePairs): TenantPairs {
   return { entries, plates, distances, runs };
 }
 
-/** The tenant's pairs whose plate `ids` (a shard's ascending code → tenant id map) holds, in the shard's codes. */
-export function pairsInShard(tenant: TenantPairs, ids: ArrayLike<number>): ProbePairs {
+/** The tenant's pairs whose plate `ids` (a shard's ascending code → tenant id map, `m` codes) holds, in the shard's codes. */
+export function pairsInShard(tenant: TenantPairs, ids: IdAt, m: number): ProbePairs {
   const E = tenant.entries, P = tenant.plates, D = tenant.distances, runs = tenant.runs;
-  const m = ids.length;
   const pe = int32List(), pd = int32List(), pdist = int32List();
   for (let r = 0; r + 1 < runs.length; r++) {
     let q = runs[r]!, c = 0;
     const end = runs[r + 1]!;
     while (q < end && c < m) {
-      const t = P[q]!, id = ids[c]!;
-      if (id < t) c = gallopAtLeast(ids, c, m, t);
+      const t = P[q]!, id = ids(c);
+      if (id < t) c = gallopFrom(m, c, (j) => ids(j) < t);
       else if (id > t) q = gallopAtLeast(P, q, end, id);
       else {
         pe.push(E[q]!);

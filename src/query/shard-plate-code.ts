@@ -10,6 +10,7 @@
  */
 import { kPlateSlotBytes } from '../core/segment.js';
 import { gallopFrom } from '../core/sorted-search.js';
+import type { IdAt } from '../store/plate-id-lane.js';
 
 const kWords = kPlateSlotBytes / 4;
 
@@ -40,9 +41,9 @@ function compareSlot(slots: Uint32Array, j: number, words: Uint32Array, k: numbe
  * (any number; -1 or out of range: from the middle). With `ids`, code j's slot is `slots`' slot ids[j]
  * (a shard read through its tenant's dictionary: ids ascending, so the codes stay in plate order).
  */
-export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array, k: number, guess: number, ids: Uint32Array | null = null): number {
+export function plateCodeFrom(slots: Uint32Array, n: number, words: Uint32Array, k: number, guess: number, ids: IdAt | null = null): number {
   if (n === 0) return -1;
-  const slot = ids === null ? (j: number) => j : (j: number) => ids[j]!;
+  const slot = ids ?? ((j: number) => j);
   const from = guess >= 0 && guess < n ? guess : n >>> 1;
   const c = compareSlot(slots, slot(from), words, k);
   if (c === 0) {

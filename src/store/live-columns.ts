@@ -457,6 +457,12 @@ export class LiveColumns {
     return this.blocks.length * kLiveBlockBytes + this.slotChunks.length * kSlotChunk * kPlateSlotBytes;
   }
 
+  /** The arena regions this generation holds now, blocks then slot chunks (bench/resident-breakdown.ts). */
+  arenaRegions(): Region[] {
+    if (this.freed) return [];
+    return [...this.blocks.slice(this.released).map((b) => b.mem), ...this.slotChunks].filter((r) => r.arena >= 0);
+  }
+
   pin(): void {
     this.pins++;
   }
@@ -699,6 +705,11 @@ export class LiveRows {
   /** Arena bytes held by the current generation. */
   get bytes(): number {
     return this.cols.bytes;
+  }
+
+  /** The current generation's arena regions (a retired one pinned by a view is not among them). */
+  arenaRegions(): Region[] {
+    return this.cols.arenaRegions();
   }
 
   private swap(next: LiveColumns): void {

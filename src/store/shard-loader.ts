@@ -24,7 +24,7 @@ import type { LabelAt } from '../core/label-lanes.js';
 import { packLabelLanes } from './shard-labels.js';
 import { findPlateSlot, slotString } from './plate-key.js';
 import { plateCodeFrom } from '../query/shard-plate-code.js';
-import { lowerBound } from '../core/sorted-search.js';
+import { idLowerBound, plateIdLayout, plateIdReader, writePlateIds, type IdAt, type PlateIdLane } from './plate-id-lane.js';
 import type { PlateEpoch } from './plate-epoch.js';
 import { PlateRuns, plateRunsMade } from './plate-runs.js';
 
@@ -267,11 +267,13 @@ export class LoadedShard {
   private dictBytes: Uint8Array;
   private dictWords: Uint32Array;
   /** Code → slot in `dictBytes`, or null: the code is the slot (the shard's own dictionary). */
-  private ids: Uint32Array | null = null;
+  private ids: IdAt | null = null;
+  /** The map as stored in `idsRegion` (src/store/plate-id-lane.ts), for tasks that read it on the pool. */
+  private idLane: PlateIdLane | undefined;
   /** The tenant dictionary `dictBytes` is in, pinned while the shard reads through it. */
   private epoch: PlateEpoch | undefined;
   private arenas: ArenaSet | undefined;
-  /** The arena region holding `ids` (4 B a shard plate: what replaces the slots' 16). */
+  /** The arena region holding `ids` (2–4 B a shard plate: what replaces the slots' 16). */
   private idsRegion: Region | undefined;
   /** Are the own slots still in the region (read by kernel tasks until dropped)? */
   private ownSlots = true;
@@ -285,7 +287,7 @@ export class LoadedShard {
 
   /** Offset in `dictBytes` of code `d`'s slot. */
   private slotAt(d: number): number {
-    return (this.ids === null ? d : this.ids[d]!) * kPlateSlotBytes;
+    return (this.ids === null ? d : this.ids(d)) * kPlateSlotBytes;
   }
 
   /** Is the shard read through its tenant's dictionary (`readThrough`)? */
@@ -310,16 +312,17 @@ export class LoadedShard {
     if (ids.length !== n) throw new Error(`a plate id map of ${ids.length} codes for a dictionary of ${n}: ${this.file}`);
     if (this.freed) return;
     let region: Region | undefined;
-    let view: Uint32Array = new Uint32Array(0);
+    let lane: PlateIdLane = { bytes: new Uint8Array(0), count: 0, width: 4 };
     if (n > 0) {
-      region = arenas.alloc(n * 4, 16);
-      view = new Uint32Array(arenas.arena(region.arena).memory.buffer, region.ptr, n);
-      view.set(ids);
+      const { width, bytes } = plateIdLayout(ids);
+      region = arenas.alloc(bytes, 16);
+      lane = writePlateIds(ids, arenas.arena(region.arena).bytes(region.ptr, bytes), width);
     }
     const prevEpoch = this.epoch, prevRegion = this.idsRegion;
     this.arenas = arenas;
     this.epoch = epoch.pin();
-    this.ids = view;
+    this.ids = plateIdReader(lane);
+    this.idLane = lane;
     this.idsRegion = region;
     this.dictBytes = epoch.bytes();
     this.dictWords = new Uint32Array(this.dictBytes.buffer, this.dictBytes.byteOffset, this.dictBytes.length / 4);
@@ -338,15 +341,35 @@ export class LoadedShard {
    * (`dictCount` of them) and the code → slot map (u32 a code), as arena offsets; valid while the shard is
    * pinned (a later install frees them at the last unpin). Undefined while it reads its own slots.
    */
-  slotsThrough(): { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number } | undefined {
+  slotsThrough(): { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number; idsWidth: PlateIdLane['width'] } | undefined {
     const e = this.epoch, ids = this.idsRegion;
     if (!e?.region || !ids) return undefined;
-    return { dictArena: e.region.arena, dict: e.region.ptr, dictCount: e.count, idsArena: ids.arena, ids: ids.ptr };
+    return { dictArena: e.region.arena, dict: e.region.ptr, dictCount: e.count, idsArena: ids.arena, ids: ids.ptr, idsWidth: this.idLane!.width };
   }
 
-  /** The code → id map through the epoch read now (tests, and the install's growth remap). */
-  plateIds(): Uint32Array | null {
+  /**
+   * Every arena region the shard holds now, by what it is (bench/resident-breakdown.ts): its file's lanes
+   * (`regions_`: two once the own slots are punched out), its code → id map, the slots gathered for a lease,
+   * and maps replaced while it was pinned (freed at its last unpin).
+   */
+  arenaRegions(): Array<{ part: 'lanes' | 'plate ids' | 'slot lease' | 'retired plate ids'; region: Region }> {
+    const out: Array<{ part: 'lanes' | 'plate ids' | 'slot lease' | 'retired plate ids'; region: Region }> = [];
+    if (this.freed) return out;
+    for (const region of this.regions_) out.push({ part: 'lanes', region });
+    if (this.idsRegion) out.push({ part: 'plate ids', region: this.idsRegion });
+    if (this.leaseRegion) out.push({ part: 'slot lease', region: this.leaseRegion });
+    for (const { region } of this.retiredMaps) if (region) out.push({ part: 'retired plate ids', region });
+    return out;
+  }
+
+  /** The code → id map through the epoch read now (covered distances, the install's growth remap, tests). */
+  plateIds(): IdAt | null {
     return this.ids;
+  }
+
+  /** The same map as stored (its bytes in arena memory, codes and width), for a task on the pool (covered probes). */
+  plateIdLane(): PlateIdLane | undefined {
+    return this.ids === null ? undefined : this.idLane;
   }
 
   private dropSlots(): void {
@@ -393,7 +416,7 @@ export class LoadedShard {
       const out = new Uint32Array(arenas.arena(this.layout.arena).memory.buffer, ptr, n * 4);
       const src = this.dictWords, ids = this.ids!;
       for (let d = 0, o = 0; d < n; d++, o += 4) {
-        const s = ids[d]! * 4;
+        const s = ids(d) * 4;
         out[o] = src[s]!;
         out[o + 1] = src[s + 1]!;
         out[o + 2] = src[s + 2]!;
@@ -422,8 +445,9 @@ export class LoadedShard {
     // the tenant dictionary's position of p: searched once per plate for all the shards reading through it
     const j = this.epoch ? this.epoch.indexOf(p) : findPlateSlot(this.dictBytes, this.dictBytes.length / kPlateSlotBytes, p);
     if (j < 0) return -1;
-    const d = lowerBound(this.ids, j);
-    return d < this.ids.length && this.ids[d] === j ? d : -1;
+    const n = this.layout.dictCount;
+    const d = idLowerBound(this.ids, n, j);
+    return d < n && this.ids(d) === j ? d : -1;
   }
 
   /**

@@ -297,8 +297,8 @@ export class TenantPlates {
       // only ids into the dictionary this one was merged from can be carried; a shard reading through an
       // older one (no room for its map at an earlier install) keeps it
       if (!before || !growth || s.readsThrough !== plan.current) continue;
-      const ids = new Uint32Array(before.length);
-      for (let d = 0; d < ids.length; d++) ids[d] = growth[before[d]!]!;
+      const ids = new Uint32Array(s.layout.dictCount);
+      for (let d = 0; d < ids.length; d++) ids[d] = growth[before(d)]!;
       move(s, ids);
     }
   }

@@ -26,6 +26,7 @@ import { cannotPair } from './pair-bound.js';
 import { slotOrderKey } from './plate-order.js';
 import { runRowScanTask, type RowScanTask } from './row-scan-task.js';
 import { livePartRuns, type ClonedLivePart } from './live-cloned-part.js';
+import { plateIdLaneAt, plateIdReader, type PlateIdWidth } from '../../store/plate-id-lane.js';
 
 export interface ClonedShardPart {
   /** The shard and its filter (the query's, with the tenant's retention floor folded in), as the row scan takes them. */
@@ -37,7 +38,7 @@ export interface ClonedShardPart {
    * Where the shard's plate slots are read once it has dropped its own (LoadedShard.slotsThrough): code d's
    * slot is slot ids[d] of its tenant's dictionary, each in its arena (in the task's `arenas`).
    */
-  through?: { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number };
+  through?: { dictArena: number; dict: number; dictCount: number; idsArena: number; ids: number; idsWidth: PlateIdWidth };
 }
 
 /** Live rows passing the filter, ascending by plate key, copied: a view whose rows are not all in one arena (live-cloned-rows.ts). */
@@ -140,8 +141,8 @@ function slotKeys(kernelsOf: (arena: number) => Kernels | undefined, k: Kernels,
   const kd = kernelsOf(t.dictArena), ki = kernelsOf(t.idsArena);
   if (!kd || !ki) throw new RangeError('no kernels over the arena of a tenant dictionary');
   const slots = new Uint8Array(kd.memory.buffer, t.dict, t.dictCount * kPlateSlotBytes);
-  const ids = new Uint32Array(ki.memory.buffer, t.ids, seg.dictCount);
-  return (d) => slotOrderKey(slots, ids[d]!);
+  const ids = plateIdReader(plateIdLaneAt(ki.memory.buffer, t.ids, seg.dictCount, t.idsWidth));
+  return (d) => slotOrderKey(slots, ids(d));
 }
 
 function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPart, keyLo: number, keyHi: number, budget: QueryBudget | undefined): Run {

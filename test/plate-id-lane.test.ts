@@ -1,0 +1,248 @@
+/**
+ * A covered shard's code → tenant id map as stored (src/store/plate-id-lane.ts): u16 offsets from a u32 base per
+ * block of 256 codes when every block's ids span at most `plateIdSpan.max`, u32 otherwise; and the pool's scratch
+ * slots, one a worker (no spares). bench/resident-breakdown.ts, docs/storage-v2.md "Where the resident bytes go".
+ *
+ * The encoding against a plain array on random ascending maps (block spans at, below and past the limit); then an
+ * engine whose shards read their plates through their tenant's dictionary by such maps, held to the plain
+ * reference: every match mode (the tenant-wide match declined too, so patterns reach the covered shards' kernel
+ * tasks through `CoveredDistances`), cursors walked to the end, hot lists both ways of the covered probe (the
+ * map read on the calling thread and by the pool's workers), the analyses with a cloned one (its key ranges read
+ * the map on the workers), export, exact plates; on the calling thread, after reopening on a one-worker pool with
+ * the span limit lowered (maps of both widths), after seals that grow the tenant dictionary (every covered map
+ * remapped through the growth map and stored again), compaction, a retention rewrite, and a reopen. Every
+ * covered shard's map reads back, row by row, as the plate the tenant stored under that seq.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { openEngine, type Engine } from '../src/engine/index.js';
+import type { StoredRead } from '../src/model/read.js';
+import { parseReadId } from '../src/store/ids.js';
+import { coveredProbeCounts } from '../src/query/covered-probes.js';
+import { coveredDistanceCounts } from '../src/query/covered-distances.js';
+import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
+import { gatherById, idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
+import type { StoreEngine } from '../src/engine/store-engine.js';
+import { kDay, kT0, makeReads } from './helpers/engine-data.js';
+import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { checkCoveredShards } from './helpers/covered-checks.js';
+import { internals, shardsOf } from './helpers/engine-internals.js';
+
+const kDefaultSpan = plateIdSpan.max;
+afterAll(() => {
+  plateIdSpan.max = kDefaultSpan;
+});
+
+/** The width a map must get: 2 when every block of 256 codes spans at most the limit (plain definition). */
+function expectedWidth(ids: readonly number[]): 2 | 4 {
+  if (ids.length === 0) return 4;
+  for (let b = 0; b < ids.length; b += 1 << kIdBlockShift) {
+    const block = ids.slice(b, b + (1 << kIdBlockShift));
+    if (block.at(-1)! - block[0]! > plateIdSpan.max) return 4;
+  }
+  return 2;
+}
+
+describe('plate id maps as stored', () => {
+  // ascending ids: gaps mostly small (dense blocks), some around 2^16 / 256 (block spans at the limit), a few huge
+  const idsArb = fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 250, max: 262 }), fc.constantFrom(0xffff, 0x10000), fc.integer({ min: 1, max: 2 ** 20 })), { maxLength: 1200 })
+    .map((gaps) => {
+      const ids: number[] = [];
+      let id = gaps.length > 0 ? gaps[0]! - 1 : 0;
+      for (let i = 0; i < gaps.length; i++) ids.push(i === 0 ? id : (id += gaps[i]!));
+      return ids;
+    });
+
+  it('reads back every id, searches like a plain lower bound, and takes u16 offsets exactly where every block fits', () => {
+    let narrow = 0, wide = 0, gathered = 0;
+    fc.assert(
+      fc.property(idsArb, fc.integer({ min: 0, max: 64 }), fc.array(fc.integer({ min: -5, max: 2 ** 26 }), { maxLength: 20 }), (ids, pad, probes) => {
+        const { width, bytes } = plateIdLayout(ids);
+        expect(width).toBe(expectedWidth(ids));
+        expect(bytes).toBe(Math.max(16, width === 2 ? 4 * Math.ceil(ids.length / 256) + 2 * ids.length : 4 * ids.length));
+        if (width === 2) narrow++;
+        else if (ids.length > 0) wide++;
+        // at a 16-aligned offset of a bigger buffer, as in an arena region
+        const buffer = new ArrayBuffer(16 * pad + bytes + 16);
+        const lane = writePlateIds(ids, new Uint8Array(buffer, 16 * pad, bytes), width);
+        expect([...plateIdArray(lane)]).toEqual(ids);
+        // as a worker sees it: rebuilt from the buffer, pointer, count and width
+        const at = plateIdReader(plateIdLaneAt(buffer, 16 * pad, ids.length, width));
+        for (let d = 0; d < ids.length; d++) expect(at(d)).toBe(ids[d]);
+        for (const v of [...probes, ...ids.slice(0, 5), ...ids.slice(-3).map((x) => x + 1)]) {
+          const want = ids.findIndex((x) => x >= v);
+          expect(idLowerBound(at, ids.length, v)).toBe(want < 0 ? ids.length : want);
+        }
+        // a gather over a code range [lo, hi) (ranges starting and ending inside blocks), outside it untouched
+        if ((ids.at(-1) ?? 0) < 2 ** 20) {
+          const byId = new Uint8Array((ids.at(-1) ?? 0) + 1);
+          for (let i = 0; i < byId.length; i++) byId[i] = (i * 7919) % 5;
+          const lo = Math.abs(probes[0] ?? 0) % (ids.length + 1);
+          const hi = lo + (Math.abs(probes[1] ?? 7) % (ids.length - lo + 1));
+          const out = new Uint8Array(ids.length).fill(9);
+          const differ = gatherById(lane, lo, hi, byId, out, 0);
+          const want = ids.map((id, c) => (c >= lo && c < hi ? byId[id]! : 9));
+          expect([...out]).toEqual(want);
+          expect(differ).toBe(want.slice(lo, hi).filter((v) => v !== 0).length);
+          gathered++;
+        }
+      }),
+      { numRuns: 400, seed: 7301 },
+    );
+    expect(narrow).toBeGreaterThan(50);
+    expect(wide).toBeGreaterThan(50);
+    expect(gathered).toBeGreaterThan(50);
+  });
+
+  it('a block spanning exactly the limit stays u16, one more goes u32', () => {
+    const ids = Array.from({ length: 300 }, (_, i) => i);
+    ids[255] = 0xffff; // block 0 spans 2^16 − 1
+    for (let i = 256; i < 300; i++) ids[i] = 0x10000 + i;
+    expect(plateIdLayout(ids).width).toBe(2);
+    const lane = writePlateIds(ids, new Uint8Array(plateIdLayout(ids).bytes), 2);
+    expect([...plateIdArray(lane)]).toEqual(ids);
+    ids[255] = 0x10000; // 2^16
+    ids[256] = 0x10001;
+    expect(plateIdLayout(ids).width).toBe(4);
+  });
+});
+
+const kDays = 3;
+const kTenants = ['pd-a', 'pd-b', 'pd-big'];
+
+/**
+ * Every covered shard's map: ascending, stored at the width its ids call for, in a region of its stored size,
+ * and every row's code reads, through the map and the tenant dictionary, as the plate stored under that seq.
+ * Returns how many maps of each width there are.
+ */
+function expectMaps(f: EngineFixture): { u16: number; u32: number; maxOffset: number } {
+  const plateOf = new Map(f.reads.map((r) => [`${r.tenant}/${parseReadId(r.id)!.seq}`, r.plate]));
+  let u16 = 0, u32 = 0, maxOffset = 0;
+  for (const [tenant, store] of internals(f.engine).stores) {
+    for (const s of store.shards) {
+      const at = s.plateIds(), lane = s.plateIdLane(), epoch = s.readsThrough;
+      expect(at !== null && lane !== undefined && epoch !== undefined, `${s.file} is covered`).toBe(true);
+      const ids = Array.from({ length: s.layout.dictCount }, (_, d) => at!(d));
+      for (let d = 1; d < ids.length; d++) expect(ids[d]!, s.file).toBeGreaterThan(ids[d - 1]!);
+      expect(lane!.width, s.file).toBe(expectedWidth(ids));
+      const region = s.arenaRegions().find((r) => r.part === 'plate ids')!.region;
+      expect(region.bytes, s.file).toBe(plateIdLayout(ids).bytes);
+      if (lane!.width === 2) {
+        u16++;
+        for (let d = 0; d < ids.length; d++) maxOffset = Math.max(maxOffset, ids[d]! - ids[d & ~255]!);
+      } else u32++;
+      let bad = 0;
+      for (let i = 0; i < s.rows; i++) if (epoch!.plateAt(ids[s.plate(i)]!) !== plateOf.get(`${tenant}/${s.seqAt(i)}`)) bad++;
+      expect(bad, s.file).toBe(0);
+    }
+  }
+  return { u16, u32, maxOffset };
+}
+
+/**
+ * pd-a: three days sealed in three rounds (three shards a day); pd-b: three days sealed once; pd-big: a day of
+ * 100,000 reads over 1,000,000 vehicles (~95k plates in the tenant dictionary) and two small days, whose maps'
+ * blocks span most of it: offsets past 2^15 in a u16 map (day 3), a block past 2^16 ids (day 2: u32).
+ */
+async function load(engine: Engine): Promise<StoredRead[]> {
+  const out: StoredRead[] = [];
+  const append = async (tenant: string, reads: ReturnType<typeof makeReads>) => {
+    for (let i = 0; i < reads.length; i += 5000) out.push(...(await engine.append(tenant, reads.slice(i, i + 5000))).stored);
+    await engine.seal(tenant);
+  };
+  for (let round = 0; round < 3; round++) await append('pd-a', makeReads({ seed: 710 + round, reads: 1500, vehicles: 900, days: kDays }));
+  await append('pd-b', makeReads({ seed: 720, reads: 2000, vehicles: 700, days: kDays }));
+  await append('pd-big', [
+    ...makeReads({ seed: 740, reads: 100_000, vehicles: 1_000_000, days: 1 }),
+    ...makeReads({ seed: 741, reads: 90, vehicles: 1_000_000, days: 1, start: kT0 + kDay }),
+    ...makeReads({ seed: 742, reads: 500, vehicles: 1_000_000, days: 1, start: kT0 + 2 * kDay }),
+  ]);
+  return out;
+}
+
+async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<void> {
+  const before = { gathers: coveredDistanceCounts.shardGathers, maps: coveredProbeCounts.shardMaps, probes: coveredProbeCounts.shardProbes, cloned: clonedPartsThrough.count };
+  await checkCoveredShards(f, kTenants, kDays, frequentPlates(f.reads, 500), runs, seed);
+  // every way a map is read was taken: distances gathered, pairs mapped, plates probed through it, cloned key ranges
+  expect(coveredDistanceCounts.shardGathers).toBeGreaterThan(before.gathers);
+  expect(coveredProbeCounts.shardMaps).toBeGreaterThan(before.maps);
+  expect(coveredProbeCounts.shardProbes).toBeGreaterThan(before.probes);
+  expect(clonedPartsThrough.count).toBeGreaterThan(before.cloned);
+}
+
+/** The median of the covered maps' widest block spans: a limit that leaves maps on both sides of it. */
+function medianMapSpan(e: Engine): number {
+  const spans: number[] = [];
+  for (const s of shardsOf(e)) {
+    const at = s.plateIds()!;
+    let widest = 0;
+    for (let b = 0; b < s.layout.dictCount; b += 256) widest = Math.max(widest, at(Math.min(s.layout.dictCount, b + 256) - 1) - at(b));
+    spans.push(widest);
+  }
+  spans.sort((x, y) => x - y);
+  return spans[spans.length >>> 1]!;
+}
+
+describe('covered shards read through stored maps', () => {
+  const f = {} as EngineFixture;
+  const open = (threads: number) => openEngine({ dataDir: f.dir, threads, ...(threads ? { poolMinRows: 0 } : {}), sealAgeMs: 0, sealRows: 1e9 });
+  engineFixture(f, 'ps-plateidlane-', () => open(0), load);
+
+  it('stores every covered map at u16 offsets and answers as the reference (calling thread)', async () => {
+    await internals(f.engine).plateIndexesSettled();
+    const widths = expectMaps(f);
+    // pd-big's second day: one block of ~90 codes spread over its ~95k ids
+    expect(widths.u32).toBe(1);
+    expect(widths.u16).toBe(3 * kDays + kDays + 2);
+    expect(widths.maxOffset).toBeGreaterThan(0x8000);
+    await checkAll(f, 40, 7401);
+  }, 600_000);
+
+  it('after reopening on a one-worker pool with the span limit lowered: maps of both widths; every pool task had a scratch slot', async () => {
+    plateIdSpan.max = medianMapSpan(f.engine);
+    await f.engine.close();
+    f.engine = await open(1);
+    await internals(f.engine).plateIndexesSettled();
+    const widths = expectMaps(f);
+    expect(widths.u16).toBeGreaterThan(0);
+    expect(widths.u32).toBeGreaterThan(0);
+    // one worker, one slot: without it every task would come back to the calling thread
+    const regions = (f.engine as StoreEngine).residentRegions();
+    expect(regions.filter((r) => r.owner === 'worker scratch').length).toBe(1);
+    const tasks = f.engine.stats().poolTasks ?? 0;
+    await checkAll(f, 30, 7501);
+    expect(f.engine.stats().poolTasks).toBeGreaterThan(tasks);
+  }, 600_000);
+
+  it('after seals that grow the tenant dictionary, compaction and a retention rewrite (pool, mixed widths), reopened', async () => {
+    // new plates sort among the old ones: every covered map is remapped and stored again
+    const more = makeReads({ seed: 730, reads: 900, vehicles: 400, days: kDays }).map((r) => ({ ...r, plate: `${r.plate.slice(0, 2)}Q${r.plate.slice(2)}`.slice(0, 10) }));
+    f.reads.push(...(await f.engine.append('pd-a', more.slice(0, 450))).stored);
+    await f.engine.seal('pd-a');
+    f.reads.push(...(await f.engine.append('pd-a', more.slice(450))).stored);
+    await f.engine.seal('pd-a');
+    await internals(f.engine).plateIndexesSettled();
+    expectMaps(f);
+    await checkAll(f, 24, 7601);
+    await internals(f.engine).compact('pd-a');
+    await internals(f.engine).plateIndexesSettled();
+    expect(shardsOf(f.engine, 'pd-a').length).toBeLessThan(5 * kDays);
+    expectMaps(f);
+    await checkAll(f, 24, 7701);
+    for (const [tenant, cutoff] of [['pd-b', kT0 + Math.floor(0.5 * kDay)], ['pd-a', kT0 + Math.floor(1.5 * kDay)]] as const) {
+      const res = await f.engine.dropBefore(tenant, cutoff);
+      expect(res.readsDeleted).toBe(f.reads.filter((r) => r.tenant === tenant && r.ts < cutoff).length);
+      f.reads = f.reads.filter((r) => !(r.tenant === tenant && r.ts < cutoff));
+    }
+    await internals(f.engine).plateIndexesSettled();
+    expectMaps(f);
+    await checkAll(f, 24, 7801);
+    await f.engine.close();
+    plateIdSpan.max = kDefaultSpan;
+    f.engine = await open(0);
+    await internals(f.engine).plateIndexesSettled();
+    expect(f.engine.stats().reads).toBe(f.reads.length);
+    expect(expectMaps(f).u32).toBe(1);
+    await checkAll(f, 16, 7901);
+  }, 900_000);
+});
