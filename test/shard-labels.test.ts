@@ -142,6 +142,30 @@ describe('packLabels = its plain definition', () => {
     }
   });
 
+  it('at the u16 edge: 65,536 distinct triples packed (ids up to 0xffff), 65,537 not, nor past a limit above it', () => {
+    const r = rng(5);
+    for (const distinct of [0x10000, 0x10001]) {
+      const rows = distinct + 5_000;
+      // triple t = (t >> 8, t & 0xff, t % 7): u8 codes in region and make (the byte path), every triple met, rows shuffled
+      const t = Array.from({ length: rows }, (_, i) => (i < distinct ? i : Math.floor(r() * distinct)));
+      for (let i = rows - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        [t[i], t[j]] = [t[j]!, t[i]!];
+      }
+      const lanes = [Uint16Array.from(t, (x) => x >> 8), Uint16Array.from(t, (x) => x & 0xff), Uint16Array.from(t, (x) => x % 7)];
+      for (const limit of [kMaxLabelTriples, 2 * kMaxLabelTriples]) {
+        const got = packLabels(rows, lanes[0]!, lanes[1]!, lanes[2]!, limit, new Uint16Array(rows + 3));
+        const want = distinct <= kMaxLabelTriples ? plainPack(rows, lanes, limit) : undefined;
+        if (!want) {
+          expect(got, `${distinct} triples, limit ${limit}`).toBeUndefined();
+          continue;
+        }
+        expect([Array.from(got!.ids), Array.from(got!.region), Array.from(got!.make), Array.from(got!.color)], `${distinct} triples`)
+          .toEqual([want.ids, want.region, want.make, want.color]);
+      }
+    }
+  });
+
   it('tells apart triples whose codes would share bits in a byte key: (1, 0, 0) and (0, 256, 0)', () => {
     const region = Uint16Array.from([1, 0, 1, 0]), make = Uint16Array.from([0, 256, 0, 256]), color = new Uint16Array(4);
     const got = packLabels(4, region, make, color)!;

@@ -98,28 +98,30 @@ export function tripleMask(
   return { mask: out, any };
 }
 
-// Each row's first-seen triple id, kept from one call to the next (grown, never shrunk: the most rows of a shard,
-// ~1 MiB at 20M): a fresh Int32Array a shard, and a fresh ids array, were fresh pages each time, ~20k of a 20M
-// open's page faults (docs/storage-v2.md, "Fewer page faults at open").
-let firstIdsScratch = new Int32Array(0);
-
 /**
  * Packs three code lanes (null: absent, every row 0) into triple ids, for the loader and for test segments: the
- * ids per row and the triple table sorted by (region, make, color), or undefined past `limit` triples. The ids
- * are written to `idsInto` when given (at least `rows` long; the loader's reused buffer), else to a new array.
+ * ids per row and the triple table sorted by (region, make, color), or undefined past `limit` triples (at most
+ * kMaxLabelTriples: an id is a u16). The ids are written to `idsInto` when given (at least `rows` long; the
+ * loader's reused buffer), else to a new array.
+ *
+ * Two passes over the rows: the first writes each row's first-seen triple id (< 2^16) into the ids array itself,
+ * the second replaces it in place by its triple's rank. No other array of the rows: an Int32Array of first-seen
+ * ids, kept from shard to shard, was 4 B a row more (5.6 MiB at a 20M dir's 1.4M-row shards, grown to twice that),
+ * and on each shard-open worker fresh pages (~8k of a 20M open's page faults; docs/storage-v2.md, "The lanes
+ * re-encoded on the shard-open workers").
  */
 export function packLabels(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit = kMaxLabelTriples,
   idsInto?: Uint16Array,
 ): { ids: Uint16Array; region: Uint16Array; make: Uint16Array; color: Uint16Array } | undefined {
-  if (firstIdsScratch.length < rows) firstIdsScratch = new Int32Array(Math.max(rows, 2 * firstIdsScratch.length));
-  const firstIds = firstIdsScratch;
+  const ids = idsInto ? idsInto.subarray(0, rows) : new Uint16Array(rows);
   const keys: number[] = [];
-  const found = byteTriples(rows, region, make, color, limit, firstIds, keys) ?? wideTriples(rows, region, make, color, limit, firstIds, keys);
+  const cap = Math.min(limit, kMaxLabelTriples);
+  const found = byteTriples(rows, region, make, color, cap, ids, keys) ?? wideTriples(rows, region, make, color, cap, ids, keys);
   if (!found) return undefined;
   const order = keys.map((_, t) => t).sort((a, b) => keys[a]! - keys[b]!);
   const rank = new Uint16Array(keys.length);
-  const out = { ids: idsInto ? idsInto.subarray(0, rows) : new Uint16Array(rows), region: new Uint16Array(keys.length), make: new Uint16Array(keys.length), color: new Uint16Array(keys.length) };
+  const out = { ids, region: new Uint16Array(keys.length), make: new Uint16Array(keys.length), color: new Uint16Array(keys.length) };
   order.forEach((t, r) => {
     const key = keys[t]!;
     rank[t] = r;
@@ -127,7 +129,7 @@ export function packLabels(
     out.make[r] = Math.floor(key / 0x10000) % 0x10000;
     out.color[r] = key % 0x10000;
   });
-  for (let i = 0; i < rows; i++) out.ids[i] = rank[firstIds[i]!]!;
+  for (let i = 0; i < rows; i++) ids[i] = rank[ids[i]!]!;
   return out;
 }
 
@@ -151,7 +153,7 @@ const slotIds = new Int32Array(kSlots);
  */
 function byteTriples(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit: number,
-  firstIds: Int32Array, keys: number[],
+  firstIds: Uint16Array, keys: number[],
 ): boolean | undefined {
   slotKeys.fill(0);
   for (let i = 0; i < rows; i++) {
@@ -181,7 +183,7 @@ function byteTriples(
 /** byteTriples for codes up to 0xffff (dictionaries past 255 entries): a Map; false past `limit` or past u16. */
 function wideTriples(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit: number,
-  firstIds: Int32Array, keys: number[],
+  firstIds: Uint16Array, keys: number[],
 ): boolean {
   const seen = new Map<number, number>();
   for (let i = 0; i < rows; i++) {

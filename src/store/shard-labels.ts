@@ -28,8 +28,8 @@ const kFields = ['region', 'make', 'color'] as const;
 /** The most triples a shard may have to be packed (tests lower it to keep some shards' three lanes). */
 export const labelLimits = { max: kMaxLabelTriples };
 
-// the rows' triple ids before they are copied into the labels lane, reused from shard to shard (fresh pages a
-// shard otherwise: src/core/label-lanes.ts firstIdsScratch)
+// the rows' triple ids before they are copied into the labels lane (packLabels' one array of the rows), reused from
+// shard to shard: fresh pages a shard otherwise
 let idsScratch = new Uint16Array(0);
 
 /** Shards packed and kept since the process started (tests, benchmarks). */

@@ -18,10 +18,9 @@ import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
-import { compactSeqLane } from './seq-blocks.js';
-import { narrowU24Lanes } from './shard-u24.js';
 import type { LabelAt } from '../core/label-lanes.js';
-import { packLabelLanes } from './shard-labels.js';
+import { labelLanesPacked } from './shard-labels.js';
+import { reencodeLanes, type ReencodeAnswer } from './shard-reencode.js';
 import { findPlateSlot, slotString } from './plate-key.js';
 import { plateCodeFrom } from '../query/shard-plate-code.js';
 import { idLowerBound, plateIdLayout, plateIdReader, writePlateIds, type IdAt, type PlateIdLane } from './plate-id-lane.js';
@@ -566,6 +565,8 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
     }
     let bytes: Uint8Array;
     let region: Region;
+    // the lanes re-encoded by the worker that opened the shard (src/store/shard-reencode.ts), when it did
+    let reencoded: ReencodeAnswer | undefined;
     if (entry.key) {
       // sealed: the stored bytes are read straight into the arena region, checked (size, CRC32C) and opened
       // in place (each segment's plaintext lands at or before where its ciphertext was: sealed-file.ts), then
@@ -592,7 +593,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       // views are made after the awaits: a grown memory has a new buffer object
       const size = readSealedHeader(file, new Uint8Array(memory.buffer, region.ptr, stored)).plainBytes;
       if (entry.plainBytes !== undefined && size !== entry.plainBytes) throw CorruptFile(`Shard plaintext size differs from the manifest: ${file}`, { file });
-      if (pool) await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr });
+      if (pool) reencoded = await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr, reencodePlainBytes: size });
       else {
         const view = new Uint8Array(memory.buffer, region.ptr, stored);
         if (crc32c(view) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
@@ -617,7 +618,15 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       }
       if (crc32c(bytes) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
     }
-    let view = new ShardView(file, bytes);
+    // region, make and color as one labels lane (src/store/shard-labels.ts), ts, lat, lon as u24 offsets from
+    // per-run bases (src/store/shard-u24.ts), then seq as u16 offsets from block bases (src/store/seq-blocks.ts),
+    // here or already on the worker that opened the shard: the region shrinks to what is left
+    let lanes = reencoded ? reencoded.lanes : undefined;
+    if (reencoded) {
+      labelLanesPacked.shards += reencoded.packed;
+      labelLanesPacked.kept += reencoded.kept;
+    }
+    let view = lanes ? new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header) : new ShardView(file, bytes);
     const meta = view.header.meta;
     if (meta.rows !== entry.rows) throw CorruptFile(`Shard row count differs from the manifest: ${file}`, { file });
     if (meta.dictCount !== entry.dictCount) throw CorruptFile(`Shard plate dictionary size differs from its manifest entry: ${file}`, { file });
@@ -626,16 +635,11 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       const len = slots[d * kPlateSlotBytes + 15]!;
       if (len < 1 || len > 10) throw CorruptFile(`Shard plate dictionary entry ${d} has length ${len}: ${file}`, { file });
     }
-    // region, make and color as one labels lane (src/store/shard-labels.ts), ts, lat, lon as u24 offsets from
-    // per-run bases (src/store/shard-u24.ts), then seq as u16 offsets from block bases (src/store/seq-blocks.ts):
-    // the region shrinks to what is left
-    const labels = packLabelLanes(view);
-    if (labels) view = new ShardView(file, bytes.subarray(0, labels.bytes), labels.header);
-    const u24 = narrowU24Lanes(view);
-    if (u24) view = new ShardView(file, bytes.subarray(0, u24.bytes), u24.header);
-    const compact = compactSeqLane(view);
-    if (compact) view = new ShardView(file, bytes.subarray(0, compact.bytes), compact.header);
-    if (labels || u24 || compact) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
+    if (!reencoded) {
+      lanes = reencodeLanes(view);
+      if (lanes) view = new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header);
+    }
+    if (lanes) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
     const codeWidth = (name: 'camera') => view.width(name) as LaneWidth;
     const { rows: _, ...labelLanes } = view.labelLanes();
     const layout: SegmentLayout = {

@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { Cipher } from '../crypto/cipher.js';
 import { PlatesearchError } from '../errors.js';
 import type { OpenShardAnswer, OpenShardJob } from './shard-open-worker.js';
+import { reencodeLimits, type ReencodeAnswer } from './shard-reencode.js';
 
 function workerFile(): string | undefined {
   const here = import.meta.url;
@@ -32,12 +33,14 @@ export interface ShardOpenRequest {
   key: Uint8Array;
   memory: WebAssembly.Memory;
   ptr: number;
+  /** Re-encode the opened shard's lanes on the worker too (src/store/shard-reencode.ts): its plaintext's bytes. */
+  reencodePlainBytes?: number;
 }
 
 export class ShardOpenPool {
   private readonly workers: Worker[] = [];
   private readonly busy: number[] = [];
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void; worker: number }>();
+  private readonly waiting = new Map<number, { resolve: (r: ReencodeAnswer | undefined) => void; reject: (e: Error) => void; worker: number }>();
   private nextId = 0;
 
   private constructor(private readonly cipher: Cipher, file: string, threads: number) {
@@ -49,7 +52,7 @@ export class ShardOpenPool {
         if (!p) return;
         this.waiting.delete(m.id);
         this.busy[p.worker]!--;
-        if (!m.error) p.resolve();
+        if (!m.error) p.resolve(m.reencoded);
         else if (m.error.code) p.reject(new PlatesearchError(m.error.code, 500, m.error.message, m.error.details));
         else p.reject(new Error(`shard-open worker: ${m.error.message}`));
       });
@@ -77,14 +80,18 @@ export class ShardOpenPool {
     return this.workers.length;
   }
 
-  /** Checks and opens one sealed shard in place, in `memory` at `ptr` (nothing is copied to the worker). */
-  open(r: ShardOpenRequest): Promise<void> {
+  /**
+   * Checks and opens one sealed shard in place, in `memory` at `ptr` (nothing is copied to the worker), and
+   * re-encodes its lanes when asked: answers that re-encoding, or undefined (not asked, or its header did not parse).
+   */
+  open(r: ShardOpenRequest): Promise<ReencodeAnswer | undefined> {
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
     const id = this.nextId++;
     this.busy[w]!++;
     const job: OpenShardJob = { id, file: r.file, stored: r.stored, crc: r.crc, key: r.key, memory: r.memory, ptr: r.ptr };
     if (this.cipher.workerModule !== undefined) job.cipherModule = this.cipher.workerModule;
+    if (r.reencodePlainBytes !== undefined) job.reencode = { plainBytes: r.reencodePlainBytes, limits: reencodeLimits() };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, worker: w });
       this.workers[w]!.postMessage(job);

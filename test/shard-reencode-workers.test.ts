@@ -1,0 +1,88 @@
+/**
+ * A sealed shard's lanes re-encoded in memory on the shard-open worker that opened it (src/store/shard-reencode.ts)
+ * are byte for byte what the opening thread makes of the same shard (the plain definition: packLabelLanes, then
+ * narrowU24Lanes, then compactSeqLane, run on the calling thread): the same header, the same bytes, the same
+ * `labelLanesPacked` counts, under the default knobs and under lowered ones (`labelLimits.max`,
+ * `plateU24Limit.codes`), which the worker must take from the caller (its own copies are not the caller's).
+ */
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { openEngine, type Engine } from '../src/engine/index.js';
+import { kMaxLabelTriples } from '../src/core/label-lanes.js';
+import { labelLanesPacked, labelLimits } from '../src/store/shard-labels.js';
+import { plateU24Limit } from '../src/store/shard-u24.js';
+import { ShardOpenPool } from '../src/store/shard-open-pool.js';
+import { kDay, kT0, makeReads, tempDataDir } from './helpers/engine-data.js';
+import { shardsOf } from './helpers/engine-internals.js';
+
+const kDefaultPlateLimit = plateU24Limit.codes;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const c of cleanups.splice(0)) await c();
+});
+afterAll(() => {
+  labelLimits.max = kMaxLabelTriples;
+  plateU24Limit.codes = kDefaultPlateLimit;
+});
+
+/** Each loaded shard's in-memory image: its header (lane places relative to its start) and its bytes. */
+function images(e: Engine): Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number }> {
+  const out = new Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number }>();
+  for (const s of shardsOf(e)) {
+    const b = s.view.bytes;
+    out.set(s.file, { header: JSON.stringify(s.view.header), bytes: Buffer.from(b.buffer, b.byteOffset, b.length), labels: s.layout.labelsWidth, plateWidth: s.layout.plateWidth });
+  }
+  return out;
+}
+
+async function opened(dataDir: string, openThreads: number) {
+  const before = { ...labelLanesPacked };
+  const e = await openEngine({ dataDir, threads: 0, openThreads, sealAgeMs: 0 });
+  try {
+    expect(e.stats().corruptFiles).toEqual([]);
+    return { images: images(e), packed: labelLanesPacked.shards - before.shards, kept: labelLanesPacked.kept - before.kept };
+  } finally {
+    await e.close();
+  }
+}
+
+describe('lanes re-encoded on the shard-open workers', () => {
+  it('equal the opening thread\'s, byte for byte, under the default and lowered knobs', async () => {
+    const d = await tempDataDir('ps-reenc-');
+    cleanups.push(d.cleanup);
+    const e = await openEngine({ dataDir: d.dir, threads: 0, sealAgeMs: 0 });
+    // shapes: tiny shards (kept as they are: nothing to gain), a 100k-read shard of ~79k plates (u32 plate and
+    // postings lanes in the file), a 30k one, and a tenant with no make or color at all
+    await e.append('pd-a', makeReads({ seed: 11, reads: 200, days: 1, start: kT0 }));
+    await e.append('pd-a', makeReads({ seed: 12, reads: 100_000, vehicles: 200_000, days: 1, start: kT0 + kDay }));
+    await e.append('pd-a', makeReads({ seed: 13, reads: 30_000, days: 1, start: kT0 + 2 * kDay }));
+    await e.append('pd-b', makeReads({ seed: 14, reads: 20_000, days: 2, start: kT0 }).map(({ make: _m, color: _c, ...r }) => r));
+    await e.seal();
+    await e.close();
+
+    const opens = vi.spyOn(ShardOpenPool.prototype, 'open');
+    const forms: string[] = [];
+    for (const knobs of [{ labels: kMaxLabelTriples, plates: kDefaultPlateLimit }, { labels: 20, plates: 70_000 }]) {
+      labelLimits.max = knobs.labels;
+      plateU24Limit.codes = knobs.plates;
+      const serial = await opened(d.dir, 0);
+      const calls = opens.mock.calls.length;
+      const workers = await opened(d.dir, 2);
+      expect(opens.mock.calls.length - calls).toBe(serial.images.size); // every shard went through a worker
+      expect(serial.images.size).toBe(5);
+      // and each worker re-encoded its shard (an answer), not left it to the opening thread
+      const answers = await Promise.all(opens.mock.results.slice(calls).map((r) => r.value as Promise<unknown>));
+      expect(answers.every((a) => a !== undefined)).toBe(true);
+      expect([...workers.images.keys()].sort()).toEqual([...serial.images.keys()].sort());
+      for (const [file, want] of serial.images) {
+        const got = workers.images.get(file)!;
+        expect(got.header, file).toBe(want.header);
+        expect(got.bytes.equals(want.bytes), file).toBe(true);
+      }
+      expect([workers.packed, workers.kept]).toEqual([serial.packed, serial.kept]);
+      forms.push(JSON.stringify([...serial.images.values()].map((i) => [i.labels, i.plateWidth, i.bytes.length])));
+    }
+    // the lowered knobs changed what the shards became (some labels kept, the big plate lane kept u32)
+    expect(forms[1]).not.toBe(forms[0]);
+  }, 240_000);
+});
