@@ -173,6 +173,48 @@ describe('buildPlateIndex with ids (the plate-index worker’s merge)', () => {
   });
 });
 
+describe('buildPlateIndex: the one-pass merge of many parts', () => {
+  const arena = new Arena(0, { maxBytes: 64 * 1024 * 1024 });
+
+  it('is the sorted union with every part’s masks ORed per plate and its positions, over up to 24 parts', () => {
+    const partArb = fc.record({ plates: familyArb.map(sortedSet), bucket: fc.nat(63), masks: fc.option(fc.array(fc.nat(0xffffffff), { minLength: 2, maxLength: 2 }), { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.array(partArb, { maxLength: 24 }), (drawn) => {
+        const taken: number[] = [];
+        try {
+          // a part with masks (the current dictionary's) gives each of its plates a pair drawn from its two words
+          const maskOf = (k: number, d: number): [number, number] => {
+            const m = drawn[k]!.masks;
+            return m ? [(m[0]! ^ Math.imul(d, 0x9e3779b1)) >>> 0, (m[1]! + d) >>> 0] : drawn[k]!.bucket < 32 ? [(1 << drawn[k]!.bucket) >>> 0, 0] : [0, (1 << (drawn[k]!.bucket - 32)) >>> 0];
+          };
+          const parts: SlotPart[] = drawn.map(({ plates, bucket, masks }, k) => {
+            const ptr = plates.length > 0 ? arena.alloc(plates.length * kPlateSlotBytes, 16) : 0;
+            if (plates.length > 0) new Uint32Array(arena.memory.buffer, ptr, plates.length * 4).set(slotsOf(plates));
+            if (plates.length > 0) taken.push(ptr);
+            const m = masks ? new Uint32Array(plates.flatMap((_, d) => maskOf(k, d))) : null;
+            return { arena: 0, ptr, count: plates.length, masks: m, bucket };
+          });
+          const built = buildPlateIndex({ parts, grams: false, sameCount: 0, ids: true }, () => arena.memory);
+          // the plain definition: the sorted distinct plates; per plate the OR of its parts' masks
+          const union = sortedSet(drawn.flatMap((p) => p.plates));
+          const expected = new Map(union.map((p) => [p, [0, 0]]));
+          drawn.forEach((p, k) => p.plates.forEach((plate, d) => {
+            const e = expected.get(plate)!, m = maskOf(k, d);
+            e[0] = (e[0]! | m[0]) >>> 0;
+            e[1] = (e[1]! | m[1]) >>> 0;
+          }));
+          expect(platesOf(built.words, built.count)).toEqual(union);
+          expect([...built.masks]).toEqual(union.flatMap((p) => expected.get(p)!));
+          expect(built.ids!.map((x) => [...x])).toEqual(drawn.map((p) => p.plates.map((plate) => union.indexOf(plate))));
+        } finally {
+          for (const p of taken) arena.free(p);
+        }
+      }),
+      { numRuns: 200, seed },
+    );
+  });
+});
+
 describe('the plate-index worker answers the ids', () => {
   it('transfers every part’s ids back from the thread, equal to the inline build’s', async () => {
     const arenas = new ArenaSet({ arenaBytes: 4 * 1024 * 1024 });

@@ -11,7 +11,6 @@
  */
 import { kPlateSlotBytes, plateCodeReader, type CodeAt, type PlateWidth } from '../core/segment.js';
 import { PlateGrams } from './plate-grams.js';
-import { mergeTree } from './plate-id-map.js';
 import { buildPlateRanks } from './plate-ranks.js';
 import { buildPlateRuns, type PlateRunArrays } from './plate-runs.js';
 
@@ -75,87 +74,100 @@ interface Slots {
   bucket: number;
 }
 
-/** Byte order of slots `i` of `a` and `j` of `b` (the plates' string order: zero padding sorts first). */
-function compare(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
-  const x = i * kWords, y = j * kWords;
-  for (let w = 0; w < kWords - 1; w++) {
-    const u = a[x + w]!, v = b[y + w]!;
-    if (u === v) continue;
-    // little-endian words: the first differing byte decides
-    for (let k = 0; k < 32; k += 8) {
-      const c = ((u >>> k) & 0xff) - ((v >>> k) & 0xff);
-      if (c !== 0) return c;
-    }
-  }
-  return 0;
-}
-
-/** ORs the masks of slot `k` of `from` into plate `n` of `masks`. */
-function orMask(masks: Uint32Array, n: number, from: Slots, k: number): void {
-  const m = n * 2;
-  if (from.masks !== null) {
-    masks[m] = masks[m]! | from.masks[k * 2]!;
-    masks[m + 1] = masks[m + 1]! | from.masks[k * 2 + 1]!;
-  } else masks[m + (from.bucket >>> 5)] = masks[m + (from.bucket >>> 5)]! | (1 << (from.bucket & 31));
-}
-
-function copySlot(out: Uint32Array, n: number, from: Uint32Array, k: number): void {
-  const s = k * kWords, d = n * kWords;
-  out[d] = from[s]!;
-  out[d + 1] = from[s + 1]!;
-  out[d + 2] = from[s + 2]!;
-  out[d + 3] = from[s + 3]!;
+/** Word w of a slot as an unsigned number ordered as its 4 bytes are (little-endian storage). */
+function be(u: number): number {
+  return (((u & 0xff) << 24) | ((u & 0xff00) << 8) | ((u >>> 8) & 0xff00) | (u >>> 24)) >>> 0;
 }
 
 /**
- * The sorted union of two sorted, duplicate-free slot arrays; a plate in both gets both masks. With
- * `inA`/`inB` (a.count / b.count long), where each slot of `a` / `b` landed.
- */
-function merge(a: Slots, b: Slots, inA?: Uint32Array, inB?: Uint32Array): Slots {
-  const out = new Uint32Array((a.count + b.count) * kWords);
-  const masks = new Uint32Array((a.count + b.count) * 2);
-  let i = 0, j = 0, n = 0;
-  while (i < a.count && j < b.count) {
-    const c = compare(a.words, i, b.words, j);
-    if (c <= 0) {
-      copySlot(out, n, a.words, i);
-      if (inA) inA[i] = n;
-      orMask(masks, n, a, i++);
-      if (c === 0) {
-        if (inB) inB[j] = n;
-        orMask(masks, n, b, j++);
-      }
-    } else {
-      copySlot(out, n, b.words, j);
-      if (inB) inB[j] = n;
-      orMask(masks, n, b, j++);
-    }
-    n++;
-  }
-  for (; i < a.count; n++) {
-    copySlot(out, n, a.words, i);
-    if (inA) inA[i] = n;
-    orMask(masks, n, a, i++);
-  }
-  for (; j < b.count; n++) {
-    copySlot(out, n, b.words, j);
-    if (inB) inB[j] = n;
-    orMask(masks, n, b, j++);
-  }
-  return { words: out, count: n, masks, bucket: -1 };
-}
-
-/**
- * Merges many sorted slot arrays pairwise (a balanced tree of merges: O(total · log parts)); with `track`,
- * also each part's positions in the union (src/store/plate-id-map.ts, `mergeTree`).
+ * The sorted union of many sorted, duplicate-free slot arrays in one pass (a k-way merge over a binary heap
+ * of the parts' next slots), a plate in several parts getting all their masks; with `track`, each part's
+ * positions in the union. Written straight into its outputs: the union's words and masks (sized for the sum
+ * of the parts, of which only the union's pages are ever touched: a large typed array is fresh zero pages
+ * until written) and the parts' ids.
+ *
+ *   parts   AB1 CX9 ZZ4 │ AB1 AB7 │ CX9 DA2      heap: the part whose next slot is lowest on top
+ *   union   AB1 AB7 CX9 DA2 ZZ4                   a slot equal to the last one written joins it (masks ORed)
+ *
+ * Why not pairwise: a balanced tree of two-way merges (what this was) allocated every level afresh, each
+ * sized for the sum of its inputs (16 + 8 B of slot and masks plus 8 B of positions a slot), so a 20M open's
+ * build (14 shards, 5.6M slots, a 1.0M-plate union) wrote ~4 × 180 MB of intermediate arrays on the worker:
+ * 200 MiB of the process's peak RSS once the dictionary was installed (docs/storage-v2.md, "The tenant
+ * dictionary's build in one pass"). Each slot is now read once and written at most once.
  */
 function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Array; count: number; masks: Uint32Array; ids?: Uint32Array[] } {
-  if (parts.length === 0) return { words: new Uint32Array(0), count: 0, masks: new Uint32Array(0), ...(track ? { ids: [] } : {}) };
-  // a lone part still needs its masks written out: merged with an empty one
-  const padded = parts.length === 1 ? [parts[0]!, { words: new Uint32Array(0), count: 0, masks: null, bucket: 0 }] : parts;
-  const { union, ids } = mergeTree(padded, merge, track);
-  const m = union!;
-  return { words: m.words.subarray(0, m.count * kWords), count: m.count, masks: m.masks!.subarray(0, m.count * 2), ...(ids ? { ids: ids.slice(0, parts.length) } : {}) };
+  const k = parts.length;
+  let total = 0;
+  for (const p of parts) total += p.count;
+  const words = new Uint32Array(total * kWords);
+  const masks = new Uint32Array(total * 2);
+  const ids = track ? parts.map((p) => new Uint32Array(p.count)) : undefined;
+  // per part: the next slot's position, and its first three words in byte order (bytes 0–11: the plate; its
+  // length byte follows from them)
+  const at = new Uint32Array(k);
+  const key = new Uint32Array(k * 3);
+  const load = (q: number) => {
+    const w = parts[q]!.words, s = at[q]! * kWords;
+    key[q * 3] = be(w[s]!);
+    key[q * 3 + 1] = be(w[s + 1]!);
+    key[q * 3 + 2] = be(w[s + 2]!);
+  };
+  const below = (a: number, b: number) => {
+    const x = a * 3, y = b * 3;
+    if (key[x] !== key[y]) return key[x]! < key[y]!;
+    if (key[x + 1] !== key[y + 1]) return key[x + 1]! < key[y + 1]!;
+    if (key[x + 2] !== key[y + 2]) return key[x + 2]! < key[y + 2]!;
+    return a < b;
+  };
+  const heap = new Int32Array(k);
+  let size = 0;
+  const siftDown = (i: number) => {
+    const q = heap[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= size) break;
+      if (c + 1 < size && below(heap[c + 1]!, heap[c]!)) c++;
+      if (!below(heap[c]!, q)) break;
+      heap[i] = heap[c]!;
+      i = c;
+    }
+    heap[i] = q;
+  };
+  for (let q = 0; q < k; q++) {
+    if (parts[q]!.count === 0) continue;
+    load(q);
+    heap[size++] = q;
+  }
+  for (let i = (size >>> 1) - 1; i >= 0; i--) siftDown(i);
+  let n = 0;
+  while (size > 0) {
+    const q = heap[0]!, from = parts[q]!, c = at[q]!, s = c * kWords;
+    const w = from.words;
+    // the lowest slot left: the same plate as the last one written (a word compare: equal bytes), or the
+    // union's next plate
+    const last = (n - 1) * kWords;
+    let d: number;
+    if (n > 0 && words[last] === w[s] && words[last + 1] === w[s + 1] && words[last + 2] === w[s + 2]) d = n - 1;
+    else {
+      d = n++;
+      const o = d * kWords;
+      words[o] = w[s]!;
+      words[o + 1] = w[s + 1]!;
+      words[o + 2] = w[s + 2]!;
+      words[o + 3] = w[s + 3]!;
+    }
+    if (from.masks !== null) {
+      masks[2 * d] = masks[2 * d]! | from.masks[c * 2]!;
+      masks[2 * d + 1] = masks[2 * d + 1]! | from.masks[c * 2 + 1]!;
+    } else masks[2 * d + (from.bucket >>> 5)] = masks[2 * d + (from.bucket >>> 5)]! | (1 << (from.bucket & 31));
+    if (ids) ids[q]![c] = d;
+    if (c + 1 < from.count) {
+      at[q] = c + 1;
+      load(q);
+    } else heap[0] = heap[--size]!;
+    siftDown(0);
+  }
+  return { words: words.subarray(0, n * kWords), count: n, masks: masks.subarray(0, n * 2), ...(ids ? { ids } : {}) };
 }
 
 /** A plate lane read in place. */
@@ -172,7 +184,7 @@ export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) =>
   const merged = mergeSlots(parts, job.ids ?? false);
   // per job part, empty ones included
   const ids = merged.ids && job.parts.map((p) => (p.count > 0 ? merged.ids![nonEmpty.indexOf(p)]! : new Uint32Array(0)));
-  // trimmed copies: the merge tree's buffers are sized for the sum of the parts
+  // trimmed copies: the merge's buffers are sized for the sum of the parts
   const words = merged.words.slice();
   const masks = merged.masks.slice();
   const ranks = buildPlateRanks(masks, merged.count);
