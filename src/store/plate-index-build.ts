@@ -79,95 +79,119 @@ function be(u: number): number {
   return (((u & 0xff) << 24) | ((u & 0xff00) << 8) | ((u >>> 8) & 0xff00) | (u >>> 24)) >>> 0;
 }
 
+/** Where a merge writes: the union's slots and masks (exactly its size) and, tracked, each part's positions. */
+interface MergeOut {
+  words: Uint32Array;
+  masks: Uint32Array;
+  ids: Uint32Array[] | undefined;
+}
+
 /**
- * The sorted union of many sorted, duplicate-free slot arrays in one pass (a k-way merge over a binary heap
- * of the parts' next slots), a plate in several parts getting all their masks; with `track`, each part's
- * positions in the union. Written straight into its outputs: the union's words and masks (sized for the sum
- * of the parts, of which only the union's pages are ever touched: a large typed array is fresh zero pages
- * until written) and the parts' ids.
+ * The sorted union of many sorted, duplicate-free slot arrays (a k-way merge of the parts' next slots), a
+ * plate in several parts getting all their masks; with `track`, each part's positions
+ * in the union. Two passes of the same merge: the first only counts the union, the second writes it straight
+ * into outputs of exactly its size, so nothing is allocated but what the build answers.
  *
- *   parts   AB1 CX9 ZZ4 │ AB1 AB7 │ CX9 DA2      heap: the part whose next slot is lowest on top
- *   union   AB1 AB7 CX9 DA2 ZZ4                   a slot equal to the last one written joins it (masks ORed)
+ *   parts   AB1 CX9 ZZ4 │ AB1 AB7 │ CX9 DA2      the part whose next slot is lowest wins
+ *   union   AB1 AB7 CX9 DA2 ZZ4                   a slot equal to the last one taken joins it (masks ORed)
  *
  * Why not pairwise: a balanced tree of two-way merges (what this was) allocated every level afresh, each
  * sized for the sum of its inputs (16 + 8 B of slot and masks plus 8 B of positions a slot), so a 20M open's
  * build (14 shards, 5.6M slots, a 1.0M-plate union) wrote ~4 × 180 MB of intermediate arrays on the worker:
- * 200 MiB of the process's peak RSS once the dictionary was installed (docs/storage-v2.md, "The tenant
- * dictionary's build in one pass"). Each slot is now read once and written at most once.
+ * ~200 MiB of the process's peak RSS while the dictionary was installed (docs/storage-v2.md, "The tenant
+ * dictionary built without a merge tree"). A count pass costs less than one tree level did.
  */
 function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Array; count: number; masks: Uint32Array; ids?: Uint32Array[] } {
+  const count = mergePass(parts, undefined);
+  const out: MergeOut = { words: new Uint32Array(count * kWords), masks: new Uint32Array(count * 2), ids: track ? parts.map((p) => new Uint32Array(p.count)) : undefined };
+  mergePass(parts, out);
+  return { words: out.words, count, masks: out.masks, ...(out.ids ? { ids: out.ids } : {}) };
+}
+
+/** 2^48: the first six bytes of a plate as one exact number, the next six as another. */
+const k2p48 = 2 ** 48;
+
+/**
+ * One pass of the k-way merge: the union's size, and with `out` the union written there. The parts' next
+ * slots meet in a tournament tree of losers (Knuth, TAOCP vol. 3, 5.4.1): taking the winner and replaying
+ * its leaf's path costs log2(parts) comparisons, each of two numbers (bytes 0–5 and 6–11 of the plate in
+ * byte order; the length byte follows from them), an exhausted part's key +∞.
+ */
+function mergePass(parts: readonly Slots[], out: MergeOut | undefined): number {
   const k = parts.length;
-  let total = 0;
-  for (const p of parts) total += p.count;
-  const words = new Uint32Array(total * kWords);
-  const masks = new Uint32Array(total * 2);
-  const ids = track ? parts.map((p) => new Uint32Array(p.count)) : undefined;
-  // per part: the next slot's position, and its first three words in byte order (bytes 0–11: the plate; its
-  // length byte follows from them)
+  let leaves = 1;
+  while (leaves < k) leaves *= 2;
   const at = new Uint32Array(k);
-  const key = new Uint32Array(k * 3);
+  const hi = new Float64Array(leaves).fill(Infinity), lo = new Float64Array(leaves).fill(Infinity);
   const load = (q: number) => {
-    const w = parts[q]!.words, s = at[q]! * kWords;
-    key[q * 3] = be(w[s]!);
-    key[q * 3 + 1] = be(w[s + 1]!);
-    key[q * 3 + 2] = be(w[s + 2]!);
-  };
-  const below = (a: number, b: number) => {
-    const x = a * 3, y = b * 3;
-    if (key[x] !== key[y]) return key[x]! < key[y]!;
-    if (key[x + 1] !== key[y + 1]) return key[x + 1]! < key[y + 1]!;
-    if (key[x + 2] !== key[y + 2]) return key[x + 2]! < key[y + 2]!;
-    return a < b;
-  };
-  const heap = new Int32Array(k);
-  let size = 0;
-  const siftDown = (i: number) => {
-    const q = heap[i]!;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= size) break;
-      if (c + 1 < size && below(heap[c + 1]!, heap[c]!)) c++;
-      if (!below(heap[c]!, q)) break;
-      heap[i] = heap[c]!;
-      i = c;
+    const p = parts[q]!;
+    if (at[q]! >= p.count) {
+      hi[q] = Infinity;
+      return;
     }
-    heap[i] = q;
+    const w = p.words, s = at[q]! * kWords;
+    const b1 = be(w[s + 1]!);
+    hi[q] = be(w[s]!) * 65536 + (b1 >>> 16);
+    lo[q] = (b1 & 0xffff) * 4294967296 + be(w[s + 2]!);
   };
-  for (let q = 0; q < k; q++) {
-    if (parts[q]!.count === 0) continue;
-    load(q);
-    heap[size++] = q;
+  // a before b: the lower plate, ties to the lower part (an exhausted part never wins)
+  const before = (a: number, b: number) => hi[a]! < hi[b]! || (hi[a] === hi[b] && (lo[a]! < lo[b]! || (lo[a] === lo[b] && a < b)));
+  for (let q = 0; q < k; q++) load(q);
+  // losers[node] for the internal nodes 1 … leaves-1; the winner of the whole tree apart
+  const losers = new Int32Array(Math.max(1, leaves));
+  const winners = new Int32Array(2 * leaves);
+  for (let q = 0; q < leaves; q++) winners[leaves + q] = q;
+  for (let node = leaves - 1; node >= 1; node--) {
+    const a = winners[2 * node]!, b = winners[2 * node + 1]!;
+    const aWins = before(a, b);
+    winners[node] = aWins ? a : b;
+    losers[node] = aWins ? b : a;
   }
-  for (let i = (size >>> 1) - 1; i >= 0; i--) siftDown(i);
+  let winner = winners[1]!;
+  if (leaves === 1) winner = 0;
+  // the last distinct slot taken: its words and where they start
+  let prev: Uint32Array | undefined, ps = 0;
   let n = 0;
-  while (size > 0) {
-    const q = heap[0]!, from = parts[q]!, c = at[q]!, s = c * kWords;
+  while (k > 0 && hi[winner] !== Infinity) {
+    const q = winner, from = parts[q]!, c = at[q]!, s = c * kWords;
     const w = from.words;
-    // the lowest slot left: the same plate as the last one written (a word compare: equal bytes), or the
+    // the lowest slot left: the same plate as the last one taken (a word compare: equal bytes), or the
     // union's next plate
-    const last = (n - 1) * kWords;
-    let d: number;
-    if (n > 0 && words[last] === w[s] && words[last + 1] === w[s + 1] && words[last + 2] === w[s + 2]) d = n - 1;
-    else {
+    let d = n - 1;
+    if (prev === undefined || prev[ps] !== w[s] || prev[ps + 1] !== w[s + 1] || prev[ps + 2] !== w[s + 2]) {
       d = n++;
-      const o = d * kWords;
-      words[o] = w[s]!;
-      words[o + 1] = w[s + 1]!;
-      words[o + 2] = w[s + 2]!;
-      words[o + 3] = w[s + 3]!;
+      prev = w;
+      ps = s;
+      if (out) {
+        const o = d * kWords;
+        out.words[o] = w[s]!;
+        out.words[o + 1] = w[s + 1]!;
+        out.words[o + 2] = w[s + 2]!;
+        out.words[o + 3] = w[s + 3]!;
+      }
     }
-    if (from.masks !== null) {
-      masks[2 * d] = masks[2 * d]! | from.masks[c * 2]!;
-      masks[2 * d + 1] = masks[2 * d + 1]! | from.masks[c * 2 + 1]!;
-    } else masks[2 * d + (from.bucket >>> 5)] = masks[2 * d + (from.bucket >>> 5)]! | (1 << (from.bucket & 31));
-    if (ids) ids[q]![c] = d;
-    if (c + 1 < from.count) {
-      at[q] = c + 1;
-      load(q);
-    } else heap[0] = heap[--size]!;
-    siftDown(0);
+    if (out) {
+      const masks = out.masks;
+      if (from.masks !== null) {
+        masks[2 * d] = masks[2 * d]! | from.masks[c * 2]!;
+        masks[2 * d + 1] = masks[2 * d + 1]! | from.masks[c * 2 + 1]!;
+      } else masks[2 * d + (from.bucket >>> 5)] = masks[2 * d + (from.bucket >>> 5)]! | (1 << (from.bucket & 31));
+      if (out.ids) out.ids[q]![c] = d;
+    }
+    at[q] = c + 1;
+    load(q);
+    // replay q's path to the root: at each node the one that loses stays, the other goes up
+    let up = q;
+    for (let node = (leaves + q) >>> 1; node >= 1; node >>>= 1) {
+      const other = losers[node]!;
+      if (before(other, up)) {
+        losers[node] = up;
+        up = other;
+      }
+    }
+    winner = up;
   }
-  return { words: words.subarray(0, n * kWords), count: n, masks: masks.subarray(0, n * 2), ...(ids ? { ids } : {}) };
+  return n;
 }
 
 /** A plate lane read in place. */
@@ -184,9 +208,7 @@ export function buildPlateIndex(job: PlateIndexJob, memoryOf: (arena: number) =>
   const merged = mergeSlots(parts, job.ids ?? false);
   // per job part, empty ones included
   const ids = merged.ids && job.parts.map((p) => (p.count > 0 ? merged.ids![nonEmpty.indexOf(p)]! : new Uint32Array(0)));
-  // trimmed copies: the merge's buffers are sized for the sum of the parts
-  const words = merged.words.slice();
-  const masks = merged.masks.slice();
+  const { words, masks } = merged;
   const ranks = buildPlateRanks(masks, merged.count);
   const same = job.sameCount > 0 && merged.count === job.sameCount;
   const runs = job.parts.map((p) => (p.plate ? buildPlateRuns(laneOf(memoryOf(p.arena), p.plate), p.plate.rows, p.count) : undefined));
