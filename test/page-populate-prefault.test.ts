@@ -171,3 +171,39 @@ describe('Arena.populate', () => {
     expect(touchFaults(view, other, other + bytes)).toBeGreaterThan(((bytes / kPage) * 7) / 8);
   });
 });
+
+describe('Arena.reserve', () => {
+  afterEach(() => setPopulator(null));
+
+  it('grows the memory once and advises huge pages once for the regions to come; their populates only map', async () => {
+    const seen: Array<[number, number, number]> = [];
+    const madvise: Madvise = (addr, length, advice) => { seen.push([addr.byteOffset, length, advice]); return 0; };
+    setPopulator({ madvise, madviseAsync: (addr, length, advice, done) => done(null, madvise(addr, length, advice)), errno: () => 0 });
+    const arena = new Arena(0, { maxBytes: 1 << 30, initialBytes: 1 << 20 });
+    const sizes = [40 << 20, 30 << 20, (25 << 20) + 100, 5 << 20];
+    const total = sizes.reduce((n, b) => n + Math.ceil(b / 64) * 64, 0);
+    expect(arena.reserve(total)).toBe(true);
+    const committed = arena.committedBytes;
+    expect(committed).toBeGreaterThanOrEqual(65536 + total);
+    expect(seen).toEqual([[65536, Math.ceil(total / 65536) * 65536, 14]]);
+    seen.length = 0;
+    let grows = 0;
+    for (const b of sizes) {
+      const buffer = arena.memory.buffer;
+      const ptr = arena.alloc(Math.ceil(b / 64) * 64, 64);
+      if (arena.memory.buffer !== buffer) grows++;
+      await arena.populate(ptr, b);
+    }
+    // no grow while the regions were allocated, and each populate a MADV_POPULATE_WRITE alone
+    expect(grows).toBe(0);
+    expect(arena.committedBytes).toBe(committed);
+    expect(seen.map((s) => s[2])).toEqual([23, 23, 23, 23]);
+    // past the reserved range a region is advised as before
+    const past = arena.alloc(8 << 20);
+    seen.length = 0;
+    await arena.populate(past, 8 << 20);
+    expect(seen.map((s) => s[2])).toEqual([14, 23]);
+    // more than the arena can hold past its top: nothing done
+    expect(arena.reserve(1 << 30)).toBe(false);
+  });
+});

@@ -21,7 +21,7 @@
  * lowers it. wasm memory never shrinks, so the high-water mark stays resident; reuse keeps it flat.
  */
 
-import { populatePagesAsync } from './page-populate.js';
+import { adviseHugePages, populatePagesAsync } from './page-populate.js';
 
 /** WebAssembly page size. */
 export const kPageBytes = 65536;
@@ -60,6 +60,8 @@ export class Arena {
   private free_: FreeRegion[] = [];
   private readonly sizes = new Map<number, number>();
   private usedBytes = 0;
+  /** `[from, to)` already advised to be huge pages by `reserve`: `populate` there does not advise again. */
+  private huge = { from: 0, to: 0 };
 
   constructor(index: number, options: ArenaOptions = {}) {
     const maxBytes = options.maxBytes ?? kMaxArenaBytes;
@@ -196,7 +198,24 @@ export class Arena {
    * scratch regions are carved larger than most queries touch.
    */
   populate(ptr: number, bytes: number): Promise<void> {
-    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes, { hugePages: true }).then(() => undefined);
+    const advised = ptr >= this.huge.from && ptr + bytes <= this.huge.to;
+    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes, { hugePages: !advised }).then(() => undefined);
+  }
+
+  /**
+   * Makes room for `bytes` of regions about to be allocated and filled (a data dir's shards at open): the
+   * memory grown once to hold them past `top`, and that range advised to be huge pages once, so the regions'
+   * `populate` calls only map pages. Grown shard by shard, each grow (an mprotect) and each advice took the
+   * process's memory-map lock for writing and waited there for the populates in flight on the thread pool:
+   * 0.4 s (grow) and 0.3 s (the advice) of a 20M open's opening thread, blocked (docs/storage-v2.md, "One grow,
+   * one advice"). False, nothing done, when the arena cannot hold them past `top`.
+   */
+  reserve(bytes: number): boolean {
+    const from = roundUp(this.top, kPageBytes), to = from + roundUp(bytes, kPageBytes);
+    if (!(bytes > 0) || to > this.maxBytes) return false;
+    this.ensureCommitted(to);
+    if (adviseHugePages(this.memory.buffer, from, to) > 0) this.huge = { from, to };
+    return true;
   }
 
   /** A fresh byte view of a region (views must be re-made after the memory grows). */
@@ -290,6 +309,15 @@ export class ArenaSet {
   /** Allocates in one given arena (e.g. scratch next to the segments it serves); -1 if it is full. */
   allocIn(arena: number, bytes: number, align = 64): number {
     return this.arena(arena).alloc(bytes, align);
+  }
+
+  /**
+   * Arena.reserve in the first arena that can hold `bytes` past its top (where ArenaSet.alloc's first fit puts
+   * them), the first one opened if there is none; false, nothing done, when none can.
+   */
+  reserve(bytes: number): boolean {
+    if (!(bytes > 0)) return false;
+    return this.list.some((a) => a.reserve(bytes)) || (this.list.length === 0 && this.open().reserve(bytes));
   }
 
   /** Arena.shrink for a region of this set; the region as it now is. */

@@ -130,6 +130,22 @@ export function populatePages(buffer: ArrayBufferLike, from = 0, to = buffer.byt
 }
 
 /**
+ * Advises MADV_HUGEPAGE on the whole pages of `buffer[from, to)` without mapping any: a flag on the mapping,
+ * set once for a range about to be filled region by region, so each region's populate need not set it again
+ * (the advice takes the process's memory-map lock for writing, and waits there for every populate or grow in
+ * flight: src/core/arena.ts, `reserve`). Returns the bytes advised, 0 when nothing was done. Never throws.
+ */
+export function adviseHugePages(buffer: ArrayBufferLike, from = 0, to = buffer.byteLength): number {
+  const r = pagesOf(buffer, from, to, {});
+  if (!r) return 0;
+  try {
+    return r.p.madvise(r.view, r.view.length, kMadvHugepage) === 0 ? r.view.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * populatePages on libuv's thread pool, so the calling thread goes on meanwhile (mapping 678 MB took the
  * opening thread 0.36-0.88 s of a loaded machine's wall time); the same answer, never rejects.
  */

@@ -205,6 +205,8 @@ export class StoreEngine implements Engine {
     if (this.options.openThreads !== undefined || sealedBytes >= kOpenPoolMinBytes) {
       pool.pool = ShardOpenPool.start(this.openThreads, this.keys.cipher);
     }
+    // the shards' regions made room for at once: one grow and one huge-page advice, not one a shard (Arena.reserve)
+    this.arenas.reserve(opened.reduce((n, store) => n + store.manifest.shards.reduce((m, e) => m + Math.ceil(e.bytes / 64) * 64, 0), 0));
     for (const store of opened) {
       try {
         await openShards(store, this.arenas, pool.pool);
