@@ -150,6 +150,36 @@ describe('populatePages', () => {
     expect(populatePages(memory.buffer, 0, kPage, { hugePages: true })).toBe(kPage);
   });
 
+  it('keeps at most two calls in flight on the pool; the rest wait their turn in order and all answer', async () => {
+    let inFlight = 0, most = 0;
+    const order: number[] = [];
+    const late: Array<Promise<number>> = [];
+    setPopulator({
+      madvise: () => 0,
+      madviseAsync: (addr, length, _advice, done) => {
+        most = Math.max(most, ++inFlight);
+        order.push(addr.byteOffset);
+        setTimeout(() => {
+          inFlight--;
+          done(addr.byteOffset === 5 * 65536 ? new Error('EFAULT') : null, 0);
+          // callers arriving while others wait: they queue behind them, never overtake
+          if (addr.byteOffset === 0) setImmediate(() => { for (let k = 12; k < 15; k++) late.push(populatePagesAsync(memory.buffer, k * 65536, (k + 1) * 65536)); });
+        }, 2 + (addr.byteOffset / 65536) % 3);
+      },
+      errno: () => 0,
+    });
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16 });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, k) => populatePagesAsync(memory.buffer, k * 65536, (k + 1) * 65536)));
+    answers.push(...(await Promise.all(late)));
+    expect(most).toBe(2);
+    expect(order).toEqual(Array.from({ length: 15 }, (_, k) => k * 65536));
+    expect(answers).toEqual(Array.from({ length: 15 }, (_, k) => (k === 5 ? 0 : 65536)));
+    // and the slots are all given back: two more calls run side by side again
+    most = 0;
+    expect(await Promise.all([populatePagesAsync(memory.buffer, 0, 65536), populatePagesAsync(memory.buffer, 65536, 2 * 65536)])).toEqual([65536, 65536]);
+    expect(most).toBe(2);
+  });
+
   it('asks madvise for the widened range, with the view\'s bytes as the address', () => {
     const seen: Array<{ offset: number; length: number; view: number; advice: number }> = [];
     setPopulator({ madvise: (addr, length, advice) => { seen.push({ offset: addr.byteOffset, length, view: addr.byteLength, advice }); return 0; }, errno: () => 0 });
@@ -194,15 +224,19 @@ describe('Arena.reserve', () => {
       if (arena.memory.buffer !== buffer) grows++;
       await arena.populate(ptr, b);
     }
-    // no grow while the regions were allocated, and each populate a MADV_POPULATE_WRITE alone
+    // no grow while the regions were allocated, and each populate MADV_POPULATE_WRITE alone, in calls of at
+    // most 8 MiB that cover the regions
     expect(grows).toBe(0);
     expect(arena.committedBytes).toBe(committed);
-    expect(seen.map((s) => s[2])).toEqual([23, 23, 23, 23]);
-    // past the reserved range a region is advised as before
-    const past = arena.alloc(8 << 20);
+    expect(seen.every((s) => s[2] === 23 && s[1] <= (8 << 20) + 4096)).toBe(true);
+    expect(seen.length).toBe(5 + 4 + 4 + 1);
+    expect(seen.reduce((n, s) => n + s[1], 0)).toBeGreaterThanOrEqual(total);
+    // past the reserved range a region is advised once, then populated in pieces
+    const past = arena.alloc(20 << 20);
     seen.length = 0;
-    await arena.populate(past, 8 << 20);
-    expect(seen.map((s) => s[2])).toEqual([14, 23]);
+    await arena.populate(past, 20 << 20);
+    // (widened to whole pages: the region starts 64-aligned, not on a page)
+    expect(seen.map((s) => [Math.floor(s[1] / (1 << 20)), s[2]])).toEqual([[20, 14], [8, 23], [8, 23], [4, 23]]);
     // more than the arena can hold past its top: nothing done
     expect(arena.reserve(1 << 30)).toBe(false);
   });

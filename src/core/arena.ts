@@ -29,6 +29,11 @@ export const kPageBytes = 65536;
 export const kMaxArenaBytes = 65536 * kPageBytes;
 /** Bytes at the start of every arena that are never allocated (module statics; null pointer stays invalid). */
 export const kArenaReservedBytes = kPageBytes;
+/**
+ * A populate call's most (8 MiB: four huge pages): what one call keeps the memory-map lock for is what a
+ * grow or an mmap elsewhere waits (`Arena.populate`); 85 calls for a 20M open's 678 MB.
+ */
+const kPopulateChunkBytes = 8 * 1024 * 1024;
 /** Growth step: growing a shared memory is a syscall, so grow by at least this much (64 MiB). */
 const kGrowStepBytes = 64 * 1024 * 1024;
 
@@ -193,13 +198,19 @@ export class Arena {
 
   /**
    * Maps the pages of `[ptr, ptr + bytes)` before their first write (src/core/page-populate.ts): for a region
-   * about to be filled whole, such as a shard file read into it, one system call instead of a page fault a
-   * page, made on libuv's thread pool, in 2 MiB pages where whole ones fit (`hugePages`). Alloc does not do it:
-   * scratch regions are carved larger than most queries touch.
+   * about to be filled whole, such as a shard file read into it, a few system calls instead of a page fault a
+   * page, made on libuv's thread pool, in 2 MiB pages where whole ones fit (advised here unless `reserve` did).
+   * In calls of kPopulateChunkBytes, one after another: a populate holds the process's memory-map lock (for
+   * reading) while it runs, and every mmap, munmap, mprotect and `memory.grow` of every thread waits behind
+   * it; a 64 MiB call held it for up to ~0.5 s on the loaded benchmark VM. Alloc does not do it: scratch
+   * regions are carved larger than most queries touch.
    */
-  populate(ptr: number, bytes: number): Promise<void> {
-    const advised = ptr >= this.huge.from && ptr + bytes <= this.huge.to;
-    return populatePagesAsync(this.memory.buffer, ptr, ptr + bytes, { hugePages: !advised }).then(() => undefined);
+  async populate(ptr: number, bytes: number): Promise<void> {
+    const end = ptr + bytes;
+    if (!(ptr >= this.huge.from && end <= this.huge.to)) adviseHugePages(this.memory.buffer, ptr, end);
+    for (let at = ptr; at < end; at += kPopulateChunkBytes) {
+      await populatePagesAsync(this.memory.buffer, at, Math.min(end, at + kPopulateChunkBytes));
+    }
   }
 
   /**

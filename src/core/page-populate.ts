@@ -149,16 +149,45 @@ export function adviseHugePages(buffer: ArrayBufferLike, from = 0, to = buffer.b
  * populatePages on libuv's thread pool, so the calling thread goes on meanwhile (mapping 678 MB took the
  * opening thread 0.36-0.88 s of a loaded machine's wall time); the same answer, never rejects.
  */
-export function populatePagesAsync(buffer: ArrayBufferLike, from = 0, to = buffer.byteLength, options: PopulateOptions = {}): Promise<number> {
+export async function populatePagesAsync(buffer: ArrayBufferLike, from = 0, to = buffer.byteLength, options: PopulateOptions = {}): Promise<number> {
   const r = pagesOf(buffer, from, to, options);
-  if (!r) return Promise.resolve(0);
+  if (!r) return 0;
   const { p, view } = r;
-  if (!p.madviseAsync) return Promise.resolve(populatePages(buffer, from, to));
-  return new Promise((resolve) => {
-    try {
-      p.madviseAsync!(view, view.length, kMadvPopulateWrite, (err, rc) => resolve(!err && rc === 0 ? view.length : 0));
-    } catch {
-      resolve(0);
-    }
-  });
+  if (!p.madviseAsync) return populatePages(buffer, from, to);
+  await asyncSlot();
+  try {
+    return await new Promise<number>((resolve) => {
+      try {
+        p.madviseAsync!(view, view.length, kMadvPopulateWrite, (err, rc) => resolve(!err && rc === 0 ? view.length : 0));
+      } catch {
+        resolve(0);
+      }
+    });
+  } finally {
+    freeAsyncSlot();
+  }
+}
+
+/**
+ * Async calls in flight at most: koffi keeps two call pools resident (`resident_async_pools`) and allocates
+ * one for each further call in flight, an mmap that waits on the memory-map lock behind the populates running
+ * (a 20M open's 85 calls, six shards in flight: 0.3–1.0 s of the opening thread blocked in koffi's dispatch).
+ */
+const kAsyncCalls = 2;
+let asyncCalls = 0;
+const waitingCalls: Array<() => void> = [];
+
+function asyncSlot(): Promise<void> {
+  if (asyncCalls < kAsyncCalls) {
+    asyncCalls++;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => waitingCalls.push(resolve));
+}
+
+/** Hands the slot to the next waiting call, if any (so a new caller cannot overtake it), or frees it. */
+function freeAsyncSlot(): void {
+  const next = waitingCalls.shift();
+  if (next) next();
+  else asyncCalls--;
 }
