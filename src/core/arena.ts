@@ -218,8 +218,8 @@ export class Arena {
    * memory grown once to hold them past `top`, and that range advised to be huge pages once, so the regions'
    * `populate` calls only map pages. Grown shard by shard, each grow (an mprotect) and each advice took the
    * process's memory-map lock for writing and waited there for the populates in flight on the thread pool:
-   * 0.4 s (grow) and 0.3 s (the advice) of a 20M open's opening thread, blocked (docs/storage-v2.md, "One grow,
-   * one advice"). False, nothing done, when the arena cannot hold them past `top`.
+   * 0.4 s (grow) and 0.3 s (the advice) of a 20M open's opening thread, blocked (docs/storage-v2.md, "Off the
+   * memory-map lock"). False, nothing done, when the arena cannot hold them past `top`.
    */
   reserve(bytes: number): boolean {
     const from = roundUp(this.top, kPageBytes), to = from + roundUp(bytes, kPageBytes);

@@ -98,8 +98,8 @@ interface MergeOut {
  * Why not pairwise: a balanced tree of two-way merges (what this was) allocated every level afresh, each
  * sized for the sum of its inputs (16 + 8 B of slot and masks plus 8 B of positions a slot), so a 20M open's
  * build (14 shards, 5.6M slots, a 1.0M-plate union) wrote ~4 × 180 MB of intermediate arrays on the worker:
- * ~200 MiB of the process's peak RSS while the dictionary was installed (docs/storage-v2.md, "The tenant
- * dictionary built without a merge tree"). A count pass costs less than one tree level did.
+ * ~200 MiB of the process's peak RSS while the dictionary was installed (docs/storage-v2.md, "Off the
+ * memory-map lock; the tenant dictionary without a merge tree"). A count pass costs less than one tree level did.
  */
 function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Array; count: number; masks: Uint32Array; ids?: Uint32Array[] } {
   const count = mergePass(parts, undefined);
