@@ -112,8 +112,8 @@ function mergeTwo(a: SlotDictionary, b: SlotDictionary, inA?: Uint32Array, inB?:
  * Merges sorted dictionaries pairwise as a balanced tree with `merge` (which writes where each slot of its
  * two inputs landed into `inA` / `inB` when given): O(total · log parts) slot comparisons. With `track`, each
  * part's positions in the union too, composed through every merge above the part (one gather per level), so
- * no part is searched in the union afterwards. Shared by `mergeWithIds` and the plate-index build
- * (src/store/plate-index-build.ts), whose merge also ORs shard masks.
+ * no part is searched in the union afterwards. `mergeWithIds`'s; the plate-index build
+ * (src/store/plate-index-build.ts) merges in one k-way pass instead, which allocates no level.
  */
 export function mergeTree<T extends { count: number }>(
   parts: readonly T[], merge: (a: T, b: T, inA?: Uint32Array, inB?: Uint32Array) => T, track: boolean,
