@@ -130,7 +130,6 @@ interface Exchange {
   cancel: ((reason: unknown) => void) | undefined;
 }
 
-/** Aborts the request's work with `reason` (the first reason wins). */
 /** A JSON answer's text (`json` stringified, or `jsonBytes`' bytes); undefined for other answers. */
 function jsonText(response: RouteResponse): string | Uint8Array | undefined {
   if ('json' in response) return JSON.stringify(response.json);
@@ -138,6 +137,7 @@ function jsonText(response: RouteResponse): string | Uint8Array | undefined {
   return undefined;
 }
 
+/** Aborts the request's work with `reason` (the first reason wins). */
 function stop(ex: Exchange, reason: Error): void {
   const c = ex.abort;
   if (c === undefined || c.signal.aborted) return;
