@@ -69,16 +69,19 @@ const fieldsArb = fc.record({
   .map(([f, extra, ts]) => ({ ...extra, ...f, ...(ts ? { ts: ts.toISOString() } : {}) }) as Record<string, unknown>);
 
 describe('audit records sealed and chained where the batch is written', () => {
-  for (const path of ['writer thread', 'main thread (files without a descriptor)'] as const) {
+  for (const path of ['writer thread', 'writer thread, sealed before the hand-off when it is idle (caller idle)', 'main thread (files without a descriptor)'] as const) {
     it(`${path}: every line equals the plain definition, key counters are never reused, each append resolves with its line's record`, async () => {
       const d = await dataDir();
       const { keys } = await openDataDirKeys(d, undefined);
-      const trail = await AuditTrail.open(d, { keys, fs: path === 'writer thread' ? undefined : faultyAuditFs(new FaultPlan()) /* no descriptor, no faults */ });
+      const onThread = path !== 'main thread (files without a descriptor)';
+      const callerIdle = path.includes('caller idle');
+      const trail = await AuditTrail.open(d, { keys, fs: onThread ? undefined : faultyAuditFs(new FaultPlan()) /* no descriptor, no faults */ });
       const given = new Map<string, Record<string, unknown>>();
       const resolved = new Map<string, Record<string, unknown>>();
       const tenants = ['pd-a', 'pd-b'];
       // rounds of concurrent appends over two logs (a batch of one, then the rest queued behind it), with
       // odd values: undefined (left out), NaN (null), a Date (its ISO text)
+      if (callerIdle) trail.onAppend((_t, r) => void resolved.set(r.requestId, r as unknown as Record<string, unknown>));
       const rounds = fc.sample(fc.array(fieldsArb, { minLength: 1, maxLength: 25 }), { numRuns: 6, seed: 20261203 });
       rounds.push([{ requestId: 'odd', actorTenant: 'pd-a', user: 'u', action: 'search', params: { n: NaN, u: undefined, d: new Date(5) }, purpose: undefined, case: null, outcome: 'ok', status: 200, resultCount: 0, tenantsTouched: [], ip: '', durationMs: 0 }]);
       let k = 0;
@@ -87,13 +90,19 @@ describe('audit records sealed and chained where the batch is written', () => {
           const t = tenants[k++ % 2]!;
           const fields = { ...f, requestId: `${t}-${k}` };
           given.set(fields.requestId, fields);
+          // caller idle: appendDurable resolves with nothing; the record is what a listener hears
+          if (callerIdle) return trail.appendDurable(t, fields as never, { callerIdle });
           return trail.append(t, fields as never).then((r) => void resolved.set(fields.requestId, r as unknown as Record<string, unknown>));
         }));
       }
       const stats = trail.writerStats;
       await trail.close();
-      if (path === 'writer thread') expect(stats.threadCommits).toBe(stats.commits);
+      if (onThread) expect(stats.threadCommits).toBe(stats.commits);
       else expect(stats.threadCommits).toBe(0);
+      // the first batch of each round finds the thread idle (sealed before the hand-off), those queued behind it do not
+      if (callerIdle) expect(stats.madeHere).toBeGreaterThanOrEqual(rounds.length);
+      if (callerIdle) expect(stats.madeHere).toBeLessThan(stats.threadCommits);
+      else expect(stats.madeHere).toBe(0);
       expect(stats.commits).toBeLessThan(k);
 
       let lines = 0;

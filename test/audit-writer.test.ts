@@ -132,6 +132,36 @@ describe('audit writer thread: order under concurrency', () => {
   });
 });
 
+describe('audit writer thread: one request at a time, its record sealed before the hand-off', () => {
+  it('one client, searches one after another: each sealed on the main thread, each answer only once the marker on disk covers its record, chain valid', async () => {
+    const ts = await startTestServer({ users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'aud', roles: ['auditor'] }] });
+    try {
+      const before = ts.server.services.auditTrail.writerStats.madeHere;
+      const early: string[] = [];
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const a = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `S${i}`, purpose: 'p', case: 'c' } });
+        expect(a.status).toBe(200);
+        const id = String(a.headers['x-request-id']);
+        ids.push(id);
+        // read as the answer arrives: the marker first (the log only grows), then the log up to its length
+        const head = decodeHead(readFileSync(join(ts.dataDir, 'audit', 'pd-a.head')))!;
+        const covered = readFileSync(join(ts.dataDir, 'audit', 'pd-a.jsonl')).subarray(0, head.len).toString('utf8');
+        if (!covered.includes(`"requestId":"${id}"`)) early.push(id);
+      }
+      expect(early).toEqual([]);
+      // every one of them was alone in the server, so sealed before the hand-off
+      expect(ts.server.services.auditTrail.writerStats.madeHere - before).toBeGreaterThanOrEqual(60);
+      const records = (await readAuditStored(ts.dataDir, 'pd-a')).filter((r) => ids.includes(r.requestId));
+      expect(records.map((r) => r.requestId)).toEqual(ids);
+      const v = await call(ts.url, 'GET', '/v1/audit/verify', { token: ts.token('pd-a', 'aud') });
+      expect(v.json.ok).toBe(true);
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
 /**
  * The real disk, but while `faults.log` / `faults.head` is set the files' descriptors (what the writer thread
  * writes through) are /dev/full's: the thread's O_DSYNC write fails with the kernel's ENOSPC.
@@ -186,6 +216,33 @@ describe('audit writer thread: a failing durable write', () => {
       disk.close();
       expect((await readAuditStored(d, 'pd-a')).map((r) => r.requestId)).toEqual(['r1', 'r6']);
       expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: 2 });
+      const again = await AuditTrail.open(d);
+      expect(await again.verify('pd-a')).toMatchObject({ ok: true, count: 2 });
+      await again.close();
+    });
+  }
+
+  for (const file of ['log', 'head'] as const) {
+    it(`sealed before the hand-off (caller idle), ENOSPC on the ${file === 'log' ? "log's lines" : 'head marker'}: rejects, the marker does not move, the chain goes on after`, async () => {
+      const d = await dataDir();
+      const disk = fullDiskFs();
+      const trail = await AuditTrail.open(d, { fs: disk.fs });
+      const heard: string[] = [];
+      trail.onAppend((_t, r) => heard.push(r.requestId));
+      const idle = { callerIdle: true };
+      await trail.appendDurable('pd-a', fields(1), idle);
+      disk.faults[file] = true;
+      for (const i of [2, 3]) await expect(trail.appendDurable('pd-a', fields(i), idle)).rejects.toMatchObject({ code: 'PS_AUDIT_UNAVAILABLE', status: 503 });
+      expect(heard).toEqual(['r1']);
+      expect(decodeHead(readFileSync(join(d, 'audit', 'pd-a.head')))!.seq).toBe(1);
+      disk.faults[file] = false;
+      await trail.appendDurable('pd-a', fields(4), idle);
+      expect(heard).toEqual(['r1', 'r4']);
+      const stats = trail.writerStats;
+      expect(stats).toMatchObject({ commits: 4, threadCommits: 4, madeHere: 4 });
+      await trail.close();
+      disk.close();
+      expect((await readAuditStored(d, 'pd-a')).map((r) => [r.seq, r.requestId])).toEqual([[1, 'r1'], [2, 'r4']]);
       const again = await AuditTrail.open(d);
       expect(await again.verify('pd-a')).toMatchObject({ ok: true, count: 2 });
       await again.close();

@@ -130,7 +130,6 @@ interface Exchange {
   cancel: ((reason: unknown) => void) | undefined;
 }
 
-/** Aborts the request's work with `reason` (the first reason wins). */
 /** A JSON answer's text (`json` stringified, or `jsonBytes`' bytes); undefined for other answers. */
 function jsonText(response: RouteResponse): string | Uint8Array | undefined {
   if ('json' in response) return JSON.stringify(response.json);
@@ -138,6 +137,7 @@ function jsonText(response: RouteResponse): string | Uint8Array | undefined {
   return undefined;
 }
 
+/** Aborts the request's work with `reason` (the first reason wins). */
 function stop(ex: Exchange, reason: Error): void {
   const c = ex.abort;
   if (c === undefined || c.signal.aborted) return;
@@ -229,12 +229,20 @@ class Context implements RequestContext {
 }
 
 export class Pipeline {
+  /** Requests being served (from the listener to the end of serve): 1 means the main thread is this request's alone. */
+  private active = 0;
+  private readonly served = (): void => {
+    this.active--;
+  };
+
   constructor(private readonly deps: PipelineDeps) {}
 
   /** The node:http 'request' listener. Never throws; every path ends the response. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = randomUUID();
-    this.serve(req, res, requestId).catch((err: unknown) => {
+    this.active++;
+    this.serve(req, res, requestId).then(this.served, (err: unknown) => {
+      this.active--;
       this.deps.services.log.error({ err }, 'request pipeline failed');
       if (!res.headersSent) {
         try {
@@ -493,7 +501,8 @@ export class Pipeline {
       Object.assign(fields, { status, outcome: outcomeOf(status) });
     }
     try {
-      await auditTrail.appendDurable(own, fields);
+      // no other request in flight: the record is sealed on this thread before the hand-off (trail.ts AppendOptions)
+      await auditTrail.appendDurable(own, fields, { callerIdle: this.active === 1 });
     } catch (err) {
       this.deps.metrics.auditFailures.inc();
       log.error({ err, reqId: ex.requestId }, 'audit record could not be written');

@@ -71,8 +71,19 @@ export interface AuditTrailOptions {
   keys?: DataKeys;
 }
 
+/** How an append may be committed. */
+export interface AppendOptions {
+  /**
+   * The caller's thread has nothing else to run until the record is durable (the server: no other request in
+   * flight). A batch of that one record is then sealed and chained on this thread before the hand-off rather
+   * than on the writer thread after its wake-up (writer.ts).
+   */
+  callerIdle?: boolean;
+}
+
 interface Pending {
   fields: AuditFields;
+  callerIdle: boolean;
   /** The append resolves with its record (appendDurable's resolve with nothing). */
   wantsRecord: boolean;
   resolve(r: AuditRecord | undefined): void;
@@ -162,7 +173,7 @@ export class AuditTrail {
    * fsync'd). Rejects with AuditUnavailable if it cannot be made durable.
    */
   append(tenant: string, fields: AuditFields): Promise<AuditRecord> {
-    return this.enqueue(tenant, fields, true) as Promise<AuditRecord>;
+    return this.enqueue(tenant, fields, true, false) as Promise<AuditRecord>;
   }
 
   /**
@@ -171,11 +182,11 @@ export class AuditTrail {
    * an append's main-thread CPU once the writer thread seals and chains (docs/search-paging.md); made only for
    * those who take it (append, and listeners of onAppend).
    */
-  appendDurable(tenant: string, fields: AuditFields): Promise<void> {
-    return this.enqueue(tenant, fields, false) as Promise<unknown> as Promise<void>;
+  appendDurable(tenant: string, fields: AuditFields, options: AppendOptions = {}): Promise<void> {
+    return this.enqueue(tenant, fields, false, options.callerIdle === true) as Promise<unknown> as Promise<void>;
   }
 
-  private async enqueue(tenant: string, fields: AuditFields, wantsRecord: boolean): Promise<AuditRecord | undefined> {
+  private async enqueue(tenant: string, fields: AuditFields, wantsRecord: boolean, callerIdle: boolean): Promise<AuditRecord | undefined> {
     if (!isAuditLogName(tenant)) throw BadInput(`not a tenant name: ${JSON.stringify(tenant)}`);
     if (this.closed) throw AuditUnavailable('audit trail is closed');
     // an open log is taken without an await: with the sealer's key ready, the batch then reaches the
@@ -190,7 +201,7 @@ export class AuditTrail {
     }
     const open = log;
     return new Promise<AuditRecord | undefined>((resolve, reject) => {
-      open.queue.push({ fields, wantsRecord, resolve, reject });
+      open.queue.push({ fields, callerIdle, wantsRecord, resolve, reject });
       if (!open.flushing) {
         const run: Promise<void> = this.flush(open).finally(() => {
           if (open.flushing === run) open.flushing = undefined;
@@ -265,8 +276,8 @@ export class AuditTrail {
     await this.writer.close();
   }
 
-  /** Batches committed, and how many of them in one hop on the writer thread (tests). */
-  get writerStats(): { commits: number; threadCommits: number } {
+  /** Batches committed, how many of them in one hop on the writer thread, and of those how many sealed before it (tests). */
+  get writerStats(): { commits: number; threadCommits: number; madeHere: number } {
     return { ...this.writer.stats };
   }
 
@@ -429,7 +440,7 @@ export class AuditTrail {
         out = await this.writer.commit(log.file!, log.headFile!, {
           tenant: log.tenant, ts, seq: log.seq, prev: log.hash, linesAt: log.len, newline: log.needsNewline,
           key: sealer.take(log.tenant, batch.length), fields,
-        }, sealer.keys.cipher);
+        }, sealer.keys.cipher, batch.length === 1 && batch[0]!.callerIdle);
       } catch (err) {
         log.needsRecovery = true;
         const e = AuditUnavailable(`audit record could not be written durably: ${(err as Error).message}`);

@@ -18,6 +18,11 @@
  * no raw newline):
  *
  *   <tenant>\n<default ts>\n<key id>\n<prev hash>\n<fields JSON of record 1>\n…\n<fields JSON of record n>
+ *
+ * A batch made already (`kMade` 1: sealed and chained on the main thread, when it had nothing else to do; see
+ * writer.ts) comes as its bytes instead: no key, no answer; the lines' UTF-8 at `kInputByte` (`kInputLen`
+ * bytes, written at the log's durable length), the marker slot's `kMarkerLen` bytes at `kOutByte` (written at
+ * `kMarkerAt` of the head file). The thread only writes them, lines then marker, as for any batch.
  */
 import type { MessagePort } from 'node:worker_threads';
 
@@ -41,6 +46,11 @@ export const kErrorLen = 8;
 export const kOutByte = 9;
 /** 1: the log does not end in a newline; the lines start with one. */
 export const kNewline = 10;
+/** 1: the job is a batch made already (its lines and marker slot), 0: the records' fields to seal and chain. */
+export const kMade = 11;
+/** A made batch: where its marker slot goes in the head file, and its bytes at kOutByte. */
+export const kMarkerAt = 12;
+export const kMarkerLen = 13;
 
 export const kOk = 0;
 /** Sealing or chaining failed (nothing was written). */

@@ -7,7 +7,9 @@
  * lines it covers are on disk, and the answer goes back only after both are. A failed step stops the batch
  * there (nothing written after a failed seal, no marker after lines that may not be durable) and is
  * answered with its code; the trail then rejects the batch and recovers (trail.ts). Jobs arrive through
- * shared memory (writer-channel.ts): the thread sleeps in Atomics.wait, never in its event loop. It seals
+ * shared memory (writer-channel.ts): the thread sleeps in Atomics.wait, never in its event loop. A batch the
+ * main thread made already (sealed there when it had nothing else to do: writer.ts) comes as its lines and
+ * marker slot, and only the two writes run here, in the same order with the same failure steps. It seals
  * with AES-256-GCM only (writer.ts keeps other ciphers on the main thread) and keeps no data key after a
  * job. Plain JS at run time (dist/src/server/audit/writer-worker.js).
  */
@@ -16,8 +18,8 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { aesGcm } from '../../crypto/cipher.js';
 import { type BatchLines, chainBatch } from './batch.js';
 import {
-  kCount, kDone, kErrorLen, kHeadFailed, kHeadFd, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd, kNewData, kNewline,
-  kOk, kOutByte, kPosByte, kResult, kSealFailed, type WriterThreadData,
+  kCount, kDone, kErrorLen, kHeadFailed, kHeadFd, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd, kMade, kMarkerAt,
+  kMarkerLen, kNewData, kNewline, kOk, kOutByte, kPosByte, kResult, kSealFailed, type WriterThreadData,
 } from './writer-channel.js';
 
 /** Writes all of `buf` at `position`, looping over short writes; a write of 0 bytes is an error (as fs.ts writeFully). */
@@ -67,16 +69,25 @@ for (;;) {
   }
   let result = kSealFailed;
   try {
-    const b = sealJob();
-    result = kLogFailed;
-    writeAllSync(ctl[kLogFd]!, Buffer.from(b.lines, 'utf8'), pos[0]!);
-    result = kHeadFailed;
-    writeAllSync(ctl[kHeadFd]!, b.marker, b.markerAt);
-    const n = b.hashes.length;
-    const out = ctl[kOutByte]!;
-    new Float64Array(data.buffer, out, n).set(b.offsets);
-    for (let i = 0; i < n; i++) data.write(b.hashes[i]!, out + 8 * n + 64 * i, 64, 'latin1');
-    pos[3] = b.len;
+    if (ctl[kMade] === 1) {
+      // sealed and chained on the main thread (writer-channel.ts kMade): only the two writes, in the same order
+      const out = ctl[kOutByte]!;
+      result = kLogFailed;
+      writeAllSync(ctl[kLogFd]!, data.subarray(kInputByte, kInputByte + ctl[kInputLen]!), pos[0]!);
+      result = kHeadFailed;
+      writeAllSync(ctl[kHeadFd]!, data.subarray(out, out + ctl[kMarkerLen]!), ctl[kMarkerAt]!);
+    } else {
+      const b = sealJob();
+      result = kLogFailed;
+      writeAllSync(ctl[kLogFd]!, Buffer.from(b.lines, 'utf8'), pos[0]!);
+      result = kHeadFailed;
+      writeAllSync(ctl[kHeadFd]!, b.marker, b.markerAt);
+      const n = b.hashes.length;
+      const out = ctl[kOutByte]!;
+      new Float64Array(data.buffer, out, n).set(b.offsets);
+      for (let i = 0; i < n; i++) data.write(b.hashes[i]!, out + 8 * n + 64 * i, 64, 'latin1');
+      pos[3] = b.len;
+    }
     result = kOk;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
