@@ -26,8 +26,8 @@ afterAll(() => {
 });
 
 /** Each loaded shard's in-memory image: its header (lane places relative to its start) and its bytes. */
-function images(e: Engine): Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number }> {
-  const out = new Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number }>();
+function images(e: Engine): Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number | undefined }> {
+  const out = new Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number | undefined }>();
   for (const s of shardsOf(e)) {
     const b = s.view.bytes;
     out.set(s.file, { header: JSON.stringify(s.view.header), bytes: Buffer.from(b.buffer, b.byteOffset, b.length), labels: s.layout.labelsWidth, plateWidth: s.layout.plateWidth });
