@@ -6,7 +6,8 @@
  *
  *   npm run build && node dist/bench/live-ingest-rss.js [--reads 990000] [--clients 8] [--batch 1000] [--seed 11]
  *     [--seal-rows N] (the server's seal threshold, default its own: 1M) [--env NAME=VALUE]… (the server's environment)
- *     [--drain] (after "3 s later", wait for the seals the run started to finish, then 3 s more: the "drained" RSS)
+ *     [--drain] (after "3 s later", wait for the seals the run started to finish and the server's CPU to fall below 5 %
+ *     of a core for a second (a compaction after the last seal), then 3 s more: the "drained" RSS)
  *     [--thread-heaps] (each thread's V8 heap at the end, through bench/thread-heaps.cjs preloaded into the server)
  *
  * With the default 990,000 reads the server's size threshold for sealing (1,000,000 live reads) is not
@@ -20,6 +21,7 @@
  * big mallocs, files) and, from the server's /metrics, its main thread's JS heap, the engine's arena bytes in
  * use (resident shards + live rows) and its live rows.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +113,10 @@ try {
       peak = Math.max(peak, rssOf(pid));
       await new Promise((r) => setTimeout(r, 250));
     }
+    // and until the background work it set off is done: a compaction (4 shards of a day merge into one, the
+    // seal worker reading them and the merged shard loaded beside them) runs after the last seal, on no metric;
+    // the server's CPU below 5 % of a core for a second says it is over (at most 5 minutes)
+    for (let i = 0; i < 300 && cpuMsOver(pid, 1000) >= 50; i++) peak = Math.max(peak, rssOf(pid));
     await new Promise((r) => setTimeout(r, 3000));
     rssDrained = rssOf(pid);
   }
@@ -148,6 +154,17 @@ try {
   await rm(dataDir, { recursive: true, force: true });
   if (heapsDir) await rm(heapsDir, { recursive: true, force: true });
   await rm(`${dataDir}.keys`, { recursive: true, force: true });
+}
+
+/** CPU milliseconds process `pid` used (every thread's) over the next `ms`, waited for synchronously. */
+function cpuMsOver(pid: number, ms: number): number {
+  const ticks = () => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15), in clock ticks
+  };
+  const t0 = ticks();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  return ((ticks() - t0) * 1000) / 100; // USER_HZ: 100 on Linux
 }
 
 /** The server's /metrics gauges (name → value; the unlabelled samples). */

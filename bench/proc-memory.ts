@@ -23,7 +23,8 @@ export function status(field: 'VmRSS' | 'VmHWM'): number {
  * - `threadArenas`: glibc's per-thread arenas: other threads' malloc (worker threads' ArrayBuffers and
  *   Buffers below the mmap threshold, libuv's pool, V8's own C++ allocations). Each such heap is a
  *   64 MiB-aligned anonymous mapping of at most 64 MiB (HEAP_MAX_SIZE), read-write from its start.
- * - `wasm`: WebAssembly memories (the arenas): reservations of 4 GiB and more.
+ * - `wasm`: WebAssembly memories (the arenas): the committed part (one mapping, or several where part of it was
+ *   advised MADV_HUGEPAGE) of reservations of 4 GiB and more.
  * - `otherAnon`: every other anonymous mapping: V8 heaps of every isolate, big malloc chunks (mmapped),
  *   thread stacks.
  * - `file`: file-backed mappings (node's binary, libraries).
@@ -53,7 +54,6 @@ export function memoryMap(pid: number | 'self' = 'self'): MemoryMap {
     }
     if (cur && line.startsWith('Rss:')) cur.rss = Number(/(\d+)/.exec(line)![1]) * 1024;
   }
-  // runs of adjacent anonymous mappings: a wasm memory is its committed part and its reserved rest
   for (let i = 0; i < maps.length; i++) {
     const m = maps[i]!;
     if (m.path === '[heap]') {
@@ -65,10 +65,20 @@ export function memoryMap(pid: number | 'self' = 'self'): MemoryMap {
       else out.otherAnon += m.rss;
       continue;
     }
-    const next = maps[i + 1];
-    const reservedAfter = next && next.start === m.end && next.path === '' && next.perms.startsWith('---') ? next.end - m.start : m.end - m.start;
-    if (reservedAfter >= 4 * 2 ** 30 || m.end - m.start >= 4 * 2 ** 30) out.wasm += m.rss;
-    else if (m.start % k64MiB === 0 && m.perms.startsWith('rw') && reservedAfter === k64MiB) out.threadArenas += m.rss;
+    // a run of adjacent read-write anonymous mappings and the reservation right after it: a wasm memory's
+    // committed part is split into several mappings (MADV_HUGEPAGE on part of it makes a mapping of its own)
+    let j = i;
+    while (maps[j + 1] && maps[j + 1]!.start === maps[j]!.end && maps[j + 1]!.path === '' && maps[j + 1]!.perms.startsWith('rw')) j++;
+    const next = maps[j + 1];
+    const reservedEnd = next && next.start === maps[j]!.end && next.path === '' && next.perms.startsWith('---') ? next.end : maps[j]!.end;
+    if (m.perms.startsWith('rw') && reservedEnd - m.start >= 4 * 2 ** 30) {
+      for (let k = i; k <= j; k++) out.wasm += maps[k]!.rss;
+      i = j;
+      continue;
+    }
+    const after = maps[i + 1];
+    const reservedAfter = after && after.start === m.end && after.path === '' && after.perms.startsWith('---') ? after.end - m.start : m.end - m.start;
+    if (m.start % k64MiB === 0 && m.perms.startsWith('rw') && reservedAfter === k64MiB) out.threadArenas += m.rss;
     else out.otherAnon += m.rss;
   }
   return out;

@@ -18,10 +18,13 @@
  * there, and each instantiation re-initialises them. Allocation is first fit over an address-ordered
  * free list with coalescing, then bump at `top`, growing the memory a chunk at a time. Freed regions are
  * reused (a shard unloaded by retention leaves room for the next one), and a free region touching `top`
- * lowers it. wasm memory never shrinks, so the high-water mark stays resident; reuse keeps it flat.
+ * lowers it. wasm memory never shrinks, so the high-water mark stays resident; reuse keeps it flat, and
+ * `releaseFree` gives the free ranges' whole pages back to the OS (src/core/page-release.ts) when the engine
+ * is idle (src/core/idle-release.ts): committed stays, resident falls to what is allocated.
  */
 
 import { adviseHugePages, populatePagesAsync } from './page-populate.js';
+import { releasePages } from './page-release.js';
 
 /** WebAssembly page size. */
 export const kPageBytes = 65536;
@@ -67,6 +70,9 @@ export class Arena {
   private usedBytes = 0;
   /** `[from, to)` already advised to be huge pages by `reserve`: `populate` there does not advise again. */
   private huge = { from: 0, to: 0 };
+  /** Regions handed out, and calls that gave bytes back (free, shrink, punch), since creation: activity seen by src/core/idle-release.ts. */
+  allocs = 0;
+  frees = 0;
 
   constructor(index: number, options: ArenaOptions = {}) {
     const maxBytes = options.maxBytes ?? kMaxArenaBytes;
@@ -118,6 +124,7 @@ export class Arena {
     if (size === undefined) throw new Error(`arena ${this.index}: free of unknown pointer ${ptr}`);
     this.sizes.delete(ptr);
     this.usedBytes -= size;
+    this.frees++;
     this.insertFree(ptr, size);
     // Give the last free region back to the bump pointer.
     const last = this.free_[this.free_.length - 1];
@@ -140,6 +147,7 @@ export class Arena {
     if (keep === size) return;
     this.sizes.set(ptr, keep);
     this.usedBytes -= size - keep;
+    this.frees++;
     this.insertFree(ptr + keep, size - keep);
     const last = this.free_[this.free_.length - 1];
     if (last && last.ptr + last.bytes === this.top) {
@@ -167,6 +175,7 @@ export class Arena {
     this.sizes.set(ptr, from - ptr);
     this.sizes.set(to, ptr + size - to);
     this.usedBytes -= to - from;
+    this.frees++;
     this.insertFree(from, to - from);
     return to;
   }
@@ -234,7 +243,22 @@ export class Arena {
     return new Uint8Array(this.memory.buffer, ptr, length);
   }
 
+  /**
+   * Gives the whole OS pages of every free range of at least `minBytes` back to the OS, the range above the
+   * top included (src/core/page-release.ts): they read as zeros when handed out again. Returns the bytes
+   * released. Safe because a free range has no reader (regions are freed when their last reader let go), and
+   * synchronous, so nothing is allocated in a range while it is released.
+   */
+  releaseFree(minBytes = 0): number {
+    const buffer = this.memory.buffer;
+    let released = 0;
+    for (const r of this.free_) if (r.bytes >= minBytes) released += releasePages(buffer, r.ptr, r.ptr + r.bytes);
+    if (buffer.byteLength - this.top >= minBytes) released += releasePages(buffer, this.top, buffer.byteLength);
+    return released;
+  }
+
   private taken(ptr: number, size: number): number {
+    this.allocs++;
     this.sizes.set(ptr, size);
     this.usedBytes += size;
     return ptr;

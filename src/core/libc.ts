@@ -5,12 +5,16 @@
  * undefined and every caller goes on without.
  *
  *   mallopt   glibc's malloc parameters, settable after start (src/core/malloc-arenas.ts)
- *   madvise   advice on a range of this process's memory (page prefaulting: src/core/page-populate.ts)
+ *   madvise   advice on a range of this process's memory (page prefaulting: src/core/page-populate.ts; freed
+ *             arena pages given back: src/core/page-release.ts)
+ *   malloc_trim  glibc's free memory given back to the OS, every malloc arena's (src/core/idle-release.ts)
  */
 import { createRequire } from 'node:module';
 
 export interface Libc {
   mallopt(param: number, value: number): number;
+  /** Returns the free memory of every malloc arena to the OS (whole free pages, `pad` kept at the top); 1 if any was. */
+  mallocTrim(pad: number): number;
   /** `addr`: a view whose first byte is page-aligned (its data pointer is passed). */
   madvise(addr: Uint8Array, length: number, advice: number): number;
   /** madvise on libuv's thread pool (koffi's `.async`), answering through `done`. */
@@ -38,6 +42,7 @@ function load(): Libc | null {
     const madvise = lib.func('int madvise(void *addr, size_t len, int advice)');
     return {
       mallopt: lib.func('int mallopt(int param, int value)') as Libc['mallopt'],
+      mallocTrim: lib.func('int malloc_trim(size_t pad)') as Libc['mallocTrim'],
       madvise: madvise as Libc['madvise'],
       madviseAsync: (addr, length, advice, done) => madvise.async(addr, length, advice, done),
       errno: () => koffi.errno(),

@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { ArenaSet, type Region } from '../core/arena.js';
+import { IdleRelease } from '../core/idle-release.js';
 import { Kernels } from '../core/kernels.js';
 import { kernelModule } from '../core/module.js';
 import type { HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
@@ -101,6 +102,8 @@ export class StoreEngine implements Engine {
   private sealTimer: NodeJS.Timeout | undefined;
   /** Writes the tenants' acknowledgement marks (TenantStore.writeAckMark) about once a second. */
   private markTimer: NodeJS.Timeout | undefined;
+  /** The arenas' free pages and malloc's free memory given back to the OS once the engine goes quiet. */
+  readonly idleRelease: IdleRelease;
   private sealing: Promise<unknown> = Promise.resolve();
   private readonly shredListeners: Array<(tenant: string, day: number) => Promise<void>> = [];
   private readonly sealRows: number;
@@ -159,6 +162,7 @@ export class StoreEngine implements Engine {
     this.sealRows = options.sealRows ?? kDefaultSealRows;
     this.sealAgeMs = options.sealAgeMs ?? kDefaultSealAgeMs;
     this.plateIndexThread = new PlateIndexThread(this.arenas);
+    this.idleRelease = new IdleRelease(this.arenas);
   }
 
   static async open(options: EngineOptions): Promise<StoreEngine> {
@@ -696,6 +700,7 @@ export class StoreEngine implements Engine {
     this.closed = true;
     if (this.sealTimer) clearInterval(this.sealTimer);
     if (this.markTimer) clearInterval(this.markTimer);
+    this.idleRelease.close();
     await this.sealing.catch(() => undefined);
     await Promise.all([...this.creating.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.stores.values()].map((s) => s.close()));

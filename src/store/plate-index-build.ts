@@ -108,9 +108,6 @@ function mergeSlots(parts: readonly Slots[], track: boolean): { words: Uint32Arr
   return { words: out.words, count, masks: out.masks, ...(out.ids ? { ids: out.ids } : {}) };
 }
 
-/** 2^48: the first six bytes of a plate as one exact number, the next six as another. */
-const k2p48 = 2 ** 48;
-
 /**
  * One pass of the k-way merge: the union's size, and with `out` the union written there. The parts' next
  * slots meet in a tournament tree of losers (Knuth, TAOCP vol. 3, 5.4.1): taking the winner and replaying

@@ -1,0 +1,75 @@
+/**
+ * Memory given back to the OS once the engine goes idle: the arenas' free pages (Arena.releaseFree) and
+ * glibc's free malloc memory (`malloc_trim`, src/core/libc.ts).
+ *
+ * Why idle, not at each free: under steady ingest the next live generation is allocated into the holes the
+ * sealed one left within seconds, and a released page costs a page fault at its next touch (~11 µs on the
+ * benchmark VM, docs/storage-v2.md "Fewer page faults at open"): released at every seal, the 56 MiB of a
+ * 1M-row generation would be faulted in again each time. So the release waits for a tick of `idleMs` with no
+ * arena allocation or free after one with some: ingest has paused, a seal or retention has finished. The
+ * same moment suits malloc_trim: the seal's and the parse's transients are freed by then, and each malloc
+ * arena is locked only while it is trimmed.
+ *
+ *   ticks      │ alloc/free │ alloc/free │   quiet    │   quiet    │ alloc/free │   quiet    │
+ *   released   ·            ·            ·  release   ·  (nothing) ·            ·  release   ·
+ */
+import type { ArenaSet } from './arena.js';
+import { libc } from './libc.js';
+
+/** An engine that saw no arena allocation or free for one tick this long gives its free pages back. */
+export const kIdleReleaseMs = 1000;
+/** Free ranges smaller than this stay resident: most are scratch and small holes reused at once (256 KiB). */
+export const kReleaseMinBytes = 256 * 1024;
+
+export interface IdleReleaseOptions {
+  idleMs?: number;
+  minBytes?: number;
+  /** Call malloc_trim too (default true). */
+  trim?: boolean;
+}
+
+/** Watches an ArenaSet's activity and releases once it goes quiet (see the file comment). */
+export class IdleRelease {
+  /** Bytes of arena pages given back so far, and the releases made (bench figures, tests). */
+  releasedBytes = 0;
+  releases = 0;
+  private lastActivity = 0;
+  private pending = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly minBytes: number;
+  private readonly trim: boolean;
+
+  constructor(private readonly arenas: ArenaSet, options: IdleReleaseOptions = {}) {
+    this.minBytes = options.minBytes ?? kReleaseMinBytes;
+    this.trim = options.trim ?? true;
+    this.timer = setInterval(() => this.tick(), options.idleMs ?? kIdleReleaseMs);
+    this.timer.unref();
+  }
+
+  /** One tick: note activity since the last one, or release when quiet after some. */
+  tick(): void {
+    let activity = 0;
+    for (const a of this.arenas.arenas) activity += a.allocs + a.frees;
+    if (activity !== this.lastActivity) {
+      this.pending = true;
+      this.lastActivity = activity;
+      return;
+    }
+    if (this.pending) this.release();
+  }
+
+  /** Gives every arena's free pages back (ranges ≥ minBytes) and trims malloc now; returns the arena bytes released. */
+  release(): number {
+    this.pending = false;
+    let bytes = 0;
+    for (const a of this.arenas.arenas) bytes += a.releaseFree(this.minBytes);
+    if (this.trim) libc()?.mallocTrim(0);
+    this.releasedBytes += bytes;
+    this.releases++;
+    return bytes;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
