@@ -27,7 +27,7 @@
  */
 import { confidenceLane } from '../core/confidence-lane.js';
 import { labelReader } from '../core/label-lanes.js';
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, seqReader, tsReader, type CodeAt, type CodeLane, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, segmentSeqReader, tsReader, type CodeAt, type CodeLane, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
@@ -482,7 +482,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const rowsN = seg.rows;
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
   const tsAt = tsReader(buf, seg);
-  const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
+  const seqOf = segmentSeqReader(buf, seg, task.seq);
   const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rowsN);
   const post = rowsReader(buf, task.postings, seg.postingsWidth, rowsN);
   const lat = coordReader(buf, seg, 'lat');

@@ -15,7 +15,7 @@
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
 import { labelReader } from '../core/label-lanes.js';
-import { codeLane, coordReader, kBlockRows, kCoordScale, plateCodeReader, rowsReader, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
+import { codeLane, coordReader, kBlockRows, kCoordScale, plateCodeReader, rowsReader, segmentSeqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
@@ -104,7 +104,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
   const tsAt = tsReader(buf, seg);
-  const seqAt = seqReader(buf, task.seq, seg.rows, seg.seqWidth, seg.seqBase, seg.seqBlocks);
+  const seqAt = segmentSeqReader(buf, seg, task.seq);
   const mark = k.scratch.mark();
   try {
     let dist = 0;

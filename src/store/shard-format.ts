@@ -295,10 +295,22 @@ export interface ShardHeader {
    */
   seqBlocks?: ShardLane;
   /**
+   * In memory only, never in a file: set when `seqBlocks` holds a base per bucket of `ms` of ts from `origin` (the
+   * shard's first ts) instead of per block of rows, and `lanes.seq` is u16 offsets from the row's bucket's base
+   * (seq by time, src/store/seq-blocks.ts).
+   */
+  seqTime?: SeqTime;
+  /**
    * In memory only, never in a file: the per-run bases of ts / lat / lon lanes narrowed at load to u24 offsets
    * (those lanes then have width 3): src/store/shard-u24.ts, src/core/base-lanes.ts.
    */
   bases?: ShardLane;
+}
+
+/** Seq by time's buckets: row i's base is that of bucket floor((ts(i) − origin) / ms). */
+export interface SeqTime {
+  origin: number;
+  ms: number;
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -673,7 +685,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -799,7 +811,11 @@ export class ShardView {
 
   seqReader(): (i: number) => number {
     const l = this.header.lanes.seq!;
-    if (l.width === 2 || l.width === 3) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase, l.width);
+    if (l.width === 2 || l.width === 3) {
+      const bases = this.header.seqBlocks!;
+      const time = this.header.seqTime && { ...this.header.seqTime, buckets: bases.bytes / 4, ts: this.tsReader() };
+      return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + bases.at, this.rows, this.header.seqBase, l.width, time);
+    }
     if (l.width === 4) {
       const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
       const base = this.header.seqBase;

@@ -70,6 +70,9 @@ export class LoadedShard {
   /** u24 offsets from the row's block base (read as masked u32 loads), or null. */
   private readonly seq24: DataView | null;
   private readonly seqBlocks: Uint32Array;
+  /** Seq by time (src/store/seq-blocks.ts): the row's base is that of bucket floor((ts − origin) / ms); ms 0 = by block. */
+  private readonly seqTimeOrigin: number;
+  private readonly seqTimeMs: number;
   private readonly seqOf: (i: number) => number;
   // region, make and color codes: the file's lanes (0 = none when absent) or the labels lane's triples
   private readonly regionOf: LabelAt;
@@ -111,7 +114,10 @@ export class LoadedShard {
     this.seq32 = v.width('seq') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('seq'), n) : null;
     this.seq16 = v.width('seq') === 2 ? new Uint16Array(v.bytes.buffer, v.ptr('seq'), n) : null;
     this.seq24 = v.width('seq') === 3 ? new DataView(v.bytes.buffer, v.ptr('seq'), 3 * n + 1) : null;
-    this.seqBlocks = v.header.seqBlocks ? new Uint32Array(v.bytes.buffer, v.bytes.byteOffset + v.header.seqBlocks.at, Math.ceil(n / kBlockRows)) : new Uint32Array(0);
+    const sb = v.header.seqBlocks;
+    this.seqBlocks = sb ? new Uint32Array(v.bytes.buffer, v.bytes.byteOffset + sb.at, sb.bytes / 4) : new Uint32Array(0);
+    this.seqTimeOrigin = v.header.seqTime?.origin ?? 0;
+    this.seqTimeMs = v.header.seqTime?.ms ?? 0;
   }
 
   get rows(): number {
@@ -189,6 +195,7 @@ export class LoadedShard {
   }
 
   seqAt(i: number): number {
+    if (this.seqTimeMs !== 0) return this.seqBase + this.seqBlocks[Math.floor((this.tsAt(i) - this.seqTimeOrigin) / this.seqTimeMs)]! + this.seq16![i]!;
     if (this.seq16 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + this.seq16[i]!;
     if (this.seq24 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + (this.seq24.getUint32(3 * i, true) & 0xffffff);
     return this.seq32 !== null ? this.seqBase + this.seq32[i]! : this.seqOf(i);
@@ -654,6 +661,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       regionWidth: 1, makeWidth: 1, colorWidth: 1, ...labelLanes,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
+      ...(view.header.seqTime ? { seqTime: { ...view.header.seqTime, buckets: view.header.seqBlocks!.bytes / 4 } } : {}),
       postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 3 | 4,
     };
     return new LoadedShard({ file, entry, view, layout, regions });

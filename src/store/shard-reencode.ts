@@ -9,7 +9,7 @@
  * below. At 20M reads these passes were ~1.2 s of the opening thread's ~1.4 s of CPU, the critical path of an
  * open, while the workers sat idle (docs/storage-v2.md, "The lanes re-encoded on the shard-open workers").
  */
-import { compactSeqLane } from './seq-blocks.js';
+import { compactSeqLane, seqTimeLimits } from './seq-blocks.js';
 import { ShardView, type ShardHeader } from './shard-format.js';
 import { labelLanesPacked, labelLimits, packLabelLanes } from './shard-labels.js';
 import { narrowU24Lanes, plateU24Limit } from './shard-u24.js';
@@ -24,11 +24,12 @@ export interface ReencodedLanes {
 export interface ReencodeLimits {
   labelTriples: number;
   plateU24Codes: number;
+  seqTime: { blockSpan: number; offset: number };
 }
 
 /** This thread's knobs, to send with a job. */
 export function reencodeLimits(): ReencodeLimits {
-  return { labelTriples: labelLimits.max, plateU24Codes: plateU24Limit.codes };
+  return { labelTriples: labelLimits.max, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
 }
 
 /** Runs the re-encodings on `view` in place; undefined when none changed anything. */
@@ -68,6 +69,7 @@ export function reencodeInWorker(
   }
   labelLimits.max = limits.labelTriples;
   plateU24Limit.codes = limits.plateU24Codes;
+  Object.assign(seqTimeLimits, limits.seqTime);
   const before = { ...labelLanesPacked };
   const lanes = reencodeLanes(view);
   const answer: ReencodeAnswer = { packed: labelLanesPacked.shards - before.shards, kept: labelLanesPacked.kept - before.kept };
