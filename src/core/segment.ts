@@ -96,6 +96,14 @@ export interface SegmentLayout {
    */
   plateWidth?: PlateWidth;
   cameraWidth?: LaneWidth;
+  /**
+   * The camera lane by runs (src/core/camera-lane.ts): when set, `camera` holds u8 entries into a table per run of
+   * 256 rows, `cameraRuns` (u32 × (runs + 1)) where each run's entries start in `cameraTable` (u16 camera codes, of
+   * `cameraEntries` entries). Read it with cameraReader.
+   */
+  cameraRuns?: number;
+  cameraTable?: number;
+  cameraEntries?: number;
   regionWidth?: LaneWidth;
   makeWidth?: LaneWidth;
   colorWidth?: LaneWidth;

@@ -9,7 +9,7 @@
  * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
-import { kBlockRows, kBlockShift, kPlateSlotBytes, rowsReader, type CodeAt, type CodeLane, type LaneWidth, type PlateWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
+import { kBlockShift, kPlateSlotBytes, rowsReader, type CodeAt, type PlateWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile, KeyDestroyed, UnsupportedFormat } from '../errors.js';
 import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
 import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
@@ -42,8 +42,8 @@ export class LoadedShard {
   readonly layout: SegmentLayout;
   /** Row i's plate code (u16 or u32 as the file has it, u24 in memory where the codes fit: src/store/shard-u24.ts). */
   readonly plate: CodeAt;
-  /** Code lanes at the shard's widths (region, make and color: regionAt / makeAt / colorAt). */
-  readonly camera: CodeLane;
+  /** Row i's camera code (the file's lane, or u8 entries of run tables in memory: src/store/shard-cameras.ts). */
+  readonly camera: CodeAt;
   /** The plate → rows lane's entry j (u16, u24 in memory above 65,536 rows, or u32: src/store/shard-u24.ts). */
   readonly postings: RowAt;
   /** Arena offsets of the seq and plate → rows lanes (for kernel tasks; see src/query/segment-task.ts). */
@@ -94,7 +94,7 @@ export class LoadedShard {
     this.latOf = v.coordReader('lat');
     this.lonOf = v.coordReader('lon');
     this.plate = v.plateReader();
-    this.camera = v.codes('camera')!;
+    this.camera = v.cameraReader();
     this.regionOf = v.labelReader('region');
     this.makeOf = v.labelReader('make');
     this.colorOf = v.labelReader('color');
@@ -647,17 +647,17 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       if (lanes) view = new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header);
     }
     if (lanes) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
-    const codeWidth = (name: 'camera') => view.width(name) as LaneWidth;
     const { rows: _, ...labelLanes } = view.labelLanes();
+    const { rows: __, ...cameraLanes } = view.cameraLanes();
     const layout: SegmentLayout = {
       arena: region.arena, rows: meta.rows,
-      ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'), camera: view.ptr('camera'),
+      ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'),
       dict: view.ptr('slots'), dictCount: meta.dictCount, zones: view.ptr('zones'),
       blocks: Math.ceil(meta.rows / view.header.blockRows),
       tsWidth: view.width('ts') as 3 | 4 | 8, tsBase: view.header.tsBase,
       latWidth: view.width('lat') as 3 | 4, lonWidth: view.width('lon') as 3 | 4,
       ...(view.header.bases ? { bases: view.basesPtr() } : {}),
-      plateWidth: view.width('plate') as PlateWidth, cameraWidth: codeWidth('camera'),
+      plateWidth: view.width('plate') as PlateWidth, ...cameraLanes,
       regionWidth: 1, makeWidth: 1, colorWidth: 1, ...labelLanes,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),

@@ -10,6 +10,7 @@
  * open, while the workers sat idle (docs/storage-v2.md, "The lanes re-encoded on the shard-open workers").
  */
 import { compactSeqLane, seqTimeLimits } from './seq-blocks.js';
+import { packCameraLane } from './shard-cameras.js';
 import { ShardView, type ShardHeader } from './shard-format.js';
 import { labelLanesPacked, labelLimits, packLabelLanes } from './shard-labels.js';
 import { narrowU24Lanes, plateU24Limit } from './shard-u24.js';
@@ -37,11 +38,13 @@ export function reencodeLanes(view: ShardView): ReencodedLanes | undefined {
   const start = view.bytes;
   const labels = packLabelLanes(view);
   if (labels) view = new ShardView(view.file, start.subarray(0, labels.bytes), labels.header);
+  const cameras = packCameraLane(view);
+  if (cameras) view = new ShardView(view.file, start.subarray(0, cameras.bytes), cameras.header);
   const u24 = narrowU24Lanes(view);
   if (u24) view = new ShardView(view.file, start.subarray(0, u24.bytes), u24.header);
   const compact = compactSeqLane(view);
   if (compact) view = new ShardView(view.file, start.subarray(0, compact.bytes), compact.header);
-  return labels || u24 || compact ? { header: view.header, bytes: view.bytes.length } : undefined;
+  return labels || cameras || u24 || compact ? { header: view.header, bytes: view.bytes.length } : undefined;
 }
 
 /** What a worker answers for its re-encoding of a shard. */
