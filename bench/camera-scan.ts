@@ -40,6 +40,9 @@ for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: 
 const counts = new Map<string, number>();
 for (const rows of groups.values()) for (const r of rows) counts.set(r.camera, (counts.get(r.camera) ?? 0) + 1);
 const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+// where each camera's first read of the first day is (the boxes' centres)
+const firstAt = new Map<string, [lat: number, lon: number]>();
+for (const r of groups.values().next().value ?? []) if (!firstAt.has(r.camera)) firstAt.set(r.camera, [r.latE7 / 1e7, r.lonE7 / 1e7]);
 const files: ShardFile[] = [];
 for (const [day, rows] of groups) {
   const { bytes } = buildShard('t', 1, day, rows);
@@ -58,10 +61,10 @@ const cpu = () => {
 const cameraForm = shards.map((s) => (s.layout.cameraRuns ? 'runs' : `u${8 * (s.layout.cameraWidth ?? 4)}`)).join(', ');
 const out = [`${shards.length} shards, ${rows} rows, ${counts.size} cameras; camera lanes: ${cameraForm}; ${passes} passes; process CPU ms a pass over all shards (ns a row)`, '',
   '| filter | matched rows | count | rows out |', '| --- | ---: | ---: | ---: |'];
-const s0 = shards[0]!;
-const lat = s0.latE7(0) / 1e7, lon = s0.lonE7(0) / 1e7;
 for (const k of [1, 8, 64]) {
   const cameras = ranked.slice(Math.min(10, ranked.length - k), Math.min(10, ranked.length - k) + k);
+  // the box around the first camera's first read
+  const [lat, lon] = firstAt.get(cameras[0]!)!;
   const filters: Array<[string, (day: number) => ReadFilter]> = [
     [`${k} camera${k > 1 ? 's' : ''}`, () => ({ cameras })],
     [`${k} camera${k > 1 ? 's' : ''}, 6 h`, (day) => ({ cameras, from: day * 86_400_000 + 12 * 3_600_000, to: day * 86_400_000 + 18 * 3_600_000 })],

@@ -13,7 +13,8 @@
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
  *   │ plate    │ u32[rows]  index into the plate dictionary (also u24: plateWidth 3) │
- *   │ camera   │ u32[rows]  index into the segment's camera dictionary              │
+ *   │ camera   │ u32[rows]  index into the segment's camera dictionary; or u8       │
+ *   │          │            entries of per-run tables (cameraRuns: camera-lane.ts)  │
  *   │ region   │ u32[rows]  index into the region dictionary; 0 = no region         │
  *   │          │ (plate, camera, region, make, color: u8/u16/u32 per *Width; region │
  *   │          │  pointer 0 = the column is absent, every row has no region)        │

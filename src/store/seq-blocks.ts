@@ -16,6 +16,22 @@
  * days apart, merged by compaction), else the u32 lane stays: nothing is approximated. Seq is read only to
  * materialise hits and break ts ties (src/core/segment.ts seqReader), one extra load per row read; the u24
  * lane is read as a masked unaligned u32 load (DataView), which the padding keeps inside the lane.
+ *
+ * Seq by time (issue 11: ≤ 24 B a read at 20M). Rows are in place order inside an hour, so a block of a big
+ * tenant-day spans an hour's seqs or more (~104k at 2.5M reads a day: u24 above). But seqs follow arrival and
+ * arrival follows ts, so a row's seq lies just above the least seq of the rows read in the same minute. When the
+ * blocks are too wide for u16, the bases are taken per bucket of ts instead (a minute from the shard's first ts,
+ * ×4 while the bases would cost more than 1/16 B a row), and the lane holds u16 offsets from the row's bucket's
+ * base when every row's fits (at most 4,054 at 20M):
+ *
+ *   seq        u16 × rows           seq − seqBase − base of bucket floor((ts − origin) / ms)
+ *   seqBlocks  u32 × buckets        min (seq − seqBase) of each bucket's rows (0 for a bucket without rows)
+ *   header.seqTime                  { origin: meta.minTs, ms }   (in memory only, as seqBlocks)
+ *
+ * A shard where one read arrived long after its ts (a backfill, a camera's buffer uploaded late: an offset past
+ * 2^16) keeps the block bases. Every reader of seq by time reads the row's ts first (LoadedShard.seqAt,
+ * segmentSeqReader in src/core/segment.ts for the tasks, ShardView.seqReader): a few loads more per hit; no
+ * kernel reads seq.
  */
 import { kU24Pad } from '../core/base-lanes.js';
 import { kBlockRows } from '../core/segment.js';
