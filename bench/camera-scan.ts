@@ -49,17 +49,19 @@ for (const [day, rows] of groups) {
   files.push({ name: `t/${day}`, bytes: bytes.slice(), rows: rows.length, day });
 }
 groups.clear();
-const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 * 1024 });
-const shards = await loadShardFiles(arenas, files);
-const rows = shards.reduce((a, s) => a + s.rows, 0);
-const kernels = new Map<number, Kernels>();
-for (const s of shards) if (!kernels.has(s.layout.arena)) kernels.set(s.layout.arena, Kernels.forArena(arenas.arena(s.layout.arena), undefined, 64 * 1024 * 1024));
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+const arenas = new ArenaSet({ arenaBytes: 1024 * 1024 * 1024 });
+const loadStart = cpu();
+const shards = await loadShardFiles(arenas, files);
+const loadMs = cpu() - loadStart;
+const rows = shards.reduce((a, s) => a + s.rows, 0);
+const kernels = new Map<number, Kernels>();
+for (const s of shards) if (!kernels.has(s.layout.arena)) kernels.set(s.layout.arena, Kernels.forArena(arenas.arena(s.layout.arena), undefined, 64 * 1024 * 1024));
 const cameraForm = shards.map((s) => (s.layout.cameraRuns ? 'runs' : `u${8 * (s.layout.cameraWidth ?? 4)}`)).join(', ');
-const out = [`${shards.length} shards, ${rows} rows, ${counts.size} cameras; camera lanes: ${cameraForm}; ${passes} passes; process CPU ms a pass over all shards (ns a row)`, '',
+const out = [`${shards.length} shards, ${rows} rows, ${counts.size} cameras; camera lanes: ${cameraForm}; loaded (loadShard, every re-encoding) in ${loadMs.toFixed(0)} ms of process CPU; ${passes} passes; process CPU ms a pass over all shards (ns a row)`, '',
   '| filter | matched rows | count | rows out |', '| --- | ---: | ---: | ---: |'];
 for (const k of [1, 8, 64]) {
   const cameras = ranked.slice(Math.min(10, ranked.length - k), Math.min(10, ranked.length - k) + k);
