@@ -19,17 +19,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { HotlistQuery, ReadFilter, SearchQuery } from '../src/model/query.js';
+import type { ReadFilter, SearchQuery } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
-import { referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
 import { readIdOf } from '../src/store/ids.js';
 import { seqTimeLimits } from '../src/store/seq-blocks.js';
 import { cameraReader, kCameraRunRows } from '../src/core/camera-lane.js';
 import { segmentSeqReader } from '../src/core/segment.js';
 import { kDay, kT0, makeReads, plateMatchArb, rng, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { checkAnalytics, checkExport, checkHotlist, checkPaging, checkSearches, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
-import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
 
 const kDays = 2;
 const kTenants = ['pd-cams', 'pd-few', 'pd-late'];
@@ -125,39 +123,15 @@ function cameraQueryArb(plates: readonly string[]): fc.Arbitrary<SearchQuery> {
 
 async function checkAll(f: EngineFixture, runs: number): Promise<void> {
   const plates = frequentPlates(f.reads);
-  await fc.assert(
-    fc.asyncProperty(scopesArb, cameraQueryArb(plates), async (scopes, query) => {
-      expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-    }),
-    { numRuns: runs, seed: 7301 },
-  );
-  await fc.assert(
-    fc.asyncProperty(scopesArb, searchQueryArb(plates, kT0, kDays), async (scopes, query) => {
-      expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-    }),
-    { numRuns: Math.ceil(runs / 2), seed: 7302 },
-  );
+  await checkSearches(f, scopesArb, cameraQueryArb(plates), runs, 7301);
+  await checkSearches(f, scopesArb, searchQueryArb(plates, kT0, kDays), Math.ceil(runs / 2), 7302);
   await checkPaging(f, scopesArb, cameraQueryArb(plates), Math.ceil(runs / 3), 7303);
   await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 7304);
-  await fc.assert(
-    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), cameraFilterArb, fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
-      const seen = new Set<string>();
-      const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
-      expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
-    }),
-    { numRuns: Math.ceil(runs / 3), seed: 7307 },
-  );
+  // hot lists filtered by cameras
+  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 7307, cameraFilterArb);
   await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 7305);
-  // analyses whose filter names cameras (the row scans' camera tests)
-  const targets = f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read }));
-  await fc.assert(
-    fc.asyncProperty(scopesArb, analyticsQueryArb(targets, true), fc.subarray(cameraNames, { minLength: 2, maxLength: 5 }), async (scopes, q0, cameras) => {
-      const q = { ...q0, filter: { ...q0.filter, cameras } };
-      if (q.kind === 'multisite') q.sites = q.sites.map((site) => ({ ...site, cameras }));
-      expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
-    }),
-    { numRuns: Math.ceil(runs / 3), seed: 7306 },
-  );
+  // analyses whose filter (and multi-site sites) name cameras: the row scans' camera tests
+  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 7306, fc.subarray(cameraNames, { minLength: 2, maxLength: 5 }).map((cameras) => ({ cameras })));
   await checkExport(f, kTenants);
 }
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
-import type { Hit, HotlistQuery, SearchKey, SearchQuery, TenantScope } from '../../src/model/query.js';
+import type { Hit, HotlistQuery, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../../src/model/query.js';
 import type { StoredRead } from '../../src/model/read.js';
 import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../../src/query/reference/index.js';
 import { filterArb, kDay, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
@@ -19,10 +19,13 @@ export interface EngineFixture {
   cleanup: () => Promise<void>;
 }
 
-/** Random hot lists (up to 12 distinct entries from `plates`, a filter over `days` from kT0) equal the reference. */
-export function checkHotlist(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, plates: readonly string[], days: number, runs: number, seed?: number) {
+/**
+ * Random hot lists (up to 12 distinct entries from `plates`, a filter over `days` from kT0, or from `filters`) equal
+ * the reference.
+ */
+export function checkHotlist(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, plates: readonly string[], days: number, runs: number, seed?: number, filters: fc.Arbitrary<ReadFilter> = filterArb(kT0, days)) {
   return fc.assert(
-    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), filterArb(kT0, days), fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
+    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), filters, fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
       const seen = new Set<string>();
       const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
       expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
@@ -65,11 +68,26 @@ export function frequentPlates(reads: readonly StoredRead[], n = 2000): string[]
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p).slice(0, n);
 }
 
-/** Random analytics over a sample of the reads (every 50th) equal the reference. */
-export function checkAnalytics(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, runs: number, seed: number) {
+/**
+ * Random analytics over a sample of the reads (every 50th) equal the reference; with `only`, each query's filter
+ * (and a multi-site query's sites) also takes one of its filters (the row scans' tests of those fields).
+ */
+export function checkAnalytics(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, runs: number, seed: number, only: fc.Arbitrary<ReadFilter> = fc.constant({})) {
   return fc.assert(
-    fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), async (scopes, q) => {
+    fc.asyncProperty(scopesArb, analyticsQueryArb(f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read })), true), only, async (scopes, q0, extra) => {
+      const q = { ...q0, filter: { ...q0.filter, ...extra } };
+      if (q.kind === 'multisite') q.sites = q.sites.map((site) => ({ ...site, ...extra }));
       expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
+/** Random searches equal the reference. */
+export function checkSearches(f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, queryArb: fc.Arbitrary<SearchQuery>, runs: number, seed: number) {
+  return fc.assert(
+    fc.asyncProperty(scopesArb, queryArb, async (scopes, query) => {
+      expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
     }),
     { numRuns: runs, seed },
   );
