@@ -72,7 +72,8 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
   if (time) mins = time.mins;
   else if (span > 0xffffff) return undefined;
   const width = time || span <= 0xffff ? 2 : 3;
-  const key = time ? bucketOf(view.tsReader(), time.origin, time.ms) : (i: number) => (i / kBlockRows) | 0;
+  const keys = time?.keys;
+  const key = keys ? (i: number) => keys[i]! : (i: number) => (i / kBlockRows) | 0;
   const count = mins.length;
   // a u24 lane's padding lies past its `bytes` (as src/store/shard-u24.ts lays out its lanes)
   const laneBytes = width === 2 ? 2 * n : 3 * n + kU24Pad;
@@ -127,10 +128,10 @@ export const seqTimeLimits = { blockSpan: 0xffff, offset: 0xffff };
 const kSeqTimeMs = 60_000;
 const kTimeBasesPerRow = 1 / 16;
 
-/** Row i's time bucket: floor((ts − origin) / ms). */
-function bucketOf(ts: (i: number) => number, origin: number, ms: number): (i: number) => number {
-  return (i) => Math.floor((ts(i) - origin) / ms);
-}
+// each row's bucket, made once a shard (ts read once a row) and reused from shard to shard: u16 while a shard has
+// at most 65,536 buckets (4M rows at 1/16 B a row of bases), else u32
+let keys16 = new Uint16Array(0);
+let keys32 = new Uint32Array(0);
 
 /**
  * The bases of seq by time: per bucket of `ms` of ts from the shard's first read, the least seq offset of the
@@ -138,7 +139,7 @@ function bucketOf(ts: (i: number) => number, origin: number, ms: number): (i: nu
  * bucket's base; undefined when one does not (reads that arrived long after their ts: a backfill, a camera's
  * buffer uploaded late) or the shard spans too long a time for its rows.
  */
-function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array; origin: number; ms: number } | undefined {
+function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array; origin: number; ms: number; keys: Uint16Array | Uint32Array } | undefined {
   const n = view.rows;
   const { minTs: origin, maxTs } = view.header.meta;
   let ms = kSeqTimeMs;
@@ -147,14 +148,23 @@ function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array;
     if (ms > 2 ** 40) return undefined;
   }
   const count = Math.floor((maxTs - origin) / ms) + 1;
-  const key = bucketOf(view.tsReader(), origin, ms);
+  let keys: Uint16Array | Uint32Array;
+  if (count <= 0x10000) {
+    if (keys16.length < n) keys16 = new Uint16Array(Math.max(n, 2 * keys16.length));
+    keys = keys16;
+  } else {
+    if (keys32.length < n) keys32 = new Uint32Array(Math.max(n, 2 * keys32.length));
+    keys = keys32;
+  }
+  const ts = view.tsReader();
   const mins = new Uint32Array(count).fill(0xffffffff);
   for (let i = 0; i < n; i++) {
-    const b = key(i);
+    const b = Math.floor((ts(i) - origin) / ms);
+    keys[i] = b;
     if (seq[i]! < mins[b]!) mins[b] = seq[i]!;
   }
   const limit = seqTimeLimits.offset;
-  for (let i = 0; i < n; i++) if (seq[i]! - mins[key(i)]! > limit) return undefined;
+  for (let i = 0; i < n; i++) if (seq[i]! - mins[keys[i]!]! > limit) return undefined;
   for (let b = 0; b < count; b++) if (mins[b] === 0xffffffff) mins[b] = 0;
-  return { mins, origin, ms };
+  return { mins, origin, ms, keys };
 }
