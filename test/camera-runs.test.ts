@@ -25,8 +25,8 @@ import { readIdOf } from '../src/store/ids.js';
 import { seqTimeLimits } from '../src/store/seq-blocks.js';
 import { cameraReader, kCameraRunRows } from '../src/core/camera-lane.js';
 import { segmentSeqReader } from '../src/core/segment.js';
-import { kDay, kT0, makeReads, plateMatchArb, rng, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, checkPaging, checkSearches, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.js';
+import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
 const kDays = 2;
@@ -50,8 +50,6 @@ function withCameras(reads: Read[], byPlace: boolean, seed: number): Read[] {
     return { ...read, camera: camera(byPlace ? row * 20 + col : Math.floor(r() * kCameraCount)) };
   });
 }
-
-const sealWorkerOf = (e: Engine) => (e as unknown as { sealWorker: { run(job: unknown): Promise<unknown> } }).sealWorker;
 
 /**
  * Every shard of `tenant` has its camera lane in run tables or not (`runs`) and its seq by time or not (`byTime`);
@@ -121,18 +119,9 @@ function cameraQueryArb(plates: readonly string[]): fc.Arbitrary<SearchQuery> {
     .map((q) => (q.plate === undefined ? { filter: q.filter, limit: q.limit } : q));
 }
 
-async function checkAll(f: EngineFixture, runs: number): Promise<void> {
-  const plates = frequentPlates(f.reads);
-  await checkSearches(f, scopesArb, cameraQueryArb(plates), runs, 7301);
-  await checkSearches(f, scopesArb, searchQueryArb(plates, kT0, kDays), Math.ceil(runs / 2), 7302);
-  await checkPaging(f, scopesArb, cameraQueryArb(plates), Math.ceil(runs / 3), 7303);
-  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 7304);
-  // hot lists filtered by cameras
-  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 7307, cameraFilterArb);
-  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 7305);
-  // analyses whose filter (and multi-site sites) name cameras: the row scans' camera tests
-  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 7306, fc.subarray(cameraNames, { minLength: 2, maxLength: 5 }).map((cameras) => ({ cameras })));
-  await checkExport(f, kTenants);
+/** Every check, with hot lists and analyses also filtered by the packed fields (the kernels' and row scans' tests). */
+function checkAll(f: EngineFixture, runs: number): Promise<void> {
+  return checkFieldForms(f, scopesArb, kTenants, kDays, runs, 7300, { query: cameraQueryArb, filters: cameraFilterArb, only: fc.subarray(cameraNames, { minLength: 2, maxLength: 5 }).map((cameras): ReadFilter => ({ cameras })) });
 }
 
 describe('the camera lane by runs, seq by time', () => {
@@ -167,18 +156,7 @@ describe('the camera lane by runs, seq by time', () => {
     // a cut inside day 2: those shards are rewritten from the rows they keep, on this thread (the seal worker,
     // which reads the files' lanes, declines here), so rows are read back through the run tables and seq by time
     const cutoff = kT0 + Math.floor(1.5 * kDay);
-    const worker = sealWorkerOf(f.engine);
-    const run = worker.run;
-    worker.run = () => Promise.resolve(undefined);
-    try {
-      for (const tenant of kTenants) {
-        const res = await f.engine.dropBefore(tenant, cutoff);
-        expect(res.readsDeleted).toBe(f.reads.filter((r) => r.tenant === tenant && r.ts < cutoff).length);
-        f.reads = f.reads.filter((r) => !(r.tenant === tenant && r.ts < cutoff));
-      }
-    } finally {
-      worker.run = run;
-    }
+    await dropBeforeOnThisThread(f, kTenants, cutoff);
     expectLanes(f, 'pd-cams', true, true, 1);
     expectLanes(f, 'pd-few', false, true, 1);
     await checkAll(f, 30);

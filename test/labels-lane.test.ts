@@ -17,8 +17,8 @@ import type { Read, StoredRead } from '../src/model/read.js';
 import { readIdOf } from '../src/store/ids.js';
 import { labelLanesPacked, labelLimits } from '../src/store/shard-labels.js';
 import { kMaxLabelTriples } from '../src/core/label-lanes.js';
-import { kDay, kT0, makeReads, plateMatchArb, rng, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, checkPaging, checkSearches, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.js';
+import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
 const kDays = 2;
@@ -53,8 +53,6 @@ function withLabels(reads: Read[], seed: number, regions: number, makes: number,
     return out;
   });
 }
-
-const sealWorkerOf = (e: Engine) => (e as unknown as { sealWorker: { run(job: unknown): Promise<unknown> } }).sealWorker;
 
 /**
  * Every shard of `tenant` has the labels form `form` (a u8 or u16 labels lane, or its three lanes), and every row's
@@ -130,18 +128,9 @@ const analyticsLabelsArb: fc.Arbitrary<ReadFilter> = fc.oneof(
   fc.subarray(['white', 'BLACK', 'red', 'GREEN', 'Pink'], { minLength: 2, maxLength: 4 }).map((colors) => ({ colors })),
 );
 
-async function checkAll(f: EngineFixture, runs: number): Promise<void> {
-  const plates = frequentPlates(f.reads);
-  await checkSearches(f, scopesArb, labelQueryArb(plates), runs, 5301);
-  await checkSearches(f, scopesArb, searchQueryArb(plates, kT0, kDays), Math.ceil(runs / 2), 5302);
-  await checkPaging(f, scopesArb, labelQueryArb(plates), Math.ceil(runs / 3), 5303);
-  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 5304);
-  // hot lists filtered by regions / makes / colors
-  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 2), 5307, labelFilterArb);
-  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 5305);
-  // analyses whose filter (and multi-site sites) also name regions / makes / colors: the row scans' label tests
-  await checkAnalytics(f, scopesArb, Math.ceil(runs / 2), 5306, analyticsLabelsArb);
-  await checkExport(f, kTenants);
+/** Every check, with hot lists and analyses also filtered by the packed fields (the kernels' and row scans' tests). */
+function checkAll(f: EngineFixture, runs: number): Promise<void> {
+  return checkFieldForms(f, scopesArb, kTenants, kDays, runs, 5300, { query: labelQueryArb, filters: labelFilterArb, only: analyticsLabelsArb });
 }
 
 describe('region, make and color as one labels lane in memory', () => {
@@ -174,18 +163,7 @@ describe('region, make and color as one labels lane in memory', () => {
     // a cut inside day 2: those shards are rewritten from the rows they keep, on this thread (the seal worker,
     // which reads the files' lanes, declines here), so the rows are read back through regionAt / makeAt / colorAt
     const cutoff = kT0 + Math.floor(1.5 * kDay);
-    const worker = sealWorkerOf(f.engine);
-    const run = worker.run;
-    worker.run = () => Promise.resolve(undefined);
-    try {
-      for (const tenant of ['pd-u16', 'pd-three', 'pd-u8']) {
-        const res = await f.engine.dropBefore(tenant, cutoff);
-        expect(res.readsDeleted).toBe(f.reads.filter((r) => r.tenant === tenant && r.ts < cutoff).length);
-        f.reads = f.reads.filter((r) => !(r.tenant === tenant && r.ts < cutoff));
-      }
-    } finally {
-      worker.run = run;
-    }
+    await dropBeforeOnThisThread(f, ['pd-u16', 'pd-three', 'pd-u8'], cutoff);
     expectLabels(f, 'pd-u16', 2, 1);
     expectLabels(f, 'pd-three', 'three', 1);
     expectLabels(f, 'pd-u8', 1, 1);

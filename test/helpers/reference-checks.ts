@@ -8,7 +8,7 @@ import type { Engine } from '../../src/engine/index.js';
 import type { Hit, HotlistQuery, ReadFilter, SearchKey, SearchQuery, TenantScope } from '../../src/model/query.js';
 import type { StoredRead } from '../../src/model/read.js';
 import { matchesFilter, referenceHotlistSearch, referenceSearch } from '../../src/query/reference/index.js';
-import { filterArb, kDay, kT0, plateMatchArb, tempDataDir } from './engine-data.js';
+import { filterArb, kDay, kT0, plateMatchArb, searchQueryArb, tempDataDir } from './engine-data.js';
 import { analyticsQueryArb, referenceAnalytics } from './analytics-data.js';
 
 /** An engine over a temporary data dir, and every read it holds (as stored). */
@@ -132,5 +132,45 @@ export async function checkExactPlates(f: EngineFixture, scopes: TenantScope[], 
   for (const plate of plates) {
     const query: SearchQuery = { plate: { pattern: plate, mode: 'exact', maxEdits: 0, ocr: false, transpositions: false }, filter: {}, limit: 1000 };
     expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
+  }
+}
+
+/**
+ * The checks of an engine whose lanes hold some fields in a form of their own (the labels lane, the camera runs):
+ * searches by `queryArb` and by the shared arbitrary, cursors, hot lists plain and filtered by `filters`, analyses
+ * plain and with `only` in their filters, and every tenant's export. Seeds from `seed` + 1 … 7.
+ */
+export async function checkFieldForms(
+  f: EngineFixture, scopesArb: fc.Arbitrary<TenantScope[]>, tenants: readonly string[], days: number, runs: number, seed: number,
+  arbs: { query: (plates: readonly string[]) => fc.Arbitrary<SearchQuery>; filters: fc.Arbitrary<ReadFilter>; only: fc.Arbitrary<ReadFilter> },
+): Promise<void> {
+  const plates = frequentPlates(f.reads);
+  await checkSearches(f, scopesArb, arbs.query(plates), runs, seed + 1);
+  await checkSearches(f, scopesArb, searchQueryArb(plates, kT0, days), Math.ceil(runs / 2), seed + 2);
+  await checkPaging(f, scopesArb, arbs.query(plates), Math.ceil(runs / 3), seed + 3);
+  await checkHotlist(f, scopesArb, plates, days, Math.ceil(runs / 3), seed + 4);
+  await checkHotlist(f, scopesArb, plates, days, Math.ceil(runs / 2), seed + 7, arbs.filters);
+  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), seed + 5);
+  await checkAnalytics(f, scopesArb, Math.ceil(runs / 2), seed + 6, arbs.only);
+  await checkExport(f, tenants);
+}
+
+/**
+ * Drops each of `tenants`' reads before `cutoff` with the seal worker declining its rewrites, so the shards are
+ * rewritten on this thread from the rows they keep (read back from the loaded lanes, not the files), and checks
+ * each tenant's count; `f.reads` loses them too.
+ */
+export async function dropBeforeOnThisThread(f: EngineFixture, tenants: readonly string[], cutoff: number): Promise<void> {
+  const worker = (f.engine as unknown as { sealWorker: { run(job: unknown): Promise<unknown> } }).sealWorker;
+  const run = worker.run;
+  worker.run = () => Promise.resolve(undefined);
+  try {
+    for (const tenant of tenants) {
+      const res = await f.engine.dropBefore(tenant, cutoff);
+      expect(res.readsDeleted).toBe(f.reads.filter((r) => r.tenant === tenant && r.ts < cutoff).length);
+      f.reads = f.reads.filter((r) => !(r.tenant === tenant && r.ts < cutoff));
+    }
+  } finally {
+    worker.run = run;
   }
 }
