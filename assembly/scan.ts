@@ -455,7 +455,7 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
         if ((r >> kCameraRunShift) != camRun) {
           cameraRunSetup(seg, r >> kCameraRunShift, cameraMask, cameraMaskLen);
           // no camera of the run passes: none of its rows does (the loop's r++ lands on the next run)
-          if (!camWide && camBits == 0) {
+          if (!camAny) {
             r = min(hi, (camRun + 1) << kCameraRunShift) - 1;
             continue;
           }
@@ -521,12 +521,15 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
 // The camera lane by runs (ABI 10, src/core/camera-lane.ts): a row's u8 entry indexes its run's table of camera
 // codes (u16, ascending), and the filter's mask is over codes. Once a run (rows are visited in ascending order in a
 // scan), its entries' passes become the bits of camBits (runs of at most 64 entries: a row is then a byte load
-// and a bit test) or, for a wider run, each row's entry goes through the table and the mask. Per instance state
+// and a bit test) or, for a wider run, each row's entry goes through the table and the mask; a run none of whose
+// entries passes is skipped whole by the label scan. Per instance state
 // (globals are the instance's own, one instance a thread), reset by scan() at every call.
 const kNoRun: u32 = 0xffffffff;
 let camRun: u32 = kNoRun;
 let camBits: u64 = 0;
 let camWide: bool = false;
+/** Some entry of the set-up run passes: a run without one is skipped whole by the label scan. */
+let camAny: bool = false;
 let camTable: usize = 0;
 
 /** Sets up run `run` of the segment's camera tables against the mask (see above). */
@@ -537,12 +540,17 @@ function cameraRunSetup(seg: usize, run: u32, mask: usize, maskLen: u32): void {
   camTable = <usize>load<u32>(seg, S_CAMERA_TABLE) + (<usize>start << 1);
   camWide = count > 64;
   let bits: u64 = 0;
+  let any = false;
   if (!camWide) {
     for (let k: u32 = 0; k < count; k++) {
       if (cameraEntryPasses(k, mask, maskLen) != 0) bits |= (<u64>1) << <u64>k;
     }
+    any = bits != 0;
+  } else {
+    for (let k: u32 = 0; k < count && !any; k++) any = cameraEntryPasses(k, mask, maskLen) != 0;
   }
   camBits = bits;
+  camAny = any;
 }
 
 /** Whether entry k of the set-up run's table passes the mask (1 / 0). */
