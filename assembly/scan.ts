@@ -15,13 +15,14 @@
 // (1e-7°); ts, lat and lon may also be u24 offsets from a base per run of kBaseRows rows (ABI 7,
 // src/core/base-lanes.ts: bounds become offsets once per run, the kernel widens 4 values per swizzle), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width; plate also u24, ABI 9),
 // zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
-// dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted").
+// dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted"). A camera lane may
+// also be u8 entries into a table per run of 256 rows (ABI 10, src/core/camera-lane.ts): see cameraRunPasses.
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
   F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
-  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
-  W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
+  W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kCameraRunShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
   kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
 import { haversineM, inPolygon } from './util/geo';
@@ -40,6 +41,7 @@ const kAttrs: i32 = kFilterMakes | kFilterColors;
  */
 export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u32, outRows: usize, outDist: usize, capacity: u32): u32 {
   const flags = filter != 0 ? load<i32>(filter, F_FLAGS) : 0;
+  camRun = kNoRun;
   if ((flags & kFilterEmpty) != 0) return 0;
   const zones = load<u32>(seg, S_ZONES);
   const blocks = load<u32>(seg, S_BLOCKS);
@@ -397,7 +399,7 @@ function boxMask16mixed(lat: usize, lon: usize, ri: usize, lat24: bool, lon24: b
   region: usize, regionMask: usize, regionMaskLen: u32, ring: usize, ringCount: i32,
   nearLat: f64, nearLon: f64, radiusLo: f64, radiusHi: f64,
 ): bool {
-  if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, widths, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
+  if ((flags & (kFilterCameras | kFilterRegions)) != 0 && !labelsPass(flags, seg, widths, ri, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen)) return false;
   if ((flags & kAttrs) != 0 && !attrsPass(flags, seg, widths, filter, ri)) return false;
   if ((flags & (kFilterPolygon | kFilterNear)) == 0) return true;
   const lat = loadCoord(latCol, ri, lat24, latBase);
@@ -449,8 +451,20 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
     const ri = <usize>r;
     let pass: u32 = 1;
     if (useCamera) {
-      const c = loadCode(camera, ri, cameraShift);
-      pass = c < cameraMaskLen ? <u32>load<u8>(cameraMask + <usize>c) : 0;
+      if (cameraShift == 3) {
+        if ((r >> kCameraRunShift) != camRun) {
+          cameraRunSetup(seg, r >> kCameraRunShift, cameraMask, cameraMaskLen);
+          // no camera of the run passes: none of its rows does (the loop's r++ lands on the next run)
+          if (!camAny) {
+            r = min(hi, (camRun + 1) << kCameraRunShift) - 1;
+            continue;
+          }
+        }
+        pass = camWide ? cameraEntryPasses(load<u8>(camera + ri), cameraMask, cameraMaskLen) : <u32>((camBits >> <u64>load<u8>(camera + ri)) & 1);
+      } else {
+        const c = loadCode(camera, ri, cameraShift);
+        pass = c < cameraMaskLen ? <u32>load<u8>(cameraMask + <usize>c) : 0;
+      }
     }
     if (useRegion) {
       const g = loadCode(region, ri, regionShift);
@@ -487,16 +501,72 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
 }
 
 // @ts-ignore: decorator
-@inline function labelsPass(flags: i32, widths: u32, ri: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32, region: usize, regionMask: usize, regionMaskLen: u32): bool {
+@inline function labelsPass(flags: i32, seg: usize, widths: u32, ri: usize, camera: usize, cameraMask: usize, cameraMaskLen: u32, region: usize, regionMask: usize, regionMaskLen: u32): bool {
   if ((flags & kFilterCameras) != 0) {
-    const c = loadCode(camera, ri, (widths >> W_CAMERA) & 3);
-    if (c >= cameraMaskLen || load<u8>(cameraMask + <usize>c) == 0) return false;
+    const shift = (widths >> W_CAMERA) & 3;
+    if (shift == 3) {
+      if (!cameraRunPasses(seg, ri, camera, cameraMask, cameraMaskLen)) return false;
+    } else {
+      const c = loadCode(camera, ri, shift);
+      if (c >= cameraMaskLen || load<u8>(cameraMask + <usize>c) == 0) return false;
+    }
   }
   if ((flags & kFilterRegions) != 0) {
     const g = loadCode(region, ri, (widths >> W_REGION) & 3);
     if (g >= regionMaskLen || load<u8>(regionMask + <usize>g) == 0) return false;
   }
   return true;
+}
+
+// The camera lane by runs (ABI 10, src/core/camera-lane.ts): a row's u8 entry indexes its run's table of camera
+// codes (u16, ascending), and the filter's mask is over codes. Once a run (rows are visited in ascending order in a
+// scan), its entries' passes become the bits of camBits (runs of at most 64 entries: a row is then a byte load
+// and a bit test) or, for a wider run, each row's entry goes through the table and the mask; a run none of whose
+// entries passes is skipped whole by the label scan. Per instance state
+// (globals are the instance's own, one instance a thread), reset by scan() at every call.
+const kNoRun: u32 = 0xffffffff;
+let camRun: u32 = kNoRun;
+let camBits: u64 = 0;
+let camWide: bool = false;
+/** Some entry of the set-up run passes: a run without one is skipped whole by the label scan. */
+let camAny: bool = false;
+let camTable: usize = 0;
+
+/** Sets up run `run` of the segment's camera tables against the mask (see above). */
+function cameraRunSetup(seg: usize, run: u32, mask: usize, maskLen: u32): void {
+  const runs = <usize>load<u32>(seg, S_CAMERA_RUNS) + (<usize>run << 2);
+  const start = load<u32>(runs), count = load<u32>(runs, 4) - start;
+  camRun = run;
+  camTable = <usize>load<u32>(seg, S_CAMERA_TABLE) + (<usize>start << 1);
+  camWide = count > 64;
+  let bits: u64 = 0;
+  let any = false;
+  if (!camWide) {
+    for (let k: u32 = 0; k < count; k++) {
+      if (cameraEntryPasses(k, mask, maskLen) != 0) bits |= (<u64>1) << <u64>k;
+    }
+    any = bits != 0;
+  } else {
+    for (let k: u32 = 0; k < count && !any; k++) any = cameraEntryPasses(k, mask, maskLen) != 0;
+  }
+  camBits = bits;
+  camAny = any;
+}
+
+/** Whether entry k of the set-up run's table passes the mask (1 / 0). */
+// @ts-ignore: decorator
+@inline function cameraEntryPasses(k: u32, mask: usize, maskLen: u32): u32 {
+  const c = <u32>load<u16>(camTable + (<usize>k << 1));
+  return c < maskLen ? <u32>load<u8>(mask + <usize>c) : 0;
+}
+
+/** Whether row ri's camera passes the mask, through its run's table. */
+// @ts-ignore: decorator
+@inline function cameraRunPasses(seg: usize, ri: usize, camera: usize, mask: usize, maskLen: u32): bool {
+  const run = <u32>(ri >> kCameraRunShift);
+  if (run != camRun) cameraRunSetup(seg, run, mask, maskLen);
+  const k = <u32>load<u8>(camera + ri);
+  return (camWide ? cameraEntryPasses(k, mask, maskLen) : <u32>((camBits >> <u64>k) & 1)) != 0;
 }
 
 /** Every row passes (no filter left for this block, no plate condition). */

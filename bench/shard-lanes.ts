@@ -6,9 +6,10 @@
  *   node dist/bench/shard-lanes.js [--reads 1000000] [--seed 1] [--days 28] [--tenants 3] [--memory] [--tenant-seqs] [--three-lanes] [--scan 5]
  *
  * `--memory`: the lanes as the loader leaves them in the arena instead of the file's: region, make and color as
- * one labels lane with its triple table (src/store/shard-labels.ts; not with `--three-lanes`), ts / lat / lon as u24
+ * one labels lane with its triple table (src/store/shard-labels.ts; not with `--three-lanes`), a u16 camera lane as u8
+ * entries of per-run tables (src/store/shard-cameras.ts), ts / lat / lon as u24
  * lanes where they fit, u32 postings and plate lanes as u24 (src/store/shard-u24.ts), seq as u16 or u24 from
- * block bases (src/store/seq-blocks.ts); the
+ * block bases or u16 from time buckets (src/store/seq-blocks.ts); the
  * widths column then counts shards per width. Seqs are numbered with one counter over all tenants unless
  * `--tenant-seqs`, which numbers them per tenant as the engine does (a block's seq span is then that
  * tenant's appends over the hours the block covers, not every tenant's).
@@ -31,6 +32,7 @@ import { buildShardV1 } from '../src/store/shard-format-v1.js';
 import { compactSeqLane } from '../src/store/seq-blocks.js';
 import { narrowU24Lanes } from '../src/store/shard-u24.js';
 import { packLabelLanes } from '../src/store/shard-labels.js';
+import { packCameraLane } from '../src/store/shard-cameras.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 import { ArenaSet } from '../src/core/arena.js';
 import { Kernels } from '../src/core/kernels.js';
@@ -88,6 +90,8 @@ for (const [k, rows] of groups) {
   if (inMemory) {
     const labels = values['three-lanes'] ? undefined : packLabelLanes(view);
     if (labels) view = new ShardView(k, bytes.subarray(0, labels.bytes), labels.header);
+    const cameras = packCameraLane(view);
+    if (cameras) view = new ShardView(k, bytes.subarray(0, cameras.bytes), cameras.header);
     const u24 = narrowU24Lanes(view);
     if (u24) view = new ShardView(k, bytes.subarray(0, u24.bytes), u24.header);
     const seq = compactSeqLane(view);

@@ -12,16 +12,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
-import type { HotlistQuery, ReadFilter, SearchQuery } from '../src/model/query.js';
+import type { ReadFilter, SearchQuery } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
-import { referenceHotlistSearch, referenceSearch } from '../src/query/reference/index.js';
 import { readIdOf } from '../src/store/ids.js';
 import { labelLanesPacked, labelLimits } from '../src/store/shard-labels.js';
 import { kMaxLabelTriples } from '../src/core/label-lanes.js';
-import { kDay, kT0, makeReads, plateMatchArb, rng, searchQueryArb } from './helpers/engine-data.js';
-import { checkAnalytics, checkExport, checkHotlist, checkPaging, engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
+import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.js';
+import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
-import { analyticsQueryArb, referenceAnalytics } from './helpers/analytics-data.js';
 
 const kDays = 2;
 const kTenants = ['pd-u8', 'pd-u16', 'pd-three'];
@@ -55,8 +53,6 @@ function withLabels(reads: Read[], seed: number, regions: number, makes: number,
     return out;
   });
 }
-
-const sealWorkerOf = (e: Engine) => (e as unknown as { sealWorker: { run(job: unknown): Promise<unknown> } }).sealWorker;
 
 /**
  * Every shard of `tenant` has the labels form `form` (a u8 or u16 labels lane, or its three lanes), and every row's
@@ -125,18 +121,6 @@ function labelQueryArb(plates: readonly string[]): fc.Arbitrary<SearchQuery> {
     .map((q) => (q.plate === undefined ? { filter: q.filter, limit: q.limit } : q));
 }
 
-/** Hot lists (up to 12 distinct entries) filtered by regions / makes / colors. */
-function checkLabelHotlist(f: EngineFixture, plates: readonly string[], runs: number, seed: number) {
-  return fc.assert(
-    fc.asyncProperty(scopesArb, fc.array(plateMatchArb(plates), { minLength: 1, maxLength: 12 }), labelFilterArb, fc.integer({ min: 1, max: 30 }), async (scopes, entries, filter, limitPerPlate) => {
-      const seen = new Set<string>();
-      const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
-      expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
-    }),
-    { numRuns: runs, seed },
-  );
-}
-
 /** One broad label filter (an analysis keeps the reads of the vehicles it names). */
 const analyticsLabelsArb: fc.Arbitrary<ReadFilter> = fc.oneof(
   fc.subarray(['CA', 'NV', 'OR', 'R0', 'R1', 'R2', 'R3', 'WA'], { minLength: 2, maxLength: 6 }).map((regions) => ({ regions })),
@@ -144,39 +128,9 @@ const analyticsLabelsArb: fc.Arbitrary<ReadFilter> = fc.oneof(
   fc.subarray(['white', 'BLACK', 'red', 'GREEN', 'Pink'], { minLength: 2, maxLength: 4 }).map((colors) => ({ colors })),
 );
 
-/** Analyses whose filter (and multi-site sites) also name regions / makes / colors: the row scans' label tests. */
-function checkLabelAnalytics(f: EngineFixture, runs: number, seed: number) {
-  const targets = f.reads.filter((_, i) => i % 50 === 0).map((read) => ({ tenant: read.tenant, read }));
-  return fc.assert(
-    fc.asyncProperty(scopesArb, analyticsQueryArb(targets, true), analyticsLabelsArb, async (scopes, q0, only) => {
-      const q = { ...q0, filter: { ...q0.filter, ...only } };
-      if (q.kind === 'multisite') q.sites = q.sites.map((site) => ({ ...site, ...only }));
-      expect(await f.engine.analytics(scopes, q)).toEqual(referenceAnalytics(f.reads, scopes, q));
-    }),
-    { numRuns: runs, seed },
-  );
-}
-
-async function checkAll(f: EngineFixture, runs: number): Promise<void> {
-  const plates = frequentPlates(f.reads);
-  await fc.assert(
-    fc.asyncProperty(scopesArb, labelQueryArb(plates), async (scopes, query) => {
-      expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-    }),
-    { numRuns: runs, seed: 5301 },
-  );
-  await fc.assert(
-    fc.asyncProperty(scopesArb, searchQueryArb(plates, kT0, kDays), async (scopes, query) => {
-      expect(await f.engine.search(scopes, query)).toEqual(referenceSearch(f.reads, scopes, query));
-    }),
-    { numRuns: Math.ceil(runs / 2), seed: 5302 },
-  );
-  await checkPaging(f, scopesArb, labelQueryArb(plates), Math.ceil(runs / 3), 5303);
-  await checkHotlist(f, scopesArb, plates, kDays, Math.ceil(runs / 3), 5304);
-  await checkLabelHotlist(f, plates, Math.ceil(runs / 2), 5307);
-  await checkAnalytics(f, scopesArb, Math.ceil(runs / 3), 5305);
-  await checkLabelAnalytics(f, Math.ceil(runs / 2), 5306);
-  await checkExport(f, kTenants);
+/** Every check, with hot lists and analyses also filtered by the packed fields (the kernels' and row scans' tests). */
+function checkAll(f: EngineFixture, runs: number): Promise<void> {
+  return checkFieldForms(f, scopesArb, kTenants, kDays, runs, 5300, { query: labelQueryArb, filters: labelFilterArb, only: analyticsLabelsArb });
 }
 
 describe('region, make and color as one labels lane in memory', () => {
@@ -209,18 +163,7 @@ describe('region, make and color as one labels lane in memory', () => {
     // a cut inside day 2: those shards are rewritten from the rows they keep, on this thread (the seal worker,
     // which reads the files' lanes, declines here), so the rows are read back through regionAt / makeAt / colorAt
     const cutoff = kT0 + Math.floor(1.5 * kDay);
-    const worker = sealWorkerOf(f.engine);
-    const run = worker.run;
-    worker.run = () => Promise.resolve(undefined);
-    try {
-      for (const tenant of ['pd-u16', 'pd-three', 'pd-u8']) {
-        const res = await f.engine.dropBefore(tenant, cutoff);
-        expect(res.readsDeleted).toBe(f.reads.filter((r) => r.tenant === tenant && r.ts < cutoff).length);
-        f.reads = f.reads.filter((r) => !(r.tenant === tenant && r.ts < cutoff));
-      }
-    } finally {
-      worker.run = run;
-    }
+    await dropBeforeOnThisThread(f, ['pd-u16', 'pd-three', 'pd-u8'], cutoff);
     expectLabels(f, 'pd-u16', 2, 1);
     expectLabels(f, 'pd-three', 'three', 1);
     expectLabels(f, 'pd-u8', 1, 1);

@@ -8,9 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArenaSet } from '../src/core/arena.js';
-import { kBlockRows, seqReader } from '../src/core/segment.js';
+import { kBlockRows, segmentSeqReader } from '../src/core/segment.js';
 import { buildShard, readShardHeader } from '../src/store/shard-format.js';
 import { loadShard, unloadShard, type LoadedShard } from '../src/store/shard-loader.js';
+import { seqTimeLimits } from '../src/store/seq-blocks.js';
 import { LocalObjectStore } from '../src/store/local-object-store.js';
 import { toE7 } from '../src/store/tenant-store.js';
 import type { RowRecord } from '../src/store/wal-record.js';
@@ -39,7 +40,7 @@ const put = (dir: string, name: string, rows: RowRecord[]) => putShardFile(dir, 
 function expectRows(s: LoadedShard, rows: RowRecord[], arenas: ArenaSet): void {
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   const mem = arenas.arena(s.layout.arena).memory.buffer;
-  const task = seqReader(mem, s.seqPtr, s.rows, s.layout.seqWidth, s.layout.seqBase, s.layout.seqBlocks);
+  const task = segmentSeqReader(mem, s.layout, s.seqPtr);
   const viewSeq = s.view.seqReader();
   const seen = new Set<number>();
   const bad: string[] = [];
@@ -98,8 +99,59 @@ describe('seq lane in blocks', () => {
     }
   });
 
+  it('u16 offsets from a base per bucket of ts when blocks span 2^16 or more and every read lies within 2^16 of its bucket\'s first', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const arenas = new ArenaSet({ arenaBytes: 64 << 20 });
+      const store = new LocalObjectStore(dir);
+      // the buckets: a minute, ×4 while they would cost more than 1/16 B a row (24,653 rows over a day: 4 minutes)
+      const ms = 4 * 60_000;
+      /** The plain definition: the largest seq − (least seq of its bucket of ts from the first ts) over the rows. */
+      const widest = (rows: RowRecord[]): number => {
+        const t0 = Math.min(...rows.map((r) => r.ts));
+        const bucket = (r: RowRecord) => Math.floor((r.ts - t0) / ms);
+        const least = new Map<number, number>();
+        for (const r of rows) least.set(bucket(r), Math.min(least.get(bucket(r)) ?? Infinity, r.seq));
+        return Math.max(...rows.map((r) => r.seq - least.get(bucket(r))!));
+      };
+      // rows in hour and place order: a block spans hours of seqs (30 apart: other tenants' reads in between)
+      const inOrder = rowsOf(3 * kBlockRows + 77, (i) => 100 + i * 30, 4);
+      // the same with every 500th read arriving 70,003 seqs late: u24 from blocks
+      const late = rowsOf(3 * kBlockRows + 77, (i) => 100 + i * 10 + (i % 500 === 7 ? 70_003 : 0), 5);
+      const w = widest(inOrder);
+      expect(w).toBeGreaterThan(100);
+      const cases: Array<[string, RowRecord[], number, number, boolean]> = [
+        ['in order', inOrder, 0xffff, 2, true],
+        ['at the offset limit', inOrder, w, 2, true],
+        ['one past the offset limit', inOrder, w - 1, 3, false],
+        ['late reads', late, 0xffff, 3, false],
+      ];
+      for (const [k, [what, rows, offset, width, byTime]] of cases.entries()) {
+        seqTimeLimits.offset = offset;
+        const { entry, fileBytes } = await put(dir, `t${k}.shard`, rows);
+        const s = await loadShard(arenas, store, entry);
+        expect(s.layout.seqWidth, what).toBe(width);
+        expect(s.layout.seqTime !== undefined, what).toBe(byTime);
+        if (byTime) {
+          // the u32 lane was 4 B a row; now 2 B a row plus 4 B a minute of the day's span (and alignment)
+          expect(s.layout.seqTime!.ms, what).toBe(ms);
+          expect(s.layout.seqTime!.buckets, what).toBe(Math.floor((entry.maxTs - entry.minTs) / ms) + 1);
+          expect(fileBytes - arenas.allocatedBytes, what).toBeGreaterThanOrEqual(rows.length - 4 * s.layout.seqTime!.buckets - 256);
+        }
+        expectRows(s, rows, arenas);
+        unloadShard(arenas, s);
+        expect(arenas.allocatedBytes).toBe(0);
+      }
+    } finally {
+      seqTimeLimits.offset = 0xffff;
+      await cleanup();
+    }
+  });
+
   it('u24 offsets when a block spans 2^16 to 2^24 − 1 seqs, the u32 lane from 2^24, tiny shards as they are', async () => {
     const { dir, cleanup } = await tempDataDir();
+    // seq by time off: these spans are the block bases' (test/seq-time.test.ts has seq by time)
+    seqTimeLimits.blockSpan = Infinity;
     try {
       const arenas = new ArenaSet({ arenaBytes: 64 << 20 });
       const store = new LocalObjectStore(dir);
@@ -134,6 +186,7 @@ describe('seq lane in blocks', () => {
         expect(arenas.allocatedBytes).toBe(0);
       }
     } finally {
+      seqTimeLimits.blockSpan = 0xffff;
       await cleanup();
     }
   });
@@ -143,9 +196,10 @@ describe('seq lane in blocks', () => {
     const dv = new DataView(bytes.buffer, bytes.byteOffset);
     const hb = dv.getUint32(12, true);
     const text = new TextDecoder().decode(bytes.subarray(16, 16 + hb));
-    for (const field of ['seqBlocks', 'bases', 'labels', 'labelTriples']) {
+    for (const field of ['seqBlocks', 'seqTime', 'bases', 'labels', 'labelTriples', 'cameraRuns', 'cameraTable']) {
       const header = JSON.parse(text);
-      if (field.startsWith('label')) header.lanes[field] = { at: 0, bytes: 4, width: 2 };
+      if (field.startsWith('label') || field.startsWith('camera')) header.lanes[field] = { at: 0, bytes: 4, width: 2 };
+      else if (field === 'seqTime') header[field] = { origin: 0, ms: 60_000 };
       else header[field] = { at: 0, bytes: 4, width: 4 };
       const json = new TextEncoder().encode(JSON.stringify(header));
       const out = new Uint8Array(bytes.length + json.length);

@@ -10,7 +10,7 @@ import { ArenaSet } from '../src/core/arena.js';
 import { baseRuns, kBaseBytes, kBaseLat, kBaseLon, kBaseMax, kBaseRows, kBaseTs } from '../src/core/base-lanes.js';
 import { Kernels } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
-import { coordReader, seqReader, tsReader } from '../src/core/segment.js';
+import { coordReader, segmentSeqReader, tsReader } from '../src/core/segment.js';
 import { loadShard, unloadShard, type LoadedShard } from '../src/store/shard-loader.js';
 import { LocalObjectStore } from '../src/store/local-object-store.js';
 import { toE7 } from '../src/store/tenant-store.js';
@@ -44,7 +44,7 @@ function expectRows(s: LoadedShard, rows: RowRecord[], arenas: ArenaSet): void {
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   const mem = arenas.arena(s.layout.arena).memory.buffer;
   const ts = tsReader(mem, s.layout), lat = coordReader(mem, s.layout, 'lat'), lon = coordReader(mem, s.layout, 'lon');
-  const seq = seqReader(mem, s.seqPtr, s.rows, s.layout.seqWidth, s.layout.seqBase, s.layout.seqBlocks);
+  const seq = segmentSeqReader(mem, s.layout, s.seqPtr);
   const bad: string[] = [];
   for (let i = 0; i < s.rows && bad.length < 5; i++) {
     const r = bySeq.get(s.seqAt(i));

@@ -65,8 +65,18 @@
  * shard narrows a u32 plate lane to it (src/store/shard-u24.ts; docs/storage-v2.md, "Step 5e built").
  */
 
+/*
+ * ABI 10: the camera field of `widths` (bits 4–5) may be 3: u8 entries into a table per run of kCameraRunRows rows
+ * (src/core/camera-lane.ts; a loaded shard packs its u16 lane so: src/store/shard-cameras.ts), the tables in the
+ * descriptor's padding:
+ *
+ *   68   u32  cameraRuns   u32 × (runs + 1): where each run's entries start in cameraTable
+ *   72   u32  cameraTable  u16 camera codes (ids into the segment's camera dictionary), each run's ascending
+ *   76   4 bytes padding
+ */
+
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 9;
+export const kAbiVersion = 10;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -143,6 +153,8 @@ export const S_COLOR = 48;
 export const S_WIDTHS = 52;
 export const S_TS_BASE = 56;
 export const S_BASES = 64;
+export const S_CAMERA_RUNS = 68;
+export const S_CAMERA_TABLE = 72;
 /** Bit positions of each lane's log2 width in the S_WIDTHS word. */
 export const W_TS = 0;
 export const W_PLATE = 2;

@@ -13,7 +13,8 @@
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
  *   │ plate    │ u32[rows]  index into the plate dictionary (also u24: plateWidth 3) │
- *   │ camera   │ u32[rows]  index into the segment's camera dictionary              │
+ *   │ camera   │ u32[rows]  index into the segment's camera dictionary; or u8       │
+ *   │          │            entries of per-run tables (cameraRuns: camera-lane.ts)  │
  *   │ region   │ u32[rows]  index into the region dictionary; 0 = no region         │
  *   │          │ (plate, camera, region, make, color: u8/u16/u32 per *Width; region │
  *   │          │  pointer 0 = the column is absent, every row has no region)        │
@@ -96,6 +97,14 @@ export interface SegmentLayout {
    */
   plateWidth?: PlateWidth;
   cameraWidth?: LaneWidth;
+  /**
+   * The camera lane by runs (src/core/camera-lane.ts): when set, `camera` holds u8 entries into a table per run of
+   * 256 rows, `cameraRuns` (u32 × (runs + 1)) where each run's entries start in `cameraTable` (u16 camera codes, of
+   * `cameraEntries` entries). Read it with cameraReader.
+   */
+  cameraRuns?: number;
+  cameraTable?: number;
+  cameraEntries?: number;
   regionWidth?: LaneWidth;
   makeWidth?: LaneWidth;
   colorWidth?: LaneWidth;
@@ -108,6 +117,11 @@ export interface SegmentLayout {
   seqWidth?: 2 | 3 | 4 | 8;
   seqBase?: number;
   seqBlocks?: number;
+  /**
+   * Seq by time (src/store/seq-blocks.ts): `seqBlocks` holds `buckets` bases, one per `ms` of ts from `origin`,
+   * and the u16 seq lane offsets from the row's bucket's base (read it with seqReader, which reads ts for it).
+   */
+  seqTime?: { origin: number; ms: number; buckets: number };
   /**
    * Arena offset of the plate → rows index (row indexes ordered by (plate, row)): u16, u32, or u24 (3: a loaded
    * shard of more than 65,536 rows narrows its u32 lane in memory, src/store/shard-u24.ts; read it with rowsReader).
@@ -211,6 +225,12 @@ export function tsReader(buffer: ArrayBufferLike, seg: SegmentLayout): (i: numbe
   return (i) => ts32[2 * i + 1]! * 4294967296 + (ts32[2 * i]! >>> 0);
 }
 
+/** The seq of row i of a segment from its seq lane at `ptr` (the layout's, or a task's copy of it), whatever its form. */
+export function segmentSeqReader(buffer: ArrayBufferLike, seg: SegmentLayout, ptr = seg.seq!): (i: number) => number {
+  const time = seg.seqTime && { ...seg.seqTime, ts: tsReader(buffer, seg) };
+  return seqReader(buffer, ptr, seg.rows, seg.seqWidth, seg.seqBase, seg.seqBlocks, time);
+}
+
 /** lat or lon (i32, 1e-7°) of row i of a segment, whatever the lane's width. */
 export function coordReader(buffer: ArrayBufferLike, seg: SegmentLayout, which: 'lat' | 'lon'): (i: number) => number {
   const width = which === 'lat' ? seg.latWidth : seg.lonWidth;
@@ -222,12 +242,26 @@ export function coordReader(buffer: ArrayBufferLike, seg: SegmentLayout, which: 
 /** log2 of kBlockRows: row i lies in block i >>> kBlockShift. */
 export const kBlockShift = Math.log2(kBlockRows);
 
+/** Seq by time's buckets and the ts of every row, for seqBlocksReader. */
+export interface SeqTimeReader {
+  origin: number;
+  ms: number;
+  buckets: number;
+  ts: (i: number) => number;
+}
+
 /**
  * seq of row i from u16 (`width` 2) or u24 (3: little-endian, the lane padded so a u32 load of the last
  * offset stays inside it) offsets at `ptr`, added to their block's u32 base (`blocks`) and `base`
- * (src/store/seq-blocks.ts).
+ * (src/store/seq-blocks.ts); with `time`, u16 offsets added to the base of the row's bucket of ts (seq by time).
  */
-export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: number, rows: number, base: number, width: 2 | 3 = 2): (i: number) => number {
+export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: number, rows: number, base: number, width: 2 | 3 = 2, time?: SeqTimeReader): (i: number) => number {
+  if (time) {
+    const bases = new Uint32Array(buffer, blocks, time.buckets);
+    const seq = new Uint16Array(buffer, ptr, rows);
+    const { origin, ms, ts } = time;
+    return (i) => base + bases[Math.floor((ts(i) - origin) / ms)]! + seq[i]!;
+  }
   const bases = new Uint32Array(buffer, blocks, Math.ceil(rows / kBlockRows));
   if (width === 3) {
     const v = new DataView(buffer, ptr, 3 * rows + 1);
@@ -240,9 +274,10 @@ export function seqBlocksReader(buffer: ArrayBufferLike, ptr: number, blocks: nu
 /**
  * seq of row i from a seq lane: u32 offsets from `base` (width 4), f64 values (width 8, format 2 shards whose
  * seqs span 2^32 or more), or, without a width, i64 values (the wide default, as format 1 laid them out).
+ * u16 / u24 offsets from bases (2 / 3) take `blocks`, and `time` for seq by time.
  */
-export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 2 | 3 | 4 | 8 | undefined, base: number | undefined, blocks?: number): (i: number) => number {
-  if (width === 2 || width === 3) return seqBlocksReader(buffer, ptr, blocks!, rows, base ?? 0, width);
+export function seqReader(buffer: ArrayBufferLike, ptr: number, rows: number, width: 2 | 3 | 4 | 8 | undefined, base: number | undefined, blocks?: number, time?: SeqTimeReader): (i: number) => number {
+  if (width === 2 || width === 3) return seqBlocksReader(buffer, ptr, blocks!, rows, base ?? 0, width, time);
   if (width === 4) {
     const seq = new Uint32Array(buffer, ptr, rows);
     const b = base ?? 0;

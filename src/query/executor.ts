@@ -194,7 +194,7 @@ export function shardMasks(shard: LoadedShard, p: PreparedFilter): ShardMasks {
 export function rowPasses(shard: LoadedShard, i: number, p: PreparedFilter, t: number, m: ShardMasks): boolean {
   if (t < p.lo || t >= p.hi) return false;
   if (p.geo && !p.geo(shard.latE7(i) / kCoordScale, shard.lonE7(i) / kCoordScale)) return false;
-  if (m.camera && !m.camera[shard.camera[i]!]) return false;
+  if (m.camera && !m.camera[shard.camera(i)]) return false;
   if (m.region && !m.region[shard.regionAt(i)]) return false;
   if (m.make && !m.make[shard.makeAt(i)]) return false;
   if (m.color && !m.color[shard.colorAt(i)]) return false;
@@ -466,7 +466,7 @@ export function materialise(c: Candidate, plateOf?: (shard: LoadedShard, d: numb
     ts: c.ts,
     lat: s.latE7(i) / kCoordScale,
     lon: s.lonE7(i) / kCoordScale,
-    camera: s.cameras[s.camera[i]!]!,
+    camera: s.cameras[s.camera(i)]!,
   } as Hit;
   const region = s.regionAt(i);
   if (region !== 0) hit.region = s.regions[region]!;

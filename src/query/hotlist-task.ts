@@ -27,7 +27,8 @@
  */
 import { confidenceLane } from '../core/confidence-lane.js';
 import { labelReader } from '../core/label-lanes.js';
-import { codeLane, coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, seqReader, tsReader, type CodeAt, type CodeLane, type SegmentLayout } from '../core/segment.js';
+import { cameraReader } from '../core/camera-lane.js';
+import { coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, segmentSeqReader, tsReader, type CodeAt, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
@@ -482,12 +483,12 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const rowsN = seg.rows;
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
   const tsAt = tsReader(buf, seg);
-  const seqOf = seqReader(buf, task.seq, rowsN, seg.seqWidth, seg.seqBase, seg.seqBlocks);
+  const seqOf = segmentSeqReader(buf, seg, task.seq);
   const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rowsN);
   const post = rowsReader(buf, task.postings, seg.postingsWidth, rowsN);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
-  const camera = codeLane(buf, seg.camera, seg.cameraWidth, rowsN);
+  const camera = cameraReader(buf, seg);
   // region, make and color through the labels lane or their own lanes (absent: every row has code 0, "no value")
   const region = labelReader(buf, seg, 'region'), make = labelReader(buf, seg, 'make'), color = labelReader(buf, seg, 'color');
   const { lo: tLo, hi: tHi, geo } = p;
@@ -531,7 +532,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       const t = tsAt(i);
       if (t < tLo || t >= tHi) continue;
       if (geo && !geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
-      if (cameraOk && !cameraOk[camera[i]!]) continue;
+      if (cameraOk && !cameraOk[camera(i)]) continue;
       if (regionOk && !regionOk[region(i)]) continue;
       if (makeOk && !makeOk[make(i)]) continue;
       if (colorOk && !colorOk[color(i)]) continue;
@@ -543,7 +544,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
 }
 
 /** The fields of the kept `rows` (see KeptFields), read from the shard's lanes where they lie. */
-function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask, rows: Uint32Array, plate: CodeAt, camera: CodeLane): KeptFields {
+function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask, rows: Uint32Array, plate: CodeAt, camera: CodeAt): KeptFields {
   const n = rows.length, rowsN = seg.rows;
   const codes = new Int32Array(n * kKeptCodes), confidence = new Float64Array(n);
   const lat = coordReader(buf, seg, 'lat'), lon = coordReader(buf, seg, 'lon');
@@ -554,7 +555,7 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
     codes[o] = lat(i);
     codes[o + 1] = lon(i);
     codes[o + kKeptPlate] = plate(i);
-    codes[o + 3] = camera[i]!;
+    codes[o + 3] = camera(i);
     codes[o + 4] = region(i);
     codes[o + 5] = make(i);
     codes[o + 6] = color(i);

@@ -15,7 +15,8 @@
 import type { Kernels, SegmentDictionaries } from '../core/kernels.js';
 import { kNoMatch } from '../core/kernels.js';
 import { labelReader } from '../core/label-lanes.js';
-import { codeLane, coordReader, kBlockRows, kCoordScale, plateCodeReader, rowsReader, seqReader, tsReader, type SegmentLayout } from '../core/segment.js';
+import { cameraReader } from '../core/camera-lane.js';
+import { coordReader, kBlockRows, kCoordScale, plateCodeReader, rowsReader, segmentSeqReader, tsReader, type SegmentLayout } from '../core/segment.js';
 import type { PlateMatch, ReadFilter } from '../model/query.js';
 import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter } from './filter-plan.js';
@@ -104,7 +105,7 @@ export function runSegmentTask(k: Kernels, task: SegmentTask, budget?: QueryBudg
   if (seg.rows === 0) return empty();
   const buf = k.memory.buffer;
   const tsAt = tsReader(buf, seg);
-  const seqAt = seqReader(buf, task.seq, seg.rows, seg.seqWidth, seg.seqBase, seg.seqBlocks);
+  const seqAt = segmentSeqReader(buf, seg, task.seq);
   const mark = k.scratch.mark();
   try {
     let dist = 0;
@@ -187,7 +188,7 @@ function viaPostings(
   const post = rowsReader(buf, task.postings, seg.postingsWidth, seg.rows);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
-  const camera = codeLane(buf, seg.camera, seg.cameraWidth, seg.rows);
+  const camera = cameraReader(buf, seg);
   // region, make and color through the labels lane or their own lanes (absent: every row has none)
   const region = labelReader(buf, seg, 'region');
   const p = prepareFilter(task.filter, -Infinity);
@@ -217,7 +218,7 @@ function viaPostings(
       const t = tsAt(i);
       if (t < p.lo || t >= p.hi) continue;
       if (p.geo && !p.geo(lat(i) / kCoordScale, lon(i) / kCoordScale)) continue;
-      if (cameraOk && !cameraOk[camera[i]!]) continue;
+      if (cameraOk && !cameraOk[camera(i)]) continue;
       if (regionOk && !regionOk[region(i)]) continue;
       if (makeOk && !makeOk[make(i)]) continue;
       if (colorOk && !colorOk[color(i)]) continue;

@@ -58,7 +58,7 @@ export class ShardHits {
   /** The hit of row `row` (its ts and seq as the caller read them), with `plate` as its plate. */
   hit(row: number, ts: number, seq: number, distance: number, plate: string): Hit {
     const s = this.shard, x = this.lanes;
-    return this.build(row, ts, seq, distance, plate, s.latE7(row), s.lonE7(row), s.camera[row]!, s.regionAt(row), x.conf(row), s.makeAt(row), s.colorAt(row));
+    return this.build(row, ts, seq, distance, plate, s.latE7(row), s.lonE7(row), s.camera(row), s.regionAt(row), x.conf(row), s.makeAt(row), s.colorAt(row));
   }
 
   /**

@@ -255,7 +255,7 @@ function shardRows(s: LoadedShard): RowRecord[] {
   const plates = s.plates();
   for (let i = 0; i < s.rows; i++) {
     const r: RowRecord = {
-      seq: s.seqAt(i), plate: plates[s.plate(i)]!, ts: s.tsAt(i), latE7: s.latE7(i), lonE7: s.lonE7(i), camera: s.cameras[s.camera[i]!]!,
+      seq: s.seqAt(i), plate: plates[s.plate(i)]!, ts: s.tsAt(i), latE7: s.latE7(i), lonE7: s.lonE7(i), camera: s.cameras[s.camera(i)]!,
     };
     const region = s.regionAt(i);
     if (region !== 0) r.region = s.regions[region]!;

@@ -16,6 +16,22 @@
  * days apart, merged by compaction), else the u32 lane stays: nothing is approximated. Seq is read only to
  * materialise hits and break ts ties (src/core/segment.ts seqReader), one extra load per row read; the u24
  * lane is read as a masked unaligned u32 load (DataView), which the padding keeps inside the lane.
+ *
+ * Seq by time (issue 11: ≤ 24 B a read at 20M). Rows are in place order inside an hour, so a block of a big
+ * tenant-day spans an hour's seqs or more (~104k at 2.5M reads a day: u24 above). But seqs follow arrival and
+ * arrival follows ts, so a row's seq lies just above the least seq of the rows read in the same minute. When the
+ * blocks are too wide for u16, the bases are taken per bucket of ts instead (a minute from the shard's first ts,
+ * ×4 while the bases would cost more than 1/16 B a row), and the lane holds u16 offsets from the row's bucket's
+ * base when every row's fits (at most 4,054 at 20M):
+ *
+ *   seq        u16 × rows           seq − seqBase − base of bucket floor((ts − origin) / ms)
+ *   seqBlocks  u32 × buckets        min (seq − seqBase) of each bucket's rows (0 for a bucket without rows)
+ *   header.seqTime                  { origin: meta.minTs, ms }   (in memory only, as seqBlocks)
+ *
+ * A shard where one read arrived long after its ts (a backfill, a camera's buffer uploaded late: an offset past
+ * 2^16) keeps the block bases. Every reader of seq by time reads the row's ts first (LoadedShard.seqAt,
+ * segmentSeqReader in src/core/segment.ts for the tasks, ShardView.seqReader): a few loads more per hit; no
+ * kernel reads seq.
  */
 import { kU24Pad } from '../core/base-lanes.js';
 import { kBlockRows } from '../core/segment.js';
@@ -39,7 +55,7 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
   const at = view.bytes.byteOffset + lane.at;
   const seq = new Uint32Array(buf, at, n);
   const blocks = Math.ceil(n / kBlockRows);
-  const mins = new Uint32Array(blocks);
+  let mins: Uint32Array = new Uint32Array(blocks);
   let span = 0;
   for (let b = 0; b < blocks; b++) {
     let lo = 0xffffffff, hi = 0;
@@ -48,18 +64,24 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
       if (s < lo) lo = s;
       if (s > hi) hi = s;
     }
-    if (hi - lo > 0xffffff) return undefined;
     if (hi - lo > span) span = hi - lo;
     mins[b] = lo;
   }
-  const width = span <= 0xffff ? 2 : 3;
+  // blocks too wide for u16 offsets: u16 offsets from a base per span of time when they fit, else u24 from blocks
+  const time = span > seqTimeLimits.blockSpan ? seqBasesByTime(view, seq) : undefined;
+  if (time) mins = time.mins;
+  else if (span > 0xffffff) return undefined;
+  const width = time || span <= 0xffff ? 2 : 3;
+  const keys = time?.keys;
+  const key = keys ? (i: number) => keys[i]! : (i: number) => (i / kBlockRows) | 0;
+  const count = mins.length;
   // a u24 lane's padding lies past its `bytes` (as src/store/shard-u24.ts lays out its lanes)
   const laneBytes = width === 2 ? 2 * n : 3 * n + kU24Pad;
   // the new places: u16 / u24 lane, bases, then the lanes after seq (hit-only ones, in file order) moved down
   const lanes: ShardHeader['lanes'] = { ...h.lanes, seq: { at: lane.at, bytes: width * n, width } };
   let end = roundUp(lane.at + laneBytes, kLaneAlign);
-  const seqBlocks: ShardLane = { at: end, bytes: 4 * blocks, width: 4 };
-  end = roundUp(end + 4 * blocks, kLaneAlign);
+  const seqBlocks: ShardLane = { at: end, bytes: 4 * count, width: 4 };
+  end = roundUp(end + 4 * count, kLaneAlign);
   const after = (Object.entries(h.lanes) as Array<[keyof ShardHeader['lanes'], ShardLane]>)
     .filter(([, l]) => l.at > lane.at)
     .sort((a, b) => a[1].at - b[1].at);
@@ -76,11 +98,11 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
   // the write over it (a tiny lane's u24 padding, past 4n, is never written: readers mask it off)
   if (width === 2) {
     const seq16 = new Uint16Array(buf, at, n);
-    for (let i = 0; i < n; i++) seq16[i] = seq[i]! - mins[(i / kBlockRows) | 0]!;
+    for (let i = 0; i < n; i++) seq16[i] = seq[i]! - mins[key(i)]!;
   } else {
     const out = new Uint8Array(buf, at, 3 * n);
     for (let i = 0; i < n; i++) {
-      const o = seq[i]! - mins[(i / kBlockRows) | 0]!;
+      const o = seq[i]! - mins[key(i)]!;
       out[3 * i] = o & 0xff;
       out[3 * i + 1] = (o >>> 8) & 0xff;
       out[3 * i + 2] = o >>> 16;
@@ -90,6 +112,59 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
   const bytes = new Uint8Array(buf, view.bytes.byteOffset, view.bytes.length);
   for (const [l, to] of moves) bytes.copyWithin(to, l.at, l.at + l.bytes);
   // the bases last: they land in the u32 lane's old tail, which nothing reads any more
-  new Uint32Array(buf, view.bytes.byteOffset + seqBlocks.at, blocks).set(mins);
-  return { header: { ...h, lanes, seqBlocks }, bytes: end };
+  new Uint32Array(buf, view.bytes.byteOffset + seqBlocks.at, count).set(mins);
+  const header: ShardHeader = { ...h, lanes, seqBlocks };
+  if (time) header.seqTime = { origin: time.origin, ms: time.ms };
+  return { header, bytes: end };
+}
+
+/**
+ * Knobs of seq by time (tests lower them so that small shards take it, or fail it): the widest block span kept
+ * as u16 offsets from block bases, and the largest offset from a time bucket's base that u16 by time holds.
+ */
+export const seqTimeLimits = { blockSpan: 0xffff, offset: 0xffff };
+
+/** Bucket of a time base: one minute, widened ×4 while the bases would cost more than kTimeBasesPerRow a row. */
+const kSeqTimeMs = 60_000;
+const kTimeBasesPerRow = 1 / 16;
+
+// each row's bucket, made once a shard (ts read once a row) and reused from shard to shard: u16 while a shard has
+// at most 65,536 buckets (4M rows at 1/16 B a row of bases), else u32
+let keys16 = new Uint16Array(0);
+let keys32 = new Uint32Array(0);
+
+/**
+ * The bases of seq by time: per bucket of `ms` of ts from the shard's first read, the least seq offset of the
+ * bucket's rows (0 for a bucket without rows), when every row's seq lies within seqTimeLimits.offset of its
+ * bucket's base; undefined when one does not (reads that arrived long after their ts: a backfill, a camera's
+ * buffer uploaded late) or the shard spans too long a time for its rows.
+ */
+function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array; origin: number; ms: number; keys: Uint16Array | Uint32Array } | undefined {
+  const n = view.rows;
+  const { minTs: origin, maxTs } = view.header.meta;
+  let ms = kSeqTimeMs;
+  while ((Math.floor((maxTs - origin) / ms) + 1) * 4 > n * kTimeBasesPerRow) {
+    ms *= 4;
+    if (ms > 2 ** 40) return undefined;
+  }
+  const count = Math.floor((maxTs - origin) / ms) + 1;
+  let keys: Uint16Array | Uint32Array;
+  if (count <= 0x10000) {
+    if (keys16.length < n) keys16 = new Uint16Array(Math.max(n, 2 * keys16.length));
+    keys = keys16;
+  } else {
+    if (keys32.length < n) keys32 = new Uint32Array(Math.max(n, 2 * keys32.length));
+    keys = keys32;
+  }
+  const ts = view.tsReader();
+  const mins = new Uint32Array(count).fill(0xffffffff);
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor((ts(i) - origin) / ms);
+    keys[i] = b;
+    if (seq[i]! < mins[b]!) mins[b] = seq[i]!;
+  }
+  const limit = seqTimeLimits.offset;
+  for (let i = 0; i < n; i++) if (seq[i]! - mins[keys[i]!]! > limit) return undefined;
+  for (let b = 0; b < count; b++) if (mins[b] === 0xffffffff) mins[b] = 0;
+  return { mins, origin, ms, keys };
 }

@@ -32,8 +32,10 @@
  *                                    the shard's seqs span 2^32 or more (ids: src/store/ids.ts). Loaded, the
  *                                    u32 lane becomes u16 (u24) offsets from per-block bases when every
  *                                    block spans < 2^16 (2^24) seqs (memory only: src/store/seq-blocks.ts)
+ *                                    (or u16 offsets from per-minute bases, "seq by time", when blocks span more)
  *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and u32 postings and plate lanes
- *   plain u24 row indexes and codes: memory only, src/store/shard-u24.ts)
+ *   plain u24 row indexes and codes: memory only, src/store/shard-u24.ts; a u16 camera lane u8 entries of a
+ *   table per run of 256 rows: src/store/shard-cameras.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
@@ -58,6 +60,7 @@ import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
+import { cameraReader, type CameraLanes } from '../core/camera-lane.js';
 import { freshLanes, type LaneSource } from './lane-pool.js';
 import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
@@ -279,8 +282,9 @@ export interface ShardLane {
 export type ShardLaneName =
   | 'ts' | 'lat' | 'lon' | 'plate' | 'camera' | 'region' | 'make' | 'color' | 'postings' | 'slots' | 'zones'
   | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes'
-  // in memory only, never in a file: region, make and color packed at load (src/store/shard-labels.ts)
-  | 'labels' | 'labelTriples';
+  // in memory only, never in a file: region, make and color packed at load (src/store/shard-labels.ts), the
+  // camera lane's run tables (src/store/shard-cameras.ts)
+  | 'labels' | 'labelTriples' | 'cameraRuns' | 'cameraTable';
 
 export interface ShardHeader {
   meta: ShardMeta;
@@ -295,10 +299,22 @@ export interface ShardHeader {
    */
   seqBlocks?: ShardLane;
   /**
+   * In memory only, never in a file: set when `seqBlocks` holds a base per bucket of `ms` of ts from `origin` (the
+   * shard's first ts) instead of per block of rows, and `lanes.seq` is u16 offsets from the row's bucket's base
+   * (seq by time, src/store/seq-blocks.ts).
+   */
+  seqTime?: SeqTime;
+  /**
    * In memory only, never in a file: the per-run bases of ts / lat / lon lanes narrowed at load to u24 offsets
    * (those lanes then have width 3): src/store/shard-u24.ts, src/core/base-lanes.ts.
    */
   bases?: ShardLane;
+}
+
+/** Seq by time's buckets: row i's base is that of bucket floor((ts(i) − origin) / ms). */
+export interface SeqTime {
+  origin: number;
+  ms: number;
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -673,19 +689,19 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
   for (const d of ['camera', 'region', 'make', 'color'] as const) if (!Array.isArray(h.dicts[d])) bad(`has no ${d} dictionary`);
   const count: Record<ShardLaneName, number> = {
     ts: n, lat: n, lon: n, plate: n, camera: n, region: n, make: n, color: n, postings: n, seq: n, confidence: n,
-    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1,
+    slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1, cameraRuns: -1, cameraTable: -1,
   };
   const widths: Record<ShardLaneName, number[]> = {
     ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
     postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
-    labels: [], labelTriples: [],
+    labels: [], labelTriples: [], cameraRuns: [], cameraTable: [],
   };
   const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
   for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
@@ -736,6 +752,23 @@ export class ShardView {
     if (l.width === 3) throw new Error(`lane ${name} is u24 in memory: read it with rowsReader`);
     const b = this.bytes.buffer, at = this.bytes.byteOffset + l.at;
     return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
+  }
+
+  /** The camera code of every row, as a function of the row: the file's lane, or u8 entries of run tables in memory. */
+  cameraReader(): CodeAt {
+    return cameraReader(this.bytes.buffer, this.cameraLanes());
+  }
+
+  /** The camera lane's part of a segment layout (arena offsets, width, the run tables once packed). */
+  cameraLanes(): CameraLanes {
+    const lanes = this.header.lanes;
+    const out: CameraLanes = { rows: this.rows, camera: this.ptr('camera'), cameraWidth: lanes.camera!.width as LaneWidth };
+    if (lanes.cameraRuns) {
+      out.cameraRuns = this.ptr('cameraRuns');
+      out.cameraTable = this.ptr('cameraTable');
+      out.cameraEntries = lanes.cameraTable!.bytes / 2;
+    }
+    return out;
   }
 
   /** The plate lane's code of every row, as a function of the row: u16 or u32 as the file has it, or u24 in memory. */
@@ -799,7 +832,11 @@ export class ShardView {
 
   seqReader(): (i: number) => number {
     const l = this.header.lanes.seq!;
-    if (l.width === 2 || l.width === 3) return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + this.header.seqBlocks!.at, this.rows, this.header.seqBase, l.width);
+    if (l.width === 2 || l.width === 3) {
+      const bases = this.header.seqBlocks!;
+      const time = this.header.seqTime && { ...this.header.seqTime, buckets: bases.bytes / 4, ts: this.tsReader() };
+      return seqBlocksReader(this.bytes.buffer, this.ptr('seq'), this.bytes.byteOffset + bases.at, this.rows, this.header.seqBase, l.width, time);
+    }
     if (l.width === 4) {
       const seq = new Uint32Array(this.bytes.buffer, this.ptr('seq'), this.rows);
       const base = this.header.seqBase;
@@ -847,11 +884,11 @@ export class ShardView {
     const lat = this.coordReader('lat'), lon = this.coordReader('lon');
     const plates = this.plates();
     const d = this.header.dicts;
-    const plate = this.plateReader(), camera = this.codes('camera')!;
+    const plate = this.plateReader(), camera = this.cameraReader();
     const region = this.labelReader('region'), make = this.labelReader('make'), color = this.labelReader('color');
     const out: RowRecord[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const r: RowRecord = { seq: seq(i), plate: plates[plate(i)]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera[i]!]! };
+      const r: RowRecord = { seq: seq(i), plate: plates[plate(i)]!, ts: ts(i), latE7: lat(i), lonE7: lon(i), camera: d.camera[camera(i)]! };
       if (r.plate === undefined || r.camera === undefined) throw CorruptFile(`Shard row ${i} names no dictionary entry: ${this.file}`, { file: this.file });
       const g = region(i);
       if (g !== 0) r.region = d.region[g]!;

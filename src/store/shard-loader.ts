@@ -9,7 +9,7 @@
  * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
-import { kBlockRows, kBlockShift, kPlateSlotBytes, rowsReader, type CodeAt, type CodeLane, type LaneWidth, type PlateWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
+import { kBlockShift, kPlateSlotBytes, rowsReader, type CodeAt, type PlateWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile, KeyDestroyed, UnsupportedFormat } from '../errors.js';
 import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
 import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
@@ -42,8 +42,8 @@ export class LoadedShard {
   readonly layout: SegmentLayout;
   /** Row i's plate code (u16 or u32 as the file has it, u24 in memory where the codes fit: src/store/shard-u24.ts). */
   readonly plate: CodeAt;
-  /** Code lanes at the shard's widths (region, make and color: regionAt / makeAt / colorAt). */
-  readonly camera: CodeLane;
+  /** Row i's camera code (the file's lane, or u8 entries of run tables in memory: src/store/shard-cameras.ts). */
+  readonly camera: CodeAt;
   /** The plate → rows lane's entry j (u16, u24 in memory above 65,536 rows, or u32: src/store/shard-u24.ts). */
   readonly postings: RowAt;
   /** Arena offsets of the seq and plate → rows lanes (for kernel tasks; see src/query/segment-task.ts). */
@@ -70,6 +70,9 @@ export class LoadedShard {
   /** u24 offsets from the row's block base (read as masked u32 loads), or null. */
   private readonly seq24: DataView | null;
   private readonly seqBlocks: Uint32Array;
+  /** Seq by time (src/store/seq-blocks.ts): the row's base is that of bucket floor((ts − origin) / ms); ms 0 = by block. */
+  private readonly seqTimeOrigin: number;
+  private readonly seqTimeMs: number;
   private readonly seqOf: (i: number) => number;
   // region, make and color codes: the file's lanes (0 = none when absent) or the labels lane's triples
   private readonly regionOf: LabelAt;
@@ -91,7 +94,7 @@ export class LoadedShard {
     this.latOf = v.coordReader('lat');
     this.lonOf = v.coordReader('lon');
     this.plate = v.plateReader();
-    this.camera = v.codes('camera')!;
+    this.camera = v.cameraReader();
     this.regionOf = v.labelReader('region');
     this.makeOf = v.labelReader('make');
     this.colorOf = v.labelReader('color');
@@ -111,7 +114,10 @@ export class LoadedShard {
     this.seq32 = v.width('seq') === 4 ? new Uint32Array(v.bytes.buffer, v.ptr('seq'), n) : null;
     this.seq16 = v.width('seq') === 2 ? new Uint16Array(v.bytes.buffer, v.ptr('seq'), n) : null;
     this.seq24 = v.width('seq') === 3 ? new DataView(v.bytes.buffer, v.ptr('seq'), 3 * n + 1) : null;
-    this.seqBlocks = v.header.seqBlocks ? new Uint32Array(v.bytes.buffer, v.bytes.byteOffset + v.header.seqBlocks.at, Math.ceil(n / kBlockRows)) : new Uint32Array(0);
+    const sb = v.header.seqBlocks;
+    this.seqBlocks = sb ? new Uint32Array(v.bytes.buffer, v.bytes.byteOffset + sb.at, sb.bytes / 4) : new Uint32Array(0);
+    this.seqTimeOrigin = v.header.seqTime?.origin ?? 0;
+    this.seqTimeMs = v.header.seqTime?.ms ?? 0;
   }
 
   get rows(): number {
@@ -189,6 +195,7 @@ export class LoadedShard {
   }
 
   seqAt(i: number): number {
+    if (this.seqTimeMs !== 0) return this.seqBase + this.seqBlocks[Math.floor((this.tsAt(i) - this.seqTimeOrigin) / this.seqTimeMs)]! + this.seq16![i]!;
     if (this.seq16 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + this.seq16[i]!;
     if (this.seq24 !== null) return this.seqBase + this.seqBlocks[i >>> kBlockShift]! + (this.seq24.getUint32(3 * i, true) & 0xffffff);
     return this.seq32 !== null ? this.seqBase + this.seq32[i]! : this.seqOf(i);
@@ -640,20 +647,21 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       if (lanes) view = new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header);
     }
     if (lanes) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
-    const codeWidth = (name: 'camera') => view.width(name) as LaneWidth;
     const { rows: _, ...labelLanes } = view.labelLanes();
+    const { rows: __, ...cameraLanes } = view.cameraLanes();
     const layout: SegmentLayout = {
       arena: region.arena, rows: meta.rows,
-      ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'), camera: view.ptr('camera'),
+      ts: view.ptr('ts'), lat: view.ptr('lat'), lon: view.ptr('lon'), plate: view.ptr('plate'),
       dict: view.ptr('slots'), dictCount: meta.dictCount, zones: view.ptr('zones'),
       blocks: Math.ceil(meta.rows / view.header.blockRows),
       tsWidth: view.width('ts') as 3 | 4 | 8, tsBase: view.header.tsBase,
       latWidth: view.width('lat') as 3 | 4, lonWidth: view.width('lon') as 3 | 4,
       ...(view.header.bases ? { bases: view.basesPtr() } : {}),
-      plateWidth: view.width('plate') as PlateWidth, cameraWidth: codeWidth('camera'),
+      plateWidth: view.width('plate') as PlateWidth, ...cameraLanes,
       regionWidth: 1, makeWidth: 1, colorWidth: 1, ...labelLanes,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
+      ...(view.header.seqTime ? { seqTime: { ...view.header.seqTime, buckets: view.header.seqBlocks!.bytes / 4 } } : {}),
       postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 3 | 4,
     };
     return new LoadedShard({ file, entry, view, layout, regions });

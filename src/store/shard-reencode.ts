@@ -9,7 +9,8 @@
  * below. At 20M reads these passes were ~1.2 s of the opening thread's ~1.4 s of CPU, the critical path of an
  * open, while the workers sat idle (docs/storage-v2.md, "The lanes re-encoded on the shard-open workers").
  */
-import { compactSeqLane } from './seq-blocks.js';
+import { compactSeqLane, seqTimeLimits } from './seq-blocks.js';
+import { packCameraLane } from './shard-cameras.js';
 import { ShardView, type ShardHeader } from './shard-format.js';
 import { labelLanesPacked, labelLimits, packLabelLanes } from './shard-labels.js';
 import { narrowU24Lanes, plateU24Limit } from './shard-u24.js';
@@ -24,11 +25,12 @@ export interface ReencodedLanes {
 export interface ReencodeLimits {
   labelTriples: number;
   plateU24Codes: number;
+  seqTime: { blockSpan: number; offset: number };
 }
 
 /** This thread's knobs, to send with a job. */
 export function reencodeLimits(): ReencodeLimits {
-  return { labelTriples: labelLimits.max, plateU24Codes: plateU24Limit.codes };
+  return { labelTriples: labelLimits.max, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
 }
 
 /** Runs the re-encodings on `view` in place; undefined when none changed anything. */
@@ -36,11 +38,13 @@ export function reencodeLanes(view: ShardView): ReencodedLanes | undefined {
   const start = view.bytes;
   const labels = packLabelLanes(view);
   if (labels) view = new ShardView(view.file, start.subarray(0, labels.bytes), labels.header);
+  const cameras = packCameraLane(view);
+  if (cameras) view = new ShardView(view.file, start.subarray(0, cameras.bytes), cameras.header);
   const u24 = narrowU24Lanes(view);
   if (u24) view = new ShardView(view.file, start.subarray(0, u24.bytes), u24.header);
   const compact = compactSeqLane(view);
   if (compact) view = new ShardView(view.file, start.subarray(0, compact.bytes), compact.header);
-  return labels || u24 || compact ? { header: view.header, bytes: view.bytes.length } : undefined;
+  return labels || cameras || u24 || compact ? { header: view.header, bytes: view.bytes.length } : undefined;
 }
 
 /** What a worker answers for its re-encoding of a shard. */
@@ -68,6 +72,7 @@ export function reencodeInWorker(
   }
   labelLimits.max = limits.labelTriples;
   plateU24Limit.codes = limits.plateU24Codes;
+  Object.assign(seqTimeLimits, limits.seqTime);
   const before = { ...labelLanesPacked };
   const lanes = reencodeLanes(view);
   const answer: ReencodeAnswer = { packed: labelLanesPacked.shards - before.shards, kept: labelLanesPacked.kept - before.kept };

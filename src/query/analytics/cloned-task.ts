@@ -15,7 +15,7 @@
  * lies inside the time window and the filter has nothing else (then every row does).
  */
 import type { Kernels } from '../../core/kernels.js';
-import { coordReader, plateCodeReader, kCoordScale, kPlateSlotBytes, seqReader, tsReader } from '../../core/segment.js';
+import { coordReader, plateCodeReader, kCoordScale, kPlateSlotBytes, segmentSeqReader, tsReader } from '../../core/segment.js';
 import { speedKmh } from '../../model/analytics.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
@@ -198,7 +198,7 @@ function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPar
     rec[w + 2] = lons(i);
     rec[w + 3] = i;
   }
-  const seqAt = seqReader(buf, seg.seq, rows, seg.seqWidth, seg.seqBase, seg.seqBlocks);
+  const seqAt = segmentSeqReader(buf, seg);
   return {
     keys, bounds, rec, base, tsWide,
     ordinalOf: () => part.ordinal, seqOf: (i) => seqAt(i), sourceOf: () => part.source, rowOf: (i) => i,

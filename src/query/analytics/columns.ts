@@ -224,7 +224,7 @@ export function gather(
         let p = plateIds[d]!;
         if (p < 0) plateIds[d] = p = ids.shardPlate(src, d);
         c.plate[o] = p;
-        c.camera[o] = cameraIds[sh.camera[i]!]!;
+        c.camera[o] = cameraIds[sh.camera(i)]!;
         c.ts[o] = sh.tsAt(i);
         c.lat[o] = sh.latE7(i) / kCoordScale;
         c.lon[o] = sh.lonE7(i) / kCoordScale;

@@ -10,7 +10,8 @@
  * so only companion rows travel back.
  */
 import type { CompiledFilter, Kernels, ScanOutput } from '../../core/kernels.js';
-import { codeLane, tsReader, type SegmentLayout } from '../../core/segment.js';
+import { tsReader, type SegmentLayout } from '../../core/segment.js';
+import { cameraReader } from '../../core/camera-lane.js';
 import { uint32List, type TypedList } from '../../core/typed-list.js';
 import type { ReadFilter } from '../../model/query.js';
 import type { QueryBudget } from '../budget.js';
@@ -74,7 +75,7 @@ export function pushPassingRows(
   if (filter.empty || seg.rows === 0) return;
   // the lanes the window test reads, only for a convoy's windows (typed-array views cost per segment)
   const tsAt = w && tsReader(k.memory.buffer, seg);
-  const camera = w && codeLane(k.memory.buffer, seg.camera, seg.cameraWidth, seg.rows);
+  const camera = w && cameraReader(k.memory.buffer, seg);
   for (let start = 0; start < seg.rows; start += chunk) {
     budget?.check();
     const n = k.scanSegment(seg, filter, null, out, { start, end: Math.min(seg.rows, start + chunk) });
@@ -83,7 +84,7 @@ export function pushPassingRows(
     for (let j = 0; j < n; j++) {
       const i = rows[j]!;
       if (w) {
-        const times = w.byCamera[camera![i]!];
+        const times = w.byCamera[camera!(i)];
         if (!times || !nearAny(times, tsAt!(i), w.ms)) continue;
       }
       list.push(add + i);

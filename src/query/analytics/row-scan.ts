@@ -116,7 +116,7 @@ function windowed(src: Source, lists: Uint32Array[], w: RowScanSpec['windows']):
   return lists.map((rows) => {
     const keep = uint32List();
     for (const i of rows) {
-      const camera = src.kind === 'shard' ? src.shard.cameras[src.shard.camera[i]!]! : src.view.camera(i);
+      const camera = src.kind === 'shard' ? src.shard.cameras[src.shard.camera(i)]! : src.view.camera(i);
       const ts = src.kind === 'shard' ? src.shard.tsAt(i) : src.view.ts(i);
       const times = w.byCamera.get(camera);
       if (times && nearAny(times, ts, w.ms)) keep.push(i);
