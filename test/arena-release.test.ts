@@ -193,3 +193,33 @@ describe('releasing while the pool searches', () => {
     }
   });
 });
+
+describe('releasing at open', () => {
+  it.runIf(canRelease)("gives the open's free pages back before the tenant dictionaries are built, and answers as the reference", async () => {
+    const { dir, cleanup } = await tempDataDir('ps-arena-release-open-');
+    const reads = makeReads({ seed: 7, reads: 40_000, vehicles: 500, days: 4 });
+    const stored: StoredRead[] = [];
+    let engine: Engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
+    try {
+      for (let i = 0; i < reads.length; i += 10_000) {
+        stored.push(...(await engine.append('pd-a', reads.slice(i, i + 10_000))).stored);
+        await engine.seal('pd-a');
+      }
+      await engine.close();
+      engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
+      const inside = engine as unknown as { idleRelease: IdleRelease };
+      // released by the open itself, not by the idle tick a second later
+      expect(inside.idleRelease.releases).toBe(1);
+      expect(inside.idleRelease.releasedBytes).toBeGreaterThan(0);
+      await internals(engine).plateIndexesSettled();
+      const scope: TenantScope[] = [{ tenant: 'pd-a', minTs: 0 }];
+      for (const q of queries([...new Set(stored.map((x) => x.plate))], 3, 20)) {
+        const got = await engine.search(scope, q);
+        expect(got.hits).toEqual(referenceSearch(stored, scope, q).hits);
+      }
+    } finally {
+      await engine.close();
+      await cleanup();
+    }
+  });
+});

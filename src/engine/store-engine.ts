@@ -169,6 +169,10 @@ export class StoreEngine implements Engine {
     const keys = options.keys ?? (await openDataDirKeys(options.dataDir, undefined)).keys;
     const engine = new StoreEngine({ ...options, keys });
     await engine.load();
+    // the open's transients are freed by now (re-encoded lanes' trimmed tails, the reserve's surplus, the
+    // shard-open workers' buffers): give them back before the tenant dictionaries' builds add theirs, so the
+    // peak after opening is the resident plus one build, not plus both (src/core/idle-release.ts)
+    engine.idleRelease.release();
     if (engine.useTenantPlates) for (const store of engine.stores.values()) if (store.shards.length > 1) engine.refreshTenantPlates(store);
     engine.markTimer = setInterval(() => {
       for (const store of engine.stores.values()) void store.writeAckMark();
