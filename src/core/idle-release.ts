@@ -48,8 +48,7 @@ export class IdleRelease {
 
   /** One tick: note activity since the last one, or release when quiet after some. */
   tick(): void {
-    let activity = 0;
-    for (const a of this.arenas.arenas) activity += a.allocs + a.frees;
+    const activity = this.activity();
     if (activity !== this.lastActivity) {
       this.pending = true;
       this.lastActivity = activity;
@@ -61,12 +60,21 @@ export class IdleRelease {
   /** Gives every arena's free pages back (ranges ≥ minBytes) and trims malloc now; returns the arena bytes released. */
   release(): number {
     this.pending = false;
+    // what it gives back is counted as seen: a release made on request (at open) is not made again at the next tick
+    this.lastActivity = this.activity();
     let bytes = 0;
     for (const a of this.arenas.arenas) bytes += a.releaseFree(this.minBytes);
     if (this.trim) libc()?.mallocTrim(0);
     this.releasedBytes += bytes;
     this.releases++;
     return bytes;
+  }
+
+  /** Allocations and frees of every arena so far. */
+  private activity(): number {
+    let n = 0;
+    for (const a of this.arenas.arenas) n += a.allocs + a.frees;
+    return n;
   }
 
   close(): void {
