@@ -123,7 +123,7 @@ describe('PlateGrams: the postings', () => {
             expect(Array.from(d.grams.postingsOf(key))).toEqual(ids);
             total += ids.length;
           }
-          expect(d.grams.postings.length).toBe(total);
+          expect(d.grams.entries).toBe(total);
           expect(d.grams.plates).toBe(d.plates.length);
         } finally {
           d.free();

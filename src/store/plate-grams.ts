@@ -10,15 +10,20 @@
  *     bigram  ab  → a·36 + b                    1,296 keys
  *     trigram abc → 1296 + a·1296 + b·36 + c   46,656 keys   (a, b, c: A–Z = 0–25, 0–9 = 26–35)
  *
- *   offsets  u32[kGramKeys + 1]   postings of key g are postings[offsets[g] .. offsets[g+1])
- *   postings u32[…]               dictionary ids, ascending within a key, each id at most once per key
+ *   offsets  u32[kGramKeys + 1]   the list of key g is postings[offsets[g] .. offsets[g+1]) (bytes; empty: none)
+ *   postings u8[…]                per key: varint(count), then its dictionary ids ascending (each at most
+ *                                 once) as varint deltas: the first id itself, then id − previous id
+ *                                 (varint: 7 bits a byte, low first, the top bit set on all but the last)
  *
  * Why both: a fuzzy k=2 pattern of 7 characters splits into three pieces of 2–3 characters (one of which a
  * plate within 2 edits must contain), and `*UE*` has only a bigram; trigrams alone would leave those to
  * the scan. Why not positions: plates are ≤ 10 characters, so the verification the candidates go through
- * anyway is cheaper than the longer lists of (gram, position) keys. Why u32, not compressed: the lists are
- * read by intersection and merge on the query path, and at ~14 ids a plate (≈ 56 bytes) they stay below
- * the per-read cost of the shards the plates come from (a plate is read ~10 times; a read is ~80 bytes).
+ * anyway is cheaper than the longer lists of (gram, position) keys. Why deltas, not u32 ids: at ~14 ids a
+ * plate, u32 lists cost 56 B a plate, which outgrew the reads themselves once a read cost ~24 B (20M reads of
+ * bench:peers: 172 MB of JS-side index against 540 MB of resident shards, issue 11); a trigram's ids lie
+ * thousands apart and a bigram's hundreds, so a delta takes 2 varint bytes, rarely 1 or 3. A query decodes
+ * only the lists of the grams its plan names (postingsOf), a few thousand ids at most for all but the
+ * commonest bigrams, at ~1–2 ns an id.
  *
  * Characters outside A–Z0–9 never appear in a normalised plate (src/model/plate.ts); a gram that would
  * contain one is simply not indexed, which loses nothing: a query piece is made of plate characters only
@@ -92,7 +97,7 @@ export class PlateGrams {
     /** Dictionary entries indexed (the dictionary's count when built). */
     readonly plates: number,
     readonly offsets: Uint32Array,
-    readonly postings: Uint32Array,
+    readonly postings: Uint8Array,
   ) {}
 
   /** Indexes `count` dictionary slots (`count · 16` bytes, the tenant dictionary's layout). */
@@ -100,49 +105,111 @@ export class PlateGrams {
     const keys = new Int32Array(kPlateSlotBytes * 2);
     // per key, the last plate that counted (then stored) it: each plate appears once per key
     const last = new Int32Array(kGramKeys).fill(-1);
+    const counts = new Uint32Array(kGramKeys);
     const offsets = new Uint32Array(kGramKeys + 1);
+    // pass 1: per key, its ids and the bytes of their deltas
     for (let d = 0; d < count; d++) {
       const n = gramsOf(slots, d, keys);
       for (let j = 0; j < n; j++) {
         const key = keys[j]!;
-        if (last[key] === d) continue;
+        const prev = last[key]!;
+        if (prev === d) continue;
+        offsets[key + 1]! += varintBytes(prev < 0 ? d : d - prev);
+        counts[key]!++;
         last[key] = d;
-        offsets[key + 1]!++;
       }
     }
-    for (let g = 0; g < kGramKeys; g++) offsets[g + 1]! += offsets[g]!;
-    const postings = new Uint32Array(offsets[kGramKeys]!);
-    const cursor = offsets.slice(0, kGramKeys);
+    for (let g = 0; g < kGramKeys; g++) {
+      if (counts[g]! > 0) offsets[g + 1]! += varintBytes(counts[g]!);
+      offsets[g + 1]! += offsets[g]!;
+    }
+    // pass 2: each list's count, then its deltas
+    const postings = new Uint8Array(offsets[kGramKeys]!);
+    const cursor = new Uint32Array(kGramKeys);
+    for (let g = 0; g < kGramKeys; g++) cursor[g] = counts[g]! > 0 ? writeVarint(postings, offsets[g]!, counts[g]!) : offsets[g]!;
     last.fill(-1);
     for (let d = 0; d < count; d++) {
       const n = gramsOf(slots, d, keys);
       for (let j = 0; j < n; j++) {
         const key = keys[j]!;
-        if (last[key] === d) continue;
+        const prev = last[key]!;
+        if (prev === d) continue;
+        cursor[key] = writeVarint(postings, cursor[key]!, prev < 0 ? d : d - prev);
         last[key] = d;
-        postings[cursor[key]!++] = d;
       }
     }
     return new PlateGrams(count, offsets, postings);
   }
 
   /** An index built elsewhere (the plate-index worker, src/store/plate-index-build.ts) from its two arrays. */
-  static of(plates: number, offsets: Uint32Array, postings: Uint32Array): PlateGrams {
+  static of(plates: number, offsets: Uint32Array, postings: Uint8Array): PlateGrams {
     return new PlateGrams(plates, offsets, postings);
   }
 
-  /** The ascending ids of the plates containing gram `key` (a view, not a copy). */
+  /** The ascending ids of the plates containing gram `key` (decoded: a new array). */
   postingsOf(key: number): Uint32Array {
-    return this.postings.subarray(this.offsets[key]!, this.offsets[key + 1]!);
+    const p = this.postings;
+    let at = this.offsets[key]!;
+    if (at === this.offsets[key + 1]!) return new Uint32Array(0);
+    // varint reads inline: the count, then the deltas
+    let n = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = p[at++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    const out = new Uint32Array(n);
+    let id = 0;
+    for (let i = 0; i < n; i++) {
+      let delta = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = p[at++]!;
+        delta += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) break;
+      }
+      id += delta;
+      out[i] = id;
+    }
+    return out;
   }
 
   /** How many plates contain gram `key`. */
   sizeOf(key: number): number {
-    return this.offsets[key + 1]! - this.offsets[key]!;
+    const p = this.postings;
+    let at = this.offsets[key]!;
+    if (at === this.offsets[key + 1]!) return 0;
+    let n = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = p[at++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+    }
+  }
+
+  /** Ids in all the lists together (a plate once per distinct gram it has). */
+  get entries(): number {
+    let n = 0;
+    for (let g = 0; g < kGramKeys; g++) n += this.sizeOf(g);
+    return n;
   }
 
   /** Bytes held by the index (its two arrays). */
   get bytes(): number {
     return this.offsets.byteLength + this.postings.byteLength;
   }
+}
+
+/** Bytes of `v` (a non-negative integer below 2^32) as a varint. */
+function varintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Writes `v` as a varint at `at`; returns the offset after it. */
+function writeVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  out[at++] = v;
+  return at;
 }

@@ -54,7 +54,7 @@ export interface PlateIndexBuilt {
   /** The masks' rank counts (src/store/plate-ranks.ts): a plate's code in a shard without searching it. */
   ranks: Uint32Array;
   /** The n-gram index's arrays; undefined when not asked for or when the current one stays (`same`). */
-  grams?: { offsets: Uint32Array; postings: Uint32Array };
+  grams?: { offsets: Uint32Array; postings: Uint8Array };
   /** The merge added no plate to the current dictionary: slot for slot equal, its index still right. */
   same: boolean;
   /** Per part (in the job's order), the run table of its plate lane, when it gave one. */
