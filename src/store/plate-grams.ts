@@ -151,21 +151,21 @@ export class PlateGrams {
     const p = this.postings;
     let at = this.offsets[key]!;
     if (at === this.offsets[key + 1]!) return new Uint32Array(0);
-    // varint reads inline: the count, then the deltas
+    // varints read inline, in int32 arithmetic (every value is below 2^31: ids and counts of one dictionary)
     let n = 0;
     for (let shift = 0; ; shift += 7) {
       const b = p[at++]!;
-      n += (b & 0x7f) * 2 ** shift;
+      n |= (b & 0x7f) << shift;
       if (b < 0x80) break;
     }
     const out = new Uint32Array(n);
     let id = 0;
     for (let i = 0; i < n; i++) {
-      let delta = 0;
-      for (let shift = 0; ; shift += 7) {
-        const b = p[at++]!;
-        delta += (b & 0x7f) * 2 ** shift;
-        if (b < 0x80) break;
+      let b = p[at++]!;
+      let delta = b & 0x7f;
+      for (let shift = 7; b >= 0x80; shift += 7) {
+        b = p[at++]!;
+        delta |= (b & 0x7f) << shift;
       }
       id += delta;
       out[i] = id;
@@ -181,7 +181,7 @@ export class PlateGrams {
     let n = 0;
     for (let shift = 0; ; shift += 7) {
       const b = p[at++]!;
-      n += (b & 0x7f) * 2 ** shift;
+      n |= (b & 0x7f) << shift;
       if (b < 0x80) return n;
     }
   }
