@@ -21,6 +21,7 @@
  * labelReader (tasks, from a layout) or LoadedShard.regionAt / makeAt / colorAt (src/store/shard-loader.ts), never
  * a lane directly: `layout.region`, `make` and `color` are 0 in a packed segment, as for absent lanes.
  */
+import { runLaneReader } from './run-lane.js';
 import { codeLane, type CodeLane, type SegmentLayout } from './segment.js';
 
 /** The most triples a labels lane can index (u16 codes). */
@@ -52,6 +53,7 @@ export function triplesAt(buffer: ArrayBufferLike, ptr: number, count: number, w
 export type LabelLanes = Pick<
   SegmentLayout,
   'rows' | 'region' | 'regionWidth' | 'make' | 'makeWidth' | 'color' | 'colorWidth' | 'labels' | 'labelsWidth' | 'labelTriples' | 'labelTriplesWidth' | 'labelCount'
+  | 'labelRuns' | 'labelTable' | 'labelEntries' | 'labelShared'
 >;
 
 /** The triple table of a packed segment (undefined when it keeps three lanes). */
@@ -66,12 +68,16 @@ const none: LabelAt = () => 0;
 
 /**
  * Row i's region, make or color code (dictionary id; 0 = none) in `seg`, whichever form it has: through the
- * labels lane and its triple table, the field's own lane, or 0 for every row when the lane is absent.
+ * labels lane (u8 / u16 triple ids, or u8 entries of run tables of triple ids) and its triple table, the field's own lane, or 0 for every row when the lane is absent.
  */
 export function labelReader(buffer: ArrayBufferLike, seg: LabelLanes, field: LabelField): LabelAt {
   if (seg.labels) {
-    const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
     const codes = labelTriples(buffer, seg)![field];
+    if (seg.labelRuns) {
+      const triple = runLaneReader(buffer, { entries: seg.labels, runs: seg.labelRuns, table: seg.labelTable!, tableEntries: seg.labelEntries!, shared: seg.labelShared ?? 0 }, seg.rows);
+      return (i) => codes[triple(i)]!;
+    }
+    const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
     return (i) => codes[lane[i]!]!;
   }
   const ptr = seg[field];
