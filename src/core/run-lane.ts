@@ -129,13 +129,13 @@ export function packRuns(codes: Uint16Array, rows: number, runs: Uint32Array, en
 }
 
 /**
- * The most codes a lane may share between its runs (see the file comment): the largest `shared` ≤ 256 such that no
- * run holds more than 256 − shared distinct codes of `shared` or more. `codes` must be numbered so that the codes
- * worth sharing come first (by descending row count: frequencyOrder). 0 when no run can share any.
+ * The most codes a lane may share between its runs (see the file comment): the largest `shared` ≤ `most` (≤ 256)
+ * such that no run holds more than 256 − shared distinct codes of `shared` or more. `codes` must be numbered so that
+ * the codes worth sharing come first (by descending row count: frequencyOrder). 0 when no run can share any.
  */
-export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array): number {
-  // most[k]: the most distinct codes ≥ k in one run, for k = 0 … 256 (codes ≥ 256 count for every k)
-  const most = new Int32Array(kRunRows + 1);
+export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array, most = kRunRows): number {
+  // inRun[k]: the most distinct codes ≥ k in one run, for k = 0 … 256 (codes ≥ 256 count for every k)
+  const inRun = new Int32Array(kRunRows + 1);
   const atLeast = new Int32Array(kRunRows + 2);
   seen.fill(-1);
   for (let r = 0, count = runCount(rows); r < count; r++) {
@@ -148,9 +148,9 @@ export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array):
     }
     // suffix sums: atLeast[k] = distinct codes ≥ k
     for (let k = kRunRows - 1; k >= 0; k--) atLeast[k]! += atLeast[k + 1]!;
-    for (let k = 0; k <= kRunRows; k++) if (atLeast[k]! > most[k]!) most[k] = atLeast[k]!;
+    for (let k = 0; k <= kRunRows; k++) if (atLeast[k]! > inRun[k]!) inRun[k] = atLeast[k]!;
   }
-  for (let k = kRunRows; k > 0; k--) if (most[k]! <= kRunRows - k) return k;
+  for (let k = Math.min(most, kRunRows); k > 0; k--) if (inRun[k]! <= kRunRows - k) return k;
   return 0;
 }
 

@@ -29,9 +29,10 @@ const kFields = ['region', 'make', 'color'] as const;
 
 /**
  * The most triples a shard may have to be packed (tests lower it to keep some shards' three lanes), and whether a
- * shard of more than 256 may be held as runs (tests and benchmarks turn it off for the u16 lane).
+ * shard of more than 256 may be held as runs (tests and benchmarks turn it off for the u16 lane), sharing at most
+ * `shared` triples between its runs (tests lower it: fewer shared, wider runs).
  */
-export const labelLimits = { max: kMaxLabelTriples, runs: true };
+export const labelLimits = { max: kMaxLabelTriples, runs: true, shared: 256 };
 
 // the rows' triple ids before they are copied into the labels lane (packLabels' one array of the rows), reused from
 // shard to shard: fresh pages a shard otherwise
@@ -55,7 +56,7 @@ function labelRunsFor(packed: NonNullable<ReturnType<typeof packLabels>>, rows: 
   for (let i = 0; i < rows; i++) ids[i] = number[ids[i]!]!;
   for (const field of [packed.region, packed.make, packed.color]) field.set(Array.from(order, (t) => field[t]!));
   const seen = runScratch();
-  const shared = sharedCodes(ids, rows, seen);
+  const shared = sharedCodes(ids, rows, seen, labelLimits.shared);
   const runs = runStarts(ids, rows, seen, shared);
   return runTablesBytes(rows, runs[runs.length - 1]!) < rows ? { runs, shared } : undefined;
 }

@@ -25,13 +25,14 @@ export interface ReencodedLanes {
 export interface ReencodeLimits {
   labelTriples: number;
   labelRuns: boolean;
+  labelShared: number;
   plateU24Codes: number;
   seqTime: { blockSpan: number; offset: number };
 }
 
 /** This thread's knobs, to send with a job. */
 export function reencodeLimits(): ReencodeLimits {
-  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
+  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, labelShared: labelLimits.shared, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
 }
 
 /** Runs the re-encodings on `view` in place; undefined when none changed anything. */
@@ -75,6 +76,7 @@ export function reencodeInWorker(
   }
   labelLimits.max = limits.labelTriples;
   labelLimits.runs = limits.labelRuns;
+  labelLimits.shared = limits.labelShared;
   plateU24Limit.codes = limits.plateU24Codes;
   Object.assign(seqTimeLimits, limits.seqTime);
   const before = { ...labelLanesPacked };
