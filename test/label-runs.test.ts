@@ -12,7 +12,7 @@
  *
  * searches with region / make / color filters (alone: the kernel's label scan, which skips runs where no triple
  * passes; with a time window or a box: its row loop; with plates), cursors to the end, hot lists, analytics, export,
- * on the calling thread, then reopened on the pool with at most 128 shared triples (runs both sides of the kernel's
+ * on the calling thread, then reopened on the pool and the shard-open workers with at most 128 shared triples (runs both sides of the kernel's
  * 64-entry bit test), then after a compaction, a retention rewrite on the calling thread and a reopen. Every row's
  * region, make and color, read every way, checked against its stored read.
  */
@@ -152,7 +152,8 @@ function checkAll(f: EngineFixture, runs: number): Promise<void> {
 
 describe('the labels lane by runs', () => {
   const f = {} as EngineFixture;
-  const open = (threads: number) => openEngine({ dataDir: f.dir, threads, ...(threads ? { poolMinRows: 0 } : {}), sealAgeMs: 0, sealRows: 1e9 });
+  // with threads, the shards are also opened and re-encoded on the shard-open workers (which must take the knobs)
+  const open = (threads: number) => openEngine({ dataDir: f.dir, threads, openThreads: threads, ...(threads ? { poolMinRows: 0 } : {}), sealAgeMs: 0, sealRows: 1e9 });
   engineFixture(f, 'ps-labelruns-', () => open(0), load);
 
   it('holds a shard of more than 256 triples as runs where they pay, and answers as the reference', async () => {
