@@ -13,6 +13,15 @@
  *   color    u8 × rows
  *   postings … (every later lane) postings …   moved down, each still 64-aligned
  *
+ * Past 256 triples, when it is smaller (labelRunsFor), the labels lane is held as runs (src/core/run-lane.ts):
+ *
+ *   labels        u8 × rows           entries: the shard's most frequent triples' ids, or into the row's run's table
+ *   labelRuns     u32 × (runs + 1)    where each run's own triples start in labelTable
+ *   labelTable    u16 × entries       each run's own triple ids, ascending
+ *   labelTriples  …                   as above (the triples numbered by descending row count)
+ *
+ * with `header.labelShared` the count of shared triples (in memory only, as the two lanes).
+ *
  * A shard keeps its three lanes when it has more than kMaxLabelTriples distinct triples (or `labelLimits.max`,
  * a knob for tests), when a code does not fit u16, or when packing would not shrink it (a shard with a region
  * lane only, or a tiny one). Nothing is approximated: each row's three codes are read back exactly.
