@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 10;
+export const kAbiVersion: i32 = 11;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;
@@ -79,6 +79,12 @@ export const S_BASES: usize = 64;
 // ABI 10: the camera lane as u8 entries of run tables (camera field of S_WIDTHS = 3; src/core/camera-lane.ts)
 export const S_CAMERA_RUNS: usize = 68;
 export const S_CAMERA_TABLE: usize = 72;
+// ABI 11: the labels lane (in the region slot) as u8 entries of run tables of u16 triple ids (region field of
+// S_WIDTHS = 3; src/core/label-lanes.ts)
+export const S_LABEL_RUNS: usize = 76;
+export const S_LABEL_TABLE: usize = 80;
+// entries below this are triple ids of their own, shared by every run
+export const S_LABEL_SHARED: usize = 84;
 export const W_TS: u32 = 0;
 // ABI 9: the plate field's value 3 is a u24 lane of codes (3 B a row, little-endian, padded by 4 bytes)
 export const W_PLATE: u32 = 2;
@@ -97,8 +103,9 @@ export const kBlockShift: u32 = 13;
 // u24 lanes (src/core/base-lanes.ts): per kBaseRows rows 32 bytes (i32 ts, lat, lon minima, pad, then maxima)
 export const kBaseRows: u32 = 1024;
 export const kBaseShift: u32 = 10;
-// camera run tables (src/core/camera-lane.ts): at most 256 cameras in a run, so an entry is a u8
-export const kCameraRunShift: u32 = 8;
+// lanes held as runs (src/core/run-lane.ts: the camera lane, the labels lane): at most 256 codes in a run of 256
+// rows, so an entry is a u8
+export const kRunShift: u32 = 8;
 export const kZoneBytes: usize = 48;
 export const kSlotBytes: usize = 16;
 

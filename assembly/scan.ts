@@ -16,13 +16,14 @@
 // src/core/base-lanes.ts: bounds become offsets once per run, the kernel widens 4 values per swizzle), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width; plate also u24, ABI 9),
 // zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
 // dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted"). A camera lane may
-// also be u8 entries into a table per run of 256 rows (ABI 10, src/core/camera-lane.ts): see cameraRunPasses.
+// also be u8 entries into a table per run of 256 rows (ABI 10, src/core/camera-lane.ts), and so may the labels lane in
+// the region slot (ABI 11, src/core/label-lanes.ts: tables of triple ids): see "Lanes held as runs" below.
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
   F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
-  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
-  W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kCameraRunShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, S_LABEL_RUNS, S_LABEL_TABLE, S_LABEL_SHARED, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
+  W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kRunShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
   kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
 import { haversineM, inPolygon } from './util/geo';
@@ -42,6 +43,7 @@ const kAttrs: i32 = kFilterMakes | kFilterColors;
 export function scan(seg: usize, filter: usize, dist: usize, start: u32, end: u32, outRows: usize, outDist: usize, capacity: u32): u32 {
   const flags = filter != 0 ? load<i32>(filter, F_FLAGS) : 0;
   camRun = kNoRun;
+  labRun = kNoRun;
   if ((flags & kFilterEmpty) != 0) return 0;
   const zones = load<u32>(seg, S_ZONES);
   const blocks = load<u32>(seg, S_BLOCKS);
@@ -452,23 +454,35 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
     let pass: u32 = 1;
     if (useCamera) {
       if (cameraShift == 3) {
-        if ((r >> kCameraRunShift) != camRun) {
-          cameraRunSetup(seg, r >> kCameraRunShift, cameraMask, cameraMaskLen);
+        if ((r >> kRunShift) != camRun) {
+          cameraRunSetup(seg, r >> kRunShift, cameraMask, cameraMaskLen);
           // no camera of the run passes: none of its rows does (the loop's r++ lands on the next run)
           if (!camAny) {
-            r = min(hi, (camRun + 1) << kCameraRunShift) - 1;
+            r = min(hi, (camRun + 1) << kRunShift) - 1;
             continue;
           }
         }
-        pass = camWide ? cameraEntryPasses(load<u8>(camera + ri), cameraMask, cameraMaskLen) : <u32>((camBits >> <u64>load<u8>(camera + ri)) & 1);
+        pass = camWide ? runEntryPasses(camTable, load<u8>(camera + ri), cameraMask, cameraMaskLen) : <u32>((camBits >> <u64>load<u8>(camera + ri)) & 1);
       } else {
         const c = loadCode(camera, ri, cameraShift);
         pass = c < cameraMaskLen ? <u32>load<u8>(cameraMask + <usize>c) : 0;
       }
     }
     if (useRegion) {
-      const g = loadCode(region, ri, regionShift);
-      pass &= g < regionMaskLen ? <u32>load<u8>(regionMask + <usize>g) : 0;
+      if (regionShift == 3) {
+        if ((r >> kRunShift) != labRun) {
+          labelRunSetup(seg, r >> kRunShift, regionMask, regionMaskLen);
+          // no triple of the run passes: none of its rows does
+          if (!labAny && !labSharedAny) {
+            r = min(hi, (labRun + 1) << kRunShift) - 1;
+            continue;
+          }
+        }
+        pass &= labelEntryPasses(<u32>load<u8>(region + ri), regionMask, regionMaskLen);
+      } else {
+        const g = loadCode(region, ri, regionShift);
+        pass &= g < regionMaskLen ? <u32>load<u8>(regionMask + <usize>g) : 0;
+      }
     }
     if (useMake) {
       const m = loadCode(make, ri, makeShift);
@@ -512,18 +526,25 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
     }
   }
   if ((flags & kFilterRegions) != 0) {
-    const g = loadCode(region, ri, (widths >> W_REGION) & 3);
-    if (g >= regionMaskLen || load<u8>(regionMask + <usize>g) == 0) return false;
+    const shift = (widths >> W_REGION) & 3;
+    if (shift == 3) {
+      if (!labelRunPasses(seg, ri, region, regionMask, regionMaskLen)) return false;
+    } else {
+      const g = loadCode(region, ri, shift);
+      if (g >= regionMaskLen || load<u8>(regionMask + <usize>g) == 0) return false;
+    }
   }
   return true;
 }
 
-// The camera lane by runs (ABI 10, src/core/camera-lane.ts): a row's u8 entry indexes its run's table of camera
-// codes (u16, ascending), and the filter's mask is over codes. Once a run (rows are visited in ascending order in a
-// scan), its entries' passes become the bits of camBits (runs of at most 64 entries: a row is then a byte load
-// and a bit test) or, for a wider run, each row's entry goes through the table and the mask; a run none of whose
-// entries passes is skipped whole by the label scan. Per instance state
-// (globals are the instance's own, one instance a thread), reset by scan() at every call.
+// Lanes held as runs (src/core/run-lane.ts): the camera lane (ABI 10: camera field of S_WIDTHS = 3, tables at
+// S_CAMERA_RUNS / S_CAMERA_TABLE, the mask over camera codes) and the labels lane in the region slot (ABI 11: region
+// field = 3, tables at S_LABEL_RUNS / S_LABEL_TABLE, the mask over triple ids). A row's u8 entry indexes its run's
+// table of u16 codes (ascending). Once a run (rows are visited in ascending order in a scan), its entries' passes
+// become the bits of a 64-bit mask (runs of at most 64 entries: a row is then a byte load and a bit test) or, for a
+// wider run, each row's entry goes through the table and the mask; a run none of whose entries passes is skipped
+// whole by the label scan. Per instance state, one set a lane (globals are the instance's own, one instance a
+// thread; the memory is shared between threads), reset by scan() at every call.
 const kNoRun: u32 = 0xffffffff;
 let camRun: u32 = kNoRun;
 let camBits: u64 = 0;
@@ -531,42 +552,107 @@ let camWide: bool = false;
 /** Some entry of the set-up run passes: a run without one is skipped whole by the label scan. */
 let camAny: bool = false;
 let camTable: usize = 0;
+let labRun: u32 = kNoRun;
+let labBits: u64 = 0;
+let labWide: bool = false;
+let labAny: bool = false;
+let labTable: usize = 0;
+// the labels lane's shared entries (S_LABEL_SHARED: triple ids of their own, tested against the mask directly) and
+// whether one of them passes (set at a scan's first run)
+let labShared: u32 = 0;
+let labSharedAny: bool = false;
+// runSetup's answers beside the bits it returns
+let setupWide: bool = false;
+let setupAny: bool = false;
+let setupTable: usize = 0;
 
-/** Sets up run `run` of the segment's camera tables against the mask (see above). */
-function cameraRunSetup(seg: usize, run: u32, mask: usize, maskLen: u32): void {
-  const runs = <usize>load<u32>(seg, S_CAMERA_RUNS) + (<usize>run << 2);
+/**
+ * Sets up run `run` of the tables at `runsPtr` / `tablePtr` against the mask: returns its bits (0 for a wide run),
+ * and leaves in setupWide, setupAny and setupTable whether it is wide, whether an entry passes, where its table is.
+ */
+function runSetup(runsPtr: usize, tablePtr: usize, run: u32, mask: usize, maskLen: u32): u64 {
+  const runs = runsPtr + (<usize>run << 2);
   const start = load<u32>(runs), count = load<u32>(runs, 4) - start;
-  camRun = run;
-  camTable = <usize>load<u32>(seg, S_CAMERA_TABLE) + (<usize>start << 1);
-  camWide = count > 64;
+  const table = tablePtr + (<usize>start << 1);
+  const wide = count > 64;
   let bits: u64 = 0;
   let any = false;
-  if (!camWide) {
+  if (!wide) {
     for (let k: u32 = 0; k < count; k++) {
-      if (cameraEntryPasses(k, mask, maskLen) != 0) bits |= (<u64>1) << <u64>k;
+      if (runEntryPasses(table, k, mask, maskLen) != 0) bits |= (<u64>1) << <u64>k;
     }
     any = bits != 0;
   } else {
-    for (let k: u32 = 0; k < count && !any; k++) any = cameraEntryPasses(k, mask, maskLen) != 0;
+    for (let k: u32 = 0; k < count && !any; k++) any = runEntryPasses(table, k, mask, maskLen) != 0;
   }
-  camBits = bits;
-  camAny = any;
+  setupWide = wide;
+  setupAny = any;
+  setupTable = table;
+  return bits;
 }
 
-/** Whether entry k of the set-up run's table passes the mask (1 / 0). */
+/** Whether entry k of a run's table (at `table`) passes the mask (1 / 0). */
 // @ts-ignore: decorator
-@inline function cameraEntryPasses(k: u32, mask: usize, maskLen: u32): u32 {
-  const c = <u32>load<u16>(camTable + (<usize>k << 1));
+@inline function runEntryPasses(table: usize, k: u32, mask: usize, maskLen: u32): u32 {
+  const c = <u32>load<u16>(table + (<usize>k << 1));
   return c < maskLen ? <u32>load<u8>(mask + <usize>c) : 0;
+}
+
+/** Sets up run `run` of the segment's camera tables against the camera mask. */
+function cameraRunSetup(seg: usize, run: u32, mask: usize, maskLen: u32): void {
+  camBits = runSetup(<usize>load<u32>(seg, S_CAMERA_RUNS), <usize>load<u32>(seg, S_CAMERA_TABLE), run, mask, maskLen);
+  camRun = run;
+  camWide = setupWide;
+  camAny = setupAny;
+  camTable = setupTable;
+}
+
+/** Sets up run `run` of the segment's labels tables against the region slot's mask (over triples). */
+function labelRunSetup(seg: usize, run: u32, mask: usize, maskLen: u32): void {
+  if (labRun == kNoRun) {
+    labShared = load<u32>(seg, S_LABEL_SHARED);
+    let any = false;
+    for (let e: u32 = 0; e < labShared && e < maskLen && !any; e++) any = load<u8>(mask + <usize>e) != 0;
+    labSharedAny = any;
+  }
+  labBits = runSetup(<usize>load<u32>(seg, S_LABEL_RUNS), <usize>load<u32>(seg, S_LABEL_TABLE), run, mask, maskLen);
+  labRun = run;
+  labWide = setupWide;
+  labAny = setupAny;
+  labTable = setupTable;
 }
 
 /** Whether row ri's camera passes the mask, through its run's table. */
 // @ts-ignore: decorator
 @inline function cameraRunPasses(seg: usize, ri: usize, camera: usize, mask: usize, maskLen: u32): bool {
-  const run = <u32>(ri >> kCameraRunShift);
+  const run = <u32>(ri >> kRunShift);
   if (run != camRun) cameraRunSetup(seg, run, mask, maskLen);
   const k = <u32>load<u8>(camera + ri);
-  return (camWide ? cameraEntryPasses(k, mask, maskLen) : <u32>((camBits >> <u64>k) & 1)) != 0;
+  return (camWide ? runEntryPasses(camTable, k, mask, maskLen) : <u32>((camBits >> <u64>k) & 1)) != 0;
+}
+
+/** Whether row ri's triple passes the mask, through its run's table. */
+// @ts-ignore: decorator
+@inline function labelRunPasses(seg: usize, ri: usize, labels: usize, mask: usize, maskLen: u32): bool {
+  const run = <u32>(ri >> kRunShift);
+  if (run != labRun) labelRunSetup(seg, run, mask, maskLen);
+  return labelEntryPasses(<u32>load<u8>(labels + ri), mask, maskLen) != 0;
+}
+
+/**
+ * Whether entry e of the set-up labels run passes the mask (1 / 0): a shared triple id, or its run's table's. In a
+ * run of at most 64 entries of its own (every run when 192 or more are shared), both answers are computed and one
+ * selected, without a branch: ~10% of rows hold a run's own triple, at random, so a branch would mispredict often.
+ */
+// @ts-ignore: decorator
+@inline function labelEntryPasses(e: u32, mask: usize, maskLen: u32): u32 {
+  if (labWide) {
+    if (e < labShared) return e < maskLen ? <u32>load<u8>(mask + <usize>e) : 0;
+    return runEntryPasses(labTable, e - labShared, mask, maskLen);
+  }
+  const direct = select<u32>(<u32>load<u8>(mask + <usize>min(e, maskLen - 1)), 0, e < maskLen);
+  const own = <u32>((labBits >> <u64>((e - labShared) & 63)) & 1);
+  return select<u32>(direct, own, e < labShared);
 }
 
 /** Every row passes (no filter left for this block, no plate condition). */

@@ -8,7 +8,12 @@
  * same names from any build. Reports process CPU time (user + system) per pass and the matched rows (which must
  * agree between builds): on a shared box CPU time, not wall time, is what compares.
  *
- *   node dist/bench/camera-scan.js [--reads 2000000] [--days 1] [--seed 1] [--scan 20]
+ * With `--labels`, the filters name regions, makes and colors instead (the labels lane by runs,
+ * src/core/label-lanes.ts): the most frequent region, make and color, a rarer one of each (rank 5), and a rare
+ * (region, make, color) combination, each alone, with the window and with the box; `--labels-u16` loads the labels
+ * lane as u16 triple ids (labelLimits.runs off: the form before runs) for a comparison in the same build.
+ *
+ *   node dist/bench/camera-scan.js [--reads 2000000] [--days 1] [--seed 1] [--scan 20] [--labels [--labels-u16]]
  */
 import { parseArgs } from 'node:util';
 import { generateReads, kDefaultTenants } from '../src/gen/index.js';
@@ -17,9 +22,14 @@ import type { RowRecord } from '../src/store/wal-record.js';
 import { ArenaSet } from '../src/core/arena.js';
 import { Kernels, type CompiledFilter } from '../src/core/kernels.js';
 import type { ReadFilter } from '../src/model/query.js';
+import { labelLimits } from '../src/store/shard-labels.js';
 import { loadShardFiles, type ShardFile } from './shard-files.js';
 
-const { values } = parseArgs({ options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, scan: { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { reads: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, scan: { type: 'string' }, labels: { type: 'boolean' }, 'labels-u16': { type: 'boolean' } },
+  strict: true,
+});
+if (values['labels-u16']) labelLimits.runs = false;
 const reads = Number(values.reads ?? 2_000_000);
 const passes = Number(values.scan ?? 20);
 const groups = new Map<number, RowRecord[]>();
@@ -37,9 +47,16 @@ for (const r of generateReads({ reads, seed: Number(values.seed ?? 1), tenants: 
   g.push(row);
 }
 // the cameras by how many reads each has over all days (ties by name): the filters' names
-const counts = new Map<string, number>();
-for (const rows of groups.values()) for (const r of rows) counts.set(r.camera, (counts.get(r.camera) ?? 0) + 1);
-const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+const byCount = (field: (r: RowRecord) => string | undefined) => {
+  const counts = new Map<string, number>();
+  for (const rows of groups.values()) for (const r of rows) {
+    const v = field(r);
+    if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+};
+const ranked = byCount((r) => r.camera);
+const rankedLabels = { regions: byCount((r) => r.region), makes: byCount((r) => r.make), colors: byCount((r) => r.color) };
 // where each camera's first read of the first day is (the boxes' centres)
 const firstAt = new Map<string, [lat: number, lon: number]>();
 for (const r of groups.values().next().value ?? []) if (!firstAt.has(r.camera)) firstAt.set(r.camera, [r.latE7 / 1e7, r.lonE7 / 1e7]);
@@ -61,22 +78,33 @@ const rows = shards.reduce((a, s) => a + s.rows, 0);
 const kernels = new Map<number, Kernels>();
 for (const s of shards) if (!kernels.has(s.layout.arena)) kernels.set(s.layout.arena, Kernels.forArena(arenas.arena(s.layout.arena), undefined, 64 * 1024 * 1024));
 const cameraForm = shards.map((s) => (s.layout.cameraRuns ? 'runs' : `u${8 * (s.layout.cameraWidth ?? 4)}`)).join(', ');
-const out = [`${shards.length} shards, ${rows} rows, ${counts.size} cameras; camera lanes: ${cameraForm}; loaded (loadShard, every re-encoding) in ${loadMs.toFixed(0)} ms of process CPU; ${passes} passes; process CPU ms a pass over all shards (ns a row)`, '',
+const labelsForm = shards.map((s) => (s.layout.labelRuns ? `runs (${s.layout.labelShared} shared)` : s.layout.labels ? `u${8 * s.layout.labelsWidth!}` : 'three lanes')).join(', ');
+const out = [`${shards.length} shards, ${rows} rows, ${ranked.length} cameras; camera lanes: ${cameraForm}; labels lanes: ${labelsForm}; loaded (loadShard, every re-encoding) in ${loadMs.toFixed(0)} ms of process CPU; ${passes} passes; process CPU ms a pass over all shards (ns a row)`, '',
   '| filter | matched rows | count | rows out |', '| --- | ---: | ---: | ---: |'];
-for (const k of [1, 8, 64]) {
-  const cameras = ranked.slice(Math.min(10, ranked.length - k), Math.min(10, ranked.length - k) + k);
-  // the box around the first camera's first read
-  const [lat, lon] = firstAt.get(cameras[0]!)!;
+// the filters' names and conditions: cameras (1, 8, 64 of them), or with --labels, regions / makes / colors
+const rankOf = (list: string[], k: number) => list[Math.min(k, list.length - 1)]!;
+const named: Array<[label: string, filter: ReadFilter]> = values.labels
+  ? [
+    [`region #0`, { regions: [rankOf(rankedLabels.regions, 0)] }],
+    [`region #5`, { regions: [rankOf(rankedLabels.regions, 5)] }],
+    [`make #0`, { makes: [rankOf(rankedLabels.makes, 0)] }],
+    [`color #5`, { colors: [rankOf(rankedLabels.colors, 5)] }],
+    [`region #1, make #5, color #5`, { regions: [rankOf(rankedLabels.regions, 1)], makes: [rankOf(rankedLabels.makes, 5)], colors: [rankOf(rankedLabels.colors, 5)] }],
+  ]
+  : [1, 8, 64].map((k): [string, ReadFilter] => [`${k} camera${k > 1 ? 's' : ''}`, { cameras: ranked.slice(Math.min(10, ranked.length - k), Math.min(10, ranked.length - k) + k) }]);
+// the box: around the first read of the tenth camera by count (the one the 1-camera filter names)
+const [lat, lon] = firstAt.get(ranked[Math.min(10, ranked.length - 1)]!)!;
+for (const [name, condition] of named) {
   const filters: Array<[string, (day: number) => ReadFilter]> = [
-    [`${k} camera${k > 1 ? 's' : ''}`, () => ({ cameras })],
-    [`${k} camera${k > 1 ? 's' : ''}, 6 h`, (day) => ({ cameras, from: day * 86_400_000 + 12 * 3_600_000, to: day * 86_400_000 + 18 * 3_600_000 })],
-    [`${k} camera${k > 1 ? 's' : ''}, 6 h, 2 km box`, (day) => ({ cameras, from: day * 86_400_000 + 12 * 3_600_000, to: day * 86_400_000 + 18 * 3_600_000, bbox: [lon - 0.012, lat - 0.009, lon + 0.012, lat + 0.009] })],
+    [name, () => condition],
+    [`${name}, 6 h`, (day) => ({ ...condition, from: day * 86_400_000 + 12 * 3_600_000, to: day * 86_400_000 + 18 * 3_600_000 })],
+    [`${name}, 6 h, 2 km box`, (day) => ({ ...condition, from: day * 86_400_000 + 12 * 3_600_000, to: day * 86_400_000 + 18 * 3_600_000, bbox: [lon - 0.012, lat - 0.009, lon + 0.012, lat + 0.009] })],
   ];
   for (const [label, filterOf] of filters) {
     const marks = [...kernels.values()].map((kn) => [kn, kn.scratch.mark()] as const);
     const runs = shards.map((s) => {
       const kn = kernels.get(s.layout.arena)!;
-      const filter: CompiledFilter = kn.compileFilter(filterOf(s.meta.day), { cameras: s.cameras, regions: s.regions }, s.layout);
+      const filter: CompiledFilter = kn.compileFilter(filterOf(s.meta.day), { cameras: s.cameras, regions: s.regions, ...s.attributes() }, s.layout);
       return { s, kn, filter, output: kn.allocOutput(s.rows) };
     });
     let matched = 0;

@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ArenaSet } from '../src/core/arena.js';
-import { cameraReader, cameraRunStarts, kCameraRunRows, packCameraRuns } from '../src/core/camera-lane.js';
+import { cameraReader, kCameraRunRows } from '../src/core/camera-lane.js';
+import { packRuns, runStarts } from '../src/core/run-lane.js';
 import { Kernels } from '../src/core/kernels.js';
 import { loadShard, unloadShard } from '../src/store/shard-loader.js';
 import { LocalObjectStore } from '../src/store/local-object-store.js';
@@ -33,9 +34,9 @@ describe('camera run tables', () => {
         }
         const plain = codes.slice(0, rows);
         const seen = new Int32Array(0x10000);
-        const runs = cameraRunStarts(codes, rows, seen);
+        const runs = runStarts(codes, rows, seen);
         const entries = new Uint8Array(codes.buffer, 0, rows);
-        const table = packCameraRuns(codes, rows, runs, entries, seen);
+        const table = packRuns(codes, rows, runs, entries, seen);
         expect(runs.length).toBe(Math.ceil(rows / kCameraRunRows) + 1);
         expect(table.length).toBe(runs[runs.length - 1]);
         for (let k = 0; k + 1 < runs.length; k++) {

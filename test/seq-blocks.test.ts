@@ -196,9 +196,10 @@ describe('seq lane in blocks', () => {
     const dv = new DataView(bytes.buffer, bytes.byteOffset);
     const hb = dv.getUint32(12, true);
     const text = new TextDecoder().decode(bytes.subarray(16, 16 + hb));
-    for (const field of ['seqBlocks', 'seqTime', 'bases', 'labels', 'labelTriples', 'cameraRuns', 'cameraTable']) {
+    for (const field of ['seqBlocks', 'seqTime', 'bases', 'labels', 'labelTriples', 'cameraRuns', 'cameraTable', 'labelRuns', 'labelTable', 'labelShared']) {
       const header = JSON.parse(text);
-      if (field.startsWith('label') || field.startsWith('camera')) header.lanes[field] = { at: 0, bytes: 4, width: 2 };
+      if (field === 'labelShared') header[field] = 200;
+      else if (field.startsWith('label') || field.startsWith('camera')) header.lanes[field] = { at: 0, bytes: 4, width: 2 };
       else if (field === 'seqTime') header[field] = { origin: 0, ms: 60_000 };
       else header[field] = { at: 0, bytes: 4, width: 4 };
       const json = new TextEncoder().encode(JSON.stringify(header));

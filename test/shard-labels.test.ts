@@ -1,6 +1,7 @@
 /**
  * packLabelLanes (src/store/shard-labels.ts) on built shard files: region, make and color read back exactly through
- * ShardView.labelReader and rowRecords after packing, u8 up to 256 triples and u16 past it, the three lanes kept past
+ * ShardView.labelReader and rowRecords after packing, u8 up to 256 triples and u16 past it (by runs past it:
+ * test/label-runs.test.ts; off here), the three lanes kept past
  * the limit (at the limit packed), when packing would not shrink the shard (a region lane alone, a tiny shard), and
  * every later lane moved down intact (ts, plate, postings, seq, confidence, read ids read back as the rows').
  */
@@ -57,9 +58,11 @@ function packAndCheck(input: RowRecord[]) {
 describe('packLabelLanes', () => {
   afterEach(() => {
     labelLimits.max = kMaxLabelTriples;
+    labelLimits.runs = true;
   });
 
-  it('packs as u8 up to 256 triples and as u16 past it, reading every row back', () => {
+  it('packs as u8 up to 256 triples and as u16 past it (runs off), reading every row back', () => {
+    labelLimits.runs = false;
     const a = packAndCheck(rows(6000, 256, 1));
     expect([a.lanes.labelsWidth, a.lanes.labelCount, a.lanes.labelTriplesWidth]).toEqual([1, 256, 1]);
     const b = packAndCheck(rows(6000, 257, 2));

@@ -75,8 +75,21 @@
  *   76   4 bytes padding
  */
 
+/*
+ * ABI 11: the region field of `widths` (bits 6–7) may be 3: the labels lane (which takes the region lane's slot) as u8
+ * entries into a table per run of kRunRows rows of u16 triple ids (src/core/label-lanes.ts, a lane held as runs:
+ * src/core/run-lane.ts; a loaded shard of more than 256 triples packs so: src/store/shard-labels.ts). The region mask
+ * is over triples, as for any labels lane. The descriptor grows to 96 bytes:
+ *
+ *   76   u32  labelRuns    u32 × (runs + 1): where each run's table starts in labelTable
+ *   80   u32  labelTable   u16 triple ids, each run's ascending
+ *   84   u32  labelShared  entries below this are triple ids of their own (the shard's most frequent triples,
+ *                          numbered first), shared by every run; an entry e ≥ it is labelTable[run's start + e − it]
+ *   88   8 bytes padding
+ */
+
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 10;
+export const kAbiVersion = 11;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;
@@ -136,7 +149,7 @@ export const kFilterEmpty = 64;
 export const kFilterMakes = 128;
 export const kFilterColors = 256;
 
-export const kSegmentDescBytes = 80;
+export const kSegmentDescBytes = 96;
 export const S_ROWS = 0;
 export const S_TS = 4;
 export const S_LAT = 8;
@@ -155,6 +168,10 @@ export const S_TS_BASE = 56;
 export const S_BASES = 64;
 export const S_CAMERA_RUNS = 68;
 export const S_CAMERA_TABLE = 72;
+/** ABI 11: the labels lane's run tables (region field of S_WIDTHS = 3). */
+export const S_LABEL_RUNS = 76;
+export const S_LABEL_TABLE = 80;
+export const S_LABEL_SHARED = 84;
 /** Bit positions of each lane's log2 width in the S_WIDTHS word. */
 export const W_TS = 0;
 export const W_PLATE = 2;

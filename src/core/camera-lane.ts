@@ -1,5 +1,5 @@
 /**
- * The camera lane as u8 codes into a table per run of rows (issue 11: resident bytes per read ≤ 24 at 20M;
+ * The camera lane as u8 codes into a table per run of rows, a u16 code lane held as runs (src/core/run-lane.ts; issue 11: resident bytes per read ≤ 24 at 20M;
  * docs/storage-v2.md, "The camera lane by runs, seq by time"). In memory only: a shard file keeps its u16 lane
  * (format 2), and the loader packs it at load (src/store/shard-cameras.ts).
  *
@@ -9,7 +9,7 @@
  *                             cameraTable  u16 × entries        the run's distinct camera codes (ids into the shard's
  *                                                               camera dictionary), ascending
  *
- *   runs of kCameraRunRows rows:  rows 0 … 255 | 256 … 511 | …   (row i is in run i >>> kCameraRunShift)
+ *   runs of kRunRows (256) rows:  rows 0 … 255 | 256 … 511 | …   (row i is in run i >>> kRunShift)
  *
  * Why it fits: rows are ordered by hour, then place (Z-order cell), and a fixed camera stands in one place, so a
  * run of 256 rows is a few neighbouring cells of one hour: at 20M reads (one tenant-day of ~1.4M rows, 440 cameras,
@@ -25,16 +25,11 @@
  * the label scan. JS readers go through cameraReader (tasks, from a layout) or LoadedShard.camera (a CodeAt),
  * never the lane directly.
  */
+import { kRunRows, runLaneReader } from './run-lane.js';
 import type { CodeAt, SegmentLayout } from './segment.js';
 
-/** Rows a camera run's table covers: at most 256 distinct cameras, so the u8 entry always fits. */
-export const kCameraRunRows = 256;
-export const kCameraRunShift = 8;
-
-/** Runs of kCameraRunRows rows in `rows` rows. */
-export function cameraRuns(rows: number): number {
-  return Math.ceil(rows / kCameraRunRows);
-}
+/** Rows a camera run's table covers (the runs of every lane held as runs). */
+export const kCameraRunRows = kRunRows;
 
 /** The part of a segment layout that holds its camera codes, in either form. */
 export type CameraLanes = Pick<SegmentLayout, 'rows' | 'camera' | 'cameraWidth' | 'cameraRuns' | 'cameraTable' | 'cameraEntries'>;
@@ -45,12 +40,7 @@ export type CameraLanes = Pick<SegmentLayout, 'rows' | 'camera' | 'cameraWidth' 
  */
 export function cameraReader(buffer: ArrayBufferLike, seg: CameraLanes): CodeAt {
   const n = seg.rows;
-  if (seg.cameraRuns) {
-    const entry = new Uint8Array(buffer, seg.camera, n);
-    const runs = new Uint32Array(buffer, seg.cameraRuns, cameraRuns(n) + 1);
-    const table = new Uint16Array(buffer, seg.cameraTable!, seg.cameraEntries!);
-    return (i) => table[runs[i >>> kCameraRunShift]! + entry[i]!]!;
-  }
+  if (seg.cameraRuns) return runLaneReader(buffer, { entries: seg.camera, runs: seg.cameraRuns, table: seg.cameraTable!, tableEntries: seg.cameraEntries!, shared: 0 }, n);
   if (seg.cameraWidth === 1) {
     const a = new Uint8Array(buffer, seg.camera, n);
     return (i) => a[i]!;
@@ -61,58 +51,4 @@ export function cameraReader(buffer: ArrayBufferLike, seg: CameraLanes): CodeAt 
   }
   const a = new Uint32Array(buffer, seg.camera, n);
   return (i) => a[i]!;
-}
-
-/**
- * Where each run's entries start in the table of `codes` (u16 camera codes of `rows` rows): runs[r] … runs[r + 1]
- * are run r's, runs[last] the table's size. `seen` is scratch of 65,536 (reused between shards).
- */
-export function cameraRunStarts(codes: Uint16Array, rows: number, seen: Int32Array): Uint32Array {
-  const runCount = cameraRuns(rows);
-  const runs = new Uint32Array(runCount + 1);
-  // each run's cameras marked with its number
-  seen.fill(-1);
-  let total = 0;
-  for (let r = 0; r < runCount; r++) {
-    runs[r] = total;
-    for (let i = r * kCameraRunRows, end = Math.min(rows, i + kCameraRunRows); i < end; i++) {
-      const c = codes[i]!;
-      if (seen[c] !== r) {
-        seen[c] = r;
-        total++;
-      }
-    }
-  }
-  runs[runCount] = total;
-  return runs;
-}
-
-/**
- * The run table of `codes` (u16 camera codes of `rows` rows; `runs` from cameraRunStarts), with each row's entry
- * written to `entries`, which may be `codes`' own bytes: run r's codes are read before its entries are written,
- * and entry i lands at byte i, at or before code i's bytes 2i … 2i + 1, which earlier runs have read.
- */
-export function packCameraRuns(codes: Uint16Array, rows: number, runs: Uint32Array, entries: Uint8Array, seen: Int32Array): Uint16Array {
-  const table = new Uint16Array(runs[runs.length - 1]!);
-  const run = new Uint16Array(kCameraRunRows);
-  seen.fill(-1);
-  for (let r = 0; r < runs.length - 1; r++) {
-    const from = r * kCameraRunRows, m = Math.min(rows, from + kCameraRunRows) - from;
-    run.set(codes.subarray(from, from + m));
-    const at = runs[r]!;
-    let k = at;
-    for (let i = 0; i < m; i++) {
-      const c = run[i]!;
-      if (seen[c] !== -2 - r) {
-        seen[c] = -2 - r;
-        table[k++] = c;
-      }
-    }
-    // entries by ascending code
-    const cams = table.subarray(at, k).sort();
-    for (let e = 0; e < cams.length; e++) seen[cams[e]!] = e;
-    for (let i = 0; i < m; i++) entries[from + i] = seen[run[i]!]!;
-    for (let e = 0; e < cams.length; e++) seen[cams[e]!] = -1;
-  }
-  return table;
 }

@@ -30,7 +30,7 @@ import type { PlateMatch, ReadFilter } from '../model/query.js';
 import { haversineM } from '../query/reference/geo.js';
 import {
   kAbiVersion, kFilterEmpty, kNoMatch, kSegmentDescBytes, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON,
-  S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES, S_MAKE, S_COLOR, S_WIDTHS, S_TS_BASE, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, W_TS, W_PLATE, W_CAMERA, W_REGION,
+  S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES, S_MAKE, S_COLOR, S_WIDTHS, S_TS_BASE, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, S_LABEL_RUNS, S_LABEL_TABLE, S_LABEL_SHARED, W_TS, W_PLATE, W_CAMERA, W_REGION,
   W_MAKE, W_COLOR, W_TS24, W_LAT24, W_LON24,
 } from './abi.js';
 import type { Arena } from './arena.js';
@@ -264,6 +264,9 @@ export class Kernels {
     v.setUint32(p + S_BASES, seg.bases ?? 0, true);
     v.setUint32(p + S_CAMERA_RUNS, seg.cameraRuns ?? 0, true);
     v.setUint32(p + S_CAMERA_TABLE, seg.cameraTable ?? 0, true);
+    v.setUint32(p + S_LABEL_RUNS, seg.labelRuns ?? 0, true);
+    v.setUint32(p + S_LABEL_TABLE, seg.labelTable ?? 0, true);
+    v.setUint32(p + S_LABEL_SHARED, seg.labelShared ?? 0, true);
   }
 }
 
@@ -274,6 +277,9 @@ const plateWidthField = (w: number | undefined): number => (w === 3 ? 3 : log2Wi
 /** The camera lane's field: a log2 width, or 3 for u8 entries of run tables (ABI 10). */
 const cameraWidthField = (seg: SegmentLayout): number => (seg.cameraRuns ? 3 : log2Width(seg.cameraWidth));
 
+/** The region slot's field: the labels lane's or the region lane's log2 width, or 3 for labels by runs (ABI 11). */
+const regionWidthField = (seg: SegmentLayout): number => (seg.labelRuns ? 3 : log2Width(seg.labels ? seg.labelsWidth : seg.regionWidth));
+
 /**
  * The S_WIDTHS word of a layout (src/core/abi.ts): each lane's log2 width, wide where a field is unset, and the
  * u24 bits (a u24 ts lane is also marked u32: its values are offsets from tsBase, as a u32 lane's).
@@ -281,7 +287,7 @@ const cameraWidthField = (seg: SegmentLayout): number => (seg.cameraRuns ? 3 : l
 export function widthsWord(seg: SegmentLayout): number {
   const u24 = (seg.tsWidth === 3 ? 1 << W_TS24 : 0) | (seg.latWidth === 3 ? 1 << W_LAT24 : 0) | (seg.lonWidth === 3 ? 1 << W_LON24 : 0);
   return u24 | ((seg.tsWidth === 4 || seg.tsWidth === 3 ? 2 : 3) << W_TS) | (plateWidthField(seg.plateWidth) << W_PLATE) | (cameraWidthField(seg) << W_CAMERA) |
-    (log2Width(seg.labels ? seg.labelsWidth : seg.regionWidth) << W_REGION) | (log2Width(seg.makeWidth) << W_MAKE) | (log2Width(seg.colorWidth) << W_COLOR);
+    (regionWidthField(seg) << W_REGION) | (log2Width(seg.makeWidth) << W_MAKE) | (log2Width(seg.colorWidth) << W_COLOR);
 }
 
 /** Distance meaning "no match" in a dictionary distance array. */

@@ -5,7 +5,8 @@
  * them at load (src/store/shard-labels.ts) when the shard has at most kMaxLabelTriples distinct triples.
  *
  *   lanes (file)             memory after packing
- *   region  u8 × rows        labels   u8 × rows (≤ 256 triples) or u16 × rows     the row's triple
+ *   region  u8 × rows        labels   u8 × rows (≤ 256 triples) or u16 × rows     the row's triple, or (past 256)
+ *                                     u8 entries of run tables (labelRuns, labelTable: see below)
  *   make    u8 × rows        triples  u8 × count  region codes of the triples, in (region, make, color) order
  *   color   u8 × rows                 u8 × count  make codes
  *                                     u8 × count  color codes   (u16 each when some code is past 255)
@@ -14,13 +15,19 @@
  * and color), so a tenant-day holds few distinct triples: at most 3,278 in a shard at 20M density (359 at 100k),
  * against 16.8M possible. So 3 B a read become 2 (1 below 257 triples), for 3 B a triple (6 with u16 codes).
  *
- * The kernels are unchanged (no ABI change): the labels lane takes the region lane's slot in the segment
- * descriptor (S_REGION, its width in W_REGION), and a filter naming regions, makes or colors compiles, for such a
+ * By runs (issue 11, docs/storage-v2.md "The labels lane by runs"): a shard of more than 256 triples has them
+ * numbered by descending row count and is held as a u16 code lane held as runs (src/core/run-lane.ts) when that is
+ * smaller: u8 entries, the ~200 most frequent triples (86% of rows at 20M) entries of their own, shared by every
+ * run, the others in a table per run of 256 rows (~32 a run). The kernel reads it with the region field of
+ * S_WIDTHS = 3 (ABI 11, tables at S_LABEL_RUNS / S_LABEL_TABLE, the shared count at S_LABEL_SHARED).
+ *
+ * The labels lane takes the region lane's slot in the segment descriptor (S_REGION, its width in W_REGION), and a filter naming regions, makes or colors compiles, for such a
  * segment, to one byte mask over the triples in the region mask's slot (a triple passes when its region, its make
  * and its color each pass: src/core/filter.ts), with the make and color tests off. JS readers go through
  * labelReader (tasks, from a layout) or LoadedShard.regionAt / makeAt / colorAt (src/store/shard-loader.ts), never
  * a lane directly: `layout.region`, `make` and `color` are 0 in a packed segment, as for absent lanes.
  */
+import { runLaneReader } from './run-lane.js';
 import { codeLane, type CodeLane, type SegmentLayout } from './segment.js';
 
 /** The most triples a labels lane can index (u16 codes). */
@@ -52,6 +59,7 @@ export function triplesAt(buffer: ArrayBufferLike, ptr: number, count: number, w
 export type LabelLanes = Pick<
   SegmentLayout,
   'rows' | 'region' | 'regionWidth' | 'make' | 'makeWidth' | 'color' | 'colorWidth' | 'labels' | 'labelsWidth' | 'labelTriples' | 'labelTriplesWidth' | 'labelCount'
+  | 'labelRuns' | 'labelTable' | 'labelEntries' | 'labelShared'
 >;
 
 /** The triple table of a packed segment (undefined when it keeps three lanes). */
@@ -66,12 +74,16 @@ const none: LabelAt = () => 0;
 
 /**
  * Row i's region, make or color code (dictionary id; 0 = none) in `seg`, whichever form it has: through the
- * labels lane and its triple table, the field's own lane, or 0 for every row when the lane is absent.
+ * labels lane (u8 / u16 triple ids, or u8 entries of run tables of triple ids) and its triple table, the field's own lane, or 0 for every row when the lane is absent.
  */
 export function labelReader(buffer: ArrayBufferLike, seg: LabelLanes, field: LabelField): LabelAt {
   if (seg.labels) {
-    const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
     const codes = labelTriples(buffer, seg)![field];
+    if (seg.labelRuns) {
+      const triple = runLaneReader(buffer, { entries: seg.labels, runs: seg.labelRuns, table: seg.labelTable!, tableEntries: seg.labelEntries!, shared: seg.labelShared ?? 0 }, seg.rows);
+      return (i) => codes[triple(i)]!;
+    }
+    const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
     return (i) => codes[lane[i]!]!;
   }
   const ptr = seg[field];

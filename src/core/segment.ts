@@ -140,6 +140,18 @@ export interface SegmentLayout {
   /** Bytes of each code in the triple table: 1, or 2 when some region / make / color code is past 255. */
   labelTriplesWidth?: 1 | 2;
   labelCount?: number;
+  /**
+   * The labels lane by runs (src/core/label-lanes.ts, a u16 code lane held as runs: src/core/run-lane.ts): when set,
+   * `labels` holds u8 entries (`labelsWidth` 1): below `labelShared` a triple id, else into a table per run of 256
+   * rows, `labelRuns` (u32 × (runs + 1)) where each run's entries start in `labelTable` (u16 triple ids, of
+   * `labelEntries` entries). Set for a shard of
+   * more than 256 triples whose runs see few of them. Read it with labelReader.
+   */
+  labelRuns?: number;
+  labelTable?: number;
+  labelEntries?: number;
+  /** Entries below this are triple ids of their own (the shard's most frequent triples, numbered first). */
+  labelShared?: number;
 }
 
 /** Bytes of one code in a dictionary-coded lane. */

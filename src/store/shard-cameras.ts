@@ -17,14 +17,12 @@
  * the bytes the entries free (runs of many cameras each: they cost more than they save), or when moving the later
  * lanes would not shrink it (a tiny shard). Nothing is approximated: each row's code is read back exactly.
  */
-import { cameraRunStarts, packCameraRuns } from '../core/camera-lane.js';
+import { packRuns, runScratch, runStarts } from '../core/run-lane.js';
 import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
+import { placeRunTables, writeRunTables } from './shard-runs.js';
 
 const kLaneAlign = 64;
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
-
-// marks of packCameraRuns, one per u16 code, reused from shard to shard
-let seenScratch: Int32Array | undefined;
 
 /**
  * Packs `view`'s camera lane in place (see above). Returns the new header (`camera` at width 1, `cameraRuns` and
@@ -39,17 +37,14 @@ export function packCameraLane(view: ShardView): { header: ShardHeader; bytes: n
   const buf = view.bytes.buffer, off = view.bytes.byteOffset;
   const codes = new Uint16Array(buf, off + lane.at, n);
   // the tables' size first (a pass that writes nothing): they must fit where the u16 lane's second half was
-  const seen = (seenScratch ??= new Int32Array(0x10000));
-  const runs = cameraRunStarts(codes, n, seen);
-  const entries = runs[runs.length - 1]!;
-  const runsAt = roundUp(lane.at + n, kLaneAlign);
-  const runsBytes = runs.byteLength;
-  const tableAt = roundUp(runsAt + runsBytes, kLaneAlign);
-  let end = roundUp(tableAt + 2 * entries, kLaneAlign);
+  const seen = runScratch();
+  const runs = runStarts(codes, n, seen);
+  const places = placeRunTables(lane.at + n, runs);
+  let end = places.end;
   const order = (Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>).sort((a, b) => a[1].at - b[1].at);
   const lanes: ShardHeader['lanes'] = { ...h.lanes, camera: { at: lane.at, bytes: n, width: 1 } };
-  lanes.cameraRuns = { at: runsAt, bytes: runsBytes, width: 4 };
-  lanes.cameraTable = { at: tableAt, bytes: 2 * entries, width: 2 };
+  lanes.cameraRuns = places.runs;
+  lanes.cameraTable = places.table;
   const moves: Array<[from: ShardLane, to: number]> = [];
   for (const [name, l] of order) {
     if (l.at <= lane.at) continue;
@@ -65,9 +60,8 @@ export function packCameraLane(view: ShardView): { header: ShardHeader; bytes: n
   // the entries overwrite the lane's first half as they are made (run by run, each run read first), the tables
   // land in its second half (every code read by then), then each later lane moves to its lower place in file order
   const bytes = new Uint8Array(buf, off, view.bytes.length);
-  const table = packCameraRuns(codes, n, runs, bytes.subarray(lane.at, lane.at + n), seen);
-  new Uint32Array(buf, off + runsAt, runs.length).set(runs);
-  new Uint16Array(buf, off + tableAt, entries).set(table);
+  const table = packRuns(codes, n, runs, bytes.subarray(lane.at, lane.at + n), seen);
+  writeRunTables(bytes, places, runs, table);
   for (const [l, to] of moves) bytes.copyWithin(to, l.at, l.at + l.bytes);
   return { header: { ...h, lanes }, bytes: end };
 }

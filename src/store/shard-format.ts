@@ -284,7 +284,7 @@ export type ShardLaneName =
   | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes'
   // in memory only, never in a file: region, make and color packed at load (src/store/shard-labels.ts), the
   // camera lane's run tables (src/store/shard-cameras.ts)
-  | 'labels' | 'labelTriples' | 'cameraRuns' | 'cameraTable';
+  | 'labels' | 'labelTriples' | 'cameraRuns' | 'cameraTable' | 'labelRuns' | 'labelTable';
 
 export interface ShardHeader {
   meta: ShardMeta;
@@ -309,6 +309,11 @@ export interface ShardHeader {
    * (those lanes then have width 3): src/store/shard-u24.ts, src/core/base-lanes.ts.
    */
   bases?: ShardLane;
+  /**
+   * In memory only, never in a file: set when the labels lane is held as runs (`lanes.labelRuns`): its entries below
+   * this are triple ids of their own, shared by every run (src/core/run-lane.ts, src/store/shard-labels.ts).
+   */
+  labelShared?: number;
 }
 
 /** Seq by time's buckets: row i's base is that of bucket floor((ts(i) − origin) / ms). */
@@ -689,7 +694,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.labelShared !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable || h.lanes.labelRuns || h.lanes.labelTable) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -697,11 +702,12 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
   const count: Record<ShardLaneName, number> = {
     ts: n, lat: n, lon: n, plate: n, camera: n, region: n, make: n, color: n, postings: n, seq: n, confidence: n,
     slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1, cameraRuns: -1, cameraTable: -1,
+    labelRuns: -1, labelTable: -1,
   };
   const widths: Record<ShardLaneName, number[]> = {
     ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
     postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
-    labels: [], labelTriples: [], cameraRuns: [], cameraTable: [],
+    labels: [], labelTriples: [], cameraRuns: [], cameraTable: [], labelRuns: [], labelTable: [],
   };
   const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
   for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
@@ -797,6 +803,12 @@ export class ShardView {
       out.labelTriples = this.ptr('labelTriples');
       out.labelTriplesWidth = lanes.labelTriples!.width as 1 | 2;
       out.labelCount = lanes.labelTriples!.bytes / labelTriplesBytes(1, out.labelTriplesWidth);
+      if (lanes.labelRuns) {
+        out.labelRuns = this.ptr('labelRuns');
+        out.labelTable = this.ptr('labelTable');
+        out.labelEntries = lanes.labelTable!.bytes / 2;
+        out.labelShared = this.header.labelShared ?? 0;
+      }
     }
     return out;
   }

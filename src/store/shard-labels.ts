@@ -13,27 +13,62 @@
  *   color    u8 × rows
  *   postings … (every later lane) postings …   moved down, each still 64-aligned
  *
+ * Past 256 triples, when it is smaller (labelRunsFor), the labels lane is held as runs (src/core/run-lane.ts):
+ *
+ *   labels        u8 × rows           entries: the shard's most frequent triples' ids, or into the row's run's table
+ *   labelRuns     u32 × (runs + 1)    where each run's own triples start in labelTable
+ *   labelTable    u16 × entries       each run's own triple ids, ascending
+ *   labelTriples  …                   as above (the triples numbered by descending row count)
+ *
+ * with `header.labelShared` the count of shared triples (in memory only, as the two lanes).
+ *
  * A shard keeps its three lanes when it has more than kMaxLabelTriples distinct triples (or `labelLimits.max`,
  * a knob for tests), when a code does not fit u16, or when packing would not shrink it (a shard with a region
  * lane only, or a tiny one). Nothing is approximated: each row's three codes are read back exactly.
  */
 import { kMaxLabelTriples, labelTriplesBytes, packLabels } from '../core/label-lanes.js';
+import { frequencyOrder, packRuns, runScratch, runStarts, runTablesBytes, sharedCodes } from '../core/run-lane.js';
 import { codeLane } from '../core/segment.js';
 import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
+import { placeRunTables, writeRunTables } from './shard-runs.js';
 
 const kLaneAlign = 64;
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
 const kFields = ['region', 'make', 'color'] as const;
 
-/** The most triples a shard may have to be packed (tests lower it to keep some shards' three lanes). */
-export const labelLimits = { max: kMaxLabelTriples };
+/**
+ * The most triples a shard may have to be packed (tests lower it to keep some shards' three lanes), and whether a
+ * shard of more than 256 may be held as runs (tests and benchmarks turn it off for the u16 lane), sharing at most
+ * `shared` triples between its runs (tests lower it: fewer shared, wider runs).
+ */
+export const labelLimits = { max: kMaxLabelTriples, runs: true, shared: 256 };
 
 // the rows' triple ids before they are copied into the labels lane (packLabels' one array of the rows), reused from
 // shard to shard: fresh pages a shard otherwise
 let idsScratch = new Uint16Array(0);
 
-/** Shards packed and kept since the process started (tests, benchmarks). */
-export const labelLanesPacked = { shards: 0, kept: 0 };
+/** Shards packed (of them, by runs) and kept since the process started (tests, benchmarks). */
+export const labelLanesPacked = { shards: 0, kept: 0, runs: 0 };
+
+/**
+ * A shard's labels lane as runs (src/core/run-lane.ts), when that is smaller than its u16 lane: its triples are
+ * renumbered by descending row count (`packed` in place: the rows' ids and the table; nothing reads their order),
+ * the most frequent `shared` of them made entries of their own, and the run starts of the others returned; undefined
+ * when the run tables (4 B a run, 2 B an entry) would not cost less than the byte a row they save.
+ */
+function labelRunsFor(packed: NonNullable<ReturnType<typeof packLabels>>, rows: number): { runs: Uint32Array; shared: number } | undefined {
+  const { ids } = packed;
+  const count = packed.region.length;
+  const order = frequencyOrder(ids, rows, count);
+  const number = new Uint16Array(count);
+  for (let k = 0; k < count; k++) number[order[k]!] = k;
+  for (let i = 0; i < rows; i++) ids[i] = number[ids[i]!]!;
+  for (const field of [packed.region, packed.make, packed.color]) field.set(Array.from(order, (t) => field[t]!));
+  const seen = runScratch();
+  const shared = sharedCodes(ids, rows, seen, labelLimits.shared);
+  const runs = runStarts(ids, rows, seen, shared);
+  return runTablesBytes(rows, runs[runs.length - 1]!) < rows ? { runs, shared } : undefined;
+}
 
 /**
  * Packs `view`'s region, make and color lanes in place (see above). Returns the new header (`labels` and
@@ -53,7 +88,9 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
     return undefined;
   }
   const count = packed.region.length;
-  const width = count <= 0x100 ? 1 : 2;
+  // past 256 triples, u8 entries of run tables when they cost less than the u16 lane's second byte
+  const byRuns = count > 0x100 && labelLimits.runs ? labelRunsFor(packed, n) : undefined;
+  const width = count <= 0x100 || byRuns ? 1 : 2;
   const codeWidth = [packed.region, packed.make, packed.color].every((c) => c.every((x) => x <= 0xff)) ? 1 : 2;
   const tableBytes = labelTriplesBytes(count, codeWidth);
 
@@ -67,7 +104,12 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   const lanes: ShardHeader['lanes'] = { ...h.lanes };
   for (const f of present) delete lanes[f];
   lanes.labels = { at: from, bytes: width * n, width };
-  const triplesAt = roundUp(from + width * n, kLaneAlign);
+  const places = byRuns && placeRunTables(from + n, byRuns.runs);
+  if (places) {
+    lanes.labelRuns = places.runs;
+    lanes.labelTable = places.table;
+  }
+  const triplesAt = places ? places.end : roundUp(from + width * n, kLaneAlign);
   lanes.labelTriples = { at: triplesAt, bytes: tableBytes, width: codeWidth };
   let end = roundUp(triplesAt + tableBytes, kLaneAlign);
   const moves: Array<[from: ShardLane, to: number]> = [];
@@ -85,13 +127,18 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   // lower place in file order (a copy never reaches a source not yet moved), the triples last (they land where
   // only lanes already moved lay)
   const buf = view.bytes.buffer, off = view.bytes.byteOffset;
-  codeLane(buf, off + from, width, n).set(packed.ids);
   const bytes = new Uint8Array(buf, off, view.bytes.length);
+  const table = byRuns && packRuns(packed.ids, n, byRuns.runs, bytes.subarray(from, from + n), runScratch(), byRuns.shared);
+  if (!table) codeLane(buf, off + from, width, n).set(packed.ids);
   for (const [l, to] of moves) bytes.copyWithin(to, l.at, l.at + l.bytes);
+  if (places && table) {
+    writeRunTables(bytes, places, byRuns.runs, table);
+    labelLanesPacked.runs++;
+  }
   const t = codeLane(buf, off + triplesAt, codeWidth, 3 * count);
   t.set(packed.region, 0);
   t.set(packed.make, count);
   t.set(packed.color, 2 * count);
   labelLanesPacked.shards++;
-  return { header: { ...h, lanes }, bytes: end };
+  return { header: { ...h, lanes, ...(byRuns ? { labelShared: byRuns.shared } : {}) }, bytes: end };
 }

@@ -632,6 +632,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
     if (reencoded) {
       labelLanesPacked.shards += reencoded.packed;
       labelLanesPacked.kept += reencoded.kept;
+      labelLanesPacked.runs += reencoded.runs;
     }
     let view = lanes ? new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header) : new ShardView(file, bytes);
     const meta = view.header.meta;

@@ -24,13 +24,15 @@ export interface ReencodedLanes {
 /** The knobs the re-encodings read (tests lower them), passed to a worker with each job: its own copies are not the caller's. */
 export interface ReencodeLimits {
   labelTriples: number;
+  labelRuns: boolean;
+  labelShared: number;
   plateU24Codes: number;
   seqTime: { blockSpan: number; offset: number };
 }
 
 /** This thread's knobs, to send with a job. */
 export function reencodeLimits(): ReencodeLimits {
-  return { labelTriples: labelLimits.max, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
+  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, labelShared: labelLimits.shared, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
 }
 
 /** Runs the re-encodings on `view` in place; undefined when none changed anything. */
@@ -54,6 +56,8 @@ export interface ReencodeAnswer {
   /** Did the shard's labels get packed, or keep their three lanes (the caller's `labelLanesPacked`)? */
   packed: number;
   kept: number;
+  /** Of those packed, held as runs. */
+  runs: number;
 }
 
 /**
@@ -71,11 +75,15 @@ export function reencodeInWorker(
     return undefined;
   }
   labelLimits.max = limits.labelTriples;
+  labelLimits.runs = limits.labelRuns;
+  labelLimits.shared = limits.labelShared;
   plateU24Limit.codes = limits.plateU24Codes;
   Object.assign(seqTimeLimits, limits.seqTime);
   const before = { ...labelLanesPacked };
   const lanes = reencodeLanes(view);
-  const answer: ReencodeAnswer = { packed: labelLanesPacked.shards - before.shards, kept: labelLanesPacked.kept - before.kept };
+  const answer: ReencodeAnswer = {
+    packed: labelLanesPacked.shards - before.shards, kept: labelLanesPacked.kept - before.kept, runs: labelLanesPacked.runs - before.runs,
+  };
   if (lanes) answer.lanes = lanes;
   return answer;
 }

@@ -1,0 +1,165 @@
+/**
+ * A u16 code lane held as runs (issue 11: resident bytes per read ≤ 24 at 20M): u8 entries, one a row, into a
+ * table per run of kRunRows rows of that run's distinct codes. The camera lane (src/core/camera-lane.ts: codes are
+ * camera ids) and the labels lane (src/core/label-lanes.ts: codes are (region, make, color) triple ids) take this
+ * form in memory when they would be u16; docs/storage-v2.md, "The camera lane by runs, seq by time" and "The labels
+ * lane by runs".
+ *
+ *   entries  u8 × rows            the row's entry: below `shared`, the code itself (one of the lane's `shared`
+ *                                 codes every run shares); from `shared` on, entry − shared in its run's table
+ *   runs     u32 × (runs + 1)     run r's table is table[runs[r] … runs[r + 1]); runs[last] is the table's size
+ *   table    u16 × entries        each run's distinct codes of `shared` or more, ascending
+ *
+ *   runs of kRunRows rows:  rows 0 … 255 | 256 … 511 | …   (row i is in run i >>> kRunShift)
+ *
+ *   code(i) = e < shared ? e : table[runs[i >>> kRunShift] + e − shared]      where e = entries[i]
+ *
+ * 256 rows: a run can never hold more than 256 distinct codes, so with `shared` 0 every run's entries fit a u8.
+ * That pays where rows are ordered so that a run sees few codes: rows are in hour, then Z-order cell order, and a
+ * camera stands in one place (3.5 cameras a run at 20M, `shared` 0). Where a run sees many codes but most rows hold
+ * a few frequent ones (the labels lane: a run of 256 reads is ~250 vehicles and ~120 triples, but 200 triples
+ * cover ~90% of the rows), the codes are numbered by frequency and the first `shared` are entries of their own, so
+ * a run's table holds only its other codes (at most 256 − shared of them: sharedCodes picks the most that fit).
+ * The kernel (assembly/scan.ts, the lane's field of S_WIDTHS = 3) tests shared entries against the filter's mask
+ * directly, turns a run's table into a 64-bit mask once a run, and skips runs where nothing passes.
+ */
+import type { CodeAt } from './segment.js';
+
+/** Rows a run's table covers: at most 256 distinct codes, so the u8 entry always fits. */
+export const kRunRows = 256;
+export const kRunShift = 8;
+
+/** Runs of kRunRows rows in `rows` rows. */
+export function runCount(rows: number): number {
+  return Math.ceil(rows / kRunRows);
+}
+
+/** Where a lane held as runs lies: arena (or buffer) offsets of its entries, run starts and table, the table's size. */
+export interface RunLane {
+  entries: number;
+  runs: number;
+  table: number;
+  tableEntries: number;
+  /** Entries below this are codes of their own (0: every entry goes through its run's table). */
+  shared: number;
+}
+
+/** Row i's code of a lane held as runs (`rows` rows). */
+export function runLaneReader(buffer: ArrayBufferLike, lane: RunLane, rows: number): CodeAt {
+  const entry = new Uint8Array(buffer, lane.entries, rows);
+  const runs = new Uint32Array(buffer, lane.runs, runCount(rows) + 1);
+  const table = new Uint16Array(buffer, lane.table, lane.tableEntries);
+  const shared = lane.shared;
+  if (shared === 0) return (i) => table[runs[i >>> kRunShift]! + entry[i]!]!;
+  return (i) => {
+    const e = entry[i]!;
+    return e < shared ? e : table[runs[i >>> kRunShift]! + e - shared]!;
+  };
+}
+
+/** Bytes of a lane held as runs beside its entries: the run starts and the table of `tableEntries` codes. */
+export function runTablesBytes(rows: number, tableEntries: number): number {
+  return 4 * (runCount(rows) + 1) + 2 * tableEntries;
+}
+
+// one mark per u16 code (runStarts, packRuns, sharedCodes), reused from shard to shard and lane to lane
+let seenScratch: Int32Array | undefined;
+
+/** The marks runStarts, packRuns and sharedCodes take: 65,536 of them, one scratch a thread. */
+export function runScratch(): Int32Array {
+  return (seenScratch ??= new Int32Array(0x10000));
+}
+
+/**
+ * Where each run's table starts in the table of `codes` (u16 codes of `rows` rows) whose codes below `shared` are
+ * entries of their own: runs[r] … runs[r + 1] are run r's, runs[last] the table's size. `seen` is scratch of
+ * 65,536 (runScratch).
+ */
+export function runStarts(codes: Uint16Array, rows: number, seen: Int32Array, shared = 0): Uint32Array {
+  const count = runCount(rows);
+  const runs = new Uint32Array(count + 1);
+  // each run's codes marked with its number
+  seen.fill(-1);
+  let total = 0;
+  for (let r = 0; r < count; r++) {
+    runs[r] = total;
+    for (let i = r * kRunRows, end = Math.min(rows, i + kRunRows); i < end; i++) {
+      const c = codes[i]!;
+      if (c >= shared && seen[c] !== r) {
+        seen[c] = r;
+        total++;
+      }
+    }
+  }
+  runs[count] = total;
+  return runs;
+}
+
+/**
+ * The run table of `codes` (u16 codes of `rows` rows; `runs` from runStarts with the same `shared`), with each
+ * row's entry written to `entries`, which may be `codes`' own bytes: run r's codes are read before its entries are
+ * written, and entry i lands at byte i, at or before code i's bytes 2i … 2i + 1, which earlier runs have read.
+ */
+export function packRuns(codes: Uint16Array, rows: number, runs: Uint32Array, entries: Uint8Array, seen: Int32Array, shared = 0): Uint16Array {
+  const table = new Uint16Array(runs[runs.length - 1]!);
+  const run = new Uint16Array(kRunRows);
+  seen.fill(-1);
+  for (let r = 0; r < runs.length - 1; r++) {
+    const from = r * kRunRows, m = Math.min(rows, from + kRunRows) - from;
+    run.set(codes.subarray(from, from + m));
+    const at = runs[r]!;
+    let k = at;
+    for (let i = 0; i < m; i++) {
+      const c = run[i]!;
+      if (c >= shared && seen[c] !== -2 - r) {
+        seen[c] = -2 - r;
+        table[k++] = c;
+      }
+    }
+    // the run's own entries by ascending code, after the shared ones
+    const own = table.subarray(at, k).sort();
+    for (let e = 0; e < own.length; e++) seen[own[e]!] = shared + e;
+    for (let i = 0; i < m; i++) {
+      const c = run[i]!;
+      entries[from + i] = c < shared ? c : seen[c]!;
+    }
+    for (let e = 0; e < own.length; e++) seen[own[e]!] = -1;
+  }
+  return table;
+}
+
+/**
+ * The most codes a lane may share between its runs (see the file comment): the largest `shared` ≤ `most` (≤ 256)
+ * such that no run holds more than 256 − shared distinct codes of `shared` or more. `codes` must be numbered so that
+ * the codes worth sharing come first (by descending row count: frequencyOrder). 0 when no run can share any.
+ */
+export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array, most = kRunRows): number {
+  // inRun[k]: the most distinct codes ≥ k in one run, for k = 0 … 256 (codes ≥ 256 count for every k)
+  const inRun = new Int32Array(kRunRows + 1);
+  const atLeast = new Int32Array(kRunRows + 2);
+  seen.fill(-1);
+  for (let r = 0, count = runCount(rows); r < count; r++) {
+    atLeast.fill(0);
+    for (let i = r * kRunRows, end = Math.min(rows, i + kRunRows); i < end; i++) {
+      const c = codes[i]!;
+      if (seen[c] === r) continue;
+      seen[c] = r;
+      atLeast[Math.min(c, kRunRows)]++;
+    }
+    // suffix sums: atLeast[k] = distinct codes ≥ k
+    for (let k = kRunRows - 1; k >= 0; k--) atLeast[k]! += atLeast[k + 1]!;
+    for (let k = 0; k <= kRunRows; k++) if (atLeast[k]! > inRun[k]!) inRun[k] = atLeast[k]!;
+  }
+  for (let k = Math.min(most, kRunRows); k > 0; k--) if (inRun[k]! <= kRunRows - k) return k;
+  return 0;
+}
+
+/**
+ * The order of `count` codes by descending row count in `codes` (ties by code): order[n] is the code to number n.
+ * Numbering a lane's codes so puts the most frequent first, the ones sharedCodes shares.
+ */
+export function frequencyOrder(codes: Uint16Array, rows: number, count: number): Uint32Array {
+  const rowsOf = new Float64Array(count);
+  for (let i = 0; i < rows; i++) rowsOf[codes[i]!]!++;
+  return Uint32Array.from({ length: count }, (_, c) => c).sort((a, b) => rowsOf[b]! - rowsOf[a]! || a - b);
+}
