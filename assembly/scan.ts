@@ -16,12 +16,13 @@
 // src/core/base-lanes.ts: bounds become offsets once per run, the kernel widens 4 values per swizzle), plate/camera/region/make/color u32 (or u8/u16: the S_WIDTHS word gives each lane's width; plate also u24, ABI 9),
 // zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
 // dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted"). A camera lane may
-// also be u8 entries into a table per run of 256 rows (ABI 10, src/core/camera-lane.ts): see cameraRunPasses.
+// also be u8 entries into a table per run of 256 rows (ABI 10, src/core/camera-lane.ts): see cameraRunPasses. A plate
+// lane may be bit-packed at 1–24 bits a code (ABI 11, src/core/packed-lanes.ts): see packedCode and scanPlateBits.
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
   F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
-  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_PLATE_BITS, kPlateBitsMask, W_REGION,
   W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kCameraRunShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
   kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
@@ -92,8 +93,10 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
   const plate = <usize>load<u32>(seg, S_PLATE);
   const widths = load<u32>(seg, S_WIDTHS);
   const plateShift = (widths >> W_PLATE) & 3;
+  const plateBits = (widths >> W_PLATE_BITS) & kPlateBitsMask;
   if (flags == 0) {
     if (dist == 0) return emitAll(lo, hi, outRows, outDist, capacity, n);
+    if (plateBits != 0) return scanPlateBits(plate, plateBits, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 1) return scanPlate<u16>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 0) return scanPlate<u8>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 3) return scanPlate<U24>(plate, dist, lo, hi, outRows, outDist, capacity, n);
@@ -195,7 +198,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
         const rr = <usize>row;
         let d: u32 = 0;
         if (dist != 0) {
-          d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, rr, plateShift));
+          d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, rr, plateShift, plateBits));
           if (d == 255) continue;
         }
         if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, rr, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
@@ -227,7 +230,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
       if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
       let d: u32 = 0;
       if (dist != 0) {
-        d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift));
+        d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift, plateBits));
         if (d == 255) continue;
       }
       if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, ri, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
@@ -343,12 +346,26 @@ const kWidenU24: v128 = i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, 
 /**
  * Plate code of row ri: u8, u16 or u32 (shift 0–2), or u24 (3, ABI 9: codes < 2^24 of a loaded shard narrowed in
  * memory, src/store/shard-u24.ts): one unaligned u32 load masked to 24 bits; the lane is padded by 4 bytes, so the
- * last row's load stays inside it.
+ * last row's load stays inside it. `bits` ≠ 0 (ABI 11): bit-packed at that many bits a code (see packedCode).
  */
 // @ts-ignore: decorator
-@inline function loadPlateCode(col: usize, ri: usize, shift: u32): u32 {
+@inline function loadPlateCode(col: usize, ri: usize, shift: u32, bits: u32): u32 {
+  if (bits != 0) return packedCode(col, ri * <usize>bits, bits);
   if (shift == 3) return load<u32>(col + ri * 3) & 0xffffff;
   return loadCode(col, ri, shift);
+}
+
+/**
+ * The code at bit `bit` of a bit-packed lane of `bits` bits a code (ABI 11, src/core/packed-lanes.ts): one unaligned
+ * u32 load at its first byte, shifted by its first bit's place in that byte (0–7) and masked. With bits ≤ 24 the code
+ * lies inside the 32 bits loaded; the lane is padded by 4 bytes, so the last code's load stays inside it.
+ *
+ *   byte   bit >> 3        +1          +2          +3
+ *          ....cccc        cccccccc    cccccc..    ........      (bits = 18, bit & 7 = 4)
+ */
+// @ts-ignore: decorator
+@inline function packedCode(col: usize, bit: usize, bits: u32): u32 {
+  return (load<u32>(col + (bit >> 3)) >> <u32>(bit & 7)) & ((<u32>1 << bits) - 1);
 }
 
 /** 16 rows' `latMin ≤ lat ≤ latMax && lonMin ≤ lon ≤ lonMax` (i32, 1e-7°) as a 16-bit mask. */
@@ -444,6 +461,7 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
   const makeMask = <usize>load<u32>(filter, F_MAKE_MASK), makeMaskLen = load<u32>(filter, F_MAKE_MASK_LEN);
   const colorMask = <usize>load<u32>(filter, F_COLOR_MASK), colorMaskLen = load<u32>(filter, F_COLOR_MASK_LEN);
   const widths = load<u32>(seg, S_WIDTHS);
+  const plateBits = (widths >> W_PLATE_BITS) & kPlateBitsMask;
   const plateShift = (widths >> W_PLATE) & 3, cameraShift = (widths >> W_CAMERA) & 3, regionShift = (widths >> W_REGION) & 3;
   const makeShift = (widths >> W_MAKE) & 3, colorShift = (widths >> W_COLOR) & 3;
   const roomy = outRows != 0 && outDist != 0 && capacity >= n && capacity - n >= hi - lo;
@@ -480,7 +498,7 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
     }
     let d: u32 = 0;
     if (dist != 0) {
-      d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift));
+      d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift, plateBits));
       pass &= u32(d != 255);
     }
     if (outRows == 0) {
@@ -630,7 +648,7 @@ class U24 {}
 /** Row r's plate code in a lane of T (the u24 one as a masked u32 load: the lane is padded by 4 bytes). */
 // @ts-ignore: decorator
 @inline function plateCodeAt<T>(plate: usize, r: u32): usize {
-  if (isReference<T>()) return <usize>loadPlateCode(plate, <usize>r, 3);
+  if (isReference<T>()) return <usize>loadPlateCode(plate, <usize>r, 3, 0);
   return <usize>load<T>(plate + (<usize>r << alignof<T>()));
 }
 
@@ -651,6 +669,47 @@ function countPlateU24(plate: usize, dist: usize, lo: u32, hi: u32, n: u32): u32
     n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 2)) != 255);
     n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 3)) != 255);
   }
-  for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3)) != 255);
+  for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3, 0)) != 255);
+  return n;
+}
+
+/**
+ * scanPlate over a bit-packed plate lane (ABI 11): the same three loops (count only; branch-free emit while the output
+ * has room for the whole block; emit with a test), each code read by packedCode at a bit cursor that advances by
+ * `bits` a row (no multiply). The gather into `dist` is scalar as in every other width.
+ */
+function scanPlateBits(plate: usize, bits: u32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  const step = <usize>bits;
+  let bit = <usize>lo * step;
+  if (outRows == 0) {
+    let r = lo;
+    for (; r + 4 <= hi; r += 4) {
+      n += u32(load<u8>(dist + <usize>packedCode(plate, bit, bits)) != 255);
+      n += u32(load<u8>(dist + <usize>packedCode(plate, bit + step, bits)) != 255);
+      n += u32(load<u8>(dist + <usize>packedCode(plate, bit + 2 * step, bits)) != 255);
+      n += u32(load<u8>(dist + <usize>packedCode(plate, bit + 3 * step, bits)) != 255);
+      bit += 4 * step;
+    }
+    for (; r < hi; r++, bit += step) n += u32(load<u8>(dist + <usize>packedCode(plate, bit, bits)) != 255);
+    return n;
+  }
+  if (capacity >= n && capacity - n >= hi - lo && outDist != 0) {
+    for (let r = lo; r < hi; r++, bit += step) {
+      const d = load<u8>(dist + <usize>packedCode(plate, bit, bits));
+      store<u32>(outRows + (<usize>n << 2), r);
+      store<u8>(outDist + <usize>n, d);
+      n += u32(d != 255);
+    }
+    return n;
+  }
+  for (let r = lo; r < hi; r++, bit += step) {
+    const d = load<u8>(dist + <usize>packedCode(plate, bit, bits));
+    if (d == 255) continue;
+    if (n < capacity) {
+      store<u32>(outRows + (<usize>n << 2), r);
+      if (outDist != 0) store<u8>(outDist + <usize>n, d);
+    }
+    n++;
+  }
   return n;
 }
