@@ -675,41 +675,101 @@ function countPlateU24(plate: usize, dist: usize, lo: u32, hi: u32, n: u32): u32
 
 /**
  * scanPlate over a bit-packed plate lane (ABI 11): the same three loops (count only; branch-free emit while the output
- * has room for the whole block; emit with a test), each code read by packedCode at a bit cursor that advances by
- * `bits` a row (no multiply). The gather into `dist` is scalar as in every other width.
+ * has room for the whole block; emit with a test). Eight rows of w bits are w whole bytes, so from a row that is a
+ * multiple of 8 the codes come four at a time as the u24 lane's do: one v128 load at the group's first byte, one
+ * i8x16.swizzle that puts each code's four bytes in its i32 lane, then a multiply by 2^(7 − shift) and a shift right
+ * by 7 (wasm SIMD has no per-lane shift: the multiply is one), and the mask. The swizzle indices and multipliers of
+ * the two halves of a group of 8 depend on w alone (packedSetup). The gather into `dist` is scalar as in every width.
+ *
+ *   group of 8 at byte P = r·w / 8   half 0: rows r … r+3 from P          (their first bits 0, w, 2w, 3w past P·8)
+ *                                    half 1: rows r+4 … r+7 from P + ⌊4w / 8⌋
+ *   a half's 4 codes span ≤ 7 + 4w ≤ 103 bits: inside its 16-byte load; the lane's 16-byte padding (kPackedPad) holds
+ *   the last group's loads
  */
 function scanPlateBits(plate: usize, bits: u32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  packedSetup(bits);
+  if (outRows == 0) return scanPlateBitsAs<Count>(plate, bits, dist, lo, hi, outRows, outDist, capacity, n);
+  if (outDist != 0 && capacity >= n && capacity - n >= hi - lo) return scanPlateBitsAs<Roomy>(plate, bits, dist, lo, hi, outRows, outDist, capacity, n);
+  return scanPlateBitsAs<Tested>(plate, bits, dist, lo, hi, outRows, outDist, capacity, n);
+}
+
+/** scanPlateBits' loops, one instance per way of emitting a row (M: Count, Roomy or Tested; see emitPlateRow). */
+function scanPlateBitsAs<M>(plate: usize, bits: u32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
   const step = <usize>bits;
-  let bit = <usize>lo * step;
-  if (outRows == 0) {
-    let r = lo;
-    for (; r + 4 <= hi; r += 4) {
-      n += u32(load<u8>(dist + <usize>packedCode(plate, bit, bits)) != 255);
-      n += u32(load<u8>(dist + <usize>packedCode(plate, bit + step, bits)) != 255);
-      n += u32(load<u8>(dist + <usize>packedCode(plate, bit + 2 * step, bits)) != 255);
-      n += u32(load<u8>(dist + <usize>packedCode(plate, bit + 3 * step, bits)) != 255);
-      bit += 4 * step;
-    }
-    for (; r < hi; r++, bit += step) n += u32(load<u8>(dist + <usize>packedCode(plate, bit, bits)) != 255);
-    return n;
+  const half = <usize>((4 * bits) >> 3);
+  const idx0 = v128.load(kPackedTables), idx1 = v128.load(kPackedTables, 16);
+  const mul0 = v128.load(kPackedTables, 32), mul1 = v128.load(kPackedTables, 48);
+  const maskV = i32x4.splat((1 << bits) - 1);
+  let r = lo;
+  // rows before the first multiple of 8, then groups of 8, then the tail: one row at a time
+  const groupsFrom = min(hi, (lo + 7) & ~7);
+  for (; r < groupsFrom; r++) n = emitPlateRow<M>(r, load<u8>(dist + <usize>packedCode(plate, <usize>r * step, bits)), outRows, outDist, capacity, n);
+  for (; r + 8 <= hi; r += 8) {
+    const at = plate + ((<usize>r * step) >> 3);
+    const c0 = packed4(v128.load(at), idx0, mul0, maskV), c1 = packed4(v128.load(at + half), idx1, mul1, maskV);
+    n = emitPlateRow<M>(r, load<u8>(dist + <usize>i32x4.extract_lane(c0, 0)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 1, load<u8>(dist + <usize>i32x4.extract_lane(c0, 1)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 2, load<u8>(dist + <usize>i32x4.extract_lane(c0, 2)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 3, load<u8>(dist + <usize>i32x4.extract_lane(c0, 3)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 4, load<u8>(dist + <usize>i32x4.extract_lane(c1, 0)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 5, load<u8>(dist + <usize>i32x4.extract_lane(c1, 1)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 6, load<u8>(dist + <usize>i32x4.extract_lane(c1, 2)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 7, load<u8>(dist + <usize>i32x4.extract_lane(c1, 3)), outRows, outDist, capacity, n);
   }
-  if (capacity >= n && capacity - n >= hi - lo && outDist != 0) {
-    for (let r = lo; r < hi; r++, bit += step) {
-      const d = load<u8>(dist + <usize>packedCode(plate, bit, bits));
-      store<u32>(outRows + (<usize>n << 2), r);
-      store<u8>(outDist + <usize>n, d);
-      n += u32(d != 255);
-    }
-    return n;
-  }
-  for (let r = lo; r < hi; r++, bit += step) {
-    const d = load<u8>(dist + <usize>packedCode(plate, bit, bits));
-    if (d == 255) continue;
-    if (n < capacity) {
-      store<u32>(outRows + (<usize>n << 2), r);
-      if (outDist != 0) store<u8>(outDist + <usize>n, d);
-    }
-    n++;
-  }
+  for (; r < hi; r++) n = emitPlateRow<M>(r, load<u8>(dist + <usize>packedCode(plate, <usize>r * step, bits)), outRows, outDist, capacity, n);
   return n;
+}
+
+/** Type markers for scanPlateBitsAs' instances. */
+class Count {}
+class Roomy {}
+class Tested {}
+
+/**
+ * Row r with distance d, as scanPlate's loops take it: Count counts a match only (no output); Roomy writes every row
+ * and counts a match (the output has room for the whole block: branch-free); Tested writes a match while under
+ * `capacity` and counts it. M is known when the instance is compiled: the other ways are not in its code.
+ */
+// @ts-ignore: decorator
+@inline function emitPlateRow<M>(r: u32, d: u8, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  if (idof<M>() == idof<Count>()) return n + u32(d != 255);
+  if (idof<M>() == idof<Roomy>()) {
+    store<u32>(outRows + (<usize>n << 2), r);
+    store<u8>(outDist + <usize>n, d);
+    return n + u32(d != 255);
+  }
+  if (d == 255) return n;
+  if (n < capacity) {
+    store<u32>(outRows + (<usize>n << 2), r);
+    if (outDist != 0) store<u8>(outDist + <usize>n, d);
+  }
+  return n + 1;
+}
+
+/** Four codes of a half group: each lane's 4 bytes swizzled in, shifted down by its first bit's place, masked. */
+// @ts-ignore: decorator
+@inline function packed4(bytes: v128, idx: v128, mul: v128, maskV: v128): v128 {
+  return v128.and(i32x4.shr_u(i32x4.mul(i8x16.swizzle(bytes, idx), mul), 7), maskV);
+}
+
+/**
+ * scanPlateBits' tables for `bits` (per instance, made again only when the width changes): at 0 and 16 the swizzle
+ * indices of half 0 and half 1 (code j's bytes o_j … o_j + 3 in i32 lane j), at 32 and 48 their multipliers
+ * 2^(7 − k_j), where o_j, k_j are the byte and bit of code j's first bit past the half's first byte.
+ */
+const kPackedTables: usize = memory.data(64, 16);
+let packedTablesBits: u32 = 0;
+
+function packedSetup(bits: u32): void {
+  if (bits == packedTablesBits) return;
+  for (let h: u32 = 0; h < 2; h++) {
+    const from = ((h * 4 * bits) >> 3) << 3;
+    for (let j: u32 = 0; j < 4; j++) {
+      const rel = (h * 4 + j) * bits - from;
+      const o = rel >> 3, k = rel & 7;
+      for (let t: u32 = 0; t < 4; t++) store<u8>(kPackedTables + <usize>(h * 16 + j * 4 + t), <u8>(o + t));
+      store<u32>(kPackedTables + <usize>(32 + h * 16 + j * 4), <u32>1 << (7 - k));
+    }
+  }
+  packedTablesBits = bits;
 }

@@ -51,7 +51,7 @@ describe('bit-packed lanes', () => {
     fc.assert(
       fc.property(laneArb, fc.integer({ min: 0, max: 16 }), ([bits, values], down) => {
         const n = values.length;
-        const buf = new ArrayBuffer(16 + 4 * n + 8);
+        const buf = new ArrayBuffer(16 + 4 * n + kPackedPad);
         new Uint32Array(buf, 16, n).set(values);
         const at = 16 - 4 * Math.floor(down / 4); // 16, 12, … 0 bytes before the values
         writePacked(new Uint8Array(buf, at, Math.ceil((n * bits) / 8)), new Uint32Array(buf, 16, n), n, bits);

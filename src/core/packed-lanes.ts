@@ -11,9 +11,9 @@
  *   lane      ceil(rows · w / 8) bytes + kPackedPad
  *
  * A value is one unaligned u32 load at byte (j·w) >>> 3, shifted right by (j·w) & 7 and masked to w bits: the
- * shift is at most 7 and w at most kPackedMaxBits (24), so the value lies inside those 32 bits. The last value's
- * load starts at most ceil(rows · w / 8) − 1 and reads 4 bytes: the lane is padded by kPackedPad bytes so it stays
- * inside the lane (the padding's bits are masked away, whatever they hold).
+ * shift is at most 7 and w at most kPackedMaxBits (24), so the value lies inside those 32 bits. The kernel's plate
+ * scan reads four codes with one v128 load instead (assembly/scan.ts, scanPlateBits); the lane is padded by
+ * kPackedPad bytes so every load stays inside it (the padding's bits are masked or swizzled away, whatever they hold).
  *
  * Why exact bits and not bytes: at bench:peers' density a tenant-day shard holds 130k–390k rows and as many codes
  * below 2^19 (17–19 bits), so u24 wastes 5–7 bits a value on each of the two lanes: −1.6 B/read at 238k rows a
@@ -21,8 +21,11 @@
  * address into a distance table (a gather), the postings per hit, so a shift and a mask per value is all it costs.
  */
 
-/** Bytes after a lane's last value that a u32 load of it may touch. */
-export const kPackedPad = 4;
+/**
+ * Bytes after a lane's last value that reads may touch: a u32 load of the last value reads 3 past its first byte, and
+ * the scan kernel's v128 loads of the last group of 8 codes (assembly/scan.ts, scanPlateBits) up to 15.
+ */
+export const kPackedPad = 16;
 /** The widest packed value: a u32 load at a byte holds bits (j·w & 7) … (j·w & 7) + w − 1 only up to 32 − 7 = 25. */
 export const kPackedMaxBits = 24;
 
