@@ -16,6 +16,9 @@
  * dictionary, compaction and a retention rewrite.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { Kernels } from '../src/core/kernels.js';
+import { kernelModule } from '../src/core/module.js';
+import type { ArenaSet } from '../src/core/arena.js';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { StoredRead } from '../src/model/read.js';
 import { parseReadId } from '../src/store/ids.js';
@@ -95,6 +98,70 @@ function expectLanes(f: EngineFixture): { packed: number; u24: number } {
   return { packed, u24 };
 }
 
+/**
+ * The scan kernel over every loaded shard's plate lane as loaded (packed, u24), against the codes JS reads: the
+ * engine's searches reach a covered shard's kernel row scan with a plate condition only for broad patterns on
+ * shards that no tenant-wide match answers, so it is exercised here directly. Per shard, distance tables of a few
+ * shapes (one code, every third code, all but every seventh), each scanned whole (rows out and count only: the
+ * plate-only loops), over a range starting and ending off a group of 8, with an output cut at half (the tested
+ * emit loop), and under a time window and a camera filter (the row and label scans' per-row reads).
+ */
+function expectKernelScans(f: EngineFixture): number {
+  const arenas = (f.engine as unknown as { arenas: ArenaSet }).arenas;
+  const module = kernelModule();
+  let scans = 0;
+  for (const s of shardsOf(f.engine)) {
+    const arena = arenas.arenas[s.layout.arena]!;
+    const bytes = 16 << 20;
+    const ptr = arena.alloc(bytes, 64);
+    expect(ptr, 'scratch').toBeGreaterThanOrEqual(0);
+    try {
+      const k = new Kernels(module, arena.memory, { ptr, bytes });
+      const seg = s.layout, n = s.rows, dc = seg.dictCount;
+      const dist = k.scratch.alloc(Math.max(16, dc), 16);
+      const out = k.allocOutput(n);
+      const ts = s.view.tsReader(), camera = s.view.cameraReader();
+      const mid = ts(Math.floor(n / 2));
+      const cameraCode = camera(Math.floor(n / 3));
+      const filters = [
+        { filter: { from: mid - 3_600_000, to: mid + 3_600_000 }, keep: (i: number) => ts(i) >= mid - 3_600_000 && ts(i) < mid + 3_600_000 },
+        { filter: { cameras: [s.cameras[cameraCode]!] }, keep: (i: number) => camera(i) === cameraCode },
+      ];
+      for (const shape of [(d: number) => (d === dc - 1 ? 0 : 255), (d: number) => (d % 3 === 0 ? d % 2 : 255), (d: number) => (d % 7 === 0 ? 255 : 1)]) {
+        const ds = new Uint8Array(arena.memory.buffer, dist, dc);
+        for (let d = 0; d < dc; d++) ds[d] = shape(d);
+        const want = (lo: number, hi: number, keep: (i: number) => boolean = () => true) => {
+          const rows: number[] = [], dd: number[] = [];
+          for (let i = lo; i < hi; i++) if (ds[s.plate(i)] !== 255 && keep(i)) rows.push(i), dd.push(ds[s.plate(i)]!);
+          return { rows, dd };
+        };
+        const got = (filter: ReturnType<Kernels['compileFilter']> | null, lo: number, hi: number, cap = n) => {
+          const c = { ...out, capacity: cap };
+          const total = k.scanSegment(seg, filter, dist, c, { start: lo, end: hi });
+          const m = Math.min(total, cap);
+          return { total, rows: [...k.rows(out, m)], dd: [...k.distances(out, m)], count: k.countSegment(seg, filter, dist, { start: lo, end: hi }) };
+        };
+        for (const [lo, hi] of [[0, n], [Math.min(n, 3), Math.max(Math.min(n, 3), n - 5)]] as const) {
+          const w = want(lo, hi), g = got(null, lo, hi);
+          expect([g.total, g.count, g.rows, g.dd], `${s.file} [${lo}, ${hi})`).toEqual([w.rows.length, w.rows.length, w.rows, w.dd]);
+          const cut = Math.floor(w.rows.length / 2);
+          expect(got(null, lo, hi, cut).rows, `${s.file} cut`).toEqual(w.rows.slice(0, cut));
+          scans += 3;
+        }
+        for (const { filter, keep } of filters) {
+          const compiled = k.compileFilter(filter, { cameras: s.cameras, regions: s.regions }, seg);
+          const w = want(0, n, keep), g = got(compiled, 0, n);
+          expect([g.total, g.rows, g.dd], `${s.file} ${JSON.stringify(filter)}`).toEqual([w.rows.length, w.rows, w.dd]);
+          scans++;
+        }
+      }
+    } finally {
+      arena.free(ptr);
+    }
+  }
+  return scans;
+}
+
 async function load(engine: Engine): Promise<StoredRead[]> {
   const out: StoredRead[] = [];
   const append = async (tenant: string, reads: ReturnType<typeof makeReads>) => {
@@ -127,6 +194,7 @@ describe('plate and postings lanes at their exact bits', () => {
     const big = shardsOf(f.engine, 'pd-big')[0]!;
     expect([big.layout.plateBits, big.layout.postingsBits]).toEqual([17, 17]);
     expect(shardsOf(f.engine, 'pd-b').map((s) => s.rows)).toContain(640);
+    expect(expectKernelScans(f)).toBeGreaterThan(0);
     await checkAll(f, 40, 7101);
   }, 600_000);
 
@@ -138,6 +206,7 @@ describe('plate and postings lanes at their exact bits', () => {
     const forms = expectLanes(f);
     expect(forms.u24).toBe(2);
     expect(forms.packed).toBeGreaterThan(0);
+    expect(expectKernelScans(f)).toBeGreaterThan(0);
     const tasks = f.engine.stats().poolTasks ?? 0;
     await checkAll(f, 30, 7201);
     expect(f.engine.stats().poolTasks).toBeGreaterThan(tasks);
@@ -174,6 +243,7 @@ describe('plate and postings lanes at their exact bits', () => {
     await internals(f.engine).plateIndexesSettled();
     expect(f.engine.stats().reads).toBe(f.reads.length);
     expect(expectLanes(f).u24).toBe(0);
+    expect(expectKernelScans(f)).toBeGreaterThan(0);
     await checkAll(f, 16, 7601);
   }, 900_000);
 });
