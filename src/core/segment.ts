@@ -13,6 +13,7 @@
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
  *   │ plate    │ u32[rows]  index into the plate dictionary (also u24: plateWidth 3) │
+ *   │          │            (or bit-packed: plateWidth 0, plateBits: packed-lanes.ts) │
  *   │ camera   │ u32[rows]  index into the segment's camera dictionary; or u8       │
  *   │          │            entries of per-run tables (cameraRuns: camera-lane.ts)  │
  *   │ region   │ u32[rows]  index into the region dictionary; 0 = no region         │

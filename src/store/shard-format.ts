@@ -34,7 +34,8 @@
  *                                    block spans < 2^16 (2^24) seqs (memory only: src/store/seq-blocks.ts)
  *                                    (or u16 offsets from per-minute bases, "seq by time", when blocks span more)
  *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and u32 postings and plate lanes
- *   plain u24 row indexes and codes: memory only, src/store/shard-u24.ts; a u16 camera lane u8 entries of a
+ *   row indexes and codes bit-packed at their exact bits, or u24 from 24 bits: memory only, src/store/shard-u24.ts,
+ *   src/core/packed-lanes.ts; a u16 camera lane u8 entries of a
  *   table per run of 256 rows: src/store/shard-cameras.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
