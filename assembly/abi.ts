@@ -95,6 +95,10 @@ export const W_COLOR: u32 = 10;
 export const W_TS24: u32 = 12;
 export const W_LAT24: u32 = 13;
 export const W_LON24: u32 = 14;
+// ABI 11: bits 16-20 of S_WIDTHS: a bit-packed plate lane's bits a code (1-24; 0 = not packed: the plate field
+// above gives the width). See src/core/packed-lanes.ts.
+export const W_PLATE_BITS: u32 = 16;
+export const kPlateBitsMask: u32 = 31;
 
 // Segment constants (src/core/segment.ts).
 // power of two; one block's zone map covers this many rows

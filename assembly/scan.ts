@@ -17,12 +17,13 @@
 // zones 6×f64. Narrow ts lanes compare four rows per v128 against bounds made relative to tsBase. Camera, region, make and color are all "label" tests: a byte mask over the segment's
 // dictionary of that column, indexed by the row's id (ids beyond the mask read as "not wanted"). A camera lane may
 // also be u8 entries into a table per run of 256 rows (ABI 10, src/core/camera-lane.ts), and so may the labels lane in
-// the region slot (ABI 11, src/core/label-lanes.ts: tables of triple ids): see "Lanes held as runs" below.
+// the region slot (ABI 11, src/core/label-lanes.ts: tables of triple ids): see "Lanes held as runs" below. A plate
+// lane may be bit-packed at 1–24 bits a code (ABI 11, src/core/packed-lanes.ts): see packedCode and scanPlateBits.
 import {
   F_BBOX, F_CAMERA_MASK, F_CAMERA_MASK_LEN, F_FLAGS, F_FROM, F_GEO_BOX, F_NEAR_LAT, F_NEAR_LON, F_POLYGON,
   F_POLYGON_COUNT, F_RADIUS_HI, F_RADIUS_LO, F_REGION_MASK, F_REGION_MASK_LEN, F_TO, F_ZONE_BOX, F_ZONE_FROM,
   F_ZONE_TO, F_MAKE_MASK, F_MAKE_MASK_LEN, F_COLOR_MASK, F_COLOR_MASK_LEN, S_BLOCKS, S_CAMERA, S_COLOR, S_LAT,
-  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, S_LABEL_RUNS, S_LABEL_TABLE, S_LABEL_SHARED, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_REGION,
+  S_LON, S_MAKE, S_PLATE, S_REGION, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, S_LABEL_RUNS, S_LABEL_TABLE, S_LABEL_SHARED, W_CAMERA, W_COLOR, W_MAKE, W_PLATE, W_PLATE_BITS, kPlateBitsMask, W_REGION,
   W_TS, W_TS24, W_LAT24, W_LON24, kBaseShift, kRunShift, kBlockRows, kBlockShift, kFilterBBox, kFilterCameras,
   kFilterColors, kFilterEmpty, kFilterMakes, kFilterNear, kFilterPolygon, kFilterRegions, kFilterTime, kZoneBytes,
 } from './abi';
@@ -94,8 +95,10 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
   const plate = <usize>load<u32>(seg, S_PLATE);
   const widths = load<u32>(seg, S_WIDTHS);
   const plateShift = (widths >> W_PLATE) & 3;
+  const plateBits = (widths >> W_PLATE_BITS) & kPlateBitsMask;
   if (flags == 0) {
     if (dist == 0) return emitAll(lo, hi, outRows, outDist, capacity, n);
+    if (plateBits != 0) return scanPlateBits(plate, plateBits, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 1) return scanPlate<u16>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 0) return scanPlate<u8>(plate, dist, lo, hi, outRows, outDist, capacity, n);
     if (plateShift == 3) return scanPlate<U24>(plate, dist, lo, hi, outRows, outDist, capacity, n);
@@ -197,7 +200,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
         const rr = <usize>row;
         let d: u32 = 0;
         if (dist != 0) {
-          d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, rr, plateShift));
+          d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, rr, plateShift, plateBits));
           if (d == 255) continue;
         }
         if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, rr, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
@@ -229,7 +232,7 @@ function scanRows<L>(seg: usize, filter: usize, flags: i32, dist: usize, lo: u32
       if (useGeoBox && (lat < gLatMin || lat > gLatMax || lon < gLonMin || lon > gLonMax)) continue;
       let d: u32 = 0;
       if (dist != 0) {
-        d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift));
+        d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift, plateBits));
         if (d == 255) continue;
       }
       if (scalarFlags != 0 && !rowPasses(scalarFlags, seg, widths, filter, ri, latCol, lonCol, lat24, lon24, latBase, lonBase, camera, cameraMask, cameraMaskLen, region, regionMask, regionMaskLen, ring, ringCount, nearLat, nearLon, radiusLo, radiusHi)) continue;
@@ -345,12 +348,26 @@ const kWidenU24: v128 = i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, 
 /**
  * Plate code of row ri: u8, u16 or u32 (shift 0–2), or u24 (3, ABI 9: codes < 2^24 of a loaded shard narrowed in
  * memory, src/store/shard-u24.ts): one unaligned u32 load masked to 24 bits; the lane is padded by 4 bytes, so the
- * last row's load stays inside it.
+ * last row's load stays inside it. `bits` ≠ 0 (ABI 11): bit-packed at that many bits a code (see packedCode).
  */
 // @ts-ignore: decorator
-@inline function loadPlateCode(col: usize, ri: usize, shift: u32): u32 {
+@inline function loadPlateCode(col: usize, ri: usize, shift: u32, bits: u32): u32 {
+  if (bits != 0) return packedCode(col, ri * <usize>bits, bits);
   if (shift == 3) return load<u32>(col + ri * 3) & 0xffffff;
   return loadCode(col, ri, shift);
+}
+
+/**
+ * The code at bit `bit` of a bit-packed lane of `bits` bits a code (ABI 11, src/core/packed-lanes.ts): one unaligned
+ * u32 load at its first byte, shifted by its first bit's place in that byte (0–7) and masked. With bits ≤ 24 the code
+ * lies inside the 32 bits loaded; the lane is padded by 4 bytes, so the last code's load stays inside it.
+ *
+ *   byte   bit >> 3        +1          +2          +3
+ *          ....cccc        cccccccc    cccccc..    ........      (bits = 18, bit & 7 = 4)
+ */
+// @ts-ignore: decorator
+@inline function packedCode(col: usize, bit: usize, bits: u32): u32 {
+  return (load<u32>(col + (bit >> 3)) >> <u32>(bit & 7)) & ((<u32>1 << bits) - 1);
 }
 
 /** 16 rows' `latMin ≤ lat ≤ latMax && lonMin ≤ lon ≤ lonMax` (i32, 1e-7°) as a 16-bit mask. */
@@ -446,6 +463,7 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
   const makeMask = <usize>load<u32>(filter, F_MAKE_MASK), makeMaskLen = load<u32>(filter, F_MAKE_MASK_LEN);
   const colorMask = <usize>load<u32>(filter, F_COLOR_MASK), colorMaskLen = load<u32>(filter, F_COLOR_MASK_LEN);
   const widths = load<u32>(seg, S_WIDTHS);
+  const plateBits = (widths >> W_PLATE_BITS) & kPlateBitsMask;
   const plateShift = (widths >> W_PLATE) & 3, cameraShift = (widths >> W_CAMERA) & 3, regionShift = (widths >> W_REGION) & 3;
   const makeShift = (widths >> W_MAKE) & 3, colorShift = (widths >> W_COLOR) & 3;
   const roomy = outRows != 0 && outDist != 0 && capacity >= n && capacity - n >= hi - lo;
@@ -494,7 +512,7 @@ function scanLabels(flags: i32, seg: usize, filter: usize, plate: usize, dist: u
     }
     let d: u32 = 0;
     if (dist != 0) {
-      d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift));
+      d = <u32>load<u8>(dist + <usize>loadPlateCode(plate, ri, plateShift, plateBits));
       pass &= u32(d != 255);
     }
     if (outRows == 0) {
@@ -716,7 +734,7 @@ class U24 {}
 /** Row r's plate code in a lane of T (the u24 one as a masked u32 load: the lane is padded by 4 bytes). */
 // @ts-ignore: decorator
 @inline function plateCodeAt<T>(plate: usize, r: u32): usize {
-  if (isReference<T>()) return <usize>loadPlateCode(plate, <usize>r, 3);
+  if (isReference<T>()) return <usize>loadPlateCode(plate, <usize>r, 3, 0);
   return <usize>load<T>(plate + (<usize>r << alignof<T>()));
 }
 
@@ -737,6 +755,107 @@ function countPlateU24(plate: usize, dist: usize, lo: u32, hi: u32, n: u32): u32
     n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 2)) != 255);
     n += u32(load<u8>(dist + <usize>i32x4.extract_lane(c, 3)) != 255);
   }
-  for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3)) != 255);
+  for (; r < hi; r++) n += u32(load<u8>(dist + <usize>loadPlateCode(plate, <usize>r, 3, 0)) != 255);
   return n;
+}
+
+/**
+ * scanPlate over a bit-packed plate lane (ABI 11): the same three loops (count only; branch-free emit while the output
+ * has room for the whole block; emit with a test). Eight rows of w bits are w whole bytes, so from a row that is a
+ * multiple of 8 the codes come four at a time as the u24 lane's do: one v128 load at the group's first byte, one
+ * i8x16.swizzle that puts each code's four bytes in its i32 lane, then a multiply by 2^(7 − shift) and a shift right
+ * by 7 (wasm SIMD has no per-lane shift: the multiply is one), and the mask. The swizzle indices and multipliers of
+ * the two halves of a group of 8 depend on w alone (packedSetup). The gather into `dist` is scalar as in every width.
+ *
+ *   group of 8 at byte P = r·w / 8   half 0: rows r … r+3 from P          (their first bits 0, w, 2w, 3w past P·8)
+ *                                    half 1: rows r+4 … r+7 from P + ⌊4w / 8⌋
+ *   a half's 4 codes span ≤ 7 + 4w ≤ 103 bits: inside its 16-byte load; the lane's 16-byte padding (kPackedPad) holds
+ *   the last group's loads
+ */
+function scanPlateBits(plate: usize, bits: u32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  packedSetup(bits);
+  if (outRows == 0) return scanPlateBitsAs<Count>(plate, bits, dist, lo, hi, outRows, outDist, capacity, n);
+  if (outDist != 0 && capacity >= n && capacity - n >= hi - lo) return scanPlateBitsAs<Roomy>(plate, bits, dist, lo, hi, outRows, outDist, capacity, n);
+  return scanPlateBitsAs<Tested>(plate, bits, dist, lo, hi, outRows, outDist, capacity, n);
+}
+
+/** scanPlateBits' loops, one instance per way of emitting a row (M: Count, Roomy or Tested; see emitPlateRow). */
+function scanPlateBitsAs<M>(plate: usize, bits: u32, dist: usize, lo: u32, hi: u32, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  const step = <usize>bits;
+  const half = <usize>((4 * bits) >> 3);
+  const idx0 = v128.load(kPackedTables), idx1 = v128.load(kPackedTables, 16);
+  const mul0 = v128.load(kPackedTables, 32), mul1 = v128.load(kPackedTables, 48);
+  const maskV = i32x4.splat((1 << bits) - 1);
+  let r = lo;
+  // rows before the first multiple of 8, then groups of 8, then the tail: one row at a time
+  const groupsFrom = min(hi, (lo + 7) & ~7);
+  for (; r < groupsFrom; r++) n = emitPlateRow<M>(r, load<u8>(dist + <usize>packedCode(plate, <usize>r * step, bits)), outRows, outDist, capacity, n);
+  for (; r + 8 <= hi; r += 8) {
+    const at = plate + ((<usize>r * step) >> 3);
+    const c0 = packed4(v128.load(at), idx0, mul0, maskV), c1 = packed4(v128.load(at + half), idx1, mul1, maskV);
+    n = emitPlateRow<M>(r, load<u8>(dist + <usize>i32x4.extract_lane(c0, 0)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 1, load<u8>(dist + <usize>i32x4.extract_lane(c0, 1)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 2, load<u8>(dist + <usize>i32x4.extract_lane(c0, 2)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 3, load<u8>(dist + <usize>i32x4.extract_lane(c0, 3)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 4, load<u8>(dist + <usize>i32x4.extract_lane(c1, 0)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 5, load<u8>(dist + <usize>i32x4.extract_lane(c1, 1)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 6, load<u8>(dist + <usize>i32x4.extract_lane(c1, 2)), outRows, outDist, capacity, n);
+    n = emitPlateRow<M>(r + 7, load<u8>(dist + <usize>i32x4.extract_lane(c1, 3)), outRows, outDist, capacity, n);
+  }
+  for (; r < hi; r++) n = emitPlateRow<M>(r, load<u8>(dist + <usize>packedCode(plate, <usize>r * step, bits)), outRows, outDist, capacity, n);
+  return n;
+}
+
+/** Type markers for scanPlateBitsAs' instances. */
+class Count {}
+class Roomy {}
+class Tested {}
+
+/**
+ * Row r with distance d, as scanPlate's loops take it: Count counts a match only (no output); Roomy writes every row
+ * and counts a match (the output has room for the whole block: branch-free); Tested writes a match while under
+ * `capacity` and counts it. M is known when the instance is compiled: the other ways are not in its code.
+ */
+// @ts-ignore: decorator
+@inline function emitPlateRow<M>(r: u32, d: u8, outRows: usize, outDist: usize, capacity: u32, n: u32): u32 {
+  if (idof<M>() == idof<Count>()) return n + u32(d != 255);
+  if (idof<M>() == idof<Roomy>()) {
+    store<u32>(outRows + (<usize>n << 2), r);
+    store<u8>(outDist + <usize>n, d);
+    return n + u32(d != 255);
+  }
+  if (d == 255) return n;
+  if (n < capacity) {
+    store<u32>(outRows + (<usize>n << 2), r);
+    if (outDist != 0) store<u8>(outDist + <usize>n, d);
+  }
+  return n + 1;
+}
+
+/** Four codes of a half group: each lane's 4 bytes swizzled in, shifted down by its first bit's place, masked. */
+// @ts-ignore: decorator
+@inline function packed4(bytes: v128, idx: v128, mul: v128, maskV: v128): v128 {
+  return v128.and(i32x4.shr_u(i32x4.mul(i8x16.swizzle(bytes, idx), mul), 7), maskV);
+}
+
+/**
+ * scanPlateBits' tables for `bits` (per instance, made again only when the width changes): at 0 and 16 the swizzle
+ * indices of half 0 and half 1 (code j's bytes o_j … o_j + 3 in i32 lane j), at 32 and 48 their multipliers
+ * 2^(7 − k_j), where o_j, k_j are the byte and bit of code j's first bit past the half's first byte.
+ */
+const kPackedTables: usize = memory.data(64, 16);
+let packedTablesBits: u32 = 0;
+
+function packedSetup(bits: u32): void {
+  if (bits == packedTablesBits) return;
+  for (let h: u32 = 0; h < 2; h++) {
+    const from = ((h * 4 * bits) >> 3) << 3;
+    for (let j: u32 = 0; j < 4; j++) {
+      const rel = (h * 4 + j) * bits - from;
+      const o = rel >> 3, k = rel & 7;
+      for (let t: u32 = 0; t < 4; t++) store<u8>(kPackedTables + <usize>(h * 16 + j * 4 + t), <u8>(o + t));
+      store<u32>(kPackedTables + <usize>(32 + h * 16 + j * 4), <u32>1 << (7 - k));
+    }
+  }
+  packedTablesBits = bits;
 }

@@ -15,7 +15,8 @@ import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { Arena } from '../src/core/arena.js';
 import { kSegmentDescBytes, S_BASES, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON, S_PLATE, S_REGION, S_ROWS, S_TS, S_TS_BASE, S_WIDTHS, S_ZONES } from '../src/core/abi.js';
-import { withU24Lanes } from '../src/core/base-lanes.js';
+import { u24LaneBytes, withU24Lanes } from '../src/core/base-lanes.js';
+import { bitsFor, packedLaneBytes, writePacked } from '../src/core/packed-lanes.js';
 import { Kernels, widthsWord } from '../src/core/kernels.js';
 import { kernelModule } from '../src/core/module.js';
 import { labelTriplesBytes, packLabels, triplesAt } from '../src/core/label-lanes.js';
@@ -43,12 +44,19 @@ const kClock = process.argv.includes('--clock') ? process.argv[process.argv.inde
  * the first day's midnight, plate codes u16 up to 65,536 plates (else u32), camera / region codes by
  * dictionary size. The same rows and the same cases, so the two runs compare the kernel over both layouts.
  */
-const kNarrow = process.argv.includes('--narrow') || process.argv.includes('--u24');
+const kNarrow = process.argv.includes('--narrow') || process.argv.includes('--u24') || process.argv.includes('--plate-lane');
 /**
  * `--u24` (implies `--narrow`): then ts, lat and lon as loaded shards hold them (src/store/shard-u24.ts): u24
  * offsets from a base per 1024 rows, each lane where every run fits (the random-time copy keeps its u32 ts).
  */
 const kU24 = process.argv.includes('--u24');
+/**
+ * `--plate-lane u24|packed` (implies `--narrow`): the plate lane as a loaded shard holds a u32 one (src/store/shard-u24.ts):
+ * u24 codes (ABI 9) or bit-packed at the dictionary's exact bits (ABI 11, src/core/packed-lanes.ts), to compare the two
+ * forms' plate gathers on the same rows (the plate cases: `--only plate`).
+ */
+const kPlateLane = process.argv.includes('--plate-lane') ? process.argv[process.argv.indexOf('--plate-lane') + 1]! : '';
+if (kPlateLane !== '' && kPlateLane !== 'u24' && kPlateLane !== 'packed') throw new Error('--plate-lane must be u24 or packed');
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -147,7 +155,22 @@ function generate(): Data {
       }
       zones.set(z, 6 * b);
     }
-    return kU24 ? toU24(seg) : seg;
+    return withPlateLane(kU24 ? toU24(seg) : seg);
+  };
+  // the plate lane re-laid out as `--plate-lane` asks (the codes read from the lane made above)
+  const withPlateLane = (seg: SegmentLayout): SegmentLayout => {
+    if (kPlateLane === '') return seg;
+    const codes = Uint32Array.from(codeLane(arena.memory.buffer, seg.plate, seg.plateWidth as LaneWidth, kRows));
+    if (kPlateLane === 'u24') {
+      const ptr = alloc(u24LaneBytes(kRows));
+      const out = new Uint8Array(arena.memory.buffer, ptr, u24LaneBytes(kRows));
+      codes.forEach((c, i) => out.set([c & 0xff, (c >>> 8) & 0xff, c >>> 16], 3 * i));
+      return { ...seg, plate: ptr, plateWidth: 3 };
+    }
+    const bits = bitsFor(kPlates - 1);
+    const ptr = alloc(packedLaneBytes(kRows, bits));
+    writePacked(new Uint8Array(arena.memory.buffer, ptr, packedLaneBytes(kRows, bits)), codes, kRows, bits);
+    return { ...seg, plate: ptr, plateWidth: 0, plateBits: bits };
   };
   const toU24 = (seg: SegmentLayout): SegmentLayout => withU24Lanes(arena.memory, seg, alloc);
   const seg = make(false);

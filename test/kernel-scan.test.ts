@@ -100,11 +100,13 @@ function boundaryFilterArb(rows: readonly SegmentRow[]): fc.Arbitrary<ReadFilter
   );
 }
 
-// every case five times: wide lanes (i64 ts, u32 codes), narrow ones as format 2 shards lay them out, those
+// every case seven times: wide lanes (i64 ts, u32 codes), narrow ones as format 2 shards lay them out, those
 // with ts / lat / lon as u24 offsets from per-run bases, as loaded shards hold them (src/core/base-lanes.ts), and
-// each of the last two with u24 plate codes (ABI 9, src/store/shard-u24.ts)
-for (const lanes of ['wide', 'narrow', 'u24', 'narrow+plate24', 'u24+plate24'] as const) {
+// each of the last two with u24 plate codes (ABI 9, src/store/shard-u24.ts) or bit-packed ones at the dictionary's
+// exact bits (ABI 11, src/core/packed-lanes.ts: 1 to 6 bits for these dictionaries)
+for (const lanes of ['wide', 'narrow', 'u24', 'narrow+plate24', 'u24+plate24', 'narrow+packed', 'u24+packed'] as const) {
 const narrow = lanes !== 'wide', u24 = lanes.startsWith('u24'), plateU24 = lanes.endsWith('plate24');
+const plateBits = lanes.endsWith('packed') ? ('exact' as const) : undefined;
 const label = lanes === 'wide' ? '' : `, ${lanes} lanes`;
 describe(`scan vs reference (property)${label}`, () => {
   it('random reads, random filters, with and without a plate condition', () => {
@@ -114,7 +116,7 @@ describe(`scan vs reference (property)${label}`, () => {
           fc.tuple(fc.constant(reads), readFilterArb(reads),
             reads.length ? fc.option(plateMatchArb(reads.map((r) => r.plate)), { nil: undefined }) : fc.constant(undefined))),
         ([reads, filter, match]) => {
-          const seg = buildSegment(arena, toRows(reads), { narrow, u24, plateU24 });
+          const seg = buildSegment(arena, toRows(reads), { narrow, u24, plateU24, plateBits });
           try {
             checkScan(seg, filter, match);
           } finally {
@@ -135,7 +137,7 @@ describe(`scan vs reference (property)${label}`, () => {
           return fc.tuple(fc.constant(reads), fc.array(boundaryFilterArb(seg), { minLength: 1, maxLength: 3 }));
         }),
         ([reads, filters]) => {
-          const seg = buildSegment(arena, toRows(reads), { narrow, u24, plateU24 });
+          const seg = buildSegment(arena, toRows(reads), { narrow, u24, plateU24, plateBits });
           try {
             checkScan(seg, Object.assign({}, ...filters) as ReadFilter, undefined);
             for (const f of filters) checkScan(seg, f, undefined);
@@ -164,7 +166,7 @@ describe(`scan: segments, blocks and ranges${label}`, () => {
     if (i % 4 !== 0) r.region = kRegions[i % kRegions.length]!;
     return r;
   });
-  const seg = buildSegment(arena, big, { narrow, u24, plateU24 });
+  const seg = buildSegment(arena, big, { narrow, u24, plateU24, plateBits });
   if (u24) expect([seg.layout.tsWidth, seg.layout.latWidth, seg.layout.lonWidth]).toEqual([3, 3, 3]);
 
   it('time windows across block edges, with zone-map pruning', () => {
@@ -203,7 +205,7 @@ describe(`scan: segments, blocks and ranges${label}`, () => {
   });
 
   it('an empty segment scans to nothing', () => {
-    const empty = buildSegment(arena, [], { narrow, u24, plateU24 });
+    const empty = buildSegment(arena, [], { narrow, u24, plateU24, plateBits });
     checkScan(empty, {}, undefined);
     checkScan(empty, { from: 0 }, { pattern: 'A', mode: 'fuzzy', maxEdits: 2, ocr: true, transpositions: true });
     empty.free();
@@ -302,11 +304,15 @@ describe('scan: u24 plate codes of 2^16 and more', () => {
     { pattern: 'P2?', mode: 'wildcard', maxEdits: 0, ocr: false, transpositions: false },
     { pattern: '*Z1*', mode: 'wildcard', maxEdits: 0, ocr: false, transpositions: false },
   ];
-  for (const u24 of [false, true]) {
-    it(`every pattern over the codes${u24 ? ', with u24 ts / lat / lon' : ''}`, () => {
-      const seg = buildSegment(arena, rows, { sortPlates: true, plateU24: true, u24 });
+  // u24 codes, and (ABI 11) bit-packed ones at the exact 17 bits, at 23 and at 24 (the widest: a code's last bit is
+  // bit 30 of its u32 load when it starts at bit 7 of a byte)
+  const forms: Array<{ u24: boolean; plateBits?: number | 'exact' }> = [{ u24: false }, { u24: true }, { u24: false, plateBits: 'exact' }, { u24: true, plateBits: 'exact' }, { u24: false, plateBits: 23 }, { u24: false, plateBits: 24 }];
+  for (const { u24, plateBits } of forms) {
+    it(`every pattern over the codes${u24 ? ', with u24 ts / lat / lon' : ''}${plateBits ? `, packed at ${plateBits} bits` : ''}`, () => {
+      const seg = buildSegment(arena, rows, plateBits ? { sortPlates: true, plateBits, u24 } : { sortPlates: true, plateU24: true, u24 });
       try {
-        expect(seg.layout.plateWidth).toBe(3);
+        expect(seg.layout.plateWidth).toBe(plateBits ? 0 : 3);
+        if (plateBits) expect(seg.layout.plateBits).toBe(plateBits === 'exact' ? 17 : plateBits);
         expect(seg.layout.dictCount).toBe(n);
         for (const m of matches) {
           checkScan(seg, {}, m);

@@ -18,19 +18,23 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { StoredRead } from '../src/model/read.js';
 import { parseReadId } from '../src/store/ids.js';
-import { plateU24Limit } from '../src/store/shard-u24.js';
+import { packedLimit, plateU24Limit } from '../src/store/shard-u24.js';
 import { u24LaneBytes } from '../src/core/base-lanes.js';
 import { kDay, kT0, makeReads } from './helpers/engine-data.js';
 import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
-// every shard file gets a u32 plate lane (set before any engine starts a seal thread)
+// every shard file gets a u32 plate lane (set before any engine starts a seal thread); none is bit-packed at load
+// (this file holds the u24 form: test/packed-lanes-engine.test.ts the packed one)
 process.env.PLATESEARCH_TEST_PLATE_U16_MAX = '0';
 const kDefaultU24Limit = plateU24Limit.codes;
+const kDefaultPackedBits = packedLimit.bits;
+packedLimit.bits = 0;
 afterAll(() => {
   delete process.env.PLATESEARCH_TEST_PLATE_U16_MAX;
   plateU24Limit.codes = kDefaultU24Limit;
+  packedLimit.bits = kDefaultPackedBits;
 });
 
 const kDays = 3;

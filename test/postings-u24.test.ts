@@ -6,16 +6,24 @@
  * plate-prefix row counts, the analyses (row scans by plate, cloned) and export. Held to the plain reference
  * on engines holding both kinds of shard, on the calling thread and on the pool, after seal and after reopen.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { SearchQuery, TenantScope } from '../src/model/query.js';
 import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
 import { rowsReader } from '../src/core/segment.js';
+import { packedLimit } from '../src/store/shard-u24.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
 import { kT0, makeReads, searchQueryArb } from './helpers/engine-data.js';
 import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+
+// this file holds the u24 form: no lane is bit-packed at load (test/packed-lanes-engine.test.ts holds that one)
+const kDefaultPackedBits = packedLimit.bits;
+packedLimit.bits = 0;
+afterAll(() => {
+  packedLimit.bits = kDefaultPackedBits;
+});
 
 // pd-big: two UTC days of ~75,000 reads each (u24 postings); pd-small: two of ~4,000 (u16)
 const kTenants = { 'pd-big': 150_000, 'pd-small': 8_000 } as const;

@@ -3,18 +3,20 @@
  * are byte for byte what the opening thread makes of the same shard (the plain definition: packLabelLanes, then
  * narrowU24Lanes, then compactSeqLane, run on the calling thread): the same header, the same bytes, the same
  * `labelLanesPacked` counts, under the default knobs and under lowered ones (`labelLimits.max`,
- * `plateU24Limit.codes`), which the worker must take from the caller (its own copies are not the caller's).
+ * `plateU24Limit.codes`, `packedLimit.bits`), which the worker must take from the caller (its own copies are not the
+ * caller's).
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import { kMaxLabelTriples } from '../src/core/label-lanes.js';
 import { labelLanesPacked, labelLimits } from '../src/store/shard-labels.js';
-import { plateU24Limit } from '../src/store/shard-u24.js';
+import { packedLimit, plateU24Limit } from '../src/store/shard-u24.js';
 import { ShardOpenPool } from '../src/store/shard-open-pool.js';
 import { kDay, kT0, makeReads, tempDataDir } from './helpers/engine-data.js';
 import { shardsOf } from './helpers/engine-internals.js';
 
 const kDefaultPlateLimit = plateU24Limit.codes;
+const kDefaultPackedBits = packedLimit.bits;
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -23,14 +25,16 @@ afterEach(async () => {
 afterAll(() => {
   labelLimits.max = kMaxLabelTriples;
   plateU24Limit.codes = kDefaultPlateLimit;
+  packedLimit.bits = kDefaultPackedBits;
 });
 
 /** Each loaded shard's in-memory image: its header (lane places relative to its start) and its bytes. */
-function images(e: Engine): Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number | undefined }> {
-  const out = new Map<string, { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number | undefined }>();
+type Image = { header: string; bytes: Buffer; labels: number | undefined; plateWidth: number | undefined; postingsWidth: number | undefined };
+function images(e: Engine): Map<string, Image> {
+  const out = new Map<string, Image>();
   for (const s of shardsOf(e)) {
     const b = s.view.bytes;
-    out.set(s.file, { header: JSON.stringify(s.view.header), bytes: Buffer.from(b.buffer, b.byteOffset, b.length), labels: s.layout.labelsWidth, plateWidth: s.layout.plateWidth });
+    out.set(s.file, { header: JSON.stringify(s.view.header), bytes: Buffer.from(b.buffer, b.byteOffset, b.length), labels: s.layout.labelsWidth, plateWidth: s.layout.plateWidth, postingsWidth: s.layout.postingsWidth });
   }
   return out;
 }
@@ -62,9 +66,11 @@ describe('lanes re-encoded on the shard-open workers', () => {
 
     const opens = vi.spyOn(ShardOpenPool.prototype, 'open');
     const forms: string[] = [];
-    for (const knobs of [{ labels: kMaxLabelTriples, plates: kDefaultPlateLimit }, { labels: 20, plates: 70_000 }]) {
+    // the lowered knobs: some labels kept, the big plate lane u32, its postings u24 (17 bits > 12)
+    for (const knobs of [{ labels: kMaxLabelTriples, plates: kDefaultPlateLimit, bits: kDefaultPackedBits }, { labels: 20, plates: 70_000, bits: 12 }]) {
       labelLimits.max = knobs.labels;
       plateU24Limit.codes = knobs.plates;
+      packedLimit.bits = knobs.bits;
       const serial = await opened(d.dir, 0);
       const calls = opens.mock.calls.length;
       const workers = await opened(d.dir, 2);
@@ -80,9 +86,13 @@ describe('lanes re-encoded on the shard-open workers', () => {
         expect(got.bytes.equals(want.bytes), file).toBe(true);
       }
       expect([workers.packed, workers.kept]).toEqual([serial.packed, serial.kept]);
-      forms.push(JSON.stringify([...serial.images.values()].map((i) => [i.labels, i.plateWidth, i.bytes.length])));
+      forms.push(JSON.stringify([...serial.images.values()].map((i) => [i.labels, i.plateWidth, i.postingsWidth, i.bytes.length])));
     }
-    // the lowered knobs changed what the shards became (some labels kept, the big plate lane kept u32)
+    // the lowered knobs changed what the shards became (some labels kept, the big plate lane kept u32, postings u24
+    // where the default packs them)
     expect(forms[1]).not.toBe(forms[0]);
+    const postings = forms.map((f) => (JSON.parse(f) as number[][]).map((i) => i[2]).sort().join());
+    // the 100k shard's postings (u32 in the file: the others are u16) packed, then u24
+    expect(postings).toEqual(['0,2,2,2,2', '2,2,2,2,3']);
   }, 240_000);
 });

@@ -86,6 +86,12 @@
  *   84   u32  labelShared  entries below this are triple ids of their own (the shard's most frequent triples,
  *                          numbered first), shared by every run; an entry e ≥ it is labelTable[run's start + e − it]
  *   88   8 bytes padding
+ *
+ * ABI 11: bits 16–20 of `widths` (W_PLATE_BITS) give a bit-packed plate lane's bits a code, 1–24 (src/core/packed-lanes.ts:
+ * code r is bits r·w … r·w + w − 1 of the lane, read as one unaligned u32 load at byte r·w >> 3, shifted by r·w & 7
+ * and masked; the lane padded by kPackedPad bytes). 0 = not packed: the plate field (bits 2–3) gives the width; when
+ * nonzero the plate field is 0 and ignored. A loaded shard packs a u32 plate lane whose codes fit fewer than 24 bits
+ * (src/store/shard-u24.ts; docs/storage-v2.md, "Plate and postings lanes at their exact bits"). No struct grows.
  */
 
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
@@ -183,6 +189,9 @@ export const W_COLOR = 10;
 export const W_TS24 = 12;
 export const W_LAT24 = 13;
 export const W_LON24 = 14;
+/** ABI 11: bits 16–20, a bit-packed plate lane's bits a code (0 = not packed). */
+export const W_PLATE_BITS = 16;
+export const kPlateBitsMask = 31;
 
 /** Distance written for a dictionary entry that does not match. */
 export const kNoMatch = 255;

@@ -30,7 +30,7 @@ import type { PlateMatch, ReadFilter } from '../model/query.js';
 import { haversineM } from '../query/reference/geo.js';
 import {
   kAbiVersion, kFilterEmpty, kNoMatch, kSegmentDescBytes, S_BLOCKS, S_CAMERA, S_DICT, S_DICT_COUNT, S_LAT, S_LON,
-  S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES, S_MAKE, S_COLOR, S_WIDTHS, S_TS_BASE, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, S_LABEL_RUNS, S_LABEL_TABLE, S_LABEL_SHARED, W_TS, W_PLATE, W_CAMERA, W_REGION,
+  S_PLATE, S_REGION, S_ROWS, S_TS, S_ZONES, S_MAKE, S_COLOR, S_WIDTHS, S_TS_BASE, S_BASES, S_CAMERA_RUNS, S_CAMERA_TABLE, S_LABEL_RUNS, S_LABEL_TABLE, S_LABEL_SHARED, W_TS, W_PLATE, W_PLATE_BITS, W_CAMERA, W_REGION,
   W_MAKE, W_COLOR, W_TS24, W_LAT24, W_LON24,
 } from './abi.js';
 import type { Arena } from './arena.js';
@@ -39,6 +39,7 @@ import { labelTriples } from './label-lanes.js';
 import { kernelModule } from './module.js';
 import { encodePlateMatch, type PlateKernel } from './plate-query.js';
 import { Scratch, type ScratchOverflow } from './scratch.js';
+import { kPackedMaxBits } from './packed-lanes.js';
 import type { SegmentLayout } from './segment.js';
 
 export type { SegmentDictionaries } from './filter.js';
@@ -271,8 +272,14 @@ export class Kernels {
 }
 
 const log2Width = (w: number | undefined): number => (w === 1 ? 0 : w === 2 ? 1 : 2);
-/** The plate lane's field: a log2 width, or 3 for a u24 lane of codes (ABI 9). */
-const plateWidthField = (w: number | undefined): number => (w === 3 ? 3 : log2Width(w));
+/** The plate lane's field: a log2 width, or 3 for a u24 lane of codes (ABI 9); 0 for a bit-packed one (ABI 11: W_PLATE_BITS). */
+const plateWidthField = (w: number | undefined): number => (w === 3 ? 3 : w === 0 ? 0 : log2Width(w));
+
+/** A bit-packed plate lane's bits (ABI 11), checked: the kernel reads a code with one u32 load. */
+function packedPlateBits(bits: number | undefined): number {
+  if (bits === undefined || !Number.isInteger(bits) || bits < 1 || bits > kPackedMaxBits) throw new Error(`a bit-packed plate lane needs its bits (1-${kPackedMaxBits}), not ${bits}`);
+  return bits;
+}
 
 /** The camera lane's field: a log2 width, or 3 for u8 entries of run tables (ABI 10). */
 const cameraWidthField = (seg: SegmentLayout): number => (seg.cameraRuns ? 3 : log2Width(seg.cameraWidth));
@@ -286,7 +293,8 @@ const regionWidthField = (seg: SegmentLayout): number => (seg.labelRuns ? 3 : lo
  */
 export function widthsWord(seg: SegmentLayout): number {
   const u24 = (seg.tsWidth === 3 ? 1 << W_TS24 : 0) | (seg.latWidth === 3 ? 1 << W_LAT24 : 0) | (seg.lonWidth === 3 ? 1 << W_LON24 : 0);
-  return u24 | ((seg.tsWidth === 4 || seg.tsWidth === 3 ? 2 : 3) << W_TS) | (plateWidthField(seg.plateWidth) << W_PLATE) | (cameraWidthField(seg) << W_CAMERA) |
+  const plateBits = seg.plateWidth === 0 ? packedPlateBits(seg.plateBits) << W_PLATE_BITS : 0;
+  return plateBits | u24 | ((seg.tsWidth === 4 || seg.tsWidth === 3 ? 2 : 3) << W_TS) | (plateWidthField(seg.plateWidth) << W_PLATE) | (cameraWidthField(seg) << W_CAMERA) |
     (regionWidthField(seg) << W_REGION) | (log2Width(seg.makeWidth) << W_MAKE) | (log2Width(seg.colorWidth) << W_COLOR);
 }
 

@@ -13,6 +13,7 @@
  *   │          │            filters compare f64(v) / 1e7 so boundaries agree with   │
  *   │          │            the reference on the stored value                       │
  *   │ plate    │ u32[rows]  index into the plate dictionary (also u24: plateWidth 3) │
+ *   │          │            (or bit-packed: plateWidth 0, plateBits: packed-lanes.ts) │
  *   │ camera   │ u32[rows]  index into the segment's camera dictionary; or u8       │
  *   │          │            entries of per-run tables (cameraRuns: camera-lane.ts)  │
  *   │ region   │ u32[rows]  index into the region dictionary; 0 = no region         │
@@ -47,6 +48,7 @@
  */
 
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from './base-lanes.js';
+import { packedReader } from './packed-lanes.js';
 
 // power of two; one block's zone map covers this many rows
 export const kBlockRows = 8192;
@@ -93,9 +95,12 @@ export interface SegmentLayout {
   /**
    * Bytes per code of the plate, camera, region, make and color lanes: 1, 2 or 4 (default 4). The plate lane may
    * also be 3: u24 codes (a loaded shard narrows its u32 lane in memory, src/store/shard-u24.ts; read it with
-   * plateCodeReader).
+   * plateCodeReader). 0: bit-packed at `plateBits` bits a code (src/core/packed-lanes.ts; a loaded shard's u32 lane
+   * whose codes fit fewer than 24 bits, src/store/shard-u24.ts).
    */
   plateWidth?: PlateWidth;
+  /** Bits per code of a bit-packed plate lane (plateWidth 0); unset otherwise. */
+  plateBits?: number;
   cameraWidth?: LaneWidth;
   /**
    * The camera lane by runs (src/core/camera-lane.ts): when set, `camera` holds u8 entries into a table per run of
@@ -124,10 +129,13 @@ export interface SegmentLayout {
   seqTime?: { origin: number; ms: number; buckets: number };
   /**
    * Arena offset of the plate → rows index (row indexes ordered by (plate, row)): u16, u32, or u24 (3: a loaded
-   * shard of more than 65,536 rows narrows its u32 lane in memory, src/store/shard-u24.ts; read it with rowsReader).
+   * shard of more than 65,536 rows narrows its u32 lane in memory, src/store/shard-u24.ts; read it with rowsReader),
+   * or bit-packed (0) at `postingsBits` bits a row index (src/core/packed-lanes.ts).
    */
   postings?: number;
-  postingsWidth?: 2 | 3 | 4;
+  postingsWidth?: PostingsWidth;
+  /** Bits per row index of a bit-packed postings lane (postingsWidth 0); unset otherwise. */
+  postingsBits?: number;
   /**
    * Arena offset of the labels lane (src/core/label-lanes.ts): one code a row into the triple table at
    * `labelTriples` (`labelCount` distinct (region, make, color) triples), u8 or u16 by `labelsWidth`. Set when a
@@ -160,8 +168,14 @@ export type LaneWidth = 1 | 2 | 4;
 /** A dictionary-coded lane as JS sees it (indexing works the same at every width). */
 export type CodeLane = Uint8Array | Uint16Array | Uint32Array;
 
-/** Bytes per plate code: a LaneWidth, or 3 (u24 in memory: src/store/shard-u24.ts). */
-export type PlateWidth = LaneWidth | 3;
+/**
+ * Bytes per plate code: a LaneWidth, or 3 (u24 in memory: src/store/shard-u24.ts), or 0: bit-packed, the bits a
+ * code given beside it (src/core/packed-lanes.ts).
+ */
+export type PlateWidth = LaneWidth | 3 | 0;
+
+/** Bytes per row index of a postings lane: u16, u24, u32, or 0: bit-packed (as PlateWidth). */
+export type PostingsWidth = 2 | 3 | 4 | 0;
 
 /** Row i's code in a plate lane, whatever its width. */
 export type CodeAt = (i: number) => number;
@@ -169,9 +183,10 @@ export type CodeAt = (i: number) => number;
 /**
  * A reader of `rows` plate codes at `ptr`: u8, u16, u32 (width 4 when undefined), or u24 (3 B each,
  * little-endian, the lane padded by kU24Pad bytes), read as rowsReader reads u24 postings: one unaligned u32 load
- * through a DataView masked with 0xFFFFFF.
+ * through a DataView masked with 0xFFFFFF; or (width 0) bit-packed at `bits` bits a code.
  */
-export function plateCodeReader(buffer: ArrayBufferLike, ptr: number, width: PlateWidth | undefined, rows: number): CodeAt {
+export function plateCodeReader(buffer: ArrayBufferLike, ptr: number, width: PlateWidth | undefined, rows: number, bits?: number): CodeAt {
+  if (width === 0) return packedReader(buffer, ptr, rows, packedBits(bits));
   if (width === 3) {
     const v = new DataView(buffer, ptr, 3 * rows + 1);
     return (i) => v.getUint32(3 * i, true) & 0xffffff;
@@ -187,6 +202,12 @@ export function plateCodeReader(buffer: ArrayBufferLike, ptr: number, width: Pla
   }
   const a = new Uint32Array(buffer, ptr, rows);
   return (i) => a[i]!;
+}
+
+/** A packed lane's bits, which its layout must give. */
+function packedBits(bits: number | undefined): number {
+  if (bits === undefined || !(bits >= 1 && bits <= 24)) throw new Error(`a bit-packed lane needs its bits (1-24), not ${bits}`);
+  return bits;
 }
 
 /** The narrowest code width that holds codes 0 … count-1. */
@@ -211,8 +232,10 @@ export type RowAt = (j: number) => number;
  * plain row numbers, no bases; a shard's rows stay < 2^24). A u24 read is one unaligned u32 load masked with
  * 0xFFFFFF (a DataView: a typed array cannot load at an offset not a multiple of 4); the last one reads a byte
  * past the lane, inside its padding (kU24Pad). Three byte loads measured ~1.5-2x slower in a galloping search.
+ * Width 0: bit-packed at `bits` bits a row index (src/core/packed-lanes.ts), read likewise and shifted.
  */
-export function rowsReader(buffer: ArrayBufferLike, ptr: number, width: 2 | 3 | 4 | undefined, rows: number): RowAt {
+export function rowsReader(buffer: ArrayBufferLike, ptr: number, width: PostingsWidth | undefined, rows: number, bits?: number): RowAt {
+  if (width === 0) return packedReader(buffer, ptr, rows, packedBits(bits));
   if (width === 2) {
     const a = new Uint16Array(buffer, ptr, rows);
     return (j) => a[j]!;

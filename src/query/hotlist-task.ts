@@ -484,8 +484,8 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   // lanes at the widths the segment has them (format 2 shards narrow them: src/core/segment.ts)
   const tsAt = tsReader(buf, seg);
   const seqOf = segmentSeqReader(buf, seg, task.seq);
-  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rowsN);
-  const post = rowsReader(buf, task.postings, seg.postingsWidth, rowsN);
+  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rowsN, seg.plateBits);
+  const post = rowsReader(buf, task.postings, seg.postingsWidth, rowsN, seg.postingsBits);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
   const camera = cameraReader(buf, seg);

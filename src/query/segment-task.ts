@@ -184,8 +184,8 @@ function viaPostings(
   const seg = task.layout;
   const buf = k.memory.buffer;
   const ds = new Uint8Array(buf, dist, seg.dictCount);
-  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, seg.rows);
-  const post = rowsReader(buf, task.postings, seg.postingsWidth, seg.rows);
+  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, seg.rows, seg.plateBits);
+  const post = rowsReader(buf, task.postings, seg.postingsWidth, seg.rows, seg.postingsBits);
   const lat = coordReader(buf, seg, 'lat');
   const lon = coordReader(buf, seg, 'lon');
   const camera = cameraReader(buf, seg);

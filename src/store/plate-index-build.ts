@@ -29,7 +29,7 @@ export interface SlotPart {
    * table (src/store/plate-runs.ts) the build makes too; absent for the current dictionary and for shards
    * that have one.
    */
-  plate?: { ptr: number; width: PlateWidth; rows: number };
+  plate?: { ptr: number; width: PlateWidth; rows: number; bits?: number };
 }
 
 export interface PlateIndexJob {
@@ -193,7 +193,7 @@ function mergePass(parts: readonly Slots[], out: MergeOut | undefined): number {
 
 /** A plate lane read in place. */
 function laneOf(memory: WebAssembly.Memory, lane: NonNullable<SlotPart['plate']>): CodeAt {
-  return plateCodeReader(memory.buffer as ArrayBuffer, lane.ptr, lane.width, lane.rows); // shared between threads
+  return plateCodeReader(memory.buffer as ArrayBuffer, lane.ptr, lane.width, lane.rows, lane.bits); // shared between threads
 }
 
 /** Runs a job over the arenas' memories (by arena index). */

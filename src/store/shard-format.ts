@@ -34,7 +34,8 @@
  *                                    block spans < 2^16 (2^24) seqs (memory only: src/store/seq-blocks.ts)
  *                                    (or u16 offsets from per-minute bases, "seq by time", when blocks span more)
  *   (ts, lat and lon likewise become u24 offsets from per-run bases at load, and u32 postings and plate lanes
- *   plain u24 row indexes and codes: memory only, src/store/shard-u24.ts; a u16 camera lane u8 entries of a
+ *   row indexes and codes bit-packed at their exact bits, or u24 from 24 bits: memory only, src/store/shard-u24.ts,
+ *   src/core/packed-lanes.ts; a u16 camera lane u8 entries of a
  *   table per run of 256 rows: src/store/shard-cameras.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
  *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
@@ -55,7 +56,7 @@
  * header, a lane outside the file or of the wrong size, or an unknown version is a coded error naming the
  * file. Format 1 files (src/store/shard-format-v1.ts) are converted on open (src/store/shard-migrate.ts).
  */
-import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, type CodeAt, type LaneWidth, type PlateWidth } from '../core/segment.js';
+import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, rowsReader, type CodeAt, type LaneWidth, type PlateWidth, type PostingsWidth, type RowAt } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
@@ -277,6 +278,11 @@ export interface ShardLane {
   at: number;
   bytes: number;
   width: number;
+  /**
+   * In memory only, never in a file: a plate or postings lane bit-packed at load (src/store/shard-u24.ts,
+   * src/core/packed-lanes.ts) has width 0 and this many bits a value; `bytes` is then ceil(rows · bits / 8).
+   */
+  bits?: number;
 }
 
 export type ShardLaneName =
@@ -398,6 +404,16 @@ function plateLaneWidth(plates: number): 2 | 4 {
 }
 
 /**
+ * The postings lane's width in a file: u16 for a shard of at most 65,536 rows, else u32 (which the loader packs or
+ * narrows in memory: src/store/shard-u24.ts). PLATESEARCH_TEST_POSTINGS_U16_MAX lowers the limit for tests, as
+ * PLATESEARCH_TEST_PLATE_U16_MAX does the plate lane's.
+ */
+function postingsLaneWidth(rows: number): 2 | 4 {
+  const max = process.env.PLATESEARCH_TEST_POSTINGS_U16_MAX;
+  return rows <= (max ? Number(max) : 0x10000) ? 2 : 4;
+}
+
+/**
  * Builds the bytes of one shard file from one tenant's rows of one UTC day (in seq order). `rowOrder` replaces
  * sortOrder's for benchmarks that compare row orders (bench/seq-order.ts); the engine never passes it.
  */
@@ -490,7 +506,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   if (region.nulls < n) plan.push(['region', laneWidthFor(region.values.length), n]);
   if (make.nulls < n) plan.push(['make', laneWidthFor(make.values.length), n]);
   if (color.nulls < n) plan.push(['color', laneWidthFor(color.values.length), n]);
-  plan.push(['postings', n <= 0x10000 ? 2 : 4, n], ['slots', kPlateSlotBytes, plateCount], ['zones', kZoneBytes, blocks]);
+  plan.push(['postings', postingsLaneWidth(n), n], ['slots', kPlateSlotBytes, plateCount], ['zones', kZoneBytes, blocks]);
   plan.push(['seq', narrowSeq ? 4 : 8, n]);
   if (confCount > 0) plan.push(['confidence', confNarrow ? 2 : 8, n]);
   if (ridCount > 0) plan.push(['readIdOffsets', 4, n + 1], ['readIdBytes', 1, ridBytes]);
@@ -755,7 +771,7 @@ export class ShardView {
   codes(name: ShardLaneName, count = this.rows): Uint8Array | Uint16Array | Uint32Array | undefined {
     const l = this.header.lanes[name];
     if (!l) return undefined;
-    if (l.width === 3) throw new Error(`lane ${name} is u24 in memory: read it with rowsReader`);
+    if (l.width === 3 || l.width === 0) throw new Error(`lane ${name} is u24 or bit-packed in memory: read it with rowsReader`);
     const b = this.bytes.buffer, at = this.bytes.byteOffset + l.at;
     return l.width === 1 ? new Uint8Array(b, at, count) : l.width === 2 ? new Uint16Array(b, at, count) : new Uint32Array(b, at, count);
   }
@@ -777,9 +793,14 @@ export class ShardView {
     return out;
   }
 
-  /** The plate lane's code of every row, as a function of the row: u16 or u32 as the file has it, or u24 in memory. */
+  /** The plate lane's code of every row, as a function of the row: u16 or u32 as the file has it, or u24 or bit-packed in memory. */
   plateReader(): CodeAt {
-    return plateCodeReader(this.bytes.buffer, this.ptr('plate'), this.width('plate') as PlateWidth, this.rows);
+    return plateCodeReader(this.bytes.buffer, this.ptr('plate'), this.width('plate') as PlateWidth, this.rows, this.header.lanes.plate!.bits);
+  }
+
+  /** The postings lane's row index at every position, as a function of the position: u16 or u32, or u24 or bit-packed in memory. */
+  postingsReader(): RowAt {
+    return rowsReader(this.bytes.buffer, this.ptr('postings'), this.width('postings') as PostingsWidth, this.rows, this.header.lanes.postings!.bits);
   }
 
   /**

@@ -9,7 +9,7 @@
  * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
  */
 import type { ArenaSet, Region } from '../core/arena.js';
-import { kBlockShift, kPlateSlotBytes, rowsReader, type CodeAt, type PlateWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
+import { kBlockShift, kPlateSlotBytes, type CodeAt, type PlateWidth, type PostingsWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
 import { CorruptFile, KeyDestroyed, UnsupportedFormat } from '../errors.js';
 import { isKeyDestroyed, wrappedFromJson, type DataKeys } from '../crypto/data-keys.js';
 import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
@@ -98,7 +98,7 @@ export class LoadedShard {
     this.regionOf = v.labelReader('region');
     this.makeOf = v.labelReader('make');
     this.colorOf = v.labelReader('color');
-    this.postings = rowsReader(v.bytes.buffer, v.ptr('postings'), v.width('postings') as 2 | 3 | 4, n);
+    this.postings = v.postingsReader();
     this.seqPtr = v.ptr('seq');
     this.postingsPtr = v.ptr('postings');
     this.zones = v.f64('zones');
@@ -658,12 +658,13 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       tsWidth: view.width('ts') as 3 | 4 | 8, tsBase: view.header.tsBase,
       latWidth: view.width('lat') as 3 | 4, lonWidth: view.width('lon') as 3 | 4,
       ...(view.header.bases ? { bases: view.basesPtr() } : {}),
-      plateWidth: view.width('plate') as PlateWidth, ...cameraLanes,
+      plateWidth: view.width('plate') as PlateWidth, ...(view.header.lanes.plate!.bits ? { plateBits: view.header.lanes.plate!.bits } : {}), ...cameraLanes,
       regionWidth: 1, makeWidth: 1, colorWidth: 1, ...labelLanes,
       seq: view.ptr('seq'), seqWidth: view.width('seq') as 2 | 3 | 4 | 8, seqBase: view.header.seqBase,
       ...(view.header.seqBlocks ? { seqBlocks: view.bytes.byteOffset + view.header.seqBlocks.at } : {}),
       ...(view.header.seqTime ? { seqTime: { ...view.header.seqTime, buckets: view.header.seqBlocks!.bytes / 4 } } : {}),
-      postings: view.ptr('postings'), postingsWidth: view.width('postings') as 2 | 3 | 4,
+      postings: view.ptr('postings'), postingsWidth: view.width('postings') as PostingsWidth,
+      ...(view.header.lanes.postings!.bits ? { postingsBits: view.header.lanes.postings!.bits } : {}),
     };
     return new LoadedShard({ file, entry, view, layout, regions });
   } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * A loaded shard's in-memory re-encodings, in the order they must run, as one step: the region, make and color
  * lanes packed into a labels lane (src/store/shard-labels.ts), ts / lat / lon / plate / postings narrowed to u24
- * (src/store/shard-u24.ts), then seq as offsets from block bases (src/store/seq-blocks.ts). Each rewrites the
+ * or (plate, postings) bit-packed at their exact width (src/store/shard-u24.ts), then seq as offsets from block bases (src/store/seq-blocks.ts). Each rewrites the
  * shard's arena region in place and answers the header after it; nothing here allocates a region.
  *
  * Where it runs: on the opening thread for a shard it reads itself, and on a shard-open worker for a sealed
@@ -13,7 +13,7 @@ import { compactSeqLane, seqTimeLimits } from './seq-blocks.js';
 import { packCameraLane } from './shard-cameras.js';
 import { ShardView, type ShardHeader } from './shard-format.js';
 import { labelLanesPacked, labelLimits, packLabelLanes } from './shard-labels.js';
-import { narrowU24Lanes, plateU24Limit } from './shard-u24.js';
+import { narrowU24Lanes, packedLimit, plateU24Limit } from './shard-u24.js';
 
 /** A shard's header after its re-encodings, and the bytes it needs from its start (what its region shrinks to). */
 export interface ReencodedLanes {
@@ -27,12 +27,13 @@ export interface ReencodeLimits {
   labelRuns: boolean;
   labelShared: number;
   plateU24Codes: number;
+  packedBits: number;
   seqTime: { blockSpan: number; offset: number };
 }
 
 /** This thread's knobs, to send with a job. */
 export function reencodeLimits(): ReencodeLimits {
-  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, labelShared: labelLimits.shared, plateU24Codes: plateU24Limit.codes, seqTime: { ...seqTimeLimits } };
+  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, labelShared: labelLimits.shared, plateU24Codes: plateU24Limit.codes, packedBits: packedLimit.bits, seqTime: { ...seqTimeLimits } };
 }
 
 /** Runs the re-encodings on `view` in place; undefined when none changed anything. */
@@ -78,6 +79,7 @@ export function reencodeInWorker(
   labelLimits.runs = limits.labelRuns;
   labelLimits.shared = limits.labelShared;
   plateU24Limit.codes = limits.plateU24Codes;
+  packedLimit.bits = limits.packedBits;
   Object.assign(seqTimeLimits, limits.seqTime);
   const before = { ...labelLanesPacked };
   const lanes = reencodeLanes(view);

@@ -29,8 +29,20 @@
  * reads its plates through a code → tenant id map, src/store/shard-loader.ts), so it is u24 in memory whenever
  * the dictionary has at most 2^24 entries (`plateU24Limit`). The kernel reads it (`dist[plate[r]]`: ABI 9,
  * the plate field of S_WIDTHS = 3), and every JS reader through plateCodeReader (src/core/segment.ts).
+ *
+ * Both lanes at their exact bits (docs/storage-v2.md, "Plate and postings lanes at their exact bits"): a u32 postings
+ * or plate lane whose largest value (rows − 1, dictCount − 1) fits `packedLimit.bits` bits (default 23: at 24 the
+ * u24 lane is as small and cheaper to read) is bit-packed instead of u24 (src/core/packed-lanes.ts): 18 bits a row
+ * index in a shard of at most 262,144 rows, 2.25 B instead of 3. The lane then has width 0 and `bits` in the header,
+ * the layout plateWidth / postingsWidth 0 and plateBits / postingsBits; the kernel reads the plate lane's bits from
+ * S_WIDTHS (ABI 11). A lane whose values need more bits stays u24 (or u32 past 2^24), as before.
+ *
+ *   file                                  memory
+ *   plate     u32 × rows                  plate     w bits × rows + 4 pad   w = bits(dictCount − 1) ≤ 23, else u24
+ *   postings  u32 × rows                  postings  w bits × rows + 4 pad   w = bits(rows − 1) ≤ 23, else u24
  */
 import { baseRuns, fitsU24, kBaseBytes, runExtents, u24LaneBytes, writeBases, writeU24 } from '../core/base-lanes.js';
+import { bitsFor, packedLaneBytes, writePacked } from '../core/packed-lanes.js';
 import { kBlockRows } from '../core/segment.js';
 import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
 
@@ -45,6 +57,12 @@ const kU24Rows = 0x1000000;
  * lane keeps the file's u32. A knob so tests can keep some small shards' lanes u32 (test/plate-u24.test.ts).
  */
 export const plateU24Limit = { codes: 0x1000000 };
+
+/**
+ * The most bits a value of a bit-packed plate or postings lane may take: a lane whose values need more is u24 (as
+ * small at 24, and a masked load without a shift). A knob so tests keep some lanes u24 (test/packed-lanes-engine.test.ts).
+ */
+export const packedLimit = { bits: 23 };
 
 /**
  * Re-encodes `view`'s ts / lat / lon lanes in place (see above), those whose runs all fit, and a u32 postings
@@ -78,6 +96,12 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   const narrowPostings = post?.width === 4 && n <= kU24Rows;
   const narrowPlate = h.lanes.plate?.width === 4 && h.meta.dictCount <= plateU24Limit.codes;
   if (!withBases && !narrowPostings && !narrowPlate) return undefined;
+  // the bits of a narrowed lane packed at its exact width, 0 when it is u24
+  const packedBits = (max: number) => (bitsFor(max) <= packedLimit.bits ? bitsFor(max) : 0);
+  const bits: Partial<Record<ShardLaneName, number>> = {
+    postings: narrowPostings ? packedBits(n - 1) : 0,
+    plate: narrowPlate ? packedBits(h.meta.dictCount - 1) : 0,
+  };
 
   // the new places, in file order: ts, lat, lon (the first three lanes), the bases, then every later lane
   const order = (Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>).sort((a, b) => a[1].at - b[1].at);
@@ -96,6 +120,12 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
     // a tiny shard gains nothing (alignment, the bases): moving a lane up would overwrite one not yet moved
     if (end > l.at) return undefined;
     moves.push([name, l, end]);
+    const w = bits[name] ?? 0;
+    if (narrow && w > 0) {
+      lanes[name] = { at: end, bytes: Math.ceil((n * w) / 8), width: 0, bits: w };
+      end = roundUp(end + packedLaneBytes(n, w), kLaneAlign);
+      continue;
+    }
     lanes[name] = narrow ? { at: end, bytes: 3 * n, width: 3 } : { ...l, at: end };
     end = roundUp(end + (narrow ? u24LaneBytes(n) : l.bytes), kLaneAlign);
   }
@@ -107,7 +137,12 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   for (const [name, from, to] of moves) {
     const m = mins[name as (typeof kNarrowable)[number]];
     if (m !== undefined) writeU24(bytes.subarray(to, to + 3 * n), values[name as (typeof kNarrowable)[number]]!, n, m);
-    else if ((name === 'postings' && narrowPostings) || (name === 'plate' && narrowPlate)) writeCodesU24(bytes.subarray(to, to + 3 * n), new Uint32Array(buf, off + from.at, n), n);
+    else if ((name === 'postings' && narrowPostings) || (name === 'plate' && narrowPlate)) {
+      const codes = new Uint32Array(buf, off + from.at, n);
+      const w = bits[name]!;
+      if (w > 0) writePacked(bytes.subarray(to, to + Math.ceil((n * w) / 8)), codes, n, w);
+      else writeCodesU24(bytes.subarray(to, to + 3 * n), codes, n);
+    }
     else if (to !== from.at) bytes.copyWithin(to, from.at, from.at + from.bytes);
   }
   if (!bases) return { header: { ...h, lanes }, bytes: end };

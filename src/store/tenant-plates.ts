@@ -241,7 +241,7 @@ export class TenantPlates {
         return {
           arena: s.layout.arena, ptr: s.layout.dict, count: s.layout.dictCount, masks: null, bucket: buckets.get(s)!,
           // the shard's run table made by the build too (src/store/plate-runs.ts), off the thread
-          ...(s.hasPlateRuns ? {} : { plate: { ptr: s.layout.plate, width: s.layout.plateWidth ?? 4, rows: s.rows } }),
+          ...(s.hasPlateRuns ? {} : { plate: { ptr: s.layout.plate, width: s.layout.plateWidth ?? 4, rows: s.rows, ...(s.layout.plateBits ? { bits: s.layout.plateBits } : {}) } }),
         };
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import type { Arena } from '../../src/core/arena.js';
 import { codeLane, kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, type LaneWidth, type SegmentLayout } from '../../src/core/segment.js';
 import type { SegmentDictionaries } from '../../src/core/kernels.js';
 import { u24LaneBytes, withU24Lanes } from '../../src/core/base-lanes.js';
+import { bitsFor, packedLaneBytes, writePacked } from '../../src/core/packed-lanes.js';
 
 /** A row as the tests generate it; lat/lon are quantised to 1e-7° by the builder. */
 export interface SegmentRow {
@@ -38,10 +39,12 @@ export function toE7(deg: number): number {
  * `u24` (implies `narrow`): ts, lat and lon then as u24 lanes where they fit (src/core/base-lanes.ts).
  * `plateU24` (implies `narrow`): the plate lane as u24 codes (3 B a row, little-endian, padded by kU24Pad), as a
  * loaded shard holds a u32 one (src/store/shard-u24.ts), whatever the dictionary's size.
+ * `plateBits` (implies `narrow`): the plate lane bit-packed (src/core/packed-lanes.ts), at the dictionary's exact bits
+ * ('exact') or at a given count ≥ them, as a loaded shard packs a u32 one.
  * `narrow`: lanes as format 2 shards lay them out (src/store/shard-format.ts): u32 ts offsets from the
  * earliest read's UTC midnight, u8/u16/u32 codes by dictionary size, no region lane when no row has a region.
  */
-export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean; u24?: boolean; plateU24?: boolean } = {}): BuiltSegment {
+export function buildSegment(arena: Arena, input: readonly SegmentRow[], options: { sortPlates?: boolean; narrow?: boolean; u24?: boolean; plateU24?: boolean; plateBits?: number | 'exact' } = {}): BuiltSegment {
   const n = input.length;
   const plateIds = new Map<string, number>();
   const plates: string[] = [];
@@ -67,7 +70,7 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
     return ptr;
   };
   const blocks = Math.ceil(n / kBlockRows);
-  const narrow = (options.narrow ?? false) || (options.u24 ?? false) || (options.plateU24 ?? false);
+  const narrow = (options.narrow ?? false) || (options.u24 ?? false) || (options.plateU24 ?? false) || options.plateBits !== undefined;
   let minTs = Infinity, maxTs = -Infinity;
   for (const r of input) minTs = Math.min(minTs, r.ts), maxTs = Math.max(maxTs, r.ts);
   const tsBase = n === 0 ? 0 : Math.floor(minTs / 86_400_000) * 86_400_000;
@@ -137,6 +140,16 @@ export function buildSegment(arena: Arena, input: readonly SegmentRow[], options
     const out = new Uint8Array(arena.memory.buffer, ptr, u24LaneBytes(n));
     codes.forEach((c, i) => out.set([c & 0xff, (c >>> 8) & 0xff, c >>> 16], 3 * i));
     Object.assign(layout, { plate: ptr, plateWidth: 3 });
+  }
+  if (options.plateBits !== undefined) {
+    const bits = options.plateBits === 'exact' ? bitsFor(plates.length - 1) : options.plateBits;
+    if (bits < bitsFor(plates.length - 1)) throw new RangeError(`${plates.length} plates need more than ${bits} bits`);
+    const codes = Uint32Array.from(plate);
+    const ptr = alloc(packedLaneBytes(n, bits));
+    // the padding holds ones: a reader that does not mask a code reads them
+    new Uint8Array(arena.memory.buffer, ptr, packedLaneBytes(n, bits)).fill(0xff);
+    writePacked(new Uint8Array(arena.memory.buffer, ptr, packedLaneBytes(n, bits)), codes, n, bits);
+    Object.assign(layout, { plate: ptr, plateWidth: 0, plateBits: bits });
   }
   return {
     // `u24`: ts / lat / lon also as loaded shards hold them, u24 offsets from per-run bases where every run fits

@@ -150,7 +150,7 @@ function shardRun(k: Kernels, keyAt: (d: number) => number, part: ClonedShardPar
   const buf = k.memory.buffer;
   if (seg.seq === undefined) throw new RangeError('a shard without a seq lane');
   const rows = seg.rows;
-  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rows);
+  const plate = plateCodeReader(buf, seg.plate, seg.plateWidth, rows, seg.plateBits);
   const pass = passesWhole(part.scan.filters[0]!, part.scan.span) ? null : passingRows(k, part, budget);
   const d0 = firstEntry(keyAt, seg.dictCount, keyLo);
   const entries = firstEntry(keyAt, seg.dictCount, keyHi) - d0;
