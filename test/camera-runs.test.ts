@@ -23,11 +23,12 @@ import type { ReadFilter, SearchQuery } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
 import { readIdOf } from '../src/store/ids.js';
 import { seqTimeLimits } from '../src/store/seq-blocks.js';
-import { cameraReader, kCameraRunRows } from '../src/core/camera-lane.js';
+import { cameraReader } from '../src/core/camera-lane.js';
 import { segmentSeqReader } from '../src/core/segment.js';
 import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.js';
 import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
+import { appendAndSeal, countRunWidths } from './helpers/run-lanes.js';
 
 const kDays = 2;
 const kTenants = ['pd-cams', 'pd-few', 'pd-late'];
@@ -74,11 +75,7 @@ function expectLanes(f: EngineFixture, tenant: string, runs: boolean, byTime: bo
     }
     expect(bad, s.file).toBe(0);
     if (runs) {
-      const starts = new Uint32Array(buf, s.layout.cameraRuns!, Math.ceil(s.rows / kCameraRunRows) + 1);
-      for (let r = 0; r + 1 < starts.length; r++) {
-        if (starts[r + 1]! - starts[r]! > 64) out.wide++;
-        else out.narrow++;
-      }
+      countRunWidths(buf, s.layout.cameraRuns!, s.rows, out);
     }
   }
   return out;
@@ -86,10 +83,7 @@ function expectLanes(f: EngineFixture, tenant: string, runs: boolean, byTime: bo
 
 async function load(engine: Engine): Promise<StoredRead[]> {
   const out: StoredRead[] = [];
-  const append = async (tenant: string, reads: Read[]) => {
-    for (let i = 0; i < reads.length; i += 5000) out.push(...(await engine.append(tenant, reads.slice(i, i + 5000))).stored);
-    await engine.seal(tenant);
-  };
+  const append = (tenant: string, reads: Read[]) => appendAndSeal(engine, tenant, reads, out);
   const inOrder = (reads: Read[]) => [...reads].sort((a, b) => a.ts - b.ts);
   await append('pd-cams', inOrder(withCameras(makeReads({ seed: 701, reads: 40_000, vehicles: 6_000, days: kDays }), true, 702)));
   await append('pd-few', inOrder(makeReads({ seed: 703, reads: 6_000, vehicles: 2_000, days: kDays })));

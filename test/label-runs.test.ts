@@ -24,10 +24,10 @@ import type { Read, StoredRead } from '../src/model/read.js';
 import { readIdOf } from '../src/store/ids.js';
 import { labelLimits } from '../src/store/shard-labels.js';
 import { labelReader } from '../src/core/label-lanes.js';
-import { runCount } from '../src/core/run-lane.js';
 import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.js';
 import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
+import { appendAndSeal, countRunWidths } from './helpers/run-lanes.js';
 
 const kDays = 2;
 const kTenants = ['pd-runs', 'pd-u16', 'pd-u8'];
@@ -90,11 +90,7 @@ function expectLabels(f: EngineFixture, tenant: string, form: Form, shards?: num
     expect(bad, s.file).toBe(0);
     if (form === 'runs') {
       out.shared = Math.min(out.shared, l.labelShared!);
-      const starts = new Uint32Array(buf, l.labelRuns!, runCount(s.rows) + 1);
-      for (let r = 0; r + 1 < starts.length; r++) {
-        if (starts[r + 1]! - starts[r]! > 64) out.wide++;
-        else out.narrow++;
-      }
+      countRunWidths(buf, l.labelRuns!, s.rows, out);
     }
   }
   return out;
@@ -103,10 +99,7 @@ function expectLabels(f: EngineFixture, tenant: string, form: Form, shards?: num
 /** pd-runs sealed in four rounds (shards of ~6,000 rows, which the fourth seal's compaction merges into one a day). */
 async function load(engine: Engine): Promise<StoredRead[]> {
   const out: StoredRead[] = [];
-  const append = async (tenant: string, reads: Read[]) => {
-    for (let i = 0; i < reads.length; i += 5000) out.push(...(await engine.append(tenant, reads.slice(i, i + 5000))).stored);
-    await engine.seal(tenant);
-  };
+  const append = (tenant: string, reads: Read[]) => appendAndSeal(engine, tenant, reads, out);
   for (let round = 0; round < 4; round++) {
     await append('pd-runs', withLabels(makeReads({ seed: 610 + round, reads: 12_000, vehicles: 5_000, days: kDays }), 620, 40, 10, 8, 6));
   }
