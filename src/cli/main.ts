@@ -4,6 +4,7 @@
  * loaded only when called, so `gen` does not pay for the server's imports.
  */
 import { capMallocArenas } from '../core/malloc-arenas.js';
+import { capYoungGeneration } from '../core/young-generation.js';
 import { isPlatesearchError } from '../errors.js';
 import type { Command } from './command.js';
 
@@ -21,6 +22,8 @@ const kCommands: Record<string, () => Promise<{ command: Command }>> = {
 
 // the commands that open an engine, and with it its threads: their malloc arenas are capped first
 const kEngineCommands = new Set(['serve', 'demo', 'ingest', 'export']);
+// the commands that keep a server up: their main thread's young generation is capped (a short command keeps V8's default)
+const kServerCommands = new Set(['serve', 'demo']);
 
 async function loadAll(): Promise<Array<[string, Command]>> {
   const out: Array<[string, Command]> = [];
@@ -54,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (kEngineCommands.has(name)) capMallocArenas();
+  if (kServerCommands.has(name)) capYoungGeneration();
   return command.run(rest);
 }
 
