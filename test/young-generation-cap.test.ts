@@ -46,6 +46,8 @@ if (process.argv[2] === 'worker') {
   for (let i = 0; i < 450; i++) {
     step();
     await new Promise((r) => setImmediate(r));
+    // argv[2] = 'threads': a worker thread starts and ends midway (V8 resets the growth factor for its isolate)
+    if (process.argv[2] === 'threads' && i % 150 === 75) await new Promise((r) => new Worker('1', { eval: true, execArgv: [] }).on('exit', r));
   }
   newSpace = newSpaceBytes();
 }
@@ -71,6 +73,12 @@ describe('the main thread young generation cap', () => {
       expect(capped.newSpace).toBe(2 * semi * MiB);
     }
   }, 120_000);
+
+  it('holds the cap across worker threads started after it was reached', () => {
+    const capped = child(2, [], ['threads']);
+    expect(capped.capped).toBe(true);
+    expect(capped.newSpace).toBe(4 * MiB);
+  }, 60_000);
 
   it("leaves an operator's own young-generation flags alone", () => {
     const own = child(2, ['--max-semi-space-size=8']);

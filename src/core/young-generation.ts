@@ -14,11 +14,14 @@
  *   semi-space   1 MiB ──► 2 MiB ──► 4 MiB ┤ factor 1: no further growth (default: ──► 8 ──► 16 MiB)
  *   new space    2 MiB     4 MiB     8 MiB                                          (16      32 MiB)
  *
- * Watched through the `gc` performance entries (a growth happens only in a collection), and the watch ends
- * at the cap. The flag is process-wide: from that moment no thread's young generation grows either. The
- * parse and seal workers have caps of their own at or below this size (src/ingest/pipeline.ts,
- * src/store/seal-worker-host.ts); the query pool's workers keep the size they had grown to, at least the
- * initial 1 MiB a semi-space.
+ * Watched through the `gc` performance entries (a growth happens only in a collection). V8 puts the factor
+ * back to 2 whenever it makes an isolate (a worker thread starting: checked, test/young-generation-cap.test.ts),
+ * so once the cap is reached the factor is set again after every collection and when a kept worker comes
+ * online (src/core/kept-worker.ts, the seal worker's restarts); a growth in the few milliseconds between a
+ * thread's start and the next of those would take the space one step past the cap, where it stays.
+ * The flag is process-wide: while it is 1 no thread's young generation grows either. The parse and seal
+ * workers have caps of their own at or below this size (src/ingest/pipeline.ts, src/store/seal-worker-host.ts);
+ * the query pool's workers keep the size they had grown to, at least the initial 1 MiB a semi-space.
  *
  * An operator's own young-generation flags (in node's arguments or NODE_OPTIONS) win: nothing is changed.
  */
@@ -33,6 +36,9 @@ export const kMainSemiSpaceBytes = 4 * 2 ** 20;
 
 const kOwnFlags = /--(max|min)-semi-space-size|--semi-space-growth-factor/;
 
+/** The cap in force (semi-space bytes), 0 when none. */
+let capBytes = 0;
+
 /** The main isolate's new space now: both semi-spaces' capacity, bytes. */
 export function newSpaceBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
@@ -44,18 +50,18 @@ export function newSpaceBytes(): number {
  */
 export function capYoungGeneration(semiSpaceBytes = kMainSemiSpaceBytes, execArgv = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
   if (execArgv.some((a) => kOwnFlags.test(a)) || kOwnFlags.test(env.NODE_OPTIONS ?? '')) return false;
-  // new space = two semi-spaces
-  const reached = () => newSpaceBytes() >= 2 * semiSpaceBytes;
-  const stop = () => setFlagsFromString('--semi-space-growth-factor=1');
-  if (reached()) {
-    stop();
-    return true;
-  }
-  const watch = new PerformanceObserver(() => {
-    if (!reached()) return;
-    stop();
-    watch.disconnect();
-  });
-  watch.observe({ entryTypes: ['gc'] });
+  const watching = capBytes > 0;
+  capBytes = semiSpaceBytes;
+  holdYoungGeneration();
+  if (!watching) new PerformanceObserver(holdYoungGeneration).observe({ entryTypes: ['gc'] });
   return true;
+}
+
+/**
+ * Sets the growth factor to 1 again when the cap is in force and reached (V8 resets it when a thread
+ * starts): after each collection, and when a worker thread comes online.
+ */
+export function holdYoungGeneration(): void {
+  // new space = two semi-spaces
+  if (capBytes > 0 && newSpaceBytes() >= 2 * capBytes) setFlagsFromString('--semi-space-growth-factor=1');
 }
