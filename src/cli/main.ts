@@ -51,13 +51,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`platesearch: unknown command "${name}" (see platesearch --help)\n`);
     return 2;
   }
+  // before the command's modules load: compiling the server's grows the young generation to 16 MiB on its own
+  if (kServerCommands.has(name)) capYoungGeneration();
   const { command } = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.usage.trimEnd() + '\n');
     return 0;
   }
   if (kEngineCommands.has(name)) capMallocArenas();
-  if (kServerCommands.has(name)) capYoungGeneration();
   return command.run(rest);
 }
 

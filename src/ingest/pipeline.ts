@@ -15,6 +15,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { holdYoungGeneration } from '../core/young-generation.js';
 import { CsvReader } from '../server/export/csv-reader.js';
 import type { ReadColumns } from '../store/read-columns.js';
 import { hasBom, PieceCutter } from './chunker.js';
@@ -84,6 +85,8 @@ export class ParsePool {
     for (let w = 0; w < threads; w++) {
       // not unref'd by default: a piece awaited from a worker must keep the process alive; close() ends them
       const worker = new Worker(file, options.resourceLimits ? { resourceLimits: options.resourceLimits } : undefined);
+      // its isolate put V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
+      worker.once('online', holdYoungGeneration);
       if (options.unref) worker.unref();
       worker.on('message', (m: { id: number; result?: ParseResult | BodyResult; error?: string }) => {
         const p = this.waiting.get(m.id);

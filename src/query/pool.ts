@@ -11,10 +11,12 @@
  * JS), and `run` waits for every batch to settle before it throws, so no worker still reads the shards
  * the caller has pinned for it when they are unpinned.
  */
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ArenaSet } from '../core/arena.js';
 import { kernelModule } from '../core/module.js';
 import { compiledWorkerPath } from '../core/worker-path.js';
+import { holdYoungGeneration } from '../core/young-generation.js';
 import { QueryBudget, shareBudget } from './budget.js';
 import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch } from './worker.js';
@@ -52,6 +54,8 @@ export class ExecutorPool {
       idleTimeout: 2 ** 31 - 1,
       workerData: { module: kernelModule(), slotOwners: this.slotOwners },
     });
+    // each worker's isolate puts V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
+    this.pool.on('workerCreate', (w: Worker) => w.once('online', holdYoungGeneration));
   }
 
   /** Registers the worker scratch slots carved from a new arena. */
