@@ -95,3 +95,18 @@ describe('the main thread young generation cap', () => {
     expect(free.newSpace).toBeGreaterThan((2 * kBodyParseLimits.maxYoungGenerationSizeMb! * MiB) / 3);
   }, 60_000);
 });
+
+describe("the server's parse pool", () => {
+  it('starts its workers with the resource limits it was given', async () => {
+    const { ParsePool } = await import('../src/ingest/pipeline.js');
+    const pool = new ParsePool(1, { unref: true, resourceLimits: kBodyParseLimits });
+    try {
+      const workers = (pool as unknown as { workers: Array<{ resourceLimits?: { maxYoungGenerationSizeMb?: number } }> }).workers;
+      expect(workers.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(workers[0]!.resourceLimits?.maxYoungGenerationSizeMb).toBe(kBodyParseLimits.maxYoungGenerationSizeMb);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});
