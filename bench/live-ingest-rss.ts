@@ -71,16 +71,31 @@ await dir.close();
 const serveArgs = ['--threads', '2', '--rate-limit', '1000000', '--rate-burst', '10000000', ...(o.sealRows > 0 ? ['--seal-rows', String(o.sealRows)] : [])];
 const server = await spawnServe(dataDir, serveArgs, 10 * 60_000, serverEnv);
 const pid = server.proc.pid!;
+let stopping = false;
+// a server that dies under the run says why (its stderr's tail), not only the clients' ECONNRESET
+void server.exited.then((code) => {
+  if (!stopping) log(`server exited (${code}) during the run; stderr:\n${server.stderr().slice(-4000)}`);
+});
 const rssOpen = rssOf(pid);
 try {
   const pool = new Pool(server.url, { connections: o.clients, headersTimeout: 120_000, bodyTimeout: 120_000 });
   let next = 0;
   let failed = 0;
+  let resent = 0;
   const send = async (end: number, onEach?: () => void) => {
     const client = async () => {
       while (next < end) {
         const i = next++;
-        const r = await post(pool, '/v1/reads', token, 'application/json', bodies[i]!);
+        let r: { status: number };
+        try {
+          r = await post(pool, '/v1/reads', token, 'application/json', bodies[i]!);
+        } catch (err) {
+          // a kept-alive socket the server closed just as the body went out (its 5 s keep-alive limit, with this
+          // process stalled under load): sent again once on a new connection, and counted
+          if ((err as { code?: string }).code !== 'ECONNRESET') throw err;
+          resent++;
+          r = await post(pool, '/v1/reads', token, 'application/json', bodies[i]!);
+        }
         if (r.status !== 200 && r.status !== 201) failed++;
         onEach?.();
       }
@@ -153,7 +168,7 @@ try {
     `HTTP ingest RSS, ${new Date().toISOString()}, ${machineDescription()}, node ${process.version}`,
     `Command: \`node dist/bench/live-ingest-rss.js ${process.argv.slice(2).join(' ')}\``,
     `${measured.toLocaleString('en-US')} reads measured after ${(warm * o.batch).toLocaleString('en-US')} warm-up reads; ${o.clients} clients, ${o.batch} reads a body (JSON); ` +
-      `${Math.round(measured / seconds).toLocaleString('en-US')} reads/s; ${failed} failed requests; ` +
+      `${Math.round(measured / seconds).toLocaleString('en-US')} reads/s; ${failed} failed requests, ${resent} sent again after ECONNRESET; ` +
       `server CPU from the warm-up to the figures ${(cpu / 1000).toFixed(1)} s (${((cpu * 1000) / measured).toFixed(2)} µs a read, seals and compactions included)`,
     `RSS: open ${(rssOpen / MiB).toFixed(0)} MiB, after warm-up ${(rss0 / MiB).toFixed(0)} MiB, end ${(rssEnd / MiB).toFixed(0)} MiB, 3 s later ${(rssSettled / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB`,
     `Growth per read: end ${per(rssEnd)} B, settled ${per(rssSettled)} B, peak ${per(peak)} B` +
@@ -168,6 +183,7 @@ try {
   process.stdout.write(out.join('\n') + '\n');
   log('done');
 } finally {
+  stopping = true;
   server.proc.kill('SIGTERM');
   await server.exited;
   await rm(dataDir, { recursive: true, force: true });

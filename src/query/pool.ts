@@ -11,7 +11,6 @@
  * JS), and `run` waits for every batch to settle before it throws, so no worker still reads the shards
  * the caller has pinned for it when they are unpinned.
  */
-import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ArenaSet } from '../core/arena.js';
 import { kernelModule } from '../core/module.js';
@@ -55,7 +54,11 @@ export class ExecutorPool {
       workerData: { module: kernelModule(), slotOwners: this.slotOwners },
     });
     // each worker's isolate puts V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
-    this.pool.on('workerCreate', (w: Worker) => w.once('online', holdYoungGeneration));
+    // as it comes online (piscina hands its own view of the worker, the thread id; the Worker is in `threads`)
+    this.pool.on('workerCreate', (w: { id: number }) => {
+      holdYoungGeneration();
+      this.pool.threads.find((t) => t.threadId === w.id)?.once('online', holdYoungGeneration);
+    });
   }
 
   /** Registers the worker scratch slots carved from a new arena. */
