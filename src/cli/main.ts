@@ -4,7 +4,6 @@
  * loaded only when called, so `gen` does not pay for the server's imports.
  */
 import { capMallocArenas } from '../core/malloc-arenas.js';
-import { capYoungGeneration } from '../core/young-generation.js';
 import { isPlatesearchError } from '../errors.js';
 import type { Command } from './command.js';
 
@@ -22,8 +21,6 @@ const kCommands: Record<string, () => Promise<{ command: Command }>> = {
 
 // the commands that open an engine, and with it its threads: their malloc arenas are capped first
 const kEngineCommands = new Set(['serve', 'demo', 'ingest', 'export']);
-// the commands that keep a server up: their main thread's young generation is capped (a short command keeps V8's default)
-const kServerCommands = new Set(['serve', 'demo']);
 
 async function loadAll(): Promise<Array<[string, Command]>> {
   const out: Array<[string, Command]> = [];
@@ -51,8 +48,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`platesearch: unknown command "${name}" (see platesearch --help)\n`);
     return 2;
   }
-  // before the command's modules load: compiling the server's grows the young generation to 16 MiB on its own
-  if (kServerCommands.has(name)) capYoungGeneration();
   const { command } = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.usage.trimEnd() + '\n');

@@ -13,7 +13,6 @@
  * by each) then gives its heap back to the system between jobs instead of keeping it for the process's life.
  */
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
-import { holdYoungGeneration } from './young-generation.js';
 
 export class KeptWorker<Request extends object, Answer extends { id: number }> {
   private worker: Worker | undefined;
@@ -61,8 +60,6 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
     if (!file) return undefined;
     const w = new Worker(file, this.resourceLimits ? { resourceLimits: this.resourceLimits } : undefined);
     this.started++;
-    // its isolate put V8's young-generation growth factor back: the server's cap set again (young-generation.ts)
-    w.once('online', holdYoungGeneration);
     w.unref();
     w.on('message', (m: Answer) => {
       const p = this.waiting.get(m.id);

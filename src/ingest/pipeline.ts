@@ -14,8 +14,7 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { holdYoungGeneration } from '../core/young-generation.js';
+import { Worker } from 'node:worker_threads';
 import { CsvReader } from '../server/export/csv-reader.js';
 import type { ReadColumns } from '../store/read-columns.js';
 import { hasBom, PieceCutter } from './chunker.js';
@@ -54,15 +53,6 @@ function workerFile(): string | undefined {
 }
 
 /**
- * The V8 heap limits of a server's parse workers: the young generation capped at 6 MiB (2 MiB semi-spaces).
- * A body's garbage is a parse's short-lived strings and the answer's message (its columns travel in a reused
- * buffer, src/ingest/column-lanes.ts), but V8 grew each worker's new space to 8 MiB under ingest and kept it
- * committed for the server's life (bench/RESULTS.md, "HTTP ingest RSS: the main thread's young
- * generation"). Bulk ingest (`platesearch ingest`) keeps V8's default: a short process, throughput first.
- */
-export const kBodyParseLimits: ResourceLimits = { maxYoungGenerationSizeMb: 6 };
-
-/**
  * Parse workers, each answering its jobs in order: pieces of a file (bulk ingest) or whole request bodies
  * (`POST /v1/reads`, src/ingest/parse-body.ts).
  */
@@ -76,17 +66,13 @@ export class ParsePool {
   /**
    * `threads` workers (default: one per core, at most 4); 0 parses on the calling thread. `unref`: the
    * workers alone do not keep the process alive (a server's pool: its sockets do, while it serves).
-   * `resourceLimits`: each worker's V8 heap limits (a server's pool caps the young generation:
-   * kBodyParseLimits).
    */
-  constructor(threads = Math.min(4, availableParallelism()), options: { unref?: boolean; resourceLimits?: ResourceLimits } = {}) {
+  constructor(threads = Math.min(4, availableParallelism()), options: { unref?: boolean } = {}) {
     const file = threads > 0 ? workerFile() : undefined;
     if (!file) return;
     for (let w = 0; w < threads; w++) {
       // not unref'd by default: a piece awaited from a worker must keep the process alive; close() ends them
-      const worker = new Worker(file, options.resourceLimits ? { resourceLimits: options.resourceLimits } : undefined);
-      // its isolate put V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
-      worker.once('online', holdYoungGeneration);
+      const worker = new Worker(file);
       if (options.unref) worker.unref();
       worker.on('message', (m: { id: number; result?: ParseResult | BodyResult; error?: string }) => {
         const p = this.waiting.get(m.id);

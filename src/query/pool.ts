@@ -15,7 +15,6 @@ import { Piscina } from 'piscina';
 import type { ArenaSet } from '../core/arena.js';
 import { kernelModule } from '../core/module.js';
 import { compiledWorkerPath } from '../core/worker-path.js';
-import { holdYoungGeneration } from '../core/young-generation.js';
 import { QueryBudget, shareBudget } from './budget.js';
 import type { SegmentTask, SegmentTaskResult } from './segment-task.js';
 import type { WorkerBatch } from './worker.js';
@@ -52,12 +51,6 @@ export class ExecutorPool {
       maxThreads: threads,
       idleTimeout: 2 ** 31 - 1,
       workerData: { module: kernelModule(), slotOwners: this.slotOwners },
-    });
-    // each worker's isolate puts V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
-    // as it comes online (piscina hands its own view of the worker, the thread id; the Worker is in `threads`)
-    this.pool.on('workerCreate', (w: { id: number }) => {
-      holdYoungGeneration();
-      this.pool.threads.find((t) => t.threadId === w.id)?.once('online', holdYoungGeneration);
     });
   }
 

@@ -13,7 +13,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { holdYoungGeneration } from '../core/young-generation.js';
 import type { Cipher } from '../crypto/cipher.js';
 import { PlatesearchError } from '../errors.js';
 import type { OpenShardAnswer, OpenShardJob } from './shard-open-worker.js';
@@ -47,8 +46,6 @@ export class ShardOpenPool {
   private constructor(private readonly cipher: Cipher, file: string, threads: number) {
     for (let w = 0; w < threads; w++) {
       const worker = new Worker(file);
-      // its isolate put V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
-      worker.once('online', holdYoungGeneration);
       worker.unref(); // a pool left open never keeps the process alive; close() ends it
       worker.on('message', (m: OpenShardAnswer) => {
         const p = this.waiting.get(m.id);

@@ -23,7 +23,6 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { aesGcm, type Cipher } from '../../crypto/cipher.js';
 import { builtWorkerPath } from '../../core/worker-path.js';
-import { holdYoungGeneration } from '../../core/young-generation.js';
 import { type BatchInput, type BatchLines, type BatchOutput, chainBatch } from './batch.js';
 import { type AuditFile, writeFully } from './fs.js';
 import {
@@ -65,8 +64,6 @@ class WriterThread {
     this.port = port1;
     const workerData: WriterThreadData = { ctl: this.ctl.buffer as SharedArrayBuffer, data: this.data.buffer as SharedArrayBuffer, port: port2 };
     this.worker = new Worker(file, { workerData, transferList: [port2] });
-    // its isolate put V8's young-generation growth factor back: the server's cap set again (src/core/young-generation.ts)
-    this.worker.once('online', holdYoungGeneration);
     this.worker.unref();
   }
 

@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { validateRead, type Read, type StoredRead } from '../../model/read.js';
-import { kBodyParseLimits, ParsePool } from '../../ingest/pipeline.js';
+import { ParsePool } from '../../ingest/pipeline.js';
 import { parseBody, type BodyJob, type BodyResult } from '../../ingest/parse-body.js';
 import { notAnArrayError, notJsonError, notMsgpackError, type RawBatch } from '../body.js';
 import { kBulkBodyLimit, type IngestEvent, type RequestContext, type Route, type RouteResponse, type ServerServices } from '../route.js';
@@ -34,7 +34,7 @@ const pools = new WeakMap<ServerServices, ParsePool>();
 function poolOf(services: ServerServices): ParsePool {
   let pool = pools.get(services);
   if (!pool) {
-    pool = new ParsePool(Math.min(2, availableParallelism()), { unref: true, resourceLimits: kBodyParseLimits });
+    pool = new ParsePool(Math.min(2, availableParallelism()), { unref: true });
     pools.set(services, pool);
     const p = pool;
     services.onClose(() => p.close());
