@@ -34,7 +34,7 @@ export interface ExactTable {
    * dictionary probes with belong to no entry (a 7-day window's ~500,000 plates at 5M reads against 100,000
    * entries: ~6 % match), and the filter is an eighth of `head`'s bytes, so it stays in cache where `head`
    * and the entry slots (1 MB and 1.6 MB for 100,000 entries) do not: a miss costs one cached read instead
-   * of one or two cache misses (docs/search-paging.md, "Hot lists: the tenant pairs sorted once").
+   * of one or two cache misses (docs/hotlist-search.md, "The tenant pairs sorted once").
    */
   filter: Uint32Array;
 }

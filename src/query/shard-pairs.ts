@@ -9,8 +9,9 @@
  * The tenant's pairs are sorted by plate id once, when they are shared (`shareTenantPairs`): a probe finds
  * its pairs in dictionary order pass by pass, but a few exact entries searched one by one find theirs in
  * entry order, and a list of 10,000 entries then gave 5,000 runs of one pair, each searched for from the
- * map's start in every shard (~2 log2(shard plates) reads a pair, 31 shards: most of a heavy list's task
- * time; docs/search-paging.md, "Hot lists: the tenant pairs sorted once"). Sorted, each shard's map and the
+ * map's start in every shard (~2 log2(shard plates) reads a pair, in each of 31 shards), then each pair's rows
+ * by a binary search over all the shard's rows: about a third of the heavy list's task time at 5M reads
+ * (docs/hotlist-search.md, "The tenant pairs sorted once"). Sorted, each shard's map and the
  * pairs are two ascending sequences intersected in one pass, galloping on whichever side is behind:
  * ~min(pairs, shard plates) × log(ratio) reads; and the shard's pairs come out in its code order, so the
  * task finds each plate's rows by galloping forward from the last one. The order of the pairs changes no
