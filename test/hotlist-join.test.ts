@@ -169,6 +169,22 @@ describe.each([
     expect(truncated).toBeGreaterThan(3); // the heavy plates overflowed their limit many times: the heap was exercised
   }, 120_000);
 
+  it('camera and region filters alone: each keeps some rows and drops others, as the reference', async () => {
+    // a task is given its shard's camera and region names only when the filter names some (hotlist-join.ts
+    // hotlistTask): these filters, alone, reach the label masks on every shard and live task
+    const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
+    const { query } = parseHotlistSearchRequest({ plates: [...kHeavy, ...presentPlates(f).slice(0, 30)], limitPerPlate: 30, purpose: 'test', case: 'hotlist-join' });
+    const every = referenceHotlistSearch(f.reads, scopes, query).matches.reduce((n, m) => n + m.total, 0);
+    for (const filter of [{ cameras: ['cam-1', 'cam-4'] }, { regions: ['CA'] }, { cameras: ['cam-2', 'cam-x'], regions: ['CA', 'NV'] }] as ReadFilter[]) {
+      const filtered = { ...query, filter };
+      const got = await f.engine.searchHotlist(scopes, filtered);
+      expect(got).toEqual(referenceHotlistSearch(f.reads, scopes, filtered));
+      const kept = got.matches.reduce((n, m) => n + m.total, 0);
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThan(every);
+    }
+  });
+
   it('heavy plates: exact counts, the newest limitPerPlate rows, and a read matching several entries under each', async () => {
     const scopes = kTenants.map((tenant) => ({ tenant, minTs: 0 }));
     for (const body of [

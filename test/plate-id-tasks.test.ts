@@ -181,7 +181,8 @@ describe('hot-list tasks over tenant plate ids', () => {
           const index = buildHotlistIndex(entries);
           const probed = probeDictionary(index, arena.memory.buffer, tenant.dict, tenant.dictCount);
           const shared = shareTenantPairs(probed);
-          runs = Math.max(runs, shared.runs.length - 1);
+          // the probe's pairs in ascending runs of plates (several: passes, or exact entries found one by one)
+          runs = Math.max(runs, 1 + probed.plates.filter((d, q) => q > 0 && d < probed.plates[q - 1]!).length);
           for (const p of pairs) {
             const base = { seq: p.seq, postings: p.postings, filter: withoutAttributes(query.filter), cameras: p.built.dicts.cameras, regions: p.built.dicts.regions, limit: query.limitPerPlate, index };
             const want = runHotlistTask(arena.memory.buffer, { ...base, layout: p.own } as HotlistTask);

@@ -28,6 +28,15 @@ export interface ExactTable {
   bits: number;
   head: Int32Array;
   next: Int32Array;
+  /**
+   * A bit per `slotHash(…, bits + kFilterExtraBits)` of every entry slot (whose top `bits` bits are its
+   * table position): a probe reads this first and the table only when its bit is set. Most plates a
+   * dictionary probes with belong to no entry (a 7-day window's ~500,000 plates at 5M reads against 100,000
+   * entries: ~6 % match), and the filter is an eighth of `head`'s bytes, so it stays in cache where `head`
+   * and the entry slots (1 MB and 1.6 MB for 100,000 entries) do not: a miss costs one cached read instead
+   * of one or two cache misses (docs/hotlist-search.md, "The tenant pairs sorted once").
+   */
+  filter: Uint32Array;
 }
 
 export interface FuzzyTable {
@@ -205,11 +214,14 @@ function exactTable(slots: Uint32Array, n: number, member: (i: number) => boolea
   const bits = tableBits(m);
   const head = shared(Int32Array, 1 << bits).fill(-1);
   const next = shared(Int32Array, n).fill(-1);
+  const filter = shared(Uint32Array, 2 ** (bits + kFilterExtraBits) / 32);
   const tail = new Int32Array(1 << bits).fill(-1);
   for (let i = 0; i < n; i++) {
     if (!member(i)) continue;
     const w = i * 4;
-    let h = slotHash(slots[w]!, slots[w + 1]!, slots[w + 2]!, slots[w + 3]!, bits);
+    const f = slotHash(slots[w]!, slots[w + 1]!, slots[w + 2]!, slots[w + 3]!, bits + kFilterExtraBits);
+    filter[f >>> 5]! |= 1 << (f & 31);
+    let h = f >>> kFilterExtraBits;
     for (;;) {
       const f = head[h]!;
       if (f < 0) {
@@ -226,7 +238,7 @@ function exactTable(slots: Uint32Array, n: number, member: (i: number) => boolea
       h = (h + 1) & ((1 << bits) - 1);
     }
   }
-  return { bits, head, next };
+  return { bits, head, next, filter };
 }
 
 function fuzzyTable(bytes: Uint8Array, maxEdits: Uint8Array, n: number, member: (i: number) => boolean, budget?: QueryBudget): FuzzyTable | null {

@@ -40,8 +40,11 @@ export function hotlistTask(src: ShardSource, query: HotlistQuery, index: Hotlis
   const s = src.shard;
   const from = Math.max(query.filter.from ?? -Infinity, src.minTs);
   const filter = Number.isFinite(from) ? { ...query.filter, from } : query.filter;
+  // a shard's camera and region names go to its task only when the filter names some (labelMasks): they are
+  // copied into the worker with every task, and most hot lists filter neither
   const task: HotlistTask = {
-    layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter, cameras: s.cameras, regions: s.regions,
+    layout: s.layout, seq: s.seqPtr, postings: s.postingsPtr, filter,
+    cameras: filter.cameras ? s.cameras : [], regions: filter.regions ? s.regions : [],
     limit: query.limitPerPlate, index,
   };
   const conf = s.view.header.lanes.confidence;
@@ -81,7 +84,7 @@ function liveTasks(src: LiveSource, query: HotlistQuery, index: HotlistIndex, pa
   const { blocks, slotChunks } = liveRegions(view);
   const cols = view.cols;
   const labels = {
-    cameras: cols.cameras.values, regions: cols.regions.values,
+    cameras: filter.cameras ? cols.cameras.values : [], regions: filter.regions ? cols.regions.values : [],
     ...(filter.makes || filter.colors ? { makes: cols.makes.values, colors: cols.colors.values } : {}),
   };
   // slices of at least kLivePlatesPerTask plates (a pool round trip is worth ~0.1 ms of probing)

@@ -30,6 +30,7 @@ import { labelReader } from '../core/label-lanes.js';
 import { cameraReader } from '../core/camera-lane.js';
 import { coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, segmentSeqReader, tsReader, type CodeAt, type SegmentLayout } from '../core/segment.js';
 import { int32List, type TypedList } from '../core/typed-list.js';
+import { ascendingOrder } from '../core/ascending-order.js';
 import { boundedDistance } from '../hotlist/edit-distance.js';
 import { ocrMap } from '../model/plate.js';
 import type { ReadFilter } from '../model/query.js';
@@ -46,6 +47,7 @@ export interface HotlistTask {
   postings: number;
   /** The query's filter with the tenant's retention floor folded into `from`. */
   filter: ReadFilter;
+  /** The shard's camera and region dictionaries, for the filter's label masks (empty when it names none). */
   cameras: readonly string[];
   regions: readonly string[];
   makes?: readonly string[];
@@ -280,17 +282,30 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: num
     const ex = ix.exact[ocr ? 1 : 0];
     if (!ex) continue;
     if (!ocr && sorted && list.length * 24 < count) {
-      // few entries: a binary search each over the sorted slots (~log2(count) slot compares)
+      // few entries: a binary search each over the sorted slots (~log2(count) slot compares); the pairs found
+      // in entry order are put in plate order, as a probe pass gives them: a task then finds each plate's rows
+      // by galloping forward from the last plate's, not by a binary search over every row
+      const fe = int32List(), fd = int32List();
       for (let t = 0; t < list.length; t++) {
         budget?.tick();
         const e = list[t]!;
         const d = findSlot(bytes, ids, count, eb, e * 16);
-        if (d >= 0) hit(e, d, 0);
+        if (d >= 0) {
+          fe.push(e);
+          fd.push(d);
+        }
+      }
+      const found = fd.items.subarray(0, fd.length);
+      const order = ascendingOrder(found);
+      for (let q = 0; q < found.length; q++) {
+        const o = order === null ? q : order[q]!;
+        hit(fe.items[o]!, found[o]!, 0);
       }
       continue;
     }
-    const { head, next, bits } = ex;
+    const { head, next, bits, filter } = ex;
     const mask = (1 << bits) - 1;
+    const fbits = bits + kFilterExtraBits;
     const mapped = new Uint32Array(4);
     const mb = new Uint8Array(mapped.buffer);
     for (let d = 0; d < count; d++) {
@@ -309,7 +324,9 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: num
         w2 = mapped[2]!;
         w3 = mapped[3]!;
       }
-      let h = slotHash(w0, w1, w2, w3, bits);
+      const f = slotHash(w0, w1, w2, w3, fbits);
+      if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue; // no entry has this slot
+      let h = f >>> kFilterExtraBits;
       for (;;) {
         let e = head[h]!;
         if (e < 0) break;
@@ -418,20 +435,9 @@ export function labelMasks(p: PreparedFilter, labels: Pick<HotlistTask, 'cameras
  */
 export function collectByEntry(pairs: ProbePairs, limit: number, offerRows: (pair: number, distance: number, top: EntryTop) => void): HotlistTaskResult {
   const nPairs = pairs.entries.length;
-  // Sorted as numbers entry·2^32 + pair (< 2^53: entries ≤ 2^21), natively, where a comparator called per
-  // compare cost as much as the probe.
   const E = pairs.entries, PD = pairs.distances;
-  const order = new Int32Array(nPairs);
-  let sorted = true;
-  for (let i = 1; i < nPairs && sorted; i++) sorted = E[i - 1]! <= E[i]!;
-  if (sorted) {
-    for (let i = 0; i < nPairs; i++) order[i] = i;
-  } else {
-    const keys = new Float64Array(nPairs);
-    for (let i = 0; i < nPairs; i++) keys[i] = E[i]! * 4294967296 + i;
-    keys.sort();
-    for (let q = 0; q < nPairs; q++) order[q] = keys[q]! % 4294967296;
-  }
+  // by entry, natively (src/core/ascending-order.ts), where a comparator called per compare cost as much as the probe
+  const order = ascendingOrder(E);
   const top = new EntryTop(limit);
   const outE = int32List(), outT = int32List(), outOff = int32List();
   const kept = new KeptRows();
@@ -444,8 +450,8 @@ export function collectByEntry(pairs: ProbePairs, limit: number, offerRows: (pai
     outOff.push(kept.n);
   };
   let cur = -1;
-  for (let q = 0; q < order.length; q++) {
-    const pi = order[q]!;
+  for (let q = 0; q < nPairs; q++) {
+    const pi = order === null ? q : order[q]!;
     const e = E[pi]!;
     if (e !== cur) {
       if (cur >= 0) flush(cur);
