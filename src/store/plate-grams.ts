@@ -148,17 +148,12 @@ export class PlateGrams {
 
   /** The ascending ids of the plates containing gram `key` (decoded: a new array). */
   postingsOf(key: number): Uint32Array {
-    const p = this.postings;
-    let at = this.offsets[key]!;
-    if (at === this.offsets[key + 1]!) return new Uint32Array(0);
-    // varints read inline, in int32 arithmetic (every value is below 2^31: ids and counts of one dictionary)
-    let n = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = p[at++]!;
-      n |= (b & 0x7f) << shift;
-      if (b < 0x80) break;
-    }
+    const n = this.sizeOf(key);
     const out = new Uint32Array(n);
+    if (n === 0) return out;
+    const p = this.postings;
+    // past the count; varints read inline, in int32 arithmetic (every value is below 2^31: ids of one dictionary)
+    let at = this.offsets[key]! + varintBytes(n);
     let id = 0;
     for (let i = 0; i < n; i++) {
       let b = p[at++]!;
