@@ -12,7 +12,7 @@
  * below the 2^32 bound of SP 800-38D §8.3 for random 96-bit nonces).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { evpOpenInto } from './evp-gcm.js';
+import { evpOpenInto, evpSeal } from './evp-gcm.js';
 
 export const kKeyBytes = 32;
 export const kNonceBytes = 12;
@@ -30,8 +30,17 @@ export function counterNonce(lane: number, counter: number): Buffer {
   return n;
 }
 
-/** Encrypts `plain`; returns ciphertext ‖ tag. */
+/**
+ * Encrypts `plain`; returns ciphertext ‖ tag. One buffer up to 64 KiB goes through OpenSSL's EVP calls
+ * (evp-gcm.ts evpSeal: no cipher object and no buffer per step), the rest through node:crypto (sealBytesNode,
+ * the definition).
+ */
 export function sealBytes(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array | readonly Uint8Array[], aad?: Uint8Array): Buffer {
+  return (plain instanceof Uint8Array ? evpSeal(key, nonce, plain, aad) : undefined) ?? sealBytesNode(key, nonce, plain, aad);
+}
+
+/** sealBytes through node:crypto: the definition evpSeal is held to (test/evp-gcm-open.test.ts). */
+export function sealBytesNode(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array | readonly Uint8Array[], aad?: Uint8Array): Buffer {
   const c = createCipheriv('aes-256-gcm', key, nonce);
   if (aad) c.setAAD(aad);
   const parts: Buffer[] = [];

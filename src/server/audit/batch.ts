@@ -38,6 +38,12 @@ export interface BatchInput {
 export interface BatchOutput {
   /** Each record's chain hash. */
   hashes: string[];
+  /**
+   * Each record without its hash (record.ts auditBody with seq and prev), when the batch was made on the
+   * calling thread: the trail makes the records it answers with from them instead of parsing each record's
+   * fields a second time. Absent when the writer thread made the batch.
+   */
+  bodies?: Array<Record<string, unknown>>;
   /** Where each record's line starts in the log (bytes). */
   offsets: number[];
   /** The log's length after the batch. */
@@ -57,6 +63,7 @@ export function chainBatch(b: BatchInput, cipher: Cipher): BatchLines {
   const hashes = new Array<string>(n);
   const offsets = new Array<number>(n);
   const lines = new Array<string>(n);
+  const bodies = new Array<Record<string, unknown>>(n);
   let offset = b.linesAt + (b.newline ? 1 : 0);
   let prev = b.prev;
   for (let i = 0; i < n; i++) {
@@ -64,6 +71,7 @@ export function chainBatch(b: BatchInput, cipher: Cipher): BatchLines {
     const seq = b.seq + 1 + i;
     body.seq = seq;
     body.prev = prev;
+    bodies[i] = body;
     // the chain covers the record as stored: sealed fields and all
     const { hash, line } = chainedLine(sealFields(cipher, b.key.key, b.key.id, b.key.counter + i, b.tenant, body));
     hashes[i] = hash;
@@ -74,7 +82,7 @@ export function chainBatch(b: BatchInput, cipher: Cipher): BatchLines {
   }
   const seq = b.seq + n;
   return {
-    hashes, offsets, len: offset,
+    hashes, offsets, len: offset, bodies,
     lines: (b.newline ? '\n' : '') + lines.join(''),
     marker: encodeHeadSlot({ seq, hash: prev, len: offset }),
     markerAt: headSlotAt(seq),

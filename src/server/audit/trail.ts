@@ -447,13 +447,14 @@ export class AuditTrail {
         for (const p of batch) p.reject(e);
         continue;
       }
-      const { hashes, offsets: lineOffsets } = out;
+      const { hashes, offsets: lineOffsets, bodies } = out;
       const told = this.listeners.length > 0;
       const records = new Array<AuditRecord | undefined>(batch.length);
       let prev = log.hash;
       for (let i = 0; i < batch.length; i++) {
         if (told || batch[i]!.wantsRecord) {
-          const r = auditBody(fields[i]!, log.tenant, ts);
+          // a batch made on this thread has parsed each record's fields already (batch.ts bodies)
+          const r = bodies?.[i] ?? auditBody(fields[i]!, log.tenant, ts);
           r.seq = log.seq + 1 + i;
           r.prev = prev;
           r.hash = hashes[i]!;

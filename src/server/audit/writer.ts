@@ -171,7 +171,7 @@ export class AuditWriter {
     if (!log.durableWrites) await log.sync();
     await writeFully(head, made.marker, made.markerAt);
     if (!head.durableWrites) await head.sync();
-    return { hashes: made.hashes, offsets: made.offsets, len: made.len };
+    return { hashes: made.hashes, offsets: made.offsets, len: made.len, bodies: made.bodies };
   }
 
   async close(): Promise<void> {
@@ -205,7 +205,7 @@ export class AuditWriter {
     if (t !== this.thread || this.current !== job) return; // the thread died meanwhile: already rejected
     const made = job.made;
     if (t.ctl[kResult] !== kOk) job.reject(t.error());
-    else if (made) job.resolve({ hashes: made.hashes, offsets: made.offsets, len: made.len });
+    else if (made) job.resolve({ hashes: made.hashes, offsets: made.offsets, len: made.len, bodies: made.bodies });
     else job.resolve(t.output(job.batch.fields.length));
     this.next();
   }
