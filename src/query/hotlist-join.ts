@@ -17,7 +17,7 @@ import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
 import { materialise, type Candidate, type TopK } from './executor.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { buildHotlistIndex, indexedEntry, type HotlistIndex } from './hotlist-index.js';
-import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
+import { runHotlistTask, type HotlistTask, type HotlistTaskResult, type KeptFields } from './hotlist-task.js';
 import { isLiveHotlistTask, runLiveHotlistTask, type LiveHotlistTask } from './live-hotlist-task.js';
 import { liveHit } from './live-hit.js';
 import { liveScansWithKernels } from './analytics/live-row-scan.js';
@@ -335,33 +335,42 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
     let total = top ? top.total : 0;
     const kept = top ? top.result() : noCandidates;
     merge.reset(q1 - q0 + 1, kept);
+    let held = kept.length; // rows the runs hold: every one can be a hit
     for (let q = q0; q < q1; q++) {
       const t = task[q]!, j = at[q]!;
       const r = rows.results[t]!;
       total += r.totals[j]!;
-      merge.addRun(t, r.offsets[j]!, r.offsets[j + 1]!);
+      const from = r.offsets[j]!, to = r.offsets[j + 1]!;
+      held += to - from;
+      merge.addRun(t, from, to);
     }
     merge.addRun(-1, 0, kept.length);
     if (total === 0) continue;
     const entry = query.entries[e]!;
     // distance 0 without OCR is equality: the plate is the entry
     const plainPlate = entry.ocr ? undefined : entry.pattern;
-    const hits: Hit[] = [];
-    while (hits.length < limit && !merge.empty) {
+    // made at its final size: pushing into [] gives the array a store of 17 slots at its first hit, then
+    // grows and copies it (most entries have a few hits; the stores survive with the answer)
+    const n = Math.min(limit, held);
+    const hits = new Array<Hit>(n);
+    for (let h = 0; h < n; h++) {
       budget?.tick(); // a million entries' hits to build
       const run = merge.top();
       const t = merge.taskOf(run), p = merge.posOf(run);
       if (t < 0) {
-        hits.push(materialise(kept[p]!, plateOf));
+        hits[h] = materialise(kept[p]!, plateOf);
       } else {
         const sh = rows.hitsOf(t);
         const r = rows.results[t]!;
-        const row = r.rows[p]!;
         const distance = merge.distanceOf(run);
         const plate = distance === 0 && plainPlate !== undefined ? plainPlate : undefined;
-        // a shard task's kept rows come with their fields: no lane of the shard is read here
-        if (r.fields && sh instanceof ShardHits) hits.push(sh.hitOf(r.fields, p, row, merge.tsOf(run), merge.seqOf(run), distance, plate));
-        else hits.push(sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate ?? sh.plateOf(row)));
+        // a shard task's kept rows come with their fields: no lane of the shard is read here. Its ts, seq and
+        // confidence go as column slots: a double handed to a call that is not inlined is boxed first
+        if (r.fields && sh instanceof ShardHits) hits[h] = sh.hitOf(r as typeof r & { fields: KeptFields }, p, distance, plate);
+        else {
+          const row = r.rows[p]!;
+          hits[h] = sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate ?? sh.plateOf(row));
+        }
       }
       merge.advance();
     }

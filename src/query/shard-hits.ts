@@ -24,7 +24,7 @@ import { kCoordScale } from '../core/segment.js';
 import type { Hit } from '../model/query.js';
 import { readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
-import { kKeptCodes, kKeptPlate, type KeptFields } from './hotlist-task.js';
+import { kKeptCodes, kKeptPlate, type HotlistTaskResult, type KeptFields } from './hotlist-task.js';
 
 export class ShardHits {
   private readonly shard: LoadedShard;
@@ -33,6 +33,8 @@ export class ShardHits {
   private readonly lanes: ReturnType<LoadedShard['extraLanes']>;
   private lastPlateCode = -1;
   private lastPlate = '';
+  /** `hit`'s ts, seq and confidence, handed to `build` as f64 slots like a task's columns. */
+  private readonly one = new Float64Array(3);
 
   constructor(shard: LoadedShard, tenant: string, ordinal: number) {
     this.shard = shard;
@@ -57,31 +59,38 @@ export class ShardHits {
 
   /** The hit of row `row` (its ts and seq as the caller read them), with `plate` as its plate. */
   hit(row: number, ts: number, seq: number, distance: number, plate: string): Hit {
-    const s = this.shard, x = this.lanes;
-    return this.build(row, ts, seq, distance, plate, s.latE7(row), s.lonE7(row), s.camera(row), s.regionAt(row), x.conf(row), s.makeAt(row), s.colorAt(row));
+    const s = this.shard, x = this.lanes, d = this.one;
+    d[0] = ts;
+    d[1] = seq;
+    d[2] = x.conf(row) ?? NaN;
+    return this.build(row, d, 0, d, 1, distance, plate, s.latE7(row), s.lonE7(row), s.camera(row), s.regionAt(row), d, 2, s.makeAt(row), s.colorAt(row));
   }
 
   /**
-   * The hit of kept row `k` of a hot-list task (src/query/hotlist-task.ts KeptFields: its fields read in the
-   * task), with `plate` as its plate (undefined: its plate code's).
+   * The hit of kept row `p` of a hot-list task's result (its ts and seq columns, and the fields its task read:
+   * src/query/hotlist-task.ts KeptFields), with `plate` as its plate (undefined: its plate code's).
    */
-  hitOf(f: KeptFields, k: number, row: number, ts: number, seq: number, distance: number, plate: string | undefined): Hit {
-    const c = f.codes, o = k * kKeptCodes;
-    const conf = f.confidence[k]!;
-    return this.build(row, ts, seq, distance, plate ?? this.plateOfCode(c[o + kKeptPlate]!), c[o]!, c[o + 1]!, c[o + 3]!, c[o + 4]!,
-      Number.isNaN(conf) ? undefined : conf, c[o + 5]!, c[o + 6]!);
+  hitOf(r: HotlistTaskResult & { fields: KeptFields }, p: number, distance: number, plate: string | undefined): Hit {
+    const f = r.fields, c = f.codes, o = p * kKeptCodes;
+    return this.build(r.rows[p]!, r.ts, p, r.seqs, p, distance, plate ?? this.plateOfCode(c[o + kKeptPlate]!), c[o]!, c[o + 1]!, c[o + 3]!, c[o + 4]!,
+      f.confidence, p, c[o + 5]!, c[o + 6]!);
   }
 
-  /** The hit from its fields (codes of the shard's dictionaries); the client read id is read from its lane. */
-  private build(row: number, ts: number, seq: number, distance: number, plate: string, latE7: number, lonE7: number,
-    cameraCode: number, regionCode: number, confidence: number | undefined, makeCode: number, colorCode: number): Hit {
+  /**
+   * The hit from its fields (codes of the shard's dictionaries; ts, seq and confidence as slots of f64 columns,
+   * NaN = no confidence); the client read id is read from its lane.
+   */
+  private build(row: number, tsCol: Float64Array, tsAt: number, seqCol: Float64Array, seqAt: number, distance: number, plate: string,
+    latE7: number, lonE7: number, cameraCode: number, regionCode: number, confCol: Float64Array, confAt: number, makeCode: number, colorCode: number): Hit {
     const s = this.shard, x = this.lanes;
-    const id = readIdOf(this.ordinal, seq);
+    // the confidence stays a float (no `number | undefined` value, which is boxed) until a literal holds it
+    const ts = tsCol[tsAt]!, confidence = confCol[confAt]!, hasConfidence = !Number.isNaN(confidence);
+    const id = readIdOf(this.ordinal, seqCol[seqAt]!);
     const tenant = this.tenant;
     const lat = latE7 / kCoordScale, lon = lonE7 / kCoordScale;
     const camera = s.cameras[cameraCode]!;
     const readId = x.readId(row);
-    if (confidence !== undefined && readId === undefined && (makeCode === 0) === (colorCode === 0)) {
+    if (hasConfidence && readId === undefined && (makeCode === 0) === (colorCode === 0)) {
       if (regionCode !== 0) {
         const region = s.regions[regionCode]!;
         if (makeCode !== 0) {
@@ -97,7 +106,7 @@ export class ShardHits {
     // the rare field sets: keys added in materialise's order
     const hit = { id, tenant, plate, ts, lat, lon, camera } as Hit;
     if (regionCode !== 0) hit.region = s.regions[regionCode]!;
-    if (confidence !== undefined) hit.confidence = confidence;
+    if (hasConfidence) hit.confidence = confidence;
     if (makeCode !== 0) hit.make = x.makes[makeCode]!;
     if (colorCode !== 0) hit.color = x.colors[colorCode]!;
     if (readId !== undefined) hit.readId = readId;
