@@ -12,6 +12,15 @@
  *
  *   ticks      │ alloc/free │ alloc/free │   quiet    │   quiet    │ alloc/free │   quiet    │
  *   released   ·            ·            ·  release   ·  (nothing) ·            ·  release   ·
+ *
+ * And once more when the collector frees what the work left: the main thread's ArrayBuffers (a shard's file
+ * bytes and re-encoding scratch at a load, a batch's columns) are freed by a full collection, which under steady
+ * work comes often but after the work stops comes only seconds later (V8's memory reducer), after the release
+ * above. Their malloc memory then stayed in glibc's main arena: 108 MiB resident after 5M reads over HTTP, of which
+ * ~85 MiB freed by the collector after the release (bench/RESULTS.md, "HTTP ingest RSS: the young generations
+ * capped, malloc trimmed after the collector"). So a quiet tick also trims when the process's ArrayBuffer bytes
+ * fell by kTrimAfterFreedBytes since the last trim (their highest since then, so what grows and is freed between
+ * two ticks counts too): one `process.memoryUsage()` a second while quiet, no collection made.
  */
 import type { ArenaSet } from './arena.js';
 import { libc } from './libc.js';
@@ -20,6 +29,8 @@ import { libc } from './libc.js';
 export const kIdleReleaseMs = 1000;
 /** Free ranges smaller than this stay resident: most are scratch and small holes reused at once (256 KiB). */
 export const kReleaseMinBytes = 256 * 1024;
+/** ArrayBuffer bytes the collector must have freed since the last trim for a quiet tick to trim again (16 MiB: a trim walks every arena). */
+export const kTrimAfterFreedBytes = 16 * 2 ** 20;
 
 export interface IdleReleaseOptions {
   idleMs?: number;
@@ -33,6 +44,10 @@ export class IdleRelease {
   /** Bytes of arena pages given back so far, and the releases made (bench figures, tests). */
   releasedBytes = 0;
   releases = 0;
+  /** malloc_trim calls made on quiet ticks after the collector freed ArrayBuffers (not counting releases). */
+  trimsAfterCollector = 0;
+  /** The process's ArrayBuffer bytes at their highest since the last trim. */
+  private buffersHigh = 0;
   private lastActivity = 0;
   private pending = false;
   private readonly timer: NodeJS.Timeout;
@@ -55,6 +70,17 @@ export class IdleRelease {
       return;
     }
     if (this.pending) this.release();
+    else if (this.trim) this.trimAfterCollector();
+  }
+
+  /** On a quiet tick: trims malloc when the collector freed kTrimAfterFreedBytes of ArrayBuffers since the last trim. */
+  private trimAfterCollector(): void {
+    const buffers = arrayBufferBytes();
+    if (this.buffersHigh - buffers >= kTrimAfterFreedBytes) {
+      libc()?.mallocTrim(0);
+      this.trimsAfterCollector++;
+      this.buffersHigh = buffers;
+    } else if (buffers > this.buffersHigh) this.buffersHigh = buffers;
   }
 
   /** Gives every arena's free pages back (ranges ≥ minBytes) and trims malloc now; returns the arena bytes released. */
@@ -64,7 +90,10 @@ export class IdleRelease {
     this.lastActivity = this.activity();
     let bytes = 0;
     for (const a of this.arenas.arenas) bytes += a.releaseFree(this.minBytes);
-    if (this.trim) libc()?.mallocTrim(0);
+    if (this.trim) {
+      libc()?.mallocTrim(0);
+      this.buffersHigh = arrayBufferBytes();
+    }
     this.releasedBytes += bytes;
     this.releases++;
     return bytes;
@@ -80,4 +109,9 @@ export class IdleRelease {
   close(): void {
     clearInterval(this.timer);
   }
+}
+
+/** Bytes of every ArrayBuffer of this thread's isolate (Buffers, typed arrays; not the wasm memories). */
+function arrayBufferBytes(): number {
+  return process.memoryUsage().arrayBuffers;
 }
