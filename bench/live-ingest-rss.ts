@@ -206,7 +206,15 @@ function cpuMs(pid: number): number {
 
 /** The server's /metrics gauges (name → value; the unlabelled samples). */
 async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  let text: string;
+  try {
+    text = await (await fetch(`${url}/metrics`)).text();
+  } catch (err) {
+    // fetch keeps its socket alive between scrapes: one the server closed (its 5 s keep-alive limit, a poll of the
+    // drain ~5 s after the last) resets as the request goes out; asked again once on a new connection
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
+    text = await (await fetch(`${url}/metrics`)).text();
+  }
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+) (\S+)$/.exec(line);
