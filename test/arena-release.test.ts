@@ -140,6 +140,42 @@ describe('IdleRelease after the collector', () => {
   });
 });
 
+describe('IdleRelease collecting first', () => {
+  it.runIf(canRelease)('a release after activity makes a full collection once the thread holds 32 MiB more than after its last one, and only then', async () => {
+    const MiB = 2 ** 20;
+    const set = new ArenaSet({ arenaBytes: 64 * MiB });
+    const idle = new IdleRelease(set, { idleMs: 3_600_000, minBytes: 0, collect: true });
+    const activity = () => set.free(set.alloc(1024));
+    try {
+      activity();
+      idle.tick();
+      idle.tick(); // the first release: whatever the test process grew by before it
+      const collections = idle.collections;
+      // held, so the growth stays whatever collections V8 makes on its own meanwhile
+      const held = Array.from({ length: 40 }, () => new Uint8Array(MiB).fill(1));
+      let garbage: { bytes: Uint8Array } | undefined = { bytes: new Uint8Array(MiB) };
+      const ref = new WeakRef(garbage);
+      garbage = undefined;
+      await new Promise((r) => setTimeout(r, 0)); // a WeakRef's target is kept until the job that made it ends
+      idle.tick(); // quiet, nothing pending: no collection
+      expect(idle.collections).toBe(collections);
+      activity();
+      idle.tick();
+      idle.tick(); // 40 MiB more: collected, then released
+      expect(idle.collections).toBe(collections + 1);
+      expect(ref.deref()).toBeUndefined();
+      const more = Array.from({ length: 8 }, () => new Uint8Array(MiB).fill(2));
+      activity();
+      idle.tick();
+      idle.tick(); // 8 MiB more since that collection: released without one
+      expect(idle.collections).toBe(collections + 1);
+      expect(held.length + more.length).toBe(48);
+    } finally {
+      idle.close();
+    }
+  });
+});
+
 const kTenants = ['pd-a', 'pd-b'];
 
 /** Plate-exact, fuzzy and filtered queries over `plates`, within the data's days. */
