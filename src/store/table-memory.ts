@@ -46,19 +46,11 @@ export class ArenaTables implements TableMemory {
   constructor(private readonly arenas: ArenaSet) {}
 
   int32(length: number): Int32Array {
-    const r = this.take(length * 4);
-    if (!r) return new Int32Array(length);
-    const a = new Int32Array(this.arenas.arena(r.arena).memory.buffer, r.ptr, length);
-    this.regions.set(a, r);
-    return a;
+    return this.make(length, Int32Array);
   }
 
   float64(length: number): Float64Array {
-    const r = this.take(length * 8);
-    if (!r) return new Float64Array(length);
-    const a = new Float64Array(this.arenas.arena(r.arena).memory.buffer, r.ptr, length);
-    this.regions.set(a, r);
-    return a;
+    return this.make(length, Float64Array);
   }
 
   free(a: TableArray): void {
@@ -85,12 +77,23 @@ export class ArenaTables implements TableMemory {
     return n;
   }
 
-  private take(bytes: number): Region | undefined {
+  /** An array of `length` in a region of the arenas, or a plain one when no arena can hold it. */
+  private make<T extends TableArray>(length: number, Kind: TableKind<T>): T {
+    let r: Region;
     try {
-      return this.arenas.alloc(Math.max(16, bytes), 16);
+      r = this.arenas.alloc(Math.max(16, length * Kind.BYTES_PER_ELEMENT), 16);
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
-      return undefined;
+      return new Kind(length);
     }
+    const a = new Kind(this.arenas.arena(r.arena).memory.buffer, r.ptr, length);
+    this.regions.set(a, r);
+    return a;
   }
+}
+
+interface TableKind<T extends TableArray> {
+  new (length: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
 }
