@@ -9,6 +9,8 @@
  *     [--drain] (after "3 s later", wait for the seals the run started to finish and the server's CPU to fall below 5 %
  *     of a core for a second (a compaction after the last seal), then 3 s more: the "drained" RSS)
  *     [--thread-heaps] (each thread's V8 heap at the end, through bench/thread-heaps.cjs preloaded into the server)
+ *     [--idle S] (after the figures, S seconds more with nothing sent, then the RSS, its split and the heaps again:
+ *     what the server gives back on its own once idle, e.g. the seal worker's end after kSealWorkerIdleMs)
  *
  * With the default 990,000 reads the server's size threshold for sealing (1,000,000 live reads) is not
  * reached: the growth measured is what live rows cost (plus the WAL, the readId set and the heap's slack).
@@ -69,16 +71,31 @@ await dir.close();
 const serveArgs = ['--threads', '2', '--rate-limit', '1000000', '--rate-burst', '10000000', ...(o.sealRows > 0 ? ['--seal-rows', String(o.sealRows)] : [])];
 const server = await spawnServe(dataDir, serveArgs, 10 * 60_000, serverEnv);
 const pid = server.proc.pid!;
+let stopping = false;
+// a server that dies under the run says why (its stderr's tail), not only the clients' ECONNRESET
+void server.exited.then((code) => {
+  if (!stopping) log(`server exited (${code}) during the run; stderr:\n${server.stderr().slice(-4000)}`);
+});
 const rssOpen = rssOf(pid);
 try {
   const pool = new Pool(server.url, { connections: o.clients, headersTimeout: 120_000, bodyTimeout: 120_000 });
   let next = 0;
   let failed = 0;
+  let resent = 0;
   const send = async (end: number, onEach?: () => void) => {
     const client = async () => {
       while (next < end) {
         const i = next++;
-        const r = await post(pool, '/v1/reads', token, 'application/json', bodies[i]!);
+        let r: { status: number };
+        try {
+          r = await post(pool, '/v1/reads', token, 'application/json', bodies[i]!);
+        } catch (err) {
+          // a kept-alive socket the server closed just as the body went out (its 5 s keep-alive limit, with this
+          // process stalled under load): sent again once on a new connection, and counted
+          if ((err as { code?: string }).code !== 'ECONNRESET') throw err;
+          resent++;
+          r = await post(pool, '/v1/reads', token, 'application/json', bodies[i]!);
+        }
         if (r.status !== 200 && r.status !== 201) failed++;
         onEach?.();
       }
@@ -89,6 +106,8 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const rss0 = rssOf(pid);
   const map0 = memoryMap(pid);
+  const heaps0 = heapsDir ? await readThreadHeaps(heapsDir) : [];
+  const cpu0 = cpuMs(pid);
   let peak = rss0;
   let done = 0;
   const t0 = performance.now();
@@ -120,9 +139,24 @@ try {
     await new Promise((r) => setTimeout(r, 3000));
     rssDrained = rssOf(pid);
   }
+  const cpu = cpuMs(pid) - cpu0;
   const map = memoryMap(pid);
   const metrics = await scrape(server.url);
-  const heaps = heapsDir ? await threadHeaps(heapsDir) : [];
+  const heaps = heapsDir ? threadHeaps(await readThreadHeaps(heapsDir), heaps0) : [];
+  const measured = (bodies.length - warm) * o.batch;
+  const per = (b: number) => ((b - rss0) / measured).toFixed(1);
+  const idle = arg('idle', 0.001);
+  const idleLines: string[] = [];
+  if (idle >= 1) {
+    await new Promise((r) => setTimeout(r, idle * 1000));
+    const rssIdle = rssOf(pid);
+    const mapIdle = memoryMap(pid);
+    idleLines.push(
+      `Idle ${idle} s after the figures: RSS ${(rssIdle / MiB).toFixed(0)} MiB, growth ${per(rssIdle)} B/read`,
+      ...breakdown(mapIdle, await scrape(server.url), bodies.length * o.batch).map((l) => `  idle: ${l}`),
+      ...(heapsDir ? threadHeaps(await readThreadHeaps(heapsDir), heaps0).map((l) => `  idle: ${l}`) : []),
+    );
+  }
   // --hold S: the server stays up S seconds after the figures (to attach a debugger: gdb -p <pid>)
   const hold = arg('hold', 0.001);
   if (hold >= 1) {
@@ -130,13 +164,12 @@ try {
     await new Promise((r) => setTimeout(r, hold * 1000));
   }
   await pool.close();
-  const measured = (bodies.length - warm) * o.batch;
-  const per = (b: number) => ((b - rss0) / measured).toFixed(1);
   const out = [
     `HTTP ingest RSS, ${new Date().toISOString()}, ${machineDescription()}, node ${process.version}`,
     `Command: \`node dist/bench/live-ingest-rss.js ${process.argv.slice(2).join(' ')}\``,
     `${measured.toLocaleString('en-US')} reads measured after ${(warm * o.batch).toLocaleString('en-US')} warm-up reads; ${o.clients} clients, ${o.batch} reads a body (JSON); ` +
-      `${Math.round(measured / seconds).toLocaleString('en-US')} reads/s; ${failed} failed requests`,
+      `${Math.round(measured / seconds).toLocaleString('en-US')} reads/s; ${failed} failed requests, ${resent} sent again after ECONNRESET; ` +
+      `server CPU from the warm-up to the figures ${(cpu / 1000).toFixed(1)} s (${((cpu * 1000) / measured).toFixed(2)} µs a read, seals and compactions included)`,
     `RSS: open ${(rssOpen / MiB).toFixed(0)} MiB, after warm-up ${(rss0 / MiB).toFixed(0)} MiB, end ${(rssEnd / MiB).toFixed(0)} MiB, 3 s later ${(rssSettled / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB`,
     `Growth per read: end ${per(rssEnd)} B, settled ${per(rssSettled)} B, peak ${per(peak)} B` +
       (rssDrained === undefined ? '' : `, drained ${per(rssDrained)} B (${(rssDrained / MiB).toFixed(0)} MiB)`),
@@ -145,10 +178,12 @@ try {
     ...breakdown(map, metrics, bodies.length * o.batch),
     ...heaps,
     `Growth by kind since the warm-up: ${Object.entries(map).map(([k, v]) => `${k} ${((v - map0[k as keyof MemoryMap]) / MiB).toFixed(1)} MiB`).join(', ')}`,
+    ...idleLines,
   ];
   process.stdout.write(out.join('\n') + '\n');
   log('done');
 } finally {
+  stopping = true;
   server.proc.kill('SIGTERM');
   await server.exited;
   await rm(dataDir, { recursive: true, force: true });
@@ -158,18 +193,28 @@ try {
 
 /** CPU milliseconds process `pid` used (every thread's) over the next `ms`, waited for synchronously. */
 function cpuMsOver(pid: number, ms: number): number {
-  const ticks = () => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15), in clock ticks
-  };
-  const t0 = ticks();
+  const t0 = cpuMs(pid);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  return ((ticks() - t0) * 1000) / 100; // USER_HZ: 100 on Linux
+  return cpuMs(pid) - t0;
+}
+
+/** CPU milliseconds process `pid` used so far (every thread's). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime (fields 14, 15), in clock ticks; USER_HZ: 100 on Linux
 }
 
 /** The server's /metrics gauges (name → value; the unlabelled samples). */
 async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  let text: string;
+  try {
+    text = await (await fetch(`${url}/metrics`)).text();
+  } catch (err) {
+    // fetch keeps its socket alive between scrapes: one the server closed (its 5 s keep-alive limit, a poll of the
+    // drain ~5 s after the last) resets as the request goes out; asked again once on a new connection
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
+    text = await (await fetch(`${url}/metrics`)).text();
+  }
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+) (\S+)$/.exec(line);
@@ -193,13 +238,38 @@ function breakdown(map: MemoryMap, metrics: Map<string, number>, reads: number):
   ];
 }
 
+type ThreadHeap = { threadId: number; script: string; heapTotal: number; heapUsed: number; heapPhysical: number; arrayBuffers: number; spaces?: Record<string, [number, number]>; at: number };
+
 /** Each thread's V8 heap as bench/thread-heaps.cjs last wrote it (a thread that ended keeps its last figures: `at`). */
-async function threadHeaps(dir: string): Promise<string[]> {
-  type Heap = { threadId: number; script: string; heapTotal: number; heapUsed: number; heapPhysical: number; arrayBuffers: number; at: number };
-  const all: Heap[] = [];
-  for (const f of await readdir(dir)) all.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as Heap);
-  all.sort((a, b) => a.threadId - b.threadId);
+async function readThreadHeaps(dir: string): Promise<ThreadHeap[]> {
+  const all: ThreadHeap[] = [];
+  for (const f of await readdir(dir)) {
+    try {
+      all.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as ThreadHeap);
+    } catch {
+      // written at this moment: skipped
+    }
+  }
+  return all.sort((a, b) => a.threadId - b.threadId);
+}
+
+/**
+ * Each thread's V8 heap at the end, resident (used), its big spaces (new, old, large objects: resident/used),
+ * and its resident growth since the warm-up (`before`; "new" for a thread started since).
+ */
+function threadHeaps(all: ThreadHeap[], before: ThreadHeap[]): string[] {
   const now = Date.now();
-  const line = (h: Heap) => `${h.script}#${h.threadId} ${(h.heapPhysical / MiB).toFixed(1)} (used ${(h.heapUsed / MiB).toFixed(1)})` + (now - h.at > 2500 ? ' ended' : '');
-  return [`Thread heaps, MiB resident: ${all.map(line).join(', ')}`];
+  const mib = (b: number) => (b / MiB).toFixed(1);
+  const space = (h: ThreadHeap, name: string, short: string) => {
+    const s = h.spaces?.[name];
+    return s ? ` ${short} ${mib(s[0])}/${mib(s[1])}` : '';
+  };
+  const line = (h: ThreadHeap) => {
+    const b = before.find((x) => x.threadId === h.threadId);
+    const growth = b ? `${h.heapPhysical >= b.heapPhysical ? '+' : ''}${mib(h.heapPhysical - b.heapPhysical)}` : 'new';
+    return `${h.script}#${h.threadId} ${mib(h.heapPhysical)} (used ${mib(h.heapUsed)};${space(h, 'new_space', 'new')}${space(h, 'old_space', 'old')}${space(h, 'large_object_space', 'lo')} ab ${mib(h.arrayBuffers)}; ${growth})` +
+      (now - h.at > 2500 ? ' ended' : '');
+  };
+  const total = all.filter((h) => now - h.at <= 2500).reduce((t, h) => t + h.heapPhysical, 0);
+  return [`Thread heaps, MiB resident (used; space resident/used; ArrayBuffers; growth since the warm-up), ${mib(total)} in threads alive: ${all.map(line).join(', ')}`];
 }

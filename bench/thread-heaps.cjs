@@ -6,7 +6,7 @@
  */
 'use strict';
 const { threadId, isMainThread } = require('node:worker_threads');
-const { getHeapStatistics } = require('node:v8');
+const { getHeapStatistics, getHeapSpaceStatistics } = require('node:v8');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -18,7 +18,10 @@ if (dir) {
     const script = isMainThread ? 'main' : path.basename(process.argv[1] || '?');
     const h = getHeapStatistics();
     const m = process.memoryUsage();
-    fs.writeFileSync(file, JSON.stringify({ threadId, script, heapTotal: h.total_heap_size, heapUsed: h.used_heap_size, heapPhysical: h.total_physical_size, arrayBuffers: m.arrayBuffers, at: Date.now() }));
+    // per space (new, old, code, large object…): resident bytes and used bytes, to tell a grown young generation from live data
+    const spaces = {};
+    for (const sp of getHeapSpaceStatistics()) spaces[sp.space_name] = [sp.physical_space_size, sp.space_used_size];
+    fs.writeFileSync(file, JSON.stringify({ threadId, script, heapTotal: h.total_heap_size, heapUsed: h.used_heap_size, heapPhysical: h.total_physical_size, arrayBuffers: m.arrayBuffers, external: h.external_memory, spaces, at: Date.now() }));
   }, 1000);
   timer.unref();
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Arena, ArenaSet } from '../src/core/arena.js';
 import { IdleRelease } from '../src/core/idle-release.js';
 import { libc } from '../src/core/libc.js';
+import { collectGarbage } from '../src/store/worker-gc.js';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { SearchQuery, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
@@ -96,6 +97,79 @@ describe('Arena.releaseFree', () => {
       idle.tick();
       idle.tick();
       expect(idle.releases).toBe(2);
+    } finally {
+      idle.close();
+    }
+  });
+});
+
+describe('IdleRelease after the collector', () => {
+  it.runIf(canRelease)('a quiet tick trims malloc again once the collector freed 16 MiB of ArrayBuffers, and only then', async () => {
+    // the collector's sweeper frees the buffers off the thread: their count falls a moment after the collection
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    const set = new ArenaSet({ arenaBytes: 64 * 2 ** 20 });
+    const idle = new IdleRelease(set, { idleMs: 3_600_000, minBytes: 0 });
+    const MiB = 2 ** 20;
+    try {
+      idle.tick();
+      idle.tick(); // whatever the set did at its making is released: quiet from here
+      const releases = idle.releases;
+      let held: Uint8Array[] | undefined = Array.from({ length: 12 }, () => new Uint8Array(MiB).fill(1));
+      idle.tick(); // grew: noted, nothing to trim
+      expect(idle.trimsAfterCollector).toBe(0);
+      held = undefined;
+      collectGarbage(); // stands in for the full collection V8 makes on its own seconds after the work stops
+      await settle();
+      idle.tick(); // 12 MiB freed: under the threshold
+      expect(idle.trimsAfterCollector).toBe(0);
+      held = Array.from({ length: 40 }, () => new Uint8Array(MiB).fill(2));
+      idle.tick();
+      expect(idle.trimsAfterCollector).toBe(0);
+      expect(held.length).toBe(40);
+      held = undefined;
+      collectGarbage();
+      await settle();
+      idle.tick(); // 40 MiB freed since the highest: trimmed once
+      expect(idle.trimsAfterCollector).toBe(1);
+      idle.tick(); // nothing freed since
+      expect(idle.trimsAfterCollector).toBe(1);
+      expect(idle.releases).toBe(releases); // no arena release was made for it
+    } finally {
+      idle.close();
+    }
+  });
+});
+
+describe('IdleRelease collecting first', () => {
+  it.runIf(canRelease)('a release after activity makes a full collection once the thread holds 32 MiB more than after its last one, and only then', async () => {
+    const MiB = 2 ** 20;
+    const set = new ArenaSet({ arenaBytes: 64 * MiB });
+    const idle = new IdleRelease(set, { idleMs: 3_600_000, minBytes: 0, collect: true });
+    const activity = () => set.free(set.alloc(1024));
+    try {
+      activity();
+      idle.tick();
+      idle.tick(); // the first release: whatever the test process grew by before it
+      const collections = idle.collections;
+      // held, so the growth stays whatever collections V8 makes on its own meanwhile
+      const held = Array.from({ length: 40 }, () => new Uint8Array(MiB).fill(1));
+      let garbage: { bytes: Uint8Array } | undefined = { bytes: new Uint8Array(MiB) };
+      const ref = new WeakRef(garbage);
+      garbage = undefined;
+      await new Promise((r) => setTimeout(r, 0)); // a WeakRef's target is kept until the job that made it ends
+      idle.tick(); // quiet, nothing pending: no collection
+      expect(idle.collections).toBe(collections);
+      activity();
+      idle.tick();
+      idle.tick(); // 40 MiB more: collected, then released
+      expect(idle.collections).toBe(collections + 1);
+      expect(ref.deref()).toBeUndefined();
+      const more = Array.from({ length: 8 }, () => new Uint8Array(MiB).fill(2));
+      activity();
+      idle.tick();
+      idle.tick(); // 8 MiB more since that collection: released without one
+      expect(idle.collections).toBe(collections + 1);
+      expect(held.length + more.length).toBe(48);
     } finally {
       idle.close();
     }

@@ -170,6 +170,19 @@ describe('sealed', () => {
   it('export', () => checkExport(), 120_000);
 });
 
+/**
+ * Arena bytes of a generation's plate tables after `plates` plates (src/store/table-memory.ts): the key table
+ * (8 + 4 B a slot, at least 1024 slots, doubled before it is more than half full), heads and counts (4 + 4 B a
+ * code, at least 64, doubled when full).
+ */
+function tableBytes(plates: number): number {
+  let slots = 1024;
+  while (plates * 2 > slots) slots *= 2;
+  let codes = 64;
+  while (codes < plates) codes *= 2;
+  return 12 * slots + 8 * codes;
+}
+
 function row(seq: number, plate: string, ts: number, camera = 'cam-1'): RowRecord {
   return { seq, plate, ts, latE7: toE7(37.7), lonE7: toE7(-122.4), camera };
 }
@@ -200,9 +213,9 @@ describe('LiveRows: snapshots and memory', () => {
     const held = arenas.allocatedBytes;
     view.unpin();
     expect(arenas.allocatedBytes).toBeLessThan(held);
-    // memory: the lanes' 56 bytes a row (whole blocks) plus the plate slots
+    // memory: the lanes' 56 bytes a row (whole blocks) plus the plate slots and the plate tables
     const cur = live.view();
-    expect(arenas.allocatedBytes).toBe(Math.ceil(cur.length / kLiveBlockRows) * kLiveBlockBytes + Math.ceil(cur.plateCount / kSlotChunk) * kSlotChunk * 16);
+    expect(arenas.allocatedBytes).toBe(Math.ceil(cur.length / kLiveBlockRows) * kLiveBlockBytes + Math.ceil(cur.plateCount / kSlotChunk) * kSlotChunk * 16 + tableBytes(cur.plateCount));
   });
 
   it('retention-like drop: survivors keep order, seqs and fields; a new generation holds only their dictionary', () => {
@@ -264,7 +277,7 @@ describe('LiveRows: snapshots and memory', () => {
     }
   });
 
-  it('keepOnly of an unpinned generation puts the new one in its freed blocks (the arena grows by one block and one slot chunk at most); a pinned one stays readable', () => {
+  it('keepOnly of an unpinned generation puts the new one in its freed blocks (the arena grows by one block, one slot chunk and the new plate tables at most); a pinned one stays readable', () => {
     const n = 4 * kLiveBlockRows + 100;
     const fill = (live: LiveRows) => {
       for (let i = 0; i < n; i++) {
@@ -283,8 +296,8 @@ describe('LiveRows: snapshots and memory', () => {
       const expected = Array.from({ length: n }, (_, g) => g).filter(keep).map((g) => before.record(g));
       const top = arenas.arenas[0]!.topBytes;
       live.keepOnly(keep);
-      expect(arenas.arenas[0]!.topBytes).toBeLessThanOrEqual(top + kLiveBlockBytes + kSlotChunk * 16 + 128);
       const after = live.view();
+      expect(arenas.arenas[0]!.topBytes).toBeLessThanOrEqual(top + kLiveBlockBytes + kSlotChunk * 16 + tableBytes(after.plateCount) + 128);
       expect(Array.from({ length: after.length }, (_, g) => after.record(g))).toEqual(expected);
       for (let g = 0; g < after.length; g += 97) expect(after.rowsOfPlate(after.plateCode(g))).toContain(g);
     }
@@ -295,9 +308,13 @@ describe('LiveRows: snapshots and memory', () => {
     const pinned = live.view();
     pinned.pin();
     const records = Array.from({ length: n }, (_, g) => pinned.record(g));
+    // its plate tables too (key table, heads, counts): a search reads them after its await
+    const chains = (v: typeof pinned) => Array.from({ length: 997 }, (_, p) => v.rowsOfPlate(v.findPlate(`P${p}`)));
+    const chainsBefore = chains(pinned);
     live.keepOnly(() => true);
     live.push(row(n + 1, 'NEW1', kT0, 'cam-x'));
     expect(Array.from({ length: n }, (_, g) => pinned.record(g))).toEqual(records);
+    expect(chains(pinned)).toEqual(chainsBefore);
     const used = arenas.allocatedBytes;
     pinned.unpin();
     expect(arenas.allocatedBytes).toBeLessThan(used);

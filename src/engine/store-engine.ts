@@ -162,7 +162,7 @@ export class StoreEngine implements Engine {
     this.sealRows = options.sealRows ?? kDefaultSealRows;
     this.sealAgeMs = options.sealAgeMs ?? kDefaultSealAgeMs;
     this.plateIndexThread = new PlateIndexThread(this.arenas);
-    this.idleRelease = new IdleRelease(this.arenas);
+    this.idleRelease = new IdleRelease(this.arenas, { collect: true });
   }
 
   static async open(options: EngineOptions): Promise<StoreEngine> {

@@ -23,7 +23,9 @@
  *   plate dictionary: code → 16-byte slot (src/core/segment.ts) in arena chunks of kSlotChunk slots (the
  *   kernels match distinct plates chunk by chunk, never rows); JS keeps plate key → code (a typed table,
  *   src/store/plate-key-codes.ts) for appends and exact lookups, code → string for the query side, and
- *   `heads` (code → last row) which, with `prev`, chains a plate's rows newest first.
+ *   `heads` (code → last row) which, with `prev`, chains a plate's rows newest first. These JS-side tables are
+ *   arena regions too (src/store/table-memory.ts), freed when grown out of and with their generation, so a
+ *   retired generation's ~40 B a plate does not wait for the collector.
  *   camera / region / make / color: small string ↔ code tables; read ids (rare, and needed only to
  *   materialise a hit) in a per-block string array made on first use.
  *
@@ -46,6 +48,7 @@ import type { RowRecord } from './wal-record.js';
 import type { ReadColumns, StringColumn } from './read-columns.js';
 import { isKeyablePlate, plateKey, plateOfKey, writePlateSlot } from './plate-key.js';
 import { PlateKeyCodes } from './plate-key-codes.js';
+import { ArenaTables } from './table-memory.js';
 
 /** Rows per live block: one zone map and one kernel segment each. */
 export const kLiveBlockRows = kBlockRows;
@@ -211,8 +214,10 @@ export function liveRegions(view: LiveView): { blocks: Int32Array; slotChunks: I
 export class LiveColumns {
   readonly blocks: LiveBlock[] = [];
   length = 0;
+  /** The tables' memory: arena regions, freed as they are grown out of and with the generation. */
+  private readonly tables: ArenaTables;
   /** plate key → code. */
-  private readonly keyCodes = new PlateKeyCodes();
+  private readonly keyCodes: PlateKeyCodes;
   /** plate → code, undefined when absent: the Map-like lookup of the query side (src/store/live-plate-order.ts). */
   readonly plateCodes = {
     get: (plate: string): number | undefined => {
@@ -223,14 +228,14 @@ export class LiveColumns {
   readonly plates: string[] = [];
   readonly slotChunks: Region[] = [];
   private slotViews: Uint8Array[] = [];
-  /** code → last row of that plate (grown by doubling; a replaced array stays valid for old readers). */
-  heads = new Int32Array(64);
+  /** code → last row of that plate (grown by doubling, the old array freed: read it anew at each use). */
+  heads: Int32Array;
   /**
    * code → rows of that plate (grown with `heads`): a view's count of a plate is this less the rows its
    * chain holds past the view (src/store/live-plate-chain.ts plateRowsInView), so counting a pattern's rows
    * needs no pass over the blocks.
    */
-  plateRows = new Int32Array(64);
+  plateRows: Int32Array;
   readonly cameras = new LabelCodes(false);
   readonly regions = new LabelCodes(true);
   readonly makes = new LabelCodes(true);
@@ -244,7 +249,12 @@ export class LiveColumns {
   private retired = false;
   private freed = false;
 
-  constructor(private readonly arenas: ArenaSet) {}
+  constructor(private readonly arenas: ArenaSet) {
+    this.tables = new ArenaTables(arenas);
+    this.keyCodes = new PlateKeyCodes(this.tables);
+    this.heads = this.tables.int32(64);
+    this.plateRows = this.tables.int32(64);
+  }
 
   get plateCount(): number {
     return this.plates.length;
@@ -314,11 +324,13 @@ export class LiveColumns {
    * as it is passed; `keep(h)` then must not read rows of `from` below h.
    */
   copyRows(from: LiveColumns, length: number, keep: (g: number) => boolean, consume = false): void {
-    const plateMap = new Int32Array(from.plateCount).fill(-1);
-    const cameraMap = codeMap(from.cameras), regionMap = codeMap(from.regions), makeMap = codeMap(from.makes), colorMap = codeMap(from.colors);
     // consuming an unpinned generation: each of its blocks is freed once passed, so this generation's blocks
-    // take their place in the arena instead of growing it by a second copy (wasm memory never shrinks)
+    // take their place in the arena instead of growing it by a second copy (wasm memory never shrinks); its
+    // tables first (the copy reads its plates' strings, never its key table, heads or counts)
     const release = consume && from.pins === 0;
+    if (release) from.freeTables();
+    const plateMap = this.tables.int32(Math.max(1, from.plateCount)).fill(-1);
+    const cameraMap = codeMap(from.cameras), regionMap = codeMap(from.regions), makeMap = codeMap(from.makes), colorMap = codeMap(from.colors);
     for (let h = 0; h < length; h++) {
       if (release && (h & (B - 1)) === 0 && h > 0) from.releaseBlocksBelow(h >>> 13);
       if (!keep(h)) continue;
@@ -351,6 +363,7 @@ export class LiveColumns {
       block.rows = i + 1;
       this.length = g + 1;
     }
+    this.tables.free(plateMap);
   }
 
   /** Frees blocks [released, `end`) of a generation being consumed (copyRows), before it is retired. */
@@ -422,12 +435,14 @@ export class LiveColumns {
     }
     writePlateSlot(key, this.slotViews[c]!, (code % kSlotChunk) * kPlateSlotBytes);
     if (code === this.heads.length) {
-      const grown = new Int32Array(code * 2);
-      grown.set(this.heads);
-      this.heads = grown;
-      const rows = new Int32Array(code * 2);
-      rows.set(this.plateRows);
-      this.plateRows = rows;
+      // readers take `heads` anew at each use on this thread, never across an await: the old arrays go back now
+      const heads = this.heads, plateRows = this.plateRows;
+      this.heads = this.tables.int32(code * 2);
+      this.heads.set(heads);
+      this.plateRows = this.tables.int32(code * 2);
+      this.plateRows.set(plateRows);
+      this.tables.free(heads);
+      this.tables.free(plateRows);
     }
     this.heads[code] = -1;
     this.plateRows[code] = 0;
@@ -454,13 +469,13 @@ export class LiveColumns {
 
   /** Arena bytes this generation holds. */
   get bytes(): number {
-    return this.blocks.length * kLiveBlockBytes + this.slotChunks.length * kSlotChunk * kPlateSlotBytes;
+    return this.blocks.length * kLiveBlockBytes + this.slotChunks.length * kSlotChunk * kPlateSlotBytes + this.tables.bytes;
   }
 
-  /** The arena regions this generation holds now, blocks then slot chunks (bench/resident-breakdown.ts). */
+  /** The arena regions this generation holds now, blocks, slot chunks, then tables (bench/resident-breakdown.ts). */
   arenaRegions(): Region[] {
     if (this.freed) return [];
-    return [...this.blocks.slice(this.released).map((b) => b.mem), ...this.slotChunks].filter((r) => r.arena >= 0);
+    return [...this.blocks.slice(this.released).map((b) => b.mem), ...this.slotChunks, ...this.tables.held()].filter((r) => r.arena >= 0);
   }
 
   pin(): void {
@@ -482,6 +497,16 @@ export class LiveColumns {
     this.freed = true;
     this.releaseBlocksBelow(this.blocks.length);
     for (const c of this.slotChunks) this.release(c);
+    this.freeTables();
+  }
+
+  /** Gives the plate key table, heads and counts back (freeing, or consumed by a copy). */
+  private freeTables(): void {
+    this.keyCodes.free();
+    this.tables.freeAll();
+    // a reader after the free (a bug) finds no plate and no row rather than another generation's
+    this.heads = new Int32Array(0);
+    this.plateRows = new Int32Array(0);
   }
 }
 

@@ -4,16 +4,25 @@
  * which cost a string hash per append and ~40 B of JS heap a distinct plate; this costs ≤ 24 B (12 B a slot,
  * at most half full) outside the collected heap, and columns from a parse worker look plates up by key
  * without making a string.
+ *
+ * The two arrays come from a TableMemory (src/store/table-memory.ts): the live generation's are regions of the
+ * engine's arenas, freed as the table grows out of them and when `free` is called (its generation freed).
  */
+import { jsTables, type TableMemory } from './table-memory.js';
 
 /** Slots start at this and double when half full. */
 const kInitialSlots = 1024;
 
 export class PlateKeyCodes {
   /** Keys by slot, 0 = empty (a plate has at least one character, so its key is ≥ 1). */
-  private keys = new Float64Array(kInitialSlots);
-  private codes = new Int32Array(kInitialSlots);
+  private keys: Float64Array;
+  private codes: Int32Array;
   private count = 0;
+
+  constructor(private readonly memory: TableMemory = jsTables) {
+    this.keys = memory.float64(kInitialSlots).fill(0);
+    this.codes = memory.int32(kInitialSlots);
+  }
 
   get size(): number {
     return this.count;
@@ -48,9 +57,22 @@ export class PlateKeyCodes {
 
   private grow(): void {
     const keys = this.keys, codes = this.codes;
-    this.keys = new Float64Array(keys.length * 2);
-    this.codes = new Int32Array(keys.length * 2);
+    this.keys = this.memory.float64(keys.length * 2).fill(0);
+    this.codes = this.memory.int32(keys.length * 2);
     for (let s = 0; s < keys.length; s++) if (keys[s] !== 0) this.insert(keys[s]!, codes[s]!);
+    // nothing reads a table's arrays across a call: the grown-out ones go back now
+    this.memory.free(keys);
+    this.memory.free(codes);
+  }
+
+  /** Gives the arrays back to their memory; the table must not be used after. */
+  free(): void {
+    this.memory.free(this.keys);
+    this.memory.free(this.codes);
+    // one empty slot: a lookup after this finds nothing (and ends)
+    this.keys = new Float64Array(1);
+    this.codes = new Int32Array(1);
+    this.count = 0;
   }
 }
 
