@@ -106,7 +106,7 @@ export function writeU24(out: Uint8Array, values: ArrayLike<number>, rows: numbe
   // four values a time as three u32 words (bytes 12q … 12q + 11, below values 4q … 4q + 3 just read: in place is
   // safe), a run's base read once: ~3× less CPU at load than three byte stores a value; the last < 4 values byte by byte
   const quads = (out.byteOffset & 3) === 0 ? rows >>> 2 : 0;
-  const word = new Uint32Array(out.buffer, out.byteOffset, 3 * quads);
+  const word = quads > 0 ? new Uint32Array(out.buffer, out.byteOffset, 3 * quads) : new Uint32Array(0);
   for (let i = 0, w = 0; i < 4 * quads; ) {
     const m = mins[i >>> kBaseShift]!;
     for (const end = Math.min(4 * quads, (i | (kBaseRows - 1)) + 1); i < end; i += 4, w += 3) {

@@ -133,7 +133,7 @@ export function packLabels(
   const ids = idsInto ? idsInto.subarray(0, rows) : new Uint16Array(rows);
   const keys: number[] = [];
   const cap = Math.min(limit, kMaxLabelTriples);
-  const rowsOf = (tripleRows ??= new Int32Array(kMaxLabelTriples));
+  const rowsOf = (rowsScratch ??= new Int32Array(kMaxLabelTriples));
   const found = byteTriples(rows, region, make, color, cap, ids, keys, rowsOf) ?? wideTriples(rows, region, make, color, cap, ids, keys, rowsOf);
   if (!found) return undefined;
   const byKey = (a: number, b: number) => keys[a]! - keys[b]!;
@@ -157,43 +157,59 @@ function tripleKey(g: number, m: number, c: number): number {
 }
 
 // rows of each first-seen triple (packLabels), one scratch a thread
-let tripleRows: Int32Array | undefined;
+let rowsScratch: Int32Array | undefined;
 
 // the open-addressing table of byteTriples, 2 × 2^slotBits int32: key + 1 (0: an empty slot) and id side by side, so
-// a probe touches one cache line; grown ×2 whenever it is half full (at most 2^17 slots: twice kMaxLabelTriples),
-// so a shard of ~3,600 triples probes 64 KiB, not the 1 MiB a table sized for 65,536 took
+// a probe touches one cache line; grown ×2 whenever it is half full (at most 2^18 slots), so a shard of ~3,600
+// triples probes 64 KiB, not the 1 MiB a table sized for 65,536 took
 let slotBits = 12;
 let slots = new Int32Array(2 << slotBits);
-
-/** Enters key + 1 `k` with id `id` into `table` of 2^bits slots (not there yet). */
-function putSlot(table: Int32Array, bits: number, k: number, id: number): void {
-  const mask = (1 << bits) - 1;
-  let s = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
-  while (table[2 * s] !== 0) s = (s + 1) & mask;
-  table[2 * s] = k;
-  table[2 * s + 1] = id;
-}
+// every row's code of an absent lane, grown as needed (a tenant without make or color)
+let zeros = new Uint8Array(0);
 
 /**
  * The triples of lanes whose codes are all < 256 (every shard file's lanes are u8): each row's first-seen
  * triple id into `firstIds`, the triples' keys into `keys`, the rows of each into `rowsOf`; true, or false past
- * `limit` triples, or undefined at the first code past 255 (then wideTriples does it). Rows are keyed by the 24
+ * `limit` triples, or undefined when a code is past 255 (then wideTriples does it). Rows are keyed by the 24
  * bits of their three codes in an int32 open-addressing table: a Map keyed by numbers up to 2^48, as wideTriples
- * does, cost ~94 ns a row at load (1.9 s of a 20M-read open), this ~10.
+ * does, cost ~94 ns a row at load (1.9 s of a 20M-read open), this ~7 (tripleRows).
  */
 function byteTriples(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit: number,
   firstIds: Uint16Array, keys: number[], rowsOf: Int32Array,
 ): boolean | undefined {
-  let table = slots, bits = slotBits;
-  table.fill(0);
-  let mask = (1 << bits) - 1;
-  for (let i = 0; i < rows; i++) {
-    const g = region ? region[i]! : 0, m = make ? make[i]! : 0, c = color ? color[i]! : 0;
-    if ((g | m | c) > 0xff) {
-      keys.length = 0;
-      return undefined;
+  // a shard's lanes are u8; any other lane (a test's) is checked first, so that the row loop tests no code's range
+  const lanes = [region, make, color];
+  for (const lane of lanes) {
+    if (!lane || lane instanceof Uint8Array) continue;
+    for (let i = 0; i < rows; i++) if (lane[i]! > 0xff) return undefined;
+  }
+  if (lanes.some((l) => !l) && zeros.length < rows) zeros = new Uint8Array(rows);
+  slots.fill(0);
+  for (let from = 0; from < rows; ) {
+    from = tripleRows(from, rows, region ?? zeros, make ?? zeros, color ?? zeros, limit, firstIds, keys, rowsOf, slots, slotBits);
+    if (from < 0) return false;
+    if (from < rows) {
+      // half full: twice the slots, every key entered again (its + 1 from its 24 bits)
+      slots = new Int32Array(2 << ++slotBits);
+      keys.forEach((key, t) => putSlot(slots, slotBits, ((Math.floor(key / 0x100000000) << 16) | ((Math.floor(key / 0x10000) % 0x10000) << 8) | (key % 0x10000)) + 1, t));
     }
+  }
+  return true;
+}
+
+/**
+ * byteTriples' row loop from row `from`, in `table` of 2^bits slots (the table and its size constant in the loop: a
+ * table grown inside it cost ~3 ns a row more): the row after the one whose new triple half fills the table, `rows`
+ * when done, −1 past `limit` triples.
+ */
+function tripleRows(
+  from: number, rows: number, region: ArrayLike<number>, make: ArrayLike<number>, color: ArrayLike<number>, limit: number,
+  firstIds: Uint16Array, keys: number[], rowsOf: Int32Array, table: Int32Array, bits: number,
+): number {
+  const mask = (1 << bits) - 1;
+  for (let i = from; i < rows; i++) {
+    const g = region[i]!, m = make[i]!, c = color[i]!;
     // stored + 1: 0 marks an empty slot
     const k = ((g << 16) | (m << 8) | c) + 1;
     let s = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
@@ -202,32 +218,31 @@ function byteTriples(
       s = (s + 1) & mask;
       at = table[2 * s]!;
     }
-    let id: number;
     if (at === k) {
-      id = table[2 * s + 1]!;
+      const id = table[2 * s + 1]!;
       rowsOf[id]!++;
-    } else {
-      if (keys.length === limit) return false;
-      id = keys.length;
-      table[2 * s] = k;
-      table[2 * s + 1] = id;
-      keys.push(tripleKey(g, m, c));
-      rowsOf[id] = 1;
-      if (2 * keys.length > mask) {
-        // half full: twice the slots, every key entered again (its + 1 from its 24 bits)
-        bits++;
-        mask = (1 << bits) - 1;
-        table = slots = new Int32Array(2 << bits);
-        slotBits = bits;
-        for (let t = 0; t < keys.length; t++) {
-          const key = keys[t]!;
-          putSlot(table, bits, ((Math.floor(key / 0x100000000) << 16) | ((Math.floor(key / 0x10000) % 0x10000) << 8) | (key % 0x10000)) + 1, t);
-        }
-      }
+      firstIds[i] = id;
+      continue;
     }
+    if (keys.length === limit) return -1;
+    const id = keys.length;
+    table[2 * s] = k;
+    table[2 * s + 1] = id;
+    keys.push(tripleKey(g, m, c));
+    rowsOf[id] = 1;
     firstIds[i] = id;
+    if (2 * keys.length > mask) return i + 1;
   }
-  return true;
+  return rows;
+}
+
+/** Enters key + 1 `k` with id `id` into `table` of 2^bits slots (not there yet). */
+function putSlot(table: Int32Array, bits: number, k: number, id: number): void {
+  const mask = (1 << bits) - 1;
+  let s = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
+  while (table[2 * s] !== 0) s = (s + 1) & mask;
+  table[2 * s] = k;
+  table[2 * s + 1] = id;
 }
 
 /** byteTriples for codes up to 0xffff (dictionaries past 255 entries): a Map; false past `limit` or past u16. */

@@ -50,7 +50,7 @@ export function writePacked(out: Uint8Array, values: ArrayLike<number>, rows: nu
   // last < 4 bytes one by one. In place, word k (bytes 4k … 4k + 3) is stored once value j completes it, j > k
   // (32 (k + 1) ≤ (j + 1) · w < 32 (j + 1)): below value j + 1, the next read.
   const words = (out.byteOffset & 3) === 0 ? Math.floor((rows * bits) / 32) : 0; // words the values fill whole
-  const word = new Uint32Array(out.buffer, out.byteOffset, words);
+  const word = words > 0 ? new Uint32Array(out.buffer, out.byteOffset, words) : new Uint32Array(0);
   let acc = 0; // pending bits, the oldest lowest: fewer than 32 in the word loop, fewer than 8 + bits after it
   let have = 0;
   let j = 0;

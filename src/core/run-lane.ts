@@ -193,12 +193,15 @@ export function runCodes(codes: Uint16Array, rows: number, seen: Int32Array): Ru
       grown.set(out.subarray(0, total));
       out = distinctScratch = grown;
     }
+    // without a branch: every code is written at the end of the run's list, which only grows when the code is new
+    // (seen[c] ≠ r: the sign bit of d | −d). A branch on it mispredicts at random on the labels lane (~120 new of
+    // 256 a run): 7 ns a row against 2.7
     for (let i = r * kRunRows, end = Math.min(rows, i + kRunRows); i < end; i++) {
       const c = codes[i]!;
-      if (seen[c] !== r) {
-        seen[c] = r;
-        out[total++] = c;
-      }
+      const d = seen[c]! ^ r;
+      seen[c] = r;
+      out[total] = c;
+      total += (d | -d) >>> 31;
     }
   }
   starts[count] = total;
