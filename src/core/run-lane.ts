@@ -131,7 +131,7 @@ export function packRuns(codes: Uint16Array, rows: number, runs: Uint32Array, en
 /**
  * The most codes a lane may share between its runs (see the file comment): the largest `shared` ≤ `most` (≤ 256)
  * such that no run holds more than 256 − shared distinct codes of `shared` or more. `codes` must be numbered so that
- * the codes worth sharing come first (by descending row count: frequencyOrder). 0 when no run can share any.
+ * the codes worth sharing come first (by descending row count: packLabels' `byUse`). 0 when no run can share any.
  */
 export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array, most = kRunRows): number {
   // inRun[k]: the most distinct codes ≥ k in one run, for k = 0 … 256 (codes ≥ 256 count for every k)
@@ -155,20 +155,10 @@ export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array, 
 }
 
 /**
- * The order of `count` codes by descending row count in `codes` (ties by code): order[n] is the code to number n.
- * Numbering a lane's codes so puts the most frequent first, the ones sharedCodes shares.
- */
-export function frequencyOrder(codes: Uint16Array, rows: number, count: number): Uint32Array {
-  const rowsOf = new Float64Array(count);
-  for (let i = 0; i < rows; i++) rowsOf[codes[i]!]!++;
-  return Uint32Array.from({ length: count }, (_, c) => c).sort((a, b) => rowsOf[b]! - rowsOf[a]! || a - b);
-}
-
-/**
  * Each run's distinct codes, in the order first seen: run r's are `codes[starts[r] … starts[r + 1])`. The one pass
  * over a lane's rows that sharedCodes, runStarts and packRuns' table each made: from it those three answers cost a
  * few operations a distinct code (~120 a run of the labels lane, ~3.5 of the camera lane), not one a row, and only
- * the entries (runEntries) take a second pass (docs/storage-v2.md, "The open's lane passes").
+ * the entries (packRunsOf) take a second pass (docs/storage-v2.md, "The open's lane passes").
  */
 export interface RunCodes {
   starts: Uint32Array;
