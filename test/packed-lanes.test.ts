@@ -28,19 +28,19 @@ describe('bit-packed lanes', () => {
     for (const [max, bits] of [[0, 1], [1, 1], [2, 2], [3, 2], [4, 3], [262_143, 18], [262_144, 19], [2 ** 24 - 1, 24], [2 ** 31 - 1, 31]] as const) expect(bitsFor(max), String(max)).toBe(bits);
   });
 
-  it('writes the plain definition\'s bytes into a fresh lane, nothing past them, and reads every value back', () => {
+  it('writes the plain definition\'s bytes into a fresh lane at any alignment, nothing past them, and reads every value back', () => {
     fc.assert(
-      fc.property(laneArb, fc.integer({ min: 0, max: 255 }), ([bits, values], fill) => {
+      fc.property(laneArb, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 11 }), ([bits, values], fill, at) => {
         const n = values.length;
-        const buf = new ArrayBuffer(packedLaneBytes(n, bits) + 8);
+        const buf = new ArrayBuffer(packedLaneBytes(n, bits) + at);
         const bytes = new Uint8Array(buf).fill(fill);
-        writePacked(bytes.subarray(8), values, n, bits);
+        writePacked(bytes.subarray(at), values, n, bits);
         const want = plainPacked(values, bits);
-        expect(bytes.subarray(8, 8 + want.length)).toEqual(want);
+        expect(bytes.subarray(at, at + want.length)).toEqual(want);
         // the padding and the bytes before the lane are not written
-        expect([...bytes.subarray(8 + want.length)]).toEqual(new Array(kPackedPad).fill(fill));
-        expect([...bytes.subarray(0, 8)]).toEqual(new Array(8).fill(fill));
-        const read = packedReader(buf, 8, n, bits);
+        expect([...bytes.subarray(at + want.length)]).toEqual(new Array(kPackedPad).fill(fill));
+        expect([...bytes.subarray(0, at)]).toEqual(new Array(at).fill(fill));
+        const read = packedReader(buf, at, n, bits);
         expect(values.map((_, j) => read(j))).toEqual(values);
       }),
       { numRuns: 400 },

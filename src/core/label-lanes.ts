@@ -114,24 +114,30 @@ export function tripleMask(
  * Packs three code lanes (null: absent, every row 0) into triple ids, for the loader and for test segments: the
  * ids per row and the triple table sorted by (region, make, color), or undefined past `limit` triples (at most
  * kMaxLabelTriples: an id is a u16). The ids are written to `idsInto` when given (at least `rows` long; the
- * loader's reused buffer), else to a new array.
+ * loader's reused buffer), else to a new array. With `byUse`, more than 256 triples are numbered instead by
+ * descending row count, ties in (region, make, color) order: the order a labels lane held as runs needs, its most
+ * frequent triples first (src/core/run-lane.ts sharedCodes; src/store/shard-labels.ts).
  *
- * Two passes over the rows: the first writes each row's first-seen triple id (< 2^16) into the ids array itself,
- * the second replaces it in place by its triple's rank. No other array of the rows: an Int32Array of first-seen
- * ids, kept from shard to shard, was 4 B a row more (5.6 MiB at a 20M dir's 1.4M-row shards, grown to twice that),
- * and on each shard-open worker fresh pages (~8k of a 20M open's page faults; docs/storage-v2.md, "The lanes
- * re-encoded on the shard-open workers").
+ * Two passes over the rows: the first writes each row's first-seen triple id (< 2^16) into the ids array itself
+ * and counts the rows of each, the second replaces it in place by its triple's number. No other array of the rows:
+ * an Int32Array of first-seen ids, kept from shard to shard, was 4 B a row more (5.6 MiB at a 20M dir's 1.4M-row
+ * shards, grown to twice that), and on each shard-open worker fresh pages (~8k of a 20M open's page faults;
+ * docs/storage-v2.md, "The lanes re-encoded on the shard-open workers"). Numbering by use in the same second pass
+ * saves the loader three passes (a count, a renumbering, and the ranks' own) against sorting first and then
+ * renumbering (docs/storage-v2.md, "The open's lane passes").
  */
 export function packLabels(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit = kMaxLabelTriples,
-  idsInto?: Uint16Array,
+  idsInto?: Uint16Array, byUse = false,
 ): { ids: Uint16Array; region: Uint16Array; make: Uint16Array; color: Uint16Array } | undefined {
   const ids = idsInto ? idsInto.subarray(0, rows) : new Uint16Array(rows);
   const keys: number[] = [];
   const cap = Math.min(limit, kMaxLabelTriples);
-  const found = byteTriples(rows, region, make, color, cap, ids, keys) ?? wideTriples(rows, region, make, color, cap, ids, keys);
+  const rowsOf = (rowsScratch ??= new Int32Array(kMaxLabelTriples));
+  const found = byteTriples(rows, region, make, color, cap, ids, keys, rowsOf) ?? wideTriples(rows, region, make, color, cap, ids, keys, rowsOf);
   if (!found) return undefined;
-  const order = keys.map((_, t) => t).sort((a, b) => keys[a]! - keys[b]!);
+  const byKey = (a: number, b: number) => keys[a]! - keys[b]!;
+  const order = keys.map((_, t) => t).sort(byUse && keys.length > 0x100 ? (a, b) => rowsOf[b]! - rowsOf[a]! || byKey(a, b) : byKey);
   const rank = new Uint16Array(keys.length);
   const out = { ids, region: new Uint16Array(keys.length), make: new Uint16Array(keys.length), color: new Uint16Array(keys.length) };
   order.forEach((t, r) => {
@@ -150,52 +156,99 @@ function tripleKey(g: number, m: number, c: number): number {
   return (g * 0x10000 + m) * 0x10000 + c;
 }
 
-// the open-addressing table of byteTriples: twice the most triples a lane indexes, so probes stay short
-const kSlotBits = 17;
-const kSlots = 1 << kSlotBits;
-const slotKeys = new Int32Array(kSlots);
-const slotIds = new Int32Array(kSlots);
+// rows of each first-seen triple (packLabels), one scratch a thread
+let rowsScratch: Int32Array | undefined;
+
+// the open-addressing table of byteTriples, 2 × 2^slotBits int32: key + 1 (0: an empty slot) and id side by side, so
+// a probe touches one cache line; grown ×2 whenever it is half full (at most 2^18 slots), so a shard of ~3,600
+// triples probes 64 KiB, not the 1 MiB a table sized for 65,536 took
+let slotBits = 12;
+let slots = new Int32Array(2 << slotBits);
+// every row's code of an absent lane, grown as needed (a tenant without make or color)
+let zeros = new Uint8Array(0);
 
 /**
  * The triples of lanes whose codes are all < 256 (every shard file's lanes are u8): each row's first-seen
- * triple id into `firstIds`, the triples' keys into `keys`; true, or false past `limit` triples, or undefined
- * at the first code past 255 (then wideTriples does it). Rows are keyed by the 24 bits of their three codes in
- * an int32 open-addressing table: a Map keyed by numbers up to 2^48, as wideTriples does, cost ~94 ns a row
- * at load (1.9 s of a 20M-read open), this ~10.
+ * triple id into `firstIds`, the triples' keys into `keys`, the rows of each into `rowsOf`; true, or false past
+ * `limit` triples, or undefined when a code is past 255 (then wideTriples does it). Rows are keyed by the 24
+ * bits of their three codes in an int32 open-addressing table: a Map keyed by numbers up to 2^48, as wideTriples
+ * does, cost ~94 ns a row at load (1.9 s of a 20M-read open), this ~7 (tripleRows).
  */
 function byteTriples(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit: number,
-  firstIds: Uint16Array, keys: number[],
+  firstIds: Uint16Array, keys: number[], rowsOf: Int32Array,
 ): boolean | undefined {
-  slotKeys.fill(0);
-  for (let i = 0; i < rows; i++) {
-    const g = region ? region[i]! : 0, m = make ? make[i]! : 0, c = color ? color[i]! : 0;
-    if ((g | m | c) > 0xff) {
-      keys.length = 0;
-      return undefined;
+  // a shard's lanes are u8; any other lane (a test's) is checked first, so that the row loop tests no code's range
+  const lanes = [region, make, color];
+  for (const lane of lanes) {
+    if (!lane || lane instanceof Uint8Array) continue;
+    for (let i = 0; i < rows; i++) if (lane[i]! > 0xff) return undefined;
+  }
+  if (lanes.some((l) => !l) && zeros.length < rows) zeros = new Uint8Array(rows);
+  slots.fill(0);
+  for (let from = 0; from < rows; ) {
+    from = tripleRows(from, rows, region ?? zeros, make ?? zeros, color ?? zeros, limit, firstIds, keys, rowsOf, slots, slotBits);
+    if (from < 0) return false;
+    if (from < rows) {
+      // half full: twice the slots, every key entered again (its + 1 from its 24 bits)
+      slots = new Int32Array(2 << ++slotBits);
+      keys.forEach((key, t) => putSlot(slots, slotBits, ((Math.floor(key / 0x100000000) << 16) | ((Math.floor(key / 0x10000) % 0x10000) << 8) | (key % 0x10000)) + 1, t));
     }
-    // stored + 1: 0 marks an empty slot
-    const k = ((g << 16) | (m << 8) | c) + 1;
-    let s = Math.imul(k, 0x9e3779b1) >>> (32 - kSlotBits);
-    while (slotKeys[s] !== 0 && slotKeys[s] !== k) s = (s + 1) & (kSlots - 1);
-    let id: number;
-    if (slotKeys[s] === k) id = slotIds[s]!;
-    else {
-      if (keys.length === limit) return false;
-      id = keys.length;
-      slotKeys[s] = k;
-      slotIds[s] = id;
-      keys.push(tripleKey(g, m, c));
-    }
-    firstIds[i] = id;
   }
   return true;
+}
+
+/**
+ * byteTriples' row loop from row `from`, in `table` of 2^bits slots (the table and its size constant in the loop: a
+ * table grown inside it cost ~3 ns a row more): the row after the one whose new triple half fills the table, `rows`
+ * when done, −1 past `limit` triples.
+ */
+function tripleRows(
+  from: number, rows: number, region: ArrayLike<number>, make: ArrayLike<number>, color: ArrayLike<number>, limit: number,
+  firstIds: Uint16Array, keys: number[], rowsOf: Int32Array, table: Int32Array, bits: number,
+): number {
+  const mask = (1 << bits) - 1;
+  for (let i = from; i < rows; i++) {
+    const g = region[i]!, m = make[i]!, c = color[i]!;
+    // stored + 1: 0 marks an empty slot
+    const k = ((g << 16) | (m << 8) | c) + 1;
+    let s = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
+    let at = table[2 * s]!;
+    while (at !== k && at !== 0) {
+      s = (s + 1) & mask;
+      at = table[2 * s]!;
+    }
+    if (at === k) {
+      const id = table[2 * s + 1]!;
+      rowsOf[id]!++;
+      firstIds[i] = id;
+      continue;
+    }
+    if (keys.length === limit) return -1;
+    const id = keys.length;
+    table[2 * s] = k;
+    table[2 * s + 1] = id;
+    keys.push(tripleKey(g, m, c));
+    rowsOf[id] = 1;
+    firstIds[i] = id;
+    if (2 * keys.length > mask) return i + 1;
+  }
+  return rows;
+}
+
+/** Enters key + 1 `k` with id `id` into `table` of 2^bits slots (not there yet). */
+function putSlot(table: Int32Array, bits: number, k: number, id: number): void {
+  const mask = (1 << bits) - 1;
+  let s = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
+  while (table[2 * s] !== 0) s = (s + 1) & mask;
+  table[2 * s] = k;
+  table[2 * s + 1] = id;
 }
 
 /** byteTriples for codes up to 0xffff (dictionaries past 255 entries): a Map; false past `limit` or past u16. */
 function wideTriples(
   rows: number, region: ArrayLike<number> | null, make: ArrayLike<number> | null, color: ArrayLike<number> | null, limit: number,
-  firstIds: Uint16Array, keys: number[],
+  firstIds: Uint16Array, keys: number[], rowsOf: Int32Array,
 ): boolean {
   const seen = new Map<number, number>();
   for (let i = 0; i < rows; i++) {
@@ -208,7 +261,9 @@ function wideTriples(
       id = keys.length;
       seen.set(key, id);
       keys.push(key);
+      rowsOf[id] = 0;
     }
+    rowsOf[id]!++;
     firstIds[i] = id;
   }
   return true;

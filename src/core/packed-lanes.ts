@@ -46,10 +46,28 @@ export function packedLaneBytes(rows: number, bits: number): number {
  * where value j + 1 starts.
  */
 export function writePacked(out: Uint8Array, values: ArrayLike<number>, rows: number, bits: number): void {
-  let acc = 0; // pending bits, the oldest lowest: fewer than 8 + bits (≤ 31) at any time
+  // whole u32 words first (one store per 32 bits, not a store and a branch per byte: ~4× less CPU at load), then the
+  // last < 4 bytes one by one. In place, word k (bytes 4k … 4k + 3) is stored once value j completes it, j > k
+  // (32 (k + 1) ≤ (j + 1) · w < 32 (j + 1)): below value j + 1, the next read.
+  const words = (out.byteOffset & 3) === 0 ? Math.floor((rows * bits) / 32) : 0; // words the values fill whole
+  const word = words > 0 ? new Uint32Array(out.buffer, out.byteOffset, words) : new Uint32Array(0);
+  let acc = 0; // pending bits, the oldest lowest: fewer than 32 in the word loop, fewer than 8 + bits after it
   let have = 0;
-  let at = 0;
-  for (let j = 0; j < rows; j++) {
+  let j = 0;
+  for (let k = 0; k < words; j++) {
+    const v = values[j]!;
+    acc |= v << have; // bits past 32 are dropped here and carried below
+    have += bits;
+    if (have >= 32) {
+      word[k++] = acc;
+      have -= 32;
+      acc = v >>> (bits - have); // bits ≤ 24: the shift is < 32, and 0 when nothing is carried (v < 2^bits)
+    }
+  }
+  let at = 4 * words;
+  for (; have >= 8; have -= 8, acc >>>= 8) out[at++] = acc & 0xff;
+  acc >>>= 0;
+  for (; j < rows; j++) {
     acc = (acc | (values[j]! << have)) >>> 0;
     have += bits;
     while (have >= 8) {

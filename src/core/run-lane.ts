@@ -131,7 +131,7 @@ export function packRuns(codes: Uint16Array, rows: number, runs: Uint32Array, en
 /**
  * The most codes a lane may share between its runs (see the file comment): the largest `shared` ≤ `most` (≤ 256)
  * such that no run holds more than 256 − shared distinct codes of `shared` or more. `codes` must be numbered so that
- * the codes worth sharing come first (by descending row count: frequencyOrder). 0 when no run can share any.
+ * the codes worth sharing come first (by descending row count: packLabels' `byUse`). 0 when no run can share any.
  */
 export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array, most = kRunRows): number {
   // inRun[k]: the most distinct codes ≥ k in one run, for k = 0 … 256 (codes ≥ 256 count for every k)
@@ -155,11 +155,109 @@ export function sharedCodes(codes: Uint16Array, rows: number, seen: Int32Array, 
 }
 
 /**
- * The order of `count` codes by descending row count in `codes` (ties by code): order[n] is the code to number n.
- * Numbering a lane's codes so puts the most frequent first, the ones sharedCodes shares.
+ * Each run's distinct codes, in the order first seen: run r's are `codes[starts[r] … starts[r + 1])`. The one pass
+ * over a lane's rows that sharedCodes, runStarts and packRuns' table each made: from it those three answers cost a
+ * few operations a distinct code (~120 a run of the labels lane, ~3.5 of the camera lane), not one a row, and only
+ * the entries (packRunsOf) take a second pass (docs/storage-v2.md, "The open's lane passes").
  */
-export function frequencyOrder(codes: Uint16Array, rows: number, count: number): Uint32Array {
-  const rowsOf = new Float64Array(count);
-  for (let i = 0; i < rows; i++) rowsOf[codes[i]!]!++;
-  return Uint32Array.from({ length: count }, (_, c) => c).sort((a, b) => rowsOf[b]! - rowsOf[a]! || a - b);
+export interface RunCodes {
+  starts: Uint32Array;
+  codes: Uint16Array;
+}
+
+// the distinct codes of a lane's runs (runCodes), grown ×2 when full and reused from shard to shard
+let distinctScratch = new Uint16Array(0x10000);
+
+/** The distinct codes of each run of `codes` (u16 codes of `rows` rows); `seen` is scratch of 65,536 (runScratch). */
+export function runCodes(codes: Uint16Array, rows: number, seen: Int32Array): RunCodes {
+  const count = runCount(rows);
+  const starts = new Uint32Array(count + 1);
+  let out = distinctScratch;
+  seen.fill(-1);
+  let total = 0;
+  for (let r = 0; r < count; r++) {
+    starts[r] = total;
+    // a run adds at most kRunRows codes
+    if (total + kRunRows > out.length) {
+      const grown = new Uint16Array(2 * out.length);
+      grown.set(out.subarray(0, total));
+      out = distinctScratch = grown;
+    }
+    // without a branch: every code is written at the end of the run's list, which only grows when the code is new
+    // (seen[c] ≠ r: the sign bit of d | −d). A branch on it mispredicts at random on the labels lane (~120 new of
+    // 256 a run): 7 ns a row against 2.7
+    for (let i = r * kRunRows, end = Math.min(rows, i + kRunRows); i < end; i++) {
+      const c = codes[i]!;
+      const d = seen[c]! ^ r;
+      seen[c] = r;
+      out[total] = c;
+      total += (d | -d) >>> 31;
+    }
+  }
+  starts[count] = total;
+  return { starts, codes: out };
+}
+
+/** sharedCodes from each run's distinct codes: the same answer, a distinct code and 257 steps a run instead of a row. */
+export function sharedCodesOf(runs: RunCodes, most = kRunRows): number {
+  // inRun[k]: the most distinct codes ≥ k in one run, for k = 0 … 256 (codes ≥ 256 count for every k)
+  const inRun = new Int32Array(kRunRows + 1);
+  const at = new Int32Array(kRunRows + 1);
+  const { starts, codes } = runs;
+  for (let r = 0; r + 1 < starts.length; r++) {
+    for (let j = starts[r]!, end = starts[r + 1]!; j < end; j++) at[Math.min(codes[j]!, kRunRows)]!++;
+    // suffix sums from the top: codes ≥ k, each histogram slot cleared as it is read
+    for (let k = kRunRows, atLeast = 0; k >= 0; k--) {
+      atLeast += at[k]!;
+      at[k] = 0;
+      if (atLeast > inRun[k]!) inRun[k] = atLeast;
+    }
+  }
+  for (let k = Math.min(most, kRunRows); k > 0; k--) if (inRun[k]! <= kRunRows - k) return k;
+  return 0;
+}
+
+/** runStarts from each run's distinct codes (the same array). */
+export function runStartsOf(runs: RunCodes, shared = 0): Uint32Array {
+  const { starts, codes } = runs;
+  const out = new Uint32Array(starts.length);
+  let total = 0;
+  for (let r = 0; r + 1 < starts.length; r++) {
+    out[r] = total;
+    if (shared === 0) total += starts[r + 1]! - starts[r]!;
+    else for (let j = starts[r]!, end = starts[r + 1]!; j < end; j++) if (codes[j]! >= shared) total++;
+  }
+  out[starts.length - 1] = total;
+  return out;
+}
+
+// each code's entry in the run being written (runEntries): the code itself below `shared`, its place in the run's
+// table after that; one scratch a thread
+let entryOf: Uint8Array | undefined;
+
+/**
+ * packRuns from each run's distinct codes: the same table (each run's own codes, ascending) and the same entries
+ * into `entries`, which may be `codes`' own bytes as in packRuns (entry i is written after code i is read, at byte
+ * i ≤ 2i). One pass over the rows, an entry a row by one table load: no branch on `shared`, no copy of the run.
+ */
+export function packRunsOf(codes: Uint16Array, rows: number, runs: RunCodes, starts: Uint32Array, entries: Uint8Array, shared = 0): Uint16Array {
+  const table = new Uint16Array(starts[starts.length - 1]!);
+  const entry = (entryOf ??= new Uint8Array(0x10000));
+  for (let c = 0; c < shared; c++) entry[c] = c;
+  const own = runs.codes;
+  for (let r = 0; r + 1 < starts.length; r++) {
+    // the run's own codes into its table, ascending (insertion: ~32 a run of the labels lane, ~3.5 of cameras)
+    const at = starts[r]!;
+    let k = at;
+    for (let j = runs.starts[r]!, end = runs.starts[r + 1]!; j < end; j++) {
+      const c = own[j]!;
+      if (c < shared) continue;
+      let p = k++;
+      for (; p > at && table[p - 1]! > c; p--) table[p] = table[p - 1]!;
+      table[p] = c;
+    }
+    for (let e = at; e < k; e++) entry[table[e]!] = shared + e - at;
+    for (let i = r * kRunRows, end = Math.min(rows, i + kRunRows); i < end; i++) entries[i] = entry[codes[i]!]!;
+  }
+  return table;
 }

@@ -33,7 +33,7 @@
  * segmentSeqReader in src/core/segment.ts for the tasks, ShardView.seqReader): a few loads more per hit; no
  * kernel reads seq.
  */
-import { kU24Pad } from '../core/base-lanes.js';
+import { baseRuns, kBaseBytes, kBaseRows, kBaseShift, kBaseTs, kU24Pad, writeU24 } from '../core/base-lanes.js';
 import { kBlockRows } from '../core/segment.js';
 import type { ShardHeader, ShardLane, ShardView } from './shard-format.js';
 
@@ -72,8 +72,6 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
   if (time) mins = time.mins;
   else if (span > 0xffffff) return undefined;
   const width = time || span <= 0xffff ? 2 : 3;
-  const keys = time?.keys;
-  const key = keys ? (i: number) => keys[i]! : (i: number) => (i / kBlockRows) | 0;
   const count = mins.length;
   // a u24 lane's padding lies past its `bytes` (as src/store/shard-u24.ts lays out its lanes)
   const laneBytes = width === 2 ? 2 * n : 3 * n + kU24Pad;
@@ -96,17 +94,17 @@ export function compactSeqLane(view: ShardView): { header: ShardHeader; bytes: n
   if (end >= view.bytes.length) return undefined;
   // offset i is written at byte 2i (u16) or 3i (u24) while u32 i is read at 4i: forward, every read precedes
   // the write over it (a tiny lane's u24 padding, past 4n, is never written: readers mask it off)
-  if (width === 2) {
+  if (time) new Uint16Array(buf, at, n).set(time.offsets.subarray(0, n));
+  else if (width === 2) {
     const seq16 = new Uint16Array(buf, at, n);
-    for (let i = 0; i < n; i++) seq16[i] = seq[i]! - mins[key(i)]!;
-  } else {
-    const out = new Uint8Array(buf, at, 3 * n);
-    for (let i = 0; i < n; i++) {
-      const o = seq[i]! - mins[key(i)]!;
-      out[3 * i] = o & 0xff;
-      out[3 * i + 1] = (o >>> 8) & 0xff;
-      out[3 * i + 2] = o >>> 16;
+    for (let b = 0; b < blocks; b++) {
+      const m = mins[b]!;
+      for (let i = b * kBlockRows, end = Math.min(n, i + kBlockRows); i < end; i++) seq16[i] = seq[i]! - m;
     }
+  } else {
+    // u24 offsets through the u24 lanes' writer, with a base a run of kBaseRows rows: its block's
+    const runMins = Float64Array.from({ length: baseRuns(n) }, (_, r) => mins[Math.floor((r * kBaseRows) / kBlockRows)]!);
+    writeU24(new Uint8Array(buf, at, 3 * n), seq, n, runMins);
   }
   // each lane moves to a lower offset, in file order: a copy never reaches a source not yet moved
   const bytes = new Uint8Array(buf, view.bytes.byteOffset, view.bytes.length);
@@ -139,7 +137,7 @@ let keys32 = new Uint32Array(0);
  * bucket's base; undefined when one does not (reads that arrived long after their ts: a backfill, a camera's
  * buffer uploaded late) or the shard spans too long a time for its rows.
  */
-function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array; origin: number; ms: number; keys: Uint16Array | Uint32Array } | undefined {
+function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array; origin: number; ms: number; offsets: Uint16Array | Uint32Array } | undefined {
   const n = view.rows;
   const { minTs: origin, maxTs } = view.header.meta;
   let ms = kSeqTimeMs;
@@ -156,15 +154,37 @@ function seqBasesByTime(view: ShardView, seq: Uint32Array): { mins: Uint32Array;
     if (keys32.length < n) keys32 = new Uint32Array(Math.max(n, 2 * keys32.length));
     keys = keys32;
   }
-  const ts = view.tsReader();
   const mins = new Uint32Array(count).fill(0xffffffff);
-  for (let i = 0; i < n; i++) {
-    const b = Math.floor((ts(i) - origin) / ms);
-    keys[i] = b;
-    if (seq[i]! < mins[b]!) mins[b] = seq[i]!;
+  if (view.header.lanes.ts!.width === 3) {
+    // a u24 lane (narrowU24Lanes ran first) read in place, its run's base once: ts − origin = (tsBase + base −
+    // origin) + offset, the same integers as ShardView.tsReader's, without a call and a base load a row
+    const lane = new Uint8Array(view.bytes.buffer, view.ptr('ts'), 3 * n);
+    const bases = new Int32Array(view.bytes.buffer, view.basesPtr(), baseRuns(n) * (kBaseBytes / 4));
+    for (let i = 0; i < n; ) {
+      const from = view.header.tsBase + bases[((i >>> kBaseShift) << 3) + kBaseTs]! - origin;
+      for (const end = Math.min(n, i + kBaseRows); i < end; i++) {
+        const at = 3 * i;
+        const b = Math.floor((from + (lane[at]! | (lane[at + 1]! << 8) | (lane[at + 2]! << 16))) / ms);
+        keys[i] = b;
+        if (seq[i]! < mins[b]!) mins[b] = seq[i]!;
+      }
+    }
+  } else {
+    const ts = view.tsReader();
+    for (let i = 0; i < n; i++) {
+      const b = Math.floor((ts(i) - origin) / ms);
+      keys[i] = b;
+      if (seq[i]! < mins[b]!) mins[b] = seq[i]!;
+    }
   }
+  // each row's bucket replaced by its offset from the bucket's base (at most the limit, < 2^16: it fits either
+  // array), which compactSeqLane copies into the lane
   const limit = seqTimeLimits.offset;
-  for (let i = 0; i < n; i++) if (seq[i]! - mins[keys[i]!]! > limit) return undefined;
+  for (let i = 0; i < n; i++) {
+    const o = seq[i]! - mins[keys[i]!]!;
+    if (o > limit) return undefined;
+    keys[i] = o;
+  }
   for (let b = 0; b < count; b++) if (mins[b] === 0xffffffff) mins[b] = 0;
-  return { mins, origin, ms, keys };
+  return { mins, origin, ms, offsets: keys };
 }

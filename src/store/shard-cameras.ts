@@ -17,7 +17,7 @@
  * the bytes the entries free (runs of many cameras each: they cost more than they save), or when moving the later
  * lanes would not shrink it (a tiny shard). Nothing is approximated: each row's code is read back exactly.
  */
-import { packRuns, runScratch, runStarts } from '../core/run-lane.js';
+import { packRunsOf, runCodes, runScratch, runStartsOf } from '../core/run-lane.js';
 import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
 import { placeRunTables, writeRunTables } from './shard-runs.js';
 
@@ -37,8 +37,8 @@ export function packCameraLane(view: ShardView): { header: ShardHeader; bytes: n
   const buf = view.bytes.buffer, off = view.bytes.byteOffset;
   const codes = new Uint16Array(buf, off + lane.at, n);
   // the tables' size first (a pass that writes nothing): they must fit where the u16 lane's second half was
-  const seen = runScratch();
-  const runs = runStarts(codes, n, seen);
+  const distinct = runCodes(codes, n, runScratch());
+  const runs = runStartsOf(distinct);
   const places = placeRunTables(lane.at + n, runs);
   let end = places.end;
   const order = (Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>).sort((a, b) => a[1].at - b[1].at);
@@ -60,7 +60,7 @@ export function packCameraLane(view: ShardView): { header: ShardHeader; bytes: n
   // the entries overwrite the lane's first half as they are made (run by run, each run read first), the tables
   // land in its second half (every code read by then), then each later lane moves to its lower place in file order
   const bytes = new Uint8Array(buf, off, view.bytes.length);
-  const table = packRuns(codes, n, runs, bytes.subarray(lane.at, lane.at + n), seen);
+  const table = packRunsOf(codes, n, distinct, runs, bytes.subarray(lane.at, lane.at + n));
   writeRunTables(bytes, places, runs, table);
   for (const [l, to] of moves) bytes.copyWithin(to, l.at, l.at + l.bytes);
   return { header: { ...h, lanes }, bytes: end };

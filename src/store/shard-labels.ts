@@ -27,7 +27,7 @@
  * lane only, or a tiny one). Nothing is approximated: each row's three codes are read back exactly.
  */
 import { kMaxLabelTriples, labelTriplesBytes, packLabels } from '../core/label-lanes.js';
-import { frequencyOrder, packRuns, runScratch, runStarts, runTablesBytes, sharedCodes } from '../core/run-lane.js';
+import { packRunsOf, runCodes, runScratch, runStartsOf, runTablesBytes, sharedCodesOf, type RunCodes } from '../core/run-lane.js';
 import { codeLane } from '../core/segment.js';
 import type { ShardHeader, ShardLane, ShardLaneName, ShardView } from './shard-format.js';
 import { placeRunTables, writeRunTables } from './shard-runs.js';
@@ -51,23 +51,16 @@ let idsScratch = new Uint16Array(0);
 export const labelLanesPacked = { shards: 0, kept: 0, runs: 0 };
 
 /**
- * A shard's labels lane as runs (src/core/run-lane.ts), when that is smaller than its u16 lane: its triples are
- * renumbered by descending row count (`packed` in place: the rows' ids and the table; nothing reads their order),
- * the most frequent `shared` of them made entries of their own, and the run starts of the others returned; undefined
- * when the run tables (4 B a run, 2 B an entry) would not cost less than the byte a row they save.
+ * A shard's labels lane as runs (src/core/run-lane.ts), when that is smaller than its u16 lane: its triples were
+ * numbered by descending row count (packLabels' `byUse`: nothing reads their order), the most frequent `shared` of
+ * them are made entries of their own, and each run's distinct triples and the run starts of the others are returned;
+ * undefined when the run tables (4 B a run, 2 B an entry) would not cost less than the byte a row they save.
  */
-function labelRunsFor(packed: NonNullable<ReturnType<typeof packLabels>>, rows: number): { runs: Uint32Array; shared: number } | undefined {
-  const { ids } = packed;
-  const count = packed.region.length;
-  const order = frequencyOrder(ids, rows, count);
-  const number = new Uint16Array(count);
-  for (let k = 0; k < count; k++) number[order[k]!] = k;
-  for (let i = 0; i < rows; i++) ids[i] = number[ids[i]!]!;
-  for (const field of [packed.region, packed.make, packed.color]) field.set(Array.from(order, (t) => field[t]!));
-  const seen = runScratch();
-  const shared = sharedCodes(ids, rows, seen, labelLimits.shared);
-  const runs = runStarts(ids, rows, seen, shared);
-  return runTablesBytes(rows, runs[runs.length - 1]!) < rows ? { runs, shared } : undefined;
+function labelRunsFor(ids: Uint16Array, rows: number): { codes: RunCodes; runs: Uint32Array; shared: number } | undefined {
+  const codes = runCodes(ids, rows, runScratch());
+  const shared = sharedCodesOf(codes, labelLimits.shared);
+  const runs = runStartsOf(codes, shared);
+  return runTablesBytes(rows, runs[runs.length - 1]!) < rows ? { codes, runs, shared } : undefined;
 }
 
 /**
@@ -82,14 +75,14 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   if (n === 0 || present.length < 2 || h.bases || h.seqBlocks || h.lanes.labels) return undefined;
   const lane = (f: (typeof kFields)[number]) => (h.lanes[f] ? view.codes(f)! : null);
   if (idsScratch.length < n) idsScratch = new Uint16Array(Math.max(n, 2 * idsScratch.length));
-  const packed = packLabels(n, lane('region'), lane('make'), lane('color'), labelLimits.max, idsScratch);
+  const packed = packLabels(n, lane('region'), lane('make'), lane('color'), labelLimits.max, idsScratch, labelLimits.runs);
   if (!packed) {
     labelLanesPacked.kept++;
     return undefined;
   }
   const count = packed.region.length;
   // past 256 triples, u8 entries of run tables when they cost less than the u16 lane's second byte
-  const byRuns = count > 0x100 && labelLimits.runs ? labelRunsFor(packed, n) : undefined;
+  const byRuns = count > 0x100 && labelLimits.runs ? labelRunsFor(packed.ids, n) : undefined;
   const width = count <= 0x100 || byRuns ? 1 : 2;
   const codeWidth = [packed.region, packed.make, packed.color].every((c) => c.every((x) => x <= 0xff)) ? 1 : 2;
   const tableBytes = labelTriplesBytes(count, codeWidth);
@@ -128,7 +121,7 @@ export function packLabelLanes(view: ShardView): { header: ShardHeader; bytes: n
   // only lanes already moved lay)
   const buf = view.bytes.buffer, off = view.bytes.byteOffset;
   const bytes = new Uint8Array(buf, off, view.bytes.length);
-  const table = byRuns && packRuns(packed.ids, n, byRuns.runs, bytes.subarray(from, from + n), runScratch(), byRuns.shared);
+  const table = byRuns && packRunsOf(packed.ids, n, byRuns.codes, byRuns.runs, bytes.subarray(from, from + n), byRuns.shared);
   if (!table) codeLane(buf, off + from, width, n).set(packed.ids);
   for (const [l, to] of moves) bytes.copyWithin(to, l.at, l.at + l.bytes);
   if (places && table) {

@@ -141,7 +141,7 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
       const codes = new Uint32Array(buf, off + from.at, n);
       const w = bits[name]!;
       if (w > 0) writePacked(bytes.subarray(to, to + Math.ceil((n * w) / 8)), codes, n, w);
-      else writeCodesU24(bytes.subarray(to, to + 3 * n), codes, n);
+      else writeU24(bytes.subarray(to, to + 3 * n), codes, n, new Float64Array(baseRuns(n))); // codes as they are: a base of 0 a run
     }
     else if (to !== from.at) bytes.copyWithin(to, from.at, from.at + from.bytes);
   }
@@ -149,18 +149,4 @@ export function narrowU24Lanes(view: ShardView): { header: ShardHeader; bytes: n
   // the bases last: they land where nothing that is read any more lay
   writeBases(new Int32Array(buf, off + bases.at, (kBaseBytes / 4) * runs), runs, extents);
   return { header: { ...h, lanes, bases }, bytes: end };
-}
-
-/**
- * Writes row indexes or plate codes (< 2^24) as little-endian u24 into `out`, which may alias `rows` at the same
- * or a lower byte offset (value j is read before bytes 3j…3j+2 are written, below every value still to read).
- */
-function writeCodesU24(out: Uint8Array, rows: Uint32Array, n: number): void {
-  for (let j = 0; j < n; j++) {
-    const r = rows[j]!;
-    const at = 3 * j;
-    out[at] = r & 0xff;
-    out[at + 1] = (r >>> 8) & 0xff;
-    out[at + 2] = r >>> 16;
-  }
 }
