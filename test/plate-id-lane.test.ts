@@ -109,7 +109,9 @@ describe('plate id maps as stored', () => {
         }
         for (const v of [...probes, ...ids.slice(0, 5), ...ids.slice(-3).map((x) => x + 1)]) {
           const want = ids.findIndex((x) => x >= v);
-          expect(idLowerBound(at, ids.length, v)).toBe(want < 0 ? ids.length : want);
+          expect(idLowerBound(lane, at, v)).toBe(want < 0 ? ids.length : want);
+          const from = Math.abs(v) % (ids.length + 1), after = ids.findIndex((x, d) => d >= from && x >= v);
+          expect(idLowerBound(lane, at, v, from)).toBe(after < 0 ? ids.length : after);
         }
         // a gather over a code range [lo, hi) (ranges starting and ending inside blocks), outside it untouched
         if ((ids.at(-1) ?? 0) < 2 ** 20) {

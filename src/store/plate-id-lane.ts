@@ -266,8 +266,32 @@ export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint
   return differ;
 }
 
-/** The first code in [lo, n) whose id is ≥ v (n when none): a binary search of an ascending map. */
-export function idLowerBound(at: IdAt, n: number, v: number, lo = 0): number {
+/**
+ * The first code in [lo, n) whose id is ≥ v (n when none) in the stored map `lane`, read through `at` (its reader).
+ * Blocked and u32 maps: a binary search over `at`. An Elias–Fano map: a binary search over its samples (code 64 s's
+ * id is (samples[s] − 64 s) · 2^L + low[64 s]: no select), then the codes after the last sample below v walked in
+ * order (at most 64, each the next one after the last: the reader's walk), instead of ~log2(n) selects.
+ */
+export function idLowerBound(lane: PlateIdLane, at: IdAt, v: number, lo = 0): number {
+  const n = lane.count;
+  if (lane.width === 0 && lo < n) {
+    const { bytes } = lane;
+    const e = efShapeAt(bytes.buffer, bytes.byteOffset);
+    const { samples, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, e);
+    const low = e.low > 0 ? packedReader(bytes.buffer, lowAt, n, e.low) : () => 0;
+    const scale = 2 ** e.low;
+    const sampleId = (s: number) => (samples[s]! - (s << kEfSampleShift)) * scale + low(s << kEfSampleShift);
+    // the last sample at or after lo's group whose id is below v (lo's group when none is)
+    let a = lo >>> kEfSampleShift, b = e.samples - 1;
+    while (a < b) {
+      const mid = (a + b + 1) >>> 1;
+      if (sampleId(mid) < v) a = mid;
+      else b = mid - 1;
+    }
+    let c = Math.max(lo, a << kEfSampleShift);
+    while (c < n && at(c) < v) c++;
+    return c;
+  }
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
