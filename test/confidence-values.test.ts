@@ -7,7 +7,8 @@
  *
  * Tenants (four seals each): pd-k thousandths in half its rows (≤ 1,002 values: 10 bits), pd-h hundredths in every row (7 bits),
  * pd-one one value (1 bit), pd-f values that are not k / 10,000 (an f64 lane, kept), pd-n none (no lane). Held to
- * the plain reference on random data on the calling thread, reopened on the pool (the shard-open workers pack) with
+ * the plain reference on random data on the calling thread, reopened on the pool (the shard-open workers pack; a hot
+ * list's shard tasks read the confidences on the workers) with
  * the limit at 7 bits (pd-k keeps its u16 lane), after compaction, a retention rewrite on the calling thread (rows
  * read back through the packed lane) and a reopen.
  */
@@ -18,6 +19,7 @@ import { parseReadId } from '../src/store/ids.js';
 import { confidenceLimits } from '../src/store/shard-confidence.js';
 import { bitsFor, packedLaneBytes } from '../src/core/packed-lanes.js';
 import { kConfidenceScale, kNoConfidence } from '../src/core/confidence-lane.js';
+import { referenceHotlistSearch } from '../src/query/reference/index.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
 import { kDay, kT0, makeReads, rng } from './helpers/engine-data.js';
 import { dropBeforeOnThisThread, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
@@ -125,13 +127,29 @@ async function load(engine: Engine): Promise<StoredRead[]> {
 
 const every = (forms: Map<string, Form[]>, tenant: string) => [...new Set(forms.get(tenant))];
 
+/**
+ * A hot list of pd-k's 60 most read plates on the pool: its shard tasks read their kept rows' confidences on the
+ * workers (hotlist-task.ts keptFields, through the lane as the task names it), equal to the reference.
+ */
+async function checkPooledHotlist(f: EngineFixture): Promise<void> {
+  const scopes = [{ tenant: 'pd-k', minTs: 0 }];
+  const entries = frequentPlates(f.reads.filter((r) => r.tenant === 'pd-k'), 60).map((pattern) => ({ pattern, mode: 'exact' as const, maxEdits: 0, ocr: false, transpositions: false }));
+  const query = { entries, filter: {}, limitPerPlate: 30 };
+  const tasks = f.engine.stats().poolTasks ?? 0;
+  const got = await f.engine.searchHotlist(scopes, query);
+  expect(got).toEqual(referenceHotlistSearch(f.reads, scopes, query));
+  expect(f.engine.stats().poolTasks).toBeGreaterThan(tasks);
+  expect(got.matches.flatMap((m) => m.hits).filter((h) => h.confidence !== undefined).length).toBeGreaterThan(100);
+}
+
 async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<void> {
   await checkCoveredShards(f, kTenants, kDays, frequentPlates(f.reads, 400), runs, seed);
 }
 
 describe('the confidence lane by its values', () => {
   const f = {} as EngineFixture;
-  const open = (threads: number) => openEngine({ dataDir: f.dir, threads, ...(threads ? { poolMinRows: 0 } : {}), sealAgeMs: 0, sealRows: 1e9 });
+  // on the pool: the shard-open workers too (they re-encode the lanes), however small the data dir
+  const open = (threads: number) => openEngine({ dataDir: f.dir, threads, ...(threads ? { poolMinRows: 0, openThreads: threads } : {}), sealAgeMs: 0, sealRows: 1e9 });
   engineFixture(f, 'ps-confidence-', () => open(0), load);
 
   it('packs each u16 lane at the bits of its values and answers as the reference', async () => {
@@ -172,6 +190,7 @@ describe('the confidence lane by its values', () => {
     expect(every(forms, 'pd-k')).toContain('packed');
     expect(every(forms, 'pd-h')).toEqual(['packed']);
     await checkAll(f, 16, 8301);
+    await checkPooledHotlist(f);
     await dropBeforeOnThisThread(f, ['pd-k', 'pd-h'], kT0 + Math.floor(1.5 * kDay));
     await internals(f.engine).plateIndexesSettled();
     expectLanes(f);

@@ -38,7 +38,9 @@
  *   src/core/packed-lanes.ts; a u16 camera lane u8 entries of a
  *   table per run of 256 rows: src/store/shard-cameras.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
- *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
+ *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one. Loaded,
+ *                                    the u16 lane becomes codes into a table of the values the shard holds, at
+ *                                    their exact bits (memory only: src/store/shard-confidence.ts)
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
  *   readIdBytes 1; absent            when no row has a client read id
  *
