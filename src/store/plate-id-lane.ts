@@ -142,6 +142,31 @@ function efViews(buffer: ArrayBufferLike, ptr: number, n: number, e: EfShape): {
   };
 }
 
+/**
+ * An Elias–Fano map's parts as its readers use them, made once a stored map (views and the low bits' reader: a
+ * lower bound a shard and query would otherwise make five views and a closure each time).
+ */
+interface EfParts {
+  shape: EfShape;
+  samples: Uint32Array;
+  high: Uint32Array;
+  low: (d: number) => number;
+  scale: number;
+}
+const efPartsMade = new WeakMap<PlateIdLane, EfParts>();
+
+function efParts(lane: PlateIdLane): EfParts {
+  let p = efPartsMade.get(lane);
+  if (!p) {
+    const { bytes, count: n } = lane;
+    const shape = efShapeAt(bytes.buffer, bytes.byteOffset);
+    const { samples, high, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, shape);
+    p = { shape, samples, high, low: shape.low > 0 ? packedReader(bytes.buffer, lowAt, n, shape.low) : () => 0, scale: 2 ** shape.low };
+    efPartsMade.set(lane, p);
+  }
+  return p;
+}
+
 function efShapeAt(buffer: ArrayBufferLike, ptr: number): EfShape {
   const head = new Uint32Array(buffer, ptr, 4);
   return { low: head[0]!, words: head[1]!, samples: head[2]! };
@@ -168,11 +193,7 @@ const lowestBit = (w: number) => 31 - Math.clz32(w & -w);
  * a time), or, for d one past the last code read, as the next one after that code's.
  */
 function efReader(lane: PlateIdLane): IdAt {
-  const { bytes, count: n } = lane;
-  const e = efShapeAt(bytes.buffer, bytes.byteOffset);
-  const { samples, high, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, e);
-  const low = e.low > 0 ? packedReader(bytes.buffer, lowAt, n, e.low) : () => 0;
-  const scale = 2 ** e.low;
+  const { samples, high, low, scale } = efParts(lane);
   let lastD = -2, lastPos = 0;
   return (d) => {
     let pos: number;
@@ -225,10 +246,7 @@ export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint
   let differ = 0;
   if (lane.width === 0) {
     if (lo >= hi) return 0;
-    const e = efShapeAt(bytes.buffer, bytes.byteOffset);
-    const { high, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, e);
-    const scale = 2 ** e.low;
-    const low = e.low > 0 ? packedReader(bytes.buffer, lowAt, n, e.low) : () => 0;
+    const { high, low, scale } = efParts(lane);
     // code lo's one through the reader, then every next one: w holds the bits of word wi not yet taken
     const first = (efReader(lane)(lo) - low(lo)) / scale + lo;
     let wi = first >>> 5, w = high[wi]! & (-1 << (first & 31));
@@ -275,14 +293,10 @@ export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint
 export function idLowerBound(lane: PlateIdLane, at: IdAt, v: number, lo = 0): number {
   const n = lane.count;
   if (lane.width === 0 && lo < n) {
-    const { bytes } = lane;
-    const e = efShapeAt(bytes.buffer, bytes.byteOffset);
-    const { samples, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, e);
-    const low = e.low > 0 ? packedReader(bytes.buffer, lowAt, n, e.low) : () => 0;
-    const scale = 2 ** e.low;
+    const { shape, samples, low, scale } = efParts(lane);
     const sampleId = (s: number) => (samples[s]! - (s << kEfSampleShift)) * scale + low(s << kEfSampleShift);
     // the last sample at or after lo's group whose id is below v (lo's group when none is)
-    let a = lo >>> kEfSampleShift, b = e.samples - 1;
+    let a = lo >>> kEfSampleShift, b = shape.samples - 1;
     while (a < b) {
       const mid = (a + b + 1) >>> 1;
       if (sampleId(mid) < v) a = mid;
