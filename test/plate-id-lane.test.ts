@@ -1,7 +1,9 @@
 /**
- * A covered shard's code → tenant id map as stored (src/store/plate-id-lane.ts): u16 offsets from a u32 base per
- * block of 256 codes when every block's ids span at most `plateIdSpan.max`, u32 otherwise; and the pool's scratch
- * slots, one a worker (no spares). bench/resident-breakdown.ts, docs/storage-v2.md "Where the resident bytes go".
+ * A covered shard's code → tenant id map as stored (src/store/plate-id-lane.ts): Elias–Fano when it is the smallest
+ * form (and allowed: `plateIdSpan.eliasFano`), else u16 offsets from a u32 base per block of 256 codes when every
+ * block's ids span at most `plateIdSpan.max`, else u32; and the pool's scratch slots, one a worker (no spares).
+ * bench/resident-breakdown.ts, docs/storage-v2.md "Where the resident bytes go", "Confidence by its values, the
+ * code → id maps by Elias–Fano".
  *
  * The encoding against a plain array on random ascending maps (block spans at, below and past the limit); then an
  * engine whose shards read their plates through their tenant's dictionary by such maps, held to the plain
