@@ -1,7 +1,9 @@
 /**
- * A covered shard's code → tenant id map as stored (src/store/plate-id-lane.ts): u16 offsets from a u32 base per
- * block of 256 codes when every block's ids span at most `plateIdSpan.max`, u32 otherwise; and the pool's scratch
- * slots, one a worker (no spares). bench/resident-breakdown.ts, docs/storage-v2.md "Where the resident bytes go".
+ * A covered shard's code → tenant id map as stored (src/store/plate-id-lane.ts): Elias–Fano when it is the smallest
+ * form (and allowed: `plateIdSpan.eliasFano`), else u16 offsets from a u32 base per block of 256 codes when every
+ * block's ids span at most `plateIdSpan.max`, else u32; and the pool's scratch slots, one a worker (no spares).
+ * bench/resident-breakdown.ts, docs/storage-v2.md "Where the resident bytes go", "Confidence by its values, the
+ * code → id maps by Elias–Fano".
  *
  * The encoding against a plain array on random ascending maps (block spans at, below and past the limit); then an
  * engine whose shards read their plates through their tenant's dictionary by such maps, held to the plain
@@ -23,7 +25,7 @@ import { coveredDistanceCounts } from '../src/query/covered-distances.js';
 import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
 import { gatherById, idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
 import type { StoreEngine } from '../src/engine/store-engine.js';
-import { kDay, kT0, makeReads } from './helpers/engine-data.js';
+import { kDay, kT0, makeReads, rng } from './helpers/engine-data.js';
 import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
@@ -31,21 +33,45 @@ import { internals, shardsOf } from './helpers/engine-internals.js';
 const kDefaultSpan = plateIdSpan.max;
 afterAll(() => {
   plateIdSpan.max = kDefaultSpan;
+  plateIdSpan.eliasFano = true;
 });
 
-/** The width a map must get: 2 when every block of 256 codes spans at most the limit (plain definition). */
-function expectedWidth(ids: readonly number[]): 2 | 4 {
-  if (ids.length === 0) return 4;
-  for (let b = 0; b < ids.length; b += 1 << kIdBlockShift) {
-    const block = ids.slice(b, b + (1 << kIdBlockShift));
-    if (block.at(-1)! - block[0]! > plateIdSpan.max) return 4;
-  }
-  return 2;
+/** The bytes of a map's Elias–Fano form (plain definition: L low bits, n + max / 2^L bits of bitmap, a sample a 64). */
+function efBytes(ids: readonly number[]): number {
+  const n = ids.length, max = ids.at(-1)!;
+  let low = 0;
+  while (low < 24 && 2 ** (low + 1) * n <= max + 1) low++;
+  return 16 + 4 * Math.ceil(n / 64) + 4 * Math.ceil((n + Math.floor(max / 2 ** low) + 1) / 32) + (low > 0 ? Math.ceil((n * low) / 8) + 16 : 0);
 }
 
+/**
+ * The width a map must get (plain definition): 2 when every block of 256 codes spans at most the limit, else 4; 0
+ * (Elias–Fano) instead when allowed and smaller.
+ */
+function expectedWidth(ids: readonly number[]): 0 | 2 | 4 {
+  if (ids.length === 0) return 4;
+  let width: 2 | 4 = 2;
+  for (let b = 0; b < ids.length; b += 1 << kIdBlockShift) {
+    const block = ids.slice(b, b + (1 << kIdBlockShift));
+    if (block.at(-1)! - block[0]! > plateIdSpan.max) width = 4;
+  }
+  const bytes = width === 2 ? 4 * Math.ceil(ids.length / 256) + 2 * ids.length : 4 * ids.length;
+  return plateIdSpan.eliasFano && efBytes(ids) < bytes ? 0 : width;
+}
+
+const storedBytes = (ids: readonly number[], width: 0 | 2 | 4) =>
+  Math.max(16, width === 0 ? efBytes(ids) : width === 2 ? 4 * Math.ceil(ids.length / 256) + 2 * ids.length : 4 * ids.length);
+
 describe('plate id maps as stored', () => {
-  // ascending ids: gaps mostly small (dense blocks), some around 2^16 / 256 (block spans at the limit), a few huge
-  const idsArb = fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 250, max: 262 }), fc.constantFrom(0xffff, 0x10000), fc.integer({ min: 1, max: 2 ** 20 })), { maxLength: 1200 })
+  // ascending ids, an array of one kind of gaps: dense (a shard holding most of its tenant's plates), around 2^16 / 256
+  // (block spans at the limit), mixed with huge ones, or spread (one plate in ~20); of any length up to 1,200
+  const gapArbs = [
+    fc.integer({ min: 1, max: 3 }),
+    fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 250, max: 262 })),
+    fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 250, max: 262 }), fc.constantFrom(0xffff, 0x10000), fc.integer({ min: 1, max: 2 ** 20 })),
+    fc.integer({ min: 1, max: 40 }),
+  ];
+  const idsArb = fc.integer({ min: 0, max: gapArbs.length - 1 }).chain((k) => fc.array(gapArbs[k]!, { maxLength: 1200, size: 'max' }))
     .map((gaps) => {
       const ids: number[] = [];
       let id = gaps.length > 0 ? gaps[0]! - 1 : 0;
@@ -53,14 +79,18 @@ describe('plate id maps as stored', () => {
       return ids;
     });
 
-  it('reads back every id, searches like a plain lower bound, and takes u16 offsets exactly where every block fits', () => {
-    let narrow = 0, wide = 0, gathered = 0;
+  it('reads back every id, searches like a plain lower bound, and takes the smallest form (Elias–Fano on and off)', () => {
+    let narrow = 0, wide = 0, ef = 0, gathered = 0;
     fc.assert(
-      fc.property(idsArb, fc.integer({ min: 0, max: 64 }), fc.array(fc.integer({ min: -5, max: 2 ** 26 }), { maxLength: 20 }), (ids, pad, probes) => {
+      fc.property(idsArb, fc.integer({ min: 0, max: 64 }), fc.array(fc.integer({ min: -5, max: 2 ** 26 }), { maxLength: 20 }), fc.boolean(), fc.nat(), (ids, pad, probes, eliasFano, seed) => {
+        plateIdSpan.eliasFano = eliasFano;
         const { width, bytes } = plateIdLayout(ids);
-        expect(width).toBe(expectedWidth(ids));
-        expect(bytes).toBe(Math.max(16, width === 2 ? 4 * Math.ceil(ids.length / 256) + 2 * ids.length : 4 * ids.length));
+        const want = expectedWidth(ids);
+        plateIdSpan.eliasFano = true;
+        expect(width).toBe(want);
+        expect(bytes).toBe(storedBytes(ids, width));
         if (width === 2) narrow++;
+        else if (width === 0) ef++;
         else if (ids.length > 0) wide++;
         // at a 16-aligned offset of a bigger buffer, as in an arena region
         const buffer = new ArrayBuffer(16 * pad + bytes + 16);
@@ -69,9 +99,21 @@ describe('plate id maps as stored', () => {
         // as a worker sees it: rebuilt from the buffer, pointer, count and width
         const at = plateIdReader(plateIdLaneAt(buffer, 16 * pad, ids.length, width));
         for (let d = 0; d < ids.length; d++) expect(at(d)).toBe(ids[d]);
+        // in a random order (runs of consecutive codes among jumps: the reader's two ways to a code)
+        const r = rng(seed), order = ids.map((_, d) => d);
+        for (let k = order.length - 1; k > 0; k--) {
+          const j = Math.floor(r() * (k + 1));
+          [order[k], order[j]] = [order[j]!, order[k]!];
+        }
+        for (const d of order) {
+          expect(at(d)).toBe(ids[d]);
+          if (d + 1 < ids.length && r() < 0.3) expect(at(d + 1)).toBe(ids[d + 1]);
+        }
         for (const v of [...probes, ...ids.slice(0, 5), ...ids.slice(-3).map((x) => x + 1)]) {
           const want = ids.findIndex((x) => x >= v);
-          expect(idLowerBound(at, ids.length, v)).toBe(want < 0 ? ids.length : want);
+          expect(idLowerBound(lane, at, v)).toBe(want < 0 ? ids.length : want);
+          const from = Math.abs(v) % (ids.length + 1), after = ids.findIndex((x, d) => d >= from && x >= v);
+          expect(idLowerBound(lane, at, v, from)).toBe(after < 0 ? ids.length : after);
         }
         // a gather over a code range [lo, hi) (ranges starting and ending inside blocks), outside it untouched
         if ((ids.at(-1) ?? 0) < 2 ** 20) {
@@ -90,11 +132,13 @@ describe('plate id maps as stored', () => {
       { numRuns: 400, seed: 7301 },
     );
     expect(narrow).toBeGreaterThan(50);
-    expect(wide).toBeGreaterThan(50);
+    expect(wide).toBeGreaterThan(20);
+    expect(ef, JSON.stringify({ narrow, wide, ef })).toBeGreaterThan(50);
     expect(gathered).toBeGreaterThan(50);
   });
 
-  it('a block spanning exactly the limit stays u16, one more goes u32', () => {
+  it('a block spanning exactly the limit stays u16, one more goes u32 (Elias–Fano off)', () => {
+    plateIdSpan.eliasFano = false;
     const ids = Array.from({ length: 300 }, (_, i) => i);
     ids[255] = 0xffff; // block 0 spans 2^16 − 1
     for (let i = 256; i < 300; i++) ids[i] = 0x10000 + i;
@@ -104,6 +148,16 @@ describe('plate id maps as stored', () => {
     ids[255] = 0x10000; // 2^16
     ids[256] = 0x10001;
     expect(plateIdLayout(ids).width).toBe(4);
+    plateIdSpan.eliasFano = true;
+  });
+
+  it('an Elias–Fano map of consecutive ids and of ids up to 2^32 − 1 reads back; one code stays blocked (smaller)', () => {
+    for (const ids of [Array.from({ length: 1000 }, (_, i) => 5 + i), [123_456], Array.from({ length: 300 }, (_, i) => 2 ** 32 - 1 - 9_000_000 * (299 - i))]) {
+      const { width, bytes } = plateIdLayout(ids);
+      expect(width).toBe(ids.length === 1 ? 2 : 0);
+      const lane = writePlateIds(ids, new Uint8Array(bytes), width);
+      expect([...plateIdArray(lane)]).toEqual(ids);
+    }
   });
 });
 
@@ -115,28 +169,30 @@ const kTenants = ['pd-a', 'pd-b', 'pd-big'];
  * and every row's code reads, through the map and the tenant dictionary, as the plate stored under that seq.
  * Returns how many maps of each width there are.
  */
-function expectMaps(f: EngineFixture): { u16: number; u32: number; maxOffset: number } {
+function expectMaps(f: EngineFixture, stored: readonly string[] = kTenants): { ef: number; u16: number; u32: number; maxOffset: number } {
   const plateOf = new Map(f.reads.map((r) => [`${r.tenant}/${parseReadId(r.id)!.seq}`, r.plate]));
-  let u16 = 0, u32 = 0, maxOffset = 0;
+  let ef = 0, u16 = 0, u32 = 0, maxOffset = 0;
   for (const [tenant, store] of internals(f.engine).stores) {
     for (const s of store.shards) {
       const at = s.plateIds(), lane = s.plateIdLane(), epoch = s.readsThrough;
       expect(at !== null && lane !== undefined && epoch !== undefined, `${s.file} is covered`).toBe(true);
       const ids = Array.from({ length: s.layout.dictCount }, (_, d) => at!(d));
       for (let d = 1; d < ids.length; d++) expect(ids[d]!, s.file).toBeGreaterThan(ids[d - 1]!);
-      expect(lane!.width, s.file).toBe(expectedWidth(ids));
+      // a tenant's maps are stored again at each install: those of `stored` under the knobs as they are now
+      if (stored.includes(tenant)) expect(lane!.width, s.file).toBe(expectedWidth(ids));
       const region = s.arenaRegions().find((r) => r.part === 'plate ids')!.region;
-      expect(region.bytes, s.file).toBe(plateIdLayout(ids).bytes);
+      expect(region.bytes, s.file).toBe(storedBytes(ids, lane!.width));
       if (lane!.width === 2) {
         u16++;
         for (let d = 0; d < ids.length; d++) maxOffset = Math.max(maxOffset, ids[d]! - ids[d & ~255]!);
-      } else u32++;
+      } else if (lane!.width === 0) ef++;
+      else u32++;
       let bad = 0;
       for (let i = 0; i < s.rows; i++) if (epoch!.plateAt(ids[s.plate(i)]!) !== plateOf.get(`${tenant}/${s.seqAt(i)}`)) bad++;
       expect(bad, s.file).toBe(0);
     }
   }
-  return { u16, u32, maxOffset };
+  return { ef, u16, u32, maxOffset };
 }
 
 /**
@@ -188,14 +244,24 @@ describe('covered shards read through stored maps', () => {
   const open = (threads: number) => openEngine({ dataDir: f.dir, threads, ...(threads ? { poolMinRows: 0 } : {}), sealAgeMs: 0, sealRows: 1e9 });
   engineFixture(f, 'ps-plateidlane-', () => open(0), load);
 
-  it('stores every covered map at u16 offsets and answers as the reference (calling thread)', async () => {
+  it('stores every covered map as Elias–Fano and answers as the reference (calling thread)', async () => {
+    await internals(f.engine).plateIndexesSettled();
+    const widths = expectMaps(f);
+    expect(widths.ef).toBe(3 * kDays + kDays + 3);
+    await checkAll(f, 40, 7401);
+  }, 600_000);
+
+  it('reopened with Elias–Fano off: u16 offsets, one map u32, and the same answers (calling thread)', async () => {
+    plateIdSpan.eliasFano = false;
+    await f.engine.close();
+    f.engine = await open(0);
     await internals(f.engine).plateIndexesSettled();
     const widths = expectMaps(f);
     // pd-big's second day: one block of ~90 codes spread over its ~95k ids
     expect(widths.u32).toBe(1);
     expect(widths.u16).toBe(3 * kDays + kDays + 2);
     expect(widths.maxOffset).toBeGreaterThan(0x8000);
-    await checkAll(f, 40, 7401);
+    await checkAll(f, 24, 7451);
   }, 600_000);
 
   it('after reopening on a one-worker pool with the span limit lowered: maps of both widths; every pool task had a scratch slot', async () => {
@@ -214,7 +280,8 @@ describe('covered shards read through stored maps', () => {
     expect(f.engine.stats().poolTasks).toBeGreaterThan(tasks);
   }, 600_000);
 
-  it('after seals that grow the tenant dictionary, compaction and a retention rewrite (pool, mixed widths), reopened', async () => {
+  it('after seals that grow the tenant dictionary (pd-a\'s maps stored again as Elias–Fano), compaction and a retention rewrite (pool, mixed widths), reopened', async () => {
+    plateIdSpan.eliasFano = true;
     // new plates sort among the old ones: every covered map is remapped and stored again
     const more = makeReads({ seed: 730, reads: 900, vehicles: 400, days: kDays }).map((r) => ({ ...r, plate: `${r.plate.slice(0, 2)}Q${r.plate.slice(2)}`.slice(0, 10) }));
     f.reads.push(...(await f.engine.append('pd-a', more.slice(0, 450))).stored);
@@ -222,12 +289,14 @@ describe('covered shards read through stored maps', () => {
     f.reads.push(...(await f.engine.append('pd-a', more.slice(450))).stored);
     await f.engine.seal('pd-a');
     await internals(f.engine).plateIndexesSettled();
-    expectMaps(f);
+    const mixed = expectMaps(f, ['pd-a']);
+    expect(mixed.ef).toBe(shardsOf(f.engine, 'pd-a').length);
+    expect(mixed.u16 + mixed.u32).toBeGreaterThan(0);
     await checkAll(f, 24, 7601);
     await internals(f.engine).compact('pd-a');
     await internals(f.engine).plateIndexesSettled();
     expect(shardsOf(f.engine, 'pd-a').length).toBeLessThan(5 * kDays);
-    expectMaps(f);
+    expectMaps(f, ['pd-a']);
     await checkAll(f, 24, 7701);
     for (const [tenant, cutoff] of [['pd-b', kT0 + Math.floor(0.5 * kDay)], ['pd-a', kT0 + Math.floor(1.5 * kDay)]] as const) {
       const res = await f.engine.dropBefore(tenant, cutoff);
@@ -235,14 +304,14 @@ describe('covered shards read through stored maps', () => {
       f.reads = f.reads.filter((r) => !(r.tenant === tenant && r.ts < cutoff));
     }
     await internals(f.engine).plateIndexesSettled();
-    expectMaps(f);
+    expectMaps(f, ['pd-a']);
     await checkAll(f, 24, 7801);
     await f.engine.close();
     plateIdSpan.max = kDefaultSpan;
     f.engine = await open(0);
     await internals(f.engine).plateIndexesSettled();
     expect(f.engine.stats().reads).toBe(f.reads.length);
-    expect(expectMaps(f).u32).toBe(1);
+    expect(expectMaps(f).ef).toBe(shardsOf(f.engine).length);
     await checkAll(f, 16, 7901);
   }, 900_000);
 });

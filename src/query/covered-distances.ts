@@ -78,7 +78,7 @@ export class CoveredDistances {
     const ptr = alloc(Math.max(16, n));
     if (ptr < 0) return undefined;
     // the map is ascending: the tenant range [lo, hi) is a range of the shard's codes
-    const lo = idLowerBound(ids, n, t.lo), hi = idLowerBound(ids, n, t.hi, lo);
+    const lo = idLowerBound(lane, ids, t.lo), hi = idLowerBound(lane, ids, t.hi, lo);
     const out = new Uint8Array(this.arenas.arena(shard.layout.arena).memory.buffer, ptr, n);
     out.fill(kNoMatch, 0, lo);
     out.fill(kNoMatch, hi);

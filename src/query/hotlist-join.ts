@@ -47,8 +47,8 @@ export function hotlistTask(src: ShardSource, query: HotlistQuery, index: Hotlis
     cameras: filter.cameras ? s.cameras : [], regions: filter.regions ? s.regions : [],
     limit: query.limitPerPlate, index,
   };
-  const conf = s.view.header.lanes.confidence;
-  if (conf) task.confidence = { ptr: s.view.ptr('confidence'), width: conf.width as 2 | 8 };
+  const conf = s.view.confidenceAt();
+  if (conf) task.confidence = conf;
   if (filter.makes || filter.colors) {
     const a = s.attributes();
     task.makes = a.makes;

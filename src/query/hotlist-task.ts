@@ -25,7 +25,7 @@
  *                misses) that were the largest part of building a hit on the calling thread, one after
  *                the other, where the tasks take them side by side on the workers
  */
-import { confidenceLane } from '../core/confidence-lane.js';
+import { confidenceLane, type ConfidenceLaneAt } from '../core/confidence-lane.js';
 import { labelReader } from '../core/label-lanes.js';
 import { cameraReader } from '../core/camera-lane.js';
 import { coordReader, kCoordScale, kPlateSlotBytes, plateCodeReader, rowsReader, segmentSeqReader, tsReader, type CodeAt, type SegmentLayout } from '../core/segment.js';
@@ -70,8 +70,8 @@ export interface HotlistTask {
    * one: src/query/covered-probes.ts.
    */
   through?: { ids: PlateIdLane } & ({ slots: Uint8Array } | { pairs: TenantPairs });
-  /** Arena offset and width of the shard's confidence lane (src/core/confidence-lane.ts); absent: no lane. */
-  confidence?: { ptr: number; width: 2 | 8 };
+  /** Where the shard's confidence lane lies in the arena and how it is held (src/core/confidence-lane.ts); absent: no lane. */
+  confidence?: ConfidenceLaneAt;
 }
 
 /** (entry, dictionary entry, distance) triples of a probe, in the order the probe found them. */
@@ -555,7 +555,7 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
   const codes = new Int32Array(n * kKeptCodes), confidence = new Float64Array(n);
   const lat = coordReader(buf, seg, 'lat'), lon = coordReader(buf, seg, 'lon');
   const region = labelReader(buf, seg, 'region'), make = labelReader(buf, seg, 'make'), color = labelReader(buf, seg, 'color');
-  const conf = task.confidence ? confidenceLane(buf, task.confidence.ptr, task.confidence.width, rowsN) : null;
+  const conf = task.confidence ? confidenceLane(buf, task.confidence, rowsN) : null;
   for (let k = 0, o = 0; k < n; k++, o += kKeptCodes) {
     const i = rows[k]!;
     codes[o] = lat(i);

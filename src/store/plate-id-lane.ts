@@ -2,9 +2,14 @@
  * A covered shard's code → tenant id map in arena memory (LoadedShard.readThrough, docs/storage-v2.md "Round 4",
  * step 4 as built): `ids[d]` is shard code d's position in its tenant's sorted dictionary, ascending in d. It
  * replaces the shard's 16-byte slots, and was a plain u32 a code: 1.12 B/read of the 26.5 resident at 20M
- * (bench/resident-breakdown.ts). Here it is stored as u16 offsets from a u32 base per block of 256 codes
- * wherever every block's ids span < 2^16 (the ids of consecutive codes are close: a tenant-day shard holds a
- * large share of its tenant's plates), u32 otherwise:
+ * (bench/resident-breakdown.ts). It is stored in the smallest of three forms:
+ *
+ *   width 0 (Elias–Fano)
+ *   ┌───────────────┬──────────────────────┬─────────────────────────────┬───────────────────────────┐
+ *   │ head u32 × 4  │ samples u32 × S      │ high  u32 × W               │ low   L bits × n + pad     │
+ *   │ L, W, S, 0    │ S = ceil(n / 64):    │ bit (ids[d] >> L) + d set,  │ ids[d] & (2^L − 1), packed │
+ *   │               │ the bit of code 64 s │ for every d (n ones)        │ (src/core/packed-lanes.ts) │
+ *   └───────────────┴──────────────────────┴─────────────────────────────┴───────────────────────────┘
  *
  *   width 2 (blocked)                                            width 4
  *   ┌──────────────────────────────┬──────────────────────────┐  ┌──────────────────┐
@@ -12,24 +17,43 @@
  *   │ B = ceil(n / 256)            │ u16 × n                  │  └──────────────────┘
  *   └──────────────────────────────┴──────────────────────────┘
  *
- * 2 + 4/256 B a shard plate instead of 4 (−0.56 B/read at 20M). The bases come first so both arrays are
- * aligned in a 16-aligned region. Every reader goes through `plateIdReader` (the loader, covered distances and
- * probes, the hot-list and cloned tasks on the pool's workers, the install's growth remap), which hands back
- * one closure per width, as `rowsReader` does for the postings lane; a searched map goes through `idLowerBound`.
+ * Elias–Fano (P. Elias, "Efficient storage and retrieval by content and address of static files", JACM 1974; R. Fano,
+ * 1971; as in S. Vigna, "Quasi-succinct indices", WSDM 2013): with L = floor(log2(U / n)) for ids below U, each id's
+ * low L bits are stored as they are and its high bits in unary, as the gaps between ones of a bitmap of
+ * n + U / 2^L bits: at most 2 + L bits a code, whatever the ids. A shard holding one plate in r of its tenant's takes
+ * ~2 + log2(r) bits a code: on bench:peers' data (3 tenants × 28 days; a shard holds ~1 in 8 of its tenant's plates)
+ * ~5.5 bits with the samples against the blocked form's 16.1 (−0.9 B/read; bench/RESULTS.md). Code d's id is
+ * ((position of the d-th one) − d) · 2^L + low[d]: the sample of d's group of 64 gives the position of its first
+ * one, and the words after it are counted a popcount at a time (~2 words on those maps). A reader walking codes in
+ * order (the hot-list probe over every code, plateIdArray) takes the next one after the last instead, and
+ * gatherById decodes a range of codes in one pass. The blocked form stays for maps where it is smaller (a shard
+ * holding most of its tenant's plates, ids nearly consecutive: L = 0), u32 where neither is.
+ *
+ * The blocked form: 2 + 4/256 B a shard plate instead of 4 when every block's ids span < 2^16 (the ids of
+ * consecutive codes are close: a tenant-day shard holds a large share of its tenant's plates). The bases come first
+ * so both arrays are aligned in a 16-aligned region. Every reader goes through `plateIdReader` (the loader, covered
+ * distances and probes, the hot-list and cloned tasks on the pool's workers, the install's growth remap), which
+ * hands back one closure per form, as `rowsReader` does for the postings lane; a searched map goes through
+ * `idLowerBound`, a range of codes of a broad pattern through `gatherById`.
  */
+import { kPackedMaxBits, packedLaneBytes, packedReader, writePacked } from '../core/packed-lanes.js';
 
 /** Codes per base: a power of two, so a code's base is `d >>> kIdBlockShift`. */
 export const kIdBlockShift = 8;
 const kIdBlock = 1 << kIdBlockShift;
+/** Codes per sample of an Elias–Fano map: a power of two; 64 keeps a select to ~2 words at ~2 bits a code of bitmap. */
+export const kEfSampleShift = 6;
+const kEfHeadBytes = 16;
 
-/** The widths of a map: 2 (u16 offsets from per-block u32 bases) or 4 (u32). */
-export type PlateIdWidth = 2 | 4;
+/** The forms of a map: 0 (Elias–Fano), 2 (u16 offsets from per-block u32 bases) or 4 (u32). */
+export type PlateIdWidth = 0 | 2 | 4;
 
 /**
- * The largest span of ids a block of width 2 may hold (2^16 − 1). A knob for tests, which lower it so that
- * maps of small test data take the u32 fallback too.
+ * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
+ * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too, and turn
+ * Elias–Fano off to keep the blocked form.
  */
-export const plateIdSpan = { max: 0xffff };
+export const plateIdSpan = { max: 0xffff, eliasFano: true };
 
 /** A map as stored: its region's bytes (a view of arena memory, shared with the pool's workers), codes and width. */
 export interface PlateIdLane {
@@ -41,15 +65,39 @@ export interface PlateIdLane {
 /** Code d's tenant id. */
 export type IdAt = (d: number) => number;
 
+/** An Elias–Fano map's parts: low bits a code, bitmap words, samples. */
+interface EfShape {
+  low: number;
+  words: number;
+  samples: number;
+}
+
+function efShape(n: number, max: number): EfShape {
+  const low = max + 1 > n ? Math.min(kPackedMaxBits, 31 - Math.clz32(Math.min(0xffffffff, Math.floor((max + 1) / n)))) : 0;
+  return { low, words: Math.ceil((n + Math.floor(max / 2 ** low) + 1) / 32), samples: Math.ceil(n / (1 << kEfSampleShift)) };
+}
+
+function efBytes(n: number, e: EfShape): number {
+  return kEfHeadBytes + 4 * e.samples + 4 * e.words + (e.low > 0 ? packedLaneBytes(n, e.low) : 0);
+}
+
 /** The width `ids` (ascending) is stored at, and the bytes it then takes (≥ 16: an arena region's least). */
 export function plateIdLayout(ids: ArrayLike<number>): { width: PlateIdWidth; bytes: number } {
   const n = ids.length, blocks = Math.ceil(n / kIdBlock);
-  let width: PlateIdWidth = n > 0 ? 2 : 4;
-  for (let b = 0; b < blocks && width === 2; b++) {
+  let blocked = n > 0;
+  for (let b = 0; b < blocks && blocked; b++) {
     const first = b * kIdBlock, last = Math.min(n, first + kIdBlock) - 1;
-    if (ids[last]! - ids[first]! > plateIdSpan.max) width = 4;
+    if (ids[last]! - ids[first]! > plateIdSpan.max) blocked = false;
   }
-  const bytes = width === 2 ? 4 * blocks + 2 * n : 4 * n;
+  let width: PlateIdWidth = blocked ? 2 : 4;
+  let bytes = blocked ? 4 * blocks + 2 * n : 4 * n;
+  if (n > 0 && plateIdSpan.eliasFano) {
+    const ef = efBytes(n, efShape(n, ids[n - 1]!));
+    if (ef < bytes) {
+      width = 0;
+      bytes = ef;
+    }
+  }
   return { width, bytes: Math.max(16, bytes) };
 }
 
@@ -60,6 +108,23 @@ export function writePlateIds(ids: ArrayLike<number>, out: Uint8Array, width: Pl
     new Uint32Array(out.buffer, out.byteOffset, n).set(ids);
     return { bytes: out, count: n, width };
   }
+  if (width === 0) {
+    const e = efShape(n, ids[n - 1]!);
+    const v = efViews(out.buffer, out.byteOffset, n, e);
+    v.head.set([e.low, e.words, e.samples, 0]);
+    v.high.fill(0);
+    const lowMask = 2 ** e.low;
+    const lows = e.low > 0 ? new Uint32Array(n) : null;
+    for (let d = 0; d < n; d++) {
+      const id = ids[d]!;
+      const pos = Math.floor(id / lowMask) + d;
+      v.high[pos >>> 5]! |= 1 << (pos & 31);
+      if ((d & ((1 << kEfSampleShift) - 1)) === 0) v.samples[d >>> kEfSampleShift] = pos;
+      if (lows) lows[d] = id % lowMask;
+    }
+    if (lows) writePacked(new Uint8Array(out.buffer, v.lowAt, packedLaneBytes(n, e.low)), lows, n, e.low);
+    return { bytes: new Uint8Array(out.buffer, out.byteOffset, efBytes(n, e)), count: n, width };
+  }
   const blocks = Math.ceil(n / kIdBlock);
   const bases = new Uint32Array(out.buffer, out.byteOffset, blocks);
   const offsets = new Uint16Array(out.buffer, out.byteOffset + 4 * blocks, n);
@@ -68,15 +133,97 @@ export function writePlateIds(ids: ArrayLike<number>, out: Uint8Array, width: Pl
   return { bytes: out, count: n, width };
 }
 
+/** An Elias–Fano map's arrays at `ptr` of `buffer`. */
+function efViews(buffer: ArrayBufferLike, ptr: number, n: number, e: EfShape): { head: Uint32Array; samples: Uint32Array; high: Uint32Array; lowAt: number } {
+  const samplesAt = ptr + kEfHeadBytes, highAt = samplesAt + 4 * e.samples;
+  return {
+    head: new Uint32Array(buffer, ptr, 4), samples: new Uint32Array(buffer, samplesAt, e.samples),
+    high: new Uint32Array(buffer, highAt, e.words), lowAt: highAt + 4 * e.words,
+  };
+}
+
+/**
+ * An Elias–Fano map's parts as its readers use them, made once a stored map (views and the low bits' reader: a
+ * lower bound a shard and query would otherwise make five views and a closure each time).
+ */
+interface EfParts {
+  shape: EfShape;
+  samples: Uint32Array;
+  high: Uint32Array;
+  low: (d: number) => number;
+  scale: number;
+}
+const efPartsMade = new WeakMap<PlateIdLane, EfParts>();
+
+function efParts(lane: PlateIdLane): EfParts {
+  let p = efPartsMade.get(lane);
+  if (!p) {
+    const { bytes, count: n } = lane;
+    const shape = efShapeAt(bytes.buffer, bytes.byteOffset);
+    const { samples, high, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, shape);
+    p = { shape, samples, high, low: shape.low > 0 ? packedReader(bytes.buffer, lowAt, n, shape.low) : () => 0, scale: 2 ** shape.low };
+    efPartsMade.set(lane, p);
+  }
+  return p;
+}
+
+function efShapeAt(buffer: ArrayBufferLike, ptr: number): EfShape {
+  const head = new Uint32Array(buffer, ptr, 4);
+  return { low: head[0]!, words: head[1]!, samples: head[2]! };
+}
+
 /** The map of `count` codes at `width` stored at `ptr` of `buffer` (a worker's view of the arena). */
 export function plateIdLaneAt(buffer: ArrayBufferLike, ptr: number, count: number, width: PlateIdWidth): PlateIdLane {
-  const bytes = width === 2 ? 4 * Math.ceil(count / kIdBlock) + 2 * count : 4 * count;
+  const bytes = width === 0 ? efBytes(count, efShapeAt(buffer, ptr)) : width === 2 ? 4 * Math.ceil(count / kIdBlock) + 2 * count : 4 * count;
   return { bytes: new Uint8Array(buffer, ptr, bytes), count, width };
+}
+
+/** Bits set in `w` (a u32). */
+function popcount(w: number): number {
+  w -= (w >>> 1) & 0x55555555;
+  w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+  return (Math.imul((w + (w >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Index of the lowest bit set in `w` (≠ 0). */
+const lowestBit = (w: number) => 31 - Math.clz32(w & -w);
+
+/**
+ * An Elias–Fano map's reader: code d's one found from its group's sample (the words after it counted a popcount at
+ * a time), or, for d one past the last code read, as the next one after that code's.
+ */
+function efReader(lane: PlateIdLane): IdAt {
+  const { samples, high, low, scale } = efParts(lane);
+  let lastD = -2, lastPos = 0;
+  return (d) => {
+    let pos: number;
+    if (d === lastD + 1) {
+      // the next one after the last code's
+      pos = lastPos + 1;
+      let wi = pos >>> 5, w = high[wi]! & (-1 << (pos & 31));
+      while (w === 0) w = high[++wi]!;
+      pos = wi * 32 + lowestBit(w);
+    } else {
+      pos = samples[d >>> kEfSampleShift]!;
+      let r = d & ((1 << kEfSampleShift) - 1);
+      let wi = pos >>> 5, w = high[wi]! & (-1 << (pos & 31));
+      for (let c = popcount(w); r >= c; c = popcount(w)) {
+        r -= c;
+        w = high[++wi]!;
+      }
+      for (; r > 0; r--) w &= w - 1;
+      pos = wi * 32 + lowestBit(w);
+    }
+    lastD = d;
+    lastPos = pos;
+    return (pos - d) * scale + low(d);
+  };
 }
 
 /** Reads a stored map: code d → its tenant id. */
 export function plateIdReader(lane: PlateIdLane): IdAt {
   const { bytes, count: n } = lane;
+  if (lane.width === 0) return efReader(lane);
   if (lane.width === 4) {
     const ids = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
     return (d) => ids[d]!;
@@ -91,11 +238,28 @@ export function plateIdReader(lane: PlateIdLane): IdAt {
  * `out[c] = byId[id(c)]` for the codes c in [lo, hi) of a stored map, and how many of those differ from `skip`:
  * a covered shard's pattern distances gathered from its tenant's (src/query/covered-distances.ts), every code of
  * a broad pattern. One loop per width over the lane's arrays, not a reader call a code: per call, the gather of a
- * 20M shard's ~400k codes took ~40 % more CPU through `plateIdReader` than the u32 map's indexed loop.
+ * 20M shard's ~400k codes took ~40 % more CPU through `plateIdReader` than the u32 map's indexed loop. An
+ * Elias–Fano map is decoded in one pass: code lo's one found once, then each next one in the bitmap's words.
  */
 export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint8Array, out: Uint8Array, skip: number): number {
   const { bytes, count: n } = lane;
   let differ = 0;
+  if (lane.width === 0) {
+    if (lo >= hi) return 0;
+    const { high, low, scale } = efParts(lane);
+    // code lo's one through the reader, then every next one: w holds the bits of word wi not yet taken
+    const first = (efReader(lane)(lo) - low(lo)) / scale + lo;
+    let wi = first >>> 5, w = high[wi]! & (-1 << (first & 31));
+    for (let c = lo; c < hi; c++) {
+      while (w === 0) w = high[++wi]!;
+      const pos = wi * 32 + lowestBit(w);
+      w &= w - 1;
+      const v = byId[(pos - c) * scale + low(c)]!;
+      out[c] = v;
+      if (v !== skip) differ++;
+    }
+    return differ;
+  }
   if (lane.width === 4) {
     const ids = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
     for (let c = lo; c < hi; c++) {
@@ -120,8 +284,28 @@ export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint
   return differ;
 }
 
-/** The first code in [lo, n) whose id is ≥ v (n when none): a binary search of an ascending map. */
-export function idLowerBound(at: IdAt, n: number, v: number, lo = 0): number {
+/**
+ * The first code in [lo, n) whose id is ≥ v (n when none) in the stored map `lane`, read through `at` (its reader).
+ * Blocked and u32 maps: a binary search over `at`. An Elias–Fano map: a binary search over its samples (code 64 s's
+ * id is (samples[s] − 64 s) · 2^L + low[64 s]: no select), then the codes after the last sample below v walked in
+ * order (at most 64, each the next one after the last: the reader's walk), instead of ~log2(n) selects.
+ */
+export function idLowerBound(lane: PlateIdLane, at: IdAt, v: number, lo = 0): number {
+  const n = lane.count;
+  if (lane.width === 0 && lo < n) {
+    const { shape, samples, low, scale } = efParts(lane);
+    const sampleId = (s: number) => (samples[s]! - (s << kEfSampleShift)) * scale + low(s << kEfSampleShift);
+    // the last sample at or after lo's group whose id is below v (lo's group when none is)
+    let a = lo >>> kEfSampleShift, b = shape.samples - 1;
+    while (a < b) {
+      const mid = (a + b + 1) >>> 1;
+      if (sampleId(mid) < v) a = mid;
+      else b = mid - 1;
+    }
+    let c = Math.max(lo, a << kEfSampleShift);
+    while (c < n && at(c) < v) c++;
+    return c;
+  }
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

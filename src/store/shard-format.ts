@@ -38,7 +38,9 @@
  *   src/core/packed-lanes.ts; a u16 camera lane u8 entries of a
  *   table per run of 256 rows: src/store/shard-cameras.ts)
  *   confidence  2 or 8; absent       2: u16 confidence × 10,000 when every value is exactly k / 10,000
- *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one
+ *                                    (0xFFFF = none); 8: f64 (NaN = none); ABSENT when no row has one. Loaded,
+ *                                    the u16 lane becomes codes into a table of the values the shard holds, at
+ *                                    their exact bits (memory only: src/store/shard-confidence.ts)
  *   readIdOffsets 4; absent          u32[rows + 1] byte offsets into readIdBytes (equal = none), ABSENT
  *   readIdBytes 1; absent            when no row has a client read id
  *
@@ -63,7 +65,7 @@ import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type Lab
 import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
 import { cameraReader, type CameraLanes } from '../core/camera-lane.js';
 import { freshLanes, type LaneSource } from './lane-pool.js';
-import { confidenceLane, kConfidenceScale, kNoConfidence } from '../core/confidence-lane.js';
+import { confidenceLane, kConfidenceScale, kNoConfidence, type ConfidenceLaneAt } from '../core/confidence-lane.js';
 import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
@@ -290,7 +292,9 @@ export type ShardLaneName =
   | 'seq' | 'confidence' | 'readIdOffsets' | 'readIdBytes'
   // in memory only, never in a file: region, make and color packed at load (src/store/shard-labels.ts), the
   // camera lane's run tables (src/store/shard-cameras.ts)
-  | 'labels' | 'labelTriples' | 'cameraRuns' | 'cameraTable' | 'labelRuns' | 'labelTable';
+  | 'labels' | 'labelTriples' | 'cameraRuns' | 'cameraTable' | 'labelRuns' | 'labelTable'
+  // in memory only: the values a confidence lane packed at load codes into (src/store/shard-confidence.ts)
+  | 'confidenceValues';
 
 export interface ShardHeader {
   meta: ShardMeta;
@@ -710,7 +714,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.labelShared !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable || h.lanes.labelRuns || h.lanes.labelTable) bad('header names an in-memory lane');
+  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.labelShared !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable || h.lanes.labelRuns || h.lanes.labelTable || h.lanes.confidenceValues) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -718,12 +722,12 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
   const count: Record<ShardLaneName, number> = {
     ts: n, lat: n, lon: n, plate: n, camera: n, region: n, make: n, color: n, postings: n, seq: n, confidence: n,
     slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1, cameraRuns: -1, cameraTable: -1,
-    labelRuns: -1, labelTable: -1,
+    labelRuns: -1, labelTable: -1, confidenceValues: -1,
   };
   const widths: Record<ShardLaneName, number[]> = {
     ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
     postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
-    labels: [], labelTriples: [], cameraRuns: [], cameraTable: [], labelRuns: [], labelTable: [],
+    labels: [], labelTriples: [], cameraRuns: [], cameraTable: [], labelRuns: [], labelTable: [], confidenceValues: [],
   };
   const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
   for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
@@ -879,11 +883,19 @@ export class ShardView {
     return (i) => seq[i]!;
   }
 
+  /** Where the confidence lane lies and how it is held (src/core/confidence-lane.ts); undefined: no row has one. */
+  confidenceAt(): ConfidenceLaneAt | undefined {
+    const l = this.header.lanes.confidence;
+    if (!l) return undefined;
+    const ptr = this.ptr('confidence');
+    if (l.width !== 0) return { ptr, width: l.width as 2 | 8 };
+    return { ptr, width: 0, bits: l.bits!, values: this.ptr('confidenceValues'), count: this.header.lanes.confidenceValues!.bytes / 2 };
+  }
+
   /** Confidence of every row (undefined = none). */
   confidenceReader(): (i: number) => number | undefined {
-    const l = this.header.lanes.confidence;
-    if (!l) return () => undefined;
-    return confidenceLane(this.bytes.buffer, this.ptr('confidence'), l.width as 2 | 8, this.rows);
+    const at = this.confidenceAt();
+    return at ? confidenceLane(this.bytes.buffer, at, this.rows) : () => undefined;
   }
 
   /** Client read id of every row (undefined = none). */

@@ -452,7 +452,7 @@ export class LoadedShard {
     const j = this.epoch ? this.epoch.indexOf(p) : findPlateSlot(this.dictBytes, this.dictBytes.length / kPlateSlotBytes, p);
     if (j < 0) return -1;
     const n = this.layout.dictCount;
-    const d = idLowerBound(this.ids, n, j);
+    const d = idLowerBound(this.idLane!, this.ids, j);
     return d < n && this.ids(d) === j ? d : -1;
   }
 

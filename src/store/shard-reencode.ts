@@ -1,7 +1,8 @@
 /**
  * A loaded shard's in-memory re-encodings, in the order they must run, as one step: the region, make and color
  * lanes packed into a labels lane (src/store/shard-labels.ts), ts / lat / lon / plate / postings narrowed to u24
- * or (plate, postings) bit-packed at their exact width (src/store/shard-u24.ts), then seq as offsets from block bases (src/store/seq-blocks.ts). Each rewrites the
+ * or (plate, postings) bit-packed at their exact width (src/store/shard-u24.ts), then seq as offsets from block bases (src/store/seq-blocks.ts),
+ * then confidence as codes of its values (src/store/shard-confidence.ts). Each rewrites the
  * shard's arena region in place and answers the header after it; nothing here allocates a region.
  *
  * Where it runs: on the opening thread for a shard it reads itself, and on a shard-open worker for a sealed
@@ -10,6 +11,7 @@
  * open, while the workers sat idle (docs/storage-v2.md, "The lanes re-encoded on the shard-open workers").
  */
 import { compactSeqLane, seqTimeLimits } from './seq-blocks.js';
+import { confidenceLimits, packConfidenceLane } from './shard-confidence.js';
 import { packCameraLane } from './shard-cameras.js';
 import { ShardView, type ShardHeader } from './shard-format.js';
 import { labelLanesPacked, labelLimits, packLabelLanes } from './shard-labels.js';
@@ -28,12 +30,13 @@ export interface ReencodeLimits {
   labelShared: number;
   plateU24Codes: number;
   packedBits: number;
+  confidenceBits: number;
   seqTime: { blockSpan: number; offset: number };
 }
 
 /** This thread's knobs, to send with a job. */
 export function reencodeLimits(): ReencodeLimits {
-  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, labelShared: labelLimits.shared, plateU24Codes: plateU24Limit.codes, packedBits: packedLimit.bits, seqTime: { ...seqTimeLimits } };
+  return { labelTriples: labelLimits.max, labelRuns: labelLimits.runs, labelShared: labelLimits.shared, plateU24Codes: plateU24Limit.codes, packedBits: packedLimit.bits, confidenceBits: confidenceLimits.bits, seqTime: { ...seqTimeLimits } };
 }
 
 /** Runs the re-encodings on `view` in place; undefined when none changed anything. */
@@ -47,7 +50,9 @@ export function reencodeLanes(view: ShardView): ReencodedLanes | undefined {
   if (u24) view = new ShardView(view.file, start.subarray(0, u24.bytes), u24.header);
   const compact = compactSeqLane(view);
   if (compact) view = new ShardView(view.file, start.subarray(0, compact.bytes), compact.header);
-  return labels || cameras || u24 || compact ? { header: view.header, bytes: view.bytes.length } : undefined;
+  const confidence = packConfidenceLane(view);
+  if (confidence) view = new ShardView(view.file, start.subarray(0, confidence.bytes), confidence.header);
+  return labels || cameras || u24 || compact || confidence ? { header: view.header, bytes: view.bytes.length } : undefined;
 }
 
 /** What a worker answers for its re-encoding of a shard. */
@@ -80,6 +85,7 @@ export function reencodeInWorker(
   labelLimits.shared = limits.labelShared;
   plateU24Limit.codes = limits.plateU24Codes;
   packedLimit.bits = limits.packedBits;
+  confidenceLimits.bits = limits.confidenceBits;
   Object.assign(seqTimeLimits, limits.seqTime);
   const before = { ...labelLanesPacked };
   const lanes = reencodeLanes(view);
