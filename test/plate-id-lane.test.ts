@@ -31,9 +31,10 @@ import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
 const kDefaultSpan = plateIdSpan.max;
+const kDefaultEliasFano = plateIdSpan.eliasFano;
 afterAll(() => {
   plateIdSpan.max = kDefaultSpan;
-  plateIdSpan.eliasFano = true;
+  plateIdSpan.eliasFano = kDefaultEliasFano;
 });
 
 /** The bytes of a map's Elias–Fano form (plain definition: L low bits, n + max / 2^L bits of bitmap, a sample a 64). */

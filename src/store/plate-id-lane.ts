@@ -50,10 +50,15 @@ export type PlateIdWidth = 0 | 2 | 4;
 
 /**
  * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
- * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too, and turn
- * Elias–Fano off to keep the blocked form.
+ * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too.
+ *
+ * Elias–Fano is off by default: on bench:peers' data it saves 0.95 B/read (24.08 → 23.12) but its lookups out of
+ * order (a lower bound walks up to 64 codes from a sample; a gallop selects from a sample at each step) made
+ * `contains` 2.5–2.7× slower (0.019 → 0.051 ms at 2M, 0.23 → 0.65 ms at 20M: under 2× PostgreSQL's trigram index)
+ * and the heavy hot list 14–50 % slower (bench/RESULTS.md, "Elias–Fano code → id maps: measured, off by default").
+ * A cursor that keeps its place between lookups of a query would make it pay; until then the blocked form serves.
  */
-export const plateIdSpan = { max: 0xffff, eliasFano: true };
+export const plateIdSpan = { max: 0xffff, eliasFano: false };
 
 /** A map as stored: its region's bytes (a view of arena memory, shared with the pool's workers), codes and width. */
 export interface PlateIdLane {
