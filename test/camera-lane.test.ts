@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ArenaSet } from '../src/core/arena.js';
 import { cameraReader, kCameraRunRows } from '../src/core/camera-lane.js';
-import { packRuns, runStarts } from '../src/core/run-lane.js';
+import { packRuns, runStarts } from './helpers/run-lane-reference.js';
 import { Kernels } from '../src/core/kernels.js';
 import { loadShard, unloadShard } from '../src/store/shard-loader.js';
 import { LocalObjectStore } from '../src/store/local-object-store.js';

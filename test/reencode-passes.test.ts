@@ -19,7 +19,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { kBaseRows, writeU24 } from '../src/core/base-lanes.js';
 import { kMaxLabelTriples, packLabels } from '../src/core/label-lanes.js';
-import { kRunRows, packRuns, packRunsOf, runCodes, runStarts, runStartsOf, sharedCodes, sharedCodesOf } from '../src/core/run-lane.js';
+import { kRunRows, packRunsOf, runCodes, runStartsOf, sharedCodesOf } from '../src/core/run-lane.js';
+import { packRuns, runStarts, sharedCodes } from './helpers/run-lane-reference.js';
 import { rng } from './helpers/engine-data.js';
 
 /** The first index where two arrays differ, −1 when equal (a diff of 65,536 elements takes vitest minutes to print). */

@@ -116,7 +116,7 @@ export function tripleMask(
  * kMaxLabelTriples: an id is a u16). The ids are written to `idsInto` when given (at least `rows` long; the
  * loader's reused buffer), else to a new array. With `byUse`, more than 256 triples are numbered instead by
  * descending row count, ties in (region, make, color) order: the order a labels lane held as runs needs, its most
- * frequent triples first (src/core/run-lane.ts sharedCodes; src/store/shard-labels.ts).
+ * frequent triples first (src/core/run-lane.ts sharedCodesOf; src/store/shard-labels.ts).
  *
  * Two passes over the rows: the first writes each row's first-seen triple id (< 2^16) into the ids array itself
  * and counts the rows of each, the second replaces it in place by its triple's number. No other array of the rows:
