@@ -2,11 +2,13 @@
  * KeptWorker (src/core/kept-worker.ts) with an idle limit: the thread ends when it has had no job for
  * `idleMs`, the next job starts another, and the old thread's exit never fails a job of the new one.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeptWorker } from '../src/core/kept-worker.js';
+import { kRepoRoot } from './helpers/server.js';
 
 let dir: string;
 let script: string;
@@ -89,6 +91,25 @@ describe('KeptWorker idle limit', () => {
       expect(k.started).toBe(2);
     } finally {
       await k.close();
+    }
+  });
+
+  it('close while a job\'s answer is queued: the process waits for the thread\'s exit (no unsettled top-level await)', async () => {
+    // a script as the CLI and the benchmarks are: close awaited at its top level, nothing else keeping the
+    // loop alive. The answer is posted while the main thread is busy, so it is delivered during terminate().
+    const child = join(dir, 'close-with-answer-queued.mjs');
+    await writeFile(child, `import { KeptWorker } from ${JSON.stringify(join(kRepoRoot, 'dist/src/core/kept-worker.js'))};
+const k = new KeptWorker('echo', () => ${JSON.stringify(script)});
+await k.call({ value: 1 });
+const inFlight = k.call({ value: 2 });
+const t = Date.now();
+while (Date.now() - t < 150);
+await k.close();
+console.log('closed', JSON.stringify(await inFlight));
+`);
+    for (let run = 0; run < 3; run++) {
+      const r = spawnSync(process.execPath, [child], { encoding: 'utf8', timeout: 30_000 });
+      expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: 'closed undefined' });
     }
   });
 });

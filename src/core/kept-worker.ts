@@ -65,11 +65,14 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
-      if (this.waiting.size === 0) {
+      // only the kept thread is unreferenced when idle: one being ended (close, idleness) is held by its
+      // terminate() until its exit, and an answer it posted just before must not let go of the loop then (a
+      // `node` script awaiting `engine.close()` at its top level exited 13 with the exit never seen: CI, stop 31)
+      if (this.waiting.size === 0 && this.worker === w) {
         w.unref();
         this.endWhenIdle(w);
       }
-      p.resolve(m);
+      p.resolve(this.closed ? undefined : m);
     });
     const gone = (err: Error) => {
       // a thread ended by close or for idleness is no longer this.worker: its exit must not fail the jobs of
