@@ -11,9 +11,8 @@ import { IdleRelease } from '../src/core/idle-release.js';
 import { libc } from '../src/core/libc.js';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { SearchQuery, TenantScope } from '../src/model/query.js';
-import type { StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
-import { kDay, kT0, makeReads, rng, tempDataDir } from './helpers/engine-data.js';
+import { kDay, kT0, rng, sealedDataDir } from './helpers/engine-data.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
 const canRelease = process.platform === 'linux' && libc() !== undefined;
@@ -124,20 +123,12 @@ function queries(plates: string[], seed: number, n: number): SearchQuery[] {
 describe('an open gives its pages back as it goes', () => {
   for (const openThreads of [0, 2]) {
     it.runIf(canRelease)(`the shrunk shards' tails at load and the dropped slots at install, with ${openThreads} shard-open workers; answers as the reference`, async () => {
-      const { dir, cleanup } = await tempDataDir('ps-release-at-once-');
       // ~1,000 plates a shard: each shard's slots span several whole pages
-      const reads = makeReads({ seed: 31, reads: 24_000, vehicles: 3_000, days: 4 });
-      const stored: StoredRead[] = [];
-      let engine: Engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
+      const { dir, cleanup, stored } = await sealedDataDir('ps-release-at-once-', 'pd-a', { seed: 31, reads: 24_000, vehicles: 3_000, days: 4 }, 6_000);
+      // no release but the ones made at the moment: the open's own and the idle ticks do nothing here
+      vi.spyOn(IdleRelease.prototype, 'release').mockImplementation(() => 0);
+      const engine: Engine = await openEngine({ dataDir: dir, threads: 0, openThreads, sealRows: 1e12, sealAgeMs: 0 });
       try {
-        for (let i = 0; i < reads.length; i += 6_000) {
-          stored.push(...(await engine.append('pd-a', reads.slice(i, i + 6_000))).stored);
-          await engine.seal('pd-a');
-        }
-        await engine.close();
-        // no release but the ones made at the moment: the open's own and the idle ticks do nothing here
-        vi.spyOn(IdleRelease.prototype, 'release').mockImplementation(() => 0);
-        engine = await openEngine({ dataDir: dir, threads: 0, openThreads, sealRows: 1e12, sealAgeMs: 0 });
         const arenas = (engine as unknown as { arenas: { arenas: readonly Arena[] } }).arenas.arenas;
         const shards = shardsOf(engine, 'pd-a');
         expect(shards.length).toBeGreaterThanOrEqual(4);
