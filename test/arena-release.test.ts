@@ -12,7 +12,7 @@ import { openEngine, type Engine } from '../src/engine/index.js';
 import type { SearchQuery, TenantScope } from '../src/model/query.js';
 import type { Read, StoredRead } from '../src/model/read.js';
 import { referenceSearch } from '../src/query/reference/index.js';
-import { kDay, kT0, makeReads, rng, tempDataDir } from './helpers/engine-data.js';
+import { kDay, kT0, makeReads, rng, sealedDataDir, tempDataDir } from './helpers/engine-data.js';
 import { internals } from './helpers/engine-internals.js';
 
 const canRelease = process.platform === 'linux' && libc() !== undefined;
@@ -270,17 +270,9 @@ describe('releasing while the pool searches', () => {
 
 describe('releasing at open', () => {
   it.runIf(canRelease)("gives the open's free pages back before the tenant dictionaries are built, and answers as the reference", async () => {
-    const { dir, cleanup } = await tempDataDir('ps-arena-release-open-');
-    const reads = makeReads({ seed: 7, reads: 40_000, vehicles: 500, days: 4 });
-    const stored: StoredRead[] = [];
-    let engine: Engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
+    const { dir, cleanup, stored } = await sealedDataDir('ps-arena-release-open-', 'pd-a', { seed: 7, reads: 40_000, vehicles: 500, days: 4 }, 10_000);
+    const engine: Engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
     try {
-      for (let i = 0; i < reads.length; i += 10_000) {
-        stored.push(...(await engine.append('pd-a', reads.slice(i, i + 10_000))).stored);
-        await engine.seal('pd-a');
-      }
-      await engine.close();
-      engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
       const inside = engine as unknown as { idleRelease: IdleRelease };
       // released by the open itself, not by the idle tick a second later
       expect(inside.idleRelease.releases).toBe(1);

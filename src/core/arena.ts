@@ -138,13 +138,15 @@ export class Arena {
    * Shrinks a region from alloc() to its first `bytes` (> 0), returning the tail to the arena: a shard
    * re-encoded after loading (src/store/shard-loader.ts) keeps only what it needs. A region at the top
    * gives the tail back to the bump pointer, so shards loaded one after another pack without holes.
+   * With `release`, the tail's whole OS pages are given back to the OS at once (src/core/page-release.ts),
+   * not at the next idle release: what a data dir's open does (ArenaSet.shrink); returns the bytes released.
    */
-  shrink(ptr: number, bytes: number): void {
+  shrink(ptr: number, bytes: number, release = false): number {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new Error(`arena ${this.index}: shrink of unknown pointer ${ptr}`);
     const keep = roundUp(bytes, 16);
     if (!(bytes > 0) || keep > size) throw new RangeError(`arena ${this.index}: cannot shrink a region of ${size} bytes to ${bytes}`);
-    if (keep === size) return;
+    if (keep === size) return 0;
     this.sizes.set(ptr, keep);
     this.usedBytes -= size - keep;
     this.frees++;
@@ -154,22 +156,44 @@ export class Arena {
       this.top = last.ptr;
       this.free_.pop();
     }
+    return release ? this.releaseAround(ptr + keep, ptr + size) : 0;
+  }
+
+  /**
+   * Gives back the whole pages of the free range that `[from, to)` (just freed) now lies in: coalesced with its
+   * free neighbours, or, above the top, up to `to` rounded up to a wasm page (nothing live is above the top), so
+   * the page a tail ends in goes too. Nothing has a reader there, and nothing can be allocated there before this
+   * synchronous call returns.
+   */
+  private releaseAround(from: number, to: number): number {
+    const buffer = this.memory.buffer;
+    if (from >= this.top) return releasePages(buffer, this.top, Math.min(buffer.byteLength, roundUp(to, kPageBytes)));
+    const list = this.free_;
+    let lo = 0, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.ptr <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    const r = list[lo - 1];
+    return r && r.ptr + r.bytes >= to ? releasePages(buffer, r.ptr, r.ptr + r.bytes) : releasePages(buffer, from, to);
   }
 
   /**
    * Frees `[from, to)` from the middle of a region from alloc() (16-aligned bounds inside it), which
    * becomes two regions: `[ptr, from)` and `[to, end)`; returns the second's pointer (-1 when `to` is the
    * region's end: a shrink). A shard whose plate slots are no longer read drops them this way without
-   * moving the lanes after them, which pool workers may be reading (src/store/shard-loader.ts).
+   * moving the lanes after them, which pool workers may be reading (src/store/shard-loader.ts). With
+   * `release`, the hole's whole OS pages are given back to the OS at once (as `shrink`'s).
    */
-  punch(ptr: number, from: number, to: number): number {
+  punch(ptr: number, from: number, to: number, release = false): number {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new Error(`arena ${this.index}: punch of unknown pointer ${ptr}`);
     if (from % 16 !== 0 || to % 16 !== 0 || !(ptr < from && from < to && to <= ptr + size)) {
       throw new RangeError(`arena ${this.index}: cannot punch [${from}, ${to}) out of a region of ${size} bytes at ${ptr}`);
     }
     if (to === ptr + size) {
-      this.shrink(ptr, from - ptr);
+      this.shrink(ptr, from - ptr, release);
       return -1;
     }
     this.sizes.set(ptr, from - ptr);
@@ -177,6 +201,7 @@ export class Arena {
     this.usedBytes -= to - from;
     this.frees++;
     this.insertFree(from, to - from);
+    if (release) this.releaseAround(from, to);
     return to;
   }
 
@@ -355,15 +380,15 @@ export class ArenaSet {
     return this.list.some((a) => a.reserve(bytes)) || (this.list.length === 0 && this.open().reserve(bytes));
   }
 
-  /** Arena.shrink for a region of this set; the region as it now is. */
-  shrink(region: Region, bytes: number): Region {
-    this.arena(region.arena).shrink(region.ptr, bytes);
+  /** Arena.shrink for a region of this set (with `release`, the tail's pages given back at once); the region as it now is. */
+  shrink(region: Region, bytes: number, release = false): Region {
+    this.arena(region.arena).shrink(region.ptr, bytes, release);
     return { ...region, bytes: Math.ceil(bytes / 16) * 16 };
   }
 
-  /** Arena.punch for a region of this set: the region as it now is, and the one after the hole (if any). */
-  punch(region: Region, from: number, to: number): { head: Region; tail: Region | undefined } {
-    const tail = this.arena(region.arena).punch(region.ptr, from, to);
+  /** Arena.punch for a region of this set (with `release`, the hole's pages given back at once): the region as it now is, and the one after the hole (if any). */
+  punch(region: Region, from: number, to: number, release = false): { head: Region; tail: Region | undefined } {
+    const tail = this.arena(region.arena).punch(region.ptr, from, to, release);
     return {
       head: { arena: region.arena, ptr: region.ptr, bytes: from - region.ptr },
       tail: tail < 0 ? undefined : { arena: region.arena, ptr: tail, bytes: region.ptr + region.bytes - tail },

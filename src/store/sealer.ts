@@ -52,9 +52,12 @@ function liveDaySources(view: LiveView, end: number): Map<number, ShardSource> {
  * converts shards of an older format (src/store/shard-migrate.ts), each conversion committed by the manifest.
  * With `pool`, the shards are checked and decrypted on its worker threads, a few in flight at once (each
  * holds its stored bytes until opened), while this thread parses and indexes the ones done; shards keep
- * manifest order. Two in flight per worker, plus two: with one each, the workers sat idle 30–50% of a 20M
- * open while this thread read the next files and parsed the last ones (20M: 1.7–2.5 s → 1.3–1.7 s under
- * load). The stored bytes are read into the arena region the shard keeps, so more in flight costs no memory.
+ * manifest order. One in flight per worker, plus two: each worker has the next shard queued behind the one it
+ * opens while this thread reads a third (with one each and no queue, the workers sat idle 30–50% of a 20M open
+ * while this thread read the next files and parsed the last ones). Not more: a shard in flight holds its stored
+ * bytes, and since the re-encodings moved to the workers (src/store/shard-reencode.ts) its region keeps only
+ * ~60 % of them once opened, so each shard waiting beyond the queue held ~30 MB that the open's peak RSS paid
+ * (two in flight per worker plus two: 712–736 MiB at 20M, this: 684–716; docs/storage-v2.md, "The open's peak").
  */
 export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: ShardOpenPool): Promise<void> {
   const objects = store.shardObjects;
@@ -71,13 +74,13 @@ export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: Sh
     while (next < entries.length) {
       const i = next++;
       try {
-        loaded[i] = await loadShard(arenas, objects, entries[i]!, store.keys, pool);
+        loaded[i] = await loadShard(arenas, objects, entries[i]!, store.keys, pool, true);
       } catch (err) {
         failed[i] = { file: objects.locate(entries[i]!.file), err };
       }
     }
   };
-  await Promise.all(Array.from({ length: pool ? 2 * pool.threads + 2 : 1 }, lane));
+  await Promise.all(Array.from({ length: pool ? pool.threads + 2 : 1 }, lane));
   const shards: LoadedShard[] = [];
   for (let i = 0; i < entries.length; i++) {
     const shard = loaded[i];

@@ -386,7 +386,10 @@ export class LoadedShard {
     const bytes = this.layout.dictCount * kPlateSlotBytes;
     if (bytes === 0) return;
     const from = this.view.ptr('slots');
-    const { head, tail } = this.arenas!.punch(this.regions_[0]!, from, from + bytes);
+    // their pages given back now, not at the next idle release: an install drops every covered shard's slots at
+    // once (5.6M slots, 88 MiB at a 20M open), which stayed resident beside the new dictionary until then and
+    // made the peak of the open's dictionary install (docs/storage-v2.md, "The open's peak")
+    const { head, tail } = this.arenas!.punch(this.regions_[0]!, from, from + bytes, true);
     this.regions_[0] = head;
     if (tail) this.regions_.push(tail);
     shardSlotsDropped.shards++;
@@ -561,9 +564,15 @@ export class LoadedShard {
  * Reads shard object `entry.file` of `objects` into `arenas` and verifies it against its manifest entry
  * (size, CRC32C) and its own metadata. Any failure frees what was allocated and throws a coded error
  * naming the shard (its ObjectStore.locate name). With `pool` (while a data dir opens), a sealed shard's
- * checksum and decryption run on a worker thread (src/store/shard-open-pool.ts).
+ * checksum and decryption run on a worker thread (src/store/shard-open-pool.ts). With `releaseTails` (a data
+ * dir's open), the pages of the region's tail that each shrink gives back are released to the OS at once
+ * (Arena.shrink): an open reads ~14 shards a few at a time, each into a region of its stored size that its
+ * re-encoding then shrinks by ~40 %, and the tails kept resident until the open's end were ~240 MiB of its
+ * peak RSS at 20M (docs/storage-v2.md, "The open's peak: the shrunk tails released at once").
  */
-export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry, keys?: DataKeys, pool?: ShardOpenPool): Promise<LoadedShard> {
+export async function loadShard(
+  arenas: ArenaSet, objects: ObjectStore, entry: ShardEntry, keys?: DataKeys, pool?: ShardOpenPool, releaseTails = false,
+): Promise<LoadedShard> {
   const regions: Region[] = [];
   const file = objects.locate(entry.file);
   try {
@@ -606,7 +615,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
         if (crc32c(view) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
         openSealedFile(file, view, key, new Uint8Array(memory.buffer), region.ptr, keys.cipher);
       }
-      region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(size / 64) * 64));
+      region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(size / 64) * 64), releaseTails);
       bytes = new Uint8Array(memory.buffer).subarray(region.ptr, region.ptr + size);
     } else {
       // plaintext (a data dir written before encryption at rest, until its migration rewrites it)
@@ -647,7 +656,7 @@ export async function loadShard(arenas: ArenaSet, objects: ObjectStore, entry: S
       lanes = reencodeLanes(view);
       if (lanes) view = new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header);
     }
-    if (lanes) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64));
+    if (lanes) region = regions[0] = arenas.shrink(region, Math.max(16, Math.ceil(view.bytes.length / 64) * 64), releaseTails);
     const { rows: _, ...labelLanes } = view.labelLanes();
     const { rows: __, ...cameraLanes } = view.cameraLanes();
     const layout: SegmentLayout = {

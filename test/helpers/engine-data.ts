@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { PlateMatch, ReadFilter, SearchQuery } from '../../src/model/query.js';
-import type { Read } from '../../src/model/read.js';
+import type { Read, StoredRead } from '../../src/model/read.js';
+import { openEngine, type Engine } from '../../src/engine/index.js';
 
 export const kDay = 86_400_000;
 export const kT0 = Date.UTC(2026, 10, 1);
@@ -159,4 +160,28 @@ export function searchQueryArb(plates: readonly string[], start = kT0, days = 3)
     filter: fc.oneof({ weight: 1, arbitrary: fc.constant<ReadFilter>({}) }, { weight: 3, arbitrary: filterArb(start, days) }),
     limit: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(10000)),
   }).map((q) => (q.plate === undefined ? { filter: q.filter, limit: q.limit } : q));
+}
+
+/** Appends `reads` to `tenant` `step` at a time, sealing after each step (a shard per day per step); answers what was stored. */
+export async function appendSealed(engine: Engine, tenant: string, reads: readonly Read[], step: number): Promise<StoredRead[]> {
+  const stored: StoredRead[] = [];
+  for (let i = 0; i < reads.length; i += step) {
+    stored.push(...(await engine.append(tenant, reads.slice(i, i + step))).stored);
+    await engine.seal(tenant);
+  }
+  return stored;
+}
+
+/**
+ * A fresh data dir whose `tenant` holds `spec`'s reads sealed `step` at a time (appendSealed, on the calling
+ * thread), closed: what a test of opening starts from.
+ */
+export async function sealedDataDir(prefix: string, tenant: string, spec: DataSpec, step: number): Promise<{ dir: string; cleanup: () => Promise<void>; stored: StoredRead[] }> {
+  const { dir, cleanup } = await tempDataDir(prefix);
+  const engine = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e12, sealAgeMs: 0 });
+  try {
+    return { dir, cleanup, stored: await appendSealed(engine, tenant, makeReads(spec), step) };
+  } finally {
+    await engine.close();
+  }
 }
