@@ -4,8 +4,8 @@
  * at 20M: a tenant-day shard holding one in eight of its tenant's plates (`--codes` of them, ids drawn from 8× as
  * many). Per form: 20,000 lower bounds at random values (findPlate, covered distances), 20,000 ids at random codes
  * (a hit's plate), the tenant pairs of a 10,000-entry hot list intersected with the map (pairsInShard), a gather of
- * every code (a broad pattern's covered distances), a walk over every code through the reader and one decoded a
- * chunk at a time (the covered hot-list probe). Each the least of 7 rounds of process CPU (other processes' load
+ * every code (a broad pattern's covered distances), a walk over every code through the reader (the covered hot-list
+ * probe) and one decoded a chunk at a time (`plateIdsInto`). Each the least of 7 rounds of process CPU (other processes' load
  * raises it less than wall time).
  *
  *   node dist/bench/plate-id-reads.js [--codes 400000] [--dist DIST]

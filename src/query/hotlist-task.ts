@@ -38,7 +38,7 @@ import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 import { pairsInShard, type TenantPairs } from './shard-pairs.js';
-import { idCursor, plateIdReader, plateIdsInto, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
+import { idCursor, plateIdReader, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -260,29 +260,8 @@ export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: nu
  */
 export function probeThrough(ix: HotlistIndex, slots: Uint8Array, ids: PlateIdLane, budget?: QueryBudget): ProbePairs {
   const pe = int32List(), pd = int32List(), pdist = int32List();
-  if (ids.count > 0) probe(ix, slots, ids.width === 0 ? walkedIds(ids) : plateIdReader(ids), ids.count, true, pe, pd, pdist, budget);
+  if (ids.count > 0) probe(ix, slots, plateIdReader(ids), ids.count, true, pe, pd, pdist, budget);
   return { entries: pe.done(), plates: pd.done(), distances: pdist.done() };
-}
-
-/** Codes an Elias–Fano map is decoded by for a probe walking every code (4 KiB of ids). */
-const kWalkChunk = 1024;
-
-/**
- * An Elias–Fano map's reader for a probe: a walk in code order decoded a chunk at a time in one pass over the
- * bitmap (`plateIdsInto`: ~half its reader's next-one path a code), any other code (a binary search an entry)
- * through `plateIdReader`.
- */
-function walkedIds(lane: PlateIdLane): IdAt {
-  const read = plateIdReader(lane), chunk = new Uint32Array(kWalkChunk);
-  let from = -kWalkChunk; // chunk holds codes [from, from + kWalkChunk)
-  return (d) => {
-    const k = d - from;
-    if (k >= 0 && k < kWalkChunk) return chunk[k]!;
-    if (k !== kWalkChunk) return read(d);
-    from = d;
-    plateIdsInto(lane, d, chunk);
-    return chunk[0]!;
-  };
 }
 
 /**

@@ -452,7 +452,7 @@ export function idCursor(lane: PlateIdLane): IdCursor {
  * Decodes codes lo, lo + 1, … of a stored map into `out` (as many as it holds, or up to the last code); returns how
  * many. An Elias–Fano map in one pass over its bitmap's ones from code lo's, as gatherById: ~2× the blocked form's
  * loop a code, where its reader's next-one path took ~4× (bench/RESULTS.md, "the Elias–Fano maps read through a
- * cursor"). A walk over every code in chunks: the covered hot-list probe (src/query/hotlist-task.ts).
+ * cursor"). `plateIdArray` is it from code 0.
  */
 export function plateIdsInto(lane: PlateIdLane, lo: number, out: Uint32Array): number {
   const m = Math.max(0, Math.min(out.length, lane.count - lo));
