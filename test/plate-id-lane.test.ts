@@ -5,7 +5,8 @@
  * bench/resident-breakdown.ts, docs/storage-v2.md "Where the resident bytes go", "Confidence by its values, the
  * code → id maps by Elias–Fano".
  *
- * The encoding against a plain array on random ascending maps (block spans at, below and past the limit); then an
+ * The encoding against a plain array on random ascending maps (block spans at, below and past the limit), and a
+ * cursor's lower bounds against a plain binary search over ascending, repeated and descending lookups; then an
  * engine whose shards read their plates through their tenant's dictionary by such maps, held to the plain
  * reference: every match mode (the tenant-wide match declined too, so patterns reach the covered shards' kernel
  * tasks through `CoveredDistances`), cursors walked to the end, hot lists both ways of the covered probe (the
@@ -23,11 +24,12 @@ import { parseReadId } from '../src/store/ids.js';
 import { coveredProbeCounts } from '../src/query/covered-probes.js';
 import { coveredDistanceCounts } from '../src/query/covered-distances.js';
 import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
-import { gatherById, idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
+import { gatherById, idCursor, idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdsInto, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
 import type { StoreEngine } from '../src/engine/store-engine.js';
 import { kDay, kT0, makeReads, rng } from './helpers/engine-data.js';
 import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
+import { pairsInShard } from '../src/query/shard-pairs.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 
 const kDefaultSpan = plateIdSpan.max;
@@ -136,6 +138,82 @@ describe('plate id maps as stored', () => {
     expect(wide).toBeGreaterThan(20);
     expect(ef, JSON.stringify({ narrow, wide, ef })).toBeGreaterThan(50);
     expect(gathered).toBeGreaterThan(50);
+  });
+
+  it('a cursor answers like a plain lower bound over ascending, repeated and descending lookups; chunks decode like the array; the tenant pairs mapped through it like a plain join', () => {
+    // per map: a sequence of lookups in runs that ascend (steps of 0 repeat the last value; small and large steps),
+    // each run starting again below the last value (the cursor's reset); values below the first id and past the last
+    const stepArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 2 ** 21 }));
+    const runArb = fc.record({ start: fc.integer({ min: -3, max: 2 ** 22 }), steps: fc.array(stepArb, { maxLength: 40 }) });
+    // the plain lower bound: the first code whose id is ≥ v, by a scan
+    const plainLowerBound = (ids: readonly number[], v: number) => {
+      const d = ids.findIndex((x) => x >= v);
+      return d < 0 ? ids.length : d;
+    };
+    let efMaps = 0, lookups = 0, resets = 0, pairsFound = 0;
+    fc.assert(
+      fc.property(idsArb, fc.array(runArb, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.nat(), (ids, runs, eliasFano, seed) => {
+        plateIdSpan.eliasFano = eliasFano;
+        const { width, bytes } = plateIdLayout(ids);
+        plateIdSpan.eliasFano = true;
+        if (width === 0) efMaps++;
+        const lane = writePlateIds(ids, new Uint8Array(new ArrayBuffer(bytes + 16), 0, bytes), width);
+        const cursor = idCursor(lane);
+        expect(cursor.count).toBe(ids.length);
+        const r = rng(seed);
+        let last = -Infinity;
+        for (const run of runs) {
+          // runs start near an id of the map half the time (a lookup that lands on an id, or just past it)
+          let v = r() < 0.5 && ids.length > 0 ? ids[Math.floor(r() * ids.length)]! + Math.floor(r() * 3) - 1 : run.start;
+          for (const step of [0, ...run.steps]) {
+            v += step;
+            if (v < last) resets++;
+            last = v;
+            const want = plainLowerBound(ids, v), got = cursor.atLeast(v);
+            expect(got, JSON.stringify({ v, width })).toBe(want);
+            if (got < ids.length) expect(cursor.at(got)).toBe(ids[got]);
+            // a code read between lookups, then the last answer's id again
+            if (ids.length > 0 && r() < 0.2) {
+              const d = Math.floor(r() * ids.length);
+              expect(cursor.at(d)).toBe(ids[d]);
+              if (got < ids.length) expect(cursor.at(got)).toBe(ids[got]);
+            }
+            lookups++;
+          }
+        }
+        // codes decoded from any code into arrays of any length (a probe's chunks), past the last code too
+        for (let k = 0; k < 3; k++) {
+          const lo = Math.floor(r() * (ids.length + 2)), out = new Uint32Array(1 + Math.floor(r() * 300)).fill(7);
+          const m = plateIdsInto(lane, lo, out), want = ids.slice(lo, lo + out.length);
+          expect(m).toBe(want.length);
+          expect([...out.subarray(0, m)]).toEqual(want);
+        }
+        // the tenant's pairs (plate ids ascending, repeated for several entries; some the map does not hold) joined
+        // with the map: the plain join keeps pair q with code d where ids[d] = its plate
+        const plates: number[] = [];
+        for (let k = 0, id = Math.floor(r() * 5); k < 60; k++, id += Math.floor(r() * (r() < 0.5 ? 4 : 400))) plates.push(ids.length > 0 && r() < 0.6 ? ids[Math.floor(r() * ids.length)]! : id);
+        plates.sort((a, b) => a - b);
+        const n = plates.length;
+        const tenant = { entries: Int32Array.from(plates, (_, q) => 1000 + q), plates: Int32Array.from(plates), distances: Int32Array.from(plates, (_, q) => q % 3) };
+        const got = pairsInShard(tenant, idCursor(lane));
+        const code = new Map(ids.map((id, d) => [id, d]));
+        const want = { entries: [] as number[], plates: [] as number[], distances: [] as number[] };
+        for (let q = 0; q < n; q++) {
+          const d = code.get(plates[q]!);
+          if (d === undefined) continue;
+          want.entries.push(tenant.entries[q]!);
+          want.plates.push(d);
+          want.distances.push(tenant.distances[q]!);
+        }
+        expect({ entries: [...got.entries], plates: [...got.plates], distances: [...got.distances] }).toEqual(want);
+        pairsFound += want.entries.length;
+      }),
+      { numRuns: 400, seed: 7302 },
+    );
+    expect(efMaps).toBeGreaterThan(50);
+    expect(resets).toBeGreaterThan(100);
+    expect(lookups).toBeGreaterThan(5000);
+    expect(pairsFound).toBeGreaterThan(2000);
   });
 
   it('a block spanning exactly the limit stays u16, one more goes u32 (Elias–Fano off)', () => {

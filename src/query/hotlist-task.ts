@@ -38,7 +38,7 @@ import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 import { pairsInShard, type TenantPairs } from './shard-pairs.js';
-import { plateIdReader, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
+import { idCursor, plateIdReader, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -481,7 +481,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   const pairs = task.pairs
     ?? (!through ? probeDictionary(task.index, buf, seg.dict, seg.dictCount, budget)
       : 'slots' in through ? probeThrough(task.index, through.slots, through.ids, budget)
-      : pairsInShard(through.pairs, plateIdReader(through.ids), through.ids.count));
+      : pairsInShard(through.pairs, idCursor(through.ids)));
   const nPairs = pairs.entries.length;
   if (nPairs === 0) return emptyHotlistResult();
   const D = pairs.plates;

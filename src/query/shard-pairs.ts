@@ -17,8 +17,8 @@
  * task finds each plate's rows by galloping forward from the last one. The order of the pairs changes no
  * answer: each entry's rows go to one bounded heap, whatever order its pairs come in (hotlist-task.ts).
  */
-import { gallopAtLeast, gallopFrom } from '../core/sorted-search.js';
-import type { IdAt } from '../store/plate-id-lane.js';
+import { gallopAtLeast } from '../core/sorted-search.js';
+import type { IdCursor } from '../store/plate-id-lane.js';
 import { int32List } from '../core/typed-list.js';
 import { ascendingOrder } from '../core/ascending-order.js';
 import type { ProbePairs } from './hotlist-task.js';
@@ -41,21 +41,27 @@ export function shareTenantPairs(pairs: ProbePairs): TenantPairs {
   return { entries, plates, distances };
 }
 
-/** The tenant's pairs (ascending by plate id) whose plate `ids` (a shard's ascending code → tenant id map, `m` codes) holds, in the shard's codes. */
-export function pairsInShard(tenant: TenantPairs, ids: IdAt, m: number): ProbePairs {
+/**
+ * The tenant's pairs (ascending by plate id) whose plate a shard's ascending code → id map holds (through `ids`, a
+ * cursor over it), in the shard's codes. Each pair's plate id is looked up at or after the last (the cursor keeps
+ * its place: an Elias–Fano map continues from the last answer's bit); a map id past the pair's skips the pairs
+ * below it by a gallop.
+ */
+export function pairsInShard(tenant: TenantPairs, ids: IdCursor): ProbePairs {
   const E = tenant.entries, P = tenant.plates, D = tenant.distances;
   const pe = int32List(), pd = int32List(), pdist = int32List();
-  const end = P.length;
-  let q = 0, c = 0;
-  while (q < end && c < m) {
-    const t = P[q]!, id = ids(c);
-    if (id < t) c = gallopFrom(m, c, (j) => ids(j) < t);
-    else if (id > t) q = gallopAtLeast(P, q, end, id);
+  const end = P.length, m = ids.count;
+  let q = 0;
+  while (q < end) {
+    const t = P[q]!, c = ids.atLeast(t);
+    if (c >= m) break;
+    const id = ids.at(c);
+    if (id > t) q = gallopAtLeast(P, q, end, id);
     else {
       pe.push(E[q]!);
       pd.push(c);
       pdist.push(D[q]!);
-      q++; // the next pair may be another entry's of the same plate: c stays
+      q++; // the next pair may be another entry's of the same plate: the cursor stays at c
     }
   }
   return { entries: pe.done(), plates: pd.done(), distances: pdist.done() };

@@ -26,17 +26,22 @@
  * ((position of the d-th one) − d) · 2^L + low[d]: the sample of d's group of 64 gives the position of its first
  * one, and the words after it are counted a popcount at a time (~2 words on those maps). A reader walking codes in
  * order (the hot-list probe over every code, plateIdArray) takes the next one after the last instead, and
- * gatherById decodes a range of codes in one pass. The blocked form stays for maps where it is smaller (a shard
- * holding most of its tenant's plates, ids nearly consecutive: L = 0), u32 where neither is.
+ * gatherById decodes a range of codes in one pass. A lower bound does not select: v's high part h = v >> L is the
+ * count of zeros before the ones of the codes whose ids share it, so it skips to the h-th zero (`efSeek`), and a
+ * query's ascending lookups in one map continue from the last one's bit (`idCursor`). The blocked form stays for
+ * maps where it is smaller (a shard holding most of its tenant's plates, ids nearly consecutive: L = 0), u32 where
+ * neither is.
  *
  * The blocked form: 2 + 4/256 B a shard plate instead of 4 when every block's ids span < 2^16 (the ids of
  * consecutive codes are close: a tenant-day shard holds a large share of its tenant's plates). The bases come first
  * so both arrays are aligned in a 16-aligned region. Every reader goes through `plateIdReader` (the loader, covered
  * distances and probes, the hot-list and cloned tasks on the pool's workers, the install's growth remap), which
  * hands back one closure per form, as `rowsReader` does for the postings lane; a searched map goes through
- * `idLowerBound`, a range of codes of a broad pattern through `gatherById`.
+ * `idLowerBound` (or an `idCursor`, for a query's ascending lookups), a range of codes of a broad pattern through
+ * `gatherById`.
  */
 import { kPackedMaxBits, packedLaneBytes, packedReader, writePacked } from '../core/packed-lanes.js';
+import { gallopFrom } from '../core/sorted-search.js';
 
 /** Codes per base: a power of two, so a code's base is `d >>> kIdBlockShift`. */
 export const kIdBlockShift = 8;
@@ -52,13 +57,13 @@ export type PlateIdWidth = 0 | 2 | 4;
  * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
  * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too.
  *
- * Elias–Fano is off by default: on bench:peers' data it saves 0.95 B/read (24.08 → 23.12) but its lookups out of
- * order (a lower bound walks up to 64 codes from a sample; a gallop selects from a sample at each step) made
- * `contains` 2.5–2.7× slower (0.019 → 0.051 ms at 2M, 0.23 → 0.65 ms at 20M: under 2× PostgreSQL's trigram index)
- * and the heavy hot list 14–50 % slower (bench/RESULTS.md, "Elias–Fano code → id maps: measured, off by default").
- * A cursor that keeps its place between lookups of a query would make it pay; until then the blocked form serves.
+ * Elias–Fano is on by default (bench:peers' 20M data: 24.08 → 23.12 B/read). It was off from stop 31 to the
+ * cursor (bench/RESULTS.md, "Elias–Fano code → id maps: measured, off by default"): a lower bound walked up to 64
+ * codes from a sample and a gallop selected from a sample at each step, and `contains` and the heavy hot list
+ * were slower for it. Lookups now go by the high parts (`efSeek`) and one query's ascending ones through a cursor
+ * (`idCursor`), at about the blocked form's cost (docs/storage-v2.md, "The Elias–Fano maps read through a cursor").
  */
-export const plateIdSpan = { max: 0xffff, eliasFano: false };
+export const plateIdSpan = { max: 0xffff, eliasFano: true };
 
 /** A map as stored: its region's bytes (a view of arena memory, shared with the pool's workers), codes and width. */
 export interface PlateIdLane {
@@ -193,32 +198,122 @@ function popcount(w: number): number {
 /** Index of the lowest bit set in `w` (≠ 0). */
 const lowestBit = (w: number) => 31 - Math.clz32(w & -w);
 
+/** Bits set in each byte, and `kByteSelect[b << 3 | r]`: the index of byte b's r-th set bit (r < its bits set). */
+const kBytePop = new Uint8Array(256);
+const kByteSelect = new Uint8Array(256 * 8);
+for (let b = 0; b < 256; b++) {
+  for (let i = 0; i < 8; i++) if (b & (1 << i)) kByteSelect[(b << 3) | kBytePop[b]!++] = i;
+}
+
 /**
- * An Elias–Fano map's reader: code d's one found from its group's sample (the words after it counted a popcount at
- * a time), or, for d one past the last code read, as the next one after that code's.
+ * Index of the r-th set bit (from 0) of `w` (r < popcount(w)): a byte at a time through the tables, ≤ 4 steps where
+ * clearing the lowest bit r times took up to 31 (~8 on these maps' words, 16 ones a word).
+ */
+function selectInWord(w: number, r: number): number {
+  for (let base = 0; ; base += 8, w >>>= 8) {
+    const b = w & 0xff, c = kBytePop[b]!;
+    if (r < c) return base + kByteSelect[(b << 3) | r]!;
+    r -= c;
+  }
+}
+
+/** Position of code d's one in an Elias–Fano map's bitmap: its group's sample, the words after it a popcount at a time. */
+function efSelect(p: EfParts, d: number): number {
+  const high = p.high;
+  const pos = p.samples[d >>> kEfSampleShift]!;
+  let r = d & ((1 << kEfSampleShift) - 1);
+  let wi = pos >>> 5, w = high[wi]! & (-1 << (pos & 31));
+  for (let c = popcount(w); r >= c; c = popcount(w)) {
+    r -= c;
+    w = high[++wi]!;
+  }
+  return wi * 32 + selectInWord(w, r);
+}
+
+/** Position of the first one at or after bit q of an Elias–Fano map's bitmap (one exists: q is at or before a code's). */
+function efNextOne(high: Uint32Array, q: number): number {
+  let wi = q >>> 5, w = high[wi]! & (-1 << (q & 31));
+  while (w === 0) w = high[++wi]!;
+  return wi * 32 + lowestBit(w);
+}
+
+/**
+ * A place in an Elias–Fano map's bitmap for a lower bound to start from: bit `q`, with `d` ones before it (so
+ * q − d zeros), every code before d of id < the value last searched for. (0, 0) is the start; a sample s gives
+ * (samples[s] + 1, 64 s + 1) when code 64 s is below the value.
+ */
+interface EfPlace {
+  q: number;
+  d: number;
+}
+
+/**
+ * The first code whose id is ≥ v (the map's count when none), from `at` (moved to the answer: bit q is then the
+ * answer's one, or a zero before it). A code's id is h · 2^L + low with h its high part, the zeros before its one;
+ * so the codes of ids ≥ v start among the ones right after the h-th zero, h = floor(v / 2^L), and only those ones
+ * (the codes of high part h: ~1 on these maps) are compared by their low bits. The h-th zero is found by skipping
+ * zeros a word at a time from `at`, after a binary search over the samples' high parts (no low bits read) when
+ * the next sample is below v: each lookup costs ~log2(samples) loads and a few words, and a lookup after a close
+ * one (ascending lookups from the same place: a cursor) only the words between them. Vigna's "next GEQ"
+ * (Quasi-succinct indices, WSDM 2013, 3.3), with the samples of ones standing in for the zeros' skip pointers.
+ */
+function efSeek(p: EfParts, n: number, v: number, at: EfPlace): number {
+  const { samples, high, low, scale } = p;
+  const h = Math.floor(v / scale), vl = v - h * scale;
+  let q = at.q, d = at.d;
+  if (d >= n) return n;
+  // past the next sample: the last sample below h, by its high part (its one's position less its code)
+  const S = samples.length;
+  let a = (d >>> kEfSampleShift) + 1;
+  if (a < S && samples[a]! - (a << kEfSampleShift) < h) {
+    let b = S - 1;
+    while (a < b) {
+      const mid = (a + b + 1) >>> 1;
+      if (samples[mid]! - (mid << kEfSampleShift) < h) a = mid;
+      else b = mid - 1;
+    }
+    q = samples[a]! + 1;
+    d = (a << kEfSampleShift) + 1;
+  }
+  // skip to just after the h-th zero (q − d zeros are before q already)
+  let need = h - (q - d);
+  if (need > 0) {
+    const words = high.length;
+    let wi = q >>> 5, w = ~high[wi]! & (-1 << (q & 31));
+    for (let c = popcount(w); need > c; c = popcount(w)) {
+      need -= c;
+      if (++wi >= words) {
+        at.q = words * 32;
+        at.d = n;
+        return n;
+      }
+      w = ~high[wi]!;
+    }
+    q = wi * 32 + selectInWord(w, need - 1) + 1;
+    d = q - h;
+  }
+  // the ones from q on until a zero are the codes of high part h (none when need < 0: code d's is above h)
+  if (need >= 0) {
+    while (d < n && ((high[q >>> 5]! >>> (q & 31)) & 1) === 1 && low(d) < vl) {
+      q++;
+      d++;
+    }
+  }
+  at.q = q;
+  at.d = d;
+  return d;
+}
+
+/**
+ * An Elias–Fano map's reader: code d's one found from its group's sample (`efSelect`), or, for d one past the last
+ * code read, as the next one after that code's.
  */
 function efReader(lane: PlateIdLane): IdAt {
-  const { samples, high, low, scale } = efParts(lane);
+  const p = efParts(lane);
+  const { high, low, scale } = p;
   let lastD = -2, lastPos = 0;
   return (d) => {
-    let pos: number;
-    if (d === lastD + 1) {
-      // the next one after the last code's
-      pos = lastPos + 1;
-      let wi = pos >>> 5, w = high[wi]! & (-1 << (pos & 31));
-      while (w === 0) w = high[++wi]!;
-      pos = wi * 32 + lowestBit(w);
-    } else {
-      pos = samples[d >>> kEfSampleShift]!;
-      let r = d & ((1 << kEfSampleShift) - 1);
-      let wi = pos >>> 5, w = high[wi]! & (-1 << (pos & 31));
-      for (let c = popcount(w); r >= c; c = popcount(w)) {
-        r -= c;
-        w = high[++wi]!;
-      }
-      for (; r > 0; r--) w &= w - 1;
-      pos = wi * 32 + lowestBit(w);
-    }
+    const pos = d === lastD + 1 ? efNextOne(high, lastPos + 1) : d === lastD ? lastPos : efSelect(p, d);
     lastD = d;
     lastPos = pos;
     return (pos - d) * scale + low(d);
@@ -251,9 +346,10 @@ export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint
   let differ = 0;
   if (lane.width === 0) {
     if (lo >= hi) return 0;
-    const { high, low, scale } = efParts(lane);
-    // code lo's one through the reader, then every next one: w holds the bits of word wi not yet taken
-    const first = (efReader(lane)(lo) - low(lo)) / scale + lo;
+    const p = efParts(lane);
+    const { high, low, scale } = p;
+    // code lo's one, then every next one: w holds the bits of word wi not yet taken
+    const first = efSelect(p, lo);
     let wi = first >>> 5, w = high[wi]! & (-1 << (first & 31));
     for (let c = lo; c < hi; c++) {
       while (w === 0) w = high[++wi]!;
@@ -291,26 +387,13 @@ export function gatherById(lane: PlateIdLane, lo: number, hi: number, byId: Uint
 
 /**
  * The first code in [lo, n) whose id is ≥ v (n when none) in the stored map `lane`, read through `at` (its reader).
- * Blocked and u32 maps: a binary search over `at`. An Elias–Fano map: a binary search over its samples (code 64 s's
- * id is (samples[s] − 64 s) · 2^L + low[64 s]: no select), then the codes after the last sample below v walked in
- * order (at most 64, each the next one after the last: the reader's walk), instead of ~log2(n) selects.
+ * Blocked and u32 maps: a binary search over `at`. An Elias–Fano map: `efSeek` from the start (the samples' high
+ * parts, then the words to v's high part), the codes' ids ascending so that the answer from lo is the larger of lo
+ * and the answer from 0.
  */
 export function idLowerBound(lane: PlateIdLane, at: IdAt, v: number, lo = 0): number {
   const n = lane.count;
-  if (lane.width === 0 && lo < n) {
-    const { shape, samples, low, scale } = efParts(lane);
-    const sampleId = (s: number) => (samples[s]! - (s << kEfSampleShift)) * scale + low(s << kEfSampleShift);
-    // the last sample at or after lo's group whose id is below v (lo's group when none is)
-    let a = lo >>> kEfSampleShift, b = shape.samples - 1;
-    while (a < b) {
-      const mid = (a + b + 1) >>> 1;
-      if (sampleId(mid) < v) a = mid;
-      else b = mid - 1;
-    }
-    let c = Math.max(lo, a << kEfSampleShift);
-    while (c < n && at(c) < v) c++;
-    return c;
-  }
+  if (lane.width === 0 && lo < n) return Math.max(lo, efSeek(efParts(lane), n, v, { q: 0, d: 0 }));
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -320,9 +403,80 @@ export function idLowerBound(lane: PlateIdLane, at: IdAt, v: number, lo = 0): nu
   return lo;
 }
 
+/**
+ * A map read by one query in ascending lookups (the tenant pairs' plate ids against a shard's map: pairsInShard).
+ * `atLeast(v)` is `idLowerBound(v)` from code 0, and `at` the reader; the cursor keeps its place, so a lookup after
+ * a close one costs only the distance between them: an Elias–Fano map continues from the last answer's bit (the
+ * words to v's high part, or the samples when past the next one); a blocked or u32 map gallops from the last
+ * answer. A lookup below the last one starts again from code 0 (Elias–Fano) or gallops back (the others): any order
+ * answers right, ascending is fast.
+ */
+export interface IdCursor {
+  readonly count: number;
+  /** The first code whose id is ≥ v (count when none). */
+  atLeast(v: number): number;
+  /** Code d's id (d < count). */
+  at: IdAt;
+}
+
+export function idCursor(lane: PlateIdLane): IdCursor {
+  const n = lane.count, read = plateIdReader(lane);
+  if (lane.width === 0) {
+    const p = efParts(lane), place: EfPlace = { q: 0, d: 0 };
+    const { high, low, scale } = p;
+    let last = -Infinity;
+    return {
+      count: n,
+      // the last answer's id from its place (its one is the first at or after bit q), without a select
+      at: (d) => (d === place.d ? (efNextOne(high, place.q) - d) * scale + low(d) : read(d)),
+      atLeast(v) {
+        if (v < last) place.q = place.d = 0;
+        last = v;
+        return efSeek(p, n, v, place);
+      },
+    };
+  }
+  let c = 0;
+  return {
+    count: n,
+    at: read,
+    atLeast(v) {
+      if (n === 0) return 0;
+      c = gallopFrom(n, Math.min(c, n - 1), (j) => read(j) < v);
+      return c;
+    },
+  };
+}
+
+/**
+ * Decodes codes lo, lo + 1, … of a stored map into `out` (as many as it holds, or up to the last code); returns how
+ * many. An Elias–Fano map in one pass over its bitmap's ones from code lo's, as gatherById: ~2× the blocked form's
+ * loop a code, where its reader's next-one path took ~4× (bench/RESULTS.md, "the Elias–Fano maps read through a
+ * cursor"). `plateIdArray` is it from code 0.
+ */
+export function plateIdsInto(lane: PlateIdLane, lo: number, out: Uint32Array): number {
+  const m = Math.max(0, Math.min(out.length, lane.count - lo));
+  if (m === 0) return 0;
+  if (lane.width === 0) {
+    const p = efParts(lane);
+    const { high, low, scale } = p;
+    const first = efSelect(p, lo);
+    let wi = first >>> 5, w = high[wi]! & (-1 << (first & 31));
+    for (let k = 0, c = lo; k < m; k++, c++) {
+      while (w === 0) w = high[++wi]!;
+      out[k] = (wi * 32 + lowestBit(w) - c) * scale + low(c);
+      w &= w - 1;
+    }
+    return m;
+  }
+  const at = plateIdReader(lane);
+  for (let k = 0; k < m; k++) out[k] = at(lo + k);
+  return m;
+}
+
 /** Every id of a stored map, in code order (the install's growth remap; tests). */
 export function plateIdArray(lane: PlateIdLane): Uint32Array {
-  const at = plateIdReader(lane), out = new Uint32Array(lane.count);
-  for (let d = 0; d < out.length; d++) out[d] = at(d);
+  const out = new Uint32Array(lane.count);
+  plateIdsInto(lane, 0, out);
   return out;
 }
