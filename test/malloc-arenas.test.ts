@@ -106,7 +106,7 @@ describe.skipIf(!kLinuxGlibc)('fixMallocThresholds', () => {
     const fixed = topChild(['--fix']);
     expect(fixed.fixed).toBe(true);
     expect(fixed.threadArenas).toBeLessThanOrEqual(12 * MiB);
-  }, 60_000);
+  }, 120_000);
 
   it("leaves an operator's own setting alone", () => {
     expect(fixMallocThresholds({ MALLOC_TRIM_THRESHOLD_: '1048576' })).toBe(false);
@@ -116,5 +116,5 @@ describe.skipIf(!kLinuxGlibc)('fixMallocThresholds', () => {
     const set = topChild(['--fix'], { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728' });
     expect(set.fixed).toBe(false);
     expect(set.threadArenas).toBeGreaterThanOrEqual(40 * MiB);
-  }, 60_000);
+  }, 120_000);
 });
