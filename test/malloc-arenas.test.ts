@@ -4,11 +4,16 @@
  * each starts worker threads that allocate buffers below the mmap threshold, and counts glibc's thread
  * arenas in its own /proc/self/maps before and after (each one a 64 MiB-aligned heap of at most 64 MiB,
  * read-write from its start). The same child without the cap is the control: it must make several.
+ *
+ * `fixMallocThresholds` (child: test/helpers/malloc-top-child.mjs): a worker frees a mapped 30 MiB buffer (glibc's
+ * dynamic thresholds rise to 30 / 60 MiB), then allocates 48 MiB of 512 KiB buffers, which now come from its arena,
+ * and frees them; the main thread calls malloc_trim(0) and reads its thread arenas' resident bytes. Without the fix the freed top of the worker's heap
+ * stays resident (the control); with it, it went back at the free.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { capMallocArenas } from '../src/core/malloc-arenas.js';
+import { capMallocArenas, fixMallocThresholds } from '../src/core/malloc-arenas.js';
 import { kRepoRoot } from './helpers/server.js';
 
 const kLinuxGlibc = process.platform === 'linux' && (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime !== undefined;
@@ -78,4 +83,38 @@ describe.skipIf(!kLinuxGlibc)('capMallocArenas', () => {
     expect(set.capped).toBe(false);
     expect(set.made).toBeGreaterThanOrEqual(3);
   }, 60_000);
+});
+
+// The child (test/helpers/malloc-top-child.mjs): caps the arenas, optionally fixes the thresholds, then the worker's allocations above.
+const kTopChild = join(kRepoRoot, 'test/helpers/malloc-top-child.mjs');
+
+function topChild(args: string[], env: NodeJS.ProcessEnv = {}): { fixed: boolean; threadArenas: number } {
+  const out = execFileSync(process.execPath, [kTopChild, ...args], {
+    encoding: 'utf8', env: { ...process.env, MALLOC_ARENA_MAX: undefined, GLIBC_TUNABLES: undefined, MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined, ...env },
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as { fixed: boolean; threadArenas: number };
+}
+
+describe.skipIf(!kLinuxGlibc)('fixMallocThresholds', () => {
+  const MiB = 2 ** 20;
+
+  it("a thread heap's freed top goes back at the free; with glibc's dynamic thresholds it stays, trimmed or not", () => {
+    const dynamic = topChild([]);
+    expect(dynamic.fixed).toBe(false);
+    // the control: 48 MiB freed at the top of the worker's heap, below the risen 60 MiB trim threshold
+    expect(dynamic.threadArenas).toBeGreaterThanOrEqual(40 * MiB);
+    const fixed = topChild(['--fix']);
+    expect(fixed.fixed).toBe(true);
+    expect(fixed.threadArenas).toBeLessThanOrEqual(12 * MiB);
+  }, 120_000);
+
+  it("leaves an operator's own setting alone", () => {
+    expect(fixMallocThresholds({ MALLOC_TRIM_THRESHOLD_: '1048576' })).toBe(false);
+    expect(fixMallocThresholds({ MALLOC_MMAP_THRESHOLD_: '1048576' })).toBe(false);
+    expect(fixMallocThresholds({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1048576' })).toBe(false);
+    // the operator's thresholds: 32 MiB chunks from the arenas, a heap's top kept up to 128 MiB
+    const set = topChild(['--fix'], { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728' });
+    expect(set.fixed).toBe(false);
+    expect(set.threadArenas).toBeGreaterThanOrEqual(40 * MiB);
+  }, 120_000);
 });

@@ -3,7 +3,7 @@
  * `platesearch`: the command line of API.md. Each command lives in src/cli/commands/<name>.ts and is
  * loaded only when called, so `gen` does not pay for the server's imports.
  */
-import { capMallocArenas } from '../core/malloc-arenas.js';
+import { capMallocArenas, fixMallocThresholds } from '../core/malloc-arenas.js';
 import { isPlatesearchError } from '../errors.js';
 import type { Command } from './command.js';
 
@@ -21,6 +21,8 @@ const kCommands: Record<string, () => Promise<{ command: Command }>> = {
 
 // the commands that open an engine, and with it its threads: their malloc arenas are capped first
 const kEngineCommands = new Set(['serve', 'demo', 'ingest', 'export']);
+// the long-lived servers: glibc's thresholds fixed, so what their worker threads free at a heap's top goes back
+const kServerCommands = new Set(['serve', 'demo']);
 
 async function loadAll(): Promise<Array<[string, Command]>> {
   const out: Array<[string, Command]> = [];
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (kEngineCommands.has(name)) capMallocArenas();
+  if (kServerCommands.has(name)) fixMallocThresholds();
   return command.run(rest);
 }
 

@@ -4,10 +4,12 @@
  * needed for a correct answer: where there is no glibc (macOS, musl), or koffi does not load, `libc()` is
  * undefined and every caller goes on without.
  *
- *   mallopt   glibc's malloc parameters, settable after start (src/core/malloc-arenas.ts)
+ *   mallopt   glibc's malloc parameters, settable after start: the arena cap, the mmap and trim thresholds
+ *             (src/core/malloc-arenas.ts)
  *   madvise   advice on a range of this process's memory (page prefaulting: src/core/page-populate.ts; freed
  *             arena pages given back: src/core/page-release.ts)
- *   malloc_trim  glibc's free memory given back to the OS, every malloc arena's (src/core/idle-release.ts)
+ *   malloc_trim  glibc's free memory given back to the OS: every arena's free chunks, the main arena's top (not a
+ *             thread heap's: src/core/malloc-arenas.ts), src/core/idle-release.ts
  */
 import { createRequire } from 'node:module';
 
