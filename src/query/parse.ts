@@ -179,20 +179,28 @@ function parseMatchOptions(body: Body): MatchOptions {
   return opts;
 }
 
-/** Normalises one pattern and resolves its effective match mode; `field` names it in errors. */
-export function parsePlateMatch(raw: unknown, opts: MatchOptions, field: string): PlateMatch {
-  if (typeof raw !== 'string') throw BadInput(`${field} must be a string`, { field });
-  const pattern = normalisePattern(raw);
-  const significant = pattern.replaceAll('*', '').length;
-  if (pattern.length === 0) throw BadInput(`${field} is empty after normalisation`, { field });
-  if (significant > kMaxPlateLength) {
-    throw BadInput(`${field} has more than ${kMaxPlateLength} characters besides "*"`, { field });
+/** A plate pattern's error, naming the field (`plates[7]` when it is entry `index` of the list `field`). */
+function badPattern(field: string, index: number | undefined, why: string): never {
+  const name = index === undefined ? field : `${field}[${index}]`;
+  throw BadInput(`${name}${why}`, { field: name });
+}
+
+/**
+ * Normalises one pattern and resolves its effective match mode. `field` names it in errors; `index`, when
+ * given, is its place in the list `field`: the name `plates[7]` is made only for an error, not once for each
+ * of a hot list's entries.
+ */
+export function parsePlateMatch(raw: unknown, opts: MatchOptions, field: string, index?: number): PlateMatch {
+  if (typeof raw !== 'string') badPattern(field, index, ' must be a string');
+  const pattern = normalisePattern(raw as string);
+  if (pattern.length === 0) badPattern(field, index, ' is empty after normalisation');
+  // only a pattern longer than a plate can have too many characters besides "*"
+  if (pattern.length > kMaxPlateLength && pattern.replaceAll('*', '').length > kMaxPlateLength) {
+    badPattern(field, index, ` has more than ${kMaxPlateLength} characters besides "*"`);
   }
   const wild = hasWildcard(pattern);
   const mode: MatchMode = opts.match ?? (wild ? 'wildcard' : 'exact');
-  if (wild && mode !== 'wildcard') {
-    throw BadInput(`${field}: "?" and "*" need match "wildcard"`, { field });
-  }
+  if (wild && mode !== 'wildcard') badPattern(field, index, ': "?" and "*" need match "wildcard"');
   return {
     pattern,
     mode,
@@ -238,7 +246,7 @@ export function parseHotlistSearchRequest(input: unknown): { query: HotlistQuery
   const seen = new Set<string>();
   const entries: PlateMatch[] = [];
   for (let i = 0; i < plates.length; i++) {
-    const entry = parsePlateMatch(plates[i], opts, `plates[${i}]`);
+    const entry = parsePlateMatch(plates[i], opts, 'plates', i);
     if (seen.has(entry.pattern)) continue;
     seen.add(entry.pattern);
     entries.push(entry);
