@@ -59,8 +59,8 @@ function methodNotes(o: PeersOptions, loads: readonly LoadReport[], quiet: strin
   const notes = [
     'Every load first, then one quiet state for every system before any is timed: PostgreSQL CHECKPOINTed (when ' +
       'run), `sync`, then a wait until the kernel\'s Dirty + Writeback pages are ≤ 64 MiB (bench/peers/quiesce.ts; ' +
-      'until 2026-12-04 the queries began while PostgreSQL\'s load was still being written back, and the engine, ' +
-      'timed first in every row, paid for it: issue 12). ' + (quiet ? `This run: ${quiet}.` : 'This run: skipped (--no-quiesce).'),
+      'until 2026-12-04 the queries began 2 s after PostgreSQL\'s load returned, its writes still dirty in the kernel, ' +
+      'with our engine timed first in every row: issue 12). ' + (quiet ? `This run: ${quiet}.` : 'This run: skipped (--no-quiesce).'),
     `Ours: \`openEngine({threads: ${o.threads}})\`, reads appended per tenant in batches of ${o.batch.toLocaleString('en-US')}, ` +
       'then `seal()`, then the days sealed in pieces merged (`compact()`) and the tenant plate dictionaries built; ' +
       'queries through `search` / `searchHotlist` in process. Load time = time inside append + seal + that settling.',

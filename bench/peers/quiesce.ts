@@ -1,12 +1,13 @@
 /**
  * The machine brought to one quiet state after every load and before any system is timed (issue 12).
  *
- * Loading PostgreSQL at 20M writes ~10 GB (heap, four indexes, WAL, VACUUM's hint bits) through the page cache
- * with fsync off, so when its load returns gigabytes are still dirty in the kernel and in shared_buffers. The
- * kernel's flusher threads then write them back for minutes, on the same two cores as the timed queries.
- * Whatever runs first after the load is timed inside that writeback; in the harness that was always our engine
- * (it is first in every query's row), and its sub-millisecond rows read 3–5× slower than in a run without
- * PostgreSQL (bench/RESULTS.md, issue 12's pg-bench section, has the measurements).
+ * Loading PostgreSQL at 20M writes gigabytes (heap, four indexes, WAL, VACUUM's hint bits) through the page
+ * cache with fsync off, so when its load returns 1.4–1.5 GB are still dirty in the kernel (measured), and more in
+ * shared_buffers. The kernel writes them back on its own schedule (30 s later, in ~5 s on a fast disk; longer in
+ * one of this VM's slow disk phases, not measured), on the same two cores as the timed queries, and whatever is
+ * timed meanwhile shares the machine with it: before this step, our engine, first in every row (issue 12: a quiet
+ * `--pg` run had our sub-millisecond rows 3–5× slower than a run without PostgreSQL; bench/RESULTS.md's pg-bench
+ * section has what was and was not reproduced).
  *
  *   CHECKPOINT (PostgreSQL's dirty buffers to the OS) ─► sync (the OS's dirty pages to the disk)
  *     ─► wait until /proc/meminfo Dirty + Writeback ≤ kDrainedBytes (what other processes keep writing)
