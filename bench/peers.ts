@@ -6,6 +6,7 @@
  *   generate (src/gen) ─► engine.append per tenant in large batches, seal ─► spill file (rows + engine ids)
  *                                                                              ├─► DuckDB appender, CHECKPOINT
  *                                                                              └─► PostgreSQL COPY, indexes, VACUUM ANALYZE
+ *   quiesce: PostgreSQL CHECKPOINT, sync, the kernel's dirty pages drained (bench/peers/quiesce.ts)
  *   query set (from a sample of the data) ─► each system: warm-up + median of --runs ─► compare ─► report
  *
  * One concept per file in bench/peers/: options, data sample, query set, SQL translation, each peer, the
@@ -29,6 +30,8 @@ import { ReferenceSubject, type BenchSubject } from './peers/reference-subject.j
 import { machineDescription, queryRow, renderSection, writeJson, writeSection, type QueryRow, type RunInfo } from './peers/report.js';
 import { SpillWriter } from './peers/spill.js';
 import { timeRuns } from './peers/timing.js';
+import { probe, probedQueries } from './peers/probe.js';
+import { describeQuiesce, quiesce } from './peers/quiesce.js';
 import { shardSlotsDropped } from '../src/store/shard-loader.js';
 
 // Distinct vehicles per read: issue 3's data set has 2M vehicles in 20M reads.
@@ -52,8 +55,12 @@ function clip(plan: string): string {
 }
 
 /** How each system was set up and asked, for the report (so the figures can be judged and reproduced). */
-function methodNotes(o: PeersOptions, loads: readonly LoadReport[]): string[] {
+function methodNotes(o: PeersOptions, loads: readonly LoadReport[], quiet: string | undefined): string[] {
   const notes = [
+    'Every load first, then one quiet state for every system before any is timed: PostgreSQL CHECKPOINTed (when ' +
+      'run), `sync`, then a wait until the kernel\'s Dirty + Writeback pages are ≤ 64 MiB (bench/peers/quiesce.ts; ' +
+      'until 2026-12-04 the queries began 2 s after PostgreSQL\'s load returned, its writes still dirty in the kernel, ' +
+      'with our engine timed first in every row: issue 12). ' + (quiet ? `This run: ${quiet}.` : 'This run: skipped (--no-quiesce).'),
     `Ours: \`openEngine({threads: ${o.threads}})\`, reads appended per tenant in batches of ${o.batch.toLocaleString('en-US')}, ` +
       'then `seal()`, then the days sealed in pieces merged (`compact()`) and the tenant plate dictionaries built; ' +
       'queries through `search` / `searchHotlist` in process. Load time = time inside append + seal + that settling.',
@@ -121,6 +128,13 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     log(`engine: ${(engineLoad.loadMs / 1000).toFixed(1)} s, ${engineLoad.bytesPerRead.toFixed(1)} B/read resident (${engineLoad.bytesWhat}); ` +
       `RSS +${(engineLoad.details.rssDeltaBytes! / engineLoad.reads).toFixed(1)} B/read`);
 
+    const queries = selectQueries(buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy, heavy }), o.only);
+    const probeAt = async (phase: string) => {
+      if (!o.probe) return;
+      for (const line of await probe(engine, probedQueries(queries))) log(`probe ${phase}: ${line}`);
+    };
+    await probeAt('after the engine load');
+
     // 2. DuckDB, then PostgreSQL, from the spill file.
     const duck = await DuckdbPeer.open(work, o.threads);
     peers.push(duck);
@@ -128,6 +142,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     const duckLoad = await duck.load(spill.path, spill.escaped);
     loads.push(duckLoad);
     log(`duckdb: ${(duckLoad.loadMs / 1000).toFixed(1)} s, ${duckLoad.bytesPerRead.toFixed(1)} B/read`);
+    await probeAt('after the DuckDB load');
     let pgVersion: string | null = null;
     let pgPeer: PostgresPeer | undefined;
     if (o.pg) {
@@ -139,12 +154,19 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       const pgLoad = await pgPeer.load(spill.path);
       loads.push(pgLoad);
       log(`postgres: ${(pgLoad.loadMs / 1000).toFixed(1)} s, ${pgLoad.bytesPerRead.toFixed(1)} B/read`);
+      await probeAt('after the PostgreSQL load');
     }
     if (!o.keep) rmSync(spill.path, { force: true });
-    notes.push(...methodNotes(o, loads));
+    let quiet: string | undefined;
+    if (o.quiesce) {
+      log('quiesce: CHECKPOINT, sync, wait for the dirty pages to drain');
+      const q = await quiesce({ checkpoint: async () => void (await pgPeer?.checkpoint()), afterStep: (st) => probeAt(`after ${st.step}`) });
+      quiet = describeQuiesce(q);
+      log(`quiesce: ${quiet}`);
+    }
+    notes.push(...methodNotes(o, loads, quiet));
 
     // 3. The queries.
-    const queries = selectQueries(buildQuerySet(sample, { seed: o.seed, hotlistExact: o.hotlistExact, hotlistFuzzy: o.hotlistFuzzy, heavy }), o.only);
     if (o.only.length > 0) log(`--only ${o.only.join(',')}: ${queries.map((q) => q.name).join('; ')}`);
     const rows: QueryRow[] = [];
     for (const q of queries) {
@@ -160,7 +182,8 @@ async function run(o: PeersOptions, command: string): Promise<number> {
           const runs = t.runsMs.length < o.runs ? ` (${t.runsMs.length} of ${o.runs} runs: time budget)` : '';
           // the engine's runs each (a spike in one run shows here), and the slot leases taken meanwhile (a
           // covered shard's slots gathered back: only the tenant dictionary's rebuild leases since plate-ids5)
-          const each = p.name === 'engine' ? ` [runs ${t.runsMs.map((x) => x.toFixed(2)).join(', ')}; slot leases ${shardSlotsDropped.leases}]` : '';
+          const each = p.name === 'engine' ? ` [runs ${t.runsMs.map((x) => x.toFixed(2)).join(', ')}; CPU ${t.cpuMsPerRun.toFixed(3)} ms and ` +
+            `${t.faultsPerRun.toFixed(1)} page faults a run; slot leases ${shardSlotsDropped.leases}]` : '';
           log(`  ${p.name.padEnd(8)} ${fmt(t.medianMs).padStart(12)}  ${describeAnswer(t.result)}${runs}${each}`);
           if (runs) notes.push(`${q.name}: ${p.name} timed ${t.runsMs.length} of ${o.runs} runs (--budget ${o.budgetMs / 1000} s); runs ${t.runsMs.map((x) => x.toFixed(0)).join(', ')} ms.`);
           if (o.explain && p.explain) log(`  ${p.name} plan:\n${clip(await p.explain(q))}`);

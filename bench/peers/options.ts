@@ -30,6 +30,10 @@ export interface PeersOptions {
    * every query. Data and loads are the same as a full run, so the rows are comparable with one.
    */
   only: string[];
+  /** CHECKPOINT, sync and drain the kernel's dirty pages between the loads and the queries (quiesce.ts). */
+  quiesce: boolean;
+  /** Time the engine's small queries at each phase (probe.ts), to stderr. */
+  probe: boolean;
 }
 
 export const kUsage = `usage: node dist/bench/peers.js [options]
@@ -57,6 +61,10 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
                      and the loads are those of a full run. Refused if a word matches no query.
                      With --only, --out and --markdown default to "-" (a partial run does not overwrite
                      the full run's results unless given a file).
+  --no-quiesce       skip the quiet state between the loads and the queries (PostgreSQL CHECKPOINT, sync,
+                     the kernel's dirty pages drained): the method before 2026-12-04, for comparison
+  --probe            time our engine's exact-all-time, contains and busy-exact rows after each load and
+                     each quiesce step (median of 31, CPU, faults; to stderr)
 Exits 1 if any answer differs between the systems, 2 on bad options.`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -95,6 +103,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
       'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' }, only: { type: 'string' },
+      'no-quiesce': { type: 'boolean' }, probe: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -128,5 +137,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     keep: values.keep ?? false,
     explain: values.explain ?? false,
     only,
+    quiesce: !(values['no-quiesce'] ?? false),
+    probe: values.probe ?? false,
   };
 }
