@@ -57,13 +57,13 @@ export type PlateIdWidth = 0 | 2 | 4;
  * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
  * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too.
  *
- * Elias–Fano is on by default (bench:peers' 20M data: 24.08 → 23.12 B/read). It was off from stop 31 to the
- * cursor (bench/RESULTS.md, "Elias–Fano code → id maps: measured, off by default"): a lower bound walked up to 64
- * codes from a sample and a gallop selected from a sample at each step, and `contains` and the heavy hot list
- * were slower for it. Lookups now go by the high parts (`efSeek`) and one query's ascending ones through a cursor
- * (`idCursor`), at about the blocked form's cost (docs/storage-v2.md, "The Elias–Fano maps read through a cursor").
+ * Elias–Fano is off by default. With it, bench:peers' 20M data is 23.12 B/read instead of 24.08, and lookups go by
+ * the high parts (`efSeek`) and one query's ascending ones through a cursor (`idCursor`; docs/storage-v2.md, "The
+ * Elias–Fano maps read through a cursor"), but the hot list's covered probe still reads each code at ~4× the blocked
+ * form's cost: at 20M the 100k exact hot list took 853 → 1,053 ms of CPU with it, under 2× DuckDB (bench/RESULTS.md,
+ * "Stop 32's end"). A walk of the probe's codes decoded a block at a time would let it back on.
  */
-export const plateIdSpan = { max: 0xffff, eliasFano: true };
+export const plateIdSpan = { max: 0xffff, eliasFano: false };
 
 /** A map as stored: its region's bytes (a view of arena memory, shared with the pool's workers), codes and width. */
 export interface PlateIdLane {
