@@ -24,6 +24,11 @@ export function normalisePlate(raw: string): string {
   return out;
 }
 
+/** A plate character or a wildcard, `?` (63) or `*` (42): what a normal pattern is made of. */
+function isPatternCode(c: number): boolean {
+  return isPlateCode(c) || c === 63 || c === 42;
+}
+
 function isNormalPlate(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (!isPlateCode(s.charCodeAt(i))) return false;
   return true;
@@ -38,18 +43,13 @@ export function normalisePattern(raw: string): string {
   for (let i = 0; i < raw.length; i++) {
     let c = raw.charCodeAt(i);
     if (c >= 97 && c <= 122) c -= 32;
-    if (isPlateCode(c) || c === 63 /* ? */ || c === 42 /* * */) {
-      out += String.fromCharCode(c);
-    }
+    if (isPatternCode(c)) out += String.fromCharCode(c);
   }
   return out;
 }
 
 function isNormalPattern(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!isPlateCode(c) && c !== 63 && c !== 42) return false;
-  }
+  for (let i = 0; i < s.length; i++) if (!isPatternCode(s.charCodeAt(i))) return false;
   return true;
 }
 
