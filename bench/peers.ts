@@ -21,9 +21,10 @@ import { describeAnswer, differenceBetween, type Answer } from './peers/answer.j
 import { DataSample } from './peers/data-sample.js';
 import { withHeavyPlates, type HeavyCounts } from './peers/heavy-plates.js';
 import { DuckdbPeer } from './peers/duckdb-peer.js';
-import { EnginePeer, loadEngine } from './peers/engine-peer.js';
+import { EnginePeer, loadEngine, type SourceRead } from './peers/engine-peer.js';
 import { kUsage, parsePeersOptions, selectQueries, type PeersOptions } from './peers/options.js';
-import type { LoadReport, Peer, PeerName } from './peers/peer.js';
+import { loadReport, type LoadReport, type Peer, type PeerName } from './peers/peer.js';
+import { checkReusable, sampleRead, writeReuseOptions } from './peers/reuse.js';
 import { PostgresPeer, sharedBuffersFor } from './peers/postgres-peer.js';
 import { buildQuerySet } from './peers/query-set.js';
 import { ReferenceSubject, type BenchSubject } from './peers/reference-subject.js';
@@ -84,6 +85,21 @@ function methodNotes(o: PeersOptions, loads: readonly LoadReport[], quiet: strin
   return notes;
 }
 
+/** A reused dir's load (--reuse): nothing loaded, the reads only sampled. */
+function reusedLoad(peer: 'engine' | 'duckdb', reads: number, bytes: number): LoadReport {
+  return loadReport(peer, reads, 0, bytes, 'reused (--reuse): not loaded in this run', { rssDeltaBytes: 0 });
+}
+
+/** Samples the generated reads as a load would (reuse.ts), loading none; the reads seen. */
+function sampleOnly(reads: Iterable<SourceRead>, sample: DataSample): number {
+  let n = 0;
+  for (const g of reads) {
+    sampleRead(g, sample);
+    n++;
+  }
+  return n;
+}
+
 async function openSubject(o: PeersOptions, dataDir: string): Promise<BenchSubject> {
   if (o.subject === 'reference') return new ReferenceSubject();
   const engine = await StoreEngine.open({ dataDir, threads: o.threads });
@@ -96,13 +112,17 @@ async function openSubject(o: PeersOptions, dataDir: string): Promise<BenchSubje
 }
 
 async function run(o: PeersOptions, command: string): Promise<number> {
-  const work = mkdtempSync(join(tmpdir(), 'platesearch-bench-'));
+  const reuse = o.reuse;
+  if (reuse) checkReusable(reuse, o);
+  const work = reuse ?? mkdtempSync(join(tmpdir(), 'platesearch-bench-'));
+  if (o.keep && !reuse) writeReuseOptions(work, o);
   const peers: Peer[] = [];
   const loads: LoadReport[] = [];
   const notes: string[] = [];
   let failed = false;
   const removeWork = () => rmSync(work, { recursive: true, force: true });
-  if (!o.keep) process.once('exit', removeWork); // also when interrupted
+  const keep = o.keep || reuse !== undefined;
+  if (!keep) process.once('exit', removeWork); // also when interrupted
   log(`reads ${o.reads.toLocaleString('en-US')}, seed ${o.seed}, runs ${o.runs}, threads ${o.threads}, pg ${o.pg}; work dir ${work}`);
   try {
     // 1. Generate and load our engine; spill the stored rows (with the engine's ids) for the peers.
@@ -111,7 +131,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       vehicles: Math.max(50, Math.round(o.reads / kReadsPerVehicle)),
     };
     const sample = new DataSample(o.seed, genOptions.vehicles);
-    const spill = new SpillWriter(join(work, 'reads.tsv'));
+    const spill = new SpillWriter(join(work, reuse ? 'reads.reuse.tsv' : 'reads.tsv'));
     const engineDir = join(work, 'engine');
     const subject = await openSubject(o, engineDir);
     const engine = new EnginePeer(subject);
@@ -120,9 +140,11 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     // issue 12's skew: a few plates of the busiest tenant read ≥ 10,000 times each (heavy-plates.ts)
     const heavy: HeavyCounts = new Map();
     const reads = withHeavyPlates(generateReads(genOptions), { reads: o.reads, seed: o.seed, tenant: genOptions.tenants[0]!, tenants: o.tenants }, heavy);
-    const engineLoad = await loadEngine(subject, engineDir, reads, sample, spill, {
-      batch: o.batch, progress: (n) => log(`  ${(n / 1e6).toFixed(0)}M reads`),
-    });
+    const engineLoad = reuse ? reusedLoad('engine', sampleOnly(reads, sample), subject.stats().residentBytes)
+      : await loadEngine(subject, engineDir, reads, sample, spill, {
+        batch: o.batch, progress: (n) => log(`  ${(n / 1e6).toFixed(0)}M reads`),
+      });
+    if (reuse) spill.close();
     loads.push(engineLoad);
     log(`heavy plates: ${[...heavy].map(([p, n]) => `${p} ${n.toLocaleString('en-US')}`).join(', ')}`);
     log(`engine: ${(engineLoad.loadMs / 1000).toFixed(1)} s, ${engineLoad.bytesPerRead.toFixed(1)} B/read resident (${engineLoad.bytesWhat}); ` +
@@ -139,7 +161,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     const duck = await DuckdbPeer.open(work, o.threads);
     peers.push(duck);
     log('loading DuckDB');
-    const duckLoad = await duck.load(spill.path, spill.escaped);
+    const duckLoad = reuse ? reusedLoad('duckdb', engineLoad.reads, 0) : await duck.load(spill.path, spill.escaped);
     loads.push(duckLoad);
     log(`duckdb: ${(duckLoad.loadMs / 1000).toFixed(1)} s, ${duckLoad.bytesPerRead.toFixed(1)} B/read`);
     await probeAt('after the DuckDB load');
@@ -156,7 +178,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
       log(`postgres: ${(pgLoad.loadMs / 1000).toFixed(1)} s, ${pgLoad.bytesPerRead.toFixed(1)} B/read`);
       await probeAt('after the PostgreSQL load');
     }
-    if (!o.keep) rmSync(spill.path, { force: true });
+    if (!o.keep || reuse) rmSync(spill.path, { force: true });
     let quiet: string | undefined;
     if (o.quiesce) {
       log('quiesce: CHECKPOINT, sync, wait for the dirty pages to drain');
@@ -238,7 +260,7 @@ async function run(o: PeersOptions, command: string): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     for (const p of peers.reverse()) await p.close().catch((err) => log(`closing ${p.name}: ${String(err)}`));
-    if (!o.keep) {
+    if (!keep) {
       removeWork();
       process.removeListener('exit', removeWork);
     } else log(`kept ${work}`);

@@ -18,9 +18,7 @@ import { loadReport, type LoadReport, type Peer } from './peer.js';
 import type { BenchQuery } from './query-set.js';
 import type { BenchSubject } from './reference-subject.js';
 import type { SpillWriter } from './spill.js';
-
-/** Fixed-point scale of the engine's stored coordinates (src/core/segment.ts): every peer gets the stored value. */
-const kCoordScale = 1e7;
+import { sampleRead } from './reuse.js';
 
 /** One generated read as src/gen yields it (`generateReads`): the fields the harness uses. */
 export interface SourceRead {
@@ -73,11 +71,8 @@ export async function loadEngine(
   };
 
   for (const g of reads) {
+    sampleRead(g, sample);
     const read = g.read;
-    read.lat = Math.round(read.lat * kCoordScale) / kCoordScale;
-    read.lon = Math.round(read.lon * kCoordScale) / kCoordScale;
-    if (g.heavy) sample.count1(g.tenant, read);
-    else sample.add(g.tenant, read, g.misread !== undefined, g.vehicle);
     let batch = pending.get(g.tenant);
     if (!batch) pending.set(g.tenant, (batch = []));
     batch.push(read);

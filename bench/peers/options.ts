@@ -34,6 +34,8 @@ export interface PeersOptions {
   quiesce: boolean;
   /** Time the engine's small queries at each phase (probe.ts), to stderr. */
   probe: boolean;
+  /** A `--keep` dir whose engine data and DuckDB database are queried again, their loads skipped (reuse.ts). */
+  reuse: string | undefined;
 }
 
 export const kUsage = `usage: node dist/bench/peers.js [options]
@@ -65,6 +67,9 @@ export const kUsage = `usage: node dist/bench/peers.js [options]
                      the kernel's dirty pages drained): the method before 2026-12-04, for comparison
   --probe            time our engine's exact-all-time, contains and busy-exact rows after each load and
                      each quiesce step (median of 31, CPU, faults; to stderr)
+  --reuse DIR        query the engine data and DuckDB database a --keep run left in DIR, loads skipped
+                     (the data sample regenerated from the seed); refused if DIR was made with other
+                     --reads, --seed, --tenants or --days, and with --pg (PostgreSQL's data is not kept)
 Exits 1 if any answer differs between the systems, 2 on bad options.`;
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
@@ -103,7 +108,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
       threads: { type: 'string' }, out: { type: 'string' }, markdown: { type: 'string' }, batch: { type: 'string' },
       days: { type: 'string' }, tenants: { type: 'string' }, 'hotlist-exact': { type: 'string' },
       'hotlist-fuzzy': { type: 'string' }, subject: { type: 'string' }, keep: { type: 'boolean' }, explain: { type: 'boolean' }, only: { type: 'string' },
-      'no-quiesce': { type: 'boolean' }, probe: { type: 'boolean' },
+      'no-quiesce': { type: 'boolean' }, probe: { type: 'boolean' }, reuse: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -116,6 +121,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
   const days = Number(values.days ?? '28');
   if (!Number.isFinite(days) || days <= 7) throw new Error('--days must be a number of days above 7 (the queries look back 7 days)');
   const only = parseOnly(values.only);
+  if (values.reuse !== undefined && values.pg) throw new Error('--reuse with --pg: PostgreSQL\'s data is not kept in a --keep dir');
   // a partial run does not overwrite the full run's results unless asked to by name
   const path = (v: string | undefined, dflt: string) => (v === '-' ? undefined : v ?? (only.length > 0 ? undefined : dflt));
   return {
@@ -139,5 +145,6 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     only,
     quiesce: !(values['no-quiesce'] ?? false),
     probe: values.probe ?? false,
+    reuse: values.reuse,
   };
 }
