@@ -128,11 +128,15 @@ class TaskRows {
   readonly sources: Source[] = [];
   /** Per task, its hit builder, made on the first hit from it. */
   readonly hits: Array<TaskHits | undefined> = [];
+  /** Per task, the hit of every kept row when they were built before the merge (`early`), else undefined. */
+  readonly built: Array<Hit[] | undefined> = [];
 
-  add(src: Source, r: HotlistTaskResult): void {
+  add(src: Source, r: HotlistTaskResult, early?: EarlyHits): void {
     this.results.push(r);
     this.sources.push(src);
-    this.hits.push(undefined);
+    const e = early?.of(r);
+    this.hits.push(e?.builder);
+    this.built.push(e?.hits);
   }
 
   hitsOf(t: number): TaskHits {
@@ -165,6 +169,70 @@ class TaskRows {
     return { first, task, at };
   }
 }
+
+/**
+ * Hits built while the pool still runs other tasks of the query: the answer's hits are most of a big hot
+ * list's main-thread time (~317,000 of them at 20M reads, bench:peers "hot list 100k exact"), and without
+ * this the calling thread waits idle for every task, then builds them all while the workers are idle. The
+ * tasks go to the pool in two dispatches (`runInTwo`); the first one's shard results are turned into hits
+ * (every kept row: a task keeps at most limitPerPlate an entry, so the merge may leave some unused) as the
+ * second one runs. The hits are those `answer` would build (same builder, same plate rule), by result.
+ */
+class EarlyHits {
+  private readonly byResult = new Map<HotlistTaskResult, { builder: ShardHits; hits: Hit[] }>();
+
+  of(r: HotlistTaskResult): { builder: ShardHits; hits: Hit[] } | undefined {
+    return this.byResult.get(r);
+  }
+
+  /** Builds the hits of shard task result `r` of `src` (a result without its fields is left to `answer`). */
+  build(src: ShardSource, r: HotlistTaskResult, query: HotlistQuery, budget: QueryBudget | undefined): void {
+    if (!r.fields || r.rows.length === 0) return;
+    const withFields = r as HotlistTaskResult & { fields: KeptFields };
+    const builder = new ShardHits(src.shard, src.tenant, src.ordinal);
+    const hits = new Array<Hit>(r.rows.length);
+    for (let j = 0; j < r.entries.length; j++) {
+      const entry = query.entries[r.entries[j]!]!;
+      const plainPlate = entry.ocr ? undefined : entry.pattern; // as in `answer`
+      for (let p = r.offsets[j]!, end = r.offsets[j + 1]!; p < end; p++) {
+        budget?.tick();
+        const distance = r.distances[p]!;
+        hits[p] = builder.hitOf(withFields, p, distance, distance === 0 && plainPlate !== undefined ? plainPlate : undefined);
+      }
+    }
+    this.byResult.set(r, { builder, hits });
+  }
+}
+
+/**
+ * Runs `tasks` on the pool as two dispatches, the first holding about `firstShare` of their rows, and hands
+ * each result of the first to `early` as soon as that dispatch is done (the second still running): the
+ * results of both, in task order. One task, or no rows: one dispatch.
+ */
+export async function runInTwo(
+  runTasks: HotlistTaskRunner, tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal: AbortSignal | undefined,
+  early: (task: number, r: HotlistTaskResult) => void, firstShare = kEarlyShare,
+): Promise<Array<HotlistTaskResult | undefined>> {
+  const total = tasks.reduce((n, t) => n + t.layout.rows, 0);
+  let cut = 0;
+  for (let rows = 0; cut < tasks.length - 1 && rows + tasks[cut]!.layout.rows <= total * firstShare; cut++) rows += tasks[cut]!.layout.rows;
+  if (cut === 0) return runTasks(tasks, signal);
+  const first = runTasks(tasks.slice(0, cut), signal);
+  const second = runTasks(tasks.slice(cut), signal);
+  second.catch(() => {}); // awaited below; a failure of the first must not leave it unhandled
+  const a = await first;
+  a.forEach((r, i) => {
+    if (r) early(i, r);
+  });
+  return [...a, ...(await second)];
+}
+
+/**
+ * Share of a hot list's rows in its first dispatch (`runInTwo`): its hits are built while the second runs,
+ * the second's after it, so about half balances the two (measured at 20M: bench/RESULTS.md, issue 12
+ * "hot-answer").
+ */
+const kEarlyShare = 0.5;
 
 /**
  * One entry's sorted runs merged best first: the tasks' runs (each sorted by the task) and the TopK's
@@ -357,8 +425,11 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
       budget?.tick(); // a million entries' hits to build
       const run = merge.top();
       const t = merge.taskOf(run), p = merge.posOf(run);
+      const early = t < 0 ? undefined : rows.built[t];
       if (t < 0) {
         hits[h] = materialise(kept[p]!, plateOf);
+      } else if (early) {
+        hits[h] = early[p]!;
       } else {
         const sh = rows.hitsOf(t);
         const r = rows.results[t]!;
@@ -393,6 +464,8 @@ export interface HotlistJoinOptions {
   liveTaskParts?: number;
   /** Workers `runTasks` runs tasks on side by side (src/query/covered-probes.ts weighs its ways by it). */
   workers?: number;
+  /** false: the tasks in one dispatch, every hit built after the last (EarlyHits; default true). */
+  earlyHits?: boolean;
 }
 
 /**
@@ -440,7 +513,14 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
       owners.push(src);
     }
   }
-  const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0 ? await options.runTasks(tasks, signal) : [];
+  // shard results of the first dispatch become hits while the second runs (EarlyHits)
+  const early = new EarlyHits();
+  const buildEarly = (i: number, r: HotlistTaskResult) => {
+    if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, budget);
+  };
+  const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0
+    ? await (options.earlyHits === false ? options.runTasks(tasks, signal) : runInTwo(options.runTasks, tasks, signal, buildEarly))
+    : [];
   tasks.forEach((task, i) => {
     budget?.check();
     const src = owners[i]!;
@@ -457,7 +537,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
         return;
       }
     }
-    rows.add(src, r);
+    rows.add(src, r, early);
   });
   if (rest.length > 0 && indexed) {
     collectHotlist(rest, new HotlistPlan(query.entries, budget, indexedEntry), query, budget, tops);
