@@ -15,9 +15,6 @@ import type { Read, StoredRead } from '../src/model/read.js';
 import { parseHotlistSearchRequest } from '../src/query/parse.js';
 import { referenceHotlistSearch } from '../src/query/reference/index.js';
 import { buildHotlistIndex, forEachDeleteValue } from '../src/query/hotlist-index.js';
-import { runInTwo } from '../src/query/hotlist-join.js';
-import type { HotlistTask, HotlistTaskResult } from '../src/query/hotlist-task.js';
-import type { LiveHotlistTask } from '../src/query/live-hotlist-task.js';
 import { boundedDistance as boundedDistanceBytes } from '../src/hotlist/edit-distance.js';
 import { boundedDistance } from '../src/query/plate-matcher.js';
 import { DuckOracle, projectHit } from './helpers/duckdb.js';
@@ -202,45 +199,6 @@ describe.each([
       for (const m of got.matches) expect(m.total).toBeGreaterThanOrEqual(kHeavyReads); // heavy entries only
       expect(got.matches.some((m) => m.truncated)).toBe(true);
     }
-  });
-});
-
-describe('hot-list join: the pool in two dispatches (runInTwo), hits of the first built early', () => {
-  const task = (rows: number) => ({ layout: { rows } }) as unknown as HotlistTask;
-  const result = (tag: number) => ({ entries: new Int32Array([tag]) }) as unknown as HotlistTaskResult;
-
-  it('splits by rows, hands the first dispatch\'s results over before the second is done, returns both in task order', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 12 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), fc.integer({ min: 0, max: 11 }), async (rows, share, failed) => {
-        const tasks = rows.map(task);
-        const calls: number[][] = [];
-        let secondDone = false;
-        const early: number[] = [];
-        const runner = async (ts: ReadonlyArray<HotlistTask | LiveHotlistTask>) => {
-          const ids = ts.map((t) => tasks.indexOf(t as HotlistTask));
-          const call = calls.push(ids);
-          if (call === 2) await new Promise((r) => setTimeout(r, 5));
-          if (call === 2) secondDone = true;
-          // a task the pool could not run comes back undefined
-          return ids.map((i) => (i === failed ? undefined : result(i)));
-        };
-        const got = await runInTwo(runner, tasks, undefined, (i, r) => {
-          expect(secondDone).toBe(false);
-          expect(r.entries[0]).toBe(i);
-          early.push(i);
-        }, share);
-        expect(got.map((r) => (r ? r.entries[0] : undefined))).toEqual(rows.map((_, i) => (i === failed ? undefined : i)));
-        expect(calls.flat()).toEqual(rows.map((_, i) => i));
-        if (calls.length === 2) {
-          expect(early).toEqual(calls[0]!.filter((i) => i !== failed));
-          const total = rows.reduce((a, b) => a + b, 0);
-          expect(calls[0]!.reduce((n, i) => n + rows[i]!, 0)).toBeLessThanOrEqual(total * share);
-        } else {
-          expect(early).toEqual([]);
-        }
-      }),
-      { numRuns: 200 },
-    );
   });
 });
 

@@ -39,7 +39,7 @@ import { ExecutorPool } from '../query/pool.js';
 import type { SegmentTask, SegmentTaskResult } from '../query/segment-task.js';
 import type { Source } from '../query/sources.js';
 import { executeHotlistJoin, kHotlistPoolMinPlates } from '../query/hotlist-join.js';
-import type { HotlistTask } from '../query/hotlist-task.js';
+import type { HotlistTask, HotlistTaskResult } from '../query/hotlist-task.js';
 import type { LiveHotlistTask } from '../query/live-hotlist-task.js';
 import { exportTenant } from '../query/export.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
@@ -480,8 +480,8 @@ export class StoreEngine implements Engine {
     const live = pinLive(sources);
     try {
       const runTasks = pool
-        ? async (tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, sig?: AbortSignal) => {
-          const results = await pool.runHotlists(tasks, sig);
+        ? async (tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, sig?: AbortSignal, onResult?: (task: number, r: HotlistTaskResult) => void) => {
+          const results = await pool.runHotlists(tasks, sig, onResult);
           this.counters.poolTasks += results.filter((r) => r !== undefined).length;
           return results;
         }

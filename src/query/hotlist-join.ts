@@ -32,8 +32,13 @@ import { CoveredProbes } from './covered-probes.js';
 type ShardSource = Source & { kind: 'shard' };
 type LiveSource = Source & { kind: 'live' };
 
-/** Runs tasks elsewhere (the executor pool); a task it could not run comes back undefined. */
-export type HotlistTaskRunner = (tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal) => Promise<Array<HotlistTaskResult | undefined>>;
+/**
+ * Runs tasks elsewhere (the executor pool); a task it could not run comes back undefined. `onResult(i, r)`,
+ * when given, has task i's result as soon as it is back, while other tasks may still run (EarlyHits).
+ */
+export type HotlistTaskRunner = (
+  tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal, onResult?: (task: number, r: HotlistTaskResult) => void,
+) => Promise<Array<HotlistTaskResult | undefined>>;
 
 /** The task of one shard source (the retention floor folded into the filter). */
 export function hotlistTask(src: ShardSource, query: HotlistQuery, index: HotlistIndex): HotlistTask {
@@ -174,9 +179,10 @@ class TaskRows {
  * Hits built while the pool still runs other tasks of the query: the answer's hits are most of a big hot
  * list's main-thread time (~317,000 of them at 20M reads, bench:peers "hot list 100k exact"), and without
  * this the calling thread waits idle for every task, then builds them all while the workers are idle. The
- * tasks go to the pool in two dispatches (`runInTwo`); the first one's shard results are turned into hits
- * (every kept row: a task keeps at most limitPerPlate an entry, so the merge may leave some unused) as the
- * second one runs. The hits are those `answer` would build (same builder, same plate rule), by result.
+ * pool hands each shard result over as its batch comes back (HotlistTaskRunner `onResult`: the pool runs a
+ * query's tasks in 2 batches a worker, so about half of them land while the other half still runs), and
+ * every kept row of it becomes a hit (a task keeps at most limitPerPlate an entry, so the merge may leave
+ * some unused). The hits are those `answer` would build (same builder, same plate rule), by result.
  */
 class EarlyHits {
   private readonly byResult = new Map<HotlistTaskResult, { builder: ShardHits; hits: Hit[] }>();
@@ -203,36 +209,6 @@ class EarlyHits {
     this.byResult.set(r, { builder, hits });
   }
 }
-
-/**
- * Runs `tasks` on the pool as two dispatches, the first holding about `firstShare` of their rows, and hands
- * each result of the first to `early` as soon as that dispatch is done (the second still running): the
- * results of both, in task order. One task, or no rows: one dispatch.
- */
-export async function runInTwo(
-  runTasks: HotlistTaskRunner, tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal: AbortSignal | undefined,
-  early: (task: number, r: HotlistTaskResult) => void, firstShare = kEarlyShare,
-): Promise<Array<HotlistTaskResult | undefined>> {
-  const total = tasks.reduce((n, t) => n + t.layout.rows, 0);
-  let cut = 0;
-  for (let rows = 0; cut < tasks.length - 1 && rows + tasks[cut]!.layout.rows <= total * firstShare; cut++) rows += tasks[cut]!.layout.rows;
-  if (cut === 0) return runTasks(tasks, signal);
-  const first = runTasks(tasks.slice(0, cut), signal);
-  const second = runTasks(tasks.slice(cut), signal);
-  second.catch(() => {}); // awaited below; a failure of the first must not leave it unhandled
-  const a = await first;
-  a.forEach((r, i) => {
-    if (r) early(i, r);
-  });
-  return [...a, ...(await second)];
-}
-
-/**
- * Share of a hot list's rows in its first dispatch (`runInTwo`): its hits are built while the second runs,
- * the second's after it, so about half balances the two (measured at 20M: bench/RESULTS.md, issue 12
- * "hot-answer").
- */
-const kEarlyShare = 0.5;
 
 /**
  * One entry's sorted runs merged best first: the tasks' runs (each sorted by the task) and the TopK's
@@ -513,13 +489,13 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
       owners.push(src);
     }
   }
-  // shard results of the first dispatch become hits while the second runs (EarlyHits)
+  // shard results become hits as they come back, while other tasks still run (EarlyHits)
   const early = new EarlyHits();
   const buildEarly = (i: number, r: HotlistTaskResult) => {
     if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, budget);
   };
   const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0
-    ? await (options.earlyHits === false ? options.runTasks(tasks, signal) : runInTwo(options.runTasks, tasks, signal, buildEarly))
+    ? await options.runTasks(tasks, signal, options.earlyHits === false ? undefined : buildEarly)
     : [];
   tasks.forEach((task, i) => {
     budget?.check();

@@ -78,8 +78,9 @@ export class ExecutorPool {
    * The hot-list join's shard and live tasks (src/query/hotlist-task.ts, live-hotlist-task.ts), with `run`'s
    * batching, budget and fallbacks.
    */
-  async runHotlists(tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal): Promise<Array<HotlistTaskResult | undefined>> {
-    return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch');
+  /** `onResult(i, r)`: task i's result, as soon as its batch is back (other batches may still run). */
+  async runHotlists(tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal, onResult?: (task: number, r: HotlistTaskResult) => void): Promise<Array<HotlistTaskResult | undefined>> {
+    return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch', onResult);
   }
 
   /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts), each over shards of several arenas. */
@@ -92,7 +93,7 @@ export class ExecutorPool {
    * task reads the arena of its layout, or (`arenas`) each of several.
    */
   private async dispatch<T extends { layout: { rows: number; arena: number }; arenas?: readonly number[] }, R>(
-    tasks: readonly T[], signal: AbortSignal | undefined, name?: string,
+    tasks: readonly T[], signal: AbortSignal | undefined, name?: string, onResult?: (task: number, r: R) => void,
   ): Promise<Array<R | undefined>> {
     signal?.throwIfAborted();
     this.freeSlotsOfGoneWorkers();
@@ -123,6 +124,8 @@ export class ExecutorPool {
             if (r && typeof r === 'object' && 'error' in r) cancelled ||= r.error === 'cancelled';
             else out[b.idx[j]!] = r as R;
           });
+          // after the batch's results are in `out`: a throw here fails the dispatch like a failed batch
+          if (onResult && !cancelled) for (const i of b.idx) if (out[i] !== undefined) onResult(i, out[i]!);
         }),
       );
       // only a budget can cancel a batch, and only a signal gives one
