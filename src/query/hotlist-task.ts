@@ -122,25 +122,13 @@ const kOcrBytes: Uint8Array = (() => {
   return t;
 })();
 
-/**
- * The kept rows of a task's entries, column by column, grown by whole entries (`reserve`, then `n` more).
- * Made at `capacity` rows when the caller knows a bound (a shard task: its runs' rows, at most `limit` a
- * pair), so ~40,000 kept rows are not copied through six doublings.
- */
+/** The kept rows of a task's entries, column by column, grown by whole entries (`reserve`, then `n` more). */
 class KeptRows {
-  rows: Uint32Array;
-  distances: Uint8Array;
-  ts: Float64Array;
-  seqs: Float64Array;
+  rows = new Uint32Array(1024);
+  distances = new Uint8Array(1024);
+  ts = new Float64Array(1024);
+  seqs = new Float64Array(1024);
   n = 0;
-
-  constructor(capacity: number) {
-    const cap = Math.max(1024, capacity);
-    this.rows = new Uint32Array(cap);
-    this.distances = new Uint8Array(cap);
-    this.ts = new Float64Array(cap);
-    this.seqs = new Float64Array(cap);
-  }
 
   /** Room for `more` rows after the first `n`. */
   reserve(more: number): void {
@@ -445,14 +433,14 @@ export function labelMasks(p: PreparedFilter, labels: Pick<HotlistTask, 'cameras
  * heap by `offerRows(pair, top)` (the order of an entry's own pairs does not matter: its heap keeps the same
  * rows), drained best first.
  */
-export function collectByEntry(pairs: ProbePairs, limit: number, offerRows: (pair: number, distance: number, top: EntryTop) => void, capacity = 0): HotlistTaskResult {
+export function collectByEntry(pairs: ProbePairs, limit: number, offerRows: (pair: number, distance: number, top: EntryTop) => void): HotlistTaskResult {
   const nPairs = pairs.entries.length;
   const E = pairs.entries, PD = pairs.distances;
   // by entry, natively (src/core/ascending-order.ts), where a comparator called per compare cost as much as the probe
   const order = ascendingOrder(E);
   const top = new EntryTop(limit);
   const outE = int32List(), outT = int32List(), outOff = int32List();
-  const kept = new KeptRows(capacity);
+  const kept = new KeptRows();
   outOff.push(0);
   const flush = (e: number) => {
     if (top.total === 0) return;
@@ -516,7 +504,6 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
   // reads) instead of a binary search over every row from scratch (~log2(rows) scattered reads a pair)
   const runLo = new Int32Array(nPairs), runHi = new Int32Array(nPairs);
   let lastD = -1, lastLo = 0;
-  let capacity = 0; // rows the entries can keep: at most `limit` of each pair's run
   for (let q = 0; q < nPairs; q++) {
     const d = D[q]!;
     // every position before `a` holds a smaller plate; [a, b) is where d's run starts
@@ -538,7 +525,6 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
     while (end < rowsN && plate(post(end)) === d) end++;
     runLo[q] = a;
     runHi[q] = end;
-    capacity += Math.min(task.limit, end - a);
     lastD = d;
     lastLo = a;
   }
@@ -558,7 +544,7 @@ export function runHotlistTask(buf: ArrayBufferLike, task: HotlistTask, budget?:
       if (colorOk && !colorOk[color(i)]) continue;
       top.offer(distance, t, i, seqOf);
     }
-  }, capacity);
+  });
   if (result.rows.length > 0) result.fields = keptFields(buf, seg, task, result.rows, plate, camera);
   return result;
 }
@@ -570,12 +556,7 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
   const lat = coordReader(buf, seg, 'lat'), lon = coordReader(buf, seg, 'lon');
   const region = labelReader(buf, seg, 'region'), make = labelReader(buf, seg, 'make'), color = labelReader(buf, seg, 'color');
   const conf = task.confidence ? confidenceLane(buf, task.confidence, rowsN) : null;
-  // in ascending blocks of rows, not in the runs' order: a row's eight lanes are eight cache misses when
-  // the rows come scattered (each plate's reads lie across the shard's hours), where a block's stretch of
-  // each lane is read by the rows of that block together (the fields land in their own row's slots)
-  const order = rowBlockOrder(rows, rowsN);
-  for (let q = 0; q < n; q++) {
-    const k = order[q]!, o = k * kKeptCodes;
+  for (let k = 0, o = 0; k < n; k++, o += kKeptCodes) {
     const i = rows[k]!;
     codes[o] = lat(i);
     codes[o + 1] = lon(i);
@@ -587,22 +568,4 @@ function keptFields(buf: ArrayBufferLike, seg: SegmentLayout, task: HotlistTask,
     confidence[k] = conf ? conf(i) ?? NaN : NaN;
   }
   return { codes, confidence };
-}
-
-/** Rows a block of `rowBlockOrder`: a block's stretch of the eight lanes read (≤ 8 bytes a row) stays in a core's cache. */
-const kRowBlockShift = 12;
-
-/**
- * The positions of `rows` (each below `rowsN`) by ascending block of 2^kRowBlockShift rows, in position
- * order within a block: a counting sort in two passes, where a full sort costs more than it saves.
- */
-export function rowBlockOrder(rows: Uint32Array, rowsN: number): Int32Array {
-  const n = rows.length;
-  const blocks = (rowsN >>> kRowBlockShift) + 1;
-  const start = new Int32Array(blocks + 1);
-  for (let k = 0; k < n; k++) start[(rows[k]! >>> kRowBlockShift) + 1]++;
-  for (let b = 0; b < blocks; b++) start[b + 1] += start[b]!;
-  const order = new Int32Array(n);
-  for (let k = 0; k < n; k++) order[start[rows[k]! >>> kRowBlockShift]!++] = k;
-  return order;
 }
