@@ -76,9 +76,9 @@ export class ExecutorPool {
 
   /**
    * The hot-list join's shard and live tasks (src/query/hotlist-task.ts, live-hotlist-task.ts), with `run`'s
-   * batching, budget and fallbacks.
+   * batching, budget and fallbacks. `onResult(i, r)`: task i's result, as soon as its batch is back (other
+   * batches may still run: src/query/hotlist-join.ts builds hits meanwhile).
    */
-  /** `onResult(i, r)`: task i's result, as soon as its batch is back (other batches may still run). */
   async runHotlists(tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal, onResult?: (task: number, r: HotlistTaskResult) => void): Promise<Array<HotlistTaskResult | undefined>> {
     return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch', onResult);
   }
