@@ -57,13 +57,14 @@ export type PlateIdWidth = 0 | 2 | 4;
  * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
  * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too.
  *
- * Elias–Fano is off by default. With it, bench:peers' 20M data is 23.12 B/read instead of 24.08, and lookups go by
- * the high parts (`efSeek`) and one query's ascending ones through a cursor (`idCursor`; docs/storage-v2.md, "The
- * Elias–Fano maps read through a cursor"), but the hot list's covered probe still reads each code at ~4× the blocked
- * form's cost: at 20M the 100k exact hot list took 853 → 1,053 ms of CPU with it, under 2× DuckDB (bench/RESULTS.md,
- * "Stop 32's end"). A walk of the probe's codes decoded a block at a time would let it back on.
+ * Elias–Fano is on by default: bench:peers' 20M data is 23.12 B/read with it instead of 24.08. Lookups go by the
+ * high parts (`efSeek`) and one query's ascending ones through a cursor (`idCursor`; docs/storage-v2.md, "The
+ * Elias–Fano maps read through a cursor"); the hot list's covered probe, which read each code through the reader
+ * at ~4× the blocked form's cost (it was off for that from stop 32: bench/RESULTS.md, "Stop 32's end"), walks the
+ * map a block of 256 codes at a time (`plateIdsInto`; bench/RESULTS.md, "Issue 11/12: the hot list's covered probe
+ * walks its map a block at a time").
  */
-export const plateIdSpan = { max: 0xffff, eliasFano: false };
+export const plateIdSpan = { max: 0xffff, eliasFano: true };
 
 /** A map as stored: its region's bytes (a view of arena memory, shared with the pool's workers), codes and width. */
 export interface PlateIdLane {
@@ -162,6 +163,9 @@ interface EfParts {
   high: Uint32Array;
   low: (d: number) => number;
   scale: number;
+  /** The packed low bits (null when L = 0) and their mask: a walk reads them in its own loop. */
+  lows: DataView | null;
+  lowMask: number;
 }
 const efPartsMade = new WeakMap<PlateIdLane, EfParts>();
 
@@ -171,7 +175,10 @@ function efParts(lane: PlateIdLane): EfParts {
     const { bytes, count: n } = lane;
     const shape = efShapeAt(bytes.buffer, bytes.byteOffset);
     const { samples, high, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, shape);
-    p = { shape, samples, high, low: shape.low > 0 ? packedReader(bytes.buffer, lowAt, n, shape.low) : () => 0, scale: 2 ** shape.low };
+    p = {
+      shape, samples, high, low: shape.low > 0 ? packedReader(bytes.buffer, lowAt, n, shape.low) : () => 0, scale: 2 ** shape.low,
+      lows: shape.low > 0 ? new DataView(bytes.buffer, lowAt, packedLaneBytes(n, shape.low)) : null, lowMask: 2 ** shape.low - 1,
+    };
     efPartsMade.set(lane, p);
   }
   return p;
@@ -450,27 +457,58 @@ export function idCursor(lane: PlateIdLane): IdCursor {
 
 /**
  * Decodes codes lo, lo + 1, … of a stored map into `out` (as many as it holds, or up to the last code); returns how
- * many. An Elias–Fano map in one pass over its bitmap's ones from code lo's, as gatherById: ~2× the blocked form's
- * loop a code, where its reader's next-one path took ~4× (bench/RESULTS.md, "the Elias–Fano maps read through a
- * cursor"). `plateIdArray` is it from code 0.
+ * many: a walk over a map's codes a block at a time (the covered hot-list probe over every code, `plateIdArray`), one
+ * loop per form over the lane's arrays where the reader is a closure call a code. An Elias–Fano map in one pass over
+ * its bitmap's ones from code lo's (one select a call), the low bits read in the same loop from the packed lane; a
+ * blocked map a base a block of 256 and its u16 offsets; a u32 map a copy.
  */
 export function plateIdsInto(lane: PlateIdLane, lo: number, out: Uint32Array): number {
   const m = Math.max(0, Math.min(out.length, lane.count - lo));
   if (m === 0) return 0;
+  const { bytes, count: n } = lane;
   if (lane.width === 0) {
     const p = efParts(lane);
-    const { high, low, scale } = p;
+    const { high, scale, lows, lowMask } = p;
+    const L = p.shape.low;
     const first = efSelect(p, lo);
     let wi = first >>> 5, w = high[wi]! & (-1 << (first & 31));
-    for (let k = 0, c = lo; k < m; k++, c++) {
-      while (w === 0) w = high[++wi]!;
-      out[k] = (wi * 32 + lowestBit(w) - c) * scale + low(c);
+    // the one of code c is at bit 32 wi + (its index in w); its high part is that less c
+    let hc = (wi << 5) - lo;
+    if (L === 0) {
+      for (let k = 0; k < m; k++) {
+        while (w === 0) {
+          w = high[++wi]!;
+          hc += 32;
+        }
+        out[k] = hc + 31 - Math.clz32(w & -w);
+        w &= w - 1;
+        hc--;
+      }
+      return m;
+    }
+    for (let k = 0, bit = lo * L; k < m; k++, bit += L) {
+      while (w === 0) {
+        w = high[++wi]!;
+        hc += 32;
+      }
+      out[k] = (hc + 31 - Math.clz32(w & -w)) * scale + ((lows!.getUint32(bit >>> 3, true) >>> (bit & 7)) & lowMask);
       w &= w - 1;
+      hc--;
     }
     return m;
   }
-  const at = plateIdReader(lane);
-  for (let k = 0; k < m; k++) out[k] = at(lo + k);
+  if (lane.width === 4) {
+    out.set(new Uint32Array(bytes.buffer, bytes.byteOffset + 4 * lo, m));
+    return m;
+  }
+  const blocks = Math.ceil(n / kIdBlock);
+  const bases = new Uint32Array(bytes.buffer, bytes.byteOffset, blocks);
+  const offsets = new Uint16Array(bytes.buffer, bytes.byteOffset + 4 * blocks, n);
+  for (let k = 0, c = lo; k < m;) {
+    const b = c >>> kIdBlockShift, end = Math.min(m, k + ((b + 1) << kIdBlockShift) - c);
+    const base = bases[b]!;
+    for (; k < end; k++, c++) out[k] = base + offsets[c]!;
+  }
   return m;
 }
 
