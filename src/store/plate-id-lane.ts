@@ -24,9 +24,22 @@
  * ~2 + log2(r) bits a code: on bench:peers' data (3 tenants × 28 days; a shard holds ~1 in 8 of its tenant's plates)
  * ~5.5 bits with the samples against the blocked form's 16.1 (−0.9 B/read; bench/RESULTS.md). Code d's id is
  * ((position of the d-th one) − d) · 2^L + low[d]: the sample of d's group of 64 gives the position of its first
- * one, and the words after it are counted a popcount at a time (~2 words on those maps). A reader walking codes in
- * order (the hot-list probe over every code, plateIdArray) takes the next one after the last instead, and
- * gatherById decodes a range of codes in one pass. A lower bound does not select: v's high part h = v >> L is the
+ * one, and the words after it are counted a popcount at a time (~2 words on those maps). A reader reading the
+ * code after its last takes the next one instead, and gatherById decodes a range of codes in one pass.
+ *
+ * The walk (`plateIdsInto`: the hot list's covered probe over every code of a shard, plateIdArray) decodes a block of
+ * codes into a scratch array, one loop per form over the map's arrays, instead of a reader call a code:
+ *
+ *   Elias–Fano   code lo's one by a select (its sample, a popcount a word), then word by word: w holds the bits of
+ *                word wi not yet taken; code c's one is its lowest, at 32·wi + ctz(w), so its high part is that less
+ *                c (kept as hc = 32·wi − c: +32 a word, −1 a code); its low L bits by one unaligned u32 load at bit
+ *                c·L of the packed lane, in the same loop (no closure)
+ *   blocked      the block's base once, then its u16 offsets
+ *   u32          a copy
+ *
+ * The probe then reads its slots from that array, one typed-array load a code: on a 400k-code map like a 20M
+ * tenant-day shard's, every code costs 2.0 ms of CPU this way against 3.8 through the reader (blocked: 0.6 and 1.0;
+ * bench/plate-id-reads.ts). A lower bound does not select: v's high part h = v >> L is the
  * count of zeros before the ones of the codes whose ids share it, so it skips to the h-th zero (`efSeek`), and a
  * query's ascending lookups in one map continue from the last one's bit (`idCursor`). The blocked form stays for
  * maps where it is smaller (a shard holding most of its tenant's plates, ids nearly consecutive: L = 0), u32 where
