@@ -70,14 +70,15 @@ export type PlateIdWidth = 0 | 2 | 4;
  * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
  * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too.
  *
- * Elias–Fano is on by default: bench:peers' 20M data is 23.12 B/read with it instead of 24.08. Lookups go by the
+ * Elias–Fano is off by default. With it, bench:peers' 20M data is 23.12 B/read instead of 24.07. Lookups go by the
  * high parts (`efSeek`) and one query's ascending ones through a cursor (`idCursor`; docs/storage-v2.md, "The
- * Elias–Fano maps read through a cursor"); the hot list's covered probe, which read each code through the reader
- * at ~4× the blocked form's cost (it was off for that from stop 32: bench/RESULTS.md, "Stop 32's end"), walks the
- * map a block of 256 codes at a time (`plateIdsInto`; bench/RESULTS.md, "Issue 11/12: the hot list's covered probe
- * walks its map a block at a time").
+ * Elias–Fano maps read through a cursor"); the hot list's covered probe walks the map a block of 256 codes at a time
+ * (`plateIdsInto`), where a reader call a code cost ~4× the blocked form's. With the walk, the 100k exact hot list at
+ * 20M still took +3 % to +15 % CPU with Elias–Fano in alternated rounds in one process (the fuzzy and heavy lists and
+ * contains less), and bench:peers' pair at 20M had it under 2× DuckDB with either form (bench/RESULTS.md, "Issue 11/12:
+ * the hot list's covered probe walks its map a block at a time"): not shown no slower, so still off.
  */
-export const plateIdSpan = { max: 0xffff, eliasFano: true };
+export const plateIdSpan = { max: 0xffff, eliasFano: false };
 
 /** A map as stored: its region's bytes (a view of arena memory, shared with the pool's workers), codes and width. */
 export interface PlateIdLane {
