@@ -21,13 +21,16 @@ import fc from 'fast-check';
 import { openEngine, type Engine } from '../src/engine/index.js';
 import type { StoredRead } from '../src/model/read.js';
 import { parseReadId } from '../src/store/ids.js';
-import { coveredProbeCounts } from '../src/query/covered-probes.js';
+import { coveredProbeCounts, coveredProbeWay } from '../src/query/covered-probes.js';
+import { probeWalkCounts } from '../src/query/hotlist-task.js';
+import { referenceHotlistSearch } from '../src/query/reference/index.js';
+import type { HotlistQuery, PlateMatch } from '../src/model/query.js';
 import { coveredDistanceCounts } from '../src/query/covered-distances.js';
 import { clonedPartsThrough } from '../src/query/analytics/cloned.js';
 import { gatherById, idCursor, idLowerBound, kIdBlockShift, plateIdArray, plateIdLaneAt, plateIdLayout, plateIdReader, plateIdsInto, plateIdSpan, writePlateIds } from '../src/store/plate-id-lane.js';
 import type { StoreEngine } from '../src/engine/store-engine.js';
-import { kDay, kT0, makeReads, rng } from './helpers/engine-data.js';
-import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+import { filterArb, kDay, kT0, makeReads, rng } from './helpers/engine-data.js';
+import { engineFixture, frequentPlates, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
 import { pairsInShard } from '../src/query/shard-pairs.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
@@ -216,6 +219,46 @@ describe('plate id maps as stored', () => {
     expect(pairsFound).toBeGreaterThan(2000);
   });
 
+  it('a walk a block at a time (plateIdsInto, the covered probe) reads every code as the per-code reader does, in each form', () => {
+    // Elias–Fano, blocked, or u32 (the span limit lowered to 0 for dense maps too); blocks of any size walked from
+    // code 0 to past the last code, as the probe takes them, and from random codes
+    const forms = { 0: 0, 2: 0, 4: 0 };
+    fc.assert(
+      fc.property(idsArb, fc.constantFrom('ef', 'blocked', 'u32'), fc.integer({ min: 1, max: 300 }), fc.nat(), (ids, form, block, seed) => {
+        plateIdSpan.eliasFano = form === 'ef';
+        plateIdSpan.max = form === 'u32' ? 0 : kDefaultSpan;
+        const { width, bytes } = plateIdLayout(ids);
+        plateIdSpan.eliasFano = true;
+        plateIdSpan.max = kDefaultSpan;
+        if (ids.length > 1) forms[width]++;
+        const buffer = new ArrayBuffer(bytes + 32);
+        writePlateIds(ids, new Uint8Array(buffer, 16, bytes), width);
+        // as a task's probe sees it: rebuilt from the buffer, pointer, count and width
+        const lane = plateIdLaneAt(buffer, 16, ids.length, width), at = plateIdReader(lane);
+        const want = ids.map((_, d) => at(d));
+        expect(want).toEqual(ids);
+        const out = new Uint32Array(block), walked: number[] = [];
+        for (let lo = 0; lo <= ids.length; lo += block) {
+          out.fill(0xdeadbeef);
+          const m = plateIdsInto(lane, lo, out);
+          expect(m).toBe(Math.min(block, ids.length - lo));
+          expect(out.subarray(m).every((x) => x === 0xdeadbeef)).toBe(true); // nothing written past the codes
+          walked.push(...out.subarray(0, m));
+        }
+        expect(walked).toEqual(want);
+        const r = rng(seed);
+        for (let k = 0; k < 4 && ids.length > 0; k++) {
+          const lo = Math.floor(r() * ids.length), m = plateIdsInto(lane, lo, out);
+          expect([...out.subarray(0, m)]).toEqual(want.slice(lo, lo + block));
+        }
+      }),
+      { numRuns: 600, seed: 7303 },
+    );
+    expect(forms[0], JSON.stringify(forms)).toBeGreaterThan(50);
+    expect(forms[2], JSON.stringify(forms)).toBeGreaterThan(50);
+    expect(forms[4], JSON.stringify(forms)).toBeGreaterThan(50);
+  });
+
   it('a block spanning exactly the limit stays u16, one more goes u32 (Elias–Fano off)', () => {
     plateIdSpan.eliasFano = false;
     const ids = Array.from({ length: 300 }, (_, i) => i);
@@ -295,8 +338,38 @@ async function load(engine: Engine): Promise<StoredRead[]> {
   return out;
 }
 
-async function checkAll(f: EngineFixture, runs: number, seed: number): Promise<void> {
+/**
+ * Hot lists long enough that a covered shard's probe walks every plate of its map (the exact entries hashed, not
+ * searched one by one: entries × 24 ≥ the shard's plates) besides fuzzy ones, its plates probed through the map
+ * (forced), held to the reference; on the calling thread the walk is seen taken (`probeWalkCounts`).
+ */
+async function checkWalkedHotlists(f: EngineFixture, plates: readonly string[], runs: number, seed: number, onThisThread: boolean): Promise<void> {
+  const before = probeWalkCounts.blocks;
+  const made = fc.stringMatching(/^[0-9][A-Z]{3}[0-9]{3}$/);
+  const entryArb = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ p: fc.constantFrom(...plates), ocr: fc.boolean() }).map(({ p, ocr }): PlateMatch => ({ pattern: p, mode: 'exact', maxEdits: 0, ocr, transpositions: false })) },
+    { weight: 3, arbitrary: made.map((p): PlateMatch => ({ pattern: p, mode: 'exact', maxEdits: 0, ocr: false, transpositions: false })) },
+    { weight: 1, arbitrary: fc.record({ p: fc.constantFrom(...plates), k: fc.integer({ min: 1, max: 2 }), ocr: fc.boolean() }).map(({ p, k, ocr }): PlateMatch => ({ pattern: p, mode: 'fuzzy', maxEdits: k, ocr, transpositions: false })) },
+  );
+  coveredProbeWay.force = 'through';
+  try {
+    await fc.assert(
+      fc.asyncProperty(tenantScopesArb(kTenants, kDays), fc.array(entryArb, { minLength: 20, maxLength: 120 }), fc.oneof(fc.constant({}), filterArb(kT0, kDays)), fc.integer({ min: 1, max: 20 }), async (scopes, entries, filter, limitPerPlate) => {
+        const seen = new Set<string>();
+        const query: HotlistQuery = { entries: entries.filter((e) => !seen.has(e.pattern) && seen.add(e.pattern)), filter, limitPerPlate };
+        expect(await f.engine.searchHotlist(scopes, query)).toEqual(referenceHotlistSearch(f.reads, scopes, query));
+      }),
+      { numRuns: runs, seed },
+    );
+  } finally {
+    delete coveredProbeWay.force;
+  }
+  if (onThisThread) expect(probeWalkCounts.blocks).toBeGreaterThan(before);
+}
+
+async function checkAll(f: EngineFixture, runs: number, seed: number, onThisThread = true): Promise<void> {
   const before = { gathers: coveredDistanceCounts.shardGathers, maps: coveredProbeCounts.shardMaps, probes: coveredProbeCounts.shardProbes, cloned: clonedPartsThrough.count };
+  await checkWalkedHotlists(f, frequentPlates(f.reads, 500), Math.max(10, Math.ceil(runs / 3)), seed + 50, onThisThread);
   await checkCoveredShards(f, kTenants, kDays, frequentPlates(f.reads, 500), runs, seed);
   // every way a map is read was taken: distances gathered, pairs mapped, plates probed through it, cloned key ranges
   expect(coveredDistanceCounts.shardGathers).toBeGreaterThan(before.gathers);
@@ -355,7 +428,7 @@ describe('covered shards read through stored maps', () => {
     const regions = (f.engine as StoreEngine).residentRegions();
     expect(regions.filter((r) => r.owner === 'worker scratch').length).toBe(1);
     const tasks = f.engine.stats().poolTasks ?? 0;
-    await checkAll(f, 30, 7501);
+    await checkAll(f, 30, 7501, false);
     expect(f.engine.stats().poolTasks).toBeGreaterThan(tasks);
   }, 600_000);
 
@@ -371,12 +444,12 @@ describe('covered shards read through stored maps', () => {
     const mixed = expectMaps(f, ['pd-a']);
     expect(mixed.ef).toBe(shardsOf(f.engine, 'pd-a').length);
     expect(mixed.u16 + mixed.u32).toBeGreaterThan(0);
-    await checkAll(f, 24, 7601);
+    await checkAll(f, 24, 7601, false);
     await internals(f.engine).compact('pd-a');
     await internals(f.engine).plateIndexesSettled();
     expect(shardsOf(f.engine, 'pd-a').length).toBeLessThan(5 * kDays);
     expectMaps(f, ['pd-a']);
-    await checkAll(f, 24, 7701);
+    await checkAll(f, 24, 7701, false);
     for (const [tenant, cutoff] of [['pd-b', kT0 + Math.floor(0.5 * kDay)], ['pd-a', kT0 + Math.floor(1.5 * kDay)]] as const) {
       const res = await f.engine.dropBefore(tenant, cutoff);
       expect(res.readsDeleted).toBe(f.reads.filter((r) => r.tenant === tenant && r.ts < cutoff).length);
@@ -384,7 +457,7 @@ describe('covered shards read through stored maps', () => {
     }
     await internals(f.engine).plateIndexesSettled();
     expectMaps(f, ['pd-a']);
-    await checkAll(f, 24, 7801);
+    await checkAll(f, 24, 7801, false);
     await f.engine.close();
     plateIdSpan.max = kDefaultSpan;
     f.engine = await open(0);

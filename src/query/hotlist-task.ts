@@ -38,7 +38,7 @@ import type { QueryBudget } from './budget.js';
 import { attributeMask, prepareFilter, type PreparedFilter } from './filter-plan.js';
 import { forEachDeleteValue, keyHash, keyHi, kFilterExtraBits, slotHash, type HotlistIndex } from './hotlist-index.js';
 import { pairsInShard, type TenantPairs } from './shard-pairs.js';
-import { idCursor, plateIdReader, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
+import { idCursor, plateIdReader, plateIdsInto, type IdAt, type PlateIdLane } from '../store/plate-id-lane.js';
 
 export interface HotlistTask {
   layout: SegmentLayout;
@@ -260,16 +260,39 @@ export function probeDictionary(ix: HotlistIndex, buf: ArrayBufferLike, dict: nu
  */
 export function probeThrough(ix: HotlistIndex, slots: Uint8Array, ids: PlateIdLane, budget?: QueryBudget): ProbePairs {
   const pe = int32List(), pd = int32List(), pdist = int32List();
-  if (ids.count > 0) probe(ix, slots, plateIdReader(ids), ids.count, true, pe, pd, pdist, budget);
+  if (ids.count > 0) probe(ix, slots, ids, ids.count, true, pe, pd, pdist, budget);
   return { entries: pe.done(), plates: pd.done(), distances: pdist.done() };
 }
 
 /**
- * Probes a dictionary of `count` plates, plate d at slot `ids ? ids[d] : d` of `bytes` (16-byte slots):
- * (entry, d, distance) triples into `pe`, `pd`, `pdist`.
+ * Plates a probe pass takes the slots of at a time: a covered shard's map decoded a block at a time
+ * (`plateIdsInto`: one loop over the map's arrays, where a reader call a plate cost the Elias–Fano form ~4× the
+ * blocked one's; bench/RESULTS.md, "Issue 11/12: the hot list's covered probe walks its map a block at a time").
  */
-function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
+const kWalkPlates = 256;
+
+/** Blocks of a covered shard's map a probe pass took on this thread (tests: an engine test's hot list reached the walk). */
+export const probeWalkCounts = { blocks: 0 };
+
+/** The slots of plates lo, lo + 1, … (up to `out`'s length or `count`) into `out`: through the map, or plate d at slot d. */
+function slotsFrom(ids: PlateIdLane | null, lo: number, count: number, out: Uint32Array): number {
+  if (ids !== null) {
+    probeWalkCounts.blocks++;
+    return plateIdsInto(ids, lo, out);
+  }
+  const m = Math.min(out.length, count - lo);
+  for (let k = 0; k < m; k++) out[k] = lo + k;
+  return m;
+}
+
+/**
+ * Probes a dictionary of `count` plates, plate d at slot `ids ? ids[d] : d` of `bytes` (16-byte slots):
+ * (entry, d, distance) triples into `pe`, `pd`, `pdist`. A pass over every plate takes their slots a block at a
+ * time (`slotsFrom`); the binary search of a few exact entries reads the map at its probes (`plateIdReader`).
+ */
+function probe(ix: HotlistIndex, bytes: Uint8Array, ids: PlateIdLane | null, count: number, sorted: boolean, pe: TypedList<Int32Array>, pd: TypedList<Int32Array>, pdist: TypedList<Int32Array>, budget: QueryBudget | undefined): void {
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  const walk = new Uint32Array(kWalkPlates);
   const es = ix.slots;
   const eb = new Uint8Array(es.buffer, es.byteOffset, es.byteLength);
   const hit = (e: number, d: number, dist: number) => {
@@ -286,10 +309,11 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: num
       // in entry order are put in plate order, as a probe pass gives them: a task then finds each plate's rows
       // by galloping forward from the last plate's, not by a binary search over every row
       const fe = int32List(), fd = int32List();
+      const at = ids === null ? null : plateIdReader(ids);
       for (let t = 0; t < list.length; t++) {
         budget?.tick();
         const e = list[t]!;
-        const d = findSlot(bytes, ids, count, eb, e * 16);
+        const d = findSlot(bytes, at, count, eb, e * 16);
         if (d >= 0) {
           fe.push(e);
           fd.push(d);
@@ -308,34 +332,38 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: num
     const fbits = bits + kFilterExtraBits;
     const mapped = new Uint32Array(4);
     const mb = new Uint8Array(mapped.buffer);
-    for (let d = 0; d < count; d++) {
-      if ((d & 1023) === 0) budget?.check();
-      const w = (ids === null ? d : ids(d)) * 4;
-      let w0 = words[w]!, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
-      if (ocr) {
-        mapped[0] = w0;
-        mapped[1] = w1;
-        mapped[2] = w2;
-        mapped[3] = w3;
-        const len = mb[15]!;
-        for (let j = 0; j < len; j++) mb[j] = kOcrBytes[mb[j]!]!;
-        w0 = mapped[0]!;
-        w1 = mapped[1]!;
-        w2 = mapped[2]!;
-        w3 = mapped[3]!;
-      }
-      const f = slotHash(w0, w1, w2, w3, fbits);
-      if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue; // no entry has this slot
-      let h = f >>> kFilterExtraBits;
-      for (;;) {
-        let e = head[h]!;
-        if (e < 0) break;
-        const v = e * 4;
-        if (es[v] === w0 && es[v + 1] === w1 && es[v + 2] === w2 && es[v + 3] === w3) {
-          for (; e >= 0; e = next[e]!) hit(e, d, 0);
-          break;
+    for (let lo = 0; lo < count; lo += kWalkPlates) {
+      if ((lo & 1023) === 0) budget?.check();
+      const m = slotsFrom(ids, lo, count, walk);
+      for (let k = 0; k < m; k++) {
+        const d = lo + k;
+        const w = walk[k]! * 4;
+        let w0 = words[w]!, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
+        if (ocr) {
+          mapped[0] = w0;
+          mapped[1] = w1;
+          mapped[2] = w2;
+          mapped[3] = w3;
+          const len = mb[15]!;
+          for (let j = 0; j < len; j++) mb[j] = kOcrBytes[mb[j]!]!;
+          w0 = mapped[0]!;
+          w1 = mapped[1]!;
+          w2 = mapped[2]!;
+          w3 = mapped[3]!;
         }
-        h = (h + 1) & mask;
+        const f = slotHash(w0, w1, w2, w3, fbits);
+        if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue; // no entry has this slot
+        let h = f >>> kFilterExtraBits;
+        for (;;) {
+          let e = head[h]!;
+          if (e < 0) break;
+          const v = e * 4;
+          if (es[v] === w0 && es[v + 1] === w1 && es[v + 2] === w2 && es[v + 3] === w3) {
+            for (; e >= 0; e = next[e]!) hit(e, d, 0);
+            break;
+          }
+          h = (h + 1) & mask;
+        }
       }
     }
   }
@@ -372,14 +400,18 @@ function probe(ix: HotlistIndex, bytes: Uint8Array, ids: IdAt | null, count: num
         if (dist <= ke) hit(e, d, dist);
       }
     };
-    for (d = 0; d < count; d++) {
-      if ((d & 255) === 0) budget?.check();
-      const b = (ids === null ? d : ids(d)) * kPlateSlotBytes;
-      const len = bytes[b + 15]!;
-      if (len + k < fz.minLen || len - k > fz.maxLen) continue;
-      for (let j = 0; j < len; j++) codes[j] = ocr ? kOcrBytes[bytes[b + j]!]! : bytes[b + j]!;
-      codes[15] = len;
-      forEachDeleteValue(codes, len, k, pre, suf, visit);
+    for (let lo = 0; lo < count; lo += kWalkPlates) {
+      budget?.check();
+      const m = slotsFrom(ids, lo, count, walk);
+      for (let q = 0; q < m; q++) {
+        d = lo + q;
+        const b = walk[q]! * kPlateSlotBytes;
+        const len = bytes[b + 15]!;
+        if (len + k < fz.minLen || len - k > fz.maxLen) continue;
+        for (let j = 0; j < len; j++) codes[j] = ocr ? kOcrBytes[bytes[b + j]!]! : bytes[b + j]!;
+        codes[15] = len;
+        forEachDeleteValue(codes, len, k, pre, suf, visit);
+      }
     }
   }
 }

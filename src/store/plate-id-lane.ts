@@ -24,9 +24,22 @@
  * ~2 + log2(r) bits a code: on bench:peers' data (3 tenants × 28 days; a shard holds ~1 in 8 of its tenant's plates)
  * ~5.5 bits with the samples against the blocked form's 16.1 (−0.9 B/read; bench/RESULTS.md). Code d's id is
  * ((position of the d-th one) − d) · 2^L + low[d]: the sample of d's group of 64 gives the position of its first
- * one, and the words after it are counted a popcount at a time (~2 words on those maps). A reader walking codes in
- * order (the hot-list probe over every code, plateIdArray) takes the next one after the last instead, and
- * gatherById decodes a range of codes in one pass. A lower bound does not select: v's high part h = v >> L is the
+ * one, and the words after it are counted a popcount at a time (~2 words on those maps). A reader reading the
+ * code after its last takes the next one instead, and gatherById decodes a range of codes in one pass.
+ *
+ * The walk (`plateIdsInto`: the hot list's covered probe over every code of a shard, plateIdArray) decodes a block of
+ * codes into a scratch array, one loop per form over the map's arrays, instead of a reader call a code:
+ *
+ *   Elias–Fano   code lo's one by a select (its sample, a popcount a word), then word by word: w holds the bits of
+ *                word wi not yet taken; code c's one is its lowest, at 32·wi + ctz(w), so its high part is that less
+ *                c (kept as hc = 32·wi − c: +32 a word, −1 a code); its low L bits by one unaligned u32 load at bit
+ *                c·L of the packed lane, in the same loop (no closure)
+ *   blocked      the block's base once, then its u16 offsets
+ *   u32          a copy
+ *
+ * The probe then reads its slots from that array, one typed-array load a code: on a 400k-code map like a 20M
+ * tenant-day shard's, every code costs 2.0 ms of CPU this way against 3.8 through the reader (blocked: 0.6 and 1.0;
+ * bench/plate-id-reads.ts). A lower bound does not select: v's high part h = v >> L is the
  * count of zeros before the ones of the codes whose ids share it, so it skips to the h-th zero (`efSeek`), and a
  * query's ascending lookups in one map continue from the last one's bit (`idCursor`). The blocked form stays for
  * maps where it is smaller (a shard holding most of its tenant's plates, ids nearly consecutive: L = 0), u32 where
@@ -57,11 +70,13 @@ export type PlateIdWidth = 0 | 2 | 4;
  * The largest span of ids a block of width 2 may hold (2^16 − 1), and whether a map may take the Elias–Fano form.
  * Knobs for tests, which lower the span so that maps of small test data take the u32 fallback too.
  *
- * Elias–Fano is off by default. With it, bench:peers' 20M data is 23.12 B/read instead of 24.08, and lookups go by
- * the high parts (`efSeek`) and one query's ascending ones through a cursor (`idCursor`; docs/storage-v2.md, "The
- * Elias–Fano maps read through a cursor"), but the hot list's covered probe still reads each code at ~4× the blocked
- * form's cost: at 20M the 100k exact hot list took 853 → 1,053 ms of CPU with it, under 2× DuckDB (bench/RESULTS.md,
- * "Stop 32's end"). A walk of the probe's codes decoded a block at a time would let it back on.
+ * Elias–Fano is off by default. With it, bench:peers' 20M data is 23.12 B/read instead of 24.07. Lookups go by the
+ * high parts (`efSeek`) and one query's ascending ones through a cursor (`idCursor`; docs/storage-v2.md, "The
+ * Elias–Fano maps read through a cursor"); the hot list's covered probe walks the map a block of 256 codes at a time
+ * (`plateIdsInto`), where a reader call a code cost ~4× the blocked form's. With the walk, the 100k exact hot list at
+ * 20M still took +3 % to +15 % CPU with Elias–Fano in alternated rounds in one process (the fuzzy and heavy lists and
+ * contains less), and bench:peers' pair at 20M had it under 2× DuckDB with either form (bench/RESULTS.md, "Issue 11/12:
+ * the hot list's covered probe walks its map a block at a time"): not shown no slower, so still off.
  */
 export const plateIdSpan = { max: 0xffff, eliasFano: false };
 
@@ -162,6 +177,9 @@ interface EfParts {
   high: Uint32Array;
   low: (d: number) => number;
   scale: number;
+  /** The packed low bits (null when L = 0) and their mask: a walk reads them in its own loop. */
+  lows: DataView | null;
+  lowMask: number;
 }
 const efPartsMade = new WeakMap<PlateIdLane, EfParts>();
 
@@ -171,7 +189,10 @@ function efParts(lane: PlateIdLane): EfParts {
     const { bytes, count: n } = lane;
     const shape = efShapeAt(bytes.buffer, bytes.byteOffset);
     const { samples, high, lowAt } = efViews(bytes.buffer, bytes.byteOffset, n, shape);
-    p = { shape, samples, high, low: shape.low > 0 ? packedReader(bytes.buffer, lowAt, n, shape.low) : () => 0, scale: 2 ** shape.low };
+    p = {
+      shape, samples, high, low: shape.low > 0 ? packedReader(bytes.buffer, lowAt, n, shape.low) : () => 0, scale: 2 ** shape.low,
+      lows: shape.low > 0 ? new DataView(bytes.buffer, lowAt, packedLaneBytes(n, shape.low)) : null, lowMask: 2 ** shape.low - 1,
+    };
     efPartsMade.set(lane, p);
   }
   return p;
@@ -450,27 +471,58 @@ export function idCursor(lane: PlateIdLane): IdCursor {
 
 /**
  * Decodes codes lo, lo + 1, … of a stored map into `out` (as many as it holds, or up to the last code); returns how
- * many. An Elias–Fano map in one pass over its bitmap's ones from code lo's, as gatherById: ~2× the blocked form's
- * loop a code, where its reader's next-one path took ~4× (bench/RESULTS.md, "the Elias–Fano maps read through a
- * cursor"). `plateIdArray` is it from code 0.
+ * many: a walk over a map's codes a block at a time (the covered hot-list probe over every code, `plateIdArray`), one
+ * loop per form over the lane's arrays where the reader is a closure call a code. An Elias–Fano map in one pass over
+ * its bitmap's ones from code lo's (one select a call), the low bits read in the same loop from the packed lane; a
+ * blocked map a base a block of 256 and its u16 offsets; a u32 map a copy.
  */
 export function plateIdsInto(lane: PlateIdLane, lo: number, out: Uint32Array): number {
   const m = Math.max(0, Math.min(out.length, lane.count - lo));
   if (m === 0) return 0;
+  const { bytes, count: n } = lane;
   if (lane.width === 0) {
     const p = efParts(lane);
-    const { high, low, scale } = p;
+    const { high, scale, lows, lowMask } = p;
+    const L = p.shape.low;
     const first = efSelect(p, lo);
     let wi = first >>> 5, w = high[wi]! & (-1 << (first & 31));
-    for (let k = 0, c = lo; k < m; k++, c++) {
-      while (w === 0) w = high[++wi]!;
-      out[k] = (wi * 32 + lowestBit(w) - c) * scale + low(c);
+    // the one of code c is at bit 32 wi + (its index in w); its high part is that less c
+    let hc = (wi << 5) - lo;
+    if (L === 0) {
+      for (let k = 0; k < m; k++) {
+        while (w === 0) {
+          w = high[++wi]!;
+          hc += 32;
+        }
+        out[k] = hc + 31 - Math.clz32(w & -w);
+        w &= w - 1;
+        hc--;
+      }
+      return m;
+    }
+    for (let k = 0, bit = lo * L; k < m; k++, bit += L) {
+      while (w === 0) {
+        w = high[++wi]!;
+        hc += 32;
+      }
+      out[k] = (hc + 31 - Math.clz32(w & -w)) * scale + ((lows!.getUint32(bit >>> 3, true) >>> (bit & 7)) & lowMask);
       w &= w - 1;
+      hc--;
     }
     return m;
   }
-  const at = plateIdReader(lane);
-  for (let k = 0; k < m; k++) out[k] = at(lo + k);
+  if (lane.width === 4) {
+    out.set(new Uint32Array(bytes.buffer, bytes.byteOffset + 4 * lo, m));
+    return m;
+  }
+  const blocks = Math.ceil(n / kIdBlock);
+  const bases = new Uint32Array(bytes.buffer, bytes.byteOffset, blocks);
+  const offsets = new Uint16Array(bytes.buffer, bytes.byteOffset + 4 * blocks, n);
+  for (let k = 0, c = lo; k < m;) {
+    const b = c >>> kIdBlockShift, end = Math.min(m, k + ((b + 1) << kIdBlockShift) - c);
+    const base = bases[b]!;
+    for (; k < end; k++, c++) out[k] = base + offsets[c]!;
+  }
   return m;
 }
 
