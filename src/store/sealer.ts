@@ -69,10 +69,12 @@ export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: Sh
   const entries = store.manifest.shards;
   const loaded: Array<LoadedShard | undefined> = new Array(entries.length);
   const failed: Array<{ file: string; err: unknown } | undefined> = new Array(entries.length);
+  // with workers, in openOrder (largest first after one small shard a worker); `loaded` and `failed` stay in manifest order
+  const order = pool ? openOrder(entries, pool.threads) : entries.map((_, i) => i);
   let next = 0;
   const lane = async () => {
-    while (next < entries.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++]!;
       try {
         loaded[i] = await loadShard(arenas, objects, entries[i]!, store.keys, pool, true);
       } catch (err) {
@@ -103,6 +105,21 @@ export async function openShards(store: TenantStore, arenas: ArenaSet, pool?: Sh
     store.corruptErrors.push(err as Error);
   }
   store.shards = shards;
+}
+
+/**
+ * The order a data dir's shards are read and handed to `threads` shard-open workers: the smallest `threads` first,
+ * then the rest largest first (Graham's LPT order), ties in manifest order. The open is CPU-bound on the workers.
+ * In manifest order a 73 MB shard was often handed out last, and one worker finished it while the other sat idle
+ * (~150 ms of a 20M open's ~1.85 s); largest first, the small shards come last and even the two out. But the first
+ * reads are what the workers wait for once started: four 73 MB files read at once reached the first worker
+ * ~330 ms after the pool started (~110 ms in manifest order), ~180 ms after it was ready. So each worker's first shard
+ * is a small one.
+ */
+export function openOrder(entries: readonly ShardEntry[], threads: number): number[] {
+  const bySize = entries.map((_, i) => i).sort((a, b) => entries[b]!.bytes - entries[a]!.bytes || a - b);
+  const first = bySize.splice(Math.max(0, bySize.length - threads)).reverse();
+  return [...first, ...bySize];
 }
 
 /** Loads freshly written shard files; on failure unloads what was loaded. */

@@ -2,7 +2,8 @@
  * Worker threads that check and decrypt sealed shards while a data dir opens (issue 13: "AES-GCM on worker
  * threads where it matters"). Opening is the one time every stored byte is read, checked (CRC32C) and
  * decrypted (AES-256-GCM); on the opening thread that is a serial pass over the whole data set. Here the
- * opening thread reads each file into its arena region and hands the region to the least busy worker,
+ * opening thread reads each file into its arena region and hands the region to the least busy worker (the fewest
+ * stored bytes in flight),
  * which checks it and opens the segments in place (the arena memory is shared); meanwhile the opening
  * thread parses and indexes the shards already opened (src/store/sealer.ts openShards). The workers live
  * only while a data dir opens.
@@ -39,8 +40,9 @@ export interface ShardOpenRequest {
 
 export class ShardOpenPool {
   private readonly workers: Worker[] = [];
+  /** Per worker, the stored bytes of the shards it holds (opening and queued): a 73 MB shard is twice a 35 MB one's work. */
   private readonly busy: number[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: ReencodeAnswer | undefined) => void; reject: (e: Error) => void; worker: number }>();
+  private readonly waiting = new Map<number, { resolve: (r: ReencodeAnswer | undefined) => void; reject: (e: Error) => void; worker: number; bytes: number }>();
   private nextId = 0;
 
   private constructor(private readonly cipher: Cipher, file: string, threads: number) {
@@ -51,7 +53,7 @@ export class ShardOpenPool {
         const p = this.waiting.get(m.id);
         if (!p) return;
         this.waiting.delete(m.id);
-        this.busy[p.worker]!--;
+        this.busy[p.worker]! -= p.bytes;
         if (!m.error) p.resolve(m.reencoded);
         else if (m.error.code) p.reject(new PlatesearchError(m.error.code, 500, m.error.message, m.error.details));
         else p.reject(new Error(`shard-open worker: ${m.error.message}`));
@@ -88,12 +90,12 @@ export class ShardOpenPool {
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
     const id = this.nextId++;
-    this.busy[w]!++;
+    this.busy[w]! += r.stored;
     const job: OpenShardJob = { id, file: r.file, stored: r.stored, crc: r.crc, key: r.key, memory: r.memory, ptr: r.ptr };
     if (this.cipher.workerModule !== undefined) job.cipherModule = this.cipher.workerModule;
     if (r.reencodePlainBytes !== undefined) job.reencode = { plainBytes: r.reencodePlainBytes, limits: reencodeLimits() };
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, worker: w });
+      this.waiting.set(id, { resolve, reject, worker: w, bytes: r.stored });
       this.workers[w]!.postMessage(job);
     });
   }
