@@ -58,7 +58,8 @@ describe('the idle seal', () => {
     try {
       const e = await openEngine({ dataDir: dir, threads: 0, sealRows: 1e9, sealIdleMs: 400, sealIdleRows: 500 });
       await appendAll(e, makeReads({ seed: 13, reads: 499, days: 1 }));
-      await sleep(1600);
+      // past the idle time, a tick, and a seal's worker start under load: a tail this size would be sealed by now
+      await sleep(3000);
       expect(e.stats()).toMatchObject({ liveReads: 499, shards: 0 });
       // one read every 100 ms for 2 s, over the row threshold: never 400 ms without an append, so nothing sealed
       for (const r of makeReads({ seed: 14, reads: 20, days: 1 })) {
