@@ -25,6 +25,11 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
   /** `script()`: the compiled worker script, or undefined when it cannot run here (then every job rejects). */
   private idleTimer: NodeJS.Timeout | undefined;
 
+  /** Whether a thread is up now (tests: ended for idleness or by endIfIdle). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** `resourceLimits`: the thread's V8 heap limits (the seal worker caps its young generation). */
   constructor(private readonly name: string, private readonly script: () => string | undefined, private readonly idleMs?: number,
     private readonly resourceLimits?: ResourceLimits) {}
@@ -93,11 +98,19 @@ export class KeptWorker<Request extends object, Answer extends { id: number }> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.worker !== w || this.waiting.size > 0) return;
-      this.worker = undefined;
-      void w.terminate();
+      if (this.worker === w) this.endIfIdle();
     }, this.idleMs);
     this.idleTimer.unref();
+  }
+
+  /** Ends the thread now unless a job is in flight (the owner knows no job is coming soon); the next job starts another. */
+  endIfIdle(): void {
+    const w = this.worker;
+    if (!w || this.waiting.size > 0) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.worker = undefined;
+    void w.terminate();
   }
 
   private settleAll(err: Error): void {

@@ -27,6 +27,13 @@ export interface EngineOptions {
   sealRows?: number;
   /** … or once its oldest live row is this old, in ms (default 600,000). 0 disables background sealing. */
   sealAgeMs?: number;
+  /**
+   * … or once no read has been appended to it for this long, in ms, when it holds at least `sealIdleRows` live
+   * rows (default 5,000 and 65,536; 0 turns the idle seal off; off too with `sealAgeMs` 0). Ingest that pauses
+   * leaves its tail sealed, not held as live rows: docs/storage-v2.md, "The idle tail sealed".
+   */
+  sealIdleMs?: number;
+  sealIdleRows?: number;
   /** Size limit of one memory arena in bytes (default 4 GiB); tests use small ones to force several. */
   arenaBytes?: number;
   /**

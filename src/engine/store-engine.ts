@@ -63,6 +63,23 @@ const kDefaultSealRows = 1_000_000;
 const kScratchBytes = 2 * 1024 * 1024;
 const kDefaultPoolMinRows = 4_000_000;
 const kDefaultSealAgeMs = 600_000;
+/**
+ * The idle seal: a tenant that has had no read appended for this long is sealed when it holds at least
+ * kDefaultSealIdleRows live rows. Why: a live row costs ~56 B of arena lanes plus its plate's tables and string
+ * (~70–90 B in all at 1M live rows), the same read sealed ~25 B, so the up to 1M rows a paused ingest leaves
+ * live (whatever arrived after the last size seal: 21k–973k in 5M runs over HTTP, by timing) are 40–60 MiB
+ * more than they need; and a crash replays that tail from the WAL. Stores with a write buffer do the same on
+ * inactivity (InfluxDB's cache snapshot when cold, Elasticsearch's flush of an inactive shard). 5 s: past the
+ * gaps of steady ingest (a client's next batch comes in ms), short enough that the memory comes back while the
+ * pause lasts. docs/storage-v2.md, "The idle tail sealed".
+ */
+export const kDefaultSealIdleMs = 5_000;
+/**
+ * Below this many live rows a paused tenant is not sealed for idleness (8 live blocks, ~6 MiB at most): a
+ * tenant of a few cameras pausing every few seconds would otherwise make a shard, a data key and a manifest
+ * commit per pause, and compaction would merge them again. The age seal still takes such a tail.
+ */
+export const kDefaultSealIdleRows = 65_536;
 // how often the background sealer looks at the tenants
 const kSealCheckMs = 1000;
 // acknowledgement marks lag the WAL by at most this (a cut-short log loses at most this much unnoticed)
@@ -108,6 +125,8 @@ export class StoreEngine implements Engine {
   private readonly shredListeners: Array<(tenant: string, day: number) => Promise<void>> = [];
   private readonly sealRows: number;
   private readonly sealAgeMs: number;
+  private readonly sealIdleMs: number;
+  private readonly sealIdleRows: number;
   /** Calling-thread kernels per arena (null: that arena has no room for scratch, or no module). */
   private readonly kernels = new Map<number, Kernels | null>();
   private readonly scratch = new Map<number, { ptr: number; bytes: number }>();
@@ -161,6 +180,9 @@ export class StoreEngine implements Engine {
     });
     this.sealRows = options.sealRows ?? kDefaultSealRows;
     this.sealAgeMs = options.sealAgeMs ?? kDefaultSealAgeMs;
+    // the idle seal is a seal by time: off when sealing by time is (sealAgeMs 0: tests and benches that keep live rows)
+    this.sealIdleMs = this.sealAgeMs > 0 ? (options.sealIdleMs ?? kDefaultSealIdleMs) : 0;
+    this.sealIdleRows = Math.max(1, options.sealIdleRows ?? kDefaultSealIdleRows);
     this.plateIndexThread = new PlateIndexThread(this.arenas);
     this.idleRelease = new IdleRelease(this.arenas, { collect: true });
   }
@@ -623,18 +645,22 @@ export class StoreEngine implements Engine {
     return merged;
   }
 
-  /** Seals tenants over the size or age threshold, one at a time, off the request path. */
+  /** Seals tenants over the size or age threshold, or idle (kDefaultSealIdleMs), one at a time, off the request path. */
   private sealInBackground(): void {
     if (this.closed) return;
     this.sealing = this.sealing.then(async () => {
+      let idleSeals = 0;
       for (const s of this.stores.values()) {
         if (this.closed) return;
         const n = s.live.length;
-        const old = this.sealAgeMs > 0 && n > 0 && Date.now() - s.liveSince >= this.sealAgeMs;
+        const now = Date.now();
+        const old = this.sealAgeMs > 0 && n > 0 && now - s.liveSince >= this.sealAgeMs;
+        const idle = this.isIdle(s, now);
         try {
-          if (n >= this.sealRows || old) {
+          if (n >= this.sealRows || old || idle) {
             await sealTenant(s, this.arenas, this.sealWorker);
             this.lastSealError = undefined;
+            if (idle) idleSeals++;
           }
           if (this.closed) return;
           await compactTenant(s, this.arenas, this.sealWorker);
@@ -643,7 +669,17 @@ export class StoreEngine implements Engine {
           this.lastSealError = err as Error;
         }
       }
+      // an idle seal means ingest has paused: the seal worker's next job is ≥ sealRows reads away, so its heap
+      // (~20 MiB) goes back now instead of at its own idle end (kSealWorkerIdleMs) — unless a tenant still
+      // appends (its next size seal would start the thread again)
+      const now = Date.now();
+      if (idleSeals > 0 && [...this.stores.values()].every((s) => now - s.lastAppendAt >= this.sealIdleMs)) this.sealWorker.endIfIdle();
     });
+  }
+
+  /** Whether tenant `s` is due an idle seal: ≥ sealIdleRows live rows and no append for sealIdleMs. */
+  private isIdle(s: TenantStore, now: number): boolean {
+    return this.sealIdleMs > 0 && s.live.length >= this.sealIdleRows && now - s.lastAppendAt >= this.sealIdleMs;
   }
 
   tenants(): string[] {

@@ -51,12 +51,22 @@ export class SealWorkerHost {
     return this.worker.started;
   }
 
+  /** Whether the thread is up now. */
+  get running(): boolean {
+    return this.worker.running;
+  }
+
   /** Runs `job` on the worker; undefined when there is none or the job failed (the caller falls back). */
   run(job: SealJob): Promise<{ rows: number; entries: ShardEntry[] } | undefined> {
     return this.worker.call({ job }).then(
       (m) => (m?.ok ? { rows: m.rows, entries: m.entries } : undefined),
       () => undefined,
     );
+  }
+
+  /** Ends the thread now if it has no job (the engine's idle seal: ingest paused); the next job starts another. */
+  endIfIdle(): void {
+    this.worker.endIfIdle();
   }
 
   /** Ends the worker (jobs in flight answer undefined). */

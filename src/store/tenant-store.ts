@@ -96,6 +96,8 @@ export class TenantStore {
   shards: readonly LoadedShard[] = [];
   /** When the oldest live row arrived (ms), 0 if none: drives sealing by age. */
   liveSince = 0;
+  /** When the last read was appended (acknowledged), or the store opened (ms): drives the idle seal. */
+  lastAppendAt = Date.now();
   /** Corrupt or unreadable files found while opening, by path. */
   readonly corruptFiles: string[] = [];
   /** The coded errors behind `corruptFiles` (each names its file). */
@@ -315,7 +317,9 @@ export class TenantStore {
       this.nextSeq += rows.length;
       const onDurable = () => {
         // runs in log order right after the fsync: visible rows are always a seq-ordered prefix
-        if (this.live.length === 0) this.liveSince = Date.now();
+        const now = Date.now();
+        if (this.live.length === 0) this.liveSince = now;
+        this.lastAppendAt = now;
         this.ackedSeq = firstSeq + rows.length - 1;
         this.live.pushColumns(c, rows, firstSeq);
         if (batchIds.size > 0) {

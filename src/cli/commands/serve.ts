@@ -14,7 +14,7 @@ import { keyStoreOption, keyStoreUsage, openCommandKeys } from '../key-store-opt
 
 const usage = `usage: platesearch serve --data-dir D [--key-store K] [--host 127.0.0.1] [--port 8080] [--threads N]
                         [--query-budget-ms ${kDefaultConfig.queryBudgetMs}] [--rate-limit ${kDefaultConfig.rateLimitPerSecond}] [--rate-burst ${kDefaultConfig.rateLimitBurst}]
-                        [--seal-rows 1000000] [--seal-age-ms 600000] [--tile-url URL]
+                        [--seal-rows 1000000] [--seal-age-ms 600000] [--seal-idle-ms 5000] [--tile-url URL]
 
 Starts the HTTP server on data dir D. --port 0 picks a free port. Prints one line
 "listening on http://HOST:PORT" once it accepts requests; logs (JSON) go to stderr, level $LOG_LEVEL.
@@ -22,7 +22,8 @@ Starts the HTTP server on data dir D. --port 0 picks a free port. Prints one lin
 --query-budget-ms: time budget of one search; over it the search is cancelled and answered 503.
 --rate-limit / --rate-burst: per-user token bucket (requests per second, bucket size); over it, 429.
 --seal-rows / --seal-age-ms: seal a tenant's live reads into shards at this many reads, or when the
-oldest is this old (0: no sealing by age). Small values exercise sealing (crash and soak tests).
+oldest is this old (0: no sealing by age, nor when idle). Small values exercise sealing (crash and soak tests).
+--seal-idle-ms: seal a tenant holding 65,536 live reads or more once none has arrived for this long (0: never).
 --tile-url: map tiles for the web console, e.g. https://tiles.example.org/{z}/{x}/{y}.png (its origin is
 allowed by the console's CSP for images only); without it, or when tiles fail, the console draws the
 offline state and county outlines with a "basemap offline" badge.
@@ -61,6 +62,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
       'rate-burst': { type: 'string' },
       'seal-rows': { type: 'string' },
       'seal-age-ms': { type: 'string' },
+      'seal-idle-ms': { type: 'string' },
       'tile-url': { type: 'string' },
       ...keyStoreOption,
     },
@@ -85,6 +87,8 @@ export function parseServeArgs(args: string[]): ServeArgs {
   if (sealRows !== undefined) engineOptions.sealRows = sealRows;
   const sealAgeMs = integer(values['seal-age-ms'], '--seal-age-ms', 0, 86_400_000);
   if (sealAgeMs !== undefined) engineOptions.sealAgeMs = sealAgeMs;
+  const sealIdleMs = integer(values['seal-idle-ms'], '--seal-idle-ms', 0, 86_400_000);
+  if (sealIdleMs !== undefined) engineOptions.sealIdleMs = sealIdleMs;
   return {
     dataDir,
     ...(values['key-store'] !== undefined ? { keyStore: values['key-store'] } : {}),
