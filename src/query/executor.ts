@@ -6,7 +6,7 @@
  * (DESIGN.md decision 5). Then:
  *   - an exact plate: only the shards holding it are planned (src/query/plate-shards.ts); in
  *     each, one binary search of the dictionary and the plate's run of the plate → rows index
- *     (src/query/postings-run.ts), read newest first; once the page is full, older shards are counted
+ *     (src/query/plate-page.ts plateRunOf: its run table, else src/query/postings-run.ts), read newest first; once the page is full, older shards are counted
  *     from their runs' lengths; when all its rows fit the page, they are gathered as lanes and sorted
  *     natively instead (src/query/plate-page.ts);
  *   - few matching entries: their rows come from the plate → rows index (`plate_rows`);
@@ -31,9 +31,8 @@ import { liveHit } from './live-hit.js';
 import { runLiveTask } from './live-task.js';
 import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
-import { postingsRun } from './postings-run.js';
 import { plateRank } from '../store/plate-ranks.js';
-import { plateAsOnePage } from './plate-page.js';
+import { plateAsOnePage, plateRunOf } from './plate-page.js';
 import type { PlateRuns } from '../store/plate-runs.js';
 import type { CoveredDistances } from './covered-distances.js';
 import type { PlateDistances } from './plate-distances.js';
@@ -285,7 +284,7 @@ function wholeShardPasses(shard: LoadedShard, p: PreparedFilter, m: ShardMasks):
 function scanPlateRows(src: Source & { kind: 'shard' }, d: number, p: PreparedFilter, masks: ShardMasks, sink: CandidateSink, budget?: QueryBudget): void {
   const shard = src.shard;
   const post = shard.postings;
-  const [start, end] = postingsRun(post, shard.rows, shard.plate, shard.layout.dictCount, d);
+  const [start, end] = plateRunOf(shard, d);
   if (!(sink instanceof TopK)) {
     for (let j = start; j < end; j++) {
       budget?.tick();

@@ -36,6 +36,19 @@ const kIndexScale = 2 ** kIndexBits;
 /** The ts span a key holds exactly: 2^(53 − kIndexBits) ms. */
 const kMaxSpan = 2 ** (53 - kIndexBits);
 
+/**
+ * Entry `d`'s postings run in `shard`: one read of its run table when the shard has one (the tenant
+ * dictionary's build makes it for every shard it covers, src/store/plate-runs.ts), else the lane's own
+ * search. An all-time exact plate reads ~30 shards' runs; the table's read was ~0.5 µs a shard cheaper on
+ * the server's main thread than postingsRun's dependent probes (bench/RESULTS.md, "Issue 12: exact plate
+ * at 8 clients, all time"). A shard without a table does not get one here: no pass over its plate lane on
+ * the request path, and no memory that was not there.
+ */
+export function plateRunOf(shard: LoadedShard, d: number): [number, number] {
+  if (shard.hasPlateRuns) return shard.plateRuns().run(d, shard.postings, shard.plate);
+  return postingsRun(shard.postings, shard.rows, shard.plate, shard.layout.dictCount, d);
+}
+
 /** Searches answered here (tests: the path ran). */
 export const platePages = { count: 0 };
 
@@ -80,7 +93,7 @@ export function plateAsOnePage(
       if (masks.none) continue;
       const d = shard.findPlate(plate);
       if (d < 0) continue;
-      const [start, end] = postingsRun(shard.postings, shard.rows, shard.plate, shard.layout.dictCount, d);
+      const [start, end] = plateRunOf(shard, d);
       rows += end - start;
       runs.push({ src, p, masks, start, end, live: null, liveTest: null });
     }

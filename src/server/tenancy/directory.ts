@@ -101,6 +101,8 @@ export class Directory {
   private state: DirectoryFile = emptyFile();
   /** token id → (user key, token hash) */
   private tokenIndex = new Map<string, { key: string; hash: Buffer }>();
+  /** A token index entry → the token text last found to hash to it (authenticate). */
+  private readonly verified = new WeakMap<object, Buffer>();
   private fileSig = '';
   private timer: NodeJS.Timeout | undefined;
   /** Serialises this process's writers, so they do not spin on the lock file against each other. */
@@ -143,9 +145,17 @@ export class Directory {
     if (!m) return undefined;
     const entry = this.tokenIndex.get(m[1]!);
     if (!entry) return undefined;
-    // one-shot: no Hash object per request (every request with a token is authenticated here)
-    const hash = oneShotHash('sha256', bearerToken, 'buffer');
-    if (hash.length !== entry.hash.length || !timingSafeEqual(hash, entry.hash)) return undefined;
+    // a token whose hash was checked against this entry before is compared with its bytes, in constant
+    // time: the same answer as hashing it again, without the SHA-256 (~3 µs of every request's main
+    // thread). The entry object is replaced when the file is reloaded, which forgets what it verified.
+    const text = Buffer.from(bearerToken, 'latin1'); // the pattern above: 63 ASCII characters
+    const known = this.verified.get(entry);
+    if (known === undefined || !timingSafeEqual(text, known)) {
+      // one-shot: no Hash object per request
+      const hash = oneShotHash('sha256', bearerToken, 'buffer');
+      if (hash.length !== entry.hash.length || !timingSafeEqual(hash, entry.hash)) return undefined;
+      this.verified.set(entry, text);
+    }
     const user = this.state.users[entry.key];
     if (!user || !this.state.tenants[user.tenant]) return undefined;
     return { tenant: user.tenant, user: user.user, roles: [...user.roles] };
