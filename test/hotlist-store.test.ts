@@ -20,6 +20,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.keys`, { recursive: true, force: true }); // the default key store, beside the data dir
 });
 
 function list(name: string, plates: string[], extra: Partial<Hotlist> = {}): Hotlist {
