@@ -113,7 +113,6 @@ async function openSubject(o: PeersOptions, dataDir: string): Promise<BenchSubje
 
 async function run(o: PeersOptions, command: string): Promise<number> {
   const reuse = o.reuse;
-  if (reuse) checkReusable(reuse, o);
   const work = reuse ?? mkdtempSync(join(tmpdir(), 'platesearch-bench-'));
   if (o.keep && !reuse) writeReuseOptions(work, o);
   const peers: Peer[] = [];
@@ -275,6 +274,15 @@ async function main(argv: string[]): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(message === kUsage ? `${kUsage}\n` : `bench:peers: ${message}\n${kUsage}\n`);
     return message === kUsage ? 0 : 2;
+  }
+  // a dir --reuse cannot query is a bad option (exit 2, its reason), not a failed run
+  if (options.reuse) {
+    try {
+      checkReusable(options.reuse, options);
+    } catch (err) {
+      process.stderr.write(`bench:peers: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
   }
   // An interrupted run still stops PostgreSQL and deletes its files (postgres-server.ts listens to 'exit').
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
