@@ -1,5 +1,5 @@
 /**
- * Scratch overflow (src/core/scratch.ts): the engine's scratch regions are small (2 MiB), and on the
+ * Scratch overflow (src/core/scratch.ts): the engine's scratch regions are small (1 MiB), and on the
  * calling thread a request bigger than the region spills into arena regions freed by the `release` that
  * ends it. Checked: marks nest (an inner release frees only its own spills), a scratch without overflow
  * still throws RangeError (workers: the caller then runs the task), and a tenant-wide plate match over a

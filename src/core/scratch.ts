@@ -4,7 +4,7 @@
  * allocator (it lives on the main thread), so each (worker, arena) pair is handed one scratch region up
  * front and carves it per query: `const m = scratch.mark(); … scratch.release(m)`.
  *
- * The regions are small (2 MiB: a shard dictionary's distances and one block's output), because every
+ * The regions are small (1 MiB: a shard dictionary's distances and one chunk's output), because every
  * one of them is resident for the life of the arena (issue 11: 5 × 16 MiB was 4 B a read at 20M reads).
  * What does not fit throws RangeError: a worker's task then runs on the calling thread, whose scratch has
  * an `overflow` — regions of the arena allocated for the one request (a tenant-wide dictionary of a few

@@ -56,11 +56,15 @@ import type { AppendResult, ColumnsAppendResult, DropResult, Engine, EngineOptio
 const kDefaultSealRows = 1_000_000;
 /**
  * Scratch per kernel instance (the calling thread's and each pool worker's, per arena), resident for the
- * arena's life: a shard dictionary's distances (1 B a plate) and one block's output (5 B a row) fit with
- * room to spare. A bigger request spills into the arena on the calling thread (src/core/scratch.ts); a
- * worker's task that does not fit runs on the calling thread.
+ * arena's life. A worker's task needs one chunk's output (5 B a row, 65,536 rows: 320 KiB) and, for a shard
+ * that still reads its own plate slots, that dictionary's distances (1 B a plate); shards reading their plates
+ * through the tenant dictionary get the distances from the calling thread's tenant match. 1 MiB holds a shard of
+ * ~700k distinct plates (bench:peers' 20M data: at most 287k; the highest use over all its rows: 321 KiB in a
+ * worker, convoy's row scan; 1,010 KiB on the calling thread, fuzzy k=2's n-gram candidates). A bigger request spills into the
+ * arena on the calling thread (src/core/scratch.ts); a worker's task that does not fit runs on the calling thread.
+ * Why not more: each MiB here is 3 MiB resident in a 2-thread engine (0.16 B/read at 20M).
  */
-const kScratchBytes = 2 * 1024 * 1024;
+const kScratchBytes = 1024 * 1024;
 const kDefaultPoolMinRows = 4_000_000;
 const kDefaultSealAgeMs = 600_000;
 /**
