@@ -28,6 +28,12 @@ export function workerPath(): string {
   return compiledWorkerPath(import.meta.url, '../../dist/src/query/worker.js', './worker.js');
 }
 
+/**
+ * Batches a worker a hot list's tasks are cut into when its caller builds hits as they come back (runHotlists):
+ * a 7-day list at 20M reads has ~10 shard tasks, so about one a batch.
+ */
+export const kHotlistBatchesPerThread = 8;
+
 export class ExecutorPool {
   private readonly pool: Piscina;
   readonly threads: number;
@@ -80,7 +86,9 @@ export class ExecutorPool {
    * batches may still run: src/query/hotlist-join.ts builds hits meanwhile).
    */
   async runHotlists(tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal, onResult?: (task: number, r: HotlistTaskResult) => void): Promise<Array<HotlistTaskResult | undefined>> {
-    return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch', onResult);
+    // with `onResult`, smaller batches (up to kHotlistBatchesPerThread a worker, biggest first): the caller builds
+    // a batch's hits as it comes back, so it starts sooner and has fewer left to build after the last batch
+    return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch', onResult, onResult ? this.threads * kHotlistBatchesPerThread : undefined);
   }
 
   /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts), each over shards of several arenas. */
@@ -90,15 +98,16 @@ export class ExecutorPool {
 
   /**
    * `name`: the worker module's export that runs a batch (piscina's `name`; default its default export). A
-   * task reads the arena of its layout, or (`arenas`) each of several.
+   * task reads the arena of its layout, or (`arenas`) each of several. `batchCount`: how many batches to cut the
+   * tasks into (default 2 a worker), sent biggest first.
    */
   private async dispatch<T extends { layout: { rows: number; arena: number }; arenas?: readonly number[] }, R>(
-    tasks: readonly T[], signal: AbortSignal | undefined, name?: string, onResult?: (task: number, r: R) => void,
+    tasks: readonly T[], signal: AbortSignal | undefined, name?: string, onResult?: (task: number, r: R) => void, batchCount?: number,
   ): Promise<Array<R | undefined>> {
     signal?.throwIfAborted();
     this.freeSlotsOfGoneWorkers();
     const order = tasks.map((t, i) => ({ t, i, rows: t.layout.rows })).sort((a, b) => b.rows - a.rows);
-    const nBatches = Math.min(order.length, this.threads * 2);
+    const nBatches = Math.min(order.length, batchCount ?? this.threads * 2);
     const batches: Array<{ idx: number[]; rows: number }> = Array.from({ length: nBatches }, () => ({ idx: [], rows: 0 }));
     for (const o of order) {
       // greedy: the biggest task goes to the lightest batch

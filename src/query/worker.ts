@@ -19,6 +19,7 @@ import { tighterBound, type RowBound } from './row-top.js';
 import { runRowScanTask, type RowScanResult, type RowScanTask } from './analytics/row-scan-task.js';
 import { runHotlistTask, type HotlistTask, type HotlistTaskResult } from './hotlist-task.js';
 import { isLiveHotlistTask, runLiveHotlistTask, type LiveHotlistTask } from './live-hotlist-task.js';
+import { movedResults } from './moved-results.js';
 import { runClonedTask, type ClonedTask, type ClonedTaskResult } from './analytics/cloned-task.js';
 
 interface WorkerInit {
@@ -86,8 +87,9 @@ export function runRowScanBatch(batch: RowScanBatch): RowScanBatchResult {
 
 /** The hot-list join's shard and live tasks (src/query/hotlist-task.ts, live-hotlist-task.ts), by piscina's `name` option. */
 export function runHotlistBatch(batch: HotlistBatch): HotlistBatchResult {
-  return runTasks(batch, (k, task: HotlistTask | LiveHotlistTask, budget) =>
-    isLiveHotlistTask(task) ? runLiveHotlistTask(k.memory.buffer, task, budget) : runHotlistTask(k.memory.buffer, task, budget));
+  // the results' buffers are transferred, not copied (src/query/moved-results.ts)
+  return movedResults(runTasks(batch, (k, task: HotlistTask | LiveHotlistTask, budget) =>
+    isLiveHotlistTask(task) ? runLiveHotlistTask(k.memory.buffer, task, budget) : runHotlistTask(k.memory.buffer, task, budget)));
 }
 
 /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts): kernels over each arena a task's shards are in. */
