@@ -18,6 +18,7 @@ import { toE7 } from '../src/store/tenant-store.js';
 import type { RowRecord } from '../src/store/wal-record.js';
 import { loadShardFiles } from '../bench/shard-files.js';
 import type { ObjectStore } from '../src/store/object-store.js';
+import type { ShardEntry } from '../src/store/manifest.js';
 import { crc32c } from '../src/store/crc32c.js';
 import { makeReads, rng } from './helpers/engine-data.js';
 
@@ -34,6 +35,8 @@ const kDayMs = 86_400_000;
 interface Shape {
   n: number;
   seed: number;
+  /** format 2's lanes this much further from its header than the builder puts them */
+  slack?: number;
   /** distinct cameras (> 256: a u16 camera lane) */
   cameras: number;
   /** distinct makes and colors (their product with 3 regions: the label triples) */
@@ -89,11 +92,29 @@ const kShapes: Shape[] = [
   // tiny shards the passes leave as they are (or mostly)
   { n: 100, seed: 4, cameras: 2, makes: 3, colors: 2, late: 0, lateBy: 0, confidence: true, readIds: true },
   { n: 1, seed: 5, cameras: 1, makes: 1, colors: 1, late: 0, lateBy: 0, confidence: true, readIds: true },
+  // format 2 files whose lanes begin well past their header (as a bulk load's small shards' did): format 3's header
+  // needs less room, so the lanes move down
+  { n: 3, seed: 7, cameras: 2, makes: 0, colors: 0, late: 0, lateBy: 0, confidence: true, readIds: true, slack: 320 },
+  { n: 5_000, seed: 8, cameras: 6, makes: 4, colors: 5, late: 0, lateBy: 0, confidence: true, readIds: true, slack: 640 },
 ];
 
-/** Where a shard file's lanes begin: its header's end, 64-aligned. */
-function firstLane(bytes: Uint8Array): number {
-  return Math.ceil((16 + new DataView(bytes.buffer, bytes.byteOffset, 16).getUint32(12, true)) / 64) * 64;
+/** `v2` with its lanes moved `slack` bytes further from its header (a multiple of 64): a valid format 2 file. */
+function withSlack(v2: Uint8Array, slack: number): Uint8Array {
+  const h = readShardHeader('slack', v2);
+  const first = firstLane(v2);
+  const out = new Uint8Array(v2.length + slack);
+  out.set(v2.subarray(0, 16));
+  out.set(v2.subarray(first), first + slack);
+  const json = new TextEncoder().encode(JSON.stringify(moved(h, slack)));
+  out.set(json, 16);
+  new DataView(out.buffer).setUint32(12, json.length, true);
+  return out;
+}
+
+/** Where a shard file's lanes begin: its first lane (format 2's `ts`, where format 3 keeps it). */
+function firstLane(of: Uint8Array | ShardHeader): number {
+  const h = of instanceof Uint8Array ? readShardHeader('first', of) : of;
+  return Math.min(...Object.values(h.lanes).map((l) => l.at));
 }
 
 /** `h` with every lane and table moved by `delta` (as format 3 moves them). */
@@ -115,7 +136,7 @@ describe('shard format 3: the lanes stored as they are loaded', () => {
     const forms = new Set<string>();
     for (const [k, shape] of kShapes.entries()) {
       const rows = rowsOf(shape);
-      const built = buildShard('pd-a', 1, kDayNo, rows).bytes;
+      const built = withSlack(buildShard('pd-a', 1, kDayNo, rows).bytes, shape.slack ?? 0);
       const v2 = Uint8Array.from(built);
       const v3 = storedShardBytes(Uint8Array.from(built), `s${k}`);
       expect(shardBytesVersion(v2)).toBe(2);
@@ -124,13 +145,14 @@ describe('shard format 3: the lanes stored as they are loaded', () => {
         { name: `v2-${k}`, day: kDayNo, rows: rows.length, bytes: v2 },
         { name: `v3-${k}`, day: kDayNo, rows: rows.length, bytes: v3 },
       ]);
-      const delta = firstLane(b!.view.bytes) - firstLane(a!.view.bytes);
-      expect(delta % 64).toBe(0);
+      const delta = firstLane(b!.view.header) - firstLane(a!.view.header);
+      expect(Math.abs(delta) % 64).toBe(0);
+      forms.add(delta < 0 ? 'lanes moved down' : delta > 0 ? 'lanes moved up' : 'lanes in place');
       expect(moved(b!.view.header, -delta), `shape ${k}`).toEqual(a!.view.header);
-      expect(b!.view.bytes.length - firstLane(b!.view.bytes)).toBe(a!.view.bytes.length - firstLane(a!.view.bytes));
-      expect(Buffer.from(b!.view.bytes.subarray(firstLane(b!.view.bytes))).equals(Buffer.from(a!.view.bytes.subarray(firstLane(a!.view.bytes)))), `shape ${k}`).toBe(true);
+      expect(b!.view.bytes.length - firstLane(b!.view.header)).toBe(a!.view.bytes.length - firstLane(a!.view.header));
+      expect(Buffer.from(b!.view.bytes.subarray(firstLane(b!.view.header))).equals(Buffer.from(a!.view.bytes.subarray(firstLane(a!.view.header)))), `shape ${k}`).toBe(true);
       // the layouts the kernels get: every lane at the same place from the region's first lane
-      const rel = (s: LoadedShard) => Object.fromEntries(Object.entries(s.view.header.lanes).map(([n, l]) => [n, l.at - firstLane(s.view.bytes)]));
+      const rel = (s: LoadedShard) => Object.fromEntries(Object.entries(s.view.header.lanes).map(([n, l]) => [n, l.at - firstLane(s.view.header)]));
       expect(rel(b!)).toEqual(rel(a!));
       expect(b!.layout.plateWidth).toBe(a!.layout.plateWidth);
       expect(b!.layout.postingsWidth).toBe(a!.layout.postingsWidth);
@@ -150,7 +172,7 @@ describe('shard format 3: the lanes stored as they are loaded', () => {
     }
     // every form the passes make was held to its definition (a shape that stopped making one fails here)
     expect([...forms].sort()).toEqual([
-      'as built', 'camera runs', 'confidence codes', 'label runs', 'labels u16', 'labels u8', 'plate packed', 'postings packed',
+      'as built', 'camera runs', 'confidence codes', 'label runs', 'labels u16', 'labels u8', 'lanes moved down', 'lanes moved up', 'plate packed', 'postings packed',
       'seq blocks u16', 'seq blocks u24', 'seq by time', 'seq u32', 'u24 bases',
     ]);
   });
@@ -205,7 +227,7 @@ describe('shard format 3: the lanes stored as they are loaded', () => {
       head: async () => v2.length,
       getRange: async (_k: string, offset: number, length: number, out: Uint8Array) => void out.set(v2.subarray(offset, offset + length)),
     } as unknown as ObjectStore;
-    const entry = { file: 'h.shard', day: kDayNo, rows: rows.length, bytes: v2.length, dictCount: v2h.meta.dictCount, crc: crc32c(v2), format: kShardVersion };
+    const entry: ShardEntry = { file: 'h.shard', day: kDayNo, rows: rows.length, minTs: v2h.meta.minTs, maxTs: v2h.meta.maxTs, minSeq: v2h.meta.minSeq, maxSeq: v2h.meta.maxSeq, bytes: v2.length, dictCount: v2h.meta.dictCount, crc: crc32c(v2), format: kShardVersion };
     await expect(loadShard(arenas, objects, entry)).rejects.toMatchObject({ code: 'PS_CORRUPT_FILE', message: expect.stringMatching(/not of the format its manifest entry names \(3\): h\.shard/) });
     expect(arenas.allocatedBytes).toBe(0);
   });

@@ -77,8 +77,9 @@ export function storedShardBytes(built: Uint8Array, file = 'a shard being writte
     throw CorruptFile(`Shard is not of format ${kShardBuildVersion}, which is what is converted: ${file}`, { file });
   }
   const start = view.bytes;
-  // where format 2 put its first lane: the header's end, 64-aligned (readShardHeader checked every lane lies past it)
-  const first = roundUp(kPrefixBytes + new DataView(start.buffer, start.byteOffset, kPrefixBytes).getUint32(12, true), kLaneAlign);
+  // where format 2 put its first lane (64-aligned, past the header: readShardHeader checked); the builder lays the
+  // header out against wide placeholders, so there may be room between them that format 3 gives back
+  const first = Math.min(...Object.values(view.header.lanes).map((l) => l.at));
   const lanes = reencodeLanes(view);
   if (lanes) view = new ShardView(file, start.subarray(0, lanes.bytes), lanes.header);
   const end = view.bytes.length;
@@ -98,9 +99,15 @@ export function storedShardBytes(built: Uint8Array, file = 'a shard being writte
   }
   const size = end + delta;
   // typed arrays' copyWithin is a memmove: safe for the lanes moving up or down within the buffer
-  const out = size <= start.length ? start.subarray(0, size) : new Uint8Array(size);
-  if (out.buffer === start.buffer && out.byteOffset === start.byteOffset) out.copyWithin(first + delta, first, end);
-  else out.set(start.subarray(first, end), first + delta);
+  // (moved within `start`, whose length reaches `end`: a view cut to `size` would clamp the source when they move down)
+  let out: Uint8Array;
+  if (size <= start.length) {
+    start.copyWithin(first + delta, first, end);
+    out = start.subarray(0, size);
+  } else {
+    out = new Uint8Array(size);
+    out.set(start.subarray(first, end), first + delta);
+  }
   out.fill(0, 0, first + delta);
   out.set(enc.encode(kShardMagic), 0);
   const dv = new DataView(out.buffer, out.byteOffset, kPrefixBytes);

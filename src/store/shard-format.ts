@@ -3,6 +3,11 @@
  * (src/core/segment.ts), every lane as narrow as its values allow, so loading is one read of the file into
  * arena memory and pointer arithmetic: no parsing of rows, no dictionary or zone building at load.
  *
+ * This is the layout a shard is built in (writeShardFile). What is stored since format 3 is this layout after
+ * the re-encodings the "Loaded, …" notes below name (memory only in format 2), run once when the file is written:
+ * src/store/shard-format-v3.ts, which draws the difference. A format 2 file still loads (re-encoded at load) and is
+ * converted on open.
+ *
  *   D/tenants/<tenant>/shards/<yyyymmdd>-<generation 8 hex>.shard   (generation: a per-tenant counter)
  *
  *   offset  bytes
@@ -56,7 +61,8 @@
  *
  * The manifest keeps each file's size and CRC32C and its `format` (absent = 1); a mismatch, an unreadable
  * header, a lane outside the file or of the wrong size, or an unknown version is a coded error naming the
- * file. Format 1 files (src/store/shard-format-v1.ts) are converted on open (src/store/shard-migrate.ts).
+ * file. Format 1 and 2 files (src/store/shard-format-v1.ts, this one) are converted to format 3 on open
+ * (src/store/shard-migrate.ts).
  */
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, rowsReader, type CodeAt, type LaneWidth, type PlateWidth, type PostingsWidth, type RowAt } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';

@@ -6,7 +6,9 @@
  * nothing besides the file is allocated. Unloading frees the region for reuse.
  *
  * Sealed shards (manifest entries with a key) are read whole into their arena region, checked against the
- * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
+ * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place. A format 3
+ * file (src/store/shard-format-v3.ts) is then as memory holds it; a format 2 one is re-encoded in place first
+ * (src/store/shard-reencode.ts).
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kBlockShift, kPlateSlotBytes, type CodeAt, type PlateWidth, type PostingsWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
