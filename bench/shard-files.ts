@@ -6,10 +6,10 @@ import type { ArenaSet } from '../src/core/arena.js';
 import { crc32c } from '../src/store/crc32c.js';
 import type { ShardEntry } from '../src/store/manifest.js';
 import type { ObjectStore } from '../src/store/object-store.js';
-import { kShardVersion, ShardView } from '../src/store/shard-format.js';
+import { shardBytesVersion, ShardView } from '../src/store/shard-format.js';
 import { loadShard, type LoadedShard } from '../src/store/shard-loader.js';
 
-/** One shard file's bytes (plaintext) under a name unique among those loaded together. */
+/** One shard file's bytes (plaintext, format 2 or 3) under a name unique among those loaded together. */
 export interface ShardFile {
   name: string;
   day: number;
@@ -29,7 +29,7 @@ export async function loadShardFiles(arenas: ArenaSet, files: readonly ShardFile
   const shards: LoadedShard[] = [];
   for (const f of files) {
     const dictCount = new ShardView(f.name, f.bytes).header.meta.dictCount;
-    const entry = { file: f.name, day: f.day, rows: f.rows, bytes: f.bytes.length, dictCount, crc: crc32c(f.bytes), format: kShardVersion } as ShardEntry;
+    const entry = { file: f.name, day: f.day, rows: f.rows, bytes: f.bytes.length, dictCount, crc: crc32c(f.bytes), format: shardBytesVersion(f.bytes) } as ShardEntry;
     shards.push(await loadShard(arenas, objects, entry));
   }
   return shards;

@@ -29,6 +29,9 @@ import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.
 import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
 import { appendAndSeal, countRunWidths } from './helpers/run-lanes.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 const kDays = 2;
 const kTenants = ['pd-cams', 'pd-few', 'pd-late'];
@@ -36,6 +39,7 @@ const kTenants = ['pd-cams', 'pd-few', 'pd-late'];
 seqTimeLimits.blockSpan = 0;
 seqTimeLimits.offset = 3_000;
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   seqTimeLimits.blockSpan = 0xffff;
   seqTimeLimits.offset = 0xffff;
 });

@@ -25,9 +25,13 @@ import { kDay, kT0, makeReads, rng } from './helpers/engine-data.js';
 import { dropBeforeOnThisThread, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 const kDefaultBits = confidenceLimits.bits;
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   confidenceLimits.bits = kDefaultBits;
 });
 

@@ -20,6 +20,9 @@ import { kMaxLabelTriples } from '../src/core/label-lanes.js';
 import { kDay, kT0, makeReads, plateMatchArb, rng } from './helpers/engine-data.js';
 import { checkFieldForms, dropBeforeOnThisThread, engineFixture, tenantScopesArb, type EngineFixture } from './helpers/reference-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 const kDays = 2;
 const kTenants = ['pd-u8', 'pd-u16', 'pd-three'];
@@ -29,6 +32,7 @@ labelLimits.max = kLimit;
 // the u16 lane (past 256 triples, by runs: test/label-runs.test.ts)
 labelLimits.runs = false;
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   labelLimits.max = kMaxLabelTriples;
   labelLimits.runs = true;
 });

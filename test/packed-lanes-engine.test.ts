@@ -31,12 +31,16 @@ import { kDay, kT0, makeReads } from './helpers/engine-data.js';
 import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 // every shard file gets u32 plate and postings lanes (set before any engine starts a seal thread)
 process.env.PLATESEARCH_TEST_PLATE_U16_MAX = '0';
 process.env.PLATESEARCH_TEST_POSTINGS_U16_MAX = '0';
 const kDefaultBits = packedLimit.bits;
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   delete process.env.PLATESEARCH_TEST_PLATE_U16_MAX;
   delete process.env.PLATESEARCH_TEST_POSTINGS_U16_MAX;
   packedLimit.bits = kDefaultBits;

@@ -24,6 +24,9 @@ import { kDay, kT0, makeReads } from './helpers/engine-data.js';
 import { engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
 import { checkCoveredShards } from './helpers/covered-checks.js';
 import { internals, shardsOf } from './helpers/engine-internals.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 // every shard file gets a u32 plate lane (set before any engine starts a seal thread); none is bit-packed at load
 // (this file holds the u24 form: test/packed-lanes-engine.test.ts the packed one)
@@ -32,6 +35,7 @@ const kDefaultU24Limit = plateU24Limit.codes;
 const kDefaultPackedBits = packedLimit.bits;
 packedLimit.bits = 0;
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   delete process.env.PLATESEARCH_TEST_PLATE_U16_MAX;
   plateU24Limit.codes = kDefaultU24Limit;
   packedLimit.bits = kDefaultPackedBits;

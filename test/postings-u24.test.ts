@@ -17,11 +17,15 @@ import { packedLimit } from '../src/store/shard-u24.js';
 import type { LoadedShard } from '../src/store/shard-loader.js';
 import { kT0, makeReads, searchQueryArb } from './helpers/engine-data.js';
 import { checkAnalytics, checkExport, checkHotlist, engineFixture, frequentPlates, type EngineFixture } from './helpers/reference-checks.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 // this file holds the u24 form: no lane is bit-packed at load (test/packed-lanes-engine.test.ts holds that one)
 const kDefaultPackedBits = packedLimit.bits;
 packedLimit.bits = 0;
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   packedLimit.bits = kDefaultPackedBits;
 });
 

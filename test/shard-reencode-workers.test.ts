@@ -14,6 +14,9 @@ import { packedLimit, plateU24Limit } from '../src/store/shard-u24.js';
 import { ShardOpenPool } from '../src/store/shard-open-pool.js';
 import { kDay, kT0, makeReads, tempDataDir } from './helpers/engine-data.js';
 import { shardsOf } from './helpers/engine-internals.js';
+// this file's knobs are read when a shard is re-encoded at open: its shards are written as format 2, re-encoded
+// at each open, not as format 3 (re-encoded when written, under the writing thread's defaults: src/store/shard-format-v3.ts)
+process.env.PLATESEARCH_TEST_SHARD_FORMAT = '2';
 
 const kDefaultPlateLimit = plateU24Limit.codes;
 const kDefaultPackedBits = packedLimit.bits;
@@ -23,6 +26,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 afterAll(() => {
+  delete process.env.PLATESEARCH_TEST_SHARD_FORMAT;
   labelLimits.max = kMaxLabelTriples;
   plateU24Limit.codes = kDefaultPlateLimit;
   packedLimit.bits = kDefaultPackedBits;

@@ -1,10 +1,11 @@
 /**
- * The shard format migration 1 → 2 (src/store/shard-migrate.ts). A data dir as the current main writes it
- * (format 1: sealed Arrow IPC shards, manifest entries without `format`) is made here from an engine's data
- * dir: every shard is rewritten with the format 1 writer kept for this purpose (src/store/shard-format-v1.ts)
- * and sealed under its own data key, exactly as main's seal did. Opening it converts every shard, answers
- * every query as before (the engine before the rewrite, and the reference semantics), and kill -9 at random
- * points of the conversion never leaves a manifest naming a missing file or losing a row.
+ * The shard format migrations 1 → 3 and 2 → 3 (src/store/shard-migrate.ts). A data dir as an older main wrote it
+ * is made here from an engine's data dir: every shard is rewritten with the older writer and sealed under its own
+ * data key, exactly as that main's seal did — format 1 (sealed Arrow IPC shards, manifest entries without `format`:
+ * the writer kept for this, src/store/shard-format-v1.ts) or format 2 (the lanes at file widths, `format: 2`:
+ * writeShardFile's layout, which format 3 re-encodes). Opening it converts every shard, answers every query as
+ * before (the engine before the rewrite, and the reference semantics), and kill -9 at random points of the
+ * conversion never leaves a manifest naming a missing file or losing a row.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -22,7 +23,7 @@ import { wrappedFromJson } from '../src/crypto/data-keys.js';
 import { kSealedKindShard, openSealedFile, sealFile } from '../src/crypto/sealed-file.js';
 import { crc32c } from '../src/store/crc32c.js';
 import { readManifest, writeManifest, type ShardEntry } from '../src/store/manifest.js';
-import { ShardView } from '../src/store/shard-format.js';
+import { buildShard, kShardVersion, ShardView } from '../src/store/shard-format.js';
 import { buildShardV1 } from '../src/store/shard-format-v1.js';
 import { kDay, kT0, makeReads, searchQueryArb, tempDataDir } from './helpers/engine-data.js';
 import { repoRoot } from './helpers/crash-loop.js';
@@ -50,8 +51,11 @@ async function makeDataDir(dir: string): Promise<StoredRead[]> {
   return out;
 }
 
-/** Rewrites every shard of the data dir in format 1, sealed under the entry's own key, as main writes them. */
-async function downgradeToV1(dir: string): Promise<number> {
+/**
+ * Rewrites every shard of the data dir in an older format (1 or 2), sealed under the entry's own key, as the main
+ * of that format wrote them.
+ */
+async function downgrade(dir: string, format: 1 | 2): Promise<number> {
   const { keys } = await openDataDirKeys(dir, undefined);
   let count = 0;
   for (const tenant of kTenants) {
@@ -63,13 +67,13 @@ async function downgradeToV1(dir: string): Promise<number> {
       const key = await keys.openKey(wrappedFromJson(e.key!));
       const plain = openSealedFile(file, await readFile(file), key).plain;
       const rows = new ShardView(file, plain).rowRecords().sort((a, b) => a.seq - b.seq);
-      const { bytes } = buildShardV1(tenant, m.ordinal, e.day, rows);
+      const { bytes } = format === 1 ? buildShardV1(tenant, m.ordinal, e.day, rows) : buildShard(tenant, m.ordinal, e.day, rows);
       const sealed = Buffer.concat(sealFile(kSealedKindShard, key, bytes));
-      const name = e.file.replace(/\.shard$/, '.arrow');
+      const name = format === 1 ? e.file.replace(/\.shard$/, '.arrow') : e.file.replace(/\.shard$/, '-v2.shard');
       await writeFile(join(tdir, 'shards', name), sealed);
       await rm(file);
       const { format: _format, ...v1 } = e;
-      shards.push({ ...v1, file: name, bytes: sealed.length, crc: crc32c(sealed), plainBytes: bytes.length });
+      shards.push({ ...v1, ...(format === 2 ? { format: 2 } : {}), file: name, bytes: sealed.length, crc: crc32c(sealed), plainBytes: bytes.length });
       count++;
     }
     await writeManifest(tdir, { ...m, shards });
@@ -86,22 +90,25 @@ async function answers(engine: Engine, queries: Array<[TenantScope[], SearchQuer
   return out;
 }
 
-/** Shards of each format the manifests name (a manifest being replaced reads as its old or new self: atomic rename). */
-async function countFormats(dir: string): Promise<{ v1: number; v2: number }> {
-  let v1 = 0, v2 = 0;
+/**
+ * Shards of an older format (`old`) and of the current one (`now`) the manifests name (a manifest being replaced
+ * reads as its old or new self: atomic rename).
+ */
+async function countFormats(dir: string): Promise<{ old: number; now: number }> {
+  let old = 0, now = 0;
   for (const tenant of kTenants) {
     const m = await readManifest(join(dir, 'tenants', tenant)).catch(() => undefined);
     for (const e of m?.shards ?? []) {
-      if (e.format === 2) v2++;
-      else v1++;
+      if (e.format === kShardVersion) now++;
+      else old++;
     }
   }
-  return { v1, v2 };
+  return { old, now };
 }
 
 /** Every manifest entry names a file that exists, and the entries hold every sealed read exactly once. */
-async function checkAuthoritative(dir: string, expectRows: number): Promise<{ v1: number; v2: number }> {
-  let rows = 0, v1 = 0, v2 = 0;
+async function checkAuthoritative(dir: string, expectRows: number): Promise<{ old: number; now: number }> {
+  let rows = 0, old = 0, now = 0;
   for (const tenant of kTenants) {
     const tdir = join(dir, 'tenants', tenant);
     const m = (await readManifest(tdir))!;
@@ -112,12 +119,12 @@ async function checkAuthoritative(dir: string, expectRows: number): Promise<{ v1
       expect(seqs.has(key)).toBe(false);
       seqs.add(key);
       rows += e.rows;
-      if (e.format === 2) v2++;
-      else v1++;
+      if (e.format === kShardVersion) now++;
+      else old++;
     }
   }
   expect(rows).toBe(expectRows);
-  return { v1, v2 };
+  return { old, now };
 }
 
 let dir = '';
@@ -143,7 +150,7 @@ afterAll(async () => {
   await cleanup();
 });
 
-describe('shard format 1 → 2 on open', () => {
+describe('shard formats 1 → 3 and 2 → 3 on open', () => {
   it('the answers before the rewrite are the reference answers (the comparison has teeth)', () => {
     expect(before.length).toBe(queries.length);
     expect(before.some((a) => a.total > 100)).toBe(true);
@@ -155,10 +162,10 @@ describe('shard format 1 → 2 on open', () => {
     }
   });
 
-  it('kill -9 at random points of the conversion leaves old or new shards authoritative; then every answer is as before', async () => {
-    const shards = await downgradeToV1(dir);
+  it.each([1, 2] as const)('format %i: kill -9 at random points of the conversion leaves old or new shards authoritative; then every answer is as before', async (format) => {
+    const shards = await downgrade(dir, format);
     expect(shards).toBeGreaterThan(20);
-    expect(await checkAuthoritative(dir, reads.length)).toEqual({ v1: shards, v2: 0 });
+    expect(await checkAuthoritative(dir, reads.length)).toEqual({ old: shards, now: 0 });
     // a child that opens the data dir (which migrates) and closes it
     const script = join(dir, '..', `open-${process.pid}.mjs`);
     const engineUrl = pathToFileURL(join(repoRoot(), 'dist/src/engine/index.js')).href;
@@ -175,8 +182,8 @@ describe('shard format 1 → 2 on open', () => {
         child.once('exit', () => (exited = true));
         const jitter = Math.floor(Math.random() * 8);
         while (!exited) {
-          const { v2 } = await countFormats(dir);
-          if (v2 >= target) {
+          const { now } = await countFormats(dir);
+          if (now >= target) {
             await new Promise((r) => setTimeout(r, jitter));
             child.kill('SIGKILL');
             break;
@@ -185,8 +192,8 @@ describe('shard format 1 → 2 on open', () => {
         }
         await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
         const state = await checkAuthoritative(dir, reads.length);
-        if (child.signalCode === 'SIGKILL' && state.v1 > 0 && state.v2 > 0) killedMidway++;
-        if (state.v1 === 0) break;
+        if (child.signalCode === 'SIGKILL' && state.old > 0 && state.now > 0) killedMidway++;
+        if (state.old === 0) break;
       }
       expect(killedMidway).toBeGreaterThanOrEqual(3);
       // the open that finishes the job
@@ -201,10 +208,10 @@ describe('shard format 1 → 2 on open', () => {
       } finally {
         await engine.close();
       }
-      expect(await checkAuthoritative(dir, reads.length)).toMatchObject({ v1: 0 });
+      expect(await checkAuthoritative(dir, reads.length)).toMatchObject({ old: 0 });
       for (const tenant of kTenants) {
         const files = await readdir(join(dir, 'tenants', tenant, 'shards'));
-        expect(files.filter((f) => f.endsWith('.arrow'))).toEqual([]);
+        expect(files.filter((f) => f.endsWith('.arrow') || f.endsWith('-v2.shard'))).toEqual([]);
         const named = new Set((await readManifest(join(dir, 'tenants', tenant)))!.shards.map((e) => e.file));
         expect(files.filter((f) => !named.has(f))).toEqual([]);
       }

@@ -12,6 +12,7 @@
  * (shard-format.ts writeShardFile). Sealing and the put stay with the caller (the keys and the object store
  * are the loading thread's).
  */
+import { storedShardBytes } from './shard-format-v3.js';
 import { sortOrder, writeShardFile, type CodedDict, type ShardMeta, type ShardSource } from './shard-format.js';
 import { plateOfKey, writePlateSlot } from './plate-key.js';
 import { kPlateSlotBytes } from '../core/segment.js';
@@ -103,7 +104,9 @@ export function buildBulkShard(job: BulkShardJob, letGo?: () => void, lanes: Lan
   // the file in a buffer of `lanes` too: the caller gives it back once sealed (src/store/bulk-build-thread.ts)
   const file = writeShardFile(job.tenant, job.ordinal, job.day, { ts, seq, lat, lon, conf, readId, plate, plateCount: m, writeSlots, camera, region, make, color }, lanes);
   lanes.give(tookF64, tookI32, plate, dict);
-  return file;
+  // the lanes as an open holds them (format 3: src/store/shard-format-v3.ts), re-encoded here on the build thread,
+  // in place in the file's buffer
+  return { bytes: storedShardBytes(file.bytes), meta: file.meta };
 }
 
 // Loops of the build's once-a-shard steps are functions of their own (here, in codeLabel, codePlates and

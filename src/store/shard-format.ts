@@ -3,6 +3,11 @@
  * (src/core/segment.ts), every lane as narrow as its values allow, so loading is one read of the file into
  * arena memory and pointer arithmetic: no parsing of rows, no dictionary or zone building at load.
  *
+ * This is the layout a shard is built in (writeShardFile). What is stored since format 3 is this layout after
+ * the re-encodings the "Loaded, …" notes below name (memory only in format 2), run once when the file is written:
+ * src/store/shard-format-v3.ts, which draws the difference. A format 2 file still loads (re-encoded at load) and is
+ * converted on open.
+ *
  *   D/tenants/<tenant>/shards/<yyyymmdd>-<generation 8 hex>.shard   (generation: a per-tenant counter)
  *
  *   offset  bytes
@@ -56,13 +61,14 @@
  *
  * The manifest keeps each file's size and CRC32C and its `format` (absent = 1); a mismatch, an unreadable
  * header, a lane outside the file or of the wrong size, or an unknown version is a coded error naming the
- * file. Format 1 files (src/store/shard-format-v1.ts) are converted on open (src/store/shard-migrate.ts).
+ * file. Format 1 and 2 files (src/store/shard-format-v1.ts, this one) are converted to format 3 on open
+ * (src/store/shard-migrate.ts).
  */
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, rowsReader, type CodeAt, type LaneWidth, type PlateWidth, type PostingsWidth, type RowAt } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
 import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
-import { kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
+import { baseRuns, kBaseBytes, kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
 import { cameraReader, type CameraLanes } from '../core/camera-lane.js';
 import { freshLanes, type LaneSource } from './lane-pool.js';
 import { confidenceLane, kConfidenceScale, kNoConfidence, type ConfidenceLaneAt } from '../core/confidence-lane.js';
@@ -70,7 +76,14 @@ import { cellOf, kTimeBucketMs } from './spatial.js';
 import type { RowRecord } from './wal-record.js';
 
 export const kShardFormat = 'platesearch-shard';
-export const kShardVersion = 2;
+/**
+ * The version this build stores: 3, the lanes as a loaded shard holds them (src/store/shard-format-v3.ts). The
+ * builder below lays a shard out as format 2 (`kShardBuildVersion`: every lane at a file width), which the
+ * re-encodings then narrow; a data dir of format 2 files is converted on open (src/store/shard-migrate.ts).
+ */
+export const kShardVersion = 3;
+/** The version writeShardFile lays out: the lanes before the re-encodings (still loadable, re-encoded at load). */
+export const kShardBuildVersion = 2;
 export const kDayMs = 86_400_000;
 
 export interface ShardMeta {
@@ -532,7 +545,7 @@ export function writeShardFile(tenant: string, ordinal: number, day: number, g: 
   const buf = out.buffer;
   out.set(enc.encode(kShardMagic), 0);
   const dv = new DataView(buf);
-  dv.setUint32(8, kShardVersion, true);
+  dv.setUint32(8, kShardBuildVersion, true);
   dv.setUint32(12, headerBytes.length, true);
   out.set(headerBytes, kPrefixBytes);
 
@@ -691,9 +704,16 @@ export function isShardV1(bytes: Uint8Array): boolean {
   return bytes.length >= 6 && dec.decode(bytes.subarray(0, 6)) === 'ARROW1';
 }
 
+/** The version of shard bytes (their u32 at offset 8), or 0 when they are too short to name one. */
+export function shardBytesVersion(bytes: Uint8Array): number {
+  return bytes.length < kPrefixBytes ? 0 : new DataView(bytes.buffer, bytes.byteOffset, 16).getUint32(8, true);
+}
+
 /**
  * Reads and checks the header of shard bytes: magic, version, header JSON, block size, and that every lane
- * lies inside the file, aligned, with the size its row count and width imply. Throws coded errors naming `file`.
+ * lies inside the file, aligned, with the size its row count and width imply. Format 3 headers may name the
+ * in-memory lanes and fields (src/store/shard-format-v3.ts), each checked likewise and against the others it
+ * needs. Throws coded errors naming `file`.
  */
 export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
   if (bytes.length < kPrefixBytes) throw CorruptFile(`Shard is shorter than its header: ${file}`, { file });
@@ -701,7 +721,8 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
   if (dec.decode(bytes.subarray(0, 8)) !== kShardMagic) throw CorruptFile(`Not a platesearch shard: ${file}`, { file });
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== kShardVersion) throw UnsupportedFormat(`Shard format version ${version} is not supported: ${file}`, { file });
+  if (version !== kShardBuildVersion && version !== kShardVersion) throw UnsupportedFormat(`Shard format version ${version} is not supported: ${file}`, { file });
+  const loaded = version === kShardVersion;
   const hb = dv.getUint32(12, true);
   if (kPrefixBytes + hb > bytes.length) throw CorruptFile(`Shard header runs past the end of the file: ${file}`, { file });
   let h: ShardHeader;
@@ -714,7 +735,7 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     throw CorruptFile(`Shard ${what}: ${file}`, { file });
   };
   if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || typeof h.lanes !== 'object' || typeof h.dicts !== 'object') bad('header is incomplete');
-  if (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.labelShared !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable || h.lanes.labelRuns || h.lanes.labelTable || h.lanes.confidenceValues) bad('header names an in-memory lane');
+  if (!loaded && (h.seqBlocks !== undefined || h.seqTime !== undefined || h.bases !== undefined || h.labelShared !== undefined || h.lanes.labels || h.lanes.labelTriples || h.lanes.cameraRuns || h.lanes.cameraTable || h.lanes.labelRuns || h.lanes.labelTable || h.lanes.confidenceValues)) bad('header names an in-memory lane');
   if (h.blockRows !== kBlockRows) throw UnsupportedFormat(`Shard block size ${h.blockRows} is not supported: ${file}`, { file });
   const n = h.meta.rows;
   if (!Number.isInteger(n) || n < 0 || n > kMaxShardRows) bad('row count is invalid');
@@ -724,21 +745,69 @@ export function readShardHeader(file: string, bytes: Uint8Array): ShardHeader {
     slots: h.meta.dictCount, zones: Math.ceil(n / kBlockRows), readIdOffsets: n + 1, readIdBytes: -1, labels: n, labelTriples: -1, cameraRuns: -1, cameraTable: -1,
     labelRuns: -1, labelTable: -1, confidenceValues: -1,
   };
-  const widths: Record<ShardLaneName, number[]> = {
-    ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
-    postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
-    labels: [], labelTriples: [], cameraRuns: [], cameraTable: [], labelRuns: [], labelTable: [], confidenceValues: [],
-  };
+  const widths: Record<ShardLaneName, number[]> = loaded ? kLoadedWidths : kFileWidths;
   const required: ShardLaneName[] = ['ts', 'lat', 'lon', 'plate', 'camera', 'postings', 'slots', 'zones', 'seq'];
   for (const name of required) if (!h.lanes[name]) bad(`has no ${name} lane`);
   if (!h.lanes.readIdOffsets !== !h.lanes.readIdBytes) bad('read id lanes are incomplete');
+  const first = kPrefixBytes + hb;
+  const inside = (name: string, l: ShardLane | undefined, align: number) => {
+    if (typeof l !== 'object' || l === null || !Number.isInteger(l.at) || !Number.isInteger(l.bytes) || l.bytes < 0 || l.at % align !== 0 || l.at < first || l.at + l.bytes > bytes.length) bad(`lane ${name} lies outside the file`);
+  };
   for (const [name, l] of Object.entries(h.lanes) as Array<[ShardLaneName, ShardLane]>) {
     if (!(name in widths)) bad(`has an unknown lane ${name}`);
     if (!widths[name].includes(l.width)) bad(`lane ${name} has width ${l.width}`);
-    if (!Number.isInteger(l.at) || l.at % kLaneAlign !== 0 || l.at < kPrefixBytes + hb || l.at + l.bytes > bytes.length) bad(`lane ${name} lies outside the file`);
-    if (count[name] >= 0 && l.bytes !== count[name] * l.width) bad(`lane ${name} has ${l.bytes} bytes`);
+    // the lanes a format 2 file has (and the labels lane) stay 64-aligned in memory; the tables the re-encodings add
+    // are aligned as their values need
+    inside(name, l, count[name] >= 0 ? kLaneAlign : 4);
+    if (l.width === 0 && !(Number.isInteger(l.bits) && l.bits! >= 1 && l.bits! <= 24)) bad(`lane ${name} has ${l.bits} bits`);
+    if (l.width !== 0 && l.bits !== undefined) bad(`lane ${name} has bits and a width`);
+    const size = l.width === 0 ? Math.ceil((count[name] * l.bits!) / 8) : count[name] * l.width;
+    if (count[name] >= 0 && l.bytes !== size) bad(`lane ${name} has ${l.bytes} bytes`);
   }
+  if (loaded) checkLoadedFields(h, inside, bad);
   return h;
+}
+
+/** The widths a format 2 file's lanes may have. */
+const kFileWidths: Record<ShardLaneName, number[]> = {
+  ts: [4, 8], lat: [4], lon: [4], plate: [2, 4], camera: [1, 2, 4], region: [1, 2, 4], make: [1, 2, 4], color: [1, 2, 4],
+  postings: [2, 4], slots: [kPlateSlotBytes], zones: [kZoneBytes], seq: [4, 8], confidence: [2, 8], readIdOffsets: [4], readIdBytes: [1],
+  labels: [], labelTriples: [], cameraRuns: [], cameraTable: [], labelRuns: [], labelTable: [], confidenceValues: [],
+};
+
+/**
+ * The widths a format 3 file's lanes may have: those of format 2 and the re-encodings' (3: u24; 0: bit-packed, with
+ * `bits`; src/store/shard-u24.ts, seq-blocks.ts, shard-labels.ts, shard-cameras.ts, shard-confidence.ts).
+ */
+const kLoadedWidths: Record<ShardLaneName, number[]> = {
+  ...kFileWidths,
+  ts: [3, 4, 8], lat: [3, 4], lon: [3, 4], plate: [0, 2, 3, 4], postings: [0, 2, 3, 4], seq: [2, 3, 4, 8], confidence: [0, 2, 8],
+  labels: [1, 2], labelTriples: [1, 2], cameraRuns: [4], cameraTable: [2], labelRuns: [4], labelTable: [2], confidenceValues: [2],
+};
+
+/** A format 3 header's in-memory fields, each present exactly when a lane's form needs it, and inside the file. */
+function checkLoadedFields(h: ShardHeader, inside: (name: string, l: ShardLane | undefined, align: number) => void, bad: (what: string) => never): void {
+  const lanes = h.lanes;
+  const n = h.meta.rows;
+  const u24 = ['ts', 'lat', 'lon'].some((f) => lanes[f as ShardLaneName]!.width === 3);
+  if (u24 !== (h.bases !== undefined)) bad('u24 lanes and their bases disagree');
+  if (h.bases) {
+    inside('bases', h.bases, 4);
+    if (h.bases.bytes !== kBaseBytes * baseRuns(n)) bad(`bases have ${h.bases.bytes} bytes`);
+  }
+  const seqWidth = lanes.seq!.width;
+  if ((seqWidth === 2 || seqWidth === 3) !== (h.seqBlocks !== undefined)) bad('seq lane and its bases disagree');
+  if (h.seqBlocks) {
+    inside('seqBlocks', h.seqBlocks, 4);
+    if (h.seqBlocks.bytes % 4 !== 0 || h.seqBlocks.bytes === 0) bad(`seq bases have ${h.seqBlocks.bytes} bytes`);
+  }
+  if (h.seqTime !== undefined && (h.seqBlocks === undefined || seqWidth !== 2 || !Number.isFinite(h.seqTime.origin) || !(h.seqTime.ms > 0))) bad('seq by time is invalid');
+  if ((lanes.confidence?.width === 0) !== (lanes.confidenceValues !== undefined)) bad('confidence codes and their values disagree');
+  if (!lanes.labels !== !lanes.labelTriples) bad('labels lane is incomplete');
+  if (lanes.labels && (lanes.region || lanes.make || lanes.color)) bad('has labels and their lanes');
+  if (!lanes.labelRuns !== !lanes.labelTable || !lanes.labelRuns !== (h.labelShared === undefined) || (lanes.labelRuns && !lanes.labels)) bad('labels runs are incomplete');
+  if (h.labelShared !== undefined && !(Number.isInteger(h.labelShared) && h.labelShared >= 0)) bad('labels runs are incomplete');
+  if (!lanes.cameraRuns !== !lanes.cameraTable || (lanes.cameraRuns && lanes.camera!.width !== 1)) bad('camera runs are incomplete');
 }
 
 /**

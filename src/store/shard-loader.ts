@@ -6,7 +6,9 @@
  * nothing besides the file is allocated. Unloading frees the region for reuse.
  *
  * Sealed shards (manifest entries with a key) are read whole into their arena region, checked against the
- * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place.
+ * manifest (size, CRC32C of the stored bytes), and opened segment by segment (AES-256-GCM) in place. A format 3
+ * file (src/store/shard-format-v3.ts) is then as memory holds it; a format 2 one is re-encoded in place first
+ * (src/store/shard-reencode.ts).
  */
 import type { ArenaSet, Region } from '../core/arena.js';
 import { kBlockShift, kPlateSlotBytes, type CodeAt, type PlateWidth, type PostingsWidth, type RowAt, type SegmentLayout } from '../core/segment.js';
@@ -16,7 +18,7 @@ import { openSealedFile, readSealedHeader } from '../crypto/sealed-file.js';
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { kShardVersion, ShardView, type ShardMeta } from './shard-format.js';
+import { kShardBuildVersion, kShardVersion, shardBytesVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
 import type { LabelAt } from '../core/label-lanes.js';
 import { labelLanesPacked } from './shard-labels.js';
@@ -561,6 +563,18 @@ export class LoadedShard {
 }
 
 /**
+ * A format 3 shard's labels as the load-time packing would have counted them in `labelLanesPacked` (packed, of them
+ * by runs, or kept as lanes when two or more are present): the counts stay a process's tally of its shards' forms.
+ */
+function countPackedLabels(view: ShardView): void {
+  const lanes = view.header.lanes;
+  if (lanes.labels) {
+    labelLanesPacked.shards++;
+    if (lanes.labelRuns) labelLanesPacked.runs++;
+  } else if (view.rows > 0 && [lanes.region, lanes.make, lanes.color].filter(Boolean).length >= 2) labelLanesPacked.kept++;
+}
+
+/**
  * Reads shard object `entry.file` of `objects` into `arenas` and verifies it against its manifest entry
  * (size, CRC32C) and its own metadata. Any failure frees what was allocated and throws a coded error
  * naming the shard (its ObjectStore.locate name). With `pool` (while a data dir opens), a sealed shard's
@@ -576,9 +590,12 @@ export async function loadShard(
   const regions: Region[] = [];
   const file = objects.locate(entry.file);
   try {
-    if ((entry.format ?? 1) !== kShardVersion && !entry.key) {
-      throw UnsupportedFormat(`Shard format version ${entry.format ?? 1} is read only by the migration: ${file}`, { file });
+    const format = entry.format ?? 1;
+    if (format !== kShardVersion && format !== kShardBuildVersion && !entry.key) {
+      throw UnsupportedFormat(`Shard format version ${format} is read only by the migration: ${file}`, { file });
     }
+    // format 3 stores the lanes re-encoded (src/store/shard-format-v3.ts): nothing to do to them here or on a worker
+    const stored3 = format === kShardVersion;
     let bytes: Uint8Array;
     let region: Region;
     // the lanes re-encoded by the worker that opened the shard (src/store/shard-reencode.ts), when it did
@@ -609,7 +626,7 @@ export async function loadShard(
       // views are made after the awaits: a grown memory has a new buffer object
       const size = readSealedHeader(file, new Uint8Array(memory.buffer, region.ptr, stored)).plainBytes;
       if (entry.plainBytes !== undefined && size !== entry.plainBytes) throw CorruptFile(`Shard plaintext size differs from the manifest: ${file}`, { file });
-      if (pool) reencoded = await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr, reencodePlainBytes: size });
+      if (pool) reencoded = await pool.open({ file, stored, crc: entry.crc, key, memory, ptr: region.ptr, ...(stored3 ? {} : { reencodePlainBytes: size }) });
       else {
         const view = new Uint8Array(memory.buffer, region.ptr, stored);
         if (crc32c(view) !== entry.crc) throw CorruptFile(`Shard checksum mismatch: ${file}`, { file });
@@ -652,7 +669,10 @@ export async function loadShard(
       const len = slots[d * kPlateSlotBytes + 15]!;
       if (len < 1 || len > 10) throw CorruptFile(`Shard plate dictionary entry ${d} has length ${len}: ${file}`, { file });
     }
-    if (!reencoded) {
+    if (stored3) {
+      if (shardBytesVersion(bytes) !== kShardVersion) throw CorruptFile(`Shard is not of the format its manifest entry names (${kShardVersion}): ${file}`, { file });
+      countPackedLabels(view);
+    } else if (!reencoded) {
       lanes = reencodeLanes(view);
       if (lanes) view = new ShardView(file, bytes.subarray(0, lanes.bytes), lanes.header);
     }

@@ -5,10 +5,14 @@
  * then confidence as codes of its values (src/store/shard-confidence.ts). Each rewrites the
  * shard's arena region in place and answers the header after it; nothing here allocates a region.
  *
- * Where it runs: on the opening thread for a shard it reads itself, and on a shard-open worker for a sealed
- * shard that worker has just opened (src/store/shard-open-worker.ts), which answers the header and byte count
- * below. At 20M reads these passes were ~1.2 s of the opening thread's ~1.4 s of CPU, the critical path of an
- * open, while the workers sat idle (docs/storage-v2.md, "The lanes re-encoded on the shard-open workers").
+ * Where it runs: since format 3, once when a shard is written (src/store/shard-format-v3.ts: the seal worker, the
+ * bulk build thread, rewrites, the migration), which stores what it leaves; for a format 2 file (an old data dir
+ * until its migration, or tests that lower the knobs), at load as before: on the opening thread for a shard it
+ * reads itself, and on a shard-open worker for a sealed shard that worker has just opened
+ * (src/store/shard-open-worker.ts), which answers the header and byte count below. At 20M reads these passes were
+ * ~1.2 s of the opening thread's ~1.4 s of CPU, the critical path of an open, while the workers sat idle
+ * (docs/storage-v2.md, "The lanes re-encoded on the shard-open workers"); on the workers, ~1.1–1.5 s of their
+ * ~2.5 s plus each isolate's warm-up ("Format 3: the lanes stored as they are loaded").
  */
 import { compactSeqLane, seqTimeLimits } from './seq-blocks.js';
 import { confidenceLimits, packConfidenceLane } from './shard-confidence.js';

@@ -11,7 +11,8 @@
 import { crc32c } from './crc32c.js';
 import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { buildShard, dayOf, kShardVersion, shardFileName, type ShardSource } from './shard-format.js';
+import { buildShard, dayOf, shardBytesVersion, shardFileName, type ShardSource } from './shard-format.js';
+import { storedShardBytes } from './shard-format-v3.js';
 
 import type { RowRecord } from './wal-record.js';
 import { kSealedKindShard, sealedSize, sealFile } from '../crypto/sealed-file.js';
@@ -63,7 +64,10 @@ export async function writeDayShards(objects: ObjectStore, tenant: string, ordin
     for (let i = 0; i < all.length; i += kShardRowsCap) {
       const rows = Array.isArray(all) ? (all as readonly RowRecord[]).slice(i, i + kShardRowsCap) : sliceSource(all as ShardSource, i, Math.min(all.length, i + kShardRowsCap));
       const name = shardFileName(day, gen++);
-      const { bytes, meta } = buildShard(tenant, ordinal, day, rows);
+      const built = buildShard(tenant, ordinal, day, rows);
+      // the lanes as an open holds them (format 3: src/store/shard-format-v3.ts), re-encoded here once
+      const bytes = storedShardBytes(built.bytes, objects.locate(name));
+      const meta = built.meta;
       const key = await keyFor(day, i / kShardRowsCap);
       entries.push(await putSealedShard(objects, name, day, bytes, meta, key, cipher));
     }
@@ -86,6 +90,7 @@ type ShardMetaFields = { rows: number; minTs: number; maxTs: number; minSeq: num
 export async function putSealedShard(objects: ObjectStore, name: string, day: number, bytes: Uint8Array, meta: ShardMetaFields, key: FileKey, cipher: Cipher, reuse?: SealReuse): Promise<ShardEntry> {
   // with `reuse` (a bulk load's), the sealed file is laid out in a buffer of its pool, given back once put
   const plainBytes = bytes.length; // `bytes` may be moved away once sealed (reuse.sealed)
+  const format = shardBytesVersion(bytes);
   const into = reuse?.lanes.u8(sealedSize(plainBytes));
   const sealed = sealFile(kSealedKindShard, key.key, bytes, undefined, undefined, cipher, into);
   reuse?.sealed();
@@ -98,6 +103,6 @@ export async function putSealedShard(objects: ObjectStore, name: string, day: nu
   if (into) reuse!.lanes.give(into);
   return {
     file: name, day, rows: meta.rows, minTs: meta.minTs, maxTs: meta.maxTs, minSeq: meta.minSeq, maxSeq: meta.maxSeq,
-    bytes: size, dictCount: meta.dictCount, crc, plainBytes, key: wrappedToJson(key), format: kShardVersion,
+    bytes: size, dictCount: meta.dictCount, crc, plainBytes, key: wrappedToJson(key), format,
   };
 }
