@@ -1,7 +1,7 @@
 // Struct offsets shared with src/core/abi.ts (the TypeScript side writes these structs; the layouts are
 // drawn there). Change both files together and bump kAbiVersion in both.
 
-export const kAbiVersion: i32 = 11;
+export const kAbiVersion: i32 = 12;
 
 // Plate query.
 export const PQ_PATTERN: usize = 0;

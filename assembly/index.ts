@@ -12,3 +12,4 @@ export { dictMasked } from './match/exact';
 export { dictWildcard } from './match/wildcard';
 export { dictFuzzy } from './match/levenshtein';
 export { scan } from './scan';
+export { gatherSlots, unionSorted } from './candidates';

@@ -60,7 +60,9 @@ interface IndexAnswer {
 function indexMatches(d: Dictionary, match: PlateMatch): IndexAnswer {
   const plan = planGrams(match, d.grams);
   if (!plan) return { matches: undefined, candidates: d.plates.length };
-  const cand = gramCandidates(d.grams, plan, Infinity)!;
+  const cand = gramCandidates(d.grams, plan, Infinity, kernels)!;
+  // the unions in JS (the live path's) and by the kernel in scratch (the tenant match's) name the same candidates
+  expect(Array.from(cand)).toEqual(Array.from(gramCandidates(d.grams, plan, Infinity)!));
   const out = new Map<string, number>();
   verifyCandidates(kernels, d.dict, cand, match, Infinity, (id, distance) => out.set(d.plates[id]!, distance));
   return { matches: out, candidates: cand.length };
@@ -146,8 +148,11 @@ describe('PlateGrams: the postings', () => {
   it('unionAll merges ascending lists into one ascending list without repeats', () => {
     fc.assert(
       fc.property(fc.array(fc.uniqueArray(fc.nat({ max: 500 })), { maxLength: 9 }), (lists) => {
-        const got = unionAll(lists.map((l) => Uint32Array.from(l.sort((a, b) => a - b))));
-        expect(Array.from(got)).toEqual([...new Set(lists.flat())].sort((a, b) => a - b));
+        const sorted = lists.map((l) => Uint32Array.from(l.sort((a, b) => a - b)));
+        const want = [...new Set(lists.flat())].sort((a, b) => a - b);
+        expect(Array.from(unionAll(sorted))).toEqual(want);
+        // the same merges by the union kernel in scratch (assembly/candidates.ts), as the tenant match runs them
+        expect(Array.from(unionAll(sorted, kernels))).toEqual(want);
       }),
       runs(200),
     );

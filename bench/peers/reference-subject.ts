@@ -19,6 +19,8 @@ import type { AnalyticsQuery, AnalyticsResult } from '../../src/model/analytics.
  */
 export type BenchSubject = Pick<Engine, 'append' | 'seal' | 'search' | 'searchHotlist' | 'analytics' | 'stats' | 'close'> & {
   settle?(): Promise<void>;
+  /** Resolves once the engine's tenant plate dictionaries are built and installed (a reopened --reuse dir's are built at open). */
+  indexesSettled?(): Promise<void>;
 };
 
 export class ReferenceSubject implements BenchSubject {

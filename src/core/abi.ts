@@ -94,8 +94,13 @@
  * (src/store/shard-u24.ts; docs/storage-v2.md, "Plate and postings lanes at their exact bits"). No struct grows.
  */
 
+/**
+ * ABI 12: the exports `gatherSlots` and `unionSorted` (assembly/candidates.ts): no struct changes; bumped so a
+ * module without them is refused at instantiation instead of failing at the first n-gram search.
+ */
+
 /** Bumped whenever a struct below changes; assembly/index.ts abiVersion() must agree. */
-export const kAbiVersion = 11;
+export const kAbiVersion = 12;
 
 export const kPlateQueryBytes = 1152;
 export const PQ_PATTERN = 0;

@@ -82,6 +82,8 @@ interface KernelExports {
   dictWildcard(dict: number, count: number, pq: number, out: number): number;
   dictFuzzy(dict: number, count: number, pq: number, out: number): number;
   scan(seg: number, filter: number, dist: number, start: number, end: number, outRows: number, outDist: number, capacity: number): number;
+  gatherSlots(dict: number, ids: number, n: number, out: number): void;
+  unionSorted(a: number, na: number, b: number, nb: number, out: number): number;
 }
 
 /** Default scratch per (worker, arena): room for a 4M-entry distance array and a 1M-row output. */
@@ -163,6 +165,22 @@ export class Kernels {
       case 'fuzzy':
         return e.dictFuzzy(seg.dict, seg.dictCount, pq.ptr, out) >>> 0;
     }
+  }
+
+  /**
+   * Copies the 16-byte slots `ids[0..n)` (u32 at `ids`) of the dictionary at `dict` side by side to `out`
+   * (n · 16 bytes): a small dictionary of candidates for matchDictionary (src/query/gram-match.ts).
+   */
+  gatherSlots(dict: number, ids: number, n: number, out: number): void {
+    if (n > 0) this.exports.gatherSlots(dict, ids, n, out);
+  }
+
+  /**
+   * The sorted union of the ascending, duplicate-free u32 lists at `a` (na) and `b` (nb) into `out` (room
+   * for na + nb, overlapping neither); returns its length (src/query/gram-match.ts).
+   */
+  unionSorted(a: number, na: number, b: number, nb: number, out: number): number {
+    return this.exports.unionSorted(a, na, b, nb, out) >>> 0;
   }
 
   /**

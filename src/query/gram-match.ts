@@ -58,16 +58,50 @@ function union2(a: Uint32Array, b: Uint32Array): Uint32Array {
   return out.subarray(0, n);
 }
 
-/** The sorted union of many ascending lists, merged pairwise (a balanced tree of merges). */
-export function unionAll(lists: readonly Uint32Array[]): Uint32Array {
+/**
+ * The sorted union of many ascending lists, merged pairwise (a balanced tree of merges). With `k`, the
+ * merges run in its scratch by the union kernel (assembly/candidates.ts), at the same cost from a process's
+ * first search; a RangeError when scratch cannot hold the lists.
+ */
+export function unionAll(lists: readonly Uint32Array[], k?: Kernels): Uint32Array {
   let level = lists.filter((l) => l.length > 0);
   if (level.length === 0) return new Uint32Array(0);
+  if (level.length === 1) return level[0]!;
+  if (k) return unionInScratch(level, k);
   while (level.length > 1) {
     const next: Uint32Array[] = [];
-    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? union2(level[k]!, level[k + 1]!) : level[k]!);
+    for (let j = 0; j < level.length; j += 2) next.push(j + 1 < level.length ? union2(level[j]!, level[j + 1]!) : level[j]!);
     level = next;
   }
   return level[0]!;
+}
+
+/** unionAll's merges in `k`'s scratch: the lists copied in (natively), merged pairwise by the kernel, the union copied out. */
+function unionInScratch(lists: readonly Uint32Array[], k: Kernels): Uint32Array {
+  const mark = k.scratch.mark();
+  try {
+    let level = lists.map((l) => {
+      const ptr = k.scratch.alloc(l.length * 4, 16);
+      new Uint32Array(k.memory.buffer, ptr, l.length).set(l);
+      return { ptr, n: l.length };
+    });
+    while (level.length > 1) {
+      const next: Array<{ ptr: number; n: number }> = [];
+      for (let j = 0; j < level.length; j += 2) {
+        const a = level[j]!, b = level[j + 1];
+        if (!b) {
+          next.push(a);
+          continue;
+        }
+        const ptr = k.scratch.alloc((a.n + b.n) * 4, 16);
+        next.push({ ptr, n: k.unionSorted(a.ptr, a.n, b.ptr, b.n, ptr) });
+      }
+      level = next;
+    }
+    return new Uint32Array(k.memory.buffer, level[0]!.ptr, level[0]!.n).slice();
+  } finally {
+    k.scratch.release(mark);
+  }
 }
 
 function groupSize(grams: PlateGrams, g: GramGroup): number {
@@ -77,9 +111,9 @@ function groupSize(grams: PlateGrams, g: GramGroup): number {
 }
 
 /** The candidates of one alternative (an AND of groups). */
-function alternativeCandidates(grams: PlateGrams, groups: readonly GramGroup[]): Uint32Array {
+function alternativeCandidates(grams: PlateGrams, groups: readonly GramGroup[], k?: Kernels): Uint32Array {
   const bySize = groups.map((g) => ({ g, size: groupSize(grams, g) })).sort((a, b) => a.size - b.size);
-  let cand = unionAll(bySize[0]!.g.map((key) => grams.postingsOf(key)));
+  let cand = unionAll(bySize[0]!.g.map((key) => grams.postingsOf(key)), k);
   for (let j = 1; j < bySize.length && cand.length > kFewCandidates; j++) {
     const lists = bySize[j]!.g.map((key) => grams.postingsOf(key)).filter((l) => l.length > 0);
     let n = 0;
@@ -100,20 +134,29 @@ function alternativeCandidates(grams: PlateGrams, groups: readonly GramGroup[]):
 
 /**
  * The dictionary ids `plan` admits (ascending, each once): a superset of the plates the pattern matches.
- * Undefined when there would be more than `max` (the caller scans instead).
+ * Undefined when there would be more than `max` (the caller scans instead). With `k`, the unions run in
+ * its scratch (unionAll); a RangeError when scratch cannot hold them.
  */
-export function gramCandidates(grams: PlateGrams, plan: GramPlan, max: number): Uint32Array | undefined {
+export function gramCandidates(grams: PlateGrams, plan: GramPlan, max: number, k?: Kernels): Uint32Array | undefined {
   if (plan.estimate > max * plan.alternatives.length) return undefined;
-  const parts = plan.alternatives.map((groups) => alternativeCandidates(grams, groups));
-  const out = unionAll(parts);
+  const parts = plan.alternatives.map((groups) => alternativeCandidates(grams, groups, k));
+  const out = unionAll(parts, k);
   return out.length > max ? undefined : out;
 }
+
+/** Four kNoMatch bytes read as one 32-bit word. */
+const kNoMatchWord = (kNoMatch * 0x01010101) >>> 0;
 
 /**
  * Verifies `candidates` (ids into the dictionary at `dict`, `count` slots, in the kernels' arena) with
  * the dictionary kernel; calls `take(id, distance)` for each match, in id order. Returns the matches, or
  * -1 when they exceed `max` (the caller then goes the way it would for a broad pattern). Throws
  * RangeError when scratch cannot hold the candidates.
+ *
+ * Every per-candidate step is native or wasm (the ids copied by `set`, the slots gathered by a kernel,
+ * the distances read four at a time): a fuzzy k=2 OCR pattern names ~60,000 candidates at 20M reads, and
+ * a loop over them in JS ran in V8's baseline tiers for the first ~30 searches of a process, so the
+ * search's time moved 2–3× with how long the process had been warm (bench/RESULTS.md, peers-steady).
  */
 export function verifyCandidates(
   k: Kernels, dict: number, candidates: Uint32Array, match: PlateMatch, max: number, take: (id: number, distance: number) => void,
@@ -124,23 +167,27 @@ export function verifyCandidates(
   try {
     // 16-byte slots side by side; both buffers rounded up to whole 16-byte vectors for the SIMD kernels
     const padded = Math.ceil(n / 16) * 16;
+    const ids = k.scratch.alloc(n * 4, 16);
     const slots = k.scratch.alloc(padded * kPlateSlotBytes, 16);
     const dist = k.scratch.alloc(padded, 16);
-    const words = kPlateSlotBytes / 4;
-    const from = new Uint32Array(k.memory.buffer, dict, (candidates[n - 1]! + 1) * words);
-    const to = new Uint32Array(k.memory.buffer, slots, padded * words);
-    for (let i = 0; i < n; i++) {
-      const s = candidates[i]! * words, d = i * words;
-      to[d] = from[s]!;
-      to[d + 1] = from[s + 1]!;
-      to[d + 2] = from[s + 2]!;
-      to[d + 3] = from[s + 3]!;
-    }
+    new Uint32Array(k.memory.buffer, ids, n).set(candidates);
+    k.gatherSlots(dict, ids, n, slots);
     // the pattern encoded once per query and thread (segment-task.ts), not once per call
     const matched = k.matchDictionary({ dict: slots, dictCount: n } as SegmentLayout, compiledPlate(k, match), dist);
     if (matched > max) return -1;
+    // tens of matches among tens of thousands of candidates: four non-matches skipped a word at a time
     const ds = new Uint8Array(k.memory.buffer, dist, n);
-    for (let i = 0; i < n; i++) if (ds[i] !== kNoMatch) take(candidates[i]!, ds[i]!);
+    const words = new Uint32Array(k.memory.buffer, dist, n >>> 2);
+    let seen = 0;
+    for (let w = 0; w < words.length && seen < matched; w++) {
+      if (words[w] === kNoMatchWord) continue;
+      for (let i = w * 4; i < w * 4 + 4; i++) {
+        if (ds[i] === kNoMatch) continue;
+        take(candidates[i]!, ds[i]!);
+        seen++;
+      }
+    }
+    for (let i = words.length * 4; i < n; i++) if (ds[i] !== kNoMatch) take(candidates[i]!, ds[i]!);
     return matched;
   } finally {
     k.scratch.release(mark);

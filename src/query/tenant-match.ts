@@ -115,7 +115,7 @@ function matchUpTo(k: Kernels, dict: number, lo: number, hi: number, match: Plat
  */
 function matchByGrams(plates: TenantDictionary, match: PlateMatch, k: Kernels, dict: number, maxCandidates: number): TenantMatches | null | undefined {
   const plan = planGrams(match, plates.grams!);
-  const candidates = plan && gramCandidates(plates.grams!, plan, maxCandidates);
+  const candidates = plan && gramCandidates(plates.grams!, plan, maxCandidates, k);
   if (!candidates) return undefined;
   const out = matchesOf(plates);
   const n = verifyCandidates(k, dict, candidates, match, kMaxTenantMatches, (id, distance) => out.add(id, distance));
