@@ -199,15 +199,25 @@ class EarlyHits {
     const hits = new Array<Hit>(r.rows.length);
     for (let j = 0; j < r.entries.length; j++) {
       const entry = query.entries[r.entries[j]!]!;
-      const plainPlate = entry.ocr ? undefined : entry.pattern; // as in `answer`
+      const plainPlate = plainPlateOf(entry);
       for (let p = r.offsets[j]!, end = r.offsets[j + 1]!; p < end; p++) {
         budget?.tick();
         const distance = r.distances[p]!;
-        hits[p] = builder.hitOf(withFields, p, distance, distance === 0 && plainPlate !== undefined ? plainPlate : undefined);
+        hits[p] = builder.hitOf(withFields, p, distance, hitPlate(plainPlate, distance));
       }
     }
     this.byResult.set(r, { builder, hits });
   }
+}
+
+/** The entry's pattern when a match at distance 0 is equality (no OCR classes): the hits' plate is then the entry. */
+function plainPlateOf(entry: HotlistQuery['entries'][number]): string | undefined {
+  return entry.ocr ? undefined : entry.pattern;
+}
+
+/** The plate a hit at `distance` takes from its entry (undefined: read it from the shard). */
+function hitPlate(plainPlate: string | undefined, distance: number): string | undefined {
+  return distance === 0 && plainPlate !== undefined ? plainPlate : undefined;
 }
 
 /**
@@ -391,8 +401,7 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
     merge.addRun(-1, 0, kept.length);
     if (total === 0) continue;
     const entry = query.entries[e]!;
-    // distance 0 without OCR is equality: the plate is the entry
-    const plainPlate = entry.ocr ? undefined : entry.pattern;
+    const plainPlate = plainPlateOf(entry);
     // made at its final size: pushing into [] gives the array a store of 17 slots at its first hit, then
     // grows and copies it (most entries have a few hits; the stores survive with the answer)
     const n = Math.min(limit, held);
@@ -410,7 +419,7 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
         const sh = rows.hitsOf(t);
         const r = rows.results[t]!;
         const distance = merge.distanceOf(run);
-        const plate = distance === 0 && plainPlate !== undefined ? plainPlate : undefined;
+        const plate = hitPlate(plainPlate, distance);
         // a shard task's kept rows come with their fields: no lane of the shard is read here. Its ts, seq and
         // confidence go as column slots: a double handed to a call that is not inlined is boxed first
         if (r.fields && sh instanceof ShardHits) hits[h] = sh.hitOf(r as typeof r & { fields: KeptFields }, p, distance, plate);
