@@ -38,8 +38,15 @@ import type { ShardEntry } from './manifest.js';
 import type { ReadColumns } from './read-columns.js';
 import type { TenantStore } from './tenant-store.js';
 
-/** Rows held before a flush: about a busy day of one tenant; ≈ 120 MB of accumulator at most. */
-export const kBulkFlushRows = 1 << 21;
+/**
+ * Rows held before a flush, so the most rows a bulk shard has (a busier day becomes several shards, as the
+ * engine's seals of 1M live reads make them): ≈ 56 MiB of accumulator. The peak of a load follows the shard
+ * size, not the accumulator alone: a build holds its job's lanes, spares, sort order, file and sealed bytes
+ * (~400 B a row in all). At 2M rows a 20M load of 2.9M-read days peaked at 937 MiB, over the issue's bound of
+ * 1.25 × resident + 300 MiB (804 MiB for that load's dir); at 1M, 557 MiB, and no slower (bench/RESULTS.md
+ * "Stop 35: the bulk load's peak").
+ */
+export const kBulkFlushRows = 1 << 20;
 /**
  * Rows of finished days that start an early flush: input in time order writes each day's shards soon after
  * the day ends, so the shard builds on this thread overlap with the parse workers instead of all coming at

@@ -6,7 +6,7 @@
  *   pool ─take─► job lanes ─transfer─►   buildBulkShard ◄─take/give─► pool (sort keys, spare lanes, plate table …)
  *        ◄─give── lanes ◄──transfer──    answer (the file's bytes + the job's lane buffers, moved back)
  *
- * Why: at 20M reads a day shard is ~2M rows, so its lanes are 8–16 MiB each and its build's transient arrays
+ * Why: a bulk shard is up to 1M rows (2M before stop 35), so its lanes are 4–8 MiB each and its build's transient arrays
  * as big; a fresh one is fresh memory from the allocator (a mapping of its own above glibc's 32 MiB mmap
  * limit, or heap grown again after a trim), and each of its pages faults in once more, zeroed by the kernel.
  * A 20M load took ~650k minor faults, over half of them in the shard builds and the job's lane copies on the
