@@ -43,7 +43,7 @@ async function check(engine: Engine, reads: StoredRead[], runs: number, seed: nu
   await fc.assert(
     fc.asyncProperty(scopesArb, fc.constantFrom(...plates), filterOrNone, limitArb, async (scopes, plate, filter, limit) => {
       const query = { plate: exact(plate), filter, limit };
-      const w = new SearchAnswerWriter(2);
+      const w = new SearchAnswerWriter();
       const r = await engine.search(scopes, query, undefined, w);
       if (r.written) {
         seen.written++;
@@ -51,6 +51,7 @@ async function check(engine: Engine, reads: StoredRead[], runs: number, seed: nu
         expect(r.truncated).toBe(false);
       } else {
         seen.built++;
+        w.begin(r.hits.length);
         for (const h of r.hits) w.hit(h);
       }
       const ref = referenceSearch(reads, scopes, query);

@@ -7,13 +7,15 @@
  * written as read").
  *
  * The contract (src/engine/engine.ts `search`): an engine writes to a sink only a page it answers whole
- * (`truncated` false: no cursor needs the last hit), in answer order, and then answers `written: true` with
+ * (`truncated` false: no cursor needs the last hit), `begin` first, then its hits in answer order, and then answers `written: true` with
  * `hits` empty; otherwise it writes nothing and answers its hits as always. Strings passed are the shard's own
  * dictionary strings (no copy is made); the sink must take what it needs before the call returns.
  */
 import type { Hit } from './query.js';
 
 export interface HitSink {
+  /** How many hits follow (`read` and `hit` calls), before the first: the answer's room is made once. */
+  begin(hits: number): void;
   /**
    * A sealed read's hit: its fields as the shard stores them (lat/lon in 1e-7°, the integers behind a hit's
    * `lat = latE7 / 1e7`), `confidence` NaN when absent, `region` / `make` / `color` undefined when absent.

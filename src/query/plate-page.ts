@@ -166,6 +166,7 @@ function writePage(
   sink: HitSink, runs: readonly PlateRun[], plate: string, order: Uint32Array, ts: Float64Array, seq: Float64Array,
   row: Uint32Array, runOf: Uint32Array, n: number, budget: QueryBudget | undefined,
 ): void {
+  sink.begin(n);
   for (let j = 0; j < n; j++) {
     budget?.tick();
     const k = order[j]!;

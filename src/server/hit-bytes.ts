@@ -43,40 +43,38 @@ const kKeyBytes = 16;
 
 /** The answer's JSON text as UTF-8 bytes. */
 export function searchAnswerBytes(a: SearchAnswer): Buffer {
-  const w = new SearchAnswerWriter(a.hits.length);
+  const w = new SearchAnswerWriter();
+  w.begin(a.hits.length);
   for (const h of a.hits) w.hit(h);
   return w.end(a);
 }
-
-// an answer's hits when the engine writes them (an exact plate's page: ~40 all time)
-const kExpectedHits = 64;
 
 /**
  * `POST /v1/search`'s JSON answer written as it is made: the hits first (`hit`, or `read` as the engine
  * reads them: src/model/hit-sink.ts), then the rest (`end`). `read` writes the same text `hit` writes of the
  * hit ShardHits would build from the same values: the id from (ordinal, seq), lat/lon from their 1e-7°
- * integers (test/hit-sink-json.test.ts).
+ * integers (test/hit-sink-json.test.ts). Its buffer is taken at `begin` (or `end`), sized for the hits.
  */
 export class SearchAnswerWriter implements HitSink {
-  private readonly w: JsonBytes;
+  private w: JsonBytes | undefined;
   private n = 0;
 
-  /** `hits`: how many hits to make room for (a guess; the buffer grows). */
-  constructor(hits = kExpectedHits) {
-    this.w = new JsonBytes(256 + hits * kBytesPerHit);
-    this.w.reserve(kKeyBytes + 1);
-    this.w.piece(kHitsKey);
-    this.w.char(0x5b); // [
+  begin(hits: number): void {
+    if (this.w) throw new Error('SearchAnswerWriter: begin after the first hit');
+    const w = (this.w = new JsonBytes(256 + hits * kBytesPerHit));
+    w.reserve(kKeyBytes + 1);
+    w.piece(kHitsKey);
+    w.char(0x5b); // [
   }
 
   hit(h: Hit): void {
-    listedHit(this.w, h, this.n++ > 0);
+    listedHit(this.w!, h, this.n++ > 0);
   }
 
   read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
     camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
     distance: number): void {
-    const w = this.w;
+    const w = this.w!;
     w.reserve(kHitFixedBytes + kIdChars + tenant.length + plate.length + camera.length
       + (region?.length ?? 0) + (make?.length ?? 0) + (color?.length ?? 0));
     if (this.n++ > 0) w.char(0x2c);
@@ -101,7 +99,8 @@ export class SearchAnswerWriter implements HitSink {
 
   /** The answer's JSON text as UTF-8 bytes, its hits those written so far (`a.hits` is not read). */
   end(a: Omit<SearchAnswer, 'hits'>): Buffer {
-    const w = this.w;
+    if (!this.w) this.begin(0);
+    const w = this.w!;
     w.reserve(1 + 5 * kKeyBytes + 3 * kNumberBytes + (a.next?.length ?? 4) + a.queryId.length + 6);
     w.char(0x5d); // ]
     w.piece(kTotalKey);

@@ -79,7 +79,10 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   const last = result.hits[result.hits.length - 1];
   const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint()) : null;
   if (writer) {
-    if (!result.written) for (const h of result.hits) writer.hit(h);
+    if (!result.written) {
+      writer.begin(result.hits.length);
+      for (const h of result.hits) writer.hit(h);
+    }
     const end = { total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
     return { jsonBytes: () => writer.end(end) };
   }
