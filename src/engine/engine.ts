@@ -9,6 +9,7 @@ import type { HotlistQuery, HotlistResult, ReadFilter, SearchQuery, SearchResult
 import type { Read, StoredRead } from '../model/read.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import type { HeldReads } from '../model/hold.js';
+import type { HitSink } from '../model/hit-sink.js';
 import type { ReadColumns } from '../store/read-columns.js';
 
 export interface EngineOptions {
@@ -126,8 +127,12 @@ export interface Engine {
    */
   appendColumns?(tenant: string, columns: ReadColumns): Promise<ColumnsAppendResult>;
 
-  /** One search over the scoped tenants; hits ordered by distance, ts desc, id; exact `total`. */
-  search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal): Promise<SearchResult>;
+  /**
+   * One search over the scoped tenants; hits ordered by distance, ts desc, id; exact `total`. `sink`: where a
+   * whole page may be written as read instead of built as objects (src/model/hit-sink.ts; the result then
+   * says `written`); an engine may ignore it.
+   */
+  search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal, sink?: HitSink): Promise<SearchResult>;
 
   /** Many patterns at once (`/v1/search/hotlist`); `matches` in entry order, only entries with hits. */
   searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult>;

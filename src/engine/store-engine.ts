@@ -10,6 +10,7 @@ import { ArenaSet, type Region } from '../core/arena.js';
 import { IdleRelease } from '../core/idle-release.js';
 import { Kernels } from '../core/kernels.js';
 import { kernelModule } from '../core/module.js';
+import type { HitSink } from '../model/hit-sink.js';
 import type { HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import type { HeldReads } from '../model/hold.js';
@@ -337,7 +338,7 @@ export class StoreEngine implements Engine {
     }
   }
 
-  async search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal): Promise<SearchResult> {
+  async search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal, sink?: HitSink): Promise<SearchResult> {
     this.assertOpen();
     this.assertReadable(scopes);
     signal?.throwIfAborted();
@@ -350,13 +351,13 @@ export class StoreEngine implements Engine {
     const epochs: PlateEpoch[] = [];
     try {
       const byPlate = query.plate && this.useTenantPlates ? this.tenantMatches(sources, query.plate, epochs) : undefined;
-      return await this.searchSources(sources, query, byPlate, signal);
+      return await this.searchSources(sources, query, byPlate, signal, sink);
     } finally {
       for (const e of epochs) e.unpin();
     }
   }
 
-  private async searchSources(sources: readonly Source[], query: SearchQuery, byPlate: Map<string, TenantMatches> | undefined, signal?: AbortSignal): Promise<SearchResult> {
+  private async searchSources(sources: readonly Source[], query: SearchQuery, byPlate: Map<string, TenantMatches> | undefined, signal?: AbortSignal, sink?: HitSink): Promise<SearchResult> {
     const kernelShards = sources.filter((s): s is Source & { kind: 'shard' } => {
       if (!wantsKernel(s, query.plate)) return false;
       const m = byPlate?.get(s.tenant);
@@ -366,7 +367,7 @@ export class StoreEngine implements Engine {
     // shard's task given its codes' distances (src/query/covered-distances.ts)
     const covered = query.plate && kernelShards.some((s) => s.shard.readsThrough) ? new CoveredDistances(this.arenas, query.plate, (a) => this.kernelsFor(a)) : undefined;
     try {
-      return await this.searchKernelShards(sources, kernelShards, query, byPlate, covered, signal);
+      return await this.searchKernelShards(sources, kernelShards, query, byPlate, covered, signal, sink);
     } finally {
       covered?.release();
     }
@@ -374,14 +375,16 @@ export class StoreEngine implements Engine {
 
   private async searchKernelShards(
     sources: readonly Source[], heavy: Array<Source & { kind: 'shard' }>, query: SearchQuery, byPlate: Map<string, TenantMatches> | undefined,
-    covered: CoveredDistances | undefined, signal?: AbortSignal,
+    covered: CoveredDistances | undefined, signal?: AbortSignal, sink?: HitSink,
   ): Promise<SearchResult> {
     // work estimate in "rows": a plate query first scans distinct plates (SIMD, cheap unless fuzzy);
     // a query without a plate scans rows. Below the threshold a pool round trip costs more than it saves.
     const work = heavy.reduce((n, s) => n + (query.plate ? s.shard.layout.dictCount * (query.plate.mode === 'fuzzy' ? 2 : 1) : s.shard.rows), 0);
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     const after = query.after ? candidateKeyOf(query.after) : undefined;
-    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters, covered);
+    // the one-page exact plate (src/query/plate-page.ts) runs here, on this thread, with every shard it reads
+    // in place: only this call writes to `sink` (the pooled path below reads shards across an await)
+    if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters, covered, sink);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
     for (const s of pinned) s.shard.pin();

@@ -78,6 +78,8 @@ export interface SearchResult {
   total: number;
   /** More matching reads sort after the last hit (`total` > hits before and on this page). */
   truncated: boolean;
+  /** The hits went to the caller's sink, in order (src/model/hit-sink.ts): `hits` is empty. */
+  written?: true;
 }
 
 export interface HotlistQuery {

@@ -14,6 +14,7 @@
  * Live rows are scanned with a per-query memo of plate distances.
  * Ids compare as (tenant ordinal, seq): the id is their fixed-width hex concatenation (src/store/ids.ts).
  */
+import type { HitSink } from '../model/hit-sink.js';
 import type { Hit, PlateMatch, ReadFilter, SearchKey, SearchResult } from '../model/query.js';
 import { kBlockRows, kCoordScale } from '../core/segment.js';
 import { parseReadId, readIdOf } from '../store/ids.js';
@@ -550,7 +551,8 @@ function newestFirst(sources: readonly Source[]): Source[] {
 /**
  * One search over `sources` on the calling thread. `kernelsFor` gives the kernels of an arena (or
  * undefined: the JS scan runs instead, e.g. when an arena has no room for scratch). Shards already
- * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate.
+ * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate. `pageSink`:
+ * where the one-page exact plate writes its hits (src/model/hit-sink.ts).
  */
 export function executeSearch(
   sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal,
@@ -560,6 +562,7 @@ export function executeSearch(
   after?: CandidateKey,
   stats?: SearchStats,
   covered?: CoveredDistances,
+  pageSink?: HitSink,
 ): SearchResult {
   // an exact lookup is a binary search in each shard (scanShard, scanLive): no matcher to compile
   const matcher = match && !isLookup(match) ? compilePlateMatch(match) : undefined;
@@ -576,7 +579,7 @@ export function executeSearch(
   // an exact plate with no more rows than the page: gathered and sorted as lanes (src/query/plate-page.ts)
   if (match && isLookup(match) && !done) {
     budget?.check();
-    const page = plateAsOnePage(sources, match.pattern, limit, preparedFor, after, budget);
+    const page = plateAsOnePage(sources, match.pattern, limit, preparedFor, after, budget, pageSink);
     if (page) {
       budget?.check();
       return page;

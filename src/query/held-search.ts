@@ -17,6 +17,7 @@
  * totals add up and the top `limit` of the merge is the top `limit` of the union.
  */
 import type { Engine } from '../engine/engine.js';
+import type { HitSink } from '../model/hit-sink.js';
 import type { HoldReach } from '../model/hold.js';
 import type { Hit, HotlistMatch, HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchKey, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import { compilePlateMatch } from './plate-matcher.js';
@@ -139,10 +140,18 @@ type SearchEngine = Pick<Engine, 'search' | 'searchHotlist'>;
 // shards: one exact lookup ≈ 0.07 ms, one hot-list pass over the held days ≈ 7 ms)
 const kLookupPlates = 16;
 
-/** `engine.search`, plus the held reads `held` lets this search see (none when `held` is undefined). */
-export async function searchWithHeld(engine: SearchEngine, scopes: readonly TenantScope[], query: SearchQuery, signal: AbortSignal | undefined, held: HeldScope | undefined): Promise<SearchResult & { heldTotal: number }> {
-  const base = await engine.search(scopes, query, signal);
-  if (!held || !(held.cutoff > -Infinity)) return { ...base, heldTotal: 0 };
+/**
+ * `engine.search`, plus the held reads `held` lets this search see (none when `held` is undefined). `sink`
+ * (src/model/hit-sink.ts) is offered to the engine only when no held read can join the page: the merge below
+ * needs the hits as objects.
+ */
+export async function searchWithHeld(
+  engine: SearchEngine, scopes: readonly TenantScope[], query: SearchQuery, signal: AbortSignal | undefined, held: HeldScope | undefined,
+  sink?: HitSink,
+): Promise<SearchResult & { heldTotal: number }> {
+  const pastCutoff = held !== undefined && held.cutoff > -Infinity;
+  const base = await engine.search(scopes, query, signal, pastCutoff ? undefined : sink);
+  if (!held || !pastCutoff) return { ...base, heldTotal: 0 };
   const past: TenantScope[] = [{ tenant: held.tenant, minTs: -Infinity }];
   const matcher = query.plate ? compilePlateMatch(query.plate) : undefined;
   const parts: SearchResult[] = [];

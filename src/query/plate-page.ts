@@ -18,6 +18,7 @@
  * A plate with more rows than `limit` (issue 12's heavy plates: the page fills with the newest shards
  * and older ones are counted from their run lengths) goes the executor's TopK way: undefined here.
  */
+import type { HitSink } from '../model/hit-sink.js';
 import type { Hit, SearchResult } from '../model/query.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import type { PreparedFilter } from './filter-plan.js';
@@ -66,10 +67,11 @@ interface PlateRun {
 /**
  * The answer of exact plate `plate` over `sources` when all of its rows there number at most `limit`;
  * undefined otherwise (the caller's TopK path answers). `preparedFor` gives the filter under a retention floor.
+ * With a `sink`, the hits are written to it as their rows are read, not built (`written`; the page is whole).
  */
 export function plateAsOnePage(
   sources: readonly Source[], plate: string, limit: number, preparedFor: (minTs: number) => PreparedFilter,
-  after: CandidateKey | undefined, budget: QueryBudget | undefined,
+  after: CandidateKey | undefined, budget: QueryBudget | undefined, sink?: HitSink,
 ): SearchResult | undefined {
   if (limit <= 0 || limit >= kIndexScale) return undefined;
   // 1. the plate's run in every source, as scanShard / scanLive find them; too many rows: not one page
@@ -135,6 +137,10 @@ export function plateAsOnePage(
 
   // 3. their order, then their hits
   const order = answerOrder(ts, seq, runOf, runs, kept);
+  if (sink) {
+    writePage(sink, runs, plate, order, ts, seq, row, runOf, kept, budget);
+    return { hits: [], total, truncated: false, written: true };
+  }
   const hits = new Array<Hit>(kept);
   const byRun = new Array<ShardHits | undefined>(runs.length);
   for (let j = 0; j < kept; j++) {
@@ -150,6 +156,32 @@ export function plateAsOnePage(
     hits[j] = h.hit(row[k]!, ts[k]!, seq[k]!, 0, plate);
   }
   return { hits, total, truncated: false };
+}
+
+/**
+ * The page's hits written to `sink` in answer order, each from its shard's lanes and dictionaries: the fields
+ * ShardHits.hit reads, with no object, id string or boxed coordinate a hit (a live row's hit is built).
+ */
+function writePage(
+  sink: HitSink, runs: readonly PlateRun[], plate: string, order: Uint32Array, ts: Float64Array, seq: Float64Array,
+  row: Uint32Array, runOf: Uint32Array, n: number, budget: QueryBudget | undefined,
+): void {
+  sink.begin(n);
+  for (let j = 0; j < n; j++) {
+    budget?.tick();
+    const k = order[j]!;
+    const src = runs[runOf[k]!]!.src;
+    const i = row[k]!;
+    if (src.kind === 'live') {
+      sink.hit(liveHit(src.view, src.tenant, src.ordinal, i, 0));
+      continue;
+    }
+    const s = src.shard, x = s.extraLanes();
+    const region = s.regionAt(i), make = s.makeAt(i), color = s.colorAt(i);
+    sink.read(src.tenant, src.ordinal, seq[k]!, plate, ts[k]!, s.latE7(i), s.lonE7(i), s.cameras[s.camera(i)]!,
+      region !== 0 ? s.regions[region]! : undefined, x.conf(i) ?? Number.NaN,
+      make !== 0 ? x.makes[make]! : undefined, color !== 0 ? x.colors[color]! : undefined, 0);
+  }
 }
 
 /**

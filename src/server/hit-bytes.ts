@@ -4,6 +4,7 @@
  * of the whole answer. The text is byte for byte what `JSON.stringify` makes of the answer built with
  * `hitToJson` (test/json-bytes.test.ts).
  */
+import type { HitSink } from '../model/hit-sink.js';
 import type { Hit, HotlistMatch } from '../model/query.js';
 import { JsonBytes, jsonPiece, kNumberBytes, kTimestampBytes } from './json-bytes.js';
 
@@ -42,24 +43,80 @@ const kKeyBytes = 16;
 
 /** The answer's JSON text as UTF-8 bytes. */
 export function searchAnswerBytes(a: SearchAnswer): Buffer {
-  const w = new JsonBytes(256 + a.hits.length * kBytesPerHit);
-  w.reserve(kKeyBytes);
-  w.piece(kHitsKey);
-  hitsArray(w, a.hits);
-  w.reserve(5 * kKeyBytes + 3 * kNumberBytes + (a.next?.length ?? 4) + a.queryId.length + 6);
-  w.piece(kTotalKey);
-  w.number(a.total);
-  w.piece(kTruncatedKey);
-  w.boolean(a.truncated);
-  w.piece(kNextKey);
-  if (a.next === null) w.null();
-  else w.string(a.next);
-  w.piece(kQueryIdKey);
-  w.string(a.queryId);
-  w.piece(kTookMsKey);
-  w.number(a.tookMs);
-  w.char(0x7d); // }
-  return w.bytes();
+  const w = new SearchAnswerWriter();
+  w.begin(a.hits.length);
+  for (const h of a.hits) w.hit(h);
+  return w.end(a);
+}
+
+/**
+ * `POST /v1/search`'s JSON answer written as it is made: the hits first (`hit`, or `read` as the engine
+ * reads them: src/model/hit-sink.ts), then the rest (`end`). `read` writes the same text `hit` writes of the
+ * hit ShardHits would build from the same values: the id from (ordinal, seq), lat/lon from their 1e-7°
+ * integers (test/hit-sink-json.test.ts). Its buffer is taken at `begin` (or `end`), sized for the hits.
+ */
+export class SearchAnswerWriter implements HitSink {
+  private w: JsonBytes | undefined;
+  private n = 0;
+
+  begin(hits: number): void {
+    if (this.w) throw new Error('SearchAnswerWriter: begin after the first hit');
+    const w = (this.w = new JsonBytes(256 + hits * kBytesPerHit));
+    w.reserve(kKeyBytes + 1);
+    w.piece(kHitsKey);
+    w.char(0x5b); // [
+  }
+
+  hit(h: Hit): void {
+    listedHit(this.w!, h, this.n++ > 0);
+  }
+
+  read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
+    camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
+    distance: number): void {
+    const w = this.w!;
+    w.reserve(kHitFixedBytes + kIdChars + tenant.length + plate.length + camera.length
+      + (region?.length ?? 0) + (make?.length ?? 0) + (color?.length ?? 0));
+    if (this.n++ > 0) w.char(0x2c);
+    w.piece(kIdKey);
+    w.readId(ordinal, seq);
+    stringField(w, kTenantKey, tenant);
+    stringField(w, kPlateKey, plate);
+    w.piece(kTsKey);
+    w.timestamp(ts);
+    w.piece(kLatKey);
+    w.e7(latE7);
+    w.piece(kLonKey);
+    w.e7(lonE7);
+    stringField(w, kCameraKey, camera);
+    if (region !== undefined) stringField(w, kRegionKey, region);
+    if (!Number.isNaN(confidence)) numberField(w, kConfidenceKey, confidence);
+    if (make !== undefined) stringField(w, kMakeKey, make);
+    if (color !== undefined) stringField(w, kColorKey, color);
+    numberField(w, kDistanceKey, distance);
+    w.char(0x7d);
+  }
+
+  /** The answer's JSON text as UTF-8 bytes, its hits those written so far (`a.hits` is not read). */
+  end(a: Omit<SearchAnswer, 'hits'>): Buffer {
+    if (!this.w) this.begin(0);
+    const w = this.w!;
+    w.reserve(1 + 5 * kKeyBytes + 3 * kNumberBytes + (a.next?.length ?? 4) + a.queryId.length + 6);
+    w.char(0x5d); // ]
+    w.piece(kTotalKey);
+    w.number(a.total);
+    w.piece(kTruncatedKey);
+    w.boolean(a.truncated);
+    w.piece(kNextKey);
+    if (a.next === null) w.null();
+    else w.string(a.next);
+    w.piece(kQueryIdKey);
+    w.string(a.queryId);
+    w.piece(kTookMsKey);
+    w.number(a.tookMs);
+    w.char(0x7d); // }
+    return w.bytes();
+  }
 }
 
 /** The hot-list answer's JSON text as UTF-8 bytes. */
@@ -105,6 +162,8 @@ const kConfidenceKey = jsonPiece(',"confidence":');
 const kMakeKey = jsonPiece(',"make":');
 const kColorKey = jsonPiece(',"color":');
 const kDistanceKey = jsonPiece(',"distance":');
+// a read id's characters (src/store/ids.ts: 4 + 12 hex digits)
+const kIdChars = 16;
 // a hit's keys, numbers, timestamp, quotes and punctuation, besides its strings' characters
 const kHitFixedBytes = 12 * kKeyBytes + 4 * kNumberBytes + kTimestampBytes + 7 * 2 + 4;
 
@@ -112,15 +171,17 @@ const kHitFixedBytes = 12 * kKeyBytes + 4 * kNumberBytes + kTimestampBytes + 7 *
 function hitsArray(w: JsonBytes, hits: readonly Hit[]): void {
   w.reserve(2);
   w.char(0x5b); // [
-  for (let i = 0; i < hits.length; i++) {
-    const h = hits[i]!;
-    w.reserve(kHitFixedBytes + h.id.length + h.tenant.length + h.plate.length + h.camera.length
-      + (h.region?.length ?? 0) + (h.make?.length ?? 0) + (h.color?.length ?? 0));
-    if (i > 0) w.char(0x2c);
-    hitObject(w, h);
-  }
+  for (let i = 0; i < hits.length; i++) listedHit(w, hits[i]!, i > 0);
   w.reserve(1);
   w.char(0x5d); // ]
+}
+
+/** A hit of an array, after a comma unless it is the first. */
+function listedHit(w: JsonBytes, h: Hit, comma: boolean): void {
+  w.reserve(kHitFixedBytes + h.id.length + h.tenant.length + h.plate.length + h.camera.length
+    + (h.region?.length ?? 0) + (h.make?.length ?? 0) + (h.color?.length ?? 0));
+  if (comma) w.char(0x2c); // ,
+  hitObject(w, h);
 }
 
 /** One hit: the read's fields (src/model/read-json.ts, optional ones only when set), then `distance`. */

@@ -14,6 +14,8 @@
  *            A shorter decimal would be a multiple of 1e-7 too, ≥ 1e-7 away, while every decimal that reads
  *            back as the same double lies within one gap between doubles (< 2.4e-10 below 1e6) of it.
  *            Any other double goes through `String`, which is what the builtin writes
+ *   e7, ids  a coordinate from the integer a shard stores, a read id from (ordinal, seq): what `number` and
+ *            `string` write of the hit's double and id string, without either (src/model/hit-sink.ts)
  *   times    `YYYY-MM-DDTHH:MM:SS.sssZ` from the epoch ms by integer arithmetic (src/model/time.ts
  *            formatTimestamp is the definition; years outside 0000–9999 take it)
  *   calls    a caller reserves room for a group of values once (`reserve`); the writes after it do not
@@ -39,6 +41,8 @@ const kMinScaled = 10;
 const kScale = 1e7;
 const kScaleDigits = 7;
 
+// lowercase hex digits as char codes (read ids)
+const kHexCodes = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 // digits of an integer, written backwards (writers run one at a time on a thread: shared)
 const digits = new Uint8Array(24);
 // `YYYY-MM-DD` of the day of the last timestamp written (an answer's hits are mostly of a few days)
@@ -165,6 +169,35 @@ export class JsonBytes {
     const k = Math.round(x * kScale);
     if (k / kScale === x && Math.abs(k) < kMaxScaled && Math.abs(k) >= kMinScaled) return this.scaled(k);
     this.ascii(Number.isFinite(x) ? String(x) : 'null');
+  }
+
+  /**
+   * The number `v / 1e7` for an integer v (a coordinate as shards store it): what `number` writes of that
+   * double, from v's digits. `number` writes the double nearest k × 1e-7 from k = round(x × 1e7), which for
+   * x = v / 1e7 is v itself (|v| < 2^31: x × 1e7 is within an ulp of v); below kMinScaled it is String's.
+   */
+  e7(v: number): void {
+    if (Math.abs(v) >= kMinScaled) this.scaled(v);
+    else this.number(v / kScale);
+  }
+
+  /**
+   * A read id as a JSON string: `"` + ordinal's 4 and seq's 12 lowercase hex digits + `"`, the text of
+   * src/store/ids.ts readIdOf(ordinal, seq) (seq < 2^48), without the string.
+   */
+  readId(ordinal: number, seq: number): void {
+    const hi = Math.floor(seq / 16777216), lo = seq - hi * 16777216;
+    const b = this.buf, h = kHexCodes;
+    let at = this.at;
+    b[at++] = kQuote;
+    b[at++] = h[(ordinal >>> 12) & 15]!;
+    b[at++] = h[(ordinal >>> 8) & 15]!;
+    b[at++] = h[(ordinal >>> 4) & 15]!;
+    b[at++] = h[ordinal & 15]!;
+    for (let s = 20; s >= 0; s -= 4) b[at++] = h[(hi >>> s) & 15]!;
+    for (let s = 20; s >= 0; s -= 4) b[at++] = h[(lo >>> s) & 15]!;
+    b[at++] = kQuote;
+    this.at = at;
   }
 
   /** `true` or `false`. */
