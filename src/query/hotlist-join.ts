@@ -28,6 +28,7 @@ import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 import { ShardHits } from './shard-hits.js';
 import { CoveredProbes } from './covered-probes.js';
+import { RunningTops, type RunSet } from './running-tops.js';
 
 type ShardSource = Source & { kind: 'shard' };
 type LiveSource = Source & { kind: 'live' };
@@ -133,7 +134,7 @@ class TaskRows {
   readonly sources: Source[] = [];
   /** Per task, its hit builder, made on the first hit from it. */
   readonly hits: Array<TaskHits | undefined> = [];
-  /** Per task, the hit of every kept row when they were built before the merge (`early`), else undefined. */
+  /** Per task, the hits of its kept rows built before the merge (`early`; holes for rows that could not be hits), else undefined. */
   readonly built: Array<Hit[] | undefined> = [];
 
   add(src: Source, r: HotlistTaskResult, early?: EarlyHits): void {
@@ -179,28 +180,40 @@ class TaskRows {
  * Hits built while the pool still runs other tasks of the query: the answer's hits are most of a big hot
  * list's main-thread time (~317,000 of them at 20M reads, bench:peers "hot list 100k exact"), and without
  * this the calling thread waits idle for every task, then builds them all while the workers are idle. The
- * pool hands each shard result over as its batch comes back (HotlistTaskRunner `onResult`: the pool runs a
- * query's tasks in 2 batches a worker, so about half of them land while the other half still runs), and
- * every kept row of it becomes a hit (a task keeps at most limitPerPlate an entry, so the merge may leave
- * some unused). The hits are those `answer` would build (same builder, same plate rule), by result.
+ * pool hands each shard result over as its batch comes back (HotlistTaskRunner `onResult`), and the kept
+ * rows of it that can still be hits become hits right then: per entry, those that enter the best
+ * limitPerPlate of the rows back so far (src/query/running-tops.ts). A task keeps up to limitPerPlate rows
+ * an entry, so an entry read in many shards keeps far more rows than it has hits; building all of them was
+ * most of the time of a list with busy plates (bench:peers "5 heavy plates": 170,763 kept rows, 101,127
+ * hits). The rule leaves no hit to the merge; a row built here goes unused only when rows back after it
+ * push it out. The hits are those `answer` would build (same builder, same plate rule), by result.
  */
 class EarlyHits {
   private readonly byResult = new Map<HotlistTaskResult, { builder: ShardHits; hits: Hit[] }>();
+  /** Made with the first result (a query on the calling thread has none). */
+  private tops: RunningTops | undefined;
 
   of(r: HotlistTaskResult): { builder: ShardHits; hits: Hit[] } | undefined {
     return this.byResult.get(r);
   }
 
-  /** Builds the hits of shard task result `r` of `src` (a result without its fields is left to `answer`). */
+  /**
+   * Builds the hits of shard task result `r` of `src` that can still be hits (a result without its fields is
+   * left to `answer`); the others stay holes, and `answer` builds any it keeps after all.
+   */
   build(src: ShardSource, r: HotlistTaskResult, query: HotlistQuery, budget: QueryBudget | undefined): void {
     if (!r.fields || r.rows.length === 0) return;
     const withFields = r as HotlistTaskResult & { fields: KeptFields };
     const builder = new ShardHits(src.shard, src.tenant, src.ordinal);
     const hits = new Array<Hit>(r.rows.length);
+    const runs: RunSet = { ...r, ordinal: src.ordinal };
+    const tops = (this.tops ??= new RunningTops(query.entries.length, query.limitPerPlate));
     for (let j = 0; j < r.entries.length; j++) {
+      const from = r.offsets[j]!;
+      const end = from + tops.admit(runs, j);
       const entry = query.entries[r.entries[j]!]!;
       const plainPlate = plainPlateOf(entry);
-      for (let p = r.offsets[j]!, end = r.offsets[j + 1]!; p < end; p++) {
+      for (let p = from; p < end; p++) {
         budget?.tick();
         const distance = r.distances[p]!;
         hits[p] = builder.hitOf(withFields, p, distance, hitPlate(plainPlate, distance));
@@ -410,11 +423,11 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
       budget?.tick(); // a million entries' hits to build
       const run = merge.top();
       const t = merge.taskOf(run), p = merge.posOf(run);
-      const early = t < 0 ? undefined : rows.built[t];
+      const early = t < 0 ? undefined : rows.built[t]?.[p];
       if (t < 0) {
         hits[h] = materialise(kept[p]!, plateOf);
       } else if (early) {
-        hits[h] = early[p]!;
+        hits[h] = early;
       } else {
         const sh = rows.hitsOf(t);
         const r = rows.results[t]!;
