@@ -12,6 +12,7 @@
  *                             ├─► …                                       ├─► per entry: sort, cut ─► hits
  *   wildcard entries, live views not in one arena, failed tasks ─► hotlist.ts ─┘
  */
+import { availableParallelism } from 'node:os';
 import { QueryBudget } from './budget.js';
 import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
 import { materialise, type Candidate, type TopK } from './executor.js';
@@ -192,6 +193,18 @@ class EarlyHits {
   private readonly byResult = new Map<HotlistTaskResult, { builder: ShardHits; hits: Hit[] }>();
   /** Made with the first result (a query on the calling thread has none). */
   private tops: RunningTops | undefined;
+  /** Rows of the shards back so far, and the rows their tasks kept. */
+  private rowsBack = 0;
+  private keptBack = 0;
+
+  /**
+   * `spareCore`: the calling thread has a core no worker uses, so building hits beside the workers costs them
+   * nothing and every result's hits are built as it comes back; otherwise only while the results back are
+   * dense in kept rows (kEarlyKeptPerShardRow). A result not built here is not offered to the running tops
+   * either: they then hold a subset of the rows back, so they admit more rows than the exact rule would, never
+   * fewer than the hits (running-tops.ts), and `answer` builds the hits of the results left to it.
+   */
+  constructor(private readonly spareCore: boolean) {}
 
   of(r: HotlistTaskResult): { builder: ShardHits; hits: Hit[] } | undefined {
     return this.byResult.get(r);
@@ -202,12 +215,15 @@ class EarlyHits {
    * left to `answer`); the others stay holes, and `answer` builds any it keeps after all.
    */
   build(src: ShardSource, r: HotlistTaskResult, query: HotlistQuery, budget: QueryBudget | undefined): void {
+    this.rowsBack += src.shard.rows;
+    this.keptBack += r.rows.length;
     if (!r.fields || r.rows.length === 0) return;
+    if (!this.spareCore && this.keptBack < kEarlyKeptPerShardRow * this.rowsBack) return; // `answer` builds them
     const withFields = r as HotlistTaskResult & { fields: KeptFields };
-    const builder = new ShardHits(src.shard, src.tenant, src.ordinal);
-    const hits = new Array<Hit>(r.rows.length);
     const runs: RunSet = { ...r, ordinal: src.ordinal };
     const tops = (this.tops ??= new RunningTops(query.entries.length, query.limitPerPlate));
+    const builder = new ShardHits(src.shard, src.tenant, src.ordinal);
+    const hits = new Array<Hit>(r.rows.length);
     for (let j = 0; j < r.entries.length; j++) {
       const from = r.offsets[j]!;
       const end = from + tops.admit(runs, j);
@@ -222,6 +238,20 @@ class EarlyHits {
     this.byResult.set(r, { builder, hits });
   }
 }
+
+/**
+ * Kept rows a shard row back (over the results back so far) from which the calling thread builds hits while
+ * the workers run, when it has no core of its own. Beside two busy workers on two cores, building a hit costs
+ * the calling thread more than after they are done (bench:peers' "5 heavy plates" list at 20M: ~110,000
+ * hits built early took it ~160 ms of CPU, 101,127 built after the tasks ~100 ms) and slows the workers,
+ * which read memory too; it pays only when the hits are so many that the calling thread, not the workers, is
+ * the longer thread. At 20M reads the 100k exact list over 7 days keeps ~0.11 rows a shard row (316,875 kept,
+ * 2.87M rows; built early: ~0.9× the time) and the 10k list with 5 heavy plates over all time ~0.015
+ * (170,763 kept, 11.5M rows; built early: 1.2–1.4× the time). A hit takes ~1 µs to build and the two
+ * workers go through a shard row of such lists in ~0.01–0.08 µs of wall time, so the crossover lies between
+ * those densities; 1/32 is about their geometric mean. A measured crossover of this machine, not a law.
+ */
+const kEarlyKeptPerShardRow = 1 / 32;
 
 /** The entry's pattern when a match at distance 0 is equality (no OCR classes): the hits' plate is then the entry. */
 function plainPlateOf(entry: HotlistQuery['entries'][number]): string | undefined {
@@ -524,7 +554,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   // back first each entry's running top (EarlyHits) holds its hits early and turns the older rows away
   newestFirst(tasks, owners);
   // shard results become hits as they come back, while other tasks still run (EarlyHits)
-  const early = new EarlyHits();
+  const early = new EarlyHits(availableParallelism() > (options.workers ?? 1));
   const buildEarly = (i: number, r: HotlistTaskResult) => {
     if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, budget);
   };
