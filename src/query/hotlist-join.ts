@@ -478,15 +478,6 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
   return { matches };
 }
 
-/** Reorders tasks and their owners, newest source first (live views, then shards by their newest row). */
-function newestFirst(tasks: Array<HotlistTask | LiveHotlistTask>, owners: Source[]): void {
-  const newest = (s: Source) => (s.kind === 'live' ? Infinity : s.shard.meta.maxTs);
-  const order = owners.map((_, i) => i).sort((a, b) => newest(owners[b]!) - newest(owners[a]!) || a - b);
-  const t = order.map((i) => tasks[i]!), o = order.map((i) => owners[i]!);
-  t.forEach((x, i) => { tasks[i] = x; });
-  o.forEach((x, i) => { owners[i] = x; });
-}
-
 /**
  * Dictionary entries of the shards in scope below which a hot list stays on the calling thread: probing
  * costs ~20–50 ns a distinct plate in JS against ~0.1 ms a pool round trip, so far less work than a
@@ -550,9 +541,6 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
       owners.push(src);
     }
   }
-  // the newest rows first: a hit list is newest first (within a distance), so with the newest shards' results
-  // back first each entry's running top (EarlyHits) holds its hits early and turns the older rows away
-  newestFirst(tasks, owners);
   // shard results become hits as they come back, while other tasks still run (EarlyHits)
   const early = new EarlyHits(availableParallelism() > (options.workers ?? 1));
   const buildEarly = (i: number, r: HotlistTaskResult) => {

@@ -86,13 +86,9 @@ export class ExecutorPool {
    * batches may still run: src/query/hotlist-join.ts builds hits meanwhile).
    */
   async runHotlists(tasks: ReadonlyArray<HotlistTask | LiveHotlistTask>, signal?: AbortSignal, onResult?: (task: number, r: HotlistTaskResult) => void): Promise<Array<HotlistTaskResult | undefined>> {
-    // with `onResult`, smaller batches (up to kHotlistBatchesPerThread a worker): the caller builds a batch's hits as
-    // it comes back, so it starts sooner and has fewer left to build after the last batch. And the tasks' own
-    // order kept (the caller puts the newest shards first): the running top of each entry (running-tops.ts) then
-    // fills with the rows that will be hits, and the older shards' rows that cannot be are not built
-    return onResult
-      ? this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch', onResult, this.threads * kHotlistBatchesPerThread, 'given')
-      : this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch');
+    // with `onResult`, smaller batches (up to kHotlistBatchesPerThread a worker, biggest first): the caller builds
+    // a batch's hits as it comes back, so it starts sooner and has fewer left to build after the last batch
+    return this.dispatch<HotlistTask | LiveHotlistTask, HotlistTaskResult>(tasks, signal, 'runHotlistBatch', onResult, onResult ? this.threads * kHotlistBatchesPerThread : undefined);
   }
 
   /** The cloned-plates analysis' tasks (src/query/analytics/cloned-task.ts), each over shards of several arenas. */
@@ -103,18 +99,23 @@ export class ExecutorPool {
   /**
    * `name`: the worker module's export that runs a batch (piscina's `name`; default its default export). A
    * task reads the arena of its layout, or (`arenas`) each of several. `batchCount`: how many batches to cut the
-   * tasks into (default 2 a worker). `order`: 'biggest' balances the batches by rows, the biggest task to the
-   * lightest batch, and sends them biggest first; 'given' cuts the tasks as given into runs of about equal rows
-   * and sends them in that order.
+   * tasks into (default 2 a worker), sent biggest first.
    */
   private async dispatch<T extends { layout: { rows: number; arena: number }; arenas?: readonly number[] }, R>(
     tasks: readonly T[], signal: AbortSignal | undefined, name?: string, onResult?: (task: number, r: R) => void, batchCount?: number,
-    order: 'biggest' | 'given' = 'biggest',
   ): Promise<Array<R | undefined>> {
     signal?.throwIfAborted();
     this.freeSlotsOfGoneWorkers();
-    const nBatches = Math.min(tasks.length, batchCount ?? this.threads * 2);
-    const batches = order === 'given' ? runsOfEqualRows(tasks, nBatches) : balancedBatches(tasks, nBatches);
+    const order = tasks.map((t, i) => ({ t, i, rows: t.layout.rows })).sort((a, b) => b.rows - a.rows);
+    const nBatches = Math.min(order.length, batchCount ?? this.threads * 2);
+    const batches: Array<{ idx: number[]; rows: number }> = Array.from({ length: nBatches }, () => ({ idx: [], rows: 0 }));
+    for (const o of order) {
+      // greedy: the biggest task goes to the lightest batch
+      let best = batches[0]!;
+      for (const b of batches) if (b.rows < best.rows) best = b;
+      best.idx.push(o.i);
+      best.rows += o.rows;
+    }
     const out: Array<R | undefined> = new Array(tasks.length);
     const shared = shareBudget(signal);
     let cancelled = false;
@@ -158,39 +159,3 @@ export class ExecutorPool {
     await this.pool.destroy();
   }
 }
-
-/** Greedy: the biggest task goes to the lightest batch; batches in the order of their first (biggest) task. */
-function balancedBatches(tasks: ReadonlyArray<{ layout: { rows: number } }>, nBatches: number): Array<{ idx: number[]; rows: number }> {
-  const order = tasks.map((t, i) => ({ i, rows: t.layout.rows })).sort((a, b) => b.rows - a.rows);
-  const batches: Array<{ idx: number[]; rows: number }> = Array.from({ length: nBatches }, () => ({ idx: [], rows: 0 }));
-  for (const o of order) {
-    let best = batches[0]!;
-    for (const b of batches) if (b.rows < best.rows) best = b;
-    best.idx.push(o.i);
-    best.rows += o.rows;
-  }
-  return batches;
-}
-
-/** The tasks in their order cut into `nBatches` runs of about equal rows (none empty). */
-function runsOfEqualRows(tasks: ReadonlyArray<{ layout: { rows: number } }>, nBatches: number): Array<{ idx: number[]; rows: number }> {
-  const total = tasks.reduce((n, t) => n + t.layout.rows, 0);
-  const batches: Array<{ idx: number[]; rows: number }> = [];
-  let b = { idx: [] as number[], rows: 0 };
-  let done = 0;
-  tasks.forEach((t, i) => {
-    b.idx.push(i);
-    b.rows += t.layout.rows;
-    done += t.layout.rows;
-    const left = tasks.length - 1 - i;
-    const cuts = nBatches - batches.length - 1; // batches still to start after this one
-    // close this batch when it reached its share of the rows, or when every task left must start a batch
-    if (i < tasks.length - 1 && cuts > 0 && (done >= ((batches.length + 1) * total) / nBatches || left === cuts)) {
-      batches.push(b);
-      b = { idx: [], rows: 0 };
-    }
-  });
-  batches.push(b);
-  return batches;
-}
-
