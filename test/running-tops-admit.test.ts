@@ -1,6 +1,6 @@
 /**
  * src/query/running-tops.ts against its definition: after runs of an entry are offered in some order,
- * `admit` returns how many of the new run's rows are in the best `limit` of every row offered so far, by
+ * `admitRuns` gives, per run of a new result, how many of its rows are in the best `limit` of every row offered so far, by
  * (distance, ts desc, ordinal, seq): the naive oracle sorts the union. Entries light in some runs and heavy
  * in others, limits 1 and large, ties on ts (broken by ordinal, then seq), interleaved entries. And the
  * property the hot list relies on: every row of an entry's final best `limit` was admitted when it came.
@@ -51,15 +51,17 @@ function setOf(shard: Shard): RunSet {
   };
 }
 
-describe('RunningTops.admit', () => {
+describe('RunningTops.admitRuns', () => {
   it('returns the run rows in the best `limit` of every row offered so far (the sorted union), limits 1 to past every run', () => {
     fc.assert(fc.property(shardsArb, fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 30 }), fc.constant(10_000)), (shards, limit) => {
       const tops = new RunningTops(4, limit);
       const offered: Row[][] = [[], [], [], []];
       for (const shard of shards) {
         const set = setOf(shard);
+        const ends = new Int32Array(shard.runs.length);
+        tops.admitRuns(set, ends);
         shard.runs.forEach((run, j) => {
-          const taken = tops.admit(set, j);
+          const taken = ends[j]! - set.offsets[j]!;
           offered[run.entry]!.push(...run.rows);
           const best = new Set([...offered[run.entry]!].sort(before).slice(0, limit));
           expect(taken).toBe(run.rows.filter((r) => best.has(r)).length);
@@ -76,8 +78,10 @@ describe('RunningTops.admit', () => {
       const admitted = new Set<Row>();
       for (const shard of shards) {
         const set = setOf(shard);
+        const ends = new Int32Array(shard.runs.length);
+        tops.admitRuns(set, ends);
         shard.runs.forEach((run, j) => {
-          for (const r of run.rows.slice(0, tops.admit(set, j))) admitted.add(r);
+          for (const r of run.rows.slice(0, ends[j]! - set.offsets[j]!)) admitted.add(r);
         });
       }
       for (let e = 0; e < 4; e++) {
@@ -101,9 +105,10 @@ describe('RunningTops.admit', () => {
     const admitAll = (order: number[]) => {
       const tops = new RunningTops(2, limit);
       return order.map((s) => {
-        const sh = shard(s, sizes[s]!);
-        const set = setOf(sh);
-        return [tops.admit(set, 0), tops.admit(set, 1)];
+        const set = setOf(shard(s, sizes[s]!));
+        const ends = new Int32Array(2);
+        tops.admitRuns(set, ends);
+        return [ends[0]! - set.offsets[0]!, ends[1]! - set.offsets[1]!];
       });
     };
     // oldest first: each newer shard's rows all beat what is back, so all enter; entry 1 (8 rows) always all

@@ -222,11 +222,12 @@ class EarlyHits {
     const withFields = r as HotlistTaskResult & { fields: KeptFields };
     const runs: RunSet = { ...r, ordinal: src.ordinal };
     const tops = (this.tops ??= new RunningTops(query.entries.length, query.limitPerPlate));
+    const ends = new Int32Array(r.entries.length);
+    tops.admitRuns(runs, ends);
     const builder = new ShardHits(src.shard, src.tenant, src.ordinal);
     const hits = new Array<Hit>(r.rows.length);
     for (let j = 0; j < r.entries.length; j++) {
-      const from = r.offsets[j]!;
-      const end = from + tops.admit(runs, j);
+      const from = r.offsets[j]!, end = ends[j]!;
       const entry = query.entries[r.entries[j]!]!;
       const plainPlate = plainPlateOf(entry);
       for (let p = from; p < end; p++) {

@@ -66,24 +66,31 @@ export class RunningTops {
   }
 
   /**
-   * Offers run j of `set` (sorted best first); returns how many of its first rows are in its entry's best
-   * `limit` of every run offered so far (this one included): those can still be hits, the rest cannot.
-   * Each run is offered once, a set's runs one after the other.
+   * Offers every run of `set` (each sorted best first), in order; `ends[j]` becomes the end of run j's first
+   * rows that are in its entry's best `limit` of every run offered so far (this one included): those can
+   * still be hits, the rest cannot. A set is offered once.
    */
-  admit(set: RunSet, j: number): number {
-    if (this.sets[this.sets.length - 1] !== set) this.sets.push(set);
-    const e = set.entries[j]!;
-    const from = set.offsets[j]!, to = set.offsets[j + 1]!;
-    const n = to - from;
-    if (n <= 0) return 0;
-    const seen = this.seen[e]!;
-    this.seen[e] = seen + n;
+  admitRuns(set: RunSet, ends: Int32Array): void {
+    this.sets.push(set);
+    const { entries, offsets } = set;
+    const seen = this.seen, limit = this.limit;
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j]!;
+      const from = offsets[j]!, to = offsets[j + 1]!;
+      const was = seen[e]!;
+      seen[e] = was + to - from;
+      // no more rows than `limit` so far: no top yet, every row enters (the common entry's only cost)
+      ends[j] = was + to - from <= limit ? to : from + this.admitPast(e, was, set, from, to);
+    }
+  }
+
+  /** How many of run [from, to) of `set` enter entry e's top, which it passes or has passed (`was` rows before it). */
+  private admitPast(e: number, was: number, set: RunSet, from: number, to: number): number {
     let top = this.tops.get(e);
     if (!top) {
-      if (seen + n <= this.limit) return n;
-      // passing `limit` now: its earlier runs (≤ limit rows, every one in the top) merged into a top first
+      // passing `limit` now: its earlier runs (`was` ≤ limit rows, every one in the top) merged into a top first
       top = this.newTop();
-      for (let s = 0; s < this.sets.length - 1 && top.n < seen; s++) {
+      for (let s = 0; s < this.sets.length - 1 && top.n < was; s++) {
         const other = this.sets[s]!;
         const at = runOf(other.entries, e);
         if (at >= 0) top = this.merge(top, other, other.offsets[at]!, other.offsets[at + 1]!).top;
