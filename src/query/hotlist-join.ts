@@ -12,6 +12,7 @@
  *                             ├─► …                                       ├─► per entry: sort, cut ─► hits
  *   wildcard entries, live views not in one arena, failed tasks ─► hotlist.ts ─┘
  */
+import { availableParallelism } from 'node:os';
 import { QueryBudget } from './budget.js';
 import type { Hit, HotlistQuery, HotlistResult } from '../model/query.js';
 import { materialise, type Candidate, type TopK } from './executor.js';
@@ -28,6 +29,7 @@ import { collectHotlist, HotlistPlan } from './hotlist.js';
 import type { Source } from './sources.js';
 import { ShardHits } from './shard-hits.js';
 import { CoveredProbes } from './covered-probes.js';
+import { RunningTops, type RunSet } from './running-tops.js';
 
 type ShardSource = Source & { kind: 'shard' };
 type LiveSource = Source & { kind: 'live' };
@@ -133,7 +135,7 @@ class TaskRows {
   readonly sources: Source[] = [];
   /** Per task, its hit builder, made on the first hit from it. */
   readonly hits: Array<TaskHits | undefined> = [];
-  /** Per task, the hit of every kept row when they were built before the merge (`early`), else undefined. */
+  /** Per task, the hits of its kept rows built before the merge (`early`; holes for rows that could not be hits), else undefined. */
   readonly built: Array<Hit[] | undefined> = [];
 
   add(src: Source, r: HotlistTaskResult, early?: EarlyHits): void {
@@ -179,28 +181,56 @@ class TaskRows {
  * Hits built while the pool still runs other tasks of the query: the answer's hits are most of a big hot
  * list's main-thread time (~317,000 of them at 20M reads, bench:peers "hot list 100k exact"), and without
  * this the calling thread waits idle for every task, then builds them all while the workers are idle. The
- * pool hands each shard result over as its batch comes back (HotlistTaskRunner `onResult`: the pool runs a
- * query's tasks in 2 batches a worker, so about half of them land while the other half still runs), and
- * every kept row of it becomes a hit (a task keeps at most limitPerPlate an entry, so the merge may leave
- * some unused). The hits are those `answer` would build (same builder, same plate rule), by result.
+ * pool hands each shard result over as its batch comes back (HotlistTaskRunner `onResult`), and the kept
+ * rows of it that can still be hits become hits right then: per entry, those that enter the best
+ * limitPerPlate of the rows back so far (src/query/running-tops.ts). A task keeps up to limitPerPlate rows
+ * an entry, so an entry read in many shards keeps far more rows than it has hits; building all of them was
+ * most of the time of a list with busy plates (bench:peers "5 heavy plates": 170,763 kept rows, 101,127
+ * hits). The rule leaves no hit to the merge; a row built here goes unused only when rows back after it
+ * push it out. The hits are those `answer` would build (same builder, same plate rule), by result.
  */
 class EarlyHits {
   private readonly byResult = new Map<HotlistTaskResult, { builder: ShardHits; hits: Hit[] }>();
+  /** Made with the first result (a query on the calling thread has none). */
+  private tops: RunningTops | undefined;
+  /** Rows of the shards back so far, and the rows their tasks kept. */
+  private rowsBack = 0;
+  private keptBack = 0;
+
+  /**
+   * `spareCore`: the calling thread has a core no worker uses, so building hits beside the workers costs them
+   * nothing and every result's hits are built as it comes back; otherwise only while the results back are
+   * dense in kept rows (kEarlyKeptPerShardRow). A result not built here is not offered to the running tops
+   * either: they then hold a subset of the rows back, so they admit more rows than the exact rule would, never
+   * fewer than the hits (running-tops.ts), and `answer` builds the hits of the results left to it.
+   */
+  constructor(private readonly spareCore: boolean) {}
 
   of(r: HotlistTaskResult): { builder: ShardHits; hits: Hit[] } | undefined {
     return this.byResult.get(r);
   }
 
-  /** Builds the hits of shard task result `r` of `src` (a result without its fields is left to `answer`). */
+  /**
+   * Builds the hits of shard task result `r` of `src` that can still be hits (a result without its fields is
+   * left to `answer`); the others stay holes, and `answer` builds any it keeps after all.
+   */
   build(src: ShardSource, r: HotlistTaskResult, query: HotlistQuery, budget: QueryBudget | undefined): void {
+    this.rowsBack += src.shard.rows;
+    this.keptBack += r.rows.length;
     if (!r.fields || r.rows.length === 0) return;
+    if (!this.spareCore && this.keptBack < kEarlyKeptPerShardRow * this.rowsBack) return; // `answer` builds them
     const withFields = r as HotlistTaskResult & { fields: KeptFields };
+    const runs: RunSet = { ...r, ordinal: src.ordinal };
+    const tops = (this.tops ??= new RunningTops(query.entries.length, query.limitPerPlate));
+    const ends = new Int32Array(r.entries.length);
+    tops.admitRuns(runs, ends);
     const builder = new ShardHits(src.shard, src.tenant, src.ordinal);
     const hits = new Array<Hit>(r.rows.length);
     for (let j = 0; j < r.entries.length; j++) {
+      const from = r.offsets[j]!, end = ends[j]!;
       const entry = query.entries[r.entries[j]!]!;
       const plainPlate = plainPlateOf(entry);
-      for (let p = r.offsets[j]!, end = r.offsets[j + 1]!; p < end; p++) {
+      for (let p = from; p < end; p++) {
         budget?.tick();
         const distance = r.distances[p]!;
         hits[p] = builder.hitOf(withFields, p, distance, hitPlate(plainPlate, distance));
@@ -209,6 +239,20 @@ class EarlyHits {
     this.byResult.set(r, { builder, hits });
   }
 }
+
+/**
+ * Kept rows a shard row back (over the results back so far) from which the calling thread builds hits while
+ * the workers run, when it has no core of its own. Beside two busy workers on two cores, building a hit costs
+ * the calling thread more than after they are done (bench:peers' "5 heavy plates" list at 20M: ~110,000
+ * hits built early took it ~160 ms of CPU, 101,127 built after the tasks ~100 ms) and slows the workers,
+ * which read memory too; it pays only when the hits are so many that the calling thread, not the workers, is
+ * the longer thread. At 20M reads the 100k exact list over 7 days keeps ~0.11 rows a shard row (316,875 kept,
+ * 2.87M rows; built early: ~0.9× the time) and the 10k list with 5 heavy plates over all time ~0.015
+ * (170,763 kept, 11.5M rows; built early: 1.2–1.4× the time). A hit takes ~1 µs to build and the two
+ * workers go through a shard row of such lists in ~0.01–0.08 µs of wall time, so the crossover lies between
+ * those densities; 1/32 is about their geometric mean. A measured crossover of this machine, not a law.
+ */
+const kEarlyKeptPerShardRow = 1 / 32;
 
 /** The entry's pattern when a match at distance 0 is equality (no OCR classes): the hits' plate is then the entry. */
 function plainPlateOf(entry: HotlistQuery['entries'][number]): string | undefined {
@@ -410,11 +454,11 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
       budget?.tick(); // a million entries' hits to build
       const run = merge.top();
       const t = merge.taskOf(run), p = merge.posOf(run);
-      const early = t < 0 ? undefined : rows.built[t];
+      const early = t < 0 ? undefined : rows.built[t]?.[p];
       if (t < 0) {
         hits[h] = materialise(kept[p]!, plateOf);
       } else if (early) {
-        hits[h] = early[p]!;
+        hits[h] = early;
       } else {
         const sh = rows.hitsOf(t);
         const r = rows.results[t]!;
@@ -499,7 +543,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
     }
   }
   // shard results become hits as they come back, while other tasks still run (EarlyHits)
-  const early = new EarlyHits();
+  const early = new EarlyHits(availableParallelism() > (options.workers ?? 1));
   const buildEarly = (i: number, r: HotlistTaskResult) => {
     if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, budget);
   };
