@@ -6,13 +6,15 @@
  *   lanes     the shard's lanes and dictionaries are looked up once per shard, not per hit, and the
  *             optional fields are read straight from them (`materialise` makes an `extras` object a row)
  *   shape     the field sets nearly every read has (confidence; region or not; make and color or neither;
- *             no client read id) are object literals with every key in place: one allocation of the
- *             final shape. Adding keys one by one to a 7-key literal, as `materialise` does, moves the
+ *             no client read id) are object literals with every key in place (src/query/hit-shapes.ts):
+ *             one allocation of the final shape. Adding keys one by one to a 7-key literal, as `materialise` does, moves the
  *             object through a shape per key and grows a separate property store twice; the rare sets
  *             still take that road, in the same key order
  *   plate     given by the caller (for an exact, non-OCR entry it is the entry itself); else decoded
  *             from the dictionary slot once per run of hits of the same plate
  *   id        src/store/ids.ts readIdOf, one flat string
+ *   numbers   the common shapes' number fields are tagged, so a hit's confidence is the shared box of its
+ *             value, not a heap number of its own (src/query/hit-shapes.ts)
  *   fields    a hot list's kept rows come with their fields read by their task on a worker (`hitOf`),
  *             so only the client read id lane is read here (a reader that reads nothing for a shard
  *             without one); a search's rows are read from the lanes (`hit`)
@@ -23,6 +25,7 @@
 import { kCoordScale } from '../core/segment.js';
 import type { Hit } from '../model/query.js';
 import { readIdOf } from '../store/ids.js';
+import { hitPlain, hitWithAll, hitWithRegion, hitWithVehicle, sharedConfidence } from './hit-shapes.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import { kKeptCodes, kKeptPlate, type HotlistTaskResult, type KeptFields } from './hotlist-task.js';
 
@@ -84,29 +87,27 @@ export class ShardHits {
     latE7: number, lonE7: number, cameraCode: number, regionCode: number, confCol: Float64Array, confAt: number, makeCode: number, colorCode: number): Hit {
     const s = this.shard, x = this.lanes;
     // the confidence stays a float (no `number | undefined` value, which is boxed) until a literal holds it
-    const ts = tsCol[tsAt]!, confidence = confCol[confAt]!, hasConfidence = !Number.isNaN(confidence);
+    const ts = tsCol[tsAt]!, conf = confCol[confAt]!, hasConfidence = !Number.isNaN(conf);
     const id = readIdOf(this.ordinal, seqCol[seqAt]!);
     const tenant = this.tenant;
     const lat = latE7 / kCoordScale, lon = lonE7 / kCoordScale;
     const camera = s.cameras[cameraCode]!;
     const readId = x.readId(row);
     if (hasConfidence && readId === undefined && (makeCode === 0) === (colorCode === 0)) {
+      // the common shapes, with tagged number fields: the confidence is its value's shared box (src/query/hit-shapes.ts)
+      const confidence = sharedConfidence(conf);
       if (regionCode !== 0) {
         const region = s.regions[regionCode]!;
-        if (makeCode !== 0) {
-          return { id, tenant, plate, ts, lat, lon, camera, region, confidence, make: x.makes[makeCode]!, color: x.colors[colorCode]!, distance };
-        }
-        return { id, tenant, plate, ts, lat, lon, camera, region, confidence, distance };
+        if (makeCode !== 0) return hitWithAll(id, tenant, plate, ts, lat, lon, camera, region, confidence, x.makes[makeCode]!, x.colors[colorCode]!, distance);
+        return hitWithRegion(id, tenant, plate, ts, lat, lon, camera, region, confidence, distance);
       }
-      if (makeCode !== 0) {
-        return { id, tenant, plate, ts, lat, lon, camera, confidence, make: x.makes[makeCode]!, color: x.colors[colorCode]!, distance };
-      }
-      return { id, tenant, plate, ts, lat, lon, camera, confidence, distance };
+      if (makeCode !== 0) return hitWithVehicle(id, tenant, plate, ts, lat, lon, camera, confidence, x.makes[makeCode]!, x.colors[colorCode]!, distance);
+      return hitPlain(id, tenant, plate, ts, lat, lon, camera, confidence, distance);
     }
     // the rare field sets: keys added in materialise's order
     const hit = { id, tenant, plate, ts, lat, lon, camera } as Hit;
     if (regionCode !== 0) hit.region = s.regions[regionCode]!;
-    if (hasConfidence) hit.confidence = confidence;
+    if (hasConfidence) hit.confidence = conf;
     if (makeCode !== 0) hit.make = x.makes[makeCode]!;
     if (colorCode !== 0) hit.color = x.colors[colorCode]!;
     if (readId !== undefined) hit.readId = readId;
