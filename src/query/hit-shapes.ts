@@ -3,7 +3,7 @@
  * their fields share. A hot list's answer is ~316,000 hits at 20M reads (bench:peers "hot list 100k exact");
  * every one lives until the answer is returned, so its bytes are copied by the scavenger and paged in on
  * promotion: the collector's threads spent more CPU on them than the calling thread spent building them
- * (perf, bench/RESULTS.md "Issue 12: the hit objects' numbers shared"). Fewer and smaller heap objects per
+ * (perf, bench/RESULTS.md "Issue 12: the hit objects' number fields tagged"). Fewer and smaller heap objects per
  * hit is what makes that cost fall.
  *
  *   a hit, before                               a hit, now
