@@ -26,6 +26,8 @@
  * subset of all rows, and fewer than `limit` of all beat it.
  */
 
+import { lowerBound } from '../core/sorted-search.js';
+
 /**
  * A shard result's runs and their sort keys: per matched entry j (`entries` ascending, as a task returns
  * them) its rows [offsets[j], offsets[j + 1]) of the key columns, sorted best first; `ordinal` its source's.
@@ -153,11 +155,6 @@ export class RunningTops {
 
 /** Where `entry` is in ascending `entries`, or -1. */
 function runOf(entries: Int32Array, entry: number): number {
-  let lo = 0, hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]! < entry) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < entries.length && entries[lo] === entry ? lo : -1;
+  const at = lowerBound(entries, entry);
+  return at < entries.length && entries[at] === entry ? at : -1;
 }

@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor, searchFingerprint } from '../../query/curso
 import { parseHotlistSearchRequest, parseSearchRequest, type Justification } from '../../query/parse.js';
 import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
 import { hitToJson } from '../hit-json.js';
-import { hotlistAnswerBytes, SearchAnswerWriter } from '../hit-bytes.js';
+import { hotlistAnswerBytes, searchAnswerBytes, SearchAnswerWriter } from '../hit-bytes.js';
 import { heldScopeFor, holdsFor, openHoldsFor } from '../tenancy/holds.js';
 import { answerFormat, packAnswer } from '../answer-format.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type ServerServices, type StreamSink } from '../route.js';
@@ -85,13 +85,7 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
     // as before: at one client a 1,000-hit page's ~0.3 ms of text is then off the answer's critical path
     if (result.written) return { jsonBytes: () => writer.end(end) };
     const hits = result.hits;
-    return {
-      jsonBytes: () => {
-        writer.begin(hits.length);
-        for (const h of hits) writer.hit(h);
-        return writer.end(end);
-      },
-    };
+    return { jsonBytes: () => searchAnswerBytes({ ...end, hits }) };
   }
   if (format === 'ndjson') {
     const head = { total: result.total, truncated: result.truncated, queryId: ctx.requestId, next };
