@@ -34,6 +34,7 @@ import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage, plateRunOf } from './plate-page.js';
+import { KeptPage } from './kept-page.js';
 import type { PlateRuns } from '../store/plate-runs.js';
 import type { CoveredDistances } from './covered-distances.js';
 import type { PlateDistances } from './plate-distances.js';
@@ -551,8 +552,9 @@ function newestFirst(sources: readonly Source[]): Source[] {
 /**
  * One search over `sources` on the calling thread. `kernelsFor` gives the kernels of an arena (or
  * undefined: the JS scan runs instead, e.g. when an arena has no room for scratch). Shards already
- * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate. `pageSink`:
- * where the one-page exact plate writes its hits (src/model/hit-sink.ts).
+ * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate. `pageSink`
+ * (src/model/hit-sink.ts): where the one-page exact plate writes its hits during the call; any other page
+ * then comes back `pending`, its kept rows written to the caller's sink when it asks (src/query/kept-page.ts).
  */
 export function executeSearch(
   sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal,
@@ -633,8 +635,12 @@ export function executeSearch(
     scanLive(src, matcher, filter, sink, preparedFor(src.minTs), match, budget);
   }
   budget?.check();
-  const hits = hitsOf(top.result(), match && isLookup(match) ? match.pattern : undefined, budget);
-  return { hits, total: top.total, truncated: top.beyond > hits.length };
+  const kept = top.result();
+  const plate = match && isLookup(match) ? match.pattern : undefined;
+  const truncated = top.beyond > kept.length;
+  // with a sink, the page goes back as its kept rows, written when the caller asks (src/query/kept-page.ts)
+  if (pageSink) return { hits: [], total: top.total, truncated, pending: new KeptPage(kept, plate) };
+  return { hits: hitsOf(kept, plate, budget), total: top.total, truncated };
 }
 
 /**

@@ -30,6 +30,7 @@ import { postingsRun } from './postings-run.js';
 import { liveRowTest } from './live-scan.js';
 import { liveHit } from './live-hit.js';
 import { ShardHits } from './shard-hits.js';
+import { writeShardRow } from './kept-page.js';
 
 /** Gathered rows are numbered below 2^kIndexBits in the sort key (limit ≤ 10,000). */
 const kIndexBits = 14;
@@ -159,8 +160,8 @@ export function plateAsOnePage(
 }
 
 /**
- * The page's hits written to `sink` in answer order, each from its shard's lanes and dictionaries: the fields
- * ShardHits.hit reads, with no object, id string or boxed coordinate a hit (a live row's hit is built).
+ * The page's hits written to `sink` in answer order, each from its shard's lanes and dictionaries
+ * (src/query/kept-page.ts writeShardRow), with no object, id string or boxed coordinate a hit (a live row's hit is built).
  */
 function writePage(
   sink: HitSink, runs: readonly PlateRun[], plate: string, order: Uint32Array, ts: Float64Array, seq: Float64Array,
@@ -176,11 +177,7 @@ function writePage(
       sink.hit(liveHit(src.view, src.tenant, src.ordinal, i, 0));
       continue;
     }
-    const s = src.shard, x = s.extraLanes();
-    const region = s.regionAt(i), make = s.makeAt(i), color = s.colorAt(i);
-    sink.read(src.tenant, src.ordinal, seq[k]!, plate, ts[k]!, s.latE7(i), s.lonE7(i), s.cameras[s.camera(i)]!,
-      region !== 0 ? s.regions[region]! : undefined, x.conf(i) ?? Number.NaN,
-      make !== 0 ? x.makes[make]! : undefined, color !== 0 ? x.colors[color]! : undefined, 0);
+    writeShardRow(sink, src, i, ts[k]!, seq[k]!, plate, 0);
   }
 }
 
