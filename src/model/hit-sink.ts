@@ -24,11 +24,18 @@ export interface HitSink {
   /** How many hits follow (`read` and `hit` calls), before the first: the answer's room is made once. */
   begin(hits: number): void;
   /**
+   * Where a caller may put a plate's characters (A–Z0–9, at most kMaxPlateLength: src/model/plate.ts) copied
+   * from its dictionary slot, and pass their count as `read`'s `plate`: no string is made of it (decoding a
+   * scan page's plate from its slot was ~30 % of writing the page).
+   */
+  readonly plateChars: Uint8Array;
+  /**
    * A sealed read's hit: its fields as the shard stores them (lat/lon in 1e-7°, the integers behind a hit's
    * `lat = latE7 / 1e7`), `confidence` NaN when absent, `region` / `make` / `color` undefined when absent.
-   * Its id is (`ordinal`, `seq`) (src/store/ids.ts readIdOf).
+   * Its id is (`ordinal`, `seq`) (src/store/ids.ts readIdOf); `plate` is its plate, or the count of its
+   * characters in `plateChars`.
    */
-  read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
+  read(tenant: string, ordinal: number, seq: number, plate: string | number, ts: number, latE7: number, lonE7: number,
     camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
     distance: number): void;
   /** Any other hit (a live row's), as its object. */

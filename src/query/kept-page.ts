@@ -15,7 +15,8 @@
  *             anyway; a live row's hit is built at once (its generation may be replaced once the search returns)
  *   held      each shard of the page is pinned (LoadedShard.pin) until the page is written or released, so a
  *             retention drop or compaction between the search and the text cannot free the lanes it reads
- *   plate     an exact plate's hits are given it; else decoded from the dictionary slot (the last code kept)
+ *   plate     an exact plate's hits are given it; else its characters are copied from the dictionary slot
+ *             into the sink's `plateChars` (no string a hit: decoding them was ~30 % of writing a bbox page)
  */
 import type { HitSink, PendingHits } from '../model/hit-sink.js';
 import type { Hit, SearchKey } from '../model/query.js';
@@ -23,7 +24,6 @@ import { readIdOf } from '../store/ids.js';
 import type { LoadedShard } from '../store/shard-loader.js';
 import type { Candidate } from './executor.js';
 import { liveHit } from './live-hit.js';
-import { ShardHits } from './shard-hits.js';
 import type { Source } from './sources.js';
 
 export class KeptPage implements PendingHits {
@@ -62,18 +62,14 @@ export class KeptPage implements PendingHits {
     if (!kept) throw new Error('KeptPage: written or released already');
     try {
       sink.begin(kept.length);
-      let plates: ShardHits | undefined;
       for (let j = 0; j < kept.length; j++) {
         const c = kept[j]!, src = c.source;
         if (src.kind === 'live') {
           sink.hit(this.liveHits![j]!);
           continue;
         }
-        let plate = this.plate;
-        if (plate === undefined) {
-          if (plates?.shard !== src.shard) plates = new ShardHits(src.shard, src.tenant, src.ordinal);
-          plate = plates.plateOf(c.row);
-        }
+        // a scan's plates are copied from their slots as characters (HitSink.plateChars), not decoded to strings
+        const plate = this.plate ?? src.shard.plateChars(src.shard.plate(c.row), sink.plateChars);
         writeShardRow(sink, src, c.row, c.ts, c.seq, plate, c.distance);
       }
     } finally {
@@ -90,9 +86,10 @@ export class KeptPage implements PendingHits {
 
 /**
  * Row `row` of a shard source written to `sink` as a sealed read's hit: the fields ShardHits.hit reads
- * (src/query/shard-hits.ts), from the shard's lanes and dictionaries, with `plate` as its plate.
+ * (src/query/shard-hits.ts), from the shard's lanes and dictionaries, with `plate` as its plate (or the count of
+ * its characters in `sink.plateChars`).
  */
-export function writeShardRow(sink: HitSink, src: Source & { kind: 'shard' }, row: number, ts: number, seq: number, plate: string, distance: number): void {
+export function writeShardRow(sink: HitSink, src: Source & { kind: 'shard' }, row: number, ts: number, seq: number, plate: string | number, distance: number): void {
   const s = src.shard, x = s.extraLanes();
   const region = s.regionAt(row), make = s.makeAt(row), color = s.colorAt(row);
   sink.read(src.tenant, src.ordinal, seq, plate, ts, s.latE7(row), s.lonE7(row), s.cameras[s.camera(row)]!,

@@ -30,7 +30,7 @@ import type { LoadedShard } from '../store/shard-loader.js';
 import { kKeptCodes, kKeptPlate, type HotlistTaskResult, type KeptFields } from './hotlist-task.js';
 
 export class ShardHits {
-  readonly shard: LoadedShard;
+  private readonly shard: LoadedShard;
   private readonly tenant: string;
   private readonly ordinal: number;
   private readonly lanes: ReturnType<LoadedShard['extraLanes']>;

@@ -6,6 +6,7 @@
  */
 import type { HitSink } from '../model/hit-sink.js';
 import type { Hit, HotlistMatch } from '../model/query.js';
+import { kMaxPlateLength } from '../model/plate.js';
 import { JsonBytes, jsonPiece, kNumberBytes, kTimestampBytes } from './json-bytes.js';
 
 /** `POST /v1/search`'s JSON answer, keys in the order API.md shows. */
@@ -56,6 +57,7 @@ export function searchAnswerBytes(a: SearchAnswer): Buffer {
  * integers (test/hit-sink-json.test.ts). Its buffer is taken at `begin` (or `end`), sized for the hits.
  */
 export class SearchAnswerWriter implements HitSink {
+  readonly plateChars = new Uint8Array(kMaxPlateLength);
   private w: JsonBytes | undefined;
   private n = 0;
 
@@ -71,17 +73,20 @@ export class SearchAnswerWriter implements HitSink {
     listedHit(this.w!, h, this.n++ > 0);
   }
 
-  read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
+  read(tenant: string, ordinal: number, seq: number, plate: string | number, ts: number, latE7: number, lonE7: number,
     camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
     distance: number): void {
     const w = this.w!;
-    w.reserve(kHitFixedBytes + kIdChars + tenant.length + plate.length + camera.length
+    const chars = typeof plate === 'number';
+    w.reserve(kHitFixedBytes + kIdChars + tenant.length + (chars ? plate : plate.length) + camera.length
       + (region?.length ?? 0) + (make?.length ?? 0) + (color?.length ?? 0));
     if (this.n++ > 0) w.char(0x2c);
     w.piece(kIdKey);
     w.readId(ordinal, seq);
     stringField(w, kTenantKey, tenant);
-    stringField(w, kPlateKey, plate);
+    w.piece(kPlateKey);
+    if (chars) w.plainString(this.plateChars, plate);
+    else w.string(plate);
     w.piece(kTsKey);
     w.timestamp(ts);
     w.piece(kLatKey);
