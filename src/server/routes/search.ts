@@ -90,7 +90,10 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
     const end = { total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
     // built hits, and a pending page's rows (src/query/kept-page.ts), are written by the pipeline while the
     // audit record is made durable (pipeline.ts jsonText, called for every audited answer): at one client a
-    // 1,000-hit page's ~0.3 ms of text is then off the answer's critical path
+    // 1,000-hit page's ~0.3 ms of text is then off the answer's critical path. A pending page is never
+    // dropped unwritten (its shards would stay pinned): the engine makes it after its last check of the
+    // signal, and from there to this return only promise reactions run, so no timer or socket close can
+    // cancel the handler's race (pipeline.ts runHandler) in between
     if (result.written) return { jsonBytes: () => writer.end(end) };
     if (pending) {
       return {
