@@ -35,6 +35,7 @@ import { ShardHits } from './shard-hits.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage, plateRunOf } from './plate-page.js';
 import { KeptPage } from './kept-page.js';
+import { answerOrder } from './answer-order.js';
 import type { PlateRuns } from '../store/plate-runs.js';
 import type { CoveredDistances } from './covered-distances.js';
 import type { PlateDistances } from './plate-distances.js';
@@ -67,6 +68,9 @@ export function candidateKeyOf(key: SearchKey): CandidateKey {
   if (!id) throw new RangeError(`not a read id: ${key.id}`);
   return { distance: key.distance, ts: key.ts, ordinal: id.ordinal, seq: id.seq };
 }
+
+/** Below this many kept candidates the comparator's sort is kept (a guess, not measured: a few compares a row). */
+const kKeyedOrderRows = 32;
 
 /**
  * Keeps the best `limit` candidates of an unbounded stream in a bounded max-heap (root = the worst kept),
@@ -148,9 +152,14 @@ export class TopK {
     this.beyond++;
   }
 
-  /** The kept candidates in answer order. */
+  /** The kept candidates in answer order (by one native sort of keys: src/query/answer-order.ts). */
   result(): Candidate[] {
-    return [...this.heap].sort(compareCandidates);
+    const h = this.heap, n = h.length;
+    if (n < kKeyedOrderRows) return [...h].sort(compareCandidates);
+    const order = answerOrder(n, (k) => h[k]!.distance, (k) => h[k]!.ts, (a, b) => h[a]!.ordinal - h[b]!.ordinal || h[a]!.seq - h[b]!.seq);
+    const out = new Array<Candidate>(n);
+    for (let j = 0; j < n; j++) out[j] = h[order[j]!]!;
+    return out;
   }
 }
 
