@@ -29,8 +29,8 @@ const tsArb = fc.oneof(
 describe('the answer order by keys = the comparator\'s order', () => {
   it('random rows', () => {
     fc.assert(fc.property(fc.array(rowArb(tsArb), { maxLength: 300 }), (rows: Row[]) => {
-      const order = answerOrder(rows.length, (k) => rows[k]!.distance, (k) => rows[k]!.ts,
-        (a, b) => rows[a]!.ordinal - rows[b]!.ordinal || rows[a]!.seq - rows[b]!.seq);
+      const distance = Float64Array.from(rows, (r) => r.distance), ts = Float64Array.from(rows, (r) => r.ts);
+      const order = answerOrder(rows.length, distance, ts, (a, b) => rows[a]!.ordinal - rows[b]!.ordinal || rows[a]!.seq - rows[b]!.seq);
       const got = Array.from(order.subarray(0, rows.length), (k) => rows[k]!);
       expect(got).toEqual([...rows].sort(compareCandidates));
     }), { numRuns: 2000, seed: 20261205 });

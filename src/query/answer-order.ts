@@ -26,10 +26,12 @@ let keys = new Float64Array(0);
 let orders = new Uint32Array(0);
 
 /**
- * Rows 0..n-1 in answer order: row k has distance `distance(k)` and ts `ts(k)`; `idOrder(a, b)` compares two
- * rows' ids (< 0: a first). The order is in a scratch lane, valid until the next call (a search is synchronous here).
+ * Rows 0..n-1 in answer order: row k has distance `distance[k]` (0 for every row without the lane) and ts
+ * `ts[k]`; `idOrder(a, b)` compares two rows' ids (< 0: a first). Typed lanes, not accessors: the callers'
+ * closures cost as much as the sort they replaced. The order is in a scratch lane, valid until the next call (a
+ * search is synchronous here).
  */
-export function answerOrder(n: number, distance: (k: number) => number, ts: (k: number) => number, idOrder: (a: number, b: number) => number): Uint32Array {
+export function answerOrder(n: number, distance: Float64Array | undefined, ts: Float64Array, idOrder: (a: number, b: number) => number): Uint32Array {
   if (orders.length < n) {
     const m = Math.max(64, 2 ** Math.ceil(Math.log2(n)));
     keys = new Float64Array(m);
@@ -38,29 +40,31 @@ export function answerOrder(n: number, distance: (k: number) => number, ts: (k: 
   const order = orders;
   let newest = -Infinity, oldest = Infinity, far = 0, exact = n <= kMaxOrderRows;
   for (let k = 0; k < n && exact; k++) {
-    const t = ts(k), d = distance(k);
+    const t = ts[k]!, d = distance ? distance[k]! : 0;
     if (t > newest) newest = t;
     if (t < oldest) oldest = t;
     if (d > far) far = d;
     if (!Number.isInteger(t) || !Number.isInteger(d) || d < 0) exact = false;
   }
   const span = newest - oldest + 1;
+  const dist = (k: number): number => (distance ? distance[k]! : 0);
   if (!exact || (far + 1) * span >= kMaxSpan) {
-    const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => distance(a) - distance(b) || ts(b) - ts(a) || idOrder(a, b));
+    const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => dist(a) - dist(b) || ts[b]! - ts[a]! || idOrder(a, b));
     order.set(all);
     return order;
   }
   const key = keys.subarray(0, n);
-  for (let k = 0; k < n; k++) key[k] = (distance(k) * span + (newest - ts(k))) * kIndexScale + k;
+  if (distance) for (let k = 0; k < n; k++) key[k] = (distance[k]! * span + (newest - ts[k]!)) * kIndexScale + k;
+  else for (let k = 0; k < n; k++) key[k] = (newest - ts[k]!) * kIndexScale + k;
   key.sort();
   for (let j = 0; j < n; j++) order[j] = key[j]! % kIndexScale;
   // rows equal on (distance, ts): in id order (insertion sort; a handful of rows at most)
   for (let j = 1; j < n; j++) {
-    const k = order[j]!, t = ts(k), d = distance(k);
+    const k = order[j]!, t = ts[k]!;
     let i = j;
     while (i > 0) {
       const o = order[i - 1]!;
-      if (ts(o) !== t || distance(o) !== d || idOrder(o, k) <= 0) break;
+      if (ts[o] !== t || dist(o) !== dist(k) || idOrder(o, k) <= 0) break;
       order[i] = o;
       i--;
     }

@@ -69,6 +69,9 @@ export function candidateKeyOf(key: SearchKey): CandidateKey {
   return { distance: key.distance, ts: key.ts, ordinal: id.ordinal, seq: id.seq };
 }
 
+/** The kept candidates' distance and ts lanes for their order (TopK.result), grown as needed. */
+let orderLanes = { distance: new Float64Array(0), ts: new Float64Array(0) };
+
 /** Below this many kept candidates the comparator's sort is kept (a guess, not measured: a few compares a row). */
 const kKeyedOrderRows = 32;
 
@@ -156,7 +159,14 @@ export class TopK {
   result(): Candidate[] {
     const h = this.heap, n = h.length;
     if (n < kKeyedOrderRows) return [...h].sort(compareCandidates);
-    const order = answerOrder(n, (k) => h[k]!.distance, (k) => h[k]!.ts, (a, b) => h[a]!.ordinal - h[b]!.ordinal || h[a]!.seq - h[b]!.seq);
+    if (orderLanes.ts.length < n) orderLanes = { distance: new Float64Array(2 * n), ts: new Float64Array(2 * n) };
+    const { distance, ts } = orderLanes;
+    for (let k = 0; k < n; k++) {
+      const c = h[k]!;
+      distance[k] = c.distance;
+      ts[k] = c.ts;
+    }
+    const order = answerOrder(n, distance, ts, (a, b) => h[a]!.ordinal - h[b]!.ordinal || h[a]!.seq - h[b]!.seq);
     const out = new Array<Candidate>(n);
     for (let j = 0; j < n; j++) out[j] = h[order[j]!]!;
     return out;

@@ -201,5 +201,5 @@ function sortsAfter(t: number, ordinal: number, seq: number, a: CandidateKey): b
 /** The gathered rows 0..n-1 in answer order (ts descending, then (tenant ordinal, seq) ascending; src/query/answer-order.ts). */
 function pageOrder(ts: Float64Array, seq: Float64Array, runOf: Uint32Array, runs: readonly PlateRun[], n: number): Uint32Array {
   const ordinalOf = (k: number) => runs[runOf[k]!]!.src.ordinal;
-  return answerOrder(n, () => 0, (k) => ts[k]!, (a, b) => ordinalOf(a) - ordinalOf(b) || seq[a]! - seq[b]!);
+  return answerOrder(n, undefined, ts, (a, b) => ordinalOf(a) - ordinalOf(b) || seq[a]! - seq[b]!);
 }
