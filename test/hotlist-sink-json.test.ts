@@ -18,6 +18,7 @@ import { hotlistAnswerBytes } from '../src/server/hit-bytes.js';
 import { hitToJson } from '../src/server/hit-json.js';
 import { HotlistAnswerColumns } from '../src/server/hotlist-answer.js';
 import { filterArb, kDay, kT0, makeReads, mutatePlate, randomPlate, rng, tempDataDir } from './helpers/engine-data.js';
+import { appendShuffled, fuzzyMatchArb } from './helpers/hotlist-data.js';
 
 const kTenants = ['pd-a', 'pd-b'];
 const kDays = 4;
@@ -49,15 +50,7 @@ async function load(engine: Engine): Promise<StoredRead[]> {
       ...(i % 5 !== 0 ? { confidence: t === 1 ? r() / 3 + 0.5 : Math.round(r() * 100) / 100 } : {}),
       ...(i % 9 === 0 ? { readId: `rid-${t}-${i}` } : {}),
     }));
-    const reads = [...makeReads({ seed: 60 + t, reads: 900, vehicles: 70, days: kDays }), ...heavy];
-    for (let i = reads.length - 1; i > 0; i--) {
-      const j = Math.floor(r() * (i + 1));
-      [reads[i], reads[j]] = [reads[j]!, reads[i]!];
-    }
-    for (let i = 0, b = 0; i < reads.length; i += 150, b++) {
-      out.push(...(await engine.append(tenant, reads.slice(i, i + 150))).stored);
-      if (b % 3 === 2 && i + 150 < reads.length - 200) await engine.seal(tenant);
-    }
+    out.push(...(await appendShuffled(engine, tenant, [...makeReads({ seed: 60 + t, reads: 900, vehicles: 70, days: kDays }), ...heavy], r)));
   }
   return out;
 }
@@ -75,13 +68,9 @@ function bodyArb(present: readonly string[]) {
     { weight: 1, arbitrary: fc.nat().map((s) => randomPlate(rng(s))) },
     { weight: 1, arbitrary: fc.constantFrom(...present).map((p) => p.toLowerCase()) },
   );
-  const match = fc.oneof(
-    fc.constant({}),
-    fc.record({ match: fc.constant('fuzzy'), maxEdits: fc.integer({ min: 0, max: 2 }), transpositions: fc.boolean() }),
-  ).chain((m) => fc.boolean().map((ocr) => (ocr ? { ...m, ocr } : m)));
   return fc.record({
     plates: fc.array(entry, { minLength: 1, maxLength: 14 }),
-    match,
+    match: fuzzyMatchArb,
     filter: fc.oneof({ weight: 1, arbitrary: fc.constant<ReadFilter>({}) }, { weight: 2, arbitrary: filterArb(kT0, kDays) }),
     limitPerPlate: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.constant(1000)),
     wildcard: fc.boolean(),

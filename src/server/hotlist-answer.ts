@@ -45,7 +45,7 @@ export class HotlistAnswerColumns implements HotlistSink {
   read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
     camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
     distance: number): void {
-    const h = this.n++, v = this.nums, o = h * kNums, s = this.strs, q = h * kStrs;
+    const h = this.n++, v = this.nums, o = h * kNums;
     v[o] = ordinal;
     v[o + 1] = seq;
     v[o + 2] = ts;
@@ -53,12 +53,9 @@ export class HotlistAnswerColumns implements HotlistSink {
     v[o + 4] = lonE7;
     v[o + 5] = confidence;
     v[o + 6] = distance;
-    s[q] = tenant;
-    s[q + 1] = plate;
-    s[q + 2] = camera;
-    s[q + 3] = region;
-    s[q + 4] = make;
-    s[q + 5] = color;
+    const s = this.strs;
+    if (s.length !== h * kStrs) s.length = h * kStrs; // past the slots of hits handed over as objects
+    s.push(tenant, plate, camera, region, make, color);
   }
 
   hit(h: Hit): void {
