@@ -20,6 +20,7 @@ import { boundedDistance } from '../src/query/plate-matcher.js';
 import { DuckOracle, projectHit } from './helpers/duckdb.js';
 import { filterArb, kDay, kT0, makeReads, mutatePlate, randomPlate, rng, tempDataDir } from './helpers/engine-data.js';
 import { call, readAudit, sampleRead, startTestServer, type TestServer } from './helpers/server.js';
+import { appendShuffled } from './helpers/hotlist-data.js';
 
 const kTenants = ['pd-a', 'pd-b'];
 const kDays = 4;
@@ -59,16 +60,7 @@ async function load(engine: Engine, seed: number): Promise<StoredRead[]> {
   const out: StoredRead[] = [];
   for (const [t, tenant] of kTenants.entries()) {
     const reads = [...makeReads({ seed: seed + t, reads: 900, vehicles: 60, days: kDays }), ...heavyReads(seed + 10 + t, t === 1)];
-    // shuffled so heavy plates land in every shard
-    const r = rng(seed + 20 + t);
-    for (let i = reads.length - 1; i > 0; i--) {
-      const j = Math.floor(r() * (i + 1));
-      [reads[i], reads[j]] = [reads[j]!, reads[i]!];
-    }
-    for (let i = 0, b = 0; i < reads.length; i += 150, b++) {
-      out.push(...(await engine.append(tenant, reads.slice(i, i + 150))).stored);
-      if (b % 3 === 2 && i + 150 < reads.length - 200) await engine.seal(tenant);
-    }
+    out.push(...(await appendShuffled(engine, tenant, reads, rng(seed + 20 + t))));
   }
   return out;
 }

@@ -17,6 +17,7 @@ import { referenceHotlistSearch } from '../src/query/reference/index.js';
 import { kSlotChunk, kLiveBlockRows } from '../src/store/live-columns.js';
 import { liveHotlistTaskRuns } from '../src/query/live-hotlist-task.js';
 import { filterArb, kDay, kT0, makeReads, mutatePlate, randomPlate, rng, tempDataDir } from './helpers/engine-data.js';
+import { fuzzyMatchArb } from './helpers/hotlist-data.js';
 
 const kDays = 8;
 const kTenants = ['pd-a', 'pd-b'];
@@ -51,14 +52,10 @@ function queryArb(present: readonly string[]): fc.Arbitrary<HotlistQuery> {
     { weight: 1, arbitrary: fc.nat().map((s) => randomPlate(rng(s))) },
     { weight: 1, arbitrary: fc.constantFrom(...present).map((p) => p.toLowerCase()) },
   );
-  const match = fc.oneof(
-    fc.constant({}),
-    fc.record({ match: fc.constant('fuzzy'), maxEdits: fc.integer({ min: 0, max: 2 }), transpositions: fc.boolean() }),
-  ).chain((m) => fc.boolean().map((ocr) => (ocr ? { ...m, ocr } : m)));
   return fc
     .record({
       plates: fc.array(entry, { minLength: 1, maxLength: 40 }),
-      match,
+      match: fuzzyMatchArb,
       filter: fc.oneof({ weight: 1, arbitrary: fc.constant<ReadFilter>({}) }, { weight: 3, arbitrary: filterArb(kT0, kDays) }),
       limitPerPlate: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constant(100)),
       wildcard: fc.boolean(),

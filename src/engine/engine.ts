@@ -10,6 +10,7 @@ import type { Read, StoredRead } from '../model/read.js';
 import type { AnalyticsQuery, AnalyticsResult } from '../model/analytics.js';
 import type { HeldReads } from '../model/hold.js';
 import type { HitSink } from '../model/hit-sink.js';
+import type { HotlistSink } from '../model/hotlist-sink.js';
 import type { ReadColumns } from '../store/read-columns.js';
 
 export interface EngineOptions {
@@ -134,8 +135,12 @@ export interface Engine {
    */
   search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal, sink?: HitSink): Promise<SearchResult>;
 
-  /** Many patterns at once (`/v1/search/hotlist`); `matches` in entry order, only entries with hits. */
-  searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult>;
+  /**
+   * Many patterns at once (`/v1/search/hotlist`); `matches` in entry order, only entries with hits. `sink`:
+   * where the matches may be written instead of built as objects (src/model/hotlist-sink.ts; the result then
+   * says `written`); an engine may ignore it.
+   */
+  searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal, sink?: HotlistSink): Promise<HotlistResult>;
 
   /**
    * One investigative analysis (convoy, multisite, frequent, cloned) over the scoped tenants, computed from

@@ -11,6 +11,7 @@ import { IdleRelease } from '../core/idle-release.js';
 import { Kernels } from '../core/kernels.js';
 import { kernelModule } from '../core/module.js';
 import type { HitSink } from '../model/hit-sink.js';
+import type { HotlistSink } from '../model/hotlist-sink.js';
 import type { HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import type { Read, StoredRead } from '../model/read.js';
 import type { HeldReads } from '../model/hold.js';
@@ -494,7 +495,7 @@ export class StoreEngine implements Engine {
     return k ?? undefined;
   }
 
-  async searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal): Promise<HotlistResult> {
+  async searchHotlist(scopes: readonly TenantScope[], query: HotlistQuery, signal?: AbortSignal, sink?: HotlistSink): Promise<HotlistResult> {
     this.assertOpen();
     this.assertReadable(scopes);
     signal?.throwIfAborted();
@@ -516,7 +517,8 @@ export class StoreEngine implements Engine {
           return results;
         }
         : undefined;
-      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks, liveTaskParts: 2 * pool!.threads, workers: pool!.threads } : {});
+      // a sink is written while the planned shards are pinned: it takes their dictionary strings, not their memory
+      const result = await executeHotlistJoin(sources, query, signal, runTasks ? { runTasks, liveTaskParts: 2 * pool!.threads, workers: pool!.threads, sink } : { sink });
       this.assertOpen();
       return result;
     } finally {

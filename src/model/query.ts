@@ -102,4 +102,6 @@ export interface HotlistMatch {
 export interface HotlistResult {
   /** One element per entry with at least one hit, in the order of `HotlistQuery.entries`. */
   matches: HotlistMatch[];
+  /** The matches went to the caller's sink, in order (src/model/hotlist-sink.ts): `matches` is empty. */
+  written?: true;
 }

@@ -18,6 +18,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { HitSink } from '../model/hit-sink.js';
+import type { HotlistSink } from '../model/hotlist-sink.js';
 import type { HoldReach } from '../model/hold.js';
 import type { Hit, HotlistMatch, HotlistQuery, HotlistResult, PlateMatch, ReadFilter, SearchKey, SearchQuery, SearchResult, TenantScope } from '../model/query.js';
 import { compilePlateMatch } from './plate-matcher.js';
@@ -199,10 +200,15 @@ export async function searchWithHeld(
   return { hits, total, truncated, heldTotal };
 }
 
-/** `engine.searchHotlist`, plus the held reads `held` lets this search see. */
-export async function searchHotlistWithHeld(engine: SearchEngine, scopes: readonly TenantScope[], query: HotlistQuery, signal: AbortSignal | undefined, held: HeldScope | undefined): Promise<HotlistResult & { heldTotal: number }> {
-  const base = await engine.searchHotlist(scopes, query, signal);
-  if (!held || !(held.cutoff > -Infinity)) return { ...base, heldTotal: 0 };
+/**
+ * `engine.searchHotlist`, plus the held reads `held` lets this search see. `sink` (src/model/hotlist-sink.ts)
+ * is offered to the engine only when no held read can join the answer: the merge below needs hit objects.
+ */
+export async function searchHotlistWithHeld(engine: SearchEngine, scopes: readonly TenantScope[], query: HotlistQuery, signal: AbortSignal | undefined, held: HeldScope | undefined,
+  sink?: HotlistSink): Promise<HotlistResult & { heldTotal: number }> {
+  const pastCutoff = held !== undefined && held.cutoff > -Infinity;
+  const base = await engine.searchHotlist(scopes, query, signal, pastCutoff ? undefined : sink);
+  if (!held || !pastCutoff) return { ...base, heldTotal: 0 };
   const past: TenantScope[] = [{ tenant: held.tenant, minTs: -Infinity }];
   const acc = new Map<string, { total: number; hits: Hit[] }>();
   const add = (entry: string, total: number, hits: readonly Hit[]): void => {

@@ -30,6 +30,8 @@ import type { Source } from './sources.js';
 import { ShardHits } from './shard-hits.js';
 import { CoveredProbes } from './covered-probes.js';
 import { RunningTops, type RunSet } from './running-tops.js';
+import { KeptHitWriter } from './kept-hit-writer.js';
+import type { HotlistSink } from '../model/hotlist-sink.js';
 
 type ShardSource = Source & { kind: 'shard' };
 type LiveSource = Source & { kind: 'live' };
@@ -137,6 +139,8 @@ class TaskRows {
   readonly hits: Array<TaskHits | undefined> = [];
   /** Per task, the hits of its kept rows built before the merge (`early`; holes for rows that could not be hits), else undefined. */
   readonly built: Array<Hit[] | undefined> = [];
+  /** Per shard task, what hands its kept rows to a sink, made on the first written. */
+  private readonly writers: Array<KeptHitWriter | undefined> = [];
 
   add(src: Source, r: HotlistTaskResult, early?: EarlyHits): void {
     this.results.push(r);
@@ -153,6 +157,15 @@ class TaskRows {
       this.hits[t] = h = src.kind === 'shard' ? new ShardHits(src.shard, src.tenant, src.ordinal) : liveTaskHits(src);
     }
     return h;
+  }
+
+  writerOf(t: number): KeptHitWriter {
+    let w = this.writers[t];
+    if (!w) {
+      const src = this.sources[t] as ShardSource;
+      this.writers[t] = w = new KeptHitWriter(src.shard, src.tenant, src.ordinal);
+    }
+    return w;
   }
 
   /**
@@ -410,8 +423,10 @@ class RunMerge {
  * built by each shard's ShardHits (src/query/shard-hits.ts) without an object per kept row but the hit,
  * from the fields its task read (KeptFields), so no shard lane is read here.
  * An exact entry without OCR is its hits' plate: its string is reused, not decoded per hit.
+ * With a `sink`, each match and its hits are handed to it in the same order instead (src/model/hotlist-sink.ts):
+ * a shard task's kept row as its fields (KeptHitWriter), any other hit as the object it is built as here.
  */
-function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, budget: QueryBudget | undefined): HotlistResult {
+function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, budget: QueryBudget | undefined, sink?: HotlistSink): HotlistResult {
   const limit = query.limitPerPlate;
   const entryCount = query.entries.length;
   const { first, task, at } = rows.byEntry(entryCount);
@@ -449,16 +464,18 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
     // made at its final size: pushing into [] gives the array a store of 17 slots at its first hit, then
     // grows and copies it (most entries have a few hits; the stores survive with the answer)
     const n = Math.min(limit, held);
-    const hits = new Array<Hit>(n);
+    sink?.match(entry.pattern, total, total > n, n);
+    const hits = sink ? noHits : new Array<Hit>(n);
     for (let h = 0; h < n; h++) {
       budget?.tick(); // a million entries' hits to build
       const run = merge.top();
       const t = merge.taskOf(run), p = merge.posOf(run);
       const early = t < 0 ? undefined : rows.built[t]?.[p];
+      let hit: Hit | undefined;
       if (t < 0) {
-        hits[h] = materialise(kept[p]!, plateOf);
+        hit = materialise(kept[p]!, plateOf);
       } else if (early) {
-        hits[h] = early;
+        hit = early;
       } else {
         const sh = rows.hitsOf(t);
         const r = rows.results[t]!;
@@ -466,18 +483,28 @@ function answer(query: HotlistQuery, rows: TaskRows, tops: Map<number, TopK>, bu
         const plate = hitPlate(plainPlate, distance);
         // a shard task's kept rows come with their fields: no lane of the shard is read here. Its ts, seq and
         // confidence go as column slots: a double handed to a call that is not inlined is boxed first
-        if (r.fields && sh instanceof ShardHits) hits[h] = sh.hitOf(r as typeof r & { fields: KeptFields }, p, distance, plate);
-        else {
+        if (r.fields && sh instanceof ShardHits) {
+          const withFields = r as typeof r & { fields: KeptFields };
+          if (sink) rows.writerOf(t).write(sink, withFields, p, distance, plate);
+          else hit = sh.hitOf(withFields, p, distance, plate);
+        } else {
           const row = r.rows[p]!;
-          hits[h] = sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate ?? sh.plateOf(row));
+          hit = sh.hit(row, merge.tsOf(run), merge.seqOf(run), distance, plate ?? sh.plateOf(row));
         }
+      }
+      if (hit) {
+        if (sink) sink.hit(hit);
+        else hits[h] = hit;
       }
       merge.advance();
     }
-    matches.push({ entry: entry.pattern, total, truncated: total > hits.length, hits });
+    if (!sink) matches.push({ entry: entry.pattern, total, truncated: total > hits.length, hits });
   }
-  return { matches };
+  return sink ? { matches, written: true } : { matches };
 }
+
+/** A written answer's matches hold no hits. */
+const noHits: Hit[] = [];
 
 /**
  * Dictionary entries of the shards in scope below which a hot list stays on the calling thread: probing
@@ -495,6 +522,11 @@ export interface HotlistJoinOptions {
   workers?: number;
   /** false: the tasks in one dispatch, every hit built after the last (EarlyHits; default true). */
   earlyHits?: boolean;
+  /**
+   * Where the matches are written instead of built (src/model/hotlist-sink.ts): no hit is built early, a
+   * shard task's kept rows go to it as their fields.
+   */
+  sink?: HotlistSink;
 }
 
 /**
@@ -548,7 +580,7 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
     if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, budget);
   };
   const results: Array<HotlistTaskResult | undefined> = options.runTasks && tasks.length > 0
-    ? await options.runTasks(tasks, signal, options.earlyHits === false ? undefined : buildEarly)
+    ? await options.runTasks(tasks, signal, options.earlyHits === false || options.sink ? undefined : buildEarly)
     : [];
   tasks.forEach((task, i) => {
     budget?.check();
@@ -576,5 +608,5 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
     collectHotlist(sources, new HotlistPlan(query.entries, budget, (e) => !indexedEntry(e)), query, budget, tops);
   }
   budget?.check();
-  return answer(query, rows, tops, budget);
+  return answer(query, rows, tops, budget, options.sink);
 }

@@ -39,6 +39,8 @@ const kMatchesKey = jsonPiece('{"matches":[');
 const kEntryKey = jsonPiece('{"entry":');
 const kMatchHitsKey = jsonPiece(',"hits":');
 const kEndMatchesQueryIdKey = jsonPiece('],"queryId":');
+// a match's hits array and object closed
+const kEndMatch = jsonPiece(']}');
 // the longest of the keys above, and of a hit's: what a reservation counts for each
 const kKeyBytes = 16;
 
@@ -76,30 +78,7 @@ export class SearchAnswerWriter implements HitSink {
   read(tenant: string, ordinal: number, seq: number, plate: string | number, ts: number, latE7: number, lonE7: number,
     camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
     distance: number): void {
-    const w = this.w!;
-    const chars = typeof plate === 'number';
-    w.reserve(kHitFixedBytes + kIdChars + tenant.length + (chars ? plate : plate.length) + camera.length
-      + (region?.length ?? 0) + (make?.length ?? 0) + (color?.length ?? 0));
-    if (this.n++ > 0) w.char(0x2c);
-    w.piece(kIdKey);
-    w.readId(ordinal, seq);
-    stringField(w, kTenantKey, tenant);
-    w.piece(kPlateKey);
-    if (chars) w.plainString(this.plateChars, plate);
-    else w.string(plate);
-    w.piece(kTsKey);
-    w.timestamp(ts);
-    w.piece(kLatKey);
-    w.e7(latE7);
-    w.piece(kLonKey);
-    w.e7(lonE7);
-    stringField(w, kCameraKey, camera);
-    if (region !== undefined) stringField(w, kRegionKey, region);
-    if (!Number.isNaN(confidence)) numberField(w, kConfidenceKey, confidence);
-    if (make !== undefined) stringField(w, kMakeKey, make);
-    if (color !== undefined) stringField(w, kColorKey, color);
-    numberField(w, kDistanceKey, distance);
-    w.char(0x7d);
+    listedRead(this.w!, this.n++ > 0, tenant, ordinal, seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, distance, this.plateChars);
   }
 
   /** The answer's JSON text as UTF-8 bytes, its hits those written so far (`a.hits` is not read). */
@@ -128,31 +107,71 @@ export class SearchAnswerWriter implements HitSink {
 export function hotlistAnswerBytes(a: HotlistAnswer): Buffer {
   let hits = 0;
   for (const m of a.matches) hits += m.hits.length;
-  const w = new JsonBytes(256 + a.matches.length * 96 + hits * kBytesPerHit);
-  w.reserve(kKeyBytes);
-  w.piece(kMatchesKey);
-  for (let i = 0; i < a.matches.length; i++) {
-    const m = a.matches[i]!;
-    w.reserve(4 * kKeyBytes + m.entry.length + 2 * kNumberBytes);
-    if (i > 0) w.char(0x2c); // ,
-    w.piece(kEntryKey);
-    w.string(m.entry);
-    w.piece(kTotalKey);
-    w.number(m.total);
-    w.piece(kTruncatedKey);
-    w.boolean(m.truncated);
-    w.piece(kMatchHitsKey);
-    hitsArray(w, m.hits);
-    w.reserve(1);
-    w.char(0x7d);
+  const w = new HotlistAnswerText(a.matches.length, hits);
+  for (const m of a.matches) {
+    w.match(m.entry, m.total, m.truncated);
+    for (const h of m.hits) w.hit(h);
   }
-  w.reserve(2 * kKeyBytes + a.queryId.length + kNumberBytes + 2);
-  w.piece(kEndMatchesQueryIdKey);
-  w.string(a.queryId);
-  w.piece(kTookMsKey);
-  w.number(a.tookMs);
-  w.char(0x7d);
-  return w.bytes();
+  return w.end(a.queryId, a.tookMs);
+}
+
+/**
+ * `POST /v1/search/hotlist`'s JSON answer written as it is made: each match (`match`), then its hits (`hit`,
+ * or `read` from a sealed read's fields as SearchAnswerWriter writes them), then the tail (`end`). Its buffer
+ * is sized once for the matches and hits it is told of.
+ */
+export class HotlistAnswerText {
+  private readonly w: JsonBytes;
+  private matches = 0;
+  private n = 0;
+
+  constructor(matches: number, hits: number) {
+    this.w = new JsonBytes(256 + matches * 96 + hits * kBytesPerHit);
+    this.w.reserve(kKeyBytes);
+    this.w.piece(kMatchesKey);
+  }
+
+  /** The next match's head; its hits follow. */
+  match(entry: string, total: number, truncated: boolean): void {
+    const w = this.w;
+    w.reserve(6 * kKeyBytes + entry.length + 2 * kNumberBytes);
+    if (this.matches++ > 0) {
+      w.piece(kEndMatch);
+      w.char(0x2c); // ,
+    }
+    w.piece(kEntryKey);
+    w.string(entry);
+    w.piece(kTotalKey);
+    w.number(total);
+    w.piece(kTruncatedKey);
+    w.boolean(truncated);
+    w.piece(kMatchHitsKey);
+    w.char(0x5b); // [
+    this.n = 0;
+  }
+
+  hit(h: Hit): void {
+    listedHit(this.w, h, this.n++ > 0);
+  }
+
+  read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
+    camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
+    distance: number): void {
+    listedRead(this.w, this.n++ > 0, tenant, ordinal, seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, distance);
+  }
+
+  /** The answer's JSON text as UTF-8 bytes. */
+  end(queryId: string, tookMs: number): Buffer {
+    const w = this.w;
+    w.reserve(4 * kKeyBytes + queryId.length + kNumberBytes + 2);
+    if (this.matches > 0) w.piece(kEndMatch);
+    w.piece(kEndMatchesQueryIdKey);
+    w.string(queryId);
+    w.piece(kTookMsKey);
+    w.number(tookMs);
+    w.char(0x7d);
+    return w.bytes();
+  }
 }
 
 const kIdKey = jsonPiece('{"id":');
@@ -172,21 +191,45 @@ const kIdChars = 16;
 // a hit's keys, numbers, timestamp, quotes and punctuation, besides its strings' characters
 const kHitFixedBytes = 12 * kKeyBytes + 4 * kNumberBytes + kTimestampBytes + 7 * 2 + 4;
 
-/** `[hit,…]`. */
-function hitsArray(w: JsonBytes, hits: readonly Hit[]): void {
-  w.reserve(2);
-  w.char(0x5b); // [
-  for (let i = 0; i < hits.length; i++) listedHit(w, hits[i]!, i > 0);
-  w.reserve(1);
-  w.char(0x5d); // ]
-}
-
 /** A hit of an array, after a comma unless it is the first. */
 function listedHit(w: JsonBytes, h: Hit, comma: boolean): void {
   w.reserve(kHitFixedBytes + h.id.length + h.tenant.length + h.plate.length + h.camera.length
     + (h.region?.length ?? 0) + (h.make?.length ?? 0) + (h.color?.length ?? 0));
   if (comma) w.char(0x2c); // ,
   hitObject(w, h);
+}
+
+/**
+ * A sealed read's hit of an array from its stored values (src/model/hit-sink.ts `read`): the text `listedHit`
+ * writes of the hit built from them.
+ */
+function listedRead(w: JsonBytes, comma: boolean, tenant: string, ordinal: number, seq: number, plate: string | number, ts: number,
+  latE7: number, lonE7: number, camera: string, region: string | undefined, confidence: number, make: string | undefined,
+  color: string | undefined, distance: number, plateChars?: Uint8Array): void {
+  // a number: the plate's characters are plateChars[0, plate) (src/model/hit-sink.ts HitSink.plateChars)
+  const chars = typeof plate === 'number';
+  w.reserve(kHitFixedBytes + kIdChars + tenant.length + (chars ? plate : plate.length) + camera.length
+    + (region?.length ?? 0) + (make?.length ?? 0) + (color?.length ?? 0));
+  if (comma) w.char(0x2c);
+  w.piece(kIdKey);
+  w.readId(ordinal, seq);
+  stringField(w, kTenantKey, tenant);
+  w.piece(kPlateKey);
+  if (chars) w.plainString(plateChars!, plate);
+  else w.string(plate);
+  w.piece(kTsKey);
+  w.timestamp(ts);
+  w.piece(kLatKey);
+  w.e7(latE7);
+  w.piece(kLonKey);
+  w.e7(lonE7);
+  stringField(w, kCameraKey, camera);
+  if (region !== undefined) stringField(w, kRegionKey, region);
+  if (!Number.isNaN(confidence)) numberField(w, kConfidenceKey, confidence);
+  if (make !== undefined) stringField(w, kMakeKey, make);
+  if (color !== undefined) stringField(w, kColorKey, color);
+  numberField(w, kDistanceKey, distance);
+  w.char(0x7d);
 }
 
 /** One hit: the read's fields (src/model/read-json.ts, optional ones only when set), then `distance`. */

@@ -13,6 +13,7 @@ import { parseHotlistSearchRequest, parseSearchRequest, type Justification } fro
 import { searchHotlistWithHeld, searchWithHeld, type HeldScope } from '../../query/held-search.js';
 import { hitToJson } from '../hit-json.js';
 import { hotlistAnswerBytes, searchAnswerBytes, SearchAnswerWriter } from '../hit-bytes.js';
+import { HotlistAnswerColumns } from '../hotlist-answer.js';
 import { heldScopeFor, holdsFor, openHoldsFor } from '../tenancy/holds.js';
 import { answerFormat, packAnswer } from '../answer-format.js';
 import { kBulkBodyLimit, type RequestContext, type Route, type RouteResponse, type ServerServices, type StreamSink } from '../route.js';
@@ -134,10 +135,18 @@ async function searchHotlist(ctx: RequestContext): Promise<RouteResponse> {
   const scopes = directory.scopesFor(ctx.principal.tenant, ctx.now);
   touchScope(ctx, scopes);
   const held = heldScope(ctx, justification, scopes);
+  // the matches are kept as columns while the engine merges them, and their text is written by the pipeline
+  // while the audit record is made durable (src/server/hotlist-answer.ts): no hit objects, and the text off
+  // the answer's critical path
+  const columns = new HotlistAnswerColumns();
   const start = performance.now();
-  const result = await searchHotlistWithHeld(engine, scopes, query, ctx.signal, held);
+  const result = await searchHotlistWithHeld(engine, scopes, query, ctx.signal, held, columns);
   const tookMs = elapsedMs(start);
   if (held) ctx.audit.extra.heldCount = result.heldTotal;
+  if (result.written) {
+    ctx.audit.resultCount = columns.resultCount();
+    return { jsonBytes: () => columns.bytes(ctx.requestId, tookMs) };
+  }
   ctx.audit.resultCount = result.matches.reduce((n, m) => n + m.total, 0);
   const answer = { matches: result.matches, queryId: ctx.requestId, tookMs };
   return { jsonBytes: () => hotlistAnswerBytes(answer) };
