@@ -130,8 +130,8 @@ export interface Engine {
 
   /**
    * One search over the scoped tenants; hits ordered by distance, ts desc, id; exact `total`. `sink`: where a
-   * whole page may be written as read instead of built as objects (src/model/hit-sink.ts; the result then
-   * says `written`); an engine may ignore it.
+   * page may be written from its rows instead of built as objects (src/model/hit-sink.ts; the result then
+   * says `written`, or gives the page `pending`: the caller must then write or release it); an engine may ignore it.
    */
   search(scopes: readonly TenantScope[], query: SearchQuery, signal?: AbortSignal, sink?: HitSink): Promise<SearchResult>;
 

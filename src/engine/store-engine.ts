@@ -384,7 +384,8 @@ export class StoreEngine implements Engine {
     const pool = heavy.length > 0 && work >= this.poolMinRows ? this.poolOrUndefined() : undefined;
     const after = query.after ? candidateKeyOf(query.after) : undefined;
     // the one-page exact plate (src/query/plate-page.ts) runs here, on this thread, with every shard it reads
-    // in place: only this call writes to `sink` (the pooled path below reads shards across an await)
+    // in place: only this call writes to `sink` (the pooled path below reads shards across an await); a
+    // scan's page comes back pending either way, its shards pinned until it is written (src/query/kept-page.ts)
     if (!pool) return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), undefined, byPlate, after, this.counters, covered, sink);
     // every planned shard stays resident across the await, even if retention drops it meanwhile
     const pinned = sources.filter((s): s is Source & { kind: 'shard' } => s.kind === 'shard');
@@ -407,7 +408,7 @@ export class StoreEngine implements Engine {
       });
       this.counters.poolTasks += done.size;
       this.assertOpen();
-      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters, covered);
+      return executeSearch(sources, query.plate, query.filter, query.limit, signal, (a) => this.kernelsFor(a), done, byPlate, after, this.counters, covered, sink);
     } finally {
       for (const s of pinned) s.shard.unpin();
       for (const v of live) v.unpin();

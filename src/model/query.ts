@@ -3,6 +3,7 @@
  * Built from request bodies by src/query/parse.ts; inside the system, trust these types.
  */
 import type { StoredRead } from './read.js';
+import type { PendingHits } from './hit-sink.js';
 
 export type MatchMode = 'exact' | 'wildcard' | 'fuzzy';
 
@@ -80,6 +81,8 @@ export interface SearchResult {
   truncated: boolean;
   /** The hits went to the caller's sink, in order (src/model/hit-sink.ts): `hits` is empty. */
   written?: true;
+  /** The hits are to be written to the caller's sink (src/model/hit-sink.ts PendingHits): `hits` is empty. */
+  pending?: PendingHits;
 }
 
 export interface HotlistQuery {

@@ -34,6 +34,8 @@ import { wholeShardPlateRows } from './plate-rows.js';
 import { ShardHits } from './shard-hits.js';
 import { plateRank } from '../store/plate-ranks.js';
 import { plateAsOnePage, plateRunOf } from './plate-page.js';
+import { KeptPage } from './kept-page.js';
+import { answerOrder } from './answer-order.js';
 import type { PlateRuns } from '../store/plate-runs.js';
 import type { CoveredDistances } from './covered-distances.js';
 import type { PlateDistances } from './plate-distances.js';
@@ -66,6 +68,12 @@ export function candidateKeyOf(key: SearchKey): CandidateKey {
   if (!id) throw new RangeError(`not a read id: ${key.id}`);
   return { distance: key.distance, ts: key.ts, ordinal: id.ordinal, seq: id.seq };
 }
+
+/** The kept candidates' distance and ts lanes for their order (TopK.result), grown as needed. */
+let orderLanes = { distance: new Float64Array(0), ts: new Float64Array(0) };
+
+/** Below this many kept candidates the comparator's sort is kept (a guess, not measured: a few compares a row). */
+const kKeyedOrderRows = 32;
 
 /**
  * Keeps the best `limit` candidates of an unbounded stream in a bounded max-heap (root = the worst kept),
@@ -147,9 +155,21 @@ export class TopK {
     this.beyond++;
   }
 
-  /** The kept candidates in answer order. */
+  /** The kept candidates in answer order (by one native sort of keys: src/query/answer-order.ts). */
   result(): Candidate[] {
-    return [...this.heap].sort(compareCandidates);
+    const h = this.heap, n = h.length;
+    if (n < kKeyedOrderRows) return [...h].sort(compareCandidates);
+    if (orderLanes.ts.length < n) orderLanes = { distance: new Float64Array(2 * n), ts: new Float64Array(2 * n) };
+    const { distance, ts } = orderLanes;
+    for (let k = 0; k < n; k++) {
+      const c = h[k]!;
+      distance[k] = c.distance;
+      ts[k] = c.ts;
+    }
+    const order = answerOrder(n, distance, ts, (a, b) => h[a]!.ordinal - h[b]!.ordinal || h[a]!.seq - h[b]!.seq);
+    const out = new Array<Candidate>(n);
+    for (let j = 0; j < n; j++) out[j] = h[order[j]!]!;
+    return out;
   }
 }
 
@@ -551,8 +571,9 @@ function newestFirst(sources: readonly Source[]): Source[] {
 /**
  * One search over `sources` on the calling thread. `kernelsFor` gives the kernels of an arena (or
  * undefined: the JS scan runs instead, e.g. when an arena has no room for scratch). Shards already
- * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate. `pageSink`:
- * where the one-page exact plate writes its hits (src/model/hit-sink.ts).
+ * scanned by the pool are in `done`; the shards of a tenant in `tenantMatches` are read by plate. `pageSink`
+ * (src/model/hit-sink.ts): where the one-page exact plate writes its hits during the call; any other page
+ * then comes back `pending`, its kept rows written to the caller's sink when it asks (src/query/kept-page.ts).
  */
 export function executeSearch(
   sources: readonly Source[], match: PlateMatch | undefined, filter: ReadFilter, limit: number, signal?: AbortSignal,
@@ -633,8 +654,12 @@ export function executeSearch(
     scanLive(src, matcher, filter, sink, preparedFor(src.minTs), match, budget);
   }
   budget?.check();
-  const hits = hitsOf(top.result(), match && isLookup(match) ? match.pattern : undefined, budget);
-  return { hits, total: top.total, truncated: top.beyond > hits.length };
+  const kept = top.result();
+  const plate = match && isLookup(match) ? match.pattern : undefined;
+  const truncated = top.beyond > kept.length;
+  // with a sink, the page goes back as its kept rows, written when the caller asks (src/query/kept-page.ts)
+  if (pageSink) return { hits: [], total: top.total, truncated, pending: new KeptPage(kept, plate) };
+  return { hits: hitsOf(kept, plate, budget), total: top.total, truncated };
 }
 
 /**

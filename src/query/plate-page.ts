@@ -8,7 +8,8 @@
  * chain) is at most `limit`, every row that passes the filter is a hit: there is no top-k to keep, only
  * an order to find. That order is (distance, ts desc, id) with distance 0 throughout, so the key of
  * gathered row k is (newest ts − ts) · 2^14 + k, exact in a double while the plate's reads span less
- * than 2^39 ms (17 years) and k < 2^14 (limit ≤ 10,000): a Float64Array sort, no callback. Rows with one
+ * than 2^39 ms (17 years) and k < 2^14 (limit ≤ 10,000): a Float64Array sort, no callback
+ * (src/query/answer-order.ts, which the TopK's kept rows use too). Rows with one
  * ts (rare: two cameras in the same millisecond) are then put in id order, (tenant ordinal, seq).
  *
  * Measured at 2M reads (bench/exact-cost.ts, bench/RESULTS.md "Busy exact plates as one page"): of a
@@ -30,12 +31,9 @@ import { postingsRun } from './postings-run.js';
 import { liveRowTest } from './live-scan.js';
 import { liveHit } from './live-hit.js';
 import { ShardHits } from './shard-hits.js';
+import { writeShardRow } from './kept-page.js';
+import { answerOrder, kMaxOrderRows } from './answer-order.js';
 
-/** Gathered rows are numbered below 2^kIndexBits in the sort key (limit ≤ 10,000). */
-const kIndexBits = 14;
-const kIndexScale = 2 ** kIndexBits;
-/** The ts span a key holds exactly: 2^(53 − kIndexBits) ms. */
-const kMaxSpan = 2 ** (53 - kIndexBits);
 
 /**
  * Entry `d`'s postings run in `shard`: one read of its run table when the shard has one (the tenant
@@ -73,7 +71,7 @@ export function plateAsOnePage(
   sources: readonly Source[], plate: string, limit: number, preparedFor: (minTs: number) => PreparedFilter,
   after: CandidateKey | undefined, budget: QueryBudget | undefined, sink?: HitSink,
 ): SearchResult | undefined {
-  if (limit <= 0 || limit >= kIndexScale) return undefined;
+  if (limit <= 0 || limit > kMaxOrderRows) return undefined;
   // 1. the plate's run in every source, as scanShard / scanLive find them; too many rows: not one page
   const runs: PlateRun[] = [];
   let rows = 0;
@@ -136,7 +134,7 @@ export function plateAsOnePage(
   }
 
   // 3. their order, then their hits
-  const order = answerOrder(ts, seq, runOf, runs, kept);
+  const order = pageOrder(ts, seq, runOf, runs, kept);
   if (sink) {
     writePage(sink, runs, plate, order, ts, seq, row, runOf, kept, budget);
     return { hits: [], total, truncated: false, written: true };
@@ -159,8 +157,8 @@ export function plateAsOnePage(
 }
 
 /**
- * The page's hits written to `sink` in answer order, each from its shard's lanes and dictionaries: the fields
- * ShardHits.hit reads, with no object, id string or boxed coordinate a hit (a live row's hit is built).
+ * The page's hits written to `sink` in answer order, each from its shard's lanes and dictionaries
+ * (src/query/kept-page.ts writeShardRow), with no object, id string or boxed coordinate a hit (a live row's hit is built).
  */
 function writePage(
   sink: HitSink, runs: readonly PlateRun[], plate: string, order: Uint32Array, ts: Float64Array, seq: Float64Array,
@@ -176,11 +174,7 @@ function writePage(
       sink.hit(liveHit(src.view, src.tenant, src.ordinal, i, 0));
       continue;
     }
-    const s = src.shard, x = s.extraLanes();
-    const region = s.regionAt(i), make = s.makeAt(i), color = s.colorAt(i);
-    sink.read(src.tenant, src.ordinal, seq[k]!, plate, ts[k]!, s.latE7(i), s.lonE7(i), s.cameras[s.camera(i)]!,
-      region !== 0 ? s.regions[region]! : undefined, x.conf(i) ?? Number.NaN,
-      make !== 0 ? x.makes[make]! : undefined, color !== 0 ? x.colors[color]! : undefined, 0);
+    writeShardRow(sink, src, i, ts[k]!, seq[k]!, plate, 0);
   }
 }
 
@@ -188,12 +182,12 @@ function writePage(
  * The lanes of the gathered rows, kept between searches and grown by doubling: a search is synchronous
  * here, and fresh typed arrays of a few KB each (off the V8 heap) per search cost more than filling them.
  */
-let scratch = { ts: new Float64Array(0), seq: new Float64Array(0), keys: new Float64Array(0), row: new Uint32Array(0), runOf: new Uint32Array(0), order: new Uint32Array(0) };
+let scratch = { ts: new Float64Array(0), seq: new Float64Array(0), row: new Uint32Array(0), runOf: new Uint32Array(0) };
 
 function lanesFor(n: number): typeof scratch {
   if (scratch.ts.length < n) {
     const m = Math.max(64, 2 ** Math.ceil(Math.log2(n)));
-    scratch = { ts: new Float64Array(m), seq: new Float64Array(m), keys: new Float64Array(m), row: new Uint32Array(m), runOf: new Uint32Array(m), order: new Uint32Array(m) };
+    scratch = { ts: new Float64Array(m), seq: new Float64Array(m), row: new Uint32Array(m), runOf: new Uint32Array(m) };
   }
   return scratch;
 }
@@ -204,37 +198,8 @@ function sortsAfter(t: number, ordinal: number, seq: number, a: CandidateKey): b
   return t < a.ts || (t === a.ts && (ordinal > a.ordinal || (ordinal === a.ordinal && seq > a.seq)));
 }
 
-/** The gathered rows 0..n-1 in answer order (ts descending, then (tenant ordinal, seq) ascending), in the scratch order lane. */
-function answerOrder(ts: Float64Array, seq: Float64Array, runOf: Uint32Array, runs: readonly PlateRun[], n: number): Uint32Array {
-  const order = scratch.order;
-  let newest = -Infinity, oldest = Infinity, whole = true;
-  for (let k = 0; k < n; k++) {
-    const t = ts[k]!;
-    if (t > newest) newest = t;
-    if (t < oldest) oldest = t;
-    if (!Number.isInteger(t)) whole = false;
-  }
+/** The gathered rows 0..n-1 in answer order (ts descending, then (tenant ordinal, seq) ascending; src/query/answer-order.ts). */
+function pageOrder(ts: Float64Array, seq: Float64Array, runOf: Uint32Array, runs: readonly PlateRun[], n: number): Uint32Array {
   const ordinalOf = (k: number) => runs[runOf[k]!]!.src.ordinal;
-  const idOrder = (a: number, b: number) => ordinalOf(a) - ordinalOf(b) || seq[a]! - seq[b]!;
-  if (!whole || newest - oldest >= kMaxSpan) {
-    const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => ts[b]! - ts[a]! || idOrder(a, b));
-    order.set(all);
-    return order;
-  }
-  const keys = scratch.keys.subarray(0, n);
-  for (let k = 0; k < n; k++) keys[k] = (newest - ts[k]!) * kIndexScale + k;
-  keys.sort();
-  for (let j = 0; j < n; j++) order[j] = keys[j]! % kIndexScale;
-  // runs of one ts: in id order (insertion sort; they are a handful of rows at most)
-  for (let j = 1; j < n; j++) {
-    const k = order[j]!;
-    if (ts[k] !== ts[order[j - 1]!]) continue;
-    let i = j;
-    while (i > 0 && ts[order[i - 1]!] === ts[k] && idOrder(order[i - 1]!, k) > 0) {
-      order[i] = order[i - 1]!;
-      i--;
-    }
-    order[i] = k;
-  }
-  return order;
+  return answerOrder(n, undefined, ts, (a, b) => ordinalOf(a) - ordinalOf(b) || seq[a]! - seq[b]!);
 }

@@ -6,6 +6,7 @@
  */
 import type { HitSink } from '../model/hit-sink.js';
 import type { Hit, HotlistMatch } from '../model/query.js';
+import { kMaxPlateLength } from '../model/plate.js';
 import { JsonBytes, jsonPiece, kNumberBytes, kTimestampBytes } from './json-bytes.js';
 
 /** `POST /v1/search`'s JSON answer, keys in the order API.md shows. */
@@ -58,6 +59,7 @@ export function searchAnswerBytes(a: SearchAnswer): Buffer {
  * integers (test/hit-sink-json.test.ts). Its buffer is taken at `begin` (or `end`), sized for the hits.
  */
 export class SearchAnswerWriter implements HitSink {
+  readonly plateChars = new Uint8Array(kMaxPlateLength);
   private w: JsonBytes | undefined;
   private n = 0;
 
@@ -73,10 +75,10 @@ export class SearchAnswerWriter implements HitSink {
     listedHit(this.w!, h, this.n++ > 0);
   }
 
-  read(tenant: string, ordinal: number, seq: number, plate: string, ts: number, latE7: number, lonE7: number,
+  read(tenant: string, ordinal: number, seq: number, plate: string | number, ts: number, latE7: number, lonE7: number,
     camera: string, region: string | undefined, confidence: number, make: string | undefined, color: string | undefined,
     distance: number): void {
-    listedRead(this.w!, this.n++ > 0, tenant, ordinal, seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, distance);
+    listedRead(this.w!, this.n++ > 0, tenant, ordinal, seq, plate, ts, latE7, lonE7, camera, region, confidence, make, color, distance, this.plateChars);
   }
 
   /** The answer's JSON text as UTF-8 bytes, its hits those written so far (`a.hits` is not read). */
@@ -201,16 +203,20 @@ function listedHit(w: JsonBytes, h: Hit, comma: boolean): void {
  * A sealed read's hit of an array from its stored values (src/model/hit-sink.ts `read`): the text `listedHit`
  * writes of the hit built from them.
  */
-function listedRead(w: JsonBytes, comma: boolean, tenant: string, ordinal: number, seq: number, plate: string, ts: number,
+function listedRead(w: JsonBytes, comma: boolean, tenant: string, ordinal: number, seq: number, plate: string | number, ts: number,
   latE7: number, lonE7: number, camera: string, region: string | undefined, confidence: number, make: string | undefined,
-  color: string | undefined, distance: number): void {
-  w.reserve(kHitFixedBytes + kIdChars + tenant.length + plate.length + camera.length
+  color: string | undefined, distance: number, plateChars?: Uint8Array): void {
+  // a number: the plate's characters are plateChars[0, plate) (src/model/hit-sink.ts HitSink.plateChars)
+  const chars = typeof plate === 'number';
+  w.reserve(kHitFixedBytes + kIdChars + tenant.length + (chars ? plate : plate.length) + camera.length
     + (region?.length ?? 0) + (make?.length ?? 0) + (color?.length ?? 0));
   if (comma) w.char(0x2c);
   w.piece(kIdKey);
   w.readId(ordinal, seq);
   stringField(w, kTenantKey, tenant);
-  stringField(w, kPlateKey, plate);
+  w.piece(kPlateKey);
+  if (chars) w.plainString(plateChars!, plate);
+  else w.string(plate);
   w.piece(kTsKey);
   w.timestamp(ts);
   w.piece(kLatKey);

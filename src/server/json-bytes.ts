@@ -139,6 +139,16 @@ export class JsonBytes {
     this.buf[this.at++] = c;
   }
 
+  /** A JSON string of the first `n` bytes of `chars`, characters that need no escape (a plate's A–Z0–9). */
+  plainString(chars: Uint8Array, n: number): void {
+    const b = this.buf;
+    let at = this.at;
+    b[at++] = kQuote;
+    for (let i = 0; i < n; i++) b[at++] = chars[i]!;
+    b[at++] = kQuote;
+    this.at = at;
+  }
+
   /** A JSON string. */
   string(s: string): void {
     const n = s.length;

@@ -75,16 +75,35 @@ async function search(ctx: RequestContext): Promise<RouteResponse> {
   const start = performance.now();
   const result = await searchWithHeld(engine, scopes, query, ctx.signal, held, writer);
   const tookMs = elapsedMs(start);
-  if (held) ctx.audit.extra.heldCount = result.heldTotal;
-  ctx.audit.resultCount = result.total;
-  // a written page is whole (not truncated): no cursor needs its last hit
-  const last = result.hits[result.hits.length - 1];
-  const next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint()) : null;
+  const pending = result.pending;
+  let next: string | null;
+  try {
+    if (held) ctx.audit.extra.heldCount = result.heldTotal;
+    ctx.audit.resultCount = result.total;
+    // a written page is whole (not truncated): no cursor needs its last hit; a pending page names its last
+    const last = pending ? pending.last : result.hits[result.hits.length - 1];
+    next = result.truncated && last ? encodeCursor({ distance: last.distance, ts: last.ts, id: last.id }, fingerprint()) : null;
+  } catch (err) {
+    pending?.release(); // its shards are held until it is written or released
+    throw err;
+  }
   if (writer) {
     const end = { total: result.total, truncated: result.truncated, next, queryId: ctx.requestId, tookMs };
-    // built hits are written by the pipeline while the audit record is made durable (pipeline.ts jsonText),
-    // as before: at one client a 1,000-hit page's ~0.3 ms of text is then off the answer's critical path
+    // built hits, and a pending page's rows (src/query/kept-page.ts), are written by the pipeline while the
+    // audit record is made durable (pipeline.ts jsonText, called for every audited answer): at one client a
+    // 1,000-hit page's ~0.3 ms of text is then off the answer's critical path. A pending page is never
+    // dropped unwritten (its shards would stay pinned): the engine makes it after its last check of the
+    // signal, and from there to this return only promise reactions run, so no timer or socket close can
+    // cancel the handler's race (pipeline.ts runHandler) in between
     if (result.written) return { jsonBytes: () => writer.end(end) };
+    if (pending) {
+      return {
+        jsonBytes: () => {
+          pending.writeTo(writer);
+          return writer.end(end);
+        },
+      };
+    }
     const hits = result.hits;
     return { jsonBytes: () => searchAnswerBytes({ ...end, hits }) };
   }
