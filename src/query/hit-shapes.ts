@@ -1,43 +1,37 @@
 /**
  * The hit objects ShardHits builds (src/query/shard-hits.ts): their four common shapes, and the numbers
  * their fields share. A hot list's answer is ~316,000 hits at 20M reads (bench:peers "hot list 100k exact");
- * every one lives until the answer is returned, so whatever of a hit is allocated young is copied by the
- * scavenger (twice: into the other semi-space, then into old space) and paged in on promotion: the
- * collector's threads spent more CPU on them than the calling thread spent building them (perf,
- * bench/RESULTS.md "Issue 12: the hit objects' number fields tagged"). Fewer young bytes per hit is what
- * makes that cost fall.
+ * every one lives until the answer is returned, so its bytes are copied by the scavenger and paged in on
+ * promotion: the collector's threads spent more CPU on them than the calling thread spent building them
+ * (perf, bench/RESULTS.md "Issue 12: the hit objects' number fields tagged"). Fewer and smaller heap objects per
+ * hit is what makes that cost fall.
  *
- *   a hit                          where                          young (copied by scavenges)
- *   object      9–12 fields        old space: the literal's site is pretenured
- *   ts, lat, lon  double fields    old space: boxes allocated with the object (one allocation)
- *   confidence  tagged field       shared: one box per value (below), made once
- *   id          16 one-byte chars  new space: V8 pretenures no string                 32 B
+ *   a hit, before                               a hit, now
+ *   object      12 fields         120 B            object      12 fields         120 B
+ *   id          16 one-byte chars  32 B            id          16 one-byte chars  32 B
+ *   ts, lat, lon  heap numbers     48 B            ts, lat, lon  heap numbers     48 B
+ *   confidence  heap number        16 B            confidence  shared: one box per value (below)
+ *   ─────────────────────────────────────          ─────────────────────────────────────
+ *   6 objects                     216 B            5 objects                     200 B
  *
- * Why the fields are held the way they are. V8 keeps a field that has only ever held numbers in its "double"
- * representation: the object owns a box (a heap number) that every store writes into. Made by a literal at
- * a pretenured site, the boxes are allocated together with the object, in old space, so the scavenger never
- * sees them. A field that has also held a non-number is "tagged": it holds a pointer, so storing an existing
- * heap number stores the pointer, and storing a fresh double boxes it first, in new space (young), apart
- * from the object. So:
+ * Why a number can be shared only this way: V8 keeps a field that has only ever held numbers in its
+ * "double" representation, a box of the object's own (a heap number) written on every store, so two hits
+ * can never share their confidence. A field that has also held a non-number is "tagged": it holds a
+ * pointer, and storing an existing heap number stores the pointer. So:
  *
- *   - confidence is tagged: a confidence stored as u16 × 10,000 (src/core/confidence-lane.ts) is one of
- *     10,001 values, each boxed once here, and every hit with that value points at its box (no allocation);
- *     an f64 lane's value that is not one of them is stored as it is.
- *   - ts, lat and lon stay doubles: each hit's own values (bench:peers' generator, like a GPS, puts every
- *     read of a fixed camera a few metres apart; a per-camera box was tried and found nothing to share).
- *     Tagged as well (the first version of this file), each became a young box of its own: at 20M reads
- *     ~11 MB a call more copied by the scavenges than with double fields (bench/RESULTS.md, "Issue 12: a
- *     hit's ts, lat and lon boxed with it again").
+ *   - each shape's literal is made by its own small function (one allocation site, so V8's pretenuring of
+ *     long-lived literals still applies), and each is called once when this module loads with null in its
+ *     number fields: the shape's fields are tagged from then on, for every hit of that shape. Those objects
+ *     are kept (`kTaggedShapes`): a shape no live object holds is collected, and made again from nothing it
+ *     would start with double fields (seen: the sharing was lost after the engine's first collection);
+ *   - a confidence stored as u16 × 10,000 (src/core/confidence-lane.ts) is one of 10,001 values, each boxed
+ *     once here; an f64 lane's value that is not one of them is stored as it is.
  *
- * Each shape's literal is made by its own small function (one allocation site, so V8's pretenuring of
- * long-lived literals applies), and each is called once when this module loads with null as its confidence
- * and doubles as ts, lat and lon: those representations hold for every hit of that shape from then on.
- * Those objects are kept (`kTaggedShapes`): a shape no live object holds is collected, and made again from
- * nothing it would start with a double confidence (seen: the sharing was lost after the engine's first
- * collection).
+ * Not shared: ts (nearly every hit's own), lat and lon (bench:peers' generator, like a GPS, puts every read of
+ * a fixed camera a few metres apart: a per-camera box was tried and found no repeats to share on that data).
  *
  * Nothing here changes a value: the same doubles (held equal by test/hotlist-hits.test.ts and the
- * differential tests). If V8 ever held these fields otherwise, hits would cost what they did, no more.
+ * differential tests). If V8 ever kept these fields as doubles again, hits would cost what they did, no more.
  */
 import { kConfidenceScale } from '../core/confidence-lane.js';
 import type { Hit } from '../model/query.js';
@@ -65,18 +59,15 @@ export function hitPlain(id: string, tenant: string, plate: string, ts: number, 
   return { id, tenant, plate, ts, lat, lon, camera, confidence, distance };
 }
 
-// Each shape's confidence made tagged once, and its ts, lat and lon doubles (see the head of this file): a
-// double primer, not an integer (a field that held a small integer first moves to double only when a
-// fraction comes, through a map deprecation). The objects are kept: a shape lives only while some object of
-// it (or of a shape after it) does, and one made again from nothing after a collection would start with a
-// double confidence again.
+// Each shape's numeric fields made tagged once (see the head of this file). The objects are kept: a shape lives
+// only while some object of it (or of a shape after it) does, and one made again from nothing after a
+// collection would start with double fields again.
 const none = null as unknown as number;
-const aDouble = 0.5;
 export const kTaggedShapes: readonly Hit[] = [
-  hitWithAll('', '', '', aDouble, aDouble, aDouble, '', '', none, '', '', 0),
-  hitWithRegion('', '', '', aDouble, aDouble, aDouble, '', '', none, 0),
-  hitWithVehicle('', '', '', aDouble, aDouble, aDouble, '', none, '', '', 0),
-  hitPlain('', '', '', aDouble, aDouble, aDouble, '', none, 0),
+  hitWithAll('', '', '', none, none, none, '', '', none, '', '', 0),
+  hitWithRegion('', '', '', none, none, none, '', '', none, 0),
+  hitWithVehicle('', '', '', none, none, none, '', none, '', '', 0),
+  hitPlain('', '', '', none, none, none, '', none, 0),
 ];
 
 /** A tagged array (its elements are pointers, so a number read from it is the box itself, not a copy). */

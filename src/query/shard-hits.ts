@@ -13,9 +13,8 @@
  *   plate     given by the caller (for an exact, non-OCR entry it is the entry itself); else decoded
  *             from the dictionary slot once per run of hits of the same plate
  *   id        src/store/ids.ts readIdOf, one flat string
- *   numbers   the common shapes' confidence field is tagged, so a hit's confidence is the shared box of its
- *             value, not a heap number of its own; ts, lat and lon stay double fields, boxed with the
- *             (pretenured) object in old space, not young (src/query/hit-shapes.ts)
+ *   numbers   the common shapes' number fields are tagged, so a hit's confidence is the shared box of its
+ *             value, not a heap number of its own (src/query/hit-shapes.ts)
  *   fields    a hot list's kept rows come with their fields read by their task on a worker (`hitOf`),
  *             so only the client read id lane is read here (a reader that reads nothing for a shard
  *             without one); a search's rows are read from the lanes (`hit`)
@@ -95,7 +94,7 @@ export class ShardHits {
     const camera = s.cameras[cameraCode]!;
     const readId = x.readId(row);
     if (hasConfidence && readId === undefined && (makeCode === 0) === (colorCode === 0)) {
-      // the common shapes: the confidence is its value's shared box, ts, lat and lon boxed with the hit (src/query/hit-shapes.ts)
+      // the common shapes, with tagged number fields: the confidence is its value's shared box (src/query/hit-shapes.ts)
       const confidence = sharedConfidence(conf);
       if (regionCode !== 0) {
         const region = s.regions[regionCode]!;
