@@ -99,6 +99,9 @@ describe('hot-list hits equal the hits of a search per entry, key order included
     const filter = fc.oneof({ weight: 1, arbitrary: fc.constant<ReadFilter>({}) }, { weight: 2, arbitrary: filterArb(kT0, kDays) });
     const limit = fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(100), fc.constant(1000));
     let compared = 0;
+    // the search above builds its hits through the same ShardHits and hit shapes (src/query/hit-shapes.ts), so a
+    // field written wrong there would be equal on both sides: each hit is also held to the read stored under its id
+    const byId = new Map(stored.map((r) => [r.id, r]));
     await fc.assert(
       fc.asyncProperty(scopes, fc.array(entry, { minLength: 1, maxLength: 8 }), match, filter, limit, async (sc, plates, m, f, limitPerPlate) => {
         const { query } = parseHotlistSearchRequest({ plates, ...m, limitPerPlate, purpose: 'test', case: 'hotlist-hits' });
@@ -111,6 +114,14 @@ describe('hot-list hits equal the hits of a search per entry, key order included
           expect(x?.total ?? 0).toBe(want.total);
           expect(JSON.stringify(x?.hits ?? [])).toBe(JSON.stringify(want.hits));
           if (x) expect(x.truncated).toBe(want.truncated);
+          for (const h of x?.hits ?? []) {
+            const { lat, lon, distance: _, ...rest } = h;
+            const read = byId.get(h.id)!;
+            expect(rest).toEqual({ ...read, lat: undefined, lon: undefined });
+            // coordinates are stored in 1e-7 degrees
+            expect(Math.abs(lat - read.lat)).toBeLessThan(1e-6);
+            expect(Math.abs(lon - read.lon)).toBeLessThan(1e-6);
+          }
           compared += x?.hits.length ?? 0;
         }
       }),
