@@ -34,7 +34,6 @@ import { ShardHits } from './shard-hits.js';
 import { writeShardRow } from './kept-page.js';
 import { answerOrder, kMaxOrderRows } from './answer-order.js';
 
-
 /**
  * Entry `d`'s postings run in `shard`: one read of its run table when the shard has one (the tenant
  * dictionary's build makes it for every shard it covers, src/store/plate-runs.ts), else the lane's own
