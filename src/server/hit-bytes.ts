@@ -7,7 +7,8 @@
 import type { HitSink } from '../model/hit-sink.js';
 import type { Hit, HotlistMatch } from '../model/query.js';
 import { kMaxPlateLength } from '../model/plate.js';
-import { JsonBytes, jsonPiece, kNumberBytes, kTimestampBytes } from './json-bytes.js';
+import { StringFieldPieces } from './field-pieces.js';
+import { JsonBytes, jsonPiece, type JsonPiece, kNumberBytes, kTimestampBytes } from './json-bytes.js';
 
 /** `POST /v1/search`'s JSON answer, keys in the order API.md shows. */
 export interface SearchAnswer {
@@ -186,6 +187,12 @@ const kConfidenceKey = jsonPiece(',"confidence":');
 const kMakeKey = jsonPiece(',"make":');
 const kColorKey = jsonPiece(',"color":');
 const kDistanceKey = jsonPiece(',"distance":');
+// the fields whose values are the shards' dictionary strings: key and value as one piece (src/server/field-pieces.ts)
+const tenantField = new StringFieldPieces(kTenantKey);
+const cameraField = new StringFieldPieces(kCameraKey);
+const regionField = new StringFieldPieces(kRegionKey);
+const makeField = new StringFieldPieces(kMakeKey);
+const colorField = new StringFieldPieces(kColorKey);
 // a read id's characters (src/store/ids.ts: 4 + 12 hex digits)
 const kIdChars = 16;
 // a hit's keys, numbers, timestamp, quotes and punctuation, besides its strings' characters
@@ -213,7 +220,7 @@ function listedRead(w: JsonBytes, comma: boolean, tenant: string, ordinal: numbe
   if (comma) w.char(0x2c);
   w.piece(kIdKey);
   w.readId(ordinal, seq);
-  stringField(w, kTenantKey, tenant);
+  tenantField.write(w, tenant);
   w.piece(kPlateKey);
   if (chars) w.plainString(plateChars!, plate);
   else w.string(plate);
@@ -223,11 +230,11 @@ function listedRead(w: JsonBytes, comma: boolean, tenant: string, ordinal: numbe
   w.e7(latE7);
   w.piece(kLonKey);
   w.e7(lonE7);
-  stringField(w, kCameraKey, camera);
-  if (region !== undefined) stringField(w, kRegionKey, region);
+  cameraField.write(w, camera);
+  if (region !== undefined) regionField.write(w, region);
   if (!Number.isNaN(confidence)) numberField(w, kConfidenceKey, confidence);
-  if (make !== undefined) stringField(w, kMakeKey, make);
-  if (color !== undefined) stringField(w, kColorKey, color);
+  if (make !== undefined) makeField.write(w, make);
+  if (color !== undefined) colorField.write(w, color);
   numberField(w, kDistanceKey, distance);
   w.char(0x7d);
 }
@@ -235,29 +242,29 @@ function listedRead(w: JsonBytes, comma: boolean, tenant: string, ordinal: numbe
 /** One hit: the read's fields (src/model/read-json.ts, optional ones only when set), then `distance`. */
 function hitObject(w: JsonBytes, h: Hit): void {
   stringField(w, kIdKey, h.id);
-  stringField(w, kTenantKey, h.tenant);
+  tenantField.write(w, h.tenant);
   stringField(w, kPlateKey, h.plate);
   w.piece(kTsKey);
   w.timestamp(h.ts);
   numberField(w, kLatKey, h.lat);
   numberField(w, kLonKey, h.lon);
-  stringField(w, kCameraKey, h.camera);
-  if (h.region !== undefined) stringField(w, kRegionKey, h.region);
+  cameraField.write(w, h.camera);
+  if (h.region !== undefined) regionField.write(w, h.region);
   if (h.confidence !== undefined) numberField(w, kConfidenceKey, h.confidence);
-  if (h.make !== undefined) stringField(w, kMakeKey, h.make);
-  if (h.color !== undefined) stringField(w, kColorKey, h.color);
+  if (h.make !== undefined) makeField.write(w, h.make);
+  if (h.color !== undefined) colorField.write(w, h.color);
   numberField(w, kDistanceKey, h.distance);
   w.char(0x7d);
 }
 
 /** A key piece (`,"name":`) and its string. */
-function stringField(w: JsonBytes, key: Uint8Array, v: string): void {
+function stringField(w: JsonBytes, key: JsonPiece, v: string): void {
   w.piece(key);
   w.string(v);
 }
 
 /** A key piece and its number. */
-function numberField(w: JsonBytes, key: Uint8Array, v: number): void {
+function numberField(w: JsonBytes, key: JsonPiece, v: number): void {
   w.piece(key);
   w.number(v);
 }

@@ -28,6 +28,9 @@ import { formatTimestamp } from '../model/time.js';
 import { giveBack, takeBuffer } from './answer-buffers.js';
 
 const kQuote = 34;
+const kSpace = 32;
+// a piece's last word may write up to 7 bytes past its end: every buffer keeps this much room past a reservation
+const kWordSlack = 8;
 const kMsPerDay = 86_400_000;
 // 0000-01-01 and 10000-01-01: the years toISOString writes with four digits
 const kFirstPlainMs = -62_167_219_200_000;
@@ -45,12 +48,14 @@ const kScaleDigits = 7;
 const kHexCodes = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 // digits of an integer, written backwards (writers run one at a time on a thread: shared)
 const digits = new Uint8Array(24);
-// `YYYY-MM-DD` of the day of the last timestamp written (an answer's hits are mostly of a few days)
-let lastDay = Number.NaN;
-const lastDate = new Uint8Array(10);
+// `YYYY-MM-DDT` of the days of timestamps written (an answer's hits are mostly of a few days; a hot list's
+// matches each walk back through them), made once a day; cleared when full
+const datePieces = new Map<number, JsonPiece>();
+const kMaxDatePieces = 4096;
+const dateBytes = new Uint8Array(11);
 
-/** lastDate ← day `day` (days since 1970-01-01, ≥ −719,468): H. Hinnant's civil_from_days. */
-function setDate(day: number): void {
+/** `YYYY-MM-DDT` of day `day` (days since 1970-01-01, ≥ −719,468): H. Hinnant's civil_from_days. */
+function datePiece(day: number): JsonPiece {
   const z = day + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
@@ -60,19 +65,49 @@ function setDate(day: number): void {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const b = lastDate;
+  const b = dateBytes;
   two(b, 0, Math.floor(y / 100));
   two(b, 2, y % 100);
   b[4] = 45; // -
   two(b, 5, m);
   b[7] = 45;
   two(b, 8, d);
-  lastDay = day;
+  b[10] = 84; // T
+  if (datePieces.size >= kMaxDatePieces) datePieces.clear();
+  const p = new JsonPiece(String.fromCharCode(...b));
+  datePieces.set(day, p);
+  return p;
 }
 
-/** A printable-ASCII piece of JSON (punctuation, a key with its quotes and colon) as bytes, made once. */
-export function jsonPiece(ascii: string): Uint8Array {
-  return Uint8Array.from(ascii, (c) => c.charCodeAt(0));
+/**
+ * A printable-ASCII piece of JSON (punctuation, a key with its quotes and colon, a date), made once and
+ * written 8 bytes a store (`JsonBytes.piece`): its bytes padded with spaces to whole words, each word's 8
+ * bytes read as a little-endian double, the only 8-byte store a DataView has without a BigInt. The bits
+ * survive the load and the store unchanged because such a double is always a normal number: its top byte
+ * (sign and the exponent's high 7 bits) is a printable character, 0x20–0x7e, so the exponent is neither all
+ * ones (NaN, whose payload an engine may rewrite) nor all zeros (a subnormal).
+ */
+export class JsonPiece {
+  readonly words: Float64Array;
+
+  constructor(readonly text: string) {
+    this.words = new Float64Array(Math.ceil(text.length / 8));
+    const b = new Uint8Array(this.words.buffer).fill(kSpace);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e) throw new RangeError(`a JSON piece is printable ASCII: ${JSON.stringify(text)}`);
+      b[i] = c;
+    }
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+}
+
+/** A JsonPiece of `ascii`. */
+export function jsonPiece(ascii: string): JsonPiece {
+  return new JsonPiece(ascii);
 }
 
 /** Room to reserve for one number (`number`) or one timestamp (`timestamp`). */
@@ -85,6 +120,8 @@ const kNull = jsonPiece('null');
 
 export class JsonBytes {
   private buf: Buffer;
+  // the same memory, for the words of pieces
+  private view: DataView;
   private at = 0;
   // where the caller's last reservation ends: writing past it is a bug (checked at the next reserve and at
   // `bytes`, so a short count fails loudly instead of losing what typed-array writes past the end drop)
@@ -92,7 +129,8 @@ export class JsonBytes {
 
   /** `capacity`: a guess of the text's length (the buffer grows past it). */
   constructor(capacity = 64 * 1024) {
-    this.buf = takeBuffer(capacity);
+    this.buf = takeBuffer(capacity + kWordSlack);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   /**
@@ -119,19 +157,20 @@ export class JsonBytes {
   }
 
   private grow(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    const grown = takeBuffer(Math.max(this.buf.length * 2, this.at + n));
+    if (this.at + n + kWordSlack <= this.buf.length) return;
+    const grown = takeBuffer(Math.max(this.buf.length * 2, this.at + n + kWordSlack));
     this.buf.copy(grown, 0, 0, this.at);
     giveBack(this.buf);
     this.buf = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
   }
 
-  /** A piece made by jsonPiece. */
-  piece(p: Uint8Array): void {
-    const b = this.buf;
+  /** A piece made by jsonPiece, a word at a time (its last word's padding is written over by what follows). */
+  piece(p: JsonPiece): void {
+    const w = p.words, v = this.view;
     let at = this.at;
-    for (let i = 0; i < p.length; i++) b[at++] = p[i]!;
-    this.at = at;
+    for (let i = 0; i < w.length; i++, at += 8) v.setFloat64(at, w[i]!, true);
+    this.at += p.length;
   }
 
   /** One printable-ASCII byte of JSON punctuation. */
@@ -225,13 +264,10 @@ export class JsonBytes {
     if (!(ms >= kFirstPlainMs && ms < kEndPlainMs) || !Number.isInteger(ms)) return this.string(formatTimestamp(ms));
     const day = Math.floor(ms / kMsPerDay);
     let rest = ms - day * kMsPerDay;
+    this.buf[this.at++] = kQuote;
+    this.piece(datePieces.get(day) ?? datePiece(day));
     const b = this.buf;
     let at = this.at;
-    b[at++] = kQuote;
-    if (day !== lastDay) setDate(day);
-    const date = lastDate;
-    for (let i = 0; i < 10; i++) b[at++] = date[i]!;
-    b[at++] = 84; // T
     const h = Math.floor(rest / 3_600_000);
     rest -= h * 3_600_000;
     const min = Math.floor(rest / 60_000);
