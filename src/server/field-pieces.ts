@@ -19,14 +19,23 @@ const kMaxPieces = 16_384;
 export class StringFieldPieces {
   // null: the value is written a character at a time (not printable ASCII, or it needs an escape)
   private readonly pieces = new Map<string, JsonPiece | null>();
+  // the last value and its piece: a hot list's match is one vehicle's reads, mostly of one make, colour,
+  // region and tenant, so most lookups are this compare
+  private last: string | undefined;
+  private lastPiece: JsonPiece | null = null;
 
   /** `key`: the field's key piece, `,"name":`. */
   constructor(private readonly key: JsonPiece) {}
 
   /** The key and `v` as a JSON string: the reservation counts the key's piece and 2 + v.length. */
   write(w: JsonBytes, v: string): void {
-    let p = this.pieces.get(v);
-    if (p === undefined) p = this.made(v);
+    let p = this.lastPiece;
+    if (v !== this.last) {
+      const kept = this.pieces.get(v);
+      p = kept === undefined ? this.made(v) : kept;
+      this.last = v;
+      this.lastPiece = p;
+    }
     if (p !== null) {
       w.piece(p);
       return;

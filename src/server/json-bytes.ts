@@ -46,6 +46,9 @@ const kScaleDigits = 7;
 
 // lowercase hex digits as char codes (read ids)
 const kHexCodes = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+// a byte's two hex digits, and 0–99's two decimal digits, as one little-endian 16-bit store (first digit low)
+const kHexPairs = Uint16Array.from({ length: 256 }, (_, v) => kHexCodes[v >>> 4]! | (kHexCodes[v & 15]! << 8));
+const kDecimalPairs = Uint16Array.from({ length: 100 }, (_, v) => (48 + Math.floor(v / 10)) | ((48 + (v % 10)) << 8));
 // digits of an integer, written backwards (writers run one at a time on a thread: shared)
 const digits = new Uint8Array(24);
 // `YYYY-MM-DDT` of the days of timestamps written (an answer's hits are mostly of a few days; a hot list's
@@ -236,18 +239,20 @@ export class JsonBytes {
    */
   readId(ordinal: number, seq: number): void {
     const hi = Math.floor(seq / 16777216), lo = seq - hi * 16777216;
-    const b = this.buf, h = kHexCodes;
-    let at = this.at;
-    b[at++] = kQuote;
-    b[at++] = h[(ordinal >>> 12) & 15]!;
-    b[at++] = h[(ordinal >>> 8) & 15]!;
-    b[at++] = h[(ordinal >>> 4) & 15]!;
-    b[at++] = h[ordinal & 15]!;
-    for (let s = 20; s >= 0; s -= 4) b[at++] = h[(hi >>> s) & 15]!;
-    for (let s = 20; s >= 0; s -= 4) b[at++] = h[(lo >>> s) & 15]!;
-    b[at++] = kQuote;
-    this.at = at;
+    const v = this.view, h = kHexPairs, at = this.at;
+    this.buf[at] = kQuote;
+    v.setUint16(at + 1, h[(ordinal >>> 8) & 255]!, true);
+    v.setUint16(at + 3, h[ordinal & 255]!, true);
+    v.setUint16(at + 5, h[(hi >>> 16) & 255]!, true);
+    v.setUint16(at + 7, h[(hi >>> 8) & 255]!, true);
+    v.setUint16(at + 9, h[hi & 255]!, true);
+    v.setUint16(at + 11, h[(lo >>> 16) & 255]!, true);
+    v.setUint16(at + 13, h[(lo >>> 8) & 255]!, true);
+    v.setUint16(at + 15, h[lo & 255]!, true);
+    this.buf[at + 17] = kQuote;
+    this.at = at + 18;
   }
+
 
   /** `true` or `false`. */
   boolean(v: boolean): void {
@@ -266,26 +271,26 @@ export class JsonBytes {
     let rest = ms - day * kMsPerDay;
     this.buf[this.at++] = kQuote;
     this.piece(datePieces.get(day) ?? datePiece(day));
-    const b = this.buf;
-    let at = this.at;
-    const h = Math.floor(rest / 3_600_000);
+    // `HH:MM:SS.mmmZ"`: rest < 86,400,000 is an int32 from here
+    const h = (rest / 3_600_000) | 0;
     rest -= h * 3_600_000;
-    const min = Math.floor(rest / 60_000);
+    const min = (rest / 60_000) | 0;
     rest -= min * 60_000;
-    const sec = Math.floor(rest / 1000);
+    const sec = (rest / 1000) | 0;
     const milli = rest - sec * 1000;
-    at = two(b, at, h);
-    b[at++] = 58; // :
-    at = two(b, at, min);
-    b[at++] = 58;
-    at = two(b, at, sec);
-    b[at++] = 46; // .
-    const c = Math.floor(milli / 100);
-    b[at++] = 48 + c;
-    at = two(b, at, milli - c * 100);
-    b[at++] = 90; // Z
-    b[at++] = kQuote;
-    this.at = at;
+    const c = (milli / 100) | 0;
+    const b = this.buf, v = this.view, d = kDecimalPairs, at = this.at;
+    v.setUint16(at, d[h]!, true);
+    b[at + 2] = 58; // :
+    v.setUint16(at + 3, d[min]!, true);
+    b[at + 5] = 58;
+    v.setUint16(at + 6, d[sec]!, true);
+    b[at + 8] = 46; // .
+    b[at + 9] = 48 + c;
+    v.setUint16(at + 10, d[milli - c * 100]!, true);
+    b[at + 12] = 90; // Z
+    b[at + 13] = kQuote;
+    this.at = at + 14;
   }
 
   /** A number's String (≤ 25 chars: "-0.0000012304235260311942"; kNumberBytes counts it). */
@@ -327,40 +332,36 @@ export class JsonBytes {
     this.at = at;
   }
 
-  /** `k` × 1e-7 (k an integer, |k| ≥ 10): its digits with the point put back, trailing zeros dropped. */
+  /** `k` × 1e-7 (k an integer, |k| ≥ 10): its whole part, then its 7 fraction digits without trailing zeros. */
   private scaled(k: number): void {
-    const b = this.buf;
     if (k < 0) {
-      b[this.at++] = 45;
+      this.buf[this.at++] = 45;
       k = -k;
     }
-    const d = digits;
-    let n = 0;
-    if (k <= 0x7fffffff) {
-      let v = k | 0;
-      while (v > 0 || n <= kScaleDigits) {
-        const q = (v / 10) | 0;
-        d[n++] = 48 + (v - q * 10);
-        v = q;
-      }
-    } else {
-      while (k > 0 || n <= kScaleDigits) {
-        const q = Math.floor(k / 10);
-        d[n++] = 48 + (k - q * 10);
-        k = q;
-      }
+    const whole = Math.floor(k / kScale);
+    let frac = k - whole * kScale;
+    this.integer(whole);
+    if (frac === 0) return;
+    let n = kScaleDigits;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      n--;
     }
-    // d[0..kScaleDigits) are the fraction's digits, last first; d[kScaleDigits..n) the whole part's
-    let low = 0;
-    while (low < kScaleDigits && d[low] === 48) low++;
-    let at = this.at;
-    for (let i = n - 1; i >= kScaleDigits; i--) b[at++] = d[i]!;
-    if (low < kScaleDigits) {
-      b[at++] = 46;
-      for (let i = kScaleDigits - 1; i >= low; i--) b[at++] = d[i]!;
-    }
+    // frac's n digits, zero-padded on the left, two a store from the right
+    const b = this.buf, v = this.view, d = kDecimalPairs;
+    b[this.at] = 46; // .
+    const start = this.at + 1;
+    let at = start + n;
     this.at = at;
+    while (at - start >= 2) {
+      const q = (frac / 100) | 0;
+      at -= 2;
+      v.setUint16(at, d[frac - q * 100]!, true);
+      frac = q;
+    }
+    if (at > start) b[start] = 48 + frac;
   }
+
 }
 
 /** Two decimal digits of 0 ≤ v < 100. */
