@@ -56,6 +56,9 @@ const digits = new Uint8Array(24);
 const datePieces = new Map<number, JsonPiece>();
 const kMaxDatePieces = 4096;
 const dateBytes = new Uint8Array(11);
+// the last timestamp's day and its piece: most hits follow one of the same day
+let lastDay = Number.NaN;
+let lastDayPiece: JsonPiece | undefined;
 
 /** `YYYY-MM-DDT` of day `day` (days since 1970-01-01, ≥ −719,468): H. Hinnant's civil_from_days. */
 function datePiece(day: number): JsonPiece {
@@ -270,7 +273,11 @@ export class JsonBytes {
     const day = Math.floor(ms / kMsPerDay);
     let rest = ms - day * kMsPerDay;
     this.buf[this.at++] = kQuote;
-    this.piece(datePieces.get(day) ?? datePiece(day));
+    if (day !== lastDay) {
+      lastDay = day;
+      lastDayPiece = datePieces.get(day) ?? datePiece(day);
+    }
+    this.piece(lastDayPiece!);
     // `HH:MM:SS.mmmZ"`: rest < 86,400,000 is an int32 from here
     const h = (rest / 3_600_000) | 0;
     rest -= h * 3_600_000;
@@ -338,13 +345,14 @@ export class JsonBytes {
       this.buf[this.at++] = 45;
       k = -k;
     }
-    const whole = Math.floor(k / kScale);
-    let frac = k - whole * kScale;
+    // int32 arithmetic for every coordinate and confidence (|k| < 2^31); % on a double is a call
+    const whole = k <= 0x7fffffff ? ((k / kScale) | 0) : Math.floor(k / kScale);
+    let frac = (k - whole * kScale) | 0;
     this.integer(whole);
     if (frac === 0) return;
     let n = kScaleDigits;
     while (frac % 10 === 0) {
-      frac /= 10;
+      frac = (frac / 10) | 0;
       n--;
     }
     // frac's n digits, zero-padded on the left, two a store from the right
