@@ -17,12 +17,21 @@
  *   e7, ids  a coordinate from the integer a shard stores, a read id from (ordinal, seq): what `number` and
  *            `string` write of the hit's double and id string, without either (src/model/hit-sink.ts)
  *   times    `YYYY-MM-DDTHH:MM:SS.sssZ` from the epoch ms by integer arithmetic (src/model/time.ts
- *            formatTimestamp is the definition; years outside 0000–9999 take it)
+ *            formatTimestamp is the definition; years outside 0000–9999 take it), the date a piece made once
+ *            a day
+ *   stores   a typed-array store costs about the same whatever its width on this VM (~1.3 ns), so text
+ *            known ahead (keys, punctuation, dates, a dictionary string's field: src/server/field-pieces.ts)
+ *            is a JsonPiece written 8 bytes a store, and digits go two a store from a table (decimal pairs
+ *            of times and coordinates, hex pairs of ids): a ~1,000-hit hot-list answer's text ~1.7× cheaper
+ *            (bench/RESULTS.md, "Issue 12: the hot list's answer text a word at a time")
  *   calls    a caller reserves room for a group of values once (`reserve`); the writes after it do not
  *            check, so a hit costs one bounds check, not one per field. A string that must be escaped
- *            makes room for itself and keeps the reservation after it
+ *            makes room for itself and keeps the reservation after it. A piece's last word may write up to
+ *            7 bytes past the piece (past the reservation too): the buffer keeps kWordSlack bytes beyond
+ *            every reservation, and what follows writes over them
  *
- * test/json-bytes.test.ts holds every writer to `JSON.stringify` on random and edge values.
+ * test/json-bytes.test.ts holds every writer to `JSON.stringify` on random and edge values, and
+ * test/field-pieces-json.test.ts the pieces.
  */
 import { formatTimestamp } from '../model/time.js';
 import { giveBack, takeBuffer } from './answer-buffers.js';
