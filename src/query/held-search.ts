@@ -202,10 +202,10 @@ export async function searchWithHeld(
 
 /**
  * `r` with `heldTotal`, its fields named one by one rather than spread: this copy is made for every search, and
- * the spread (`{ ...r, heldTotal }`, a polymorphic site: the engine's results come in several shapes) was ~5 µs
- * of the server's main thread a request in two profiles of exact plate × 8 (~1 µs in a loop, against ~10 ns
- * for this; bench/RESULTS.md, "Issue 12: exact plate × 8, the request path's small costs"). Every field of
- * SearchResult is named (Required<…>): one added there fails to compile here rather than being dropped.
+ * V8 (Node 20) makes `{ ...r, heldTotal }` slowly whatever r's shapes (1.4–1.6 µs in a loop, against ~10 ns for
+ * this); it was 3.5–5 µs of the server's main thread a request in two profiles of exact plate × 8 (bench/RESULTS.md,
+ * "Issue 12: exact plate × 8, the request path's small costs"). Every field of SearchResult is named
+ * (Required<…>): one added there fails to compile here rather than being dropped.
  */
 function withHeldTotal(r: SearchResult, heldTotal: number): SearchResult & { heldTotal: number } {
   const out: { [K in keyof Required<SearchResult>]: SearchResult[K] } & { heldTotal: number } = {
