@@ -39,9 +39,12 @@ export function defaultParams(
 ): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pathParams)) setOwn(params, key, value);
-  for (const key of new Set(query.keys())) {
-    const values = query.getAll(key);
-    setOwn(params, key, values.length === 1 ? values[0] : values);
+  // most requests have no query string (every search): no key set to make then
+  if (query.size > 0) {
+    for (const key of new Set(query.keys())) {
+      const values = query.getAll(key);
+      setOwn(params, key, values.length === 1 ? values[0] : values);
+    }
   }
   if (body === undefined) return params;
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {

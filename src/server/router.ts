@@ -28,6 +28,14 @@ function segments(path: string): string[] {
 export class Router {
   private readonly root = newNode();
   private readonly all: Route[] = [];
+  /**
+   * The node of each path matched by literal segments alone (no param), as found: every request's route is looked
+   * up, and splitting its path and walking the tree a segment at a time cost ~3 µs of the server's main thread a
+   * request in a profile of exact plate × 8 (bench/RESULTS.md, "Issue 12: exact plate × 8, the request path's
+   * small costs"). Only such paths are kept: they are the route table's own (a few dozen), so any path a client
+   * makes up (a param's value, a 404) never grows it. Emptied when a route is added.
+   */
+  private readonly literal = new Map<string, Node>();
 
   constructor(routes: Iterable<Route> = []) {
     for (const r of routes) this.add(r);
@@ -53,6 +61,7 @@ export class Router {
     if (node.routes.has(route.method)) throw new Error(`duplicate route ${route.method} ${route.path}`);
     node.routes.set(route.method, route);
     this.all.push(route);
+    this.literal.clear();
   }
 
   /** Every route, in the order added (for openapi.yaml's test and the docs). */
@@ -62,8 +71,10 @@ export class Router {
 
   /** `HEAD` is answered by the `GET` route. Params are percent-decoded (400 if they cannot be). */
   match(method: string, path: string): RouteMatch {
-    const node = this.find(this.root, segments(path), 0, []);
+    const known = this.literal.get(path);
+    const node = known ? { node: known, params: [] } : this.find(this.root, segments(path), 0, []);
     if (!node) return { kind: 'not-found' };
+    if (!known && node.params.length === 0) this.literal.set(path, node.node);
     const wanted = (method === 'HEAD' ? 'GET' : method) as HttpMethod;
     const route = node.node.routes.get(wanted);
     if (!route) {

@@ -52,7 +52,9 @@ function elapsedMs(start: number): number {
  * recorded in every log whose data it began to read. The pipeline writes the record to each of their logs.
  */
 function touchScope(ctx: RequestContext, scopes: readonly TenantScope[]): void {
-  ctx.audit.tenantsTouched = new Set([ctx.principal.tenant, ...scopes.map((s) => s.tenant)]);
+  const touched = new Set<string>().add(ctx.principal.tenant);
+  for (const s of scopes) touched.add(s.tenant);
+  ctx.audit.tenantsTouched = touched;
 }
 
 async function search(ctx: RequestContext): Promise<RouteResponse> {
