@@ -190,7 +190,7 @@ export async function searchWithHeld(
     }
     parts.push({ hits, total, truncated: total > hits.length });
   }
-  if (parts.length === 0) return { ...base, heldTotal: 0 };
+  if (parts.length === 0) return withHeldTotal(base, 0);
   const heldTotal = parts.reduce((n, p) => n + p.total, 0);
   const total = base.total + heldTotal;
   const merged = [base.hits, ...parts.map((p) => p.hits)].flat().sort(compareHits);
@@ -214,6 +214,12 @@ function withHeldTotal(r: SearchResult, heldTotal: number): SearchResult & { hel
   return out;
 }
 
+/** As withHeldTotal, for a hot list's result. */
+function hotlistWithHeldTotal(r: HotlistResult, heldTotal: number): HotlistResult & { heldTotal: number } {
+  const out: { [K in keyof Required<HotlistResult>]: HotlistResult[K] } & { heldTotal: number } = { matches: r.matches, written: r.written, heldTotal };
+  return out;
+}
+
 /**
  * `engine.searchHotlist`, plus the held reads `held` lets this search see. `sink` (src/model/hotlist-sink.ts)
  * is offered to the engine only when no held read can join the answer: the merge below needs hit objects.
@@ -222,7 +228,7 @@ export async function searchHotlistWithHeld(engine: SearchEngine, scopes: readon
   sink?: HotlistSink): Promise<HotlistResult & { heldTotal: number }> {
   const pastCutoff = held !== undefined && held.cutoff > -Infinity;
   const base = await engine.searchHotlist(scopes, query, signal, pastCutoff ? undefined : sink);
-  if (!held || !pastCutoff) return { ...base, heldTotal: 0 };
+  if (!held || !pastCutoff) return hotlistWithHeldTotal(base, 0);
   const past: TenantScope[] = [{ tenant: held.tenant, minTs: -Infinity }];
   const acc = new Map<string, { total: number; hits: Hit[] }>();
   const add = (entry: string, total: number, hits: readonly Hit[]): void => {
@@ -268,7 +274,7 @@ export async function searchHotlistWithHeld(engine: SearchEngine, scopes: readon
       }
     });
   }
-  if (acc.size === 0) return { ...base, heldTotal: 0 };
+  if (acc.size === 0) return hotlistWithHeldTotal(base, 0);
   for (const m of base.matches) add(m.entry, m.total, m.hits);
   const matches: HotlistMatch[] = [];
   for (const e of query.entries) {
