@@ -265,7 +265,6 @@ export class JsonBytes {
     this.at = at + 18;
   }
 
-
   /** `true` or `false`. */
   boolean(v: boolean): void {
     this.piece(v ? kTrue : kFalse);
@@ -378,7 +377,6 @@ export class JsonBytes {
     }
     if (at > start) b[start] = 48 + frac;
   }
-
 }
 
 /** Two decimal digits of 0 ≤ v < 100. */
