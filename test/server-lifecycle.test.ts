@@ -4,6 +4,7 @@
  * exactly once; SIGTERM lets in-flight requests finish and exits 0.
  */
 import { rm } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, createToken, makeDataDir, sampleRead, spawnServer, type ChildServer } from './helpers/server.js';
 
@@ -98,6 +99,23 @@ describe('platesearch serve (child process)', () => {
     expect(res.json.accepted).toBe(20_000);
     expect(await c.exited).toBe(0);
     await expect(call(c.url, 'GET', '/healthz')).rejects.toThrow();
+  });
+
+  it('a port already taken: exits 1 within seconds, says why, and leaves the data dir free for the next start', async () => {
+    const { dataDir } = await fresh();
+    const taken = createNetServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      // before the fix the process stayed up holding the data dir's lock, so the next start was refused
+      await expect(spawnServer(dataDir, ['--port', String(port)], 15_000)).rejects.toThrow(/exited \(1\)[^]*EADDRINUSE/);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+    const c = await start(dataDir);
+    expect((await call(c.url, 'GET', '/healthz')).json).toEqual({ ok: true });
+    c.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
   });
 
   it('bad flags exit 2 with usage on stderr and nothing on stdout', async () => {

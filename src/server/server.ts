@@ -77,6 +77,20 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
   const teardowns: Array<() => Promise<void> | void> = [];
 
   const opened: Array<{ close(): Promise<void> }> = [];
+  // what the modules started and what was opened, undone in reverse: at close, and when the start fails part way
+  // (a port already taken must not leave timers, watchers or the data dir's lock behind a process that never serves)
+  const undoAll = async (): Promise<void> => {
+    shutdown.abort();
+    for (const teardown of teardowns.reverse()) {
+      try {
+        await teardown();
+      } catch (err) {
+        log.error({ err }, 'teardown failed');
+      }
+    }
+    teardowns.length = 0;
+    await closeAll(opened, log);
+  };
   let engine: Engine | undefined;
   const metrics = createMetrics(() => engine);
   // the key store first: a missing or wrong one refuses the start before anything is written
@@ -158,14 +172,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
         closing = true;
         shutdown.abort();
         await stopAccepting(server);
-        for (const teardown of teardowns.reverse()) {
-          try {
-            await teardown();
-          } catch (err) {
-            log.error({ err }, 'teardown failed');
-          }
-        }
-        await closeAll(opened, log);
+        await undoAll();
         log.info('stopped');
         log.flush();
       })();
@@ -173,7 +180,7 @@ export async function startServer(options: ServerOptions): Promise<PlatesearchSe
     };
     return { url, host, port, services, router, close };
   } catch (err) {
-    await closeAll(opened, log);
+    await undoAll();
     throw err;
   }
 }
