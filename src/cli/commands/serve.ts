@@ -28,6 +28,8 @@ oldest is this old (0: no sealing by age, nor when idle). Small values exercise 
 allowed by the console's CSP for images only); without it, or when tiles fail, the console draws the
 offline state and county outlines with a "basemap offline" badge.
 SIGTERM or SIGINT: stops accepting, finishes in-flight requests, closes alert streams, flushes, exits 0.
+A start that fails (the port taken, the data dir in use, a key store missing) says why on stderr and exits 1,
+holding nothing.
 ${keyStoreUsage}`;
 
 function integer(v: string | undefined, flag: string, min: number, max: number): number | undefined {
