@@ -40,6 +40,13 @@ const kAnonymous: Principal = Object.freeze({ tenant: kSystemTenant, user: '', r
 // RFC 6750: `Authorization: Bearer <token>`; the scheme is case-insensitive
 const kBearer = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+/**
+ * Longest the main thread watches for its record's durable answer when it serves one request alone (trail.ts
+ * `settle`), once the answer's text is made: the two O_DSYNC writes take ~0.3–1 ms on this project's VM; a
+ * slower disk is left to the event loop after this, so a request arriving meanwhile waits at most this long.
+ */
+const kSettleMs = 2;
+
 /** Status for a client that went away before its answer (nginx's convention; only ever in logs/audit). */
 const kClientClosedStatus = 499;
 
@@ -304,6 +311,8 @@ export class Pipeline {
       } catch {
         // not JSON after all: send() meets the same error after the record, as it would have
       }
+      // alone in the server with nothing else to run: watch for the record here rather than sleep (trail.ts settle)
+      if (this.active === 1) services.auditTrail.settle(kSettleMs);
       response = await recorded;
       if (response !== made) {
         if (text !== undefined && typeof text !== 'string') giveBack(text);
