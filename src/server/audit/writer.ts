@@ -16,10 +16,11 @@
  * Such a caller may also watch for the answer on its own thread once it has made its answer's text (`settle`):
  * it polls the job's done word for a bounded time instead of going to sleep and learning of the answer
  * through Atomics.waitAsync and the event loop. On the project's 2-core VM a thread that sleeps there gives up
- * its virtual CPU, and the way back (the writer's notify, the loop's wake-up, the answer's task) took
- * ~85–120 µs of bench:http's one-client timelines, the hot list's overhead p50 1.8–3.5 ms against 1.5–1.9
- * polled (bench/RESULTS.md, "Issue 12: the one-client record path"). The job is answered by the same
- * `answered` either way; whoever sees the done word first answers it, the other finds it answered.
+ * its virtual CPU, and the way back (the writer's notify, the loop's wake-up, the answer's task) took 77–120 µs
+ * in bench:http's one-client timelines, 9 µs polled; one-client overhead p50 fell in 65 of 72 kind-pairs, the
+ * hot list's 1.67–3.10 → 1.43–1.98 ms (bench/RESULTS.md, "Issue 12: the one-client record path"). The job is
+ * answered by the same `answered` either way; whoever sees the done word first answers it, the other finds it
+ * answered.
  *
  * Files that are not plain O_DSYNC descriptors (the fault-injecting file systems of the tests, a disk
  * without durable writes), and a cipher other than AES-256-GCM (the benchmarks' stand-in, which the thread
