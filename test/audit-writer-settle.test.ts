@@ -11,7 +11,7 @@ import { decodeHead } from '../src/server/audit/head.js';
 import { AuditTrail } from '../src/server/audit/trail.js';
 import { oracleVerify } from './helpers/audit-oracle.js';
 import { dataDirsRemovedAfterAll } from './helpers/data-dirs.js';
-import { readAuditStored } from './helpers/server.js';
+import { call, readAuditStored, startTestServer } from './helpers/server.js';
 
 const fields = (i: number) => ({
   requestId: `r${i}`, actorTenant: 'pd-a', user: 'u', action: 'search', params: { i, plates: Array.from({ length: i % 120 }, (_, k) => `P${k}`) },
@@ -110,5 +110,36 @@ describe('audit writer settle', () => {
     const records = await readAuditStored(d, 'pd-a');
     expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: n + 1 }, (_, i) => `r${i - 1}`));
     expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: n + 1 });
+  });
+
+  it('a server: requests one after another are answered through settle once their marker covers them; after concurrent ones, not for a second', async () => {
+    const ts = await startTestServer({ users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'aud', roles: ['auditor'] }] });
+    try {
+      const trail = ts.server.services.auditTrail;
+      const search = (i: number) => call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `S${i}`, purpose: 'p', case: 'c' } });
+      const before = trail.writerStats.settled;
+      const early: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const a = await search(i);
+        expect(a.status).toBe(200);
+        const id = String(a.headers['x-request-id']);
+        const head = decodeHead(readFileSync(join(ts.dataDir, 'audit', 'pd-a.head')))!;
+        if (!readFileSync(join(ts.dataDir, 'audit', 'pd-a.jsonl')).subarray(0, head.len).toString('utf8').includes(`"requestId":"${id}"`)) early.push(id);
+      }
+      expect(early).toEqual([]);
+      // the server had served one request at a time from its start: its lone requests watched for their records
+      expect(trail.writerStats.settled - before).toBeGreaterThan(0);
+      // requests in flight together: for the next second a lone request leaves its record to the event loop
+      const together = await Promise.all(Array.from({ length: 8 }, (_, i) => search(100 + i)));
+      for (const a of together) expect(a.status).toBe(200);
+      const after = trail.writerStats.settled;
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) expect((await search(200 + i)).status).toBe(200);
+      if (performance.now() - t0 < 900) expect(trail.writerStats.settled).toBe(after);
+      const v = await call(ts.url, 'GET', '/v1/audit/verify', { token: ts.token('pd-a', 'aud') });
+      expect(v.json.ok).toBe(true);
+    } finally {
+      await ts.close();
+    }
   });
 });
