@@ -40,6 +40,21 @@ const kAnonymous: Principal = Object.freeze({ tenant: kSystemTenant, user: '', r
 // RFC 6750: `Authorization: Bearer <token>`; the scheme is case-insensitive
 const kBearer = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+/**
+ * Longest the main thread watches for its record's durable answer when it serves one request alone (trail.ts
+ * `settle`), once the answer's text is made: the two O_DSYNC writes take ~0.3–1 ms on this project's VM; a
+ * slower disk is left to the event loop after this, so a request arriving meanwhile waits at most this long.
+ */
+const kSettleMs = 2;
+
+/**
+ * How long the server must have served its requests one at a time (none arriving while another was in
+ * flight) before a lone request watches for its record: with 8 clients a request is often alone for a moment
+ * while the next ones are still on the wire, and watching then held them off (exact plate × 8: main thread
+ * 0.40–0.43 ms a request against 0.20–0.29, bench/RESULTS.md "Issue 12: the one-client record path").
+ */
+const kSerialMs = 1000;
+
 /** Status for a client that went away before its answer (nginx's convention; only ever in logs/audit). */
 const kClientClosedStatus = 499;
 
@@ -231,6 +246,8 @@ class Context implements RequestContext {
 export class Pipeline {
   /** Requests being served (from the listener to the end of serve): 1 means the main thread is this request's alone. */
   private active = 0;
+  /** When a request last arrived while another was being served (performance.now()). */
+  private lastOverlap = -Infinity;
   private readonly served = (): void => {
     this.active--;
   };
@@ -240,6 +257,7 @@ export class Pipeline {
   /** The node:http 'request' listener. Never throws; every path ends the response. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = randomUUID();
+    if (this.active > 0) this.lastOverlap = performance.now();
     this.active++;
     this.serve(req, res, requestId).then(this.served, (err: unknown) => {
       this.active--;
@@ -304,6 +322,9 @@ export class Pipeline {
       } catch {
         // not JSON after all: send() meets the same error after the record, as it would have
       }
+      // alone in a server that has been serving one request at a time: watch for the record here rather than
+      // sleep (trail.ts settle)
+      if (this.active === 1 && performance.now() - this.lastOverlap > kSerialMs) services.auditTrail.settle(kSettleMs);
       response = await recorded;
       if (response !== made) {
         if (text !== undefined && typeof text !== 'string') giveBack(text);

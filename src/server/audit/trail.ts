@@ -276,8 +276,21 @@ export class AuditTrail {
     await this.writer.close();
   }
 
-  /** Batches committed, how many of them in one hop on the writer thread, and of those how many sealed before it (tests). */
-  get writerStats(): { commits: number; threadCommits: number; madeHere: number } {
+  /**
+   * For a caller with nothing else to run until its records are durable (the server with one request in
+   * flight, its answer's text made): watches on this thread, at most `maxMs`, for the batch on the writer
+   * thread to be answered, and takes its answer here (writer.ts `settle`). Nothing is acknowledged sooner: an
+   * append still resolves only once its lines and then a marker covering them are durable.
+   */
+  settle(maxMs: number): void {
+    this.writer.settle(maxMs);
+  }
+
+  /**
+   * Batches committed, how many of them in one hop on the writer thread, of those how many sealed before it,
+   * and how many answers were taken by `settle` (tests).
+   */
+  get writerStats(): { commits: number; threadCommits: number; madeHere: number; settled: number } {
     return { ...this.writer.stats };
   }
 

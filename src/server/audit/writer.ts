@@ -13,6 +13,15 @@
  * its sleep (cold caches, and on a shared box a core to win first), and the thread only writes
  * (writer-channel.ts kMade). A busy server keeps the seal off the main thread.
  *
+ * Such a caller may also watch for the answer on its own thread once it has made its answer's text (`settle`):
+ * it polls the job's done word for a bounded time instead of going to sleep and learning of the answer
+ * through Atomics.waitAsync and the event loop. On the project's 2-core VM a thread that sleeps there gives up
+ * its virtual CPU, and the way back (the writer's notify, the loop's wake-up, the answer's task) took 77–120 µs
+ * in bench:http's one-client timelines, 9 µs polled; one-client overhead p50 fell in 65 of 72 kind-pairs, the
+ * hot list's 1.67–3.10 → 1.43–1.98 ms (bench/RESULTS.md, "Issue 12: the one-client record path"). The job is
+ * answered by the same `answered` either way; whoever sees the done word first answers it, the other finds it
+ * answered.
+ *
  * Files that are not plain O_DSYNC descriptors (the fault-injecting file systems of the tests, a disk
  * without durable writes), and a cipher other than AES-256-GCM (the benchmarks' stand-in, which the thread
  * does not have), are made here with the same chainBatch and committed through their AuditFile: lines,
@@ -37,6 +46,8 @@ interface Job {
   batch: BatchInput;
   /** The batch sealed and chained already (on the main thread): the thread only writes it. */
   made: BatchLines | undefined;
+  /** Its number on the thread (writer-channel.ts kJob) once posted, else 0. */
+  number: number;
   resolve(out: BatchOutput): void;
   reject(err: Error): void;
 }
@@ -143,8 +154,11 @@ export class AuditWriter {
   private readonly queue: Job[] = [];
   private current: Job | undefined;
   private closed = false;
-  /** Batches committed, how many of them on the writer thread (tests count the hops), and of those how many sealed before the hand-off. */
-  readonly stats = { commits: 0, threadCommits: 0, madeHere: 0 };
+  /**
+   * Batches committed, how many of them on the writer thread (tests count the hops), of those how many sealed
+   * before the hand-off, and how many answers `settle` took on the calling thread.
+   */
+  readonly stats = { commits: 0, threadCommits: 0, madeHere: 0, settled: 0 };
 
   /**
    * Seals and chains the batch (batch.ts), writes its lines and then its marker durably; resolves with each
@@ -162,7 +176,7 @@ export class AuditWriter {
       const made = callerIdle && this.current === undefined ? chainBatch(b, cipher) : undefined;
       if (made) this.stats.madeHere++;
       return new Promise<BatchOutput>((resolve, reject) => {
-        this.queue.push({ logFd, headFd, batch: b, made, resolve, reject });
+        this.queue.push({ logFd, headFd, batch: b, made, number: 0, resolve, reject });
         if (!this.current) this.next();
       });
     }
@@ -172,6 +186,28 @@ export class AuditWriter {
     await writeFully(head, made.marker, made.markerAt);
     if (!head.durableWrites) await head.sync();
     return { hashes: made.hashes, offsets: made.offsets, len: made.len, bodies: made.bodies };
+  }
+
+  /**
+   * Watches, on this thread and for at most `maxMs`, for the answer of the job on the writer thread, and
+   * answers it here if it comes (its commit then resolves or rejects in this turn's microtasks, as it would
+   * have after the event loop's wake-up). For a caller with nothing else to run until its record is durable
+   * (the server with one request in flight, its answer's text made): the thread keeps its core instead of
+   * sleeping, and no event-loop turn stands between the marker written and the answer. Nothing is acknowledged
+   * sooner: the done word is stored by the writer thread only after the lines and then the marker are durable
+   * (writer-worker.ts). Does nothing when no job is on the thread; after `maxMs` the job is left to the event
+   * loop's wait. Polls rather than blocks in Atomics.wait: a blocked thread gives up its core as the event
+   * loop's sleep does, and the way back was no faster (bench/RESULTS.md, http-audit's `settle`).
+   */
+  settle(maxMs: number): void {
+    const t = this.thread, job = this.current;
+    if (t === undefined || job === undefined || job.number === 0) return;
+    const until = performance.now() + maxMs;
+    while (Atomics.load(t.ctl, kDone) !== job.number) {
+      if (performance.now() >= until) return;
+    }
+    this.stats.settled++;
+    this.answered(t, job);
   }
 
   async close(): Promise<void> {
@@ -195,6 +231,7 @@ export class AuditWriter {
     const t = this.thread ?? this.start();
     if (idle) t.worker.ref();
     const n = t.post(job);
+    job.number = n;
     const done = (): void => this.answered(t, job);
     const wait = waitAsync(t.ctl, kDone, n - 1);
     if (wait.async) void wait.value.then(done);
@@ -202,7 +239,8 @@ export class AuditWriter {
   }
 
   private answered(t: WriterThread, job: Job): void {
-    if (t !== this.thread || this.current !== job) return; // the thread died meanwhile: already rejected
+    // the thread died meanwhile (already rejected), or `settle` answered the job first
+    if (t !== this.thread || this.current !== job) return;
     const made = job.made;
     if (t.ctl[kResult] !== kOk) job.reject(t.error());
     else if (made) job.resolve({ hashes: made.hashes, offsets: made.offsets, len: made.len, bodies: made.bodies });

@@ -1,0 +1,145 @@
+/**
+ * The audit writer's settle (writer.ts): a caller with nothing else to run watches, on its own thread and for a
+ * bounded time, for the batch on the writer thread to be answered, and takes the answer there, without the
+ * event loop running the answer's wake-up. Whatever the bounds and the timing, an append resolves only once
+ * its record and a marker covering it are on disk, appends resolve in seq order, and the chain verifies.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeHead } from '../src/server/audit/head.js';
+import { AuditTrail } from '../src/server/audit/trail.js';
+import { oracleVerify } from './helpers/audit-oracle.js';
+import { dataDirsRemovedAfterAll } from './helpers/data-dirs.js';
+import { call, readAuditStored, startTestServer } from './helpers/server.js';
+
+const fields = (i: number) => ({
+  requestId: `r${i}`, actorTenant: 'pd-a', user: 'u', action: 'search', params: { i, plates: Array.from({ length: i % 120 }, (_, k) => `P${k}`) },
+  purpose: 'p', case: 'c', outcome: 'ok' as const, status: 200, resultCount: i, tenantsTouched: ['pd-a'], ip: '', durationMs: 0,
+});
+
+const dataDir = dataDirsRemovedAfterAll();
+
+/** The marker on disk covers `seq` and the log holds what it says (marker read first: the log only grows). */
+function durable(d: string, seq: number): boolean {
+  const head = decodeHead(readFileSync(join(d, 'audit', 'pd-a.head')));
+  const size = statSync(join(d, 'audit', 'pd-a.jsonl')).size;
+  return head !== undefined && head.seq >= seq && size >= head.len;
+}
+
+/** Holds this thread (no event loop turn) for `us` microseconds. */
+function busy(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until);
+}
+
+/** Lets queued microtasks run, but no event-loop task (the writer's wake-up is one). */
+async function microtasks(n = 200): Promise<void> {
+  for (let i = 0; i < n; i++) await Promise.resolve();
+}
+
+describe('audit writer settle', () => {
+  it('answers the batch on the thread here, with no event-loop turn, once its marker is on disk; a bound that passes leaves it to the event loop', async () => {
+    const d = await dataDir();
+    const trail = await AuditTrail.open(d);
+    trail.settle(50); // nothing on the thread: returns at once
+    await trail.append('pd-a', fields(0)); // opens the log and the sealer: the next appends reach the thread in their call
+    for (const callerIdle of [true, false]) {
+      const seq = trail.writerStats.commits + 1;
+      let got: boolean | undefined;
+      const a = trail.appendDurable('pd-a', fields(seq), { callerIdle }).then(() => (got = durable(d, seq)));
+      trail.settle(10_000);
+      await microtasks();
+      expect(got).toBe(true); // resolved without an event-loop turn, and durable when it did
+      await a;
+    }
+    expect(trail.writerStats.settled).toBe(2);
+    expect(trail.writerStats.madeHere).toBe(1);
+    // a bound already passed: the done word is looked at once (a fast disk may have answered already); if it
+    // is not answered, nothing is taken here and the event loop answers it as before
+    let late: boolean | undefined;
+    const b = trail.appendDurable('pd-a', fields(4), { callerIdle: true }).then(() => (late = durable(d, 4)));
+    trail.settle(0);
+    await microtasks();
+    const settledAtOnce = trail.writerStats.settled === 3;
+    expect(late).toBe(settledAtOnce ? true : undefined);
+    await b;
+    expect(late).toBe(true);
+    expect(trail.writerStats.settled).toBe(settledAtOnce ? 3 : 2);
+    expect(trail.writerStats.threadCommits).toBe(trail.writerStats.commits);
+    await trail.close();
+    trail.settle(50); // closed: nothing to watch
+    expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: 4 });
+  });
+
+  it('appends and settles of random bounds at random times: each durable when it resolves, resolved in seq order, chain valid', async () => {
+    const d = await dataDir();
+    const trail = await AuditTrail.open(d);
+    const resolved: number[] = [];
+    const violations: string[] = [];
+    const pending: Array<Promise<void>> = [];
+    const n = 400;
+    await trail.append('pd-a', fields(-1)); // opens the log and the sealer: each append below reaches the thread in its call
+    resolved.push(1);
+    // a seeded generator: the same schedule of appends, bounds, spins and settles on every run
+    let seed = 4242;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < n; i++) {
+      pending.push(trail.append('pd-a', fields(i)).then((r) => {
+        resolved.push(r.seq);
+        if (!durable(d, r.seq)) violations.push(`seq ${r.seq} resolved before a marker covering it was on disk`);
+      }));
+      // settled at once with a bound shorter or longer than the two writes, after some work, or not at all
+      if (random() < 0.5) trail.settle(random() < 0.3 ? 0 : random() * 2);
+      busy(random() * 400);
+      if (random() < 0.5) trail.settle(random());
+      if (random() < 0.5) {
+        // the trail's continuation posts the next batch here; a settle right after it finds that batch on the thread
+        await microtasks();
+        if (random() < 0.5) trail.settle(random() * 3);
+      }
+      if (random() < 0.05) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(pending);
+    const stats = trail.writerStats;
+    await trail.close();
+    expect(violations).toEqual([]);
+    expect(resolved).toEqual(Array.from({ length: n + 1 }, (_, i) => i + 1));
+    expect(stats.threadCommits).toBe(stats.commits);
+    expect(stats.settled).toBeGreaterThan(20); // the schedule does take answers here
+    const records = await readAuditStored(d, 'pd-a');
+    expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: n + 1 }, (_, i) => `r${i - 1}`));
+    expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: n + 1 });
+  });
+
+  it('a server: requests one after another are answered through settle once their marker covers them; after concurrent ones, not for a second', async () => {
+    const ts = await startTestServer({ users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'aud', roles: ['auditor'] }] });
+    try {
+      const trail = ts.server.services.auditTrail;
+      const search = (i: number) => call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `S${i}`, purpose: 'p', case: 'c' } });
+      const before = trail.writerStats.settled;
+      const early: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const a = await search(i);
+        expect(a.status).toBe(200);
+        const id = String(a.headers['x-request-id']);
+        const head = decodeHead(readFileSync(join(ts.dataDir, 'audit', 'pd-a.head')))!;
+        if (!readFileSync(join(ts.dataDir, 'audit', 'pd-a.jsonl')).subarray(0, head.len).toString('utf8').includes(`"requestId":"${id}"`)) early.push(id);
+      }
+      expect(early).toEqual([]);
+      // the server had served one request at a time from its start: its lone requests watched for their records
+      expect(trail.writerStats.settled - before).toBeGreaterThan(0);
+      // requests in flight together: for the next second a lone request leaves its record to the event loop
+      const together = await Promise.all(Array.from({ length: 8 }, (_, i) => search(100 + i)));
+      for (const a of together) expect(a.status).toBe(200);
+      const after = trail.writerStats.settled;
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) expect((await search(200 + i)).status).toBe(200);
+      if (performance.now() - t0 < 900) expect(trail.writerStats.settled).toBe(after);
+      const v = await call(ts.url, 'GET', '/v1/audit/verify', { token: ts.token('pd-a', 'aud') });
+      expect(v.json.ok).toBe(true);
+    } finally {
+      await ts.close();
+    }
+  });
+});
