@@ -68,7 +68,7 @@ type Form = 'runs' | 2 | 1;
 
 /**
  * Every shard of `tenant` has the labels form `form`, and every row's region, make and color (the shard's accessors
- * and a task's labelReader, from the layout) equal its stored read's. Returns, for runs, the runs of more than 64
+ * a task's labelReader, from the layout, and the triple read once, LoadedShard.labels) equal its stored read's. Returns, for runs, the runs of more than 64
  * table entries and those of at most 64, and the least shared count.
  */
 function expectLabels(f: EngineFixture, tenant: string, form: Form, shards?: number): { wide: number; narrow: number; shared: number } {
@@ -83,13 +83,18 @@ function expectLabels(f: EngineFixture, tenant: string, form: Form, shards?: num
     if (form !== 1) expect(l.labelCount!, s.file).toBeGreaterThan(256);
     const buf = s.view.bytes.buffer;
     const task = { region: labelReader(buf, l, 'region'), make: labelReader(buf, l, 'make'), color: labelReader(buf, l, 'color') };
+    // the labels lane read once for the three codes (a hit's fields written from the lanes: LoadedShard.labels)
+    const once = s.labels()!;
+    expect(once, s.file).toBeDefined();
     const { makes, colors } = s.attributes();
     let bad = 0;
     for (let i = 0; i < s.rows; i++) {
       const read = byId.get(readIdOf(s.meta.ordinal, s.seqAt(i)))!;
       const g = s.regionAt(i), m = s.makeAt(i), c = s.colorAt(i);
+      const t = once.triple(i);
       if ((s.regions[g] || undefined) !== read.region || (makes[m] || undefined) !== read.make || (colors[c] || undefined) !== read.color) bad++;
       else if (task.region(i) !== g || task.make(i) !== m || task.color(i) !== c) bad++;
+      else if (once.region[t] !== g || once.make[t] !== m || once.color[t] !== c) bad++;
     }
     expect(bad, s.file).toBe(0);
     if (form === 'runs') {

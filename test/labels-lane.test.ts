@@ -63,7 +63,7 @@ function withLabels(reads: Read[], seed: number, regions: number, makes: number,
 
 /**
  * Every shard of `tenant` has the labels form `form` (a u8 or u16 labels lane, or its three lanes), and every row's
- * region, make and color read through the accessors equal its stored read's.
+ * region, make and color read through the accessors (and the triple read once, LoadedShard.labels) equal its stored read's.
  */
 function expectLabels(f: EngineFixture, tenant: string, form: 1 | 2 | 'three', shards?: number): void {
   const list = shardsOf(f.engine, tenant);
@@ -79,11 +79,18 @@ function expectLabels(f: EngineFixture, tenant: string, form: 1 | 2 | 'three', s
       expect(s.layout.labelCount!, s.file).toBeLessThanOrEqual(form === 1 ? 256 : kLimit);
       if (form === 2) expect(s.layout.labelCount!, s.file).toBeGreaterThan(256);
     }
+    // the labels lane read once for the three codes (LoadedShard.labels): none for three lanes
+    const once = s.labels();
+    expect(once === undefined, s.file).toBe(form === 'three');
     const { makes, colors } = s.attributes();
     let bad = 0;
     for (let i = 0; i < s.rows; i++) {
       const read = byId.get(readIdOf(s.meta.ordinal, s.seqAt(i)))!;
       if ((s.regions[s.regionAt(i)] || undefined) !== read.region || (makes[s.makeAt(i)] || undefined) !== read.make || (colors[s.colorAt(i)] || undefined) !== read.color) bad++;
+      else if (once) {
+        const t = once.triple(i);
+        if (once.region[t] !== s.regionAt(i) || once.make[t] !== s.makeAt(i) || once.color[t] !== s.colorAt(i)) bad++;
+      }
     }
     expect(bad, s.file).toBe(0);
   }

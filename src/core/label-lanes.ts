@@ -93,6 +93,31 @@ export function labelReader(buffer: ArrayBufferLike, seg: LabelLanes, field: Lab
 }
 
 /**
+ * Row i's region, make and color codes at once, in a packed segment: `triple(i)` (the labels lane read once)
+ * indexes its triple table's `region`, `make` and `color`. labelReader reads the labels lane once a field, each
+ * with views of its own: three times a hit, when a hit's fields are read from the lanes (src/query/kept-page.ts
+ * writeShardRow).
+ */
+export interface LabelsAt {
+  triple: (i: number) => number;
+  region: Uint8Array | Uint16Array;
+  make: Uint8Array | Uint16Array;
+  color: Uint8Array | Uint16Array;
+}
+
+/** The packed segment's labels lane and triple table (undefined when the segment keeps three lanes: labelReader). */
+export function labelsReader(buffer: ArrayBufferLike, seg: LabelLanes): LabelsAt | undefined {
+  if (!seg.labels) return undefined;
+  const t = labelTriples(buffer, seg)!;
+  if (seg.labelRuns) {
+    const triple = runLaneReader(buffer, { entries: seg.labels, runs: seg.labelRuns, table: seg.labelTable!, tableEntries: seg.labelEntries!, shared: seg.labelShared ?? 0 }, seg.rows);
+    return { triple, region: t.region, make: t.make, color: t.color };
+  }
+  const lane = codeLane(buffer, seg.labels, seg.labelsWidth, seg.rows);
+  return { triple: (i) => lane[i]!, region: t.region, make: t.make, color: t.color };
+}
+
+/**
  * The byte mask over triples of a filter given as per-field masks over each field's dictionary (null: the field
  * is not filtered): triple t passes when each filtered field's mask passes its code. Returns the mask and
  * whether any triple passes.

@@ -90,8 +90,19 @@ export class KeptPage implements PendingHits {
  * its characters in `sink.plateChars`).
  */
 export function writeShardRow(sink: HitSink, src: Source & { kind: 'shard' }, row: number, ts: number, seq: number, plate: string | number, distance: number): void {
-  const s = src.shard, x = s.extraLanes();
-  const region = s.regionAt(row), make = s.makeAt(row), color = s.colorAt(row);
+  const s = src.shard, x = s.extraLanes(), labels = s.labels();
+  let region: number, make: number, color: number;
+  if (labels) {
+    // the row's triple read once for its three codes
+    const t = labels.triple(row);
+    region = labels.region[t]!;
+    make = labels.make[t]!;
+    color = labels.color[t]!;
+  } else {
+    region = s.regionAt(row);
+    make = s.makeAt(row);
+    color = s.colorAt(row);
+  }
   sink.read(src.tenant, src.ordinal, seq, plate, ts, s.latE7(row), s.lonE7(row), s.cameras[s.camera(row)]!,
     region !== 0 ? s.regions[region]! : undefined, x.conf(row) ?? Number.NaN,
     make !== 0 ? x.makes[make]! : undefined, color !== 0 ? x.colors[color]! : undefined, distance);

@@ -47,18 +47,61 @@ export function plateRunOf(shard: LoadedShard, d: number): [number, number] {
   return postingsRun(shard.postings, shard.rows, shard.plate, shard.layout.dictCount, d);
 }
 
+/** plateRunOf's run into out[0] (start) and out[1] (end): no array a shard. */
+function plateRunInto(shard: LoadedShard, d: number, out: Uint32Array): void {
+  if (shard.hasPlateRuns) return shard.plateRuns().runInto(d, shard.postings, shard.plate, out, 0);
+  const [start, end] = postingsRun(shard.postings, shard.rows, shard.plate, shard.layout.dictCount, d);
+  out[0] = start;
+  out[1] = end;
+}
+
 /** Searches answered here (tests: the path ran). */
 export const platePages = { count: 0 };
 
 /** One source's rows of the plate: a shard's postings run [start, end), or live rows. */
 interface PlateRun {
-  src: Source;
-  p: PreparedFilter;
+  src: Source | null;
+  p: PreparedFilter | null;
   masks: ShardMasks | null;
   start: number;
   end: number;
   live: number[] | null;
   liveTest: ((g: number, t: number) => boolean) | null;
+}
+
+/**
+ * The runs of the search under way, kept from search to search (a search is synchronous here): an all-time
+ * plate has ~30 of them, and their objects were a tenth of the engine's young bytes a search. `runCount` of them
+ * are this search's; their references are dropped when it ends (`releaseRuns`), so no shard is kept reachable.
+ */
+const runPool: PlateRun[] = [];
+let runCount = 0;
+const runBounds = new Uint32Array(2);
+
+function takeRun(src: Source, p: PreparedFilter, masks: ShardMasks | null, start: number, end: number,
+  live: number[] | null, liveTest: ((g: number, t: number) => boolean) | null): void {
+  let run = runPool[runCount];
+  if (!run) runPool.push((run = { src: null, p: null, masks: null, start: 0, end: 0, live: null, liveTest: null }));
+  run.src = src;
+  run.p = p;
+  run.masks = masks;
+  run.start = start;
+  run.end = end;
+  run.live = live;
+  run.liveTest = liveTest;
+  runCount++;
+}
+
+function releaseRuns(): void {
+  for (let r = 0; r < runCount; r++) {
+    const run = runPool[r]!;
+    run.src = null;
+    run.p = null;
+    run.masks = null;
+    run.live = null;
+    run.liveTest = null;
+  }
+  runCount = 0;
 }
 
 /**
@@ -71,8 +114,20 @@ export function plateAsOnePage(
   after: CandidateKey | undefined, budget: QueryBudget | undefined, sink?: HitSink,
 ): SearchResult | undefined {
   if (limit <= 0 || limit > kMaxOrderRows) return undefined;
+  releaseRuns(); // none are left (every search releases its own), but a pool is never trusted blindly
+  try {
+    return onePage(sources, plate, limit, preparedFor, after, budget, sink);
+  } finally {
+    releaseRuns();
+  }
+}
+
+function onePage(
+  sources: readonly Source[], plate: string, limit: number, preparedFor: (minTs: number) => PreparedFilter,
+  after: CandidateKey | undefined, budget: QueryBudget | undefined, sink?: HitSink,
+): SearchResult | undefined {
   // 1. the plate's run in every source, as scanShard / scanLive find them; too many rows: not one page
-  const runs: PlateRun[] = [];
+  const runs = runPool;
   let rows = 0;
   for (const src of sources) {
     budget?.tick();
@@ -84,7 +139,7 @@ export function plateAsOnePage(
       if (code < 0) continue;
       const live = src.view.rowsOfPlate(code);
       rows += live.length;
-      runs.push({ src, p, masks: null, start: 0, end: live.length, live, liveTest: test });
+      takeRun(src, p, null, 0, live.length, live, test);
     } else {
       const shard = src.shard;
       if (shard.rows === 0 || shard.meta.maxTs < p.lo || shard.meta.minTs >= p.hi) continue;
@@ -92,9 +147,10 @@ export function plateAsOnePage(
       if (masks.none) continue;
       const d = shard.findPlate(plate);
       if (d < 0) continue;
-      const [start, end] = plateRunOf(shard, d);
+      plateRunInto(shard, d, runBounds);
+      const start = runBounds[0]!, end = runBounds[1]!;
       rows += end - start;
-      runs.push({ src, p, masks, start, end, live: null, liveTest: null });
+      takeRun(src, p, masks, start, end, null, null);
     }
     if (rows > limit) return undefined;
   }
@@ -103,9 +159,9 @@ export function plateAsOnePage(
   // 2. the rows that pass the filter, as lanes; those after the page boundary (`after`) are kept
   const { ts, seq, row, runOf } = lanesFor(rows);
   let total = 0, kept = 0;
-  for (let r = 0; r < runs.length; r++) {
+  for (let r = 0; r < runCount; r++) {
     const run = runs[r]!;
-    const ordinal = run.src.ordinal;
+    const ordinal = run.src!.ordinal;
     for (let j = run.start; j < run.end; j++) {
       budget?.tick();
       let i: number, t: number, s: number;
@@ -119,7 +175,7 @@ export function plateAsOnePage(
         const shard: LoadedShard = (run.src as Source & { kind: 'shard' }).shard;
         i = shard.postings(j);
         t = shard.tsAt(i);
-        if (!rowPasses(shard, i, run.p, t, run.masks!)) continue;
+        if (!rowPasses(shard, i, run.p!, t, run.masks!)) continue;
         s = shard.seqAt(i);
       }
       total++;
@@ -139,12 +195,12 @@ export function plateAsOnePage(
     return { hits: [], total, truncated: false, written: true };
   }
   const hits = new Array<Hit>(kept);
-  const byRun = new Array<ShardHits | undefined>(runs.length);
+  const byRun = new Array<ShardHits | undefined>(runCount);
   for (let j = 0; j < kept; j++) {
     budget?.tick();
     const k = order[j]!;
     const run = runs[runOf[k]!]!;
-    const src = run.src;
+    const src = run.src!;
     if (src.kind === 'live') {
       hits[j] = liveHit(src.view, src.tenant, src.ordinal, row[k]!, 0);
       continue;
@@ -167,7 +223,7 @@ function writePage(
   for (let j = 0; j < n; j++) {
     budget?.tick();
     const k = order[j]!;
-    const src = runs[runOf[k]!]!.src;
+    const src = runs[runOf[k]!]!.src!;
     const i = row[k]!;
     if (src.kind === 'live') {
       sink.hit(liveHit(src.view, src.tenant, src.ordinal, i, 0));
@@ -199,6 +255,6 @@ function sortsAfter(t: number, ordinal: number, seq: number, a: CandidateKey): b
 
 /** The gathered rows 0..n-1 in answer order (ts descending, then (tenant ordinal, seq) ascending; src/query/answer-order.ts). */
 function pageOrder(ts: Float64Array, seq: Float64Array, runOf: Uint32Array, runs: readonly PlateRun[], n: number): Uint32Array {
-  const ordinalOf = (k: number) => runs[runOf[k]!]!.src.ordinal;
+  const ordinalOf = (k: number) => runs[runOf[k]!]!.src!.ordinal;
   return answerOrder(n, undefined, ts, (a, b) => ordinalOf(a) - ordinalOf(b) || seq[a]! - seq[b]!);
 }

@@ -27,6 +27,10 @@ export interface HotlistAnswer {
   tookMs: number;
 }
 
+// HitSink.plateChars of every SearchAnswerWriter: a plate's characters live there only from the caller's copy to
+// the `read` it passes them to (both synchronous on this thread), so one array serves them all (not one an answer)
+const kPlateChars = new Uint8Array(kMaxPlateLength);
+
 // ~230 bytes a hit in the bench's answers: one buffer, rarely grown
 const kBytesPerHit = 240;
 
@@ -60,7 +64,8 @@ export function searchAnswerBytes(a: SearchAnswer): Buffer {
  * integers (test/hit-sink-json.test.ts). Its buffer is taken at `begin` (or `end`), sized for the hits.
  */
 export class SearchAnswerWriter implements HitSink {
-  readonly plateChars = new Uint8Array(kMaxPlateLength);
+  // one for every writer: a caller fills it just before the `read` that copies it (src/model/hit-sink.ts)
+  readonly plateChars = kPlateChars;
   private w: JsonBytes | undefined;
   private n = 0;
 

@@ -67,7 +67,7 @@
 import { kBlockRows, kCoordScale, kPlateSlotBytes, kZoneBytes, laneWidthFor, plateCodeReader, rowsReader, type CodeAt, type LaneWidth, type PlateWidth, type PostingsWidth, type RowAt } from '../core/segment.js';
 import { CorruptFile, UnsupportedFormat } from '../errors.js';
 import { seqBlocksReader } from '../core/segment.js';
-import { labelReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes } from '../core/label-lanes.js';
+import { labelReader, labelsReader, labelTriplesBytes, type LabelAt, type LabelField, type LabelLanes, type LabelsAt } from '../core/label-lanes.js';
 import { baseRuns, kBaseBytes, kBaseLat, kBaseLon, kBaseTs, u24Reader } from '../core/base-lanes.js';
 import { cameraReader, type CameraLanes } from '../core/camera-lane.js';
 import { freshLanes, type LaneSource } from './lane-pool.js';
@@ -882,6 +882,11 @@ export class ShardView {
    */
   labelReader(field: LabelField): LabelAt {
     return labelReader(this.bytes.buffer, this.labelLanes(), field);
+  }
+
+  /** The labels lane and its triple table, read once for the three fields (undefined: three lanes; labelReader). */
+  labelsReader(): LabelsAt | undefined {
+    return labelsReader(this.bytes.buffer, this.labelLanes());
   }
 
   /** The region / make / color lanes' or the labels lane's part of a segment layout (arena offsets, widths). */

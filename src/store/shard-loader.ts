@@ -20,7 +20,7 @@ import type { ShardEntry } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { kShardBuildVersion, kShardVersion, shardBytesVersion, ShardView, type ShardMeta } from './shard-format.js';
 import type { ShardOpenPool } from './shard-open-pool.js';
-import type { LabelAt } from '../core/label-lanes.js';
+import type { LabelAt, LabelsAt } from '../core/label-lanes.js';
 import { labelLanesPacked } from './shard-labels.js';
 import { reencodeLanes, type ReencodeAnswer } from './shard-reencode.js';
 import { findPlateSlot, slotString } from './plate-key.js';
@@ -140,6 +140,18 @@ export class LoadedShard {
 
   colorAt(i: number): number {
     return this.colorOf(i);
+  }
+
+  // made on first use (a shard whose rows are written as hits): null when the shard keeps three lanes
+  private labels_: LabelsAt | null | undefined;
+
+  /**
+   * The labels lane and its triple table, so that a row's region, make and color codes cost one read of the lane
+   * (`regionAt`, `makeAt` and `colorAt` read it once each); undefined when the shard keeps three lanes.
+   */
+  labels(): LabelsAt | undefined {
+    if (this.labels_ === undefined) this.labels_ = this.view.labelsReader() ?? null;
+    return this.labels_ ?? undefined;
   }
 
   private pins = 0;
