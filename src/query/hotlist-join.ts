@@ -407,7 +407,6 @@ class RunMerge {
     return this.pos[r]!;
   }
 
-
   /** Moves the root run to its next row (or drops it) and restores the heap. */
   advance(): void {
     const r = this.heap[0]!;
