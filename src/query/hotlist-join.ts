@@ -657,16 +657,18 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
   }
   // shard results become hits as they come back, while other tasks still run (EarlyHits)
   const early = new EarlyHits(availableParallelism() > (options.workers ?? 1));
+  // read once, on first use: below while the first tasks run, or by a result handed over sooner
   let patterns: EntryPatterns | undefined;
+  const entryPatternsOnce = (): EntryPatterns => (patterns ??= entryPatterns(query.entries));
   const buildEarly = (i: number, r: HotlistTaskResult) => {
-    if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, patterns!, budget);
+    if (!isLiveHotlistTask(tasks[i]!)) early.build(owners[i] as ShardSource, r, query, entryPatternsOnce(), budget);
   };
   const running = options.runTasks && tasks.length > 0
     ? options.runTasks(tasks, signal, options.earlyHits === false || options.sink ? undefined : buildEarly)
     : undefined;
   // read while the first tasks run: the pool has sent their batches, and no result is handed over before this
   // thread's event loop turns (the await below)
-  patterns = entryPatterns(query.entries);
+  entryPatternsOnce();
   const results: Array<HotlistTaskResult | undefined> = running ? await running : [];
   tasks.forEach((task, i) => {
     budget?.check();
@@ -694,5 +696,5 @@ export async function executeHotlistJoin(sources: readonly Source[], query: Hotl
     collectHotlist(sources, new HotlistPlan(query.entries, budget, (e) => !indexedEntry(e)), query, budget, tops);
   }
   budget?.check();
-  return answer(query, patterns, rows, tops, budget, options.sink);
+  return answer(query, entryPatternsOnce(), rows, tops, budget, options.sink);
 }
