@@ -6,9 +6,11 @@
  * kept writer thread woken through Atomics, the main thread polling for the done word: how
  * src/server/audit/writer.ts commits a lone request's record), and send the answer's bytes — and nothing
  * else: no engine (a busy wait of `--engine` ms stands for it, reported as `tookMs`), no seal, no text (the
- * answer is made once and sent again each time), no routing, no tenancy.
+ * answer is made once and sent again each time; `--text` makes a stand-in of it while the record is written, as
+ * platesearch does, to see what that costs the writes), no routing, no tenancy.
  *
- *   node dist/bench/answer-floor.js [--seconds 3] [--engine 2.5] [--record 2080] [--answer 232000] [--rounds 3]
+ *   node dist/bench/answer-floor.js [--seconds 3] [--engine 2.5] [--record 2080] [--answer 232000] [--rounds 3] [--text]
+ *     [--writes sequential|line|parallel]
  *
  * For each round, four servers' variants, one closed-loop client on a keep-alive connection (the raw
  * client of bench:http): the answer of `--answer` bytes or of 600, with the durable record or without.
@@ -38,6 +40,8 @@ const { values: o } = parseArgs({
     record: { type: 'string', default: '2080' },
     answer: { type: 'string', default: '232000' },
     rounds: { type: 'string', default: '3' },
+    text: { type: 'boolean', default: false },
+    writes: { type: 'string', default: 'sequential' },
   },
 });
 
@@ -52,21 +56,44 @@ let seen = 0, at = 0;
 for (;;) {
   Atomics.wait(ctl, 0, seen);
   seen = Atomics.load(ctl, 0);
-  writeSync(workerData.log, line, 0, line.length, at);
-  at += line.length;
-  writeSync(workerData.head, marker, 0, 64, 0);
+  if (workerData.line) {
+    writeSync(workerData.log, line, 0, line.length, at);
+    at += line.length;
+  }
+  if (workerData.marker) writeSync(workerData.head, marker, 0, 64, 0);
   Atomics.store(ctl, 1, seen);
   Atomics.notify(ctl, 1);
 }`;
 
+/**
+ * How the record is made durable (`--writes`): `sequential` is platesearch's contract (the line, then the marker
+ * covering it, on one thread); the others are what weaker contracts would cost, for comparison only: `line` the line
+ * alone (the marker left for after the answer), `parallel` the line and the marker on two threads at once (a marker
+ * that may reach the disk before its line).
+ */
+type Writes = 'sequential' | 'line' | 'parallel';
+
+// --text: the answer's text made while the record is written, as platesearch does: each byte stored one at a time
+// into a fresh buffer (~2.5 ns a byte, the cost of src/server/json-bytes.ts's text of a hot-list answer), thrown away
+let textSink = 0;
+function writeText(n: number): void {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = 0x30 + ((i * 7) & 15);
+  textSink ^= b[n >> 1]!;
+}
+
 /** The server: answers POST /?durable=0|1&answer=N after the busy wait, the record durable first when asked. */
-async function serve(dir: string, engineMs: number, record: number): Promise<void> {
+async function serve(dir: string, engineMs: number, record: number, writes: Writes): Promise<void> {
   const flags = constants.O_CREAT | constants.O_WRONLY | constants.O_DSYNC;
   const log = openSync(join(dir, 'log.jsonl'), flags);
   const head = openSync(join(dir, 'head'), flags);
-  const ctl = new Int32Array(new SharedArrayBuffer(8));
-  const writer = new Worker(kWriter, { eval: true, workerData: { ctl: ctl.buffer, log, head, record } });
-  writer.unref();
+  const writer = (line: boolean, marker: boolean): Int32Array => {
+    const ctl = new Int32Array(new SharedArrayBuffer(8));
+    new Worker(kWriter, { eval: true, workerData: { ctl: ctl.buffer, log, head, record, line, marker } }).unref();
+    return ctl;
+  };
+  const ctls = writes === 'parallel' ? [writer(true, false), writer(false, true)] : [writer(true, writes === 'sequential')];
+  const done = (n: number): boolean => ctls.every((c) => Atomics.load(c, 1) === n);
   const answers = new Map<number, Buffer>();
   const answerOf = (n: number, tookMs: number): Buffer => {
     let a = answers.get(n);
@@ -93,15 +120,20 @@ async function serve(dir: string, engineMs: number, record: number): Promise<voi
       };
       if (url.searchParams.get('durable') !== '1') return send();
       const n = ++jobs;
-      Atomics.store(ctl, 0, n);
-      Atomics.notify(ctl, 0, 1);
-      // the lone request's watch (writer.ts settle): poll up to 2 ms, then the event loop's wait
+      for (const c of ctls) {
+        Atomics.store(c, 0, n);
+        Atomics.notify(c, 0, 1);
+      }
+      if (o.text) writeText(Number(url.searchParams.get('answer')));
+      // the lone request's watch (writer.ts settle): poll up to 2 ms, then a timer's
       const until = performance.now() + 2;
-      while (Atomics.load(ctl, 1) !== n && performance.now() < until);
-      if (Atomics.load(ctl, 1) === n) return send();
-      const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync(ctl, 1, n - 1);
-      if (w.async) void (w.value as Promise<string>).then(send);
-      else send();
+      while (!done(n) && performance.now() < until);
+      if (done(n)) return send();
+      const later = (): void => {
+        if (done(n)) send();
+        else setTimeout(later, 0);
+      };
+      later();
     });
   });
   server.listen(0, '127.0.0.1', () => {
@@ -117,9 +149,11 @@ async function serve(dir: string, engineMs: number, record: number): Promise<voi
 
 async function main(): Promise<void> {
   const engineMs = Number(o.engine), record = Number(o.record), answer = Number(o.answer);
-  if (o.serve !== undefined) return serve(o.serve, engineMs, record);
+  const writes = o.writes as Writes;
+  if (!['sequential', 'line', 'parallel'].includes(writes)) throw new Error(`--writes: sequential, line or parallel, not ${writes}`);
+  if (o.serve !== undefined) return serve(o.serve, engineMs, record, writes);
   const dir = mkdtempSync(join(tmpdir(), 'answer-floor-'));
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', dir, '--engine', String(engineMs), '--record', String(record)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', dir, '--engine', String(engineMs), '--record', String(record), '--writes', writes, ...(o.text ? ['--text'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   const conn = new RawConnection('127.0.0.1', port);
   // the body of bench:http's hot list of 100: 100 seven-character plates, purpose and case
@@ -129,7 +163,7 @@ async function main(): Promise<void> {
   });
   const head = (path: string): string => `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nconnection: keep-alive\r\nauthorization: Bearer x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`;
   const variants = [[answer, 1], [answer, 0], [600, 1], [600, 0]] as const;
-  console.log(`answer floor: engine ${engineMs} ms busy wait, record line ${record} B, one client, ${o.seconds} s a variant; overhead p50 / p90 ms (latency p50)`);
+  console.log(`answer floor: engine ${engineMs} ms busy wait, record line ${record} B, writes ${writes}${o.text ? ', the text made during the record' : ''}, one client, ${o.seconds} s a variant; overhead p50 / p90 ms (latency p50)`);
   for (let r = 1; r <= Number(o.rounds); r++) {
     const row: string[] = [];
     for (const [bytes, durable] of variants) {
