@@ -49,7 +49,7 @@ const kSettleMs = 2;
 
 /**
  * How long the server must have served its requests one at a time (none arriving while another was in
- * flight) before a lone request watches for its record: with 8 clients a request is often alone for a moment
+ * flight) before a lone request wakes the writer thread ahead of its record and watches for its answer: with 8 clients a request is often alone for a moment
  * while the next ones are still on the wire, and watching then held them off (exact plate × 8: main thread
  * 0.40–0.43 ms a request against 0.20–0.29, bench/RESULTS.md "Issue 12: the one-client record path").
  */
@@ -315,6 +315,11 @@ export class Pipeline {
     // fails the text is dropped for the 503.
     let text: string | Uint8Array | undefined;
     if (audited) {
+      // alone in a server that has been serving one request at a time: the writer thread is woken now to watch
+      // for the record's batch, and this thread watches for its answer once the text is made (trail.ts prime,
+      // settle)
+      const alone = this.active === 1 && performance.now() - this.lastOverlap > kSerialMs;
+      if (alone) services.auditTrail.prime();
       const recorded = this.audit(ex, response);
       const made = response;
       try {
@@ -322,9 +327,7 @@ export class Pipeline {
       } catch {
         // not JSON after all: send() meets the same error after the record, as it would have
       }
-      // alone in a server that has been serving one request at a time: watch for the record here rather than
-      // sleep (trail.ts settle)
-      if (this.active === 1 && performance.now() - this.lastOverlap > kSerialMs) services.auditTrail.settle(kSettleMs);
+      if (alone) services.auditTrail.settle(kSettleMs);
       response = await recorded;
       if (response !== made) {
         if (text !== undefined && typeof text !== 'string') giveBack(text);

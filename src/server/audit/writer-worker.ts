@@ -7,7 +7,8 @@
  * lines it covers are on disk, and the answer goes back only after both are. A failed step stops the batch
  * there (nothing written after a failed seal, no marker after lines that may not be durable) and is
  * answered with its code; the trail then rejects the batch and recovers (trail.ts). Jobs arrive through
- * shared memory (writer-channel.ts): the thread sleeps in Atomics.wait, never in its event loop. A batch the
+ * shared memory (writer-channel.ts): the thread sleeps in Atomics.wait, never in its event loop (woken without a
+ * job, by writer.ts `prime`, it watches for one for kPrimedWatchMs before it sleeps again). A batch the
  * main thread made already (sealed there when it had nothing else to do: writer.ts) comes as its lines and
  * marker slot, and only the two writes run here, in the same order with the same failure steps. It seals
  * with AES-256-GCM only (writer.ts keeps other ciphers on the main thread) and keeps no data key after a
@@ -19,7 +20,7 @@ import { aesGcm } from '../../crypto/cipher.js';
 import { type BatchLines, chainBatch } from './batch.js';
 import {
   kCount, kDone, kErrorLen, kHeadFailed, kHeadFd, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd, kMade, kMarkerAt,
-  kMarkerLen, kNewData, kNewline, kOk, kOutByte, kPosByte, kResult, kSealFailed, type WriterThreadData,
+  kMarkerLen, kNewData, kNewline, kOk, kOutByte, kPosByte, kPrimedTakes, kPrimedWatchMs, kResult, kSealFailed, type WriterThreadData,
 } from './writer-channel.js';
 
 /** Writes all of `buf` at `position`, looping over short writes; a write of 0 bytes is an error (as fs.ts writeFully). */
@@ -60,8 +61,15 @@ function sealJob(): BatchLines {
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, kJob, seen);
-  const job = Atomics.load(ctl, kJob);
-  if (job === seen) continue;
+  let job = Atomics.load(ctl, kJob);
+  if (job === seen) {
+    // woken without a job: one is being made (writer.ts prime). Watch for it rather than sleep again, so its
+    // post finds this thread running; if none comes in time, sleep
+    const until = performance.now() + kPrimedWatchMs;
+    while ((job = Atomics.load(ctl, kJob)) === seen && performance.now() < until);
+    if (job === seen) continue;
+    ctl[kPrimedTakes]!++;
+  }
   seen = job;
   if (ctl[kNewData] === 1) {
     data = Buffer.from(receiveMessageOnPort(shared.port)!.message as SharedArrayBuffer);
