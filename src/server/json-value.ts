@@ -6,7 +6,7 @@
  * A 100-plate hot-list body (~1 KB) took 35–42 µs of the server's main thread in JSON.parse against ~9 µs in a
  * loop of a fresh process; in a process holding 2M short strings the same parse takes ~55–75 µs, and 3.5–4 µs
  * when the plates are 12 characters long (bench/RESULTS.md "Issue 12: the request's path to the engine"). Here a
- * string value is a slice of the text: a fresh string, never looked up.
+ * short string value is a slice of the text: a fresh string, never looked up.
  *
  * Only plain JSON is read here: any text this reader does not take — a syntax error, an escape in a string, a
  * control character, a `__proto__` key, deep nesting — is handed to JSON.parse whole, so its value, and for a
@@ -19,6 +19,10 @@ const kLeave: unique symbol = Symbol('leave to JSON.parse');
 
 // deeper than this is left to JSON.parse (so the reader's recursion never meets the stack's limit)
 const kMaxDepth = 64;
+
+// the longest string JSON.parse internalizes (V8 11, Node 20), and shorter than V8's shortest sliced string (13):
+// up to this length a slice of the text is a copy
+const kMaxSliced = 10;
 
 class Reader {
   at = 0;
@@ -58,7 +62,12 @@ class Reader {
     return true;
   }
 
-  /** A string without escapes or control characters (the reader is at its opening quote). */
+  /**
+   * A string without escapes or control characters (the reader is at its opening quote). One of at most
+   * kMaxSliced characters is a slice of the text (V8 copies a slice that short); a longer one is JSON.parse's
+   * own value of the literal (which JSON.parse does not internalize either): a long slice would be a view of the
+   * whole body, kept alive as long as the string (a stored hot list's name would hold its 64 MB body).
+   */
   private string(): string | typeof kLeave {
     const t = this.text;
     const start = this.at + 1;
@@ -66,7 +75,7 @@ class Reader {
       const c = t.charCodeAt(i);
       if (c === 0x22) {
         this.at = i + 1;
-        return t.slice(start, i);
+        return i - start <= kMaxSliced ? t.slice(start, i) : (JSON.parse(t.slice(start - 1, i + 1)) as string);
       }
       if (c === 0x5c || c < 0x20) return kLeave;
     }
