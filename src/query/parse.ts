@@ -201,6 +201,10 @@ export function parsePlateMatch(raw: unknown, opts: MatchOptions, field: string,
   const wild = hasWildcard(pattern);
   const mode: MatchMode = opts.match ?? (wild ? 'wildcard' : 'exact');
   if (wild && mode !== 'wildcard') badPattern(field, index, ': "?" and "*" need match "wildcard"');
+  return plateMatch(pattern, mode, opts);
+}
+
+function plateMatch(pattern: string, mode: MatchMode, opts: MatchOptions): PlateMatch {
   return {
     pattern,
     mode,
@@ -208,6 +212,35 @@ export function parsePlateMatch(raw: unknown, opts: MatchOptions, field: string,
     ocr: opts.ocr,
     transpositions: mode === 'fuzzy' && opts.transpositions,
   };
+}
+
+/**
+ * A hot-list entry as clients send it, read in one pass: already normal (A–Z, 0–9, `?`, `*`) and no longer
+ * than a plate, so that normalising, the length rule and the wildcard test of parsePlateMatch all come out
+ * as this pass says. 1 when it has a wildcard, 0 when not, -1 for any other entry (parsePlateMatch parses it,
+ * and names it in its error). A 100-entry list is on the main thread of every hot-list search.
+ */
+function normalEntryWildcard(raw: unknown): number {
+  if (typeof raw !== 'string') return -1;
+  const n = raw.length;
+  if (n === 0 || n > kMaxPlateLength) return -1;
+  let wild = 0;
+  for (let i = 0; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) continue;
+    if (c === 63 || c === 42) wild = 1;
+    else return -1;
+  }
+  return wild;
+}
+
+/** parsePlateMatch(raw, opts, 'plates', index), with a normal entry's pass in place of its steps. */
+function parseHotlistEntry(raw: unknown, opts: MatchOptions, index: number): PlateMatch {
+  const wild = normalEntryWildcard(raw);
+  if (wild < 0) return parsePlateMatch(raw, opts, 'plates', index);
+  const mode: MatchMode = opts.match ?? (wild === 1 ? 'wildcard' : 'exact');
+  if (wild === 1 && mode !== 'wildcard') return parsePlateMatch(raw, opts, 'plates', index); // its 400
+  return plateMatch(raw as string, mode, opts);
 }
 
 function parseLimit(v: unknown, field: string, dflt: number): number {
@@ -246,10 +279,11 @@ export function parseHotlistSearchRequest(input: unknown): { query: HotlistQuery
   const seen = new Set<string>();
   const entries: PlateMatch[] = [];
   for (let i = 0; i < plates.length; i++) {
-    const entry = parsePlateMatch(plates[i], opts, 'plates', i);
-    if (seen.has(entry.pattern)) continue;
+    const entry = parseHotlistEntry(plates[i], opts, i);
+    // one lookup: an entry seen before leaves the set's size as it was
+    const before = seen.size;
     seen.add(entry.pattern);
-    entries.push(entry);
+    if (seen.size !== before) entries.push(entry);
   }
   if (body.limit !== undefined) parseLimit(body.limit, 'limit', kDefaultLimit); // accepted for symmetry; per-entry cut is limitPerPlate
   const query: HotlistQuery = {

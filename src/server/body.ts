@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BadJson, BodyTooLarge, UnsupportedMediaType } from '../errors.js';
 import { unpackValue } from '../model/msgpack-value.js';
+import { parseJsonValue } from './json-value.js';
 import type { BatchItem, BodyKind } from './route.js';
 
 export type MediaFormat = 'json' | 'ndjson' | 'msgpack';
@@ -83,7 +84,16 @@ export interface RawBody {
   undrained: boolean;
 }
 
-/** Reads the whole body, up to `limit` bytes. Over the limit, drains (up to a cap) and reports it. */
+/**
+ * Reads the whole body, up to `limit` bytes. Over the limit, drains (up to a cap) and reports it.
+ *
+ * A body whose `Content-Length` bytes have all come is answered at once, not at the stream's 'end': node:http's
+ * parser hands over no byte past that length (the next bytes are the next request's), so the 'end' adds
+ * nothing, and it comes only after the parser's next callback and another tick of the stream (a search's body
+ * is in the packet of its head: its one 'data' is emitted in the ticks that run right after the parser pushes
+ * it, its 'end' later; ~10–20 µs of the main thread at one client, bench/RESULTS.md "Issue 12: the request's
+ * path to the engine"). The stream stays flowing with no listener, so its 'end' still comes and is dropped.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > kDrainCap) {
@@ -94,6 +104,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> 
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = Number.isFinite(declared) && declared > limit;
+    // the body is whole at this many bytes (Content-Length); -1 when it is not stated or over the limit
+    const whole = !tooLarge && Number.isInteger(declared) && declared > 0 ? declared : -1;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (!tooLarge && size > limit) {
@@ -109,6 +121,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<RawBody> 
         return;
       }
       chunks.push(chunk);
+      if (size === whole) onEnd();
     };
     const onEnd = (): void => {
       cleanup();
@@ -165,9 +178,10 @@ export function notAnArrayError(format: MediaFormat): Error {
   return BadJson(`Body must be an array of reads (${format === 'msgpack' ? 'MessagePack' : 'JSON'}), or NDJSON`);
 }
 
-function parseJsonText(text: string): unknown {
+/** `read(text)` (JSON.parse's value or error), its error coded. */
+function parseJsonText(text: string, read: (text: string) => unknown = JSON.parse): unknown {
   try {
-    return JSON.parse(text);
+    return read(text);
   } catch (err) {
     throw notJsonError((err as Error).message);
   }
@@ -186,10 +200,13 @@ function unpackMsgpack(bytes: Buffer): unknown {
   }
 }
 
-/** A `json` body → one value (undefined for an empty body). */
+/**
+ * A `json` body → one value (undefined for an empty body). JSON is read by json-value.ts (JSON.parse's value
+ * without its string-table lookups for short strings: a hot list's plates).
+ */
 export function parseJsonBody(bytes: Buffer, format: MediaFormat): unknown {
   if (bytes.length === 0) return undefined;
-  return format === 'msgpack' ? unpackMsgpack(bytes) : parseJsonText(utf8(bytes));
+  return format === 'msgpack' ? unpackMsgpack(bytes) : parseJsonText(utf8(bytes), parseJsonValue);
 }
 
 /** A `batch` body → items in order. A JSON or MessagePack body must be an array. */

@@ -20,7 +20,7 @@ import { attachDeadline } from '../query/budget.js';
 import { hasAnyRole, kSystemTenant } from '../model/tenant.js';
 import { boundParams, boundText, boundValue } from './audit/bounded-params.js';
 import type { AuditFields } from './audit/record.js';
-import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody, type RawBatch } from './body.js';
+import { assertSize, bodyFormat, parseBatchBody, parseJsonBody, readBody, type RawBatch, type RawBody } from './body.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import { defaultParams, outcomeOf, statedJustification } from './request-audit.js';
@@ -150,6 +150,21 @@ function jsonText(response: RouteResponse): string | Uint8Array | undefined {
   if ('json' in response) return JSON.stringify(response.json);
   if ('jsonBytes' in response) return response.jsonBytes();
   return undefined;
+}
+
+/**
+ * The route's handler after the guards, as one promise. Guards with nothing to check for a request answer
+ * at once (no promise; src/server/governance/guard.ts): the handler then starts in the same tick, not
+ * after the microtask hops of awaiting them.
+ */
+function guardedHandler(services: ServerServices, ctx: RequestContext, route: Route): Promise<RouteResponse> {
+  try {
+    const guarded = services.runGuards(ctx, route);
+    if (guarded === undefined) return Promise.resolve(route.handler(ctx));
+    return guarded.then(() => route.handler(ctx));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** Aborts the request's work with `reason` (the first reason wins). */
@@ -396,9 +411,12 @@ export class Pipeline {
       const format = bodyFormat(req, kind);
       if (format !== undefined) {
         const limit = route.bodyLimit ?? kDefaultBodyLimit;
-        const raw = await readBody(req, limit).catch(() => {
+        let raw: RawBody;
+        try {
+          raw = await readBody(req, limit);
+        } catch {
           throw ClientClosed();
-        });
+        }
         if (raw.undrained) ex.closeConnection = true; // the rest of the body will not be read
         assertSize(raw, limit);
         if (kind === 'json') {
@@ -431,10 +449,7 @@ export class Pipeline {
     ex.draft.bind(this, ex, principal);
     const ctx = new Context(ex, req, principal, batch, services);
     try {
-      const handled = (async () => {
-        await services.runGuards(ctx, route);
-        return route.handler(ctx);
-      })();
+      const handled = guardedHandler(services, ctx, route);
       handled.catch(() => {}); // if the budget wins the race, a later rejection is not unhandled
       return await new Promise<RouteResponse>((resolve, reject) => {
         if (signal.aborted) return reject(signal.reason);

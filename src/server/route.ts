@@ -222,8 +222,11 @@ export interface ServerServices {
   emitIngest(event: IngestEvent): Promise<void>;
   /** Registers a guard run before every handler, in registration order. */
   onRequest(guard: RequestGuard): void;
-  /** Runs the registered guards (the pipeline calls it). */
-  runGuards(ctx: RequestContext, route: Route): Promise<void>;
+  /**
+   * Runs the registered guards, in order, each one's promise settled before the next runs (the pipeline calls
+   * it); undefined when every guard answered at once, without a promise.
+   */
+  runGuards(ctx: RequestContext, route: Route): Promise<void> | undefined;
   /** Registers a teardown run at shutdown, after in-flight requests finish, before the engine closes. */
   onClose(teardown: () => Promise<void> | void): void;
   config: ServerConfig;

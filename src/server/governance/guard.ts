@@ -15,7 +15,7 @@
  * plate and is never broad; one near-empty entry makes the whole search broad.
  */
 import { ApprovalRequired } from '../../errors.js';
-import { assessBroadness } from '../../query/broadness.js';
+import { assessBroadness, hasNarrowPattern } from '../../query/broadness.js';
 import type { RequestContext, Route } from '../route.js';
 import type { Governance } from './for-server.js';
 
@@ -37,7 +37,12 @@ function isStatement(v: unknown): boolean {
   return typeof v === 'string' && v.trim().length > 0;
 }
 
-export async function broadSearchGuard(g: Governance, ctx: RequestContext, route: Route): Promise<void> {
+/**
+ * The guard (route.ts RequestGuard). It answers at once, with no promise, unless an approval is to be used up:
+ * a search that is not broad, or broad under a policy that does not require approvals, costs the pipeline no
+ * awaits (bench/RESULTS.md "Issue 12: the request's path to the engine").
+ */
+export function broadSearchGuard(g: Governance, ctx: RequestContext, route: Route): Promise<void> | undefined {
   if (!takesApproval(route.action) || !isObject(ctx.body)) return;
   let body: Record<string, unknown> = ctx.body;
   const hasApproval = Object.hasOwn(body, 'approval');
@@ -50,6 +55,9 @@ export async function broadSearchGuard(g: Governance, ctx: RequestContext, route
   // every governed route requires purpose and case: without them its parser answers 400 and nothing runs,
   // which is the answer API.md gives first (a 403 would hide the missing justification)
   if (!isStatement(body.purpose) || !isStatement(body.case)) return;
+  // what assessBroadness answers first, without measuring the area and window it would also report: most
+  // searches name a plate (every hot list of whole plates does)
+  if (hasNarrowPattern(body)) return;
   const policy = g.policies.get(ctx.principal.tenant);
   const b = assessBroadness(body, policy.broad);
   if (!b.broad) return;
@@ -58,6 +66,10 @@ export async function broadSearchGuard(g: Governance, ctx: RequestContext, route
   if (!hasApproval) {
     throw ApprovalRequired(`This request is broad (${b.reasons.join('; ')}) and the tenant's policy requires an approval: file one with POST /v1/approvals and pass its id as "approval"`, { reasons: b.reasons });
   }
+  return useApproval(g, ctx, route, approvalId, body);
+}
+
+async function useApproval(g: Governance, ctx: RequestContext, route: Route, approvalId: unknown, body: Record<string, unknown>): Promise<void> {
   const used = await g.approvals.consume(approvalId, {
     tenant: ctx.principal.tenant, user: ctx.principal.user, route: route.path, body, requestId: ctx.requestId, now: ctx.now,
   });
