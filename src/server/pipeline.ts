@@ -49,9 +49,10 @@ const kSettleMs = 2;
 
 /**
  * How long the server must have served its requests one at a time (none arriving while another was in
- * flight) before a lone request wakes the writer thread ahead of its record and watches for its answer: with 8 clients a request is often alone for a moment
- * while the next ones are still on the wire, and watching then held them off (exact plate × 8: main thread
- * 0.40–0.43 ms a request against 0.20–0.29, bench/RESULTS.md "Issue 12: the one-client record path").
+ * flight) before a lone request wakes the writer thread ahead of its record and watches for its answer: with
+ * 8 clients a request is often alone for a moment while the next ones are still on the wire, and watching then
+ * held them off (exact plate × 8: main thread 0.40–0.43 ms a request against 0.20–0.29, bench/RESULTS.md
+ * "Issue 12: the one-client record path").
  */
 const kSerialMs = 1000;
 
