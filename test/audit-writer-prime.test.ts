@@ -42,13 +42,15 @@ describe('audit writer primed', () => {
     await trail.append('pd-a', fields(0)); // starts the thread, opens the log and the sealer
     expect(trail.writerStats.primedTakes).toBe(0);
 
-    // primed, then the batch made within the watch (as a lone request's record is): the watching thread takes it.
-    // A post that beats the thread's wake-up is taken as any other, so the batch comes after a while, and once
-    // more if a loaded box woke the thread later than that
+    // primed, then the batch posted while the thread watches (as a lone request's record is made): the watching
+    // thread takes it. A post that beats the thread's wake-up is taken as any other, so the batch is posted once
+    // the thread says it watches; again if a loaded box took either thread off its core for the whole watch
     let seq = 1;
-    for (let tries = 0; tries < 5 && trail.writerStats.primedTakes === 0; tries++) {
+    for (let tries = 0; tries < 20 && trail.writerStats.primedTakes === 0; tries++) {
+      const wakes = trail.writerStats.primedWakes;
       trail.prime();
-      busy(400 * kPrimedWatchMs);
+      const until = performance.now() + 200;
+      while (trail.writerStats.primedWakes === wakes && performance.now() < until);
       await trail.appendDurable('pd-a', fields(seq++), { callerIdle: true });
       expect(durable(d, seq)).toBe(true);
     }
@@ -59,11 +61,13 @@ describe('audit writer primed', () => {
     expect(trail.writerStats.primedTakes).toBe(1);
 
     // primed, and no batch within the watch: the thread sleeps again, and the next post wakes it
+    const wakes = trail.writerStats.primedWakes;
     trail.prime();
     await new Promise((r) => setTimeout(r, 20 * kPrimedWatchMs));
     await trail.appendDurable('pd-a', fields(seq++));
     expect(durable(d, seq)).toBe(true);
     expect(trail.writerStats.primedTakes).toBe(1);
+    expect(trail.writerStats.primedWakes).toBe(wakes + 1);
 
     const stats = trail.writerStats;
     await trail.close();
@@ -104,14 +108,16 @@ describe('audit writer primed', () => {
     expect(violations).toEqual([]);
     expect(resolved).toEqual(Array.from({ length: n + 1 }, (_, i) => i + 1));
     expect(stats.threadCommits).toBe(stats.commits);
-    expect(stats.primedTakes).toBeGreaterThan(0);
-    expect(stats.primedTakes).toBeLessThanOrEqual(primes);
+    // how many batches a watching thread took is the box's timing (the first test holds that path); what holds
+    // whatever the timing is above and below
+    expect(stats.primes).toBeLessThanOrEqual(primes);
+    expect(stats.primedTakes).toBeLessThanOrEqual(stats.primedWakes);
     const records = await readAuditStored(d, 'pd-a');
     expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: n + 1 }, (_, i) => `r${i - 1}`));
     expect(oracleVerify(join(d, 'audit', 'pd-a.jsonl'))).toMatchObject({ ok: true, count: n + 1 });
   });
 
-  it('a server serving one request at a time primes the writer for each record; the records verify', async () => {
+  it('a server serving one request at a time primes the writer for each record after the first; the records verify', async () => {
     const ts = await startTestServer({ users: [{ tenant: 'pd-a', user: 'inv', roles: ['investigator'] }, { tenant: 'pd-a', user: 'aud', roles: ['auditor'] }] });
     try {
       const trail = ts.server.services.auditTrail;
@@ -119,9 +125,12 @@ describe('audit writer primed', () => {
         const a = await call(ts.url, 'POST', '/v1/search', { token: ts.token('pd-a', 'inv'), json: { plate: `S${i}`, purpose: 'p', case: 'c' } });
         expect(a.status).toBe(200);
       }
-      // the thread started with the first record; most of the others were taken by the primed thread (a record
-      // whose making outlasts the watch on a busy box is taken after the post's wake-up instead)
-      expect(trail.writerStats.primedTakes).toBeGreaterThan(0);
+      // the thread started with the first record; each later one primed it as its handler answered. Whether the
+      // thread was watching when the batch came is the box's timing (a small record is often made and posted
+      // before a woken thread runs, and is then taken as any other): the unit tests above hold that part
+      const s = trail.writerStats;
+      expect(s.primes).toBeGreaterThanOrEqual(19);
+      expect(s.primedTakes).toBeLessThanOrEqual(s.primes);
       const v = await call(ts.url, 'GET', '/v1/audit/verify', { token: ts.token('pd-a', 'aud') });
       expect(v.json.ok).toBe(true);
     } finally {

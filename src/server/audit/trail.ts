@@ -297,10 +297,11 @@ export class AuditTrail {
 
   /**
    * Batches committed, how many of them in one hop on the writer thread, of those how many sealed before it,
-   * how many answers were taken by `settle`, and how many jobs the thread took watching after a `prime` (tests).
+   * how many answers were taken by `settle`, how many times an idle thread was primed, how many times it watched
+   * after such a wake-up, and how many jobs it took watching (tests).
    */
-  get writerStats(): { commits: number; threadCommits: number; madeHere: number; settled: number; primedTakes: number } {
-    return { ...this.writer.stats, primedTakes: this.writer.primedTakes };
+  get writerStats(): { commits: number; threadCommits: number; madeHere: number; settled: number; primes: number; primedWakes: number; primedTakes: number } {
+    return { ...this.writer.stats, primedWakes: this.writer.primedWakes, primedTakes: this.writer.primedTakes };
   }
 
   // ---------------------------------------------------------------- internals

@@ -56,6 +56,8 @@ export const kMarkerLen = 13;
  * thread (tests and the writer's stats).
  */
 export const kPrimedTakes = 14;
+/** Wake-ups without a job (a `prime`'s) after which the thread watched for one, counted by the thread (tests). */
+export const kPrimedWakes = 15;
 /**
  * How long a thread woken without a job (writer.ts `prime`) watches for one before it sleeps again: the making of a
  * lone request's record, from its handler's answer to the post, took 0.07–0.35 ms in bench:http's timelines.

@@ -20,7 +20,7 @@ import { aesGcm } from '../../crypto/cipher.js';
 import { type BatchLines, chainBatch } from './batch.js';
 import {
   kCount, kDone, kErrorLen, kHeadFailed, kHeadFd, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd, kMade, kMarkerAt,
-  kMarkerLen, kNewData, kNewline, kOk, kOutByte, kPosByte, kPrimedTakes, kPrimedWatchMs, kResult, kSealFailed, type WriterThreadData,
+  kMarkerLen, kNewData, kNewline, kOk, kOutByte, kPosByte, kPrimedTakes, kPrimedWakes, kPrimedWatchMs, kResult, kSealFailed, type WriterThreadData,
 } from './writer-channel.js';
 
 /** Writes all of `buf` at `position`, looping over short writes; a write of 0 bytes is an error (as fs.ts writeFully). */
@@ -65,6 +65,7 @@ for (;;) {
   if (job === seen) {
     // woken without a job: one is being made (writer.ts prime). Watch for it rather than sleep again, so its
     // post finds this thread running; if none comes in time, sleep
+    Atomics.add(ctl, kPrimedWakes, 1);
     const until = performance.now() + kPrimedWatchMs;
     while ((job = Atomics.load(ctl, kJob)) === seen && performance.now() < until);
     if (job === seen) continue;

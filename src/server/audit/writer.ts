@@ -36,7 +36,7 @@ import { type BatchInput, type BatchLines, type BatchOutput, chainBatch } from '
 import { type AuditFile, writeFully } from './fs.js';
 import {
   kCount, kCtlBytes, kDone, kErrorLen, kHeadFd, kInitialDataBytes, kInputByte, kInputLen, kJob, kKeyBytes, kLogFailed, kLogFd,
-  kMade, kMarkerAt, kMarkerLen, kNewData, kNewline, kOk, kOutByte, kOutBytesPerRecord, kPosByte, kPrimedTakes, kResult, kSealFailed,
+  kMade, kMarkerAt, kMarkerLen, kNewData, kNewline, kOk, kOutByte, kOutBytesPerRecord, kPosByte, kPrimedTakes, kPrimedWakes, kResult, kSealFailed,
   type WriterThreadData,
 } from './writer-channel.js';
 
@@ -156,9 +156,10 @@ export class AuditWriter {
   private closed = false;
   /**
    * Batches committed, how many of them on the writer thread (tests count the hops), of those how many sealed
-   * before the hand-off, and how many answers `settle` took on the calling thread.
+   * before the hand-off, how many answers `settle` took on the calling thread, and how many times an idle thread
+   * was primed.
    */
-  readonly stats = { commits: 0, threadCommits: 0, madeHere: 0, settled: 0 };
+  readonly stats = { commits: 0, threadCommits: 0, madeHere: 0, settled: 0, primes: 0 };
 
   /**
    * Seals and chains the batch (batch.ts), writes its lines and then its marker durably; resolves with each
@@ -220,12 +221,18 @@ export class AuditWriter {
   prime(): void {
     const t = this.thread;
     if (t === undefined || this.current !== undefined) return;
+    this.stats.primes++;
     Atomics.notify(t.ctl, kJob, 1);
   }
 
   /** Jobs the current thread took while watching after a `prime` (tests). */
   get primedTakes(): number {
     return this.thread === undefined ? 0 : Atomics.load(this.thread.ctl, kPrimedTakes);
+  }
+
+  /** Wake-ups without a job after which the current thread watched for one (tests). */
+  get primedWakes(): number {
+    return this.thread === undefined ? 0 : Atomics.load(this.thread.ctl, kPrimedWakes);
   }
 
   async close(): Promise<void> {
