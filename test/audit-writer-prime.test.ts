@@ -41,10 +41,12 @@ describe('audit writer primed', () => {
     await trail.appendDurable('pd-a', probeFields(seq++), { callerIdle: true });
     expect(trail.writerStats.primedTakes).toBe(1);
 
-    // primed, and no batch within the watch: the thread sleeps again, and the next post wakes it
+    // primed, and no batch within the watch: the thread sleeps again, and the next post wakes it. The post waits
+    // until the thread has woken (a loaded box may take a while to run it) and its watch has passed
     const wakes = trail.writerStats.primedWakes;
     trail.prime();
-    await new Promise((r) => setTimeout(r, 20 * kPrimedWatchMs));
+    for (let waited = 0; trail.writerStats.primedWakes === wakes && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50 * kPrimedWatchMs));
     await trail.appendDurable('pd-a', probeFields(seq++));
     expect(durableOnDisk(d, seq)).toBe(true);
     expect(trail.writerStats.primedTakes).toBe(1);
