@@ -8,8 +8,14 @@
 export const kMaxPlateLength = 10;
 
 /** A–Z or 0–9: the plate alphabet. */
-function isPlateCode(c: number): boolean {
+export function isPlateCode(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
+/** The plate character a code unit normalises to (a–z upper-cased), or -1 for one normalising removes. */
+export function plateCodeOf(c: number): number {
+  if (c >= 97 && c <= 122) return c - 32;
+  return isPlateCode(c) ? c : -1;
 }
 
 /** Upper-cases a–z and removes every character outside A–Z0–9. */
@@ -17,9 +23,8 @@ export function normalisePlate(raw: string): string {
   if (isNormalPlate(raw)) return raw; // what cameras send: no new string per read at ingest
   let out = '';
   for (let i = 0; i < raw.length; i++) {
-    let c = raw.charCodeAt(i);
-    if (c >= 97 && c <= 122) c -= 32; // a-z -> A-Z
-    if (isPlateCode(c)) out += String.fromCharCode(c);
+    const c = plateCodeOf(raw.charCodeAt(i));
+    if (c >= 0) out += String.fromCharCode(c);
   }
   return out;
 }
@@ -41,9 +46,12 @@ export function normalisePattern(raw: string): string {
   if (isNormalPattern(raw)) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
-    let c = raw.charCodeAt(i);
-    if (c >= 97 && c <= 122) c -= 32;
-    if (isPatternCode(c)) out += String.fromCharCode(c);
+    const c = raw.charCodeAt(i);
+    if (c === 63 || c === 42) out += String.fromCharCode(c);
+    else {
+      const p = plateCodeOf(c);
+      if (p >= 0) out += String.fromCharCode(p);
+    }
   }
   return out;
 }

@@ -18,6 +18,7 @@
  * the approval rule; its own parser then answers 400 if it is not held at 403 first.
  */
 import { bboxAreaKm2, discAreaKm2, polygonAreaKm2 } from '../model/geo-area.js';
+import { plateCodeOf } from '../model/plate.js';
 import { parseTimestamp } from '../model/time.js';
 
 export interface BroadRule {
@@ -59,7 +60,7 @@ export function literalChars(pattern: unknown, enough = Infinity): number {
   let n = 0;
   for (let i = 0; i < end && n < enough; i++) {
     const c = pattern.charCodeAt(i);
-    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)) n++;
+    if (plateCodeOf(c) >= 0) n++;
   }
   return n;
 }
