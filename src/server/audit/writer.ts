@@ -214,9 +214,9 @@ export class AuditWriter {
   /**
    * Wakes the writer thread, when it is idle, to watch for a batch about to be posted (for kPrimedWatchMs): for a
    * caller about to make a lone request's record (the server with one request in flight, its handler answered).
-   * The thread's wake-up, 21–113 µs on this project's VM (bench/RESULTS.md, "the writer primed"), then overlaps
-   * the record's making instead of following its post. Nothing else changes: the thread takes the job it would
-   * have taken, and sleeps again if none comes.
+   * The thread's wake-up, 21–113 µs on this project's VM (bench/RESULTS.md, "Issue 12: the floor under the
+   * one-client overhead, and the writer thread primed"), then overlaps the record's making instead of following
+   * its post. Nothing else changes: the thread takes the job it would have taken, and sleeps again if none comes.
    */
   prime(): void {
     const t = this.thread;
