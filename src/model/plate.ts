@@ -29,9 +29,14 @@ export function normalisePlate(raw: string): string {
   return out;
 }
 
-/** A plate character or a wildcard, `?` (63) or `*` (42): what a normal pattern is made of. */
+/** A wildcard: `?` (63, one character) or `*` (42, zero or more). */
+export function isWildcardCode(c: number): boolean {
+  return c === 63 || c === 42;
+}
+
+/** A plate character or a wildcard: what a normal pattern is made of. */
 function isPatternCode(c: number): boolean {
-  return isPlateCode(c) || c === 63 || c === 42;
+  return isPlateCode(c) || isWildcardCode(c);
 }
 
 function isNormalPlate(s: string): boolean {
@@ -47,11 +52,8 @@ export function normalisePattern(raw: string): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c === 63 || c === 42) out += String.fromCharCode(c);
-    else {
-      const p = plateCodeOf(c);
-      if (p >= 0) out += String.fromCharCode(p);
-    }
+    const p = isWildcardCode(c) ? c : plateCodeOf(c);
+    if (p >= 0) out += String.fromCharCode(p);
   }
   return out;
 }

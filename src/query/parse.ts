@@ -3,7 +3,7 @@
  * error names its field, so `/v1/search`, `/v1/search/hotlist`, hot lists and the CLI reject alike.
  */
 import { BadInput } from '../errors.js';
-import { hasWildcard, isPlateCode, kMaxPlateLength, normalisePattern } from '../model/plate.js';
+import { hasWildcard, isPlateCode, isWildcardCode, kMaxPlateLength, normalisePattern } from '../model/plate.js';
 import { parseTimestamp } from '../model/time.js';
 import type { BBox, HotlistQuery, MatchMode, Near, PlateMatch, ReadFilter, SearchQuery } from '../model/query.js';
 
@@ -228,7 +228,7 @@ function normalEntryWildcard(raw: unknown): number {
   for (let i = 0; i < n; i++) {
     const c = raw.charCodeAt(i);
     if (isPlateCode(c)) continue;
-    if (c === 63 || c === 42) wild = 1;
+    if (isWildcardCode(c)) wild = 1;
     else return -1;
   }
   return wild;
